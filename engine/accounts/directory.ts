@@ -1,0 +1,57 @@
+// The account directory interface: users, domains, aliases. The SMTP, POP3, IMAP and web layers
+// depend only on this, so the SQLite implementation can be swapped for PostgreSQL without touching them.
+
+export interface User {
+  address: string;
+  local: string;
+  domain: string;
+  fullName: string;
+  replyTo: string;
+  /** Forward targets (the seed's comma-separated forward list). */
+  forward: string[];
+  /** Keep a copy in the local mailbox when forwarding. */
+  keepCopy: boolean;
+  disabled: boolean;
+  cannotChangePassword: boolean;
+  webAccess: boolean;
+  hostAdmin: boolean;
+  listAdmin: boolean;
+  systemAdmin: boolean;
+}
+
+/** Where mail for one address goes after aliases are applied (one level; the router expands further). */
+export type Resolution =
+  | { kind: 'mailbox'; user: User }
+  | { kind: 'alias'; targets: string[] }
+  /** postmaster@ a local domain with no account of its own: the mailbox dir still exists. */
+  | { kind: 'postmaster'; address: string; forwardTo?: string }
+  | { kind: 'unknown' }
+  | { kind: 'remote' };
+
+export interface NewUser {
+  address: string;
+  password: string;
+  fullName?: string;
+  forward?: string[];
+  systemAdmin?: boolean;
+  disabled?: boolean;
+}
+
+export interface AccountDirectory {
+  /** The canonical local domain a name stands for (host aliases map to their domain), or null. */
+  localDomain(name: string): string | null;
+  /** All local domains (canonical ones) and host aliases. */
+  domains(): { name: string; aliasOf?: string }[];
+  /** The primary domain: bare logins and bare "postmaster" resolve in it. */
+  primaryDomain(): string;
+  resolve(address: string): Resolution;
+  user(address: string): User | undefined;
+  /** Check a login (user@domain, or a bare user in `defaultDomain`); undefined for a wrong password, unknown or disabled user. */
+  authenticate(login: string, password: string, defaultDomain?: string): Promise<User | undefined>;
+  /** The plain secret for challenge-response mechanisms (APOP, CRAM-MD5), when kept. */
+  secret(address: string): string | null;
+  /** The canonical address a login names, or undefined. */
+  loginAddress(login: string, defaultDomain?: string): string | undefined;
+  /** Addresses an authenticated user may use as envelope sender: own address plus aliases pointing at it. */
+  senderAddresses(user: User): Set<string>;
+}

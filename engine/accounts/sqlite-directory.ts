@@ -1,0 +1,300 @@
+// The embedded account directory: SQLite tables (engine/db) plus the local domains named in config.
+// Reads are synchronous and cheap (prepared statements), so policy can call them per RCPT.
+import type { Db } from '../db/database.js';
+import type { AccountDirectory, NewUser, Resolution, User } from './directory.js';
+import { hashPassword, seal, unseal, verifyPassword } from './password.js';
+
+interface UserRow {
+  address: string;
+  local: string;
+  domain: string;
+  password_hash: string;
+  secret_sealed: string | null;
+  full_name: string;
+  reply_to: string;
+  forward: string;
+  keep_copy: number;
+  disabled: number;
+  cannot_change_password: number;
+  web_access: number;
+  host_admin: number;
+  list_admin: number;
+  system_admin: number;
+}
+
+export interface DirectoryOptions {
+  hostname: string;
+  configDomains: string[];
+  hostAliases: Record<string, string>;
+  primary?: string;
+  postmaster?: string;
+  serverKey: Buffer;
+  recoverableSecrets: boolean;
+  minUserLength: number;
+  passwordMin: number;
+  passwordMax: number;
+}
+
+export class AccountError extends Error {}
+
+export class SqliteDirectory implements AccountDirectory {
+  private q;
+
+  constructor(
+    private readonly db: Db,
+    private readonly opts: DirectoryOptions,
+  ) {
+    this.q = {
+      user: db.prepare<[string], UserRow>('SELECT * FROM users WHERE address = ?'),
+      alias: db.prepare<[string], { targets: string }>('SELECT targets FROM aliases WHERE address = ?'),
+      domain: db.prepare<[string], { name: string }>('SELECT name FROM domains WHERE name = ?'),
+      domains: db.prepare<[], { name: string }>('SELECT name FROM domains ORDER BY name'),
+      aliasesTo: db.prepare<[], { address: string; targets: string }>('SELECT address, targets FROM aliases'),
+      admins: db.prepare<[], { address: string }>('SELECT address FROM users WHERE system_admin = 1 AND disabled = 0 ORDER BY created LIMIT 1'),
+    };
+  }
+
+  // ---- domains ----
+
+  localDomain(name: string): string | null {
+    const d = name.toLowerCase().replace(/\.$/, '');
+    if (this.opts.hostAliases[d]) return this.opts.hostAliases[d].toLowerCase();
+    if (this.opts.configDomains.includes(d)) return d;
+    if (this.q.domain.get(d)) return d;
+    if (d === this.opts.hostname) return this.primaryDomain();
+    return null;
+  }
+
+  domains(): { name: string; aliasOf?: string }[] {
+    const names = new Set<string>([...this.opts.configDomains, ...this.q.domains.all().map((r) => r.name)]);
+    const list: { name: string; aliasOf?: string }[] = [...names].sort().map((name) => ({ name }));
+    for (const [a, d] of Object.entries(this.opts.hostAliases)) list.push({ name: a, aliasOf: d });
+    if (!names.has(this.opts.hostname) && !this.opts.hostAliases[this.opts.hostname]) {
+      list.push({ name: this.opts.hostname, aliasOf: this.primaryDomain() });
+    }
+    return list;
+  }
+
+  primaryDomain(): string {
+    if (this.opts.primary) return this.opts.primary.toLowerCase();
+    if (this.opts.configDomains.length) return this.opts.configDomains[0];
+    const first = this.q.domains.all()[0];
+    return first?.name ?? this.opts.hostname;
+  }
+
+  addDomain(name: string): void {
+    const d = name.toLowerCase().replace(/\.$/, '');
+    if (!/^[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)+$/.test(d)) throw new AccountError(`not a domain name: ${name}`);
+    if (this.q.domain.get(d)) throw new AccountError(`domain ${d} exists`);
+    this.db.prepare('INSERT INTO domains (name, created) VALUES (?, ?)').run(d, Date.now());
+  }
+
+  deleteDomain(name: string): void {
+    const d = name.toLowerCase();
+    const users = this.db.prepare('SELECT COUNT(*) AS n FROM users WHERE domain = ?').get(d) as { n: number };
+    if (users.n > 0) throw new AccountError(`domain ${d} still has ${users.n} user(s); delete them first`);
+    const r = this.db.prepare('DELETE FROM domains WHERE name = ?').run(d);
+    if (r.changes === 0) throw new AccountError(`no such domain: ${d}`);
+  }
+
+  // ---- users ----
+
+  user(address: string): User | undefined {
+    const row = this.q.user.get(address.toLowerCase());
+    return row ? toUser(row) : undefined;
+  }
+
+  listUsers(domain?: string): User[] {
+    const rows = domain
+      ? (this.db.prepare('SELECT * FROM users WHERE domain = ? ORDER BY address').all(domain.toLowerCase()) as UserRow[])
+      : (this.db.prepare('SELECT * FROM users ORDER BY domain, local').all() as UserRow[]);
+    return rows.map(toUser);
+  }
+
+  /** Validate an address for a new account: a local domain, a local part of allowed characters and length. */
+  private checkNewAddress(address: string): { local: string; domain: string } {
+    const m = /^([^@\s]+)@([^@\s]+)$/.exec(address.trim().toLowerCase());
+    if (!m) throw new AccountError(`give the full address, user@domain: ${address}`);
+    const [, local, domain] = m;
+    if (!/^[a-z0-9][a-z0-9._+-]*$/.test(local) || local.endsWith('.') || local.includes('..')) {
+      throw new AccountError(`user id may hold only a-z 0-9 . _ + - : ${local}`);
+    }
+    if (local.length < this.opts.minUserLength && local !== 'postmaster') {
+      throw new AccountError(`user id must be at least ${this.opts.minUserLength} characters: ${local}`);
+    }
+    const canonical = this.localDomain(domain);
+    if (!canonical) throw new AccountError(`${domain} is not a local domain (tegami domain add ${domain})`);
+    if (canonical !== domain) throw new AccountError(`${domain} is a host alias of ${canonical}; add the user as ${local}@${canonical}`);
+    return { local, domain };
+  }
+
+  checkPassword(password: string): void {
+    if (password.length < this.opts.passwordMin || password.length > this.opts.passwordMax) {
+      throw new AccountError(`password must be ${this.opts.passwordMin}–${this.opts.passwordMax} characters`);
+    }
+    if (/[\x00-\x1f\x7f]/.test(password)) throw new AccountError('password may not hold control characters');
+  }
+
+  async addUser(u: NewUser): Promise<User> {
+    const { local, domain } = this.checkNewAddress(u.address);
+    this.checkPassword(u.password);
+    const address = `${local}@${domain}`;
+    if (this.q.user.get(address)) throw new AccountError(`user ${address} exists`);
+    if (this.q.alias.get(address)) throw new AccountError(`${address} is an alias`);
+    const hash = await hashPassword(u.password);
+    this.db
+      .prepare(
+        `INSERT INTO users (address, local, domain, password_hash, secret_sealed, full_name, forward, system_admin, disabled, created)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      )
+      .run(
+        address, local, domain, hash, this.sealed(u.password), u.fullName ?? '', (u.forward ?? []).join(','),
+        u.systemAdmin ? 1 : 0, u.disabled ? 1 : 0, Date.now(),
+      );
+    return this.user(address)!;
+  }
+
+  async setPassword(address: string, password: string): Promise<void> {
+    this.checkPassword(password);
+    const hash = await hashPassword(password);
+    const r = this.db
+      .prepare('UPDATE users SET password_hash = ?, secret_sealed = ? WHERE address = ?')
+      .run(hash, this.sealed(password), address.toLowerCase());
+    if (r.changes === 0) throw new AccountError(`no such user: ${address}`);
+  }
+
+  /** Change per-user settings (A2). */
+  updateUser(address: string, patch: Partial<Omit<User, 'address' | 'local' | 'domain'>>): void {
+    const cols: Record<string, unknown> = {};
+    if (patch.fullName !== undefined) cols.full_name = patch.fullName;
+    if (patch.replyTo !== undefined) cols.reply_to = patch.replyTo;
+    if (patch.forward !== undefined) cols.forward = patch.forward.join(',');
+    if (patch.keepCopy !== undefined) cols.keep_copy = patch.keepCopy ? 1 : 0;
+    if (patch.disabled !== undefined) cols.disabled = patch.disabled ? 1 : 0;
+    if (patch.cannotChangePassword !== undefined) cols.cannot_change_password = patch.cannotChangePassword ? 1 : 0;
+    if (patch.webAccess !== undefined) cols.web_access = patch.webAccess ? 1 : 0;
+    if (patch.hostAdmin !== undefined) cols.host_admin = patch.hostAdmin ? 1 : 0;
+    if (patch.listAdmin !== undefined) cols.list_admin = patch.listAdmin ? 1 : 0;
+    if (patch.systemAdmin !== undefined) cols.system_admin = patch.systemAdmin ? 1 : 0;
+    const keys = Object.keys(cols);
+    if (!keys.length) return;
+    const r = this.db
+      .prepare(`UPDATE users SET ${keys.map((k) => `${k} = ?`).join(', ')} WHERE address = ?`)
+      .run(...keys.map((k) => cols[k]), address.toLowerCase());
+    if (r.changes === 0) throw new AccountError(`no such user: ${address}`);
+  }
+
+  /** Delete the account; its mail folder stays on disk (A4: "find orphans" lists it). */
+  deleteUser(address: string): void {
+    const r = this.db.prepare('DELETE FROM users WHERE address = ?').run(address.toLowerCase());
+    if (r.changes === 0) throw new AccountError(`no such user: ${address}`);
+  }
+
+  private sealed(password: string): string | null {
+    return this.opts.recoverableSecrets ? seal(this.opts.serverKey, password) : null;
+  }
+
+  // ---- aliases ----
+
+  addAlias(address: string, targets: string[]): void {
+    const a = address.trim().toLowerCase();
+    const m = /^([^@\s]+)@([^@\s]+)$/.exec(a);
+    if (!m || !this.localDomain(m[2])) throw new AccountError(`alias must be an address in a local domain: ${address}`);
+    if (this.q.user.get(a)) throw new AccountError(`${a} is a user`);
+    if (!targets.length || targets.some((t) => !/^[^@\s]+@[^@\s]+$/.test(t))) throw new AccountError('give one or more target addresses');
+    this.db
+      .prepare('INSERT INTO aliases (address, targets, created) VALUES (?, ?, ?) ON CONFLICT(address) DO UPDATE SET targets = excluded.targets')
+      .run(a, targets.map((t) => t.toLowerCase()).join(','), Date.now());
+  }
+
+  deleteAlias(address: string): void {
+    const r = this.db.prepare('DELETE FROM aliases WHERE address = ?').run(address.toLowerCase());
+    if (r.changes === 0) throw new AccountError(`no such alias: ${address}`);
+  }
+
+  listAliases(): { address: string; targets: string[] }[] {
+    return this.q.aliasesTo.all().map((r) => ({ address: r.address, targets: r.targets.split(',') }));
+  }
+
+  // ---- resolution and authentication ----
+
+  resolve(address: string): Resolution {
+    const a = address.toLowerCase();
+    const at = a.lastIndexOf('@');
+    const local = at < 0 ? a : a.slice(0, at);
+    const domain = at < 0 ? this.primaryDomain() : this.localDomain(a.slice(at + 1));
+    if (!domain) return { kind: 'remote' };
+    const canonical = `${local}@${domain}`;
+    const row = this.q.user.get(canonical);
+    if (row) return { kind: 'mailbox', user: toUser(row) };
+    const alias = this.q.alias.get(canonical);
+    if (alias) return { kind: 'alias', targets: alias.targets.split(',') };
+    if (local === 'postmaster' || local === 'abuse') {
+      // RFC 5321 §4.5.1 / RFC 2142: always there; forwarded to the configured admin
+      const admin = this.opts.postmaster ?? this.q.admins.get()?.address;
+      return { kind: 'postmaster', address: `postmaster@${domain}`, forwardTo: admin && admin !== canonical ? admin : undefined };
+    }
+    return { kind: 'unknown' };
+  }
+
+  loginAddress(login: string, defaultDomain?: string): string | undefined {
+    const l = login.trim().toLowerCase();
+    let address: string;
+    if (l.includes('@')) {
+      const at = l.lastIndexOf('@');
+      const d = this.localDomain(l.slice(at + 1));
+      if (!d) return undefined;
+      address = `${l.slice(0, at)}@${d}`;
+    } else {
+      address = `${l}@${defaultDomain ?? this.primaryDomain()}`;
+    }
+    return address;
+  }
+
+  async authenticate(login: string, password: string, defaultDomain?: string): Promise<User | undefined> {
+    const address = this.loginAddress(login, defaultDomain);
+    const row = address ? this.q.user.get(address) : undefined;
+    if (!row) {
+      // spend the same time as a real check, so timing does not tell which users exist
+      await verifyPassword(password, DUMMY_HASH);
+      return undefined;
+    }
+    const ok = await verifyPassword(password, row.password_hash);
+    if (!ok || row.disabled) return undefined;
+    return toUser(row);
+  }
+
+  secret(address: string): string | null {
+    const row = this.q.user.get(address.toLowerCase());
+    if (!row || !row.secret_sealed || row.disabled) return null;
+    return unseal(this.opts.serverKey, row.secret_sealed);
+  }
+
+  senderAddresses(user: User): Set<string> {
+    const set = new Set<string>([user.address]);
+    for (const d of this.domains()) if (d.aliasOf === user.domain) set.add(`${user.local}@${d.name}`);
+    for (const a of this.q.aliasesTo.all()) if (a.targets.split(',').includes(user.address)) set.add(a.address);
+    return set;
+  }
+}
+
+// scrypt hash of a random string, used to spend equal time on unknown users
+const DUMMY_HASH = 'scrypt$16384$8$1$AAAAAAAAAAAAAAAAAAAAAA==$zP0u8Xc7bQ1m2bY0t5nJ4cN3u9bq8ZxQe2m8J4cFh1s=';
+
+function toUser(r: UserRow): User {
+  return {
+    address: r.address,
+    local: r.local,
+    domain: r.domain,
+    fullName: r.full_name,
+    replyTo: r.reply_to,
+    forward: r.forward ? r.forward.split(',').map((s) => s.trim()).filter(Boolean) : [],
+    keepCopy: !!r.keep_copy,
+    disabled: !!r.disabled,
+    cannotChangePassword: !!r.cannot_change_password,
+    webAccess: !!r.web_access,
+    hostAdmin: !!r.host_admin,
+    listAdmin: !!r.list_admin,
+    systemAdmin: !!r.system_admin,
+  };
+}

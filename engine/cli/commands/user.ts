@@ -1,0 +1,89 @@
+// tegami user add|del|list|passwd|import — accounts (A1–A3). Passwords come from --password-stdin
+// (one trailing newline stripped) or --password; never from a log or the process list when avoidable.
+import fs from 'node:fs';
+import { flag, UsageError, type Args } from '../args.js';
+import { contextFrom, out, readStdin } from '../common.js';
+import { parseCsv } from '../csv.js';
+
+async function passwordFrom(args: Args): Promise<string> {
+  if (args.flags.has('password-stdin')) return readStdin();
+  const p = flag(args, 'password');
+  if (p !== undefined) return p;
+  throw new UsageError('give the password with --password-stdin (or --password)');
+}
+
+export async function user(args: Args): Promise<number> {
+  const [sub, address] = args.positional;
+  const ctx = contextFrom(args);
+  const dir = ctx.directory;
+  try {
+    switch (sub) {
+      case 'add': {
+        if (!address) throw new UsageError('user add ADDRESS --password-stdin [--full-name NAME] [--admin]');
+        const u = await dir.addUser({
+          address,
+          password: await passwordFrom(args),
+          fullName: flag(args, 'full-name'),
+          forward: flag(args, 'forward')?.split(',').map((s) => s.trim()).filter(Boolean),
+          systemAdmin: args.flags.has('admin'),
+          disabled: args.flags.has('disabled'),
+        });
+        out(`added user ${u.address}`);
+        return 0;
+      }
+      case 'passwd': {
+        if (!address) throw new UsageError('user passwd ADDRESS --password-stdin');
+        await dir.setPassword(address, await passwordFrom(args));
+        out(`password changed for ${address.toLowerCase()}`);
+        return 0;
+      }
+      case 'set': {
+        if (!address) throw new UsageError('user set ADDRESS [--disabled|--enabled] [--admin|--no-admin] [--full-name N] [--forward A,B]');
+        dir.updateUser(address, {
+          disabled: args.flags.has('disabled') ? true : args.flags.has('enabled') ? false : undefined,
+          systemAdmin: args.flags.has('admin') ? true : args.flags.has('no-admin') ? false : undefined,
+          fullName: flag(args, 'full-name'),
+          forward: flag(args, 'forward')?.split(',').map((s) => s.trim()).filter(Boolean),
+        });
+        out(`updated ${address.toLowerCase()}`);
+        return 0;
+      }
+      case 'del':
+      case 'delete':
+        if (!address) throw new UsageError('user del ADDRESS');
+        dir.deleteUser(address);
+        out(`deleted user ${address.toLowerCase()} (mail folder kept)`);
+        return 0;
+      case 'list': {
+        const users = dir.listUsers(flag(args, 'domain'));
+        if (args.flags.has('json')) out(JSON.stringify(users));
+        else for (const u of users) out(`${u.address}${u.disabled ? '\t(disabled)' : ''}${u.systemAdmin ? '\t(admin)' : ''}${u.fullName ? `\t${u.fullName}` : ''}`);
+        return 0;
+      }
+      case 'import': {
+        // The seed's adduser.exe: one account per line: address,password[,full name[,forward]]
+        if (!address) throw new UsageError('user import FILE.csv');
+        const rows = parseCsv(fs.readFileSync(address, 'utf8'));
+        let added = 0;
+        const errors: string[] = [];
+        for (const [i, row] of rows.entries()) {
+          if (i === 0 && /^(address|user|email)$/i.test(row[0] ?? '')) continue; // header line
+          if (row.length === 1 && row[0] === '') continue;
+          try {
+            await dir.addUser({ address: row[0], password: row[1] ?? '', fullName: row[2], forward: row[3]?.split(/[;,]/).map((s) => s.trim()).filter(Boolean) });
+            added++;
+          } catch (e) {
+            errors.push(`line ${i + 1}: ${(e as Error).message}`);
+          }
+        }
+        out(`imported ${added} user(s)${errors.length ? `, ${errors.length} refused` : ''}`);
+        for (const e of errors) process.stderr.write(e + '\n');
+        return errors.length ? 1 : 0;
+      }
+      default:
+        throw new UsageError('user add|del|list|passwd|set|import');
+    }
+  } finally {
+    ctx.close();
+  }
+}

@@ -1,0 +1,254 @@
+// The configuration schema: every key tegami reads, its type and its safe default.
+// Unknown keys are errors (strict objects), so a typo never silently falls back to a default.
+// Sections owned by later features live here too, one block each, so the whole contract is in one file.
+import os from 'node:os';
+import { z } from 'zod';
+
+/** "host:port" listener address; empty string means the listener is off. */
+const listenAddr = z
+  .string()
+  .refine((v) => v === '' || /^(\[[0-9a-fA-F:.]+\]|[^:\s]+|[0-9a-fA-F:]+):\d{1,5}$/.test(v), {
+    message: 'expected "host:port" (use [::1]:port for IPv6), or "" for off',
+  });
+
+/** A duration: a number of seconds, or a string like "500ms", "30s", "10m", "4h", "5d". */
+export const duration = z.union([z.number().nonnegative(), z.string().regex(/^\d+(\.\d+)?\s*(ms|s|m|h|d)$/)]).transform(parseDurationMs);
+
+export function parseDurationMs(v: number | string): number {
+  if (typeof v === 'number') return Math.round(v * 1000);
+  const m = /^(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)$/.exec(v);
+  if (!m) throw new Error(`bad duration ${v}`);
+  const n = Number(m[1]);
+  const unit = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 }[m[2] as 'ms' | 's' | 'm' | 'h' | 'd'];
+  return Math.round(n * unit);
+}
+
+const size = z.union([z.number().int().nonnegative(), z.string().regex(/^\d+\s*(B|K|KB|M|MB|G|GB)?$/i)]).transform((v) => {
+  if (typeof v === 'number') return v;
+  const m = /^(\d+)\s*([KMG]?)B?$/i.exec(v)!;
+  const mult = { '': 1, K: 1024, M: 1024 ** 2, G: 1024 ** 3 }[m[2].toUpperCase() as '' | 'K' | 'M' | 'G'];
+  return Number(m[1]) * mult;
+});
+
+const listen = z
+  .object({
+    smtp: listenAddr.optional(),
+    submission: listenAddr.optional(),
+    submissions: listenAddr.optional(),
+    pop3: listenAddr.optional(),
+    pop3s: listenAddr.optional(),
+    imap: listenAddr.optional(),
+    imaps: listenAddr.optional(),
+    webmail: listenAddr.optional(),
+    admin: listenAddr.optional(),
+  })
+  .strict();
+
+const relay = z
+  .object({
+    mode: z.enum(['none', 'addresses', 'anyone']).default('none'),
+    allow_ips: z.array(z.string()).default([]),
+    i_understand_this_is_an_open_relay: z.boolean().default(false),
+  })
+  .strict();
+
+const tls = z.object({ cert: z.string().optional(), key: z.string().optional() }).strict();
+
+const domains = z
+  .object({
+    /** Local domains in addition to those added with `tegami domain add`. */
+    local: z.array(z.string()).default([]),
+    /** Host aliases: name → the local domain whose mailboxes it shares (mura@mail.example.jp = mura@example.jp). */
+    aliases: z.record(z.string(), z.string()).default({}),
+    /** The domain a bare login or a bare recipient (postmaster) belongs to; defaults to the first local domain. */
+    primary: z.string().optional(),
+    /** Per-IP virtual hosts: listener IP → domain, so a bare login on that IP resolves in that domain (P4). */
+    by_ip: z.record(z.string(), z.string()).default({}),
+  })
+  .strict();
+
+const auth = z
+  .object({
+    allow_insecure_auth: z.boolean().default(false),
+    mechanisms: z.array(z.enum(['PLAIN', 'LOGIN', 'CRAM-MD5'])).default(['PLAIN', 'LOGIN', 'CRAM-MD5']),
+    /** Keep a sealed copy of each password so APOP and CRAM-MD5 work; false keeps only the hash. */
+    recoverable_secrets: z.boolean().default(true),
+    throttle_after: z.number().int().nonnegative().default(5),
+    window: duration.prefault(600),
+    max_delay: duration.prefault(3),
+    block_after: z.number().int().nonnegative().default(50),
+    block_for: duration.prefault(900),
+  })
+  .strict();
+
+const smtp = z
+  .object({
+    banner: z.string().default('ESMTP tegami'),
+    vrfy: z.boolean().default(false),
+    expn: z.boolean().default(false),
+    max_connections: z.number().int().positive().default(1000),
+    max_connections_per_ip: z.number().int().positive().default(50),
+    max_recipients: z.number().int().positive().default(100),
+    /** Seconds to wait before the greeting; clients that talk earlier are refused (early-talker check). */
+    greeting_delay: duration.prefault(0),
+    socket_timeout: duration.prefault(300),
+    /** Authenticated senders may only use their own addresses and aliases in MAIL FROM. */
+    restrict_sender: z.boolean().default(true),
+    admins_may_send_as_anyone: z.boolean().default(true),
+  })
+  .strict();
+
+const accounts = z
+  .object({
+    min_user_length: z.number().int().positive().default(4),
+    password_min: z.number().int().positive().default(4),
+    password_max: z.number().int().positive().default(30),
+    /** Where postmaster@ of every local domain goes; without it, to the first system admin, else kept in postmaster's own box. */
+    postmaster: z.string().optional(),
+  })
+  .strict();
+
+const queue = z
+  .object({
+    /** Messages in the spool above which new transactions get 451 4.3.2. */
+    max_messages: z.number().int().positive().default(50_000),
+    /** Worker threads; 0 = one per core. */
+    workers: z.number().int().nonnegative().default(0),
+    /** How long SMTP DATA may wait for content analysis before answering 250 anyway. */
+    analysis_deadline: duration.prefault('2s'),
+    /** Retry schedule for deferred deliveries. */
+    retry_schedule: z.array(duration).prefault(['5m', '15m', '30m', '1h', '2h', '4h']),
+    max_queue_lifetime: duration.prefault('5d'),
+    delay_warning: duration.prefault('4h'),
+    /** Concurrent connections per destination domain. */
+    per_destination: z.number().int().positive().default(10),
+  })
+  .strict();
+
+const dns = z
+  .object({
+    servers: z.array(z.string()).optional(),
+    timeout: duration.prefault('3s'),
+  })
+  .strict();
+
+const route = z
+  .object({
+    domain: z.string(),
+    to: z.string().optional(),
+    hold: z.boolean().default(false),
+    require_tls: z.boolean().default(false),
+    auth_user: z.string().optional(),
+    auth_password: z.string().optional(),
+  })
+  .strict();
+
+const smarthost = z
+  .object({
+    to: z.string(),
+    auth_user: z.string().optional(),
+    auth_password: z.string().optional(),
+    require_tls: z.boolean().default(false),
+  })
+  .strict();
+
+const log = z
+  .object({
+    level: z.enum(['debug', 'info', 'warn', 'error']).default('info'),
+    /** Structured JSON lines on stdout. */
+    stdout: z.boolean().default(true),
+    /** Daily text files <data_dir>/logs/<service>-YYYYMMDD.log */
+    files: z.boolean().default(true),
+  })
+  .strict();
+
+const dnsbl = z
+  .object({
+    name: z.string(),
+    query_domain: z.string(),
+    type: z.enum(['DNS', 'ADDR', 'HELO', 'RHS']).default('DNS'),
+    enabled: z.boolean().default(true),
+    server: z.string().default('*'),
+    tcp_first: z.boolean().default(false),
+    trusted: z.boolean().default(false),
+    hash: z.enum(['none', 'md5', 'sha1']).default('none'),
+    timeout: duration.prefault('2s'),
+    /** reply address → tag suffix; empty = any 127.0.0.x answer is a hit */
+    replies: z.record(z.string(), z.string()).default({}),
+  })
+  .strict();
+
+const spam = z
+  .object({
+    enabled: z.boolean().default(true),
+    phrases: z.array(z.string()).default([]),
+    phrase_regexes: z.array(z.string()).default([]),
+    url_blacklist: z.array(z.string()).default([]),
+    sender_whitelist: z.array(z.string()).default([]),
+    trusted_ips: z.array(z.string()).default([]),
+    filter_authenticated: z.boolean().default(false),
+    move_to_spam_folder: z.boolean().default(true),
+    spam_threshold: z.number().default(5),
+    reject_threshold: z.number().optional(),
+    delete_after_matches: z.number().int().positive().optional(),
+    verbose_log: z.boolean().default(false),
+    scores: z.record(z.string(), z.number()).default({}),
+  })
+  .strict();
+
+const pop3 = z
+  .object({
+    allow_insecure_auth: z.boolean().default(false),
+    apop: z.boolean().default(true),
+    idle_timeout: duration.prefault('10m'),
+  })
+  .strict();
+
+const imap = z
+  .object({
+    allow_insecure_auth: z.boolean().default(false),
+    idle_timeout: duration.prefault('30m'),
+    max_literal: size.prefault(64 * 1024 * 1024),
+  })
+  .strict();
+
+export const configSchema = z
+  .object({
+    hostname: z.string().default(() => os.hostname() || 'localhost'),
+    data_dir: z.string().default('./data'),
+    max_message_size: size.prefault(25 * 1024 * 1024),
+    listen: listen.optional(),
+    relay: relay.prefault({}),
+    tls: tls.prefault({}),
+    domains: domains.prefault({}),
+    auth: auth.prefault({}),
+    smtp: smtp.prefault({}),
+    accounts: accounts.prefault({}),
+    queue: queue.prefault({}),
+    dns: dns.prefault({}),
+    route: z.array(route).default([]),
+    smarthost: smarthost.optional(),
+    log: log.prefault({}),
+    dnsbl: z.array(dnsbl).default([]),
+    spam: spam.prefault({}),
+    pop3: pop3.prefault({}),
+    imap: imap.prefault({}),
+  })
+  .strict()
+  .superRefine((c, ctx) => {
+    if (c.relay.mode === 'anyone' && !c.relay.i_understand_this_is_an_open_relay) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['relay', 'mode'],
+        message: 'mode "anyone" makes an open relay; it also needs i_understand_this_is_an_open_relay = true',
+      });
+    }
+    if (c.accounts.password_min > c.accounts.password_max) {
+      ctx.addIssue({ code: 'custom', path: ['accounts', 'password_min'], message: 'password_min is above password_max' });
+    }
+  });
+
+export type Config = z.output<typeof configSchema>;
+export type ListenerName = keyof z.output<typeof listen>;
+export type RouteConfig = z.output<typeof route>;
+export type DnsblConfig = z.output<typeof dnsbl>;

@@ -1,0 +1,55 @@
+// The embedded SQLite database in the data dir: accounts, domains, aliases (and, later, indexes).
+// Opened once per process or worker thread; schema migrations are idempotent and run on open.
+import fs from 'node:fs';
+import path from 'node:path';
+import Database from 'better-sqlite3';
+
+export type Db = Database.Database;
+
+const MIGRATIONS: string[] = [
+  `CREATE TABLE IF NOT EXISTS domains (
+     name TEXT PRIMARY KEY,
+     created INTEGER NOT NULL
+   );
+   CREATE TABLE IF NOT EXISTS users (
+     address TEXT PRIMARY KEY,
+     local TEXT NOT NULL,
+     domain TEXT NOT NULL,
+     password_hash TEXT NOT NULL,
+     secret_sealed TEXT,
+     full_name TEXT NOT NULL DEFAULT '',
+     reply_to TEXT NOT NULL DEFAULT '',
+     forward TEXT NOT NULL DEFAULT '',
+     keep_copy INTEGER NOT NULL DEFAULT 1,
+     disabled INTEGER NOT NULL DEFAULT 0,
+     cannot_change_password INTEGER NOT NULL DEFAULT 0,
+     web_access INTEGER NOT NULL DEFAULT 1,
+     host_admin INTEGER NOT NULL DEFAULT 0,
+     list_admin INTEGER NOT NULL DEFAULT 0,
+     system_admin INTEGER NOT NULL DEFAULT 0,
+     created INTEGER NOT NULL
+   );
+   CREATE INDEX IF NOT EXISTS users_domain ON users(domain);
+   CREATE TABLE IF NOT EXISTS aliases (
+     address TEXT PRIMARY KEY,
+     targets TEXT NOT NULL,
+     created INTEGER NOT NULL
+   );`,
+];
+
+export function openDatabase(dataDir: string, opts: { readonly?: boolean } = {}): Db {
+  fs.mkdirSync(dataDir, { recursive: true });
+  const file = path.join(dataDir, 'tegami.db');
+  const db = new Database(file, { readonly: !!opts.readonly && fs.existsSync(file), fileMustExist: false });
+  db.pragma('busy_timeout = 5000');
+  if (!db.readonly) {
+    db.pragma('journal_mode = WAL');
+    db.pragma('synchronous = FULL');
+    const version = db.pragma('user_version', { simple: true }) as number;
+    for (let v = version; v < MIGRATIONS.length; v++) {
+      db.exec(MIGRATIONS[v]);
+      db.pragma(`user_version = ${v + 1}`);
+    }
+  }
+  return db;
+}

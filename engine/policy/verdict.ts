@@ -1,0 +1,33 @@
+// Expected outcomes are values: a Verdict says accept, refuse for good, or refuse for now.
+// This is the one place that turns verdicts into SMTP replies (code + enhanced status code).
+
+export type Verdict =
+  | { kind: 'accept' }
+  | { kind: 'reject'; code: number; status: string; text: string }
+  | { kind: 'tempfail'; code: number; status: string; text: string };
+
+export const accept: Verdict = { kind: 'accept' };
+
+export const reject = (code: number, status: string, text: string): Verdict => ({ kind: 'reject', code, status, text });
+export const tempfail = (code: number, status: string, text: string): Verdict => ({ kind: 'tempfail', code, status, text });
+
+/** The catalogue of refusals tegami gives, so the same case always gets the same words. */
+export const Refusals = {
+  relayDenied: () => reject(550, '5.7.1', 'Relaying denied'),
+  unknownUser: (addr: string) => reject(550, '5.1.1', `<${addr}>: Recipient address rejected: User unknown`),
+  badSyntax: (what: string) => reject(501, '5.1.3', `Bad address syntax: ${what}`),
+  routingTrick: () => reject(550, '5.7.1', 'Source routing, percent hack and bang paths are not supported: relaying denied'),
+  authRequired: () => reject(530, '5.7.0', 'Authentication required'),
+  senderNotOwned: (addr: string) => reject(553, '5.7.1', `Sender address <${addr}> not owned by the authenticated user`),
+  queueFull: () => tempfail(451, '4.3.2', 'System busy, queue full: try again later'),
+  localError: () => tempfail(451, '4.3.0', 'Local error in processing; try again later'),
+  authBlocked: () => reject(535, '5.7.8', 'Too many authentication failures from your address; try again later'),
+  tooManyConnections: () => tempfail(421, '4.7.0', 'Too many connections from your address'),
+} as const;
+
+/** An Error that smtp-server turns into a reply; the text carries our enhanced code (patched smtp-server keeps it). */
+export function toSmtpError(v: Exclude<Verdict, { kind: 'accept' }>): Error & { responseCode: number } {
+  const e = new Error(`${v.status} ${v.text}`) as Error & { responseCode: number };
+  e.responseCode = v.code;
+  return e;
+}
