@@ -1,51 +1,63 @@
 // The mailbox store interface: what delivery, POP3, IMAP and webmail need from where mail rests.
-// The embedded implementation is Maildir (+ a SQLite index for UIDs and flags); an in-memory one serves
-// protocol tests; a PostgreSQL/blob one can come later behind the same interface.
+// The embedded implementation is Maildir (+ an index for UIDs, flags, MODSEQ); an in-memory one serves
+// protocol tests; a PostgreSQL/blob one can come later behind the same interface. It never speaks a protocol.
 
-/** A mailbox owner, as stored: "user@domain". Folder names use "/" as the hierarchy separator; "INBOX" is the inbox. */
+/** A mailbox owner, as stored: "user@domain". */
 export type Owner = string;
+
+/** Folder names use "/" as the hierarchy separator; "INBOX" is the inbox (Maildir root). */
+export type FolderName = string;
 
 export interface MessageInfo {
   uid: number;
-  /** Size in octets of the stored message (CRLF line ends as served). */
+  /** Size in octets of the stored message. */
   size: number;
+  /** IMAP system and keyword flags, e.g. ["\\Seen", "$Junk"]; never "\\Recent" (sessions track that). */
   flags: string[];
   /** INTERNALDATE, ms since epoch. */
   internalDate: number;
   modseq: number;
-  /** Stable key of the stored file (Maildir base name), also POP3's UIDL. */
+  /** Stable key of the stored message (the Maildir base name); POP3's UIDL uses it. */
   key: string;
 }
 
-export interface MailboxStatus {
+export interface FolderStatus {
   uidValidity: number;
   uidNext: number;
   messages: number;
   unseen: number;
-  recent: number;
   highestModseq: number;
 }
 
-export interface DeliveryResult {
-  key: string;
-  folder: string;
+export type FlagMode = 'add' | 'remove' | 'replace';
+
+export interface AppendOptions {
+  flags?: string[];
+  internalDate?: number;
+  /** Idempotency key: a message already stored with this key is not stored again (crash recovery). */
+  dedupKey?: string;
 }
 
 export interface MailboxStore {
-  /** Deliver a complete message into a folder (INBOX by default); durable before it resolves. */
-  deliver(owner: Owner, message: Buffer, opts?: { folder?: string; flags?: string[]; internalDate?: number; dedupKey?: string }): Promise<DeliveryResult>;
-  listFolders(owner: Owner): Promise<string[]>;
-  createFolder(owner: Owner, folder: string): Promise<void>;
-  deleteFolder(owner: Owner, folder: string): Promise<void>;
-  renameFolder(owner: Owner, from: string, to: string): Promise<void>;
-  status(owner: Owner, folder: string): Promise<MailboxStatus>;
-  /** Messages in UID order. */
-  list(owner: Owner, folder: string): Promise<MessageInfo[]>;
-  read(owner: Owner, folder: string, uid: number): Promise<Buffer>;
-  setFlags(owner: Owner, folder: string, uid: number, flags: string[]): Promise<MessageInfo>;
+  /** Store a complete message in a folder (INBOX when omitted); durable (fsynced) before it resolves. */
+  append(owner: Owner, folder: FolderName, message: Buffer, opts?: AppendOptions): Promise<{ uid: number; uidValidity: number }>;
+  listFolders(owner: Owner): Promise<FolderName[]>;
+  createFolder(owner: Owner, folder: FolderName): Promise<void>;
+  deleteFolder(owner: Owner, folder: FolderName): Promise<void>;
+  renameFolder(owner: Owner, from: FolderName, to: FolderName): Promise<void>;
+  subscriptions(owner: Owner): Promise<FolderName[]>;
+  setSubscribed(owner: Owner, folder: FolderName, subscribed: boolean): Promise<void>;
+  status(owner: Owner, folder: FolderName): Promise<FolderStatus>;
+  /** All messages of a folder in ascending UID order (picks up mail delivered since the last call). */
+  list(owner: Owner, folder: FolderName): Promise<MessageInfo[]>;
+  read(owner: Owner, folder: FolderName, uid: number): Promise<Buffer>;
+  /** Change flags; with unchangedSince (CONDSTORE), messages modified after it are left alone and reported. */
+  updateFlags(
+    owner: Owner, folder: FolderName, uids: number[], mode: FlagMode, flags: string[], unchangedSince?: number,
+  ): Promise<{ updated: MessageInfo[]; failed: number[] }>;
   /** Remove messages for good (IMAP EXPUNGE, POP3 UPDATE). */
-  expunge(owner: Owner, folder: string, uids: number[]): Promise<void>;
-  copy(owner: Owner, from: string, uids: number[], to: string): Promise<{ uidValidity: number; mapping: [number, number][] }>;
-  /** Observe changes in a folder (new mail, flags, expunges) from any session or delivery. */
-  watch(owner: Owner, folder: string, onChange: () => void): () => void;
+  expunge(owner: Owner, folder: FolderName, uids: number[]): Promise<void>;
+  copy(owner: Owner, from: FolderName, uids: number[], to: FolderName): Promise<{ uidValidity: number; mapping: [number, number][] }>;
+  /** Observe changes in a folder (new mail, flags, expunges) made by any session or by delivery; returns unsubscribe. */
+  watch(owner: Owner, folder: FolderName, onChange: () => void): () => void;
 }

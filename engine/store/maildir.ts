@@ -1,0 +1,93 @@
+// Maildir on disk: where an owner's folders live, and the durable write of one message
+// (tmp/ → fsync → rename into new/ → fsync new/). Used by delivery workers and by the MaildirStore.
+// It never reads or changes flags or indexes; that is the store's job.
+import fs from 'node:fs';
+import fsp from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+
+/** <data_dir>/mail/<domain>/<local>/Maildir */
+export function maildirRoot(dataDir: string, owner: string): string {
+  const at = owner.lastIndexOf('@');
+  const local = owner.slice(0, at).toLowerCase();
+  const domain = owner.slice(at + 1).toLowerCase();
+  if (!local || !domain || /[/\\\0]/.test(local + domain) || local.startsWith('.') || domain.startsWith('.')) {
+    throw new Error(`unsafe mailbox owner: ${owner}`);
+  }
+  return path.join(dataDir, 'mail', domain, local, 'Maildir');
+}
+
+/** Maildir++ folder directory: INBOX is the root; "Spam" → .Spam; "a/b" → .a.b */
+export function folderDir(root: string, folder: string): string {
+  if (folder.toUpperCase() === 'INBOX') return root;
+  const name = folder.split('/').join('.');
+  if (!name || name.includes('..') || /[\0\\]/.test(name) || name.startsWith('.')) throw new Error(`bad folder name: ${folder}`);
+  return path.join(root, '.' + name);
+}
+
+const made = new Set<string>();
+
+export async function ensureMaildir(dir: string): Promise<void> {
+  if (made.has(dir)) return;
+  await Promise.all(['tmp', 'new', 'cur'].map((d) => fsp.mkdir(path.join(dir, d), { recursive: true })));
+  if (path.basename(dir).startsWith('.')) await fsp.writeFile(path.join(dir, 'maildirfolder'), '', { flag: 'a' });
+  made.add(dir);
+}
+
+let counter = 0;
+const host = os.hostname().replace(/[/:]/g, '_');
+
+/** A unique Maildir base name; the dedup key (spool id + recipient index) is embedded so recovery can find it. */
+export function uniqueName(size: number, dedupKey?: string): string {
+  const now = Date.now();
+  const sec = Math.floor(now / 1000);
+  const usec = (now % 1000) * 1000 + (counter % 1000);
+  counter++;
+  return `${sec}.M${usec}P${process.pid}Q${counter}${dedupKey ? `_${dedupKey}` : ''}.${host},S=${size}`;
+}
+
+/**
+ * Write one message durably into dir/new. The file is complete and fsynced before it appears in new/;
+ * the new/ directory entry is fsynced before this resolves, so a crash afterwards cannot lose it.
+ */
+export async function writeMaildirMessage(dir: string, parts: Buffer[], opts: { dedupKey?: string } = {}): Promise<string> {
+  await ensureMaildir(dir);
+  const size = parts.reduce((n, b) => n + b.length, 0);
+  const name = uniqueName(size, opts.dedupKey);
+  const tmp = path.join(dir, 'tmp', name);
+  const fh = await fsp.open(tmp, 'wx', 0o600);
+  try {
+    await fh.writev(parts);
+    await fh.datasync();
+  } finally {
+    await fh.close();
+  }
+  await fsp.rename(tmp, path.join(dir, 'new', name));
+  await syncDir(path.join(dir, 'new'));
+  return name;
+}
+
+/** fsync a directory so a rename or a create in it survives a crash. */
+export async function syncDir(dir: string): Promise<void> {
+  const fh = await fsp.open(dir, fs.constants.O_RDONLY | fs.constants.O_DIRECTORY);
+  try {
+    await fh.sync();
+  } finally {
+    await fh.close();
+  }
+}
+
+/** Is a message with this dedup key already in new/ or cur/? (Only asked when resuming after a crash.) */
+export async function hasDedupKey(dir: string, dedupKey: string): Promise<boolean> {
+  const needle = `_${dedupKey}.`;
+  for (const sub of ['new', 'cur']) {
+    let names: string[] = [];
+    try {
+      names = await fsp.readdir(path.join(dir, sub));
+    } catch {
+      continue;
+    }
+    if (names.some((n) => n.includes(needle))) return true;
+  }
+  return false;
+}
