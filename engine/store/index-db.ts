@@ -1,0 +1,222 @@
+// The per-user mailbox index: one SQLite file (WAL) in the Maildir root holding, per folder, UIDVALIDITY,
+// UIDNEXT and HIGHESTMODSEQ, and per message its UID, file name, size, internal date, flags and MODSEQ.
+// It is a cache of the Maildir tree: deleting it is safe (rebuilt, with new UIDVALIDITYs). It never touches files.
+import Database from 'better-sqlite3';
+
+export interface FolderRow {
+  name: string;
+  uidvalidity: number;
+  uidnext: number;
+  modseq: number;
+  cur_mtime: string;
+}
+
+export interface MessageRow {
+  uid: number;
+  base: string;
+  file: string;
+  size: number;
+  idate: number;
+  letters: string;
+  keywords: string;
+  modseq: number;
+}
+
+const SCHEMA = `
+  CREATE TABLE IF NOT EXISTS folders (
+    name TEXT PRIMARY KEY,
+    uidvalidity INTEGER NOT NULL,
+    uidnext INTEGER NOT NULL,
+    modseq INTEGER NOT NULL,
+    cur_mtime TEXT NOT NULL DEFAULT ''
+  );
+  CREATE TABLE IF NOT EXISTS messages (
+    folder TEXT NOT NULL,
+    uid INTEGER NOT NULL,
+    base TEXT NOT NULL,
+    file TEXT NOT NULL,
+    size INTEGER NOT NULL,
+    idate INTEGER NOT NULL,
+    letters TEXT NOT NULL,
+    keywords TEXT NOT NULL DEFAULT '',
+    modseq INTEGER NOT NULL,
+    PRIMARY KEY (folder, uid)
+  ) WITHOUT ROWID;
+  CREATE UNIQUE INDEX IF NOT EXISTS messages_base ON messages (folder, base);
+  CREATE TABLE IF NOT EXISTS subscriptions (name TEXT PRIMARY KEY);
+`;
+
+let lastUidValidity = 0;
+
+/** A new UIDVALIDITY: the current time in seconds, strictly increasing within this process. */
+function freshUidValidity(floor: number): number {
+  const v = Math.max(Math.floor(Date.now() / 1000), lastUidValidity + 1, floor + 1);
+  lastUidValidity = v;
+  return v;
+}
+
+export interface NewMessage {
+  base: string;
+  file: string;
+  size: number;
+  idate: number;
+  letters: string;
+  keywords?: string;
+}
+
+export class IndexDb {
+  readonly db: Database.Database;
+  private q;
+
+  constructor(file: string) {
+    this.db = new Database(file);
+    this.db.pragma('journal_mode = WAL');
+    this.db.pragma('synchronous = NORMAL');
+    this.db.pragma('busy_timeout = 5000');
+    this.db.exec(SCHEMA);
+    const db = this.db;
+    this.q = {
+      folder: db.prepare<[string], FolderRow>('SELECT * FROM folders WHERE name = ?'),
+      maxValidity: db.prepare<[], { v: number | null }>('SELECT max(uidvalidity) AS v FROM folders'),
+      insertFolder: db.prepare('INSERT OR IGNORE INTO folders (name, uidvalidity, uidnext, modseq) VALUES (?, ?, 1, 1)'),
+      setFolder: db.prepare('UPDATE folders SET uidnext = ?, modseq = ? WHERE name = ?'),
+      setMtime: db.prepare('UPDATE folders SET cur_mtime = ? WHERE name = ?'),
+      messages: db.prepare<[string], MessageRow>(
+        'SELECT uid, base, file, size, idate, letters, keywords, modseq FROM messages WHERE folder = ? ORDER BY uid',
+      ),
+      message: db.prepare<[string, number], MessageRow>(
+        'SELECT uid, base, file, size, idate, letters, keywords, modseq FROM messages WHERE folder = ? AND uid = ?',
+      ),
+      byBase: db.prepare<[string, string], MessageRow>(
+        'SELECT uid, base, file, size, idate, letters, keywords, modseq FROM messages WHERE folder = ? AND base = ?',
+      ),
+      bases: db.prepare<[string], { uid: number; base: string; file: string }>('SELECT uid, base, file FROM messages WHERE folder = ?'),
+      insert: db.prepare(
+        'INSERT OR IGNORE INTO messages (folder, uid, base, file, size, idate, letters, keywords, modseq) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)',
+      ),
+      remove: db.prepare('DELETE FROM messages WHERE folder = ? AND uid = ?'),
+      setFlags: db.prepare('UPDATE messages SET file = ?, letters = ?, keywords = ?, modseq = ? WHERE folder = ? AND uid = ?'),
+      stats: db.prepare<[string], { n: number; unseen: number | null }>(
+        "SELECT count(*) AS n, sum(CASE WHEN instr(letters, 'S') = 0 THEN 1 ELSE 0 END) AS unseen FROM messages WHERE folder = ?",
+      ),
+      subs: db.prepare<[], { name: string }>('SELECT name FROM subscriptions ORDER BY name'),
+      subscribe: db.prepare('INSERT OR IGNORE INTO subscriptions (name) VALUES (?)'),
+      unsubscribe: db.prepare('DELETE FROM subscriptions WHERE name = ?'),
+    };
+  }
+
+  /** The folder's row, created with a fresh UIDVALIDITY when the index has none. */
+  folder(name: string): FolderRow {
+    let row = this.q.folder.get(name);
+    if (!row) {
+      this.db.transaction(() => {
+        this.q.insertFolder.run(name, freshUidValidity(this.q.maxValidity.get()?.v ?? 0));
+      }).immediate();
+      row = this.q.folder.get(name)!;
+    }
+    return row;
+  }
+
+  messages(folder: string): MessageRow[] {
+    return this.q.messages.all(folder);
+  }
+  message(folder: string, uid: number): MessageRow | undefined {
+    return this.q.message.get(folder, uid);
+  }
+  byBase(folder: string, base: string): MessageRow | undefined {
+    return this.q.byBase.get(folder, base);
+  }
+  bases(folder: string): { uid: number; base: string; file: string }[] {
+    return this.q.bases.all(folder);
+  }
+  stats(folder: string): { n: number; unseen: number } {
+    const r = this.q.stats.get(folder)!;
+    return { n: r.n, unseen: r.unseen ?? 0 };
+  }
+
+  /**
+   * Apply one sync or change in a single write transaction: add messages (ascending UIDs in the given order),
+   * remove UIDs, rewrite flags. Each change takes a new MODSEQ. Returns the UIDs given to the added messages.
+   */
+  apply(
+    folder: string,
+    change: {
+      add?: NewMessage[];
+      remove?: number[];
+      flags?: { uid: number; file: string; letters: string; keywords: string }[];
+      curMtime?: string;
+    },
+  ): number[] {
+    return this.db
+      .transaction(() => {
+        const f = this.folder(folder);
+        let uidnext = f.uidnext;
+        let modseq = f.modseq;
+        const uids: number[] = [];
+        for (const m of change.add ?? []) {
+          const r = this.q.insert.run(folder, uidnext, m.base, m.file, m.size, Math.round(m.idate), m.letters, m.keywords ?? '', modseq + 1);
+          if (r.changes) {
+            modseq++;
+            uids.push(uidnext++);
+          } else {
+            uids.push(this.q.byBase.get(folder, m.base)!.uid);
+          }
+        }
+        let removed = false;
+        for (const uid of change.remove ?? []) removed = this.q.remove.run(folder, uid).changes > 0 || removed;
+        if (removed) modseq++;
+        for (const c of change.flags ?? []) this.q.setFlags.run(c.file, c.letters, c.keywords, ++modseq, folder, c.uid);
+        if (uidnext !== f.uidnext || modseq !== f.modseq) this.q.setFolder.run(uidnext, modseq, folder);
+        if (change.curMtime !== undefined) this.q.setMtime.run(change.curMtime, folder);
+        return uids;
+      })
+      .immediate();
+  }
+
+  /** Forget a folder (deleted). */
+  dropFolder(name: string): void {
+    this.db.transaction(() => {
+      this.db.prepare('DELETE FROM messages WHERE folder = ?').run(name);
+      this.db.prepare('DELETE FROM folders WHERE name = ?').run(name);
+    }).immediate();
+  }
+
+  /** A folder and its children were renamed on disk: carry their rows (UIDVALIDITY and UIDs stay). */
+  renameFolder(from: string, to: string): void {
+    this.db.transaction(() => {
+      for (const { name } of this.db.prepare<[string, string, string], { name: string }>(
+        "SELECT name FROM folders WHERE name = ? OR substr(name, 1, length(?) + 1) = ? || '/'",
+      ).all(from, from, from)) {
+        const target = to + name.slice(from.length);
+        this.db.prepare('DELETE FROM messages WHERE folder = ?').run(target);
+        this.db.prepare('DELETE FROM folders WHERE name = ?').run(target);
+        this.db.prepare('UPDATE folders SET name = ? WHERE name = ?').run(target, name);
+        this.db.prepare('UPDATE messages SET folder = ? WHERE folder = ?').run(target, name);
+      }
+    }).immediate();
+  }
+
+  /** RENAME INBOX: its messages move to a new folder; INBOX stays, empty, with its UIDVALIDITY and UIDNEXT. */
+  moveAllMessages(from: string, to: string): void {
+    this.db.transaction(() => {
+      const f = this.folder(from);
+      this.db.prepare('DELETE FROM messages WHERE folder = ?').run(to);
+      this.db.prepare('DELETE FROM folders WHERE name = ?').run(to);
+      this.q.insertFolder.run(to, freshUidValidity(this.q.maxValidity.get()?.v ?? 0));
+      this.db.prepare('UPDATE folders SET uidnext = ?, modseq = ? WHERE name = ?').run(f.uidnext, f.modseq, to);
+      this.db.prepare('UPDATE messages SET folder = ? WHERE folder = ?').run(to, from);
+      this.q.setFolder.run(f.uidnext, f.modseq + 1, from);
+    }).immediate();
+  }
+
+  subscriptions(): string[] {
+    return this.q.subs.all().map((r) => r.name);
+  }
+  setSubscribed(name: string, on: boolean): void {
+    (on ? this.q.subscribe : this.q.unsubscribe).run(name);
+  }
+
+  close(): void {
+    this.db.close();
+  }
+}
