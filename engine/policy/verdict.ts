@@ -6,10 +6,13 @@ export type Verdict =
   | { kind: 'reject'; code: number; status: string; text: string }
   | { kind: 'tempfail'; code: number; status: string; text: string };
 
-export const accept: Verdict = { kind: 'accept' };
+export type Accept = Extract<Verdict, { kind: 'accept' }>;
+export type Refusal = Exclude<Verdict, { kind: 'accept' }>;
 
-export const reject = (code: number, status: string, text: string): Verdict => ({ kind: 'reject', code, status, text });
-export const tempfail = (code: number, status: string, text: string): Verdict => ({ kind: 'tempfail', code, status, text });
+export const accept: Accept = { kind: 'accept' };
+
+export const reject = (code: number, status: string, text: string): Refusal => ({ kind: 'reject', code, status, text });
+export const tempfail = (code: number, status: string, text: string): Refusal => ({ kind: 'tempfail', code, status, text });
 
 /** The catalogue of refusals tegami gives, so the same case always gets the same words. */
 export const Refusals = {
@@ -26,7 +29,7 @@ export const Refusals = {
 } as const;
 
 /** An Error that smtp-server turns into a reply; the text carries our enhanced code (patched smtp-server keeps it). */
-export function toSmtpError(v: Exclude<Verdict, { kind: 'accept' }>): Error & { responseCode: number } {
+export function toSmtpError(v: Refusal): Error & { responseCode: number } {
   const e = new Error(`${v.status} ${v.text}`) as Error & { responseCode: number };
   e.responseCode = v.code;
   return e;

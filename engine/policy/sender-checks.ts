@@ -1,0 +1,130 @@
+// Sender checks of the connecting client (F2, F3): MAIL FROM domain resolvable, reverse DNS and
+// forward-confirmed rDNS, HELO sanity, and SPF (RFC 7208, through mailauth with our resolver).
+// Each check returns a value; a lookup that fails (timeout, SERVFAIL, no resolver) yields "unknown", never a hit.
+import net from 'node:net';
+import { spf as spfVerify } from 'mailauth/lib/spf/index.js';
+import type { Resolver } from '../dns/resolver.js';
+import { unmapV4 } from './cidr.js';
+
+export type CheckOutcome = { status: 'pass' } | { status: 'fail'; reason: string } | { status: 'unknown'; reason: string };
+
+type DnsErr = { code?: string };
+/** NXDOMAIN or NOERROR/NODATA: the name really has no such record. Anything else is a failed lookup. */
+export function isNoData(e: unknown): boolean {
+  const c = (e as DnsErr)?.code;
+  return c === 'ENOTFOUND' || c === 'ENODATA';
+}
+
+async function has(p: Promise<unknown[]>): Promise<boolean | 'error'> {
+  try {
+    return (await p).length > 0;
+  } catch (e) {
+    return isNoData(e) ? false : 'error';
+  }
+}
+
+/** The MAIL FROM domain has an MX, or else an A/AAAA record (RFC 5321 §5.1 implicit MX). */
+export async function checkSenderDomain(resolver: Resolver, mailFrom: string): Promise<CheckOutcome> {
+  const at = mailFrom.lastIndexOf('@');
+  if (!mailFrom || at < 0) return { status: 'pass' }; // null sender: bounces are legitimate
+  const domain = mailFrom.slice(at + 1).toLowerCase();
+  if (domain.startsWith('[')) return { status: 'fail', reason: `${domain} is an address literal` };
+  const results = await Promise.all([has(resolver.resolveMx(domain)), has(resolver.resolve4(domain)), has(resolver.resolve6(domain))]);
+  if (results.includes(true)) return { status: 'pass' };
+  if (results.includes('error')) return { status: 'unknown', reason: `lookup of ${domain} failed` };
+  return { status: 'fail', reason: `${domain} has no MX or A record` };
+}
+
+export interface RdnsOutcome {
+  ptr: CheckOutcome;
+  /** Forward-confirmed: one PTR name resolves back to the client IP. */
+  fcrdns: CheckOutcome;
+  name?: string;
+}
+
+export async function checkReverseDns(resolver: Resolver, ipIn: string): Promise<RdnsOutcome> {
+  const ip = unmapV4(ipIn);
+  let names: string[];
+  try {
+    names = await resolver.reverse(ip);
+  } catch (e) {
+    if (isNoData(e)) return { ptr: { status: 'fail', reason: `${ip} has no PTR record` }, fcrdns: { status: 'unknown', reason: 'no PTR' } };
+    return { ptr: { status: 'unknown', reason: `PTR lookup for ${ip} failed` }, fcrdns: { status: 'unknown', reason: 'no PTR' } };
+  }
+  if (names.length === 0) return { ptr: { status: 'fail', reason: `${ip} has no PTR record` }, fcrdns: { status: 'unknown', reason: 'no PTR' } };
+  let anyError = false;
+  for (const name of names.slice(0, 5)) {
+    try {
+      const addrs = net.isIPv4(ip) ? await resolver.resolve4(name) : await resolver.resolve6(name);
+      if (addrs.some((a) => sameIp(a, ip))) return { ptr: { status: 'pass' }, fcrdns: { status: 'pass' }, name };
+    } catch (e) {
+      if (!isNoData(e)) anyError = true;
+    }
+  }
+  const fcrdns: CheckOutcome = anyError
+    ? { status: 'unknown', reason: `forward lookup of ${names[0]} failed` }
+    : { status: 'fail', reason: `${names[0]} does not resolve back to ${ip}` };
+  return { ptr: { status: 'pass' }, fcrdns, name: names[0] };
+}
+
+function sameIp(a: string, b: string): boolean {
+  if (net.isIPv6(a) && net.isIPv6(b)) return new net.SocketAddress({ address: a, family: 'ipv6' }).address === new net.SocketAddress({ address: b, family: 'ipv6' }).address;
+  return unmapV4(a) === unmapV4(b);
+}
+
+export interface HeloInput {
+  helo: string;
+  ip: string;
+  /** Names that are ours: the hostname and local domains. */
+  ourNames: string[];
+  /** Our listener addresses, to catch a client claiming our IP. */
+  ourIps?: string[];
+}
+
+export interface HeloOutcome {
+  /** The name claims to be us, or an address literal that is not the client's. */
+  forged: CheckOutcome;
+  /** The name resolves (A, AAAA or MX). */
+  resolves: CheckOutcome;
+}
+
+export async function checkHelo(resolver: Resolver, input: HeloInput): Promise<HeloOutcome> {
+  const helo = input.helo.trim().toLowerCase().replace(/\.$/, '');
+  const ip = unmapV4(input.ip);
+  const literal = /^\[(?:ipv6:)?([^\]]+)\]$/i.exec(helo)?.[1];
+  if (literal !== undefined) {
+    const forged: CheckOutcome = net.isIP(literal) && sameIp(literal, ip) ? { status: 'pass' } : { status: 'fail', reason: `HELO literal ${helo} is not the client address ${ip}` };
+    return { forged, resolves: { status: 'pass' } };
+  }
+  if (net.isIP(helo)) {
+    return { forged: sameIp(helo, ip) ? { status: 'pass' } : { status: 'fail', reason: `HELO ${helo} is not the client address ${ip}` }, resolves: { status: 'fail', reason: `HELO ${helo} is a bare IP address` } };
+  }
+  if (input.ourNames.some((n) => n.toLowerCase() === helo) || (input.ourIps ?? []).includes(helo)) {
+    return { forged: { status: 'fail', reason: `HELO ${helo} claims to be this server` }, resolves: { status: 'pass' } };
+  }
+  if (!helo.includes('.') || !/^[a-z0-9._-]+$/.test(helo)) {
+    return { forged: { status: 'pass' }, resolves: { status: 'fail', reason: `HELO ${helo || '(empty)'} is not a fully qualified domain name` } };
+  }
+  const results = await Promise.all([has(resolver.resolve4(helo)), has(resolver.resolve6(helo)), has(resolver.resolveMx(helo))]);
+  if (results.includes(true)) return { forged: { status: 'pass' }, resolves: { status: 'pass' } };
+  if (results.includes('error')) return { forged: { status: 'pass' }, resolves: { status: 'unknown', reason: `lookup of ${helo} failed` } };
+  return { forged: { status: 'pass' }, resolves: { status: 'fail', reason: `HELO ${helo} does not resolve` } };
+}
+
+export interface SpfOutcome {
+  result: 'pass' | 'fail' | 'softfail' | 'neutral' | 'none' | 'temperror' | 'permerror';
+  domain: string;
+  /** RFC 8601 resinfo, e.g. "spf=pass (…) smtp.mailfrom=a@b smtp.helo=h". */
+  info: string;
+  comment: string;
+}
+
+/** SPF through mailauth; every DNS query goes through our resolver (the lab's stand-in in tests). */
+export async function checkSpf(resolver: Resolver, input: { ip: string; helo: string; mailFrom: string; hostname: string }): Promise<SpfOutcome> {
+  const lookup = (name: string, type: string) => resolver.resolve(name, type) as Promise<string[][] | string[]>;
+  const helo = net.isIP(input.helo) ? `[${input.helo}]` : input.helo;
+  const r = await spfVerify({ sender: input.mailFrom || undefined, ip: unmapV4(input.ip), helo, mta: input.hostname, resolver: lookup });
+  const raw = String(r.status.result);
+  const result = (raw === 'temperr' ? 'temperror' : raw) as SpfOutcome['result'];
+  return { result, domain: r.domain, info: r.info, comment: r.status.comment ?? '' };
+}

@@ -1,0 +1,323 @@
+// The queue: the main thread's side of a message's life after DATA. It hands the spooled file to the
+// worker pool ("process": analyse → route → deliver locally), decides when the client gets its reply,
+// keeps what is left (remote recipients, temporary local failures) durably in the spool with a state
+// file, and resumes everything at start. It never parses messages or talks to remote servers itself.
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import os from 'node:os';
+import { Piscina } from 'piscina';
+import type { Logger } from '../log/logger.js';
+import { Spool, type SpoolWriter } from '../spool/spool.js';
+import type { Envelope } from '../spool/envelope.js';
+import { mailboxEvents } from '../store/events.js';
+import type { ProcessResult, ProcessTask } from '../../workers/process.js';
+import { openRecipients, readState, writeState, type QueueState, type RecipientState } from './state.js';
+
+export type ReceiveOutcome =
+  | { kind: 'accepted'; id: string; delivered: boolean }
+  | { kind: 'rejected'; code: number; status: string; text: string }
+  | { kind: 'tempfail'; code: number; status: string; text: string };
+
+/** Remote delivery, plugged in by the outbound scheduler (engine/queue/outbound*.ts). */
+export interface RemoteScheduler {
+  /** A message now has remote recipients in its state file. */
+  schedule(id: string): void;
+}
+
+export interface QueueOptions {
+  dataDir: string;
+  configPath?: string;
+  logger: Logger;
+  workers: number;
+  maxMessages: number;
+  analysisDeadlineMs: number;
+  retrySchedule: number[];
+}
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+
+export class Queue {
+  readonly spool: Spool;
+  readonly pool: Piscina;
+  /** Messages in queue/ (durable, not yet finished) plus messages being received. */
+  private queued = new Set<string>();
+  private receiving = 0;
+  private backlog: { id: string; recovered: boolean }[] = [];
+  private inflight = 0;
+  private readonly maxInflight: number;
+  private timers = new Set<NodeJS.Timeout>();
+  private closed = false;
+  remote: RemoteScheduler | null = null;
+
+  constructor(private readonly opts: QueueOptions) {
+    this.spool = new Spool(path.join(opts.dataDir, 'spool'));
+    const threads = opts.workers > 0 ? opts.workers : Math.max(1, os.availableParallelism());
+    this.pool = new Piscina({
+      filename: path.resolve(here, '../../workers/process.js'),
+      minThreads: threads,
+      maxThreads: threads,
+      concurrentTasksPerWorker: 16,
+      idleTimeout: 60_000,
+      workerData: { configPath: opts.configPath, dataDir: opts.dataDir },
+    });
+    this.maxInflight = threads * 32;
+  }
+
+  /** Resume after a (re)start: drop unacknowledged files, then deliver what was queued, at once. */
+  async start(): Promise<{ resumed: number; cleared: number }> {
+    const cleared = await this.spool.clearIncoming();
+    const ids = await this.spool.queuedIds();
+    for (const id of ids) {
+      this.queued.add(id);
+      const st = await readState(this.spool.queueDir, id);
+      if (!st) this.backlog.push({ id, recovered: true });
+      else this.scheduleState(st);
+    }
+    this.pump();
+    return { resumed: ids.length, cleared };
+  }
+
+  /** Over its bound, the queue refuses new transactions (451 4.3.2) instead of growing. */
+  isFull(): boolean {
+    return this.queued.size + this.receiving >= this.opts.maxMessages;
+  }
+
+  size(): number {
+    return this.queued.size;
+  }
+
+  beginReceive(): () => void {
+    this.receiving++;
+    let done = false;
+    return () => {
+      if (!done) this.receiving--;
+      done = true;
+    };
+  }
+
+  /**
+   * After the final dot: deliver now if it is quick (the Maildir copies are durable, so the spool file
+   * need not be); otherwise make the spool file durable first. Only then does the client hear 250.
+   */
+  async receive(w: SpoolWriter, env: Envelope): Promise<ReceiveOutcome> {
+    await w.finish();
+    if (this.inflight >= this.maxInflight) {
+      // the pool is saturated: keep it durably and let the backlog deliver it
+      await this.commit(w);
+      await w.fh.close();
+      this.backlog.push({ id: env.id, recovered: false });
+      this.pump();
+      return { kind: 'accepted', id: env.id, delivered: false };
+    }
+    const decision = new SharedArrayBuffer(4);
+    const cell = new Int32Array(decision);
+    const task: ProcessTask = { id: env.id, fd: w.fh.fd, file: w.file, bodyOffset: w.bodyOffset, envelope: env, recovered: false, decision };
+    const running = this.runTask(task);
+    let timer: NodeJS.Timeout | undefined;
+    const deadline = new Promise<'deadline'>((resolve) => {
+      timer = setTimeout(() => resolve('deadline'), this.opts.analysisDeadlineMs);
+    });
+    const first = await Promise.race([running, deadline]);
+    clearTimeout(timer);
+
+    if (first !== 'deadline') {
+      if (first instanceof Error) return this.afterFailure(w, env, first);
+      if (first.rejected) {
+        await w.fh.close();
+        await this.spool.discard(w.file);
+        this.log(env.id, first, 'rejected');
+        return { kind: 'rejected', ...first.rejected };
+      }
+      const rest = this.leftover(env, first);
+      if (rest.length === 0) {
+        await w.fh.close();
+        await this.spool.discard(w.file);
+        this.finished(env.id, first);
+        return { kind: 'accepted', id: env.id, delivered: true };
+      }
+      await this.commit(w);
+      await w.fh.close();
+      await this.keep(env, rest, first);
+      return { kind: 'accepted', id: env.id, delivered: false };
+    }
+
+    // Deadline passed. Claim the decision: from now on the worker must deliver, not reject.
+    const prev = Atomics.compareExchange(cell, 0, 0, 1);
+    if (prev === 2) {
+      const r = await running;
+      await w.fh.close();
+      await this.spool.discard(w.file);
+      if (!(r instanceof Error) && r.rejected) return { kind: 'rejected', ...r.rejected };
+      return { kind: 'tempfail', code: 451, status: '4.3.0', text: 'Local error in processing' };
+    }
+    await this.commit(w);
+    void running.then(async (r) => {
+      await w.fh.close().catch(() => {});
+      if (r instanceof Error) {
+        this.retryLater(env.id, true);
+        return;
+      }
+      const rest = this.leftover(env, r);
+      if (rest.length === 0) {
+        await this.spool.remove(env.id);
+        this.queued.delete(env.id);
+        this.finished(env.id, r);
+      } else await this.keep(env, rest, r);
+    });
+    return { kind: 'accepted', id: env.id, delivered: false };
+  }
+
+  private async commit(w: SpoolWriter): Promise<void> {
+    await this.spool.commit(w);
+    this.queued.add(w.id);
+  }
+
+  private async afterFailure(w: SpoolWriter, env: Envelope, err: Error): Promise<ReceiveOutcome> {
+    // The worker failed (a bug or an I/O error): keep the message durably and retry it.
+    this.opts.logger.error('delivery', 'process-failed', { id: env.id, error: err.message });
+    await this.commit(w);
+    await w.fh.close();
+    this.retryLater(env.id, true);
+    return { kind: 'accepted', id: env.id, delivered: false };
+  }
+
+  private runTask(task: ProcessTask): Promise<ProcessResult | Error> {
+    this.inflight++;
+    return (this.pool.run(task) as Promise<ProcessResult>)
+      .catch((e: unknown) => (e instanceof Error ? e : new Error(String(e))))
+      .finally(() => {
+        this.inflight--;
+        this.pump();
+      });
+  }
+
+  /** Recipients that still need work after a process run. */
+  private leftover(env: Envelope, r: ProcessResult): RecipientState[] {
+    const now = Date.now();
+    const rcptInfo = new Map(env.rcptTo.map((x) => [x.address.toLowerCase(), x]));
+    const rest: RecipientState[] = [];
+    for (const x of r.remote) {
+      const orig = rcptInfo.get(x.rcpt.toLowerCase());
+      rest.push({ address: x.address, rcpt: x.rcpt, kind: 'remote', status: 'pending', attempts: 0, nextAttempt: now, notify: orig?.notify, orcpt: orig?.orcpt });
+    }
+    for (const x of r.tempFailed) {
+      rest.push({ address: x.address, rcpt: x.address, kind: 'local', status: 'deferred', attempts: 1, nextAttempt: now + this.opts.retrySchedule[0], lastAttempt: now, lastError: x.reason });
+    }
+    return rest;
+  }
+
+  /** Record what is left in a state file and hand remote recipients to the outbound scheduler. */
+  private async keep(env: Envelope, rest: RecipientState[], r: ProcessResult): Promise<void> {
+    const st: QueueState = { id: env.id, created: env.time, held: false, recipients: rest };
+    await writeState(this.spool.queueDir, st);
+    this.log(env.id, r, 'partial');
+    this.scheduleState(st);
+  }
+
+  private scheduleState(st: QueueState): void {
+    const open = openRecipients(st);
+    if (open.some((x) => x.kind === 'remote')) this.remote?.schedule(st.id);
+    const local = open.filter((x) => x.kind === 'local');
+    if (local.length && !st.held) {
+      const due = Math.min(...local.map((x) => x.nextAttempt));
+      this.retryAt(st.id, due);
+    }
+  }
+
+  private retryLater(id: string, recovered: boolean): void {
+    this.retryAt(id, Date.now() + (this.opts.retrySchedule[0] ?? 300_000), recovered);
+  }
+
+  private retryAt(id: string, when: number, recovered = true): void {
+    if (this.closed) return;
+    const t = setTimeout(() => {
+      this.timers.delete(t);
+      this.backlog.push({ id, recovered });
+      this.pump();
+    }, Math.max(0, when - Date.now()));
+    t.unref();
+    this.timers.add(t);
+  }
+
+  /** Dispatch queued messages (resumed, backlogged, retried) while the pool has room. */
+  private pump(): void {
+    while (!this.closed && this.backlog.length && this.inflight < this.maxInflight) {
+      const next = this.backlog.shift()!;
+      void this.runQueued(next.id, next.recovered);
+    }
+  }
+
+  private async runQueued(id: string, recovered: boolean): Promise<void> {
+    const msg = await this.spool.open(id);
+    if (!msg) {
+      this.queued.delete(id);
+      return;
+    }
+    const st = await readState(this.spool.queueDir, id);
+    let envelope = msg.envelope;
+    if (st) {
+      // only the local recipients that failed temporarily are processed again here
+      const local = openRecipients(st).filter((x) => x.kind === 'local' && !st.held);
+      if (!local.length) return;
+      envelope = { ...envelope, rcptTo: local.map((x) => ({ address: x.address, kind: 'local' as const })) };
+    }
+    const r = await this.runTask({ id, file: msg.file, bodyOffset: msg.bodyOffset, envelope, recovered, skipAnalysis: false });
+    if (r instanceof Error) {
+      this.opts.logger.error('delivery', 'process-failed', { id, error: r.message });
+      this.retryLater(id, true);
+      return;
+    }
+    const rest = this.leftover(envelope, r);
+    if (st) {
+      // merge: local recipients now delivered or failed; keep remote ones as they were
+      const done = new Set([...r.delivered.map((d) => d.rcpt.toLowerCase()), ...r.failed.map((f) => f.address.toLowerCase())]);
+      for (const x of st.recipients) {
+        if (x.kind !== 'local' || !done.has(x.address.toLowerCase())) continue;
+        x.status = r.failed.some((f) => f.address.toLowerCase() === x.address.toLowerCase()) ? 'failed' : 'sent';
+      }
+      for (const x of rest.filter((y) => y.kind === 'local')) {
+        const cur = st.recipients.find((y) => y.kind === 'local' && y.address === x.address);
+        if (cur) {
+          cur.attempts++;
+          cur.lastAttempt = Date.now();
+          cur.lastError = x.lastError;
+          cur.nextAttempt = Date.now() + (this.opts.retrySchedule[Math.min(cur.attempts - 1, this.opts.retrySchedule.length - 1)] ?? 300_000);
+        }
+      }
+      if (openRecipients(st).length === 0) {
+        await this.spool.remove(id);
+        this.queued.delete(id);
+      } else {
+        await writeState(this.spool.queueDir, st);
+        this.scheduleState(st);
+      }
+      this.finished(id, r);
+      return;
+    }
+    if (rest.length === 0) {
+      await this.spool.remove(id);
+      this.queued.delete(id);
+      this.finished(id, r);
+    } else await this.keep(envelope, rest, r);
+  }
+
+  private finished(id: string, r: ProcessResult): void {
+    for (const d of r.delivered) mailboxEvents.changed(d.owner, d.folder);
+    this.log(id, r, 'done');
+  }
+
+  private log(id: string, r: ProcessResult, stage: string): void {
+    const logger = this.opts.logger;
+    for (const d of r.delivered) logger.info('delivery', 'delivered', { id, to: d.owner, rcpt: d.rcpt, folder: d.folder });
+    for (const f of r.failed) logger.warn('delivery', 'failed', { id, rcpt: f.address, reason: f.reason });
+    for (const f of r.tempFailed) logger.warn('delivery', 'deferred', { id, rcpt: f.address, reason: f.reason });
+    if (r.analysis) logger.info('delivery', 'verdict', { id, stage, score: r.analysis.score, tags: r.analysis.tags, action: r.analysis.action });
+    if (r.skippedDuplicates) logger.info('delivery', 'recovered-duplicates-skipped', { id, count: r.skippedDuplicates });
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    for (const t of this.timers) clearTimeout(t);
+    await this.pool.destroy();
+  }
+}

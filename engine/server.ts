@@ -1,0 +1,126 @@
+// `tegami serve`: open the data dir, start the queue (resuming spooled mail), then the listeners
+// named in [listen]. SIGTERM/SIGINT stop accepting, let sessions and deliveries in flight finish, exit.
+import fs from 'node:fs';
+import path from 'node:path';
+import type { LoadedConfig } from './config/load.js';
+import { openContext, type Context } from './context.js';
+import { Logger } from './log/logger.js';
+import { AuthThrottle } from './policy/auth-throttle.js';
+import { RelayPolicy } from './policy/relay.js';
+import { Queue } from './queue/queue.js';
+import { loadOrCreateCertificate } from './tls/certificate.js';
+import { makeResolver } from './dns/resolver.js';
+import { startSmtpListener, type RunningListener } from './smtp/listeners.js';
+import type { ConnectionCheck, SessionDeps } from './smtp/session.js';
+import type { ListenerName } from './config/schema.js';
+
+export interface RunningServer {
+  ctx: Context;
+  config: LoadedConfig;
+  logger: Logger;
+  queue: Queue;
+  listeners: RunningListener[];
+  stop(): Promise<void>;
+}
+
+/** Optional parts that land in their own modules; loaded when present. */
+async function optional<T>(rel: string): Promise<T | null> {
+  try {
+    return (await import(new URL(rel, import.meta.url).href)) as T;
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ERR_MODULE_NOT_FOUND' && String((e as Error).message).includes(rel.replace(/^\.\//, ''))) return null;
+    throw e;
+  }
+}
+
+export async function startServer(opts: { configPath?: string; quiet?: boolean } = {}): Promise<RunningServer> {
+  const ctx = openContext(opts.configPath);
+  const { config } = ctx;
+  const logger = new Logger({ dir: path.join(config.data_dir, 'logs'), stdout: config.log.stdout && !opts.quiet, files: config.log.files, level: config.log.level });
+  if (config.relay.mode === 'anyone') {
+    logger.warn('system', 'OPEN RELAY', { message: 'relay mode "anyone": this server relays mail for anyone on the Internet' });
+  }
+  const tls = await loadOrCreateCertificate({ dataDir: config.data_dir, hostname: config.hostname, cert: config.tls.cert, key: config.tls.key });
+  const resolver = makeResolver(config.dns.servers, config.dns.timeout);
+  const queue = new Queue({
+    dataDir: config.data_dir,
+    configPath: config.source,
+    logger,
+    workers: config.queue.workers,
+    maxMessages: config.queue.max_messages,
+    analysisDeadlineMs: config.queue.analysis_deadline,
+    retrySchedule: config.queue.retry_schedule,
+  });
+  const resumed = await queue.start();
+  if (resumed.resumed || resumed.cleared) logger.info('queue', 'resumed', resumed);
+
+  let connectionCheck: ConnectionCheck | undefined;
+  const spamConn = await optional<{ ConnectionChecker: new (c: LoadedConfig, r: unknown, l: Logger) => ConnectionCheck }>('./spam/connection.js');
+  if (spamConn) connectionCheck = new spamConn.ConnectionChecker(config, resolver, logger);
+
+  const deps: SessionDeps = {
+    config,
+    directory: ctx.directory,
+    logger,
+    queue,
+    throttle: AuthThrottle.fromConfig(config.auth),
+    relay: new RelayPolicy(config.relay.mode, config.relay.allow_ips),
+    connectionCheck,
+    resolver: config.dns.servers ? { reverse: (ip) => resolver.reverse(ip) } : undefined,
+  };
+
+  const listeners: RunningListener[] = [];
+  const stopAll = async () => {
+    await Promise.all(listeners.map((l) => l.close().catch(() => {})));
+  };
+  try {
+    for (const [name, addr] of Object.entries(config.listeners) as [ListenerName, string][]) {
+      if (name === 'smtp' || name === 'submission' || name === 'submissions') {
+        listeners.push(await startSmtpListener(name, addr, tls, deps));
+      } else if (name === 'pop3' || name === 'pop3s' || name === 'imap' || name === 'imaps') {
+        const l = await startMailboxListener(name, addr, tls, ctx, logger);
+        if (l) listeners.push(l);
+      }
+    }
+  } catch (e) {
+    await stopAll();
+    await queue.close();
+    ctx.close();
+    throw e;
+  }
+  for (const l of listeners) logger.info('system', 'listening', { listener: l.name, address: `${l.host}:${l.port}` });
+  fs.mkdirSync(path.join(config.data_dir, 'run'), { recursive: true });
+  fs.writeFileSync(path.join(config.data_dir, 'run', 'tegami.pid'), String(process.pid));
+
+  let stopping: Promise<void> | null = null;
+  const stop = () =>
+    (stopping ??= (async () => {
+      logger.info('system', 'stopping', {});
+      await stopAll();
+      await queue.close();
+      await logger.close();
+      ctx.close();
+    })());
+  return { ctx, config, logger, queue, listeners, stop };
+}
+
+let storeSingleton: unknown = null;
+
+async function startMailboxListener(name: 'pop3' | 'pop3s' | 'imap' | 'imaps', addr: string, tls: { key: Buffer; cert: Buffer }, ctx: Context, logger: Logger): Promise<RunningListener | null> {
+  const storeMod = await optional<{ MaildirStore: new (dataDir: string) => unknown }>('./store/maildir-store.js');
+  if (!storeMod) {
+    logger.warn('system', 'listener-unavailable', { listener: name, reason: 'mailbox store not built' });
+    return null;
+  }
+  storeSingleton ??= new storeMod.MaildirStore(ctx.config.data_dir);
+  const isPop = name.startsWith('pop3');
+  const mod = await optional<Record<string, (o: unknown) => Promise<{ port: number; close(): Promise<void> }>>>(isPop ? './pop3/server.js' : './imap/server.js');
+  const start = mod?.[isPop ? 'startPop3' : 'startImap'];
+  if (!start) {
+    logger.warn('system', 'listener-unavailable', { listener: name, reason: 'not built' });
+    return null;
+  }
+  const r = await start({ listen: addr, implicitTls: name.endsWith('s'), tls, store: storeSingleton, directory: ctx.directory, config: ctx.config, logger });
+  const host = addr.replace(/:\d+$/, '').replace(/^\[|\]$/g, '');
+  return { name, host, port: r.port, close: r.close };
+}

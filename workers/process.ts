@@ -1,0 +1,182 @@
+// Worker task "process": one spooled message → analysed → routed → delivered to local Maildirs.
+// Runs in the piscina pool; gets the spool file by descriptor/path (never a copy through the main thread).
+// Remote recipients are returned to the queue; it never answers the client itself.
+import fs from 'node:fs';
+import fsp from 'node:fs/promises';
+import { workerData } from 'node:worker_threads';
+import { loadConfig, type LoadedConfig } from '../engine/config/load.js';
+import { openDatabase } from '../engine/db/database.js';
+import { directoryFor } from '../engine/context.js';
+import type { SqliteDirectory } from '../engine/accounts/sqlite-directory.js';
+import type { Envelope } from '../engine/spool/envelope.js';
+import { folderDir, hasDedupKey, maildirRoot, writeMaildirMessage } from '../engine/store/maildir.js';
+import { receivedHeader, returnPathHeader } from '../engine/smtp/received.js';
+import { route } from './route.js';
+
+export interface ProcessTask {
+  id: string;
+  /** Open descriptor of the spool file in this process (preferred), else read by path. */
+  fd?: number;
+  file: string;
+  bodyOffset: number;
+  envelope: Envelope;
+  /** Resumed after a restart: skip mailboxes that already hold this message. */
+  recovered: boolean;
+  /**
+   * Int32 decision cell shared with the SMTP session: 0 undecided; the main thread sets 1 when it
+   * acknowledged (250) the message, the worker sets 2 when analysis rejects it first. Whoever sets it wins.
+   */
+  decision?: SharedArrayBuffer;
+  /** Skip content analysis (mail from trusted sources, or spam filtering off). */
+  skipAnalysis?: boolean;
+}
+
+export interface Analysis {
+  action: 'inbox' | 'spam' | 'reject' | 'delete';
+  headers: string;
+  score: number;
+  tags: string[];
+  rejectText?: string;
+}
+
+export interface ProcessResult {
+  delivered: { owner: string; folder: string; rcpt: string }[];
+  remote: { address: string; rcpt: string }[];
+  failed: { address: string; reason: string }[];
+  tempFailed: { address: string; reason: string }[];
+  rejected?: { code: number; status: string; text: string };
+  analysis?: { score: number; tags: string[]; action: string };
+  skippedDuplicates: number;
+}
+
+interface WorkerSettings {
+  configPath?: string;
+  dataDir: string;
+}
+
+const settings = (workerData ?? {}) as WorkerSettings;
+let state: { config: LoadedConfig; directory: SqliteDirectory } | null = null;
+
+function init(): { config: LoadedConfig; directory: SqliteDirectory } {
+  if (!state) {
+    const config = loadConfig(settings.configPath);
+    config.data_dir = settings.dataDir ?? config.data_dir;
+    const db = openDatabase(config.data_dir);
+    state = { config, directory: directoryFor(config, db) };
+  }
+  return state;
+}
+
+type AnalyseFn = (task: unknown) => Promise<Analysis>;
+let analyseFn: AnalyseFn | null | undefined;
+async function analyser(): Promise<AnalyseFn | null> {
+  if (analyseFn === undefined) {
+    try {
+      const mod = (await import(new URL('./analyse.js', import.meta.url).href)) as { default?: AnalyseFn; analyse?: AnalyseFn };
+      analyseFn = mod.default ?? mod.analyse ?? null;
+    } catch {
+      analyseFn = null;
+    }
+  }
+  return analyseFn;
+}
+
+async function readBody(task: ProcessTask): Promise<Buffer> {
+  if (task.fd !== undefined) {
+    const { size } = fs.fstatSync(task.fd);
+    const len = size - task.bodyOffset;
+    const buf = Buffer.allocUnsafe(len);
+    let off = 0;
+    while (off < len) {
+      const n = fs.readSync(task.fd, buf, off, len - off, task.bodyOffset + off);
+      if (n === 0) break;
+      off += n;
+    }
+    return buf.subarray(0, off);
+  }
+  const all = await fsp.readFile(task.file);
+  return all.subarray(task.bodyOffset);
+}
+
+/** Count Received headers in the header block (loop detection, RFC 5321 §6.3). */
+function hopCount(body: Buffer): number {
+  const end = body.indexOf('\r\n\r\n');
+  const head = body.subarray(0, end < 0 ? Math.min(body.length, 65536) : end).toString('latin1');
+  return (head.match(/^Received:/gim) ?? []).length;
+}
+
+export default async function processMessage(task: ProcessTask): Promise<ProcessResult> {
+  const { config, directory } = init();
+  const env = task.envelope;
+  const result: ProcessResult = { delivered: [], remote: [], failed: [], tempFailed: [], skippedDuplicates: 0 };
+  const body = await readBody(task);
+
+  // 1. analyse
+  let analysis: Analysis | null = null;
+  if (!task.skipAnalysis && config.spam.enabled) {
+    const fn = await analyser();
+    if (fn) {
+      analysis = await fn({
+        spoolPath: task.file,
+        bodyOffset: task.bodyOffset,
+        raw: body,
+        configPath: settings.configPath,
+        envelope: {
+          mailFrom: env.mailFrom,
+          rcptTo: env.rcptTo.map((r) => r.address),
+          ip: env.client.ip,
+          helo: env.client.helo,
+          authenticatedUser: env.client.user,
+        },
+        connection: env.connection,
+      });
+      result.analysis = { score: analysis.score, tags: analysis.tags, action: analysis.action };
+      if (analysis.action === 'reject') {
+        const cell = task.decision ? new Int32Array(task.decision) : null;
+        // Reject only while the client still waits for its reply; once acknowledged, file as spam instead.
+        if (cell && Atomics.compareExchange(cell, 0, 0, 2) === 0) {
+          result.rejected = { code: 550, status: '5.7.1', text: analysis.rejectText ?? 'Message refused as spam' };
+          return result;
+        }
+        analysis.action = 'spam';
+      }
+    }
+  }
+  if (task.decision) Atomics.compareExchange(new Int32Array(task.decision), 0, 0, 1);
+
+  // 2. route
+  const locals = env.rcptTo.filter((r) => r.kind === 'local').map((r) => r.address);
+  const routed = route(directory, locals);
+  result.failed.push(...routed.failed);
+  result.remote.push(...routed.remote);
+  for (const r of env.rcptTo) if (r.kind === 'remote') result.remote.push({ address: r.address, rcpt: r.address });
+  if (hopCount(body) >= 50) {
+    for (const m of routed.mailboxes) result.failed.push({ address: m.rcpt, reason: '5.4.6 Too many hops (mail loop)' });
+    return result;
+  }
+
+  // 3. deliver locally
+  if (analysis?.action === 'delete') return result;
+  const folder = analysis?.action === 'spam' && config.spam.move_to_spam_folder ? 'Spam' : 'INBOX';
+  const returnPath = Buffer.from(returnPathHeader(env.mailFrom), 'utf8');
+  const verdictHeaders = Buffer.from(analysis?.headers ?? '', 'utf8');
+  await Promise.all(
+    routed.mailboxes.map(async (m, i) => {
+      const dedupKey = `${env.id}-${i}`;
+      try {
+        const dir = folderDir(maildirRoot(config.data_dir, m.owner), folder);
+        if (task.recovered && (await hasDedupKey(dir, dedupKey))) {
+          result.skippedDuplicates++;
+          result.delivered.push({ owner: m.owner, folder, rcpt: m.rcpt });
+          return;
+        }
+        const received = Buffer.from(receivedHeader(env, config.hostname, m.rcpt), 'utf8');
+        await writeMaildirMessage(dir, [returnPath, received, verdictHeaders, body], { dedupKey });
+        result.delivered.push({ owner: m.owner, folder, rcpt: m.rcpt });
+      } catch (e) {
+        result.tempFailed.push({ address: m.rcpt, reason: `4.3.0 Local delivery failed: ${(e as Error).message}` });
+      }
+    }),
+  );
+  return result;
+}

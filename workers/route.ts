@@ -1,0 +1,70 @@
+// Routing, in the worker: expand a message's local recipients through aliases, forwards and
+// postmaster into mailbox owners (delivered here) and remote addresses (handed back to the queue).
+// Loops are cut (visited set, depth limit); it never touches the network.
+import type { AccountDirectory } from '../engine/accounts/directory.js';
+
+export interface Routed {
+  /** Mailbox owners (user@domain) to deliver into, each once. */
+  mailboxes: { owner: string; rcpt: string }[];
+  /** Remote addresses produced by aliases/forwards. */
+  remote: { address: string; rcpt: string }[];
+  failed: { address: string; reason: string }[];
+}
+
+const MAX_DEPTH = 10;
+
+export function route(directory: AccountDirectory, recipients: string[]): Routed {
+  const out: Routed = { mailboxes: [], remote: [], failed: [] };
+  const seenOwners = new Set<string>();
+  const seenRemote = new Set<string>();
+
+  const visit = (address: string, rcpt: string, depth: number, path: Set<string>) => {
+    const a = address.toLowerCase();
+    if (depth > MAX_DEPTH || path.has(a)) {
+      if (depth > MAX_DEPTH) out.failed.push({ address: rcpt, reason: '5.4.6 Alias or forward loop, or nesting too deep' });
+      return;
+    }
+    const next = new Set(path).add(a);
+    const r = directory.resolve(a);
+    switch (r.kind) {
+      case 'mailbox': {
+        if (r.user.disabled) {
+          out.failed.push({ address: rcpt, reason: '5.2.1 Mailbox disabled' });
+          return;
+        }
+        const fwd = r.user.forward;
+        if (fwd.length) {
+          for (const t of fwd) visit(t, rcpt, depth + 1, next);
+          if (!r.user.keepCopy) return;
+        }
+        if (!seenOwners.has(r.user.address)) {
+          seenOwners.add(r.user.address);
+          out.mailboxes.push({ owner: r.user.address, rcpt });
+        }
+        return;
+      }
+      case 'alias':
+        for (const t of r.targets) visit(t, rcpt, depth + 1, next);
+        return;
+      case 'postmaster':
+        if (r.forwardTo && !next.has(r.forwardTo.toLowerCase())) visit(r.forwardTo, rcpt, depth + 1, next);
+        else if (!seenOwners.has(r.address)) {
+          seenOwners.add(r.address);
+          out.mailboxes.push({ owner: r.address, rcpt });
+        }
+        return;
+      case 'remote':
+        if (!seenRemote.has(a)) {
+          seenRemote.add(a);
+          out.remote.push({ address: address, rcpt });
+        }
+        return;
+      case 'unknown':
+        out.failed.push({ address: rcpt, reason: `5.1.1 <${address}>: no such user here` });
+        return;
+    }
+  };
+
+  for (const r of recipients) visit(r, r, 0, new Set());
+  return out;
+}
