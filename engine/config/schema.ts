@@ -3,6 +3,7 @@
 // Sections owned by later features live here too, one block each, so the whole contract is in one file.
 import os from 'node:os';
 import { z } from 'zod';
+import { TAGS } from '../spam/tags.js';
 
 /** "host:port" listener address; empty string means the listener is off. */
 const listenAddr = z
@@ -192,7 +193,21 @@ const spam = z
     reject_threshold: z.number().optional(),
     delete_after_matches: z.number().int().positive().optional(),
     verbose_log: z.boolean().default(false),
-    scores: z.record(z.string(), z.number()).default({}),
+    /** tag → score, overriding the defaults of engine/spam/tags.ts; an unknown tag name is an error. */
+    scores: z.partialRecord(z.enum(TAGS), z.number()).default({}),
+    /** Connection-time tags that refuse the transaction at once (5xx naming the check), e.g. ["SPF_FAIL"]. */
+    connection_reject: z.array(z.enum(TAGS)).default([]),
+    check_sender_domain: z.boolean().default(true),
+    check_rdns: z.boolean().default(true),
+    check_helo: z.boolean().default(true),
+    spf: z.boolean().default(true),
+    dkim_dmarc: z.boolean().default(true),
+    bayes: z.boolean().default(true),
+    /** Spam and ham messages each that the Bayes database must have learnt before it votes. */
+    bayes_min_messages: z.number().int().nonnegative().default(10),
+    bayes_spam_probability: z.number().min(0).max(1).default(0.9),
+    bayes_ham_probability: z.number().min(0).max(1).default(0.1),
+    html_max_links: z.number().int().positive().default(30),
   })
   .strict();
 

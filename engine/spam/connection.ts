@@ -1,0 +1,131 @@
+// Connection-time spam checks, run once per transaction at MAIL FROM in the main thread: DNSBL lists,
+// MAIL FROM domain, reverse DNS, HELO and SPF, all in parallel. They tag by default; only a trusted DNSBL
+// or a tag listed in [spam] connection_reject refuses. A failed lookup never produces a tag.
+import type { LoadedConfig } from '../config/load.js';
+import type { Resolver } from '../dns/resolver.js';
+import type { Logger } from '../log/logger.js';
+import { DnsblChecker, type DnsblOutcome } from '../policy/dnsbl.js';
+import { checkHelo, checkReverseDns, checkSenderDomain, checkSpf, type HeloOutcome, type RdnsOutcome, type SpfOutcome, type CheckOutcome } from '../policy/sender-checks.js';
+import { IpList, unmapV4 } from '../policy/cidr.js';
+import { headerLine } from './headers.js';
+import type { Tag } from './tags.js';
+import type { ConnectionResult } from './types.js';
+
+export type { ConnectionResult } from './types.js';
+
+export interface ConnectionInput {
+  ip: string;
+  helo: string;
+  mailFrom: string;
+  authenticated: boolean;
+  hostname: string;
+}
+
+const SPF_TAG: Record<SpfOutcome['result'], Tag> = {
+  pass: 'SPF_PASS',
+  fail: 'SPF_FAIL',
+  softfail: 'SPF_SOFTFAIL',
+  neutral: 'SPF_NEUTRAL',
+  none: 'SPF_NONE',
+  temperror: 'SPF_TEMPERROR',
+  permerror: 'SPF_PERMERROR',
+};
+
+export class ConnectionChecker {
+  private readonly dnsbl: DnsblChecker;
+  private readonly trusted: IpList;
+
+  constructor(
+    private readonly config: LoadedConfig,
+    private readonly resolver: Resolver,
+    private readonly logger: Logger,
+  ) {
+    this.dnsbl = new DnsblChecker(config.dnsbl, config.dns.servers ?? []);
+    this.trusted = new IpList(config.spam.trusted_ips);
+  }
+
+  /** Whether this client skips spam checks: trusted IP range, or authenticated while filter_authenticated is off. */
+  skips(ip: string, authenticated: boolean): boolean {
+    return this.trusted.has(ip) || (authenticated && !this.config.spam.filter_authenticated);
+  }
+
+  async check(input: ConnectionInput): Promise<ConnectionResult> {
+    const result: ConnectionResult = { tags: [], headers: [], authResults: [] };
+    const s = this.config.spam;
+    if (!s.enabled || this.skips(input.ip, input.authenticated)) return result;
+    const ip = unmapV4(input.ip);
+    const ourNames = [input.hostname, this.config.hostname, ...this.config.domains.local, ...Object.keys(this.config.domains.aliases)];
+    const safe = <T>(p: Promise<T>): Promise<T | Error> => p.catch((e: unknown) => (e instanceof Error ? e : new Error(String(e))));
+    const started = Date.now();
+    const [bl, from, rdns, helo, spf] = await Promise.all([
+      safe(this.dnsbl.check({ ip, helo: input.helo, mailFrom: input.mailFrom })),
+      s.check_sender_domain ? safe(checkSenderDomain(this.resolver, input.mailFrom)) : undefined,
+      s.check_rdns ? safe(checkReverseDns(this.resolver, ip)) : undefined,
+      s.check_helo ? safe(checkHelo(this.resolver, { helo: input.helo, ip, ourNames })) : undefined,
+      s.spf ? safe(checkSpf(this.resolver, { ip, helo: input.helo, mailFrom: input.mailFrom, hostname: input.hostname })) : undefined,
+    ]);
+    const add = (tag: Tag, header?: string, value?: string) => {
+      if (!result.tags.includes(tag)) result.tags.push(tag);
+      if (header && value !== undefined) result.headers.push(headerLine(header, value));
+    };
+
+    if (!(bl instanceof Error)) this.applyDnsbl(bl, ip, result, add);
+    if (from && !(from instanceof Error) && from.status === 'fail') add('VALFROM', 'X-IMAIL-SPAM-VALFROM', from.reason);
+    if (rdns && !(rdns instanceof Error)) this.applyRdns(rdns, ip, result, add);
+    if (helo && !(helo instanceof Error)) applyHelo(helo, add);
+    if (spf && !(spf instanceof Error)) {
+      result.spf = { result: spf.result, domain: spf.domain };
+      result.authResults.push(spf.info);
+      const tag = SPF_TAG[spf.result];
+      if (spf.result === 'fail' || spf.result === 'softfail' || spf.result === 'permerror') add(tag, 'X-IMAIL-SPAM-SPF', `${spf.result} ${spf.comment}`.trim());
+      else add(tag);
+    }
+    if (!result.reject) {
+      const refusing = result.tags.find((t) => s.connection_reject.includes(t));
+      if (refusing) {
+        const why = result.headers.find((h) => h.startsWith(headerFor(refusing)))?.replace(/^[^:]+:\s*/, '') ?? refusing;
+        result.reject = { code: 550, status: '5.7.1', text: `Message refused: ${refusing}: ${why}` };
+      }
+    }
+    const fields = { ip, helo: input.helo, from: input.mailFrom, tags: result.tags.join(','), ms: Date.now() - started, reject: result.reject?.text };
+    if (s.verbose_log) {
+      this.logger.info('spam', 'connection-checks', { ...fields, dnsbl: bl instanceof Error ? bl.message : bl.map((o) => `${o.list}=${o.status}`).join(','), rdns: outcomeText(rdns && !(rdns instanceof Error) ? rdns.ptr : undefined), spf: spf instanceof Error ? spf.message : spf?.result });
+    } else if (result.reject) this.logger.info('spam', 'connection-reject', fields);
+    return result;
+  }
+
+  private applyDnsbl(outcomes: DnsblOutcome[], ip: string, result: ConnectionResult, add: (t: Tag, h?: string, v?: string) => void): void {
+    for (const o of outcomes) {
+      if (o.status !== 'listed') continue;
+      const h = o.hit;
+      add(h.trusted ? 'DNSBL_TRUSTED' : 'DNSBL', 'X-IMAIL-SPAM-DNSBL', `${h.list} ${h.reply}${h.label ? ` ${h.label}` : ''}`);
+      if (h.trusted && !result.reject) {
+        result.reject = { code: 550, status: '5.7.1', text: `Service refused: ${ip} listed by ${h.list} (${h.reply})` };
+      }
+    }
+  }
+
+  private applyRdns(r: RdnsOutcome, ip: string, result: ConnectionResult, add: (t: Tag, h?: string, v?: string) => void): void {
+    if (r.ptr.status === 'fail') {
+      add('VALREVDNS', 'X-IMAIL-SPAM-VALREVDNS', r.ptr.reason);
+      result.authResults.push(`iprev=fail policy.iprev=${ip}`);
+    } else if (r.ptr.status === 'unknown') result.authResults.push(`iprev=temperror policy.iprev=${ip}`);
+    else if (r.fcrdns.status === 'fail') {
+      add('VALREVDNS_FCRDNS', 'X-IMAIL-SPAM-VALREVDNS', r.fcrdns.reason);
+      result.authResults.push(`iprev=fail policy.iprev=${ip} (${r.name})`);
+    } else if (r.fcrdns.status === 'pass') result.authResults.push(`iprev=pass policy.iprev=${ip} (${r.name})`);
+  }
+}
+
+function applyHelo(h: HeloOutcome, add: (t: Tag, header?: string, v?: string) => void): void {
+  if (h.forged.status === 'fail') add('VALHELO_FORGED', 'X-IMAIL-SPAM-VALHELO', h.forged.reason);
+  if (h.resolves.status === 'fail') add('VALHELO', 'X-IMAIL-SPAM-VALHELO', h.resolves.reason);
+}
+
+function headerFor(tag: Tag): string {
+  return tag.startsWith('DNSBL') ? 'X-IMAIL-SPAM-DNSBL' : tag.startsWith('SPF') ? 'X-IMAIL-SPAM-SPF' : tag.startsWith('VALREVDNS') ? 'X-IMAIL-SPAM-VALREVDNS' : tag.startsWith('VALHELO') ? 'X-IMAIL-SPAM-VALHELO' : 'X-IMAIL-SPAM-' + tag;
+}
+
+function outcomeText(o: CheckOutcome | undefined): string | undefined {
+  return o ? (o.status === 'pass' ? 'pass' : `${o.status}: ${o.reason}`) : undefined;
+}

@@ -1,0 +1,40 @@
+// Writes the header lines tegami adds to a judged message: one X-IMAIL-SPAM-* line per check that hit,
+// the summary "X-IMAIL-SPAM: score=… tags=…" and Authentication-Results (RFC 8601).
+// Values are kept 7-bit (RFC 2047 for anything else) and free of CR/LF, so no input can inject a header.
+import type { Tag } from './tags.js';
+
+/** A header value safe to emit: control characters removed, non-ASCII as RFC 2047 UTF-8 encoded-words. */
+export function safeValue(v: string): string {
+  const clean = v.replace(/[\r\n\t\0-\x1f\x7f]+/g, ' ').trim();
+  if (/^[\x20-\x7e]*$/.test(clean)) return clean.length > 900 ? clean.slice(0, 900) : clean;
+  // split into encoded-words of at most ~45 source bytes each (RFC 2047 §2: 75 chars per word)
+  const words: string[] = [];
+  let cur = '';
+  for (const ch of clean.slice(0, 300)) {
+    if (Buffer.byteLength(cur + ch) > 45) {
+      words.push(cur);
+      cur = '';
+    }
+    cur += ch;
+  }
+  if (cur) words.push(cur);
+  return words.map((w) => `=?UTF-8?B?${Buffer.from(w, 'utf8').toString('base64')}?=`).join(' ');
+}
+
+export function headerLine(name: string, value: string): string {
+  return `${name}: ${safeValue(value)}`;
+}
+
+export function summaryLine(score: number, threshold: number, action: string, scored: { tag: Tag; score: number }[]): string {
+  const tags = scored.map((s) => `${s.tag}(${fmt(s.score)})`).join(',');
+  return `X-IMAIL-SPAM: score=${fmt(score)} threshold=${fmt(threshold)} verdict=${action === 'inbox' ? 'ham' : 'spam'} tags=${tags || 'NONE'}`;
+}
+
+export function authResultsLine(hostname: string, parts: string[]): string {
+  const clean = parts.map((p) => p.replace(/[\r\n]+\s*/g, ' ').trim()).filter(Boolean);
+  return `Authentication-Results: ${hostname}${clean.length ? ';\r\n\t' + clean.join(';\r\n\t') : '; none'}`;
+}
+
+export function fmt(n: number): string {
+  return (Math.round(n * 10) / 10).toFixed(1);
+}
