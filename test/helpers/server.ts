@@ -1,0 +1,182 @@
+// Test harness: run the real `bin/tegami serve` as a child process on free loopback ports with a
+// temporary data dir, exactly as an operator would, and drive it through the CLI and sockets.
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
+export const BIN = path.join(ROOT, 'bin', 'tegami');
+
+/** A free TCP port on 127.0.0.1 (bind to 0, read, release). */
+export async function freePort(host = '127.0.0.1'): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = net.createServer();
+    s.once('error', reject);
+    s.listen(0, host, () => {
+      const port = (s.address() as net.AddressInfo).port;
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+export interface TestServerOptions {
+  /** Extra TOML appended to the generated config. */
+  toml?: string;
+  /** Listeners to run; default smtp, submission, submissions. */
+  listeners?: string[];
+  domains?: string[];
+  users?: { address: string; password: string; admin?: boolean }[];
+  hostname?: string;
+  /** Reuse this data dir (restart tests). */
+  dataDir?: string;
+  env?: Record<string, string>;
+}
+
+export interface TestServer {
+  dir: string;
+  dataDir: string;
+  configPath: string;
+  ports: Record<string, number>;
+  proc: ChildProcess;
+  output: () => string;
+  cli(args: string[], input?: string): { status: number | null; stdout: string; stderr: string };
+  stop(signal?: NodeJS.Signals): Promise<number | null>;
+  restart(): Promise<void>;
+  /** Files in a user's Maildir folder (new + cur). */
+  maildir(owner: string, folder?: string): string[];
+  waitForMail(owner: string, count: number, timeoutMs?: number, folder?: string): Promise<string[]>;
+}
+
+export async function startTestServer(opts: TestServerOptions = {}): Promise<TestServer> {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tegami-test-'));
+  const dataDir = opts.dataDir ?? path.join(dir, 'data');
+  const listeners = opts.listeners ?? ['smtp', 'submission', 'submissions'];
+  const ports: Record<string, number> = {};
+  for (const l of listeners) ports[l] = await freePort();
+  const domains = opts.domains ?? ['example.test'];
+  const configPath = path.join(dir, 'tegami.toml');
+  const toml = [
+    `hostname = "${opts.hostname ?? 'mx.example.test'}"`,
+    `data_dir = ${JSON.stringify(dataDir)}`,
+    '[listen]',
+    ...listeners.map((l) => `${l} = "127.0.0.1:${ports[l]}"`),
+    '[domains]',
+    `local = ${JSON.stringify(domains)}`,
+    '[log]',
+    'stdout = false',
+    opts.toml ?? '',
+  ].join('\n');
+  fs.writeFileSync(configPath, toml + '\n');
+  const cli = (args: string[], input?: string) => {
+    const r = spawnSync(process.execPath, [BIN, ...args, '--config', configPath], { input, encoding: 'utf8', timeout: 30_000 });
+    return { status: r.status, stdout: r.stdout, stderr: r.stderr };
+  };
+  for (const u of opts.users ?? []) {
+    const r = cli(['user', 'add', u.address, '--password-stdin', ...(u.admin ? ['--admin'] : [])], u.password + '\n');
+    if (r.status !== 0) throw new Error(`user add failed: ${r.stderr}`);
+  }
+  let out = '';
+  let proc!: ChildProcess;
+  const launch = async () => {
+    proc = spawn(process.execPath, [BIN, 'serve', '--config', configPath], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...opts.env } });
+    proc.stdout!.on('data', (d) => (out += d));
+    proc.stderr!.on('data', (d) => (out += d));
+    const first = Object.values(ports)[0];
+    const deadline = Date.now() + 20_000;
+    for (;;) {
+      if (proc.exitCode !== null) throw new Error(`server exited: ${out}`);
+      if (await canConnect(first)) break;
+      if (Date.now() > deadline) throw new Error(`server did not start: ${out}`);
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  };
+  await launch();
+  const server: TestServer = {
+    dir,
+    dataDir,
+    configPath,
+    ports,
+    get proc() {
+      return proc;
+    },
+    output: () => out,
+    cli,
+    stop: (signal = 'SIGTERM') =>
+      new Promise((resolve) => {
+        if (proc.exitCode !== null || proc.signalCode) return resolve(proc.exitCode);
+        proc.once('exit', (code) => resolve(code));
+        proc.kill(signal);
+      }),
+    restart: async () => {
+      await server.stop();
+      await launch();
+    },
+    maildir: (owner, folder = 'INBOX') => {
+      const [local, domain] = owner.split('@');
+      const base = path.join(dataDir, 'mail', domain, local, 'Maildir', folder === 'INBOX' ? '' : `.${folder}`);
+      const files: string[] = [];
+      for (const sub of ['new', 'cur']) {
+        try {
+          for (const f of fs.readdirSync(path.join(base, sub))) files.push(path.join(base, sub, f));
+        } catch {
+          /* not there yet */
+        }
+      }
+      return files;
+    },
+    waitForMail: async (owner, count, timeoutMs = 10_000, folder = 'INBOX') => {
+      const deadline = Date.now() + timeoutMs;
+      for (;;) {
+        const files = server.maildir(owner, folder);
+        if (files.length >= count) return files;
+        if (Date.now() > deadline) throw new Error(`expected ${count} message(s) for ${owner}/${folder}, found ${files.length}`);
+        await new Promise((r) => setTimeout(r, 50));
+      }
+    },
+  };
+  return server;
+}
+
+function canConnect(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const s = net.connect(port, '127.0.0.1');
+    s.once('connect', () => {
+      s.destroy();
+      resolve(true);
+    });
+    s.once('error', () => resolve(false));
+  });
+}
+
+/** Is a command on PATH? Tests that need it skip outside CI, and fail in CI (where .ci/run installs it). */
+export function hasCommand(cmd: string): boolean {
+  return spawnSync('sh', ['-c', `command -v ${cmd}`]).status === 0;
+}
+
+export function requireCommand(t: { skip(msg: string): void }, cmd: string): boolean {
+  if (hasCommand(cmd)) return true;
+  if (process.env.CI) throw new Error(`${cmd} is not installed (add it to .ci/apt-packages)`);
+  t.skip(`${cmd} not installed`);
+  return false;
+}
+
+/** Run a command, resolve with its output (never rejects). */
+export function run(cmd: string, args: string[], opts: { input?: string; timeoutMs?: number; env?: Record<string, string> } = {}): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    const p = spawn(cmd, args, { env: { ...process.env, ...opts.env } });
+    let stdout = '';
+    let stderr = '';
+    p.stdout.on('data', (d) => (stdout += d));
+    p.stderr.on('data', (d) => (stderr += d));
+    const t = setTimeout(() => p.kill('SIGKILL'), opts.timeoutMs ?? 30_000);
+    p.on('close', (code) => {
+      clearTimeout(t);
+      resolve({ code, stdout, stderr });
+    });
+    if (opts.input !== undefined) p.stdin.end(opts.input);
+    else p.stdin.end();
+  });
+}
