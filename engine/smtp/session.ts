@@ -153,6 +153,11 @@ export class SmtpSessionPolicy {
     const { logger, config, directory } = this.deps;
     const sender = address.address ?? '';
     const log = (verdict: string, reason?: string) => logger.info('smtp', 'mail-from', { sid: session.id, ip: st.ip, from: sender, verdict, reason });
+    const unknownParam = unknownParams(address, MAIL_PARAMS);
+    if (unknownParam) {
+      log('reject', `unknown parameter ${unknownParam}`);
+      return reject(555, '5.5.4', `MAIL FROM parameter ${unknownParam} not recognized`);
+    }
     if (this.deps.queue.isFull()) {
       log('tempfail', 'queue full');
       return Refusals.queueFull();
@@ -194,6 +199,8 @@ export class SmtpSessionPolicy {
   onRcptTo = (address: SMTPServerAddress, session: SMTPServerSession, cb: Cb): void => {
     const st = this.state(session);
     const { logger, config, directory, relay } = this.deps;
+    const unknownParam = unknownParams(address, RCPT_PARAMS);
+    if (unknownParam) return cb(toSmtpError(reject(555, '5.5.4', `RCPT TO parameter ${unknownParam} not recognized`)));
     if (st.rcpt.size >= config.smtp.max_recipients) {
       return cb(toSmtpError(reject(452, '4.5.3', 'Too many recipients')));
     }
@@ -276,6 +283,17 @@ export class SmtpSessionPolicy {
       done();
     }
   }
+}
+
+/** ESMTP parameters we implement (RFC 1870 SIZE, 6152 BODY, 6531 SMTPUTF8, 3461 DSN, 4954 AUTH). */
+const MAIL_PARAMS = new Set(['SIZE', 'BODY', 'SMTPUTF8', 'RET', 'ENVID', 'AUTH']);
+const RCPT_PARAMS = new Set(['NOTIFY', 'ORCPT']);
+
+function unknownParams(address: SMTPServerAddress, known: Set<string>): string | null {
+  const args = address.args as Record<string, unknown> | false;
+  if (!args) return null;
+  for (const k of Object.keys(args)) if (!known.has(k.toUpperCase())) return k.toUpperCase();
+  return null;
 }
 
 function protocolName(session: SMTPServerSession, authed: boolean): string {

@@ -23,8 +23,10 @@ export async function freePort(host = '127.0.0.1'): Promise<number> {
 }
 
 export interface TestServerOptions {
-  /** Extra TOML appended to the generated config. */
+  /** Extra TOML appended to the generated config (tables). */
   toml?: string;
+  /** Extra top-level keys, placed before the first table. */
+  topLevel?: string;
   /** Listeners to run; default smtp, submission, submissions. */
   listeners?: string[];
   domains?: string[];
@@ -61,6 +63,7 @@ export async function startTestServer(opts: TestServerOptions = {}): Promise<Tes
   const toml = [
     `hostname = "${opts.hostname ?? 'mx.example.test'}"`,
     `data_dir = ${JSON.stringify(dataDir)}`,
+    opts.topLevel ?? '',
     '[listen]',
     ...listeners.map((l) => `${l} = "127.0.0.1:${ports[l]}"`),
     '[domains]',
