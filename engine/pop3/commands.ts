@@ -1,0 +1,274 @@
+// The POP3 commands (RFC 1939, CAPA RFC 2449, STLS RFC 2595, AUTH RFC 5034), each declaring the states it
+// is valid in; session.ts checks that before running it. XTND XMIT and password change are not offered.
+// Handlers answer through the session; they never touch the socket directly or log a credential.
+import { Maildrop } from './maildrop.js';
+import { checkApop, checkCramMd5, checkPassword, makeChallenge, parsePlain, type AuthOutcome } from './auth.js';
+import { multilineBody, topBody } from './message-output.js';
+import type { Pop3Session, State } from './session.js';
+
+export interface Command {
+  states: State[];
+  run(s: Pop3Session, arg: string): Promise<void>;
+}
+
+const AUTHZ: State[] = ['AUTHORIZATION'];
+const TRANS: State[] = ['TRANSACTION'];
+const BOTH: State[] = ['AUTHORIZATION', 'TRANSACTION'];
+
+/** A message number argument: 1–9 digits, no sign, no leading zero. */
+function msgNumber(arg: string): number | null {
+  return /^[1-9]\d{0,8}$/.test(arg) ? Number(arg) : null;
+}
+
+/** Look up a message by number; answers -ERR itself when there is none. */
+function message(s: Pop3Session, arg: string) {
+  const n = msgNumber(arg);
+  if (n === null) {
+    s.error('Invalid message number');
+    return null;
+  }
+  const m = s.drop!.get(n);
+  if (!m) {
+    s.reply(s.drop!.exists(n) ? `-ERR Message ${n} already deleted` : `-ERR No such message`);
+    return null;
+  }
+  return { n, m };
+}
+
+async function finishLogin(s: Pop3Session, outcome: AuthOutcome, login: string, mechanism: string): Promise<void> {
+  if (outcome.kind === 'ok') {
+    const drop = await Maildrop.open(s.deps.store, outcome.user.address);
+    return s.loggedIn(outcome.user, mechanism, drop);
+  }
+  return s.loginFailed(login, mechanism, outcome.kind === 'blocked');
+}
+
+function decodeB64(text: string): string | null {
+  if (!/^[A-Za-z0-9+/]*={0,2}$/.test(text) || text.length % 4 !== 0) return null;
+  return Buffer.from(text, 'base64').toString('utf8');
+}
+
+export const COMMANDS: Record<string, Command> = {
+  CAPA: {
+    states: BOTH,
+    async run(s) {
+      const caps = ['TOP', 'UIDL', 'RESP-CODES', 'AUTH-RESP-CODE', 'PIPELINING'];
+      if (s.state === 'AUTHORIZATION') {
+        if (s.plaintextAllowed) caps.push('USER');
+        const mechs = s.mechanisms();
+        if (mechs.length) caps.push(`SASL ${mechs.join(' ')}`);
+        if (s.canStartTls) caps.push('STLS');
+      }
+      caps.push('IMPLEMENTATION tegami');
+      s.reply(`+OK Capability list follows\r\n${caps.join('\r\n')}\r\n.`);
+    },
+  },
+
+  STLS: {
+    states: AUTHZ,
+    async run(s, arg) {
+      if (arg) return s.error('STLS takes no argument');
+      if (s.secure) return s.error('Already using TLS');
+      if (!s.canStartTls) return s.error('TLS not available');
+      s.reply('+OK Begin TLS negotiation');
+      await s.startTls();
+    },
+  },
+
+  USER: {
+    states: AUTHZ,
+    async run(s, arg) {
+      if (!s.plaintextAllowed) {
+        return s.reply('-ERR [AUTH] Plaintext authentication disallowed on non-secure connections; use STLS');
+      }
+      if (!arg || arg.length > 255) return s.error('USER needs a name');
+      s.userName = arg;
+      s.reply('+OK Send your password');
+    },
+  },
+
+  PASS: {
+    states: AUTHZ,
+    async run(s, arg) {
+      if (!s.plaintextAllowed) {
+        return s.reply('-ERR [AUTH] Plaintext authentication disallowed on non-secure connections; use STLS');
+      }
+      const login = s.userName;
+      s.userName = undefined;
+      if (!login) return s.error('USER first');
+      if (!arg) return s.error('PASS needs a password');
+      await finishLogin(s, await checkPassword(s.auth, login, arg), login, 'USER');
+    },
+  },
+
+  APOP: {
+    states: AUTHZ,
+    async run(s, arg) {
+      if (!s.apopEnabled) return s.error('APOP not available');
+      const m = /^(\S+) ([0-9A-Fa-f]{32})$/.exec(arg);
+      if (!m) return s.error('Syntax: APOP name digest');
+      await finishLogin(s, await checkApop(s.auth, m[1], s.timestamp, m[2]), m[1], 'APOP');
+    },
+  },
+
+  AUTH: {
+    states: AUTHZ,
+    async run(s, arg) {
+      const mechs = s.mechanisms();
+      if (!arg) {
+        // the mechanism list (RFC 1734 practice, which some clients still send)
+        return s.reply(`+OK\r\n${mechs.join('\r\n')}${mechs.length ? '\r\n' : ''}.`);
+      }
+      const [mechRaw, initial, extra] = arg.split(' ');
+      const mech = mechRaw.toUpperCase();
+      if (extra !== undefined) return s.error('Syntax: AUTH mechanism [initial-response]');
+      if (mech === 'PLAIN' && !s.plaintextAllowed) {
+        return s.reply('-ERR [AUTH] Plaintext authentication disallowed on non-secure connections; use STLS');
+      }
+      if (!mechs.includes(mech)) return s.error('Unsupported authentication mechanism');
+      if (mech === 'PLAIN') {
+        const plain = async (response: string) => {
+          if (response === '*') return s.reply('-ERR Authentication cancelled');
+          const creds = parsePlain(response === '=' ? '' : response);
+          if (!creds) return s.loginFailed('', 'PLAIN', false);
+          await finishLogin(s, await checkPassword(s.auth, creds.login, creds.password), creds.login, 'PLAIN');
+        };
+        if (initial !== undefined) return plain(initial);
+        s.reader.maxLine = 2048;
+        s.saslContinuation = plain;
+        return s.reply('+ ');
+      }
+      // CRAM-MD5: the server speaks first, so no initial response
+      if (initial !== undefined) return s.error('CRAM-MD5 takes no initial response');
+      const challenge = makeChallenge(s.config.hostname);
+      s.reader.maxLine = 2048;
+      s.saslContinuation = async (response) => {
+        if (response === '*') return s.reply('-ERR Authentication cancelled');
+        const decoded = decodeB64(response);
+        if (decoded === null) return s.loginFailed('', 'CRAM-MD5', false);
+        const login = decoded.slice(0, Math.max(0, decoded.lastIndexOf(' ')));
+        await finishLogin(s, await checkCramMd5(s.auth, challenge, decoded), login, 'CRAM-MD5');
+      };
+      s.reply(`+ ${Buffer.from(challenge).toString('base64')}`);
+    },
+  },
+
+  STAT: {
+    states: TRANS,
+    async run(s, arg) {
+      if (arg) return s.error('STAT takes no argument');
+      const { count, size } = s.drop!.stat();
+      s.reply(`+OK ${count} ${size}`);
+    },
+  },
+
+  LIST: {
+    states: TRANS,
+    async run(s, arg) {
+      const drop = s.drop!;
+      if (arg) {
+        const r = message(s, arg);
+        if (r) s.reply(`+OK ${r.n} ${r.m.size}`);
+        return;
+      }
+      const { count, size } = drop.stat();
+      const lines = [`+OK ${count} messages (${size} octets)`];
+      drop.messages.forEach((m, i) => {
+        if (!m.deleted) lines.push(`${i + 1} ${m.size}`);
+      });
+      lines.push('.');
+      await s.replyMulti(lines.join('\r\n'), []);
+    },
+  },
+
+  UIDL: {
+    states: TRANS,
+    async run(s, arg) {
+      const drop = s.drop!;
+      if (arg) {
+        const r = message(s, arg);
+        if (r) s.reply(`+OK ${r.n} ${r.m.uidl}`);
+        return;
+      }
+      const lines = ['+OK Unique-ID listing follows'];
+      drop.messages.forEach((m, i) => {
+        if (!m.deleted) lines.push(`${i + 1} ${m.uidl}`);
+      });
+      lines.push('.');
+      await s.replyMulti(lines.join('\r\n'), []);
+    },
+  },
+
+  RETR: {
+    states: TRANS,
+    async run(s, arg) {
+      const r = message(s, arg);
+      if (!r) return;
+      const body = await s.drop!.read(r.m);
+      s.drop!.markRetrieved(r.m);
+      await s.replyMulti(`+OK ${r.m.size} octets`, multilineBody(body));
+    },
+  },
+
+  TOP: {
+    states: TRANS,
+    async run(s, arg) {
+      const m = /^(\S+) (\d{1,9})$/.exec(arg);
+      if (!m) return s.error('Syntax: TOP msg lines');
+      const r = message(s, m[1]);
+      if (!r) return;
+      const body = await s.drop!.read(r.m);
+      await s.replyMulti('+OK Top of message follows', topBody(body, Number(m[2])));
+    },
+  },
+
+  DELE: {
+    states: TRANS,
+    async run(s, arg) {
+      const r = message(s, arg);
+      if (!r) return;
+      r.m.deleted = true;
+      s.reply(`+OK Message ${r.n} deleted`);
+    },
+  },
+
+  RSET: {
+    states: TRANS,
+    async run(s, arg) {
+      if (arg) return s.error('RSET takes no argument');
+      s.drop!.reset();
+      const { count, size } = s.drop!.stat();
+      s.reply(`+OK ${count} messages (${size} octets)`);
+    },
+  },
+
+  NOOP: {
+    states: TRANS,
+    async run(s) {
+      s.reply('+OK');
+    },
+  },
+
+  QUIT: {
+    states: BOTH,
+    async run(s) {
+      if (s.state === 'AUTHORIZATION') {
+        s.reply(`+OK ${s.config.hostname} POP3 server signing off`);
+        return s.end();
+      }
+      s.state = 'UPDATE';
+      try {
+        const removed = await s.drop!.commit();
+        const left = s.drop!.messages.length - removed;
+        s.log('info', 'update', { user: s.user?.address, deleted: removed });
+        await s.finish(true);
+        s.reply(`+OK ${s.config.hostname} POP3 server signing off (${left} messages left)`);
+      } catch (e) {
+        s.log('error', 'update-failed', { error: (e as Error).message });
+        await s.finish(true);
+        s.reply('-ERR [SYS/TEMP] Some deleted messages not removed');
+      }
+      await s.end();
+    },
+  },
+};
