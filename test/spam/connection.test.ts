@@ -9,7 +9,7 @@ import { nullLogger } from '../../engine/log/logger.js';
 import { reversedIp, dnsblQueryName } from '../../engine/policy/dnsbl.js';
 import { dnsblQueryName as labQueryName } from '../../lab/dns/dnsbl.js';
 import type { DnsServer } from '../../lab/dns/server.js';
-import { configFrom, startSpamDns } from './helpers.js';
+import { configFrom, startSpamDns, removeTempDirs } from './helpers.js';
 
 let dns: DnsServer;
 before(async () => {
@@ -17,6 +17,7 @@ before(async () => {
 });
 after(async () => {
   await dns.close();
+  removeTempDirs();
 });
 
 function checker(extra = '') {

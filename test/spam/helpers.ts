@@ -7,8 +7,17 @@ import { parseConfigText, type LoadedConfig } from '../../engine/config/load.js'
 import { startDnsServer, reverseName, type DnsServer, type ZoneRecords } from '../../lab/dns/server.js';
 import { dnsblZone } from '../../lab/dns/dnsbl.js';
 
+const made: string[] = [];
+
 export function tempDir(prefix = 'tegami-spam-'): string {
-  return fs.mkdtempSync(path.join(os.tmpdir(), prefix));
+  const d = fs.mkdtempSync(path.join(os.tmpdir(), prefix));
+  made.push(d);
+  return d;
+}
+
+/** Remove every temp dir this test file made (call from after()). */
+export function removeTempDirs(): void {
+  for (const d of made.splice(0)) fs.rmSync(d, { recursive: true, force: true });
 }
 
 /** A config from TOML text; data_dir defaults to a fresh temp dir. */

@@ -1,6 +1,79 @@
-// placeholder until the spam command lands
-import type { Args } from '../args.js';
-export async function spam(_args: Args): Promise<number> {
-  process.stderr.write('tegami spam: not available yet\n');
-  return 1;
+// `tegami spam learn --spam|--ham FILE|DIR [--user ADDRESS]`: train the Bayesian filter from message
+// files, directories of them (Maildir, corpus folders, recursively) or mbox files. It only reads the files.
+import fs from 'node:fs';
+import path from 'node:path';
+import { flag, UsageError, type Args } from '../args.js';
+import { out } from '../common.js';
+import { loadConfig, resolveConfigPath } from '../../config/load.js';
+import { closeBayesStores, learnMessage } from '../../spam/learn.js';
+
+const SKIP = new Set(['cmds', 'maildirfolder', 'dovecot-uidlist', 'dovecot.index', 'subscriptions']);
+const MAX_FILE = 50 * 1024 * 1024;
+
+function* files(p: string, depth = 0): Generator<string> {
+  const st = fs.statSync(p);
+  if (st.isFile()) {
+    yield p;
+    return;
+  }
+  if (!st.isDirectory() || depth > 8) return;
+  for (const name of fs.readdirSync(p).sort()) {
+    if (SKIP.has(name) || name.startsWith('dovecot')) continue;
+    yield* files(path.join(p, name), depth + 1);
+  }
+}
+
+/** A file is one message, or an mbox of several ("From " separator lines). */
+function* messagesIn(buf: Buffer): Generator<Buffer> {
+  if (!buf.subarray(0, 5).equals(Buffer.from('From '))) {
+    yield buf;
+    return;
+  }
+  const s = buf.toString('latin1');
+  const starts: number[] = [];
+  const re = /^From [^\r\n]*\r?\n/gm;
+  let m: RegExpExecArray | null;
+  while ((m = re.exec(s))) starts.push(m.index, m.index + m[0].length);
+  for (let i = 0; i < starts.length; i += 2) {
+    const end = i + 2 < starts.length ? starts[i + 2] : s.length;
+    yield Buffer.from(s.slice(starts[i + 1], end).replace(/^>(>*From )/gm, '$1'), 'latin1');
+  }
+}
+
+export async function spam(args: Args): Promise<number> {
+  const sub = args.positional.shift();
+  if (sub !== 'learn') throw new UsageError('usage: tegami spam learn --spam|--ham FILE|DIR [--user ADDRESS] [--config FILE]');
+  const isSpam = args.flags.has('spam');
+  const isHam = args.flags.has('ham');
+  if (isSpam === isHam) throw new UsageError('give exactly one of --spam or --ham');
+  const kind = isSpam ? 'spam' : 'ham';
+  // the path may follow the flag (--spam DIR) or stand alone
+  const given = [flag(args, 'spam'), flag(args, 'ham'), ...args.positional].filter((x): x is string => !!x);
+  if (given.length === 0) throw new UsageError('no FILE or DIR to learn from');
+  const user = flag(args, 'user');
+  if (user !== undefined && !/^[^@\s]+@[^@\s]+$/.test(user)) throw new UsageError(`--user: not an address: ${user}`);
+  const config = loadConfig(resolveConfigPath(flag(args, 'config')));
+  let learnt = 0;
+  let known = 0;
+  let skipped = 0;
+  try {
+    for (const p of given) {
+      if (!fs.existsSync(p)) throw new Error(`no such file or directory: ${p}`);
+      for (const f of files(p)) {
+        const size = fs.statSync(f).size;
+        if (size === 0 || size > MAX_FILE) {
+          skipped++;
+          continue;
+        }
+        for (const msg of messagesIn(fs.readFileSync(f))) {
+          if ((await learnMessage(config.data_dir, msg, kind, user)) === true) learnt++;
+          else known++;
+        }
+      }
+    }
+  } finally {
+    closeBayesStores();
+  }
+  out(`learnt ${learnt} message(s) as ${kind} for ${user ? user.toLowerCase() : 'the server'}${known ? `, ${known} already known` : ''}${skipped ? `, ${skipped} file(s) skipped` : ''}`);
+  return 0;
 }

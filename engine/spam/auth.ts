@@ -1,0 +1,61 @@
+// DKIM (RFC 6376) and DMARC (RFC 7489) verification of a whole message with mailauth, every DNS query
+// through our resolver. Results become tags and Authentication-Results parts; a lookup that fails or runs
+// past the time limit yields temperror, never a failing tag.
+import mailauth from 'mailauth';
+import type { Resolver } from '../dns/resolver.js';
+import type { Tag } from './tags.js';
+
+export interface AuthOutcome {
+  tags: Tag[];
+  authResults: string[];
+  details: string[];
+}
+
+export async function verifyDkimDmarc(
+  raw: Buffer,
+  resolver: Resolver,
+  input: { mailFrom: string; spf?: { result: string; domain: string } },
+  timeoutMs: number,
+): Promise<AuthOutcome> {
+  const lookup = (name: string, type: string) => resolver.resolve(name, type) as Promise<string[][] | string[]>;
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<AuthOutcome>((resolve) => {
+    timer = setTimeout(() => resolve({ tags: [], authResults: ['dkim=temperror (timeout)', 'dmarc=temperror (timeout)'], details: ['timeout'] }), timeoutMs);
+  });
+  const work = (async (): Promise<AuthOutcome> => {
+    const out: AuthOutcome = { tags: [], authResults: [], details: [] };
+    const dkim = await mailauth.dkimVerify(raw, { resolver: lookup, sender: input.mailFrom || undefined });
+    let pass = false;
+    let fail = false;
+    for (const r of dkim.results ?? []) {
+      if (r.info) out.authResults.push(r.info);
+      if (r.status.result === 'pass') pass = true;
+      else if (r.status.result === 'fail' || r.status.result === 'permerror' || r.status.result === 'neutral') {
+        fail = true;
+        out.details.push(`dkim ${r.signingDomain ?? ''} ${r.status.result}${r.status.comment ? ` (${r.status.comment})` : ''}`);
+      }
+    }
+    if (pass) out.tags.push('DKIM_PASS');
+    else if (fail) out.tags.push('DKIM_FAIL');
+    if (dkim.headerFrom?.length) {
+      const dm = await mailauth.dmarc({
+        headerFrom: dkim.headerFrom,
+        spfDomains: input.spf?.result === 'pass' ? [input.spf.domain] : [],
+        dkimDomains: (dkim.results ?? []).filter((r) => r.status.result === 'pass').map((r) => ({ id: r.id, domain: r.signingDomain, aligned: r.status.aligned, underSized: r.status.underSized })),
+        resolver: lookup,
+      });
+      if (dm && dm.info) out.authResults.push(dm.info);
+      if (dm && dm.status.result === 'pass') out.tags.push('DMARC_PASS');
+      else if (dm && dm.status.result === 'fail') {
+        out.tags.push('DMARC_FAIL');
+        out.details.push(`dmarc fail for ${dm.domain} (policy ${dm.policy})`);
+      }
+    }
+    return out;
+  })().catch((e: unknown) => ({ tags: [], authResults: ['dkim=temperror'], details: [`error: ${(e as Error).message}`] }) as AuthOutcome);
+  try {
+    return await Promise.race([work, timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}

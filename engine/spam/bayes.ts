@@ -1,0 +1,151 @@
+// The Bayesian filter (F4): token counts per owner ('' = the whole server, else a user address) in SQLite
+// <data_dir>/bayes.db (WAL), and the Robinson/Fisher chi-square combination of token probabilities.
+// Learning the same message twice counts once; relearning it as the other kind moves its counts.
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
+import Database from 'better-sqlite3';
+
+export const SERVER = '';
+
+export interface Totals {
+  spam: number;
+  ham: number;
+}
+
+export class BayesStore {
+  readonly db: Database.Database;
+  private readonly stmts;
+
+  constructor(dataDir: string) {
+    fs.mkdirSync(dataDir, { recursive: true });
+    this.db = new Database(path.join(dataDir, 'bayes.db'));
+    this.db.pragma('journal_mode = WAL');
+    this.db.pragma('synchronous = NORMAL');
+    this.db.pragma('busy_timeout = 5000');
+    this.db.exec(`CREATE TABLE IF NOT EXISTS tokens (owner TEXT NOT NULL, token TEXT NOT NULL, spam INTEGER NOT NULL DEFAULT 0, ham INTEGER NOT NULL DEFAULT 0, PRIMARY KEY (owner, token)) WITHOUT ROWID;
+      CREATE TABLE IF NOT EXISTS totals (owner TEXT PRIMARY KEY, spam INTEGER NOT NULL DEFAULT 0, ham INTEGER NOT NULL DEFAULT 0);
+      CREATE TABLE IF NOT EXISTS learnt (owner TEXT NOT NULL, key TEXT NOT NULL, kind TEXT NOT NULL, PRIMARY KEY (owner, key)) WITHOUT ROWID;`);
+    this.stmts = {
+      totals: this.db.prepare<[string], { spam: number; ham: number }>('SELECT spam, ham FROM totals WHERE owner = ?'),
+      counts: this.db.prepare<[string, string], { token: string; spam: number; ham: number }>(
+        'SELECT token, spam, ham FROM tokens WHERE owner = ? AND token IN (SELECT value FROM json_each(?))',
+      ),
+      learnt: this.db.prepare<[string, string], { kind: string }>('SELECT kind FROM learnt WHERE owner = ? AND key = ?'),
+      setLearnt: this.db.prepare('INSERT OR REPLACE INTO learnt (owner, key, kind) VALUES (?, ?, ?)'),
+      addSpam: this.db.prepare('INSERT INTO tokens (owner, token, spam, ham) VALUES (?, ?, ?, 0) ON CONFLICT (owner, token) DO UPDATE SET spam = max(0, spam + excluded.spam)'),
+      addHam: this.db.prepare('INSERT INTO tokens (owner, token, spam, ham) VALUES (?, ?, 0, ?) ON CONFLICT (owner, token) DO UPDATE SET ham = max(0, ham + excluded.ham)'),
+      addTotals: this.db.prepare(
+        'INSERT INTO totals (owner, spam, ham) VALUES (?, ?, ?) ON CONFLICT (owner) DO UPDATE SET spam = max(0, spam + excluded.spam), ham = max(0, ham + excluded.ham)',
+      ),
+    };
+  }
+
+  totals(owner: string): Totals {
+    return this.stmts.totals.get(owner) ?? { spam: 0, ham: 0 };
+  }
+
+  counts(owner: string, tokens: string[]): Map<string, [number, number]> {
+    const m = new Map<string, [number, number]>();
+    for (const r of this.stmts.counts.all(owner, JSON.stringify(tokens))) m.set(r.token, [r.spam, r.ham]);
+    return m;
+  }
+
+  /**
+   * Add one message's tokens as spam or ham; returns false when it was already learnt as that kind.
+   * A message is known by its Message-ID and token set, so the copy a user moves later is the same message.
+   */
+  learn(owner: string, tokens: string[], kind: 'spam' | 'ham', messageId = ''): boolean {
+    const key = crypto.createHash('sha256').update(messageId + '\0' + [...tokens].sort().join('\n')).digest('base64url');
+    return this.db.transaction(() => {
+      const prev = this.stmts.learnt.get(owner, key)?.kind;
+      if (prev === kind) return false;
+      if (prev) this.apply(owner, tokens, prev as 'spam' | 'ham', -1);
+      this.apply(owner, tokens, kind, 1);
+      this.stmts.setLearnt.run(owner, key, kind);
+      return true;
+    })();
+  }
+
+  private apply(owner: string, tokens: string[], kind: 'spam' | 'ham', delta: 1 | -1): void {
+    const st = kind === 'spam' ? this.stmts.addSpam : this.stmts.addHam;
+    for (const t of tokens) st.run(owner, t, delta);
+    this.stmts.addTotals.run(owner, kind === 'spam' ? delta : 0, kind === 'ham' ? delta : 0);
+  }
+
+  close(): void {
+    this.db.close();
+  }
+}
+
+export interface BayesVerdict {
+  /** Spam probability 0..1, or null when the database has not learnt enough to vote. */
+  probability: number | null;
+  /** The strongest clues, for the verbose log. */
+  clues: [string, number][];
+}
+
+const S = 0.45; // Robinson's strength of the prior
+const X = 0.5; // the prior for an unknown token
+const MIN_STRENGTH = 0.1;
+const MAX_CLUES = 150;
+
+/** chi-square survival function for even degrees of freedom. */
+function chi2Q(x2: number, v: number): number {
+  const m = x2 / 2;
+  let term = Math.exp(-m);
+  let sum = term;
+  for (let i = 1; i < v / 2; i++) {
+    term *= m / i;
+    sum += term;
+  }
+  return Math.min(sum, 1);
+}
+
+/** Score tokens against summed counts of several owners (server + user). */
+export function classify(store: BayesStore, owners: string[], tokens: string[], minMessages: number): BayesVerdict {
+  let nspam = 0;
+  let nham = 0;
+  for (const o of owners) {
+    const t = store.totals(o);
+    nspam += t.spam;
+    nham += t.ham;
+  }
+  if (nspam < Math.max(1, minMessages) || nham < Math.max(1, minMessages)) return { probability: null, clues: [] };
+  const counts = new Map<string, [number, number]>();
+  for (const o of owners) {
+    for (const [tok, [s, h]] of store.counts(o, tokens)) {
+      const c = counts.get(tok);
+      if (c) {
+        c[0] += s;
+        c[1] += h;
+      } else counts.set(tok, [s, h]);
+    }
+  }
+  return combine(counts, nspam, nham);
+}
+
+export function combine(counts: Map<string, [number, number]>, nspam: number, nham: number): BayesVerdict {
+  const probs: [string, number][] = [];
+  for (const [tok, [s, h]] of counts) {
+    const n = s + h;
+    if (n === 0) continue;
+    const sr = s / nspam;
+    const hr = h / nham;
+    const p = sr / (sr + hr);
+    const f = (S * X + n * p) / (S + n);
+    if (Math.abs(f - 0.5) >= MIN_STRENGTH) probs.push([tok, f]);
+  }
+  probs.sort((a, b) => Math.abs(b[1] - 0.5) - Math.abs(a[1] - 0.5));
+  const clues = probs.slice(0, MAX_CLUES);
+  if (clues.length === 0) return { probability: 0.5, clues };
+  let lnS = 0;
+  let lnH = 0;
+  for (const [, f] of clues) {
+    lnS += Math.log(1 - f);
+    lnH += Math.log(f);
+  }
+  const spamminess = 1 - chi2Q(-2 * lnS, 2 * clues.length);
+  const hamminess = 1 - chi2Q(-2 * lnH, 2 * clues.length);
+  return { probability: (spamminess - hamminess + 1) / 2, clues: clues.slice(0, 15) };
+}

@@ -1,0 +1,160 @@
+// Content analysis of one message (F4–F8): parse and decode, run every content analyzer, add the
+// connection-time tags, score, decide the action and write the headers. Built once per config and reused
+// (compiled phrases, the Bayes database, the resolver). It only judges; filing and replying are the caller's.
+import type { LoadedConfig } from '../config/load.js';
+import { makeResolver, type Resolver } from '../dns/resolver.js';
+import { IpList } from '../policy/cidr.js';
+import { verifyDkimDmarc } from './auth.js';
+import { BayesStore, SERVER, classify } from './bayes.js';
+import { authResultsLine, fmt, headerLine, summaryLine } from './headers.js';
+import { checkHtml } from './html.js';
+import { parseMessage } from './message.js';
+import { compilePhrases, type PhraseMatcher } from './phrase.js';
+import { decide, scoreOf } from './scores.js';
+import { SpamLog } from './spam-log.js';
+import type { Tag } from './tags.js';
+import { tokenise } from './tokenise.js';
+import type { AnalyseEnvelope, AnalyseResult, ConnectionResult } from './types.js';
+import { UrlBlacklist, extractUrls, hostOf } from './url.js';
+
+export interface AnalyserOptions {
+  resolver?: Resolver;
+  log?: SpamLog;
+}
+
+export class Analyser {
+  readonly config: LoadedConfig;
+  private readonly resolver: Resolver;
+  private readonly phrases: PhraseMatcher;
+  private readonly urls: UrlBlacklist;
+  private readonly trusted: IpList;
+  private readonly log: SpamLog;
+  private bayesStore: BayesStore | null | undefined;
+
+  constructor(config: LoadedConfig, opts: AnalyserOptions = {}) {
+    this.config = config;
+    this.resolver = opts.resolver ?? makeResolver(config.dns.servers, Math.min(config.dns.timeout, 2000));
+    this.phrases = compilePhrases(config.spam.phrases, config.spam.phrase_regexes);
+    this.urls = new UrlBlacklist(config.spam.url_blacklist);
+    this.trusted = new IpList(config.spam.trusted_ips);
+    this.log = opts.log ?? SpamLog.forConfig(config);
+  }
+
+  private bayes(): BayesStore | null {
+    if (this.bayesStore === undefined) {
+      try {
+        this.bayesStore = new BayesStore(this.config.data_dir);
+      } catch {
+        this.bayesStore = null;
+      }
+    }
+    return this.bayesStore;
+  }
+
+  async analyse(raw: Buffer, env: AnalyseEnvelope, connection?: ConnectionResult): Promise<AnalyseResult> {
+    const started = Date.now();
+    const s = this.config.spam;
+    if (!s.enabled || this.trusted.has(env.ip) || (env.authenticatedUser && !s.filter_authenticated)) {
+      return { tags: [], score: 0, action: 'inbox', headers: '' };
+    }
+    const tags: Tag[] = [...(connection?.tags ?? [])];
+    const lines: string[] = [...(connection?.headers ?? [])];
+    const add = (t: Tag) => {
+      if (!tags.includes(t)) tags.push(t);
+    };
+
+    const msg = parseMessage(raw);
+    const html = msg.htmls.map((h) => checkHtml(h, s.html_max_links));
+    const htmlTags = [...new Set(html.flatMap((h) => h.tags))];
+    if (htmlTags.length) {
+      htmlTags.forEach(add);
+      lines.push(headerLine('X-IMAIL-SPAM-HTML', [...new Set(html.flatMap((h) => h.details))].join('; ')));
+    }
+    this.log.analyzer('html', { tags: htmlTags.join(',') });
+    const htmlText = html.map((h) => h.text);
+    const urls = [...msg.texts.flatMap((t) => extractUrls(t)), ...html.flatMap((h) => h.hrefs)];
+
+    const phraseHits = this.phrases.match([msg.subject, ...msg.texts, ...htmlText].join('\n'));
+    if (phraseHits.length) {
+      add('PHRASE');
+      lines.push(headerLine('X-IMAIL-SPAM-PHRASE', phraseHits.join(', ')));
+    }
+    this.log.analyzer('phrase', { hits: phraseHits.join(',') });
+
+    const hosts = urls.map(hostOf).filter((h): h is string => !!h);
+    const listed = this.urls.match(hosts);
+    if (listed.length) {
+      add('URL_BLACKLIST');
+      lines.push(headerLine('X-IMAIL-SPAM-URL', listed.slice(0, 5).join(', ')));
+    }
+    this.log.analyzer('url', { urls: hosts.length, listed: listed.join(',') });
+
+    if (msg.mislabelled) add('CHARSET_MISLABELLED');
+
+    if (s.bayes) {
+      const store = this.bayes();
+      if (store) {
+        const tokens = tokenise(msg, htmlText, urls);
+        const owners = env.rcptTo.length === 1 ? [SERVER, env.rcptTo[0].toLowerCase()] : [SERVER];
+        const v = classify(store, owners, tokens, s.bayes_min_messages);
+        if (v.probability !== null && v.probability >= s.bayes_spam_probability) {
+          add('STATISTICS');
+          lines.push(headerLine('X-IMAIL-SPAM-STATISTICS', `probability=${v.probability.toFixed(3)}`));
+        } else if (v.probability !== null && v.probability <= s.bayes_ham_probability) add('STATISTICS_HAM');
+        this.log.analyzer('bayes', { p: v.probability === null ? 'untrained' : v.probability.toFixed(4), tokens: tokens.length, clues: v.clues.slice(0, 8).map(([t, f]) => `${t}:${f.toFixed(2)}`).join(' ') });
+      }
+    }
+
+    const authParts = [...(connection?.authResults ?? [])];
+    if (s.dkim_dmarc) {
+      const a = await verifyDkimDmarc(raw, this.resolver, { mailFrom: env.mailFrom, spf: connection?.spf }, Math.min(this.config.dns.timeout, 1500));
+      a.tags.forEach(add);
+      authParts.push(...a.authResults);
+      if (a.tags.includes('DKIM_FAIL')) lines.push(headerLine('X-IMAIL-SPAM-DKIM', a.details.filter((d) => d.startsWith('dkim')).join('; ') || 'fail'));
+      if (a.tags.includes('DMARC_FAIL')) lines.push(headerLine('X-IMAIL-SPAM-DMARC', a.details.filter((d) => d.startsWith('dmarc')).join('; ') || 'fail'));
+      this.log.analyzer('auth', { tags: a.tags.join(','), details: a.details.join('; ') });
+    }
+
+    if (this.whitelisted(env.mailFrom, msg.fromAddress, tags)) add('SENDER_WHITELIST');
+
+    const d = decide(tags, s);
+    const out = [...lines, summaryLine(d.score, s.spam_threshold, d.action, d.scored), authResultsLine(this.config.hostname, authParts)];
+    const result: AnalyseResult = { tags: d.scored.map((x) => x.tag), score: d.score, action: d.action, headers: out.map((l) => l + '\r\n').join('') };
+    if (d.action === 'reject') {
+      const reasons = d.scored.filter((x) => x.score > 0).sort((a, b) => b.score - a.score).slice(0, 4).map((x) => x.tag);
+      result.rejectText = `Message refused as spam (score ${fmt(d.score)}: ${reasons.join(', ')})`;
+    }
+    this.log.verdict(env, {
+      score: d.score,
+      action: d.action,
+      tags: d.scored.map((x) => `${x.tag}(${fmt(scoreOf(x.tag, s))})`).join(','),
+      ms: Date.now() - started,
+      messageId: msg.headers.get('message-id')?.[0]?.slice(0, 200),
+    });
+    return result;
+  }
+
+  /** Whitelisted sender (envelope or From:), unless SPF or DMARC says the address is forged. */
+  private whitelisted(mailFrom: string, fromAddress: string, tags: Tag[]): boolean {
+    const list = this.config.spam.sender_whitelist;
+    if (!list.length || tags.includes('SPF_FAIL') || tags.includes('DMARC_FAIL')) return false;
+    const matches = (addr: string) => {
+      const a = addr.toLowerCase();
+      if (!a.includes('@')) return false;
+      const domain = a.slice(a.lastIndexOf('@') + 1);
+      return list.some((e) => {
+        const w = e.toLowerCase().trim();
+        if (w.includes('@') && !w.startsWith('@')) return w === a;
+        const wd = w.replace(/^@/, '').replace(/^\*\./, '');
+        return domain === wd || domain.endsWith('.' + wd);
+      });
+    };
+    return matches(mailFrom) || matches(fromAddress);
+  }
+
+  async close(): Promise<void> {
+    this.bayesStore?.close();
+    this.bayesStore = undefined;
+    await this.log.close();
+  }
+}
