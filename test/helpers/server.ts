@@ -70,6 +70,8 @@ export async function startTestServer(opts: TestServerOptions = {}): Promise<Tes
     `local = ${JSON.stringify(domains)}`,
     '[log]',
     'stdout = false',
+    // never the machine's resolver in tests: a closed loopback port fails every lookup at once
+    /^\[dns\]/m.test(opts.toml ?? '') ? '' : '[dns]\nservers = ["127.0.0.1:9"]\ntimeout = "500ms"',
     opts.toml ?? '',
   ].join('\n');
   fs.writeFileSync(configPath, toml + '\n');
