@@ -1,0 +1,17 @@
+// CLOSE (RFC 3501 §6.4.2): silently expunges \Deleted mail (read-write only) and leaves the selected state.
+import { SELECTED, ok, type CommandDef } from '../command.js';
+
+export const close: CommandDef = {
+  names: ['CLOSE'],
+  states: SELECTED,
+  args: [],
+  async handle(s) {
+    const view = s.selected!;
+    if (!view.readOnly) {
+      const deleted = (await s.store.list(s.owner, view.folder)).filter((m) => view.seqOf(m.uid) && m.flags.includes('\\Deleted')).map((m) => m.uid);
+      if (deleted.length) await s.store.expunge(s.owner, view.folder, deleted);
+    }
+    s.unselect();
+    return ok('CLOSE completed');
+  },
+};

@@ -1,0 +1,43 @@
+// COPY and UID COPY (RFC 3501 §6.4.7, UIDPLUS's COPYUID): copies messages with their flags into another
+// folder; a missing target answers NO [TRYCREATE]. Copying into Spam teaches the spam filter.
+import { SELECTED, no, ok, type CommandDef, type Result } from '../command.js';
+import { existingFolder } from '../folders.js';
+import { formatSet, type SeqRange } from '../protocol/sequence.js';
+import type { Session } from '../session.js';
+import { learnFrom, learningFor } from '../spam-learning.js';
+
+export interface CopyOutcome {
+  uids: number[];
+  code?: string;
+}
+
+/** Copy the named messages; returns the source UIDs copied and the COPYUID code, or a NO result. */
+export async function copyMessages(s: Session, set: SeqRange[], uid: boolean, target: string): Promise<CopyOutcome | Result> {
+  const view = s.selected!;
+  const to = await existingFolder(s.store, s.owner, target);
+  if (!to) return no('No such mailbox', 'TRYCREATE');
+  const uids = view.resolve(set, uid).map((n) => view.uids[n - 1]);
+  if (!uids.length) return { uids };
+  const r = await s.store.copy(s.owner, view.folder, uids, to);
+  if (!r.mapping.length) return { uids: [] };
+  const src = formatSet(r.mapping.map((m) => m[0]));
+  const dst = formatSet(r.mapping.map((m) => m[1]));
+  const verdict = learningFor(view.folder, to);
+  if (verdict) await learnFrom(s, to, r.mapping.map((m) => m[1]), verdict);
+  s.log('copy', { from: view.folder, to, count: r.mapping.length });
+  return { uids: r.mapping.map((m) => m[0]), code: `COPYUID ${r.uidValidity} ${src} ${dst}` };
+}
+
+export const copy: CommandDef = {
+  names: ['COPY', 'UID COPY'],
+  states: SELECTED,
+  args: [
+    { name: 'set', type: 'seqset' },
+    { name: 'mailbox', type: 'mailbox' },
+  ],
+  async handle(s, a, c) {
+    const r = await copyMessages(s, a.set as SeqRange[], c.uid, a.mailbox as string);
+    if ('status' in r) return r;
+    return ok(`${c.name} completed`, r.code);
+  },
+};

@@ -1,0 +1,54 @@
+// LIST (RFC 3501 §6.3.8, RFC 6154 attributes): folders matching reference + pattern with \HasChildren,
+// \HasNoChildren, special-use attributes, and \Noselect for parents that exist only as a path.
+import { AUTHENTICATED, ok, type Args, type CommandDef, type Result } from '../command.js';
+import { SEPARATOR, folderAttributes, listLine, matchPattern } from '../folders.js';
+import type { Session } from '../session.js';
+
+export function fullPattern(ref: string, pattern: string): string {
+  if (!ref) return pattern;
+  return ref.endsWith(SEPARATOR) || pattern.startsWith(SEPARATOR) ? ref + pattern : ref + SEPARATOR + pattern;
+}
+
+export async function listFolders(s: Session, a: Args, kind: 'LIST' | 'LSUB'): Promise<Result> {
+  const ref = (a.reference as string) ?? '';
+  const pattern = a.pattern as string;
+  if (pattern === '' && kind === 'LIST') {
+    s.send(`* LIST (\\Noselect) "${SEPARATOR}" ""`);
+    return ok('LIST completed');
+  }
+  const full = fullPattern(ref, pattern);
+  const folders = (await s.store.listFolders(s.owner)).map((f) => (f.toUpperCase() === 'INBOX' ? 'INBOX' : f));
+  const all = new Set(folders);
+  const names = kind === 'LSUB' ? new Set((await s.store.subscriptions(s.owner)).map((f) => (f.toUpperCase() === 'INBOX' ? 'INBOX' : f))) : all;
+  const implied = new Set<string>();
+  for (const f of names) {
+    const levels = f.split(SEPARATOR);
+    for (let i = 1; i < levels.length; i++) {
+      const p = levels.slice(0, i).join(SEPARATOR);
+      if (!names.has(p)) implied.add(p);
+    }
+  }
+  const out = [...names].filter((f) => matchPattern(full, f)).sort(folderOrder);
+  for (const f of out) s.send(listLine(kind, folderAttributes(f, all, { noselect: kind === 'LSUB' ? false : !all.has(f) }), f));
+  // parents not themselves listed appear as \Noselect when "%" stops at their level
+  for (const p of [...implied].sort(folderOrder)) {
+    if (matchPattern(full, p) && !out.includes(p)) s.send(listLine(kind, folderAttributes(p, all, { noselect: true }), p));
+  }
+  return ok(`${kind} completed`);
+}
+
+function folderOrder(a: string, b: string): number {
+  if (a === 'INBOX') return -1;
+  if (b === 'INBOX') return 1;
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
+export const list: CommandDef = {
+  names: ['LIST'],
+  states: AUTHENTICATED,
+  args: [
+    { name: 'reference', type: 'pattern' },
+    { name: 'pattern', type: 'pattern' },
+  ],
+  handle: (s, a) => listFolders(s, a, 'LIST'),
+};

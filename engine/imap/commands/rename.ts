@@ -1,0 +1,37 @@
+// RENAME (RFC 3501 §6.3.5): renames a folder with its subfolders; renaming INBOX moves its mail into a new
+// folder and leaves INBOX empty.
+import { AUTHENTICATED, no, ok, type CommandDef } from '../command.js';
+import { SEPARATOR, existingFolder, validNewName } from '../folders.js';
+
+export const rename: CommandDef = {
+  names: ['RENAME'],
+  states: AUTHENTICATED,
+  args: [
+    { name: 'from', type: 'mailbox' },
+    { name: 'to', type: 'mailbox' },
+  ],
+  async handle(s, a) {
+    const from = await existingFolder(s.store, s.owner, a.from as string);
+    if (!from) return no('No such mailbox', 'NONEXISTENT');
+    const to = a.to as string;
+    if (to === 'INBOX' || (await existingFolder(s.store, s.owner, to))) return no('Target mailbox exists', 'ALREADYEXISTS');
+    if (!validNewName(to)) return no('Invalid mailbox name', 'CANNOT');
+    if (to.startsWith(from + SEPARATOR)) return no('Cannot move a mailbox into itself', 'CANNOT');
+    const levels = to.split(SEPARATOR);
+    for (let i = 1; i < levels.length; i++) {
+      const parent = levels.slice(0, i).join(SEPARATOR);
+      if (!(await existingFolder(s.store, s.owner, parent))) await s.store.createFolder(s.owner, parent);
+    }
+    if (s.selected && (s.selected.folder === from || s.selected.folder.startsWith(from + SEPARATOR))) s.unselect();
+    await s.store.renameFolder(s.owner, from, to);
+    const subs = await s.store.subscriptions(s.owner);
+    for (const f of subs) {
+      if (from !== 'INBOX' && (f === from || f.startsWith(from + SEPARATOR))) {
+        await s.store.setSubscribed(s.owner, f, false);
+        await s.store.setSubscribed(s.owner, to + f.slice(from.length), true);
+      }
+    }
+    s.log('rename', { from, to });
+    return ok('RENAME completed');
+  },
+};

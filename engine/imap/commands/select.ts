@@ -1,0 +1,48 @@
+// SELECT (RFC 3501 §6.3.1, CONDSTORE's "(CONDSTORE)" parameter): opens a mailbox read-write and reports its
+// size, flags, UIDVALIDITY, UIDNEXT, first unseen and HIGHESTMODSEQ. EXAMINE shares openMailbox read-only.
+import { AUTHENTICATED, bad, no, ok, type Args, type CommandDef, type Result } from '../command.js';
+import { existingFolder } from '../folders.js';
+import type { Token } from '../protocol/tokens.js';
+import type { Session } from '../session.js';
+
+const SYSTEM_FLAGS = ['\\Answered', '\\Flagged', '\\Deleted', '\\Seen', '\\Draft'];
+
+export async function openMailbox(s: Session, a: Args, readOnly: boolean): Promise<Result> {
+  s.unselect();
+  const params = (a.params as Token[] | undefined) ?? [];
+  for (const p of params) {
+    if (p.t === 'atom' && p.v.toUpperCase() === 'CONDSTORE') s.enabled.add('CONDSTORE');
+    else return bad('Unknown SELECT parameter');
+  }
+  const folder = await existingFolder(s.store, s.owner, a.mailbox as string);
+  if (!folder) return no('No such mailbox', 'NONEXISTENT');
+  const view = await s.select(folder, readOnly);
+  const keywords = new Set<string>();
+  let firstUnseen = 0;
+  view.uids.forEach((uid, i) => {
+    const m = view.info.get(uid)!;
+    for (const f of m.flags) if (!f.startsWith('\\')) keywords.add(f);
+    if (!firstUnseen && !m.flags.includes('\\Seen')) firstUnseen = i + 1;
+  });
+  const flags = [...SYSTEM_FLAGS, ...keywords].join(' ');
+  s.send(`* FLAGS (${flags})`);
+  s.send(`* OK [PERMANENTFLAGS ${readOnly ? '()' : `(${flags} \\*)`}] Flags permitted`);
+  s.send(`* ${view.exists} EXISTS`);
+  s.send(`* ${view.recent.size} RECENT`);
+  if (firstUnseen) s.send(`* OK [UNSEEN ${firstUnseen}] First unseen`);
+  s.send(`* OK [UIDVALIDITY ${view.uidValidity}] UIDs valid`);
+  s.send(`* OK [UIDNEXT ${view.uidNext}] Predicted next UID`);
+  if (s.enabled.has('CONDSTORE')) s.send(`* OK [HIGHESTMODSEQ ${view.highestModseq}] Highest`);
+  s.log('select', { folder, readOnly });
+  return ok(`${readOnly ? 'EXAMINE' : 'SELECT'} completed`, readOnly ? 'READ-ONLY' : 'READ-WRITE');
+}
+
+export const select: CommandDef = {
+  names: ['SELECT'],
+  states: AUTHENTICATED,
+  args: [
+    { name: 'mailbox', type: 'mailbox' },
+    { name: 'params', type: 'list', optional: true },
+  ],
+  handle: (s, a) => openMailbox(s, a, false),
+};

@@ -1,0 +1,17 @@
+// UID EXPUNGE (RFC 4315): expunges only the \Deleted messages whose UIDs are in the set.
+import { SELECTED, no, ok, type CommandDef } from '../command.js';
+import { resolveUid, type SeqRange } from '../protocol/sequence.js';
+import { expungeUids } from './expunge.js';
+
+export const uidExpunge: CommandDef = {
+  names: ['UID EXPUNGE'],
+  states: SELECTED,
+  args: [{ name: 'set', type: 'seqset' }],
+  async handle(s, a) {
+    const view = s.selected!;
+    if (view.readOnly) return no('Mailbox is read-only', 'READ-ONLY');
+    const seqs = resolveUid(a.set as SeqRange[], view.uids);
+    await expungeUids(s, new Set(seqs.map((n) => view.uids[n - 1])));
+    return ok('UID EXPUNGE completed');
+  },
+};

@@ -1,0 +1,182 @@
+// FETCH data items: parsing the requested items (macros, BODY[section]<partial>, RFC822.*) and rendering one
+// message's FETCH response from its MessageInfo and, when needed, its raw bytes and MIME tree.
+// It never changes flags; the FETCH command sets \Seen before rendering.
+import type { MessageInfo } from '../store/mailbox-store.js';
+import { formatDateTime } from './command.js';
+import { writeBodyStructure, writeEnvelope } from './mime/envelope.js';
+import { findPart, type MimeNode } from './mime/mime-tree.js';
+import { flagList, Response } from './protocol/response.js';
+import type { Token } from './protocol/tokens.js';
+
+export type SectionKind = '' | 'HEADER' | 'HEADER.FIELDS' | 'HEADER.FIELDS.NOT' | 'TEXT' | 'MIME';
+
+export interface Section {
+  path: number[];
+  kind: SectionKind;
+  fields: string[];
+}
+
+export type FetchItem =
+  | { kind: 'UID' | 'FLAGS' | 'INTERNALDATE' | 'RFC822.SIZE' | 'ENVELOPE' | 'BODY' | 'BODYSTRUCTURE' | 'MODSEQ' }
+  | { kind: 'section'; label: string; section: Section; partial?: [number, number | undefined]; setsSeen: boolean };
+
+const MACROS: Record<string, string[]> = {
+  ALL: ['FLAGS', 'INTERNALDATE', 'RFC822.SIZE', 'ENVELOPE'],
+  FAST: ['FLAGS', 'INTERNALDATE', 'RFC822.SIZE'],
+  FULL: ['FLAGS', 'INTERNALDATE', 'RFC822.SIZE', 'ENVELOPE', 'BODY'],
+};
+
+const SIMPLE = new Set(['UID', 'FLAGS', 'INTERNALDATE', 'RFC822.SIZE', 'ENVELOPE', 'BODY', 'BODYSTRUCTURE', 'MODSEQ']);
+
+/** The items of a FETCH command: one atom (maybe a macro) or a parenthesised list. */
+export function parseFetchItems(tok: Token): FetchItem[] | string {
+  if (tok.t === 'atom' && MACROS[tok.v.toUpperCase()]) return MACROS[tok.v.toUpperCase()].map((k) => ({ kind: k }) as FetchItem);
+  const atoms = tok.t === 'list' ? tok.v : [tok];
+  const out: FetchItem[] = [];
+  for (const a of atoms) {
+    if (a.t !== 'atom') return 'Fetch items must be atoms';
+    const item = parseItem(a.v);
+    if (typeof item === 'string') return item;
+    out.push(item);
+  }
+  if (!out.length) return 'Empty fetch item list';
+  return out;
+}
+
+function parseItem(atom: string): FetchItem | string {
+  const up = atom.toUpperCase();
+  if (SIMPLE.has(up)) return { kind: up } as FetchItem;
+  if (up === 'RFC822') return { kind: 'section', label: 'RFC822', section: { path: [], kind: '', fields: [] }, setsSeen: true };
+  if (up === 'RFC822.HEADER') return { kind: 'section', label: 'RFC822.HEADER', section: { path: [], kind: 'HEADER', fields: [] }, setsSeen: false };
+  if (up === 'RFC822.TEXT') return { kind: 'section', label: 'RFC822.TEXT', section: { path: [], kind: 'TEXT', fields: [] }, setsSeen: true };
+  const m = /^(BODY|BODY\.PEEK)\[([^\]]*)\](?:<(\d+)(?:\.(\d+))?>)?$/i.exec(atom);
+  if (!m) return `Unknown fetch item ${atom.slice(0, 40)}`;
+  const section = parseSection(m[2]);
+  if (typeof section === 'string') return section;
+  const peek = m[1].toUpperCase() === 'BODY.PEEK';
+  const label = `BODY[${formatSection(section)}]`;
+  const item: FetchItem = { kind: 'section', label, section, setsSeen: !peek };
+  if (m[3] !== undefined) {
+    if (m[4] !== undefined && Number(m[4]) === 0) return 'Partial length must not be 0';
+    item.partial = [Number(m[3]), m[4] === undefined ? undefined : Number(m[4])];
+  }
+  return item;
+}
+
+export function parseSection(s: string): Section | string {
+  const m = /^((?:[1-9]\d*)(?:\.[1-9]\d*)*)?(?:\.?(HEADER\.FIELDS\.NOT|HEADER\.FIELDS|HEADER|TEXT|MIME))?(?:\s+\(([^()]*)\))?$/i.exec(s.trim());
+  if (!m) return `Bad section ${s.slice(0, 40)}`;
+  const path = m[1] ? m[1].split('.').map(Number) : [];
+  const kind = (m[2]?.toUpperCase() ?? '') as SectionKind;
+  if (m[2] && m[1] === undefined && s.trim()[0] === '.') return 'Bad section';
+  if (m[1] && m[2] && !s.includes('.' + m[2])) return 'Bad section';
+  if (kind === 'MIME' && !path.length) return 'MIME needs a part number';
+  const fields = m[3] !== undefined ? m[3].trim().split(/\s+/).filter(Boolean).map((f) => f.replace(/^"(.*)"$/, '$1').toUpperCase()) : [];
+  if ((kind === 'HEADER.FIELDS' || kind === 'HEADER.FIELDS.NOT') !== (m[3] !== undefined)) return 'HEADER.FIELDS needs a field list';
+  if ((kind === 'HEADER.FIELDS' || kind === 'HEADER.FIELDS.NOT') && !fields.length) return 'Empty header field list';
+  return { path, kind, fields };
+}
+
+function formatSection(s: Section): string {
+  const parts: string[] = [];
+  if (s.path.length) parts.push(s.path.join('.'));
+  if (s.kind) parts.push(s.kind);
+  let out = parts.join('.');
+  if (s.fields.length) out += ` (${s.fields.join(' ')})`;
+  return out;
+}
+
+/** Does rendering need the message bytes? */
+export function needsContent(items: FetchItem[]): boolean {
+  return items.some((i) => i.kind === 'section' || i.kind === 'ENVELOPE' || i.kind === 'BODY' || i.kind === 'BODYSTRUCTURE');
+}
+
+/** The bytes a section names, or null when the part does not exist. */
+export function sectionBytes(raw: Buffer, root: MimeNode, s: Section): Buffer | null {
+  let node: MimeNode = root;
+  if (s.path.length) {
+    const found = findPart(root, s.path);
+    if (!found) return null;
+    node = found;
+    if (s.kind === '') return raw.subarray(node.bodyStart, node.end);
+    if (s.kind === 'MIME') return raw.subarray(node.start, node.bodyStart);
+    if (!node.message) return null;
+    node = node.message;
+  }
+  switch (s.kind) {
+    case '':
+      return raw.subarray(node.start, node.end);
+    case 'TEXT':
+      return raw.subarray(node.bodyStart, node.end);
+    case 'HEADER':
+      return raw.subarray(node.start, node.bodyStart);
+    case 'HEADER.FIELDS':
+    case 'HEADER.FIELDS.NOT': {
+      const want = new Set(s.fields.map((f) => f.toLowerCase()));
+      const not = s.kind === 'HEADER.FIELDS.NOT';
+      const parts: Buffer[] = [];
+      for (const h of node.headers) if (want.has(h.name) !== not) parts.push(raw.subarray(h.start, h.end));
+      parts.push(Buffer.from('\r\n'));
+      return Buffer.concat(parts);
+    }
+    default:
+      return null;
+  }
+}
+
+export interface RenderInput {
+  seq: number;
+  info: MessageInfo;
+  flags: string[];
+  raw?: Buffer;
+  tree?: MimeNode;
+}
+
+/** "* seq FETCH (...)" for one message. */
+export function renderFetch(items: FetchItem[], m: RenderInput): Response {
+  const r = new Response().raw(`* ${m.seq} FETCH (`);
+  items.forEach((item, i) => {
+    if (i) r.raw(' ');
+    switch (item.kind) {
+      case 'UID':
+        r.raw(`UID ${m.info.uid}`);
+        break;
+      case 'FLAGS':
+        r.raw(`FLAGS ${flagList(m.flags)}`);
+        break;
+      case 'INTERNALDATE':
+        r.raw(`INTERNALDATE "${formatDateTime(m.info.internalDate)}"`);
+        break;
+      case 'RFC822.SIZE':
+        r.raw(`RFC822.SIZE ${m.info.size}`);
+        break;
+      case 'MODSEQ':
+        r.raw(`MODSEQ (${m.info.modseq})`);
+        break;
+      case 'ENVELOPE':
+        r.raw('ENVELOPE ');
+        writeEnvelope(r, m.tree!.headers);
+        break;
+      case 'BODY':
+      case 'BODYSTRUCTURE':
+        r.raw(`${item.kind} `);
+        writeBodyStructure(r, m.raw!, m.tree!, item.kind === 'BODYSTRUCTURE');
+        break;
+      case 'section': {
+        const bytes = sectionBytes(m.raw!, m.tree!, item.section);
+        if (!item.partial) {
+          r.raw(item.label + ' ');
+          if (bytes === null) r.raw('NIL');
+          else r.literal(bytes);
+          break;
+        }
+        const [start, count] = item.partial;
+        r.raw(`${item.label}<${start}> `);
+        if (bytes === null) r.raw('NIL');
+        else r.literal(bytes.subarray(Math.min(start, bytes.length), count === undefined ? undefined : Math.min(bytes.length, start + count)));
+        break;
+      }
+    }
+  });
+  return r.raw(')');
+}

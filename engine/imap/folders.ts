@@ -1,0 +1,97 @@
+// Folder naming for IMAP: the special-use folders (RFC 6154) created on first login, LIST wildcard matching,
+// and the LIST/LSUB line for one folder. The hierarchy separator is "/". It never changes mail.
+import type { MailboxStore } from '../store/mailbox-store.js';
+import { encodeMutf7 } from './protocol/mutf7.js';
+import { Response } from './protocol/response.js';
+
+export const SEPARATOR = '/';
+
+/** Folder → special-use attribute; the spam filter files mail into "Spam". */
+export const SPECIAL_USE: Record<string, string> = {
+  Spam: '\\Junk',
+  Sent: '\\Sent',
+  Drafts: '\\Drafts',
+  Trash: '\\Trash',
+};
+
+export const SPAM_FOLDER = 'Spam';
+
+const created = new WeakMap<MailboxStore, Set<string>>();
+
+export async function ensureSpecialFolders(store: MailboxStore, owner: string): Promise<void> {
+  let done = created.get(store);
+  if (!done) {
+    done = new Set();
+    created.set(store, done);
+  }
+  if (done.has(owner)) return;
+  const have = new Set((await store.listFolders(owner)).map((f) => (f.toUpperCase() === 'INBOX' ? 'INBOX' : f)));
+  const subs = new Set(await store.subscriptions(owner));
+  for (const f of ['INBOX', ...Object.keys(SPECIAL_USE)]) {
+    if (!have.has(f)) {
+      try {
+        await store.createFolder(owner, f);
+      } catch {
+        // created concurrently by another session: fine
+      }
+    }
+    if (!subs.has(f)) await store.setSubscribed(owner, f, true);
+  }
+  done.add(owner);
+}
+
+/** Does a folder name match a LIST pattern ("*" anything, "%" anything but the separator)? INBOX matches case-insensitively. */
+export function matchPattern(pattern: string, name: string): boolean {
+  let re = '^';
+  for (const ch of pattern) {
+    if (ch === '*') re += '.*';
+    else if (ch === '%') re += '[^/]*';
+    else re += ch.replace(/[.+?^${}()|[\]\\]/g, '\\$&');
+  }
+  re += '$';
+  const flags = name === 'INBOX' || /^inbox/i.test(pattern) ? 'is' : 's';
+  if (name === 'INBOX') return new RegExp(re, flags).test(name);
+  // only the INBOX part of a pattern is case-insensitive
+  if (/^inbox(\/|$)/i.test(pattern) && /^INBOX\//.test(name)) return new RegExp(re, 'is').test(name);
+  return new RegExp(re, 's').test(name);
+}
+
+/** Attributes of a folder for LIST: \HasChildren/\HasNoChildren, special use, \Noselect for implied parents. */
+export function folderAttributes(name: string, all: Set<string>, opts: { noselect?: boolean } = {}): string[] {
+  const attrs: string[] = [];
+  if (opts.noselect) attrs.push('\\Noselect');
+  const prefix = name + SEPARATOR;
+  let children = false;
+  for (const f of all) if (f.startsWith(prefix)) {
+    children = true;
+    break;
+  }
+  attrs.push(children ? '\\HasChildren' : '\\HasNoChildren');
+  const special = SPECIAL_USE[name];
+  if (special) attrs.push(special);
+  return attrs;
+}
+
+export function listLine(kind: 'LIST' | 'LSUB', attrs: string[], name: string): Response {
+  const r = new Response().raw(`* ${kind} (${attrs.join(' ')}) "${SEPARATOR}" `);
+  return r.astr(encodeMutf7(name));
+}
+
+/** A mailbox name for the wire (status lines, COPYUID...). */
+export function wireName(name: string): Response {
+  return new Response().astr(encodeMutf7(name));
+}
+
+/** The stored name of an existing folder (INBOX in any case), or undefined. */
+export async function existingFolder(store: MailboxStore, owner: string, name: string): Promise<string | undefined> {
+  const all = await store.listFolders(owner);
+  if (name.toUpperCase() === 'INBOX') return all.some((f) => f.toUpperCase() === 'INBOX') ? 'INBOX' : undefined;
+  return all.find((f) => f === name);
+}
+
+/** A new folder name is acceptable: no empty levels, no leading/trailing separator, no control characters. */
+export function validNewName(name: string): boolean {
+  if (!name || name.length > 255 || name.startsWith(SEPARATOR) || name.endsWith(SEPARATOR) || name.includes(SEPARATOR + SEPARATOR)) return false;
+  if (/[\x00-\x1f\x7f*%\\]/.test(name)) return false;
+  return !name.split(SEPARATOR).some((p) => p === '.' || p === '..' || p.startsWith('.'));
+}

@@ -1,0 +1,253 @@
+// ENVELOPE and BODY/BODYSTRUCTURE for FETCH, written straight into a Response from a MimeNode tree.
+// Header values go out as the raw header text (clients decode RFC 2047 themselves); 8-bit text becomes a literal.
+import type { Response } from '../protocol/response.js';
+import { header, parseDisposition, type HeaderField, type MimeNode } from './mime-tree.js';
+
+export interface Address {
+  name: string | null;
+  mailbox: string | null;
+  host: string | null;
+}
+
+/** Address list per RFC 5322, with groups as (NIL NIL name NIL) ... (NIL NIL NIL NIL) markers. */
+export function parseAddressList(value: string): Address[] {
+  const out: Address[] = [];
+  let cur = '';
+  let comment = '';
+  let inQ = false;
+  let depth = 0;
+  let angle = false;
+  const flush = () => {
+    const a = toAddress(cur, comment);
+    if (a) out.push(a);
+    cur = '';
+    comment = '';
+  };
+  for (let i = 0; i < value.length; i++) {
+    const c = value[i];
+    if (inQ) {
+      cur += c;
+      if (c === '\\' && i + 1 < value.length) cur += value[++i];
+      else if (c === '"') inQ = false;
+    } else if (depth > 0) {
+      if (c === '(') depth++;
+      else if (c === ')') depth--;
+      if (depth > 0) comment += c;
+    } else if (c === '"') {
+      inQ = true;
+      cur += c;
+    } else if (c === '(') {
+      depth = 1;
+    } else if (c === '<') {
+      angle = true;
+      cur += c;
+    } else if (c === '>') {
+      angle = false;
+      cur += c;
+    } else if (c === ',' && !angle) {
+      flush();
+    } else if (c === ':' && !angle) {
+      const name = unquote(cur.trim());
+      out.push({ name: null, mailbox: name, host: null });
+      cur = '';
+      comment = '';
+    } else if (c === ';' && !angle) {
+      flush();
+      out.push({ name: null, mailbox: null, host: null });
+    } else {
+      cur += c;
+    }
+  }
+  flush();
+  return out.length > 500 ? out.slice(0, 500) : out;
+}
+
+function toAddress(text: string, comment: string): Address | null {
+  const t = text.trim();
+  if (!t) return null;
+  let name: string | null = null;
+  let addr: string;
+  const lt = t.indexOf('<');
+  if (lt >= 0) {
+    const gt = t.indexOf('>', lt);
+    addr = t.slice(lt + 1, gt < 0 ? undefined : gt).trim();
+    const n = unquote(t.slice(0, lt).trim());
+    name = n || (comment.trim() || null);
+    const route = addr.lastIndexOf(':');
+    if (route >= 0) addr = addr.slice(route + 1);
+  } else {
+    addr = t.replace(/\s+/g, '');
+    name = comment.trim() || null;
+  }
+  const at = addr.lastIndexOf('@');
+  if (at < 0) return { name, mailbox: addr || null, host: 'MISSING_DOMAIN' };
+  return { name, mailbox: addr.slice(0, at), host: addr.slice(at + 1) };
+}
+
+function unquote(s: string): string {
+  if (s.length >= 2 && s.startsWith('"') && s.endsWith('"')) return s.slice(1, -1).replace(/\\(.)/g, '$1');
+  return s.replace(/\s+/g, ' ');
+}
+
+function bytes(s: string): Buffer {
+  return Buffer.from(s, 'latin1');
+}
+
+function writeAddresses(r: Response, headers: HeaderField[], name: string, fallback?: string): void {
+  const v = header(headers, name) ?? (fallback ? header(headers, fallback) : undefined);
+  const list = v === undefined ? [] : parseAddressList(v);
+  if (!list.length) {
+    r.raw('NIL');
+    return;
+  }
+  r.raw('(');
+  for (const a of list) {
+    r.raw('(');
+    r.nstr(a.name === null ? null : bytes(a.name));
+    r.raw(' NIL ');
+    r.nstr(a.mailbox === null ? null : bytes(a.mailbox));
+    r.raw(' ');
+    r.nstr(a.host === null ? null : bytes(a.host));
+    r.raw(')');
+  }
+  r.raw(')');
+}
+
+export function writeEnvelope(r: Response, headers: HeaderField[]): void {
+  const h = (n: string) => {
+    const v = header(headers, n);
+    return v === undefined ? null : bytes(v);
+  };
+  r.raw('(');
+  r.nstr(h('date'));
+  r.raw(' ');
+  r.nstr(h('subject'));
+  r.raw(' ');
+  writeAddresses(r, headers, 'from');
+  r.raw(' ');
+  writeAddresses(r, headers, 'sender', 'from');
+  r.raw(' ');
+  writeAddresses(r, headers, 'reply-to', 'from');
+  for (const n of ['to', 'cc', 'bcc']) {
+    r.raw(' ');
+    writeAddresses(r, headers, n);
+  }
+  r.raw(' ');
+  r.nstr(h('in-reply-to'));
+  r.raw(' ');
+  r.nstr(h('message-id'));
+  r.raw(')');
+}
+
+function writeParams(r: Response, params: [string, string][]): void {
+  if (!params.length) {
+    r.raw('NIL');
+    return;
+  }
+  r.raw('(');
+  params.forEach(([k, v], i) => {
+    if (i) r.raw(' ');
+    r.str(bytes(k.toUpperCase()));
+    r.raw(' ');
+    r.str(bytes(v));
+  });
+  r.raw(')');
+}
+
+function countLines(raw: Buffer, start: number, end: number): number {
+  let n = 0;
+  let i = start;
+  for (;;) {
+    const nl = raw.indexOf(10, i);
+    if (nl < 0 || nl >= end) break;
+    n++;
+    i = nl + 1;
+  }
+  if (end > start && raw[end - 1] !== 10) n++;
+  return n;
+}
+
+/** BODYSTRUCTURE (extended = true) or BODY (extended = false) of a node. */
+export function writeBodyStructure(r: Response, raw: Buffer, node: MimeNode, extended: boolean): void {
+  r.raw('(');
+  const hv = (n: string) => {
+    const v = header(node.headers, n);
+    return v === undefined ? null : bytes(v);
+  };
+  if (node.type === 'multipart') {
+    if (node.children.length === 0) {
+      // an empty multipart still needs one part: describe an empty text/plain
+      r.raw('("TEXT" "PLAIN" ("CHARSET" "US-ASCII") NIL NIL "7BIT" 0 0)');
+    }
+    for (const c of node.children) writeBodyStructure(r, raw, c, extended);
+    r.raw(' ');
+    r.str(node.subtype.toUpperCase());
+    if (extended) {
+      r.raw(' ');
+      writeParams(r, node.params);
+      writeExtension(r, node);
+    }
+    r.raw(')');
+    return;
+  }
+  r.str(node.type.toUpperCase());
+  r.raw(' ');
+  r.str(node.subtype.toUpperCase());
+  r.raw(' ');
+  writeParams(r, node.params);
+  r.raw(' ');
+  r.nstr(hv('content-id'));
+  r.raw(' ');
+  r.nstr(hv('content-description'));
+  r.raw(' ');
+  const cte = header(node.headers, 'content-transfer-encoding');
+  r.str(cte ? bytes(cte.toUpperCase()) : '7BIT');
+  r.raw(` ${node.end - node.bodyStart}`);
+  if (node.message) {
+    r.raw(' ');
+    writeEnvelope(r, node.message.headers);
+    r.raw(' ');
+    writeBodyStructure(r, raw, node.message, extended);
+    r.raw(` ${countLines(raw, node.bodyStart, node.end)}`);
+  } else if (node.type === 'text') {
+    r.raw(` ${countLines(raw, node.bodyStart, node.end)}`);
+  }
+  if (extended) {
+    r.raw(' ');
+    r.nstr(hv('content-md5'));
+    writeExtension(r, node);
+  }
+  r.raw(')');
+}
+
+function writeExtension(r: Response, node: MimeNode): void {
+  r.raw(' ');
+  const d = header(node.headers, 'content-disposition');
+  const disp = d === undefined ? null : parseDisposition(d);
+  if (!disp) r.raw('NIL');
+  else {
+    r.raw('(');
+    r.str(bytes(disp.value.toUpperCase()));
+    r.raw(' ');
+    writeParams(r, disp.params);
+    r.raw(')');
+  }
+  r.raw(' ');
+  const lang = header(node.headers, 'content-language');
+  if (lang === undefined) r.raw('NIL');
+  else {
+    const langs = lang.split(',').map((s) => s.trim()).filter(Boolean);
+    if (langs.length === 1) r.str(bytes(langs[0]));
+    else {
+      r.raw('(');
+      langs.forEach((l, i) => {
+        if (i) r.raw(' ');
+        r.str(bytes(l));
+      });
+      r.raw(')');
+    }
+  }
+  r.raw(' ');
+  const loc = header(node.headers, 'content-location');
+  r.nstr(loc === undefined ? null : bytes(loc));
+}

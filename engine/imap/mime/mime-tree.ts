@@ -1,0 +1,247 @@
+// Our own MIME structure parser: byte offsets of every part's header and body in the raw message, content
+// types with parameters, nested multiparts and message/rfc822. FETCH BODY[section] and BODYSTRUCTURE read it.
+// Pure and bounded (nesting depth, part count); malformed input gives a best-effort tree, never a throw.
+
+export interface HeaderField {
+  /** Lower-case field name. */
+  name: string;
+  /** Unfolded value as latin1 text (one char per octet), without leading/trailing whitespace. */
+  value: string;
+  /** Octet range of the whole field including its line ending(s). */
+  start: number;
+  end: number;
+}
+
+export interface MimeNode {
+  /** Start of this part's header. */
+  start: number;
+  /** Start of the body (after the blank line). */
+  bodyStart: number;
+  /** End of the body. */
+  end: number;
+  headers: HeaderField[];
+  type: string;
+  subtype: string;
+  /** Content-Type parameters in order, names lower-case. */
+  params: [string, string][];
+  children: MimeNode[];
+  /** For message/rfc822: the encapsulated message. */
+  message?: MimeNode;
+}
+
+const MAX_DEPTH = 30;
+const MAX_PARTS = 5000;
+
+export function parseMime(raw: Buffer): MimeNode {
+  const budget = { parts: 0 };
+  return parseEntity(raw, 0, raw.length, 'text/plain', 0, budget);
+}
+
+function parseEntity(raw: Buffer, start: number, end: number, defaultType: string, depth: number, budget: { parts: number }): MimeNode {
+  budget.parts++;
+  const bodyStart = findBodyStart(raw, start, end);
+  const headers = parseHeaders(raw, start, bodyStart);
+  const ct = header(headers, 'content-type');
+  let [type, subtype] = defaultType.split('/');
+  let params: [string, string][] = [];
+  if (ct !== undefined) {
+    const parsed = parseContentType(ct);
+    if (parsed) {
+      type = parsed.type;
+      subtype = parsed.subtype;
+      params = parsed.params;
+    }
+  }
+  if (ct === undefined && type === 'text') params = [['charset', 'us-ascii']];
+  const node: MimeNode = { start, bodyStart, end, headers, type, subtype, params, children: [] };
+  if (depth >= MAX_DEPTH || budget.parts >= MAX_PARTS) return node;
+  if (type === 'multipart') {
+    const boundary = params.find((p) => p[0] === 'boundary')?.[1];
+    if (boundary) {
+      const childDefault = subtype === 'digest' ? 'message/rfc822' : 'text/plain';
+      for (const [s, e] of splitMultipart(raw, bodyStart, end, boundary)) {
+        if (budget.parts >= MAX_PARTS) break;
+        node.children.push(parseEntity(raw, s, e, childDefault, depth + 1, budget));
+      }
+    }
+  } else if (type === 'message' && (subtype === 'rfc822' || subtype === 'global')) {
+    node.message = parseEntity(raw, bodyStart, end, 'text/plain', depth + 1, budget);
+  }
+  return node;
+}
+
+/** The offset after the header's terminating blank line (or `end` when there is none). */
+export function findBodyStart(raw: Buffer, start: number, end: number): number {
+  if (raw[start] === 10) return start + 1;
+  if (raw[start] === 13 && raw[start + 1] === 10) return start + 2;
+  let i = start;
+  while (i < end) {
+    const nl = raw.indexOf(10, i);
+    if (nl < 0 || nl >= end) return end;
+    const next = nl + 1;
+    if (raw[next] === 10 && next < end) return next + 1;
+    if (raw[next] === 13 && raw[next + 1] === 10 && next + 1 < end) return next + 2;
+    i = next;
+  }
+  return end;
+}
+
+export function parseHeaders(raw: Buffer, start: number, end: number): HeaderField[] {
+  const out: HeaderField[] = [];
+  let i = start;
+  let cur: HeaderField | null = null;
+  let curText = '';
+  while (i < end) {
+    let nl = raw.indexOf(10, i);
+    if (nl < 0 || nl >= end) nl = end - 1;
+    const lineEnd = nl + 1;
+    let text = raw.toString('latin1', i, lineEnd).replace(/\r?\n$/, '');
+    if (text === '') break;
+    if ((text[0] === ' ' || text[0] === '\t') && cur) {
+      curText += text;
+      cur.end = lineEnd;
+    } else {
+      if (cur) {
+        cur.value = curText.trim();
+        out.push(cur);
+      }
+      const colon = text.indexOf(':');
+      if (colon <= 0) {
+        cur = null;
+      } else {
+        cur = { name: text.slice(0, colon).trim().toLowerCase(), value: '', start: i, end: lineEnd };
+        text = text.slice(colon + 1);
+        curText = text;
+      }
+    }
+    i = lineEnd;
+  }
+  if (cur) {
+    cur.value = curText.trim();
+    out.push(cur);
+  }
+  return out;
+}
+
+export function header(headers: HeaderField[], name: string): string | undefined {
+  return headers.find((h) => h.name === name)?.value;
+}
+
+/** "text/plain; charset=utf-8" → type, subtype, params (quoted values unquoted, comments dropped). */
+export function parseContentType(v: string): { type: string; subtype: string; params: [string, string][] } | null {
+  const parts = splitParams(v);
+  const m = /^\s*([!#$%&'*+\-.^_`|~0-9A-Za-z]+)\s*\/\s*([!#$%&'*+\-.^_`|~0-9A-Za-z]+)\s*$/.exec(parts[0] ?? '');
+  if (!m) return null;
+  return { type: m[1].toLowerCase(), subtype: m[2].toLowerCase(), params: paramPairs(parts.slice(1)) };
+}
+
+/** "attachment; filename=a.txt" → value and params. */
+export function parseDisposition(v: string): { value: string; params: [string, string][] } | null {
+  const parts = splitParams(v);
+  const value = (parts[0] ?? '').trim().toLowerCase();
+  if (!value) return null;
+  return { value, params: paramPairs(parts.slice(1)) };
+}
+
+function paramPairs(parts: string[]): [string, string][] {
+  const out: [string, string][] = [];
+  for (const p of parts) {
+    const eq = p.indexOf('=');
+    if (eq <= 0) continue;
+    const name = p.slice(0, eq).trim().toLowerCase();
+    let value = p.slice(eq + 1).trim();
+    if (value.startsWith('"')) value = value.slice(1, value.endsWith('"') && value.length > 1 ? -1 : undefined).replace(/\\(.)/g, '$1');
+    if (name) out.push([name, value]);
+  }
+  return out;
+}
+
+/** Split on ";" outside quotes, dropping (comments). */
+function splitParams(v: string): string[] {
+  const out: string[] = [];
+  let cur = '';
+  let inQ = false;
+  let depth = 0;
+  for (let i = 0; i < v.length; i++) {
+    const c = v[i];
+    if (inQ) {
+      cur += c;
+      if (c === '\\' && i + 1 < v.length) cur += v[++i];
+      else if (c === '"') inQ = false;
+    } else if (depth > 0) {
+      if (c === '(') depth++;
+      else if (c === ')') depth--;
+    } else if (c === '"') {
+      inQ = true;
+      cur += c;
+    } else if (c === '(') depth++;
+    else if (c === ';') {
+      out.push(cur);
+      cur = '';
+    } else cur += c;
+  }
+  out.push(cur);
+  return out;
+}
+
+/** Octet ranges of the body parts between boundary delimiter lines (RFC 2046 §5.1.1). */
+function splitMultipart(raw: Buffer, start: number, end: number, boundary: string): [number, number][] {
+  const delim = Buffer.from('--' + boundary, 'latin1');
+  const parts: [number, number][] = [];
+  let partStart = -1;
+  let i = start;
+  while (i < end) {
+    const at = raw.indexOf(delim, i);
+    if (at < 0 || at + delim.length > end) break;
+    const atLineStart = at === start || raw[at - 1] === 10;
+    if (!atLineStart) {
+      i = at + 1;
+      continue;
+    }
+    let j = at + delim.length;
+    const closing = raw[j] === 0x2d && raw[j + 1] === 0x2d;
+    if (closing) j += 2;
+    while (j < end && (raw[j] === 0x20 || raw[j] === 0x09)) j++;
+    let lineEnd: number;
+    if (raw[j] === 13 && raw[j + 1] === 10) lineEnd = j + 2;
+    else if (raw[j] === 10) lineEnd = j + 1;
+    else if (j >= end) lineEnd = end;
+    else {
+      i = at + 1;
+      continue;
+    }
+    // the line break before the delimiter belongs to the delimiter
+    let partEnd = at;
+    if (partEnd > start && raw[partEnd - 1] === 10) partEnd--;
+    if (partEnd > start && raw[partEnd - 1] === 13) partEnd--;
+    if (partStart >= 0) parts.push([partStart, Math.max(partStart, partEnd)]);
+    if (closing) return parts;
+    partStart = lineEnd;
+    i = lineEnd;
+  }
+  if (partStart >= 0 && partStart <= end) parts.push([partStart, end]);
+  return parts;
+}
+
+/**
+ * The node a section part number names ("1.2" → second part of the first part). Part 1 of a non-multipart
+ * is the body itself; inside a message/rfc822 part, numbers continue in the encapsulated message.
+ */
+export function findPart(root: MimeNode, path: number[]): MimeNode | undefined {
+  let node: MimeNode = root;
+  for (let k = 0; k < path.length; k++) {
+    const n = path[k];
+    if (node.type === 'multipart') {
+      const c = node.children[n - 1];
+      if (!c) return undefined;
+      node = c;
+    } else if (n !== 1) {
+      return undefined;
+    }
+    if (k < path.length - 1) {
+      if (node.message) node = node.message;
+      else if (node.type !== 'multipart') return undefined;
+    }
+  }
+  return node;
+}

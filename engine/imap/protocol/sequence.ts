@@ -1,0 +1,74 @@
+// Sequence sets ("1:4,7,9:*") parsed into ranges and resolved against a mailbox's sequence numbers or UIDs.
+// Pure and bounded: a set is at most maxRanges ranges, and resolving never enumerates beyond the mailbox.
+
+export interface SeqRange {
+  from: number;
+  /** Infinity stands for "*". */
+  to: number;
+}
+
+export function parseSequenceSet(s: string, maxRanges = 10_000): SeqRange[] | null {
+  if (!s || s.length > 200_000) return null;
+  const parts = s.split(',');
+  if (parts.length > maxRanges) return null;
+  const out: SeqRange[] = [];
+  for (const p of parts) {
+    const m = /^(\d+|\*)(?::(\d+|\*))?$/.exec(p);
+    if (!m) return null;
+    const a = m[1] === '*' ? Infinity : Number(m[1]);
+    const b = m[2] === undefined ? a : m[2] === '*' ? Infinity : Number(m[2]);
+    if (a === 0 || b === 0 || (Number.isFinite(a) && a > 0xffffffff) || (Number.isFinite(b) && b > 0xffffffff)) return null;
+    out.push({ from: Math.min(a, b), to: Math.max(a, b) });
+  }
+  return out;
+}
+
+/** Message sequence numbers (1-based) selected by a set over a mailbox of `count` messages; "*" = count. */
+export function resolveSeq(ranges: SeqRange[], count: number): number[] {
+  const hit = new Uint8Array(count + 1);
+  for (const r of ranges) {
+    const from = r.from === Infinity ? count : r.from;
+    const to = r.to === Infinity ? count : Math.min(r.to, count);
+    for (let i = Math.max(1, Math.min(from, to)); i <= Math.max(from, to) && i <= count; i++) hit[i] = 1;
+  }
+  const out: number[] = [];
+  for (let i = 1; i <= count; i++) if (hit[i]) out.push(i);
+  return out;
+}
+
+/**
+ * Sequence numbers whose UID falls in the set; `uids` ascending. "*" is the largest UID in use, so
+ * "N:*" always includes the last message even when N is above it (RFC 3501 §6.4.8).
+ */
+export function resolveUid(ranges: SeqRange[], uids: number[]): number[] {
+  const max = uids.length ? uids[uids.length - 1] : 0;
+  const norm = ranges.map((r) => {
+    const a = r.from === Infinity ? max : r.from;
+    const b = r.to === Infinity ? max : r.to;
+    return { from: Math.min(a, b), to: Math.max(a, b) };
+  });
+  const out: number[] = [];
+  for (let i = 0; i < uids.length; i++) {
+    const u = uids[i];
+    for (const r of norm) {
+      if (u >= r.from && u <= r.to) {
+        out.push(i + 1);
+        break;
+      }
+    }
+  }
+  return out;
+}
+
+/** Compress ascending numbers into a set string: [1,2,3,5] → "1:3,5". */
+export function formatSet(nums: number[]): string {
+  const parts: string[] = [];
+  let i = 0;
+  while (i < nums.length) {
+    let j = i;
+    while (j + 1 < nums.length && nums[j + 1] === nums[j] + 1) j++;
+    parts.push(j > i ? `${nums[i]}:${nums[j]}` : String(nums[i]));
+    i = j + 1;
+  }
+  return parts.join(',');
+}

@@ -1,0 +1,293 @@
+// SEARCH keys (RFC 3501 §6.4.4, plus CONDSTORE's MODSEQ) parsed into a tree and evaluated per message.
+// Text keys match case-insensitively against Unicode text: headers with RFC 2047 words decoded, bodies
+// decoded from their transfer encoding and charset (ISO-2022-JP, Shift_JIS, EUC-JP...). Never throws on mail.
+import type { MessageInfo } from '../store/mailbox-store.js';
+import { parseDate } from './command.js';
+import { header, parseMime, type MimeNode } from './mime/mime-tree.js';
+import { decodedBodyText, decodeHeaderValue, fold } from './mime/text-decode.js';
+import { parseSequenceSet, type SeqRange } from './protocol/sequence.js';
+import type { Token } from './protocol/tokens.js';
+
+export type SearchNode =
+  | { op: 'and'; items: SearchNode[] }
+  | { op: 'or'; a: SearchNode; b: SearchNode }
+  | { op: 'not'; a: SearchNode }
+  | { op: 'all' }
+  | { op: 'flag'; flag: string; has: boolean }
+  | { op: 'new' | 'old' | 'recent' }
+  | { op: 'seq' | 'uid'; ranges: SeqRange[] }
+  | { op: 'larger' | 'smaller'; n: number }
+  | { op: 'date'; sent: boolean; cmp: 'before' | 'on' | 'since'; ymd: [number, number, number] }
+  | { op: 'header'; name: string; value: string }
+  | { op: 'body' | 'text'; value: string }
+  | { op: 'modseq'; n: number };
+
+const FLAG_KEYS: Record<string, [string, boolean]> = {
+  ANSWERED: ['\\Answered', true],
+  DELETED: ['\\Deleted', true],
+  DRAFT: ['\\Draft', true],
+  FLAGGED: ['\\Flagged', true],
+  SEEN: ['\\Seen', true],
+  UNANSWERED: ['\\Answered', false],
+  UNDELETED: ['\\Deleted', false],
+  UNDRAFT: ['\\Draft', false],
+  UNFLAGGED: ['\\Flagged', false],
+  UNSEEN: ['\\Seen', false],
+};
+const HEADER_KEYS: Record<string, string> = { BCC: 'bcc', CC: 'cc', FROM: 'from', SUBJECT: 'subject', TO: 'to' };
+const DATE_KEYS: Record<string, [boolean, 'before' | 'on' | 'since']> = {
+  BEFORE: [false, 'before'],
+  ON: [false, 'on'],
+  SINCE: [false, 'since'],
+  SENTBEFORE: [true, 'before'],
+  SENTON: [true, 'on'],
+  SENTSINCE: [true, 'since'],
+};
+
+/** Parse the search keys (after an optional CHARSET). */
+export function parseSearch(tokens: Token[]): SearchNode | string {
+  const p = { i: 0 };
+  const items: SearchNode[] = [];
+  while (p.i < tokens.length) {
+    const n = parseKey(tokens, p, 0);
+    if (typeof n === 'string') return n;
+    items.push(n);
+  }
+  if (!items.length) return 'Missing search key';
+  return items.length === 1 ? items[0] : { op: 'and', items };
+}
+
+function str(t: Token | undefined): string | undefined {
+  if (!t) return undefined;
+  if (t.t === 'atom') return Buffer.from(t.v, 'latin1').toString('utf8');
+  if (t.t === 'string') return t.v.toString('utf8');
+  return undefined;
+}
+
+function parseKey(tokens: Token[], p: { i: number }, depth: number): SearchNode | string {
+  if (depth > 50) return 'Search too deeply nested';
+  const t = tokens[p.i++];
+  if (!t) return 'Missing search key';
+  if (t.t === 'list') {
+    const items: SearchNode[] = [];
+    const q = { i: 0 };
+    while (q.i < t.v.length) {
+      const n = parseKey(t.v, q, depth + 1);
+      if (typeof n === 'string') return n;
+      items.push(n);
+    }
+    if (!items.length) return 'Empty search list';
+    return items.length === 1 ? items[0] : { op: 'and', items };
+  }
+  if (t.t !== 'atom') return 'Search key expected';
+  const key = t.v.toUpperCase();
+  const arg = () => str(tokens[p.i++]);
+  if (key === 'ALL') return { op: 'all' };
+  if (FLAG_KEYS[key]) return { op: 'flag', flag: FLAG_KEYS[key][0], has: FLAG_KEYS[key][1] };
+  if (key === 'NEW' || key === 'OLD' || key === 'RECENT') return { op: key.toLowerCase() as 'new' };
+  if (key === 'KEYWORD' || key === 'UNKEYWORD') {
+    const k = tokens[p.i++];
+    if (!k || k.t !== 'atom') return `${key} needs a flag`;
+    return { op: 'flag', flag: k.v, has: key === 'KEYWORD' };
+  }
+  if (HEADER_KEYS[key] || key === 'BODY' || key === 'TEXT') {
+    const v = arg();
+    if (v === undefined) return `${key} needs a string`;
+    if (key === 'BODY' || key === 'TEXT') return { op: key.toLowerCase() as 'body', value: fold(v) };
+    return { op: 'header', name: HEADER_KEYS[key], value: fold(v) };
+  }
+  if (key === 'HEADER') {
+    const name = arg();
+    const v = arg();
+    if (name === undefined || v === undefined) return 'HEADER needs a field name and a string';
+    return { op: 'header', name: name.toLowerCase(), value: fold(v) };
+  }
+  if (DATE_KEYS[key]) {
+    const v = arg();
+    const ymd = v === undefined ? null : parseDate(v);
+    if (!ymd) return `${key} needs a date like 1-Feb-2024`;
+    return { op: 'date', sent: DATE_KEYS[key][0], cmp: DATE_KEYS[key][1], ymd };
+  }
+  if (key === 'LARGER' || key === 'SMALLER') {
+    const v = arg();
+    if (v === undefined || !/^\d{1,15}$/.test(v)) return `${key} needs a number`;
+    return { op: key.toLowerCase() as 'larger', n: Number(v) };
+  }
+  if (key === 'MODSEQ') {
+    // MODSEQ [entry-name entry-type] n
+    let v = arg();
+    if (v !== undefined && !/^\d+$/.test(v)) {
+      arg();
+      v = arg();
+    }
+    if (v === undefined || !/^\d{1,19}$/.test(v)) return 'MODSEQ needs a number';
+    return { op: 'modseq', n: Number(v) };
+  }
+  if (key === 'UID') {
+    const v = arg();
+    const ranges = v === undefined ? null : parseSequenceSet(v);
+    if (!ranges) return 'UID needs a sequence set';
+    return { op: 'uid', ranges };
+  }
+  if (key === 'NOT') {
+    const a = parseKey(tokens, p, depth + 1);
+    return typeof a === 'string' ? a : { op: 'not', a };
+  }
+  if (key === 'OR') {
+    const a = parseKey(tokens, p, depth + 1);
+    if (typeof a === 'string') return a;
+    const b = parseKey(tokens, p, depth + 1);
+    if (typeof b === 'string') return b;
+    return { op: 'or', a, b };
+  }
+  const ranges = parseSequenceSet(t.v);
+  if (ranges) return { op: 'seq', ranges };
+  return `Unknown search key ${t.v.slice(0, 30)}`;
+}
+
+/** Does evaluating the tree need the message's bytes? */
+export function needsContent(n: SearchNode): boolean {
+  switch (n.op) {
+    case 'and':
+      return n.items.some(needsContent);
+    case 'or':
+      return needsContent(n.a) || needsContent(n.b);
+    case 'not':
+      return needsContent(n.a);
+    case 'header':
+    case 'body':
+    case 'text':
+      return true;
+    case 'date':
+      return n.sent;
+    default:
+      return false;
+  }
+}
+
+export interface Candidate {
+  seq: number;
+  /** The largest sequence number and UID in the mailbox ("*"). */
+  maxSeq: number;
+  maxUid: number;
+  info: MessageInfo;
+  recent: boolean;
+  raw?: Buffer;
+}
+
+/** Lazily decoded message text, shared by all keys evaluated on one message. */
+class Content {
+  private tree?: MimeNode;
+  private headerText = new Map<string, string>();
+  private body?: string;
+  constructor(private readonly raw: Buffer) {}
+  root(): MimeNode {
+    return (this.tree ??= parseMime(this.raw));
+  }
+  header(name: string): string[] {
+    const fields = this.root().headers.filter((h) => h.name === name);
+    return fields.map((h) => {
+      const k = `${name}\0${h.start}`;
+      let v = this.headerText.get(k);
+      if (v === undefined) {
+        v = fold(decodeHeaderValue(h.value));
+        this.headerText.set(k, v);
+      }
+      return v;
+    });
+  }
+  allHeaders(): string {
+    return this.root()
+      .headers.map((h) => `${h.name}: ${this.header(h.name).join('\n')}`)
+      .join('\n');
+  }
+  bodyText(): string {
+    return (this.body ??= fold(decodedBodyText(this.raw, this.root()).join('\n')));
+  }
+}
+
+function inRanges(n: number, ranges: SeqRange[], max: number): boolean {
+  for (const r of ranges) {
+    const a = r.from === Infinity ? max : r.from;
+    const b = r.to === Infinity ? max : r.to;
+    if (n >= Math.min(a, b) && n <= Math.max(a, b)) return true;
+  }
+  return false;
+}
+
+function ymdNum(y: number, m: number, d: number): number {
+  return y * 10000 + m * 100 + d;
+}
+
+const MONTHS = ['jan', 'feb', 'mar', 'apr', 'may', 'jun', 'jul', 'aug', 'sep', 'oct', 'nov', 'dec'];
+
+/** The date as written in a Date: header ("Tue, 1 Jul 2003 10:52:37 +0200" → 20030601), or null. */
+function sentDate(v: string): number | null {
+  const m = /(\d{1,2})\s+([A-Za-z]{3})[a-z]*\s+(\d{2,4})/.exec(v);
+  if (!m) return null;
+  const mon = MONTHS.indexOf(m[2].toLowerCase());
+  if (mon < 0) return null;
+  let y = Number(m[3]);
+  if (y < 100) y += y < 50 ? 2000 : 1900;
+  return ymdNum(y, mon, Number(m[1]));
+}
+
+export function evaluate(n: SearchNode, c: Candidate, content?: Content): boolean {
+  switch (n.op) {
+    case 'and':
+      return n.items.every((x) => evaluate(x, c, content));
+    case 'or':
+      return evaluate(n.a, c, content) || evaluate(n.b, c, content);
+    case 'not':
+      return !evaluate(n.a, c, content);
+    case 'all':
+      return true;
+    case 'flag': {
+      const f = n.flag.toLowerCase();
+      return c.info.flags.some((x) => x.toLowerCase() === f) === n.has;
+    }
+    case 'recent':
+      return c.recent;
+    case 'new':
+      return c.recent && !c.info.flags.includes('\\Seen');
+    case 'old':
+      return !c.recent;
+    case 'seq':
+      return inRanges(c.seq, n.ranges, c.maxSeq);
+    case 'uid':
+      return inRanges(c.info.uid, n.ranges, c.maxUid);
+    case 'larger':
+      return c.info.size > n.n;
+    case 'smaller':
+      return c.info.size < n.n;
+    case 'modseq':
+      return c.info.modseq >= n.n;
+    case 'date': {
+      let day: number | null;
+      if (n.sent) {
+        const v = content ? header(content.root().headers, 'date') : undefined;
+        day = v === undefined ? null : sentDate(v);
+        if (day === null) return false;
+      } else {
+        const d = new Date(c.info.internalDate);
+        day = ymdNum(d.getFullYear(), d.getMonth(), d.getDate());
+      }
+      const want = ymdNum(...n.ymd);
+      return n.cmp === 'before' ? day < want : n.cmp === 'on' ? day === want : day >= want;
+    }
+    case 'header': {
+      if (!content) return false;
+      const values = content.header(n.name);
+      if (!values.length) return false;
+      return n.value === '' || values.some((v) => v.includes(n.value));
+    }
+    case 'body':
+      return !!content && content.bodyText().includes(n.value);
+    case 'text':
+      return !!content && (content.allHeaders().includes(n.value) || content.bodyText().includes(n.value));
+  }
+}
+
+export function matches(n: SearchNode, c: Candidate): boolean {
+  return evaluate(n, c, c.raw ? new Content(c.raw) : undefined);
+}

@@ -1,0 +1,80 @@
+// The IMAP listener: plain (STARTTLS offered) on `imap`, implicit TLS on `imaps`. Accepts connections and hands
+// each to a Session; close() stops listening and ends open sessions. It never reads commands itself.
+import net from 'node:net';
+import tls from 'node:tls';
+import type { AccountDirectory } from '../accounts/directory.js';
+import type { LoadedConfig } from '../config/load.js';
+import type { Logger } from '../log/logger.js';
+import { AuthThrottle } from '../policy/auth-throttle.js';
+import type { MailboxStore } from '../store/mailbox-store.js';
+import { Session, type ServerShared } from './session.js';
+
+export interface ImapOptions {
+  /** "host:port" ("[::1]:port" for IPv6); port 0 picks a free one. */
+  listen: string;
+  implicitTls: boolean;
+  tls: { key: Buffer; cert: Buffer };
+  store: MailboxStore;
+  directory: AccountDirectory;
+  config: LoadedConfig;
+  logger: Logger;
+  /** Share one failed-login throttle between listeners (and with SMTP/POP3); one of its own otherwise. */
+  throttle?: AuthThrottle;
+}
+
+export interface ImapServer {
+  port: number;
+  close(): Promise<void>;
+}
+
+export function splitHostPort(listen: string): { host: string; port: number } {
+  const m = /^\[?([^\]]*?)\]?:(\d+)$/.exec(listen);
+  if (!m) throw new Error(`bad listen address: ${listen}`);
+  return { host: m[1], port: Number(m[2]) };
+}
+
+export async function startImap(opts: ImapOptions): Promise<ImapServer> {
+  const secureContext = tls.createSecureContext({ key: opts.tls.key, cert: opts.tls.cert, minVersion: 'TLSv1.2' });
+  const shared: ServerShared = {
+    store: opts.store,
+    directory: opts.directory,
+    config: opts.config,
+    logger: opts.logger,
+    throttle: opts.throttle ?? AuthThrottle.fromConfig(opts.config.auth),
+    secureContext,
+    implicitTls: opts.implicitTls,
+    sessions: new Set(),
+  };
+  const onSocket = (socket: net.Socket) => {
+    socket.setNoDelay(true);
+    const session = new Session(socket, shared);
+    shared.sessions.add(session);
+    session.run().finally(() => shared.sessions.delete(session));
+  };
+  const server = opts.implicitTls
+    ? tls.createServer({ key: opts.tls.key, cert: opts.tls.cert, minVersion: 'TLSv1.2', handshakeTimeout: 30_000 }, onSocket)
+    : net.createServer(onSocket);
+  server.on('tlsClientError', () => {});
+  server.on('error', (e) => opts.logger.error('imap', 'listener.error', { error: e.message }));
+  const { host, port } = splitHostPort(opts.listen);
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host || undefined, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  const actual = (server.address() as net.AddressInfo).port;
+  opts.logger.info('imap', 'listening', { address: host, port: actual, tls: opts.implicitTls });
+  return {
+    port: actual,
+    async close() {
+      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+      for (const s of shared.sessions) {
+        s.send('* BYE Server shutting down');
+        s.end();
+      }
+      await closed;
+    },
+  };
+}
