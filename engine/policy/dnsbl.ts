@@ -1,7 +1,7 @@
 // DNSBL lookups (F1): for each enabled list, build the query name (client IP in IPv4 or IPv6 nibble form,
 // MAIL FROM address plain or hashed, HELO name, or MAIL FROM domain), ask within the list's timeout, and
 // cache the answer for its TTL. It fails open: a dead or broken list is "not listed", never a delay past
-// its timeout and never a refusal by itself.
+// its timeout and never a refusal by itself; after a timeout the list rests for 30 s.
 import crypto from 'node:crypto';
 import dns from 'node:dns';
 import net from 'node:net';
@@ -74,9 +74,12 @@ interface CacheEntry {
 }
 
 const MAX_CACHE = 20_000;
+/** After a timeout a list is not asked again for this long, so a dead list costs one timeout, not one per message. */
+const DOWN_FOR_MS = 30_000;
 
 export class DnsblChecker {
   private cache = new Map<string, CacheEntry>();
+  private downUntil = new Map<string, number>();
 
   /** configuredServers: the [dns] servers resolver's list ("*" lists use it); empty = the system's. */
   constructor(
@@ -100,10 +103,15 @@ export class DnsblChecker {
     const now = Date.now();
     const cached = this.cache.get(key);
     if (cached && cached.expires > now) return cached.outcome;
+    if ((this.downUntil.get(list.name) ?? 0) > now) return { list: list.name, status: 'error', detail: 'list down, not asked' };
     const server = this.serverFor(list);
     if (!server) return { list: list.name, status: 'error', detail: 'no resolver' };
     const res = await queryDns(server, name, 'A', { timeoutMs: list.timeout, tcpFirst: list.tcp_first });
-    if (!res.ok) return { list: list.name, status: 'error', detail: res.error };
+    if (!res.ok) {
+      if (res.error === 'timeout' || res.error === 'network') this.downUntil.set(list.name, Date.now() + DOWN_FOR_MS);
+      return { list: list.name, status: 'error', detail: res.error };
+    }
+    this.downUntil.delete(list.name);
     let outcome: DnsblOutcome;
     let ttl = res.negativeTtl;
     const replies = res.answers.filter((a) => a.type === 'A').map((a) => a.data);
