@@ -1,0 +1,64 @@
+// What every local target the lab starts looks like (tegami, Postfix's smtp-sink, a private Postfix), and
+// small helpers to find free loopback ports and wait for a listener. Targets are only driven through
+// their ports and CLIs, like any outside tool would.
+import net from 'node:net';
+import { spawnSync } from 'node:child_process';
+
+export interface RunningTarget {
+  name: string;
+  host: string;
+  port: number;
+  /** Root pid of the server (its process tree is sampled for CPU/RSS). */
+  pid?: number;
+  /** The Maildir a local address is delivered to, when the target delivers into Maildirs. */
+  maildir?(address: string): string;
+  /** A line about the target's version/config for the report. */
+  describe: string;
+  stop(): Promise<void>;
+}
+
+export function freePort(host = '127.0.0.1'): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = net.createServer();
+    s.once('error', reject);
+    s.listen(0, host, () => {
+      const port = (s.address() as net.AddressInfo).port;
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+export function canConnect(port: number, host = '127.0.0.1'): Promise<boolean> {
+  return new Promise((resolve) => {
+    const s = net.connect(port, host);
+    s.once('connect', () => {
+      s.destroy();
+      resolve(true);
+    });
+    s.once('error', () => resolve(false));
+  });
+}
+
+/** Poll until host:port accepts connections; false after timeoutMs or when `alive()` says the process died. */
+export async function waitForPort(port: number, timeoutMs: number, alive: () => boolean = () => true, host = '127.0.0.1'): Promise<boolean> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (!alive()) return false;
+    if (await canConnect(port, host)) return true;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  return false;
+}
+
+export function hasCommand(cmd: string): boolean {
+  return spawnSync('sh', ['-c', `command -v ${cmd}`]).status === 0;
+}
+
+/** "host:port" → parts; "[::1]:25" works too. */
+export function parseHostPort(s: string): { host: string; port: number } | undefined {
+  const m = /^\[?([^\]]+?)\]?:(\d{1,5})$/.exec(s.trim());
+  if (!m) return undefined;
+  const port = Number(m[2]);
+  if (port < 1 || port > 65535) return undefined;
+  return { host: m[1], port };
+}

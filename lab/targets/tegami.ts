@@ -1,0 +1,84 @@
+// tegami as a lab target: writes a config into a temp dir (loopback port, temp data dir, local domain,
+// durable spool and Maildir delivery), adds users with `tegami user add`, runs `tegami serve` as a child
+// process and stops it by its pid. It uses only the CLI and the SMTP port, like an operator.
+import { spawn, spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { freePort, waitForPort, type RunningTarget } from './common.js';
+
+export const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
+export const TEGAMI_BIN = path.join(REPO_ROOT, 'bin', 'tegami');
+
+export interface TegamiTargetOptions {
+  domain?: string;
+  users?: Array<{ address: string; password: string }>;
+  /** Extra TOML tables appended to the config. */
+  toml?: string;
+  /** DNS servers for tegami's resolver (the lab's stand-in); default a closed port so nothing leaves the machine. */
+  dnsServers?: string[];
+  port?: number;
+  keep?: boolean;
+}
+
+export async function startTegami(opts: TegamiTargetOptions = {}): Promise<RunningTarget & { dataDir: string; configPath: string; output(): string }> {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tegami-lab-'));
+  const dataDir = path.join(dir, 'data');
+  const port = opts.port ?? (await freePort());
+  const domain = opts.domain ?? 'example.test';
+  const configPath = path.join(dir, 'tegami.toml');
+  const toml = [
+    `hostname = "mx.${domain}"`,
+    `data_dir = ${JSON.stringify(dataDir)}`,
+    '[listen]',
+    `smtp = "127.0.0.1:${port}"`,
+    '[domains]',
+    `local = [${JSON.stringify(domain)}]`,
+    '[log]',
+    'stdout = false',
+    /^\[dns\]/m.test(opts.toml ?? '') ? '' : `[dns]\nservers = ${JSON.stringify(opts.dnsServers ?? ['127.0.0.1:9'])}\ntimeout = "500ms"`,
+    opts.toml ?? '',
+  ].join('\n');
+  fs.writeFileSync(configPath, toml + '\n');
+  for (const u of opts.users ?? []) {
+    const r = spawnSync(process.execPath, [TEGAMI_BIN, 'user', 'add', u.address, '--password-stdin', '--config', configPath], { input: u.password + '\n', encoding: 'utf8', timeout: 30_000 });
+    if (r.status !== 0) throw new Error(`tegami user add ${u.address}: ${r.stderr.trim()}`);
+  }
+  let out = '';
+  const proc = spawn(process.execPath, [TEGAMI_BIN, 'serve', '--config', configPath], { stdio: ['ignore', 'pipe', 'pipe'] });
+  proc.stdout!.on('data', (d) => (out = (out + d).slice(-20_000)));
+  proc.stderr!.on('data', (d) => (out = (out + d).slice(-20_000)));
+  const up = await waitForPort(port, 30_000, () => proc.exitCode === null);
+  if (!up) {
+    proc.kill('SIGKILL');
+    throw new Error(`tegami serve did not start: ${out.trim().slice(-2000)}`);
+  }
+  return {
+    name: 'tegami',
+    host: '127.0.0.1',
+    port,
+    pid: proc.pid,
+    dataDir,
+    configPath,
+    output: () => out,
+    describe: `tegami serve on 127.0.0.1:${port}, local domain ${domain}, durable spool, Maildir delivery`,
+    maildir: (address) => {
+      const [local, dom] = address.toLowerCase().split('@');
+      return path.join(dataDir, 'mail', dom, local, 'Maildir');
+    },
+    stop: async () => {
+      if (proc.exitCode === null && !proc.signalCode) {
+        await new Promise<void>((resolve) => {
+          const t = setTimeout(() => proc.kill('SIGKILL'), 10_000);
+          proc.once('exit', () => {
+            clearTimeout(t);
+            resolve();
+          });
+          proc.kill('SIGTERM');
+        });
+      }
+      if (!opts.keep) fs.rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
