@@ -11,6 +11,9 @@ import { Queue } from './queue/queue.js';
 import { loadOrCreateCertificate } from './tls/certificate.js';
 import { makeResolver } from './dns/resolver.js';
 import { startSmtpListener, type RunningListener } from './smtp/listeners.js';
+import { OutboundScheduler } from './queue/outbound.js';
+import { QueueAdmin, startControlServer } from './queue/control.js';
+import { recipientDomain } from './outbound/destination.js';
 import type { ConnectionCheck, SessionDeps } from './smtp/session.js';
 import type { ListenerName } from './config/schema.js';
 
@@ -51,6 +54,9 @@ export async function startServer(opts: { configPath?: string; quiet?: boolean }
     analysisDeadlineMs: config.queue.analysis_deadline,
     retrySchedule: config.queue.retry_schedule,
   });
+  const isLocal = (a: string) => ctx.directory.localDomain(recipientDomain(a)) !== null;
+  const outbound = new OutboundScheduler({ queue, config, logger, resolver, isLocal });
+  queue.remote = outbound;
   const resumed = await queue.start();
   if (resumed.resumed || resumed.cleared) logger.info('queue', 'resumed', resumed);
 
@@ -91,12 +97,16 @@ export async function startServer(opts: { configPath?: string; quiet?: boolean }
   for (const l of listeners) logger.info('system', 'listening', { listener: l.name, address: `${l.host}:${l.port}` });
   fs.mkdirSync(path.join(config.data_dir, 'run'), { recursive: true });
   fs.writeFileSync(path.join(config.data_dir, 'run', 'tegami.pid'), String(process.pid));
+  const admin = new QueueAdmin(config, isLocal, { scheduler: outbound, inject: (e, raw) => queue.inject(e, raw) });
+  const control = await startControlServer(config.data_dir, admin, logger);
 
   let stopping: Promise<void> | null = null;
   const stop = () =>
     (stopping ??= (async () => {
       logger.info('system', 'stopping', {});
       await stopAll();
+      await control.close();
+      await outbound.close();
       await queue.close();
       await logger.close();
       ctx.close();

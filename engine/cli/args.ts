@@ -10,6 +10,7 @@ export interface Args {
 /** Options that take a value; everything else starting with -- is a boolean flag. */
 const VALUED = new Set([
   'config', 'password', 'target', 'report-dir', 'domain', 'auth', 'state', 'full-name', 'forward', 'folder', 'user', 'format', 'out',
+  'selector', 'bits', 'key-type',
 ]);
 
 export function parseArgs(argv: string[]): Args {

@@ -153,6 +153,30 @@ const smarthost = z
   })
   .strict();
 
+/** Outbound SMTP delivery (engine/outbound, workers/deliver-remote.ts, engine/queue/outbound.ts). */
+const outbound = z
+  .object({
+    /** TCP port for deliveries found by MX (25 on the Internet; tests point it at a lab sink). */
+    port: z.number().int().min(1).max(65535).default(25),
+    /** Name given in EHLO; defaults to `hostname`. */
+    helo_name: z.string().optional(),
+    connect_timeout: duration.prefault('30s'),
+    /** Inactivity limit for one SMTP command or the data transfer. */
+    command_timeout: duration.prefault('5m'),
+    /** How long a worker keeps an idle connection open for the next message to the same destination. */
+    idle_reuse: duration.prefault('5s'),
+    /** Deliveries (batches) in flight at once across all destinations: the active set. They share the
+     *  worker pool (16 tasks per thread) with local delivery, so keep it below that total. */
+    max_active: z.number().int().positive().default(24),
+    /** Slow start: connections a destination gets at first; it grows by one per success up to [queue] per_destination. */
+    initial_concurrency: z.number().int().positive().default(2),
+    /** Recipients per SMTP transaction. */
+    max_recipients: z.number().int().positive().default(100),
+    /** Mail exchangers tried per delivery, in preference order. */
+    max_mx: z.number().int().positive().default(5),
+  })
+  .strict();
+
 const log = z
   .object({
     level: z.enum(['debug', 'info', 'warn', 'error']).default('info'),
@@ -243,6 +267,7 @@ export const configSchema = z
     dns: dns.prefault({}),
     route: z.array(route).default([]),
     smarthost: smarthost.optional(),
+    outbound: outbound.prefault({}),
     log: log.prefault({}),
     dnsbl: z.array(dnsbl).default([]),
     spam: spam.prefault({}),

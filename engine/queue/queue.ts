@@ -167,6 +167,25 @@ export class Queue {
     return { kind: 'accepted', id: env.id, delivered: false };
   }
 
+  /** Inject a locally generated message (a DSN): spooled durably, then dispatched like received mail. */
+  async inject(env: Envelope, raw: Buffer): Promise<void> {
+    const w = await this.spool.create(env);
+    try {
+      w.write(raw);
+      await this.commit(w);
+    } finally {
+      await w.fh.close();
+    }
+    this.backlog.push({ id: env.id, recovered: false });
+    this.pump();
+  }
+
+  /** A queued message whose last recipient was dealt with elsewhere (the outbound scheduler): drop it. */
+  async removeQueued(id: string): Promise<void> {
+    await this.spool.remove(id);
+    this.queued.delete(id);
+  }
+
   private async commit(w: SpoolWriter): Promise<void> {
     await this.spool.commit(w);
     this.queued.add(w.id);

@@ -1,6 +1,46 @@
-// placeholder until the dkim command lands
-import type { Args } from '../args.js';
-export async function dkim(_args: Args): Promise<number> {
-  process.stderr.write('tegami dkim: not available yet\n');
-  return 1;
+// tegami dkim keygen DOMAIN [--selector S] [--key-type rsa|ed25519] [--bits N] [--force]: make a signing
+// key under <data_dir>/dkim/ and print the DNS TXT record to publish; `dkim show DOMAIN` prints it again.
+// The private key is written with mode 0600 and never printed.
+import { flag, UsageError, type Args } from '../args.js';
+import { contextFrom, out } from '../common.js';
+import { findKey, generateKey, txtRecord, zoneFileLine } from '../../outbound/dkim.js';
+
+export async function dkim(args: Args): Promise<number> {
+  const [sub, domain] = args.positional;
+  if ((sub !== 'keygen' && sub !== 'show') || !domain) throw new UsageError('dkim keygen DOMAIN [--selector S] [--key-type rsa|ed25519] [--bits N] [--force] | dkim show DOMAIN');
+  const ctx = contextFrom(args);
+  try {
+    const dataDir = ctx.config.data_dir;
+    if (sub === 'show') {
+      const key = findKey(dataDir, domain);
+      if (!key) {
+        process.stderr.write(`tegami dkim: no key for ${domain.toLowerCase()}\n`);
+        return 1;
+      }
+      const rec = txtRecord(key.domain, key.selector, key.privateKey);
+      printRecord(args, rec, key.selector);
+      return 0;
+    }
+    if (ctx.directory.localDomain(domain) === null) process.stderr.write(`tegami dkim: warning: ${domain} is not a local domain; mail is signed only for local senders' From domains\n`);
+    const type = flag(args, 'key-type') ?? 'rsa';
+    if (type !== 'rsa' && type !== 'ed25519') throw new UsageError('--key-type rsa|ed25519');
+    const bits = Number(flag(args, 'bits') ?? 2048);
+    if (!Number.isInteger(bits) || bits < 1024 || bits > 4096) throw new UsageError('--bits between 1024 and 4096');
+    const selector = flag(args, 'selector') ?? 'tegami';
+    const r = generateKey(dataDir, domain, selector, { type, bits, force: args.flags.has('force') });
+    if (!r.ok) {
+      process.stderr.write(`tegami dkim: ${r.reason}\n`);
+      return 1;
+    }
+    if (!args.flags.has('json')) out(`; key written to ${r.file}; publish this record, then mail from ${domain.toLowerCase()} is signed with selector "${selector}"`);
+    printRecord(args, r.record, selector, r.file);
+    return 0;
+  } finally {
+    ctx.close();
+  }
+}
+
+function printRecord(args: Args, rec: { name: string; value: string }, selector: string, file?: string): void {
+  if (args.flags.has('json')) out(JSON.stringify({ name: rec.name, type: 'TXT', value: rec.value, selector, ...(file ? { file } : {}) }));
+  else out(zoneFileLine(rec));
 }

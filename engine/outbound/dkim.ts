@@ -1,0 +1,116 @@
+// DKIM keys and signing (RFC 6376) with mailauth: keys live in <data_dir>/dkim/<domain>/<selector>.key
+// (PEM, mode 0600); a local domain signs with its newest key. `keygen` makes a key and the TXT record to
+// publish. A private key is never logged or printed; signing never changes the message itself.
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
+import { dkimSign } from 'mailauth/lib/dkim/sign.js';
+
+export interface DkimKey {
+  domain: string;
+  selector: string;
+  privateKey: string;
+  algorithm: 'rsa-sha256' | 'ed25519-sha256';
+}
+
+export function dkimDir(dataDir: string): string {
+  return path.join(dataDir, 'dkim');
+}
+
+function validLabel(s: string): boolean {
+  return /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/i.test(s);
+}
+
+export function validDomain(d: string): boolean {
+  return d.length <= 253 && d.split('.').every(validLabel);
+}
+
+/** The TXT record (name and value) that publishes a key's public half. */
+export function txtRecord(domain: string, selector: string, privateKeyPem: string): { name: string; value: string } {
+  const key = crypto.createPrivateKey(privateKeyPem);
+  const pub = crypto.createPublicKey(key);
+  const ed = key.asymmetricKeyType === 'ed25519';
+  // RSA: SubjectPublicKeyInfo DER; Ed25519: the raw 32-byte key (RFC 8463)
+  const der = pub.export({ type: 'spki', format: 'der' });
+  const p = (ed ? der.subarray(der.length - 32) : der).toString('base64');
+  return { name: `${selector}._domainkey.${domain}`, value: `v=DKIM1; k=${ed ? 'ed25519' : 'rsa'}; p=${p}` };
+}
+
+/** Split a TXT value into ≤255-byte strings for a zone file. */
+export function zoneFileLine(rec: { name: string; value: string }): string {
+  const parts = rec.value.match(/.{1,250}/g) ?? [];
+  return `${rec.name}. IN TXT ( ${parts.map((p) => JSON.stringify(p)).join(' ')} )`;
+}
+
+export type KeygenResult = { ok: true; file: string; record: { name: string; value: string } } | { ok: false; reason: string };
+
+export function generateKey(dataDir: string, domain: string, selector: string, opts: { type?: 'rsa' | 'ed25519'; bits?: number; force?: boolean } = {}): KeygenResult {
+  const d = domain.toLowerCase();
+  if (!validDomain(d)) return { ok: false, reason: `not a domain name: ${domain}` };
+  if (!validLabel(selector)) return { ok: false, reason: `not a valid selector: ${selector}` };
+  const dir = path.join(dkimDir(dataDir), d);
+  const file = path.join(dir, `${selector}.key`);
+  if (fs.existsSync(file) && !opts.force) return { ok: false, reason: `a key for selector "${selector}" of ${d} already exists (${file}); use another --selector, or --force` };
+  fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
+  const pem =
+    opts.type === 'ed25519'
+      ? crypto.generateKeyPairSync('ed25519').privateKey.export({ type: 'pkcs8', format: 'pem' }).toString()
+      : crypto.generateKeyPairSync('rsa', { modulusLength: opts.bits ?? 2048 }).privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
+  const tmp = `${file}.tmp${process.pid}`;
+  fs.writeFileSync(tmp, pem, { mode: 0o600 });
+  fs.renameSync(tmp, file);
+  return { ok: true, file, record: txtRecord(d, selector, pem) };
+}
+
+/** The key a domain signs with: its newest <selector>.key, or null. */
+export function findKey(dataDir: string, domain: string): DkimKey | null {
+  const d = domain.toLowerCase();
+  if (!validDomain(d)) return null;
+  const dir = path.join(dkimDir(dataDir), d);
+  let best: { selector: string; file: string; mtime: number } | null = null;
+  let names: string[];
+  try {
+    names = fs.readdirSync(dir);
+  } catch {
+    return null;
+  }
+  for (const n of names) {
+    const m = /^([a-z0-9-]+)\.key$/i.exec(n);
+    if (!m) continue;
+    const file = path.join(dir, n);
+    const mtime = fs.statSync(file).mtimeMs;
+    if (!best || mtime > best.mtime) best = { selector: m[1], file, mtime };
+  }
+  if (!best) return null;
+  const privateKey = fs.readFileSync(best.file, 'utf8');
+  const ed = crypto.createPrivateKey(privateKey).asymmetricKeyType === 'ed25519';
+  return { domain: d, selector: best.selector, privateKey, algorithm: ed ? 'ed25519-sha256' : 'rsa-sha256' };
+}
+
+/** The domain of the first address in the From header, or null. */
+export function fromDomain(message: Buffer): string | null {
+  const end = message.indexOf('\r\n\r\n');
+  const head = message.subarray(0, end < 0 ? Math.min(message.length, 65536) : end).toString('latin1');
+  const m = /^From:((?:.*)(?:\r?\n[ \t].*)*)/im.exec(head);
+  if (!m) return null;
+  const v = m[1].replace(/\r?\n[ \t]/g, ' ');
+  const addr = /<([^<>@\s]+@([^<>\s]+))>/.exec(v) ?? /([^\s<>,;:"]+@([^\s<>,;:"]+))/.exec(v);
+  return addr ? addr[2].toLowerCase().replace(/[.>]+$/, '') : null;
+}
+
+/** The DKIM-Signature header(s) to prepend, or an error as a value. */
+export async function signMessage(message: Buffer, key: DkimKey): Promise<{ ok: true; header: string } | { ok: false; reason: string }> {
+  try {
+    const r = await dkimSign(message, {
+      signingDomain: key.domain,
+      selector: key.selector,
+      privateKey: key.privateKey,
+      algorithm: key.algorithm,
+      canonicalization: 'relaxed/relaxed',
+    });
+    if (r.errors?.length) return { ok: false, reason: r.errors.map((e) => e.message).join('; ') };
+    return { ok: true, header: r.signatures };
+  } catch (e) {
+    return { ok: false, reason: (e as Error).message };
+  }
+}

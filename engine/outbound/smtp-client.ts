@@ -1,0 +1,219 @@
+// The SMTP client side of a delivery, wrapped once around nodemailer's SMTPConnection: open a session to
+// one address (STARTTLS opportunistic or required, AUTH when configured), send one transaction and turn
+// every reply into a per-recipient outcome (a value: sent / temporary / permanent). It never decides
+// which host to try or whether to retry; the caller does.
+import SMTPConnection from 'nodemailer/lib/smtp-connection';
+import type tls from 'node:tls';
+
+export interface SessionOptions {
+  /** The address to connect to (already resolved). */
+  ip: string;
+  port: number;
+  /** The host name, for TLS SNI and logs. */
+  hostName: string;
+  /** Our EHLO name. */
+  helo: string;
+  requireTls: boolean;
+  /** Do not try STARTTLS (the retry after a failed handshake on an opportunistic session). */
+  noTls?: boolean;
+  auth?: { user: string; pass: string };
+  connectTimeoutMs: number;
+  commandTimeoutMs: number;
+}
+
+export interface Session {
+  conn: SMTPConnection;
+  ip: string;
+  port: number;
+  hostName: string;
+  /** Negotiated TLS ("TLSv1.3 TLS_AES_256_GCM_SHA384"), or undefined for plaintext. */
+  tls?: string;
+  extensions: string[];
+  /** Transactions sent on this session (connection reuse). */
+  transactions: number;
+  /** Set when the last transaction failed in the envelope: RSET before the next one. */
+  dirty: boolean;
+  /** Closed by the server or by an error. */
+  broken: boolean;
+}
+
+export type OpenResult =
+  | { ok: true; session: Session; ms: number }
+  | { ok: false; status: string; reply: string; tlsFailed?: boolean; ms: number };
+
+export type RcptOutcome =
+  | { address: string; kind: 'sent'; reply: string }
+  | { address: string; kind: 'temp' | 'perm'; status: string; reply: string };
+
+export interface SendResult {
+  recipients: RcptOutcome[];
+  /** The session cannot be used again (connection lost or closed by a 421). */
+  broken: boolean;
+  /** The server's last reply to the transaction (final reply to DATA on success). */
+  reply: string;
+  ms: number;
+}
+
+export interface Transaction {
+  from: string;
+  to: string[];
+  size: number;
+  body8bit: boolean;
+  dsn?: { ret?: string; envid?: string; notify?: string[]; orcpt?: string };
+}
+
+type SmtpError = Error & { code?: string; response?: string; responseCode?: number; command?: string; rejectedErrors?: SmtpError[]; recipient?: string };
+
+/** "550 5.1.1 text" → "5.1.1"; a reply without one gets the class default (RFC 3463). */
+export function enhancedStatus(reply: string, fallbackCode?: number): string {
+  const m = /^\d{3}[ -]([245]\.\d{1,3}\.\d{1,3})\b/.exec(reply);
+  if (m) return m[1];
+  const c = Number(reply.slice(0, 3)) || fallbackCode || 451;
+  return c >= 500 ? '5.0.0' : c >= 400 ? '4.0.0' : '2.0.0';
+}
+
+function oneLine(s: string | undefined): string {
+  return (s ?? '').replace(/\r?\n/g, ' ').trim();
+}
+
+function describe(e: SmtpError): string {
+  if (e.response) return oneLine(e.response);
+  const orig = (e as { originalCode?: string }).originalCode;
+  return oneLine(`${e.message}${orig ? ` (${orig})` : ''}`);
+}
+
+function tlsInfo(conn: SMTPConnection): string | undefined {
+  const s = (conn as unknown as { _socket?: tls.TLSSocket })._socket;
+  if (!conn.secure || !s || typeof s.getProtocol !== 'function') return undefined;
+  const cipher = s.getCipher?.();
+  return `${s.getProtocol() ?? 'TLS'}${cipher ? ' ' + cipher.name : ''}`;
+}
+
+function extensionsOf(conn: SMTPConnection): string[] {
+  return ((conn as unknown as { _supportedExtensions?: string[] })._supportedExtensions ?? []).map((x) => x.toUpperCase());
+}
+
+/** Connect, EHLO, STARTTLS (required or opportunistic), AUTH. */
+export function openSession(o: SessionOptions): Promise<OpenResult> {
+  const started = Date.now();
+  return new Promise((resolve) => {
+    const conn = new SMTPConnection({
+      host: o.ip,
+      port: o.port,
+      name: o.helo,
+      servername: o.hostName,
+      requireTLS: o.requireTls,
+      ignoreTLS: !o.requireTls && !!o.noTls,
+      opportunisticTLS: !o.requireTls,
+      // encryption between MTAs is opportunistic: certificates of peers are not verified (RFC 7435)
+      tls: { rejectUnauthorized: false, minVersion: 'TLSv1.2' },
+      connectionTimeout: o.connectTimeoutMs,
+      greetingTimeout: o.connectTimeoutMs,
+      socketTimeout: o.commandTimeoutMs,
+      socketCloseTimeout: 1000,
+      allowInternalNetworkInterfaces: true,
+      logger: false,
+    });
+    let done = false;
+    const finish = (r: OpenResult) => {
+      if (done) return;
+      done = true;
+      if (!r.ok) conn.close();
+      resolve(r);
+    };
+    const session: Session = { conn, ip: o.ip, port: o.port, hostName: o.hostName, extensions: [], transactions: 0, dirty: false, broken: false };
+    conn.on('error', (e: SmtpError) => {
+      session.broken = true;
+      finish({ ok: false, status: e.responseCode && e.responseCode >= 500 ? enhancedStatus(e.response ?? '', e.responseCode) : '4.4.1', reply: describe(e), tlsFailed: e.code === 'ETLS', ms: Date.now() - started });
+    });
+    conn.on('end', () => {
+      session.broken = true;
+      finish({ ok: false, status: '4.4.2', reply: 'connection closed by the server', ms: Date.now() - started });
+    });
+    conn.connect((err) => {
+      if (err) {
+        const e = err as SmtpError;
+        return finish({ ok: false, status: '4.4.1', reply: describe(e), tlsFailed: e.code === 'ETLS', ms: Date.now() - started });
+      }
+      if (o.requireTls && !conn.secure) return finish({ ok: false, status: '4.7.0', reply: 'TLS required for this destination but not established', tlsFailed: true, ms: Date.now() - started });
+      session.tls = tlsInfo(conn);
+      session.extensions = extensionsOf(conn);
+      if (!o.auth) return finish({ ok: true, session, ms: Date.now() - started });
+      conn.login({ user: o.auth.user, pass: o.auth.pass }, (le) => {
+        if (le) {
+          const e = le as SmtpError;
+          // a refused login is our configuration's fault: keep the mail queued (temporary)
+          return finish({ ok: false, status: '4.7.8', reply: `authentication failed: ${describe(e)}`, ms: Date.now() - started });
+        }
+        finish({ ok: true, session, ms: Date.now() - started });
+      });
+    });
+  });
+}
+
+function outcomeOf(address: string, e: SmtpError): RcptOutcome {
+  const reply = describe(e);
+  const code = e.responseCode ?? 0;
+  if (code >= 500) return { address, kind: 'perm', status: enhancedStatus(e.response ?? '', code), reply };
+  return { address, kind: 'temp', status: code >= 400 ? enhancedStatus(e.response ?? '', code) : '4.4.2', reply };
+}
+
+function reset(s: Session): Promise<boolean> {
+  return new Promise((resolve) => s.conn.reset((err) => resolve(!err)));
+}
+
+const NON_ASCII = /[^\x00-\x7f]/;
+
+/** One SMTP transaction on an open session; every recipient of `t.to` gets an outcome. */
+export async function sendTransaction(s: Session, t: Transaction, message: Buffer): Promise<SendResult> {
+  const started = Date.now();
+  if (s.dirty) {
+    if (!(await reset(s))) {
+      s.broken = true;
+      return { recipients: t.to.map((a) => ({ address: a, kind: 'temp', status: '4.4.2', reply: 'RSET failed on a reused connection' })), broken: true, reply: 'RSET failed', ms: Date.now() - started };
+    }
+    s.dirty = false;
+  }
+  // RFC 6531 §3.4: internationalised addresses need SMTPUTF8 at the next hop; without it the mail cannot go
+  const needsUtf8 = NON_ASCII.test(t.from) || t.to.some((a) => NON_ASCII.test(a));
+  if (needsUtf8 && !s.extensions.includes('SMTPUTF8')) {
+    return { recipients: t.to.map((a) => ({ address: a, kind: 'perm', status: '5.6.7', reply: 'the receiving server does not support SMTPUTF8 (internationalised address)' })), broken: false, reply: '', ms: 0 };
+  }
+  const dsn = t.dsn && (t.dsn.ret || t.dsn.envid || t.dsn.notify?.length || t.dsn.orcpt) ? { ret: t.dsn.ret, envid: t.dsn.envid, notify: t.dsn.notify, orcpt: t.dsn.orcpt } : undefined;
+  return new Promise((resolve) => {
+    s.conn.send({ from: t.from || false, to: t.to, size: t.size, use8BitMime: t.body8bit, dsn }, message, (err, info) => {
+      s.transactions++;
+      const ms = Date.now() - started;
+      if (!err && info) {
+        const rejected = new Map((info.rejectedErrors ?? []).map((e) => [String((e as SmtpError).recipient).toLowerCase(), e as SmtpError]));
+        const reply = oneLine(info.response);
+        const recipients = t.to.map((a): RcptOutcome => {
+          const e = rejected.get(a.toLowerCase());
+          return e ? outcomeOf(a, e) : { address: a, kind: 'sent', reply };
+        });
+        return resolve({ recipients, broken: s.broken, reply, ms });
+      }
+      const e = err as SmtpError;
+      const lost = !e.responseCode || e.responseCode === 421 || e.code === 'ECONNECTION' || e.code === 'ESOCKET' || e.code === 'ETIMEDOUT';
+      if (lost && !(e.code === 'EMESSAGE' && !e.responseCode)) s.broken = true;
+      s.dirty = true;
+      const own = new Map((e.rejectedErrors ?? []).map((x) => [String(x.recipient).toLowerCase(), x]));
+      const recipients = t.to.map((a): RcptOutcome => {
+        const r = own.get(a.toLowerCase());
+        if (r) return outcomeOf(a, r);
+        if (e.code === 'EMESSAGE' && !e.responseCode) return { address: a, kind: 'perm', status: '5.3.4', reply: describe(e) };
+        return outcomeOf(a, e);
+      });
+      resolve({ recipients, broken: s.broken, reply: describe(e), ms });
+    });
+  });
+}
+
+export function closeSession(s: Session): void {
+  try {
+    if (!s.broken) s.conn.quit();
+    else s.conn.close();
+  } catch {
+    /* already closed */
+  }
+}

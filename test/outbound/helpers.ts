@@ -1,0 +1,107 @@
+// Shared pieces of the outbound tests: a tegami server wired to the lab's stand-in DNS with its MX port
+// pointed at a lab sink, a raw SMTP submitter (exact MAIL/RCPT parameters), and log/queue readers.
+import fs from 'node:fs';
+import path from 'node:path';
+import { startTestServer, type TestServer } from '../helpers/server.js';
+import { RawSmtp } from '../helpers/smtp-client.js';
+import { startDnsServer, type DnsServer, type ZoneRecords } from '../../lab/dns/server.js';
+
+export interface Setup {
+  srv: TestServer;
+  dns: DnsServer;
+  close(): Promise<void>;
+}
+
+export async function setup(o: { records?: ZoneRecords; mxPort: number; toml?: string; users?: { address: string; password: string }[]; dataDir?: string }): Promise<Setup> {
+  const dns = await startDnsServer({ zones: o.records ?? [] });
+  const toml = [
+    '[dns]',
+    `servers = ["${dns.address}"]`,
+    'timeout = "2s"',
+    '[relay]',
+    'mode = "addresses"',
+    'allow_ips = ["127.0.0.1/32"]',
+    '[spam]',
+    'enabled = false',
+    o.toml ?? '',
+  ].join('\n');
+  // the [outbound] port goes in the caller's toml if it has an [outbound] table
+  const full = /\[outbound\]/.test(toml) ? toml.replace('[outbound]', `[outbound]\nport = ${o.mxPort}`) : `${toml}\n[outbound]\nport = ${o.mxPort}\nconnect_timeout = "3s"\n`;
+  const srv = await startTestServer({ toml: full, users: o.users ?? [{ address: 'alice@example.test', password: 'alice-secret-1' }], dataDir: o.dataDir });
+  return {
+    srv,
+    dns,
+    close: async () => {
+      await srv.stop();
+      await dns.close();
+    },
+  };
+}
+
+export function message(from: string, to: string, subject: string, body = 'Hello from tegami.\r\n', extra = ''): string {
+  return [`From: <${from}>`, `To: <${to}>`, `Subject: ${subject}`, `Message-ID: <${Math.random().toString(36).slice(2)}@example.test>`, `Date: ${new Date().toUTCString()}`, extra, '', body]
+    .filter((l, i) => l !== '' || i > 4)
+    .join('\r\n');
+}
+
+/** One SMTP transaction on the server's smtp port; returns the final reply code and text. */
+export async function submit(port: number, from: string, rcpts: (string | { address: string; params: string })[], data: string, mailParams = ''): Promise<{ code: number; text: string }> {
+  const c = await RawSmtp.connect(port);
+  try {
+    await c.reply();
+    let r = await c.cmd('EHLO client.example.net');
+    r = await c.cmd(`MAIL FROM:<${from}>${mailParams ? ' ' + mailParams : ''}`);
+    if (r.code !== 250) throw new Error(`MAIL: ${r.text}`);
+    for (const x of rcpts) {
+      const [a, p] = typeof x === 'string' ? [x, ''] : [x.address, x.params];
+      r = await c.cmd(`RCPT TO:<${a}>${p ? ' ' + p : ''}`);
+      if (r.code !== 250) throw new Error(`RCPT ${a}: ${r.text}`);
+    }
+    r = await c.cmd('DATA');
+    if (r.code !== 354) throw new Error(`DATA: ${r.text}`);
+    const body = data.replace(/\r?\n/g, '\r\n').replace(/^\./gm, '..');
+    c.write(body + (body.endsWith('\r\n') ? '' : '\r\n') + '.\r\n');
+    r = await c.reply(30_000);
+    await c.cmd('QUIT').catch(() => undefined);
+    return { code: r.code, text: r.text };
+  } finally {
+    c.close();
+  }
+}
+
+export async function until<T>(what: string, fn: () => T | Promise<T>, timeoutMs = 15_000, stepMs = 100): Promise<NonNullable<T>> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const v = await fn();
+    if (v) return v as NonNullable<T>;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, stepMs));
+  }
+}
+
+/** The server's log lines of a service (its daily text files), as text. */
+export function logText(srv: TestServer, service = 'delivery'): string {
+  const dir = path.join(srv.dataDir, 'logs');
+  let s = '';
+  for (const f of fs.existsSync(dir) ? fs.readdirSync(dir) : []) if (f.startsWith(`${service}-`)) s += fs.readFileSync(path.join(dir, f), 'utf8');
+  return s;
+}
+
+export interface ListedMessage {
+  id: string;
+  state: string;
+  sender: string;
+  next_attempt: string | null;
+  last_error: string | null;
+  recipients: { address: string; status: string; attempts: number; last_error: string | null; held: boolean }[];
+}
+
+export function queueList(srv: TestServer, extra: string[] = []): ListedMessage[] {
+  const r = srv.cli(['queue', 'list', '--json', ...extra]);
+  if (r.status !== 0) throw new Error(`queue list failed: ${r.stderr}`);
+  return (JSON.parse(r.stdout) as { queue: ListedMessage[] }).queue;
+}
+
+export function readMail(files: string[]): string[] {
+  return files.map((f) => fs.readFileSync(f, 'utf8'));
+}

@@ -1,0 +1,237 @@
+// Worker task "deliver-remote": a batch of recipients of one spooled message for one destination →
+// MX/route hosts in order → SMTP (STARTTLS, AUTH, DKIM-signed) → one outcome per recipient. Idle sessions
+// are kept a few seconds per destination for the next message (connection reuse within this worker).
+// It never writes queue state and never retries: the scheduler on the main thread does both.
+import fsp from 'node:fs/promises';
+import { workerData } from 'node:worker_threads';
+import { loadConfig, type LoadedConfig } from '../engine/config/load.js';
+import { makeResolver, type Resolver } from '../engine/dns/resolver.js';
+import type { Envelope } from '../engine/spool/envelope.js';
+import { receivedHeader } from '../engine/smtp/received.js';
+import type { Destination } from '../engine/outbound/destination.js';
+import { resolveDestination, type Target } from '../engine/outbound/mx.js';
+import { closeSession, openSession, sendTransaction, type RcptOutcome, type Session } from '../engine/outbound/smtp-client.js';
+import { findKey, fromDomain, signMessage } from '../engine/outbound/dkim.js';
+
+export interface DeliverRecipient {
+  address: string;
+  notify?: string[];
+  orcpt?: string;
+}
+
+export interface DeliverTask {
+  id: string;
+  /** The spool file (header + raw message). */
+  file: string;
+  bodyOffset: number;
+  envelope: Envelope;
+  destination: Destination;
+  recipients: DeliverRecipient[];
+}
+
+export interface AttemptLog {
+  host: string;
+  ip: string;
+  port: number;
+  tls?: string;
+  reply: string;
+  ms: number;
+  stage: 'connect' | 'transaction';
+  reused?: boolean;
+  recipients?: number;
+  pipelining?: boolean;
+}
+
+export interface RecipientResult {
+  address: string;
+  kind: 'sent' | 'temp' | 'perm';
+  status: string;
+  reply: string;
+  /** "mx.example.org[192.0.2.1]" when a server answered. */
+  remoteMta?: string;
+  /** The next hop took our DSN parameters (it advertised DSN), so it notifies on success itself. */
+  dsnPassed?: boolean;
+}
+
+export interface DeliverResult {
+  recipients: RecipientResult[];
+  attempts: AttemptLog[];
+  /** No host of the destination could be reached (feeds the scheduler's slow start). */
+  unreachable: boolean;
+  dkim?: { domain: string; selector: string } | { error: string };
+}
+
+interface Settings {
+  configPath?: string;
+  dataDir: string;
+}
+const settings = (workerData ?? {}) as Settings;
+
+let state: { config: LoadedConfig; resolver: Resolver } | null = null;
+function init(): { config: LoadedConfig; resolver: Resolver } {
+  if (!state) {
+    const config = loadConfig(settings.configPath);
+    config.data_dir = settings.dataDir ?? config.data_dir;
+    state = { config, resolver: makeResolver(config.dns.servers, config.dns.timeout) };
+  }
+  return state;
+}
+
+// ---- idle sessions, per destination key ----
+interface Idle {
+  session: Session;
+  timer: NodeJS.Timeout;
+}
+const idle = new Map<string, Idle[]>();
+const MAX_IDLE_PER_KEY = 4;
+
+function takeIdle(key: string): Session | null {
+  const list = idle.get(key);
+  while (list && list.length) {
+    const it = list.pop()!;
+    clearTimeout(it.timer);
+    if (!it.session.broken) return it.session;
+    closeSession(it.session);
+  }
+  return null;
+}
+
+function putIdle(key: string, s: Session, ms: number): void {
+  const list = idle.get(key) ?? [];
+  if (s.broken || ms <= 0 || list.length >= MAX_IDLE_PER_KEY) return closeSession(s);
+  const it: Idle = {
+    session: s,
+    timer: setTimeout(() => {
+      const l = idle.get(key);
+      if (l) idle.set(key, l.filter((x) => x !== it));
+      closeSession(s);
+    }, ms),
+  };
+  it.timer.unref();
+  list.push(it);
+  idle.set(key, list);
+}
+
+// ---- the message as it leaves ----
+async function outgoingMessage(task: DeliverTask, config: LoadedConfig): Promise<{ raw: Buffer; dkim?: DeliverResult['dkim'] }> {
+  const all = await fsp.readFile(task.file);
+  const body = all.subarray(task.bodyOffset);
+  const single = task.recipients.length === 1 ? task.recipients[0].address : undefined;
+  const received = Buffer.from(receivedHeader(task.envelope, config.hostname, single), 'utf8');
+  let raw = Buffer.concat([received, body]);
+  const domain = fromDomain(body);
+  const key = domain ? findKey(config.data_dir, domain) : null;
+  if (!key) return { raw };
+  const signed = await signMessage(raw, key);
+  if (!signed.ok) return { raw, dkim: { error: signed.reason } };
+  raw = Buffer.concat([Buffer.from(signed.header, 'utf8'), raw]);
+  return { raw, dkim: { domain: key.domain, selector: key.selector } };
+}
+
+/** Recipients that can share one transaction: same DSN parameters, at most `max` of them. */
+function transactions(rcpts: DeliverRecipient[], max: number): DeliverRecipient[][] {
+  const groups = new Map<string, DeliverRecipient[]>();
+  for (const r of rcpts) {
+    const k = `${(r.notify ?? []).join(',')}|${r.orcpt ?? ''}`;
+    groups.set(k, [...(groups.get(k) ?? []), r]);
+  }
+  const out: DeliverRecipient[][] = [];
+  for (const g of groups.values()) for (let i = 0; i < g.length; i += max) out.push(g.slice(i, i + max));
+  return out;
+}
+
+function mtaName(s: Session): string {
+  return `${s.hostName}[${s.ip}]`;
+}
+
+/** Run every transaction of the task on one session; returns outcomes, or null if the (reused) session died before any reply. */
+async function deliverOn(s: Session, task: DeliverTask, raw: Buffer, config: LoadedConfig, attempts: AttemptLog[], reused: boolean): Promise<RecipientResult[] | null> {
+  const results: RecipientResult[] = [];
+  const groups = transactions(task.recipients, config.outbound.max_recipients);
+  for (const [gi, g] of groups.entries()) {
+    if (s.broken) {
+      for (const r of g) results.push({ address: r.address, kind: 'temp', status: '4.4.2', reply: 'connection lost before this transaction', remoteMta: mtaName(s) });
+      continue;
+    }
+    const dsnPassed = s.extensions.includes('DSN');
+    const res = await sendTransaction(
+      s,
+      {
+        from: task.envelope.mailFrom,
+        to: g.map((r) => r.address),
+        size: raw.length,
+        body8bit: !!task.envelope.body8bit || /[^\x00-\x7f]/.test(raw.toString('latin1')),
+        dsn: { ret: task.envelope.dsn?.ret, envid: task.envelope.dsn?.envid, notify: g[0].notify, orcpt: g[0].orcpt },
+      },
+      raw,
+    );
+    attempts.push({ host: s.hostName, ip: s.ip, port: s.port, tls: s.tls, reply: res.reply, ms: res.ms, stage: 'transaction', reused: reused || s.transactions > 1, recipients: g.length, pipelining: s.extensions.includes('PIPELINING') });
+    const silentDeath = res.broken && res.recipients.every((x: RcptOutcome) => x.kind === 'temp' && x.status === '4.4.2');
+    if (reused && gi === 0 && silentDeath) return null; // the server dropped the idle connection: use a fresh one
+    for (const o of res.recipients) {
+      const base = { address: o.address, reply: o.reply, remoteMta: mtaName(s) };
+      if (o.kind === 'sent') results.push({ ...base, kind: 'sent', status: '2.0.0', dsnPassed });
+      else results.push({ ...base, kind: o.kind, status: o.status });
+    }
+  }
+  return results;
+}
+
+export default async function deliverRemote(task: DeliverTask): Promise<DeliverResult> {
+  const { config, resolver } = init();
+  const attempts: AttemptLog[] = [];
+  const dest = task.destination;
+  const all = (kind: 'temp' | 'perm', status: string, reply: string, unreachable = false): DeliverResult => ({
+    recipients: task.recipients.map((r) => ({ address: r.address, kind, status, reply })),
+    attempts,
+    unreachable,
+  });
+
+  let msg: { raw: Buffer; dkim?: DeliverResult['dkim'] };
+  try {
+    msg = await outgoingMessage(task, config);
+  } catch (e) {
+    return all('temp', '4.3.0', `cannot read the spooled message: ${(e as Error).message}`);
+  }
+  const finish = (recipients: RecipientResult[], unreachable = false): DeliverResult => ({ recipients, attempts, unreachable, dkim: msg.dkim });
+
+  // 1. an idle session to this destination from an earlier message
+  const reusedSession = takeIdle(dest.key);
+  if (reusedSession) {
+    const r = await deliverOn(reusedSession, task, msg.raw, config, attempts, true);
+    if (r) {
+      putIdle(dest.key, reusedSession, config.outbound.idle_reuse);
+      return finish(r);
+    }
+    closeSession(reusedSession);
+  }
+
+  // 2. the destination's hosts, in order
+  const where = await resolveDestination(dest, resolver, { port: config.outbound.port, maxMx: config.outbound.max_mx });
+  if (where.kind !== 'ok') return { ...all(where.kind, where.status, where.reason), dkim: msg.dkim };
+  const helo = config.outbound.helo_name ?? config.hostname;
+  let last = { status: '4.4.1', reply: 'no host could be reached' };
+  let anyPermTls = false;
+  for (const t of where.targets as Target[]) {
+    for (const ip of t.addresses) {
+      const base = { ip, port: t.port, hostName: t.name, helo, requireTls: dest.requireTls, auth: dest.auth, connectTimeoutMs: config.outbound.connect_timeout, commandTimeoutMs: config.outbound.command_timeout };
+      let opened = await openSession(base);
+      attempts.push({ host: t.name, ip, port: t.port, reply: opened.ok ? `connected${opened.session.tls ? ' (' + opened.session.tls + ')' : ''}` : opened.reply, ms: opened.ms, stage: 'connect', tls: opened.ok ? opened.session.tls : undefined });
+      if (!opened.ok && opened.tlsFailed && !dest.requireTls) {
+        // opportunistic TLS failed in the handshake: this host gets a plaintext session instead
+        opened = await openSession({ ...base, noTls: true });
+        attempts.push({ host: t.name, ip, port: t.port, reply: opened.ok ? 'connected without TLS after a failed handshake' : opened.reply, ms: opened.ms, stage: 'connect' });
+      }
+      if (!opened.ok) {
+        last = { status: opened.status, reply: `${t.name}[${ip}]: ${opened.reply}` };
+        if (dest.requireTls && opened.tlsFailed) anyPermTls = true;
+        continue;
+      }
+      const r = await deliverOn(opened.session, task, msg.raw, config, attempts, false);
+      putIdle(dest.key, opened.session, config.outbound.idle_reuse);
+      return finish(r ?? task.recipients.map((x) => ({ address: x.address, kind: 'temp', status: '4.4.2', reply: 'connection lost' })));
+    }
+  }
+  if (anyPermTls) last = { status: '4.7.0', reply: `TLS is required for ${dest.domain} but could not be established (${last.reply})` };
+  return finish(task.recipients.map((x) => ({ address: x.address, kind: 'temp', status: last.status.startsWith('5') ? '4.4.1' : last.status, reply: last.reply })), true);
+}
