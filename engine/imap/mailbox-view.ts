@@ -127,6 +127,7 @@ export class MailboxView {
       this.recent.delete(u);
     }
     this.lastExists = this.uids.length;
+    this.lastRecent = this.recent.size;
     return seqs;
   }
 
