@@ -62,8 +62,30 @@ export function tokenise(msg: ParsedMessage, extraText: string[], urls: string[]
     out.add('hdr:' + name);
     if (VALUE_HEADERS.has(name)) for (const v of values.slice(0, 2)) words(v, `hdr:${name}:`, out);
   }
-  const received = msg.headers.get('received')?.length ?? 0;
-  out.add(`received:${Math.min(received, 10)}`);
+  const received = msg.headers.get('received') ?? [];
+  out.add(`received:${Math.min(received.length, 10)}`);
+  // the first hops say where mail really came from: host names and address prefixes
+  for (const r of received.slice(0, 3)) {
+    for (const m of r.matchAll(/\b(?:from|by)\s+([a-z0-9.-]+\.[a-z]{2,})/gi)) domains(m[1].toLowerCase(), 'rcvd:', out);
+    for (const m of r.matchAll(/\[(\d+)\.(\d+)\.(\d+)\.\d+\]/g)) {
+      out.add(`rcvdip:${m[1]}.${m[2]}.${m[3]}`);
+      out.add(`rcvdip:${m[1]}.${m[2]}`);
+    }
+  }
+  const mid = /@([^>\s]+)>?/.exec(msg.headers.get('message-id')?.[0] ?? '')?.[1];
+  out.add(mid ? `msgid:${mid.toLowerCase().split('.').slice(-2).join('.')}` : 'msgid:none');
+  const replyTo = msg.headers.get('reply-to')?.[0];
+  if (replyTo) {
+    const d = /@([a-z0-9.-]+)/i.exec(replyTo)?.[1];
+    out.add(d ? `replyto:${d.toLowerCase()}` : 'replyto:odd');
+  }
+  for (const h of msg.htmls) {
+    let k = 0;
+    for (const m of h.matchAll(/<([a-z][a-z0-9]*)/gi)) {
+      out.add('html:' + m[1].toLowerCase());
+      if (++k > 500) break;
+    }
+  }
   for (const ct of msg.types.slice(0, 10)) out.add('ct:' + ct);
   if (msg.attachments) out.add(`attachments:${Math.min(msg.attachments, 5)}`);
   if (msg.mislabelled) out.add('charset:mislabelled');
