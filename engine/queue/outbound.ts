@@ -200,7 +200,9 @@ export class OutboundScheduler implements RemoteScheduler {
     job.running = true;
     this.active++;
     d.active++;
+    let replan = false;
     const p = this.run(job)
+      .then(() => (replan = true))
       .catch((e: Error) => {
         this.opts.logger.error('delivery', 'scheduler-error', { id: job.id, destination: job.dest.key, error: e.message });
         this.addJobLater(job, this.q.retry_schedule[0] ?? 300_000);
@@ -215,6 +217,8 @@ export class OutboundScheduler implements RemoteScheduler {
         // a freed destination slot goes to that destination's waiting jobs first
         while (d.waiting.length && d.active < d.limit && this.active < this.o.max_active) this.start(d.waiting.shift()!, d);
         this.pump();
+        // what is still open for this message (deferred recipients) gets its next job
+        if (replan) void this.plan(job.id);
       });
     this.inflight.add(p);
   }
@@ -326,7 +330,6 @@ export class OutboundScheduler implements RemoteScheduler {
       }
       await this.saveOrRemove(st);
     });
-    await this.plan(job.id);
   }
 
   private dsnRcpt(r: RecipientState, action: DsnAction, status: string, reply: string, remoteMta: string | undefined, now: number): DsnRecipient {
