@@ -290,6 +290,7 @@ export class OutboundScheduler implements RemoteScheduler {
       for (const res of result.recipients) {
         const r = st.recipients.find((x) => x.kind === 'remote' && x.address.toLowerCase() === res.address.toLowerCase() && (x.status === 'pending' || x.status === 'deferred'));
         if (!r) continue;
+        const err = res.reply.includes(res.status) ? res.reply : `${res.status} ${res.reply}`;
         r.attempts++;
         r.lastAttempt = now;
         const fields = { id: job.id, rcpt: r.address, destination: job.dest.key, remote: res.remoteMta ?? '', status: res.status, reply: res.reply, delay_ms: now - envelope.time, attempt_ms: ms, attempts: r.attempts };
@@ -300,7 +301,7 @@ export class OutboundScheduler implements RemoteScheduler {
           if (!res.dsnPassed && wantsNotice(r.notify, 'relayed')) notices.relayed.push(this.dsnRcpt(r, 'relayed', '2.0.0', res.reply, res.remoteMta, now));
         } else if (res.kind === 'perm') {
           r.status = 'failed';
-          r.lastError = `${res.status} ${res.reply}`;
+          r.lastError = err;
           logger.warn('delivery', 'bounced', fields);
           if (wantsNotice(r.notify, 'failed')) notices.failed.push(this.dsnRcpt(r, 'failed', res.status, res.reply, res.remoteMta, now));
         } else if (now >= expiresAt) {
@@ -310,7 +311,7 @@ export class OutboundScheduler implements RemoteScheduler {
           if (wantsNotice(r.notify, 'failed')) notices.failed.push(this.dsnRcpt(r, 'failed', res.status.startsWith('4.') ? '4.4.7' : res.status, res.reply, res.remoteMta, now));
         } else {
           r.status = 'deferred';
-          r.lastError = `${res.status} ${res.reply}`;
+          r.lastError = err;
           const step = this.q.retry_schedule[Math.min(r.attempts - 1, this.q.retry_schedule.length - 1)] ?? 300_000;
           r.nextAttempt = Math.min(now + step, expiresAt);
           logger.warn('delivery', 'deferred', { ...fields, next_attempt: new Date(r.nextAttempt).toISOString() });
@@ -321,7 +322,7 @@ export class OutboundScheduler implements RemoteScheduler {
         const late = st.recipients.filter((r) => r.kind === 'remote' && r.status === 'deferred');
         if (late.length) {
           st.delayWarned = true;
-          for (const r of late) if (wantsNotice(r.notify, 'delayed')) notices.delayed.push({ ...this.dsnRcpt(r, 'delayed', (r.lastError ?? '4.0.0').split(' ')[0], r.lastError?.replace(/^\S+ /, '') ?? '', undefined, now), willRetryUntil: expiresAt });
+          for (const r of late) if (wantsNotice(r.notify, 'delayed')) notices.delayed.push({ ...this.dsnRcpt(r, 'delayed', /\b(4\.\d+\.\d+)\b/.exec(r.lastError ?? '')?.[1] ?? '4.0.0', r.lastError ?? '', undefined, now), willRetryUntil: expiresAt });
         }
       }
       // notices are made durable before the state that caused them: a crash repeats a notice, never loses one
