@@ -101,14 +101,11 @@ export function fromDomain(message: Buffer): string | null {
 /** The DKIM-Signature header(s) to prepend, or an error as a value. */
 export async function signMessage(message: Buffer, key: DkimKey): Promise<{ ok: true; header: string } | { ok: false; reason: string }> {
   try {
-    const r = await dkimSign(message, {
-      signingDomain: key.domain,
-      selector: key.selector,
-      privateKey: key.privateKey,
-      algorithm: key.algorithm,
-      canonicalization: 'relaxed/relaxed',
-    });
+    // mailauth reads the keys from signatureData (its typings also list top-level fields it ignores)
+    const sig = { signingDomain: key.domain, selector: key.selector, privateKey: key.privateKey, algorithm: key.algorithm, canonicalization: 'relaxed/relaxed' };
+    const r = await dkimSign(message, { ...sig, signatureData: [sig] });
     if (r.errors?.length) return { ok: false, reason: r.errors.map((e) => e.message).join('; ') };
+    if (!/^DKIM-Signature:/i.test(r.signatures)) return { ok: false, reason: 'no signature produced' };
     return { ok: true, header: r.signatures };
   } catch (e) {
     return { ok: false, reason: (e as Error).message };

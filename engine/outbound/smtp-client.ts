@@ -93,6 +93,10 @@ function extensionsOf(conn: SMTPConnection): string[] {
   return ((conn as unknown as { _supportedExtensions?: string[] })._supportedExtensions ?? []).map((x) => x.toUpperCase());
 }
 
+function isTlsError(e: SmtpError): boolean {
+  return e.code === 'ETLS' || /\b(SSL|TLS)\b|ERR_SSL|handshake/i.test(`${e.message} ${(e as { originalCode?: string }).originalCode ?? ''}`);
+}
+
 /** Connect, EHLO, STARTTLS (required or opportunistic), AUTH. */
 export function openSession(o: SessionOptions): Promise<OpenResult> {
   const started = Date.now();
@@ -124,7 +128,7 @@ export function openSession(o: SessionOptions): Promise<OpenResult> {
     const session: Session = { conn, ip: o.ip, port: o.port, hostName: o.hostName, extensions: [], transactions: 0, dirty: false, broken: false };
     conn.on('error', (e: SmtpError) => {
       session.broken = true;
-      finish({ ok: false, status: e.responseCode && e.responseCode >= 500 ? enhancedStatus(e.response ?? '', e.responseCode) : '4.4.1', reply: describe(e), tlsFailed: e.code === 'ETLS', ms: Date.now() - started });
+      finish({ ok: false, status: e.responseCode && e.responseCode >= 500 ? enhancedStatus(e.response ?? '', e.responseCode) : '4.4.1', reply: describe(e), tlsFailed: isTlsError(e), ms: Date.now() - started });
     });
     conn.on('end', () => {
       session.broken = true;
@@ -133,7 +137,7 @@ export function openSession(o: SessionOptions): Promise<OpenResult> {
     conn.connect((err) => {
       if (err) {
         const e = err as SmtpError;
-        return finish({ ok: false, status: '4.4.1', reply: describe(e), tlsFailed: e.code === 'ETLS', ms: Date.now() - started });
+        return finish({ ok: false, status: '4.4.1', reply: describe(e), tlsFailed: isTlsError(e), ms: Date.now() - started });
       }
       if (o.requireTls && !conn.secure) return finish({ ok: false, status: '4.7.0', reply: 'TLS required for this destination but not established', tlsFailed: true, ms: Date.now() - started });
       session.tls = tlsInfo(conn);
