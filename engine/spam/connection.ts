@@ -31,9 +31,14 @@ const SPF_TAG: Record<SpfOutcome['result'], Tag> = {
   permerror: 'SPF_PERMERROR',
 };
 
+/** A peer MTA sends many transactions alike: reuse a result for the same client, HELO and sender this long. */
+const RESULT_TTL_MS = 60_000;
+const MAX_RESULTS = 5_000;
+
 export class ConnectionChecker {
   private readonly dnsbl: DnsblChecker;
   private readonly trusted: IpList;
+  private readonly recent = new Map<string, { expires: number; result: ConnectionResult }>();
 
   constructor(
     private readonly config: LoadedConfig,
@@ -50,6 +55,16 @@ export class ConnectionChecker {
   }
 
   async check(input: ConnectionInput): Promise<ConnectionResult> {
+    const key = `${input.ip}\0${input.helo.toLowerCase()}\0${input.mailFrom.toLowerCase()}\0${input.authenticated}\0${input.hostname}`;
+    const hit = this.recent.get(key);
+    if (hit && hit.expires > Date.now()) return structuredClone(hit.result);
+    const result = await this.run(input);
+    if (this.recent.size >= MAX_RESULTS) this.recent.delete(this.recent.keys().next().value!);
+    this.recent.set(key, { expires: Date.now() + RESULT_TTL_MS, result: structuredClone(result) });
+    return result;
+  }
+
+  private async run(input: ConnectionInput): Promise<ConnectionResult> {
     const result: ConnectionResult = { tags: [], headers: [], authResults: [] };
     const s = this.config.spam;
     if (!s.enabled || this.skips(input.ip, input.authenticated)) return result;
