@@ -1,5 +1,6 @@
 // Teaches the spam filter from users' own filing: mail moved or copied into Spam is learnt as spam, mail moved
 // from Spam back to INBOX as ham. Runs after the IMAP reply path's store work; a failure is logged, never fatal.
+import { learnMessage } from '../spam/learn.js';
 import { SPAM_FOLDER } from './folders.js';
 import type { Session } from './session.js';
 
@@ -13,11 +14,11 @@ export function learningFor(from: string, to: string): Verdict | null {
 }
 
 type Learner = (dataDir: string, raw: Buffer, verdict: Verdict, owner: string) => Promise<unknown> | unknown;
-let learner: Learner | null | undefined;
+let learner: Learner | null = learnMessage;
 
-/** Hook for tests, and for the spam engine's learner once it is wired in. */
-export function setLearner(fn: Learner | null): void {
-  learner = fn;
+/** Replace the learner (tests); null turns learning off, undefined restores the spam engine's. */
+export function setLearner(fn: Learner | null | undefined): void {
+  learner = fn === undefined ? learnMessage : fn;
 }
 
 export async function learnFrom(s: Session, folder: string, uids: number[], verdict: Verdict): Promise<void> {

@@ -10,7 +10,9 @@ import { directoryFor } from '../../engine/context.js';
 import { openDatabase } from '../../engine/db/database.js';
 import { startImap, type ImapServer } from '../../engine/imap/server.js';
 import { Logger } from '../../engine/log/logger.js';
+import { closeBayesStores } from '../../engine/spam/learn.js';
 import type { MailboxStore } from '../../engine/store/mailbox-store.js';
+import { MaildirStore } from '../../engine/store/maildir-store.js';
 import { MemoryStore } from '../../engine/store/memory-store.js';
 import { loadOrCreateCertificate } from '../../engine/tls/certificate.js';
 
@@ -39,7 +41,8 @@ export async function startHarness(opts: { toml?: string; store?: (dataDir: stri
   await directory.addUser({ address: USER, password: PASS });
   await directory.addUser({ address: 'hanako@other.test', password: 'other-pw2' });
   await directory.addUser({ address: 'gone@example.test', password: 'disabled-pw', disabled: true });
-  const store = opts.store ? opts.store(dataDir) : new MemoryStore();
+  // IMAP_TEST_STORE=maildir runs the protocol tests over the durable store too
+  const store = opts.store ? opts.store(dataDir) : process.env.IMAP_TEST_STORE === 'maildir' ? new MaildirStore(dataDir) : new MemoryStore();
   const logger = new Logger({ dir: path.join(dataDir, 'logs'), stdout: false, files: true, level: 'debug' });
   const pair = await loadOrCreateCertificate({ dataDir, hostname: 'localhost' });
   const host = opts.host ?? '127.0.0.1';
@@ -58,6 +61,8 @@ export async function startHarness(opts: { toml?: string; store?: (dataDir: stri
       await secure.close();
       await logger.close();
       db.close();
+      closeBayesStores();
+      await (store as { close?: () => Promise<void> }).close?.();
       fs.rmSync(dir, { recursive: true, force: true });
     },
   };

@@ -86,6 +86,6 @@ test('MOVE and COPY: COPYUID, EXPUNGE for moved mail, learning hook for Spam, TR
   assert.match((await a.cmd('STORE 1 +FLAGS (\\Seen)')).status, /^NO \[READ-ONLY\]/);
   assert.match((await a.cmd('CLOSE')).status, /^OK/);
   assert.match((await a.cmd('FETCH 1 FLAGS')).status, /^BAD/);
-  setLearner(null);
+  setLearner(undefined);
   a.close();
 });

@@ -1,0 +1,93 @@
+# A real client we did not write: Python's imaplib against tegami's IMAP server.
+# usage: imaplib-client.py MODE HOST PORT USER PASSWORD   (MODE: plain | starttls | ssl)
+# Prints one "ok <step>" line per check; exits non-zero on the first failure.
+import imaplib, ssl, sys, time, socket
+
+mode, host, port, user, password = sys.argv[1], sys.argv[2], int(sys.argv[3]), sys.argv[4], sys.argv[5]
+ctx = ssl.create_default_context()
+ctx.check_hostname = False
+ctx.verify_mode = ssl.CERT_NONE
+
+def connect():
+    if mode == 'ssl':
+        return imaplib.IMAP4_SSL(host, port, ssl_context=ctx, timeout=10)
+    m = imaplib.IMAP4(host, port, timeout=10)
+    if mode == 'starttls':
+        assert 'STARTTLS' in m.capabilities, m.capabilities
+        m.starttls(ssl_context=ctx)
+        assert 'STARTTLS' not in m.capabilities
+    return m
+
+def check(cond, step):
+    if not cond:
+        print('FAIL', step, flush=True)
+        sys.exit(1)
+    print('ok', step, flush=True)
+
+m = connect()
+typ, _ = m.login(user, password)
+check(typ == 'OK', 'login')
+
+subject = '=?ISO-2022-JP?B?GyRCRnxLXDhsGyhC?= ' + mode
+body = '本文は日本語です'.encode('shift_jis')
+msg = (b'From: sender@example.test\r\nTo: ' + user.encode() + b'\r\nSubject: ' + subject.encode() +
+       b'\r\nMIME-Version: 1.0\r\nContent-Type: text/plain; charset=Shift_JIS\r\nContent-Transfer-Encoding: 8bit\r\n\r\n' + body + b'\r\n')
+typ, data = m.append('INBOX', '(\\Flagged)', imaplib.Time2Internaldate(time.time()), msg)
+check(typ == 'OK' and b'APPENDUID' in data[0], 'append literal')
+
+typ, data = m.select('INBOX')
+check(typ == 'OK' and int(data[0]) >= 1, 'select')
+n = int(data[0])
+
+typ, data = m.fetch(str(n), '(RFC822 FLAGS)')
+check(typ == 'OK' and data[0][1] == msg, 'fetch rfc822 byte-exact')
+check(isinstance(data[1], bytes) and b'\\Seen' in data[1] and b'\\Flagged' in data[1], 'fetch sets \\Seen')
+
+typ, data = m.fetch(str(n), '(BODYSTRUCTURE ENVELOPE)')
+check(typ == 'OK' and b'"SHIFT_JIS"' in data[0].upper() and b'"8BIT"' in data[0], 'bodystructure')
+
+m.literal = '日本語'.encode('utf-8')
+typ, data = m.search('UTF-8', 'SUBJECT')
+check(typ == 'OK' and str(n).encode() in data[0].split(), 'search japanese subject (iso-2022-jp)')
+m.literal = '日本語です'.encode('utf-8')
+typ, data = m.search('UTF-8', 'BODY')
+check(typ == 'OK' and str(n).encode() in data[0].split(), 'search japanese body (shift_jis)')
+
+typ, data = m.store(str(n), '+FLAGS', '(\\Answered)')
+check(typ == 'OK' and b'\\Answered' in data[0], 'store')
+
+typ, data = m.copy(str(n), 'Trash')
+check(typ == 'OK', 'copy')
+typ, data = m.uid('SEARCH', None, 'ALL')
+uid = data[0].split()[-1].decode()
+typ, data = m.uid('MOVE', uid, 'Drafts')
+check(typ == 'OK', 'uid move')
+
+typ, data = m.select('Trash')
+typ, data = m.store('1:*', '+FLAGS', '(\\Deleted)')
+typ, data = m.expunge()
+check(typ == 'OK' and len([d for d in data if d]) >= 1, 'expunge')
+
+# IDLE: a second connection appends; the idling one must hear EXISTS within a second
+m.select('INBOX')
+tag = m._new_tag()
+m.send(tag + b' IDLE\r\n')
+line = m.readline()
+check(line.startswith(b'+'), 'idle continuation')
+other = connect()
+other.login(user, password)
+t0 = time.time()
+other.append('INBOX', None, None, b'From: x@example.test\r\nSubject: idle test\r\n\r\nhi\r\n')
+m.sock.settimeout(2)
+line = m.readline()
+check(line.endswith(b'EXISTS\r\n') and time.time() - t0 < 1.0, 'idle sees new mail within 1s (%.3fs)' % (time.time() - t0))
+m.sock.settimeout(10)
+m.send(b'DONE\r\n')
+while True:
+    line = m.readline()
+    if line.startswith(tag):
+        check(b'OK' in line, 'idle done')
+        break
+other.logout()
+m.logout()
+print('done', flush=True)
