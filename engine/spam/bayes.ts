@@ -19,10 +19,11 @@ export class BayesStore {
 
   constructor(dataDir: string) {
     fs.mkdirSync(dataDir, { recursive: true });
-    this.db = new Database(path.join(dataDir, 'bayes.db'));
+    this.db = new Database(path.join(dataDir, 'bayes.db'), { timeout: 5000 });
+    // several worker threads may open it at once: wait for each other's locks before switching to WAL
+    this.db.pragma('busy_timeout = 5000');
     this.db.pragma('journal_mode = WAL');
     this.db.pragma('synchronous = NORMAL');
-    this.db.pragma('busy_timeout = 5000');
     this.db.exec(`CREATE TABLE IF NOT EXISTS tokens (owner TEXT NOT NULL, token TEXT NOT NULL, spam INTEGER NOT NULL DEFAULT 0, ham INTEGER NOT NULL DEFAULT 0, PRIMARY KEY (owner, token)) WITHOUT ROWID;
       CREATE TABLE IF NOT EXISTS totals (owner TEXT PRIMARY KEY, spam INTEGER NOT NULL DEFAULT 0, ham INTEGER NOT NULL DEFAULT 0);
       CREATE TABLE IF NOT EXISTS learnt (owner TEXT NOT NULL, key TEXT NOT NULL, kind TEXT NOT NULL, PRIMARY KEY (owner, key)) WITHOUT ROWID;`);

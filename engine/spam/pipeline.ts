@@ -30,6 +30,7 @@ export class Analyser {
   private readonly trusted: IpList;
   private readonly log: SpamLog;
   private bayesStore: BayesStore | null | undefined;
+  private bayesRetryAt = 0;
 
   constructor(config: LoadedConfig, opts: AnalyserOptions = {}) {
     this.config = config;
@@ -40,15 +41,18 @@ export class Analyser {
     this.log = opts.log ?? SpamLog.forConfig(config);
   }
 
+  /** The Bayes database, opened on first use; if it cannot be opened the filter sits out and retries in 30 s. */
   private bayes(): BayesStore | null {
-    if (this.bayesStore === undefined) {
+    if (!this.bayesStore && Date.now() >= this.bayesRetryAt) {
       try {
         this.bayesStore = new BayesStore(this.config.data_dir);
-      } catch {
+      } catch (e) {
         this.bayesStore = null;
+        this.bayesRetryAt = Date.now() + 30_000;
+        this.log.analyzer('bayes', { error: (e as Error).message });
       }
     }
-    return this.bayesStore;
+    return this.bayesStore ?? null;
   }
 
   async analyse(raw: Buffer, env: AnalyseEnvelope, connection?: ConnectionResult): Promise<AnalyseResult> {

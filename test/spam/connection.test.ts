@@ -46,6 +46,15 @@ test('listed 127.0.0.2 gets DNSBL and missing-PTR tags, SPF fail; 127.0.0.3 is c
   assert.deepEqual(good.spf, { result: 'pass', domain: 'good.test' });
 });
 
+test('IPv6 clients are looked up in nibble form (the RFC 5782 test point ::ffff:7f00:2 is listed)', async () => {
+  const c = checker(`[spam]\ncheck_rdns = false\nspf = false\n`);
+  const r = await c.check({ ...base, ip: '::ffff:7f00:2' });
+  assert.ok(r.tags.includes('DNSBL'), r.tags.join());
+  assert.ok(dns.queries.some((q) => q.name.startsWith('2.0.0.0.0.0.f.7.f.f.f.f.') && q.name.endsWith('.ip6.arpa') === false && q.name.endsWith('bl.test')));
+  const clean = await c.check({ ...base, ip: '::1' });
+  assert.ok(!clean.tags.includes('DNSBL'));
+});
+
 test('SPF softfail, unresolvable sender domain, PTR not forward-confirmed', async () => {
   const c = checker();
   const r = await c.check({ ...base, ip: '127.0.0.4', mailFrom: 'x@soft.test' });
