@@ -1,0 +1,51 @@
+// Per-destination concurrency with slow start: a burst of mail to one slow destination never opens more
+// than [queue] per_destination connections at once, starts with initial_concurrency and grows past it.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { startSink, type Sink } from '../../lab/peers/sink.js';
+import { message, queueList, setup, submit, until, type Setup } from './helpers.js';
+
+let sink: Sink;
+let s: Setup;
+let open = 0;
+let maxOpen = 0;
+const timeline: number[] = [];
+
+before(async () => {
+  sink = await startSink({
+    delays: { data: 300 },
+    server: {
+      onConnect(_session: unknown, cb: () => void) {
+        open++;
+        maxOpen = Math.max(maxOpen, open);
+        timeline.push(open);
+        cb();
+      },
+      onClose() {
+        open--;
+      },
+    } as never,
+  });
+  s = await setup({
+    mxPort: sink.port,
+    records: [
+      { name: 'remote.test', type: 'MX', data: '10 mx.remote.test' },
+      { name: 'mx.remote.test', type: 'A', data: '127.0.0.1' },
+    ],
+    toml: ['[queue]', 'per_destination = 3', '[outbound]', 'initial_concurrency = 1', 'idle_reuse = "0s"'].join('\n'),
+  });
+});
+
+after(async () => {
+  await s?.close();
+  await sink?.close();
+});
+
+test('a burst to one destination stays within per_destination connections, growing from one', async () => {
+  for (let i = 0; i < 12; i++) await submit(s.srv.ports.smtp, 'alice@example.test', [`u${i}@remote.test`], message('alice@example.test', `u${i}@remote.test`, `burst ${i}`));
+  await sink.waitFor(12, 30_000);
+  assert.ok(maxOpen <= 3, `at most 3 connections at once (saw ${maxOpen})`);
+  assert.ok(maxOpen >= 2, `concurrency grew after successes (saw ${maxOpen})`);
+  assert.deepEqual(sink.messages.flatMap((m) => m.to).sort(), Array.from({ length: 12 }, (_, i) => `u${i}@remote.test`).sort());
+  await until('queue empty', () => queueList(s.srv).length === 0);
+});
