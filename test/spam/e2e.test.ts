@@ -184,3 +184,37 @@ describe('spam defence end to end', { timeout: 120_000 }, () => {
     assert.match(fs.readFileSync(`${srv.dataDir}/logs/${log}`, 'utf8'), /verdict action=spam .*from=spammer@nowhere\.test/);
   });
 });
+
+describe('refusals configured by the operator', { timeout: 120_000 }, () => {
+  let dns: DnsServer;
+  let srv: TestServer;
+  before(async () => {
+    dns = await startDnsServer({ zones: spamZone() });
+    srv = await startTestServer({
+      hostname: 'mx.example.test',
+      users: [{ address: 'user@example.test', password: 'secret-pass' }],
+      toml: ['[dns]', `servers = ["${dns.address}"]`, '[[dnsbl]]', 'name = "trustedbl"', 'query_domain = "trusted.test"', 'trusted = true', '[spam]', 'phrases = ["未承諾広告"]', 'reject_threshold = 5'].join('\n'),
+    });
+  });
+  after(async () => {
+    await srv?.stop();
+    await dns?.close();
+    if (srv) fs.rmSync(srv.dir, { recursive: true, force: true });
+  });
+
+  it('a trusted DNSBL refuses at MAIL FROM; content over reject_threshold gets a 5xx naming the reason and is not stored', async (t) => {
+    if (!requireCommand(t, 'python3')) return;
+    const listed = await send(srv, { src: '127.0.0.2', raw: rawMail({ to: 'user@example.test', subject: 'hi', body: 'x' }) });
+    assert.equal(listed.stage, 'mail');
+    assert.equal(listed.code, 550);
+    assert.match(listed.msg, /5\.7\.1 .*listed by trustedbl/);
+    const spam = await send(srv, { src: '127.0.0.3', raw: rawMail({ to: 'user@example.test', subject: encodedWord('未承諾広告', 'ISO-2022-JP'), body: 'x' }) });
+    assert.equal(spam.code, 550, JSON.stringify(spam));
+    assert.match(spam.msg, /5\.7\.1 Message refused as spam \(score \d+\.\d: PHRASE/);
+    const ok = await send(srv, { src: '127.0.0.3', raw: rawMail({ to: 'user@example.test', subject: 'hello', body: 'x' }) });
+    assert.equal(ok.code, 250);
+    await srv.waitForMail('user@example.test', 1);
+    await new Promise((r) => setTimeout(r, 300));
+    assert.equal(srv.maildir('user@example.test', 'INBOX').length + srv.maildir('user@example.test', 'Spam').length, 1, 'the refused messages were not stored');
+  });
+});
