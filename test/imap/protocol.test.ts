@@ -10,7 +10,7 @@ import { mail, PASS, RawClient, startHarness, USER, type Harness } from './harne
 
 let h: Harness;
 before(async () => {
-  h = await startHarness({ toml: '[auth]\nthrottle_after = 100\nblock_after = 6\nblock_for = 60' });
+  h = await startHarness({ toml: '[auth]\nthrottle_after = 100\nblock_after = 6\nblock_for = 60\n[imap]\nidle_timeout = "3s"\nmax_literal = "1M"' });
 });
 after(async () => {
   await h.close();
@@ -38,6 +38,8 @@ test('garbage, NUL bytes, overlong lines and huge literals are answered, the ses
   assert.match(await c.line(), /^a2 BAD \[TOOBIG\] Line too long/);
   c.write('a3 APPEND INBOX {999999999999}\r\n');
   assert.match(await c.line(), /^a3 BAD \[TOOBIG\] Literal too large/);
+  c.write(`a3b APPEND INBOX {${1024 * 1024 + 1}}\r\n`);
+  assert.match(await c.line(), /^a3b BAD \[TOOBIG\]/, '[imap] max_literal is honoured');
   c.write('a4 LOGIN "unterminated\r\n');
   assert.match(await c.line(), /^a4 BAD/);
   assert.match((await c.cmd('NOOP')).status, /^OK/);
@@ -164,6 +166,35 @@ test('APPEND with a synchronizing literal, LITERAL+, flags and date; APPENDUID; 
   const body = await c.cmd('FETCH 2 BODY[TEXT]');
   assert.match(body.lines[0], /BODY\[TEXT\] \{\d+\}\r\nbody ✓/);
   c.close();
+});
+
+test('LOGIN with synchronizing literals; ENABLE; UNSELECT; IDLE outside a mailbox', async () => {
+  const c = await RawClient.connect(h.plain.port);
+  c.write(`l1 LOGIN {${USER.length}}\r\n`);
+  assert.match(await c.line(), /^\+ /);
+  c.write(`${USER} {${PASS.length}}\r\n`);
+  assert.match(await c.line(), /^\+ /);
+  c.write(`${PASS}\r\n`);
+  assert.match((await c.until('l1')).status, /^OK/);
+  assert.deepEqual((await c.cmd('ENABLE CONDSTORE X-UNKNOWN')).lines, ['* ENABLED CONDSTORE']);
+  await c.cmd('SELECT INBOX');
+  assert.match((await c.cmd('UNSELECT')).status, /^OK/);
+  assert.match((await c.cmd('EXPUNGE')).status, /^BAD/);
+  c.write('i1 IDLE\r\n');
+  assert.match(await c.line(), /^\+ idling/);
+  c.write('DONE\r\n');
+  assert.match((await c.until('i1')).status, /^OK/);
+  c.close();
+});
+
+test('an idle session is logged out after [imap] idle_timeout (3 s here)', async () => {
+  const c = await RawClient.connect(h.plain.port);
+  await c.login();
+  const t0 = Date.now();
+  assert.match(await c.line(6000), /^\* BYE Autologout/);
+  assert.ok(Date.now() - t0 >= 2500);
+  await new Promise((res) => setTimeout(res, 200));
+  assert.ok(c.closed);
 });
 
 test('LOGOUT says BYE and closes', async () => {

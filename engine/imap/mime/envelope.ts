@@ -234,9 +234,9 @@ function writeExtension(r: Response, node: MimeNode): void {
   }
   r.raw(' ');
   const lang = header(node.headers, 'content-language');
-  if (lang === undefined) r.raw('NIL');
+  const langs = lang === undefined ? [] : lang.split(',').map((s) => s.trim()).filter(Boolean);
+  if (!langs.length) r.raw('NIL');
   else {
-    const langs = lang.split(',').map((s) => s.trim()).filter(Boolean);
     if (langs.length === 1) r.str(bytes(langs[0]));
     else {
       r.raw('(');

@@ -42,20 +42,21 @@ export function resolveSeq(ranges: SeqRange[], count: number): number[] {
  */
 export function resolveUid(ranges: SeqRange[], uids: number[]): number[] {
   const max = uids.length ? uids[uids.length - 1] : 0;
-  const norm = ranges.map((r) => {
-    const a = r.from === Infinity ? max : r.from;
-    const b = r.to === Infinity ? max : r.to;
-    return { from: Math.min(a, b), to: Math.max(a, b) };
-  });
+  const norm = ranges
+    .map((r) => {
+      const a = r.from === Infinity ? max : r.from;
+      const b = r.to === Infinity ? max : r.to;
+      return { from: Math.min(a, b), to: Math.max(a, b) };
+    })
+    .sort((x, y) => x.from - y.from);
+  // both lists ascending: one merge pass, O(uids + ranges)
   const out: number[] = [];
-  for (let i = 0; i < uids.length; i++) {
+  let k = 0;
+  for (let i = 0; i < uids.length && k < norm.length; i++) {
     const u = uids[i];
-    for (const r of norm) {
-      if (u >= r.from && u <= r.to) {
-        out.push(i + 1);
-        break;
-      }
-    }
+    while (k < norm.length && norm[k].to < u) k++;
+    // every range before k ends below u, and ranges after k start no lower than norm[k]
+    if (k < norm.length && u >= norm[k].from) out.push(i + 1);
   }
   return out;
 }
