@@ -28,7 +28,7 @@ export interface SessionDeps {
 }
 
 /** Errors (unknown commands, bad syntax, garbage) a session may make before it is closed. */
-export const MAX_ERRORS = 10;
+export const MAX_ERRORS = 20;
 /** Failed logins in one session before it is closed. */
 export const MAX_AUTH_FAILURES = 3;
 /** Lines queued unanswered (pipelining) before reading pauses. */
@@ -295,6 +295,11 @@ export class Pop3Session {
   }
 
   private idle(): void {
+    if (this.busy) {
+      // the server is still working on a command (e.g. waiting for the maildrop lock): not the client's idleness
+      this.socket.setTimeout(this.deps.config.pop3.idle_timeout);
+      return;
+    }
     this.log('info', 'idle-timeout', { ip: this.ip });
     this.reply('-ERR Autologout; idle for too long');
     void this.end();
