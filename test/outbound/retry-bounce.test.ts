@@ -7,6 +7,7 @@ import { startSink, type Sink } from '../../lab/peers/sink.js';
 import { logText, message, queueList, readMail, setup, submit, until, type Setup } from './helpers.js';
 
 let grey: Sink;
+let nodsn: Sink;
 let s: Setup;
 
 before(async () => {
@@ -17,19 +18,21 @@ before(async () => {
     greylist: true,
     greylistMs: 500,
   });
+  nodsn = await startSink({ server: { hideDSN: true } as never });
   s = await setup({
     mxPort: grey.port,
     records: [
       { name: 'remote.test', type: 'MX', data: '10 mx.remote.test' },
       { name: 'mx.remote.test', type: 'A', data: '127.0.0.1' },
     ],
-    toml: '[queue]\nretry_schedule = ["1s", "2s"]\nmax_queue_lifetime = "5s"\ndelay_warning = "2s"\n',
+    toml: `[queue]\nretry_schedule = ["1s", "2s"]\nmax_queue_lifetime = "5s"\ndelay_warning = "2s"\n[[route]]\ndomain = "nodsn.test"\nto = "${nodsn.address}"\n`,
   });
 });
 
 after(async () => {
   await s?.close();
   await grey?.close();
+  await nodsn?.close();
 });
 
 const bounces = () => readMail(s.srv.maildir('alice@example.test')).filter((t) => /report-type=delivery-status/.test(t));
@@ -116,4 +119,15 @@ test('a recipient that keeps failing temporarily gets a delay warning, then expi
   // retried several times before it expired (1 s, then 2 s steps within 5 s)
   const tries = grey.events.filter((e) => e.stage === 'rcpt' && e.arg === 'doomed@remote.test').length;
   assert.ok(tries >= 3 && tries <= 5, `attempts: ${tries}`);
+});
+
+test('NOTIFY=SUCCESS to a next hop without DSN gets a "relayed" notice', async () => {
+  const n = bounces().length;
+  await submit(s.srv.ports.smtp, 'alice@example.test', [{ address: 'ok@nodsn.test', params: 'NOTIFY=SUCCESS,FAILURE' }], message('alice@example.test', 'ok@nodsn.test', 'tell me'));
+  await nodsn.waitFor(1, 10_000);
+  await until('relayed notice', () => bounces().length > n, 10_000);
+  const r = bounces().find((t) => /ok@nodsn\.test/.test(t))!;
+  assert.match(r, /Action: relayed/);
+  assert.match(r, /Status: 2\.0\.0/);
+  assert.match(r, /Subject: Successful Mail Relay Notification/);
 });
