@@ -1,0 +1,64 @@
+// End to end through the real `tegami serve`: mail accepted over SMTP is delivered by the workers into the
+// Maildir and is visible over POP3 within a second; poplib then reads it and deletes it.
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import nodemailer from 'nodemailer';
+import { startTestServer, type TestServer } from '../helpers/server.js';
+import { RawClient, have, run } from './harness.js';
+
+const ADDRESS = 'alice@example.test';
+const PASS = 'alice-pass-1';
+let srv: TestServer;
+
+before(async () => {
+  srv = await startTestServer({ listeners: ['smtp', 'pop3'], users: [{ address: ADDRESS, password: PASS }] });
+});
+after(async () => {
+  await srv.stop();
+});
+
+async function popCount(port: number): Promise<number> {
+  const c = await RawClient.connect(port);
+  try {
+    await c.line();
+    await c.cmd(`USER ${ADDRESS}`);
+    const ok = await c.cmd(`PASS ${PASS}`);
+    assert.match(ok!, /^\+OK/);
+    const stat = (await c.cmd('STAT'))!;
+    await c.cmd('QUIT');
+    return Number(stat.split(' ')[1]);
+  } finally {
+    c.close();
+  }
+}
+
+test('mail delivered over SMTP shows in POP3 within a second, and poplib reads and deletes it', async (t) => {
+  assert.equal(await popCount(srv.ports.pop3), 0);
+  const transport = nodemailer.createTransport({ host: '127.0.0.1', port: srv.ports.smtp, secure: false, ignoreTLS: true });
+  const t0 = Date.now();
+  await transport.sendMail({ from: 'bob@example.org', to: ADDRESS, subject: 'e2e pop3', text: 'hello over POP3\n.dot line\n' });
+  const accepted = Date.now();
+  let n = 0;
+  for (let i = 0; i < 100 && n === 0; i++) {
+    n = await popCount(srv.ports.pop3);
+    if (!n) await new Promise((r) => setTimeout(r, 20));
+  }
+  const visible = Date.now() - accepted;
+  t.diagnostic(`SMTP accept ${accepted - t0} ms, visible over POP3 ${visible} ms after the 250`);
+  assert.equal(n, 1);
+  assert.ok(visible < 1000, `visible after ${visible} ms`);
+  if (!(await have('python3'))) return;
+  const r = await run('python3', ['-c', `
+import poplib, json
+p = poplib.POP3('127.0.0.1', ${srv.ports.pop3}, timeout=10)
+p.user('${ADDRESS}'); p.pass_('${PASS}')
+lines = [l.decode() for l in p.retr(1)[1]]
+p.dele(1); p.quit()
+print(json.dumps(lines))`]);
+  assert.equal(r.code, 0, r.stderr);
+  const lines = JSON.parse(r.stdout) as string[];
+  assert.ok(lines.includes('Subject: e2e pop3'));
+  assert.ok(lines.includes('.dot line'));
+  assert.equal(await popCount(srv.ports.pop3), 0);
+  assert.equal(srv.maildir(ADDRESS).length, 0, 'the file is gone from the Maildir');
+});
