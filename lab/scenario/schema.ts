@@ -1,0 +1,249 @@
+// Scenario files (FEATURES L6): TOML data under scenarios/ saying which targets and stand-ins to start,
+// what load or probe set to run, and what to expect. Parsed with smol-toml, validated with zod; a bad file
+// is a ScenarioError naming the file, the line and the key (the CLI exits 2). Nothing runs from here.
+import fs from 'node:fs';
+import path from 'node:path';
+import { parse as parseToml, TomlError } from 'smol-toml';
+import { z } from 'zod';
+import { MISBEHAVIOURS } from '../peers/clients.js';
+
+export const KINDS = ['relay-abuse', 'auth-abuse', 'throughput', 'slow-peers', 'spam-corpus', 'japanese'] as const;
+export type Kind = (typeof KINDS)[number];
+export const LAB_TARGETS = ['tegami', 'smtp-sink', 'postfix'] as const;
+
+export class ScenarioError extends Error {
+  constructor(
+    readonly file: string,
+    readonly line: number | undefined,
+    readonly key: string | undefined,
+    readonly reason: string,
+  ) {
+    super(`${file}${line ? `:${line}` : ''}: ${key ? `${key}: ` : ''}${reason}`);
+  }
+}
+
+/** Seconds as a number, or "500ms" / "3s" / "2m"; → milliseconds. */
+const duration = z.union([z.number().nonnegative(), z.string().regex(/^\d+(\.\d+)?\s*(ms|s|m)$/, 'expected a duration like "500ms", "3s", "2m"')]).transform((v) => {
+  if (typeof v === 'number') return Math.round(v * 1000);
+  const m = /^(\d+(?:\.\d+)?)\s*(ms|s|m)$/.exec(v)!;
+  return Math.round(Number(m[1]) * { ms: 1, s: 1000, m: 60_000 }[m[2] as 'ms' | 's' | 'm']);
+});
+
+/** Bytes as a number, or "5KB" / "100 KB" / "1MB" (KB = 1024). */
+const size = z.union([z.number().int().positive(), z.string().regex(/^\d+\s*(B|KB|K|MB|M)?$/i, 'expected a size like 5120, "5KB", "1MB"')]).transform((v) => {
+  if (typeof v === 'number') return v;
+  const m = /^(\d+)\s*(B|KB|K|MB|M)?$/i.exec(v)!;
+  const unit = (m[2] ?? 'B').toUpperCase();
+  return Number(m[1]) * (unit.startsWith('M') ? 1024 * 1024 : unit.startsWith('K') ? 1024 : 1);
+});
+
+const dnsRecord = z
+  .object({
+    name: z.string().min(1),
+    type: z.enum(['A', 'AAAA', 'MX', 'TXT', 'PTR', 'CNAME', 'NS', 'SOA']),
+    data: z.union([z.string(), z.array(z.string())]),
+    ttl: z.number().int().nonnegative().optional(),
+  })
+  .strict();
+
+const loadStep = z
+  .object({
+    label: z.string().optional(),
+    mode: z.enum(['closed', 'open']).default('closed'),
+    connections: z.number().int().positive().max(1000).default(20),
+    messages: z.number().int().positive().max(1_000_000).optional(),
+    duration: duration.optional(),
+    rate: z.number().positive().optional(),
+    size: size.prefault('5KB'),
+    new_connection_per_message: z.boolean().default(false),
+  })
+  .strict()
+  .refine((s) => s.messages !== undefined || s.duration !== undefined, { message: 'set messages or duration (every load is bounded)' })
+  .refine((s) => s.mode !== 'open' || s.rate !== undefined, { message: 'an open-loop step needs rate (messages per second)' });
+
+export const scenarioSchema = z
+  .object({
+    name: z.string().min(1),
+    description: z.string().default(''),
+    kind: z.enum(KINDS),
+    targets: z
+      .object({
+        /** Targets the lab starts itself when no --target is given. */
+        start: z.array(z.enum(LAB_TARGETS)).min(1).default(['tegami']),
+        /** Of those, the ones skipped (with a note) when not available here, e.g. postfix without root. */
+        optional: z.array(z.enum(LAB_TARGETS)).default([]),
+        domain: z.string().default('example.test'),
+        user: z.string().default('alice@example.test'),
+        password: z.string().default('lab-password-1'),
+        /** Extra TOML appended to the config of the tegami the lab starts. */
+        tegami_toml: z.string().default(''),
+      })
+      .strict()
+      .prefault({}),
+    dns: z
+      .object({
+        records: z.array(dnsRecord).default([]),
+        dnsbl: z.array(z.object({ zone: z.string(), listed: z.array(z.string()).default([]) }).strict()).default([]),
+      })
+      .strict()
+      .optional(),
+    relay: z
+      .object({
+        relay_domain: z.string().default('relay-sink.lab.example.test'),
+        only: z.array(z.string()).optional(),
+        proof_wait: duration.prefault('3s'),
+      })
+      .strict()
+      .prefault({}),
+    auth: z
+      .object({
+        /** Wrong passwords tried in a row from one client. */
+        guesses: z.number().int().positive().max(100).default(8),
+        /** After this many failures the server should slow down or refuse (tegami's default throttle_after is 5). */
+        throttle_after: z.number().int().nonnegative().default(5),
+      })
+      .strict()
+      .prefault({}),
+    load: z.array(loadStep).default([]),
+    slow: z
+      .object({
+        misbehaviours: z.array(z.enum(MISBEHAVIOURS)).default([...MISBEHAVIOURS]),
+        slowloris_time: duration.prefault('3s'),
+        /** Also run slow / temp-failing / greylisting remote MTAs behind a lab-started tegami. */
+        remote_peers: z.boolean().default(true),
+        remote_wait: duration.prefault('20s'),
+      })
+      .strict()
+      .prefault({}),
+    spam: z
+      .object({
+        train_ham: z.number().int().nonnegative().default(200),
+        train_spam: z.number().int().nonnegative().default(200),
+        eval_ham: z.number().int().nonnegative().default(40),
+        eval_spam: z.number().int().nonnegative().default(40),
+        japanese: z.number().int().nonnegative().default(16),
+        verdict_header: z.string().default('X-IMAIL-SPAM'),
+        spam_pattern: z.string().default('verdict=spam'),
+        deliver_wait: duration.prefault('30s'),
+      })
+      .strict()
+      .prefault({}),
+    japanese: z
+      .object({
+        /** Messages per charset (ISO-2022-JP, Shift_JIS, EUC-JP, UTF-8). */
+        per_charset: z.number().int().positive().max(100).default(2),
+        deliver_wait: duration.prefault('15s'),
+      })
+      .strict()
+      .prefault({}),
+    expect: z
+      .object({
+        /** relay-abuse: "refused" = every probe refused (skips allowed), "any" = report only. */
+        probes: z.enum(['refused', 'any']).default('refused'),
+        /** throughput: per target, at least this many msgs/s (omit to only report). */
+        min_msgs_per_s: z.number().nonnegative().optional(),
+        max_p99_ms: z.number().positive().optional(),
+        /** Failed transactions / sent, per target. */
+        max_error_rate: z.number().min(0).max(1).default(0),
+        /** spam-corpus */
+        min_precision: z.number().min(0).max(1).optional(),
+        min_recall: z.number().min(0).max(1).optional(),
+        /** slow-peers: a misbehaving client must be refused or cut off, and the server must keep serving. */
+        slowloris_closed_within: duration.optional(),
+      })
+      .strict()
+      .prefault({}),
+  })
+  .strict();
+
+export type Scenario = z.output<typeof scenarioSchema> & { file: string };
+
+/** Line of the key at `keyPath` (["load", 1, "size"]) in the TOML text, found by walking table headers. */
+export function locateKey(text: string, keyPath: Array<string | number>): number | undefined {
+  const p = [...keyPath];
+  while (p.length && typeof p[p.length - 1] === 'number') p.pop(); // an element of an array value: name the array
+  if (!p.length) return undefined;
+  const leaf = String(p.pop());
+  const table: string[] = [];
+  let occ = -1;
+  for (const k of p) {
+    if (typeof k === 'number') occ = k;
+    else {
+      table.push(k);
+      occ = -1;
+    }
+  }
+  const want = table.join('.');
+  const esc = (x: string) => x.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+  const keyRe = new RegExp(`^"?${esc(leaf)}"?\\s*=`);
+  const lines = text.split(/\r?\n/);
+  let current = '';
+  let seen = -1;
+  let headerLine: number | undefined;
+  let parentLine: number | undefined;
+  const parentRe = table.length ? new RegExp(`^"?${esc(table[table.length - 1])}"?\\s*=`) : undefined;
+  for (let ln = 0; ln < lines.length; ln++) {
+    const l = lines[ln].trim();
+    const h = /^\[\[?\s*([^\]]+?)\s*\]\]?/.exec(l);
+    if (h) {
+      current = h[1].replace(/\s+/g, '');
+      if (current === want) {
+        seen++;
+        if (headerLine === undefined && (occ < 0 || seen === occ)) headerLine = ln + 1;
+      }
+      continue;
+    }
+    if (current === want && (occ < 0 || seen === occ) && keyRe.test(l)) return ln + 1;
+    if (parentRe && parentLine === undefined && parentRe.test(l)) parentLine = ln + 1;
+  }
+  return headerLine ?? parentLine;
+}
+
+export function parseScenarioText(text: string, file: string): Scenario {
+  let raw: unknown;
+  try {
+    raw = parseToml(text);
+  } catch (e) {
+    if (e instanceof TomlError) throw new ScenarioError(file, e.line, undefined, e.message.split('\n')[0]);
+    throw e;
+  }
+  const r = scenarioSchema.safeParse(raw);
+  if (!r.success) {
+    const issue = r.error.issues[0];
+    const keyPath: Array<string | number> = issue.path.map((p) => (typeof p === 'number' ? p : String(p)));
+    if (issue.code === 'unrecognized_keys') keyPath.push(issue.keys[0]);
+    const key = keyPath.map((k) => (typeof k === 'number' ? `[${k}]` : k)).join('.').replace(/\.\[/g, '[');
+    const reason = issue.code === 'unrecognized_keys' ? 'unknown key' : issue.message;
+    throw new ScenarioError(file, locateKey(text, keyPath), key || undefined, reason);
+  }
+  return { ...r.data, file };
+}
+
+export function loadScenario(file: string): Scenario {
+  let text: string;
+  try {
+    text = fs.readFileSync(file, 'utf8');
+  } catch (e) {
+    throw new ScenarioError(file, undefined, undefined, `cannot read: ${(e as Error).message}`);
+  }
+  return parseScenarioText(text, file);
+}
+
+/** Scenario files in a directory, with their name, kind and description (bad files listed with their error). */
+export function listScenarios(dir: string): Array<{ file: string; name?: string; kind?: string; description?: string; error?: string }> {
+  let names: string[] = [];
+  try {
+    names = fs.readdirSync(dir).filter((f) => f.endsWith('.toml')).sort();
+  } catch {
+    return [];
+  }
+  return names.map((f) => {
+    const file = path.join(dir, f);
+    try {
+      const s = loadScenario(file);
+      return { file, name: s.name, kind: s.kind, description: s.description };
+    } catch (e) {
+      return { file, error: (e as Error).message };
+    }
+  });
+}

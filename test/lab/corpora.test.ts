@@ -1,0 +1,73 @@
+// Corpora: the SpamAssassin split is fixed and disjoint, the Japanese generator's messages decode back
+// (with mailparser, a decoder we did not write) to the exact subject and text in every charset.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { simpleParser } from 'mailparser';
+import { loadSpamAssassin, corpusIndex, SPLIT } from '../../lab/corpora/spamassassin.js';
+import { japaneseCorpus, encodeIso2022jp, JP_CHARSETS } from '../../lab/corpora/japanese.js';
+import { scoreVerdicts } from '../../lab/corpora/score.js';
+
+test('SpamAssassin corpus: groups, fixed train/eval split, deterministic samples', () => {
+  const idx = corpusIndex();
+  assert.ok(idx.ok, idx.ok ? '' : idx.reason);
+  if (!idx.ok) return;
+  const n = Object.values(idx.files).reduce((a, f) => a + f.length, 0);
+  assert.ok(n > 6000, `${n} messages`);
+  assert.deepEqual(SPLIT.train, ['easy_ham', 'spam']);
+  assert.deepEqual(SPLIT.eval, ['easy_ham_2', 'hard_ham', 'spam_2']);
+  const a = loadSpamAssassin({ split: 'eval', ham: 20, spam: 20 });
+  const b = loadSpamAssassin({ split: 'eval', ham: 20, spam: 20 });
+  const train = loadSpamAssassin({ split: 'train', ham: 20, spam: 20 });
+  assert.ok(a.ok && b.ok && train.ok);
+  if (!a.ok || !b.ok || !train.ok) return;
+  assert.deepEqual(a.messages.map((m) => m.id), b.messages.map((m) => m.id));
+  assert.equal(a.messages.filter((m) => m.label === 'spam').length, 20);
+  assert.ok(a.messages.some((m) => m.group === 'hard_ham'), 'eval ham includes hard_ham');
+  const trainIds = new Set(train.messages.map((m) => m.id));
+  assert.ok(a.messages.every((m) => !trainIds.has(m.id)));
+  assert.ok(train.messages.every((m) => m.group === 'easy_ham' || m.group === 'spam'));
+  for (const m of a.messages) {
+    assert.ok(!m.raw.toString('latin1').startsWith('From '), 'mbox separator stripped');
+    assert.match(m.raw.toString('latin1'), /\r\n\r\n/);
+  }
+});
+
+test('ISO-2022-JP encoder: escape sequences, ends in ASCII', () => {
+  const b = encodeIso2022jp('未承諾広告※ abc');
+  assert.equal(b.subarray(0, 3).toString('latin1'), '\x1b$B');
+  assert.equal(b.subarray(-3).toString('latin1'), 'abc');
+  assert.ok(b.includes(Buffer.from('\x1b(B', 'latin1')));
+  assert.ok([...b].every((x) => x < 0x80), '7-bit');
+  assert.throws(() => encodeIso2022jp('ｶﾀｶﾅ'), /JIS X 0208/);
+});
+
+test('Japanese corpus: every charset decodes back to the exact subject and text', async () => {
+  const msgs = japaneseCorpus({ count: 24, seed: 7 });
+  assert.deepEqual([...new Set(msgs.map((m) => m.charset))].sort(), [...JP_CHARSETS].sort());
+  assert.ok(msgs.some((m) => m.label === 'spam') && msgs.some((m) => m.label === 'ham'));
+  assert.ok(msgs.some((m) => m.subject.startsWith('未承諾広告※')));
+  for (const m of msgs) {
+    const p = await simpleParser(m.raw);
+    assert.equal(p.subject, m.subject, `${m.id} ${m.charset}`);
+    assert.equal(p.text?.replace(/\r\n/g, '\n').trimEnd(), m.text.trimEnd(), `${m.id} ${m.charset}`);
+    if (m.charset === 'ISO-2022-JP') assert.ok([...m.raw].every((x) => x < 0x80), 'ISO-2022-JP mail is 7-bit');
+  }
+  const again = japaneseCorpus({ count: 24, seed: 7 });
+  assert.deepEqual(again.map((m) => m.raw.toString('base64')), msgs.map((m) => m.raw.toString('base64')));
+  const deceptive = msgs.find((m) => m.text.includes('verify.example.net'));
+  assert.ok(deceptive && deceptive.label === 'spam');
+});
+
+test('precision and recall', () => {
+  const s = scoreVerdicts([
+    { label: 'spam', verdict: 'spam' },
+    { label: 'spam', verdict: 'ham' },
+    { label: 'ham', verdict: 'spam' },
+    { label: 'ham', verdict: 'ham' },
+    { label: 'ham', verdict: undefined },
+    { label: 'spam', verdict: 'spam' },
+  ]);
+  assert.deepEqual({ tp: s.tp, fp: s.fp, tn: s.tn, fn: s.fn, unknown: s.unknown }, { tp: 2, fp: 1, tn: 1, fn: 1, unknown: 1 });
+  assert.equal(s.precision, 0.667);
+  assert.equal(s.recall, 0.667);
+});
