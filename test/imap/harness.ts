@@ -29,11 +29,13 @@ export interface Harness {
 export const USER = 'taro@example.test';
 export const PASS = 'secret-pw1';
 
-export async function startHarness(opts: { toml?: string; store?: (dataDir: string) => MailboxStore; host?: string } = {}): Promise<Harness> {
+export async function startHarness(
+  opts: { toml?: string; store?: (dataDir: string) => MailboxStore; host?: string; byIp?: Record<string, string> } = {},
+): Promise<Harness> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tegami-imap-'));
   const dataDir = path.join(dir, 'data');
   const config = parseConfigText(
-    [`hostname = "mx.example.test"`, `data_dir = ${JSON.stringify(dataDir)}`, '[domains]', 'local = ["example.test", "other.test"]', '[log]', 'stdout = false', opts.toml ?? ''].join('\n'),
+    [`hostname = "mx.example.test"`, `data_dir = ${JSON.stringify(dataDir)}`, '[domains]', 'local = ["example.test", "other.test"]', `by_ip = { ${Object.entries(opts.byIp ?? {}).map(([ip, d]) => `"${ip}" = "${d}"`).join(', ')} }`, '[log]', 'stdout = false', opts.toml ?? ''].join('\n'),
     path.join(dir, 'tegami.toml'),
   );
   const db = openDatabase(dataDir);
