@@ -269,7 +269,10 @@ export class Queue {
   private async runQueued(id: string, recovered: boolean): Promise<void> {
     const msg = await this.spool.open(id);
     if (!msg) {
+      // unreadable spool file: never delete mail silently; move it aside for the operator (Postfix's "corrupt" queue)
       this.queued.delete(id);
+      const where = await this.spool.quarantine(id);
+      if (where) this.opts.logger.error('queue', 'corrupt', { id, movedTo: where });
       return;
     }
     const st = await readState(this.spool.queueDir, id);

@@ -142,6 +142,19 @@ export class Spool {
     await fsp.unlink(path.join(this.queueDir, `${id}.state`)).catch(() => {});
   }
 
+  /** Move an unreadable queue file to spool/corrupt/; returns its new path (null when it was gone). */
+  async quarantine(id: string): Promise<string | null> {
+    const dir = path.join(this.root, 'corrupt');
+    await fsp.mkdir(dir, { recursive: true });
+    const dest = path.join(dir, id);
+    try {
+      await fsp.rename(this.queuePath(id), dest);
+      return dest;
+    } catch {
+      return null;
+    }
+  }
+
   queuePath(id: string): string {
     return path.join(this.queueDir, id);
   }

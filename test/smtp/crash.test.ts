@@ -75,8 +75,13 @@ for (const variant of [
       console.log(`# ${variant.name}: killed after ${killAfter} ms, acked ${acked.size}, delivered ${seen.size}, missing ${missing.length}, duplicates ${duplicates}`);
       assert.deepEqual(missing, [], 'every message that got a 250 is delivered');
       assert.equal(duplicates, 0, 'recovery skips mailboxes that already hold the message');
-      const queued = fs.readdirSync(`${srv.dataDir}/spool/queue`);
+      let queued = fs.readdirSync(`${srv.dataDir}/spool/queue`);
+      for (let i = 0; i < 100 && queued.length; i++) {
+        await new Promise((r) => setTimeout(r, 100));
+        queued = fs.readdirSync(`${srv.dataDir}/spool/queue`);
+      }
       assert.deepEqual(queued, [], 'the spool drains');
+      assert.ok(!fs.existsSync(`${srv.dataDir}/spool/corrupt`), 'no spool file was unreadable');
       await srv.stop();
     });
   });
