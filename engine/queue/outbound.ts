@@ -235,6 +235,12 @@ export class OutboundScheduler implements RemoteScheduler {
     const { queue, logger } = this.opts;
     const msg = await queue.spool.open(job.id);
     const st = await readState(this.queueDir, job.id);
+    if (!msg && st) {
+      // a state file without its message (a partial removal): nothing can be delivered, drop it
+      logger.warn('delivery', 'orphan-state-removed', { id: job.id });
+      await queue.removeQueued(job.id);
+      return;
+    }
     if (!msg || !st || st.held) return;
     const rcpts = openRecipients(st).filter((r) => {
       if (r.kind !== 'remote') return false;
