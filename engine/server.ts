@@ -2,7 +2,7 @@
 // named in [listen]. SIGTERM/SIGINT stop accepting, let sessions and deliveries in flight finish, exit.
 import fs from 'node:fs';
 import path from 'node:path';
-import type { LoadedConfig } from './config/load.js';
+import { splitHostPort, type LoadedConfig } from './config/load.js';
 import { openContext, type Context } from './context.js';
 import { Logger } from './log/logger.js';
 import { AuthThrottle } from './policy/auth-throttle.js';
@@ -14,7 +14,11 @@ import { startSmtpListener, type RunningListener } from './smtp/listeners.js';
 import { OutboundScheduler } from './queue/outbound.js';
 import { QueueAdmin, startControlServer } from './queue/control.js';
 import { recipientDomain } from './outbound/destination.js';
-import type { ConnectionCheck, SessionDeps } from './smtp/session.js';
+import type { SessionDeps } from './smtp/session.js';
+import { ConnectionChecker } from './spam/connection.js';
+import { MaildirStore } from './store/maildir-store.js';
+import { startPop3 } from './pop3/server.js';
+import { startImap } from './imap/server.js';
 import type { ListenerName } from './config/schema.js';
 
 export interface RunningServer {
@@ -24,16 +28,6 @@ export interface RunningServer {
   queue: Queue;
   listeners: RunningListener[];
   stop(): Promise<void>;
-}
-
-/** Optional parts that land in their own modules; loaded when present. */
-async function optional<T>(rel: string): Promise<T | null> {
-  try {
-    return (await import(new URL(rel, import.meta.url).href)) as T;
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === 'ERR_MODULE_NOT_FOUND' && String((e as Error).message).includes(rel.replace(/^\.\//, ''))) return null;
-    throw e;
-  }
 }
 
 export async function startServer(opts: { configPath?: string; quiet?: boolean } = {}): Promise<RunningServer> {
@@ -60,9 +54,8 @@ export async function startServer(opts: { configPath?: string; quiet?: boolean }
   const resumed = await queue.start();
   if (resumed.resumed || resumed.cleared) logger.info('queue', 'resumed', resumed);
 
-  let connectionCheck: ConnectionCheck | undefined;
-  const spamConn = await optional<{ ConnectionChecker: new (c: LoadedConfig, r: unknown, l: Logger) => ConnectionCheck }>('./spam/connection.js');
-  if (spamConn) connectionCheck = new spamConn.ConnectionChecker(config, resolver, logger);
+  const connectionCheck = new ConnectionChecker(config, resolver, logger);
+  const store = new MaildirStore(config.data_dir);
 
   const deps: SessionDeps = {
     config,
@@ -84,8 +77,9 @@ export async function startServer(opts: { configPath?: string; quiet?: boolean }
       if (name === 'smtp' || name === 'submission' || name === 'submissions') {
         listeners.push(await startSmtpListener(name, addr, tls, deps));
       } else if (name === 'pop3' || name === 'pop3s' || name === 'imap' || name === 'imaps') {
-        const l = await startMailboxListener(name, addr, tls, ctx, logger);
-        if (l) listeners.push(l);
+        const o = { listen: addr, implicitTls: name.endsWith('s'), tls, store, directory: ctx.directory, config, logger };
+        const r = name.startsWith('pop3') ? await startPop3(o) : await startImap(o);
+        listeners.push({ name, host: splitHostPort(addr).host, port: r.port, close: r.close });
       }
     }
   } catch (e) {
@@ -112,25 +106,4 @@ export async function startServer(opts: { configPath?: string; quiet?: boolean }
       ctx.close();
     })());
   return { ctx, config, logger, queue, listeners, stop };
-}
-
-let storeSingleton: unknown = null;
-
-async function startMailboxListener(name: 'pop3' | 'pop3s' | 'imap' | 'imaps', addr: string, tls: { key: Buffer; cert: Buffer }, ctx: Context, logger: Logger): Promise<RunningListener | null> {
-  const storeMod = await optional<{ MaildirStore: new (dataDir: string) => unknown }>('./store/maildir-store.js');
-  if (!storeMod) {
-    logger.warn('system', 'listener-unavailable', { listener: name, reason: 'mailbox store not built' });
-    return null;
-  }
-  storeSingleton ??= new storeMod.MaildirStore(ctx.config.data_dir);
-  const isPop = name.startsWith('pop3');
-  const mod = await optional<Record<string, (o: unknown) => Promise<{ port: number; close(): Promise<void> }>>>(isPop ? './pop3/server.js' : './imap/server.js');
-  const start = mod?.[isPop ? 'startPop3' : 'startImap'];
-  if (!start) {
-    logger.warn('system', 'listener-unavailable', { listener: name, reason: 'not built' });
-    return null;
-  }
-  const r = await start({ listen: addr, implicitTls: name.endsWith('s'), tls, store: storeSingleton, directory: ctx.directory, config: ctx.config, logger });
-  const host = addr.replace(/:\d+$/, '').replace(/^\[|\]$/g, '');
-  return { name, host, port: r.port, close: r.close };
 }

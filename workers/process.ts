@@ -12,6 +12,7 @@ import type { Envelope } from '../engine/spool/envelope.js';
 import { folderDir, hasDedupKey, maildirRoot, writeMaildirMessage } from '../engine/store/maildir.js';
 import { receivedHeader, returnPathHeader } from '../engine/smtp/received.js';
 import { route } from './route.js';
+import analyse, { type AnalyseResult } from './analyse.js';
 
 export interface ProcessTask {
   id: string;
@@ -29,14 +30,6 @@ export interface ProcessTask {
   decision?: SharedArrayBuffer;
   /** Skip content analysis (mail from trusted sources, or spam filtering off). */
   skipAnalysis?: boolean;
-}
-
-export interface Analysis {
-  action: 'inbox' | 'spam' | 'reject' | 'delete';
-  headers: string;
-  score: number;
-  tags: string[];
-  rejectText?: string;
 }
 
 export interface ProcessResult {
@@ -65,20 +58,6 @@ function init(): { config: LoadedConfig; directory: SqliteDirectory } {
     state = { config, directory: directoryFor(config, db) };
   }
   return state;
-}
-
-type AnalyseFn = (task: unknown) => Promise<Analysis>;
-let analyseFn: AnalyseFn | null | undefined;
-async function analyser(): Promise<AnalyseFn | null> {
-  if (analyseFn === undefined) {
-    try {
-      const mod = (await import(new URL('./analyse.js', import.meta.url).href)) as { default?: AnalyseFn; analyse?: AnalyseFn };
-      analyseFn = mod.default ?? mod.analyse ?? null;
-    } catch {
-      analyseFn = null;
-    }
-  }
-  return analyseFn;
 }
 
 async function readBody(task: ProcessTask): Promise<Buffer> {
@@ -112,34 +91,31 @@ export default async function processMessage(task: ProcessTask): Promise<Process
   const body = await readBody(task);
 
   // 1. analyse
-  let analysis: Analysis | null = null;
+  let analysis: AnalyseResult | null = null;
   if (!task.skipAnalysis && config.spam.enabled) {
-    const fn = await analyser();
-    if (fn) {
-      analysis = await fn({
-        spoolPath: task.file,
-        bodyOffset: task.bodyOffset,
-        raw: body,
-        configPath: settings.configPath,
-        envelope: {
-          mailFrom: env.mailFrom,
-          rcptTo: env.rcptTo.map((r) => r.address),
-          ip: env.client.ip,
-          helo: env.client.helo,
-          authenticatedUser: env.client.user,
-        },
-        connection: env.connection,
-      });
-      result.analysis = { score: analysis.score, tags: analysis.tags, action: analysis.action };
-      if (analysis.action === 'reject') {
-        const cell = task.decision ? new Int32Array(task.decision) : null;
-        // Reject only while the client still waits for its reply; once acknowledged, file as spam instead.
-        if (cell && Atomics.compareExchange(cell, 0, 0, 2) === 0) {
-          result.rejected = { code: 550, status: '5.7.1', text: analysis.rejectText ?? 'Message refused as spam' };
-          return result;
-        }
-        analysis.action = 'spam';
+    analysis = await analyse({
+      spoolPath: task.file,
+      bodyOffset: task.bodyOffset,
+      raw: body,
+      configPath: settings.configPath,
+      envelope: {
+        mailFrom: env.mailFrom,
+        rcptTo: env.rcptTo.map((r) => r.address),
+        ip: env.client.ip,
+        helo: env.client.helo,
+        authenticatedUser: env.client.user,
+      },
+      connection: env.connection,
+    });
+    result.analysis = { score: analysis.score, tags: analysis.tags, action: analysis.action };
+    if (analysis.action === 'reject') {
+      const cell = task.decision ? new Int32Array(task.decision) : null;
+      // Reject only while the client still waits for its reply; once acknowledged, file as spam instead.
+      if (cell && Atomics.compareExchange(cell, 0, 0, 2) === 0) {
+        result.rejected = { code: 550, status: '5.7.1', text: analysis.rejectText ?? 'Message refused as spam' };
+        return result;
       }
+      analysis.action = 'spam';
     }
   }
   if (task.decision) Atomics.compareExchange(new Int32Array(task.decision), 0, 0, 1);

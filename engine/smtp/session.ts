@@ -33,7 +33,7 @@ interface ConnState {
   listener: ListenerKind;
   user?: User;
   rcpt: Map<string, RecipientEntry>;
-  connection?: unknown;
+  connection?: Envelope['connection'];
 }
 
 type Cb = (err?: Error | null) => void;
@@ -186,7 +186,7 @@ export class SmtpSessionPolicy {
     const trusted = !!st.user && !config.spam.filter_authenticated;
     if (check && config.spam.enabled && !trusted) {
       const r = await check.check({ ip: st.ip, helo: session.hostNameAppearsAs ?? '', mailFrom: sender, authenticated: !!st.user, hostname: config.hostname });
-      st.connection = r;
+      st.connection = r as ConnState['connection'];
       if (r.reject) {
         log('reject', r.reject.text);
         return reject(r.reject.code, r.reject.status, r.reject.text);

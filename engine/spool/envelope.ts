@@ -1,5 +1,6 @@
 // The envelope of a spooled message: who sent it, to whom, how it came in. Stored as a JSON header
 // at the start of the spool file, so the file alone is enough to resume after a crash.
+import type { ConnectionResult } from '../spam/types.js';
 
 export interface RecipientEntry {
   /** The address as given in RCPT TO (source route stripped). */
@@ -34,7 +35,7 @@ export interface Envelope {
     listener: string;
   };
   /** Connection-time spam results (engine/spam/connection.ts), carried to the analysis. */
-  connection?: unknown;
+  connection?: ConnectionResult;
 }
 
 const MAGIC = Buffer.from('TGSPOOL1');
