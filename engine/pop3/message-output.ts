@@ -53,17 +53,32 @@ function isClean(msg: Buffer): boolean {
 }
 
 function normalise(msg: Buffer): Buffer {
-  const parts: Buffer[] = [];
+  // first pass: how many octets the CRLF-normalised, dot-stuffed copy needs
+  let extra = 0;
   let pos = 0;
   while (pos < msg.length) {
+    if (msg[pos] === 0x2e) extra++;
     let lf = msg.indexOf(0x0a, pos);
-    const last = lf < 0;
-    if (last) lf = msg.length;
-    let lineEnd = lf;
-    if (lineEnd > pos && msg[lineEnd - 1] === 0x0d) lineEnd--;
-    if (msg[pos] === 0x2e) parts.push(Buffer.from('.'));
-    parts.push(msg.subarray(pos, lineEnd), Buffer.from('\r\n'));
+    if (lf < 0) {
+      extra += 2; // the last line gets a CRLF
+      break;
+    }
+    if (lf === pos || msg[lf - 1] !== 0x0d) extra++;
     pos = lf + 1;
   }
-  return Buffer.concat(parts);
+  // second pass: copy line by line into one buffer
+  const out = Buffer.allocUnsafe(msg.length + extra);
+  let o = 0;
+  pos = 0;
+  while (pos < msg.length) {
+    if (msg[pos] === 0x2e) out[o++] = 0x2e;
+    const lf = msg.indexOf(0x0a, pos);
+    const end = lf < 0 ? msg.length : lf;
+    const textEnd = end > pos && msg[end - 1] === 0x0d ? end - 1 : end;
+    o += msg.copy(out, o, pos, textEnd);
+    out[o++] = 0x0d;
+    out[o++] = 0x0a;
+    pos = end + 1;
+  }
+  return out.subarray(0, o);
 }

@@ -87,6 +87,7 @@ export class IndexDb {
       message: db.prepare<[string, number], MessageRow>(
         'SELECT uid, base, file, size, idate, letters, keywords, modseq FROM messages WHERE folder = ? AND uid = ?',
       ),
+      fileOf: db.prepare<[string, number], [string, number]>('SELECT file, size FROM messages WHERE folder = ? AND uid = ?').raw(true),
       byBase: db.prepare<[string, string], MessageRow>(
         'SELECT uid, base, file, size, idate, letters, keywords, modseq FROM messages WHERE folder = ? AND base = ?',
       ),
@@ -122,6 +123,11 @@ export class IndexDb {
   }
   message(folder: string, uid: number): MessageRow | undefined {
     return this.q.message.get(folder, uid);
+  }
+  /** The current file name and size of a message (the hot path of every read). */
+  fileOf(folder: string, uid: number): { file: string; size: number } | undefined {
+    const r = this.q.fileOf.get(folder, uid);
+    return r ? { file: r[0], size: r[1] } : undefined;
   }
   byBase(folder: string, base: string): MessageRow | undefined {
     return this.q.byBase.get(folder, base);

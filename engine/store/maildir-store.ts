@@ -25,6 +25,8 @@ export class StoreError extends Error {
 }
 
 export const INDEX_FILE = 'tegami-index.sqlite';
+/** Messages up to this size are read with one blocking read (see read()). */
+const SYNC_READ_MAX = 256 * 1024;
 
 export interface MaildirStoreOptions {
   /** At most this many users' index databases stay open; the least recently used idle ones are closed. */
@@ -135,10 +137,13 @@ export class MaildirStore implements MailboxStore {
     return this.withUser(owner, async (u) => {
       const dir = this.dirOf(u, folder);
       for (let attempt = 0; attempt < 2; attempt++) {
-        const row = u.index.message(folder, uid);
+        const row = u.index.fileOf(folder, uid);
         if (!row) break;
         try {
-          return await fsp.readFile(path.join(dir, 'cur', row.file));
+          const file = path.join(dir, 'cur', row.file);
+          // A small message is read synchronously: it is almost always in the page cache, and one blocking
+          // read of a few KB costs far less than the four thread-pool round trips of an async readFile.
+          return row.size <= SYNC_READ_MAX ? fs.readFileSync(file) : await fsp.readFile(file);
         } catch (e) {
           if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
           // renamed (flags) or removed by another process: re-read the directory once
