@@ -1,0 +1,73 @@
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { ConfigError, loadConfig, locateKey, parseConfigText } from '../../engine/config/load.js';
+
+function err(text: string): ConfigError {
+  try {
+    parseConfigText(text, '/etc/tegami.toml');
+  } catch (e) {
+    assert.ok(e instanceof ConfigError, String(e));
+    return e;
+  }
+  assert.fail('expected a ConfigError');
+}
+
+describe('config loading', () => {
+  it('starts from safe defaults with no file: closed relay, standard listeners, VRFY off', () => {
+    const c = loadConfig(undefined);
+    assert.equal(c.relay.mode, 'none');
+    assert.equal(c.smtp.vrfy, false);
+    assert.equal(c.max_message_size, 25 * 1024 * 1024);
+    assert.ok(c.listeners.smtp && c.listeners.submission && c.listeners.submissions);
+    assert.equal(c.auth.window, 600_000);
+    assert.equal(c.auth.block_for, 900_000);
+  });
+
+  it('with a file, runs exactly the listeners named', () => {
+    const c = parseConfigText('[listen]\nsmtp = "127.0.0.1:2525"\nimap = ""\n', '/x/t.toml');
+    assert.deepEqual(c.listeners, { smtp: '127.0.0.1:2525' });
+    assert.equal(c.data_dir, '/x/data');
+  });
+
+  it('names file, line and key for an unknown key', () => {
+    const e = err('hostname = "mx"\n\n[smtp]\nvrfy = false\nvrfyy = true\n');
+    assert.equal(e.line, 5);
+    assert.equal(e.key, 'smtp.vrfyy');
+    assert.match(e.message, /^\/etc\/tegami\.toml:5: smtp\.vrfyy: unknown key/);
+  });
+
+  it('names the key and line of a bad value, also inside [[route]] tables', () => {
+    const e = err('[[route]]\ndomain = "a.test"\nto = "1.2.3.4:25"\n[[route]]\ndomain = "b.test"\nto = 25\n');
+    assert.equal(e.key, 'route.to');
+    assert.equal(e.line, 6);
+    const m = err('[relay]\nmode = "sometimes"\n');
+    assert.equal(m.key, 'relay.mode');
+    assert.equal(m.line, 2);
+  });
+
+  it('reports TOML syntax errors with their line', () => {
+    const e = err('hostname = "mx"\n[relay\nmode = "none"\n');
+    assert.equal(e.line, 2);
+  });
+
+  it('refuses an open relay without the explicit acknowledgement', () => {
+    const e = err('[relay]\nmode = "anyone"\n');
+    assert.equal(e.key, 'relay.mode');
+    assert.match(e.message, /i_understand_this_is_an_open_relay/);
+    const ok = parseConfigText('[relay]\nmode = "anyone"\ni_understand_this_is_an_open_relay = true\n', '/x/t.toml');
+    assert.equal(ok.relay.mode, 'anyone');
+  });
+
+  it('parses durations and sizes', () => {
+    const c = parseConfigText('max_message_size = "10M"\n[auth]\nwindow = "5m"\nmax_delay = 2\n[queue]\nretry_schedule = ["1s", "90s"]\n', '/x/t.toml');
+    assert.equal(c.max_message_size, 10 * 1024 * 1024);
+    assert.equal(c.auth.window, 300_000);
+    assert.equal(c.auth.max_delay, 2000);
+    assert.deepEqual(c.queue.retry_schedule, [1000, 90_000]);
+  });
+
+  it('locates dotted keys and array tables', () => {
+    assert.equal(locateKey('[a]\nx = 1\n[b]\ny = 2\n', ['b', 'y']), 4);
+    assert.equal(locateKey('[[r]]\nd = 1\n[[r]]\nd = 2\n', ['r', '1', 'd']), 4);
+  });
+});
