@@ -27,6 +27,8 @@ export class StoreError extends Error {
 export const INDEX_FILE = 'tegami-index.sqlite';
 /** Messages up to this size are read with one blocking read (see read()). */
 const SYNC_READ_MAX = 256 * 1024;
+/** Listings kept in memory, counted in messages over all users (about 200 bytes each). */
+const MAX_CACHED_MESSAGES = 200_000;
 
 export interface MaildirStoreOptions {
   /** At most this many users' index databases stay open; the least recently used idle ones are closed. */
@@ -39,6 +41,8 @@ interface UserHandle {
   root: string;
   index: IndexDb;
   busy: number;
+  /** Per folder: the last listing and the folder state it reflects; every change moves MODSEQ or UIDNEXT. */
+  listings: Map<FolderName, { key: string; infos: MessageInfo[] }>;
 }
 
 /** Serialises async work per key (one owner's folder) inside this process. */
@@ -64,6 +68,7 @@ export class MaildirStore implements MailboxStore {
   private mutex = new KeyedMutex();
   private watchers = new Map<string, { watcher: fs.FSWatcher | null; fns: Set<() => void>; timer: NodeJS.Timeout | null }>();
   private readonly maxOpen: number;
+  private cachedMessages = 0;
   private readonly dirtyWindowMs: number;
 
   constructor(
@@ -117,7 +122,15 @@ export class MaildirStore implements MailboxStore {
     return this.withUser(owner, async (u) => {
       const dir = await this.existingDir(u, folder);
       await this.mutex.run(this.key(owner, folder), () => this.sync(u, folder, dir, false));
-      return u.index.messages(folder).map(toInfo);
+      const f = u.index.folder(folder);
+      const key = `${f.uidvalidity}/${f.uidnext}/${f.modseq}`;
+      let cached = u.listings.get(folder);
+      if (!cached || cached.key !== key) {
+        cached = { key, infos: u.index.messages(folder).map(toInfo) };
+        this.cacheListing(u, folder, cached);
+      }
+      // callers may keep or change what they get: hand out copies
+      return cached.infos.map((m) => ({ ...m, flags: [...m.flags] }));
     });
   }
 
@@ -301,6 +314,7 @@ export class MaildirStore implements MailboxStore {
       await fsp.writeFile(path.join(dir, 'maildirfolder'), '');
       await syncDir(u.root);
       u.index.dropFolder(folder);
+      this.dropListings(u);
       u.index.folder(folder);
     });
   }
@@ -315,6 +329,7 @@ export class MaildirStore implements MailboxStore {
         const trash = path.join(u.root, `..deleted.${process.pid}.${Date.now()}`);
         await fsp.rename(dir, trash);
         u.index.dropFolder(folder);
+        this.dropListings(u);
         await fsp.rm(trash, { recursive: true, force: true });
       });
     });
@@ -345,6 +360,7 @@ export class MaildirStore implements MailboxStore {
           }
           await syncDir(path.join(dst, 'cur'));
           u.index.moveAllMessages(from, to);
+          this.dropListings(u);
         });
         mailboxEvents.changed(owner, from);
         return;
@@ -361,6 +377,7 @@ export class MaildirStore implements MailboxStore {
         }
         await syncDir(u.root);
         u.index.renameFolder(from, to);
+        this.dropListings(u);
       });
       mailboxEvents.changed(owner, from);
     });
@@ -429,7 +446,7 @@ export class MaildirStore implements MailboxStore {
       await fsp.mkdir(path.join(root, 'tmp'), { recursive: true });
       u = this.users.get(id); // another call may have opened it meanwhile
       if (!u) {
-        u = { root, index: new IndexDb(path.join(root, INDEX_FILE)), busy: 0 };
+        u = { root, index: new IndexDb(path.join(root, INDEX_FILE)), busy: 0, listings: new Map() };
         this.users.set(id, u);
         this.evict();
       }
@@ -442,11 +459,29 @@ export class MaildirStore implements MailboxStore {
     }
   }
 
+  private dropListings(u: UserHandle): void {
+    for (const l of u.listings.values()) this.cachedMessages -= l.infos.length;
+    u.listings.clear();
+  }
+
+  /** Keep a listing, within a bound on cached messages across all users (dropping all others when over). */
+  private cacheListing(u: UserHandle, folder: FolderName, listing: { key: string; infos: MessageInfo[] }): void {
+    const prev = u.listings.get(folder);
+    if (prev) this.cachedMessages -= prev.infos.length;
+    if (this.cachedMessages + listing.infos.length > MAX_CACHED_MESSAGES) {
+      for (const other of this.users.values()) other.listings.clear();
+      this.cachedMessages = 0;
+    }
+    u.listings.set(folder, listing);
+    this.cachedMessages += listing.infos.length;
+  }
+
   private evict(): void {
     if (this.users.size <= this.maxOpen) return;
     for (const [id, u] of this.users) {
       if (this.users.size <= this.maxOpen) break;
       if (u.busy === 0) {
+        for (const l of u.listings.values()) this.cachedMessages -= l.infos.length;
         u.index.close();
         this.users.delete(id);
       }

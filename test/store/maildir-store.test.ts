@@ -261,3 +261,19 @@ test('listing a 10,000-message folder again does not re-read every file', async 
   assert.ok(status < 50, `status of an unchanged 10k folder took ${status} ms`);
   await store.close();
 });
+
+test('a cached listing follows changes made through another store object, and callers get copies', async () => {
+  const data = tmpData();
+  const a = new MaildirStore(data);
+  const b = new MaildirStore(data);
+  for (let i = 1; i <= 3; i++) await a.append(OWNER, 'INBOX', msg(i));
+  const first = await a.list(OWNER, 'INBOX');
+  first[0].flags.push('\\Seen');
+  assert.deepEqual((await a.list(OWNER, 'INBOX'))[0].flags, [], 'changing a returned listing changes nothing');
+  await b.updateFlags(OWNER, 'INBOX', [2], 'add', ['\\Flagged']);
+  assert.deepEqual((await a.list(OWNER, 'INBOX'))[1].flags, ['\\Flagged']);
+  await b.expunge(OWNER, 'INBOX', [1]);
+  assert.deepEqual((await a.list(OWNER, 'INBOX')).map((m) => m.uid), [2, 3]);
+  await a.close();
+  await b.close();
+});
