@@ -2,6 +2,7 @@
 // message's FETCH response from its MessageInfo and, when needed, its raw bytes and MIME tree.
 // It never changes flags; the FETCH command sets \Seen before rendering.
 import type { MessageInfo } from '../store/mailbox-store.js';
+import type { CachedMessage } from './message-cache.js';
 import { formatDateTime } from './command.js';
 import { writeBodyStructure, writeEnvelope } from './mime/envelope.js';
 import { findPart, type MimeNode } from './mime/mime-tree.js';
@@ -86,9 +87,15 @@ function formatSection(s: Section): string {
   return out;
 }
 
-/** Does rendering need the message bytes? */
-export function needsContent(items: FetchItem[]): boolean {
-  return items.some((i) => i.kind === 'section' || i.kind === 'ENVELOPE' || i.kind === 'BODY' || i.kind === 'BODYSTRUCTURE');
+/** Does rendering need the message bytes (given what is cached for it)? */
+export function needsContent(items: FetchItem[], cached?: CachedMessage): boolean {
+  return items.some(
+    (i) =>
+      i.kind === 'section' ||
+      (i.kind === 'ENVELOPE' && !cached?.envelope) ||
+      (i.kind === 'BODY' && !cached?.body) ||
+      (i.kind === 'BODYSTRUCTURE' && !cached?.bodystructure),
+  );
 }
 
 /** The bytes a section names, or null when the part does not exist. */
@@ -129,7 +136,25 @@ export interface RenderInput {
   info: MessageInfo;
   flags: string[];
   raw?: Buffer;
-  tree?: MimeNode;
+  /** Lazily parsed from raw. */
+  tree?: () => MimeNode;
+  cached?: CachedMessage;
+  /** Keep derived parts for next time. */
+  remember?: (fields: CachedMessage) => void;
+}
+
+/** A cached rendering, or render now and remember it. */
+function derived(r: Response, m: RenderInput, field: 'envelope' | 'body' | 'bodystructure', render: (sub: Response) => void): void {
+  const hit = m.cached?.[field];
+  if (hit) {
+    r.raw(hit);
+    return;
+  }
+  const sub = new Response();
+  render(sub);
+  const buf = sub.toBuffer();
+  m.remember?.({ [field]: buf });
+  r.raw(buf);
 }
 
 /** "* seq FETCH (...)" for one message. */
@@ -155,15 +180,15 @@ export function renderFetch(items: FetchItem[], m: RenderInput): Response {
         break;
       case 'ENVELOPE':
         r.raw('ENVELOPE ');
-        writeEnvelope(r, m.tree!.headers);
+        derived(r, m, 'envelope', (sub) => writeEnvelope(sub, m.tree!().headers));
         break;
       case 'BODY':
       case 'BODYSTRUCTURE':
         r.raw(`${item.kind} `);
-        writeBodyStructure(r, m.raw!, m.tree!, item.kind === 'BODYSTRUCTURE');
+        derived(r, m, item.kind === 'BODY' ? 'body' : 'bodystructure', (sub) => writeBodyStructure(sub, m.raw!, m.tree!(), item.kind === 'BODYSTRUCTURE'));
         break;
       case 'section': {
-        const bytes = sectionBytes(m.raw!, m.tree!, item.section);
+        const bytes = sectionBytes(m.raw!, m.tree!(), item.section);
         if (!item.partial) {
           r.raw(item.label + ' ');
           if (bytes === null) r.raw('NIL');

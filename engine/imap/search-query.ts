@@ -145,26 +145,6 @@ function parseKey(tokens: Token[], p: { i: number }, depth: number): SearchNode 
   return `Unknown search key ${t.v.slice(0, 30)}`;
 }
 
-/** Does evaluating the tree need the message's bytes? */
-export function needsContent(n: SearchNode): boolean {
-  switch (n.op) {
-    case 'and':
-      return n.items.some(needsContent);
-    case 'or':
-      return needsContent(n.a) || needsContent(n.b);
-    case 'not':
-      return needsContent(n.a);
-    case 'header':
-    case 'body':
-    case 'text':
-      return true;
-    case 'date':
-      return n.sent;
-    default:
-      return false;
-  }
-}
-
 export interface Candidate {
   seq: number;
   /** The largest sequence number and UID in the mailbox ("*"). */
@@ -175,34 +155,73 @@ export interface Candidate {
   raw?: Buffer;
 }
 
-/** Lazily decoded message text, shared by all keys evaluated on one message. */
-class Content {
+/** Decoded, folded header values of a message, by lower-case field name. */
+export function headerMap(root: MimeNode): Map<string, string[]> {
+  const m = new Map<string, string[]>();
+  for (const h of root.headers) {
+    const v = fold(decodeHeaderValue(h.value));
+    const list = m.get(h.name);
+    if (list) list.push(v);
+    else m.set(h.name, [v]);
+  }
+  return m;
+}
+
+/** Lazily decoded message text, shared by all keys evaluated on one message; headers may come from a cache. */
+export class Content {
   private tree?: MimeNode;
-  private headerText = new Map<string, string>();
+  private headers?: Map<string, string[]>;
   private body?: string;
-  constructor(private readonly raw: Buffer) {}
+  constructor(
+    private readonly raw: Buffer | undefined,
+    cached?: { headers?: Map<string, string[]>; date?: string | null },
+  ) {
+    this.headers = cached?.headers;
+    if (cached && cached.date !== undefined) this.dateValue = cached.date;
+  }
+  private dateValue?: string | null;
   root(): MimeNode {
-    return (this.tree ??= parseMime(this.raw));
+    return (this.tree ??= parseMime(this.raw ?? Buffer.alloc(0)));
+  }
+  headerValues(): Map<string, string[]> {
+    return (this.headers ??= headerMap(this.root()));
   }
   header(name: string): string[] {
-    const fields = this.root().headers.filter((h) => h.name === name);
-    return fields.map((h) => {
-      const k = `${name}\0${h.start}`;
-      let v = this.headerText.get(k);
-      if (v === undefined) {
-        v = fold(decodeHeaderValue(h.value));
-        this.headerText.set(k, v);
-      }
-      return v;
-    });
+    return this.headerValues().get(name) ?? [];
+  }
+  date(): string | null {
+    if (this.dateValue === undefined) this.dateValue = header(this.root().headers, 'date') ?? null;
+    return this.dateValue;
   }
   allHeaders(): string {
-    return this.root()
-      .headers.map((h) => `${h.name}: ${this.header(h.name).join('\n')}`)
-      .join('\n');
+    return [...this.headerValues()].map(([k, vs]) => vs.map((v) => `${k}: ${v}`).join('\n')).join('\n');
   }
   bodyText(): string {
-    return (this.body ??= fold(decodedBodyText(this.raw, this.root()).join('\n')));
+    return (this.body ??= fold(decodedBodyText(this.raw!, this.root()).join('\n')));
+  }
+}
+
+/** Does the tree need the message body (BODY/TEXT), or only header values (HEADER keys, SENT* dates)? */
+export function contentNeeds(n: SearchNode): { body: boolean; headers: boolean } {
+  switch (n.op) {
+    case 'and':
+      return n.items.map(contentNeeds).reduce((a, b) => ({ body: a.body || b.body, headers: a.headers || b.headers }), { body: false, headers: false });
+    case 'or': {
+      const a = contentNeeds(n.a);
+      const b = contentNeeds(n.b);
+      return { body: a.body || b.body, headers: a.headers || b.headers };
+    }
+    case 'not':
+      return contentNeeds(n.a);
+    case 'header':
+      return { body: false, headers: true };
+    case 'date':
+      return { body: false, headers: n.sent };
+    case 'body':
+    case 'text':
+      return { body: true, headers: true };
+    default:
+      return { body: false, headers: false };
   }
 }
 
@@ -265,8 +284,8 @@ export function evaluate(n: SearchNode, c: Candidate, content?: Content): boolea
     case 'date': {
       let day: number | null;
       if (n.sent) {
-        const v = content ? header(content.root().headers, 'date') : undefined;
-        day = v === undefined ? null : sentDate(v);
+        const v = content ? content.date() : null;
+        day = v === null ? null : sentDate(v);
         if (day === null) return false;
       } else {
         const d = new Date(c.info.internalDate);
@@ -288,6 +307,6 @@ export function evaluate(n: SearchNode, c: Candidate, content?: Content): boolea
   }
 }
 
-export function matches(n: SearchNode, c: Candidate): boolean {
-  return evaluate(n, c, c.raw ? new Content(c.raw) : undefined);
+export function matches(n: SearchNode, c: Candidate, content?: Content): boolean {
+  return evaluate(n, c, content ?? (c.raw ? new Content(c.raw) : undefined));
 }

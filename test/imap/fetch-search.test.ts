@@ -88,6 +88,7 @@ test('BODYSTRUCTURE of nested multiparts with an attached message', async () => 
       '("MESSAGE" "RFC822" NIL NIL NIL "7BIT" 58 (NIL "forwarded" ((NIL NIL "inner" "example.test")) ((NIL NIL "inner" "example.test")) ((NIL NIL "inner" "example.test")) NIL NIL NIL NIL NIL) ("TEXT" "PLAIN" ("CHARSET" "us-ascii") NIL NIL "7BIT" 10 1 NIL NIL NIL NIL) 4 NIL ("ATTACHMENT" ("FILENAME" "fwd.eml")) NIL NIL)' +
       '("APPLICATION" "OCTET-STREAM" ("NAME" "a.bin") NIL NIL "BASE64" 8 NIL ("ATTACHMENT" ("FILENAME" "a.bin")) NIL NIL) "MIXED" ("BOUNDARY" "outer") NIL NIL NIL))',
   );
+  assert.equal((await c.cmd('FETCH 1 (BODYSTRUCTURE)')).lines[0], r.lines[0], 'the second answer (from the message cache) is identical');
   const body = await c.cmd('FETCH 1 (BODY)');
   assert.match(body.lines[0], /^\* 1 FETCH \(BODY \(\(\("TEXT" "PLAIN" \("CHARSET" "utf-8"\) NIL NIL "7BIT" 10 1\)/);
 });

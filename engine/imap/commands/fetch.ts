@@ -1,9 +1,9 @@
 // FETCH and UID FETCH (RFC 3501 §6.4.5, CHANGEDSINCE from RFC 7162): renders the requested items per
 // message, streaming with backpressure; BODY[...] without PEEK, RFC822 and RFC822.TEXT set \Seen first.
 import { SELECTED, bad, ok, type CommandDef } from '../command.js';
-import type { MessageInfo } from '../../store/mailbox-store.js';
 import { needsContent, parseFetchItems, renderFetch, type FetchItem } from '../fetch-items.js';
-import { parseMime } from '../mime/mime-tree.js';
+import { cacheFor, MessageCache } from '../message-cache.js';
+import { parseMime, type MimeNode } from '../mime/mime-tree.js';
 import type { SeqRange } from '../protocol/sequence.js';
 import type { Token } from '../protocol/tokens.js';
 
@@ -45,28 +45,48 @@ export const fetch: CommandDef = {
         if (!items.some((i) => i.kind === 'FLAGS')) items.push({ kind: 'FLAGS' });
       }
     }
-    const content = needsContent(items);
+    const cache = cacheFor(s.store);
+    const mayNeedContent = needsContent(items);
     let n = 0;
-    for (const seq of seqs) {
-      const uid = view.uids[seq - 1];
-      const info = view.info.get(uid);
-      if (!info) continue;
-      let raw: Buffer | undefined;
-      if (content) {
-        try {
-          raw = await s.store.read(s.owner, view.folder, uid);
-        } catch {
-          continue; // expunged by another session meanwhile: its EXPUNGE comes later
+    s.socket.cork();
+    try {
+      for (const seq of seqs) {
+        const uid = view.uids[seq - 1];
+        const info = view.info.get(uid);
+        if (!info) continue;
+        const key = MessageCache.key(s.owner, view.folder, view.uidValidity, uid);
+        const cached = mayNeedContent ? cache.get(key) : undefined;
+        let raw: Buffer | undefined;
+        if (mayNeedContent && needsContent(items, cached)) {
+          try {
+            raw = await s.store.read(s.owner, view.folder, uid);
+          } catch {
+            continue; // expunged by another session meanwhile: its EXPUNGE comes later
+          }
         }
+        let tree: MimeNode | undefined;
+        const parsed = raw;
+        s.send(
+          renderFetch(items, {
+            seq,
+            info,
+            flags: view.flagsWithRecent(info),
+            raw,
+            tree: () => (tree ??= parseMime(parsed!)),
+            cached,
+            remember: (fields) => cache.update(key, fields),
+          }),
+        );
+        if (++n % 64 === 0) {
+          s.socket.uncork();
+          await s.drain();
+          s.socket.cork();
+        }
+        if (s.isClosed()) break;
       }
-      s.send(renderFetchSafe(items, seq, info, view.flagsWithRecent(info), raw));
-      if (++n % 64 === 0) await s.drain();
-      if (s.isClosed()) break;
+    } finally {
+      s.socket.uncork();
     }
     return ok(`${c.name} completed`);
   },
 };
-
-function renderFetchSafe(items: FetchItem[], seq: number, info: MessageInfo, flags: string[], raw?: Buffer) {
-  return renderFetch(items, { seq, info, flags, raw, tree: raw ? parseMime(raw) : undefined });
-}

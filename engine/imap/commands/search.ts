@@ -2,7 +2,8 @@
 // Answers sequence numbers (UIDs for UID SEARCH), plus (MODSEQ n) when a MODSEQ key was used.
 import { SELECTED, bad, no, ok, type CommandDef } from '../command.js';
 import type { Token } from '../protocol/tokens.js';
-import { matches, needsContent, parseSearch, type SearchNode } from '../search-query.js';
+import { cacheFor, MessageCache } from '../message-cache.js';
+import { Content, contentNeeds, matches, parseSearch, type SearchNode } from '../search-query.js';
 
 function usesModseq(n: SearchNode): boolean {
   if (n.op === 'modseq') return true;
@@ -29,7 +30,8 @@ export const search: CommandDef = {
     }
     const tree = parseSearch(tokens);
     if (typeof tree === 'string') return bad(tree);
-    const content = needsContent(tree);
+    const needs = contentNeeds(tree);
+    const cache = cacheFor(s.store);
     const hits: number[] = [];
     let maxModseq = 0;
     const maxUid = view.uids.length ? view.uids[view.uids.length - 1] : 0;
@@ -37,14 +39,21 @@ export const search: CommandDef = {
       const uid = view.uids[i];
       const info = view.info.get(uid)!;
       let raw: Buffer | undefined;
-      if (content) {
-        try {
-          raw = await s.store.read(s.owner, view.folder, uid);
-        } catch {
-          continue;
+      let content: Content | undefined;
+      if (needs.headers || needs.body) {
+        const key = MessageCache.key(s.owner, view.folder, view.uidValidity, uid);
+        const cached = cache.get(key);
+        if (needs.body || !cached?.headers) {
+          try {
+            raw = await s.store.read(s.owner, view.folder, uid);
+          } catch {
+            continue;
+          }
         }
+        content = new Content(raw, cached?.headers ? cached : undefined);
+        if (!cached?.headers) cache.update(key, { headers: content.headerValues(), date: content.date() });
       }
-      if (matches(tree, { seq: i + 1, maxSeq: view.uids.length, maxUid, info, recent: view.recent.has(uid), raw })) {
+      if (matches(tree, { seq: i + 1, maxSeq: view.uids.length, maxUid, info, recent: view.recent.has(uid), raw }, content)) {
         hits.push(c.uid ? uid : i + 1);
         if (info.modseq > maxModseq) maxModseq = info.modseq;
       }

@@ -89,10 +89,6 @@ function unquote(s: string): string {
   return s.replace(/\s+/g, ' ');
 }
 
-function bytes(s: string): Buffer {
-  return Buffer.from(s, 'latin1');
-}
-
 function writeAddresses(r: Response, headers: HeaderField[], name: string, fallback?: string): void {
   const v = header(headers, name) ?? (fallback ? header(headers, fallback) : undefined);
   const list = v === undefined ? [] : parseAddressList(v);
@@ -103,25 +99,22 @@ function writeAddresses(r: Response, headers: HeaderField[], name: string, fallb
   r.raw('(');
   for (const a of list) {
     r.raw('(');
-    r.nstr(a.name === null ? null : bytes(a.name));
+    r.nlatin1(a.name);
     r.raw(' NIL ');
-    r.nstr(a.mailbox === null ? null : bytes(a.mailbox));
+    r.nlatin1(a.mailbox);
     r.raw(' ');
-    r.nstr(a.host === null ? null : bytes(a.host));
+    r.nlatin1(a.host);
     r.raw(')');
   }
   r.raw(')');
 }
 
 export function writeEnvelope(r: Response, headers: HeaderField[]): void {
-  const h = (n: string) => {
-    const v = header(headers, n);
-    return v === undefined ? null : bytes(v);
-  };
+  const h = (n: string) => header(headers, n) ?? null;
   r.raw('(');
-  r.nstr(h('date'));
+  r.nlatin1(h('date'));
   r.raw(' ');
-  r.nstr(h('subject'));
+  r.nlatin1(h('subject'));
   r.raw(' ');
   writeAddresses(r, headers, 'from');
   r.raw(' ');
@@ -133,9 +126,9 @@ export function writeEnvelope(r: Response, headers: HeaderField[]): void {
     writeAddresses(r, headers, n);
   }
   r.raw(' ');
-  r.nstr(h('in-reply-to'));
+  r.nlatin1(h('in-reply-to'));
   r.raw(' ');
-  r.nstr(h('message-id'));
+  r.nlatin1(h('message-id'));
   r.raw(')');
 }
 
@@ -147,9 +140,9 @@ function writeParams(r: Response, params: [string, string][]): void {
   r.raw('(');
   params.forEach(([k, v], i) => {
     if (i) r.raw(' ');
-    r.str(bytes(k.toUpperCase()));
+    r.latin1(k.toUpperCase());
     r.raw(' ');
-    r.str(bytes(v));
+    r.latin1(v);
   });
   r.raw(')');
 }
@@ -170,10 +163,7 @@ function countLines(raw: Buffer, start: number, end: number): number {
 /** BODYSTRUCTURE (extended = true) or BODY (extended = false) of a node. */
 export function writeBodyStructure(r: Response, raw: Buffer, node: MimeNode, extended: boolean): void {
   r.raw('(');
-  const hv = (n: string) => {
-    const v = header(node.headers, n);
-    return v === undefined ? null : bytes(v);
-  };
+  const hv = (n: string) => header(node.headers, n) ?? null;
   if (node.type === 'multipart') {
     if (node.children.length === 0) {
       // an empty multipart still needs one part: describe an empty text/plain
@@ -196,12 +186,12 @@ export function writeBodyStructure(r: Response, raw: Buffer, node: MimeNode, ext
   r.raw(' ');
   writeParams(r, node.params);
   r.raw(' ');
-  r.nstr(hv('content-id'));
+  r.nlatin1(hv('content-id'));
   r.raw(' ');
-  r.nstr(hv('content-description'));
+  r.nlatin1(hv('content-description'));
   r.raw(' ');
   const cte = header(node.headers, 'content-transfer-encoding');
-  r.str(cte ? bytes(cte.toUpperCase()) : '7BIT');
+  r.latin1(cte ? cte.toUpperCase() : '7BIT');
   r.raw(` ${node.end - node.bodyStart}`);
   if (node.message) {
     r.raw(' ');
@@ -214,7 +204,7 @@ export function writeBodyStructure(r: Response, raw: Buffer, node: MimeNode, ext
   }
   if (extended) {
     r.raw(' ');
-    r.nstr(hv('content-md5'));
+    r.nlatin1(hv('content-md5'));
     writeExtension(r, node);
   }
   r.raw(')');
@@ -227,7 +217,7 @@ function writeExtension(r: Response, node: MimeNode): void {
   if (!disp) r.raw('NIL');
   else {
     r.raw('(');
-    r.str(bytes(disp.value.toUpperCase()));
+    r.latin1(disp.value.toUpperCase());
     r.raw(' ');
     writeParams(r, disp.params);
     r.raw(')');
@@ -237,17 +227,17 @@ function writeExtension(r: Response, node: MimeNode): void {
   const langs = lang === undefined ? [] : lang.split(',').map((s) => s.trim()).filter(Boolean);
   if (!langs.length) r.raw('NIL');
   else {
-    if (langs.length === 1) r.str(bytes(langs[0]));
+    if (langs.length === 1) r.latin1(langs[0]);
     else {
       r.raw('(');
       langs.forEach((l, i) => {
         if (i) r.raw(' ');
-        r.str(bytes(l));
+        r.latin1(l);
       });
       r.raw(')');
     }
   }
   r.raw(' ');
   const loc = header(node.headers, 'content-location');
-  r.nstr(loc === undefined ? null : bytes(loc));
+  r.nlatin1(loc ?? null);
 }

@@ -3,26 +3,54 @@
 
 export type Piece = string | Buffer;
 
+const QUOTABLE = /^[\x20-\x7e]*$/;
+
 export class Response {
-  readonly parts: Piece[] = [];
-  size = 0;
+  private readonly parts: Buffer[] = [];
+  /** Protocol text not yet turned into a Buffer (latin1: one char per octet). */
+  private cur = '';
 
   raw(s: Piece): this {
-    this.parts.push(s);
-    this.size += s.length;
+    if (typeof s === 'string') this.cur += s;
+    else {
+      this.flush();
+      this.parts.push(s);
+    }
     return this;
   }
 
-  /** A string in the safest form: quoted when possible, a literal otherwise. */
+  private flush(): void {
+    if (this.cur) {
+      this.parts.push(Buffer.from(this.cur, 'latin1'));
+      this.cur = '';
+    }
+  }
+
+  /** A string in the safest form: quoted when possible, a literal otherwise (text is UTF-8). */
   str(v: string | Buffer): this {
-    const b = typeof v === 'string' ? Buffer.from(v, 'utf8') : v;
-    if (canQuote(b)) return this.raw('"' + b.toString('latin1').replace(/[\\"]/g, (c) => '\\' + c) + '"');
-    return this.literal(b);
+    if (typeof v === 'string') {
+      if (v.length <= 1000 && QUOTABLE.test(v)) return this.raw('"' + v.replace(/[\\"]/g, '\\$&') + '"');
+      return this.literal(Buffer.from(v, 'utf8'));
+    }
+    if (canQuote(v)) return this.raw('"' + v.toString('latin1').replace(/[\\"]/g, '\\$&') + '"');
+    return this.literal(v);
+  }
+
+  /** A string given as latin1 text (one char per octet, e.g. raw header bytes). */
+  latin1(v: string): this {
+    if (v.length <= 1000 && QUOTABLE.test(v)) return this.raw('"' + v.replace(/[\\"]/g, '\\$&') + '"');
+    return this.literal(Buffer.from(v, 'latin1'));
   }
 
   nstr(v: string | Buffer | null | undefined): this {
     if (v === null || v === undefined) return this.raw('NIL');
     return this.str(v);
+  }
+
+  /** nstring from latin1 text. */
+  nlatin1(v: string | null | undefined): this {
+    if (v === null || v === undefined) return this.raw('NIL');
+    return this.latin1(v);
   }
 
   /** astring: a bare atom when every character allows it, else a string. */
@@ -37,7 +65,8 @@ export class Response {
   }
 
   toBuffer(): Buffer {
-    return Buffer.concat(this.parts.map((p) => (typeof p === 'string' ? Buffer.from(p, 'latin1') : p)), this.size);
+    this.flush();
+    return this.parts.length === 1 ? this.parts[0] : Buffer.concat(this.parts);
   }
 }
 

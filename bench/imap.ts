@@ -1,0 +1,293 @@
+// IMAP benchmark (not a test): FETCH and SEARCH over 10,000 messages on tegami (MaildirStore, its own
+// process) and on Dovecot (Debian's dovecot-imapd, started here on a high loopback port over a copy of the
+// same Maildir), in the same run; prints times and ratios. Never starts the system Dovecot service.
+// usage: node dist/bench/imap.js [messages]        (internal: node dist/bench/imap.js --serve DATADIR PORT)
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const USER = 'bench@example.test';
+const PASS = 'bench-pass-1';
+const JIS_SUBJECT = '=?ISO-2022-JP?B?GyRCRnxLXDhsGyhC?='; // 日本語
+
+function message(i: number): Buffer {
+  const words = ['alpha', 'bravo', 'charlie', 'delta', 'echo', 'foxtrot', 'golf', 'hotel', 'india', 'juliet'];
+  const body = Array.from({ length: 20 + (i % 40) }, (_, k) => `${words[(i + k) % 10]} line ${k} of message ${i}`).join('\r\n');
+  const subject = i % 100 === 0 ? `${JIS_SUBJECT} report ${i}` : i % 37 === 0 ? `needle subject ${i}` : `message number ${i}`;
+  const needle = i % 53 === 0 ? '\r\nthe haystack hides a needle here' : '';
+  if (i % 10 === 0) {
+    return Buffer.from(
+      [
+        `From: "Sender ${i}" <sender${i}@example.org>`,
+        `To: ${USER}`,
+        `Subject: ${subject}`,
+        `Date: Mon, 1 Jan 2024 ${String(i % 24).padStart(2, '0')}:00:00 +0000`,
+        `Message-ID: <m${i}@example.org>`,
+        'MIME-Version: 1.0',
+        'Content-Type: multipart/mixed; boundary="b1"',
+        '',
+        '--b1',
+        'Content-Type: text/plain; charset=us-ascii',
+        '',
+        body + needle,
+        '--b1',
+        'Content-Type: application/octet-stream; name="x.bin"',
+        'Content-Transfer-Encoding: base64',
+        '',
+        Buffer.alloc(600, i % 256).toString('base64').replace(/.{76}/g, '$&\r\n'),
+        '--b1--',
+        '',
+      ].join('\r\n'),
+    );
+  }
+  return Buffer.from(
+    [`From: sender${i}@example.org`, `To: ${USER}`, `Subject: ${subject}`, `Date: Mon, 1 Jan 2024 10:00:00 +0000`, `Message-ID: <m${i}@example.org>`, '', body + needle, ''].join('\r\n'),
+  );
+}
+
+function writeMaildir(dir: string, n: number): void {
+  for (const sub of ['cur', 'new', 'tmp']) fs.mkdirSync(path.join(dir, sub), { recursive: true });
+  const t = Math.floor(Date.now() / 1000) - n;
+  for (let i = 1; i <= n; i++) {
+    const m = message(i);
+    const name = `${t + i}.M${i}P1.bench,S=${m.length}:2,${i % 3 === 0 ? 'S' : ''}`;
+    fs.writeFileSync(path.join(dir, 'cur', name), m);
+    fs.utimesSync(path.join(dir, 'cur', name), t + i, t + i);
+  }
+}
+
+/** Minimal timing client: sends a command, reads until its tagged reply, counts bytes. */
+class TimingClient {
+  private chunks: Buffer[] = [];
+  private waiter: (() => void) | null = null;
+  private n = 0;
+  constructor(private readonly s: net.Socket) {
+    s.on('data', (d: Buffer) => {
+      this.chunks.push(d);
+      this.waiter?.();
+    });
+  }
+  static async connect(port: number): Promise<TimingClient> {
+    const s = net.connect(port, '127.0.0.1');
+    await new Promise<void>((res, rej) => {
+      s.once('connect', () => res());
+      s.once('error', rej);
+    });
+    const c = new TimingClient(s);
+    await c.readUntil(/^\* OK/m);
+    return c;
+  }
+  private async readUntil(re: RegExp): Promise<{ text: string; bytes: number }> {
+    let tail = '';
+    let bytes = 0;
+    for (;;) {
+      while (this.chunks.length) {
+        const c = this.chunks.shift()!;
+        bytes += c.length;
+        tail = (tail + c.toString('latin1')).slice(-4096);
+        if (re.test(tail)) {
+          return { text: tail, bytes };
+        }
+      }
+      await new Promise<void>((r) => (this.waiter = r));
+      this.waiter = null;
+    }
+  }
+  async cmd(command: string): Promise<{ ms: number; bytes: number; status: string; text: string }> {
+    const tag = `b${++this.n}`;
+    const t0 = process.hrtime.bigint();
+    this.s.write(`${tag} ${command}\r\n`);
+    const r = await this.readUntil(new RegExp(`(^|\\r\\n)${tag} (OK|NO|BAD)[^\\r]*\\r\\n`));
+    const ms = Number(process.hrtime.bigint() - t0) / 1e6;
+    const status = new RegExp(`${tag} (OK|NO|BAD)[^\\r]*`).exec(r.text)![0];
+    return { ms, bytes: r.bytes, status, text: r.text };
+  }
+  close(): void {
+    this.s.destroy();
+  }
+}
+
+async function waitPort(port: number, proc: ChildProcess, what: string): Promise<void> {
+  for (let i = 0; i < 400; i++) {
+    if (proc.exitCode !== null) throw new Error(`${what} exited`);
+    const ok = await new Promise<boolean>((res) => {
+      const s = net.connect(port, '127.0.0.1');
+      s.once('connect', () => {
+        s.destroy();
+        res(true);
+      });
+      s.once('error', () => res(false));
+    });
+    if (ok) return;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  throw new Error(`${what} did not listen on ${port}`);
+}
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve) => {
+    const s = net.createServer();
+    s.listen(0, '127.0.0.1', () => {
+      const p = (s.address() as net.AddressInfo).port;
+      s.close(() => resolve(p));
+    });
+  });
+}
+
+/** Child mode: run tegami's IMAP listener alone on the given data dir. */
+async function serve(dataDir: string, port: number): Promise<void> {
+  const { parseConfigText } = await import('../engine/config/load.js');
+  const { directoryFor } = await import('../engine/context.js');
+  const { openDatabase } = await import('../engine/db/database.js');
+  const { startImap } = await import('../engine/imap/server.js');
+  const { Logger } = await import('../engine/log/logger.js');
+  const { MaildirStore } = await import('../engine/store/maildir-store.js');
+  const { loadOrCreateCertificate } = await import('../engine/tls/certificate.js');
+  const config = parseConfigText(`data_dir = ${JSON.stringify(dataDir)}\n[domains]\nlocal = ["example.test"]\n[log]\nstdout = false\nfiles = false\n`, path.join(dataDir, 'tegami.toml'));
+  const db = openDatabase(dataDir);
+  const directory = directoryFor(config, db);
+  if (!directory.user(USER)) await directory.addUser({ address: USER, password: PASS });
+  const pair = await loadOrCreateCertificate({ dataDir, hostname: 'localhost' });
+  await startImap({
+    listen: `127.0.0.1:${port}`,
+    implicitTls: false,
+    tls: { key: pair.key, cert: pair.cert },
+    store: new MaildirStore(dataDir),
+    directory,
+    config,
+    logger: new Logger({ stdout: false, files: false }),
+  });
+}
+
+function dovecotConfig(dir: string, port: number): string {
+  return [
+    `base_dir = ${dir}/run`,
+    `state_dir = ${dir}/state`,
+    `log_path = ${dir}/dovecot.log`,
+    'protocols = imap',
+    'listen = 127.0.0.1',
+    'ssl = no',
+    'disable_plaintext_auth = no',
+    'auth_mechanisms = plain login',
+    `mail_location = maildir:${dir}/Maildir:INDEX=${dir}/index`,
+    'mail_uid = nobody',
+    'mail_gid = nogroup',
+    'first_valid_uid = 1',
+    'default_login_user = dovenull',
+    'default_internal_user = dovecot',
+    `passdb {\n  driver = passwd-file\n  args = ${dir}/passwd\n}`,
+    `userdb {\n  driver = static\n  args = uid=nobody gid=nogroup home=${dir}/home\n}`,
+    `service imap-login {\n  inet_listener imap {\n    port = ${port}\n  }\n  inet_listener imaps {\n    port = 0\n  }\n}`,
+    'service stats {\n  unix_listener stats-reader {\n    mode = 0666\n  }\n  unix_listener stats-writer {\n    mode = 0666\n  }\n}',
+    '',
+  ].join('\n');
+}
+
+interface Op {
+  name: string;
+  command: string;
+}
+
+const OPS: Op[] = [
+  { name: 'FETCH 1:* (UID FLAGS RFC822.SIZE INTERNALDATE)', command: 'FETCH 1:* (UID FLAGS RFC822.SIZE INTERNALDATE)' },
+  { name: 'FETCH 1:* (ENVELOPE BODYSTRUCTURE)', command: 'FETCH 1:* (ENVELOPE BODYSTRUCTURE)' },
+  { name: 'FETCH 1:* BODY.PEEK[]', command: 'FETCH 1:* BODY.PEEK[]' },
+  { name: 'SEARCH SUBJECT needle', command: 'SEARCH SUBJECT needle' },
+  { name: 'SEARCH BODY haystack', command: 'SEARCH BODY haystack' },
+  { name: 'SEARCH CHARSET UTF-8 SUBJECT 日本語', command: `SEARCH CHARSET UTF-8 SUBJECT {9+}\r\n日本語` },
+  { name: 'SEARCH UNSEEN LARGER 2000', command: 'SEARCH UNSEEN LARGER 2000' },
+];
+
+async function measure(port: number, runs: number): Promise<{ cold: number; results: Map<string, { ms: number; bytes: number; hits: number }> }> {
+  const c = await TimingClient.connect(port);
+  const login = await c.cmd(`LOGIN ${USER} ${PASS}`);
+  if (!login.status.includes('OK')) throw new Error(`login failed: ${login.status}`);
+  const sel = await c.cmd('SELECT INBOX');
+  if (!sel.status.includes('OK')) throw new Error(`select failed: ${sel.status}`);
+  const results = new Map<string, { ms: number; bytes: number; hits: number }>();
+  for (const op of OPS) {
+    const times: number[] = [];
+    let bytes = 0;
+    let hits = 0;
+    for (let i = 0; i < runs; i++) {
+      const r = await c.cmd(op.command);
+      if (!r.status.includes('OK')) throw new Error(`${op.name}: ${r.status}`);
+      times.push(r.ms);
+      bytes = r.bytes;
+      const m = /\* SEARCH([ \d]*)\r\n/.exec(r.text);
+      hits = m ? m[1].trim().split(/\s+/).filter(Boolean).length : 0;
+    }
+    times.sort((a, b) => a - b);
+    results.set(op.name, { ms: times[Math.floor(times.length / 2)], bytes, hits });
+  }
+  await c.cmd('LOGOUT').catch(() => undefined);
+  c.close();
+  return { cold: sel.ms, results };
+}
+
+async function main(): Promise<void> {
+  if (process.argv[2] === '--serve') {
+    process.on('SIGTERM', () => process.exit(0)); // exit normally, so --cpu-prof can write its profile
+    await serve(process.argv[3], Number(process.argv[4]));
+    return;
+  }
+  const n = Number(process.argv[2] ?? 10_000);
+  const runs = 3;
+  const root = fs.mkdtempSync(path.join(os.tmpdir(), 'tegami-bench-imap-'));
+  fs.chmodSync(root, 0o755);
+  const dataDir = path.join(root, 'tegami');
+  const maildir = path.join(dataDir, 'mail', 'example.test', 'bench', 'Maildir');
+  console.log(`writing ${n} messages...`);
+  writeMaildir(maildir, n);
+  const procs: ChildProcess[] = [];
+  try {
+    const tPort = await freePort();
+    const self = fileURLToPath(import.meta.url);
+    const tegami = spawn(process.execPath, [...(process.env.BENCH_PROFILE ? ['--cpu-prof', '--cpu-prof-dir=' + process.env.BENCH_PROFILE] : []), self, '--serve', dataDir, String(tPort)], { stdio: 'inherit' });
+    procs.push(tegami);
+    await waitPort(tPort, tegami, 'tegami');
+    console.log('tegami (cold SELECT builds the index)...');
+    const t = await measure(tPort, runs);
+
+    let d: Awaited<ReturnType<typeof measure>> | null = null;
+    if (fs.existsSync('/usr/sbin/dovecot')) {
+      const ddir = path.join(root, 'dovecot');
+      fs.mkdirSync(ddir);
+      spawnSync('cp', ['-a', maildir, path.join(ddir, 'Maildir')]);
+      for (const sub of ['run', 'state', 'index', 'home']) fs.mkdirSync(path.join(ddir, sub));
+      fs.writeFileSync(path.join(ddir, 'passwd'), `${USER}:{PLAIN}${PASS}\n`);
+      const dPort = await freePort();
+      fs.writeFileSync(path.join(ddir, 'dovecot.conf'), dovecotConfig(ddir, dPort));
+      spawnSync('chown', ['-R', 'nobody:nogroup', path.join(ddir, 'Maildir'), path.join(ddir, 'index'), path.join(ddir, 'home')]);
+      const dovecot = spawn('/usr/sbin/dovecot', ['-F', '-c', path.join(ddir, 'dovecot.conf')], { stdio: 'inherit' });
+      procs.push(dovecot);
+      await waitPort(dPort, dovecot, 'dovecot');
+      console.log('dovecot (cold SELECT builds its index)...');
+      d = await measure(dPort, runs);
+    } else {
+      console.log('dovecot not installed (apt-get install dovecot-imapd, with /usr/sbin/policy-rc.d exiting 101): tegami only');
+    }
+    const rows: string[] = [];
+    rows.push(`| operation (${n} messages, median of ${runs}) | tegami ms | dovecot ms | tegami/dovecot | hits t/d |`);
+    rows.push('|---|---|---|---|---|');
+    rows.push(`| first SELECT (index build) | ${t.cold.toFixed(0)} | ${d ? d.cold.toFixed(0) : '-'} | ${d ? (t.cold / d.cold).toFixed(2) : '-'} | |`);
+    for (const op of OPS) {
+      const a = t.results.get(op.name)!;
+      const b = d?.results.get(op.name);
+      rows.push(`| ${op.name} | ${a.ms.toFixed(0)} | ${b ? b.ms.toFixed(0) : '-'} | ${b ? (a.ms / b.ms).toFixed(2) : '-'} | ${op.name.startsWith('SEARCH') ? `${a.hits}/${b ? b.hits : '-'}` : ''} |`);
+    }
+    console.log(rows.join('\n'));
+  } finally {
+    for (const p of procs) if (p.pid && p.exitCode === null) p.kill('SIGTERM');
+    await new Promise((r) => setTimeout(r, 500));
+    fs.rmSync(root, { recursive: true, force: true });
+  }
+}
+
+main().catch((e) => {
+  console.error(e);
+  process.exit(1);
+});
