@@ -160,6 +160,17 @@ export type Scenario = z.output<typeof scenarioSchema> & { file: string };
 
 /** Line of the key at `keyPath` (["load", 1, "size"]) in the TOML text, found by walking table headers. */
 export function locateKey(text: string, keyPath: Array<string | number>): number | undefined {
+  // [..., "load", 1]: the whole second [[load]] table (an object-level rule failed)
+  const lastIdx = keyPath[keyPath.length - 1];
+  if (typeof lastIdx === 'number' && keyPath.length >= 2) {
+    const name = keyPath.slice(0, -1).filter((k) => typeof k === 'string').join('.');
+    let seen = -1;
+    const lines = text.split(/\r?\n/);
+    for (let ln = 0; ln < lines.length; ln++) {
+      const h = /^\s*\[\[\s*([^\]]+?)\s*\]\]/.exec(lines[ln]);
+      if (h && h[1].replace(/\s+/g, '') === name && ++seen === lastIdx) return ln + 1;
+    }
+  }
   const p = [...keyPath];
   while (p.length && typeof p[p.length - 1] === 'number') p.pop(); // an element of an array value: name the array
   if (!p.length) return undefined;

@@ -1,0 +1,36 @@
+// `tegami lab run` against outside targets (--target): an open relay built here makes relay-abuse fail
+// with exit 1 and the probes' transcripts; slow-peers runs its misbehaving clients and remote peers.
+import { test, after } from 'node:test';
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { SMTPServer } from 'smtp-server';
+import { tegamiLab } from './helpers.js';
+
+const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'lab-fail-'));
+after(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+test('relay-abuse against an open relay: RELAYED lines, exit 1, expected vs got printed', async () => {
+  const server = new SMTPServer({ ...({ greetingDelay: 0 } as object), disableReverseLookup: true, authOptional: true, logger: false, disabledCommands: ['AUTH'], onData: (s, _x, cb) => s.on('end', () => cb()).resume() });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
+  const port = (server.server.address() as { port: number }).port;
+  try {
+    const r = await tegamiLab(['run', 'relay-abuse', '--target', `127.0.0.1:${port}`, '--domain', 'example.test', '--report-dir', dir]);
+    assert.equal(r.code, 1, r.out);
+    assert.match(r.out, /^plain\s+RELAYED\s/m);
+    assert.match(r.out, /FAIL 127\.0\.0\.1:\d+: every relay probe refused/);
+    assert.match(r.out, /expected: refused for every probe/);
+    assert.match(r.out, /transcript of plain:/);
+    assert.match(r.out, /^auth-forged-sender\s+skipped\s+needs --auth/m);
+  } finally {
+    await new Promise<void>((r) => server.close(() => r()));
+  }
+});
+
+test('slow-peers against tegami: misbehaving clients handled, slow/greylisting/temp-failing remote MTAs', async () => {
+  const r = await tegamiLab(['run', 'slow-peers', '--report-dir', dir]);
+  assert.equal(r.code, 0, r.out);
+  assert.match(r.out, /PASS tegami: retries the greylisting MTA and delivers/);
+  assert.match(r.out, /PASS tegami: still serves a polite client after the abuse/);
+});

@@ -1,0 +1,53 @@
+// The shipped scenarios run with `tegami lab run` against a tegami the lab starts: each must pass (exit 0)
+// and write its JSON and HTML report; `tegami lab report` re-renders.
+import { test, after } from 'node:test';
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { tegamiLab } from './helpers.js';
+import type { Report } from '../../lab/report/model.js';
+
+const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'lab-run-'));
+after(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+function reportOf(out: string): Report {
+  const m = /report: (\S+\.json)/.exec(out);
+  assert.ok(m, out);
+  assert.ok(fs.existsSync(m![1].replace(/\.json$/, '.html')));
+  return JSON.parse(fs.readFileSync(m![1], 'utf8')) as Report;
+}
+
+test('relay-abuse: every probe refused by tegami', async () => {
+  const r = await tegamiLab(['run', 'scenarios/relay-abuse.toml', '--report-dir', dir]);
+  assert.equal(r.code, 0, r.out);
+  assert.ok((r.out.match(/^\S+\s+refused\s/gm) ?? []).length >= 29, r.out);
+  assert.doesNotMatch(r.out, /RELAYED/);
+  const rep = reportOf(r.out);
+  assert.equal(rep.ok, true);
+  assert.ok(rep.targets.tegami.probes!.length >= 29);
+  const again = await tegamiLab(['report', /report: (\S+\.json)/.exec(r.out)![1]]);
+  assert.equal(again.code, 0, again.out);
+});
+
+test('auth-abuse: control login, forged senders refused, guessing slowed down', async () => {
+  const r = await tegamiLab(['run', 'auth-abuse', '--report-dir', dir]);
+  assert.equal(r.code, 0, r.out);
+  assert.match(r.out, /PASS tegami: after 5 failures, further guesses are slowed down or refused/);
+});
+
+test('japanese: four charsets round-trip intact', async () => {
+  const r = await tegamiLab(['run', 'japanese', '--report-dir', dir]);
+  assert.equal(r.code, 0, r.out);
+  for (const cs of ['ISO-2022-JP', 'Shift_JIS', 'EUC-JP', 'UTF-8']) assert.match(r.out, new RegExp(`PASS tegami: jp-\\d+ \\(${cs}, \\w+\\) round-trips intact`));
+});
+
+test('spam-corpus (quick): verdicts scored into precision and recall', async () => {
+  const r = await tegamiLab(['run', 'spam-corpus', '--quick', '--report-dir', dir]);
+  assert.equal(r.code, 0, r.out);
+  const rep = reportOf(r.out);
+  const s = rep.targets.tegami.spam!;
+  assert.equal(s.tp + s.fp + s.tn + s.fn + s.unknown, s.total);
+  assert.ok(s.total >= 20);
+  assert.match(r.out, /Public Domain Dedication/);
+});
