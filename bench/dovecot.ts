@@ -12,6 +12,7 @@ export interface Dovecot {
   imapPort: number;
   /** The copied Maildir that Dovecot serves. */
   maildir: string;
+  /** Laid out like a tegami data dir (<dir>/mail/<domain>/<local>/Maildir), so a MaildirStore can open it. */
   dir: string;
   stop(): Promise<void>;
 }
@@ -43,7 +44,7 @@ export async function startDovecot(opts: { sourceMaildir: string; user: string; 
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tegami-dovecot-'));
   fs.chmodSync(dir, 0o755);
   const [local, domain] = opts.user.split('@');
-  const home = path.join(dir, 'home', domain, local);
+  const home = path.join(dir, 'mail', domain, local);
   const maildir = path.join(home, 'Maildir');
   fs.mkdirSync(home, { recursive: true });
   fs.cpSync(opts.sourceMaildir, maildir, {
@@ -51,7 +52,7 @@ export async function startDovecot(opts: { sourceMaildir: string; user: string; 
     filter: (src) => !path.basename(src).startsWith('tegami-index'),
   });
   const { uid, gid } = uidOf('mail');
-  spawnSync('chown', ['-R', `${uid}:${gid}`, path.join(dir, 'home')]);
+  spawnSync('chown', ['-R', `${uid}:${gid}`, path.join(dir, 'mail')]);
   const pop3Port = await freePort();
   const imapPort = await freePort();
   fs.writeFileSync(path.join(dir, 'passwd'), `${opts.user}:{PLAIN}${opts.password}\n`);
@@ -76,7 +77,7 @@ passdb {
 }
 userdb {
   driver = static
-  args = uid=${uid} gid=${gid} home=${dir}/home/%d/%n
+  args = uid=${uid} gid=${gid} home=${dir}/mail/%d/%n
 }
 service pop3-login {
   inet_listener pop3 {

@@ -33,6 +33,8 @@ export const MAX_ERRORS = 20;
 export const MAX_AUTH_FAILURES = 3;
 /** Lines queued unanswered (pipelining) before reading pauses. */
 const MAX_QUEUED = 64;
+/** Reply octets waiting for a client that does not read, before we stop answering until it does. */
+const MAX_UNREAD_OUTPUT = 1024 * 1024;
 
 export class Pop3Session {
   state: State = 'AUTHORIZATION';
@@ -177,6 +179,8 @@ export class Pop3Session {
     try {
       while (this.queue.length && !this.closed) {
         await this.handle(this.queue.shift()!);
+        // a client that pipelines without reading our replies must not make us buffer them without end
+        if (this.socket.writableLength > MAX_UNREAD_OUTPUT && !this.closed) await this.drained();
         if (this.errors >= MAX_ERRORS && !this.closed) {
           this.reply('-ERR too many errors; closing connection');
           this.log('info', 'too-many-errors', { ip: this.ip });
