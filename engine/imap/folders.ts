@@ -40,20 +40,19 @@ export async function ensureSpecialFolders(store: MailboxStore, owner: string): 
   done.add(owner);
 }
 
-/** Does a folder name match a LIST pattern ("*" anything, "%" anything but the separator)? INBOX matches case-insensitively. */
+/**
+ * Does a folder name match a LIST pattern ("*" anything, "%" anything but the separator)? Names are
+ * case-sensitive, except that a pattern starting with "inbox" in any case names INBOX.
+ */
 export function matchPattern(pattern: string, name: string): boolean {
+  const p = /^inbox(\/|$)/i.test(pattern) ? 'INBOX' + pattern.slice(5) : pattern;
   let re = '^';
-  for (const ch of pattern) {
+  for (const ch of p) {
     if (ch === '*') re += '.*';
     else if (ch === '%') re += '[^/]*';
     else re += ch.replace(/[.+?^${}()|[\]\\]/g, '\\$&');
   }
-  re += '$';
-  const flags = name === 'INBOX' || /^inbox/i.test(pattern) ? 'is' : 's';
-  if (name === 'INBOX') return new RegExp(re, flags).test(name);
-  // only the INBOX part of a pattern is case-insensitive
-  if (/^inbox(\/|$)/i.test(pattern) && /^INBOX\//.test(name)) return new RegExp(re, 'is').test(name);
-  return new RegExp(re, 's').test(name);
+  return new RegExp(re + '$', 's').test(name);
 }
 
 /** Attributes of a folder for LIST: \HasChildren/\HasNoChildren, special use, \Noselect for implied parents. */

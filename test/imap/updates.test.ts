@@ -89,3 +89,19 @@ test('MOVE and COPY: COPYUID, EXPUNGE for moved mail, learning hook for Spam, TR
   setLearner(undefined);
   a.close();
 });
+
+test('a 3 MB APPEND literal streams through the bounded reader; FETCH returns it byte-exact', async () => {
+  const a = await RawClient.connect(h.plain.port);
+  await a.login();
+  const big = Buffer.concat([Buffer.from('From: big@example.test\r\nSubject: big\r\n\r\n'), Buffer.alloc(3 * 1024 * 1024, 'abcdefghij\r\n')]);
+  a.write(`b1 APPEND Drafts {${big.length}+}\r\n`);
+  for (let i = 0; i < big.length; i += 65536) a.write(big.subarray(i, i + 65536));
+  a.write('\r\n');
+  assert.match((await a.until('b1', 15000)).status, /^OK \[APPENDUID/);
+  await a.cmd('SELECT Drafts');
+  const f = await a.cmd('FETCH 1 (RFC822.SIZE BODY.PEEK[])', 15000);
+  assert.ok(f.lines[0].startsWith(`* 1 FETCH (RFC822.SIZE ${big.length} BODY[] {${big.length}}\r\n`));
+  assert.ok(f.lines[0].includes(big.subarray(0, 2000).toString()));
+  assert.equal(f.lines[0].length, `* 1 FETCH (RFC822.SIZE ${big.length} BODY[] {${big.length}}\r\n`.length + big.length + 1);
+  a.close();
+});
