@@ -1,5 +1,6 @@
 // End to end through the real `tegami serve`: mail accepted over SMTP is delivered by the workers into the
-// Maildir and is visible over POP3 within a second; poplib then reads it and deletes it.
+// Maildir and is visible over POP3 within a second; poplib then reads it and deletes it. Flags set over IMAP
+// (imaplib) are seen by POP3's next session, and what POP3 reads and deletes is seen over IMAP.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import crypto from 'node:crypto';
@@ -12,7 +13,7 @@ const PASS = 'alice-pass-1';
 let srv: TestServer;
 
 before(async () => {
-  srv = await startTestServer({ listeners: ['smtp', 'pop3'], users: [{ address: ADDRESS, password: PASS }] });
+  srv = await startTestServer({ listeners: ['smtp', 'pop3', 'imap'], users: [{ address: ADDRESS, password: PASS }] });
 });
 after(async () => {
   await srv.stop();
@@ -62,4 +63,48 @@ print(json.dumps(lines))`]);
   assert.ok(lines.includes('.dot line'));
   assert.equal(await popCount(srv.ports.pop3), 0);
   assert.equal(srv.maildir(ADDRESS).length, 0, 'the file is gone from the Maildir');
+});
+
+test('IMAP and POP3 on the same mailbox: \\Deleted over IMAP hides mail from POP3; POP3 RETR and DELE show over IMAP', async (t) => {
+  if (!(await have('python3'))) return t.skip('python3 not installed');
+  const transport = nodemailer.createTransport({ host: '127.0.0.1', port: srv.ports.smtp, secure: false, ignoreTLS: true });
+  for (let i = 1; i <= 3; i++) await transport.sendMail({ from: 'bob@example.org', to: ADDRESS, subject: `cross ${i}`, text: `body ${i}\n` });
+  for (let i = 0; i < 100 && (await popCount(srv.ports.pop3)) < 3; i++) await new Promise((r) => setTimeout(r, 50));
+  const r = await run('python3', ['-c', `
+import imaplib, poplib, json, re
+def pop():
+    p = poplib.POP3('127.0.0.1', ${srv.ports.pop3}, timeout=10)
+    p.user('${ADDRESS}'); p.pass_('${PASS}')
+    return p
+def subjects(p):
+    out = []
+    for i in range(1, p.stat()[0] + 1):
+        out.append([l.decode() for l in p.top(i, 0)[1] if l.startswith(b'Subject:')][0])
+    return out
+i = imaplib.IMAP4('127.0.0.1', ${srv.ports.imap})
+i.login('${ADDRESS}', '${PASS}')
+i.select('INBOX')
+uids = i.uid('SEARCH', None, 'SUBJECT', '"cross 1"')[1][0].split()
+i.uid('STORE', uids[0], '+FLAGS', '(\\\\Deleted)')
+p = pop(); before = subjects(p)
+p.retr(1)
+p.dele(2)
+p.quit()
+i.noop()
+typ, data = i.uid('SEARCH', None, 'SEEN')
+seen_uids = data[0].split()
+def subject_of(u):
+    for item in i.uid('FETCH', u, '(BODY.PEEK[HEADER.FIELDS (SUBJECT)])')[1]:
+        if isinstance(item, tuple): return item[1].decode().strip()
+seen = [subject_of(u) for u in seen_uids]
+typ, data = i.uid('SEARCH', None, 'ALL')
+left = len(data[0].split())
+i.logout()
+print(json.dumps(dict(before=before, seen=seen, left=left)))
+`]);
+  assert.equal(r.code, 0, r.stderr);
+  const out = JSON.parse(r.stdout) as { before: string[]; seen: string[]; left: number };
+  assert.deepEqual(out.before, ['Subject: cross 2', 'Subject: cross 3'], 'the message flagged \\Deleted over IMAP is not offered by POP3');
+  assert.deepEqual(out.seen, ['Subject: cross 2'], 'POP3 RETR set \\Seen, visible over IMAP');
+  assert.equal(out.left, 2, 'POP3 DELE+QUIT removed cross 3; cross 1 (\\Deleted, not expunged) remains for IMAP');
 });
