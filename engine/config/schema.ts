@@ -248,6 +248,8 @@ const imap = z
     allow_insecure_auth: z.boolean().default(false),
     idle_timeout: duration.prefault('30m'),
     max_literal: size.prefault(64 * 1024 * 1024),
+    /** Simultaneous IMAP connections from one client address, per listener. */
+    max_connections_per_ip: z.number().int().positive().default(50),
   })
   .strict();
 

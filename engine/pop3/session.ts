@@ -33,6 +33,8 @@ export const MAX_ERRORS = 20;
 export const MAX_AUTH_FAILURES = 3;
 /** Lines queued unanswered (pipelining) before reading pauses. */
 const MAX_QUEUED = 64;
+/** Time a client has to finish the TLS handshake after STLS (at most the idle timeout). */
+const TLS_HANDSHAKE_MS = 30_000;
 /** Reply octets waiting for a client that does not read, before we stop answering until it does. */
 const MAX_UNREAD_OUTPUT = 1024 * 1024;
 
@@ -246,8 +248,17 @@ export class Pop3Session {
     });
     this.attach(secure);
     await new Promise<void>((resolve) => {
-      secure.once('secure', () => resolve());
-      this.raw.once('close', () => resolve());
+      // a client that sends STLS and then nothing must not hold the session (the idle timer waits for us)
+      const timer = setTimeout(() => {
+        this.log('info', 'tls-timeout', { ip: this.ip });
+        this.raw.destroy();
+      }, Math.min(TLS_HANDSHAKE_MS, this.deps.config.pop3.idle_timeout));
+      const done = () => {
+        clearTimeout(timer);
+        resolve();
+      };
+      secure.once('secure', done);
+      this.raw.once('close', done);
     });
     if (!this.closed) this.log('info', 'tls', { protocol: secure.getProtocol(), cipher: secure.getCipher()?.name });
   }

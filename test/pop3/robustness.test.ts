@@ -178,6 +178,15 @@ test('the idle timeout closes a silent session without UPDATE', async () => {
   assert.equal((await h.store.list(USER, 'INBOX')).length, 2, 'nothing deleted');
 });
 
+test('a client that sends STLS and then never starts the handshake is dropped', async () => {
+  const c = await RawClient.connect(h.port);
+  await c.line();
+  assert.match((await c.cmd('STLS'))!, /^\+OK Begin TLS/);
+  const t0 = Date.now();
+  assert.equal(await c.line(5000), null, 'closed');
+  assert.ok(Date.now() - t0 < 3000);
+});
+
 test('failed logins from one IP are slowed, then blocked even for the right password', async () => {
   let blocked = false;
   const times: number[] = [];
