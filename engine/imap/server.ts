@@ -45,11 +45,26 @@ export async function startImap(opts: ImapOptions): Promise<ImapServer> {
     implicitTls: opts.implicitTls,
     sessions: new Set(),
   };
+  const perIp = new Map<string, number>();
   const onSocket = (socket: net.Socket) => {
     socket.setNoDelay(true);
+    socket.on('error', () => {});
+    const ip = socket.remoteAddress ?? '';
+    const open = perIp.get(ip) ?? 0;
+    if (open >= opts.config.imap.max_connections_per_ip) {
+      opts.logger.warn('imap', 'too-many-connections', { ip, open });
+      socket.end('* BYE Too many connections from your address\r\n');
+      return;
+    }
+    perIp.set(ip, open + 1);
     const session = new Session(socket, shared);
     shared.sessions.add(session);
-    session.run().finally(() => shared.sessions.delete(session));
+    session.run().finally(() => {
+      shared.sessions.delete(session);
+      const n = (perIp.get(ip) ?? 1) - 1;
+      if (n > 0) perIp.set(ip, n);
+      else perIp.delete(ip);
+    });
   };
   const server = opts.implicitTls
     ? tls.createServer({ key: opts.tls.key, cert: opts.tls.cert, minVersion: 'TLSv1.2', handshakeTimeout: 30_000 }, onSocket)

@@ -100,7 +100,13 @@ export class Session {
     sock.on('data', this.onData);
     sock.on('close', this.onClose);
     sock.on('error', () => this.onClose());
-    sock.setTimeout(this.config.imap.idle_timeout, this.onTimeout);
+    sock.setTimeout(this.timeoutMs(), this.onTimeout);
+  }
+
+  /** Before login a shorter autologout (at most 2 minutes) keeps idle anonymous connections from piling up. */
+  private timeoutMs(): number {
+    const idle = this.config.imap.idle_timeout;
+    return this.state === 'not-authenticated' ? Math.min(idle, 120_000) : idle;
   }
 
   private detach(sock: net.Socket): void {
@@ -113,6 +119,7 @@ export class Session {
   authenticated(user: User): void {
     this.user = user;
     this.state = 'authenticated';
+    this.socket.setTimeout(this.timeoutMs());
   }
 
   /** Switch the connection to TLS now (after the tagged OK for STARTTLS has been written). */

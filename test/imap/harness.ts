@@ -89,6 +89,7 @@ export class RawClient {
   private waiters: (() => void)[] = [];
   private n = 0;
   closed = false;
+  greeting = '';
 
   private constructor(public socket: net.Socket) {
     this.attach(socket);
@@ -116,7 +117,7 @@ export class RawClient {
       socket.once('error', reject);
     });
     const c = new RawClient(socket);
-    await c.line(); // greeting
+    c.greeting = await c.line();
     return c;
   }
 
