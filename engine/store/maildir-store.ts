@@ -524,7 +524,13 @@ export class MaildirStore implements MailboxStore {
     }
     if (add.length) u.index.apply(folder, { add });
 
-    const curStat = await fsp.stat(curDir, { bigint: true });
+    let curStat: fs.BigIntStats;
+    try {
+      curStat = await fsp.stat(curDir, { bigint: true });
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'ENOENT') throw new StoreError('NONEXISTENT', `no folder ${folder}`);
+      throw e;
+    }
     const mtime = String(curStat.mtimeNs);
     const recent = Date.now() - Number(curStat.mtimeMs) < this.dirtyWindowMs;
     if (!force && !recent && mtime === fRow.cur_mtime && !add.length) return;
