@@ -105,3 +105,21 @@ test('a 3 MB APPEND literal streams through the bounded reader; FETCH returns it
   assert.equal(f.lines[0].length, `* 1 FETCH (RFC822.SIZE ${big.length} BODY[] {${big.length}}\r\n`.length + big.length + 1);
   a.close();
 });
+
+test('moving mail into Spam trains the real Bayes store for that user; moving it back to INBOX trains ham', async () => {
+  const { bayesStoreFor } = await import('../../engine/spam/learn.js');
+  const a = await RawClient.connect(h.plain.port);
+  await a.login();
+  await h.store.append(USER, 'INBOX', mail(['From: cheap@pills.example', 'Subject: cheap pills now', 'Message-ID: <learn1@pills.example>', '', 'buy cheap pills today, limited offer']));
+  await a.cmd('SELECT INBOX');
+  const uid = (await a.cmd('UID SEARCH SUBJECT pills')).lines[0].split(' ').pop();
+  const before = bayesStoreFor(h.config.data_dir).totals(USER);
+  assert.match((await a.cmd(`UID MOVE ${uid} Spam`)).status, /^OK/);
+  const afterSpam = bayesStoreFor(h.config.data_dir).totals(USER);
+  assert.equal(afterSpam.spam, before.spam + 1);
+  await a.cmd('SELECT Spam');
+  const suid = (await a.cmd('UID SEARCH SUBJECT pills')).lines[0].split(' ').pop();
+  assert.match((await a.cmd(`UID MOVE ${suid} INBOX`)).status, /^OK/);
+  assert.equal(bayesStoreFor(h.config.data_dir).totals(USER).ham, afterSpam.ham + 1);
+  a.close();
+});
