@@ -279,7 +279,7 @@ export async function runLoad(target: LoadTarget, spec: LoadSpec): Promise<LoadR
   }
   const process = sampler?.stop();
   const phases: LoadResult['phases'] = {};
-  for (const p of PHASES) if (h[p].totalCount) phases[p] = summarize(h[p]);
+  for (const p of PHASES) if (h[p].totalCount) phases[p] = summarize(h[p], false); // the whole-message histogram is kept in full
   const { onProgress: _p, auth: _a, ...specOut } = spec;
   return {
     target: target.name,
