@@ -1,5 +1,5 @@
 // Real clients we did not write, against tegami's IMAP server on the durable MaildirStore: Python's imaplib
-// (plain, STARTTLS, implicit TLS), curl's imap://, mutt reading in batch mode, and mbsync syncing both ways.
+// (plain, STARTTLS, implicit TLS), curl's imap://, mutt reading in batch mode, mbsync syncing both ways, fetchmail.
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
@@ -49,12 +49,13 @@ after(async () => {
 });
 
 for (const mode of ['plain', 'starttls', 'ssl'] as const) {
-  test(`python imaplib (${mode}): append, select, fetch, Japanese search, store, copy, move, expunge, idle`, needs('python3'), async () => {
+  test(`python imaplib (${mode}): append, select, fetch, Japanese search, store, copy, move, expunge, idle, second session`, needs('python3'), async () => {
     const port = mode === 'ssl' ? h.secure.port : h.plain.port;
     const r = await run('python3', [path.join(ROOT, 'test/imap/imaplib-client.py'), mode, '127.0.0.1', String(port), USER, PASS]);
     assert.equal(r.status, 0, `imaplib failed:\n${r.stdout}\n${r.stderr}`);
     assert.match(r.stdout, /ok idle sees new mail within 1s/);
     assert.match(r.stdout, /ok search japanese body \(shift_jis\)/);
+    assert.match(r.stdout, /ok second session sees flags\nok second session sees EXPUNGE/);
     assert.match(r.stdout, /\ndone\n$/);
   });
 }
@@ -172,4 +173,22 @@ test('mbsync syncs both ways: server mail to a local Maildir, local mail and fla
   r = await sync();
   assert.equal(r.status, 0, `mbsync (3): ${r.stdout}\n${r.stderr}`);
   assert.ok(!inboxNew().some((f) => fs.readFileSync(path.join(local, 'INBOX', fs.existsSync(path.join(curDir, f)) ? 'cur' : 'new', f), 'utf8').includes('Subject: seed 1')), 'expunged on the server, gone locally');
+});
+
+test('fetchmail fetches over IMAP into a local file and deletes what it fetched', needs('fetchmail'), async () => {
+  const owner = 'hanako@other.test';
+  for (let i = 1; i <= 3; i++) await h.store.append(owner, 'INBOX', mail([`From: f${i}@example.test`, `Subject: fm ${i}`, '', `fetchmail body ${i}`]));
+  const dir = fs.mkdtempSync(path.join(h.dir, 'fetchmail-'));
+  const out = path.join(dir, 'out.mbox');
+  const rc = path.join(dir, 'fetchmailrc');
+  fs.writeFileSync(
+    rc,
+    `set no bouncemail\npoll 127.0.0.1 protocol IMAP port ${h.plain.port}:\n  user "${owner}" password "other-pw2" is root here\n  sslproto '' fetchall\n  mda "/bin/sh -c 'cat >> ${out}'"\n`,
+    { mode: 0o600 },
+  );
+  const r = await run('fetchmail', ['-f', rc, '--nodetach', '--nosyslog'], { env: { ...process.env, HOME: dir, FETCHMAILHOME: dir } });
+  assert.equal(r.status, 0, `fetchmail: ${r.stdout}\n${r.stderr}`);
+  const got = fs.readFileSync(out, 'utf8');
+  for (let i = 1; i <= 3; i++) assert.match(got, new RegExp(`Subject: fm ${i}\\r?\\n\\r?\\nfetchmail body ${i}`));
+  assert.equal((await h.store.list(owner, 'INBOX')).length, 0, 'fetched mail was expunged on the server');
 });

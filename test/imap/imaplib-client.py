@@ -88,6 +88,17 @@ while True:
     if line.startswith(tag):
         check(b'OK' in line, 'idle done')
         break
+# a second session sees the first one's flag change and EXPUNGE as untagged responses
+typ, data = other.select('INBOX')
+count = int(data[0])
+m.store(str(count), '+FLAGS', '(\\Deleted)')
+other.noop()
+typ, fetched = other.response('FETCH')
+check(fetched[0] is not None and b'\\Deleted' in fetched[0], 'second session sees flags')
+m.expunge()
+other.noop()
+typ, expunged = other.response('EXPUNGE')
+check(expunged[0] == str(count).encode(), 'second session sees EXPUNGE')
 other.logout()
 m.logout()
 print('done', flush=True)
