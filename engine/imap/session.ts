@@ -279,7 +279,8 @@ export class Session {
     const def = commandTable.get(name);
     if (!def) return this.reply(tag, { status: 'BAD', text: `Unknown command ${name.slice(0, 40)}` }, true);
     if (!def.states.includes(this.state)) {
-      const why = this.state === 'not-authenticated' ? 'Log in first' : this.state === 'authenticated' ? 'Select a mailbox first' : 'Not allowed now';
+      const why =
+        this.state === 'not-authenticated' ? 'Log in first' : def.states.includes('not-authenticated') ? 'Already logged in' : 'Select a mailbox first';
       return this.reply(tag, { status: 'BAD', text: `${name} not allowed in this state: ${why}` }, true);
     }
     const checked = validateArgs(def.args, tokens);
