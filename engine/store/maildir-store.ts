@@ -611,10 +611,16 @@ function toInfo(r: MessageRow): MessageInfo {
   return { uid: r.uid, size: r.size, flags: flagsOf(r.letters, r.keywords), internalDate: r.idate, modseq: r.modseq, key: r.base };
 }
 
-/** Maildir names start with the delivery second: order by that number, then by the rest of the name. */
+/**
+ * Delivery order of two Maildir names: they start with the delivery second, and the usual unique part
+ * carries the microsecond as "M<usec>" ("1700000000.M123456P42Q7.host"); compare those as numbers, then the rest.
+ */
 export function compareMaildirNames(a: string, b: string): number {
   const na = parseInt(a, 10);
   const nb = parseInt(b, 10);
   if (na !== nb && !Number.isNaN(na) && !Number.isNaN(nb)) return na - nb;
+  const ua = /^\d+\.[^.]*?M(\d+)/.exec(a);
+  const ub = /^\d+\.[^.]*?M(\d+)/.exec(b);
+  if (ua && ub && ua[1] !== ub[1]) return Number(ua[1]) - Number(ub[1]);
   return a < b ? -1 : a > b ? 1 : 0;
 }
