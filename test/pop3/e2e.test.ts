@@ -4,6 +4,7 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import crypto from 'node:crypto';
+import net from 'node:net';
 import nodemailer from 'nodemailer';
 import { startTestServer, type TestServer } from '../helpers/server.js';
 import { RawClient, have, run } from './harness.js';
@@ -14,6 +15,20 @@ let srv: TestServer;
 
 before(async () => {
   srv = await startTestServer({ listeners: ['smtp', 'pop3', 'imap'], users: [{ address: ADDRESS, password: PASS }] });
+  // the harness waits for the first listener only; the mailbox listeners start after it
+  for (const port of [srv.ports.pop3, srv.ports.imap]) {
+    for (let i = 0; i < 200; i++) {
+      const ok = await new Promise<boolean>((resolve) => {
+        const s = net.connect(port, '127.0.0.1', () => {
+          s.destroy();
+          resolve(true);
+        });
+        s.once('error', () => resolve(false));
+      });
+      if (ok) break;
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  }
 });
 after(async () => {
   await srv.stop();
