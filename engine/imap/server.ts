@@ -18,13 +18,25 @@ export interface ImapOptions {
   directory: AccountDirectory;
   config: LoadedConfig;
   logger: Logger;
-  /** Share one failed-login throttle between listeners (and with SMTP/POP3); one of its own otherwise. */
+  /** A failed-login throttle to share with SMTP/POP3; by default the IMAP listeners of one config share one. */
   throttle?: AuthThrottle;
 }
 
 export interface ImapServer {
   port: number;
   close(): Promise<void>;
+}
+
+/** One failed-login throttle per loaded config, so the imap and imaps listeners count failures together. */
+const throttles = new WeakMap<LoadedConfig, AuthThrottle>();
+
+function sharedThrottle(config: LoadedConfig): AuthThrottle {
+  let t = throttles.get(config);
+  if (!t) {
+    t = AuthThrottle.fromConfig(config.auth);
+    throttles.set(config, t);
+  }
+  return t;
 }
 
 export function splitHostPort(listen: string): { host: string; port: number } {
@@ -40,7 +52,7 @@ export async function startImap(opts: ImapOptions): Promise<ImapServer> {
     directory: opts.directory,
     config: opts.config,
     logger: opts.logger,
-    throttle: opts.throttle ?? AuthThrottle.fromConfig(opts.config.auth),
+    throttle: opts.throttle ?? sharedThrottle(opts.config),
     secureContext,
     implicitTls: opts.implicitTls,
     sessions: new Set(),

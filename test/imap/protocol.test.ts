@@ -139,6 +139,8 @@ test('folders: special-use LIST, CREATE/RENAME/DELETE, mUTF-7 names, SUBSCRIBE/L
   assert.ok((await c.cmd('LSUB "" "*"')).lines.includes('* LSUB (\\HasNoChildren) "/" &ZeVnLIqe-'));
   assert.match((await c.cmd('CREATE bad//name')).status, /^NO/);
   assert.deepEqual((await c.cmd('LIST "" ""')).lines, ['* LIST (\\Noselect) "/" ""']);
+  assert.deepEqual((await c.cmd('LIST (SPECIAL-USE) "" "*" RETURN (SPECIAL-USE)')).lines.map((l) => l.split(' ').pop()), ['Drafts', 'Sent', 'Spam', 'Trash']);
+  assert.match((await c.cmd('LIST "" "*" junk')).status, /^BAD/);
   const st = await c.cmd('STATUS INBOX (MESSAGES UNSEEN UIDNEXT UIDVALIDITY)');
   assert.match(st.lines[0], /^\* STATUS INBOX \(MESSAGES 0 UNSEEN 0 UIDNEXT 1 UIDVALIDITY \d+\)$/);
   assert.match((await c.cmd('STATUS Nope (MESSAGES)')).status, /^NO/);

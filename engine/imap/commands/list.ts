@@ -1,7 +1,9 @@
 // LIST (RFC 3501 §6.3.8, RFC 6154 attributes): folders matching reference + pattern with \HasChildren,
-// \HasNoChildren, special-use attributes, and \Noselect for parents that exist only as a path.
-import { AUTHENTICATED, ok, type Args, type CommandDef, type Result } from '../command.js';
-import { SEPARATOR, folderAttributes, listLine, matchPattern } from '../folders.js';
+// \HasNoChildren, special-use attributes, and \Noselect for parents that exist only as a path. Clients that
+// send LIST-EXTENDED's "(SPECIAL-USE)" / "(SUBSCRIBED)" selection or "RETURN (...)" are answered sensibly.
+import { AUTHENTICATED, bad, ok, type Args, type CommandDef, type Result } from '../command.js';
+import { SEPARATOR, SPECIAL_USE, folderAttributes, listLine, matchPattern } from '../folders.js';
+import type { Token } from '../protocol/tokens.js';
 import type { Session } from '../session.js';
 
 export function fullPattern(ref: string, pattern: string): string {
@@ -10,6 +12,8 @@ export function fullPattern(ref: string, pattern: string): string {
 }
 
 export async function listFolders(s: Session, a: Args, kind: 'LIST' | 'LSUB'): Promise<Result> {
+  const ret = (a.return as Token[] | undefined) ?? [];
+  if (ret.length && (ret.length !== 2 || ret[0].t !== 'atom' || ret[0].v.toUpperCase() !== 'RETURN' || ret[1].t !== 'list')) return bad('Unexpected LIST arguments');
   const ref = (a.reference as string) ?? '';
   const pattern = a.pattern as string;
   if (pattern === '' && kind === 'LIST') {
@@ -28,10 +32,14 @@ export async function listFolders(s: Session, a: Args, kind: 'LIST' | 'LSUB'): P
       if (!names.has(p)) implied.add(p);
     }
   }
-  const out = [...names].filter((f) => matchPattern(full, f)).sort(folderOrder);
+  const options = ((a.options as Token[] | undefined) ?? []).map((t) => (t.t === 'atom' ? t.v.toUpperCase() : ''));
+  let selected = names;
+  if (options.includes('SUBSCRIBED')) selected = new Set((await s.store.subscriptions(s.owner)).map((f) => (f.toUpperCase() === 'INBOX' ? 'INBOX' : f)));
+  if (options.includes('SPECIAL-USE')) selected = new Set([...selected].filter((f) => SPECIAL_USE[f]));
+  const out = [...selected].filter((f) => matchPattern(full, f)).sort(folderOrder);
   for (const f of out) s.send(listLine(kind, folderAttributes(f, all, { noselect: kind === 'LSUB' ? false : !all.has(f) }), f));
   // parents not themselves listed appear as \Noselect when "%" stops at their level
-  for (const p of [...implied].sort(folderOrder)) {
+  for (const p of options.length ? [] : [...implied].sort(folderOrder)) {
     if (matchPattern(full, p) && !out.includes(p)) s.send(listLine(kind, folderAttributes(p, all, { noselect: true }), p));
   }
   return ok(`${kind} completed`);
@@ -47,8 +55,10 @@ export const list: CommandDef = {
   names: ['LIST'],
   states: AUTHENTICATED,
   args: [
+    { name: 'options', type: 'list', optional: true },
     { name: 'reference', type: 'pattern' },
     { name: 'pattern', type: 'pattern' },
+    { name: 'return', type: 'token', rest: true, optional: true },
   ],
   handle: (s, a) => listFolders(s, a, 'LIST'),
 };
