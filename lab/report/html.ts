@@ -97,10 +97,14 @@ svg.plot{border:1px solid #ddd;margin:.5em 0;max-width:100%;height:auto} dl{disp
 <p>${esc(report.scenario.description)}</p>
 <p class="verdict-banner ${report.ok ? 'ok' : 'notok'}" id="verdict">${report.ok ? 'All expectations held' : 'Some expectations failed'}</p>
 <h2>Expectations</h2><ul class="checks">${checks || '<li>none declared</li>'}</ul>
-<h2>Figures</h2>
+${
+  loaded.length
+    ? `<h2>Figures</h2>
 ${loaded[0]?.primary_step ? `<p class="hint">msgs/s and latency of the first step, “${esc(loaded[0].primary_step)}”; accepted, errors, CPU and memory over all steps.</p>` : ''}
-${targets.length ? figuresTable(targets) : '<p>No targets.</p>'}
-${ratioTable(targets)}
+${figuresTable(loaded)}
+${ratioTable(loaded)}`
+    : ''
+}
 ${loaded.length ? `<h2>Plots</h2>${lat}${thr}` : ''}
 ${targets.map((t) => stepsTable(t) + probesTable(t) + spamTable(t)).join('')}
 ${misb}
@@ -111,7 +115,7 @@ ${targets.map((t) => `<dt>${esc(t.name)}</dt><dd>${esc(t.address)} — ${esc(t.d
 <dt>machine</dt><dd>${esc(m.hostname)}: ${m.cpus} × ${esc(m.cpu_model)}, ${m.mem_gb} GB, ${esc(m.os)}, Node ${esc(m.node)}</dd>
 </dl>
 ${report.notes.length ? `<h2>Notes</h2><ul>${report.notes.map((x) => `<li>${esc(x)}</li>`).join('')}</ul>` : ''}
-<p class="hint">Latency is per message: from its scheduled start (open loop) or its start (closed loop) to the server's final 250; each load runs from the same client on the same machine as the targets, so figures compare targets, not absolute capacity.</p>
+${loaded.length ? '' : '<!-- no load in this scenario -->'}<p class="hint"${loaded.length ? '' : ' hidden'}>Latency is per message: from its scheduled start (open loop) or its start (closed loop) to the server's final 250; each load runs from the same client on the same machine as the targets, so figures compare targets, not absolute capacity.</p>
 </body></html>
 `;
 }

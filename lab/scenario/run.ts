@@ -84,7 +84,11 @@ export async function runScenario(scenario: Scenario, opts: RunOptions): Promise
           ...scenario.dns.dnsbl.flatMap((b) => dnsblZone(b.zone, { listed: b.listed })),
         ],
       });
-      ctx.onCleanup(() => dns.close());
+      ctx.onCleanup(async () => {
+        const names = [...new Set(dns.queries.map((q) => `${q.name}/${q.type}`))];
+        ctx.notes.push(`stand-in DNS answered ${dns.queries.length} queries${names.length ? `: ${names.slice(0, 8).join(', ')}${names.length > 8 ? ', …' : ''}` : ''}`);
+        await dns.close();
+      });
       ctx.dnsServers = [dns.address];
       ctx.say(`stand-in DNS on ${dns.address} (UDP and TCP)`);
     }

@@ -50,4 +50,6 @@ test('spam-corpus (quick): verdicts scored into precision and recall', async () 
   assert.equal(s.tp + s.fp + s.tn + s.fn + s.unknown, s.total);
   assert.ok(s.total >= 20);
   assert.match(r.out, /Public Domain Dedication/);
+  const dns = /stand-in DNS answered (\d+) queries/.exec(r.out);
+  assert.ok(dns && Number(dns[1]) > 0, `tegami resolved through the stand-in DNS: ${r.out}`);
 });
