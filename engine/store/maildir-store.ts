@@ -435,6 +435,13 @@ export class MaildirStore implements MailboxStore {
   private async withUser<T>(owner: Owner, fn: (u: UserHandle) => Promise<T>): Promise<T> {
     const id = owner.toLowerCase();
     let u = this.users.get(id);
+    if (u && u.busy === 0 && !fs.existsSync(path.join(u.root, INDEX_FILE))) {
+      // the index was deleted while open: drop the handle so it is rebuilt from the Maildir
+      this.dropListings(u);
+      u.index.close();
+      this.users.delete(id);
+      u = undefined;
+    }
     if (u) {
       this.users.delete(id);
       this.users.set(id, u); // most recently used last

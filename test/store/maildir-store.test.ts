@@ -69,6 +69,13 @@ test('the index is rebuilt from the Maildir when deleted, with a new UIDVALIDITY
   assert.deepEqual(list.map((m) => m.key), keys, 'rebuilt in delivery order');
   assert.deepEqual(list[1].flags.sort(), ['\\Flagged', '\\Seen']);
   assert.equal(after.unseen, 3);
+  // deleted again while the store has it open: the next listing rebuilds it too
+  for (const f of fs.readdirSync(root)) if (f.startsWith(INDEX_FILE)) fs.unlinkSync(path.join(root, f));
+  await new Promise((r) => setTimeout(r, 1100));
+  const again = await store.status(OWNER, 'INBOX');
+  assert.notEqual(again.uidValidity, after.uidValidity);
+  assert.equal(again.messages, 4);
+  assert.ok(fs.existsSync(path.join(root, INDEX_FILE)));
   await store.close();
 });
 
