@@ -229,7 +229,7 @@ const spam = z
     bayes: z.boolean().default(true),
     /** Spam and ham messages each that the Bayes database must have learnt before it votes. */
     bayes_min_messages: z.number().int().nonnegative().default(10),
-    bayes_spam_probability: z.number().min(0).max(1).default(0.9),
+    bayes_spam_probability: z.number().min(0).max(1).default(0.7),
     bayes_ham_probability: z.number().min(0).max(1).default(0.1),
     html_max_links: z.number().int().positive().default(30),
   })

@@ -68,6 +68,44 @@ export class BayesStore {
     })();
   }
 
+  /**
+   * Learn many messages in one transaction, summing token deltas first (corpus training, `tegami spam learn`).
+   * Same rules as learn(); returns how many messages changed the counts.
+   */
+  learnMany(owner: string, items: { tokens: string[]; kind: 'spam' | 'ham'; messageId?: string }[]): number {
+    return this.db.transaction(() => {
+      const delta = new Map<string, [number, number]>();
+      const totals: [number, number] = [0, 0];
+      const seen = new Map<string, 'spam' | 'ham'>();
+      let changed = 0;
+      const bump = (tokens: string[], kind: 'spam' | 'ham', d: number) => {
+        const i = kind === 'spam' ? 0 : 1;
+        totals[i] += d;
+        for (const t of tokens) {
+          const c = delta.get(t);
+          if (c) c[i] += d;
+          else delta.set(t, i === 0 ? [d, 0] : [0, d]);
+        }
+      };
+      for (const it of items) {
+        const key = crypto.createHash('sha256').update((it.messageId ?? '') + '\0' + [...it.tokens].sort().join('\n')).digest('base64url');
+        const prev = seen.get(key) ?? (this.stmts.learnt.get(owner, key)?.kind as 'spam' | 'ham' | undefined);
+        if (prev === it.kind) continue;
+        if (prev) bump(it.tokens, prev, -1);
+        bump(it.tokens, it.kind, 1);
+        seen.set(key, it.kind);
+        this.stmts.setLearnt.run(owner, key, it.kind);
+        changed++;
+      }
+      for (const [t, [sp, hm]] of delta) {
+        if (sp) this.stmts.addSpam.run(owner, t, sp);
+        if (hm) this.stmts.addHam.run(owner, t, hm);
+      }
+      if (totals[0] || totals[1]) this.stmts.addTotals.run(owner, totals[0], totals[1]);
+      return changed;
+    })();
+  }
+
   private apply(owner: string, tokens: string[], kind: 'spam' | 'ham', delta: 1 | -1): void {
     const st = kind === 'spam' ? this.stmts.addSpam : this.stmts.addHam;
     for (const t of tokens) st.run(owner, t, delta);

@@ -43,7 +43,8 @@ export function checkHtml(html: string, maxLinks: number): HtmlFindings {
     tags.add('HTML_COMMENT');
     details.push('comment inside a word');
   }
-  const noComments = src.replace(/<!--[\s\S]*?-->/g, ' ');
+  // comments, declarations (<!DOCTYPE …>, <![CDATA[…]]>) and processing instructions are never visible text
+  const noComments = src.replace(/<!--[\s\S]*?-->/g, ' ').replace(/<![^>]*>|<\?[^>]*>/g, ' ');
   let tableDepth = 0;
   let maxTableDepth = 0;
   let links = 0;

@@ -40,3 +40,12 @@ export async function learnMessage(dataDir: string, raw: Buffer, kind: 'spam' | 
   const messageId = (msg.headers.get('message-id')?.[0] ?? '').trim();
   return bayesStoreFor(dataDir).learn(owner ? owner.toLowerCase() : SERVER, tokensOf(msg), kind, messageId);
 }
+
+/** Learn a batch of raw messages in one transaction (much faster for corpora); returns how many changed the counts. */
+export function learnMessages(dataDir: string, items: { raw: Buffer; kind: 'spam' | 'ham' }[], owner?: string): number {
+  const prepared = items.map((it) => {
+    const msg = parseMessage(it.raw);
+    return { tokens: tokensOf(msg), kind: it.kind, messageId: (msg.headers.get('message-id')?.[0] ?? '').trim() };
+  });
+  return bayesStoreFor(dataDir).learnMany(owner ? owner.toLowerCase() : SERVER, prepared);
+}

@@ -5,7 +5,7 @@ import path from 'node:path';
 import { flag, UsageError, type Args } from '../args.js';
 import { out } from '../common.js';
 import { loadConfig, resolveConfigPath } from '../../config/load.js';
-import { closeBayesStores, learnMessage } from '../../spam/learn.js';
+import { closeBayesStores, learnMessages } from '../../spam/learn.js';
 
 const SKIP = new Set(['cmds', 'maildirfolder', 'dovecot-uidlist', 'dovecot.index', 'subscriptions']);
 const MAX_FILE = 50 * 1024 * 1024;
@@ -56,6 +56,12 @@ export async function spam(args: Args): Promise<number> {
   let learnt = 0;
   let known = 0;
   let skipped = 0;
+  const batch: { raw: Buffer; kind: 'spam' | 'ham' }[] = [];
+  let total = 0;
+  // batches of 500 messages, one transaction each
+  const flush = () => {
+    learnt += learnMessages(config.data_dir, batch.splice(0), user);
+  };
   try {
     for (const p of given) {
       if (!fs.existsSync(p)) throw new Error(`no such file or directory: ${p}`);
@@ -66,11 +72,14 @@ export async function spam(args: Args): Promise<number> {
           continue;
         }
         for (const msg of messagesIn(fs.readFileSync(f))) {
-          if ((await learnMessage(config.data_dir, msg, kind, user)) === true) learnt++;
-          else known++;
+          batch.push({ raw: msg, kind });
+          total++;
+          if (batch.length >= 500) flush();
         }
       }
     }
+    flush();
+    known = total - learnt;
   } finally {
     closeBayesStores();
   }
