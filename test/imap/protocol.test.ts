@@ -50,6 +50,18 @@ test('garbage, NUL bytes, overlong lines and huge literals are answered, the ses
   c.close();
 });
 
+test('pipelined commands are answered in order', async () => {
+  const c = await RawClient.connect(h.plain.port);
+  c.write(`p1 NOOP\r\np2 LOGIN ${USER} ${PASS}\r\np3 SELECT INBOX\r\np4 FETCH 1:* FLAGS\r\np5 LOGOUT\r\n`);
+  const tags: string[] = [];
+  for (let i = 0; i < 40 && tags.length < 5; i++) {
+    const l = await c.line();
+    if (/^p\d /.test(l)) tags.push(l.slice(0, 5));
+  }
+  assert.deepEqual(tags, ['p1 OK', 'p2 OK', 'p3 OK', 'p4 OK', 'p5 OK']);
+  c.close();
+});
+
 test('too many bad commands in a row end the session', async () => {
   const c = await RawClient.connect(h.plain.port);
   for (let i = 0; i < 19; i++) assert.match((await c.cmd('BOGUS')).status, /^BAD/);
@@ -90,9 +102,11 @@ test('logins: user@domain, bare user in the primary domain, wrong password, disa
 test('STARTTLS: upgrade, no STARTTLS afterwards, pipelined plaintext discarded; implicit TLS on the other port', async () => {
   const c = await RawClient.connect(h.plain.port);
   assert.match((await c.cmd('CAPABILITY')).lines[0], /STARTTLS/);
-  c.write('s1 STARTTLS\r\ns2 LOGIN injected x\r\n');
+  // a valid LOGIN pipelined in plaintext after STARTTLS must not survive into the TLS session
+  c.write(`s1 STARTTLS\r\ns2 LOGIN ${USER} ${PASS}\r\n`);
   assert.match(await c.line(), /^s1 OK/);
   await c.upgrade();
+  assert.match((await c.cmd('SELECT INBOX')).status, /^BAD .*Log in first/);
   const cap = await c.cmd('CAPABILITY');
   assert.doesNotMatch(cap.lines[0], /STARTTLS/);
   assert.match(cap.lines[0], /AUTH=PLAIN/);
