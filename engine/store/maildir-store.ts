@@ -131,7 +131,7 @@ export class MaildirStore implements MailboxStore {
       }
       // callers may keep or change what they get: hand out copies
       return cached.infos.map((m) => ({ ...m, flags: [...m.flags] }));
-    });
+    }, true);
   }
 
   async status(owner: Owner, folder: FolderName): Promise<FolderStatus> {
@@ -142,7 +142,7 @@ export class MaildirStore implements MailboxStore {
       const f = u.index.folder(folder);
       const s = u.index.stats(folder);
       return { uidValidity: f.uidvalidity, uidNext: f.uidnext, messages: s.n, unseen: s.unseen, highestModseq: f.modseq };
-    });
+    }, true);
   }
 
   async read(owner: Owner, folder: FolderName, uid: number): Promise<Buffer> {
@@ -431,11 +431,14 @@ export class MaildirStore implements MailboxStore {
     return dir;
   }
 
-  /** Run fn with the owner's open index; indexes are opened lazily and the least recently used idle ones closed. */
-  private async withUser<T>(owner: Owner, fn: (u: UserHandle) => Promise<T>): Promise<T> {
+  /**
+   * Run fn with the owner's open index; indexes are opened lazily and the least recently used idle ones closed.
+   * checkIndex (listings and status): reopen when the index file was deleted, so it is rebuilt.
+   */
+  private async withUser<T>(owner: Owner, fn: (u: UserHandle) => Promise<T>, checkIndex = false): Promise<T> {
     const id = owner.toLowerCase();
     let u = this.users.get(id);
-    if (u && u.busy === 0 && !fs.existsSync(path.join(u.root, INDEX_FILE))) {
+    if (u && checkIndex && u.busy === 0 && !fs.existsSync(path.join(u.root, INDEX_FILE))) {
       // the index was deleted while open: drop the handle so it is rebuilt from the Maildir
       this.dropListings(u);
       u.index.close();
