@@ -35,6 +35,8 @@ export const MAX_AUTH_FAILURES = 3;
 const MAX_QUEUED = 64;
 /** Time a client has to finish the TLS handshake after STLS (at most the idle timeout). */
 const TLS_HANDSHAKE_MS = 30_000;
+/** Reply octets queued for the client after which a multi-line reply waits for it to read. */
+const OUTPUT_HIGH_WATER = 256 * 1024;
 /** Reply octets waiting for a client that does not read, before we stop answering until it does. */
 const MAX_UNREAD_OUTPUT = 1024 * 1024;
 
@@ -132,10 +134,11 @@ export class Pop3Session {
     if (this.closed) return;
     this.socket.cork();
     this.socket.write(status + '\r\n');
-    let ok = true;
-    for (const p of parts) ok = this.socket.write(p) && ok;
+    for (const p of parts) this.socket.write(p);
     this.socket.uncork();
-    if (!ok && !this.closed) await this.drained();
+    // wait for the client only when a good amount is queued: waiting at the stream's 16 KB mark would cost an
+    // event-loop round trip per message when the client pipelines
+    if (this.socket.writableLength > OUTPUT_HIGH_WATER && !this.closed) await this.drained();
   }
 
   private drained(): Promise<void> {
