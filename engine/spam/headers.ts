@@ -1,5 +1,5 @@
 // Writes the header lines tegami adds to a judged message: one X-IMAIL-SPAM-* line per check that hit,
-// the summary "X-IMAIL-SPAM: score=… tags=…" and Authentication-Results (RFC 8601).
+// the summary "X-IMAIL-SPAM: score=… tags=…" (X-Tegami-Spam-Status on ham) and Authentication-Results (RFC 8601).
 // Values are kept 7-bit (RFC 2047 for anything else) and free of CR/LF, so no input can inject a header.
 import type { Tag } from './tags.js';
 
@@ -25,9 +25,15 @@ export function headerLine(name: string, value: string): string {
   return `${name}: ${safeValue(value)}`;
 }
 
+/**
+ * The summary line. Mail judged spam carries it as "X-IMAIL-SPAM", so the seed's client rule "if the header
+ * contains X-IMAIL-SPAM, move to a folder" keeps meaning "spam"; other mail carries the same figures under
+ * "X-Tegami-Spam-Status", which no such rule matches.
+ */
 export function summaryLine(score: number, threshold: number, action: string, scored: { tag: Tag; score: number }[]): string {
   const tags = scored.map((s) => `${s.tag}(${fmt(s.score)})`).join(',');
-  return `X-IMAIL-SPAM: score=${fmt(score)} threshold=${fmt(threshold)} verdict=${action === 'inbox' ? 'ham' : 'spam'} tags=${tags || 'NONE'}`;
+  const spam = action !== 'inbox';
+  return `${spam ? 'X-IMAIL-SPAM' : 'X-Tegami-Spam-Status'}: score=${fmt(score)} threshold=${fmt(threshold)} verdict=${spam ? 'spam' : 'ham'} tags=${tags || 'NONE'}`;
 }
 
 export function authResultsLine(hostname: string, parts: string[]): string {

@@ -128,7 +128,8 @@ test('scores, thresholds and actions: headers, reject naming the reason, delete 
   assert.equal(tr.action, 'delete');
   const rescored = await analyser('scores = { DNSBL = 1 }').analyse(rawMail({ subject: 'hello', body: 'plain' }), env, conn);
   assert.equal(rescored.action, 'inbox');
-  assert.match(rescored.headers, /verdict=ham/);
+  assert.match(rescored.headers, /^X-Tegami-Spam-Status: .*verdict=ham/m);
+  assert.doesNotMatch(rescored.headers, /^X-IMAIL-SPAM:/m, 'ham never carries the spam summary');
   const skipped = await analyser().analyse(rawMail({ subject: '未承諾広告', body: 'x' }), { ...env, authenticatedUser: 'user@tegami.test' }, conn);
   assert.deepEqual(skipped, { tags: [], score: 0, action: 'inbox', headers: '' });
 });
