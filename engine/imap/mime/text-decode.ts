@@ -2,7 +2,7 @@
 // quoted-printable / base64 bodies in any charset iconv-lite (or ICU, for ISO-2022-JP) knows.
 // It never throws on bad input: undecodable bytes become U+FFFD.
 import iconv from 'iconv-lite';
-import { findBodyStart, header, parseHeaders, type MimeNode } from './mime-tree.js';
+import { header, type MimeNode } from './mime-tree.js';
 
 const utf8Strict = new TextDecoder('utf-8', { fatal: true });
 
@@ -96,4 +96,4 @@ export function fold(s: string): string {
   return s.normalize('NFKC').toLowerCase();
 }
 
-export { findBodyStart, parseHeaders };
+
