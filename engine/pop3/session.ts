@@ -325,7 +325,8 @@ export class Pop3Session {
 
   private async closedByPeer(): Promise<void> {
     this.closed = true;
-    await this.finish(false);
+    // during UPDATE the QUIT handler finishes (and releases the maildrop) once the deletions are done
+    if (this.state !== 'UPDATE') await this.finish(false);
   }
 
   private finished = false;
