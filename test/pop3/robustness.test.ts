@@ -208,6 +208,41 @@ test('failed logins from one IP are slowed, then blocked even for the right pass
   c.close();
 });
 
+test('at most 50 connections from one IP; the next is refused with -ERR and closed', async () => {
+  const srv = await h.start({});
+  const clients: RawClient[] = [];
+  try {
+    for (let i = 0; i < 50; i++) {
+      const c = await RawClient.connect(srv.port);
+      assert.match((await c.line())!, /^\+OK/);
+      clients.push(c);
+    }
+    const extra = await RawClient.connect(srv.port);
+    assert.match((await extra.line())!, /^-ERR \[SYS\/TEMP\] Too many connections/);
+    assert.equal(await extra.line(), null);
+    clients.pop()!.close();
+    await new Promise((r) => setTimeout(r, 100));
+    const again = await RawClient.connect(srv.port);
+    assert.match((await again.line())!, /^\+OK/);
+    clients.push(again);
+  } finally {
+    for (const c of clients) c.close();
+    await srv.close();
+  }
+});
+
+test('server shutdown tells the client and commits no deletions', async () => {
+  const srv = await h.start({});
+  const c = await RawClient.connect(srv.port);
+  await c.line();
+  assert.match((await login(c))!, /^\+OK/);
+  assert.match((await c.cmd('DELE 1'))!, /^\+OK/);
+  await srv.close();
+  assert.match((await c.line())!, /^-ERR \[SYS\/TEMP\] Server shutting down/);
+  assert.equal(await c.line(), null);
+  assert.equal((await h.store.list(USER, 'INBOX')).length, 2);
+});
+
 test('every session is logged to pop3-YYYYMMDD.log, and no password appears in it', async () => {
   await h.logger.close();
   const file = path.join(h.data, 'logs', `pop3-${localDay(new Date())}.log`);
