@@ -32,7 +32,8 @@ export async function openMailbox(s: Session, a: Args, readOnly: boolean): Promi
   if (firstUnseen) s.send(`* OK [UNSEEN ${firstUnseen}] First unseen`);
   s.send(`* OK [UIDVALIDITY ${view.uidValidity}] UIDs valid`);
   s.send(`* OK [UIDNEXT ${view.uidNext}] Predicted next UID`);
-  if (s.enabled.has('CONDSTORE')) s.send(`* OK [HIGHESTMODSEQ ${view.highestModseq}] Highest`);
+  // RFC 7162 §3.1.2.1: a server with persistent mod-sequences reports this on every SELECT/EXAMINE
+  s.send(`* OK [HIGHESTMODSEQ ${view.highestModseq}] Highest`);
   s.log('select', { folder, readOnly });
   return ok(`${readOnly ? 'EXAMINE' : 'SELECT'} completed`, readOnly ? 'READ-ONLY' : 'READ-WRITE');
 }
