@@ -87,6 +87,9 @@ export class IndexDb {
       message: db.prepare<[string, number], MessageRow>(
         'SELECT uid, base, file, size, idate, letters, keywords, modseq FROM messages WHERE folder = ? AND uid = ?',
       ),
+      some: db.prepare<[string, string], MessageRow>(
+        'SELECT uid, base, file, size, idate, letters, keywords, modseq FROM messages WHERE folder = ? AND uid IN (SELECT value FROM json_each(?)) ORDER BY uid',
+      ),
       fileOf: db.prepare<[string, number], [string, number]>('SELECT file, size FROM messages WHERE folder = ? AND uid = ?').raw(true),
       byBase: db.prepare<[string, string], MessageRow>(
         'SELECT uid, base, file, size, idate, letters, keywords, modseq FROM messages WHERE folder = ? AND base = ?',
@@ -124,6 +127,11 @@ export class IndexDb {
   message(folder: string, uid: number): MessageRow | undefined {
     return this.q.message.get(folder, uid);
   }
+  /** Rows for a set of UIDs, in UID order, in one query (those that do not exist are left out). */
+  messagesFor(folder: string, uids: number[]): MessageRow[] {
+    return this.q.some.all(folder, JSON.stringify(uids));
+  }
+
   /** The current file name and size of a message (the hot path of every read). */
   fileOf(folder: string, uid: number): { file: string; size: number } | undefined {
     const r = this.q.fileOf.get(folder, uid);

@@ -185,15 +185,13 @@ export class MaildirStore implements MailboxStore {
     await this.withUser(owner, async (u) => {
       const dir = await this.existingDir(u, folder);
       await this.mutex.run(this.key(owner, folder), async () => {
-        const gone: number[] = [];
-        for (const uid of uids) {
-          const row = u.index.message(folder, uid);
-          if (!row) continue;
+        const rows = u.index.messagesFor(folder, uids);
+        await inParallel(rows, async (row) => {
           await fsp.unlink(path.join(dir, 'cur', row.file)).catch((e: NodeJS.ErrnoException) => {
             if (e.code !== 'ENOENT') throw e;
           });
-          gone.push(uid);
-        }
+        });
+        const gone = rows.map((r) => r.uid);
         if (gone.length) u.index.apply(folder, { remove: gone });
       });
     });
@@ -208,10 +206,8 @@ export class MaildirStore implements MailboxStore {
       const dst = await this.existingDir(u, to);
       // 1. under the source's lock: hard-link each file into the target's tmp/ (content shared, as Dovecot does)
       const staged = await this.mutex.run(this.key(owner, from), async () => {
-        const out: { srcUid: number; name: string; row: MessageRow }[] = [];
-        for (const uid of [...new Set(uids)].sort((a, b) => a - b)) {
-          const row = u.index.message(from, uid);
-          if (!row) continue;
+        const rows = u.index.messagesFor(from, uids);
+        const linked = await inParallel(rows, async (row) => {
           const name = uniqueName(row.size);
           const source = path.join(src, 'cur', row.file);
           const target = path.join(dst, 'tmp', name);
@@ -219,22 +215,22 @@ export class MaildirStore implements MailboxStore {
             await fsp.link(source, target);
           } catch (e) {
             const code = (e as NodeJS.ErrnoException).code;
-            if (code === 'ENOENT') continue;
+            if (code === 'ENOENT') return null;
             if (code !== 'EXDEV' && code !== 'EPERM') throw e;
             await fsp.copyFile(source, target);
           }
-          out.push({ srcUid: uid, name, row });
-        }
+          return { srcUid: row.uid, name, row };
+        });
+        const out = linked.filter((x): x is { srcUid: number; name: string; row: MessageRow } => x !== null);
         return out;
       });
       // 2. under the target's lock: move into cur/ with the same flags and index them
       return this.mutex.run(this.key(owner, to), async () => {
-        const add: NewMessage[] = [];
-        for (const s of staged) {
+        const add: NewMessage[] = await inParallel(staged, async (s) => {
           const file = maildirName(s.name, s.row.letters);
           await fsp.rename(path.join(dst, 'tmp', s.name), path.join(dst, 'cur', file));
-          add.push({ base: s.name, file, size: s.row.size, idate: s.row.idate, letters: s.row.letters, keywords: s.row.keywords });
-        }
+          return { base: s.name, file, size: s.row.size, idate: s.row.idate, letters: s.row.letters, keywords: s.row.keywords };
+        });
         if (add.length) await syncDir(path.join(dst, 'cur'));
         const newUids = add.length ? u.index.apply(to, { add }) : [];
         return {
@@ -581,40 +577,49 @@ export class MaildirStore implements MailboxStore {
     u: UserHandle, folder: FolderName, dir: string, uids: number[], mode: FlagMode, flagList: string[], unchangedSince?: number,
   ): Promise<{ updated: MessageInfo[]; failed: number[]; changed: boolean }> {
     const failed: number[] = [];
-    const changes: { uid: number; file: string; letters: string; keywords: string }[] = [];
-    const unchanged: MessageRow[] = [];
-    for (const uid of [...new Set(uids)].sort((a, b) => a - b)) {
-      const row = u.index.message(folder, uid);
-      if (!row) continue;
+    const planned: { row: MessageRow; file: string; letters: string; keywords: string }[] = [];
+    const unchanged: number[] = [];
+    for (const row of u.index.messagesFor(folder, uids)) {
       if (unchangedSince !== undefined && row.modseq > unchangedSince) {
-        failed.push(uid);
+        failed.push(row.uid);
         continue;
       }
       const next = applyFlags(row.letters, row.keywords, mode, flagList);
-      if (next.letters === row.letters && next.keywords === row.keywords) {
-        unchanged.push(row);
-        continue;
-      }
-      let file = row.file;
-      if (next.letters !== row.letters) {
-        file = maildirName(row.base, next.letters);
-        try {
-          await fsp.rename(path.join(dir, 'cur', row.file), path.join(dir, 'cur', file));
-        } catch (e) {
-          if ((e as NodeJS.ErrnoException).code === 'ENOENT') continue; // gone behind our back
-          throw e;
-        }
-      }
-      changes.push({ uid, file, letters: next.letters, keywords: next.keywords });
+      if (next.letters === row.letters && next.keywords === row.keywords) unchanged.push(row.uid);
+      else planned.push({ row, file: next.letters === row.letters ? row.file : maildirName(row.base, next.letters), ...next });
     }
+    // system flags live in the file name: rename first, record in the index what was renamed
+    const done = await inParallel(planned, async (p) => {
+      if (p.file === p.row.file) return p;
+      try {
+        await fsp.rename(path.join(dir, 'cur', p.row.file), path.join(dir, 'cur', p.file));
+        return p;
+      } catch (e) {
+        if ((e as NodeJS.ErrnoException).code === 'ENOENT') return null; // gone behind our back
+        throw e;
+      }
+    });
+    const changes = done
+      .filter((p): p is NonNullable<typeof p> => p !== null)
+      .map((p) => ({ uid: p.row.uid, file: p.file, letters: p.letters, keywords: p.keywords }));
     if (changes.length) u.index.apply(folder, { flags: changes });
-    const updated = [...unchanged.map((r) => r.uid), ...changes.map((c) => c.uid)]
-      .sort((a, b) => a - b)
-      .map((uid) => u.index.message(folder, uid))
-      .filter((r): r is MessageRow => !!r)
-      .map(toInfo);
-    return { updated, failed, changed: changes.length > 0 };
+    const updated = u.index.messagesFor(folder, [...unchanged, ...changes.map((c) => c.uid)]).map(toInfo);
+    return { updated, failed: failed.sort((a, b) => a - b), changed: changes.length > 0 };
   }
+}
+
+/** Run fn over items with at most `limit` running at once (file operations use the libuv thread pool); results in order. */
+async function inParallel<T, R>(items: T[], fn: (item: T) => Promise<R>, limit = 16): Promise<R[]> {
+  const out = new Array<R>(items.length);
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) {
+      const i = next++;
+      out[i] = await fn(items[i]);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+  return out;
 }
 
 function toInfo(r: MessageRow): MessageInfo {
