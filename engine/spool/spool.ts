@@ -7,30 +7,7 @@ import fs from 'node:fs';
 import fsp from 'node:fs/promises';
 import path from 'node:path';
 import { decodeHeader, encodeHeader, type Envelope } from './envelope.js';
-import { syncDir } from '../store/maildir.js';
-
-/** Coalesces directory fsyncs: callers that arrive while one runs share the next one. */
-export class DirSync {
-  private running: Promise<void> | null = null;
-  private pending: Promise<void> | null = null;
-  constructor(private readonly dir: string) {}
-
-  sync(): Promise<void> {
-    if (this.pending) return this.pending;
-    const start = async () => {
-      if (this.running) await this.running.catch(() => {});
-      this.pending = null;
-      this.running = syncDir(this.dir);
-      try {
-        await this.running;
-      } finally {
-        this.running = null;
-      }
-    };
-    this.pending = start();
-    return this.pending;
-  }
-}
+import { DirSync } from '../store/maildir.js';
 
 const WRITE_BUFFER = 256 * 1024;
 

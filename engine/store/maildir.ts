@@ -67,14 +67,54 @@ export async function writeMaildirMessage(dir: string, parts: Buffer[], opts: { 
   return name;
 }
 
-/** fsync a directory so a rename or a create in it survives a crash. */
-export async function syncDir(dir: string): Promise<void> {
+/** fsync a directory now, so a rename or a create in it survives a crash. */
+export async function syncDirNow(dir: string): Promise<void> {
   const fh = await fsp.open(dir, fs.constants.O_RDONLY | fs.constants.O_DIRECTORY);
   try {
     await fh.sync();
   } finally {
     await fh.close();
   }
+}
+
+/**
+ * Group commit for directory fsyncs: callers that arrive while an fsync of the same directory runs share the
+ * next one (which starts after their rename, so it covers it). Concurrent fsyncs of one directory serialise in
+ * the kernel anyway; coalescing them turns N waits into two.
+ */
+export class DirSync {
+  private running: Promise<void> | null = null;
+  private pending: Promise<void> | null = null;
+  constructor(private readonly dir: string) {}
+
+  sync(): Promise<void> {
+    if (this.pending) return this.pending;
+    const start = async () => {
+      if (this.running) await this.running.catch(() => {});
+      this.pending = null;
+      this.running = syncDirNow(this.dir);
+      try {
+        await this.running;
+      } finally {
+        this.running = null;
+      }
+    };
+    this.pending = start();
+    return this.pending;
+  }
+}
+
+const dirSyncs = new Map<string, DirSync>();
+
+/** fsync a directory (grouped with concurrent callers for the same directory in this thread). */
+export function syncDir(dir: string): Promise<void> {
+  let d = dirSyncs.get(dir);
+  if (!d) {
+    if (dirSyncs.size > 10_000) dirSyncs.clear();
+    d = new DirSync(dir);
+    dirSyncs.set(dir, d);
+  }
+  return d.sync();
 }
 
 /** Is a message with this dedup key already in new/ or cur/? (Only asked when resuming after a crash.) */
