@@ -77,7 +77,8 @@ export async function startServer(opts: { configPath?: string; quiet?: boolean }
       if (name === 'smtp' || name === 'submission' || name === 'submissions') {
         listeners.push(await startSmtpListener(name, addr, tls, deps));
       } else if (name === 'pop3' || name === 'pop3s' || name === 'imap' || name === 'imaps') {
-        const o = { listen: addr, implicitTls: name.endsWith('s'), tls, store, directory: ctx.directory, config, logger };
+        // one failed-login throttle for SMTP, POP3 and IMAP: a guesser cannot switch protocols to start afresh
+        const o = { listen: addr, implicitTls: name.endsWith('s'), tls, store, directory: ctx.directory, config, logger, throttle: deps.throttle };
         const r = name.startsWith('pop3') ? await startPop3(o) : await startImap(o);
         listeners.push({ name, host: splitHostPort(addr).host, port: r.port, close: r.close });
       }
