@@ -35,6 +35,8 @@ export const MAX_AUTH_FAILURES = 3;
 const MAX_QUEUED = 64;
 /** Time a client has to finish the TLS handshake after STLS (at most the idle timeout). */
 const TLS_HANDSHAKE_MS = 30_000;
+/** Reply octets gathered from pipelined commands before they are written. */
+const BATCH_OUTPUT = 64 * 1024;
 /** Reply octets queued for the client after which a multi-line reply waits for it to read. */
 const OUTPUT_HIGH_WATER = 256 * 1024;
 /** Reply octets waiting for a client that does not read, before we stop answering until it does. */
@@ -142,6 +144,8 @@ export class Pop3Session {
   }
 
   private drained(): Promise<void> {
+    // nothing drains while corked
+    while (this.socket.writableCorked) this.socket.uncork();
     return new Promise((resolve) => {
       const done = () => {
         this.socket.off('drain', done);
@@ -181,9 +185,19 @@ export class Pop3Session {
   private async pump(): Promise<void> {
     if (this.busy) return;
     this.busy = true;
+    // while the client has more commands queued (pipelining), replies are gathered into fewer, larger writes
+    let corked = false;
     try {
       while (this.queue.length && !this.closed) {
+        if (!corked && this.queue.length > 1) {
+          this.socket.cork();
+          corked = true;
+        }
         await this.handle(this.queue.shift()!);
+        if (corked && (this.queue.length === 0 || this.socket.writableLength > BATCH_OUTPUT)) {
+          this.socket.uncork();
+          corked = false;
+        }
         // a client that pipelines without reading our replies must not make us buffer them without end
         if (this.socket.writableLength > MAX_UNREAD_OUTPUT && !this.closed) await this.drained();
         if (this.errors >= MAX_ERRORS && !this.closed) {
@@ -193,6 +207,7 @@ export class Pop3Session {
         }
       }
     } finally {
+      if (corked) this.socket.uncork();
       this.busy = false;
     }
     if (!this.closed) this.socket.resume();
@@ -239,6 +254,7 @@ export class Pop3Session {
     this.reader.reset();
     this.userName = undefined;
     const plain = this.socket;
+    while (plain.writableCorked) plain.uncork(); // "+OK Begin TLS" must go out in plaintext now
     plain.off('data', this.onData);
     plain.off('timeout', this.onTimeout);
     plain.setTimeout(0);
