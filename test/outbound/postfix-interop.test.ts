@@ -37,7 +37,6 @@ test('delivers to a real Postfix found by MX; an unknown recipient there bounces
     assert.match(got, /Subject: to postfix/);
     assert.match(got, /by mx\.example\.test \(tegami\)/);
     assert.match(got, /DKIM-Signature: /);
-    assert.match(pf.maillog(), /to=<carol@pf\.test>.*status=sent/);
     // Postfix refuses the unknown recipient at RCPT (550 5.1.1 ... User unknown): bounce to alice
     const bounce = await until('bounce', () => readMail(s.srv.maildir('alice@example.test')).find((x) => /nobody@pf\.test/.test(x)), 15_000);
     assert.match(bounce, /Action: failed/);
