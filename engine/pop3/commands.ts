@@ -1,7 +1,7 @@
 // The POP3 commands (RFC 1939, CAPA RFC 2449, STLS RFC 2595, AUTH RFC 5034), each declaring the states it
 // is valid in; session.ts checks that before running it. XTND XMIT and password change are not offered.
 // Handlers answer through the session; they never touch the socket directly or log a credential.
-import { Maildrop } from './maildrop.js';
+import { Maildrop, type DropMessage } from './maildrop.js';
 import { checkApop, checkCramMd5, checkPassword, makeChallenge, parsePlain, type AuthOutcome } from './auth.js';
 import { multilineBody, topBody } from './message-output.js';
 import type { Pop3Session, State } from './session.js';
@@ -33,6 +33,19 @@ function message(s: Pop3Session, arg: string) {
     return null;
   }
   return { n, m };
+}
+
+/** The message's octets, or null (answered -ERR) when another client removed it during this session (the store's NONEXISTENT). */
+async function readMessage(s: Pop3Session, m: DropMessage): Promise<Buffer | null> {
+  try {
+    return await s.drop!.read(m);
+  } catch (e) {
+    if ((e as { code?: unknown }).code === 'NONEXISTENT') {
+      s.reply('-ERR Message was removed by another session');
+      return null;
+    }
+    throw e;
+  }
 }
 
 async function finishLogin(s: Pop3Session, outcome: AuthOutcome, login: string, mechanism: string): Promise<void> {
@@ -204,7 +217,8 @@ export const COMMANDS: Record<string, Command> = {
     async run(s, arg) {
       const r = message(s, arg);
       if (!r) return;
-      const body = await s.drop!.read(r.m);
+      const body = await readMessage(s, r.m);
+      if (!body) return;
       s.drop!.markRetrieved(r.m);
       await s.replyMulti(`+OK ${r.m.size} octets`, multilineBody(body));
     },
@@ -217,7 +231,8 @@ export const COMMANDS: Record<string, Command> = {
       if (!m) return s.error('Syntax: TOP msg lines');
       const r = message(s, m[1]);
       if (!r) return;
-      const body = await s.drop!.read(r.m);
+      const body = await readMessage(s, r.m);
+      if (!body) return;
       await s.replyMulti('+OK Top of message follows', topBody(body, Number(m[2])));
     },
   },

@@ -166,6 +166,20 @@ test('a second session for the same maildrop is refused with [IN-USE] while the 
   await b.cmd('QUIT');
 });
 
+test('a message expunged by another client during the session answers -ERR, and the session goes on', async () => {
+  await h.deliver(USER, sampleMessage(77));
+  const c = await RawClient.connect(h.port);
+  await c.line();
+  assert.match((await login(c))!, /^\+OK Logged in, 3 messages/);
+  const list = await h.store.list(USER, 'INBOX');
+  await h.store.expunge(USER, 'INBOX', [list[2].uid]);
+  assert.match((await c.cmd('RETR 3'))!, /^-ERR Message was removed/);
+  assert.match((await c.cmd('TOP 3 0'))!, /^-ERR Message was removed/);
+  assert.match((await c.cmd('DELE 3'))!, /^\+OK/);
+  assert.match((await c.cmd('QUIT'))!, /^\+OK .*2 messages left/);
+  assert.equal((await h.store.list(USER, 'INBOX')).length, 2);
+});
+
 test('the idle timeout closes a silent session without UPDATE', async () => {
   const c = await RawClient.connect(h.port);
   await c.line();
