@@ -29,8 +29,9 @@ function readStat(pid: number): { ppid: number; ticks: number; rssKb: number } |
   try {
     const s = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
     const rest = s.slice(s.lastIndexOf(')') + 2).split(' ');
-    // fields after the command: state(0) ppid(1) ... utime(11) stime(12) ... rss(21)
-    return { ppid: Number(rest[1]), ticks: Number(rest[11]) + Number(rest[12]), rssKb: Number(rest[21]) * PAGE_KB };
+    // fields after the command: state(0) ppid(1) ... utime(11) stime(12) cutime(13) cstime(14) ... rss(21);
+    // reaped children's time moves into their parent's cutime/cstime, so short-lived workers (smtpd) still count
+    return { ppid: Number(rest[1]), ticks: Number(rest[11]) + Number(rest[12]) + Number(rest[13]) + Number(rest[14]), rssKb: Number(rest[21]) * PAGE_KB };
   } catch {
     return undefined;
   }
@@ -84,7 +85,7 @@ export function sampleProcessTree(pid: number, intervalMs = 500): { stop(): Proc
     const now = performance.now();
     const cur = totals(pid);
     if (!cur || !last) return;
-    const cpu = ((cur.ticks - last.ticks) / TICKS / ((now - last.at) / 1000)) * 100;
+    const cpu = Math.max(0, ((cur.ticks - last.ticks) / TICKS / ((now - last.at) / 1000)) * 100);
     samples.push({ t: Math.round(now - t0) / 1000, cpu: Math.round(cpu * 10) / 10, rssMb: Math.round(cur.rssKb / 102.4) / 10 });
     last = { ...cur, at: now };
   }, intervalMs);
@@ -94,7 +95,7 @@ export function sampleProcessTree(pid: number, intervalMs = 500): { stop(): Proc
       clearInterval(timer);
       const end = totals(pid);
       const secs = (performance.now() - t0) / 1000;
-      const cpuPercent = first && end && secs > 0 ? Math.round(((end.ticks - first.ticks) / TICKS / secs) * 1000) / 10 : 0;
+      const cpuPercent = first && end && secs > 0 ? Math.max(0, Math.round(((end.ticks - first.ticks) / TICKS / secs) * 1000) / 10) : 0;
       const maxRssMb = Math.max(0, ...samples.map((s) => s.rssMb), end ? Math.round(end.rssKb / 102.4) / 10 : 0);
       return { pid, cpuPercent, maxRssMb, samples };
     },

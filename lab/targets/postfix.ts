@@ -43,14 +43,36 @@ local     unix  - n n - - local
 virtual   unix  - n n - - virtual
 anvil     unix  - - n - 1 anvil
 scache    unix  - - n - 1 scache
-postlog   unix-dgram n - n - 1 postlogd
+postlog   unix-dgram n - n - 1 postlogd -o max_idle=3600s
 pickup    unix  n - n 60 1 pickup
 `;
 
-function postfixCmd(etc: string, verb: string): { status: number | null; out: string } {
-  // postfix prints its fatal errors only to a terminal or syslog; `script` gives it a terminal
-  const r = spawnSync('script', ['-qec', `/usr/sbin/postfix -c ${etc} ${verb}`, '/dev/null'], { encoding: 'utf8', timeout: 60_000 });
+function postfixStart(etc: string): { status: number | null; out: string } {
+  // postfix prints its fatal errors only to a terminal or syslog; `script` gives it a terminal;
+  // `timeout` bounds the whole tree (spawnSync's own timeout would kill only `script`)
+  const r = spawnSync('timeout', ['-k', '5', '60', 'script', '-qec', `/usr/sbin/postfix -c ${etc} start`, '/dev/null'], { encoding: 'utf8', timeout: 70_000 });
   return { status: r.status, out: (r.stdout ?? '') + (r.stderr ?? '') };
+}
+
+const alive = (pid: number | undefined) => pid !== undefined && fs.existsSync(`/proc/${pid}`);
+
+/**
+ * Stop the master we started by its pid, as postfix-script does (TERM, wait, then KILL its process group),
+ * without `postfix stop`: that runs `master -t`, which can block for good on a full postlog socket.
+ */
+async function stopMaster(pid: number | undefined): Promise<void> {
+  if (!alive(pid)) return;
+  try {
+    process.kill(pid!, 'SIGTERM');
+  } catch {
+    return;
+  }
+  for (let i = 0; i < 50 && alive(pid); i++) await new Promise((r) => setTimeout(r, 100));
+  try {
+    process.kill(-pid!, 'SIGKILL'); // the master leads the process group of its daemons; leave none behind
+  } catch {
+    /* all gone */
+  }
 }
 
 export async function startPostfix(opts: PostfixOptions = {}): Promise<RunningTarget & { dir: string; maillog(): string }> {
@@ -109,7 +131,7 @@ export async function startPostfix(opts: PostfixOptions = {}): Promise<RunningTa
   fs.writeFileSync(path.join(etc, 'master.cf'), `127.0.0.1:${port} inet n - n - - smtpd\n${SERVICES}`);
   const users = opts.users ?? [`alice@${domain}`];
   fs.writeFileSync(path.join(etc, 'vmailbox'), users.map((u) => `${u.toLowerCase()} ${domain}/${u.split('@')[0].toLowerCase()}/Maildir/`).join('\n') + '\n');
-  const started = postfixCmd(etc, 'start');
+  const started = postfixStart(etc);
   const pidFile = path.join(queue, 'pid', 'master.pid');
   const up = started.status === 0 && (await waitForPort(port, 20_000));
   const readPid = () => {
@@ -119,10 +141,9 @@ export async function startPostfix(opts: PostfixOptions = {}): Promise<RunningTa
       return undefined;
     }
   };
+  const masterPid = readPid();
   const stop = async () => {
-    postfixCmd(etc, 'stop');
-    // wait for the master to go, bounded
-    for (let i = 0; i < 100 && readPid() && fs.existsSync(`/proc/${readPid()}`); i++) await new Promise((r) => setTimeout(r, 100));
+    await stopMaster(masterPid ?? readPid());
     if (!opts.keep) fs.rmSync(dir, { recursive: true, force: true });
   };
   if (!up) {
@@ -134,7 +155,7 @@ export async function startPostfix(opts: PostfixOptions = {}): Promise<RunningTa
     name: 'postfix',
     host: '127.0.0.1',
     port,
-    pid: readPid(),
+    pid: masterPid,
     dir,
     describe: `Postfix ${spawnSync('postconf', ['-dh', 'mail_version'], { encoding: 'utf8' }).stdout.trim()} on 127.0.0.1:${port}, virtual(8) → Maildir, relay closed`,
     maildir: (address) => {
