@@ -4,6 +4,7 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import crypto from 'node:crypto';
+import fs from 'node:fs';
 import net from 'node:net';
 import nodemailer from 'nodemailer';
 import { startTestServer, type TestServer } from '../helpers/server.js';
@@ -32,6 +33,7 @@ before(async () => {
 });
 after(async () => {
   await srv.stop();
+  fs.rmSync(srv.dir, { recursive: true, force: true });
 });
 
 async function popCount(port: number): Promise<number> {

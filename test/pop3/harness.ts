@@ -73,6 +73,7 @@ export async function startHarness(extraToml = '', pop3: Partial<Pop3Options> = 
       await store.close();
       await logger.close();
       db.close();
+      fs.rmSync(data, { recursive: true, force: true });
     },
   };
 }

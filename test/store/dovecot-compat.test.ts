@@ -75,5 +75,6 @@ print(json.dumps(dict(names=names, msgs=msgs, spam=spam, arch=arch)))
   } finally {
     await dove.stop();
     fs.rmSync(dove.dir, { recursive: true, force: true });
+    fs.rmSync(data, { recursive: true, force: true });
   }
 });

@@ -1,6 +1,6 @@
 // MaildirStore against a real Maildir tree: UIDs stable and ascending, index rebuilt when lost, mail written
 // into new/ by another thread appears, flags round-trip into file names, folders follow Maildir++.
-import { test } from 'node:test';
+import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -14,9 +14,15 @@ const OWNER = 'mura@example.jp';
 const here = path.dirname(fileURLToPath(import.meta.url));
 const maildirModule = pathToFileURL(path.resolve(here, '../../engine/store/maildir.js')).href;
 
+const made: string[] = [];
 function tmpData(): string {
-  return fs.mkdtempSync(path.join(os.tmpdir(), 'tegami-store-'));
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tegami-store-'));
+  made.push(dir);
+  return dir;
 }
+after(() => {
+  for (const d of made) fs.rmSync(d, { recursive: true, force: true });
+});
 const msg = (n: number) => Buffer.from(`From: a@example.org\r\nTo: ${OWNER}\r\nSubject: test ${n}\r\n\r\nbody ${n}\r\n`);
 
 test('new mail gets ascending UIDs, moves to cur/ with :2, and keeps its UIDs', async () => {
