@@ -434,7 +434,7 @@ export class OutboundScheduler implements RemoteScheduler {
     this.closed = true;
     for (const j of this.jobs.values()) if (j.timer) clearTimeout(j.timer);
     for (const t of this.probes.values()) clearTimeout(t);
-    // let deliveries in flight record their outcome (bounded: the pool is destroyed after this)
-    await Promise.race([Promise.allSettled([...this.inflight]), new Promise((r) => setTimeout(r, 10_000).unref())]);
+    // (at most 3 s: what is not recorded by then stays pending and is delivered again after the restart)
+    await Promise.race([Promise.allSettled([...this.inflight]), new Promise((r) => setTimeout(r, 3000).unref())]);
   }
 }
