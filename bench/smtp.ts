@@ -124,6 +124,11 @@ function ratio(a: number | undefined, b: number | undefined): string {
 async function main(): Promise<void> {
   console.log(`bench:smtp — ${N} messages per mode base, ${CONNS} connections; machine ${machineInfo().cpus} × ${machineInfo().cpu_model}`);
   const targets = await startAll();
+  // Ctrl-C: stop what we started (tegami, smtp-sink, the private Postfix) before leaving
+  for (const sig of ['SIGINT', 'SIGTERM'] as const)
+    process.once(sig, () => {
+      void Promise.allSettled(targets.map((t) => t.stop())).then(() => process.exit(130));
+    });
   const figures: Figure[] = [];
   const delivered = new Map<string, number>();
   try {
