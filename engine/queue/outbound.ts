@@ -4,6 +4,7 @@
 // records every recipient's outcome durably, backs off on `retry_schedule`, expires at
 // `max_queue_lifetime`, sends bounces/delay warnings as new local messages and removes finished messages.
 // It never talks SMTP itself and never retries a recipient that was accepted.
+import fsp from 'node:fs/promises';
 import net from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -286,7 +287,7 @@ export class OutboundScheduler implements RemoteScheduler {
 
   /** Write each recipient's outcome, send the notices that are due, and plan what is left. */
   private async record(job: Job, result: DeliverResult, ms: number, envelope: Envelope): Promise<void> {
-    const { logger, config } = this.opts;
+    const { logger } = this.opts;
     await this.withLock(job.id, async () => {
       const st = await readState(this.queueDir, job.id);
       if (!st) return; // deleted meanwhile
@@ -355,8 +356,8 @@ export class OutboundScheduler implements RemoteScheduler {
   async notify(action: DsnAction, envelope: Envelope, recipients: DsnRecipient[]): Promise<void> {
     const { queue, config, logger } = this.opts;
     const msg = await queue.spool.open(envelope.id);
-    const original = msg ? (await import('node:fs/promises')).readFile(msg.file).then((b) => b.subarray(msg.bodyOffset)) : Promise.resolve(Buffer.alloc(0));
-    const dsn = buildDsn({ action, hostname: config.hostname, envelope, recipients, original: await original });
+    const original = msg ? (await fsp.readFile(msg.file)).subarray(msg.bodyOffset) : Buffer.alloc(0);
+    const dsn = buildDsn({ action, hostname: config.hostname, envelope, recipients, original });
     if (!dsn) {
       logger.info('delivery', 'dsn-suppressed', { id: envelope.id, action, reason: 'null sender' });
       return;
