@@ -2,7 +2,7 @@
 // arguments as data. validateArgs checks the shape before any handler runs, so a handler never sees a
 // malformed argument; it never touches the store or the socket.
 import type { Session } from './session.js';
-import { decodeMutf7 } from './protocol/mutf7.js';
+import { decodeMutf7 } from '../util/mutf7.js';
 import { parseSequenceSet, type SeqRange } from './protocol/sequence.js';
 import type { Token } from './protocol/tokens.js';
 

@@ -1,7 +1,7 @@
 // Folder naming for IMAP: the special-use folders (RFC 6154) created on first login, LIST wildcard matching,
 // and the LIST/LSUB line for one folder. The hierarchy separator is "/". It never changes mail.
 import type { MailboxStore } from '../store/mailbox-store.js';
-import { encodeMutf7 } from './protocol/mutf7.js';
+import { encodeMutf7 } from '../util/mutf7.js';
 import { Response } from './protocol/response.js';
 
 export const SEPARATOR = '/';

@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { parseDateTime, validateArgs } from '../../engine/imap/command.js';
 import { CommandReader } from '../../engine/imap/protocol/reader.js';
-import { decodeMutf7, encodeMutf7 } from '../../engine/imap/protocol/mutf7.js';
+import { decodeMutf7, encodeMutf7 } from '../../engine/util/mutf7.js';
 import { formatSet, parseSequenceSet, resolveSeq, resolveUid } from '../../engine/imap/protocol/sequence.js';
 import { parseCommand } from '../../engine/imap/protocol/tokens.js';
 

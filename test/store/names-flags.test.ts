@@ -2,7 +2,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { applyFlags, flagsOf, maildirName, parseMaildirName, sizeFromName } from '../../engine/store/maildir-flags.js';
-import { decodeFolder, decodeMutf7, encodeFolder, encodeMutf7 } from '../../engine/store/maildir-names.js';
+import { decodeFolder, encodeFolder } from '../../engine/store/maildir-names.js';
+import { decodeMutf7, encodeMutf7 } from '../../engine/util/mutf7.js';
 
 test('file names: base and info split; letters sorted; size from S=', () => {
   assert.deepEqual(parseMaildirName('1700.M1P2.host,S=42:2,FS'), { base: '1700.M1P2.host,S=42', info: 'FS' });

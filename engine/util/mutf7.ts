@@ -1,5 +1,6 @@
 // IMAP's modified UTF-7 for mailbox names (RFC 3501 §5.1.3): "日本語" ⇄ "&ZeVnLIqe-". The store keeps
-// Unicode names; only the wire uses this. Decoding a malformed name returns null, never throws.
+// Unicode names; the IMAP wire and Maildir++ directory names (as Dovecot writes them) use this.
+// Decoding a malformed name returns null, never throws.
 
 export function encodeMutf7(s: string): string {
   let out = '';
