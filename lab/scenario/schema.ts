@@ -122,8 +122,10 @@ export const scenarioSchema = z
         eval_ham: z.number().int().nonnegative().default(40),
         eval_spam: z.number().int().nonnegative().default(40),
         japanese: z.number().int().nonnegative().default(16),
-        verdict_header: z.string().default('X-IMAIL-SPAM'),
-        spam_pattern: z.string().default('verdict=spam'),
+        /** Headers that carry the target's verdict, first found wins (tegami's, SpamAssassin's). */
+        verdict_header: z.union([z.string(), z.array(z.string()).min(1)]).default(['X-Tegami-Spam-Status', 'X-IMAIL-SPAM', 'X-Spam-Status', 'X-Spam-Flag']),
+        /** A verdict header value matching this (case-insensitive) means spam. */
+        spam_pattern: z.string().default('verdict=spam|^yes\\b'),
         deliver_wait: duration.prefault('30s'),
       })
       .strict()

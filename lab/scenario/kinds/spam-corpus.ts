@@ -76,7 +76,8 @@ export async function spamCorpus(ctx: RunContext): Promise<() => Promise<void>> 
         if (refused.has(m.id)) return { label: m.label, verdict: 'spam' as const };
         const d = delivered.get(m.id);
         if (!d) return { label: m.label, verdict: undefined };
-        const h = headerValue(d.raw, s.verdict_header);
+        const names = Array.isArray(s.verdict_header) ? s.verdict_header : [s.verdict_header];
+        const h = names.map((n) => headerValue(d.raw, n)).find((v) => v !== undefined);
         if (h === undefined) return { label: m.label, verdict: d.folder.toLowerCase() === 'spam' ? ('spam' as const) : undefined };
         return { label: m.label, verdict: pattern.test(h) || d.folder.toLowerCase() === 'spam' ? ('spam' as const) : ('ham' as const) };
       });
