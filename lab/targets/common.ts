@@ -2,7 +2,7 @@
 // small helpers to find free loopback ports and wait for a listener. Targets are only driven through
 // their ports and CLIs, like any outside tool would.
 import net from 'node:net';
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 
 export interface RunningTarget {
   name: string;
@@ -61,4 +61,18 @@ export function parseHostPort(s: string): { host: string; port: number } | undef
   const port = Number(m[2]);
   if (port < 1 || port > 65535) return undefined;
   return { host: m[1], port };
+}
+
+/**
+ * Parent-death watchdog: a detached `sh` loop that, should this Node process die without stopping the
+ * target (a test killed on timeout), stops the target's pid (TERM, then KILL; `group` = its process group)
+ * and removes its temp dir. It exits by itself as soon as the target is gone.
+ */
+export function guardAgainstOrphan(pid: number | undefined, opts: { dir?: string; group?: boolean } = {}): void {
+  if (!pid) return;
+  const kill9 = opts.group ? `-${pid}` : String(pid);
+  const rm = opts.dir ? `rm -rf '${opts.dir.replace(/'/g, '')}'` : ':';
+  const script = `while kill -0 ${process.pid} 2>/dev/null; do kill -0 ${pid} 2>/dev/null || exit 0; sleep 1; done; kill -0 ${pid} 2>/dev/null || exit 0; kill -TERM ${pid} 2>/dev/null; sleep 5; kill -KILL -- ${kill9} 2>/dev/null; ${rm}`;
+  const w = spawn('sh', ['-c', script], { detached: true, stdio: 'ignore' });
+  w.unref();
 }

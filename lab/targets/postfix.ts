@@ -6,7 +6,7 @@ import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { freePort, hasCommand, waitForPort, type RunningTarget } from './common.js';
+import { freePort, guardAgainstOrphan, hasCommand, waitForPort, type RunningTarget } from './common.js';
 
 export function postfixAvailable(): { ok: true } | { ok: false; reason: string } {
   if (!hasCommand('/usr/sbin/postfix')) return { ok: false, reason: 'postfix is not installed (apt-get install postfix)' };
@@ -151,6 +151,7 @@ export async function startPostfix(opts: PostfixOptions = {}): Promise<RunningTa
     await stop();
     throw new Error(`postfix did not start: ${started.out.trim()} ${log}`);
   }
+  guardAgainstOrphan(masterPid, { dir: opts.keep ? undefined : dir, group: true });
   return {
     name: 'postfix',
     host: '127.0.0.1',

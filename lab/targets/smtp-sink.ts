@@ -1,7 +1,7 @@
 // Postfix's smtp-sink (Debian package postfix) as a lab target: the "speed of light" SMTP server that
 // accepts and discards everything. Started on a loopback port as an unprivileged user; killed by its pid.
 import { spawn } from 'node:child_process';
-import { freePort, hasCommand, waitForPort, type RunningTarget } from './common.js';
+import { freePort, guardAgainstOrphan, hasCommand, waitForPort, type RunningTarget } from './common.js';
 
 export const SMTP_SINK = '/usr/sbin/smtp-sink';
 
@@ -22,6 +22,7 @@ export async function startSmtpSink(opts: { port?: number; backlog?: number } = 
     proc.kill('SIGKILL');
     throw new Error(`smtp-sink did not start: ${err.trim()}`);
   }
+  guardAgainstOrphan(proc.pid);
   return {
     name: 'smtp-sink',
     host: '127.0.0.1',

@@ -6,7 +6,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { freePort, waitForPort, type RunningTarget } from './common.js';
+import { freePort, guardAgainstOrphan, waitForPort, type RunningTarget } from './common.js';
 
 export const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
 export const TEGAMI_BIN = path.join(REPO_ROOT, 'bin', 'tegami');
@@ -54,6 +54,7 @@ export async function startTegami(opts: TegamiTargetOptions = {}): Promise<Runni
     proc.kill('SIGKILL');
     throw new Error(`tegami serve did not start: ${out.trim().slice(-2000)}`);
   }
+  guardAgainstOrphan(proc.pid, { dir: opts.keep ? undefined : dir });
   return {
     name: 'tegami',
     host: '127.0.0.1',
