@@ -65,6 +65,13 @@ export function route(directory: AccountDirectory, recipients: string[]): Routed
     }
   };
 
-  for (const r of recipients) visit(r, r, 0, new Set());
+  for (const r of recipients) {
+    const before = out.mailboxes.length + out.remote.length + out.failed.length;
+    visit(r, r, 0, new Set());
+    // aliases that only point back at themselves reach nobody: that is a failure, never a silent drop
+    const reached = out.mailboxes.length + out.remote.length + out.failed.length > before;
+    const alreadyServed = out.mailboxes.some((m) => m.rcpt === r) || out.remote.some((m) => m.rcpt === r);
+    if (!reached && !alreadyServed) out.failed.push({ address: r, reason: '5.4.6 Alias or forward loop: no final recipient' });
+  }
   return out;
 }

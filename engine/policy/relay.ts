@@ -50,6 +50,7 @@ export function judgeRecipient(raw: string, client: RelayClient, directory: Acco
     const address = `${a.local.toLowerCase()}@${local}`;
     const r = directory.resolve(address);
     if (r.kind === 'unknown' || r.kind === 'remote') return { verdict: Refusals.unknownUser(raw) };
+    if (r.kind === 'mailbox' && r.user.disabled) return { verdict: Refusals.mailboxDisabled(raw) };
     return { verdict: accept, kind: 'local', address };
   }
   if (!relay.mayRelay(client)) return { verdict: Refusals.relayDenied() };

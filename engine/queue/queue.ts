@@ -12,6 +12,7 @@ import type { Envelope } from '../spool/envelope.js';
 import { mailboxEvents } from '../store/events.js';
 import type { ProcessResult, ProcessTask } from '../../workers/process.js';
 import { openRecipients, readState, writeState, type QueueState, type RecipientState } from './state.js';
+import { wantsNotice, type DsnAction, type DsnRecipient } from '../outbound/dsn.js';
 
 export type ReceiveOutcome =
   | { kind: 'accepted'; id: string; delivered: boolean }
@@ -22,6 +23,10 @@ export type ReceiveOutcome =
 export interface RemoteScheduler {
   /** A message now has remote recipients in its state file. */
   schedule(id: string): void;
+  /** Serialise read-modify-write of one message's state file with the scheduler's own updates. */
+  withLock<T>(id: string, fn: () => Promise<T>): Promise<T>;
+  /** Send a delivery status notification to the message's sender (never to the null sender). */
+  notify(action: DsnAction, envelope: Envelope, recipients: DsnRecipient[]): Promise<void>;
 }
 
 export interface QueueOptions {
@@ -128,16 +133,16 @@ export class Queue {
         this.log(env.id, first, 'rejected');
         return { kind: 'rejected', ...first.rejected };
       }
-      const rest = this.leftover(env, first);
-      if (rest.length === 0) {
+      if (first.failed.length === 0 && this.leftover(env, first).length === 0) {
         await w.fh.close();
         await this.spool.discard(w.file);
         this.finished(env.id, first);
         return { kind: 'accepted', id: env.id, delivered: true };
       }
+      // something is left to do (remote recipients, retries, a bounce): keep it durably first
       await this.commit(w);
       await w.fh.close();
-      await this.keep(env, rest, first);
+      await this.settle(env, first);
       return { kind: 'accepted', id: env.id, delivered: false };
     }
 
@@ -157,12 +162,7 @@ export class Queue {
         this.retryLater(env.id, true);
         return;
       }
-      const rest = this.leftover(env, r);
-      if (rest.length === 0) {
-        await this.spool.remove(env.id);
-        this.queued.delete(env.id);
-        this.finished(env.id, r);
-      } else await this.keep(env, rest, r);
+      await this.settle(env, r);
     });
     return { kind: 'accepted', id: env.id, delivered: false };
   }
@@ -184,6 +184,38 @@ export class Queue {
   async removeQueued(id: string): Promise<void> {
     await this.spool.remove(id);
     this.queued.delete(id);
+  }
+
+  /** After the first run of a queued message: bounce permanent failures, then keep what is left or drop it. */
+  private async settle(env: Envelope, r: ProcessResult): Promise<void> {
+    await this.bounce(env, r.failed);
+    const rest = this.leftover(env, r);
+    if (rest.length === 0) {
+      await this.removeQueued(env.id);
+      this.finished(env.id, r);
+    } else await this.keep(env, rest, r);
+  }
+
+  /** Local permanent failures found after acceptance (alias loop, disabled mailbox): a DSN to the sender. */
+  private async bounce(env: Envelope, failed: { address: string; reason: string }[]): Promise<void> {
+    if (!failed.length || !this.remote) return;
+    const byRcpt = new Map(env.rcptTo.map((x) => [x.address.toLowerCase(), x]));
+    const recipients: DsnRecipient[] = failed
+      .filter((f) => wantsNotice(byRcpt.get(f.address.toLowerCase())?.notify, 'failed'))
+      .map((f) => ({
+        address: f.address,
+        orcpt: byRcpt.get(f.address.toLowerCase())?.orcpt,
+        action: 'failed',
+        status: /^(\d\.\d{1,3}\.\d{1,3})/.exec(f.reason)?.[1] ?? '5.0.0',
+        diagnostic: f.reason.replace(/^\d\.\d{1,3}\.\d{1,3}\s*/, ''),
+        fromRemote: false,
+        lastAttempt: Date.now(),
+      }));
+    if (recipients.length) await this.remote.notify('failed', env, recipients);
+  }
+
+  private lock<T>(id: string, fn: () => Promise<T>): Promise<T> {
+    return this.remote ? this.remote.withLock(id, fn) : fn();
   }
 
   private async commit(w: SpoolWriter): Promise<void> {
@@ -289,38 +321,39 @@ export class Queue {
       this.retryLater(id, true);
       return;
     }
+    if (!st) return this.settle(envelope, r);
+    await this.bounce(envelope, r.failed);
+    await this.lock(id, async () => {
+      // merge under the scheduler's lock, on the state as it is now: local recipients delivered or failed;
+      // remote ones exactly as the scheduler left them
+      const cur = (await readState(this.spool.queueDir, id)) ?? st;
+      await this.mergeLocal(cur, envelope, r);
+    });
+  }
+
+  /** Fold a retry run's results for locally deferred recipients into the state; remote entries stay as they are. */
+  private async mergeLocal(st: QueueState, envelope: Envelope, r: ProcessResult): Promise<void> {
     const rest = this.leftover(envelope, r);
-    if (st) {
-      // merge: local recipients now delivered or failed; keep remote ones as they were
-      const done = new Set([...r.delivered.map((d) => d.rcpt.toLowerCase()), ...r.failed.map((f) => f.address.toLowerCase())]);
-      for (const x of st.recipients) {
-        if (x.kind !== 'local' || !done.has(x.address.toLowerCase())) continue;
-        x.status = r.failed.some((f) => f.address.toLowerCase() === x.address.toLowerCase()) ? 'failed' : 'sent';
-      }
-      for (const x of rest.filter((y) => y.kind === 'local')) {
-        const cur = st.recipients.find((y) => y.kind === 'local' && y.address === x.address);
-        if (cur) {
-          cur.attempts++;
-          cur.lastAttempt = Date.now();
-          cur.lastError = x.lastError;
-          cur.nextAttempt = Date.now() + (this.opts.retrySchedule[Math.min(cur.attempts - 1, this.opts.retrySchedule.length - 1)] ?? 300_000);
-        }
-      }
-      if (openRecipients(st).length === 0) {
-        await this.spool.remove(id);
-        this.queued.delete(id);
-      } else {
-        await writeState(this.spool.queueDir, st);
-        this.scheduleState(st);
-      }
-      this.finished(id, r);
-      return;
+    const failed = new Set(r.failed.map((f) => f.address.toLowerCase()));
+    const done = new Set([...r.delivered.map((d) => d.rcpt.toLowerCase()), ...failed]);
+    for (const x of st.recipients) {
+      if (x.kind !== 'local' || !done.has(x.address.toLowerCase())) continue;
+      x.status = failed.has(x.address.toLowerCase()) ? 'failed' : 'sent';
     }
-    if (rest.length === 0) {
-      await this.spool.remove(id);
-      this.queued.delete(id);
-      this.finished(id, r);
-    } else await this.keep(envelope, rest, r);
+    for (const x of rest.filter((y) => y.kind === 'local')) {
+      const cur = st.recipients.find((y) => y.kind === 'local' && y.address === x.address);
+      if (!cur) continue;
+      cur.attempts++;
+      cur.lastAttempt = Date.now();
+      cur.lastError = x.lastError;
+      cur.nextAttempt = Date.now() + (this.opts.retrySchedule[Math.min(cur.attempts - 1, this.opts.retrySchedule.length - 1)] ?? 300_000);
+    }
+    if (openRecipients(st).length === 0) await this.removeQueued(st.id);
+    else {
+      await writeState(this.spool.queueDir, st);
+      this.scheduleState(st);
+    }
+    this.finished(st.id, r);
   }
 
   private finished(id: string, r: ProcessResult): void {
