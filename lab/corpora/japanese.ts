@@ -112,21 +112,26 @@ export function japaneseCorpus(o: { count: number; seed?: number; spamRatio?: nu
     }
     lines.push('', name);
     const text = lines.join('\n') + '\n';
-    const body = encodeCharset(text.replace(/\n/g, '\r\n'), cs);
     const id = `jp-${String(i).padStart(4, '0')}`;
     const from = isSpam ? `info${i}@promo.example.net` : `staff${i}@company.example.jp`;
-    let transfer: string;
-    let bodyOut: string;
-    if (cs === 'ISO-2022-JP') {
-      transfer = '7bit';
-      bodyOut = body.toString('latin1');
-    } else if (cs === 'UTF-8' || i % 2 === 0) {
-      transfer = 'base64';
-      bodyOut = qpUtf8(body);
-    } else {
-      transfer = '8bit';
-      bodyOut = body.toString('latin1');
-    }
+    const transfer: '7bit' | '8bit' | 'base64' = cs === 'ISO-2022-JP' ? '7bit' : cs === 'UTF-8' || i % 2 === 0 ? 'base64' : '8bit';
+    const part = (content: string, type: string): string => {
+      const bytes = encodeCharset(content.replace(/\r?\n/g, '\r\n'), cs);
+      const encoded = transfer === 'base64' ? qpUtf8(bytes) : bytes.toString('latin1');
+      return `Content-Type: ${type}; charset=${cs}\r\nContent-Transfer-Encoding: ${transfer}\r\n\r\n${encoded}${encoded.endsWith('\r\n') ? '' : '\r\n'}`;
+    };
+    // phishing-style spam also gets an HTML part whose link text shows one host and whose href goes elsewhere
+    const deceptive = isSpam && 'link' in tpl && tpl.link && Math.floor(i / charsets.length) % 2 === i % 2; // every charset gets some
+    let mime: string;
+    if (deceptive) {
+      const boundary = `=_lab_${id}`;
+      const html =
+        `<html><body>${tpl.b.map((l) => `<p>${l}</p>`).join('')}` +
+        `<p><a href="http://bank-example-jp.verify.example.net/login?id=${i}">https://www.bank.example.jp/login</a></p><p>${name}</p></body></html>`;
+      mime =
+        `Content-Type: multipart/alternative; boundary="${boundary}"\r\n\r\n` +
+        `--${boundary}\r\n${part(text, 'text/plain')}--${boundary}\r\n${part(html, 'text/html')}--${boundary}--\r\n`;
+    } else mime = part(text, 'text/plain');
     const head = [
       `From: ${encodeWords(name, cs)} <${from}>`,
       'To: <alice@example.test>',
@@ -134,11 +139,9 @@ export function japaneseCorpus(o: { count: number; seed?: number; spamRatio?: nu
       `Date: Wed, 27 Nov 2024 10:${String(i % 60).padStart(2, '0')}:00 +0900`,
       `Message-ID: <${id}.${isSpam ? 'spam' : 'ham'}@lab.example.test>`,
       'MIME-Version: 1.0',
-      `Content-Type: text/plain; charset=${cs === 'ISO-2022-JP' ? 'ISO-2022-JP' : cs}`,
-      `Content-Transfer-Encoding: ${transfer}`,
       `X-Lab-Corpus-Id: ${id}`,
     ].join('\r\n');
-    const raw = Buffer.from(`${head}\r\n\r\n${bodyOut}${bodyOut.endsWith('\r\n') ? '' : '\r\n'}`, 'latin1');
+    const raw = Buffer.from(`${head}\r\n${mime}`, 'latin1');
     out.push({ id, group: 'japanese', label: isSpam ? 'spam' : 'ham', charset: cs, subject: tpl.s, text, raw });
   }
   return out;

@@ -56,6 +56,16 @@ test('Japanese corpus: every charset decodes back to the exact subject and text'
   assert.deepEqual(again.map((m) => m.raw.toString('base64')), msgs.map((m) => m.raw.toString('base64')));
   const deceptive = msgs.find((m) => m.text.includes('verify.example.net'));
   assert.ok(deceptive && deceptive.label === 'spam');
+  // an HTML part whose link text shows the bank and whose href goes elsewhere
+  let htmlLinks = 0;
+  for (const m of msgs) {
+    const p = await simpleParser(m.raw);
+    if (!p.html) continue;
+    assert.match(p.html, /<a href="http:\/\/bank-example-jp\.verify\.example\.net\/login\?id=\d+">https:\/\/www\.bank\.example\.jp\/login<\/a>/);
+    assert.match(p.html, new RegExp(m.text.split('\n')[0]), `${m.id} (${m.charset}) HTML decodes`);
+    htmlLinks++;
+  }
+  assert.ok(htmlLinks >= 2, `${htmlLinks} messages with a deceptive HTML link`);
 });
 
 test('precision and recall', () => {
