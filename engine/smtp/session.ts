@@ -152,7 +152,8 @@ export class SmtpSessionPolicy {
     st.connection = undefined;
     const { logger, config, directory } = this.deps;
     const sender = address.address ?? '';
-    const log = (verdict: string, reason?: string) => logger.info('smtp', 'mail-from', { sid: session.id, ip: st.ip, from: sender, verdict, reason });
+    const log = (verdict: string, reason?: string) =>
+      logger.info('smtp', 'mail-from', { sid: session.id, ip: st.ip, helo: session.hostNameAppearsAs, tls: session.secure || undefined, user: st.user?.address, from: sender, verdict, reason });
     const unknownParam = unknownParams(address, MAIL_PARAMS);
     if (unknownParam) {
       log('reject', `unknown parameter ${unknownParam}`);
