@@ -16,7 +16,9 @@ import analyse, { type AnalyseResult } from './analyse.js';
 
 export interface ProcessTask {
   id: string;
-  /** Open descriptor of the spool file in this process (preferred), else read by path. */
+  /** The message body, received into memory and shared with this thread (no copy). */
+  shared?: SharedArrayBuffer;
+  /** Else an open descriptor of the spool file in this process, else read by path. */
   fd?: number;
   file: string;
   bodyOffset: number;
@@ -61,6 +63,7 @@ function init(): { config: LoadedConfig; directory: SqliteDirectory } {
 }
 
 async function readBody(task: ProcessTask): Promise<Buffer> {
+  if (task.shared) return Buffer.from(task.shared);
   if (task.fd !== undefined) {
     const { size } = fs.fstatSync(task.fd);
     const len = size - task.bodyOffset;

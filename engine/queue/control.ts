@@ -269,7 +269,7 @@ export class QueueAdmin {
               const w = await this.spool.create(dsn.envelope);
               w.write(dsn.raw);
               await this.spool.commit(w);
-              await w.fh.close();
+              await w.release();
             }
             bounced++;
           }

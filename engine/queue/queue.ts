@@ -109,14 +109,14 @@ export class Queue {
     if (this.inflight >= this.maxInflight) {
       // the pool is saturated: keep it durably and let the backlog deliver it
       await this.commit(w);
-      await w.fh.close();
+      await w.release();
       this.backlog.push({ id: env.id, recovered: false });
       this.pump();
       return { kind: 'accepted', id: env.id, delivered: false };
     }
     const decision = new SharedArrayBuffer(4);
     const cell = new Int32Array(decision);
-    const task: ProcessTask = { id: env.id, fd: w.fh.fd, file: w.file, bodyOffset: w.bodyOffset, envelope: env, recovered: false, decision };
+    const task: ProcessTask = { id: env.id, ...w.source(), file: w.file, bodyOffset: w.bodyOffset, envelope: env, recovered: false, decision };
     const running = this.runTask(task);
     let timer: NodeJS.Timeout | undefined;
     const deadline = new Promise<'deadline'>((resolve) => {
@@ -128,20 +128,18 @@ export class Queue {
     if (first !== 'deadline') {
       if (first instanceof Error) return this.afterFailure(w, env, first);
       if (first.rejected) {
-        await w.fh.close();
-        await this.spool.discard(w.file);
+        await this.spool.discard(w);
         this.log(env.id, first, 'rejected');
         return { kind: 'rejected', ...first.rejected };
       }
       if (first.failed.length === 0 && this.leftover(env, first).length === 0) {
-        await w.fh.close();
-        await this.spool.discard(w.file);
+        await this.spool.discard(w);
         this.finished(env.id, first);
         return { kind: 'accepted', id: env.id, delivered: true };
       }
       // something is left to do (remote recipients, retries, a bounce): keep it durably first
       await this.commit(w);
-      await w.fh.close();
+      await w.release();
       await this.settle(env, first);
       return { kind: 'accepted', id: env.id, delivered: false };
     }
@@ -150,14 +148,13 @@ export class Queue {
     const prev = Atomics.compareExchange(cell, 0, 0, 1);
     if (prev === 2) {
       const r = await running;
-      await w.fh.close();
-      await this.spool.discard(w.file);
+      await this.spool.discard(w);
       if (!(r instanceof Error) && r.rejected) return { kind: 'rejected', ...r.rejected };
       return { kind: 'tempfail', code: 451, status: '4.3.0', text: 'Local error in processing' };
     }
     await this.commit(w);
     void running.then(async (r) => {
-      await w.fh.close().catch(() => {});
+      await w.release();
       if (r instanceof Error) {
         this.retryLater(env.id, true);
         return;
@@ -174,7 +171,7 @@ export class Queue {
       w.write(raw);
       await this.commit(w);
     } finally {
-      await w.fh.close();
+      await w.release();
     }
     this.backlog.push({ id: env.id, recovered: false });
     this.pump();
@@ -227,7 +224,7 @@ export class Queue {
     // The worker failed (a bug or an I/O error): keep the message durably and retry it.
     this.opts.logger.error('delivery', 'process-failed', { id: env.id, error: err.message });
     await this.commit(w);
-    await w.fh.close();
+    await w.release();
     this.retryLater(env.id, true);
     return { kind: 'accepted', id: env.id, delivered: false };
   }

@@ -276,8 +276,7 @@ export class SmtpSessionPolicy {
       } finally {
         if (!handedOver) {
           await w.finish().catch(() => {});
-          await w.fh.close().catch(() => {});
-          await queue.spool.discard(w.file);
+          await queue.spool.discard(w);
         }
       }
     } finally {

@@ -1,4 +1,4 @@
-// The durable spool. A message is streamed into spool/incoming/<id> (no fsync yet). Then either
+// The durable spool. A message is received into memory (small ones) or spool/incoming/<id> (no fsync yet). Then either
 //  - it is delivered locally before the reply (the Maildir copies are fsynced) and the file is dropped, or
 //  - it is made durable: fdatasync, rename into spool/queue/<id>, fsync of spool/queue (group commit:
 //    one directory fsync covers every message renamed meanwhile), and only then is 250 sent.
@@ -10,35 +10,74 @@ import { decodeHeader, encodeHeader, type Envelope } from './envelope.js';
 import { DirSync } from '../store/maildir.js';
 
 const WRITE_BUFFER = 256 * 1024;
+/** A message up to this size is kept in memory while it is received (no spool file unless it must be kept). */
+const MEMORY_MESSAGE_LIMIT = 512 * 1024;
+/** All sessions together keep at most this much in memory; beyond it, messages stream to spool files. */
+const MEMORY_BUDGET = 64 * 1024 * 1024;
+let memoryInUse = 0;
 
-/** One message being received. Writes are buffered (bounded) and appended in order. */
+/**
+ * One message being received. Small messages stay in memory (bounded per message and in total) and
+ * reach the worker as a SharedArrayBuffer; a larger one, or one that arrives while the budget is spent,
+ * streams into spool/incoming/<id> with bounded buffering. Either way nothing is durable until commit.
+ */
 export class SpoolWriter {
   private chunks: Buffer[] = [];
   private buffered = 0;
   private writing: Promise<void> = Promise.resolve();
   private position = 0;
+  private fh: fsp.FileHandle | null = null;
+  /** Set once the message streams to a file (fh arrives when the open completes). */
+  private disk = false;
+  private reserved = 0;
+  private shared: SharedArrayBuffer | null = null;
+  private released = false;
   bodyBytes = 0;
   readonly bodyOffset: number;
 
   constructor(
     readonly id: string,
     readonly file: string,
-    readonly fh: fsp.FileHandle,
-    header: Buffer,
+    readonly header: Buffer,
   ) {
     this.bodyOffset = header.length;
-    this.push(header);
   }
 
-  private push(b: Buffer): void {
-    this.chunks.push(b);
-    this.buffered += b.length;
-    if (this.buffered >= WRITE_BUFFER) this.flush();
+  /** Is the message on disk (in incoming/ or queue/), rather than only in memory? */
+  get onDisk(): boolean {
+    return this.disk;
   }
 
   write(chunk: Buffer): void {
     this.bodyBytes += chunk.length;
-    this.push(chunk);
+    if (!this.disk) {
+      const need = this.bodyBytes;
+      if (need <= MEMORY_MESSAGE_LIMIT && memoryInUse - this.reserved + need <= MEMORY_BUDGET) {
+        memoryInUse += need - this.reserved;
+        this.reserved = need;
+        this.chunks.push(chunk);
+        this.buffered += chunk.length;
+        return;
+      }
+      this.toDisk();
+    }
+    this.chunks.push(chunk);
+    this.buffered += chunk.length;
+    if (this.buffered >= WRITE_BUFFER) this.flush();
+  }
+
+  /** Switch to a spool file: what was buffered in memory is written first, after the header. */
+  private toDisk(): void {
+    const opened = fsp.open(this.file, 'wx+', 0o600); // read/write: the worker reads it back through this descriptor
+    const pending = this.chunks;
+    this.chunks = [this.header, ...pending];
+    this.buffered += this.header.length;
+    this.freeMemory();
+    this.disk = true;
+    this.writing = opened.then((fh) => {
+      this.fh = fh;
+    });
+    this.flush();
   }
 
   /** Waits until buffered data is handed to the OS (backpressure for a fast sender). */
@@ -57,16 +96,60 @@ export class SpoolWriter {
     this.writing = this.writing.then(async () => {
       let off = 0;
       while (off < len) {
-        const { bytesWritten } = await this.fh.writev(off === 0 ? chunks : [Buffer.concat(chunks).subarray(off)], pos + off);
+        const { bytesWritten } = await this.fh!.writev(off === 0 ? chunks : [Buffer.concat(chunks).subarray(off)], pos + off);
         off += bytesWritten;
       }
     });
   }
 
-  /** All data written (not yet synced). */
+  /** All data received: written to the file (not yet synced), or gathered into one shared buffer. */
   async finish(): Promise<void> {
+    if (!this.disk) {
+      if (!this.shared) {
+        this.shared = new SharedArrayBuffer(this.buffered);
+        const view = Buffer.from(this.shared);
+        let off = 0;
+        for (const c of this.chunks) {
+          view.set(c, off);
+          off += c.length;
+        }
+        this.chunks = [];
+      }
+      return;
+    }
     this.flush();
     await this.writing;
+  }
+
+  /** The message body for the worker: a shared buffer (in memory) or an open descriptor (on disk). */
+  source(): { shared: SharedArrayBuffer } | { fd: number } {
+    if (this.shared) return { shared: this.shared };
+    return { fd: this.fh!.fd };
+  }
+
+  /** Write an in-memory message out and sync it (on disk already: just sync). */
+  async sync(): Promise<void> {
+    await this.finish();
+    if (!this.disk) {
+      this.disk = true;
+      this.fh = await fsp.open(this.file, 'wx+', 0o600);
+      await this.fh.writev([this.header, Buffer.from(this.shared!)]);
+    }
+    await this.fh!.datasync();
+  }
+
+  /** Close the descriptor and give back the memory; idempotent. */
+  async release(): Promise<void> {
+    if (this.released) return;
+    this.released = true;
+    this.freeMemory();
+    await this.writing.catch(() => {});
+    await this.fh?.close().catch(() => {});
+  }
+
+  private freeMemory(): void {
+    memoryInUse -= this.reserved;
+    this.reserved = 0;
   }
 }
 
@@ -90,18 +173,14 @@ export class Spool {
     this.queueSync = new DirSync(this.queueDir);
   }
 
-  /** Start receiving a message: the header is written first, the body streams after it. */
+  /** Start receiving a message (nothing touches the disk until the message outgrows memory or is committed). */
   async create(envelope: Envelope): Promise<SpoolWriter> {
-    const file = path.join(this.incomingDir, envelope.id);
-    // read/write: the worker reads the message back through this descriptor
-    const fh = await fsp.open(file, 'wx+', 0o600);
-    return new SpoolWriter(envelope.id, file, fh, encodeHeader(envelope));
+    return new SpoolWriter(envelope.id, path.join(this.incomingDir, envelope.id), encodeHeader(envelope));
   }
 
   /** Make a received message durable in queue/: data fsync, rename, directory fsync (grouped). */
   async commit(w: SpoolWriter): Promise<string> {
-    await w.finish();
-    await w.fh.datasync();
+    await w.sync();
     const dest = path.join(this.queueDir, w.id);
     await fsp.rename(w.file, dest);
     await this.queueSync.sync();
@@ -109,8 +188,10 @@ export class Spool {
   }
 
   /** Drop a message that was delivered (or refused) before it was ever acknowledged as queued. */
-  async discard(file: string): Promise<void> {
-    await fsp.unlink(file).catch(() => {});
+  async discard(w: SpoolWriter): Promise<void> {
+    const onDisk = w.onDisk;
+    await w.release();
+    if (onDisk) await fsp.unlink(w.file).catch(() => {});
   }
 
   /** Remove a queued message after its last delivery was recorded. */

@@ -50,7 +50,7 @@ async function harness(toml: string, outcome: (task: DeliverTask, n: number) => 
     const w = await spool.create(env);
     w.write(Buffer.from('Subject: t\r\n\r\nx\r\n'));
     await spool.commit(w);
-    await w.fh.close();
+    await w.release();
     const st: QueueState = { id, created: env.time, held: false, recipients: rcpts.map((address) => ({ address, rcpt: address, kind: 'remote', status: attempts ? 'deferred' : 'pending', attempts, nextAttempt: Date.now() })) };
     await writeState(spool.queueDir, st);
   };

@@ -142,6 +142,26 @@ s.quit()
     assert.ok(files.some((f) => fs.readFileSync(f, 'utf8').includes('hello from smtplib')));
   });
 
+  for (const [label, kb] of [['in memory', 40], ['streamed to a spool file', 900]] as const) {
+    it(`a ${kb} KB message (${label}) arrives byte for byte`, async () => {
+      const { c } = await ehlo(srv.ports.smtp);
+      const before = srv.maildir('bobby@example.test').length;
+      const line = 'The quick brown fox jumps over the lazy dog 0123456789 ' + 'x'.repeat(20) + '\r\n';
+      const body = line.repeat(Math.ceil((kb * 1024) / line.length));
+      const token = `big-${kb}-${Date.now()}`;
+      assert.equal((await c.cmd('MAIL FROM:<x@remote.test>')).code, 250);
+      assert.equal((await c.cmd('RCPT TO:<bobby@example.test>')).code, 250);
+      assert.equal((await c.cmd('DATA')).code, 354);
+      const r = await c.cmd(`Subject: ${token}\r\n\r\n${body}.`);
+      assert.equal(r.code, 250, r.text);
+      c.close();
+      const files = await srv.waitForMail('bobby@example.test', before + 1);
+      const got = files.map((f) => fs.readFileSync(f, 'latin1')).find((t) => t.includes(token));
+      assert.ok(got, 'delivered');
+      assert.equal(got.slice(got.indexOf('\r\n\r\n') + 4), body, 'the body is intact');
+    });
+  }
+
   it('writes a daily smtp log with the session and no secrets', async () => {
     const day = new Date();
     const name = `smtp-${day.getFullYear()}${String(day.getMonth() + 1).padStart(2, '0')}${String(day.getDate()).padStart(2, '0')}.log`;
