@@ -124,10 +124,23 @@ export interface BayesVerdict {
   clues: [string, number][];
 }
 
-const S = 0.45; // Robinson's strength of the prior
-const X = 0.5; // the prior for an unknown token
-const MIN_STRENGTH = 0.1;
-const MAX_CLUES = 150;
+/**
+ * Robinson/SpamBayes combining parameters. Measured on the SpamAssassin corpus (bench/spam-corpus.ts): a token
+ * must be at least 0.25 away from 0.5 to be a clue (SpamBayes uses 0.1); the many weak clues of commercial
+ * ham and of spam that carries ham words only pulled both kinds towards "unsure".
+ */
+export interface CombineOptions {
+  /** Robinson's s: the strength of the prior for a rarely seen token. */
+  strength: number;
+  /** Robinson's x: the prior probability of an unknown token. */
+  prior: number;
+  /** Tokens nearer 0.5 than this are no clue. */
+  minStrength: number;
+  /** At most this many clues, strongest first. */
+  maxClues: number;
+}
+
+export const DEFAULT_COMBINE: Readonly<CombineOptions> = Object.freeze({ strength: 0.45, prior: 0.5, minStrength: 0.25, maxClues: 150 });
 
 /** chi-square survival function for even degrees of freedom. */
 function chi2Q(x2: number, v: number): number {
@@ -142,7 +155,7 @@ function chi2Q(x2: number, v: number): number {
 }
 
 /** Score tokens against summed counts of several owners (server + user). */
-export function classify(store: BayesStore, owners: string[], tokens: string[], minMessages: number): BayesVerdict {
+export function classify(store: BayesStore, owners: string[], tokens: string[], minMessages: number, opts: Readonly<CombineOptions> = DEFAULT_COMBINE): BayesVerdict {
   let nspam = 0;
   let nham = 0;
   for (const o of owners) {
@@ -161,10 +174,11 @@ export function classify(store: BayesStore, owners: string[], tokens: string[], 
       } else counts.set(tok, [s, h]);
     }
   }
-  return combine(counts, nspam, nham);
+  return combine(counts, nspam, nham, opts);
 }
 
-export function combine(counts: Map<string, [number, number]>, nspam: number, nham: number): BayesVerdict {
+export function combine(counts: Map<string, [number, number]>, nspam: number, nham: number, opts: Readonly<CombineOptions> = DEFAULT_COMBINE): BayesVerdict {
+  const { strength: S, prior: X, minStrength, maxClues } = opts;
   const probs: [string, number][] = [];
   for (const [tok, [s, h]] of counts) {
     const n = s + h;
@@ -173,10 +187,10 @@ export function combine(counts: Map<string, [number, number]>, nspam: number, nh
     const hr = h / nham;
     const p = sr / (sr + hr);
     const f = (S * X + n * p) / (S + n);
-    if (Math.abs(f - 0.5) >= MIN_STRENGTH) probs.push([tok, f]);
+    if (Math.abs(f - 0.5) >= minStrength) probs.push([tok, f]);
   }
   probs.sort((a, b) => Math.abs(b[1] - 0.5) - Math.abs(a[1] - 0.5));
-  const clues = probs.slice(0, MAX_CLUES);
+  const clues = probs.slice(0, maxClues);
   if (clues.length === 0) return { probability: 0.5, clues };
   let lnS = 0;
   let lnH = 0;

@@ -32,7 +32,7 @@ async function score(split: { train: CorpusMessage[]; held: CorpusMessage[] }) {
   const r = evaluate(scored, 0.7);
   const c = r.configured;
   const text = `held back ${split.held.length}: at p≥0.7 precision ${(c.precision * 100).toFixed(2)}% recall ${(c.recall * 100).toFixed(2)}% ham FP ${(c.fpRate * 100).toFixed(2)}% (${c.fp}/${c.fp + c.tn}); best recall at FP≤0.5%: ${(r.bestAtFp05.recall * 100).toFixed(2)}% at p≥${r.bestAtFp05.threshold.toFixed(3)}`;
-  return { c, text };
+  return { c, best: r.bestAtFp05, text };
 }
 
 function corpusOrSkip<T>(t: { skip(msg: string): void }, split: T | null): split is T {
@@ -54,11 +54,13 @@ test('SpamAssassin corpus, shuffled 70/30: recall ≥ 95% with ham false positiv
 test('SpamAssassin corpus, the lab split (train on older mail, judge later spam and hard ham): no regression below the measured floor', { timeout: 120_000 }, async (t) => {
   const split = labSplit();
   if (!corpusOrSkip(t, split)) return;
-  const { c, text } = await score(split);
+  const { c, best, text } = await score(split);
   t.diagnostic(text);
-  // measured 77.4% recall, 2.7% ham FP (almost all in hard_ham); the 95% / 0.5% goal is not met on this split
-  assert.ok(c.recall >= 0.75, `spam recall ${c.recall}`);
-  assert.ok(c.fpRate <= 0.03, `ham false-positive rate ${c.fpRate}`);
+  // measured 76.7% recall at 1.0% ham FP (p ≥ 0.7), 72.5% at FP ≤ 0.5% (p ≥ 0.834); before the structure tokens
+  // were dropped: 77.4% at 2.7%, 62.4% at ≤ 0.5%. The 95% / 0.5% goal is not met on this split (docs/spam.md)
+  assert.ok(c.recall >= 0.74, `spam recall ${c.recall}`);
+  assert.ok(c.fpRate <= 0.015, `ham false-positive rate ${c.fpRate}`);
+  assert.ok(best.recall >= 0.7, `best recall with ham FP ≤ 0.5%: ${best.recall}`);
 });
 
 const HAM_LINES = ['来週の会議の議事録を送付いたします。', 'ご確認のほどよろしくお願いいたします。', '見積書の件、承知いたしました。', '出張の日程を調整させてください。', '資料の修正版を共有フォルダに置きました。', '打ち合わせは午後三時からで問題ありません。', '請求書の発行をお願いできますでしょうか。', '新しいプロジェクトの担当者をご紹介します。'];
