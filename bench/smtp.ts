@@ -5,7 +5,7 @@
 // into reports/. Each figure comes from the lab's Node load generator (per-message latency) and, when
 // installed, from Postfix's smtp-source (a C client that steals less CPU from the targets).
 //
-//   npm run bench:smtp -- [--messages 5000] [--connections 20] [--only tegami,postfix] [--out reports]
+//   npm run bench:smtp -- [--messages 5000] [--connections 20] [--only tegami,tegami+filters,smtp-sink,postfix] [--out reports]
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -26,7 +26,7 @@ function opt(name: string, def: string): string {
 
 const N = Number(opt('messages', '5000'));
 const CONNS = Number(opt('connections', '20'));
-const ONLY = opt('only', 'tegami,smtp-sink,postfix').split(',');
+const ONLY = opt('only', 'tegami,tegami+filters,smtp-sink,postfix').split(',');
 const OUT = path.resolve(opt('out', path.join(REPO_ROOT, 'reports')));
 const RCPT = 'alice@example.test';
 
@@ -101,10 +101,19 @@ async function waitDelivered(t: RunningTarget, count: number, timeoutMs: number)
 
 async function startAll(): Promise<RunningTarget[]> {
   const out: RunningTarget[] = [];
-  if (ONLY.includes('tegami')) out.push(await startTegami({ users: [{ address: RCPT, password: 'bench-password-1' }] }).catch((e: Error) => {
+  // "tegami" is the core path (accept → durable → Maildir), like Postfix with no content filter;
+  // "tegami+filters" adds the spam analysis (DNSBL off, Bayes/phrase/HTML/URL/DKIM on) before the reply
+  if (ONLY.includes('tegami')) out.push(await startTegami({ users: [{ address: RCPT, password: 'bench-password-1' }], toml: '[spam]\nenabled = false\n' }).catch((e: Error) => {
     console.error(`tegami: ${e.message}`);
     return undefined as never;
   }));
+  if (ONLY.includes('tegami+filters')) {
+    const t = await startTegami({ users: [{ address: RCPT, password: 'bench-password-1' }] }).catch((e: Error) => {
+      console.error(`tegami+filters: ${e.message}`);
+      return undefined;
+    });
+    if (t) out.push({ ...t, name: 'tegami+filters', describe: `${t.describe} with spam filtering on` });
+  }
   if (ONLY.includes('smtp-sink')) {
     if (smtpSinkAvailable()) out.push(await startSmtpSink());
     else console.error('smtp-sink: not installed (apt-get install postfix); skipped');
