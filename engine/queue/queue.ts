@@ -272,8 +272,9 @@ export class Queue {
     }
   }
 
+  /** After a worker failure (a bug or an I/O error): try again soon, not after a full retry step. */
   private retryLater(id: string, recovered: boolean): void {
-    this.retryAt(id, Date.now() + (this.opts.retrySchedule[0] ?? 300_000), recovered);
+    this.retryAt(id, Date.now() + Math.min(this.opts.retrySchedule[0] ?? 300_000, 30_000), recovered);
   }
 
   private retryAt(id: string, when: number, recovered = true): void {
