@@ -43,8 +43,28 @@ export class Logger {
     }
     if (this.opts.dir && this.opts.files !== false) {
       const line = `${now.toISOString()} ${level.toUpperCase()} ${event}${formatFields(fields)}\n`;
-      this.fileFor(service, now).write(line);
+      this.append(this.fileFor(service, now), line);
     }
+  }
+
+  /** Lines are gathered and written once per turn of the event loop: one write for many lines under load. */
+  private pending = new Map<fs.WriteStream, string[]>();
+  private flushScheduled = false;
+
+  private append(stream: fs.WriteStream, line: string): void {
+    let lines = this.pending.get(stream);
+    if (!lines) this.pending.set(stream, (lines = []));
+    lines.push(line);
+    if (!this.flushScheduled) {
+      this.flushScheduled = true;
+      setImmediate(() => this.flush());
+    }
+  }
+
+  private flush(): void {
+    this.flushScheduled = false;
+    for (const [stream, lines] of this.pending) if (!stream.closed && !stream.writableEnded) stream.write(lines.join(''));
+    this.pending.clear();
   }
 
   info(service: Service, event: string, fields?: Fields): void {
@@ -64,7 +84,10 @@ export class Logger {
     const day = localDay(now);
     let f = this.files.get(service);
     if (!f || f.day !== day) {
-      f?.stream.end();
+      if (f) {
+        this.flush();
+        f.stream.end();
+      }
       const stream = fs.createWriteStream(path.join(this.opts.dir!, `${service}-${day}.log`), { flags: 'a' });
       stream.on('error', () => {});
       f = { day, stream };
@@ -74,6 +97,7 @@ export class Logger {
   }
 
   async close(): Promise<void> {
+    this.flush();
     await Promise.all(
       [...this.files.values()].map((f) => new Promise<void>((resolve) => f.stream.end(() => resolve()))),
     );
