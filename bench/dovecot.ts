@@ -3,9 +3,9 @@
 // dovecot-pop3d / dovecot-imapd (install with a policy-rc.d that exits 101, so the system service never starts).
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
+import { canConnect, freePort } from '../lab/targets/common.js';
 
 export interface Dovecot {
   pop3Port: number;
@@ -19,17 +19,6 @@ export interface Dovecot {
 
 export function haveDovecot(): boolean {
   return spawnSync('sh', ['-c', 'command -v dovecot && test -x /usr/lib/dovecot/pop3 && test -x /usr/lib/dovecot/imap']).status === 0;
-}
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = net.createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const port = (s.address() as net.AddressInfo).port;
-      s.close(() => resolve(port));
-    });
-  });
 }
 
 function uidOf(name: string): { uid: number; gid: number } {
@@ -136,13 +125,3 @@ function readLog(dir: string): string {
   }
 }
 
-function canConnect(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const s = net.connect(port, '127.0.0.1');
-    s.once('connect', () => {
-      s.destroy();
-      resolve(true);
-    });
-    s.once('error', () => resolve(false));
-  });
-}

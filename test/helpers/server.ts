@@ -2,25 +2,15 @@
 // temporary data dir, exactly as an operator would, and drive it through the CLI and sockets.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { canConnect, freePort, hasCommand } from '../../lab/targets/common.js';
 
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
 export const BIN = path.join(ROOT, 'bin', 'tegami');
 
-/** A free TCP port on 127.0.0.1 (bind to 0, read, release). */
-export async function freePort(host = '127.0.0.1'): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = net.createServer();
-    s.once('error', reject);
-    s.listen(0, host, () => {
-      const port = (s.address() as net.AddressInfo).port;
-      s.close(() => resolve(port));
-    });
-  });
-}
+export { freePort, hasCommand };
 
 export interface TestServerOptions {
   /** Extra TOML appended to the generated config (tables). */
@@ -143,22 +133,6 @@ export async function startTestServer(opts: TestServerOptions = {}): Promise<Tes
     },
   };
   return server;
-}
-
-function canConnect(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const s = net.connect(port, '127.0.0.1');
-    s.once('connect', () => {
-      s.destroy();
-      resolve(true);
-    });
-    s.once('error', () => resolve(false));
-  });
-}
-
-/** Is a command on PATH? Tests that need it skip outside CI, and fail in CI (where .ci/run installs it). */
-export function hasCommand(cmd: string): boolean {
-  return spawnSync('sh', ['-c', `command -v ${cmd}`]).status === 0;
 }
 
 export function requireCommand(t: { skip(msg: string): void }, cmd: string): boolean {
