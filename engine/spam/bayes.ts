@@ -126,7 +126,7 @@ export interface BayesVerdict {
 
 /**
  * Robinson/SpamBayes combining parameters. Measured on the SpamAssassin corpus (bench/spam-corpus.ts): a token
- * must be at least 0.25 away from 0.5 to be a clue (SpamBayes uses 0.1); the many weak clues of commercial
+ * must be at least 0.3 away from 0.5 to be a clue (SpamBayes uses 0.1); the many weak clues of commercial
  * ham and of spam that carries ham words only pulled both kinds towards "unsure".
  */
 export interface CombineOptions {
@@ -140,7 +140,7 @@ export interface CombineOptions {
   maxClues: number;
 }
 
-export const DEFAULT_COMBINE: Readonly<CombineOptions> = Object.freeze({ strength: 0.45, prior: 0.5, minStrength: 0.25, maxClues: 150 });
+export const DEFAULT_COMBINE: Readonly<CombineOptions> = Object.freeze({ strength: 0.45, prior: 0.5, minStrength: 0.3, maxClues: 150 });
 
 /** chi-square survival function for even degrees of freedom. */
 function chi2Q(x2: number, v: number): number {

@@ -6,6 +6,8 @@ import assert from 'node:assert/strict';
 import iconv from 'iconv-lite';
 import { classify, SERVER } from '../../engine/spam/bayes.js';
 import { bayesStoreFor, closeBayesStores, learnMessage, learnMessages, messageTokens } from '../../engine/spam/learn.js';
+import { japaneseCorpus } from '../../lab/corpora/japanese.js';
+import { loadSpamAssassin } from '../../lab/corpora/spamassassin.js';
 import { labSplit, shuffledSplit, type CorpusMessage } from './corpus.js';
 import { evaluate } from './metrics.js';
 import { tempDir, removeTempDirs } from './helpers.js';
@@ -56,11 +58,27 @@ test('SpamAssassin corpus, the lab split (train on older mail, judge later spam 
   if (!corpusOrSkip(t, split)) return;
   const { c, best, text } = await score(split);
   t.diagnostic(text);
-  // measured 76.7% recall at 1.0% ham FP (p ≥ 0.7), 72.5% at FP ≤ 0.5% (p ≥ 0.834); before the structure tokens
-  // were dropped: 77.4% at 2.7%, 62.4% at ≤ 0.5%. The 95% / 0.5% goal is not met on this split (docs/spam.md)
-  assert.ok(c.recall >= 0.74, `spam recall ${c.recall}`);
+  // measured 82.5% recall at 1.15% ham FP (p ≥ 0.7), 77.4% at FP ≤ 0.5% (p ≥ 0.855); before the tokeniser and
+  // clue cut-off changes: 77.4% at 2.7%, 62.4% at ≤ 0.5%. The 95% / 0.5% goal is not met on this split (docs/spam.md)
+  assert.ok(c.recall >= 0.8, `spam recall ${c.recall}`);
   assert.ok(c.fpRate <= 0.015, `ham false-positive rate ${c.fpRate}`);
-  assert.ok(best.recall >= 0.7, `best recall with ham FP ≤ 0.5%: ${best.recall}`);
+  assert.ok(best.recall >= 0.74, `best recall with ham FP ≤ 0.5%: ${best.recall}`);
+});
+
+test('a filter that learnt only English mail (200 + 200, as the lab scenario does) does not call Japanese business mail spam', async (t) => {
+  const loaded = loadSpamAssassin({ split: 'train', ham: 200, spam: 200 });
+  const train = loaded.ok ? loaded : null;
+  if (!corpusOrSkip(t, train)) return;
+  const dir = tempDir();
+  learnMessages(dir, train.messages.map((m) => ({ raw: m.raw, kind: m.label })));
+  const store = bayesStoreFor(dir);
+  const ham = japaneseCorpus({ count: 40, seed: 11 }).filter((m) => m.label === 'ham');
+  const ps = ham.map((m) => classify(store, [SERVER], messageTokens(m.raw), 10).probability!);
+  t.diagnostic(`Japanese ham: ${ps.map((p) => p.toFixed(3)).join(' ')}`);
+  // the SpamAssassin spam has some CJK spam and its ham none: Japanese words alone lean to spam, so the few
+  // structure tokens every well-formed message has must still count (without them 10 of these were spam)
+  assert.ok(ham.length >= 10);
+  assert.equal(ps.filter((p) => p >= 0.7).length, 0);
 });
 
 const HAM_LINES = ['来週の会議の議事録を送付いたします。', 'ご確認のほどよろしくお願いいたします。', '見積書の件、承知いたしました。', '出張の日程を調整させてください。', '資料の修正版を共有フォルダに置きました。', '打ち合わせは午後三時からで問題ありません。', '請求書の発行をお願いできますでしょうか。', '新しいプロジェクトの担当者をご紹介します。'];

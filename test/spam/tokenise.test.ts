@@ -1,5 +1,5 @@
 // The Bayes tokeniser and combining: capitals and URL-piece tokens, which structure tokens the defaults leave
-// out (and the switches that bring them back), the clue cut-off, and the design choice behind it: an HTML
+// out (and the switches that bring them back or take the rest away), the clue cut-off, and the design choice behind it: an HTML
 // newsletter is not spam for being HTML when the learnt ham was plain text.
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
@@ -49,13 +49,15 @@ const newsletter = rawMail({
   body: '<html><body><table><tr><td><font color="red">FREE</font> offer at <a href="http://198.51.100.7:81/remove?id=%41">our shop</a></td></tr></table></body></html>',
 });
 
-test('defaults leave out message structure: no header names, header values, HTML tag names, MIME types or Received hosts', () => {
+test('defaults leave out header names and values, HTML tag names and Received hosts; keep MIME types and the Message-ID domain', () => {
   const tokens = messageTokens(newsletter);
   const has = (re: RegExp) => tokens.some((t) => re.test(t));
   assert.ok(!has(/^hdr:/), 'header names and values');
   assert.ok(!has(/^html:/), 'HTML tag names');
-  assert.ok(!has(/^(ct:|msgid:|received:|rcvd)/), 'MIME types, Message-ID, Received');
-  for (const t of ['subject:weekly', 'free', 'offer', 'caps:FREE', 'url:198.51.100.7', 'urlx:ip', 'urlx:port', 'urlw:remove', 'bi:offer at']) assert.ok(tokens.includes(t), t);
+  assert.ok(!has(/^rcvd/), 'Received hosts');
+  for (const t of ['ct:text/html', 'msgid:good.test', 'received:1']) assert.ok(tokens.includes(t), t);
+  for (const t of ['subject:weekly', 'free', 'offer', 'caps:FREE', 'url:198.51.100.7', 'urlx:ip', 'urlx:port', 'urlw:remove']) assert.ok(tokens.includes(t), t);
+  assert.ok(!has(/^bi:/), 'word pairs are off by default');
 });
 
 test('each structure switch brings its tokens back', () => {
@@ -64,19 +66,18 @@ test('each structure switch brings its tokens back', () => {
   assert.ok(on({ headerNames: true }).includes('hdr:x-mailer'));
   assert.ok(on({ headerValues: true }).includes('hdr:x-mailer:listmailer'));
   assert.ok(on({ htmlTags: true }).includes('html:table'));
-  assert.ok(on({ structure: true }).includes('ct:text/html'));
-  assert.ok(on({ structure: true }).includes('msgid:good.test'));
+  assert.ok(!on({ structure: false }).some((t) => /^(ct|msgid|received):/.test(t)));
   assert.ok(on({ received: true }).includes('rcvd:news.test'));
   assert.ok(on({ received: true }).includes('rcvdip:192.0.2'));
   assert.ok(!on({ caps: false }).some((t) => t.startsWith('caps')));
   assert.ok(!on({ urlPieces: false }).some((t) => t.startsWith('urlx:') || t.startsWith('urlw:')));
-  assert.ok(!on({ pairs: false }).some((t) => t.startsWith('bi:')));
+  assert.ok(on({ pairs: true }).includes('bi:offer at'));
 });
 
-test('combine: a token nearer 0.5 than minStrength (0.25 by default) is no clue', () => {
+test('combine: a token nearer 0.5 than minStrength (0.3 by default) is no clue', () => {
   // "weak" is in 65% of spam and 35% of ham: f ≈ 0.65, a clue only with a lower cut-off
   const counts = new Map<string, [number, number]>([['weak', [65, 35]]]);
-  assert.equal(DEFAULT_COMBINE.minStrength, 0.25);
+  assert.equal(DEFAULT_COMBINE.minStrength, 0.3);
   const v = combine(counts, 100, 100);
   assert.equal(v.clues.length, 0);
   assert.equal(v.probability, 0.5);
@@ -103,7 +104,7 @@ function learnt(opts: typeof DEFAULT_TOKENISE): BayesStore {
   const items: { tokens: string[]; kind: 'spam' | 'ham' }[] = [];
   for (let i = 0; i < 40; i++) {
     const h = HAM_WORDS[i % HAM_WORDS.length];
-    items.push({ kind: 'ham', tokens: tokensWith(rawMail({ subject: `Re: ${h} ${i}`, body: `Hi all,\r\n${h}, see you at ${i}.\r\n` }), '', opts) });
+    items.push({ kind: 'ham', tokens: tokensWith(rawMail({ subject: `Re: ${h} ${i}`, body: `Hi all,\r\n${h}, see you at build${i}.\r\n` }), '', opts) });
     const s = `${SPAM_WORDS[i % SPAM_WORDS.length]} code${i}`;
     items.push({ kind: 'spam', tokens: tokensWith(rawMail({ subject: `${s} ${i}`, contentType: 'text/html; charset=UTF-8', body: htmlPage(s, `<img src="http://img${i}.test/a.gif">`) }), s, opts) });
   }
@@ -115,7 +116,7 @@ test('an HTML newsletter with ham words is not spam for being HTML when the lear
   const text = 'release notes draft: patch review and build notes';
   const newsletterHam = rawMail({ subject: 'Release notes', contentType: 'text/html; charset=UTF-8', body: htmlPage(text) });
   const plain = learnt(DEFAULT_TOKENISE);
-  const withTags = { ...DEFAULT_TOKENISE, htmlTags: true, headerNames: true, structure: true };
+  const withTags = { ...DEFAULT_TOKENISE, htmlTags: true, headerNames: true };
   const tagged = learnt(withTags);
   try {
     const p = classify(plain, [SERVER], tokensWith(newsletterHam, text, DEFAULT_TOKENISE), 10).probability!;
