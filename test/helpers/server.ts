@@ -79,13 +79,14 @@ export async function startTestServer(opts: TestServerOptions = {}): Promise<Tes
     proc = spawn(process.execPath, [BIN, 'serve', '--config', configPath], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...opts.env } });
     proc.stdout!.on('data', (d) => (out += d));
     proc.stderr!.on('data', (d) => (out += d));
-    const first = Object.values(ports)[0];
     const deadline = Date.now() + 20_000;
-    for (;;) {
-      if (proc.exitCode !== null) throw new Error(`server exited: ${out}`);
-      if (await canConnect(first)) break;
-      if (Date.now() > deadline) throw new Error(`server did not start: ${out}`);
-      await new Promise((r) => setTimeout(r, 50));
+    // ready when every listener answers (they start one after another)
+    for (const port of Object.values(ports)) {
+      while (!(await canConnect(port))) {
+        if (proc.exitCode !== null) throw new Error(`server exited: ${out}`);
+        if (Date.now() > deadline) throw new Error(`server did not start: ${out}`);
+        await new Promise((r) => setTimeout(r, 50));
+      }
     }
   };
   await launch();
