@@ -141,10 +141,11 @@ function ablation(lab: { train: Msg[]; held: Msg[] }, shuffled: { train: Msg[]; 
     ['defaults', {}, {}],
     ...(Object.keys(DEFAULT_TOKENISE) as (keyof TokeniseOptions)[]).map((k): [string, Partial<TokeniseOptions>, Partial<CombineOptions>] => [`${k} ${DEFAULT_TOKENISE[k] ? 'off' : 'on'}`, { [k]: !DEFAULT_TOKENISE[k] }, {}]),
     ['minStrength 0.1 (SpamBayes)', {}, { minStrength: 0.1 }],
-    ['minStrength 0.3', {}, { minStrength: 0.3 }],
+    ['minStrength 0.25', {}, { minStrength: 0.25 }],
+    ['minStrength 0.35', {}, { minStrength: 0.35 }],
     ['strength (s) 1', {}, { strength: 1 }],
     ['maxClues 300', {}, { maxClues: 300 }],
-    ['before: every structure token, no caps/URL pieces, minStrength 0.1', { htmlTags: true, headerNames: true, headerValues: true, structure: true, received: true, caps: false, urlPieces: false }, { minStrength: 0.1 }],
+    ['before: pairs, every structure token, no caps/URL pieces, minStrength 0.1', { pairs: true, htmlTags: true, headerNames: true, headerValues: true, structure: true, received: true, caps: false, urlPieces: false }, { minStrength: 0.1 }],
   ];
   console.log('\nablation (in-memory counts; lab split | shuffled split)');
   for (const [name, t, co] of variants) {
