@@ -1,6 +1,7 @@
 // Turns a parsed message into the token set the Bayesian filter counts: words of the subject and text
 // (Japanese and Chinese runs split with Intl.Segmenter), words written in capitals, sender and URL domains and URL
 // pieces. Our own X-IMAIL-SPAM/Authentication-Results headers and other filters' verdicts never become tokens.
+import { decodeEntities } from './html.js';
 import type { ParsedMessage } from './message.js';
 import { hostOf } from './url.js';
 
@@ -45,6 +46,8 @@ export interface TokeniseOptions {
   structure: boolean;
   /** Host names and address prefixes of the sending hosts in the top three Received fields. */
   received: boolean;
+  /** Markup in a text part (HTML sent as text/plain) is stripped before its words are counted. */
+  stripMarkup: boolean;
 }
 
 export const DEFAULT_TOKENISE: Readonly<TokeniseOptions> = Object.freeze({
@@ -56,7 +59,21 @@ export const DEFAULT_TOKENISE: Readonly<TokeniseOptions> = Object.freeze({
   headerValues: false,
   structure: true,
   received: false,
+  stripMarkup: true,
 });
+
+const MARKUP = /<\/?(?:html|body|head|p|br|div|font|table|tr|td|a|img|b|center|span)\b[^>]*>/i;
+
+/** The words a reader sees of a text part that is really HTML: tags, comments, scripts and styles removed. */
+export function stripMarkup(text: string): string {
+  if (!MARKUP.test(text)) return text;
+  return decodeEntities(
+    text
+      .replace(/<!--[\s\S]*?-->/g, ' ')
+      .replace(/<(script|style)\b[\s\S]*?<\/\1\s*>/gi, ' ')
+      .replace(/<\/?[a-z][^>]*>/gi, ' '),
+  );
+}
 
 export function words(text: string, prefix: string, out: Set<string>, pairs = prefix === ''): void {
   if (out.size >= MAX_TOKENS) return;
@@ -184,8 +201,8 @@ export function tokenise(msg: ParsedMessage, extraText: string[], urls: string[]
     if (h) domains(h, 'url:', out);
     if (opts.urlPieces) urlTokens(u, h, out);
   }
-  if (opts.caps) capsTokens([msg.subject, ...msg.texts, ...extraText], out);
-  for (const t of msg.texts) words(t, '', out, opts.pairs);
+  if (opts.caps) capsTokens([msg.subject, ...(opts.stripMarkup ? msg.texts.map(stripMarkup) : msg.texts), ...extraText], out);
+  for (const t of msg.texts) words(opts.stripMarkup ? stripMarkup(t) : t, '', out, opts.pairs);
   for (const t of extraText) words(t, '', out, opts.pairs);
   return [...out];
 }

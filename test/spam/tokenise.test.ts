@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { BayesStore, SERVER, classify, combine, DEFAULT_COMBINE } from '../../engine/spam/bayes.js';
 import { messageTokens } from '../../engine/spam/learn.js';
 import { parseMessage } from '../../engine/spam/message.js';
-import { capsTokens, DEFAULT_TOKENISE, tokenise, urlTokens } from '../../engine/spam/tokenise.js';
+import { capsTokens, DEFAULT_TOKENISE, stripMarkup, tokenise, urlTokens } from '../../engine/spam/tokenise.js';
 import { tempDir, removeTempDirs } from './helpers.js';
 import { rawMail } from './mail.js';
 
@@ -40,6 +40,22 @@ test('URL pieces: path words, numeric host, port, user@ and %-escapes', () => {
   const bare = new Set<string>();
   urlTokens('www.shop.test/cheap-pills', 'www.shop.test', bare);
   assert.deepEqual([...bare].sort(), ['urlw:cheap', 'urlw:pills'], 'a bare www. host is not a path word');
+});
+
+test('HTML sent as text/plain: tags, comments, scripts and styles are not words; plain text is left alone', () => {
+  const html = '<HTML><BODY><!-- x --><style>p { color: red }</style><FONT SIZE=4><B>OWN YOUR CASINO</B></FONT><br>Call&nbsp;now <IMG SRC="a.gif"></BODY></HTML>';
+  const text = stripMarkup(html);
+  assert.doesNotMatch(text, /font|img|body|color|<|&nbsp;/i);
+  assert.match(text, /OWN YOUR CASINO/);
+  assert.match(text, /Call now/);
+  const plain = 'if a < b and c > d then use x<y; see <http://example.test/> and 3 < 4';
+  assert.equal(stripMarkup(plain), plain, 'no HTML tags: unchanged');
+  const raw = rawMail({ subject: 'x', body: html });
+  const tokens = messageTokens(raw);
+  assert.ok(!tokens.includes('font') && !tokens.includes('img') && !tokens.includes('caps:IMG'), tokens.join(' '));
+  assert.ok(tokens.includes('casino') && tokens.includes('caps:CASINO'));
+  const kept = tokenise(parseMessage(raw), [], [], { ...DEFAULT_TOKENISE, stripMarkup: false });
+  assert.ok(kept.includes('font') && kept.includes('img'));
 });
 
 const newsletter = rawMail({
