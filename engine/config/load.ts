@@ -4,6 +4,9 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { parse as parseToml, TomlError } from 'smol-toml';
 import { configSchema, type Config, type ListenerName } from './schema.js';
+import { locateKey } from './toml-locate.js';
+
+export { locateKey };
 
 export class ConfigError extends Error {
   constructor(
@@ -71,55 +74,12 @@ function validate(raw: unknown, file: string, text: string): Config {
   const r = configSchema.safeParse(raw);
   if (r.success) return r.data;
   const issue = r.error.issues[0];
-  const keyPath = issue.path.map(String);
+  const keyPath: Array<string | number> = issue.path.map((p) => (typeof p === 'number' ? p : String(p)));
   // An unknown key is reported by zod on its parent object; name the key itself.
   if (issue.code === 'unrecognized_keys') keyPath.push(issue.keys[0]);
-  const key = keyPath.filter((k) => !/^\d+$/.test(k)).join('.');
+  const key = keyPath.filter((k) => typeof k === 'string').join('.');
   const reason = issue.code === 'unrecognized_keys' ? 'unknown key' : issue.message;
   throw new ConfigError(file, locateKey(text, keyPath), key || undefined, reason);
-}
-
-/**
- * Find the line of a key path such as ["relay","mode"] or ["route","1","to"] in TOML text.
- * Tracks [table] and [[array]] headers; good enough for the flat files operators write.
- */
-export function locateKey(text: string, keyPath: string[]): number | undefined {
-  if (keyPath.length === 0) return undefined;
-  const lines = text.split(/\r?\n/);
-  let table: string[] = [];
-  const arrayCounts = new Map<string, number>();
-  let best: number | undefined;
-  for (let i = 0; i < lines.length; i++) {
-    const line = lines[i].trim();
-    let m = /^\[\[\s*([^\]]+?)\s*\]\]/.exec(line);
-    if (m) {
-      const name = m[1];
-      const idx = arrayCounts.get(name) ?? 0;
-      arrayCounts.set(name, idx + 1);
-      table = [...name.split('.'), String(idx)];
-      if (samePrefix(keyPath, table) && keyPath.length === table.length) best ??= i + 1;
-      continue;
-    }
-    m = /^\[\s*([^\]]+?)\s*\]/.exec(line);
-    if (m) {
-      table = m[1].split('.');
-      if (samePrefix(keyPath, table)) best ??= i + 1;
-      continue;
-    }
-    m = /^("?)([A-Za-z0-9_.\-]+)\1\s*=/.exec(line);
-    if (m) {
-      const full = [...table, ...m[2].split('.')];
-      if (full.length <= keyPath.length && samePrefix(keyPath, full)) {
-        if (full.length === keyPath.length) return i + 1;
-        best = i + 1;
-      }
-    }
-  }
-  return best;
-}
-
-function samePrefix(path: string[], prefix: string[]): boolean {
-  return prefix.every((p, i) => path[i] === p);
 }
 
 function finish(c: Config, source: string | undefined, baseDir: string): LoadedConfig {

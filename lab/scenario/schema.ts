@@ -6,6 +6,9 @@ import path from 'node:path';
 import { parse as parseToml, TomlError } from 'smol-toml';
 import { z } from 'zod';
 import { MISBEHAVIOURS } from '../peers/clients.js';
+import { locateKey } from '../../engine/config/toml-locate.js';
+
+export { locateKey };
 
 export const KINDS = ['relay-abuse', 'auth-abuse', 'throughput', 'slow-peers', 'spam-corpus', 'japanese'] as const;
 export type Kind = (typeof KINDS)[number];
@@ -159,58 +162,6 @@ export const scenarioSchema = z
   .strict();
 
 export type Scenario = z.output<typeof scenarioSchema> & { file: string };
-
-/** Line of the key at `keyPath` (["load", 1, "size"]) in the TOML text, found by walking table headers. */
-export function locateKey(text: string, keyPath: Array<string | number>): number | undefined {
-  // [..., "load", 1]: the whole second [[load]] table (an object-level rule failed)
-  const lastIdx = keyPath[keyPath.length - 1];
-  if (typeof lastIdx === 'number' && keyPath.length >= 2) {
-    const name = keyPath.slice(0, -1).filter((k) => typeof k === 'string').join('.');
-    let seen = -1;
-    const lines = text.split(/\r?\n/);
-    for (let ln = 0; ln < lines.length; ln++) {
-      const h = /^\s*\[\[\s*([^\]]+?)\s*\]\]/.exec(lines[ln]);
-      if (h && h[1].replace(/\s+/g, '') === name && ++seen === lastIdx) return ln + 1;
-    }
-  }
-  const p = [...keyPath];
-  while (p.length && typeof p[p.length - 1] === 'number') p.pop(); // an element of an array value: name the array
-  if (!p.length) return undefined;
-  const leaf = String(p.pop());
-  const table: string[] = [];
-  let occ = -1;
-  for (const k of p) {
-    if (typeof k === 'number') occ = k;
-    else {
-      table.push(k);
-      occ = -1;
-    }
-  }
-  const want = table.join('.');
-  const esc = (x: string) => x.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
-  const keyRe = new RegExp(`^"?${esc(leaf)}"?\\s*=`);
-  const lines = text.split(/\r?\n/);
-  let current = '';
-  let seen = -1;
-  let headerLine: number | undefined;
-  let parentLine: number | undefined;
-  const parentRe = table.length ? new RegExp(`^"?${esc(table[table.length - 1])}"?\\s*=`) : undefined;
-  for (let ln = 0; ln < lines.length; ln++) {
-    const l = lines[ln].trim();
-    const h = /^\[\[?\s*([^\]]+?)\s*\]\]?/.exec(l);
-    if (h) {
-      current = h[1].replace(/\s+/g, '');
-      if (current === want) {
-        seen++;
-        if (headerLine === undefined && (occ < 0 || seen === occ)) headerLine = ln + 1;
-      }
-      continue;
-    }
-    if (current === want && (occ < 0 || seen === occ) && keyRe.test(l)) return ln + 1;
-    if (parentRe && parentLine === undefined && parentRe.test(l)) parentLine = ln + 1;
-  }
-  return headerLine ?? parentLine;
-}
 
 export function parseScenarioText(text: string, file: string): Scenario {
   let raw: unknown;

@@ -68,6 +68,6 @@ describe('config loading', () => {
 
   it('locates dotted keys and array tables', () => {
     assert.equal(locateKey('[a]\nx = 1\n[b]\ny = 2\n', ['b', 'y']), 4);
-    assert.equal(locateKey('[[r]]\nd = 1\n[[r]]\nd = 2\n', ['r', '1', 'd']), 4);
+    assert.equal(locateKey('[[r]]\nd = 1\n[[r]]\nd = 2\n', ['r', 1, 'd']), 4);
   });
 });
