@@ -4,20 +4,11 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { parse as parseToml, TomlError } from 'smol-toml';
 import { configSchema, type Config, type ListenerName } from './schema.js';
-import { locateKey } from './toml-locate.js';
+import { LocatedError, locateKey } from './toml-locate.js';
 
 export { locateKey };
 
-export class ConfigError extends Error {
-  constructor(
-    readonly file: string,
-    readonly line: number | undefined,
-    readonly key: string | undefined,
-    readonly reason: string,
-  ) {
-    super(`${file}${line ? `:${line}` : ''}: ${key ? `${key}: ` : ''}${reason}`);
-  }
-}
+export class ConfigError extends LocatedError {}
 
 export interface LoadedConfig extends Config {
   /** The file it came from, or undefined for built-in defaults. */

@@ -52,3 +52,15 @@ export function locateKey(text: string, keyPath: Array<string | number>): number
   }
   return headerLine ?? parentLine;
 }
+
+/** An error in a TOML file, naming the file, the line and the key: "file:12: relay.mode: reason". */
+export class LocatedError extends Error {
+  constructor(
+    readonly file: string,
+    readonly line: number | undefined,
+    readonly key: string | undefined,
+    readonly reason: string,
+  ) {
+    super(`${file}${line ? `:${line}` : ''}: ${key ? `${key}: ` : ''}${reason}`);
+  }
+}

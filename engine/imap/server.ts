@@ -2,25 +2,12 @@
 // each to a Session; close() stops listening and ends open sessions. It never reads commands itself.
 import net from 'node:net';
 import tls from 'node:tls';
-import type { AccountDirectory } from '../accounts/directory.js';
 import type { LoadedConfig } from '../config/load.js';
-import type { Logger } from '../log/logger.js';
 import { AuthThrottle } from '../policy/auth-throttle.js';
-import type { MailboxStore } from '../store/mailbox-store.js';
 import { Session, type ServerShared } from './session.js';
+import type { MailboxListenerOptions } from '../mailbox-listener.js';
 
-export interface ImapOptions {
-  /** "host:port" ("[::1]:port" for IPv6); port 0 picks a free one. */
-  listen: string;
-  implicitTls: boolean;
-  tls: { key: Buffer; cert: Buffer };
-  store: MailboxStore;
-  directory: AccountDirectory;
-  config: LoadedConfig;
-  logger: Logger;
-  /** A failed-login throttle to share with SMTP/POP3; by default the IMAP listeners of one config share one. */
-  throttle?: AuthThrottle;
-}
+export type ImapOptions = MailboxListenerOptions;
 
 export interface ImapServer {
   port: number;

@@ -2,24 +2,11 @@
 // number, hand each to a Pop3Session, and close them all on shutdown. It decides nothing about a login.
 import net from 'node:net';
 import tls from 'node:tls';
-import type { AccountDirectory } from '../accounts/directory.js';
-import type { LoadedConfig } from '../config/load.js';
-import type { Logger } from '../log/logger.js';
 import { AuthThrottle } from '../policy/auth-throttle.js';
-import type { MailboxStore } from '../store/mailbox-store.js';
 import { Pop3Session } from './session.js';
+import type { MailboxListenerOptions } from '../mailbox-listener.js';
 
-export interface Pop3Options {
-  /** "host:port", "[::1]:port"; port 0 picks a free one. */
-  listen: string;
-  implicitTls: boolean;
-  tls: { key: Buffer; cert: Buffer };
-  store: MailboxStore;
-  directory: AccountDirectory;
-  config: LoadedConfig;
-  logger: Logger;
-  /** The failed-login throttle shared with SMTP and IMAP; one from [auth] is made when absent. */
-  throttle?: AuthThrottle;
+export interface Pop3Options extends MailboxListenerOptions {
   /** Loopback clients may use USER/PASS and AUTH PLAIN without TLS (default true). */
   trustLoopback?: boolean;
 }

@@ -6,7 +6,7 @@ import path from 'node:path';
 import { parse as parseToml, TomlError } from 'smol-toml';
 import { z } from 'zod';
 import { MISBEHAVIOURS } from '../peers/clients.js';
-import { locateKey } from '../../engine/config/toml-locate.js';
+import { LocatedError, locateKey } from '../../engine/config/toml-locate.js';
 
 export { locateKey };
 
@@ -14,16 +14,7 @@ export const KINDS = ['relay-abuse', 'auth-abuse', 'throughput', 'slow-peers', '
 export type Kind = (typeof KINDS)[number];
 export const LAB_TARGETS = ['tegami', 'smtp-sink', 'postfix'] as const;
 
-export class ScenarioError extends Error {
-  constructor(
-    readonly file: string,
-    readonly line: number | undefined,
-    readonly key: string | undefined,
-    readonly reason: string,
-  ) {
-    super(`${file}${line ? `:${line}` : ''}: ${key ? `${key}: ` : ''}${reason}`);
-  }
-}
+export class ScenarioError extends LocatedError {}
 
 /** Seconds as a number, or "500ms" / "3s" / "2m"; → milliseconds. */
 const duration = z.union([z.number().nonnegative(), z.string().regex(/^\d+(\.\d+)?\s*(ms|s|m)$/, 'expected a duration like "500ms", "3s", "2m"')]).transform((v) => {
