@@ -9,20 +9,14 @@ import type { AppendOptions, FlagMode, FolderName, FolderStatus, MailboxStore, M
 import { ensureMaildir, hasDedupKey, maildirRoot, syncDir, uniqueName, writeMaildirMessage } from './maildir.js';
 import { mailboxEvents } from './events.js';
 import { IndexDb, type MessageRow, type NewMessage } from './index-db.js';
-import { applyFlags, flagsOf, maildirName, parseMaildirName, sizeFromName } from './maildir-flags.js';
+import { applyFlags, flagsOf, maildirName } from './maildir-flags.js';
 import { decodeFolder, encodeFolder } from './maildir-names.js';
+import { StoreError } from './store-error.js';
+import { compareMaildirNames, syncFolder } from './maildir-sync.js';
 
-export type StoreErrorCode = 'NONEXISTENT' | 'ALREADYEXISTS' | 'CANNOT';
+export { compareMaildirNames };
 
-/** An expected refusal (no such folder, folder exists, name not allowed); IMAP maps the code to a response code. */
-export class StoreError extends Error {
-  constructor(
-    readonly code: StoreErrorCode,
-    message: string,
-  ) {
-    super(message);
-  }
-}
+export { StoreError, type StoreErrorCode } from './store-error.js';
 
 export const INDEX_FILE = 'tegami-index.sqlite';
 /** Messages up to this size are read with one blocking read (see read()). */
@@ -87,7 +81,7 @@ export class MaildirStore implements MailboxStore {
       const dir = await this.existingDir(u, folder);
       const result = await this.mutex.run(this.key(owner, folder), async () => {
         if (opts.dedupKey && (await hasDedupKey(dir, opts.dedupKey))) {
-          await this.sync(u, folder, dir, true);
+          await syncFolder(u.index, this.dirtyWindowMs, folder, dir, true);
           const row = u.index.messages(folder).find((m) => m.base.includes(`_${opts.dedupKey}.`));
           if (row) return { uid: row.uid, uidValidity: u.index.folder(folder).uidvalidity };
         }
@@ -102,7 +96,7 @@ export class MaildirStore implements MailboxStore {
         } catch (e) {
           if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
           // another process's sync took it first: it is in the index under its base name
-          await this.sync(u, folder, dir, true);
+          await syncFolder(u.index, this.dirtyWindowMs, folder, dir, true);
           const row = u.index.byBase(folder, name);
           if (!row) throw new Error(`appended message ${name} vanished`);
           if (opts.flags?.length) await this.changeFlags(u, folder, dir, [row.uid], 'replace', opts.flags);
@@ -121,7 +115,7 @@ export class MaildirStore implements MailboxStore {
     folder = canon(folder);
     return this.withUser(owner, async (u) => {
       const dir = await this.existingDir(u, folder);
-      await this.mutex.run(this.key(owner, folder), () => this.sync(u, folder, dir, false));
+      await this.mutex.run(this.key(owner, folder), () => syncFolder(u.index, this.dirtyWindowMs, folder, dir, false));
       const f = u.index.folder(folder);
       const key = `${f.uidvalidity}/${f.uidnext}/${f.modseq}`;
       let cached = u.listings.get(folder);
@@ -138,7 +132,7 @@ export class MaildirStore implements MailboxStore {
     folder = canon(folder);
     return this.withUser(owner, async (u) => {
       const dir = await this.existingDir(u, folder);
-      await this.mutex.run(this.key(owner, folder), () => this.sync(u, folder, dir, false));
+      await this.mutex.run(this.key(owner, folder), () => syncFolder(u.index, this.dirtyWindowMs, folder, dir, false));
       const f = u.index.folder(folder);
       const s = u.index.stats(folder);
       return { uidValidity: f.uidvalidity, uidNext: f.uidnext, messages: s.n, unseen: s.unseen, highestModseq: f.modseq };
@@ -160,7 +154,7 @@ export class MaildirStore implements MailboxStore {
         } catch (e) {
           if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
           // renamed (flags) or removed by another process: re-read the directory once
-          await this.mutex.run(this.key(owner, folder), () => this.sync(u, folder, dir, true));
+          await this.mutex.run(this.key(owner, folder), () => syncFolder(u.index, this.dirtyWindowMs, folder, dir, true));
         }
       }
       throw new StoreError('NONEXISTENT', `no message with UID ${uid} in ${folder}`);
@@ -347,7 +341,7 @@ export class MaildirStore implements MailboxStore {
       if (from === 'INBOX') {
         // RFC 3501 §6.3.5: INBOX's messages move to the new folder; INBOX stays, empty
         await this.mutex.run(this.key(owner, from), async () => {
-          await this.sync(u, from, src, true);
+          await syncFolder(u.index, this.dirtyWindowMs, from, src, true);
           await fsp.mkdir(dst);
           for (const sub of ['tmp', 'new', 'cur']) await fsp.mkdir(path.join(dst, sub));
           await fsp.writeFile(path.join(dst, 'maildirfolder'), '');
@@ -494,85 +488,6 @@ export class MaildirStore implements MailboxStore {
     }
   }
 
-  /**
-   * Bring the index in line with the folder on disk. new/ is always read (it is small): its files get UIDs in
-   * name order (time order) and move to cur/ with ":2,". cur/ is re-read only when forced, when its mtime
-   * differs from the one recorded at the last full read, or when that mtime is too recent to be trusted.
-   */
-  private async sync(u: UserHandle, folder: FolderName, dir: string, force: boolean): Promise<void> {
-    const fRow = u.index.folder(folder);
-    const add: NewMessage[] = [];
-    const newDir = path.join(dir, 'new');
-    const curDir = path.join(dir, 'cur');
-    let names: string[] = [];
-    try {
-      names = (await fsp.readdir(newDir)).filter((n) => !n.startsWith('.'));
-    } catch (e) {
-      if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
-    }
-    for (const name of names.sort(compareMaildirNames)) {
-      const { base, info } = parseMaildirName(name);
-      let st: fs.Stats;
-      try {
-        st = await fsp.stat(path.join(newDir, name));
-      } catch {
-        continue;
-      }
-      if (!st.isFile()) continue;
-      const file = maildirName(base, info ?? '');
-      try {
-        await fsp.rename(path.join(newDir, name), path.join(curDir, file));
-      } catch (e) {
-        if ((e as NodeJS.ErrnoException).code === 'ENOENT') continue;
-        throw e;
-      }
-      add.push({ base, file, size: sizeFromName(base) ?? st.size, idate: st.mtimeMs, letters: info ?? '' });
-    }
-    if (add.length) u.index.apply(folder, { add });
-
-    let curStat: fs.BigIntStats;
-    try {
-      curStat = await fsp.stat(curDir, { bigint: true });
-    } catch (e) {
-      if ((e as NodeJS.ErrnoException).code === 'ENOENT') throw new StoreError('NONEXISTENT', `no folder ${folder}`);
-      throw e;
-    }
-    const mtime = String(curStat.mtimeNs);
-    const recent = Date.now() - Number(curStat.mtimeMs) < this.dirtyWindowMs;
-    if (!force && !recent && mtime === fRow.cur_mtime && !add.length) return;
-
-    const onDisk = new Map<string, string>();
-    for (const n of await fsp.readdir(curDir)) {
-      if (n.startsWith('.')) continue;
-      onDisk.set(parseMaildirName(n).base, n);
-    }
-    const remove: number[] = [];
-    const flags: { uid: number; file: string; letters: string; keywords: string }[] = [];
-    for (const row of u.index.bases(folder)) {
-      const file = onDisk.get(row.base);
-      if (file === undefined) remove.push(row.uid);
-      else {
-        if (file !== row.file) {
-          const full = u.index.message(folder, row.uid)!;
-          flags.push({ uid: row.uid, file, letters: parseMaildirName(file).info ?? '', keywords: full.keywords });
-        }
-        onDisk.delete(row.base);
-      }
-    }
-    const found: NewMessage[] = [];
-    for (const [base, file] of [...onDisk].sort((a, b) => compareMaildirNames(a[0], b[0]))) {
-      let st: fs.Stats;
-      try {
-        st = await fsp.stat(path.join(curDir, file));
-      } catch {
-        continue;
-      }
-      if (!st.isFile()) continue;
-      found.push({ base, file, size: sizeFromName(base) ?? st.size, idate: st.mtimeMs, letters: parseMaildirName(file).info ?? '' });
-    }
-    u.index.apply(folder, { add: found, remove, flags, curMtime: mtime });
-  }
-
   private async changeFlags(
     u: UserHandle, folder: FolderName, dir: string, uids: number[], mode: FlagMode, flagList: string[], unchangedSince?: number,
   ): Promise<{ updated: MessageInfo[]; failed: number[]; changed: boolean }> {
@@ -624,18 +539,4 @@ async function inParallel<T, R>(items: T[], fn: (item: T) => Promise<R>, limit =
 
 function toInfo(r: MessageRow): MessageInfo {
   return { uid: r.uid, size: r.size, flags: flagsOf(r.letters, r.keywords), internalDate: r.idate, modseq: r.modseq, key: r.base };
-}
-
-/**
- * Delivery order of two Maildir names: they start with the delivery second, and the usual unique part
- * carries the microsecond as "M<usec>" ("1700000000.M123456P42Q7.host"); compare those as numbers, then the rest.
- */
-export function compareMaildirNames(a: string, b: string): number {
-  const na = parseInt(a, 10);
-  const nb = parseInt(b, 10);
-  if (na !== nb && !Number.isNaN(na) && !Number.isNaN(nb)) return na - nb;
-  const ua = /^\d+\.[^.]*?M(\d+)/.exec(a);
-  const ub = /^\d+\.[^.]*?M(\d+)/.exec(b);
-  if (ua && ub && ua[1] !== ub[1]) return Number(ua[1]) - Number(ub[1]);
-  return a < b ? -1 : a > b ? 1 : 0;
 }
