@@ -54,7 +54,7 @@ export async function startServer(opts: { configPath?: string; quiet?: boolean }
   const resumed = await queue.start();
   if (resumed.resumed || resumed.cleared) logger.info('queue', 'resumed', resumed);
 
-  const connectionCheck = new ConnectionChecker(config, resolver, logger);
+  const connectionCheck = new ConnectionChecker(config, resolver, logger, (d) => ctx.directory.localDomain(d) !== null);
   const store = new MaildirStore(config.data_dir);
 
   const deps: SessionDeps = {

@@ -232,6 +232,20 @@ const spam = z
     bayes_spam_probability: z.number().min(0).max(1).default(0.7),
     bayes_ham_probability: z.number().min(0).max(1).default(0.1),
     html_max_links: z.number().int().positive().default(30),
+    /** Sender address verification by callout to the MAIL FROM domain's MX (off: some admins call callouts abuse). */
+    sender_callout: z.boolean().default(false),
+    /** TCP port of the callout (25 on the Internet; tests point it at a lab sink). */
+    callout_port: z.number().int().min(1).max(65535).default(25),
+    /** The whole callout, MX lookup and dialogue; past it the result is "unknown" (no tag). */
+    callout_timeout: duration.prefault('10s'),
+    /** How long an accepted address is remembered. */
+    callout_cache_ttl: duration.prefault('1d'),
+    /** How long a refused address is remembered. */
+    callout_negative_ttl: duration.prefault('1h'),
+    /** Callouts to one sender domain per minute; more give "unknown". */
+    callout_per_domain_per_minute: z.number().int().positive().default(10),
+    /** Callouts in progress at once across all domains; more give "unknown". */
+    callout_max_concurrent: z.number().int().positive().default(20),
   })
   .strict();
 

@@ -1,10 +1,11 @@
 // Connection-time spam checks, run once per transaction at MAIL FROM in the main thread: DNSBL lists,
-// MAIL FROM domain, reverse DNS, HELO and SPF, all in parallel. They tag by default; only a trusted DNSBL
+// MAIL FROM domain (and, when configured, a callout to its MX), reverse DNS, HELO and SPF, all in parallel. They tag by default; only a trusted DNSBL
 // or a tag listed in [spam] connection_reject refuses. A failed lookup never produces a tag.
 import type { LoadedConfig } from '../config/load.js';
 import type { Resolver } from '../dns/resolver.js';
 import type { Logger } from '../log/logger.js';
 import { DnsblChecker, type DnsblOutcome } from '../policy/dnsbl.js';
+import { SenderCallout, type CalloutResult } from '../policy/callout.js';
 import { checkHelo, checkReverseDns, checkSenderDomain, checkSpf, type HeloOutcome, type RdnsOutcome, type SpfOutcome, type CheckOutcome } from '../policy/sender-checks.js';
 import { IpList, unmapV4 } from '../policy/cidr.js';
 import { headerLine } from './headers.js';
@@ -38,15 +39,34 @@ const MAX_RESULTS = 5_000;
 export class ConnectionChecker {
   private readonly dnsbl: DnsblChecker;
   private readonly trusted: IpList;
+  private readonly callout?: SenderCallout;
   private readonly recent = new Map<string, { expires: number; result: ConnectionResult }>();
 
   constructor(
     private readonly config: LoadedConfig,
     private readonly resolver: Resolver,
     private readonly logger: Logger,
+    /** Our domains from the account database too (config only knows [domains] local and aliases). */
+    isLocalDomain?: (domain: string) => boolean,
   ) {
     this.dnsbl = new DnsblChecker(config.dnsbl, config.dns.servers ?? []);
     this.trusted = new IpList(config.spam.trusted_ips);
+    const s = config.spam;
+    if (s.sender_callout) {
+      const ours = new Set([config.hostname, ...config.domains.local, ...Object.keys(config.domains.aliases)].map((d) => d.toLowerCase()));
+      this.callout = new SenderCallout({
+        resolver,
+        helo: config.outbound.helo_name ?? config.hostname,
+        port: s.callout_port,
+        timeoutMs: s.callout_timeout,
+        positiveTtlMs: s.callout_cache_ttl,
+        negativeTtlMs: s.callout_negative_ttl,
+        perDomainPerMinute: s.callout_per_domain_per_minute,
+        maxConcurrent: s.callout_max_concurrent,
+        isLocalDomain: (d) => ours.has(d) || (isLocalDomain?.(d) ?? false),
+        logger,
+      });
+    }
   }
 
   /** Whether this client skips spam checks: trusted IP range, or authenticated while filter_authenticated is off. */
@@ -72,12 +92,19 @@ export class ConnectionChecker {
     const ourNames = [input.hostname, this.config.hostname, ...this.config.domains.local, ...Object.keys(this.config.domains.aliases)];
     const safe = <T>(p: Promise<T>): Promise<T | Error> => p.catch((e: unknown) => (e instanceof Error ? e : new Error(String(e))));
     const started = Date.now();
-    const [bl, from, rdns, helo, spf] = await Promise.all([
+    const fromCheck = s.check_sender_domain ? safe(checkSenderDomain(this.resolver, input.mailFrom)) : undefined;
+    // the callout waits only for the domain check: a domain already known to be bad is not called
+    const callout = this.callout;
+    const calloutCheck = callout
+      ? safe(Promise.resolve(fromCheck).then((f) => (f && !(f instanceof Error) && f.status === 'fail' ? undefined : callout.verify(input.mailFrom))))
+      : undefined;
+    const [bl, from, rdns, helo, spf, co] = await Promise.all([
       safe(this.dnsbl.check({ ip, helo: input.helo, mailFrom: input.mailFrom })),
-      s.check_sender_domain ? safe(checkSenderDomain(this.resolver, input.mailFrom)) : undefined,
+      fromCheck,
       s.check_rdns ? safe(checkReverseDns(this.resolver, ip)) : undefined,
       s.check_helo ? safe(checkHelo(this.resolver, { helo: input.helo, ip, ourNames })) : undefined,
       s.spf ? safe(checkSpf(this.resolver, { ip, helo: input.helo, mailFrom: input.mailFrom, hostname: input.hostname })) : undefined,
+      calloutCheck,
     ]);
     const add = (tag: Tag, header?: string, value?: string) => {
       if (!result.tags.includes(tag)) result.tags.push(tag);
@@ -86,6 +113,7 @@ export class ConnectionChecker {
 
     if (!(bl instanceof Error)) this.applyDnsbl(bl, ip, result, add);
     if (from && !(from instanceof Error) && from.status === 'fail') add('VALFROM', 'X-IMAIL-SPAM-VALFROM', from.reason);
+    if (co && !(co instanceof Error) && co.status === 'fail') add('VALFROM_CALLOUT', 'X-IMAIL-SPAM-VALFROM', `callout to ${co.mx}: ${co.reply}`);
     if (rdns && !(rdns instanceof Error)) this.applyRdns(rdns, ip, result, add);
     if (helo && !(helo instanceof Error)) applyHelo(helo, add);
     if (spf && !(spf instanceof Error)) {
@@ -104,7 +132,7 @@ export class ConnectionChecker {
     }
     const fields = { ip, helo: input.helo, from: input.mailFrom, tags: result.tags.join(','), ms: Date.now() - started, reject: result.reject?.text };
     if (s.verbose_log) {
-      this.logger.info('spam', 'connection-checks', { ...fields, dnsbl: bl instanceof Error ? bl.message : bl.map((o) => `${o.list}=${o.status}`).join(','), rdns: outcomeText(rdns && !(rdns instanceof Error) ? rdns.ptr : undefined), spf: spf instanceof Error ? spf.message : spf?.result });
+      this.logger.info('spam', 'connection-checks', { ...fields, dnsbl: bl instanceof Error ? bl.message : bl.map((o) => `${o.list}=${o.status}`).join(','), rdns: outcomeText(rdns && !(rdns instanceof Error) ? rdns.ptr : undefined), spf: spf instanceof Error ? spf.message : spf?.result, callout: calloutText(co) });
     } else if (result.reject) this.logger.info('spam', 'connection-reject', fields);
     return result;
   }
@@ -138,7 +166,13 @@ function applyHelo(h: HeloOutcome, add: (t: Tag, header?: string, v?: string) =>
 }
 
 function headerFor(tag: Tag): string {
-  return tag.startsWith('DNSBL') ? 'X-IMAIL-SPAM-DNSBL' : tag.startsWith('SPF') ? 'X-IMAIL-SPAM-SPF' : tag.startsWith('VALREVDNS') ? 'X-IMAIL-SPAM-VALREVDNS' : tag.startsWith('VALHELO') ? 'X-IMAIL-SPAM-VALHELO' : 'X-IMAIL-SPAM-' + tag;
+  return tag.startsWith('DNSBL') ? 'X-IMAIL-SPAM-DNSBL' : tag.startsWith('SPF') ? 'X-IMAIL-SPAM-SPF' : tag.startsWith('VALREVDNS') ? 'X-IMAIL-SPAM-VALREVDNS' : tag.startsWith('VALHELO') ? 'X-IMAIL-SPAM-VALHELO' : tag.startsWith('VALFROM') ? 'X-IMAIL-SPAM-VALFROM' : 'X-IMAIL-SPAM-' + tag;
+}
+
+function calloutText(c: CalloutResult | Error | undefined): string | undefined {
+  if (!c) return undefined;
+  if (c instanceof Error) return `error: ${c.message}`;
+  return c.status === 'exists' || c.status === 'fail' ? `${c.status}${c.cached ? ' (cached)' : ''}: ${c.reply}` : `${c.status}: ${c.reason}`;
 }
 
 function outcomeText(o: CheckOutcome | undefined): string | undefined {
