@@ -11,6 +11,7 @@ import type { SqliteDirectory } from '../engine/accounts/sqlite-directory.js';
 import type { Envelope } from '../engine/spool/envelope.js';
 import { folderDir, hasDedupKey, maildirRoot, writeMaildirMessage } from '../engine/store/maildir.js';
 import { receivedHeader, returnPathHeader } from '../engine/smtp/received.js';
+import { stripVerdictHeaders } from '../engine/spam/strip-headers.js';
 import { route } from './route.js';
 import analyse, { type AnalyseResult } from './analyse.js';
 
@@ -139,6 +140,8 @@ export default async function processMessage(task: ProcessTask): Promise<Process
   const folder = analysis?.action === 'spam' && config.spam.move_to_spam_folder ? 'Spam' : 'INBOX';
   const returnPath = Buffer.from(returnPathHeader(env.mailFrom), 'utf8');
   const verdictHeaders = Buffer.from(analysis?.headers ?? '', 'utf8');
+  // Where we add our verdict, a sender's own copies of it (and A-R fields claiming our name) must go.
+  const message = analysis?.headers ? stripVerdictHeaders(body, config.hostname).parts : [body];
   await Promise.all(
     routed.mailboxes.map(async (m, i) => {
       const dedupKey = `${env.id}-${i}`;
@@ -150,7 +153,7 @@ export default async function processMessage(task: ProcessTask): Promise<Process
           return;
         }
         const received = Buffer.from(receivedHeader(env, config.hostname, m.rcpt), 'utf8');
-        await writeMaildirMessage(dir, [returnPath, received, verdictHeaders, body], { dedupKey });
+        await writeMaildirMessage(dir, [returnPath, received, verdictHeaders, ...message], { dedupKey });
         result.delivered.push({ owner: m.owner, folder, rcpt: m.rcpt });
       } catch (e) {
         result.tempFailed.push({ address: m.rcpt, reason: `4.3.0 Local delivery failed: ${(e as Error).message}` });
