@@ -67,8 +67,8 @@ export class SenderCallout {
     if (!mailFrom || at <= 0) return { status: 'skipped', reason: 'null sender' };
     const domain = mailFrom.slice(at + 1).toLowerCase().replace(/\.$/, '');
     if (domain.startsWith('[') || net.isIP(domain)) return { status: 'skipped', reason: 'address literal' };
-    // one SMTP line: an address we could not write safely is not asked about
-    if (/[\s<>\0-\x1f\x7f]/.test(mailFrom) || mailFrom.length > 320) return { status: 'skipped', reason: 'address not safe to send' };
+    // one plain ASCII SMTP line: an address we could not write safely, or one that needs SMTPUTF8, is not asked about
+    if (/[^\x21-\x7e]|[<>]/.test(mailFrom) || mailFrom.length > 320) return { status: 'skipped', reason: 'address not plain ASCII' };
     if (this.o.isLocalDomain(domain)) return { status: 'skipped', reason: 'local domain' };
 
     const key = mailFrom.toLowerCase();
@@ -147,11 +147,14 @@ function withDeadline<T>(p: Promise<T>, ms: number): Promise<T> {
   return Promise.race([p, new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error('callout timeout')), ms)))]).finally(() => clearTimeout(timer));
 }
 
-/** An RCPT refusal that says the address does not exist, not that we are refused (X.7.X is policy, RFC 3463). */
+/**
+ * An RCPT refusal that says the address does not exist, not that we are refused: with an enhanced code
+ * (RFC 3463), only the address (X.1.X) and mailbox (X.2.X) subjects count; X.7.X is policy, X.6.X content.
+ */
 function refusesAddress(r: Reply): boolean {
   if (![550, 551, 553].includes(r.code)) return false;
-  const enhanced = /^\d{3} ([245])\.(\d{1,3})\.\d{1,3}\b/.exec(r.text);
-  return !enhanced || enhanced[2] !== '7';
+  const enhanced = /^\d{3} 5\.(\d{1,3})\.\d{1,3}\b/.exec(r.text);
+  return !enhanced || enhanced[1] === '1' || enhanced[1] === '2';
 }
 
 /** One callout dialogue with one address, bounded by timeoutMs from connect to the RCPT reply. */

@@ -128,16 +128,20 @@ describe('sender callout', { timeout: 60_000 }, () => {
   });
 
   it('a policy refusal (550 5.7.1) or a refused MAIL FROM:<> is unknown, not fail', async () => {
-    const policy = await countedSink({ server: { onRcptTo: (_a, _s, cb) => cb(reply(550, '5.7.1 Client host blocked')) } });
+    const policy = await countedSink({
+      server: { onRcptTo: (a, _s, cb) => cb(a.address.startsWith('utf') ? reply(553, '5.6.7 SMTPUTF8 required') : reply(550, '5.7.1 Client host blocked')) },
+    });
     const nullRefused = await countedSink({ server: { onMailFrom: (_a, _s, cb) => cb(reply(550, '5.7.1 No bounces accepted')) } });
     closers.push(() => policy.sink.close(), () => nullRefused.sink.close());
     const p = await make(policy.sink.port).verify('alice@callout.test');
     assert.equal(p.status, 'unknown', JSON.stringify(p));
     assert.ok(p.status === 'unknown' && /5\.7\.1 Client host blocked/.test(p.reason));
+    const u = await make(policy.sink.port).verify('utf@callout.test');
+    assert.ok(u.status === 'unknown' && /553 5\.6\.7/.test(u.reason), JSON.stringify(u));
     const n = await make(nullRefused.sink.port).verify('alice@callout.test');
     assert.equal(n.status, 'unknown', JSON.stringify(n));
     assert.ok(n.status === 'unknown' && /^MAIL FROM:<> 550/.test(n.reason), JSON.stringify(n));
-    assert.equal(policy.connections(), 1);
+    assert.equal(policy.connections(), 2);
     assert.equal(nullRefused.connections(), 1);
   });
 
@@ -208,6 +212,7 @@ describe('sender callout', { timeout: 60_000 }, () => {
     assert.equal((await c.verify('')).status, 'skipped');
     assert.deepEqual(await c.verify('postmaster@tegami.test'), { status: 'skipped', reason: 'local domain' });
     assert.equal((await c.verify('x@[127.0.0.1]')).status, 'skipped');
+    assert.deepEqual(await c.verify('ユーザー@callout.test'), { status: 'skipped', reason: 'address not plain ASCII' });
     const nm = await c.verify('x@nullmx.test');
     assert.ok(nm.status === 'unknown' && /null MX/.test(nm.reason), JSON.stringify(nm));
     const nx = await c.verify('x@nosuch.test');
