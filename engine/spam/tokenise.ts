@@ -2,6 +2,7 @@
 // (Japanese and Chinese runs split with Intl.Segmenter), words written in capitals, sender and URL domains and URL
 // pieces. Our own X-IMAIL-SPAM/Authentication-Results headers and other filters' verdicts never become tokens.
 import { decodeEntities } from './html.js';
+import { isListMail, listFooterStart } from './list-footer.js';
 import type { ParsedMessage } from './message.js';
 import { hostOf } from './url.js';
 
@@ -48,6 +49,9 @@ export interface TokeniseOptions {
   received: boolean;
   /** Markup in a text part (HTML sent as text/plain) is stripped before its words are counted. */
   stripMarkup: boolean;
+  /** On mail with list headers, the list manager's trailer (and the links only it has) is not counted. Spam posted
+   * to a list otherwise borrowed the list's ham words (lab split: 81.5% recall at FP ≤ 0.5% with, 78.4% without). */
+  listFooters: boolean;
 }
 
 export const DEFAULT_TOKENISE: Readonly<TokeniseOptions> = Object.freeze({
@@ -60,6 +64,7 @@ export const DEFAULT_TOKENISE: Readonly<TokeniseOptions> = Object.freeze({
   structure: true,
   received: false,
   stripMarkup: true,
+  listFooters: true,
 });
 
 const MARKUP = /<\/?(?:html|body|head|p|br|div|font|table|tr|td|a|img|b|center|span)\b[^>]*>/i;
@@ -148,8 +153,19 @@ function domains(host: string, prefix: string, out: Set<string>): void {
   for (let i = Math.max(0, labels.length - 4); i < labels.length - 1; i++) out.add(prefix + labels.slice(i).join('.'));
 }
 
-export function tokenise(msg: ParsedMessage, extraText: string[], urls: string[], opts: Readonly<TokeniseOptions> = DEFAULT_TOKENISE): string[] {
+/** The text parts without their list trailers, and the URLs that only a trailer has left out. */
+function withoutListFooters(msg: ParsedMessage, urls: string[]): { texts: string[]; urls: string[] } {
+  const cut = msg.texts.map((t) => listFooterStart(t));
+  if (cut.every((c, i) => c === msg.texts[i].length)) return { texts: msg.texts, urls };
+  const texts = msg.texts.map((t, i) => t.slice(0, cut[i]));
+  const footers = msg.texts.map((t, i) => t.slice(cut[i])).join('\n');
+  return { texts, urls: urls.filter((u) => !footers.includes(u) || texts.some((t) => t.includes(u))) };
+}
+
+export function tokenise(parsed: ParsedMessage, extraText: string[], allUrls: string[], opts: Readonly<TokeniseOptions> = DEFAULT_TOKENISE): string[] {
   const out = new Set<string>();
+  const { texts, urls } = opts.listFooters && isListMail(parsed.headers) ? withoutListFooters(parsed, allUrls) : { texts: parsed.texts, urls: allUrls };
+  const msg = texts === parsed.texts ? parsed : { ...parsed, texts };
   words(msg.subject, 'subject:', out);
   if (msg.fromAddress) {
     out.add('from:' + msg.fromAddress);

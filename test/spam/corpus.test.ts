@@ -58,11 +58,12 @@ test('SpamAssassin corpus, the lab split (train on older mail, judge later spam 
   if (!corpusOrSkip(t, split)) return;
   const { c, best, text } = await score(split);
   t.diagnostic(text);
-  // measured 83.3% recall at 1.15% ham FP (p ≥ 0.7), 78.4% at FP ≤ 0.5% (p ≥ 0.855); before the tokeniser and
-  // clue cut-off changes: 77.4% at 2.7%, 62.4% at ≤ 0.5%. The 95% / 0.5% goal is not met on this split (docs/spam.md)
-  assert.ok(c.recall >= 0.8, `spam recall ${c.recall}`);
-  assert.ok(c.fpRate <= 0.015, `ham false-positive rate ${c.fpRate}`);
-  assert.ok(best.recall >= 0.74, `best recall with ham FP ≤ 0.5%: ${best.recall}`);
+  // measured 87.5% recall at 1.33% ham FP (p ≥ 0.7), 81.7% at FP ≤ 0.5% (p ≥ 0.892); without list trailers left out:
+  // 83.3% at 1.15%, 78.4%; before the tokeniser and clue cut-off changes: 77.4% at 2.7%, 62.4%.
+  // The 95% / 0.5% goal is not met on this split (docs/spam.md)
+  assert.ok(c.recall >= 0.85, `spam recall ${c.recall}`);
+  assert.ok(c.fpRate <= 0.016, `ham false-positive rate ${c.fpRate}`);
+  assert.ok(best.recall >= 0.79, `best recall with ham FP ≤ 0.5%: ${best.recall}`);
 });
 
 test('a filter that learnt only English mail (200 + 200, as the lab scenario does) does not call Japanese business mail spam', async (t) => {
