@@ -93,6 +93,10 @@ const smtp = z
     /** Seconds to wait before the greeting; clients that talk earlier are refused (early-talker check). */
     greeting_delay: duration.prefault(0),
     socket_timeout: duration.prefault(300),
+    /** A command line must arrive whole within this of its first byte, however slowly it trickles (slowloris); 0 = off. */
+    command_timeout: duration.prefault('2m'),
+    /** The message, from the 354 reply to the final dot, must arrive within this; else 421 4.4.2 and it is discarded; 0 = off. */
+    data_timeout: duration.prefault('10m'),
     /** Authenticated senders may only use their own addresses and aliases in MAIL FROM. */
     restrict_sender: z.boolean().default(true),
     admins_may_send_as_anyone: z.boolean().default(true),
@@ -120,6 +124,8 @@ const queue = z
     /** Retry schedule for deferred deliveries. */
     retry_schedule: z.array(duration).prefault(['5m', '15m', '30m', '1h', '2h', '4h']),
     max_queue_lifetime: duration.prefault('5d'),
+    /** Held mail (queue hold, held domains, spooler routes) is bounced this long after arrival; 0 = kept until released. */
+    hold_lifetime: duration.prefault('30d'),
     delay_warning: duration.prefault('4h'),
     /** Concurrent connections per destination domain. */
     per_destination: z.number().int().positive().default(10),
@@ -254,6 +260,8 @@ const pop3 = z
     allow_insecure_auth: z.boolean().default(false),
     apop: z.boolean().default(true),
     idle_timeout: duration.prefault('10m'),
+    /** A command line must arrive whole within this of its first byte (slowloris); 0 = off. */
+    command_timeout: duration.prefault('2m'),
   })
   .strict();
 
@@ -261,6 +269,10 @@ const imap = z
   .object({
     allow_insecure_auth: z.boolean().default(false),
     idle_timeout: duration.prefault('30m'),
+    /** A command line must arrive whole within this of its first byte (slowloris; also while in IDLE); 0 = off. */
+    command_timeout: duration.prefault('2m'),
+    /** A literal must arrive whole within this of the moment the server waits for it; 0 = off. */
+    literal_timeout: duration.prefault('10m'),
     max_literal: size.prefault(64 * 1024 * 1024),
     /** Simultaneous IMAP connections from one client address, per listener. */
     max_connections_per_ip: z.number().int().positive().default(50),

@@ -2,7 +2,8 @@
 // recipients into jobs (one per destination), runs them in the worker pool ("deliver-remote") within a
 // bounded active set, alternating new and deferred mail, with per-destination concurrency and slow start;
 // records every recipient's outcome durably, backs off on `retry_schedule`, expires at
-// `max_queue_lifetime`, sends bounces/delay warnings as new local messages and removes finished messages.
+// `max_queue_lifetime` (held mail at `hold_lifetime`), sends bounces/delay warnings as new local messages and
+// removes finished messages.
 // It never talks SMTP itself and never retries a recipient that was accepted.
 import fsp from 'node:fs/promises';
 import net from 'node:net';
@@ -59,6 +60,7 @@ export class OutboundScheduler implements RemoteScheduler {
   private locks = new Map<string, Promise<unknown>>();
   private holds: Set<string>;
   private probes = new Map<string, NodeJS.Timeout>();
+  private holdSweep?: NodeJS.Timeout;
   private closed = false;
   private inflight = new Set<Promise<unknown>>();
   private readonly q: LoadedConfig['queue'];
@@ -69,6 +71,7 @@ export class OutboundScheduler implements RemoteScheduler {
     this.o = opts.config.outbound;
     this.holds = readHolds(opts.config.data_dir);
     for (const r of opts.config.route) if (r.hold) this.startProbe(destinationFor(r.domain.replace(/^\*?\./, ''), opts.config));
+    this.startHoldSweep();
   }
 
   // ---------- RemoteScheduler ----------
@@ -384,6 +387,57 @@ export class OutboundScheduler implements RemoteScheduler {
     for (const id of ids) await this.plan(id, { force: true, domains });
   }
 
+  // ---------- held mail expires at `hold_lifetime` ----------
+
+  /**
+   * Held recipients get no attempts, so the retry path never expires them. A sweep over the queue does,
+   * every hold_lifetime/100 (between 1 s and 1 h): an expiry is at most that late.
+   */
+  private startHoldSweep(): void {
+    const life = this.q.hold_lifetime;
+    if (!life) return;
+    const every = Math.min(3_600_000, Math.max(1000, Math.floor(life / 100)));
+    const tick = async () => {
+      if (this.closed) return;
+      await this.expireHeld().catch((e: Error) => this.opts.logger.error('queue', 'hold-sweep-failed', { error: e.message }));
+      if (!this.closed) this.holdSweep = setTimeout(() => void tick(), every).unref();
+    };
+    this.holdSweep = setTimeout(() => void tick(), every).unref();
+  }
+
+  /** Bounce held recipients of messages older than `hold_lifetime` (4.4.7); returns how many expired. */
+  async expireHeld(now = Date.now()): Promise<number> {
+    const life = this.q.hold_lifetime;
+    if (!life) return 0;
+    let expired = 0;
+    for (const id of await this.opts.queue.spool.queuedIds()) {
+      if (this.closed) break;
+      expired += await this.withLock(id, async () => {
+        const st = await readState(this.queueDir, id);
+        if (!st || now < st.created + life) return 0;
+        const held = openRecipients(st).filter((r) => st.held || (r.kind === 'remote' && this.domainHeld(recipientDomain(r.address))));
+        if (!held.length) return 0;
+        const msg = await this.opts.queue.spool.open(id);
+        if (!msg) return 0;
+        const days = Math.round(((now - st.created) / 86_400_000) * 10) / 10;
+        const why = `message held in the queue for ${Math.round((now - st.created) / 1000)}s (${days} days), longer than hold_lifetime`;
+        const notices: DsnRecipient[] = [];
+        for (const r of held) {
+          const last = r.lastError;
+          r.status = 'failed';
+          r.lastError = `4.4.7 ${why}${last ? `; last error: ${last}` : ''}`;
+          this.opts.logger.warn('delivery', 'expired-held', { id, rcpt: r.address, kind: r.kind, attempts: r.attempts, delay_ms: now - st.created, reason: r.lastError });
+          if (wantsNotice(r.notify, 'failed')) notices.push(this.dsnRcpt(r, 'failed', '4.4.7', `The ${why}; it was never delivered.${last ? ` Last error: ${last}` : ''}`, undefined, now));
+        }
+        // the notice is durable before the state that caused it (as in record())
+        if (notices.length) await this.notify('failed', msg.envelope, notices);
+        await this.saveOrRemove(st);
+        return held.length;
+      });
+    }
+    return expired;
+  }
+
   // ---------- spooler routes: probe the destination, deliver when it answers ----------
 
   private startProbe(dest: Destination): void {
@@ -435,6 +489,7 @@ export class OutboundScheduler implements RemoteScheduler {
     this.closed = true;
     for (const j of this.jobs.values()) if (j.timer) clearTimeout(j.timer);
     for (const t of this.probes.values()) clearTimeout(t);
+    if (this.holdSweep) clearTimeout(this.holdSweep);
     // (at most 3 s: what is not recorded by then stays pending and is delivered again after the restart)
     await Promise.race([Promise.allSettled([...this.inflight]), new Promise((r) => setTimeout(r, 3000).unref())]);
   }
