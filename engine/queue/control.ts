@@ -169,22 +169,26 @@ export class QueueAdmin {
     for (const id of ids) {
       const changed = await this.lock(id, async () => {
         const st = await readState(this.spool.queueDir, id);
-        if (!st) return false;
+        if (!st) return null;
         const now = Date.now();
         let any = false;
+        let local = false;
         for (const r of openRecipients(st)) {
           if (domain && recipientDomain(r.address) !== domain) continue;
           r.nextAttempt = now;
           any = true;
+          local ||= r.kind === 'local';
         }
         if (any) await writeState(this.spool.queueDir, st);
-        return any;
+        return any ? { local: local && !st.held } : null;
       });
       if (!changed) continue;
       n++;
       if (this.live) {
         this.live.scheduler.cancel(id);
         await this.live.scheduler.plan(id);
+        // locally deferred recipients (a Maildir write that failed) are the queue's, not the scheduler's
+        if (changed.local) this.live.scheduler.retryLocal(id);
       }
     }
     return { messages: n };

@@ -382,6 +382,11 @@ export class OutboundScheduler implements RemoteScheduler {
     writeHolds(this.opts.config.data_dir, this.holds);
   }
 
+  /** `queue retry` of a message with locally deferred recipients: the queue runs them now. */
+  retryLocal(id: string): boolean {
+    return this.opts.queue.retryLocalNow(id);
+  }
+
   /** Deliver now what is queued for these domains (a released hold, a destination back up). */
   async flush(ids: string[], domains?: Set<string>): Promise<void> {
     for (const id of ids) await this.plan(id, { force: true, domains });

@@ -50,7 +50,8 @@ export class Queue {
   private backlog: { id: string; recovered: boolean }[] = [];
   private inflight = 0;
   private readonly maxInflight: number;
-  private timers = new Set<NodeJS.Timeout>();
+  /** One pending local retry (or re-run after a worker failure) per message. */
+  private timers = new Map<string, NodeJS.Timeout>();
   private closed = false;
   remote: RemoteScheduler | null = null;
 
@@ -279,13 +280,25 @@ export class Queue {
 
   private retryAt(id: string, when: number, recovered = true): void {
     if (this.closed) return;
+    const prev = this.timers.get(id);
+    if (prev) clearTimeout(prev);
     const t = setTimeout(() => {
-      this.timers.delete(t);
+      if (this.timers.get(id) === t) this.timers.delete(id);
       this.backlog.push({ id, recovered });
       this.pump();
     }, Math.max(0, when - Date.now()));
     t.unref();
-    this.timers.add(t);
+    this.timers.set(id, t);
+  }
+
+  /**
+   * The operator's `queue retry`: run a message's locally deferred recipients now instead of at their
+   * back-off timer. Mailboxes that already hold the message are skipped (recovered run, dedup key).
+   */
+  retryLocalNow(id: string): boolean {
+    if (this.closed || !this.queued.has(id)) return false;
+    this.retryAt(id, Date.now());
+    return true;
   }
 
   /** Dispatch queued messages (resumed, backlogged, retried) while the pool has room. */
@@ -370,7 +383,7 @@ export class Queue {
 
   async close(): Promise<void> {
     this.closed = true;
-    for (const t of this.timers) clearTimeout(t);
+    for (const t of this.timers.values()) clearTimeout(t);
     await this.pool.destroy();
   }
 }
