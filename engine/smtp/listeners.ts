@@ -3,6 +3,7 @@
 import { SMTPServer, type SMTPServerOptions } from 'smtp-server';
 import { splitHostPort } from '../config/load.js';
 import type { CertPair } from '../tls/certificate.js';
+import { SmtpDeadlines } from './deadlines.js';
 import { SmtpSessionPolicy, type ListenerKind, type SessionDeps } from './session.js';
 
 export interface RunningListener {
@@ -16,6 +17,13 @@ export async function startSmtpListener(kind: ListenerKind, listen: string, tls:
   const { host, port } = splitHostPort(listen);
   const policy = new SmtpSessionPolicy(deps, kind);
   const { config } = deps;
+  const deadlines = new SmtpDeadlines({
+    commandMs: config.smtp.command_timeout,
+    dataMs: config.smtp.data_timeout,
+    hostname: config.hostname,
+    logger: deps.logger,
+    listener: kind,
+  });
   const options: SMTPServerOptions & Record<string, unknown> = {
     name: config.hostname,
     banner: config.smtp.banner,
@@ -41,12 +49,25 @@ export async function startSmtpListener(kind: ListenerKind, listen: string, tls:
     hideENHANCEDSTATUSCODES: false,
     hideDSN: false,
     hideREQUIRETLS: true,
-    onConnect: policy.onConnect,
-    onClose: policy.onClose,
+    onConnect: (session, cb) => {
+      deadlines.watch(server, session);
+      policy.onConnect(session, cb);
+    },
+    onSecure: (socket, session, cb) => {
+      cb(); // smtp-server pipes the TLS socket into its parser here; the deadline watch attaches after it
+      deadlines.socketChanged(session, socket);
+    },
+    onClose: (session) => {
+      deadlines.unwatch(session);
+      policy.onClose(session);
+    },
     onAuth: policy.onAuth,
     onMailFrom: policy.onMailFrom,
     onRcptTo: policy.onRcptTo,
-    onData: policy.onData,
+    onData: (stream, session, cb) => {
+      deadlines.dataStarted(session, stream);
+      policy.onData(stream, session, cb);
+    },
   };
   if (config.smtp.vrfy) {
     options.onVrfy = (arg: string, _s: unknown, reply: (code: number, text: string) => void) => {

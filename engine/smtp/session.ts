@@ -10,8 +10,9 @@ import { AuthThrottle, sleep } from '../policy/auth-throttle.js';
 import { isLoopback, unmapV4 } from '../policy/cidr.js';
 import { parseAddress } from '../policy/address.js';
 import { judgeRecipient, RelayPolicy } from '../policy/relay.js';
-import { Refusals, reject, toSmtpError, type Refusal } from '../policy/verdict.js';
+import { Refusals, reject, tempfail, toSmtpError, type Refusal } from '../policy/verdict.js';
 import type { Queue } from '../queue/queue.js';
+import { DeadlineExceeded } from './deadlines.js';
 import { newQueueId, type Envelope, type RecipientEntry } from '../spool/envelope.js';
 
 export type ListenerKind = 'smtp' | 'submission' | 'submissions';
@@ -221,6 +222,11 @@ export class SmtpSessionPolicy {
     void this.data(stream, session).then(
       (r) => (typeof r === 'string' ? cb(null, r) : cb(toSmtpError(r))),
       (e: Error) => {
+        if (stream.errored instanceof DeadlineExceeded) {
+          // the deadline already answered 421 and closed; the partial message was discarded, never acknowledged
+          this.deps.logger.info('smtp', 'data', { sid: session.id, verdict: 'discarded', reason: 'data timeout' });
+          return cb(toSmtpError(tempfail(421, '4.4.2', 'Error: timeout exceeded')));
+        }
         this.deps.logger.error('smtp', 'data-error', { sid: session.id, error: e.message });
         stream.resume();
         cb(toSmtpError(Refusals.localError()));

@@ -1,0 +1,155 @@
+// Slowloris defence over real sockets: a command line dripped a byte at a time, or a message dripped after
+// 354, gets "421 4.4.2 <host> Error: timeout exceeded" and a closed connection within the configured deadline
+// (plus a margin), the dripped message is never delivered, other clients are served meanwhile, and a slow
+// but legitimate client (each line whole within the deadline) is not cut off.
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import path from 'node:path';
+import { misbehave } from '../../lab/peers/clients.js';
+import { startTestServer, type TestServer } from '../helpers/server.js';
+import { ehlo, RawSmtp } from '../helpers/smtp-client.js';
+
+const COMMAND_MS = 1500;
+const DATA_MS = 2000;
+/** Slack for timer granularity and a loaded 2-core CI machine. */
+const MARGIN_MS = 1200;
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** Write `text` one byte every `gapMs` ms, stopping early when the server closes. */
+async function drip(c: RawSmtp, text: string, gapMs: number): Promise<void> {
+  for (let i = 0; i < text.length && !c.closed; i++) {
+    c.write(text[i]);
+    await sleep(gapMs);
+  }
+}
+
+/** Wait for the connection to close; resolves with ms waited, or -1 if it stayed open for `maxMs`. */
+async function closedWithin(c: RawSmtp, maxMs: number): Promise<number> {
+  const t0 = Date.now();
+  while (!c.closed && Date.now() - t0 < maxMs) await sleep(20);
+  return c.closed ? Date.now() - t0 : -1;
+}
+
+/** Everything the server sent that the client has not read as a reply yet (the 421 before the close). */
+function unread(c: RawSmtp): string {
+  return (c as unknown as { buf: string }).buf;
+}
+
+async function sendMessage(port: number, to: string, subject: string): Promise<number> {
+  const { c } = await ehlo(port);
+  assert.equal((await c.cmd('MAIL FROM:<polite@client.example.net>')).code, 250);
+  assert.equal((await c.cmd(`RCPT TO:<${to}>`)).code, 250);
+  assert.equal((await c.cmd('DATA')).code, 354);
+  const end = await c.cmd(`Subject: ${subject}\r\n\r\nserved while another client dripped\r\n.`);
+  await c.cmd('QUIT').catch(() => undefined);
+  c.close();
+  return end.code;
+}
+
+describe('SMTP deadlines against slow senders (slowloris)', () => {
+  let srv: TestServer;
+  before(async () => {
+    srv = await startTestServer({
+      users: [
+        { address: 'alice@example.test', password: 'secret123' },
+        { address: 'bobby@example.test', password: 'secret123' },
+      ],
+      // the idle timeout alone would never fire: every dripped byte resets it
+      toml: `[smtp]\nsocket_timeout = "30s"\ncommand_timeout = "${COMMAND_MS}ms"\ndata_timeout = "${DATA_MS}ms"\n`,
+    });
+  });
+  after(async () => {
+    await srv.stop();
+  });
+
+  it('cuts a command line dripped a byte every 150 ms with 421 4.4.2 while another client is served', async () => {
+    const slow = misbehave('slowloris', { host: '127.0.0.1', port: srv.ports.smtp, maxMs: 8000, intervalMs: 150, domain: 'example.test' });
+    await sleep(300);
+    const polite = await sendMessage(srv.ports.smtp, 'alice@example.test', 'polite during slowloris');
+    const r = await slow;
+    assert.equal(polite, 250, 'a polite client is served while the drip goes on');
+    assert.ok(r.closedByServer, `the server must close the dripping session: ${r.summary}`);
+    assert.ok(r.closedAfterMs! <= COMMAND_MS + MARGIN_MS, `closed after ${r.closedAfterMs} ms (deadline ${COMMAND_MS} ms)`);
+    assert.ok(r.closedAfterMs! >= COMMAND_MS - 100, `not before the deadline: ${r.closedAfterMs} ms`);
+    const said = r.transcript.join('\n');
+    assert.match(said, /421 4\.4\.2 mx\.example\.test Error: timeout exceeded/, said);
+    await srv.waitForMail('alice@example.test', 1, 10_000);
+  });
+
+  it('cuts a command line dripped over TLS (STARTTLS and implicit TLS) too', async () => {
+    for (const mode of ['starttls', 'implicit'] as const) {
+      const c = await RawSmtp.connect(mode === 'implicit' ? srv.ports.submissions : srv.ports.submission, { tls: mode === 'implicit' });
+      await c.reply();
+      if (mode === 'starttls') {
+        await c.cmd('EHLO client.example.net');
+        assert.equal((await c.cmd('STARTTLS')).code, 220);
+        await c.startTls();
+      }
+      const t0 = Date.now();
+      void drip(c, 'EHLO slow.client.example.net\r\n', 150);
+      const waited = await closedWithin(c, COMMAND_MS + 4000);
+      assert.ok(waited >= 0 && Date.now() - t0 <= COMMAND_MS + MARGIN_MS, `${mode}: closed after ${Date.now() - t0} ms`);
+      assert.match(unread(c), /^421 4\.4\.2 mx\.example\.test Error: timeout exceeded/m, `${mode}: ${unread(c)}`);
+    }
+  });
+
+  it('discards a message dripped after 354: 421 4.4.2 within the DATA deadline, never acknowledged or delivered', async () => {
+    const { c } = await ehlo(srv.ports.smtp);
+    assert.equal((await c.cmd('MAIL FROM:<slow@client.example.net>')).code, 250);
+    assert.equal((await c.cmd('RCPT TO:<bobby@example.test>')).code, 250);
+    assert.equal((await c.cmd('DATA')).code, 354);
+    const t0 = Date.now();
+    // whole lines, each well within the command deadline: only the DATA deadline can stop this
+    const body = 'Subject: dripped\r\n\r\n' + 'line\r\n'.repeat(200) + '.\r\n';
+    const dripping = drip(c, body, 100);
+    await sleep(500);
+    assert.equal(await sendMessage(srv.ports.smtp, 'alice@example.test', 'polite during a dripped DATA'), 250);
+    const waited = await closedWithin(c, DATA_MS + 4000);
+    const elapsed = Date.now() - t0;
+    await dripping;
+    assert.ok(waited >= 0, 'the server must close the session');
+    assert.ok(elapsed <= DATA_MS + MARGIN_MS && elapsed >= DATA_MS - 100, `closed after ${elapsed} ms (deadline ${DATA_MS} ms)`);
+    const said = unread(c);
+    assert.match(said, /^421 4\.4\.2 mx\.example\.test Error: timeout exceeded/m, said);
+    assert.doesNotMatch(said, /^250/m, 'the dripped message must never be acknowledged');
+    await sleep(1000);
+    assert.equal(srv.maildir('bobby@example.test').length, 0, 'the dripped message must never be delivered');
+    // the event is in the log
+    const logs = path.join(srv.dataDir, 'logs');
+    const smtpLog = fs.readdirSync(logs).filter((f) => f.startsWith('smtp-')).map((f) => fs.readFileSync(path.join(logs, f), 'utf8')).join('');
+    assert.match(smtpLog, /WARN timeout .*phase=data/);
+    assert.match(smtpLog, /WARN timeout .*phase=command/);
+  });
+
+  it('does not cut a slow but legitimate client: each line whole within the deadline, a session far longer', async () => {
+    const c = await RawSmtp.connect(srv.ports.smtp);
+    await c.reply();
+    const t0 = Date.now();
+    const slowCmd = async (line: string) => {
+      // about 1 s per line: bytes 120 ms apart at first, the rest in one go
+      const head = line.slice(0, 6);
+      await drip(c, head, 120);
+      await sleep(1000 - head.length * 120);
+      c.write(line.slice(head.length) + '\r\n');
+      return c.reply();
+    };
+    assert.equal((await slowCmd('EHLO slow.client.example.net')).code, 250);
+    assert.equal((await slowCmd('MAIL FROM:<slow@client.example.net>')).code, 250);
+    await sleep(COMMAND_MS + 300); // idle between commands is the idle timeout's business, not the line deadline's
+    assert.equal((await slowCmd('RCPT TO:<alice@example.test>')).code, 250);
+    assert.equal((await slowCmd('DATA')).code, 354);
+    // the message in four pieces over ~1.5 s, within the DATA deadline
+    for (const part of ['Subject: slow but fine\r\n', '\r\n', 'arrived in pieces\r\n', '.\r\n']) {
+      await sleep(400);
+      c.write(part);
+    }
+    const end = await c.reply();
+    assert.equal(end.code, 250, end.text);
+    assert.ok(Date.now() - t0 > 2 * COMMAND_MS + DATA_MS, 'the whole session outlasted every single deadline');
+    assert.equal((await c.cmd('QUIT')).code, 221);
+    c.close();
+    const mail = await srv.waitForMail('alice@example.test', 3, 10_000);
+    assert.ok(mail.some((f) => fs.readFileSync(f, 'utf8').includes('Subject: slow but fine')));
+  });
+});
