@@ -5,6 +5,7 @@ import net from 'node:net';
 import { spf as spfVerify } from 'mailauth/lib/spf/index.js';
 import type { Resolver } from '../dns/resolver.js';
 import { unmapV4 } from './cidr.js';
+import { reversedIp } from './dnsbl.js';
 
 export type CheckOutcome = { status: 'pass' } | { status: 'fail'; reason: string } | { status: 'unknown'; reason: string };
 
@@ -45,8 +46,11 @@ export interface RdnsOutcome {
 export async function checkReverseDns(resolver: Resolver, ipIn: string): Promise<RdnsOutcome> {
   const ip = unmapV4(ipIn);
   let names: string[];
+  const rev = reversedIp(ip);
+  if (!rev) return { ptr: { status: 'unknown', reason: `${ip} is not an IP address` }, fcrdns: { status: 'unknown', reason: 'no PTR' } };
   try {
-    names = await resolver.reverse(ip);
+    // a PTR query, not resolver.reverse(): that one answers from /etc/hosts first, and a client's rDNS is what DNS says
+    names = await resolver.resolvePtr(`${rev}.${net.isIPv4(ip) ? 'in-addr' : 'ip6'}.arpa`);
   } catch (e) {
     if (isNoData(e)) return { ptr: { status: 'fail', reason: `${ip} has no PTR record` }, fcrdns: { status: 'unknown', reason: 'no PTR' } };
     return { ptr: { status: 'unknown', reason: `PTR lookup for ${ip} failed` }, fcrdns: { status: 'unknown', reason: 'no PTR' } };

@@ -7,6 +7,7 @@ import { ConnectionChecker } from '../../engine/spam/connection.js';
 import { makeResolver } from '../../engine/dns/resolver.js';
 import { nullLogger } from '../../engine/log/logger.js';
 import { reversedIp, dnsblQueryName } from '../../engine/policy/dnsbl.js';
+import { checkReverseDns } from '../../engine/policy/sender-checks.js';
 import { dnsblQueryName as labQueryName } from '../../lab/dns/dnsbl.js';
 import type { DnsServer } from '../../lab/dns/server.js';
 import { configFrom, startSpamDns, removeTempDirs } from './helpers.js';
@@ -143,4 +144,17 @@ test('query names: IPv4 octets, IPv6 nibbles, hashed and plain addresses, HELO, 
   const md5 = crypto.createHash('md5').update('a@spam.test').digest('hex');
   assert.equal(dnsblQueryName({ ...list, type: 'ADDR', hash: 'md5' }, { ip: v6, helo: '', mailFrom: 'A@Spam.test' }), `${md5}.bl.test`);
   assert.equal(dnsblQueryName({ ...list, type: 'ADDR' }, { ip: v6, helo: '', mailFrom: '' }), null);
+});
+
+test('reverse DNS asks DNS for the PTR, never /etc/hosts (where 127.0.0.1 is "localhost")', async () => {
+  const resolver = makeResolver([dns.address], 1000);
+  const before = dns.queries.length;
+  const r = await checkReverseDns(resolver, '127.0.0.1');
+  assert.equal(r.ptr.status, 'fail', JSON.stringify(r));
+  assert.match(r.ptr.status === 'fail' ? r.ptr.reason : '', /127\.0\.0\.1 has no PTR record/);
+  assert.ok(dns.queries.slice(before).some((q) => q.name === '1.0.0.127.in-addr.arpa' && q.type === 'PTR'), 'the stand-in DNS was asked');
+  const good = await checkReverseDns(resolver, '127.0.0.3');
+  assert.deepEqual({ ptr: good.ptr.status, fcrdns: good.fcrdns.status, name: good.name }, { ptr: 'pass', fcrdns: 'pass', name: 'mx.good.test' });
+  await checkReverseDns(resolver, '::1');
+  assert.ok(dns.queries.some((q) => q.name === '1' + '.0'.repeat(31) + '.ip6.arpa' && q.type === 'PTR'), 'IPv6 in nibble form under ip6.arpa');
 });
