@@ -1,7 +1,7 @@
 // Renders a lab Report as one self-contained HTML page: verdict, checks, a figures table with ratios
 // between targets, the two plots (inline SVG), per-step tables, probe verdicts, and scenario/machine.
 // No external CSS, fonts, scripts or images: the page must open the same offline, years later.
-import type { Report, TargetReport } from './model.js';
+import type { Report, SpamScore, TargetReport } from './model.js';
 import { esc, percentilePlot, throughputPlot } from './svg.js';
 
 const n = (v: number | undefined, digits = 1) => (v === undefined ? '–' : v.toLocaleString('en-US', { maximumFractionDigits: digits }));
@@ -55,7 +55,7 @@ function probesTable(t: TargetReport): string {
 function spamTable(t: TargetReport): string {
   const s = t.spam;
   if (!s) return '';
-  return `<h3>${esc(t.name)}: spam verdicts</h3><table class="spam"><thead><tr><th></th><th>verdict spam</th><th>verdict ham</th></tr></thead><tbody><tr><th>actual spam</th><td class="num">${s.tp}</td><td class="num">${s.fn}</td></tr><tr><th>actual ham</th><td class="num">${s.fp}</td><td class="num">${s.tn}</td></tr></tbody></table><p>precision ${n(s.precision, 3)}, recall ${n(s.recall, 3)}, ${s.unknown} without a verdict, ${s.total} messages.</p>`;
+  return `<h3>${esc(t.name)}: spam verdicts</h3><table class="spam"><thead><tr><th></th><th>verdict spam</th><th>verdict ham</th></tr></thead><tbody><tr><th>actual spam</th><td class="num">${s.tp}</td><td class="num">${s.fn}</td></tr><tr><th>actual ham</th><td class="num">${s.fp}</td><td class="num">${s.tn}</td></tr></tbody></table><p>precision ${n(s.precision, 3)}, recall ${n(s.recall, 3)}, ham judged spam ${n((s.ham_fp_rate ?? 0) * 100, 2)}%, ${s.unknown} without a verdict, ${s.total} messages.</p>${groupTable(s)}`;
 }
 
 export function renderHtml(report: Report): string {
@@ -118,4 +118,12 @@ ${report.notes.length ? `<h2>Notes</h2><ul>${report.notes.map((x) => `<li>${esc(
 ${loaded.length ? '' : '<!-- no load in this scenario -->'}<p class="hint"${loaded.length ? '' : ' hidden'}>Latency is per message: from its scheduled start (open loop) or its start (closed loop) to the server's final 250; each load runs from the same client on the same machine as the targets, so figures compare targets, not absolute capacity.</p>
 </body></html>
 `;
+}
+
+function groupTable(s: SpamScore): string {
+  if (!s.groups) return '';
+  const rows = Object.entries(s.groups)
+    .map(([g, v]) => `<tr><th>${esc(g)}</th><td>${v.label}</td><td class="num">${v.total}</td><td class="num">${v.judged_spam}</td><td class="num">${n((v.judged_spam / Math.max(1, v.total)) * 100, 1)}%</td></tr>`)
+    .join('');
+  return `<table class="spam"><thead><tr><th>corpus group</th><th>kind</th><th>messages</th><th>judged spam</th><th>share</th></tr></thead><tbody>${rows}</tbody></table>`;
 }

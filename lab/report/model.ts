@@ -52,6 +52,10 @@ export interface SpamScore {
   unknown: number;
   precision: number;
   recall: number;
+  /** Ham judged spam / all ham replayed (a ham without a verdict counts in the denominator). */
+  ham_fp_rate: number;
+  /** Per corpus group (easy_ham_2, hard_ham, spam_2, japanese…): how many were judged spam. */
+  groups?: Record<string, { label: 'spam' | 'ham'; total: number; judged_spam: number; unknown: number }>;
 }
 
 export interface Machine {

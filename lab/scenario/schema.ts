@@ -144,6 +144,8 @@ export const scenarioSchema = z
         /** spam-corpus */
         min_precision: z.number().min(0).max(1).optional(),
         min_recall: z.number().min(0).max(1).optional(),
+        /** spam-corpus: ham judged spam / all ham replayed. */
+        max_ham_fp_rate: z.number().min(0).max(1).optional(),
         /** slow-peers: a misbehaving client must be refused or cut off, and the server must keep serving. */
         slowloris_closed_within: duration.optional(),
       })

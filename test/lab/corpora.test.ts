@@ -80,4 +80,22 @@ test('precision and recall', () => {
   assert.deepEqual({ tp: s.tp, fp: s.fp, tn: s.tn, fn: s.fn, unknown: s.unknown }, { tp: 2, fp: 1, tn: 1, fn: 1, unknown: 1 });
   assert.equal(s.precision, 0.667);
   assert.equal(s.recall, 0.667);
+  assert.equal(s.ham_fp_rate, 0.3333, 'one of three hams judged spam (the one without a verdict counts as not right)');
+  assert.equal(s.groups, undefined);
+});
+
+test('per corpus group: judged spam out of total, a group of both kinds shown as two', () => {
+  const s = scoreVerdicts([
+    { group: 'hard_ham', label: 'ham', verdict: 'spam' },
+    { group: 'hard_ham', label: 'ham', verdict: 'ham' },
+    { group: 'spam_2', label: 'spam', verdict: 'spam' },
+    { group: 'japanese', label: 'spam', verdict: 'ham' },
+    { group: 'japanese', label: 'ham', verdict: undefined },
+  ]);
+  assert.deepEqual(s.groups, {
+    hard_ham: { label: 'ham', total: 2, judged_spam: 1, unknown: 0 },
+    spam_2: { label: 'spam', total: 1, judged_spam: 1, unknown: 0 },
+    'japanese spam': { label: 'spam', total: 1, judged_spam: 0, unknown: 0 },
+    'japanese ham': { label: 'ham', total: 1, judged_spam: 0, unknown: 1 },
+  });
 });

@@ -41,7 +41,7 @@ export async function spamCorpus(ctx: RunContext): Promise<() => Promise<void>> 
     const train = loadSpamAssassin({ split: 'train', ham: s.train_ham, spam: s.train_spam });
     const evalSet = loadSpamAssassin({ split: 'eval', ham: s.eval_ham, spam: s.eval_spam });
     if (!train.ok || !evalSet.ok) throw new Error(train.ok ? (evalSet as { reason: string }).reason : train.reason);
-    const messages: Array<{ id: string; label: 'spam' | 'ham'; raw: Buffer }> = [...evalSet.messages, ...japaneseCorpus({ count: s.japanese, seed: 11 })];
+    const messages: Array<{ id: string; group: string; label: 'spam' | 'ham'; raw: Buffer }> = [...evalSet.messages, ...japaneseCorpus({ count: s.japanese, seed: 11 })];
     for (const t of ctx.targets) {
       ctx.say(`== ${t.name} (${t.host}:${t.port})`);
       if (!t.local || !t.configPath || !t.maildir) {
@@ -73,21 +73,24 @@ export async function spamCorpus(ctx: RunContext): Promise<() => Promise<void>> 
       const delivered = await waitForDeliveries(t.maildir(rcpt), ID_HEADER, messages.length - refused.size, s.deliver_wait);
       const pattern = new RegExp(s.spam_pattern, 'i');
       const verdicts = messages.map((m) => {
-        if (refused.has(m.id)) return { label: m.label, verdict: 'spam' as const };
+        if (refused.has(m.id)) return { group: m.group, label: m.label, verdict: 'spam' as const };
         const d = delivered.get(m.id);
-        if (!d) return { label: m.label, verdict: undefined };
+        if (!d) return { group: m.group, label: m.label, verdict: undefined };
         const names = Array.isArray(s.verdict_header) ? s.verdict_header : [s.verdict_header];
         const h = names.map((n) => headerValue(d.raw, n)).find((v) => v !== undefined);
-        if (h === undefined) return { label: m.label, verdict: d.folder.toLowerCase() === 'spam' ? ('spam' as const) : undefined };
-        return { label: m.label, verdict: pattern.test(h) || d.folder.toLowerCase() === 'spam' ? ('spam' as const) : ('ham' as const) };
+        if (h === undefined) return { group: m.group, label: m.label, verdict: d.folder.toLowerCase() === 'spam' ? ('spam' as const) : undefined };
+        return { group: m.group, label: m.label, verdict: pattern.test(h) || d.folder.toLowerCase() === 'spam' ? ('spam' as const) : ('ham' as const) };
       });
       const score = scoreVerdicts(verdicts);
       const rep = ctx.report(t);
       rep.spam = score;
-      ctx.say(`${t.name}: ${score.total} messages (${evalSet.messages.length} SpamAssassin eval + ${s.japanese} Japanese); TP ${score.tp} FP ${score.fp} TN ${score.tn} FN ${score.fn} unknown ${score.unknown}; precision ${score.precision} recall ${score.recall}`);
+      ctx.say(`${t.name}: ${score.total} messages (${evalSet.messages.length} SpamAssassin eval + ${s.japanese} Japanese); TP ${score.tp} FP ${score.fp} TN ${score.tn} FN ${score.fn} unknown ${score.unknown}; precision ${score.precision} recall ${score.recall} ham FP ${(score.ham_fp_rate * 100).toFixed(2)}%`);
+      for (const [g, v] of Object.entries(score.groups ?? {})) ctx.say(`  ${g} (${v.label}): ${v.judged_spam}/${v.total} judged spam`);
       ctx.check(`${t.name}: every replayed message got a verdict`, score.unknown === 0, '0 without a verdict', `${score.unknown} without (delivered ${delivered.size}, refused ${refused.size})`);
       if (ctx.scenario.expect.min_precision !== undefined) ctx.check(`${t.name}: precision ≥ ${ctx.scenario.expect.min_precision}`, score.precision >= ctx.scenario.expect.min_precision, `≥ ${ctx.scenario.expect.min_precision}`, String(score.precision));
       if (ctx.scenario.expect.min_recall !== undefined) ctx.check(`${t.name}: recall ≥ ${ctx.scenario.expect.min_recall}`, score.recall >= ctx.scenario.expect.min_recall, `≥ ${ctx.scenario.expect.min_recall}`, String(score.recall));
+      const maxFp = ctx.scenario.expect.max_ham_fp_rate;
+      if (maxFp !== undefined) ctx.check(`${t.name}: ham judged spam ≤ ${(maxFp * 100).toFixed(2)}%`, score.ham_fp_rate <= maxFp, `≤ ${maxFp}`, String(score.ham_fp_rate));
     }
   };
 }
