@@ -1,6 +1,7 @@
 // Splits a POP3 client's byte stream into command lines, each bounded in length (RFC 2449: 255 octets
 // for a command; more while a SASL exchange is under way). An overlong line is dropped whole and reported,
-// never buffered; a NUL is reported too. It never interprets a command.
+// never buffered; a NUL is reported too. It never interprets a command and keeps no time: the session times a
+// partial line (see `partial`).
 
 export type Line = { kind: 'line'; text: string } | { kind: 'too-long' } | { kind: 'nul' };
 
@@ -41,6 +42,11 @@ export class LineReader {
     }
     this.buf = data.length ? Buffer.from(data) : Buffer.alloc(0);
     return out;
+  }
+
+  /** Part of a line has arrived and its end has not (also while an overlong line is being discarded). */
+  get partial(): boolean {
+    return this.buf.length > 0 || this.discarding;
   }
 
   /** Forget buffered input (after STLS, pipelined plaintext must not survive into the TLS session). */

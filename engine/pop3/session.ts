@@ -69,6 +69,9 @@ export class Pop3Session {
   private readonly started = Date.now();
   private readonly onData = (chunk: Buffer) => this.receive(chunk);
   private readonly onTimeout = () => this.idle();
+  /** When the first byte of the line now arriving came; null between lines (slowloris deadline). */
+  private lineStart: number | null = null;
+  private lineTimer: NodeJS.Timeout | null = null;
 
   constructor(
     socket: net.Socket,
@@ -177,9 +180,41 @@ export class Pop3Session {
 
   private receive(chunk: Buffer): void {
     if (this.closed) return;
-    this.queue.push(...this.reader.push(chunk));
+    const lines = this.reader.push(chunk);
+    this.timeLine(lines.length > 0);
+    this.queue.push(...lines);
     if (this.queue.length > MAX_QUEUED) this.socket.pause();
     void this.pump();
+  }
+
+  /**
+   * The line deadline ([pop3] command_timeout): a line must arrive whole within it of its first byte, however
+   * slowly it trickles; the idle timeout, which every byte resets, cannot bound a client that drips.
+   */
+  private timeLine(lineEnded: boolean): void {
+    const limit = this.deps.config.pop3.command_timeout;
+    if (limit <= 0) return;
+    if (lineEnded) this.lineStart = null;
+    if (!this.reader.partial || this.lineStart !== null) return;
+    this.lineStart = Date.now();
+    if (!this.lineTimer) this.armLineTimer(limit);
+  }
+
+  private armLineTimer(ms: number): void {
+    this.lineTimer = setTimeout(() => this.checkLine(), ms);
+    this.lineTimer.unref();
+  }
+
+  private checkLine(): void {
+    this.lineTimer = null;
+    if (this.closed || this.lineStart === null) return;
+    const limit = this.deps.config.pop3.command_timeout;
+    const elapsed = Date.now() - this.lineStart;
+    if (elapsed < limit) return this.armLineTimer(limit - elapsed);
+    this.log('warn', 'command-timeout', { ip: this.ip, ms: elapsed, limit, user: this.user?.address });
+    this.queue = [];
+    this.reply('-ERR Timeout: command line not received in time; closing connection');
+    void this.end();
   }
 
   private async pump(): Promise<void> {
@@ -252,6 +287,7 @@ export class Pop3Session {
   async startTls(): Promise<void> {
     this.queue = [];
     this.reader.reset();
+    this.lineStart = null;
     this.userName = undefined;
     const plain = this.socket;
     while (plain.writableCorked) plain.uncork(); // "+OK Begin TLS" must go out in plaintext now
