@@ -13,9 +13,22 @@ export interface Totals {
   ham: number;
 }
 
+/** Token counts kept in memory per store, at most this many (then the cache starts over). */
+const CACHE_MAX_TOKENS = 100_000;
+const NONE: readonly [number, number] = Object.freeze([0, 0]) as readonly [number, number];
+
 export class BayesStore {
   readonly db: Database.Database;
   private readonly stmts;
+  /**
+   * Counts already read, per owner (a token absent from the database is kept as NONE). Valid while nobody writes:
+   * a write through this connection clears it, and PRAGMA data_version tells of a commit by any other connection
+   * (another worker, the IMAP server learning a moved message, `tegami spam learn`).
+   */
+  private readonly cache = new Map<string, Map<string, readonly [number, number]>>();
+  private readonly cachedTotals = new Map<string, Totals>();
+  private cacheSize = 0;
+  private cacheVersion = -1;
 
   constructor(dataDir: string) {
     fs.mkdirSync(dataDir, { recursive: true });
@@ -28,6 +41,7 @@ export class BayesStore {
       CREATE TABLE IF NOT EXISTS totals (owner TEXT PRIMARY KEY, spam INTEGER NOT NULL DEFAULT 0, ham INTEGER NOT NULL DEFAULT 0);
       CREATE TABLE IF NOT EXISTS learnt (owner TEXT NOT NULL, key TEXT NOT NULL, kind TEXT NOT NULL, PRIMARY KEY (owner, key)) WITHOUT ROWID;`);
     this.stmts = {
+      dataVersion: this.db.prepare<[], number>('PRAGMA data_version').pluck(),
       totals: this.db.prepare<[string], { spam: number; ham: number }>('SELECT spam, ham FROM totals WHERE owner = ?'),
       counts: this.db.prepare<[string, string], { token: string; spam: number; ham: number }>(
         'SELECT token, spam, ham FROM tokens WHERE owner = ? AND token IN (SELECT value FROM json_each(?))',
@@ -42,13 +56,44 @@ export class BayesStore {
     };
   }
 
+  /** Drop what was read when the database changed since (another connection committed). */
+  private revalidate(): void {
+    const v = this.stmts.dataVersion.get() as number;
+    if (v !== this.cacheVersion || this.cacheSize > CACHE_MAX_TOKENS) this.forget(v);
+  }
+
+  private forget(version = this.cacheVersion): void {
+    this.cache.clear();
+    this.cachedTotals.clear();
+    this.cacheSize = 0;
+    this.cacheVersion = version;
+  }
+
   totals(owner: string): Totals {
-    return this.stmts.totals.get(owner) ?? { spam: 0, ham: 0 };
+    this.revalidate();
+    let t = this.cachedTotals.get(owner);
+    if (!t) {
+      t = this.stmts.totals.get(owner) ?? { spam: 0, ham: 0 };
+      this.cachedTotals.set(owner, t);
+    }
+    return { ...t };
   }
 
   counts(owner: string, tokens: string[]): Map<string, [number, number]> {
+    this.revalidate();
+    let known = this.cache.get(owner);
+    if (!known) this.cache.set(owner, (known = new Map()));
+    const missing = tokens.filter((t) => !known.has(t));
+    if (missing.length) {
+      for (const t of missing) known.set(t, NONE);
+      for (const r of this.stmts.counts.all(owner, JSON.stringify(missing))) known.set(r.token, [r.spam, r.ham]);
+      this.cacheSize += missing.length;
+    }
     const m = new Map<string, [number, number]>();
-    for (const r of this.stmts.counts.all(owner, JSON.stringify(tokens))) m.set(r.token, [r.spam, r.ham]);
+    for (const t of tokens) {
+      const c = known.get(t)!;
+      if (c !== NONE) m.set(t, [c[0], c[1]]);
+    }
     return m;
   }
 
@@ -58,6 +103,7 @@ export class BayesStore {
    */
   learn(owner: string, tokens: string[], kind: 'spam' | 'ham', messageId = ''): boolean {
     const key = crypto.createHash('sha256').update(messageId + '\0' + [...tokens].sort().join('\n')).digest('base64url');
+    this.forget();
     return this.db.transaction(() => {
       const prev = this.stmts.learnt.get(owner, key)?.kind;
       if (prev === kind) return false;
@@ -73,6 +119,7 @@ export class BayesStore {
    * Same rules as learn(); returns how many messages changed the counts.
    */
   learnMany(owner: string, items: { tokens: string[]; kind: 'spam' | 'ham'; messageId?: string }[]): number {
+    this.forget();
     return this.db.transaction(() => {
       const delta = new Map<string, [number, number]>();
       const totals: [number, number] = [0, 0];
@@ -158,14 +205,16 @@ function chi2Q(x2: number, v: number): number {
 export function classify(store: BayesStore, owners: string[], tokens: string[], minMessages: number, opts: Readonly<CombineOptions> = DEFAULT_COMBINE): BayesVerdict {
   let nspam = 0;
   let nham = 0;
+  const learnt: string[] = [];
   for (const o of owners) {
     const t = store.totals(o);
     nspam += t.spam;
     nham += t.ham;
+    if (t.spam + t.ham > 0) learnt.push(o); // most users never learnt anything: no token lookups for them
   }
   if (nspam < Math.max(1, minMessages) || nham < Math.max(1, minMessages)) return { probability: null, clues: [] };
   const counts = new Map<string, [number, number]>();
-  for (const o of owners) {
+  for (const o of learnt) {
     for (const [tok, [s, h]] of store.counts(o, tokens)) {
       const c = counts.get(tok);
       if (c) {
