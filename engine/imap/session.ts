@@ -49,6 +49,8 @@ export class Session {
   tlsPending = false;
   /** Set while IDLE waits: called when the selected mailbox changes. */
   private idleNotify: (() => void) | null = null;
+  /** The deadline of the line or literal being awaited (slowloris): see timeWait(). */
+  private clock: { kind: 'line' | 'literal'; seq: number; start: number; timer: NodeJS.Timeout } | null = null;
 
   constructor(
     public socket: net.Socket,
@@ -127,6 +129,7 @@ export class Session {
     const plain = this.socket;
     this.detach(plain);
     this.reader.discardBuffered(); // nothing sent before the handshake may be read as a command
+    this.stopClock();
     const secure = new tls.TLSSocket(plain, { isServer: true, secureContext: this.shared.secureContext });
     this.socket = secure;
     this.secure = true;
@@ -163,6 +166,7 @@ export class Session {
   }
 
   end(): void {
+    this.stopClock();
     if (this.closed) return;
     this.closed = true;
     this.socket.end();
@@ -178,16 +182,53 @@ export class Session {
   async next(mode: ReadMode): Promise<ReaderEvent | null> {
     for (;;) {
       const ev = this.reader.take(mode);
-      if (ev) return ev;
+      if (ev) {
+        this.stopClock();
+        return ev;
+      }
       if (this.closed) return null;
       if (this.reader.continuationWanted) {
         this.reader.continuationWanted = false;
         this.writeRaw('+ Ready for literal data\r\n');
       }
+      this.timeWait();
       if (this.socket.isPaused()) this.socket.resume();
       await new Promise<void>((resolve) => (this.wake = resolve));
       this.wake = null;
     }
+  }
+
+  /**
+   * Deadlines against clients that drip (slowloris), which the idle timeout cannot bound since every byte resets
+   * it: a line must arrive whole within [imap] command_timeout of the moment its first byte is seen, an announced
+   * literal within literal_timeout of the moment the server waits for it. Only timed while the session waits for
+   * input (never while a command runs; IDLE itself is not timed, the DONE line is).
+   */
+  private timeWait(): void {
+    const w = this.reader.waitingFor();
+    const limit = !w ? 0 : w.kind === 'line' ? this.config.imap.command_timeout : this.config.imap.literal_timeout;
+    if (!w || limit <= 0) return this.stopClock();
+    if (this.clock && this.clock.kind === w.kind && this.clock.seq === w.seq) return;
+    this.stopClock();
+    const timer = setTimeout(() => this.clockExpired(), limit);
+    timer.unref();
+    this.clock = { kind: w.kind, seq: w.seq, start: Date.now(), timer };
+  }
+
+  private stopClock(): void {
+    if (this.clock) clearTimeout(this.clock.timer);
+    this.clock = null;
+  }
+
+  private clockExpired(): void {
+    const c = this.clock;
+    this.clock = null;
+    const w = this.reader.waitingFor();
+    if (!c || this.closed || !w || w.kind !== c.kind || w.seq !== c.seq) return;
+    const limit = c.kind === 'line' ? this.config.imap.command_timeout : this.config.imap.literal_timeout;
+    this.log('command-timeout', { phase: c.kind, ms: Date.now() - c.start, limit }, 'warn');
+    this.writeRaw(`* BYE Timeout: ${c.kind === 'line' ? 'command line' : 'literal'} not received in time\r\n`);
+    this.end();
   }
 
   /** IDLE: wait for either a line from the client or a mailbox change. */

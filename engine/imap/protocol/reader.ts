@@ -33,6 +33,8 @@ export class CommandReader {
   private skipError: ReaderEvent | null = null;
   /** A synchronizing literal waits for the server's "+". */
   continuationWanted = false;
+  /** Lines and literals completed so far: tells a session's deadline clock that the awaited segment changed. */
+  private completed = 0;
 
   constructor(private readonly limits: ReaderLimits) {}
 
@@ -44,6 +46,17 @@ export class CommandReader {
     if (chunk.length === 0) return;
     this.chunks.push(chunk);
     this.buffered += chunk.length;
+  }
+
+  /**
+   * What the reader still waits for after take() returned null: the rest of a line some bytes of which have
+   * arrived (or that is being discarded as overlong), an announced literal, or nothing (null). `seq` changes
+   * whenever a line or literal completes, so a session can time each one from when it began to be awaited.
+   */
+  waitingFor(): { kind: 'line' | 'literal'; seq: number } | null {
+    if (this.literalLeft >= 0) return { kind: 'literal', seq: this.completed };
+    if (this.buffered > 0 || this.skipping) return { kind: 'line', seq: this.completed };
+    return null;
   }
 
   /** Drop everything not yet read (after STARTTLS: no plaintext may survive into the TLS session). */
@@ -129,6 +142,7 @@ export class CommandReader {
       }
     }
     if (this.literalLeft > 0) return false;
+    this.completed++;
     this.segments.push({ kind: 'literal', data: this.literalParts.length === 1 ? this.literalParts[0] : Buffer.concat(this.literalParts) });
     this.literalParts = [];
     this.literalLeft = -1;
@@ -164,6 +178,7 @@ export class CommandReader {
       this.chunks = this.chunks.slice(i + 1);
       if (nl + 1 < c.length) this.chunks.unshift(c.subarray(nl + 1));
       this.buffered -= total;
+      this.completed++;
       if (this.skipping) {
         this.skipping = false;
         return 'skipped';
