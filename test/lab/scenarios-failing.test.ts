@@ -33,4 +33,25 @@ test('slow-peers against tegami: misbehaving clients handled, slow/greylisting/t
   assert.equal(r.code, 0, r.out);
   assert.match(r.out, /PASS tegami: retries the greylisting MTA and delivers/);
   assert.match(r.out, /PASS tegami: still serves a polite client after the abuse/);
+  // the scenario's tegami has a 2 s command deadline: the dripping session gets 421 and is closed in time
+  assert.match(r.out, /ok {3}slowloris: replies 220,421; server closed after \d+ ms/);
+  assert.match(r.out, /PASS tegami: slowloris client refused or cut off/);
+});
+
+test('slowloris expectation fails against a server whose only timeout is an idle one that every byte resets', async () => {
+  // smtp-server as shipped: a 10 s idle timeout, no line deadline
+  const server = new SMTPServer({ ...({ greetingDelay: 0 } as object), disableReverseLookup: true, authOptional: true, logger: false, socketTimeout: 10_000, onData: (s, _x, cb) => s.on('end', () => cb()).resume() });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
+  const port = (server.server.address() as { port: number }).port;
+  const file = path.join(dir, 'slowloris-only.toml');
+  fs.writeFileSync(file, 'name = "slowloris-only"\nkind = "slow-peers"\n[slow]\nmisbehaviours = ["slowloris"]\nslowloris_time = "2500ms"\nremote_peers = false\n[expect]\nslowloris_closed_within = "2s"\n');
+  try {
+    const r = await tegamiLab(['run', file, '--target', `127.0.0.1:${port}`, '--domain', 'example.test', '--report-dir', dir]);
+    assert.equal(r.code, 1, r.out);
+    assert.match(r.out, /BAD  slowloris: .*connection left open/);
+    assert.match(r.out, /FAIL 127\.0\.0\.1:\d+: slowloris client refused or cut off/);
+    assert.match(r.out, /expected: closed within 2000 ms/);
+  } finally {
+    server.close(() => undefined);
+  }
 });
