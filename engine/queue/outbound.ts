@@ -295,12 +295,10 @@ export class OutboundScheduler implements RemoteScheduler {
       const st = await readState(this.queueDir, job.id);
       if (!st) return; // deleted meanwhile
       const now = Date.now();
-      const expiresAt = st.created + this.q.max_queue_lifetime;
       const notices: Record<DsnAction, DsnRecipient[]> = { failed: [], delayed: [], relayed: [] };
       for (const res of result.recipients) {
         const r = st.recipients.find((x) => x.kind === 'remote' && x.address.toLowerCase() === res.address.toLowerCase() && (x.status === 'pending' || x.status === 'deferred'));
         if (!r) continue;
-        const err = res.reply.includes(res.status) ? res.reply : `${res.status} ${res.reply}`;
         r.attempts++;
         r.lastAttempt = now;
         const fields = { id: job.id, rcpt: r.address, destination: job.dest.key, remote: res.remoteMta ?? '', status: res.status, reply: res.reply, delay_ms: now - envelope.time, attempt_ms: ms, attempts: r.attempts };
@@ -311,30 +309,18 @@ export class OutboundScheduler implements RemoteScheduler {
           if (!res.dsnPassed && wantsNotice(r.notify, 'relayed')) notices.relayed.push(this.dsnRcpt(r, 'relayed', '2.0.0', res.reply, res.remoteMta, now));
         } else if (res.kind === 'perm') {
           r.status = 'failed';
-          r.lastError = err;
+          r.lastError = res.reply.includes(res.status) ? res.reply : `${res.status} ${res.reply}`;
           logger.warn('delivery', 'bounced', fields);
           if (wantsNotice(r.notify, 'failed')) notices.failed.push(this.dsnRcpt(r, 'failed', res.status, res.reply, res.remoteMta, now));
-        } else if (now >= expiresAt) {
-          r.status = 'failed';
-          r.lastError = `4.4.7 message expired after ${Math.round((now - st.created) / 1000)}s in the queue; last error: ${res.reply}`;
-          logger.warn('delivery', 'expired', fields);
-          if (wantsNotice(r.notify, 'failed')) notices.failed.push(this.dsnRcpt(r, 'failed', res.status.startsWith('4.') ? '4.4.7' : res.status, res.reply, res.remoteMta, now));
         } else {
-          r.status = 'deferred';
-          r.lastError = err;
-          const step = this.q.retry_schedule[Math.min(r.attempts - 1, this.q.retry_schedule.length - 1)] ?? 300_000;
-          r.nextAttempt = Math.min(now + step, expiresAt);
-          logger.warn('delivery', 'deferred', { ...fields, next_attempt: new Date(r.nextAttempt).toISOString() });
+          const out = this.tempFailure(st, r, res, now);
+          if (out.expired) {
+            logger.warn('delivery', 'expired', fields);
+            if (out.notice) notices.failed.push(out.notice);
+          } else logger.warn('delivery', 'deferred', { ...fields, next_attempt: new Date(r.nextAttempt).toISOString() });
         }
       }
-      // delay warning, once per message, for recipients still waiting after `delay_warning`
-      if (!st.delayWarned && now - st.created >= this.q.delay_warning) {
-        const late = st.recipients.filter((r) => r.kind === 'remote' && r.status === 'deferred');
-        if (late.length) {
-          st.delayWarned = true;
-          for (const r of late) if (wantsNotice(r.notify, 'delayed')) notices.delayed.push({ ...this.dsnRcpt(r, 'delayed', /\b(4\.\d+\.\d+)\b/.exec(r.lastError ?? '')?.[1] ?? '4.0.0', r.lastError ?? '', undefined, now), willRetryUntil: expiresAt });
-        }
-      }
+      notices.delayed.push(...this.delayNotices(st, now));
       // notices are made durable before the state that caused them: a crash repeats a notice, never loses one
       for (const action of ['failed', 'delayed', 'relayed'] as const) {
         if (notices[action].length) await this.notify(action, envelope, notices[action]);
@@ -345,6 +331,65 @@ export class OutboundScheduler implements RemoteScheduler {
 
   private dsnRcpt(r: RecipientState, action: DsnAction, status: string, reply: string, remoteMta: string | undefined, now: number): DsnRecipient {
     return { address: r.address, orcpt: r.orcpt, action, status: /^[245]\.\d+\.\d+$/.test(status) ? status : action === 'failed' ? '5.0.0' : '4.0.0', remoteMta: remoteMta?.replace(/\[.*$/, ''), diagnostic: reply, fromRemote: !!remoteMta, lastAttempt: now };
+  }
+
+  /**
+   * One recipient's attempt failed temporarily (the attempt already counted), remote or local alike: before
+   * `max_queue_lifetime` it is deferred to its next back-off step (never past the lifetime); at or after it,
+   * it expires (4.4.7, or the failure's own code when that is not a 4.X.X) with a DSN recipient if it wants one.
+   */
+  private tempFailure(st: QueueState, r: RecipientState, f: { status: string; reply: string; remoteMta?: string }, now: number): { expired: boolean; notice?: DsnRecipient } {
+    const expiresAt = st.created + this.q.max_queue_lifetime;
+    if (now >= expiresAt) {
+      r.status = 'failed';
+      r.lastError = `4.4.7 message expired after ${Math.round((now - st.created) / 1000)}s in the queue; last error: ${f.reply}`;
+      if (!wantsNotice(r.notify, 'failed')) return { expired: true };
+      return { expired: true, notice: this.dsnRcpt(r, 'failed', f.status.startsWith('4.') ? '4.4.7' : f.status, f.reply, f.remoteMta, now) };
+    }
+    r.status = 'deferred';
+    r.lastError = f.reply.includes(f.status) ? f.reply : `${f.status} ${f.reply}`;
+    const step = this.q.retry_schedule[Math.min(r.attempts - 1, this.q.retry_schedule.length - 1)] ?? 300_000;
+    r.nextAttempt = Math.min(now + step, expiresAt);
+    return { expired: false };
+  }
+
+  /** The delay warning, once per message, for recipients (remote or local) still deferred after `delay_warning`. */
+  private delayNotices(st: QueueState, now: number): DsnRecipient[] {
+    if (st.delayWarned || now - st.created < this.q.delay_warning) return [];
+    const late = st.recipients.filter((r) => r.status === 'deferred');
+    if (!late.length) return [];
+    st.delayWarned = true;
+    const until = st.created + this.q.max_queue_lifetime;
+    return late
+      .filter((r) => wantsNotice(r.notify, 'delayed'))
+      .map((r) => ({ ...this.dsnRcpt(r, 'delayed', /\b(4\.\d+\.\d+)\b/.exec(r.lastError ?? '')?.[1] ?? '4.0.0', r.lastError ?? '', undefined, now), willRetryUntil: until }));
+  }
+
+  /**
+   * Local deliveries that failed temporarily again (a Maildir write): the queue calls this before it writes
+   * the state, under the message's lock. Each attempt is counted, then backed off or expired past
+   * `max_queue_lifetime` exactly as a remote recipient is, and the notices that are due are sent.
+   */
+  async deferLocal(st: QueueState, envelope: Envelope, failures: { address: string; reason: string }[], now = Date.now()): Promise<void> {
+    const { logger } = this.opts;
+    const failed: DsnRecipient[] = [];
+    for (const f of failures) {
+      const r = openRecipients(st).find((x) => x.kind === 'local' && x.address.toLowerCase() === f.address.toLowerCase());
+      if (!r) continue;
+      r.attempts++;
+      r.lastAttempt = now;
+      const status = /^([245]\.\d{1,3}\.\d{1,3})\b/.exec(f.reason)?.[1] ?? '4.0.0';
+      const fields = { id: st.id, rcpt: r.address, kind: 'local', status, reply: f.reason, delay_ms: now - envelope.time, attempts: r.attempts };
+      const out = this.tempFailure(st, r, { status, reply: f.reason }, now);
+      if (out.expired) {
+        logger.warn('delivery', 'expired', fields);
+        if (out.notice) failed.push(out.notice);
+      } else logger.warn('delivery', 'deferred', { ...fields, next_attempt: new Date(r.nextAttempt).toISOString() });
+    }
+    const delayed = this.delayNotices(st, now);
+    // notices are made durable before the state that caused them (the caller writes it after this)
+    if (failed.length) await this.notify('failed', envelope, failed);
+    if (delayed.length) await this.notify('delayed', envelope, delayed);
   }
 
   /** Write the state, or remove the message once no recipient (remote or local) is left open. */

@@ -27,6 +27,11 @@ export interface RemoteScheduler {
   withLock<T>(id: string, fn: () => Promise<T>): Promise<T>;
   /** Send a delivery status notification to the message's sender (never to the null sender). */
   notify(action: DsnAction, envelope: Envelope, recipients: DsnRecipient[]): Promise<void>;
+  /**
+   * Count a failed local attempt of each of `failures` in `st` (not yet written): back off, or past
+   * `max_queue_lifetime` expire it with a DSN, and send a due delay warning, as for remote recipients.
+   */
+  deferLocal(st: QueueState, envelope: Envelope, failures: { address: string; reason: string }[]): Promise<void>;
 }
 
 export interface QueueOptions {
@@ -249,18 +254,40 @@ export class Queue {
       const orig = rcptInfo.get(x.rcpt.toLowerCase());
       rest.push({ address: x.address, rcpt: x.rcpt, kind: 'remote', status: 'pending', attempts: 0, nextAttempt: now, notify: orig?.notify, orcpt: orig?.orcpt });
     }
-    for (const x of r.tempFailed) {
-      rest.push({ address: x.address, rcpt: x.address, kind: 'local', status: 'deferred', attempts: 1, nextAttempt: now + this.opts.retrySchedule[0], lastAttempt: now, lastError: x.reason });
-    }
+    // the failed attempt is counted (and its next one set, or the recipient expired) by deferLocal()
+    for (const x of r.tempFailed) rest.push({ address: x.address, rcpt: x.address, kind: 'local', status: 'deferred', attempts: 0, nextAttempt: now });
     return rest;
   }
 
   /** Record what is left in a state file and hand remote recipients to the outbound scheduler. */
   private async keep(env: Envelope, rest: RecipientState[], r: ProcessResult): Promise<void> {
     const st: QueueState = { id: env.id, created: env.time, held: false, recipients: rest };
+    await this.deferLocal(st, env, r.tempFailed);
+    if (openRecipients(st).length === 0) {
+      // (only with a max_queue_lifetime of about zero: the first local failure expired it)
+      await this.removeQueued(env.id);
+      this.finished(env.id, r);
+      return;
+    }
     await writeState(this.spool.queueDir, st);
     this.log(env.id, r, 'partial');
     this.scheduleState(st);
+  }
+
+  /** Count failed local attempts: the scheduler backs off or expires them; without one, plain back-off. */
+  private async deferLocal(st: QueueState, env: Envelope, failures: { address: string; reason: string }[]): Promise<void> {
+    if (!failures.length) return;
+    if (this.remote) return this.remote.deferLocal(st, env, failures);
+    const now = Date.now();
+    for (const f of failures) {
+      const cur = openRecipients(st).find((y) => y.kind === 'local' && y.address.toLowerCase() === f.address.toLowerCase());
+      if (!cur) continue;
+      cur.attempts++;
+      cur.lastAttempt = now;
+      cur.lastError = f.reason;
+      cur.nextAttempt = now + (this.opts.retrySchedule[Math.min(cur.attempts - 1, this.opts.retrySchedule.length - 1)] ?? 300_000);
+      this.opts.logger.warn('delivery', 'deferred', { id: st.id, rcpt: f.address, reason: f.reason });
+    }
   }
 
   private scheduleState(st: QueueState): void {
@@ -344,21 +371,13 @@ export class Queue {
 
   /** Fold a retry run's results for locally deferred recipients into the state; remote entries stay as they are. */
   private async mergeLocal(st: QueueState, envelope: Envelope, r: ProcessResult): Promise<void> {
-    const rest = this.leftover(envelope, r);
     const failed = new Set(r.failed.map((f) => f.address.toLowerCase()));
     const done = new Set([...r.delivered.map((d) => d.rcpt.toLowerCase()), ...failed]);
     for (const x of st.recipients) {
       if (x.kind !== 'local' || !done.has(x.address.toLowerCase())) continue;
       x.status = failed.has(x.address.toLowerCase()) ? 'failed' : 'sent';
     }
-    for (const x of rest.filter((y) => y.kind === 'local')) {
-      const cur = st.recipients.find((y) => y.kind === 'local' && y.address === x.address);
-      if (!cur) continue;
-      cur.attempts++;
-      cur.lastAttempt = Date.now();
-      cur.lastError = x.lastError;
-      cur.nextAttempt = Date.now() + (this.opts.retrySchedule[Math.min(cur.attempts - 1, this.opts.retrySchedule.length - 1)] ?? 300_000);
-    }
+    await this.deferLocal(st, envelope, r.tempFailed);
     if (openRecipients(st).length === 0) await this.removeQueued(st.id);
     else {
       await writeState(this.spool.queueDir, st);
@@ -376,7 +395,7 @@ export class Queue {
     const logger = this.opts.logger;
     for (const d of r.delivered) logger.info('delivery', 'delivered', { id, to: d.owner, rcpt: d.rcpt, folder: d.folder });
     for (const f of r.failed) logger.warn('delivery', 'failed', { id, rcpt: f.address, reason: f.reason });
-    for (const f of r.tempFailed) logger.warn('delivery', 'deferred', { id, rcpt: f.address, reason: f.reason });
+    // (temporary failures are logged by deferLocal: deferred with the next attempt, or expired)
     if (r.analysis) logger.info('delivery', 'verdict', { id, stage, score: r.analysis.score, tags: r.analysis.tags, action: r.analysis.action });
     if (r.skippedDuplicates) logger.info('delivery', 'recovered-duplicates-skipped', { id, count: r.skippedDuplicates });
   }
