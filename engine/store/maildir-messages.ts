@@ -1,0 +1,231 @@
+// Message operations of the MaildirStore: append, list, status, read, flag changes, expunge and copy, each
+// under its folder's lock, with the file in cur/ changed first and the index row recorded after it.
+// It never creates, renames or removes folders, and never holds a folder's message contents in memory.
+import fs from 'node:fs';
+import fsp from 'node:fs/promises';
+import path from 'node:path';
+import type { AppendOptions, FlagMode, FolderName, FolderStatus, MessageInfo, Owner } from './mailbox-store.js';
+import { hasDedupKey, syncDir, uniqueName, writeMaildirMessage } from './maildir.js';
+import { mailboxEvents } from './events.js';
+import type { MessageRow, NewMessage } from './index-db.js';
+import { applyFlags, flagsOf, maildirName } from './maildir-flags.js';
+import { StoreError } from './store-error.js';
+import { canon, type MaildirUsers, type UserHandle } from './maildir-users.js';
+
+/** Messages up to this size are read with one blocking read (see read()). */
+const SYNC_READ_MAX = 256 * 1024;
+
+export async function append(users: MaildirUsers, owner: Owner, folder: FolderName, message: Buffer, opts: AppendOptions = {}): Promise<{ uid: number; uidValidity: number }> {
+  folder = canon(folder);
+  return users.withUser(owner, async (u) => {
+    const dir = await users.existingDir(u, folder);
+    const result = await users.locked(owner, folder, async () => {
+      if (opts.dedupKey && (await hasDedupKey(dir, opts.dedupKey))) {
+        await users.sync(u, folder, dir, true);
+        const row = u.index.messages(folder).find((m) => m.base.includes(`_${opts.dedupKey}.`));
+        if (row) return { uid: row.uid, uidValidity: u.index.folder(folder).uidvalidity };
+      }
+      const name = await writeMaildirMessage(dir, [message], { dedupKey: opts.dedupKey });
+      const inNew = path.join(dir, 'new', name);
+      const idate = opts.internalDate ?? Date.now();
+      if (opts.internalDate !== undefined) await fsp.utimes(inNew, idate / 1000, idate / 1000);
+      const { letters, keywords } = applyFlags('', '', 'replace', opts.flags ?? []);
+      const file = maildirName(name, letters);
+      try {
+        await fsp.rename(inNew, path.join(dir, 'cur', file));
+      } catch (e) {
+        if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
+        // another process's sync took it first: it is in the index under its base name
+        await users.sync(u, folder, dir, true);
+        const row = u.index.byBase(folder, name);
+        if (!row) throw new Error(`appended message ${name} vanished`);
+        if (opts.flags?.length) await changeFlags(u, folder, dir, [row.uid], 'replace', opts.flags);
+        return { uid: row.uid, uidValidity: u.index.folder(folder).uidvalidity };
+      }
+      await syncDir(path.join(dir, 'cur'));
+      const [uid] = u.index.apply(folder, { add: [{ base: name, file, size: message.length, idate, letters, keywords }] });
+      return { uid, uidValidity: u.index.folder(folder).uidvalidity };
+    });
+    mailboxEvents.changed(owner, folder);
+    return result;
+  });
+}
+
+export async function list(users: MaildirUsers, owner: Owner, folder: FolderName): Promise<MessageInfo[]> {
+  folder = canon(folder);
+  return users.withUser(owner, async (u) => {
+    const dir = await users.existingDir(u, folder);
+    await users.locked(owner, folder, () => users.sync(u, folder, dir, false));
+    const f = u.index.folder(folder);
+    const key = `${f.uidvalidity}/${f.uidnext}/${f.modseq}`;
+    let cached = u.listings.get(folder);
+    if (!cached || cached.key !== key) {
+      cached = { key, infos: u.index.messages(folder).map(toInfo) };
+      users.cacheListing(u, folder, cached);
+    }
+    // callers may keep or change what they get: hand out copies
+    return cached.infos.map((m) => ({ ...m, flags: [...m.flags] }));
+  }, true);
+}
+
+export async function status(users: MaildirUsers, owner: Owner, folder: FolderName): Promise<FolderStatus> {
+  folder = canon(folder);
+  return users.withUser(owner, async (u) => {
+    const dir = await users.existingDir(u, folder);
+    await users.locked(owner, folder, () => users.sync(u, folder, dir, false));
+    const f = u.index.folder(folder);
+    const s = u.index.stats(folder);
+    return { uidValidity: f.uidvalidity, uidNext: f.uidnext, messages: s.n, unseen: s.unseen, highestModseq: f.modseq };
+  }, true);
+}
+
+export async function read(users: MaildirUsers, owner: Owner, folder: FolderName, uid: number): Promise<Buffer> {
+  folder = canon(folder);
+  return users.withUser(owner, async (u) => {
+    const dir = users.dirOf(u, folder);
+    for (let attempt = 0; attempt < 2; attempt++) {
+      const row = u.index.fileOf(folder, uid);
+      if (!row) break;
+      try {
+        const file = path.join(dir, 'cur', row.file);
+        // A small message is read synchronously: it is almost always in the page cache, and one blocking
+        // read of a few KB costs far less than the four thread-pool round trips of an async readFile.
+        return row.size <= SYNC_READ_MAX ? fs.readFileSync(file) : await fsp.readFile(file);
+      } catch (e) {
+        if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
+        // renamed (flags) or removed by another process: re-read the directory once
+        await users.locked(owner, folder, () => users.sync(u, folder, dir, true));
+      }
+    }
+    throw new StoreError('NONEXISTENT', `no message with UID ${uid} in ${folder}`);
+  });
+}
+
+export async function updateFlags(
+  users: MaildirUsers, owner: Owner, folder: FolderName, uids: number[], mode: FlagMode, flags: string[], unchangedSince?: number,
+): Promise<{ updated: MessageInfo[]; failed: number[] }> {
+  folder = canon(folder);
+  const r = await users.withUser(owner, async (u) => {
+    const dir = await users.existingDir(u, folder);
+    return users.locked(owner, folder, () => changeFlags(u, folder, dir, uids, mode, flags, unchangedSince));
+  });
+  if (r.changed) mailboxEvents.changed(owner, folder);
+  return { updated: r.updated, failed: r.failed };
+}
+
+export async function expunge(users: MaildirUsers, owner: Owner, folder: FolderName, uids: number[]): Promise<void> {
+  folder = canon(folder);
+  if (!uids.length) return;
+  await users.withUser(owner, async (u) => {
+    const dir = await users.existingDir(u, folder);
+    await users.locked(owner, folder, async () => {
+      const rows = u.index.messagesFor(folder, uids);
+      await inParallel(rows, async (row) => {
+        await fsp.unlink(path.join(dir, 'cur', row.file)).catch((e: NodeJS.ErrnoException) => {
+          if (e.code !== 'ENOENT') throw e;
+        });
+      });
+      const gone = rows.map((r) => r.uid);
+      if (gone.length) u.index.apply(folder, { remove: gone });
+    });
+  });
+  mailboxEvents.changed(owner, folder);
+}
+
+export async function copy(users: MaildirUsers, owner: Owner, from: FolderName, uids: number[], to: FolderName): Promise<{ uidValidity: number; mapping: [number, number][] }> {
+  from = canon(from);
+  to = canon(to);
+  const result = await users.withUser(owner, async (u) => {
+    const src = await users.existingDir(u, from);
+    const dst = await users.existingDir(u, to);
+    // 1. under the source's lock: hard-link each file into the target's tmp/ (content shared, as Dovecot does)
+    const staged = await users.locked(owner, from, async () => {
+      const rows = u.index.messagesFor(from, uids);
+      const linked = await inParallel(rows, async (row) => {
+        const name = uniqueName(row.size);
+        const source = path.join(src, 'cur', row.file);
+        const target = path.join(dst, 'tmp', name);
+        try {
+          await fsp.link(source, target);
+        } catch (e) {
+          const code = (e as NodeJS.ErrnoException).code;
+          if (code === 'ENOENT') return null;
+          if (code !== 'EXDEV' && code !== 'EPERM') throw e;
+          await fsp.copyFile(source, target);
+        }
+        return { srcUid: row.uid, name, row };
+      });
+      const out = linked.filter((x): x is { srcUid: number; name: string; row: MessageRow } => x !== null);
+      return out;
+    });
+    // 2. under the target's lock: move into cur/ with the same flags and index them
+    return users.locked(owner, to, async () => {
+      const add: NewMessage[] = await inParallel(staged, async (s) => {
+        const file = maildirName(s.name, s.row.letters);
+        await fsp.rename(path.join(dst, 'tmp', s.name), path.join(dst, 'cur', file));
+        return { base: s.name, file, size: s.row.size, idate: s.row.idate, letters: s.row.letters, keywords: s.row.keywords };
+      });
+      if (add.length) await syncDir(path.join(dst, 'cur'));
+      const newUids = add.length ? u.index.apply(to, { add }) : [];
+      return {
+        uidValidity: u.index.folder(to).uidvalidity,
+        mapping: staged.map((s, i) => [s.srcUid, newUids[i]] as [number, number]),
+      };
+    });
+  });
+  if (result.mapping.length) mailboxEvents.changed(owner, to);
+  return result;
+}
+
+/** Apply a flag change to the messages of a folder whose lock the caller holds. */
+async function changeFlags(
+  u: UserHandle, folder: FolderName, dir: string, uids: number[], mode: FlagMode, flagList: string[], unchangedSince?: number,
+): Promise<{ updated: MessageInfo[]; failed: number[]; changed: boolean }> {
+  const failed: number[] = [];
+  const planned: { row: MessageRow; file: string; letters: string; keywords: string }[] = [];
+  const unchanged: number[] = [];
+  for (const row of u.index.messagesFor(folder, uids)) {
+    if (unchangedSince !== undefined && row.modseq > unchangedSince) {
+      failed.push(row.uid);
+      continue;
+    }
+    const next = applyFlags(row.letters, row.keywords, mode, flagList);
+    if (next.letters === row.letters && next.keywords === row.keywords) unchanged.push(row.uid);
+    else planned.push({ row, file: next.letters === row.letters ? row.file : maildirName(row.base, next.letters), ...next });
+  }
+  // system flags live in the file name: rename first, record in the index what was renamed
+  const done = await inParallel(planned, async (p) => {
+    if (p.file === p.row.file) return p;
+    try {
+      await fsp.rename(path.join(dir, 'cur', p.row.file), path.join(dir, 'cur', p.file));
+      return p;
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'ENOENT') return null; // gone behind our back
+      throw e;
+    }
+  });
+  const changes = done
+    .filter((p): p is NonNullable<typeof p> => p !== null)
+    .map((p) => ({ uid: p.row.uid, file: p.file, letters: p.letters, keywords: p.keywords }));
+  if (changes.length) u.index.apply(folder, { flags: changes });
+  const updated = u.index.messagesFor(folder, [...unchanged, ...changes.map((c) => c.uid)]).map(toInfo);
+  return { updated, failed: failed.sort((a, b) => a - b), changed: changes.length > 0 };
+}
+
+/** Run fn over items with at most `limit` running at once (file operations use the libuv thread pool); results in order. */
+async function inParallel<T, R>(items: T[], fn: (item: T) => Promise<R>, limit = 16): Promise<R[]> {
+  const out = new Array<R>(items.length);
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) {
+      const i = next++;
+      out[i] = await fn(items[i]);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+  return out;
+}
+
+function toInfo(r: MessageRow): MessageInfo {
+  return { uid: r.uid, size: r.size, flags: flagsOf(r.letters, r.keywords), internalDate: r.idate, modseq: r.modseq, key: r.base };
+}

@@ -1,0 +1,173 @@
+// The MaildirStore's open state: per user a handle (Maildir root, open SQLite index, cached listings), opened
+// lazily and closed least recently used first; the per-folder lock; where a folder's directory is.
+// It never changes messages or folders on disk (it only creates the user's own Maildir root on first use).
+import fs from 'node:fs';
+import fsp from 'node:fs/promises';
+import path from 'node:path';
+import type { FolderName, MessageInfo, Owner } from './mailbox-store.js';
+import { ensureMaildir, maildirRoot } from './maildir.js';
+import { IndexDb } from './index-db.js';
+import { encodeFolder } from './maildir-names.js';
+import { StoreError } from './store-error.js';
+import { syncFolder } from './maildir-sync.js';
+import { KeyedMutex } from './keyed-mutex.js';
+
+export const INDEX_FILE = 'tegami-index.sqlite';
+/** Listings kept in memory, counted in messages over all users (about 200 bytes each). */
+const MAX_CACHED_MESSAGES = 200_000;
+
+export interface MaildirStoreOptions {
+  /** At most this many users' index databases stay open; the least recently used idle ones are closed. */
+  maxOpenIndexes?: number;
+  /** A cur/ directory modified less than this long ago is always re-read (mtime granularity). Default 1000 ms. */
+  dirtyWindowMs?: number;
+}
+
+/** A folder's last listing and the folder state it reflects; every change moves MODSEQ or UIDNEXT. */
+export interface Listing {
+  key: string;
+  infos: MessageInfo[];
+}
+
+export interface UserHandle {
+  root: string;
+  index: IndexDb;
+  busy: number;
+  listings: Map<FolderName, Listing>;
+}
+
+/** "inbox", "Inbox" → "INBOX"; other names are case-sensitive. */
+export const canon = (folder: FolderName): FolderName => (folder.toUpperCase() === 'INBOX' ? 'INBOX' : folder);
+
+/** The key of one owner's folder, for its lock and its watcher. */
+export function folderKey(owner: Owner, folder: FolderName): string {
+  return `${owner.toLowerCase()}\0${folder}`;
+}
+
+/** A folder's directory under a Maildir root (INBOX is the root); a name that cannot be stored is refused. */
+export function folderPath(root: string, folder: FolderName): string {
+  if (folder === 'INBOX') return root;
+  const enc = encodeFolder(folder);
+  if (enc === null) throw new StoreError('CANNOT', `folder name not allowed: ${folder}`);
+  return path.join(root, '.' + enc);
+}
+
+export class MaildirUsers {
+  private users = new Map<string, UserHandle>();
+  private mutex = new KeyedMutex();
+  private readonly maxOpen: number;
+  private cachedMessages = 0;
+  private readonly dirtyWindowMs: number;
+
+  constructor(
+    private readonly dataDir: string,
+    opts: MaildirStoreOptions = {},
+  ) {
+    this.maxOpen = opts.maxOpenIndexes ?? 256;
+    this.dirtyWindowMs = opts.dirtyWindowMs ?? 1000;
+  }
+
+  /**
+   * Run fn with the owner's open index; indexes are opened lazily and the least recently used idle ones closed.
+   * checkIndex (listings and status): reopen when the index file was deleted, so it is rebuilt.
+   */
+  async withUser<T>(owner: Owner, fn: (u: UserHandle) => Promise<T>, checkIndex = false): Promise<T> {
+    const id = owner.toLowerCase();
+    let u = this.users.get(id);
+    if (u && checkIndex && u.busy === 0 && !fs.existsSync(path.join(u.root, INDEX_FILE))) {
+      // the index was deleted while open: drop the handle so it is rebuilt from the Maildir
+      this.dropListings(u);
+      u.index.close();
+      this.users.delete(id);
+      u = undefined;
+    }
+    if (u) {
+      this.users.delete(id);
+      this.users.set(id, u); // most recently used last
+    } else {
+      const root = maildirRoot(this.dataDir, id);
+      await ensureMaildir(root);
+      await fsp.mkdir(path.join(root, 'cur'), { recursive: true });
+      await fsp.mkdir(path.join(root, 'new'), { recursive: true });
+      await fsp.mkdir(path.join(root, 'tmp'), { recursive: true });
+      u = this.users.get(id); // another call may have opened it meanwhile
+      if (!u) {
+        u = { root, index: new IndexDb(path.join(root, INDEX_FILE)), busy: 0, listings: new Map() };
+        this.users.set(id, u);
+        this.evict();
+      }
+    }
+    u.busy++;
+    try {
+      return await fn(u);
+    } finally {
+      u.busy--;
+    }
+  }
+
+  /** Run fn under the lock of one owner's folder (in this process). */
+  locked<T>(owner: Owner, folder: FolderName, fn: () => Promise<T>): Promise<T> {
+    return this.mutex.run(folderKey(owner, folder), fn);
+  }
+
+  /** Bring the folder's index in line with its directory (see maildir-sync.ts); call it under the folder's lock. */
+  sync(u: UserHandle, folder: FolderName, dir: string, force: boolean): Promise<void> {
+    return syncFolder(u.index, this.dirtyWindowMs, folder, dir, force);
+  }
+
+  dirOf(u: UserHandle, folder: FolderName): string {
+    return folderPath(u.root, folder);
+  }
+
+  /** A folder's directory without opening the owner's index (throws for an unsafe owner or folder name). */
+  pathOf(owner: Owner, folder: FolderName): string {
+    return folderPath(maildirRoot(this.dataDir, owner.toLowerCase()), folder);
+  }
+
+  /** The folder's directory, or NONEXISTENT when it has no cur/ (INBOX always exists). */
+  async existingDir(u: UserHandle, folder: FolderName): Promise<string> {
+    const dir = this.dirOf(u, folder);
+    if (folder === 'INBOX') return dir;
+    try {
+      await fsp.access(path.join(dir, 'cur'));
+    } catch {
+      throw new StoreError('NONEXISTENT', `no folder ${folder}`);
+    }
+    return dir;
+  }
+
+  dropListings(u: UserHandle): void {
+    for (const l of u.listings.values()) this.cachedMessages -= l.infos.length;
+    u.listings.clear();
+  }
+
+  /** Keep a listing, within a bound on cached messages across all users (dropping all others when over). */
+  cacheListing(u: UserHandle, folder: FolderName, listing: Listing): void {
+    const prev = u.listings.get(folder);
+    if (prev) this.cachedMessages -= prev.infos.length;
+    if (this.cachedMessages + listing.infos.length > MAX_CACHED_MESSAGES) {
+      for (const other of this.users.values()) other.listings.clear();
+      this.cachedMessages = 0;
+    }
+    u.listings.set(folder, listing);
+    this.cachedMessages += listing.infos.length;
+  }
+
+  /** Close every open index (shutdown, tests). */
+  close(): void {
+    for (const u of this.users.values()) u.index.close();
+    this.users.clear();
+  }
+
+  private evict(): void {
+    if (this.users.size <= this.maxOpen) return;
+    for (const [id, u] of this.users) {
+      if (this.users.size <= this.maxOpen) break;
+      if (u.busy === 0) {
+        for (const l of u.listings.values()) this.cachedMessages -= l.infos.length;
+        u.index.close();
+        this.users.delete(id);
+      }
+    }
+  }
+}
