@@ -11,10 +11,12 @@ import type { Logger } from '../log/logger.js';
 
 /** The error a message stream is destroyed with when its DATA deadline passes. */
 export class DeadlineExceeded extends Error {
-  constructor(readonly phase: 'command' | 'data') {
+  constructor(readonly phase: Phase) {
     super(`SMTP ${phase} deadline exceeded`);
   }
 }
+
+type Phase = 'command' | 'data' | 'tls';
 
 export interface DeadlineOptions {
   /** ms a command line may take from its first byte to its line end; 0 = no limit. */
@@ -30,6 +32,8 @@ export interface DeadlineOptions {
 interface Connection {
   session: SMTPServerSession;
   _socket: net.Socket;
+  /** True from the 220 to STARTTLS until the handshake completes. */
+  _upgrading?: boolean;
   send(code: number, text: string): void;
 }
 
@@ -41,6 +45,8 @@ interface Watch {
   onBytes?: (chunk: Buffer) => void;
   /** When the first byte of the command line now being received arrived; null between lines. */
   lineStart: number | null;
+  /** When STARTTLS was sent: the TLS handshake that follows must finish within commandMs too. */
+  tlsStart: number | null;
   /** When the 354 went out for the message now being received. */
   dataStart: number | null;
   stream: Stream | null;
@@ -72,7 +78,7 @@ export class SmtpDeadlines {
       }
     }
     if (!conn) return;
-    const w: Watch = { conn, lineStart: null, dataStart: null, stream: null, timer: null, timerDue: Infinity, expired: false };
+    const w: Watch = { conn, lineStart: null, tlsStart: null, dataStart: null, stream: null, timer: null, timerDue: Infinity, expired: false };
     this.watches.set(session.id, w);
     this.attach(w, conn._socket);
   }
@@ -82,17 +88,18 @@ export class SmtpDeadlines {
     const w = this.watches.get(session.id);
     if (!w || w.socket === socket) return;
     w.lineStart = null; // nothing sent in plaintext counts inside TLS
+    w.tlsStart = null;
     this.attach(w, socket);
   }
 
-  /** DATA accepted: the message must be in within dataMs. */
+  /** DATA accepted: the message must be in within dataMs (when on). */
   dataStarted(session: SMTPServerSession, stream: Stream): void {
     const w = this.watches.get(session.id);
-    if (!w || this.o.dataMs <= 0) return;
-    w.stream = stream;
+    if (!w) return;
+    w.stream = stream; // message lines are not command lines, even when only the command deadline is on
     w.dataStart = Date.now();
     w.lineStart = null;
-    this.arm(w, w.dataStart + this.o.dataMs);
+    if (this.o.dataMs > 0) this.arm(w, w.dataStart + this.o.dataMs);
   }
 
   unwatch(session: SMTPServerSession): void {
@@ -119,6 +126,13 @@ export class SmtpDeadlines {
   private bytes(w: Watch, chunk: Buffer): void {
     if (w.expired || this.o.commandMs <= 0 || chunk.length === 0) return;
     if (this.receivingData(w)) return; // message content: the DATA deadline bounds it
+    // a handshake dripped after STARTTLS is bounded like a line (the TLS socket smtp-server makes has no
+    // handshake timeout); bytes still seen here mean the upgrade did not happen (smtp-server detaches us then)
+    w.tlsStart = null;
+    if (!(w.socket as net.Socket & { encrypted?: boolean }).encrypted && /(?:^|\n)STARTTLS\r?\n$/i.test(chunk.toString('latin1', Math.max(0, chunk.length - 12)))) {
+      w.tlsStart = Date.now();
+      this.arm(w, w.tlsStart + this.o.commandMs);
+    }
     if (chunk.includes(0x0a)) w.lineStart = null; // a line ended; whatever follows its LF starts a new one
     if (chunk[chunk.length - 1] !== 0x0a && w.lineStart === null) {
       w.lineStart = Date.now();
@@ -141,10 +155,15 @@ export class SmtpDeadlines {
     if (w.expired || !this.watches.has(w.conn.session.id)) return;
     const now = Date.now();
     const due: number[] = [];
-    if (this.receivingData(w) && w.dataStart !== null) {
+    if (this.receivingData(w)) {
+      if (this.o.dataMs <= 0 || w.dataStart === null) return;
       const at = w.dataStart + this.o.dataMs;
       if (now >= at) return this.expire(w, 'data', now - w.dataStart);
       due.push(at);
+    } else if (w.tlsStart !== null) {
+      const at = w.tlsStart + this.o.commandMs;
+      if (now >= at && w.conn._upgrading) return this.expire(w, 'tls', now - w.tlsStart);
+      if (now < at) due.push(at);
     } else if (w.lineStart !== null && this.o.commandMs > 0) {
       const at = w.lineStart + this.o.commandMs;
       if (now >= at) return this.expire(w, 'command', now - w.lineStart);
@@ -153,7 +172,7 @@ export class SmtpDeadlines {
     if (due.length) this.arm(w, Math.min(...due));
   }
 
-  private expire(w: Watch, phase: 'command' | 'data', elapsedMs: number): void {
+  private expire(w: Watch, phase: Phase, elapsedMs: number): void {
     w.expired = true;
     const { conn } = w;
     const stream = phase === 'data' ? w.stream : null;
@@ -166,6 +185,10 @@ export class SmtpDeadlines {
       limit: phase === 'data' ? this.o.dataMs : this.o.commandMs,
       bytes: stream ? (stream as Stream & { byteLength?: number }).byteLength : undefined,
     });
+    if (phase === 'tls') {
+      w.socket?.destroy(); // mid-handshake: no reply can be read
+      return;
+    }
     // the 421 goes out first, then smtp-server half-closes (send() closes on 421); the message is destroyed so
     // the onData handler discards it, and a client that never closes its side loses the socket shortly after
     conn.send(421, `4.4.2 ${this.o.hostname} Error: timeout exceeded`);

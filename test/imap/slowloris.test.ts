@@ -10,7 +10,7 @@ import { RawClient, USER, PASS, startHarness, type Harness } from './harness.js'
 
 const COMMAND_MS = 1500;
 const LITERAL_MS = 2000;
-const MARGIN_MS = 1200;
+const MARGIN_MS = 2000;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 let h: Harness;

@@ -9,7 +9,7 @@ import path from 'node:path';
 import { PASSWORD, RawClient, USER, sampleMessage, startHarness, type Harness } from './harness.js';
 
 const COMMAND_MS = 1500;
-const MARGIN_MS = 1200;
+const MARGIN_MS = 2000;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 let h: Harness;

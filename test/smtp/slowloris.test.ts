@@ -13,7 +13,7 @@ import { ehlo, RawSmtp } from '../helpers/smtp-client.js';
 const COMMAND_MS = 1500;
 const DATA_MS = 2000;
 /** Slack for timer granularity and a loaded 2-core CI machine. */
-const MARGIN_MS = 1200;
+const MARGIN_MS = 2000;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** Write `text` one byte every `gapMs` ms, stopping early when the server closes. */
@@ -92,6 +92,24 @@ describe('SMTP deadlines against slow senders (slowloris)', () => {
       assert.ok(waited >= 0 && Date.now() - t0 <= COMMAND_MS + MARGIN_MS, `${mode}: closed after ${Date.now() - t0} ms`);
       assert.match(unread(c), /^421 4\.4\.2 mx\.example\.test Error: timeout exceeded/m, `${mode}: ${unread(c)}`);
     }
+  });
+
+  it('drops a TLS handshake dripped after STARTTLS at the command deadline', async () => {
+    const c = await RawSmtp.connect(srv.ports.smtp);
+    await c.reply();
+    await c.cmd('EHLO client.example.net');
+    assert.equal((await c.cmd('STARTTLS')).code, 220);
+    const t0 = Date.now();
+    // the start of a TLS ClientHello record, a byte at a time
+    const hello = Buffer.from('16030100a5010000a10303' + '00'.repeat(40), 'hex');
+    void (async () => {
+      for (let i = 0; i < hello.length && !c.closed; i++) {
+        c.write(hello.subarray(i, i + 1));
+        await sleep(150);
+      }
+    })();
+    const waited = await closedWithin(c, COMMAND_MS + 4000);
+    assert.ok(waited >= 0 && Date.now() - t0 <= COMMAND_MS + MARGIN_MS, `closed after ${Date.now() - t0} ms`);
   });
 
   it('discards a message dripped after 354: 421 4.4.2 within the DATA deadline, never acknowledged or delivered', async () => {
