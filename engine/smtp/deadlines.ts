@@ -47,6 +47,8 @@ interface Watch {
   lineStart: number | null;
   /** When STARTTLS was sent: the TLS handshake that follows must finish within commandMs too. */
   tlsStart: number | null;
+  /** The last few command-mode bytes (latin1), to see a STARTTLS line however it was split. */
+  tail: string;
   /** When the 354 went out for the message now being received. */
   dataStart: number | null;
   stream: Stream | null;
@@ -78,7 +80,7 @@ export class SmtpDeadlines {
       }
     }
     if (!conn) return;
-    const w: Watch = { conn, lineStart: null, tlsStart: null, dataStart: null, stream: null, timer: null, timerDue: Infinity, expired: false };
+    const w: Watch = { conn, lineStart: null, tlsStart: null, tail: '', dataStart: null, stream: null, timer: null, timerDue: Infinity, expired: false };
     this.watches.set(session.id, w);
     this.attach(w, conn._socket);
   }
@@ -89,6 +91,7 @@ export class SmtpDeadlines {
     if (!w || w.socket === socket) return;
     w.lineStart = null; // nothing sent in plaintext counts inside TLS
     w.tlsStart = null;
+    w.tail = '';
     this.attach(w, socket);
   }
 
@@ -129,7 +132,8 @@ export class SmtpDeadlines {
     // a handshake dripped after STARTTLS is bounded like a line (the TLS socket smtp-server makes has no
     // handshake timeout); bytes still seen here mean the upgrade did not happen (smtp-server detaches us then)
     w.tlsStart = null;
-    if (!(w.socket as net.Socket & { encrypted?: boolean }).encrypted && /(?:^|\n)STARTTLS\r?\n$/i.test(chunk.toString('latin1', Math.max(0, chunk.length - 12)))) {
+    w.tail = (w.tail + chunk.toString('latin1', Math.max(0, chunk.length - 12))).slice(-12);
+    if (!(w.socket as net.Socket & { encrypted?: boolean }).encrypted && /(?:^|\n)STARTTLS\r?\n$/i.test(w.tail)) {
       w.tlsStart = Date.now();
       this.arm(w, w.tlsStart + this.o.commandMs);
     }
