@@ -11,7 +11,8 @@ import type { Logger } from '../log/logger.js';
 import { Spool } from '../spool/spool.js';
 import type { Envelope } from '../spool/envelope.js';
 import { destinationFor, recipientDomain } from '../outbound/destination.js';
-import { buildDsn, wantsNotice, type DsnRecipient } from '../outbound/dsn.js';
+import { wantsNotice, type DsnRecipient } from '../outbound/dsn.js';
+import { assembleNotice } from './notices.js';
 import { readHolds, writeHolds } from '../outbound/holds.js';
 import { openRecipients, readState, writeState, type QueueState } from './state.js';
 import type { OutboundScheduler } from './outbound.js';
@@ -264,10 +265,8 @@ export class QueueAdmin {
         }
         recipients += hit.length;
         if (notices.length) {
-          const original = (await fsp.readFile(msg.file)).subarray(msg.bodyOffset);
-          const dsn = buildDsn({ action: 'failed', hostname: this.config.hostname, envelope: msg.envelope, recipients: notices, original });
+          const dsn = await assembleNotice({ action: 'failed', hostname: this.config.hostname, envelope: msg.envelope, spooled: msg, recipients: notices, isLocal: this.isLocal });
           if (dsn) {
-            dsn.envelope.rcptTo = [{ address: msg.envelope.mailFrom, kind: this.isLocal(msg.envelope.mailFrom) ? 'local' : 'remote' }];
             if (this.live) await this.live.inject(dsn.envelope, dsn.raw);
             else {
               const w = await this.spool.create(dsn.envelope);

@@ -19,7 +19,7 @@ export type ReceiveOutcome =
   | { kind: 'rejected'; code: number; status: string; text: string }
   | { kind: 'tempfail'; code: number; status: string; text: string };
 
-/** Remote delivery, plugged in by the outbound scheduler (engine/queue/outbound*.ts). */
+/** Remote delivery and the queue's lifetime rules, plugged in by the outbound scheduler (engine/queue/outbound.ts). */
 export interface RemoteScheduler {
   /** A message now has remote recipients in its state file. */
   schedule(id: string): void;
