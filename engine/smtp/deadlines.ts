@@ -62,6 +62,7 @@ const CLOSE_GRACE_MS = 2000;
 
 export class SmtpDeadlines {
   private watches = new Map<string, Watch>();
+  private warned = false;
 
   constructor(private readonly o: DeadlineOptions) {}
 
@@ -79,7 +80,12 @@ export class SmtpDeadlines {
         break;
       }
     }
-    if (!conn) return;
+    if (!conn) {
+      // only if a future smtp-server stops listing its connections: say so once rather than protect nothing quietly
+      if (!this.warned) this.o.logger.error('smtp', 'deadlines-unavailable', { listener: this.o.listener, reason: 'connection not found in server.connections' });
+      this.warned = true;
+      return;
+    }
     const w: Watch = { conn, lineStart: null, tlsStart: null, tail: '', dataStart: null, stream: null, timer: null, timerDue: Infinity, expired: false };
     this.watches.set(session.id, w);
     this.attach(w, conn._socket);
