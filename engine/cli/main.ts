@@ -15,6 +15,8 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   lab: async () => (await import('../../lab/cli.js')).lab,
   spam: async () => (await import('./commands/spam.js')).spam,
   dkim: async () => (await import('./commands/dkim.js')).dkim,
+  backup: async () => (await import('./commands/backup.js')).backup,
+  restore: async () => (await import('./commands/backup.js')).restore,
 };
 
 export const USAGE = `usage: tegami COMMAND [--config FILE] ...
@@ -25,6 +27,8 @@ export const USAGE = `usage: tegami COMMAND [--config FILE] ...
   queue list [--json]|show|retry|hold|release|delete ...
   spam learn --spam|--ham PATH           train the Bayesian filter
   dkim keygen DOMAIN                     make a DKIM key, print the DNS record
+  backup FILE [--with-mail] [--with-bayes]  accounts, keys (and mail) to one .tar.gz
+  restore FILE [--force]                 restore a backup into this config's data_dir
   lab list | lab run SCENARIO [--target host:port ...] | lab report FILE.json`;
 
 export async function run(argv: string[]): Promise<number> {

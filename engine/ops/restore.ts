@@ -1,0 +1,257 @@
+// Restoring a backup file into a data dir: refuse while a server runs on it or when it already has
+// accounts (unless forced); read the whole archive once to check the manifest and every SHA-256 before
+// writing anything; then stage every file next to its target (fsynced, checked again) and rename them all.
+// It never writes outside data_dir, never follows an archive path with "..", and never installs the
+// backed-up config over the one in use (that copy goes to <data_dir>/restored-config/ for the operator).
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
+import { pipeline } from 'node:stream';
+import zlib from 'node:zlib';
+import Database from 'better-sqlite3';
+import { readTar, TarError, type TarHeader } from './tar.js';
+import { checkManifest, MANIFEST_PATH, safeArchivePath, type Manifest } from './manifest.js';
+import { fsyncDir } from './backup.js';
+
+export interface RestoreOptions {
+  file: string;
+  force: boolean;
+}
+
+export type RestoreResult =
+  | { ok: true; manifest: Manifest; files: number; dirs: number; bytes: number; configSavedAs: string | null }
+  | { ok: false; reason: string };
+
+const MAX_MANIFEST = 64 * 1024 * 1024;
+/** Parents of these are made 0700: they hold private keys. */
+const PRIVATE_DIRS = new Set(['keys', 'dkim', 'tls']);
+
+/** The pid in <data_dir>/run/tegami.pid when that process is alive, else null. */
+export function runningServer(dataDir: string): number | null {
+  let pid: number;
+  try {
+    pid = Number(fs.readFileSync(path.join(dataDir, 'run', 'tegami.pid'), 'utf8').trim());
+  } catch {
+    return null;
+  }
+  if (!Number.isInteger(pid) || pid <= 0 || pid === process.pid) return null;
+  try {
+    process.kill(pid, 0);
+    return pid;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM' ? pid : null;
+  }
+}
+
+/** Domains + users + aliases in the data dir's accounts database (0 when there is none). */
+export function accountCount(dataDir: string): number {
+  const file = path.join(dataDir, 'tegami.db');
+  if (!fs.existsSync(file)) return 0;
+  const db = new Database(file, { readonly: true, fileMustExist: true, timeout: 5000 });
+  try {
+    let n = 0;
+    for (const t of ['domains', 'users', 'aliases']) {
+      const exists = db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?").get(t);
+      if (exists) n += (db.prepare(`SELECT count(*) AS n FROM ${t}`).get() as { n: number }).n;
+    }
+    return n;
+  } finally {
+    db.close();
+  }
+}
+
+/** The archive's entries, decompressed, as one stream whose errors (read or gunzip) reach the reader. */
+function open(file: string): NodeJS.ReadableStream & AsyncIterable<Buffer> & { destroy(): void } {
+  const gunzip = zlib.createGunzip();
+  return pipeline(fs.createReadStream(file), gunzip, () => {}) as never;
+}
+
+interface Seen {
+  type: 'file' | 'dir';
+  size: number;
+  sha256: string;
+}
+
+/** Pass 1: read everything, check the manifest against what is really in the archive. Writes nothing. */
+export async function verifyBackup(file: string): Promise<{ ok: true; manifest: Manifest } | { ok: false; reason: string }> {
+  const seen = new Map<string, Seen>();
+  let manifestText: Buffer | null = null;
+  const src = open(file);
+  try {
+    await readTar(src, (h: TarHeader) => {
+      if (!safeArchivePath(h.path)) throw new TarError(`unsafe path in archive: ${JSON.stringify(h.path)}`);
+      if (seen.has(h.path) || (h.path === MANIFEST_PATH && manifestText)) throw new TarError(`${h.path} appears twice`);
+      if (h.path === MANIFEST_PATH) {
+        if (h.size > MAX_MANIFEST) throw new TarError('manifest too large');
+        const parts: Buffer[] = [];
+        return { write: (c) => void parts.push(c), end: () => void (manifestText = Buffer.concat(parts)) };
+      }
+      const hash = crypto.createHash('sha256');
+      let size = 0;
+      return {
+        write: (c) => {
+          hash.update(c);
+          size += c.length;
+        },
+        end: () => void seen.set(h.path, { type: h.type, size, sha256: hash.digest('hex') }),
+      };
+    });
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT' || code === 'EACCES') return { ok: false, reason: `cannot read ${file}: ${(e as Error).message}` };
+    return { ok: false, reason: `damaged backup file: ${(e as Error).message}` };
+  } finally {
+    src.destroy();
+  }
+  if (!manifestText) return { ok: false, reason: 'damaged backup file: no manifest.json (truncated, or not a tegami backup)' };
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse((manifestText as Buffer).toString('utf8'));
+  } catch {
+    return { ok: false, reason: 'damaged backup file: manifest.json is not JSON' };
+  }
+  const c = checkManifest(parsed);
+  if (!c.ok) return { ok: false, reason: `damaged backup file: ${c.reason}` };
+  for (const e of c.manifest.entries) {
+    const s = seen.get(e.path);
+    if (!s) return { ok: false, reason: `damaged backup file: ${e.path} is missing` };
+    if (s.type !== e.type) return { ok: false, reason: `damaged backup file: ${e.path} has the wrong type` };
+    if (e.type === 'file' && (s.size !== e.size || s.sha256 !== e.sha256)) return { ok: false, reason: `damaged backup file: checksum mismatch for ${e.path}` };
+  }
+  if (seen.size !== c.manifest.entries.length) {
+    const listed = new Set(c.manifest.entries.map((e) => e.path));
+    const extra = [...seen.keys()].find((p) => !listed.has(p));
+    return { ok: false, reason: `damaged backup file: ${extra} is not in the manifest` };
+  }
+  return { ok: true, manifest: c.manifest };
+}
+
+interface Staged {
+  tmp: string;
+  target: string;
+}
+
+export async function restoreBackup(dataDir: string, opts: RestoreOptions): Promise<RestoreResult> {
+  const file = path.resolve(opts.file);
+  if (!fs.existsSync(file)) return { ok: false, reason: `${file} does not exist` };
+  const pid = runningServer(dataDir);
+  if (pid !== null) return { ok: false, reason: `a server (pid ${pid}) is running on ${dataDir}; stop it first` };
+  let existing: number;
+  try {
+    existing = accountCount(dataDir);
+  } catch (e) {
+    existing = opts.force ? 0 : -1;
+    if (!opts.force) return { ok: false, reason: `cannot read the accounts database in ${dataDir} (${(e as Error).message}); use --force to replace it` };
+  }
+  if (existing > 0 && !opts.force) return { ok: false, reason: `${dataDir} already has ${existing} domain(s)/user(s)/alias(es); use --force to replace them` };
+
+  const v = await verifyBackup(file);
+  if (!v.ok) return { ok: false, reason: `${v.reason}; nothing was written` };
+  const manifest = v.manifest;
+  const byPath = new Map(manifest.entries.map((e) => [e.path, e]));
+
+  fs.mkdirSync(dataDir, { recursive: true, mode: 0o700 });
+  const realData = fs.realpathSync(dataDir);
+  const owner = ownerFor(realData);
+  const staged: Staged[] = [];
+  const dirs: { dir: string; mode: number }[] = [];
+  const touched = new Set<string>();
+  const configDir = path.join(dataDir, 'restored-config');
+  let configSavedAs: string | null = null;
+  let files = 0;
+  let bytes = 0;
+
+  const targetOf = (p: string): string => {
+    if (p.startsWith('config/')) return path.join(configDir, p.slice('config/'.length));
+    return path.join(dataDir, ...p.slice('data/'.length).split('/'));
+  };
+  const makeParent = (target: string, rel: string) => {
+    const parent = path.dirname(target);
+    const top = rel.split('/')[1];
+    fs.mkdirSync(parent, { recursive: true, mode: PRIVATE_DIRS.has(top) || rel.startsWith('config/') ? 0o700 : 0o755 });
+    const real = fs.realpathSync(parent);
+    if (real !== realData && !real.startsWith(realData + path.sep)) throw new Error(`${parent} leads outside the data dir (symbolic link?)`);
+    touched.add(parent);
+  };
+
+  const src = open(file);
+  let openFd: number | null = null;
+  try {
+    await readTar(src, (h) => {
+      if (h.path === MANIFEST_PATH) return null;
+      const e = byPath.get(h.path);
+      if (!e) throw new Error(`${h.path} is not in the manifest (the file changed since it was checked)`);
+      const target = targetOf(h.path);
+      const mode = parseInt(e.mode, 8);
+      if (e.type === 'dir') {
+        makeParent(path.join(target, 'x'), h.path + '/x');
+        dirs.push({ dir: target, mode });
+        return null;
+      }
+      makeParent(target, h.path);
+      const tmp = `${target}.restore-${process.pid}`;
+      const fd = fs.openSync(tmp, fs.constants.O_WRONLY | fs.constants.O_CREAT | fs.constants.O_TRUNC | fs.constants.O_NOFOLLOW, 0o600);
+      openFd = fd;
+      staged.push({ tmp, target });
+      const hash = crypto.createHash('sha256');
+      let size = 0;
+      return {
+        write: (c) => {
+          hash.update(c);
+          size += c.length;
+          for (let off = 0; off < c.length; ) off += fs.writeSync(fd, c, off);
+        },
+        end: () => {
+          try {
+            if (size !== e.size || hash.digest('hex') !== e.sha256) throw new Error(`checksum mismatch for ${h.path} (the file changed since it was checked)`);
+            fs.fchmodSync(fd, mode);
+            if (owner) fs.fchownSync(fd, owner.uid, owner.gid);
+            fs.fsyncSync(fd);
+          } finally {
+            fs.closeSync(fd);
+            openFd = null;
+          }
+          files++;
+          bytes += size;
+          if (h.path.startsWith('config/')) configSavedAs = target;
+        },
+      };
+    });
+    // every file is staged and checked: put them in place
+    for (const s of staged) {
+      if (isSqlite(s.tmp)) for (const side of ['-wal', '-shm', '-journal']) fs.rmSync(s.target + side, { force: true });
+      fs.renameSync(s.tmp, s.target);
+    }
+  } catch (e) {
+    if (openFd !== null) fs.closeSync(openFd);
+    for (const s of staged) fs.rmSync(s.tmp, { force: true });
+    return { ok: false, reason: `restore failed, nothing was replaced: ${(e as Error).message}` };
+  } finally {
+    src.destroy();
+  }
+  for (const d of dirs) {
+    fs.chmodSync(d.dir, d.mode);
+    if (owner) fs.chownSync(d.dir, owner.uid, owner.gid);
+  }
+  for (const d of touched) fsyncDir(d);
+  fsyncDir(dataDir);
+  return { ok: true, manifest, files, dirs: dirs.length, bytes, configSavedAs };
+}
+
+/** Run as root on a data dir owned by someone else (the service user): restored files go to that owner. */
+function ownerFor(dataDir: string): { uid: number; gid: number } | null {
+  if (typeof process.getuid !== 'function' || process.getuid() !== 0) return null;
+  const st = fs.statSync(dataDir);
+  return st.uid === 0 ? null : { uid: st.uid, gid: st.gid };
+}
+
+function isSqlite(file: string): boolean {
+  const fd = fs.openSync(file, 'r');
+  try {
+    const b = Buffer.alloc(16);
+    fs.readSync(fd, b, 0, 16, 0);
+    return b.toString('latin1') === 'SQLite format 3\0';
+  } finally {
+    fs.closeSync(fd);
+  }
+}
