@@ -91,7 +91,8 @@ export async function startServer(opts: { configPath?: string; quiet?: boolean }
   }
   for (const l of listeners) logger.info('system', 'listening', { listener: l.name, address: `${l.host}:${l.port}` });
   fs.mkdirSync(path.join(config.data_dir, 'run'), { recursive: true });
-  fs.writeFileSync(path.join(config.data_dir, 'run', 'tegami.pid'), String(process.pid));
+  const pidFile = path.join(config.data_dir, 'run', 'tegami.pid');
+  fs.writeFileSync(pidFile, String(process.pid));
   const admin = new QueueAdmin(config, isLocal, { scheduler: outbound, inject: (e, raw) => queue.inject(e, raw) });
   const control = await startControlServer(config.data_dir, admin, logger);
 
@@ -105,6 +106,16 @@ export async function startServer(opts: { configPath?: string; quiet?: boolean }
       await queue.close();
       await logger.close();
       ctx.close();
+      removePidFile(pidFile);
     })());
   return { ctx, config, logger, queue, listeners, stop };
+}
+
+/** A clean stop removes the pid file (only if it is still ours), so `tegami restore` sees no server. */
+function removePidFile(file: string): void {
+  try {
+    if (fs.readFileSync(file, 'utf8').trim() === String(process.pid)) fs.unlinkSync(file);
+  } catch {
+    // already gone
+  }
 }
