@@ -165,13 +165,28 @@ export async function restoreBackup(dataDir: string, opts: RestoreOptions): Prom
     if (p.startsWith('config/')) return path.join(configDir, p.slice('config/'.length));
     return path.join(dataDir, ...p.slice('data/'.length).split('/'));
   };
+  /** Make target's parent directories one by one under the data dir, never through a symbolic link. */
   const makeParent = (target: string, rel: string) => {
     const parent = path.dirname(target);
     const top = rel.split('/')[1];
-    fs.mkdirSync(parent, { recursive: true, mode: PRIVATE_DIRS.has(top) || rel.startsWith('config/') ? 0o700 : 0o755 });
-    const real = fs.realpathSync(parent);
-    if (real !== realData && !real.startsWith(realData + path.sep)) throw new Error(`${parent} leads outside the data dir (symbolic link?)`);
-    touched.add(parent);
+    const mode = PRIVATE_DIRS.has(top) || rel.startsWith('config/') ? 0o700 : 0o755;
+    const segments = path.relative(dataDir, parent).split(path.sep).filter(Boolean);
+    if (segments.includes('..')) throw new Error(`${parent} is outside the data dir`);
+    let dir = realData;
+    for (const seg of segments) {
+      dir = path.join(dir, seg);
+      let st: fs.Stats | null = null;
+      try {
+        st = fs.lstatSync(dir);
+      } catch {
+        fs.mkdirSync(dir, { mode });
+        if (owner) fs.chownSync(dir, owner.uid, owner.gid);
+        continue;
+      }
+      if (st.isSymbolicLink()) throw new Error(`${dir} is a symbolic link: it leads outside the data dir`);
+      if (!st.isDirectory()) throw new Error(`${dir} is not a directory`);
+    }
+    touched.add(dir);
   };
 
   const src = open(file);

@@ -1,0 +1,87 @@
+// restoreBackup against crafted backup files: well-formed gzip and tar with a manifest whose checksums
+// match, but an escaping path, an entry the manifest does not list, a listed entry that is missing, a
+// future format version, or a symbolic link in the target data dir. Each is refused and writes nothing.
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import zlib from 'node:zlib';
+import { endBlocks, headerBlocks, padding } from '../../engine/ops/tar.js';
+import { FORMAT, FORMAT_VERSION, type ManifestEntry } from '../../engine/ops/manifest.js';
+import { restoreBackup } from '../../engine/ops/restore.js';
+
+interface Part {
+  path: string;
+  body: Buffer;
+}
+
+function archive(parts: Part[], opts: { listed?: Part[]; version?: number } = {}): Buffer {
+  const entries: ManifestEntry[] = (opts.listed ?? parts).map((p) => ({ path: p.path, type: 'file', size: p.body.length, mode: '0600', sha256: crypto.createHash('sha256').update(p.body).digest('hex') }));
+  const manifest = Buffer.from(JSON.stringify({ format: FORMAT, version: opts.version ?? FORMAT_VERSION, tegami: 'test', created: new Date().toISOString(), machine: 'test', hostname: 'mx.example.test', data_dir: '/x', config_file: null, includes: {}, counts: { files: 0, dirs: 0, messages: 0, bytes: 0 }, entries }));
+  const blocks: Buffer[] = [];
+  for (const p of [...parts, { path: 'manifest.json', body: manifest }]) blocks.push(headerBlocks({ path: p.path, type: 'file', size: p.body.length, mode: 0o600, mtime: 0 }), p.body, padding(p.body.length));
+  blocks.push(endBlocks());
+  return zlib.gzipSync(Buffer.concat(blocks));
+}
+
+function setup(buf: Buffer) {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tegami-restore-unit-'));
+  const file = path.join(dir, 'b.tar.gz');
+  fs.writeFileSync(file, buf);
+  return { dir, file, dataDir: path.join(dir, 'data') };
+}
+
+const KEY: Part = { path: 'data/keys/secret.key', body: crypto.randomBytes(32) };
+
+describe('restore refuses crafted backups', () => {
+  it('accepts a well-formed one (the control case)', async () => {
+    const s = setup(archive([KEY]));
+    const r = await restoreBackup(s.dataDir, { file: s.file, force: false });
+    assert.ok(r.ok, !r.ok ? r.reason : '');
+    assert.ok(fs.readFileSync(path.join(s.dataDir, 'keys', 'secret.key')).equals(KEY.body));
+    assert.equal(fs.statSync(path.join(s.dataDir, 'keys')).mode & 0o777, 0o700);
+    fs.rmSync(s.dir, { recursive: true, force: true });
+  });
+
+  const cases: [string, Buffer, RegExp][] = [
+    ['a path escaping with ..', archive([KEY, { path: 'data/../escaped', body: Buffer.from('x') }]), /unsafe path/],
+    ['an absolute path', archive([{ path: '/tmp/abs', body: Buffer.from('x') }]), /unsafe path/],
+    ['an entry the manifest does not list', archive([KEY, { path: 'data/extra', body: Buffer.from('x') }], { listed: [KEY] }), /data\/extra is not in the manifest/],
+    ['a listed entry that is missing', archive([KEY], { listed: [KEY, { path: 'data/gone', body: Buffer.from('x') }] }), /data\/gone is missing/],
+    ['a checksum that does not match', archive([KEY], { listed: [{ path: KEY.path, body: crypto.randomBytes(32) }] }), /checksum mismatch for data\/keys\/secret\.key/],
+    ['a future format version', archive([KEY], { version: FORMAT_VERSION + 1 }), /format version 2 is not supported/],
+    ['no manifest at all', zlib.gzipSync(Buffer.concat([headerBlocks({ path: KEY.path, type: 'file', size: 32, mode: 0o600, mtime: 0 }), KEY.body, padding(32), endBlocks()])), /no manifest\.json/],
+  ];
+  for (const [name, buf, reason] of cases) {
+    it(`refuses ${name}, writing nothing`, async () => {
+      const s = setup(buf);
+      const r = await restoreBackup(s.dataDir, { file: s.file, force: false });
+      assert.equal(r.ok, false);
+      if (!r.ok) {
+        assert.match(r.reason, /^damaged backup file: /);
+        assert.match(r.reason, reason);
+        assert.match(r.reason, /nothing was written$/);
+      }
+      assert.deepEqual(fs.readdirSync(s.dir).sort(), ['b.tar.gz'], 'nothing written next to the data dir or in it');
+      fs.rmSync(s.dir, { recursive: true, force: true });
+    });
+  }
+
+  it('refuses to write through a symbolic link inside the data dir', async () => {
+    const mailFile: Part = { path: 'data/mail/example.test/a/Maildir/new/1.x', body: Buffer.from('mail') };
+    const s = setup(archive([KEY, mailFile]));
+    const outside = path.join(s.dir, 'outside');
+    fs.mkdirSync(outside);
+    fs.mkdirSync(s.dataDir);
+    fs.symlinkSync(outside, path.join(s.dataDir, 'mail'));
+    const r = await restoreBackup(s.dataDir, { file: s.file, force: false });
+    assert.equal(r.ok, false);
+    if (!r.ok) assert.match(r.reason, /leads outside the data dir/);
+    assert.deepEqual(fs.readdirSync(outside, { recursive: true }), [], 'nothing written through the link');
+    assert.equal(fs.existsSync(path.join(s.dataDir, 'keys', 'secret.key')), false, 'the staged key was not put in place');
+    assert.deepEqual(fs.readdirSync(path.join(s.dataDir, 'keys')), [], 'no staging file left behind');
+    fs.rmSync(s.dir, { recursive: true, force: true });
+  });
+});
