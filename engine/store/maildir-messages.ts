@@ -11,6 +11,7 @@ import type { MessageRow, NewMessage } from './index-db.js';
 import { applyFlags, flagsOf, maildirName } from './maildir-flags.js';
 import { StoreError } from './store-error.js';
 import { canon, type MaildirUsers, type UserHandle } from './maildir-users.js';
+import { inParallel } from '../util/in-parallel.js';
 
 /** Messages up to this size are read with one blocking read (see read()). */
 const SYNC_READ_MAX = 256 * 1024;
@@ -210,20 +211,6 @@ async function changeFlags(
   if (changes.length) u.index.apply(folder, { flags: changes });
   const updated = u.index.messagesFor(folder, [...unchanged, ...changes.map((c) => c.uid)]).map(toInfo);
   return { updated, failed: failed.sort((a, b) => a - b), changed: changes.length > 0 };
-}
-
-/** Run fn over items with at most `limit` running at once (file operations use the libuv thread pool); results in order. */
-async function inParallel<T, R>(items: T[], fn: (item: T) => Promise<R>, limit = 16): Promise<R[]> {
-  const out = new Array<R>(items.length);
-  let next = 0;
-  const worker = async () => {
-    while (next < items.length) {
-      const i = next++;
-      out[i] = await fn(items[i]);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
-  return out;
 }
 
 function toInfo(r: MessageRow): MessageInfo {

@@ -8,6 +8,10 @@ import type { FolderName } from './mailbox-store.js';
 import type { IndexDb, NewMessage } from './index-db.js';
 import { maildirName, parseMaildirName, sizeFromName } from './maildir-flags.js';
 import { StoreError } from './store-error.js';
+import { inParallel } from '../util/in-parallel.js';
+
+/** File operations in flight at once while a folder is read (the libuv pool has UV_THREADPOOL_SIZE = 32 threads). */
+const SYNC_PARALLEL = 24;
 
 /**
  * Bring the index in line with the folder on disk. new/ is always read (it is small): its files get UIDs in
@@ -25,24 +29,26 @@ export async function syncFolder(index: IndexDb, dirtyWindowMs: number, folder: 
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
   }
-  for (const name of names.sort(compareMaildirNames)) {
+  // stat and move to cur/ many at once; UIDs still follow name (delivery) order
+  const moved = await inParallel(names.sort(compareMaildirNames), async (name): Promise<NewMessage | null> => {
     const { base, info } = parseMaildirName(name);
     let st: fs.Stats;
     try {
       st = await fsp.stat(path.join(newDir, name));
     } catch {
-      continue;
+      return null;
     }
-    if (!st.isFile()) continue;
+    if (!st.isFile()) return null;
     const file = maildirName(base, info ?? '');
     try {
       await fsp.rename(path.join(newDir, name), path.join(curDir, file));
     } catch (e) {
-      if ((e as NodeJS.ErrnoException).code === 'ENOENT') continue;
+      if ((e as NodeJS.ErrnoException).code === 'ENOENT') return null;
       throw e;
     }
-    add.push({ base, file, size: sizeFromName(base) ?? st.size, idate: st.mtimeMs, letters: info ?? '' });
-  }
+    return { base, file, size: sizeFromName(base) ?? st.size, idate: st.mtimeMs, letters: info ?? '' };
+  }, SYNC_PARALLEL);
+  for (const m of moved) if (m) add.push(m);
   if (add.length) index.apply(folder, { add });
 
   let curStat: fs.BigIntStats;
@@ -74,17 +80,17 @@ export async function syncFolder(index: IndexDb, dirtyWindowMs: number, folder: 
       onDisk.delete(row.base);
     }
   }
-  const found: NewMessage[] = [];
-  for (const [base, file] of [...onDisk].sort((a, b) => compareMaildirNames(a[0], b[0]))) {
+  const stated = await inParallel([...onDisk].sort((a, b) => compareMaildirNames(a[0], b[0])), async ([base, file]): Promise<NewMessage | null> => {
     let st: fs.Stats;
     try {
       st = await fsp.stat(path.join(curDir, file));
     } catch {
-      continue;
+      return null;
     }
-    if (!st.isFile()) continue;
-    found.push({ base, file, size: sizeFromName(base) ?? st.size, idate: st.mtimeMs, letters: parseMaildirName(file).info ?? '' });
-  }
+    if (!st.isFile()) return null;
+    return { base, file, size: sizeFromName(base) ?? st.size, idate: st.mtimeMs, letters: parseMaildirName(file).info ?? '' };
+  }, SYNC_PARALLEL);
+  const found = stated.filter((m): m is NewMessage => m !== null);
   index.apply(folder, { add: found, remove, flags, curMtime: mtime });
 }
 
