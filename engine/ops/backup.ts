@@ -25,7 +25,7 @@ export interface BackupOptions {
 }
 
 export type BackupResult =
-  | { ok: true; file: string; manifest: Manifest; archiveBytes: number; vanished: number }
+  | { ok: true; file: string; manifest: Manifest; archiveBytes: number; vanished: number; notes: string[] }
   | { ok: false; reason: string };
 
 /** SQLite companions never copied: the snapshot already holds their content. */
@@ -115,12 +115,13 @@ export async function createBackup(config: LoadedConfig, opts: BackupOptions): P
     const tlsOwn = keyFiles('tls').map((p) => ({ ...p, mode: p.path.endsWith('.crt') ? 0o644 : 0o600 }));
     planned.push(...keys, ...dkim, ...tlsOwn);
     const tls = tlsOwn.map((p) => p.path);
+    const notes: string[] = [];
     for (const [file, mode] of [[config.tls.cert, 0o644], [config.tls.key, 0o600]] as const) {
       const rel = file ? within(dataDir, file) : null;
       if (file && rel && !planned.some((p) => p.path === `data/${rel}`) && fs.existsSync(file)) {
         planned.push({ path: `data/${rel}`, source: file, mode });
         tls.push(`data/${rel}`);
-      }
+      } else if (file && !rel) notes.push(`${file} is outside data_dir: not included`);
     }
 
     // 2. the archive: planned files, then the Maildir tree walked as it is written, then the manifest
@@ -246,7 +247,7 @@ export async function createBackup(config: LoadedConfig, opts: BackupOptions): P
     }
     fs.renameSync(tmp, dest);
     fsyncDir(path.dirname(dest));
-    return { ok: true, file: dest, manifest: manifestOf(), archiveBytes, vanished };
+    return { ok: true, file: dest, manifest: manifestOf(), archiveBytes, vanished, notes };
   } catch (e) {
     fs.rmSync(tmp, { force: true });
     return { ok: false, reason: (e as Error).message };

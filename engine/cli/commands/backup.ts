@@ -24,9 +24,10 @@ export async function backup(args: Args): Promise<number> {
   const m = r.manifest;
   const parts = ['accounts', m.includes.keys ? 'keys' : '', m.includes.dkim ? `dkim ${m.includes.dkim}` : '', m.includes.tls.length ? 'tls' : '', m.includes.bayes ? 'bayes' : '', m.includes.mail ? `mail ${m.counts.messages} message(s)` : ''].filter(Boolean);
   if (args.flags.has('json')) {
-    out(JSON.stringify({ file: r.file, bytes: r.archiveBytes, files: m.counts.files, dirs: m.counts.dirs, messages: m.counts.messages, content_bytes: m.counts.bytes, includes: m.includes, vanished: r.vanished, created: m.created }));
+    out(JSON.stringify({ file: r.file, bytes: r.archiveBytes, files: m.counts.files, dirs: m.counts.dirs, messages: m.counts.messages, content_bytes: m.counts.bytes, includes: m.includes, vanished: r.vanished, notes: r.notes, created: m.created }));
   } else {
     out(`backup ${r.file}: ${m.counts.files} file(s), ${m.counts.bytes} bytes in, ${r.archiveBytes} bytes written (${parts.join(', ')})${r.vanished ? `; ${r.vanished} message(s) deleted while copying` : ''}`);
+    for (const n of r.notes) process.stderr.write(`tegami backup: note: ${n}\n`);
   }
   return 0;
 }
