@@ -292,7 +292,7 @@ export class Session {
   private async dispatch(ev: ReaderEvent): Promise<void> {
     if (ev.kind === 'line') return;
     if (ev.kind === 'error') {
-      this.send(`${ev.tag ?? '*'} BAD ${ev.code ? `[${ev.code}] ` : ''}${ev.text}`);
+      this.send(`${ev.tag ?? '*'} BAD ${ev.code ? `[${ev.code}] ` : ''}${respText(ev.text)}`);
       if (ev.fatal) {
         this.send('* BYE Closing connection');
         this.end();
@@ -302,7 +302,7 @@ export class Session {
     }
     const parsed = parseCommand(ev.segments);
     if (!parsed.ok) {
-      this.send(`${parsed.tag ?? '*'} BAD ${parsed.text}`);
+      this.send(`${parsed.tag ?? '*'} BAD ${respText(parsed.text)}`);
       this.countError();
       return;
     }
@@ -346,7 +346,7 @@ export class Session {
   }
 
   private reply(tag: string, r: Result, isError: boolean): void {
-    this.send(`${tag} ${r.status} ${r.code ? `[${r.code}] ` : ''}${r.text}`);
+    this.send(`${tag} ${r.status} ${r.code ? `[${r.code}] ` : ''}${respText(r.text)}`);
     if (isError) this.countError();
     else this.errors = 0;
   }
@@ -358,6 +358,11 @@ export class Session {
       this.end();
     }
   }
+}
+
+/** resp-text as it may go on the wire (RFC 3501 TEXT-CHAR: 7-bit, no CR/LF/controls): client bytes echoed in it are masked. */
+function respText(text: string): string {
+  return text.replace(/[^\x20-\x7e]/g, '?');
 }
 
 /** What the server offers now (STARTTLS only before TLS; LOGINDISABLED when plain logins are refused). */

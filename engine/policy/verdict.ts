@@ -29,9 +29,18 @@ export const Refusals = {
   tooManyConnections: () => tempfail(421, '4.7.0', 'Too many connections from your address'),
 } as const;
 
+/**
+ * Reply text as it may go on the wire: client bytes echoed in it (addresses, parameter names) masked to printable
+ * ASCII and cut, so a reply line stays 7-bit and within RFC 5321's 512 octets (4.5.3.1.5) whatever was sent.
+ */
+export function replyText(text: string): string {
+  const t = text.replace(/[^\x20-\x7e]/g, '?');
+  return t.length > 400 ? `${t.slice(0, 400)}...` : t;
+}
+
 /** An Error that smtp-server turns into a reply; the text carries our enhanced code (patched smtp-server keeps it). */
 export function toSmtpError(v: Refusal): Error & { responseCode: number } {
-  const e = new Error(`${v.status} ${v.text}`) as Error & { responseCode: number };
+  const e = new Error(`${v.status} ${replyText(v.text)}`) as Error & { responseCode: number };
   e.responseCode = v.code;
   return e;
 }

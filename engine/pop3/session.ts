@@ -320,6 +320,11 @@ export class Pop3Session {
 
   /** Successful authentication: lock the maildrop and enter TRANSACTION; false when it is locked elsewhere. */
   async loggedIn(user: User, mechanism: string, drop: Maildrop | null): Promise<void> {
+    if (this.closed) {
+      // the client left while its (pipelined) login was being checked: finish() has run, so nothing else would free the lock
+      drop?.release();
+      return;
+    }
     if (!drop) {
       this.log('info', 'maildrop-locked', { user: user.address });
       this.reply('-ERR [IN-USE] Mailbox is locked by another POP3 session');

@@ -41,7 +41,8 @@ async function startTargets(ctx: RunContext): Promise<void> {
       if (name === 'tegami') {
         const tg = await startTegami({
           domain: s.targets.domain,
-          users: [{ address: s.targets.user, password: s.targets.password }],
+          users: [{ address: s.targets.user, password: s.targets.password }, ...ctx.tegamiUsers],
+          listen: ctx.tegamiListen,
           dnsServers: ctx.dnsServers,
           toml: [...ctx.tegamiToml, s.targets.tegami_toml].join('\n'),
         });

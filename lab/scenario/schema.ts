@@ -10,7 +10,7 @@ import { LocatedError, locateKey } from '../../engine/config/toml-locate.js';
 
 export { locateKey };
 
-export const KINDS = ['relay-abuse', 'auth-abuse', 'throughput', 'slow-peers', 'spam-corpus', 'japanese'] as const;
+export const KINDS = ['relay-abuse', 'auth-abuse', 'throughput', 'slow-peers', 'spam-corpus', 'japanese', 'fuzz'] as const;
 export type Kind = (typeof KINDS)[number];
 export const LAB_TARGETS = ['tegami', 'smtp-sink', 'postfix'] as const;
 
@@ -132,6 +132,33 @@ export const scenarioSchema = z
       })
       .strict()
       .prefault({}),
+    fuzz: z
+      .object({
+        /** The run seed: each session's own seed derives from it, the protocol and the session's index. */
+        seed: z.number().int().nonnegative().default(1),
+        /** Sessions per protocol. */
+        sessions: z.number().int().positive().max(100_000).default(300),
+        protocols: z.array(z.enum(['smtp', 'pop3', 'imap'])).min(1).default(['smtp', 'pop3', 'imap']),
+        /** No reply (planned, or to the liveness probe) may take longer than this. */
+        reply_bound: duration.prefault('5s'),
+        session_budget: duration.prefault('20s'),
+        /** No new session starts after this; the run is bounded whatever `sessions` says. */
+        deadline: duration.prefault('100s'),
+        /** RSS may grow at most this much from half-way to the end (a leak keeps growing; a heap's high-water mark does not). */
+        max_rss_growth_mb: z.number().positive().default(150),
+        /** Replay exactly these sessions ("imap:123456", as a failure prints) instead of seeded ones. */
+        replay: z.array(z.string().regex(/^(smtp|pop3|imap):\d+$/, 'expected "smtp|pop3|imap:SESSION_SEED"')).default([]),
+        /** Shrink a failing session to the fewest steps that still fail. */
+        minimize: z.boolean().default(true),
+        /** The mailbox fuzz sessions use (created in a lab-started tegami); the oracle uses targets.user. */
+        user: z.string().default('fuzz@example.test'),
+        password: z.string().default('fuzz-password-1'),
+        /** For an external --target: its POP3 and IMAP addresses (host:port); without them only SMTP is fuzzed. */
+        pop3_target: z.string().optional(),
+        imap_target: z.string().optional(),
+      })
+      .strict()
+      .prefault({}),
     expect: z
       .object({
         /** relay-abuse: "refused" = every probe refused (skips allowed), "any" = report only. */
@@ -148,6 +175,8 @@ export const scenarioSchema = z
         max_ham_fp_rate: z.number().min(0).max(1).optional(),
         /** slow-peers: a misbehaving client must be refused or cut off, and the server must keep serving. */
         slowloris_closed_within: duration.optional(),
+        /** fuzz: failing sessions allowed per protocol (malformed, wrong, late or missing replies, oracle). */
+        max_fuzz_failures: z.number().int().nonnegative().default(0),
       })
       .strict()
       .prefault({}),

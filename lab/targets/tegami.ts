@@ -19,6 +19,8 @@ export interface TegamiTargetOptions {
   /** DNS servers for tegami's resolver (the lab's stand-in); default a closed port so nothing leaves the machine. */
   dnsServers?: string[];
   port?: number;
+  /** More listeners on 127.0.0.1 (e.g. { pop3: 40110, imap: 40143 }), beside the SMTP port. */
+  listen?: Record<string, number>;
   keep?: boolean;
 }
 
@@ -33,6 +35,7 @@ export async function startTegami(opts: TegamiTargetOptions = {}): Promise<Runni
     `data_dir = ${JSON.stringify(dataDir)}`,
     '[listen]',
     `smtp = "127.0.0.1:${port}"`,
+    ...Object.entries(opts.listen ?? {}).map(([name, p]) => `${name} = "127.0.0.1:${p}"`),
     '[domains]',
     `local = [${JSON.stringify(domain)}]`,
     '[log]',

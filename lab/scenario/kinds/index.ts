@@ -8,6 +8,7 @@ import { throughput } from './throughput.js';
 import { slowPeers } from './slow-peers.js';
 import { spamCorpus } from './spam-corpus.js';
 import { japanese } from './japanese.js';
+import { fuzz } from './fuzz.js';
 
 export const KIND_RUNNERS: Record<Kind, (ctx: RunContext) => Promise<() => Promise<void>>> = {
   'relay-abuse': relayAbuse,
@@ -16,4 +17,5 @@ export const KIND_RUNNERS: Record<Kind, (ctx: RunContext) => Promise<() => Promi
   'slow-peers': slowPeers,
   'spam-corpus': spamCorpus,
   japanese,
+  fuzz,
 };
