@@ -1,6 +1,7 @@
-// Charset decoding to Unicode for every header and text part: ISO-2022-JP (decoded here), Shift_JIS/CP932,
-// EUC-JP, UTF-8 and everything iconv-lite knows, with detection of mislabelled or unlabelled Japanese.
-// It never throws on bad input: unknown charsets and broken bytes degrade to a best guess.
+// Charset decoding to Unicode, the one decoder for every filter, IMAP SEARCH and anything else that reads text:
+// ISO-2022-JP (decoded here), Shift_JIS/CP932, EUC-JP, UTF-8 and everything iconv-lite or ICU knows, with
+// detection of mislabelled or unlabelled Japanese. It never throws on bad input: unknown charsets and broken
+// bytes degrade to a best guess.
 import iconv from 'iconv-lite';
 
 export interface Decoded {
@@ -186,7 +187,24 @@ function decodeAs(buf: Uint8Array, cs: string): string {
   if (cs === 'us-ascii') return Buffer.from(buf).toString('latin1');
   if (cs === 'utf-8') return Buffer.from(buf).toString('utf8');
   if (iconv.encodingExists(cs)) return iconv.decode(Buffer.from(buf), cs);
-  return Buffer.from(buf).toString('utf8');
+  try {
+    return new TextDecoder(cs).decode(buf); // labels only ICU knows
+  } catch {
+    return decodeAs(buf, detectCharset(buf)); // a label nobody knows: read the bytes for what they are
+  }
+}
+
+/** Whether text in this charset can be decoded as such (IMAP SEARCH CHARSET answers BADCHARSET otherwise). */
+export function knownCharset(cs: string): boolean {
+  const label = normaliseCharset(cs);
+  if (!label) return false;
+  if (label === 'iso-2022-jp' || label === 'utf-8' || label === 'us-ascii' || iconv.encodingExists(label)) return true;
+  try {
+    new TextDecoder(label);
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 const LATIN = new Set(['iso-8859-1', 'latin1', 'windows-1252', 'cp1252', 'us-ascii']);

@@ -1,7 +1,7 @@
 // A lean MIME reader for the filters: header fields, and every text/plain and text/html part decoded to
 // Unicode (transfer encoding, then charset via decode.ts). It keeps only what the filters read; it never
 // rewrites the message and bounds its own work (depth, part count, bytes per part).
-import { decodeBytes, decodeHeaderValue } from './decode.js';
+import { decodeBytes, decodeHeaderValue } from '../mime/charset.js';
 
 export interface ParsedMessage {
   /** Lower-case field name → raw (unfolded, latin1) values, in order. */

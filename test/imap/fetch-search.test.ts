@@ -165,7 +165,8 @@ test('SEARCH finds Japanese text in ISO-2022-JP headers and Shift_JIS / EUC-JP b
   assert.equal(await search(`CHARSET UTF-8 TEXT ${lit('日本語')}`), '2');
   assert.equal(await search('BODY "html part</p>"'), '1', 'quoted-printable decoded before matching');
   assert.equal(await search('BODY "html=20part"'), '');
-  assert.match((await c.cmd('SEARCH CHARSET KOI8-R ALL')).status, /^NO \[BADCHARSET/);
+  assert.match((await c.cmd('SEARCH CHARSET X-NO-SUCH-CHARSET ALL')).status, /^NO \[BADCHARSET/);
+  assert.equal(await search('CHARSET KOI8-R ALL'), '1 2 3 4', 'any charset the decoder knows');
 });
 
 test('SEARCH keys: flags, sizes, dates, headers, UID, sequence sets, OR/NOT/lists', async () => {

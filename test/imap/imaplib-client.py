@@ -1,6 +1,7 @@
 # A real client we did not write: Python's imaplib against tegami's IMAP server.
 # usage: imaplib-client.py MODE HOST PORT USER PASSWORD   (MODE: plain | starttls | ssl)
 # Prints one "ok <step>" line per check; exits non-zero on the first failure.
+import base64
 import imaplib, ssl, sys, time, socket
 
 mode, host, port, user, password = sys.argv[1], sys.argv[2], int(sys.argv[3]), sys.argv[4], sys.argv[5]
@@ -52,6 +53,30 @@ check(typ == 'OK' and str(n).encode() in data[0].split(), 'search japanese subje
 m.literal = '日本語です'.encode('utf-8')
 typ, data = m.search('UTF-8', 'BODY')
 check(typ == 'OK' and str(n).encode() in data[0].split(), 'search japanese body (shift_jis)')
+
+# Japanese clients send the search string in their own charset (SEARCH CHARSET ISO-2022-JP / Shift_JIS / EUC-JP)
+for cs, codec in (('ISO-2022-JP', 'iso2022_jp'), ('SHIFT_JIS', 'shift_jis'), ('EUC-JP', 'euc_jp')):
+    m.literal = '日本語です'.encode(codec)
+    typ, data = m.search(cs, 'BODY')
+    check(typ == 'OK' and str(n).encode() in data[0].split(), 'search charset ' + cs)
+    m.literal = '存在しない語'.encode(codec)
+    typ, data = m.search(cs, 'BODY')
+    check(typ == 'OK' and data[0].split() == [], 'search charset ' + cs + ' without a match')
+typ, data = m.search('X-NO-SUCH-CHARSET', 'ALL')
+check(typ == 'NO' and b'[BADCHARSET' in data[0], 'unknown charset refused with BADCHARSET')
+
+# a subject whose UTF-8 character is split across two encoded words (RFC 2047 allows splitting only at characters,
+# some mailers split bytes anyway): the words are joined as bytes before decoding
+word = '会議の件'.encode('utf-8')
+split_subject = ('=?UTF-8?B?' + base64.b64encode(word[:4]).decode() + '?= =?UTF-8?B?' + base64.b64encode(word[4:]).decode() + '?=').encode()
+msg2 = b'From: sender@example.test\r\nTo: ' + user.encode() + b'\r\nSubject: ' + split_subject + b'\r\n\r\nbody\r\n'
+typ, data = m.append('INBOX', None, None, msg2)
+check(typ == 'OK', 'append split subject')
+typ, data = m.select('INBOX')
+n2 = int(data[0])
+m.literal = '会議'.encode('utf-8')
+typ, data = m.search('UTF-8', 'SUBJECT')
+check(typ == 'OK' and str(n2).encode() in data[0].split(), 'search subject split across encoded words')
 
 typ, data = m.store(str(n), '+FLAGS', '(\\Answered)')
 check(typ == 'OK' and b'\\Answered' in data[0], 'store')

@@ -2,9 +2,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import iconv from 'iconv-lite';
-import { decodeBytes, decodeHeaderValue, decodeIso2022jp, detectCharset } from '../../engine/spam/decode.js';
+import { decodeBytes, decodeHeaderValue, decodeIso2022jp, detectCharset } from '../../engine/mime/charset.js';
 import { parseMessage } from '../../engine/spam/message.js';
-import { encodedWord, rawMail, toIso2022jp, BUSINESS_JA } from './mail.js';
+import { encodedWord, rawMail, toIso2022jp, BUSINESS_JA } from '../spam/mail.js';
 
 const JA = '未承諾広告のお知らせ：カタカナも含む';
 

@@ -1,9 +1,22 @@
-// SEARCH and UID SEARCH (RFC 3501 §6.4.4): CHARSET UTF-8/US-ASCII; text keys match decoded Unicode.
+// SEARCH and UID SEARCH (RFC 3501 §6.4.4): text keys match decoded Unicode. CHARSET may name any charset the
+// decoder knows (ISO-2022-JP, Shift_JIS and EUC-JP, as Japanese clients send them); search strings are decoded first.
 // Answers sequence numbers (UIDs for UID SEARCH), plus (MODSEQ n) when a MODSEQ key was used.
 import { SELECTED, bad, no, ok, type CommandDef } from '../command.js';
 import type { Token } from '../protocol/tokens.js';
+import { decodeBytes, knownCharset, normaliseCharset } from '../../mime/charset.js';
 import { cacheFor, MessageCache } from '../message-cache.js';
 import { Content, contentNeeds, matches, parseSearch, type SearchNode } from '../search-query.js';
+
+/** Search strings given in another charset, re-encoded as the UTF-8 the search keys are parsed from. */
+function toUtf8(tokens: Token[], charset: string): Token[] {
+  const cs = normaliseCharset(charset);
+  if (cs === 'utf-8' || cs === 'us-ascii') return tokens;
+  return tokens.map((t): Token => {
+    if (t.t === 'string') return { ...t, v: Buffer.from(decodeBytes(t.v, cs).text, 'utf8') };
+    if (t.t === 'list') return { ...t, v: toUtf8(t.v, charset) };
+    return t;
+  });
+}
 
 function usesModseq(n: SearchNode): boolean {
   if (n.op === 'modseq') return true;
@@ -25,8 +38,8 @@ export const search: CommandDef = {
     if (first?.t === 'atom' && first.v.toUpperCase() === 'CHARSET') {
       const cs = tokens[1];
       const name = cs?.t === 'atom' ? cs.v : cs?.t === 'string' ? cs.v.toString('latin1') : '';
-      if (!/^(utf-8|us-ascii)$/i.test(name)) return no('Unsupported charset', 'BADCHARSET (UTF-8 US-ASCII)');
-      tokens = tokens.slice(2);
+      if (!knownCharset(name)) return no('Unsupported charset', 'BADCHARSET (UTF-8 US-ASCII ISO-2022-JP SHIFT_JIS EUC-JP)');
+      tokens = toUtf8(tokens.slice(2), name);
     }
     const tree = parseSearch(tokens);
     if (typeof tree === 'string') return bad(tree);

@@ -1,61 +1,17 @@
-// Decodes message text to Unicode for SEARCH: RFC 2047 encoded words, raw 8-bit or ISO-2022-JP header text,
-// quoted-printable / base64 bodies in any charset iconv-lite (or ICU, for ISO-2022-JP) knows.
-// It never throws on bad input: undecodable bytes become U+FFFD.
-import iconv from 'iconv-lite';
+// Decodes message text to Unicode for SEARCH: header values (RFC 2047 encoded words, raw 8-bit or ISO-2022-JP
+// header text) and quoted-printable / base64 text parts, through the one charset decoder (engine/mime/charset.ts)
+// the filters use, so SEARCH finds what the filters see. It never throws on bad input.
+import { decodeBytes, decodeHeaderValue as decodeHeader } from '../../mime/charset.js';
 import { header, type MimeNode } from './mime-tree.js';
 
-const utf8Strict = new TextDecoder('utf-8', { fatal: true });
-
-/** Bytes in a named charset → string. */
+/** Bytes in a named charset (or none: detected) → string. */
 export function decodeCharset(b: Buffer, charset: string | undefined): string {
-  const cs = (charset ?? '').trim().toLowerCase().replace(/^"|"$/g, '');
-  if (!cs || cs === 'us-ascii' || cs === 'ascii') return sniff(b);
-  if (cs === 'utf-8' || cs === 'utf8') return b.toString('utf8');
-  if (cs.startsWith('iso-2022-jp') || cs === 'csiso2022jp') return icu('iso-2022-jp', b);
-  if (iconv.encodingExists(cs)) return iconv.decode(b, cs);
-  return icu(cs, b) ?? sniff(b);
-}
-
-function icu(label: string, b: Buffer): string {
-  try {
-    return new TextDecoder(label).decode(b);
-  } catch {
-    return sniff(b);
-  }
-}
-
-/** Undeclared text: ISO-2022-JP when it has its escapes, UTF-8 when valid, else Windows-1252. */
-export function sniff(b: Buffer): string {
-  if (b.includes(0x1b) && /\x1b[$(][@BJ]/.test(b.toString('latin1'))) return icu('iso-2022-jp', b);
-  let ascii = true;
-  for (let i = 0; i < b.length; i++) if (b[i] > 0x7f) {
-    ascii = false;
-    break;
-  }
-  if (ascii) return b.toString('latin1');
-  try {
-    return utf8Strict.decode(b);
-  } catch {
-    return iconv.decode(b, 'windows-1252');
-  }
+  return decodeBytes(b, charset).text;
 }
 
 /** A header value (latin1 text as parsed) → Unicode, decoding encoded words. */
 export function decodeHeaderValue(latin1: string): string {
-  const raw = Buffer.from(latin1, 'latin1');
-  const text = sniff(raw);
-  return text.replace(/(=\?[^?\s]+\?[BbQq]\?[^?\s]*\?=)(\s+(?==\?[^?\s]+\?[BbQq]\?[^?\s]*\?=))?/g, (_m, word: string) => decodeWord(word));
-}
-
-function decodeWord(word: string): string {
-  const m = /^=\?([^?*]+)(?:\*[^?]*)?\?([BbQq])\?([^?]*)\?=$/.exec(word);
-  if (!m) return word;
-  const bytes = m[2].toUpperCase() === 'B' ? Buffer.from(m[3], 'base64') : qDecode(m[3]);
-  return decodeCharset(bytes, m[1]);
-}
-
-function qDecode(s: string): Buffer {
-  return Buffer.from(s.replace(/_/g, ' ').replace(/=([0-9A-Fa-f]{2})/g, (_m, h: string) => String.fromCharCode(parseInt(h, 16))), 'latin1');
+  return decodeHeader(latin1).text;
 }
 
 /** Content-Transfer-Encoding applied in reverse. */
