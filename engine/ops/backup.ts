@@ -161,7 +161,13 @@ export async function createBackup(config: LoadedConfig, opts: BackupOptions): P
       }
     }
 
-    async function* mailTree(dir: string, archiveDir: string, stagingDir: string, depth: number, newBases?: Set<string>): AsyncGenerator<Buffer> {
+    /** Per Maildir folder: message base names (the part before ":") seen in a listing, and archived. */
+    interface FolderState {
+      listed: Set<string>;
+      archived: Set<string>;
+    }
+
+    async function* mailTree(dir: string, archiveDir: string, stagingDir: string, depth: number, folder?: FolderState): AsyncGenerator<Buffer> {
       let st: fs.Stats;
       try {
         st = await fsp.stat(dir);
@@ -174,21 +180,27 @@ export async function createBackup(config: LoadedConfig, opts: BackupOptions): P
       counts.dirs++;
       // tmp/ holds deliveries in progress: the directory is kept, its content never
       if (path.basename(dir) === 'tmp' || depth > MAX_DEPTH) return;
+      const sub = path.basename(dir);
       const names = walkOrder(await fsp.readdir(dir));
-      // bases archived from new/ here: a message that moved to cur/ meanwhile is not archived twice
-      const fromNew = new Set<string>();
+      if (folder && (sub === 'new' || sub === 'cur')) {
+        for (const name of names) yield* message(dir, `${archiveDir}`, name, folder);
+        return;
+      }
+      // a Maildir folder: <local>/Maildir itself, or one of its ".Name" subfolders (Maildir++)
+      const isFolder = sub === 'Maildir' || (sub.startsWith('.') && path.basename(path.dirname(dir)) === 'Maildir');
+      const own: FolderState = { listed: new Set(), archived: new Set() };
       for (const name of names) {
+        if (SQLITE_SIDE.test(name)) continue;
         const abs = path.join(dir, name);
         const ap = `${archiveDir}/${name}`;
-        if (SQLITE_SIDE.test(name)) continue;
         let lst: fs.Stats;
         try {
           lst = await fsp.lstat(abs);
         } catch {
-          continue; // gone since readdir (an expunge or a flag change renaming it; found below)
+          continue; // removed since readdir
         }
         if (lst.isDirectory()) {
-          yield* mailTree(abs, ap, stagingDir, depth + 1, fromNew);
+          yield* mailTree(abs, ap, stagingDir, depth + 1, isFolder ? own : undefined);
           continue;
         }
         if (!lst.isFile()) continue;
@@ -203,18 +215,46 @@ export async function createBackup(config: LoadedConfig, opts: BackupOptions): P
           }
           continue;
         }
-        const sub = path.basename(dir);
-        const isMessage = sub === 'new' || sub === 'cur';
-        if (sub === 'cur' && newBases?.has(name.split(':')[0])) continue;
-        const opened = await openMessage(dir, name);
-        if (!opened) {
-          if (sub !== 'new') vanished++;
-          continue;
-        }
-        if (sub === 'new') newBases?.add(name.split(':')[0]);
-        yield* fileEntry(`${archiveDir}/${opened.name}`, path.join(dir, opened.name), lst.mode, opened.fh);
-        if (isMessage) counts.messages++;
+        yield* fileEntry(ap, abs, lst.mode);
       }
+      if (!isFolder) return;
+      // readdir is not a snapshot: a message renamed while new/ or cur/ was being listed may have been in
+      // neither listing. List both again until a pass finds nothing unarchived (a few passes at most).
+      for (let pass = 0; pass < 3; pass++) {
+        let more = false;
+        for (const s of ['new', 'cur']) {
+          let again: string[];
+          try {
+            again = await fsp.readdir(path.join(dir, s));
+          } catch {
+            continue;
+          }
+          for (const name of again) {
+            if (own.archived.has(name.split(':')[0])) continue;
+            more = true;
+            yield* message(path.join(dir, s), `${archiveDir}/${s}`, name, own);
+          }
+        }
+        if (!more) break;
+      }
+      for (const b of own.listed) if (!own.archived.has(b)) vanished++;
+    }
+
+    /** One message file of new/ or cur/, archived once per base name whatever renames happen meanwhile. */
+    async function* message(dir: string, archiveDir: string, name: string, folder: FolderState): AsyncGenerator<Buffer> {
+      const base = name.split(':')[0];
+      folder.listed.add(base);
+      if (folder.archived.has(base)) return;
+      const opened = await openMessage(dir, name);
+      if (!opened) return;
+      const st = await opened.fh.stat();
+      if (!st.isFile()) {
+        await opened.fh.close();
+        return;
+      }
+      folder.archived.add(base);
+      yield* fileEntry(`${archiveDir}/${opened.name}`, path.join(dir, opened.name), st.mode, opened.fh);
+      counts.messages++;
     }
 
     function manifestOf(): Manifest {
@@ -269,19 +309,24 @@ async function openMessage(dir: string, name: string): Promise<{ name: string; f
   }
   if (path.basename(dir) !== 'cur') return null;
   const base = name.split(':')[0];
-  let names: string[] = [];
-  try {
-    names = await fsp.readdir(dir);
-  } catch {
-    return null;
+  // renamed again between our listing and open: look again, a few times (flag changes are rare; a loop
+  // that always loses means the message keeps moving, and the next backup has it)
+  for (let attempt = 0; attempt < 10; attempt++) {
+    let names: string[];
+    try {
+      names = await fsp.readdir(dir);
+    } catch {
+      return null;
+    }
+    const found = names.find((n) => n.split(':')[0] === base);
+    if (!found) return null; // expunged
+    try {
+      return { name: found, fh: await fsp.open(path.join(dir, found), 'r') };
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
+    }
   }
-  const found = names.find((n) => n.split(':')[0] === base);
-  if (!found) return null;
-  try {
-    return { name: found, fh: await fsp.open(path.join(dir, found), 'r') };
-  } catch {
-    return null;
-  }
+  return null;
 }
 
 /** Directory listing order for the walk: new/ before cur/ (see openMessage), the rest sorted. */
