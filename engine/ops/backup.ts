@@ -56,9 +56,22 @@ function isSqlite(file: string): boolean {
   }
 }
 
-/** A consistent copy of a live SQLite database into `dest` (online backup; WAL content included). */
+/**
+ * A consistent copy of a live SQLite database into `dest` (online backup; WAL content included). Read-only
+ * first; a database that needs recovery first (a hot journal, a WAL left by a crash) is opened read-write.
+ */
 async function snapshot(src: string, dest: string): Promise<void> {
-  const db = new Database(src, { readonly: true, fileMustExist: true, timeout: 5000 });
+  try {
+    await snapshotWith(src, dest, true);
+  } catch (e) {
+    if (!/readonly|read-only|CANTOPEN|unable to open/i.test(`${(e as { code?: string }).code ?? ''} ${(e as Error).message}`)) throw e;
+    fs.rmSync(dest, { force: true });
+    await snapshotWith(src, dest, false);
+  }
+}
+
+async function snapshotWith(src: string, dest: string, readonly: boolean): Promise<void> {
+  const db = new Database(src, { readonly, fileMustExist: true, timeout: 5000 });
   try {
     await db.backup(dest);
   } finally {
