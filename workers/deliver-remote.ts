@@ -12,6 +12,8 @@ import type { Destination } from '../engine/outbound/destination.js';
 import { resolveDestination, type Target } from '../engine/outbound/mx.js';
 import { closeSession, openSession, sendTransaction, type RcptOutcome, type Session } from '../engine/outbound/smtp-client.js';
 import { findKey, fromDomain, signMessage } from '../engine/outbound/dkim.js';
+import { discoverPolicy, screenHosts, trustedCa, type StsEvent } from '../engine/outbound/mta-sts.js';
+import type { CachedPolicy } from '../engine/outbound/mta-sts-cache.js';
 
 export interface DeliverRecipient {
   address: string;
@@ -59,6 +61,8 @@ export interface DeliverResult {
   /** No host of the destination could be reached (feeds the scheduler's slow start). */
   unreachable: boolean;
   dkim?: { domain: string; selector: string } | { error: string };
+  /** MTA-STS events (policy fetched / cached / failed, enforced, violation), logged by the scheduler. */
+  events?: StsEvent[];
 }
 
 interface Settings {
@@ -193,10 +197,24 @@ export default async function deliverRemote(task: DeliverTask): Promise<DeliverR
   } catch (e) {
     return all('temp', '4.3.0', `cannot read the spooled message: ${(e as Error).message}`);
   }
-  const finish = (recipients: RecipientResult[], unreachable = false): DeliverResult => ({ recipients, attempts, unreachable, dkim: msg.dkim });
+  // 0. MTA-STS (RFC 8461): MX deliveries only; routes and the smarthost are the operator's own choice
+  const events: StsEvent[] = [];
+  let sts: CachedPolicy | null = null;
+  if (config.outbound.mta_sts && dest.kind === 'mx') {
+    const found = await discoverPolicy(dest.domain, { resolver, dataDir: config.data_dir, httpsPort: config.outbound.mta_sts_https_port, timeoutMs: config.outbound.mta_sts_fetch_timeout, caFile: config.outbound.ca_file });
+    events.push(...found.events);
+    sts = found.policy;
+  }
+  const enforce = sts?.policy.mode === 'enforce';
+  const stsFields = sts ? { domain: sts.domain, policy_id: sts.id, mode: sts.policy.mode } : {};
+  const finish = (recipients: RecipientResult[], unreachable = false): DeliverResult => ({ recipients, attempts, unreachable, dkim: msg.dkim, events });
 
-  // 1. an idle session to this destination from an earlier message
-  const reusedSession = takeIdle(dest.key);
+  // 1. an idle session to this destination from an earlier message (under enforce: only a verified one)
+  let reusedSession = takeIdle(dest.key);
+  if (reusedSession && enforce && !reusedSession.peer?.verified) {
+    closeSession(reusedSession);
+    reusedSession = null;
+  }
   if (reusedSession) {
     const r = await deliverOn(reusedSession, task, msg.raw, config, attempts, true);
     if (r) {
@@ -208,30 +226,64 @@ export default async function deliverRemote(task: DeliverTask): Promise<DeliverR
 
   // 2. the destination's hosts, in order
   const where = await resolveDestination(dest, resolver, { port: config.outbound.port, maxMx: config.outbound.max_mx });
-  if (where.kind !== 'ok') return { ...all(where.kind, where.status, where.reason), dkim: msg.dkim };
+  if (where.kind !== 'ok') return { ...all(where.kind, where.status, where.reason), dkim: msg.dkim, events };
+  let targets = where.targets as Target[];
+  if (sts) {
+    // RFC 8461 §4.1: only MX hosts named by the policy; under testing the others are tried but reported
+    const { allowed, refused } = screenHosts(sts, targets);
+    for (const t of refused) events.push({ event: 'mta-sts-violation', level: 'warn', fields: { ...stsFields, host: t.name, problem: `MX host not in the policy (mx: ${sts.policy.mx.join(', ')})`, action: enforce ? 'not tried' : 'delivered anyway' } });
+    if (enforce) targets = allowed;
+    if (!targets.length) return finish(task.recipients.map((x) => ({ address: x.address, kind: 'temp', status: '4.7.5', reply: `MTA-STS policy of ${sts!.domain} (enforce): no MX host matches the policy (mx: ${sts!.policy.mx.join(', ')})` })), true);
+  }
+  let verifyTls: { ca?: string; reject: boolean } | undefined;
+  if (sts) {
+    const ca = trustedCa(config.outbound.ca_file);
+    if (!ca.ok) {
+      events.push({ event: 'mta-sts-violation', level: 'warn', fields: { ...stsFields, problem: ca.reason, action: enforce ? 'deferred' : 'delivered anyway' } });
+      if (enforce) return finish(task.recipients.map((x) => ({ address: x.address, kind: 'temp', status: '4.7.5', reply: `MTA-STS policy of ${sts!.domain} (enforce): certificates cannot be checked: ${ca.reason}` })));
+    } else verifyTls = { ca: ca.pem, reject: enforce };
+  }
   const helo = config.outbound.helo_name ?? config.hostname;
   let last = { status: '4.4.1', reply: 'no host could be reached' };
   let anyPermTls = false;
-  for (const t of where.targets as Target[]) {
+  for (const t of targets) {
     for (const ip of t.addresses) {
-      const base = { ip, port: t.port, hostName: t.name, helo, requireTls: dest.requireTls, auth: dest.auth, connectTimeoutMs: config.outbound.connect_timeout, commandTimeoutMs: config.outbound.command_timeout };
+      const base = { ip, port: t.port, hostName: t.name, helo, requireTls: dest.requireTls || enforce, auth: dest.auth, connectTimeoutMs: config.outbound.connect_timeout, commandTimeoutMs: config.outbound.command_timeout, verifyTls };
       let opened = await openSession(base);
       attempts.push({ host: t.name, ip, port: t.port, reply: opened.ok ? `connected${opened.session.tls ? ' (' + opened.session.tls + ')' : ''}` : opened.reply, ms: opened.ms, stage: 'connect', tls: opened.ok ? opened.session.tls : undefined });
-      if (!opened.ok && opened.tlsFailed && !dest.requireTls) {
+      if (sts && !opened.ok && opened.tlsFailed) {
+        events.push({ event: 'mta-sts-violation', level: 'warn', fields: { ...stsFields, host: t.name, ip, problem: opened.reply, action: enforce ? 'host skipped' : 'retried without certificate check' } });
+      }
+      if (!opened.ok && opened.tlsFailed && !base.requireTls) {
         // opportunistic TLS failed in the handshake: this host gets a plaintext session instead
         opened = await openSession({ ...base, noTls: true });
         attempts.push({ host: t.name, ip, port: t.port, reply: opened.ok ? 'connected without TLS after a failed handshake' : opened.reply, ms: opened.ms, stage: 'connect' });
       }
       if (!opened.ok) {
         last = { status: opened.status, reply: `${t.name}[${ip}]: ${opened.reply}` };
-        if (dest.requireTls && opened.tlsFailed) anyPermTls = true;
+        if (base.requireTls && opened.tlsFailed) anyPermTls = true;
         continue;
+      }
+      if (sts) {
+        const s = opened.session;
+        const problem = !s.tls ? 'no TLS (STARTTLS not offered or failed)' : !s.peer?.verified ? `certificate not valid for ${t.name}: ${s.peer?.error ?? 'unchecked'}` : null;
+        if (problem && enforce) {
+          // the handshake should have refused it already; never send under enforce without a verified peer
+          closeSession(s);
+          events.push({ event: 'mta-sts-violation', level: 'warn', fields: { ...stsFields, host: t.name, ip, problem, action: 'host skipped' } });
+          last = { status: '4.7.5', reply: `${t.name}[${ip}]: ${problem}` };
+          anyPermTls = true;
+          continue;
+        }
+        if (problem) events.push({ event: 'mta-sts-violation', level: 'warn', fields: { ...stsFields, host: t.name, ip, problem, action: 'delivered anyway' } });
+        else if (enforce) events.push({ event: 'mta-sts-enforced', level: 'info', fields: { ...stsFields, host: t.name, ip, tls: s.tls } });
       }
       const r = await deliverOn(opened.session, task, msg.raw, config, attempts, false);
       putIdle(dest.key, opened.session, config.outbound.idle_reuse);
       return finish(r ?? task.recipients.map((x) => ({ address: x.address, kind: 'temp', status: '4.4.2', reply: 'connection lost' })));
     }
   }
-  if (anyPermTls) last = { status: '4.7.0', reply: `TLS is required for ${dest.domain} but could not be established (${last.reply})` };
+  if (anyPermTls && enforce) last = { status: '4.7.5', reply: `MTA-STS policy of ${dest.domain} (enforce): no MX host offered TLS with a valid certificate (${last.reply})` };
+  else if (anyPermTls) last = { status: '4.7.0', reply: `TLS is required for ${dest.domain} but could not be established (${last.reply})` };
   return finish(task.recipients.map((x) => ({ address: x.address, kind: 'temp', status: last.status.startsWith('5') ? '4.4.1' : last.status, reply: last.reply })), true);
 }

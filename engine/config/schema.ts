@@ -180,6 +180,16 @@ const outbound = z
     max_recipients: z.number().int().positive().default(100),
     /** Mail exchangers tried per delivery, in preference order. */
     max_mx: z.number().int().positive().default(5),
+    /** MTA-STS (RFC 8461) for MX deliveries: a domain with an `enforce` policy gets its mail only over
+     *  verified TLS to the MX hosts its policy names; `testing` policies are logged, never enforced. */
+    mta_sts: z.boolean().default(true),
+    /** HTTPS port of the policy hosts (mta-sts.<domain>); 443 on the Internet, tests use a lab server. */
+    mta_sts_https_port: z.number().int().min(1).max(65535).default(443),
+    /** Limit for one policy fetch (connect, TLS, and the whole body). */
+    mta_sts_fetch_timeout: duration.prefault('20s'),
+    /** PEM bundle of trusted CAs for MTA-STS (policy hosts and MX certificates); default the system's
+     *  bundle (/etc/ssl/certs/ca-certificates.crt), else Node's built-in roots. */
+    ca_file: z.string().optional(),
   })
   .strict();
 

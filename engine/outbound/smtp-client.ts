@@ -3,7 +3,7 @@
 // every reply into a per-recipient outcome (a value: sent / temporary / permanent). It never decides
 // which host to try or whether to retry; the caller does.
 import SMTPConnection from 'nodemailer/lib/smtp-connection';
-import type tls from 'node:tls';
+import tls from 'node:tls';
 
 export interface SessionOptions {
   /** The address to connect to (already resolved). */
@@ -19,6 +19,16 @@ export interface SessionOptions {
   auth?: { user: string; pass: string };
   connectTimeoutMs: number;
   commandTimeoutMs: number;
+  /** Check the peer's certificate (PKIX against `ca`, name = hostName): MTA-STS. `reject` refuses an
+   *  invalid one in the handshake (enforce); otherwise the result is only reported in `Session.peer`. */
+  verifyTls?: { ca?: string; reject: boolean };
+}
+
+/** The certificate check of a session opened with `verifyTls`. */
+export interface PeerCheck {
+  verified: boolean;
+  /** Why not ("Hostname/IP does not match certificate's altnames ...", "UNABLE_TO_VERIFY_LEAF_SIGNATURE"). */
+  error?: string;
 }
 
 export interface Session {
@@ -35,6 +45,8 @@ export interface Session {
   dirty: boolean;
   /** Closed by the server or by an error. */
   broken: boolean;
+  /** Set when opened with `verifyTls` and TLS was negotiated. */
+  peer?: PeerCheck;
 }
 
 export type OpenResult =
@@ -94,7 +106,16 @@ function extensionsOf(conn: SMTPConnection): string[] {
 }
 
 function isTlsError(e: SmtpError): boolean {
-  return e.code === 'ETLS' || /\b(SSL|TLS)\b|ERR_SSL|handshake/i.test(`${e.message} ${(e as { originalCode?: string }).originalCode ?? ''}`);
+  return e.code === 'ETLS' || /\b(SSL|TLS)\b|ERR_SSL|ERR_TLS|handshake|certificate|altnames/i.test(`${e.message} ${(e as { originalCode?: string }).originalCode ?? ''}`);
+}
+
+/** PKIX result of the handshake (Node checks the chain and the name given as servername) plus our own name check. */
+function peerCheck(conn: SMTPConnection, hostName: string): PeerCheck | undefined {
+  const s = (conn as unknown as { _socket?: tls.TLSSocket })._socket;
+  if (!conn.secure || !s || typeof s.getPeerCertificate !== 'function') return undefined;
+  if (!s.authorized) return { verified: false, error: String(s.authorizationError ?? 'certificate not verified') };
+  const named = tls.checkServerIdentity(hostName, s.getPeerCertificate());
+  return named ? { verified: false, error: named.message } : { verified: true };
 }
 
 /** Connect, EHLO, STARTTLS (required or opportunistic), AUTH. */
@@ -109,8 +130,11 @@ export function openSession(o: SessionOptions): Promise<OpenResult> {
       requireTLS: o.requireTls,
       ignoreTLS: !o.requireTls && !!o.noTls,
       opportunisticTLS: !o.requireTls,
-      // encryption between MTAs is opportunistic: certificates of peers are not verified (RFC 7435)
-      tls: { rejectUnauthorized: false, minVersion: 'TLSv1.2' },
+      // encryption between MTAs is opportunistic: certificates of peers are not verified (RFC 7435),
+      // unless the destination publishes an MTA-STS policy (verifyTls)
+      tls: o.verifyTls
+        ? { rejectUnauthorized: o.verifyTls.reject, minVersion: 'TLSv1.2', servername: o.hostName, ...(o.verifyTls.ca ? { ca: o.verifyTls.ca } : {}) }
+        : { rejectUnauthorized: false, minVersion: 'TLSv1.2' },
       connectionTimeout: o.connectTimeoutMs,
       greetingTimeout: o.connectTimeoutMs,
       socketTimeout: o.commandTimeoutMs,
@@ -128,7 +152,9 @@ export function openSession(o: SessionOptions): Promise<OpenResult> {
     const session: Session = { conn, ip: o.ip, port: o.port, hostName: o.hostName, extensions: [], transactions: 0, dirty: false, broken: false };
     conn.on('error', (e: SmtpError) => {
       session.broken = true;
-      finish({ ok: false, status: e.responseCode && e.responseCode >= 500 ? enhancedStatus(e.response ?? '', e.responseCode) : '4.4.1', reply: describe(e), tlsFailed: isTlsError(e), ms: Date.now() - started });
+      const inHandshake = !!(conn as unknown as { upgrading?: boolean }).upgrading;
+      const reply = e.command === 'STARTTLS' ? `STARTTLS refused: ${describe(e)}` : describe(e);
+      finish({ ok: false, status: e.responseCode && e.responseCode >= 500 ? enhancedStatus(e.response ?? '', e.responseCode) : '4.4.1', reply, tlsFailed: inHandshake || isTlsError(e), ms: Date.now() - started });
     });
     conn.on('end', () => {
       session.broken = true;
@@ -141,6 +167,7 @@ export function openSession(o: SessionOptions): Promise<OpenResult> {
       }
       if (o.requireTls && !conn.secure) return finish({ ok: false, status: '4.7.0', reply: 'TLS required for this destination but not established', tlsFailed: true, ms: Date.now() - started });
       session.tls = tlsInfo(conn);
+      if (o.verifyTls) session.peer = peerCheck(conn, o.hostName);
       session.extensions = extensionsOf(conn);
       if (!o.auth) return finish({ ok: true, session, ms: Date.now() - started });
       conn.login({ user: o.auth.user, pass: o.auth.pass }, (le) => {

@@ -276,6 +276,7 @@ export class OutboundScheduler implements RemoteScheduler {
       });
     }
     if (result.dkim) logger.info('delivery', 'dkim', { id: job.id, ...result.dkim });
+    for (const e of result.events ?? []) logger.log('delivery', e.event, { id: job.id, destination: job.dest.key, ...e.fields }, e.level);
     await this.record(job, result, Date.now() - started, msg.envelope);
   }
 
