@@ -1,0 +1,99 @@
+// SIGTERM under load: eight SMTP connections send messages back to back when `tegami serve` gets SIGTERM at
+// a random moment. It must exit 0 within the bound; every message that got a 250 is delivered (before the
+// stop, or from the spool at the next start) exactly once; after the restart the spool drains.
+// Both reply paths: deliver-then-250, and 250-after-spooling with the work finished in the background.
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import { startTestServer } from '../helpers/server.js';
+import { ehlo } from '../helpers/smtp-client.js';
+
+const OWNER = 'erin@example.test';
+
+async function load(port: number, acked: Set<string>, refused: { n: number }): Promise<void> {
+  await Promise.all(
+    Array.from({ length: 8 }, async (_, ci) => {
+      let c;
+      try {
+        ({ c } = await ehlo(port));
+      } catch {
+        return;
+      }
+      try {
+        for (let i = 0; i < 400; i++) {
+          const id = `c${ci}m${i}`;
+          if ((await c.cmd('MAIL FROM:<load@remote.test>')).code !== 250) break;
+          if ((await c.cmd(`RCPT TO:<${OWNER}>`)).code !== 250) break;
+          if ((await c.cmd('DATA')).code !== 354) break;
+          const r = await c.cmd(`Subject: stop ${id}\r\nX-Test-Id: ${id}\r\n\r\nbody\r\n.`);
+          if (r.code === 250) acked.add(id);
+          else {
+            refused.n++;
+            break;
+          }
+        }
+      } catch {
+        /* closed by the server during the stop */
+      } finally {
+        c.close();
+      }
+    }),
+  );
+}
+
+function deliveredIds(files: string[]): Map<string, number> {
+  const seen = new Map<string, number>();
+  for (const f of files) {
+    const m = /X-Test-Id: (\S+)/.exec(fs.readFileSync(f, 'utf8'));
+    if (m) seen.set(m[1], (seen.get(m[1]) ?? 0) + 1);
+  }
+  return seen;
+}
+
+for (const variant of [
+  { name: 'deliver-then-250', toml: '' },
+  { name: '250 after spooling (analysis deadline 0)', toml: '[queue]\nanalysis_deadline = "0ms"\n' },
+]) {
+  describe(`SIGTERM under load: ${variant.name}`, () => {
+    it('exits 0 in time and loses or duplicates no acknowledged message', async (t) => {
+      const srv = await startTestServer({ users: [{ address: OWNER, password: 'erin-pass-1' }], toml: variant.toml });
+      try {
+        const acked = new Set<string>();
+        const refused = { n: 0 };
+        const running = load(srv.ports.smtp, acked, refused);
+        for (let i = 0; i < 200 && acked.size < 20; i++) await new Promise((r) => setTimeout(r, 25));
+        await new Promise((r) => setTimeout(r, 50 + Math.floor(Math.random() * 500)));
+        const exited = new Promise<number | null>((resolve) => srv.proc.once('exit', (code) => resolve(code)));
+        const at = Date.now();
+        srv.proc.kill('SIGTERM');
+        await running;
+        const code = await Promise.race([exited, new Promise<string>((r) => setTimeout(() => r('timeout'), 20_000).unref())]);
+        const took = Date.now() - at;
+        assert.equal(code, 0, `exit after SIGTERM: ${String(code)}`);
+        assert.ok(acked.size > 20, `the load got going (${acked.size} acknowledged)`);
+        const beforeRestart = deliveredIds(srv.maildir(OWNER)).size;
+        await srv.restart();
+        const deadline = Date.now() + 20_000;
+        let seen = deliveredIds(srv.maildir(OWNER));
+        while ([...acked].some((id) => !seen.has(id)) && Date.now() < deadline) {
+          await new Promise((r) => setTimeout(r, 100));
+          seen = deliveredIds(srv.maildir(OWNER));
+        }
+        const missing = [...acked].filter((id) => !seen.has(id));
+        const duplicates = [...seen.values()].filter((n) => n > 1).length;
+        t.diagnostic(`stopped in ${took} ms; acked ${acked.size}, ${refused.n} refused (421) at the stop, delivered before restart ${beforeRestart}, after ${seen.size}, duplicates ${duplicates}`);
+        assert.deepEqual(missing, [], 'every acknowledged message is delivered');
+        assert.equal(duplicates, 0, 'none twice');
+        let queued = fs.readdirSync(`${srv.dataDir}/spool/queue`);
+        for (let i = 0; i < 100 && queued.length; i++) {
+          await new Promise((r) => setTimeout(r, 100));
+          queued = fs.readdirSync(`${srv.dataDir}/spool/queue`);
+        }
+        assert.deepEqual(queued, [], 'the spool drains after the restart');
+      } finally {
+        await srv.stop();
+        fs.rmSync(srv.dir, { recursive: true, force: true });
+      }
+    });
+  });
+}
