@@ -152,8 +152,7 @@ export async function runFuzz(t: FuzzTarget, opts: FuzzOptions): Promise<FuzzRep
   let oracleSeq = 0;
   let done = 0;
   let mid: number | undefined;
-  const replaysAll = (opts.replay ?? []).length;
-  const total = replaysAll || opts.sessions * opts.protocols.filter((p) => t.ports[p]).length;
+  const total = (opts.replay ?? []).length || opts.sessions * opts.protocols.filter((p) => t.ports[p]).length;
 
   const checkCrash = (): boolean => {
     if (!t.pid || crashed) return !!crashed;
@@ -166,11 +165,12 @@ export async function runFuzz(t: FuzzTarget, opts: FuzzOptions): Promise<FuzzRep
   const loop = async (protocol: Protocol) => {
     const port = t.ports[protocol];
     if (!port) return;
+    const seeds = replays.length ? replays.filter((r) => r.protocol === protocol).map((r) => r.seed) : Array.from({ length: opts.sessions }, (_, i) => sessionSeed(opts.seed, protocol, i));
+    if (!seeds.length) return;
     const stats: ProtocolStats = { sessions: 0, mutated: 0, closedByServer: 0, slowestMs: 0, failures: [], oracleRuns: 0 };
     report.protocols[protocol] = stats;
     const o = { ...base, port };
     const seen = new Set<string>();
-    const seeds = replays.length ? replays.filter((r) => r.protocol === protocol).map((r) => r.seed) : Array.from({ length: opts.sessions }, (_, i) => sessionSeed(opts.seed, protocol, i));
     for (const [i, seed] of seeds.entries()) {
       if (Date.now() > deadline) {
         report.stoppedEarly.push(`${protocol}: stopped after ${i} sessions at the ${Math.round(opts.deadlineMs / 1000)} s deadline`);

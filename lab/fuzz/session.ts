@@ -41,11 +41,11 @@ export interface SessionOptions {
 
 const GREETING: Record<Protocol, RegExp> = { smtp: /^220[ -]/, pop3: /^\+OK/, imap: /^\* (OK|PREAUTH)/ };
 
-/** What a liveness probe writes: enough to end a short literal or a DATA, leave IDLE, and ask for a reply. */
+/** What a liveness probe writes: enough to end any literal the generator makes (≤ 700 octets) or a DATA, leave IDLE, and ask for a reply. */
 export const PROBE: Record<Protocol, Buffer> = {
   smtp: Buffer.from('\r\n.\r\nNOOP\r\n'),
   pop3: Buffer.from('\r\nNOOP\r\n'),
-  imap: Buffer.from('x'.repeat(256) + '\r\nDONE\r\nZZPROBE NOOP\r\n'),
+  imap: Buffer.from('x'.repeat(1024) + '\r\nDONE\r\nZZPROBE NOOP\r\n'),
 };
 
 function satisfied(w: Wait, e: ReplyEvent, protocol: Protocol, sawOk: { line?: string }): boolean {

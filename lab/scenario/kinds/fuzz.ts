@@ -83,7 +83,7 @@ export async function fuzz(ctx: RunContext): Promise<() => Promise<void>> {
         rep.misbehaviour.push({ kind: `fuzz-${p}`, summary, ok });
         const first = st.failures[0];
         ctx.check(
-          `${t.name}: ${p} fuzz (seed ${f.seed}): well-formed, right and timely replies; oracle held after every session`,
+          `${t.name}: ${p} fuzz (${f.replay.length ? 'replay' : `seed ${f.seed}`}): well-formed, right and timely replies; oracle held after every session`,
           ok,
           `at most ${s.expect.max_fuzz_failures} failing sessions`,
           first ? `${summary}; first: replay "${first.replay}": ${first.failures.map((x) => `${x.kind}: ${x.detail}`).join('; ').slice(0, 600)}` : summary,
