@@ -13,6 +13,7 @@ import { resolveDestination, type Target } from '../engine/outbound/mx.js';
 import { closeSession, openSession, sendTransaction, type RcptOutcome, type Session } from '../engine/outbound/smtp-client.js';
 import { findKey, fromDomain, signMessage } from '../engine/outbound/dkim.js';
 import { discoverPolicy, screenHosts, trustedCa, type StsEvent } from '../engine/outbound/mta-sts.js';
+import { policyAllows } from '../engine/outbound/mta-sts-policy.js';
 import type { CachedPolicy } from '../engine/outbound/mta-sts-cache.js';
 
 export interface DeliverRecipient {
@@ -211,7 +212,7 @@ export default async function deliverRemote(task: DeliverTask): Promise<DeliverR
 
   // 1. an idle session to this destination from an earlier message (under enforce: only a verified one)
   let reusedSession = takeIdle(dest.key);
-  if (reusedSession && enforce && !reusedSession.peer?.verified) {
+  if (reusedSession && enforce && (!reusedSession.peer?.verified || !policyAllows(sts!.policy, reusedSession.hostName))) {
     closeSession(reusedSession);
     reusedSession = null;
   }
@@ -231,7 +232,7 @@ export default async function deliverRemote(task: DeliverTask): Promise<DeliverR
   if (sts) {
     // RFC 8461 §4.1: only MX hosts named by the policy; under testing the others are tried but reported
     const { allowed, refused } = screenHosts(sts, targets);
-    for (const t of refused) events.push({ event: 'mta-sts-violation', level: 'warn', fields: { ...stsFields, host: t.name, problem: `MX host not in the policy (mx: ${sts.policy.mx.join(', ')})`, action: enforce ? 'not tried' : 'delivered anyway' } });
+    for (const t of refused) events.push({ event: 'mta-sts-violation', level: 'warn', fields: { ...stsFields, host: t.name, problem: `MX host not in the policy (mx: ${sts.policy.mx.join(', ')})`, action: enforce ? 'not tried' : 'may be tried (testing)' } });
     if (enforce) targets = allowed;
     if (!targets.length) return finish(task.recipients.map((x) => ({ address: x.address, kind: 'temp', status: '4.7.5', reply: `MTA-STS policy of ${sts!.domain} (enforce): no MX host matches the policy (mx: ${sts!.policy.mx.join(', ')})` })), true);
   }

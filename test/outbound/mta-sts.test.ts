@@ -27,6 +27,8 @@ const POLICIES: Record<string, string> = {
   'testing.test': policy('testing', ['mx.testing.test']),
   'refresh.test': policy('testing', ['mx.refresh.test']),
   'cached.test': policy('enforce', ['mx.cached.test']),
+  // a [[route]] with `to` sends it elsewhere: the policy is never fetched
+  'routed.test': policy('enforce', ['mx.routed.test']),
 };
 
 before(async () => {
@@ -88,6 +90,9 @@ before(async () => {
       `mta_sts_https_port = ${web.port}`,
       'mta_sts_fetch_timeout = "3s"',
       `ca_file = ${JSON.stringify(caFile)}`,
+      '[[route]]',
+      'domain = "routed.test"',
+      `to = "127.0.0.2:${good.port}"`,
     ].join('\n'),
   });
 });
@@ -184,6 +189,16 @@ test('no _mta-sts record: delivered in plaintext as before, no policy fetched', 
   assert.equal(m.secure, false);
   assert.equal(web.hits.get('mta-sts.nosts.test') ?? 0, 0);
   assert.equal(logLines(/mta-sts.*nosts\.test/).length, 0);
+});
+
+test('a [[route]] destination is not subject to MTA-STS: no fetch, delivered to the route host', async () => {
+  plain.clear();
+  await send('bob@routed.test', 'routed');
+  const [m] = await plain.waitFor(1, 15_000);
+  assert.deepEqual(m.to, ['bob@routed.test']);
+  assert.equal(m.secure, false);
+  assert.equal(web.hits.get('mta-sts.routed.test') ?? 0, 0);
+  assert.ok(!s.dns.queries.some((q) => q.name === '_mta-sts.routed.test'), 'no TXT lookup either');
 });
 
 test('a new TXT id refreshes the policy: testing → enforce takes effect at once', async () => {
