@@ -86,7 +86,8 @@ before(async () => {
       'retry_schedule = ["1h"]',
       '[outbound]',
       'connect_timeout = "3s"',
-      'idle_reuse = "0s"',
+      // sessions are kept for the next message: an unverified one must not serve an enforce policy
+      'idle_reuse = "3s"',
       `mta_sts_https_port = ${web.port}`,
       'mta_sts_fetch_timeout = "3s"',
       `ca_file = ${JSON.stringify(caFile)}`,
@@ -207,6 +208,7 @@ test('a new TXT id refreshes the policy: testing → enforce takes effect at onc
   dns().remove('_mta-sts.refresh.test', 'TXT');
   dns().add([{ name: '_mta-sts.refresh.test', type: 'TXT', data: 'v=STSv1; id=20261128b' }]);
   web.set('mta-sts.refresh.test', { body: policy('enforce', ['mx.refresh.test']) });
+  // sent at once: the testing-mode session (certificate not valid) is still idle, and must not be reused
   await send('b@refresh.test', 'refresh 2');
   const err = await deferred('b@refresh.test');
   assert.match(err, /MTA-STS policy of refresh\.test \(enforce\)/);
@@ -222,6 +224,7 @@ test('cached policy: HTTPS server stopped, TXT unchanged, changed or gone → st
   await good.waitFor(1, 15_000);
   assert.equal(web.hits.get('mta-sts.cached.test'), 1);
   await web.close();
+  await new Promise((r) => setTimeout(r, 3500)); // the verified idle session to the old address expires
   // the MX now points at the server without STARTTLS: only the cached policy stands in the way
   dns().remove('mx.cached.test', 'A');
   dns().add([{ name: 'mx.cached.test', type: 'A', data: '127.0.0.2' }]);
