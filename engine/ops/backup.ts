@@ -99,7 +99,9 @@ export async function createBackup(config: LoadedConfig, opts: BackupOptions): P
   if (!fs.existsSync(accountsDb)) return { ok: false, reason: `no accounts database at ${accountsDb} (is --config right?)` };
   if (fs.existsSync(dest) && !opts.force) return { ok: false, reason: `${dest} exists (use --force to replace it)` };
   if (!fs.existsSync(path.dirname(dest))) return { ok: false, reason: `directory ${path.dirname(dest)} does not exist` };
-  if (within(path.join(dataDir, 'mail'), dest) !== null) return { ok: false, reason: 'the backup file must not be inside the mail tree' };
+  for (const sub of ['mail', 'keys', 'dkim', 'tls']) {
+    if (within(path.join(dataDir, sub), dest) !== null) return { ok: false, reason: `the backup file must not be inside ${path.join(dataDir, sub)}, which it copies` };
+  }
 
   const staging = fs.mkdtempSync(path.join(path.dirname(dest), '.tegami-backup-'));
   fs.chmodSync(staging, 0o700);

@@ -191,6 +191,7 @@ export async function restoreBackup(dataDir: string, opts: RestoreOptions): Prom
 
   const src = open(file);
   let openFd: number | null = null;
+  let placed = 0;
   try {
     await readTar(src, (h) => {
       if (h.path === MANIFEST_PATH) return null;
@@ -236,11 +237,13 @@ export async function restoreBackup(dataDir: string, opts: RestoreOptions): Prom
     for (const s of staged) {
       if (isSqlite(s.tmp)) for (const side of ['-wal', '-shm', '-journal']) fs.rmSync(s.target + side, { force: true });
       fs.renameSync(s.tmp, s.target);
+      placed++;
     }
   } catch (e) {
     if (openFd !== null) fs.closeSync(openFd);
-    for (const s of staged) fs.rmSync(s.tmp, { force: true });
-    return { ok: false, reason: `restore failed, nothing was replaced: ${(e as Error).message}` };
+    for (const s of staged.slice(placed)) fs.rmSync(s.tmp, { force: true });
+    const what = placed ? `restore stopped after putting ${placed} of ${staged.length} file(s) in place (run it again with --force)` : 'restore failed, nothing was replaced';
+    return { ok: false, reason: `${what}: ${(e as Error).message}` };
   } finally {
     src.destroy();
   }
