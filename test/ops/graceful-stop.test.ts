@@ -1,7 +1,8 @@
 // SIGTERM (what systemd sends on `systemctl stop`) stops `tegami serve` gracefully, checked on real sockets:
 // new connections are refused, an idle session's next command gets 421, a message whose DATA was under
 // way when the signal came is finished and either acknowledged (250, then delivered) or refused (421,
-// nothing stored); the process exits 0 within the bound and removes its pid file.
+// nothing stored); the process exits 0 within the bound and removes its pid file. A message still being
+// sent when the 30 s grace period ends is cut off with 421 and not stored.
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
@@ -150,6 +151,41 @@ describe('graceful stop on SIGTERM', () => {
       assert.ok(took < 15_000, `stopped in ${took} ms`);
       assert.equal(fs.existsSync(pidFile), false, 'the pid file is removed on a clean stop');
     } finally {
+      await srv.stop('SIGKILL');
+      fs.rmSync(srv.dir, { recursive: true, force: true });
+    }
+  });
+
+  it('cuts off a message still being sent after the 30 s grace period: 421, nothing stored, exit 0', async (t) => {
+    const srv = await startTestServer({ users: [{ address: USER, password: 'dave-pass-1' }], listeners: ['smtp'] });
+    let trickle: NodeJS.Timeout | undefined;
+    try {
+      const c = await RawSmtp.connect(srv.ports.smtp);
+      assert.match(await c.reply(), /^220 /);
+      assert.match(await c.cmd('EHLO slow.example.test'), /^250/);
+      assert.match(await c.cmd('MAIL FROM:<sender@example.org>'), /^250 /);
+      assert.match(await c.cmd(`RCPT TO:<${USER}>`), /^250 /);
+      assert.match(await c.cmd('DATA'), /^354 /);
+      c.write('From: sender@example.org\r\nSubject: never finished\r\n\r\n');
+      // a client that keeps sending but never ends the message
+      let n = 0;
+      trickle = setInterval(() => c.write(`line ${n++}\r\n`), 500);
+      const exited = new Promise<number | null>((resolve) => srv.proc.once('exit', (code) => resolve(code)));
+      const at = Date.now();
+      srv.proc.kill('SIGTERM');
+      const reply = await c.reply(40_000);
+      const cutAfter = Date.now() - at;
+      clearInterval(trickle);
+      assert.match(reply, /^421 /, `the session is ended with 421: ${reply}`);
+      assert.ok(cutAfter >= 29_000 && cutAfter < 35_000, `cut off after ${cutAfter} ms (the bound is 30 s)`);
+      const code = await Promise.race([exited, new Promise<string>((r) => setTimeout(() => r('timeout'), 10_000).unref())]);
+      assert.equal(code, 0, `exit code ${String(code)}`);
+      t.diagnostic(`421 after ${cutAfter} ms, exited ${Date.now() - at} ms after SIGTERM`);
+      assert.equal(srv.maildir(USER).length, 0, 'nothing acknowledged, nothing delivered');
+      const queue = path.join(srv.dataDir, 'spool', 'queue');
+      assert.deepEqual(fs.existsSync(queue) ? fs.readdirSync(queue) : [], [], 'nothing queued');
+    } finally {
+      clearInterval(trickle);
       await srv.stop('SIGKILL');
       fs.rmSync(srv.dir, { recursive: true, force: true });
     }
