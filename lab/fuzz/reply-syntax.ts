@@ -49,15 +49,18 @@ abstract class LineReader implements ReplyReader {
     if (this.violations.length < 20) this.violations.push({ line: SHOW(line), why });
   }
 
-  /** Next whole line without its ending, judged for CRLF and stray control bytes; undefined when none yet. */
-  protected nextLine(): string | undefined {
+  /**
+   * Next whole line without its ending, judged for CRLF and (when `controls`) stray CR/NUL; undefined when none yet.
+   * A POP3 block carries a stored message as it is, so its lines are not judged for CR/NUL.
+   */
+  protected nextLine(controls = true): string | undefined {
     const i = this.buf.indexOf(10);
     if (i < 0) return undefined;
     const crlf = i > 0 && this.buf[i - 1] === 13;
     const line = this.buf.subarray(0, crlf ? i - 1 : i).toString('latin1');
     this.buf = this.buf.subarray(i + 1);
     if (!crlf) this.bad(line, 'line ends in a bare LF, not CRLF');
-    if (/[\r\0]/.test(line)) this.bad(line, 'bare CR or NUL inside a reply line');
+    if (controls && /[\r\0]/.test(line)) this.bad(line, 'bare CR or NUL inside a reply line');
     return line;
   }
 
@@ -88,7 +91,7 @@ class Pop3Reader extends LineReader {
   private afterOk = false;
   private inBlock = false;
   protected drain(): void {
-    for (let line = this.nextLine(); line !== undefined; line = this.nextLine()) {
+    for (let line = this.nextLine(!this.inBlock && !this.afterOk); line !== undefined; line = this.nextLine(!this.inBlock && !this.afterOk)) {
       const status = /^(\+OK|-ERR)(\s|$)/.exec(line);
       const cont = /^\+( |$)/.test(line);
       if (this.inBlock) {
