@@ -170,7 +170,13 @@ describe('graceful stop on SIGTERM', () => {
       // a client that keeps sending but never ends the message
       let n = 0;
       trickle = setInterval(() => c.write(`line ${n++}\r\n`), 500);
-      const exited = new Promise<number | null>((resolve) => srv.proc.once('exit', (code) => resolve(code)));
+      let signal: string | null = null;
+      const exited = new Promise<number | null>((resolve) =>
+        srv.proc.once('exit', (code, sig) => {
+          signal = sig;
+          resolve(code);
+        }),
+      );
       const at = Date.now();
       srv.proc.kill('SIGTERM');
       const reply = await c.reply(40_000);
@@ -179,7 +185,7 @@ describe('graceful stop on SIGTERM', () => {
       assert.match(reply, /^421 /, `the session is ended with 421: ${reply}`);
       assert.ok(cutAfter >= 29_000 && cutAfter < 35_000, `cut off after ${cutAfter} ms (the bound is 30 s)`);
       const code = await Promise.race([exited, new Promise<string>((r) => setTimeout(() => r('timeout'), 10_000).unref())]);
-      assert.equal(code, 0, `exit code ${String(code)}`);
+      assert.equal(code, 0, `exit code ${String(code)}, signal ${String(signal)}: ${srv.output().slice(-3000)}`);
       t.diagnostic(`421 after ${cutAfter} ms, exited ${Date.now() - at} ms after SIGTERM`);
       assert.equal(srv.maildir(USER).length, 0, 'nothing acknowledged, nothing delivered');
       const queue = path.join(srv.dataDir, 'spool', 'queue');
