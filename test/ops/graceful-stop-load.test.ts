@@ -6,49 +6,9 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import { startTestServer } from '../helpers/server.js';
-import { ehlo } from '../helpers/smtp-client.js';
+import { deliveredIds, taggedLoad, type TaggedLoad } from '../helpers/tagged-load.js';
 
 const OWNER = 'erin@example.test';
-
-async function load(port: number, acked: Set<string>, refused: { n: number }): Promise<void> {
-  await Promise.all(
-    Array.from({ length: 8 }, async (_, ci) => {
-      let c;
-      try {
-        ({ c } = await ehlo(port));
-      } catch {
-        return;
-      }
-      try {
-        for (let i = 0; i < 400; i++) {
-          const id = `c${ci}m${i}`;
-          if ((await c.cmd('MAIL FROM:<load@remote.test>')).code !== 250) break;
-          if ((await c.cmd(`RCPT TO:<${OWNER}>`)).code !== 250) break;
-          if ((await c.cmd('DATA')).code !== 354) break;
-          const r = await c.cmd(`Subject: stop ${id}\r\nX-Test-Id: ${id}\r\n\r\nbody\r\n.`);
-          if (r.code === 250) acked.add(id);
-          else {
-            refused.n++;
-            break;
-          }
-        }
-      } catch {
-        /* closed by the server during the stop */
-      } finally {
-        c.close();
-      }
-    }),
-  );
-}
-
-function deliveredIds(files: string[]): Map<string, number> {
-  const seen = new Map<string, number>();
-  for (const f of files) {
-    const m = /X-Test-Id: (\S+)/.exec(fs.readFileSync(f, 'utf8'));
-    if (m) seen.set(m[1], (seen.get(m[1]) ?? 0) + 1);
-  }
-  return seen;
-}
 
 for (const variant of [
   { name: 'deliver-then-250', toml: '' },
@@ -58,9 +18,9 @@ for (const variant of [
     it('exits 0 in time and loses or duplicates no acknowledged message', async (t) => {
       const srv = await startTestServer({ users: [{ address: OWNER, password: 'erin-pass-1' }], toml: variant.toml });
       try {
-        const acked = new Set<string>();
-        const refused = { n: 0 };
-        const running = load(srv.ports.smtp, acked, refused);
+        const out: TaggedLoad = { acked: new Set(), refused: 0 };
+        const { acked } = out;
+        const running = taggedLoad(srv.ports.smtp, { rcpt: OWNER, connections: 8, perConnection: 400, subject: 'stop' }, out);
         for (let i = 0; i < 200 && acked.size < 20; i++) await new Promise((r) => setTimeout(r, 25));
         await new Promise((r) => setTimeout(r, 50 + Math.floor(Math.random() * 500)));
         const exited = new Promise<number | null>((resolve) => srv.proc.once('exit', (code) => resolve(code)));
@@ -81,7 +41,7 @@ for (const variant of [
         }
         const missing = [...acked].filter((id) => !seen.has(id));
         const duplicates = [...seen.values()].filter((n) => n > 1).length;
-        t.diagnostic(`stopped in ${took} ms; acked ${acked.size}, ${refused.n} refused (421) at the stop, delivered before restart ${beforeRestart}, after ${seen.size}, duplicates ${duplicates}`);
+        t.diagnostic(`stopped in ${took} ms; acked ${acked.size}, ${out.refused} refused (421) at the stop, delivered before restart ${beforeRestart}, after ${seen.size}, duplicates ${duplicates}`);
         assert.deepEqual(missing, [], 'every acknowledged message is delivered');
         assert.equal(duplicates, 0, 'none twice');
         let queued = fs.readdirSync(`${srv.dataDir}/spool/queue`);

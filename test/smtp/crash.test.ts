@@ -5,44 +5,7 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import { startTestServer } from '../helpers/server.js';
-import { ehlo } from '../helpers/smtp-client.js';
-
-async function loadUntilKilled(port: number, connections: number, perConnection: number, acked: Set<string>, stopAt: () => boolean): Promise<void> {
-  await Promise.all(
-    Array.from({ length: connections }, async (_, ci) => {
-      let c;
-      try {
-        ({ c } = await ehlo(port));
-      } catch {
-        return;
-      }
-      try {
-        for (let i = 0; i < perConnection && !stopAt(); i++) {
-          const id = `c${ci}m${i}`;
-          if ((await c.cmd('MAIL FROM:<load@remote.test>')).code !== 250) break;
-          if ((await c.cmd('RCPT TO:<alice@example.test>')).code !== 250) break;
-          if ((await c.cmd('DATA')).code !== 354) break;
-          const r = await c.cmd(`Subject: crash ${id}\r\nX-Test-Id: ${id}\r\n\r\n${'x'}\r\n.`);
-          if (r.code === 250) acked.add(id);
-          else break;
-        }
-      } catch {
-        /* the server died under us: expected */
-      } finally {
-        c.close();
-      }
-    }),
-  );
-}
-
-function deliveredIds(files: string[]): Map<string, number> {
-  const seen = new Map<string, number>();
-  for (const f of files) {
-    const m = /X-Test-Id: (\S+)/.exec(fs.readFileSync(f, 'utf8'));
-    if (m) seen.set(m[1], (seen.get(m[1]) ?? 0) + 1);
-  }
-  return seen;
-}
+import { deliveredIds, taggedLoad } from '../helpers/tagged-load.js';
 
 for (const variant of [
   { name: 'deliver-before-reply path', toml: '' },
@@ -54,7 +17,7 @@ for (const variant of [
       const acked = new Set<string>();
       let killed = false;
       const killAfter = 100 + Math.floor(Math.random() * 900);
-      const load = loadUntilKilled(srv.ports.smtp, 8, 400, acked, () => killed);
+      const load = taggedLoad(srv.ports.smtp, { rcpt: 'alice@example.test', connections: 8, perConnection: 400, subject: 'crash', stop: () => killed }, { acked, refused: 0 });
       // let the load get going, then kill at a random moment
       for (let i = 0; i < 200 && acked.size < 20; i++) await new Promise((r) => setTimeout(r, 25));
       await new Promise((r) => setTimeout(r, killAfter));
