@@ -45,14 +45,27 @@ export async function ensureSpecialFolders(store: MailboxStore, owner: string): 
  * case-sensitive, except that a pattern starting with "inbox" in any case names INBOX.
  */
 export function matchPattern(pattern: string, name: string): boolean {
-  const p = /^inbox(\/|$)/i.test(pattern) ? 'INBOX' + pattern.slice(5) : pattern;
-  let re = '^';
+  const raw = /^inbox(\/|$)/i.test(pattern) ? 'INBOX' + pattern.slice(5) : pattern;
+  // runs of wildcards are one wildcard ("*" if any of them is "*"); each other character takes one of the name's
+  const p = raw.replace(/[*%]{2,}/g, (run) => (run.includes('*') ? '*' : '%'));
+  if (p.replace(/[*%]/g, '').length > name.length) return false;
+  // reach[j]: the pattern so far matches the name's first j characters. Dynamic programming, O(|p|·|name|):
+  // a regular expression with many wildcards backtracks exponentially and would stall the whole server
+  let reach: boolean[] = Array.from({ length: name.length + 1 }, (_, j) => j === 0);
   for (const ch of p) {
-    if (ch === '*') re += '.*';
-    else if (ch === '%') re += '[^/]*';
-    else re += ch.replace(/[.+?^${}()|[\]\\]/g, '\\$&');
+    const next: boolean[] = new Array<boolean>(name.length + 1).fill(false);
+    if (ch === '*' || ch === '%') {
+      let carry = false;
+      for (let j = 0; j <= name.length; j++) {
+        if (ch === '%' && j > 0 && name[j - 1] === SEPARATOR) carry = false;
+        carry = carry || reach[j];
+        next[j] = carry;
+      }
+    } else for (let j = 1; j <= name.length; j++) next[j] = reach[j - 1] && name[j - 1] === ch;
+    if (!next.includes(true)) return false;
+    reach = next;
   }
-  return new RegExp(re + '$', 's').test(name);
+  return reach[name.length];
 }
 
 /** Attributes of a folder for LIST: \HasChildren/\HasNoChildren, special use, \Noselect for implied parents. */

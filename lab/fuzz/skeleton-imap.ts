@@ -48,7 +48,8 @@ export function imapUnits(rng: Rng, acc: Accounts, offers: Offers): Unit[] {
     () => ({ steps: [cmd(`STORE ${set()} ${rng.pick(['+FLAGS', '-FLAGS', 'FLAGS', '+FLAGS.SILENT', 'BOGUS'])} ${rng.pick(['(\\Seen)', '(\\Flagged $Junk)', '()', '\\Seen', '(\\Bogus)', '(\\Recent)'])}`)] }),
     () => ({ steps: [cmd(`UID STORE ${set()} +FLAGS (\\Seen)`)] }),
     () => ({ steps: [cmd(`${rng.pick(['COPY', 'UID COPY', 'MOVE', 'UID MOVE'])} ${set()} ${rng.pick(['INBOX', 'Trash', '""', 'Nonexistent'])}`)] }),
-    () => ({ steps: [cmd('LIST "" "*"')] }),
+    () => ({ steps: [cmd(`LIST "" "${rng.pick(['*', '%', 'INBOX/%', '%/%', `${'*a'.repeat(rng.int(1, 24))}c`, '%*'.repeat(rng.int(1, 200)), `${'a'.repeat(rng.int(1, 40))}*`])}"`)] }),
+    () => ({ steps: [cmd(`CREATE ${rng.pick([`fuzz-${'a'.repeat(40)}`, 'fuzz/sub/deeper', '"fuzz &-"', '""', '/', 'INBOX'])}`)] }),
     () => ({ steps: [cmd(`STATUS INBOX (${rng.pick(['MESSAGES UIDNEXT', 'UNSEEN RECENT UIDVALIDITY', 'BOGUS', ''])})`)] }),
     () => ({ steps: [cmd(rng.pick(['CHECK', 'CLOSE', 'UNSELECT', 'EXPUNGE', 'ENABLE UTF8=ACCEPT', 'ID NIL', 'NAMESPACE']))] }),
     () => {

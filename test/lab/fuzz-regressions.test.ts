@@ -106,3 +106,24 @@ test('IMAP: BAD responses never echo 8-bit or control bytes', async () => {
   assert.match(text, /^A4 BAD /m);
   for (const l of replyLines(text)) assert.doesNotMatch(l, /[^\x20-\x7e]/, `8-bit or control byte in response: ${JSON.stringify(l)}`);
 });
+
+test('IMAP: a LIST pattern with many wildcards answers at once (no regex backtracking stalling the server)', async () => {
+  // found probing beyond the fuzzer's LIST: "*a" × 16 + "c" against a 40-character folder name kept the event loop
+  // (every protocol) busy for minutes; × 12 took 15 s
+  const c = await connect(srv.ports.imap);
+  await c.waitFor(/^\* OK/);
+  c.sock.write(`A1 LOGIN ${USER} ${PASSWORD}\r\nA2 CREATE ${'a'.repeat(40)}\r\nA3 CREATE x/y\r\n`);
+  await c.waitFor(/^A3 /m);
+  const t0 = Date.now();
+  c.sock.write(`A4 LIST "" "${'*a'.repeat(20)}c"\r\nA5 LIST "" "${'*a'.repeat(20)}"\r\nA6 LIST "" "%"\r\nA7 LIST "" "x/%"\r\nA8 LOGOUT\r\n`);
+  const text = await c.waitFor(/^A8 OK/m, 10_000);
+  c.sock.destroy();
+  assert.ok(Date.now() - t0 < 2000, `LIST took ${Date.now() - t0} ms`);
+  assert.match(text, /^A4 OK/m);
+  const between = (from: string, to: string) => text.slice(text.indexOf(`\r\n${from} `), text.indexOf(`\r\n${to} `));
+  assert.doesNotMatch(between('A3', 'A4'), /\* LIST/, 'nothing matches the pattern ending in c');
+  assert.match(between('A4', 'A5'), new RegExp(`\\* LIST .* "?${'a'.repeat(40)}"?`), '"*a"×20 matches the 40-a folder');
+  assert.match(between('A5', 'A6'), /\* LIST .* "?x"?\r?$/m, '"%" lists x');
+  assert.doesNotMatch(between('A5', 'A6'), /x\/y/, '"%" does not cross the separator');
+  assert.match(between('A6', 'A7'), /\* LIST .* "?x\/y"?/, '"x/%" lists x/y');
+});
