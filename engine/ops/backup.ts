@@ -41,7 +41,8 @@ export function tegamiVersion(): string {
   }
 }
 
-function isSqlite(file: string): boolean {
+/** Whether a file starts with the SQLite header (false when it cannot be read). */
+export function isSqlite(file: string): boolean {
   try {
     const fd = fs.openSync(file, 'r');
     try {

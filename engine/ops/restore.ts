@@ -11,7 +11,7 @@ import zlib from 'node:zlib';
 import Database from 'better-sqlite3';
 import { readTar, TarError, type TarHeader } from './tar.js';
 import { checkManifest, MANIFEST_PATH, safeArchivePath, type Manifest } from './manifest.js';
-import { fsyncDir } from './backup.js';
+import { fsyncDir, isSqlite } from './backup.js';
 
 export interface RestoreOptions {
   file: string;
@@ -263,13 +263,3 @@ function ownerFor(dataDir: string): { uid: number; gid: number } | null {
   return st.uid === 0 ? null : { uid: st.uid, gid: st.gid };
 }
 
-function isSqlite(file: string): boolean {
-  const fd = fs.openSync(file, 'r');
-  try {
-    const b = Buffer.alloc(16);
-    fs.readSync(fd, b, 0, 16, 0);
-    return b.toString('latin1') === 'SQLite format 3\0';
-  } finally {
-    fs.closeSync(fd);
-  }
-}
