@@ -6,6 +6,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { canConnect, freePort, hasCommand } from '../../lab/targets/common.js';
+import { postfixAvailable } from '../../lab/targets/postfix.js';
 
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
 export const BIN = path.join(ROOT, 'bin', 'tegami');
@@ -140,6 +141,15 @@ export function requireCommand(t: { skip(msg: string): void }, cmd: string): boo
   if (hasCommand(cmd)) return true;
   if (process.env.CI) throw new Error(`${cmd} is not installed (add it to .ci/apt-packages)`);
   t.skip(`${cmd} not installed`);
+  return false;
+}
+
+/** Postfix from Debian's package can run a private instance here; in CI its absence is a failure, else a skip. */
+export function requirePostfix(t: { skip(msg: string): void }): boolean {
+  const avail = postfixAvailable();
+  if (avail.ok) return true;
+  if (process.env.CI) throw new Error(avail.reason);
+  t.skip(avail.reason);
   return false;
 }
 

@@ -5,7 +5,8 @@ import assert from 'node:assert/strict';
 import { startSink } from '../../lab/peers/sink.js';
 import { runRelayProbes, formatProbeLine, RELAY_PROBES } from '../../lab/probes/relay.js';
 import { startTegami } from '../../lab/targets/tegami.js';
-import { startPostfix, postfixAvailable } from '../../lab/targets/postfix.js';
+import { startPostfix } from '../../lab/targets/postfix.js';
+import { requirePostfix } from '../helpers/server.js';
 import { startSmtpSink, smtpSinkAvailable } from '../../lab/targets/smtp-sink.js';
 import { runLoad } from '../../lab/load/generator.js';
 import { maildirObserver } from '../../lab/load/observers.js';
@@ -39,12 +40,7 @@ test('tegami: every relay probe refused, logged-in probes included', async () =>
 });
 
 test('Postfix (private instance): every unauthenticated relay probe refused', async (t) => {
-  const avail = postfixAvailable();
-  if (!avail.ok) {
-    if (process.env.CI) assert.fail(avail.reason);
-    t.skip(avail.reason);
-    return;
-  }
+  if (!requirePostfix(t)) return;
   const pf = await startPostfix();
   const sink = await startSink({ tls: 'none' });
   try {
@@ -59,12 +55,7 @@ test('Postfix (private instance): every unauthenticated relay probe refused', as
 });
 
 test('Postfix delivers a short load into its Maildir, observed by the lab', async (t) => {
-  const avail = postfixAvailable();
-  if (!avail.ok) {
-    if (process.env.CI) assert.fail(avail.reason);
-    t.skip(avail.reason);
-    return;
-  }
+  if (!requirePostfix(t)) return;
   const pf = await startPostfix();
   try {
     const observer = maildirObserver(pf.maildir!('alice@example.test'));

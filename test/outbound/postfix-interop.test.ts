@@ -5,16 +5,12 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
-import { startPostfix, postfixAvailable } from '../../lab/targets/postfix.js';
+import { startPostfix } from '../../lab/targets/postfix.js';
+import { requirePostfix } from '../helpers/server.js';
 import { message, queueList, readMail, setup, submit, until } from './helpers.js';
 
 test('delivers to a real Postfix found by MX; an unknown recipient there bounces with its reply', async (t) => {
-  const avail = postfixAvailable();
-  if (!avail.ok) {
-    if (process.env.CI) throw new Error(avail.reason);
-    t.skip(avail.reason);
-    return;
-  }
+  if (!requirePostfix(t)) return;
   const pf = await startPostfix({ domain: 'pf.test', users: ['carol@pf.test'] });
   const s = await setup({
     mxPort: pf.port,
