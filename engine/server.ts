@@ -68,6 +68,11 @@ export async function startServer(opts: { configPath?: string; quiet?: boolean }
     resolver: config.dns.servers ? { reverse: (ip) => resolver.reverse(ip) } : undefined,
   };
 
+  // the pid file is there before the first client can connect, so whoever sees a listener also sees the pid
+  fs.mkdirSync(path.join(config.data_dir, 'run'), { recursive: true });
+  const pidFile = path.join(config.data_dir, 'run', 'tegami.pid');
+  fs.writeFileSync(pidFile, String(process.pid));
+
   const listeners: RunningListener[] = [];
   const stopAll = async () => {
     await Promise.all(listeners.map((l) => l.close().catch(() => {})));
@@ -87,12 +92,10 @@ export async function startServer(opts: { configPath?: string; quiet?: boolean }
     await stopAll();
     await queue.close();
     ctx.close();
+    removePidFile(pidFile);
     throw e;
   }
   for (const l of listeners) logger.info('system', 'listening', { listener: l.name, address: `${l.host}:${l.port}` });
-  fs.mkdirSync(path.join(config.data_dir, 'run'), { recursive: true });
-  const pidFile = path.join(config.data_dir, 'run', 'tegami.pid');
-  fs.writeFileSync(pidFile, String(process.pid));
   const admin = new QueueAdmin(config, isLocal, { scheduler: outbound, inject: (e, raw) => queue.inject(e, raw) });
   const control = await startControlServer(config.data_dir, admin, logger);
 
