@@ -60,6 +60,8 @@ export class CommandReader {
   private sink: LiteralSink | null = null;
   /** Discarding input until the next CRLF after an overlong line. */
   private skipping = false;
+  /** The last octets discarded, to see whether the overlong line announced a non-synchronizing literal. */
+  private skipTail = Buffer.alloc(0);
   private skipError: ReaderEvent | null = null;
   /** A synchronizing literal waits for the server's "+". */
   continuationWanted = false;
@@ -121,12 +123,13 @@ export class CommandReader {
       }
       if (mode === 'line') return { kind: 'line', data: line };
       this.commandBytes += line.length;
+      const lit = /\{(\d{1,20})(\+?)\}$/.exec(line.toString('latin1', Math.max(0, line.length - 24)));
       if (this.commandBytes > this.limits.maxCommand) {
         const tag = this.tagOf(line);
         this.resetCommand();
-        return { kind: 'error', tag, text: 'Command too long', code: 'TOOBIG', fatal: false };
+        // a non-synchronizing literal announced on this line is on its way and would be read as commands
+        return { kind: 'error', tag, text: 'Command too long', code: 'TOOBIG', fatal: lit?.[2] === '+' };
       }
-      const lit = /\{(\d{1,20})(\+?)\}$/.exec(line.toString('latin1', Math.max(0, line.length - 24)));
       if (!lit) {
         this.segments.push({ kind: 'line', data: line });
         const ev: ReaderEvent = { kind: 'command', segments: this.segments, bytes: this.commandBytes };
@@ -210,6 +213,12 @@ export class CommandReader {
     return true;
   }
 
+  /** Keep the last octets of what is being discarded (each piece's own tail keeps the whole's tail). */
+  private keepTail(bufs: Buffer[]): void {
+    const t = Buffer.concat([this.skipTail, ...bufs.map((b) => b.subarray(Math.max(0, b.length - 32)))]);
+    this.skipTail = t.subarray(Math.max(0, t.length - 32));
+  }
+
   /** A line without its CRLF (a bare LF also ends a line), 'skipped' after an overlong line, or null. */
   private readLine(): Buffer | 'skipped' | null {
     let scanned = 0;
@@ -223,7 +232,9 @@ export class CommandReader {
           if (!this.skipping) {
             this.skipError = { kind: 'error', tag: this.tagOf(this.chunks[0]), text: 'Line too long', code: 'TOOBIG', fatal: false };
             this.resetCommand();
+            this.skipTail = Buffer.alloc(0);
           }
+          this.keepTail(this.chunks.slice(0, i + 1));
           this.chunks = this.chunks.slice(i + 1);
           this.buffered -= scanned;
           this.skipping = true;
@@ -241,11 +252,14 @@ export class CommandReader {
       this.completed++;
       if (this.skipping) {
         this.skipping = false;
+        this.keepTail(parts);
+        if (this.skipError?.kind === 'error' && announcesPlusLiteral(this.skipTail)) this.skipError = { ...this.skipError, fatal: true };
+        this.skipTail = Buffer.alloc(0);
         return 'skipped';
       }
       let line = parts.length === 1 ? parts[0] : Buffer.concat(parts);
       if (line.length - 1 > this.limits.maxLine) {
-        this.skipError = { kind: 'error', tag: this.tagOf(line), text: 'Line too long', code: 'TOOBIG', fatal: false };
+        this.skipError = { kind: 'error', tag: this.tagOf(line), text: 'Line too long', code: 'TOOBIG', fatal: announcesPlusLiteral(line) };
         this.resetCommand();
         return 'skipped';
       }
@@ -254,4 +268,9 @@ export class CommandReader {
     }
     return null;
   }
+}
+
+/** Does a line (with its line end) announce a non-synchronizing literal, whose octets follow without a "+"? */
+function announcesPlusLiteral(lineWithEnd: Buffer): boolean {
+  return /\{\d{1,20}\+\}\r?\n$/.test(lineWithEnd.toString('latin1', Math.max(0, lineWithEnd.length - 32)));
 }
