@@ -12,10 +12,9 @@ import { canon, type MaildirUsers } from './maildir-users.js';
 
 /** The Maildir convention: a file left in tmp/ this long belongs to a writer that died. */
 const STALE_MS = 36 * 3600_000;
-/** tmp/ directories already swept by this process. */
-const swept = new Set<string>();
 
-export async function stagingPath(users: MaildirUsers, owner: Owner): Promise<string> {
+/** A fresh path in the owner's tmp/; the first time for an owner (per `swept`), stale files there are removed. */
+export async function stagingPath(users: MaildirUsers, owner: Owner, swept: Set<string>): Promise<string> {
   return users.withUser(owner, async (u) => {
     const tmp = path.join(u.root, 'tmp');
     if (!swept.has(tmp)) {

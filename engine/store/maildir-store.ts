@@ -19,6 +19,8 @@ export { INDEX_FILE, type MaildirStoreOptions } from './maildir-users.js';
 export class MaildirStore implements MailboxStore {
   private readonly users: MaildirUsers;
   private readonly watchers: FolderWatchers;
+  /** tmp/ directories whose stale files were swept (once per owner and process). */
+  private readonly swept = new Set<string>();
 
   constructor(dataDir: string, opts: MaildirStoreOptions = {}) {
     this.users = new MaildirUsers(dataDir, opts);
@@ -32,7 +34,7 @@ export class MaildirStore implements MailboxStore {
   }
 
   stagingPath(owner: Owner): Promise<string> {
-    return files.stagingPath(this.users, owner);
+    return files.stagingPath(this.users, owner, this.swept);
   }
 
   appendFile(owner: Owner, folder: FolderName, file: string, opts: Omit<AppendOptions, 'dedupKey'> = {}): Promise<{ uid: number; uidValidity: number }> {
