@@ -283,7 +283,10 @@ const imap = z
     command_timeout: duration.prefault('2m'),
     /** A literal must arrive whole within this of the moment the server waits for it; 0 = off. */
     literal_timeout: duration.prefault('10m'),
+    /** Largest literal after login (an APPEND above 256 KiB is streamed to a file in the Maildir's tmp/, not memory). */
     max_literal: size.prefault(64 * 1024 * 1024),
+    /** Largest literal before login (LOGIN and AUTHENTICATE arguments); bigger ones are refused, never buffered. */
+    max_literal_preauth: size.prefault(8 * 1024),
     /** Simultaneous IMAP connections from one client address, per listener. */
     max_connections_per_ip: z.number().int().positive().default(50),
   })

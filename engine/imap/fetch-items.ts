@@ -1,12 +1,13 @@
-// FETCH data items: parsing the requested items (macros, BODY[section]<partial>, RFC822.*) and rendering one
-// message's FETCH response from its MessageInfo and, when needed, its raw bytes and MIME tree.
+// FETCH data items: parsing the requested items (macros, BODY[section]<partial>, RFC822.*; at most
+// MAX_FETCH_ITEMS, duplicates merged) and rendering one message's FETCH response from its MessageInfo and, when
+// needed, its raw bytes and MIME tree, or for the whole message a source read in chunks as the answer is sent.
 // It never changes flags; the FETCH command sets \Seen before rendering.
 import type { MessageInfo } from '../store/mailbox-store.js';
 import type { CachedMessage } from './message-cache.js';
 import { formatDateTime } from './command.js';
 import { writeBodyStructure, writeEnvelope } from './mime/envelope.js';
 import { findPart, type MimeNode } from './mime/mime-tree.js';
-import { flagList, Response } from './protocol/response.js';
+import { flagList, Response, type ByteSource } from './protocol/response.js';
 import type { Token } from './protocol/tokens.js';
 
 export type SectionKind = '' | 'HEADER' | 'HEADER.FIELDS' | 'HEADER.FIELDS.NOT' | 'TEXT' | 'MIME';
@@ -29,10 +30,14 @@ const MACROS: Record<string, string[]> = {
 
 const SIMPLE = new Set(['UID', 'FLAGS', 'INTERNALDATE', 'RFC822.SIZE', 'ENVELOPE', 'BODY', 'BODYSTRUCTURE', 'MODSEQ']);
 
-/** The items of a FETCH command: one atom (maybe a macro) or a parenthesised list. */
+/** More items than this in one FETCH is refused (real clients ask for a dozen or so). */
+export const MAX_FETCH_ITEMS = 256;
+
+/** The items of a FETCH command: one atom (maybe a macro) or a parenthesised list; duplicates merged. */
 export function parseFetchItems(tok: Token): FetchItem[] | string {
   if (tok.t === 'atom' && MACROS[tok.v.toUpperCase()]) return MACROS[tok.v.toUpperCase()].map((k) => ({ kind: k }) as FetchItem);
   const atoms = tok.t === 'list' ? tok.v : [tok];
+  if (atoms.length > MAX_FETCH_ITEMS) return `Too many fetch items (at most ${MAX_FETCH_ITEMS})`;
   const out: FetchItem[] = [];
   for (const a of atoms) {
     if (a.t !== 'atom') return 'Fetch items must be atoms';
@@ -41,6 +46,32 @@ export function parseFetchItems(tok: Token): FetchItem[] | string {
     out.push(item);
   }
   if (!out.length) return 'Empty fetch item list';
+  return mergeItems(out);
+}
+
+/**
+ * One response item per name: items that answer under the same name (BODY[] and BODY.PEEK[], the same item
+ * twice, partials from the same origin) become one, the widest partial and \Seen if any of them sets it.
+ */
+export function mergeItems(items: FetchItem[]): FetchItem[] {
+  const byName = new Map<string, FetchItem>();
+  const out: FetchItem[] = [];
+  for (const item of items) {
+    const name = item.kind !== 'section' ? item.kind : item.partial ? `${item.label}<${item.partial[0]}>` : item.label;
+    const prev = byName.get(name);
+    if (!prev) {
+      const copy: FetchItem = item.kind === 'section' ? { ...item } : item;
+      byName.set(name, copy);
+      out.push(copy);
+      continue;
+    }
+    if (prev.kind !== 'section' || item.kind !== 'section') continue;
+    prev.setsSeen ||= item.setsSeen;
+    if (prev.partial && item.partial) {
+      const [a, b] = [prev.partial[1], item.partial[1]];
+      prev.partial = [prev.partial[0], a === undefined || b === undefined ? undefined : Math.max(a, b)];
+    }
+  }
   return out;
 }
 
@@ -87,15 +118,26 @@ function formatSection(s: Section): string {
   return out;
 }
 
-/** Does rendering need the message bytes (given what is cached for it)? */
-export function needsContent(items: FetchItem[], cached?: CachedMessage): boolean {
-  return items.some(
-    (i) =>
-      i.kind === 'section' ||
-      (i.kind === 'ENVELOPE' && !cached?.envelope) ||
-      (i.kind === 'BODY' && !cached?.body) ||
-      (i.kind === 'BODYSTRUCTURE' && !cached?.bodystructure),
-  );
+/** The whole message (BODY[], RFC822 and their partials): a byte range of the stored file. */
+export function isWholeMessage(s: Section): boolean {
+  return s.kind === '' && s.path.length === 0;
+}
+
+/**
+ * What rendering needs of the message (given what is cached for it): its MIME tree (so all its bytes), or only
+ * the whole message as bytes (which can be read in chunks as it is sent), or nothing.
+ */
+export function contentNeeds(items: FetchItem[], cached?: CachedMessage): 'tree' | 'bytes' | 'none' {
+  let bytes = false;
+  for (const i of items) {
+    if (i.kind === 'section') {
+      if (!isWholeMessage(i.section)) return 'tree';
+      bytes = true;
+    } else if ((i.kind === 'ENVELOPE' && !cached?.envelope) || (i.kind === 'BODY' && !cached?.body) || (i.kind === 'BODYSTRUCTURE' && !cached?.bodystructure)) {
+      return 'tree';
+    }
+  }
+  return bytes ? 'bytes' : 'none';
 }
 
 /** The bytes a section names, or null when the part does not exist. */
@@ -136,6 +178,8 @@ export interface RenderInput {
   info: MessageInfo;
   flags: string[];
   raw?: Buffer;
+  /** The whole message to read as it is sent, when raw is not loaded (only whole-message items need it). */
+  source?: ByteSource;
   /** Lazily parsed from raw. */
   tree?: () => MimeNode;
   cached?: CachedMessage;
@@ -188,6 +232,14 @@ export function renderFetch(items: FetchItem[], m: RenderInput): Response {
         derived(r, m, item.kind === 'BODY' ? 'body' : 'bodystructure', (sub) => writeBodyStructure(sub, m.raw!, m.tree!(), item.kind === 'BODYSTRUCTURE'));
         break;
       case 'section': {
+        if (!m.raw && m.source && isWholeMessage(item.section)) {
+          const size = m.source.size;
+          const start = item.partial ? Math.min(item.partial[0], size) : 0;
+          const count = item.partial?.[1];
+          r.raw(item.partial ? `${item.label}<${item.partial[0]}> ` : `${item.label} `);
+          r.rangeLiteral(m.source, start, count === undefined ? size : Math.min(size, start + count));
+          break;
+        }
         const bytes = sectionBytes(m.raw!, m.tree!(), item.section);
         if (!item.partial) {
           r.raw(item.label + ' ');

@@ -12,7 +12,8 @@ import type { MailboxStore } from '../store/mailbox-store.js';
 import { validateArgs, type Result, type SessionState } from './command.js';
 import { commandTable } from './commands/index.js';
 import { MailboxView } from './mailbox-view.js';
-import { CommandReader, type ReaderEvent, type ReadMode } from './protocol/reader.js';
+import { readerLimits, spillLiteral } from './literal-spool.js';
+import { CommandReader, discardSpooled, type ReaderEvent, type ReadMode } from './protocol/reader.js';
 import { Response } from './protocol/response.js';
 import { parseCommand } from './protocol/tokens.js';
 
@@ -59,11 +60,10 @@ export class Session {
     this.secure = shared.implicitTls;
     this.remoteAddress = normaliseIp(socket.remoteAddress ?? '');
     this.localAddress = normaliseIp(socket.localAddress ?? '');
-    const lineMax = 64 * 1024;
+    // small literals before login; after it, a large APPEND message is streamed to a file (literal-spool.ts)
     this.reader = new CommandReader({
-      maxLine: lineMax,
-      maxLiteral: shared.config.imap.max_literal,
-      maxCommand: shared.config.imap.max_literal + 16 * lineMax,
+      limits: () => readerLimits(this.config.imap, this.state !== 'not-authenticated'),
+      spill: (first, size, again) => spillLiteral(this, first, size, again, () => this.wake?.()),
     });
     this.attach(socket);
   }
@@ -192,7 +192,8 @@ export class Session {
         this.writeRaw('+ Ready for literal data\r\n');
       }
       this.timeWait();
-      if (this.socket.isPaused()) this.socket.resume();
+      // while a literal's file sink is full the reader leaves input unconsumed: stay paused until it catches up
+      if (this.socket.isPaused() && this.reader.bufferedBytes <= HIGH_WATER) this.socket.resume();
       await new Promise<void>((resolve) => (this.wake = resolve));
       this.wake = null;
     }
@@ -277,12 +278,17 @@ export class Session {
       while (!this.closed && this.state !== 'logout') {
         const ev = await this.next('command');
         if (!ev) break;
-        await this.dispatch(ev);
+        try {
+          await this.dispatch(ev);
+        } finally {
+          discardSpooled(ev);
+        }
         await this.drain();
       }
     } catch (e) {
       this.log('error', { error: (e as Error).message }, 'warn');
     } finally {
+      this.reader.discardBuffered(); // a half-received literal's file goes too
       this.unselect();
       this.end();
       this.log('disconnect');

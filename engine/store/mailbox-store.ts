@@ -38,9 +38,25 @@ export interface AppendOptions {
   dedupKey?: string;
 }
 
+/** A stored message opened for reading in pieces (large FETCH answers); close it when done. */
+export interface MessageHandle {
+  /** Its size in octets as stored (measured on the open file, not taken from the index). */
+  readonly size: number;
+  /** Up to `length` octets from `position`; fewer only at the end of the message. */
+  read(position: number, length: number): Promise<Buffer>;
+  close(): Promise<void>;
+}
+
 export interface MailboxStore {
   /** Store a complete message in a folder (INBOX when omitted); durable (fsynced) before it resolves. */
   append(owner: Owner, folder: FolderName, message: Buffer, opts?: AppendOptions): Promise<{ uid: number; uidValidity: number }>;
+  /**
+   * A fresh path where a large incoming message (an IMAP APPEND literal) can be written as it arrives, then
+   * handed to appendFile; whoever writes it removes it when it is not appended (Maildir: the owner's tmp/).
+   */
+  stagingPath(owner: Owner): Promise<string>;
+  /** Store a message written to a stagingPath file: the file is moved in, never read into memory; durable before it resolves. */
+  appendFile(owner: Owner, folder: FolderName, file: string, opts?: Omit<AppendOptions, 'dedupKey'>): Promise<{ uid: number; uidValidity: number }>;
   listFolders(owner: Owner): Promise<FolderName[]>;
   createFolder(owner: Owner, folder: FolderName): Promise<void>;
   deleteFolder(owner: Owner, folder: FolderName): Promise<void>;
@@ -51,6 +67,8 @@ export interface MailboxStore {
   /** All messages of a folder in ascending UID order (picks up mail delivered since the last call). */
   list(owner: Owner, folder: FolderName): Promise<MessageInfo[]>;
   read(owner: Owner, folder: FolderName, uid: number): Promise<Buffer>;
+  /** Open a message to read it in pieces instead of whole (large messages). */
+  open(owner: Owner, folder: FolderName, uid: number): Promise<MessageHandle>;
   /** Change flags; with unchangedSince (CONDSTORE), messages modified after it are left alone and reported. */
   updateFlags(
     owner: Owner, folder: FolderName, uids: number[], mode: FlagMode, flags: string[], unchangedSince?: number,

@@ -1,12 +1,13 @@
 // The embedded mailbox store: Maildir++ folders on disk plus a per-user SQLite index (index-db.ts) for UIDs,
 // flags and MODSEQ. It only delegates: open users, locks and listings (maildir-users.ts), messages
-// (maildir-messages.ts), folders (maildir-folders.ts), change notices (maildir-watch.ts); sync in maildir-sync.ts.
+// (maildir-messages.ts, large ones as files in maildir-files.ts), folders (maildir-folders.ts), change notices (maildir-watch.ts); sync in maildir-sync.ts.
 // It never speaks a protocol and never holds a whole folder's messages in memory.
-import type { AppendOptions, FlagMode, FolderName, FolderStatus, MailboxStore, MessageInfo, Owner } from './mailbox-store.js';
+import type { AppendOptions, FlagMode, FolderName, FolderStatus, MailboxStore, MessageHandle, MessageInfo, Owner } from './mailbox-store.js';
 import { compareMaildirNames } from './maildir-sync.js';
 import { MaildirUsers, type MaildirStoreOptions } from './maildir-users.js';
 import { FolderWatchers } from './maildir-watch.js';
 import * as messages from './maildir-messages.js';
+import * as files from './maildir-files.js';
 import * as folders from './maildir-folders.js';
 
 export { compareMaildirNames };
@@ -18,6 +19,8 @@ export { INDEX_FILE, type MaildirStoreOptions } from './maildir-users.js';
 export class MaildirStore implements MailboxStore {
   private readonly users: MaildirUsers;
   private readonly watchers: FolderWatchers;
+  /** tmp/ directories whose stale files were swept (once per owner and process). */
+  private readonly swept = new Set<string>();
 
   constructor(dataDir: string, opts: MaildirStoreOptions = {}) {
     this.users = new MaildirUsers(dataDir, opts);
@@ -30,6 +33,14 @@ export class MaildirStore implements MailboxStore {
     return messages.append(this.users, owner, folder, message, opts);
   }
 
+  stagingPath(owner: Owner): Promise<string> {
+    return files.stagingPath(this.users, owner, this.swept);
+  }
+
+  appendFile(owner: Owner, folder: FolderName, file: string, opts: Omit<AppendOptions, 'dedupKey'> = {}): Promise<{ uid: number; uidValidity: number }> {
+    return files.appendFile(this.users, owner, folder, file, opts);
+  }
+
   list(owner: Owner, folder: FolderName): Promise<MessageInfo[]> {
     return messages.list(this.users, owner, folder);
   }
@@ -40,6 +51,10 @@ export class MaildirStore implements MailboxStore {
 
   read(owner: Owner, folder: FolderName, uid: number): Promise<Buffer> {
     return messages.read(this.users, owner, folder, uid);
+  }
+
+  open(owner: Owner, folder: FolderName, uid: number): Promise<MessageHandle> {
+    return files.open(this.users, owner, folder, uid);
   }
 
   updateFlags(

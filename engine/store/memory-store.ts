@@ -1,7 +1,11 @@
 // An in-memory MailboxStore for protocol tests and benchmarks: same semantics as the Maildir store
 // (UIDVALIDITY, ascending UIDs, flags, MODSEQ, watch), nothing on disk. It must never be used to keep real mail.
 import { EventEmitter } from 'node:events';
-import type { AppendOptions, FlagMode, FolderName, FolderStatus, MailboxStore, MessageInfo, Owner } from './mailbox-store.js';
+import fs from 'node:fs';
+import fsp from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import type { AppendOptions, FlagMode, FolderName, FolderStatus, MailboxStore, MessageHandle, MessageInfo, Owner } from './mailbox-store.js';
 
 interface StoredMessage {
   info: MessageInfo;
@@ -70,6 +74,22 @@ export class MemoryStore implements MailboxStore {
     f.messages.push({ info, body: Buffer.from(message) });
     this.changed(owner, folder || 'INBOX');
     return { uid, uidValidity: f.uidValidity };
+  }
+
+  /** Staged files live in a private temp directory (the messages themselves stay in memory). */
+  private stagingDir: string | null = null;
+  private staged = 0;
+
+  async stagingPath(_owner: Owner): Promise<string> {
+    this.stagingDir ??= fs.mkdtempSync(path.join(os.tmpdir(), 'tegami-memstore-'));
+    return path.join(this.stagingDir, `staged-${++this.staged}`);
+  }
+
+  async appendFile(owner: Owner, folder: FolderName, file: string, opts: Omit<AppendOptions, 'dedupKey'> = {}) {
+    if (!this.stagingDir || path.dirname(path.resolve(file)) !== this.stagingDir) throw new Error('not a staged file of this store');
+    const message = await fsp.readFile(file);
+    await fsp.unlink(file);
+    return this.append(owner, folder, message, opts);
   }
 
   async listFolders(owner: Owner): Promise<FolderName[]> {
@@ -144,6 +164,15 @@ export class MemoryStore implements MailboxStore {
     return m.body;
   }
 
+  async open(owner: Owner, folder: FolderName, uid: number): Promise<MessageHandle> {
+    const body = await this.read(owner, folder, uid);
+    return {
+      size: body.length,
+      read: async (position, length) => Buffer.from(body.subarray(position, position + length)),
+      close: async () => {},
+    };
+  }
+
   async updateFlags(owner: Owner, folder: FolderName, uids: number[], mode: FlagMode, flags: string[], unchangedSince?: number) {
     const f = this.folder(owner, folder);
     const want = new Set(uids);
@@ -200,6 +229,12 @@ export class MemoryStore implements MailboxStore {
     }
     if (mapping.length) this.changed(owner, to);
     return { uidValidity: dst.uidValidity, mapping };
+  }
+
+  /** Remove the staging directory (tests). */
+  async close(): Promise<void> {
+    if (this.stagingDir) fs.rmSync(this.stagingDir, { recursive: true, force: true });
+    this.stagingDir = null;
   }
 
   watch(owner: Owner, folder: FolderName, onChange: () => void): () => void {

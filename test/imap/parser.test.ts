@@ -20,7 +20,8 @@ test('reader frames lines and literals, asks for "+" only for synchronizing lite
   assert.equal(ev?.kind, 'command');
   if (ev?.kind !== 'command') return;
   assert.equal(ev.segments.length, 3);
-  assert.equal(ev.segments[1].data.toString(), 'hello');
+  const lit = ev.segments[1];
+  assert.equal(lit.kind === 'literal' && lit.data.toString(), 'hello');
   const p = parseCommand(ev.segments);
   assert.ok(p.ok);
   if (!p.ok) return;

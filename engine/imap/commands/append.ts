@@ -1,7 +1,10 @@
 // APPEND (RFC 3501 §6.3.11, UIDPLUS's APPENDUID, LITERAL+): stores a message with optional flags and
-// internal date. A missing folder answers NO [TRYCREATE]; the literal's size was bounded by the reader.
+// internal date. A missing folder answers NO [TRYCREATE]. A small message arrives in memory; a large one was
+// streamed to a file in the Maildir's tmp/ (literal-spool.ts) and is moved in, never read into memory.
 import { AUTHENTICATED, bad, no, ok, storableFlags, type CommandDef } from '../command.js';
 import { existingFolder } from '../folders.js';
+import { FileSink } from '../literal-spool.js';
+import type { Token } from '../protocol/tokens.js';
 
 export const append: CommandDef = {
   names: ['APPEND'],
@@ -10,19 +13,38 @@ export const append: CommandDef = {
     { name: 'mailbox', type: 'mailbox' },
     { name: 'flags', type: 'flags', optional: true },
     { name: 'date', type: 'datetime', optional: true },
-    { name: 'message', type: 'bytes' },
+    { name: 'message', type: 'token' },
   ],
   async handle(s, a) {
-    const message = a.message as Buffer;
+    const message = a.message as Token;
+    let bytes: Buffer | null = null;
+    let spooled: FileSink | null = null;
+    if (message.t === 'string') bytes = message.v;
+    else if (message.t === 'spooled' && message.v instanceof FileSink) spooled = message.v;
+    else return bad('Invalid message');
+    const size = spooled ? spooled.size : bytes!.length;
     const flags = storableFlags((a.flags as string[] | undefined) ?? []);
     if (!flags) return bad('Invalid flag');
-    if (!message.length) return no('Empty message');
-    if (message.length > s.config.max_message_size) return no('Message too large', 'TOOBIG');
+    if (!size) return no('Empty message');
+    if (size > s.config.max_message_size) return no('Message too large', 'TOOBIG');
     const folder = await existingFolder(s.store, s.owner, a.mailbox as string);
     if (!folder) return no('No such mailbox', 'TRYCREATE');
-    const r = await s.store.append(s.owner, folder, message, { flags, internalDate: a.date as number | undefined });
+    const opts = { flags, internalDate: a.date as number | undefined };
+    let r: { uid: number; uidValidity: number };
+    if (spooled) {
+      let file: string;
+      try {
+        file = await spooled.finish();
+      } catch (e) {
+        s.log('append.fail', { folder, size, error: (e as Error).message }, 'warn');
+        return no('Could not store the message', 'SERVERBUG');
+      }
+      r = await s.store.appendFile(s.owner, folder, file, opts);
+    } else {
+      r = await s.store.append(s.owner, folder, bytes!, opts);
+    }
     if (s.selected?.folder === folder) s.selected.markDirty();
-    s.log('append', { folder, size: message.length });
+    s.log('append', { folder, size, streamed: spooled ? true : undefined });
     return ok('APPEND completed', `APPENDUID ${r.uidValidity} ${r.uid}`);
   },
 };

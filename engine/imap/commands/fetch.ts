@@ -1,11 +1,18 @@
-// FETCH and UID FETCH (RFC 3501 §6.4.5, CHANGEDSINCE from RFC 7162): renders the requested items per
-// message, streaming with backpressure; BODY[...] without PEEK, RFC822 and RFC822.TEXT set \Seen first.
-import { SELECTED, bad, ok, type CommandDef } from '../command.js';
-import { needsContent, parseFetchItems, renderFetch, type FetchItem } from '../fetch-items.js';
+// FETCH and UID FETCH (RFC 3501 §6.4.5, CHANGEDSINCE from RFC 7162): renders the requested items per message
+// and sends them with backpressure (protocol/response-writer.ts); a large message needed only whole is read
+// from its file in chunks as it is sent, never held whole. BODY[...] without PEEK, RFC822 and RFC822.TEXT set
+// \Seen first. Repeated items were merged and their number bounded when parsed (fetch-items.ts).
+import { SELECTED, bad, no, ok, type CommandDef } from '../command.js';
+import { contentNeeds, parseFetchItems, renderFetch, type FetchItem } from '../fetch-items.js';
 import { cacheFor, MessageCache } from '../message-cache.js';
 import { parseMime, type MimeNode } from '../mime/mime-tree.js';
+import { ResponseWriter, StreamBroken } from '../protocol/response-writer.js';
 import type { SeqRange } from '../protocol/sequence.js';
 import type { Token } from '../protocol/tokens.js';
+import type { MessageHandle } from '../../store/mailbox-store.js';
+
+/** Messages up to this size are read whole (one read is cheaper); larger ones needed only whole are streamed. */
+const READ_WHOLE_MAX = 256 * 1024;
 
 export const fetch: CommandDef = {
   names: ['FETCH', 'UID FETCH'],
@@ -46,46 +53,53 @@ export const fetch: CommandDef = {
       }
     }
     const cache = cacheFor(s.store);
-    const mayNeedContent = needsContent(items);
-    let n = 0;
-    s.socket.cork();
+    const anyContent = contentNeeds(items) !== 'none';
+    const writer = new ResponseWriter(s);
     try {
       for (const seq of seqs) {
         const uid = view.uids[seq - 1];
         const info = view.info.get(uid);
         if (!info) continue;
         const key = MessageCache.key(s.owner, view.folder, view.uidValidity, uid);
-        const cached = mayNeedContent ? cache.get(key) : undefined;
+        const cached = anyContent ? cache.get(key) : undefined;
+        const needs = anyContent ? contentNeeds(items, cached) : 'none';
         let raw: Buffer | undefined;
-        if (mayNeedContent && needsContent(items, cached)) {
-          try {
-            raw = await s.store.read(s.owner, view.folder, uid);
-          } catch {
-            continue; // expunged by another session meanwhile: its EXPUNGE comes later
-          }
+        let source: MessageHandle | undefined;
+        try {
+          if (needs === 'tree' || (needs === 'bytes' && info.size <= READ_WHOLE_MAX)) raw = await s.store.read(s.owner, view.folder, uid);
+          else if (needs === 'bytes') source = await s.store.open(s.owner, view.folder, uid);
+        } catch {
+          continue; // expunged by another session meanwhile: its EXPUNGE comes later
         }
-        let tree: MimeNode | undefined;
-        const parsed = raw;
-        s.send(
-          renderFetch(items, {
+        try {
+          let tree: MimeNode | undefined;
+          const parsed = raw;
+          const r = renderFetch(items, {
             seq,
             info,
             flags: view.flagsWithRecent(info),
             raw,
+            source,
             tree: () => (tree ??= parseMime(parsed!)),
             cached,
             remember: (fields) => cache.update(key, fields),
-          }),
-        );
-        if (++n % 64 === 0) {
-          s.socket.uncork();
-          await s.drain();
-          s.socket.cork();
+          });
+          await writer.write(r.raw('\r\n'));
+        } finally {
+          await source?.close();
         }
         if (s.isClosed()) break;
       }
-    } finally {
-      s.socket.uncork();
+      await writer.flush();
+    } catch (e) {
+      if (!(e instanceof StreamBroken)) {
+        await writer.flush(); // the responses gathered so far are whole: send them before the error reply
+        throw e;
+      }
+      // part of a literal is out: nothing can follow it on this connection
+      s.log('fetch.broken', { error: e.message }, 'warn');
+      s.end();
+      return no('Message could not be read', 'SERVERBUG');
     }
     return ok(`${c.name} completed`);
   },

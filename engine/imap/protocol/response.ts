@@ -1,12 +1,27 @@
 // Builds IMAP response bytes: atoms, quoted strings, literals (for 8-bit, CR/LF, long or quote-unsafe content),
-// NIL, lists. It never decides what to answer; commands do. Strings that cannot be quoted always become literals.
+// NIL, lists, and literals whose bytes are a range of a stored message, read only when written (see
+// response-writer.ts). It never decides what to answer; commands do. Strings that cannot be quoted always
+// become literals.
 
 export type Piece = string | Buffer;
+
+/** A stored message opened for reading (the store's MessageHandle). */
+export interface ByteSource {
+  readonly size: number;
+  read(position: number, length: number): Promise<Buffer>;
+}
+
+/** Octets [start, end) of a source, read when the response is written. */
+export interface ByteRange {
+  source: ByteSource;
+  start: number;
+  end: number;
+}
 
 const QUOTABLE = /^[\x20-\x7e]*$/;
 
 export class Response {
-  private readonly parts: Buffer[] = [];
+  private readonly parts: (Buffer | ByteRange)[] = [];
   /** Protocol text not yet turned into a Buffer (latin1: one char per octet). */
   private cur = '';
 
@@ -64,9 +79,28 @@ export class Response {
     return this.raw(b);
   }
 
+  /** A literal of octets [start, end) of a source, never read into memory here. */
+  rangeLiteral(source: ByteSource, start: number, end: number): this {
+    this.raw(`{${end - start}}\r\n`);
+    this.flush();
+    this.parts.push({ source, start, end });
+    return this;
+  }
+
+  /** What to write, in order (ranges are read by the writer). */
+  pieces(): (Buffer | ByteRange)[] {
+    this.flush();
+    return this.parts;
+  }
+
+  /** The whole response as bytes (only for responses without byte ranges). */
   toBuffer(): Buffer {
     this.flush();
-    return this.parts.length === 1 ? this.parts[0] : Buffer.concat(this.parts);
+    const bufs = this.parts.map((p) => {
+      if (!Buffer.isBuffer(p)) throw new Error('a response with byte ranges must be written by a ResponseWriter');
+      return p;
+    });
+    return bufs.length === 1 ? bufs[0] : Buffer.concat(bufs);
   }
 }
 

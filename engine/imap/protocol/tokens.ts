@@ -1,12 +1,15 @@
 // Turns one framed IMAP command (lines + literals) into tokens: atoms, strings (quoted or literal),
 // parenthesised lists. Atoms keep a "[...]" section and "<...>" partial (BODY[HEADER.FIELDS (A B)]<0.10>).
+// A literal the reader streamed to a file stays a handle (only APPEND takes one as its message).
 // Pure: no I/O. Malformed input (NUL, bad quoting, unbalanced parentheses) is an error value, never a throw.
-import type { Segment } from './reader.js';
+import type { LiteralSink, Segment } from './reader.js';
 
 export type Token =
   | { t: 'atom'; v: string }
   | { t: 'string'; v: Buffer; literal: boolean }
-  | { t: 'list'; v: Token[] };
+  | { t: 'list'; v: Token[] }
+  /** A literal too large for memory, written to a file as it arrived. */
+  | { t: 'spooled'; v: LiteralSink };
 
 export interface ParsedCommand {
   tag: string;
@@ -31,7 +34,7 @@ function isLooseAtomChar(b: number): boolean {
 }
 
 export function parseCommand(segments: Segment[]): ParseResult {
-  const first = segments[0]?.data ?? Buffer.alloc(0);
+  const first = segments[0]?.kind === 'line' ? segments[0].data : Buffer.alloc(0);
   const tagMatch = /^([^\x00-\x20(){%*"\\\]+\x7f-\xff]+)(?: |$)/.exec(first.toString('latin1', 0, Math.min(first.length, 200)));
   if (!tagMatch) return { ok: false, text: first.length ? 'Missing or invalid tag' : 'Empty command line' };
   const tag = tagMatch[1];
@@ -55,8 +58,10 @@ class TokenParser {
 
   constructor(private readonly segments: Segment[]) {}
 
+  /** The line being read (the parser only ever stands on lines: literals are stepped over whole). */
   private get line(): Buffer {
-    return this.segments[this.seg].data;
+    const s = this.segments[this.seg];
+    return s.kind === 'spooled' ? Buffer.alloc(0) : s.data;
   }
 
   space(): boolean {
@@ -119,10 +124,11 @@ class TokenParser {
     if (b === 0x7b) {
       const m = /^\{(\d+)\+?\}$/.exec(l.toString('latin1', this.pos));
       const next = this.segments[this.seg + 1];
-      if (!m || !next || next.kind !== 'literal') return 'Bad literal';
+      if (!m || !next || next.kind === 'line') return 'Bad literal';
       this.seg += 2;
       this.pos = 0;
       if (this.seg >= this.segments.length) return 'Missing line after literal';
+      if (next.kind === 'spooled') return { t: 'spooled', v: next.sink };
       return { t: 'string', v: next.data, literal: true };
     }
     if (b === 0x29) return 'Unexpected ")"';

@@ -1,0 +1,78 @@
+// Writes responses to the socket with backpressure: small pieces are gathered into one write, large literals go
+// out in slices, byte ranges of a stored message are read in chunks as they are sent, and whenever more than
+// HIGH_WATER octets wait in the socket it waits for 'drain'. It never holds more than one chunk of a message
+// body beyond what the socket holds, and never builds a whole response of a large message in memory.
+import type { Response } from './response.js';
+
+/** What the writer needs from a session. */
+export interface Output {
+  readonly socket: { readonly writableLength: number };
+  writeRaw(data: Buffer): void;
+  /** Resolves when the socket's buffer has drained (or the connection is gone). */
+  drain(): Promise<void>;
+  isClosed(): boolean;
+}
+
+/** Octets waiting in the socket above which the writer stops until it drains. */
+export const HIGH_WATER = 256 * 1024;
+const GATHER = 16 * 1024;
+const CHUNK = 64 * 1024;
+
+/** Reading a message failed after its literal's size was sent: the connection cannot go on. */
+export class StreamBroken extends Error {}
+
+export class ResponseWriter {
+  private gathered: Buffer[] = [];
+  private gatheredBytes = 0;
+
+  constructor(private readonly out: Output) {}
+
+  /** Send one response (a CRLF is not added). Throws StreamBroken when a range could not be read whole. */
+  async write(r: Response): Promise<void> {
+    for (const p of r.pieces()) {
+      if (this.out.isClosed()) return;
+      if (Buffer.isBuffer(p)) {
+        if (p.length <= GATHER) {
+          this.gathered.push(p);
+          this.gatheredBytes += p.length;
+          if (this.gatheredBytes >= GATHER) await this.flush();
+          continue;
+        }
+        await this.flush();
+        for (let i = 0; i < p.length && !this.out.isClosed(); i += CHUNK) {
+          this.out.writeRaw(p.subarray(i, i + CHUNK));
+          await this.room();
+        }
+        continue;
+      }
+      await this.flush();
+      for (let pos = p.start; pos < p.end && !this.out.isClosed(); ) {
+        const n = Math.min(CHUNK, p.end - pos);
+        let chunk: Buffer;
+        try {
+          chunk = await p.source.read(pos, n);
+        } catch (e) {
+          throw new StreamBroken(`reading the message failed at octet ${pos}: ${(e as Error).message}`);
+        }
+        if (chunk.length !== n) throw new StreamBroken(`the message ended at octet ${pos + chunk.length}, ${p.end} announced`);
+        this.out.writeRaw(chunk);
+        pos += n;
+        await this.room();
+      }
+    }
+  }
+
+  /** Send what is gathered. */
+  async flush(): Promise<void> {
+    if (!this.gathered.length) return;
+    const b = this.gathered.length === 1 ? this.gathered[0] : Buffer.concat(this.gathered);
+    this.gathered = [];
+    this.gatheredBytes = 0;
+    this.out.writeRaw(b);
+    await this.room();
+  }
+
+  private async room(): Promise<void> {
+    if (this.out.socket.writableLength > HIGH_WATER) await this.out.drain();
+  }
+}
