@@ -6,12 +6,12 @@ import fsp from 'node:fs/promises';
 import { workerData } from 'node:worker_threads';
 import { loadConfig, type LoadedConfig } from '../engine/config/load.js';
 import { makeResolver, type Resolver } from '../engine/dns/resolver.js';
-import type { Envelope } from '../engine/spool/envelope.js';
+import { checkedOrigin, type Envelope } from '../engine/spool/envelope.js';
 import { receivedHeader } from '../engine/smtp/received.js';
 import type { Destination } from '../engine/outbound/destination.js';
 import { resolveDestination, type Target } from '../engine/outbound/mx.js';
 import { closeSession, openSession, sendTransaction, type RcptOutcome, type Session } from '../engine/outbound/smtp-client.js';
-import { findKey, fromDomain, signMessage } from '../engine/outbound/dkim.js';
+import { signingKey, signMessage } from '../engine/outbound/dkim.js';
 import { discoverPolicy, screenHosts, trustedCa, type StsEvent } from '../engine/outbound/mta-sts.js';
 import { policyAllows } from '../engine/outbound/mta-sts-policy.js';
 import type { CachedPolicy } from '../engine/outbound/mta-sts-cache.js';
@@ -61,7 +61,8 @@ export interface DeliverResult {
   attempts: AttemptLog[];
   /** No host of the destination could be reached (feeds the scheduler's slow start). */
   unreachable: boolean;
-  dkim?: { domain: string; selector: string } | { error: string };
+  /** Signed (domain, selector), a signing error, or not signed although the From: domain has a key (why). */
+  dkim?: { domain: string; selector: string } | { error: string } | { skipped: string; domain: string };
   /** MTA-STS events (policy fetched / cached / failed, enforced, violation), logged by the scheduler. */
   events?: StsEvent[];
 }
@@ -124,9 +125,10 @@ async function outgoingMessage(task: DeliverTask, config: LoadedConfig): Promise
   const single = task.recipients.length === 1 ? task.recipients[0].address : undefined;
   const received = Buffer.from(receivedHeader(task.envelope, config.hostname, single), 'utf8');
   let raw = Buffer.concat([received, body]);
-  const domain = fromDomain(body);
-  const key = domain ? findKey(config.data_dir, domain) : null;
-  if (!key) return { raw };
+  // signed only as the origin recorded with the message allows: never mail that merely passes through
+  const choice = signingKey(config.data_dir, checkedOrigin(task.envelope.origin), body);
+  if (!choice.sign) return { raw, dkim: choice.reason ? { skipped: choice.reason, domain: choice.domain ?? '' } : undefined };
+  const key = choice.key;
   const signed = await signMessage(raw, key);
   if (!signed.ok) return { raw, dkim: { error: signed.reason } };
   raw = Buffer.concat([Buffer.from(signed.header, 'utf8'), raw]);

@@ -99,6 +99,9 @@ const smtp = z
     data_timeout: duration.prefault('10m'),
     /** Authenticated senders may only use their own addresses and aliases in MAIL FROM. */
     restrict_sender: z.boolean().default(true),
+    /** Authenticated senders may only use their own addresses and aliases in From: (every address) and Sender:;
+     *  else 550 5.7.1 at the end of DATA. Off, such mail is still accepted but never DKIM-signed. */
+    restrict_header_from: z.boolean().default(true),
     admins_may_send_as_anyone: z.boolean().default(true),
   })
   .strict();
