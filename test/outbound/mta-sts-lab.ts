@@ -1,6 +1,7 @@
-// Lab pieces for the MTA-STS tests: a throwaway CA (selfsigned) with leaf certificates signed by it, and
-// an HTTPS policy server on loopback that answers per Host header and counts requests. Test-only: the
-// keys live in memory and in the test's temporary directory, never anywhere else.
+// Lab pieces for the MTA-STS and relay-credential tests: a throwaway CA (selfsigned) with leaf certificates
+// signed by it, self-signed certificates, and an HTTPS policy server on loopback that answers per Host header
+// and counts requests. Test-only: the keys live in memory and in the test's temporary directory, never
+// anywhere else.
 import https from 'node:https';
 import type { AddressInfo } from 'node:net';
 import selfsigned from 'selfsigned';
@@ -31,6 +32,20 @@ export async function leafCert(ca: Pem, names: string[]): Promise<Pem> {
     extensions: [
       { name: 'basicConstraints', cA: false },
       { name: 'keyUsage', digitalSignature: true, keyEncipherment: true },
+      { name: 'extKeyUsage', serverAuth: true },
+      { name: 'subjectAltName', altNames: names.map((n) => ({ type: 2, value: n })) },
+    ],
+  } as never);
+  return { key: p.private, cert: p.cert };
+}
+
+/** A self-signed server certificate for `names` (no CA vouches for it). */
+export async function selfSignedCert(names: string[]): Promise<Pem> {
+  const p = await selfsigned.generate([{ name: 'commonName', value: names[0] }], {
+    keySize: 2048,
+    algorithm: 'sha256',
+    extensions: [
+      { name: 'basicConstraints', cA: false },
       { name: 'extKeyUsage', serverAuth: true },
       { name: 'subjectAltName', altNames: names.map((n) => ({ type: 2, value: n })) },
     ],
