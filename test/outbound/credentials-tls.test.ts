@@ -13,7 +13,7 @@ import { logText, message, queueList, setup, submit, until, type Setup } from '.
 
 const USERS = { relayuser: 'relay-pass-9' };
 let ca: Pem;
-let caFile: string;
+let self: Pem;
 const sinks: Record<string, Sink> = {};
 let s: Setup;
 
@@ -21,15 +21,18 @@ before(async () => {
   ca = await labCa();
   const tlsSink = async (pem: Pem) => startSink({ auth: { users: USERS, required: true }, server: { key: pem.key, cert: pem.cert } });
   sinks.good = await tlsSink(await leafCert(ca, ['good.lab.test']));
-  sinks.selfsigned = await tlsSink(await selfSignedCert(['selfsigned.lab.test']));
+  self = await selfSignedCert(['selfsigned.lab.test']);
+  sinks.selfsigned = await tlsSink(self);
   sinks.wrongname = await tlsSink(await leafCert(ca, ['another.lab.test']));
   // no STARTTLS at all: not offered, and refused if tried; AUTH in plaintext would be accepted (and recorded)
   sinks.plain = await startSink({ tls: 'none', auth: { users: USERS, required: true }, server: { disabledCommands: ['STARTTLS'] } });
   const names = Object.keys(sinks);
   const routes = [
-    ...names.map((n) => ({ domain: `${n}.test`, host: `${n}.lab.test`, port: sinks[n].port, ca: true })),
+    ...names.map((n) => ({ domain: `${n}.test`, host: `${n}.lab.test`, port: sinks[n].port, ca: 'CA_FILE' })),
     // the good relay, but without ca_file: the lab CA is not among the system's CAs
-    { domain: 'nocafile.test', host: 'good.lab.test', port: sinks.good.port, ca: false },
+    { domain: 'nocafile.test', host: 'good.lab.test', port: sinks.good.port, ca: '' },
+    // the self-signed relay, its own certificate given as ca_file: pinned, so trusted
+    { domain: 'pinned.test', host: 'selfsigned.lab.test', port: sinks.selfsigned.port, ca: 'SELF_FILE' },
   ];
   s = await setup({
     mxPort: 1,
@@ -37,13 +40,16 @@ before(async () => {
     toml: [
       '[queue]',
       'retry_schedule = ["1s"]',
-      ...routes.flatMap((r) => ['[[route]]', `domain = "${r.domain}"`, `to = "${r.host}:${r.port}"`, 'auth_user = "relayuser"', 'auth_password = "relay-pass-9"', ...(r.ca ? ['ca_file = "CA_FILE"'] : [])]),
+      ...routes.flatMap((r) => ['[[route]]', `domain = "${r.domain}"`, `to = "${r.host}:${r.port}"`, 'auth_user = "relayuser"', 'auth_password = "relay-pass-9"', ...(r.ca ? [`ca_file = "${r.ca}"`] : [])]),
     ].join('\n'),
   });
   // the CA file lives in the server's own temporary directory: write it, point the config at it, restart
-  caFile = path.join(s.srv.dir, 'lab-ca.pem');
+  const caFile = path.join(s.srv.dir, 'lab-ca.pem');
+  const selfFile = path.join(s.srv.dir, 'selfsigned-relay.pem');
   fs.writeFileSync(caFile, ca.cert);
-  fs.writeFileSync(s.srv.configPath, fs.readFileSync(s.srv.configPath, 'utf8').replaceAll('"CA_FILE"', JSON.stringify(caFile)));
+  fs.writeFileSync(selfFile, self.cert);
+  const toml = fs.readFileSync(s.srv.configPath, 'utf8').replaceAll('"CA_FILE"', JSON.stringify(caFile)).replaceAll('"SELF_FILE"', JSON.stringify(selfFile));
+  fs.writeFileSync(s.srv.configPath, toml);
   await s.srv.restart();
 });
 
@@ -59,6 +65,14 @@ test('a relay whose certificate verifies for its name gets AUTH and the mail', a
   assert.equal(m.user, 'relayuser', 'logged in');
   assert.equal(m.secure, true);
   assert.deepEqual(m.to, ['bob@good.test']);
+});
+
+test("a self-signed relay whose own certificate is its ca_file is trusted (pinned)", async () => {
+  const r = await submit(s.srv.ports.smtp, 'alice@example.test', ['bob@pinned.test'], message('alice@example.test', 'bob@pinned.test', 'pinned'));
+  assert.equal(r.code, 250);
+  const m = await until('the pinned delivery', () => sinks.selfsigned.messages.find((x) => x.to.includes('bob@pinned.test')), 30_000);
+  assert.equal(m.user, 'relayuser');
+  assert.equal(m.secure, true);
 });
 
 for (const [name, why] of [
