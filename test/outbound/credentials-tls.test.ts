@@ -24,13 +24,16 @@ before(async () => {
   self = await selfSignedCert(['selfsigned.lab.test']);
   sinks.selfsigned = await tlsSink(self);
   sinks.wrongname = await tlsSink(await leafCert(ca, ['another.lab.test']));
+  // a relay named by its address in `to`: its certificate names that address
+  sinks.byaddress = await tlsSink(await leafCert(ca, ['127.0.0.1']));
   // no STARTTLS at all: not offered, and refused if tried; AUTH in plaintext would be accepted (and recorded)
   sinks.plain = await startSink({ tls: 'none', auth: { users: USERS, required: true }, server: { disabledCommands: ['STARTTLS'] } });
-  const names = Object.keys(sinks);
+  const names = Object.keys(sinks).filter((n) => n !== 'byaddress');
   const routes = [
     ...names.map((n) => ({ domain: `${n}.test`, host: `${n}.lab.test`, port: sinks[n].port, ca: 'CA_FILE' })),
     // the good relay, but without ca_file: the lab CA is not among the system's CAs
     { domain: 'nocafile.test', host: 'good.lab.test', port: sinks.good.port, ca: '' },
+    { domain: 'byaddress.test', host: '127.0.0.1', port: sinks.byaddress.port, ca: 'CA_FILE' },
     // the self-signed relay, its own certificate given as ca_file: pinned, so trusted
     { domain: 'pinned.test', host: 'selfsigned.lab.test', port: sinks.selfsigned.port, ca: 'SELF_FILE' },
   ];
@@ -65,6 +68,14 @@ test('a relay whose certificate verifies for its name gets AUTH and the mail', a
   assert.equal(m.user, 'relayuser', 'logged in');
   assert.equal(m.secure, true);
   assert.deepEqual(m.to, ['bob@good.test']);
+});
+
+test('a relay named by its IP address is checked against the IP addresses in its certificate', async () => {
+  const r = await submit(s.srv.ports.smtp, 'alice@example.test', ['bob@byaddress.test'], message('alice@example.test', 'bob@byaddress.test', 'by address'));
+  assert.equal(r.code, 250);
+  const [m] = await sinks.byaddress.waitFor(1, 30_000);
+  assert.equal(m.user, 'relayuser');
+  assert.equal(m.secure, true);
 });
 
 test("a self-signed relay whose own certificate is its ca_file is trusted (pinned)", async () => {
