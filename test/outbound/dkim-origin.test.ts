@@ -11,12 +11,16 @@ import { requireCommand, run, startTestServer, type TestServer } from '../helper
 import { logText, queueList, until } from './helpers.js';
 
 let sink: Sink;
+/** Refuses (451) until told otherwise: holds a message in the queue across a restart. */
+let later: Sink;
+let laterRefuses = true;
 let dns: DnsServer;
 let srv: TestServer;
 const ALICE_PW = 'alice-secret-1';
 
 before(async () => {
   sink = await startSink({ permFail: ['dead@fail.test'] });
+  later = await startSink({ tempFail: () => laterRefuses });
   dns = await startDnsServer({ zones: [] });
   srv = await startTestServer({
     domains: ['example.test', 'other.test'],
@@ -39,6 +43,9 @@ before(async () => {
       '[[route]]',
       'domain = "fail.test"',
       `to = "${sink.address}"`,
+      '[[route]]',
+      'domain = "later.test"',
+      `to = "${later.address}"`,
     ].join('\n'),
   });
   for (const args of [
@@ -60,6 +67,7 @@ before(async () => {
 after(async () => {
   await srv?.stop();
   await sink?.close();
+  await later?.close();
   await dns?.close();
 });
 
@@ -134,4 +142,15 @@ test('a DSN tegami writes is signed by our domain (the host name mx.example.test
   assert.match(raw, /Status: 5\.1\.1/);
   assert.deepEqual(await verify(dsn), [{ result: 'pass', domain: 'example.test' }]);
   await until('queue empty', () => queueList(srv).length === 0, 30_000);
+});
+
+test('the origin is kept in the spool: mail queued before a restart is still signed after it', async (t) => {
+  if (!requireCommand(t, 'swaks')) return;
+  const out = await swaks([...login(), '--from', 'alice@example.test', '--to', 'friend@later.test', '--header', 'From: alice@example.test', '--header', 'Subject: across a restart']);
+  assert.match(out, /<- {2}250 /, out);
+  await until('deferred by the refusing sink', () => queueList(srv).find((m) => m.recipients[0]?.address === 'friend@later.test' && m.recipients[0].attempts >= 1), 30_000);
+  await srv.restart();
+  laterRefuses = false;
+  const [m] = await later.waitFor(1, 30_000);
+  assert.deepEqual(await verify(m), [{ result: 'pass', domain: 'example.test' }]);
 });
