@@ -1,17 +1,18 @@
 // Worker task "deliver-remote": a batch of recipients of one spooled message for one destination →
-// MX/route hosts in order → SMTP (STARTTLS, AUTH, DKIM-signed) → one outcome per recipient. Idle sessions
-// are kept a few seconds per destination for the next message (connection reuse within this worker).
+// MX/route hosts in order → SMTP (STARTTLS; AUTH only over verified TLS; DKIM-signed as the message's
+// origin allows) → one outcome per recipient. Idle sessions are kept a few seconds per destination for
+// the next message (connection reuse within this worker).
 // It never writes queue state and never retries: the scheduler on the main thread does both.
 import fsp from 'node:fs/promises';
 import { workerData } from 'node:worker_threads';
 import { loadConfig, type LoadedConfig } from '../engine/config/load.js';
 import { makeResolver, type Resolver } from '../engine/dns/resolver.js';
-import type { Envelope } from '../engine/spool/envelope.js';
+import { checkedOrigin, type Envelope } from '../engine/spool/envelope.js';
 import { receivedHeader } from '../engine/smtp/received.js';
 import type { Destination } from '../engine/outbound/destination.js';
 import { resolveDestination, type Target } from '../engine/outbound/mx.js';
 import { closeSession, openSession, sendTransaction, type RcptOutcome, type Session } from '../engine/outbound/smtp-client.js';
-import { findKey, fromDomain, signMessage } from '../engine/outbound/dkim.js';
+import { signingKey, signMessage } from '../engine/outbound/dkim.js';
 import { discoverPolicy, screenHosts, trustedCa, type StsEvent } from '../engine/outbound/mta-sts.js';
 import { policyAllows } from '../engine/outbound/mta-sts-policy.js';
 import type { CachedPolicy } from '../engine/outbound/mta-sts-cache.js';
@@ -61,8 +62,10 @@ export interface DeliverResult {
   attempts: AttemptLog[];
   /** No host of the destination could be reached (feeds the scheduler's slow start). */
   unreachable: boolean;
-  dkim?: { domain: string; selector: string } | { error: string };
-  /** MTA-STS events (policy fetched / cached / failed, enforced, violation), logged by the scheduler. */
+  /** Signed (domain, selector), a signing error, or not signed although the From: domain has a key (why). */
+  dkim?: { domain: string; selector: string } | { error: string } | { skipped: string; domain: string };
+  /** Events the scheduler logs: MTA-STS (policy fetched / cached / failed, enforced, violation) and
+   *  `auth-withheld` (credentials not sent: no TLS, or a certificate that did not verify). */
   events?: StsEvent[];
 }
 
@@ -124,9 +127,10 @@ async function outgoingMessage(task: DeliverTask, config: LoadedConfig): Promise
   const single = task.recipients.length === 1 ? task.recipients[0].address : undefined;
   const received = Buffer.from(receivedHeader(task.envelope, config.hostname, single), 'utf8');
   let raw = Buffer.concat([received, body]);
-  const domain = fromDomain(body);
-  const key = domain ? findKey(config.data_dir, domain) : null;
-  if (!key) return { raw };
+  // signed only as the origin recorded with the message allows: never mail that merely passes through
+  const choice = signingKey(config.data_dir, checkedOrigin(task.envelope.origin), body);
+  if (!choice.sign) return { raw, dkim: choice.reason ? { skipped: choice.reason, domain: choice.domain ?? '' } : undefined };
+  const key = choice.key;
   const signed = await signMessage(raw, key);
   if (!signed.ok) return { raw, dkim: { error: signed.reason } };
   raw = Buffer.concat([Buffer.from(signed.header, 'utf8'), raw]);
@@ -244,12 +248,22 @@ export default async function deliverRemote(task: DeliverTask): Promise<DeliverR
       if (enforce) return finish(task.recipients.map((x) => ({ address: x.address, kind: 'temp', status: '4.7.5', reply: `MTA-STS policy of ${sts!.domain} (enforce): certificates cannot be checked: ${ca.reason}` })));
     } else verifyTls = { ca: ca.pem, reject: enforce };
   }
+  // credentials go only to a host whose certificate verifies against the route's (or [outbound]) CAs
+  let authCa: string | undefined;
+  if (dest.auth) {
+    const ca = trustedCa(dest.caFile ?? config.outbound.ca_file);
+    if (!ca.ok) {
+      events.push({ event: 'auth-withheld', level: 'warn', fields: { problem: ca.reason } });
+      return finish(task.recipients.map((x) => ({ address: x.address, kind: 'temp', status: '4.7.5', reply: `credentials for ${dest.key} not sent: its certificate cannot be checked (${ca.reason})` })));
+    }
+    authCa = ca.pem;
+  }
   const helo = config.outbound.helo_name ?? config.hostname;
   let last = { status: '4.4.1', reply: 'no host could be reached' };
   let anyPermTls = false;
   for (const t of targets) {
     for (const ip of t.addresses) {
-      const base = { ip, port: t.port, hostName: t.name, helo, requireTls: dest.requireTls || enforce, auth: dest.auth, connectTimeoutMs: config.outbound.connect_timeout, commandTimeoutMs: config.outbound.command_timeout, verifyTls };
+      const base = { ip, port: t.port, hostName: t.name, helo, requireTls: dest.requireTls || enforce || !!dest.auth, auth: dest.auth, authCa, connectTimeoutMs: config.outbound.connect_timeout, commandTimeoutMs: config.outbound.command_timeout, verifyTls };
       let opened = await openSession(base);
       attempts.push({ host: t.name, ip, port: t.port, reply: opened.ok ? `connected${opened.session.tls ? ' (' + opened.session.tls + ')' : ''}` : opened.reply, ms: opened.ms, stage: 'connect', tls: opened.ok ? opened.session.tls : undefined });
       if (sts && !opened.ok && opened.tlsFailed) {
@@ -260,6 +274,7 @@ export default async function deliverRemote(task: DeliverTask): Promise<DeliverR
         opened = await openSession({ ...base, noTls: true });
         attempts.push({ host: t.name, ip, port: t.port, reply: opened.ok ? 'connected without TLS after a failed handshake' : opened.reply, ms: opened.ms, stage: 'connect' });
       }
+      if (!opened.ok && dest.auth && opened.tlsFailed) events.push({ event: 'auth-withheld', level: 'warn', fields: { host: t.name, ip, port: t.port, problem: opened.reply } });
       if (!opened.ok) {
         last = { status: opened.status, reply: `${t.name}[${ip}]: ${opened.reply}` };
         if (base.requireTls && opened.tlsFailed) anyPermTls = true;
@@ -285,6 +300,7 @@ export default async function deliverRemote(task: DeliverTask): Promise<DeliverR
     }
   }
   if (anyPermTls && enforce) last = { status: '4.7.5', reply: `MTA-STS policy of ${dest.domain} (enforce): no MX host offered TLS with a valid certificate (${last.reply})` };
+  else if (anyPermTls && dest.auth) last = { status: /^4\.7\./.test(last.status) ? last.status : '4.7.0', reply: `credentials for ${dest.key} are sent only over TLS with a verified certificate; no host offered it (${last.reply})` };
   else if (anyPermTls) last = { status: '4.7.0', reply: `TLS is required for ${dest.domain} but could not be established (${last.reply})` };
   return finish(task.recipients.map((x) => ({ address: x.address, kind: 'temp', status: last.status.startsWith('5') ? '4.4.1' : last.status, reply: last.reply })), true);
 }

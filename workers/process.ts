@@ -1,6 +1,7 @@
 // Worker task "process": one spooled message → analysed → routed → delivered to local Maildirs.
 // Runs in the piscina pool; gets the spool file by descriptor/path (never a copy through the main thread).
-// Remote recipients are returned to the queue; it never answers the client itself.
+// Remote recipients are returned to the queue; a message past the hop limit goes to no recipient at all
+// (each RCPT fails with 5.4.6, so the sender gets one notice). It never answers the client itself.
 import fs from 'node:fs';
 import fsp from 'node:fs/promises';
 import { workerData } from 'node:worker_threads';
@@ -81,6 +82,9 @@ async function readBody(task: ProcessTask): Promise<Buffer> {
   return all.subarray(task.bodyOffset);
 }
 
+/** Received: fields at or above which a message is taken to loop (Postfix's hopcount_limit is 50 too). */
+const MAX_HOPS = 50;
+
 /** Count Received headers in the header block (loop detection, RFC 5321 §6.3). */
 function hopCount(body: Buffer): number {
   const end = body.indexOf('\r\n\r\n');
@@ -124,18 +128,22 @@ export default async function processMessage(task: ProcessTask): Promise<Process
   }
   if (task.decision) Atomics.compareExchange(new Int32Array(task.decision), 0, 0, 1);
 
-  // 2. route
+  // 2. a message that has been around too often (RFC 5321 §6.3) goes nowhere: not to a mailbox, not on
+  // through a forward, an alias or a relay. Every RCPT fails once, so the sender gets one notice.
+  const hops = hopCount(body);
+  if (hops >= MAX_HOPS) {
+    for (const r of env.rcptTo) result.failed.push({ address: r.address, reason: `5.4.6 Too many hops (${hops} Received: fields): mail forwarding loop` });
+    return result;
+  }
+
+  // 3. route
   const locals = env.rcptTo.filter((r) => r.kind === 'local').map((r) => r.address);
   const routed = route(directory, locals);
   result.failed.push(...routed.failed);
   result.remote.push(...routed.remote);
   for (const r of env.rcptTo) if (r.kind === 'remote') result.remote.push({ address: r.address, rcpt: r.address });
-  if (hopCount(body) >= 50) {
-    for (const m of routed.mailboxes) result.failed.push({ address: m.rcpt, reason: '5.4.6 Too many hops (mail loop)' });
-    return result;
-  }
 
-  // 3. deliver locally
+  // 4. deliver locally
   if (analysis?.action === 'delete') return result;
   const folder = analysis?.action === 'spam' && config.spam.move_to_spam_folder ? 'Spam' : 'INBOX';
   const returnPath = Buffer.from(returnPathHeader(env.mailFrom), 'utf8');

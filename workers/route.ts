@@ -17,6 +17,8 @@ export function route(directory: AccountDirectory, recipients: string[]): Routed
   const out: Routed = { mailboxes: [], remote: [], failed: [] };
   const seenOwners = new Set<string>();
   const seenRemote = new Set<string>();
+  /** The recipient being expanded reached a mailbox or a remote address (perhaps one another recipient reached first). */
+  let reached = false;
 
   const visit = (address: string, rcpt: string, depth: number, path: Set<string>) => {
     const a = address.toLowerCase();
@@ -37,6 +39,7 @@ export function route(directory: AccountDirectory, recipients: string[]): Routed
           for (const t of fwd) visit(t, rcpt, depth + 1, next);
           if (!r.user.keepCopy) return;
         }
+        reached = true;
         if (!seenOwners.has(r.user.address)) {
           seenOwners.add(r.user.address);
           out.mailboxes.push({ owner: r.user.address, rcpt });
@@ -48,12 +51,16 @@ export function route(directory: AccountDirectory, recipients: string[]): Routed
         return;
       case 'postmaster':
         if (r.forwardTo && !next.has(r.forwardTo.toLowerCase())) visit(r.forwardTo, rcpt, depth + 1, next);
-        else if (!seenOwners.has(r.address)) {
-          seenOwners.add(r.address);
-          out.mailboxes.push({ owner: r.address, rcpt });
+        else {
+          reached = true;
+          if (!seenOwners.has(r.address)) {
+            seenOwners.add(r.address);
+            out.mailboxes.push({ owner: r.address, rcpt });
+          }
         }
         return;
       case 'remote':
+        reached = true;
         if (!seenRemote.has(a)) {
           seenRemote.add(a);
           out.remote.push({ address: address, rcpt });
@@ -66,12 +73,12 @@ export function route(directory: AccountDirectory, recipients: string[]): Routed
   };
 
   for (const r of recipients) {
-    const before = out.mailboxes.length + out.remote.length + out.failed.length;
+    const failedBefore = out.failed.length;
+    reached = false;
     visit(r, r, 0, new Set());
-    // aliases that only point back at themselves reach nobody: that is a failure, never a silent drop
-    const reached = out.mailboxes.length + out.remote.length + out.failed.length > before;
-    const alreadyServed = out.mailboxes.some((m) => m.rcpt === r) || out.remote.some((m) => m.rcpt === r);
-    if (!reached && !alreadyServed) out.failed.push({ address: r, reason: '5.4.6 Alias or forward loop: no final recipient' });
+    // aliases that only point back at themselves reach nobody: that is a failure, never a silent drop (a
+    // mailbox or remote address that another recipient of the message reached first counts as reached)
+    if (!reached && out.failed.length === failedBefore) out.failed.push({ address: r, reason: '5.4.6 Alias or forward loop: no final recipient' });
   }
   return out;
 }

@@ -99,6 +99,9 @@ const smtp = z
     data_timeout: duration.prefault('10m'),
     /** Authenticated senders may only use their own addresses and aliases in MAIL FROM. */
     restrict_sender: z.boolean().default(true),
+    /** Authenticated senders may only use their own addresses and aliases in From: (every address) and Sender:;
+     *  else 550 5.7.1 at the end of DATA. Off, such mail is still accepted but never DKIM-signed. */
+    restrict_header_from: z.boolean().default(true),
     admins_may_send_as_anyone: z.boolean().default(true),
   })
   .strict();
@@ -147,6 +150,9 @@ const route = z
     require_tls: z.boolean().default(false),
     auth_user: z.string().optional(),
     auth_password: z.string().optional(),
+    /** PEM bundle the relay's certificate must verify against before auth_password is sent; default
+     *  [outbound] ca_file, else the system's CAs. Credentials never go without TLS and a verified certificate. */
+    ca_file: z.string().optional(),
   })
   .strict();
 
@@ -156,6 +162,8 @@ const smarthost = z
     auth_user: z.string().optional(),
     auth_password: z.string().optional(),
     require_tls: z.boolean().default(false),
+    /** As for a route: the CAs the smarthost's certificate must verify against before AUTH. */
+    ca_file: z.string().optional(),
   })
   .strict();
 
@@ -187,8 +195,9 @@ const outbound = z
     mta_sts_https_port: z.number().int().min(1).max(65535).default(443),
     /** Limit for one policy fetch (connect, TLS, and the whole body). */
     mta_sts_fetch_timeout: duration.prefault('20s'),
-    /** PEM bundle of trusted CAs for MTA-STS (policy hosts and MX certificates); default the system's
-     *  bundle (/etc/ssl/certs/ca-certificates.crt), else Node's built-in roots. */
+    /** PEM bundle of trusted CAs for MTA-STS (policy hosts and MX certificates) and for routes and the
+     *  smarthost that log in without a ca_file of their own; default the system's bundle
+     *  (/etc/ssl/certs/ca-certificates.crt), else Node's built-in roots. */
     ca_file: z.string().optional(),
   })
   .strict();

@@ -14,6 +14,8 @@ export interface Destination {
   hosts: string[];
   requireTls: boolean;
   auth?: { user: string; pass: string };
+  /** The route's or smarthost's own CA bundle for checking its certificate before AUTH (else [outbound] ca_file). */
+  caFile?: string;
   /** A spooler route: keep the mail queued until released or until the destination answers again. */
   hold: boolean;
 }
@@ -47,14 +49,14 @@ export function destinationFor(domain: string, config: Pick<LoadedConfig, 'route
   const r = routes.find((x) => routeMatches(x.domain, d));
   if (r) {
     const auth = r.auth_user ? { user: r.auth_user, pass: r.auth_password ?? '' } : undefined;
-    if (r.to) return { key: `route:${r.domain.toLowerCase()}`, kind: 'relay', domain: d, hosts: splitHosts(r.to), requireTls: r.require_tls, auth, hold: r.hold };
+    if (r.to) return { key: `route:${r.domain.toLowerCase()}`, kind: 'relay', domain: d, hosts: splitHosts(r.to), requireTls: r.require_tls, auth, caFile: r.ca_file, hold: r.hold };
     // a route without `to` still says hold/require_tls for the domain's own MX
-    return { key: `mx:${d}`, kind: 'mx', domain: d, hosts: [], requireTls: r.require_tls, auth, hold: r.hold };
+    return { key: `mx:${d}`, kind: 'mx', domain: d, hosts: [], requireTls: r.require_tls, auth, caFile: r.ca_file, hold: r.hold };
   }
   const s = config.smarthost;
   if (s) {
     const auth = s.auth_user ? { user: s.auth_user, pass: s.auth_password ?? '' } : undefined;
-    return { key: 'smarthost', kind: 'relay', domain: d, hosts: splitHosts(s.to), requireTls: s.require_tls, auth, hold: false };
+    return { key: 'smarthost', kind: 'relay', domain: d, hosts: splitHosts(s.to), requireTls: s.require_tls, auth, caFile: s.ca_file, hold: false };
   }
   return { key: `mx:${d}`, kind: 'mx', domain: d, hosts: [], requireTls: false, hold: false };
 }

@@ -1,10 +1,13 @@
 // DKIM keys and signing (RFC 6376) with mailauth: keys live in <data_dir>/dkim/<domain>/<selector>.key
-// (PEM, mode 0600); a local domain signs with its newest key. `keygen` makes a key and the TXT record to
-// publish. A private key is never logged or printed; signing never changes the message itself.
+// (PEM, mode 0600); a local domain signs with its newest key, and only mail its origin allows (signingKey).
+// `keygen` makes a key and the TXT record to publish. A private key is never logged or printed; signing
+// never changes the message itself.
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { dkimSign } from 'mailauth/lib/dkim/sign.js';
+import { authorDomain } from '../mime/address-list.js';
+import type { Origin } from '../spool/envelope.js';
 
 export interface DkimKey {
   domain: string;
@@ -87,15 +90,39 @@ export function findKey(dataDir: string, domain: string): DkimKey | null {
   return { domain: d, selector: best.selector, privateKey, algorithm: ed ? 'ed25519-sha256' : 'rsa-sha256' };
 }
 
-/** The domain of the first address in the From header, or null. */
+/** The one domain of the From: addresses (RFC 5322 parsing, engine/mime/address-list.ts), or null. */
 export function fromDomain(message: Buffer): string | null {
-  const end = message.indexOf('\r\n\r\n');
-  const head = message.subarray(0, end < 0 ? Math.min(message.length, 65536) : end).toString('latin1');
-  const m = /^From:((?:.*)(?:\r?\n[ \t].*)*)/im.exec(head);
-  if (!m) return null;
-  const v = m[1].replace(/\r?\n[ \t]/g, ' ');
-  const addr = /<([^<>@\s]+@([^<>\s]+))>/.exec(v) ?? /([^\s<>,;:"]+@([^\s<>,;:"]+))/.exec(v);
-  return addr ? addr[2].toLowerCase().replace(/[.>]+$/, '') : null;
+  return authorDomain(message);
+}
+
+export type SigningChoice =
+  | { sign: true; key: DkimKey }
+  /** `reason` is set when the From: domain has a key but this message may not use it (worth a log line). */
+  | { sign: false; reason?: string; domain?: string };
+
+/** A domain's own key, else the nearest parent domain's (MAILER-DAEMON@mx.example.org signs as example.org). */
+function ownKey(dataDir: string, domain: string): DkimKey | null {
+  const labels = domain.split('.');
+  for (let i = 0; labels.length - i >= 2; i++) {
+    const k = findKey(dataDir, labels.slice(i).join('.'));
+    if (k) return k;
+  }
+  return null;
+}
+
+/**
+ * The key a message leaving here is signed with, decided by its origin (recorded when the message was
+ * created: the SMTP session's author check, or tegami writing it), never by its headers alone: the From:
+ * domain must also be the one that origin names. Mail that only passes through is never signed.
+ */
+export function signingKey(dataDir: string, origin: Origin | null, message: Buffer): SigningChoice {
+  const author = authorDomain(message);
+  const refused = (reason: string): SigningChoice => (author && findKey(dataDir, author) ? { sign: false, reason, domain: author } : { sign: false });
+  if (!origin) return refused('no origin recorded for this message (spooled by an older tegami)');
+  if (origin.kind === 'relayed') return refused('not written by a sender of ours (received from elsewhere, forwarded or relayed)');
+  if (author !== origin.domain) return refused(`From: domain is not ${origin.domain}, the author checked when the message was ${origin.kind === 'tegami' ? 'written' : 'received'}`);
+  const key = origin.kind === 'tegami' ? ownKey(dataDir, origin.domain) : findKey(dataDir, origin.domain);
+  return key ? { sign: true, key } : { sign: false };
 }
 
 /** The DKIM-Signature header(s) to prepend, or an error as a value. */

@@ -175,6 +175,8 @@ export function buildDsn(i: DsnInput): { envelope: Envelope; raw: Buffer } | nul
     rcptTo: [{ address: sender, kind: 'local' }],
     body8bit: eightBit || (full && /[^\x00-\x7f]/.test(returned.toString('latin1'))),
     client: { ip: '127.0.0.1', helo: i.hostname, protocol: 'LOCAL', listener: 'dsn' },
+    // written by tegami as MAILER-DAEMON@hostname: signed with the key of the host name's domain
+    origin: { kind: 'tegami', source: 'dsn', domain: i.hostname.toLowerCase() },
   };
   return { envelope, raw };
 }

@@ -1,8 +1,10 @@
 // The SMTP client side of a delivery, wrapped once around nodemailer's SMTPConnection: open a session to
 // one address (STARTTLS opportunistic or required, AUTH when configured), send one transaction and turn
-// every reply into a per-recipient outcome (a value: sent / temporary / permanent). It never decides
-// which host to try or whether to retry; the caller does.
+// every reply into a per-recipient outcome (a value: sent / temporary / permanent). Credentials are sent
+// only inside TLS whose certificate verified for the host. It never decides which host to try or whether to
+// retry; the caller does.
 import SMTPConnection from 'nodemailer/lib/smtp-connection';
+import net from 'node:net';
 import tls from 'node:tls';
 
 export interface SessionOptions {
@@ -16,7 +18,11 @@ export interface SessionOptions {
   requireTls: boolean;
   /** Do not try STARTTLS (the retry after a failed handshake on an opportunistic session). */
   noTls?: boolean;
+  /** Log in: only after STARTTLS with a certificate that verifies (PKIX against `authCa`, name = hostName);
+   *  without that the session fails (4.7.x) before any credential is sent. */
   auth?: { user: string; pass: string };
+  /** PEM bundle for the check before AUTH; undefined = Node's built-in roots. */
+  authCa?: string;
   connectTimeoutMs: number;
   commandTimeoutMs: number;
   /** Check the peer's certificate (PKIX against `ca`, name = hostName): MTA-STS. `reject` refuses an
@@ -121,20 +127,27 @@ function peerCheck(conn: SMTPConnection, hostName: string): PeerCheck | undefine
 /** Connect, EHLO, STARTTLS (required or opportunistic), AUTH. */
 export function openSession(o: SessionOptions): Promise<OpenResult> {
   const started = Date.now();
+  // credentials need TLS, and a certificate that verifies for the host, before they are sent
+  const withAuth = !!o.auth;
+  const requireTls = o.requireTls || withAuth;
+  // SNI carries names only (RFC 6066); for an address the certificate is checked against that address
+  const servername = net.isIP(o.hostName) ? undefined : o.hostName;
   return new Promise((resolve) => {
     const conn = new SMTPConnection({
       host: o.ip,
       port: o.port,
       name: o.helo,
-      servername: o.hostName,
-      requireTLS: o.requireTls,
-      ignoreTLS: !o.requireTls && !!o.noTls,
-      opportunisticTLS: !o.requireTls,
+      servername,
+      requireTLS: requireTls,
+      ignoreTLS: !requireTls && !!o.noTls,
+      opportunisticTLS: !requireTls,
       // encryption between MTAs is opportunistic: certificates of peers are not verified (RFC 7435),
-      // unless the destination publishes an MTA-STS policy (verifyTls)
-      tls: o.verifyTls
-        ? { rejectUnauthorized: o.verifyTls.reject, minVersion: 'TLSv1.2', servername: o.hostName, ...(o.verifyTls.ca ? { ca: o.verifyTls.ca } : {}) }
-        : { rejectUnauthorized: false, minVersion: 'TLSv1.2' },
+      // unless the destination publishes an MTA-STS policy (verifyTls) or we are to log in (authCa)
+      tls: withAuth
+        ? { rejectUnauthorized: true, minVersion: 'TLSv1.2', ...(servername ? { servername } : {}), ...(o.authCa ? { ca: o.authCa } : {}) }
+        : o.verifyTls
+          ? { rejectUnauthorized: o.verifyTls.reject, minVersion: 'TLSv1.2', ...(servername ? { servername } : {}), ...(o.verifyTls.ca ? { ca: o.verifyTls.ca } : {}) }
+          : { rejectUnauthorized: false, minVersion: 'TLSv1.2' },
       connectionTimeout: o.connectTimeoutMs,
       greetingTimeout: o.connectTimeoutMs,
       socketTimeout: o.commandTimeoutMs,
@@ -147,7 +160,7 @@ export function openSession(o: SessionOptions): Promise<OpenResult> {
       if (done) return;
       done = true;
       if (!r.ok) conn.close();
-      resolve(r);
+      resolve(withAuth && !r.ok && r.tlsFailed ? authWithheld(r, o.hostName) : r);
     };
     const session: Session = { conn, ip: o.ip, port: o.port, hostName: o.hostName, extensions: [], transactions: 0, dirty: false, broken: false };
     conn.on('error', (e: SmtpError) => {
@@ -165,9 +178,13 @@ export function openSession(o: SessionOptions): Promise<OpenResult> {
         const e = err as SmtpError;
         return finish({ ok: false, status: '4.4.1', reply: describe(e), tlsFailed: isTlsError(e), ms: Date.now() - started });
       }
-      if (o.requireTls && !conn.secure) return finish({ ok: false, status: '4.7.0', reply: 'TLS required for this destination but not established', tlsFailed: true, ms: Date.now() - started });
+      if (requireTls && !conn.secure) return finish({ ok: false, status: '4.7.0', reply: 'TLS required for this destination but not established', tlsFailed: true, ms: Date.now() - started });
       session.tls = tlsInfo(conn);
-      if (o.verifyTls) session.peer = peerCheck(conn, o.hostName);
+      if (o.verifyTls || withAuth) session.peer = peerCheck(conn, o.hostName);
+      if (withAuth && !session.peer?.verified) {
+        // (the handshake refuses such a certificate already; never log in without a verified peer)
+        return finish({ ok: false, status: '4.7.5', reply: `certificate not verified: ${session.peer?.error ?? 'no TLS'}`, tlsFailed: true, ms: Date.now() - started });
+      }
       session.extensions = extensionsOf(conn);
       if (!o.auth) return finish({ ok: true, session, ms: Date.now() - started });
       conn.login({ user: o.auth.user, pass: o.auth.pass }, (le) => {
@@ -180,6 +197,13 @@ export function openSession(o: SessionOptions): Promise<OpenResult> {
       });
     });
   });
+}
+
+/** A session that was to log in but got no verified TLS: say so, and that no credential was sent. */
+function authWithheld(r: Extract<OpenResult, { ok: false }>, hostName: string): OpenResult {
+  const certificate = /certificate|altnames|self[- ]signed|UNABLE_TO|CERT_|DEPTH_ZERO|verif/i.test(r.reply);
+  const why = certificate ? `the certificate of ${hostName} could not be verified (${r.reply})` : `no TLS with ${hostName} (${r.reply})`;
+  return { ...r, status: certificate ? '4.7.5' : '4.7.0', reply: `credentials not sent: ${why}` };
 }
 
 function outcomeOf(address: string, e: SmtpError): RcptOutcome {

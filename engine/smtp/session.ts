@@ -13,6 +13,7 @@ import { judgeRecipient, RelayPolicy } from '../policy/relay.js';
 import { Refusals, reject, tempfail, toSmtpError, type Refusal } from '../policy/verdict.js';
 import type { Queue } from '../queue/queue.js';
 import { DeadlineExceeded } from './deadlines.js';
+import { screenHeaderFrom } from './header-from.js';
 import { newQueueId, type Envelope, type RecipientEntry } from '../spool/envelope.js';
 
 export type ListenerKind = 'smtp' | 'submission' | 'submissions';
@@ -242,6 +243,7 @@ export class SmtpSessionPolicy {
       await st.ptrLookup;
       const mf = session.envelope.mailFrom;
       const dsn = (session.envelope as unknown as { dsn?: { ret?: 'FULL' | 'HDRS'; envid?: string } }).dsn;
+      const author = await screenHeaderFrom(stream as AsyncIterable<Buffer>, { sid: session.id, ip: st.ip, user: st.user }, this.deps);
       const env: Envelope = {
         id: newQueueId(),
         time: Date.now(),
@@ -259,11 +261,12 @@ export class SmtpSessionPolicy {
           listener: this.listener,
         },
         connection: st.connection,
+        origin: author.origin,
       };
       const w = await queue.spool.create(env);
       let handedOver = false;
       try {
-        for await (const chunk of stream as AsyncIterable<Buffer>) {
+        for await (const chunk of author.message) {
           w.write(chunk);
           if (w.bodyBytes % (512 * 1024) < chunk.length) await w.drained();
         }
@@ -271,6 +274,7 @@ export class SmtpSessionPolicy {
           logger.info('smtp', 'data', { sid: session.id, id: env.id, verdict: 'reject', reason: 'message too big', size: w.bodyBytes, limit: config.max_message_size });
           return reject(552, '5.3.4', `Message size exceeds fixed limit of ${config.max_message_size} bytes`);
         }
+        if (author.refusal) return author.refusal; // From:/Sender: not the sender's own (logged by header-from)
         handedOver = true;
         const outcome = await queue.receive(w, env);
         if (outcome.kind === 'accepted') {

@@ -36,6 +36,41 @@ export interface Envelope {
   };
   /** Connection-time spam results (engine/spam/connection.ts), carried to the analysis. */
   connection?: ConnectionResult;
+  /**
+   * Who stands behind the message, set by whoever created the envelope; the only thing DKIM signing is
+   * decided on. Absent in spool files written before it existed: those are delivered unsigned.
+   */
+  origin?: Origin;
+}
+
+/** The kinds of message tegami writes itself (signed with the key of the domain they come from). */
+export const OWN_SOURCES = ['dsn', 'list', 'vacation', 'auto-reply', 'alert'] as const;
+export type OwnSource = (typeof OWN_SOURCES)[number];
+
+/**
+ * Who a message comes from, as far as signing it goes:
+ *  - 'relayed': received from elsewhere (or written by a sender who may not use its From:), so it only
+ *    passes through here: never signed by us, even when it is forwarded off-site;
+ *  - 'author': every From: address belongs to the sender (a logged-in owner or alias holder, checked at
+ *    DATA) or the sender is a `[relay] allow_ips` host writing as one of our domains: `domain` may sign;
+ *  - 'tegami': written by tegami itself (a DSN, a list copy, an auto-reply, an alert) as `domain`.
+ */
+export type Origin =
+  | { kind: 'relayed' }
+  | { kind: 'author'; domain: string; by: 'login' | 'relay-host' }
+  | { kind: 'tegami'; source: OwnSource; domain: string };
+
+const DOMAIN = /^(?=.{1,253}$)[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*$/;
+
+/** The origin of an envelope read back from disk or another thread, checked field by field; null if absent or malformed. */
+export function checkedOrigin(v: unknown): Origin | null {
+  if (!v || typeof v !== 'object') return null;
+  const o = v as Record<string, unknown>;
+  const domainOk = typeof o.domain === 'string' && DOMAIN.test(o.domain);
+  if (o.kind === 'relayed') return { kind: 'relayed' };
+  if (o.kind === 'author' && domainOk && (o.by === 'login' || o.by === 'relay-host')) return { kind: 'author', domain: o.domain as string, by: o.by };
+  if (o.kind === 'tegami' && domainOk && (OWN_SOURCES as readonly unknown[]).includes(o.source)) return { kind: 'tegami', source: o.source as OwnSource, domain: o.domain as string };
+  return null;
 }
 
 const MAGIC = Buffer.from('TGSPOOL1');

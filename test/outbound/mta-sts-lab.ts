@@ -1,8 +1,9 @@
-// Lab pieces for the MTA-STS tests: a throwaway CA (selfsigned) with leaf certificates signed by it, and
-// an HTTPS policy server on loopback that answers per Host header and counts requests. Test-only: the
-// keys live in memory and in the test's temporary directory, never anywhere else.
+// Lab pieces for the MTA-STS and relay-credential tests: a throwaway CA (selfsigned) with leaf certificates
+// signed by it, self-signed certificates, and an HTTPS policy server on loopback that answers per Host header
+// and counts requests. Test-only: the keys live in memory and in the test's temporary directory, never
+// anywhere else.
 import https from 'node:https';
-import type { AddressInfo } from 'node:net';
+import net, { type AddressInfo } from 'node:net';
 import selfsigned from 'selfsigned';
 
 export interface Pem {
@@ -22,7 +23,12 @@ export async function labCa(): Promise<Pem> {
   return { key: p.private, cert: p.cert };
 }
 
-/** A server certificate for `names` (DNS SANs, "*.x" allowed) signed by `ca`. */
+/** SANs: IP addresses as such, anything else as a DNS name. */
+function altNames(names: string[]): object[] {
+  return names.map((n) => (net.isIP(n) ? { type: 7, ip: n } : { type: 2, value: n }));
+}
+
+/** A server certificate for `names` (DNS SANs, "*.x" allowed; IP addresses as IP SANs) signed by `ca`. */
 export async function leafCert(ca: Pem, names: string[]): Promise<Pem> {
   const p = await selfsigned.generate([{ name: 'commonName', value: names[0] }], {
     keySize: 2048,
@@ -32,7 +38,21 @@ export async function leafCert(ca: Pem, names: string[]): Promise<Pem> {
       { name: 'basicConstraints', cA: false },
       { name: 'keyUsage', digitalSignature: true, keyEncipherment: true },
       { name: 'extKeyUsage', serverAuth: true },
-      { name: 'subjectAltName', altNames: names.map((n) => ({ type: 2, value: n })) },
+      { name: 'subjectAltName', altNames: altNames(names) },
+    ],
+  } as never);
+  return { key: p.private, cert: p.cert };
+}
+
+/** A self-signed server certificate for `names` (no CA vouches for it). */
+export async function selfSignedCert(names: string[]): Promise<Pem> {
+  const p = await selfsigned.generate([{ name: 'commonName', value: names[0] }], {
+    keySize: 2048,
+    algorithm: 'sha256',
+    extensions: [
+      { name: 'basicConstraints', cA: false },
+      { name: 'extKeyUsage', serverAuth: true },
+      { name: 'subjectAltName', altNames: altNames(names) },
     ],
   } as never);
   return { key: p.private, cert: p.cert };

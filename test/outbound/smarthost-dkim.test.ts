@@ -1,29 +1,40 @@
 // Smarthost with AUTH, a static route that requires TLS, and DKIM: `tegami dkim keygen` makes a key and
 // prints the record; once published in the stand-in DNS, the sink side verifies the signature with mailauth.
+// The smarthost's certificate comes from the lab CA, given as its ca_file: credentials need verified TLS.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { promises as dnsp } from 'node:dns';
 import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { dkimVerify } from 'mailauth/lib/dkim/verify.js';
 import { startSink, type Sink } from '../../lab/peers/sink.js';
+import { labCa, leafCert } from './mta-sts-lab.js';
 import { message, queueList, setup, submit, until, type Setup } from './helpers.js';
 
 let smarthost: Sink;
 let plain: Sink;
 let s: Setup;
+let caDir: string;
 
 before(async () => {
-  smarthost = await startSink({ auth: { users: { relayuser: 'relay-pass-9' }, required: true } });
+  const ca = await labCa();
+  const pem = await leafCert(ca, ['smarthost.lab.test']);
+  caDir = fs.mkdtempSync(path.join(os.tmpdir(), 'tegami-lab-ca-'));
+  fs.writeFileSync(path.join(caDir, 'ca.pem'), ca.cert);
+  smarthost = await startSink({ auth: { users: { relayuser: 'relay-pass-9' }, required: true }, server: { key: pem.key, cert: pem.cert } });
   plain = await startSink({ tls: 'none' });
   s = await setup({
     mxPort: 1, // nothing goes by MX here
+    records: [{ name: 'smarthost.lab.test', type: 'A', data: '127.0.0.1' }],
     toml: [
       '[queue]',
       'retry_schedule = ["1s"]',
       '[smarthost]',
-      `to = "${smarthost.address}"`,
+      `to = "smarthost.lab.test:${smarthost.port}"`,
       'auth_user = "relayuser"',
       'auth_password = "relay-pass-9"',
+      `ca_file = ${JSON.stringify(path.join(caDir, 'ca.pem'))}`,
       '[[route]]',
       'domain = "secure.test"',
       `to = "${plain.address}"`,
@@ -39,6 +50,7 @@ after(async () => {
   await s?.close();
   await smarthost?.close();
   await plain?.close();
+  if (caDir) fs.rmSync(caDir, { recursive: true, force: true });
 });
 
 test('dkim keygen writes a private key and prints the TXT record', () => {
