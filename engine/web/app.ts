@@ -14,6 +14,7 @@ import { NO_STORE, securityHeaders } from './headers.js';
 import { DEFAULT_LANG, isLang, negotiate, translator } from './i18n.js';
 import type { Access } from './roles.js';
 import type { Caller, WebDeps, WebKind } from './types.js';
+import { installValidation } from './validation.js';
 import { registerAuthRoutes } from './routes/auth.js';
 import { registerStatic } from './routes/static.js';
 import { registerAdminPages } from './routes/admin-pages.js';
@@ -39,8 +40,6 @@ export async function buildWebApp(opts: WebAppOptions): Promise<FastifyInstance>
     bodyLimit: deps.bodyLimit ?? DEFAULT_BODY_LIMIT,
     return503OnClosing: true,
     routerOptions: { maxParamLength: 200 },
-    // unknown properties are a 400, never silently dropped
-    ajv: { customOptions: { removeAdditional: false, allErrors: false } },
     ...(opts.serverFactory ? { serverFactory: opts.serverFactory } : {}),
   });
 
@@ -55,6 +54,7 @@ export async function buildWebApp(opts: WebAppOptions): Promise<FastifyInstance>
     if (!route.config?.access) throw new Error(`web route ${String(route.method)} ${route.url} declares no access (config.access)`);
   });
 
+  installValidation(app);
   await app.register(fastifyCookie);
   app.removeContentTypeParser('text/plain');
   await app.register(fastifyFormbody, { bodyLimit: deps.bodyLimit ?? DEFAULT_BODY_LIMIT });
