@@ -27,6 +27,7 @@ export interface RunningWebServer {
 }
 
 export const TLS_HANDSHAKE_TIMEOUT_MS = 10_000;
+export const SESSION_SWEEP_MS = 3_600_000;
 
 export async function startWebServer(o: WebServerOptions): Promise<RunningWebServer> {
   const { host, port } = splitHostPort(o.listen);
@@ -55,5 +56,24 @@ export async function startWebServer(o: WebServerOptions): Promise<RunningWebSer
   }
   const addr = app.server.address();
   const realPort = addr && typeof addr === 'object' ? addr.port : port;
-  return { kind: o.kind, host, port: realPort, app, close: () => app.close() };
+  // expired sessions also go when next presented; the sweep keeps the table from holding abandoned ones
+  const sweep = setInterval(() => {
+    try {
+      o.deps.sessions.sweep();
+    } catch (e) {
+      o.deps.logger?.warn('web', 'web.session-sweep', { error: (e as Error).message });
+    }
+  }, SESSION_SWEEP_MS);
+  sweep.unref();
+  return {
+    kind: o.kind,
+    host,
+    port: realPort,
+    app,
+    close: async () => {
+      clearInterval(sweep);
+      await app.close();
+      await o.deps.audit.close();
+    },
+  };
 }

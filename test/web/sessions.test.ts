@@ -158,6 +158,18 @@ describe('web sessions', () => {
     assert.equal((await admin.inject({ url: '/', headers: { cookie: cookieHeader(b.jar) } })).statusCode, 200);
   });
 
+  it('sweeps expired sessions out of the table', async () => {
+    const count = () => (f.db.prepare('SELECT COUNT(*) AS n FROM web_sessions').get() as { n: number }).n;
+    f.deps.sessions.sweep();
+    const live = count();
+    f.deps.sessions.create('webmail', 'user@example.com', '192.0.2.1');
+    f.deps.sessions.create('webmail', 'user@example.com', '192.0.2.1');
+    assert.equal(count(), live + 2);
+    f.clock.now += 31 * 60_000;
+    assert.ok(f.deps.sessions.sweep() >= 2);
+    assert.equal(count(), 0, 'every session here was idle for 31 minutes');
+  });
+
   it('refuses malformed session cookies without touching the database', async () => {
     for (const v of ['', 'x', '../../etc', "' OR 1=1 --", 'A'.repeat(5000)]) {
       const r = await admin.inject({ url: '/', headers: { cookie: `__Host-tegami-admin=${encodeURIComponent(v)}` } });
