@@ -68,6 +68,8 @@ describe('message catalogues', () => {
     assert.equal(translator('ja')('dashboard.welcome', { name: '山田', address: 'a@example.com' }), '山田（a@example.com）としてログインしています。');
     // i18next does not escape (html`` does, once): a name with markup comes back as the same text
     assert.equal(translator('en')('role.host', { domain: '<b>' }), 'Administrator of <b>');
+    // a value is never read as a template itself: no nested lookups or placeholders from user text
+    assert.equal(translator('en')('role.host', { domain: '$t(login.title) {{address}}' }), 'Administrator of $t(login.title) {{address}}');
   });
 });
 
