@@ -23,7 +23,10 @@ export interface WebWiring {
   throttle: AuthThrottle;
   dataDir: string;
   logger: Logger;
+  /** Session idle timeout, absolute lifetime, per-account cap (config keys come with the wiring round). */
   sessions?: Partial<SessionOptions>;
+  /** Largest request body, bytes (default 64 KiB). */
+  bodyLimit?: number;
   /** Replace the default login check (the shared login flow of engine/net/ will). */
   authenticate?: Authenticate;
   roles?: Roles;
@@ -52,5 +55,6 @@ export function webDeps(w: WebWiring): WebDeps {
     logger: w.logger,
     version: tegamiVersion(),
     startedAt: w.startedAt ?? Date.now(),
+    bodyLimit: w.bodyLimit,
   };
 }
