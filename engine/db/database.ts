@@ -35,6 +35,27 @@ const MIGRATIONS: string[] = [
      targets TEXT NOT NULL,
      created INTEGER NOT NULL
    );`,
+  // web sessions and admin API tokens (engine/web/session-store.ts, engine/web/token-store.ts): only
+  // SHA-256 hashes of session ids and tokens are kept, so a copy of the database opens no session
+  `CREATE TABLE IF NOT EXISTS web_sessions (
+     id_hash TEXT PRIMARY KEY,
+     kind TEXT NOT NULL,
+     address TEXT NOT NULL,
+     csrf TEXT NOT NULL,
+     ip TEXT NOT NULL DEFAULT '',
+     created INTEGER NOT NULL,
+     last_seen INTEGER NOT NULL
+   );
+   CREATE INDEX IF NOT EXISTS web_sessions_address ON web_sessions(address);
+   CREATE TABLE IF NOT EXISTS api_tokens (
+     id INTEGER PRIMARY KEY,
+     hash TEXT NOT NULL UNIQUE,
+     address TEXT NOT NULL,
+     label TEXT NOT NULL DEFAULT '',
+     created INTEGER NOT NULL,
+     last_used INTEGER
+   );
+   CREATE INDEX IF NOT EXISTS api_tokens_address ON api_tokens(address);`,
 ];
 
 export function openDatabase(dataDir: string, opts: { readonly?: boolean } = {}): Db {

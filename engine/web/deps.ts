@@ -1,0 +1,60 @@
+// Builds the usual WebDeps from what `tegami serve` already has: the database (sessions, tokens), the
+// account directory, the AuthThrottle shared with SMTP/POP3/IMAP, the logger and the data dir. One place,
+// so the admin and webmail servers are wired the same way; tests build their own deps from the parts.
+import fs from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { SqliteDirectory } from '../accounts/sqlite-directory.js';
+import type { Db } from '../db/database.js';
+import type { Logger } from '../log/logger.js';
+import type { AuthThrottle } from '../policy/auth-throttle.js';
+import { AuditLog } from './audit.js';
+import { throttledDirectoryAuth, type Authenticate } from './authenticate.js';
+import { FlagRoles, type Roles } from './roles.js';
+import { DEFAULT_SESSION_OPTIONS, SessionStore, type SessionOptions } from './session-store.js';
+import { TokenStore } from './token-store.js';
+import type { WebDeps, WebKind } from './types.js';
+
+export interface WebWiring {
+  kind: WebKind;
+  db: Db;
+  directory: SqliteDirectory;
+  /** The one AuthThrottle of the process (engine/server.ts deps.throttle). */
+  throttle: AuthThrottle;
+  dataDir: string;
+  logger: Logger;
+  /** Session idle timeout, absolute lifetime, per-account cap (config keys come with the wiring round). */
+  sessions?: Partial<SessionOptions>;
+  /** Largest request body, bytes (default 64 KiB). */
+  bodyLimit?: number;
+  /** Replace the default login check (the shared login flow of engine/net/ will). */
+  authenticate?: Authenticate;
+  roles?: Roles;
+  startedAt?: number;
+}
+
+export function tegamiVersion(): string {
+  const pkg = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../package.json');
+  try {
+    return String((JSON.parse(fs.readFileSync(pkg, 'utf8')) as { version?: string }).version ?? 'unknown');
+  } catch {
+    return 'unknown';
+  }
+}
+
+export function webDeps(w: WebWiring): WebDeps {
+  const roles = w.roles ?? new FlagRoles((d) => w.directory.localDomain(d));
+  const logsDir = path.join(w.dataDir, 'logs');
+  return {
+    directory: w.directory,
+    roles,
+    authenticate: w.authenticate ?? throttledDirectoryAuth(w.directory, w.throttle, roles),
+    sessions: new SessionStore(w.db, { ...DEFAULT_SESSION_OPTIONS, ...w.sessions }),
+    tokens: new TokenStore(w.db),
+    audit: w.kind === 'admin' ? AuditLog.admin(logsDir) : AuditLog.web(w.logger),
+    logger: w.logger,
+    version: tegamiVersion(),
+    startedAt: w.startedAt ?? Date.now(),
+    bodyLimit: w.bodyLimit,
+  };
+}

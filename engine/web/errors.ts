@@ -1,0 +1,76 @@
+// How the web servers say no: JSON ({ error, message }) on API routes, a page in the user's language
+// elsewhere. Covers refusals (401/403 from the guards and CSRF), schema validation (400), body limits
+// (413), unknown routes (404) and failures (500, logged without details to the client).
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { html } from './html.js';
+import { translator } from './i18n.js';
+import { layout, sendPage, viewOf } from './layout.js';
+import type { Access } from './roles.js';
+import type { WebDeps, WebKind } from './types.js';
+
+const CODES: Record<number, string> = {
+  400: 'invalid',
+  401: 'unauthorized',
+  403: 'forbidden',
+  404: 'not-found',
+  405: 'method-not-allowed',
+  406: 'not-acceptable',
+  413: 'too-large',
+  415: 'unsupported-media-type',
+  429: 'too-many-requests',
+  500: 'internal',
+  503: 'unavailable',
+};
+
+/** API routes (and anything under /api/) answer in JSON. */
+export function isApi(req: FastifyRequest, access?: Access): boolean {
+  return !!(access ?? req.routeOptions.config?.access)?.api || req.url.startsWith('/api/');
+}
+
+function messageKey(status: number, csrf = false): string {
+  if (csrf) return 'error.csrf';
+  return `error.${status in CODES ? status : status >= 500 ? 500 : 400}`;
+}
+
+/** Render or send an error in the request's form; `detail` reaches JSON clients only for 4xx. */
+export function sendError(req: FastifyRequest, reply: FastifyReply, kind: WebKind, status: number, detail?: string, csrf = false): FastifyReply {
+  const t = req.t ?? translator('en');
+  if (isApi(req)) {
+    return reply.code(status).type('application/json; charset=utf-8').send({
+      error: csrf ? 'csrf' : (CODES[status] ?? (status >= 500 ? 'internal' : 'invalid')),
+      message: status < 500 && detail ? detail : t(messageKey(status, csrf)),
+    });
+  }
+  const v = viewOf(req, reply, kind);
+  const main = html`<section class="error" data-status="${status}">
+    <h1>${t('error.title', { status })}</h1>
+    <p class="message">${t(messageKey(status, csrf))}</p>
+    <p><a href="/">${t('error.back')}</a></p>
+  </section>`;
+  return sendPage(reply, layout(v, t('error.title', { status }), main), status);
+}
+
+/** A refusal by a guard or the CSRF check: noted for the audit line, then answered. */
+export function sendDenied(
+  req: FastifyRequest,
+  reply: FastifyReply,
+  kind: WebKind,
+  status: 401 | 403,
+  access: Access | undefined,
+  reason: string,
+  action?: string,
+): FastifyReply {
+  req.audit = { ...req.audit, result: 'denied', ...(action ? { action } : {}), detail: { ...req.audit?.detail, reason } };
+  if (status === 401 && isApi(req, access)) reply.header('www-authenticate', 'Bearer realm="tegami"');
+  return sendError(req, reply, kind, status, reason.startsWith('csrf') ? 'missing or stale CSRF token' : reason, reason.startsWith('csrf'));
+}
+
+export function installErrorHandlers(app: FastifyInstance, kind: WebKind, deps: WebDeps): void {
+  app.setErrorHandler((err: FastifyError, req, reply) => {
+    if (err.validation) return sendError(req, reply, kind, 400, `${err.validationContext ?? 'request'} ${err.validation[0]?.instancePath ?? ''} ${err.validation[0]?.message ?? ''}`.replace(/\s+/g, ' ').trim());
+    const status = typeof err.statusCode === 'number' && err.statusCode >= 400 && err.statusCode < 600 ? err.statusCode : 500;
+    if (status >= 500) deps.logger?.error('web', 'web.error', { kind, route: req.routeOptions.url, error: err.message });
+    return sendError(req, reply, kind, status, status < 500 ? err.message : undefined);
+  });
+  app.setNotFoundHandler((req, reply) => sendError(req, reply, kind, 404, 'no such route'));
+}

@@ -1,0 +1,45 @@
+// tegami web pages: a little progressive JavaScript (the pages work without it). Served as a file: the
+// Content-Security-Policy allows no inline script. Never writes HTML: text goes in through textContent.
+'use strict';
+
+/** The page's CSRF token, for fetch() calls that change state (sent as X-CSRF-Token). */
+function csrfToken() {
+  const m = document.querySelector('meta[name="csrf-token"]');
+  return m ? m.getAttribute('content') : '';
+}
+
+/** fetch() on this origin with the session cookie and, for state-changing methods, the CSRF header. */
+async function tegamiFetch(url, init = {}) {
+  const method = (init.method || 'GET').toUpperCase();
+  const headers = new Headers(init.headers || {});
+  headers.set('Accept', 'application/json');
+  if (!['GET', 'HEAD', 'OPTIONS'].includes(method)) headers.set('X-CSRF-Token', csrfToken());
+  return fetch(url, { ...init, method, headers, credentials: 'same-origin', redirect: 'error' });
+}
+window.tegamiFetch = tegamiFetch;
+
+/** Fill a template like "{{days}} d {{hours}} h" from values (the template comes from the catalogue). */
+function fill(template, values) {
+  return template.replace(/\{\{(\w+)\}\}/g, (_, k) => (k in values ? String(values[k]) : ''));
+}
+
+/** Elements with data-refresh="/api/…" and data-template: the uptime on the dashboard. */
+async function refreshUptime(el) {
+  try {
+    const r = await tegamiFetch(el.dataset.refresh);
+    if (!r.ok) return;
+    const s = (await r.json()).uptimeSeconds;
+    if (typeof s !== 'number') return;
+    el.textContent = fill(el.dataset.template, { days: Math.floor(s / 86400), hours: Math.floor((s % 86400) / 3600), minutes: Math.floor((s % 3600) / 60) });
+    el.dataset.refreshed = 'true';
+  } catch {
+    // offline or signed out: the server-rendered value stays
+  }
+}
+
+document.addEventListener('DOMContentLoaded', () => {
+  for (const el of document.querySelectorAll('[data-refresh][data-template]')) {
+    refreshUptime(el);
+    setInterval(() => refreshUptime(el), 60_000);
+  }
+});

@@ -1,0 +1,53 @@
+// Names shared by the web foundation's modules: which server a request is on, what it knows about the
+// caller, and what the servers need from the rest of tegami (WebDeps). No behaviour lives here.
+import type { AccountDirectory, User } from '../accounts/directory.js';
+import type { Logger } from '../log/logger.js';
+import type { Audit } from './audit.js';
+import type { Authenticate } from './authenticate.js';
+import type { Lang, Translate } from './i18n.js';
+import type { Roles } from './roles.js';
+import type { SessionRecord, SessionStore } from './session-store.js';
+import type { TokenStore } from './token-store.js';
+
+/** The two web servers: the administration (8181) and the webmail (8383). */
+export type WebKind = 'admin' | 'webmail';
+
+/** Who is calling: through a page session (cookie) or an API token (Authorization: Bearer). */
+export type Caller = { user: User; via: 'session'; session: SessionRecord } | { user: User; via: 'token'; tokenId: number };
+
+/** What the web servers use from the rest of tegami; `webDeps()` (deps.ts) builds the usual set. */
+export interface WebDeps {
+  directory: Pick<AccountDirectory, 'user' | 'domains' | 'localDomain'>;
+  authenticate: Authenticate;
+  roles: Roles;
+  sessions: SessionStore;
+  tokens: TokenStore;
+  audit: Audit;
+  /** The server's logger, for errors (service "web"); optional in tests. */
+  logger?: Logger;
+  version: string;
+  /** When the server started (ms since the epoch), for the uptime. */
+  startedAt: number;
+  /** Largest request body on any route, bytes (default 64 KiB); a route may lower it. */
+  bodyLimit?: number;
+  now?: () => number;
+}
+
+/** What a request carries through the hooks to the handlers. */
+declare module 'fastify' {
+  interface FastifyRequest {
+    caller: Caller | null;
+    lang: Lang;
+    locale: string;
+    t: Translate;
+    /** Set by a handler to describe its action in the audit line (what, result, details). */
+    audit: AuditNote | null;
+  }
+}
+
+export interface AuditNote {
+  action?: string;
+  who?: string;
+  result?: 'ok' | 'denied' | 'failed' | 'error';
+  detail?: Record<string, string | number | boolean | undefined>;
+}

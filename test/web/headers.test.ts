@@ -1,0 +1,147 @@
+// Security headers on every answer (pages, API, errors, 404s, static files), a CSP that forbids inline
+// script and style, pages that need none, no caching of authenticated pages, body limits, schema
+// validation, and errors as JSON for the API and as a page for HTML.
+import { describe, it, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import type { FastifyInstance, LightMyRequestResponse } from 'fastify';
+import { Browser, cookieHeader, csrfField, FORM, form, webFixture, type Fixture } from './helpers.js';
+
+function parseCsp(h: unknown): Map<string, string> {
+  return new Map(String(h).split(';').map((d) => d.trim()).filter(Boolean).map((d) => [d.split(/\s+/)[0], d.split(/\s+/).slice(1).join(' ')]));
+}
+
+function assertSecurityHeaders(r: LightMyRequestResponse, what: string): void {
+  const csp = parseCsp(r.headers['content-security-policy']);
+  assert.equal(csp.get('default-src'), "'none'", what);
+  assert.equal(csp.get('script-src'), "'self'", what);
+  assert.equal(csp.get('style-src'), "'self'", what);
+  assert.equal(csp.get('img-src'), "'self' data:", what);
+  assert.equal(csp.get('form-action'), "'self'", what);
+  assert.equal(csp.get('frame-ancestors'), "'none'", what);
+  assert.equal(csp.get('base-uri'), "'none'", what);
+  for (const [k, v] of csp) assert.doesNotMatch(v, /unsafe-inline|unsafe-eval|\*|https?:/, `${what}: ${k} ${v}`);
+  assert.equal(r.headers['x-content-type-options'], 'nosniff', what);
+  assert.match(String(r.headers['strict-transport-security']), /^max-age=\d{8,}/, what);
+  assert.equal(r.headers['referrer-policy'], 'same-origin', what);
+  assert.equal(r.headers['x-frame-options'], 'DENY', what);
+}
+
+/** No inline script, no inline style, no event-handler attribute: the pages need nothing the CSP forbids. */
+function assertNoInline(body: string, what: string): void {
+  for (const m of body.matchAll(/<script\b([^>]*)>([\s\S]*?)<\/script>/gi)) {
+    assert.match(m[1], /\bsrc="\/static\//, `${what}: script without src`);
+    assert.equal(m[2].trim(), '', `${what}: inline script`);
+  }
+  assert.doesNotMatch(body, /<style\b/i, `${what}: <style>`);
+  assert.doesNotMatch(body, /\sstyle\s*=/i, `${what}: style attribute`);
+  assert.doesNotMatch(body, /\son[a-z]+\s*=/i, `${what}: event handler attribute`);
+  assert.doesNotMatch(body, /javascript:/i, what);
+}
+
+describe('headers, limits and errors', () => {
+  let f: Fixture;
+  let admin: FastifyInstance;
+  let webmail: FastifyInstance;
+  let b: Browser;
+  before(async () => {
+    f = await webFixture();
+    admin = await f.app('admin');
+    webmail = await f.app('webmail');
+    b = new Browser(admin);
+    await b.login('admin@example.com');
+  });
+  after(() => f.close());
+
+  it('every kind of answer carries the CSP and the other security headers', async () => {
+    const answers: [string, LightMyRequestResponse][] = [
+      ['login page', await admin.inject('/login')],
+      ['redirect', await admin.inject('/')],
+      ['dashboard', await b.get('/')],
+      ['domains page', await b.get('/domains')],
+      ['API', await b.get('/api/v1/status')],
+      ['API 401', await admin.inject('/api/v1/status')],
+      ['404 page', await b.get('/nowhere')],
+      ['404 API', await b.get('/api/v1/nowhere')],
+      ['static', await admin.inject('/static/web.js')],
+      ['webmail login', await webmail.inject('/login')],
+      ['415', await admin.inject({ method: 'POST', url: '/login', payload: 'x', headers: { 'content-type': 'text/plain' } })],
+    ];
+    for (const [what, r] of answers) assertSecurityHeaders(r, `${what} (${r.statusCode})`);
+  });
+
+  it('pages hold no inline script, style or event handler', async () => {
+    const ja = new Browser(admin, { 'accept-language': 'ja' });
+    const jaLogin = (await ja.get('/login')).body;
+    await ja.login('host@example.org');
+    const pages: [string, string][] = [
+      ['login', (await admin.inject('/login')).body],
+      ['login ja', jaLogin],
+      ['dashboard', (await b.get('/')).body],
+      ['dashboard ja', (await ja.get('/')).body],
+      ['domains', (await b.get('/domains')).body],
+      ['404', (await b.get('/nowhere')).body],
+      ['webmail login', (await webmail.inject('/login')).body],
+    ];
+    for (const [what, body] of pages) {
+      assert.match(body, /^<!doctype html>/, what);
+      assertNoInline(body, what);
+    }
+  });
+
+  it('authenticated pages and API answers are never cached; static files are', async () => {
+    for (const url of ['/', '/domains', '/api/v1/status', '/login']) {
+      const r = await b.get(url);
+      assert.match(String(r.headers['cache-control']), /no-store/, url);
+    }
+    const js = await admin.inject('/static/web.js');
+    assert.equal(js.statusCode, 200);
+    assert.match(String(js.headers['content-type']), /^text\/javascript/);
+    assert.match(String(js.headers['cache-control']), /^public, max-age=\d+/);
+    const again = await admin.inject({ url: '/static/web.js', headers: { 'if-none-match': String(js.headers.etag) } });
+    assert.equal(again.statusCode, 304);
+    for (const bad of ['/static/../app.js', '/static/%2e%2e%2fapp.js', '/static/nope.js', '/static/web.js%00.png']) {
+      assert.equal((await admin.inject(bad)).statusCode, 404, bad);
+    }
+  });
+
+  it('bounds request bodies on every route: 413 as JSON for the API, as a page for forms', async () => {
+    await b.get('/');
+    const token = csrfField(b.lastPage);
+    const big = 'x'.repeat(70 * 1024);
+    const api = await admin.inject({ method: 'POST', url: '/api/v1/tokens', payload: JSON.stringify({ label: big }), headers: { cookie: cookieHeader(b.jar), 'x-csrf-token': token, 'content-type': 'application/json' } });
+    assert.equal(api.statusCode, 413);
+    assert.equal(api.json().error, 'too-large');
+    const page = await admin.inject({ method: 'POST', url: '/login', payload: form({ login: big, password: 'x', _csrf: token }), headers: { 'content-type': FORM } });
+    assert.equal(page.statusCode, 413);
+    assert.match(String(page.headers['content-type']), /^text\/html/);
+    assert.match(page.body, /The request is too large/);
+  });
+
+  it('validates API input against the route schema: unknown or mistyped fields are a 400 in JSON', async () => {
+    await b.get('/');
+    const token = csrfField(b.lastPage);
+    const post = (payload: unknown) => admin.inject({ method: 'POST', url: '/api/v1/tokens', payload: payload as object, headers: { cookie: cookieHeader(b.jar), 'x-csrf-token': token } });
+    for (const payload of [{ label: 'a', admin: true }, { label: 42 }, { label: 'x'.repeat(101) }]) {
+      const r = await post(payload);
+      assert.equal(r.statusCode, 400, JSON.stringify(payload));
+      assert.equal(r.json().error, 'invalid');
+      assert.match(r.json().message, /body/);
+    }
+    assert.equal((await admin.inject({ url: '/api/v1/tokens/abc', method: 'DELETE', headers: { cookie: cookieHeader(b.jar), 'x-csrf-token': token } })).statusCode, 400);
+    const login = await b.post('/login', { login: 'a', password: 'b', extra: 'c' });
+    assert.equal(login.statusCode, 400);
+    assert.match(String(login.headers['content-type']), /^text\/html/);
+  });
+
+  it('answers API errors in JSON and page errors as pages, without stack traces', async () => {
+    const api = await b.get('/api/v1/nowhere');
+    assert.equal(api.statusCode, 404);
+    assert.deepEqual(Object.keys(api.json()).sort(), ['error', 'message']);
+    const page = await b.get('/nowhere');
+    assert.equal(page.statusCode, 404);
+    assert.match(page.body, /There is no such page/);
+    const broken = await admin.inject({ method: 'POST', url: '/api/v1/tokens', payload: '{"label":', headers: { authorization: `Bearer ${f.deps.tokens.create('admin@example.com').token}`, 'content-type': 'application/json' } });
+    assert.equal(broken.statusCode, 400);
+    assert.doesNotMatch(broken.body, /at .*\.js:\d+/);
+  });
+});
