@@ -115,7 +115,7 @@ function runBlock(cmds: Command[], ctx: TestContext, st: State): void {
 
 function addAction(st: State, a: SieveAction, at: Pos): void {
   const same = st.actions.find((x) => {
-    if (a.type === 'keep' || (a.type === 'fileinto' && a.mailbox === 'INBOX')) return x.type === 'keep' || (x.type === 'fileinto' && x.mailbox === 'INBOX');
+    if (a.type === 'keep' || (a.type === 'fileinto' && isInbox(a.mailbox))) return x.type === 'keep' || (x.type === 'fileinto' && isInbox(x.mailbox));
     if (a.type === 'fileinto') return x.type === 'fileinto' && x.mailbox === a.mailbox;
     if (a.type === 'redirect') return x.type === 'redirect' && x.address.toLowerCase() === a.address.toLowerCase();
     if (a.type === 'discard') return x.type === 'discard';
@@ -143,6 +143,11 @@ function addAction(st: State, a: SieveAction, at: Pos): void {
   }
   if (delivers && !st.delivering) st.delivering = at;
   st.actions.push(a);
+}
+
+/** INBOX is case-insensitive (RFC 3501); other names are taken as written. */
+export function isInbox(name: string): boolean {
+  return name.toUpperCase() === 'INBOX';
 }
 
 function flagsFor(ctx: TestContext, explicit: Str[] | null): string[] {
@@ -174,9 +179,8 @@ function run(c: Command, ctx: TestContext, st: State): void {
       st.implicitKeep = false;
       return;
     case 'fileinto': {
-      let mailbox = ex(ctx, c.mailbox);
+      const mailbox = ex(ctx, c.mailbox);
       if (!validMailbox(mailbox)) fail(c, `invalid mailbox name "${mailbox.slice(0, 100)}"`);
-      if (mailbox.toUpperCase() === 'INBOX') mailbox = 'INBOX';
       addAction(st, { type: 'fileinto', mailbox, flags: flagsFor(ctx, c.flags), create: c.create, copy: c.copy }, c);
       if (!c.copy) st.implicitKeep = false;
       return;

@@ -70,18 +70,39 @@ export function compare(a: string, b: string, cmp: Comparator): number {
   return fa === fb ? 0 : fa < fb ? -1 : 1;
 }
 
-type PatItem = { lit: string } | { any: true } | { star: true };
+type Unit = number | string;
+type PatItem = { lit: Unit } | { any: true } | { star: true };
+
+/**
+ * The units a comparator matches over. i;octet and i;ascii-casemap are octet comparators (RFC 4790), so "?"
+ * stands for one octet of the UTF-8 text, as in Pigeonhole; i;unicode-casemap works on characters.
+ */
+function unitsOf(s: string, cmp: Comparator): { units: Unit[]; slice: (a: number, b: number) => string } {
+  if (cmp === 'i;unicode-casemap') {
+    const cps = Array.from(s);
+    return { units: cps.map((c) => foldUnit(c, cmp)), slice: (a, b) => cps.slice(a, b).join('') };
+  }
+  const bytes = Buffer.from(s, 'utf8');
+  const units: number[] = new Array(bytes.length);
+  for (let i = 0; i < bytes.length; i++) {
+    const b = bytes[i];
+    units[i] = cmp === 'i;ascii-casemap' && b >= 0x41 && b <= 0x5a ? b + 32 : b;
+  }
+  return { units, slice: (a, b) => bytes.toString('utf8', a, b) };
+}
 
 export function parseWildcard(pattern: string, cmp: Comparator): PatItem[] {
   const out: PatItem[] = [];
-  const cps = Array.from(pattern);
-  for (let i = 0; i < cps.length; i++) {
-    const c = cps[i];
-    if (c === '\\' && i + 1 < cps.length) {
-      out.push({ lit: foldUnit(cps[++i], cmp) });
-    } else if (c === '*') out.push({ star: true });
-    else if (c === '?') out.push({ any: true });
-    else out.push({ lit: foldUnit(c, cmp) });
+  const { units } = unitsOf(pattern, cmp);
+  const BACKSLASH = cmp === 'i;unicode-casemap' ? '\\' : 0x5c;
+  const STAR = cmp === 'i;unicode-casemap' ? '*' : 0x2a;
+  const QUESTION = cmp === 'i;unicode-casemap' ? '?' : 0x3f;
+  for (let i = 0; i < units.length; i++) {
+    const c = units[i];
+    if (c === BACKSLASH && i + 1 < units.length) out.push({ lit: units[++i] });
+    else if (c === STAR) out.push({ star: true });
+    else if (c === QUESTION) out.push({ any: true });
+    else out.push({ lit: c });
   }
   return out;
 }
@@ -92,17 +113,17 @@ export function parseWildcard(pattern: string, cmp: Comparator): PatItem[] {
  * leftmost fit: a match exists iff this placement succeeds, and it gives each star the shortest text.
  */
 export function wildcardMatch(value: string, pattern: string, cmp: Comparator, budget: MatchBudget): string[] | null {
-  const text = Array.from(value);
-  const folded = cmp === 'i;octet' ? text : text.map((c) => foldUnit(c, cmp));
+  const { units: folded, slice } = unitsOf(value, cmp);
   const items = parseWildcard(pattern, cmp);
-  const segs: ({ lit: string } | { any: true })[][] = [[]];
+  type Seg = ({ lit: Unit } | { any: true })[];
+  const segs: Seg[] = [[]];
   for (const it of items) {
     if ('star' in it) segs.push([]);
     else segs[segs.length - 1].push(it);
   }
   const stars = segs.length - 1;
   const n = folded.length;
-  const fits = (seg: ({ lit: string } | { any: true })[], at: number): boolean => {
+  const fits = (seg: Seg, at: number): boolean => {
     if (at + seg.length > n) return false;
     spend(budget, seg.length || 1);
     for (let j = 0; j < seg.length; j++) {
@@ -112,9 +133,9 @@ export function wildcardMatch(value: string, pattern: string, cmp: Comparator, b
     return true;
   };
   const caps: string[] = [];
-  const capSeg = (seg: ({ lit: string } | { any: true })[], at: number) => {
+  const capSeg = (seg: Seg, at: number) => {
     seg.forEach((s, j) => {
-      if ('any' in s) caps.push(text[at + j]);
+      if ('any' in s) caps.push(slice(at + j, at + j + 1));
     });
   };
   if (stars === 0) {
@@ -144,7 +165,7 @@ export function wildcardMatch(value: string, pattern: string, cmp: Comparator, b
       }
       if (at < 0) return null;
     }
-    caps.push(text.slice(pos, at).join(''));
+    caps.push(slice(pos, at));
     capSeg(seg, at);
     pos = at + seg.length;
   }
