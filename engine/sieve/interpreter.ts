@@ -241,7 +241,7 @@ function run(c: Command, ctx: TestContext, st: State): void {
         return;
       }
       if (st.actions.length + st.edits.length >= st.limits.maxActions) fail(c, `more than ${st.limits.maxActions} actions`);
-      const field = { name: name.toLowerCase(), value: value.replace(/[\r\n]+/g, ' ') };
+      const field = { name: name.toLowerCase(), value: value.replace(/[\r\n]+/g, ' ').trimEnd() };
       if (c.last) ctx.headers.push(field);
       else ctx.headers.unshift(field);
       st.edits.push({ op: 'add', name, value: field.value, last: c.last });

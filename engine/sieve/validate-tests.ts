@@ -3,6 +3,7 @@
 // unless its capability was required. It builds IR (ir.ts) and never evaluates anything.
 import type { TestNode } from './parser.js';
 import type { Test, ZoneSpec } from './ir.js';
+import { compileRegex } from './regex.js';
 import { ADDRESS_PART_TAGS, MATCH_TAGS, addressPart, collect, matchSpec, numberArg, positional, stringArg, stringsArg, type ErrorSink, type TagSpec } from './validate-args.js';
 
 export const DATE_PARTS = new Set(['year', 'month', 'day', 'date', 'julian', 'hour', 'minute', 'second', 'time', 'iso8601', 'std11', 'zone', 'weekday']);
@@ -19,7 +20,25 @@ const TEST_EXT: Record<string, string | undefined> = {
   spamtest: 'spamtest',
 };
 
+/** A test, with constant :regex keys compiled at once so a bad pattern is reported with its place. */
 export function buildTest(sink: ErrorSink, node: TestNode): Test | null {
+  const t = buildTestNode(sink, node);
+  if (t && 'm' in t && t.m.match.kind === 'regex' && 'keys' in t) {
+    for (const k of t.keys) {
+      if (k.vars) continue;
+      try {
+        compileRegex(k.value, t.m.comparator === 'i;ascii-casemap');
+      } catch (e) {
+        const keyArg = node.args.filter((a) => a.kind === 'strings').pop() ?? node;
+        sink.error(keyArg, (e as Error).message);
+        return null;
+      }
+    }
+  }
+  return t;
+}
+
+function buildTestNode(sink: ErrorSink, node: TestNode): Test | null {
   const pos = { line: node.line, column: node.column };
   const what = `test "${node.name}"`;
   const ext = TEST_EXT[node.name];
