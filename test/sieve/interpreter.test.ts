@@ -126,3 +126,17 @@ test('interpreter: imap4flags on keep, fileinto and implicit keep', () => {
   const k = run('require "imap4flags"; setflag "\\\\Answered";');
   assert.deepEqual(k.implicitKeep, { flags: ['\\Answered'] });
 });
+
+test('applyHeaderEdits: replays the edits on the raw message, body untouched, no header injection', async () => {
+  const { applyHeaderEdits } = await import('../../engine/sieve/index.js');
+  const r = run('require ["editheader", "variables", "encoded-character"]; set "v" "請求 ${hex:0d 0a}Bcc: victim@example.org"; addheader "X-New" "${v}"; addheader :last "X-Last" "z"; deleteheader :index 1 "x-tag";');
+  const out = applyHeaderEdits(RAW, r.headerEdits).toString('latin1');
+  const [head, body] = out.split('\r\n\r\n');
+  assert.equal(body, 'Body text.\r\n');
+  const lines = head.split('\r\n');
+  assert.match(lines[0], /^X-New: =\?UTF-8\?B\?/);
+  assert.ok(!lines.some((l) => /^Bcc:/i.test(l)), 'no injected field');
+  assert.equal(lines[lines.length - 1], 'X-Last: z');
+  assert.deepEqual(lines.filter((l) => l.startsWith('X-Tag')), ['X-Tag: two']);
+  assert.equal(applyHeaderEdits(RAW, []), RAW);
+});
