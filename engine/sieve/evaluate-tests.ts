@@ -44,10 +44,22 @@ function toUtf8(s: string): string {
 }
 
 /** Address parts of each address in a header value list (groups and empty entries skipped). */
+const addressCache = new Map<string, ReturnType<typeof parseAddressList>>();
+
+function addressesOf(raw: string): ReturnType<typeof parseAddressList> {
+  let list = addressCache.get(raw);
+  if (!list) {
+    list = parseAddressList(raw);
+    if (addressCache.size > 2000) addressCache.clear();
+    addressCache.set(raw, list);
+  }
+  return list;
+}
+
 export function addressParts(raws: string[], part: AddressPart): string[] {
   const out: string[] = [];
   for (const raw of raws) {
-    for (const a of parseAddressList(raw)) {
+    for (const a of addressesOf(raw)) {
       if (a.host === null || a.mailbox === null) continue;
       const local = toUtf8(a.mailbox);
       const domain = a.host === 'MISSING_DOMAIN' ? '' : toUtf8(a.host);

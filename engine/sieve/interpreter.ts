@@ -116,7 +116,7 @@ function runBlock(cmds: Command[], ctx: TestContext, st: State): void {
 function addAction(st: State, a: SieveAction, at: Pos): void {
   const same = st.actions.find((x) => {
     if (a.type === 'keep' || (a.type === 'fileinto' && isInbox(a.mailbox))) return x.type === 'keep' || (x.type === 'fileinto' && isInbox(x.mailbox));
-    if (a.type === 'fileinto') return x.type === 'fileinto' && x.mailbox === a.mailbox;
+    if (a.type === 'fileinto') return x.type === 'fileinto' && x.mailbox === a.mailbox && !isInbox(x.mailbox);
     if (a.type === 'redirect') return x.type === 'redirect' && x.address.toLowerCase() === a.address.toLowerCase();
     if (a.type === 'discard') return x.type === 'discard';
     return false;
@@ -147,7 +147,7 @@ function addAction(st: State, a: SieveAction, at: Pos): void {
 
 /** INBOX is case-insensitive (RFC 3501); other names are taken as written. */
 export function isInbox(name: string): boolean {
-  return name.toUpperCase() === 'INBOX';
+  return name.length === 5 && name.toUpperCase() === 'INBOX';
 }
 
 function flagsFor(ctx: TestContext, explicit: Str[] | null): string[] {
