@@ -103,13 +103,22 @@ function splitFlags(list: string[]): string[] {
 }
 
 /** RFC 5235 spamtest from our own summary header: score=S threshold=T; T×2 (or 10) is "certainly spam". */
-export function spamValue(headers: SieveHeader[], percent: boolean): string {
-  const h = headers.find((x) => x.name === 'x-imail-spam' || x.name === 'x-tegami-spam-status');
-  const m = h && /(?:^|\s)score=(-?\d+(?:\.\d+)?)/.exec(h.value);
-  if (!m) return '0';
-  const score = Number(m[1]);
-  const t = /(?:^|\s)threshold=(\d+(?:\.\d+)?)/.exec(h!.value);
-  const max = t && Number(t[1]) > 0 ? Number(t[1]) * 2 : 10;
+export function spamValue(headers: SieveHeader[], percent: boolean, given?: { score: number; threshold: number } | null): string {
+  let score: number;
+  let threshold: number | null = null;
+  if (given !== undefined) {
+    if (given === null) return '0';
+    score = given.score;
+    threshold = given.threshold;
+  } else {
+    const h = headers.find((x) => x.name === 'x-imail-spam' || x.name === 'x-tegami-spam-status');
+    const m = h && /(?:^|\s)score=(-?\d+(?:\.\d+)?)/.exec(h.value);
+    if (!m) return '0';
+    score = Number(m[1]);
+    const t = /(?:^|\s)threshold=(\d+(?:\.\d+)?)/.exec(h!.value);
+    threshold = t ? Number(t[1]) : null;
+  }
+  const max = threshold && threshold > 0 ? threshold * 2 : 10;
   if (percent) return String(score <= 0 ? 0 : score >= max ? 100 : Math.floor((score / max) * 100 + 1e-9));
   return String(score <= 0 ? 1 : score >= max ? 10 : 1 + Math.floor((score / max) * 9 + 1e-9));
 }
@@ -186,6 +195,6 @@ export function evalTest(ctx: TestContext, t: Test): boolean {
       return exAll(ctx, t.names).every((n) => exists(n));
     }
     case 'spamtest':
-      return match(ctx, [spamValue(ctx.headers, t.percent)], t.keys, t.m);
+      return match(ctx, [spamValue(ctx.headers, t.percent, ctx.env.spam)], t.keys, t.m);
   }
 }

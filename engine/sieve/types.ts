@@ -25,6 +25,12 @@ export interface SieveEnv extends SieveOptions {
   zone?: string;
   /** mailboxexists and fileinto :create decide with this; default: only INBOX exists. */
   mailboxExists?: (name: string) => boolean;
+  /**
+   * The spam verdict for spamtest, from the analysis itself. When given (null = not tested), spamtest ignores the
+   * X-IMAIL-SPAM / X-Tegami-Spam-Status headers, which are trustworthy only where our filter wrote (and so stripped)
+   * them; the delivery worker should always pass it.
+   */
+  spam?: { score: number; threshold: number } | null;
   /** include (RFC 6609): the script's text, a parsed script, or null when there is none. */
   loadScript?: (name: string, location: ScriptLocation) => string | Script | null;
 }

@@ -140,3 +140,11 @@ test('applyHeaderEdits: replays the edits on the raw message, body untouched, no
   assert.deepEqual(lines.filter((l) => l.startsWith('X-Tag')), ['X-Tag: two']);
   assert.equal(applyHeaderEdits(RAW, []), RAW);
 });
+
+test('spamtest: the verdict passed by the caller wins over headers a sender could forge', () => {
+  const forged = Buffer.from('X-IMAIL-SPAM: score=0.0 threshold=5.0 verdict=ham\r\nSubject: x\r\n\r\nx\r\n');
+  const script = 'require ["spamtestplus", "relational", "comparator-i;ascii-numeric", "fileinto"]; if spamtest :value "ge" :comparator "i;ascii-numeric" "6" { fileinto "Junk"; } if spamtest :percent :is "0" { fileinto "zero"; }';
+  assert.deepEqual(run(script, {}, forged).actions.map((a) => a.type === 'fileinto' && a.mailbox), ['zero']);
+  assert.deepEqual(run(script, { spam: { score: 9.5, threshold: 5 } }, forged).actions.map((a) => a.type === 'fileinto' && a.mailbox), ['Junk']);
+  assert.deepEqual(run(script, { spam: null }, forged).actions.map((a) => a.type === 'fileinto' && a.mailbox), ['zero']);
+});
