@@ -90,7 +90,8 @@ function partOf(local: string, domain: string, part: AddressPart): string | null
 }
 
 function envelopeParts(ctx: TestContext, which: string, part: AddressPart): string[] {
-  const addr = which === 'from' ? ctx.msg.envelope.from : which === 'to' ? ctx.msg.envelope.to : null;
+  const env = ctx.msg.envelope;
+  const addr = which === 'from' ? env.from : which === 'to' ? env.to : which === 'auth' ? (env.auth ?? null) : null;
   if (addr === null) return [];
   if (addr === '') return part === 'all' ? [''] : [];
   const at = addr.lastIndexOf('@');

@@ -26,6 +26,8 @@ export interface SieveEnvelope {
   from: string;
   /** The recipient this evaluation is for. */
   to: string;
+  /** The authenticated submitter (MAIL FROM AUTH=, or the SASL login), for envelope "auth". */
+  auth?: string;
 }
 
 export interface SieveMessage {

@@ -89,8 +89,8 @@ function buildTestNode(sink: ErrorSink, node: TestNode): Test | null {
       for (const n of names) {
         if (n.vars) continue;
         const lower = n.value.toLowerCase();
-        if (node.name === 'envelope' && lower !== 'from' && lower !== 'to') {
-          sink.error(p[0]!, `envelope part "${n.value}" is not supported (from, to)`);
+        if (node.name === 'envelope' && lower !== 'from' && lower !== 'to' && lower !== 'auth') {
+          sink.error(p[0]!, `envelope part "${n.value}" is not supported (from, to, auth)`);
           return null;
         }
         if (node.name === 'address' && !ADDRESS_HEADERS.has(lower)) {

@@ -50,9 +50,9 @@ export function validate(nodes: CommandNode[], enabled: ReadonlySet<string>): { 
       continue;
     }
     for (const name of n.args[0].values) {
-      const lower = name.toLowerCase();
-      if (!(CAPABILITIES as readonly string[]).includes(lower) || !enabled.has(lower)) sink.error(n.args[0], `unknown Sieve capability "${name}"`);
-      else capabilities.add(lower);
+      // capability names are case-sensitive (Pigeonhole refuses "FILEINTO" too)
+      if (!(CAPABILITIES as readonly string[]).includes(name) || !enabled.has(name)) sink.error(n.args[0], `unknown Sieve capability "${name}"`);
+      else capabilities.add(name);
     }
   }
   if (capabilities.has('vacation-seconds')) capabilities.add('vacation');
@@ -215,7 +215,12 @@ function command(sink: ErrorSink, n: CommandNode): Command | null {
       const secs = c.tags.get('seconds')?.arg;
       const seconds = days ? numberArg(days) * 86400 : secs ? numberArg(secs) : null;
       const opt = (k: string) => (c.tags.has(k) ? stringArg(sink, c.tags.get(k)!.arg) : null);
-      return { c: 'vacation', seconds, subject: opt('subject'), from: opt('from'), addresses: stringsArg(sink, c.tags.get('addresses')?.arg), mime: c.tags.has('mime'), handle: opt('handle'), reason: stringArg(sink, p[0]), ...pos };
+      const from = opt('from');
+      if (from && !from.vars && !validRedirectAddress(from.value)) {
+        sink.error(c.tags.get('from')!.arg!, `invalid :from address "${from.value}" for vacation`);
+        return null;
+      }
+      return { c: 'vacation', seconds, subject: opt('subject'), from, addresses: stringsArg(sink, c.tags.get('addresses')?.arg), mime: c.tags.has('mime'), handle: opt('handle'), reason: stringArg(sink, p[0]), ...pos };
     }
     case 'include': {
       const c = tags({ personal: { group: 'location' }, global: { group: 'location' }, once: {}, optional: {} });

@@ -5,7 +5,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { requireCommand } from '../helpers/server.js';
 import { CAPABILITIES, evaluate, parseScript, sieveMessage, type SieveEnv } from '../../engine/sieve/index.js';
-import { CASES, type SieveCase } from './cases.js';
+import { CASES, UPLOAD_CASES, type SieveCase } from './cases.js';
 import { MESSAGES } from './messages.js';
 import { ENVELOPE, Pigeonhole, normaliseTegami } from './pigeonhole.js';
 
@@ -70,4 +70,21 @@ test('Sieve: Pigeonhole still differs where the table says it does', (t) => {
   } finally {
     ph.close();
   }
+});
+
+test('Sieve: scripts accepted or refused at upload alike by tegami and Pigeonhole', (t) => {
+  if (!requireCommand(t, 'sieve-test')) return;
+  const ph = new Pigeonhole();
+  const msg = Buffer.from('From: a@example.org\r\nSubject: x\r\n\r\nx\r\n');
+  const mismatches: string[] = [];
+  try {
+    for (const s of UPLOAD_CASES) {
+      const ours = parseScript(s, { extensions: CAPABILITIES });
+      const theirs = ph.run(s, msg).normal[0] !== 'compile-error';
+      if (ours.ok !== theirs) mismatches.push(`${JSON.stringify(s)}: tegami ${ours.ok ? 'accepts' : `refuses (${ours.errors[0].message})`}, Pigeonhole ${theirs ? 'accepts' : 'refuses'}`);
+    }
+  } finally {
+    ph.close();
+  }
+  assert.equal(mismatches.length, 0, mismatches.join('\n'));
 });
