@@ -78,7 +78,10 @@ function collectParts(raw: Buffer, node: MimeNode, out: SieveBodyPart[], maxChar
     return;
   }
   if (node.message) {
-    collectParts(raw, node.message, out, maxChars);
+    // RFC 5173: body :content "message/rfc822" looks at the encapsulated message's header, as written (Pigeonhole too)
+    const inner = node.message;
+    out.push({ type: `${node.type}/${node.subtype}`, text: () => raw.toString('utf8', inner.start, inner.bodyStart) });
+    collectParts(raw, inner, out, maxChars);
     return;
   }
   let text: string | null = null;

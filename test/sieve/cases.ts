@@ -47,6 +47,7 @@ export const CASES: SieveCase[] = [
   { name: 'ja address from display name ignored', script: R(['fileinto']) + 'if address :domain "from" "example.jp" { fileinto "jp"; } if header :contains "from" "山田" { fileinto "yamada"; }' },
   { name: 'ja body :text', script: R(['body', 'fileinto']) + 'if body :text :contains "お世話" { fileinto "greeting"; } if body :text :contains "予算" { fileinto "budget"; }' },
   { name: 'body :content text/html and :raw', script: R(['body', 'fileinto']) + 'if body :content "text/html" :contains "<b>" { fileinto "html-tag"; } if body :raw :contains "secret-binary" { fileinto "raw-hit"; } if body :content "text" :contains "agenda" { fileinto "text-agenda"; }' },
+  { name: 'body :content message/rfc822 and nested text', script: R(['body', 'fileinto']) + 'if body :content "message/rfc822" :contains "frank@example.org" { fileinto "inner-header"; } if body :content "message/rfc822" :contains "議事録" { fileinto "encoded-word"; } if body :text :contains "添付します" { fileinto "inner-text"; } if body :content "message/rfc822" :contains "添付します" { fileinto "wrong"; }' },
   { name: 'body :content application', script: R(['body', 'fileinto']) + 'if body :content "application/pdf" :contains "secret-binary" { fileinto "pdf"; }', messages: ['multipart', 'en-plain'] },
 
   // ── copy, mailbox
@@ -135,6 +136,20 @@ export const CASES: SieveCase[] = [
   // ── spamtest
   { name: 'spamtest', script: R(['spamtest', 'relational', 'comparator-i;ascii-numeric', 'fileinto']) + 'if spamtest :value "ge" :comparator "i;ascii-numeric" "5" { fileinto "Junk"; } elsif spamtest :value "eq" :comparator "i;ascii-numeric" "0" { fileinto "untested"; }', messages: ['en-plain', 'ja-utf8', 'list', 'spam'] },
   { name: 'spamtestplus :percent', script: R(['spamtestplus', 'relational', 'comparator-i;ascii-numeric', 'fileinto']) + 'if spamtest :percent :value "ge" :comparator "i;ascii-numeric" "70" { fileinto "Junk"; } if spamtest :percent :is "76" { fileinto "exact76"; }', messages: ['en-plain', 'spam'] },
+  {
+    name: 'raw Shift_JIS header text is decoded',
+    script: R(['fileinto']) + 'if header :contains "subject" "請求書" { fileinto "請求"; }',
+    messages: ['raw-sjis-header'],
+    differs: 'a Subject in raw 8-bit Shift_JIS (no RFC 2047 words, as some Japanese mailers still send) is decoded by our charset detection; Pigeonhole reads header bytes as UTF-8 only, so it never matches.',
+    expect: { 'raw-sjis-header': ['store 請求', 'no-implicit-keep'] },
+  },
+  {
+    name: 'an empty group holds no address',
+    script: R(['fileinto', 'relational', 'comparator-i;ascii-numeric']) + 'if address :count "eq" :comparator "i;ascii-numeric" ["to", "cc"] "2" { fileinto "two"; } if address :is "cc" "bob@example.org" { fileinto "bob"; }',
+    messages: ['raw-sjis-header'],
+    differs: '"To: undisclosed-recipients:;" is a group with no members (RFC 5322 §3.4), so it adds no address; Pigeonhole takes the whole unparsable field as one address and counts 3.',
+    expect: { 'raw-sjis-header': ['store two', 'store bob', 'no-implicit-keep'] },
+  },
   {
     name: 'spamtest on a message judged ham',
     script: R(['spamtestplus', 'relational', 'comparator-i;ascii-numeric', 'fileinto']) + 'if spamtest :value "eq" :comparator "i;ascii-numeric" "1" { fileinto "tested-ham"; } if spamtest :percent :value "eq" :comparator "i;ascii-numeric" "4" { fileinto "p4"; }',

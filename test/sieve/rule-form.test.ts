@@ -91,7 +91,7 @@ test('rule form: Pigeonhole runs the compiled rules the same way', (t) => {
   assert.ok(p.ok);
   const ph = new Pigeonhole();
   try {
-    for (const m of MESSAGES) {
+    for (const m of MESSAGES.filter((x) => !x.explicit)) {
       const ours = normaliseTegami(evaluate(p.script, sieveMessage(m.bytes, ENVELOPE)));
       assert.deepEqual(ours, ph.run(c.script, m.bytes).normal, m.name);
     }
