@@ -2,7 +2,7 @@
 // without their require are refused (as Pigeonhole does); nesting and size limits hold.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { CAPABILITIES, parseScript } from '../../engine/sieve/index.js';
+import { CAPABILITIES, evaluate, parseScript, sieveMessage } from '../../engine/sieve/index.js';
 
 function errorOf(text: string, opts = {}) {
   const r = parseScript(text, opts);
@@ -84,4 +84,44 @@ test('parser: strings — escapes, multi-line dot-stuffing, encoded-character', 
     sets.map((s) => s.value.value),
     ['q"b\\cd', '.dot\r\nline\r\n', 'あ😀'],
   );
+});
+
+test('parser: random token soup never throws and every error has a place', () => {
+  let seed = 11;
+  const rnd = (n: number) => {
+    seed = (seed * 1103515245 + 12345) & 0x7fffffff;
+    return seed % n;
+  };
+  const atoms = ['if', 'elsif', 'else', 'require', '"fileinto"', 'fileinto', 'header', ':contains', ':matches', ':comparator', '"i;octet"', '"a*?\\\\"', '[', ']', '(', ')', '{', '}', ';', ',', '10K', 'anyof', 'allof', 'not', 'true', 'text:\n..x\n.\n', '/* c */', '# c\n', '"${hex:41}"', ':over', 'size', 'stop', 'keep', 'discard', '"請求書"', '\u0000', '"unterminated'];
+  const msg = sieveMessage(Buffer.from('Subject: 請求書 a*?\\\r\n\r\nx\r\n'), { from: 'a@example.org', to: 'b@example.org' });
+  let accepted = 0;
+  for (let i = 0; i < 3000; i++) {
+    const n = 1 + rnd(30);
+    const src = Array.from({ length: n }, () => atoms[rnd(atoms.length)]).join(rnd(3) ? ' ' : '\n');
+    const r = parseScript(src, { extensions: CAPABILITIES });
+    if (!r.ok) for (const e of r.errors) assert.ok(e.line >= 1 && e.column >= 1 && e.message, `${JSON.stringify(src)} → ${JSON.stringify(e)}`);
+    else {
+      accepted++;
+      const out = evaluate(r.script, msg);
+      assert.ok(out.implicitKeep || out.actions.length, `${JSON.stringify(src)} lost the message`);
+    }
+  }
+  assert.ok(accepted > 5, `only ${accepted} accepted`);
+  // grammar-shaped random scripts: nearly all valid, and evaluation never throws or drops the message
+  const tests = ['true', 'false', 'header :contains "subject" "請求"', 'header :matches "subject" "*a*?*"', 'address :domain "from" "example.org"', 'exists "x"', 'size :over 1K', 'body :text :contains "x"', 'string :matches "${1}" "*"', 'hasflag "\\\\Seen"', 'spamtest :value "ge" :comparator "i;ascii-numeric" "3"', 'header :regex "subject" "(a|b)*c"', 'date :is "date" "year" "2025"', 'currentdate :value "gt" "hour" "1"', 'envelope :detail "to" "x"', 'mailboxexists "A"'];
+  const actions = ['keep;', 'discard;', 'stop;', 'fileinto "A${1}";', 'fileinto :copy :create :flags "x" "B";', 'redirect "x@example.org";', 'redirect :copy "y@example.org";', 'addflag "\\\\Seen";', 'set :upper "v" "${0}";', 'addheader "X-A" "1";', 'deleteheader "subject";', 'vacation :days 2 "away";', 'reject "no";', 'include :optional "none";'];
+  const caps = '"fileinto", "envelope", "body", "variables", "imap4flags", "relational", "comparator-i;ascii-numeric", "regex", "date", "spamtest", "subaddress", "mailbox", "copy", "editheader", "vacation", "reject", "include"';
+  const testExpr = (d: number): string => (d > 2 || rnd(3) ? tests[rnd(tests.length)] : `${['allof', 'anyof'][rnd(2)]} (${testExpr(d + 1)}, ${rnd(2) ? 'not ' : ''}${testExpr(d + 1)})`);
+  const block = (d: number): string => Array.from({ length: 1 + rnd(3) }, () => (d < 3 && rnd(2) ? `if ${testExpr(0)} { ${block(d + 1)} } elsif ${testExpr(0)} { ${block(d + 1)} } else { ${block(d + 1)} }` : actions[rnd(actions.length)])).join('\n');
+  let valid = 0;
+  for (let i = 0; i < 1500; i++) {
+    const src = `require [${caps}];\n${block(0)}`;
+    const r = parseScript(src, { extensions: CAPABILITIES });
+    if (!r.ok) continue;
+    valid++;
+    const out = evaluate(r.script, msg);
+    assert.ok(out.implicitKeep || out.actions.length > 0, `${src} lost the message`);
+    if (out.errors.length) assert.deepEqual(out.implicitKeep, { flags: [] });
+  }
+  assert.ok(valid > 1400, `only ${valid} of 1500 generated scripts parsed`);
 });
