@@ -123,7 +123,7 @@ function addAction(st: State, a: SieveAction, at: Pos): void {
   });
   if (same) {
     if ((same.type === 'keep' || same.type === 'fileinto') && (a.type === 'keep' || a.type === 'fileinto')) {
-      same.flags = mergeFlags(same.flags, a.flags);
+      same.flags = a.flags; // the later store's flags win, as in Pigeonhole
       if (same.type === 'fileinto' && a.type === 'fileinto') {
         same.create ||= a.create;
         same.copy &&= a.copy;
