@@ -1,6 +1,7 @@
 // :regex (draft-ietf-sieve-regex) on a linear-time engine of our own: POSIX extended syntax compiled to a
 // Thompson NFA and run as a Pike VM, so time is O(text × pattern) whatever the pattern (no backtracking, no
-// backreferences). Captures follow leftmost-first priority. Pattern size and searched text are both bounded.
+// backreferences). The whole match is POSIX leftmost-longest; among equally long ones, groups follow the
+// leftmost-first preference. Pattern size and searched text are both bounded.
 import type { MatchBudget } from './match.js';
 import { SieveRuntimeError } from './match.js';
 
@@ -306,11 +307,14 @@ export function regexMatch(value: string, pattern: string, icase: boolean, budge
     for (const t of clist) {
       const inst = prog[t.pc];
       if (inst.op === 'match') {
-        const caps = t.caps.slice();
-        caps[1] = at;
-        matched = caps;
-        break; // lower-priority threads are cut off
+        // POSIX leftmost-longest for the whole match: the earliest start wins, then the longest end
+        if (!matched || t.caps[0] < matched[0] || (t.caps[0] === matched[0] && at > matched[1])) {
+          matched = t.caps.slice();
+          matched[1] = at;
+        }
+        continue;
       }
+      if (matched && t.caps[0] > matched[0]) continue; // started later than a match already found
       if (c === undefined) continue;
       const ok = inst.op === 'any' ? true : inst.op === 'char' ? inst.c === lc : inst.op === 'class' ? inst.test(c) !== inst.negate : false;
       if (ok) add(nlist, seen, t.pc + 1, t.caps, at + 1);

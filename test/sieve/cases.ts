@@ -179,6 +179,8 @@ export const CASES: SieveCase[] = [
   { name: 'anyof/allof short circuit with match variables', script: R(['variables', 'fileinto']) + 'if anyof (header :matches "subject" "*report*", header :matches "from" "*@*") { fileinto "a-${1}"; }' },
   { name: 'header names list and multiple keys', script: R(['fileinto']) + 'if header :contains ["to", "cc"] ["bob", "user"] { fileinto "tocc"; } if address :domain ["from", "sender"] ["lists.example.org"] { fileinto "lists"; }' },
 
+  { name: 'regex: whole match is leftmost-longest', script: R(['regex', 'variables', 'fileinto']) + 'if header :regex "subject" "(r|re|rep)[a-z]*" { fileinto "a-${0}"; } if header :regex "subject" "(Q|Qu|Quarterly )+" { fileinto "b-${0}"; } if header :regex "subject" "e*" { fileinto "c-${0}|"; }', messages: ['en-plain', 'list'] },
+
   // ── compile errors (both refuse)
   { name: 'error: unknown require', script: 'require "frobnicate";\nkeep;', messages: ['en-plain'] },
   { name: 'error: fileinto without require', script: 'fileinto "A";', messages: ['en-plain'] },
