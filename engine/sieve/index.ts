@@ -18,6 +18,6 @@ import type { SieveEnv, SieveMessage, SieveResult } from './types.js';
 /** Parse and run in one step; a script that does not compile gives its errors and implicit keep. */
 export function runScriptText(text: string, msg: SieveMessage, env: SieveEnv = {}): SieveResult {
   const p = parseScript(text, env);
-  if (!p.ok) return { actions: [], implicitKeep: { flags: [] }, headerEdits: [], errors: p.errors, warnings: [] };
+  if (!p.ok) return { actions: [], implicitKeep: { flags: [] }, headerEdits: [], errors: p.errors, warnings: [], stopped: false };
   return evaluate(p.script, msg, env);
 }

@@ -74,11 +74,13 @@ export function evaluate(script: Script, msg: SieveMessage, env: SieveEnv = {}):
     now,
     zone,
   };
+  let stopped = false;
   try {
     try {
       runScript(script, ctx, st);
     } catch (e) {
       if (!(e instanceof Stop)) throw e;
+      stopped = true;
     }
     return {
       actions: st.actions,
@@ -86,11 +88,12 @@ export function evaluate(script: Script, msg: SieveMessage, env: SieveEnv = {}):
       headerEdits: st.edits,
       errors: [],
       warnings: st.warnings,
+      stopped,
     };
   } catch (e) {
     const pos = (e as { pos?: Pos }).pos ?? { line: 0, column: 0 };
     const message = e instanceof SieveRuntimeError ? e.message : `internal error: ${(e as Error)?.message ?? String(e)}`;
-    return { actions: [], implicitKeep: { flags: [] }, headerEdits: [], errors: [{ ...pos, message }], warnings: st.warnings };
+    return { actions: [], implicitKeep: { flags: [] }, headerEdits: [], errors: [{ ...pos, message }], warnings: st.warnings, stopped: false };
   }
 }
 

@@ -68,4 +68,6 @@ export interface SieveResult {
   errors: SieveError[];
   /** Things skipped without failing (a protected header left alone, an include :optional not found). */
   warnings: SieveError[];
+  /** The script ended with `stop` (so a caller running several scopes can end there). */
+  stopped: boolean;
 }

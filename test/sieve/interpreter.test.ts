@@ -125,6 +125,8 @@ test('interpreter: imap4flags on keep, fileinto and implicit keep', () => {
   assert.equal(r.implicitKeep, null);
   const k = run('require "imap4flags"; setflag "\\\\Answered";');
   assert.deepEqual(k.implicitKeep, { flags: ['\\Answered'] });
+  assert.equal(k.stopped, false);
+  assert.equal(run('if true { stop; } keep;').stopped, true);
 });
 
 test('applyHeaderEdits: replays the edits on the raw message, body untouched, no header injection', async () => {
