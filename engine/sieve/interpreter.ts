@@ -77,9 +77,10 @@ export function evaluate(script: Script, msg: SieveMessage, env: SieveEnv = {}):
   let stopped = false;
   try {
     try {
-      runScript(script, ctx, st);
+      runBlock(script.commands, ctx, st);
     } catch (e) {
-      if (!(e instanceof Stop)) throw e;
+      // RFC 6609 §3.3: return in the main script is stop
+      if (!(e instanceof Stop) && !(e instanceof Return)) throw e;
       stopped = true;
     }
     return {

@@ -127,6 +127,9 @@ test('interpreter: imap4flags on keep, fileinto and implicit keep', () => {
   assert.deepEqual(k.implicitKeep, { flags: ['\\Answered'] });
   assert.equal(k.stopped, false);
   assert.equal(run('if true { stop; } keep;').stopped, true);
+  const ret = run('require "include"; if true { return; } keep;');
+  assert.equal(ret.stopped, true);
+  assert.deepEqual(ret.actions, []);
 });
 
 test('applyHeaderEdits: replays the edits on the raw message, body untouched, no header injection', async () => {
