@@ -297,6 +297,8 @@ export function validMailbox(name: string): boolean {
 
 /** A redirect target: local@domain, no spaces or angle brackets (a display name and <…> are allowed around it). */
 export function validRedirectAddress(s: string): boolean {
+  // length first: the patterns below are quadratic on long runs of spaces, and no address is this long
+  if (s.length > 1000) return false;
   const m = /^\s*(?:[^<>]*<([^<>]+)>|([^<>\s]+))\s*$/.exec(s);
   const addr = m?.[1] ?? m?.[2];
   return !!addr && /^[^\s@]+@[^\s@]+\.[^\s@]+$|^[^\s@]+@[^\s@.]+$/.test(addr) && addr.length <= 320;

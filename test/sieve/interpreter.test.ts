@@ -33,6 +33,15 @@ test('interpreter: a run-time error keeps the message and reports where', () => 
   assert.deepEqual(c.implicitKeep, { flags: [] });
 });
 
+test('interpreter: redirect addresses from variables are checked at run time, and overlong ones refused', () => {
+  const long = run('require "variables"; set "a" "${1}"; if header :matches "subject" "*" { redirect "${1}"; }');
+  assert.match(long.errors[0].message, /invalid redirect address "Hello there"/);
+  const r = run(`require "variables"; set "pad" "${' '.repeat(5000)}"; redirect "\${pad}x@example.org";`);
+  assert.match(r.errors[0].message, /invalid redirect address/);
+  const ok = run('require "variables"; set "u" "boss"; redirect "Boss <${u}@example.org>";');
+  assert.deepEqual(ok.actions, [{ type: 'redirect', address: 'boss@example.org', copy: false }]);
+});
+
 test('interpreter: action limit and reject conflicts', () => {
   const many = 'require "fileinto";\n' + Array.from({ length: 70 }, (_, i) => `fileinto "F${i}";`).join('\n');
   assert.match(run(many).errors[0].message, /more than 64 actions/);
