@@ -33,6 +33,11 @@ export type Capability = (typeof CAPABILITIES)[number];
 /** Capabilities on unless a caller narrows them: all but regex. */
 export const DEFAULT_CAPABILITIES: readonly Capability[] = CAPABILITIES.filter((c) => c !== 'regex');
 
+/** The space-separated list ManageSieve's "SIEVE" capability advertises (RFC 5804 §1.7). */
+export function sieveCapabilityString(enabled: readonly Capability[] = DEFAULT_CAPABILITIES): string {
+  return CAPABILITIES.filter((c) => enabled.includes(c)).join(' ');
+}
+
 export interface SieveLimits {
   /** Script text, bytes. */
   maxScriptBytes: number;

@@ -2,7 +2,7 @@
 // without their require are refused (as Pigeonhole does); nesting and size limits hold.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { CAPABILITIES, evaluate, parseScript, sieveMessage } from '../../engine/sieve/index.js';
+import { CAPABILITIES, evaluate, parseScript, sieveCapabilityString, sieveMessage } from '../../engine/sieve/index.js';
 
 function errorOf(text: string, opts = {}) {
   const r = parseScript(text, opts);
@@ -124,4 +124,12 @@ test('parser: random token soup never throws and every error has a place', () =>
     if (out.errors.length) assert.deepEqual(out.implicitKeep, { flags: [] });
   }
   assert.ok(valid > 1400, `only ${valid} of 1500 generated scripts parsed`);
+});
+
+test('capabilities: what ManageSieve advertises is exactly what require accepts', () => {
+  for (const enabled of [undefined, CAPABILITIES]) {
+    const list = sieveCapabilityString(enabled).split(' ');
+    assert.equal(list.includes('regex'), enabled === CAPABILITIES);
+    for (const c of list) assert.ok(parseScript(`require "${c}";`, { extensions: enabled }).ok, c);
+  }
 });
