@@ -162,3 +162,9 @@ test('spamtest: the verdict passed by the caller wins over headers a sender coul
   assert.deepEqual(run(script, { spam: { score: 9.5, threshold: 5 } }, forged).actions.map((a) => a.type === 'fileinto' && a.mailbox), ['Junk']);
   assert.deepEqual(run(script, { spam: null }, forged).actions.map((a) => a.type === 'fileinto' && a.mailbox), ['zero']);
 });
+
+test('comparators: ? is one octet under i;ascii-casemap, one character under i;unicode-casemap', () => {
+  const raw = Buffer.from('Subject: 請求書だ ＡＢＣ\r\n\r\nx\r\n', 'utf8');
+  const r = run('require ["fileinto", "comparator-i;unicode-casemap"]; if header :matches "subject" "請求書? *" { fileinto "octet"; } if header :matches :comparator "i;unicode-casemap" "subject" "請求書? abc" { fileinto "char"; } if header :matches "subject" "請求書??? *" { fileinto "three-octets"; }', {}, raw);
+  assert.deepEqual(r.actions.map((a) => a.type === 'fileinto' && a.mailbox), ['char', 'three-octets']);
+});
