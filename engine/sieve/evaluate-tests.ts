@@ -4,7 +4,7 @@
 import { parseAddressList } from '../imap/mime/envelope.js';
 import type { AddressPart, MatchSpec, Str, Test } from './ir.js';
 import { matchAny, type MatchBudget } from './match.js';
-import { decodedValue, htmlToText, type SieveHeader, type SieveMessage } from './message.js';
+import { CACHE_MAX_VALUE, decodedValue, htmlToText, type SieveHeader, type SieveMessage } from './message.js';
 import { expand, lookup, type VariableStore } from './variables.js';
 import { datePart, parseDateTime, parseZone } from './date.js';
 import type { SieveEnv } from './types.js';
@@ -47,6 +47,7 @@ function toUtf8(s: string): string {
 const addressCache = new Map<string, ReturnType<typeof parseAddressList>>();
 
 function addressesOf(raw: string): ReturnType<typeof parseAddressList> {
+  if (raw.length > CACHE_MAX_VALUE) return parseAddressList(raw);
   let list = addressCache.get(raw);
   if (!list) {
     list = parseAddressList(raw);

@@ -101,11 +101,14 @@ function collectParts(raw: Buffer, node: MimeNode, out: SieveBodyPart[], maxChar
   });
 }
 
+/** Only short values are remembered (at most 2000 × 2 KB), so hostile headers cannot grow the cache. */
+export const CACHE_MAX_VALUE = 2048;
 const decodedCache = new Map<string, string>();
 
 /** A header value as a script sees it: RFC 2047 words and raw 8-bit or ISO-2022-JP text decoded to Unicode. */
 export function decodedValue(raw: string): string {
   if (!/=\?|[\x80-\xff\x1b]/.test(raw)) return raw;
+  if (raw.length > CACHE_MAX_VALUE) return decodeHeaderValue(raw).text;
   let v = decodedCache.get(raw);
   if (v === undefined) {
     v = decodeHeaderValue(raw).text;
