@@ -239,7 +239,7 @@ export function compileRegex(pattern: string, icase: boolean): { prog: Inst[]; g
     const { node, groups } = parseRegex(pattern, icase);
     c = { prog: compile(node), groups };
     if (cache.size > 500) cache.clear();
-    cache.set(key, c);
+    if (pattern.length <= 1024) cache.set(key, c); // short patterns only: the cache stays small
   }
   return c;
 }
