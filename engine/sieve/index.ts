@@ -5,6 +5,7 @@ export { parseScript } from './compile.js';
 export { evaluate } from './interpreter.js';
 export { sieveMessage, decodedValue } from './message.js';
 export { applyHeaderEdits } from './header-edits.js';
+export { evaluateScopes, joinResults } from './scopes.js';
 export { decideVacation, MemoryVacationHistory, type VacationHistory, type VacationContext, type VacationDecision, type VacationReply, type VacationSkip } from './vacation.js';
 export { compileRules, readRuleScript, RuleSetSchema, type RuleSet, type RuleSetInput, type Rule, type Condition, type RuleAction } from './rule-form.js';
 export { CAPABILITIES, DEFAULT_CAPABILITIES, DEFAULT_LIMITS, limitsWith, sieveCapabilityString, type Capability, type SieveLimits } from './extensions.js';
