@@ -1,6 +1,7 @@
 // Micro-benchmarks of hot functions with tinybench (`npm run bench:micro`; never run by `npm test`):
 // envelope address parsing, trace-header building (folded Received lines), RFC 2047 header values,
-// word tokenising (Intl.Segmenter for Japanese), Bayesian combining, and the lab's own message/dot-stuffing.
+// word tokenising (Intl.Segmenter for Japanese), Bayesian combining, the lab's own message/dot-stuffing, and
+// Sieve: one message through a domain script and a user's 100 form rules (parse the message + both evaluations).
 import { Bench } from 'tinybench';
 import { parseAddress } from '../engine/policy/address.js';
 import { receivedHeader } from '../engine/smtp/received.js';
@@ -10,6 +11,7 @@ import { combine } from '../engine/spam/bayes.js';
 import type { Envelope } from '../engine/spool/envelope.js';
 import { messageTemplate } from '../lab/load/message.js';
 import { dotStuff } from '../lab/smtp/client.js';
+import { compileRules, evaluate, parseScript, sieveMessage, type Script } from '../engine/sieve/index.js';
 
 const ADDRESSES = [
   '<alice@example.test>',
@@ -37,6 +39,30 @@ for (let i = 0; i < 400; i++) counts.set(`tok${i}`, [(i * 7) % 50, (i * 13) % 50
 const tpl = messageTemplate(5120);
 const body5k = tpl.render('bench-token', 'a@example.test', 'b@example.test').toString('latin1').replace(/\r\n\.\r\n$/, '\r\n');
 
+function sieveScript(text: string): Script {
+  const p = parseScript(text);
+  if (!p.ok) throw new Error(JSON.stringify(p.errors));
+  return p.script;
+}
+const ops = ['contains', 'is', 'matches', 'not-contains'] as const;
+const userRules = compileRules({
+  scope: 'user',
+  rules: Array.from({ length: 100 }, (_, i) => ({
+    name: `rule ${i}`,
+    conditions: [
+      i % 10 === 9 ? { field: 'body' as const, op: 'contains' as const, value: `予算${i}` } : { field: (['subject', 'from', 'to', 'header'] as const)[i % 4], header: 'X-Mailer', op: ops[i % 4], value: i % 4 === 2 ? `*項目${i}*` : `項目${i}` },
+    ],
+    actions: [{ type: 'move' as const, folder: `Folder${i}` }],
+  })),
+});
+if (!userRules.ok) throw new Error(JSON.stringify(userRules.errors));
+const userScript = sieveScript(userRules.script);
+const domainScript = sieveScript('require ["fileinto", "spamtest", "relational", "comparator-i;ascii-numeric"];\nif spamtest :value "ge" :comparator "i;ascii-numeric" "6" { fileinto "Junk"; stop; }\nif header :contains "subject" "未承諾広告" { discard; stop; }\n');
+const sieveRaw = Buffer.from(
+  'X-Tegami-Spam-Status: score=0.4 threshold=5.0 verdict=ham tags=NONE\r\nFrom: =?UTF-8?B?' + Buffer.from('山田 太郎').toString('base64') + '?= <yamada@example.jp>\r\nTo: user@example.com\r\nSubject: =?UTF-8?B?' + Buffer.from('来週の打ち合わせ').toString('base64') + '?=\r\nMIME-Version: 1.0\r\nContent-Type: text/plain; charset=UTF-8\r\n\r\n' + JA.repeat(20) + '\r\n',
+  'latin1',
+);
+
 const bench = new Bench({ time: Number(process.env.BENCH_MS ?? 500) });
 let sink = 0;
 bench
@@ -62,6 +88,12 @@ bench
   })
   .add('lab: dot-stuff 5 KB', () => {
     sink += dotStuff(body5k).length;
+  })
+  .add('Sieve: domain script + 100 user rules, one 3 KB Japanese message', () => {
+    const msg = sieveMessage(sieveRaw, { from: 'yamada@example.jp', to: 'user@example.com' });
+    const d = evaluate(domainScript, msg);
+    const u = evaluate(userScript, msg);
+    sink += d.actions.length + u.actions.length + (u.implicitKeep ? 1 : 0);
   });
 
 await bench.run();

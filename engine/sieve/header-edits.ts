@@ -1,0 +1,33 @@
+// Applies a script's editheader changes (RFC 5293 addheader/deleteheader, as SieveResult.headerEdits lists them)
+// to the raw message before it is stored or redirected. Only the header block changes, byte for byte elsewhere;
+// added values are RFC 2047-encoded when not ASCII and can never smuggle in a line break.
+import { findBodyStart, parseHeaders } from '../imap/mime/mime-tree.js';
+import { encodeHeader } from './vacation.js';
+import type { HeaderEdit } from './types.js';
+
+interface Field {
+  name: string;
+  bytes: Buffer;
+}
+
+export function applyHeaderEdits(raw: Buffer, edits: readonly HeaderEdit[]): Buffer {
+  if (!edits.length) return raw;
+  const bodyStart = findBodyStart(raw, 0, raw.length);
+  const parsed = parseHeaders(raw, 0, bodyStart);
+  const prefix = raw.subarray(0, parsed[0]?.start ?? 0);
+  const fields: Field[] = parsed.map((f, i) => ({ name: f.name, bytes: raw.subarray(f.start, i + 1 < parsed.length ? parsed[i + 1].start : f.end) }));
+  const headEnd = parsed.length ? parsed[parsed.length - 1].end : 0;
+  for (const e of edits) {
+    if (e.op === 'add') {
+      const line = Buffer.from(`${e.name}: ${encodeHeader(e.value.replace(/[\r\n]+/g, ' '))}\r\n`, 'latin1');
+      const f = { name: e.name.toLowerCase(), bytes: line };
+      if (e.last) fields.push(f);
+      else fields.unshift(f);
+    } else {
+      const at = fields.map((f, i) => (f.name === e.name.toLowerCase() ? i : -1)).filter((i) => i >= 0);
+      const k = e.fromEnd ? at.length - e.index : e.index - 1;
+      if (k >= 0 && k < at.length) fields.splice(at[k], 1);
+    }
+  }
+  return Buffer.concat([prefix, ...fields.map((f) => f.bytes), raw.subarray(Math.max(headEnd, prefix.length))]);
+}
