@@ -39,6 +39,9 @@ export async function user(args: Args): Promise<number> {
       }
       case 'set': {
         if (!address) throw new UsageError('user set ADDRESS [--disabled|--enabled] [--admin|--no-admin] [--full-name N] [--forward A,B]');
+        if (args.flags.has('disabled') && args.flags.has('enabled')) throw new UsageError('give --disabled or --enabled, not both');
+        if (args.flags.has('admin') && args.flags.has('no-admin')) throw new UsageError('give --admin or --no-admin, not both');
+        if (!['disabled', 'enabled', 'admin', 'no-admin', 'full-name', 'forward'].some((f) => args.flags.has(f))) throw new UsageError('nothing to change: give --disabled, --enabled, --admin, --no-admin, --full-name or --forward');
         dir.updateUser(address, {
           disabled: args.flags.has('disabled') ? true : args.flags.has('enabled') ? false : undefined,
           systemAdmin: args.flags.has('admin') ? true : args.flags.has('no-admin') ? false : undefined,
