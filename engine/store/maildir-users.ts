@@ -87,9 +87,9 @@ export class MaildirUsers {
     } else {
       const root = maildirRoot(this.dataDir, id);
       await ensureMaildir(root);
-      await fsp.mkdir(path.join(root, 'cur'), { recursive: true });
-      await fsp.mkdir(path.join(root, 'new'), { recursive: true });
-      await fsp.mkdir(path.join(root, 'tmp'), { recursive: true });
+      await fsp.mkdir(path.join(root, 'cur'), { recursive: true, mode: 0o700 });
+      await fsp.mkdir(path.join(root, 'new'), { recursive: true, mode: 0o700 });
+      await fsp.mkdir(path.join(root, 'tmp'), { recursive: true, mode: 0o700 });
       u = this.users.get(id); // another call may have opened it meanwhile
       if (!u) {
         u = { root, index: new IndexDb(path.join(root, INDEX_FILE)), busy: 0, listings: new Map() };

@@ -29,8 +29,9 @@ const made = new Set<string>();
 
 export async function ensureMaildir(dir: string): Promise<void> {
   if (made.has(dir)) return;
-  await Promise.all(['tmp', 'new', 'cur'].map((d) => fsp.mkdir(path.join(dir, d), { recursive: true })));
-  if (path.basename(dir).startsWith('.')) await fsp.writeFile(path.join(dir, 'maildirfolder'), '', { flag: 'a' });
+  // private whatever the umask: 0700 folders, 0600 files (messages are written 0600 below)
+  await Promise.all(['tmp', 'new', 'cur'].map((d) => fsp.mkdir(path.join(dir, d), { recursive: true, mode: 0o700 })));
+  if (path.basename(dir).startsWith('.')) await fsp.writeFile(path.join(dir, 'maildirfolder'), '', { flag: 'a', mode: 0o600 });
   made.add(dir);
 }
 
