@@ -7,6 +7,7 @@ import { loadConfig, resolveConfigPath, type LoadedConfig } from './config/load.
 import { openDatabase, type Db } from './db/database.js';
 import { SqliteDirectory } from './accounts/sqlite-directory.js';
 import { serverKey } from './accounts/password.js';
+import { orphanMailbox } from './store/orphans.js';
 
 export interface Context {
   config: LoadedConfig;
@@ -70,6 +71,7 @@ export function directoryFor(config: LoadedConfig, db: Db): SqliteDirectory {
     minUserLength: config.accounts.min_user_length,
     passwordMin: config.accounts.password_min,
     passwordMax: config.accounts.password_max,
+    orphanMailbox: (address) => orphanMailbox(config.data_dir, address),
   });
 }
 

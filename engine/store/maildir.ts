@@ -56,7 +56,17 @@ export async function writeMaildirMessage(dir: string, parts: Buffer[], opts: { 
   const size = parts.reduce((n, b) => n + b.length, 0);
   const name = uniqueName(size, opts.dedupKey);
   const tmp = path.join(dir, 'tmp', name);
-  const fh = await fsp.open(tmp, 'wx', 0o600);
+  let fh: fsp.FileHandle;
+  try {
+    fh = await fsp.open(tmp, 'wx', 0o600);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
+    // the folder was made earlier by this thread but is gone now (the account was deleted, its folder moved
+    // aside as an orphan, and made again): make it afresh
+    made.delete(dir);
+    await ensureMaildir(dir);
+    fh = await fsp.open(tmp, 'wx', 0o600);
+  }
   try {
     await fh.writev(parts);
     await fh.datasync();
