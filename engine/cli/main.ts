@@ -12,9 +12,11 @@ export { USAGE };
 export const PRIVATE_UMASK = 0o077;
 
 export async function run(argv: string[]): Promise<number> {
-  process.umask(PRIVATE_UMASK);
   const words = scanPositionals(argv, GLOBAL);
   const name = words[0]?.value;
+  // every command that touches the data dir; not the lab, which writes files for other servers (a private
+  // Postfix reads its config as another user) and starts tegami as a command of its own
+  if (name !== 'lab') process.umask(PRIVATE_UMASK);
   if (name === undefined || name === 'help') {
     const topic = name === 'help' ? words[1]?.value : undefined;
     if (topic !== undefined && Object.hasOwn(COMMANDS, topic)) {

@@ -246,7 +246,14 @@ export class OutboundScheduler implements RemoteScheduler {
 
   private async run(job: Job): Promise<void> {
     const { queue, logger } = this.opts;
-    const msg = await queue.spool.open(job.id);
+    const read = await queue.spool.read(job.id);
+    if (read.kind === 'corrupt') {
+      // damaged since it was queued: never deleted, moved aside for the operator with its state
+      const where = await queue.quarantine(job.id);
+      if (where) logger.error('queue', 'corrupt', { file: queue.spool.queuePath(job.id), reason: read.reason, movedTo: where });
+      return;
+    }
+    const msg = read.kind === 'ok' ? read.msg : null;
     const st = await readState(this.queueDir, job.id);
     if (!msg && st) {
       // a state file without its message (a partial removal): nothing can be delivered, drop it

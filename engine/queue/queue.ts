@@ -191,6 +191,12 @@ export class Queue {
     this.pump();
   }
 
+  /** A queued message found damaged (by the scheduler): moved to spool/corrupt/ and forgotten; its new path. */
+  async quarantine(id: string): Promise<string | null> {
+    this.queued.delete(id);
+    return this.spool.quarantine(id);
+  }
+
   /** A queued message whose last recipient was dealt with elsewhere (the outbound scheduler): drop it. */
   async removeQueued(id: string): Promise<void> {
     await this.spool.remove(id);

@@ -150,13 +150,16 @@ describe('file modes with umask 022', () => {
       assert.equal(mode(dataDir), '700');
       // again, for the server: the fix is in the system log
       for (const d of [dataDir, path.join(dataDir, 'run'), path.join(dataDir, 'keys')]) fs.chmodSync(d, 0o755);
-      proc = (await serve(configPath, ports.smtp)).proc;
+      const s = await serve(configPath, ports.smtp);
+      proc = s.proc;
       for (const [p, want] of [[dataDir, '700'], [path.join(dataDir, 'run'), '700'], [path.join(dataDir, 'keys'), '700'], [path.join(dataDir, 'keys', 'secret.key'), '600']] as const) {
         assert.equal(mode(p), want, p);
       }
       await stop(proc);
       proc = undefined;
-      const log = fs.readFileSync(path.join(dataDir, 'logs', `system-${localDay(new Date())}.log`), 'utf8');
+      const logFile = path.join(dataDir, 'logs', `system-${localDay(new Date())}.log`);
+      assert.ok(fs.existsSync(logFile), `no ${logFile}: ${s.output()}`);
+      const log = fs.readFileSync(logFile, 'utf8');
       for (const sub of ['data', 'data/run', 'data/keys']) assert.match(log, new RegExp(`WARN file-mode-fixed path=\\S*/${sub} was=0755 now=0700`), sub);
     } finally {
       if (proc) await stop(proc);

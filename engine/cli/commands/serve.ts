@@ -46,6 +46,9 @@ export async function serve(args: Args): Promise<number> {
   const onException = (error: Error) => fatal('uncaught-exception', error);
   process.on('unhandledRejection', onRejection);
   process.on('uncaughtException', onException);
+  // a signal during start-up stops the server once it is up (rather than killing it halfway)
+  process.on('SIGTERM', onSignal);
+  process.on('SIGINT', onSignal);
 
   let s: RunningServer;
   try {
@@ -53,15 +56,13 @@ export async function serve(args: Args): Promise<number> {
   } catch (e) {
     process.off('unhandledRejection', onRejection);
     process.off('uncaughtException', onException);
+    process.off('SIGTERM', onSignal);
+    process.off('SIGINT', onSignal);
     throw e;
   }
   const lines = s.listeners.map((l) => `  ${l.name.padEnd(12)} ${l.host}:${l.port}`);
   process.stderr.write(`tegami ${s.config.hostname}: data in ${s.config.data_dir}\n${lines.join('\n')}\n`);
   for (const fix of s.ctx.modeFixes) s.logger.warn('system', 'file-mode-fixed', { ...fix });
-  if (!stopping) {
-    process.on('SIGTERM', onSignal);
-    process.on('SIGINT', onSignal);
-  }
   const code = await done;
   // after a fatal error something may still hold the event loop open: end here, the stop is complete
   if (code !== 0) process.exit(code);
