@@ -5,7 +5,7 @@
 import fsp from 'node:fs/promises';
 import path from 'node:path';
 import { z } from 'zod';
-import { QUEUE_ID, schemaReason } from '../spool/envelope.js';
+import { maybe, QUEUE_ID, schemaReason } from '../spool/envelope.js';
 
 export type RecipientStatus = 'pending' | 'deferred' | 'sent' | 'failed';
 
@@ -47,10 +47,10 @@ const recipientState = z.looseObject({
   status: z.enum(['pending', 'deferred', 'sent', 'failed']),
   attempts: z.number().int().nonnegative(),
   nextAttempt: z.number().finite(),
-  lastAttempt: z.number().finite().optional(),
-  lastError: z.string().optional(),
-  notify: z.array(z.string()).optional(),
-  orcpt: z.string().optional(),
+  lastAttempt: maybe(z.number().finite()),
+  lastError: maybe(z.string()),
+  notify: maybe(z.array(z.string())),
+  orcpt: maybe(z.string()),
 });
 
 /** What a state file must hold. Loose objects: a field added by a newer writer is kept, not stripped. */
@@ -59,7 +59,7 @@ export const queueStateSchema: z.ZodType<QueueState> = z.looseObject({
   created: z.number().finite(),
   held: z.boolean(),
   recipients: z.array(recipientState),
-  delayWarned: z.boolean().optional(),
+  delayWarned: maybe(z.boolean()),
 });
 
 export type StateRead = { kind: 'ok'; state: QueueState } | { kind: 'missing' } | { kind: 'corrupt'; reason: string };

@@ -1,9 +1,11 @@
 // Schemas of what crosses between the main thread and the worker pool: the "process" and "deliver-remote"
 // tasks (checked by the worker before it acts) and their results (checked by the queue before it writes
 // state or logs from them). A message that does not match is a bug or damage: it is refused with the reason,
-// never half-used. Loose objects, so a field added on one side is kept rather than silently stripped.
+// never half-used. Loose objects, so a field added on one side is kept rather than silently stripped. Fields
+// that only feed the log fall back to nothing when malformed (.catch): a delivery the remote side accepted
+// must never be retried, and so sent twice, because of a bad log detail.
 import { z } from 'zod';
-import { envelopeSchema, QUEUE_ID, schemaReason } from '../spool/envelope.js';
+import { envelopeSchema, maybe, QUEUE_ID, schemaReason } from '../spool/envelope.js';
 import type { ProcessResult, ProcessTask } from '../../workers/process.js';
 import type { DeliverResult, DeliverTask } from '../../workers/deliver-remote.js';
 
@@ -13,14 +15,14 @@ const byteOffset = z.number().int().nonnegative();
 
 export const processTaskSchema: z.ZodType<ProcessTask> = z.looseObject({
   id: z.string().regex(QUEUE_ID),
-  shared: z.instanceof(SharedArrayBuffer).optional(),
-  fd: z.number().int().nonnegative().optional(),
+  shared: maybe(z.instanceof(SharedArrayBuffer)),
+  fd: maybe(z.number().int().nonnegative()),
   file: z.string(),
   bodyOffset: byteOffset,
   envelope: envelopeSchema,
   recovered: z.boolean(),
-  decision: z.instanceof(SharedArrayBuffer).optional(),
-  skipAnalysis: z.boolean().optional(),
+  decision: maybe(z.instanceof(SharedArrayBuffer)),
+  skipAnalysis: maybe(z.boolean()),
 });
 
 export const processResultSchema: z.ZodType<ProcessResult> = z.looseObject({
@@ -28,9 +30,9 @@ export const processResultSchema: z.ZodType<ProcessResult> = z.looseObject({
   remote: z.array(z.looseObject({ address: z.string(), rcpt: z.string() })),
   failed: z.array(addressReason),
   tempFailed: z.array(addressReason),
-  rejected: reply.optional(),
-  analysis: z.looseObject({ score: z.number(), tags: z.array(z.string()), action: z.string() }).optional(),
-  skippedDuplicates: z.number().int().nonnegative(),
+  rejected: maybe(reply),
+  analysis: maybe(z.looseObject({ score: z.number(), tags: z.array(z.string()), action: z.string() })).catch(undefined),
+  skippedDuplicates: z.number().int().nonnegative().catch(0),
 });
 
 const destination = z.looseObject({
@@ -39,7 +41,7 @@ const destination = z.looseObject({
   domain: z.string(),
   hosts: z.array(z.string()),
   requireTls: z.boolean(),
-  auth: z.object({ user: z.string(), pass: z.string() }).optional(),
+  auth: maybe(z.object({ user: z.string(), pass: z.string() })),
   hold: z.boolean(),
 });
 
@@ -49,7 +51,7 @@ export const deliverTaskSchema: z.ZodType<DeliverTask> = z.looseObject({
   bodyOffset: byteOffset,
   envelope: envelopeSchema,
   destination,
-  recipients: z.array(z.looseObject({ address: z.string(), notify: z.array(z.string()).optional(), orcpt: z.string().optional() })),
+  recipients: z.array(z.looseObject({ address: z.string(), notify: maybe(z.array(z.string())), orcpt: maybe(z.string()) })),
 });
 
 export const deliverResultSchema: z.ZodType<DeliverResult> = z.looseObject({
@@ -57,10 +59,10 @@ export const deliverResultSchema: z.ZodType<DeliverResult> = z.looseObject({
     z.looseObject({
       address: z.string(),
       kind: z.enum(['sent', 'temp', 'perm']),
-      status: z.string(),
-      reply: z.string(),
-      remoteMta: z.string().optional(),
-      dsnPassed: z.boolean().optional(),
+      status: z.string().catch(''),
+      reply: z.string().catch(''),
+      remoteMta: maybe(z.string()).catch(undefined),
+      dsnPassed: maybe(z.boolean()).catch(undefined),
     }),
   ),
   attempts: z.array(
@@ -68,18 +70,18 @@ export const deliverResultSchema: z.ZodType<DeliverResult> = z.looseObject({
       host: z.string(),
       ip: z.string(),
       port: z.number(),
-      tls: z.string().optional(),
+      tls: maybe(z.string()),
       reply: z.string(),
       ms: z.number(),
       stage: z.enum(['connect', 'transaction']),
-      reused: z.boolean().optional(),
-      recipients: z.number().optional(),
-      pipelining: z.boolean().optional(),
+      reused: maybe(z.boolean()),
+      recipients: maybe(z.number()),
+      pipelining: maybe(z.boolean()),
     }),
-  ),
-  unreachable: z.boolean(),
-  dkim: z.union([z.looseObject({ domain: z.string(), selector: z.string() }), z.looseObject({ error: z.string() })]).optional(),
-  events: z.array(z.looseObject({ event: z.string(), level: z.enum(['info', 'warn']), fields: z.record(z.string(), z.unknown()) })).optional(),
+  ).catch([]),
+  unreachable: z.boolean().catch(false),
+  dkim: maybe(z.union([z.looseObject({ domain: z.string(), selector: z.string() }), z.looseObject({ error: z.string() })])).catch(undefined),
+  events: maybe(z.array(z.looseObject({ event: z.string(), level: z.enum(['info', 'warn']), fields: z.record(z.string(), z.unknown()) }))).catch(undefined),
 });
 
 /** Check a message crossing threads; throws an Error naming what was wrong (`what` says which message). */

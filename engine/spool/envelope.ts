@@ -50,12 +50,20 @@ export const MAX_HEADER = 64 * 1024 * 1024;
 /** Queue ids (newQueueId) and the names of spool files: letters and digits only. */
 export const QUEUE_ID = /^[0-9A-Za-z]{1,64}$/;
 
+/**
+ * An optional field as writers really leave it: absent, undefined, or null (smtp-server gives a DSN ENVID
+ * of null when none was sent): all read as absent.
+ */
+export function maybe<T extends z.ZodType>(schema: T) {
+  return z.preprocess((v) => (v === null ? undefined : v), schema.optional());
+}
+
 const known = new Set<string>(TAGS);
 const recipientEntry = z.looseObject({
   address: z.string(),
   kind: z.enum(['local', 'remote']),
-  notify: z.array(z.string()).optional(),
-  orcpt: z.string().optional(),
+  notify: maybe(z.array(z.string())),
+  orcpt: maybe(z.string()),
 });
 const reply = z.object({ code: z.number().int(), status: z.string(), text: z.string() });
 const connectionResult = z.looseObject({
@@ -63,8 +71,8 @@ const connectionResult = z.looseObject({
   tags: z.array(z.string()).transform((ts) => ts.filter((t): t is Tag => known.has(t))),
   headers: z.array(z.string()),
   authResults: z.array(z.string()),
-  reject: reply.optional(),
-  spf: z.object({ result: z.string(), domain: z.string() }).optional(),
+  reject: maybe(reply),
+  spf: maybe(z.object({ result: z.string(), domain: z.string() })),
 });
 
 /** What a spool header must look like. Loose objects: a field added by a newer writer is kept, not stripped. */
@@ -73,19 +81,19 @@ export const envelopeSchema: z.ZodType<Envelope> = z.looseObject({
   time: z.number().finite(),
   mailFrom: z.string(),
   rcptTo: z.array(recipientEntry),
-  dsn: z.object({ ret: z.enum(['FULL', 'HDRS']).optional(), envid: z.string().optional() }).optional(),
-  smtputf8: z.boolean().optional(),
-  body8bit: z.boolean().optional(),
+  dsn: maybe(z.object({ ret: maybe(z.enum(['FULL', 'HDRS'])), envid: maybe(z.string()) })),
+  smtputf8: maybe(z.boolean()),
+  body8bit: maybe(z.boolean()),
   client: z.looseObject({
     ip: z.string(),
-    ptr: z.string().optional(),
+    ptr: maybe(z.string()),
     helo: z.string(),
     protocol: z.string(),
-    tls: z.string().optional(),
-    user: z.string().optional(),
+    tls: maybe(z.string()),
+    user: maybe(z.string()),
     listener: z.string(),
   }),
-  connection: connectionResult.optional(),
+  connection: maybe(connectionResult),
 });
 
 /** A zod failure as one line: "rcptTo.0.kind: Invalid option ...". */

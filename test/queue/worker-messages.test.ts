@@ -21,15 +21,23 @@ it('accepts good task and result messages and keeps what it does not know', () =
   assert.deepEqual(checked(deliverTaskSchema, dt, 'task'), dt);
 });
 
+it('reads null as absent, and a malformed detail that only feeds the log as nothing (an accepted delivery is never retried for it)', () => {
+  const task = checked(processTaskSchema, { id: 'A1', file: '/x', bodyOffset: 0, envelope: { ...env, dsn: { ret: 'HDRS', envid: null } }, recovered: false, fd: null }, 'task');
+  assert.deepEqual(task.envelope.dsn, { ret: 'HDRS', envid: undefined });
+  const r = checked(deliverResultSchema, { recipients: [{ address: 'b@remote.test', kind: 'sent', status: '2.0.0', reply: '250 ok', remoteMta: 42 }], attempts: [{ host: 'mx', ip: null }], unreachable: 'no', dkim: 'yes' }, 'result');
+  assert.deepEqual(r, { recipients: [{ address: 'b@remote.test', kind: 'sent', status: '2.0.0', reply: '250 ok', remoteMta: undefined }], attempts: [], unreachable: false, dkim: undefined });
+});
+
 it('refuses damaged messages, naming what was wrong', () => {
   const bad: [unknown, RegExp][] = [
     [{ delivered: 'all', remote: [], failed: [], tempFailed: [], skippedDuplicates: 0 }, /result does not match its schema: delivered: /],
     [{ delivered: [], remote: [], failed: [{ address: 'x' }], tempFailed: [], skippedDuplicates: 0 }, /failed\.0\.reason: /],
-    [{ delivered: [], remote: [], failed: [], tempFailed: [], skippedDuplicates: -1 }, /skippedDuplicates: /],
+    [{ delivered: [], remote: [{ address: 'x@remote.test' }], failed: [], tempFailed: [], skippedDuplicates: 0 }, /remote\.0\.rcpt: /],
     [null, /result does not match/],
   ];
   for (const [value, want] of bad) assert.throws(() => checked(processResultSchema, value, 'result'), want);
   assert.throws(() => checked(deliverResultSchema, { recipients: [{ address: 'b', kind: 'maybe', status: '', reply: '' }], attempts: [], unreachable: false }, 'result'), /recipients\.0\.kind: /);
   assert.throws(() => checked(processTaskSchema, { id: '../etc', file: '/x', bodyOffset: 0, envelope: env, recovered: false }, 'task'), /id: /);
+  assert.throws(() => checked(deliverResultSchema, { recipients: [{ kind: 'sent', status: '2.0.0', reply: '250' }], attempts: [], unreachable: false }, 'result'), /recipients\.0\.address: /);
   assert.throws(() => checked(processTaskSchema, { id: 'A1', file: '/x', bodyOffset: 0, envelope: { ...env, rcptTo: [{ address: 'a', kind: 'elsewhere' }] }, recovered: false }, 'task'), /envelope\.rcptTo\.0\.kind: /);
 });
