@@ -15,6 +15,7 @@ import { receivedHeader, returnPathHeader } from '../engine/smtp/received.js';
 import { stripVerdictHeaders } from '../engine/spam/strip-headers.js';
 import { route } from './route.js';
 import analyse, { type AnalyseResult } from './analyse.js';
+import { checked, processTaskSchema } from '../engine/queue/worker-messages.js';
 
 export interface ProcessTask {
   id: string;
@@ -93,6 +94,7 @@ function hopCount(body: Buffer): number {
 }
 
 export default async function processMessage(task: ProcessTask): Promise<ProcessResult> {
+  task = checked(processTaskSchema, task, 'the process task'); // bytes from another thread are checked first
   const { config, directory } = init();
   const env = task.envelope;
   const result: ProcessResult = { delivered: [], remote: [], failed: [], tempFailed: [], skippedDuplicates: 0 };

@@ -33,6 +33,8 @@ export interface DirectoryOptions {
   minUserLength: number;
   passwordMin: number;
   passwordMax: number;
+  /** Put a deleted account's mail folder aside (an orphan); returns its id, null when it had none. */
+  orphanMailbox?: (address: string) => string | null;
 }
 
 export class AccountError extends Error {}
@@ -184,10 +186,17 @@ export class SqliteDirectory implements AccountDirectory {
     if (r.changes === 0) throw new AccountError(`no such user: ${address}`);
   }
 
-  /** Delete the account; its mail folder stays on disk (A4: "find orphans" lists it). */
-  deleteUser(address: string): void {
-    const r = this.db.prepare('DELETE FROM users WHERE address = ?').run(address.toLowerCase());
-    if (r.changes === 0) throw new AccountError(`no such user: ${address}`);
+  /**
+   * Delete the account and put its mail folder aside as an orphan (A4), so an account made later under the
+   * same address starts empty; both in one transaction (a move that fails keeps the account). Returns the
+   * orphan id, null when there was no mail folder.
+   */
+  deleteUser(address: string): string | null {
+    return this.db.transaction(() => {
+      const r = this.db.prepare('DELETE FROM users WHERE address = ?').run(address.toLowerCase());
+      if (r.changes === 0) throw new AccountError(`no such user: ${address}`);
+      return this.opts.orphanMailbox?.(address.toLowerCase()) ?? null;
+    })();
   }
 
   private sealed(password: string): string | null {

@@ -31,6 +31,13 @@ const size = z.union([z.number().int().nonnegative(), z.string().regex(/^\d+\s*(
   return Number(m[1]) * mult;
 });
 
+/** A listener whose server does not exist yet: refused, rather than accepted and silently not started. */
+function notServedYet(what: string) {
+  return z.string().refine((v) => v === '', {
+    message: `tegami has no ${what} server yet, so nothing would listen there: remove the key (or set it to "" for off)`,
+  });
+}
+
 const listen = z
   .object({
     smtp: listenAddr.optional(),
@@ -40,8 +47,8 @@ const listen = z
     pop3s: listenAddr.optional(),
     imap: listenAddr.optional(),
     imaps: listenAddr.optional(),
-    webmail: listenAddr.optional(),
-    admin: listenAddr.optional(),
+    webmail: notServedYet('webmail').optional(),
+    admin: notServedYet('admin').optional(),
   })
   .strict();
 

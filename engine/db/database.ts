@@ -1,5 +1,6 @@
 // The embedded SQLite database in the data dir: accounts, domains, aliases (and, later, indexes).
 // Opened once per process or worker thread; schema migrations are idempotent and run on open.
+// The file is created private (0600), whatever the umask: it holds password hashes and sealed secrets.
 import fs from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
@@ -59,8 +60,10 @@ const MIGRATIONS: string[] = [
 ];
 
 export function openDatabase(dataDir: string, opts: { readonly?: boolean } = {}): Db {
-  fs.mkdirSync(dataDir, { recursive: true });
+  fs.mkdirSync(dataDir, { recursive: true, mode: 0o700 });
   const file = path.join(dataDir, 'tegami.db');
+  // password hashes and sealed secrets: made 0600 before SQLite opens it (its -wal and -shm copy this mode)
+  if (!(opts.readonly && fs.existsSync(file))) fs.closeSync(fs.openSync(file, 'a', 0o600));
   const db = new Database(file, { readonly: !!opts.readonly && fs.existsSync(file), fileMustExist: false });
   db.pragma('busy_timeout = 5000');
   if (!db.readonly) {

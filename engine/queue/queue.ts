@@ -12,6 +12,8 @@ import type { Envelope } from '../spool/envelope.js';
 import { mailboxEvents } from '../store/events.js';
 import type { ProcessResult, ProcessTask } from '../../workers/process.js';
 import { openRecipients, readState, writeState, type QueueState, type RecipientState } from './state.js';
+import { recoverQueue } from './recovery.js';
+import { checked, processResultSchema } from './worker-messages.js';
 import { wantsNotice, type DsnAction, type DsnRecipient } from '../outbound/dsn.js';
 
 export type ReceiveOutcome =
@@ -74,18 +76,20 @@ export class Queue {
     this.maxInflight = threads * 32;
   }
 
-  /** Resume after a (re)start: drop unacknowledged files, then deliver what was queued, at once. */
-  async start(): Promise<{ resumed: number; cleared: number }> {
+  /**
+   * Resume after a (re)start: drop unacknowledged files, check what was queued (damage goes to
+   * spool/corrupt/, see recovery.ts), then deliver the rest at once.
+   */
+  async start(): Promise<{ resumed: number; cleared: number; corrupt: number; unreadable: number }> {
     const cleared = await this.spool.clearIncoming();
-    const ids = await this.spool.queuedIds();
-    for (const id of ids) {
+    const found = await recoverQueue(this.spool, this.opts.logger);
+    for (const { id, state } of found.messages) {
       this.queued.add(id);
-      const st = await readState(this.spool.queueDir, id);
-      if (!st) this.backlog.push({ id, recovered: true });
-      else this.scheduleState(st);
+      if (!state) this.backlog.push({ id, recovered: true });
+      else this.scheduleState(state);
     }
     this.pump();
-    return { resumed: ids.length, cleared };
+    return { resumed: found.messages.length, cleared, corrupt: found.corrupt, unreadable: found.unreadable };
   }
 
   /** Over its bound, the queue refuses new transactions (451 4.3.2) instead of growing. */
@@ -114,7 +118,7 @@ export class Queue {
     await w.finish();
     if (this.inflight >= this.maxInflight) {
       // the pool is saturated: keep it durably and let the backlog deliver it
-      await this.commit(w);
+      await this.commitOrDiscard(w);
       await w.release();
       this.backlog.push({ id: env.id, recovered: false });
       this.pump();
@@ -144,9 +148,9 @@ export class Queue {
         return { kind: 'accepted', id: env.id, delivered: true };
       }
       // something is left to do (remote recipients, retries, a bounce): keep it durably first
-      await this.commit(w);
+      await this.commitOrDiscard(w);
       await w.release();
-      await this.settle(env, first);
+      await this.settleSafely(env, first);
       return { kind: 'accepted', id: env.id, delivered: false };
     }
 
@@ -158,15 +162,19 @@ export class Queue {
       if (!(r instanceof Error) && r.rejected) return { kind: 'rejected', ...r.rejected };
       return { kind: 'tempfail', code: 451, status: '4.3.0', text: 'Local error in processing' };
     }
-    await this.commit(w);
-    void running.then(async (r) => {
-      await w.release();
-      if (r instanceof Error) {
-        this.retryLater(env.id, true);
-        return;
-      }
-      await this.settle(env, r);
-    });
+    await this.commitOrDiscard(w);
+    // the worker finishes after the reply; whatever happens then, the message is safe in queue/
+    running
+      .then(async (r) => {
+        await w.release();
+        if (r instanceof Error) {
+          this.opts.logger.error('delivery', 'process-failed', { id: env.id, error: r.message });
+          this.retryLater(env.id, true);
+          return;
+        }
+        await this.settleSafely(env, r);
+      })
+      .catch((e: unknown) => this.failedAfterCommit(env.id, 'settle-failed', e));
     return { kind: 'accepted', id: env.id, delivered: false };
   }
 
@@ -183,10 +191,34 @@ export class Queue {
     this.pump();
   }
 
+  /** A queued message found damaged (by the scheduler): moved to spool/corrupt/ and forgotten; its new path. */
+  async quarantine(id: string): Promise<string | null> {
+    this.queued.delete(id);
+    return this.spool.quarantine(id);
+  }
+
   /** A queued message whose last recipient was dealt with elsewhere (the outbound scheduler): drop it. */
   async removeQueued(id: string): Promise<void> {
     await this.spool.remove(id);
     this.queued.delete(id);
+  }
+
+  /**
+   * settle(), for a message already durable in queue/: a failure to write its state or notices (a full disk)
+   * is logged and the message run again later (skipping mailboxes that have it), never left to crash the process.
+   */
+  private async settleSafely(env: Envelope, r: ProcessResult): Promise<void> {
+    try {
+      await this.settle(env, r);
+    } catch (e) {
+      this.failedAfterCommit(env.id, 'settle-failed', e);
+    }
+  }
+
+  /** Something failed for a message safe in queue/: log it, try it again soon (and at the next start). */
+  private failedAfterCommit(id: string, event: string, e: unknown): void {
+    this.opts.logger.error('queue', event, { id, error: e instanceof Error ? e.message : String(e) });
+    this.retryLater(id, true);
   }
 
   /** After the first run of a queued message: bounce permanent failures, then keep what is left or drop it. */
@@ -226,10 +258,20 @@ export class Queue {
     this.queued.add(w.id);
   }
 
+  /** Commit before the reply; when that fails (a full disk) the file goes and the client hears an error, not 250. */
+  private async commitOrDiscard(w: SpoolWriter): Promise<void> {
+    try {
+      await this.commit(w);
+    } catch (e) {
+      await this.spool.discard(w);
+      throw e;
+    }
+  }
+
   private async afterFailure(w: SpoolWriter, env: Envelope, err: Error): Promise<ReceiveOutcome> {
     // The worker failed (a bug or an I/O error): keep the message durably and retry it.
     this.opts.logger.error('delivery', 'process-failed', { id: env.id, error: err.message });
-    await this.commit(w);
+    await this.commitOrDiscard(w);
     await w.release();
     this.retryLater(env.id, true);
     return { kind: 'accepted', id: env.id, delivered: false };
@@ -237,7 +279,8 @@ export class Queue {
 
   private runTask(task: ProcessTask): Promise<ProcessResult | Error> {
     this.inflight++;
-    return (this.pool.run(task) as Promise<ProcessResult>)
+    return (this.pool.run(task) as Promise<unknown>)
+      .then((r) => checked(processResultSchema, r, `the worker's result for ${task.id}`))
       .catch((e: unknown) => (e instanceof Error ? e : new Error(String(e))))
       .finally(() => {
         this.inflight--;
@@ -332,19 +375,22 @@ export class Queue {
   private pump(): void {
     while (!this.closed && this.backlog.length && this.inflight < this.maxInflight) {
       const next = this.backlog.shift()!;
-      void this.runQueued(next.id, next.recovered);
+      this.runQueued(next.id, next.recovered).catch((e: unknown) => this.failedAfterCommit(next.id, 'run-failed', e));
     }
   }
 
   private async runQueued(id: string, recovered: boolean): Promise<void> {
-    const msg = await this.spool.open(id);
-    if (!msg) {
-      // unreadable spool file: never delete mail silently; move it aside for the operator (Postfix's "corrupt" queue)
+    const read = await this.spool.read(id);
+    if (read.kind !== 'ok') {
       this.queued.delete(id);
+      if (read.kind === 'missing') return; // deleted by the operator meanwhile
+      // unreadable spool file: never delete mail silently; move it aside for the operator (Postfix's "corrupt" queue)
+      const file = this.spool.queuePath(id);
       const where = await this.spool.quarantine(id);
-      if (where) this.opts.logger.error('queue', 'corrupt', { id, movedTo: where });
+      if (where) this.opts.logger.error('queue', 'corrupt', { file, reason: read.reason, movedTo: where });
       return;
     }
+    const msg = read.msg;
     const st = await readState(this.spool.queueDir, id);
     let envelope = msg.envelope;
     if (st) {

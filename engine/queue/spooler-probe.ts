@@ -23,10 +23,17 @@ export class SpoolerProbes {
     const every = Math.max(1000, this.o.config.queue.retry_schedule[0] ?? 300_000);
     const tick = async () => {
       if (this.stopped) return;
-      if (await this.reachable(dest)) await this.o.onReachable(dest);
-      if (!this.stopped) this.timers.set(dest.key, setTimeout(() => void tick(), every).unref());
+      try {
+        if (await this.reachable(dest)) await this.o.onReachable(dest);
+      } finally {
+        // the next probe is armed whatever this one did (onReachable logs its own failures)
+        if (!this.stopped) this.timers.set(dest.key, setTimeout(run, every).unref());
+      }
     };
-    this.timers.set(dest.key, setTimeout(() => void tick(), every).unref());
+    const run = () => {
+      tick().catch(() => {});
+    };
+    this.timers.set(dest.key, setTimeout(run, every).unref());
   }
 
   stop(): void {
