@@ -98,6 +98,11 @@ export const COMMANDS: Record<string, CommandSpec> = {
       show: json,
     },
   },
+  admin: {
+    load: async () => (await import('./commands/admin.js')).admin,
+    usage: 'tegami admin token create ADDRESS | token revoke ADDRESS | token list ADDRESS   (admin API tokens)',
+    subs: { token: {} },
+  },
   backup: {
     load: async () => (await import('./commands/backup.js')).backup,
     usage: 'tegami backup FILE [--with-mail] [--with-bayes] [--force] [--json]',
@@ -133,6 +138,7 @@ export const USAGE = `usage: tegami COMMAND [--config FILE] ...
   queue list [--json]|show|retry|hold|release|delete ...
   spam learn --spam|--ham PATH           train the Bayesian filter
   dkim keygen DOMAIN                     make a DKIM key, print the DNS record
+  admin token create|revoke|list ADDRESS  API tokens for the admin JSON API
   backup FILE [--with-mail] [--with-bayes]  accounts, keys (and mail) to one .tar.gz
   restore FILE [--force]                 restore a backup into this config's data_dir
   lab list | lab run SCENARIO [--target host:port ...] | lab report FILE.json
