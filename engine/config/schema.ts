@@ -242,7 +242,14 @@ const spam = z
     phrase_regexes: z.array(z.string()).default([]),
     url_blacklist: z.array(z.string()).default([]),
     sender_whitelist: z.array(z.string()).default([]),
+    /** Skip every check, content filters too (a relay in front that has judged the mail already). */
     trusted_ips: z.array(z.string()).default([]),
+    /**
+     * This machine and internal networks: the connection checks (DNSBL, rDNS, HELO, SPF, sender domain, callout)
+     * never judge them, content filters still run (rspamd's local_addrs). Not all of 127/8: the lab and the
+     * tests use 127.0.0.2 as the RFC 5782 DNSBL-listed client.
+     */
+    local_networks: z.array(z.string()).default(['127.0.0.1/32', '::1/128']),
     filter_authenticated: z.boolean().default(false),
     move_to_spam_folder: z.boolean().default(true),
     spam_threshold: z.number().default(5),
