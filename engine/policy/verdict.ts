@@ -18,7 +18,6 @@ export const tempfail = (code: number, status: string, text: string): Refusal =>
 export const Refusals = {
   relayDenied: () => reject(550, '5.7.1', 'Relaying denied'),
   unknownUser: (addr: string) => reject(550, '5.1.1', `<${addr}>: Recipient address rejected: User unknown`),
-  mailboxDisabled: (addr: string) => reject(550, '5.2.1', `<${addr}>: Mailbox disabled, not accepting messages`),
   badSyntax: (what: string) => reject(501, '5.1.3', `Bad address syntax: ${what}`),
   routingTrick: () => reject(550, '5.7.1', 'Source routing, percent hack and bang paths are not supported: relaying denied'),
   authRequired: () => reject(530, '5.7.0', 'Authentication required'),
