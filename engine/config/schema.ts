@@ -85,10 +85,10 @@ const auth = z
     block_for: duration.prefault(900),
     /** Bits of an IPv6 address that count as one client for throttling and connection caps (IPv4: the address). */
     ipv6_prefix: z.number().int().min(1).max(128).default(64),
-    /** Failures on one account within `window` after which attempts on it are spaced out (not blocked); 0 = off. */
+    /** Failures on one account within `window` after which attempts on it are spaced out (never blocked); 0 = off. */
     account_throttle_after: z.number().int().nonnegative().default(10),
-    /** The longest spacing between attempts on a throttled account (networks the owner logged in from skip it). */
-    account_max_delay: duration.prefault('30s'),
+    /** Then one attempt per account_delay from networks the owner never logged in from; one that would wait longer is told to retry later. */
+    account_delay: duration.prefault('10s'),
     /** Password hashes (scrypt, 16 MB each) computed at once; more wait in a queue. */
     max_concurrent_hashes: z.number().int().positive().default(2),
     /** Logins waiting for a hash slot; beyond that a login is answered "try again later". */

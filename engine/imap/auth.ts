@@ -13,7 +13,7 @@ export async function loginResult(s: Session, r: LoginResult): Promise<Result> {
     case 'blocked':
       return no('Too many failed logins; try again later', 'UNAVAILABLE');
     case 'busy':
-      return no('Too many logins being checked; try again later', 'UNAVAILABLE');
+      return no('Login temporarily unavailable; try again later', 'UNAVAILABLE');
     case 'ok':
       break;
   }

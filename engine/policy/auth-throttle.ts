@@ -1,10 +1,10 @@
 // Failed-login throttling, one instance shared by every protocol (engine/net/login.ts is its only caller).
 // Per client (an IPv4 address, or an IPv6 /ipv6_prefix network): after `throttleAfter` failures in `windowMs`
 // each attempt waits (growing, at most maxDelayMs); after `blockAfter` failures the client is refused for
-// `blockForMs`. Per account: after `accountThrottleAfter` failures in the window, attempts on that account are
-// spaced out (one at a time, at most one per spacing, growing up to accountMaxDelayMs) instead of blocked, and
-// a client network the owner has logged in from before skips the spacing, so guessing is slowed without
-// locking the owner out. Only failures count; a success resets nothing. Memory is bounded, but an entry that
+// `blockForMs`. Per account: after `accountThrottleAfter` failures in the window, attempts on that account run
+// one per `accountDelayMs` (an attempt whose turn is further away is told to come back later) instead of being
+// blocked, and a client network the owner has logged in from before skips the queue, so guessing is slowed
+// without locking the owner out. Only failures count; a success resets nothing. Memory is bounded, but an entry that
 // still blocks or spaces is never evicted (their number is bounded by how fast passwords can be checked).
 import { clientKey } from './cidr.js';
 
@@ -18,8 +18,8 @@ export interface ThrottleOptions {
   ipv6Prefix?: number;
   /** Failures on one account in the window after which its attempts are spaced out; 0 = never. */
   accountThrottleAfter?: number;
-  /** The longest spacing between attempts on a throttled account, and the longest an attempt waits for its turn. */
-  accountMaxDelayMs?: number;
+  /** The spacing between attempts on such an account (and the longest an attempt waits for its turn). */
+  accountDelayMs?: number;
   /** Entries (clients, accounts) tracked before inactive ones are evicted, oldest first. */
   maxEntries?: number;
 }
@@ -63,7 +63,7 @@ export class AuthThrottle {
     block_for: number;
     ipv6_prefix?: number;
     account_throttle_after?: number;
-    account_max_delay?: number;
+    account_delay?: number;
   }): AuthThrottle {
     return new AuthThrottle({
       throttleAfter: auth.throttle_after,
@@ -73,7 +73,7 @@ export class AuthThrottle {
       blockForMs: auth.block_for,
       ipv6Prefix: auth.ipv6_prefix,
       accountThrottleAfter: auth.account_throttle_after,
-      accountMaxDelayMs: auth.account_max_delay,
+      accountDelayMs: auth.account_delay,
     });
   }
 
@@ -101,11 +101,10 @@ export class AuthThrottle {
       }
     }
     const a = account === undefined ? undefined : this.accounts.get(account);
-    const spacing = a ? this.spacing(a, now) : 0;
-    if (a && spacing > 0 && !a.known.includes(key)) {
+    if (a && this.throttled(a, now) && !a.known.includes(key)) {
       const slot = Math.max(now, a.nextSlot);
-      if (slot - now > this.maxAccountDelay) return { kind: 'busy' };
-      a.nextSlot = slot + spacing;
+      if (slot - now > this.accountDelay) return { kind: 'busy' };
+      a.nextSlot = slot + this.accountDelay;
       delayMs = Math.max(delayMs, slot - now);
     }
     return { kind: 'allow', delayMs };
@@ -149,18 +148,16 @@ export class AuthThrottle {
     return { clients: this.clients.size, accounts: this.accounts.size };
   }
 
-  private get maxAccountDelay(): number {
-    return this.opts.accountMaxDelayMs ?? 30_000;
+  private get accountDelay(): number {
+    return this.opts.accountDelayMs ?? 10_000;
   }
 
-  /** The spacing between attempts on this account now: 0 below the threshold, then 1 s doubling, capped. */
-  private spacing(a: AccountEntry, now: number): number {
+  /** Has this account seen enough failures in the window for its attempts to be spaced out? */
+  private throttled(a: AccountEntry, now: number): boolean {
     const after = this.opts.accountThrottleAfter ?? 0;
-    if (after <= 0) return 0;
+    if (after <= 0 || this.accountDelay <= 0) return false;
     this.prune(a.failures, now);
-    const over = a.failures.length - after + 1;
-    if (over <= 0) return 0;
-    return Math.min(this.maxAccountDelay, 1000 * 2 ** Math.min(over - 1, 16));
+    return a.failures.length >= after;
   }
 
   private entry<E>(map: Map<string, E>, key: string, make: () => E): E {
@@ -195,7 +192,7 @@ export class AuthThrottle {
       this.prune(e.failures, now);
       return this.opts.throttleAfter > 0 && e.failures.length >= this.opts.throttleAfter;
     }
-    return e.nextSlot > now || this.spacing(e, now) > 0;
+    return e.nextSlot > now || this.throttled(e, now);
   }
 
   private prune(failures: number[], now: number): void {

@@ -293,7 +293,7 @@ export class Pop3Session {
   /** A login that did not succeed; the login flow has logged and counted it already. */
   async loginFailed(kind: 'failed' | 'blocked' | 'busy'): Promise<void> {
     if (kind === 'blocked') return this.reply('-ERR [SYS/TEMP] Too many failed logins from your address; try again later');
-    if (kind === 'busy') return this.reply('-ERR [SYS/TEMP] Too many logins being checked; try again later');
+    if (kind === 'busy') return this.reply('-ERR [SYS/TEMP] Login temporarily unavailable; try again later');
     this.authFailures++;
     this.reply('-ERR [AUTH] Authentication failed');
     if (this.authFailures >= MAX_AUTH_FAILURES) {

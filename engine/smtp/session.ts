@@ -305,7 +305,7 @@ function saslReply(step: SaslStep): SaslReply {
       if (r.kind === 'ok') return { code: 235, message: '2.7.0 Authentication successful', user: r.user };
       if (r.kind === 'failed') return { code: 535, message: '5.7.8 Authentication credentials invalid' };
       if (r.kind === 'blocked') return { code: 454, message: '4.7.0 Too many authentication failures from your address; try again later' };
-      return { code: 454, message: '4.7.0 Too many logins being checked; try again later' };
+      return { code: 454, message: '4.7.0 Login temporarily unavailable; try again later' };
     }
   }
 }
