@@ -26,6 +26,7 @@ export const Refusals = {
   localError: () => tempfail(451, '4.3.0', 'Local error in processing; try again later'),
   authBlocked: () => reject(535, '5.7.8', 'Too many authentication failures from your address; try again later'),
   tooManyConnections: () => tempfail(421, '4.7.0', 'Too many connections from your address'),
+  tooManyClients: () => tempfail(421, '4.3.2', 'Too many connections; try again later'),
 } as const;
 
 /**

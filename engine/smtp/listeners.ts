@@ -6,6 +6,7 @@ import crypto from 'node:crypto';
 import { SMTPServer, type SMTPServerOptions } from 'smtp-server';
 import { handshakeDeadline, limitsFor, startListener, type Listener } from '../net/listener.js';
 import { serverContext, serverTlsOptions, type CertPair } from '../net/tls.js';
+import { Refusals } from '../policy/verdict.js';
 import { SmtpDeadlines } from './deadlines.js';
 import { SmtpSessionPolicy, type ListenerKind, type SessionDeps } from './session.js';
 
@@ -113,10 +114,10 @@ export async function startSmtpListener(kind: ListenerKind, listen: string, tls:
     limits: limitsFor(config, 'smtp'),
     handshakeMs: handshakeDeadline(config.smtp.command_timeout, config.smtp.socket_timeout),
     logger: deps.logger,
-    refusal: (reason) =>
-      reason === 'total'
-        ? `421 4.3.2 ${config.hostname} Too many connections; try again later`
-        : `421 4.7.0 ${config.hostname} Too many connections from your address`,
+    refusal: (reason) => {
+      const v = reason === 'total' ? Refusals.tooManyClients() : Refusals.tooManyConnections();
+      return `${v.code} ${v.status} ${config.hostname} ${v.text}`;
+    },
     // smtp-server's own net.Server never listens: it gets connections from here, TLS already done on 465
     onConnection: (socket, _secure, done) => {
       const id = crypto.randomBytes(10).toString('hex');
