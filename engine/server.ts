@@ -2,10 +2,11 @@
 // named in [listen]. SIGTERM/SIGINT stop accepting, let sessions and deliveries in flight finish, exit.
 import fs from 'node:fs';
 import path from 'node:path';
-import { splitHostPort, type LoadedConfig } from './config/load.js';
+import type { LoadedConfig } from './config/load.js';
 import { openContext, type Context } from './context.js';
 import { Logger } from './log/logger.js';
-import { AuthThrottle } from './policy/auth-throttle.js';
+import { listenAddress } from './net/host-port.js';
+import { LoginFlow } from './net/login.js';
 import { RelayPolicy } from './policy/relay.js';
 import { Queue } from './queue/queue.js';
 import { loadOrCreateCertificate } from './tls/certificate.js';
@@ -62,7 +63,9 @@ export async function startServer(opts: { configPath?: string; quiet?: boolean }
     directory: ctx.directory,
     logger,
     queue,
-    throttle: AuthThrottle.fromConfig(config.auth),
+    // one login flow (one throttle, one bound on password hashing) for SMTP, POP3 and IMAP: a guesser cannot
+    // switch protocols to start afresh
+    login: LoginFlow.fromConfig(config, ctx.directory, logger),
     relay: new RelayPolicy(config.relay.mode, config.relay.allow_ips),
     connectionCheck,
     resolver: config.dns.servers ? { reverse: (ip) => resolver.reverse(ip) } : undefined,
@@ -82,10 +85,9 @@ export async function startServer(opts: { configPath?: string; quiet?: boolean }
       if (name === 'smtp' || name === 'submission' || name === 'submissions') {
         listeners.push(await startSmtpListener(name, addr, tls, deps));
       } else if (name === 'pop3' || name === 'pop3s' || name === 'imap' || name === 'imaps') {
-        // one failed-login throttle for SMTP, POP3 and IMAP: a guesser cannot switch protocols to start afresh
-        const o = { listen: addr, implicitTls: name.endsWith('s'), tls, store, directory: ctx.directory, config, logger, throttle: deps.throttle };
+        const o = { listen: addr, implicitTls: name.endsWith('s'), tls, store, directory: ctx.directory, config, logger, login: deps.login };
         const r = name.startsWith('pop3') ? await startPop3(o) : await startImap(o);
-        listeners.push({ name, host: splitHostPort(addr).host, port: r.port, close: r.close });
+        listeners.push({ name, host: listenAddress(addr).host, port: r.port, close: r.close });
       }
     }
   } catch (e) {

@@ -10,6 +10,7 @@ import { directoryFor } from '../../engine/context.js';
 import { openDatabase } from '../../engine/db/database.js';
 import { startImap, type ImapServer } from '../../engine/imap/server.js';
 import { Logger } from '../../engine/log/logger.js';
+import { LoginFlow } from '../../engine/net/login.js';
 import { closeBayesStores } from '../../engine/spam/learn.js';
 import type { MailboxStore } from '../../engine/store/mailbox-store.js';
 import { MaildirStore } from '../../engine/store/maildir-store.js';
@@ -23,6 +24,8 @@ export interface Harness {
   plain: ImapServer;
   secure: ImapServer;
   logger: Logger;
+  /** The login flow both listeners share (one throttle). */
+  login: LoginFlow;
   close(): Promise<void>;
 }
 
@@ -48,7 +51,8 @@ export async function startHarness(
   const logger = new Logger({ dir: path.join(dataDir, 'logs'), stdout: false, files: true, level: 'debug' });
   const pair = await loadOrCreateCertificate({ dataDir, hostname: 'localhost' });
   const host = opts.host ?? '127.0.0.1';
-  const common = { tls: { key: pair.key, cert: pair.cert }, store, directory, config, logger };
+  const login = LoginFlow.fromConfig(config, directory, logger);
+  const common = { tls: { key: pair.key, cert: pair.cert }, store, directory, config, logger, login };
   const plain = await startImap({ ...common, listen: `${host}:0`, implicitTls: false });
   const secure = await startImap({ ...common, listen: `${host}:0`, implicitTls: true });
   return {
@@ -58,6 +62,7 @@ export async function startHarness(
     plain,
     secure,
     logger,
+    login,
     async close() {
       await plain.close();
       await secure.close();

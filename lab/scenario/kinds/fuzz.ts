@@ -31,7 +31,7 @@ export async function fuzz(ctx: RunContext): Promise<() => Promise<void>> {
     if (f.protocols.includes('imap')) ctx.tegamiListen.imap = await freePort();
     ctx.tegamiUsers.push({ address: f.user, password: f.password });
     // every wrong password the fuzzer sends would otherwise slow down and then block the oracle's logins
-    ctx.tegamiToml.push('[auth]\nthrottle_after = 0\nblock_after = 0');
+    ctx.tegamiToml.push('[auth]\nthrottle_after = 0\nblock_after = 0\naccount_throttle_after = 0');
   }
   return async () => {
     for (const t of ctx.targets) {
