@@ -6,13 +6,16 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { freePort, hasCommand, readListeners } from '../../lab/targets/common.js';
+import { hasCommand, readListeners } from '../../lab/targets/common.js';
 import { postfixAvailable } from '../../lab/targets/postfix.js';
 
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
 export const BIN = path.join(ROOT, 'bin', 'tegami');
 
-export { freePort, hasCommand };
+export { hasCommand };
+
+/** A TCP port nothing listens on, on loopback: the discard port (privileged, so port 0 never hands it out). */
+export const CLOSED_PORT = 9;
 
 export interface TestServerOptions {
   /** Extra TOML appended to the generated config (tables). */

@@ -69,7 +69,7 @@ export async function submit(port: number, from: string, rcpts: (string | { addr
   }
 }
 
-export async function until<T>(what: string, fn: () => T | Promise<T>, timeoutMs = 15_000, stepMs = 100): Promise<NonNullable<T>> {
+export async function until<T>(what: string, fn: () => T | Promise<T>, timeoutMs = 30_000, stepMs = 100): Promise<NonNullable<T>> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const v = await fn();
@@ -83,12 +83,15 @@ export async function until<T>(what: string, fn: () => T | Promise<T>, timeoutMs
 export function logText(srv: TestServer, service = 'delivery'): string {
   const dir = path.join(srv.dataDir, 'logs');
   let s = '';
-  for (const f of fs.existsSync(dir) ? fs.readdirSync(dir) : []) if (f.startsWith(`${service}-`)) s += fs.readFileSync(path.join(dir, f), 'utf8');
+  // daily files, oldest first: the lines stay in the order they were written
+  for (const f of (fs.existsSync(dir) ? fs.readdirSync(dir) : []).sort()) if (f.startsWith(`${service}-`)) s += fs.readFileSync(path.join(dir, f), 'utf8');
   return s;
 }
 
 export interface ListedMessage {
   id: string;
+  /** When it was received (ISO 8601). */
+  arrival: string;
   state: string;
   sender: string;
   next_attempt: string | null;

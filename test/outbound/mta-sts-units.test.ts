@@ -12,7 +12,7 @@ import { readCached, writeCached } from '../../engine/outbound/mta-sts-cache.js'
 import { discoverPolicy } from '../../engine/outbound/mta-sts.js';
 import { makeResolver } from '../../engine/dns/resolver.js';
 import { startDnsServer, type DnsServer } from '../../lab/dns/server.js';
-import { freePort } from '../helpers/server.js';
+import { CLOSED_PORT } from '../helpers/server.js';
 import { labCa, leafCert, policy, startPolicyServer, type Pem, type PolicyServer } from './mta-sts-lab.js';
 
 test('TXT record: id read, other records ignored, malformed or ambiguous records mean no policy', () => {
@@ -148,7 +148,7 @@ test('fetch: an untrusted CA, a certificate for another name, or nothing listeni
   assert.ok(!untrusted.ok && /certificate/i.test(untrusted.reason), JSON.stringify(untrusted));
   const wrong = await fetchPolicyText('wrongname.test', opts());
   assert.ok(!wrong.ok && /altnames|ERR_TLS_CERT_ALTNAME_INVALID/.test(wrong.reason), JSON.stringify(wrong));
-  const closed = await fetchPolicyText('good.test', opts(await freePort()));
+  const closed = await fetchPolicyText('good.test', opts(CLOSED_PORT));
   assert.ok(!closed.ok && /ECONNREFUSED/.test(closed.reason), JSON.stringify(closed));
   const nohost = await fetchPolicyText('nowhere.test', opts());
   assert.ok(!nohost.ok && /ENOTFOUND/.test(nohost.reason), JSON.stringify(nohost));
