@@ -11,6 +11,7 @@ import { logText, message, queueList, setup, submit, until, type Setup } from '.
 import { labCa, leafCert, policy, startPolicyServer, type PolicyServer } from './mta-sts-lab.js';
 
 let good: Sink; // 127.0.0.1, STARTTLS, certificate for the MX names below
+let goodOpen = 0; // connections open at it
 let plain: Sink; // 127.0.0.2, no STARTTLS
 let misnamed: Sink; // 127.0.0.3, STARTTLS, certificate from the lab CA for another name
 let rogue: net.Server; // 127.0.0.4, counts connections
@@ -36,15 +37,44 @@ before(async () => {
   const mxCert = await leafCert(ca, ['*.enforce-ok.test', 'mx.enforce-mx.test', 'mx.cached.test']);
   const otherCert = await leafCert(ca, ['other.example.test']);
   const webCert = await leafCert(ca, Object.keys(POLICIES).map((d) => `mta-sts.${d}`));
-  good = await startSink({ host: '127.0.0.1', tls: 'offer', server: { key: mxCert.key, cert: mxCert.cert } });
-  // STARTTLS neither offered nor accepted (502), like an MTA without TLS
-  plain = await startSink({ host: '127.0.0.2', port: good.port, tls: 'none', server: { disabledCommands: ['AUTH', 'STARTTLS'] } });
-  misnamed = await startSink({ host: '127.0.0.3', port: good.port, tls: 'offer', server: { key: otherCert.key, cert: otherCert.cert } });
-  rogue = net.createServer((sock) => {
-    rogueConnections++;
-    sock.destroy();
-  });
-  await new Promise<void>((r) => rogue.listen(good.port, '127.0.0.4', r));
+  // the four MXes share one port (outbound.port) on four loopback addresses: the first takes port 0, the others
+  // its number; should another process hold that number on one of the other addresses, start over
+  for (let attempt = 1; ; attempt++) {
+    // connections open at the good MX (to see a worker's idle session end, whenever the machine gets to it)
+    good = await startSink({
+      host: '127.0.0.1',
+      tls: 'offer',
+      server: {
+        key: mxCert.key,
+        cert: mxCert.cert,
+        onConnect: (_s, cb) => {
+          goodOpen++;
+          cb();
+        },
+        onClose: () => goodOpen--,
+      },
+    });
+    const started: { close(): Promise<unknown> }[] = [good];
+    try {
+      // STARTTLS neither offered nor accepted (502), like an MTA without TLS
+      plain = await startSink({ host: '127.0.0.2', port: good.port, tls: 'none', server: { disabledCommands: ['AUTH', 'STARTTLS'] } });
+      started.push(plain);
+      misnamed = await startSink({ host: '127.0.0.3', port: good.port, tls: 'offer', server: { key: otherCert.key, cert: otherCert.cert } });
+      started.push(misnamed);
+      rogue = net.createServer((sock) => {
+        rogueConnections++;
+        sock.destroy();
+      });
+      await new Promise<void>((r, reject) => {
+        rogue.once('error', reject);
+        rogue.listen(good.port, '127.0.0.4', r);
+      });
+      break;
+    } catch (e) {
+      for (const x of started) await x.close();
+      if ((e as NodeJS.ErrnoException).code !== 'EADDRINUSE' || attempt >= 5) throw e;
+    }
+  }
   web = await startPolicyServer(webCert);
   for (const [d, p] of Object.entries(POLICIES)) web.set(`mta-sts.${d}`, { body: p });
 
@@ -224,7 +254,11 @@ test('cached policy: HTTPS server stopped, TXT unchanged, changed or gone → st
   await good.waitFor(1, 30_000);
   assert.equal(web.hits.get('mta-sts.cached.test'), 1);
   await web.close();
-  await new Promise((r) => setTimeout(r, 3500)); // the verified idle session to the old address expires
+  // no session to the old address may carry the next message: restart (the policy cache is on disk). Waiting
+  // out idle_reuse is not enough: between tasks the delivery worker is paused (piscina's atomics), so its
+  // idle-session timer fires only when the next task wakes it, racing that task for the session
+  await s.srv.restart();
+  await until('the idle session to the old address gone', () => goodOpen === 0);
   // the MX now points at the server without STARTTLS: only the cached policy stands in the way
   dns().remove('mx.cached.test', 'A');
   dns().add([{ name: 'mx.cached.test', type: 'A', data: '127.0.0.2' }]);
