@@ -77,7 +77,7 @@ async function restartWith(maxQueueMs: number, holdMs: number): Promise<void> {
   await s.srv.restart();
 }
 
-test('held mail outlives max_queue_lifetime, then is bounced at hold_lifetime (spooler route, message hold, domain hold)', { timeout: 180_000 }, async () => {
+test('held mail outlives max_queue_lifetime, then is bounced at hold_lifetime (spooler route, message hold, domain hold)', async () => {
   const srv = s.srv;
   const RCPTS = ['office@branch.test', 'someone@held.test', 'stuck@stuck.test'];
   assert.equal(srv.cli(['queue', 'hold', '--domain', 'held.test']).status, 0);

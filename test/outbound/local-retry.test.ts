@@ -28,7 +28,7 @@ after(async () => {
   if (srv) fs.rmSync(srv.dir, { recursive: true, force: true });
 });
 
-test('queue retry delivers a locally deferred recipient at once, not after the back-off', { timeout: 40_000 }, async (t) => {
+test('queue retry delivers a locally deferred recipient at once, not after the back-off', async (t) => {
   if (!requireCommand(t, 'swaks')) return;
   const sent = await run('swaks', ['--server', '127.0.0.1', '--port', String(srv.ports.smtp), '--from', 'someone@elsewhere.test', '--to', 'bobby@example.test', '--header', 'Subject: local retry', '--body', 'hello bob']);
   assert.equal(sent.code, 0, sent.stdout + sent.stderr);

@@ -28,7 +28,7 @@ test('delivers to a real Postfix found by MX; an unknown recipient there bounces
     const files = await until('message in the Postfix Maildir', () => {
       const f = path.join(dir, 'new');
       return fs.existsSync(f) && fs.readdirSync(f).length ? fs.readdirSync(f).map((n) => path.join(f, n)) : null;
-    }, 20_000, 200);
+    }, 60_000, 200);
     const [got] = readMail(files);
     assert.match(got, /Subject: to postfix/);
     assert.match(got, /by mx\.example\.test \(tegami\)/);

@@ -36,7 +36,7 @@ function reply(code: number, text: string): Error {
   return Object.assign(new Error(text), { responseCode: code });
 }
 
-describe('sender callout', { timeout: 60_000 }, () => {
+describe('sender callout', () => {
   let dns: DnsServer;
   let main: CountedSink;
   const closers: (() => Promise<void>)[] = [];

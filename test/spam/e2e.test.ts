@@ -72,7 +72,7 @@ function headerBlock(text: string): string {
   return text.slice(0, text.indexOf('\r\n\r\n'));
 }
 
-describe('spam defence end to end', { timeout: 120_000 }, () => {
+describe('spam defence end to end', () => {
   let dns: DnsServer;
   let srv: TestServer;
   let deadBl: dgram.Socket;
@@ -188,7 +188,7 @@ describe('spam defence end to end', { timeout: 120_000 }, () => {
   });
 });
 
-describe('refusals configured by the operator', { timeout: 120_000 }, () => {
+describe('refusals configured by the operator', () => {
   let dns: DnsServer;
   let srv: TestServer;
   before(async () => {

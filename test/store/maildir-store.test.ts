@@ -116,7 +116,7 @@ test('messages written by writeMaildirMessage in another thread appear, and watc
   assert.ok(seen <= 20);
   assert.deepEqual(list.map((m) => m.uid), Array.from({ length: 20 }, (_, i) => i + 1));
   assert.equal(new Set(list.map((m) => m.key)).size, 20);
-  for (let i = 0; i < 50 && fired === 0; i++) await new Promise((r) => setTimeout(r, 20));
+  for (const deadline = Date.now() + 30_000; fired === 0 && Date.now() < deadline; ) await new Promise((r) => setTimeout(r, 20));
   assert.ok(fired > 0, 'fs.watch of new/ fired');
   unwatch();
   await store.close();

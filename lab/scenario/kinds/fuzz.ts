@@ -106,7 +106,7 @@ export async function fuzz(ctx: RunContext): Promise<() => Promise<void>> {
           );
         }
         if (t.maildir && r.oracleMarkers.length) {
-          const n = await delivered(t, auth.user, r.oracleMarkers, 20_000);
+          const n = await delivered(t, auth.user, r.oracleMarkers, 60_000);
           ctx.check(`${t.name}: every oracle mail accepted during the fuzz was delivered`, n === r.oracleMarkers.length, `${r.oracleMarkers.length} delivered`, `${n} delivered`);
         }
       }
