@@ -46,6 +46,12 @@ export interface TestServer {
   /** Files in a user's Maildir folder (new + cur). */
   maildir(owner: string, folder?: string): string[];
   waitForMail(owner: string, count: number, timeoutMs?: number, folder?: string): Promise<string[]>;
+  /**
+   * Wait for the message whose text matches `match` (a unique subject or token) in a user's folder; returns
+   * its file. Tests that share a mailbox wait for their own message, never for a count another test may
+   * have moved (a message delivered in the background after its test ended).
+   */
+  waitForMessage(owner: string, match: RegExp | string, timeoutMs?: number, folder?: string): Promise<string>;
 }
 
 export async function startTestServer(opts: TestServerOptions = {}): Promise<TestServer> {
@@ -136,6 +142,23 @@ export async function startTestServer(opts: TestServerOptions = {}): Promise<Tes
         const files = server.maildir(owner, folder);
         if (files.length >= count) return files;
         if (Date.now() > deadline) throw new Error(`expected ${count} message(s) for ${owner}/${folder}, found ${files.length}`);
+        await new Promise((r) => setTimeout(r, 50));
+      }
+    },
+    waitForMessage: async (owner, match, timeoutMs = 30_000, folder = 'INBOX') => {
+      const deadline = Date.now() + timeoutMs;
+      const hit = (f: string) => {
+        try {
+          const text = fs.readFileSync(f, 'latin1');
+          return typeof match === 'string' ? text.includes(match) : match.test(text);
+        } catch {
+          return false; // moved from new/ to cur/ meanwhile: seen on the next round
+        }
+      };
+      for (;;) {
+        const found = server.maildir(owner, folder).find(hit);
+        if (found) return found;
+        if (Date.now() > deadline) throw new Error(`no message matching ${String(match)} for ${owner}/${folder}`);
         await new Promise((r) => setTimeout(r, 50));
       }
     },

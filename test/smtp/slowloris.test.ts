@@ -78,7 +78,7 @@ describe('SMTP deadlines against slow senders (slowloris)', () => {
     t.diagnostic(`closed ${r.closedAfterMs} ms after connecting (deadline ${COMMAND_MS} ms)`);
     const said = r.transcript.join('\n');
     assert.match(said, /421 4\.4\.2 mx\.example\.test Error: timeout exceeded/, said);
-    await srv.waitForMail('alice@example.test', 1, 30_000);
+    await srv.waitForMessage('alice@example.test', 'Subject: polite during slowloris');
   });
 
   it('cuts a command line dripped over TLS (STARTTLS and implicit TLS) too', async () => {
@@ -178,7 +178,6 @@ describe('SMTP deadlines against slow senders (slowloris)', () => {
     assert.ok(Date.now() - t0 > 2 * COMMAND_MS + DATA_MS, 'the whole session outlasted every single deadline');
     assert.equal((await c.cmd('QUIT')).code, 221);
     c.close();
-    const mail = await srv.waitForMail('alice@example.test', 3, 30_000);
-    assert.ok(mail.some((f) => fs.readFileSync(f, 'utf8').includes('Subject: slow but fine')));
+    await srv.waitForMessage('alice@example.test', 'Subject: slow but fine');
   });
 });
