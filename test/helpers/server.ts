@@ -6,13 +6,17 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { hasCommand, readListeners } from '../../lab/targets/common.js';
+import { freePort, hasCommand, readListeners } from '../../lab/targets/common.js';
 import { postfixAvailable } from '../../lab/targets/postfix.js';
 
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
 export const BIN = path.join(ROOT, 'bin', 'tegami');
 
-export { hasCommand };
+/**
+ * freePort: only for a program that cannot listen on port 0 and report the port (the port is free when chosen,
+ * not necessarily when bound: retry on "address in use"). Servers the tests start listen on port 0.
+ */
+export { freePort, hasCommand };
 
 /** A TCP port nothing listens on, on loopback: the discard port (privileged, so port 0 never hands it out). */
 export const CLOSED_PORT = 9;
@@ -95,7 +99,11 @@ export async function startTestServer(opts: TestServerOptions = {}): Promise<Tes
     // ready when the server has written the ports it bound (after every listener and the control socket are up)
     const started = proc;
     const bound = await readListeners(dataDir, { timeoutMs: 60_000, alive: () => started.exitCode === null && !started.signalCode });
-    if (!bound) throw new Error(started.exitCode !== null || started.signalCode ? `server exited: ${out}` : `server did not start: ${out}`);
+    if (!bound) {
+      if (started.exitCode !== null || started.signalCode) throw new Error(`server exited: ${out}`);
+      started.kill('SIGKILL');
+      throw new Error(`server did not start: ${out}`);
+    }
     for (const k of Object.keys(ports)) delete ports[k];
     for (const l of listeners) {
       if (!bound[l]) throw new Error(`listener ${l} is not in run/listeners.json (${JSON.stringify(bound)}): ${out}`);
