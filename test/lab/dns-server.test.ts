@@ -34,7 +34,7 @@ before(async () => {
       ...dnsblZone('bl.example.test', { listed: ['192.0.2.99', { key: '2001:db8::99', code: '127.0.0.4', txt: 'v6 spammer' }] }),
     ],
   });
-  r = new dnsp.Resolver({ timeout: 2000, tries: 1 });
+  r = new dnsp.Resolver({ timeout: 15_000, tries: 1 });
   r.setServers([dns.address]);
 });
 after(async () => dns.close());

@@ -17,7 +17,8 @@ export async function setup(o: { records?: ZoneRecords; mxPort: number; toml?: s
   const toml = [
     '[dns]',
     `servers = ["${dns.address}"]`,
-    'timeout = "2s"',
+    // the stand-in DNS always answers: a short timeout would only lose answers on a busy machine
+    'timeout = "15s"',
     '[relay]',
     'mode = "addresses"',
     'allow_ips = ["127.0.0.1/32"]',
@@ -26,7 +27,7 @@ export async function setup(o: { records?: ZoneRecords; mxPort: number; toml?: s
     o.toml ?? '',
   ].join('\n');
   // the [outbound] port goes in the caller's toml if it has an [outbound] table
-  const full = /\[outbound\]/.test(toml) ? toml.replace('[outbound]', `[outbound]\nport = ${o.mxPort}`) : `${toml}\n[outbound]\nport = ${o.mxPort}\nconnect_timeout = "3s"\n`;
+  const full = /\[outbound\]/.test(toml) ? toml.replace('[outbound]', `[outbound]\nport = ${o.mxPort}`) : `${toml}\n[outbound]\nport = ${o.mxPort}\nconnect_timeout = "15s"\n`;
   const srv = await startTestServer({ toml: full, users: o.users ?? [{ address: 'alice@example.test', password: 'alice-secret-1' }], dataDir: o.dataDir });
   return {
     srv,

@@ -115,11 +115,11 @@ before(async () => {
       'workers = 1',
       'retry_schedule = ["1h"]',
       '[outbound]',
-      'connect_timeout = "3s"',
+      'connect_timeout = "15s"',
       // sessions are kept for the next message: an unverified one must not serve an enforce policy
       'idle_reuse = "3s"',
       `mta_sts_https_port = ${web.port}`,
-      'mta_sts_fetch_timeout = "3s"',
+      'mta_sts_fetch_timeout = "15s"',
       `ca_file = ${JSON.stringify(caFile)}`,
       '[[route]]',
       'domain = "routed.test"',

@@ -64,10 +64,10 @@ describe('sender callout', () => {
 
   const make = (port: number, extra: Partial<CalloutOptions> = {}) =>
     new SenderCallout({
-      resolver: makeResolver([dns.address], 1000),
+      resolver: makeResolver([dns.address], 15_000),
       helo: 'mx.tegami.test',
       port,
-      timeoutMs: 2000,
+      timeoutMs: 15_000,
       positiveTtlMs: 86_400_000,
       negativeTtlMs: 3_600_000,
       perDomainPerMinute: 10,

@@ -33,7 +33,7 @@ describe('sender callout end to end', () => {
     srv = await startTestServer({
       hostname: 'mx.example.test',
       users: [{ address: OWNER, password: 'secret-pass' }],
-      toml: ['[dns]', `servers = ["${dns.address}"]`, 'timeout = "1s"', '[spam]', 'sender_callout = true', `callout_port = ${sink.port}`, 'callout_timeout = "3s"'].join('\n'),
+      toml: ['[dns]', `servers = ["${dns.address}"]`, 'timeout = "15s"', '[spam]', 'sender_callout = true', `callout_port = ${sink.port}`, 'callout_timeout = "15s"'].join('\n'),
     });
   });
   after(async () => {

@@ -23,7 +23,7 @@ after(async () => {
 
 function checker(extra = '') {
   const config = configFrom(`[dns]\nservers = ["${dns.address}"]\n[[dnsbl]]\nname = "testbl"\nquery_domain = "bl.test"\ntype = "DNS"\n${extra}`);
-  return new ConnectionChecker(config, makeResolver(config.dns.servers, 1000), nullLogger);
+  return new ConnectionChecker(config, makeResolver(config.dns.servers, 15_000), nullLogger);
 }
 
 const base = { helo: 'mx.good.test', mailFrom: 'a@good.test', authenticated: false, hostname: 'mx.tegami.test' };
@@ -158,7 +158,7 @@ test('query names: IPv4 octets, IPv6 nibbles, hashed and plain addresses, HELO, 
 });
 
 test('reverse DNS asks DNS for the PTR, never /etc/hosts (where 127.0.0.1 is "localhost")', async () => {
-  const resolver = makeResolver([dns.address], 1000);
+  const resolver = makeResolver([dns.address], 15_000);
   const before = dns.queries.length;
   const r = await checkReverseDns(resolver, '127.0.0.1');
   assert.equal(r.ptr.status, 'fail', JSON.stringify(r));

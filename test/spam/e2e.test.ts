@@ -91,7 +91,7 @@ describe('spam defence end to end', () => {
       toml: [
         '[dns]',
         `servers = ["${dns.address}"]`,
-        'timeout = "1s"',
+        'timeout = "15s"',
         '[[dnsbl]]',
         'name = "testbl"',
         'query_domain = "bl.test"',
