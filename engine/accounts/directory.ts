@@ -1,5 +1,6 @@
 // The account directory interface: users, domains, aliases. The SMTP, POP3, IMAP and web layers
 // depend only on this, so the SQLite implementation can be swapped for PostgreSQL without touching them.
+import type { ListRole } from './list-directory.js';
 
 export interface User {
   address: string;
@@ -25,6 +26,8 @@ export type Resolution =
   | { kind: 'alias'; targets: string[] }
   /** postmaster@ a local domain with no account of its own: the mailbox dir still exists. */
   | { kind: 'postmaster'; address: string; forwardTo?: string }
+  /** An address of a mailing list (engine/lists): its posts, requests and bounces are handled in the worker. */
+  | { kind: 'list'; list: string; role: ListRole; token?: string }
   | { kind: 'unknown' }
   | { kind: 'remote' };
 
