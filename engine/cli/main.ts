@@ -32,6 +32,7 @@ export const USAGE = `usage: tegami COMMAND [--config FILE] ...
   lab list | lab run SCENARIO [--target host:port ...] | lab report FILE.json`;
 
 export async function run(argv: string[]): Promise<number> {
+  if (argv.find((a, i) => !a.startsWith('-') && !/^--config$/.test(argv[i - 1] ?? '')) === 'list') return (await import('./commands/list.js')).list(argv);
   const args = parseArgs(argv);
   const name = args.positional.shift();
   if (!name || name === 'help' || args.flags.has('help')) {
