@@ -49,8 +49,11 @@ export function prefixedSubject(raw: string | undefined, prefix: string): string
   if (!prefix) return raw;
   const decoded = raw ? decodeHeaderValue(raw).text : '';
   if (decoded.toLowerCase().includes(prefix.toLowerCase())) return raw;
-  const p = encodeText(prefix);
-  return raw && raw.trim() ? `${p} ${raw.trimStart()}` : p;
+  const rest = raw?.trimStart() ?? '';
+  if (!rest) return encodeText(prefix);
+  // white space between two encoded-words is not displayed (RFC 2047 §6.2): then the space goes inside ours
+  if (/^[\x20-\x7e]*$/.test(prefix) || !/^=\?/.test(rest)) return `${encodeText(prefix)} ${rest}`;
+  return `${encodeText(`${prefix} `)} ${rest}`;
 }
 
 /** "'Alice Example' via dev" <dev@example.org>: the From: of a rewritten copy. */
