@@ -108,7 +108,9 @@ export async function digestIfDue(rt: ListRuntime, list: MailingList, now: numbe
     for (const p of posts) await fsp.rm(path.join(dir, p), { force: true });
     return out;
   }
-  if (state.last && now - state.last < rt.config.lists.digest_interval) return out;
+  // an interval after the last issue (the first: after the oldest post waiting for it)
+  const since = state.last || Number(POST_FILE.exec(posts[0])![1]);
+  if (now - since < rt.config.lists.digest_interval) return out;
   const issue = state.issue + 1;
   const issueDir = path.join(dir, `issue-${issue}`);
   await fsp.mkdir(issueDir, { recursive: true, mode: 0o700 });

@@ -102,6 +102,10 @@ export async function originate(spool: Spool, batch: string, items: Originated[]
   const root = originatingDir(spool);
   const dir = path.join(root, batch);
   await fsp.mkdir(dir, { recursive: true, mode: 0o700 });
+  // what an earlier attempt that never committed left here, and this one does not make again (a member
+  // removed since), must not be promoted with it; the same ids are simply written again
+  const ids = new Set(items.map((it) => it.envelope.id));
+  for (const n of await fsp.readdir(dir)) if (!ids.has(n)) await fsp.rm(path.join(dir, n), { force: true });
   await inParallel(items, async (it) => {
     const file = path.join(dir, it.envelope.id);
     const fh = await fsp.open(file, 'w', 0o600);

@@ -50,7 +50,7 @@ const POST = Buffer.from('From: carol@remote.test\r\nTo: dev@example.test\r\nSub
 const poster = { name: '', address: 'carol@remote.test', local: 'carol', domain: 'remote.test' };
 
 test('a crash before the batch commits leaves nothing queued; the re-run queues each copy once', async () => {
-  const { rt, queued } = lab();
+  const { rt, queued, read } = lab();
   rt.lists.createList('dev@example.test', { dmarcRewrite: 'never' });
   for (const a of ['a@remote.test', 'b@remote.test', 'c@other.test']) rt.lists.addMember('dev@example.test', a);
   const list = rt.lists.list('dev@example.test')!;
@@ -62,8 +62,12 @@ test('a crash before the batch commits leaves nothing queued; the re-run queues 
   }));
   assert.deepEqual(queued(), [], 'nothing the queue can see');
   assert.equal(fs.readdirSync(path.join(originatingDir(rt.spool), batch)).length, 3, 'staged, invisible');
+  // a member removed before the re-run: the copy staged for them by the dead attempt is not sent
+  rt.lists.removeMember(list.address, 'c@other.test');
+  rt.lists.addMember(list.address, 'c2@other.test');
   const out = await distribute(rt, list, POST, { postKey: 'k1', poster, mailFrom: 'carol@remote.test' });
   assert.equal(out.originated.length, 3);
+  assert.deepEqual(queued().map((id) => read(id).to[0]).sort(), ['a@remote.test', 'b@remote.test', 'c2@other.test']);
   assert.deepEqual(queued(), [...out.originated].sort(), 'the same three ids, once each');
   // a third run (the post retried after the 250 was lost) sends nothing more
   const again = await distribute(rt, list, POST, { postKey: 'k1', poster, mailFrom: 'carol@remote.test' });
@@ -146,6 +150,8 @@ test('digest: members who asked get one MIME digest per interval with every post
   }
   assert.ok(queued().map(read).every((e) => e.to.join() === 'now@remote.test'), 'the digest member got no single copies');
   const before = new Set(queued());
+  assert.deepEqual((await digestIfDue(rt, list, clock.now + 3_600_000)).originated, [], 'the first posts wait a whole interval');
+  clock.now += 86_400_000;
   const first = await digestIfDue(rt, list, clock.now);
   assert.equal(first.originated.length, 1);
   const d = read(first.originated[0]);

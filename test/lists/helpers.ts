@@ -22,7 +22,7 @@ export interface ListLab {
 /** Remote domains routed to the sink. */
 export const REMOTE = ['remote.test', 'strict.test', 'other.test', 'lax.test'];
 
-export async function listLab(o: { users?: { address: string; password: string }[]; toml?: string; sink?: SinkOptions; remote?: string[] } = {}): Promise<ListLab> {
+export async function listLab(o: { users?: { address: string; password: string }[]; toml?: string; sink?: SinkOptions; remote?: string[]; queue?: string[] } = {}): Promise<ListLab> {
   const sink = await startSink(o.sink ?? {});
   const dns = await startDnsServer({ zones: [] });
   const remote = o.remote ?? REMOTE;
@@ -37,6 +37,7 @@ export async function listLab(o: { users?: { address: string; password: string }
       'enabled = false',
       '[queue]',
       'retry_schedule = ["1s"]',
+      ...(o.queue ?? []),
       ...remote.flatMap((d) => ['[[route]]', `domain = "${d}"`, `to = "${sink.address}"`]),
       o.toml ?? '',
     ].join('\n'),
