@@ -29,9 +29,18 @@ after(async () => {
 test('kill -9 during expansion: after the restart every member gets the post exactly once', async (t) => {
   if (!requireCommand(t, 'swaks')) return;
   await post(lab.srv, 'm000@remote.test', 'big@example.test', 'survives a crash');
-  await lab.srv.stop('SIGKILL');
+  // kill when the first copies are staged (the expansion is under way), or once it is over
   const staging = path.join(lab.srv.dataDir, 'spool', 'originating');
-  const staged = fs.existsSync(staging) ? fs.readdirSync(staging).reduce((n, b) => n + fs.readdirSync(path.join(staging, b)).length, 0) : 0;
+  const stagedNow = () => {
+    try {
+      return fs.readdirSync(staging).reduce((n, b) => n + fs.readdirSync(path.join(staging, b)).length, 0);
+    } catch {
+      return 0;
+    }
+  };
+  await until('expansion under way', () => stagedNow() > 0 || /list-distributed/.test(logText(lab.srv)), 30_000, 2).catch(() => undefined);
+  await lab.srv.stop('SIGKILL');
+  const staged = stagedNow();
   t.diagnostic(`at the kill: ${(logText(lab.srv).match(/list-distributed/g) ?? []).length} distribution(s) logged, ${staged} cop(ies) staged`);
   refuse = false;
   await lab.srv.restart();

@@ -8,7 +8,7 @@ import { encodedWord } from '../spam/mail.js';
 import type { MailingList } from '../../engine/accounts/list-directory.js';
 import { checkListAddress, listId, splitListLocal } from '../../engine/lists/names.js';
 import { checkRowToken, groupToken, listKey, macMatches, parseBounceToken, rowToken, verpToken } from '../../engine/lists/tokens.js';
-import { buildCopy, prefixedSubject, rewrittenFrom } from '../../engine/lists/copy.js';
+import { buildCopy, listFields, prefixedSubject, rewrittenFrom } from '../../engine/lists/copy.js';
 import { decodeHeaderValue } from '../../engine/mime/charset.js';
 import { readDeliveryStatus, typedAddress } from '../../engine/lists/dsn-reader.js';
 import { classify, readPlainBounce, statusIn } from '../../engine/lists/bounce-text.js';
@@ -103,6 +103,12 @@ test('the copy: list fields, Reply-To policies, and a DMARC rewrite that keeps t
   const toList = buildCopy({ list: { ...LIST, replyTo: 'list' }, raw: post, poster, rewriteFrom: true, hostname: 'h', hopId: 'L', now: 0 }).toString('latin1');
   assert.match(toList, /^Reply-To: <dev@example\.test>\r$/m);
   assert.match(toList, /^Cc: bob@remote\.test, "Ann" <ann@strict\.test>\r$/m, 'the poster in Cc when replies go to the list');
+  // List-Archive only for an archiving list with a URL configured; List-Post: NO when only moderators post
+  const names = (l: MailingList, url?: string) => listFields(l, url).map((f) => f.raw.trimEnd());
+  assert.ok(!names(LIST, 'imap://mx.example.test/{list}').some((f) => f.startsWith('List-Archive')));
+  assert.ok(names({ ...LIST, archive: true }, 'imaps://mx.example.test/Lists/{list}').includes('List-Archive: <imaps://mx.example.test/Lists/dev@example.test>'));
+  assert.ok(!names({ ...LIST, archive: true }).some((f) => f.startsWith('List-Archive')));
+  assert.ok(names({ ...LIST, post: 'moderators' }).includes('List-Post: NO (only moderators post to this list)'));
   // a Japanese display name is encoded
   const ja = rewrittenFrom(LIST, { name: '山田', address: 'y@strict.test', local: 'y', domain: 'strict.test' });
   assert.match(ja, /^=\?UTF-8\?B\?[A-Za-z0-9+/=]+\?= <dev@example\.test>$/);

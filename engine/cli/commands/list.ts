@@ -78,8 +78,10 @@ export async function list(argv: string[]): Promise<number> {
     const spec = SUBS[sub];
     if (!spec || !Object.hasOwn(SUBS, sub)) {
       if (!sub || sub === 'help' || loose.values.help) {
-        process.stdout.write(`usage:\n${LIST_USAGE.replace(/^/gm, '  ')}\n`);
-        return sub ? 0 : 2;
+        // asked for (help, --help): stdout and 0; `tegami list` alone is a usage error
+        const asked = sub === 'help' || !!loose.values.help;
+        (asked ? process.stdout : process.stderr).write(`usage:\n${LIST_USAGE.replace(/^/gm, '  ')}\n`);
+        return asked ? 0 : 2;
       }
       throw new Usage(`unknown subcommand "${sub}"; one of: ${Object.keys(SUBS).join(', ')}`);
     }
