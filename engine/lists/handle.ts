@@ -4,8 +4,7 @@
 // the queue; the dedup records make the retry safe.
 import type { ListRole } from '../accounts/list-directory.js';
 import { promoteOriginated } from '../queue/notices.js';
-import { handleBounce } from './bounces.js';
-import { sweepBounced } from './bounces.js';
+import { handleBounce, sweepBounced } from './bounces.js';
 import { digestIfDue } from './digest-store.js';
 import { sweepHeld } from './moderation.js';
 import { receivePost } from './post.js';
