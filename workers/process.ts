@@ -163,6 +163,7 @@ export default async function processMessage(task: ProcessTask): Promise<Process
       const o = await handleListMail(rt, d, { raw: body, mailFrom: env.mailFrom, spam: analysis?.action === 'spam' });
       (result.originated ??= []).push(...o.originated);
       (result.events ??= []).push(...o.events);
+      result.failed.push(...o.failed);
       result.tempFailed.push(...o.tempFailed);
     }
   }

@@ -29,8 +29,9 @@ export interface ListMail {
 export async function handleListMail(rt: ListRuntime, d: ListDelivery, mail: ListMail): Promise<ListOutcome> {
   const list = rt.lists.list(d.list);
   if (!list) {
-    // deleted between routing and now: as for an unknown address (the sender is not told twice)
+    // deleted between routing and now: as for an unknown address
     const out = emptyOutcome();
+    out.failed.push({ address: d.rcpt, reason: `5.1.1 <${d.rcpt}>: no such list here` });
     note(out, 'list-gone', { list: d.list, rcpt: d.rcpt }, 'warn');
     return out;
   }

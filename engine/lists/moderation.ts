@@ -45,6 +45,7 @@ export async function holdPost(rt: ListRuntime, list: MailingList, raw: Buffer, 
     const subject = decodeHeaderValue(value(splitMessage(raw).fields, 'Subject') ?? '').text.replace(/[\x00-\x1f\x7f]+/g, ' ').slice(0, 200);
     rt.activity.hold({ id, list: list.address, postKey: h.postKey, sender: h.sender, mailFrom: h.mailFrom, subject, size: raw.length, reason: h.reason, created: now, expires: now + rt.config.lists.held_lifetime });
     held = rt.activity.heldByKey(list.address, h.postKey)!;
+    if (held.id !== id) await fsp.rm(file, { force: true }); // the same post held by another thread at once
     note(out, 'list-held', { list: list.address, held_id: held.id, sender: h.sender, reason: h.reason, size: raw.length });
   }
   if (!held.notified) {
@@ -103,6 +104,11 @@ export async function decideByToken(rt: ListRuntime, list: MailingList, action: 
   if (held.expires <= rt.now()) {
     refuse(`held post ${t.id} expired on ${new Date(held.expires).toISOString()}`);
     await dropHeld(rt, list, held);
+    return out;
+  }
+  // claim the decision (a CLI decision or another reply may race this one): only one carries it out
+  if (!rt.activity.setHeldState(held.id, action === 'approve' ? 'approved' : 'rejected')) {
+    refuse(`held post ${t.id} was decided already`);
     return out;
   }
   note(out, 'list-moderated', { list: list.address, held_id: held.id, decision: action, by });

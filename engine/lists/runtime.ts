@@ -35,11 +35,13 @@ export interface ListEvent {
 export interface ListOutcome {
   originated: string[];
   events: ListEvent[];
+  /** The recipient cannot be served (a list deleted meanwhile): the sender gets a notice. */
+  failed: { address: string; reason: string }[];
   tempFailed: { address: string; reason: string }[];
 }
 
 export function emptyOutcome(): ListOutcome {
-  return { originated: [], events: [], tempFailed: [] };
+  return { originated: [], events: [], failed: [], tempFailed: [] };
 }
 
 export function note(out: ListOutcome, event: string, fields: ListEvent['fields'], level: EventLevel = 'info'): void {
@@ -49,6 +51,7 @@ export function note(out: ListOutcome, event: string, fields: ListEvent['fields'
 export function merge(into: ListOutcome, from: ListOutcome): ListOutcome {
   into.originated.push(...from.originated);
   into.events.push(...from.events);
+  into.failed.push(...from.failed);
   into.tempFailed.push(...from.tempFailed);
   return into;
 }
