@@ -1,7 +1,7 @@
 // The list engine on a real data dir (SQLite, spool, Maildirs) without a server, with an injected clock:
 // crash windows of distribution (before and after the commit of a batch: each member gets one copy, none is
-// lost), expired moderation tokens, VERP per domain and its bounce matching, digests, and the housekeeping
-// scheduler's timing on mock.timers.
+// lost), expired moderation tokens, VERP per domain and its bounce matching, digests, bounce grace, the list
+// origin's DKIM key, and the housekeeping scheduler's timing on mock.timers.
 import { test, mock } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
@@ -16,8 +16,9 @@ import { copies } from '../../engine/lists/verp.js';
 import { buildCopy } from '../../engine/lists/copy.js';
 import { originate, originatingDir, promoteOriginated } from '../../engine/queue/notices.js';
 import { decideByToken, holdPost } from '../../engine/lists/moderation.js';
-import { rowToken, groupToken } from '../../engine/lists/tokens.js';
-import { handleBounce } from '../../engine/lists/bounces.js';
+import { rowToken, groupToken, verpToken } from '../../engine/lists/tokens.js';
+import { handleBounce, sweepBounced } from '../../engine/lists/bounces.js';
+import { generateKey, signingKey } from '../../engine/outbound/dkim.js';
 import { digestIfDue } from '../../engine/lists/digest-store.js';
 import { ListScheduler } from '../../engine/lists/scheduler.js';
 import { buildDsn } from '../../engine/outbound/dsn.js';
@@ -211,4 +212,39 @@ test('the housekeeping scheduler: a full sweep first and hourly, one run at a ti
   } finally {
     mock.timers.reset();
   }
+});
+
+test('bounce grace: a member disabled by bounces is removed once bounce_grace has passed, not before', async () => {
+  const { rt, clock } = lab('[lists]\nbounce_threshold = 2\nbounce_interval = "1h"\nbounce_grace = "3d"');
+  rt.lists.createList('dev@example.test');
+  rt.lists.addMember('dev@example.test', 'gone@remote.test');
+  rt.lists.addMember('dev@example.test', 'kept@remote.test');
+  const list = rt.lists.list('dev@example.test')!;
+  const m = rt.lists.member(list.address, 'gone@remote.test')!;
+  const token = verpToken(rt.key, list.address, m.id, m.address);
+  const dsn = buildDsn({ action: 'failed', hostname: 'mx.remote.test', envelope: { id: 'Q', time: 0, mailFrom: 'x@example.test', rcptTo: [], client: { ip: '127.0.0.1', helo: 'h', protocol: 'ESMTP', listener: 'smtp' } }, recipients: [{ address: 'gone@remote.test', action: 'failed', status: '5.1.1', diagnostic: '550 5.1.1 unknown', fromRemote: true }], original: Buffer.alloc(0) })!.raw;
+  await handleBounce(rt, list, token, dsn);
+  await handleBounce(rt, list, token, dsn);
+  assert.equal(rt.lists.member(list.address, m.address)!.disabled, false, 'two bounces within bounce_interval count once');
+  clock.now += 2 * 3_600_000;
+  const out = await handleBounce(rt, list, token, dsn);
+  assert.ok(out.events.some((e) => e.event === 'list-member-disabled'));
+  assert.equal(out.originated.length, 1, 'the member is told');
+  assert.deepEqual(sweepBounced(rt, clock.now + 2 * 86_400_000).events, []);
+  assert.ok(rt.lists.member(list.address, m.address), 'still there inside the grace period');
+  assert.equal(sweepBounced(rt, clock.now + 3 * 86_400_000).events[0].event, 'list-member-removed');
+  assert.equal(rt.lists.member(list.address, m.address), undefined);
+  assert.ok(rt.lists.member(list.address, 'kept@remote.test'));
+});
+
+test("a list's copy is signed with the list domain's key whatever its From: says; nothing else changes", async () => {
+  const { rt } = lab();
+  generateKey(rt.config.data_dir, 'example.test', 's1');
+  generateKey(rt.config.data_dir, 'other.test', 's1');
+  const msg = Buffer.from('From: someone@other.test\r\nSubject: x\r\n\r\nbody\r\n');
+  const list = signingKey(rt.config.data_dir, { kind: 'tegami', source: 'list', domain: 'example.test' }, msg);
+  assert.ok(list.sign && list.key.domain === 'example.test');
+  const dsn = signingKey(rt.config.data_dir, { kind: 'tegami', source: 'dsn', domain: 'example.test' }, msg);
+  assert.equal(dsn.sign, false, 'other kinds of our own mail still need their From: domain');
+  assert.equal(signingKey(rt.config.data_dir, { kind: 'relayed' }, msg).sign, false);
 });
