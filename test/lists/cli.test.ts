@@ -2,7 +2,7 @@
 // output, and bad input refused with exit 2 saying what is wrong and changing nothing: a list address that
 // is a user, a member that is not an address, a size that is not a size, unknown options (the valid ones
 // named), loops of lists (itself, each other, through an alias); user add / alias add of a list address.
-import { test, before } from 'node:test';
+import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
@@ -37,6 +37,10 @@ before(() => {
   fs.writeFileSync(config, `hostname = "mx.example.test"\ndata_dir = "data"\n[domains]\nlocal = ["example.test"]\n[log]\nstdout = false\n`);
   ok(['user', 'add', 'alice@example.test', '--password-stdin'], 'alice-secret-1\n');
   ok(['alias', 'add', 'sales@example.test', 'alice@example.test']);
+});
+
+after(() => {
+  if (dir) fs.rmSync(dir, { recursive: true, force: true });
 });
 
 test('create, show, set and the defaults', () => {

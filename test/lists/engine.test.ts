@@ -2,7 +2,7 @@
 // crash windows of distribution (before and after the commit of a batch: each member gets one copy, none is
 // lost), expired moderation tokens, VERP per domain and its bounce matching, digests, bounce grace, the list
 // origin's DKIM key, and the housekeeping scheduler's timing on mock.timers.
-import { test, mock } from 'node:test';
+import { test, mock, after } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -24,8 +24,14 @@ import { ListScheduler } from '../../engine/lists/scheduler.js';
 import { buildDsn } from '../../engine/outbound/dsn.js';
 import { decodeHeader } from '../../engine/spool/envelope.js';
 
+const dirs: string[] = [];
+after(() => {
+  for (const d of dirs) fs.rmSync(d, { recursive: true, force: true });
+});
+
 function lab(extra = ''): { rt: ListRuntime; clock: { now: number }; queued(): string[]; read(id: string): { from: string; to: string[]; raw: string } } {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tegami-lists-'));
+  dirs.push(dir);
   const config = parseConfigText(
     `hostname = "mx.example.test"\ndata_dir = "data"\n[domains]\nlocal = ["example.test"]\n[dns]\nservers = ["127.0.0.1:9"]\ntimeout = "200ms"\n${extra}\n`,
     path.join(dir, 'tegami.toml'),

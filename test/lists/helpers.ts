@@ -54,6 +54,7 @@ export async function listLab(o: { users?: { address: string; password: string }
       await srv.stop();
       await sink.close();
       await dns.close();
+      fs.rmSync(srv.dir, { recursive: true, force: true });
     },
   };
 }
