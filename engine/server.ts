@@ -21,6 +21,7 @@ import { MaildirStore } from './store/maildir-store.js';
 import { startPop3 } from './pop3/server.js';
 import { startImap } from './imap/server.js';
 import type { ListenerName } from './config/schema.js';
+import { ListScheduler, LISTS_WORKER } from './lists/scheduler.js';
 
 export interface RunningServer {
   ctx: Context;
@@ -54,6 +55,14 @@ export async function startServer(opts: { configPath?: string; quiet?: boolean }
   queue.remote = outbound;
   const resumed = await queue.start();
   if (resumed.resumed || resumed.cleared) logger.info('queue', 'resumed', resumed);
+  // mailing-list housekeeping (CLI decisions, expiry, digests, crash recovery) runs in the worker pool
+  const lists = new ListScheduler({
+    interval: config.lists.check_interval,
+    run: (task) => queue.pool.run(task, { filename: LISTS_WORKER }),
+    accept: (r) => queue.fromWorker('lists', (r ?? {}) as object),
+    onError: (e) => logger.error('delivery', 'list-error', { step: 'housekeeping', error: e.message }),
+  });
+  lists.start();
 
   const connectionCheck = new ConnectionChecker(config, resolver, logger, (d) => ctx.directory.localDomain(d) !== null);
   const store = new MaildirStore(config.data_dir);
@@ -95,6 +104,7 @@ export async function startServer(opts: { configPath?: string; quiet?: boolean }
     }
   } catch (e) {
     await stopAll();
+    await lists.stop();
     await queue.close();
     ctx.close();
     removePidFile(pidFile);
@@ -114,6 +124,7 @@ export async function startServer(opts: { configPath?: string; quiet?: boolean }
       await stopAll();
       await control.close();
       await outbound.close();
+      await lists.stop();
       await queue.close();
       await logger.close();
       ctx.close();
