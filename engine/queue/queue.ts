@@ -75,6 +75,9 @@ export class Queue {
       maxThreads: threads,
       concurrentTasksPerWorker: 16,
       idleTimeout: 60_000,
+      // 'sync' (piscina's default) blocks an idle worker thread in Atomics.wait, so its timers stop: the
+      // delivery worker's idle SMTP sessions (idle_reuse) were closed only when the next task woke it
+      atomics: 'async',
       workerData: { configPath: opts.configPath, dataDir: opts.dataDir },
     });
     this.maxInflight = threads * 32;
