@@ -293,7 +293,7 @@ export function controlSocketPath(dataDir: string): string {
 }
 
 export interface ControlRequest {
-  cmd: 'list' | 'show' | 'retry' | 'hold' | 'release' | 'delete' | 'ping';
+  cmd: 'list' | 'show' | 'retry' | 'hold' | 'release' | 'delete' | 'ping' | 'status';
   args?: { id?: string; all?: boolean; domain?: string; state?: string; bounce?: boolean };
 }
 
@@ -329,8 +329,11 @@ export interface ControlServer {
   close(): Promise<void>;
 }
 
+/** Requests answered outside the queue (`status`: engine/metrics/status.ts); null for those it does not take. */
+export type ExtraRequests = (req: ControlRequest) => Promise<ControlResponse> | null;
+
 /** Listen on <data_dir>/run/control.sock (mode 0600: only the server's user may manage the queue). */
-export async function startControlServer(dataDir: string, admin: QueueAdmin, logger: Logger): Promise<ControlServer> {
+export async function startControlServer(dataDir: string, admin: QueueAdmin, logger: Logger, extra?: ExtraRequests): Promise<ControlServer> {
   const sock = controlSocketPath(dataDir);
   fs.mkdirSync(path.dirname(sock), { recursive: true, mode: 0o700 });
   fs.rmSync(sock, { force: true });
@@ -352,10 +355,10 @@ export async function startControlServer(dataDir: string, admin: QueueAdmin, log
         c.end(JSON.stringify({ ok: false, error: 'bad request' }) + '\n');
         return;
       }
-      void dispatch(admin, req)
+      void (extra?.(req) ?? dispatch(admin, req))
         .catch((e: Error) => ({ ok: false as const, error: e.message }))
         .then((res) => {
-          if (req.cmd !== 'list' && req.cmd !== 'show' && req.cmd !== 'ping') logger.info('queue', `control-${req.cmd}`, { args: req.args ?? {}, ok: res.ok });
+          if (req.cmd !== 'list' && req.cmd !== 'show' && req.cmd !== 'ping' && req.cmd !== 'status') logger.info('queue', `control-${req.cmd}`, { args: req.args ?? {}, ok: res.ok });
           c.end(JSON.stringify(res) + '\n');
         });
     });

@@ -58,6 +58,8 @@ export class Queue {
   /** One pending local retry (or re-run after a worker failure) per message. */
   private timers = new Map<string, NodeJS.Timeout>();
   private closed = false;
+  /** Work running for messages already acknowledged (a worker task and what follows it); see drain(). */
+  private work = new Set<Promise<unknown>>();
   remote: RemoteScheduler | null = null;
 
   constructor(private readonly opts: QueueOptions) {
@@ -140,7 +142,7 @@ export class Queue {
       }
       if (first.failed.length === 0 && this.leftover(env, first).length === 0) {
         await this.spool.discard(w);
-        this.finished(env.id, first);
+        this.finished(env.id, first, env.time);
         return { kind: 'accepted', id: env.id, delivered: true };
       }
       // something is left to do (remote recipients, retries, a bounce): keep it durably first
@@ -159,14 +161,16 @@ export class Queue {
       return { kind: 'tempfail', code: 451, status: '4.3.0', text: 'Local error in processing' };
     }
     await this.commit(w);
-    void running.then(async (r) => {
-      await w.release();
-      if (r instanceof Error) {
-        this.retryLater(env.id, true);
-        return;
-      }
-      await this.settle(env, r);
-    });
+    this.track(
+      running.then(async (r) => {
+        await w.release();
+        if (r instanceof Error) {
+          this.retryLater(env.id, true);
+          return;
+        }
+        await this.settle(env, r);
+      }),
+    );
     return { kind: 'accepted', id: env.id, delivered: false };
   }
 
@@ -195,7 +199,7 @@ export class Queue {
     const rest = this.leftover(env, r);
     if (rest.length === 0) {
       await this.removeQueued(env.id);
-      this.finished(env.id, r);
+      this.finished(env.id, r, env.time);
     } else await this.keep(env, rest, r);
   }
 
@@ -266,11 +270,11 @@ export class Queue {
     if (openRecipients(st).length === 0) {
       // (only with a max_queue_lifetime of about zero: the first local failure expired it)
       await this.removeQueued(env.id);
-      this.finished(env.id, r);
+      this.finished(env.id, r, env.time);
       return;
     }
     await writeState(this.spool.queueDir, st);
-    this.log(env.id, r, 'partial');
+    this.log(env.id, r, 'partial', env.time);
     this.scheduleState(st);
   }
 
@@ -332,7 +336,7 @@ export class Queue {
   private pump(): void {
     while (!this.closed && this.backlog.length && this.inflight < this.maxInflight) {
       const next = this.backlog.shift()!;
-      void this.runQueued(next.id, next.recovered);
+      this.track(this.runQueued(next.id, next.recovered));
     }
   }
 
@@ -383,21 +387,42 @@ export class Queue {
       await writeState(this.spool.queueDir, st);
       this.scheduleState(st);
     }
-    this.finished(st.id, r);
+    this.finished(st.id, r, st.created);
   }
 
-  private finished(id: string, r: ProcessResult): void {
+  private finished(id: string, r: ProcessResult, arrived?: number): void {
     for (const d of r.delivered) mailboxEvents.changed(d.owner, d.folder);
-    this.log(id, r, 'done');
+    this.log(id, r, 'done', arrived);
   }
 
-  private log(id: string, r: ProcessResult, stage: string): void {
+  private log(id: string, r: ProcessResult, stage: string, arrived?: number): void {
     const logger = this.opts.logger;
-    for (const d of r.delivered) logger.info('delivery', 'delivered', { id, to: d.owner, rcpt: d.rcpt, folder: d.folder });
+    for (const d of r.delivered) logger.info('delivery', 'delivered', { id, to: d.owner, rcpt: d.rcpt, folder: d.folder, delay_ms: arrived ? Date.now() - arrived : undefined });
     for (const f of r.failed) logger.warn('delivery', 'failed', { id, rcpt: f.address, reason: f.reason });
     // (temporary failures are logged by deferLocal: deferred with the next attempt, or expired)
     if (r.analysis) logger.info('delivery', 'verdict', { id, stage, score: r.analysis.score, tags: r.analysis.tags, action: r.analysis.action });
     if (r.skippedDuplicates) logger.info('delivery', 'recovered-duplicates-skipped', { id, count: r.skippedDuplicates });
+  }
+
+  private track(p: Promise<unknown>): void {
+    const t = p.finally(() => this.work.delete(t));
+    this.work.add(t);
+  }
+
+  /**
+   * Graceful stop (SIGTERM), after the listeners closed: start nothing new (backlog and retry timers stay for
+   * the next start) and wait, at most `limitMs`, for the worker tasks of messages already acknowledged and
+   * the state they write. Returns how many were running and how many were still running at the limit.
+   */
+  async drain(limitMs: number): Promise<{ tasks: number; left: number }> {
+    this.closed = true;
+    for (const t of this.timers.values()) clearTimeout(t);
+    const tasks = this.work.size;
+    let timer: NodeJS.Timeout | undefined;
+    const limit = new Promise<void>((resolve) => (timer = setTimeout(resolve, limitMs)));
+    await Promise.race([Promise.allSettled([...this.work]), limit]);
+    clearTimeout(timer);
+    return { tasks, left: this.work.size };
   }
 
   async close(): Promise<void> {
