@@ -17,6 +17,8 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   dkim: async () => (await import('./commands/dkim.js')).dkim,
   backup: async () => (await import('./commands/backup.js')).backup,
   restore: async () => (await import('./commands/backup.js')).restore,
+  status: async () => (await import('./commands/status.js')).status,
+  monitor: async () => (await import('./commands/monitor.js')).monitor,
 };
 
 export const USAGE = `usage: tegami COMMAND [--config FILE] ...
@@ -27,8 +29,10 @@ export const USAGE = `usage: tegami COMMAND [--config FILE] ...
   queue list [--json]|show|retry|hold|release|delete ...
   spam learn --spam|--ham PATH           train the Bayesian filter
   dkim keygen DOMAIN                     make a DKIM key, print the DNS record
-  backup FILE [--with-mail] [--with-bayes]  accounts, keys (and mail) to one .tar.gz
+  backup FILE [--with-mail] [--with-bayes] [--with-logs]  accounts, keys (and mail, logs) to one .tar.gz
   restore FILE [--force]                 restore a backup into this config's data_dir
+  status [--json]                        the running server: listeners, queue, pool, monitor, disk
+  monitor test | monitor check [--json]  send a test alert; check every [[monitor]] target now
   lab list | lab run SCENARIO [--target host:port ...] | lab report FILE.json`;
 
 export async function run(argv: string[]): Promise<number> {

@@ -26,7 +26,8 @@ export interface Manifest {
   hostname: string;
   data_dir: string;
   config_file: string | null;
-  includes: { accounts: boolean; keys: boolean; dkim: number; tls: string[]; mail: boolean; bayes: boolean; queue: false };
+  /** `logs` (the number of log files) only in backups made with --with-logs. */
+  includes: { accounts: boolean; keys: boolean; dkim: number; tls: string[]; mail: boolean; bayes: boolean; queue: false; logs?: number };
   counts: { files: number; dirs: number; messages: number; bytes: number };
   entries: ManifestEntry[];
 }
