@@ -183,7 +183,8 @@ export const SPAM_EVENTS = {
     { action: 'word', score: 'number', tags: 'text', from: 'address', to: 'text', ip: 'ip?', helo: 'text?', msgid: 'text?', ms: 'ms' },
     (f, m) => {
       m.inc('tegami_spam_verdicts_total', { action: f.action });
-      if (typeof f.tags === 'string' && f.tags !== 'NONE') for (const tag of f.tags.split(',')) if (tag) m.inc('tegami_spam_tags_total', { tag });
+      // tags as the spam log writes them: "VALHELO(1.0),SPF_NONE(0.0)", or NONE
+      if (typeof f.tags === 'string' && f.tags !== 'NONE') for (const t of f.tags.split(',')) if (t) m.inc('tegami_spam_tags_total', { tag: t.replace(/\(.*$/, '') });
     },
   ),
   'spam.analyzer-bayes': ev('spam', 'info', analyzer),

@@ -42,8 +42,17 @@ export class Metrics implements EventSink {
             ? new Gauge(base)
             : new Histogram({ ...base, buckets: [...(def as { buckets: readonly number[] }).buckets] });
       this.metrics.set(name, m);
+      // a counter with one small closed label set starts at 0 for each value, so rate() sees it from the start
+      const only = Object.entries(def.labels as Record<string, LabelValues>);
+      if (def.type === 'counter' && only.length === 1 && only[0][1] !== 'config' && only[0][1].length <= 12) {
+        for (const v of only[0][1]) if (v !== 'other') (m as Counter<string>).inc({ [only[0][0]]: v }, 0);
+      }
     }
-    if (opts.processMetrics !== false) collectDefaultMetrics({ register: this.registry, prefix: 'tegami_' });
+    if (opts.processMetrics !== false) {
+      collectDefaultMetrics({ register: this.registry, prefix: 'tegami_' });
+      // gauges named like counters ("_total"), which promtool rightly refuses; handles are seen in lsof anyway
+      for (const n of ['active_handles_total', 'active_requests_total', 'active_resources_total']) this.registry.removeSingleMetric(`tegami_nodejs_${n}`);
+    }
   }
 
   /** Label values as counted: each in its label's closed set, else "other"; null (not counted) when a
