@@ -67,7 +67,9 @@ export class Logger {
 
   /** Log an event of the catalogue; its level and the kinds of its fields come from there. */
   emit<E extends EventName>(name: E, fields: FieldsOf<E>): void {
-    const def = eventDef(name)!;
+    const def = eventDef(name);
+    // (only a caller that went around the type check gets here without an entry: written, never thrown)
+    if (!def) return this.write(null, null, 'system', fields as Fields, 'warn', String(name));
     this.write(name, def, def.service, fields as Fields, def.level);
   }
 
@@ -147,9 +149,14 @@ export class Logger {
     this.flushScheduled = false;
     for (const [stream, lines] of this.pending) {
       if (stream.closed || stream.writableEnded) continue;
-      const chunk = lines.join('');
-      if (!this.closed && stream.writableLength + chunk.length > this.maxPending) this.droppedLines += lines.length;
-      else stream.write(chunk);
+      let keep = lines.length;
+      if (!this.closed) {
+        // past the bound, the lines that do not fit are dropped (counted), never buffered
+        let room = this.maxPending - stream.writableLength;
+        for (keep = 0; keep < lines.length && room >= lines[keep].length; keep++) room -= lines[keep].length;
+        this.droppedLines += lines.length - keep;
+      }
+      if (keep) stream.write(keep === lines.length ? lines.join('') : lines.slice(0, keep).join(''));
     }
     this.pending.clear();
     const t = Date.now();
