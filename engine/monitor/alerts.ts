@@ -9,7 +9,7 @@ import nodemailer from 'nodemailer';
 import { Agent } from 'undici';
 import type { AlertsConfig } from '../config/schema.js';
 import type { Logger } from '../log/logger.js';
-import { printable, viaDispatcher } from './probes.js';
+import { deadline, printable, viaDispatcher } from './probes.js';
 
 export interface AlertEvent {
   kind: 'down' | 'up' | 'test';
@@ -112,6 +112,7 @@ export class Alerter {
 
   private async post(url: string, e: AlertEvent, body: string): Promise<{ ok: true } | { ok: false; retry: boolean; error: string; status?: number }> {
     const ts = String(Math.floor(Date.now() / 1000));
+    const limit = deadline(this.c.webhook_timeout, this.abort.signal);
     try {
       const headers = {
         'content-type': 'application/json',
@@ -120,14 +121,16 @@ export class Alerter {
         'x-tegami-timestamp': ts,
         'x-tegami-signature': signature(this.c.webhook_secret ?? '', ts, body),
       };
-      const signal = AbortSignal.any([AbortSignal.timeout(this.c.webhook_timeout), this.abort.signal]);
-      const res = await fetch(url, viaDispatcher({ method: 'POST', body, headers, redirect: 'manual', signal }, this.agent));
-      await res.body?.cancel().catch(() => {});
+      const res = await fetch(url, viaDispatcher({ method: 'POST', body, headers, redirect: 'manual', signal: limit.signal }, this.agent));
+      // the body is not needed; not awaited (a stream that never settles its cancel must not hold the alert)
+      res.body?.cancel().catch(() => {});
       if (res.status >= 200 && res.status < 300) return { ok: true };
       return { ok: false, retry: res.status >= 500 || res.status === 429 || res.status === 408, error: `HTTP ${res.status}`, status: res.status };
     } catch (err) {
       const x = err as Error & { cause?: Error };
       return { ok: false, retry: true, error: x.name === 'TimeoutError' ? `no answer within ${this.c.webhook_timeout} ms` : (x.cause?.message ?? x.message) };
+    } finally {
+      limit.clear();
     }
   }
 

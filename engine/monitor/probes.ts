@@ -99,6 +99,21 @@ export function viaDispatcher(init: Omit<RequestInit, 'dispatcher'>, dispatcher:
   return { ...init, dispatcher: dispatcher as unknown as RequestInit['dispatcher'] } as RequestInit;
 }
 
+/** Like AbortSignal.timeout, but its timer holds the event loop (a fetch nobody answers still ends). */
+export function deadline(ms: number, also?: AbortSignal): { signal: AbortSignal; clear(): void } {
+  const ac = new AbortController();
+  const t = setTimeout(() => ac.abort(new DOMException(`no answer within ${ms} ms`, 'TimeoutError')), ms);
+  const onAbort = () => ac.abort(also!.reason);
+  also?.addEventListener('abort', onAbort, { once: true });
+  return {
+    signal: ac.signal,
+    clear: () => {
+      clearTimeout(t);
+      also?.removeEventListener('abort', onAbort);
+    },
+  };
+}
+
 const agents = new Map<string, Agent>();
 
 function agentFor(t: MonitorConfig): Agent {
@@ -114,19 +129,22 @@ function agentFor(t: MonitorConfig): Agent {
 async function httpCheck(t: MonitorConfig): Promise<ProbeResult> {
   const started = Date.now();
   const ms = () => Date.now() - started;
+  const limit = deadline(t.timeout);
   try {
-    const res = await fetch(t.target, viaDispatcher({ redirect: 'manual', signal: AbortSignal.timeout(t.timeout) }, agentFor(t)));
+    const res = await fetch(t.target, viaDispatcher({ redirect: 'manual', signal: limit.signal }, agentFor(t)));
     const good = t.expect_status ? t.expect_status.includes(res.status) : res.status >= 200 && res.status < 400;
     let detail = `HTTP ${res.status}`;
     if (good && t.expect && res.body) {
       const body = await readBounded(res.body, BODY_MAX);
       if (!body.includes(t.expect)) return { ok: false, detail: `${detail}, body without "${printable(t.expect)}"`, ms: ms() };
       detail += ', body as expected';
-    } else await res.body?.cancel().catch(() => {});
+    } else res.body?.cancel().catch(() => {}); // not awaited: only the status matters
     return { ok: good, detail, ms: ms() };
   } catch (e) {
     const err = e as Error & { cause?: Error };
     return { ok: false, detail: printable(err.name === 'TimeoutError' ? `no answer within ${t.timeout} ms` : (err.cause?.message ?? err.message)), ms: ms() };
+  } finally {
+    limit.clear();
   }
 }
 
@@ -140,7 +158,7 @@ async function readBounded(body: ReadableStream<Uint8Array>, max: number): Promi
     chunks.push(Buffer.from(value));
     n += value.length;
     if (n >= max) {
-      await reader.cancel().catch(() => {});
+      reader.cancel().catch(() => {});
       break;
     }
   }
