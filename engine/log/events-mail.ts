@@ -126,6 +126,10 @@ export const QUEUE_EVENTS = {
   'queue.control-failed': ev('queue', 'error', { cmd: 'word?', error: 'text' }),
   'queue.settle-failed': ev('queue', 'error', { id: 'id', error: 'text' }),
   'queue.run-failed': ev('queue', 'error', { id: 'id', error: 'text' }),
+  'queue.plan-failed': ev('queue', 'error', { id: 'id', error: 'text' }),
+  'queue.spooler-flush-failed': ev('queue', 'error', { destination: 'text', error: 'text' }),
+  'queue.state-temp-removed': ev('queue', 'info', { file: 'text' }),
+  'queue.spool-unreadable': ev('queue', 'error', { file: 'text', error: 'text' }),
 } as const;
 
 export const DELIVERY_EVENTS = {
@@ -151,6 +155,7 @@ export const DELIVERY_EVENTS = {
   'delivery.process-failed': ev('delivery', 'error', { id: 'id', error: 'text' }),
   'delivery.scheduler-error': ev('delivery', 'error', { id: 'id', destination: 'text', error: 'text' }),
   'delivery.orphan-state-removed': ev('delivery', 'warn', { id: 'id' }),
+  'delivery.list-error': ev('delivery', 'error', { step: 'word', error: 'text', list: 'address?' }),
   'delivery.remote-connect': ev(
     'delivery',
     'info',

@@ -23,6 +23,9 @@ export const SYSTEM_EVENTS = {
   'system.syslog-connected': ev('system', 'info', { target: 'text' }),
   'system.syslog-lost': ev('system', 'warn', { target: 'text', error: 'text' }),
   'system.worker-metrics-refused': ev('system', 'warn', { reason: 'text' }),
+  // from other branches being merged (engine/cli/commands/serve.ts): a crash stopped gracefully; modes repaired at start
+  'system.fatal': ev('system', 'error', { kind: 'word', error: 'text', stack: 'text?' }),
+  'system.file-mode-fixed': ev('system', 'warn', { path: 'text', was: 'word', now: 'word' }),
 } as const;
 
 const target = { target: 'word', check: 'word', address: 'text' } as const;
