@@ -16,7 +16,8 @@
 // 3. A new event: add an entry with `ev(service, level, fields, metrics?)`. If it should count, give it a
 //    metrics function using the Meter (`m.inc('tegami_…_total', labels)`); the metric must be declared in
 //    engine/metrics/definitions.ts with the closed set of values of each label — never a user, domain,
-//    address or IP. The file's line shows the name without its service (`auth-failed`), as before.
+//    address or IP. The file's line shows the name without its service (`auth-failed`), as before (the web
+//    and admin audit lines keep the whole name, `admin.denied`, as they always did).
 // 4. Session helpers (IMAP `s.log(event, fields, level)`, POP3 `this.log(level, event, fields)`) become
 //    `logger.emit('imap.<name>', { session, ip, user, ...fields })`.
 import type { AnyEventDef, EventDef, FieldSpec, Service, ValuesOf } from './event-types.js';
@@ -48,9 +49,13 @@ export function eventDef(name: string): AnyEventDef | undefined {
   return Object.hasOwn(EVENTS, name) ? (EVENTS[name as EventName] as unknown as AnyEventDef) : undefined;
 }
 
-/** The part of the name after its service: what the daily file and the JSON line show as `event`. */
+/** Services whose lines have always shown the whole name ("admin.denied": the web audit trail's format). */
+const WHOLE_NAME = new Set(['web', 'admin']);
+
+/** What the daily file and the JSON line show as `event`: the name after its service (web, admin: all of it). */
 export function shortName(name: string): string {
-  return name.slice(name.indexOf('.') + 1);
+  const dot = name.indexOf('.');
+  return WHOLE_NAME.has(name.slice(0, dot)) ? name : name.slice(dot + 1);
 }
 
 /** Old names that did not follow the rule (service + name, "." and " " made "-"). */
