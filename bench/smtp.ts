@@ -6,6 +6,7 @@
 // installed, from Postfix's smtp-source (a C client that steals less CPU from the targets).
 //
 //   npm run bench:smtp -- [--messages 5000] [--connections 20] [--only tegami,tegami+filters,smtp-sink,postfix] [--out reports]
+//                         [--scrape-metrics MS]   (adds "tegami+scrape": tegami with GET /metrics every MS ms during its runs)
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -14,7 +15,7 @@ import { runLoad, type LoadResult } from '../lab/load/generator.js';
 import { maildirObserver } from '../lab/load/observers.js';
 import { machineInfo } from '../lab/report/model.js';
 import { reportBaseName } from '../lab/report/write.js';
-import { hasCommand, type RunningTarget } from '../lab/targets/common.js';
+import { freePort, hasCommand, type RunningTarget } from '../lab/targets/common.js';
 import { startTegami, REPO_ROOT } from '../lab/targets/tegami.js';
 import { startSmtpSink, smtpSinkAvailable } from '../lab/targets/smtp-sink.js';
 import { startPostfix, postfixAvailable } from '../lab/targets/postfix.js';
@@ -28,6 +29,10 @@ const N = Number(opt('messages', '5000'));
 const CONNS = Number(opt('connections', '20'));
 const ONLY = opt('only', 'tegami,tegami+filters,smtp-sink,postfix').split(',');
 const OUT = path.resolve(opt('out', path.join(REPO_ROOT, 'reports')));
+const SCRAPE_MS = Number(opt('scrape-metrics', '0'));
+if (SCRAPE_MS > 0 && !ONLY.includes('tegami+scrape')) ONLY.push('tegami+scrape');
+/** Scrapes of tegami+scrape's /metrics: count, failures and total time. */
+const scrapes = { count: 0, failed: 0, ms: 0, bytes: 0 };
 const RCPT = 'alice@example.test';
 
 interface Mode {
@@ -114,6 +119,14 @@ async function startAll(): Promise<RunningTarget[]> {
     });
     if (t) out.push({ ...t, name: 'tegami+filters', describe: `${t.describe} with spam filtering on` });
   }
+  if (ONLY.includes('tegami+scrape')) {
+    const metricsPort = await freePort();
+    const t = await startTegami({ users: [{ address: RCPT, password: 'bench-password-1' }], toml: '[spam]\nenabled = false\n', listen: { metrics: metricsPort } }).catch((e: Error) => {
+      console.error(`tegami+scrape: ${e.message}`);
+      return undefined;
+    });
+    if (t) out.push({ ...t, name: 'tegami+scrape', describe: `${t.describe}, /metrics scraped every ${SCRAPE_MS || 100} ms during its runs`, metricsPort } as RunningTarget);
+  }
   if (ONLY.includes('smtp-sink')) {
     if (smtpSinkAvailable()) out.push(await startSmtpSink());
     else console.error('smtp-sink: not installed (apt-get install postfix); skipped');
@@ -124,6 +137,30 @@ async function startAll(): Promise<RunningTarget[]> {
     else console.error(`postfix: ${a.reason}; skipped`);
   }
   return out.filter(Boolean);
+}
+
+/** GET /metrics every `ms` until stopped (the scraping a busy Prometheus setup would do, ten times over). */
+function scrapeEvery(port: number, ms: number): () => Promise<void> {
+  let stop = false;
+  const loop = (async () => {
+    while (!stop) {
+      const t0 = performance.now();
+      try {
+        const r = await fetch(`http://127.0.0.1:${port}/metrics`);
+        scrapes.bytes += (await r.text()).length;
+        if (!r.ok) scrapes.failed++;
+      } catch {
+        scrapes.failed++;
+      }
+      scrapes.count++;
+      scrapes.ms += performance.now() - t0;
+      await new Promise((r) => setTimeout(r, ms));
+    }
+  })();
+  return async () => {
+    stop = true;
+    await loop;
+  };
 }
 
 function ratio(a: number | undefined, b: number | undefined): string {
@@ -154,10 +191,13 @@ async function main(): Promise<void> {
       console.log(`\n== ${m.label} (${m.messages} messages)`);
       for (const t of targets) {
         const observer = t.maildir ? maildirObserver(t.maildir(RCPT)) : undefined;
+        const metricsPort = (t as RunningTarget & { metricsPort?: number }).metricsPort;
+        const stopScraping = metricsPort ? scrapeEvery(metricsPort, SCRAPE_MS || 100) : null;
         const res: LoadResult = await runLoad(
           { name: t.name, host: t.host, port: t.port, pid: t.pid, observer },
           { mode: 'closed', connections: CONNS, messages: m.messages, durationMs: 240_000, size: m.size, newConnectionPerMessage: m.newConnection, from: 'load@lab.example.test', to: [RCPT] },
         );
+        await stopScraping?.();
         delivered.set(t.name, (delivered.get(t.name) ?? 0) + res.accepted);
         // let the target finish delivering before anything else runs, so modes and tools do not overlap
         await waitDelivered(t, delivered.get(t.name)!, 120_000);
@@ -190,6 +230,8 @@ async function main(): Promise<void> {
       }
       const by = (n: string) => figures.find((x) => x.mode === m.id && x.target === n);
       const tg = by('tegami');
+      const scraped = by('tegami+scrape');
+      if (tg && scraped) console.log(`tegami+scrape / tegami: ${ratio(scraped.msgs_per_s, tg.msgs_per_s)} msgs/s, p99 ${ratio(scraped.p99, tg.p99)}`);
       if (tg) {
         for (const other of ['postfix', 'smtp-sink']) {
           const o = by(other);
@@ -212,7 +254,9 @@ async function main(): Promise<void> {
     modes: MODES,
     targets: targets.map((t) => ({ name: t.name, describe: t.describe })),
     figures,
+    scrapes: SCRAPE_MS > 0 ? { every_ms: SCRAPE_MS, ...scrapes, mean_ms: scrapes.count ? Math.round((scrapes.ms / scrapes.count) * 100) / 100 : null } : undefined,
   };
+  if (json.scrapes) console.log(`/metrics scrapes: ${scrapes.count} (${scrapes.failed} failed), mean ${json.scrapes.mean_ms} ms, ${Math.round(scrapes.bytes / Math.max(1, scrapes.count))} bytes each`);
   fs.writeFileSync(`${base}.json`, JSON.stringify(json, null, 2) + '\n');
   const md: string[] = [
     `# bench:smtp — ${stamp.toISOString()}`,
@@ -230,6 +274,8 @@ async function main(): Promise<void> {
     for (const f of figures.filter((x) => x.mode === m.id))
       md.push(`| ${f.target} | ${f.msgs_per_s} | ${f.smtp_source_msgs_per_s ?? '–'} | ${f.p50} | ${f.p99} | ${f.p999} | ${f.delivered_p50 ?? '–'} | ${f.cpu_percent ?? '–'} | ${Object.entries(f.errors).map(([k, v]) => `${k}×${v}`).join(', ') || 'none'} |`);
     const tg = figures.find((x) => x.mode === m.id && x.target === 'tegami');
+    const sc = figures.find((x) => x.mode === m.id && x.target === 'tegami+scrape');
+    if (tg && sc) md.push('', `tegami with /metrics scraped every ${SCRAPE_MS} ms / without: **${ratio(sc.msgs_per_s, tg.msgs_per_s)}** msgs/s, p99 ${ratio(sc.p99, tg.p99)}`);
     for (const other of ['postfix', 'smtp-sink']) {
       const o = figures.find((x) => x.mode === m.id && x.target === other);
       if (tg && o) md.push('', `tegami / ${other}: **${ratio(tg.msgs_per_s, o.msgs_per_s)}** msgs/s (lab client), ${ratio(tg.smtp_source_msgs_per_s, o.smtp_source_msgs_per_s)} (smtp-source); p99 ${ratio(tg.p99, o.p99)}`);

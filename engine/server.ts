@@ -22,6 +22,11 @@ import { startPop3 } from './pop3/server.js';
 import { startImap } from './imap/server.js';
 import type { ListenerName } from './config/schema.js';
 import { ListScheduler, LISTS_WORKER } from './lists/scheduler.js';
+import { Metrics } from './metrics/metrics.js';
+import { startLogOutputs, startOperations, type Operations } from './metrics/operations.js';
+
+/** SIGTERM waits this long for the worker tasks of messages already acknowledged (Queue.drain). */
+const DRAIN_MS = 10_000;
 
 export interface RunningServer {
   ctx: Context;
@@ -29,18 +34,24 @@ export interface RunningServer {
   logger: Logger;
   queue: Queue;
   listeners: RunningListener[];
+  /** Metrics, readiness, monitor and status (for the admin dashboard: ops.status(), ops.monitor?.snapshot()). */
+  ops: Operations;
+  metrics: Metrics;
   stop(): Promise<void>;
 }
 
 export async function startServer(opts: { configPath?: string; quiet?: boolean } = {}): Promise<RunningServer> {
+  const started = Date.now();
   const ctx = openContext(opts.configPath);
   const { config } = ctx;
-  const logger = new Logger({ dir: path.join(config.data_dir, 'logs'), stdout: config.log.stdout && !opts.quiet, files: config.log.files, level: config.log.level });
+  const metrics = new Metrics({ configLabels: { list: config.dnsbl.map((d) => d.name), target: config.monitor.map((m) => m.name) } });
+  const logger = new Logger({ dir: path.join(config.data_dir, 'logs'), stdout: config.log.stdout && !opts.quiet, files: config.log.files, level: config.log.level, sink: metrics });
+  const logOutputs = startLogOutputs(logger, config);
   if (config.relay.mode === 'anyone') {
-    logger.warn('system', 'OPEN RELAY', { message: 'relay mode "anyone": this server relays mail for anyone on the Internet' });
+    logger.emit('system.open-relay', { message: 'OPEN RELAY: relay mode "anyone": this server relays mail for anyone on the Internet' });
   }
   const tls = await loadOrCreateCertificate({ dataDir: config.data_dir, hostname: config.hostname, cert: config.tls.cert, key: config.tls.key });
-  const resolver = makeResolver(config.dns.servers, config.dns.timeout);
+  const resolver = makeResolver(config.dns.servers, config.dns.timeout, (l) => logger.emit('system.dns-lookup', l));
   const queue = new Queue({
     dataDir: config.data_dir,
     configPath: config.source,
@@ -54,7 +65,7 @@ export async function startServer(opts: { configPath?: string; quiet?: boolean }
   const outbound = new OutboundScheduler({ queue, config, logger, resolver, isLocal });
   queue.remote = outbound;
   const resumed = await queue.start();
-  if (resumed.resumed || resumed.cleared) logger.info('queue', 'resumed', resumed);
+  if (resumed.resumed || resumed.cleared) logger.emit('queue.resumed', resumed);
   // mailing-list housekeeping (CLI decisions, expiry, digests, crash recovery) runs in the worker pool
   const lists = new ListScheduler({
     interval: config.lists.check_interval,
@@ -89,6 +100,8 @@ export async function startServer(opts: { configPath?: string; quiet?: boolean }
   fs.rmSync(listenersFile, { force: true });
 
   const listeners: RunningListener[] = [];
+  const admin = new QueueAdmin(config, isLocal, { scheduler: outbound, inject: (e, raw) => queue.inject(e, raw) });
+  let ops: Operations | undefined;
   const stopAll = async () => {
     await Promise.all(listeners.map((l) => l.close().catch(() => {})));
   };
@@ -102,17 +115,22 @@ export async function startServer(opts: { configPath?: string; quiet?: boolean }
         listeners.push({ name, host: listenAddress(addr).host, port: r.port, close: r.close });
       }
     }
+    ops = await startOperations({ config, logger, metrics, queue, admin, db: ctx.db, listeners, started, logOutputs });
   } catch (e) {
     await stopAll();
+    await ops?.close();
     await lists.stop();
     await queue.close();
+    await logger.close();
+    await logOutputs.close();
+    metrics.close();
     ctx.close();
     removePidFile(pidFile);
     throw e;
   }
-  for (const l of listeners) logger.info('system', 'listening', { listener: l.name, address: `${l.host}:${l.port}` });
-  const admin = new QueueAdmin(config, isLocal, { scheduler: outbound, inject: (e, raw) => queue.inject(e, raw) });
-  const control = await startControlServer(config.data_dir, admin, logger);
+  for (const l of listeners) if (l.name !== 'metrics') logger.emit('system.listening', { listener: l.name, address: `${l.host}:${l.port}` });
+  const operations = ops!;
+  const control = await startControlServer(config.data_dir, admin, logger, operations.requests);
   const bound = Object.fromEntries(listeners.map((l) => [l.name, `${l.host.includes(':') ? `[${l.host}]` : l.host}:${l.port}`]));
   fs.writeFileSync(`${listenersFile}.tmp`, JSON.stringify(bound) + '\n');
   fs.renameSync(`${listenersFile}.tmp`, listenersFile);
@@ -120,18 +138,24 @@ export async function startServer(opts: { configPath?: string; quiet?: boolean }
   let stopping: Promise<void> | null = null;
   const stop = () =>
     (stopping ??= (async () => {
-      logger.info('system', 'stopping', {});
+      logger.emit('system.stopping', {});
       await stopAll();
       await control.close();
+      await operations.close();
+      const t0 = Date.now();
+      const drained = await queue.drain(DRAIN_MS);
+      logger.emit('system.drained', { ...drained, ms: Date.now() - t0, limit_ms: DRAIN_MS });
       await outbound.close();
       await lists.stop();
       await queue.close();
       await logger.close();
+      await logOutputs.close();
+      metrics.close();
       ctx.close();
       fs.rmSync(listenersFile, { force: true });
       removePidFile(pidFile);
     })());
-  return { ctx, config, logger, queue, listeners, stop };
+  return { ctx, config, logger, queue, listeners, ops: operations, metrics, stop };
 }
 
 /** A clean stop removes the pid file (only if it is still ours), so `tegami restore` sees no server. */

@@ -105,13 +105,23 @@ export const COMMANDS: Record<string, CommandSpec> = {
   },
   backup: {
     load: async () => (await import('./commands/backup.js')).backup,
-    usage: 'tegami backup FILE [--with-mail] [--with-bayes] [--force] [--json]',
-    options: { ...json, 'with-mail': { type: 'boolean' }, 'with-bayes': { type: 'boolean' }, force: { type: 'boolean' } },
+    usage: 'tegami backup FILE [--with-mail] [--with-bayes] [--with-logs] [--force] [--json]',
+    options: { ...json, 'with-mail': { type: 'boolean' }, 'with-bayes': { type: 'boolean' }, 'with-logs': { type: 'boolean' }, force: { type: 'boolean' } },
   },
   restore: {
     load: async () => (await import('./commands/backup.js')).restore,
     usage: 'tegami restore FILE [--force] [--json]',
     options: { ...json, force: { type: 'boolean' } },
+  },
+  status: {
+    load: async () => (await import('./commands/status.js')).status,
+    usage: 'tegami status [--json]                     the running server, asked over the control socket',
+    options: json,
+  },
+  monitor: {
+    load: async () => (await import('./commands/monitor.js')).monitor,
+    usage: 'tegami monitor test | monitor check [--json]',
+    subs: { test: {}, check: json },
   },
   lab: {
     load: async () => (await import('../../lab/cli.js')).lab,
@@ -140,8 +150,10 @@ export const USAGE = `usage: tegami COMMAND [--config FILE] ...
   spam learn --spam|--ham PATH           train the Bayesian filter
   dkim keygen DOMAIN                     make a DKIM key, print the DNS record
   admin token create|revoke|list ADDRESS  API tokens for the admin JSON API
-  backup FILE [--with-mail] [--with-bayes]  accounts, keys (and mail) to one .tar.gz
+  backup FILE [--with-mail] [--with-bayes] [--with-logs]  accounts, keys (and mail, logs) to one .tar.gz
   restore FILE [--force]                 restore a backup into this config's data_dir
+  status [--json]                        the running server: listeners, queue, pool, monitor, disk
+  monitor test | monitor check [--json]  send a test alert; check every [[monitor]] target now
   lab list | lab run SCENARIO [--target host:port ...] | lab report FILE.json
 tegami COMMAND --help shows a command's options.`;
 

@@ -29,6 +29,7 @@ export function defaultListeners(): Partial<Record<ListenerName, string>> {
     pop3s: p(995, 2995),
     imap: p(143, 2143),
     imaps: p(993, 2993),
+    metrics: '127.0.0.1:9425',
   };
 }
 

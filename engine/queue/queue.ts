@@ -64,6 +64,8 @@ export class Queue {
   /** One pending local retry (or re-run after a worker failure) per message. */
   private timers = new Map<string, NodeJS.Timeout>();
   private closed = false;
+  /** Work running for messages already acknowledged (a worker task and what follows it); see drain(). */
+  private work = new Set<Promise<unknown>>();
   remote: RemoteScheduler | null = null;
 
   constructor(private readonly opts: QueueOptions) {
@@ -157,7 +159,7 @@ export class Queue {
       }
       if (first.failed.length === 0 && this.leftover(env, first).length === 0) {
         await this.spool.discard(w);
-        this.finished(env.id, first);
+        this.finished(env.id, first, env.time);
         return { kind: 'accepted', id: env.id, delivered: true };
       }
       // something is left to do (remote recipients, retries, a bounce): keep it durably first
@@ -177,17 +179,19 @@ export class Queue {
     }
     await this.commitOrDiscard(w);
     // the worker finishes after the reply; whatever happens then, the message is safe in queue/
-    running
-      .then(async (r) => {
-        await w.release();
-        if (r instanceof Error) {
-          this.opts.logger.error('delivery', 'process-failed', { id: env.id, error: r.message });
-          this.retryLater(env.id, true);
-          return;
-        }
-        await this.settleSafely(env, r);
-      })
-      .catch((e: unknown) => this.failedAfterCommit(env.id, 'settle-failed', e));
+    this.track(
+      running
+        .then(async (r) => {
+          await w.release();
+          if (r instanceof Error) {
+            this.opts.logger.error('delivery', 'process-failed', { id: env.id, error: r.message });
+            this.retryLater(env.id, true);
+            return;
+          }
+          await this.settleSafely(env, r);
+        })
+        .catch((e: unknown) => this.failedAfterCommit(env.id, 'settle-failed', e)),
+    );
     return { kind: 'accepted', id: env.id, delivered: false };
   }
 
@@ -258,7 +262,7 @@ export class Queue {
     const rest = this.leftover(env, r);
     if (rest.length === 0) {
       await this.removeQueued(env.id);
-      this.finished(env.id, r);
+      this.finished(env.id, r, env.time);
     } else await this.keep(env, rest, r);
   }
 
@@ -344,11 +348,11 @@ export class Queue {
     if (openRecipients(st).length === 0) {
       // (only with a max_queue_lifetime of about zero: the first local failure expired it)
       await this.removeQueued(env.id);
-      this.finished(env.id, r);
+      this.finished(env.id, r, env.time);
       return;
     }
     await writeState(this.spool.queueDir, st);
-    this.log(env.id, r, 'partial');
+    this.log(env.id, r, 'partial', env.time);
     this.scheduleState(st);
   }
 
@@ -410,7 +414,7 @@ export class Queue {
   private pump(): void {
     while (!this.closed && this.backlog.length && this.inflight < this.maxInflight) {
       const next = this.backlog.shift()!;
-      this.runQueued(next.id, next.recovered).catch((e: unknown) => this.failedAfterCommit(next.id, 'run-failed', e));
+      this.track(this.runQueued(next.id, next.recovered).catch((e: unknown) => this.failedAfterCommit(next.id, 'run-failed', e)));
     }
   }
 
@@ -464,21 +468,42 @@ export class Queue {
       await writeState(this.spool.queueDir, st);
       this.scheduleState(st);
     }
-    this.finished(st.id, r);
+    this.finished(st.id, r, st.created);
   }
 
-  private finished(id: string, r: ProcessResult): void {
+  private finished(id: string, r: ProcessResult, arrived?: number): void {
     for (const d of r.delivered) mailboxEvents.changed(d.owner, d.folder);
-    this.log(id, r, 'done');
+    this.log(id, r, 'done', arrived);
   }
 
-  private log(id: string, r: ProcessResult, stage: string): void {
+  private log(id: string, r: ProcessResult, stage: string, arrived?: number): void {
     const logger = this.opts.logger;
-    for (const d of r.delivered) logger.info('delivery', 'delivered', { id, to: d.owner, rcpt: d.rcpt, folder: d.folder });
+    for (const d of r.delivered) logger.info('delivery', 'delivered', { id, to: d.owner, rcpt: d.rcpt, folder: d.folder, delay_ms: arrived ? Date.now() - arrived : undefined });
     for (const f of r.failed) logger.warn('delivery', 'failed', { id, rcpt: f.address, reason: f.reason });
     // (temporary failures are logged by deferLocal: deferred with the next attempt, or expired)
     if (r.analysis) logger.info('delivery', 'verdict', { id, stage, score: r.analysis.score, tags: r.analysis.tags, action: r.analysis.action });
     if (r.skippedDuplicates) logger.info('delivery', 'recovered-duplicates-skipped', { id, count: r.skippedDuplicates });
+  }
+
+  private track(p: Promise<unknown>): void {
+    const t = p.finally(() => this.work.delete(t));
+    this.work.add(t);
+  }
+
+  /**
+   * Graceful stop (SIGTERM), after the listeners closed: start nothing new (backlog and retry timers stay for
+   * the next start) and wait, at most `limitMs`, for the worker tasks of messages already acknowledged and
+   * the state they write. Returns how many were running and how many were still running at the limit.
+   */
+  async drain(limitMs: number): Promise<{ tasks: number; left: number }> {
+    this.closed = true;
+    for (const t of this.timers.values()) clearTimeout(t);
+    const tasks = this.work.size;
+    let timer: NodeJS.Timeout | undefined;
+    const limit = new Promise<void>((resolve) => (timer = setTimeout(resolve, limitMs)));
+    await Promise.race([Promise.allSettled([...this.work]), limit]);
+    clearTimeout(timer);
+    return { tasks, left: this.work.size };
   }
 
   async close(): Promise<void> {
