@@ -57,6 +57,58 @@ const MIGRATIONS: string[] = [
      last_used INTEGER
    );
    CREATE INDEX IF NOT EXISTS api_tokens_address ON api_tokens(address);`,
+  // account settings (engine/accounts/rights.ts, settings.ts, docs/accounts.md): admin rights as rows (the one
+  // source of truth: system, host admin of a domain, list admin of a list; the users.*_admin columns are kept
+  // as a derived copy), per-user quota overrides and per-domain defaults for new users. Every statement is
+  // idempotent, so running it again (migrations merged in another order) changes nothing.
+  `CREATE TABLE IF NOT EXISTS admin_rights (
+     address TEXT NOT NULL,
+     kind TEXT NOT NULL CHECK (kind IN ('system', 'host', 'list')),
+     target TEXT NOT NULL DEFAULT '',
+     created INTEGER NOT NULL,
+     PRIMARY KEY (address, kind, target)
+   );
+   CREATE INDEX IF NOT EXISTS admin_rights_target ON admin_rights(kind, target);
+   INSERT OR IGNORE INTO admin_rights (address, kind, target, created) SELECT address, 'system', '', created FROM users WHERE system_admin = 1;
+   INSERT OR IGNORE INTO admin_rights (address, kind, target, created) SELECT address, 'host', domain, created FROM users WHERE host_admin = 1;
+   CREATE TABLE IF NOT EXISTS user_quotas (
+     address TEXT PRIMARY KEY,
+     bytes INTEGER,
+     messages INTEGER
+   );
+   CREATE TABLE IF NOT EXISTS domain_defaults (
+     domain TEXT PRIMARY KEY,
+     reply_to TEXT,
+     forward TEXT,
+     keep_copy INTEGER,
+     cannot_change_password INTEGER,
+     disabled INTEGER,
+     web_access INTEGER,
+     quota_bytes INTEGER NOT NULL DEFAULT 0,
+     quota_messages INTEGER NOT NULL DEFAULT 0
+   );
+   CREATE TRIGGER IF NOT EXISTS users_domain_defaults AFTER INSERT ON users
+   WHEN EXISTS (SELECT 1 FROM domain_defaults WHERE domain = new.domain)
+   BEGIN
+     UPDATE users SET
+       reply_to = COALESCE((SELECT reply_to FROM domain_defaults WHERE domain = new.domain), reply_to),
+       forward = CASE WHEN forward = '' THEN COALESCE((SELECT forward FROM domain_defaults WHERE domain = new.domain), '') ELSE forward END,
+       keep_copy = COALESCE((SELECT keep_copy FROM domain_defaults WHERE domain = new.domain), keep_copy),
+       cannot_change_password = COALESCE((SELECT cannot_change_password FROM domain_defaults WHERE domain = new.domain), cannot_change_password),
+       web_access = COALESCE((SELECT web_access FROM domain_defaults WHERE domain = new.domain), web_access),
+       disabled = MAX(disabled, COALESCE((SELECT disabled FROM domain_defaults WHERE domain = new.domain), 0))
+     WHERE address = new.address;
+   END;
+   CREATE TRIGGER IF NOT EXISTS users_delete_settings AFTER DELETE ON users
+   BEGIN
+     DELETE FROM user_quotas WHERE address = old.address;
+     DELETE FROM admin_rights WHERE address = old.address;
+   END;
+   CREATE TRIGGER IF NOT EXISTS domains_delete_settings AFTER DELETE ON domains
+   BEGIN
+     DELETE FROM domain_defaults WHERE domain = old.name;
+     DELETE FROM admin_rights WHERE kind = 'host' AND target = old.name;
+   END;`,
 ];
 
 export function openDatabase(dataDir: string, opts: { readonly?: boolean } = {}): Db {
