@@ -373,7 +373,7 @@ function respText(text: string): string {
 
 /** What the server offers now (STARTTLS only before TLS; LOGINDISABLED when plain logins are refused). */
 export function capabilities(s: Session): string[] {
-  const caps = ['IMAP4rev1', 'LITERAL+', 'SASL-IR', 'ID', 'ENABLE', 'IDLE', 'NAMESPACE', 'UIDPLUS', 'MOVE', 'UNSELECT', 'SPECIAL-USE', 'CONDSTORE', 'CHILDREN'];
+  const caps = ['IMAP4rev1', 'LITERAL+', 'SASL-IR', 'ID', 'ENABLE', 'IDLE', 'NAMESPACE', 'UIDPLUS', 'MOVE', 'UNSELECT', 'SPECIAL-USE', 'CONDSTORE', 'CHILDREN', 'QUOTA', 'QUOTA=RES-STORAGE', 'QUOTA=RES-MESSAGE'];
   if (s.state === 'not-authenticated') {
     if (!s.secure) caps.push('STARTTLS');
     if (loginAllowed(s)) caps.push('AUTH=PLAIN');

@@ -15,6 +15,7 @@ import type { Queue } from '../queue/queue.js';
 import { DeadlineExceeded } from './deadlines.js';
 import { screenHeaderFrom } from './header-from.js';
 import { newQueueId, type Envelope, type RecipientEntry } from '../spool/envelope.js';
+import { declaredSize, rcptQuotaRefusal } from '../accounts/rcpt-quota.js';
 
 export type ListenerKind = 'smtp' | 'submission' | 'submissions';
 
@@ -213,10 +214,19 @@ export class SmtpSessionPolicy {
       return cb(toSmtpError(j.verdict));
     }
     const ok = j as Extract<typeof j, { kind: 'local' | 'remote' }>;
-    const dsn = (address as unknown as { dsn?: { notify?: string[]; orcpt?: string } }).dsn;
-    st.rcpt.set(ok.address, { address: ok.address, kind: ok.kind, notify: dsn?.notify, orcpt: dsn?.orcpt });
-    logger.info('smtp', 'rcpt-to', { sid: session.id, ip: st.ip, to: ok.address, kind: ok.kind, verdict: 'accept' });
-    cb();
+    const accepted = () => {
+      const dsn = (address as unknown as { dsn?: { notify?: string[]; orcpt?: string } }).dsn;
+      st.rcpt.set(ok.address, { address: ok.address, kind: ok.kind, notify: dsn?.notify, orcpt: dsn?.orcpt });
+      logger.info('smtp', 'rcpt-to', { sid: session.id, ip: st.ip, to: ok.address, kind: ok.kind, verdict: 'accept' });
+      cb();
+    };
+    if (ok.kind !== 'local') return accepted();
+    // a mailbox already over its quota: 452 4.2.2 now, while the client can still keep the message for it
+    rcptQuotaRefusal(directory, config.data_dir, ok.address, declaredSize(session.envelope.mailFrom)).then((full) => {
+      if (!full) return accepted();
+      logger.info('smtp', 'rcpt-to', { sid: session.id, ip: st.ip, to: ok.address, verdict: 'reject', reason: 'quota', reply: `${full.code} ${full.status}` });
+      cb(toSmtpError(full));
+    }, accepted);
   };
 
   onData = (stream: SMTPServerDataStream, session: SMTPServerSession, cb: (err?: Error | null, message?: string) => void): void => {
