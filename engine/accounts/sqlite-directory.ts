@@ -9,6 +9,7 @@ import { applyNewUser, checkNewUser, updateSettings, type SettingsPatch } from '
 import { DomainDefaults } from './domain-defaults.js';
 import { changePassword } from './password-change.js';
 import { postmasterTarget, specialLocal } from './postmaster.js';
+import { writeSecrets, type StoredSecrets } from './stored-secrets.js';
 
 interface UserRow extends RightsRow, QuotaRow {
   address: string;
@@ -219,6 +220,11 @@ export class SqliteDirectory implements AccountDirectory {
   /** Per-domain defaults for new users and the domain's default quota. */
   get defaults(): DomainDefaults {
     return (this.made ??= { rights: new AdminRights(this.db), defaults: new DomainDefaults(this.db) }).defaults;
+  }
+
+  /** Credentials from `user import` (checked by the caller: engine/accounts/stored-secrets.ts). */
+  storeImportedSecrets(address: string, secrets: StoredSecrets): void {
+    writeSecrets(this.db, this.opts.serverKey, address, secrets);
   }
 
   /** The database, for the settings modules beside this class (engine/accounts/settings.ts, csv export). */
