@@ -16,6 +16,7 @@ import { DeadlineExceeded } from './deadlines.js';
 import { screenHeaderFrom } from './header-from.js';
 import { newQueueId, type Envelope, type RecipientEntry } from '../spool/envelope.js';
 import { declaredSize, rcptQuotaRefusal } from '../accounts/rcpt-quota.js';
+import { refuseOnVirtualHost, virtualHostsOf } from '../accounts/virtual-hosts.js';
 
 export type ListenerKind = 'smtp' | 'submission' | 'submissions';
 
@@ -221,6 +222,12 @@ export class SmtpSessionPolicy {
       cb();
     };
     if (ok.kind !== 'local') return accepted();
+    // a per-IP virtual host that takes mail only for its own domains ([[domains.virtual_host]] only_own_domains)
+    const elsewhere = refuseOnVirtualHost(virtualHostsOf(config), session.localAddress, ok.address, (d) => directory.localDomain(d));
+    if (elsewhere) {
+      logger.info('smtp', 'rcpt-to', { sid: session.id, ip: st.ip, to: ok.address, verdict: 'reject', reason: 'virtual host', reply: `${elsewhere.code} ${elsewhere.status}` });
+      return cb(toSmtpError(elsewhere));
+    }
     // a mailbox already over its quota: 452 4.2.2 now, while the client can still keep the message for it
     rcptQuotaRefusal(directory, config.data_dir, ok.address, declaredSize(session.envelope.mailFrom)).then((full) => {
       if (!full) return accepted();
