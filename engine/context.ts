@@ -68,6 +68,7 @@ export function directoryFor(config: LoadedConfig, db: Db): SqliteDirectory {
     postmaster: config.accounts.postmaster,
     serverKey: serverKey(config.data_dir),
     recoverableSecrets: config.auth.recoverable_secrets,
+    scramIterations: config.auth.scram_iterations,
     minUserLength: config.accounts.min_user_length,
     passwordMin: config.accounts.password_min,
     passwordMax: config.accounts.password_max,

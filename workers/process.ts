@@ -152,8 +152,9 @@ export default async function processMessage(task: ProcessTask): Promise<Process
   const folder = analysis?.action === 'spam' && config.spam.move_to_spam_folder ? 'Spam' : 'INBOX';
   const returnPath = Buffer.from(returnPathHeader(env.mailFrom), 'utf8');
   const verdictHeaders = Buffer.from(analysis?.headers ?? '', 'utf8');
-  // Where we add our verdict, a sender's own copies of it (and A-R fields claiming our name) must go.
-  const message = analysis?.headers ? stripVerdictHeaders(body, config.hostname).parts : [body];
+  // Verdict fields we did not write (X-IMAIL-SPAM*, X-Tegami-Spam-Status, A-R in our name) never reach a
+  // mailbox, whether or not this message was analysed (authenticated, trusted or unfiltered senders too).
+  const message = stripVerdictHeaders(body, config.hostname).parts;
   await Promise.all(
     routed.mailboxes.map(async (m, i) => {
       const dedupKey = `${env.id}-${i}`;

@@ -31,7 +31,8 @@ export function route(directory: AccountDirectory, recipients: string[]): Routed
     switch (r.kind) {
       case 'mailbox': {
         if (r.user.disabled) {
-          out.failed.push({ address: rcpt, reason: '5.2.1 Mailbox disabled' });
+          // the bounce goes to an outsider: the same words as for an unknown user, never "disabled"
+          out.failed.push({ address: rcpt, reason: `5.1.1 <${address}>: no such user here` });
           return;
         }
         const fwd = r.user.forward;

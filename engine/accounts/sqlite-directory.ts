@@ -1,8 +1,9 @@
 // The embedded account directory: SQLite tables (engine/db) plus the local domains named in config.
-// Reads are synchronous and cheap (prepared statements), so policy can call them per RCPT.
+// Reads are synchronous and cheap (prepared statements), so policy can call them per RCPT. Password writes
+// store the scrypt hash, the sealed secret (when kept) and the SCRAM-SHA-256 verifier together.
 import type { Db } from '../db/database.js';
-import type { AccountDirectory, NewUser, PasswordChange, Resolution, User } from './directory.js';
-import { hashPassword, seal, unseal, verifyPassword } from './password.js';
+import type { AccountDirectory, NewUser, PasswordChange, Resolution, ScramLookup, User } from './directory.js';
+import { decoyScramKeys, formatScram, hashPassword, parseScram, scramKeys, seal, unseal, verifyPassword } from './password.js';
 import { AdminRights, RIGHTS_COLUMNS, rightsFromRow, type RightsRow } from './rights.js';
 import { QUOTA_COLUMNS, UNLIMITED, overrideFromRow, quotaFromRow, type Quota, type QuotaOverride, type QuotaRow } from './quota.js';
 import { applyNewUser, checkNewUser, updateSettings, type SettingsPatch } from './settings.js';
@@ -17,6 +18,8 @@ interface UserRow extends RightsRow, QuotaRow {
   domain: string;
   password_hash: string;
   secret_sealed: string | null;
+  /** The SCRAM-SHA-256 verifier (password.ts formatScram); absent in databases made before it existed. */
+  scram_sha256?: string | null;
   full_name: string;
   reply_to: string;
   forward: string;
@@ -42,6 +45,8 @@ export interface DirectoryOptions {
   passwordMax: number;
   /** Put a deleted account's mail folder aside (an orphan); returns its id, null when it had none. */
   orphanMailbox?: (address: string) => string | null;
+  /** PBKDF2 iterations of new SCRAM-SHA-256 verifiers ([auth] scram_iterations; at least 4096, RFC 7677). */
+  scramIterations?: number;
 }
 
 export class AccountError extends Error {}
@@ -57,6 +62,7 @@ export class SqliteDirectory implements AccountDirectory {
     private readonly db: Db,
     private readonly opts: DirectoryOptions,
   ) {
+    addScramColumn(db);
     this.q = {
       user: db.prepare<[string], UserRow>(`${USER_SELECT} WHERE u.address = ?`),
       alias: db.prepare<[string], { targets: string }>('SELECT targets FROM aliases WHERE address = ?'),
@@ -158,13 +164,14 @@ export class SqliteDirectory implements AccountDirectory {
     if (this.q.user.get(address)) throw new AccountError(`user ${address} exists`);
     if (this.q.alias.get(address)) throw new AccountError(`${address} is an alias`);
     const hash = await hashPassword(u.password);
+    const scram = await this.scramText(u.password);
     this.db
       .prepare(
-        `INSERT INTO users (address, local, domain, password_hash, secret_sealed, full_name, forward, system_admin, disabled, created)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+        `INSERT INTO users (address, local, domain, password_hash, secret_sealed, scram_sha256, full_name, forward, system_admin, disabled, created)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
       )
       .run(
-        address, local, domain, hash, this.sealed(u.password), u.fullName ?? '', (u.forward ?? []).join(','),
+        address, local, domain, hash, this.sealed(u.password), scram, u.fullName ?? '', (u.forward ?? []).join(','),
         u.systemAdmin ? 1 : 0, u.disabled ? 1 : 0, Date.now(),
       );
     applyNewUser(this, address, u); // the settings given; the domain's defaults came with the insert (a trigger)
@@ -175,8 +182,8 @@ export class SqliteDirectory implements AccountDirectory {
     this.checkPassword(password);
     const hash = await hashPassword(password);
     const r = this.db
-      .prepare('UPDATE users SET password_hash = ?, secret_sealed = ? WHERE address = ?')
-      .run(hash, this.sealed(password), address.toLowerCase());
+      .prepare('UPDATE users SET password_hash = ?, secret_sealed = ?, scram_sha256 = ? WHERE address = ?')
+      .run(hash, this.sealed(password), await this.scramText(password), address.toLowerCase());
     if (r.changes === 0) throw new AccountError(`no such user: ${address}`);
   }
 
@@ -247,6 +254,15 @@ export class SqliteDirectory implements AccountDirectory {
 
   private sealed(password: string): string | null {
     return this.opts.recoverableSecrets ? seal(this.opts.serverKey, password) : null;
+  }
+
+  private get scramIterations(): number {
+    return Math.max(4096, this.opts.scramIterations ?? 4096);
+  }
+
+  private async scramText(password: string): Promise<string | null> {
+    const k = await scramKeys(password, this.scramIterations);
+    return k ? formatScram(k) : null;
   }
 
   // ---- aliases ----
@@ -320,7 +336,30 @@ export class SqliteDirectory implements AccountDirectory {
     }
     const ok = await verifyPassword(password, row.password_hash);
     if (!ok || row.disabled) return undefined;
+    await this.completeSecrets(row, password);
     return toUser(row);
+  }
+
+  /**
+   * An account made before SCRAM keys existed (or while secrets were not kept) gets what it lacks now that the
+   * right password is in hand, so SCRAM-SHA-256 (and CRAM-MD5/APOP, when secrets are kept) work from the next login.
+   */
+  private async completeSecrets(row: UserRow, password: string): Promise<void> {
+    const scram = row.scram_sha256 ? null : await this.scramText(password);
+    const sealed = !row.secret_sealed && this.opts.recoverableSecrets ? this.sealed(password) : null;
+    if (this.db.readonly || (!scram && !sealed)) return;
+    this.db
+      .prepare('UPDATE users SET scram_sha256 = COALESCE(scram_sha256, ?), secret_sealed = COALESCE(secret_sealed, ?) WHERE address = ?')
+      .run(scram, sealed, row.address);
+  }
+
+  scramVerifier(login: string, defaultDomain?: string): ScramLookup {
+    const address = this.loginAddress(login, defaultDomain);
+    const row = address ? this.q.user.get(address) : undefined;
+    const keys = parseScram(row?.scram_sha256);
+    // a disabled account answers with its real salt and fails at the proof, exactly like a wrong password
+    if (row && keys) return { user: row.disabled ? undefined : toUser(row), keys };
+    return { keys: decoyScramKeys(this.opts.serverKey, address ?? login, this.scramIterations) };
   }
 
   secret(address: string): string | null {
@@ -335,6 +374,13 @@ export class SqliteDirectory implements AccountDirectory {
     for (const a of this.q.aliasesTo.all()) if (a.targets.split(',').includes(user.address)) set.add(a.address);
     return set;
   }
+}
+
+/** The SCRAM verifier column, added in place to databases made before it (idempotent; skipped when read-only). */
+function addScramColumn(db: Db): void {
+  if (db.readonly) return;
+  const cols = db.prepare('PRAGMA table_info(users)').all() as { name: string }[];
+  if (!cols.some((c) => c.name === 'scram_sha256')) db.exec('ALTER TABLE users ADD COLUMN scram_sha256 TEXT');
 }
 
 // scrypt hash of a random string, used to spend equal time on unknown users

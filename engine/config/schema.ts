@@ -117,15 +117,29 @@ const domains = z
 
 const auth = z
   .object({
+    /** SMTP AUTH PLAIN/LOGIN without TLS from non-loopback clients (POP3 and IMAP have their own key). */
     allow_insecure_auth: z.boolean().default(false),
-    mechanisms: z.array(z.enum(['PLAIN', 'LOGIN', 'CRAM-MD5'])).default(['PLAIN', 'LOGIN', 'CRAM-MD5']),
-    /** Keep a sealed copy of each password so APOP and CRAM-MD5 work; false keeps only the hash. */
+    /** SASL mechanisms offered on SMTP, POP3 and IMAP alike (PLAIN and LOGIN only where plaintext is allowed). */
+    mechanisms: z.array(z.enum(['PLAIN', 'LOGIN', 'CRAM-MD5', 'SCRAM-SHA-256'])).default(['PLAIN', 'LOGIN', 'CRAM-MD5', 'SCRAM-SHA-256']),
+    /** Keep a sealed copy of each password so APOP and CRAM-MD5 work; false keeps only the hash and the SCRAM keys. */
     recoverable_secrets: z.boolean().default(true),
+    /** PBKDF2 iterations of the SCRAM-SHA-256 keys stored when a password is set (RFC 7677: at least 4096). */
+    scram_iterations: z.number().int().min(4096).max(1_000_000).default(4096),
     throttle_after: z.number().int().nonnegative().default(5),
     window: duration.prefault(600),
     max_delay: duration.prefault(3),
     block_after: z.number().int().nonnegative().default(50),
     block_for: duration.prefault(900),
+    /** Bits of an IPv6 address that count as one client for throttling and connection caps (IPv4: the address). */
+    ipv6_prefix: z.number().int().min(1).max(128).default(64),
+    /** Failures on one account within `window` after which attempts on it are spaced out (never blocked); 0 = off. */
+    account_throttle_after: z.number().int().nonnegative().default(10),
+    /** Then one attempt per account_delay from networks the owner never logged in from; one that would wait longer is told to retry later. */
+    account_delay: duration.prefault('10s'),
+    /** Password hashes (scrypt, 16 MB each) computed at once; more wait in a queue. */
+    max_concurrent_hashes: z.number().int().positive().default(2),
+    /** Logins waiting for a hash slot; beyond that a login is answered "try again later". */
+    max_queued_hashes: z.number().int().nonnegative().default(64),
   })
   .strict();
 
@@ -134,7 +148,9 @@ const smtp = z
     banner: z.string().default('ESMTP tegami'),
     vrfy: z.boolean().default(false),
     expn: z.boolean().default(false),
+    /** Simultaneous SMTP connections, all three listeners together. */
     max_connections: z.number().int().positive().default(1000),
+    /** Simultaneous SMTP connections from one client (IPv4 address or IPv6 /ipv6_prefix). */
     max_connections_per_ip: z.number().int().positive().default(50),
     max_recipients: z.number().int().positive().default(100),
     /** Seconds to wait before the greeting; clients that talk earlier are refused (early-talker check). */
@@ -149,7 +165,8 @@ const smtp = z
     /** Authenticated senders may only use their own addresses and aliases in From: (every address) and Sender:;
      *  else 550 5.7.1 at the end of DATA. Off, such mail is still accepted but never DKIM-signed. */
     restrict_header_from: z.boolean().default(true),
-    admins_may_send_as_anyone: z.boolean().default(true),
+    /** System admins may use any MAIL FROM (off: they are bound by restrict_sender like everyone). */
+    admins_may_send_as_anyone: z.boolean().default(false),
   })
   .strict();
 
@@ -282,7 +299,14 @@ const spam = z
     phrase_regexes: z.array(z.string()).default([]),
     url_blacklist: z.array(z.string()).default([]),
     sender_whitelist: z.array(z.string()).default([]),
+    /** Skip every check, content filters too (a relay in front that has judged the mail already). */
     trusted_ips: z.array(z.string()).default([]),
+    /**
+     * This machine and internal networks: the connection checks (DNSBL, rDNS, HELO, SPF, sender domain, callout)
+     * never judge them, content filters still run (rspamd's local_addrs). Not all of 127/8: the lab and the
+     * tests use 127.0.0.2 as the RFC 5782 DNSBL-listed client.
+     */
+    local_networks: z.array(z.string()).default(['127.0.0.1/32', '::1/128']),
     filter_authenticated: z.boolean().default(false),
     move_to_spam_folder: z.boolean().default(true),
     spam_threshold: z.number().default(5),
@@ -328,6 +352,10 @@ const pop3 = z
     idle_timeout: duration.prefault('10m'),
     /** A command line must arrive whole within this of its first byte (slowloris); 0 = off. */
     command_timeout: duration.prefault('2m'),
+    /** Simultaneous POP3 connections, all listeners together. */
+    max_connections: z.number().int().positive().default(1000),
+    /** Simultaneous POP3 connections from one client (IPv4 address or IPv6 /ipv6_prefix). */
+    max_connections_per_ip: z.number().int().positive().default(50),
   })
   .strict();
 
@@ -343,7 +371,9 @@ const imap = z
     max_literal: size.prefault(64 * 1024 * 1024),
     /** Largest literal before login (LOGIN and AUTHENTICATE arguments); bigger ones are refused, never buffered. */
     max_literal_preauth: size.prefault(8 * 1024),
-    /** Simultaneous IMAP connections from one client address, per listener. */
+    /** Simultaneous IMAP connections, all listeners together. */
+    max_connections: z.number().int().positive().default(1000),
+    /** Simultaneous IMAP connections from one client (IPv4 address or IPv6 /ipv6_prefix), all listeners together. */
     max_connections_per_ip: z.number().int().positive().default(50),
   })
   .strict();

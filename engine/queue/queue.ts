@@ -15,6 +15,8 @@ import { openRecipients, readState, writeState, type QueueState, type RecipientS
 import { recoverQueue } from './recovery.js';
 import { checked, processResultSchema } from './worker-messages.js';
 import { wantsNotice, type DsnAction, type DsnRecipient } from '../outbound/dsn.js';
+import { ownBytes, registerLearnPool } from '../spam/learn-pool.js';
+import type { LearnTask } from '../../workers/learn.js';
 
 export type ReceiveOutcome =
   | { kind: 'accepted'; id: string; delivered: boolean }
@@ -47,6 +49,7 @@ export interface QueueOptions {
 }
 
 const here = path.dirname(fileURLToPath(import.meta.url));
+const LEARN_WORKER = path.resolve(here, '../../workers/learn.js');
 
 export class Queue {
   readonly spool: Spool;
@@ -74,6 +77,12 @@ export class Queue {
       workerData: { configPath: opts.configPath, dataDir: opts.dataDir },
     });
     this.maxInflight = threads * 32;
+    // IMAP's Spam folder moves train the filter in this pool, never on the main thread
+    registerLearnPool(opts.dataDir, (raw, kind, owner) => {
+      const bytes = ownBytes(raw);
+      const task: LearnTask = { raw: bytes, kind, owner };
+      return this.pool.run(task, { filename: LEARN_WORKER, transferList: [bytes.buffer as ArrayBuffer] }) as Promise<boolean>;
+    });
   }
 
   /**
@@ -448,6 +457,7 @@ export class Queue {
 
   async close(): Promise<void> {
     this.closed = true;
+    registerLearnPool(this.opts.dataDir, null);
     for (const t of this.timers.values()) clearTimeout(t);
     await this.pool.destroy();
   }

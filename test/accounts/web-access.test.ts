@@ -11,7 +11,7 @@ import { directoryFor } from '../../engine/context.js';
 import { openDatabase, type Db } from '../../engine/db/database.js';
 import type { SqliteDirectory } from '../../engine/accounts/sqlite-directory.js';
 import { Logger } from '../../engine/log/logger.js';
-import { AuthThrottle } from '../../engine/policy/auth-throttle.js';
+import { LoginFlow } from '../../engine/net/login.js';
 import { loadOrCreateCertificate } from '../../engine/tls/certificate.js';
 import { webDeps } from '../../engine/web/deps.js';
 import { startWebServer, type RunningWebServer } from '../../engine/web/server.js';
@@ -38,7 +38,7 @@ before(async () => {
   await directory.addUser({ address: 'hana@example.test', password: PW, hostAdminOf: ['other.test'] });
   logger = new Logger({ dir: path.join(dataDir, 'logs'), stdout: false });
   const tls = await loadOrCreateCertificate({ dataDir, hostname: 'localhost' });
-  const wiring = { db, directory, throttle: AuthThrottle.fromConfig(config.auth), dataDir, logger };
+  const wiring = { db, directory, login: LoginFlow.fromConfig(config, directory, logger), dataDir, logger };
   webmail = await startWebServer({ listen: '127.0.0.1:0', tls, kind: 'webmail', deps: webDeps({ ...wiring, kind: 'webmail' }) });
   admin = await startWebServer({ listen: '127.0.0.1:0', tls, kind: 'admin', deps: webDeps({ ...wiring, kind: 'admin' }) });
 });
