@@ -22,7 +22,7 @@ export async function startImap(opts: ImapOptions): Promise<ImapServer> {
     logger,
     login: opts.login ?? LoginFlow.shared(config, opts.directory, logger),
     directory: opts.directory,
-    secureContext: serverContext(opts.tls),
+    secureContext: opts.certificates ?? serverContext(opts.tls),
     implicitTls: opts.implicitTls,
     sessions: new Set(),
   };

@@ -4,7 +4,7 @@
 // flow's; never parses messages or touches Maildir itself.
 import crypto from 'node:crypto';
 import type net from 'node:net';
-import type tls from 'node:tls';
+import type { ServerTls } from '../net/tls.js';
 import type { AccountDirectory, User } from '../accounts/directory.js';
 import type { LoadedConfig } from '../config/load.js';
 import type { Logger } from '../log/logger.js';
@@ -28,7 +28,8 @@ export interface ServerShared {
   login: LoginFlow;
   /** The account directory (quota limits for GETQUOTA, APPEND and COPY). */
   directory: AccountDirectory;
-  secureContext: tls.SecureContext;
+  /** One context, or the per-domain certificates (chosen by local address and SNI). */
+  secureContext: ServerTls;
   implicitTls: boolean;
   /** Sessions open on this listener, for shutdown. */
   sessions: Set<Session>;

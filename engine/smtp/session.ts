@@ -276,6 +276,7 @@ export class SmtpSessionPolicy {
           tls: session.secure ? tlsDescription(session) : undefined,
           user: sessionUser(session)?.address,
           listener: this.listener,
+          host: virtualHostsOf(config).hostFor(session.localAddress)?.hostname,
         },
         connection: st.connection,
         origin: author.origin,

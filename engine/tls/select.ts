@@ -22,6 +22,7 @@ export interface DomainCert extends CertPair {
 interface Entry {
   domain: string;
   ip?: string;
+  pair: CertPair;
   /** DNS names of the certificate (subjectAltName, else the subject CN), lower case. */
   names: string[];
   context: tls.SecureContext;
@@ -63,11 +64,15 @@ export class CertificateSelector {
   private readonly entries: Entry[];
   private readonly fallback: tls.SecureContext;
 
-  constructor(fallback: CertPair, domains: DomainCert[] = []) {
-    this.fallback = context(fallback);
+  constructor(
+    private readonly fallbackPair: CertPair,
+    domains: DomainCert[] = [],
+  ) {
+    this.fallback = context(fallbackPair);
     this.entries = domains.map((d) => ({
       domain: d.domain.toLowerCase().replace(/\.$/, ''),
       ip: d.ip ? canonicalIp(d.ip) : undefined,
+      pair: { cert: d.cert, key: d.key },
       names: certificateNames(d.cert),
       context: context(d),
     }));
@@ -112,6 +117,18 @@ export class CertificateSelector {
       secureContext: this.certificateFor({ localAddress }),
       SNICallback: (servername, cb) => cb(null, this.certificateFor({ localAddress, servername })),
     };
+  }
+
+  /** The certificate and key a handshake on `localAddress` without SNI gets (for smtp-server's own default context). */
+  pairFor(localAddress: string | undefined): CertPair {
+    const ip = localAddress ? canonicalIp(localAddress) : undefined;
+    return (ip ? this.entries.find((e) => e.ip === ip)?.pair : undefined) ?? this.fallbackPair;
+  }
+
+  /** Whether a certificate is bound to this local address. */
+  boundTo(localAddress: string | undefined): boolean {
+    const ip = localAddress ? canonicalIp(localAddress) : undefined;
+    return !!ip && this.entries.some((e) => e.ip === ip);
   }
 
   /** Whether any per-domain certificate is configured (else the default serves every handshake). */
