@@ -6,6 +6,7 @@ import type { LoadedConfig } from './config/load.js';
 import type { Logger } from './log/logger.js';
 import type { ConnectionLimits } from './net/conn-limits.js';
 import type { LoginFlow } from './net/login.js';
+import type { TlsChooser } from './net/tls.js';
 import type { MailboxStore } from './store/mailbox-store.js';
 
 export interface MailboxListenerOptions {
@@ -21,4 +22,6 @@ export interface MailboxListenerOptions {
   login?: LoginFlow;
   /** The protocol's connection caps; when absent, those of this config (net/listener.ts limitsFor). */
   limits?: ConnectionLimits;
+  /** Per-domain certificates ([[tls.domain]], engine/tls/select.ts); when absent, `tls` serves every handshake. */
+  certificates?: TlsChooser;
 }

@@ -10,6 +10,7 @@ import { LoginFlow } from './net/login.js';
 import { RelayPolicy } from './policy/relay.js';
 import { Queue } from './queue/queue.js';
 import { loadOrCreateCertificate } from './tls/certificate.js';
+import { CertificateSelector } from './tls/select.js';
 import { makeResolver } from './dns/resolver.js';
 import { startSmtpListener, type RunningListener } from './smtp/listeners.js';
 import { OutboundScheduler } from './queue/outbound.js';
@@ -51,6 +52,8 @@ export async function startServer(opts: { configPath?: string; quiet?: boolean }
     logger.emit('system.open-relay', { message: 'OPEN RELAY: relay mode "anyone": this server relays mail for anyone on the Internet' });
   }
   const tls = await loadOrCreateCertificate({ dataDir: config.data_dir, hostname: config.hostname, cert: config.tls.cert, key: config.tls.key });
+  // [[tls.domain]]: per-domain certificates, chosen by SNI and local address on every listener (read and checked now)
+  const certificates = CertificateSelector.fromConfig(tls, config.tls.domain);
   const resolver = makeResolver(config.dns.servers, config.dns.timeout, (l) => logger.emit('system.dns-lookup', l));
   const queue = new Queue({
     dataDir: config.data_dir,
@@ -108,9 +111,9 @@ export async function startServer(opts: { configPath?: string; quiet?: boolean }
   try {
     for (const [name, addr] of Object.entries(config.listeners) as [ListenerName, string][]) {
       if (name === 'smtp' || name === 'submission' || name === 'submissions') {
-        listeners.push(await startSmtpListener(name, addr, tls, deps));
+        listeners.push(await startSmtpListener(name, addr, tls, deps, certificates));
       } else if (name === 'pop3' || name === 'pop3s' || name === 'imap' || name === 'imaps') {
-        const o = { listen: addr, implicitTls: name.endsWith('s'), tls, store, directory: ctx.directory, config, logger, login: deps.login };
+        const o = { listen: addr, implicitTls: name.endsWith('s'), tls, certificates, store, directory: ctx.directory, config, logger, login: deps.login };
         const r = name.startsWith('pop3') ? await startPop3(o) : await startImap(o);
         listeners.push({ name, host: listenAddress(addr).host, port: r.port, close: r.close });
       }

@@ -20,6 +20,8 @@ import { checkedOrigin } from '../engine/spool/envelope.js';
 import type { Db } from '../engine/db/database.js';
 import { handleListMail } from '../engine/lists/handle.js';
 import { listRuntime, type ListEvent } from '../engine/lists/runtime.js';
+import { mailboxRoom } from '../engine/store/maildirsize.js';
+import { quotaReason } from '../engine/accounts/quota.js';
 
 export interface ProcessTask {
   id: string;
@@ -186,7 +188,14 @@ export default async function processMessage(task: ProcessTask): Promise<Process
           return;
         }
         const received = Buffer.from(receivedHeader(env, config.hostname, m.rcpt), 'utf8');
-        await writeMaildirMessage(dir, [returnPath, received, verdictHeaders, ...message], { dedupKey });
+        const parts = [returnPath, received, verdictHeaders, ...message];
+        // over quota: deferred (4.2.2, a DSN when it stays full past the queue lifetime), or bounced when it can never fit
+        const room = await mailboxRoom(maildirRoot(config.data_dir, m.owner), directory.quotaOf(m.owner), parts.reduce((n, b) => n + b.length, 0));
+        if (room.kind !== 'ok') {
+          (room.kind === 'full' ? result.tempFailed : result.failed).push({ address: m.rcpt, reason: quotaReason(room) });
+          return;
+        }
+        await writeMaildirMessage(dir, parts, { dedupKey });
         result.delivered.push({ owner: m.owner, folder, rcpt: m.rcpt });
       } catch (e) {
         result.tempFailed.push({ address: m.rcpt, reason: `4.3.0 Local delivery failed: ${(e as Error).message}` });

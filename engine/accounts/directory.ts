@@ -3,6 +3,7 @@
 // SQLite implementation can be swapped for PostgreSQL without touching them.
 import type { ScramKeys } from './password.js';
 import type { ListRole } from './list-directory.js';
+import type { Quota } from './quota.js';
 
 export interface User {
   address: string;
@@ -14,12 +15,23 @@ export interface User {
   forward: string[];
   /** Keep a copy in the local mailbox when forwarding. */
   keepCopy: boolean;
+  /** Refused on every protocol's login; mail to it is refused as to an unknown user. */
   disabled: boolean;
+  /** The owner may not change the password (changePassword by 'self' is refused; an admin still may). */
   cannotChangePassword: boolean;
+  /** May log in to the webmail. */
   webAccess: boolean;
+  /** Domains (canonical) this account administers (admin_rights kind 'host'). */
+  hostAdminOf: string[];
+  /** Mailing lists (addresses) this account administers (admin_rights kind 'list'). */
+  listAdminOf: string[];
+  /** Derived: hostAdminOf is not empty (kept for older readers). */
   hostAdmin: boolean;
+  /** Derived: listAdminOf is not empty (kept for older readers). */
   listAdmin: boolean;
   systemAdmin: boolean;
+  /** Mailbox limits in force (own override, else the domain's default); 0 = unlimited. */
+  quota: Quota;
 }
 
 /** Where mail for one address goes after aliases are applied (one level; the router expands further). */
@@ -40,7 +52,21 @@ export interface NewUser {
   forward?: string[];
   systemAdmin?: boolean;
   disabled?: boolean;
+  /** Settings given explicitly (unset ones take the domain's defaults, engine/accounts/settings.ts). */
+  replyTo?: string;
+  keepCopy?: boolean;
+  cannotChangePassword?: boolean;
+  webAccess?: boolean;
+  hostAdminOf?: string[];
+  listAdminOf?: string[];
+  /** Per-user quota override; null in a field = the domain's default. */
+  quota?: { bytes?: number | null; messages?: number | null };
 }
+
+/** The answer to a password change (errors as values: the webmail shows `text`). */
+export type PasswordChange =
+  | { ok: true }
+  | { ok: false; reason: 'not-allowed' | 'wrong-password' | 'unknown' | 'invalid'; text: string };
 
 /** What a SCRAM-SHA-256 exchange is checked against (see AccountDirectory.scramVerifier). */
 export interface ScramLookup {
@@ -72,4 +98,11 @@ export interface AccountDirectory {
   loginAddress(login: string, defaultDomain?: string): string | undefined;
   /** Addresses an authenticated user may use as envelope sender: own address plus aliases pointing at it. */
   senderAddresses(user: User): Set<string>;
+  /** The mailbox limits of an owner (an account's, or none for a postmaster mailbox without one). */
+  quotaOf(owner: string): Quota;
+  /**
+   * Change a password on any path: by 'self' (webmail, a future POP3/IMAP password command) the old password
+   * must be right and the account must be allowed to change it; by 'admin' (the CLI, admin pages) neither.
+   */
+  changePassword(user: string | Pick<User, 'address'>, oldPassword: string | null, newPassword: string, opts: { by: 'self' | 'admin' }): Promise<PasswordChange>;
 }

@@ -2,6 +2,7 @@
 // dispatcher (main.ts) parses strictly against this table, so an option works only where it is declared
 // here. It never runs a command; adding an option to a command means adding it here too.
 import type { Args, Options } from './args.js';
+import { DOMAIN_DEFAULT_OPTIONS, USER_SETTING_OPTIONS, USER_SET_ONLY_OPTIONS } from './user-flags.js';
 
 export type Command = (args: Args) => Promise<number>;
 
@@ -23,7 +24,6 @@ export const GLOBAL: Options = {
 
 const json: Options = { json: { type: 'boolean' } };
 const password: Options = { 'password-stdin': { type: 'boolean' }, password: { type: 'string', value: 'PASSWORD' } };
-const accountFields: Options = { 'full-name': { type: 'string', value: 'NAME' }, forward: { type: 'string', value: 'A,B' }, admin: { type: 'boolean' }, disabled: { type: 'boolean' } };
 const queueSelect: Options = { ...json, domain: { type: 'string', value: 'DOMAIN' } };
 
 export const COMMANDS: Record<string, CommandSpec> = {
@@ -34,28 +34,43 @@ export const COMMANDS: Record<string, CommandSpec> = {
   },
   domain: {
     load: async () => (await import('./commands/domain.js')).domain,
-    usage: 'tegami domain add NAME | del NAME | list [--json]',
-    subs: { add: {}, del: {}, delete: {}, list: json },
+    usage: [
+      'tegami domain add NAME | del NAME | list [--json] | show NAME [--json]',
+      'tegami domain set NAME  defaults for new accounts of NAME, and its mailbox quota:',
+      '    [--default-reply-to ADDR] [--default-forward A,B] [--default-keep-copy|--default-no-keep-copy]',
+      '    [--default-no-password-change|--default-password-change] [--default-disabled|--default-enabled]',
+      '    [--default-no-web-access|--default-web-access] [--default-quota SIZE] [--default-quota-messages N]',
+    ].join('\n'),
+    subs: { add: {}, del: {}, delete: {}, list: json, show: json, set: DOMAIN_DEFAULT_OPTIONS },
   },
   user: {
     load: async () => (await import('./commands/user.js')).user,
     usage: [
-      'tegami user add ADDRESS --password-stdin|--password P [--full-name NAME] [--forward A,B] [--admin] [--disabled]',
+      'tegami user add ADDRESS --password-stdin|--password P [SETTING...]',
+      'tegami user set ADDRESS SETTING...',
+      '  settings: [--full-name NAME] [--reply-to ADDR] [--forward A,B] [--keep-copy|--no-keep-copy]',
+      '    [--no-password-change|--password-change] [--disabled|--enabled] [--no-web-access|--web-access]',
+      '    [--host-admin DOMAIN]... [--list-admin LIST]... [--system-admin] (--admin is the same)',
+      '    [--quota SIZE|default] [--quota-messages N|default]   (0 = unlimited; default = the domain\'s)',
+      '  set only: [--no-host-admin DOMAIN]... [--no-list-admin LIST]... [--no-system-admin] (--no-admin)',
       'tegami user passwd ADDRESS --password-stdin|--password P',
-      'tegami user set ADDRESS [--disabled|--enabled] [--admin|--no-admin] [--full-name NAME] [--forward A,B]',
+      'tegami user show ADDRESS [--json]',
       'tegami user del ADDRESS                    (the mail folder is kept aside as an orphan)',
-      'tegami user list [--domain DOMAIN] [--json]',
-      'tegami user import FILE.csv                 (address,password[,full name[,forward]] per line)',
+      'tegami user list [--domain DOMAIN] [--json]   (--json: every setting, the quota and the usage)',
+      'tegami user export FILE.csv|- [--with-secrets] [--domain DOMAIN] [--force]',
+      'tegami user import FILE.csv [--update]      (a header row naming the columns, or address,password[,full name[,forward]])',
       'tegami user orphans [--json] | orphans --remove ID',
     ].join('\n'),
     subs: {
-      add: { ...password, ...accountFields },
+      add: { ...password, ...USER_SETTING_OPTIONS },
       passwd: password,
-      set: { ...accountFields, enabled: { type: 'boolean' }, 'no-admin': { type: 'boolean' } },
+      set: { ...USER_SETTING_OPTIONS, ...USER_SET_ONLY_OPTIONS },
+      show: json,
       del: {},
       delete: {},
       list: { ...json, domain: { type: 'string', value: 'DOMAIN' } },
-      import: {},
+      export: { domain: { type: 'string', value: 'DOMAIN' }, 'with-secrets': { type: 'boolean' }, force: { type: 'boolean' } },
+      import: { update: { type: 'boolean' } },
       orphans: { ...json, remove: { type: 'string', value: 'ID' } },
     },
   },
@@ -142,8 +157,8 @@ export const COMMANDS: Record<string, CommandSpec> = {
 
 export const USAGE = `usage: tegami COMMAND [--config FILE] ...
   serve                                  run the server
-  domain add|del|list [NAME]             local domains
-  user add|del|list|passwd|set|import|orphans ...  accounts (user add ADDRESS --password-stdin)
+  domain add|del|list|show|set [NAME]    local domains, their defaults for new accounts
+  user add|del|list|show|passwd|set|import|export|orphans ...  accounts (user add ADDRESS --password-stdin)
   alias add|del|list ...                 aliases (alias add ADDRESS TARGET[,TARGET])
   list create|del|show|set|add|remove|members|pending|approve|reject ...  mailing lists
   queue list [--json]|show|retry|hold|release|delete ...

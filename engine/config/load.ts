@@ -85,6 +85,7 @@ function finish(c: Config, source: string | undefined, baseDir: string): LoadedC
   const tlsPaths = {
     cert: c.tls.cert ? path.resolve(baseDir, c.tls.cert) : undefined,
     key: c.tls.key ? path.resolve(baseDir, c.tls.key) : undefined,
+    domain: c.tls.domain.map((d) => ({ ...d, cert: path.resolve(baseDir, d.cert), key: path.resolve(baseDir, d.key) })),
   };
   return { ...c, hostname: c.hostname.toLowerCase(), data_dir, tls: tlsPaths, source, listeners };
 }

@@ -1,6 +1,7 @@
 // The configuration schema: every key tegami reads, its type and its safe default.
 // Unknown keys are errors (strict objects), so a typo never silently falls back to a default.
 // Sections owned by later features live here too, one block each, so the whole contract is in one file.
+import net from 'node:net';
 import os from 'node:os';
 import { z } from 'zod';
 import { TAGS } from '../spam/tags.js';
@@ -62,7 +63,43 @@ const relay = z
   })
   .strict();
 
-const tls = z.object({ cert: z.string().optional(), key: z.string().optional() }).strict();
+/** A local IP address (IPv4, or IPv6 in any spelling). */
+const ipAddress = z.string().refine((v) => net.isIP(v) !== 0, { message: 'expected an IP address such as 192.0.2.10 or 2001:db8::10' });
+const hostName = z.string().regex(/^(?=.{1,253}$)([A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)*[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?$/, 'expected a host name such as mail.example.jp');
+
+/** A domain's own certificate (A6): chosen by SNI (the domain, its subdomains, the names in the certificate) or by `ip`. */
+const tlsDomain = z
+  .object({
+    domain: hostName,
+    cert: z.string(),
+    key: z.string(),
+    /** The local address whose connections get this certificate when the client names no known host (SNI). */
+    ip: ipAddress.optional(),
+  })
+  .strict();
+
+const tls = z
+  .object({
+    cert: z.string().optional(),
+    key: z.string().optional(),
+    /** [[tls.domain]]: per-domain certificates (engine/tls/select.ts); the cert/key above stay the default. */
+    domain: z.array(tlsDomain).default([]),
+  })
+  .strict();
+
+/** A per-IP virtual host (A6, IMail's "AddHost"): its own name on its own address. */
+const virtualHost = z
+  .object({
+    /** The local address clients connect to. */
+    ip: ipAddress,
+    /** Its host name: the SMTP greeting, the EHLO reply and Received: lines of mail that came in on `ip`. */
+    hostname: hostName,
+    /** Its domains; the first is where bare logins on `ip` belong (as [domains] by_ip). */
+    domains: z.array(hostName).min(1),
+    /** On `ip`, accept mail only for these domains (and their host aliases); other local domains get 550 5.7.1. */
+    only_own_domains: z.boolean().default(false),
+  })
+  .strict();
 
 const domains = z
   .object({
@@ -74,8 +111,11 @@ const domains = z
     primary: z.string().optional(),
     /** Per-IP virtual hosts: listener IP → domain, so a bare login on that IP resolves in that domain (P4). */
     by_ip: z.record(z.string(), z.string()).default({}),
+    /** [[domains.virtual_host]]: per-IP virtual hosts with their own host name (A6); each adds its ip → first domain to by_ip. */
+    virtual_host: z.array(virtualHost).default([]),
   })
-  .strict();
+  .strict()
+  .transform((d) => ({ ...d, by_ip: { ...Object.fromEntries(d.virtual_host.map((v) => [v.ip, v.domains[0]])), ...d.by_ip } }));
 
 const auth = z
   .object({
@@ -499,7 +539,43 @@ export const configSchema = z
     if (c.accounts.password_min > c.accounts.password_max) {
       ctx.addIssue({ code: 'custom', path: ['accounts', 'password_min'], message: 'password_min is above password_max' });
     }
+    checkVirtualHosts(c.domains, c.tls, ctx);
   });
+
+/** One virtual host per address; by_ip may not send that address elsewhere; a certificate's ip is named once. */
+function checkVirtualHosts(d: z.output<typeof domains>, t: z.output<typeof tls>, ctx: z.RefinementCtx): void {
+  const seen = new Set<string>();
+  d.virtual_host.forEach((v, i) => {
+    const ip = canonicalIp(v.ip);
+    if (seen.has(ip)) ctx.addIssue({ code: 'custom', path: ['domains', 'virtual_host', i, 'ip'], message: `${v.ip} has two virtual hosts` });
+    seen.add(ip);
+    const bound = d.by_ip[v.ip];
+    if (bound !== undefined && bound.toLowerCase() !== v.domains[0].toLowerCase()) {
+      ctx.addIssue({ code: 'custom', path: ['domains', 'by_ip', v.ip], message: `by_ip sends ${v.ip} to ${bound}, its virtual host to ${v.domains[0]}` });
+    }
+  });
+  const certIps = new Set<string>();
+  t.domain.forEach((e, i) => {
+    if (!e.ip) return;
+    const ip = canonicalIp(e.ip);
+    if (certIps.has(ip)) ctx.addIssue({ code: 'custom', path: ['tls', 'domain', i, 'ip'], message: `two [[tls.domain]] certificates for ${e.ip}` });
+    certIps.add(ip);
+  });
+}
+
+/** One spelling per address: IPv4-mapped IPv6 as IPv4, IPv6 compressed and lower case. */
+export function canonicalIp(ip: string): string {
+  const v = ip.trim().toLowerCase().replace(/^\[|\]$/g, '');
+  if (/^::ffff:\d+\.\d+\.\d+\.\d+$/.test(v)) return v.slice(7);
+  if (net.isIP(v) === 6) {
+    try {
+      return new URL(`http://[${v}]/`).hostname.slice(1, -1);
+    } catch {
+      return v;
+    }
+  }
+  return v;
+}
 
 export type Config = z.output<typeof configSchema>;
 export type ListenerName = keyof z.output<typeof listen>;

@@ -146,6 +146,88 @@ const MIGRATIONS: string[] = [
      batch TEXT PRIMARY KEY,
      created INTEGER NOT NULL
    );`,
+  // account settings (engine/accounts/rights.ts, settings.ts, docs/accounts.md): admin rights as rows (the one
+  // source of truth: system, host admin of a domain, list admin of a list; the users.*_admin columns are kept
+  // as a derived copy), per-user quota overrides and per-domain defaults for new users. Every statement is
+  // idempotent, so running it again (migrations merged in another order) changes nothing.
+  `CREATE TABLE IF NOT EXISTS admin_rights (
+     address TEXT NOT NULL,
+     kind TEXT NOT NULL CHECK (kind IN ('system', 'host', 'list')),
+     target TEXT NOT NULL DEFAULT '',
+     created INTEGER NOT NULL,
+     PRIMARY KEY (address, kind, target)
+   );
+   CREATE INDEX IF NOT EXISTS admin_rights_target ON admin_rights(kind, target);
+   INSERT OR IGNORE INTO admin_rights (address, kind, target, created) SELECT address, 'system', '', created FROM users WHERE system_admin = 1;
+   INSERT OR IGNORE INTO admin_rights (address, kind, target, created) SELECT address, 'host', domain, created FROM users WHERE host_admin = 1;
+   CREATE TABLE IF NOT EXISTS user_quotas (
+     address TEXT PRIMARY KEY,
+     bytes INTEGER,
+     messages INTEGER
+   );
+   CREATE TABLE IF NOT EXISTS domain_defaults (
+     domain TEXT PRIMARY KEY,
+     reply_to TEXT,
+     forward TEXT,
+     keep_copy INTEGER,
+     cannot_change_password INTEGER,
+     disabled INTEGER,
+     web_access INTEGER,
+     quota_bytes INTEGER NOT NULL DEFAULT 0,
+     quota_messages INTEGER NOT NULL DEFAULT 0
+   );
+   CREATE TRIGGER IF NOT EXISTS users_domain_defaults AFTER INSERT ON users
+   WHEN EXISTS (SELECT 1 FROM domain_defaults WHERE domain = new.domain)
+   BEGIN
+     UPDATE users SET
+       reply_to = COALESCE((SELECT reply_to FROM domain_defaults WHERE domain = new.domain), reply_to),
+       forward = CASE WHEN forward = '' THEN COALESCE((SELECT forward FROM domain_defaults WHERE domain = new.domain), '') ELSE forward END,
+       keep_copy = COALESCE((SELECT keep_copy FROM domain_defaults WHERE domain = new.domain), keep_copy),
+       cannot_change_password = COALESCE((SELECT cannot_change_password FROM domain_defaults WHERE domain = new.domain), cannot_change_password),
+       web_access = COALESCE((SELECT web_access FROM domain_defaults WHERE domain = new.domain), web_access),
+       disabled = MAX(disabled, COALESCE((SELECT disabled FROM domain_defaults WHERE domain = new.domain), 0))
+     WHERE address = new.address;
+   END;
+   CREATE TRIGGER IF NOT EXISTS users_delete_settings AFTER DELETE ON users
+   BEGIN
+     DELETE FROM user_quotas WHERE address = old.address;
+     DELETE FROM admin_rights WHERE address = old.address;
+   END;
+   CREATE TRIGGER IF NOT EXISTS domains_delete_settings AFTER DELETE ON domains
+   BEGIN
+     DELETE FROM domain_defaults WHERE domain = old.name;
+     DELETE FROM admin_rights WHERE kind = 'host' AND target = old.name;
+   END;`,
+  // one fact, two readers: a list's administrators (list_admins: who is notified and may moderate, by mail or
+  // the CLI; may be an outside address) and the A2 list-admin right of a local account (admin_rights: what the
+  // web administration lets it see). Kept equal both ways for local accounts by triggers, so neither the lists
+  // code nor the accounts code can forget the other (a trigger never fires itself again: no loop).
+  `INSERT OR IGNORE INTO admin_rights (address, kind, target, created)
+     SELECT la.address, 'list', la.list, CAST(strftime('%s','now') AS INTEGER) * 1000 FROM list_admins la JOIN users u ON u.address = la.address;
+   INSERT OR IGNORE INTO list_admins (list, address)
+     SELECT r.target, r.address FROM admin_rights r JOIN lists l ON l.address = r.target WHERE r.kind = 'list';
+   UPDATE users SET list_admin = EXISTS (SELECT 1 FROM admin_rights r WHERE r.address = users.address AND r.kind = 'list');
+   CREATE TRIGGER IF NOT EXISTS list_admins_grant AFTER INSERT ON list_admins
+   WHEN EXISTS (SELECT 1 FROM users WHERE address = new.address)
+   BEGIN
+     INSERT OR IGNORE INTO admin_rights (address, kind, target, created) VALUES (new.address, 'list', new.list, CAST(strftime('%s','now') AS INTEGER) * 1000);
+     UPDATE users SET list_admin = 1 WHERE address = new.address;
+   END;
+   CREATE TRIGGER IF NOT EXISTS list_admins_revoke AFTER DELETE ON list_admins
+   BEGIN
+     DELETE FROM admin_rights WHERE address = old.address AND kind = 'list' AND target = old.list;
+     UPDATE users SET list_admin = EXISTS (SELECT 1 FROM admin_rights r WHERE r.address = old.address AND r.kind = 'list') WHERE address = old.address;
+   END;
+   CREATE TRIGGER IF NOT EXISTS admin_rights_list_grant AFTER INSERT ON admin_rights
+   WHEN new.kind = 'list' AND EXISTS (SELECT 1 FROM lists WHERE address = new.target)
+   BEGIN
+     INSERT OR IGNORE INTO list_admins (list, address) VALUES (new.target, new.address);
+   END;
+   CREATE TRIGGER IF NOT EXISTS admin_rights_list_revoke AFTER DELETE ON admin_rights
+   WHEN old.kind = 'list'
+   BEGIN
+     DELETE FROM list_admins WHERE list = old.target AND address = old.address;
+   END;`,
 ];
 
 export function openDatabase(dataDir: string, opts: { readonly?: boolean } = {}): Db {

@@ -21,7 +21,8 @@ export async function startImap(opts: ImapOptions): Promise<ImapServer> {
     config,
     logger,
     login: opts.login ?? LoginFlow.shared(config, opts.directory, logger),
-    secureContext: serverContext(opts.tls),
+    directory: opts.directory,
+    secureContext: opts.certificates ?? serverContext(opts.tls),
     implicitTls: opts.implicitTls,
     sessions: new Set(),
   };

@@ -4,8 +4,8 @@
 // flow's; never parses messages or touches Maildir itself.
 import crypto from 'node:crypto';
 import type net from 'node:net';
-import type tls from 'node:tls';
-import type { User } from '../accounts/directory.js';
+import type { ServerTls } from '../net/tls.js';
+import type { AccountDirectory, User } from '../accounts/directory.js';
 import type { LoadedConfig } from '../config/load.js';
 import type { Logger } from '../log/logger.js';
 import { FramedSocket } from '../net/framed-socket.js';
@@ -26,7 +26,10 @@ export interface ServerShared {
   config: LoadedConfig;
   logger: Logger;
   login: LoginFlow;
-  secureContext: tls.SecureContext;
+  /** The account directory (quota limits for GETQUOTA, APPEND and COPY). */
+  directory: AccountDirectory;
+  /** One context, or the per-domain certificates (chosen by local address and SNI). */
+  secureContext: ServerTls;
   implicitTls: boolean;
   /** Sessions open on this listener, for shutdown. */
   sessions: Set<Session>;
@@ -342,7 +345,7 @@ function respText(text: string): string {
 
 /** What the server offers now: STARTTLS only before TLS; the SASL mechanisms of the login flow; LOGINDISABLED when plaintext logins are refused. */
 export function capabilities(s: Session): string[] {
-  const caps = ['IMAP4rev1', 'LITERAL+', 'SASL-IR', 'ID', 'ENABLE', 'IDLE', 'NAMESPACE', 'UIDPLUS', 'MOVE', 'UNSELECT', 'SPECIAL-USE', 'CONDSTORE', 'CHILDREN'];
+  const caps = ['IMAP4rev1', 'LITERAL+', 'SASL-IR', 'ID', 'ENABLE', 'IDLE', 'NAMESPACE', 'UIDPLUS', 'MOVE', 'UNSELECT', 'SPECIAL-USE', 'CONDSTORE', 'CHILDREN', 'QUOTA', 'QUOTA=RES-STORAGE', 'QUOTA=RES-MESSAGE'];
   if (s.state === 'not-authenticated') {
     if (!s.secure) caps.push('STARTTLS');
     const plain = loginAllowed(s);

@@ -6,7 +6,7 @@
 import type net from 'node:net';
 import type tls from 'node:tls';
 import { Deadline } from './deadline.js';
-import { describeTls, serverHandshake, type HandshakeOutcome } from './tls.js';
+import { describeTls, serverHandshake, type HandshakeOutcome, type ServerTls } from './tls.js';
 
 export type WaitKind = 'line' | 'literal';
 
@@ -128,7 +128,7 @@ export class FramedSocket {
    * pipelined after the command must never be read inside TLS), then the handshake runs under its deadline.
    * Resolves with the outcome; on failure the connection is already being torn down.
    */
-  async startTls(context: tls.SecureContext, discard: () => void): Promise<HandshakeOutcome & { protocol?: string; cipher?: string }> {
+  async startTls(context: ServerTls, discard: () => void): Promise<HandshakeOutcome & { protocol?: string; cipher?: string }> {
     const plain = this.sock;
     this.upgrading = true;
     this.working();

@@ -9,7 +9,7 @@ import type { Logger } from '../log/logger.js';
 import { unmapV4 } from '../policy/cidr.js';
 import { ConnectionLimits } from './conn-limits.js';
 import { listenAddress } from './host-port.js';
-import { serverHandshake } from './tls.js';
+import { serverHandshake, type ServerTls } from './tls.js';
 
 export type Protocol = 'smtp' | 'pop3' | 'imap';
 
@@ -20,8 +20,8 @@ export interface ListenerOptions {
   /** "host:port" ("[::1]:port" for IPv6); port 0 picks a free one. */
   listen: string;
   implicitTls: boolean;
-  /** The server TLS context (tls.ts serverContext: TLS 1.2 floor), for implicit TLS. */
-  context: tls.SecureContext;
+  /** The server TLS context (tls.ts serverContext: TLS 1.2 floor), or a chooser per local address and SNI, for implicit TLS. */
+  context: ServerTls;
   limits: ConnectionLimits;
   /** How long an implicit TLS handshake may take, however slowly it is sent (0 = unbounded). */
   handshakeMs: number;

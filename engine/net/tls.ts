@@ -22,6 +22,23 @@ export function serverContext(pair: CertPair): tls.SecureContext {
   return tls.createSecureContext(serverTlsOptions(pair));
 }
 
+/** A chooser of the server certificate per connection: by the local address, then by SNI (engine/tls/select.ts). */
+export interface TlsChooser {
+  serverOptions(localAddress: string | undefined): { secureContext: tls.SecureContext; SNICallback: (servername: string, cb: (err: Error | null, ctx?: tls.SecureContext) => void) => void };
+}
+
+/** What the server side of a handshake is given: one context for every connection, or a chooser. */
+export type ServerTls = tls.SecureContext | TlsChooser;
+
+function isChooser(t: ServerTls): t is TlsChooser {
+  return typeof (t as Partial<TlsChooser>).serverOptions === 'function';
+}
+
+/** The TLSSocket options for a server-side handshake on `raw`. */
+function socketOptions(t: ServerTls, raw: net.Socket): tls.TLSSocketOptions {
+  return isChooser(t) ? t.serverOptions(raw.localAddress) : { secureContext: t };
+}
+
 export type HandshakeOutcome =
   | { ok: true; socket: tls.TLSSocket }
   | { ok: false; reason: 'timeout' | 'failed' | 'closed'; error?: string };
@@ -32,9 +49,9 @@ export type HandshakeOutcome =
  * failure, the TLS socket is destroyed (the topmost one: tearing the raw socket down under a handshake in
  * progress is what crashes a TLS wrap). 0 = no deadline.
  */
-export function serverHandshake(raw: net.Socket, context: tls.SecureContext, deadlineMs: number): Promise<HandshakeOutcome> {
+export function serverHandshake(raw: net.Socket, context: ServerTls, deadlineMs: number): Promise<HandshakeOutcome> {
   return new Promise((resolve) => {
-    const secure = new tls.TLSSocket(raw, { isServer: true, secureContext: context });
+    const secure = new tls.TLSSocket(raw, { isServer: true, ...socketOptions(context, raw) });
     let settled = false;
     const finish = (o: HandshakeOutcome) => {
       if (settled) return;

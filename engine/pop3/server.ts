@@ -14,7 +14,7 @@ export interface Pop3Options extends MailboxListenerOptions {
 
 export async function startPop3(opts: Pop3Options): Promise<{ port: number; close(): Promise<void> }> {
   const { config, logger } = opts;
-  const secureContext = serverContext(opts.tls);
+  const secureContext = opts.certificates ?? serverContext(opts.tls);
   const deps: SessionDeps = {
     store: opts.store,
     config,

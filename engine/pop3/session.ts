@@ -4,7 +4,7 @@
 // (engine/net/login.ts). It never logs a password or an AUTH/APOP/PASS argument.
 import crypto from 'node:crypto';
 import type net from 'node:net';
-import type tls from 'node:tls';
+import type { ServerTls } from '../net/tls.js';
 import type { User } from '../accounts/directory.js';
 import type { LoadedConfig } from '../config/load.js';
 import type { Logger } from '../log/logger.js';
@@ -25,7 +25,8 @@ export interface SessionDeps {
   config: LoadedConfig;
   logger: Logger;
   login: LoginFlow;
-  secureContext: tls.SecureContext;
+  /** One context, or the per-domain certificates (chosen by local address and SNI). */
+  secureContext: ServerTls;
   /** Treat loopback clients as safe for plaintext logins (default); tests turn it off to see the refusal. */
   trustLoopback: boolean;
 }

@@ -16,6 +16,8 @@ import type { Queue } from '../queue/queue.js';
 import { DeadlineExceeded } from './deadlines.js';
 import { screenHeaderFrom } from './header-from.js';
 import { newQueueId, type Envelope, type RecipientEntry } from '../spool/envelope.js';
+import { declaredSize, rcptQuotaRefusal } from '../accounts/rcpt-quota.js';
+import { refuseOnVirtualHost, virtualHostsOf } from '../accounts/virtual-hosts.js';
 
 export type ListenerKind = 'smtp' | 'submission' | 'submissions';
 
@@ -213,10 +215,25 @@ export class SmtpSessionPolicy {
       return cb(toSmtpError(j.verdict));
     }
     const ok = j as Extract<typeof j, { kind: 'local' | 'remote' }>;
-    const dsn = (address as unknown as { dsn?: { notify?: string[]; orcpt?: string } }).dsn;
-    st.rcpt.set(ok.address, { address: ok.address, kind: ok.kind, notify: dsn?.notify, orcpt: dsn?.orcpt });
-    logger.info('smtp', 'rcpt-to', { sid: session.id, ip: st.ip, to: ok.address, kind: ok.kind, verdict: 'accept' });
-    cb();
+    const accepted = () => {
+      const dsn = (address as unknown as { dsn?: { notify?: string[]; orcpt?: string } }).dsn;
+      st.rcpt.set(ok.address, { address: ok.address, kind: ok.kind, notify: dsn?.notify, orcpt: dsn?.orcpt });
+      logger.info('smtp', 'rcpt-to', { sid: session.id, ip: st.ip, to: ok.address, kind: ok.kind, verdict: 'accept' });
+      cb();
+    };
+    if (ok.kind !== 'local') return accepted();
+    // a per-IP virtual host that takes mail only for its own domains ([[domains.virtual_host]] only_own_domains)
+    const elsewhere = refuseOnVirtualHost(virtualHostsOf(config), session.localAddress, ok.address, (d) => directory.localDomain(d));
+    if (elsewhere) {
+      logger.info('smtp', 'rcpt-to', { sid: session.id, ip: st.ip, to: ok.address, verdict: 'reject', reason: 'virtual host', reply: `${elsewhere.code} ${elsewhere.status}` });
+      return cb(toSmtpError(elsewhere));
+    }
+    // a mailbox already over its quota: 452 4.2.2 now, while the client can still keep the message for it
+    rcptQuotaRefusal(directory, config.data_dir, ok.address, declaredSize(session.envelope.mailFrom)).then((full) => {
+      if (!full) return accepted();
+      logger.info('smtp', 'rcpt-to', { sid: session.id, ip: st.ip, to: ok.address, verdict: 'reject', reason: 'quota', reply: `${full.code} ${full.status}` });
+      cb(toSmtpError(full));
+    }, accepted);
   };
 
   onData = (stream: SMTPServerDataStream, session: SMTPServerSession, cb: (err?: Error | null, message?: string) => void): void => {
@@ -259,6 +276,7 @@ export class SmtpSessionPolicy {
           tls: session.secure ? tlsDescription(session) : undefined,
           user: sessionUser(session)?.address,
           listener: this.listener,
+          host: virtualHostsOf(config).hostFor(session.localAddress)?.hostname,
         },
         connection: st.connection,
         origin: author.origin,

@@ -5,6 +5,7 @@ import fs from 'node:fs';
 import fsp from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
+import { recordChange, rootOfFolder } from './maildirsize.js';
 
 /** <data_dir>/mail/<domain>/<local>/Maildir */
 export function maildirRoot(dataDir: string, owner: string): string {
@@ -75,6 +76,7 @@ export async function writeMaildirMessage(dir: string, parts: Buffer[], opts: { 
   }
   await fsp.rename(tmp, path.join(dir, 'new', name));
   await syncDir(path.join(dir, 'new'));
+  await recordChange(rootOfFolder(dir), size, 1); // the mailbox's usage (maildirsize), when it keeps one
   return name;
 }
 

@@ -8,20 +8,21 @@ import assert from 'node:assert/strict';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import { BIN, freePort, startTestServer } from '../helpers/server.js';
-import { canConnect } from '../../lab/targets/common.js';
+import { BIN, startTestServer } from '../helpers/server.js';
+import { readListeners } from '../../lab/targets/common.js';
 import { scrape } from './helpers.js';
 
-async function launch(configPath: string, port: number, wrap: string[] = []): Promise<ChildProcess> {
+async function launch(dataDir: string, configPath: string, wrap: string[] = []): Promise<{ proc: ChildProcess; port: number }> {
+  // listeners bind port 0: the metrics port is the one this run wrote to run/listeners.json
+  fs.rmSync(path.join(dataDir, 'run', 'listeners.json'), { force: true });
   const argv = [...wrap, process.execPath, BIN, 'serve', '--config', configPath];
   const proc = spawn(argv[0], argv.slice(1), { stdio: 'ignore' });
-  const end = Date.now() + 30_000;
-  while (!(await canConnect(port))) {
-    if (proc.exitCode !== null) throw new Error(`serve exited ${proc.exitCode}`);
-    if (Date.now() > end) throw new Error('serve did not start');
-    await new Promise((r) => setTimeout(r, 50));
+  const bound = await readListeners(dataDir, { timeoutMs: 120_000, alive: () => proc.exitCode === null && !proc.signalCode });
+  if (!bound?.metrics) {
+    if (proc.exitCode === null) proc.kill('SIGKILL');
+    throw new Error(`serve did not start (exit ${proc.exitCode})`);
   }
-  return proc;
+  return { proc, port: bound.metrics.port };
 }
 
 async function stop(proc: ChildProcess): Promise<void> {
@@ -52,8 +53,7 @@ describe('/readyz', () => {
     }
     const made = await startTestServer({ listeners: ['smtp', 'metrics'] });
     await made.stop();
-    const port = made.ports.metrics;
-    const proc = await launch(made.configPath, port, ['unshare', '-m', '--propagation', 'private']);
+    const { proc, port } = await launch(made.dataDir, made.configPath, ['unshare', '-m', '--propagation', 'private']);
     const spool = path.join(made.dataDir, 'spool');
     try {
       assert.equal((await readyz(port)).status, 200);
@@ -82,12 +82,9 @@ describe('/readyz', () => {
   });
 
   it('is 503 naming the disk when [health] min_free asks for more than the disk has', async () => {
-    const metrics = await freePort();
-    const made = await startTestServer({ listeners: ['smtp'], toml: `[health]\nmin_free = "100%"\n` });
+    const made = await startTestServer({ listeners: ['smtp', 'metrics'], toml: `[health]\nmin_free = "100%"\n` });
     await made.stop();
-    const text = fs.readFileSync(made.configPath, 'utf8').replace('[listen]\n', `[listen]\nmetrics = "127.0.0.1:${metrics}"\n`);
-    fs.writeFileSync(made.configPath, text);
-    const proc = await launch(made.configPath, metrics);
+    const { proc, port: metrics } = await launch(made.dataDir, made.configPath);
     try {
       const r = await readyz(metrics);
       assert.equal(r.status, 503);

@@ -52,7 +52,7 @@ export async function webFixture(o: { sessions?: Partial<SessionOptions>; thrott
   await directory.addUser({ address: 'host@example.org', password: PASSWORD, fullName: '山田 花子' });
   directory.updateUser('host@example.org', { hostAdmin: true });
   await directory.addUser({ address: 'lists@example.com', password: PASSWORD, fullName: 'Lisa Lists' });
-  directory.updateUser('lists@example.com', { listAdmin: true });
+  directory.updateUser('lists@example.com', { listAdminOf: ['team@example.com'] });
   await directory.addUser({ address: 'user@example.com', password: PASSWORD, fullName: 'Ursula User' });
   await directory.addUser({ address: 'noweb@example.com', password: PASSWORD });
   directory.updateUser('noweb@example.com', { webAccess: false });
