@@ -45,6 +45,8 @@ export interface ProcessResult {
   rejected?: { code: number; status: string; text: string };
   analysis?: { score: number; tags: string[]; action: string };
   skippedDuplicates: number;
+  /** Messages this run wrote durably into spool/queue/ (list copies, notices): the queue adopts them. */
+  originated?: string[];
 }
 
 interface WorkerSettings {
