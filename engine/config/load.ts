@@ -29,6 +29,7 @@ export function defaultListeners(): Partial<Record<ListenerName, string>> {
     pop3s: p(995, 2995),
     imap: p(143, 2143),
     imaps: p(993, 2993),
+    managesieve: p(4190, 24190),
   };
 }
 
