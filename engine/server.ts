@@ -8,6 +8,7 @@ import { Logger } from './log/logger.js';
 import { listenAddress } from './net/host-port.js';
 import { LoginFlow } from './net/login.js';
 import { RelayPolicy } from './policy/relay.js';
+import { srsFor } from './srs/secret.js';
 import { Queue } from './queue/queue.js';
 import { loadOrCreateCertificate } from './tls/certificate.js';
 import { makeResolver } from './dns/resolver.js';
@@ -66,7 +67,7 @@ export async function startServer(opts: { configPath?: string; quiet?: boolean }
     // one login flow (one throttle, one bound on password hashing) for SMTP, POP3 and IMAP: a guesser cannot
     // switch protocols to start afresh
     login: LoginFlow.fromConfig(config, ctx.directory, logger),
-    relay: new RelayPolicy(config.relay.mode, config.relay.allow_ips),
+    relay: new RelayPolicy(config.relay.mode, config.relay.allow_ips, srsFor(config)),
     connectionCheck,
     resolver: config.dns.servers ? { reverse: (ip) => resolver.reverse(ip) } : undefined,
   };
