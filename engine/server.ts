@@ -21,6 +21,8 @@ import { ConnectionChecker } from './spam/connection.js';
 import { MaildirStore } from './store/maildir-store.js';
 import { startPop3 } from './pop3/server.js';
 import { startImap } from './imap/server.js';
+import { startManageSieve } from './managesieve/server.js';
+import { SqliteRulesStore } from './rules/sqlite-store.js';
 import type { ListenerName } from './config/schema.js';
 
 export interface RunningServer {
@@ -88,6 +90,9 @@ export async function startServer(opts: { configPath?: string; quiet?: boolean }
       } else if (name === 'pop3' || name === 'pop3s' || name === 'imap' || name === 'imaps') {
         const o = { listen: addr, implicitTls: name.endsWith('s'), tls, store, directory: ctx.directory, config, logger, login: deps.login };
         const r = name.startsWith('pop3') ? await startPop3(o) : await startImap(o);
+        listeners.push({ name, host: listenAddress(addr).host, port: r.port, close: r.close });
+      } else if (name === 'managesieve') {
+        const r = await startManageSieve({ listen: addr, tls, directory: ctx.directory, store: new SqliteRulesStore(ctx.db), config, logger, login: deps.login });
         listeners.push({ name, host: listenAddress(addr).host, port: r.port, close: r.close });
       }
     }

@@ -7,7 +7,7 @@ export type Level = 'debug' | 'info' | 'warn' | 'error';
 const LEVELS: Record<Level, number> = { debug: 10, info: 20, warn: 30, error: 40 };
 
 /** Services with a daily file of their own (the seed's SYSMMDD.txt, with the year). */
-export type Service = 'smtp' | 'delivery' | 'pop3' | 'imap' | 'spam' | 'system' | 'web' | 'queue' | 'admin';
+export type Service = 'smtp' | 'delivery' | 'pop3' | 'imap' | 'managesieve' | 'spam' | 'system' | 'web' | 'queue' | 'admin';
 
 export interface LogOptions {
   dir?: string;
