@@ -6,6 +6,8 @@ import { contextFrom, out } from '../common.js';
 import { SqliteRulesStore } from '../../rules/sqlite-store.js';
 import { resolveOwner } from '../../rules/script-ops.js';
 import { sieveOptions } from '../../rules/scripts.js';
+import { folderExists } from '../../rules/plan.js';
+import { maildirRoot } from '../../store/maildir.js';
 import { compileRules, readRuleScript, type Condition, type Rule, type RuleAction, type RuleSet } from '../../sieve/index.js';
 
 /** The script the form writes when the owner has none active. */
@@ -114,6 +116,13 @@ export async function rule(args: Args): Promise<number> {
     store.putScript(o.owner, name, compiled.script);
     if (!active) store.setActive(o.owner, name);
     out(sub === 'add' ? `added rule ${rules.length} for ${o.owner} (script "${name}")` : `deleted rule ${index} of ${o.owner}`);
+    if (sub === 'add' && o.kind === 'user') {
+      // fileinto without :create (RFC 5490): until the folder exists, such mail stays in the INBOX
+      const root = maildirRoot(ctx.config.data_dir, o.owner);
+      for (const a of rules[rules.length - 1].actions) {
+        if ((a.type === 'move' || a.type === 'copy') && !folderExists(root, a.folder)) out(`note: ${o.owner} has no folder "${a.folder}" yet; until it is made (in a mail client), that mail stays in the INBOX`);
+      }
+    }
     return 0;
   } finally {
     ctx.close();
