@@ -233,7 +233,7 @@ export class RulesDelivery {
   /** Store, redirect, reject after the 250, vacation; then auto-replies; then everything originated in one batch. */
   async deliver(result: DeliveryResult, write: (m: Mailbox, copy: MailboxCopy) => Promise<WriteOutcome>): Promise<void> {
     await Promise.all(this.i.mailboxes.map((m, idx) => this.deliverOne(m, idx, result, write)));
-    if (!this.spam) this.autoReplies();
+    this.autoReplies();
     await this.originate(this.out.splice(0), result);
     this.flushEvents(result);
   }
@@ -258,7 +258,7 @@ export class RulesDelivery {
     }
     if (plan.redirects.length) this.redirect(m, plan, parts, result);
     if (plan.reject && !this.rejectedNow) this.rejectLate(m, plan.reject.reason, result);
-    if (!this.spam) this.vacation(m, plan);
+    this.vacation(m, plan); // mail judged spam gets none: decideVacation says so (reason "spam")
   }
 
   private redirect(m: Mailbox, plan: Plan, parts: Buffer[], result: DeliveryResult): void {
