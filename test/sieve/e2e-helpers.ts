@@ -111,7 +111,7 @@ export async function until<T>(what: string, fn: () => T | Promise<T>, timeoutMs
 export function logLines(srv: TestServer, event: string, re: RegExp = /./): string[] {
   return deliveryLog(srv)
     .split('\n')
-    .filter((l) => l.includes(` ${event} `) || l.endsWith(` ${event}`))
+    .filter((l) => l.split(' ')[2] === event)
     .filter((l) => re.test(l));
 }
 
