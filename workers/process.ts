@@ -159,7 +159,7 @@ export default async function processMessage(task: ProcessTask): Promise<Process
   const deleted = analysis?.action === 'delete';
   const rules = new RulesDelivery({ config, db, directory, env, mailboxes: deleted ? [] : routed.mailboxes, verdictHeaders, message, analysis: result.analysis });
   result.remote.push(...(await rules.forwards(routed.remote, result)));
-  const refused = rules.rejectWhileClientWaits(task.decision, routed.remote.length);
+  const refused = rules.rejectWhileClientWaits(task.decision, routed.remote.length, result);
   if (refused) {
     result.rejected = refused;
     return result;

@@ -221,12 +221,13 @@ export class RulesDelivery {
    * RFC 5429 at SMTP time: one recipient, one mailbox, and the rules refused it: claim the decision cell before the
    * main thread answers 250; the client then gets 550 5.7.1 with the reason. Null when that is not the case.
    */
-  rejectWhileClientWaits(decision: SharedArrayBuffer | undefined, forwarded: number): { code: number; status: string; text: string } | null {
+  rejectWhileClientWaits(decision: SharedArrayBuffer | undefined, forwarded: number, result: DeliveryResult): { code: number; status: string; text: string } | null {
     const plan = this.plans[0];
     if (!decision || this.i.env.rcptTo.length !== 1 || this.plans.length !== 1 || forwarded || !plan.reject) return null;
     if (Atomics.compareExchange(new Int32Array(decision), 0, 0, 2) !== 0) return null;
     this.rejectedNow = true;
     this.event('sieve-reject', 'info', { rcpt: this.i.mailboxes[0].rcpt, when: 'smtp', reason: plan.reject.reason.slice(0, 200) });
+    this.flushEvents(result);
     return { code: 550, status: '5.7.1', text: replySafeText(plan.reject.reason) };
   }
 
