@@ -213,7 +213,7 @@ export class Session {
       return this.reply({ status: 'NO', text: ev.text, code: ev.code }, true);
     }
     const [first, ...rest] = ev.tokens;
-    if (!first) return this.reply({ status: 'NO', text: 'Empty command' }, true);
+    if (!first) return; // an empty line (a client's extra CRLF after a literal) is no command: nothing to answer
     if (first.t !== 'atom') return this.reply({ status: 'NO', text: 'Expected a command name' }, true);
     const name = first.v.toUpperCase();
     const def = commandTable.get(name);
