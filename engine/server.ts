@@ -8,6 +8,7 @@ import { Logger } from './log/logger.js';
 import { listenAddress } from './net/host-port.js';
 import { LoginFlow } from './net/login.js';
 import { RelayPolicy } from './policy/relay.js';
+import { srsFor } from './srs/secret.js';
 import { Queue } from './queue/queue.js';
 import { loadOrCreateCertificate } from './tls/certificate.js';
 import { CertificateSelector } from './tls/select.js';
@@ -21,6 +22,8 @@ import { ConnectionChecker } from './spam/connection.js';
 import { MaildirStore } from './store/maildir-store.js';
 import { startPop3 } from './pop3/server.js';
 import { startImap } from './imap/server.js';
+import { startManageSieve } from './managesieve/server.js';
+import { SqliteRulesStore } from './rules/sqlite-store.js';
 import type { ListenerName } from './config/schema.js';
 import { ListScheduler, LISTS_WORKER } from './lists/scheduler.js';
 import { Metrics } from './metrics/metrics.js';
@@ -89,7 +92,7 @@ export async function startServer(opts: { configPath?: string; quiet?: boolean }
     // one login flow (one throttle, one bound on password hashing) for SMTP, POP3 and IMAP: a guesser cannot
     // switch protocols to start afresh
     login: LoginFlow.fromConfig(config, ctx.directory, logger),
-    relay: new RelayPolicy(config.relay.mode, config.relay.allow_ips),
+    relay: new RelayPolicy(config.relay.mode, config.relay.allow_ips, srsFor(config)),
     connectionCheck,
     resolver: config.dns.servers ? { reverse: (ip) => resolver.reverse(ip) } : undefined,
   };
@@ -115,6 +118,9 @@ export async function startServer(opts: { configPath?: string; quiet?: boolean }
       } else if (name === 'pop3' || name === 'pop3s' || name === 'imap' || name === 'imaps') {
         const o = { listen: addr, implicitTls: name.endsWith('s'), tls, certificates, store, directory: ctx.directory, config, logger, login: deps.login };
         const r = name.startsWith('pop3') ? await startPop3(o) : await startImap(o);
+        listeners.push({ name, host: listenAddress(addr).host, port: r.port, close: r.close });
+      } else if (name === 'managesieve') {
+        const r = await startManageSieve({ listen: addr, tls, directory: ctx.directory, store: new SqliteRulesStore(ctx.db), config, logger, login: deps.login });
         listeners.push({ name, host: listenAddress(addr).host, port: r.port, close: r.close });
       }
     }

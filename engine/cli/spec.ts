@@ -79,6 +79,71 @@ export const COMMANDS: Record<string, CommandSpec> = {
     usage: 'tegami alias add ADDRESS TARGET[,TARGET...] | del ADDRESS | list [--json]',
     subs: { add: {}, del: {}, delete: {}, list: json },
   },
+  sieve: {
+    load: async () => (await import('./commands/sieve.js')).sieve,
+    usage: [
+      'tegami sieve put ADDRESS|@DOMAIN NAME [FILE|-] [--activate]   (a script that does not compile is refused, line and column)',
+      'tegami sieve get ADDRESS|@DOMAIN NAME',
+      'tegami sieve list ADDRESS|@DOMAIN [--json]',
+      'tegami sieve activate ADDRESS|@DOMAIN NAME | sieve deactivate ADDRESS|@DOMAIN',
+      'tegami sieve delete ADDRESS|@DOMAIN NAME',
+    ].join('\n'),
+    subs: { put: { activate: { type: 'boolean' } }, get: {}, list: json, activate: {}, deactivate: {}, delete: {}, del: {} },
+  },
+  rule: {
+    load: async () => (await import('./commands/rule.js')).rule,
+    usage: [
+      'tegami rule add ADDRESS|@DOMAIN [--name N] [--if "FIELD OP VALUE"]... [--any] [--case-sensitive] [--disabled]',
+      '    actions: [--add-header "Name: value"]... [--copy FOLDER]... [--forward ADDRESS [--keep-copy]]... [--move FOLDER] [--delete] [--stop]',
+      '    FIELD: subject|from|to|sender|body|header:NAME   OP: contains|not-contains|is|matches|regex',
+      'tegami rule list ADDRESS|@DOMAIN [--json]     (a script the form cannot show is listed raw)',
+      'tegami rule del ADDRESS|@DOMAIN N',
+    ].join('\n'),
+    subs: {
+      add: {
+        name: { type: 'string', value: 'NAME' },
+        if: { type: 'string', multiple: true, value: '"FIELD OP VALUE"' },
+        any: { type: 'boolean' },
+        'case-sensitive': { type: 'boolean' },
+        disabled: { type: 'boolean' },
+        'add-header': { type: 'string', multiple: true, value: '"Name: value"' },
+        copy: { type: 'string', multiple: true, value: 'FOLDER' },
+        forward: { type: 'string', multiple: true, value: 'ADDRESS' },
+        'keep-copy': { type: 'boolean' },
+        move: { type: 'string', value: 'FOLDER' },
+        delete: { type: 'boolean' },
+        stop: { type: 'boolean' },
+      },
+      list: json,
+      del: {},
+      delete: {},
+    },
+  },
+  vacation: {
+    load: async () => (await import('./commands/vacation.js')).vacation,
+    usage: [
+      'tegami vacation set ADDRESS [FILE|-] [--subject S] [--from YYYY-MM-DD] [--until YYYY-MM-DD] [--days N] [--address A]... [--sender null|user]',
+      'tegami vacation off ADDRESS',
+      'tegami vacation show ADDRESS [--json]',
+    ].join('\n'),
+    subs: {
+      set: {
+        subject: { type: 'string', value: 'S' },
+        from: { type: 'string', value: 'YYYY-MM-DD' },
+        until: { type: 'string', value: 'YYYY-MM-DD' },
+        days: { type: 'string', value: 'N' },
+        address: { type: 'string', multiple: true, value: 'ADDRESS' },
+        sender: { type: 'string', value: 'null|user' },
+      },
+      off: {},
+      show: json,
+    },
+  },
+  autoreply: {
+    load: async () => (await import('./commands/autoreply.js')).autoreply,
+    usage: ['tegami autoreply set ADDRESS [FILE|-] [--subject S] [--interval DURATION]   (default once a day per sender)', 'tegami autoreply off ADDRESS', 'tegami autoreply show [ADDRESS] [--json]'].join('\n'),
+    subs: { set: { subject: { type: 'string', value: 'S' }, interval: { type: 'string', value: 'DURATION' } }, off: {}, show: json },
+  },
   queue: {
     load: async () => (await import('./commands/queue.js')).queue,
     usage: [
@@ -161,6 +226,10 @@ export const USAGE = `usage: tegami COMMAND [--config FILE] ...
   user add|del|list|show|passwd|set|import|export|orphans ...  accounts (user add ADDRESS --password-stdin)
   alias add|del|list ...                 aliases (alias add ADDRESS TARGET[,TARGET])
   list create|del|show|set|add|remove|members|pending|approve|reject ...  mailing lists
+  sieve put|get|list|activate|deactivate|delete ...  Sieve scripts of a user or @domain
+  rule add|list|del ADDRESS|@DOMAIN ...  the IMail rule form (compiled to Sieve)
+  vacation set|off|show ADDRESS          the vacation reply (vacation set ADDRESS [FILE] --until YYYY-MM-DD)
+  autoreply set|off|show ADDRESS         auto-responders (every message answered)
   queue list [--json]|show|retry|hold|release|delete ...
   spam learn --spam|--ham PATH           train the Bayesian filter
   dkim keygen DOMAIN                     make a DKIM key, print the DNS record

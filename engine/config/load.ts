@@ -30,6 +30,7 @@ export function defaultListeners(): Partial<Record<ListenerName, string>> {
     imap: p(143, 2143),
     imaps: p(993, 2993),
     metrics: '127.0.0.1:9425',
+    managesieve: p(4190, 24190),
   };
 }
 

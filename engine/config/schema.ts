@@ -48,6 +48,8 @@ const listen = z
     pop3s: listenAddr.optional(),
     imap: listenAddr.optional(),
     imaps: listenAddr.optional(),
+    /** ManageSieve (RFC 5804, engine/managesieve): scripts uploaded by Thunderbird, Roundcube, sieve-connect. */
+    managesieve: listenAddr.optional(),
     webmail: notServedYet('webmail').optional(),
     admin: notServedYet('admin').optional(),
     /** Prometheus /metrics, /healthz and /readyz over plain HTTP (engine/metrics/http.ts); keep it on loopback or a private network. */
@@ -489,6 +491,63 @@ const lists = z
   })
   .strict();
 
+/** Sieve rules at delivery (workers/sieve-delivery.ts), vacation and auto-replies (docs/rules.md). */
+const sieve = z
+  .object({
+    /** Run users' and domains' scripts, vacation and auto-replies at delivery (off: every message is kept as before). */
+    enabled: z.boolean().default(true),
+    /** Largest script (ManageSieve PUTSCRIPT, the CLI, the rule form); bigger ones are refused at upload. */
+    max_script_size: size.prefault('256K'),
+    /** Scripts one user or one domain may keep (ManageSieve answers NO (QUOTA/MAXSCRIPTS) beyond it). */
+    max_scripts: z.number().int().positive().default(16),
+    /** Actions one delivery may take (keep, fileinto, redirect, vacation, header edits…); more is an error → implicit keep. */
+    max_actions: z.number().int().positive().max(1024).default(64),
+    /** Redirects per message and recipient (Pigeonhole's default too); more is an error → implicit keep. */
+    max_redirects: z.number().int().nonnegative().max(64).default(4),
+    /** Vacation replies and auto-replies one address sends per day at most, whatever the senders. */
+    max_replies_per_day: z.number().int().nonnegative().default(100),
+    /** Vacation periods (:days/:seconds, `tegami vacation --days`) are raised to at least this (RFC 5230: 1 day). */
+    vacation_min_period: duration.prefault('1d'),
+    /** The period when a vacation names none (RFC 5230: 7 days). */
+    vacation_default_period: duration.prefault('7d'),
+    /** Envelope sender of vacation replies when the user's settings name none: "null" (<>, RFC 3834) or "user". */
+    vacation_sender: z.enum(['null', 'user']).default('null'),
+    /** Offer the `regex` extension (draft-ietf-sieve-regex; our engine is linear-time, but it is off unless asked). */
+    regex: z.boolean().default(false),
+  })
+  .strict();
+
+/** Sender Rewriting Scheme for mail forwarded to remote addresses (engine/srs). */
+const srs = z
+  .object({
+    /** Rewrite the envelope sender of forwards, redirects and alias expansions to remote addresses. */
+    enabled: z.boolean().default(true),
+    /** The HMAC key (made on first use, mode 0600); default <data_dir>/keys/srs.secret. */
+    secret_file: z.string().optional(),
+    /** How long a rewritten address stays valid for bounces (whole days count). */
+    max_age: duration.prefault('21d'),
+    /** The domain SRS addresses are made in; default the forwarding address's own domain. */
+    domain: z.string().optional(),
+  })
+  .strict();
+
+/** The ManageSieve listener (RFC 5804; engine/managesieve). */
+const managesieve = z
+  .object({
+    /** AUTHENTICATE PLAIN/LOGIN without TLS from non-loopback clients. */
+    allow_insecure_auth: z.boolean().default(false),
+    idle_timeout: duration.prefault('10m'),
+    /** A command line must arrive whole within this of its first byte (slowloris); 0 = off. */
+    command_timeout: duration.prefault('2m'),
+    /** A literal (a script) must arrive whole within this of its announcement; 0 = off. */
+    literal_timeout: duration.prefault('5m'),
+    /** Largest literal before login (AUTHENTICATE data); bigger ones end the connection, never buffered. */
+    max_literal_preauth: size.prefault(8 * 1024),
+    max_connections: z.number().int().positive().default(200),
+    max_connections_per_ip: z.number().int().positive().default(20),
+  })
+  .strict();
+
 export const configSchema = z
   .object({
     hostname: z.string().default(() => os.hostname() || 'localhost'),
@@ -515,6 +574,9 @@ export const configSchema = z
     pop3: pop3.prefault({}),
     imap: imap.prefault({}),
     lists: lists.prefault({}),
+    sieve: sieve.prefault({}),
+    srs: srs.prefault({}),
+    managesieve: managesieve.prefault({}),
   })
   .strict()
   .superRefine((c, ctx) => {

@@ -228,6 +228,47 @@ const MIGRATIONS: string[] = [
    BEGIN
      DELETE FROM list_admins WHERE list = old.target AND address = old.address;
    END;`,
+  // rules (engine/rules, docs/rules.md): Sieve scripts of users ("user@domain") and domains ("@domain"), at
+  // most one active per owner; the one vacation of each user (CLI, JMAP, webmail); auto-responders; and the
+  // history of automatic replies (vacation and auto-reply), one row per (address, sender, handle)
+  `CREATE TABLE IF NOT EXISTS sieve_scripts (
+     owner TEXT NOT NULL,
+     name TEXT NOT NULL,
+     script TEXT NOT NULL,
+     active INTEGER NOT NULL DEFAULT 0,
+     updated INTEGER NOT NULL,
+     PRIMARY KEY (owner, name)
+   );
+   CREATE UNIQUE INDEX IF NOT EXISTS sieve_scripts_active ON sieve_scripts(owner) WHERE active = 1;
+   CREATE TABLE IF NOT EXISTS vacations (
+     address TEXT PRIMARY KEY,
+     enabled INTEGER NOT NULL,
+     subject TEXT,
+     text TEXT NOT NULL,
+     html TEXT,
+     from_ms INTEGER,
+     until_ms INTEGER,
+     days INTEGER,
+     addresses TEXT NOT NULL DEFAULT '[]',
+     sender TEXT,
+     updated INTEGER NOT NULL
+   );
+   CREATE TABLE IF NOT EXISTS auto_replies (
+     address TEXT PRIMARY KEY,
+     enabled INTEGER NOT NULL,
+     subject TEXT,
+     text TEXT NOT NULL,
+     interval_s INTEGER NOT NULL,
+     updated INTEGER NOT NULL
+   );
+   CREATE TABLE IF NOT EXISTS reply_history (
+     address TEXT NOT NULL,
+     sender TEXT NOT NULL,
+     handle TEXT NOT NULL,
+     at INTEGER NOT NULL,
+     PRIMARY KEY (address, sender, handle)
+   );
+   CREATE INDEX IF NOT EXISTS reply_history_at ON reply_history(address, at);`,
 ];
 
 export function openDatabase(dataDir: string, opts: { readonly?: boolean } = {}): Db {

@@ -6,8 +6,8 @@ export type Level = 'debug' | 'info' | 'warn' | 'error';
 export const LEVELS: Record<Level, number> = { debug: 10, info: 20, warn: 30, error: 40 };
 
 /** Services with a daily file of their own (the seed's SYSMMDD.txt, with the year). */
-export type Service = 'smtp' | 'delivery' | 'pop3' | 'imap' | 'spam' | 'system' | 'web' | 'queue' | 'admin' | 'monitor';
-export const SERVICES: readonly Service[] = ['smtp', 'delivery', 'pop3', 'imap', 'spam', 'system', 'web', 'queue', 'admin', 'monitor'];
+export type Service = 'smtp' | 'delivery' | 'pop3' | 'imap' | 'managesieve' | 'spam' | 'system' | 'web' | 'queue' | 'admin' | 'monitor';
+export const SERVICES: readonly Service[] = ['smtp', 'delivery', 'pop3', 'imap', 'managesieve', 'spam', 'system', 'web', 'queue', 'admin', 'monitor'];
 
 /**
  * What a field holds, which decides its TypeScript type and how it is written:

@@ -11,7 +11,7 @@ import { ConnectionLimits } from './conn-limits.js';
 import { listenAddress } from './host-port.js';
 import { serverHandshake, type ServerTls } from './tls.js';
 
-export type Protocol = 'smtp' | 'pop3' | 'imap';
+export type Protocol = 'smtp' | 'pop3' | 'imap' | 'managesieve';
 
 export interface ListenerOptions {
   protocol: Protocol;

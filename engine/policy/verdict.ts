@@ -18,6 +18,7 @@ export const tempfail = (code: number, status: string, text: string): Refusal =>
 export const Refusals = {
   relayDenied: () => reject(550, '5.7.1', 'Relaying denied'),
   unknownUser: (addr: string) => reject(550, '5.1.1', `<${addr}>: Recipient address rejected: User unknown`),
+  badSrs: (addr: string, why: 'invalid' | 'expired') => reject(550, '5.1.1', `<${addr}>: Recipient address rejected: ${why === 'expired' ? 'expired' : 'invalid'} SRS address`),
   badSyntax: (what: string) => reject(501, '5.1.3', `Bad address syntax: ${what}`),
   routingTrick: () => reject(550, '5.7.1', 'Source routing, percent hack and bang paths are not supported: relaying denied'),
   authRequired: () => reject(530, '5.7.0', 'Authentication required'),

@@ -214,12 +214,6 @@ export class Queue {
     this.pump();
   }
 
-  /** A queued message found damaged (by the scheduler): moved to spool/corrupt/ and forgotten; its new path. */
-  async quarantine(id: string): Promise<string | null> {
-    this.queued.delete(id);
-    return this.spool.quarantine(id);
-  }
-
   /** What a worker made besides deliveries: messages it originated (adopted) and events (logged). */
   fromWorker(id: string, r: { originated?: unknown; events?: unknown }): void {
     if (Array.isArray(r.events)) {
@@ -230,6 +224,12 @@ export class Queue {
       }
     }
     if (Array.isArray(r.originated)) this.adopt(r.originated);
+  }
+
+  /** A queued message found damaged (by the scheduler): moved to spool/corrupt/ and forgotten; its new path. */
+  async quarantine(id: string): Promise<string | null> {
+    this.queued.delete(id);
+    return this.spool.quarantine(id);
   }
 
   /** A queued message whose last recipient was dealt with elsewhere (the outbound scheduler): drop it. */
