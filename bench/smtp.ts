@@ -173,6 +173,7 @@ async function main(): Promise<void> {
   // Ctrl-C: stop what we started (tegami, smtp-sink, the private Postfix) before leaving
   for (const sig of ['SIGINT', 'SIGTERM'] as const)
     process.once(sig, () => {
+      // eslint-disable-next-line @typescript-eslint/no-floating-promises -- allSettled never rejects, and the exit follows it
       void Promise.allSettled(targets.map((t) => t.stop())).then(() => process.exit(130));
     });
   const figures: Figure[] = [];

@@ -39,7 +39,11 @@ export async function startImap(opts: ImapOptions): Promise<ImapServer> {
     onConnection: (socket) => {
       const session = new Session(socket, shared);
       shared.sessions.add(session);
-      void session.run().finally(() => shared.sessions.delete(session));
+      // run() catches what its commands throw; anything escaping its clean-up ends this session, not the server
+      session
+        .run()
+        .catch((e: Error) => logger.error('imap', 'session-failed', { session: session.id, error: e.message }))
+        .finally(() => shared.sessions.delete(session));
     },
   });
   return {

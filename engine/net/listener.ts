@@ -76,12 +76,18 @@ export async function startListener(o: ListenerOptions): Promise<Listener> {
     raw.once('close', ended);
     raw.setNoDelay(true);
     if (!o.implicitTls) return o.onConnection(raw, false, ended);
-    void serverHandshake(raw, context, o.handshakeMs).then((r) => {
-      if (r.ok) return o.onConnection(r.socket, true, ended);
-      if (r.reason === 'timeout') o.logger.warn(o.protocol, 'timeout', { listener: o.name, ip, phase: 'tls', limit: o.handshakeMs });
-      else if (r.reason === 'failed') o.logger.debug(o.protocol, 'tls-failed', { listener: o.name, ip, error: r.error });
-      raw.destroy();
-    });
+    serverHandshake(raw, context, o.handshakeMs)
+      .then((r) => {
+        if (r.ok) return o.onConnection(r.socket, true, ended);
+        if (r.reason === 'timeout') o.logger.warn(o.protocol, 'timeout', { listener: o.name, ip, phase: 'tls', limit: o.handshakeMs });
+        else if (r.reason === 'failed') o.logger.debug(o.protocol, 'tls-failed', { listener: o.name, ip, error: r.error });
+        raw.destroy();
+      })
+      .catch((e: Error) => {
+        // the handshake never rejects; a protocol that failed to take the connection loses it, not the server
+        o.logger.error(o.protocol, 'connection-failed', { listener: o.name, ip, error: e.message });
+        raw.destroy();
+      });
   };
 
   const server = net.createServer(accept);

@@ -83,7 +83,9 @@ export class Pop3Session {
       handshakeMs: handshakeDeadline(p.command_timeout, p.idle_timeout),
       idleMs: p.idle_timeout,
       onData: (chunk) => this.receive(chunk),
-      onClose: () => void this.closedByPeer(),
+      onClose: () => {
+        this.closedByPeer().catch(this.failed);
+      },
       onIdle: () => this.idle(),
       onDeadline: (_phase, ms, limit) => this.lineTimeout(ms, limit),
     });
@@ -166,7 +168,7 @@ export class Pop3Session {
     const lines = this.reader.push(chunk);
     this.queue.push(...lines);
     if (this.queue.length > MAX_QUEUED) this.conn.pause();
-    void this.pump();
+    this.pump().catch(this.failed);
   }
 
   /** The line deadline passed ([pop3] command_timeout): a line that drips is cut, however slowly it comes. */
@@ -174,7 +176,7 @@ export class Pop3Session {
     this.log('warn', 'command-timeout', { ip: this.ip, ms, limit, user: this.user?.address });
     this.queue = [];
     this.reply('-ERR Timeout: command line not received in time; closing connection');
-    void this.end();
+    this.end().catch(this.failed);
   }
 
   private async pump(): Promise<void> {
@@ -315,7 +317,7 @@ export class Pop3Session {
   /** Server shutdown: tell the client and drop the connection without UPDATE. */
   shutdown(): void {
     if (!this.closed) this.reply('-ERR [SYS/TEMP] Server shutting down');
-    void this.end();
+    this.end().catch(this.failed);
   }
 
   private idle(): void {
@@ -326,8 +328,16 @@ export class Pop3Session {
     }
     this.log('info', 'idle-timeout', { ip: this.ip });
     this.reply('-ERR Autologout; idle for too long');
-    void this.end();
+    this.end().catch(this.failed);
   }
+
+  /** Work started from a socket event failed (a bug, or I/O such as a full disk): drop this client, not the server. */
+  private readonly failed = (e: unknown): void => {
+    this.closed = true;
+    this.queue = [];
+    this.conn.destroy(); // its close runs closedByPeer(), which releases the maildrop if nothing has yet
+    this.log('error', 'internal-error', { error: (e as Error).message });
+  };
 
   private async closedByPeer(): Promise<void> {
     this.closed = true;

@@ -48,13 +48,14 @@ test('a dripped command line gets * BYE and a close at the deadline; another cli
   const c = await RawClient.connect(h.plain.port);
   const t0 = Date.now();
   // ~19 s of drip: the line is never whole before the deadline cuts it, however slow the server is
-  void drip(c, `a1 LOGIN ${USER} ${PASS}\r\n`, 500);
+  const dripping = drip(c, `a1 LOGIN ${USER} ${PASS}\r\n`, 500);
   const p = await RawClient.connect(h.plain.port);
   await p.login();
   assert.match((await p.cmd('SELECT INBOX')).status, /^OK/);
   await p.cmd('LOGOUT');
   p.close();
   const r = await untilClosed(c, t0, CLOSE_WAIT_MS);
+  await dripping; // it stops at the close
   assert.ok(r.at >= COMMAND_MS - 100, `closed after ${r.at} ms: closed, and not before the deadline (${COMMAND_MS} ms)`);
   assert.deepEqual(r.lines, ['* BYE Timeout: command line not received in time']);
   t.diagnostic(`closed ${r.at} ms after the first byte (deadline ${COMMAND_MS} ms)`);
@@ -95,9 +96,10 @@ test('a literal dripped after "+" is cut at the literal deadline and nothing is 
   c.write(`a1 APPEND INBOX {${body.length}}\r\n`);
   assert.match(await c.line(), /^\+ /);
   const t0 = Date.now();
-  void drip(c, body, 100);
+  const dripping = drip(c, body, 100);
   // 180 bytes at 100 ms: 18 s of drip, so only the literal deadline can end it within the wait
   const r = await untilClosed(c, t0, CLOSE_WAIT_MS);
+  await dripping; // it stops at the close
   assert.ok(r.at >= LITERAL_MS - 100, `closed after ${r.at} ms: closed, and not before the literal deadline (${LITERAL_MS} ms)`);
   assert.deepEqual(r.lines, ['* BYE Timeout: literal not received in time']);
   const n = await RawClient.connect(h.plain.port);

@@ -30,6 +30,7 @@ before(async () => {
     logger: false,
     onRcptTo(_addr, _session, cb) {
       rcptSeen = true;
+      // eslint-disable-next-line @typescript-eslint/no-floating-promises -- `released` only ever resolves
       void released.then(() => cb(Object.assign(new Error('4.3.0 busy, try again later'), { responseCode: 451 })));
     },
   });

@@ -46,7 +46,7 @@ test('a dripped command line is cut with -ERR and a close at the deadline; anoth
   assert.match((await c.line())!, /^\+OK/);
   const t0 = Date.now();
   // ~12 s of drip: the line is never whole before the deadline cuts it, however slow the server is
-  void drip(c, `USER ${USER}\r\n`, 500);
+  const dripping = drip(c, `USER ${USER}\r\n`, 500);
   // a polite client meanwhile
   const p = await RawClient.connect(h.port);
   assert.match((await p.line())!, /^\+OK/);
@@ -55,6 +55,7 @@ test('a dripped command line is cut with -ERR and a close at the deadline; anoth
   assert.match((await p.cmd('QUIT'))!, /^\+OK/);
   p.close();
   const r = await untilClosed(c, t0, CLOSE_WAIT_MS);
+  await dripping; // it stops at the close
   assert.ok(r.at >= COMMAND_MS - 100, `closed after ${r.at} ms: closed, and not before the deadline (${COMMAND_MS} ms)`);
   assert.deepEqual(r.lines, ['-ERR Timeout: command line not received in time; closing connection']);
 });
@@ -66,8 +67,9 @@ test('a drip after login is cut too, without UPDATE, and the maildrop is free fo
   assert.match((await c.cmd(`PASS ${PASSWORD}`))!, /^\+OK Logged in/);
   assert.match((await c.cmd('DELE 1'))!, /^\+OK/);
   const t0 = Date.now();
-  void drip(c, 'RETR 2\r\n', 2000); // 16 s for one short line
+  const dripping = drip(c, 'RETR 2\r\n', 2000); // 16 s for one short line
   const r = await untilClosed(c, t0, CLOSE_WAIT_MS);
+  await dripping; // it stops at the close
   assert.ok(r.at >= COMMAND_MS - 100, `closed after ${r.at} ms: closed, and not before the deadline`);
   assert.match(r.lines.join('\n'), /^-ERR Timeout/);
   const n = await RawClient.connect(h.port);

@@ -92,8 +92,9 @@ describe('SMTP deadlines against slow senders (slowloris)', () => {
       }
       const t0 = Date.now();
       // ~18 s of drip: the line is never whole before the deadline cuts it, however slow the server is
-      void drip(c, `EHLO ${'slow.'.repeat(20)}client.example.net\r\n`, 150);
+      const dripping = drip(c, `EHLO ${'slow.'.repeat(20)}client.example.net\r\n`, 150);
       const waited = await closedWithin(c, CLOSE_WAIT_MS);
+      await dripping; // it stops at the close
       assert.ok(waited >= 0, `${mode}: the server must close the dripping session`);
       assert.ok(Date.now() - t0 >= COMMAND_MS - 100, `${mode}: not before the deadline (${Date.now() - t0} ms)`);
       assert.match(unread(c), /^421 4\.4\.2 mx\.example\.test Error: timeout exceeded/m, `${mode}: ${unread(c)}`);
@@ -110,7 +111,7 @@ describe('SMTP deadlines against slow senders (slowloris)', () => {
     const t0 = Date.now();
     // the start of a TLS ClientHello record, a byte at a time
     const hello = Buffer.from('16030100a5010000a10303' + '00'.repeat(40), 'hex');
-    void (async () => {
+    const dripping = (async () => {
       for (let i = 0; i < hello.length && !c.closed; i++) {
         c.write(hello.subarray(i, i + 1));
         await sleep(150);
@@ -118,6 +119,7 @@ describe('SMTP deadlines against slow senders (slowloris)', () => {
     })();
     // an unfinished ClientHello would wait for the idle timeout (60 s) without the handshake deadline
     const waited = await closedWithin(c, CLOSE_WAIT_MS);
+    await dripping; // it stops at the close
     assert.ok(waited >= 0, 'the server must drop the dripped handshake');
     assert.ok(Date.now() - t0 >= COMMAND_MS - 100, `not before the deadline (${Date.now() - t0} ms)`);
   });

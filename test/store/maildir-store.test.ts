@@ -102,9 +102,8 @@ test('messages written by writeMaildirMessage in another thread appear, and watc
   );
   // list concurrently while the worker writes
   let seen = 0;
-  const done = new Promise((r) => worker.once('message', r));
   let finished = false;
-  void done.then(() => (finished = true));
+  const done = new Promise((r) => worker.once('message', r)).then(() => (finished = true));
   for (let i = 0; i < 200 && !finished; i++) {
     seen = (await store.list(OWNER, 'INBOX')).length;
     await new Promise((r) => setTimeout(r, 5));
