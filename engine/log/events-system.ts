@@ -36,6 +36,8 @@ export const MONITOR_EVENTS = {
     m.inc('tegami_monitor_checks_total', { target: f.target, result: f.ok ? 'ok' : 'failed' }),
   ),
   'monitor.down': ev('monitor', 'warn', { ...target, failures: 'int', detail: 'text' }),
+  // a check that threw instead of returning its state (a bug, not a down target): logged, the schedule goes on
+  'monitor.check-failed': ev('monitor', 'error', { target: 'word', error: 'text' }),
   'monitor.up': ev('monitor', 'info', { ...target, was: 'word', down_s: 'number?' }),
   'monitor.alert-sent': ev('monitor', 'info', alert, (f, m) => m.inc('tegami_monitor_alerts_total', { channel: f.channel, result: 'sent' })),
   'monitor.alert-retry': ev('monitor', 'warn', { ...alert, next_s: 'number' }, (f, m) => m.inc('tegami_monitor_alerts_total', { channel: f.channel, result: 'retried' })),

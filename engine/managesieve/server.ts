@@ -48,7 +48,10 @@ export async function startManageSieve(o: ManageSieveOptions): Promise<{ port: n
     onConnection: (socket) => {
       const session = new Session(socket, shared);
       shared.sessions.add(session);
-      void session.run().finally(() => shared.sessions.delete(session));
+      session
+        .run()
+        .catch((e: Error) => logger.error('managesieve', 'session-failed', { error: e.message }))
+        .finally(() => shared.sessions.delete(session));
     },
   });
   return {

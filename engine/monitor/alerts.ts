@@ -63,7 +63,11 @@ export class Alerter {
     for (const url of this.c.webhooks) jobs.push(this.retrying('webhook', new URL(url).origin, e, this.c.webhook_retries, () => this.post(url, e, body)));
     const all = Promise.all(jobs);
     this.pending.add(all);
-    void all.finally(() => this.pending.delete(all));
+    // the caller gets `all` and its rejection; this copy only forgets it when settled
+    all.then(
+      () => this.pending.delete(all),
+      () => this.pending.delete(all),
+    );
     return all;
   }
 

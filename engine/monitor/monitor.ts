@@ -67,7 +67,9 @@ export class Monitor {
     if (this.stopped) return;
     t.timer = setTimeout(() => {
       t.timer = null;
-      void this.checkOnce(t).finally(() => this.schedule(t, t.c.interval));
+      this.checkOnce(t)
+        .catch((e: Error) => this.o.logger.emit('monitor.check-failed', { target: t.c.name, error: e.message }))
+        .finally(() => this.schedule(t, t.c.interval));
     }, ms);
     t.timer.unref();
   }

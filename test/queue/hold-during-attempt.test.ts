@@ -25,7 +25,8 @@ before(async () => {
     logger: false,
     onRcptTo(addr, _session, cb) {
       rcptSeen.add(addr.address);
-      void released.then(() => cb(Object.assign(new Error('4.3.0 busy, try again later'), { responseCode: 451 })));
+      // eslint-disable-next-line @typescript-eslint/no-floating-promises -- `released` only ever resolves
+      released.then(() => cb(Object.assign(new Error('4.3.0 busy, try again later'), { responseCode: 451 })));
     },
   });
   await new Promise<void>((r) => gated.listen(0, '127.0.0.1', () => r()));
