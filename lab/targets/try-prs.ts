@@ -1,0 +1,16 @@
+import { startLabDns } from './lab-dns.js';
+import { startPostfixRspamd } from './postfix-rspamd.js';
+import { runLoad } from '../load/generator.js';
+import { maildirObserver } from '../load/observers.js';
+const dns = await startLabDns();
+const t0 = Date.now();
+const t = await startPostfixRspamd({ dns: dns.address, users: ['alice@example.test'] });
+console.log('started in', Date.now() - t0, t.describe);
+const res = await runLoad({ name: t.name, host: t.host, port: t.port, pid: t.pid, observer: maildirObserver(t.maildir!('alice@example.test')) }, { mode: 'closed', connections: 5, messages: 50, size: 5120, from: 'load@lab.example.test', to: ['alice@example.test'] });
+console.log(res.msgs_per_s, res.errors, res.latency.p50, res.deliveredMissing);
+console.log(dns.queries.length, [...new Set(dns.queries.map(q=>q.name+'/'+q.type))].slice(0,40));
+const fs = await import('node:fs');
+const dir = t.maildir!('alice@example.test') + '/new';
+const f = fs.readdirSync(dir)[0]; if (f) console.log(fs.readFileSync(dir + '/' + f, 'utf8').slice(0, 1500));
+console.log(t.rspamdLog().slice(-2000));
+await t.stop(); await dns.close();

@@ -1,0 +1,12 @@
+import { startLabDns } from './lab-dns.js';
+import { startRspamd } from './rspamd.js';
+import { spawn } from 'node:child_process';
+const dns = await startLabDns();
+const r = await startRspamd({ dns: dns.address, keep: true });
+const msg = 'From: Lab <load@lab.example.test>\r\nTo: <alice@example.test>\r\nSubject: hi\r\nMessage-ID: <x@lab.example.test>\r\nDate: Sat, 05 Dec 2026 02:26:18 +0000\r\n\r\nhello http://www.example.com/x there\r\n';
+const run = (args: string[], input: string) => new Promise<{stdout:string,stderr:string}>((res) => { const p = spawn('rspamc', args); let o=''; let e=''; p.stdout.on('data', d=>o+=d); p.stderr.on('data', d=>e+=d); p.on('close', ()=>res({stdout:o,stderr:e})); p.stdin.end(input); });
+const out = await run(['-h', `127.0.0.1:${r.normalPort}`, '-i', '127.0.0.1', '-F', 'load@lab.example.test', '--helo', 'load.lab.example.test', '--hostname', 'mx.lab.example.test', 'symbols'], msg);
+console.log(out.stdout, out.stderr);
+console.log(dns.queries.length, [...new Set(dns.queries.map(q=>q.name+'/'+q.type))]);
+console.log(r.log().slice(0, 3000));
+await r.stop(); await dns.close();
