@@ -208,7 +208,7 @@ async function main(): Promise<void> {
   // Ctrl-C: stop what we started (tegami, smtp-sink, the private Postfix and rspamd) before leaving
   for (const sig of ['SIGINT', 'SIGTERM'] as const)
     process.once(sig, () => {
-      void Promise.allSettled([...targets.map((t) => t.stop()), dns.close()]).then(() => process.exit(130));
+      void Promise.allSettled([...targets.map((t) => t.stop()), dns.close()]).then(() => process.exit(130), () => process.exit(130));
     });
   const figures: Figure[] = [];
   const delivered = new Map<string, number>();
