@@ -101,12 +101,18 @@ async function snapshot(pid: number, dir: string, label: string): Promise<HeapTo
     const fresh = fs.readdirSync(dir).filter((f) => f.endsWith('.heapsnapshot') && !before.has(f));
     if (fresh.length) {
       const file = path.join(dir, fresh[0]);
-      // written when its size stops changing
-      let size = -1;
-      while (size !== fs.statSync(file).size) {
-        size = fs.statSync(file).size;
-        await new Promise((r) => setTimeout(r, 1000));
-      }
+      // written whole when it ends its top-level object ("]}") and stops growing
+      const complete = () => {
+        const { size } = fs.statSync(file);
+        if (size < 16) return false;
+        const fd = fs.openSync(file, 'r');
+        const tail = Buffer.alloc(16);
+        fs.readSync(fd, tail, 0, 16, size - 16);
+        fs.closeSync(fd);
+        return /\]\s*\}\s*$/.test(tail.toString('latin1'));
+      };
+      while (!complete()) await new Promise((r) => setTimeout(r, 1000));
+      await new Promise((r) => setTimeout(r, 1000));
       const totals = heapByConstructor(JSON.parse(fs.readFileSync(file, 'utf8')));
       fs.renameSync(file, path.join(dir, `${label}.heapsnapshot`));
       return totals;
