@@ -14,6 +14,8 @@ export interface RunningTarget {
   listeners?: Record<string, number>;
   /** Root pid of the server (its process tree is sampled for CPU/RSS). */
   pid?: number;
+  /** More process trees that are part of the target (a filter beside the MTA: rspamd, redis). */
+  pids?: number[];
   /** The Maildir a local address is delivered to, when the target delivers into Maildirs. */
   maildir?(address: string): string;
   /** A line about the target's version/config for the report. */

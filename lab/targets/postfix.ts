@@ -21,6 +21,8 @@ export interface PostfixOptions {
   users?: string[];
   port?: number;
   keep?: boolean;
+  /** A milter every message goes through before it is queued ("inet:127.0.0.1:PORT": rspamd's proxy). */
+  milter?: string;
 }
 
 const SERVICES = `cleanup   unix  n - n - 0 cleanup
@@ -127,6 +129,9 @@ export async function startPostfix(opts: PostfixOptions = {}): Promise<RunningTa
       'smtpd_tls_security_level = none',
       'smtp_tls_security_level = none',
       'default_process_limit = 100',
+      ...(opts.milter
+        ? [`smtpd_milters = ${opts.milter}`, 'non_smtpd_milters =', 'milter_protocol = 6', 'milter_default_action = tempfail', 'milter_mail_macros = i {mail_addr} {client_addr} {client_name} {auth_authen}']
+        : []),
       '',
     ].join('\n'),
   );
@@ -171,7 +176,7 @@ export async function startPostfix(opts: PostfixOptions = {}): Promise<RunningTa
     port,
     pid: masterPid,
     dir,
-    describe: `Postfix ${spawnSync('postconf', ['-dh', 'mail_version'], { encoding: 'utf8' }).stdout.trim()} on 127.0.0.1:${port}, virtual(8) → Maildir, relay closed`,
+    describe: `Postfix ${spawnSync('postconf', ['-dh', 'mail_version'], { encoding: 'utf8' }).stdout.trim()} on 127.0.0.1:${port}, virtual(8) → Maildir, relay closed${opts.milter ? `, milter ${opts.milter} (milter_default_action = tempfail)` : ''}`,
     maildir: (address) => {
       const [local, dom] = address.toLowerCase().split('@');
       return path.join(mail, dom, local, 'Maildir');

@@ -24,6 +24,10 @@ export interface TegamiTargetOptions {
   /** More listeners on 127.0.0.1 beside SMTP (e.g. { pop3: 0, imap: 0 }; 0 = the system chooses). */
   listen?: Record<string, number>;
   keep?: boolean;
+  /** Node options for the server process (--cpu-prof, --heapsnapshot-signal=SIGUSR2, …). */
+  nodeArgs?: string[];
+  /** Working directory of the server (where --cpu-prof and heap snapshots land unless told otherwise). */
+  cwd?: string;
 }
 
 export async function startTegami(opts: TegamiTargetOptions = {}): Promise<RunningTarget & { dataDir: string; configPath: string; output(): string }> {
@@ -53,7 +57,7 @@ export async function startTegami(opts: TegamiTargetOptions = {}): Promise<Runni
     if (r.status !== 0) throw new Error(`tegami user add ${u.address}: ${r.stderr.trim()}`);
   }
   let out = '';
-  const proc = spawn(process.execPath, [TEGAMI_BIN, 'serve', '--config', configPath], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const proc = spawn(process.execPath, [...(opts.nodeArgs ?? []), TEGAMI_BIN, 'serve', '--config', configPath], { stdio: ['ignore', 'pipe', 'pipe'], cwd: opts.cwd });
   proc.stdout!.on('data', (d) => (out = (out + d).slice(-20_000)));
   proc.stderr!.on('data', (d) => (out = (out + d).slice(-20_000)));
   const bound = await readListeners(dataDir, { timeoutMs: 60_000, alive: () => proc.exitCode === null && !proc.signalCode });
@@ -80,7 +84,8 @@ export async function startTegami(opts: TegamiTargetOptions = {}): Promise<Runni
     stop: async () => {
       if (proc.exitCode === null && !proc.signalCode) {
         await new Promise<void>((resolve) => {
-          const t = setTimeout(() => proc.kill('SIGKILL'), 10_000);
+          // a profiled server writes its profiles on the way out: give it longer
+          const t = setTimeout(() => proc.kill('SIGKILL'), opts.nodeArgs?.length ? 60_000 : 10_000);
           proc.once('exit', () => {
             clearTimeout(t);
             resolve();

@@ -6,6 +6,7 @@ import { runFuzz, type FuzzTarget } from '../../fuzz/runner.js';
 import type { Protocol } from '../../fuzz/plan.js';
 import { readMaildirTree } from './mailbox.js';
 import type { RunContext, LabTarget } from '../context.js';
+import { summaryLine } from '../../report/model.js';
 
 async function delivered(t: LabTarget, user: string, markers: string[], waitMs: number): Promise<number> {
   const want = new Set(markers);
@@ -82,12 +83,12 @@ export async function fuzz(ctx: RunContext): Promise<() => Promise<void>> {
         const summary = `${st.sessions} sessions (${st.mutated} mutated, ${st.closedByServer} closed by the server), ${st.oracleRuns} oracle runs, slowest planned reply ${st.slowestMs} ms, ${st.failures.length} failing`;
         const ok = st.sessions > 0 && st.failures.length <= s.expect.max_fuzz_failures;
         rep.misbehaviour.push({ kind: `fuzz-${p}`, summary, ok });
-        const first = st.failures[0];
         ctx.check(
           `${t.name}: ${p} fuzz (${f.replay.length ? 'replay' : `seed ${f.seed}`}): well-formed, right and timely replies; oracle held after every session`,
           ok,
           `at most ${s.expect.max_fuzz_failures} failing sessions`,
-          first ? `${summary}; first: replay "${first.replay}": ${first.failures.map((x) => `${x.kind}: ${x.detail}`).join('; ').slice(0, 600)}` : summary,
+          ok ? summary : summaryLine(st.failures.length, st.sessions, 'sessions failed', st.failures.map((x) => `${x.replay} (${x.failures[0]?.kind ?? '?'})`), 4),
+          { columns: ['replay', 'failure', 'detail'], rows: st.failures.flatMap((x) => x.failures.map((y) => [x.replay, y.kind, y.detail.slice(0, 300)])) },
         );
       }
       for (const n of r.stoppedEarly) ctx.notes.push(`${t.name}: ${n}`);
