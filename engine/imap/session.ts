@@ -274,6 +274,10 @@ export class Session {
       if (ev.fatal) {
         this.send('* BYE Closing connection');
         this.end();
+        // the client is still sending what it announced (a literal we refused): stop reading it at all, so
+        // the bytes wait in the kernel's buffers until the socket is destroyed instead of being read into
+        // memory and thrown away during the close's grace period
+        this.conn.pause();
       }
       this.countError();
       return;
