@@ -10,6 +10,7 @@ const refused = { listener: 'word?', ip: 'ip?', reason: 'text?', open: 'int?' } 
 const refusedReason = (reason: unknown) => (reason === undefined || /from this|per.?(ip|client)/i.test(String(reason)) ? 'per_client_limit' : /too many/i.test(String(reason)) ? 'total_limit' : 'other');
 
 export const POP3_EVENTS = {
+  'pop3.connection-failed': ev('pop3', 'error', { listener: 'word', ip: 'ip?', error: 'text' }),
   'pop3.listening': ev('pop3', 'info', { listener: 'word?', address: 'text', port: 'int', tls: 'bool' }),
   'pop3.listener-error': ev('pop3', 'error', { listener: 'word?', error: 'text' }),
   'pop3.connection-refused': ev('pop3', 'warn', refused, (f, m) => m.inc('tegami_connections_refused_total', { service: 'pop3', reason: refusedReason(f.reason) })),
@@ -42,6 +43,11 @@ export const POP3_EVENTS = {
 } as const;
 
 export const IMAP_EVENTS = {
+  'imap.over-quota': ev('imap', 'info', { ...imap, bytes: 'int', messages: 'int', reason: 'text' }),
+  // a session that threw out of its command loop (a bug, never a client's doing): that connection only ends
+  'imap.session-failed': ev('imap', 'error', { ...imap, error: 'text' }),
+  // a protocol that threw while taking a new connection (engine/net/listener.ts): that socket is destroyed
+  'imap.connection-failed': ev('imap', 'error', { listener: 'word', ip: 'ip?', error: 'text' }),
   'imap.listening': ev('imap', 'info', { listener: 'word?', address: 'text', port: 'int', tls: 'bool' }),
   'imap.listener-error': ev('imap', 'error', { listener: 'word?', error: 'text' }),
   'imap.connection-refused': ev('imap', 'warn', refused, (f, m) => m.inc('tegami_connections_refused_total', { service: 'imap', reason: refusedReason(f.reason) })),
@@ -92,4 +98,10 @@ export const WEB_EVENTS = {
   'admin.denied': ev('admin', 'warn', audit),
   'admin.failed': ev('admin', 'warn', audit),
   'admin.error': ev('admin', 'warn', audit),
+} as const;
+
+/** ManageSieve (engine/managesieve): its own events are written by the session; these are the failures. */
+export const MANAGESIEVE_EVENTS = {
+  'managesieve.session-failed': ev('managesieve', 'error', { error: 'text' }),
+  'managesieve.connection-failed': ev('managesieve', 'error', { listener: 'word', ip: 'ip?', error: 'text' }),
 } as const;

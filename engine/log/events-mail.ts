@@ -43,6 +43,7 @@ const sts = {
 const refusedReason = (reason: unknown) => (/from this|per.?(ip|client)|this address/i.test(String(reason ?? '')) ? 'per_client_limit' : /too many/i.test(String(reason ?? '')) ? 'total_limit' : 'other');
 
 export const SMTP_EVENTS = {
+  'smtp.connection-failed': ev('smtp', 'error', { listener: 'word', ip: 'ip?', error: 'text' }),
   'smtp.listening': ev('smtp', 'info', { listener: 'word?', address: 'text?', port: 'int?', tls: 'bool?' }),
   'smtp.listener-error': ev('smtp', 'error', { listener: 'word?', error: 'text' }),
   'smtp.connect': ev('smtp', 'info', { ...sess, listener: 'word' }, (f, m) => {

@@ -22,7 +22,7 @@
 //    `logger.emit('imap.<name>', { session, ip, user, ...fields })`.
 import type { AnyEventDef, EventDef, FieldSpec, Service, ValuesOf } from './event-types.js';
 import { DELIVERY_EVENTS, QUEUE_EVENTS, SMTP_EVENTS, SPAM_EVENTS } from './events-mail.js';
-import { IMAP_EVENTS, POP3_EVENTS, WEB_EVENTS } from './events-access.js';
+import { IMAP_EVENTS, MANAGESIEVE_EVENTS, POP3_EVENTS, WEB_EVENTS } from './events-access.js';
 import { MONITOR_EVENTS, SYSTEM_EVENTS } from './events-system.js';
 
 export * from './event-types.js';
@@ -35,6 +35,7 @@ export const EVENTS = {
   ...SPAM_EVENTS,
   ...POP3_EVENTS,
   ...IMAP_EVENTS,
+  ...MANAGESIEVE_EVENTS,
   ...WEB_EVENTS,
   ...MONITOR_EVENTS,
 } as const;

@@ -34,7 +34,7 @@ export async function refuseOverQuota(s: Session, bytes: number | (() => Promise
   const n = typeof bytes === 'number' ? bytes : await bytes();
   const room = roomFor(quota, usage, n, messages);
   if (room.kind === 'ok') return null;
-  s.log('quota.refused', { bytes: n, messages, reason: room.reason });
+  s.log('over-quota', { bytes: n, messages, reason: room.reason });
   return no('Quota exceeded', 'OVERQUOTA');
 }
 
