@@ -5,7 +5,8 @@
 import fs from 'node:fs';
 import fsp from 'node:fs/promises';
 import { workerData } from 'node:worker_threads';
-import { loadConfig, type LoadedConfig } from '../engine/config/load.js';
+import type { LoadedConfig } from '../engine/config/load.js';
+import { workerConfig } from '../engine/settings/worker-config.js';
 import { openDatabase } from '../engine/db/database.js';
 import { directoryFor } from '../engine/context.js';
 import type { SqliteDirectory } from '../engine/accounts/sqlite-directory.js';
@@ -53,16 +54,13 @@ interface WorkerSettings {
 }
 
 const settings = (workerData ?? {}) as WorkerSettings;
-let state: { config: LoadedConfig; directory: SqliteDirectory } | null = null;
+let directory: SqliteDirectory | null = null;
 
+/** The config in force (settings changed in the admin pages included: reloaded when their version moves). */
 function init(): { config: LoadedConfig; directory: SqliteDirectory } {
-  if (!state) {
-    const config = loadConfig(settings.configPath);
-    config.data_dir = settings.dataDir ?? config.data_dir;
-    const db = openDatabase(config.data_dir);
-    state = { config, directory: directoryFor(config, db) };
-  }
-  return state;
+  const { config } = workerConfig(settings.configPath, settings.dataDir);
+  directory ??= directoryFor(config, openDatabase(config.data_dir));
+  return { config, directory };
 }
 
 async function readBody(task: ProcessTask): Promise<Buffer> {
