@@ -21,6 +21,8 @@ import { MaildirStore } from './store/maildir-store.js';
 import { startPop3 } from './pop3/server.js';
 import { startImap } from './imap/server.js';
 import type { ListenerName } from './config/schema.js';
+import { LiveSettings } from './settings/live.js';
+import { startAdminServer } from './web/admin/start.js';
 
 export interface RunningServer {
   ctx: Context;
@@ -55,7 +57,8 @@ export async function startServer(opts: { configPath?: string; quiet?: boolean }
   const resumed = await queue.start();
   if (resumed.resumed || resumed.cleared) logger.info('queue', 'resumed', resumed);
 
-  const connectionCheck = new ConnectionChecker(config, resolver, logger, (d) => ctx.directory.localDomain(d) !== null);
+  const isLocalDomain = (d: string) => ctx.directory.localDomain(d) !== null;
+  const connectionCheck = new ConnectionChecker(config, resolver, logger, isLocalDomain);
   const store = new MaildirStore(config.data_dir);
 
   const deps: SessionDeps = {
@@ -70,6 +73,18 @@ export async function startServer(opts: { configPath?: string; quiet?: boolean }
     connectionCheck,
     resolver: config.dns.servers ? { reverse: (ip) => resolver.reverse(ip) } : undefined,
   };
+
+  // settings changed in the admin pages: validated and stored (engine/settings), then applied here at once;
+  // the worker threads reload by the settings version on their next task
+  for (const i of ctx.settingsIgnored) logger.warn('system', 'setting-ignored', i);
+  const settings = new LiveSettings(config, ctx.file, ctx.db);
+  settings.onChange((c, keys) => {
+    deps.relay = new RelayPolicy(c.relay.mode, c.relay.allow_ips);
+    deps.connectionCheck = new ConnectionChecker(c, resolver, logger, isLocalDomain);
+    logger.info('system', 'settings-applied', { keys: keys.join(','), version: settings.version() });
+    if (c.relay.mode === 'anyone') logger.warn('system', 'OPEN RELAY', { message: 'relay mode "anyone": this server relays mail for anyone on the Internet' });
+  });
+  const queueAdmin = new QueueAdmin(config, isLocal, { scheduler: outbound, inject: (e, raw) => queue.inject(e, raw) });
 
   // the pid file is there before the first client can connect, so whoever sees a listener also sees the pid
   fs.mkdirSync(path.join(config.data_dir, 'run'), { recursive: true });
@@ -88,6 +103,10 @@ export async function startServer(opts: { configPath?: string; quiet?: boolean }
         const o = { listen: addr, implicitTls: name.endsWith('s'), tls, store, directory: ctx.directory, config, logger, login: deps.login };
         const r = name.startsWith('pop3') ? await startPop3(o) : await startImap(o);
         listeners.push({ name, host: listenAddress(addr).host, port: r.port, close: r.close });
+      } else if (name === 'admin') {
+        const views = () => listeners.map((l) => ({ name: l.name, address: `${l.host.includes(':') ? `[${l.host}]` : l.host}:${l.port}`, up: true }));
+        const w = await startAdminServer({ listen: addr, tls, ctx, config, logger, login: deps.login, settings, queue: queueAdmin, resolver, listeners: views });
+        listeners.push({ name, host: w.host, port: w.port, close: w.close });
       }
     }
   } catch (e) {
@@ -98,8 +117,7 @@ export async function startServer(opts: { configPath?: string; quiet?: boolean }
     throw e;
   }
   for (const l of listeners) logger.info('system', 'listening', { listener: l.name, address: `${l.host}:${l.port}` });
-  const admin = new QueueAdmin(config, isLocal, { scheduler: outbound, inject: (e, raw) => queue.inject(e, raw) });
-  const control = await startControlServer(config.data_dir, admin, logger);
+  const control = await startControlServer(config.data_dir, queueAdmin, logger);
 
   let stopping: Promise<void> | null = null;
   const stop = () =>
