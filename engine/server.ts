@@ -90,6 +90,9 @@ export async function startServer(opts: { configPath?: string; quiet?: boolean }
   fs.mkdirSync(path.join(config.data_dir, 'run'), { recursive: true });
   const pidFile = path.join(config.data_dir, 'run', 'tegami.pid');
   fs.writeFileSync(pidFile, String(process.pid));
+  // run/listeners.json: the addresses really bound (port 0 → the one the OS chose), whole once everything is up
+  const listenersFile = path.join(config.data_dir, 'run', 'listeners.json');
+  fs.rmSync(listenersFile, { force: true });
 
   const listeners: RunningListener[] = [];
   const stopAll = async () => {
@@ -118,6 +121,9 @@ export async function startServer(opts: { configPath?: string; quiet?: boolean }
   }
   for (const l of listeners) logger.info('system', 'listening', { listener: l.name, address: `${l.host}:${l.port}` });
   const control = await startControlServer(config.data_dir, queueAdmin, logger);
+  const bound = Object.fromEntries(listeners.map((l) => [l.name, `${l.host.includes(':') ? `[${l.host}]` : l.host}:${l.port}`]));
+  fs.writeFileSync(`${listenersFile}.tmp`, JSON.stringify(bound) + '\n');
+  fs.renameSync(`${listenersFile}.tmp`, listenersFile);
 
   let stopping: Promise<void> | null = null;
   const stop = () =>
@@ -129,6 +135,7 @@ export async function startServer(opts: { configPath?: string; quiet?: boolean }
       await queue.close();
       await logger.close();
       ctx.close();
+      fs.rmSync(listenersFile, { force: true });
       removePidFile(pidFile);
     })());
   return { ctx, config, logger, queue, listeners, stop };

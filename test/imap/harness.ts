@@ -155,7 +155,7 @@ export class RawClient {
   }
 
   /** One response line, with any literals it announces inlined. */
-  async line(timeoutMs = 5000): Promise<string> {
+  async line(timeoutMs = 30_000): Promise<string> {
     let out = '';
     for (;;) {
       const nl = this.buf.indexOf('\r\n');
@@ -178,13 +178,13 @@ export class RawClient {
   }
 
   /** Send a command with a fresh tag and read up to its tagged reply. */
-  async cmd(command: string, timeoutMs = 5000): Promise<Reply> {
+  async cmd(command: string, timeoutMs = 30_000): Promise<Reply> {
     const tag = `t${++this.n}`;
     this.write(`${tag} ${command}\r\n`);
     return this.until(tag, timeoutMs);
   }
 
-  async until(tag: string, timeoutMs = 5000): Promise<Reply> {
+  async until(tag: string, timeoutMs = 30_000): Promise<Reply> {
     const lines: string[] = [];
     for (;;) {
       const l = await this.line(timeoutMs);
