@@ -42,7 +42,7 @@ export interface AdminFixture extends Fixture {
 
 export async function adminFixture(o: { toml?: string; dnsServer?: string; rules?: RuleScripts } = {}): Promise<AdminFixture> {
   const f = await webFixture();
-  const text = [`hostname = "mx.example.com"`, `data_dir = ${JSON.stringify(f.dir)}`, '[domains]', 'local = ["example.com", "example.org"]', '[domains.aliases]', '"mail.example.org" = "example.org"', '[dns]', `servers = ["${o.dnsServer ?? '127.0.0.1:9'}"]`, 'timeout = "500ms"', o.toml ?? ''].join('\n');
+  const text = [`hostname = "mx.example.com"`, `data_dir = ${JSON.stringify(f.dir)}`, '[domains]', 'local = ["example.com", "example.org"]', '[domains.aliases]', '"mail.example.org" = "example.org"', '[accounts]', 'password_min = 8', 'password_max = 128', 'min_user_length = 1', '[dns]', `servers = ["${o.dnsServer ?? '127.0.0.1:9'}"]`, 'timeout = "500ms"', o.toml ?? ''].join('\n');
   const file = path.join(f.dir, 'tegami.toml');
   fs.writeFileSync(file, text + '\n');
   const raw: RawConfig = { raw: parseToml(text) as Record<string, unknown>, text, file };
