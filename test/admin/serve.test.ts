@@ -4,7 +4,8 @@
 // - a spam threshold changed through the API judges the very next message (worker threads reload), and the
 //   relay setting opens relaying from 127.0.0.1 without a restart;
 // - a queued message is held and released through the API, the scheduler seeing it;
-// - settings survive a restart and are in the backup the API streams.
+// - settings survive a restart and are in the backup the API streams;
+// - failed logins on the admin page count in the throttle IMAP uses (one LoginFlow in serve): imaplib is refused.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
@@ -39,7 +40,7 @@ describe('admin server in tegami serve', { timeout: 180_000 }, () => {
   }
 
   before(async () => {
-    srv = await startTestServer({ listeners: ['smtp', 'admin'], users: [{ address: BOSS, password: 'boss password 1', admin: true }, { address: 'alice@example.test', password: 'alice password 1' }] });
+    srv = await startTestServer({ listeners: ['smtp', 'admin', 'imap'], toml: '[auth]\nthrottle_after = 100\nblock_after = 4\nblock_for = 600', users: [{ address: BOSS, password: 'boss password 1', admin: true }, { address: 'alice@example.test', password: 'alice password 1' }] });
     const t = srv.cli(['admin', 'token', 'create', BOSS]);
     assert.equal(t.status, 0, t.stderr);
     token = t.stdout.trim();
@@ -58,7 +59,7 @@ describe('admin server in tegami serve', { timeout: 180_000 }, () => {
     const st = await api('GET', '/api/v1/status');
     assert.equal(st.status, 200);
     const dash = await api('GET', '/api/v1/dashboard');
-    assert.deepEqual(dash.json.listeners.map((l: { name: string }) => l.name).sort(), ['admin', 'smtp']);
+    assert.deepEqual(dash.json.listeners.map((l: { name: string }) => l.name).sort(), ['admin', 'imap', 'smtp']);
   });
 
   it('judges the next message by a spam threshold changed in the API', async (t) => {
@@ -140,5 +141,21 @@ describe('admin server in tegami serve', { timeout: 180_000 }, () => {
     assert.deepEqual(fs.readdirSync(path.join(srv.dataDir, 'run', 'web-backups')), [], 'the server keeps no copy');
     const last = await api('GET', '/api/v1/backup/last');
     assert.equal(last.json.last.by, BOSS);
+  });
+
+  it('failed admin logins count against IMAP in tegami serve: after the block, imaplib is refused with the right password', async (t) => {
+    if (!requireCommand(t, 'curl') || !requireCommand(t, 'python3')) return;
+    const imapLogin = async () =>
+      (await run('python3', ['-c', `import imaplib,sys\nc=imaplib.IMAP4('127.0.0.1', ${srv.ports.imap})\ntry:\n  c.login('alice@example.test', sys.argv[1]); print('OK')\nexcept imaplib.IMAP4.error as e:\n  print('NO', e)\n`, 'alice password 1'])).stdout.trim();
+    assert.equal(await imapLogin(), 'OK', 'IMAP login works before');
+    const jar = path.join(srv.dir, 'jar-guess.txt');
+    const attempt = async (password: string) => {
+      const page = await run('curl', ['-sk', '-c', jar, '-b', jar, `${base()}/login`]);
+      const csrf = /name="_csrf" value="([^"]+)"/.exec(page.stdout)![1];
+      return (await run('curl', ['-sk', '-c', jar, '-b', jar, '-o', '/dev/null', '-w', '%{http_code}', '--data-urlencode', `login=${BOSS}`, '--data-urlencode', `password=${password}`, '--data-urlencode', `_csrf=${csrf}`, `${base()}/login`])).stdout;
+    };
+    for (let i = 0; i < 4; i++) assert.equal(await attempt(`guess-${i}`), '403', `guess ${i}`);
+    assert.equal(await attempt('boss password 1'), '429', 'the admin login itself is blocked, even with the right password');
+    assert.match(await imapLogin(), /^NO .*Too many failed logins/, 'and so is IMAP, on the same throttle');
   });
 });
