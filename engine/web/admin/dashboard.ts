@@ -77,7 +77,7 @@ export function registerDashboard(app: FastifyInstance, deps: WebDeps, svc: Admi
         <dt>${t('dashboard.delivered')}</dt><dd data-figure="delivered">${formatNumber(d.today.delivered, v.locale)}</dd>
         <dt>${t('dashboard.sent')}</dt><dd data-figure="sent">${formatNumber(d.today.sent, v.locale)}</dd>
         <dt>${t('dashboard.bounced')}</dt><dd data-figure="bounced">${formatNumber(d.today.bounced, v.locale)}</dd></dl>
-        <h3>${t('dashboard.verdicts')}</h3>${Object.keys(d.today.verdicts).length ? html`<dl class="figures" id="verdicts">${Object.entries(d.today.verdicts).map(([a, n]) => html`<dt>${a}</dt><dd data-verdict="${a}">${formatNumber(n, v.locale)}</dd>`)}</dl>` : html`<p class="empty">${t('dashboard.noVerdicts')}</p>`}</section>
+        <h3>${t('dashboard.verdicts')}</h3>${Object.keys(d.today.verdicts).length ? html`<dl class="figures" id="verdicts">${Object.entries(d.today.verdicts).map(([a, n]) => html`<dt>${['inbox', 'spam', 'reject', 'delete'].includes(a) ? t(`dashboard.actions.${a}`) : a}</dt><dd data-verdict="${a}">${formatNumber(n, v.locale)}</dd>`)}</dl>` : html`<p class="empty">${t('dashboard.noVerdicts')}</p>`}</section>
       <section aria-labelledby="queue-h"><h2 id="queue-h"><a href="/queue">${t('dashboard.queue')}</a></h2>
         <p id="queue-summary">${d.queue.messages ? t('dashboard.queueSize', { count: formatNumber(d.queue.messages, v.locale), hours: Math.floor((d.queue.oldestSeconds ?? 0) / 3600), minutes: Math.floor(((d.queue.oldestSeconds ?? 0) % 3600) / 60) }) : t('dashboard.queueEmpty')}</p></section>
       <section aria-labelledby="errors-h"><h2 id="errors-h">${t('dashboard.errors')}</h2>

@@ -94,7 +94,7 @@ export function registerQueue(app: FastifyInstance, _deps: WebDeps, svc: AdminSe
         <dt>${v.t('queue.protocol')}</dt><dd>${env.client.protocol}${env.client.tls ? ` ${env.client.tls}` : ''}${env.client.user ? ` (${env.client.user})` : ''}</dd>
         <dt>${v.t('queue.size')}</dt><dd>${formatNumber(m.size, v.locale)}</dd></dl></section>
       <section aria-labelledby="rcpt-h"><h2 id="rcpt-h">${v.t('queue.recipients')}</h2><table class="recipients"><thead><tr><th scope="col">${v.t('queue.address')}</th><th scope="col">${v.t('queue.status')}</th><th scope="col">${v.t('queue.attempts')}</th><th scope="col">${v.t('queue.next')}</th><th scope="col">${v.t('queue.lastError')}</th></tr></thead>
-        <tbody>${m.recipients.map((r) => html`<tr><td>${r.address}</td><td>${r.status}${r.held ? ` (${v.t('queue.states.hold')})` : ''}</td><td>${r.attempts}</td><td>${r.next_attempt ? when(Date.parse(r.next_attempt), v.locale) : ''}</td><td>${r.last_error ?? ''}</td></tr>`)}</tbody></table></section>
+        <tbody>${m.recipients.map((r) => html`<tr><td>${r.address}</td><td>${['pending', 'deferred', 'sent', 'failed'].includes(r.status) ? v.t(`queue.rstatus.${r.status}`) : r.status}${r.held ? ` (${v.t('queue.states.hold')})` : ''}</td><td>${r.attempts}</td><td>${r.next_attempt ? when(Date.parse(r.next_attempt), v.locale) : ''}</td><td>${r.last_error ?? ''}</td></tr>`)}</tbody></table></section>
       <section aria-labelledby="hdr-h"><h2 id="hdr-h">${v.t('queue.headers')}</h2><pre class="headers" id="msg-headers">${m.headers}</pre></section>`);
   });
 

@@ -113,10 +113,12 @@ export class UserOps {
   /** Everything an add would check, without writing (the CSV preview runs this per line). */
   checkAdd(caller: User, input: { address: string; password: string } & UserFields): Outcome<{ address: string; domain: string }> {
     const a = this.checkNewAddress(caller, input.address);
-    if (!a.ok) return a;
-    const errors = [...this.checkPassword(input.password), ...this.checkFields(input), ...this.checkRights(caller, a.value.domain, input, false)];
-    if (errors.length) return errors.some((e) => e.code === 'cannot-grant' || e.code === 'own-rights') ? { ok: false, status: 403, errors } : invalid(errors);
-    return a;
+    if (!a.ok && a.status === 403) return a;
+    // every field is checked, so the form shows all its errors at once
+    const errors = [...(a.ok ? [] : a.errors), ...this.checkPassword(input.password), ...this.checkFields(input), ...(a.ok ? this.checkRights(caller, a.value.domain, input, false) : [])];
+    if (!errors.length) return a;
+    if (errors.some((e) => e.code === 'cannot-grant' || e.code === 'own-rights')) return { ok: false, status: 403, errors };
+    return { ok: false, status: !a.ok && errors.length === a.errors.length ? a.status : 400, errors };
   }
 
   async add(caller: User, input: { address: string; password: string } & UserFields): Promise<Outcome<User>> {

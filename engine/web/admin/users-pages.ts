@@ -211,7 +211,7 @@ export function registerUsersPages(app: FastifyInstance, deps: WebDeps, svc: Adm
         <p class="field"><label for="csv-file">${v.t('users.import.file')}</label><input id="csv-file" type="file" accept=".csv,text/csv" data-fills="f-csv"></p>
         ${textarea(v, { name: 'csv', label: v.t('users.import.text'), value: csv, rows: 10, maxlength: deps.uploadLimit ?? 4 * 1024 * 1024, error: preview?.fileError })}
         <p class="actions"><button type="submit" name="mode" value="preview" class="primary">${v.t('users.import.check')}</button>
-        ${preview && !preview.fileError && preview.good ? html`<button type="submit" name="mode" value="all"${boolAttr('disabled', preview.bad > 0)}>${v.t('users.import.all', { count: preview.good })}</button>
+        ${preview && !preview.fileError && preview.good ? html`<button type="submit" name="mode" value="all"${boolAttr('disabled', preview.bad > 0)}>${v.t('users.import.all', { count: preview.good + preview.bad })}</button>
           ${preview.bad ? html`<button type="submit" name="mode" value="good-only">${v.t('users.import.goodOnly', { count: preview.good, bad: preview.bad })}</button>` : ''}` : ''}</p>
       </form>`, status);
 
