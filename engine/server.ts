@@ -21,6 +21,7 @@ import { MaildirStore } from './store/maildir-store.js';
 import { startPop3 } from './pop3/server.js';
 import { startImap } from './imap/server.js';
 import type { ListenerName } from './config/schema.js';
+import { ListScheduler, LISTS_WORKER } from './lists/scheduler.js';
 import { LiveSettings } from './settings/live.js';
 import { startAdminServer } from './web/admin/start.js';
 
@@ -56,6 +57,14 @@ export async function startServer(opts: { configPath?: string; quiet?: boolean }
   queue.remote = outbound;
   const resumed = await queue.start();
   if (resumed.resumed || resumed.cleared) logger.info('queue', 'resumed', resumed);
+  // mailing-list housekeeping (CLI decisions, expiry, digests, crash recovery) runs in the worker pool
+  const lists = new ListScheduler({
+    interval: config.lists.check_interval,
+    run: (task) => queue.pool.run(task, { filename: LISTS_WORKER }),
+    accept: (r) => queue.fromWorker('lists', (r ?? {}) as object),
+    onError: (e) => logger.error('delivery', 'list-error', { step: 'housekeeping', error: e.message }),
+  });
+  lists.start();
 
   const isLocalDomain = (d: string) => ctx.directory.localDomain(d) !== null;
   const connectionCheck = new ConnectionChecker(config, resolver, logger, isLocalDomain);
@@ -114,6 +123,7 @@ export async function startServer(opts: { configPath?: string; quiet?: boolean }
     }
   } catch (e) {
     await stopAll();
+    await lists.stop();
     await queue.close();
     ctx.close();
     removePidFile(pidFile);
@@ -132,6 +142,7 @@ export async function startServer(opts: { configPath?: string; quiet?: boolean }
       await stopAll();
       await control.close();
       await outbound.close();
+      await lists.stop();
       await queue.close();
       await logger.close();
       ctx.close();

@@ -17,6 +17,10 @@ import { stripVerdictHeaders } from '../engine/spam/strip-headers.js';
 import { route } from './route.js';
 import analyse, { type AnalyseResult } from './analyse.js';
 import { checked, processTaskSchema } from '../engine/queue/worker-messages.js';
+import { checkedOrigin } from '../engine/spool/envelope.js';
+import type { Db } from '../engine/db/database.js';
+import { handleListMail } from '../engine/lists/handle.js';
+import { listRuntime, type ListEvent } from '../engine/lists/runtime.js';
 
 export interface ProcessTask {
   id: string;
@@ -46,6 +50,10 @@ export interface ProcessResult {
   rejected?: { code: number; status: string; text: string };
   analysis?: { score: number; tags: string[]; action: string };
   skippedDuplicates: number;
+  /** Messages this run wrote durably into spool/queue/ (list copies, notices): the queue adopts them. */
+  originated?: string[];
+  /** What list handling did, for the queue to log. */
+  events?: ListEvent[];
 }
 
 interface WorkerSettings {
@@ -54,13 +62,16 @@ interface WorkerSettings {
 }
 
 const settings = (workerData ?? {}) as WorkerSettings;
-let directory: SqliteDirectory | null = null;
+let state: { db: Db; directory: SqliteDirectory } | null = null;
 
 /** The config in force (settings changed in the admin pages included: reloaded when their version moves). */
-function init(): { config: LoadedConfig; directory: SqliteDirectory } {
+function init(): { config: LoadedConfig; db: Db; directory: SqliteDirectory } {
   const { config } = workerConfig(settings.configPath, settings.dataDir);
-  directory ??= directoryFor(config, openDatabase(config.data_dir));
-  return { config, directory };
+  if (!state) {
+    const db = openDatabase(config.data_dir);
+    state = { db, directory: directoryFor(config, db) };
+  }
+  return { config, ...state };
 }
 
 async function readBody(task: ProcessTask): Promise<Buffer> {
@@ -93,14 +104,16 @@ function hopCount(body: Buffer): number {
 
 export default async function processMessage(task: ProcessTask): Promise<ProcessResult> {
   task = checked(processTaskSchema, task, 'the process task'); // bytes from another thread are checked first
-  const { config, directory } = init();
+  const { config, db, directory } = init();
   const env = task.envelope;
   const result: ProcessResult = { delivered: [], remote: [], failed: [], tempFailed: [], skippedDuplicates: 0 };
   const body = await readBody(task);
 
   // 1. analyse
   let analysis: AnalyseResult | null = null;
-  if (!task.skipAnalysis && config.spam.enabled) {
+  // what tegami wrote itself (list copies, notices, DSNs) was analysed as the post that caused it, if at all
+  const own = checkedOrigin(env.origin)?.kind === 'tegami';
+  if (!task.skipAnalysis && !own && config.spam.enabled) {
     analysis = await analyse({
       spoolPath: task.file,
       bodyOffset: task.bodyOffset,
@@ -138,13 +151,25 @@ export default async function processMessage(task: ProcessTask): Promise<Process
 
   // 3. route
   const locals = env.rcptTo.filter((r) => r.kind === 'local').map((r) => r.address);
-  const routed = route(directory, locals);
+  const routed = route(directory, locals, directory.lists);
   result.failed.push(...routed.failed);
   result.remote.push(...routed.remote);
   for (const r of env.rcptTo) if (r.kind === 'remote') result.remote.push({ address: r.address, rcpt: r.address });
 
   // 4. deliver locally
   if (analysis?.action === 'delete') return result;
+
+  // list addresses: posts are checked, held or distributed; requests and bounces answered (engine/lists)
+  if (routed.lists.length) {
+    const rt = listRuntime(config, db, directory);
+    for (const d of routed.lists) {
+      const o = await handleListMail(rt, d, { raw: body, mailFrom: env.mailFrom, spam: analysis?.action === 'spam' });
+      (result.originated ??= []).push(...o.originated);
+      (result.events ??= []).push(...o.events);
+      result.failed.push(...o.failed);
+      result.tempFailed.push(...o.tempFailed);
+    }
+  }
   const folder = analysis?.action === 'spam' && config.spam.move_to_spam_folder ? 'Spam' : 'INBOX';
   const returnPath = Buffer.from(returnPathHeader(env.mailFrom), 'utf8');
   const verdictHeaders = Buffer.from(analysis?.headers ?? '', 'utf8');

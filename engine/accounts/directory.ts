@@ -2,6 +2,7 @@
 // The SMTP, POP3, IMAP and web layers depend only on this (through engine/net/login.ts for logins), so the
 // SQLite implementation can be swapped for PostgreSQL without touching them.
 import type { ScramKeys } from './password.js';
+import type { ListRole } from './list-directory.js';
 
 export interface User {
   address: string;
@@ -27,6 +28,8 @@ export type Resolution =
   | { kind: 'alias'; targets: string[] }
   /** postmaster@ a local domain with no account of its own: the mailbox dir still exists. */
   | { kind: 'postmaster'; address: string; forwardTo?: string }
+  /** An address of a mailing list (engine/lists): its posts, requests and bounces are handled in the worker. */
+  | { kind: 'list'; list: string; role: ListRole; token?: string }
   | { kind: 'unknown' }
   | { kind: 'remote' };
 

@@ -4,6 +4,7 @@
 import type { Db } from '../db/database.js';
 import type { AccountDirectory, NewUser, Resolution, ScramLookup, User } from './directory.js';
 import { decoyScramKeys, formatScram, hashPassword, parseScram, scramKeys, seal, unseal, verifyPassword } from './password.js';
+import { SqliteLists } from '../lists/sqlite-lists.js';
 
 interface UserRow {
   address: string;
@@ -46,6 +47,8 @@ export class AccountError extends Error {}
 
 export class SqliteDirectory implements AccountDirectory {
   private q;
+  /** Mailing lists live in the same database; resolve() knows their addresses (engine/lists). */
+  readonly lists: SqliteLists;
 
   constructor(
     private readonly db: Db,
@@ -60,6 +63,7 @@ export class SqliteDirectory implements AccountDirectory {
       aliasesTo: db.prepare<[], { address: string; targets: string }>('SELECT address, targets FROM aliases'),
       admins: db.prepare<[], { address: string }>('SELECT address FROM users WHERE system_admin = 1 AND disabled = 0 ORDER BY created LIMIT 1'),
     };
+    this.lists = new SqliteLists(db, { localDomain: (d) => this.localDomain(d), aliasTargets: (a) => this.q.alias.get(a)?.targets.split(',') ?? null });
   }
 
   // ---- domains ----
@@ -149,6 +153,8 @@ export class SqliteDirectory implements AccountDirectory {
     const address = `${local}@${domain}`;
     if (this.q.user.get(address)) throw new AccountError(`user ${address} exists`);
     if (this.q.alias.get(address)) throw new AccountError(`${address} is an alias`);
+    const list = this.lists.occupies(address);
+    if (list) throw new AccountError(list);
     const hash = await hashPassword(u.password);
     const scram = await this.scramText(u.password);
     this.db
@@ -226,6 +232,8 @@ export class SqliteDirectory implements AccountDirectory {
     const m = /^([^@\s]+)@([^@\s]+)$/.exec(a);
     if (!m || !this.localDomain(m[2])) throw new AccountError(`alias must be an address in a local domain: ${address}`);
     if (this.q.user.get(a)) throw new AccountError(`${a} is a user`);
+    const list = this.lists.occupies(a);
+    if (list) throw new AccountError(list);
     if (!targets.length || targets.some((t) => !/^[^@\s]+@[^@\s]+$/.test(t))) throw new AccountError('give one or more target addresses');
     this.db
       .prepare('INSERT INTO aliases (address, targets, created) VALUES (?, ?, ?) ON CONFLICT(address) DO UPDATE SET targets = excluded.targets')
@@ -254,6 +262,8 @@ export class SqliteDirectory implements AccountDirectory {
     if (row) return { kind: 'mailbox', user: toUser(row) };
     const alias = this.q.alias.get(canonical);
     if (alias) return { kind: 'alias', targets: alias.targets.split(',') };
+    const list = this.lists.resolveLocal(local, domain);
+    if (list) return { kind: 'list', list: list.list.address, role: list.role, token: list.token };
     if (local === 'postmaster' || local === 'abuse') {
       // RFC 5321 §4.5.1 / RFC 2142: always there; forwarded to the configured admin
       const admin = this.opts.postmaster ?? this.q.admins.get()?.address;

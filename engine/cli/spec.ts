@@ -135,6 +135,7 @@ export const USAGE = `usage: tegami COMMAND [--config FILE] ...
   domain add|del|list [NAME]             local domains
   user add|del|list|passwd|set|import|orphans ...  accounts (user add ADDRESS --password-stdin)
   alias add|del|list ...                 aliases (alias add ADDRESS TARGET[,TARGET])
+  list create|del|show|set|add|remove|members|pending|approve|reject ...  mailing lists
   queue list [--json]|show|retry|hold|release|delete ...
   spam learn --spam|--ham PATH           train the Bayesian filter
   dkim keygen DOMAIN                     make a DKIM key, print the DNS record

@@ -357,6 +357,36 @@ const imap = z
   })
   .strict();
 
+/** Mailing lists (engine/lists, docs/lists.md); each list's own settings are set with `tegami list set`. */
+const lists = z
+  .object({
+    /** VERP: "member" gives each member's copy its own envelope sender NAME-bounces+<token>@ (one copy per
+     *  member); "domain" sends one copy per destination domain (bounces matched by their DSN's recipient). */
+    verp: z.enum(['member', 'domain']).default('member'),
+    /** How often the list housekeeping runs (CLI approvals, expiry, bounce grace, digests). */
+    check_interval: duration.prefault('5s'),
+    /** Held posts are dropped this long after they arrived, unless a moderator decided first. */
+    held_lifetime: duration.prefault('14d'),
+    /** A subscription or unsubscription must be confirmed (or approved) within this. */
+    confirm_lifetime: duration.prefault('3d'),
+    /** Counted bounces within bounce_window at which a member is disabled (and told). */
+    bounce_threshold: z.number().int().positive().default(5),
+    bounce_window: duration.prefault('7d'),
+    /** At most one bounce of a member counts per this interval (one outage is one bounce); 0 = each counts. */
+    bounce_interval: duration.prefault('1d'),
+    /** A member disabled by bounces is removed this long afterwards. */
+    bounce_grace: duration.prefault('14d'),
+    /** Digests go out this often to the members who asked for them. */
+    digest_interval: duration.prefault('1d'),
+    /** Distributed posts are remembered (a repeat of the same Message-ID is not sent again) this long. */
+    dedup_window: duration.prefault('7d'),
+    /** Automatic replies (help, confirmations) to one address per list and day; more are logged, not sent. */
+    max_replies_per_day: z.number().int().positive().default(10),
+    /** List-Archive: URL; "{list}" becomes the list address. Absent: no List-Archive field. */
+    archive_url: z.string().regex(/^(https?|imap|imaps):\/\/[\x21-\x7e]+$/).optional(),
+  })
+  .strict();
+
 export const configSchema = z
   .object({
     hostname: z.string().default(() => os.hostname() || 'localhost'),
@@ -380,6 +410,7 @@ export const configSchema = z
     spam: spam.prefault({}),
     pop3: pop3.prefault({}),
     imap: imap.prefault({}),
+    lists: lists.prefault({}),
   })
   .strict()
   .superRefine((c, ctx) => {

@@ -57,6 +57,95 @@ const MIGRATIONS: string[] = [
      last_used INTEGER
    );
    CREATE INDEX IF NOT EXISTS api_tokens_address ON api_tokens(address);`,
+  // mailing lists (engine/lists, docs/lists.md): settings, members, moderators, the moderation queue,
+  // subscriptions waiting for confirmation, bounce events, distributed posts (dedup) and the batches of
+  // messages tegami originated (engine/queue/notices.ts originate: committed once their row is here)
+  `CREATE TABLE IF NOT EXISTS lists (
+     address TEXT PRIMARY KEY,
+     name TEXT NOT NULL,
+     domain TEXT NOT NULL,
+     post TEXT NOT NULL DEFAULT 'members',
+     moderated INTEGER NOT NULL DEFAULT 0,
+     subject_prefix TEXT NOT NULL DEFAULT '',
+     reply_to TEXT NOT NULL DEFAULT 'sender',
+     max_size INTEGER NOT NULL DEFAULT 0,
+     digest INTEGER NOT NULL DEFAULT 0,
+     archive INTEGER NOT NULL DEFAULT 0,
+     dmarc_rewrite TEXT NOT NULL DEFAULT 'policy',
+     private INTEGER NOT NULL DEFAULT 0,
+     digest_last INTEGER NOT NULL DEFAULT 0,
+     digest_issue INTEGER NOT NULL DEFAULT 0,
+     created INTEGER NOT NULL
+   );
+   CREATE INDEX IF NOT EXISTS lists_domain ON lists(domain);
+   CREATE TABLE IF NOT EXISTS list_members (
+     id INTEGER PRIMARY KEY,
+     list TEXT NOT NULL,
+     address TEXT NOT NULL,
+     digest INTEGER NOT NULL DEFAULT 0,
+     disabled INTEGER NOT NULL DEFAULT 0,
+     disabled_reason TEXT,
+     disabled_at INTEGER,
+     added INTEGER NOT NULL,
+     UNIQUE (list, address)
+   );
+   CREATE TABLE IF NOT EXISTS list_admins (
+     list TEXT NOT NULL,
+     address TEXT NOT NULL,
+     PRIMARY KEY (list, address)
+   );
+   CREATE TABLE IF NOT EXISTS list_held (
+     id TEXT PRIMARY KEY,
+     list TEXT NOT NULL,
+     post_key TEXT NOT NULL,
+     sender TEXT NOT NULL,
+     mail_from TEXT NOT NULL,
+     subject TEXT NOT NULL,
+     size INTEGER NOT NULL,
+     reason TEXT NOT NULL,
+     state TEXT NOT NULL DEFAULT 'held',
+     notified INTEGER NOT NULL DEFAULT 0,
+     created INTEGER NOT NULL,
+     expires INTEGER NOT NULL,
+     UNIQUE (list, post_key)
+   );
+   CREATE TABLE IF NOT EXISTS list_requests (
+     id TEXT PRIMARY KEY,
+     list TEXT NOT NULL,
+     address TEXT NOT NULL,
+     kind TEXT NOT NULL,
+     state TEXT NOT NULL,
+     digest INTEGER NOT NULL DEFAULT 0,
+     created INTEGER NOT NULL,
+     expires INTEGER NOT NULL,
+     UNIQUE (list, address, kind)
+   );
+   CREATE TABLE IF NOT EXISTS list_bounces (
+     list TEXT NOT NULL,
+     address TEXT NOT NULL,
+     at INTEGER NOT NULL,
+     status TEXT NOT NULL,
+     kind TEXT NOT NULL,
+     counted INTEGER NOT NULL
+   );
+   CREATE INDEX IF NOT EXISTS list_bounces_member ON list_bounces(list, address, at);
+   CREATE TABLE IF NOT EXISTS list_posts (
+     list TEXT NOT NULL,
+     post_key TEXT NOT NULL,
+     created INTEGER NOT NULL,
+     PRIMARY KEY (list, post_key)
+   );
+   CREATE TABLE IF NOT EXISTS list_replies (
+     list TEXT NOT NULL,
+     address TEXT NOT NULL,
+     day INTEGER NOT NULL,
+     count INTEGER NOT NULL,
+     PRIMARY KEY (list, address, day)
+   );
+   CREATE TABLE IF NOT EXISTS originated_batches (
+     batch TEXT PRIMARY KEY,
+     created INTEGER NOT NULL
+   );`,
 ];
 
 export function openDatabase(dataDir: string, opts: { readonly?: boolean } = {}): Db {

@@ -17,6 +17,7 @@ import { checked, processResultSchema } from './worker-messages.js';
 import { wantsNotice, type DsnAction, type DsnRecipient } from '../outbound/dsn.js';
 import { ownBytes, registerLearnPool } from '../spam/learn-pool.js';
 import type { LearnTask } from '../../workers/learn.js';
+import { originate } from './notices.js';
 
 export type ReceiveOutcome =
   | { kind: 'accepted'; id: string; delivered: boolean }
@@ -187,16 +188,22 @@ export class Queue {
     return { kind: 'accepted', id: env.id, delivered: false };
   }
 
-  /** Inject a locally generated message (a DSN): spooled durably, then dispatched like received mail. */
+  /** Inject a locally generated message (a DSN): spooled durably (originate), then dispatched like received mail. */
   async inject(env: Envelope, raw: Buffer): Promise<void> {
-    const w = await this.spool.create(env);
-    try {
-      w.write(raw);
-      await this.commit(w);
-    } finally {
-      await w.release();
+    this.adopt(await originate(this.spool, env.id, [{ envelope: env, raw }]));
+  }
+
+  /**
+   * Messages made durable in spool/queue/ by originate() elsewhere (a worker's list copies and notices, a
+   * recovered batch): take them in and dispatch them like received mail. Ids are checked (they come from
+   * another thread); one already known is skipped.
+   */
+  adopt(ids: readonly unknown[]): void {
+    for (const id of ids) {
+      if (typeof id !== 'string' || !/^[0-9A-Z]{1,64}$/.test(id) || this.queued.has(id)) continue;
+      this.queued.add(id);
+      this.backlog.push({ id, recovered: false });
     }
-    this.backlog.push({ id: env.id, recovered: false });
     this.pump();
   }
 
@@ -204,6 +211,18 @@ export class Queue {
   async quarantine(id: string): Promise<string | null> {
     this.queued.delete(id);
     return this.spool.quarantine(id);
+  }
+
+  /** What a worker made besides deliveries: messages it originated (adopted) and events (logged). */
+  fromWorker(id: string, r: { originated?: unknown; events?: unknown }): void {
+    if (Array.isArray(r.events)) {
+      for (const e of r.events as { event?: unknown; level?: unknown; fields?: unknown }[]) {
+        if (typeof e?.event !== 'string' || !/^[a-z][a-z-]{0,40}$/.test(e.event)) continue;
+        const level = e.level === 'warn' || e.level === 'error' ? e.level : 'info';
+        this.opts.logger.log('delivery', e.event, { id, ...(e.fields && typeof e.fields === 'object' ? (e.fields as object) : {}) }, level);
+      }
+    }
+    if (Array.isArray(r.originated)) this.adopt(r.originated);
   }
 
   /** A queued message whose last recipient was dealt with elsewhere (the outbound scheduler): drop it. */
@@ -289,7 +308,11 @@ export class Queue {
   private runTask(task: ProcessTask): Promise<ProcessResult | Error> {
     this.inflight++;
     return (this.pool.run(task) as Promise<unknown>)
-      .then((r) => checked(processResultSchema, r, `the worker's result for ${task.id}`))
+      .then((r) => {
+        const result = checked(processResultSchema, r, `the worker's result for ${task.id}`);
+        this.fromWorker(task.id, result);
+        return result;
+      })
       .catch((e: unknown) => (e instanceof Error ? e : new Error(String(e))))
       .finally(() => {
         this.inflight--;

@@ -116,10 +116,11 @@ test('a dead DNSBL fails open at its timeout', async (t) => {
     const pending = c.check({ ...base, ip: '127.0.0.3' }).finally(() => (settled = true));
     for (let i = 0; i < 3000 && !asked; i++) await sleep(10);
     assert.equal(asked, 1, 'the silent list was asked');
-    t.mock.timers.tick(299);
+    // the query's budget is 300 ms overall, less the real milliseconds spent before its timer starts
+    t.mock.timers.tick(250);
     await sleep(200);
     assert.equal(settled, false, 'the check waits for the list until its timeout');
-    t.mock.timers.tick(1);
+    t.mock.timers.tick(50);
     const r = await pending;
     assert.deepEqual(r.tags, ['SPF_PASS'], 'no answer is no listing (fail open)');
     // the list rests after its timeout: the next transaction neither asks it nor waits for any timer
