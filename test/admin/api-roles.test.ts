@@ -5,6 +5,7 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { auditLines } from '../web/helpers.js';
+import { SqliteActivity } from '../../engine/lists/activity.js';
 import { adminFixture, json, type AdminFixture, type Role } from './fixture.js';
 
 type Expect = Partial<Record<Exclude<Role, 'anonymous'>, number>>;
@@ -32,6 +33,15 @@ describe('admin API: roles, route by route', () => {
     f.directory.addAlias('info@example.com', ['victim@example.com']);
     f.writeLog('smtp', '20261205', ['2026-12-05T09:00:00.000Z INFO connect sid=abc ip=192.0.2.7']);
     queued = [await f.queueMessage(), await f.queueMessage(), await f.queueMessage()];
+    // team@example.org names the list admin as moderator; staff@example.com names nobody
+    f.directory.lists.createList('team@example.org');
+    f.directory.lists.addAdmin('team@example.org', 'lists@example.com');
+    f.directory.lists.addMember('team@example.org', 'member@example.org');
+    f.directory.lists.createList('staff@example.com');
+    const activity = new SqliteActivity(f.db);
+    for (const id of ['aaaaaaaaaa', 'bbbbbbbbbb', 'cccccccccc', 'dddddddddd']) {
+      activity.hold({ id, list: id < 'c' ? 'team@example.org' : 'staff@example.com', postKey: `k${id}`, sender: 'p@x.test', mailFrom: 'p@x.test', subject: 'held', size: 10, reason: 'moderated', created: Date.now(), expires: Date.now() + 86_400_000 });
+    }
   });
   after(() => f?.close());
 
@@ -86,6 +96,25 @@ describe('admin API: roles, route by route', () => {
     { method: 'GET', url: '/api/v1/logs/days', expect: SYS_ONLY(200) },
     { method: 'GET', url: '/api/v1/backup/last', expect: SYS_ONLY(200) },
     { method: 'POST', url: '/api/v1/backup', expect: SYS_ONLY(200) },
+    { method: 'GET', url: '/api/v1/lists', expect: ALL_200 },
+    { method: 'POST', url: '/api/v1/lists', body: (r) => ({ address: `l-${r}@example.org` }), expect: { system: 201, host: 201, list: 403 } },
+    { method: 'POST', url: '/api/v1/lists', body: (r) => ({ address: `l-${r}@example.com` }), expect: { system: 201, host: 403, list: 403 } },
+    { method: 'GET', url: '/api/v1/lists/team@example.org', route: '/api/v1/lists/:list', expect: ALL_200 },
+    { method: 'GET', url: '/api/v1/lists/staff@example.com', route: '/api/v1/lists/:list', expect: { system: 200, host: 403, list: 403 } },
+    { method: 'PATCH', url: '/api/v1/lists/team@example.org', route: '/api/v1/lists/:list', body: () => ({ subjectPrefix: '[team]' }), expect: ALL_200 },
+    { method: 'PATCH', url: '/api/v1/lists/team@example.org', route: '/api/v1/lists/:list', body: () => ({ moderators: ['lists@example.com', 'member@example.org'] }), expect: { system: 200, host: 200, list: 403 } },
+    { method: 'PATCH', url: '/api/v1/lists/staff@example.com', route: '/api/v1/lists/:list', body: () => ({ moderated: true }), expect: { system: 200, host: 403, list: 403 } },
+    { method: 'GET', url: '/api/v1/lists/team@example.org/members', route: '/api/v1/lists/:list/members', expect: ALL_200 },
+    { method: 'POST', url: '/api/v1/lists/team@example.org/members', route: '/api/v1/lists/:list/members', body: (r) => ({ addresses: [`m-${r}@elsewhere.test`] }), expect: ALL_200 },
+    { method: 'POST', url: '/api/v1/lists/staff@example.com/members', route: '/api/v1/lists/:list/members', body: (r) => ({ addresses: [`m-${r}@elsewhere.test`] }), expect: { system: 200, host: 403, list: 403 } },
+    { method: 'DELETE', url: '/api/v1/lists/team@example.org/members/m-list@elsewhere.test', route: '/api/v1/lists/:list/members/:address', expect: { system: 404, host: 404, list: 204 } },
+    { method: 'GET', url: '/api/v1/lists/team@example.org/held', route: '/api/v1/lists/:list/held', expect: ALL_200 },
+    { method: 'POST', url: '/api/v1/lists/team@example.org/held/aaaaaaaaaa/approve', route: '/api/v1/lists/:list/held/:id/approve', expect: { system: 409, host: 409, list: 200 } },
+    { method: 'POST', url: '/api/v1/lists/team@example.org/held/bbbbbbbbbb/reject', route: '/api/v1/lists/:list/held/:id/reject', expect: { system: 409, host: 409, list: 200 } },
+    { method: 'POST', url: '/api/v1/lists/staff@example.com/held/cccccccccc/approve', route: '/api/v1/lists/:list/held/:id/approve', expect: { system: 200, host: 403, list: 403 } },
+    { method: 'POST', url: '/api/v1/lists/staff@example.com/held/dddddddddd/reject', route: '/api/v1/lists/:list/held/:id/reject', expect: { system: 200, host: 403, list: 403 } },
+    { method: 'DELETE', url: '/api/v1/lists/l-system@example.com', route: '/api/v1/lists/:list', expect: { system: 204, host: 403, list: 403 } },
+    { method: 'DELETE', url: '/api/v1/lists/l-host@example.org', route: '/api/v1/lists/:list', expect: { system: 404, host: 204, list: 403 } },
     { method: 'GET', url: '/api/v1/tokens', expect: ALL_200 },
     { method: 'POST', url: '/api/v1/tokens', body: () => ({ label: 'x' }), expect: { system: 201, host: 201, list: 201 } },
     { method: 'DELETE', url: '/api/v1/tokens/999', route: '/api/v1/tokens/:id', expect: { system: 404, host: 404, list: 404 } },

@@ -1,7 +1,6 @@
 // Aliases (address → one or more targets) of the domains the caller administers: list, add or replace,
 // delete — pages and /api/v1/aliases. An alias may only be made in the caller's domains and never over an
-// account; targets must be addresses. Mailing lists (engine/lists) come with the lists feature: /lists is
-// their seam, shown to list admins and host admins alike.
+// account; targets must be addresses.
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { User } from '../../accounts/directory.js';
 import { AccountError } from '../../accounts/sqlite-directory.js';
@@ -137,7 +136,4 @@ export function registerAliases(app: FastifyInstance, deps: WebDeps, svc: AdminS
     return reply.code(204).send();
   });
 
-  // mailing lists: the lists feature (engine/lists) brings members, moderation and settings here
-  app.get('/lists', { config: pageRoute('any-admin') }, async (req, reply) =>
-    page(req, reply, req.t('lists.title'), (v) => html`<h1>${v.t('lists.title')}</h1><p class="notice" id="lists-later">${v.t('lists.later')}</p>`));
 }

@@ -10,6 +10,7 @@ import { registerAliases } from './aliases.js';
 import { registerBackup } from './backup.js';
 import { registerDashboard } from './dashboard.js';
 import { registerDomains } from './domains.js';
+import { registerLists } from './lists.js';
 import { registerLogs } from './logs.js';
 import { registerQueue } from './queue.js';
 import { registerRules } from './rules.js';
@@ -42,6 +43,7 @@ export function registerAdmin(app: FastifyInstance, deps: WebDeps, svc: AdminSer
   registerUsersPages(app, deps, svc, ops, users);
   registerUsersApi(app, deps, svc, ops, users);
   registerAliases(app, deps, svc);
+  registerLists(app, deps, svc);
   registerRules(app, deps, svc);
   registerSettings(app, deps, svc);
   registerQueue(app, deps, svc);
