@@ -6,7 +6,8 @@
 // finds its session in the logs, tests a DNSBL list (RFC 5782 test points on the lab DNS), checks a rule and
 // downloads a backup. The host admin and the list admin then see only what is theirs (another domain's URL:
 // 403). HTML in a full name, a subject and a log line renders as text; no CSP violation. A screenshot of each
-// page goes to reports/admin/ after its expected text is checked.
+// page goes to reports/admin/ after its expected text is checked. A moderated list: its list admin approves a
+// held post (the subject an XSS payload) and the member receives it.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
@@ -270,14 +271,41 @@ describe('administration in Chromium', { skip, timeout: 600_000 }, () => {
     await page.close();
   });
 
-  it('the list admin sees the dashboard and the lists, nothing else', async () => {
+  it('a moderated list: the system admin makes it, its list admin approves a held post, the member gets it', async () => {
+    const sys = await newPage('en');
+    await login(sys, BOSS, PW);
+    await sys.goto(`${base()}/lists`);
+    await sys.fill('#f-address', 'team@example.test');
+    await submit(sys, 'form[action="/lists"] button[type="submit"]');
+    assert.equal(await sys.locator('main h1').textContent(), 'team@example.test');
+    await sys.check('#f-moderated');
+    await sys.fill('#f-moderators', 'lena-ja@example.test');
+    await submit(sys, 'form[action="/lists/team@example.test"] button.primary');
+    await sys.fill('#f-members', 'alice@example.test');
+    await submit(sys, 'form[action="/lists/team@example.test/members"] button.primary');
+    assert.equal(await sys.locator('tr[data-member="alice@example.test"]').count(), 1);
+    await sys.close();
+    await swaks(['--from', 'alice@example.test', '--to', 'team@example.test', '--header', `Subject: ${HOSTILE} held-for-approval`, '--body', 'Please approve me.']);
+
     const page = await newPage('ja');
     await login(page, 'lena-ja@example.test', USER_PW);
     const t = translator('ja');
     assert.deepEqual(await page.locator('header nav a').allTextContents(), [t('nav.dashboard'), t('nav.lists')]);
     assert.equal((await page.goto(`${base()}/users`))?.status(), 403);
+    await page.goto(`${base()}/lists/team@example.test`);
+    const held = page.locator('table.held tbody tr');
+    for (let i = 0; i < 100 && (await held.count()) === 0; i++) {
+      await new Promise((r) => setTimeout(r, 300));
+      await page.reload();
+    }
+    assert.ok(((await held.first().locator('td').nth(1).textContent()) ?? '').includes(`${HOSTILE} held-for-approval`), 'the subject shows as text');
+    assert.equal(await page.locator('main img').count(), 0);
+    await shot(page, 'list', 'ja', t('lists.moderation'));
+    await submit(page, 'table.held form[action$="/approve"] button');
+    assert.equal(await page.locator('p.notice').textContent(), t('lists.done.approve'));
+    await srv.waitForMessage('alice@example.test', 'held-for-approval', 60_000);
     await page.goto(`${base()}/lists`);
-    await shot(page, 'lists', 'ja', t('lists.title'));
+    await shot(page, 'lists', 'ja', 'team@example.test');
     await page.close();
   });
 
