@@ -8,7 +8,7 @@ import { visibleDomains } from '../domains.js';
 import { html } from '../html.js';
 import type { Guard } from '../roles.js';
 import type { WebDeps } from '../types.js';
-import { apiRoute, errorFor, errorSchema, formBody, invalid, lines, me, notFound, ok, page, pageRoute, query, refuse, sendOutcomeError, type FieldError, type Outcome } from './common.js';
+import { apiRoute, domainAdminGuard, errorFor, errorSchema, formBody, invalid, lines, me, notFound, ok, page, pageRoute, query, refuse, sendOutcomeError, type FieldError, type Outcome } from './common.js';
 import { buttonForm, errorSummary, form, input, notice, textarea } from './forms.js';
 import type { AdminServices } from './services.js';
 import { domainOfAddress } from './users-api.js';
@@ -99,7 +99,7 @@ export function registerAliases(app: FastifyInstance, deps: WebDeps, svc: AdminS
   app.get<{ Querystring: { domain?: string; done?: string } }>('/aliases', { config: pageRoute(domainsGuard), schema: { querystring: { type: 'object', properties: { domain: { type: 'string', maxLength: 253 }, done: { type: 'string', maxLength: 20 } } } } }, async (req, reply) =>
     listPage(req, reply, req.query.domain, { done: req.query.done }));
 
-  app.post<{ Body: { address?: string; targets?: string } }>('/aliases', { config: pageRoute('any-admin'), schema: { body: formBody({ address: 320, targets: 40_000 }) } }, async (req, reply) => {
+  app.post<{ Body: { address?: string; targets?: string } }>('/aliases', { config: pageRoute(domainAdminGuard(deps.directory)), schema: { body: formBody({ address: 320, targets: 40_000 }) } }, async (req, reply) => {
     const r = ops.set(me(req), req.body.address ?? '', lines(req.body.targets).flatMap((l) => l.split(/[,;\s]+/)));
     req.audit = { action: 'alias.set', detail: { address: req.body.address } };
     if (!r.ok) return listPage(req, reply, undefined, { errors: r.errors, values: { address: req.body.address ?? '', targets: req.body.targets ?? '' }, status: r.status });
@@ -120,7 +120,7 @@ export function registerAliases(app: FastifyInstance, deps: WebDeps, svc: AdminS
   }, async (req) => ({ aliases: ops.list(me(req), req.query.domain) }));
 
   app.post<{ Body: { address: string; targets: string[] } }>('/api/v1/aliases', {
-    config: apiRoute('any-admin'),
+    config: apiRoute(domainAdminGuard(deps.directory)),
     schema: { body: { type: 'object', additionalProperties: false, required: ['address', 'targets'], properties: { address: { type: 'string', maxLength: 320 }, targets: { type: 'array', maxItems: 200, items: { type: 'string', maxLength: 320 } } } }, response: { 201: aliasSchema, '4xx': errorSchema } },
   }, async (req, reply) => {
     const r = ops.set(me(req), req.body.address, req.body.targets);

@@ -6,13 +6,25 @@ import type { User } from '../../accounts/directory.js';
 import type { SafeHtml } from '../html.js';
 import { formatDateTime, type Translate } from '../i18n.js';
 import { layout, sendPage, viewOf, type View } from '../layout.js';
+import { visibleDomains } from '../domains.js';
 import { requireRole, type Guard, type RoleSpec } from '../roles.js';
+import type { WebDeps } from '../types.js';
 
 const guardOf = (spec: RoleSpec | Guard): Guard => (typeof spec === 'object' && 'allows' in spec ? spec : requireRole(spec));
 /** A page route's config: its guard (a refusal is a 403 page; no caller, the login page). */
 export const pageRoute = (spec: RoleSpec | Guard) => ({ access: { guard: guardOf(spec) } });
 /** An API route's config: JSON refusals (401/403), bearer tokens accepted. */
 export const apiRoute = (spec: RoleSpec | Guard) => ({ access: { guard: guardOf(spec), api: true } });
+
+/**
+ * For the pages and forms about domains, users, aliases and rules that take their domain from the form or the
+ * query: a system admin or the admin of some domain. A list admin administers lists only, so it is refused
+ * here (403) rather than shown an empty page; each operation still checks the domain it is given.
+ */
+export const domainAdminGuard = (directory: WebDeps['directory']): Guard => ({
+  name: 'domain-admin',
+  allows: (u, _req, roles) => roles.isSystemAdmin(u) || visibleDomains(directory, roles, u).length > 0,
+});
 
 /** An expected refusal of one input: `code` is a catalogue key under `field.`, `values` fill its placeholders. */
 export interface FieldError {

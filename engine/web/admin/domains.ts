@@ -10,7 +10,7 @@ import { html, type SafeHtml } from '../html.js';
 import type { View } from '../layout.js';
 import { requireRole } from '../roles.js';
 import type { WebDeps } from '../types.js';
-import { apiRoute, errorFor, errorSchema, formBody, invalid, me, ok, page, pageRoute, query, sendOutcomeError, type FieldError, type Outcome } from './common.js';
+import { apiRoute, domainAdminGuard, errorFor, errorSchema, formBody, invalid, me, ok, page, pageRoute, query, sendOutcomeError, type FieldError, type Outcome } from './common.js';
 import { checkRecords, generateDkim, neededRecords, type RecordCheck } from './dns-records.js';
 import { buttonForm, errorSummary, form, input, notice } from './forms.js';
 import type { AdminServices } from './services.js';
@@ -81,7 +81,7 @@ export function registerDomains(app: FastifyInstance, deps: WebDeps, svc: AdminS
         ${form(v, '/domains', input(v, { name: 'domain', label: v.t('domains.name'), value, required: true, maxlength: 253, error: errorFor(errors, 'domain') }), { submit: v.t('domains.add') })}</section>` : ''}`, status);
   };
 
-  app.get<{ Querystring: { done?: string } }>('/domains', { config: pageRoute('any-admin') }, async (req, reply) => listPage(req, reply, undefined, '', 200, req.query.done));
+  app.get<{ Querystring: { done?: string } }>('/domains', { config: pageRoute(domainAdminGuard(deps.directory)) }, async (req, reply) => listPage(req, reply, undefined, '', 200, req.query.done));
 
   app.post<{ Body: { domain?: string } }>('/domains', { config: pageRoute('system-admin'), schema: { body: formBody({ domain: 300 }) } }, async (req, reply) => {
     const r = ops.add(req.body.domain ?? '');

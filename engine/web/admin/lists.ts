@@ -12,7 +12,7 @@ import { html } from '../html.js';
 import { formatNumber } from '../i18n.js';
 import type { Guard, Roles } from '../roles.js';
 import type { WebDeps } from '../types.js';
-import { apiRoute, checked, errorFor, errorSchema, formBody, invalid, lines, me, notFound, ok, page, pageRoute, refuse, sendOutcomeError, when, type FieldError, type Outcome } from './common.js';
+import { apiRoute, checked, domainAdminGuard, errorFor, errorSchema, formBody, invalid, lines, me, notFound, ok, page, pageRoute, refuse, sendOutcomeError, when, type FieldError, type Outcome } from './common.js';
 import { buttonForm, checkbox, errorSummary, form, input, notice, select, textarea } from './forms.js';
 import type { AdminServices } from './services.js';
 import { isAddress } from './users-ops.js';
@@ -141,7 +141,7 @@ const listSchema = {
 export function registerLists(app: FastifyInstance, deps: WebDeps, svc: AdminServices): void {
   const ops = new ListOps(svc, deps.roles);
   const listGuard: Guard = { name: 'list-admin', allows: (u, req, roles) => roles.canAdminList(u, ops.ref((req.params as { list?: string }).list ?? '')) };
-  const hostish: Guard = { name: 'domain-admin', allows: (u, _req, roles) => roles.isSystemAdmin(u) || svc.accounts.domains().some((d) => !d.aliasOf && roles.canAdminDomain(u, d.name)) };
+  const hostish = domainAdminGuard(deps.directory);
 
   const indexPage = (req: FastifyRequest, reply: FastifyReply, o: { errors?: FieldError[]; value?: string; status?: number; done?: string } = {}) => {
     const lists = ops.visible(me(req));

@@ -9,7 +9,7 @@ import type { View } from '../layout.js';
 import { requireRole } from '../roles.js';
 import { sendDenied } from '../errors.js';
 import type { WebDeps } from '../types.js';
-import { apiRoute, errorSchema, formBody, me, page, pageRoute } from './common.js';
+import { apiRoute, domainAdminGuard, errorSchema, formBody, me, page, pageRoute } from './common.js';
 import { notice, textarea } from './forms.js';
 import type { AdminServices } from './services.js';
 
@@ -111,7 +111,7 @@ export function registerRules(app: FastifyInstance, deps: WebDeps, svc: AdminSer
   };
 
   app.get<{ Params: { domain: string } }>('/rules/:domain', { config: pageRoute(domainGuard), schema: { params: domainParam } }, async (req, reply) => show(req, reply));
-  app.get('/rules', { config: pageRoute('any-admin') }, async (req, reply) => {
+  app.get('/rules', { config: pageRoute(domainAdminGuard(deps.directory)) }, async (req, reply) => {
     const d = deps.directory.domains().find((x) => !x.aliasOf && deps.roles.canAdminDomain(me(req), x.name));
     if (!d) return sendDenied(req, reply, 'admin', 403, req.routeOptions.config.access, 'no domain to administer');
     return reply.redirect(`/rules/${d.name}`, 303);

@@ -6,7 +6,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { User } from '../../accounts/directory.js';
 import type { Guard } from '../roles.js';
 import type { WebDeps } from '../types.js';
-import { apiRoute, errorSchema, fieldMessage, me, pageOf, sendOutcomeError } from './common.js';
+import { apiRoute, domainAdminGuard, errorSchema, fieldMessage, me, pageOf, sendOutcomeError } from './common.js';
 import type { AdminServices } from './services.js';
 import { csvHeader, csvRow, previewImport, runImport, type ImportLine } from './users-csv.js';
 import { FLAG_FIELDS, type UserFields, type UserOps } from './users-ops.js';
@@ -106,7 +106,7 @@ export function registerUsersApi(app: FastifyInstance, deps: WebDeps, svc: Admin
   });
 
   app.post<{ Body: { address: string; password: string } & UserFields }>('/api/v1/users', {
-    config: apiRoute('any-admin'),
+    config: apiRoute(domainAdminGuard(deps.directory)),
     schema: {
       body: { type: 'object', additionalProperties: false, required: ['address', 'password'], properties: { address: { type: 'string', maxLength: 320 }, password: { type: 'string', maxLength: 1024 }, ...fieldProps } },
       response: { 201: userSchema, '4xx': errorSchema },
@@ -158,7 +158,7 @@ export function registerUsersApi(app: FastifyInstance, deps: WebDeps, svc: Admin
   });
 
   app.post<{ Body: { csv: string; mode?: 'preview' | 'all' | 'good-only' } }>('/api/v1/users/import', {
-    config: apiRoute('any-admin'),
+    config: apiRoute(domainAdminGuard(deps.directory)),
     bodyLimit: deps.uploadLimit ?? 4 * 1024 * 1024,
     schema: {
       body: { type: 'object', additionalProperties: false, required: ['csv'], properties: { csv: { type: 'string' }, mode: { type: 'string', enum: ['preview', 'all', 'good-only'] } } },

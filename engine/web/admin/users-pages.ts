@@ -10,7 +10,7 @@ import { formatNumber } from '../i18n.js';
 import type { View } from '../layout.js';
 import { sendDenied } from '../errors.js';
 import type { WebDeps } from '../types.js';
-import { checked, errorFor, fieldMessage, formBody, lines, me, page, pageOf, pageRoute, query, type FieldError } from './common.js';
+import { checked, domainAdminGuard, errorFor, fieldMessage, formBody, lines, me, page, pageOf, pageRoute, query, type FieldError } from './common.js';
 import { buttonForm, checkbox, errorSummary, form, input, notice, textarea } from './forms.js';
 import type { AdminServices } from './services.js';
 import { formatBytes, mailboxUsage } from './usage.js';
@@ -66,6 +66,7 @@ function userRow(v: View, u: User): SafeHtml {
 }
 
 export function registerUsersPages(app: FastifyInstance, deps: WebDeps, svc: AdminServices, ops: UserOps, q: UserQuery): void {
+  const domainAdmin = domainAdminGuard(deps.directory);
   /** A host admin's /users without ?domain= goes to its (first) domain; a list admin has none: 403. */
   const listGuard = { name: usersListGuard.name, allows: (u: User, req: FastifyRequest, roles: WebDeps['roles']) => usersListGuard.allows(u, req, roles) || (!(req.query as { domain?: string }).domain && visibleDomains(deps.directory, roles, u).length > 0) };
 
@@ -115,12 +116,12 @@ export function registerUsersPages(app: FastifyInstance, deps: WebDeps, svc: Adm
 
   const userForm = formBody({ address: 320, password: 1024, fullName: 1000, replyTo: 1000, forward: 20_000, ...Object.fromEntries(FLAG_FIELDS.map((f) => [f, 10])) });
 
-  app.get<{ Querystring: { domain?: string } }>('/users/new', { config: pageRoute('any-admin'), schema: { querystring: { type: 'object', properties: { domain: { type: 'string', maxLength: 253 } } } } }, async (req, reply) => {
+  app.get<{ Querystring: { domain?: string } }>('/users/new', { config: pageRoute(domainAdmin), schema: { querystring: { type: 'object', properties: { domain: { type: 'string', maxLength: 253 } } } } }, async (req, reply) => {
     const d = req.query.domain && deps.roles.canAdminDomain(me(req), req.query.domain) ? req.query.domain : '';
     return newPage(req, reply, d, {});
   });
 
-  app.post<{ Body: Record<string, string> }>('/users/new', { config: pageRoute('any-admin'), schema: { body: userForm } }, async (req, reply) => {
+  app.post<{ Body: Record<string, string> }>('/users/new', { config: pageRoute(domainAdmin), schema: { body: userForm } }, async (req, reply) => {
     const b = req.body;
     const domain = (b.address ?? '').split('@')[1]?.toLowerCase() ?? '';
     const editable = editableFlags(deps, me(req), domain, null);
@@ -215,10 +216,10 @@ export function registerUsersPages(app: FastifyInstance, deps: WebDeps, svc: Adm
           ${preview.bad ? html`<button type="submit" name="mode" value="good-only">${v.t('users.import.goodOnly', { count: preview.good, bad: preview.bad })}</button>` : ''}` : ''}</p>
       </form>`, status);
 
-  app.get<{ Querystring: { domain?: string } }>('/users/import', { config: pageRoute('any-admin'), schema: { querystring: { type: 'object', properties: { domain: { type: 'string', maxLength: 253 } } } } }, async (req, reply) => importPage(req, reply, req.query.domain ?? '', 'address,password,full_name\r\n'));
+  app.get<{ Querystring: { domain?: string } }>('/users/import', { config: pageRoute(domainAdmin), schema: { querystring: { type: 'object', properties: { domain: { type: 'string', maxLength: 253 } } } } }, async (req, reply) => importPage(req, reply, req.query.domain ?? '', 'address,password,full_name\r\n'));
 
   app.post<{ Body: { csv?: string; mode?: string; domain?: string } }>('/users/import', {
-    config: pageRoute('any-admin'),
+    config: pageRoute(domainAdmin),
     bodyLimit: deps.uploadLimit ?? 4 * 1024 * 1024,
     schema: { body: { type: 'object', additionalProperties: false, properties: { _csrf: { type: 'string', maxLength: 100 }, csv: { type: 'string' }, mode: { type: 'string', enum: ['preview', 'all', 'good-only'] }, domain: { type: 'string', maxLength: 253 } } } },
   }, async (req, reply) => {
