@@ -9,7 +9,7 @@ import type { User } from '../../accounts/directory.js';
 import { SqliteActivity, type HeldPost } from '../../lists/activity.js';
 import { ListError } from '../../lists/sqlite-lists.js';
 import { html } from '../html.js';
-import { formatNumber } from '../i18n.js';
+import { formatNumber, type Translate } from '../i18n.js';
 import type { Guard, Roles } from '../roles.js';
 import type { WebDeps } from '../types.js';
 import { apiRoute, checked, domainAdminGuard, errorFor, errorSchema, formBody, invalid, lines, me, notFound, ok, page, pageRoute, refuse, sendOutcomeError, when, type FieldError, type Outcome } from './common.js';
@@ -129,6 +129,24 @@ export class ListOps {
   }
 }
 
+/**
+ * A held post's reason in the reader's language. The list engine stores its reason as an English sentence
+ * (engine/lists/post.ts holdReason); the known ones are matched whole and translated, anything else is
+ * shown as stored (as text).
+ */
+export function heldReason(t: Translate, reason: string): string {
+  const size = /^larger than the list's limit \((\d+) > (\d+) bytes\)$/.exec(reason);
+  if (size) return t('lists.reasons.size', { size: size[1], max: size[2] });
+  const key = HELD_REASONS[reason];
+  return key ? t(`lists.reasons.${key}`) : reason;
+}
+const HELD_REASONS: Record<string, string> = {
+  'classified as spam': 'spam',
+  'only moderators post to this list': 'moderators',
+  'the sender is not a member': 'member',
+  'the list is moderated': 'moderated',
+};
+
 const listJson = (l: MailingList, members: number) => ({ ...l, created: new Date(l.created).toISOString(), members });
 const listSchema = {
   type: 'object',
@@ -164,7 +182,7 @@ export function registerLists(app: FastifyInstance, deps: WebDeps, svc: AdminSer
     return page(req, reply, l.address, (v) => html`<h1>${l.address}</h1>${notice(done)}${errorSummary(v, o.errors)}<p><a href="/lists">${v.t('lists.back')}</a></p>
       <section aria-labelledby="held-h"><h2 id="held-h">${v.t('lists.moderation')}</h2>
         ${held.length ? html`<table class="held"><thead><tr><th scope="col">${v.t('lists.sender')}</th><th scope="col">${v.t('lists.subject')}</th><th scope="col">${v.t('lists.reason')}</th><th scope="col">${v.t('lists.received')}</th><th scope="col">${v.t('queue.actions')}</th></tr></thead>
-          <tbody>${held.map((h) => html`<tr data-held="${h.id}"><td>${h.sender}</td><td>${h.subject}</td><td>${h.reason}</td><td>${when(h.created, v.locale)}</td>
+          <tbody>${held.map((h) => html`<tr data-held="${h.id}"><td>${h.sender}</td><td>${h.subject}</td><td class="reason" data-reason="${h.reason}">${heldReason(v.t, h.reason)}</td><td>${when(h.created, v.locale)}</td>
             <td>${buttonForm(v, `${base}/held/${h.id}/approve`, v.t('lists.approve'))}${buttonForm(v, `${base}/held/${h.id}/reject`, v.t('lists.reject'), { cls: 'danger' })}</td></tr>`)}</tbody></table>` : html`<p class="empty">${v.t('lists.noHeld')}</p>`}</section>
       <section aria-labelledby="members-h"><h2 id="members-h">${v.t('lists.membersCount', { count: formatNumber(members.length, v.locale) })}</h2>
         ${members.length ? html`<table class="members"><tbody>${members.map((m) => html`<tr data-member="${m.address}"><td>${m.address}</td><td>${m.digest ? v.t('lists.digest') : ''}${m.disabled ? v.t('lists.disabled') : ''}</td><td>${buttonForm(v, `${base}/members/remove`, v.t('lists.remove'), { name: 'address', value: m.address })}</td></tr>`)}</tbody></table>` : ''}
