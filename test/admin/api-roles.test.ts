@@ -92,6 +92,7 @@ describe('admin API: roles, route by route', () => {
     { method: 'POST', url: `/api/v1/queue/${queued[0]}/retry`, route: '/api/v1/queue/:id/retry', expect: SYS_ONLY(200) },
     { method: 'POST', url: `/api/v1/queue/${queued[1]}/delete`, route: '/api/v1/queue/:id/delete', expect: SYS_ONLY(200) },
     { method: 'DELETE', url: `/api/v1/queue/${queued[2]}`, route: '/api/v1/queue/:id', expect: SYS_ONLY(200) },
+    { method: 'POST', url: '/api/v1/queue/by-domain/retry', route: '/api/v1/queue/by-domain/:action', body: () => ({ domain: 'remote.test' }), expect: SYS_ONLY(200) },
     { method: 'GET', url: '/api/v1/logs?service=smtp&day=20261205&q=abc', route: '/api/v1/logs', expect: SYS_ONLY(200) },
     { method: 'GET', url: '/api/v1/logs/days', expect: SYS_ONLY(200) },
     { method: 'GET', url: '/api/v1/backup/last', expect: SYS_ONLY(200) },

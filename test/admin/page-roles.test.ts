@@ -6,6 +6,7 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { SqliteActivity } from '../../engine/lists/activity.js';
+import { readHolds } from '../../engine/outbound/holds.js';
 import { auditLines, Browser, PASSWORD } from '../web/helpers.js';
 import { adminFixture, ROLES, type AdminFixture } from './fixture.js';
 
@@ -147,6 +148,7 @@ describe('admin pages: roles, route by route', () => {
     { method: 'GET', url: (r) => `/queue/${queued[r]}`, route: '/queue/:id', expect: SYS(200) },
     ...(['hold', 'release', 'retry'] as const).map((a): Case => ({ method: 'POST', url: (r) => `/queue/${queued[r]}/${a}`, route: `/queue/:id/${a}`, body: () => ({}), expect: SYS(303) })),
     { method: 'POST', url: (r) => `/queue/${queued[r]}/delete`, route: '/queue/:id/delete', body: () => ({}), expect: SYS(303) },
+    { method: 'POST', url: () => '/queue/by-domain/hold', route: '/queue/by-domain/:action', body: () => ({ domain: 'remote.test' }), expect: SYS(303), unchanged: () => assert.ok(!readHolds(f.dir).has('remote.test')) },
     { method: 'GET', url: () => '/logs?service=smtp&day=20261205', route: '/logs', expect: SYS(200) },
     { method: 'GET', url: () => '/backup', route: '/backup', expect: SYS(200) },
     { method: 'POST', url: () => '/backup', route: '/backup', body: () => ({}), expect: SYS(200) },

@@ -1,7 +1,9 @@
 // The queue pages and API (system admin): the `tegami queue` operations through the same QueueAdmin the
 // control socket uses, so the running scheduler sees every change — list with filters, a message's envelope
 // and headers (shown as text: a hostile header renders escaped), retry, hold, release, delete (with or
-// without a bounce). The list stays live: web.js polls the API and reloads the table when the queue changed.
+// without a bounce), and the same four for every message to one recipient domain (`tegami queue … --domain`;
+// holding a domain holds its new mail too, until released). The list stays live: web.js polls the API and
+// reloads the table when the queue changed.
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { QUEUE_ID } from '../../spool/envelope.js';
 import type { QueueEntry } from '../../queue/control.js';
@@ -18,11 +20,22 @@ const ACTIONS = ['retry', 'hold', 'release', 'delete'] as const;
 type Action = (typeof ACTIONS)[number];
 
 const idParam = { type: 'object', required: ['id'], properties: { id: { type: 'string', pattern: QUEUE_ID.source, maxLength: 64 } } } as const;
+interface ListQuery {
+  state?: string;
+  domain?: string;
+  q?: string;
+  done?: string;
+  n?: string;
+}
 const listQuery = {
   type: 'object',
   additionalProperties: false,
-  properties: { state: { type: 'string', enum: [...STATES] }, domain: { type: 'string', maxLength: 253 }, q: { type: 'string', maxLength: 200 }, done: { type: 'string', maxLength: 20 } },
+  properties: { state: { type: 'string', enum: [...STATES] }, domain: { type: 'string', maxLength: 253 }, q: { type: 'string', maxLength: 200 }, done: { type: 'string', maxLength: 20 }, n: { type: 'string', pattern: '^\\d{1,9}$' } },
 } as const;
+
+/** A recipient domain as the forms and the API take it (the queue's own matching is case-insensitive). */
+const DOMAIN = /^(?=.{1,253}$)[a-zA-Z0-9](?:[a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?(?:\.[a-zA-Z0-9](?:[a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?)*$/;
+const domainActionParam = { type: 'object', required: ['action'], properties: { action: { type: 'string', enum: [...ACTIONS] } } } as const;
 
 const recipientSchema = {
   type: 'object',
@@ -62,12 +75,16 @@ function actionButtons(v: View, e: Pick<QueueEntry, 'id' | 'state'>): SafeHtml {
 export function registerQueue(app: FastifyInstance, _deps: WebDeps, svc: AdminServices): void {
   const list = async (f: { state?: string; domain?: string; q?: string }) => (await svc.queue.list({ state: f.state, domain: f.domain })).filter((e) => matches(e, (f.q ?? '').trim()));
 
-  app.get<{ Querystring: { state?: string; domain?: string; q?: string; done?: string } }>('/queue', { config: pageRoute('system-admin'), schema: { querystring: listQuery } }, async (req, reply) => {
-    const entries = await list(req.query);
-    const f = req.query;
+  const queuePage = async (req: FastifyRequest, reply: FastifyReply, f: ListQuery, domainError?: string) => {
+    const entries = domainError ? [] : await list(f);
     const api = `/api/v1/queue${query({ state: f.state, domain: f.domain, q: f.q })}`;
-    const done = f.done && (ACTIONS as readonly string[]).includes(f.done) ? req.t(`queue.done.${f.done}`) : null;
+    const byDomain = f.done?.startsWith('domain-') ? f.done.slice(7) : null;
+    const done = byDomain && (ACTIONS as readonly string[]).includes(byDomain) && f.domain
+      ? req.t(`queue.doneDomain.${byDomain}`, { count: Number(f.n ?? 0), domain: f.domain })
+      : f.done && (ACTIONS as readonly string[]).includes(f.done) ? req.t(`queue.done.${f.done}`) : null;
+    const d = (f.domain ?? '').trim().toLowerCase();
     return page(req, reply, req.t('queue.title'), (v) => html`<h1>${v.t('queue.title')}</h1>${notice(done)}
+      ${domainError ? html`<p class="field-error" id="domain-error" role="alert" data-field="domain">${domainError}</p>` : ''}
       <form class="filters" method="get" action="/queue" role="search">
         <label for="q-state">${v.t('queue.state')}</label><select id="q-state" name="state"><option value="">${v.t('queue.anyState')}</option>${STATES.map((s) => html`<option value="${s}"${boolAttr('selected', s === f.state)}>${v.t(`queue.states.${s}`)}</option>`)}</select>
         <label for="q-domain">${v.t('queue.domain')}</label><input id="q-domain" name="domain" value="${f.domain ?? ''}" maxlength="253">
@@ -77,7 +94,40 @@ export function registerQueue(app: FastifyInstance, _deps: WebDeps, svc: AdminSe
       ${entries.length ? html`<table class="queue"><thead><tr><th scope="col">${v.t('queue.id')}</th><th scope="col">${v.t('queue.arrival')}</th><th scope="col">${v.t('queue.sender')}</th><th scope="col">${v.t('queue.recipients')}</th><th scope="col">${v.t('queue.state')}</th><th scope="col">${v.t('queue.lastError')}</th><th scope="col">${v.t('queue.actions')}</th></tr></thead>
         <tbody>${entries.map((e) => html`<tr data-id="${e.id}" data-state="${e.state}"><td><a href="/queue/${e.id}">${e.id}</a></td><td><time datetime="${e.arrival}">${when(Date.parse(e.arrival), v.locale)}</time> <span class="age">${age(v, e.age_seconds)}</span></td>
           <td>${e.sender || '<>'}</td><td>${e.recipients.map((r) => r.address).join(', ')}</td><td>${v.t(`queue.states.${e.state}`)}</td><td>${e.last_error ?? ''}</td><td>${actionButtons(v, e)}</td></tr>`)}</tbody></table>`
-        : html`<p class="empty">${v.t('queue.empty')}</p>`}`);
+        : html`<p class="empty">${v.t('queue.empty')}</p>`}
+      ${d && DOMAIN.test(d) && !domainError ? html`<section class="domain-actions" aria-labelledby="dom-h" data-domain="${d}"><h2 id="dom-h">${v.t('queue.domainActions.title', { domain: d })}</h2>
+        <p class="row-actions">${ACTIONS.map((a) => buttonForm(v, `/queue/by-domain/${a}`, v.t(`queue.domainActions.${a}`), { name: 'domain', value: d, cls: a === 'delete' ? 'danger' : a, confirm: a === 'delete' ? v.t('queue.domainActions.deleteConfirm', { domain: d }) : undefined }))}</p></section>` : ''}`, domainError ? 400 : 200);
+  };
+
+  app.get<{ Querystring: ListQuery }>('/queue', { config: pageRoute('system-admin'), schema: { querystring: listQuery } }, async (req, reply) => queuePage(req, reply, req.query));
+
+  /** Every message with an open recipient in one domain; hold/release also hold or free the domain itself. */
+  const runDomain = async (domain: string, action: Action, bounce: boolean): Promise<number> => {
+    const sel = { domain };
+    if (action === 'retry') return (await svc.queue.retry(sel)).messages;
+    if (action === 'hold') return (await svc.queue.hold(sel)).messages;
+    if (action === 'release') return (await svc.queue.release(sel)).messages;
+    return (await svc.queue.delete(sel, bounce)).messages;
+  };
+
+  app.post<{ Params: { action: Action }; Body: { domain?: string; bounce?: string } }>('/queue/by-domain/:action', { config: pageRoute('system-admin'), schema: { params: domainActionParam, body: formBody({ domain: 253, bounce: 10 }) } }, async (req, reply) => {
+    const raw = req.body.domain ?? '';
+    const domain = raw.trim().toLowerCase();
+    const action = req.params.action;
+    if (!DOMAIN.test(domain)) return queuePage(req, reply, { domain: raw }, req.t('field.not-domain', { value: raw }));
+    const n = await runDomain(domain, action, checked(req.body.bounce));
+    req.audit = { action: `queue.${action}`, detail: { domain, messages: n } };
+    return reply.redirect(`/queue${query({ domain, done: `domain-${action}`, n })}`, 303);
+  });
+
+  app.post<{ Params: { action: Action }; Body: { domain: string; bounce?: boolean } }>('/api/v1/queue/by-domain/:action', {
+    config: apiRoute('system-admin'),
+    schema: { params: domainActionParam, body: { type: 'object', additionalProperties: false, required: ['domain'], properties: { domain: { type: 'string', maxLength: 253, pattern: DOMAIN.source }, bounce: { type: 'boolean' } } }, response: { '4xx': errorSchema } },
+  }, async (req) => {
+    const domain = req.body.domain.toLowerCase();
+    const n = await runDomain(domain, req.params.action, !!req.body.bounce);
+    req.audit = { action: `queue.${req.params.action}`, detail: { domain, messages: n } };
+    return { domain, messages: n };
   });
 
   app.get<{ Params: { id: string } }>('/queue/:id', { config: pageRoute('system-admin'), schema: { params: idParam } }, async (req, reply) => {
