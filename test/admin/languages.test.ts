@@ -85,6 +85,7 @@ describe('admin pages in Japanese and English', () => {
     { url: `/queue/${queued}`, route: '/queue/:id' },
     { url: '/logs?service=smtp&day=20261205', route: '/logs' },
     { url: '/backup', route: '/backup' },
+    { url: '/tokens', route: '/tokens' },
     { url: '/login', route: '/login' },
     { url: '/queue/ZZZZZZZZZZZZ', route: '/queue/:id' }, // 404 page
   ];

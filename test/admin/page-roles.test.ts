@@ -33,6 +33,7 @@ const FOUNDATION = new Set(['GET /login', 'POST /login', 'POST /lang', 'POST /lo
 describe('admin pages: roles, route by route', () => {
   let f: AdminFixture;
   const queued: Record<R, string> = { list: '', host: '', system: '' };
+  let bossToken = 0;
   const browsers = {} as Record<R, Browser>;
 
   before(async () => {
@@ -49,6 +50,7 @@ describe('admin pages: roles, route by route', () => {
     f.directory.addDomain('drop-system.test');
     f.directory.addDomain('drop-host.test');
     f.directory.addDomain('drop-list.test');
+    bossToken = f.deps.tokens.create(ROLES.system, 'boss').info.id;
     f.writeLog('smtp', '20261205', ['2026-12-05T09:00:00.000Z INFO connect sid=abc ip=192.0.2.7']);
     // team@example.org names the list admin as moderator; staff@example.com names nobody
     f.directory.lists.createList('team@example.org');
@@ -150,6 +152,10 @@ describe('admin pages: roles, route by route', () => {
     { method: 'POST', url: (r) => `/queue/${queued[r]}/delete`, route: '/queue/:id/delete', body: () => ({}), expect: SYS(303) },
     { method: 'POST', url: () => '/queue/by-domain/hold', route: '/queue/by-domain/:action', body: () => ({ domain: 'remote.test' }), expect: SYS(303), unchanged: () => assert.ok(!readHolds(f.dir).has('remote.test')) },
     { method: 'GET', url: () => '/logs?service=smtp&day=20261205', route: '/logs', expect: SYS(200) },
+    // one's own API tokens: every admin; another's token is not found
+    { method: 'GET', url: () => '/tokens', route: '/tokens', expect: ALL(200) },
+    { method: 'POST', url: () => '/tokens', route: '/tokens', body: (r) => ({ label: `page-${r}` }), expect: ALL(200) },
+    { method: 'POST', url: () => `/tokens/${bossToken}/revoke`, route: '/tokens/:id/revoke', body: () => ({}), expect: { system: 303, host: 404, list: 404 } },
     { method: 'GET', url: () => '/backup', route: '/backup', expect: SYS(200) },
     { method: 'POST', url: () => '/backup', route: '/backup', body: () => ({}), expect: SYS(200) },
   ];

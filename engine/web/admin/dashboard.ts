@@ -65,6 +65,7 @@ export function registerDashboard(app: FastifyInstance, deps: WebDeps, svc: Admi
       return html`<h1>${t('dashboard.title')}</h1>
       <p class="welcome">${t('dashboard.welcome', { name: user.fullName || user.address, address: user.address })}</p>
       <ul class="roles">${roleLabels(t, user, deps.roles).map((r) => html`<li>${r}</li>`)}</ul>
+      <p class="tokens-link"><a href="/tokens">${t('tokens.link')}</a></p>
       <section class="status" aria-labelledby="status-h"><h2 id="status-h">${t('dashboard.status')}</h2><dl>
         <dt>${t('dashboard.version')}</dt><dd id="version">${st.version}</dd>
         <dt>${t('dashboard.started')}</dt><dd id="started"><time datetime="${st.startedAt}">${formatDateTime(deps.startedAt, v.locale)}</time></dd>

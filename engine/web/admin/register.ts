@@ -1,6 +1,7 @@
 // Registers the administration on the admin server: the navigation each caller gets (by role: a system admin
 // everything, a host admin its domains' pages, a list admin its lists), then every page module with its API.
-// The menu only hides what a caller cannot use; every route checks the caller's rights itself.
+// The menu only hides what a caller cannot use; every route checks the caller's rights itself. Each admin's
+// own API tokens are linked from the dashboard.
 import type { FastifyInstance } from 'fastify';
 import type { User } from '../../accounts/directory.js';
 import type { NavItem } from '../layout.js';
@@ -16,6 +17,7 @@ import { registerQueue } from './queue.js';
 import { registerRules } from './rules.js';
 import type { AdminServices } from './services.js';
 import { registerSettings } from './settings-pages.js';
+import { registerTokens } from './tokens.js';
 import { UserQuery } from './user-query.js';
 import { registerUsersApi } from './users-api.js';
 import { UserOps } from './users-ops.js';
@@ -49,4 +51,5 @@ export function registerAdmin(app: FastifyInstance, deps: WebDeps, svc: AdminSer
   registerQueue(app, deps, svc);
   registerLogs(app, deps, svc);
   registerBackup(app, deps, svc);
+  registerTokens(app, deps);
 }
