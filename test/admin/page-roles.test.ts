@@ -194,6 +194,24 @@ describe('admin pages: roles, route by route', () => {
     assert.deepEqual(wrong, []);
   });
 
+  it('a host admin\'s CSV import cannot grant the system right, by page or API, and writes nothing', async () => {
+    const csv = `address,password,system_admin,host_admin,list_admin\r\nclimb1@example.org,${PASSWORD},true,false,false\r\nfine1@example.org,${PASSWORD},false,true,true\r\n`;
+    const b = browsers.host;
+    await b.get('/users/import');
+    const page = await b.post('/users/import', { csv, mode: 'all' });
+    assert.ok([400, 403].includes(page.statusCode), `${page.statusCode}`);
+    const api = await f.api('host', 'POST', '/api/v1/users/import', { csv, mode: 'all' });
+    assert.equal(api.statusCode, 403, api.body);
+    assert.equal(f.directory.user('climb1@example.org'), undefined);
+    assert.equal(f.directory.user('fine1@example.org'), undefined, 'all or nothing');
+    // only the good line, when asked: the host and list rights of its own domain it may grant
+    await b.get('/users/import');
+    const good = await b.post('/users/import', { csv, mode: 'good-only' });
+    assert.equal(good.statusCode, 303, good.body.slice(0, 300));
+    assert.equal(f.directory.user('climb1@example.org'), undefined);
+    assert.deepEqual([f.directory.user('fine1@example.org')?.hostAdmin, f.directory.user('fine1@example.org')?.systemAdmin], [true, false]);
+  });
+
   it('a refused page leaves an audit line naming who, what and why', async () => {
     const b = browsers.list;
     assert.equal((await b.get('/users/new')).statusCode, 403);
