@@ -7,7 +7,7 @@
 // downloads a backup. The host admin and the list admin then see only what is theirs (another domain's URL:
 // 403). HTML in a full name, a subject and a log line renders as text; no CSP violation. A screenshot of each
 // page goes to reports/admin/ after its expected text is checked. A moderated list: its list admin approves a
-// held post (the subject an XSS payload) and the member receives it.
+// held post (the subject an XSS payload), the member receives it, and the list admin makes an API token.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
@@ -306,6 +306,16 @@ describe('administration in Chromium', { skip, timeout: 600_000 }, () => {
     await srv.waitForMessage('alice@example.test', 'held-for-approval', 60_000);
     await page.goto(`${base()}/lists`);
     await shot(page, 'lists', 'ja', 'team@example.test');
+    // its own API token, made from the dashboard's link, works on the lists it administers
+    await page.goto(`${base()}/`);
+    await Promise.all([page.waitForURL(`${base()}/tokens`), page.click('p.tokens-link a')]);
+    await page.fill('#f-label', '夜間スクリプト');
+    await submit(page, 'form[action="/tokens"] button[type="submit"]');
+    const token = (await page.locator('#new-token').textContent()) ?? '';
+    await shot(page, 'tokens', 'ja', t('tokens.new'));
+    const api = await page.request.get(`${base()}/api/v1/lists`, { headers: { authorization: `Bearer ${token}` } });
+    assert.equal(api.status(), 200);
+    assert.deepEqual(((await api.json()) as { lists: { address: string }[] }).lists.map((l) => l.address), ['team@example.test']);
     await page.close();
   });
 
