@@ -59,7 +59,11 @@ describe('administration in Chromium', { skip, timeout: 600_000 }, () => {
       if (/Content[- ]Security[- ]Policy|Refused to/i.test(m.text())) problems.push(`${m.type()}: ${m.text()}`);
     });
     browser.on('weberror', (e) => problems.push(`page error: ${e.error().message}`));
-    browser.on('page', (p) => p.on('dialog', (d) => void d.accept()));
+    browser.on('page', (p) => {
+      p.on('dialog', (d) => {
+        d.accept().catch(() => undefined);
+      });
+    });
   });
 
   after(async () => {
