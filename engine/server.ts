@@ -29,6 +29,9 @@ import { ListScheduler, LISTS_WORKER } from './lists/scheduler.js';
 import { Metrics } from './metrics/metrics.js';
 import { startLogOutputs, startOperations, type Operations } from './metrics/operations.js';
 
+import { LiveSettings } from './settings/live.js';
+import { startAdminServer } from './web/admin/start.js';
+
 /** SIGTERM waits this long for the worker tasks of messages already acknowledged (Queue.drain). */
 const DRAIN_MS = 10_000;
 
@@ -81,7 +84,8 @@ export async function startServer(opts: { configPath?: string; quiet?: boolean }
   });
   lists.start();
 
-  const connectionCheck = new ConnectionChecker(config, resolver, logger, (d) => ctx.directory.localDomain(d) !== null);
+  const isLocalDomain = (d: string) => ctx.directory.localDomain(d) !== null;
+  const connectionCheck = new ConnectionChecker(config, resolver, logger, isLocalDomain);
   const store = new MaildirStore(config.data_dir);
 
   const deps: SessionDeps = {
@@ -97,6 +101,18 @@ export async function startServer(opts: { configPath?: string; quiet?: boolean }
     resolver: config.dns.servers ? { reverse: (ip) => resolver.reverse(ip) } : undefined,
   };
 
+  // settings changed in the admin pages: validated and stored (engine/settings), then applied here at once;
+  // the worker threads reload by the settings version on their next task
+  for (const i of ctx.settingsIgnored) logger.warn('system', 'setting-ignored', i);
+  const settings = new LiveSettings(config, ctx.file, ctx.db);
+  settings.onChange((c, keys) => {
+    deps.relay = new RelayPolicy(c.relay.mode, c.relay.allow_ips);
+    deps.connectionCheck = new ConnectionChecker(c, resolver, logger, isLocalDomain);
+    logger.info('system', 'settings-applied', { keys: keys.join(','), version: settings.version() });
+    if (c.relay.mode === 'anyone') logger.warn('system', 'OPEN RELAY', { message: 'relay mode "anyone": this server relays mail for anyone on the Internet' });
+  });
+  const queueAdmin = new QueueAdmin(config, isLocal, { scheduler: outbound, inject: (e, raw) => queue.inject(e, raw) });
+
   // the pid file is there before the first client can connect, so whoever sees a listener also sees the pid
   fs.mkdirSync(path.join(config.data_dir, 'run'), { recursive: true });
   const pidFile = path.join(config.data_dir, 'run', 'tegami.pid');
@@ -106,7 +122,6 @@ export async function startServer(opts: { configPath?: string; quiet?: boolean }
   fs.rmSync(listenersFile, { force: true });
 
   const listeners: RunningListener[] = [];
-  const admin = new QueueAdmin(config, isLocal, { scheduler: outbound, inject: (e, raw) => queue.inject(e, raw) });
   let ops: Operations | undefined;
   const stopAll = async () => {
     await Promise.all(listeners.map((l) => l.close().catch(() => {})));
@@ -122,9 +137,13 @@ export async function startServer(opts: { configPath?: string; quiet?: boolean }
       } else if (name === 'managesieve') {
         const r = await startManageSieve({ listen: addr, tls, directory: ctx.directory, store: new SqliteRulesStore(ctx.db), config, logger, login: deps.login });
         listeners.push({ name, host: listenAddress(addr).host, port: r.port, close: r.close });
+      } else if (name === 'admin') {
+        const views = () => listeners.map((l) => ({ name: l.name, address: `${l.host.includes(':') ? `[${l.host}]` : l.host}:${l.port}`, up: true }));
+        const w = await startAdminServer({ listen: addr, tls, ctx, config, logger, login: deps.login, settings, queue: queueAdmin, resolver, listeners: views });
+        listeners.push({ name, host: w.host, port: w.port, close: w.close });
       }
     }
-    ops = await startOperations({ config, logger, metrics, queue, admin, db: ctx.db, listeners, started, logOutputs });
+    ops = await startOperations({ config, logger, metrics, queue, admin: queueAdmin, db: ctx.db, listeners, started, logOutputs });
   } catch (e) {
     await stopAll();
     await ops?.close();
@@ -139,7 +158,7 @@ export async function startServer(opts: { configPath?: string; quiet?: boolean }
   }
   for (const l of listeners) if (l.name !== 'metrics') logger.emit('system.listening', { listener: l.name, address: `${l.host}:${l.port}` });
   const operations = ops!;
-  const control = await startControlServer(config.data_dir, admin, logger, operations.requests);
+  const control = await startControlServer(config.data_dir, queueAdmin, logger, operations.requests);
   const bound = Object.fromEntries(listeners.map((l) => [l.name, `${l.host.includes(':') ? `[${l.host}]` : l.host}:${l.port}`]));
   fs.writeFileSync(`${listenersFile}.tmp`, JSON.stringify(bound) + '\n');
   fs.renameSync(`${listenersFile}.tmp`, listenersFile);

@@ -6,7 +6,8 @@
 import fs from 'node:fs';
 import fsp from 'node:fs/promises';
 import { workerData } from 'node:worker_threads';
-import { loadConfig, type LoadedConfig } from '../engine/config/load.js';
+import type { LoadedConfig } from '../engine/config/load.js';
+import { workerConfig } from '../engine/settings/worker-config.js';
 import { openDatabase, type Db } from '../engine/db/database.js';
 import { directoryFor } from '../engine/context.js';
 import type { SqliteDirectory } from '../engine/accounts/sqlite-directory.js';
@@ -64,16 +65,16 @@ interface WorkerSettings {
 }
 
 const settings = (workerData ?? {}) as WorkerSettings;
-let state: { config: LoadedConfig; db: Db; directory: SqliteDirectory } | null = null;
+let state: { db: Db; directory: SqliteDirectory } | null = null;
 
+/** The config in force (settings changed in the admin pages included: reloaded when their version moves). */
 function init(): { config: LoadedConfig; db: Db; directory: SqliteDirectory } {
+  const { config } = workerConfig(settings.configPath, settings.dataDir);
   if (!state) {
-    const config = loadConfig(settings.configPath);
-    config.data_dir = settings.dataDir ?? config.data_dir;
     const db = openDatabase(config.data_dir);
-    state = { config, db, directory: directoryFor(config, db) };
+    state = { db, directory: directoryFor(config, db) };
   }
-  return state;
+  return { config, ...state };
 }
 
 async function readBody(task: ProcessTask): Promise<Buffer> {

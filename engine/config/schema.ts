@@ -51,7 +51,8 @@ const listen = z
     /** ManageSieve (RFC 5804, engine/managesieve): scripts uploaded by Thunderbird, Roundcube, sieve-connect. */
     managesieve: listenAddr.optional(),
     webmail: notServedYet('webmail').optional(),
-    admin: notServedYet('admin').optional(),
+    /** The web administration (HTTPS, engine/web/admin/); default 127.0.0.1:8181 without a config file. */
+    admin: listenAddr.optional(),
     /** Prometheus /metrics, /healthz and /readyz over plain HTTP (engine/metrics/http.ts); keep it on loopback or a private network. */
     metrics: listenAddr.optional(),
   })
@@ -269,6 +270,24 @@ const outbound = z
     ca_file: z.string().optional(),
   })
   .strict();
+
+/** The web servers (engine/web/): sessions and request sizes. */
+const web = z
+  .object({
+    /** A session unused this long ends (sign in again). */
+    session_idle: duration.prefault('30m'),
+    /** A session ends this long after sign-in, however busy. */
+    session_lifetime: duration.prefault('12h'),
+    /** Sessions one account may hold per server; the oldest end first. */
+    sessions_per_account: z.number().int().positive().max(1000).default(20),
+    /** Largest request body on ordinary forms and API calls. */
+    body_limit: size.prefault('64K'),
+    /** Largest upload (the admin's CSV import of users). */
+    upload_limit: size.prefault('4M'),
+  })
+  .strict()
+  .refine((w) => w.session_idle > 0 && w.session_lifetime >= w.session_idle, { message: 'session_idle must be above 0 and not above session_lifetime' })
+  .refine((w) => w.body_limit >= 4096 && w.upload_limit >= w.body_limit, { message: 'body_limit must be at least 4K and not above upload_limit' });
 
 const log = z
   .object({
@@ -569,6 +588,7 @@ export const configSchema = z
     health: health.prefault({}),
     monitor: z.array(monitorTarget).default([]),
     alerts: alerts.prefault({}),
+    web: web.prefault({}),
     dnsbl: z.array(dnsbl).default([]),
     spam: spam.prefault({}),
     pop3: pop3.prefault({}),

@@ -14,6 +14,7 @@ import { FlagRoles, type Roles } from './roles.js';
 import { DEFAULT_SESSION_OPTIONS, SessionStore, type SessionOptions } from './session-store.js';
 import { TokenStore } from './token-store.js';
 import type { WebDeps, WebKind } from './types.js';
+import type { AdminServices } from './admin/services.js';
 
 export interface WebWiring {
   kind: WebKind;
@@ -23,10 +24,14 @@ export interface WebWiring {
   login: LoginFlow;
   dataDir: string;
   logger: Logger;
-  /** Session idle timeout, absolute lifetime, per-account cap (config keys come with the wiring round). */
+  /** Session idle timeout, absolute lifetime, per-account cap ([web] session_idle, session_lifetime, sessions_per_account). */
   sessions?: Partial<SessionOptions>;
   /** Largest request body, bytes (default 64 KiB). */
   bodyLimit?: number;
+  /** Largest upload (CSV import), bytes. */
+  uploadLimit?: number;
+  /** The admin pages' view of the running server (admin kind only). */
+  admin?: AdminServices;
   /** Replace the default login check. */
   authenticate?: Authenticate;
   roles?: Roles;
@@ -56,5 +61,7 @@ export function webDeps(w: WebWiring): WebDeps {
     version: tegamiVersion(),
     startedAt: w.startedAt ?? Date.now(),
     bodyLimit: w.bodyLimit,
+    uploadLimit: w.uploadLimit,
+    admin: w.kind === 'admin' ? w.admin : undefined,
   };
 }
