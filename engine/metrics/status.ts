@@ -2,8 +2,7 @@
 // monitor targets with their history, the last backup, disk space, readiness and versions. `tegami
 // status` asks for it over the control socket (request {"cmd":"status"}); the admin dashboard calls
 // collectStatus() directly. Reading it changes nothing.
-import fs from 'node:fs';
-import path from 'node:path';
+import { readLastBackup, type LastBackup } from '../ops/last-backup.js';
 import type { ControlResponse, ExtraRequests } from '../queue/control.js';
 import type { TargetView } from '../monitor/monitor.js';
 import { diskSpace, type DiskSpace, type PoolLike } from './collectors.js';
@@ -11,14 +10,6 @@ import type { Metrics } from './metrics.js';
 import type { QueueSnapshot } from './queue-snapshot.js';
 import type { Readiness } from './readiness.js';
 
-export interface LastBackup {
-  file: string;
-  created: string;
-  bytes: number;
-  files: number;
-  messages: number;
-  includes: Record<string, unknown>;
-}
 
 export interface StatusDocument {
   running: true;
@@ -53,21 +44,6 @@ export interface StatusSources {
   monitor?: () => TargetView[];
   ready: () => Promise<Readiness>;
   logs: StatusDocument['logs'];
-}
-
-export function lastBackupFile(dataDir: string): string {
-  return path.join(dataDir, 'run', 'last-backup.json');
-}
-
-/** The record `tegami backup` leaves in run/last-backup.json, checked before it is shown. */
-export function readLastBackup(dataDir: string): LastBackup | null {
-  try {
-    const x = JSON.parse(fs.readFileSync(lastBackupFile(dataDir), 'utf8')) as Partial<LastBackup>;
-    if (typeof x.file !== 'string' || typeof x.created !== 'string' || typeof x.bytes !== 'number') return null;
-    return { file: x.file, created: x.created, bytes: x.bytes, files: Number(x.files) || 0, messages: Number(x.messages) || 0, includes: typeof x.includes === 'object' && x.includes ? x.includes : {} };
-  } catch {
-    return null;
-  }
 }
 
 export async function collectStatus(s: StatusSources): Promise<StatusDocument> {

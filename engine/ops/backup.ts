@@ -4,6 +4,7 @@
 // by file; manifest.json (with SHA-256 of every entry) comes last.
 // The file is written 0600 to a temporary name, fsynced, then renamed: a reader never sees half a backup.
 // It never copies the spool, and writes into data_dir only run/last-backup.json (what `tegami status` shows).
+import { recordLastBackup } from './last-backup.js';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import fsp from 'node:fs/promises';
@@ -324,7 +325,7 @@ export async function createBackup(config: LoadedConfig, opts: BackupOptions): P
     fs.renameSync(tmp, dest);
     fsyncDir(path.dirname(dest));
     const manifest = manifestOf();
-    recordLastBackup(dataDir, { file: dest, created: manifest.created, bytes: archiveBytes, files: manifest.counts.files, messages: manifest.counts.messages, includes: manifest.includes });
+    recordLastBackup(dataDir, { file: dest, created: manifest.created, bytes: archiveBytes, files: manifest.counts.files, messages: manifest.counts.messages, includes: manifest.includes as unknown as Record<string, unknown> });
     return { ok: true, file: dest, manifest, archiveBytes, vanished, notes };
   } catch (e) {
     fs.rmSync(tmp, { force: true });
@@ -391,19 +392,6 @@ function walkFiles(root: string): { rel: string; abs: string }[] {
   };
   walk(root, '', 0);
   return out;
-}
-
-/** run/last-backup.json, for `tegami status`; a failure to write it never fails the backup. */
-function recordLastBackup(dataDir: string, r: Record<string, unknown>): void {
-  const run = path.join(dataDir, 'run');
-  const file = path.join(run, 'last-backup.json');
-  try {
-    fs.mkdirSync(run, { recursive: true, mode: 0o700 });
-    fs.writeFileSync(`${file}.tmp`, JSON.stringify(r) + '\n', { mode: 0o600 });
-    fs.renameSync(`${file}.tmp`, file);
-  } catch {
-    // read-only data dir (a backup taken as another user): status just will not show it
-  }
 }
 
 export function fsyncDir(dir: string): void {

@@ -2,23 +2,12 @@
 // [ADDRESS] [--json] — auto-responders (FEATURES R3, IMail's information manager): every message to ADDRESS is
 // answered with a fixed text, at most once per sender per interval, under the vacation's loop rules. ADDRESS must
 // take mail here (a user or an alias); the mail itself is delivered as usual.
-import fs from 'node:fs';
 import { flag, UsageError, type Args } from '../args.js';
-import { contextFrom, out } from '../common.js';
+import { contextFrom, failWith, out, readTextArg } from '../common.js';
 import { parseDurationMs } from '../../config/schema.js';
 import { SqliteRulesStore } from '../../rules/sqlite-store.js';
 
-async function readText(file: string | undefined): Promise<string> {
-  if (file !== undefined && file !== '-') return fs.readFileSync(file, 'utf8');
-  const chunks: Buffer[] = [];
-  for await (const c of process.stdin) chunks.push(c as Buffer);
-  return Buffer.concat(chunks).toString('utf8');
-}
-
-const fail = (text: string) => {
-  process.stderr.write(`tegami autoreply: ${text}\n`);
-  return 1;
-};
+const fail = failWith('autoreply');
 
 /** Between one minute and a year; default one day. */
 function interval(text: string | undefined): number {
@@ -63,7 +52,7 @@ export async function autoreply(args: Args): Promise<number> {
       }
       return 0;
     }
-    const text = (await readText(file)).replace(/\r?\n$/, '');
+    const text = (await readTextArg(file)).replace(/\r?\n$/, '');
     if (!text.trim()) return fail('the reply text is empty');
     if (text.length > 64 * 1024 || text.includes('\0')) return fail('the reply text is over 64 KiB or holds a NUL');
     const subject = flag(args, 'subject') ?? null;

@@ -1,23 +1,12 @@
 // tegami sieve put|get|list|activate|deactivate|delete ADDRESS|@DOMAIN [NAME] [FILE] — Sieve scripts of a user or
 // a domain, straight in the database (the server need not run). A script that does not compile is refused with
 // its line and column and never stored, let alone activated.
-import fs from 'node:fs';
 import { UsageError, type Args } from '../args.js';
-import { contextFrom, out } from '../common.js';
+import { contextFrom, failWith, out, readTextArg } from '../common.js';
 import { SqliteRulesStore } from '../../rules/sqlite-store.js';
 import { describeErrors, putScript, resolveOwner } from '../../rules/script-ops.js';
 
-async function readAll(file: string | undefined): Promise<string> {
-  if (file !== undefined && file !== '-') return fs.readFileSync(file, 'utf8');
-  const chunks: Buffer[] = [];
-  for await (const c of process.stdin) chunks.push(c as Buffer);
-  return Buffer.concat(chunks).toString('utf8');
-}
-
-const fail = (text: string) => {
-  process.stderr.write(`tegami sieve: ${text}\n`);
-  return 1;
-};
+const fail = failWith('sieve');
 
 export async function sieve(args: Args): Promise<number> {
   const [sub, target, name, file] = args.positional;
@@ -35,7 +24,7 @@ export async function sieve(args: Args): Promise<number> {
     switch (sub) {
       case 'put': {
         const n = needName();
-        const text = await readAll(file);
+        const text = await readTextArg(file);
         const r = putScript(ctx.config, store, o.owner, n, text);
         if (!r.ok) {
           if (r.kind === 'syntax') {

@@ -2,23 +2,12 @@
 // [--address A …] [--sender null|user] | vacation off ADDRESS | vacation show ADDRESS [--json] — the one vacation
 // of a user (the same record JMAP's VacationResponse and the webmail show). The text comes from FILE, or from
 // stdin when FILE is absent or "-". Dates are days in this machine's zone, --until inclusive.
-import fs from 'node:fs';
 import { flag, UsageError, type Args } from '../args.js';
-import { contextFrom, out } from '../common.js';
+import { contextFrom, failWith, out, readTextArg } from '../common.js';
 import { SqliteRulesStore } from '../../rules/sqlite-store.js';
 import { checkVacation, dayBoundary, dayOf, vacationActive } from '../../rules/vacation-settings.js';
 
-async function readText(file: string | undefined): Promise<string> {
-  if (file !== undefined && file !== '-') return fs.readFileSync(file, 'utf8');
-  const chunks: Buffer[] = [];
-  for await (const c of process.stdin) chunks.push(c as Buffer);
-  return Buffer.concat(chunks).toString('utf8');
-}
-
-const fail = (text: string) => {
-  process.stderr.write(`tegami vacation: ${text}\n`);
-  return 1;
-};
+const fail = failWith('vacation');
 
 export async function vacation(args: Args): Promise<number> {
   const [sub, address, file] = args.positional;
@@ -44,7 +33,7 @@ export async function vacation(args: Args): Promise<number> {
     const store = new SqliteRulesStore(ctx.db);
     switch (sub) {
       case 'set': {
-        const text = (await readText(file)).replace(/\r?\n$/, '');
+        const text = (await readTextArg(file)).replace(/\r?\n$/, '');
         const v = checkVacation({
           enabled: true,
           subject: flag(args, 'subject') ?? null,

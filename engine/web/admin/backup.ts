@@ -2,6 +2,7 @@
 // the database snapshot — accounts, settings, sessions — keys, DKIM, TLS, optionally mail and Bayes) and send
 // it to the browser as it is read from disk, then remove the server's copy; and show the last backup made
 // (run/last-backup.json, the record `tegami backup` also leaves). The file is never kept under a guessable name.
+import { readLastBackup, recordLastBackup } from '../../ops/last-backup.js';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -13,35 +14,6 @@ import { apiRoute, checked, errorSchema, formBody, page, pageRoute, when } from 
 import { checkbox, form } from './forms.js';
 import type { AdminServices } from './services.js';
 import { formatBytes } from './usage.js';
-
-export interface LastBackup {
-  file: string;
-  created: string;
-  bytes: number;
-  files: number;
-  messages: number;
-  includes: Record<string, unknown>;
-  by?: string;
-}
-
-export const lastBackupFile = (dataDir: string) => path.join(dataDir, 'run', 'last-backup.json');
-
-export function readLastBackup(dataDir: string): LastBackup | null {
-  try {
-    const x = JSON.parse(fs.readFileSync(lastBackupFile(dataDir), 'utf8')) as Partial<LastBackup>;
-    if (typeof x.file !== 'string' || typeof x.created !== 'string' || typeof x.bytes !== 'number') return null;
-    return { file: x.file, created: x.created, bytes: x.bytes, files: Number(x.files) || 0, messages: Number(x.messages) || 0, includes: typeof x.includes === 'object' && x.includes ? x.includes : {}, by: typeof x.by === 'string' ? x.by : undefined };
-  } catch {
-    return null;
-  }
-}
-
-function writeLastBackup(dataDir: string, b: LastBackup): void {
-  const f = lastBackupFile(dataDir);
-  fs.mkdirSync(path.dirname(f), { recursive: true, mode: 0o700 });
-  fs.writeFileSync(`${f}.tmp`, JSON.stringify(b) + '\n', { mode: 0o600 });
-  fs.renameSync(`${f}.tmp`, f);
-}
 
 /** Make a backup into a private temporary file and stream it out; the copy is removed once sent (or on error). */
 async function sendBackup(req: FastifyRequest, reply: FastifyReply, svc: AdminServices, o: { withMail: boolean; withBayes: boolean }): Promise<FastifyReply | null> {
@@ -56,7 +28,7 @@ async function sendBackup(req: FastifyRequest, reply: FastifyReply, svc: AdminSe
     return null;
   }
   const m = r.manifest;
-  writeLastBackup(svc.dataDir, { file: name, created: m.created, bytes: r.archiveBytes, files: m.counts.files, messages: m.counts.messages, includes: m.includes as unknown as Record<string, unknown>, by: req.caller?.user.address });
+  recordLastBackup(svc.dataDir, { file: name, created: m.created, bytes: r.archiveBytes, files: m.counts.files, messages: m.counts.messages, includes: m.includes as unknown as Record<string, unknown>, by: req.caller?.user.address });
   req.audit = { action: 'backup.download', detail: { bytes: r.archiveBytes, mail: o.withMail } };
   const stream = fs.createReadStream(file);
   const cleanup = () => fs.rm(file, { force: true }, () => {});
