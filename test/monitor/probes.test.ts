@@ -78,7 +78,9 @@ describe('greetings', () => {
 
   it('SMTP over implicit TLS: up with the certificate trusted, down when it does not verify', async () => {
     const cert = await labCertificate();
+    const socks = new Set<tls.TLSSocket>();
     const server = tls.createServer({ key: cert.key, cert: cert.cert }, (s) => {
+      socks.add(s);
       s.on('error', () => {});
       s.write('220 tls.example.test ESMTP\r\n');
     });
@@ -96,6 +98,8 @@ describe('greetings', () => {
     assert.match(bad.detail, /self.signed|certificate/i);
     const unchecked = await probe(target('smtp', `localhost:${port}`, { tls: true, verify_tls: false }));
     assert.equal(unchecked.ok, true);
+    // a TLS socket whose peer left without close_notify stays half-open: end them, or this file never exits
+    for (const x of socks) x.destroy();
     server.close();
   });
 
