@@ -96,6 +96,7 @@ describe('admin API: roles, route by route', () => {
     { method: 'GET', url: '/api/v1/logs?service=smtp&day=20261205&q=abc', route: '/api/v1/logs', expect: SYS_ONLY(200) },
     { method: 'GET', url: '/api/v1/logs/days', expect: SYS_ONLY(200) },
     { method: 'GET', url: '/api/v1/backup/last', expect: SYS_ONLY(200) },
+    { method: 'GET', url: '/api/v1/metrics', expect: SYS_ONLY(200) },
     { method: 'POST', url: '/api/v1/backup', expect: SYS_ONLY(200) },
     { method: 'GET', url: '/api/v1/lists', expect: ALL_200 },
     { method: 'POST', url: '/api/v1/lists', body: (r) => ({ address: `l-${r}@example.org` }), expect: { system: 201, host: 201, list: 403 } },

@@ -3,6 +3,7 @@
 // services over the same temporary data dir — a config from TOML text, the settings layer, the queue
 // operations on spool files, a resolver pointed at a closed port (or a lab DNS server), real backups — and
 // API tokens for each role. Helpers queue a message and write log files.
+import { Metrics } from '../../engine/metrics/metrics.js';
 import fs from 'node:fs';
 import path from 'node:path';
 import type { FastifyInstance, LightMyRequestResponse } from 'fastify';
@@ -51,6 +52,7 @@ export async function adminFixture(o: { toml?: string; dnsServer?: string; rules
   const settings = new LiveSettings(config, raw, f.db);
   const isLocal = (a: string) => f.directory.localDomain(a.slice(a.lastIndexOf('@') + 1)) !== null;
   const queue = new QueueAdmin(config, isLocal, null);
+  const metrics = new Metrics({ processMetrics: false });
   const svc: AdminServices = {
     config,
     dataDir: f.dir,
@@ -63,6 +65,7 @@ export async function adminFixture(o: { toml?: string; dnsServer?: string; rules
     backup: (out, b) => createBackup(config, { file: out, withMail: b.withMail, withBayes: b.withBayes, force: false }),
     logsDir: f.logsDir,
     rules: o.rules,
+    metrics: () => metrics.text(),
   };
   f.deps.admin = svc;
   f.deps.uploadLimit = 1024 * 1024;
@@ -113,6 +116,7 @@ export async function adminFixture(o: { toml?: string; dnsServer?: string; rules
     },
     async close() {
       await admin.close();
+      metrics.close();
       await close();
     },
   };

@@ -71,4 +71,5 @@ export function registerBackup(app: FastifyInstance, _deps: WebDeps, svc: AdminS
     config: apiRoute('system-admin'),
     schema: { response: { 200: { type: 'object', properties: { last: { type: ['object', 'null'], additionalProperties: true } } }, '4xx': errorSchema } },
   }, async () => ({ last: readLastBackup(svc.dataDir) }));
+
 }

@@ -13,6 +13,7 @@ import { registerDashboard } from './dashboard.js';
 import { registerDomains } from './domains.js';
 import { registerLists } from './lists.js';
 import { registerLogs } from './logs.js';
+import { registerMetrics } from './metrics.js';
 import { registerQueue } from './queue.js';
 import { registerRules } from './rules.js';
 import type { AdminServices } from './services.js';
@@ -51,5 +52,6 @@ export function registerAdmin(app: FastifyInstance, deps: WebDeps, svc: AdminSer
   registerQueue(app, deps, svc);
   registerLogs(app, deps, svc);
   registerBackup(app, deps, svc);
+  registerMetrics(app, svc);
   registerTokens(app, deps);
 }

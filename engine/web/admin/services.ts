@@ -40,6 +40,8 @@ export interface AdminServices {
   logsDir: string;
   /** Domain Sieve scripts (the Sieve integration's script store); absent, the rules page checks but saves nothing. */
   rules?: RuleScripts;
+  /** The Prometheus text of the server's metrics (engine/metrics), for GET /api/v1/metrics; absent in page tests. */
+  metrics?: () => Promise<string>;
 }
 
 /** The domain's active Sieve script, read and replaced (seam for the Sieve integration's ScriptStore). */

@@ -12,7 +12,9 @@ import type { LiveSettings } from '../../settings/live.js';
 import type { CertPair } from '../../tls/certificate.js';
 import { webDeps } from '../deps.js';
 import { startWebServer, type RunningWebServer } from '../server.js';
-import type { AdminServices, ListenerView } from './services.js';
+import type { AdminServices, ListenerView, RuleScripts } from './services.js';
+import { SqliteRulesStore } from '../../rules/sqlite-store.js';
+import type { ScriptStore } from '../../rules/store.js';
 import path from 'node:path';
 
 export interface AdminWiring {
@@ -27,6 +29,24 @@ export interface AdminWiring {
   resolver: Resolver;
   /** The server's listeners as they are bound (the admin's own included once it runs). */
   listeners: () => ListenerView[];
+  /** The Prometheus text of the server's metrics (also on [listen] metrics), for logged-in system admins. */
+  metrics?: () => Promise<string>;
+}
+
+/** The rule form's script name, as `tegami rule` uses it: one active script per domain, edited in place. */
+const FORM_SCRIPT = 'rules';
+
+/** The admin rules page reads and writes the domain's active Sieve script in the store delivery runs from. */
+export function domainRuleScripts(store: ScriptStore): RuleScripts {
+  return {
+    get: (domain) => store.activeScript(`@${domain.toLowerCase()}`)?.text ?? null,
+    put: (domain, script) => {
+      const owner = `@${domain.toLowerCase()}`;
+      const active = store.activeScript(owner);
+      store.putScript(owner, active?.name ?? FORM_SCRIPT, script);
+      if (!active) store.setActive(owner, FORM_SCRIPT);
+    },
+  };
 }
 
 export async function startAdminServer(w: AdminWiring): Promise<RunningWebServer> {
@@ -42,6 +62,8 @@ export async function startAdminServer(w: AdminWiring): Promise<RunningWebServer
     status: { listeners: w.listeners },
     backup: (file, o) => createBackup(config, { file, withMail: o.withMail, withBayes: o.withBayes, force: false }),
     logsDir: path.join(config.data_dir, 'logs'),
+    rules: domainRuleScripts(new SqliteRulesStore(w.ctx.db)),
+    ...(w.metrics ? { metrics: w.metrics } : {}),
   };
   const deps = webDeps({
     kind: 'admin',
