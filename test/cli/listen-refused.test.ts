@@ -1,10 +1,12 @@
 // [listen] webmail names a server tegami does not have yet: `tegami serve` refuses it with the config error
 // style (file, line, key) instead of starting without it; "" (off) stays accepted. [listen] admin is served.
+// An address already in use stops `tegami serve` with a line that names it and says what to do.
 import { it } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
+import net from 'node:net';
 import path from 'node:path';
 import { BIN, freePort } from '../helpers/server.js';
 
@@ -24,4 +26,24 @@ it('tegami serve refuses [listen] webmail, naming file, line and key', async () 
   fs.writeFileSync(config, `${base}webmail = ""\nadmin = ""\n`);
   const ok = spawnSync(process.execPath, [BIN, 'user', 'list', '--config', config], { encoding: 'utf8', timeout: 30_000 });
   assert.equal(ok.status, 0, ok.stderr);
+});
+
+it('tegami serve on an address in use names it and says what to do', async () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tegami-listen-'));
+  const config = path.join(dir, 'tegami.toml');
+  const busy = net.createServer();
+  await new Promise<void>((resolve) => busy.listen(0, '127.0.0.1', resolve));
+  const port = (busy.address() as net.AddressInfo).port;
+  try {
+    fs.writeFileSync(
+      config,
+      `hostname = "mx.example.test"\ndata_dir = "data"\n[log]\nstdout = false\n[dns]\nservers = ["127.0.0.1:9"]\n[listen]\nsmtp = "127.0.0.1:${port}"\n`,
+    );
+    const r = spawnSync(process.execPath, [BIN, 'serve', '--config', config], { encoding: 'utf8', timeout: 60_000 });
+    assert.equal(r.status, 1, r.stderr);
+    assert.match(r.stderr, new RegExp(`tegami serve: cannot listen on 127\\.0\\.0\\.1:${port}: the address is in use`));
+    assert.match(r.stderr, /tegami status/);
+  } finally {
+    await new Promise<void>((resolve) => busy.close(() => resolve()));
+  }
 });

@@ -58,7 +58,7 @@ export async function serve(args: Args): Promise<number> {
     process.off('uncaughtException', onException);
     process.off('SIGTERM', onSignal);
     process.off('SIGINT', onSignal);
-    throw e;
+    throw explainListenError(e);
   }
   const lines = s.listeners.map((l) => `  ${l.name.padEnd(12)} ${l.host}:${l.port}`);
   process.stderr.write(`tegami ${s.config.hostname}: data in ${s.config.data_dir}\n${lines.join('\n')}\n`);
@@ -67,4 +67,22 @@ export async function serve(args: Args): Promise<number> {
   // after a fatal error something may still hold the event loop open: end here, the stop is complete
   if (code !== 0) process.exit(code);
   return code;
+}
+
+/** A listener that could not bind, said so a newcomer knows what to do; any other error is returned as it was. */
+export function explainListenError(e: unknown): unknown {
+  const err = e as NodeJS.ErrnoException & { address?: string; port?: number };
+  if (!(e instanceof Error) || err.syscall !== 'listen') return e;
+  const where = err.port !== undefined ? `${err.address ?? ''}:${err.port}` : (err.address ?? '');
+  if (err.code === 'EADDRINUSE')
+    return new Error(
+      `cannot listen on ${where}: the address is in use, by another server or a tegami already running ` +
+        `(tegami status; ss -ltnp shows which); free it, or choose other addresses in [listen] of a config file`,
+    );
+  if (err.code === 'EACCES')
+    return new Error(
+      `cannot listen on ${where}: permission denied (ports below 1024 need root or CAP_NET_BIND_SERVICE); ` +
+        `without a config file a non-root user gets 2525, 2587, 2465, 2110, 2995, 2143, 2993`,
+    );
+  return e;
 }
