@@ -232,9 +232,9 @@ export const USAGE = `usage: tegami COMMAND [--config FILE] ...
   autoreply set|off|show ADDRESS         auto-responders (every message answered)
   queue list [--json]|show|retry|hold|release|delete ...
   spam learn --spam|--ham PATH           train the Bayesian filter
-  dkim keygen DOMAIN                     make a DKIM key, print the DNS record
+  dkim keygen|show DOMAIN                make a DKIM key and print its DNS record; print it again
   admin token create|revoke|list ADDRESS  API tokens for the admin JSON API
-  backup FILE [--with-mail] [--with-bayes] [--with-logs]  accounts, keys (and mail, logs) to one .tar.gz
+  backup FILE [--with-mail] [--with-bayes] [--with-logs] [--force]  accounts, keys (and mail, logs) to one .tar.gz
   restore FILE [--force]                 restore a backup into this config's data_dir
   status [--json]                        the running server: listeners, queue, pool, monitor, disk
   monitor test | monitor check [--json]  send a test alert; check every [[monitor]] target now
