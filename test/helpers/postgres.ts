@@ -123,8 +123,12 @@ export async function startPostgres(database = 'tegami'): Promise<PgCluster> {
         process.removeListener('exit', killOnExit);
         if (child.exitCode === null && child.signalCode === null) {
           const exited = new Promise((r) => child.once('exit', r));
-          process.kill(pid, 'SIGINT'); // fast shutdown: ends sessions, no waiting for clients
+          // smart shutdown first: sessions a test just closed (pg's pool.end() does not wait for them) end
+          // cleanly instead of seeing "terminating connection"; a session left open gets fast shutdown after 10 s
+          process.kill(pid, 'SIGTERM');
+          const fast = setTimeout(() => process.kill(pid, 'SIGINT'), 10_000);
           await exited;
+          clearTimeout(fast);
         }
         fs.rmSync(dir, { recursive: true, force: true });
       })();
