@@ -81,6 +81,9 @@ export async function startPostgres(database = 'tegami'): Promise<PgCluster> {
     c.stderr!.on('data', (b: Buffer) => {
       logText = (logText + b.toString()).slice(-32_768);
     });
+    // the server alone never keeps the test process alive (sharedPostgres stops it on beforeExit)
+    c.unref();
+    (c.stderr as unknown as { unref?: () => void }).unref?.();
     const up = await waitReady(c, port, password);
     if (up) child = c;
     else if (!/already in use|could not bind/i.test(logText)) break;
@@ -155,4 +158,28 @@ async function waitReady(c: ChildProcess, port: number, password: string): Promi
   }
   if (!exited) c.kill('SIGQUIT');
   return false;
+}
+
+let shared: Promise<PgCluster> | undefined;
+let databases = 0;
+
+/**
+ * One cluster for the whole test process, started on first use and stopped when the process has nothing
+ * else to do (beforeExit); each caller gets a fresh database on it with `freshDatabase()`.
+ */
+export function sharedPostgres(): Promise<PgCluster> {
+  if (!shared) {
+    shared = startPostgres('tegami_shared');
+    const stop = () => {
+      void shared?.then((c) => c.stop());
+      process.removeListener('beforeExit', stop);
+    };
+    process.on('beforeExit', stop);
+  }
+  return shared;
+}
+
+export async function freshDatabase(): Promise<string> {
+  const c = await sharedPostgres();
+  return c.createDatabase(`t${process.pid}_${++databases}`);
 }
