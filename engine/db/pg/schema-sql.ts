@@ -50,4 +50,21 @@ export const MIGRATIONS: Migration[] = [
         FOR EACH STATEMENT EXECUTE FUNCTION tegami_directory_changed();
     `,
   },
+  {
+    version: 2,
+    name: 'login throttle shared by all nodes',
+    sql: `
+      CREATE TABLE login_failures (
+        scope text NOT NULL CHECK (scope IN ('client', 'account')),
+        key text NOT NULL,
+        at bigint NOT NULL
+      );
+      CREATE INDEX login_failures_key ON login_failures (scope, key, at);
+      CREATE INDEX login_failures_at ON login_failures (at);
+      CREATE TABLE login_blocks (
+        client text PRIMARY KEY,
+        until bigint NOT NULL
+      );
+    `,
+  },
 ];
