@@ -67,4 +67,21 @@ export const MIGRATIONS: Migration[] = [
       );
     `,
   },
+  {
+    version: 3,
+    name: 'queue leases: one row per queued message, claimed by one node at a time',
+    sql: `
+      CREATE TABLE queue_messages (
+        id text PRIMARY KEY,
+        due bigint NOT NULL,
+        owner text,
+        lease_until bigint,
+        attempts integer NOT NULL DEFAULT 0,
+        done boolean NOT NULL DEFAULT false,
+        created bigint NOT NULL
+      );
+      CREATE INDEX queue_messages_due ON queue_messages (due) WHERE NOT done;
+      CREATE INDEX queue_messages_owner ON queue_messages (owner) WHERE owner IS NOT NULL;
+    `,
+  },
 ];
