@@ -108,6 +108,11 @@ describe('PostgreSQL migrations', { skip }, () => {
       r = await cli(['db', 'status', '--config', config]);
       assert.match(r.out, new RegExp(`schema version ${done.known}\\b`));
       assert.ok(!r.out.includes(url) && !r.err.includes(url), 'the URL (with its password) is never printed');
+      // commands not wired to PostgreSQL yet refuse, instead of quietly writing to a local SQLite database
+      r = await cli(['domain', 'add', 'example.jp', '--config', config]);
+      assert.equal(r.code, 1);
+      assert.match(r.err, /storage\.backend: "postgres": only `tegami db migrate\|status` work with it so far/);
+      assert.ok(!fs.existsSync(path.join(dir, 'data', 'tegami.db')), 'no SQLite database was made');
       // backend postgres without a url is a config error, not a connection to some default
       fs.writeFileSync(config, `data_dir = "data"\n[storage]\nbackend = "postgres"\n`);
       r = await cli(['db', 'migrate', '--config', config]);
