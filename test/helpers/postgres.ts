@@ -170,9 +170,10 @@ let databases = 0;
 export function sharedPostgres(): Promise<PgCluster> {
   if (!shared) {
     shared = startPostgres('tegami_shared');
+    const started = shared;
     const stop = () => {
-      void shared?.then((c) => c.stop());
       process.removeListener('beforeExit', stop);
+      started.then((c) => c.stop()).catch(() => undefined);
     };
     process.on('beforeExit', stop);
   }
