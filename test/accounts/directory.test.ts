@@ -24,6 +24,12 @@ function setup(): { dir: string; config: LoadedConfig; db: Db } {
   return { dir, config, db: openDatabase(dataDir) };
 }
 
+/** The password of whichever node won the race for same@example.jp (the earlier test). */
+async function whichSamePassword(d: TestDirectory): Promise<string | undefined> {
+  for (const p of ['pass-a 1', 'pass-b 1']) if (await d.authenticate('same@example.jp', p)) return p;
+  return undefined;
+}
+
 async function until(what: string, check: () => boolean | Promise<boolean>): Promise<void> {
   const deadline = Date.now() + 30_000;
   while (!(await check())) {
@@ -161,6 +167,30 @@ describe('account directory on PostgreSQL: several nodes on one database', { ski
       assert.equal(Number(n.rows[0].n), 1);
     } finally {
       await pool.end();
+    }
+  });
+
+  it('while the database is away, nodes answer from their copy, writes fail and change nothing; then all resumes', async () => {
+    const url = new URL(a.url!);
+    const dbName = url.pathname.slice(1);
+    url.pathname = '/postgres';
+    const admin = new pg.Client({ connectionString: url.toString() });
+    await admin.connect();
+    try {
+      // the database goes away: no new connections, every existing one cut
+      await admin.query(`ALTER DATABASE ${dbName} ALLOW_CONNECTIONS false`);
+      await admin.query('SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1', [dbName]);
+      assert.equal(b.directory.resolve('hanako@example.jp').kind, 'mailbox');
+      assert.ok(await whichSamePassword(b.directory), 'logins are checked from the copy');
+      await assert.rejects(a.directory.addUser({ address: 'during@example.jp', password: 'during-pass' }));
+      assert.equal(a.directory.user('during@example.jp'), undefined, 'a failed write leaves the copy as the database has it');
+      await admin.query(`ALTER DATABASE ${dbName} ALLOW_CONNECTIONS true`);
+      // no restart: the pool reconnects for the write, B's LISTEN connection reconnects on its own
+      await a.directory.addUser({ address: 'after@example.jp', password: 'after-pass' });
+      await until('node B sees the user added after the database came back', () => b.directory.user('after@example.jp') !== undefined);
+    } finally {
+      await admin.query(`ALTER DATABASE ${dbName} ALLOW_CONNECTIONS true`).catch(() => undefined);
+      await admin.end();
     }
   });
 
