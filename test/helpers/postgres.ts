@@ -43,7 +43,12 @@ function owner(): Owner {
   return { uid, gid };
 }
 
-export async function startPostgres(database = 'tegami'): Promise<PgCluster> {
+export interface StartOptions {
+  /** PEM certificate and key: the server then also accepts TLS (ssl = on); plain connections stay allowed. */
+  tls?: { cert: string; key: string };
+}
+
+export async function startPostgres(database = 'tegami', opts: StartOptions = {}): Promise<PgCluster> {
   const who = owner();
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tegami-pg-'));
   const data = path.join(dir, 'data');
@@ -64,6 +69,17 @@ export async function startPostgres(database = 'tegami'): Promise<PgCluster> {
     throw new Error(`initdb failed (${init.status}): ${init.stderr || init.error}`);
   }
 
+  const tlsArgs: string[] = [];
+  if (opts.tls) {
+    // the server refuses a key file others can read; it must belong to the user it runs as
+    for (const [name, pem] of [['server.crt', opts.tls.cert], ['server.key', opts.tls.key]] as const) {
+      const file = path.join(dir, name);
+      fs.writeFileSync(file, pem, { mode: 0o600 });
+      if (who.uid !== undefined) fs.chownSync(file, who.uid, who.gid!);
+    }
+    tlsArgs.push('-c', 'ssl=on', '-c', `ssl_cert_file=${path.join(dir, 'server.crt')}`, '-c', `ssl_key_file=${path.join(dir, 'server.key')}`);
+  }
+
   let child: ChildProcess | undefined;
   let port = 0;
   let logText = '';
@@ -75,7 +91,7 @@ export async function startPostgres(database = 'tegami'): Promise<PgCluster> {
     const c = spawn(
       path.join(PG_BIN, 'postgres'),
       // fsync off: a test cluster is thrown away, never recovered after a crash of the machine
-      ['-D', data, '-p', String(port), '-k', dir, '-c', 'listen_addresses=127.0.0.1', '-c', 'fsync=off', '-c', 'max_connections=200'],
+      ['-D', data, '-p', String(port), '-k', dir, '-c', 'listen_addresses=127.0.0.1', '-c', 'fsync=off', '-c', 'max_connections=200', ...tlsArgs],
       { ...who, cwd: dir, stdio: ['ignore', 'ignore', 'pipe'] },
     );
     c.stderr!.on('data', (b: Buffer) => {
