@@ -31,7 +31,7 @@ export async function db(args: Args): Promise<number> {
     else {
       if (r.applied.length) out(`applied migration(s) ${r.applied.join(', ')}`);
       out(`postgres: schema version ${r.current} (this program knows ${r.known})`);
-      if (r.current < r.known && sub === 'status') out('run `tegami db migrate` (any other command also migrates on first use)');
+      if (r.current < r.known && sub === 'status') out('run `tegami db migrate` to bring it up to date');
       if (r.current > r.known) out('note: a newer tegami has migrated this database further');
     }
     return 0;
