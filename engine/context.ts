@@ -3,9 +3,9 @@
 // (0700) whatever the umask; one made by an older version is fixed here, and each fix is reported.
 import fs from 'node:fs';
 import path from 'node:path';
-import { buildConfig, readRawConfig, resolveConfigPath, type LoadedConfig, type RawConfig } from './config/load.js';
+import { buildConfig, ConfigError, readRawConfig, resolveConfigPath, type LoadedConfig, type RawConfig } from './config/load.js';
 import { openDatabase, type Db } from './db/database.js';
-import { SqliteDirectory } from './accounts/sqlite-directory.js';
+import { SqliteDirectory, type DirectoryOptions } from './accounts/sqlite-directory.js';
 import { serverKey } from './accounts/password.js';
 import { orphanMailbox } from './store/orphans.js';
 import { startupConfig } from './settings/live.js';
@@ -66,7 +66,12 @@ export function privateDataDir(dataDir: string): ModeFix[] {
 }
 
 export function directoryFor(config: LoadedConfig, db: Db): SqliteDirectory {
-  return new SqliteDirectory(db, {
+  return new SqliteDirectory(db, directoryOptions(config));
+}
+
+/** The directory's settings from config (shared by the SQLite and PostgreSQL directories). */
+export function directoryOptions(config: LoadedConfig): DirectoryOptions {
+  return {
     hostname: config.hostname,
     configDomains: config.domains.local.map((d) => d.toLowerCase()),
     hostAliases: Object.fromEntries(Object.entries(config.domains.aliases).map(([k, v]) => [k.toLowerCase(), v.toLowerCase()])),
@@ -79,12 +84,16 @@ export function directoryFor(config: LoadedConfig, db: Db): SqliteDirectory {
     passwordMin: config.accounts.password_min,
     passwordMax: config.accounts.password_max,
     orphanMailbox: (address) => orphanMailbox(config.data_dir, address),
-  });
+  };
 }
 
 export function openContext(configPath?: string): Context {
   const file = readRawConfig(resolveConfigPath(configPath));
   const base = buildConfig(file); // the file alone must be valid: its errors name its lines
+  if (base.storage.backend !== 'sqlite') {
+    // the commands and the server are not wired to PostgreSQL yet (docs/scale-out.md): never fall back to SQLite silently
+    throw new ConfigError(base.source ?? 'config', undefined, 'storage.backend', `"${base.storage.backend}": only \`tegami db migrate|status\` work with it so far (docs/scale-out.md)`);
+  }
   const modeFixes = privateDataDir(base.data_dir);
   fs.mkdirSync(path.join(base.data_dir, 'logs'), { recursive: true, mode: PRIVATE_DIR });
   const db = openDatabase(base.data_dir);

@@ -183,6 +183,11 @@ export const COMMANDS: Record<string, CommandSpec> = {
     usage: 'tegami admin token create ADDRESS | token revoke ADDRESS | token list ADDRESS   (admin API tokens)',
     subs: { token: {} },
   },
+  db: {
+    load: async () => (await import('./commands/db.js')).db,
+    usage: 'tegami db migrate [--json] | db status [--json]     create/upgrade the [storage] database schema, or show its version',
+    subs: { migrate: json, status: json },
+  },
   backup: {
     load: async () => (await import('./commands/backup.js')).backup,
     usage: 'tegami backup FILE [--with-mail] [--with-bayes] [--with-logs] [--force] [--json]',

@@ -567,6 +567,30 @@ const managesieve = z
   })
   .strict();
 
+const storage = z
+  .object({
+    /** "sqlite" (the embedded default: SQLite + Maildir in data_dir) or "postgres" (shared by several nodes, docs/scale-out.md). */
+    backend: z.enum(['sqlite', 'postgres']).default('sqlite'),
+    /** postgres://user:password@host:port/database (backend "postgres" only). */
+    url: z.string().regex(/^postgres(ql)?:\/\/[\x21-\x7e]+$/).optional(),
+    /** Connections this node keeps open to PostgreSQL (plus one for LISTEN). */
+    pool_size: z.number().int().min(1).max(500).default(10),
+    /** PostgreSQL cancels any one statement running longer than this (statement_timeout). */
+    statement_timeout: duration.prefault('30s'),
+    /** This node's name: the owner of its queue leases (unique per node, stable across restarts). */
+    node_name: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/).default(() => (os.hostname() || 'localhost').slice(0, 128)),
+    /** A lease not renewed for this long is taken over by another node. */
+    lease_time: duration.prefault('60s'),
+    /** TLS to the database: verify-full (default: encrypted, certificate and host name checked), require (encrypted, unchecked), disable. */
+    tls: z.enum(['verify-full', 'require', 'disable']).default('verify-full'),
+    /** PEM file of the CA that signed the database's certificate (default: the system's CAs). */
+    tls_ca: z.string().optional(),
+    /** PEM client certificate and key, when the database asks for one. */
+    tls_cert: z.string().optional(),
+    tls_key: z.string().optional(),
+  })
+  .strict();
+
 export const configSchema = z
   .object({
     hostname: z.string().default(() => os.hostname() || 'localhost'),
@@ -597,6 +621,7 @@ export const configSchema = z
     sieve: sieve.prefault({}),
     srs: srs.prefault({}),
     managesieve: managesieve.prefault({}),
+    storage: storage.prefault({}),
   })
   .strict()
   .superRefine((c, ctx) => {
@@ -622,6 +647,9 @@ export const configSchema = z
       ctx.addIssue({ code: 'custom', path: ['accounts', 'password_min'], message: 'password_min is above password_max' });
     }
     checkVirtualHosts(c.domains, c.tls, ctx);
+    if (c.storage.backend === 'postgres' && !c.storage.url) {
+      ctx.addIssue({ code: 'custom', path: ['storage', 'url'], message: 'backend "postgres" needs url = "postgres://user:password@host/database"' });
+    }
   });
 
 /** One virtual host per address; by_ip may not send that address elsewhere; a certificate's ip is named once. */
@@ -665,3 +693,4 @@ export type RouteConfig = z.output<typeof route>;
 export type DnsblConfig = z.output<typeof dnsbl>;
 export type MonitorConfig = z.output<typeof monitorTarget>;
 export type AlertsConfig = z.output<typeof alerts>;
+export type StorageConfig = z.output<typeof storage>;

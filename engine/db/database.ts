@@ -289,3 +289,11 @@ export function openDatabase(dataDir: string, opts: { readonly?: boolean } = {})
   }
   return db;
 }
+
+/** The same schema in a private in-memory database (the PostgreSQL directory's local copy, engine/accounts/pg-directory.ts). */
+export function openMemoryDatabase(): Db {
+  const db = new Database(':memory:');
+  for (const m of MIGRATIONS) db.exec(m);
+  db.pragma(`user_version = ${MIGRATIONS.length}`);
+  return db;
+}

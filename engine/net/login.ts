@@ -7,7 +7,8 @@ import crypto from 'node:crypto';
 import type { AccountDirectory, User } from '../accounts/directory.js';
 import type { LoadedConfig } from '../config/load.js';
 import type { Logger, Service } from '../log/logger.js';
-import { AuthThrottle, sleep } from '../policy/auth-throttle.js';
+import { AuthThrottle, sleep, type ThrottleDecision } from '../policy/auth-throttle.js';
+import type { SharedLoginCounts, SharedState } from './shared-throttle.js';
 import { isLoopback, unmapV4 } from '../policy/cidr.js';
 import { CramMd5Mechanism } from './sasl/cram-md5.js';
 import { SaslExchange } from './sasl/exchange.js';
@@ -49,6 +50,8 @@ export interface LoginFlowOptions {
   /** [domains] by_ip: listener address → the domain of bare logins there. */
   byIp: Record<string, string>;
   throttle: AuthThrottle;
+  /** Counts shared with the other nodes (scale-out); absent on a single node. */
+  shared?: SharedLoginCounts;
   /** Password hashes (scrypt) at once, and waiting; beyond that a login gets "busy". */
   maxHashing: number;
   maxHashQueue: number;
@@ -66,7 +69,7 @@ export class LoginFlow {
     this.hashing = new Semaphore(o.maxHashing, o.maxHashQueue);
   }
 
-  static fromConfig(config: LoadedConfig, directory: AccountDirectory, logger: Logger): LoginFlow {
+  static fromConfig(config: LoadedConfig, directory: AccountDirectory, logger: Logger, shared?: SharedLoginCounts): LoginFlow {
     const a = config.auth;
     return new LoginFlow({
       directory,
@@ -76,6 +79,7 @@ export class LoginFlow {
       recoverableSecrets: a.recoverable_secrets,
       byIp: config.domains.by_ip,
       throttle: AuthThrottle.fromConfig(a),
+      shared,
       maxHashing: a.max_concurrent_hashes,
       maxHashQueue: a.max_queued_hashes,
     });
@@ -173,7 +177,10 @@ export class LoginFlow {
 
   /** Before any check: a blocked client or a saturated account stops here; otherwise wait what the throttle says. */
   private async gate(ctx: LoginContext, mechanism: string, login: string): Promise<LoginResult | null> {
-    const d = this.o.throttle.check(ctx.ip, this.account(ctx, login));
+    const account = this.account(ctx, login);
+    const shared = await this.sharedState(ctx, account);
+    const d: ThrottleDecision =
+      shared && shared.blockedUntil > Date.now() ? { kind: 'blocked', untilMs: shared.blockedUntil } : this.o.throttle.check(ctx.ip, account, shared);
     if (d.kind === 'blocked') {
       this.log(ctx, 'login-blocked', 'warn', { login: shown(login), mechanism, until: new Date(d.untilMs).toISOString() });
       return { kind: 'blocked' };
@@ -184,16 +191,31 @@ export class LoginFlow {
   }
 
   /** After the check: count a failure, or note the success; log either. */
-  private settle(ctx: LoginContext, mechanism: string, login: string, user: User | undefined): LoginResult {
+  private async settle(ctx: LoginContext, mechanism: string, login: string, user: User | undefined): Promise<LoginResult> {
     const account = this.account(ctx, login);
     if (!user || user.disabled) {
-      const blocked = this.o.throttle.fail(ctx.ip, account);
+      let blocked = this.o.throttle.fail(ctx.ip, account);
+      if (this.o.shared) {
+        const key = this.o.throttle.keyOf(ctx.ip);
+        blocked = (await this.o.shared.fail(key, account).catch((e: Error) => this.sharedDown(ctx, e, false))) || blocked;
+      }
       this.log(ctx, 'login-failed', 'warn', { login: shown(login), mechanism, failures: this.o.throttle.failures(ctx.ip), blocked: blocked || undefined });
       return { kind: 'failed' };
     }
     this.o.throttle.succeeded(ctx.ip, account);
     this.log(ctx, 'login', 'info', { user: user.address, mechanism });
     return { kind: 'ok', user };
+  }
+
+  /** The counts of all nodes, or undefined (single node, or the database away: this node's counts decide alone). */
+  private async sharedState(ctx: LoginContext, account: string): Promise<SharedState | undefined> {
+    if (!this.o.shared) return undefined;
+    return this.o.shared.state(this.o.throttle.keyOf(ctx.ip), account).catch((e: Error) => this.sharedDown(ctx, e, undefined));
+  }
+
+  private sharedDown<T>(ctx: LoginContext, e: Error, value: T): T {
+    this.log(ctx, 'login-shared-unavailable', 'warn', { error: e.message });
+    return value;
   }
 
   private busy(ctx: LoginContext, mechanism: string, login: string, reason: string): LoginResult {

@@ -24,6 +24,12 @@ export interface ThrottleOptions {
   maxEntries?: number;
 }
 
+/** Failures in the window counted by all nodes together (engine/net/shared-throttle.ts), this node's included. */
+export interface SharedCounts {
+  client: number;
+  account: number;
+}
+
 export type ThrottleDecision =
   | { kind: 'allow'; delayMs: number }
   /** This client is blocked until untilMs. */
@@ -85,23 +91,27 @@ export class AuthThrottle {
   /**
    * Before checking credentials: may this client try (on `account`, when known), and how long should the answer
    * wait? A spaced account reserves the attempt's turn, so call it once per attempt, right before the check.
+   * `elsewhere`: the failures all nodes counted together; the larger of it and this node's count decides.
    */
-  check(ip: string, account?: string): ThrottleDecision {
+  check(ip: string, account?: string, elsewhere?: SharedCounts): ThrottleDecision {
     const now = this.now();
     const key = this.keyOf(ip);
     const c = this.clients.get(key);
     let delayMs = 0;
+    let n = 0;
     if (c) {
       if (c.blockedUntil > now) return { kind: 'blocked', untilMs: c.blockedUntil };
       this.prune(c.failures, now);
-      const n = c.failures.length;
-      if (this.opts.throttleAfter > 0 && n >= this.opts.throttleAfter) {
-        const over = n - this.opts.throttleAfter + 1;
-        delayMs = Math.min(this.opts.maxDelayMs, 250 * 2 ** Math.min(over - 1, 10));
-      }
+      n = c.failures.length;
     }
-    const a = account === undefined ? undefined : this.accounts.get(account);
-    if (a && this.throttled(a, now) && !a.known.includes(key)) {
+    n = Math.max(n, elsewhere?.client ?? 0);
+    if (this.opts.throttleAfter > 0 && n >= this.opts.throttleAfter) {
+      const over = n - this.opts.throttleAfter + 1;
+      delayMs = Math.min(this.opts.maxDelayMs, 250 * 2 ** Math.min(over - 1, 10));
+    }
+    let a = account === undefined ? undefined : this.accounts.get(account);
+    if (account !== undefined && !a && (elsewhere?.account ?? 0) > 0) a = this.entry(this.accounts, account, () => ({ failures: [], nextSlot: 0, known: [] }));
+    if (a && this.throttled(a, now, elsewhere?.account) && !a.known.includes(key)) {
       const slot = Math.max(now, a.nextSlot);
       if (slot - now > this.accountDelay) return { kind: 'busy' };
       a.nextSlot = slot + this.accountDelay;
@@ -153,11 +163,11 @@ export class AuthThrottle {
   }
 
   /** Has this account seen enough failures in the window for its attempts to be spaced out? */
-  private throttled(a: AccountEntry, now: number): boolean {
+  private throttled(a: AccountEntry, now: number, elsewhere = 0): boolean {
     const after = this.opts.accountThrottleAfter ?? 0;
     if (after <= 0 || this.accountDelay <= 0) return false;
     this.prune(a.failures, now);
-    return a.failures.length >= after;
+    return Math.max(a.failures.length, elsewhere) >= after;
   }
 
   private entry<E>(map: Map<string, E>, key: string, make: () => E): E {

@@ -6,7 +6,7 @@ import os from 'node:os';
 import path from 'node:path';
 import tls from 'node:tls';
 import { parseConfigText, type LoadedConfig } from '../../engine/config/load.js';
-import { directoryFor } from '../../engine/context.js';
+import { openTestDirectory } from '../helpers/directory.js';
 import { openDatabase } from '../../engine/db/database.js';
 import { startImap, type ImapServer } from '../../engine/imap/server.js';
 import { Logger } from '../../engine/log/logger.js';
@@ -42,7 +42,9 @@ export async function startHarness(
     path.join(dir, 'tegami.toml'),
   );
   const db = openDatabase(dataDir);
-  const directory = directoryFor(config, db);
+  // TEGAMI_TEST_DIRECTORY=postgres runs the IMAP tests over the PostgreSQL directory (test/helpers/directory.ts)
+  const opened = await openTestDirectory(config, db);
+  const directory = opened.directory;
   await directory.addUser({ address: USER, password: PASS });
   await directory.addUser({ address: 'hanako@other.test', password: 'other-pw2' });
   await directory.addUser({ address: 'gone@example.test', password: 'disabled-pw', disabled: true });
@@ -67,6 +69,7 @@ export async function startHarness(
       await plain.close();
       await secure.close();
       await logger.close();
+      await opened.close();
       db.close();
       closeBayesStores();
       await (store as { close?: () => Promise<void> }).close?.();

@@ -7,13 +7,12 @@ import path from 'node:path';
 import { execFile } from 'node:child_process';
 import { parseConfigText, type LoadedConfig } from '../../engine/config/load.js';
 import { openDatabase } from '../../engine/db/database.js';
-import { directoryFor } from '../../engine/context.js';
 import { Logger } from '../../engine/log/logger.js';
 import { MaildirStore } from '../../engine/store/maildir-store.js';
 import { maildirRoot, writeMaildirMessage } from '../../engine/store/maildir.js';
 import { loadOrCreateCertificate } from '../../engine/tls/certificate.js';
 import { startPop3, type Pop3Options } from '../../engine/pop3/server.js';
-import type { SqliteDirectory } from '../../engine/accounts/sqlite-directory.js';
+import { openTestDirectory, type TestDirectory } from '../helpers/directory.js';
 
 export const USER = 'mura@example.jp';
 export const PASSWORD = 'kagi-123 x';
@@ -22,7 +21,7 @@ export interface Harness {
   data: string;
   config: LoadedConfig;
   store: MaildirStore;
-  directory: SqliteDirectory;
+  directory: TestDirectory;
   logger: Logger;
   port: number;
   tlsPort: number;
@@ -39,9 +38,11 @@ export async function startHarness(extraToml = '', pop3: Partial<Pop3Options> = 
     path.join(data, 'tegami.toml'),
   );
   const db = openDatabase(data);
-  const directory = directoryFor(config, db);
-  directory.addDomain('example.jp');
-  directory.addDomain('other.jp');
+  // TEGAMI_TEST_DIRECTORY=postgres runs the POP3 tests over the PostgreSQL directory (test/helpers/directory.ts)
+  const opened = await openTestDirectory(config, db);
+  const directory = opened.directory;
+  await directory.addDomain('example.jp');
+  await directory.addDomain('other.jp');
   await directory.addUser({ address: USER, password: PASSWORD });
   await directory.addUser({ address: 'taro@other.jp', password: 'taro-pass' });
   await directory.addUser({ address: 'gone@example.jp', password: 'gone-pass', disabled: true });
@@ -72,6 +73,7 @@ export async function startHarness(extraToml = '', pop3: Partial<Pop3Options> = 
       for (const s of servers) await s.close();
       await store.close();
       await logger.close();
+      await opened.close();
       db.close();
       fs.rmSync(data, { recursive: true, force: true });
     },

@@ -1,0 +1,87 @@
+// The PostgreSQL schema, as numbered migrations (engine/db/pg/migrations.ts runs them). Released entries are
+// never edited: a change is a new entry. Times are milliseconds since the epoch (bigint), as in SQLite.
+import type { Migration } from './migrations.js';
+
+export const MIGRATIONS: Migration[] = [
+  {
+    version: 1,
+    name: 'accounts: domains, users, aliases; change notifications',
+    sql: `
+      CREATE TABLE domains (
+        name text PRIMARY KEY,
+        created bigint NOT NULL
+      );
+      CREATE TABLE users (
+        address text PRIMARY KEY,
+        local text NOT NULL,
+        domain text NOT NULL,
+        password_hash text NOT NULL,
+        secret_sealed text,
+        scram_sha256 text,
+        full_name text NOT NULL DEFAULT '',
+        reply_to text NOT NULL DEFAULT '',
+        forward text NOT NULL DEFAULT '',
+        keep_copy boolean NOT NULL DEFAULT true,
+        disabled boolean NOT NULL DEFAULT false,
+        cannot_change_password boolean NOT NULL DEFAULT false,
+        web_access boolean NOT NULL DEFAULT true,
+        host_admin boolean NOT NULL DEFAULT false,
+        list_admin boolean NOT NULL DEFAULT false,
+        system_admin boolean NOT NULL DEFAULT false,
+        created bigint NOT NULL
+      );
+      CREATE INDEX users_domain ON users(domain);
+      CREATE TABLE aliases (
+        address text PRIMARY KEY,
+        targets text NOT NULL,
+        created bigint NOT NULL
+      );
+      -- every node keeps the directory in memory; a committed change tells them all to reload
+      CREATE FUNCTION tegami_directory_changed() RETURNS trigger LANGUAGE plpgsql AS $$
+      BEGIN
+        PERFORM pg_notify('tegami_directory', TG_TABLE_NAME);
+        RETURN NULL;
+      END $$;
+      CREATE TRIGGER domains_changed AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON domains
+        FOR EACH STATEMENT EXECUTE FUNCTION tegami_directory_changed();
+      CREATE TRIGGER users_changed AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON users
+        FOR EACH STATEMENT EXECUTE FUNCTION tegami_directory_changed();
+      CREATE TRIGGER aliases_changed AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON aliases
+        FOR EACH STATEMENT EXECUTE FUNCTION tegami_directory_changed();
+    `,
+  },
+  {
+    version: 2,
+    name: 'login throttle shared by all nodes',
+    sql: `
+      CREATE TABLE login_failures (
+        scope text NOT NULL CHECK (scope IN ('client', 'account')),
+        key text NOT NULL,
+        at bigint NOT NULL
+      );
+      CREATE INDEX login_failures_key ON login_failures (scope, key, at);
+      CREATE INDEX login_failures_at ON login_failures (at);
+      CREATE TABLE login_blocks (
+        client text PRIMARY KEY,
+        until bigint NOT NULL
+      );
+    `,
+  },
+  {
+    version: 3,
+    name: 'queue leases: one row per queued message, claimed by one node at a time',
+    sql: `
+      CREATE TABLE queue_messages (
+        id text PRIMARY KEY,
+        due bigint NOT NULL,
+        owner text,
+        lease_until bigint,
+        attempts integer NOT NULL DEFAULT 0,
+        done boolean NOT NULL DEFAULT false,
+        created bigint NOT NULL
+      );
+      CREATE INDEX queue_messages_due ON queue_messages (due) WHERE NOT done;
+      CREATE INDEX queue_messages_owner ON queue_messages (owner) WHERE owner IS NOT NULL;
+    `,
+  },
+];

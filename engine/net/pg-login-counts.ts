@@ -1,0 +1,73 @@
+// The login throttle's counts shared through PostgreSQL: one row per failed login (client network and account)
+// kept for the throttle window, and one row per blocked client network until its block ends. Every node writes
+// and reads the same rows, so password guessing spread over nodes is throttled as if it hit one node.
+// It never stores a password or a login that names no account beyond the window.
+import type pg from 'pg';
+import type { SharedLoginCounts, SharedState } from './shared-throttle.js';
+
+export interface PgLoginCountsOptions {
+  windowMs: number;
+  /** Failures of one client network in the window that block it ([auth] block_after; 0 = never). */
+  blockAfter: number;
+  blockForMs: number;
+  now?: () => number;
+}
+
+export class PgLoginCounts implements SharedLoginCounts {
+  private writes = 0;
+
+  constructor(
+    private readonly pool: Pick<pg.Pool, 'query'>,
+    private readonly o: PgLoginCountsOptions,
+  ) {}
+
+  private now(): number {
+    return (this.o.now ?? Date.now)();
+  }
+
+  async state(client: string, account: string | undefined): Promise<SharedState> {
+    const now = this.now();
+    const r = await this.pool.query<{ blocked: string | null; client: number; account: number }>(
+      `SELECT (SELECT until FROM login_blocks WHERE client = $1 AND until > $2) AS blocked,
+              (SELECT count(*)::int FROM login_failures WHERE scope = 'client' AND key = $1 AND at > $3) AS client,
+              (SELECT count(*)::int FROM login_failures WHERE scope = 'account' AND key = $4 AND at > $3) AS account`,
+      [client, now, now - this.o.windowMs, account ?? ''],
+    );
+    const row = r.rows[0];
+    return { blockedUntil: row.blocked ? Number(row.blocked) : 0, client: row.client, account: account === undefined ? 0 : row.account };
+  }
+
+  async fail(client: string, account: string | undefined): Promise<boolean> {
+    const now = this.now();
+    if (++this.writes % 100 === 1) await this.prune(now);
+    // one statement: record the failure, count the client's failures in the window (this one included), and
+    // block the client when the count reaches block_after; concurrent failures on other nodes are all counted
+    const r = await this.pool.query<{ n: number }>(
+      `WITH added AS (
+         INSERT INTO login_failures (scope, key, at) VALUES ('client', $1, $2)
+         ${account === undefined ? '' : ", ('account', $4, $2)"}
+         RETURNING 1)
+       SELECT (SELECT count(*)::int FROM login_failures WHERE scope = 'client' AND key = $1 AND at > $3) + 1 AS n`,
+      account === undefined ? [client, now, now - this.o.windowMs] : [client, now, now - this.o.windowMs, account],
+    );
+    const n = r.rows[0].n;
+    if (this.o.blockAfter <= 0 || n < this.o.blockAfter) return false;
+    const until = now + this.o.blockForMs;
+    const b = await this.pool.query(
+      `INSERT INTO login_blocks (client, until) VALUES ($1, $2)
+       ON CONFLICT (client) DO UPDATE SET until = EXCLUDED.until WHERE login_blocks.until <= $3
+       RETURNING 1`,
+      [client, until, now],
+    );
+    if (!b.rowCount) return false; // already blocked (by another node, or a failure a moment ago)
+    // like AuthThrottle: a block starts the count afresh for when it ends
+    await this.pool.query(`DELETE FROM login_failures WHERE scope = 'client' AND key = $1 AND at <= $2`, [client, now]);
+    return true;
+  }
+
+  /** Forget failures older than the window and blocks that ended (the table stays the size of the window). */
+  async prune(now = this.now()): Promise<void> {
+    await this.pool.query('DELETE FROM login_failures WHERE at <= $1', [now - this.o.windowMs]);
+    await this.pool.query('DELETE FROM login_blocks WHERE until <= $1', [now]);
+  }
+}

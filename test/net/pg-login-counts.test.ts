@@ -1,0 +1,122 @@
+// The login throttle shared by nodes through PostgreSQL: two LoginFlow instances (two nodes) on one database
+// count failures together, so guessing spread over both is blocked and spaced as on one node. Run against a
+// private cluster; LoginFlow instances without the shared counts show what each node alone would allow.
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import pg from 'pg';
+import { parseConfigText, type LoadedConfig } from '../../engine/config/load.js';
+import { directoryFor } from '../../engine/context.js';
+import { openDatabase, type Db } from '../../engine/db/database.js';
+import { migrate } from '../../engine/db/pg/migrations.js';
+import { Logger } from '../../engine/log/logger.js';
+import { LoginFlow, type LoginContext } from '../../engine/net/login.js';
+import { PgLoginCounts } from '../../engine/net/pg-login-counts.js';
+import { postgresUnavailable, startPostgres, type PgCluster } from '../helpers/postgres.js';
+
+const skip = postgresUnavailable() ?? false;
+const PASSWORD = 'kagi-123 x';
+
+describe('login throttle shared through PostgreSQL', { skip }, () => {
+  let cluster: PgCluster;
+  let pool: pg.Pool;
+  let dir: string;
+  let config: LoadedConfig;
+  let db: Db;
+  let logger: Logger;
+
+  before(async () => {
+    cluster = await startPostgres();
+    pool = new pg.Pool({ connectionString: cluster.url, max: 4 });
+    await migrate(pool);
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tegami-pgthrottle-'));
+    config = parseConfigText(
+      [
+        `hostname = "mx.example.jp"`, `data_dir = ${JSON.stringify(path.join(dir, 'data'))}`, '[domains]', 'local = ["example.jp"]',
+        '[auth]', 'throttle_after = 0', 'block_after = 6', 'block_for = "15m"', 'window = "10m"', 'account_throttle_after = 4', 'account_delay = "2s"',
+        '[log]', 'stdout = false',
+      ].join('\n'),
+      path.join(dir, 'tegami.toml'),
+    );
+    db = openDatabase(config.data_dir);
+    const directory = directoryFor(config, db);
+    await directory.addUser({ address: 'taro@example.jp', password: PASSWORD });
+    await directory.addUser({ address: 'hanako@example.jp', password: PASSWORD });
+    logger = new Logger({ dir: path.join(config.data_dir, 'logs'), stdout: false, files: true, level: 'debug' });
+  });
+  after(async () => {
+    await logger?.close();
+    db?.close();
+    await pool?.end();
+    await cluster?.stop();
+    if (dir) fs.rmSync(dir, { recursive: true, force: true });
+  });
+
+  const node = (shared: boolean) => {
+    const counts = new PgLoginCounts(pool, { windowMs: config.auth.window, blockAfter: config.auth.block_after, blockForMs: config.auth.block_for });
+    return LoginFlow.fromConfig(config, directoryFor(config, db), logger, shared ? counts : undefined);
+  };
+  const ctx = (ip: string): LoginContext => ({ protocol: 'imap', session: 'test', ip });
+
+  it('blocks a client whose failures are spread over two nodes, on both, even with the right password', async () => {
+    const a = node(true);
+    const b = node(true);
+    for (let i = 0; i < 3; i++) {
+      assert.equal((await a.password(ctx('192.0.2.7'), 'taro@example.jp', `guess-a${i}`, 'PLAIN')).kind, 'failed');
+      assert.equal((await b.password(ctx('192.0.2.7'), 'taro@example.jp', `guess-b${i}`, 'PLAIN')).kind, 'failed');
+    }
+    assert.equal((await a.password(ctx('192.0.2.7'), 'taro@example.jp', PASSWORD, 'PLAIN')).kind, 'blocked');
+    assert.equal((await b.password(ctx('192.0.2.7'), 'taro@example.jp', PASSWORD, 'PLAIN')).kind, 'blocked');
+    // a third node started later learns of the block from the database
+    assert.equal((await node(true).password(ctx('192.0.2.7'), 'taro@example.jp', PASSWORD, 'PLAIN')).kind, 'blocked');
+    // another client is not affected
+    assert.equal((await a.password(ctx('192.0.2.8'), 'taro@example.jp', PASSWORD, 'PLAIN')).kind, 'ok');
+  });
+
+  it('counts IPv6 clients by their /64 across nodes', async () => {
+    const a = node(true);
+    const b = node(true);
+    for (let i = 0; i < 3; i++) {
+      await a.password(ctx(`2001:db8:1:2::${i + 1}`), 'nobody@example.jp', `g${i}`, 'PLAIN');
+      await b.password(ctx(`2001:db8:1:2::${i + 100}`), 'nobody@example.jp', `h${i}`, 'PLAIN');
+    }
+    assert.equal((await a.password(ctx('2001:db8:1:2::ffff'), 'hanako@example.jp', PASSWORD, 'PLAIN')).kind, 'blocked');
+    assert.equal((await b.password(ctx('2001:db8:1:3::1'), 'hanako@example.jp', PASSWORD, 'PLAIN')).kind, 'ok');
+  });
+
+  it('without the shared counts, the same spread of failures blocks neither node (what the table prevents)', async () => {
+    const a = node(false);
+    const b = node(false);
+    for (let i = 0; i < 3; i++) {
+      await a.password(ctx('198.51.100.9'), 'taro@example.jp', `guess-a${i}`, 'PLAIN');
+      await b.password(ctx('198.51.100.9'), 'taro@example.jp', `guess-b${i}`, 'PLAIN');
+    }
+    assert.equal((await a.password(ctx('198.51.100.9'), 'taro@example.jp', PASSWORD, 'PLAIN')).kind, 'ok');
+  });
+
+  it('spaces attempts on an account guessed at from several networks over several nodes', async () => {
+    const a = node(true);
+    const b = node(true);
+    // 2 failures on each node from 4 networks: 4 on the account together, none reaching a client block
+    await a.password(ctx('203.0.113.1'), 'hanako@example.jp', 'x1', 'PLAIN');
+    await a.password(ctx('203.0.113.2'), 'hanako@example.jp', 'x2', 'PLAIN');
+    await b.password(ctx('203.0.113.3'), 'hanako@example.jp', 'x3', 'PLAIN');
+    await b.password(ctx('203.0.113.4'), 'hanako@example.jp', 'x4', 'PLAIN');
+    // three attempts at once on node A from a fifth network: one runs now, one waits its turn, one is told "busy"
+    const r = await Promise.all([1, 2, 3].map((i) => a.password(ctx(`203.0.113.${10 + i}`), 'hanako@example.jp', `y${i}`, 'PLAIN')));
+    assert.deepEqual(r.map((x) => x.kind).sort(), ['busy', 'failed', 'failed']);
+  });
+
+  it('expires: failures older than the window and ended blocks are pruned from the tables', async () => {
+    let now = Date.now() + 60 * 60_000; // an hour later than every failure above
+    const counts = new PgLoginCounts(pool, { windowMs: config.auth.window, blockAfter: config.auth.block_after, blockForMs: config.auth.block_for, now: () => now });
+    assert.deepEqual(await counts.state('192.0.2.7', 'taro@example.jp'), { blockedUntil: 0, client: 0, account: 0 });
+    await counts.prune();
+    const left = await pool.query('SELECT (SELECT count(*) FROM login_failures)::int AS f, (SELECT count(*) FROM login_blocks)::int AS b');
+    assert.deepEqual(left.rows[0], { f: 0, b: 0 });
+    now += 1;
+    assert.equal(await counts.fail('192.0.2.99', undefined), false);
+  });
+});
