@@ -243,6 +243,16 @@ export const CHECKS: Record<string, Check> = {
     const labels = subjectLabels(inp.subject.folded);
     return labels ? brandClaim(viewsOf(labels), inp, ctx) : null;
   },
+  brand_links_elsewhere: (inp, ctx) => {
+    if (!inp.fromDomain || !inp.hosts.length) return null;
+    const labels = subjectLabels(inp.subject.folded);
+    const claimed = new Set([...ctx.brands.named(inp.fromName), ...(labels ? ctx.brands.named(viewsOf(labels)) : [])]);
+    for (const b of claimed) {
+      if (ctx.brands.owns(b, inp.fromDomain)) continue;
+      if (!inp.hosts.some((h) => ctx.brands.owns(b, h))) return `${ctx.brands.brands[b].name}: links to ${inp.hosts[0]}`;
+    }
+    return null;
+  },
   from_name_other_address: (inp) => {
     const from = inp.msg.from;
     const lt = from.lastIndexOf('<');
