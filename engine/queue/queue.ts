@@ -74,6 +74,9 @@ export class Queue {
       maxThreads: threads,
       concurrentTasksPerWorker: 16,
       idleTimeout: 60_000,
+      // an idle worker waits for tasks with Atomics.waitAsync, not Atomics.wait: its event loop keeps running, so what a
+      // task leaves to finish (the spam log's buffered verdict line) is written now, not when the next task arrives
+      atomics: 'async',
       workerData: { configPath: opts.configPath, dataDir: opts.dataDir },
     });
     this.maxInflight = threads * 32;
