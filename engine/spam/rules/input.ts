@@ -21,7 +21,7 @@ export function ruleInput(msg: ParsedMessage, html: HtmlFindings[], urls: string
   const hosts = new Set<string>();
   for (const u of urls.slice(0, 300)) {
     const h = hostOf(u);
-    if (h) hosts.add(h);
+    if (h && h.length <= 253) hosts.add(h); // a DNS name is at most 253 characters; a longer "host" names nothing
   }
   const at = msg.fromAddress.lastIndexOf('@');
   return {

@@ -112,7 +112,10 @@ export class RuleSet {
   private readonly fields = new Map<string, Field>();
   private readonly hostRules = new Map<string, number[]>();
   private readonly tldRules = new Map<string, number[]>();
-  private readonly ctx: CheckContext;
+  /** The most labels a listed domain has. */
+  private maxLabels = 1;
+  /** Brands and free-mail domains the built-in checks read. */
+  readonly ctx: CheckContext;
   readonly about: Record<string, string | number>;
 
   constructor(files: { rules: RulesFile; origin: string }[], fitted?: z.infer<typeof fittedSchema>) {
@@ -174,6 +177,7 @@ export class RuleSet {
       for (const h of r.uri_host ?? []) {
         const d = h.toLowerCase().replace(/^\*?\./, '');
         this.hostRules.set(d, [...(this.hostRules.get(d) ?? []), ri]);
+        this.maxLabels = Math.max(this.maxLabels, d.split('.').length);
       }
       for (const t of r.uri_tld ?? []) this.tldRules.set(t, [...(this.tldRules.get(t) ?? []), ri]);
     });
@@ -211,9 +215,16 @@ export class RuleSet {
     }
     const hosts = new Map<number, string>();
     for (const h of inp.hosts) {
-      const labels = h.split('.');
-      for (let k = 0; k < labels.length - 1; k++) for (const ri of this.hostRules.get(labels.slice(k).join('.')) ?? []) if (!hosts.has(ri)) hosts.set(ri, h);
-      for (const ri of this.tldRules.get(labels[labels.length - 1]) ?? []) if (!hosts.has(ri)) hosts.set(ri, h);
+      // a listed domain is one of the host's last few labels: walk back over at most that many dots (a hostile host
+      // of thousands of labels costs no more than a real one)
+      let at = h.length;
+      for (let k = 0; k < this.maxLabels && at > 0; k++) {
+        at = h.lastIndexOf('.', at - 1);
+        const suffix = h.slice(at + 1);
+        if (k === 0) for (const ri of this.tldRules.get(suffix) ?? []) if (!hosts.has(ri)) hosts.set(ri, h);
+        for (const ri of this.hostRules.get(suffix) ?? []) if (!hosts.has(ri)) hosts.set(ri, h);
+        if (at < 0) break;
+      }
     }
     const out: { tag: string; detail?: string }[] = [];
     const hit = new Set(alsoHit);
