@@ -5,7 +5,8 @@ import assert from 'node:assert/strict';
 import { simpleParser } from 'mailparser';
 import { loadSpamAssassin, corpusIndex, SPLIT } from '../../lab/corpora/spamassassin.js';
 import { japaneseCorpus, encodeIso2022jp, JP_CHARSETS } from '../../lab/corpora/japanese.js';
-import { scoreVerdicts } from '../../lab/corpora/score.js';
+import { curveOf, scoreOf, scoreVerdicts } from '../../lab/corpora/score.js';
+import { summaryLine } from '../../engine/spam/headers.js';
 
 test('SpamAssassin corpus: groups, fixed train/eval split, deterministic samples', () => {
   const idx = corpusIndex();
@@ -98,4 +99,29 @@ test('per corpus group: judged spam out of total, a group of both kinds shown as
     'japanese spam': { label: 'spam', total: 1, judged_spam: 0, unknown: 0 },
     'japanese ham': { label: 'ham', total: 1, judged_spam: 0, unknown: 1 },
   });
+});
+
+test('the score a verdict header carries: tegami\'s summary line either way, SpamAssassin\'s, none', () => {
+  const value = (line: string) => line.slice(line.indexOf(':') + 1).trim();
+  assert.equal(scoreOf(value(summaryLine(7.2, 5, 'spam', [{ tag: 'BAYES_99', score: 3.5 }, { tag: 'JP_UNSOLICITED_AD', score: 3.7 }]))), 7.2);
+  assert.equal(scoreOf(value(summaryLine(-1.5, 5, 'inbox', [{ tag: 'BAYES_00', score: -1.5 }]))), -1.5);
+  assert.equal(scoreOf('Yes, score=12.4 required=5.0 tests=BAYES_99,URIBL_BLOCKED'), 12.4);
+  assert.equal(scoreOf('verdict=ham tags=NONE'), undefined);
+  assert.equal(scoreOf('threshold=5'), undefined, 'only the score itself, not a word ending in it');
+  assert.equal(scoreOf(undefined), undefined);
+});
+
+test('recall at ham FP ≤ 0.5% and ≤ 1%: at most ⌊rate · ham⌋ hams over the cut-off, a tie with a ham is not over', () => {
+  // 200 hams: one may be over the 0.5% cut-off (the ham at 8 is the cut), two over the 1% one (the ham at 7)
+  const ham = [9, 8, 7, ...Array<number>(197).fill(0)].map((score) => ({ label: 'ham' as const, group: 'hard_ham', score }));
+  const spam = [10, 8, 7.5, 7, Infinity, -Infinity].map((score) => ({ label: 'spam' as const, group: 'spam_2', score }));
+  const c = curveOf([...ham, ...spam]);
+  assert.equal(c.at_fp_05, 0.333, '10 and the refusal; the spam at 8 ties the cut-off ham');
+  assert.equal(c.at_fp_1, 0.667, '10, 8, 7.5 and the refusal; the spam at 7 ties, the one without a verdict is missed');
+  assert.deepEqual(c.groups, { hard_ham: { above_fp_05: 1, above_fp_1: 2 }, spam_2: { above_fp_05: 2, above_fp_1: 4 } });
+  // a refused ham takes the top place: with one per 200 allowed, the cut-off is the next ham
+  const refusedHam = curveOf([{ label: 'ham', score: Infinity }, ...ham.slice(1), ...spam]);
+  assert.equal(refusedHam.at_fp_05, 0.333);
+  // hams all over the spam: nothing is caught at either rate, however the default verdict fell
+  assert.deepEqual(curveOf([...ham.map((h) => ({ ...h, score: 20 })), ...spam.slice(0, 4)]), { at_fp_05: 0, at_fp_1: 0, groups: { hard_ham: { above_fp_05: 0, above_fp_1: 0 }, spam_2: { above_fp_05: 0, above_fp_1: 0 } } });
 });
