@@ -50,10 +50,14 @@ export function scoreOf(header: string | undefined): number | undefined {
 /**
  * Spam recall at the lowest score cut-off that leaves at most ⌊0.5% · ham⌋ and ⌊1% · ham⌋ hams over it (ties count
  * against: a spam level with such a ham is not over), and how many of each group score over each cut-off. A refused
- * message scores +∞; one without a verdict -∞ (a spam without one is missed).
+ * message scores +∞; one without a verdict -∞ (a spam without one is missed). With `basis`, the cut-offs and recall
+ * come from the messages it accepts (the SpamAssassin judged half, comparable with other filters' figures) when it
+ * accepts some of each kind, and every group is counted against those cut-offs.
  */
-export function curveOf(items: Array<{ label: 'spam' | 'ham'; group?: string; score: number }>): { at_fp_05: number; at_fp_1: number; groups: Record<string, { above_fp_05: number; above_fp_1: number }> } {
-  const scored = items.map((i) => ({ label: i.label, group: i.group ?? '', score: i.score }));
+export function curveOf<T extends { label: 'spam' | 'ham'; group?: string; score: number }>(items: T[], basis?: (i: T) => boolean): { at_fp_05: number; at_fp_1: number; groups: Record<string, { above_fp_05: number; above_fp_1: number }> } {
+  const chosen = basis ? items.filter(basis) : items;
+  const both = chosen.some((i) => i.label === 'ham') && chosen.some((i) => i.label === 'spam');
+  const scored = (both ? chosen : items).map((i) => ({ label: i.label, group: i.group ?? '', score: i.score }));
   const c05 = recallAtFp(scored, 0.005);
   const c1 = recallAtFp(scored, 0.01);
   const groups: Record<string, { above_fp_05: number; above_fp_1: number }> = {};
