@@ -65,8 +65,8 @@ function curveTable(name: string, s: SpamScore): string {
   const row = (label: string, a: number | null, b: number | null, r: number | null, f: number | null, cls = '') =>
     `<tr class="${cls}"><th>${esc(label)}</th><td class="num">${p(a)}</td><td class="num">${p(b)}</td><td class="num">${r === null ? '—' : `${p(r)} / ${p(f, 2)}`}</td></tr>`;
   const rows = [
-    row(`${name}, fixed split${s.replay ? `, Date order, ${s.replay.corrections} corrections` : ''}`, s.at_fp_05, s.at_fp_1 ?? null, s.recall, s.ham_fp_rate),
-    ...(s.kfold ? [row(`${name}, ${s.kfold.k} folds (${s.kfold.messages} messages)`, s.kfold.at_fp_05, s.kfold.at_fp_1, s.kfold.recall, s.kfold.ham_fp_rate), row(`${name} Bayes alone, ${s.kfold.k} folds`, s.kfold.bayes_at_fp_05, s.kfold.bayes_at_fp_1, null, null)] : []),
+    row(`${name} over SMTP${s.split_default ? ', SpamAssassin judged half' : ''}${s.replay ? `, Date order, ${s.replay.corrections} corrections` : ''}`, s.at_fp_05, s.at_fp_1 ?? null, s.split_default?.recall ?? s.recall, s.split_default?.ham_fp_rate ?? s.ham_fp_rate),
+    ...(s.kfold ? [row(`${name}, ${s.kfold.k} folds in process (${s.kfold.messages} messages)`, s.kfold.at_fp_05, s.kfold.at_fp_1, s.kfold.recall, s.kfold.ham_fp_rate), row(`${name} Bayes alone, ${s.kfold.k} folds`, s.kfold.bayes_at_fp_05, s.kfold.bayes_at_fp_1, null, null)] : []),
     ...(s.reference ?? []).map((r) => row(`${r.filter} (reference)`, r.at_fp_05, r.at_fp_1, r.default_recall, r.default_fp, 'ref')),
   ].join('');
   return `<table class="spam"><thead><tr><th>filter</th><th>recall at ham FP ≤ 0.5%</th><th>at FP ≤ 1%</th><th>default verdict: recall / ham FP</th></tr></thead><tbody>${rows}</tbody></table>`;

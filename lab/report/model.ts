@@ -59,6 +59,8 @@ export interface SpamScore {
   /** Spam recall at the lowest score cut-off that keeps ham judged spam at or under 0.5% and 1% (from the verdict's score). */
   at_fp_05?: number;
   at_fp_1?: number;
+  /** The default verdict on the SpamAssassin judged half alone (what the reference filters' default figures are of). */
+  split_default?: { recall: number; ham_fp_rate: number };
   /** How the figures were obtained (the protocol), one line each. */
   protocol?: string[];
   /** k folds over the whole corpus beside the fixed split: weights refitted on each fold's training part, in process. */

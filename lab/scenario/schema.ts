@@ -188,7 +188,7 @@ export const scenarioSchema = z
         /** spam-corpus: spam recall at the score cut-off that keeps ham judged spam ≤ 0.5% / ≤ 1% (fixed split, and k folds when run). */
         min_recall_at_fp_05: z.number().min(0).max(1).optional(),
         min_recall_at_fp_1: z.number().min(0).max(1).optional(),
-        /** spam-corpus: also beat every reference filter of issue 18 at both false-positive rates. */
+        /** spam-corpus: also beat every reference filter of issue 18 at both false-positive rates (fixed split only: their figures are of it). */
         beat_reference: z.boolean().default(false),
         /** spam-corpus: per group, at least this share of each spam group judged spam at the default verdict. */
         min_group_recall: z.number().min(0).max(1).optional(),

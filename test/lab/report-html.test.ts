@@ -28,6 +28,7 @@ test('spam section with the curve, k folds, date-order replay and the reference 
       groups: { spam_2: { label: 'spam', total: 5, judged_spam: 4, unknown: 0, above_fp_05: 3, above_fp_1: 4 } },
       at_fp_05: 0.912,
       at_fp_1: 0.934,
+      split_default: { recall: 0.75, ham_fp_rate: 0.25 },
       protocol: ['Weights fitted on the learn half <only>.'],
       kfold: { k: 5, messages: 6046, at_fp_05: 0.9, at_fp_1: 0.95, recall: 0.93, ham_fp_rate: 0.004, bayes_at_fp_05: 0.8, bayes_at_fp_1: 0.85 },
       replay: { order: 'date', corrections: 17 },
@@ -35,8 +36,8 @@ test('spam section with the curve, k folds, date-order replay and the reference 
     }),
   );
   const r = rows(html);
-  assert.deepEqual(r.find((x) => x[0].startsWith('tegami, fixed split')), ['tegami, fixed split, Date order, 17 corrections', '91.2%', '93.4%', '80% / 20%']);
-  assert.deepEqual(r.find((x) => x[0].startsWith('tegami, 5 folds')), ['tegami, 5 folds (6046 messages)', '90%', '95%', '93% / 0.4%']);
+  assert.deepEqual(r.find((x) => x[0].startsWith('tegami over SMTP')), ['tegami over SMTP, SpamAssassin judged half, Date order, 17 corrections', '91.2%', '93.4%', '75% / 25%']);
+  assert.deepEqual(r.find((x) => x[0].startsWith('tegami, 5 folds')), ['tegami, 5 folds in process (6046 messages)', '90%', '95%', '93% / 0.4%']);
   assert.deepEqual(r.find((x) => x[0].startsWith('tegami Bayes alone')), ['tegami Bayes alone, 5 folds', '80%', '85%', '—']);
   assert.deepEqual(r.find((x) => x[0].startsWith('SpamAssassin Bayes alone')), ['SpamAssassin Bayes alone (reference)', '54.1%', '62.8%', '—']);
   assert.deepEqual(r.find((x) => x[0].startsWith('bogofilter')), ['bogofilter 1.2.5 (reference)', '58.6%', '69.6%', '42.6% / 0.18%']);

@@ -128,12 +128,17 @@ export async function spamCorpus(ctx: RunContext): Promise<() => Promise<void>> 
       score.at_fp_05 = curve.at_fp_05;
       score.at_fp_1 = curve.at_fp_1;
       for (const [g, v] of Object.entries(curve.groups)) if (score.groups?.[g]) Object.assign(score.groups[g], v);
+      if (judgedSa.size) {
+        const sa = scoreVerdicts([...judgedSa]);
+        score.split_default = { recall: sa.recall, ham_fp_rate: sa.ham_fp_rate };
+      }
       score.protocol = protocol;
       if (corrections !== undefined) score.replay = { order: 'date', corrections };
       if (referenceApplies(evalSet.messages)) score.reference = REFERENCE;
       const rep = ctx.report(t);
       rep.spam = score;
       ctx.say(`${t.name}: ${score.total} messages (${evalSet.messages.length} SpamAssassin judged + ${s.japanese} generated Japanese${s.japanese_written ? ' + the hand-written Japanese set' : ''}); TP ${score.tp} FP ${score.fp} TN ${score.tn} FN ${score.fn} unknown ${score.unknown}; precision ${score.precision} recall ${score.recall} ham FP ${(score.ham_fp_rate * 100).toFixed(2)}%${corrections !== undefined ? `; ${corrections} corrections over IMAP` : ''}`);
+      if (score.split_default) ctx.say(`  the SpamAssassin judged half alone, default verdict: recall ${pct(score.split_default.recall)}, ham FP ${pct(score.split_default.ham_fp_rate, 2)}`);
       ctx.say(`  spam recall at ham FP ≤ 0.5%: ${pct(curve.at_fp_05)}, at ≤ 1%: ${pct(curve.at_fp_1)} (cut-offs from ${evalSet.messages.length ? 'the SpamAssassin judged ham' : 'all judged ham'})`);
       for (const [g, v] of Object.entries(score.groups ?? {})) ctx.say(`  ${g} (${v.label}): ${v.judged_spam}/${v.total} judged spam; over the 0.5% cut-off ${v.above_fp_05}, over the 1% cut-off ${v.above_fp_1}`);
       if (score.reference) for (const r of score.reference) ctx.say(`  reference, ${r.filter}: ${r.at_fp_05 === null ? '—' : pct(r.at_fp_05)} / ${r.at_fp_1 === null ? '—' : pct(r.at_fp_1)}`);
@@ -172,8 +177,6 @@ async function kFoldFigures(ctx: RunContext, k: number): Promise<void> {
   const e = ctx.scenario.expect;
   if (e.min_recall_at_fp_05 !== undefined) ctx.check(`${k} folds: recall at ham FP ≤ 0.5% ≥ ${pct(e.min_recall_at_fp_05)}`, f.at05 >= e.min_recall_at_fp_05, `≥ ${e.min_recall_at_fp_05}`, String(f.at05));
   if (e.min_recall_at_fp_1 !== undefined) ctx.check(`${k} folds: recall at ham FP ≤ 1% ≥ ${pct(e.min_recall_at_fp_1)}`, f.at1 >= e.min_recall_at_fp_1, `≥ ${e.min_recall_at_fp_1}`, String(f.at1));
-  if (e.beat_reference) {
-    ctx.check(`${k} folds: ahead of every reference filter at ham FP ≤ 0.5%`, f.at05 > REFERENCE_BEST.at_fp_05, `> ${REFERENCE_BEST.at_fp_05}`, String(f.at05));
-    ctx.check(`${k} folds: ahead of every reference filter at ham FP ≤ 1%`, f.at1 > REFERENCE_BEST.at_fp_1, `> ${REFERENCE_BEST.at_fp_1}`, String(f.at1));
-  }
+  // no beat_reference check here: the reference filters were measured on the fixed split only, and shuffled folds put
+  // newsletters in the learning half, which the fixed split does not; comparing the two would flatter tegami
 }
