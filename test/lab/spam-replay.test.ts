@@ -2,13 +2,14 @@
 // `tegami lab run` against a tegami the lab starts: each mistake is corrected over IMAP before the next message
 // arrives, and the figures (recall at ham FP, per group, corrections) reach the report. MaildirWatch sees each
 // delivered or moved file once.
-import { test, after } from 'node:test';
+import { test, after, mock } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { tegamiLab } from './helpers.js';
-import { MaildirWatch } from '../../lab/scenario/kinds/spam-replay.js';
+import net from 'node:net';
+import { ImapMover, MaildirWatch } from '../../lab/scenario/kinds/spam-replay.js';
 import type { Report } from '../../lab/report/model.js';
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'lab-spam-replay-'));
@@ -33,6 +34,42 @@ test('MaildirWatch: a new message once, the same message again only when moved t
   fs.renameSync(path.join(md, 'cur', '1.a.host:2,S'), path.join(md, '.Spam', 'cur', '1.a.host:2,S'));
   assert.deepEqual(w.poll().map((d) => d.folder), ['Spam']);
   assert.deepEqual(new MaildirWatch(path.join(dir, 'missing')).poll(), []);
+});
+
+test('ImapMover: replies in pieces over many commands, no timer left behind, a move found by its header', { timeout: 60_000 }, async () => {
+  // a stand-in IMAP server that answers every command in three pieces, the tagged line last
+  const server = net.createServer((sock) => {
+    sock.write('* OK ready\r\n');
+    let buf = '';
+    sock.on('data', (d) => {
+      buf += d.toString('latin1');
+      for (let i = buf.indexOf('\r\n'); i >= 0; i = buf.indexOf('\r\n')) {
+        const line = buf.slice(0, i);
+        buf = buf.slice(i + 2);
+        const [tag, cmd] = line.split(' ');
+        const untagged = cmd === 'UID' && line.includes('SEARCH') ? (line.includes('"wanted"') ? '* SEARCH 7 9\r\n' : '* SEARCH\r\n') : '* 3 EXISTS\r\n';
+        sock.write(untagged.slice(0, 4));
+        setImmediate(() => {
+          sock.write(untagged.slice(4));
+          setImmediate(() => sock.write(`${tag} OK done\r\n`));
+        });
+      }
+    });
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const m = await ImapMover.connect('127.0.0.1', (server.address() as net.AddressInfo).port);
+  await m.login('alice@example.test', 'pw"1');
+  // one deadline timer per command, cleared when its reply is complete: a waiter re-armed on every piece (the old
+  // code) multiplied timers with each reply until a long replay stalled
+  const timers = mock.method(globalThis, 'setTimeout');
+  const cleared = mock.method(globalThis, 'clearTimeout');
+  for (let i = 0; i < 60; i++) assert.match(await m.cmd('NOOP'), /^r\d+ OK done/m);
+  assert.ok(timers.mock.callCount() <= 60, `${timers.mock.callCount()} timers for 60 commands`);
+  assert.equal(cleared.mock.callCount(), timers.mock.callCount());
+  mock.restoreAll();
+  assert.equal(await m.move('X-Lab-Corpus-Id', 'wanted', 'INBOX', 'Spam'), true);
+  await m.close();
+  server.close();
 });
 
 test('spam-corpus in Date order, nothing learnt: every misfiled message is moved over IMAP, and counted', async () => {

@@ -109,6 +109,7 @@ export async function spamCorpus(ctx: RunContext): Promise<() => Promise<void>> 
         delivered = new Map([...r.verdicts].filter(([, v]) => v.delivered).map(([id, v]) => [id, v.delivered!]));
         refused = new Map([...r.verdicts].filter(([, v]) => v.refused).map(([id, v]) => [id, v.refused!]));
         corrections = r.corrections;
+        if (r.uncorrected.length) ctx.notes.push(`${t.name}: ${r.uncorrected.length} misfiled message(s) not found over IMAP to move, so not corrected: ${r.uncorrected.slice(0, 5).join(', ')}`);
       } else {
         refused = await sendBatch(ctx, t, messages, send);
         delivered = await waitForDeliveries(t.maildir(rcpt), ID_HEADER, messages.length - refused.size, s.deliver_wait);

@@ -49,14 +49,17 @@ export class MaildirWatch {
 /** Just enough IMAP to move one message found by a header: LOGIN, SELECT, UID SEARCH HEADER, UID MOVE. */
 export class ImapMover {
   private buf = '';
-  private waiters: Array<() => void> = [];
+  /** The one command waiting for its tagged reply (commands are sent one at a time). */
+  private pending?: { done: (b: string) => boolean; settle: (err?: Error) => void };
   private n = 0;
   private constructor(private readonly sock: net.Socket) {
     sock.setEncoding('latin1');
     sock.on('data', (d: string) => {
       this.buf += d;
-      for (const w of this.waiters.splice(0)) w();
+      if (this.pending?.done(this.buf)) this.pending.settle();
     });
+    sock.on('close', () => this.pending?.settle(new Error(`IMAP: connection closed: ${this.buf.slice(-300)}`)));
+    sock.on('error', (e) => this.pending?.settle(e));
   }
 
   static async connect(host: string, port: number): Promise<ImapMover> {
@@ -68,16 +71,18 @@ export class ImapMover {
     return m;
   }
 
+  /** Resolves when `done` holds for what has arrived; one timer, cleared when it settles (no timers left behind). */
   private until(done: (b: string) => boolean, timeoutMs = 60_000): Promise<void> {
-    const deadline = Date.now() + timeoutMs;
+    if (done(this.buf)) return Promise.resolve();
     return new Promise((resolve, reject) => {
-      const check = () => {
-        if (done(this.buf)) return resolve();
-        if (Date.now() > deadline) return reject(new Error(`IMAP: no answer in time: ${this.buf.slice(-300)}`));
-        this.waiters.push(check);
-        setTimeout(check, 1000).unref();
+      const timer = setTimeout(() => settle(new Error(`IMAP: no answer in time: ${this.buf.slice(-300)}`)), timeoutMs);
+      const settle = (err?: Error) => {
+        clearTimeout(timer);
+        this.pending = undefined;
+        if (err) reject(err);
+        else resolve();
       };
-      check();
+      this.pending = { done, settle };
     });
   }
 
@@ -98,8 +103,13 @@ export class ImapMover {
 
   /** Move the message carrying `header: value` from one folder to another; false when it is not there. */
   async move(header: string, value: string, from: string, to: string): Promise<boolean> {
-    await this.cmd(`SELECT ${from === 'INBOX' ? 'INBOX' : `"${from}"`}`);
-    const found = /^\* SEARCH([ \d]*)$/m.exec(await this.cmd(`UID SEARCH HEADER ${header} "${value}"`))?.[1].trim();
+    let found: string | undefined;
+    // a message just delivered may not be in the folder's index yet: look again (a fresh SELECT) for a while
+    for (let i = 0; i < 20 && !found; i++) {
+      if (i) await new Promise((r) => setTimeout(r, 250));
+      await this.cmd(`SELECT ${from === 'INBOX' ? 'INBOX' : `"${from}"`}`);
+      found = /^\* SEARCH([ \d]*)\r?$/m.exec(await this.cmd(`UID SEARCH HEADER ${header} "${value}"`))?.[1].trim() || undefined;
+    }
     if (!found) return false;
     await this.cmd(`UID MOVE ${found.split(' ')[0]} ${to === 'INBOX' ? 'INBOX' : `"${to}"`}`);
     return true;
@@ -134,14 +144,15 @@ function dateOf(raw: Buffer): number {
 
 /**
  * Send each message and wait for its delivery before the next; read where it was filed; move it if the folder is
- * wrong for its label. Returns the deliveries as first filed, and how many corrections the user made.
+ * wrong for its label. Returns the deliveries as first filed, how many corrections the user made, and the misfiled
+ * messages IMAP could not find to move (none, when all is well).
  */
 export async function replayInDateOrder(
   ctx: RunContext,
   t: LabTarget,
   messages: ReplayMessage[],
   o: { rcpt: string; idHeader: string; tag: (m: ReplayMessage) => Buffer; mailFrom: string; ehlo: string; localAddress?: string; waitMs: number; isSpam: (d: Delivered) => boolean },
-): Promise<{ verdicts: Map<string, ReplayVerdict>; corrections: number }> {
+): Promise<{ verdicts: Map<string, ReplayVerdict>; corrections: number; uncorrected: string[] }> {
   const imapPort = ctx.tegamiListen.imap;
   const auth = ctx.authFor(t);
   if (!imapPort || !auth) throw new Error('date-order replay needs the lab-started tegami with an IMAP listener');
@@ -155,6 +166,7 @@ export async function replayInDateOrder(
   const verdicts = new Map<string, ReplayVerdict>();
   const pending = new Map<string, Delivered>();
   let corrections = 0;
+  const uncorrected: string[] = [];
   try {
     for (const [i, m] of ordered.entries()) {
       ctx.progress(`${t.name}: replay in Date order ${i + 1}/${ordered.length} (${corrections} corrections)`);
@@ -174,11 +186,11 @@ export async function replayInDateOrder(
       let d = pending.get(m.id);
       while (!d && Date.now() < deadline) {
         for (const x of watch.poll()) {
-          const id = /^X-Lab-Corpus-Id:[ \t]*(\S+)/im.exec(headerBlock(x.raw))?.[1];
+          const id = new RegExp(`^${o.idHeader}:[ \\t]*(\\S+)`, 'im').exec(headerBlock(x.raw))?.[1];
           if (id) pending.set(id, x);
         }
         d = pending.get(m.id);
-        if (!d) await new Promise((r) => setTimeout(r, 5));
+        if (!d) await new Promise((r) => setTimeout(r, 20));
       }
       verdicts.set(m.id, { id: m.id, delivered: d });
       if (!d) continue;
@@ -186,6 +198,7 @@ export async function replayInDateOrder(
       if (filedSpam !== (m.label === 'spam')) {
         // the user drags it where it belongs; the move trains their own counts (the reply waits for the learning)
         if (await imap.move(o.idHeader, m.id, d.folder === 'INBOX' ? 'INBOX' : d.folder, m.label === 'spam' ? 'Spam' : 'INBOX')) corrections++;
+        else uncorrected.push(m.id);
       }
     }
   } finally {
@@ -193,5 +206,5 @@ export async function replayInDateOrder(
     await smtp.quit().catch(() => {});
     await imap.close();
   }
-  return { verdicts, corrections };
+  return { verdicts, corrections, uncorrected };
 }
