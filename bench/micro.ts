@@ -38,6 +38,7 @@ const counts = new Map<string, [number, number]>();
 for (let i = 0; i < 400; i++) counts.set(`tok${i}`, [(i * 7) % 50, (i * 13) % 50]);
 const tpl = messageTemplate(5120);
 const body5k = tpl.render('bench-token', 'a@example.test', 'b@example.test').toString('latin1').replace(/\r\n\.\r\n$/, '\r\n');
+const body100k = messageTemplate(100 * 1024).render('bench-token', 'a@example.test', 'b@example.test').toString('latin1');
 
 function sieveScript(text: string): Script {
   const p = parseScript(text);
@@ -78,6 +79,11 @@ bench
   .add('words(): tokenise 1 KB Japanese + English', () => {
     const out = new Set<string>();
     words(JA.repeat(4) + EN.repeat(4), '', out);
+    sink += out.size;
+  })
+  .add("words(): tokenise the lab's 100 KB load body (plain English words)", () => {
+    const out = new Set<string>();
+    words(body100k, '', out);
     sink += out.size;
   })
   .add('Bayes combine, 400 tokens', () => {

@@ -1,23 +1,30 @@
-// `npm run bench:smtp` (never run by `npm test`): the same SMTP load against tegami (durable spool, Maildir
-// delivery), Postfix's smtp-sink (speed of light) and, where this machine can run one, a real Postfix on a
-// high loopback port delivering to Maildir. Modes: 5 KB over 20 persistent connections, a new connection
-// per message, and 100 KB messages. Prints msgs/s, p50/p99 (HDR) and ratios; writes JSON + Markdown
-// into reports/. Each figure comes from the lab's Node load generator (per-message latency) and, when
-// installed, from Postfix's smtp-source (a C client that steals less CPU from the targets).
+// `npm run bench:smtp` (never run by `npm test`): the same SMTP load against tegami as users run it (the
+// default configuration: spam filtering on, connection checks judging the load like any stranger's, every DNS
+// question answered by the lab's stand-in DNS), tegami with filtering off, a private Postfix + rspamd (milter)
+// → Maildir, a private Postfix → Maildir with no filter, and Postfix's smtp-sink (speed of light). Modes: 5 KB
+// over 20 persistent connections, a new connection per message, and 100 KB messages. Prints msgs/s,
+// p50/p99/p99.9 (HDR) and the ratios issue 16 sets goals for; writes JSON + Markdown into reports/. Each figure
+// comes from the lab's Node load generator (per-message latency; a new sender per message, so no per-sender
+// cache hides the connection checks) and, when installed, from Postfix's smtp-source (one fixed sender).
 //
-//   npm run bench:smtp -- [--messages 5000] [--connections 20] [--only tegami,tegami+filters,smtp-sink,postfix] [--out reports]
+//   npm run bench:smtp -- [--messages 5000] [--connections 20] [--only tegami,tegami-filters-off,postfix+rspamd,postfix,smtp-sink]
+//                         [--out reports] [--cpu-prof DIR]   (profiles the tegami servers and their workers)
+//                         [--scrape-metrics MS]   (adds "tegami+scrape": filters off, GET /metrics every MS ms during its runs)
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { runLoad, type LoadResult } from '../lab/load/generator.js';
 import { maildirObserver } from '../lab/load/observers.js';
 import { machineInfo } from '../lab/report/model.js';
 import { reportBaseName } from '../lab/report/write.js';
-import { hasCommand, type RunningTarget } from '../lab/targets/common.js';
+import { freePort, hasCommand, type RunningTarget } from '../lab/targets/common.js';
 import { startTegami, REPO_ROOT } from '../lab/targets/tegami.js';
 import { startSmtpSink, smtpSinkAvailable } from '../lab/targets/smtp-sink.js';
 import { startPostfix, postfixAvailable } from '../lab/targets/postfix.js';
+import { startPostfixRspamd, postfixRspamdAvailable } from '../lab/targets/postfix-rspamd.js';
+import { LOAD_DOMAIN, startLabDns, tegamiFilterToml } from '../lab/targets/lab-dns.js';
 
 function opt(name: string, def: string): string {
   const i = process.argv.indexOf(`--${name}`);
@@ -26,9 +33,18 @@ function opt(name: string, def: string): string {
 
 const N = Number(opt('messages', '5000'));
 const CONNS = Number(opt('connections', '20'));
-const ONLY = opt('only', 'tegami,tegami+filters,smtp-sink,postfix').split(',');
+/** Older names still work: "tegami+filters" was the filtering tegami, now the headline "tegami". */
+const ALIASES: Record<string, string> = { 'tegami+filters': 'tegami' };
+const ONLY = new Set(opt('only', 'tegami,tegami-filters-off,postfix+rspamd,postfix,smtp-sink').split(',').map((x) => ALIASES[x] ?? x));
 const OUT = path.resolve(opt('out', path.join(REPO_ROOT, 'reports')));
+const SCRAPE_MS = Number(opt('scrape-metrics', '0'));
+if (SCRAPE_MS > 0) ONLY.add('tegami+scrape');
+/** Scrapes of tegami+scrape's /metrics: count, failures and total time. */
+const scrapes = { count: 0, failed: 0, ms: 0, bytes: 0 };
+const CPU_PROF = process.argv.includes('--cpu-prof') ? path.resolve(opt('cpu-prof', path.join(OUT, 'profiles'))) : undefined;
 const RCPT = 'alice@example.test';
+/** The lab client's sender: a new one per message ("{n}" = its index). */
+const LOAD_FROM = `load-{n}@${LOAD_DOMAIN}`;
 
 interface Mode {
   id: string;
@@ -59,13 +75,16 @@ interface Figure {
   max_rss_mb?: number;
   /** msgs/s measured with Postfix's smtp-source (same mode), when installed. */
   smtp_source_msgs_per_s?: number;
+  /** 1-minute load average of the machine before and after this target's run (2 cores: above 2 = others were busy). */
+  load_before: number;
+  load_after: number;
 }
 
 /** Postfix's smtp-source: msgs/s only (it reports no latency). */
 function smtpSource(t: RunningTarget, m: Mode): Promise<number | undefined> {
   if (!hasCommand('/usr/sbin/smtp-source')) return Promise.resolve(undefined);
   const payload = Math.max(1, m.size - 300);
-  const args = ['-s', String(CONNS), '-m', String(m.messages), '-l', String(payload), '-f', 'load@lab.example.test', '-t', RCPT, '-M', 'bench.lab.example.test', ...(m.newConnection ? [] : ['-d']), `127.0.0.1:${t.port}`];
+  const args = ['-s', String(CONNS), '-m', String(m.messages), '-l', String(payload), '-f', `load@${LOAD_DOMAIN}`, '-t', RCPT, '-M', 'bench.lab.example.test', ...(m.newConnection ? [] : ['-d']), `127.0.0.1:${t.port}`];
   return new Promise((resolve) => {
     const t0 = performance.now();
     const p = spawn('/usr/sbin/smtp-source', args, { stdio: ['ignore', 'ignore', 'pipe'] });
@@ -83,63 +102,151 @@ function smtpSource(t: RunningTarget, m: Mode): Promise<number | undefined> {
   });
 }
 
-async function waitDelivered(t: RunningTarget, count: number, timeoutMs: number): Promise<void> {
-  if (!t.maildir) return;
-  const dir = path.join(t.maildir(RCPT), 'new');
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    let n = 0;
+function countDelivered(t: RunningTarget): number {
+  if (!t.maildir) return 0;
+  const m = t.maildir(RCPT);
+  let n = 0;
+  // tegami files spam in .Spam: a message judged spam is delivered all the same
+  for (const dir of [path.join(m, 'new'), path.join(m, 'cur'), path.join(m, '.Spam', 'new'), path.join(m, '.Spam', 'cur')]) {
     try {
-      n = fs.readdirSync(dir).length;
+      n += fs.readdirSync(dir).length;
     } catch {
       /* not yet */
     }
-    if (n >= count) return;
+  }
+  return n;
+}
+
+async function waitDelivered(t: RunningTarget, count: number, timeoutMs: number): Promise<void> {
+  if (!t.maildir) return;
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (countDelivered(t) >= count) return;
     await new Promise((r) => setTimeout(r, 200));
   }
 }
 
-async function startAll(): Promise<RunningTarget[]> {
+const users = [{ address: RCPT, password: 'bench-password-1' }];
+
+async function startAll(dnsAddress: string): Promise<RunningTarget[]> {
   const out: RunningTarget[] = [];
-  // "tegami" is the core path (accept → durable → Maildir), like Postfix with no content filter;
-  // "tegami+filters" adds the spam analysis (DNSBL off, Bayes/phrase/HTML/URL/DKIM on) before the reply
-  if (ONLY.includes('tegami')) out.push(await startTegami({ users: [{ address: RCPT, password: 'bench-password-1' }], toml: '[spam]\nenabled = false\n' }).catch((e: Error) => {
-    console.error(`tegami: ${e.message}`);
-    return undefined as never;
-  }));
-  if (ONLY.includes('tegami+filters')) {
-    const t = await startTegami({ users: [{ address: RCPT, password: 'bench-password-1' }] }).catch((e: Error) => {
-      console.error(`tegami+filters: ${e.message}`);
-      return undefined;
-    });
-    if (t) out.push({ ...t, name: 'tegami+filters', describe: `${t.describe} with spam filtering on` });
-  }
-  if (ONLY.includes('smtp-sink')) {
-    if (smtpSinkAvailable()) out.push(await startSmtpSink());
-    else console.error('smtp-sink: not installed (apt-get install postfix); skipped');
-  }
-  if (ONLY.includes('postfix')) {
+  const attempt = async (name: string, start: () => Promise<RunningTarget>) => {
+    if (!ONLY.has(name)) return;
+    try {
+      out.push(await start());
+    } catch (e) {
+      console.error(`${name}: ${(e as Error).message}; skipped`);
+    }
+  };
+  const prof = (name: string) => (CPU_PROF ? { nodeArgs: ['--cpu-prof', `--cpu-prof-dir=${path.join(CPU_PROF, name)}`] } : {});
+  // "tegami" is what users run: the default configuration, filters on, judged like a stranger (no local_networks),
+  // DNSBL/SPF/rDNS/HELO/DMARC asked of the stand-in DNS
+  await attempt('tegami', async () => {
+    const t = await startTegami({ users, dnsServers: [dnsAddress], toml: tegamiFilterToml(), ...prof('tegami') });
+    return { ...t, describe: `${t.describe}; default configuration (spam filtering on, connection checks on loopback too: [spam] local_networks = [], one DNSBL), DNS ${dnsAddress}` };
+  });
+  await attempt('tegami-filters-off', async () => {
+    const t = await startTegami({ users, dnsServers: [dnsAddress], toml: '[spam]\nenabled = false\n', ...prof('tegami-filters-off') });
+    return { ...t, name: 'tegami-filters-off', describe: `${t.describe}; [spam] enabled = false` };
+  });
+  await attempt('postfix+rspamd', async () => {
+    const a = postfixRspamdAvailable();
+    if (!a.ok) throw new Error(a.reason);
+    return startPostfixRspamd({ users: [RCPT], dns: dnsAddress });
+  });
+  await attempt('postfix', async () => {
+  await attempt('tegami+scrape', async () => {
+    const metricsPort = await freePort();
+    const t = await startTegami({ users, dnsServers: [dnsAddress], toml: '[spam]\nenabled = false\n', listen: { metrics: metricsPort }, ...prof('tegami+scrape') });
+    return { ...t, name: 'tegami+scrape', describe: `${t.describe}; [spam] enabled = false, /metrics scraped every ${SCRAPE_MS || 100} ms during its runs`, metricsPort } as RunningTarget;
+  });
     const a = postfixAvailable();
-    if (a.ok) out.push(await startPostfix({ users: [RCPT] }));
-    else console.error(`postfix: ${a.reason}; skipped`);
-  }
-  return out.filter(Boolean);
+    if (!a.ok) throw new Error(a.reason);
+    return startPostfix({ users: [RCPT] });
+  });
+  await attempt('smtp-sink', async () => {
+    if (!smtpSinkAvailable()) throw new Error('not installed (apt-get install postfix)');
+    return startSmtpSink();
+  });
+  return out;
+}
+
+/** GET /metrics every `ms` until stopped (the scraping a busy Prometheus setup would do, ten times over). */
+function scrapeEvery(port: number, ms: number): () => Promise<void> {
+  let stop = false;
+  const loop = (async () => {
+    while (!stop) {
+      const t0 = performance.now();
+      try {
+        const r = await fetch(`http://127.0.0.1:${port}/metrics`);
+        scrapes.bytes += (await r.text()).length;
+        if (!r.ok) scrapes.failed++;
+      } catch {
+        scrapes.failed++;
+      }
+      scrapes.count++;
+      scrapes.ms += performance.now() - t0;
+      await new Promise((r) => setTimeout(r, ms));
+    }
+  })();
+  return async () => {
+    stop = true;
+    await loop;
+  };
 }
 
 function ratio(a: number | undefined, b: number | undefined): string {
   return a && b ? `${(a / b).toFixed(2)}×` : '–';
 }
 
+const load1 = () => Math.round(os.loadavg()[0] * 100) / 100;
+
+/** The goals of issue 16, as lines "goal: figure — met / not met" for one run's figures. */
+function goals(figures: Figure[]): string[] {
+  const f = (t: string, m: string) => figures.find((x) => x.target === t && x.mode === m);
+  const out: string[] = [];
+  const cmp = (label: string, a: number | undefined, b: number | undefined, want: number) => {
+    if (!a || !b) return;
+    const r = a / b;
+    out.push(`| ${label} | ≥ ${want}× | ${r.toFixed(2)}× | ${r >= want ? 'met' : '**not met**'} |`);
+  };
+  for (const m of MODES) {
+    const want = m.id === '5k-persistent' ? 3 : 2;
+    const tg = f('tegami', m.id);
+    for (const other of ['postfix', 'postfix+rspamd']) {
+      const o = f(other, m.id);
+      cmp(`${m.label}: tegami / ${other} (lab client)`, tg?.msgs_per_s, o?.msgs_per_s, want);
+      cmp(`${m.label}: tegami / ${other} (smtp-source)`, tg?.smtp_source_msgs_per_s, o?.smtp_source_msgs_per_s, want);
+    }
+    const off = f('tegami-filters-off', m.id);
+    if (tg && off) {
+      for (const [client, on, of] of [['lab client', tg.msgs_per_s, off.msgs_per_s], ['smtp-source', tg.smtp_source_msgs_per_s, off.smtp_source_msgs_per_s]] as const) {
+        if (!on || !of) continue;
+        const cost = 1 - on / of;
+        out.push(`| ${m.label}: filters-on cost (${client}) | < 30% | ${(cost * 100).toFixed(1)}% | ${cost < 0.3 ? 'met' : '**not met**'} |`);
+      }
+    }
+  }
+  const tg5 = f('tegami', '5k-persistent');
+  if (tg5) {
+    out.push(`| 5 KB × ${CONNS}: tegami p99 | ≤ 20 ms | ${tg5.p99} ms | ${tg5.p99 <= 20 ? 'met' : '**not met**'} |`);
+    out.push(`| 5 KB × ${CONNS}: tegami p99.9 | ≤ 50 ms | ${tg5.p999} ms | ${tg5.p999 <= 50 ? 'met' : '**not met**'} |`);
+  }
+  return out;
+}
+
 async function main(): Promise<void> {
-  console.log(`bench:smtp — ${N} messages per mode base, ${CONNS} connections; machine ${machineInfo().cpus} × ${machineInfo().cpu_model}`);
-  const targets = await startAll();
-  // Ctrl-C: stop what we started (tegami, smtp-sink, the private Postfix) before leaving
+  console.log(`bench:smtp — ${N} messages per mode base, ${CONNS} connections; machine ${machineInfo().cpus} × ${machineInfo().cpu_model}; load average ${os.loadavg().map((x) => x.toFixed(2)).join(' ')}`);
+  const dns = await startLabDns();
+  const targets = await startAll(dns.address);
+  // Ctrl-C: stop what we started (tegami, smtp-sink, the private Postfix and rspamd) before leaving
   for (const sig of ['SIGINT', 'SIGTERM'] as const)
     process.once(sig, () => {
-      void Promise.allSettled(targets.map((t) => t.stop())).then(() => process.exit(130));
+      void Promise.allSettled([...targets.map((t) => t.stop()), dns.close()]).then(() => process.exit(130), () => process.exit(130));
     });
   const figures: Figure[] = [];
   const delivered = new Map<string, number>();
+  const loadStart = load1();
   try {
     // warm-up, not measured: JIT, worker threads, caches and connection paths of every target
     const warm: Mode = { id: 'warm-up', label: 'warm-up', size: 5 * 1024, messages: Math.min(1000, N), newConnection: false };
@@ -154,10 +261,14 @@ async function main(): Promise<void> {
       console.log(`\n== ${m.label} (${m.messages} messages)`);
       for (const t of targets) {
         const observer = t.maildir ? maildirObserver(t.maildir(RCPT)) : undefined;
+        const metricsPort = (t as RunningTarget & { metricsPort?: number }).metricsPort;
+        const stopScraping = metricsPort ? scrapeEvery(metricsPort, SCRAPE_MS || 100) : null;
+        const before = load1();
         const res: LoadResult = await runLoad(
-          { name: t.name, host: t.host, port: t.port, pid: t.pid, observer },
-          { mode: 'closed', connections: CONNS, messages: m.messages, durationMs: 240_000, size: m.size, newConnectionPerMessage: m.newConnection, from: 'load@lab.example.test', to: [RCPT] },
+          { name: t.name, host: t.host, port: t.port, pid: t.pid, pids: t.pids, observer },
+          { mode: 'closed', connections: CONNS, messages: m.messages, durationMs: 240_000, size: m.size, newConnectionPerMessage: m.newConnection, from: LOAD_FROM, to: [RCPT] },
         );
+        await stopScraping?.();
         delivered.set(t.name, (delivered.get(t.name) ?? 0) + res.accepted);
         // let the target finish delivering before anything else runs, so modes and tools do not overlap
         await waitDelivered(t, delivered.get(t.name)!, 120_000);
@@ -180,18 +291,23 @@ async function main(): Promise<void> {
           cpu_percent: res.process?.cpuPercent,
           max_rss_mb: res.process?.maxRssMb,
           smtp_source_msgs_per_s: src,
+          load_before: before,
+          load_after: load1(),
         };
         figures.push(f);
         console.log(
-          `${t.name.padEnd(10)} ${String(f.msgs_per_s).padStart(9)} msgs/s  p50 ${f.p50} ms  p99 ${f.p99} ms` +
+          `${t.name.padEnd(18)} ${String(f.msgs_per_s).padStart(9)} msgs/s  p50 ${f.p50} ms  p99 ${f.p99} ms  p99.9 ${f.p999} ms` +
             `${src !== undefined ? `  | smtp-source ${src} msgs/s` : ''}${Object.keys(f.errors).length ? `  errors ${JSON.stringify(f.errors)}` : ''}` +
-            `${f.delivered_missing ? `  (${f.delivered_missing} not seen delivered)` : ''}  CPU ${f.cpu_percent ?? '–'} %`,
+            `${f.delivered_missing ? `  (${f.delivered_missing} not seen delivered)` : ''}  CPU ${f.cpu_percent ?? '–'} %  load ${f.load_before}→${f.load_after}`,
         );
       }
       const by = (n: string) => figures.find((x) => x.mode === m.id && x.target === n);
       const tg = by('tegami');
+      const scraped = by('tegami+scrape');
+      const unscraped = by('tegami-filters-off');
+      if (unscraped && scraped) console.log(`tegami+scrape / tegami-filters-off: ${ratio(scraped.msgs_per_s, unscraped.msgs_per_s)} msgs/s, p99 ${ratio(scraped.p99, unscraped.p99)}`);
       if (tg) {
-        for (const other of ['postfix', 'smtp-sink']) {
+        for (const other of ['tegami-filters-off', 'postfix+rspamd', 'postfix', 'smtp-sink']) {
           const o = by(other);
           if (o) console.log(`tegami / ${other}: ${ratio(tg.msgs_per_s, o.msgs_per_s)} msgs/s (lab client)${tg.smtp_source_msgs_per_s ? `, ${ratio(tg.smtp_source_msgs_per_s, o.smtp_source_msgs_per_s)} (smtp-source)` : ''}`);
         }
@@ -199,7 +315,9 @@ async function main(): Promise<void> {
     }
   } finally {
     for (const t of targets) await t.stop();
+    await dns.close();
   }
+  const loadEnd = load1();
   const stamp = new Date();
   const base = path.join(OUT, reportBaseName('bench-smtp', stamp));
   fs.mkdirSync(OUT, { recursive: true });
@@ -207,30 +325,46 @@ async function main(): Promise<void> {
     kind: 'tegami-bench-smtp',
     generated_at: stamp.toISOString(),
     machine: machineInfo(),
+    load_average: { start: loadStart, end: loadEnd },
     messages: N,
     connections: CONNS,
     modes: MODES,
     targets: targets.map((t) => ({ name: t.name, describe: t.describe })),
     figures,
+    scrapes: SCRAPE_MS > 0 ? { every_ms: SCRAPE_MS, ...scrapes, mean_ms: scrapes.count ? Math.round((scrapes.ms / scrapes.count) * 100) / 100 : null } : undefined,
+    dns_queries: dns.queries.length,
   };
+  if (json.scrapes) console.log(`/metrics scrapes: ${scrapes.count} (${scrapes.failed} failed), mean ${json.scrapes.mean_ms} ms, ${Math.round(scrapes.bytes / Math.max(1, scrapes.count))} bytes each`);
   fs.writeFileSync(`${base}.json`, JSON.stringify(json, null, 2) + '\n');
   const md: string[] = [
     `# bench:smtp — ${stamp.toISOString()}`,
     '',
     `Machine: ${json.machine.cpus} × ${json.machine.cpu_model}, ${json.machine.mem_gb} GB, ${json.machine.os}, Node ${json.machine.node}. ${CONNS} connections.`,
-    'Latency: per message, from MAIL FROM (or connect, in new-connection mode) to the final 250, HDR histogram, measured by the lab client.',
+    `Noise: the machine is shared; its 1-minute load average was ${loadStart} at the start and ${loadEnd} at the end (2 cores: anything above ~2 is other people's work); each row gives it before → after that target's run. Compare rows of one run, not runs.`,
+    'Latency: per message, from MAIL FROM (or connect, in new-connection mode) to the final 250, HDR histogram, measured by the lab client (a new sender per message).',
     'accept→Maildir: from the 250 to the file appearing in the Maildir (inotify); 0.001 ms means it was there before the 250 came back.',
-    'The load clients run on the same machine as the targets; smtp-source (C) takes less CPU from them than the Node lab client.',
+    `The load clients run on the same machine as the targets; smtp-source (C, one fixed sender) takes less CPU from them than the Node lab client. The stand-in DNS answered ${dns.queries.length} queries.`,
     '',
     ...targets.map((t) => `- **${t.name}**: ${t.describe}`),
     '',
+    '## Goals (issue 16), this run',
+    '',
+    '| goal | wanted | this run | |',
+    '|---|---:|---:|---|',
+    ...goals(figures),
+    '',
   ];
   for (const m of MODES) {
-    md.push(`## ${m.label} (${m.messages} messages)`, '', '| target | msgs/s (lab client) | msgs/s (smtp-source) | p50 ms | p99 ms | p99.9 ms | accept→Maildir p50 ms | CPU % | errors |', '|---|---:|---:|---:|---:|---:|---:|---:|---|');
+    md.push(`## ${m.label} (${m.messages} messages)`, '', '| target | msgs/s (lab client) | msgs/s (smtp-source) | p50 ms | p99 ms | p99.9 ms | accept→Maildir p50 ms | CPU % | max RSS MB | load avg | errors |', '|---|---:|---:|---:|---:|---:|---:|---:|---:|---|---|');
     for (const f of figures.filter((x) => x.mode === m.id))
-      md.push(`| ${f.target} | ${f.msgs_per_s} | ${f.smtp_source_msgs_per_s ?? '–'} | ${f.p50} | ${f.p99} | ${f.p999} | ${f.delivered_p50 ?? '–'} | ${f.cpu_percent ?? '–'} | ${Object.entries(f.errors).map(([k, v]) => `${k}×${v}`).join(', ') || 'none'} |`);
+      md.push(
+        `| ${f.target} | ${f.msgs_per_s} | ${f.smtp_source_msgs_per_s ?? '–'} | ${f.p50} | ${f.p99} | ${f.p999} | ${f.delivered_p50 ?? '–'} | ${f.cpu_percent ?? '–'} | ${f.max_rss_mb ?? '–'} | ${f.load_before} → ${f.load_after} | ${Object.entries(f.errors).map(([k, v]) => `${k}×${v}`).join(', ') || 'none'} |`,
+      );
     const tg = figures.find((x) => x.mode === m.id && x.target === 'tegami');
-    for (const other of ['postfix', 'smtp-sink']) {
+    const sc = figures.find((x) => x.mode === m.id && x.target === 'tegami+scrape');
+    const off = figures.find((x) => x.mode === m.id && x.target === 'tegami-filters-off');
+    if (off && sc) md.push('', `tegami (filters off) with /metrics scraped every ${SCRAPE_MS} ms / without: **${ratio(sc.msgs_per_s, off.msgs_per_s)}** msgs/s, p99 ${ratio(sc.p99, off.p99)}`);
+    for (const other of ['tegami-filters-off', 'postfix+rspamd', 'postfix', 'smtp-sink']) {
       const o = figures.find((x) => x.mode === m.id && x.target === other);
       if (tg && o) md.push('', `tegami / ${other}: **${ratio(tg.msgs_per_s, o.msgs_per_s)}** msgs/s (lab client), ${ratio(tg.smtp_source_msgs_per_s, o.smtp_source_msgs_per_s)} (smtp-source); p99 ${ratio(tg.p99, o.p99)}`);
     }
@@ -239,7 +373,6 @@ async function main(): Promise<void> {
   fs.writeFileSync(`${base}.md`, md.join('\n') + '\n');
   console.log(`\nwrote ${base}.json\n      ${base}.md`);
 }
-
 main().then(
   () => process.exit(0),
   (e: Error) => {

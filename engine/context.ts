@@ -3,14 +3,20 @@
 // (0700) whatever the umask; one made by an older version is fixed here, and each fix is reported.
 import fs from 'node:fs';
 import path from 'node:path';
-import { loadConfig, resolveConfigPath, type LoadedConfig } from './config/load.js';
+import { buildConfig, readRawConfig, resolveConfigPath, type LoadedConfig, type RawConfig } from './config/load.js';
 import { openDatabase, type Db } from './db/database.js';
 import { SqliteDirectory } from './accounts/sqlite-directory.js';
 import { serverKey } from './accounts/password.js';
 import { orphanMailbox } from './store/orphans.js';
+import { startupConfig } from './settings/live.js';
 
 export interface Context {
+  /** The config in force: the file with the settings changed from the web merged in (engine/settings). */
   config: LoadedConfig;
+  /** The file as parsed, which the settings layer merges into again on every change. */
+  file: RawConfig;
+  /** Stored settings that the file now fixes or that no longer validate with it (logged by `serve`). */
+  settingsIgnored: { key: string; reason: string }[];
   db: Db;
   directory: SqliteDirectory;
   /** Modes found too open and made private at open (logged by `serve`, printed by the other commands). */
@@ -68,6 +74,7 @@ export function directoryFor(config: LoadedConfig, db: Db): SqliteDirectory {
     postmaster: config.accounts.postmaster,
     serverKey: serverKey(config.data_dir),
     recoverableSecrets: config.auth.recoverable_secrets,
+    scramIterations: config.auth.scram_iterations,
     minUserLength: config.accounts.min_user_length,
     passwordMin: config.accounts.password_min,
     passwordMax: config.accounts.password_max,
@@ -76,10 +83,12 @@ export function directoryFor(config: LoadedConfig, db: Db): SqliteDirectory {
 }
 
 export function openContext(configPath?: string): Context {
-  const config = loadConfig(resolveConfigPath(configPath));
-  const modeFixes = privateDataDir(config.data_dir);
-  fs.mkdirSync(path.join(config.data_dir, 'logs'), { recursive: true, mode: PRIVATE_DIR });
-  const db = openDatabase(config.data_dir);
+  const file = readRawConfig(resolveConfigPath(configPath));
+  const base = buildConfig(file); // the file alone must be valid: its errors name its lines
+  const modeFixes = privateDataDir(base.data_dir);
+  fs.mkdirSync(path.join(base.data_dir, 'logs'), { recursive: true, mode: PRIVATE_DIR });
+  const db = openDatabase(base.data_dir);
+  const { config, ignored } = startupConfig(file, db);
   const directory = directoryFor(config, db);
-  return { config, db, directory, modeFixes, close: () => db.close() };
+  return { config, file, settingsIgnored: ignored, db, directory, modeFixes, close: () => db.close() };
 }

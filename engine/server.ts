@@ -2,13 +2,16 @@
 // named in [listen]. SIGTERM/SIGINT stop accepting, let sessions and deliveries in flight finish, exit.
 import fs from 'node:fs';
 import path from 'node:path';
-import { splitHostPort, type LoadedConfig } from './config/load.js';
+import type { LoadedConfig } from './config/load.js';
 import { openContext, type Context } from './context.js';
 import { Logger } from './log/logger.js';
-import { AuthThrottle } from './policy/auth-throttle.js';
+import { listenAddress } from './net/host-port.js';
+import { LoginFlow } from './net/login.js';
 import { RelayPolicy } from './policy/relay.js';
+import { srsFor } from './srs/secret.js';
 import { Queue } from './queue/queue.js';
 import { loadOrCreateCertificate } from './tls/certificate.js';
+import { CertificateSelector } from './tls/select.js';
 import { makeResolver } from './dns/resolver.js';
 import { startSmtpListener, type RunningListener } from './smtp/listeners.js';
 import { OutboundScheduler } from './queue/outbound.js';
@@ -19,7 +22,18 @@ import { ConnectionChecker } from './spam/connection.js';
 import { MaildirStore } from './store/maildir-store.js';
 import { startPop3 } from './pop3/server.js';
 import { startImap } from './imap/server.js';
+import { startManageSieve } from './managesieve/server.js';
+import { SqliteRulesStore } from './rules/sqlite-store.js';
 import type { ListenerName } from './config/schema.js';
+import { ListScheduler, LISTS_WORKER } from './lists/scheduler.js';
+import { Metrics } from './metrics/metrics.js';
+import { startLogOutputs, startOperations, type Operations } from './metrics/operations.js';
+
+import { LiveSettings } from './settings/live.js';
+import { startAdminServer } from './web/admin/start.js';
+
+/** SIGTERM waits this long for the worker tasks of messages already acknowledged (Queue.drain). */
+const DRAIN_MS = 10_000;
 
 export interface RunningServer {
   ctx: Context;
@@ -27,18 +41,26 @@ export interface RunningServer {
   logger: Logger;
   queue: Queue;
   listeners: RunningListener[];
+  /** Metrics, readiness, monitor and status (for the admin dashboard: ops.status(), ops.monitor?.snapshot()). */
+  ops: Operations;
+  metrics: Metrics;
   stop(): Promise<void>;
 }
 
 export async function startServer(opts: { configPath?: string; quiet?: boolean } = {}): Promise<RunningServer> {
+  const started = Date.now();
   const ctx = openContext(opts.configPath);
   const { config } = ctx;
-  const logger = new Logger({ dir: path.join(config.data_dir, 'logs'), stdout: config.log.stdout && !opts.quiet, files: config.log.files, level: config.log.level });
+  const metrics = new Metrics({ configLabels: { list: config.dnsbl.map((d) => d.name), target: config.monitor.map((m) => m.name) } });
+  const logger = new Logger({ dir: path.join(config.data_dir, 'logs'), stdout: config.log.stdout && !opts.quiet, files: config.log.files, level: config.log.level, sink: metrics });
+  const logOutputs = startLogOutputs(logger, config);
   if (config.relay.mode === 'anyone') {
-    logger.warn('system', 'OPEN RELAY', { message: 'relay mode "anyone": this server relays mail for anyone on the Internet' });
+    logger.emit('system.open-relay', { message: 'OPEN RELAY: relay mode "anyone": this server relays mail for anyone on the Internet' });
   }
   const tls = await loadOrCreateCertificate({ dataDir: config.data_dir, hostname: config.hostname, cert: config.tls.cert, key: config.tls.key });
-  const resolver = makeResolver(config.dns.servers, config.dns.timeout);
+  // [[tls.domain]]: per-domain certificates, chosen by SNI and local address on every listener (read and checked now)
+  const certificates = CertificateSelector.fromConfig(tls, config.tls.domain);
+  const resolver = makeResolver(config.dns.servers, config.dns.timeout, (l) => logger.emit('system.dns-lookup', l));
   const queue = new Queue({
     dataDir: config.data_dir,
     configPath: config.source,
@@ -52,9 +74,18 @@ export async function startServer(opts: { configPath?: string; quiet?: boolean }
   const outbound = new OutboundScheduler({ queue, config, logger, resolver, isLocal });
   queue.remote = outbound;
   const resumed = await queue.start();
-  if (resumed.resumed || resumed.cleared) logger.info('queue', 'resumed', resumed);
+  if (resumed.resumed || resumed.cleared) logger.emit('queue.resumed', resumed);
+  // mailing-list housekeeping (CLI decisions, expiry, digests, crash recovery) runs in the worker pool
+  const lists = new ListScheduler({
+    interval: config.lists.check_interval,
+    run: (task) => queue.pool.run(task, { filename: LISTS_WORKER }),
+    accept: (r) => queue.fromWorker('lists', (r ?? {}) as object),
+    onError: (e) => logger.error('delivery', 'list-error', { step: 'housekeeping', error: e.message }),
+  });
+  lists.start();
 
-  const connectionCheck = new ConnectionChecker(config, resolver, logger, (d) => ctx.directory.localDomain(d) !== null);
+  const isLocalDomain = (d: string) => ctx.directory.localDomain(d) !== null;
+  const connectionCheck = new ConnectionChecker(config, resolver, logger, isLocalDomain);
   const store = new MaildirStore(config.data_dir);
 
   const deps: SessionDeps = {
@@ -62,56 +93,97 @@ export async function startServer(opts: { configPath?: string; quiet?: boolean }
     directory: ctx.directory,
     logger,
     queue,
-    throttle: AuthThrottle.fromConfig(config.auth),
-    relay: new RelayPolicy(config.relay.mode, config.relay.allow_ips),
+    // one login flow (one throttle, one bound on password hashing) for SMTP, POP3 and IMAP: a guesser cannot
+    // switch protocols to start afresh
+    login: LoginFlow.fromConfig(config, ctx.directory, logger),
+    relay: new RelayPolicy(config.relay.mode, config.relay.allow_ips, srsFor(config)),
     connectionCheck,
     resolver: config.dns.servers ? { reverse: (ip) => resolver.reverse(ip) } : undefined,
   };
+
+  // settings changed in the admin pages: validated and stored (engine/settings), then applied here at once;
+  // the worker threads reload by the settings version on their next task
+  for (const i of ctx.settingsIgnored) logger.warn('system', 'setting-ignored', i);
+  const settings = new LiveSettings(config, ctx.file, ctx.db);
+  settings.onChange((c, keys) => {
+    deps.relay = new RelayPolicy(c.relay.mode, c.relay.allow_ips);
+    deps.connectionCheck = new ConnectionChecker(c, resolver, logger, isLocalDomain);
+    logger.info('system', 'settings-applied', { keys: keys.join(','), version: settings.version() });
+    if (c.relay.mode === 'anyone') logger.warn('system', 'OPEN RELAY', { message: 'relay mode "anyone": this server relays mail for anyone on the Internet' });
+  });
+  const queueAdmin = new QueueAdmin(config, isLocal, { scheduler: outbound, inject: (e, raw) => queue.inject(e, raw) });
 
   // the pid file is there before the first client can connect, so whoever sees a listener also sees the pid
   fs.mkdirSync(path.join(config.data_dir, 'run'), { recursive: true });
   const pidFile = path.join(config.data_dir, 'run', 'tegami.pid');
   fs.writeFileSync(pidFile, String(process.pid));
+  // run/listeners.json: the addresses really bound (port 0 → the one the OS chose), whole once everything is up
+  const listenersFile = path.join(config.data_dir, 'run', 'listeners.json');
+  fs.rmSync(listenersFile, { force: true });
 
   const listeners: RunningListener[] = [];
+  let ops: Operations | undefined;
   const stopAll = async () => {
     await Promise.all(listeners.map((l) => l.close().catch(() => {})));
   };
   try {
     for (const [name, addr] of Object.entries(config.listeners) as [ListenerName, string][]) {
       if (name === 'smtp' || name === 'submission' || name === 'submissions') {
-        listeners.push(await startSmtpListener(name, addr, tls, deps));
+        listeners.push(await startSmtpListener(name, addr, tls, deps, certificates));
       } else if (name === 'pop3' || name === 'pop3s' || name === 'imap' || name === 'imaps') {
-        // one failed-login throttle for SMTP, POP3 and IMAP: a guesser cannot switch protocols to start afresh
-        const o = { listen: addr, implicitTls: name.endsWith('s'), tls, store, directory: ctx.directory, config, logger, throttle: deps.throttle };
+        const o = { listen: addr, implicitTls: name.endsWith('s'), tls, certificates, store, directory: ctx.directory, config, logger, login: deps.login };
         const r = name.startsWith('pop3') ? await startPop3(o) : await startImap(o);
-        listeners.push({ name, host: splitHostPort(addr).host, port: r.port, close: r.close });
+        listeners.push({ name, host: listenAddress(addr).host, port: r.port, close: r.close });
+      } else if (name === 'managesieve') {
+        const r = await startManageSieve({ listen: addr, tls, directory: ctx.directory, store: new SqliteRulesStore(ctx.db), config, logger, login: deps.login });
+        listeners.push({ name, host: listenAddress(addr).host, port: r.port, close: r.close });
+      } else if (name === 'admin') {
+        const views = () => listeners.map((l) => ({ name: l.name, address: `${l.host.includes(':') ? `[${l.host}]` : l.host}:${l.port}`, up: true }));
+        const w = await startAdminServer({ listen: addr, tls, ctx, config, logger, login: deps.login, settings, queue: queueAdmin, resolver, listeners: views });
+        listeners.push({ name, host: w.host, port: w.port, close: w.close });
       }
     }
+    ops = await startOperations({ config, logger, metrics, queue, admin: queueAdmin, db: ctx.db, listeners, started, logOutputs });
   } catch (e) {
     await stopAll();
+    await ops?.close();
+    await lists.stop();
     await queue.close();
+    await logger.close();
+    await logOutputs.close();
+    metrics.close();
     ctx.close();
     removePidFile(pidFile);
     throw e;
   }
-  for (const l of listeners) logger.info('system', 'listening', { listener: l.name, address: `${l.host}:${l.port}` });
-  const admin = new QueueAdmin(config, isLocal, { scheduler: outbound, inject: (e, raw) => queue.inject(e, raw) });
-  const control = await startControlServer(config.data_dir, admin, logger);
+  for (const l of listeners) if (l.name !== 'metrics') logger.emit('system.listening', { listener: l.name, address: `${l.host}:${l.port}` });
+  const operations = ops!;
+  const control = await startControlServer(config.data_dir, queueAdmin, logger, operations.requests);
+  const bound = Object.fromEntries(listeners.map((l) => [l.name, `${l.host.includes(':') ? `[${l.host}]` : l.host}:${l.port}`]));
+  fs.writeFileSync(`${listenersFile}.tmp`, JSON.stringify(bound) + '\n');
+  fs.renameSync(`${listenersFile}.tmp`, listenersFile);
 
   let stopping: Promise<void> | null = null;
   const stop = () =>
     (stopping ??= (async () => {
-      logger.info('system', 'stopping', {});
+      logger.emit('system.stopping', {});
       await stopAll();
       await control.close();
+      await operations.close();
+      const t0 = Date.now();
+      const drained = await queue.drain(DRAIN_MS);
+      logger.emit('system.drained', { ...drained, ms: Date.now() - t0, limit_ms: DRAIN_MS });
       await outbound.close();
+      await lists.stop();
       await queue.close();
       await logger.close();
+      await logOutputs.close();
+      metrics.close();
       ctx.close();
+      fs.rmSync(listenersFile, { force: true });
       removePidFile(pidFile);
     })());
-  return { ctx, config, logger, queue, listeners, stop };
+  return { ctx, config, logger, queue, listeners, ops: operations, metrics, stop };
 }
 
 /** A clean stop removes the pid file (only if it is still ours), so `tegami restore` sees no server. */

@@ -3,24 +3,25 @@
 // never writes the message, never replies to the client, never delivers.
 import fsp from 'node:fs/promises';
 import { workerData } from 'node:worker_threads';
-import { loadConfig } from '../engine/config/load.js';
+import { workerConfig } from '../engine/settings/worker-config.js';
 import { Analyser } from '../engine/spam/pipeline.js';
 import type { AnalyseResult, AnalyseTask } from '../engine/spam/types.js';
 
 export type { AnalyseTask, AnalyseResult, AnalyseEnvelope, ConnectionResult, SpamAction, Tag } from '../engine/spam/types.js';
 
-const analysers = new Map<string, Analyser>();
+const analysers = new Map<string, { version: number; analyser: Analyser }>();
 
+/** The analyser for the config in force; rebuilt when the settings version moves (the old one closes later). */
 function analyserFor(configPath: string | undefined): Analyser {
   const key = configPath ?? '';
-  let a = analysers.get(key);
-  if (!a) {
-    const config = loadConfig(configPath);
-    const dataDir = (workerData as { dataDir?: string } | null)?.dataDir;
-    if (dataDir) config.data_dir = dataDir;
-    a = new Analyser(config);
-    analysers.set(key, a);
-  }
+  const dataDir = (workerData as { dataDir?: string } | null)?.dataDir;
+  const { version, config } = workerConfig(configPath, dataDir);
+  const cached = analysers.get(key);
+  if (cached && cached.version === version) return cached.analyser;
+  // analyses in flight on this thread may still use the old one: close it once they are surely done
+  if (cached) setTimeout(() => void cached.analyser.close().catch(() => {}), 120_000).unref();
+  const a = new Analyser(config);
+  analysers.set(key, { version, analyser: a });
   return a;
 }
 
@@ -39,6 +40,6 @@ export { analyse };
 
 /** Tests and shutdown: close the cached analysers (databases, log files). */
 export async function closeAnalysers(): Promise<void> {
-  await Promise.all([...analysers.values()].map((a) => a.close()));
+  await Promise.all([...analysers.values()].map((a) => a.analyser.close()));
   analysers.clear();
 }

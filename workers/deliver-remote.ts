@@ -7,6 +7,7 @@ import fsp from 'node:fs/promises';
 import { workerData } from 'node:worker_threads';
 import { loadConfig, type LoadedConfig } from '../engine/config/load.js';
 import { makeResolver, type Resolver } from '../engine/dns/resolver.js';
+import { Logger } from '../engine/log/logger.js';
 import { checkedOrigin, type Envelope } from '../engine/spool/envelope.js';
 import { receivedHeader } from '../engine/smtp/received.js';
 import type { Destination } from '../engine/outbound/destination.js';
@@ -82,7 +83,9 @@ function init(): { config: LoadedConfig; resolver: Resolver } {
   if (!state) {
     const config = loadConfig(settings.configPath);
     config.data_dir = settings.dataDir ?? config.data_dir;
-    state = { config, resolver: makeResolver(config.dns.servers, config.dns.timeout) };
+    // lookups are counted in the server's metrics (tegami_dns_lookup_*) through this thread's event sink
+    const events = new Logger({ stdout: false, files: false });
+    state = { config, resolver: makeResolver(config.dns.servers, config.dns.timeout, (l) => events.emit('system.dns-lookup', l)) };
   }
   return state;
 }

@@ -1,21 +1,29 @@
-// Worker task "process": one spooled message → analysed → routed → delivered to local Maildirs.
+// Worker task "process": one spooled message → analysed → routed → rules (Sieve, vacation: sieve-delivery.ts)
+// → delivered to local Maildirs.
 // Runs in the piscina pool; gets the spool file by descriptor/path (never a copy through the main thread).
 // Remote recipients are returned to the queue; a message past the hop limit goes to no recipient at all
 // (each RCPT fails with 5.4.6, so the sender gets one notice). It never answers the client itself.
 import fs from 'node:fs';
 import fsp from 'node:fs/promises';
 import { workerData } from 'node:worker_threads';
-import { loadConfig, type LoadedConfig } from '../engine/config/load.js';
-import { openDatabase } from '../engine/db/database.js';
+import type { LoadedConfig } from '../engine/config/load.js';
+import { workerConfig } from '../engine/settings/worker-config.js';
+import { openDatabase, type Db } from '../engine/db/database.js';
 import { directoryFor } from '../engine/context.js';
 import type { SqliteDirectory } from '../engine/accounts/sqlite-directory.js';
 import type { Envelope } from '../engine/spool/envelope.js';
-import { folderDir, hasDedupKey, maildirRoot, writeMaildirMessage } from '../engine/store/maildir.js';
+import { hasDedupKey, maildirRoot, writeMaildirMessage } from '../engine/store/maildir.js';
 import { receivedHeader, returnPathHeader } from '../engine/smtp/received.js';
 import { stripVerdictHeaders } from '../engine/spam/strip-headers.js';
 import { route } from './route.js';
 import analyse, { type AnalyseResult } from './analyse.js';
 import { checked, processTaskSchema } from '../engine/queue/worker-messages.js';
+import { checkedOrigin } from '../engine/spool/envelope.js';
+import { handleListMail } from '../engine/lists/handle.js';
+import { listRuntime } from '../engine/lists/runtime.js';
+import { mailboxRoom } from '../engine/store/maildirsize.js';
+import { quotaReason } from '../engine/accounts/quota.js';
+import { RulesDelivery, type WorkerEvent } from './sieve-delivery.js';
 
 export interface ProcessTask {
   id: string;
@@ -45,6 +53,10 @@ export interface ProcessResult {
   rejected?: { code: number; status: string; text: string };
   analysis?: { score: number; tags: string[]; action: string };
   skippedDuplicates: number;
+  /** Messages this run wrote durably into spool/queue/ (list copies, notices): the queue adopts them. */
+  originated?: string[];
+  /** What list handling and the rules did (lists, Sieve, vacation, redirects, SRS forwards), for the queue to log. */
+  events?: WorkerEvent[];
 }
 
 interface WorkerSettings {
@@ -53,16 +65,16 @@ interface WorkerSettings {
 }
 
 const settings = (workerData ?? {}) as WorkerSettings;
-let state: { config: LoadedConfig; directory: SqliteDirectory } | null = null;
+let state: { db: Db; directory: SqliteDirectory } | null = null;
 
-function init(): { config: LoadedConfig; directory: SqliteDirectory } {
+/** The config in force (settings changed in the admin pages included: reloaded when their version moves). */
+function init(): { config: LoadedConfig; db: Db; directory: SqliteDirectory } {
+  const { config } = workerConfig(settings.configPath, settings.dataDir);
   if (!state) {
-    const config = loadConfig(settings.configPath);
-    config.data_dir = settings.dataDir ?? config.data_dir;
     const db = openDatabase(config.data_dir);
-    state = { config, directory: directoryFor(config, db) };
+    state = { db, directory: directoryFor(config, db) };
   }
-  return state;
+  return { config, ...state };
 }
 
 async function readBody(task: ProcessTask): Promise<Buffer> {
@@ -95,14 +107,16 @@ function hopCount(body: Buffer): number {
 
 export default async function processMessage(task: ProcessTask): Promise<ProcessResult> {
   task = checked(processTaskSchema, task, 'the process task'); // bytes from another thread are checked first
-  const { config, directory } = init();
+  const { config, db, directory } = init();
   const env = task.envelope;
   const result: ProcessResult = { delivered: [], remote: [], failed: [], tempFailed: [], skippedDuplicates: 0 };
   const body = await readBody(task);
 
   // 1. analyse
   let analysis: AnalyseResult | null = null;
-  if (!task.skipAnalysis && config.spam.enabled) {
+  // what tegami wrote itself (list copies, notices, DSNs) was analysed as the post that caused it, if at all
+  const own = checkedOrigin(env.origin)?.kind === 'tegami';
+  if (!task.skipAnalysis && !own && config.spam.enabled) {
     analysis = await analyse({
       spoolPath: task.file,
       bodyOffset: task.bodyOffset,
@@ -128,7 +142,6 @@ export default async function processMessage(task: ProcessTask): Promise<Process
       analysis.action = 'spam';
     }
   }
-  if (task.decision) Atomics.compareExchange(new Int32Array(task.decision), 0, 0, 1);
 
   // 2. a message that has been around too often (RFC 5321 §6.3) goes nowhere: not to a mailbox, not on
   // through a forward, an alias or a relay. Every RCPT fails once, so the sender gets one notice.
@@ -140,36 +153,53 @@ export default async function processMessage(task: ProcessTask): Promise<Process
 
   // 3. route
   const locals = env.rcptTo.filter((r) => r.kind === 'local').map((r) => r.address);
-  const routed = route(directory, locals);
+  const routed = route(directory, locals, directory.lists);
   result.failed.push(...routed.failed);
-  result.remote.push(...routed.remote);
   for (const r of env.rcptTo) if (r.kind === 'remote') result.remote.push({ address: r.address, rcpt: r.address });
 
-  // 4. deliver locally
-  if (analysis?.action === 'delete') return result;
-  const folder = analysis?.action === 'spam' && config.spam.move_to_spam_folder ? 'Spam' : 'INBOX';
+  // 4. list addresses: posts are checked, held or distributed; requests and bounces answered (engine/lists)
+  if (analysis?.action !== 'delete' && routed.lists.length) {
+    const rt = listRuntime(config, db, directory);
+    for (const d of routed.lists) {
+      const o = await handleListMail(rt, d, { raw: body, mailFrom: env.mailFrom, spam: analysis?.action === 'spam' });
+      (result.originated ??= []).push(...o.originated);
+      (result.events ??= []).push(...o.events);
+      result.failed.push(...o.failed);
+      result.tempFailed.push(...o.tempFailed);
+    }
+  }
+
+  // 5. rules (workers/sieve-delivery.ts): per mailbox the user's Sieve script, then the domain's, after the verdict;
+  // forwards that leave get an SRS sender; a reject is answered while the client still waits when it can be
   const returnPath = Buffer.from(returnPathHeader(env.mailFrom), 'utf8');
   const verdictHeaders = Buffer.from(analysis?.headers ?? '', 'utf8');
   // Verdict fields we did not write (X-IMAIL-SPAM*, X-Tegami-Spam-Status, A-R in our name) never reach a
   // mailbox, whether or not this message was analysed (authenticated, trusted or unfiltered senders too).
   const message = stripVerdictHeaders(body, config.hostname).parts;
-  await Promise.all(
-    routed.mailboxes.map(async (m, i) => {
-      const dedupKey = `${env.id}-${i}`;
-      try {
-        const dir = folderDir(maildirRoot(config.data_dir, m.owner), folder);
-        if (task.recovered && (await hasDedupKey(dir, dedupKey))) {
-          result.skippedDuplicates++;
-          result.delivered.push({ owner: m.owner, folder, rcpt: m.rcpt });
-          return;
-        }
-        const received = Buffer.from(receivedHeader(env, config.hostname, m.rcpt), 'utf8');
-        await writeMaildirMessage(dir, [returnPath, received, verdictHeaders, ...message], { dedupKey });
-        result.delivered.push({ owner: m.owner, folder, rcpt: m.rcpt });
-      } catch (e) {
-        result.tempFailed.push({ address: m.rcpt, reason: `4.3.0 Local delivery failed: ${(e as Error).message}` });
-      }
-    }),
-  );
+  const deleted = analysis?.action === 'delete';
+  const rules = new RulesDelivery({ config, db, directory, env, mailboxes: deleted ? [] : routed.mailboxes, verdictHeaders, message, analysis: result.analysis });
+  result.remote.push(...(await rules.forwards(routed.remote, result)));
+  const refused = rules.rejectWhileClientWaits(task.decision, routed.remote.length, result);
+  if (refused) {
+    result.rejected = refused;
+    return result;
+  }
+  if (task.decision) Atomics.compareExchange(new Int32Array(task.decision), 0, 0, 1);
+
+  // 6. deliver locally: each copy the rules asked for, fsynced (a resumed run skips the copies already there)
+  if (deleted) return result;
+  await rules.deliver(result, async (m, copy) => {
+    if (task.recovered && (await hasDedupKey(copy.dir, copy.dedupKey))) return 'duplicate';
+    const received = Buffer.from(receivedHeader(env, config.hostname, m.rcpt), 'utf8');
+    const parts = [returnPath, received, ...copy.parts];
+    // over quota: deferred (4.2.2, a DSN when it stays full past the queue lifetime), or bounced when it can never fit
+    const room = await mailboxRoom(maildirRoot(config.data_dir, m.owner), directory.quotaOf(m.owner), parts.reduce((n, x) => n + x.length, 0));
+    if (room.kind !== 'ok') {
+      (room.kind === 'full' ? result.tempFailed : result.failed).push({ address: m.rcpt, reason: quotaReason(room) });
+      return 'refused';
+    }
+    await writeMaildirMessage(copy.dir, parts, { dedupKey: copy.dedupKey, info: copy.info });
+    return 'written';
+  });
   return result;
 }

@@ -1,5 +1,9 @@
-// The account directory interface: users, domains, aliases. The SMTP, POP3, IMAP and web layers
-// depend only on this, so the SQLite implementation can be swapped for PostgreSQL without touching them.
+// The account directory interface: users, domains, aliases, and the credentials logins are checked against.
+// The SMTP, POP3, IMAP and web layers depend only on this (through engine/net/login.ts for logins), so the
+// SQLite implementation can be swapped for PostgreSQL without touching them.
+import type { ScramKeys } from './password.js';
+import type { ListRole } from './list-directory.js';
+import type { Quota } from './quota.js';
 
 export interface User {
   address: string;
@@ -11,12 +15,23 @@ export interface User {
   forward: string[];
   /** Keep a copy in the local mailbox when forwarding. */
   keepCopy: boolean;
+  /** Refused on every protocol's login; mail to it is refused as to an unknown user. */
   disabled: boolean;
+  /** The owner may not change the password (changePassword by 'self' is refused; an admin still may). */
   cannotChangePassword: boolean;
+  /** May log in to the webmail. */
   webAccess: boolean;
+  /** Domains (canonical) this account administers (admin_rights kind 'host'). */
+  hostAdminOf: string[];
+  /** Mailing lists (addresses) this account administers (admin_rights kind 'list'). */
+  listAdminOf: string[];
+  /** Derived: hostAdminOf is not empty (kept for older readers). */
   hostAdmin: boolean;
+  /** Derived: listAdminOf is not empty (kept for older readers). */
   listAdmin: boolean;
   systemAdmin: boolean;
+  /** Mailbox limits in force (own override, else the domain's default); 0 = unlimited. */
+  quota: Quota;
 }
 
 /** Where mail for one address goes after aliases are applied (one level; the router expands further). */
@@ -25,6 +40,8 @@ export type Resolution =
   | { kind: 'alias'; targets: string[] }
   /** postmaster@ a local domain with no account of its own: the mailbox dir still exists. */
   | { kind: 'postmaster'; address: string; forwardTo?: string }
+  /** An address of a mailing list (engine/lists): its posts, requests and bounces are handled in the worker. */
+  | { kind: 'list'; list: string; role: ListRole; token?: string }
   | { kind: 'unknown' }
   | { kind: 'remote' };
 
@@ -35,6 +52,27 @@ export interface NewUser {
   forward?: string[];
   systemAdmin?: boolean;
   disabled?: boolean;
+  /** Settings given explicitly (unset ones take the domain's defaults, engine/accounts/settings.ts). */
+  replyTo?: string;
+  keepCopy?: boolean;
+  cannotChangePassword?: boolean;
+  webAccess?: boolean;
+  hostAdminOf?: string[];
+  listAdminOf?: string[];
+  /** Per-user quota override; null in a field = the domain's default. */
+  quota?: { bytes?: number | null; messages?: number | null };
+}
+
+/** The answer to a password change (errors as values: the webmail shows `text`). */
+export type PasswordChange =
+  | { ok: true }
+  | { ok: false; reason: 'not-allowed' | 'wrong-password' | 'unknown' | 'invalid'; text: string };
+
+/** What a SCRAM-SHA-256 exchange is checked against (see AccountDirectory.scramVerifier). */
+export interface ScramLookup {
+  /** The account, only when it exists, is enabled and has stored keys. */
+  user?: User;
+  keys: ScramKeys;
 }
 
 export interface AccountDirectory {
@@ -48,10 +86,23 @@ export interface AccountDirectory {
   user(address: string): User | undefined;
   /** Check a login (user@domain, or a bare user in `defaultDomain`); undefined for a wrong password, unknown or disabled user. */
   authenticate(login: string, password: string, defaultDomain?: string): Promise<User | undefined>;
-  /** The plain secret for challenge-response mechanisms (APOP, CRAM-MD5), when kept. */
+  /** The plain secret for challenge-response mechanisms (APOP, CRAM-MD5), when kept; null for a disabled account. */
   secret(address: string): string | null;
+  /**
+   * The SCRAM-SHA-256 verifier for a login. An unknown login (or an account without stored keys yet) gets a
+   * stable decoy that no proof matches, and a disabled account its real keys without `user`, so the exchange
+   * never tells which accounts exist or are disabled.
+   */
+  scramVerifier(login: string, defaultDomain?: string): ScramLookup;
   /** The canonical address a login names, or undefined. */
   loginAddress(login: string, defaultDomain?: string): string | undefined;
   /** Addresses an authenticated user may use as envelope sender: own address plus aliases pointing at it. */
   senderAddresses(user: User): Set<string>;
+  /** The mailbox limits of an owner (an account's, or none for a postmaster mailbox without one). */
+  quotaOf(owner: string): Quota;
+  /**
+   * Change a password on any path: by 'self' (webmail, a future POP3/IMAP password command) the old password
+   * must be right and the account must be allowed to change it; by 'admin' (the CLI, admin pages) neither.
+   */
+  changePassword(user: string | Pick<User, 'address'>, oldPassword: string | null, newPassword: string, opts: { by: 'self' | 'admin' }): Promise<PasswordChange>;
 }

@@ -1,15 +1,26 @@
 // The embedded account directory: SQLite tables (engine/db) plus the local domains named in config.
-// Reads are synchronous and cheap (prepared statements), so policy can call them per RCPT.
+// Reads are synchronous and cheap (prepared statements), so policy can call them per RCPT. Password writes
+// store the scrypt hash, the sealed secret (when kept) and the SCRAM-SHA-256 verifier together.
 import type { Db } from '../db/database.js';
-import type { AccountDirectory, NewUser, Resolution, User } from './directory.js';
-import { hashPassword, seal, unseal, verifyPassword } from './password.js';
+import type { AccountDirectory, NewUser, PasswordChange, Resolution, ScramLookup, User } from './directory.js';
+import { decoyScramKeys, formatScram, hashPassword, parseScram, scramKeys, seal, unseal, verifyPassword } from './password.js';
+import { SqliteLists } from '../lists/sqlite-lists.js';
+import { AdminRights, RIGHTS_COLUMNS, rightsFromRow, type RightsRow } from './rights.js';
+import { QUOTA_COLUMNS, UNLIMITED, overrideFromRow, quotaFromRow, type Quota, type QuotaOverride, type QuotaRow } from './quota.js';
+import { applyNewUser, checkNewUser, updateSettings, type SettingsPatch } from './settings.js';
+import { DomainDefaults } from './domain-defaults.js';
+import { changePassword } from './password-change.js';
+import { postmasterTarget, specialLocal } from './postmaster.js';
+import { writeSecrets, type StoredSecrets } from './stored-secrets.js';
 
-interface UserRow {
+interface UserRow extends RightsRow, QuotaRow {
   address: string;
   local: string;
   domain: string;
   password_hash: string;
   secret_sealed: string | null;
+  /** The SCRAM-SHA-256 verifier (password.ts formatScram); absent in databases made before it existed. */
+  scram_sha256?: string | null;
   full_name: string;
   reply_to: string;
   forward: string;
@@ -35,25 +46,37 @@ export interface DirectoryOptions {
   passwordMax: number;
   /** Put a deleted account's mail folder aside (an orphan); returns its id, null when it had none. */
   orphanMailbox?: (address: string) => string | null;
+  /** PBKDF2 iterations of new SCRAM-SHA-256 verifiers ([auth] scram_iterations; at least 4096, RFC 7677). */
+  scramIterations?: number;
 }
 
 export class AccountError extends Error {}
 
+/** A user row with its admin rights and quota (RIGHTS_COLUMNS, QUOTA_COLUMNS) alongside. */
+const USER_SELECT = `SELECT u.*, ${RIGHTS_COLUMNS}, ${QUOTA_COLUMNS} FROM users u`;
+
 export class SqliteDirectory implements AccountDirectory {
   private q;
+  /** Mailing lists live in the same database; resolve() knows their addresses (engine/lists). */
+  readonly lists: SqliteLists;
+  private made?: { rights: AdminRights; defaults: DomainDefaults };
 
   constructor(
     private readonly db: Db,
     private readonly opts: DirectoryOptions,
   ) {
+    addScramColumn(db);
     this.q = {
-      user: db.prepare<[string], UserRow>('SELECT * FROM users WHERE address = ?'),
+      user: db.prepare<[string], UserRow>(`${USER_SELECT} WHERE u.address = ?`),
       alias: db.prepare<[string], { targets: string }>('SELECT targets FROM aliases WHERE address = ?'),
       domain: db.prepare<[string], { name: string }>('SELECT name FROM domains WHERE name = ?'),
       domains: db.prepare<[], { name: string }>('SELECT name FROM domains ORDER BY name'),
       aliasesTo: db.prepare<[], { address: string; targets: string }>('SELECT address, targets FROM aliases'),
-      admins: db.prepare<[], { address: string }>('SELECT address FROM users WHERE system_admin = 1 AND disabled = 0 ORDER BY created LIMIT 1'),
+      admins: db.prepare<[], { address: string }>(
+        "SELECT u.address FROM users u JOIN admin_rights r ON r.address = u.address AND r.kind = 'system' WHERE u.disabled = 0 ORDER BY r.created, u.created LIMIT 1",
+      ),
     };
+    this.lists = new SqliteLists(db, { localDomain: (d) => this.localDomain(d), aliasTargets: (a) => this.q.alias.get(a)?.targets.split(',') ?? null });
   }
 
   // ---- domains ----
@@ -108,8 +131,8 @@ export class SqliteDirectory implements AccountDirectory {
 
   listUsers(domain?: string): User[] {
     const rows = domain
-      ? (this.db.prepare('SELECT * FROM users WHERE domain = ? ORDER BY address').all(domain.toLowerCase()) as UserRow[])
-      : (this.db.prepare('SELECT * FROM users ORDER BY domain, local').all() as UserRow[]);
+      ? (this.db.prepare(`${USER_SELECT} WHERE u.domain = ? ORDER BY u.address`).all(domain.toLowerCase()) as UserRow[])
+      : (this.db.prepare(`${USER_SELECT} ORDER BY u.domain, u.local`).all() as UserRow[]);
     return rows.map(toUser);
   }
 
@@ -140,19 +163,24 @@ export class SqliteDirectory implements AccountDirectory {
   async addUser(u: NewUser): Promise<User> {
     const { local, domain } = this.checkNewAddress(u.address);
     this.checkPassword(u.password);
+    checkNewUser(this, u); // the settings given are checked before anything is written
     const address = `${local}@${domain}`;
     if (this.q.user.get(address)) throw new AccountError(`user ${address} exists`);
     if (this.q.alias.get(address)) throw new AccountError(`${address} is an alias`);
+    const list = this.lists.occupies(address);
+    if (list) throw new AccountError(list);
     const hash = await hashPassword(u.password);
+    const scram = await this.scramText(u.password);
     this.db
       .prepare(
-        `INSERT INTO users (address, local, domain, password_hash, secret_sealed, full_name, forward, system_admin, disabled, created)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+        `INSERT INTO users (address, local, domain, password_hash, secret_sealed, scram_sha256, full_name, forward, system_admin, disabled, created)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
       )
       .run(
-        address, local, domain, hash, this.sealed(u.password), u.fullName ?? '', (u.forward ?? []).join(','),
+        address, local, domain, hash, this.sealed(u.password), scram, u.fullName ?? '', (u.forward ?? []).join(','),
         u.systemAdmin ? 1 : 0, u.disabled ? 1 : 0, Date.now(),
       );
+    applyNewUser(this, address, u); // the settings given; the domain's defaults came with the insert (a trigger)
     return this.user(address)!;
   }
 
@@ -160,30 +188,61 @@ export class SqliteDirectory implements AccountDirectory {
     this.checkPassword(password);
     const hash = await hashPassword(password);
     const r = this.db
-      .prepare('UPDATE users SET password_hash = ?, secret_sealed = ? WHERE address = ?')
-      .run(hash, this.sealed(password), address.toLowerCase());
+      .prepare('UPDATE users SET password_hash = ?, secret_sealed = ?, scram_sha256 = ? WHERE address = ?')
+      .run(hash, this.sealed(password), await this.scramText(password), address.toLowerCase());
     if (r.changes === 0) throw new AccountError(`no such user: ${address}`);
   }
 
-  /** Change per-user settings (A2). */
-  updateUser(address: string, patch: Partial<Omit<User, 'address' | 'local' | 'domain'>>): void {
-    const cols: Record<string, unknown> = {};
-    if (patch.fullName !== undefined) cols.full_name = patch.fullName;
-    if (patch.replyTo !== undefined) cols.reply_to = patch.replyTo;
-    if (patch.forward !== undefined) cols.forward = patch.forward.join(',');
-    if (patch.keepCopy !== undefined) cols.keep_copy = patch.keepCopy ? 1 : 0;
-    if (patch.disabled !== undefined) cols.disabled = patch.disabled ? 1 : 0;
-    if (patch.cannotChangePassword !== undefined) cols.cannot_change_password = patch.cannotChangePassword ? 1 : 0;
-    if (patch.webAccess !== undefined) cols.web_access = patch.webAccess ? 1 : 0;
-    if (patch.hostAdmin !== undefined) cols.host_admin = patch.hostAdmin ? 1 : 0;
-    if (patch.listAdmin !== undefined) cols.list_admin = patch.listAdmin ? 1 : 0;
-    if (patch.systemAdmin !== undefined) cols.system_admin = patch.systemAdmin ? 1 : 0;
-    const keys = Object.keys(cols);
-    if (!keys.length) return;
-    const r = this.db
-      .prepare(`UPDATE users SET ${keys.map((k) => `${k} = ?`).join(', ')} WHERE address = ?`)
-      .run(...keys.map((k) => cols[k]), address.toLowerCase());
-    if (r.changes === 0) throw new AccountError(`no such user: ${address}`);
+  /**
+   * Change per-user settings (A2): every field of User but the address, plus the admin rights as lists
+   * (hostAdminOf/listAdminOf replace; grant/revoke add or remove one) and the quota override.
+   * The old booleans still work: hostAdmin true = admin of the user's own domain; false (or listAdmin false)
+   * takes every such right away; systemAdmin as before.
+   */
+  updateUser(address: string, patch: SettingsPatch): void {
+    if (!this.q.user.get(address.toLowerCase())) throw new AccountError(`no such user: ${address}`);
+    updateSettings(this, address.toLowerCase(), patch);
+  }
+
+  /** The user's own quota override (null fields: the domain's default applies). */
+  quotaOverride(address: string): QuotaOverride | undefined {
+    const row = this.q.user.get(address.toLowerCase());
+    return row ? overrideFromRow(row) : undefined;
+  }
+
+  /** The mailbox limits of an owner: the account's, or none (a postmaster mailbox without an account). */
+  quotaOf(owner: string): Quota {
+    const row = this.q.user.get(owner.toLowerCase());
+    return row ? quotaFromRow(row) : UNLIMITED;
+  }
+
+  changePassword(user: string | Pick<User, 'address'>, oldPassword: string | null, newPassword: string, opts: { by: 'self' | 'admin' }): Promise<PasswordChange> {
+    return changePassword(this, typeof user === 'string' ? user : user.address, oldPassword, newPassword, opts);
+  }
+
+  /** The stored scrypt hash (for changePassword's check and `user export --with-secrets`); never logged. */
+  passwordHash(address: string): string | undefined {
+    return this.q.user.get(address.toLowerCase())?.password_hash;
+  }
+
+  /** Admin rights (admin_rights rows): the one source of truth for systemAdmin/hostAdminOf/listAdminOf. */
+  get rights(): AdminRights {
+    return (this.made ??= { rights: new AdminRights(this.db), defaults: new DomainDefaults(this.db) }).rights;
+  }
+
+  /** Per-domain defaults for new users and the domain's default quota. */
+  get defaults(): DomainDefaults {
+    return (this.made ??= { rights: new AdminRights(this.db), defaults: new DomainDefaults(this.db) }).defaults;
+  }
+
+  /** Credentials from `user import` (checked by the caller: engine/accounts/stored-secrets.ts). */
+  storeImportedSecrets(address: string, secrets: StoredSecrets): void {
+    writeSecrets(this.db, this.opts.serverKey, address, secrets);
+  }
+
+  /** The database, for the settings modules beside this class (engine/accounts/settings.ts, csv export). */
+  get database(): Db {
+    return this.db;
   }
 
   /**
@@ -203,6 +262,15 @@ export class SqliteDirectory implements AccountDirectory {
     return this.opts.recoverableSecrets ? seal(this.opts.serverKey, password) : null;
   }
 
+  private get scramIterations(): number {
+    return Math.max(4096, this.opts.scramIterations ?? 4096);
+  }
+
+  private async scramText(password: string): Promise<string | null> {
+    const k = await scramKeys(password, this.scramIterations);
+    return k ? formatScram(k) : null;
+  }
+
   // ---- aliases ----
 
   addAlias(address: string, targets: string[]): void {
@@ -210,6 +278,8 @@ export class SqliteDirectory implements AccountDirectory {
     const m = /^([^@\s]+)@([^@\s]+)$/.exec(a);
     if (!m || !this.localDomain(m[2])) throw new AccountError(`alias must be an address in a local domain: ${address}`);
     if (this.q.user.get(a)) throw new AccountError(`${a} is a user`);
+    const list = this.lists.occupies(a);
+    if (list) throw new AccountError(list);
     if (!targets.length || targets.some((t) => !/^[^@\s]+@[^@\s]+$/.test(t))) throw new AccountError('give one or more target addresses');
     this.db
       .prepare('INSERT INTO aliases (address, targets, created) VALUES (?, ?, ?) ON CONFLICT(address) DO UPDATE SET targets = excluded.targets')
@@ -235,13 +305,19 @@ export class SqliteDirectory implements AccountDirectory {
     if (!domain) return { kind: 'remote' };
     const canonical = `${local}@${domain}`;
     const row = this.q.user.get(canonical);
-    if (row) return { kind: 'mailbox', user: toUser(row) };
+    // a disabled account receives nothing and answers as no account at all (postmaster/root/abuse: see below)
+    if (row && !row.disabled) return { kind: 'mailbox', user: toUser(row) };
     const alias = this.q.alias.get(canonical);
     if (alias) return { kind: 'alias', targets: alias.targets.split(',') };
-    if (local === 'postmaster' || local === 'abuse') {
-      // RFC 5321 §4.5.1 / RFC 2142: always there; forwarded to the configured admin
-      const admin = this.opts.postmaster ?? this.q.admins.get()?.address;
-      return { kind: 'postmaster', address: `postmaster@${domain}`, forwardTo: admin && admin !== canonical ? admin : undefined };
+    const list = this.lists.resolveLocal(local, domain);
+    if (list) return { kind: 'list', list: list.list.address, role: list.role, token: list.token };
+    if (specialLocal(local)) {
+      // RFC 5321 §4.5.1 / RFC 2142: always there, never refused (engine/accounts/postmaster.ts)
+      return postmasterTarget(local, domain, {
+        configured: this.opts.postmaster,
+        firstAdmin: () => this.q.admins.get()?.address,
+        resolve: (a) => this.resolve(a),
+      });
     }
     return { kind: 'unknown' };
   }
@@ -270,7 +346,30 @@ export class SqliteDirectory implements AccountDirectory {
     }
     const ok = await verifyPassword(password, row.password_hash);
     if (!ok || row.disabled) return undefined;
+    await this.completeSecrets(row, password);
     return toUser(row);
+  }
+
+  /**
+   * An account made before SCRAM keys existed (or while secrets were not kept) gets what it lacks now that the
+   * right password is in hand, so SCRAM-SHA-256 (and CRAM-MD5/APOP, when secrets are kept) work from the next login.
+   */
+  private async completeSecrets(row: UserRow, password: string): Promise<void> {
+    const scram = row.scram_sha256 ? null : await this.scramText(password);
+    const sealed = !row.secret_sealed && this.opts.recoverableSecrets ? this.sealed(password) : null;
+    if (this.db.readonly || (!scram && !sealed)) return;
+    this.db
+      .prepare('UPDATE users SET scram_sha256 = COALESCE(scram_sha256, ?), secret_sealed = COALESCE(secret_sealed, ?) WHERE address = ?')
+      .run(scram, sealed, row.address);
+  }
+
+  scramVerifier(login: string, defaultDomain?: string): ScramLookup {
+    const address = this.loginAddress(login, defaultDomain);
+    const row = address ? this.q.user.get(address) : undefined;
+    const keys = parseScram(row?.scram_sha256);
+    // a disabled account answers with its real salt and fails at the proof, exactly like a wrong password
+    if (row && keys) return { user: row.disabled ? undefined : toUser(row), keys };
+    return { keys: decoyScramKeys(this.opts.serverKey, address ?? login, this.scramIterations) };
   }
 
   secret(address: string): string | null {
@@ -285,6 +384,13 @@ export class SqliteDirectory implements AccountDirectory {
     for (const a of this.q.aliasesTo.all()) if (a.targets.split(',').includes(user.address)) set.add(a.address);
     return set;
   }
+}
+
+/** The SCRAM verifier column, added in place to databases made before it (idempotent; skipped when read-only). */
+function addScramColumn(db: Db): void {
+  if (db.readonly) return;
+  const cols = db.prepare('PRAGMA table_info(users)').all() as { name: string }[];
+  if (!cols.some((c) => c.name === 'scram_sha256')) db.exec('ALTER TABLE users ADD COLUMN scram_sha256 TEXT');
 }
 
 // scrypt hash of a random string, used to spend equal time on unknown users
@@ -302,8 +408,13 @@ function toUser(r: UserRow): User {
     disabled: !!r.disabled,
     cannotChangePassword: !!r.cannot_change_password,
     webAccess: !!r.web_access,
-    hostAdmin: !!r.host_admin,
-    listAdmin: !!r.list_admin,
-    systemAdmin: !!r.system_admin,
+    ...adminFields(r),
+    quota: quotaFromRow(r),
   };
+}
+
+/** The admin rights of a row read with USER_SELECT (a row without them, from an older query, has none). */
+function adminFields(r: UserRow): Pick<User, 'hostAdminOf' | 'listAdminOf' | 'hostAdmin' | 'listAdmin' | 'systemAdmin'> {
+  const rights = rightsFromRow(r);
+  return { hostAdminOf: rights.host, listAdminOf: rights.list, hostAdmin: rights.host.length > 0, listAdmin: rights.list.length > 0, systemAdmin: rights.system };
 }

@@ -1,4 +1,5 @@
 // Helpers shared by CLI commands: open the context from --config, read a password from stdin.
+import fs from 'node:fs';
 import { flag, type Args } from './args.js';
 import { openContext, type Context } from '../context.js';
 
@@ -13,6 +14,22 @@ export async function readStdin(): Promise<string> {
   const chunks: Buffer[] = [];
   for await (const c of process.stdin) chunks.push(c as Buffer);
   return Buffer.concat(chunks).toString('utf8').replace(/\r?\n$/, '');
+}
+
+/** A text argument's content: the file named, or all of stdin for none or "-" (kept exactly, newlines and all). */
+export async function readTextArg(file: string | undefined): Promise<string> {
+  if (file !== undefined && file !== '-') return fs.readFileSync(file, 'utf8');
+  const chunks: Buffer[] = [];
+  for await (const c of process.stdin) chunks.push(c as Buffer);
+  return Buffer.concat(chunks).toString('utf8');
+}
+
+/** An error for `tegami COMMAND`, on stderr; exit status 1. */
+export function failWith(command: string): (text: string) => number {
+  return (text) => {
+    process.stderr.write(`tegami ${command}: ${text}\n`);
+    return 1;
+  };
 }
 
 export function out(line: string): void {

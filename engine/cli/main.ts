@@ -28,6 +28,8 @@ export async function run(argv: string[]): Promise<number> {
     (asked ? process.stdout : process.stderr).write(USAGE + '\n');
     return asked ? 0 : 2;
   }
+  // mailing lists parse their own options per subcommand (node:util parseArgs, strict), see commands/list.ts
+  if (name === 'list') return (await import('./commands/list.js')).list(argv);
   if (!Object.hasOwn(COMMANDS, name)) {
     process.stderr.write(`tegami: unknown command "${name}"\n${USAGE}\n`);
     return 2;

@@ -2,6 +2,7 @@
 // dispatcher (main.ts) parses strictly against this table, so an option works only where it is declared
 // here. It never runs a command; adding an option to a command means adding it here too.
 import type { Args, Options } from './args.js';
+import { DOMAIN_DEFAULT_OPTIONS, USER_SETTING_OPTIONS, USER_SET_ONLY_OPTIONS } from './user-flags.js';
 
 export type Command = (args: Args) => Promise<number>;
 
@@ -23,7 +24,6 @@ export const GLOBAL: Options = {
 
 const json: Options = { json: { type: 'boolean' } };
 const password: Options = { 'password-stdin': { type: 'boolean' }, password: { type: 'string', value: 'PASSWORD' } };
-const accountFields: Options = { 'full-name': { type: 'string', value: 'NAME' }, forward: { type: 'string', value: 'A,B' }, admin: { type: 'boolean' }, disabled: { type: 'boolean' } };
 const queueSelect: Options = { ...json, domain: { type: 'string', value: 'DOMAIN' } };
 
 export const COMMANDS: Record<string, CommandSpec> = {
@@ -34,28 +34,43 @@ export const COMMANDS: Record<string, CommandSpec> = {
   },
   domain: {
     load: async () => (await import('./commands/domain.js')).domain,
-    usage: 'tegami domain add NAME | del NAME | list [--json]',
-    subs: { add: {}, del: {}, delete: {}, list: json },
+    usage: [
+      'tegami domain add NAME | del NAME | list [--json] | show NAME [--json]',
+      'tegami domain set NAME  defaults for new accounts of NAME, and its mailbox quota:',
+      '    [--default-reply-to ADDR] [--default-forward A,B] [--default-keep-copy|--default-no-keep-copy]',
+      '    [--default-no-password-change|--default-password-change] [--default-disabled|--default-enabled]',
+      '    [--default-no-web-access|--default-web-access] [--default-quota SIZE] [--default-quota-messages N]',
+    ].join('\n'),
+    subs: { add: {}, del: {}, delete: {}, list: json, show: json, set: DOMAIN_DEFAULT_OPTIONS },
   },
   user: {
     load: async () => (await import('./commands/user.js')).user,
     usage: [
-      'tegami user add ADDRESS --password-stdin|--password P [--full-name NAME] [--forward A,B] [--admin] [--disabled]',
+      'tegami user add ADDRESS --password-stdin|--password P [SETTING...]',
+      'tegami user set ADDRESS SETTING...',
+      '  settings: [--full-name NAME] [--reply-to ADDR] [--forward A,B] [--keep-copy|--no-keep-copy]',
+      '    [--no-password-change|--password-change] [--disabled|--enabled] [--no-web-access|--web-access]',
+      '    [--host-admin DOMAIN]... [--list-admin LIST]... [--system-admin] (--admin is the same)',
+      '    [--quota SIZE|default] [--quota-messages N|default]   (0 = unlimited; default = the domain\'s)',
+      '  set only: [--no-host-admin DOMAIN]... [--no-list-admin LIST]... [--no-system-admin] (--no-admin)',
       'tegami user passwd ADDRESS --password-stdin|--password P',
-      'tegami user set ADDRESS [--disabled|--enabled] [--admin|--no-admin] [--full-name NAME] [--forward A,B]',
+      'tegami user show ADDRESS [--json]',
       'tegami user del ADDRESS                    (the mail folder is kept aside as an orphan)',
-      'tegami user list [--domain DOMAIN] [--json]',
-      'tegami user import FILE.csv                 (address,password[,full name[,forward]] per line)',
+      'tegami user list [--domain DOMAIN] [--json]   (--json: every setting, the quota and the usage)',
+      'tegami user export FILE.csv|- [--with-secrets] [--domain DOMAIN] [--force]',
+      'tegami user import FILE.csv [--update]      (a header row naming the columns, or address,password[,full name[,forward]])',
       'tegami user orphans [--json] | orphans --remove ID',
     ].join('\n'),
     subs: {
-      add: { ...password, ...accountFields },
+      add: { ...password, ...USER_SETTING_OPTIONS },
       passwd: password,
-      set: { ...accountFields, enabled: { type: 'boolean' }, 'no-admin': { type: 'boolean' } },
+      set: { ...USER_SETTING_OPTIONS, ...USER_SET_ONLY_OPTIONS },
+      show: json,
       del: {},
       delete: {},
       list: { ...json, domain: { type: 'string', value: 'DOMAIN' } },
-      import: {},
+      export: { domain: { type: 'string', value: 'DOMAIN' }, 'with-secrets': { type: 'boolean' }, force: { type: 'boolean' } },
+      import: { update: { type: 'boolean' } },
       orphans: { ...json, remove: { type: 'string', value: 'ID' } },
     },
   },
@@ -63,6 +78,71 @@ export const COMMANDS: Record<string, CommandSpec> = {
     load: async () => (await import('./commands/alias.js')).alias,
     usage: 'tegami alias add ADDRESS TARGET[,TARGET...] | del ADDRESS | list [--json]',
     subs: { add: {}, del: {}, delete: {}, list: json },
+  },
+  sieve: {
+    load: async () => (await import('./commands/sieve.js')).sieve,
+    usage: [
+      'tegami sieve put ADDRESS|@DOMAIN NAME [FILE|-] [--activate]   (a script that does not compile is refused, line and column)',
+      'tegami sieve get ADDRESS|@DOMAIN NAME',
+      'tegami sieve list ADDRESS|@DOMAIN [--json]',
+      'tegami sieve activate ADDRESS|@DOMAIN NAME | sieve deactivate ADDRESS|@DOMAIN',
+      'tegami sieve delete ADDRESS|@DOMAIN NAME',
+    ].join('\n'),
+    subs: { put: { activate: { type: 'boolean' } }, get: {}, list: json, activate: {}, deactivate: {}, delete: {}, del: {} },
+  },
+  rule: {
+    load: async () => (await import('./commands/rule.js')).rule,
+    usage: [
+      'tegami rule add ADDRESS|@DOMAIN [--name N] [--if "FIELD OP VALUE"]... [--any] [--case-sensitive] [--disabled]',
+      '    actions: [--add-header "Name: value"]... [--copy FOLDER]... [--forward ADDRESS [--keep-copy]]... [--move FOLDER] [--delete] [--stop]',
+      '    FIELD: subject|from|to|sender|body|header:NAME   OP: contains|not-contains|is|matches|regex',
+      'tegami rule list ADDRESS|@DOMAIN [--json]     (a script the form cannot show is listed raw)',
+      'tegami rule del ADDRESS|@DOMAIN N',
+    ].join('\n'),
+    subs: {
+      add: {
+        name: { type: 'string', value: 'NAME' },
+        if: { type: 'string', multiple: true, value: '"FIELD OP VALUE"' },
+        any: { type: 'boolean' },
+        'case-sensitive': { type: 'boolean' },
+        disabled: { type: 'boolean' },
+        'add-header': { type: 'string', multiple: true, value: '"Name: value"' },
+        copy: { type: 'string', multiple: true, value: 'FOLDER' },
+        forward: { type: 'string', multiple: true, value: 'ADDRESS' },
+        'keep-copy': { type: 'boolean' },
+        move: { type: 'string', value: 'FOLDER' },
+        delete: { type: 'boolean' },
+        stop: { type: 'boolean' },
+      },
+      list: json,
+      del: {},
+      delete: {},
+    },
+  },
+  vacation: {
+    load: async () => (await import('./commands/vacation.js')).vacation,
+    usage: [
+      'tegami vacation set ADDRESS [FILE|-] [--subject S] [--from YYYY-MM-DD] [--until YYYY-MM-DD] [--days N] [--address A]... [--sender null|user]',
+      'tegami vacation off ADDRESS',
+      'tegami vacation show ADDRESS [--json]',
+    ].join('\n'),
+    subs: {
+      set: {
+        subject: { type: 'string', value: 'S' },
+        from: { type: 'string', value: 'YYYY-MM-DD' },
+        until: { type: 'string', value: 'YYYY-MM-DD' },
+        days: { type: 'string', value: 'N' },
+        address: { type: 'string', multiple: true, value: 'ADDRESS' },
+        sender: { type: 'string', value: 'null|user' },
+      },
+      off: {},
+      show: json,
+    },
+  },
+  autoreply: {
+    load: async () => (await import('./commands/autoreply.js')).autoreply,
+    usage: ['tegami autoreply set ADDRESS [FILE|-] [--subject S] [--interval DURATION]   (default once a day per sender)', 'tegami autoreply off ADDRESS', 'tegami autoreply show [ADDRESS] [--json]'].join('\n'),
+    subs: { set: { subject: { type: 'string', value: 'S' }, interval: { type: 'string', value: 'DURATION' } }, off: {}, show: json },
   },
   queue: {
     load: async () => (await import('./commands/queue.js')).queue,
@@ -105,13 +185,23 @@ export const COMMANDS: Record<string, CommandSpec> = {
   },
   backup: {
     load: async () => (await import('./commands/backup.js')).backup,
-    usage: 'tegami backup FILE [--with-mail] [--with-bayes] [--force] [--json]',
-    options: { ...json, 'with-mail': { type: 'boolean' }, 'with-bayes': { type: 'boolean' }, force: { type: 'boolean' } },
+    usage: 'tegami backup FILE [--with-mail] [--with-bayes] [--with-logs] [--force] [--json]',
+    options: { ...json, 'with-mail': { type: 'boolean' }, 'with-bayes': { type: 'boolean' }, 'with-logs': { type: 'boolean' }, force: { type: 'boolean' } },
   },
   restore: {
     load: async () => (await import('./commands/backup.js')).restore,
     usage: 'tegami restore FILE [--force] [--json]',
     options: { ...json, force: { type: 'boolean' } },
+  },
+  status: {
+    load: async () => (await import('./commands/status.js')).status,
+    usage: 'tegami status [--json]                     the running server, asked over the control socket',
+    options: json,
+  },
+  monitor: {
+    load: async () => (await import('./commands/monitor.js')).monitor,
+    usage: 'tegami monitor test | monitor check [--json]',
+    subs: { test: {}, check: json },
   },
   lab: {
     load: async () => (await import('../../lab/cli.js')).lab,
@@ -132,15 +222,22 @@ export const COMMANDS: Record<string, CommandSpec> = {
 
 export const USAGE = `usage: tegami COMMAND [--config FILE] ...
   serve                                  run the server
-  domain add|del|list [NAME]             local domains
-  user add|del|list|passwd|set|import|orphans ...  accounts (user add ADDRESS --password-stdin)
+  domain add|del|list|show|set [NAME]    local domains, their defaults for new accounts
+  user add|del|list|show|passwd|set|import|export|orphans ...  accounts (user add ADDRESS --password-stdin)
   alias add|del|list ...                 aliases (alias add ADDRESS TARGET[,TARGET])
+  list create|del|show|set|add|remove|members|pending|approve|reject ...  mailing lists
+  sieve put|get|list|activate|deactivate|delete ...  Sieve scripts of a user or @domain
+  rule add|list|del ADDRESS|@DOMAIN ...  the IMail rule form (compiled to Sieve)
+  vacation set|off|show ADDRESS          the vacation reply (vacation set ADDRESS [FILE] --until YYYY-MM-DD)
+  autoreply set|off|show ADDRESS         auto-responders (every message answered)
   queue list [--json]|show|retry|hold|release|delete ...
   spam learn --spam|--ham PATH           train the Bayesian filter
   dkim keygen DOMAIN                     make a DKIM key, print the DNS record
   admin token create|revoke|list ADDRESS  API tokens for the admin JSON API
-  backup FILE [--with-mail] [--with-bayes]  accounts, keys (and mail) to one .tar.gz
+  backup FILE [--with-mail] [--with-bayes] [--with-logs]  accounts, keys (and mail, logs) to one .tar.gz
   restore FILE [--force]                 restore a backup into this config's data_dir
+  status [--json]                        the running server: listeners, queue, pool, monitor, disk
+  monitor test | monitor check [--json]  send a test alert; check every [[monitor]] target now
   lab list | lab run SCENARIO [--target host:port ...] | lab report FILE.json
 tegami COMMAND --help shows a command's options.`;
 

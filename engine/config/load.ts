@@ -2,7 +2,7 @@
 // A bad file never starts a half-configured server: the error names the file, the line and the key.
 import fs from 'node:fs';
 import path from 'node:path';
-import { parse as parseToml, TomlError } from 'smol-toml';
+import { parse as parseTomlText, TomlError } from 'smol-toml';
 import { configSchema, type Config, type ListenerName } from './schema.js';
 import { LocatedError, locateKey } from './toml-locate.js';
 
@@ -29,6 +29,10 @@ export function defaultListeners(): Partial<Record<ListenerName, string>> {
     pop3s: p(995, 2995),
     imap: p(143, 2143),
     imaps: p(993, 2993),
+    metrics: '127.0.0.1:9425',
+    managesieve: p(4190, 24190),
+    // the administration answers this machine only until a config file says otherwise
+    admin: `127.0.0.1:${root ? 8181 : 18181}`,
   };
 }
 
@@ -39,26 +43,49 @@ export function resolveConfigPath(explicit?: string): string | undefined {
   return fs.existsSync(local) ? local : undefined;
 }
 
+/** A config file as parsed, before validation: what the settings override layer (engine/settings) merges into. */
+export interface RawConfig {
+  /** The parsed TOML ({} without a file). */
+  raw: Record<string, unknown>;
+  /** The file's text, to name lines in errors ("" without a file). */
+  text: string;
+  /** The file, or undefined for built-in defaults. */
+  file?: string;
+}
+
 export function loadConfig(file?: string): LoadedConfig {
-  if (!file) return finish(validate({}, '(built-in defaults)', ''), undefined, process.cwd());
+  return buildConfig(readRawConfig(file));
+}
+
+/** Read and parse a config file (no validation yet); no file gives the empty table of the built-in defaults. */
+export function readRawConfig(file?: string): RawConfig {
+  if (!file) return { raw: {}, text: '' };
   let text: string;
   try {
     text = fs.readFileSync(file, 'utf8');
   } catch (e) {
     throw new ConfigError(file, undefined, undefined, `cannot read: ${(e as Error).message}`);
   }
-  return parseConfigText(text, file);
+  return { raw: parseToml(text, file), text, file };
+}
+
+/** Validate a parsed config (a file's, or one with settings merged in) and resolve its paths and listeners. */
+export function buildConfig(r: RawConfig): LoadedConfig {
+  if (!r.file) return finish(validate(r.raw, '(built-in defaults)', ''), undefined, process.cwd());
+  return finish(validate(r.raw, r.file, r.text), r.file, path.dirname(r.file));
 }
 
 export function parseConfigText(text: string, file: string): LoadedConfig {
-  let raw: unknown;
+  return buildConfig({ raw: parseToml(text, file), text, file });
+}
+
+function parseToml(text: string, file: string): Record<string, unknown> {
   try {
-    raw = parseToml(text);
+    return parseTomlText(text) as Record<string, unknown>;
   } catch (e) {
     if (e instanceof TomlError) throw new ConfigError(file, e.line, undefined, e.message.split('\n')[0]);
     throw e;
   }
-  return finish(validate(raw, file, text), file, path.dirname(file));
 }
 
 function validate(raw: unknown, file: string, text: string): Config {
@@ -84,13 +111,7 @@ function finish(c: Config, source: string | undefined, baseDir: string): LoadedC
   const tlsPaths = {
     cert: c.tls.cert ? path.resolve(baseDir, c.tls.cert) : undefined,
     key: c.tls.key ? path.resolve(baseDir, c.tls.key) : undefined,
+    domain: c.tls.domain.map((d) => ({ ...d, cert: path.resolve(baseDir, d.cert), key: path.resolve(baseDir, d.key) })),
   };
   return { ...c, hostname: c.hostname.toLowerCase(), data_dir, tls: tlsPaths, source, listeners };
-}
-
-/** Split "host:port" / "[::1]:port" into parts. */
-export function splitHostPort(v: string): { host: string; port: number } {
-  const m = /^\[([^\]]+)\]:(\d+)$/.exec(v) ?? /^(.*):(\d+)$/.exec(v);
-  if (!m) throw new Error(`bad address ${v}`);
-  return { host: m[1], port: Number(m[2]) };
 }

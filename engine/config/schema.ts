@@ -1,6 +1,7 @@
 // The configuration schema: every key tegami reads, its type and its safe default.
 // Unknown keys are errors (strict objects), so a typo never silently falls back to a default.
 // Sections owned by later features live here too, one block each, so the whole contract is in one file.
+import net from 'node:net';
 import os from 'node:os';
 import { z } from 'zod';
 import { TAGS } from '../spam/tags.js';
@@ -47,8 +48,13 @@ const listen = z
     pop3s: listenAddr.optional(),
     imap: listenAddr.optional(),
     imaps: listenAddr.optional(),
+    /** ManageSieve (RFC 5804, engine/managesieve): scripts uploaded by Thunderbird, Roundcube, sieve-connect. */
+    managesieve: listenAddr.optional(),
     webmail: notServedYet('webmail').optional(),
-    admin: notServedYet('admin').optional(),
+    /** The web administration (HTTPS, engine/web/admin/); default 127.0.0.1:8181 without a config file. */
+    admin: listenAddr.optional(),
+    /** Prometheus /metrics, /healthz and /readyz over plain HTTP (engine/metrics/http.ts); keep it on loopback or a private network. */
+    metrics: listenAddr.optional(),
   })
   .strict();
 
@@ -60,7 +66,43 @@ const relay = z
   })
   .strict();
 
-const tls = z.object({ cert: z.string().optional(), key: z.string().optional() }).strict();
+/** A local IP address (IPv4, or IPv6 in any spelling). */
+const ipAddress = z.string().refine((v) => net.isIP(v) !== 0, { message: 'expected an IP address such as 192.0.2.10 or 2001:db8::10' });
+const hostName = z.string().regex(/^(?=.{1,253}$)([A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)*[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?$/, 'expected a host name such as mail.example.jp');
+
+/** A domain's own certificate (A6): chosen by SNI (the domain, its subdomains, the names in the certificate) or by `ip`. */
+const tlsDomain = z
+  .object({
+    domain: hostName,
+    cert: z.string(),
+    key: z.string(),
+    /** The local address whose connections get this certificate when the client names no known host (SNI). */
+    ip: ipAddress.optional(),
+  })
+  .strict();
+
+const tls = z
+  .object({
+    cert: z.string().optional(),
+    key: z.string().optional(),
+    /** [[tls.domain]]: per-domain certificates (engine/tls/select.ts); the cert/key above stay the default. */
+    domain: z.array(tlsDomain).default([]),
+  })
+  .strict();
+
+/** A per-IP virtual host (A6, IMail's "AddHost"): its own name on its own address. */
+const virtualHost = z
+  .object({
+    /** The local address clients connect to. */
+    ip: ipAddress,
+    /** Its host name: the SMTP greeting, the EHLO reply and Received: lines of mail that came in on `ip`. */
+    hostname: hostName,
+    /** Its domains; the first is where bare logins on `ip` belong (as [domains] by_ip). */
+    domains: z.array(hostName).min(1),
+    /** On `ip`, accept mail only for these domains (and their host aliases); other local domains get 550 5.7.1. */
+    only_own_domains: z.boolean().default(false),
+  })
+  .strict();
 
 const domains = z
   .object({
@@ -72,20 +114,37 @@ const domains = z
     primary: z.string().optional(),
     /** Per-IP virtual hosts: listener IP → domain, so a bare login on that IP resolves in that domain (P4). */
     by_ip: z.record(z.string(), z.string()).default({}),
+    /** [[domains.virtual_host]]: per-IP virtual hosts with their own host name (A6); each adds its ip → first domain to by_ip. */
+    virtual_host: z.array(virtualHost).default([]),
   })
-  .strict();
+  .strict()
+  .transform((d) => ({ ...d, by_ip: { ...Object.fromEntries(d.virtual_host.map((v) => [v.ip, v.domains[0]])), ...d.by_ip } }));
 
 const auth = z
   .object({
+    /** SMTP AUTH PLAIN/LOGIN without TLS from non-loopback clients (POP3 and IMAP have their own key). */
     allow_insecure_auth: z.boolean().default(false),
-    mechanisms: z.array(z.enum(['PLAIN', 'LOGIN', 'CRAM-MD5'])).default(['PLAIN', 'LOGIN', 'CRAM-MD5']),
-    /** Keep a sealed copy of each password so APOP and CRAM-MD5 work; false keeps only the hash. */
+    /** SASL mechanisms offered on SMTP, POP3 and IMAP alike (PLAIN and LOGIN only where plaintext is allowed). */
+    mechanisms: z.array(z.enum(['PLAIN', 'LOGIN', 'CRAM-MD5', 'SCRAM-SHA-256'])).default(['PLAIN', 'LOGIN', 'CRAM-MD5', 'SCRAM-SHA-256']),
+    /** Keep a sealed copy of each password so APOP and CRAM-MD5 work; false keeps only the hash and the SCRAM keys. */
     recoverable_secrets: z.boolean().default(true),
+    /** PBKDF2 iterations of the SCRAM-SHA-256 keys stored when a password is set (RFC 7677: at least 4096). */
+    scram_iterations: z.number().int().min(4096).max(1_000_000).default(4096),
     throttle_after: z.number().int().nonnegative().default(5),
     window: duration.prefault(600),
     max_delay: duration.prefault(3),
     block_after: z.number().int().nonnegative().default(50),
     block_for: duration.prefault(900),
+    /** Bits of an IPv6 address that count as one client for throttling and connection caps (IPv4: the address). */
+    ipv6_prefix: z.number().int().min(1).max(128).default(64),
+    /** Failures on one account within `window` after which attempts on it are spaced out (never blocked); 0 = off. */
+    account_throttle_after: z.number().int().nonnegative().default(10),
+    /** Then one attempt per account_delay from networks the owner never logged in from; one that would wait longer is told to retry later. */
+    account_delay: duration.prefault('10s'),
+    /** Password hashes (scrypt, 16 MB each) computed at once; more wait in a queue. */
+    max_concurrent_hashes: z.number().int().positive().default(2),
+    /** Logins waiting for a hash slot; beyond that a login is answered "try again later". */
+    max_queued_hashes: z.number().int().nonnegative().default(64),
   })
   .strict();
 
@@ -94,7 +153,9 @@ const smtp = z
     banner: z.string().default('ESMTP tegami'),
     vrfy: z.boolean().default(false),
     expn: z.boolean().default(false),
+    /** Simultaneous SMTP connections, all three listeners together. */
     max_connections: z.number().int().positive().default(1000),
+    /** Simultaneous SMTP connections from one client (IPv4 address or IPv6 /ipv6_prefix). */
     max_connections_per_ip: z.number().int().positive().default(50),
     max_recipients: z.number().int().positive().default(100),
     /** Seconds to wait before the greeting; clients that talk earlier are refused (early-talker check). */
@@ -109,7 +170,8 @@ const smtp = z
     /** Authenticated senders may only use their own addresses and aliases in From: (every address) and Sender:;
      *  else 550 5.7.1 at the end of DATA. Off, such mail is still accepted but never DKIM-signed. */
     restrict_header_from: z.boolean().default(true),
-    admins_may_send_as_anyone: z.boolean().default(true),
+    /** System admins may use any MAIL FROM (off: they are bound by restrict_sender like everyone). */
+    admins_may_send_as_anyone: z.boolean().default(false),
   })
   .strict();
 
@@ -209,6 +271,24 @@ const outbound = z
   })
   .strict();
 
+/** The web servers (engine/web/): sessions and request sizes. */
+const web = z
+  .object({
+    /** A session unused this long ends (sign in again). */
+    session_idle: duration.prefault('30m'),
+    /** A session ends this long after sign-in, however busy. */
+    session_lifetime: duration.prefault('12h'),
+    /** Sessions one account may hold per server; the oldest end first. */
+    sessions_per_account: z.number().int().positive().max(1000).default(20),
+    /** Largest request body on ordinary forms and API calls. */
+    body_limit: size.prefault('64K'),
+    /** Largest upload (the admin's CSV import of users). */
+    upload_limit: size.prefault('4M'),
+  })
+  .strict()
+  .refine((w) => w.session_idle > 0 && w.session_lifetime >= w.session_idle, { message: 'session_idle must be above 0 and not above session_lifetime' })
+  .refine((w) => w.body_limit >= 4096 && w.upload_limit >= w.body_limit, { message: 'body_limit must be at least 4K and not above upload_limit' });
+
 const log = z
   .object({
     level: z.enum(['debug', 'info', 'warn', 'error']).default('info'),
@@ -216,6 +296,85 @@ const log = z
     stdout: z.boolean().default(true),
     /** Daily text files <data_dir>/logs/<service>-YYYYMMDD.log */
     files: z.boolean().default(true),
+    /** Days of daily files kept, today included; the daily pass removes older ones. 0 = keep them all. */
+    keep_days: z.number().int().nonnegative().default(90),
+    /** The daily pass gzips the files of past days (<service>-YYYYMMDD.log.gz). */
+    compress: z.boolean().default(true),
+    /** A copy of every written line to syslog (RFC 5424): "unix:/dev/log" (the local socket), "tcp:HOST:PORT" or
+     *  "tls:HOST:PORT" (octet-counted frames, RFC 6587), so an intruder on this machine cannot rewrite history. "" = off. */
+    syslog: z
+      .string()
+      .default('')
+      .refine((v) => v === '' || /^unix:\/.+$/.test(v) || /^(tcp|tls):(\[[0-9a-fA-F:.]+\]|[^:\s]+):\d{1,5}$/.test(v), {
+        message: 'expected "unix:/PATH", "tcp:HOST:PORT", "tls:HOST:PORT" or ""',
+      }),
+    syslog_facility: z.enum(['mail', 'daemon', 'user', 'local0', 'local1', 'local2', 'local3', 'local4', 'local5', 'local6', 'local7']).default('mail'),
+    /** CAs the "tls:" syslog server's certificate must verify against; default the system's. */
+    syslog_ca_file: z.string().optional(),
+    /** Lines kept while the syslog server is away or slow; past it new lines are dropped (and counted). */
+    syslog_buffer: z.number().int().positive().default(10_000),
+  })
+  .strict();
+
+/** What /readyz requires besides working listeners, database, spool and pool (engine/metrics/readiness.ts). */
+const health = z
+  .object({
+    /** Free space on the data dir below which the server is not ready: a size ("200MB") or a percentage ("1%"). */
+    min_free: z
+      .string()
+      .regex(/^(\d+(\.\d+)?%|\d+\s*(B|K|KB|M|MB|G|GB)?)$/i, 'expected a size like "200MB" or a percentage like "1%"')
+      .default('200MB'),
+  })
+  .strict();
+
+/** A service the monitor watches ([[monitor]], engine/monitor/): tegami's own or another host's. */
+const monitorTarget = z
+  .object({
+    /** Shown in alerts, `tegami status` and the tegami_monitor_* metrics' target label. */
+    name: z.string().regex(/^[A-Za-z0-9_.-]{1,64}$/, 'letters, digits, "_", "." and "-" (at most 64)'),
+    /** tcp: connect; smtp/pop3/imap: a greeting that says OK; http: a status in expect_status (https URLs too); dns: an answer. */
+    check: z.enum(['tcp', 'smtp', 'pop3', 'imap', 'http', 'dns']),
+    /** "host:port" (tcp, smtp, pop3, imap), a URL (http), or a DNS name (dns). */
+    target: z.string().min(1),
+    /** Implicit TLS for smtp/pop3/imap/tcp (ports 465, 995, 993). */
+    tls: z.boolean().default(false),
+    /** Check the server's certificate (TLS and https); off for self-signed lab peers. */
+    verify_tls: z.boolean().default(true),
+    ca_file: z.string().optional(),
+    interval: duration.prefault('60s'),
+    timeout: duration.prefault('10s'),
+    /** Consecutive failed checks before the target is "down" and alerted. */
+    failures: z.number().int().positive().default(3),
+    /** http: statuses that count as up; default 200-399. */
+    expect_status: z.array(z.number().int().min(100).max(599)).optional(),
+    /** dns: the record type asked. */
+    record: z.enum(['A', 'AAAA', 'MX', 'TXT', 'NS', 'CNAME', 'PTR', 'SRV']).default('A'),
+    /** dns: "host:port" of the server to ask; default [dns] servers, else the system's. */
+    dns_server: z.string().optional(),
+    /** dns: a text one answer must contain; http: a text the body must contain. */
+    expect: z.string().optional(),
+  })
+  .strict();
+
+/** Where the monitor's alerts go: mail through a smarthost (not the local SMTP, which may be what is down) and webhooks. */
+const alerts = z
+  .object({
+    mail_to: z.array(z.string()).default([]),
+    /** Default "tegami@<hostname>". */
+    mail_from: z.string().optional(),
+    /** "host:port" of the SMTP server alert mail goes through. */
+    smarthost: z.string().optional(),
+    smarthost_tls: z.enum(['starttls', 'implicit', 'none']).default('starttls'),
+    smarthost_user: z.string().optional(),
+    smarthost_password: z.string().optional(),
+    smarthost_ca_file: z.string().optional(),
+    /** URLs that get a JSON POST per alert, signed: X-Tegami-Signature: sha256=HMAC-SHA256(webhook_secret, body). */
+    webhooks: z.array(z.string().url()).default([]),
+    webhook_secret: z.string().optional(),
+    webhook_timeout: duration.prefault('10s'),
+    /** Retries after the first attempt (on a network error, a timeout, 429 or 5xx), waiting webhook_backoff, doubling. */
+    webhook_retries: z.number().int().nonnegative().default(5),
+    webhook_backoff: duration.prefault('2s'),
   })
   .strict();
 
@@ -302,6 +461,10 @@ const pop3 = z
     idle_timeout: duration.prefault('10m'),
     /** A command line must arrive whole within this of its first byte (slowloris); 0 = off. */
     command_timeout: duration.prefault('2m'),
+    /** Simultaneous POP3 connections, all listeners together. */
+    max_connections: z.number().int().positive().default(1000),
+    /** Simultaneous POP3 connections from one client (IPv4 address or IPv6 /ipv6_prefix). */
+    max_connections_per_ip: z.number().int().positive().default(50),
   })
   .strict();
 
@@ -317,8 +480,97 @@ const imap = z
     max_literal: size.prefault(64 * 1024 * 1024),
     /** Largest literal before login (LOGIN and AUTHENTICATE arguments); bigger ones are refused, never buffered. */
     max_literal_preauth: size.prefault(8 * 1024),
-    /** Simultaneous IMAP connections from one client address, per listener. */
+    /** Simultaneous IMAP connections, all listeners together. */
+    max_connections: z.number().int().positive().default(1000),
+    /** Simultaneous IMAP connections from one client (IPv4 address or IPv6 /ipv6_prefix), all listeners together. */
     max_connections_per_ip: z.number().int().positive().default(50),
+  })
+  .strict();
+
+/** Mailing lists (engine/lists, docs/lists.md); each list's own settings are set with `tegami list set`. */
+const lists = z
+  .object({
+    /** VERP: "member" gives each member's copy its own envelope sender NAME-bounces+<token>@ (one copy per
+     *  member); "domain" sends one copy per destination domain (bounces matched by their DSN's recipient). */
+    verp: z.enum(['member', 'domain']).default('member'),
+    /** How often the list housekeeping runs (CLI approvals, expiry, bounce grace, digests). */
+    check_interval: duration.prefault('5s'),
+    /** Held posts are dropped this long after they arrived, unless a moderator decided first. */
+    held_lifetime: duration.prefault('14d'),
+    /** A subscription or unsubscription must be confirmed (or approved) within this. */
+    confirm_lifetime: duration.prefault('3d'),
+    /** Counted bounces within bounce_window at which a member is disabled (and told). */
+    bounce_threshold: z.number().int().positive().default(5),
+    bounce_window: duration.prefault('7d'),
+    /** At most one bounce of a member counts per this interval (one outage is one bounce); 0 = each counts. */
+    bounce_interval: duration.prefault('1d'),
+    /** A member disabled by bounces is removed this long afterwards. */
+    bounce_grace: duration.prefault('14d'),
+    /** Digests go out this often to the members who asked for them. */
+    digest_interval: duration.prefault('1d'),
+    /** Distributed posts are remembered (a repeat of the same Message-ID is not sent again) this long. */
+    dedup_window: duration.prefault('7d'),
+    /** Automatic replies (help, confirmations) to one address per list and day; more are logged, not sent. */
+    max_replies_per_day: z.number().int().positive().default(10),
+    /** List-Archive: URL; "{list}" becomes the list address. Absent: no List-Archive field. */
+    archive_url: z.string().regex(/^(https?|imap|imaps):\/\/[\x21-\x7e]+$/).optional(),
+  })
+  .strict();
+
+/** Sieve rules at delivery (workers/sieve-delivery.ts), vacation and auto-replies (docs/rules.md). */
+const sieve = z
+  .object({
+    /** Run users' and domains' scripts, vacation and auto-replies at delivery (off: every message is kept as before). */
+    enabled: z.boolean().default(true),
+    /** Largest script (ManageSieve PUTSCRIPT, the CLI, the rule form); bigger ones are refused at upload. */
+    max_script_size: size.prefault('256K'),
+    /** Scripts one user or one domain may keep (ManageSieve answers NO (QUOTA/MAXSCRIPTS) beyond it). */
+    max_scripts: z.number().int().positive().default(16),
+    /** Actions one delivery may take (keep, fileinto, redirect, vacation, header edits…); more is an error → implicit keep. */
+    max_actions: z.number().int().positive().max(1024).default(64),
+    /** Redirects per message and recipient (Pigeonhole's default too); more is an error → implicit keep. */
+    max_redirects: z.number().int().nonnegative().max(64).default(4),
+    /** Vacation replies and auto-replies one address sends per day at most, whatever the senders. */
+    max_replies_per_day: z.number().int().nonnegative().default(100),
+    /** Vacation periods (:days/:seconds, `tegami vacation --days`) are raised to at least this (RFC 5230: 1 day). */
+    vacation_min_period: duration.prefault('1d'),
+    /** The period when a vacation names none (RFC 5230: 7 days). */
+    vacation_default_period: duration.prefault('7d'),
+    /** Envelope sender of vacation replies when the user's settings name none: "null" (<>, RFC 3834) or "user". */
+    vacation_sender: z.enum(['null', 'user']).default('null'),
+    /** Offer the `regex` extension (draft-ietf-sieve-regex; our engine is linear-time, but it is off unless asked). */
+    regex: z.boolean().default(false),
+  })
+  .strict();
+
+/** Sender Rewriting Scheme for mail forwarded to remote addresses (engine/srs). */
+const srs = z
+  .object({
+    /** Rewrite the envelope sender of forwards, redirects and alias expansions to remote addresses. */
+    enabled: z.boolean().default(true),
+    /** The HMAC key (made on first use, mode 0600); default <data_dir>/keys/srs.secret. */
+    secret_file: z.string().optional(),
+    /** How long a rewritten address stays valid for bounces (whole days count). */
+    max_age: duration.prefault('21d'),
+    /** The domain SRS addresses are made in; default the forwarding address's own domain. */
+    domain: z.string().optional(),
+  })
+  .strict();
+
+/** The ManageSieve listener (RFC 5804; engine/managesieve). */
+const managesieve = z
+  .object({
+    /** AUTHENTICATE PLAIN/LOGIN without TLS from non-loopback clients. */
+    allow_insecure_auth: z.boolean().default(false),
+    idle_timeout: duration.prefault('10m'),
+    /** A command line must arrive whole within this of its first byte (slowloris); 0 = off. */
+    command_timeout: duration.prefault('2m'),
+    /** A literal (a script) must arrive whole within this of its announcement; 0 = off. */
+    literal_timeout: duration.prefault('5m'),
+    /** Largest literal before login (AUTHENTICATE data); bigger ones end the connection, never buffered. */
+    max_literal_preauth: size.prefault(8 * 1024),
+    max_connections: z.number().int().positive().default(200),
+    max_connections_per_ip: z.number().int().positive().default(20),
   })
   .strict();
 
@@ -340,10 +592,18 @@ export const configSchema = z
     smarthost: smarthost.optional(),
     outbound: outbound.prefault({}),
     log: log.prefault({}),
+    health: health.prefault({}),
+    monitor: z.array(monitorTarget).default([]),
+    alerts: alerts.prefault({}),
+    web: web.prefault({}),
     dnsbl: z.array(dnsbl).default([]),
     spam: spam.prefault({}),
     pop3: pop3.prefault({}),
     imap: imap.prefault({}),
+    lists: lists.prefault({}),
+    sieve: sieve.prefault({}),
+    srs: srs.prefault({}),
+    managesieve: managesieve.prefault({}),
   })
   .strict()
   .superRefine((c, ctx) => {
@@ -354,12 +614,61 @@ export const configSchema = z
         message: 'mode "anyone" makes an open relay; it also needs i_understand_this_is_an_open_relay = true',
       });
     }
+    const names = new Set<string>();
+    c.monitor.forEach((m, i) => {
+      if (names.has(m.name)) ctx.addIssue({ code: 'custom', path: ['monitor', i, 'name'], message: `monitor name "${m.name}" is used twice` });
+      names.add(m.name);
+    });
+    if (c.alerts.mail_to.length && !c.alerts.smarthost) {
+      ctx.addIssue({ code: 'custom', path: ['alerts', 'smarthost'], message: 'mail_to needs a smarthost ("host:port") to send through' });
+    }
+    if (c.alerts.webhooks.length && !c.alerts.webhook_secret) {
+      ctx.addIssue({ code: 'custom', path: ['alerts', 'webhook_secret'], message: 'webhooks need a webhook_secret to sign them with' });
+    }
     if (c.accounts.password_min > c.accounts.password_max) {
       ctx.addIssue({ code: 'custom', path: ['accounts', 'password_min'], message: 'password_min is above password_max' });
     }
+    checkVirtualHosts(c.domains, c.tls, ctx);
   });
+
+/** One virtual host per address; by_ip may not send that address elsewhere; a certificate's ip is named once. */
+function checkVirtualHosts(d: z.output<typeof domains>, t: z.output<typeof tls>, ctx: z.RefinementCtx): void {
+  const seen = new Set<string>();
+  d.virtual_host.forEach((v, i) => {
+    const ip = canonicalIp(v.ip);
+    if (seen.has(ip)) ctx.addIssue({ code: 'custom', path: ['domains', 'virtual_host', i, 'ip'], message: `${v.ip} has two virtual hosts` });
+    seen.add(ip);
+    const bound = d.by_ip[v.ip];
+    if (bound !== undefined && bound.toLowerCase() !== v.domains[0].toLowerCase()) {
+      ctx.addIssue({ code: 'custom', path: ['domains', 'by_ip', v.ip], message: `by_ip sends ${v.ip} to ${bound}, its virtual host to ${v.domains[0]}` });
+    }
+  });
+  const certIps = new Set<string>();
+  t.domain.forEach((e, i) => {
+    if (!e.ip) return;
+    const ip = canonicalIp(e.ip);
+    if (certIps.has(ip)) ctx.addIssue({ code: 'custom', path: ['tls', 'domain', i, 'ip'], message: `two [[tls.domain]] certificates for ${e.ip}` });
+    certIps.add(ip);
+  });
+}
+
+/** One spelling per address: IPv4-mapped IPv6 as IPv4, IPv6 compressed and lower case. */
+export function canonicalIp(ip: string): string {
+  const v = ip.trim().toLowerCase().replace(/^\[|\]$/g, '');
+  if (/^::ffff:\d+\.\d+\.\d+\.\d+$/.test(v)) return v.slice(7);
+  if (net.isIP(v) === 6) {
+    try {
+      return new URL(`http://[${v}]/`).hostname.slice(1, -1);
+    } catch {
+      return v;
+    }
+  }
+  return v;
+}
 
 export type Config = z.output<typeof configSchema>;
 export type ListenerName = keyof z.output<typeof listen>;
 export type RouteConfig = z.output<typeof route>;
 export type DnsblConfig = z.output<typeof dnsbl>;
+export type MonitorConfig = z.output<typeof monitorTarget>;
+export type AlertsConfig = z.output<typeof alerts>;

@@ -57,6 +57,218 @@ const MIGRATIONS: string[] = [
      last_used INTEGER
    );
    CREATE INDEX IF NOT EXISTS api_tokens_address ON api_tokens(address);`,
+  // mailing lists (engine/lists, docs/lists.md): settings, members, moderators, the moderation queue,
+  // subscriptions waiting for confirmation, bounce events, distributed posts (dedup) and the batches of
+  // messages tegami originated (engine/queue/notices.ts originate: committed once their row is here)
+  `CREATE TABLE IF NOT EXISTS lists (
+     address TEXT PRIMARY KEY,
+     name TEXT NOT NULL,
+     domain TEXT NOT NULL,
+     post TEXT NOT NULL DEFAULT 'members',
+     moderated INTEGER NOT NULL DEFAULT 0,
+     subject_prefix TEXT NOT NULL DEFAULT '',
+     reply_to TEXT NOT NULL DEFAULT 'sender',
+     max_size INTEGER NOT NULL DEFAULT 0,
+     digest INTEGER NOT NULL DEFAULT 0,
+     archive INTEGER NOT NULL DEFAULT 0,
+     dmarc_rewrite TEXT NOT NULL DEFAULT 'policy',
+     private INTEGER NOT NULL DEFAULT 0,
+     digest_last INTEGER NOT NULL DEFAULT 0,
+     digest_issue INTEGER NOT NULL DEFAULT 0,
+     created INTEGER NOT NULL
+   );
+   CREATE INDEX IF NOT EXISTS lists_domain ON lists(domain);
+   CREATE TABLE IF NOT EXISTS list_members (
+     id INTEGER PRIMARY KEY,
+     list TEXT NOT NULL,
+     address TEXT NOT NULL,
+     digest INTEGER NOT NULL DEFAULT 0,
+     disabled INTEGER NOT NULL DEFAULT 0,
+     disabled_reason TEXT,
+     disabled_at INTEGER,
+     added INTEGER NOT NULL,
+     UNIQUE (list, address)
+   );
+   CREATE TABLE IF NOT EXISTS list_admins (
+     list TEXT NOT NULL,
+     address TEXT NOT NULL,
+     PRIMARY KEY (list, address)
+   );
+   CREATE TABLE IF NOT EXISTS list_held (
+     id TEXT PRIMARY KEY,
+     list TEXT NOT NULL,
+     post_key TEXT NOT NULL,
+     sender TEXT NOT NULL,
+     mail_from TEXT NOT NULL,
+     subject TEXT NOT NULL,
+     size INTEGER NOT NULL,
+     reason TEXT NOT NULL,
+     state TEXT NOT NULL DEFAULT 'held',
+     notified INTEGER NOT NULL DEFAULT 0,
+     created INTEGER NOT NULL,
+     expires INTEGER NOT NULL,
+     UNIQUE (list, post_key)
+   );
+   CREATE TABLE IF NOT EXISTS list_requests (
+     id TEXT PRIMARY KEY,
+     list TEXT NOT NULL,
+     address TEXT NOT NULL,
+     kind TEXT NOT NULL,
+     state TEXT NOT NULL,
+     digest INTEGER NOT NULL DEFAULT 0,
+     created INTEGER NOT NULL,
+     expires INTEGER NOT NULL,
+     UNIQUE (list, address, kind)
+   );
+   CREATE TABLE IF NOT EXISTS list_bounces (
+     list TEXT NOT NULL,
+     address TEXT NOT NULL,
+     at INTEGER NOT NULL,
+     status TEXT NOT NULL,
+     kind TEXT NOT NULL,
+     counted INTEGER NOT NULL
+   );
+   CREATE INDEX IF NOT EXISTS list_bounces_member ON list_bounces(list, address, at);
+   CREATE TABLE IF NOT EXISTS list_posts (
+     list TEXT NOT NULL,
+     post_key TEXT NOT NULL,
+     created INTEGER NOT NULL,
+     PRIMARY KEY (list, post_key)
+   );
+   CREATE TABLE IF NOT EXISTS list_replies (
+     list TEXT NOT NULL,
+     address TEXT NOT NULL,
+     day INTEGER NOT NULL,
+     count INTEGER NOT NULL,
+     PRIMARY KEY (list, address, day)
+   );
+   CREATE TABLE IF NOT EXISTS originated_batches (
+     batch TEXT PRIMARY KEY,
+     created INTEGER NOT NULL
+   );`,
+  // account settings (engine/accounts/rights.ts, settings.ts, docs/accounts.md): admin rights as rows (the one
+  // source of truth: system, host admin of a domain, list admin of a list; the users.*_admin columns are kept
+  // as a derived copy), per-user quota overrides and per-domain defaults for new users. Every statement is
+  // idempotent, so running it again (migrations merged in another order) changes nothing.
+  `CREATE TABLE IF NOT EXISTS admin_rights (
+     address TEXT NOT NULL,
+     kind TEXT NOT NULL CHECK (kind IN ('system', 'host', 'list')),
+     target TEXT NOT NULL DEFAULT '',
+     created INTEGER NOT NULL,
+     PRIMARY KEY (address, kind, target)
+   );
+   CREATE INDEX IF NOT EXISTS admin_rights_target ON admin_rights(kind, target);
+   INSERT OR IGNORE INTO admin_rights (address, kind, target, created) SELECT address, 'system', '', created FROM users WHERE system_admin = 1;
+   INSERT OR IGNORE INTO admin_rights (address, kind, target, created) SELECT address, 'host', domain, created FROM users WHERE host_admin = 1;
+   CREATE TABLE IF NOT EXISTS user_quotas (
+     address TEXT PRIMARY KEY,
+     bytes INTEGER,
+     messages INTEGER
+   );
+   CREATE TABLE IF NOT EXISTS domain_defaults (
+     domain TEXT PRIMARY KEY,
+     reply_to TEXT,
+     forward TEXT,
+     keep_copy INTEGER,
+     cannot_change_password INTEGER,
+     disabled INTEGER,
+     web_access INTEGER,
+     quota_bytes INTEGER NOT NULL DEFAULT 0,
+     quota_messages INTEGER NOT NULL DEFAULT 0
+   );
+   CREATE TRIGGER IF NOT EXISTS users_domain_defaults AFTER INSERT ON users
+   WHEN EXISTS (SELECT 1 FROM domain_defaults WHERE domain = new.domain)
+   BEGIN
+     UPDATE users SET
+       reply_to = COALESCE((SELECT reply_to FROM domain_defaults WHERE domain = new.domain), reply_to),
+       forward = CASE WHEN forward = '' THEN COALESCE((SELECT forward FROM domain_defaults WHERE domain = new.domain), '') ELSE forward END,
+       keep_copy = COALESCE((SELECT keep_copy FROM domain_defaults WHERE domain = new.domain), keep_copy),
+       cannot_change_password = COALESCE((SELECT cannot_change_password FROM domain_defaults WHERE domain = new.domain), cannot_change_password),
+       web_access = COALESCE((SELECT web_access FROM domain_defaults WHERE domain = new.domain), web_access),
+       disabled = MAX(disabled, COALESCE((SELECT disabled FROM domain_defaults WHERE domain = new.domain), 0))
+     WHERE address = new.address;
+   END;
+   CREATE TRIGGER IF NOT EXISTS users_delete_settings AFTER DELETE ON users
+   BEGIN
+     DELETE FROM user_quotas WHERE address = old.address;
+     DELETE FROM admin_rights WHERE address = old.address;
+   END;
+   CREATE TRIGGER IF NOT EXISTS domains_delete_settings AFTER DELETE ON domains
+   BEGIN
+     DELETE FROM domain_defaults WHERE domain = old.name;
+     DELETE FROM admin_rights WHERE kind = 'host' AND target = old.name;
+   END;`,
+  // one fact, two readers: a list's administrators (list_admins: who is notified and may moderate, by mail or
+  // the CLI; may be an outside address) and the A2 list-admin right of a local account (admin_rights: what the
+  // web administration lets it see). Kept equal both ways for local accounts by triggers, so neither the lists
+  // code nor the accounts code can forget the other (a trigger never fires itself again: no loop).
+  `INSERT OR IGNORE INTO admin_rights (address, kind, target, created)
+     SELECT la.address, 'list', la.list, CAST(strftime('%s','now') AS INTEGER) * 1000 FROM list_admins la JOIN users u ON u.address = la.address;
+   INSERT OR IGNORE INTO list_admins (list, address)
+     SELECT r.target, r.address FROM admin_rights r JOIN lists l ON l.address = r.target WHERE r.kind = 'list';
+   UPDATE users SET list_admin = EXISTS (SELECT 1 FROM admin_rights r WHERE r.address = users.address AND r.kind = 'list');
+   CREATE TRIGGER IF NOT EXISTS list_admins_grant AFTER INSERT ON list_admins
+   WHEN EXISTS (SELECT 1 FROM users WHERE address = new.address)
+   BEGIN
+     INSERT OR IGNORE INTO admin_rights (address, kind, target, created) VALUES (new.address, 'list', new.list, CAST(strftime('%s','now') AS INTEGER) * 1000);
+     UPDATE users SET list_admin = 1 WHERE address = new.address;
+   END;
+   CREATE TRIGGER IF NOT EXISTS list_admins_revoke AFTER DELETE ON list_admins
+   BEGIN
+     DELETE FROM admin_rights WHERE address = old.address AND kind = 'list' AND target = old.list;
+     UPDATE users SET list_admin = EXISTS (SELECT 1 FROM admin_rights r WHERE r.address = old.address AND r.kind = 'list') WHERE address = old.address;
+   END;
+   CREATE TRIGGER IF NOT EXISTS admin_rights_list_grant AFTER INSERT ON admin_rights
+   WHEN new.kind = 'list' AND EXISTS (SELECT 1 FROM lists WHERE address = new.target)
+   BEGIN
+     INSERT OR IGNORE INTO list_admins (list, address) VALUES (new.target, new.address);
+   END;
+   CREATE TRIGGER IF NOT EXISTS admin_rights_list_revoke AFTER DELETE ON admin_rights
+   WHEN old.kind = 'list'
+   BEGIN
+     DELETE FROM list_admins WHERE list = old.target AND address = old.address;
+   END;`,
+  // rules (engine/rules, docs/rules.md): Sieve scripts of users ("user@domain") and domains ("@domain"), at
+  // most one active per owner; the one vacation of each user (CLI, JMAP, webmail); auto-responders; and the
+  // history of automatic replies (vacation and auto-reply), one row per (address, sender, handle)
+  `CREATE TABLE IF NOT EXISTS sieve_scripts (
+     owner TEXT NOT NULL,
+     name TEXT NOT NULL,
+     script TEXT NOT NULL,
+     active INTEGER NOT NULL DEFAULT 0,
+     updated INTEGER NOT NULL,
+     PRIMARY KEY (owner, name)
+   );
+   CREATE UNIQUE INDEX IF NOT EXISTS sieve_scripts_active ON sieve_scripts(owner) WHERE active = 1;
+   CREATE TABLE IF NOT EXISTS vacations (
+     address TEXT PRIMARY KEY,
+     enabled INTEGER NOT NULL,
+     subject TEXT,
+     text TEXT NOT NULL,
+     html TEXT,
+     from_ms INTEGER,
+     until_ms INTEGER,
+     days INTEGER,
+     addresses TEXT NOT NULL DEFAULT '[]',
+     sender TEXT,
+     updated INTEGER NOT NULL
+   );
+   CREATE TABLE IF NOT EXISTS auto_replies (
+     address TEXT PRIMARY KEY,
+     enabled INTEGER NOT NULL,
+     subject TEXT,
+     text TEXT NOT NULL,
+     interval_s INTEGER NOT NULL,
+     updated INTEGER NOT NULL
+   );
+   CREATE TABLE IF NOT EXISTS reply_history (
+     address TEXT NOT NULL,
+     sender TEXT NOT NULL,
+     handle TEXT NOT NULL,
+     at INTEGER NOT NULL,
+     PRIMARY KEY (address, sender, handle)
+   );
+   CREATE INDEX IF NOT EXISTS reply_history_at ON reply_history(address, at);`,
 ];
 
 export function openDatabase(dataDir: string, opts: { readonly?: boolean } = {}): Db {

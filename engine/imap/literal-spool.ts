@@ -71,6 +71,7 @@ export class FileSink implements LiteralSink {
     if (this.discarded || this.failed) return; // after a failure the rest is dropped; finish() reports it
     this.queue.push(chunk);
     this.queued += chunk.length;
+    // eslint-disable-next-line @typescript-eslint/no-floating-promises -- pump() never rejects: a failure is kept for finish()
     if (!this.running) void this.pump();
   }
 
@@ -90,6 +91,7 @@ export class FileSink implements LiteralSink {
     this.discarded = true;
     this.queue = [];
     this.queued = 0;
+    // eslint-disable-next-line @typescript-eslint/no-floating-promises -- cleanup() never rejects: close and unlink errors are caught inside
     if (!this.running) void this.cleanup();
   }
 

@@ -1,57 +1,141 @@
-// Typed event log: one catalogue of events (events.ts) written as JSON lines to stdout and as
-// readable lines to <data_dir>/logs/<service>-YYYYMMDD.log. Never pass a secret to a log call.
+// The event log: `emit(name, fields)` for events of the catalogue (events.ts), written as JSON lines to
+// stdout, as readable lines to <data_dir>/logs/<service>-YYYYMMDD.log and optionally to syslog, and told
+// to the metrics sink. Writes are gathered and made once per turn of the event loop, never synchronously
+// (a file whose disk does not keep up loses lines past a bound, counted, instead of growing memory);
+// close() writes everything still pending. Fields are written according to their kind: never a secret.
+import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
+import { canonicalName, eventDef, shortName, LEVELS, type AnyEventDef, type EventName, type FieldsOf, type Level, type Service } from './events.js';
+import { threadSink, type EventSink } from '../metrics/thread-sink.js';
 
-export type Level = 'debug' | 'info' | 'warn' | 'error';
-const LEVELS: Record<Level, number> = { debug: 10, info: 20, warn: 30, error: 40 };
-
-/** Services with a daily file of their own (the seed's SYSMMDD.txt, with the year). */
-export type Service = 'smtp' | 'delivery' | 'pop3' | 'imap' | 'spam' | 'system' | 'web' | 'queue' | 'admin';
+export type { Level, Service };
 
 export interface LogOptions {
   dir?: string;
   stdout?: boolean;
   files?: boolean;
   level?: Level;
+  /** Who counts events (the server's Metrics); default: the worker bridge in a pool worker, else nobody. */
+  sink?: EventSink | null;
+  /** The clock that decides which day's file a line goes to (tests). */
+  now?: () => Date;
+  /** Bytes a file may have waiting for the disk before new lines for it are dropped (and counted). */
+  maxPendingBytes?: number;
 }
 
 type Fields = Record<string, unknown>;
+/** Subscribers see every event, written or not: (service, name without service, fields, level). */
 export type LogListener = (service: Service, event: string, fields: Fields, level: Level) => void;
+/** A copy of each written line (syslog): the level, service, short name and the formatted fields. */
+export type LineTee = (level: Level, service: Service, event: string, text: string) => void;
+
+const HMAC_KEY = crypto.randomBytes(32);
+const SECRET_NAME = /pass(word)?$|secret|token|cookie|authorization|^auth_?password$/i;
+const DROP_REPORT_MS = 10_000;
 
 export class Logger {
   private files = new Map<Service, { day: string; stream: fs.WriteStream }>();
   private listeners: LogListener[] = [];
+  private tees: LineTee[] = [];
   private readonly min: number;
+  private readonly sink: EventSink | null;
+  private readonly now: () => Date;
+  private readonly maxPending: number;
+  private closed = false;
+  private droppedLines = 0;
+  private lastDropReport = 0;
 
   constructor(private readonly opts: LogOptions = {}) {
     this.min = LEVELS[opts.level ?? 'info'];
+    this.sink = opts.sink === undefined ? threadSink() : opts.sink;
+    this.now = opts.now ?? (() => new Date());
+    this.maxPending = opts.maxPendingBytes ?? 16 * 1024 * 1024;
+    // logs name users and addresses: private (0700 directory, 0600 files), whatever the umask
     if (opts.dir && opts.files !== false) fs.mkdirSync(opts.dir, { recursive: true, mode: 0o700 });
   }
 
-  /** Subscribe to every event (metrics, tests). */
+  /** Subscribe to every event (tests, the admin dashboard). */
   on(listener: LogListener): void {
     this.listeners.push(listener);
   }
 
+  /** Copy every written line elsewhere (syslog); the function must not block. */
+  tee(fn: LineTee): void {
+    this.tees.push(fn);
+  }
+
+  /** Log an event of the catalogue; its level and the kinds of its fields come from there. */
+  emit<E extends EventName>(name: E, fields: FieldsOf<E>): void {
+    const def = eventDef(name);
+    // (only a caller that went around the type check gets here without an entry: written, never thrown)
+    if (!def) return this.write(null, null, 'system', fields as Fields, 'warn', String(name));
+    this.write(name, def, def.service, fields as Fields, def.level);
+  }
+
+  /**
+   * @deprecated Use `emit('<service>.<name>', fields)` (see the guide at the top of events.ts). An event the
+   * catalogue knows is written, redacted and counted as if emitted (with the level given here); an unknown
+   * one is written as given, with fields whose names suggest a secret redacted.
+   */
   log(service: Service, event: string, fields: Fields = {}, level: Level = 'info'): void {
+    const name = canonicalName(service, event);
+    this.write(name, name ? eventDef(name)! : null, service, fields, level, name ? undefined : event);
+  }
+
+  /** @deprecated Use `emit()`. */
+  info(service: Service, event: string, fields?: Fields): void {
+    this.log(service, event, fields, 'info');
+  }
+  /** @deprecated Use `emit()`. */
+  warn(service: Service, event: string, fields?: Fields): void {
+    this.log(service, event, fields, 'warn');
+  }
+  /** @deprecated Use `emit()`. */
+  error(service: Service, event: string, fields?: Fields): void {
+    this.log(service, event, fields, 'error');
+  }
+  /** @deprecated Use `emit()`. */
+  debug(service: Service, event: string, fields?: Fields): void {
+    this.log(service, event, fields, 'debug');
+  }
+
+  private write(name: string | null, def: AnyEventDef | null, service: Service, fields: Fields, level: Level, rawEvent?: string): void {
+    const event = name ? shortName(name) : rawEvent!;
+    if (this.sink) {
+      try {
+        this.sink.event(name, def, service, level, fields);
+      } catch {
+        // a metrics function that fails on odd legacy fields never stops the line
+      }
+    }
     for (const l of this.listeners) l(service, event, fields, level);
     if (LEVELS[level] < this.min) return;
-    const now = new Date();
-    if (this.opts.stdout) {
-      process.stdout.write(JSON.stringify({ time: now.toISOString(), level, service, event, ...fields }) + '\n');
-    }
-    if (this.opts.dir && this.opts.files !== false) {
-      const line = `${now.toISOString()} ${level.toUpperCase()} ${event}${formatFields(fields)}\n`;
-      this.append(this.fileFor(service, now), line);
-    }
+    const toFile = !!this.opts.dir && this.opts.files !== false;
+    if (!this.opts.stdout && !toFile && !this.tees.length) return;
+    const shown = shownFields(def, fields);
+    const now = this.now();
+    if (this.opts.stdout) process.stdout.write(JSON.stringify({ time: now.toISOString(), level, service, event, ...shown }) + '\n');
+    const text = formatFields(shown);
+    if (toFile) this.append(service, now, `${now.toISOString()} ${level.toUpperCase()} ${event}${text}\n`);
+    for (const t of this.tees) t(level, service, event, text);
   }
 
   /** Lines are gathered and written once per turn of the event loop: one write for many lines under load. */
   private pending = new Map<fs.WriteStream, string[]>();
   private flushScheduled = false;
 
-  private append(stream: fs.WriteStream, line: string): void {
+  private append(service: Service, now: Date, line: string): void {
+    if (this.closed) {
+      // after close() (a late event during shutdown): written at once so it is not lost
+      try {
+        fs.appendFileSync(path.join(this.opts.dir!, `${service}-${localDay(now)}.log`), line, { mode: 0o600 });
+      } catch {
+        // nowhere to write it
+      }
+      return;
+    }
+    const stream = this.fileFor(service, now);
     let lines = this.pending.get(stream);
     if (!lines) this.pending.set(stream, (lines = []));
     lines.push(line);
@@ -63,21 +147,25 @@ export class Logger {
 
   private flush(): void {
     this.flushScheduled = false;
-    for (const [stream, lines] of this.pending) if (!stream.closed && !stream.writableEnded) stream.write(lines.join(''));
+    for (const [stream, lines] of this.pending) {
+      if (stream.closed || stream.writableEnded) continue;
+      let keep = lines.length;
+      if (!this.closed) {
+        // past the bound, the lines that do not fit are dropped (counted), never buffered
+        let room = this.maxPending - stream.writableLength;
+        for (keep = 0; keep < lines.length && room >= lines[keep].length; keep++) room -= lines[keep].length;
+        this.droppedLines += lines.length - keep;
+      }
+      if (keep) stream.write(keep === lines.length ? lines.join('') : lines.slice(0, keep).join(''));
+    }
     this.pending.clear();
-  }
-
-  info(service: Service, event: string, fields?: Fields): void {
-    this.log(service, event, fields, 'info');
-  }
-  warn(service: Service, event: string, fields?: Fields): void {
-    this.log(service, event, fields, 'warn');
-  }
-  error(service: Service, event: string, fields?: Fields): void {
-    this.log(service, event, fields, 'error');
-  }
-  debug(service: Service, event: string, fields?: Fields): void {
-    if (LEVELS.debug >= this.min || this.listeners.length) this.log(service, event, fields, 'debug');
+    const t = Date.now();
+    if (this.droppedLines && !this.closed && t - this.lastDropReport >= DROP_REPORT_MS) {
+      this.lastDropReport = t;
+      const lines = this.droppedLines;
+      this.droppedLines = 0;
+      this.emit('system.log-dropped', { destination: 'file', lines });
+    }
   }
 
   private fileFor(service: Service, now: Date): fs.WriteStream {
@@ -97,11 +185,28 @@ export class Logger {
     return f.stream;
   }
 
+  /** End the streams of files of days before `today` (they get no more lines), so they can be compressed. */
+  async closePastDays(today: string): Promise<void> {
+    const ending: Promise<void>[] = [];
+    for (const [service, f] of this.files) {
+      if (f.day >= today) continue;
+      this.flush();
+      this.files.delete(service);
+      ending.push(new Promise<void>((resolve) => f.stream.end(() => resolve())));
+    }
+    await Promise.all(ending);
+  }
+
+  /** The files this logger has open now (never compressed or removed under it). */
+  openFiles(): string[] {
+    return [...this.files.values()].map((f) => f.stream.path.toString());
+  }
+
+  /** Write everything pending and close the files; later lines are appended synchronously. */
   async close(): Promise<void> {
     this.flush();
-    await Promise.all(
-      [...this.files.values()].map((f) => new Promise<void>((resolve) => f.stream.end(() => resolve()))),
-    );
+    this.closed = true;
+    await Promise.all([...this.files.values()].map((f) => new Promise<void>((resolve) => f.stream.end(() => resolve()))));
     this.files.clear();
   }
 }
@@ -110,15 +215,41 @@ export function localDay(d: Date): string {
   return `${d.getFullYear()}${String(d.getMonth() + 1).padStart(2, '0')}${String(d.getDate()).padStart(2, '0')}`;
 }
 
+/** A login as written: unchanged when it has the shape of a mail address, else a keyed fingerprint. */
+export function shownLogin(v: unknown): string {
+  const s = typeof v === 'string' ? v : String(v ?? '');
+  if (s.length <= 256 && /^[^\s@"\\]{1,64}@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+$/.test(s)) return s;
+  return `#${crypto.createHmac('sha256', HMAC_KEY).update(s).digest('hex').slice(0, 12)}`;
+}
+
+function bounded(v: unknown, max: number): unknown {
+  if (typeof v !== 'string') return v;
+  return v.length > max ? `${v.slice(0, max)}…` : v;
+}
+
+/** The fields as they may be written: by kind when the event declares them, by name otherwise. */
+function shownFields(def: AnyEventDef | null, fields: Fields): Fields {
+  const out: Fields = {};
+  for (const [k, v] of Object.entries(fields)) {
+    if (v === undefined) continue;
+    const kind = def && Object.hasOwn(def.fields, k) ? def.fields[k].replace('?', '') : SECRET_NAME.test(k) ? 'secret' : k === 'login' ? 'login' : 'text';
+    if (kind === 'secret') out[k] = '[redacted]';
+    else if (kind === 'login') out[k] = shownLogin(v);
+    else if (kind === 'text') out[k] = bounded(v, 2000);
+    else if (kind === 'word' || kind === 'id' || kind === 'ip' || kind === 'address') out[k] = bounded(v, 512);
+    else out[k] = v;
+  }
+  return out;
+}
+
 function formatFields(fields: Fields): string {
   let s = '';
   for (const [k, v] of Object.entries(fields)) {
-    if (v === undefined) continue;
-    const val = typeof v === 'string' ? (/[\s"=]/.test(v) ? JSON.stringify(v) : v) : JSON.stringify(v);
+    const val = typeof v === 'string' ? (/[\s"=]/.test(v) || /[\x00-\x1f\x7f]/.test(v) ? JSON.stringify(v) : v) : JSON.stringify(v);
     s += ` ${k}=${val}`;
   }
   return s;
 }
 
 /** A logger that discards everything (CLI commands, unit tests). */
-export const nullLogger = new Logger({ stdout: false, files: false });
+export const nullLogger = new Logger({ stdout: false, files: false, sink: null });

@@ -3,7 +3,8 @@
 // optionally the Maildir tree (and the orphaned folders of deleted accounts, data/orphans/), streamed file
 // by file; manifest.json (with SHA-256 of every entry) comes last.
 // The file is written 0600 to a temporary name, fsynced, then renamed: a reader never sees half a backup.
-// It never writes into data_dir and never copies the spool.
+// It never copies the spool, and writes into data_dir only run/last-backup.json (what `tegami status` shows).
+import { recordLastBackup } from './last-backup.js';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import fsp from 'node:fs/promises';
@@ -23,6 +24,8 @@ export interface BackupOptions {
   file: string;
   withMail: boolean;
   withBayes: boolean;
+  /** The daily log files (<data_dir>/logs, gzipped ones too). */
+  withLogs?: boolean;
   force: boolean;
 }
 
@@ -102,7 +105,7 @@ export async function createBackup(config: LoadedConfig, opts: BackupOptions): P
   if (!fs.existsSync(accountsDb)) return { ok: false, reason: `no accounts database at ${accountsDb} (is --config right?)` };
   if (fs.existsSync(dest) && !opts.force) return { ok: false, reason: `${dest} exists (use --force to replace it)` };
   if (!fs.existsSync(path.dirname(dest))) return { ok: false, reason: `directory ${path.dirname(dest)} does not exist` };
-  for (const sub of ['mail', 'orphans', 'keys', 'dkim', 'tls']) {
+  for (const sub of ['mail', 'orphans', 'keys', 'dkim', 'tls', ...(opts.withLogs ? ['logs'] : [])]) {
     if (within(path.join(dataDir, sub), dest) !== null) return { ok: false, reason: `the backup file must not be inside ${path.join(dataDir, sub)}, which it copies` };
   }
 
@@ -135,6 +138,7 @@ export async function createBackup(config: LoadedConfig, opts: BackupOptions): P
     planned.push(...keys, ...dkim, ...tlsOwn);
     const tls = tlsOwn.map((p) => p.path);
     const notes: string[] = [];
+    const logs = opts.withLogs ? walkFiles(path.join(dataDir, 'logs')) : [];
     for (const [file, mode] of [[config.tls.cert, 0o644], [config.tls.key, 0o600]] as const) {
       const rel = file ? within(dataDir, file) : null;
       if (file && rel && !planned.some((p) => p.path === `data/${rel}`) && fs.existsSync(file)) {
@@ -146,6 +150,15 @@ export async function createBackup(config: LoadedConfig, opts: BackupOptions): P
     // 2. the archive: planned files, then the Maildir tree walked as it is written, then the manifest
     async function* archive(): AsyncGenerator<Buffer> {
       for (const p of planned) yield* fileEntry(p.path, p.source, p.mode);
+      for (const f of logs) {
+        // the daily pass may have gzipped or removed a past day's file since it was listed: skip it, say so
+        const fh = await fsp.open(f.abs, 'r').catch((e: NodeJS.ErrnoException) => {
+          if (e.code === 'ENOENT') return null;
+          throw e;
+        });
+        if (fh) yield* fileEntry(`data/logs/${f.rel}`, f.abs, 0o600, fh);
+        else notes.push(`logs/${f.rel} went away while the backup ran (compressed or removed by the daily pass)`);
+      }
       if (opts.withMail) {
         yield* mailTree(path.join(dataDir, 'mail'), 'data/mail', staging, 0);
         // deleted accounts' folders are mail too: kept until the operator removes them, so kept here
@@ -291,7 +304,7 @@ export async function createBackup(config: LoadedConfig, opts: BackupOptions): P
         hostname: config.hostname,
         data_dir: dataDir,
         config_file: config.source ?? null,
-        includes: { accounts: true, keys: keys.length > 0, dkim: dkim.length, tls, mail: opts.withMail, bayes, queue: false, ...(opts.withMail ? { orphans } : {}) },
+        includes: { accounts: true, keys: keys.length > 0, dkim: dkim.length, tls, mail: opts.withMail, bayes, queue: false, ...(opts.withMail ? { orphans } : {}), ...(opts.withLogs ? { logs: entries.filter((e) => e.path.startsWith('data/logs/')).length } : {}) },
         counts,
         entries,
       };
@@ -311,7 +324,9 @@ export async function createBackup(config: LoadedConfig, opts: BackupOptions): P
     }
     fs.renameSync(tmp, dest);
     fsyncDir(path.dirname(dest));
-    return { ok: true, file: dest, manifest: manifestOf(), archiveBytes, vanished, notes };
+    const manifest = manifestOf();
+    recordLastBackup(dataDir, { file: dest, created: manifest.created, bytes: archiveBytes, files: manifest.counts.files, messages: manifest.counts.messages, includes: manifest.includes as unknown as Record<string, unknown> });
+    return { ok: true, file: dest, manifest, archiveBytes, vanished, notes };
   } catch (e) {
     fs.rmSync(tmp, { force: true });
     return { ok: false, reason: (e as Error).message };

@@ -26,8 +26,9 @@ export interface Manifest {
   hostname: string;
   data_dir: string;
   config_file: string | null;
-  /** orphans: deleted accounts' mail folders (data/orphans/, with --with-mail); absent in older backups. */
-  includes: { accounts: boolean; keys: boolean; dkim: number; tls: string[]; mail: boolean; bayes: boolean; queue: false; orphans?: number };
+  /** orphans: deleted accounts' mail folders (data/orphans/, with --with-mail); absent in older backups.
+   *  logs: the number of log files, only in backups made with --with-logs. */
+  includes: { accounts: boolean; keys: boolean; dkim: number; tls: string[]; mail: boolean; bayes: boolean; queue: false; orphans?: number; logs?: number };
   counts: { files: number; dirs: number; messages: number; bytes: number };
   entries: ManifestEntry[];
 }

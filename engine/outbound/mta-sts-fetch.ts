@@ -22,7 +22,7 @@ export type FetchResult = { ok: true; text: string } | { ok: false; reason: stri
 /** net's lookup hook answered from tegami's resolver (A first, then AAAA). */
 function lookupVia(resolver: Resolver): LookupFunction {
   return ((hostname: string, options: { all?: boolean; family?: number | string }, cb: (err: NodeJS.ErrnoException | null, address: string | { address: string; family: number }[], family?: number) => void) => {
-    void (async () => {
+    (async () => {
       const found: { address: string; family: number }[] = [];
       if (net.isIP(hostname)) found.push({ address: hostname, family: net.isIP(hostname) });
       else {
@@ -39,7 +39,7 @@ function lookupVia(resolver: Resolver): LookupFunction {
       }
       if (options?.all) cb(null, usable);
       else cb(null, usable[0].address, usable[0].family);
-    })();
+    })().catch((e: NodeJS.ErrnoException) => cb(e, options?.all ? [] : '', 0)); // a resolver that throws fails this lookup only
   }) as unknown as LookupFunction;
 }
 

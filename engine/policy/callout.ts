@@ -210,7 +210,7 @@ export function dialogue(o: { ip: string; port: number; helo: string; address: s
     socket.on('error', (e: NodeJS.ErrnoException) => deliver(new Error(e.code ?? e.message)));
     socket.on('close', () => deliver(new Error('connection closed')));
 
-    void (async () => {
+    (async () => {
       let answered = false;
       const step = async (cmd: string | null): Promise<Reply | Error> => {
         if (cmd !== null) socket.write(cmd + '\r\n');
@@ -235,7 +235,7 @@ export function dialogue(o: { ip: string; port: number; helo: string; address: s
       if (rcpt.code >= 200 && rcpt.code < 300) return finish({ kind: 'exists', reply: rcpt.text }, true);
       if (refusesAddress(rcpt)) return finish({ kind: 'fail', reply: rcpt.text }, true);
       return finish({ kind: 'unknown', reason: `RCPT TO ${rcpt.text}`, down: false }, true);
-    })();
+    })().catch((e: Error) => finish({ kind: 'unknown', reason: `callout failed: ${e.message}`, down: false }, false));
   });
 }
 

@@ -1,9 +1,11 @@
 // Relay control (S3) and recipient judgement: the one place that decides whether a RCPT TO is
 // local (accept if the mailbox exists), remote and allowed (authenticated or listed client), or refused.
-// Open relay only with the explicit, loud opt-in checked by the config loader.
+// Open relay only with the explicit, loud opt-in checked by the config loader. A bounce to an SRS address of ours
+// (engine/srs) is accepted for the original sender it carries, once its signature and age check out.
 import type { AccountDirectory } from '../accounts/directory.js';
 import { parseAddress } from './address.js';
 import { IpList } from './cidr.js';
+import { isSrsLocal, type Srs } from '../srs/srs.js';
 import { accept, Refusals, type Accept, type Refusal } from './verdict.js';
 
 export type RelayMode = 'none' | 'addresses' | 'anyone';
@@ -18,6 +20,8 @@ export class RelayPolicy {
   constructor(
     readonly mode: RelayMode,
     allowIps: string[],
+    /** Decodes SRS addresses of our domains (null: SRS off, such addresses are unknown users). */
+    readonly srs: Srs | null = null,
   ) {
     this.allowList = new IpList(allowIps);
   }
@@ -47,12 +51,27 @@ export function judgeRecipient(raw: string, client: RelayClient, directory: Acco
   if (local) {
     // percent hack, bang path, quoted "@": never interpreted, never relayed
     if (a.routing) return { verdict: Refusals.routingTrick() };
+    if (relay.srs && isSrsLocal(a.local)) return srsRecipient(raw, `${a.local}@${local}`, client, directory, relay);
     const address = `${a.local.toLowerCase()}@${local}`;
     const r = directory.resolve(address);
-    if (r.kind === 'unknown' || r.kind === 'remote') return { verdict: Refusals.unknownUser(raw) };
-    if (r.kind === 'mailbox' && r.user.disabled) return { verdict: Refusals.mailboxDisabled(raw) };
+    // a disabled mailbox gets the same answer as an unknown one: outsiders never learn an account's state
+    if (r.kind === 'unknown' || r.kind === 'remote' || (r.kind === 'mailbox' && r.user.disabled)) return { verdict: Refusals.unknownUser(raw) };
     return { verdict: accept, kind: 'local', address };
   }
   if (!relay.mayRelay(client)) return { verdict: Refusals.relayDenied() };
   return { verdict: accept, kind: 'remote', address: `${a.local}@${a.domain}` };
+}
+
+/**
+ * RCPT TO an SRS address in one of our domains: a reply or bounce to mail we forwarded. It goes back to the address
+ * it carries (judged in turn, without the relay check: we made that address ourselves); forged, altered or
+ * expired ones are refused.
+ */
+function srsRecipient(raw: string, address: string, client: RelayClient, directory: AccountDirectory, relay: RelayPolicy): RecipientJudgement {
+  const r = relay.srs!.reverse(address);
+  if (!r.ok) return { verdict: Refusals.badSrs(raw, r.reason === 'expired' ? 'expired' : 'invalid') };
+  const back = parseAddress(r.address);
+  if (!back.ok || !back.value.domain) return { verdict: Refusals.badSrs(raw, 'invalid') };
+  if (directory.localDomain(back.value.domain)) return judgeRecipient(r.address, client, directory, new RelayPolicy('none', [], null));
+  return { verdict: accept, kind: 'remote', address: `${back.value.local}@${back.value.domain}` };
 }

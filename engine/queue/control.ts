@@ -295,7 +295,7 @@ export function controlSocketPath(dataDir: string): string {
 
 /** One request line on the control socket; anything else is answered "bad request: <what was wrong>". */
 export const controlRequestSchema = z.strictObject({
-  cmd: z.enum(['list', 'show', 'retry', 'hold', 'release', 'delete', 'ping']),
+  cmd: z.enum(['list', 'show', 'retry', 'hold', 'release', 'delete', 'ping', 'status']),
   args: z
     .strictObject({
       id: z.string().regex(QUEUE_ID, 'not a queue id').optional(),
@@ -358,8 +358,11 @@ export interface ControlServer {
   close(): Promise<void>;
 }
 
+/** Requests answered outside the queue (`status`: engine/metrics/status.ts); null for those it does not take. */
+export type ExtraRequests = (req: ControlRequest) => Promise<ControlResponse> | null;
+
 /** Listen on <data_dir>/run/control.sock (mode 0600: only the server's user may manage the queue). */
-export async function startControlServer(dataDir: string, admin: QueueAdmin, logger: Logger): Promise<ControlServer> {
+export async function startControlServer(dataDir: string, admin: QueueAdmin, logger: Logger, extra?: ExtraRequests): Promise<ControlServer> {
   const sock = controlSocketPath(dataDir);
   fs.mkdirSync(path.dirname(sock), { recursive: true, mode: 0o700 });
   fs.rmSync(sock, { force: true });
@@ -381,10 +384,10 @@ export async function startControlServer(dataDir: string, admin: QueueAdmin, log
         return;
       }
       const req = parsed.req;
-      dispatch(admin, req)
+      (extra?.(req) ?? dispatch(admin, req))
         .catch((e: Error) => ({ ok: false as const, error: e.message }))
         .then((res) => {
-          if (req.cmd !== 'list' && req.cmd !== 'show' && req.cmd !== 'ping') logger.info('queue', `control-${req.cmd}`, { args: req.args ?? {}, ok: res.ok });
+          if (req.cmd !== 'list' && req.cmd !== 'show' && req.cmd !== 'ping' && req.cmd !== 'status') logger.info('queue', `control-${req.cmd}`, { args: req.args ?? {}, ok: res.ok });
           c.end(JSON.stringify(res) + '\n');
         })
         .catch((e: Error) => logger.error('queue', 'control-failed', { cmd: req.cmd, error: e.message }));

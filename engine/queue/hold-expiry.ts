@@ -35,7 +35,7 @@ export class HoldSweep {
     const every = Math.min(3_600_000, Math.max(1000, Math.floor(life / 100)));
     const tick = async () => {
       if (this.stopped) return;
-      await this.expire().catch((e: Error) => this.o.logger.error('queue', 'hold-sweep-failed', { error: e.message }));
+      await this.expire().catch((e: Error) => this.o.logger.emit('queue.hold-sweep-failed', { error: e.message }));
       if (!this.stopped) this.timer = setTimeout(run, every).unref();
     };
     // (tick cannot reject: expire's failures are caught and logged above)
@@ -71,7 +71,7 @@ export class HoldSweep {
           const last = r.lastError;
           r.status = 'failed';
           r.lastError = `4.4.7 ${why}${last ? `; last error: ${last}` : ''}`;
-          this.o.logger.warn('delivery', 'expired-held', { id, rcpt: r.address, kind: r.kind, attempts: r.attempts, delay_ms: now - st.created, reason: r.lastError });
+          this.o.logger.emit('delivery.expired-held', { id, rcpt: r.address, kind: r.kind, attempts: r.attempts, delay_ms: now - st.created, reason: r.lastError });
           if (wantsNotice(r.notify, 'failed')) notices.push(dsnRecipient(r, 'failed', '4.4.7', `The ${why}; it was never delivered.${last ? ` Last error: ${last}` : ''}`, undefined, now));
         }
         // the notice is durable before the state that caused it (as for every outcome)

@@ -18,7 +18,7 @@ import { HoldSweep } from './hold-expiry.js';
 import { MessageLocks } from './message-locks.js';
 import { Notifier } from './notices.js';
 import type { Queue, RemoteScheduler } from './queue.js';
-import { recordLocalDeferrals, recordRemote } from './recipient-outcomes.js';
+import { recordLocalDeferrals, recordRemote, type OutcomeContext } from './recipient-outcomes.js';
 import { DestinationSlots, type DestinationSlot } from './slow-start.js';
 import { SpoolerProbes } from './spooler-probe.js';
 import { openRecipients, readState, writeState, type QueueState } from './state.js';
@@ -308,7 +308,7 @@ export class OutboundScheduler implements RemoteScheduler {
     await this.withLock(job.id, async () => {
       const st = await readState(this.queueDir, job.id);
       if (!st) return; // deleted meanwhile
-      const notices = recordRemote({ q: this.q, logger: this.opts.logger, now: Date.now() }, st, envelope, job.dest.key, result.recipients, ms);
+      const notices = recordRemote(this.outcomeContext(st, Date.now()), st, envelope, job.dest.key, result.recipients, ms);
       // notices are made durable before the state that caused them: a crash repeats a notice, never loses one
       await this.notifier.sendAll(envelope, notices);
       await this.saveOrRemove(st);
@@ -321,9 +321,14 @@ export class OutboundScheduler implements RemoteScheduler {
    * `max_queue_lifetime` exactly as a remote recipient is, and the notices that are due are sent.
    */
   async deferLocal(st: QueueState, envelope: Envelope, failures: { address: string; reason: string }[], now = Date.now()): Promise<void> {
-    const notices = recordLocalDeferrals({ q: this.q, logger: this.opts.logger, now }, st, envelope, failures);
+    const notices = recordLocalDeferrals(this.outcomeContext(st, now), st, envelope, failures);
     // notices are made durable before the state that caused them (the caller writes it after this)
     await this.notifier.sendAll(envelope, notices);
+  }
+
+  /** Held as the outcome is recorded (by id, or its domain, perhaps since the attempt began): never expired then. */
+  private outcomeContext(st: QueueState, now: number): OutcomeContext {
+    return { q: this.q, logger: this.opts.logger, now, held: (r) => st.held || (r.kind === 'remote' && this.domainHeld(recipientDomain(r.address))) };
   }
 
   /** Write the state, or remove the message once no recipient (remote or local) is left open. */

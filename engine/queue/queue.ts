@@ -17,6 +17,7 @@ import { checked, processResultSchema } from './worker-messages.js';
 import { wantsNotice, type DsnAction, type DsnRecipient } from '../outbound/dsn.js';
 import { ownBytes, registerLearnPool } from '../spam/learn-pool.js';
 import type { LearnTask } from '../../workers/learn.js';
+import { originate } from './notices.js';
 
 export type ReceiveOutcome =
   | { kind: 'accepted'; id: string; delivered: boolean }
@@ -63,6 +64,8 @@ export class Queue {
   /** One pending local retry (or re-run after a worker failure) per message. */
   private timers = new Map<string, NodeJS.Timeout>();
   private closed = false;
+  /** Work running for messages already acknowledged (a worker task and what follows it); see drain(). */
+  private work = new Set<Promise<unknown>>();
   remote: RemoteScheduler | null = null;
 
   constructor(private readonly opts: QueueOptions) {
@@ -74,8 +77,9 @@ export class Queue {
       maxThreads: threads,
       concurrentTasksPerWorker: 16,
       idleTimeout: 60_000,
-      // an idle worker waits for tasks with Atomics.waitAsync, not Atomics.wait: its event loop keeps running, so what a
-      // task leaves to finish (the spam log's buffered verdict line) is written now, not when the next task arrives
+      // an idle worker waits for tasks with Atomics.waitAsync, not Atomics.wait ('sync', piscina's default): its event
+      // loop keeps running, so its timers fire (the delivery worker's idle SMTP sessions close on time) and what a task
+      // leaves to finish (the spam log's buffered verdict line) is written now, not when the next task arrives
       atomics: 'async',
       workerData: { configPath: opts.configPath, dataDir: opts.dataDir },
     });
@@ -156,7 +160,7 @@ export class Queue {
       }
       if (first.failed.length === 0 && this.leftover(env, first).length === 0) {
         await this.spool.discard(w);
-        this.finished(env.id, first);
+        this.finished(env.id, first, env.time);
         return { kind: 'accepted', id: env.id, delivered: true };
       }
       // something is left to do (remote recipients, retries, a bounce): keep it durably first
@@ -176,31 +180,51 @@ export class Queue {
     }
     await this.commitOrDiscard(w);
     // the worker finishes after the reply; whatever happens then, the message is safe in queue/
-    running
-      .then(async (r) => {
-        await w.release();
-        if (r instanceof Error) {
-          this.opts.logger.error('delivery', 'process-failed', { id: env.id, error: r.message });
-          this.retryLater(env.id, true);
-          return;
-        }
-        await this.settleSafely(env, r);
-      })
-      .catch((e: unknown) => this.failedAfterCommit(env.id, 'settle-failed', e));
+    this.track(
+      running
+        .then(async (r) => {
+          await w.release();
+          if (r instanceof Error) {
+            this.opts.logger.error('delivery', 'process-failed', { id: env.id, error: r.message });
+            this.retryLater(env.id, true);
+            return;
+          }
+          await this.settleSafely(env, r);
+        })
+        .catch((e: unknown) => this.failedAfterCommit(env.id, 'settle-failed', e)),
+    );
     return { kind: 'accepted', id: env.id, delivered: false };
   }
 
-  /** Inject a locally generated message (a DSN): spooled durably, then dispatched like received mail. */
+  /** Inject a locally generated message (a DSN): spooled durably (originate), then dispatched like received mail. */
   async inject(env: Envelope, raw: Buffer): Promise<void> {
-    const w = await this.spool.create(env);
-    try {
-      w.write(raw);
-      await this.commit(w);
-    } finally {
-      await w.release();
+    this.adopt(await originate(this.spool, env.id, [{ envelope: env, raw }]));
+  }
+
+  /**
+   * Messages made durable in spool/queue/ by originate() elsewhere (a worker's list copies and notices, a
+   * recovered batch): take them in and dispatch them like received mail. Ids are checked (they come from
+   * another thread); one already known is skipped.
+   */
+  adopt(ids: readonly unknown[]): void {
+    for (const id of ids) {
+      if (typeof id !== 'string' || !/^[0-9A-Z]{1,64}$/.test(id) || this.queued.has(id)) continue;
+      this.queued.add(id);
+      this.backlog.push({ id, recovered: false });
     }
-    this.backlog.push({ id: env.id, recovered: false });
     this.pump();
+  }
+
+  /** What a worker made besides deliveries: messages it originated (adopted) and events (logged). */
+  fromWorker(id: string, r: { originated?: unknown; events?: unknown }): void {
+    if (Array.isArray(r.events)) {
+      for (const e of r.events as { event?: unknown; level?: unknown; fields?: unknown }[]) {
+        if (typeof e?.event !== 'string' || !/^[a-z][a-z-]{0,40}$/.test(e.event)) continue;
+        const level = e.level === 'warn' || e.level === 'error' ? e.level : 'info';
+        this.opts.logger.log('delivery', e.event, { id, ...(e.fields && typeof e.fields === 'object' ? (e.fields as object) : {}) }, level);
+      }
+    }
+    if (Array.isArray(r.originated)) this.adopt(r.originated);
   }
 
   /** A queued message found damaged (by the scheduler): moved to spool/corrupt/ and forgotten; its new path. */
@@ -239,7 +263,7 @@ export class Queue {
     const rest = this.leftover(env, r);
     if (rest.length === 0) {
       await this.removeQueued(env.id);
-      this.finished(env.id, r);
+      this.finished(env.id, r, env.time);
     } else await this.keep(env, rest, r);
   }
 
@@ -292,7 +316,11 @@ export class Queue {
   private runTask(task: ProcessTask): Promise<ProcessResult | Error> {
     this.inflight++;
     return (this.pool.run(task) as Promise<unknown>)
-      .then((r) => checked(processResultSchema, r, `the worker's result for ${task.id}`))
+      .then((r) => {
+        const result = checked(processResultSchema, r, `the worker's result for ${task.id}`);
+        this.fromWorker(task.id, result);
+        return result;
+      })
       .catch((e: unknown) => (e instanceof Error ? e : new Error(String(e))))
       .finally(() => {
         this.inflight--;
@@ -321,11 +349,11 @@ export class Queue {
     if (openRecipients(st).length === 0) {
       // (only with a max_queue_lifetime of about zero: the first local failure expired it)
       await this.removeQueued(env.id);
-      this.finished(env.id, r);
+      this.finished(env.id, r, env.time);
       return;
     }
     await writeState(this.spool.queueDir, st);
-    this.log(env.id, r, 'partial');
+    this.log(env.id, r, 'partial', env.time);
     this.scheduleState(st);
   }
 
@@ -387,7 +415,7 @@ export class Queue {
   private pump(): void {
     while (!this.closed && this.backlog.length && this.inflight < this.maxInflight) {
       const next = this.backlog.shift()!;
-      this.runQueued(next.id, next.recovered).catch((e: unknown) => this.failedAfterCommit(next.id, 'run-failed', e));
+      this.track(this.runQueued(next.id, next.recovered).catch((e: unknown) => this.failedAfterCommit(next.id, 'run-failed', e)));
     }
   }
 
@@ -441,21 +469,42 @@ export class Queue {
       await writeState(this.spool.queueDir, st);
       this.scheduleState(st);
     }
-    this.finished(st.id, r);
+    this.finished(st.id, r, st.created);
   }
 
-  private finished(id: string, r: ProcessResult): void {
+  private finished(id: string, r: ProcessResult, arrived?: number): void {
     for (const d of r.delivered) mailboxEvents.changed(d.owner, d.folder);
-    this.log(id, r, 'done');
+    this.log(id, r, 'done', arrived);
   }
 
-  private log(id: string, r: ProcessResult, stage: string): void {
+  private log(id: string, r: ProcessResult, stage: string, arrived?: number): void {
     const logger = this.opts.logger;
-    for (const d of r.delivered) logger.info('delivery', 'delivered', { id, to: d.owner, rcpt: d.rcpt, folder: d.folder });
+    for (const d of r.delivered) logger.info('delivery', 'delivered', { id, to: d.owner, rcpt: d.rcpt, folder: d.folder, delay_ms: arrived ? Date.now() - arrived : undefined });
     for (const f of r.failed) logger.warn('delivery', 'failed', { id, rcpt: f.address, reason: f.reason });
     // (temporary failures are logged by deferLocal: deferred with the next attempt, or expired)
     if (r.analysis) logger.info('delivery', 'verdict', { id, stage, score: r.analysis.score, tags: r.analysis.tags, action: r.analysis.action });
     if (r.skippedDuplicates) logger.info('delivery', 'recovered-duplicates-skipped', { id, count: r.skippedDuplicates });
+  }
+
+  private track(p: Promise<unknown>): void {
+    const t = p.finally(() => this.work.delete(t));
+    this.work.add(t);
+  }
+
+  /**
+   * Graceful stop (SIGTERM), after the listeners closed: start nothing new (backlog and retry timers stay for
+   * the next start) and wait, at most `limitMs`, for the worker tasks of messages already acknowledged and
+   * the state they write. Returns how many were running and how many were still running at the limit.
+   */
+  async drain(limitMs: number): Promise<{ tasks: number; left: number }> {
+    this.closed = true;
+    for (const t of this.timers.values()) clearTimeout(t);
+    const tasks = this.work.size;
+    let timer: NodeJS.Timeout | undefined;
+    const limit = new Promise<void>((resolve) => (timer = setTimeout(resolve, limitMs)));
+    await Promise.race([Promise.allSettled([...this.work]), limit]);
+    clearTimeout(timer);
+    return { tasks, left: this.work.size };
   }
 
   async close(): Promise<void> {

@@ -80,7 +80,7 @@ export const deliverResultSchema: z.ZodType<DeliverResult> = z.looseObject({
     }),
   ).catch([]),
   unreachable: z.boolean().catch(false),
-  dkim: maybe(z.union([z.looseObject({ domain: z.string(), selector: z.string() }), z.looseObject({ error: z.string() })])).catch(undefined),
+  dkim: maybe(z.union([z.looseObject({ domain: z.string(), selector: z.string() }), z.looseObject({ error: z.string() }), z.looseObject({ skipped: z.string(), domain: z.string() })])).catch(undefined),
   events: maybe(z.array(z.looseObject({ event: z.string(), level: z.enum(['info', 'warn']), fields: z.record(z.string(), z.unknown()) }))).catch(undefined),
 });
 

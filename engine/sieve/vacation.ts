@@ -48,6 +48,13 @@ export interface VacationContext {
   envelopeFrom?: 'null' | 'user';
   /** Host name for the reply's Message-ID. */
   hostname?: string;
+  /**
+   * Answer only mail that names the user (or an :addresses entry) in To/Cc/Bcc/Resent-* (default: true, RFC 5230).
+   * An auto-responder (FEATURES R3) answers every message sent to its address, so it passes false.
+   */
+  requireAddressed?: boolean;
+  /** What the reply is, in its Auto-Submitted comment and Message-ID: "vacation" (default) or "auto-reply". */
+  kind?: 'vacation' | 'auto-reply';
 }
 
 export interface VacationReply {
@@ -90,7 +97,7 @@ export function decideVacation(action: VacationParams, ctx: VacationContext): Va
     msg.headers.filter((h) => ADDRESSED_HEADERS.includes(h.name)).map((h) => h.value),
     'all',
   ).map((a) => a.toLowerCase());
-  if (!addressed.some((a) => own.includes(a))) return { send: false, reason: 'not-addressed' };
+  if (ctx.requireAddressed !== false && !addressed.some((a) => own.includes(a))) return { send: false, reason: 'not-addressed' };
   const last = ctx.history.lastReply(sender, action.handle);
   if (last !== null && ctx.now.getTime() - last < action.seconds * 1000) return { send: false, reason: 'already-replied' };
   ctx.history.record(sender, action.handle, ctx.now.getTime());
@@ -127,7 +134,7 @@ export function buildReply(action: VacationParams, ctx: VacationContext): Vacati
   const refs = header(msg, 'references')?.trim();
   const sanitize = (v: string) => v.replace(/[\r\n]+/g, ' ');
   const headers: [string, string][] = [
-    ['Message-ID', `<vacation-${randomBytes(9).toString('hex')}@${ctx.hostname ?? 'localhost'}>`],
+    ['Message-ID', `<${ctx.kind ?? 'vacation'}-${randomBytes(9).toString('hex')}@${ctx.hostname ?? 'localhost'}>`],
     ['Date', rfc5322Date(ctx.now)],
     ['From', encodeHeader(sanitize(from))],
     ['To', `<${sender}>`],
@@ -137,7 +144,7 @@ export function buildReply(action: VacationParams, ctx: VacationContext): Vacati
     headers.push(['In-Reply-To', messageId]);
     headers.push(['References', refs ? `${refs} ${messageId}` : messageId]);
   }
-  headers.push(['Auto-Submitted', 'auto-replied (vacation)'], ['Precedence', 'bulk'], ['X-Auto-Response-Suppress', 'All'], ['MIME-Version', '1.0']);
+  headers.push(['Auto-Submitted', `auto-replied (${ctx.kind ?? 'vacation'})`], ['Precedence', 'bulk'], ['X-Auto-Response-Suppress', 'All'], ['MIME-Version', '1.0']);
   let body: string;
   if (action.mime) {
     // :mime: the reason is a MIME entity (its own Content-Type and body); line ends normalised to CRLF

@@ -10,6 +10,7 @@ import { mailboxesOf, type Mailbox } from '../mime/address-list.js';
 import { IpList } from '../policy/cidr.js';
 import { reject, type Refusal } from '../policy/verdict.js';
 import type { Origin } from '../spool/envelope.js';
+import { replyToField, withField } from '../accounts/reply-to.js';
 
 /** The header section is read up to this (as Postfix's header_size_limit); a longer one cannot be checked. */
 export const HEADER_LIMIT = 100 * 1024;
@@ -113,7 +114,9 @@ export async function screenHeaderFrom(stream: AsyncIterable<Buffer>, who: Submi
   const section = await readHeaderSection(stream);
   const v = judgeAuthor(section, who, deps);
   if (v.refusal) deps.logger.warn('smtp', 'header-from', { sid: who.sid, ip: who.ip, user: who.user?.address, verdict: 'reject', reason: v.reason });
-  return { message: section.message, origin: v.origin, refusal: v.refusal };
+  // the account's reply-to setting, on its mail without a Reply-To: of its own (engine/accounts/reply-to.ts)
+  const replyTo = v.refusal ? null : replyToField(who.user, section.head, section.complete);
+  return { message: replyTo ? withField(replyTo, section.message) : section.message, origin: v.origin, refusal: v.refusal };
 }
 
 export interface AuthorVerdict {

@@ -24,7 +24,8 @@ export function receivedHeader(env: Envelope, hostname: string, forRcpt?: string
   const tls = c.tls ? `\r\n\t(using ${clean(c.tls)})` : '';
   const auth = c.user ? `\r\n\t(authenticated as ${clean(c.user)})` : '';
   const rcpt = forRcpt ? `\r\n\tfor <${clean(forRcpt)}>` : '';
-  return `Received: ${from}\r\n\tby ${hostname} (tegami) with ${c.protocol} id ${env.id}${tls}${auth}${rcpt};\r\n\t${rfc5322Date(new Date(env.time))}\r\n`;
+  // a message that came in on a per-IP virtual host is received "by" that host's name
+  return `Received: ${from}\r\n\tby ${c.host ? clean(c.host) : hostname} (tegami) with ${c.protocol} id ${env.id}${tls}${auth}${rcpt};\r\n\t${rfc5322Date(new Date(env.time))}\r\n`;
 }
 
 export function returnPathHeader(mailFrom: string): string {

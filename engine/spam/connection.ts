@@ -157,6 +157,7 @@ export class ConnectionChecker {
   /** A trusted list's hit is DNSBL_TRUSTED, which deletes the message after DATA (the seed), or refuses now when asked. */
   private applyDnsbl(outcomes: DnsblOutcome[], ip: string, result: ConnectionResult, add: (t: Tag, h?: string, v?: string) => void, refuse: boolean): void {
     for (const o of outcomes) {
+      this.logger.debug('spam', 'dnsbl', { list: o.list, status: o.status }); // tegami_dnsbl_lookups_total
       if (o.status !== 'listed') continue;
       const h = o.hit;
       add(h.trusted ? 'DNSBL_TRUSTED' : 'DNSBL', 'X-IMAIL-SPAM-DNSBL', `${h.list} ${h.reply}${h.label ? ` ${h.label}` : ''}`);

@@ -9,6 +9,7 @@ import dgram from 'node:dgram';
 import dns from 'node:dns/promises';
 import net from 'node:net';
 import * as packet from 'dns-packet';
+import { parseHostPort } from '../net/host-port.js';
 
 export interface DnsServerAddr {
   host: string;
@@ -19,15 +20,9 @@ export type DnsOutcome =
   | { ok: true; rcode: string; answers: { type: string; data: string; ttl: number }[]; negativeTtl: number }
   | { ok: false; error: 'timeout' | 'network' | 'malformed' };
 
-/** "127.0.0.1:5353", "[::1]:53", "::1", "10.0.0.1" → host and port. */
+/** "127.0.0.1:5353", "[::1]:53", "::1", "10.0.0.1" → host and port (the one parser, engine/net/host-port.ts). */
 export function parseServer(s: string): DnsServerAddr {
-  const br = /^\[([^\]]+)\](?::(\d+))?$/.exec(s);
-  if (br) return { host: br[1], port: br[2] ? Number(br[2]) : 53 };
-  if (net.isIPv6(s)) return { host: s, port: 53 };
-  const colon = s.lastIndexOf(':');
-  const port = colon >= 0 ? s.slice(colon + 1) : '';
-  if (colon >= 0 && /^\d{1,5}$/.test(port)) return { host: s.slice(0, colon), port: Number(port) };
-  return { host: s, port: 53 };
+  return parseHostPort(s, 53) ?? { host: s, port: 53 };
 }
 
 interface Question {

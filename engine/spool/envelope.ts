@@ -36,6 +36,8 @@ export interface Envelope {
     /** Authenticated login (address), never a secret. */
     user?: string;
     listener: string;
+    /** The per-IP virtual host's name the message came in on (A6), for the Received: line; absent: [hostname]. */
+    host?: string;
   };
   /** Connection-time spam results (engine/spam/connection.ts), carried to the analysis. */
   connection?: ConnectionResult;
@@ -127,6 +129,7 @@ export const envelopeSchema: z.ZodType<Envelope> = z.looseObject({
     tls: maybe(z.string()),
     user: maybe(z.string()),
     listener: z.string(),
+    host: maybe(z.string()),
   }),
   connection: maybe(connectionResult),
 });

@@ -2,6 +2,8 @@
 // The embedded implementation is Maildir (+ an index for UIDs, flags, MODSEQ); an in-memory one serves
 // protocol tests; a PostgreSQL/blob one can come later behind the same interface. It never speaks a protocol.
 
+import type { Quota, Usage } from '../accounts/quota.js';
+
 /** A mailbox owner, as stored: "user@domain". */
 export type Owner = string;
 
@@ -78,4 +80,6 @@ export interface MailboxStore {
   copy(owner: Owner, from: FolderName, uids: number[], to: FolderName): Promise<{ uidValidity: number; mapping: [number, number][] }>;
   /** Observe changes in a folder (new mail, flags, expunges) made by any session or by delivery; returns unsubscribe. */
   watch(owner: Owner, folder: FolderName, onChange: () => void): () => void;
+  /** Octets and messages in all of the owner's folders (quota usage); `quota` is the owner's limits, for the store's bookkeeping. */
+  usage(owner: Owner, quota: Quota): Promise<Usage>;
 }

@@ -9,6 +9,7 @@ import { mailboxEvents } from './events.js';
 import { applyFlags, maildirName } from './maildir-flags.js';
 import { StoreError } from './store-error.js';
 import { canon, type MaildirUsers } from './maildir-users.js';
+import { recordChange } from './maildirsize.js';
 
 /** The Maildir convention: a file left in tmp/ this long belongs to a writer that died. */
 const STALE_MS = 36 * 3600_000;
@@ -44,6 +45,7 @@ export async function appendFile(
       await move(file, path.join(dir, 'cur', name));
       await syncDir(path.join(dir, 'cur'));
       const [uid] = u.index.apply(folder, { add: [{ base, file: name, size, idate, letters, keywords }] });
+      await recordChange(u.root, size, 1);
       return { uid, uidValidity: u.index.folder(folder).uidvalidity };
     });
   });

@@ -10,6 +10,7 @@ import { mailboxEvents } from './events.js';
 import { decodeFolder, encodeFolder } from './maildir-names.js';
 import { StoreError } from './store-error.js';
 import { canon, type MaildirUsers } from './maildir-users.js';
+import { countFolders, recordChange } from './maildirsize.js';
 
 export async function listFolders(users: MaildirUsers, owner: Owner): Promise<FolderName[]> {
   return users.withUser(owner, async (u) => {
@@ -54,7 +55,9 @@ export async function deleteFolder(users: MaildirUsers, owner: Owner, folder: Fo
       await fsp.rename(dir, trash);
       u.index.dropFolder(folder);
       users.dropListings(u);
+      const freed = await countFolders(trash); // (the folder alone: its children are ".a.b" beside it, not inside)
       await fsp.rm(trash, { recursive: true, force: true });
+      await recordChange(u.root, -freed.bytes, -freed.messages);
     });
   });
   mailboxEvents.changed(owner, folder);

@@ -12,6 +12,7 @@ import { applyFlags, flagsOf, maildirName } from './maildir-flags.js';
 import { StoreError } from './store-error.js';
 import { canon, type MaildirUsers, type UserHandle } from './maildir-users.js';
 import { inParallel } from '../util/in-parallel.js';
+import { recordChange } from './maildirsize.js';
 
 /** Messages up to this size are read with one blocking read (see read()). */
 const SYNC_READ_MAX = 256 * 1024;
@@ -121,13 +122,19 @@ export async function expunge(users: MaildirUsers, owner: Owner, folder: FolderN
     const dir = await users.existingDir(u, folder);
     await users.locked(owner, folder, async () => {
       const rows = u.index.messagesFor(folder, uids);
-      await inParallel(rows, async (row) => {
-        await fsp.unlink(path.join(dir, 'cur', row.file)).catch((e: NodeJS.ErrnoException) => {
-          if (e.code !== 'ENOENT') throw e;
-        });
+      const removed = await inParallel(rows, async (row) => {
+        return fsp.unlink(path.join(dir, 'cur', row.file)).then(
+          () => row.size,
+          (e: NodeJS.ErrnoException) => {
+            if (e.code !== 'ENOENT') throw e;
+            return -1; // gone already: whoever removed it counted it (or the next rebuild does)
+          },
+        );
       });
       const gone = rows.map((r) => r.uid);
       if (gone.length) u.index.apply(folder, { remove: gone });
+      const freed = removed.filter((n) => n >= 0);
+      await recordChange(u.root, -freed.reduce((a, b) => a + b, 0), -freed.length);
     });
   });
   mailboxEvents.changed(owner, folder);
@@ -168,6 +175,7 @@ export async function copy(users: MaildirUsers, owner: Owner, from: FolderName, 
       });
       if (add.length) await syncDir(path.join(dst, 'cur'));
       const newUids = add.length ? u.index.apply(to, { add }) : [];
+      await recordChange(u.root, add.reduce((n, m) => n + m.size, 0), add.length);
       return {
         uidValidity: u.index.folder(to).uidvalidity,
         mapping: staged.map((s, i) => [s.srcUid, newUids[i]] as [number, number]),

@@ -9,6 +9,8 @@ import { FolderWatchers } from './maildir-watch.js';
 import * as messages from './maildir-messages.js';
 import * as files from './maildir-files.js';
 import * as folders from './maildir-folders.js';
+import { mailboxUsage } from './maildirsize.js';
+import type { Quota, Usage } from '../accounts/quota.js';
 
 export { compareMaildirNames };
 
@@ -73,6 +75,11 @@ export class MaildirStore implements MailboxStore {
 
   watch(owner: Owner, folder: FolderName, onChange: () => void): () => void {
     return this.watchers.watch(owner, folder, onChange);
+  }
+
+  /** From the Maildir++ maildirsize file, rebuilt from the folders when it is missing or stale. */
+  usage(owner: Owner, quota: Quota): Promise<Usage> {
+    return mailboxUsage(this.users.pathOf(owner, 'INBOX'), quota);
   }
 
   // ---- folders ----

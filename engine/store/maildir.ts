@@ -5,6 +5,7 @@ import fs from 'node:fs';
 import fsp from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
+import { recordChange, rootOfFolder } from './maildirsize.js';
 
 /** <data_dir>/mail/<domain>/<local>/Maildir */
 export function maildirRoot(dataDir: string, owner: string): string {
@@ -51,10 +52,11 @@ export function uniqueName(size: number, dedupKey?: string): string {
  * Write one message durably into dir/new. The file is complete and fsynced before it appears in new/;
  * the new/ directory entry is fsynced before this resolves, so a crash afterwards cannot lose it.
  */
-export async function writeMaildirMessage(dir: string, parts: Buffer[], opts: { dedupKey?: string } = {}): Promise<string> {
+export async function writeMaildirMessage(dir: string, parts: Buffer[], opts: { dedupKey?: string; info?: string } = {}): Promise<string> {
   await ensureMaildir(dir);
   const size = parts.reduce((n, b) => n + b.length, 0);
-  const name = uniqueName(size, opts.dedupKey);
+  // info: Maildir flag letters the message arrives with (Sieve's :flags), e.g. "FS"; the store keeps them from new/
+  const name = uniqueName(size, opts.dedupKey) + (opts.info && /^[A-Z]+$/.test(opts.info) ? `:2,${opts.info}` : '');
   const tmp = path.join(dir, 'tmp', name);
   let fh: fsp.FileHandle;
   try {
@@ -75,6 +77,7 @@ export async function writeMaildirMessage(dir: string, parts: Buffer[], opts: { 
   }
   await fsp.rename(tmp, path.join(dir, 'new', name));
   await syncDir(path.join(dir, 'new'));
+  await recordChange(rootOfFolder(dir), size, 1); // the mailbox's usage (maildirsize), when it keeps one
   return name;
 }
 

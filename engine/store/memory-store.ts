@@ -6,6 +6,7 @@ import fsp from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import type { AppendOptions, FlagMode, FolderName, FolderStatus, MailboxStore, MessageHandle, MessageInfo, Owner } from './mailbox-store.js';
+import type { Usage } from '../accounts/quota.js';
 
 interface StoredMessage {
   info: MessageInfo;
@@ -241,6 +242,18 @@ export class MemoryStore implements MailboxStore {
     const key = `${owner.toLowerCase()}\0${norm(folder)}`;
     this.events.on(key, onChange);
     return () => this.events.off(key, onChange);
+  }
+
+  async usage(owner: Owner): Promise<Usage> {
+    let bytes = 0;
+    let messages = 0;
+    for (const f of this.account(owner).folders.values()) {
+      for (const m of f.messages) {
+        bytes += m.info.size;
+        messages++;
+      }
+    }
+    return { bytes, messages };
   }
 }
 

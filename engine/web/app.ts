@@ -20,6 +20,7 @@ import { registerStatic } from './routes/static.js';
 import { registerAdminPages } from './routes/admin-pages.js';
 import { registerApiV1 } from './routes/api-v1.js';
 import { registerWebmailPages } from './routes/webmail-pages.js';
+import { registerAdmin } from './admin/register.js';
 
 export const DEFAULT_BODY_LIMIT = 64 * 1024;
 
@@ -48,6 +49,7 @@ export async function buildWebApp(opts: WebAppOptions): Promise<FastifyInstance>
   app.decorateRequest('locale', DEFAULT_LANG);
   app.decorateRequest('t', null as never);
   app.decorateRequest('audit', null);
+  app.decorateRequest('nav', null);
 
   // every route says who may call it; a route without an access declaration is a bug caught at start-up
   app.addHook('onRoute', (route) => {
@@ -91,7 +93,9 @@ export async function buildWebApp(opts: WebAppOptions): Promise<FastifyInstance>
   registerStatic(app);
   registerAuthRoutes(app, kind, deps);
   if (kind === 'admin') {
-    registerAdminPages(app, deps);
+    // with the running server's services, the full administration; without (foundation tests), the shell
+    if (deps.admin) registerAdmin(app, deps, deps.admin);
+    else registerAdminPages(app, deps);
     registerApiV1(app, deps);
   } else registerWebmailPages(app, deps);
   if (opts.routes) await opts.routes(app);

@@ -105,17 +105,27 @@ function analyse(strings: TemplateStringsArray): { slots: Slot[]; why: string[] 
       slots.push(unquoted ? 'forbidden' : 'tag');
       why.push(unquoted ? 'as an unquoted attribute value' : '');
     } else {
-      const m = /([^\s"'=<>`/]+)\s*=\s*["'][^"']*$/.exec(tagText);
+      const m = /([^\s"'=<>`/]+)\s*=\s*["']([^"']*)$/.exec(tagText);
       const name = (m?.[1] ?? '').toLowerCase();
+      // a URL whose start is fixed in the template ("/users/${x}", "?q=${x}", "#f-${x}") is a same-site path,
+      // query or fragment whatever follows: the value is only entity-escaped. "/" alone is not enough ("//host").
+      const fixedStart = /^\/[^/\\\u0000]|^[?#]/.test(m?.[2] ?? '');
       if (!name || name.startsWith('on') || name === 'style' || name === 'srcdoc' || name === 'srcset') {
         slots.push('forbidden');
         why.push(`in attribute "${name}"`);
       } else {
-        slots.push(URL_ATTRS.has(name) ? 'url' : 'attr');
-        why.push('');
+        const prefix = m?.[2] ?? '';
+        if (URL_ATTRS.has(name) && prefix !== '' && !fixedStart) {
+          // "/${x}" could become "//host", "mailto:${x}"… only a whole URL, or a fixed path start, is checked safely
+          slots.push('forbidden');
+          why.push(`in URL attribute "${name}" after "${prefix.replace(/\u0000/g, '${…}')}" (give the whole URL as one value, or a fixed path start like "/users/")`);
+        } else {
+          slots.push(URL_ATTRS.has(name) && !fixedStart ? 'url' : 'attr');
+          why.push('');
+        }
       }
     }
-    tagText += 'x';
+    tagText += '\u0000'; // stands for the value (never part of a fixed URL start)
   }
   const result = { slots, why };
   slotCache.set(strings, result);

@@ -27,6 +27,7 @@ let instance: I18n | null = null;
 export function i18n(): I18n {
   if (instance) return instance;
   const inst = i18next.createInstance();
+  // eslint-disable-next-line @typescript-eslint/no-floating-promises -- init never rejects (i18next hands errors to its callback) and, with initAsync off, has finished when it returns
   void inst.init({
     initAsync: false,
     resources: Object.fromEntries(LANGS.map((l) => [l, { translation: loadCatalogue(l) }])),

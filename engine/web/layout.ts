@@ -18,6 +18,8 @@ export interface View {
   caller: Caller | null;
   /** The path of this page (for the language switch to come back to). */
   path: string;
+  /** The caller's navigation when the admin pages set one (by role); else the kind's default. */
+  nav: NavItem[] | null;
 }
 
 export function viewOf(req: FastifyRequest, reply: FastifyReply, kind: WebKind): View {
@@ -29,6 +31,7 @@ export function viewOf(req: FastifyRequest, reply: FastifyReply, kind: WebKind):
     csrf: csrfTokenFor(req, reply, kind),
     caller: req.caller,
     path: safePath(req.url),
+    nav: req.nav,
   };
 }
 
@@ -45,11 +48,18 @@ export interface NavItem {
 
 /** The navigation of each kind; later rounds add their pages here. */
 function navItems(v: View): NavItem[] {
+  if (v.nav) return v.nav;
   if (v.kind === 'admin') return [
     { href: '/', label: v.t('nav.dashboard') },
     { href: '/domains', label: v.t('nav.domains') },
   ];
   return [{ href: '/', label: v.t('nav.mail') }];
+}
+
+/** A nav entry is current on its own page and the pages under it (/users on /users/x@y and /users?page=2). */
+function isCurrent(href: string, p: string): boolean {
+  if (href === p) return true;
+  return href !== '/' && (p.startsWith(`${href}/`) || p.startsWith(`${href}?`));
 }
 
 export const hiddenCsrf = (v: View): SafeHtml => html`<input type="hidden" name="${CSRF_FIELD}" value="${v.csrf}">`;
@@ -78,7 +88,7 @@ export function layout(v: View, title: string, main: SafeHtml): SafeHtml {
 <body class="${v.kind}">
 <header class="top">
   <a class="brand" href="/">${v.t(`app.name.${v.kind}`)}</a>
-  ${signedIn ? html`<nav aria-label="${v.t('nav.main')}"><ul>${navItems(v).map((n) => html`<li><a href="${n.href}" aria-current="${n.href === v.path ? 'page' : 'false'}">${n.label}</a></li>`)}</ul></nav>` : ''}
+  ${signedIn ? html`<nav aria-label="${v.t('nav.main')}"><ul>${navItems(v).map((n) => html`<li><a href="${n.href}" aria-current="${isCurrent(n.href, v.path) ? 'page' : 'false'}">${n.label}</a></li>`)}</ul></nav>` : ''}
   ${languageSwitch(v)}
   ${signedIn ? html`<form class="logout" method="post" action="/logout">${hiddenCsrf(v)}<span class="who">${v.caller!.user.fullName || v.caller!.user.address}</span> <button type="submit">${v.t('logout.submit')}</button></form>` : ''}
 </header>

@@ -4,7 +4,7 @@
 import type { FastifyRequest } from 'fastify';
 import type { User } from '../accounts/directory.js';
 
-/** A mailing list as far as rights go: its address and, when known, the addresses that administer it. */
+/** A mailing list as far as rights go: its address (owners: kept for older callers, no longer consulted). */
 export interface ListRef {
   address: string;
   owners?: readonly string[];
@@ -19,9 +19,10 @@ export interface Roles {
 }
 
 /**
- * The first Roles, from the User flags: a system admin administers everything; a host admin its own
- * domain (and its host aliases); a list admin the lists that name it as owner. Issue 12 brings per-domain
- * and per-list role data; it replaces this class behind the same interface.
+ * Roles from the account's admin rights (engine/accounts/rights.ts, the admin_rights rows behind
+ * User.systemAdmin/hostAdminOf/listAdminOf): a system admin administers everything; a host admin the domains
+ * it was given (with their host aliases) and their lists; a list admin the lists it was given. A disabled
+ * account has no right at all. ListRef.owners is not consulted: the rights table is the one source of truth.
  */
 export class FlagRoles implements Roles {
   /** `canonical` maps a domain or host alias to its canonical local domain (directory.localDomain). */
@@ -34,19 +35,23 @@ export class FlagRoles implements Roles {
   canAdminDomain(user: User, domain: string): boolean {
     if (user.disabled) return false;
     if (user.systemAdmin) return true;
-    return user.hostAdmin && this.canonical(domain) === user.domain;
+    const c = this.canonical(domain);
+    return c !== null && user.hostAdminOf.includes(c);
   }
 
   canAdminList(user: User, list: ListRef): boolean {
     if (user.disabled) return false;
     if (user.systemAdmin) return true;
     const at = list.address.lastIndexOf('@');
-    if (user.hostAdmin && at > 0 && this.canonical(list.address.slice(at + 1)) === user.domain) return true;
-    return user.listAdmin && (list.owners ?? []).some((o) => o.toLowerCase() === user.address);
+    if (at <= 0) return false;
+    const c = this.canonical(list.address.slice(at + 1));
+    if (c === null) return false;
+    if (user.hostAdminOf.includes(c)) return true;
+    return user.listAdminOf.includes(`${list.address.slice(0, at).toLowerCase()}@${c}`);
   }
 
   hasAdminRight(user: User): boolean {
-    return !user.disabled && (user.systemAdmin || user.hostAdmin || user.listAdmin);
+    return !user.disabled && (user.systemAdmin || user.hostAdminOf.length > 0 || user.listAdminOf.length > 0);
   }
 }
 

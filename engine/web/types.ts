@@ -8,6 +8,8 @@ import type { Lang, Translate } from './i18n.js';
 import type { Roles } from './roles.js';
 import type { SessionRecord, SessionStore } from './session-store.js';
 import type { TokenStore } from './token-store.js';
+import type { AdminServices } from './admin/services.js';
+import type { NavItem } from './layout.js';
 
 /** The two web servers: the administration (8181) and the webmail (8383). */
 export type WebKind = 'admin' | 'webmail';
@@ -30,6 +32,10 @@ export interface WebDeps {
   startedAt: number;
   /** Largest request body on any route, bytes (default 64 KiB); a route may lower it. */
   bodyLimit?: number;
+  /** Largest upload (the admin's CSV import), bytes (default 4 MiB). */
+  uploadLimit?: number;
+  /** The admin pages' view of the running server; without it the admin server has only the foundation's shell. */
+  admin?: AdminServices;
   now?: () => number;
 }
 
@@ -42,6 +48,8 @@ declare module 'fastify' {
     t: Translate;
     /** Set by a handler to describe its action in the audit line (what, result, details). */
     audit: AuditNote | null;
+    /** The navigation this caller may use (set by the admin pages for signed-in callers). */
+    nav: NavItem[] | null;
   }
 }
 

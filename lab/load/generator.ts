@@ -23,6 +23,8 @@ export interface LoadTarget {
   port: number;
   /** Local pid of the server (its process tree is sampled for CPU and RSS). */
   pid?: number;
+  /** More process trees belonging to the target (a filter daemon beside the MTA), sampled with it. */
+  pids?: number[];
   /** Sees deliveries (a sink or a Maildir watcher): gives accept→delivered latency. */
   observer?: DeliveryObserver;
 }
@@ -46,6 +48,7 @@ export interface LoadSpec {
   /** Message size in bytes. */
   size: number;
   newConnectionPerMessage?: boolean;
+  /** Envelope sender; "{n}" in it becomes the message's index (a sender per message defeats per-sender caches). */
   from: string;
   /** Recipients, used in turn (one per message). */
   to: string[];
@@ -119,11 +122,11 @@ class Lane {
   }
 
   /** One transaction on the open connection; returns undefined on 250 or the error key. */
-  async send(body: Buffer, to: string): Promise<string | undefined> {
+  async send(body: Buffer, from: string, to: string): Promise<string | undefined> {
     const c = this.client!;
     const err = (r: Reply) => (r.code === 0 ? 'closed' : r.code === -1 ? 'timeout' : String(r.code));
     let t = performance.now();
-    const m = await c.cmd(`MAIL FROM:<${this.spec.from}>`);
+    const m = await c.cmd(`MAIL FROM:<${from}>`);
     if (!ok(m)) return this.fail(err(m), m);
     let now = performance.now();
     recordMs(this.h.mail, now - t);
@@ -174,7 +177,7 @@ export async function runLoad(target: LoadTarget, spec: LoadSpec): Promise<LoadR
   const t0 = performance.now();
   const deadline = spec.durationMs ? t0 + spec.durationMs : Number.POSITIVE_INFINITY;
   const startedAt = new Date().toISOString();
-  const sampler = target.pid ? sampleProcessTree(target.pid) : undefined;
+  const sampler = target.pid ? sampleProcessTree([target.pid, ...(target.pids ?? [])]) : undefined;
   let next = 0;
   let sent = 0;
   let accepted = 0;
@@ -253,7 +256,8 @@ export async function runLoad(target: LoadTarget, spec: LoadSpec): Promise<LoadR
           continue;
         }
       }
-      const e = await lane.send(tpl.render(token, spec.from, to), to);
+      const from = spec.from.includes('{n}') ? spec.from.replace('{n}', String(idx)) : spec.from;
+      const e = await lane.send(tpl.render(token, from, to), from, to);
       const done = performance.now();
       if (e) noteError(e);
       else {

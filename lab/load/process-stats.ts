@@ -63,11 +63,14 @@ export function processTree(root: number): number[] {
   return out;
 }
 
-function totals(root: number): { ticks: number; rssKb: number } | undefined {
-  if (!readStat(root)) return undefined;
+function totals(roots: number[]): { ticks: number; rssKb: number } | undefined {
+  if (!readStat(roots[0])) return undefined;
   let ticks = 0;
   let rssKb = 0;
-  for (const p of processTree(root)) {
+  const seen = new Set<number>();
+  for (const p of roots.flatMap((r) => processTree(r))) {
+    if (seen.has(p)) continue;
+    seen.add(p);
     const st = readStat(p);
     if (!st) continue;
     ticks += st.ticks;
@@ -76,14 +79,16 @@ function totals(root: number): { ticks: number; rssKb: number } | undefined {
   return { ticks, rssKb };
 }
 
-export function sampleProcessTree(pid: number, intervalMs = 500): { stop(): ProcessStats } {
+/** Samples the trees of `pid` (one root or several: an MTA and its filter daemons, summed). */
+export function sampleProcessTree(pid: number | number[], intervalMs = 500): { stop(): ProcessStats } {
+  const roots = Array.isArray(pid) ? pid : [pid];
   const samples: ProcessSample[] = [];
   const t0 = performance.now();
-  const first = totals(pid);
+  const first = totals(roots);
   let last = first ? { ...first, at: t0 } : undefined;
   const timer = setInterval(() => {
     const now = performance.now();
-    const cur = totals(pid);
+    const cur = totals(roots);
     if (!cur || !last) return;
     const cpu = Math.max(0, ((cur.ticks - last.ticks) / TICKS / ((now - last.at) / 1000)) * 100);
     samples.push({ t: Math.round(now - t0) / 1000, cpu: Math.round(cpu * 10) / 10, rssMb: Math.round(cur.rssKb / 102.4) / 10 });
@@ -93,11 +98,11 @@ export function sampleProcessTree(pid: number, intervalMs = 500): { stop(): Proc
   return {
     stop() {
       clearInterval(timer);
-      const end = totals(pid);
+      const end = totals(roots);
       const secs = (performance.now() - t0) / 1000;
       const cpuPercent = first && end && secs > 0 ? Math.max(0, Math.round(((end.ticks - first.ticks) / TICKS / secs) * 1000) / 10) : 0;
       const maxRssMb = Math.max(0, ...samples.map((s) => s.rssMb), end ? Math.round(end.rssKb / 102.4) / 10 : 0);
-      return { pid, cpuPercent, maxRssMb, samples };
+      return { pid: roots[0], cpuPercent, maxRssMb, samples };
     },
   };
 }

@@ -61,6 +61,8 @@ export interface SinkOptions {
   failData?: 'temp' | 'perm';
   /** Per-stage delays in ms (a slow MTA). */
   delays?: StageDelays;
+  /** Hold the reply to the final dot until this resolves (a test decides when the remote side answers). */
+  holdData?: () => Promise<void>;
   /** Greylisting: the first attempt of each (client IP, sender, recipient) gets 451 4.7.1; later ones pass once `greylistMs` has gone by. */
   greylist?: boolean;
   greylistMs?: number;
@@ -139,7 +141,7 @@ export async function startSink(opts: SinkOptions = {}): Promise<Sink> {
       cb(null, { user: auth.username });
     },
     onMailFrom(address: SMTPServerAddress, session, cb) {
-      void (async () => {
+      (async () => {
         if (delays.mail) await sleep(delays.mail);
         if (tlsMode === 'require' && !session.secure) {
           note('mail', 530, session, address.address);
@@ -147,10 +149,10 @@ export async function startSink(opts: SinkOptions = {}): Promise<Sink> {
         }
         note('mail', 250, session, address.address);
         cb();
-      })();
+      })().catch((e: Error) => cb(e));
     },
     onRcptTo(address: SMTPServerAddress, session, cb) {
-      void (async () => {
+      (async () => {
         if (delays.rcpt) await sleep(delays.rcpt);
         const rcpt = address.address;
         if (matches(opts.permFail, rcpt)) {
@@ -172,15 +174,16 @@ export async function startSink(opts: SinkOptions = {}): Promise<Sink> {
         }
         note('rcpt', 250, session, rcpt);
         cb();
-      })();
+      })().catch((e: Error) => cb(e));
     },
     onData(stream, session, cb) {
       const chunks: Buffer[] = [];
       stream.on('data', (c: Buffer) => chunks.push(c));
       stream.on('error', (e) => cb(e));
       stream.on('end', () => {
-        void (async () => {
+        (async () => {
           if (delays.data) await sleep(delays.data);
+          if (opts.holdData) await opts.holdData();
           const env = session.envelope;
           const from = env.mailFrom ? env.mailFrom.address : '';
           if ((stream as unknown as { sizeExceeded?: boolean }).sizeExceeded) {
@@ -208,7 +211,7 @@ export async function startSink(opts: SinkOptions = {}): Promise<Sink> {
           note('data', 250, session, from);
           for (const w of [...waiters]) w();
           cb(null, `2.0.0 Ok: queued as lab${messages.length}`);
-        })();
+        })().catch((e: Error) => cb(e)); // e.g. a test's holdData() that rejects: the client gets an error reply
       });
     },
     ...opts.server,

@@ -2,7 +2,8 @@
 // between targets, the two plots (inline SVG), per-step tables, probe verdicts, and scenario/machine.
 // No external CSS, fonts, scripts or images: the page must open the same offline, years later.
 import type { Report, SpamScore, TargetReport } from './model.js';
-import { esc, percentilePlot, throughputPlot } from './svg.js';
+import type { Check } from './model.js';
+import { esc, percentilePlot, throughputPlot, timePlot } from './svg.js';
 
 const n = (v: number | undefined, digits = 1) => (v === undefined ? '–' : v.toLocaleString('en-US', { maximumFractionDigits: digits }));
 const ms = (v: number | undefined) => (v === undefined ? '–' : `${n(v, 3)} ms`);
@@ -87,9 +88,14 @@ export function renderHtml(report: Report): string {
       return { name: t.name, points };
     }),
   );
-  const checks = report.checks
-    .map((c) => `<li class="${c.ok ? 'pass' : 'fail'}"><b>${c.ok ? 'PASS' : 'FAIL'}</b> ${esc(c.name)}${c.ok ? '' : ` — expected ${esc(c.expected)}, got ${esc(c.actual)}`}</li>`)
-    .join('');
+  const checks = report.checks.map(checkItem).join('');
+  const failed = report.checks.filter((c) => !c.ok);
+  const verdictLine = failed.length
+    ? `${failed.length} of ${report.checks.length} expectations failed: ${failed
+        .slice(0, 3)
+        .map((c) => c.actual)
+        .join('; ')}${failed.length > 3 ? '; …' : ''}`
+    : '';
   const m = report.machine;
   const misb = targets
     .filter((t) => t.misbehaviour?.length)
@@ -104,22 +110,24 @@ h1{margin-bottom:.2em} .verdict-banner{padding:.6em 1em;border-radius:6px;font-w
 .ok{background:#dff5df;color:#145214}.notok{background:#fbdada;color:#7a1010}
 table{border-collapse:collapse;margin:.5em 0 1.5em;font-size:14px}th,td{border:1px solid #ccc;padding:4px 8px;text-align:left}
 td.num{text-align:right;font-variant-numeric:tabular-nums} thead th{background:#f3f3f3}
-li.pass b{color:#145214} li.fail b{color:#a01010} tr.bad{background:#fbdada} .hint{color:#666;font-size:13px}
+li.pass b{color:#145214} li.fail b{color:#a01010} .at-a-glance{font-weight:bold} table.details{margin:.3em 0 1em 1.5em;font-size:13px} li .expected{color:#555} tr.bad{background:#fbdada} .hint{color:#666;font-size:13px}
 svg.plot{border:1px solid #ddd;margin:.5em 0;max-width:100%;height:auto} dl{display:grid;grid-template-columns:max-content auto;gap:2px 12px} dt{font-weight:bold}
 </style></head><body>
 <h1>${esc(report.scenario.name)}</h1>
 <p>${esc(report.scenario.description)}</p>
 <p class="verdict-banner ${report.ok ? 'ok' : 'notok'}" id="verdict">${report.ok ? 'All expectations held' : 'Some expectations failed'}</p>
+${verdictLine ? `<p class="at-a-glance">${esc(verdictLine)}</p>` : ''}
 <h2>Expectations</h2><ul class="checks">${checks || '<li>none declared</li>'}</ul>
 ${
   loaded.length
     ? `<h2>Figures</h2>
 ${loaded[0]?.primary_step ? `<p class="hint">msgs/s and latency of the first step, “${esc(loaded[0].primary_step)}”; accepted, errors, CPU and memory over all steps.</p>` : ''}
 ${figuresTable(loaded)}
-${ratioTable(loaded)}`
+${ratioTable(loaded)}
+${stepRatioTable(loaded)}`
     : ''
 }
-${loaded.length ? `<h2>Plots</h2>${lat}${thr}` : ''}
+${loaded.length ? `<h2>Plots</h2>${lat}${thr}${resources(loaded)}` : ''}
 ${targets.map((t) => stepsTable(t) + probesTable(t) + spamTable(t)).join('')}
 ${misb}
 <h2>Run</h2><dl>
@@ -141,4 +149,55 @@ function groupTable(s: SpamScore): string {
     .join('');
   const cuts = s.at_fp_05 === undefined ? '' : '<th>over the FP ≤ 0.5% cut-off</th><th>over the FP ≤ 1% cut-off</th>';
   return `<table class="spam"><thead><tr><th>corpus group</th><th>kind</th><th>messages</th><th>judged spam</th><th>share</th>${cuts}</tr></thead><tbody>${rows}</tbody></table>`;
+}
+
+/** One expectation: PASS/FAIL and its name; a failure adds what was expected, the one-line outcome, and its details table. */
+function checkItem(c: Check): string {
+  if (c.ok) return `<li class="pass"><b>PASS</b> ${esc(c.name)}</li>`;
+  const d = c.details;
+  const table = d?.rows.length
+    ? `<table class="details"><thead><tr>${d.columns.map((x) => `<th>${esc(x)}</th>`).join('')}</tr></thead><tbody>${d.rows
+        .map((r) => `<tr>${r.map((x) => `<td>${esc(x)}</td>`).join('')}</tr>`)
+        .join('')}</tbody></table>`
+    : '';
+  return `<li class="fail"><b>FAIL</b> ${esc(c.name)}: <span class="outcome">${esc(c.actual)}</span> <span class="expected">(expected ${esc(c.expected)})</span>${table}</li>`;
+}
+
+/** CPU (% of one core, the whole process tree) and RSS over each target's run, steps one after another. */
+function resources(targets: TargetReport[]): string {
+  const series = (pick: (x: { cpu: number; rssMb: number }) => number) =>
+    targets
+      .filter((t) => t.steps.some((s) => s.result.process?.samples.length))
+      .map((t) => {
+        let offset = 0;
+        const points: Array<{ t: number; v: number }> = [];
+        for (const s of t.steps) {
+          const samples = s.result.process?.samples ?? [];
+          for (const x of samples) points.push({ t: offset + x.t, v: pick(x) });
+          offset += Math.max(s.result.elapsedS, samples[samples.length - 1]?.t ?? 0, 1);
+        }
+        return { name: t.name, points };
+      });
+  const cpu = series((x) => x.cpu);
+  if (!cpu.length) return '';
+  return timePlot('cpu', 'CPU of each target (process tree, % of one core)', '% of one core', cpu) + timePlot('rss', 'Memory of each target (RSS of the process tree)', 'RSS (MB)', series((x) => x.rssMb));
+}
+
+/**
+ * The first target (the headline: tegami as users run it) against every other target, step by step, all
+ * measured in this run: msgs/s above 1 means the headline is faster, p99 below 1 that it answers sooner.
+ */
+function stepRatioTable(targets: TargetReport[]): string {
+  const [head, ...others] = targets.filter((t) => t.steps.length);
+  if (!head || !others.length) return '';
+  const r = (x: number | undefined, y: number | undefined) => (x !== undefined && y ? `${(x / y).toFixed(2)}×` : '–');
+  let rows = '';
+  for (const s of head.steps)
+    for (const o of others) {
+      const os = o.steps.find((x) => x.label === s.label);
+      if (!os) continue;
+      rows += `<tr data-step="${esc(s.label)}" data-against="${esc(o.name)}"><th>${esc(s.label)}</th><td>${esc(o.name)}</td><td class="num">${n(s.result.msgs_per_s)} / ${n(os.result.msgs_per_s)}</td><td class="num ratio">${r(s.result.msgs_per_s, os.result.msgs_per_s)}</td><td class="num">${r(s.result.latency.p99, os.result.latency.p99)}</td></tr>`;
+    }
+  if (!rows) return '';
+  return `<h2>${esc(head.name)} against each target, step by step</h2><p class="hint">Same run, one target at a time. msgs/s ratio above 1: ${esc(head.name)} is faster; p99 ratio below 1: it answers sooner.</p><table class="step-ratios"><thead><tr><th>step</th><th>against</th><th>msgs/s</th><th>msgs/s ratio</th><th>p99 ratio</th></tr></thead><tbody>${rows}</tbody></table>`;
 }

@@ -11,7 +11,32 @@ export interface Check {
   name: string;
   ok: boolean;
   expected: string;
+  /** What came, in one line a reader takes in at a glance ("19 of 27 probes relayed: plain, percent-hack, …"). */
   actual: string;
+  /** The items behind a failure, one row each (rendered as a table under the line). */
+  details?: CheckDetails;
+}
+
+export interface CheckDetails {
+  columns: string[];
+  rows: string[][];
+}
+
+/**
+ * "19 of 27 probes relayed: plain, percent-hack, bang-path, …": a count, a verb and the first few names.
+ * The list is cut after `max` names (and at 160 characters) with "…"; the rest are in the details table.
+ */
+export function summaryLine(count: number, of: number, what: string, names: string[], max = 6): string {
+  let list = '';
+  for (const [i, n] of names.slice(0, max).entries()) {
+    const next = list ? `${list}, ${n}` : n;
+    if (next.length > 160) {
+      list += i ? ', …' : `${n.slice(0, 157)}…`;
+      return `${count} of ${of} ${what}: ${list}`;
+    }
+    list = next;
+  }
+  return `${count} of ${of} ${what}${list ? `: ${list}${names.length > max ? ', …' : ''}` : ''}`;
 }
 
 export interface StepReport {

@@ -72,6 +72,11 @@ export function percentilePlot(series: Array<{ name: string; curve: Array<{ p: n
 }
 
 export function throughputPlot(series: Array<{ name: string; points: Array<{ t: number; v: number }> }>): string {
+  return timePlot('throughput', 'Throughput over time', 'messages/s', series);
+}
+
+/** A value over time, one line per target (throughput, CPU, RSS). */
+export function timePlot(kind: string, title: string, yLabel: string, series: Array<{ name: string; points: Array<{ t: number; v: number }> }>): string {
   const maxT = Math.max(1, ...series.flatMap((s) => s.points.map((p) => p.t)));
   const maxV = Math.max(1, ...series.flatMap((s) => s.points.map((p) => p.v)));
   const mag = Math.pow(10, Math.floor(Math.log10(maxV)));
@@ -86,11 +91,11 @@ export function throughputPlot(series: Array<{ name: string; points: Array<{ t: 
   const stepT = Math.max(1, Math.ceil(maxT / 8));
   for (let t = 0; t <= maxT; t += stepT) body += `<text x="${x(t)}" y="${M.t + PH + 16}" font-size="11" text-anchor="middle">${t}s</text>`;
   body += `<text x="${M.l + PW / 2}" y="${H - 8}" font-size="12" text-anchor="middle">time into the target's run (s)</text>`;
-  body += `<text x="14" y="${M.t + PH / 2}" font-size="12" text-anchor="middle" transform="rotate(-90 14 ${M.t + PH / 2})">messages/s</text>`;
+  body += `<text x="14" y="${M.t + PH / 2}" font-size="12" text-anchor="middle" transform="rotate(-90 14 ${M.t + PH / 2})">${esc(yLabel)}</text>`;
   series.forEach((s, i) => {
     const pts = s.points.map((p) => `${x(p.t).toFixed(1)},${y(p.v).toFixed(1)}`);
     if (pts.length) body += `<polyline class="series" data-target="${esc(s.name)}" fill="none" stroke="${COLORS[i % COLORS.length]}" stroke-width="2" points="${pts.join(' ')}"/>`;
   });
   body += `<rect x="${M.l}" y="${M.t}" width="${PW}" height="${PH}" fill="none" stroke="#333"/>`;
-  return frame('throughput', 'Throughput over time', body + legend(series.map((s) => s.name)));
+  return frame(kind, title, body + legend(series.map((s) => s.name)));
 }

@@ -1,7 +1,7 @@
 // What a scenario run carries while it runs: the scenario, the targets under test, checks and notes,
 // output (quiet in CI, progress on a TTY) and a cleanup stack that always runs. No network I/O here.
 import type { Scenario } from './schema.js';
-import type { Check, TargetReport } from '../report/model.js';
+import type { Check, CheckDetails, TargetReport } from '../report/model.js';
 import type { RunningTarget } from '../targets/common.js';
 
 export interface RunOptions {
@@ -33,7 +33,7 @@ export class RunContext {
   /** Extra TOML for the tegami the lab starts (routes to peers, DNS, spam settings). */
   tegamiToml: string[] = [];
   dnsServers?: string[];
-  /** More listeners for the tegami the lab starts (name → loopback port), e.g. pop3 and imap for fuzz. */
+  /** More listeners for the tegami the lab starts (name → loopback port, 0 = the system chooses), e.g. pop3 and imap for fuzz. */
   tegamiListen: Record<string, number> = {};
   /** More accounts for the tegami the lab starts. */
   tegamiUsers: Array<{ address: string; password: string }> = [];
@@ -67,9 +67,14 @@ export class RunContext {
     if (this.opts.progress) process.stderr.write('\r\x1b[K');
   }
 
-  check(name: string, ok: boolean, expected: string, actual: string): void {
-    this.checks.push({ name, ok, expected, actual });
+  /** Record an expectation; a failure prints its one-line `actual` and, when given, the first rows of `details`. */
+  check(name: string, ok: boolean, expected: string, actual: string, details?: CheckDetails): void {
+    this.checks.push({ name, ok, expected, actual, details: ok || !details?.rows.length ? undefined : details });
     this.say(`${ok ? 'PASS' : 'FAIL'} ${name}${ok ? '' : `\n     expected: ${expected}\n     got:      ${actual}`}`);
+    if (!ok && details?.rows.length) {
+      for (const r of details.rows.slice(0, 20)) this.say(`       ${r.join(' | ')}`);
+      if (details.rows.length > 20) this.say(`       … ${details.rows.length - 20} more in the report`);
+    }
   }
 
   report(t: LabTarget): TargetReport {

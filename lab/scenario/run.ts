@@ -10,6 +10,7 @@ import { parseHostPort } from '../targets/common.js';
 import { startTegami } from '../targets/tegami.js';
 import { startSmtpSink, smtpSinkAvailable } from '../targets/smtp-sink.js';
 import { startPostfix, postfixAvailable } from '../targets/postfix.js';
+import { startPostfixRspamd, postfixRspamdAvailable } from '../targets/postfix-rspamd.js';
 import { machineInfo, type Report } from '../report/model.js';
 import { writeReport } from '../report/write.js';
 import { KIND_RUNNERS } from './kinds/index.js';
@@ -53,6 +54,18 @@ async function startTargets(ctx: RunContext): Promise<void> {
           continue;
         }
         t = { ...(await startSmtpSink()), local: true };
+      } else if (name === 'postfix+rspamd') {
+        const a = postfixRspamdAvailable();
+        if (!a.ok) {
+          skip(a.reason);
+          continue;
+        }
+        // rspamd's network checks go to the scenario's stand-in DNS, like tegami's; without one they would have nowhere to go
+        if (!ctx.dnsServers?.length) {
+          skip('postfix+rspamd needs the scenario to start a stand-in DNS ([dns])');
+          continue;
+        }
+        t = { ...(await startPostfixRspamd({ domain: s.targets.domain, users: [s.targets.user], dns: ctx.dnsServers[0] })), local: true };
       } else {
         const a = postfixAvailable();
         if (!a.ok) {

@@ -12,7 +12,7 @@ export { locateKey };
 
 export const KINDS = ['relay-abuse', 'auth-abuse', 'throughput', 'slow-peers', 'spam-corpus', 'japanese', 'fuzz'] as const;
 export type Kind = (typeof KINDS)[number];
-export const LAB_TARGETS = ['tegami', 'smtp-sink', 'postfix'] as const;
+export const LAB_TARGETS = ['tegami', 'smtp-sink', 'postfix', 'postfix+rspamd'] as const;
 
 export class ScenarioError extends LocatedError {}
 

@@ -21,6 +21,8 @@ export interface PostfixOptions {
   users?: string[];
   port?: number;
   keep?: boolean;
+  /** A milter every message goes through before it is queued ("inet:127.0.0.1:PORT": rspamd's proxy). */
+  milter?: string;
 }
 
 const SERVICES = `cleanup   unix  n - n - 0 cleanup
@@ -53,6 +55,9 @@ function postfixStart(etc: string): { status: number | null; out: string } {
   const r = spawnSync('timeout', ['-k', '5', '60', 'script', '-qec', `/usr/sbin/postfix -c ${etc} start`, '/dev/null'], { encoding: 'utf8', timeout: 70_000 });
   return { status: r.status, out: (r.stdout ?? '') + (r.stderr ?? '') };
 }
+
+/** How often a port that another process took between choosing and binding it is replaced by a new one. */
+const BIND_ATTEMPTS = 5;
 
 const alive = (pid: number | undefined) => pid !== undefined && fs.existsSync(`/proc/${pid}`);
 
@@ -87,7 +92,6 @@ export async function startPostfix(opts: PostfixOptions = {}): Promise<RunningTa
   for (const d of [etc, queue, data, mail]) fs.mkdirSync(d, { recursive: true });
   spawnSync('chown', ['postfix', data]);
   spawnSync('chown', ['65534:65534', mail]);
-  const port = opts.port ?? (await freePort());
   const domain = opts.domain ?? 'example.test';
   const maillog = path.join(dir, 'maillog');
   fs.writeFileSync(
@@ -125,15 +129,29 @@ export async function startPostfix(opts: PostfixOptions = {}): Promise<RunningTa
       'smtpd_tls_security_level = none',
       'smtp_tls_security_level = none',
       'default_process_limit = 100',
+      ...(opts.milter
+        ? [`smtpd_milters = ${opts.milter}`, 'non_smtpd_milters =', 'milter_protocol = 6', 'milter_default_action = tempfail', 'milter_mail_macros = i {mail_addr} {client_addr} {client_name} {auth_authen}']
+        : []),
       '',
     ].join('\n'),
   );
-  fs.writeFileSync(path.join(etc, 'master.cf'), `127.0.0.1:${port} inet n - n - - smtpd\n${SERVICES}`);
   const users = opts.users ?? [`alice@${domain}`];
   fs.writeFileSync(path.join(etc, 'vmailbox'), users.map((u) => `${u.toLowerCase()} ${domain}/${u.split('@')[0].toLowerCase()}/Maildir/`).join('\n') + '\n');
-  const started = postfixStart(etc);
+  // Postfix cannot report a port chosen by the system: choose a free one, and should another process take it
+  // before the master binds it (`postfix start` then fails: the master's -w start-up includes the bind),
+  // choose again
+  let port = 0;
+  let started: { status: number | null; out: string } = { status: null, out: '' };
+  for (let attempt = 1; attempt <= BIND_ATTEMPTS; attempt++) {
+    port = opts.port ?? (await freePort());
+    fs.writeFileSync(path.join(etc, 'master.cf'), `127.0.0.1:${port} inet n - n - - smtpd\n${SERVICES}`);
+    const logBefore = fs.existsSync(maillog) ? fs.statSync(maillog).size : 0;
+    started = postfixStart(etc);
+    const log = fs.existsSync(maillog) ? fs.readFileSync(maillog).subarray(logBefore).toString('utf8') : '';
+    if (started.status === 0 || opts.port !== undefined || !/Address already in use/i.test(started.out + log)) break;
+  }
   const pidFile = path.join(queue, 'pid', 'master.pid');
-  const up = started.status === 0 && (await waitForPort(port, 20_000));
+  const up = started.status === 0 && (await waitForPort(port, 30_000));
   const readPid = () => {
     try {
       return Number(fs.readFileSync(pidFile, 'utf8').trim()) || undefined;
@@ -158,7 +176,7 @@ export async function startPostfix(opts: PostfixOptions = {}): Promise<RunningTa
     port,
     pid: masterPid,
     dir,
-    describe: `Postfix ${spawnSync('postconf', ['-dh', 'mail_version'], { encoding: 'utf8' }).stdout.trim()} on 127.0.0.1:${port}, virtual(8) → Maildir, relay closed`,
+    describe: `Postfix ${spawnSync('postconf', ['-dh', 'mail_version'], { encoding: 'utf8' }).stdout.trim()} on 127.0.0.1:${port}, virtual(8) → Maildir, relay closed${opts.milter ? `, milter ${opts.milter} (milter_default_action = tempfail)` : ''}`,
     maildir: (address) => {
       const [local, dom] = address.toLowerCase().split('@');
       return path.join(mail, dom, local, 'Maildir');

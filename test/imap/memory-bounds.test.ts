@@ -46,7 +46,7 @@ function seed(messages: Buffer[], prefix: string): void {
 
 /** Run `action` and report how far the server's resident memory rose above where it was before (peak). */
 async function growthDuring<T>(action: () => Promise<T>): Promise<{ growth: number; result: T }> {
-  await sleep(300);
+  await steady();
   const before = memoryOf(pid).rss;
   const peakReset = resetPeak(pid);
   let sampled = before;
@@ -64,6 +64,22 @@ async function growthDuring<T>(action: () => Promise<T>): Promise<{ growth: numb
     return { growth: top - before, result };
   } finally {
     clearInterval(timer);
+  }
+}
+
+/**
+ * Wait until the server's resident memory stops moving: its worker threads load their modules for the first
+ * seconds after the listeners are up (~100 MB on this code), later on a busy machine, and that growth is
+ * not the test's. Steady = two samples a second apart within 2 MB (at most 120 s; then measure anyway).
+ */
+async function steady(): Promise<void> {
+  const deadline = Date.now() + 120_000;
+  let last = memoryOf(pid).rss;
+  while (Date.now() < deadline) {
+    await sleep(1000);
+    const now = memoryOf(pid).rss;
+    if (Math.abs(now - last) < 2 * MB) return;
+    last = now;
   }
 }
 

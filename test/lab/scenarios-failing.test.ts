@@ -21,6 +21,12 @@ test('relay-abuse against an open relay: RELAYED lines, exit 1, expected vs got 
     assert.match(r.out, /^plain\s+RELAYED\s/m);
     assert.match(r.out, /FAIL 127\.0\.0\.1:\d+: every relay probe refused/);
     assert.match(r.out, /expected: refused for every probe/);
+    // one line a reader takes in at a glance, the probes' rows under it
+    assert.match(r.out, /got: {6}\d+ of \d+ probes relayed: plain, /);
+    assert.match(r.out, /^ {7}plain \| RELAYED[^|]* \| accepted for a third party: 250 /m);
+    const html = fs.readFileSync(/report: (\S+\.json)/.exec(r.out)![1].replace(/\.json$/, '.html'), 'utf8');
+    assert.match(html, /<p class="at-a-glance">\d+ of \d+ expectations failed: \d+ of \d+ probes relayed: plain, /);
+    assert.match(html, /<table class="details"><thead><tr><th>probe<\/th><th>verdict<\/th><th>reply<\/th><\/tr><\/thead><tbody><tr><td>plain<\/td>/);
     assert.match(r.out, /transcript of plain:/);
     assert.match(r.out, /^auth-forged-sender\s+skipped\s+needs --auth/m);
   } finally {

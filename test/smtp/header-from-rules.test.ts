@@ -11,6 +11,7 @@ import { HEADER_LIMIT, judgeAuthor, readHeaderSection, screenHeaderFrom } from '
 const alice: User = {
   address: 'alice@example.test', local: 'alice', domain: 'example.test', fullName: 'Alice', replyTo: '', forward: [], keepCopy: false,
   disabled: false, cannotChangePassword: false, webAccess: true, hostAdmin: false, listAdmin: false, systemAdmin: false,
+  hostAdminOf: [], listAdminOf: [], quota: { bytes: 0, messages: 0 },
 };
 const admin: User = { ...alice, address: 'root@example.test', local: 'root', systemAdmin: true };
 

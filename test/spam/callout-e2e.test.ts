@@ -16,7 +16,7 @@ function headerBlock(text: string): string {
   return end < 0 ? text : text.slice(0, end);
 }
 
-describe('sender callout end to end', { timeout: 60_000 }, () => {
+describe('sender callout end to end', () => {
   let dns: DnsServer;
   let sink: Sink;
   let srv: TestServer;
@@ -34,7 +34,7 @@ describe('sender callout end to end', { timeout: 60_000 }, () => {
     srv = await startTestServer({
       hostname: 'mx.example.test',
       users: [{ address: OWNER, password: 'secret-pass' }],
-      toml: ['[dns]', `servers = ["${dns.address}"]`, 'timeout = "1s"', '[spam]', 'sender_callout = true', `callout_port = ${sink.port}`, 'callout_timeout = "3s"'].join('\n'),
+      toml: ['[dns]', `servers = ["${dns.address}"]`, 'timeout = "15s"', '[spam]', 'sender_callout = true', `callout_port = ${sink.port}`, 'callout_timeout = "15s"'].join('\n'),
     });
   });
   after(async () => {
@@ -49,7 +49,7 @@ describe('sender callout end to end', { timeout: 60_000 }, () => {
     const seen = new Set([...srv.maildir(OWNER, 'INBOX'), ...srv.maildir(OWNER, 'Spam')]);
     const r = await run('swaks', ['--server', `127.0.0.1:${srv.ports.smtp}`, '--local-interface', '127.0.0.3', '--helo', 'mx.senders.test', '--from', from, '--to', OWNER, '--header', `Subject: ${subject}`, '--body', 'Hello, just checking in.\n', '--timeout', '20']);
     assert.equal(r.code, 0, `swaks failed:\n${r.stdout.slice(-1500)}\n${r.stderr}`);
-    const deadline = Date.now() + 10_000;
+    const deadline = Date.now() + 30_000;
     for (;;) {
       const fresh = [...srv.maildir(OWNER, 'INBOX'), ...srv.maildir(OWNER, 'Spam')].find((f) => !seen.has(f));
       if (fresh) return headerBlock(fs.readFileSync(fresh, 'latin1'));

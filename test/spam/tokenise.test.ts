@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { BayesStore, SERVER, classify, combine, DEFAULT_COMBINE } from '../../engine/spam/bayes.js';
 import { messageTokens } from '../../engine/spam/learn.js';
 import { parseMessage } from '../../engine/spam/message.js';
-import { capsTokens, DEFAULT_TOKENISE, stripMarkup, tokenise, urlTokens } from '../../engine/spam/tokenise.js';
+import { capsTokens, DEFAULT_TOKENISE, stripMarkup, tokenise, urlTokens, wordsOf } from '../../engine/spam/tokenise.js';
 import { tempDir, removeTempDirs } from './helpers.js';
 import { rawMail } from './mail.js';
 
@@ -146,4 +146,28 @@ test('an HTML newsletter with ham words is not spam for being HTML when the lear
     plain.close();
     tagged.close();
   }
+});
+
+test('wordsOf gives the words the reference pattern matches, plain words and odd runs alike', () => {
+  // the pattern wordsOf stands for (quadratic on "$$$…", so only on short texts here)
+  const reference = (t: string) => [...t.matchAll(/[\p{L}\p{N}$€¥£][\p{L}\p{N}$€¥£'._@-]*[\p{L}\p{N}]|[\p{L}\p{N}$]/gu)].map((m) => m[0]);
+  const table = [
+    'The quick brown fox jumps over the lazy dog while the lab measures latency.',
+    "don't stop-me now, user@example.test said: v1.2.3 costs $5, €10, ¥300 or £2 — $$$ and $ alone",
+    "a b 1 2 _x_ .dot. -dash- 'q' @ $ € ¥ £ $a a$ €€a",
+    '株式会社テスト 東京都 ＡＢＣ１２３ ｶﾀｶﾅ ｱｲｳ 全角＄１００',
+    '𝐀𝐁𝐂 𠀋𠀋 x𝐀 𝐀.x 𝐀- 1𝟏 𝟏.',
+    'Ünïcödé naïve café résumé ÆØÅ straße ΑΒΓ кириллица العربية',
+    "it's 'tis o'clock ''' ... --- ___ @@@",
+    '',
+    'x',
+    '$',
+    '€',
+  ];
+  // and short runs of the characters that decide where a word starts and ends
+  const alphabet = ['a', 'Z', '7', '$', '€', '¥', '£', "'", '.', '_', '@', '-', ' ', 'é', '語', '𝐀', '𝟏', ','];
+  let seed = 16;
+  const rnd = () => ((seed = (Math.imul(seed, 1103515245) + 12345) >>> 0), seed / 2 ** 32);
+  for (let i = 0; i < 2000; i++) table.push(Array.from({ length: 1 + Math.floor(rnd() * 12) }, () => alphabet[Math.floor(rnd() * alphabet.length)]).join(''));
+  for (const t of table) assert.deepEqual([...wordsOf(t)], reference(t), JSON.stringify(t));
 });

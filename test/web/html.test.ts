@@ -41,6 +41,14 @@ describe('html``', () => {
       assert.equal(html`<form action="${u}"></form>`.value, '<form action="about:invalid"></form>', u);
     }
     assert.equal(html`<a href="${'/domains?q=a&b=<c>'}">x</a>`.value, '<a href="/domains?q=a&amp;b=&lt;c&gt;">x</a>');
+    // a URL whose start is fixed in the template stays on this site whatever the value: only entity-escaped
+    assert.equal(html`<a href="/users/${'a%40b.example'}">x</a>`.value, '<a href="/users/a%40b.example">x</a>');
+    assert.equal(html`<a href="/users/${'javascript:alert(1)'}">x</a>`.value, '<a href="/users/javascript:alert(1)">x</a>');
+    assert.equal(html`<a href="#f-${'"><b>'}">x</a>`.value, '<a href="#f-&quot;&gt;&lt;b&gt;">x</a>');
+    // "/" alone is no fixed start ("//evil.example" would leave the site), nor is a value before the slash
+    assert.throws(() => html`<a href="/${'/evil.example'}">x</a>`, /URL attribute "href"/);
+    assert.throws(() => html`<a href="${'/a'}/${'javascript:x'}">x</a>`, /URL attribute "href"/);
+    assert.throws(() => html`<a href="mailto:${'x'}">x</a>`, /URL attribute "href"/);
     assert.equal(safeUrl('https://example.com/a'), 'https://example.com/a');
     assert.equal(safeUrl('mailto:a@example.com'), 'mailto:a@example.com');
   });

@@ -127,19 +127,29 @@ describe('roles', () => {
 describe('FlagRoles', () => {
   const user = (p: Partial<User>): User => ({
     address: 'u@a.example', local: 'u', domain: 'a.example', fullName: '', replyTo: '', forward: [], keepCopy: true, disabled: false,
-    cannotChangePassword: false, webAccess: true, hostAdmin: false, listAdmin: false, systemAdmin: false, ...p,
+    cannotChangePassword: false, webAccess: true, hostAdminOf: [], listAdminOf: [], hostAdmin: false, listAdmin: false, systemAdmin: false,
+    quota: { bytes: 0, messages: 0 }, ...p,
   });
   const roles = new FlagRoles((d) => ({ 'a.example': 'a.example', 'alias.a.example': 'a.example', 'b.example': 'b.example' })[d.toLowerCase()] ?? null);
 
   it('gives nothing to a disabled admin, and no list to a list admin it does not own', () => {
     assert.equal(roles.hasAdminRight(user({ systemAdmin: true, disabled: true })), false);
     assert.equal(roles.canAdminDomain(user({ systemAdmin: true, disabled: true }), 'a.example'), false);
-    assert.equal(roles.canAdminDomain(user({ hostAdmin: true }), 'ALIAS.a.example'), true);
-    assert.equal(roles.canAdminDomain(user({ hostAdmin: true }), 'b.example'), false);
-    assert.equal(roles.canAdminDomain(user({ listAdmin: true }), 'a.example'), false);
-    assert.equal(roles.canAdminList(user({ listAdmin: true }), { address: 'l@a.example' }), false, 'no owner data: no access');
-    assert.equal(roles.canAdminList(user({ listAdmin: true }), { address: 'l@b.example', owners: ['U@a.example'] }), true);
-    assert.equal(roles.canAdminList(user({ hostAdmin: true }), { address: 'l@b.example' }), false);
-    assert.equal(roles.isSystemAdmin(user({ hostAdmin: true, listAdmin: true })), false);
+    const host = (...d: string[]) => user({ hostAdminOf: d, hostAdmin: d.length > 0 });
+    const lists = (...l: string[]) => user({ listAdminOf: l, listAdmin: l.length > 0 });
+    assert.equal(roles.canAdminDomain(host('a.example'), 'ALIAS.a.example'), true);
+    assert.equal(roles.canAdminDomain(host('a.example'), 'b.example'), false);
+    assert.equal(roles.canAdminDomain(host('b.example'), 'b.example'), true, 'a host admin of another domain than its own');
+    assert.equal(roles.canAdminDomain(host('b.example'), 'a.example'), false, 'not of its own domain unless given it');
+    assert.equal(roles.canAdminDomain(lists('l@a.example'), 'a.example'), false);
+    assert.equal(roles.canAdminList(lists('l@a.example'), { address: 'm@a.example' }), false, 'only the lists it was given');
+    assert.equal(roles.canAdminList(lists('l@b.example'), { address: 'L@b.example' }), true);
+    assert.equal(roles.canAdminList(lists('l@a.example'), { address: 'l@ALIAS.a.example' }), true, 'through a host alias');
+    assert.equal(roles.canAdminList(user({}), { address: 'l@b.example', owners: ['u@a.example'] }), false, 'owners on the list side give no right');
+    assert.equal(roles.canAdminList(host('a.example'), { address: 'l@b.example' }), false);
+    assert.equal(roles.canAdminList(host('b.example'), { address: 'l@b.example' }), true);
+    assert.equal(roles.isSystemAdmin(user({ hostAdminOf: ['a.example'], listAdminOf: ['l@a.example'] })), false);
+    assert.equal(roles.hasAdminRight(lists('l@a.example')), true);
+    assert.equal(roles.hasAdminRight(user({ hostAdmin: true, listAdmin: true })), false, 'the old booleans alone give nothing');
   });
 });

@@ -134,7 +134,7 @@ describe('web sessions', () => {
       assert.equal((await b.get('/')).statusCode, 303);
       assert.equal((f.db.prepare("SELECT COUNT(*) AS n FROM web_sessions WHERE address = 'lists@example.com' AND kind = 'admin'").get() as { n: number }).n, 0);
     } finally {
-      f.directory.updateUser('lists@example.com', { listAdmin: true });
+      f.directory.updateUser('lists@example.com', { listAdminOf: ['team@example.com'] });
     }
     const w = new Browser(webmail);
     await w.login('user@example.com');

@@ -59,7 +59,7 @@ describe('API tokens', () => {
     try {
       assert.equal((await admin.inject({ url: '/api/v1/status', headers: bearer(token) })).statusCode, 401);
     } finally {
-      f.directory.updateUser('lists@example.com', { listAdmin: true });
+      f.directory.updateUser('lists@example.com', { listAdminOf: ['team@example.com'] });
     }
     assert.equal((await admin.inject({ url: '/', headers: bearer(token) })).statusCode, 303, 'pages take no bearer token');
     const webmail = await f.app('webmail');

@@ -1,4 +1,4 @@
-// `tegami backup FILE [--with-mail] [--with-bayes] [--force]` and `tegami restore FILE [--force]`: one
+// `tegami backup FILE [--with-mail] [--with-bayes] [--with-logs] [--force]` and `tegami restore FILE [--force]`: one
 // gzipped tar with the accounts, keys and (optionally) mail; see engine/ops/ and docs/operations.md.
 // Output: one summary line, or one JSON object with --json. Never prints a key or a password.
 import { UsageError, flag, type Args } from '../args.js';
@@ -9,12 +9,13 @@ import { restoreBackup } from '../../ops/restore.js';
 
 export async function backup(args: Args): Promise<number> {
   const [file] = args.positional;
-  if (!file || args.positional.length > 1) throw new UsageError('backup FILE [--with-mail] [--with-bayes] [--force] [--json]');
+  if (!file || args.positional.length > 1) throw new UsageError('backup FILE [--with-mail] [--with-bayes] [--with-logs] [--force] [--json]');
   const config = loadConfig(resolveConfigPath(flag(args, 'config')));
   const r = await createBackup(config, {
     file,
     withMail: args.flags.has('with-mail'),
     withBayes: args.flags.has('with-bayes'),
+    withLogs: args.flags.has('with-logs'),
     force: args.flags.has('force'),
   });
   if (!r.ok) {
@@ -22,7 +23,7 @@ export async function backup(args: Args): Promise<number> {
     return 1;
   }
   const m = r.manifest;
-  const parts = ['accounts', m.includes.keys ? 'keys' : '', m.includes.dkim ? `dkim ${m.includes.dkim}` : '', m.includes.tls.length ? 'tls' : '', m.includes.bayes ? 'bayes' : '', m.includes.mail ? `mail ${m.counts.messages} message(s)` : '', m.includes.orphans ? `${m.includes.orphans} orphaned folder(s)` : ''].filter(Boolean);
+  const parts = ['accounts', m.includes.keys ? 'keys' : '', m.includes.dkim ? `dkim ${m.includes.dkim}` : '', m.includes.tls.length ? 'tls' : '', m.includes.bayes ? 'bayes' : '', m.includes.mail ? `mail ${m.counts.messages} message(s)` : '', m.includes.orphans ? `${m.includes.orphans} orphaned folder(s)` : '', m.includes.logs !== undefined ? `logs ${m.includes.logs}` : ''].filter(Boolean);
   if (args.flags.has('json')) {
     out(JSON.stringify({ file: r.file, bytes: r.archiveBytes, files: m.counts.files, dirs: m.counts.dirs, messages: m.counts.messages, content_bytes: m.counts.bytes, includes: m.includes, vanished: r.vanished, notes: r.notes, created: m.created }));
   } else {

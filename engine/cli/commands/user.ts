@@ -1,10 +1,17 @@
-// tegami user add|del|list|passwd|import — accounts (A1–A3). Passwords come from --password-stdin
-// (one trailing newline stripped) or --password; never from a log or the process list when avoidable.
+// tegami user add|del|list|show|passwd|set|import|export|orphans — accounts (A1–A4, A8). Passwords come from
+// --password-stdin (one trailing newline stripped) or --password; never from a log or the process list when
+// avoidable. Settings flags are read and checked in ../user-flags.ts, CSV in ../user-csv.ts.
 import fs from 'node:fs';
 import { flag, UsageError, type Args } from '../args.js';
 import { contextFrom, out, readStdin } from '../common.js';
-import { parseCsv } from '../csv.js';
 import { listOrphans, removeOrphan } from '../../store/orphans.js';
+import { changesSomething, checkedAddress, userSettingsFromFlags } from '../user-flags.js';
+import { exportUsers, importUsers, readImport } from '../user-csv.js';
+import type { User } from '../../accounts/directory.js';
+import type { SqliteDirectory } from '../../accounts/sqlite-directory.js';
+import { formatSize, type Usage } from '../../accounts/quota.js';
+import { maildirRoot } from '../../store/maildir.js';
+import { mailboxUsage } from '../../store/maildirsize.js';
 
 /** `user orphans [--json]`: the mail folders of deleted accounts; `user orphans --remove ID` deletes one. */
 function orphans(args: Args, dataDir: string): number {
@@ -32,6 +39,53 @@ async function passwordFrom(args: Args): Promise<string> {
   throw new UsageError('give the password with --password-stdin (or --password)');
 }
 
+/** A user as `user list --json` and `user show --json` print it: every setting, the quota override and the usage. */
+async function describe(dir: SqliteDirectory, dataDir: string, u: User): Promise<User & { quotaOverride: { bytes: number | null; messages: number | null }; usage: Usage }> {
+  return { ...u, quotaOverride: dir.quotaOverride(u.address)!, usage: await mailboxUsage(maildirRoot(dataDir, u.address), u.quota) };
+}
+
+function limit(n: number, unit: (n: number) => string): string {
+  return n === 0 ? 'unlimited' : unit(n);
+}
+
+function showText(d: Awaited<ReturnType<typeof describe>>): void {
+  const yn = (b: boolean) => (b ? 'yes' : 'no');
+  const rows: [string, string][] = [
+    ['address', d.address],
+    ['full name', d.fullName],
+    ['reply-to', d.replyTo],
+    ['forward', d.forward.join(', ')],
+    ['keep a copy', yn(d.keepCopy)],
+    ['disabled', yn(d.disabled)],
+    ['may change password', yn(!d.cannotChangePassword)],
+    ['web access', yn(d.webAccess)],
+    ['system admin', yn(d.systemAdmin)],
+    ['host admin of', d.hostAdminOf.join(', ')],
+    ['list admin of', d.listAdminOf.join(', ')],
+    ['quota', `${limit(d.quota.bytes, formatSize)}, ${limit(d.quota.messages, String)} messages${d.quotaOverride.bytes === null && d.quotaOverride.messages === null ? ' (the domain\'s default)' : ''}`],
+    ['usage', `${formatSize(d.usage.bytes)} in ${d.usage.messages} message(s)`],
+  ];
+  for (const [k, v] of rows) out(`${k.padEnd(20)}${v}`);
+}
+
+function exportTo(args: Args, dir: SqliteDirectory, file: string): number {
+  const { text, count } = exportUsers(dir, { domain: flag(args, 'domain'), withSecrets: args.flags.has('with-secrets') });
+  if (file === '-') {
+    process.stdout.write(text);
+    return 0;
+  }
+  // personal data, perhaps password hashes: private, and never over an existing file unless told
+  try {
+    fs.writeFileSync(file, text, { mode: 0o600, flag: args.flags.has('force') ? 'w' : 'wx' });
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'EEXIST') throw new UsageError(`${file} exists (--force writes over it)`);
+    throw e;
+  }
+  fs.chmodSync(file, 0o600);
+  out(`exported ${count} user(s) to ${file}${args.flags.has('with-secrets') ? ' with their password hashes (keep the file private)' : ' (no passwords: --with-secrets adds the hashes)'}`);
+  return 0;
+}
+
 export async function user(args: Args): Promise<number> {
   const [sub, address] = args.positional;
   const ctx = contextFrom(args);
@@ -39,36 +93,55 @@ export async function user(args: Args): Promise<number> {
   try {
     switch (sub) {
       case 'add': {
-        if (!address) throw new UsageError('user add ADDRESS --password-stdin [--full-name NAME] [--admin]');
+        if (!address) throw new UsageError('user add ADDRESS --password-stdin [settings] (tegami user --help lists them)');
+        const s = userSettingsFromFlags(args, dir);
         const u = await dir.addUser({
           address,
           password: await passwordFrom(args),
-          fullName: flag(args, 'full-name'),
-          forward: flag(args, 'forward')?.split(',').map((s) => s.trim()).filter(Boolean),
-          systemAdmin: args.flags.has('admin'),
-          disabled: args.flags.has('disabled'),
+          fullName: s.fullName,
+          forward: s.forward,
+          replyTo: s.replyTo,
+          keepCopy: s.keepCopy,
+          cannotChangePassword: s.cannotChangePassword,
+          disabled: s.disabled,
+          webAccess: s.webAccess,
+          systemAdmin: s.systemAdmin,
+          hostAdminOf: s.grant?.host,
+          listAdminOf: s.grant?.list,
+          quota: s.quota,
         });
         out(`added user ${u.address}`);
         return 0;
       }
       case 'passwd': {
         if (!address) throw new UsageError('user passwd ADDRESS --password-stdin');
-        await dir.setPassword(address, await passwordFrom(args));
+        // the administrator's path: allowed even for an account that may not change its own password
+        const r = await dir.changePassword(address, null, await passwordFrom(args), { by: 'admin' });
+        if (!r.ok) {
+          process.stderr.write(`tegami user: ${r.text}\n`);
+          return 1;
+        }
         out(`password changed for ${address.toLowerCase()}`);
         return 0;
       }
       case 'set': {
-        if (!address) throw new UsageError('user set ADDRESS [--disabled|--enabled] [--admin|--no-admin] [--full-name N] [--forward A,B]');
-        if (args.flags.has('disabled') && args.flags.has('enabled')) throw new UsageError('give --disabled or --enabled, not both');
-        if (args.flags.has('admin') && args.flags.has('no-admin')) throw new UsageError('give --admin or --no-admin, not both');
-        if (!['disabled', 'enabled', 'admin', 'no-admin', 'full-name', 'forward'].some((f) => args.flags.has(f))) throw new UsageError('nothing to change: give --disabled, --enabled, --admin, --no-admin, --full-name or --forward');
-        dir.updateUser(address, {
-          disabled: args.flags.has('disabled') ? true : args.flags.has('enabled') ? false : undefined,
-          systemAdmin: args.flags.has('admin') ? true : args.flags.has('no-admin') ? false : undefined,
-          fullName: flag(args, 'full-name'),
-          forward: flag(args, 'forward')?.split(',').map((s) => s.trim()).filter(Boolean),
-        });
+        if (!address) throw new UsageError('user set ADDRESS SETTING... (tegami user --help lists them)');
+        const patch = userSettingsFromFlags(args, dir);
+        if (!changesSomething(patch)) throw new UsageError('nothing to change: give a setting (tegami user --help lists them)');
+        dir.updateUser(address, patch);
         out(`updated ${address.toLowerCase()}`);
+        return 0;
+      }
+      case 'show': {
+        if (!address) throw new UsageError('user show ADDRESS [--json]');
+        const u = dir.user(checkedAddress('address', address));
+        if (!u) {
+          process.stderr.write(`tegami user: no such user: ${address}\n`);
+          return 1;
+        }
+        const d = await describe(dir, ctx.config.data_dir, u);
+        if (args.flags.has('json')) out(JSON.stringify(d));
+        else showText(d);
         return 0;
       }
       case 'del':
@@ -82,32 +155,26 @@ export async function user(args: Args): Promise<number> {
         return orphans(args, ctx.config.data_dir);
       case 'list': {
         const users = dir.listUsers(flag(args, 'domain'));
-        if (args.flags.has('json')) out(JSON.stringify(users));
-        else for (const u of users) out(`${u.address}${u.disabled ? '\t(disabled)' : ''}${u.systemAdmin ? '\t(admin)' : ''}${u.fullName ? `\t${u.fullName}` : ''}`);
+        if (args.flags.has('json')) {
+          const all = [];
+          for (const u of users) all.push(await describe(dir, ctx.config.data_dir, u));
+          out(JSON.stringify(all));
+        } else for (const u of users) out(`${u.address}${u.disabled ? '\t(disabled)' : ''}${u.systemAdmin ? '\t(admin)' : ''}${u.fullName ? `\t${u.fullName}` : ''}`);
         return 0;
       }
+      case 'export':
+        if (!address) throw new UsageError('user export FILE.csv|- [--with-secrets] [--domain DOMAIN] [--force]');
+        return exportTo(args, dir, address);
       case 'import': {
-        // The seed's adduser.exe: one account per line: address,password[,full name[,forward]]
-        if (!address) throw new UsageError('user import FILE.csv');
-        const rows = parseCsv(fs.readFileSync(address, 'utf8'));
-        let added = 0;
-        const errors: string[] = [];
-        for (const [i, row] of rows.entries()) {
-          if (i === 0 && /^(address|user|email)$/i.test(row[0] ?? '')) continue; // header line
-          if (row.length === 1 && row[0] === '') continue;
-          try {
-            await dir.addUser({ address: row[0], password: row[1] ?? '', fullName: row[2], forward: row[3]?.split(/[;,]/).map((s) => s.trim()).filter(Boolean) });
-            added++;
-          } catch (e) {
-            errors.push(`line ${i + 1}: ${(e as Error).message}`);
-          }
-        }
-        out(`imported ${added} user(s)${errors.length ? `, ${errors.length} refused` : ''}`);
-        for (const e of errors) process.stderr.write(e + '\n');
-        return errors.length ? 1 : 0;
+        if (!address) throw new UsageError('user import FILE.csv [--update]');
+        const lines = readImport(address);
+        const r = await importUsers(dir, lines, { update: args.flags.has('update') });
+        out(`imported ${r.added} user(s)${r.updated ? `, updated ${r.updated}` : ''}${r.refused.length ? `, ${r.refused.length} refused` : ''}`);
+        for (const e of r.refused) process.stderr.write(e + '\n');
+        return r.refused.length ? 1 : 0;
       }
       default:
-        throw new UsageError('user add|del|list|passwd|set|import|orphans');
+        throw new UsageError('user add|del|list|show|passwd|set|import|export|orphans');
     }
   } finally {
     ctx.close();

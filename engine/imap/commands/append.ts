@@ -5,6 +5,7 @@ import { AUTHENTICATED, bad, no, ok, storableFlags, type CommandDef } from '../c
 import { existingFolder } from '../folders.js';
 import { FileSink } from '../literal-spool.js';
 import type { Token } from '../protocol/tokens.js';
+import { refuseOverQuota } from './getquota.js';
 
 export const append: CommandDef = {
   names: ['APPEND'],
@@ -29,6 +30,8 @@ export const append: CommandDef = {
     if (size > s.config.max_message_size) return no('Message too large', 'TOOBIG');
     const folder = await existingFolder(s.store, s.owner, a.mailbox as string);
     if (!folder) return no('No such mailbox', 'TRYCREATE');
+    const full = await refuseOverQuota(s, size, 1);
+    if (full) return full;
     const opts = { flags, internalDate: a.date as number | undefined };
     let r: { uid: number; uidValidity: number };
     if (spooled) {

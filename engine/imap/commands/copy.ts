@@ -5,19 +5,29 @@ import { existingFolder } from '../folders.js';
 import { formatSet, type SeqRange } from '../protocol/sequence.js';
 import type { Session } from '../session.js';
 import { learnFrom, learningFor } from '../spam-learning.js';
+import { refuseOverQuota } from './getquota.js';
 
 export interface CopyOutcome {
   uids: number[];
   code?: string;
 }
 
-/** Copy the named messages; returns the source UIDs copied and the COPYUID code, or a NO result. */
-export async function copyMessages(s: Session, set: SeqRange[], uid: boolean, target: string): Promise<CopyOutcome | Result> {
+/**
+ * Copy the named messages; returns the source UIDs copied and the COPYUID code, or a NO result. A copy that would
+ * take the mailbox over its quota is refused whole (NO [OVERQUOTA]); a move (`moving`) adds nothing to the usage.
+ */
+export async function copyMessages(s: Session, set: SeqRange[], uid: boolean, target: string, moving = false): Promise<CopyOutcome | Result> {
   const view = s.selected!;
   const to = await existingFolder(s.store, s.owner, target);
   if (!to) return no('No such mailbox', 'TRYCREATE');
   const uids = view.resolve(set, uid).map((n) => view.uids[n - 1]);
   if (!uids.length) return { uids };
+  if (!moving) {
+    const wanted = new Set(uids);
+    const bytes = async () => (await s.store.list(s.owner, view.folder)).reduce((n, m) => (wanted.has(m.uid) ? n + m.size : n), 0);
+    const full = await refuseOverQuota(s, bytes, uids.length);
+    if (full) return full;
+  }
   const r = await s.store.copy(s.owner, view.folder, uids, to);
   if (!r.mapping.length) return { uids: [] };
   const src = formatSet(r.mapping.map((m) => m[0]));

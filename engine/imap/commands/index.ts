@@ -13,6 +13,8 @@ import { enable } from './enable.js';
 import { examine } from './examine.js';
 import { expunge } from './expunge.js';
 import { fetch } from './fetch.js';
+import { getquota } from './getquota.js';
+import { getquotaroot } from './getquotaroot.js';
 import { id } from './id.js';
 import { idle } from './idle.js';
 import { list } from './list.js';
@@ -25,6 +27,7 @@ import { noop } from './noop.js';
 import { rename } from './rename.js';
 import { search } from './search.js';
 import { select } from './select.js';
+import { setquota } from './setquota.js';
 import { starttls } from './starttls.js';
 import { status } from './status.js';
 import { store } from './store.js';
@@ -37,6 +40,7 @@ const ALL: CommandDef[] = [
   append, authenticate, capability, check, close, copy, create, del, enable, examine, expunge, fetch, id, idle,
   list, login, logout, lsub, move, namespace, noop, rename, search, select, starttls, status, store, subscribe,
   uidExpunge, unselect, unsubscribe,
+  getquota, getquotaroot, setquota,
 ];
 
 export const commandTable = new Map<string, CommandDef>();

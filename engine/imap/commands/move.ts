@@ -15,7 +15,7 @@ export const move: CommandDef = {
   async handle(s, a, c) {
     if (s.selected!.readOnly) return no('Mailbox is read-only', 'READ-ONLY');
     if ((a.mailbox as string) === s.selected!.folder) return no('Source and target are the same mailbox', 'CANNOT');
-    const r = await copyMessages(s, a.set as SeqRange[], c.uid, a.mailbox as string);
+    const r = await copyMessages(s, a.set as SeqRange[], c.uid, a.mailbox as string, true);
     if ('status' in r) return r;
     if (r.code) s.send(`* OK [${r.code}] Moved`);
     if (r.uids.length) await expungeUids(s, new Set(r.uids), false);

@@ -14,7 +14,7 @@ import type { WebDeps } from '../types.js';
 function roleLabels(t: Translate, user: User, roles: Roles): string[] {
   const out: string[] = [];
   if (roles.isSystemAdmin(user)) out.push(t('role.system'));
-  if (user.hostAdmin) out.push(t('role.host', { domain: user.domain }));
+  for (const domain of user.hostAdminOf) out.push(t('role.host', { domain }));
   if (user.listAdmin) out.push(t('role.list'));
   return out;
 }

@@ -43,3 +43,42 @@ document.addEventListener('DOMContentLoaded', () => {
     setInterval(() => refreshUptime(el), 60_000);
   }
 });
+
+/** Forms with data-confirm ask before they are sent (delete, remove). */
+document.addEventListener('submit', (ev) => {
+  const form = ev.target;
+  if (!(form instanceof HTMLFormElement)) return;
+  const question = form.dataset.confirm;
+  if (question && !window.confirm(question)) ev.preventDefault();
+});
+
+/** <input type=file data-fills=ID>: the chosen file's text goes into the textarea (the form still posts text). */
+document.addEventListener('change', async (ev) => {
+  const input = ev.target;
+  if (!(input instanceof HTMLInputElement) || input.type !== 'file' || !input.dataset.fills) return;
+  const target = document.getElementById(input.dataset.fills);
+  const file = input.files && input.files[0];
+  if (!target || !file) return;
+  target.value = await file.text();
+});
+
+/** Elements with data-live="/api/…" and data-signature: poll, and reload the page when the answer changed. */
+function watchLive(el) {
+  const tick = async () => {
+    try {
+      const r = await tegamiFetch(el.dataset.live);
+      if (!r.ok) return;
+      const body = await r.json();
+      // reload only when nobody is in the middle of a form on this page
+      if (typeof body.signature === 'string' && body.signature !== el.dataset.signature && !document.activeElement?.closest?.('form')) location.reload();
+      else el.dataset.polled = String(Date.now());
+    } catch {
+      // offline or signed out: the page stays as it is
+    }
+  };
+  setInterval(tick, 5000);
+}
+
+document.addEventListener('DOMContentLoaded', () => {
+  for (const el of document.querySelectorAll('[data-live][data-signature]')) watchLive(el);
+});

@@ -3,6 +3,7 @@
 import { startSink } from '../../peers/sink.js';
 import { runRelayProbes, formatProbeLine } from '../../probes/relay.js';
 import type { RunContext } from '../context.js';
+import { summaryLine } from '../../report/model.js';
 
 export async function relayAbuse(ctx: RunContext): Promise<() => Promise<void>> {
   const s = ctx.scenario;
@@ -34,7 +35,8 @@ export async function relayAbuse(ctx: RunContext): Promise<() => Promise<void>> 
           `${t.name}: every relay probe refused (${results.length - skipped} run, ${skipped} skipped)`,
           bad.length === 0,
           'refused for every probe',
-          bad.map((r) => `${r.id}: ${r.verdict} (${r.detail})`).join('; '),
+          summaryLine(bad.length, results.length - skipped, `probes ${bad.every((r) => r.verdict === 'error') ? 'unanswered' : bad.every((r) => r.verdict === 'RELAYED') ? 'relayed' : 'relayed or unanswered'}`, bad.map((r) => r.id)),
+          { columns: ['probe', 'verdict', 'reply'], rows: bad.map((r) => [r.id, `${r.verdict}${r.proven ? ' (proven: the sink received it)' : ''}`, r.detail]) },
         );
         for (const r of bad) ctx.say(`transcript of ${r.id}:\n    ${r.transcript.join('\n    ')}`);
       } else ctx.notes.push(`${t.name}: ${bad.length} probe(s) not refused (expectation "any")`);

@@ -1,0 +1,78 @@
+// The running server's status as one document: listeners, connections, queue by state, worker pool,
+// monitor targets with their history, the last backup, disk space, readiness and versions. `tegami
+// status` asks for it over the control socket (request {"cmd":"status"}); the admin dashboard calls
+// collectStatus() directly. Reading it changes nothing.
+import { readLastBackup, type LastBackup } from '../ops/last-backup.js';
+import type { ControlResponse, ExtraRequests } from '../queue/control.js';
+import type { TargetView } from '../monitor/monitor.js';
+import { diskSpace, type DiskSpace, type PoolLike } from './collectors.js';
+import type { Metrics } from './metrics.js';
+import type { QueueSnapshot } from './queue-snapshot.js';
+import type { Readiness } from './readiness.js';
+
+
+export interface StatusDocument {
+  running: true;
+  hostname: string;
+  pid: number;
+  started: string;
+  uptime_seconds: number;
+  versions: Record<string, string>;
+  data_dir: string;
+  config_file: string | null;
+  listeners: { name: string; address: string; bound: boolean }[];
+  connections: Record<string, number>;
+  queue: Omit<QueueSnapshot, 'at'> & { read_at: string };
+  pool: { threads: number; utilization: number; waiting_tasks: number; completed_tasks: number } | null;
+  monitor: TargetView[];
+  last_backup: LastBackup | null;
+  disk: DiskSpace & { path: string };
+  ready: Readiness;
+  logs: { dir: string; keep_days: number; compress: boolean; syslog: string | null };
+}
+
+export interface StatusSources {
+  hostname: string;
+  dataDir: string;
+  configFile?: string;
+  started: number;
+  versions: Record<string, string>;
+  listeners: () => { name: string; address: string; bound: boolean }[];
+  metrics: Metrics;
+  queue: () => Promise<QueueSnapshot>;
+  pool?: PoolLike;
+  monitor?: () => TargetView[];
+  ready: () => Promise<Readiness>;
+  logs: StatusDocument['logs'];
+}
+
+export async function collectStatus(s: StatusSources): Promise<StatusDocument> {
+  const [queue, ready, disk, conns] = await Promise.all([s.queue(), s.ready(), diskSpace(s.dataDir), s.metrics.get('tegami_connections_current').get()]);
+  const connections: Record<string, number> = {};
+  for (const v of conns.values) connections[String(v.labels.service)] = v.value;
+  const { at, ...q } = queue;
+  return {
+    running: true,
+    hostname: s.hostname,
+    pid: process.pid,
+    started: new Date(s.started).toISOString(),
+    uptime_seconds: Math.round((Date.now() - s.started) / 1000),
+    versions: s.versions,
+    data_dir: s.dataDir,
+    config_file: s.configFile ?? null,
+    listeners: s.listeners(),
+    connections,
+    queue: { ...q, read_at: new Date(at).toISOString() },
+    pool: s.pool ? { threads: s.pool.threads.length, utilization: s.pool.utilization, waiting_tasks: s.pool.queueSize, completed_tasks: s.pool.completed } : null,
+    monitor: s.monitor?.() ?? [],
+    last_backup: readLastBackup(s.dataDir),
+    disk: { path: s.dataDir, ...disk },
+    ready,
+    logs: s.logs,
+  };
+}
+
+/** The control socket's `status` request (the rest go to the queue's dispatcher). */
+export function statusRequests(collect: () => Promise<StatusDocument>): ExtraRequests {
+  return (req) => (req.cmd === 'status' ? collect().then((result): ControlResponse => ({ ok: true, result })) : null);
+}

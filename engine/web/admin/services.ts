@@ -1,0 +1,49 @@
+// What the admin pages use from the running server, beyond the foundation's WebDeps: the live config and its
+// settings layer, the account directory's write side, the queue operations of the control socket, the
+// resolver (DNS checks, DNSBL tests), the listeners, backups and the log directory. server.ts (through
+// start.ts) builds it; tests build it over a temporary data dir. No behaviour lives here.
+import type { SqliteDirectory } from '../../accounts/sqlite-directory.js';
+import type { LoadedConfig } from '../../config/load.js';
+import type { Db } from '../../db/database.js';
+import type { Resolver } from '../../dns/resolver.js';
+import type { BackupResult } from '../../ops/backup.js';
+import type { QueueAdmin } from '../../queue/control.js';
+import type { LiveSettings } from '../../settings/live.js';
+
+export interface ListenerView {
+  name: string;
+  /** host:port as bound. */
+  address: string;
+  up: boolean;
+}
+
+/** The dashboard's figures that OPS' engine/metrics may provide; absent, the admin reads the logs and the queue. */
+export interface StatusSource {
+  listeners(): ListenerView[];
+}
+
+export interface AdminServices {
+  /** The config in force (its live sections are swapped when settings change). */
+  config: LoadedConfig;
+  dataDir: string;
+  /** The main database (tegami.db): the admin reads the users table page by page. */
+  db: Db;
+  accounts: SqliteDirectory;
+  settings: LiveSettings;
+  queue: QueueAdmin;
+  /** tegami's own resolver ([dns] servers), for the DNS record check. */
+  resolver: Resolver;
+  status: StatusSource;
+  /** Write a backup file (engine/ops/backup.ts) to `file`. */
+  backup(file: string, o: { withMail: boolean; withBayes: boolean }): Promise<BackupResult>;
+  /** <data_dir>/logs */
+  logsDir: string;
+  /** Domain Sieve scripts (the Sieve integration's script store); absent, the rules page checks but saves nothing. */
+  rules?: RuleScripts;
+}
+
+/** The domain's active Sieve script, read and replaced (seam for the Sieve integration's ScriptStore). */
+export interface RuleScripts {
+  get(domain: string): string | null;
+  put(domain: string, script: string, by: string): void;
+}

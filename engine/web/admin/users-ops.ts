@@ -1,0 +1,185 @@
+// The user operations behind the users pages and /api/v1/users: add, change settings, set a password,
+// delete (the mailbox kept as an orphan). Every input is checked here, with its error as a FieldError, before
+// anything is written; the caller's rights are checked here too: a host admin acts only in its domains, never
+// on a system admin, never grants a right it does not hold, and never raises its own rights or limits.
+import type { User } from '../../accounts/directory.js';
+import { AccountError } from '../../accounts/sqlite-directory.js';
+import type { Roles } from '../roles.js';
+import type { SessionStore } from '../session-store.js';
+import { invalid, notFound, ok, refuse, type FieldError, type Outcome } from './common.js';
+import type { AdminServices } from './services.js';
+
+/** The per-user settings an admin may change (FEATURES A2). */
+export interface UserFields {
+  fullName?: string;
+  replyTo?: string;
+  forward?: string[];
+  keepCopy?: boolean;
+  disabled?: boolean;
+  cannotChangePassword?: boolean;
+  webAccess?: boolean;
+  hostAdmin?: boolean;
+  listAdmin?: boolean;
+  systemAdmin?: boolean;
+}
+
+export const FLAG_FIELDS = ['keepCopy', 'disabled', 'cannotChangePassword', 'webAccess', 'hostAdmin', 'listAdmin', 'systemAdmin'] as const;
+/** Rights: only a holder may hand them out, and nobody but a system admin changes their own. */
+const RIGHTS = ['hostAdmin', 'listAdmin', 'systemAdmin'] as const;
+
+const CONTROL = /[\x00-\x1f\x7f]/;
+export const ADDRESS = /^[a-z0-9!#$&'*+/=?^_`{|}~-]+(\.[a-z0-9!#$&'*+/=?^_`{|}~-]+)*@([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z0-9-]{2,63}$/i;
+export const isAddress = (s: string): boolean => s.length <= 254 && ADDRESS.test(s);
+
+export class UserOps {
+  constructor(
+    private readonly svc: AdminServices,
+    private readonly roles: Roles,
+    private readonly sessions: SessionStore,
+  ) {}
+
+  private get dir() {
+    return this.svc.accounts;
+  }
+
+  /** Why `caller` may not act on `target` at all (other domain, a system admin), or null. */
+  private mayTouch(caller: User, target: User): Outcome<never> | null {
+    if (!this.roles.canAdminDomain(caller, target.domain)) return refuse('address', 'not-your-domain');
+    if (target.systemAdmin && !this.roles.isSystemAdmin(caller)) return refuse('address', 'protected-account');
+    return null;
+  }
+
+  /** Which rights `caller` may give to, or take from, an account of `domain`. */
+  private mayGrant(caller: User, domain: string, right: (typeof RIGHTS)[number]): boolean {
+    if (this.roles.isSystemAdmin(caller)) return true;
+    if (right === 'systemAdmin') return false;
+    // a host admin holds the host right of its domain and every list right in it
+    return this.roles.canAdminDomain(caller, domain);
+  }
+
+  /** Check the settings fields; FieldErrors name the form fields. */
+  checkFields(f: UserFields): FieldError[] {
+    const errors: FieldError[] = [];
+    if (f.fullName !== undefined) {
+      if (f.fullName.length > 200) errors.push({ field: 'fullName', code: 'too-long', values: { max: 200 } });
+      else if (CONTROL.test(f.fullName)) errors.push({ field: 'fullName', code: 'control-chars' });
+    }
+    if (f.replyTo !== undefined && f.replyTo !== '' && !isAddress(f.replyTo)) errors.push({ field: 'replyTo', code: 'not-address', values: { value: f.replyTo } });
+    if (f.forward !== undefined) {
+      if (f.forward.length > 50) errors.push({ field: 'forward', code: 'too-many', values: { max: 50 } });
+      const bad = f.forward.find((a) => !isAddress(a));
+      if (bad !== undefined) errors.push({ field: 'forward', code: 'not-address', values: { value: bad } });
+    }
+    return errors;
+  }
+
+  private checkRights(caller: User, domain: string, f: UserFields, self: boolean, before?: User): FieldError[] {
+    const errors: FieldError[] = [];
+    for (const r of RIGHTS) {
+      if (f[r] === undefined || (before && before[r] === f[r]) || (!before && !f[r])) continue;
+      if (self && !this.roles.isSystemAdmin(caller)) errors.push({ field: r, code: 'own-rights' });
+      else if (!this.mayGrant(caller, domain, r)) errors.push({ field: r, code: 'cannot-grant' });
+    }
+    if (self && f.disabled) errors.push({ field: 'disabled', code: 'disable-self' });
+    if (self && f.systemAdmin === false && before?.systemAdmin) errors.push({ field: 'systemAdmin', code: 'own-rights' });
+    return errors;
+  }
+
+  checkPassword(password: string, field = 'password'): FieldError[] {
+    const a = this.svc.config.accounts;
+    if (password.length < a.password_min || password.length > a.password_max) return [{ field, code: 'password-length', values: { min: a.password_min, max: a.password_max } }];
+    if (CONTROL.test(password)) return [{ field, code: 'control-chars' }];
+    return [];
+  }
+
+  /** The address of a new account, checked (syntax, length, a canonical local domain, free). */
+  checkNewAddress(caller: User, raw: string): Outcome<{ address: string; domain: string }> {
+    const address = raw.trim().toLowerCase();
+    const m = /^([^@\s]+)@([^@\s]+)$/.exec(address);
+    if (!m || !isAddress(address)) return invalid([{ field: 'address', code: 'not-address', values: { value: raw } }]);
+    const [, local, domain] = m;
+    if (!/^[a-z0-9][a-z0-9._+-]*$/.test(local) || local.endsWith('.') || local.includes('..')) return invalid([{ field: 'address', code: 'local-chars' }]);
+    const min = this.svc.config.accounts.min_user_length;
+    if (local.length < min && local !== 'postmaster') return invalid([{ field: 'address', code: 'local-length', values: { min } }]);
+    const canonical = this.dir.localDomain(domain);
+    if (!canonical) return invalid([{ field: 'address', code: 'not-local-domain', values: { domain } }]);
+    if (!this.roles.canAdminDomain(caller, canonical)) return refuse('address', 'not-your-domain');
+    if (canonical !== domain) return invalid([{ field: 'address', code: 'host-alias', values: { domain, canonical } }]);
+    if (this.dir.user(address)) return { ok: false, status: 409, errors: [{ field: 'address', code: 'exists', values: { address } }] };
+    if (this.dir.resolve(address).kind === 'alias') return { ok: false, status: 409, errors: [{ field: 'address', code: 'is-alias', values: { address } }] };
+    return ok({ address, domain });
+  }
+
+  /** Everything an add would check, without writing (the CSV preview runs this per line). */
+  checkAdd(caller: User, input: { address: string; password: string } & UserFields): Outcome<{ address: string; domain: string }> {
+    const a = this.checkNewAddress(caller, input.address);
+    if (!a.ok && a.status === 403) return a;
+    // every field is checked, so the form shows all its errors at once
+    const errors = [...(a.ok ? [] : a.errors), ...this.checkPassword(input.password), ...this.checkFields(input), ...(a.ok ? this.checkRights(caller, a.value.domain, input, false) : [])];
+    if (!errors.length) return a;
+    if (errors.some((e) => e.code === 'cannot-grant' || e.code === 'own-rights')) return { ok: false, status: 403, errors };
+    return { ok: false, status: !a.ok && errors.length === a.errors.length ? a.status : 400, errors };
+  }
+
+  async add(caller: User, input: { address: string; password: string } & UserFields): Promise<Outcome<User>> {
+    const c = this.checkAdd(caller, input);
+    if (!c.ok) return c;
+    const { address } = c.value;
+    try {
+      await this.dir.addUser({ address, password: input.password, fullName: input.fullName, forward: input.forward, systemAdmin: input.systemAdmin, disabled: input.disabled });
+      const rest = { ...input } as Record<string, unknown>;
+      for (const k of ['address', 'password', 'fullName', 'forward', 'systemAdmin', 'disabled']) delete rest[k];
+      if (Object.keys(rest).length) this.dir.updateUser(address, rest as UserFields);
+    } catch (e) {
+      if (e instanceof AccountError) return invalid([{ field: 'address', code: 'account-error', values: { reason: e.message } }]);
+      throw e;
+    }
+    return ok(this.dir.user(address)!);
+  }
+
+  update(caller: User, address: string, patch: UserFields): Outcome<User> {
+    const target = this.dir.user(address);
+    if (!target) return this.roles.isSystemAdmin(caller) || this.callerMayAdminAddress(caller, address) ? notFound('address') : refuse('address', 'not-your-domain');
+    const denied = this.mayTouch(caller, target);
+    if (denied) return denied;
+    const self = target.address === caller.address;
+    const errors = [...this.checkFields(patch), ...this.checkRights(caller, target.domain, patch, self, target)];
+    if (errors.some((e) => ['cannot-grant', 'own-rights', 'disable-self'].includes(e.code))) return { ok: false, status: 403, errors };
+    if (errors.length) return invalid(errors);
+    this.dir.updateUser(target.address, patch);
+    const after = this.dir.user(target.address)!;
+    // a disabled account, or one that lost its admin rights, loses its sessions now (rights are read per request anyway)
+    if (after.disabled && !target.disabled) this.sessions.destroyFor(after.address);
+    return ok(after);
+  }
+
+  async setPassword(caller: User, address: string, password: string): Promise<Outcome<null>> {
+    const target = this.dir.user(address);
+    if (!target) return this.callerMayAdminAddress(caller, address) ? notFound('address') : refuse('address', 'not-your-domain');
+    const denied = this.mayTouch(caller, target);
+    if (denied) return denied;
+    const errors = this.checkPassword(password);
+    if (errors.length) return invalid(errors);
+    await this.dir.setPassword(target.address, password);
+    // everyone signed in with the old password is signed out (the admin doing it too, if it is their own)
+    if (target.address !== caller.address) this.sessions.destroyFor(target.address);
+    return ok(null);
+  }
+
+  delete(caller: User, address: string): Outcome<{ orphan: string | null }> {
+    const target = this.dir.user(address);
+    if (!target) return this.callerMayAdminAddress(caller, address) ? notFound('address') : refuse('address', 'not-your-domain');
+    const denied = this.mayTouch(caller, target);
+    if (denied) return denied;
+    if (target.address === caller.address) return refuse('address', 'delete-self');
+    const orphan = this.dir.deleteUser(target.address);
+    this.sessions.destroyFor(target.address);
+    return ok({ orphan });
+  }
+
+  /** For a missing account: 404 only to those who may administer its domain, 403 to everyone else. */
+  callerMayAdminAddress(caller: User, address: string): boolean {
+    const at = address.lastIndexOf('@');
+    return at > 0 && this.roles.canAdminDomain(caller, address.slice(at + 1).toLowerCase());
+  }
+}

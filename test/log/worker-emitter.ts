@@ -1,0 +1,12 @@
+// A worker thread for test/log/logger.test.ts: makes a Logger as the spam log does in a pool worker (no
+// sink given) and emits `count` spam verdicts, which must reach the main thread's metrics.
+import { workerData } from 'node:worker_threads';
+import { Logger } from '../../engine/log/logger.js';
+
+const { count } = workerData as { count: number };
+const logger = new Logger({ stdout: false, files: false });
+for (let i = 0; i < count; i++) {
+  logger.emit('spam.verdict', { action: 'spam', score: 7.5, tags: 'VALHELO(1.0),PHRASE(6.5)', from: 'x@example.test', to: 'y@example.test', ms: 3 });
+}
+// the batch is posted at the next turn; give it that turn before the thread ends
+setImmediate(() => setTimeout(() => undefined, 10));

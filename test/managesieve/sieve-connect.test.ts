@@ -1,0 +1,94 @@
+// ManageSieve with a real client we did not write: Debian's sieve-connect uploads, lists, activates, downloads and
+// deletes scripts over STARTTLS (it re-reads the capabilities the server sends after TLS, RFC 5804 §2.2), with
+// the password on a file descriptor; a script with a syntax error is refused with its line and column and never
+// stored; the script uploaded and activated then files real mail.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import path from 'node:path';
+import { spawn } from 'node:child_process';
+import { requireCommand, startTestServer, type TestServer } from '../helpers/server.js';
+import { smtpSend, waitFolder } from '../sieve/e2e-helpers.js';
+
+let srv: TestServer;
+const USER = 'alice@example.test';
+const PASS = 'sieve-pass-1';
+
+before(async () => {
+  srv = await startTestServer({ listeners: ['smtp', 'managesieve'], users: [{ address: USER, password: PASS }], toml: '[spam]\nenabled = false\n' });
+});
+
+after(async () => {
+  await srv?.stop();
+});
+
+/** Run sieve-connect with the password on fd 3; resolves with its exit code and output. */
+function sieveConnect(args: string[], password = PASS): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    const p = spawn('sieve-connect', ['--server', '127.0.0.1', '--port', String(srv.ports.managesieve), '--user', USER, '--passwordfd', '3', '--notlsverify', ...args], {
+      stdio: ['ignore', 'pipe', 'pipe', 'pipe'],
+      cwd: srv.dir,
+    });
+    let stdout = '';
+    let stderr = '';
+    p.stdout!.on('data', (d) => (stdout += d));
+    p.stderr!.on('data', (d) => (stderr += d));
+    (p.stdio[3] as NodeJS.WritableStream).end(password + '\n');
+    const t = setTimeout(() => p.kill('SIGKILL'), 60_000);
+    p.on('close', (code) => {
+      clearTimeout(t);
+      resolve({ code, stdout, stderr });
+    });
+  });
+}
+
+test('sieve-connect uploads, lists, activates, downloads and deletes over STARTTLS', async (t) => {
+  if (!requireCommand(t, 'sieve-connect')) return;
+  const file = path.join(srv.dir, 'work.sieve');
+  fs.writeFileSync(file, 'require ["fileinto", "mailbox"];\n# 仕事のメール\nif header :contains "subject" "project" {\n  fileinto :create "Work";\n}\n');
+  const up = await sieveConnect(['--upload', '--localsieve', file, '--remotesieve', 'work']);
+  assert.equal(up.code, 0, up.stderr);
+  const spare = path.join(srv.dir, 'spare.sieve');
+  fs.writeFileSync(spare, 'keep;\n');
+  assert.equal((await sieveConnect(['--upload', '--localsieve', spare, '--remotesieve', 'spare'])).code, 0);
+  const act = await sieveConnect(['--activate', '--remotesieve', 'work']);
+  assert.equal(act.code, 0, act.stderr);
+  const list = await sieveConnect(['--list']);
+  assert.equal(list.code, 0, list.stderr);
+  assert.match(list.stdout, /^"work" ACTIVE$/m);
+  assert.match(list.stdout, /^"spare"$/m);
+  const down = await sieveConnect(['--download', '--remotesieve', 'work', '--localsieve', '-']);
+  assert.equal(down.code, 0, down.stderr);
+  assert.equal(down.stdout, fs.readFileSync(file, 'utf8'));
+  // the active script cannot be deleted; another one can
+  assert.notEqual((await sieveConnect(['--delete', '--remotesieve', 'work'])).code, 0);
+  const del = await sieveConnect(['--delete', '--remotesieve', 'spare']);
+  assert.equal(del.code, 0, del.stderr);
+  assert.doesNotMatch((await sieveConnect(['--list'])).stdout, /spare/);
+  // the CLI sees the same scripts
+  const cli = srv.cli(['sieve', 'list', USER]);
+  assert.match(cli.stdout, /^work\tACTIVE$/m);
+  // and the active script runs at delivery
+  assert.equal((await smtpSend(srv.ports.smtp, 'sender@orig.test', [USER], 'Subject: project plan\r\n\r\nhi\r\n')).code, 250);
+  await waitFolder(srv, USER, 'Work', 1);
+});
+
+test('a script with a syntax error is refused with its line and column, and never stored', async (t) => {
+  if (!requireCommand(t, 'sieve-connect')) return;
+  const bad = path.join(srv.dir, 'bad.sieve');
+  fs.writeFileSync(bad, 'require "fileinto";\nif header :contains "subject" "x" {\n  fileintoo "X";\n}\n');
+  const r = await sieveConnect(['--upload', '--localsieve', bad, '--remotesieve', 'bad']);
+  assert.notEqual(r.code, 0);
+  assert.match(r.stderr, /line 3, column 3: unknown command/);
+  const check = await sieveConnect(['--checkscript', '--localsieve', bad]);
+  assert.notEqual(check.code, 0);
+  assert.match(check.stderr, /line 3, column 3/);
+  assert.doesNotMatch((await sieveConnect(['--list'])).stdout, /"bad"/);
+});
+
+test('a wrong password is refused', async (t) => {
+  if (!requireCommand(t, 'sieve-connect')) return;
+  const r = await sieveConnect(['--list'], 'wrong-password');
+  assert.notEqual(r.code, 0);
+  assert.match(r.stderr, /Authentication refused|failed/i);
+});

@@ -1,0 +1,72 @@
+// The SRS codec (engine/srs): SRS0 for a first rewrite and back, SRS1 for an address another forwarder rewrote
+// (only the first hop kept), case changes on the way tolerated, forged, altered and expired addresses refused
+// (the clock on a fake), and the key file made once, private, and never replaced.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { isSrsLocal, Srs } from '../../engine/srs/srs.js';
+import { loadOrCreateSecret, parseSecret } from '../../engine/srs/secret.js';
+
+const DAY = 86_400_000;
+const secret = Buffer.from('0123456789abcdef0123456789abcdef', 'hex');
+
+function codec(now: number, maxAgeDays = 21, key = secret): Srs {
+  return new Srs({ secret: key, maxAgeDays, now: () => now });
+}
+
+test('SRS0: forward and reverse; the null sender stays null', () => {
+  const t = Date.UTC(2026, 4, 1);
+  const s = codec(t);
+  const a = s.forward('Yamada.Taro@Orig.Example.jp', 'example.test');
+  assert.match(a, /^SRS0=[A-Z2-7]{6}=[A-Z2-7]{2}=Orig\.Example\.jp=Yamada\.Taro@example\.test$/);
+  assert.deepEqual(s.reverse(a), { ok: true, address: 'Yamada.Taro@Orig.Example.jp' });
+  // a remote MTA that lower-cases the address on the way back does not break it
+  assert.deepEqual(s.reverse(a.toLowerCase()), { ok: true, address: 'yamada.taro@orig.example.jp' });
+  assert.equal(s.forward('', 'example.test'), '');
+  assert.ok(isSrsLocal('srs0=x') && isSrsLocal('SRS1=y') && !isSrsLocal('srs2=z') && !isSrsLocal('alice'));
+});
+
+test('SRS1: an address rewritten by another forwarder keeps its first hop; the bounce goes back there', () => {
+  const s = codec(Date.UTC(2026, 4, 1));
+  const hop1 = 'SRS0=HHHHHH=AB=orig.test=sender@first.example';
+  const a = s.forward(hop1, 'example.test');
+  assert.match(a, /^SRS1=[A-Z2-7]{6}=first\.example==HHHHHH=AB=orig\.test=sender@example\.test$/);
+  assert.deepEqual(s.reverse(a), { ok: true, address: hop1 });
+  // forwarded again elsewhere and back to us: still the same first hop
+  const again = s.forward(`SRS1=ZZZZZZ=first.example==HHHHHH=AB=orig.test=sender@second.example`, 'example.test');
+  assert.deepEqual(s.reverse(again), { ok: true, address: hop1 });
+});
+
+test('forged, altered and expired addresses are refused', () => {
+  const t = Date.UTC(2026, 4, 1);
+  const s = codec(t);
+  const a = s.forward('sender@orig.test', 'example.test');
+  const hash = /^SRS0=([^=]+)=/.exec(a)![1];
+  assert.deepEqual(s.reverse(a.replace(hash, hash === 'AAAAAA' ? 'BBBBBB' : 'AAAAAA')), { ok: false, reason: 'bad-hash' });
+  assert.deepEqual(s.reverse(a.replace('sender@', 'victim@')), { ok: false, reason: 'bad-hash' });
+  assert.deepEqual(s.reverse(a.replace('orig.test', 'other.test')), { ok: false, reason: 'bad-hash' });
+  assert.deepEqual(codec(t, 21, Buffer.alloc(32, 7)).reverse(a), { ok: false, reason: 'bad-hash' }, 'another key');
+  assert.deepEqual(s.reverse('SRS0=broken@example.test'), { ok: false, reason: 'malformed' });
+  assert.deepEqual(s.reverse('alice@example.test'), { ok: false, reason: 'not-srs' });
+  // valid for max_age whole days, not one more
+  assert.equal(codec(t + 21 * DAY).reverse(a).ok, true);
+  assert.deepEqual(codec(t + 22 * DAY).reverse(a), { ok: false, reason: 'expired' });
+  // the day stamp wraps every 1024 days; an old stamp is not taken for a fresh one
+  assert.deepEqual(codec(t + 500 * DAY).reverse(a), { ok: false, reason: 'expired' });
+});
+
+test('the key file: made once, 0600, hex; an existing one is kept; a short one is an error, never replaced', () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tegami-srs-'));
+  const file = path.join(dir, 'keys', 'srs.secret');
+  const k1 = loadOrCreateSecret(file);
+  assert.equal(k1.length, 32);
+  assert.equal(fs.statSync(file).mode & 0o777, 0o600);
+  assert.equal(fs.statSync(path.dirname(file)).mode & 0o777, 0o700);
+  assert.deepEqual(loadOrCreateSecret(file), k1);
+  fs.writeFileSync(file, 'abcd\n');
+  assert.throws(() => loadOrCreateSecret(file), /shorter than 16 bytes/);
+  assert.equal(fs.readFileSync(file, 'utf8'), 'abcd\n');
+  assert.equal(parseSecret(Buffer.from('x'.repeat(20)))?.length, 20, 'raw bytes when not hex');
+});

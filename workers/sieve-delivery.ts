@@ -1,0 +1,379 @@
+// Rules at delivery, in the worker (never on the main thread): per local mailbox the user's active Sieve script,
+// then the domain's (IMail's order), after the spam verdict (Sieve sees its headers and, as spamtest, the verdict
+// itself); then the copies are stored, redirects and forwards sent on (SRS when they leave), a reject answered
+// at SMTP time or by a notice to an authenticated sender only, and the vacation and auto-replies sent through
+// originate(). A script that fails keeps the message (implicit keep) and is logged: a broken rule never loses
+// mail. process.ts calls it in three steps: forwards(), rejectWhileClientWaits(), deliver().
+import crypto from 'node:crypto';
+import path from 'node:path';
+import type { LoadedConfig } from '../engine/config/load.js';
+import type { Db } from '../engine/db/database.js';
+import type { AccountDirectory } from '../engine/accounts/directory.js';
+import type { Envelope, RecipientEntry } from '../engine/spool/envelope.js';
+import { Spool } from '../engine/spool/spool.js';
+import { originate, type Originated } from '../engine/queue/notices.js';
+import { maildirRoot } from '../engine/store/maildir.js';
+import { parseAddress } from '../engine/policy/address.js';
+import { applyHeaderEdits, decideVacation, evaluate, joinResults, sieveMessage, type SieveMessage, type SieveResult, type VacationHistory, type VacationParams } from '../engine/sieve/index.js';
+import { SqliteRulesStore } from '../engine/rules/sqlite-store.js';
+import { AUTOREPLY_HANDLE, type RulesStore } from '../engine/rules/store.js';
+import { ScriptCache, sieveOptions } from '../engine/rules/scripts.js';
+import { defaultFolder, folderExists, planFrom, senderVerified, type Plan } from '../engine/rules/plan.js';
+import { vacationActive, vacationParams } from '../engine/rules/vacation-settings.js';
+import { deliveredTo, forwardCopy, forwardSender, replyMessage } from '../engine/rules/outgoing.js';
+import { srsFor } from '../engine/srs/secret.js';
+import type { Srs } from '../engine/srs/srs.js';
+
+/** Something the queue logs for this message (Queue.fromWorker). */
+export interface WorkerEvent {
+  event: string;
+  level: 'info' | 'warn' | 'error';
+  fields: Record<string, unknown>;
+}
+
+export interface Mailbox {
+  owner: string;
+  rcpt: string;
+}
+
+/** One copy for a mailbox, as process.ts writes it (quota, dedup on recovery, the fsynced Maildir write). */
+export interface MailboxCopy {
+  folder: string;
+  dir: string;
+  dedupKey: string;
+  /** The message after our trace headers: verdict headers, then the message, header edits applied. */
+  parts: Buffer[];
+  /** Maildir flag letters (Sieve :flags). */
+  info: string;
+}
+
+/** written; already there (a resumed run); refused (the writer recorded a failure for this recipient itself). */
+export type WriteOutcome = 'written' | 'duplicate' | 'refused';
+
+export interface DeliveryResult {
+  delivered: { owner: string; folder: string; rcpt: string }[];
+  remote: { address: string; rcpt: string }[];
+  failed: { address: string; reason: string }[];
+  tempFailed: { address: string; reason: string }[];
+  skippedDuplicates: number;
+  originated?: string[];
+  events?: WorkerEvent[];
+}
+
+export interface RulesInput {
+  config: LoadedConfig;
+  db: Db;
+  directory: AccountDirectory;
+  env: Envelope;
+  mailboxes: Mailbox[];
+  /** Our verdict headers (CRLF lines) and the message with forged verdict fields stripped. */
+  verdictHeaders: Buffer;
+  message: Buffer[];
+  /** The analysis as first decided (a late "reject" is still "reject" here), or undefined when none ran. */
+  analysis?: { score: number; tags: string[]; action: string };
+}
+
+interface ThreadState {
+  store: RulesStore;
+  cache: ScriptCache;
+  spool: Spool;
+}
+const threads = new WeakMap<Db, ThreadState>();
+
+function threadState(config: LoadedConfig, db: Db): ThreadState {
+  let t = threads.get(db);
+  if (!t) {
+    const store = new SqliteRulesStore(db);
+    t = { store, cache: new ScriptCache(store, sieveOptions(config)), spool: new Spool(path.join(config.data_dir, 'spool')) };
+    threads.set(db, t);
+  }
+  return t;
+}
+
+const DAY = 86_400_000;
+const domainOf = (a: string) => a.slice(a.lastIndexOf('@') + 1).toLowerCase();
+
+function replySafeText(reason: string): string {
+  const oneLine = reason.replace(/\s+/g, ' ').trim();
+  if (!oneLine || /[^\x20-\x7e]/.test(oneLine)) return "Message refused by the recipient's filter";
+  return oneLine.length > 300 ? oneLine.slice(0, 300) + '...' : oneLine;
+}
+
+export class RulesDelivery {
+  private readonly t: ThreadState;
+  private readonly srs: Srs | null;
+  private readonly now = Date.now();
+  private readonly plans: Plan[];
+  private readonly edits: SieveResult['headerEdits'][];
+  private readonly events: WorkerEvent[] = [];
+  private readonly out: Originated[] = [];
+  private whole: Buffer | null = null;
+  private rejectedNow = false;
+  private readonly spam: boolean;
+
+  constructor(private readonly i: RulesInput) {
+    this.t = threadState(i.config, i.db);
+    this.srs = srsFor(i.config);
+    const verdict = i.analysis?.action;
+    this.spam = verdict === 'spam' || verdict === 'reject';
+    const fallback = defaultFolder(verdict, i.config.spam.move_to_spam_folder);
+    this.plans = [];
+    this.edits = [];
+    for (const m of i.mailboxes) {
+      const root = maildirRoot(i.config.data_dir, m.owner);
+      // a verdict of reject (too late to refuse) files the message as spam whatever the rules say
+      const result = i.config.sieve.enabled && verdict !== 'reject' ? this.evaluate(m, root) : null;
+      const plan = planFrom(result, root, fallback);
+      this.checkRedirects(m, plan, root, fallback);
+      for (const note of plan.notes) this.event('sieve-note', 'info', { owner: m.owner, note });
+      this.plans.push(plan);
+      this.edits.push(result?.headerEdits ?? []);
+    }
+  }
+
+  private event(event: string, level: 'info' | 'warn', fields: Record<string, unknown>): void {
+    this.events.push({ event, level, fields });
+  }
+
+  /** The message as Sieve and the copies see it: our verdict headers, then the message. */
+  private raw(): Buffer {
+    return (this.whole ??= Buffer.concat([this.i.verdictHeaders, ...this.i.message]));
+  }
+
+  private view(to: string): SieveMessage {
+    const env = this.i.env;
+    return sieveMessage(this.raw(), { from: env.mailFrom, to, auth: env.client.user });
+  }
+
+  /** The user's active script, then the domain's; a script ending in stop ends the run (engine/sieve/scopes.ts). */
+  private evaluate(m: Mailbox, root: string): SieveResult | null {
+    const rs = this.t.cache.forRecipient(m.owner);
+    for (const b of rs.broken) this.event('sieve-error', 'warn', { owner: b.owner, script: b.name, error: `no longer compiles: ${b.error}` });
+    if (!rs.scripts.length) return null;
+    const msg = this.view(m.rcpt);
+    const { extensions, limits } = sieveOptions(this.i.config);
+    const a = this.i.analysis;
+    const results: SieveResult[] = [];
+    for (const s of rs.scripts) {
+      const r = evaluate(s.script, msg, {
+        extensions,
+        limits,
+        now: () => new Date(this.now),
+        mailboxExists: (name) => folderExists(root, name),
+        spam: a ? { score: a.score, threshold: this.i.config.spam.spam_threshold } : null,
+        loadScript: rs.loader(s.owner),
+      });
+      for (const e of r.errors) this.event('sieve-error', 'warn', { owner: s.owner, script: s.name, line: e.line, column: e.column, error: e.message, fallback: 'implicit keep' });
+      results.push(r);
+      if (r.stopped) break;
+    }
+    const joined = joinResults(results);
+    this.event('sieve', 'info', { owner: m.owner, rcpt: m.rcpt, actions: joined.actions.map((x) => x.type), implicitKeep: !!joined.implicitKeep, scripts: rs.scripts.map((s) => `${s.owner}/${s.name}`) });
+    return joined;
+  }
+
+  /** Redirect targets are checked before anything is stored: when none is usable and nothing else keeps it, it is kept. */
+  private checkRedirects(m: Mailbox, plan: Plan, root: string, fallback: string): void {
+    const dir = this.i.directory;
+    const before = plan.redirects.length;
+    plan.redirects = plan.redirects.filter((r) => {
+      const p = parseAddress(r.address);
+      if (!p.ok || !p.value.domain || p.value.routing || p.value.ipLiteral) {
+        this.event('sieve-error', 'warn', { owner: m.owner, error: `redirect to an unusable address ${r.address.slice(0, 100)}` });
+        return false;
+      }
+      const local = dir.localDomain(p.value.domain);
+      if (local && dir.resolve(`${p.value.local.toLowerCase()}@${local}`).kind === 'unknown') {
+        this.event('sieve-error', 'warn', { owner: m.owner, error: `redirect to an unknown local address ${r.address.slice(0, 100)}` });
+        return false;
+      }
+      return true;
+    });
+    if (plan.redirects.length < before && !plan.redirects.length && !plan.stores.length) plan.stores.push(...planFrom(null, root, fallback).stores);
+  }
+
+  /**
+   * Forwards and alias expansions that leave for remote addresses (route.ts): with SRS on, they go as a copy of
+   * their own whose envelope sender is rewritten; returns what stays with the message (everything when SRS is
+   * off, the sender is null or one of ours).
+   */
+  async forwards(remote: { address: string; rcpt: string }[], result: DeliveryResult): Promise<{ address: string; rcpt: string }[]> {
+    const env = this.i.env;
+    const isLocal = (d: string) => this.i.directory.localDomain(d) !== null;
+    if (!remote.length || !this.srs || !env.mailFrom || isLocal(domainOf(env.mailFrom))) return remote;
+    const byRcpt = new Map<string, { address: string; rcpt: string }[]>();
+    for (const r of remote) byRcpt.set(r.rcpt, [...(byRcpt.get(r.rcpt) ?? []), r]);
+    const items: Originated[] = [];
+    for (const [rcpt, targets] of byRcpt) {
+      const srsDomain = this.i.config.srs.domain ?? domainOf(rcpt);
+      const orig = env.rcptTo.find((x) => x.address.toLowerCase() === rcpt.toLowerCase());
+      const rcptTo: RecipientEntry[] = targets.map((x) => ({ address: x.address, kind: 'remote', notify: orig?.notify }));
+      const mailFrom = forwardSender(env.mailFrom, this.srs, srsDomain, isLocal);
+      items.push(forwardCopy({ env, hostname: this.i.config.hostname, mailFrom, rcptTo, forRcpt: rcpt, parts: this.i.message }));
+      this.event('srs-forward', 'info', { rcpt, to: targets.map((x) => x.address), from: mailFrom });
+    }
+    await this.originate(items, result);
+    this.flushEvents(result);
+    return [];
+  }
+
+  /**
+   * RFC 5429 at SMTP time: one recipient, one mailbox, and the rules refused it: claim the decision cell before the
+   * main thread answers 250; the client then gets 550 5.7.1 with the reason. Null when that is not the case.
+   */
+  rejectWhileClientWaits(decision: SharedArrayBuffer | undefined, forwarded: number, result: DeliveryResult): { code: number; status: string; text: string } | null {
+    const plan = this.plans[0];
+    if (!decision || this.i.env.rcptTo.length !== 1 || this.plans.length !== 1 || forwarded || !plan.reject) return null;
+    if (Atomics.compareExchange(new Int32Array(decision), 0, 0, 2) !== 0) return null;
+    this.rejectedNow = true;
+    this.event('sieve-reject', 'info', { rcpt: this.i.mailboxes[0].rcpt, when: 'smtp', reason: plan.reject.reason.slice(0, 200) });
+    this.flushEvents(result);
+    return { code: 550, status: '5.7.1', text: replySafeText(plan.reject.reason) };
+  }
+
+  /** Store, redirect, reject after the 250, vacation; then auto-replies; then everything originated in one batch. */
+  async deliver(result: DeliveryResult, write: (m: Mailbox, copy: MailboxCopy) => Promise<WriteOutcome>): Promise<void> {
+    await Promise.all(this.i.mailboxes.map((m, idx) => this.deliverOne(m, idx, result, write)));
+    this.autoReplies();
+    await this.originate(this.out.splice(0), result);
+    this.flushEvents(result);
+  }
+
+  private async deliverOne(m: Mailbox, idx: number, result: DeliveryResult, write: (m: Mailbox, copy: MailboxCopy) => Promise<WriteOutcome>): Promise<void> {
+    const plan = this.plans[idx];
+    const env = this.i.env;
+    const edits = this.edits[idx];
+    const parts = edits.length ? [applyHeaderEdits(this.raw(), edits)] : [this.i.verdictHeaders, ...this.i.message];
+    try {
+      for (const [j, s] of plan.stores.entries()) {
+        const dedupKey = j === 0 ? `${env.id}-${idx}` : `${env.id}-${idx}x${j}`;
+        const w = await write(m, { folder: s.folder, dir: s.dir, dedupKey, parts, info: s.info });
+        if (w === 'refused') return;
+        if (w === 'duplicate') result.skippedDuplicates++;
+        result.delivered.push({ owner: m.owner, folder: s.folder, rcpt: m.rcpt });
+      }
+    } catch (e) {
+      // nothing else happens for this mailbox now: the retry (copies already stored are skipped) does it
+      result.tempFailed.push({ address: m.rcpt, reason: `4.3.0 Local delivery failed: ${(e as Error).message}` });
+      return;
+    }
+    if (plan.redirects.length) this.redirect(m, plan, parts, result);
+    if (plan.reject && !this.rejectedNow) this.rejectLate(m, plan.reject.reason, result);
+    this.vacation(m, plan); // mail judged spam gets none: decideVacation says so (reason "spam")
+  }
+
+  private redirect(m: Mailbox, plan: Plan, parts: Buffer[], result: DeliveryResult): void {
+    const env = this.i.env;
+    const seen = deliveredTo(this.raw());
+    if (seen.has(m.owner.toLowerCase()) || seen.has(m.rcpt.toLowerCase())) {
+      // this mailbox sent the message on before: a loop (a redirect to itself, or two that point at each other)
+      this.event('redirect-loop', 'warn', { owner: m.owner, to: plan.redirects.map((r) => r.address) });
+      if (!plan.stores.length) result.failed.push({ address: m.rcpt, reason: `5.4.6 Mail forwarding loop for <${m.owner}>` });
+      return;
+    }
+    const dir = this.i.directory;
+    const isLocal = (d: string) => dir.localDomain(d) !== null;
+    const local: RecipientEntry[] = [];
+    const remote: RecipientEntry[] = [];
+    for (const r of plan.redirects) {
+      const p = parseAddress(r.address);
+      if (!p.ok) continue;
+      const canonical = dir.localDomain(p.value.domain);
+      if (canonical) local.push({ address: `${p.value.local.toLowerCase()}@${canonical}`, kind: 'local' });
+      else remote.push({ address: `${p.value.local}@${p.value.domain}`, kind: 'remote' });
+    }
+    const hostname = this.i.config.hostname;
+    if (local.length) this.out.push(forwardCopy({ env, hostname, mailFrom: env.mailFrom, rcptTo: local, via: m.owner, forRcpt: m.rcpt, parts }));
+    if (remote.length) {
+      const mailFrom = forwardSender(env.mailFrom, this.srs, this.i.config.srs.domain ?? domainOf(m.owner), isLocal);
+      this.out.push(forwardCopy({ env, hostname, mailFrom, rcptTo: remote, via: m.owner, forRcpt: m.rcpt, parts }));
+    }
+    this.event('redirect', 'info', { owner: m.owner, to: [...local, ...remote].map((r) => r.address) });
+  }
+
+  /** RFC 5429 after the 250: a notice to the sender only when it cannot be forged; otherwise nothing at all. */
+  private rejectLate(m: Mailbox, reason: string, result: DeliveryResult): void {
+    const fromHeader = /^From:.*@([A-Za-z0-9.-]+)/im.exec(this.raw().subarray(0, 16384).toString('latin1'))?.[1] ?? null;
+    if (senderVerified(this.i.env, this.i.analysis?.tags ?? [], fromHeader)) {
+      result.failed.push({ address: m.rcpt, reason: `5.7.1 ${reason.replace(/[\r\n]+/g, ' ').slice(0, 900)}` });
+      this.event('sieve-reject', 'info', { rcpt: m.rcpt, when: 'notice', reason: reason.slice(0, 200) });
+    } else {
+      this.event('sieve-reject', 'warn', { rcpt: m.rcpt, when: 'dropped', reason: reason.slice(0, 200), why: 'sender not authenticated: no notice to a sender that may be forged' });
+    }
+  }
+
+  private history(owner: string): VacationHistory {
+    const store = this.t.store;
+    return {
+      lastReply: (sender, handle) => store.lastReply(owner, sender, handle),
+      record: (sender, handle, at) => store.recordReply(owner, sender, handle, at),
+    };
+  }
+
+  /** Under the per-day cap? ([sieve] max_replies_per_day, vacation and auto-replies of one address together.) */
+  private underCap(address: string): boolean {
+    const max = this.i.config.sieve.max_replies_per_day;
+    if (this.t.store.repliesSince(address, this.now - DAY) < max) return true;
+    this.event('reply-limit', 'warn', { address, max });
+    return false;
+  }
+
+  private reply(address: string, params: VacationParams, kind: 'vacation' | 'auto-reply', envelopeFrom: 'null' | 'user'): void {
+    const d = decideVacation(params, {
+      message: this.view(address),
+      recipient: address,
+      now: new Date(this.now),
+      history: this.history(address),
+      spam: this.spam,
+      envelopeFrom,
+      hostname: this.i.config.hostname,
+      requireAddressed: kind === 'vacation',
+      kind,
+    });
+    if (!d.send) {
+      this.event(`${kind}-skipped`, 'info', { address, reason: d.reason });
+      return;
+    }
+    const to = d.reply.to;
+    this.out.push(replyMessage(d.reply, { source: kind, domain: domainOf(address), hostname: this.i.config.hostname, recipientIsLocal: this.i.directory.localDomain(domainOf(to)) !== null }));
+    this.event(`${kind}-sent`, 'info', { address, to });
+  }
+
+  /** The user's vacation (settings, when they answer now; else a script's vacation action). */
+  private vacation(m: Mailbox, plan: Plan): void {
+    const settings = this.t.store.getVacation(m.owner);
+    const active = vacationActive(settings, this.now);
+    // mail the rules threw away or refused gets no reply from the settings (a script's own vacation still answers)
+    if (active && !plan.stores.length && !plan.redirects.length) return;
+    const s = this.i.config.sieve;
+    let params = active ? vacationParams(settings, { minMs: s.vacation_min_period, defaultMs: s.vacation_default_period }) : plan.vacation;
+    if (!params || !this.underCap(m.owner)) return;
+    if (m.rcpt.toLowerCase() !== m.owner.toLowerCase()) params = { ...params, addresses: [...params.addresses, m.rcpt] };
+    this.reply(m.owner, params, 'vacation', (active ? settings.sender : null) ?? s.vacation_sender);
+  }
+
+  /** Auto-responders (R3): every local recipient address that has one answers, once per sender per interval. */
+  private autoReplies(): void {
+    const seen = new Set<string>();
+    for (const r of this.i.env.rcptTo) {
+      const a = r.address.toLowerCase();
+      if (r.kind !== 'local' || seen.has(a)) continue;
+      seen.add(a);
+      const ar = this.t.store.getAutoReply(a);
+      if (!ar?.enabled || !this.underCap(a)) continue;
+      const params: VacationParams = { reason: ar.text, subject: ar.subject, from: null, addresses: [], mime: false, handle: AUTOREPLY_HANDLE, seconds: Math.max(1, Math.round(ar.intervalMs / 1000)) };
+      this.reply(a, params, 'auto-reply', this.i.config.sieve.vacation_sender);
+    }
+  }
+
+  private async originate(items: Originated[], result: DeliveryResult): Promise<void> {
+    if (!items.length) return;
+    const batch = `${this.i.env.id}_${crypto.randomBytes(6).toString('hex')}`;
+    const ids = await originate(this.t.spool, batch, items);
+    (result.originated ??= []).push(...ids);
+  }
+
+  private flushEvents(result: DeliveryResult): void {
+    if (this.events.length) (result.events ??= []).push(...this.events.splice(0));
+  }
+}
