@@ -169,7 +169,7 @@ test('Bayes learns per server and per user; relearning moves counts; the verdict
   const log = fs.readFileSync(path.join(dir, 'logs', `spam-${localDay(new Date())}.log`), 'utf8');
   // the Bayes weight is in its band (fitted); STATISTICS writes the seed's header and weighs nothing itself
   assert.match(log, /verdict action=spam score=\d.* tags=.*BAYES_99\d?\([1-9]\d*\.\d\).*STATISTICS\(0\.0\)/);
-  assert.match(log, /analyzer bayes p=(0\.9|1\.0)/);
+  assert.match(log, /analyzer-bayes p=(0\.9|1\.0)/);
 });
 
 test('the worker task reads the spool file at bodyOffset and loads the config by path', async () => {
