@@ -91,7 +91,7 @@ if (mode === '--dev') {
   say(`combined per group: ${groupsLine(figures(combined))}\nrules alone per group: ${groupsLine(figures(fresh))}`);
 } else if (mode === '--write') {
   const model = trainModel(train);
-  const about = { fitted_on: `learn half of the lab split + Japanese training mail: ${train.length} messages`, ham_cost: DEFAULT_PROTOCOL.hamCost, l2: DEFAULT_PROTOCOL.l2, slope_with_bayes: +model.withBayes.slope.toFixed(3), slope_no_bayes: +model.noBayes.slope.toFixed(3) };
+  const about = { fitted_on: `learn half of the lab split + Japanese training mail: ${train.length} messages`, ham_cost: DEFAULT_PROTOCOL.hamCost, l2: DEFAULT_PROTOCOL.l2, with_bayes_l2: DEFAULT_PROTOCOL.l2 * DEFAULT_PROTOCOL.withBayesL2, slope_with_bayes: +model.withBayes.slope.toFixed(3), slope_no_bayes: +model.noBayes.slope.toFixed(3) };
   fs.writeFileSync(FITTED_SCORES_FILE, weightsToml(model, about));
   say(`wrote ${FITTED_SCORES_FILE}`);
 } else if (mode === '--judge') {

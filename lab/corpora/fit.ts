@@ -19,10 +19,14 @@ export interface FitOptions {
   range: (tag: string) => [number, number];
   /** Each group's examples together weigh as if it had this many (default: as many as it has). */
   groupWeight?: (group: string, count: number) => number;
+  /** The pull to the prior of one tag, if not `l2`. */
+  l2Of?: (tag: string) => number;
   /** Tags to give a weight even if no example has them (they keep their prior). */
   tags?: string[];
   /** The steepest the model may be: a cap keeps a margin in score units between the classes (spam well over 5). */
   maxSlope?: number;
+  /** Chains of tags whose weights must not fall along the chain (the Bayes bands, from ham to spam). */
+  monotone?: string[][];
 }
 
 export interface Fitted {
@@ -50,8 +54,11 @@ export function fitWeights(rows: Row[], o: FitOptions): Fitted {
   const n = tags.length;
   const w = Float64Array.from(tags, (t) => clamp(o.prior(t), o.range(t)));
   const w0 = Float64Array.from(tags, (t) => o.prior(t));
+  const pull = Float64Array.from(tags, (t) => o.l2Of?.(t) ?? o.l2);
   const lo = Float64Array.from(tags, (t) => o.range(t)[0]);
   const hi = Float64Array.from(tags, (t) => o.range(t)[1]);
+  const chains = (o.monotone ?? []).map((ch) => ch.filter((t) => index.has(t)).map((t) => index.get(t)!)).filter((ch) => ch.length > 1);
+  for (const ch of chains) isotonic(w, ch, lo, hi);
   let a = 1;
   // Adam state for w and a
   const m = new Float64Array(n + 1);
@@ -69,7 +76,7 @@ export function fitWeights(rows: Row[], o: FitOptions): Fitted {
       for (const j of X[i]) g[j] += err * a;
       g[n] += err * (s - THRESHOLD);
     }
-    for (let j = 0; j < n; j++) g[j] += 2 * o.l2 * (w[j] - w0[j]);
+    for (let j = 0; j < n; j++) g[j] += 2 * pull[j] * (w[j] - w0[j]);
     for (let j = 0; j <= n; j++) {
       m[j] = 0.9 * m[j] + 0.1 * g[j];
       v[j] = 0.999 * v[j] + 0.001 * g[j] * g[j];
@@ -77,8 +84,27 @@ export function fitWeights(rows: Row[], o: FitOptions): Fitted {
       if (j < n) w[j] = Math.min(hi[j], Math.max(lo[j], w[j] - step));
       else a = Math.min(o.maxSlope ?? 20, Math.max(0.05, a - step * 0.2));
     }
+    for (const ch of chains) isotonic(w, ch, lo, hi);
   }
   return { weights: new Map(tags.map((t, i) => [t, Math.round(w[i] * 1000) / 1000])), slope: a, hits };
+}
+
+/**
+ * Projects the weights at `chain` onto non-decreasing order (pool adjacent violators, equal weights), then into each
+ * tag's range; ranges that do not fall along the chain keep the order.
+ */
+export function isotonic(w: Float64Array, chain: number[], lo: Float64Array, hi: Float64Array): void {
+  const blocks: { sum: number; n: number }[] = [];
+  for (const j of chain) {
+    blocks.push({ sum: w[j], n: 1 });
+    while (blocks.length > 1 && blocks[blocks.length - 2].sum / blocks[blocks.length - 2].n > blocks[blocks.length - 1].sum / blocks[blocks.length - 1].n) {
+      const b = blocks.pop()!;
+      blocks[blocks.length - 1].sum += b.sum;
+      blocks[blocks.length - 1].n += b.n;
+    }
+  }
+  let k = 0;
+  for (const b of blocks) for (let i = 0; i < b.n; i++, k++) w[chain[k]] = Math.min(hi[chain[k]], Math.max(lo[chain[k]], b.sum / b.n));
 }
 
 function clamp(x: number, [lo, hi]: [number, number]): number {

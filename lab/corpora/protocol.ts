@@ -27,6 +27,15 @@ const CHECK_RANGES: Record<string, [number, number]> = {
   HTML_COMMENT: [0, 2.5],
 };
 
+/** The Bayes bands from ham to spam; their weights may not fall along this order. */
+export const BAYES_BANDS: string[] = CHECK_TAGS.filter((t) => t.startsWith('BAYES_'));
+/**
+ * Bands below Bayes' own spam cut-off (0.6) may only lower a score: a Bayes filter that learnt the site's mail and
+ * leans to ham is not overruled by band weights fitted on other mail (the learn half has no newsletters, so its
+ * few mid-band messages are mostly spam and would otherwise give these bands large positive weights).
+ */
+const HAM_SIDE_BANDS = new Set(['BAYES_00', 'BAYES_01', 'BAYES_05', 'BAYES_20', 'BAYES_40']);
+
 export interface ProtocolOptions {
   hamCost: number;
   l2: number;
@@ -35,6 +44,8 @@ export interface ProtocolOptions {
   innerFolds: number;
   groupWeight?: (group: string, count: number) => number;
   maxSlope: number;
+  /** The pull of the with-Bayes set's rules and checks towards no weight, as a multiple of `l2`. */
+  withBayesL2: number;
 }
 
 export const DEFAULT_PROTOCOL: ProtocolOptions = {
@@ -43,6 +54,7 @@ export const DEFAULT_PROTOCOL: ProtocolOptions = {
   epochs: 1500,
   innerFolds: 5,
   maxSlope: Number(process.env.FIT_MAX_SLOPE ?? 20),
+  withBayesL2: Number(process.env.FIT_WITH_BAYES_L2 ?? 20),
 };
 
 export interface Model {
@@ -54,7 +66,7 @@ export interface Model {
 function priorAndRange(rules: RuleSet): { prior: (t: string) => number; range: (t: string) => [number, number] } {
   return {
     prior: (t) => rules.weight(t, 'no_bayes') ?? DEFAULT_SCORES[t as CheckTag] ?? 0,
-    range: (t) => rules.range(t) ?? (t.startsWith('BAYES_') ? [-6, 8] : CHECK_RANGES[t] ?? [0, 3]),
+    range: (t) => rules.range(t) ?? (HAM_SIDE_BANDS.has(t) ? [-6, 0] : t.startsWith('BAYES_') ? [-6, 8] : CHECK_RANGES[t] ?? [0, 3]),
   };
 }
 
@@ -63,10 +75,13 @@ export function trainModel(train: Example[], o: ProtocolOptions = DEFAULT_PROTOC
   const p = outOfFold(train, o.innerFolds);
   const pr = priorAndRange(rules);
   const row = (e: Example, f: string[]): Row => ({ features: f, label: e.label, group: e.group });
-  const base = { hamCost: o.hamCost, l2: o.l2, epochs: o.epochs, groupWeight: o.groupWeight, maxSlope: o.maxSlope, ...pr };
+  const base = { hamCost: o.hamCost, l2: o.l2, epochs: o.epochs, groupWeight: o.groupWeight, maxSlope: o.maxSlope, monotone: [BAYES_BANDS], ...pr };
   const allowed = new Set(FITTED_TAGS);
   const keep = (f: string[]) => f.filter((t) => allowed.has(t));
-  const withBayes = fitWeights(train.map((e, i) => row(e, keep(features(e.tags, p[i], true)))), { ...base, tags: FITTED_TAGS });
+  // With Bayes voting, a rule starts from no weight (not from its own score) and gains weight only as far as the
+  // training mail shows it adds to Bayes: rules fitted on other mail must not overrule a Bayes filter that learnt this site.
+  const bayesPrior = (t: string) => (t.startsWith('BAYES_') ? pr.prior(t) : 0);
+  const withBayes = fitWeights(train.map((e, i) => row(e, keep(features(e.tags, p[i], true)))), { ...base, prior: bayesPrior, l2Of: (t) => (t.startsWith('BAYES_') ? o.l2 : o.l2 * o.withBayesL2), tags: FITTED_TAGS });
   const noBayes = fitWeights(train.map((e) => row(e, keep(e.tags))), { ...base, tags: FITTED_TAGS.filter((t) => !t.startsWith('BAYES_')) });
   const counts = new Counts();
   for (const e of train) counts.add(e);
