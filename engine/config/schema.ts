@@ -413,7 +413,14 @@ const spam = z
     move_to_spam_folder: z.boolean().default(true),
     spam_threshold: z.number().default(5),
     reject_threshold: z.number().optional(),
+    /** Delete a message on which this many of the seed's checks hit (distinct X-IMAIL-SPAM-* headers), whatever its score. */
     delete_after_matches: z.number().int().positive().optional(),
+    /** A hit on a DNSBL marked `trusted`: "delete" (the seed: accept and drop) or "refuse" (550 at MAIL FROM). */
+    trusted_dnsbl_action: z.enum(['delete', 'refuse']).default('delete'),
+    /** The connection-shape tags (VALFROM, VALREVDNS, VALHELO, weak SPF results) add at most this much together. */
+    connection_score_cap: z.number().min(0).default(2),
+    /** Your content rules: add LOCAL_* rules, replace or disable default ones, re-weigh tags (relative to this file). */
+    rules_file: z.string().optional(),
     verbose_log: z.boolean().default(false),
     /** tag → score, overriding the defaults of engine/spam/tags.ts; an unknown tag name is an error. */
     scores: z.partialRecord(z.enum(TAGS), z.number()).default({}),

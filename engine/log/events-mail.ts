@@ -198,6 +198,7 @@ export const SPAM_EVENTS = {
   'spam.analyzer-phrase': ev('spam', 'info', analyzer),
   'spam.analyzer-url': ev('spam', 'info', analyzer),
   'spam.analyzer-auth': ev('spam', 'info', analyzer),
+  'spam.analyzer-rules': ev('spam', 'info', analyzer),
   'spam.connection-checks': ev('spam', 'info', {
     ip: 'ip',
     helo: 'text',

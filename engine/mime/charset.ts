@@ -116,8 +116,9 @@ export function detectCharset(buf: Uint8Array): string {
   const s = sjisErrors(buf);
   const e = eucErrors(buf);
   if (s.errors === 0 && e.errors === 0) {
-    // both readable: prefer the one whose text has more kana (Japanese prose is full of hiragana)
-    return kanaRatio(iconv.decode(Buffer.from(buf), 'euc-jp')) > kanaRatio(iconv.decode(Buffer.from(buf), 'cp932')) ? 'euc-jp' : 'cp932';
+    // both readable: prefer the one whose text has more kana (Japanese prose is full of hiragana); half-width
+    // katakana count against (all-kanji EUC-JP, such as a short subject, reads in Shift_JIS as half-width kana)
+    return japaneseScore(iconv.decode(Buffer.from(buf), 'euc-jp')) > japaneseScore(iconv.decode(Buffer.from(buf), 'cp932')) ? 'euc-jp' : 'cp932';
   }
   if (s.errors <= e.errors && s.pairs > 0) return 'cp932';
   if (e.pairs > 0) return 'euc-jp';
@@ -127,6 +128,11 @@ export function detectCharset(buf: Uint8Array): string {
 function kanaRatio(s: string): number {
   const m = s.match(/[\u3040-\u30ff]/g);
   return m ? m.length / Math.max(1, s.length) : 0;
+}
+
+function japaneseScore(s: string): number {
+  const half = s.match(/[\uff61-\uff9f]/g);
+  return kanaRatio(s) - (half ? half.length / Math.max(1, s.length) : 0);
 }
 
 /** ISO-2022-JP (RFC 1468, with JIS X 0201 kana): escape sequences switch sets; JIS X 0208 maps to EUC-JP. */

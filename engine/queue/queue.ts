@@ -77,8 +77,9 @@ export class Queue {
       maxThreads: threads,
       concurrentTasksPerWorker: 16,
       idleTimeout: 60_000,
-      // 'sync' (piscina's default) blocks an idle worker thread in Atomics.wait, so its timers stop: the
-      // delivery worker's idle SMTP sessions (idle_reuse) were closed only when the next task woke it
+      // an idle worker waits for tasks with Atomics.waitAsync, not Atomics.wait ('sync', piscina's default): its event
+      // loop keeps running, so its timers fire (the delivery worker's idle SMTP sessions close on time) and what a task
+      // leaves to finish (the spam log's buffered verdict line) is written now, not when the next task arrives
       atomics: 'async',
       workerData: { configPath: opts.configPath, dataDir: opts.dataDir },
     });

@@ -1,6 +1,6 @@
 // Connection-time spam checks, run once per transaction at MAIL FROM in the main thread: DNSBL lists,
 // MAIL FROM domain (and, when configured, a callout to its MX), reverse DNS, HELO and SPF, all in parallel. They tag by default; only a trusted DNSBL
-// or a tag listed in [spam] connection_reject refuses. A failed lookup never produces a tag. Clients in
+// with trusted_dnsbl_action = "refuse", or a tag listed in [spam] connection_reject, refuses (never a whitelisted sender). A failed lookup never produces a tag. Clients in
 // [spam] local_networks (this machine by default) and trusted_ips are never judged here.
 import type { LoadedConfig } from '../config/load.js';
 import type { Resolver } from '../dns/resolver.js';
@@ -10,8 +10,10 @@ import { SenderCallout, type CalloutResult } from '../policy/callout.js';
 import { checkHelo, checkReverseDns, checkSenderDomain, checkSpf, type HeloOutcome, type RdnsOutcome, type SpfOutcome, type CheckOutcome } from '../policy/sender-checks.js';
 import { IpList, unmapV4 } from '../policy/cidr.js';
 import { headerLine } from './headers.js';
+import { loadRuleSet } from './rules/rules.js';
 import type { Tag } from './tags.js';
 import type { ConnectionResult } from './types.js';
+import { SenderWhitelist } from './whitelist.js';
 
 export type { ConnectionResult } from './types.js';
 
@@ -43,6 +45,7 @@ export class ConnectionChecker {
   /** [spam] local_networks: this machine and internal networks, whose connection nothing here judges. */
   private readonly local: IpList;
   private readonly callout?: SenderCallout;
+  private readonly whitelist: SenderWhitelist;
   private readonly recent = new Map<string, { expires: number; result: ConnectionResult }>();
 
   constructor(
@@ -55,6 +58,10 @@ export class ConnectionChecker {
     this.dnsbl = new DnsblChecker(config.dnsbl, config.dns.servers ?? []);
     this.trusted = new IpList(config.spam.trusted_ips);
     this.local = new IpList(config.spam.local_networks);
+    this.whitelist = new SenderWhitelist(config.spam.sender_whitelist);
+    // the content rules run in the workers; read them here too, at startup, so a bad rules_file stops the server
+    // with its file, line and key instead of failing every analysis later
+    if (config.spam.enabled) loadRuleSet(config.spam.rules_file, config.source);
     const s = config.spam;
     if (s.sender_callout) {
       const ours = new Set([config.hostname, ...config.domains.local, ...Object.keys(config.domains.aliases)].map((d) => d.toLowerCase()));
@@ -118,7 +125,7 @@ export class ConnectionChecker {
       if (header && value !== undefined) result.headers.push(headerLine(header, value));
     };
 
-    if (!(bl instanceof Error)) this.applyDnsbl(bl, ip, result, add);
+    if (!(bl instanceof Error)) this.applyDnsbl(bl, ip, result, add, s.trusted_dnsbl_action === 'refuse');
     if (from && !(from instanceof Error) && from.status === 'fail') add('VALFROM', 'X-IMAIL-SPAM-VALFROM', from.reason);
     if (co && !(co instanceof Error) && co.status === 'fail') add('VALFROM_CALLOUT', 'X-IMAIL-SPAM-VALFROM', `callout to ${co.mx}: ${co.reply}`);
     if (rdns && !(rdns instanceof Error)) this.applyRdns(rdns, ip, result, add);
@@ -130,8 +137,11 @@ export class ConnectionChecker {
       if (spf.result === 'fail' || spf.result === 'softfail' || spf.result === 'permerror') add(tag, 'X-IMAIL-SPAM-SPF', `${spf.result} ${spf.comment}`.trim());
       else add(tag);
     }
-    if (!result.reject) {
-      const refusing = result.tags.find((t) => s.connection_reject.includes(t));
+    // a whitelisted envelope sender is never refused here (unless SPF says the address is forged): the seed's
+    // whitelist overrides the DNSBL; its From: address is known only after DATA, where the analyser applies it
+    if (result.reject && this.whitelist.has(input.mailFrom) && result.spf?.result !== 'fail') delete result.reject;
+    else if (!result.reject && !(this.whitelist.has(input.mailFrom) && result.spf?.result !== 'fail')) {
+      const refusing = result.tags.find((t) => (s.connection_reject as readonly string[]).includes(t));
       if (refusing) {
         const why = result.headers.find((h) => h.startsWith(headerFor(refusing)))?.replace(/^[^:]+:\s*/, '') ?? refusing;
         result.reject = { code: 550, status: '5.7.1', text: `Message refused: ${refusing}: ${why}` };
@@ -144,13 +154,14 @@ export class ConnectionChecker {
     return result;
   }
 
-  private applyDnsbl(outcomes: DnsblOutcome[], ip: string, result: ConnectionResult, add: (t: Tag, h?: string, v?: string) => void): void {
+  /** A trusted list's hit is DNSBL_TRUSTED, which deletes the message after DATA (the seed), or refuses now when asked. */
+  private applyDnsbl(outcomes: DnsblOutcome[], ip: string, result: ConnectionResult, add: (t: Tag, h?: string, v?: string) => void, refuse: boolean): void {
     for (const o of outcomes) {
       this.logger.debug('spam', 'dnsbl', { list: o.list, status: o.status }); // tegami_dnsbl_lookups_total
       if (o.status !== 'listed') continue;
       const h = o.hit;
       add(h.trusted ? 'DNSBL_TRUSTED' : 'DNSBL', 'X-IMAIL-SPAM-DNSBL', `${h.list} ${h.reply}${h.label ? ` ${h.label}` : ''}`);
-      if (h.trusted && !result.reject) {
+      if (h.trusted && refuse && !result.reject) {
         result.reject = { code: 550, status: '5.7.1', text: `Service refused: ${ip} listed by ${h.list} (${h.reply})` };
       }
     }

@@ -1,7 +1,6 @@
 // Writes the header lines tegami adds to a judged message: one X-IMAIL-SPAM-* line per check that hit,
 // the summary "X-IMAIL-SPAM: score=… tags=…" (X-Tegami-Spam-Status on ham) and Authentication-Results (RFC 8601).
 // Values are kept 7-bit (RFC 2047 for anything else) and free of CR/LF, so no input can inject a header.
-import type { Tag } from './tags.js';
 
 /** A header value safe to emit: control characters removed, non-ASCII as RFC 2047 UTF-8 encoded-words. */
 export function safeValue(v: string): string {
@@ -30,7 +29,7 @@ export function headerLine(name: string, value: string): string {
  * contains X-IMAIL-SPAM, move to a folder" keeps meaning "spam"; other mail carries the same figures under
  * "X-Tegami-Spam-Status", which no such rule matches.
  */
-export function summaryLine(score: number, threshold: number, action: string, scored: { tag: Tag; score: number }[]): string {
+export function summaryLine(score: number, threshold: number, action: string, scored: { tag: string; score: number }[]): string {
   const tags = scored.map((s) => `${s.tag}(${fmt(s.score)})`).join(',');
   const spam = action !== 'inbox';
   return `${spam ? 'X-IMAIL-SPAM' : 'X-Tegami-Spam-Status'}: score=${fmt(score)} threshold=${fmt(threshold)} verdict=${spam ? 'spam' : 'ham'} tags=${tags || 'NONE'}`;

@@ -12,7 +12,20 @@ export interface HtmlFindings {
   details: string[];
   text: string;
   hrefs: string[];
+  /** Links with their visible text (at most MAX_ANCHORS), for the link rules. */
+  anchors: { href: string; text: string }[];
+  /** <form> elements. */
+  forms: number;
+  /** Each <input>, <select> or <textarea>: its type, name, id and placeholder, lower case (at most MAX_INPUTS). */
+  inputs: string[];
+  /** Elements styled invisible (display:none, visibility:hidden, font size 0 or 1) that hold text. */
+  hidden: number;
+  /** Numeric character references that spell plain ASCII letters or digits (&#86;&#105;…), a filter-evasion habit. */
+  entityLetters: number;
 }
+
+const MAX_ANCHORS = 100;
+const MAX_INPUTS = 50;
 
 const KNOWN = new Set(
   ('a abbr acronym address applet area article aside audio b base basefont bdi bdo bgsound big blink blockquote body br button canvas caption center cite code col colgroup data datalist dd del details dfn dialog dir div dl dt em embed fieldset figcaption figure font footer form frame frameset h1 h2 h3 h4 h5 h6 head header hgroup hr html i iframe img input ins kbd keygen label legend li link main map mark marquee menu meta meter nav nobr noframes noscript object ol optgroup option output p param picture pre progress q rp rt ruby s samp script section select small source span strike strong style sub summary sup svg table tbody td template textarea tfoot th thead time title tr track tt u ul var video wbr xml path g rect circle line polygon polyline text defs use image')
@@ -54,6 +67,11 @@ export function checkHtml(html: string, maxLinks: number): HtmlFindings {
   let images = 0;
   let invalid = '';
   let anchor: { href: string; text: string } | null = null;
+  const anchors: { href: string; text: string }[] = [];
+  let forms = 0;
+  const inputs: string[] = [];
+  let hidden = 0;
+  let hiddenOpen = false; // an invisible element opened and no text seen in it yet
   let visible = '';
   let skipText = 0; // inside <script>/<style>
   for (const tok of lexHtml(noComments)) {
@@ -62,6 +80,10 @@ export function checkHtml(html: string, maxLinks: number): HtmlFindings {
       const t = decodeEntities(tok.text);
       visible += t;
       if (anchor) anchor.text += t;
+      if (hiddenOpen && /\S/.test(t)) {
+        hidden++;
+        hiddenOpen = false;
+      }
       continue;
     }
     const { closing, attrs } = tok;
@@ -80,9 +102,20 @@ export function checkHtml(html: string, maxLinks: number): HtmlFindings {
       case 'img':
         if (!closing) images++;
         break;
+      case 'form':
+        if (!closing) forms++;
+        break;
+      case 'input':
+      case 'select':
+      case 'textarea':
+        if (!closing && inputs.length < MAX_INPUTS) inputs.push(['type', 'name', 'id', 'placeholder'].map((k) => attr(attrs, k) ?? '').join(' ').toLowerCase());
+        break;
       case 'a':
         if (closing) {
-          if (anchor) checkDeceptive(anchor, tags, details);
+          if (anchor) {
+            checkDeceptive(anchor, tags, details);
+            if (anchors.length < MAX_ANCHORS) anchors.push({ href: anchor.href, text: anchor.text.slice(0, 300) });
+          }
           anchor = null;
         } else {
           const href = attr(attrs, 'href');
@@ -103,6 +136,7 @@ export function checkHtml(html: string, maxLinks: number): HtmlFindings {
         break;
     }
     if (!closing && /\son[a-z]+\s*=/i.test(attrs)) tags.add('HTML_SCRIPT');
+    if (!closing && attrs.length > 5 && invisibleStyle(name, attrs)) hiddenOpen = true;
   }
   if (maxTableDepth >= 2) {
     tags.add('HTML_NESTED_TABLE');
@@ -122,7 +156,38 @@ export function checkHtml(html: string, maxLinks: number): HtmlFindings {
     details.push(`invalid tag <${invalid}>`);
   }
   if (tags.has('HTML_SCRIPT')) details.push('script');
-  return { tags: [...tags], details, text: visible, hrefs };
+  return { tags: [...tags], details, text: visible, hrefs, anchors, forms, inputs, hidden, entityLetters: entityLetters(src) };
+}
+
+/** Whether a tag's attributes make what it holds invisible: display:none, visibility:hidden, a font size of 0 or 1. */
+function invisibleStyle(name: string, attrs: string): boolean {
+  const style = attr(attrs, 'style')?.toLowerCase().replace(/\s+/g, '');
+  if (style && (style.includes('display:none') || style.includes('visibility:hidden') || /font-size:[01](?:px|pt)?(?:;|$)/.test(style))) return true;
+  if (name === 'font') {
+    const size = attr(attrs, 'size');
+    if (size === '0' || size === '1' || size === '-3' || size === '-4') return true;
+  }
+  return false;
+}
+
+/** Numeric character references for ASCII letters and digits (&#86; &#x56;), counted in one pass. */
+export function entityLetters(s: string): number {
+  let n = 0;
+  for (let i = s.indexOf('&#'); i >= 0 && n < 10_000; i = s.indexOf('&#', i + 2)) {
+    let j = i + 2;
+    const hex = s.charCodeAt(j) === 0x78 || s.charCodeAt(j) === 0x58;
+    if (hex) j++;
+    let v = 0;
+    const start = j;
+    for (; j < s.length && j - start < 6; j++) {
+      const c = s.charCodeAt(j);
+      const d = c >= 0x30 && c <= 0x39 ? c - 0x30 : hex && c >= 0x61 && c <= 0x66 ? c - 0x57 : hex && c >= 0x41 && c <= 0x46 ? c - 0x37 : -1;
+      if (d < 0) break;
+      v = v * (hex ? 16 : 10) + d;
+    }
+    if (j > start && s.charCodeAt(j) === 0x3b && ((v >= 0x30 && v <= 0x39) || (v >= 0x41 && v <= 0x5a) || (v >= 0x61 && v <= 0x7a))) n++;
+  }
+  return n;
 }
 
 function checkDeceptive(a: { href: string; text: string }, tags: Set<Tag>, details: string[]): void {

@@ -10,3 +10,5 @@ export const MAX_TEXT_CHARS = 2 * 1024 * 1024;
 export const HTML_SCAN_CHARS = 256 * 1024;
 /** Characters of subject and text that the configured phrase regexes see (an operator's pattern may backtrack). */
 export const PHRASE_REGEX_CHARS = 256 * 1024;
+/** Characters of subject, body and sender name that the content rules read (engine/spam/rules). */
+export const RULE_SCAN_CHARS = 256 * 1024;

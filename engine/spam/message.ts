@@ -18,6 +18,18 @@ export interface ParsedMessage {
   attachments: number;
   /** Content types seen, for the tokeniser. */
   types: string[];
+  /** Every leaf part, text or not (for the MIME-shape rules). */
+  parts: PartInfo[];
+}
+
+export interface PartInfo {
+  type: string;
+  /** Content-Transfer-Encoding, lower case ('' when absent). */
+  cte: string;
+  /** Marked as an attachment, or not a text type. */
+  attachment: boolean;
+  /** A text part whose decoded bytes are all 7-bit (only meaningful for text parts). */
+  ascii: boolean;
 }
 
 const MAX_DEPTH = 8;
@@ -205,7 +217,7 @@ export function parseMessage(raw: Buffer | Uint8Array): ParsedMessage {
   const s = Buffer.from(raw.buffer, raw.byteOffset, raw.byteLength).toString('latin1');
   const { head, body } = splitHead(s);
   const headers = parseHeaderBlock(head);
-  const msg: ParsedMessage = { headers, subject: '', from: '', fromAddress: '', texts: [], htmls: [], mislabelled: false, attachments: 0, types: [] };
+  const msg: ParsedMessage = { headers, subject: '', from: '', fromAddress: '', texts: [], htmls: [], mislabelled: false, attachments: 0, types: [], parts: [] };
   const subj = decodeHeaderValue(headers.get('subject')?.[0] ?? '');
   const from = decodeHeaderValue(headers.get('from')?.[0] ?? '');
   msg.subject = subj.text;
@@ -235,12 +247,15 @@ export function parseMessage(raw: Buffer | Uint8Array): ParsedMessage {
       return;
     }
     const isText = ct.type === 'text/plain' || ct.type === 'text/html' || ct.type === 'text/enriched';
+    const cte = (h.get('content-transfer-encoding')?.[0] ?? '').trim().toLowerCase();
     if (!isText || disposition.startsWith('attachment')) {
       msg.attachments++;
+      if (msg.parts.length < MAX_PARTS) msg.parts.push({ type: ct.type, cte, attachment: true, ascii: false });
       return;
     }
     if (textLeft <= 0) return; // the message's text budget is spent: later parts are not read
-    const bytes = transferDecode(b.length > MAX_PART_BYTES * 2 ? b.slice(0, MAX_PART_BYTES * 2) : b, h.get('content-transfer-encoding')?.[0]);
+    const bytes = transferDecode(b.length > MAX_PART_BYTES * 2 ? b.slice(0, MAX_PART_BYTES * 2) : b, cte);
+    msg.parts.push({ type: ct.type, cte, attachment: false, ascii: isAscii(bytes) });
     const d = decodeBytes(bytes.length > MAX_PART_BYTES ? cutUtf8(bytes, MAX_PART_BYTES) : bytes, ct.params.charset);
     if (d.mislabelled) msg.mislabelled = true;
     const text = d.text.length > textLeft ? d.text.slice(0, textLeft) : d.text;
@@ -250,6 +265,11 @@ export function parseMessage(raw: Buffer | Uint8Array): ParsedMessage {
   };
   walk(headers, body, 0);
   return msg;
+}
+
+function isAscii(b: Buffer): boolean {
+  for (let i = 0; i < b.length; i++) if (b[i] >= 0x80 || b[i] === 0x1b) return false;
+  return true;
 }
 
 /**

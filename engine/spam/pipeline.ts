@@ -10,12 +10,15 @@ import { authResultsLine, fmt, headerLine, summaryLine } from './headers.js';
 import { checkHtml } from './html.js';
 import { parseMessage } from './message.js';
 import { compilePhrases, type PhraseMatcher } from './phrase.js';
-import { decide, scoreOf } from './scores.js';
+import { ruleInput } from './rules/input.js';
+import { loadRuleSet, type RuleSet, type ScoreSet } from './rules/rules.js';
+import { decide, weigher } from './scores.js';
 import { SpamLog } from './spam-log.js';
-import type { Tag } from './tags.js';
+import { bayesBand, type Tag } from './tags.js';
 import { tokenise } from './tokenise.js';
 import type { AnalyseEnvelope, AnalyseResult, ConnectionResult } from './types.js';
 import { UrlBlacklist, extractUrls, hostOf } from './url.js';
+import { SenderWhitelist } from './whitelist.js';
 
 export interface AnalyserOptions {
   resolver?: Resolver;
@@ -28,6 +31,8 @@ export class Analyser {
   private readonly phrases: PhraseMatcher;
   private readonly urls: UrlBlacklist;
   private readonly trusted: IpList;
+  private readonly whitelist: SenderWhitelist;
+  readonly rules: RuleSet;
   private readonly log: SpamLog;
   private bayesStore: BayesStore | null | undefined;
   private bayesRetryAt = 0;
@@ -38,6 +43,8 @@ export class Analyser {
     this.phrases = compilePhrases(config.spam.phrases, config.spam.phrase_regexes);
     this.urls = new UrlBlacklist(config.spam.url_blacklist);
     this.trusted = new IpList(config.spam.trusted_ips);
+    this.whitelist = new SenderWhitelist(config.spam.sender_whitelist);
+    this.rules = loadRuleSet(config.spam.rules_file, config.source);
     this.log = opts.log ?? SpamLog.forConfig(config);
   }
 
@@ -95,12 +102,24 @@ export class Analyser {
 
     if (msg.mislabelled) add('CHARSET_MISLABELLED');
 
+    const ruleHits = this.rules.evaluate(ruleInput(msg, html, urls));
+    if (ruleHits.length) {
+      ruleHits.forEach((h) => add(h.tag as Tag));
+      lines.push(headerLine('X-IMAIL-SPAM-RULES', ruleHits.map((h) => (h.detail ? `${h.tag} (${h.detail.replace(/[^\x20-\x7e]/g, '?')})` : h.tag)).join(', ')));
+    }
+    this.log.analyzer('rules', { hits: ruleHits.map((h) => h.tag).join(',') });
+
+    let set: ScoreSet = 'no_bayes';
     if (s.bayes) {
       const store = this.bayes();
       if (store) {
         const tokens = tokenise(msg, htmlText, urls);
         const owners = env.rcptTo.length === 1 ? [SERVER, env.rcptTo[0].toLowerCase()] : [SERVER];
         const v = classify(store, owners, tokens, s.bayes_min_messages);
+        if (v.probability !== null) {
+          set = 'with_bayes';
+          add(bayesBand(v.probability));
+        }
         if (v.probability !== null && v.probability >= s.bayes_spam_probability) {
           add('STATISTICS');
           lines.push(headerLine('X-IMAIL-SPAM-STATISTICS', `probability=${v.probability.toFixed(3)}`));
@@ -121,9 +140,11 @@ export class Analyser {
 
     if (this.whitelisted(env.mailFrom, msg.fromAddress, tags)) add('SENDER_WHITELIST');
 
-    const d = decide(tags, s);
+    const judged = this.rules.disabled.size ? tags.filter((t) => !this.rules.disabled.has(t)) : tags;
+    const weigh = weigher(s, this.rules, set);
+    const d = decide(judged, s, weigh);
     const out = [...lines, summaryLine(d.score, s.spam_threshold, d.action, d.scored), authResultsLine(this.config.hostname, authParts)];
-    const result: AnalyseResult = { tags: d.scored.map((x) => x.tag), score: d.score, action: d.action, headers: out.map((l) => l + '\r\n').join('') };
+    const result: AnalyseResult = { tags: judged.filter((t, i) => judged.indexOf(t) === i), score: d.score, action: d.action, headers: out.map((l) => l + '\r\n').join('') };
     if (d.action === 'reject') {
       const reasons = d.scored.filter((x) => x.score > 0).sort((a, b) => b.score - a.score).slice(0, 4).map((x) => x.tag);
       result.rejectText = `Message refused as spam (score ${fmt(d.score)}: ${reasons.join(', ')})`;
@@ -131,7 +152,7 @@ export class Analyser {
     this.log.verdict(env, {
       score: d.score,
       action: d.action,
-      tags: d.scored.map((x) => `${x.tag}(${fmt(scoreOf(x.tag, s))})`).join(','),
+      tags: d.scored.map((x) => `${x.tag}(${fmt(x.score)})`).join(','),
       ms: Date.now() - started,
       messageId: msg.headers.get('message-id')?.[0]?.slice(0, 200),
     });
@@ -140,20 +161,8 @@ export class Analyser {
 
   /** Whitelisted sender (envelope or From:), unless SPF or DMARC says the address is forged. */
   private whitelisted(mailFrom: string, fromAddress: string, tags: Tag[]): boolean {
-    const list = this.config.spam.sender_whitelist;
-    if (!list.length || tags.includes('SPF_FAIL') || tags.includes('DMARC_FAIL')) return false;
-    const matches = (addr: string) => {
-      const a = addr.toLowerCase();
-      if (!a.includes('@')) return false;
-      const domain = a.slice(a.lastIndexOf('@') + 1);
-      return list.some((e) => {
-        const w = e.toLowerCase().trim();
-        if (w.includes('@') && !w.startsWith('@')) return w === a;
-        const wd = w.replace(/^@/, '').replace(/^\*\./, '');
-        return domain === wd || domain.endsWith('.' + wd);
-      });
-    };
-    return matches(mailFrom) || matches(fromAddress);
+    if (this.whitelist.empty || tags.includes('SPF_FAIL') || tags.includes('DMARC_FAIL')) return false;
+    return this.whitelist.has(mailFrom) || this.whitelist.has(fromAddress);
   }
 
   async close(): Promise<void> {

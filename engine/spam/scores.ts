@@ -1,30 +1,66 @@
-// Tags → score → action (F8). The table is the defaults of tags.ts overlaid with [spam] scores; the
-// thresholds are config. It never bounces: the worst outcomes are reject (while the client waits) or delete.
+// Tags → score → action (F8). A tag's weight is [spam] scores, else the rule set's (the admin's rules_file, the
+// fitted engine/spam/rules/scores.toml for the score set in use, the rule's own score), else the defaults of
+// tags.ts. The thresholds are config. It never bounces: the worst outcomes are reject (while the client waits)
+// or delete, and a whitelisted sender is never judged spam.
 import type { Config } from '../config/schema.js';
-import { DEFAULT_SCORES, type Tag } from './tags.js';
+import type { RuleSet, ScoreSet } from './rules/rules.js';
+import { DEFAULT_SCORES, TAG_HEADER, type CheckTag, type Tag } from './tags.js';
 import type { SpamAction } from './types.js';
+
+/** The summary line's entry for the part of the connection-shape weights over the cap (negative). */
+export const CAP_ENTRY = 'CONNECTION_CAP';
 
 export interface Scored {
   score: number;
   action: SpamAction;
-  scored: { tag: Tag; score: number }[];
-  /** How many checks hit (tags with a positive score): the seed's "delete after N matches". */
+  scored: { tag: Tag | typeof CAP_ENTRY; score: number }[];
+  /** How many of the seed's checks hit (distinct X-IMAIL-SPAM-* headers): "delete after N matches". */
   matches: number;
 }
 
-export function scoreOf(tag: Tag, spam: Config['spam']): number {
-  return spam.scores[tag] ?? DEFAULT_SCORES[tag];
+/**
+ * Connection checks that only describe how the sender's server is set up (no PTR, a HELO or sender domain that does
+ * not resolve, no or a weak SPF record). Real servers get these wrong; together they add at most
+ * [spam] connection_score_cap, so they never carry mail into Spam without the content saying spam too.
+ */
+export const CONNECTION_SHAPE: ReadonlySet<Tag> = new Set<Tag>(['VALFROM', 'VALREVDNS', 'VALREVDNS_FCRDNS', 'VALHELO', 'SPF_NONE', 'SPF_NEUTRAL', 'SPF_SOFTFAIL', 'SPF_PERMERROR', 'SPF_TEMPERROR']);
+
+export type Weigh = (tag: Tag) => number;
+
+export function weigher(spam: Config['spam'], rules: RuleSet | undefined, set: ScoreSet): Weigh {
+  return (tag) => spam.scores[tag as keyof typeof spam.scores] ?? rules?.weight(tag, set) ?? DEFAULT_SCORES[tag as CheckTag] ?? 0;
 }
 
-export function decide(tags: Tag[], spam: Config['spam']): Scored {
+/** The single weight of a tag without a rule set (the connection checks' refusal text, old callers). */
+export function scoreOf(tag: Tag, spam: Config['spam']): number {
+  return weigher(spam, undefined, 'with_bayes')(tag);
+}
+
+/** The check a tag counts as for "delete after N matches": its X-IMAIL-SPAM-* header (rules: X-IMAIL-SPAM-RULES). */
+function checkOf(tag: Tag, weight: number): string | undefined {
+  const h = TAG_HEADER[tag as CheckTag];
+  if (h) return h;
+  return !(tag in DEFAULT_SCORES) && weight > 0 ? 'X-IMAIL-SPAM-RULES' : undefined;
+}
+
+export function decide(tags: Tag[], spam: Config['spam'], weigh: Weigh = weigher(spam, undefined, 'with_bayes')): Scored {
   const unique = [...new Set(tags)];
-  const scored = unique.map((tag) => ({ tag, score: scoreOf(tag, spam) }));
+  const scored: Scored['scored'] = unique.map((tag) => ({ tag, score: weigh(tag) }));
+  const shape = scored.filter((s) => CONNECTION_SHAPE.has(s.tag as Tag) && s.score > 0).reduce((a, s) => a + s.score, 0);
+  if (shape > spam.connection_score_cap) scored.push({ tag: CAP_ENTRY, score: Math.round((spam.connection_score_cap - shape) * 100) / 100 });
   const score = Math.round(scored.reduce((a, s) => a + s.score, 0) * 100) / 100;
-  const matches = scored.filter((s) => s.score > 0).length;
+  const checks = new Set<string>();
+  for (const s of scored) {
+    const c = s.tag === CAP_ENTRY ? undefined : checkOf(s.tag, s.score);
+    if (c) checks.add(c);
+  }
+  const matches = checks.size;
   let action: SpamAction = 'inbox';
-  if (unique.includes('DNSBL_TRUSTED')) action = 'delete';
+  // the seed: a whitelisted sender is never judged, a trusted DNSBL deletes, N matching checks delete whatever the score
+  if (unique.includes('SENDER_WHITELIST')) action = 'inbox';
+  else if (unique.includes('DNSBL_TRUSTED')) action = 'delete';
+  else if (spam.delete_after_matches !== undefined && matches >= spam.delete_after_matches) action = 'delete';
   else if (spam.reject_threshold !== undefined && score >= spam.reject_threshold) action = 'reject';
-  else if (spam.delete_after_matches !== undefined && matches >= spam.delete_after_matches && score >= spam.spam_threshold) action = 'delete';
   else if (score >= spam.spam_threshold) action = 'spam';
   return { score, action, scored, matches };
 }

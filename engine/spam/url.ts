@@ -42,14 +42,21 @@ export class UrlBlacklist {
   }
 }
 
+/** The registrable part of a host, roughly: the last two labels, or three under co.jp, ne.jp, com.au and the like. */
+export function siteOf(host: string): string {
+  const l = host.split('.');
+  // co.jp, ne.jp, or.jp, com.au…: keep three labels when the second-level label is short
+  const n = l.length >= 3 && l[l.length - 2].length <= 3 && l[l.length - 1].length === 2 ? 3 : 2;
+  return l.slice(-n).join('.');
+}
+
 /** Same site for the deceptive-link check: one host is the other or a subdomain of it, or both share the last two labels. */
 export function sameSite(a: string, b: string): boolean {
   if (a === b || a.endsWith('.' + b) || b.endsWith('.' + a)) return true;
-  const base = (h: string) => {
-    const l = h.split('.');
-    // co.jp, ne.jp, or.jp, com.au…: keep three labels when the second-level label is short
-    const n = l.length >= 3 && l[l.length - 2].length <= 3 && l[l.length - 1].length === 2 ? 3 : 2;
-    return l.slice(-n).join('.');
-  };
-  return base(a) === base(b);
+  return siteOf(a) === siteOf(b);
+}
+
+/** The host is the domain or a subdomain of it. */
+export function inDomain(host: string, domain: string): boolean {
+  return host === domain || (host.length > domain.length && host.endsWith(domain) && host.charCodeAt(host.length - domain.length - 1) === 0x2e);
 }

@@ -56,7 +56,21 @@ function probesTable(t: TargetReport): string {
 function spamTable(t: TargetReport): string {
   const s = t.spam;
   if (!s) return '';
-  return `<h3>${esc(t.name)}: spam verdicts</h3><table class="spam"><thead><tr><th></th><th>verdict spam</th><th>verdict ham</th></tr></thead><tbody><tr><th>actual spam</th><td class="num">${s.tp}</td><td class="num">${s.fn}</td></tr><tr><th>actual ham</th><td class="num">${s.fp}</td><td class="num">${s.tn}</td></tr></tbody></table><p>precision ${n(s.precision, 3)}, recall ${n(s.recall, 3)}, ham judged spam ${n((s.ham_fp_rate ?? 0) * 100, 2)}%, ${s.unknown} without a verdict, ${s.total} messages.</p>${groupTable(s)}`;
+  return `<h3>${esc(t.name)}: spam verdicts</h3><table class="spam"><thead><tr><th></th><th>verdict spam</th><th>verdict ham</th></tr></thead><tbody><tr><th>actual spam</th><td class="num">${s.tp}</td><td class="num">${s.fn}</td></tr><tr><th>actual ham</th><td class="num">${s.fp}</td><td class="num">${s.tn}</td></tr></tbody></table><p>precision ${n(s.precision, 3)}, recall ${n(s.recall, 3)}, ham judged spam ${n((s.ham_fp_rate ?? 0) * 100, 2)}%, ${s.unknown} without a verdict, ${s.total} messages.</p>${curveTable(t.name, s)}${groupTable(s)}${(s.protocol ?? []).map((l) => `<p class="hint">${esc(l)}</p>`).join('')}`;
+}
+
+/** Recall at ham false-positive rates beside the default verdict, k folds and the reference filters (issue 18). */
+function curveTable(name: string, s: SpamScore): string {
+  if (s.at_fp_05 === undefined) return '';
+  const p = (x: number | null | undefined, d = 1) => (x === null || x === undefined ? '—' : `${n(x * 100, d)}%`);
+  const row = (label: string, a: number | null, b: number | null, r: number | null, f: number | null, cls = '') =>
+    `<tr class="${cls}"><th>${esc(label)}</th><td class="num">${p(a)}</td><td class="num">${p(b)}</td><td class="num">${r === null ? '—' : `${p(r)} / ${p(f, 2)}`}</td></tr>`;
+  const rows = [
+    row(`${name} over SMTP${s.split_default ? ', SpamAssassin judged half' : ''}${s.replay ? `, Date order, ${s.replay.corrections} corrections` : ''}`, s.at_fp_05, s.at_fp_1 ?? null, s.split_default?.recall ?? s.recall, s.split_default?.ham_fp_rate ?? s.ham_fp_rate),
+    ...(s.kfold ? [row(`${name}, ${s.kfold.k} folds in process (${s.kfold.messages} messages)`, s.kfold.at_fp_05, s.kfold.at_fp_1, s.kfold.recall, s.kfold.ham_fp_rate), row(`${name} Bayes alone, ${s.kfold.k} folds`, s.kfold.bayes_at_fp_05, s.kfold.bayes_at_fp_1, null, null)] : []),
+    ...(s.reference ?? []).map((r) => row(`${r.filter} (reference)`, r.at_fp_05, r.at_fp_1, r.default_recall, r.default_fp, 'ref')),
+  ].join('');
+  return `<table class="spam"><thead><tr><th>filter</th><th>recall at ham FP ≤ 0.5%</th><th>at FP ≤ 1%</th><th>default verdict: recall / ham FP</th></tr></thead><tbody>${rows}</tbody></table>`;
 }
 
 export function renderHtml(report: Report): string {
@@ -131,9 +145,10 @@ ${loaded.length ? '' : '<!-- no load in this scenario -->'}<p class="hint"${load
 function groupTable(s: SpamScore): string {
   if (!s.groups) return '';
   const rows = Object.entries(s.groups)
-    .map(([g, v]) => `<tr><th>${esc(g)}</th><td>${v.label}</td><td class="num">${v.total}</td><td class="num">${v.judged_spam}</td><td class="num">${n((v.judged_spam / Math.max(1, v.total)) * 100, 1)}%</td></tr>`)
+    .map(([g, v]) => `<tr><th>${esc(g)}</th><td>${v.label}</td><td class="num">${v.total}</td><td class="num">${v.judged_spam}</td><td class="num">${n((v.judged_spam / Math.max(1, v.total)) * 100, 1)}%</td>${s.at_fp_05 === undefined ? '' : `<td class="num">${v.above_fp_05 ?? '—'}</td><td class="num">${v.above_fp_1 ?? '—'}</td>`}</tr>`)
     .join('');
-  return `<table class="spam"><thead><tr><th>corpus group</th><th>kind</th><th>messages</th><th>judged spam</th><th>share</th></tr></thead><tbody>${rows}</tbody></table>`;
+  const cuts = s.at_fp_05 === undefined ? '' : '<th>over the FP ≤ 0.5% cut-off</th><th>over the FP ≤ 1% cut-off</th>';
+  return `<table class="spam"><thead><tr><th>corpus group</th><th>kind</th><th>messages</th><th>judged spam</th><th>share</th>${cuts}</tr></thead><tbody>${rows}</tbody></table>`;
 }
 
 /** One expectation: PASS/FAIL and its name; a failure adds what was expected, the one-line outcome, and its details table. */

@@ -79,8 +79,21 @@ export interface SpamScore {
   recall: number;
   /** Ham judged spam / all ham replayed (a ham without a verdict counts in the denominator). */
   ham_fp_rate: number;
-  /** Per corpus group (easy_ham_2, hard_ham, spam_2, japanese…): how many were judged spam. */
-  groups?: Record<string, { label: 'spam' | 'ham'; total: number; judged_spam: number; unknown: number }>;
+  /** Per corpus group (easy_ham_2, hard_ham, spam_2, japanese…): how many were judged spam (and above each cut-off). */
+  groups?: Record<string, { label: 'spam' | 'ham'; total: number; judged_spam: number; unknown: number; above_fp_05?: number; above_fp_1?: number }>;
+  /** Spam recall at the lowest score cut-off that keeps ham judged spam at or under 0.5% and 1% (from the verdict's score). */
+  at_fp_05?: number;
+  at_fp_1?: number;
+  /** The default verdict on the SpamAssassin judged half alone (what the reference filters' default figures are of). */
+  split_default?: { recall: number; ham_fp_rate: number };
+  /** How the figures were obtained (the protocol), one line each. */
+  protocol?: string[];
+  /** k folds over the whole corpus beside the fixed split: weights refitted on each fold's training part, in process. */
+  kfold?: { k: number; messages: number; at_fp_05: number; at_fp_1: number; recall: number; ham_fp_rate: number; bayes_at_fp_05: number; bayes_at_fp_1: number };
+  /** Mail replayed in Date order with the user correcting each mistake over IMAP. */
+  replay?: { order: 'date'; corrections: number };
+  /** Other filters' figures on the same split (issue 18), printed beside; not measured by this run. */
+  reference?: Array<{ filter: string; at_fp_05: number | null; at_fp_1: number | null; default_recall: number | null; default_fp: number | null }>;
 }
 
 export interface Machine {

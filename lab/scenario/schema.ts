@@ -121,6 +121,18 @@ export const scenarioSchema = z
         /** A verdict header value matching this (case-insensitive) means spam. */
         spam_pattern: z.string().default('verdict=spam|^yes\\b'),
         deliver_wait: duration.prefault('30s'),
+        /** false: judge with nothing learnt (a new install). */
+        learn: z.boolean().default(true),
+        /** Also judge the hand-written Japanese test set (lab/corpora/japanese-written.ts). */
+        japanese_written: z.boolean().default(false),
+        /** Send from this loopback address (127.0.0.10: not this machine, so the connection checks judge it). */
+        client_ip: z.string().optional(),
+        ehlo: z.string().default('corpus.lab.example.test'),
+        mail_from: z.string().default('corpus@lab.example.test'),
+        /** "date-order": one message at a time in Date order, the user moving each misfiled one over IMAP (it learns). */
+        replay: z.enum(['batch', 'date-order']).default('batch'),
+        /** k folds over the whole SpamAssassin corpus beside the fixed split, weights refitted per fold (in process); 0 = off. */
+        kfold: z.number().int().min(0).max(20).default(0),
       })
       .strict()
       .prefault({}),
@@ -173,6 +185,13 @@ export const scenarioSchema = z
         min_recall: z.number().min(0).max(1).optional(),
         /** spam-corpus: ham judged spam / all ham replayed. */
         max_ham_fp_rate: z.number().min(0).max(1).optional(),
+        /** spam-corpus: spam recall at the score cut-off that keeps ham judged spam ≤ 0.5% / ≤ 1% (fixed split, and k folds when run). */
+        min_recall_at_fp_05: z.number().min(0).max(1).optional(),
+        min_recall_at_fp_1: z.number().min(0).max(1).optional(),
+        /** spam-corpus: also beat every reference filter of issue 18 at both false-positive rates (fixed split only: their figures are of it). */
+        beat_reference: z.boolean().default(false),
+        /** spam-corpus: per group, at least this share of each spam group judged spam at the default verdict. */
+        min_group_recall: z.number().min(0).max(1).optional(),
         /** slow-peers: a misbehaving client must be refused or cut off, and the server must keep serving. */
         slowloris_closed_within: duration.optional(),
         /** fuzz: failing sessions allowed per protocol (malformed, wrong, late or missing replies, oracle). */

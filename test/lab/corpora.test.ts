@@ -5,7 +5,9 @@ import assert from 'node:assert/strict';
 import { simpleParser } from 'mailparser';
 import { loadSpamAssassin, corpusIndex, SPLIT } from '../../lab/corpora/spamassassin.js';
 import { japaneseCorpus, encodeIso2022jp, JP_CHARSETS } from '../../lab/corpora/japanese.js';
-import { scoreVerdicts } from '../../lab/corpora/score.js';
+import { curveOf, scoreOf, scoreVerdicts } from '../../lab/corpora/score.js';
+import { summaryLine } from '../../engine/spam/headers.js';
+import { REFERENCE, REFERENCE_BEST, referenceApplies } from '../../lab/corpora/reference.js';
 
 test('SpamAssassin corpus: groups, fixed train/eval split, deterministic samples', () => {
   const idx = corpusIndex();
@@ -98,4 +100,60 @@ test('per corpus group: judged spam out of total, a group of both kinds shown as
     'japanese spam': { label: 'spam', total: 1, judged_spam: 0, unknown: 0 },
     'japanese ham': { label: 'ham', total: 1, judged_spam: 0, unknown: 1 },
   });
+});
+
+test('the score a verdict header carries: tegami\'s summary line either way, SpamAssassin\'s, none', () => {
+  const value = (line: string) => line.slice(line.indexOf(':') + 1).trim();
+  assert.equal(scoreOf(value(summaryLine(7.2, 5, 'spam', [{ tag: 'BAYES_99', score: 3.5 }, { tag: 'JP_UNSOLICITED_AD', score: 3.7 }]))), 7.2);
+  assert.equal(scoreOf(value(summaryLine(-1.5, 5, 'inbox', [{ tag: 'BAYES_00', score: -1.5 }]))), -1.5);
+  assert.equal(scoreOf('Yes, score=12.4 required=5.0 tests=BAYES_99,URIBL_BLOCKED'), 12.4);
+  assert.equal(scoreOf('verdict=ham tags=NONE'), undefined);
+  assert.equal(scoreOf('threshold=5'), undefined, 'only the score itself, not a word ending in it');
+  assert.equal(scoreOf(undefined), undefined);
+});
+
+test('recall at ham FP ≤ 0.5% and ≤ 1%: at most ⌊rate · ham⌋ hams over the cut-off, a tie with a ham is not over', () => {
+  // 200 hams: one may be over the 0.5% cut-off (the ham at 8 is the cut), two over the 1% one (the ham at 7)
+  const ham = [9, 8, 7, ...Array<number>(197).fill(0)].map((score) => ({ label: 'ham' as const, group: 'hard_ham', score }));
+  const spam = [10, 8, 7.5, 7, Infinity, -Infinity].map((score) => ({ label: 'spam' as const, group: 'spam_2', score }));
+  const c = curveOf([...ham, ...spam]);
+  assert.equal(c.at_fp_05, 0.333, '10 and the refusal; the spam at 8 ties the cut-off ham');
+  assert.equal(c.at_fp_1, 0.667, '10, 8, 7.5 and the refusal; the spam at 7 ties, the one without a verdict is missed');
+  assert.deepEqual(c.groups, { hard_ham: { above_fp_05: 1, above_fp_1: 2 }, spam_2: { above_fp_05: 2, above_fp_1: 4 } });
+  // a refused ham takes the top place: with one per 200 allowed, the cut-off is the next ham
+  const refusedHam = curveOf([{ label: 'ham', score: Infinity }, ...ham.slice(1), ...spam]);
+  assert.equal(refusedHam.at_fp_05, 0.333);
+  // hams all over the spam: nothing is caught at either rate, however the default verdict fell
+  assert.deepEqual(curveOf([...ham.map((h) => ({ ...h, score: 20 })), ...spam.slice(0, 4)]), { at_fp_05: 0, at_fp_1: 0, groups: { hard_ham: { above_fp_05: 0, above_fp_1: 0 }, spam_2: { above_fp_05: 0, above_fp_1: 0 } } });
+});
+
+test('recall at ham FP with a basis: cut-offs from the SpamAssassin judged half, other groups counted against them', () => {
+  const sa = [
+    ...[9, 8, 7, ...Array<number>(197).fill(0)].map((score) => ({ label: 'ham' as const, group: 'hard_ham', score })),
+    ...[10, 8, 7.5, 7].map((score) => ({ label: 'spam' as const, group: 'spam_2', score })),
+  ];
+  // easy Japanese spam far over everything, and one Japanese ham at 8.5 between the SpamAssassin hams
+  const jp = [...Array<number>(20).fill(30).map((score) => ({ label: 'spam' as const, group: 'japanese', score })), { label: 'ham' as const, group: 'japanese', score: 8.5 }];
+  const isSa = (i: { group: string }) => i.group !== 'japanese';
+  const c = curveOf([...sa, ...jp], isSa);
+  assert.equal(c.at_fp_05, 0.25, 'the Japanese spam does not lift the SpamAssassin figure');
+  assert.equal(c.at_fp_1, 0.75);
+  assert.deepEqual(c.groups['japanese spam'], { above_fp_05: 20, above_fp_1: 20 });
+  assert.deepEqual(c.groups['japanese ham'], { above_fp_05: 1, above_fp_1: 1 });
+  // over everything, the 20 easy spam lift recall: the reason the basis exists
+  assert.ok(curveOf([...sa, ...jp]).at_fp_05 > 0.8);
+  // a basis with no ham falls back to everything
+  assert.equal(curveOf([...sa, ...jp], (i) => i.label === 'spam').at_fp_05, curveOf([...sa, ...jp]).at_fp_05);
+});
+
+test('reference figures: they apply to the whole judged half only, and the best of them is what must be beaten', () => {
+  const whole = loadSpamAssassin({ split: 'eval', ham: 100000, spam: 100000 });
+  assert.ok(whole.ok);
+  if (!whole.ok) return;
+  assert.equal(referenceApplies(whole.messages), true, `${whole.messages.length} judged messages`);
+  assert.equal(referenceApplies(whole.messages.slice(1)), false);
+  const sample = loadSpamAssassin({ split: 'eval', ham: 40, spam: 40 });
+  assert.ok(sample.ok && !referenceApplies(sample.messages));
+  assert.deepEqual(REFERENCE_BEST, { at_fp_05: 0.817, at_fp_1: 0.88 });
+  for (const r of REFERENCE) for (const x of [r.at_fp_05, r.at_fp_1, r.default_recall, r.default_fp]) assert.ok(x === null || (x >= 0 && x <= 1), r.filter);
 });

@@ -49,6 +49,9 @@ test('spam-corpus (quick): verdicts scored into precision and recall', async () 
   const s = rep.targets.tegami.spam!;
   assert.equal(s.tp + s.fp + s.tn + s.fn + s.unknown, s.total);
   assert.ok(s.total >= 20);
+  assert.ok(s.at_fp_05! >= 0 && s.at_fp_05! <= s.at_fp_1! && s.at_fp_1! <= 1, 'recall at ham FP ≤ 0.5% and ≤ 1% from the verdict scores');
+  assert.ok(s.protocol!.some((l) => /never fitted on/.test(l)));
+  assert.match(r.out, /spam recall at ham FP ≤ 0\.5%: \d/);
   assert.match(r.out, /Public Domain Dedication/);
   const dns = /stand-in DNS answered (\d+) queries/.exec(r.out);
   assert.ok(dns && Number(dns[1]) > 0, `tegami resolved through the stand-in DNS: ${r.out}`);

@@ -80,12 +80,24 @@ test('forged HELO: our own name, an IP literal that is not the client, an unreso
   assert.ok(nx.headers.some((h) => h.startsWith('X-IMAIL-SPAM-VALHELO: HELO ghost.nowhere.test does not resolve')));
 });
 
-test('a trusted list refuses; connection_reject refuses on a configured tag', async () => {
-  const c = checker(`trusted = true\n`);
+test('a trusted list deletes after DATA (the seed) or refuses when asked; connection_reject refuses on a configured tag', async () => {
+  const d = checker(`trusted = true\n`);
+  const rd = await d.check({ ...base, ip: '127.0.0.2' });
+  assert.ok(rd.tags.includes('DNSBL_TRUSTED'));
+  assert.equal(rd.reject, undefined, 'by default a trusted hit is tagged (the analyser deletes), not refused');
+  const c = checker(`trusted = true\n[spam]\ntrusted_dnsbl_action = "refuse"\n`);
   const r = await c.check({ ...base, ip: '127.0.0.2' });
   assert.ok(r.tags.includes('DNSBL_TRUSTED'));
   assert.equal(r.reject?.code, 550);
   assert.match(r.reject!.text, /listed by testbl/);
+  const w = checker(`trusted = true\n[spam]\ntrusted_dnsbl_action = "refuse"\nsender_whitelist = ["boss@nowhere.test", "@good.test"]\n`);
+  const rw = await w.check({ ...base, ip: '127.0.0.2', mailFrom: 'boss@nowhere.test' });
+  assert.ok(rw.tags.includes('DNSBL_TRUSTED'));
+  assert.equal(rw.reject, undefined, 'a whitelisted envelope sender is never refused');
+  // good.test's SPF allows only 127.0.0.3: from 127.0.0.2 the whitelisted address is forged, and the list refuses
+  const forged = await w.check({ ...base, ip: '127.0.0.2', mailFrom: 'a@good.test' });
+  assert.ok(forged.tags.includes('SPF_FAIL'));
+  assert.equal(forged.reject?.code, 550);
   const c2 = checker(`[spam]\nconnection_reject = ["SPF_FAIL"]\n`);
   const r2 = await c2.check({ ...base, ip: '127.0.0.5' });
   assert.match(r2.reject?.text ?? '', /SPF_FAIL/);

@@ -21,6 +21,12 @@ import { compilePhrases } from '../../engine/spam/phrase.js';
 import { authservId, stripVerdictHeaders } from '../../engine/spam/strip-headers.js';
 import { capsTokens, stripMarkup, urlTokens, words } from '../../engine/spam/tokenise.js';
 import { extractUrls, hostOf } from '../../engine/spam/url.js';
+import { LiteralSet } from '../../engine/spam/rules/aho.js';
+import { CHECKS } from '../../engine/spam/rules/checks.js';
+import { ruleInput } from '../../engine/spam/rules/input.js';
+import { fold, literalView, viewsOf } from '../../engine/spam/rules/normalise.js';
+import { loadRuleSet } from '../../engine/spam/rules/rules.js';
+import { entityLetters } from '../../engine/spam/html.js';
 import type { Envelope } from '../../engine/spool/envelope.js';
 
 /** Runs the attackers of issue 10 used, and the shapes that make a backtracking pattern rescan: each is repeated. */
@@ -30,6 +36,16 @@ export const UNITS = [
   '_', '(', ',', ':', '1.', '[', 'あ', '日本', '\x1b$B', '\u3000', '%4', 'from a.', '<a href="', 'href=',
 ];
 
+const rules = loadRuleSet(undefined, undefined);
+const literals = new LiteralSet(['未承諾広告', 'a', 'aa', 'aaa', 'a.a', '<a', 'click here', '$$$', 'ab', 'ba']);
+/** The rule input of a message whose subject, sender name, text, HTML, links and headers all carry `s`. */
+const ruleInputOf = (s: string) => {
+  const msg = parseMessage(
+    Buffer.from(`From: ${s} <a@example.test>\r\nSubject: ${s}\r\nReply-To: ${s}\r\nX-Mailer: ${s}\r\nTo: ${s}\r\nContent-Type: multipart/alternative; boundary=b\r\n\r\n--b\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n${s}\r\n--b\r\nContent-Type: text/html; charset=utf-8\r\n\r\n<a href="http://${s}">${s}</a><form><input name="${s}"></form>${s}\r\n--b--\r\n`, 'utf8'),
+  );
+  const html = msg.htmls.map((h) => checkHtml(h, 30));
+  return ruleInput(msg, html, [...msg.texts.flatMap((t) => extractUrls(t)), ...html.flatMap((h) => h.hrefs), `http://${s.slice(0, 2000)}`]);
+};
 const phrases = compilePhrases(['未承諾広告', 'free money'], ['v[i1]agra', 'click\\s+here']);
 const mail = (head: string, body = 'x') => Buffer.from(`${head}\r\n\r\n${body}`, 'latin1');
 const htmlMail = (html: string) =>
@@ -58,6 +74,13 @@ export const CASES: Record<string, (s: string) => unknown> = {
   'spam/url extractUrls': (s) => extractUrls(s, 1_000_000),
   'spam/list-footer listFooterStart': (s) => listFooterStart(`${'_'.repeat(30)}\n${s}\n${'-'.repeat(30)}\n${s}`),
   'spam/phrase match': (s) => phrases.match(s),
+  'spam/rules LiteralSet search, fold, views, literalView': (s) => [literals.search(s), viewsOf(fold(s)), literalView(s.slice(0, 200))],
+  'spam/rules the default rule set on a whole message': (s) => rules.evaluate(ruleInputOf(s)),
+  'spam/rules every built-in check': (s) => {
+    const inp = ruleInputOf(s);
+    return Object.values(CHECKS).map((c) => c(inp, rules.ctx, 3));
+  },
+  'spam/html entityLetters': (s) => entityLetters(s),
   'spam/headers headerLine, authResultsLine': (s) => [headerLine('X-IMAIL-SPAM-X', s), authResultsLine('mx.example.test', [s])],
   'spam/strip-headers stripVerdictHeaders': (s) => stripVerdictHeaders(mail(`X${s}Y: x\r\nAuthentication-Results: ${s}\r\nX-IMAIL-SPAM: ${s}`), 'mx.example.test'),
   'spam/strip-headers authservId': (s) => authservId(s),

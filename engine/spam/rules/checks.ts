@@ -1,0 +1,394 @@
+// The built-in tests a rule names with `check = "…"` (rules that literals cannot express: link hosts, brands,
+// MIME shape, obfuscation). Each reads the message view it is given and returns a short ASCII detail when it hits,
+// or null. All are single passes over bounded input; none looks anything up or fetches anything.
+import type { HtmlFindings } from '../html.js';
+import { shownHosts } from '../html.js';
+import type { ParsedMessage } from '../message.js';
+import { addressOf } from '../message.js';
+import { extractUrls, hostOf, inDomain, siteOf } from '../url.js';
+import { LiteralSet } from './aho.js';
+import { isInvisible, literalView, viewsOf, type Views } from './normalise.js';
+
+/** What the rules read of one message (built once per message by the rule engine). */
+export interface RuleInput {
+  msg: ParsedMessage;
+  html: HtmlFindings[];
+  /** Every link of the text and HTML parts. */
+  urls: string[];
+  /** Their hosts, lower-case ASCII, each once. */
+  hosts: string[];
+  /** The decoded subject and body (text parts, markup stripped, and the HTML parts' visible text), as written. */
+  rawSubject: string;
+  rawBody: string;
+  subject: Views;
+  body: Views;
+  fromName: Views;
+  /** The From address's domain, lower case ('' when there is none). */
+  fromDomain: string;
+}
+
+export interface Brand {
+  name: string;
+  /** Names as written (any script). */
+  words: string[];
+  domains: string[];
+}
+
+/** Brands compiled for the checks: their words in each view, their ASCII words for host names. */
+export class BrandBook {
+  readonly brands: Brand[];
+  private readonly wordSets = new Map<'words' | 'skeleton', { set: LiteralSet; owner: number[] }>();
+  /** [brand index, ASCII word] for host-name tests. */
+  private readonly hostWords: [number, string][] = [];
+
+  constructor(brands: Brand[]) {
+    this.brands = brands;
+    const per: Record<'words' | 'skeleton', { lits: string[]; owner: number[] }> = { words: { lits: [], owner: [] }, skeleton: { lits: [], owner: [] } };
+    brands.forEach((b, i) => {
+      for (const w of b.words) {
+        const lv = literalView(w);
+        const v = lv.view === 'folded' ? 'words' : lv.view;
+        per[v].lits.push(lv.needle);
+        per[v].owner.push(i);
+        if (/^[a-z0-9]+$/i.test(w)) this.hostWords.push([i, w.toLowerCase()]);
+      }
+    });
+    for (const v of ['words', 'skeleton'] as const) this.wordSets.set(v, { set: new LiteralSet(per[v].lits), owner: per[v].owner });
+  }
+
+  /** Brands named in a text (by index). */
+  named(views: Views): Set<number> {
+    const out = new Set<number>();
+    for (const v of ['words', 'skeleton'] as const) {
+      const { set, owner } = this.wordSets.get(v)!;
+      for (const id of set.search(views[v])) out.add(owner[id]);
+    }
+    return out;
+  }
+
+  owns(brand: number, host: string): boolean {
+    return this.brands[brand].domains.some((d) => inDomain(host, d));
+  }
+
+  /** A brand whose name (or a look-alike spelling of it) a host uses while not being one of its domains. */
+  imitatedBy(host: string): string | null {
+    if (/^[\d.]+$/.test(host) || host.startsWith('[')) return null;
+    const labels = host.split('.');
+    const parts = labels.slice(0, -1).flatMap((l) => l.split('-')).map(unconfuse);
+    for (const [i, w] of this.hostWords) {
+      const hit = parts.some((p) => p === w || (w.length >= 6 && p.startsWith(w)));
+      if (hit && !this.owns(i, host)) return this.brands[i].name;
+    }
+    return null;
+  }
+}
+
+/** Digits and doubled letters read as the letters they imitate: amaz0n → amazon, paypa1 → paypal, rnicrosoft → microsoft. */
+function unconfuse(s: string): string {
+  return s.replace(/rn/g, 'm').replace(/vv/g, 'w').replace(/[013457]/g, (d) => ({ '0': 'o', '1': 'l', '3': 'e', '4': 'a', '5': 's', '7': 't' })[d]!);
+}
+
+export interface CheckContext {
+  brands: BrandBook;
+  freemail: ReadonlySet<string>;
+}
+
+export type Check = (inp: RuleInput, ctx: CheckContext, min: number) => string | null;
+
+const AD_MARKS = ['未承諾広告', '未承認広告', '末承諾広告'];
+const DRUGS = ['viagra', 'cialis', 'levitra', 'xanax', 'valium', 'vicodin', 'phentermine', 'propecia', 'tramadol'];
+const DRUG_SET = new LiteralSet(DRUGS);
+/** Signs that stand for letters in obfuscated words. */
+const LEET: Record<string, string> = { '0': 'o', '1': 'i', '3': 'e', '4': 'a', '5': 's', '7': 't', '@': 'a', '|': 'i', '!': 'i', '$': 's' };
+const SENSITIVE_INPUT = /password|passwd|card|cvv|cvc|ccnum|cc-?num|pin\b|security.?code|secret|暗証|カード|パスワード|セキュリティ|口座/;
+/** How much text the per-character checks read (the rest of a long message changes nothing they look for). */
+const SCAN_CHARS = 64 * 1024;
+
+function anyHost(inp: RuleInput, test: (h: string) => boolean): string | null {
+  for (const h of inp.hosts) if (test(h)) return h;
+  return null;
+}
+
+function brandClaim(views: Views, inp: RuleInput, ctx: CheckContext): string | null {
+  if (!inp.fromDomain) return null;
+  for (const b of ctx.brands.named(views)) if (!ctx.brands.owns(b, inp.fromDomain)) return `${ctx.brands.brands[b].name} from ${inp.fromDomain}`;
+  return null;
+}
+
+/** Bracketed labels of a subject (【楽天カード】, [Amazon]) and what comes before a leading colon ("Amazon.co.jp: …"). */
+function subjectLabels(subject: string): string {
+  const head = subject.slice(0, 120);
+  const out: string[] = [];
+  const pairs: [string, string][] = [['【', '】'], ['[', ']'], ['〔', '〕'], ['「', '」'], ['『', '』'], ['<', '>'], ['＜', '＞']];
+  for (const [open, close] of pairs) {
+    for (let i = head.indexOf(open); i >= 0; i = head.indexOf(open, i + 1)) {
+      const j = head.indexOf(close, i + 1);
+      if (j < 0) break;
+      out.push(head.slice(i + 1, j));
+    }
+  }
+  const colon = head.search(/[:：]/);
+  if (colon > 0 && colon < 40) out.push(head.slice(0, colon));
+  return out.join(' ');
+}
+
+function countIn(s: string, test: (c: number) => boolean, limit = Infinity): number {
+  let n = 0;
+  const end = Math.min(s.length, SCAN_CHARS);
+  for (let i = 0; i < end && n < limit; i++) if (test(s.charCodeAt(i))) n++;
+  return n;
+}
+
+function isCyrillicOrGreek(c: number): boolean {
+  return (c >= 0x370 && c <= 0x3ff) || (c >= 0x400 && c <= 0x4ff);
+}
+
+function isAsciiLetter(c: number): boolean {
+  return (c >= 0x41 && c <= 0x5a) || (c >= 0x61 && c <= 0x7a);
+}
+
+function isWordAscii(c: number): boolean {
+  return isAsciiLetter(c) || (c >= 0x30 && c <= 0x39);
+}
+
+/**
+ * The drug a token spells with signs or separators inside (v1agra, vi@gra, c.i.a.l.i.s), or null; a token that
+ * spells it plainly is not obfuscated. Tokens without any sign inside are skipped without further work.
+ */
+function obfuscatedDrug(token: string): string | null {
+  const body = token.replace(/[.,!?:;'")]+$/, '');
+  let odd = false;
+  for (let k = 0; k < body.length; k++) {
+    const c = body.charCodeAt(k);
+    if (c >= 0x80) return null; // Japanese sentences and other scripts: not this trick
+    if (!(c >= 0x61 && c <= 0x7a)) odd = true;
+  }
+  if (!odd) return null;
+  let mapped = '';
+  for (const ch of body) {
+    const m = LEET[ch] ?? ch;
+    if (m >= 'a' && m <= 'z') mapped += m;
+  }
+  for (const id of DRUG_SET.search(mapped)) {
+    const name = DRUGS[id];
+    if (mapped.startsWith(name) && !body.startsWith(name)) return name;
+  }
+  return null;
+}
+
+/** RFC 2047 encoded-words of a raw header value, as [charset, encoding, text]. */
+function encodedWords(raw: string): [string, string, string][] {
+  const out: [string, string, string][] = [];
+  for (const m of raw.matchAll(/=\?([^?\s]+)\?([bBqQ])\?([^?\s]*)\?=/g)) {
+    out.push([m[1], m[2].toUpperCase(), m[3]]);
+    if (out.length >= 50) break;
+  }
+  return out;
+}
+
+export const CHECKS: Record<string, Check> = {
+  ad_mark_obfuscated: (inp) => {
+    for (const [raw, v] of [[inp.rawSubject, inp.subject], [inp.rawBody, inp.body]] as const) {
+      for (const m of AD_MARKS) if (v.skeleton.includes(m) && !raw.includes(m)) return 'ad marker split or disguised';
+    }
+    return null;
+  },
+
+  uri_ip: (inp) => anyHost(inp, (h) => /^\d{1,3}(?:\.\d{1,3}){3}$/.test(h) || h.startsWith('[')),
+  uri_punycode: (inp) => anyHost(inp, (h) => h.startsWith('xn--') || h.includes('.xn--')),
+  uri_userinfo: (inp) => {
+    for (const u of inp.urls.slice(0, 200)) if (/^[a-z][a-z0-9+.-]*:\/\/[^/?#@\s]*@/i.test(u)) return hostOf(u);
+    return null;
+  },
+  uri_port: (inp) => {
+    for (const u of inp.urls.slice(0, 200)) {
+      const port = /^https?:\/\/[^/?#@\s]*:(\d{1,5})(?:[/?#]|$)/i.exec(u)?.[1];
+      if (port && port !== '80' && port !== '443') return `port ${port}`;
+    }
+    return null;
+  },
+  uri_brand_lookalike: (inp, ctx) => {
+    for (const h of inp.hosts) {
+      const b = ctx.brands.imitatedBy(h);
+      if (b) return `${h} imitates ${b}`;
+    }
+    return null;
+  },
+  anchor_brand_mismatch: (inp, ctx) => {
+    for (const h of inp.html) {
+      for (const a of h.anchors) {
+        const target = hostOf(a.href);
+        if (!target) continue;
+        const shown = extractUrls(a.text, 3).concat(shownHosts(a.text, 5)).map(hostOf).filter((x): x is string => !!x);
+        for (const s of shown) {
+          const brand = ctx.brands.brands.findIndex((_, i) => ctx.brands.owns(i, s));
+          if (brand >= 0 && !ctx.brands.owns(brand, target)) return `shows ${s}, goes to ${target}`;
+        }
+      }
+    }
+    return null;
+  },
+
+  form: (inp) => (inp.html.some((h) => h.forms > 0) ? 'form' : null),
+  form_credentials: (inp) => {
+    for (const h of inp.html) {
+      if (!h.forms && !h.inputs.length) continue;
+      for (const i of h.inputs) if (i.startsWith('password') || SENSITIVE_INPUT.test(i)) return `input ${i.trim().split(' ')[0] || 'field'}`;
+    }
+    return null;
+  },
+
+  from_brand_mismatch: (inp, ctx) => brandClaim(inp.fromName, inp, ctx),
+  subject_brand_mismatch: (inp, ctx) => {
+    const labels = subjectLabels(inp.subject.folded);
+    return labels ? brandClaim(viewsOf(labels), inp, ctx) : null;
+  },
+  brand_links_elsewhere: (inp, ctx) => {
+    if (!inp.fromDomain || !inp.hosts.length) return null;
+    const labels = subjectLabels(inp.subject.folded);
+    const claimed = new Set([...ctx.brands.named(inp.fromName), ...(labels ? ctx.brands.named(viewsOf(labels)) : [])]);
+    for (const b of claimed) {
+      if (ctx.brands.owns(b, inp.fromDomain)) continue;
+      if (!inp.hosts.some((h) => ctx.brands.owns(b, h))) return `${ctx.brands.brands[b].name}: links to ${inp.hosts[0]}`;
+    }
+    return null;
+  },
+  from_name_other_address: (inp) => {
+    const from = inp.msg.from;
+    const lt = from.lastIndexOf('<');
+    const name = lt > 0 ? from.slice(0, lt) : '';
+    const at = name.indexOf('@');
+    if (at < 0 || !inp.fromDomain) return null;
+    const d = /^[a-z0-9.-]+/i.exec(name.slice(at + 1).normalize('NFKC'))?.[0]?.toLowerCase().replace(/\.+$/, '');
+    if (!d || !d.includes('.') || siteOf(d) === siteOf(inp.fromDomain)) return null;
+    return `name shows ${d}`;
+  },
+  reply_to_freemail: (inp, ctx) => {
+    const rt = inp.msg.headers.get('reply-to')?.[0];
+    if (!rt || !inp.fromDomain) return null;
+    const a = addressOf(rt);
+    const d = a.slice(a.lastIndexOf('@') + 1);
+    if (!d || !ctx.freemail.has(d) || siteOf(d) === siteOf(inp.fromDomain)) return null;
+    return `reply to ${d}`;
+  },
+
+  zero_width: (inp, _ctx, min) => {
+    // ZWJ and VS16 join emoji; a leading BOM is harmless: neither counts
+    const counted = (c: number) => isInvisible(c) && c !== 0x200d && c !== 0xfe0f;
+    const inSubject = countIn(inp.rawSubject, counted);
+    const n = inSubject + countIn(inp.rawBody.charCodeAt(0) === 0xfeff ? inp.rawBody.slice(1) : inp.rawBody, counted, min);
+    return inSubject > 0 || n >= min ? `${n} invisible characters` : null;
+  },
+  fullwidth_latin: (inp, _ctx, min) => {
+    const cjk = (s: string) => /[\p{Script=Han}\p{Script=Hiragana}\p{Script=Katakana}\p{Script=Hangul}]/u.test(s.slice(0, SCAN_CHARS));
+    if (cjk(inp.rawSubject) || cjk(inp.rawBody)) return null;
+    const wide = (c: number) => (c >= 0xff21 && c <= 0xff3a) || (c >= 0xff41 && c <= 0xff5a);
+    const n = countIn(inp.rawSubject, wide) + countIn(inp.rawBody, wide, min);
+    return n >= min ? `${n} full-width letters` : null;
+  },
+  mixed_script: (inp) => {
+    for (const s of [inp.rawSubject, inp.rawBody]) {
+      const end = Math.min(s.length, SCAN_CHARS);
+      let latin = false;
+      let other = false;
+      for (let i = 0; i <= end; i++) {
+        const c = i < end ? s.charCodeAt(i) : 0x20;
+        if (isAsciiLetter(c)) latin = true;
+        else if (isCyrillicOrGreek(c)) other = true;
+        else {
+          if (latin && other) return 'Latin and Cyrillic/Greek in one word';
+          latin = other = false;
+        }
+      }
+    }
+    return null;
+  },
+  spaced_letters: (inp) => {
+    // five or more single letters in a row, the same separator between each: "f r e e c a s h", "v.i.a.g.r.a"
+    const isSep = (c: number) => c === 0x20 || c === 0x2e || c === 0x2d || c === 0x5f || c === 0x2a;
+    const lower = (c: number) => c >= 0x61 && c <= 0x7a;
+    for (const s of [inp.subject.folded, inp.body.folded]) {
+      const end = Math.min(s.length, SCAN_CHARS);
+      let i = 0;
+      while (i < end) {
+        const c = s.charCodeAt(i);
+        const sep = s.charCodeAt(i + 1);
+        if (lower(c) && (i === 0 || !isWordAscii(s.charCodeAt(i - 1))) && isSep(sep)) {
+          let j = i;
+          let n = 1;
+          while (j + 2 < end && s.charCodeAt(j + 1) === sep && lower(s.charCodeAt(j + 2)) && !isWordAscii(s.charCodeAt(j + 3))) {
+            n++;
+            j += 2;
+          }
+          if (n >= 5) return 'letters spelt apart';
+          i = j + 1;
+          continue;
+        }
+        i++;
+      }
+    }
+    return null;
+  },
+  pharma_obfuscated: (inp) => {
+    for (const s of [inp.subject.folded, inp.body.folded]) {
+      const end = Math.min(s.length, SCAN_CHARS);
+      let start = 0;
+      for (let i = 0; i <= end; i++) {
+        if (i < end && s.charCodeAt(i) !== 0x20) continue;
+        const name = i - start >= 6 && i - start <= 40 ? obfuscatedDrug(s.slice(start, i)) : null;
+        if (name) return `obfuscated ${name}`;
+        start = i + 1;
+      }
+    }
+    return null;
+  },
+
+  encoded_ascii: (inp) => {
+    for (const name of ['subject', 'from']) {
+      const raw = inp.msg.headers.get(name)?.[0] ?? '';
+      const words = encodedWords(raw);
+      if (!words.length) continue;
+      // plain printable ASCII bytes (UTF-16 would have NULs, ISO-2022-JP escapes): nothing needed encoding
+      const ascii = words.every(([, enc, text]) => {
+        const bytes = enc === 'B' ? Buffer.from(text, 'base64') : Buffer.from(text.replace(/_/g, ' ').replace(/=([0-9A-Fa-f]{2})/g, (_x, h: string) => String.fromCharCode(parseInt(h, 16))), 'latin1');
+        return bytes.every((b) => b >= 0x20 && b < 0x7f);
+      });
+      if (ascii) return `${name} encodes plain ASCII`;
+    }
+    return null;
+  },
+  raw_8bit_header: (inp) => {
+    for (const name of ['subject', 'from']) {
+      const raw = inp.msg.headers.get(name)?.[0] ?? '';
+      for (let i = 0; i < raw.length && i < 2000; i++) if (raw.charCodeAt(i) >= 0x80) return `8-bit ${name}`;
+    }
+    return null;
+  },
+  no_text_part: (inp) => (inp.msg.parts.length > 0 && inp.msg.parts.every((p) => p.attachment) ? 'no text part' : null),
+  base64_ascii_text: (inp) => (inp.msg.parts.some((p) => !p.attachment && p.cte === 'base64' && p.ascii) ? 'base64 text that is plain ASCII' : null),
+  html_only: (inp) => {
+    const texts = inp.msg.parts.filter((p) => !p.attachment);
+    return texts.length > 0 && texts.every((p) => p.type === 'text/html') ? 'HTML only' : null;
+  },
+  hidden_text: (inp) => {
+    const n = inp.html.reduce((a, h) => a + h.hidden, 0);
+    return n > 0 ? `${n} hidden element(s)` : null;
+  },
+  entity_letters: (inp, _ctx, min) => {
+    const n = inp.html.reduce((a, h) => a + h.entityLetters, 0);
+    return n >= min ? `${n} letters as character references` : null;
+  },
+  subject_caps: (inp) => {
+    const s = inp.rawSubject.replace(/^(?:\s*(?:re|fwd?|aw)\s*:)+/i, '');
+    let upper = 0;
+    let letters = 0;
+    for (let i = 0; i < s.length && i < 500; i++) {
+      const c = s.charCodeAt(i);
+      if (c >= 0x41 && c <= 0x5a) upper++;
+      if (isAsciiLetter(c)) letters++;
+    }
+    return letters >= 10 && upper / letters >= 0.8 ? 'subject in capitals' : null;
+  },
+};
+
+export const CHECK_NAMES = Object.keys(CHECKS);

@@ -1,0 +1,39 @@
+// Builds what the content rules read of one message from the parsed message and the HTML findings: the decoded
+// subject, body and sender name in the three match views, the links and their hosts. One bounded pass each;
+// it reads only what it is handed.
+import type { HtmlFindings } from '../html.js';
+import { RULE_SCAN_CHARS } from '../limits.js';
+import type { ParsedMessage } from '../message.js';
+import { stripMarkup } from '../tokenise.js';
+import { hostOf } from '../url.js';
+import type { RuleInput } from './checks.js';
+import { fold, viewsOf } from './normalise.js';
+
+function capped(s: string): string {
+  return s.length > RULE_SCAN_CHARS ? s.slice(0, RULE_SCAN_CHARS) : s;
+}
+
+export function ruleInput(msg: ParsedMessage, html: HtmlFindings[], urls: string[]): RuleInput {
+  const rawBody = capped([...msg.texts.map(stripMarkup), ...html.map((h) => h.text)].join('\n'));
+  const rawSubject = capped(msg.subject);
+  const lt = msg.from.lastIndexOf('<');
+  const name = (lt > 0 ? msg.from.slice(0, lt) : msg.fromAddress ? '' : msg.from).replace(/^[\s"']+|[\s"']+$/g, '');
+  const hosts = new Set<string>();
+  for (const u of urls.slice(0, 300)) {
+    const h = hostOf(u);
+    if (h && h.length <= 253) hosts.add(h); // a DNS name is at most 253 characters; a longer "host" names nothing
+  }
+  const at = msg.fromAddress.lastIndexOf('@');
+  return {
+    msg,
+    html,
+    urls,
+    hosts: [...hosts],
+    rawSubject,
+    rawBody,
+    subject: viewsOf(fold(rawSubject)),
+    body: viewsOf(fold(rawBody)),
+    fromName: viewsOf(fold(capped(name))),
+    fromDomain: at >= 0 ? msg.fromAddress.slice(at + 1).replace(/[>\]]+$/, '') : '',
+  };
+}

@@ -1,0 +1,122 @@
+// The three views of a text that rule literals are matched in, each made in one pass: `folded` (NFKC, lower
+// case, invisible characters dropped, numeric character references decoded, white space runs as one space),
+// `words` (every character that is not a letter or digit as a space, padded, so " click here " matches whole
+// words only) and `skeleton` (letters and digits only, so 未 承 諾・広 告 and 未承諾広告 read alike).
+
+/** Characters that render as nothing: zero-width space/joiners, bidi marks, soft hyphen, word joiner, BOM… */
+export function isInvisible(c: number): boolean {
+  return (
+    c === 0xad || c === 0x34f || c === 0x61c || c === 0x115f || c === 0x1160 || c === 0x17b4 || c === 0x17b5 ||
+    (c >= 0x180b && c <= 0x180e) || (c >= 0x200b && c <= 0x200f) || (c >= 0x202a && c <= 0x202e) ||
+    (c >= 0x2060 && c <= 0x206f) || c === 0x3164 || c === 0xfeff || (c >= 0xfe00 && c <= 0xfe0f) || c === 0xffa0
+  );
+}
+
+/** White space as \s knows it. */
+function isWhite(c: number): boolean {
+  return c === 0x20 || (c >= 0x09 && c <= 0x0d) || c === 0xa0 || c === 0x1680 || (c >= 0x2000 && c <= 0x200a) || c === 0x2028 || c === 0x2029 || c === 0x202f || c === 0x205f || c === 0x3000;
+}
+
+const LETTER_OR_DIGIT = /[\p{L}\p{N}]/u;
+
+/** A letter or digit (ASCII fast path; other code points by Unicode property). */
+export function isWordCode(c: number): boolean {
+  if (c < 0x80) return (c >= 0x30 && c <= 0x39) || (c >= 0x61 && c <= 0x7a) || (c >= 0x41 && c <= 0x5a);
+  if (c >= 0x3041 && c <= 0x30ff) return c !== 0x30fb && c !== 0x30a0; // kana (the middle dot and ゠ are punctuation)
+  if (c >= 0x3000 && c <= 0x303f) return c === 0x3005 || c === 0x3006 || c === 0x3007; // CJK punctuation, but 々 〆 〇
+  if (c >= 0x4e00 && c <= 0x9fff) return true;
+  return LETTER_OR_DIGIT.test(String.fromCodePoint(c));
+}
+
+/** Numeric character references (&#26410; &#x672A;) as the characters they name, in one pass. */
+function decodeNumericRefs(s: string): string {
+  if (s.indexOf('&#') < 0) return s;
+  let out = '';
+  let pos = 0;
+  for (let i = s.indexOf('&#'); i >= 0; i = s.indexOf('&#', i + 1)) {
+    if (i < pos) continue;
+    let j = i + 2;
+    const hex = s.charCodeAt(j) === 0x78 || s.charCodeAt(j) === 0x58;
+    if (hex) j++;
+    const start = j;
+    while (j < s.length && j - start < 7 && (hex ? /[0-9a-fA-F]/.test(s[j]) : s.charCodeAt(j) >= 0x30 && s.charCodeAt(j) <= 0x39)) j++;
+    if (j === start || s.charCodeAt(j) !== 0x3b) continue;
+    const cp = parseInt(s.slice(start, j), hex ? 16 : 10);
+    if (!(cp > 0 && cp < 0x110000) || (cp >= 0xd800 && cp <= 0xdfff)) continue;
+    out += s.slice(pos, i) + String.fromCodePoint(cp);
+    pos = j + 1;
+  }
+  return pos === 0 ? s : out + s.slice(pos);
+}
+
+export interface Views {
+  folded: string;
+  words: string;
+  skeleton: string;
+}
+
+/** NFKC + lower case + invisible characters dropped + white space runs as one space. */
+export function fold(text: string): string {
+  const t = decodeNumericRefs(text).normalize('NFKC').toLowerCase();
+  let out = '';
+  let from = 0; // kept characters not yet copied start here
+  let space = false; // a run of white space is pending (written as one space before the next kept character)
+  for (let i = 0; i < t.length; i++) {
+    const c = t.charCodeAt(i);
+    if (isWhite(c)) {
+      if (!space) out += t.slice(from, i);
+      space = true;
+      from = i + 1;
+    } else if (isInvisible(c)) {
+      out += t.slice(from, i);
+      from = i + 1;
+    } else if (space) {
+      out += ' ';
+      space = false;
+    }
+  }
+  return out + (space ? ' ' : '') + t.slice(from);
+}
+
+/** The words and skeleton views of a folded text. */
+export function viewsOf(folded: string): Views {
+  const words: string[] = [' '];
+  let skeleton = '';
+  let runStart = -1;
+  let runCjk = false;
+  for (let i = 0; i <= folded.length; i++) {
+    const c = i < folded.length ? folded.codePointAt(i)! : -1;
+    const word = c >= 0 && isWordCode(c);
+    // a run ends at a non-word character, and where Latin meets Japanese/Chinese/Korean ("fxで稼ぐ" is "fx" and "で稼ぐ")
+    if (runStart >= 0 && (!word || (c >= 0x2e80) !== runCjk)) {
+      const run = folded.slice(runStart, i);
+      words.push(run, ' ');
+      skeleton += run;
+      runStart = -1;
+    }
+    if (word && runStart < 0) {
+      runStart = i;
+      runCjk = c >= 0x2e80;
+    }
+    if (c > 0xffff) i++;
+  }
+  return { folded, words: words.join(''), skeleton };
+}
+
+/** A literal as written in a rule, put into the view it is matched in. */
+export type LiteralView = 'folded' | 'words' | 'skeleton';
+
+const CJK = /[\p{Script=Han}\p{Script=Hiragana}\p{Script=Katakana}\p{Script=Hangul}]/u;
+
+/**
+ * Where a literal is looked for: one with Japanese, Chinese or Korean in it in the skeleton (spacing and
+ * punctuation between its characters do not hide it); one with letters or digits in the words view (whole words);
+ * one of signs only ("$$$", "!!!") in the folded text.
+ */
+export function literalView(lit: string): { view: LiteralView; needle: string } {
+  const f = fold(lit).trim();
+  if (CJK.test(f)) return { view: 'skeleton', needle: viewsOf(f).skeleton };
+  const v = viewsOf(f);
+  if (v.skeleton.length) return { view: 'words', needle: v.words };
+  return { view: 'folded', needle: f };
+}

@@ -1,0 +1,110 @@
+// What the weight fitting and the honest evaluation read of each corpus message: the content tags tegami's own
+// analyser gives it (rules, HTML, charset; no Bayes, no DNS), and its Bayes tokens. Bayes probabilities come from
+// counts kept in memory, out of fold where the message's own counts must not be used. Lab code: never a server path.
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { parseConfigText } from '../../engine/config/load.js';
+import { combine, DEFAULT_COMBINE } from '../../engine/spam/bayes.js';
+import { messageTokens } from '../../engine/spam/learn.js';
+import { Analyser } from '../../engine/spam/pipeline.js';
+import { bayesBand } from '../../engine/spam/tags.js';
+
+export interface LabelledMessage {
+  id: string;
+  group: string;
+  label: 'spam' | 'ham';
+  raw: Buffer;
+}
+
+export interface Example {
+  id: string;
+  group: string;
+  label: 'spam' | 'ham';
+  /** Content tags (no Bayes band, no connection tags). */
+  tags: string[];
+  tokens: string[];
+  /** Date header (ms), 0 when missing or unreadable. */
+  date: number;
+}
+
+/** Tags and tokens of each message, through the real analyser (Bayes and DKIM/DMARC off, no connection). */
+export async function examplesOf(msgs: LabelledMessage[], rulesToml?: string): Promise<Example[]> {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tegami-features-'));
+  try {
+    if (rulesToml !== undefined) fs.writeFileSync(path.join(dir, 'rules.toml'), rulesToml);
+    const toml = `data_dir = ${JSON.stringify(dir)}\nhostname = "mx.tegami.test"\n[log]\nfiles = false\n[spam]\nbayes = false\ndkim_dmarc = false\n${rulesToml !== undefined ? 'rules_file = "rules.toml"\n' : ''}`;
+    const a = new Analyser(parseConfigText(toml, path.join(dir, 'tegami.toml')));
+    const env = { mailFrom: 'corpus@lab.example.test', rcptTo: ['user@tegami.test'], ip: '127.0.0.1', helo: 'corpus.lab.example.test' };
+    const out: Example[] = [];
+    for (const m of msgs) {
+      const r = await a.analyse(m.raw, env, undefined);
+      const head = m.raw.toString('latin1', 0, Math.min(m.raw.length, 16384));
+      const date = Date.parse(/^Date:[ \t]*(.*)$/im.exec(head)?.[1]?.trim() ?? '') || 0;
+      out.push({ id: m.id, group: m.group, label: m.label, tags: r.tags, tokens: messageTokens(m.raw), date });
+    }
+    await a.close();
+    return out;
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/** Token counts in memory, as bayes.db would hold them for one owner. */
+export class Counts {
+  readonly map = new Map<string, [number, number]>();
+  spam = 0;
+  ham = 0;
+
+  add(ex: Pick<Example, 'tokens' | 'label'>, sign = 1): void {
+    const i = ex.label === 'spam' ? 0 : 1;
+    if (i === 0) this.spam += sign;
+    else this.ham += sign;
+    for (const t of ex.tokens) {
+      const c = this.map.get(t);
+      if (c) c[i] += sign;
+      else this.map.set(t, i === 0 ? [sign, 0] : [0, sign]);
+    }
+  }
+
+  /** The spam probability of a message, as classify() gives it (null below `min` learnt of either kind). */
+  probability(tokens: string[], min = 10, minus?: Counts, plus?: Counts): number | null {
+    const ns = this.spam - (minus?.spam ?? 0) + (plus?.spam ?? 0);
+    const nh = this.ham - (minus?.ham ?? 0) + (plus?.ham ?? 0);
+    if (ns < Math.max(1, min) || nh < Math.max(1, min)) return null;
+    const mine = new Map<string, [number, number]>();
+    for (const t of tokens) {
+      const c = this.map.get(t);
+      const m = minus?.map.get(t);
+      const p = plus?.map.get(t);
+      const s = (c?.[0] ?? 0) - (m?.[0] ?? 0) + (p?.[0] ?? 0);
+      const h = (c?.[1] ?? 0) - (m?.[1] ?? 0) + (p?.[1] ?? 0);
+      if (s > 0 || h > 0) mine.set(t, [s, h]);
+    }
+    return combine(mine, ns, nh, DEFAULT_COMBINE).probability ?? 0.5;
+  }
+}
+
+/** A deterministic fold number 0..k-1 for an id. */
+export function foldOf(id: string, k: number, seed = 0): number {
+  let h = 2166136261 ^ seed;
+  for (let i = 0; i < id.length; i++) h = Math.imul(h ^ id.charCodeAt(i), 16777619);
+  return (h >>> 0) % k;
+}
+
+/** Bayes probabilities of each training example from counts that never saw it (k folds). */
+export function outOfFold(train: Example[], k = 5, seed = 1): (number | null)[] {
+  const total = new Counts();
+  const folds = Array.from({ length: k }, () => new Counts());
+  const fold = train.map((e) => foldOf(e.id, k, seed));
+  train.forEach((e, i) => {
+    total.add(e);
+    folds[fold[i]].add(e);
+  });
+  return train.map((e, i) => total.probability(e.tokens, 10, folds[fold[i]]));
+}
+
+/** The features of a message for a score set: its content tags, and its Bayes band when the filter voted. */
+export function features(tags: string[], p: number | null, withBayes: boolean): string[] {
+  return withBayes && p !== null ? [...tags, bayesBand(p)] : tags;
+}

@@ -1,0 +1,175 @@
+// The default content rules (engine/spam/rules): the closed tag set, the fitted weights file, the unsolicited-ad
+// marker in every charset and disguise, phishing shapes, obfuscation, and an admin's rules_file that adds, replaces,
+// re-weighs and disables rules, with errors that name file, line and key.
+import { test, after } from 'node:test';
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import path from 'node:path';
+import iconv from 'iconv-lite';
+import { parse as parseToml } from 'smol-toml';
+import { Analyser } from '../../engine/spam/pipeline.js';
+import { DEFAULT_RULES_FILE, FITTED_SCORES_FILE, loadRuleSet, RulesError } from '../../engine/spam/rules/rules.js';
+import { LiteralSet } from '../../engine/spam/rules/aho.js';
+import { fold, viewsOf } from '../../engine/spam/rules/normalise.js';
+import { RULE_TAGS } from '../../engine/spam/tags.js';
+import { ConnectionChecker } from '../../engine/spam/connection.js';
+import { makeResolver } from '../../engine/dns/resolver.js';
+import { Logger } from '../../engine/log/logger.js';
+import { configFrom, removeTempDirs, tempDir } from './helpers.js';
+import { encodedWord, rawMail, toIso2022jp, BUSINESS_JA } from './mail.js';
+
+const analysers: Analyser[] = [];
+after(async () => {
+  await Promise.all(analysers.map((a) => a.close()));
+  removeTempDirs();
+});
+
+function analyser(extra = '', dir = tempDir()): Analyser {
+  const a = new Analyser(configFrom(`[log]\nfiles = false\n[spam]\ndkim_dmarc = false\nbayes = false\n${extra}`, dir));
+  analysers.push(a);
+  return a;
+}
+
+const env = { mailFrom: 'sender@sender.example', rcptTo: ['user@tegami.test'], ip: '192.0.2.10', helo: 'mx.sender.example' };
+
+async function tagsOf(raw: Buffer, a = analyser()): Promise<string[]> {
+  return (await a.analyse(raw, env, undefined)).tags;
+}
+
+test('the shipped rules are exactly the closed set RULE_TAGS, and the fitted file weighs every one of them', () => {
+  const shipped = (parseToml(fs.readFileSync(DEFAULT_RULES_FILE, 'utf8')) as { rule: { tag: string }[] }).rule.map((r) => r.tag);
+  assert.deepEqual([...shipped].sort(), [...RULE_TAGS].sort());
+  const fitted = parseToml(fs.readFileSync(FITTED_SCORES_FILE, 'utf8')) as { with_bayes: Record<string, number>; no_bayes: Record<string, number> };
+  for (const t of RULE_TAGS) {
+    assert.equal(typeof fitted.with_bayes[t], 'number', `${t} with Bayes`);
+    assert.equal(typeof fitted.no_bayes[t], 'number', `${t} without Bayes`);
+  }
+  for (const b of ['BAYES_00', 'BAYES_50', 'BAYES_99', 'BAYES_999']) if (b !== 'BAYES_50') assert.equal(typeof fitted.with_bayes[b], 'number', b);
+});
+
+test('Aho–Corasick finds every literal once, overlapping and nested ones too', () => {
+  const set = new LiteralSet(['he', 'she', 'his', 'hers', '未承諾広告', '広告']);
+  assert.deepEqual([...set.search('ushers')].sort(), [0, 1, 3]);
+  assert.deepEqual([...set.search('これは未承諾広告です')].sort(), [4, 5]);
+  assert.deepEqual([...set.search('nothing')], []);
+});
+
+test('the match views fold width, case, spacing, invisible characters and character references', () => {
+  const v = viewsOf(fold('ＦＲＥＥ　Ｍｏｎｅｙ!! 未\u200b承・諾 広&#21578;'));
+  assert.equal(v.folded, 'free money!! 未承・諾 広告');
+  assert.equal(v.words, ' free money 未承 諾 広告 ');
+  assert.equal(v.skeleton, 'freemoney未承諾広告');
+  assert.equal(viewsOf(fold('FXで稼ぐ')).words, ' fx で稼ぐ ', 'Latin and Japanese runs are separate words');
+});
+
+test('未承諾広告※ in the subject, in every charset and disguise; in the body; never in a business mail about 広告 and 承諾', async () => {
+  const subjects: [string, Buffer][] = [
+    ['ISO-2022-JP encoded-word', rawMail({ subject: encodedWord('未承諾広告※新製品のご案内', 'ISO-2022-JP'), body: 'x' })],
+    ['Shift_JIS encoded-word', rawMail({ subject: encodedWord('【未承諾広告】セール', 'Shift_JIS'), body: 'x' })],
+    ['UTF-8 encoded-word', rawMail({ subject: encodedWord('未 承 諾 広 告 ※ご案内', 'UTF-8'), body: 'x' })],
+    ['EUC-JP raw 8-bit', Buffer.concat([Buffer.from('Subject: '), iconv.encode('未承諾広告※激安', 'euc-jp'), Buffer.from('\r\nFrom: a@b.example\r\n\r\nx')])],
+    ['full-width spaces and symbols', rawMail({ subject: encodedWord('未　承・諾＊広　告※', 'UTF-8'), body: 'x' })],
+    ['zero-width characters', rawMail({ subject: encodedWord('未\u200b承\u200b諾\u200b広\u200b告※', 'UTF-8'), body: 'x' })],
+    ['one character per encoded-word', rawMail({ subject: [...'未承諾広告'].map((c) => encodedWord(c, 'UTF-8')).join(' '), body: 'x' })],
+  ];
+  for (const [name, raw] of subjects) assert.ok((await tagsOf(raw)).includes('JA_AD_MARK_SUBJECT'), name);
+  const hidden = await tagsOf(subjects[2][1]);
+  assert.ok(hidden.includes('JA_AD_MARK_HIDDEN'), 'the spaced marker is also a disguise');
+  assert.ok(!(await tagsOf(subjects[0][1])).includes('JA_AD_MARK_HIDDEN'), 'the plain marker is no disguise');
+  for (const [cs, bytes] of [
+    ['ISO-2022-JP', toIso2022jp('未承諾広告※\r\n格安のご案内です。\r\n')],
+    ['Shift_JIS', iconv.encode('未承諾広告※\r\n格安のご案内です。\r\n', 'cp932')],
+    ['EUC-JP', iconv.encode('未承諾広告※\r\n格安のご案内です。\r\n', 'euc-jp')],
+    ['UTF-8', Buffer.from('未承諾広告※\r\n格安のご案内です。\r\n')],
+  ] as const) {
+    assert.ok((await tagsOf(rawMail({ subject: 'info', contentType: `text/plain; charset=${cs}`, cte: cs === 'ISO-2022-JP' ? '7bit' : '8bit', body: bytes }))).includes('JA_AD_MARK_BODY'), cs);
+  }
+  const html = rawMail({ subject: 'info', contentType: 'text/html; charset=utf-8', body: '<p>&#26410;&#25215;&#35582;&#24195;&#21578;※ 今だけ</p>' });
+  assert.ok((await tagsOf(html)).includes('JA_AD_MARK_BODY'), 'numeric character references');
+  const business = await tagsOf(rawMail({ subject: encodedWord('打ち合わせの件（広告代理店）', 'ISO-2022-JP'), contentType: 'text/plain; charset=ISO-2022-JP', cte: '7bit', body: toIso2022jp(BUSINESS_JA) }));
+  assert.deepEqual(business.filter((t) => t.startsWith('JA_')), []);
+});
+
+test('phishing shapes: bare IP, punycode, user@host, look-alike hosts, link text showing a brand, shorteners, password forms, brand display names', async () => {
+  const html = (body: string, from = 'Sender <sender@sender.example>') => rawMail({ from, subject: 'notice', contentType: 'text/html; charset=utf-8', body });
+  const cases: [string, Buffer, boolean][] = [
+    ['URI_IP_HOST', rawMail({ subject: 'x', body: 'login at http://203.0.113.5/bank/ now' }), true],
+    ['URI_IP_HOST', rawMail({ subject: 'x', body: 'see https://www.example.com/' }), false],
+    ['URI_PUNYCODE', rawMail({ subject: 'x', body: 'https://xn--pypal-4ve.com/login' }), true],
+    ['URI_USERINFO', rawMail({ subject: 'x', body: 'http://www.mufg.jp@evil.example/login' }), true],
+    ['URI_BRAND_LOOKALIKE', rawMail({ subject: 'x', body: 'https://amaz0n-account-check.example.net/' }), true],
+    ['URI_BRAND_LOOKALIKE', rawMail({ subject: 'x', body: 'https://www.amazon.co.jp/gp/your-account' }), false],
+    ['URI_SHOWS_BRAND', html('<a href="http://verify.example.net/">https://www.rakuten.co.jp/</a>'), true],
+    ['URI_SHOWS_BRAND', html('<a href="https://www.rakuten.co.jp/event/">https://www.rakuten.co.jp/</a>'), false],
+    ['URI_SHORTENER', rawMail({ subject: 'x', body: 'https://bit.ly/3abcDEF' }), true],
+    ['HTML_FORM_CREDENTIALS', html('<form action="http://x.example/">ID <input name="id"> <input type="password" name="pw"></form>'), true],
+    ['HTML_FORM_CREDENTIALS', html('<form action="https://x.example/search"><input type="text" name="q"></form>'), false],
+    ['FROM_BRAND_MISMATCH', rawMail({ from: `${encodedWord('楽天カード', 'UTF-8')} <info@card-notice.example>`, subject: 'x', body: 'x' }), true],
+    ['FROM_BRAND_MISMATCH', rawMail({ from: `${encodedWord('楽天カード', 'UTF-8')} <info@mail.rakuten-card.co.jp>`, subject: 'x', body: 'x' }), false],
+    ['FROM_BRAND_MISMATCH', rawMail({ from: 'Amazon.co.jp <auto-confirm@amazon.co.jp>', subject: 'x', body: 'x' }), false],
+    ['SUBJ_BRAND_MISMATCH', rawMail({ subject: encodedWord('【三井住友カード】ご利用確認', 'ISO-2022-JP'), body: 'x' }), true],
+    ['FROM_NAME_ADDRESS', rawMail({ from: '"support@apple.com" <x@mailer.example>', subject: 'x', body: 'x' }), true],
+    ['BRAND_LINKS_ELSEWHERE', rawMail({ from: 'PayPal <service@notice.example>', subject: 'x', body: 'https://paypal-login.example/' }), true],
+    ['BRAND_LINKS_ELSEWHERE', rawMail({ from: 'PayPal <service@notice.example>', subject: 'x', body: 'https://www.paypal.com/' }), false],
+  ];
+  for (const [tag, raw, expected] of cases) assert.equal((await tagsOf(raw)).includes(tag), expected, `${tag} ${expected ? 'expected' : 'not expected'}`);
+});
+
+test('obfuscation: invisible characters, full-width Latin, mixed scripts, spaced letters, v1agra, encoded-word abuse, base64-only bodies', async () => {
+  const cases: [string, Buffer, boolean][] = [
+    ['TEXT_ZERO_WIDTH', rawMail({ subject: 'x', body: 'fr\u200bee mo\u200bney to\u200bday' }), true],
+    ['TEXT_ZERO_WIDTH', rawMail({ subject: 'family 👨\u200d👩\u200d👧', body: 'photos' }), false],
+    ['TEXT_FULLWIDTH_LATIN', rawMail({ subject: 'ＦＲＥＥ ＯＦＦＥＲ', body: 'now' }), true],
+    ['TEXT_FULLWIDTH_LATIN', rawMail({ subject: encodedWord('ＰＤＦの資料', 'UTF-8'), body: '資料を送ります' }), false],
+    ['TEXT_MIXED_SCRIPT', rawMail({ subject: 'x', body: 'Your P\u0430yPal account' }), true],
+    ['TEXT_SPACED_LETTERS', rawMail({ subject: 'F R E E M O N E Y', body: 'x' }), true],
+    ['EN_PHARMA_OBFUSCATED', rawMail({ subject: 'x', body: 'cheap v1@gra and c.i.a.l.i.s here' }), true],
+    ['EN_PHARMA_OBFUSCATED', rawMail({ subject: 'x', body: 'Viagra is a trade name.' }), false],
+    ['HDR_ENCODED_ASCII', rawMail({ subject: '=?utf-8?B?RnJlZSBtb25leQ==?=', body: 'x' }), true],
+    ['HDR_ENCODED_ASCII', rawMail({ subject: encodedWord('会議', 'UTF-8'), body: 'x' }), false],
+    ['MIME_NO_TEXT', rawMail({ subject: 'x', contentType: 'application/octet-stream', cte: 'base64', body: Buffer.from('MZ\x90\x00').toString('base64') }), true],
+    ['MIME_BASE64_ASCII_TEXT', rawMail({ subject: 'x', cte: 'base64', body: Buffer.from('buy cheap watches now').toString('base64') }), true],
+    ['MIME_BASE64_ASCII_TEXT', rawMail({ subject: 'x', cte: 'base64', body: Buffer.from('会議の資料です').toString('base64') }), false],
+  ];
+  for (const [tag, raw, expected] of cases) assert.equal((await tagsOf(raw)).includes(tag), expected, `${tag} ${expected ? 'expected' : 'not expected'}`);
+});
+
+test('X-IMAIL-SPAM-RULES names the rules that hit, with ASCII details', async () => {
+  const r = await analyser().analyse(rawMail({ subject: encodedWord('未承諾広告※', 'UTF-8'), body: 'http://198.51.100.7/x' }), env, undefined);
+  const line = r.headers.split('\r\n').find((l) => l.startsWith('X-IMAIL-SPAM-RULES: '));
+  assert.ok(line, r.headers);
+  assert.match(line!, /JA_AD_MARK_SUBJECT/);
+  assert.match(line!, /URI_IP_HOST \(198\.51\.100\.7\)/);
+  assert.match(r.headers, /^X-IMAIL-SPAM: score=.*JA_AD_MARK_SUBJECT\(\d/m);
+});
+
+test("an admin's rules_file adds LOCAL_ rules, replaces and disables defaults, re-weighs tags", async () => {
+  const dir = tempDir();
+  fs.writeFileSync(
+    path.join(dir, 'my-rules.toml'),
+    'disable = ["URI_SHORTENER"]\n[scores]\nJA_AD_MARK_SUBJECT = 9\nHTML_SCRIPT = [0.1, 0.2]\n[[rule]]\ntag = "LOCAL_RIVAL"\nin = "body"\nany = ["rival.example", "ライバル社"]\nscore = 4\n[[rule]]\ntag = "SUBJ_ADV"\nin = "subject"\nany = ["[pr]"]\n',
+  );
+  const a = analyser('rules_file = "my-rules.toml"', dir);
+  const r = await a.analyse(rawMail({ subject: encodedWord('未承諾広告※', 'UTF-8'), body: 'https://bit.ly/x ライバル社のご案内' }), env, undefined);
+  assert.ok(r.tags.includes('LOCAL_RIVAL'));
+  assert.ok(!r.tags.includes('URI_SHORTENER'), 'disabled');
+  assert.match(r.headers, /JA_AD_MARK_SUBJECT\(9\.0\)/);
+  assert.match(r.headers, /LOCAL_RIVAL\(4\.0\)/);
+  assert.ok((await a.analyse(rawMail({ subject: '[PR] new', body: 'x' }), env, undefined)).tags.includes('SUBJ_ADV'), 'replaced rule');
+  assert.ok(!(await a.analyse(rawMail({ subject: 'ADV: new', body: 'x' }), env, undefined)).tags.includes('SUBJ_ADV'), 'the default literals are gone');
+});
+
+test('a bad rules_file is refused with file, line and key, also at server start (the connection checker)', () => {
+  const dir = tempDir();
+  const write = (text: string) => fs.writeFileSync(path.join(dir, 'r.toml'), text);
+  write('[[rule]]\ntag = "LOCAL_X"\nin = "body"\nany = ["x"]\nscroe = 3\n');
+  assert.throws(() => loadRuleSet('r.toml', path.join(dir, 'tegami.toml')), (e: Error) => e instanceof RulesError && /r\.toml:5: rule\.scroe: unknown key/.test(e.message));
+  write('[[rule]]\ntag = "MY_RULE"\nin = "body"\nany = ["x"]\n');
+  assert.throws(() => loadRuleSet('r.toml', path.join(dir, 'tegami.toml')), /LOCAL_/);
+  write('[[rule]]\ntag = "LOCAL_Y"\ncheck = "no_such_check"\n');
+  assert.throws(() => loadRuleSet('r.toml', path.join(dir, 'tegami.toml')), /r\.toml:3: rule\.check/);
+  write('[scores]\nNOT_A_TAG = 1\n');
+  assert.throws(() => loadRuleSet('r.toml', path.join(dir, 'tegami.toml')), /NOT_A_TAG: unknown tag/);
+  const config = configFrom('[spam]\nrules_file = "r.toml"\n', dir);
+  assert.throws(() => new ConnectionChecker(config, makeResolver(undefined, 1000), new Logger({ stdout: false, files: false })), RulesError);
+});
