@@ -48,7 +48,7 @@ describe('admin API: roles, route by route', () => {
   const cases = (): Case[] => [
     { method: 'GET', url: '/api/v1/status', expect: ALL_200 },
     { method: 'GET', url: '/api/v1/dashboard', expect: SYS_ONLY(200) },
-    { method: 'GET', url: '/api/v1/domains', expect: ALL_200 },
+    { method: 'GET', url: '/api/v1/domains', expect: { system: 200, host: 200, list: 403 } },
     { method: 'POST', url: '/api/v1/domains', body: (r) => ({ name: `new-${r}.test` }), expect: SYS_ONLY(201) },
     { method: 'GET', url: '/api/v1/domains/example.org', route: '/api/v1/domains/:domain', expect: { system: 200, host: 200, list: 403 } },
     { method: 'GET', url: '/api/v1/domains/example.com', route: '/api/v1/domains/:domain', expect: { system: 200, host: 403, list: 403 } },
