@@ -241,10 +241,9 @@ export class UserOps {
     const denied = this.mayTouch(caller, target);
     if (denied) return denied;
     const self = target.address === caller.address;
-    const fieldErrors = this.checkFields(patch);
-    if (fieldErrors.length) return invalid(fieldErrors);
+    // a right or limit the caller may not change is a 403 even when another field is also wrong
     const p = this.canonicalRights(patch);
-    const errors = [...this.checkRights(caller, target.domain, p, self, target), ...this.checkRightSets(caller, p, self, target), ...this.checkQuota(caller, target.domain, p, self, target)];
+    const errors = [...this.checkFields(patch), ...this.checkRights(caller, target.domain, p, self, target), ...this.checkRightSets(caller, p, self, target), ...this.checkQuota(caller, target.domain, p, self, target)];
     if (errors.some((e) => FORBIDDEN_CODES.includes(e.code))) return { ok: false, status: 403, errors };
     if (errors.length) return invalid(errors);
     try {
