@@ -6,6 +6,7 @@ import type { LoadedConfig } from '../../config/load.js';
 import type { Resolver } from '../../dns/resolver.js';
 import type { Logger } from '../../log/logger.js';
 import type { LoginFlow } from '../../net/login.js';
+import type { StatusDocument } from '../../metrics/status.js';
 import { createBackup } from '../../ops/backup.js';
 import type { QueueAdmin } from '../../queue/control.js';
 import type { LiveSettings } from '../../settings/live.js';
@@ -27,6 +28,8 @@ export interface AdminWiring {
   resolver: Resolver;
   /** The server's listeners as they are bound (the admin's own included once it runs). */
   listeners: () => ListenerView[];
+  /** The operations' status (ops.status()), null until the operations run (they start after the listeners). */
+  status?: () => Promise<StatusDocument> | null;
 }
 
 export async function startAdminServer(w: AdminWiring): Promise<RunningWebServer> {
@@ -39,7 +42,7 @@ export async function startAdminServer(w: AdminWiring): Promise<RunningWebServer
     settings: w.settings,
     queue: w.queue,
     resolver: w.resolver,
-    status: { listeners: w.listeners },
+    status: { listeners: w.listeners, document: w.status },
     backup: (file, o) => createBackup(config, { file, withMail: o.withMail, withBayes: o.withBayes, force: false }),
     logsDir: path.join(config.data_dir, 'logs'),
   };
