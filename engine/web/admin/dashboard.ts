@@ -42,8 +42,8 @@ export interface Dashboard {
 function roleLabels(t: Translate, user: User, roles: Roles): string[] {
   const out: string[] = [];
   if (roles.isSystemAdmin(user)) out.push(t('role.system'));
-  if (user.hostAdmin) out.push(t('role.host', { domain: user.domain }));
-  if (user.listAdmin) out.push(t('role.list'));
+  for (const domain of user.hostAdminOf) out.push(t('role.host', { domain }));
+  if (user.listAdminOf.length) out.push(t('role.list'));
   return out;
 }
 

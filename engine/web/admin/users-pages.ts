@@ -97,7 +97,7 @@ function settingsFields(v: View, u: Partial<User>, editable: Set<Editable>, erro
 }
 
 function userRow(v: View, u: User): SafeHtml {
-  const rights = [u.systemAdmin ? v.t('role.system') : '', u.hostAdmin ? v.t('role.host', { domain: u.domain }) : '', u.listAdmin ? v.t('role.list') : ''].filter(Boolean).join(', ');
+  const rights = [u.systemAdmin ? v.t('role.system') : '', ...u.hostAdminOf.map((domain) => v.t('role.host', { domain })), u.listAdminOf.length ? v.t('role.list') : ''].filter(Boolean).join(', ');
   return html`<tr data-address="${u.address}"><td><a href="/users/${encodeURIComponent(u.address)}">${u.address}</a></td><td>${u.fullName}</td>
     <td>${u.disabled ? html`<span class="badge off">${v.t('users.disabled')}</span>` : html`<span class="badge on">${v.t('users.enabled')}</span>`}</td><td>${rights}</td></tr>`;
 }
