@@ -134,7 +134,7 @@ describe('administration in Chromium', { skip, timeout: 600_000 }, () => {
       await page.fill('#f-address', hana);
       await page.fill('#f-password', USER_PW);
       await page.fill('#f-fullName', lang === 'en' ? HOSTILE : '山田 花子');
-      await page.check('#f-hostAdmin');
+      await page.fill('#f-hostAdminOf', domain);
       await submit(page, 'form[action="/users/new"] button[type="submit"]');
       assert.equal(await page.locator('p.notice').textContent(), t('users.done.created'));
       assert.equal(await page.locator('#f-fullName').inputValue(), lang === 'en' ? HOSTILE : '山田 花子');
@@ -142,7 +142,7 @@ describe('administration in Chromium', { skip, timeout: 600_000 }, () => {
       await page.goto(`${base()}/users/new?domain=example.test`);
       await page.fill('#f-address', `lena-${lang}@example.test`);
       await page.fill('#f-password', USER_PW);
-      await page.check('#f-listAdmin');
+      await page.fill('#f-listAdminOf', 'team@example.test');
       await submit(page, 'form[action="/users/new"] button[type="submit"]');
       assert.equal(await page.locator('p.notice').textContent(), t('users.done.created'));
       // a bad field shows its error next to it

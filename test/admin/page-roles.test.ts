@@ -89,6 +89,8 @@ describe('admin pages: roles, route by route', () => {
     { method: 'GET', url: () => '/domains/example.com', route: '/domains/:domain', expect: FOREIGN(200) },
     { method: 'POST', url: (r) => `/domains/drop-${r}.test/delete`, route: '/domains/:domain/delete', body: () => ({}), expect: SYS(303), unchanged: () => assert.ok(f.directory.localDomain('drop-host.test')) },
     { method: 'POST', url: () => '/domains/example.org/dkim', route: '/domains/:domain/dkim', body: (r) => ({ selector: `s${r}` }), expect: SYS(200) },
+    { method: 'POST', url: () => '/domains/example.org/defaults', route: '/domains/:domain/defaults', body: (r) => ({ replyTo: `help-${r}@example.org`, forward: '', keepCopy: '', cannotChangePassword: '', disabled: '', webAccess: 'no', quotaBytes: '', quotaMessages: '' }), expect: DOMAIN(303), unchanged: () => assert.notEqual(f.directory.defaults.get('example.org').replyTo, 'help-list@example.org') },
+    { method: 'POST', url: () => '/domains/example.com/defaults', route: '/domains/:domain/defaults', body: (r) => ({ replyTo: `help-${r}@example.com`, webAccess: 'no' }), expect: FOREIGN(303), unchanged: () => assert.notEqual(f.directory.defaults.get('example.com').replyTo, 'help-host@example.com') },
     // users
     { method: 'GET', url: () => '/users', route: '/users', expect: { system: 200, host: 303, list: 403 } },
     { method: 'GET', url: () => '/users?domain=example.org', route: '/users', expect: DOMAIN(200) },
@@ -195,7 +197,7 @@ describe('admin pages: roles, route by route', () => {
   });
 
   it('a host admin\'s CSV import cannot grant the system right, by page or API, and writes nothing', async () => {
-    const csv = `address,password,system_admin,host_admin,list_admin\r\nclimb1@example.org,${PASSWORD},true,false,false\r\nfine1@example.org,${PASSWORD},false,true,true\r\n`;
+    const csv = `address,password,system_admin,host_admin,list_admin\r\nclimb1@example.org,${PASSWORD},true,false,false\r\nfine1@example.org,${PASSWORD},false,true,false\r\n`;
     const b = browsers.host;
     await b.get('/users/import');
     const page = await b.post('/users/import', { csv, mode: 'all' });
@@ -204,7 +206,7 @@ describe('admin pages: roles, route by route', () => {
     assert.equal(api.statusCode, 403, api.body);
     assert.equal(f.directory.user('climb1@example.org'), undefined);
     assert.equal(f.directory.user('fine1@example.org'), undefined, 'all or nothing');
-    // only the good line, when asked: the host and list rights of its own domain it may grant
+    // only the good line, when asked: the host right of its own domain it may grant
     await b.get('/users/import');
     const good = await b.post('/users/import', { csv, mode: 'good-only' });
     assert.equal(good.statusCode, 303, good.body.slice(0, 300));

@@ -14,6 +14,8 @@ import Database from 'better-sqlite3';
 import { requireCommand, run, startTestServer, type TestServer } from '../helpers/server.js';
 
 const BOSS = 'boss@example.test';
+// a watched service that is never there (a closed loopback port): the monitor reports it down
+const MONITOR = ['[[monitor]]', 'name = "gone-peer"', 'check = "tcp"', 'target = "127.0.0.1:9"', 'interval = "300ms"', 'timeout = "1s"', 'failures = 1'].join('\n');
 
 describe('admin server in tegami serve', { timeout: 180_000 }, () => {
   let srv: TestServer;
@@ -40,7 +42,7 @@ describe('admin server in tegami serve', { timeout: 180_000 }, () => {
   }
 
   before(async () => {
-    srv = await startTestServer({ listeners: ['smtp', 'admin', 'imap'], toml: '[auth]\nthrottle_after = 100\nblock_after = 4\nblock_for = 600', users: [{ address: BOSS, password: 'boss password 1', admin: true }, { address: 'alice@example.test', password: 'alice password 1' }] });
+    srv = await startTestServer({ listeners: ['smtp', 'admin', 'imap'], toml: '[auth]\nthrottle_after = 100\nblock_after = 4\nblock_for = 600\n' + MONITOR, users: [{ address: BOSS, password: 'boss password 1', admin: true }, { address: 'alice@example.test', password: 'alice password 1' }] });
     const t = srv.cli(['admin', 'token', 'create', BOSS]);
     assert.equal(t.status, 0, t.stderr);
     token = t.stdout.trim();
@@ -64,6 +66,34 @@ describe('admin server in tegami serve', { timeout: 180_000 }, () => {
     assert.match(m.raw, /^# HELP tegami_messages_total /m);
     const dash = await api('GET', '/api/v1/dashboard');
     assert.deepEqual(dash.json.listeners.map((l: { name: string }) => l.name).sort(), ['admin', 'imap', 'smtp']);
+    assert.ok(dash.json.listeners.every((l: { up: boolean }) => l.up), JSON.stringify(dash.json.listeners));
+  });
+
+  it('the dashboard shows what the operations report: the monitor\'s targets with their state, the queue snapshot', async (t) => {
+    if (!requireCommand(t, 'curl')) return;
+    const deadline = Date.now() + 30_000;
+    let dash = await api('GET', '/api/v1/dashboard');
+    while (dash.json?.monitor?.[0]?.state !== 'down' && Date.now() < deadline) {
+      await new Promise((r) => setTimeout(r, 300));
+      dash = await api('GET', '/api/v1/dashboard');
+    }
+    assert.equal(dash.status, 200);
+    assert.deepEqual(dash.json.monitor.map((m: { name: string; check: string; address: string; state: string }) => [m.name, m.check, m.address, m.state]), [['gone-peer', 'tcp', '127.0.0.1:9', 'down']]);
+    // the same figures as `tegami status` (the control socket's ops.status())
+    const status = srv.cli(['status', '--json']);
+    assert.equal(status.status, 0, status.stderr);
+    const doc = JSON.parse(status.stdout) as { queue: { total: number }; monitor: { name: string }[] };
+    assert.equal(dash.json.queue.messages, doc.queue.total);
+    assert.deepEqual(doc.monitor.map((m) => m.name), ['gone-peer']);
+    // and the page, in Japanese
+    const jar = path.join(srv.dataDir, 'cookies-dash.txt');
+    await run('curl', ['-sk', '-c', jar, '-b', jar, '-o', '/dev/null', `${base()}/login`]);
+    const login = await run('curl', ['-sk', '-c', jar, '-b', jar, `${base()}/login`]);
+    const csrf = /name="_csrf" value="([^"]+)"/.exec(login.stdout)?.[1] ?? '';
+    await run('curl', ['-sk', '-c', jar, '-b', jar, '-o', '/dev/null', '--data-urlencode', `_csrf=${csrf}`, '--data-urlencode', `login=${BOSS}`, '--data-urlencode', 'password=boss password 1', `${base()}/login`]);
+    const page = await run('curl', ['-sk', '-c', jar, '-b', jar, '-H', 'Accept-Language: ja', `${base()}/`]);
+    assert.match(page.stdout, /<tr data-target="gone-peer" data-state="down">/);
+    assert.match(page.stdout, /監視対象/);
   });
 
   it('judges the next message by a spam threshold changed in the API', async (t) => {

@@ -47,11 +47,12 @@ describe('roles', () => {
     }
   });
 
-  it('GET /api/v1/domains is filtered by role: all, its own domain with its aliases, none', async () => {
+  it('GET /api/v1/domains is filtered by role: all, its own domain with its aliases; 403 for a list admin', async () => {
     const names = async (who: string) => ((await sessions.get(who)!.get('/api/v1/domains')).json().domains as { name: string }[]).map((d) => d.name);
     assert.deepEqual(await names('admin@example.com'), ['example.com', 'example.org', 'mail.example.org', 'mx.example.com']);
     assert.deepEqual(await names('host@example.org'), ['example.org', 'mail.example.org']);
-    assert.deepEqual(await names('lists@example.com'), []);
+    const lists = await sessions.get('lists@example.com')!.get('/api/v1/domains');
+    assert.equal(lists.statusCode, 403, 'a list admin administers no domain: refused like the domain pages, not an empty 200');
     const page = await sessions.get('host@example.org')!.get('/domains');
     assert.match(page.body, /data-domain="example.org"/);
     assert.doesNotMatch(page.body, /data-domain="example.com"/);

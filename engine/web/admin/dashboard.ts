@@ -1,7 +1,8 @@
 // The dashboard (/): who is signed in with which rights, the server's version and uptime; for a system admin
 // the services with their listeners, today's traffic (received, delivered, sent, spam verdicts), the queue
 // (size, oldest message) and the latest errors; for a host admin its domains. GET /api/v1/dashboard gives the
-// same figures. Figures come from the listeners, the queue and today's logs (tally.ts).
+// same figures. Listeners, the queue and the monitor's targets come from the operations' status (ops.status())
+// when the server runs them, else from the listeners and the queue directly; today's traffic from the logs.
 import type { FastifyInstance } from 'fastify';
 import type { User } from '../../accounts/directory.js';
 import { visibleDomains } from '../domains.js';
@@ -21,18 +22,28 @@ export interface QueueSummary {
   byState: Record<string, number>;
 }
 
+export interface MonitorView {
+  name: string;
+  check: string;
+  address: string;
+  state: string;
+  since: string;
+}
+
 export interface Dashboard {
   listeners: ListenerView[];
   today: Today;
   queue: QueueSummary;
+  /** The monitor's targets ([[monitor]]), from the operations' status; empty without it. */
+  monitor: MonitorView[];
   settingsVersion: number;
 }
 
 function roleLabels(t: Translate, user: User, roles: Roles): string[] {
   const out: string[] = [];
   if (roles.isSystemAdmin(user)) out.push(t('role.system'));
-  if (user.hostAdmin) out.push(t('role.host', { domain: user.domain }));
-  if (user.listAdmin) out.push(t('role.list'));
+  for (const domain of user.hostAdminOf) out.push(t('role.host', { domain }));
+  if (user.listAdminOf.length) out.push(t('role.list'));
   return out;
 }
 
@@ -51,7 +62,19 @@ export function registerDashboard(app: FastifyInstance, deps: WebDeps, svc: Admi
     return value;
   };
 
-  const figures = async (): Promise<Dashboard> => ({ listeners: svc.status.listeners(), today: await tally.today(), queue: await queueSummary(), settingsVersion: svc.settings.version() });
+  const figures = async (): Promise<Dashboard> => {
+    const doc = await svc.status.document?.();
+    const today = await tally.today();
+    const settingsVersion = svc.settings.version();
+    if (!doc) return { listeners: svc.status.listeners(), today, queue: await queueSummary(), monitor: [], settingsVersion };
+    return {
+      listeners: doc.listeners.map((l) => ({ name: l.name, address: l.address, up: l.bound })),
+      today,
+      queue: { messages: doc.queue.total, oldestSeconds: doc.queue.total ? doc.queue.oldest_age_seconds : null, byState: doc.queue.by_state },
+      monitor: doc.monitor.map((t) => ({ name: t.name, check: t.check, address: t.address, state: t.state, since: t.since })),
+      settingsVersion,
+    };
+  };
 
   app.get('/', { config: pageRoute('any-admin') }, async (req, reply) => {
     const user = me(req);
@@ -73,6 +96,8 @@ export function registerDashboard(app: FastifyInstance, deps: WebDeps, svc: Admi
       ${d ? html`
       <section aria-labelledby="services-h"><h2 id="services-h">${t('dashboard.services')}</h2><table class="services"><thead><tr><th scope="col">${t('dashboard.service')}</th><th scope="col">${t('dashboard.listener')}</th><th scope="col">${t('dashboard.state')}</th></tr></thead>
         <tbody>${d.listeners.map((l) => html`<tr data-service="${l.name}"><td>${l.name}</td><td><code>${l.address}</code></td><td><span class="badge ${l.up ? 'ok' : 'error'}">${t(l.up ? 'dashboard.up' : 'dashboard.down')}</span></td></tr>`)}</tbody></table></section>
+      ${d.monitor.length ? html`<section aria-labelledby="monitor-h"><h2 id="monitor-h">${t('dashboard.monitor')}</h2><table class="monitor"><thead><tr><th scope="col">${t('dashboard.target')}</th><th scope="col">${t('dashboard.check')}</th><th scope="col">${t('dashboard.state')}</th></tr></thead>
+        <tbody>${d.monitor.map((m) => html`<tr data-target="${m.name}" data-state="${m.state}"><td>${m.name}</td><td><code>${m.check} ${m.address}</code></td><td><span class="badge ${m.state === 'up' ? 'ok' : m.state === 'down' ? 'error' : 'off'}">${t(`dashboard.targetState.${['up', 'down'].includes(m.state) ? m.state : 'unknown'}`)}</span></td></tr>`)}</tbody></table></section>` : ''}
       <section aria-labelledby="today-h"><h2 id="today-h">${t('dashboard.today')}</h2><dl class="figures" id="today">
         <dt>${t('dashboard.received')}</dt><dd data-figure="received">${formatNumber(d.today.received, v.locale)}</dd>
         <dt>${t('dashboard.delivered')}</dt><dd data-figure="delivered">${formatNumber(d.today.delivered, v.locale)}</dd>
@@ -99,6 +124,7 @@ export function registerDashboard(app: FastifyInstance, deps: WebDeps, svc: Admi
             listeners: { type: 'array', items: { type: 'object', properties: { name: { type: 'string' }, address: { type: 'string' }, up: { type: 'boolean' } } } },
             today: { type: 'object', properties: { day: { type: 'string' }, received: { type: 'integer' }, delivered: { type: 'integer' }, sent: { type: 'integer' }, bounced: { type: 'integer' }, verdicts: { type: 'object', additionalProperties: { type: 'integer' } }, errors: { type: 'array', items: { type: 'object', properties: { service: { type: 'string' }, line: { type: 'string' } } } } } },
             queue: { type: 'object', properties: { messages: { type: 'integer' }, oldestSeconds: { type: ['integer', 'null'] }, byState: { type: 'object', additionalProperties: { type: 'integer' } } } },
+            monitor: { type: 'array', items: { type: 'object', properties: { name: { type: 'string' }, check: { type: 'string' }, address: { type: 'string' }, state: { type: 'string' }, since: { type: 'string' } } } },
             settingsVersion: { type: 'integer' },
           },
         },

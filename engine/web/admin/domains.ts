@@ -1,7 +1,8 @@
 // The domains pages and API: the list (what the caller administers), add and remove (system admin), and a
 // domain's page: its host aliases and per-IP bindings (from [domains] in the TOML file, shown read-only), the
 // DKIM key (generate one, see the record to publish), and the records the domain needs with what DNS
-// answers now. A host admin sees its own domain's page; changing a domain is the system admin's.
+// answers now, and its defaults for new accounts (domain-defaults.ts). A host admin sees its own domain's page
+// and sets its defaults; adding, removing and keys are the system admin's.
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { AccountError } from '../../accounts/sqlite-directory.js';
 import { findKey, txtRecord } from '../../outbound/dkim.js';
@@ -13,6 +14,7 @@ import type { WebDeps } from '../types.js';
 import { apiRoute, domainAdminGuard, errorFor, errorSchema, formBody, invalid, me, ok, page, pageRoute, query, sendOutcomeError, type FieldError, type Outcome } from './common.js';
 import { checkRecords, generateDkim, neededRecords, type RecordCheck } from './dns-records.js';
 import { buttonForm, errorSummary, form, input, notice } from './forms.js';
+import { DEFAULTS_FORM_FIELDS, DefaultsOps, defaultsFromForm, defaultsSection, registerDefaultsApi } from './domain-defaults.js';
 import type { AdminServices } from './services.js';
 
 const DOMAIN = /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)+$/;
@@ -65,6 +67,7 @@ function recordsTable(v: View, rows: RecordCheck[]): SafeHtml {
 
 export function registerDomains(app: FastifyInstance, deps: WebDeps, svc: AdminServices): void {
   const ops = new DomainOps(svc);
+  const defaults = new DefaultsOps(svc, deps.roles);
 
   const listPage = (req: FastifyRequest, reply: FastifyReply, errors?: FieldError[], value = '', status = 200, done?: string) => {
     const user = me(req);
@@ -97,7 +100,8 @@ export function registerDomains(app: FastifyInstance, deps: WebDeps, svc: AdminS
     return reply.redirect('/domains?done=removed', 303);
   });
 
-  const domainPage = async (req: FastifyRequest<{ Params: { domain: string } }>, reply: FastifyReply, o: { errors?: FieldError[]; created?: { name: string; value: string }; status?: number } = {}) => {
+  type PageOptions = { errors?: FieldError[]; created?: { name: string; value: string }; status?: number; done?: string; defaultsErrors?: FieldError[]; defaultsBody?: Record<string, string> };
+  const domainPage = async (req: FastifyRequest<{ Params: { domain: string } }>, reply: FastifyReply, o: PageOptions = {}) => {
     const name = deps.directory.localDomain(req.params.domain);
     if (!name) return page(req, reply, req.t('error.title', { status: 404 }), (v) => html`<h1>${v.t('error.title', { status: 404 })}</h1><p>${v.t('field.not-found')}</p>`, 404);
     const sys = deps.roles.isSystemAdmin(me(req));
@@ -106,7 +110,8 @@ export function registerDomains(app: FastifyInstance, deps: WebDeps, svc: AdminS
     const key = findKey(svc.dataDir, name);
     const rec = key ? txtRecord(name, key.selector, key.privateKey) : null;
     const records = await checkRecords(svc.resolver, svc.dataDir, name, svc.config.hostname);
-    return page(req, reply, name, (v) => html`<h1>${name}</h1>${notice(o.created ? v.t('domains.dkim.created', { selector: o.created.name }) : null)}${errorSummary(v, o.errors)}
+    const done = o.created ? req.t('domains.dkim.created', { selector: o.created.name }) : o.done === 'defaults' ? req.t('domains.done.defaults') : null;
+    return page(req, reply, name, (v) => html`<h1>${name}</h1>${notice(done)}${errorSummary(v, o.errors ?? o.defaultsErrors)}
       <p><a href="/users${query({ domain: name })}">${v.t('domains.users', { domain: name })}</a></p>
       <section aria-labelledby="aliases-h"><h2 id="aliases-h">${v.t('domains.hostAliases')}</h2>
         ${aliases.length ? html`<ul class="aliases">${aliases.map((a) => html`<li>${a}</li>`)}</ul>` : html`<p class="empty">${v.t('domains.noAliases')}</p>`}
@@ -114,14 +119,30 @@ export function registerDomains(app: FastifyInstance, deps: WebDeps, svc: AdminS
       <section aria-labelledby="byip-h"><h2 id="byip-h">${v.t('domains.byIp')}</h2>
         ${byIp.length ? html`<ul>${byIp.map(([ip]) => html`<li><code>${ip}</code></li>`)}</ul>` : html`<p class="empty">${v.t('domains.noByIp')}</p>`}
         <p class="hint">${v.t('domains.byIpToml')}</p></section>
-      <section aria-labelledby="defaults-h"><h2 id="defaults-h">${v.t('domains.defaults')}</h2><p class="hint">${v.t('domains.defaultsLater')}</p></section>
+      ${defaultsSection(v, name, defaults.get(name), o.defaultsErrors, o.defaultsBody)}
       <section aria-labelledby="dkim-h"><h2 id="dkim-h">${v.t('domains.dkim.title')}</h2>
         ${rec ? html`<p>${v.t('domains.dkim.current', { selector: key!.selector })}</p><pre class="record" id="dkim-record">${rec.name}. IN TXT "${rec.value}"</pre>` : html`<p class="empty">${v.t('domains.dkim.none')}</p>`}
         ${sys ? form(v, `/domains/${name}/dkim`, input(v, { name: 'selector', label: v.t('domains.dkim.selector'), value: nextSelector(), maxlength: 63, error: errorFor(o.errors, 'selector') }), { submit: v.t('domains.dkim.generate') }) : ''}</section>
       <section aria-labelledby="dns-h"><h2 id="dns-h">${v.t('domains.dns.title')}</h2><p class="hint">${v.t('domains.dns.hint')}</p>${recordsTable(v, records)}</section>`, o.status ?? 200);
   };
 
-  app.get<{ Params: { domain: string } }>('/domains/:domain', { config: pageRoute(domainGuard), schema: { params: domainParam } }, async (req, reply) => domainPage(req, reply));
+  app.get<{ Params: { domain: string }; Querystring: { done?: string } }>('/domains/:domain', {
+    config: pageRoute(domainGuard),
+    schema: { params: domainParam, querystring: { type: 'object', properties: { done: { type: 'string', maxLength: 40 } } } },
+  }, async (req, reply) => domainPage(req, reply, { done: req.query.done }));
+
+  app.post<{ Params: { domain: string }; Body: Record<string, string> }>('/domains/:domain/defaults', { config: pageRoute(domainGuard), schema: { params: domainParam, body: formBody(DEFAULTS_FORM_FIELDS) } }, async (req, reply) => {
+    const { patch, errors } = defaultsFromForm(req.body);
+    req.audit = { action: 'domain.defaults', detail: { domain: req.params.domain } };
+    if (errors.length) return domainPage(req, reply, { defaultsErrors: errors, defaultsBody: req.body, status: 400 });
+    const r = defaults.set(me(req), req.params.domain, patch);
+    if (!r.ok) {
+      if (r.status === 403) req.audit = { ...req.audit, result: 'denied', detail: { ...req.audit.detail, reason: r.errors.map((e) => e.code).join(',') } };
+      return domainPage(req, reply, { defaultsErrors: r.errors, defaultsBody: req.body, status: r.status });
+    }
+    const name = deps.directory.localDomain(req.params.domain) ?? req.params.domain;
+    return reply.redirect(`/domains/${name}?done=defaults#defaults`, 303);
+  });
 
   app.post<{ Params: { domain: string }; Body: { selector?: string } }>('/domains/:domain/dkim', { config: pageRoute('system-admin'), schema: { params: domainParam, body: formBody({ selector: 100 }) } }, async (req, reply) => {
     const name = deps.directory.localDomain(req.params.domain) ?? req.params.domain;
@@ -132,6 +153,7 @@ export function registerDomains(app: FastifyInstance, deps: WebDeps, svc: AdminS
   });
 
   // ---- API ----
+  registerDefaultsApi(app, deps, defaults);
   app.post<{ Body: { name: string } }>('/api/v1/domains', {
     config: apiRoute('system-admin'),
     schema: { body: { type: 'object', additionalProperties: false, required: ['name'], properties: { name: { type: 'string', maxLength: 300 } } }, response: { 201: { type: 'object', properties: { name: { type: 'string' } } }, '4xx': errorSchema } },

@@ -9,6 +9,7 @@ import type { Resolver } from '../../dns/resolver.js';
 import type { BackupResult } from '../../ops/backup.js';
 import type { QueueAdmin } from '../../queue/control.js';
 import type { LiveSettings } from '../../settings/live.js';
+import type { StatusDocument } from '../../metrics/status.js';
 
 export interface ListenerView {
   name: string;
@@ -20,6 +21,11 @@ export interface ListenerView {
 /** The dashboard's figures that OPS' engine/metrics may provide; absent, the admin reads the logs and the queue. */
 export interface StatusSource {
   listeners(): ListenerView[];
+  /**
+   * The operations' status document (engine/metrics/operations.ts ops.status(): listeners as bound, the queue
+   * snapshot, the monitor's targets), once the server has it running; null before that or without it.
+   */
+  document?(): Promise<StatusDocument> | null;
 }
 
 export interface AdminServices {

@@ -6,6 +6,7 @@ import type { LoadedConfig } from '../../config/load.js';
 import type { Resolver } from '../../dns/resolver.js';
 import type { Logger } from '../../log/logger.js';
 import type { LoginFlow } from '../../net/login.js';
+import type { StatusDocument } from '../../metrics/status.js';
 import { createBackup } from '../../ops/backup.js';
 import type { QueueAdmin } from '../../queue/control.js';
 import type { LiveSettings } from '../../settings/live.js';
@@ -31,6 +32,8 @@ export interface AdminWiring {
   listeners: () => ListenerView[];
   /** The Prometheus text of the server's metrics (also on [listen] metrics), for logged-in system admins. */
   metrics?: () => Promise<string>;
+  /** The operations' status (ops.status()), null until the operations run (they start after the listeners). */
+  status?: () => Promise<StatusDocument> | null;
 }
 
 /** The rule form's script name, as `tegami rule` uses it: one active script per domain, edited in place. */
@@ -59,7 +62,7 @@ export async function startAdminServer(w: AdminWiring): Promise<RunningWebServer
     settings: w.settings,
     queue: w.queue,
     resolver: w.resolver,
-    status: { listeners: w.listeners },
+    status: { listeners: w.listeners, document: w.status },
     backup: (file, o) => createBackup(config, { file, withMail: o.withMail, withBayes: o.withBayes, force: false }),
     logsDir: path.join(config.data_dir, 'logs'),
     rules: domainRuleScripts(new SqliteRulesStore(w.ctx.db)),

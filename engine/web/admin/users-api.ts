@@ -12,7 +12,8 @@ import { csvHeader, csvRow, previewImport, runImport, type ImportLine } from './
 import { FLAG_FIELDS, type UserFields, type UserOps } from './users-ops.js';
 import type { UserQuery } from './user-query.js';
 
-export const userJson = (u: User) => ({
+/** An account as the API shows it; `quotaBytes`/`quotaMessages` are its own override (null: the domain's). */
+export const userJson = (u: User, own?: { bytes: number | null; messages: number | null }) => ({
   address: u.address,
   fullName: u.fullName,
   replyTo: u.replyTo,
@@ -24,6 +25,11 @@ export const userJson = (u: User) => ({
   hostAdmin: u.hostAdmin,
   listAdmin: u.listAdmin,
   systemAdmin: u.systemAdmin,
+  hostAdminOf: u.hostAdminOf,
+  listAdminOf: u.listAdminOf,
+  quota: u.quota,
+  quotaBytes: own?.bytes ?? null,
+  quotaMessages: own?.messages ?? null,
 });
 
 const userSchema = {
@@ -34,6 +40,11 @@ const userSchema = {
     replyTo: { type: 'string' },
     forward: { type: 'array', items: { type: 'string' } },
     ...Object.fromEntries(FLAG_FIELDS.map((f) => [f, { type: 'boolean' }])),
+    hostAdminOf: { type: 'array', items: { type: 'string' } },
+    listAdminOf: { type: 'array', items: { type: 'string' } },
+    quota: { type: 'object', properties: { bytes: { type: 'integer' }, messages: { type: 'integer' } } },
+    quotaBytes: { type: ['integer', 'null'] },
+    quotaMessages: { type: ['integer', 'null'] },
   },
 } as const;
 
@@ -42,6 +53,10 @@ const fieldProps = {
   replyTo: { type: 'string', maxLength: 1000 },
   forward: { type: 'array', maxItems: 200, items: { type: 'string', maxLength: 1000 } },
   ...Object.fromEntries(FLAG_FIELDS.map((f) => [f, { type: 'boolean' }])),
+  hostAdminOf: { type: 'array', maxItems: 200, items: { type: 'string', maxLength: 320 } },
+  listAdminOf: { type: 'array', maxItems: 200, items: { type: 'string', maxLength: 320 } },
+  quotaBytes: { type: ['integer', 'null'], minimum: 0 },
+  quotaMessages: { type: ['integer', 'null'], minimum: 0 },
 };
 
 const addressParam = { type: 'object', required: ['address'], properties: { address: { type: 'string', minLength: 3, maxLength: 320 } } } as const;
@@ -102,7 +117,7 @@ export function registerUsersApi(app: FastifyInstance, deps: WebDeps, svc: Admin
     const total = query.count({ domains, search });
     const p = pageOf(req.query.page, size, total);
     const users = query.page({ domains, search, offset: p.offset, limit: size }).map((a) => svc.accounts.user(a)).filter((u): u is User => !!u);
-    return { users: users.map(userJson), total, page: p.page, pages: p.pages };
+    return { users: users.map((u) => userJson(u, svc.accounts.quotaOverride(u.address))), total, page: p.page, pages: p.pages };
   });
 
   app.post<{ Body: { address: string; password: string } & UserFields }>('/api/v1/users', {
@@ -115,7 +130,7 @@ export function registerUsersApi(app: FastifyInstance, deps: WebDeps, svc: Admin
     const r = await ops.add(me(req), req.body);
     req.audit = { action: 'user.add', detail: { address: req.body.address } };
     if (!r.ok) return sendOutcomeError(req, reply, r);
-    return reply.code(201).send(userJson(r.value));
+    return reply.code(201).send(userJson(r.value, svc.accounts.quotaOverride(r.value.address)));
   });
 
   app.get<{ Params: { address: string } }>('/api/v1/users/:address', {
@@ -124,7 +139,7 @@ export function registerUsersApi(app: FastifyInstance, deps: WebDeps, svc: Admin
   }, async (req, reply) => {
     const u = svc.accounts.user(req.params.address);
     if (!u) return reply.code(404).send({ error: 'not-found', message: req.t('field.not-found') });
-    return userJson(u);
+    return userJson(u, svc.accounts.quotaOverride(u.address));
   });
 
   app.patch<{ Params: { address: string }; Body: UserFields }>('/api/v1/users/:address', {
@@ -134,7 +149,7 @@ export function registerUsersApi(app: FastifyInstance, deps: WebDeps, svc: Admin
     const r = ops.update(me(req), req.params.address, req.body);
     req.audit = { action: 'user.update', detail: { address: req.params.address, fields: Object.keys(req.body).join(',') } };
     if (!r.ok) return sendOutcomeError(req, reply, r);
-    return userJson(r.value);
+    return userJson(r.value, svc.accounts.quotaOverride(r.value.address));
   });
 
   app.post<{ Params: { address: string }; Body: { password: string } }>('/api/v1/users/:address/password', {

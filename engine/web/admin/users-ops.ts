@@ -1,9 +1,12 @@
 // The user operations behind the users pages and /api/v1/users: add, change settings, set a password,
 // delete (the mailbox kept as an orphan). Every input is checked here, with its error as a FieldError, before
 // anything is written; the caller's rights are checked here too: a host admin acts only in its domains, never
-// on a system admin, never grants a right it does not hold, and never raises its own rights or limits.
+// on a system admin, never grants a right it does not hold, and never raises its own rights or limits (nor sets
+// anyone's above its own).
 import type { User } from '../../accounts/directory.js';
+import type { SettingsPatch } from '../../accounts/settings.js';
 import { AccountError } from '../../accounts/sqlite-directory.js';
+import { aboveOwnLimits, checkQuotaValue, type QuotaField } from './limits.js';
 import type { Roles } from '../roles.js';
 import type { SessionStore } from '../session-store.js';
 import { invalid, notFound, ok, refuse, type FieldError, type Outcome } from './common.js';
@@ -21,6 +24,24 @@ export interface UserFields {
   hostAdmin?: boolean;
   listAdmin?: boolean;
   systemAdmin?: boolean;
+  /** The domains / lists the account administers (replaces the set; each change is a grant or a revocation). */
+  hostAdminOf?: string[];
+  listAdminOf?: string[];
+  /** The account's own quota; null = the domain's default, 0 = no limit, undefined = unchanged. */
+  quotaBytes?: number | null;
+  quotaMessages?: number | null;
+}
+
+/** Codes that make a refusal a 403 (a right or a limit the caller may not give), not a 400. */
+const FORBIDDEN_CODES = ['cannot-grant', 'own-rights', 'disable-self', 'own-limits', 'above-own-quota'];
+const QUOTA_FIELDS: QuotaField[] = ['quotaBytes', 'quotaMessages'];
+
+/** UserFields → the directory's patch (the quota fields become its quota override). */
+function toPatch(f: UserFields): SettingsPatch {
+  const { quotaBytes, quotaMessages, ...rest } = f;
+  const p: SettingsPatch = { ...rest };
+  if (quotaBytes !== undefined || quotaMessages !== undefined) p.quota = { bytes: quotaBytes, messages: quotaMessages };
+  return p;
 }
 
 export const FLAG_FIELDS = ['keepCopy', 'disabled', 'cannotChangePassword', 'webAccess', 'hostAdmin', 'listAdmin', 'systemAdmin'] as const;
@@ -70,7 +91,72 @@ export class UserOps {
       const bad = f.forward.find((a) => !isAddress(a));
       if (bad !== undefined) errors.push({ field: 'forward', code: 'not-address', values: { value: bad } });
     }
+    // the old boolean cannot say which lists (the directory would refuse it after the account was made)
+    if (f.listAdmin === true && !f.listAdminOf?.length) errors.push({ field: 'listAdmin', code: 'list-admin-needs-list' });
+    for (const q of QUOTA_FIELDS) errors.push(...checkQuotaValue(q, f[q]));
+    const badDomain = f.hostAdminOf?.find((d) => !this.dir.localDomain(d));
+    if (badDomain !== undefined) errors.push({ field: 'hostAdminOf', code: 'not-local-domain', values: { domain: badDomain } });
+    const badList = f.listAdminOf?.find((l) => !isAddress(l));
+    if (badList !== undefined) errors.push({ field: 'listAdminOf', code: 'not-address', values: { value: badList } });
+    else {
+      const foreign = f.listAdminOf?.find((l) => !this.dir.localDomain(l.slice(l.lastIndexOf('@') + 1)));
+      if (foreign !== undefined) errors.push({ field: 'listAdminOf', code: 'not-local-domain', values: { domain: foreign.slice(foreign.lastIndexOf('@') + 1) } });
+    }
+    if (f.hostAdminOf && f.hostAdminOf.length > 100) errors.push({ field: 'hostAdminOf', code: 'too-many', values: { max: 100 } });
+    if (f.listAdminOf && f.listAdminOf.length > 100) errors.push({ field: 'listAdminOf', code: 'too-many', values: { max: 100 } });
     return errors;
+  }
+
+  /** Domains and list addresses as the directory keeps them (canonical domain, lower case), each once. */
+  private canonicalRights(f: UserFields): UserFields {
+    const out = { ...f };
+    const domain = (d: string) => this.dir.localDomain(d.trim()) ?? d.trim().toLowerCase();
+    const list = (l: string) => {
+      const a = l.trim().toLowerCase();
+      const at = a.lastIndexOf('@');
+      return at > 0 ? `${a.slice(0, at)}@${domain(a.slice(at + 1))}` : a;
+    };
+    if (f.hostAdminOf) out.hostAdminOf = [...new Set(f.hostAdminOf.map(domain))];
+    if (f.listAdminOf) out.listAdminOf = [...new Set(f.listAdminOf.map(list))];
+    return out;
+  }
+
+  /**
+   * The rights named by the sets (hostAdminOf/listAdminOf) that would be given or taken away: each one the
+   * caller must hold itself (a system admin holds all; a host admin its domains and their lists), and nobody
+   * but a system admin changes its own.
+   */
+  private checkRightSets(caller: User, f: UserFields, self: boolean, before?: User): FieldError[] {
+    const errors: FieldError[] = [];
+    const sys = this.roles.isSystemAdmin(caller);
+    const diff = (next: string[] | undefined, held: string[]) => (next ? [...next.filter((x) => !held.includes(x)), ...held.filter((x) => !next.includes(x))] : []);
+    const host = diff(f.hostAdminOf, before?.hostAdminOf ?? []);
+    const list = diff(f.listAdminOf, before?.listAdminOf ?? []);
+    for (const [field, changed, holds] of [
+      ['hostAdminOf', host, (d: string) => this.roles.canAdminDomain(caller, d)],
+      ['listAdminOf', list, (l: string) => this.roles.canAdminList(caller, { address: l })],
+    ] as const) {
+      if (!changed.length || sys) continue;
+      if (self) errors.push({ field, code: 'own-rights' });
+      else if (changed.some((x) => !holds(x))) errors.push({ field, code: 'cannot-grant' });
+    }
+    return errors;
+  }
+
+  /**
+   * A quota change: nobody but a system admin changes its own limits, and a host admin sets none above its own
+   * (what will be in force counts: the override, else the domain's default).
+   */
+  private checkQuota(caller: User, domain: string, f: UserFields, self: boolean, before?: User): FieldError[] {
+    const own = before ? this.dir.quotaOverride(before.address) : undefined;
+    const changed = QUOTA_FIELDS.filter((q) => f[q] !== undefined && (!before || f[q] !== (q === 'quotaBytes' ? own?.bytes : own?.messages)));
+    if (!changed.length) return [];
+    const sys = this.roles.isSystemAdmin(caller);
+    if (self && !sys) return changed.map((field) => ({ field, code: 'own-limits' }));
+    const d = this.dir.defaults.get(domain);
+    const pick = (v: number | null | undefined, cur: number | null | undefined, dflt: number) => (v === undefined ? (cur ?? dflt) : (v ?? dflt));
+    const wanted = { bytes: pick(f.quotaBytes, own?.bytes, d.quotaBytes), messages: pick(f.quotaMessages, own?.messages, d.quotaMessages) };
+    return aboveOwnLimits(caller.quota, sys, wanted, changed);
   }
 
   private checkRights(caller: User, domain: string, f: UserFields, self: boolean, before?: User): FieldError[] {
@@ -115,9 +201,14 @@ export class UserOps {
     const a = this.checkNewAddress(caller, input.address);
     if (!a.ok && a.status === 403) return a;
     // every field is checked, so the form shows all its errors at once
-    const errors = [...(a.ok ? [] : a.errors), ...this.checkPassword(input.password), ...this.checkFields(input), ...(a.ok ? this.checkRights(caller, a.value.domain, input, false) : [])];
+    const fieldErrors = this.checkFields(input);
+    const c = fieldErrors.length ? input : this.canonicalRights(input);
+    const errors = [
+      ...(a.ok ? [] : a.errors), ...this.checkPassword(input.password), ...fieldErrors,
+      ...(a.ok ? [...this.checkRights(caller, a.value.domain, c, false), ...this.checkRightSets(caller, c, false), ...this.checkQuota(caller, a.value.domain, c, false)] : []),
+    ];
     if (!errors.length) return a;
-    if (errors.some((e) => e.code === 'cannot-grant' || e.code === 'own-rights')) return { ok: false, status: 403, errors };
+    if (errors.some((e) => FORBIDDEN_CODES.includes(e.code))) return { ok: false, status: 403, errors };
     return { ok: false, status: !a.ok && errors.length === a.errors.length ? a.status : 400, errors };
   }
 
@@ -126,10 +217,17 @@ export class UserOps {
     if (!c.ok) return c;
     const { address } = c.value;
     try {
-      await this.dir.addUser({ address, password: input.password, fullName: input.fullName, forward: input.forward, systemAdmin: input.systemAdmin, disabled: input.disabled });
-      const rest = { ...input } as Record<string, unknown>;
+      const rest = { ...this.canonicalRights(input) } as Record<string, unknown>;
       for (const k of ['address', 'password', 'fullName', 'forward', 'systemAdmin', 'disabled']) delete rest[k];
-      if (Object.keys(rest).length) this.dir.updateUser(address, rest as UserFields);
+      // the settings are checked by the directory before the account exists, so a refused one creates nothing
+      const p = toPatch(rest as UserFields);
+      await this.dir.addUser({
+        address, password: input.password, fullName: input.fullName, forward: input.forward, systemAdmin: input.systemAdmin, disabled: input.disabled,
+        replyTo: p.replyTo, keepCopy: p.keepCopy, cannotChangePassword: p.cannotChangePassword, webAccess: p.webAccess,
+        hostAdminOf: p.hostAdminOf, listAdminOf: p.listAdminOf, quota: p.quota,
+      });
+      const more: SettingsPatch = { hostAdmin: p.hostAdmin, listAdmin: p.listAdmin };
+      if (more.hostAdmin !== undefined || more.listAdmin !== undefined) this.dir.updateUser(address, more);
     } catch (e) {
       if (e instanceof AccountError) return invalid([{ field: 'address', code: 'account-error', values: { reason: e.message } }]);
       throw e;
@@ -143,10 +241,17 @@ export class UserOps {
     const denied = this.mayTouch(caller, target);
     if (denied) return denied;
     const self = target.address === caller.address;
-    const errors = [...this.checkFields(patch), ...this.checkRights(caller, target.domain, patch, self, target)];
-    if (errors.some((e) => ['cannot-grant', 'own-rights', 'disable-self'].includes(e.code))) return { ok: false, status: 403, errors };
+    // a right or limit the caller may not change is a 403 even when another field is also wrong
+    const p = this.canonicalRights(patch);
+    const errors = [...this.checkFields(patch), ...this.checkRights(caller, target.domain, p, self, target), ...this.checkRightSets(caller, p, self, target), ...this.checkQuota(caller, target.domain, p, self, target)];
+    if (errors.some((e) => FORBIDDEN_CODES.includes(e.code))) return { ok: false, status: 403, errors };
     if (errors.length) return invalid(errors);
-    this.dir.updateUser(target.address, patch);
+    try {
+      this.dir.updateUser(target.address, toPatch(p));
+    } catch (e) {
+      if (e instanceof AccountError) return invalid([{ field: 'address', code: 'account-error', values: { reason: e.message } }]);
+      throw e;
+    }
     const after = this.dir.user(target.address)!;
     // a disabled account, or one that lost its admin rights, loses its sessions now (rights are read per request anyway)
     if (after.disabled && !target.disabled) this.sessions.destroyFor(after.address);

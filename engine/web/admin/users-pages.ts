@@ -13,54 +13,91 @@ import type { WebDeps } from '../types.js';
 import { checked, domainAdminGuard, errorFor, fieldMessage, formBody, lines, me, page, pageOf, pageRoute, query, type FieldError } from './common.js';
 import { buttonForm, checkbox, errorSummary, form, input, notice, textarea } from './forms.js';
 import type { AdminServices } from './services.js';
-import { formatBytes, mailboxUsage } from './usage.js';
+import { formatBytes, quotaUsage } from './usage.js';
+import { quotaFromText, quotaText, type QuotaField } from './limits.js';
+import type { Quota } from '../../accounts/quota.js';
 import { previewImport, runImport, type ImportPreview } from './users-csv.js';
 import { addressGuard, listDomains, sendExport, usersListGuard } from './users-api.js';
 import { FLAG_FIELDS, type UserFields, type UserOps } from './users-ops.js';
 import type { UserQuery } from './user-query.js';
 
 const PAGE_SIZE = 50;
-type Flag = (typeof FLAG_FIELDS)[number];
+/** The switches of the form; the rights (system admin, host and list admin of…) are a system admin's to edit. */
+const PAGE_FLAGS = ['keepCopy', 'disabled', 'cannotChangePassword', 'webAccess'] as const;
+type Editable = (typeof PAGE_FLAGS)[number] | 'systemAdmin' | 'rights' | 'quota';
+const QUOTA_FIELDS: QuotaField[] = ['quotaBytes', 'quotaMessages'];
 
-/** The flags a caller may change on an account (of `domain`; `target` null for a new one). */
-function editableFlags(deps: WebDeps, caller: User, domain: string, target: User | null): Set<Flag> {
+/** What a caller may change on an account (of `domain`; `target` null for a new one). */
+function editableFields(deps: WebDeps, caller: User, target: User | null): Set<Editable> {
   const sys = deps.roles.isSystemAdmin(caller);
   const self = target?.address === caller.address;
-  const out = new Set<Flag>(FLAG_FIELDS);
+  const out = new Set<Editable>([...PAGE_FLAGS, 'systemAdmin', 'rights', 'quota']);
   if (!sys) {
     out.delete('systemAdmin');
-    if (self || !deps.roles.canAdminDomain(caller, domain)) {
-      out.delete('hostAdmin');
-      out.delete('listAdmin');
-    }
+    out.delete('rights');
+    if (self) out.delete('quota'); // nobody raises its own limits
   }
-  if (self) {
-    out.delete('disabled');
-    if (!sys) for (const f of ['hostAdmin', 'listAdmin'] as const) out.delete(f);
-  }
+  if (self) out.delete('disabled');
   return out;
 }
 
-/** Form text → UserFields, taking only the flags the caller could edit (the others were not shown editable). */
-function fieldsFromForm(body: Record<string, string>, editable: Set<Flag>): UserFields {
+/** The quota fields as typed (kept as text so a refused form shows what was typed). */
+type QuotaTexts = Record<QuotaField, string>;
+
+/**
+ * Form text → UserFields, taking only what the caller may edit (the rest was shown read-only). An empty quota
+ * field is the domain's default: for a new account that is simply not setting one.
+ */
+function fieldsFromForm(body: Record<string, string>, editable: Set<Editable>, isNew: boolean): { fields: UserFields; errors: FieldError[] } {
   const f: UserFields = { fullName: body.fullName ?? '', replyTo: (body.replyTo ?? '').trim(), forward: lines(body.forward) };
-  for (const k of editable) f[k] = checked(body[k]);
-  return f;
+  for (const k of PAGE_FLAGS) if (editable.has(k)) f[k] = checked(body[k]);
+  if (editable.has('systemAdmin')) f.systemAdmin = checked(body.systemAdmin);
+  if (editable.has('rights')) {
+    f.hostAdminOf = lines(body.hostAdminOf);
+    f.listAdminOf = lines(body.listAdminOf);
+  }
+  const errors: FieldError[] = [];
+  if (editable.has('quota')) {
+    for (const q of QUOTA_FIELDS) {
+      const r = quotaFromText(q, body[q], null);
+      if ('error' in r) errors.push(r.error);
+      else if (!(isNew && r.value === null)) f[q] = r.value;
+    }
+  }
+  return { fields: f, errors };
 }
 
-function settingsFields(v: View, u: Partial<User>, editable: Set<Flag>, errors?: FieldError[]): SafeHtml {
+const quotaTexts = (body: Record<string, string> | undefined, own: { bytes: number | null; messages: number | null } | undefined): QuotaTexts => ({
+  quotaBytes: body?.quotaBytes ?? quotaText('quotaBytes', own?.bytes),
+  quotaMessages: body?.quotaMessages ?? quotaText('quotaMessages', own?.messages),
+});
+
+const limitText = (v: View, field: QuotaField, n: number): string => (n === 0 ? v.t('users.quota.none') : field === 'quotaBytes' ? formatBytes(n, v.locale) : formatNumber(n, v.locale));
+
+function settingsFields(v: View, u: Partial<User>, editable: Set<Editable>, errors: FieldError[] | undefined, quota: { texts: QuotaTexts; domainDefault: Quota }): SafeHtml {
   const t = v.t;
+  const rightsNote = editable.has('rights') ? undefined : t('users.rightsSystemOnly');
   return html`${input(v, { name: 'fullName', label: t('users.field.fullName'), value: u.fullName ?? '', maxlength: 200, error: errorFor(errors, 'fullName') })}
     ${input(v, { name: 'replyTo', label: t('users.field.replyTo'), value: u.replyTo ?? '', type: 'email', maxlength: 254, error: errorFor(errors, 'replyTo') })}
     ${textarea(v, { name: 'forward', label: t('users.field.forward'), value: (u.forward ?? []).join('\n'), rows: 3, hint: t('users.hint.forward'), error: errorFor(errors, 'forward') })}
     <fieldset><legend>${t('users.settings')}</legend>
-    ${FLAG_FIELDS.map((f) =>
+    ${PAGE_FLAGS.map((f) =>
       checkbox(v, { name: f, label: t(`users.field.${f}`), checked: !!u[f] || (f === 'webAccess' && u.webAccess === undefined) || (f === 'keepCopy' && u.keepCopy === undefined), disabled: !editable.has(f), error: errorFor(errors, f) }),
-    )}</fieldset>`;
+    )}</fieldset>
+    <fieldset class="quota"><legend>${t('users.quota.title')}</legend>
+    ${QUOTA_FIELDS.map((q) => input(v, {
+      name: q, label: t(`users.field.${q}`), value: quota.texts[q], maxlength: 40, disabled: !editable.has('quota'), error: errorFor(errors, q),
+      hint: t(`users.hint.${q}`, { default: limitText(v, q, q === 'quotaBytes' ? quota.domainDefault.bytes : quota.domainDefault.messages) }),
+    }))}</fieldset>
+    <fieldset class="rights"><legend>${t('users.rights')}</legend>
+    ${checkbox(v, { name: 'systemAdmin', label: t('users.field.systemAdmin'), checked: !!u.systemAdmin, disabled: !editable.has('systemAdmin'), error: errorFor(errors, 'systemAdmin') })}
+    ${textarea(v, { name: 'hostAdminOf', label: t('users.field.hostAdminOf'), value: (u.hostAdminOf ?? []).join('\n'), rows: 2, maxlength: 20_000, hint: t('users.hint.hostAdminOf'), readOnlyNote: rightsNote, error: errorFor(errors, 'hostAdminOf') })}
+    ${textarea(v, { name: 'listAdminOf', label: t('users.field.listAdminOf'), value: (u.listAdminOf ?? []).join('\n'), rows: 2, maxlength: 20_000, hint: t('users.hint.listAdminOf'), readOnlyNote: rightsNote, error: errorFor(errors, 'listAdminOf') })}
+    </fieldset>`;
 }
 
 function userRow(v: View, u: User): SafeHtml {
-  const rights = [u.systemAdmin ? v.t('role.system') : '', u.hostAdmin ? v.t('role.host', { domain: u.domain }) : '', u.listAdmin ? v.t('role.list') : ''].filter(Boolean).join(', ');
+  const rights = [u.systemAdmin ? v.t('role.system') : '', ...u.hostAdminOf.map((domain) => v.t('role.host', { domain })), u.listAdminOf.length ? v.t('role.list') : ''].filter(Boolean).join(', ');
   return html`<tr data-address="${u.address}"><td><a href="/users/${encodeURIComponent(u.address)}">${u.address}</a></td><td>${u.fullName}</td>
     <td>${u.disabled ? html`<span class="badge off">${v.t('users.disabled')}</span>` : html`<span class="badge on">${v.t('users.enabled')}</span>`}</td><td>${rights}</td></tr>`;
 }
@@ -106,15 +143,24 @@ export function registerUsersPages(app: FastifyInstance, deps: WebDeps, svc: Adm
       </nav>`);
   });
 
-  const newPage = (req: FastifyRequest, reply: FastifyReply, domain: string, values: Partial<User> & { address?: string }, errors?: FieldError[], status = 200) => {
-    const editable = editableFlags(deps, me(req), domain, null);
+  const domainQuota = (domain: string): Quota => {
+    const d = svc.accounts.defaults.get(domain);
+    return { bytes: d.quotaBytes, messages: d.quotaMessages };
+  };
+
+  const newPage = (req: FastifyRequest, reply: FastifyReply, domain: string, values: Partial<User> & { address?: string }, errors?: FieldError[], status = 200, body?: Record<string, string>) => {
+    const editable = editableFields(deps, me(req), null);
+    const q = { texts: quotaTexts(body, undefined), domainDefault: domain && svc.accounts.localDomain(domain) ? domainQuota(svc.accounts.localDomain(domain)!) : { bytes: 0, messages: 0 } };
     return page(req, reply, req.t('users.new'), (v) => html`<h1>${v.t('users.new')}</h1>${errorSummary(v, errors)}
       ${form(v, '/users/new', html`${input(v, { name: 'address', label: v.t('users.field.address'), value: values.address ?? (domain ? `@${domain}` : ''), type: 'email', required: true, maxlength: 320, error: errorFor(errors, 'address') })}
         ${input(v, { name: 'password', label: v.t('users.field.password'), type: 'password', required: true, maxlength: 1024, autocomplete: 'new-password', error: errorFor(errors, 'password') })}
-        ${settingsFields(v, values, editable, errors)}`, { submit: v.t('users.create') })}`, status);
+        ${settingsFields(v, values, editable, errors, q)}`, { submit: v.t('users.create') })}`, status);
   };
 
-  const userForm = formBody({ address: 320, password: 1024, fullName: 1000, replyTo: 1000, forward: 20_000, ...Object.fromEntries(FLAG_FIELDS.map((f) => [f, 10])) });
+  const userForm = formBody({
+    address: 320, password: 1024, fullName: 1000, replyTo: 1000, forward: 20_000, hostAdminOf: 20_000, listAdminOf: 20_000, quotaBytes: 40, quotaMessages: 40,
+    ...Object.fromEntries(FLAG_FIELDS.map((f) => [f, 10])),
+  });
 
   app.get<{ Querystring: { domain?: string } }>('/users/new', { config: pageRoute(domainAdmin), schema: { querystring: { type: 'object', properties: { domain: { type: 'string', maxLength: 253 } } } } }, async (req, reply) => {
     const d = req.query.domain && deps.roles.canAdminDomain(me(req), req.query.domain) ? req.query.domain : '';
@@ -124,31 +170,39 @@ export function registerUsersPages(app: FastifyInstance, deps: WebDeps, svc: Adm
   app.post<{ Body: Record<string, string> }>('/users/new', { config: pageRoute(domainAdmin), schema: { body: userForm } }, async (req, reply) => {
     const b = req.body;
     const domain = (b.address ?? '').split('@')[1]?.toLowerCase() ?? '';
-    const editable = editableFlags(deps, me(req), domain, null);
-    const fields = fieldsFromForm(b, editable);
-    const r = await ops.add(me(req), { address: b.address ?? '', password: b.password ?? '', ...fields });
+    const { fields, errors } = fieldsFromForm(b, editableFields(deps, me(req), null), true);
     req.audit = { action: 'user.add', detail: { address: b.address } };
+    if (errors.length) return newPage(req, reply, domain, { ...fields, address: b.address }, errors, 400, b);
+    const r = await ops.add(me(req), { address: b.address ?? '', password: b.password ?? '', ...fields });
     if (!r.ok) {
       if (r.status === 403) req.audit = { ...req.audit, result: 'denied', detail: { ...req.audit.detail, reason: r.errors.map((e) => e.code).join(',') } };
-      return newPage(req, reply, domain, { ...fields, address: b.address }, r.errors, r.status);
+      return newPage(req, reply, domain, { ...fields, address: b.address }, r.errors, r.status, b);
     }
     return reply.redirect(`/users/${encodeURIComponent(r.value.address)}?done=created`, 303);
   });
 
-  const userPage = async (req: FastifyRequest, reply: FastifyReply, target: User, o: { errors?: FieldError[]; values?: Partial<User>; status?: number; done?: string } = {}) => {
+  const userPage = async (req: FastifyRequest, reply: FastifyReply, target: User, o: { errors?: FieldError[]; values?: Partial<User>; body?: Record<string, string>; status?: number; done?: string } = {}) => {
     const caller = me(req);
-    const editable = editableFlags(deps, caller, target.domain, target);
+    const editable = editableFields(deps, caller, target);
     const protectedAccount = target.systemAdmin && !deps.roles.isSystemAdmin(caller);
-    const usage = await mailboxUsage(svc.dataDir, target.address);
+    const quota = svc.accounts.quotaOf(target.address);
+    const own = svc.accounts.quotaOverride(target.address);
+    const usage = await quotaUsage(svc.dataDir, target.address, quota);
+    const q = { texts: quotaTexts(o.body, own), domainDefault: domainQuota(target.domain) };
     const done = o.done && ['created', 'saved', 'password'].includes(o.done) ? req.t(`users.done.${o.done}`) : null;
     return page(req, reply, target.address, (v) => html`<h1>${target.address}</h1>
       ${notice(done)}${errorSummary(v, o.errors)}
       <p><a href="/users${query({ domain: target.domain })}">${v.t('users.back', { domain: target.domain })}</a></p>
       <section aria-labelledby="usage-h"><h2 id="usage-h">${v.t('users.usage')}</h2>
-        <p id="usage">${usage ? v.t('users.usageValue', { messages: formatNumber(usage.messages, v.locale), size: formatBytes(usage.bytes, v.locale) }) : v.t('users.noMailbox')}</p></section>
+        <p id="usage">${usage ? v.t('users.usageValue', { messages: formatNumber(usage.messages, v.locale), size: formatBytes(usage.bytes, v.locale) }) : v.t('users.noMailbox')}</p>
+        <dl class="figures" id="quota">
+          <dt>${v.t('users.quota.storage')}</dt><dd data-quota="bytes" data-limit="${String(quota.bytes)}" data-used="${String(usage?.bytes ?? 0)}">${quota.bytes ? v.t('users.quota.of', { used: formatBytes(usage?.bytes ?? 0, v.locale), limit: formatBytes(quota.bytes, v.locale) }) : v.t('users.quota.unlimited', { used: formatBytes(usage?.bytes ?? 0, v.locale) })}</dd>
+          <dt>${v.t('users.quota.messages')}</dt><dd data-quota="messages" data-limit="${String(quota.messages)}" data-used="${String(usage?.messages ?? 0)}">${quota.messages ? v.t('users.quota.of', { used: formatNumber(usage?.messages ?? 0, v.locale), limit: formatNumber(quota.messages, v.locale) }) : v.t('users.quota.unlimited', { used: formatNumber(usage?.messages ?? 0, v.locale) })}</dd>
+        </dl>
+        <p class="hint" id="quota-source">${v.t(own && (own.bytes !== null || own.messages !== null) ? 'users.quota.fromUser' : 'users.quota.fromDomain', { domain: target.domain })}</p></section>
       ${protectedAccount ? html`<p class="notice">${v.t('users.protected')}</p>` : html`
       <section aria-labelledby="settings-h"><h2 id="settings-h">${v.t('users.settings')}</h2>
-        ${form(v, `/users/${encodeURIComponent(target.address)}`, settingsFields(v, { ...target, ...o.values }, editable, o.errors), { submit: v.t('form.save') })}</section>
+        ${form(v, `/users/${encodeURIComponent(target.address)}`, settingsFields(v, { ...target, ...o.values }, editable, o.errors, q), { submit: v.t('form.save') })}</section>
       <section aria-labelledby="password-h"><h2 id="password-h">${v.t('users.setPassword')}</h2>
         ${form(v, `/users/${encodeURIComponent(target.address)}/password`, input(v, { name: 'password', label: v.t('users.field.newPassword'), type: 'password', required: true, maxlength: 1024, autocomplete: 'new-password', error: errorFor(o.errors, 'password') }), { submit: v.t('users.setPassword') })}</section>
       ${target.address === caller.address ? '' : html`<section class="danger" aria-labelledby="delete-h"><h2 id="delete-h">${v.t('users.delete')}</h2>
@@ -171,12 +225,19 @@ export function registerUsersPages(app: FastifyInstance, deps: WebDeps, svc: Adm
   app.post<{ Params: { address: string }; Body: Record<string, string> }>('/users/:address', { config: pageRoute(addressGuard), schema: { params: addressParams, body: userForm } }, async (req, reply) => {
     const target = found(req, reply);
     if (!target) return reply;
-    const fields = fieldsFromForm(req.body, editableFlags(deps, me(req), target.domain, target));
-    const r = ops.update(me(req), target.address, fields);
+    const { fields, errors } = fieldsFromForm(req.body, editableFields(deps, me(req), target), false);
     req.audit = { action: 'user.update', detail: { address: target.address } };
+    if (errors.length) return userPage(req, reply, target, { errors, values: fields, body: req.body, status: 400 });
+    const r = ops.update(me(req), target.address, fields);
     if (!r.ok) {
-      if (r.status === 403) return sendDenied(req, reply, 'admin', 403, req.routeOptions.config.access, r.errors.map((e) => e.code).join(','));
-      return userPage(req, reply, target, { errors: r.errors, values: fields, status: r.status });
+      const reason = r.errors.map((e) => e.code).join(',');
+      // a limit above the caller's own is said next to the field (with the 403 and its audit line)
+      if (r.status === 403 && r.errors.every((e) => e.code === 'above-own-quota')) {
+        req.audit = { ...req.audit, result: 'denied', detail: { ...req.audit.detail, reason } };
+        return userPage(req, reply, target, { errors: r.errors, values: fields, body: req.body, status: 403 });
+      }
+      if (r.status === 403) return sendDenied(req, reply, 'admin', 403, req.routeOptions.config.access, reason);
+      return userPage(req, reply, target, { errors: r.errors, values: fields, body: req.body, status: r.status });
     }
     return reply.redirect(`/users/${encodeURIComponent(target.address)}?done=saved`, 303);
   });

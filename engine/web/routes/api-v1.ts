@@ -1,8 +1,9 @@
 // The admin JSON API under /api/v1/ (the operations the pages use, scriptable with a token): status,
-// domains (role-filtered, and 403 for a domain outside the caller's rights) and the caller's own API
+// domains (role-filtered, 403 for a list admin and for a domain outside the caller's rights) and the caller's own API
 // tokens. Every route has JSON schemas for its input and output: unknown fields are refused, and only
 // the fields declared in the response schema ever leave the server.
 import type { FastifyInstance } from 'fastify';
+import { domainAdminGuard } from '../admin/common.js';
 import { visibleDomains } from '../domains.js';
 import { requireRole, type Guard } from '../roles.js';
 import { serverStatus } from '../status.js';
@@ -33,8 +34,9 @@ export function registerApiV1(app: FastifyInstance, deps: WebDeps): void {
     },
   }, async () => serverStatus(deps));
 
+  // like the domain pages: a list admin administers no domain, so it is refused (403), not shown an empty list
   app.get('/api/v1/domains', {
-    config: api(anyAdmin),
+    config: api(domainAdminGuard(deps.directory)),
     schema: { response: { 200: { type: 'object', properties: { domains: { type: 'array', items: domainSchema } } }, '4xx': errorSchema } },
   }, async (req) => ({ domains: visibleDomains(deps.directory, deps.roles, req.caller!.user) }));
 
