@@ -32,7 +32,8 @@ export interface ChangesPage {
   countsOnly: boolean;
 }
 
-interface Row {
+/** One object's row in a change log. */
+export interface ChangeRow {
   id: string;
   created: number;
   modseq: number;
@@ -74,11 +75,11 @@ export class AccountLog {
     this.q = {
       get: db.prepare<[string], { v: number }>('SELECT v FROM account WHERE k = ?'),
       set: db.prepare('INSERT INTO account (k, v) VALUES (?, ?) ON CONFLICT (k) DO UPDATE SET v = excluded.v'),
-      row: db.prepare<[string, string], Row>('SELECT id, created, modseq, destroyed, props FROM changes WHERE type = ? AND id = ?'),
+      row: db.prepare<[string, string], ChangeRow>('SELECT id, created, modseq, destroyed, props FROM changes WHERE type = ? AND id = ?'),
       upsert: db.prepare(
         'INSERT INTO changes (type, id, created, modseq, destroyed, props, tid) VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (type, id) DO UPDATE SET created = excluded.created, modseq = excluded.modseq, destroyed = excluded.destroyed, props = excluded.props, tid = coalesce(excluded.tid, tid)',
       ),
-      since: db.prepare<[string, number], Row>('SELECT id, created, modseq, destroyed, props FROM changes WHERE type = ? AND modseq > ?'),
+      since: db.prepare<[string, number], ChangeRow>('SELECT id, created, modseq, destroyed, props FROM changes WHERE type = ? AND modseq > ?'),
       emailVisible: db.prepare<[string], { n: number }>(`SELECT count(*) AS n FROM messages WHERE eid = ? AND ${VISIBLE}`),
       emailAny: db.prepare<[string], { n: number }>('SELECT count(*) AS n FROM messages WHERE eid = ?'),
       tidOf: db.prepare<[string], { tid: string }>('SELECT tid FROM meta WHERE eid = ?'),
@@ -194,25 +195,7 @@ export class AccountLog {
   changes(type: ChangeType, since: number, max: number): ChangesPage | null {
     const st = this.state();
     if (since < st.floor || since > st.modseq) return null;
-    const rows = this.q.since.all(type, since).map((r) => ({ ...r, key: r.created > since ? r.created : r.modseq }));
-    rows.sort((a, b) => a.key - b.key);
-    const hasMore = rows.length > max;
-    const taken = hasMore ? rows.slice(0, max) : rows;
-    const end = hasMore ? taken[taken.length - 1].key : st.types[type];
-    const page: ChangesPage = { created: [], updated: [], destroyed: [], newModseq: end, hasMore, countsOnly: true };
-    for (const r of taken) {
-      const isNew = r.created > since;
-      if (r.destroyed) {
-        if (!isNew) page.destroyed.push(r.id);
-        else if (r.modseq > end) page.created.push(r.id); // its end comes on a later page
-        // else: created and destroyed since, nothing to tell
-      } else if (isNew) page.created.push(r.id);
-      else {
-        page.updated.push(r.id);
-        if (r.props > since) page.countsOnly = false;
-      }
-    }
-    return page;
+    return pageChanges(this.q.since.all(type, since), since, max, st.types[type]);
   }
 
   /** Keep at most `keep` destroyed rows; the floor rises to the newest one dropped. */
@@ -224,4 +207,32 @@ export class AccountLog {
     this.q.trim.run(cut);
     this.q.set.run('floor', Math.max(this.value('floor'), cut));
   }
+}
+
+/**
+ * One page of changes since `since` from the rows changed after it (`current`: the type's state now). Rows are
+ * taken in the order their news happened (creation for objects new since `since`, else their last change), so a
+ * page never reports an object as updated before a page that reports it created; a page that stops early ends
+ * at its last row's MODSEQ and the rest comes on the next.
+ */
+export function pageChanges(changed: ChangeRow[], since: number, max: number, current: number): ChangesPage {
+  const rows = changed.map((r) => ({ ...r, key: r.created > since ? r.created : r.modseq }));
+  rows.sort((a, b) => a.key - b.key);
+  const hasMore = rows.length > max;
+  const taken = hasMore ? rows.slice(0, max) : rows;
+  const end = hasMore ? taken[taken.length - 1].key : Math.max(current, since);
+  const page: ChangesPage = { created: [], updated: [], destroyed: [], newModseq: end, hasMore, countsOnly: true };
+  for (const r of taken) {
+    const isNew = r.created > since;
+    if (r.destroyed) {
+      if (!isNew) page.destroyed.push(r.id);
+      else if (r.modseq > end) page.created.push(r.id); // its end comes on a later page
+      // else: created and destroyed since, nothing to tell
+    } else if (isNew) page.created.push(r.id);
+    else {
+      page.updated.push(r.id);
+      if (r.props > since) page.countsOnly = false;
+    }
+  }
+  return page;
 }

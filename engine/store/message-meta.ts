@@ -16,6 +16,8 @@ export interface EmailMeta {
   /** First From address: display name or address, for sorting and the thread list. */
   from: string;
   to: string;
+  /** From, To, Cc and Bcc decoded ("name <address>, ..."), for text search. */
+  addresses: { from: string; to: string; cc: string; bcc: string };
   /** Date: header as ms since the epoch, with its zone offset in minutes; null when absent or unreadable. */
   sentAt: { ms: number; offset: number } | null;
 }
@@ -41,6 +43,17 @@ export function metaOf(raw: Buffer): EmailMeta {
     if (!a) return '';
     return a.name ? decodeHeaderValue(a.name).trim() : `${a.mailbox}@${a.host}`;
   };
+  const allOf = (name: string) =>
+    headers
+      .filter((h) => h.name === name)
+      .map((h) =>
+        parseAddressList(fieldText(h.value))
+          .filter((x) => x.mailbox !== null && x.host !== null)
+          .map((x) => (x.name ? `${decodeHeaderValue(x.name).trim()} <${x.mailbox}@${x.host}>` : `${x.mailbox}@${x.host}`))
+          .join(', '),
+      )
+      .join(', ')
+      .slice(0, 4000);
   return {
     messageId: messageIds(last('message-id')),
     inReplyTo: messageIds(last('in-reply-to')),
@@ -48,6 +61,7 @@ export function metaOf(raw: Buffer): EmailMeta {
     subject: decodeHeaderValue(last('subject') ?? '').normalize('NFC'),
     from: firstAddress('from'),
     to: firstAddress('to'),
+    addresses: { from: allOf('from'), to: allOf('to'), cc: allOf('cc'), bcc: allOf('bcc') },
     sentAt: parseDate(last('date')),
   };
 }
@@ -139,7 +153,10 @@ export function checkedMeta(v: unknown): EmailMeta | null {
   const o = v as Record<string, unknown>;
   if (!strings(o.messageId) || !strings(o.inReplyTo) || !strings(o.references)) return null;
   if (typeof o.subject !== 'string' || typeof o.from !== 'string' || typeof o.to !== 'string') return null;
+  const a = o.addresses as Record<string, unknown> | undefined;
+  if (!a || typeof a !== 'object' || !['from', 'to', 'cc', 'bcc'].every((k) => typeof a[k] === 'string')) return null;
   const d = o.sentAt as { ms?: unknown; offset?: unknown } | null;
   if (d !== null && (typeof d !== 'object' || typeof d.ms !== 'number' || typeof d.offset !== 'number')) return null;
-  return { messageId: o.messageId, inReplyTo: o.inReplyTo, references: o.references, subject: o.subject, from: o.from, to: o.to, sentAt: d ? { ms: d.ms as number, offset: d.offset as number } : null };
+  const addresses = { from: a.from as string, to: a.to as string, cc: a.cc as string, bcc: a.bcc as string };
+  return { messageId: o.messageId, inReplyTo: o.inReplyTo, references: o.references, subject: o.subject, from: o.from, to: o.to, addresses, sentAt: d ? { ms: d.ms as number, offset: d.offset as number } : null };
 }
