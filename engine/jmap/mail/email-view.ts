@@ -124,7 +124,8 @@ export function contentView(raw: Buffer, v: ViewRequest, blobFor: (partId: strin
     derived = { hasAttachment: hasAttachment(flat.attachments), preview: previewOf(raw, flat.textBody) };
     const part = (b: BodyPart) => partObject(raw, b, v.bodyProperties, v.bodyHeaderProps);
     for (const p of v.properties) {
-      if (p === 'bodyStructure') o.bodyStructure = part(tree);
+      // the tree is only a tree with its subParts, whether or not bodyProperties names them
+      if (p === 'bodyStructure') o.bodyStructure = partObject(raw, tree, v.bodyProperties.includes('subParts') ? v.bodyProperties : [...v.bodyProperties, 'subParts'], v.bodyHeaderProps);
       else if (p === 'textBody') o.textBody = flat.textBody.map(part);
       else if (p === 'htmlBody') o.htmlBody = flat.htmlBody.map(part);
       else if (p === 'attachments') o.attachments = flat.attachments.map(part);
