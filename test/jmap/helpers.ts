@@ -83,6 +83,8 @@ export async function jmapFixture(o: { limits?: Partial<JmapLimits>; submit?: Su
     limits: o.limits,
     submit: o.submit === null ? undefined : (o.submit ?? recordingSubmit),
     learn: o.learn === undefined ? null : o.learn,
+    // JMAP_DEBUG=1 shows the server's log lines (a serverFail's cause) on stderr
+    logger: process.env.JMAP_DEBUG ? (new Proxy({}, { get: () => (...a: unknown[]) => console.error(...a) }) as never) : undefined,
   });
   const authenticate = throttledDirectoryAuth(directory, throttle, roles);
   const deps: WebDeps = {

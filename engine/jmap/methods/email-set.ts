@@ -110,21 +110,22 @@ async function updateEmail(acct: MailAccount, id: string, patch: Record<string, 
   const keywords = checkKeywords(next.keywords, ctx);
   const folders = await targetFolders(next.mailboxIds, acct, ctx);
   const before = emailKeywords(e);
+  const current = e.copies.map((c) => c.folder);
+  const removed = e.copies.filter((c) => !folders.includes(c.folder));
+  const added = folders.filter((f) => !current.includes(f));
+  // what the filing teaches (as IMAP's moves do), and what $junk / $notjunk say: read before the file moves
+  const intoSpam = added.includes(SPAM) || (!before.$junk && !!keywords.$junk);
+  const outOfSpam = (current.includes(SPAM) && !folders.includes(SPAM) && folders.includes(INBOX)) || (!before.$notjunk && !!keywords.$notjunk);
+  const teach = intoSpam || outOfSpam ? await acct.raw(e) : null;
   // keywords first, on every copy (a copy keeps its flags when it moves)
   const flags = flagsOf(keywords);
   if (JSON.stringify(Object.keys(before).sort()) !== JSON.stringify(Object.keys(keywords).sort())) {
     for (const c of e.copies) await store.updateFlags(owner, c.folder, [c.uid], 'replace', flags);
   }
-  const current = e.copies.map((c) => c.folder);
-  const removed = e.copies.filter((c) => !folders.includes(c.folder));
-  const added = folders.filter((f) => !current.includes(f));
   for (let i = 0; i < Math.min(removed.length, added.length); i++) await store.move(owner, removed[i].folder, [removed[i].uid], added[i]);
   for (const f of added.slice(removed.length)) await store.copy(owner, current[0], [e.copies[0].uid], f);
   for (const c of removed.slice(added.length)) await store.expunge(owner, c.folder, [c.uid]);
-  // what the filing teaches (as IMAP's moves do), and what $junk / $notjunk say
-  const intoSpam = added.includes(SPAM) || (!before.$junk && keywords.$junk);
-  const outOfSpam = (current.includes(SPAM) && !folders.includes(SPAM) && folders.includes(INBOX)) || (!before.$notjunk && keywords.$notjunk);
-  if (intoSpam || outOfSpam) await learn(ctx, await acct.raw(e), intoSpam ? 'spam' : 'ham');
+  if (teach) await learn(ctx, teach, intoSpam ? 'spam' : 'ham');
   if (removed.length || added.length) ctx.log('email.move', { from: current.join(','), to: folders.join(',') });
   return null;
 }
