@@ -200,6 +200,16 @@ test('Core/echo, back-references with JSON Pointer and "*", and method-level err
   assert.deepEqual(changes.responses.map((r) => r[1].type), ['cannotCalculateChanges', 'invalidArguments', 'cannotCalculateChanges']);
 });
 
+test('maxObjectsInSet and maxObjectsInGet bound one call (requestTooLarge), counting creates, updates and destroys together', async () => {
+  const { responses } = await f.api([
+    ['Mailbox/set', { accountId: f.accountId, create: { a: { name: 'A1' }, b: { name: 'B1' } }, destroy: ['F1', 'F2'] }, 's'],
+    ['Email/get', { accountId: f.accountId, ids: ['M1', 'M2', 'M3', 'M4'] }, 'g'],
+    ['Email/import', { accountId: f.accountId, emails: { a: {}, b: {}, c: {}, d: {} } }, 'i'],
+  ]);
+  assert.deepEqual(responses.map((r) => r[1].type), ['requestTooLarge', 'requestTooLarge', 'requestTooLarge']);
+  assert.ok(!(await f.store.listFolders(USER)).includes('A1'), 'nothing of a refused call was done');
+});
+
 test('createdIds: given ones are used and returned, new ones added', async () => {
   const { body, responses } = await f.api(
     [
