@@ -143,6 +143,13 @@ export class AccountIndex {
     return null;
   }
 
+  /** setMeta for many emails in one write transaction (a first look at a large mailbox). */
+  setMetaBatch(entries: { eid: string; meta: EmailMeta }[]): void {
+    this.db.transaction(() => {
+      for (const e of entries) this.setMeta(e.eid, e.meta);
+    }).immediate();
+  }
+
   /** Cache what was derived from the whole message (not a change: the message itself did not change). */
   setExtra(eid: string, extra: EmailExtra): void {
     this.q.setExtra.run(JSON.stringify(extra), eid);

@@ -63,9 +63,9 @@ async function readPendingMeta(users: MaildirUsers, owner: Owner, u: UserHandle)
         return { p, head: null };
       }
     }, 24);
+    u.index.account.setMetaBatch(read.filter((r) => r.head).map((r) => ({ eid: r.p.eid, meta: metaOf(r.head!) })));
     for (const { p, head } of read) {
-      if (head) u.index.account.setMeta(p.eid, metaOf(head));
-      else {
+      if (!head) {
         // renamed behind our back (flags by another process): read the folder again, try once more
         failed.add(p.eid);
         const dir = users.dirOf(u, p.folder);
