@@ -38,7 +38,7 @@ export class BlobStore {
    * Store an upload as it streams in. Past maxSizeUpload the stream is abandoned and nothing is kept (the
    * temporary file is removed), so an over-size upload is refused before it is stored.
    */
-  async upload(address: string, type: string, body: AsyncIterable<Buffer>): Promise<UploadOutcome> {
+  async upload(address: string, type: string, body: AsyncIterable<Buffer> | Iterable<Buffer>): Promise<UploadOutcome> {
     const dir = this.dir(address);
     await fsp.mkdir(dir, { recursive: true, mode: 0o700 });
     await this.sweep(address);

@@ -26,7 +26,8 @@ function sendProblem(reply: FastifyReply, p: Problem): FastifyReply {
 }
 
 /** Read a request body up to `max` bytes; null when it is longer (the rest is not read). */
-async function readLimited(stream: Readable, max: number): Promise<Buffer | null> {
+async function readLimited(stream: Readable | undefined, max: number): Promise<Buffer | null> {
+  if (!stream) return Buffer.alloc(0); // no body at all
   const chunks: Buffer[] = [];
   let size = 0;
   for await (const chunk of stream as AsyncIterable<Buffer>) {
@@ -93,7 +94,7 @@ export async function registerJmap(app: FastifyInstance, svc: JmapService): Prom
       const release = svc.acquire('api', u.address, svc.limits.maxConcurrentRequests);
       if (!release) return sendProblem(reply, problem('limit', 429, `At most ${svc.limits.maxConcurrentRequests} requests at once`, 'maxConcurrentRequests'));
       try {
-        const body = await readLimited(req.body as Readable, svc.limits.maxSizeRequest);
+        const body = await readLimited(req.body as Readable | undefined, svc.limits.maxSizeRequest);
         if (!body) {
           reply.header('connection', 'close');
           return sendProblem(reply, problem('limit', 400, `The request is larger than ${svc.limits.maxSizeRequest} octets`, 'maxSizeRequest'));
@@ -122,7 +123,7 @@ export async function registerJmap(app: FastifyInstance, svc: JmapService): Prom
       try {
         const rawType = String(req.headers['content-type'] ?? 'application/octet-stream').trim();
         const type = MIME_TYPE.test(rawType) ? rawType.toLowerCase() : 'application/octet-stream';
-        const out = await svc.blobs.upload(u.address, type, req.body as Readable);
+        const out = await svc.blobs.upload(u.address, type, (req.body as Readable | undefined) ?? ([] as Buffer[]));
         if (!out.ok) {
           reply.header('connection', 'close');
           if (out.reason === 'tooLarge') return sendProblem(reply, problem('limit', 413, `Uploads are at most ${svc.limits.maxSizeUpload} octets`, 'maxSizeUpload'));

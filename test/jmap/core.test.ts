@@ -251,3 +251,12 @@ test('the capabilities follow the deployment: no queue, no submission capability
     await g.close();
   }
 });
+
+test('an API POST with no body at all is notJSON, an upload with none is an empty blob', async () => {
+  const api = await f.app.inject({ method: 'POST', url: '/jmap/api', headers: { authorization: f.basic(), 'content-type': 'application/json' } });
+  assert.equal(api.statusCode, 400);
+  assert.equal(api.json().type, 'urn:ietf:params:jmap:error:notJSON');
+  const up = await f.app.inject({ method: 'POST', url: `/jmap/upload/${f.accountId}`, headers: { authorization: f.basic() } });
+  assert.equal(up.statusCode, 201);
+  assert.equal(up.json().size, 0);
+});

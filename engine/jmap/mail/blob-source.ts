@@ -3,6 +3,7 @@
 // stored mail live as long as the mail; nothing is copied to serve them. It never writes.
 import { findPart, parseMime } from '../../imap/mime/mime-tree.js';
 import type { EmailRow } from '../../store/mailbox-store.js';
+import { StoreError } from '../../store/store-error.js';
 import type { CallContext } from '../request.js';
 import { parsePartBlobId, partBytes } from './body-parts.js';
 
@@ -51,7 +52,13 @@ export async function readBlob(ctx: CallContext, blobId: string): Promise<Buffer
   if (!emailId) return null;
   const e = await storedEmail(ctx, emailId);
   if (!e) return null;
-  const raw = await ctx.svc.store.read(ctx.address, e.copies[0].folder, e.copies[0].uid);
+  let raw: Buffer;
+  try {
+    raw = await ctx.svc.store.read(ctx.address, e.copies[0].folder, e.copies[0].uid);
+  } catch (err) {
+    if (err instanceof StoreError) return null; // expunged meanwhile
+    throw err;
+  }
   if (!part) return raw;
   return partOf(raw, part.partId.replace(/\./g, '-'));
 }

@@ -1,6 +1,7 @@
 // JMAP keywords ↔ IMAP flags (RFC 8621 §4.1.1): $seen ↔ \Seen, $flagged ↔ \Flagged, $answered ↔ \Answered,
 // $draft ↔ \Draft; other keywords are IMAP keywords as they are ($junk, $notjunk, $forwarded...), returned in
 // lower case; \Deleted and \Recent are never shown. Pure.
+import type { EmailRow } from '../../store/mailbox-store.js';
 
 const SYSTEM: Record<string, string> = { $seen: '\\Seen', $flagged: '\\Flagged', $answered: '\\Answered', $draft: '\\Draft' };
 const LETTERS: Record<string, string> = { S: '$seen', F: '$flagged', R: '$answered', D: '$draft' };
@@ -26,5 +27,12 @@ export function flagsOf(keywords: Record<string, unknown>): string[] {
     if (lower === '$recent') continue;
     out.push(SYSTEM[lower] ?? lower);
   }
+  return out;
+}
+
+/** Keywords of an email over its copies (a copy changed by IMAP alone adds its flags). */
+export function emailKeywords(e: EmailRow): Record<string, true> {
+  const out: Record<string, true> = {};
+  for (const c of e.copies) Object.assign(out, keywordsOf(c.letters, c.keywords));
   return out;
 }

@@ -9,7 +9,8 @@ import { MailAccount } from '../mail/account.js';
 import { emailBlobId, partOfBlob, readBlob } from '../mail/blob-source.js';
 import { partBlobId } from '../mail/body-parts.js';
 import { contentView, DEFAULT_GET_PROPERTIES, DEFAULT_PARSE_PROPERTIES, METADATA, needsBody, needsHeader, viewRequest, type ViewRequest } from '../mail/email-view.js';
-import { keywordsOf } from '../mail/keywords.js';
+import { emailKeywords } from '../mail/keywords.js';
+import { StoreError } from '../../store/store-error.js';
 import { modseqOf, stateOf } from '../mail/states.js';
 import type { Args } from '../args.js';
 import type { EmailRow } from '../../store/mailbox-store.js';
@@ -22,13 +23,6 @@ function readView(args: Args, defaults: string[]): ViewRequest {
     fetchAllBodyValues: args.bool('fetchAllBodyValues', false),
     maxBodyValueBytes: args.uint('maxBodyValueBytes', 0),
   });
-}
-
-/** Keywords of an email over its copies (a copy changed by IMAP alone adds its flags). */
-export function emailKeywords(e: EmailRow): Record<string, true> {
-  const out: Record<string, true> = {};
-  for (const c of e.copies) Object.assign(out, keywordsOf(c.letters, c.keywords));
-  return out;
 }
 
 /** One Email object as asked for. */
@@ -70,9 +64,16 @@ export const emailGet: MethodDef = {
     } else rows = await acct.emails(ids.filter((id) => /^M[0-9a-f]{24}$/.test(id)));
     const folderIds = await acct.folderIdMap();
     const list: Record<string, unknown>[] = [];
-    for (const e of rows) list.push(await emailObject(acct, e, v, folderIds));
-    const found = new Set(rows.map((e) => e.id));
-    return { accountId, state: stateOf(acct.state, 'Email'), list, notFound: ids ? ids.filter((id) => !found.has(id)) : [] };
+    const found = new Set<string>();
+    for (const e of rows) {
+      try {
+        list.push(await emailObject(acct, e, v, folderIds));
+        found.add(e.id);
+      } catch (err) {
+        if (!(err instanceof StoreError)) throw err; // expunged by someone else meanwhile: not found
+      }
+    }
+    return { accountId, state: stateOf(acct.state, 'Email'), list, notFound: ids ? ids.filter((id) => !found.has(id)) : rows.filter((e) => !found.has(e.id)).map((e) => e.id) };
   },
 };
 

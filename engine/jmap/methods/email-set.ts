@@ -13,10 +13,9 @@ import type { EmailRow } from '../../store/mailbox-store.js';
 import { MailAccount } from '../mail/account.js';
 import { emailBlobId, readBlob } from '../mail/blob-source.js';
 import { Composer } from '../mail/compose.js';
-import { flagsOf, validKeyword } from '../mail/keywords.js';
+import { emailKeywords, flagsOf, validKeyword } from '../mail/keywords.js';
 import { FOLDER_OF_ROLE } from '../mail/mailboxes.js';
 import { stateOf } from '../mail/states.js';
-import { emailKeywords } from './email-get.js';
 import { perObject, runSet, setRequest, setResponse, emptySetResult } from './standard.js';
 
 const SPAM = FOLDER_OF_ROLE.junk;
