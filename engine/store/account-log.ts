@@ -71,7 +71,7 @@ export const VISIBLE = "instr(letters, 'T') = 0";
 export class AccountLog {
   private q;
 
-  constructor(private readonly db: Database.Database) {
+  constructor(db: Database.Database) {
     this.q = {
       get: db.prepare<[string], { v: number }>('SELECT v FROM account WHERE k = ?'),
       set: db.prepare('INSERT INTO account (k, v) VALUES (?, ?) ON CONFLICT (k) DO UPDATE SET v = excluded.v'),

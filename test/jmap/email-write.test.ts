@@ -121,6 +121,9 @@ test('Email/set keywords are IMAP flags on disk; a mailbox change is a move keep
   assert.deepEqual([nu[id].type, nu[id].properties], ['invalidProperties', ['subject']]);
   assert.equal(nu.Mnotthere00000000000000000.type, 'notFound');
   assert.equal((bad.args.notDestroyed as Record<string, { type: string }>).Mnotthere00000000000000001.type, 'notFound');
+  const threadId = ((await f.call('Email/get', { ids: [id], properties: ['threadId'] })).args.list as { threadId: string }[])[0].threadId;
+  const same = await f.call('Email/set', { update: { [id]: { id, threadId, 'keywords/projectx': null } } });
+  assert.deepEqual(same.args.updated, { [id]: null }, 'server-set properties sent back unchanged are accepted');
   const bad2 = await f.call('Email/set', { update: { [id]: { mailboxIds: {} } } });
   assert.equal((bad2.args.notUpdated as Record<string, { type: string }>)[id].type, 'invalidProperties');
   const bad3 = await f.call('Email/set', { update: { [id]: { keywords: Object.fromEntries(Array.from({ length: 70 }, (_, i) => [`k${i}`, true])) } } });

@@ -3,7 +3,7 @@
 // (same base name: the same email in two folders), a removed one an expunge; destroy expunges every copy; a
 // created or imported email is an APPEND. Filing into Spam, out of it into the Inbox, or setting $junk/$notjunk
 // teaches the spam filter as IMAP's moves do.
-import { isObject, isUtcDate } from '../args.js';
+import { isObject, isUtcDate, utcDate } from '../args.js';
 import { MAIL } from '../capabilities.js';
 import { invalidArguments, invalidProperties, MethodError, setError, SetFailure } from '../errors.js';
 import type { CallContext, MethodDef } from '../request.js';
@@ -93,7 +93,13 @@ function patched(e: EmailRow, patch: Record<string, unknown>, folderIds: Map<str
       const id = k.slice(11).replace(/~1/g, '/').replace(/~0/g, '~');
       if (v === null) delete mailboxIds[id];
       else mailboxIds[id] = v;
-    } else throw new SetFailure(invalidProperties([k.split('/')[0]], `${k.split('/')[0]} cannot be changed on an existing email`));
+    } else {
+      // a whole object may be sent back: server-set values equal to the current ones are fine (RFC 8620 §5.3)
+      const current: Record<string, unknown> = { id: e.id, blobId: emailBlobId(e.id), threadId: e.threadId, size: e.size, receivedAt: utcDate(e.receivedAt) };
+      if (!(k in current) || JSON.stringify(current[k]) !== JSON.stringify(v)) {
+        throw new SetFailure(invalidProperties([k.split('/')[0]], `${k.split('/')[0]} cannot be changed on an existing email`));
+      }
+    }
   }
   return { keywords, mailboxIds };
 }
