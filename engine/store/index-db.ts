@@ -80,7 +80,17 @@ export interface NewMessage {
  * change log and the thread tables. Run once per file, under a write lock (another process may open it too).
  */
 function migrate(db: Database.Database): void {
-  if ((db.pragma('user_version', { simple: true }) as number) >= 1) return;
+  if ((db.pragma('user_version', { simple: true }) as number) >= 1) {
+    // rows an older tegami added to a migrated index carry no email id yet
+    const missing = db.prepare<[], { folder: string; uid: number; base: string }>("SELECT folder, uid, base FROM messages WHERE eid = ''").all();
+    if (missing.length) {
+      const set = db.prepare('UPDATE messages SET eid = ? WHERE folder = ? AND uid = ?');
+      db.transaction(() => {
+        for (const r of missing) set.run(emailIdOf(r.base), r.folder, r.uid);
+      }).immediate();
+    }
+    return;
+  }
   db.transaction(() => {
     if ((db.pragma('user_version', { simple: true }) as number) >= 1) return;
     const cols = (table: string) => db.prepare<[], { name: string }>(`PRAGMA table_info(${table})`).all().map((c) => c.name);

@@ -80,20 +80,24 @@ async function* once(b: Buffer): AsyncGenerator<Buffer> {
  */
 export async function spoolAndQueue(
   env: Omit<Envelope, 'origin'>, message: AsyncIterable<Buffer>, who: Submitter, deps: Pick<SubmitDeps, 'config' | 'directory' | 'logger' | 'queue'>,
+  opts: { sizeExceeded?: () => boolean } = {},
 ): Promise<{ kind: 'accepted'; id: string; delivered: boolean } | { kind: 'refused'; stage: 'author' | 'size' | 'queue'; refusal: Refusal }> {
   const { queue, logger, config } = deps;
   const author = await screenHeaderFrom(message, who, deps);
   const full: Envelope = { ...env, origin: author.origin };
   const w = await queue.spool.create(full);
   let handedOver = false;
+  let size = 0;
   try {
     for await (const chunk of author.message) {
+      size += chunk.length;
+      // past the limit the rest is read to its end (an SMTP client is still sending) but no longer stored
+      if (size > config.max_message_size) continue;
       w.write(chunk);
-      if (w.bodyBytes > config.max_message_size) break;
       if (w.bodyBytes % (512 * 1024) < chunk.length) await w.drained();
     }
-    if (w.bodyBytes > config.max_message_size) {
-      logger.info('smtp', 'data', { sid: who.sid, id: env.id, verdict: 'reject', reason: 'message too big', size: w.bodyBytes, limit: config.max_message_size });
+    if (size > config.max_message_size || opts.sizeExceeded?.()) {
+      logger.info('smtp', 'data', { sid: who.sid, id: env.id, verdict: 'reject', reason: 'message too big', size, limit: config.max_message_size });
       return { kind: 'refused', stage: 'size', refusal: reject(552, '5.3.4', `Message size exceeds fixed limit of ${config.max_message_size} bytes`) };
     }
     if (author.refusal) return { kind: 'refused', stage: 'author', refusal: author.refusal };

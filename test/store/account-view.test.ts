@@ -210,3 +210,27 @@ test('base subjects and dates as mail writes them', () => {
   assert.deepEqual(parseDate('1 Jul 25 10:52 JST (日本時間)'), { ms: Date.UTC(2025, 6, 1, 1, 52, 0), offset: 540 });
   assert.equal(parseDate('yesterday'), null);
 });
+
+test('an index written by an older tegami (no account view) is migrated in place: UIDs kept, email ids from base names', async () => {
+  const data = tmpData();
+  const root = maildirRoot(data, OWNER);
+  await writeMaildirMessage(root, [mail({ id: 'old@x', subject: 'from before' })]);
+  const first = new MaildirStore(data);
+  const before = await first.list(OWNER, 'INBOX');
+  await first.close();
+  // make the index look like one from before the account view: no eid column content, version 0
+  const Database = (await import('better-sqlite3')).default;
+  const db = new Database(path.join(root, INDEX_FILE));
+  db.exec("UPDATE messages SET eid = ''");
+  db.exec('DROP TABLE changes; DROP TABLE account; DROP TABLE meta');
+  db.pragma('user_version = 0');
+  db.close();
+  const again = new MaildirStore(data);
+  const after = await again.list(OWNER, 'INBOX');
+  assert.deepEqual(after.map((m) => [m.uid, m.key]), before.map((m) => [m.uid, m.key]), 'UIDs and keys unchanged');
+  await again.refreshAccount(OWNER);
+  const [e] = await again.accountEmails(OWNER);
+  assert.equal(e.id, emailIdOf(before[0].key));
+  assert.equal(e.meta?.subject, 'from before');
+  await again.close();
+});
