@@ -260,3 +260,29 @@ test('an API POST with no body at all is notJSON, an upload with none is an empt
   assert.equal(up.statusCode, 201);
   assert.equal(up.json().size, 0);
 });
+
+test('hostile arguments to every method give method errors or SetErrors, never serverFail or an HTTP error', async () => {
+  const { METHODS } = await import('../../engine/jmap/methods/index.js');
+  const junk: unknown[] = [null, 1, -1, 1.5, 'x', '', true, [], {}, [null], [1], { a: null }, 'x'.repeat(300), ['#nope'], { '#x': true }, { operator: 'AND', conditions: [{ operator: 'OR' }] }];
+  const argNames = ['ids', 'properties', 'bodyProperties', 'filter', 'sort', 'position', 'anchor', 'limit', 'sinceState', 'sinceQueryState', 'maxChanges', 'create', 'update', 'destroy', 'ifInState', 'emails', 'blobIds', 'emailIds', 'fromAccountId', 'onSuccessUpdateEmail', 'maxBodyValueBytes', 'collapseThreads'];
+  const g = await jmapFixture({ limits: { maxObjectsInGet: 50, maxObjectsInSet: 50 } });
+  try {
+    let n = 0;
+    for (const name of Object.keys(METHODS)) {
+      for (const arg of argNames) {
+        const calls = junk.map((v, i) => [name, { accountId: g.accountId, [arg]: v }, `c${i}`]);
+        for (let k = 0; k < calls.length; k += 8) {
+          const r = await g.api(calls.slice(k, k + 8));
+          assert.equal(r.res.statusCode, 200, `${name} ${arg}: ${r.res.body.slice(0, 200)}`);
+          for (const [rn, ra] of r.responses) {
+            n++;
+            assert.ok(!(rn === 'error' && ra.type === 'serverFail'), `${name} with ${arg}: serverFail`);
+          }
+        }
+      }
+    }
+    assert.ok(n > 1000);
+  } finally {
+    await g.close();
+  }
+});
