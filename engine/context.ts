@@ -1,17 +1,62 @@
 // What every command and the server open first: the config, the data dir, the database and the
-// account directory. One function, so the CLI and `serve` see the same state.
+// account directory. One function, so the CLI and `serve` see the same state. The data dir is private
+// (0700) whatever the umask; one made by an older version is fixed here, and each fix is reported.
 import fs from 'node:fs';
 import path from 'node:path';
 import { loadConfig, resolveConfigPath, type LoadedConfig } from './config/load.js';
 import { openDatabase, type Db } from './db/database.js';
 import { SqliteDirectory } from './accounts/sqlite-directory.js';
 import { serverKey } from './accounts/password.js';
+import { orphanMailbox } from './store/orphans.js';
 
 export interface Context {
   config: LoadedConfig;
   db: Db;
   directory: SqliteDirectory;
+  /** Modes found too open and made private at open (logged by `serve`, printed by the other commands). */
+  modeFixes: ModeFix[];
   close(): void;
+}
+
+export interface ModeFix {
+  path: string;
+  was: string;
+  now: string;
+}
+
+/** Everything in the data dir is for tegami's user only (issue #9). */
+export const PRIVATE_DIR = 0o700;
+export const PRIVATE_FILE = 0o600;
+
+const octal = (m: number) => '0' + (m & 0o777).toString(8).padStart(3, '0');
+
+/**
+ * Make the data dir (and its parents, when missing) 0700, and take group/other access away from the places
+ * that must never be shared even in a data dir made before: the data dir, run/ (the control socket), keys/
+ * and the server key. Returns what was changed.
+ */
+export function privateDataDir(dataDir: string): ModeFix[] {
+  fs.mkdirSync(dataDir, { recursive: true, mode: PRIVATE_DIR });
+  const fixes: ModeFix[] = [];
+  const targets: [string, number][] = [
+    [dataDir, PRIVATE_DIR],
+    [path.join(dataDir, 'run'), PRIVATE_DIR],
+    [path.join(dataDir, 'keys'), PRIVATE_DIR],
+    [path.join(dataDir, 'keys', 'secret.key'), PRIVATE_FILE],
+  ];
+  for (const [p, want] of targets) {
+    let st: fs.Stats;
+    try {
+      st = fs.lstatSync(p);
+    } catch {
+      continue; // made private when it is created
+    }
+    if (st.isSymbolicLink() || (st.mode & 0o077) === 0) continue;
+    const now = st.mode & want;
+    fs.chmodSync(p, now);
+    fixes.push({ path: p, was: octal(st.mode), now: octal(now) });
+  }
+  return fixes;
 }
 
 export function directoryFor(config: LoadedConfig, db: Db): SqliteDirectory {
@@ -23,17 +68,19 @@ export function directoryFor(config: LoadedConfig, db: Db): SqliteDirectory {
     postmaster: config.accounts.postmaster,
     serverKey: serverKey(config.data_dir),
     recoverableSecrets: config.auth.recoverable_secrets,
+    scramIterations: config.auth.scram_iterations,
     minUserLength: config.accounts.min_user_length,
     passwordMin: config.accounts.password_min,
     passwordMax: config.accounts.password_max,
+    orphanMailbox: (address) => orphanMailbox(config.data_dir, address),
   });
 }
 
 export function openContext(configPath?: string): Context {
   const config = loadConfig(resolveConfigPath(configPath));
-  fs.mkdirSync(config.data_dir, { recursive: true });
-  fs.mkdirSync(path.join(config.data_dir, 'logs'), { recursive: true });
+  const modeFixes = privateDataDir(config.data_dir);
+  fs.mkdirSync(path.join(config.data_dir, 'logs'), { recursive: true, mode: PRIVATE_DIR });
   const db = openDatabase(config.data_dir);
   const directory = directoryFor(config, db);
-  return { config, db, directory, close: () => db.close() };
+  return { config, db, directory, modeFixes, close: () => db.close() };
 }

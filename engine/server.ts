@@ -2,10 +2,11 @@
 // named in [listen]. SIGTERM/SIGINT stop accepting, let sessions and deliveries in flight finish, exit.
 import fs from 'node:fs';
 import path from 'node:path';
-import { splitHostPort, type LoadedConfig } from './config/load.js';
+import type { LoadedConfig } from './config/load.js';
 import { openContext, type Context } from './context.js';
 import { Logger } from './log/logger.js';
-import { AuthThrottle } from './policy/auth-throttle.js';
+import { listenAddress } from './net/host-port.js';
+import { LoginFlow } from './net/login.js';
 import { RelayPolicy } from './policy/relay.js';
 import { Queue } from './queue/queue.js';
 import { loadOrCreateCertificate } from './tls/certificate.js';
@@ -20,6 +21,7 @@ import { MaildirStore } from './store/maildir-store.js';
 import { startPop3 } from './pop3/server.js';
 import { startImap } from './imap/server.js';
 import type { ListenerName } from './config/schema.js';
+import { ListScheduler, LISTS_WORKER } from './lists/scheduler.js';
 
 export interface RunningServer {
   ctx: Context;
@@ -53,6 +55,14 @@ export async function startServer(opts: { configPath?: string; quiet?: boolean }
   queue.remote = outbound;
   const resumed = await queue.start();
   if (resumed.resumed || resumed.cleared) logger.info('queue', 'resumed', resumed);
+  // mailing-list housekeeping (CLI decisions, expiry, digests, crash recovery) runs in the worker pool
+  const lists = new ListScheduler({
+    interval: config.lists.check_interval,
+    run: (task) => queue.pool.run(task, { filename: LISTS_WORKER }),
+    accept: (r) => queue.fromWorker('lists', (r ?? {}) as object),
+    onError: (e) => logger.error('delivery', 'list-error', { step: 'housekeeping', error: e.message }),
+  });
+  lists.start();
 
   const connectionCheck = new ConnectionChecker(config, resolver, logger, (d) => ctx.directory.localDomain(d) !== null);
   const store = new MaildirStore(config.data_dir);
@@ -62,7 +72,9 @@ export async function startServer(opts: { configPath?: string; quiet?: boolean }
     directory: ctx.directory,
     logger,
     queue,
-    throttle: AuthThrottle.fromConfig(config.auth),
+    // one login flow (one throttle, one bound on password hashing) for SMTP, POP3 and IMAP: a guesser cannot
+    // switch protocols to start afresh
+    login: LoginFlow.fromConfig(config, ctx.directory, logger),
     relay: new RelayPolicy(config.relay.mode, config.relay.allow_ips),
     connectionCheck,
     resolver: config.dns.servers ? { reverse: (ip) => resolver.reverse(ip) } : undefined,
@@ -72,6 +84,9 @@ export async function startServer(opts: { configPath?: string; quiet?: boolean }
   fs.mkdirSync(path.join(config.data_dir, 'run'), { recursive: true });
   const pidFile = path.join(config.data_dir, 'run', 'tegami.pid');
   fs.writeFileSync(pidFile, String(process.pid));
+  // run/listeners.json: the addresses really bound (port 0 → the one the OS chose), whole once everything is up
+  const listenersFile = path.join(config.data_dir, 'run', 'listeners.json');
+  fs.rmSync(listenersFile, { force: true });
 
   const listeners: RunningListener[] = [];
   const stopAll = async () => {
@@ -82,14 +97,14 @@ export async function startServer(opts: { configPath?: string; quiet?: boolean }
       if (name === 'smtp' || name === 'submission' || name === 'submissions') {
         listeners.push(await startSmtpListener(name, addr, tls, deps));
       } else if (name === 'pop3' || name === 'pop3s' || name === 'imap' || name === 'imaps') {
-        // one failed-login throttle for SMTP, POP3 and IMAP: a guesser cannot switch protocols to start afresh
-        const o = { listen: addr, implicitTls: name.endsWith('s'), tls, store, directory: ctx.directory, config, logger, throttle: deps.throttle };
+        const o = { listen: addr, implicitTls: name.endsWith('s'), tls, store, directory: ctx.directory, config, logger, login: deps.login };
         const r = name.startsWith('pop3') ? await startPop3(o) : await startImap(o);
-        listeners.push({ name, host: splitHostPort(addr).host, port: r.port, close: r.close });
+        listeners.push({ name, host: listenAddress(addr).host, port: r.port, close: r.close });
       }
     }
   } catch (e) {
     await stopAll();
+    await lists.stop();
     await queue.close();
     ctx.close();
     removePidFile(pidFile);
@@ -98,6 +113,9 @@ export async function startServer(opts: { configPath?: string; quiet?: boolean }
   for (const l of listeners) logger.info('system', 'listening', { listener: l.name, address: `${l.host}:${l.port}` });
   const admin = new QueueAdmin(config, isLocal, { scheduler: outbound, inject: (e, raw) => queue.inject(e, raw) });
   const control = await startControlServer(config.data_dir, admin, logger);
+  const bound = Object.fromEntries(listeners.map((l) => [l.name, `${l.host.includes(':') ? `[${l.host}]` : l.host}:${l.port}`]));
+  fs.writeFileSync(`${listenersFile}.tmp`, JSON.stringify(bound) + '\n');
+  fs.renameSync(`${listenersFile}.tmp`, listenersFile);
 
   let stopping: Promise<void> | null = null;
   const stop = () =>
@@ -106,9 +124,11 @@ export async function startServer(opts: { configPath?: string; quiet?: boolean }
       await stopAll();
       await control.close();
       await outbound.close();
+      await lists.stop();
       await queue.close();
       await logger.close();
       ctx.close();
+      fs.rmSync(listenersFile, { force: true });
       removePidFile(pidFile);
     })());
   return { ctx, config, logger, queue, listeners, stop };

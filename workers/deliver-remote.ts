@@ -13,8 +13,10 @@ import type { Destination } from '../engine/outbound/destination.js';
 import { resolveDestination, type Target } from '../engine/outbound/mx.js';
 import { closeSession, openSession, sendTransaction, type RcptOutcome, type Session } from '../engine/outbound/smtp-client.js';
 import { signingKey, signMessage } from '../engine/outbound/dkim.js';
+import { stripVerdictHeaders } from '../engine/spam/strip-headers.js';
 import { discoverPolicy, screenHosts, trustedCa, type StsEvent } from '../engine/outbound/mta-sts.js';
 import { policyAllows } from '../engine/outbound/mta-sts-policy.js';
+import { checked, deliverTaskSchema } from '../engine/queue/worker-messages.js';
 import type { CachedPolicy } from '../engine/outbound/mta-sts-cache.js';
 
 export interface DeliverRecipient {
@@ -123,7 +125,8 @@ function putIdle(key: string, s: Session, ms: number): void {
 // ---- the message as it leaves ----
 async function outgoingMessage(task: DeliverTask, config: LoadedConfig): Promise<{ raw: Buffer; dkim?: DeliverResult['dkim'] }> {
   const all = await fsp.readFile(task.file);
-  const body = all.subarray(task.bodyOffset);
+  // nothing we did not write leaves claiming our verdict or our authserv-id (engine/spam/strip-headers.ts)
+  const body = Buffer.concat(stripVerdictHeaders(all.subarray(task.bodyOffset), config.hostname).parts);
   const single = task.recipients.length === 1 ? task.recipients[0].address : undefined;
   const received = Buffer.from(receivedHeader(task.envelope, config.hostname, single), 'utf8');
   let raw = Buffer.concat([received, body]);
@@ -187,6 +190,7 @@ async function deliverOn(s: Session, task: DeliverTask, raw: Buffer, config: Loa
 }
 
 export default async function deliverRemote(task: DeliverTask): Promise<DeliverResult> {
+  task = checked(deliverTaskSchema, task, 'the delivery task'); // bytes from another thread are checked first
   const { config, resolver } = init();
   const attempts: AttemptLog[] = [];
   const dest = task.destination;

@@ -15,6 +15,11 @@ import { receivedHeader, returnPathHeader } from '../engine/smtp/received.js';
 import { stripVerdictHeaders } from '../engine/spam/strip-headers.js';
 import { route } from './route.js';
 import analyse, { type AnalyseResult } from './analyse.js';
+import { checked, processTaskSchema } from '../engine/queue/worker-messages.js';
+import { checkedOrigin } from '../engine/spool/envelope.js';
+import type { Db } from '../engine/db/database.js';
+import { handleListMail } from '../engine/lists/handle.js';
+import { listRuntime, type ListEvent } from '../engine/lists/runtime.js';
 
 export interface ProcessTask {
   id: string;
@@ -44,6 +49,10 @@ export interface ProcessResult {
   rejected?: { code: number; status: string; text: string };
   analysis?: { score: number; tags: string[]; action: string };
   skippedDuplicates: number;
+  /** Messages this run wrote durably into spool/queue/ (list copies, notices): the queue adopts them. */
+  originated?: string[];
+  /** What list handling did, for the queue to log. */
+  events?: ListEvent[];
 }
 
 interface WorkerSettings {
@@ -52,14 +61,14 @@ interface WorkerSettings {
 }
 
 const settings = (workerData ?? {}) as WorkerSettings;
-let state: { config: LoadedConfig; directory: SqliteDirectory } | null = null;
+let state: { config: LoadedConfig; db: Db; directory: SqliteDirectory } | null = null;
 
-function init(): { config: LoadedConfig; directory: SqliteDirectory } {
+function init(): { config: LoadedConfig; db: Db; directory: SqliteDirectory } {
   if (!state) {
     const config = loadConfig(settings.configPath);
     config.data_dir = settings.dataDir ?? config.data_dir;
     const db = openDatabase(config.data_dir);
-    state = { config, directory: directoryFor(config, db) };
+    state = { config, db, directory: directoryFor(config, db) };
   }
   return state;
 }
@@ -93,14 +102,17 @@ function hopCount(body: Buffer): number {
 }
 
 export default async function processMessage(task: ProcessTask): Promise<ProcessResult> {
-  const { config, directory } = init();
+  task = checked(processTaskSchema, task, 'the process task'); // bytes from another thread are checked first
+  const { config, db, directory } = init();
   const env = task.envelope;
   const result: ProcessResult = { delivered: [], remote: [], failed: [], tempFailed: [], skippedDuplicates: 0 };
   const body = await readBody(task);
 
   // 1. analyse
   let analysis: AnalyseResult | null = null;
-  if (!task.skipAnalysis && config.spam.enabled) {
+  // what tegami wrote itself (list copies, notices, DSNs) was analysed as the post that caused it, if at all
+  const own = checkedOrigin(env.origin)?.kind === 'tegami';
+  if (!task.skipAnalysis && !own && config.spam.enabled) {
     analysis = await analyse({
       spoolPath: task.file,
       bodyOffset: task.bodyOffset,
@@ -138,18 +150,31 @@ export default async function processMessage(task: ProcessTask): Promise<Process
 
   // 3. route
   const locals = env.rcptTo.filter((r) => r.kind === 'local').map((r) => r.address);
-  const routed = route(directory, locals);
+  const routed = route(directory, locals, directory.lists);
   result.failed.push(...routed.failed);
   result.remote.push(...routed.remote);
   for (const r of env.rcptTo) if (r.kind === 'remote') result.remote.push({ address: r.address, rcpt: r.address });
 
   // 4. deliver locally
   if (analysis?.action === 'delete') return result;
+
+  // list addresses: posts are checked, held or distributed; requests and bounces answered (engine/lists)
+  if (routed.lists.length) {
+    const rt = listRuntime(config, db, directory);
+    for (const d of routed.lists) {
+      const o = await handleListMail(rt, d, { raw: body, mailFrom: env.mailFrom, spam: analysis?.action === 'spam' });
+      (result.originated ??= []).push(...o.originated);
+      (result.events ??= []).push(...o.events);
+      result.failed.push(...o.failed);
+      result.tempFailed.push(...o.tempFailed);
+    }
+  }
   const folder = analysis?.action === 'spam' && config.spam.move_to_spam_folder ? 'Spam' : 'INBOX';
   const returnPath = Buffer.from(returnPathHeader(env.mailFrom), 'utf8');
   const verdictHeaders = Buffer.from(analysis?.headers ?? '', 'utf8');
-  // Where we add our verdict, a sender's own copies of it (and A-R fields claiming our name) must go.
-  const message = analysis?.headers ? stripVerdictHeaders(body, config.hostname).parts : [body];
+  // Verdict fields we did not write (X-IMAIL-SPAM*, X-Tegami-Spam-Status, A-R in our name) never reach a
+  // mailbox, whether or not this message was analysed (authenticated, trusted or unfiltered senders too).
+  const message = stripVerdictHeaders(body, config.hostname).parts;
   await Promise.all(
     routed.mailboxes.map(async (m, i) => {
       const dedupKey = `${env.id}-${i}`;

@@ -1,7 +1,10 @@
 // Routing, in the worker: expand a message's local recipients through aliases, forwards and
-// postmaster into mailbox owners (delivered here) and remote addresses (handed back to the queue).
+// postmaster into mailbox owners (delivered here), remote addresses (handed back to the queue) and list
+// addresses (posts, requests, bounces: engine/lists; NAME-owner@ goes to the list's moderators).
 // Loops are cut (visited set, depth limit); it never touches the network.
 import type { AccountDirectory } from '../engine/accounts/directory.js';
+import type { ListDirectory } from '../engine/accounts/list-directory.js';
+import type { ListDelivery } from '../engine/lists/handle.js';
 
 export interface Routed {
   /** Mailbox owners (user@domain) to deliver into, each once. */
@@ -9,14 +12,17 @@ export interface Routed {
   /** Remote addresses produced by aliases/forwards. */
   remote: { address: string; rcpt: string }[];
   failed: { address: string; reason: string }[];
+  /** List addresses reached (each list role once): handled by engine/lists in the worker. */
+  lists: ListDelivery[];
 }
 
 const MAX_DEPTH = 10;
 
-export function route(directory: AccountDirectory, recipients: string[]): Routed {
-  const out: Routed = { mailboxes: [], remote: [], failed: [] };
+export function route(directory: AccountDirectory, recipients: string[], lists?: Pick<ListDirectory, 'admins'>): Routed {
+  const out: Routed = { mailboxes: [], remote: [], failed: [], lists: [] };
   const seenOwners = new Set<string>();
   const seenRemote = new Set<string>();
+  const seenLists = new Set<string>();
   /** The recipient being expanded reached a mailbox or a remote address (perhaps one another recipient reached first). */
   let reached = false;
 
@@ -31,7 +37,8 @@ export function route(directory: AccountDirectory, recipients: string[]): Routed
     switch (r.kind) {
       case 'mailbox': {
         if (r.user.disabled) {
-          out.failed.push({ address: rcpt, reason: '5.2.1 Mailbox disabled' });
+          // the bounce goes to an outsider: the same words as for an unknown user, never "disabled"
+          out.failed.push({ address: rcpt, reason: `5.1.1 <${address}>: no such user here` });
           return;
         }
         const fwd = r.user.forward;
@@ -66,6 +73,21 @@ export function route(directory: AccountDirectory, recipients: string[]): Routed
           out.remote.push({ address: address, rcpt });
         }
         return;
+      case 'list': {
+        if (r.role === 'owner') {
+          // the list's moderators, as an alias would (none: the domain's postmaster)
+          const admins = lists?.admins(r.list) ?? [];
+          for (const t of admins.length ? admins : [`postmaster@${r.list.slice(r.list.lastIndexOf('@') + 1)}`]) visit(t, rcpt, depth + 1, next);
+          return;
+        }
+        reached = true;
+        const key = `${r.role}|${r.list}|${r.token ?? ''}`;
+        if (!seenLists.has(key)) {
+          seenLists.add(key);
+          out.lists.push({ list: r.list, role: r.role, token: r.token, rcpt });
+        }
+        return;
+      }
       case 'unknown':
         out.failed.push({ address: rcpt, reason: `5.1.1 <${address}>: no such user here` });
         return;

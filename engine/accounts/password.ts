@@ -1,5 +1,6 @@
-// Password hashing (scrypt) and the sealed secret kept for APOP and CRAM-MD5.
-// The plain password is never written anywhere; the sealed copy needs the server key to open.
+// Password hashing (scrypt), the sealed secret kept for APOP and CRAM-MD5, and the SCRAM-SHA-256 verifier
+// (RFC 5802/7677: salt, iterations, StoredKey, ServerKey) kept so a challenge-response login works without a
+// recoverable secret. The plain password is never written anywhere; the sealed copy needs the server key to open.
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -58,4 +59,59 @@ export function unseal(key: Buffer, sealed: string): string | null {
   } catch {
     return null;
   }
+}
+
+// ---- SCRAM-SHA-256 (RFC 5802 §3, RFC 7677) ----
+
+export interface ScramKeys {
+  iterations: number;
+  salt: Buffer;
+  storedKey: Buffer;
+  serverKey: Buffer;
+}
+
+const pbkdf2 = promisify(crypto.pbkdf2);
+const hmac = (key: Buffer, data: string | Buffer) => crypto.createHmac('sha256', key).update(data).digest();
+
+/** The verifier for `password`: SaltedPassword = Hi(SASLprep(password), salt, i); StoredKey = H(HMAC(SP, "Client Key")). */
+export async function scramKeys(password: string, iterations: number, salt: Buffer = crypto.randomBytes(16)): Promise<ScramKeys | null> {
+  const prepared = saslPrep(password);
+  if (prepared === null) return null;
+  const salted = await pbkdf2(prepared, salt, iterations, 32, 'sha256');
+  const storedKey = crypto.createHash('sha256').update(hmac(salted, 'Client Key')).digest();
+  return { iterations, salt, storedKey, serverKey: hmac(salted, 'Server Key') };
+}
+
+/** Stored as "SCRAM-SHA-256$<iterations>:<salt>$<StoredKey>:<ServerKey>" (base64, PostgreSQL's layout). */
+export function formatScram(k: ScramKeys): string {
+  return `SCRAM-SHA-256$${k.iterations}:${k.salt.toString('base64')}$${k.storedKey.toString('base64')}:${k.serverKey.toString('base64')}`;
+}
+
+export function parseScram(text: string | null | undefined): ScramKeys | null {
+  const m = /^SCRAM-SHA-256\$(\d{1,9}):([A-Za-z0-9+/=]{4,64})\$([A-Za-z0-9+/=]{44}):([A-Za-z0-9+/=]{44})$/.exec(text ?? '');
+  if (!m) return null;
+  const k = { iterations: Number(m[1]), salt: Buffer.from(m[2], 'base64'), storedKey: Buffer.from(m[3], 'base64'), serverKey: Buffer.from(m[4], 'base64') };
+  return k.iterations >= 1 && k.storedKey.length === 32 && k.serverKey.length === 32 ? k : null;
+}
+
+/**
+ * A verifier for a login that has none (no such account, or keys not stored yet): its salt is the same on every
+ * try (derived from the server key), so a client cannot tell it from a real one, and no proof matches it.
+ */
+export function decoyScramKeys(key: Buffer, login: string, iterations: number): ScramKeys {
+  const seed = hmac(key, `scram-decoy\0${login.toLowerCase()}`);
+  return { iterations, salt: seed.subarray(0, 16), storedKey: hmac(seed, 'stored'), serverKey: hmac(seed, 'server') };
+}
+
+/** Non-ASCII spaces (RFC 3454 C.1.2), mapped to SPACE by SASLprep. */
+const NON_ASCII_SPACE = /[\u00a0\u1680\u2000-\u200a\u202f\u205f\u3000]/g;
+/** "Commonly mapped to nothing" (RFC 3454 B.1). */
+const MAPPED_TO_NOTHING = /[\u00ad\u034f\u1806\u180b-\u180d\u200b-\u200d\u2060\ufe00-\ufe0f\ufeff]/g;
+/** Prohibited after mapping (RFC 4013 §2.3): controls, private use, non-characters, surrogates, tagging. */
+const PROHIBITED = /[\u0000-\u001f\u007f-\u009f\u06dd\u070f\u180e\u200e\u200f\u2028-\u202e\u2060-\u2063\u206a-\u206f\ue000-\uf8ff\ufdd0-\ufdef\ufff9-\uffff]|[\ud800-\udfff]/u;
+
+/** SASLprep (RFC 4013) of a password: spaces and invisible characters mapped, NFKC; null when it holds a prohibited character. */
+export function saslPrep(s: string): string | null {
+  const mapped = s.replace(MAPPED_TO_NOTHING, '').replace(NON_ASCII_SPACE, ' ').normalize('NFKC');
+  return PROHIBITED.test(mapped) ? null : mapped;
 }

@@ -1,8 +1,10 @@
 // The embedded account directory: SQLite tables (engine/db) plus the local domains named in config.
-// Reads are synchronous and cheap (prepared statements), so policy can call them per RCPT.
+// Reads are synchronous and cheap (prepared statements), so policy can call them per RCPT. Password writes
+// store the scrypt hash, the sealed secret (when kept) and the SCRAM-SHA-256 verifier together.
 import type { Db } from '../db/database.js';
-import type { AccountDirectory, NewUser, Resolution, User } from './directory.js';
-import { hashPassword, seal, unseal, verifyPassword } from './password.js';
+import type { AccountDirectory, NewUser, Resolution, ScramLookup, User } from './directory.js';
+import { decoyScramKeys, formatScram, hashPassword, parseScram, scramKeys, seal, unseal, verifyPassword } from './password.js';
+import { SqliteLists } from '../lists/sqlite-lists.js';
 
 interface UserRow {
   address: string;
@@ -10,6 +12,8 @@ interface UserRow {
   domain: string;
   password_hash: string;
   secret_sealed: string | null;
+  /** The SCRAM-SHA-256 verifier (password.ts formatScram); absent in databases made before it existed. */
+  scram_sha256?: string | null;
   full_name: string;
   reply_to: string;
   forward: string;
@@ -33,17 +37,24 @@ export interface DirectoryOptions {
   minUserLength: number;
   passwordMin: number;
   passwordMax: number;
+  /** Put a deleted account's mail folder aside (an orphan); returns its id, null when it had none. */
+  orphanMailbox?: (address: string) => string | null;
+  /** PBKDF2 iterations of new SCRAM-SHA-256 verifiers ([auth] scram_iterations; at least 4096, RFC 7677). */
+  scramIterations?: number;
 }
 
 export class AccountError extends Error {}
 
 export class SqliteDirectory implements AccountDirectory {
   private q;
+  /** Mailing lists live in the same database; resolve() knows their addresses (engine/lists). */
+  readonly lists: SqliteLists;
 
   constructor(
     private readonly db: Db,
     private readonly opts: DirectoryOptions,
   ) {
+    addScramColumn(db);
     this.q = {
       user: db.prepare<[string], UserRow>('SELECT * FROM users WHERE address = ?'),
       alias: db.prepare<[string], { targets: string }>('SELECT targets FROM aliases WHERE address = ?'),
@@ -52,6 +63,7 @@ export class SqliteDirectory implements AccountDirectory {
       aliasesTo: db.prepare<[], { address: string; targets: string }>('SELECT address, targets FROM aliases'),
       admins: db.prepare<[], { address: string }>('SELECT address FROM users WHERE system_admin = 1 AND disabled = 0 ORDER BY created LIMIT 1'),
     };
+    this.lists = new SqliteLists(db, { localDomain: (d) => this.localDomain(d), aliasTargets: (a) => this.q.alias.get(a)?.targets.split(',') ?? null });
   }
 
   // ---- domains ----
@@ -141,14 +153,17 @@ export class SqliteDirectory implements AccountDirectory {
     const address = `${local}@${domain}`;
     if (this.q.user.get(address)) throw new AccountError(`user ${address} exists`);
     if (this.q.alias.get(address)) throw new AccountError(`${address} is an alias`);
+    const list = this.lists.occupies(address);
+    if (list) throw new AccountError(list);
     const hash = await hashPassword(u.password);
+    const scram = await this.scramText(u.password);
     this.db
       .prepare(
-        `INSERT INTO users (address, local, domain, password_hash, secret_sealed, full_name, forward, system_admin, disabled, created)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+        `INSERT INTO users (address, local, domain, password_hash, secret_sealed, scram_sha256, full_name, forward, system_admin, disabled, created)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
       )
       .run(
-        address, local, domain, hash, this.sealed(u.password), u.fullName ?? '', (u.forward ?? []).join(','),
+        address, local, domain, hash, this.sealed(u.password), scram, u.fullName ?? '', (u.forward ?? []).join(','),
         u.systemAdmin ? 1 : 0, u.disabled ? 1 : 0, Date.now(),
       );
     return this.user(address)!;
@@ -158,8 +173,8 @@ export class SqliteDirectory implements AccountDirectory {
     this.checkPassword(password);
     const hash = await hashPassword(password);
     const r = this.db
-      .prepare('UPDATE users SET password_hash = ?, secret_sealed = ? WHERE address = ?')
-      .run(hash, this.sealed(password), address.toLowerCase());
+      .prepare('UPDATE users SET password_hash = ?, secret_sealed = ?, scram_sha256 = ? WHERE address = ?')
+      .run(hash, this.sealed(password), await this.scramText(password), address.toLowerCase());
     if (r.changes === 0) throw new AccountError(`no such user: ${address}`);
   }
 
@@ -184,14 +199,30 @@ export class SqliteDirectory implements AccountDirectory {
     if (r.changes === 0) throw new AccountError(`no such user: ${address}`);
   }
 
-  /** Delete the account; its mail folder stays on disk (A4: "find orphans" lists it). */
-  deleteUser(address: string): void {
-    const r = this.db.prepare('DELETE FROM users WHERE address = ?').run(address.toLowerCase());
-    if (r.changes === 0) throw new AccountError(`no such user: ${address}`);
+  /**
+   * Delete the account and put its mail folder aside as an orphan (A4), so an account made later under the
+   * same address starts empty; both in one transaction (a move that fails keeps the account). Returns the
+   * orphan id, null when there was no mail folder.
+   */
+  deleteUser(address: string): string | null {
+    return this.db.transaction(() => {
+      const r = this.db.prepare('DELETE FROM users WHERE address = ?').run(address.toLowerCase());
+      if (r.changes === 0) throw new AccountError(`no such user: ${address}`);
+      return this.opts.orphanMailbox?.(address.toLowerCase()) ?? null;
+    })();
   }
 
   private sealed(password: string): string | null {
     return this.opts.recoverableSecrets ? seal(this.opts.serverKey, password) : null;
+  }
+
+  private get scramIterations(): number {
+    return Math.max(4096, this.opts.scramIterations ?? 4096);
+  }
+
+  private async scramText(password: string): Promise<string | null> {
+    const k = await scramKeys(password, this.scramIterations);
+    return k ? formatScram(k) : null;
   }
 
   // ---- aliases ----
@@ -201,6 +232,8 @@ export class SqliteDirectory implements AccountDirectory {
     const m = /^([^@\s]+)@([^@\s]+)$/.exec(a);
     if (!m || !this.localDomain(m[2])) throw new AccountError(`alias must be an address in a local domain: ${address}`);
     if (this.q.user.get(a)) throw new AccountError(`${a} is a user`);
+    const list = this.lists.occupies(a);
+    if (list) throw new AccountError(list);
     if (!targets.length || targets.some((t) => !/^[^@\s]+@[^@\s]+$/.test(t))) throw new AccountError('give one or more target addresses');
     this.db
       .prepare('INSERT INTO aliases (address, targets, created) VALUES (?, ?, ?) ON CONFLICT(address) DO UPDATE SET targets = excluded.targets')
@@ -229,6 +262,8 @@ export class SqliteDirectory implements AccountDirectory {
     if (row) return { kind: 'mailbox', user: toUser(row) };
     const alias = this.q.alias.get(canonical);
     if (alias) return { kind: 'alias', targets: alias.targets.split(',') };
+    const list = this.lists.resolveLocal(local, domain);
+    if (list) return { kind: 'list', list: list.list.address, role: list.role, token: list.token };
     if (local === 'postmaster' || local === 'abuse') {
       // RFC 5321 §4.5.1 / RFC 2142: always there; forwarded to the configured admin
       const admin = this.opts.postmaster ?? this.q.admins.get()?.address;
@@ -261,7 +296,30 @@ export class SqliteDirectory implements AccountDirectory {
     }
     const ok = await verifyPassword(password, row.password_hash);
     if (!ok || row.disabled) return undefined;
+    await this.completeSecrets(row, password);
     return toUser(row);
+  }
+
+  /**
+   * An account made before SCRAM keys existed (or while secrets were not kept) gets what it lacks now that the
+   * right password is in hand, so SCRAM-SHA-256 (and CRAM-MD5/APOP, when secrets are kept) work from the next login.
+   */
+  private async completeSecrets(row: UserRow, password: string): Promise<void> {
+    const scram = row.scram_sha256 ? null : await this.scramText(password);
+    const sealed = !row.secret_sealed && this.opts.recoverableSecrets ? this.sealed(password) : null;
+    if (this.db.readonly || (!scram && !sealed)) return;
+    this.db
+      .prepare('UPDATE users SET scram_sha256 = COALESCE(scram_sha256, ?), secret_sealed = COALESCE(secret_sealed, ?) WHERE address = ?')
+      .run(scram, sealed, row.address);
+  }
+
+  scramVerifier(login: string, defaultDomain?: string): ScramLookup {
+    const address = this.loginAddress(login, defaultDomain);
+    const row = address ? this.q.user.get(address) : undefined;
+    const keys = parseScram(row?.scram_sha256);
+    // a disabled account answers with its real salt and fails at the proof, exactly like a wrong password
+    if (row && keys) return { user: row.disabled ? undefined : toUser(row), keys };
+    return { keys: decoyScramKeys(this.opts.serverKey, address ?? login, this.scramIterations) };
   }
 
   secret(address: string): string | null {
@@ -276,6 +334,13 @@ export class SqliteDirectory implements AccountDirectory {
     for (const a of this.q.aliasesTo.all()) if (a.targets.split(',').includes(user.address)) set.add(a.address);
     return set;
   }
+}
+
+/** The SCRAM verifier column, added in place to databases made before it (idempotent; skipped when read-only). */
+function addScramColumn(db: Db): void {
+  if (db.readonly) return;
+  const cols = db.prepare('PRAGMA table_info(users)').all() as { name: string }[];
+  if (!cols.some((c) => c.name === 'scram_sha256')) db.exec('ALTER TABLE users ADD COLUMN scram_sha256 TEXT');
 }
 
 // scrypt hash of a random string, used to spend equal time on unknown users

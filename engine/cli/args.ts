@@ -1,4 +1,8 @@
-// A small argument parser for the CLI: positionals, --flag, --key value, --key=value, anywhere in the line.
+// Strict argument parsing for the CLI (node:util parseArgs underneath): positionals and --options anywhere
+// in the line, --key value or --key=value, "--" ends the options. Every option must be declared for the
+// command: an unknown one, a missing value or a value given to a switch is a UsageError (exit 2) naming the
+// valid options. It never guesses: a typo such as --disable for --disabled is refused, not ignored.
+import { parseArgs as nodeParseArgs } from 'node:util';
 
 export interface Args {
   positional: string[];
@@ -7,38 +11,98 @@ export interface Args {
   multi: Map<string, string[]>;
 }
 
-/** Options that take a value; everything else starting with -- is a boolean flag. */
-const VALUED = new Set([
-  'config', 'password', 'target', 'report-dir', 'domain', 'auth', 'state', 'full-name', 'forward', 'folder', 'user', 'format', 'out',
-  'selector', 'bits', 'key-type',
-]);
-
-export function parseArgs(argv: string[]): Args {
-  const positional: string[] = [];
-  const flags = new Map<string, string | true>();
-  const multi = new Map<string, string[]>();
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i];
-    if (a === '--') {
-      positional.push(...argv.slice(i + 1));
-      break;
-    }
-    if (a.startsWith('--')) {
-      const eq = a.indexOf('=');
-      const key = eq > 0 ? a.slice(2, eq) : a.slice(2);
-      let value: string | true = true;
-      if (eq > 0) value = a.slice(eq + 1);
-      else if (VALUED.has(key) && i + 1 < argv.length) value = argv[++i];
-      flags.set(key, value);
-      if (typeof value === 'string') multi.set(key, [...(multi.get(key) ?? []), value]);
-    } else positional.push(a);
-  }
-  return { positional, flags, multi };
+export interface OptionSpec {
+  type: 'string' | 'boolean';
+  /** May be given more than once (every value kept in Args.multi). */
+  multiple?: boolean;
+  /** What the value is, for usage and error messages ("FILE", "N"). */
+  value?: string;
+  /** A switch that also accepts --name=VALUE, the value becoming a positional (spam learn --spam=DIR). */
+  inlinePositional?: boolean;
 }
+
+export type Options = Record<string, OptionSpec>;
+
+export class UsageError extends Error {}
 
 export function flag(args: Args, name: string): string | undefined {
   const v = args.flags.get(name);
   return typeof v === 'string' ? v : undefined;
 }
 
-export class UsageError extends Error {}
+/** "--name VALUE" or "--name", for messages. */
+export function describeOption(name: string, o: OptionSpec): string {
+  return o.type === 'string' ? `--${name} ${o.value ?? 'VALUE'}` : `--${name}`;
+}
+
+function validList(options: Options): string {
+  return Object.entries(options)
+    .filter(([n]) => n !== 'help')
+    .map(([n, o]) => describeOption(n, o))
+    .join(', ');
+}
+
+/** --name=VALUE of a switch that allows it: --name, with VALUE kept aside as a positional. */
+function splitInline(argv: string[], options: Options): { args: string[]; extra: string[] } {
+  const args: string[] = [];
+  const extra: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i];
+    if (a === '--') {
+      args.push(...argv.slice(i));
+      break;
+    }
+    const eq = a.startsWith('--') ? a.indexOf('=') : -1;
+    if (eq > 2 && options[a.slice(2, eq)]?.inlinePositional) {
+      args.push(a.slice(0, eq));
+      extra.push(a.slice(eq + 1));
+    } else args.push(a);
+  }
+  return { args, extra };
+}
+
+/**
+ * Parse without refusing anything: used only to find the command and subcommand words before the strict
+ * parse (values of declared string options are not mistaken for them).
+ */
+export function scanPositionals(argv: string[], options: Options): { value: string; index: number }[] {
+  const { tokens } = nodeParseArgs({ args: argv, options: toNode(options), strict: false, allowPositionals: true, tokens: true });
+  return tokens.filter((t) => t.kind === 'positional').map((t) => ({ value: t.value, index: t.index }));
+}
+
+function toNode(options: Options): Record<string, { type: 'string' | 'boolean'; multiple?: boolean }> {
+  const o: Record<string, { type: 'string' | 'boolean'; multiple?: boolean }> = {};
+  for (const [n, s] of Object.entries(options)) o[n] = s.multiple ? { type: s.type, multiple: true } : { type: s.type };
+  return o;
+}
+
+/** Parse argv against the declared options; throws UsageError for anything not declared or malformed. */
+export function parseStrict(argv: string[], options: Options): Args {
+  const { args, extra } = splitInline(argv, options);
+  const { tokens } = nodeParseArgs({ args, options: toNode(options), strict: false, allowPositionals: true, tokens: true });
+  const positional: string[] = [];
+  const flags = new Map<string, string | true>();
+  const multi = new Map<string, string[]>();
+  const valid = () => `valid options: ${validList(options)}`;
+  for (const t of tokens) {
+    if (t.kind === 'positional') positional.push(t.value);
+    if (t.kind !== 'option') continue;
+    const name = t.name === 'h' && t.rawName === '-h' ? 'help' : t.name;
+    const spec = Object.hasOwn(options, name) ? options[name] : undefined;
+    if (!spec) throw new UsageError(`unknown option ${t.rawName}; ${valid()}`);
+    if (spec.type === 'boolean') {
+      if (t.inlineValue) throw new UsageError(`${t.rawName} takes no value (${t.rawName}=${t.value ?? ''} given)`);
+      flags.set(name, true);
+      continue;
+    }
+    const value = t.value;
+    if (value === undefined || (!t.inlineValue && value.startsWith('--'))) {
+      throw new UsageError(`${t.rawName} needs a value (${describeOption(name, spec)}; a value starting with "-" is given as ${t.rawName}=VALUE)`);
+    }
+    flags.set(name, value);
+    // (a repeated single option: the last one counts, as it always did)
+    multi.set(name, spec.multiple ? [...(multi.get(name) ?? []), value] : [value]);
+  }
+  positional.push(...extra);
+  return { positional, flags, multi };
+}

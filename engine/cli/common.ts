@@ -3,7 +3,9 @@ import { flag, type Args } from './args.js';
 import { openContext, type Context } from '../context.js';
 
 export function contextFrom(args: Args): Context {
-  return openContext(flag(args, 'config'));
+  const ctx = openContext(flag(args, 'config'));
+  for (const f of ctx.modeFixes) process.stderr.write(`tegami: note: ${f.path} was mode ${f.was}, made ${f.now} (the data dir is private)\n`);
+  return ctx;
 }
 
 /** Read all of stdin; strip one trailing newline (CRLF or LF). */

@@ -1,54 +1,54 @@
-// The `tegami` command: one dispatcher, one module per command group under commands/.
-// Exit 0 on success; 1 with a one-line reason on failure; 2 on bad usage.
-import { parseArgs, UsageError, type Args } from './args.js';
+// The `tegami` command: one dispatcher, one module per command group under commands/, options declared in
+// spec.ts and parsed strictly. Exit 0 on success (and for --help); 1 with a one-line reason on failure;
+// 2 on bad usage (unknown command or option, missing value), naming what is valid.
+import { parseStrict, scanPositionals, UsageError } from './args.js';
+import { COMMANDS, GLOBAL, optionsFor, USAGE } from './spec.js';
 import { ConfigError } from '../config/load.js';
 import { AccountError } from '../accounts/sqlite-directory.js';
 
-type Command = (args: Args) => Promise<number>;
+export { USAGE };
 
-const COMMANDS: Record<string, () => Promise<Command>> = {
-  serve: async () => (await import('./commands/serve.js')).serve,
-  domain: async () => (await import('./commands/domain.js')).domain,
-  user: async () => (await import('./commands/user.js')).user,
-  alias: async () => (await import('./commands/alias.js')).alias,
-  queue: async () => (await import('./commands/queue.js')).queue,
-  lab: async () => (await import('../../lab/cli.js')).lab,
-  spam: async () => (await import('./commands/spam.js')).spam,
-  dkim: async () => (await import('./commands/dkim.js')).dkim,
-  backup: async () => (await import('./commands/backup.js')).backup,
-  restore: async () => (await import('./commands/backup.js')).restore,
-};
-
-export const USAGE = `usage: tegami COMMAND [--config FILE] ...
-  serve                                  run the server
-  domain add|del|list [NAME]             local domains
-  user add|del|list|passwd|import ...    accounts (user add ADDRESS [--password-stdin])
-  alias add|del|list ...                 aliases (alias add ADDRESS TARGET[,TARGET])
-  queue list [--json]|show|retry|hold|release|delete ...
-  spam learn --spam|--ham PATH           train the Bayesian filter
-  dkim keygen DOMAIN                     make a DKIM key, print the DNS record
-  backup FILE [--with-mail] [--with-bayes]  accounts, keys (and mail) to one .tar.gz
-  restore FILE [--force]                 restore a backup into this config's data_dir
-  lab list | lab run SCENARIO [--target host:port ...] | lab report FILE.json`;
+/** Everything tegami writes is private to its user, whatever umask it was started with (issue #9). */
+export const PRIVATE_UMASK = 0o077;
 
 export async function run(argv: string[]): Promise<number> {
-  const args = parseArgs(argv);
-  const name = args.positional.shift();
-  if (!name || name === 'help' || args.flags.has('help')) {
-    process.stdout.write(USAGE + '\n');
-    return name ? 0 : 2;
+  const words = scanPositionals(argv, GLOBAL);
+  const name = words[0]?.value;
+  // every command that touches the data dir; not the lab, which writes files for other servers (a private
+  // Postfix reads its config as another user) and starts tegami as a command of its own
+  if (name !== 'lab') process.umask(PRIVATE_UMASK);
+  if (name === undefined || name === 'help') {
+    const topic = name === 'help' ? words[1]?.value : undefined;
+    if (topic !== undefined && Object.hasOwn(COMMANDS, topic)) {
+      process.stdout.write(usageOf(topic));
+      return 0;
+    }
+    // `tegami`, alone, is a usage error; `tegami help` and `tegami --help` are questions
+    const asked = name === 'help' || argv.includes('--help') || argv.includes('-h');
+    (asked ? process.stdout : process.stderr).write(USAGE + '\n');
+    return asked ? 0 : 2;
   }
-  const load = COMMANDS[name];
-  if (!load) {
+  // mailing lists parse their own options per subcommand (node:util parseArgs, strict), see commands/list.ts
+  if (name === 'list') return (await import('./commands/list.js')).list(argv);
+  if (!Object.hasOwn(COMMANDS, name)) {
     process.stderr.write(`tegami: unknown command "${name}"\n${USAGE}\n`);
     return 2;
   }
+  const spec = COMMANDS[name];
+  const rest = argv.filter((_, i) => i !== words[0].index);
+  const sub = spec.subs ? scanPositionals(rest, optionsFor(spec, undefined))[0]?.value : undefined;
   try {
-    const cmd = await load();
+    const args = parseStrict(rest, optionsFor(spec, sub));
+    if (args.flags.has('help')) {
+      process.stdout.write(usageOf(name));
+      return 0;
+    }
+    const cmd = await spec.load();
     return await cmd(args);
   } catch (e) {
     if (e instanceof UsageError) {
-      process.stderr.write(`tegami ${name}: ${e.message}\n`);
+      const what = sub && spec.subs && Object.hasOwn(spec.subs, sub) ? `${name} ${sub}` : name;
+      process.stderr.write(`tegami ${what}: ${e.message}\n(tegami ${name} --help shows the usage)\n`);
       return 2;
     }
     if (e instanceof ConfigError || e instanceof AccountError) {
@@ -59,4 +59,8 @@ export async function run(argv: string[]): Promise<number> {
     if (process.env.TEGAMI_DEBUG) process.stderr.write(String((e as Error).stack) + '\n');
     return 1;
   }
+}
+
+function usageOf(name: string): string {
+  return `usage:\n${COMMANDS[name].usage.split('\n').map((l) => `  ${l}\n`).join('')}`;
 }

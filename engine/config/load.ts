@@ -87,10 +87,3 @@ function finish(c: Config, source: string | undefined, baseDir: string): LoadedC
   };
   return { ...c, hostname: c.hostname.toLowerCase(), data_dir, tls: tlsPaths, source, listeners };
 }
-
-/** Split "host:port" / "[::1]:port" into parts. */
-export function splitHostPort(v: string): { host: string; port: number } {
-  const m = /^\[([^\]]+)\]:(\d+)$/.exec(v) ?? /^(.*):(\d+)$/.exec(v);
-  if (!m) throw new Error(`bad address ${v}`);
-  return { host: m[1], port: Number(m[2]) };
-}

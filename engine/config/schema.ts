@@ -31,6 +31,13 @@ const size = z.union([z.number().int().nonnegative(), z.string().regex(/^\d+\s*(
   return Number(m[1]) * mult;
 });
 
+/** A listener whose server does not exist yet: refused, rather than accepted and silently not started. */
+function notServedYet(what: string) {
+  return z.string().refine((v) => v === '', {
+    message: `tegami has no ${what} server yet, so nothing would listen there: remove the key (or set it to "" for off)`,
+  });
+}
+
 const listen = z
   .object({
     smtp: listenAddr.optional(),
@@ -40,8 +47,8 @@ const listen = z
     pop3s: listenAddr.optional(),
     imap: listenAddr.optional(),
     imaps: listenAddr.optional(),
-    webmail: listenAddr.optional(),
-    admin: listenAddr.optional(),
+    webmail: notServedYet('webmail').optional(),
+    admin: notServedYet('admin').optional(),
   })
   .strict();
 
@@ -70,15 +77,29 @@ const domains = z
 
 const auth = z
   .object({
+    /** SMTP AUTH PLAIN/LOGIN without TLS from non-loopback clients (POP3 and IMAP have their own key). */
     allow_insecure_auth: z.boolean().default(false),
-    mechanisms: z.array(z.enum(['PLAIN', 'LOGIN', 'CRAM-MD5'])).default(['PLAIN', 'LOGIN', 'CRAM-MD5']),
-    /** Keep a sealed copy of each password so APOP and CRAM-MD5 work; false keeps only the hash. */
+    /** SASL mechanisms offered on SMTP, POP3 and IMAP alike (PLAIN and LOGIN only where plaintext is allowed). */
+    mechanisms: z.array(z.enum(['PLAIN', 'LOGIN', 'CRAM-MD5', 'SCRAM-SHA-256'])).default(['PLAIN', 'LOGIN', 'CRAM-MD5', 'SCRAM-SHA-256']),
+    /** Keep a sealed copy of each password so APOP and CRAM-MD5 work; false keeps only the hash and the SCRAM keys. */
     recoverable_secrets: z.boolean().default(true),
+    /** PBKDF2 iterations of the SCRAM-SHA-256 keys stored when a password is set (RFC 7677: at least 4096). */
+    scram_iterations: z.number().int().min(4096).max(1_000_000).default(4096),
     throttle_after: z.number().int().nonnegative().default(5),
     window: duration.prefault(600),
     max_delay: duration.prefault(3),
     block_after: z.number().int().nonnegative().default(50),
     block_for: duration.prefault(900),
+    /** Bits of an IPv6 address that count as one client for throttling and connection caps (IPv4: the address). */
+    ipv6_prefix: z.number().int().min(1).max(128).default(64),
+    /** Failures on one account within `window` after which attempts on it are spaced out (never blocked); 0 = off. */
+    account_throttle_after: z.number().int().nonnegative().default(10),
+    /** Then one attempt per account_delay from networks the owner never logged in from; one that would wait longer is told to retry later. */
+    account_delay: duration.prefault('10s'),
+    /** Password hashes (scrypt, 16 MB each) computed at once; more wait in a queue. */
+    max_concurrent_hashes: z.number().int().positive().default(2),
+    /** Logins waiting for a hash slot; beyond that a login is answered "try again later". */
+    max_queued_hashes: z.number().int().nonnegative().default(64),
   })
   .strict();
 
@@ -87,7 +108,9 @@ const smtp = z
     banner: z.string().default('ESMTP tegami'),
     vrfy: z.boolean().default(false),
     expn: z.boolean().default(false),
+    /** Simultaneous SMTP connections, all three listeners together. */
     max_connections: z.number().int().positive().default(1000),
+    /** Simultaneous SMTP connections from one client (IPv4 address or IPv6 /ipv6_prefix). */
     max_connections_per_ip: z.number().int().positive().default(50),
     max_recipients: z.number().int().positive().default(100),
     /** Seconds to wait before the greeting; clients that talk earlier are refused (early-talker check). */
@@ -102,7 +125,8 @@ const smtp = z
     /** Authenticated senders may only use their own addresses and aliases in From: (every address) and Sender:;
      *  else 550 5.7.1 at the end of DATA. Off, such mail is still accepted but never DKIM-signed. */
     restrict_header_from: z.boolean().default(true),
-    admins_may_send_as_anyone: z.boolean().default(true),
+    /** System admins may use any MAIL FROM (off: they are bound by restrict_sender like everyone). */
+    admins_may_send_as_anyone: z.boolean().default(false),
   })
   .strict();
 
@@ -235,7 +259,14 @@ const spam = z
     phrase_regexes: z.array(z.string()).default([]),
     url_blacklist: z.array(z.string()).default([]),
     sender_whitelist: z.array(z.string()).default([]),
+    /** Skip every check, content filters too (a relay in front that has judged the mail already). */
     trusted_ips: z.array(z.string()).default([]),
+    /**
+     * This machine and internal networks: the connection checks (DNSBL, rDNS, HELO, SPF, sender domain, callout)
+     * never judge them, content filters still run (rspamd's local_addrs). Not all of 127/8: the lab and the
+     * tests use 127.0.0.2 as the RFC 5782 DNSBL-listed client.
+     */
+    local_networks: z.array(z.string()).default(['127.0.0.1/32', '::1/128']),
     filter_authenticated: z.boolean().default(false),
     move_to_spam_folder: z.boolean().default(true),
     spam_threshold: z.number().default(5),
@@ -281,6 +312,10 @@ const pop3 = z
     idle_timeout: duration.prefault('10m'),
     /** A command line must arrive whole within this of its first byte (slowloris); 0 = off. */
     command_timeout: duration.prefault('2m'),
+    /** Simultaneous POP3 connections, all listeners together. */
+    max_connections: z.number().int().positive().default(1000),
+    /** Simultaneous POP3 connections from one client (IPv4 address or IPv6 /ipv6_prefix). */
+    max_connections_per_ip: z.number().int().positive().default(50),
   })
   .strict();
 
@@ -296,8 +331,40 @@ const imap = z
     max_literal: size.prefault(64 * 1024 * 1024),
     /** Largest literal before login (LOGIN and AUTHENTICATE arguments); bigger ones are refused, never buffered. */
     max_literal_preauth: size.prefault(8 * 1024),
-    /** Simultaneous IMAP connections from one client address, per listener. */
+    /** Simultaneous IMAP connections, all listeners together. */
+    max_connections: z.number().int().positive().default(1000),
+    /** Simultaneous IMAP connections from one client (IPv4 address or IPv6 /ipv6_prefix), all listeners together. */
     max_connections_per_ip: z.number().int().positive().default(50),
+  })
+  .strict();
+
+/** Mailing lists (engine/lists, docs/lists.md); each list's own settings are set with `tegami list set`. */
+const lists = z
+  .object({
+    /** VERP: "member" gives each member's copy its own envelope sender NAME-bounces+<token>@ (one copy per
+     *  member); "domain" sends one copy per destination domain (bounces matched by their DSN's recipient). */
+    verp: z.enum(['member', 'domain']).default('member'),
+    /** How often the list housekeeping runs (CLI approvals, expiry, bounce grace, digests). */
+    check_interval: duration.prefault('5s'),
+    /** Held posts are dropped this long after they arrived, unless a moderator decided first. */
+    held_lifetime: duration.prefault('14d'),
+    /** A subscription or unsubscription must be confirmed (or approved) within this. */
+    confirm_lifetime: duration.prefault('3d'),
+    /** Counted bounces within bounce_window at which a member is disabled (and told). */
+    bounce_threshold: z.number().int().positive().default(5),
+    bounce_window: duration.prefault('7d'),
+    /** At most one bounce of a member counts per this interval (one outage is one bounce); 0 = each counts. */
+    bounce_interval: duration.prefault('1d'),
+    /** A member disabled by bounces is removed this long afterwards. */
+    bounce_grace: duration.prefault('14d'),
+    /** Digests go out this often to the members who asked for them. */
+    digest_interval: duration.prefault('1d'),
+    /** Distributed posts are remembered (a repeat of the same Message-ID is not sent again) this long. */
+    dedup_window: duration.prefault('7d'),
+    /** Automatic replies (help, confirmations) to one address per list and day; more are logged, not sent. */
+    max_replies_per_day: z.number().int().positive().default(10),
+    /** List-Archive: URL; "{list}" becomes the list address. Absent: no List-Archive field. */
+    archive_url: z.string().regex(/^(https?|imap|imaps):\/\/[\x21-\x7e]+$/).optional(),
   })
   .strict();
 
@@ -323,6 +390,7 @@ export const configSchema = z
     spam: spam.prefault({}),
     pop3: pop3.prefault({}),
     imap: imap.prefault({}),
+    lists: lists.prefault({}),
   })
   .strict()
   .superRefine((c, ctx) => {

@@ -1,13 +1,17 @@
 // One IMAP connection: reads framed commands, checks state and argument shape (from each command file's
-// declaration), runs the handler, sends pending mailbox updates and the tagged reply. Owns the socket
-// (STARTTLS upgrade, idle timeout, backpressure); never parses messages or touches Maildir itself.
+// declaration), runs the handler, sends pending mailbox updates and the tagged reply. The socket, its
+// deadlines, idle timeout and STARTTLS are the shared FramedSocket's (engine/net), logins the shared login
+// flow's; never parses messages or touches Maildir itself.
 import crypto from 'node:crypto';
-import net from 'node:net';
-import tls from 'node:tls';
-import type { AccountDirectory, User } from '../accounts/directory.js';
+import type net from 'node:net';
+import type tls from 'node:tls';
+import type { User } from '../accounts/directory.js';
 import type { LoadedConfig } from '../config/load.js';
 import type { Logger } from '../log/logger.js';
-import type { AuthThrottle } from '../policy/auth-throttle.js';
+import { FramedSocket } from '../net/framed-socket.js';
+import { handshakeDeadline } from '../net/listener.js';
+import { plaintextAllowed, type LoginContext, type LoginFlow } from '../net/login.js';
+import { unmapV4 } from '../policy/cidr.js';
 import type { MailboxStore } from '../store/mailbox-store.js';
 import { validateArgs, type Result, type SessionState } from './command.js';
 import { commandTable } from './commands/index.js';
@@ -19,10 +23,9 @@ import { parseCommand } from './protocol/tokens.js';
 
 export interface ServerShared {
   store: MailboxStore;
-  directory: AccountDirectory;
   config: LoadedConfig;
   logger: Logger;
-  throttle: AuthThrottle;
+  login: LoginFlow;
   secureContext: tls.SecureContext;
   implicitTls: boolean;
   /** Sessions open on this listener, for shutdown. */
@@ -31,6 +34,8 @@ export interface ServerShared {
 
 const MAX_ERRORS = 20;
 const HIGH_WATER = 256 * 1024;
+/** The autologout before login (RFC 3501 asks for at least 30 minutes only once authenticated). */
+const PRE_AUTH_IDLE_MS = 120_000;
 
 export class Session {
   readonly id = crypto.randomBytes(5).toString('hex');
@@ -39,10 +44,10 @@ export class Session {
   selected: MailboxView | null = null;
   /** ENABLEd extensions (CONDSTORE). */
   enabled = new Set<string>();
-  secure: boolean;
   readonly remoteAddress: string;
   readonly localAddress: string;
   private reader: CommandReader;
+  private readonly conn: FramedSocket;
   private wake: (() => void) | null = null;
   private closed = false;
   private errors = 0;
@@ -50,22 +55,65 @@ export class Session {
   tlsPending = false;
   /** Set while IDLE waits: called when the selected mailbox changes. */
   private idleNotify: (() => void) | null = null;
-  /** The deadline of the line or literal being awaited (slowloris): see timeWait(). */
-  private clock: { kind: 'line' | 'literal'; seq: number; start: number; timer: NodeJS.Timeout } | null = null;
 
   constructor(
-    public socket: net.Socket,
+    socket: net.Socket,
     readonly shared: ServerShared,
   ) {
-    this.secure = shared.implicitTls;
-    this.remoteAddress = normaliseIp(socket.remoteAddress ?? '');
-    this.localAddress = normaliseIp(socket.localAddress ?? '');
+    this.remoteAddress = unmapV4(socket.remoteAddress ?? '');
+    this.localAddress = unmapV4(socket.localAddress ?? '');
     // small literals before login; after it, a large APPEND message is streamed to a file (literal-spool.ts)
     this.reader = new CommandReader({
       limits: () => readerLimits(this.config.imap, this.state !== 'not-authenticated'),
       spill: (first, size, again) => spillLiteral(this, first, size, again, () => this.wake?.()),
     });
-    this.attach(socket);
+    const c = shared.config.imap;
+    // deadlines against clients that drip (slowloris), which the idle timeout cannot bound since every byte resets
+    // it: a line within command_timeout, an announced literal within literal_timeout, of the moment the session
+    // waits for it; never while a command runs (IDLE itself is not timed, its DONE line is)
+    this.conn = new FramedSocket({
+      socket,
+      secure: shared.implicitTls,
+      pending: () => this.reader.waitingFor(),
+      lineMs: c.command_timeout,
+      literalMs: c.literal_timeout,
+      handshakeMs: handshakeDeadline(c.command_timeout, Math.min(c.idle_timeout, PRE_AUTH_IDLE_MS)),
+      idleMs: this.timeoutMs(),
+      onData: (chunk) => {
+        this.reader.push(chunk);
+        if (this.reader.bufferedBytes > HIGH_WATER) this.conn.pause();
+        this.wake?.();
+      },
+      onClose: () => {
+        this.closed = true;
+        this.wake?.();
+        this.idleNotify?.();
+      },
+      onIdle: () => {
+        this.log('timeout');
+        this.writeRaw('* BYE Autologout; idle for too long\r\n');
+        this.end();
+      },
+      onDeadline: (phase, ms, limit) => {
+        this.log('command-timeout', { phase, ms, limit }, 'warn');
+        this.writeRaw(`* BYE Timeout: ${phase === 'line' ? 'command line' : 'literal'} not received in time\r\n`);
+        this.end();
+      },
+    });
+  }
+
+  /** The stream replies go to now (plain, or TLS after STARTTLS). */
+  get socket(): net.Socket {
+    return this.conn.socket;
+  }
+
+  get secure(): boolean {
+    return this.conn.secure;
+  }
+
+  /** Who logs in, where (for the login flow). */
+  get loginContext(): LoginContext {
+    return { protocol: 'imap', session: this.id, ip: this.remoteAddress, local: this.localAddress };
   }
 
   get store(): MailboxStore {
@@ -82,64 +130,30 @@ export class Session {
     this.shared.logger.log('imap', event, { session: this.id, ip: this.remoteAddress, user: this.user?.address, ...fields }, level);
   }
 
-  private onData = (chunk: Buffer) => {
-    this.reader.push(chunk);
-    if (this.reader.bufferedBytes > HIGH_WATER) this.socket.pause();
-    this.wake?.();
-  };
-  private onClose = () => {
-    this.closed = true;
-    this.wake?.();
-    this.idleNotify?.();
-  };
-  private onTimeout = () => {
-    this.log('timeout');
-    this.writeRaw('* BYE Autologout; idle for too long\r\n');
-    this.end();
-  };
-
-  private attach(sock: net.Socket): void {
-    sock.on('data', this.onData);
-    sock.on('close', this.onClose);
-    sock.on('error', () => this.onClose());
-    sock.setTimeout(this.timeoutMs(), this.onTimeout);
-  }
-
   /** Before login a shorter autologout (at most 2 minutes) keeps idle anonymous connections from piling up. */
   private timeoutMs(): number {
     const idle = this.config.imap.idle_timeout;
-    return this.state === 'not-authenticated' ? Math.min(idle, 120_000) : idle;
-  }
-
-  private detach(sock: net.Socket): void {
-    sock.off('data', this.onData);
-    sock.off('close', this.onClose);
-    sock.setTimeout(0);
+    return this.state === 'not-authenticated' ? Math.min(idle, PRE_AUTH_IDLE_MS) : idle;
   }
 
   /** Authenticated with `user` (LOGIN/AUTHENTICATE succeeded). */
   authenticated(user: User): void {
     this.user = user;
     this.state = 'authenticated';
-    this.socket.setTimeout(this.timeoutMs());
+    this.conn.setIdle(this.timeoutMs());
   }
 
   /** Switch the connection to TLS now (after the tagged OK for STARTTLS has been written). */
-  startTls(): void {
-    const plain = this.socket;
-    this.detach(plain);
-    this.reader.discardBuffered(); // nothing sent before the handshake may be read as a command
-    this.stopClock();
-    const secure = new tls.TLSSocket(plain, { isServer: true, secureContext: this.shared.secureContext });
-    this.socket = secure;
-    this.secure = true;
-    this.attach(secure);
-    secure.on('secure', () => this.log('tls', { protocol: secure.getProtocol(), cipher: secure.getCipher()?.name }));
+  async startTls(): Promise<void> {
+    // nothing sent before the handshake may be read as a command
+    const r = await this.conn.startTls(this.shared.secureContext, () => this.reader.discardBuffered());
+    if (r.ok) this.log('tls', { protocol: r.protocol, cipher: r.cipher });
+    else this.log(r.reason === 'timeout' ? 'timeout' : 'tls-failed', { phase: 'tls', error: r.error }, 'warn');
   }
 
   writeRaw(data: string | Buffer): void {
-    if (this.closed || this.socket.destroyed) return;
-    this.socket.write(data);
+    if (this.closed) return;
+    this.conn.write(data);
   }
 
   send(r: Response | string): void {
@@ -152,25 +166,13 @@ export class Session {
 
   /** Wait while the socket's send buffer is full (big FETCH responses). */
   async drain(): Promise<void> {
-    const s = this.socket;
-    if (!s.writableNeedDrain || this.closed) return;
-    await new Promise<void>((resolve) => {
-      const done = () => {
-        s.off('drain', done);
-        s.off('close', done);
-        resolve();
-      };
-      s.on('drain', done);
-      s.on('close', done);
-    });
+    if (!this.closed) await this.conn.drained();
   }
 
   end(): void {
-    this.stopClock();
     if (this.closed) return;
     this.closed = true;
-    this.socket.end();
-    setTimeout(() => this.socket.destroy(), 2000).unref();
+    this.conn.end();
     this.wake?.();
   }
 
@@ -183,7 +185,7 @@ export class Session {
     for (;;) {
       const ev = this.reader.take(mode);
       if (ev) {
-        this.stopClock();
+        this.conn.working();
         return ev;
       }
       if (this.closed) return null;
@@ -191,52 +193,19 @@ export class Session {
         this.reader.continuationWanted = false;
         this.writeRaw('+ Ready for literal data\r\n');
       }
-      this.timeWait();
+      this.conn.waiting();
       // while a literal's file sink is full the reader leaves input unconsumed: stay paused until it catches up
-      if (this.socket.isPaused() && this.reader.bufferedBytes <= HIGH_WATER) this.socket.resume();
+      if (this.reader.bufferedBytes <= HIGH_WATER) this.conn.resume();
       await new Promise<void>((resolve) => (this.wake = resolve));
       this.wake = null;
     }
-  }
-
-  /**
-   * Deadlines against clients that drip (slowloris), which the idle timeout cannot bound since every byte resets
-   * it: a line must arrive whole within [imap] command_timeout of the moment its first byte is seen, an announced
-   * literal within literal_timeout of the moment the server waits for it. Only timed while the session waits for
-   * input (never while a command runs; IDLE itself is not timed, the DONE line is).
-   */
-  private timeWait(): void {
-    const w = this.reader.waitingFor();
-    const limit = !w ? 0 : w.kind === 'line' ? this.config.imap.command_timeout : this.config.imap.literal_timeout;
-    if (!w || limit <= 0) return this.stopClock();
-    if (this.clock && this.clock.kind === w.kind && this.clock.seq === w.seq) return;
-    this.stopClock();
-    const timer = setTimeout(() => this.clockExpired(), limit);
-    timer.unref();
-    this.clock = { kind: w.kind, seq: w.seq, start: Date.now(), timer };
-  }
-
-  private stopClock(): void {
-    if (this.clock) clearTimeout(this.clock.timer);
-    this.clock = null;
-  }
-
-  private clockExpired(): void {
-    const c = this.clock;
-    this.clock = null;
-    const w = this.reader.waitingFor();
-    if (!c || this.closed || !w || w.kind !== c.kind || w.seq !== c.seq) return;
-    const limit = c.kind === 'line' ? this.config.imap.command_timeout : this.config.imap.literal_timeout;
-    this.log('command-timeout', { phase: c.kind, ms: Date.now() - c.start, limit }, 'warn');
-    this.writeRaw(`* BYE Timeout: ${c.kind === 'line' ? 'command line' : 'literal'} not received in time\r\n`);
-    this.end();
   }
 
   /** IDLE: wait for either a line from the client or a mailbox change. */
   async waitIdle(): Promise<'line' | 'change' | 'closed'> {
     if (this.reader.bufferedBytes) return 'line';
     if (this.selected?.dirty) return 'change';
-    if (this.socket.isPaused()) this.socket.resume();
+    this.conn.resume();
     return new Promise((resolve) => {
       const done = (v: 'line' | 'change' | 'closed') => {
         this.wake = null;
@@ -346,7 +315,7 @@ export class Session {
     this.reply(tag, result, result.status === 'BAD');
     if (this.tlsPending) {
       this.tlsPending = false;
-      this.startTls();
+      await this.startTls();
     }
     if (this.state === 'logout') this.end();
   }
@@ -371,28 +340,21 @@ function respText(text: string): string {
   return text.replace(/[^\x20-\x7e]/g, '?');
 }
 
-/** What the server offers now (STARTTLS only before TLS; LOGINDISABLED when plain logins are refused). */
+/** What the server offers now: STARTTLS only before TLS; the SASL mechanisms of the login flow; LOGINDISABLED when plaintext logins are refused. */
 export function capabilities(s: Session): string[] {
   const caps = ['IMAP4rev1', 'LITERAL+', 'SASL-IR', 'ID', 'ENABLE', 'IDLE', 'NAMESPACE', 'UIDPLUS', 'MOVE', 'UNSELECT', 'SPECIAL-USE', 'CONDSTORE', 'CHILDREN'];
   if (s.state === 'not-authenticated') {
     if (!s.secure) caps.push('STARTTLS');
-    if (loginAllowed(s)) caps.push('AUTH=PLAIN');
-    else caps.push('LOGINDISABLED');
+    const plain = loginAllowed(s);
+    for (const m of s.shared.login.mechanisms(plain)) caps.push(`AUTH=${m}`);
+    if (!plain) caps.push('LOGINDISABLED');
   }
   return caps;
 }
 
-/** Plaintext passwords only over TLS, on loopback, or when the config allows it. */
+/** Plaintext passwords (LOGIN, AUTHENTICATE PLAIN/LOGIN) only over TLS, on loopback, or when [imap] allow_insecure_auth allows it. */
 export function loginAllowed(s: Session): boolean {
-  return s.secure || isLoopback(s.remoteAddress) || s.config.imap.allow_insecure_auth;
-}
-
-export function isLoopback(ip: string): boolean {
-  return ip === '::1' || ip.startsWith('127.');
-}
-
-function normaliseIp(ip: string): string {
-  return ip.startsWith('::ffff:') && ip.includes('.') ? ip.slice(7) : ip;
+  return plaintextAllowed({ secure: s.secure, ip: s.remoteAddress, allowInsecure: s.config.imap.allow_insecure_auth });
 }
 
 export { Response };

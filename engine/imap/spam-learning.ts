@@ -1,6 +1,8 @@
 // Teaches the spam filter from users' own filing: mail moved or copied into Spam is learnt as spam, mail moved
-// from Spam back to INBOX as ham. Runs after the IMAP reply path's store work; a failure is logged, never fatal.
+// from Spam back to INBOX as ham. The learning itself runs in the server's worker pool (engine/spam/learn-pool.ts):
+// parsing a message never holds up the main thread. A failure is logged, never fatal.
 import { learnMessage } from '../spam/learn.js';
+import { learnPoolFor } from '../spam/learn-pool.js';
 import { SPAM_FOLDER } from './folders.js';
 import type { Session } from './session.js';
 
@@ -14,11 +16,18 @@ export function learningFor(from: string, to: string): Verdict | null {
 }
 
 type Learner = (dataDir: string, raw: Buffer, verdict: Verdict, owner: string) => Promise<unknown> | unknown;
-let learner: Learner | null = learnMessage;
 
-/** Replace the learner (tests); null turns learning off, undefined restores the spam engine's. */
+/** The worker pool of the server that owns this data dir; in-thread only where no pool runs (store-only tests). */
+const inPool: Learner = (dataDir, raw, verdict, owner) => {
+  const pool = learnPoolFor(dataDir);
+  return pool ? pool(raw, verdict, owner) : learnMessage(dataDir, raw, verdict, owner);
+};
+
+let learner: Learner | null = inPool;
+
+/** Replace the learner (tests); null turns learning off, undefined restores the worker pool's. */
 export function setLearner(fn: Learner | null | undefined): void {
-  learner = fn === undefined ? learnMessage : fn;
+  learner = fn === undefined ? inPool : fn;
 }
 
 export async function learnFrom(s: Session, folder: string, uids: number[], verdict: Verdict): Promise<void> {

@@ -26,7 +26,7 @@ export class Logger {
 
   constructor(private readonly opts: LogOptions = {}) {
     this.min = LEVELS[opts.level ?? 'info'];
-    if (opts.dir && opts.files !== false) fs.mkdirSync(opts.dir, { recursive: true });
+    if (opts.dir && opts.files !== false) fs.mkdirSync(opts.dir, { recursive: true, mode: 0o700 });
   }
 
   /** Subscribe to every event (metrics, tests). */
@@ -88,7 +88,8 @@ export class Logger {
         this.flush();
         f.stream.end();
       }
-      const stream = fs.createWriteStream(path.join(this.opts.dir!, `${service}-${day}.log`), { flags: 'a' });
+      // logs name users and addresses: private (0600), whatever the umask
+      const stream = fs.createWriteStream(path.join(this.opts.dir!, `${service}-${day}.log`), { flags: 'a', mode: 0o600 });
       stream.on('error', () => {});
       f = { day, stream };
       this.files.set(service, f);

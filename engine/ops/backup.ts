@@ -1,6 +1,7 @@
 // Making a backup file: a gzipped POSIX tar holding the config in use, online snapshots of the SQLite
 // databases (better-sqlite3's backup API, safe while the server runs), the keys, DKIM and TLS files, and
-// optionally the Maildir tree, streamed file by file; manifest.json (with SHA-256 of every entry) comes last.
+// optionally the Maildir tree (and the orphaned folders of deleted accounts, data/orphans/), streamed file
+// by file; manifest.json (with SHA-256 of every entry) comes last.
 // The file is written 0600 to a temporary name, fsynced, then renamed: a reader never sees half a backup.
 // It never writes into data_dir and never copies the spool.
 import crypto from 'node:crypto';
@@ -16,6 +17,7 @@ import Database from 'better-sqlite3';
 import type { LoadedConfig } from '../config/load.js';
 import { endBlocks, headerBlocks, padding } from './tar.js';
 import { FORMAT, FORMAT_VERSION, MANIFEST_PATH, modeString, type Manifest, type ManifestEntry } from './manifest.js';
+import { listOrphans, orphansDir } from '../store/orphans.js';
 
 export interface BackupOptions {
   file: string;
@@ -100,7 +102,7 @@ export async function createBackup(config: LoadedConfig, opts: BackupOptions): P
   if (!fs.existsSync(accountsDb)) return { ok: false, reason: `no accounts database at ${accountsDb} (is --config right?)` };
   if (fs.existsSync(dest) && !opts.force) return { ok: false, reason: `${dest} exists (use --force to replace it)` };
   if (!fs.existsSync(path.dirname(dest))) return { ok: false, reason: `directory ${path.dirname(dest)} does not exist` };
-  for (const sub of ['mail', 'keys', 'dkim', 'tls']) {
+  for (const sub of ['mail', 'orphans', 'keys', 'dkim', 'tls']) {
     if (within(path.join(dataDir, sub), dest) !== null) return { ok: false, reason: `the backup file must not be inside ${path.join(dataDir, sub)}, which it copies` };
   }
 
@@ -110,6 +112,7 @@ export async function createBackup(config: LoadedConfig, opts: BackupOptions): P
   const entries: ManifestEntry[] = [];
   const counts = { files: 0, dirs: 0, messages: 0, bytes: 0 };
   let vanished = 0;
+  let orphans = 0;
   try {
     // 1. what is small and known in advance: config, database snapshots, keys
     const planned: Planned[] = [];
@@ -143,7 +146,12 @@ export async function createBackup(config: LoadedConfig, opts: BackupOptions): P
     // 2. the archive: planned files, then the Maildir tree walked as it is written, then the manifest
     async function* archive(): AsyncGenerator<Buffer> {
       for (const p of planned) yield* fileEntry(p.path, p.source, p.mode);
-      if (opts.withMail) yield* mailTree(path.join(dataDir, 'mail'), 'data/mail', staging, 0);
+      if (opts.withMail) {
+        yield* mailTree(path.join(dataDir, 'mail'), 'data/mail', staging, 0);
+        // deleted accounts' folders are mail too: kept until the operator removes them, so kept here
+        orphans = listOrphans(dataDir).length;
+        if (orphans) yield* mailTree(orphansDir(dataDir), 'data/orphans', staging, 0);
+      }
       const manifest = manifestOf();
       const body = Buffer.from(JSON.stringify(manifest, null, 2) + '\n');
       yield headerBlocks({ path: MANIFEST_PATH, type: 'file', size: body.length, mode: 0o600, mtime: Date.now() / 1000 });
@@ -283,7 +291,7 @@ export async function createBackup(config: LoadedConfig, opts: BackupOptions): P
         hostname: config.hostname,
         data_dir: dataDir,
         config_file: config.source ?? null,
-        includes: { accounts: true, keys: keys.length > 0, dkim: dkim.length, tls, mail: opts.withMail, bayes, queue: false },
+        includes: { accounts: true, keys: keys.length > 0, dkim: dkim.length, tls, mail: opts.withMail, bayes, queue: false, ...(opts.withMail ? { orphans } : {}) },
         counts,
         entries,
       };

@@ -26,7 +26,8 @@ export interface Manifest {
   hostname: string;
   data_dir: string;
   config_file: string | null;
-  includes: { accounts: boolean; keys: boolean; dkim: number; tls: string[]; mail: boolean; bayes: boolean; queue: false };
+  /** orphans: deleted accounts' mail folders (data/orphans/, with --with-mail); absent in older backups. */
+  includes: { accounts: boolean; keys: boolean; dkim: number; tls: string[]; mail: boolean; bayes: boolean; queue: false; orphans?: number };
   counts: { files: number; dirs: number; messages: number; bytes: number };
   entries: ManifestEntry[];
 }

@@ -3,6 +3,8 @@
 // writing anything; then stage every file next to its target (fsynced, checked again) and rename them all.
 // It never writes outside data_dir, never follows an archive path with "..", and never installs the
 // backed-up config over the one in use (that copy goes to <data_dir>/restored-config/ for the operator).
+// Orphaned folders of deleted accounts (data/orphans/, in backups made with --with-mail) come back as they
+// were. Every directory it makes is private (0700).
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -23,8 +25,6 @@ export type RestoreResult =
   | { ok: false; reason: string };
 
 const MAX_MANIFEST = 64 * 1024 * 1024;
-/** Parents of these are made 0700: they hold private keys. */
-const PRIVATE_DIRS = new Set(['keys', 'dkim', 'tls']);
 
 /** The pid in <data_dir>/run/tegami.pid when that process is alive, else null. */
 export function runningServer(dataDir: string): number | null {
@@ -168,8 +168,8 @@ export async function restoreBackup(dataDir: string, opts: RestoreOptions): Prom
   /** Make target's parent directories one by one under the data dir, never through a symbolic link. */
   const makeParent = (target: string, rel: string) => {
     const parent = path.dirname(target);
-    const top = rel.split('/')[1];
-    const mode = PRIVATE_DIRS.has(top) || rel.startsWith('config/') ? 0o700 : 0o755;
+    // every directory in the data dir is private (0700), whatever the archive or the umask says
+    const mode = 0o700;
     const segments = path.relative(dataDir, parent).split(path.sep).filter(Boolean);
     if (segments.includes('..')) throw new Error(`${parent} is outside the data dir`);
     let dir = realData;
@@ -248,7 +248,7 @@ export async function restoreBackup(dataDir: string, opts: RestoreOptions): Prom
     src.destroy();
   }
   for (const d of dirs) {
-    fs.chmodSync(d.dir, d.mode);
+    fs.chmodSync(d.dir, d.mode & 0o700); // (a backup made by an older version may record 0755)
     if (owner) fs.chownSync(d.dir, owner.uid, owner.gid);
   }
   for (const d of touched) fsyncDir(d);

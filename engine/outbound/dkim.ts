@@ -120,6 +120,12 @@ export function signingKey(dataDir: string, origin: Origin | null, message: Buff
   const refused = (reason: string): SigningChoice => (author && findKey(dataDir, author) ? { sign: false, reason, domain: author } : { sign: false });
   if (!origin) return refused('no origin recorded for this message (spooled by an older tegami)');
   if (origin.kind === 'relayed') return refused('not written by a sender of ours (received from elsewhere, forwarded or relayed)');
+  // a list's copy is the list's message (it rewrote it and sends it from its bounce address): signed as the
+  // list's domain whatever its From: says, as list servers do (engine/lists); only tegami makes this origin
+  if (origin.kind === 'tegami' && origin.source === 'list') {
+    const key = ownKey(dataDir, origin.domain);
+    return key ? { sign: true, key } : { sign: false };
+  }
   if (author !== origin.domain) return refused(`From: domain is not ${origin.domain}, the author checked when the message was ${origin.kind === 'tegami' ? 'written' : 'received'}`);
   const key = origin.kind === 'tegami' ? ownKey(dataDir, origin.domain) : findKey(dataDir, origin.domain);
   return key ? { sign: true, key } : { sign: false };

@@ -5,6 +5,7 @@
 import net from 'node:net';
 import type { Resolver } from '../dns/resolver.js';
 import type { Destination } from './destination.js';
+import { parseHostPort as parseHostPortText } from '../net/host-port.js';
 
 export interface Target {
   /** Host name (for logs and TLS SNI) or the literal address. */
@@ -25,14 +26,9 @@ function code(e: unknown): string {
   return (e as NodeJS.ErrnoException)?.code ?? 'ERROR';
 }
 
-/** "host:port", "[v6]:port", "[host]", "host" → host, port. */
+/** "host:port", "[v6]:port", "[host]", "host" → host, port (the one parser, engine/net/host-port.ts). */
 export function parseHostPort(s: string, defaultPort: number): { host: string; port: number } {
-  const v6 = /^\[([^\]]+)\](?::(\d+))?$/.exec(s);
-  if (v6) return { host: v6[1], port: v6[2] ? Number(v6[2]) : defaultPort };
-  if (net.isIPv6(s)) return { host: s, port: defaultPort };
-  const m = /^(.*):(\d+)$/.exec(s);
-  if (m) return { host: m[1], port: Number(m[2]) };
-  return { host: s, port: defaultPort };
+  return parseHostPortText(s, defaultPort) ?? { host: s, port: defaultPort };
 }
 
 /** A and AAAA of a name (IPv4 first). Temp errors are reported only when nothing was found. */

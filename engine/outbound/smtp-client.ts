@@ -213,8 +213,19 @@ function outcomeOf(address: string, e: SmtpError): RcptOutcome {
   return { address, kind: 'temp', status: code >= 400 ? enhancedStatus(e.response ?? '', code) : '4.4.2', reply };
 }
 
+/** RSET; false when refused or when the connection fails meanwhile (nodemailer then drops the callback). */
 function reset(s: Session): Promise<boolean> {
-  return new Promise((resolve) => s.conn.reset((err) => resolve(!err)));
+  return new Promise((resolve) => {
+    const lost = () => done(false);
+    const done = (ok: boolean) => {
+      s.conn.off('error', lost);
+      s.conn.off('end', lost);
+      resolve(ok);
+    };
+    s.conn.once('error', lost);
+    s.conn.once('end', lost);
+    s.conn.reset((err) => done(!err));
+  });
 }
 
 const NON_ASCII = /[^\x00-\x7f]/;

@@ -1,6 +1,12 @@
-// Failed-login throttling per client IP, shared by SMTP AUTH, POP3 and IMAP: after `throttleAfter`
-// failures within `windowMs`, each attempt waits (growing, at most maxDelayMs); after `blockAfter`
-// failures, logins from that IP are refused for `blockForMs`. Loopback is not exempt. Memory is bounded.
+// Failed-login throttling, one instance shared by every protocol (engine/net/login.ts is its only caller).
+// Per client (an IPv4 address, or an IPv6 /ipv6_prefix network): after `throttleAfter` failures in `windowMs`
+// each attempt waits (growing, at most maxDelayMs); after `blockAfter` failures the client is refused for
+// `blockForMs`. Per account: after `accountThrottleAfter` failures in the window, attempts on that account run
+// one per `accountDelayMs` (an attempt whose turn is further away is told to come back later) instead of being
+// blocked, and a client network the owner has logged in from before skips the queue, so guessing is slowed
+// without locking the owner out. Only failures count; a success resets nothing. Memory is bounded, but an entry that
+// still blocks or spaces is never evicted (their number is bounded by how fast passwords can be checked).
+import { clientKey } from './cidr.js';
 
 export interface ThrottleOptions {
   throttleAfter: number;
@@ -8,85 +14,192 @@ export interface ThrottleOptions {
   maxDelayMs: number;
   blockAfter: number;
   blockForMs: number;
-  /** At most this many IPs are tracked; the oldest entries go first. */
+  /** Bits of an IPv6 address that name one client (64: a /64 is one client). */
+  ipv6Prefix?: number;
+  /** Failures on one account in the window after which its attempts are spaced out; 0 = never. */
+  accountThrottleAfter?: number;
+  /** The spacing between attempts on such an account (and the longest an attempt waits for its turn). */
+  accountDelayMs?: number;
+  /** Entries (clients, accounts) tracked before inactive ones are evicted, oldest first. */
   maxEntries?: number;
 }
 
-interface Entry {
+export type ThrottleDecision =
+  | { kind: 'allow'; delayMs: number }
+  /** This client is blocked until untilMs. */
+  | { kind: 'blocked'; untilMs: number }
+  /** The account is being guessed at and its queue is full for now: try again later (nothing is counted). */
+  | { kind: 'busy' };
+
+interface ClientEntry {
   failures: number[];
   blockedUntil: number;
 }
 
-export type ThrottleDecision = { kind: 'allow'; delayMs: number } | { kind: 'blocked'; untilMs: number };
+interface AccountEntry {
+  failures: number[];
+  /** When the next spaced attempt may run. */
+  nextSlot: number;
+  /** Client keys that logged in to this account successfully (at most KNOWN_PER_ACCOUNT, newest last). */
+  known: string[];
+}
+
+const KNOWN_PER_ACCOUNT = 8;
 
 export class AuthThrottle {
-  private entries = new Map<string, Entry>();
+  private clients = new Map<string, ClientEntry>();
+  private accounts = new Map<string, AccountEntry>();
 
   constructor(
     private readonly opts: ThrottleOptions,
     private readonly now: () => number = Date.now,
   ) {}
 
-  static fromConfig(auth: { throttle_after: number; window: number; max_delay: number; block_after: number; block_for: number }): AuthThrottle {
+  static fromConfig(auth: {
+    throttle_after: number;
+    window: number;
+    max_delay: number;
+    block_after: number;
+    block_for: number;
+    ipv6_prefix?: number;
+    account_throttle_after?: number;
+    account_delay?: number;
+  }): AuthThrottle {
     return new AuthThrottle({
       throttleAfter: auth.throttle_after,
       windowMs: auth.window,
       maxDelayMs: auth.max_delay,
       blockAfter: auth.block_after,
       blockForMs: auth.block_for,
+      ipv6Prefix: auth.ipv6_prefix,
+      accountThrottleAfter: auth.account_throttle_after,
+      accountDelayMs: auth.account_delay,
     });
   }
 
-  /** Before checking credentials: may this IP try, and how long should the answer wait? */
-  check(ip: string): ThrottleDecision {
-    const e = this.entries.get(ip);
-    if (!e) return { kind: 'allow', delayMs: 0 };
-    const now = this.now();
-    if (e.blockedUntil > now) return { kind: 'blocked', untilMs: e.blockedUntil };
-    this.prune(e, now);
-    const n = e.failures.length;
-    if (this.opts.throttleAfter > 0 && n >= this.opts.throttleAfter) {
-      const over = n - this.opts.throttleAfter + 1;
-      return { kind: 'allow', delayMs: Math.min(this.opts.maxDelayMs, 250 * 2 ** Math.min(over - 1, 10)) };
-    }
-    return { kind: 'allow', delayMs: 0 };
+  /** The key `ip` is counted under (its /ipv6_prefix network for IPv6). */
+  keyOf(ip: string): string {
+    return clientKey(ip, this.opts.ipv6Prefix ?? 64);
   }
 
-  /** Record a failed attempt; returns true when this failure started a block. */
-  fail(ip: string): boolean {
+  /**
+   * Before checking credentials: may this client try (on `account`, when known), and how long should the answer
+   * wait? A spaced account reserves the attempt's turn, so call it once per attempt, right before the check.
+   */
+  check(ip: string, account?: string): ThrottleDecision {
     const now = this.now();
-    let e = this.entries.get(ip);
-    if (!e) {
-      if (this.entries.size >= (this.opts.maxEntries ?? 100_000)) {
-        const oldest = this.entries.keys().next().value;
-        if (oldest !== undefined) this.entries.delete(oldest);
+    const key = this.keyOf(ip);
+    const c = this.clients.get(key);
+    let delayMs = 0;
+    if (c) {
+      if (c.blockedUntil > now) return { kind: 'blocked', untilMs: c.blockedUntil };
+      this.prune(c.failures, now);
+      const n = c.failures.length;
+      if (this.opts.throttleAfter > 0 && n >= this.opts.throttleAfter) {
+        const over = n - this.opts.throttleAfter + 1;
+        delayMs = Math.min(this.opts.maxDelayMs, 250 * 2 ** Math.min(over - 1, 10));
       }
-      e = { failures: [], blockedUntil: 0 };
-      this.entries.set(ip, e);
     }
-    this.prune(e, now);
-    e.failures.push(now);
-    if (this.opts.blockAfter > 0 && e.failures.length >= this.opts.blockAfter && e.blockedUntil <= now) {
-      e.blockedUntil = now + this.opts.blockForMs;
-      e.failures = [];
+    const a = account === undefined ? undefined : this.accounts.get(account);
+    if (a && this.throttled(a, now) && !a.known.includes(key)) {
+      const slot = Math.max(now, a.nextSlot);
+      if (slot - now > this.accountDelay) return { kind: 'busy' };
+      a.nextSlot = slot + this.accountDelay;
+      delayMs = Math.max(delayMs, slot - now);
+    }
+    return { kind: 'allow', delayMs };
+  }
+
+  /** Record a failed attempt; returns true when this failure started a block of the client. */
+  fail(ip: string, account?: string): boolean {
+    const now = this.now();
+    if (account !== undefined) {
+      const a = this.entry(this.accounts, account, () => ({ failures: [], nextSlot: 0, known: [] }));
+      this.prune(a.failures, now);
+      a.failures.push(now);
+    }
+    const c = this.entry(this.clients, this.keyOf(ip), () => ({ failures: [], blockedUntil: 0 }));
+    this.prune(c.failures, now);
+    c.failures.push(now);
+    if (this.opts.blockAfter > 0 && c.failures.length >= this.opts.blockAfter && c.blockedUntil <= now) {
+      c.blockedUntil = now + this.opts.blockForMs;
+      c.failures = [];
       return true;
     }
     return false;
   }
 
-  /** A successful login clears nothing: a guesser who hits one password must not reset his counter. */
-  failures(ip: string): number {
-    const e = this.entries.get(ip);
-    if (!e) return 0;
-    this.prune(e, this.now());
-    return e.failures.length;
+  /** A successful login: the client's network becomes known for the account. Failure counts stay as they are. */
+  succeeded(ip: string, account: string): void {
+    const a = this.entry(this.accounts, account, () => ({ failures: [], nextSlot: 0, known: [] }));
+    const key = this.keyOf(ip);
+    a.known = [...a.known.filter((k) => k !== key), key].slice(-KNOWN_PER_ACCOUNT);
   }
 
-  private prune(e: Entry, now: number): void {
+  failures(ip: string): number {
+    const c = this.clients.get(this.keyOf(ip));
+    if (!c) return 0;
+    this.prune(c.failures, this.now());
+    return c.failures.length;
+  }
+
+  /** Entries held now (for tests and metrics). */
+  get size(): { clients: number; accounts: number } {
+    return { clients: this.clients.size, accounts: this.accounts.size };
+  }
+
+  private get accountDelay(): number {
+    return this.opts.accountDelayMs ?? 10_000;
+  }
+
+  /** Has this account seen enough failures in the window for its attempts to be spaced out? */
+  private throttled(a: AccountEntry, now: number): boolean {
+    const after = this.opts.accountThrottleAfter ?? 0;
+    if (after <= 0 || this.accountDelay <= 0) return false;
+    this.prune(a.failures, now);
+    return a.failures.length >= after;
+  }
+
+  private entry<E>(map: Map<string, E>, key: string, make: () => E): E {
+    let e = map.get(key);
+    if (e) {
+      map.delete(key); // keep the map in order of last use: eviction looks at the front
+      map.set(key, e);
+      return e;
+    }
+    if (map.size >= (this.opts.maxEntries ?? 100_000)) this.evict(map);
+    e = make();
+    map.set(key, e);
+    return e;
+  }
+
+  /** Drop the least recently used entry that no longer blocks or spaces anything; never an active one. */
+  private evict<E>(map: Map<string, E>): void {
+    const now = this.now();
+    let looked = 0;
+    for (const [key, e] of map) {
+      if (!this.active(e as ClientEntry | AccountEntry, now)) {
+        map.delete(key);
+        return;
+      }
+      if (++looked >= 1000) break; // all active near the front: let the map grow (see the header)
+    }
+  }
+
+  private active(e: ClientEntry | AccountEntry, now: number): boolean {
+    if ('blockedUntil' in e) {
+      if (e.blockedUntil > now) return true;
+      this.prune(e.failures, now);
+      return this.opts.throttleAfter > 0 && e.failures.length >= this.opts.throttleAfter;
+    }
+    return e.nextSlot > now || this.throttled(e, now);
+  }
+
+  private prune(failures: number[], now: number): void {
     const from = now - this.opts.windowMs;
     let i = 0;
-    while (i < e.failures.length && e.failures[i] < from) i++;
-    if (i) e.failures.splice(0, i);
+    while (i < failures.length && failures[i] < from) i++;
+    if (i) failures.splice(0, i);
   }
 }
 

@@ -49,8 +49,8 @@ export function judgeRecipient(raw: string, client: RelayClient, directory: Acco
     if (a.routing) return { verdict: Refusals.routingTrick() };
     const address = `${a.local.toLowerCase()}@${local}`;
     const r = directory.resolve(address);
-    if (r.kind === 'unknown' || r.kind === 'remote') return { verdict: Refusals.unknownUser(raw) };
-    if (r.kind === 'mailbox' && r.user.disabled) return { verdict: Refusals.mailboxDisabled(raw) };
+    // a disabled mailbox gets the same answer as an unknown one: outsiders never learn an account's state
+    if (r.kind === 'unknown' || r.kind === 'remote' || (r.kind === 'mailbox' && r.user.disabled)) return { verdict: Refusals.unknownUser(raw) };
     return { verdict: accept, kind: 'local', address };
   }
   if (!relay.mayRelay(client)) return { verdict: Refusals.relayDenied() };

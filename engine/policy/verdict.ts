@@ -18,7 +18,6 @@ export const tempfail = (code: number, status: string, text: string): Refusal =>
 export const Refusals = {
   relayDenied: () => reject(550, '5.7.1', 'Relaying denied'),
   unknownUser: (addr: string) => reject(550, '5.1.1', `<${addr}>: Recipient address rejected: User unknown`),
-  mailboxDisabled: (addr: string) => reject(550, '5.2.1', `<${addr}>: Mailbox disabled, not accepting messages`),
   badSyntax: (what: string) => reject(501, '5.1.3', `Bad address syntax: ${what}`),
   routingTrick: () => reject(550, '5.7.1', 'Source routing, percent hack and bang paths are not supported: relaying denied'),
   authRequired: () => reject(530, '5.7.0', 'Authentication required'),
@@ -27,6 +26,7 @@ export const Refusals = {
   localError: () => tempfail(451, '4.3.0', 'Local error in processing; try again later'),
   authBlocked: () => reject(535, '5.7.8', 'Too many authentication failures from your address; try again later'),
   tooManyConnections: () => tempfail(421, '4.7.0', 'Too many connections from your address'),
+  tooManyClients: () => tempfail(421, '4.3.2', 'Too many connections; try again later'),
 } as const;
 
 /**

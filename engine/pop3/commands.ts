@@ -1,8 +1,9 @@
 // The POP3 commands (RFC 1939, CAPA RFC 2449, STLS RFC 2595, AUTH RFC 5034), each declaring the states it
-// is valid in; session.ts checks that before running it. XTND XMIT and password change are not offered.
-// Handlers answer through the session; they never touch the socket directly or log a credential.
+// is valid in; session.ts checks that before running it. Logins (USER/PASS, APOP, AUTH with every SASL
+// mechanism of the shared login flow) only map the flow's results to replies. XTND XMIT and password change
+// are not offered. Handlers answer through the session; they never touch the socket directly or log a credential.
 import { Maildrop, type DropMessage } from './maildrop.js';
-import { checkApop, checkCramMd5, checkPassword, makeChallenge, parsePlain, type AuthOutcome } from './auth.js';
+import type { LoginResult, SaslExchange, SaslStep } from '../net/login.js';
 import { multilineBody, topBody } from './message-output.js';
 import type { Pop3Session, State } from './session.js';
 
@@ -48,18 +49,28 @@ async function readMessage(s: Pop3Session, m: DropMessage): Promise<Buffer | nul
   }
 }
 
-async function finishLogin(s: Pop3Session, outcome: AuthOutcome, login: string, mechanism: string): Promise<void> {
-  if (outcome.kind === 'ok') {
-    const drop = await Maildrop.open(s.deps.store, outcome.user.address);
-    return s.loggedIn(outcome.user, mechanism, drop);
-  }
-  return s.loginFailed(login, mechanism, outcome.kind === 'blocked');
+async function finishLogin(s: Pop3Session, result: LoginResult, mechanism: string): Promise<void> {
+  if (result.kind !== 'ok') return s.loginFailed(result.kind);
+  const drop = await Maildrop.open(s.deps.store, result.user.address);
+  return s.loggedIn(result.user, mechanism, drop);
 }
 
-function decodeB64(text: string): string | null {
-  if (!/^[A-Za-z0-9+/]*={0,2}$/.test(text) || text.length % 4 !== 0) return null;
-  return Buffer.from(text, 'base64').toString('utf8');
+/** Map one step of a SASL exchange to POP3 (RFC 5034): "+ challenge", or the outcome. */
+async function saslStep(s: Pop3Session, x: SaslExchange, step: SaslStep): Promise<void> {
+  switch (step.kind) {
+    case 'challenge':
+      s.expectSaslResponse(async (line) => saslStep(s, x, await x.respond(line)));
+      return s.reply(`+ ${step.data}`);
+    case 'cancelled':
+      return s.error('Authentication cancelled');
+    case 'malformed':
+      return s.error(step.text);
+    case 'done':
+      return finishLogin(s, step.result, x.mechanism);
+  }
 }
+
+const PLAINTEXT_REFUSED = '-ERR [AUTH] Plaintext authentication disallowed on non-secure connections; use STLS';
 
 export const COMMANDS: Record<string, Command> = {
   CAPA: {
@@ -91,9 +102,7 @@ export const COMMANDS: Record<string, Command> = {
   USER: {
     states: AUTHZ,
     async run(s, arg) {
-      if (!s.plaintextAllowed) {
-        return s.reply('-ERR [AUTH] Plaintext authentication disallowed on non-secure connections; use STLS');
-      }
+      if (!s.plaintextAllowed) return s.reply(PLAINTEXT_REFUSED);
       if (!arg || arg.length > 255) return s.error('USER needs a name');
       s.userName = arg;
       s.reply('+OK Send your password');
@@ -103,14 +112,12 @@ export const COMMANDS: Record<string, Command> = {
   PASS: {
     states: AUTHZ,
     async run(s, arg) {
-      if (!s.plaintextAllowed) {
-        return s.reply('-ERR [AUTH] Plaintext authentication disallowed on non-secure connections; use STLS');
-      }
+      if (!s.plaintextAllowed) return s.reply(PLAINTEXT_REFUSED);
       const login = s.userName;
       s.userName = undefined;
       if (!login) return s.error('USER first');
       if (!arg) return s.error('PASS needs a password');
-      await finishLogin(s, await checkPassword(s.auth, login, arg), login, 'USER');
+      await finishLogin(s, await s.deps.login.password(s.loginContext, login, arg, 'USER'), 'USER');
     },
   },
 
@@ -120,7 +127,7 @@ export const COMMANDS: Record<string, Command> = {
       if (!s.apopEnabled) return s.error('APOP not available');
       const m = /^(\S+) ([0-9A-Fa-f]{32})$/.exec(arg);
       if (!m) return s.error('Syntax: APOP name digest');
-      await finishLogin(s, await checkApop(s.auth, m[1], s.timestamp, m[2]), m[1], 'APOP');
+      await finishLogin(s, await s.deps.login.apop(s.loginContext, m[1], s.timestamp, m[2]), 'APOP');
     },
   },
 
@@ -135,34 +142,10 @@ export const COMMANDS: Record<string, Command> = {
       const [mechRaw, initial, extra] = arg.split(' ');
       const mech = mechRaw.toUpperCase();
       if (extra !== undefined) return s.error('Syntax: AUTH mechanism [initial-response]');
-      if (mech === 'PLAIN' && !s.plaintextAllowed) {
-        return s.reply('-ERR [AUTH] Plaintext authentication disallowed on non-secure connections; use STLS');
-      }
-      if (!mechs.includes(mech)) return s.error('Unsupported authentication mechanism');
-      if (mech === 'PLAIN') {
-        const plain = async (response: string) => {
-          if (response === '*') return s.reply('-ERR Authentication cancelled');
-          const creds = parsePlain(response === '=' ? '' : response);
-          if (!creds) return s.loginFailed('', 'PLAIN', false);
-          await finishLogin(s, await checkPassword(s.auth, creds.login, creds.password), creds.login, 'PLAIN');
-        };
-        if (initial !== undefined) return plain(initial);
-        s.reader.maxLine = 2048;
-        s.saslContinuation = plain;
-        return s.reply('+ ');
-      }
-      // CRAM-MD5: the server speaks first, so no initial response
-      if (initial !== undefined) return s.error('CRAM-MD5 takes no initial response');
-      const challenge = makeChallenge(s.config.hostname);
-      s.reader.maxLine = 2048;
-      s.saslContinuation = async (response) => {
-        if (response === '*') return s.reply('-ERR Authentication cancelled');
-        const decoded = decodeB64(response);
-        if (decoded === null) return s.loginFailed('', 'CRAM-MD5', false);
-        const login = decoded.slice(0, Math.max(0, decoded.lastIndexOf(' ')));
-        await finishLogin(s, await checkCramMd5(s.auth, challenge, decoded), login, 'CRAM-MD5');
-      };
-      s.reply(`+ ${Buffer.from(challenge).toString('base64')}`);
+      if ((mech === 'PLAIN' || mech === 'LOGIN') && !s.plaintextAllowed) return s.reply(PLAINTEXT_REFUSED);
+      const x = s.deps.login.sasl(s.loginContext, mech, mechs);
+      if (!x) return s.error('Unsupported authentication mechanism');
+      await saslStep(s, x, await x.start(initial));
     },
   },
 

@@ -1,13 +1,15 @@
 // Splits a POP3 client's byte stream into command lines, each bounded in length (RFC 2449: 255 octets
 // for a command; more while a SASL exchange is under way). An overlong line is dropped whole and reported,
-// never buffered; a NUL is reported too. It never interprets a command and keeps no time: the session times a
-// partial line (see `partial`).
+// never buffered; a NUL is reported too. It never interprets a command and keeps no time: the session's
+// FramedSocket times a partial line (see `waitingFor`).
 
 export type Line = { kind: 'line'; text: string } | { kind: 'too-long' } | { kind: 'nul' };
 
 export class LineReader {
   private buf: Buffer = Buffer.alloc(0);
   private discarding = false;
+  /** Lines completed so far: tells the deadline clock that the line awaited is a new one. */
+  private completed = 0;
   /** Octets a line may have, its CRLF included. */
   maxLine = 255;
 
@@ -21,6 +23,7 @@ export class LineReader {
       if (lf < 0) break;
       const raw = data.subarray(start, lf);
       start = lf + 1;
+      this.completed++;
       if (this.discarding) {
         this.discarding = false;
         out.push({ kind: 'too-long' });
@@ -49,8 +52,13 @@ export class LineReader {
     return this.buf.length > 0 || this.discarding;
   }
 
+  /** The rest of a line some bytes of which have arrived (or that is being discarded), or null between lines. */
+  waitingFor(): { kind: 'line'; seq: number } | null {
+    return this.partial ? { kind: 'line', seq: this.completed } : null;
+  }
+
   /** Forget buffered input (after STLS, pipelined plaintext must not survive into the TLS session). */
-  reset(): void {
+  discardBuffered(): void {
     this.buf = Buffer.alloc(0);
     this.discarding = false;
   }

@@ -1,15 +1,19 @@
-// One POP3 connection: framing (bounded lines), the AUTHORIZATION → TRANSACTION → UPDATE state machine,
-// the checks common to every command (state, error count, idle timeout) and the STLS upgrade. What each
-// command does lives in commands.ts. It never logs a password or an AUTH/APOP/PASS argument.
+// One POP3 connection: bounded lines (line-reader.ts) over the shared FramedSocket (deadlines, idle timeout,
+// STLS), the AUTHORIZATION → TRANSACTION → UPDATE state machine, and the checks common to every command (state,
+// error count). What each command does lives in commands.ts; logins go through the shared login flow
+// (engine/net/login.ts). It never logs a password or an AUTH/APOP/PASS argument.
 import crypto from 'node:crypto';
-import net from 'node:net';
-import tls from 'node:tls';
-import type { AccountDirectory, User } from '../accounts/directory.js';
+import type net from 'node:net';
+import type tls from 'node:tls';
+import type { User } from '../accounts/directory.js';
 import type { LoadedConfig } from '../config/load.js';
 import type { Logger } from '../log/logger.js';
-import type { AuthThrottle } from '../policy/auth-throttle.js';
+import { FramedSocket } from '../net/framed-socket.js';
+import { handshakeDeadline } from '../net/listener.js';
+import { plaintextAllowed, type LoginContext, type LoginFlow, type SaslMechanismName } from '../net/login.js';
+import { makeChallenge } from '../net/sasl/cram-md5.js';
+import { unmapV4 } from '../policy/cidr.js';
 import type { MailboxStore } from '../store/mailbox-store.js';
-import { domainForLocalAddress, makeChallenge, type AuthContext } from './auth.js';
 import { COMMANDS } from './commands.js';
 import { LineReader, type Line } from './line-reader.js';
 import type { Maildrop } from './maildrop.js';
@@ -18,11 +22,10 @@ export type State = 'AUTHORIZATION' | 'TRANSACTION' | 'UPDATE';
 
 export interface SessionDeps {
   store: MailboxStore;
-  directory: AccountDirectory;
   config: LoadedConfig;
   logger: Logger;
-  throttle: AuthThrottle;
-  secureContext: tls.SecureContext | null;
+  login: LoginFlow;
+  secureContext: tls.SecureContext;
   /** Treat loopback clients as safe for plaintext logins (default); tests turn it off to see the refusal. */
   trustLoopback: boolean;
 }
@@ -33,8 +36,8 @@ export const MAX_ERRORS = 20;
 export const MAX_AUTH_FAILURES = 3;
 /** Lines queued unanswered (pipelining) before reading pauses. */
 const MAX_QUEUED = 64;
-/** Time a client has to finish the TLS handshake after STLS (at most the idle timeout). */
-const TLS_HANDSHAKE_MS = 30_000;
+/** Octets a SASL response line may have (RFC 5034 allows more than a command's 255). */
+const SASL_LINE = 2048;
 /** Reply octets gathered from pipelined commands before they are written. */
 const BATCH_OUTPUT = 64 * 1024;
 /** Reply octets queued for the client after which a multi-line reply waits for it to read. */
@@ -44,10 +47,8 @@ const MAX_UNREAD_OUTPUT = 1024 * 1024;
 
 export class Pop3Session {
   state: State = 'AUTHORIZATION';
-  secure: boolean;
   readonly id = crypto.randomBytes(5).toString('hex');
   readonly ip: string;
-  readonly loopback: boolean;
   /** The APOP timestamp of this greeting; empty when APOP is off. */
   readonly timestamp: string;
   /** Name given by USER, waiting for PASS. */
@@ -56,108 +57,95 @@ export class Pop3Session {
   drop?: Maildrop;
   errors = 0;
   authFailures = 0;
-  /** Set while a SASL exchange waits for the client's next line. */
-  saslContinuation?: (line: string) => Promise<void>;
-  readonly auth: AuthContext;
   readonly reader = new LineReader();
 
-  private socket: net.Socket;
-  private readonly raw: net.Socket;
+  private readonly conn: FramedSocket;
+  /** Set while a SASL exchange waits for the client's next line. */
+  private saslContinuation?: (line: string) => Promise<void>;
   private queue: Line[] = [];
   private busy = false;
   private closed = false;
   private readonly started = Date.now();
-  private readonly onData = (chunk: Buffer) => this.receive(chunk);
-  private readonly onTimeout = () => this.idle();
-  /** When the first byte of the line now arriving came; null between lines (slowloris deadline). */
-  private lineStart: number | null = null;
-  private lineTimer: NodeJS.Timeout | null = null;
 
   constructor(
     socket: net.Socket,
     readonly deps: SessionDeps,
     implicitTls: boolean,
   ) {
-    this.socket = socket;
-    this.raw = socket;
-    this.secure = implicitTls;
-    this.ip = normaliseIp(socket.remoteAddress ?? '');
-    this.loopback = deps.trustLoopback && (/^127\./.test(this.ip) || this.ip === '::1');
+    const p = deps.config.pop3;
+    this.conn = new FramedSocket({
+      socket,
+      secure: implicitTls,
+      pending: () => this.reader.waitingFor(),
+      lineMs: p.command_timeout,
+      literalMs: 0,
+      handshakeMs: handshakeDeadline(p.command_timeout, p.idle_timeout),
+      idleMs: p.idle_timeout,
+      onData: (chunk) => this.receive(chunk),
+      onClose: () => void this.closedByPeer(),
+      onIdle: () => this.idle(),
+      onDeadline: (_phase, ms, limit) => this.lineTimeout(ms, limit),
+    });
+    this.ip = unmapV4(socket.remoteAddress ?? '');
     this.timestamp = this.apopEnabled ? makeChallenge(deps.config.hostname) : '';
-    this.auth = {
-      directory: deps.directory,
-      throttle: deps.throttle,
-      ip: this.ip,
-      defaultDomain: domainForLocalAddress(deps.config.domains.by_ip, socket.localAddress),
-    };
   }
 
   get config(): LoadedConfig {
     return this.deps.config;
   }
 
-  /** APOP is offered when configured and the directory keeps recoverable secrets. */
-  get apopEnabled(): boolean {
-    return this.deps.config.pop3.apop && this.deps.config.auth.recoverable_secrets;
+  get secure(): boolean {
+    return this.conn.secure;
   }
 
-  /** USER/PASS and AUTH PLAIN: over TLS, on loopback, or when the operator allowed plaintext. */
+  /** Who logs in, where (for the login flow). */
+  get loginContext(): LoginContext {
+    return { protocol: 'pop3', session: this.id, ip: this.ip, local: this.conn.localAddress };
+  }
+
+  /** APOP is offered when configured and the directory keeps recoverable secrets. */
+  get apopEnabled(): boolean {
+    return this.deps.config.pop3.apop && this.deps.login.secretsKept;
+  }
+
+  /** USER/PASS, AUTH PLAIN and AUTH LOGIN: over TLS, on loopback, or when the operator allowed plaintext. */
   get plaintextAllowed(): boolean {
-    return this.secure || this.loopback || this.deps.config.pop3.allow_insecure_auth;
+    return plaintextAllowed({ secure: this.secure, ip: this.ip, allowInsecure: this.config.pop3.allow_insecure_auth, trustLoopback: this.deps.trustLoopback });
   }
 
   get canStartTls(): boolean {
-    return !this.secure && this.deps.secureContext !== null && this.state === 'AUTHORIZATION';
+    return !this.secure && this.state === 'AUTHORIZATION';
   }
 
   /** SASL mechanisms offered now. */
-  mechanisms(): string[] {
-    const m: string[] = [];
-    const allowed = this.deps.config.auth.mechanisms;
-    if (allowed.includes('PLAIN') && this.plaintextAllowed) m.push('PLAIN');
-    if (allowed.includes('CRAM-MD5') && this.deps.config.auth.recoverable_secrets) m.push('CRAM-MD5');
-    return m;
+  mechanisms(): SaslMechanismName[] {
+    return this.deps.login.mechanisms(this.plaintextAllowed);
   }
 
   start(): void {
-    this.raw.on('error', (e) => this.log('debug', 'socket-error', { error: e.message }));
-    this.raw.on('close', () => void this.closedByPeer());
-    this.attach(this.socket);
-    this.log('info', 'connect', { ip: this.ip, port: this.raw.remotePort, local: this.raw.localAddress, tls: this.secure });
+    this.log('info', 'connect', { ip: this.ip, port: this.conn.socket.remotePort, local: this.conn.localAddress, tls: this.secure });
     this.reply(`+OK ${this.deps.config.hostname} POP3 server ready${this.timestamp ? ' ' + this.timestamp : ''}`);
+    this.conn.waiting();
   }
 
   // ---- output ----
 
   reply(line: string): void {
     if (this.closed) return;
-    this.socket.write(line + '\r\n');
+    this.conn.write(line + '\r\n');
   }
 
   /** A multi-line reply: status line, then body parts (already dot-stuffed and terminated). */
   async replyMulti(status: string, parts: Buffer[]): Promise<void> {
     if (this.closed) return;
-    this.socket.cork();
-    this.socket.write(status + '\r\n');
-    for (const p of parts) this.socket.write(p);
-    this.socket.uncork();
+    const s = this.conn.socket;
+    s.cork();
+    s.write(status + '\r\n');
+    for (const p of parts) s.write(p);
+    s.uncork();
     // wait for the client only when a good amount is queued: waiting at the stream's 16 KB mark would cost an
     // event-loop round trip per message when the client pipelines
-    if (this.socket.writableLength > OUTPUT_HIGH_WATER && !this.closed) await this.drained();
-  }
-
-  private drained(): Promise<void> {
-    // nothing drains while corked
-    while (this.socket.writableCorked) this.socket.uncork();
-    return new Promise((resolve) => {
-      const done = () => {
-        this.socket.off('drain', done);
-        this.raw.off('close', done);
-        resolve();
-      };
-      this.socket.once('drain', done);
-      this.raw.once('close', done);
-    });
+    if (s.writableLength > OUTPUT_HIGH_WATER && !this.closed) await this.conn.drained();
   }
 
   /** An error the client made: counted; too many ends the session. */
@@ -172,69 +160,43 @@ export class Pop3Session {
 
   // ---- input ----
 
-  private attach(sock: net.Socket): void {
-    sock.on('data', this.onData);
-    sock.setTimeout(this.deps.config.pop3.idle_timeout);
-    sock.on('timeout', this.onTimeout);
-  }
-
   private receive(chunk: Buffer): void {
     if (this.closed) return;
     const lines = this.reader.push(chunk);
-    this.timeLine(lines.length > 0);
     this.queue.push(...lines);
-    if (this.queue.length > MAX_QUEUED) this.socket.pause();
+    if (this.queue.length > MAX_QUEUED) this.conn.pause();
     void this.pump();
   }
 
-  /**
-   * The line deadline ([pop3] command_timeout): a line must arrive whole within it of its first byte, however
-   * slowly it trickles; the idle timeout, which every byte resets, cannot bound a client that drips.
-   */
-  private timeLine(lineEnded: boolean): void {
-    const limit = this.deps.config.pop3.command_timeout;
-    if (limit <= 0) return;
-    if (lineEnded) this.lineStart = null;
-    if (!this.reader.partial || this.lineStart !== null) return;
-    this.lineStart = Date.now();
-    if (!this.lineTimer) this.armLineTimer(limit);
-  }
-
-  private armLineTimer(ms: number): void {
-    this.lineTimer = setTimeout(() => this.checkLine(), ms);
-    this.lineTimer.unref();
-  }
-
-  private checkLine(): void {
-    this.lineTimer = null;
-    if (this.closed || this.lineStart === null) return;
-    const limit = this.deps.config.pop3.command_timeout;
-    const elapsed = Date.now() - this.lineStart;
-    if (elapsed < limit) return this.armLineTimer(limit - elapsed);
-    this.log('warn', 'command-timeout', { ip: this.ip, ms: elapsed, limit, user: this.user?.address });
+  /** The line deadline passed ([pop3] command_timeout): a line that drips is cut, however slowly it comes. */
+  private lineTimeout(ms: number, limit: number): void {
+    this.log('warn', 'command-timeout', { ip: this.ip, ms, limit, user: this.user?.address });
     this.queue = [];
     this.reply('-ERR Timeout: command line not received in time; closing connection');
     void this.end();
   }
 
   private async pump(): Promise<void> {
-    if (this.busy) return;
+    // bytes that complete no line leave the client owing the rest of it: its clock keeps running
+    if (this.busy || !this.queue.length) return;
     this.busy = true;
+    this.conn.working();
     // while the client has more commands queued (pipelining), replies are gathered into fewer, larger writes
     let corked = false;
+    const s = () => this.conn.socket;
     try {
       while (this.queue.length && !this.closed) {
         if (!corked && this.queue.length > 1) {
-          this.socket.cork();
+          s().cork();
           corked = true;
         }
         await this.handle(this.queue.shift()!);
-        if (corked && (this.queue.length === 0 || this.socket.writableLength > BATCH_OUTPUT)) {
-          this.socket.uncork();
+        if (corked && (this.queue.length === 0 || s().writableLength > BATCH_OUTPUT)) {
+          s().uncork();
           corked = false;
         }
         // a client that pipelines without reading our replies must not make us buffer them without end
-        if (this.socket.writableLength > MAX_UNREAD_OUTPUT && !this.closed) await this.drained();
+        if (s().writableLength > MAX_UNREAD_OUTPUT && !this.closed) await this.conn.drained();
         if (this.errors >= MAX_ERRORS && !this.closed) {
           this.reply('-ERR too many errors; closing connection');
           this.log('info', 'too-many-errors', { ip: this.ip });
@@ -242,10 +204,13 @@ export class Pop3Session {
         }
       }
     } finally {
-      if (corked) this.socket.uncork();
+      if (corked) s().uncork();
       this.busy = false;
     }
-    if (!this.closed) this.socket.resume();
+    if (!this.closed) {
+      this.conn.resume();
+      this.conn.waiting();
+    }
   }
 
   private async handle(line: Line): Promise<void> {
@@ -281,44 +246,31 @@ export class Pop3Session {
     }
   }
 
+  /** The next line answers a SASL challenge: `next` gets it (longer lines are allowed meanwhile). */
+  expectSaslResponse(next: (line: string) => Promise<void>): void {
+    this.reader.maxLine = SASL_LINE;
+    this.saslContinuation = next;
+  }
+
   // ---- TLS, login, end ----
 
   /** STLS (RFC 2595): anything the client pipelined after STLS is dropped; the session starts over unauthenticated. */
   async startTls(): Promise<void> {
-    this.queue = [];
-    this.reader.reset();
-    this.lineStart = null;
     this.userName = undefined;
-    const plain = this.socket;
-    while (plain.writableCorked) plain.uncork(); // "+OK Begin TLS" must go out in plaintext now
-    plain.off('data', this.onData);
-    plain.off('timeout', this.onTimeout);
-    plain.setTimeout(0);
-    const secure = new tls.TLSSocket(plain, { isServer: true, secureContext: this.deps.secureContext! });
-    this.socket = secure;
-    this.secure = true;
-    secure.on('error', (e) => {
-      this.log('info', 'tls-failed', { error: e.message });
-      this.raw.destroy();
+    this.saslContinuation = undefined;
+    const r = await this.conn.startTls(this.deps.secureContext, () => {
+      this.queue = [];
+      this.reader.discardBuffered();
     });
-    this.attach(secure);
-    await new Promise<void>((resolve) => {
-      // a client that sends STLS and then nothing must not hold the session (the idle timer waits for us)
-      const timer = setTimeout(() => {
-        this.log('info', 'tls-timeout', { ip: this.ip });
-        this.raw.destroy();
-      }, Math.min(TLS_HANDSHAKE_MS, this.deps.config.pop3.idle_timeout));
-      const done = () => {
-        clearTimeout(timer);
-        resolve();
-      };
-      secure.once('secure', done);
-      this.raw.once('close', done);
-    });
-    if (!this.closed) this.log('info', 'tls', { protocol: secure.getProtocol(), cipher: secure.getCipher()?.name });
+    if (!r.ok) {
+      this.log('info', r.reason === 'timeout' ? 'timeout' : 'tls-failed', { ip: this.ip, phase: 'tls', error: r.error });
+      this.closed = true;
+      return;
+    }
+    this.log('info', 'tls', { protocol: r.protocol, cipher: r.cipher });
   }
 
-  /** Successful authentication: lock the maildrop and enter TRANSACTION; false when it is locked elsewhere. */
+  /** Successful authentication: enter TRANSACTION with the maildrop, or say it is locked elsewhere. */
   async loggedIn(user: User, mechanism: string, drop: Maildrop | null): Promise<void> {
     if (this.closed) {
       // the client left while its (pipelined) login was being checked: finish() has run, so nothing else would free the lock
@@ -334,18 +286,15 @@ export class Pop3Session {
     this.drop = drop;
     this.state = 'TRANSACTION';
     const { count, size } = drop.stat();
-    this.log('info', 'login', { user: user.address, mechanism, ip: this.ip, messages: count, tls: this.secure });
+    this.log('debug', 'maildrop', { user: user.address, mechanism, messages: count, tls: this.secure });
     this.reply(`+OK Logged in, ${count} messages (${size} octets)`);
   }
 
-  async loginFailed(login: string, mechanism: string, blocked: boolean): Promise<void> {
-    if (blocked) {
-      this.log('warn', 'login-blocked', { login: login.slice(0, 128), mechanism, ip: this.ip });
-      this.reply('-ERR [SYS/TEMP] Too many failed logins from your address; try again later');
-      return;
-    }
+  /** A login that did not succeed; the login flow has logged and counted it already. */
+  async loginFailed(kind: 'failed' | 'blocked' | 'busy'): Promise<void> {
+    if (kind === 'blocked') return this.reply('-ERR [SYS/TEMP] Too many failed logins from your address; try again later');
+    if (kind === 'busy') return this.reply('-ERR [SYS/TEMP] Login temporarily unavailable; try again later');
     this.authFailures++;
-    this.log('warn', 'login-failed', { login: login.slice(0, 128), mechanism, ip: this.ip });
     this.reply('-ERR [AUTH] Authentication failed');
     if (this.authFailures >= MAX_AUTH_FAILURES) {
       this.reply('-ERR Too many failed logins; closing connection');
@@ -359,8 +308,7 @@ export class Pop3Session {
     this.closed = true;
     this.queue = [];
     await this.finish(false);
-    this.socket.end();
-    setTimeout(() => this.raw.destroy(), 2000).unref();
+    this.conn.end();
   }
 
   /** Server shutdown: tell the client and drop the connection without UPDATE. */
@@ -372,7 +320,7 @@ export class Pop3Session {
   private idle(): void {
     if (this.busy) {
       // the server is still working on a command (e.g. waiting for the maildrop lock): not the client's idleness
-      this.socket.setTimeout(this.deps.config.pop3.idle_timeout);
+      this.conn.setIdle(this.deps.config.pop3.idle_timeout);
       return;
     }
     this.log('info', 'idle-timeout', { ip: this.ip });
@@ -403,8 +351,4 @@ export class Pop3Session {
     }
     this.log('info', 'disconnect', { ip: this.ip, user: this.user?.address, errors: this.errors, ms: Date.now() - this.started });
   }
-}
-
-function normaliseIp(ip: string): string {
-  return ip.startsWith('::ffff:') && ip.includes('.') ? ip.slice(7) : ip;
 }

@@ -6,10 +6,11 @@ import fs from 'node:fs';
 import fsp from 'node:fs/promises';
 import net from 'node:net';
 import path from 'node:path';
+import { z } from 'zod';
 import type { LoadedConfig } from '../config/load.js';
 import type { Logger } from '../log/logger.js';
 import { Spool } from '../spool/spool.js';
-import type { Envelope } from '../spool/envelope.js';
+import { QUEUE_ID, schemaReason, type Envelope } from '../spool/envelope.js';
 import { destinationFor, recipientDomain } from '../outbound/destination.js';
 import { wantsNotice, type DsnRecipient } from '../outbound/dsn.js';
 import { assembleNotice } from './notices.js';
@@ -292,12 +293,40 @@ export function controlSocketPath(dataDir: string): string {
   return path.join(dataDir, 'run', 'control.sock');
 }
 
-export interface ControlRequest {
-  cmd: 'list' | 'show' | 'retry' | 'hold' | 'release' | 'delete' | 'ping';
-  args?: { id?: string; all?: boolean; domain?: string; state?: string; bounce?: boolean };
-}
+/** One request line on the control socket; anything else is answered "bad request: <what was wrong>". */
+export const controlRequestSchema = z.strictObject({
+  cmd: z.enum(['list', 'show', 'retry', 'hold', 'release', 'delete', 'ping']),
+  args: z
+    .strictObject({
+      id: z.string().regex(QUEUE_ID, 'not a queue id').optional(),
+      all: z.boolean().optional(),
+      domain: z.string().max(255).optional(),
+      state: z.enum(STAGES as [MessageStage, ...MessageStage[]]).optional(),
+      bounce: z.boolean().optional(),
+    })
+    .optional(),
+});
+
+export type ControlRequest = z.infer<typeof controlRequestSchema>;
+
+export const controlResponseSchema = z.union([
+  z.strictObject({ ok: z.literal(true), result: z.unknown() }),
+  z.strictObject({ ok: z.literal(false), error: z.string() }),
+]);
 
 export type ControlResponse = { ok: true; result: unknown } | { ok: false; error: string };
+
+/** Parse one request line; the reason names what was wrong. */
+export function parseControlRequest(line: string): { ok: true; req: ControlRequest } | { ok: false; error: string } {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(line);
+  } catch {
+    return { ok: false, error: 'bad request: not JSON' };
+  }
+  const r = controlRequestSchema.safeParse(raw);
+  return r.success ? { ok: true, req: r.data } : { ok: false, error: `bad request: ${schemaReason(r.error)}` };
+}
 
 export async function dispatch(admin: QueueAdmin, req: ControlRequest): Promise<ControlResponse> {
   const a = req.args ?? {};
@@ -345,19 +374,20 @@ export async function startControlServer(dataDir: string, admin: QueueAdmin, log
       if (nl < 0) return;
       const line = buf.slice(0, nl);
       buf = '';
-      let req: ControlRequest;
-      try {
-        req = JSON.parse(line) as ControlRequest;
-      } catch {
-        c.end(JSON.stringify({ ok: false, error: 'bad request' }) + '\n');
+      const parsed = parseControlRequest(line);
+      if (!parsed.ok) {
+        logger.warn('queue', 'control-bad-request', { error: parsed.error });
+        c.end(JSON.stringify({ ok: false, error: parsed.error }) + '\n');
         return;
       }
-      void dispatch(admin, req)
+      const req = parsed.req;
+      dispatch(admin, req)
         .catch((e: Error) => ({ ok: false as const, error: e.message }))
         .then((res) => {
           if (req.cmd !== 'list' && req.cmd !== 'show' && req.cmd !== 'ping') logger.info('queue', `control-${req.cmd}`, { args: req.args ?? {}, ok: res.ok });
           c.end(JSON.stringify(res) + '\n');
-        });
+        })
+        .catch((e: Error) => logger.error('queue', 'control-failed', { cmd: req.cmd, error: e.message }));
     });
   });
   await new Promise<void>((resolve, reject) => {
@@ -391,11 +421,16 @@ export function controlRequest(dataDir: string, req: ControlRequest, timeoutMs =
     c.on('data', (d: string) => (buf += d));
     c.on('end', () => {
       clearTimeout(timer);
+      let raw: unknown;
       try {
-        resolve(JSON.parse(buf) as ControlResponse);
+        raw = JSON.parse(buf);
       } catch {
-        reject(new Error('bad answer from the control socket'));
+        reject(new Error('bad answer from the control socket: not JSON'));
+        return;
       }
+      const r = controlResponseSchema.safeParse(raw);
+      if (r.success) resolve(r.data as ControlResponse);
+      else reject(new Error(`bad answer from the control socket: ${schemaReason(r.error)}`));
     });
     c.on('error', (e: NodeJS.ErrnoException) => {
       clearTimeout(timer);

@@ -10,9 +10,12 @@ export class MessageLocks {
     const next = prev.catch(() => {}).then(fn);
     const tail = next.catch(() => {});
     this.tails.set(id, tail);
-    void tail.then(() => {
-      if (this.tails.get(id) === tail) this.tails.delete(id);
-    });
+    // (tail never rejects: the .catch above turned every failure into a value)
+    tail
+      .then(() => {
+        if (this.tails.get(id) === tail) this.tails.delete(id);
+      })
+      .catch(() => {});
     return next;
   }
 }

@@ -18,10 +18,11 @@ import { HoldSweep } from './hold-expiry.js';
 import { MessageLocks } from './message-locks.js';
 import { Notifier } from './notices.js';
 import type { Queue, RemoteScheduler } from './queue.js';
-import { recordLocalDeferrals, recordRemote } from './recipient-outcomes.js';
+import { recordLocalDeferrals, recordRemote, type OutcomeContext } from './recipient-outcomes.js';
 import { DestinationSlots, type DestinationSlot } from './slow-start.js';
 import { SpoolerProbes } from './spooler-probe.js';
 import { openRecipients, readState, writeState, type QueueState } from './state.js';
+import { checked, deliverResultSchema } from './worker-messages.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const WORKER = path.resolve(here, '../../workers/deliver-remote.js');
@@ -79,7 +80,11 @@ export class OutboundScheduler implements RemoteScheduler {
       domainHeld: (d) => this.domainHeld(d),
       saveOrRemove: (st) => this.saveOrRemove(st),
     });
-    this.probes = new SpoolerProbes({ config, resolver: opts.resolver, onReachable: (dest) => this.flushSpooled(dest) });
+    this.probes = new SpoolerProbes({
+      config,
+      resolver: opts.resolver,
+      onReachable: (dest) => this.flushSpooled(dest).catch((e: Error) => logger.error('queue', 'spooler-flush-failed', { destination: dest.key, error: e.message })),
+    });
     for (const r of config.route) if (r.hold) this.probes.start(destinationFor(r.domain.replace(/^\*?\./, ''), config));
     this.holdSweep.start();
   }
@@ -88,7 +93,18 @@ export class OutboundScheduler implements RemoteScheduler {
 
   schedule(id: string): void {
     if (this.closed) return;
-    void this.plan(id);
+    this.planSafely(id);
+  }
+
+  /**
+   * plan() without a caller to tell: a failure (the state file unreadable now, a full disk) is logged and the
+   * message planned again after the first retry step, so it is neither lost nor left to crash the process.
+   */
+  private planSafely(id: string): void {
+    this.plan(id).catch((e: Error) => {
+      this.opts.logger.error('queue', 'plan-failed', { id, error: e.message });
+      this.planLater(id, this.q.retry_schedule[0] ?? 300_000);
+    });
   }
 
   // ---------- locking and state ----------
@@ -202,7 +218,7 @@ export class OutboundScheduler implements RemoteScheduler {
       .then(() => (replan = true))
       .catch((e: Error) => {
         this.opts.logger.error('delivery', 'scheduler-error', { id: job.id, destination: job.dest.key, error: e.message });
-        this.addJobLater(job, this.q.retry_schedule[0] ?? 300_000);
+        this.planLater(job.id, this.q.retry_schedule[0] ?? 300_000);
       })
       .finally(() => {
         this.inflight.delete(p);
@@ -215,14 +231,14 @@ export class OutboundScheduler implements RemoteScheduler {
         while (d.waiting.length && d.active < d.limit && this.active < this.o.max_active) this.start(d.waiting.shift()!, d);
         this.pump();
         // what is still open for this message (deferred recipients) gets its next job
-        if (replan) void this.plan(job.id);
+        if (replan) this.planSafely(job.id);
       });
     this.inflight.add(p);
   }
 
-  private addJobLater(job: Job, ms: number): void {
+  private planLater(id: string, ms: number): void {
     if (this.closed) return;
-    const t = setTimeout(() => void this.plan(job.id), ms);
+    const t = setTimeout(() => this.planSafely(id), ms);
     t.unref();
   }
 
@@ -230,7 +246,14 @@ export class OutboundScheduler implements RemoteScheduler {
 
   private async run(job: Job): Promise<void> {
     const { queue, logger } = this.opts;
-    const msg = await queue.spool.open(job.id);
+    const read = await queue.spool.read(job.id);
+    if (read.kind === 'corrupt') {
+      // damaged since it was queued: never deleted, moved aside for the operator with its state
+      const where = await queue.quarantine(job.id);
+      if (where) logger.error('queue', 'corrupt', { file: queue.spool.queuePath(job.id), reason: read.reason, movedTo: where });
+      return;
+    }
+    const msg = read.kind === 'ok' ? read.msg : null;
     const st = await readState(this.queueDir, job.id);
     if (!msg && st) {
       // a state file without its message (a partial removal): nothing can be delivered, drop it
@@ -256,7 +279,7 @@ export class OutboundScheduler implements RemoteScheduler {
     const started = Date.now();
     let result: DeliverResult;
     try {
-      result = (await queue.pool.run(task, { filename: WORKER })) as DeliverResult;
+      result = checked(deliverResultSchema, await queue.pool.run(task, { filename: WORKER }), `the delivery worker's result for ${job.id}`);
     } catch (e) {
       result = { recipients: rcpts.map((r) => ({ address: r.address, kind: 'temp', status: '4.3.0', reply: `delivery worker failed: ${(e as Error).message}` })), attempts: [], unreachable: false };
     }
@@ -285,7 +308,7 @@ export class OutboundScheduler implements RemoteScheduler {
     await this.withLock(job.id, async () => {
       const st = await readState(this.queueDir, job.id);
       if (!st) return; // deleted meanwhile
-      const notices = recordRemote({ q: this.q, logger: this.opts.logger, now: Date.now() }, st, envelope, job.dest.key, result.recipients, ms);
+      const notices = recordRemote(this.outcomeContext(st, Date.now()), st, envelope, job.dest.key, result.recipients, ms);
       // notices are made durable before the state that caused them: a crash repeats a notice, never loses one
       await this.notifier.sendAll(envelope, notices);
       await this.saveOrRemove(st);
@@ -298,9 +321,14 @@ export class OutboundScheduler implements RemoteScheduler {
    * `max_queue_lifetime` exactly as a remote recipient is, and the notices that are due are sent.
    */
   async deferLocal(st: QueueState, envelope: Envelope, failures: { address: string; reason: string }[], now = Date.now()): Promise<void> {
-    const notices = recordLocalDeferrals({ q: this.q, logger: this.opts.logger, now }, st, envelope, failures);
+    const notices = recordLocalDeferrals(this.outcomeContext(st, now), st, envelope, failures);
     // notices are made durable before the state that caused them (the caller writes it after this)
     await this.notifier.sendAll(envelope, notices);
+  }
+
+  /** Held as the outcome is recorded (by id, or its domain, perhaps since the attempt began): never expired then. */
+  private outcomeContext(st: QueueState, now: number): OutcomeContext {
+    return { q: this.q, logger: this.opts.logger, now, held: (r) => st.held || (r.kind === 'remote' && this.domainHeld(recipientDomain(r.address))) };
   }
 
   /** Write the state, or remove the message once no recipient (remote or local) is left open. */

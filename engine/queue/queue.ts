@@ -12,7 +12,12 @@ import type { Envelope } from '../spool/envelope.js';
 import { mailboxEvents } from '../store/events.js';
 import type { ProcessResult, ProcessTask } from '../../workers/process.js';
 import { openRecipients, readState, writeState, type QueueState, type RecipientState } from './state.js';
+import { recoverQueue } from './recovery.js';
+import { checked, processResultSchema } from './worker-messages.js';
 import { wantsNotice, type DsnAction, type DsnRecipient } from '../outbound/dsn.js';
+import { ownBytes, registerLearnPool } from '../spam/learn-pool.js';
+import type { LearnTask } from '../../workers/learn.js';
+import { originate } from './notices.js';
 
 export type ReceiveOutcome =
   | { kind: 'accepted'; id: string; delivered: boolean }
@@ -45,6 +50,7 @@ export interface QueueOptions {
 }
 
 const here = path.dirname(fileURLToPath(import.meta.url));
+const LEARN_WORKER = path.resolve(here, '../../workers/learn.js');
 
 export class Queue {
   readonly spool: Spool;
@@ -69,23 +75,34 @@ export class Queue {
       maxThreads: threads,
       concurrentTasksPerWorker: 16,
       idleTimeout: 60_000,
+      // 'sync' (piscina's default) blocks an idle worker thread in Atomics.wait, so its timers stop: the
+      // delivery worker's idle SMTP sessions (idle_reuse) were closed only when the next task woke it
+      atomics: 'async',
       workerData: { configPath: opts.configPath, dataDir: opts.dataDir },
     });
     this.maxInflight = threads * 32;
+    // IMAP's Spam folder moves train the filter in this pool, never on the main thread
+    registerLearnPool(opts.dataDir, (raw, kind, owner) => {
+      const bytes = ownBytes(raw);
+      const task: LearnTask = { raw: bytes, kind, owner };
+      return this.pool.run(task, { filename: LEARN_WORKER, transferList: [bytes.buffer as ArrayBuffer] }) as Promise<boolean>;
+    });
   }
 
-  /** Resume after a (re)start: drop unacknowledged files, then deliver what was queued, at once. */
-  async start(): Promise<{ resumed: number; cleared: number }> {
+  /**
+   * Resume after a (re)start: drop unacknowledged files, check what was queued (damage goes to
+   * spool/corrupt/, see recovery.ts), then deliver the rest at once.
+   */
+  async start(): Promise<{ resumed: number; cleared: number; corrupt: number; unreadable: number }> {
     const cleared = await this.spool.clearIncoming();
-    const ids = await this.spool.queuedIds();
-    for (const id of ids) {
+    const found = await recoverQueue(this.spool, this.opts.logger);
+    for (const { id, state } of found.messages) {
       this.queued.add(id);
-      const st = await readState(this.spool.queueDir, id);
-      if (!st) this.backlog.push({ id, recovered: true });
-      else this.scheduleState(st);
+      if (!state) this.backlog.push({ id, recovered: true });
+      else this.scheduleState(state);
     }
     this.pump();
-    return { resumed: ids.length, cleared };
+    return { resumed: found.messages.length, cleared, corrupt: found.corrupt, unreadable: found.unreadable };
   }
 
   /** Over its bound, the queue refuses new transactions (451 4.3.2) instead of growing. */
@@ -114,7 +131,7 @@ export class Queue {
     await w.finish();
     if (this.inflight >= this.maxInflight) {
       // the pool is saturated: keep it durably and let the backlog deliver it
-      await this.commit(w);
+      await this.commitOrDiscard(w);
       await w.release();
       this.backlog.push({ id: env.id, recovered: false });
       this.pump();
@@ -144,9 +161,9 @@ export class Queue {
         return { kind: 'accepted', id: env.id, delivered: true };
       }
       // something is left to do (remote recipients, retries, a bounce): keep it durably first
-      await this.commit(w);
+      await this.commitOrDiscard(w);
       await w.release();
-      await this.settle(env, first);
+      await this.settleSafely(env, first);
       return { kind: 'accepted', id: env.id, delivered: false };
     }
 
@@ -158,35 +175,81 @@ export class Queue {
       if (!(r instanceof Error) && r.rejected) return { kind: 'rejected', ...r.rejected };
       return { kind: 'tempfail', code: 451, status: '4.3.0', text: 'Local error in processing' };
     }
-    await this.commit(w);
-    void running.then(async (r) => {
-      await w.release();
-      if (r instanceof Error) {
-        this.retryLater(env.id, true);
-        return;
-      }
-      await this.settle(env, r);
-    });
+    await this.commitOrDiscard(w);
+    // the worker finishes after the reply; whatever happens then, the message is safe in queue/
+    running
+      .then(async (r) => {
+        await w.release();
+        if (r instanceof Error) {
+          this.opts.logger.error('delivery', 'process-failed', { id: env.id, error: r.message });
+          this.retryLater(env.id, true);
+          return;
+        }
+        await this.settleSafely(env, r);
+      })
+      .catch((e: unknown) => this.failedAfterCommit(env.id, 'settle-failed', e));
     return { kind: 'accepted', id: env.id, delivered: false };
   }
 
-  /** Inject a locally generated message (a DSN): spooled durably, then dispatched like received mail. */
+  /** Inject a locally generated message (a DSN): spooled durably (originate), then dispatched like received mail. */
   async inject(env: Envelope, raw: Buffer): Promise<void> {
-    const w = await this.spool.create(env);
-    try {
-      w.write(raw);
-      await this.commit(w);
-    } finally {
-      await w.release();
+    this.adopt(await originate(this.spool, env.id, [{ envelope: env, raw }]));
+  }
+
+  /**
+   * Messages made durable in spool/queue/ by originate() elsewhere (a worker's list copies and notices, a
+   * recovered batch): take them in and dispatch them like received mail. Ids are checked (they come from
+   * another thread); one already known is skipped.
+   */
+  adopt(ids: readonly unknown[]): void {
+    for (const id of ids) {
+      if (typeof id !== 'string' || !/^[0-9A-Z]{1,64}$/.test(id) || this.queued.has(id)) continue;
+      this.queued.add(id);
+      this.backlog.push({ id, recovered: false });
     }
-    this.backlog.push({ id: env.id, recovered: false });
     this.pump();
+  }
+
+  /** A queued message found damaged (by the scheduler): moved to spool/corrupt/ and forgotten; its new path. */
+  async quarantine(id: string): Promise<string | null> {
+    this.queued.delete(id);
+    return this.spool.quarantine(id);
+  }
+
+  /** What a worker made besides deliveries: messages it originated (adopted) and events (logged). */
+  fromWorker(id: string, r: { originated?: unknown; events?: unknown }): void {
+    if (Array.isArray(r.events)) {
+      for (const e of r.events as { event?: unknown; level?: unknown; fields?: unknown }[]) {
+        if (typeof e?.event !== 'string' || !/^[a-z][a-z-]{0,40}$/.test(e.event)) continue;
+        const level = e.level === 'warn' || e.level === 'error' ? e.level : 'info';
+        this.opts.logger.log('delivery', e.event, { id, ...(e.fields && typeof e.fields === 'object' ? (e.fields as object) : {}) }, level);
+      }
+    }
+    if (Array.isArray(r.originated)) this.adopt(r.originated);
   }
 
   /** A queued message whose last recipient was dealt with elsewhere (the outbound scheduler): drop it. */
   async removeQueued(id: string): Promise<void> {
     await this.spool.remove(id);
     this.queued.delete(id);
+  }
+
+  /**
+   * settle(), for a message already durable in queue/: a failure to write its state or notices (a full disk)
+   * is logged and the message run again later (skipping mailboxes that have it), never left to crash the process.
+   */
+  private async settleSafely(env: Envelope, r: ProcessResult): Promise<void> {
+    try {
+      await this.settle(env, r);
+    } catch (e) {
+      this.failedAfterCommit(env.id, 'settle-failed', e);
+    }
+  }
+
+  /** Something failed for a message safe in queue/: log it, try it again soon (and at the next start). */
+  private failedAfterCommit(id: string, event: string, e: unknown): void {
+    this.opts.logger.error('queue', event, { id, error: e instanceof Error ? e.message : String(e) });
+    this.retryLater(id, true);
   }
 
   /** After the first run of a queued message: bounce permanent failures, then keep what is left or drop it. */
@@ -226,10 +289,20 @@ export class Queue {
     this.queued.add(w.id);
   }
 
+  /** Commit before the reply; when that fails (a full disk) the file goes and the client hears an error, not 250. */
+  private async commitOrDiscard(w: SpoolWriter): Promise<void> {
+    try {
+      await this.commit(w);
+    } catch (e) {
+      await this.spool.discard(w);
+      throw e;
+    }
+  }
+
   private async afterFailure(w: SpoolWriter, env: Envelope, err: Error): Promise<ReceiveOutcome> {
     // The worker failed (a bug or an I/O error): keep the message durably and retry it.
     this.opts.logger.error('delivery', 'process-failed', { id: env.id, error: err.message });
-    await this.commit(w);
+    await this.commitOrDiscard(w);
     await w.release();
     this.retryLater(env.id, true);
     return { kind: 'accepted', id: env.id, delivered: false };
@@ -237,7 +310,12 @@ export class Queue {
 
   private runTask(task: ProcessTask): Promise<ProcessResult | Error> {
     this.inflight++;
-    return (this.pool.run(task) as Promise<ProcessResult>)
+    return (this.pool.run(task) as Promise<unknown>)
+      .then((r) => {
+        const result = checked(processResultSchema, r, `the worker's result for ${task.id}`);
+        this.fromWorker(task.id, result);
+        return result;
+      })
       .catch((e: unknown) => (e instanceof Error ? e : new Error(String(e))))
       .finally(() => {
         this.inflight--;
@@ -332,19 +410,22 @@ export class Queue {
   private pump(): void {
     while (!this.closed && this.backlog.length && this.inflight < this.maxInflight) {
       const next = this.backlog.shift()!;
-      void this.runQueued(next.id, next.recovered);
+      this.runQueued(next.id, next.recovered).catch((e: unknown) => this.failedAfterCommit(next.id, 'run-failed', e));
     }
   }
 
   private async runQueued(id: string, recovered: boolean): Promise<void> {
-    const msg = await this.spool.open(id);
-    if (!msg) {
-      // unreadable spool file: never delete mail silently; move it aside for the operator (Postfix's "corrupt" queue)
+    const read = await this.spool.read(id);
+    if (read.kind !== 'ok') {
       this.queued.delete(id);
+      if (read.kind === 'missing') return; // deleted by the operator meanwhile
+      // unreadable spool file: never delete mail silently; move it aside for the operator (Postfix's "corrupt" queue)
+      const file = this.spool.queuePath(id);
       const where = await this.spool.quarantine(id);
-      if (where) this.opts.logger.error('queue', 'corrupt', { id, movedTo: where });
+      if (where) this.opts.logger.error('queue', 'corrupt', { file, reason: read.reason, movedTo: where });
       return;
     }
+    const msg = read.msg;
     const st = await readState(this.spool.queueDir, id);
     let envelope = msg.envelope;
     if (st) {
@@ -402,6 +483,7 @@ export class Queue {
 
   async close(): Promise<void> {
     this.closed = true;
+    registerLearnPool(this.opts.dataDir, null);
     for (const t of this.timers.values()) clearTimeout(t);
     await this.pool.destroy();
   }

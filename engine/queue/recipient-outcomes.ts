@@ -1,6 +1,7 @@
 // How an attempt's outcome changes a queued message's state, recipient by recipient, for remote and local
 // deliveries alike: sent, bounced, deferred on `retry_schedule` (never past `max_queue_lifetime`) or expired
-// at it, and the delay warning once per message; it returns the notices this calls for and logs each outcome.
+// at it (unless held: hold_lifetime governs held mail, hold-expiry.ts), and the delay warning once per
+// message; it returns the notices this calls for and logs each outcome.
 // It works on the state in memory only: it never reads or writes files and never sends a notice itself.
 import type { LoadedConfig } from '../config/load.js';
 import type { Logger } from '../log/logger.js';
@@ -16,6 +17,8 @@ export interface OutcomeContext {
   q: LoadedConfig['queue'];
   logger: Logger;
   now: number;
+  /** Held now (the message by id, or the recipient's domain): a temporary failure never expires it. */
+  held?(r: RecipientState): boolean;
 }
 
 function noNotices(): Notices {
@@ -78,11 +81,13 @@ export function recordLocalDeferrals(c: OutcomeContext, st: QueueState, envelope
 /**
  * One recipient's attempt failed temporarily (the attempt already counted): before `max_queue_lifetime` it is
  * deferred to its next back-off step (never past the lifetime); at or after it, it expires (4.4.7, or the
- * failure's own code when that is not a 4.X.X) with a notice entry if it wants one.
+ * failure's own code when that is not a 4.X.X) with a notice entry if it wants one. A recipient held while
+ * the attempt ran is only deferred: it stays held, and hold_lifetime decides when it expires.
  */
 function tempFailure(c: OutcomeContext, st: QueueState, r: RecipientState, f: { status: string; reply: string; remoteMta?: string }): { expired: boolean; notice?: DsnRecipient } {
   const { q, now } = c;
-  const expiresAt = st.created + q.max_queue_lifetime;
+  const held = !!c.held?.(r);
+  const expiresAt = held ? Infinity : st.created + q.max_queue_lifetime;
   if (now >= expiresAt) {
     r.status = 'failed';
     r.lastError = `4.4.7 message expired after ${Math.round((now - st.created) / 1000)}s in the queue; last error: ${f.reply}`;

@@ -1,8 +1,11 @@
 // Per-message queue state, kept beside the spool file as <id>.state (JSON, replaced atomically):
 // which recipients are still to be delivered, attempts, next attempt, last error, hold.
-// Messages delivered at once never get a state file.
+// Messages delivered at once never get a state file. A state file read back is checked against the schema
+// before it is used; a damaged one is reported with the reason, never half-trusted.
 import fsp from 'node:fs/promises';
 import path from 'node:path';
+import { z } from 'zod';
+import { maybe, QUEUE_ID, schemaReason } from '../spool/envelope.js';
 
 export type RecipientStatus = 'pending' | 'deferred' | 'sent' | 'failed';
 
@@ -34,26 +37,86 @@ export function statePath(queueDir: string, id: string): string {
   return path.join(queueDir, `${id}.state`);
 }
 
-export async function readState(queueDir: string, id: string): Promise<QueueState | null> {
+/** A state file is never larger than this (a bigger one is damage, not something to read into memory). */
+const MAX_STATE = 64 * 1024 * 1024;
+
+const recipientState = z.looseObject({
+  address: z.string(),
+  rcpt: z.string(),
+  kind: z.enum(['local', 'remote']),
+  status: z.enum(['pending', 'deferred', 'sent', 'failed']),
+  attempts: z.number().int().nonnegative(),
+  nextAttempt: z.number().finite(),
+  lastAttempt: maybe(z.number().finite()),
+  lastError: maybe(z.string()),
+  notify: maybe(z.array(z.string())),
+  orcpt: maybe(z.string()),
+});
+
+/** What a state file must hold. Loose objects: a field added by a newer writer is kept, not stripped. */
+export const queueStateSchema: z.ZodType<QueueState> = z.looseObject({
+  id: z.string().regex(QUEUE_ID, 'not a queue id'),
+  created: z.number().finite(),
+  held: z.boolean(),
+  recipients: z.array(recipientState),
+  delayWarned: maybe(z.boolean()),
+});
+
+export type StateRead = { kind: 'ok'; state: QueueState } | { kind: 'missing' } | { kind: 'corrupt'; reason: string };
+
+/** Read and check a message's state file. I/O errors other than damage (EACCES, EIO, EMFILE) throw. */
+export async function loadState(queueDir: string, id: string): Promise<StateRead> {
+  const file = statePath(queueDir, id);
+  let text: string;
   try {
-    return JSON.parse(await fsp.readFile(statePath(queueDir, id), 'utf8')) as QueueState;
-  } catch {
-    return null;
+    const st = await fsp.lstat(file);
+    if (!st.isFile()) return { kind: 'corrupt', reason: `not a regular file (${st.isDirectory() ? 'a directory' : 'a link or special file'})` };
+    if (st.size > MAX_STATE) return { kind: 'corrupt', reason: `${st.size} bytes, over the ${MAX_STATE}-byte limit` };
+    text = await fsp.readFile(file, 'utf8');
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return { kind: 'missing' };
+    throw e;
   }
+  let raw: unknown;
+  try {
+    raw = JSON.parse(text);
+  } catch (e) {
+    return { kind: 'corrupt', reason: `bad JSON: ${(e as Error).message}` };
+  }
+  const r = queueStateSchema.safeParse(raw);
+  if (!r.success) return { kind: 'corrupt', reason: `bad state: ${schemaReason(r.error)}` };
+  if (r.data.id !== id) return { kind: 'corrupt', reason: `the state names ${JSON.stringify(r.data.id)}, not the file's id` };
+  return { kind: 'ok', state: r.data };
 }
 
-/** Replace the state file atomically and durably (write, fsync, rename). */
+/** A message's state; null when there is none or it cannot be used (Queue.start moves damaged ones aside). */
+export async function readState(queueDir: string, id: string): Promise<QueueState | null> {
+  const r = await loadState(queueDir, id).catch(() => null);
+  return r?.kind === 'ok' ? r.state : null;
+}
+
+/** Replace the state file atomically and durably (write, fsync, rename); a failed write leaves the old one. */
 export async function writeState(queueDir: string, st: QueueState): Promise<void> {
   const final = statePath(queueDir, st.id);
   const tmp = `${final}.tmp${process.pid}${Math.random().toString(36).slice(2, 8)}`;
-  const fh = await fsp.open(tmp, 'w', 0o600);
   try {
-    await fh.writeFile(JSON.stringify(st));
-    await fh.datasync();
-  } finally {
-    await fh.close();
+    const fh = await fsp.open(tmp, 'w', 0o600);
+    try {
+      await fh.writeFile(JSON.stringify(st));
+      await fh.datasync();
+    } finally {
+      await fh.close();
+    }
+    await fsp.rename(tmp, final);
+  } catch (e) {
+    await fsp.unlink(tmp).catch(() => {});
+    throw e;
   }
-  await fsp.rename(tmp, final);
+}
+
+/** Left by a write that never finished (a crash, a full disk): `<id>.state.tmp…`. */
+export function isStateTemp(name: string): boolean {
+  return /\.state\.tmp/.test(name);
 }
 
 /** Recipients still owed a delivery. */

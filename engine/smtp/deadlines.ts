@@ -4,10 +4,12 @@
 // deadline the client gets "421 4.4.2 <host> Error: timeout exceeded", the message being received is destroyed
 // (so it is never acknowledged) and the connection closes. It only watches arrival times; it never reads,
 // alters or delays the bytes, and never judges a deadline while the server, not the client, owes the next step.
+// The clock is the shared one of engine/net/deadline.ts; only what it watches (smtp-server's sockets) is here.
 import type net from 'node:net';
 import type { Readable } from 'node:stream';
 import type { SMTPServer, SMTPServerSession } from 'smtp-server';
 import type { Logger } from '../log/logger.js';
+import { Deadline } from '../net/deadline.js';
 
 /** The error a message stream is destroyed with when its DATA deadline passes. */
 export class DeadlineExceeded extends Error {
@@ -43,17 +45,15 @@ interface Watch {
   conn: Connection;
   socket?: net.Socket;
   onBytes?: (chunk: Buffer) => void;
-  /** When the first byte of the command line now being received arrived; null between lines. */
-  lineStart: number | null;
-  /** When STARTTLS was sent: the TLS handshake that follows must finish within commandMs too. */
-  tlsStart: number | null;
+  /** The one clock of this connection: a command line, the TLS handshake after STARTTLS, or the message. */
+  deadline: Deadline<Phase>;
+  /** Command lines begun so far: the key of the line now timed. */
+  lines: number;
+  /** A command line has begun and not ended. */
+  inLine: boolean;
   /** The last few command-mode bytes (latin1), to see a STARTTLS line however it was split. */
   tail: string;
-  /** When the 354 went out for the message now being received. */
-  dataStart: number | null;
   stream: Stream | null;
-  timer: NodeJS.Timeout | null;
-  timerDue: number;
   expired: boolean;
 }
 
@@ -86,7 +86,15 @@ export class SmtpDeadlines {
       this.warned = true;
       return;
     }
-    const w: Watch = { conn, lineStart: null, tlsStart: null, tail: '', dataStart: null, stream: null, timer: null, timerDue: Infinity, expired: false };
+    const w: Watch = {
+      conn,
+      deadline: new Deadline<Phase>((phase, elapsed) => this.expired(w, phase, elapsed)),
+      lines: 0,
+      inLine: false,
+      tail: '',
+      stream: null,
+      expired: false,
+    };
     this.watches.set(session.id, w);
     this.attach(w, conn._socket);
   }
@@ -95,8 +103,8 @@ export class SmtpDeadlines {
   socketChanged(session: SMTPServerSession, socket: net.Socket): void {
     const w = this.watches.get(session.id);
     if (!w || w.socket === socket) return;
-    w.lineStart = null; // nothing sent in plaintext counts inside TLS
-    w.tlsStart = null;
+    w.deadline.stop(); // nothing sent in plaintext counts inside TLS
+    w.inLine = false;
     w.tail = '';
     this.attach(w, socket);
   }
@@ -106,16 +114,16 @@ export class SmtpDeadlines {
     const w = this.watches.get(session.id);
     if (!w) return;
     w.stream = stream; // message lines are not command lines, even when only the command deadline is on
-    w.dataStart = Date.now();
-    w.lineStart = null;
-    if (this.o.dataMs > 0) this.arm(w, w.dataStart + this.o.dataMs);
+    w.inLine = false;
+    if (this.o.dataMs > 0) w.deadline.time('data', stream, this.o.dataMs);
+    else w.deadline.stop();
   }
 
   unwatch(session: SMTPServerSession): void {
     const w = this.watches.get(session.id);
     if (!w) return;
     this.watches.delete(session.id);
-    if (w.timer) clearTimeout(w.timer);
+    w.deadline.stop();
     if (w.socket && w.onBytes) w.socket.off('data', w.onBytes);
   }
 
@@ -137,49 +145,23 @@ export class SmtpDeadlines {
     if (this.receivingData(w)) return; // message content: the DATA deadline bounds it
     // a handshake dripped after STARTTLS is bounded like a line (the TLS socket smtp-server makes has no
     // handshake timeout); bytes still seen here mean the upgrade did not happen (smtp-server detaches us then)
-    w.tlsStart = null;
     w.tail = (w.tail + chunk.toString('latin1', Math.max(0, chunk.length - 12))).slice(-12);
-    if (!(w.socket as net.Socket & { encrypted?: boolean }).encrypted && /(?:^|\n)STARTTLS\r?\n$/i.test(w.tail)) {
-      w.tlsStart = Date.now();
-      this.arm(w, w.tlsStart + this.o.commandMs);
+    const startTls = !(w.socket as net.Socket & { encrypted?: boolean }).encrypted && /(?:^|\n)STARTTLS\r?\n$/i.test(w.tail);
+    if (chunk.includes(0x0a)) w.inLine = false; // a line ended; whatever follows its LF starts a new one
+    if (chunk[chunk.length - 1] !== 0x0a && !w.inLine) {
+      w.inLine = true;
+      w.lines++;
     }
-    if (chunk.includes(0x0a)) w.lineStart = null; // a line ended; whatever follows its LF starts a new one
-    if (chunk[chunk.length - 1] !== 0x0a && w.lineStart === null) {
-      w.lineStart = Date.now();
-      this.arm(w, w.lineStart + this.o.commandMs);
-    }
+    if (startTls) w.deadline.time('tls', w.lines, this.o.commandMs);
+    else if (w.inLine) w.deadline.time('command', w.lines, this.o.commandMs);
+    else w.deadline.stop(); // between lines the server owes the reply
   }
 
-  /** Make sure a check runs no later than `due` (a check that runs early re-arms itself). */
-  private arm(w: Watch, due: number): void {
-    if (w.timer && w.timerDue <= due) return;
-    if (w.timer) clearTimeout(w.timer);
-    w.timerDue = due;
-    w.timer = setTimeout(() => this.check(w), Math.max(0, due - Date.now()));
-    w.timer.unref();
-  }
-
-  private check(w: Watch): void {
-    w.timer = null;
-    w.timerDue = Infinity;
+  /** The clock ran out: act only if what it timed is still owed by the client. */
+  private expired(w: Watch, phase: Phase, elapsedMs: number): void {
     if (w.expired || !this.watches.has(w.conn.session.id)) return;
-    const now = Date.now();
-    const due: number[] = [];
-    if (this.receivingData(w)) {
-      if (this.o.dataMs <= 0 || w.dataStart === null) return;
-      const at = w.dataStart + this.o.dataMs;
-      if (now >= at) return this.expire(w, 'data', now - w.dataStart);
-      due.push(at);
-    } else if (w.tlsStart !== null) {
-      const at = w.tlsStart + this.o.commandMs;
-      if (now >= at && w.conn._upgrading) return this.expire(w, 'tls', now - w.tlsStart);
-      if (now < at) due.push(at);
-    } else if (w.lineStart !== null && this.o.commandMs > 0) {
-      const at = w.lineStart + this.o.commandMs;
-      if (now >= at) return this.expire(w, 'command', now - w.lineStart);
-      due.push(at);
-    }
-    if (due.length) this.arm(w, Math.min(...due));
+    if (phase === 'data' ? !this.receivingData(w) : phase === 'tls' ? !w.conn._upgrading : this.receivingData(w) || !w.inLine) return;
+    this.expire(w, phase, elapsedMs);
   }
 
   private expire(w: Watch, phase: Phase, elapsedMs: number): void {

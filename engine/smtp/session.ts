@@ -1,13 +1,14 @@
-// The SMTP policy hooks: connection limits, AUTH (with failure throttling), MAIL FROM (submission,
-// sender ownership, queue bound, connection-level spam checks), RCPT TO (relay), DATA (spool → queue).
-// smtp-server calls these; every refusal is a Verdict turned into a reply in one place (policy/verdict.ts).
+// The SMTP policy hooks: AUTH (the shared login flow's SASL exchange, engine/net/login.ts), MAIL FROM
+// (submission, sender ownership, queue bound, connection-level spam checks), RCPT TO (relay), DATA (spool →
+// queue). smtp-server calls these; every refusal is a Verdict turned into a reply in one place
+// (policy/verdict.ts). The login lives in smtp-server's session.user alone, which STARTTLS clears (RFC 3207 §4.2).
 import dns from 'node:dns';
-import type { SMTPServerAuthentication, SMTPServerAuthenticationResponse, SMTPServerDataStream, SMTPServerSession, SMTPServerAddress } from 'smtp-server';
+import type { SMTPServerDataStream, SMTPServerSession, SMTPServerAddress } from 'smtp-server';
 import type { LoadedConfig } from '../config/load.js';
 import type { AccountDirectory, User } from '../accounts/directory.js';
 import type { Logger } from '../log/logger.js';
-import { AuthThrottle, sleep } from '../policy/auth-throttle.js';
-import { isLoopback, unmapV4 } from '../policy/cidr.js';
+import { plaintextAllowed, type LoginContext, type LoginFlow, type SaslStep } from '../net/login.js';
+import { unmapV4 } from '../policy/cidr.js';
 import { parseAddress } from '../policy/address.js';
 import { judgeRecipient, RelayPolicy } from '../policy/relay.js';
 import { Refusals, reject, tempfail, toSmtpError, type Refusal } from '../policy/verdict.js';
@@ -33,9 +34,24 @@ interface ConnState {
   ptr?: string;
   ptrLookup?: Promise<void>;
   listener: ListenerKind;
-  user?: User;
   rcpt: Map<string, RecipientEntry>;
   connection?: Envelope['connection'];
+}
+
+/** A reply of the SASL exchange smtp-server runs for us (patches/smtp-server: onSaslStart). */
+export interface SaslReply {
+  code: number;
+  message: string;
+  /** Logged in as this user. */
+  user?: User;
+  /** The exchange goes on: the client's next line is a response. */
+  more?: boolean;
+}
+
+/** The user the session is logged in as: smtp-server keeps it in session.user and forgets it at STARTTLS. */
+export function sessionUser(session: SMTPServerSession): User | undefined {
+  const u = session.user as unknown;
+  return u && typeof u === 'object' && 'address' in u ? (u as User) : undefined;
 }
 
 type Cb = (err?: Error | null) => void;
@@ -45,7 +61,8 @@ export interface SessionDeps {
   directory: AccountDirectory;
   logger: Logger;
   queue: Queue;
-  throttle: AuthThrottle;
+  /** The login flow shared with POP3 and IMAP (one throttle for all). */
+  login: LoginFlow;
   relay: RelayPolicy;
   connectionCheck?: ConnectionCheck;
   resolver?: { reverse(ip: string): Promise<string[]> };
@@ -53,7 +70,6 @@ export interface SessionDeps {
 
 export class SmtpSessionPolicy {
   private conns = new Map<string, ConnState>();
-  private perIp = new Map<string, number>();
 
   constructor(
     private readonly deps: SessionDeps,
@@ -69,22 +85,20 @@ export class SmtpSessionPolicy {
     return st;
   }
 
-  /** Which AUTH mechanisms this session may use: PLAIN/LOGIN only over TLS, on loopback, or when allowed. */
+  /** Every mechanism any session may be offered (smtp-server's authMethods; 504 for anything else). */
+  get allMechanisms(): string[] {
+    return this.deps.login.mechanisms(true);
+  }
+
+  /** Which AUTH mechanisms this session may use: PLAIN/LOGIN only over TLS, on loopback, or with [auth] allow_insecure_auth. */
   authMethodsFor = (session: SMTPServerSession, secure: boolean): string[] => {
-    const mechs = this.deps.config.auth.mechanisms;
-    if (secure || this.deps.config.auth.allow_insecure_auth || isLoopback(session.remoteAddress ?? '')) return mechs;
-    return mechs.filter((m) => m === 'CRAM-MD5');
+    const ip = unmapV4(session.remoteAddress ?? '');
+    return this.deps.login.mechanisms(plaintextAllowed({ secure, ip, allowInsecure: this.deps.config.auth.allow_insecure_auth }));
   };
 
   onConnect = (session: SMTPServerSession, cb: Cb): void => {
     const st = this.state(session);
-    const n = (this.perIp.get(st.ip) ?? 0) + 1;
-    this.perIp.set(st.ip, n);
     this.deps.logger.info('smtp', 'connect', { sid: session.id, ip: st.ip, listener: this.listener });
-    if (n > this.deps.config.smtp.max_connections_per_ip) {
-      this.deps.logger.warn('smtp', 'refused', { sid: session.id, ip: st.ip, reason: 'too many connections from this address' });
-      return cb(toSmtpError(Refusals.tooManyConnections()));
-    }
     // reverse DNS for the Received header, without holding the greeting back
     const resolver = this.deps.resolver;
     st.ptrLookup = (resolver ? resolver.reverse(st.ip) : dns.promises.reverse(st.ip))
@@ -95,51 +109,30 @@ export class SmtpSessionPolicy {
     cb();
   };
 
+  /** TLS is on (implicit, or after STARTTLS, where smtp-server has already forgotten the login and the transaction). */
+  onSecure = (session: SMTPServerSession): void => {
+    const st = this.state(session);
+    st.rcpt.clear();
+    st.connection = undefined;
+  };
+
   onClose = (session: SMTPServerSession): void => {
     const st = this.conns.get(session.id);
     if (!st) return;
     this.conns.delete(session.id);
-    const n = (this.perIp.get(st.ip) ?? 1) - 1;
-    if (n <= 0) this.perIp.delete(st.ip);
-    else this.perIp.set(st.ip, n);
     this.deps.logger.info('smtp', 'disconnect', { sid: session.id, ip: st.ip });
   };
 
-  onAuth = (auth: SMTPServerAuthentication, session: SMTPServerSession, cb: (err: Error | null | undefined, response?: SMTPServerAuthenticationResponse) => void): void => {
-    void this.authenticate(auth, session).then(
-      (r) => (r.ok ? cb(null, { user: r.user }) : cb(toSmtpError(r.refusal))),
-      (e: Error) => cb(toSmtpError(reject(454, '4.7.0', `Temporary authentication failure`)), void this.deps.logger.error('smtp', 'auth-error', { error: e.message })),
-    );
+  /** AUTH <mechanism> [initial-response] (RFC 4954), run by the shared login flow; smtp-server only carries the lines. */
+  onSaslStart = (method: string, session: SMTPServerSession): { start(initial?: string): Promise<SaslReply>; respond(line: string): Promise<SaslReply> } => {
+    const ctx: LoginContext = { protocol: 'smtp', session: session.id, ip: this.state(session).ip, local: session.localAddress };
+    const x = this.deps.login.sasl(ctx, method, this.authMethodsFor(session, !!session.secure));
+    if (!x) {
+      const refused = async (): Promise<SaslReply> => ({ code: 504, message: '5.5.4 Unrecognized authentication type' });
+      return { start: refused, respond: refused };
+    }
+    return { start: async (initial) => saslReply(await x.start(initial)), respond: async (line) => saslReply(await x.respond(line)) };
   };
-
-  private async authenticate(auth: SMTPServerAuthentication, session: SMTPServerSession): Promise<{ ok: true; user: User } | { ok: false; refusal: Refusal }> {
-    const st = this.state(session);
-    const { throttle, directory, logger } = this.deps;
-    const decision = throttle.check(st.ip);
-    if (decision.kind === 'blocked') {
-      logger.warn('smtp', 'auth-blocked', { sid: session.id, ip: st.ip, until: new Date(decision.untilMs).toISOString() });
-      return { ok: false, refusal: reject(454, '4.7.0', 'Too many authentication failures from your address; try again later') };
-    }
-    if (decision.delayMs) await sleep(decision.delayMs);
-    const defaultDomain = this.deps.config.domains.by_ip[unmapV4(session.localAddress)];
-    let user: User | undefined;
-    if (auth.method === 'CRAM-MD5') {
-      const address = directory.loginAddress(auth.username ?? '', defaultDomain);
-      const secret = address ? directory.secret(address) : null;
-      const u = address ? directory.user(address) : undefined;
-      if (secret && u && !u.disabled && auth.validatePassword(secret)) user = u;
-    } else {
-      user = await directory.authenticate(auth.username ?? '', auth.password ?? '', defaultDomain);
-    }
-    if (!user) {
-      const blocked = throttle.fail(st.ip);
-      logger.warn('smtp', 'auth-failed', { sid: session.id, ip: st.ip, method: auth.method, user: auth.username, failures: throttle.failures(st.ip), blocked });
-      return { ok: false, refusal: reject(535, '5.7.8', 'Authentication credentials invalid') };
-    }
-    st.user = user;
-    logger.info('smtp', 'auth', { sid: session.id, ip: st.ip, method: auth.method, user: user.address });
-    return { ok: true, user };
-  }
 
   onMailFrom = (address: SMTPServerAddress, session: SMTPServerSession, cb: Cb): void => {
     void this.mailFrom(address, session).then((v) => cb(v ? toSmtpError(v) : null), (e: Error) => {
@@ -153,9 +146,10 @@ export class SmtpSessionPolicy {
     st.rcpt.clear();
     st.connection = undefined;
     const { logger, config, directory } = this.deps;
+    const user = sessionUser(session);
     const sender = address.address ?? '';
     const log = (verdict: string, reason?: string) =>
-      logger.info('smtp', 'mail-from', { sid: session.id, ip: st.ip, helo: session.hostNameAppearsAs, tls: session.secure || undefined, user: st.user?.address, from: sender, verdict, reason });
+      logger.info('smtp', 'mail-from', { sid: session.id, ip: st.ip, helo: session.hostNameAppearsAs, tls: session.secure || undefined, user: user?.address, from: sender, verdict, reason });
     const unknownParam = unknownParams(address, MAIL_PARAMS);
     if (unknownParam) {
       log('reject', `unknown parameter ${unknownParam}`);
@@ -165,9 +159,15 @@ export class SmtpSessionPolicy {
       log('tempfail', 'queue full');
       return Refusals.queueFull();
     }
-    if (this.listener !== 'smtp' && !st.user) {
+    if (this.listener !== 'smtp' && !user) {
       log('reject', 'authentication required');
       return Refusals.authRequired();
+    }
+    const restricted = !!user && config.smtp.restrict_sender && !(user.systemAdmin && config.smtp.admins_may_send_as_anyone);
+    if (sender === '' && restricted) {
+      // the null sender is no one's address: a logged-in user may not send bounces in nobody's name
+      log('reject', 'null sender from an authenticated user');
+      return Refusals.senderNotOwned('');
     }
     if (sender !== '') {
       const p = parseAddress(sender);
@@ -175,10 +175,10 @@ export class SmtpSessionPolicy {
         log('reject', p.reason);
         return reject(501, '5.1.7', `Bad sender address syntax: ${p.reason}`);
       }
-      if (st.user && config.smtp.restrict_sender && !(st.user.systemAdmin && config.smtp.admins_may_send_as_anyone)) {
+      if (user && restricted) {
         const canonicalDomain = directory.localDomain(p.value.domain);
         const candidate = canonicalDomain ? `${p.value.local.toLowerCase()}@${canonicalDomain}` : p.value.normalized;
-        const own = directory.senderAddresses(st.user);
+        const own = directory.senderAddresses(user);
         if (!own.has(candidate) && !own.has(p.value.normalized)) {
           log('reject', 'sender not owned');
           return Refusals.senderNotOwned(sender);
@@ -186,9 +186,9 @@ export class SmtpSessionPolicy {
       }
     }
     const check = this.deps.connectionCheck;
-    const trusted = !!st.user && !config.spam.filter_authenticated;
+    const trusted = !!user && !config.spam.filter_authenticated;
     if (check && config.spam.enabled && !trusted) {
-      const r = await check.check({ ip: st.ip, helo: session.hostNameAppearsAs ?? '', mailFrom: sender, authenticated: !!st.user, hostname: config.hostname });
+      const r = await check.check({ ip: st.ip, helo: session.hostNameAppearsAs ?? '', mailFrom: sender, authenticated: !!user, hostname: config.hostname });
       st.connection = r as ConnState['connection'];
       if (r.reject) {
         log('reject', r.reject.text);
@@ -207,7 +207,7 @@ export class SmtpSessionPolicy {
     if (st.rcpt.size >= config.smtp.max_recipients) {
       return cb(toSmtpError(reject(452, '4.5.3', 'Too many recipients')));
     }
-    const j = judgeRecipient(address.address, { ip: st.ip, authenticated: !!st.user }, directory, relay);
+    const j = judgeRecipient(address.address, { ip: st.ip, authenticated: !!sessionUser(session) }, directory, relay);
     if (j.verdict.kind !== 'accept') {
       logger.info('smtp', 'rcpt-to', { sid: session.id, ip: st.ip, to: address.address, verdict: 'reject', reply: `${j.verdict.code} ${j.verdict.status}` });
       return cb(toSmtpError(j.verdict));
@@ -243,7 +243,7 @@ export class SmtpSessionPolicy {
       await st.ptrLookup;
       const mf = session.envelope.mailFrom;
       const dsn = (session.envelope as unknown as { dsn?: { ret?: 'FULL' | 'HDRS'; envid?: string } }).dsn;
-      const author = await screenHeaderFrom(stream as AsyncIterable<Buffer>, { sid: session.id, ip: st.ip, user: st.user }, this.deps);
+      const author = await screenHeaderFrom(stream as AsyncIterable<Buffer>, { sid: session.id, ip: st.ip, user: sessionUser(session) }, this.deps);
       const env: Envelope = {
         id: newQueueId(),
         time: Date.now(),
@@ -255,9 +255,9 @@ export class SmtpSessionPolicy {
           ip: st.ip,
           ptr: st.ptr,
           helo: session.hostNameAppearsAs ?? '',
-          protocol: protocolName(session, !!st.user),
+          protocol: protocolName(session, !!sessionUser(session)),
           tls: session.secure ? tlsDescription(session) : undefined,
-          user: st.user?.address,
+          user: sessionUser(session)?.address,
           listener: this.listener,
         },
         connection: st.connection,
@@ -291,6 +291,25 @@ export class SmtpSessionPolicy {
       }
     } finally {
       done();
+    }
+  }
+}
+
+/** One step of the shared SASL exchange as an SMTP reply (RFC 4954 §4, §6). */
+function saslReply(step: SaslStep): SaslReply {
+  switch (step.kind) {
+    case 'challenge':
+      return { code: 334, message: step.data, more: true };
+    case 'cancelled':
+      return { code: 501, message: '5.0.0 Authentication cancelled' };
+    case 'malformed':
+      return { code: 501, message: `5.5.2 ${step.text}` };
+    case 'done': {
+      const r = step.result;
+      if (r.kind === 'ok') return { code: 235, message: '2.7.0 Authentication successful', user: r.user };
+      if (r.kind === 'failed') return { code: 535, message: '5.7.8 Authentication credentials invalid' };
+      if (r.kind === 'blocked') return { code: 454, message: '4.7.0 Too many authentication failures from your address; try again later' };
+      return { code: 454, message: '4.7.0 Login temporarily unavailable; try again later' };
     }
   }
 }

@@ -1,6 +1,7 @@
 // Connection-time spam checks, run once per transaction at MAIL FROM in the main thread: DNSBL lists,
 // MAIL FROM domain (and, when configured, a callout to its MX), reverse DNS, HELO and SPF, all in parallel. They tag by default; only a trusted DNSBL
-// or a tag listed in [spam] connection_reject refuses. A failed lookup never produces a tag.
+// or a tag listed in [spam] connection_reject refuses. A failed lookup never produces a tag. Clients in
+// [spam] local_networks (this machine by default) and trusted_ips are never judged here.
 import type { LoadedConfig } from '../config/load.js';
 import type { Resolver } from '../dns/resolver.js';
 import type { Logger } from '../log/logger.js';
@@ -39,6 +40,8 @@ const MAX_RESULTS = 5_000;
 export class ConnectionChecker {
   private readonly dnsbl: DnsblChecker;
   private readonly trusted: IpList;
+  /** [spam] local_networks: this machine and internal networks, whose connection nothing here judges. */
+  private readonly local: IpList;
   private readonly callout?: SenderCallout;
   private readonly recent = new Map<string, { expires: number; result: ConnectionResult }>();
 
@@ -51,6 +54,7 @@ export class ConnectionChecker {
   ) {
     this.dnsbl = new DnsblChecker(config.dnsbl, config.dns.servers ?? []);
     this.trusted = new IpList(config.spam.trusted_ips);
+    this.local = new IpList(config.spam.local_networks);
     const s = config.spam;
     if (s.sender_callout) {
       const ours = new Set([config.hostname, ...config.domains.local, ...Object.keys(config.domains.aliases)].map((d) => d.toLowerCase()));
@@ -88,6 +92,9 @@ export class ConnectionChecker {
     const result: ConnectionResult = { tags: [], headers: [], authResults: [] };
     const s = this.config.spam;
     if (!s.enabled || this.skips(input.ip, input.authenticated)) return result;
+    // a client on this machine or an internal network has no PTR, says HELO with our own name and sends
+    // from domains it need not resolve: none of that says spam here (content filters still run)
+    if (this.local.has(input.ip)) return result;
     const ip = unmapV4(input.ip);
     const ourNames = [input.hostname, this.config.hostname, ...this.config.domains.local, ...Object.keys(this.config.domains.aliases)];
     const safe = <T>(p: Promise<T>): Promise<T | Error> => p.catch((e: unknown) => (e instanceof Error ? e : new Error(String(e))));

@@ -37,7 +37,7 @@ export function summaryLine(score: number, threshold: number, action: string, sc
 }
 
 export function authResultsLine(hostname: string, parts: string[]): string {
-  const clean = parts.map((p) => p.replace(/[\r\n]+\s*/g, ' ').trim()).filter(Boolean);
+  const clean = parts.map((p) => p.replace(/[\r\n]\s*/g, ' ').trim()).filter(Boolean);
   return `Authentication-Results: ${hostname}${clean.length ? ';\r\n\t' + clean.join(';\r\n\t') : '; none'}`;
 }
 

@@ -1,6 +1,9 @@
 // HTML checks (F6) on a decoded text/html part: nested tables, hyperlink count, image-only, script,
 // invalid tags, deceptive links (text shows one domain, href another), comments hidden inside words.
 // Also yields the visible text and link targets for the other filters. A scanner, not a renderer: it never runs anything.
+// Linear time on any input (html-lexer.ts), and it reads at most HTML_SCAN_CHARS of a part.
+import { blankSpans, blankTags, isDeclaration, lexHtml } from './html-lexer.js';
+import { HTML_SCAN_CHARS } from './limits.js';
 import type { Tag } from './tags.js';
 import { extractUrls, hostOf, sameSite } from './url.js';
 
@@ -37,14 +40,14 @@ export function checkHtml(html: string, maxLinks: number): HtmlFindings {
   const tags = new Set<Tag>();
   const details: string[] = [];
   const hrefs: string[] = [];
-  const src = html.length > 1_000_000 ? html.slice(0, 1_000_000) : html;
+  const src = html.length > HTML_SCAN_CHARS ? html.slice(0, HTML_SCAN_CHARS) : html;
 
   if (/[\p{L}\p{N}]<!--[\s\S]{0,200}?-->[\p{L}\p{N}]/u.test(src)) {
     tags.add('HTML_COMMENT');
     details.push('comment inside a word');
   }
   // comments, declarations (<!DOCTYPE …>, <![CDATA[…]]>) and processing instructions are never visible text
-  const noComments = src.replace(/<!--[\s\S]*?-->/g, ' ').replace(/<![^>]*>|<\?[^>]*>/g, ' ');
+  const noComments = blankTags(blankSpans(src, '<!--', '-->'), isDeclaration);
   let tableDepth = 0;
   let maxTableDepth = 0;
   let links = 0;
@@ -53,20 +56,16 @@ export function checkHtml(html: string, maxLinks: number): HtmlFindings {
   let anchor: { href: string; text: string } | null = null;
   let visible = '';
   let skipText = 0; // inside <script>/<style>
-  const re = /<(\/?)([a-zA-Z][a-zA-Z0-9:_-]*)([^>]*)>|([^<]+)|</g;
-  let m: RegExpExecArray | null;
-  let guard = 0;
-  while ((m = re.exec(noComments)) && guard++ < 200_000) {
-    if (m[4] !== undefined || m[0] === '<') {
+  for (const tok of lexHtml(noComments)) {
+    if (tok.kind === 'text') {
       if (skipText) continue;
-      const t = decodeEntities(m[4] ?? '<');
+      const t = decodeEntities(tok.text);
       visible += t;
       if (anchor) anchor.text += t;
       continue;
     }
-    const closing = m[1] === '/';
-    const name = m[2].toLowerCase();
-    const attrs = m[3];
+    const { closing, attrs } = tok;
+    const name = tok.name.toLowerCase();
     if (!KNOWN.has(name) && !name.includes(':') && !invalid) invalid = name;
     switch (name) {
       case 'table':
@@ -130,7 +129,7 @@ function checkDeceptive(a: { href: string; text: string }, tags: Set<Tag>, detai
   const target = hostOf(a.href);
   if (!target) return;
   const shown = extractUrls(a.text, 3)
-    .concat([...a.text.matchAll(/\b((?:[a-z0-9-]+\.)+(?:com|net|org|jp|info|biz|co|io|us|uk|de|cn|ru))\b/gi)].map((x) => x[1]))
+    .concat(shownHosts(a.text, 20))
     .map(hostOf)
     .filter((h): h is string => !!h);
   for (const h of shown) {
@@ -140,4 +139,59 @@ function checkDeceptive(a: { href: string; text: string }, tags: Set<Tag>, detai
       return;
     }
   }
+}
+
+/** Top-level domains a link text is taken to name a host by (a bare "example.com" in the text). */
+const SHOWN_TLDS = new Set(['com', 'net', 'org', 'jp', 'info', 'biz', 'co', 'io', 'us', 'uk', 'de', 'cn', 'ru']);
+
+function isHostChar(c: number): boolean {
+  return (c >= 0x61 && c <= 0x7a) || (c >= 0x41 && c <= 0x5a) || (c >= 0x30 && c <= 0x39) || c === 0x2d;
+}
+
+/**
+ * Host names written in link text: dot-separated labels of [a-z0-9-] ending in one of SHOWN_TLDS, up to `limit`.
+ * One pass over the text (a pattern like /(?:[a-z0-9-]+\.)+(?:com|…)/ retried at every label of "a.a.a.…"
+ * costs O(n²)). Within a run of labels the host is the longest one that ends in a listed TLD; a label joined to
+ * a word by "_" ("fix_sircam.com") is not a host label, as a word boundary is needed on both sides.
+ */
+export function shownHosts(text: string, limit: number): string[] {
+  const out: string[] = [];
+  let i = 0;
+  while (i < text.length && out.length < limit) {
+    if (!isHostChar(text.charCodeAt(i)) && text.charCodeAt(i) !== 0x5f) {
+      i++;
+      continue;
+    }
+    // a run of labels ("." between them); a label with "_" in it, or an empty one ("a..b"), ends a host
+    let start = -1;
+    let labels = 0;
+    let lastTldEnd = -1;
+    for (;;) {
+      const labelStart = i;
+      let underscore = false;
+      let dash = -1;
+      for (; i < text.length; i++) {
+        const c = text.charCodeAt(i);
+        if (c === 0x5f) underscore = true;
+        else if (c === 0x2d && dash < 0) dash = i;
+        else if (!isHostChar(c)) break;
+      }
+      if (underscore || i === labelStart) {
+        if (lastTldEnd > 0) break;
+        start = -1;
+        labels = 0;
+      } else {
+        if (start < 0) start = labelStart;
+        labels++;
+        // the TLD ends at a word boundary: the label's end, or a "-" ("example.com-news" shows example.com)
+        const tldEnd = dash < 0 ? i : dash;
+        if (labels >= 2 && SHOWN_TLDS.has(text.slice(labelStart, tldEnd).toLowerCase())) lastTldEnd = tldEnd;
+      }
+      if (i === labelStart || text.charCodeAt(i) !== 0x2e) break;
+      i++;
+    }
+    while (text.charCodeAt(start) === 0x2d) start++;
+    if (lastTldEnd > 0) out.push(text.slice(start, lastTldEnd));
+  }
+  return out;
 }

@@ -2,6 +2,7 @@
 // Unicode (transfer encoding, then charset via decode.ts). It keeps only what the filters read; it never
 // rewrites the message and bounds its own work (depth, part count, bytes per part).
 import { decodeBytes, decodeHeaderValue } from '../mime/charset.js';
+import { MAX_PART_BYTES, MAX_TEXT_CHARS } from './limits.js';
 
 export interface ParsedMessage {
   /** Lower-case field name → raw (unfolded, latin1) values, in order. */
@@ -21,7 +22,6 @@ export interface ParsedMessage {
 
 const MAX_DEPTH = 8;
 const MAX_PARTS = 64;
-const MAX_PART_BYTES = 512 * 1024;
 
 /** Split header block / body; works on a latin1 string view so byte offsets equal string offsets. */
 function splitHead(s: string): { head: string; body: string } {
@@ -64,21 +64,76 @@ export function parseHeaderBlock(head: string): Map<string, string[]> {
 /** "text/plain; charset=\"iso-2022-jp\"; format=flowed" → type and params (RFC 2231 continuations ignored). */
 export function parseContentType(v: string | undefined): { type: string; params: Record<string, string> } {
   if (!v) return { type: 'text/plain', params: {} };
-  const parts = v.split(';');
-  const type = parts[0].trim().toLowerCase() || 'text/plain';
+  const semi = v.indexOf(';');
+  const type = (semi < 0 ? v : v.slice(0, semi)).trim().toLowerCase() || 'text/plain';
   const params: Record<string, string> = {};
-  const re = /([^\s=;]+)\s*=\s*("(?:[^"\\]|\\.)*"|[^;]*)/g;
-  const rest = parts.slice(1).join(';');
-  let m: RegExpExecArray | null;
-  while ((m = re.exec(rest))) {
-    let val = m[2].trim();
+  if (semi < 0) return { type, params };
+  for (const [rawKey, rawVal] of paramPairs(v.slice(semi + 1))) {
+    let val = rawVal.trim();
     if (val.startsWith('"')) val = val.slice(1, -1).replace(/\\(.)/g, '$1');
-    const key = m[1].toLowerCase().replace(/\*$/, '');
+    const key = rawKey.toLowerCase().replace(/\*$/, '');
     if (key.endsWith('*0') || key.endsWith('*0*')) continue;
-    if (m[1].endsWith('*')) val = val.replace(/^[^']*'[^']*'/, '');
+    if (rawKey.endsWith('*')) val = val.replace(/^[^']*'[^']*'/, '');
     params[key] = val;
   }
   return { type, params };
+}
+
+/** White space as the regex class \s knows it. */
+export function isSpace(c: number): boolean {
+  return (
+    c === 0x20 || (c >= 0x09 && c <= 0x0d) || c === 0xa0 || c === 0x1680 || (c >= 0x2000 && c <= 0x200a) ||
+    c === 0x2028 || c === 0x2029 || c === 0x202f || c === 0x205f || c === 0x3000 || c === 0xfeff
+  );
+}
+
+function isLineTerminator(c: number): boolean {
+  return c === 0x0a || c === 0x0d || c === 0x2028 || c === 0x2029;
+}
+
+/**
+ * name=value pairs of a parameter list, as /([^\s=;]+)\s*=\s*("(?:[^"\\]|\\.)*"|[^;]*)/g finds them, in one pass: that
+ * pattern retried the run of name characters before every '=' it could not use, O(n²) on "<<<<…".
+ */
+export function paramPairs(rest: string): [string, string][] {
+  const out: [string, string][] = [];
+  const isNameChar = (c: number) => c !== 0x3d && c !== 0x3b && !isSpace(c);
+  let pos = 0;
+  for (;;) {
+    const eq = rest.indexOf('=', pos);
+    if (eq < 0) break;
+    let nameEnd = eq;
+    while (nameEnd > pos && isSpace(rest.charCodeAt(nameEnd - 1))) nameEnd--;
+    let nameStart = nameEnd;
+    while (nameStart > pos && isNameChar(rest.charCodeAt(nameStart - 1))) nameStart--;
+    if (nameStart === nameEnd) {
+      pos = eq + 1;
+      continue;
+    }
+    let v = eq + 1;
+    while (v < rest.length && isSpace(rest.charCodeAt(v))) v++;
+    let end = rest.charCodeAt(v) === 0x22 ? quotedEnd(rest, v) : -1;
+    if (end < 0) {
+      end = rest.indexOf(';', v);
+      if (end < 0) end = rest.length;
+    }
+    out.push([rest.slice(nameStart, nameEnd), rest.slice(v, end)]);
+    pos = end;
+  }
+  return out;
+}
+
+/** The end (after the closing quote) of the quoted-string starting at `at`, or -1 if it is not closed. */
+function quotedEnd(s: string, at: number): number {
+  for (let j = at + 1; j < s.length; j++) {
+    const c = s.charCodeAt(j);
+    if (c === 0x22) return j + 1;
+    if (c === 0x5c) {
+      if (j + 1 >= s.length || isLineTerminator(s.charCodeAt(j + 1))) return -1;
+      j++;
+    }
+  }
+  return -1;
 }
 
 function decodeQp(s: string): Buffer {
@@ -107,11 +162,43 @@ function transferDecode(body: string, cte: string | undefined): Buffer {
   return Buffer.from(body, 'latin1');
 }
 
-function addressOf(from: string): string {
-  const angle = /<([^<>\s]+@[^<>\s]+)>/.exec(from);
-  if (angle) return angle[1].toLowerCase();
-  const bare = /([^\s<>"(),;:]+@[^\s<>"(),;:]+)/.exec(from);
-  return bare ? bare[1].toLowerCase() : '';
+/**
+ * The address of a From: value: the first <local@domain> (no '<', '>' or white space inside), else the first run
+ * of address characters with an '@' inside it. One pass each (the patterns /<([^<>\s]+@[^<>\s]+)>/ and
+ * /([^\s<>"(),;:]+@[^\s<>"(),;:]+)/ backtracked over every '@' of "<a@a@a@…", O(n²)).
+ */
+export function addressOf(from: string): string {
+  for (let lt = from.indexOf('<'); lt >= 0; lt = from.indexOf('<', lt + 1)) {
+    let end = lt + 1;
+    while (end < from.length && !isAngleStop(from.charCodeAt(end))) end++;
+    if (from.charCodeAt(end) === 0x3e && hasInnerAt(from, lt + 1, end)) return from.slice(lt + 1, end).toLowerCase();
+  }
+  let i = 0;
+  while (i < from.length) {
+    if (isBareStop(from.charCodeAt(i))) {
+      i++;
+      continue;
+    }
+    const start = i;
+    while (i < from.length && !isBareStop(from.charCodeAt(i))) i++;
+    if (hasInnerAt(from, start, i)) return from.slice(start, i).toLowerCase();
+  }
+  return '';
+}
+
+function isAngleStop(c: number): boolean {
+  return c === 0x3c || c === 0x3e || isSpace(c);
+}
+
+/** White space and < > " ( ) , ; : end a bare address. */
+function isBareStop(c: number): boolean {
+  return c === 0x3c || c === 0x3e || c === 0x22 || c === 0x28 || c === 0x29 || c === 0x2c || c === 0x3b || c === 0x3a || isSpace(c);
+}
+
+/** s[start, end) has an '@' with at least one character before and after it (looking no further than end). */
+function hasInnerAt(s: string, start: number, end: number): boolean {
+  for (let i = start + 1; i < end - 1; i++) if (s.charCodeAt(i) === 0x40) return true;
+  return false;
 }
 
 export function parseMessage(raw: Buffer | Uint8Array): ParsedMessage {
@@ -126,6 +213,7 @@ export function parseMessage(raw: Buffer | Uint8Array): ParsedMessage {
   msg.mislabelled = subj.mislabelled || from.mislabelled;
   msg.fromAddress = addressOf(from.text);
   let parts = 0;
+  let textLeft = MAX_TEXT_CHARS;
   const walk = (h: Map<string, string[]>, b: string, depth: number) => {
     if (++parts > MAX_PARTS) return;
     const ct = parseContentType(h.get('content-type')?.[0]);
@@ -151,14 +239,36 @@ export function parseMessage(raw: Buffer | Uint8Array): ParsedMessage {
       msg.attachments++;
       return;
     }
+    if (textLeft <= 0) return; // the message's text budget is spent: later parts are not read
     const bytes = transferDecode(b.length > MAX_PART_BYTES * 2 ? b.slice(0, MAX_PART_BYTES * 2) : b, h.get('content-transfer-encoding')?.[0]);
-    const d = decodeBytes(bytes.subarray(0, MAX_PART_BYTES), ct.params.charset);
+    const d = decodeBytes(bytes.length > MAX_PART_BYTES ? cutUtf8(bytes, MAX_PART_BYTES) : bytes, ct.params.charset);
     if (d.mislabelled) msg.mislabelled = true;
-    if (ct.type === 'text/html') msg.htmls.push(d.text);
-    else msg.texts.push(d.text);
+    const text = d.text.length > textLeft ? d.text.slice(0, textLeft) : d.text;
+    textLeft -= text.length;
+    if (ct.type === 'text/html') msg.htmls.push(text);
+    else msg.texts.push(text);
   };
   walk(headers, body, 0);
   return msg;
+}
+
+/**
+ * The first `max` bytes, less an incomplete UTF-8 sequence at the cut (so valid UTF-8 stays valid and is not
+ * taken for a mislabelled Japanese charset). Bytes that are not UTF-8 lose at most three bytes.
+ */
+function cutUtf8(b: Buffer, max: number): Buffer {
+  let end = max;
+  let back = 0;
+  while (back < 3 && end > 0 && (b[end - 1] & 0xc0) === 0x80) {
+    end--;
+    back++;
+  }
+  if (end > 0 && b[end - 1] >= 0xc0) {
+    const lead = b[end - 1];
+    const need = lead >= 0xf0 ? 4 : lead >= 0xe0 ? 3 : 2;
+    if (need > back + 1) return b.subarray(0, end - 1);
+  }
+  return b.subarray(0, max);
 }
 
 function splitMultipart(body: string, boundary: string): string[] {

@@ -1,5 +1,7 @@
 // The phrase filter (F5): literal phrases and regular expressions in any language, matched against the
 // decoded, NFKC-normalised subject and text. Compiled once per config; a bad regex is a config error.
+// The operator's regexes see at most PHRASE_REGEX_CHARS of the text (a pattern of theirs may backtrack).
+import { PHRASE_REGEX_CHARS } from './limits.js';
 
 export interface PhraseMatcher {
   /** Up to 5 rules that matched. */
@@ -33,8 +35,9 @@ export function compilePhrases(literals: string[], regexes: string[]): PhraseMat
         if (t.includes(l.needle) || (l.cjk && squeezed.includes(l.needle.replace(/ /g, '')))) hits.push(l.rule);
         if (hits.length >= 5) return hits;
       }
+      const head = t.length > PHRASE_REGEX_CHARS ? t.slice(0, PHRASE_REGEX_CHARS) : t;
       for (const r of res) {
-        if (r.re.test(t)) hits.push(r.rule);
+        if (r.re.test(head)) hits.push(r.rule);
         if (hits.length >= 5) return hits;
       }
       return hits;

@@ -54,6 +54,13 @@ export function authservId(value: string): string {
   return m ? m[0] : '';
 }
 
+/** Without trailing spaces and tabs (the pattern /[ \t]+$/ is O(n²) on "a   …   b"). */
+function trimWsp(s: string): string {
+  let end = s.length;
+  while (end > 0 && (s.charCodeAt(end - 1) === 0x20 || s.charCodeAt(end - 1) === 0x09)) end--;
+  return s.slice(0, end);
+}
+
 function sameHost(a: string, b: string): boolean {
   const norm = (s: string) => s.trim().toLowerCase().replace(/\.$/, '');
   return norm(a) !== '' && norm(a) === norm(b);
@@ -78,7 +85,7 @@ export function stripVerdictHeaders(raw: Buffer, hostname: string): StrippedMess
     } while (stop < head.length && (head[stop] === ' ' || head[stop] === '\t'));
     const field = head.slice(pos, stop);
     const colon = field.indexOf(':');
-    const name = colon > 0 ? field.slice(0, colon).replace(/[ \t]+$/, '') : '';
+    const name = colon > 0 ? trimWsp(field.slice(0, colon)) : '';
     const drop =
       /^[\x21-\x39\x3b-\x7e]+$/.test(name) &&
       (VERDICT.test(name) || (name.toLowerCase() === 'authentication-results' && sameHost(authservId(field.slice(colon + 1)), hostname)));

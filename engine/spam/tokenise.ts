@@ -2,12 +2,15 @@
 // (Japanese and Chinese runs split with Intl.Segmenter), words written in capitals, sender and URL domains and URL
 // pieces. Our own X-IMAIL-SPAM/Authentication-Results headers and other filters' verdicts never become tokens.
 import { decodeEntities } from './html.js';
+import { blankElements, blankSpans, blankTags, isTagStart } from './html-lexer.js';
 import { isListMail, listFooterStart } from './list-footer.js';
 import type { ParsedMessage } from './message.js';
 import { hostOf } from './url.js';
 
 const CJK_RUN = /[\p{Script=Han}\p{Script=Hiragana}\p{Script=Katakana}\p{Script=Hangul}ー々〆ヵヶ]+/gu;
-const WORD = /[\p{L}\p{N}$€¥£][\p{L}\p{N}$€¥£'._@-]*[\p{L}\p{N}]|[\p{L}\p{N}$]/gu;
+/** A run that can hold words: a letter, digit or currency sign, then letters, digits, signs and ' . _ @ -. */
+const WORD_RUN = /[\p{L}\p{N}$€¥£][\p{L}\p{N}$€¥£'._@-]*/gu;
+const LETTER_OR_DIGIT = /[\p{L}\p{N}]/gu;
 const HAS_CJK = /[\p{Script=Han}\p{Script=Hiragana}\p{Script=Katakana}\p{Script=Hangul}]/u;
 const KANA_ONLY = /^[\p{Script=Hiragana}ー]+$/u;
 /** A word of three or more letters standing alone (for the capitals tokens). */
@@ -67,17 +70,67 @@ export const DEFAULT_TOKENISE: Readonly<TokeniseOptions> = Object.freeze({
   listFooters: true,
 });
 
-const MARKUP = /<\/?(?:html|body|head|p|br|div|font|table|tr|td|a|img|b|center|span)\b[^>]*>/i;
+/** The start of a tag a text part that is really HTML has; some '>' must follow it. */
+const MARKUP_START = /<\/?(?:html|body|head|p|br|div|font|table|tr|td|a|img|b|center|span)\b/i;
 
-/** The words a reader sees of a text part that is really HTML: tags, comments, scripts and styles removed. */
+/** The words a reader sees of a text part that is really HTML: tags, comments, scripts and styles removed. Linear time. */
 export function stripMarkup(text: string): string {
-  if (!MARKUP.test(text)) return text;
-  return decodeEntities(
-    text
-      .replace(/<!--[\s\S]*?-->/g, ' ')
-      .replace(/<(script|style)\b[\s\S]*?<\/\1\s*>/gi, ' ')
-      .replace(/<\/?[a-z][^>]*>/gi, ' '),
-  );
+  const m = MARKUP_START.exec(text);
+  if (!m || text.indexOf('>', m.index) < 0) return text;
+  return decodeEntities(blankTags(blankElements(blankSpans(text, '<!--', '-->'), ['script', 'style']), isTagStart));
+}
+
+/**
+ * The words of a text, as /[\p{L}\p{N}$€¥£][\p{L}\p{N}$€¥£'._@-]*[\p{L}\p{N}]|[\p{L}\p{N}$]/gu would match them:
+ * a word runs to the last letter or digit of its run; a currency sign with no letter or digit after it in the run
+ * is a word of its own ("$"), other signs none. That pattern retried every "$" of "$$$$…" to the end of the run,
+ * O(n²); here each run is read once.
+ */
+export function* wordsOf(t: string): Generator<string> {
+  for (const run of t.matchAll(WORD_RUN)) {
+    const r = run[0];
+    // where each letter or digit ends, so "the last one after position p" is known without rescanning
+    const ends: number[] = [];
+    for (const m of r.matchAll(LETTER_OR_DIGIT)) ends.push(m.index + m[0].length);
+    let k = 0; // ends[k] is the first letter/digit end after p
+    let p = 0;
+    while (p < r.length) {
+      const cp = r.codePointAt(p)!;
+      const len = cp > 0xffff ? 2 : 1;
+      while (k < ends.length && ends[k] <= p) k++;
+      const isStart = k < ends.length && ends[k] === p + len ? true : cp === 0x24 || cp === 0x20ac || cp === 0xa5 || cp === 0xa3;
+      if (!isStart) {
+        p += len;
+        continue;
+      }
+      const last = ends.length ? ends[ends.length - 1] : -1;
+      if (last > p + len) {
+        // the first alternative: from here to the last letter or digit of the run
+        yield r.slice(p, last);
+        p = last;
+      } else {
+        // a letter, digit or "$" alone (€ ¥ £ alone are no word)
+        const ch = r.slice(p, p + len);
+        if (ends[k] === p + len || cp === 0x24) yield ch;
+        p += len;
+      }
+    }
+  }
+}
+
+/** Intl.Segmenter's word breaking costs O(n²) in the length of what it is given (a 32 K run of kanji: 0.6 s). */
+const SEGMENT_CHARS = 256;
+
+/** The segments of a CJK run, fed to the segmenter in pieces of at most SEGMENT_CHARS (a sentence is far shorter). */
+function* segments(run: string): Generator<Intl.SegmentData> {
+  let i = 0;
+  while (i < run.length) {
+    let end = Math.min(run.length, i + SEGMENT_CHARS);
+    // never cut a surrogate pair
+    if (end < run.length && run.charCodeAt(end - 1) >= 0xd800 && run.charCodeAt(end - 1) <= 0xdbff) end++;
+    yield* segmenter.segment(run.slice(i, end));
+    i = end;
+  }
 }
 
 export function words(text: string, prefix: string, out: Set<string>, pairs = prefix === ''): void {
@@ -86,8 +139,7 @@ export function words(text: string, prefix: string, out: Set<string>, pairs = pr
   // Latin and other space-separated scripts
   const latin = HAS_CJK.test(t) ? t.replace(CJK_RUN, ' ') : t;
   let prev = '';
-  for (const m of latin.matchAll(WORD)) {
-    const w = m[0];
+  for (const w of wordsOf(latin)) {
     if (pairs) {
       if (prev) out.add(`bi:${prev} ${w}`);
       prev = w;
@@ -101,8 +153,11 @@ export function words(text: string, prefix: string, out: Set<string>, pairs = pr
     if (out.size >= MAX_TOKENS) return;
   }
   if (latin === t) return;
+  const done = new Set<string>(); // a run seen before adds no new token (and segmenting costs)
   for (const run of t.matchAll(CJK_RUN)) {
-    for (const seg of segmenter.segment(run[0])) {
+    if (done.has(run[0])) continue;
+    if (run[0].length <= SEGMENT_CHARS) done.add(run[0]);
+    for (const seg of segments(run[0])) {
       if (!seg.isWordLike) continue;
       const w = seg.segment;
       if (w.length <= 2 && KANA_ONLY.test(w)) continue; // particles and inflections (の, ます, って)
@@ -171,7 +226,7 @@ export function tokenise(parsed: ParsedMessage, extraText: string[], allUrls: st
     out.add('from:' + msg.fromAddress);
     domains(msg.fromAddress.slice(msg.fromAddress.lastIndexOf('@') + 1), 'fromdom:', out);
   }
-  words(msg.from.replace(/<[^>]*>/g, ' '), 'fromname:', out);
+  words(blankTags(msg.from, () => true), 'fromname:', out);
   if (opts.headerNames || opts.headerValues) {
     for (const [name, values] of msg.headers) {
       if (SKIP_HEADER.test(name)) continue;

@@ -1,6 +1,9 @@
 // The envelope of a spooled message: who sent it, to whom, how it came in. Stored as a JSON header
-// at the start of the spool file, so the file alone is enough to resume after a crash.
+// at the start of the spool file, so the file alone is enough to resume after a crash. A header read back
+// is checked (magic, then a bounded length, then JSON, then the schema) before any of it is trusted.
+import { z } from 'zod';
 import type { ConnectionResult } from '../spam/types.js';
+import { TAGS, type Tag } from '../spam/tags.js';
 
 export interface RecipientEntry {
   /** The address as given in RCPT TO (source route stripped). */
@@ -74,27 +77,107 @@ export function checkedOrigin(v: unknown): Origin | null {
 }
 
 const MAGIC = Buffer.from('TGSPOOL1');
+/** Magic and length field. */
+export const HEADER_PREFIX = 12;
+/** The JSON header is never longer (a length field above this is damage, never an allocation). */
+export const MAX_HEADER = 64 * 1024 * 1024;
+
+/** Queue ids (newQueueId) and the names of spool files: letters and digits only. */
+export const QUEUE_ID = /^[0-9A-Za-z]{1,64}$/;
+
+/**
+ * An optional field as writers really leave it: absent, undefined, or null (smtp-server gives a DSN ENVID
+ * of null when none was sent): all read as absent.
+ */
+export function maybe<T extends z.ZodType>(schema: T) {
+  return z.preprocess((v) => (v === null ? undefined : v), schema.optional());
+}
+
+const known = new Set<string>(TAGS);
+const recipientEntry = z.looseObject({
+  address: z.string(),
+  kind: z.enum(['local', 'remote']),
+  notify: maybe(z.array(z.string())),
+  orcpt: maybe(z.string()),
+});
+const reply = z.object({ code: z.number().int(), status: z.string(), text: z.string() });
+const connectionResult = z.looseObject({
+  // a tag this version no longer knows is dropped, not a reason to refuse the message
+  tags: z.array(z.string()).transform((ts) => ts.filter((t): t is Tag => known.has(t))),
+  headers: z.array(z.string()),
+  authResults: z.array(z.string()),
+  reject: maybe(reply),
+  spf: maybe(z.object({ result: z.string(), domain: z.string() })),
+});
+
+/** What a spool header must look like. Loose objects: a field added by a newer writer is kept, not stripped. */
+export const envelopeSchema: z.ZodType<Envelope> = z.looseObject({
+  id: z.string().regex(QUEUE_ID, 'not a queue id'),
+  time: z.number().finite(),
+  mailFrom: z.string(),
+  rcptTo: z.array(recipientEntry),
+  dsn: maybe(z.object({ ret: maybe(z.enum(['FULL', 'HDRS'])), envid: maybe(z.string()) })),
+  smtputf8: maybe(z.boolean()),
+  body8bit: maybe(z.boolean()),
+  client: z.looseObject({
+    ip: z.string(),
+    ptr: maybe(z.string()),
+    helo: z.string(),
+    protocol: z.string(),
+    tls: maybe(z.string()),
+    user: maybe(z.string()),
+    listener: z.string(),
+  }),
+  connection: maybe(connectionResult),
+});
+
+/** A zod failure as one line: "rcptTo.0.kind: Invalid option ...". */
+export function schemaReason(e: z.ZodError): string {
+  const i = e.issues[0];
+  const where = i.path.map(String).join('.');
+  return `${where || '(top)'}: ${i.message}`;
+}
 
 /** [magic 8][header length uint32 BE][JSON header][raw message] */
 export function encodeHeader(env: Envelope): Buffer {
   const json = Buffer.from(JSON.stringify(env), 'utf8');
-  const b = Buffer.alloc(12 + json.length);
+  if (json.length > MAX_HEADER) throw new Error(`envelope of ${json.length} bytes is over the spool header limit`);
+  const b = Buffer.alloc(HEADER_PREFIX + json.length);
   MAGIC.copy(b, 0);
   b.writeUInt32BE(json.length, 8);
-  json.copy(b, 12);
+  json.copy(b, HEADER_PREFIX);
   return b;
 }
 
-/** Parse the header from the first bytes of a spool file; returns the body offset. */
-export function decodeHeader(head: Buffer): { envelope: Envelope; bodyOffset: number } | null {
-  if (head.length < 12 || !head.subarray(0, 8).equals(MAGIC)) return null;
-  const len = head.readUInt32BE(8);
-  if (head.length < 12 + len) return null;
+export type HeaderCheck = { ok: true; length: number } | { ok: false; reason: string };
+
+/** Check the first 12 bytes of a spool file of `fileSize` bytes: the magic first, then the length field. */
+export function checkPrefix(prefix: Buffer, fileSize: number): HeaderCheck {
+  if (prefix.length < HEADER_PREFIX) return { ok: false, reason: `truncated: ${fileSize} byte(s), shorter than the ${HEADER_PREFIX}-byte spool header` };
+  if (!prefix.subarray(0, 8).equals(MAGIC)) return { ok: false, reason: 'wrong magic: not a tegami spool file' };
+  const length = prefix.readUInt32BE(8);
+  if (length > MAX_HEADER) return { ok: false, reason: `header length ${length} is over the ${MAX_HEADER}-byte limit` };
+  if (HEADER_PREFIX + length > fileSize) return { ok: false, reason: `truncated: the header says ${length} byte(s) of envelope, the file has ${fileSize - HEADER_PREFIX}` };
+  return { ok: true, length };
+}
+
+export type Decoded = { ok: true; envelope: Envelope; bodyOffset: number } | { ok: false; reason: string };
+
+/** Parse the header from the first bytes of a spool file (at least the whole header); never throws. */
+export function decodeHeader(head: Buffer, fileSize = head.length): Decoded {
+  const c = checkPrefix(head.subarray(0, HEADER_PREFIX), fileSize);
+  if (!c.ok) return c;
+  const end = HEADER_PREFIX + c.length;
+  if (head.length < end) return { ok: false, reason: `truncated: the header says ${c.length} byte(s) of envelope, ${head.length - HEADER_PREFIX} could be read` };
+  let raw: unknown;
   try {
-    return { envelope: JSON.parse(head.subarray(12, 12 + len).toString('utf8')) as Envelope, bodyOffset: 12 + len };
-  } catch {
-    return null;
+    raw = JSON.parse(head.subarray(HEADER_PREFIX, end).toString('utf8'));
+  } catch (e) {
+    return { ok: false, reason: `bad JSON in the envelope: ${(e as Error).message}` };
   }
+  const r = envelopeSchema.safeParse(raw);
+  if (!r.success) return { ok: false, reason: `bad envelope: ${schemaReason(r.error)}` };
+  return { ok: true, envelope: r.data, bodyOffset: end };
 }
 
 let seq = 0;

@@ -6,8 +6,8 @@
 import fs from 'node:fs';
 import fsp from 'node:fs/promises';
 import path from 'node:path';
-import { decodeHeader, encodeHeader, type Envelope } from './envelope.js';
-import { DirSync } from '../store/maildir.js';
+import { checkPrefix, decodeHeader, encodeHeader, HEADER_PREFIX, QUEUE_ID, type Envelope } from './envelope.js';
+import { DirSync, syncDirNow } from '../store/maildir.js';
 
 const WRITE_BUFFER = 256 * 1024;
 /** A message up to this size is kept in memory while it is received (no spool file unless it must be kept). */
@@ -160,6 +160,8 @@ export interface SpooledMessage {
   envelope: Envelope;
 }
 
+export type SpoolRead = { kind: 'ok'; msg: SpooledMessage } | { kind: 'missing' } | { kind: 'corrupt'; reason: string };
+
 export class Spool {
   readonly incomingDir: string;
   readonly queueDir: string;
@@ -168,8 +170,8 @@ export class Spool {
   constructor(readonly root: string) {
     this.incomingDir = path.join(root, 'incoming');
     this.queueDir = path.join(root, 'queue');
-    fs.mkdirSync(this.incomingDir, { recursive: true });
-    fs.mkdirSync(this.queueDir, { recursive: true });
+    fs.mkdirSync(this.incomingDir, { recursive: true, mode: 0o700 });
+    fs.mkdirSync(this.queueDir, { recursive: true, mode: 0o700 });
     this.queueSync = new DirSync(this.queueDir);
   }
 
@@ -200,17 +202,44 @@ export class Spool {
     await fsp.unlink(path.join(this.queueDir, `${id}.state`)).catch(() => {});
   }
 
-  /** Move an unreadable queue file to spool/corrupt/; returns its new path (null when it was gone). */
+  /** spool/corrupt/: what could not be read, kept for the operator (Postfix's "corrupt" queue); never deleted. */
+  get corruptDir(): string {
+    return path.join(this.root, 'corrupt');
+  }
+
+  /**
+   * Move an unreadable queue file (and its state file, useless without it) to spool/corrupt/; returns its
+   * new path (null when it was gone). A name already taken there gets a numbered suffix: nothing is replaced.
+   */
   async quarantine(id: string): Promise<string | null> {
-    const dir = path.join(this.root, 'corrupt');
-    await fsp.mkdir(dir, { recursive: true });
-    const dest = path.join(dir, id);
-    try {
-      await fsp.rename(this.queuePath(id), dest);
-      return dest;
-    } catch {
-      return null;
+    const dest = await this.moveToCorrupt(id);
+    await this.moveToCorrupt(`${id}.state`);
+    return dest;
+  }
+
+  /** Move one entry of queue/ (file or directory) to spool/corrupt/; null when it does not exist. */
+  async moveToCorrupt(name: string): Promise<string | null> {
+    await fsp.mkdir(this.corruptDir, { recursive: true, mode: 0o700 });
+    const from = path.join(this.queueDir, name);
+    for (let n = 0; n < 1000; n++) {
+      const dest = path.join(this.corruptDir, n ? `${name}.${n}` : name);
+      try {
+        await fsp.lstat(dest);
+        continue; // taken: try the next suffix
+      } catch {
+        // free
+      }
+      try {
+        await fsp.rename(from, dest);
+        await syncDirNow(this.corruptDir).catch(() => {});
+        return dest;
+      } catch (e) {
+        const code = (e as NodeJS.ErrnoException).code;
+        if (code === 'ENOENT') return null;
+        if (code !== 'EEXIST' && code !== 'ENOTEMPTY') throw e;
+      }
     }
+    throw new Error(`spool/corrupt/ holds 1000 entries named ${name}`);
   }
 
   queuePath(id: string): string {
@@ -223,38 +252,56 @@ export class Spool {
     return names.filter((n) => !n.includes('.')).sort();
   }
 
-  /** Read a queued message's envelope. */
-  async open(id: string): Promise<SpooledMessage | null> {
+  /**
+   * Read and check a queued message's header: the file name must be a queue id, the file a regular file,
+   * the magic right, the length field within bounds and within the file, the envelope valid JSON matching
+   * the schema and naming this id. Missing: gone (delivered, deleted). I/O errors other than damage throw.
+   */
+  async read(id: string): Promise<SpoolRead> {
+    if (!QUEUE_ID.test(id)) return { kind: 'corrupt', reason: 'the file name is not a queue id' };
     const file = this.queuePath(id);
     let fh: fsp.FileHandle;
     try {
-      fh = await fsp.open(file, 'r');
-    } catch {
-      return null;
+      fh = await fsp.open(file, fs.constants.O_RDONLY | fs.constants.O_NOFOLLOW);
+    } catch (e) {
+      const code = (e as NodeJS.ErrnoException).code;
+      if (code === 'ENOENT') return { kind: 'missing' };
+      if (code === 'ELOOP') return { kind: 'corrupt', reason: 'a symbolic link, not a spool file' };
+      throw e;
     }
     try {
-      const head = Buffer.alloc(64 * 1024);
-      let { bytesRead } = await fh.read(head, 0, head.length, 0);
-      let buf = head.subarray(0, bytesRead);
-      if (buf.length >= 12) {
-        const need = 12 + buf.readUInt32BE(8);
-        if (need > buf.length) {
-          const big = Buffer.alloc(need);
-          ({ bytesRead } = await fh.read(big, 0, need, 0));
-          buf = big.subarray(0, bytesRead);
-        }
+      const st = await fh.stat();
+      if (!st.isFile()) return { kind: 'corrupt', reason: `not a regular file (${st.isDirectory() ? 'a directory' : 'a special file'})` };
+      const prefix = Buffer.alloc(HEADER_PREFIX);
+      const { bytesRead } = await fh.read(prefix, 0, HEADER_PREFIX, 0);
+      const c = checkPrefix(prefix.subarray(0, bytesRead), st.size);
+      if (!c.ok) return { kind: 'corrupt', reason: c.reason };
+      const head = Buffer.alloc(HEADER_PREFIX + c.length);
+      let got = 0;
+      while (got < head.length) {
+        const r = await fh.read(head, got, head.length - got, got);
+        if (r.bytesRead === 0) break;
+        got += r.bytesRead;
       }
-      const h = decodeHeader(buf);
-      return h ? { id, file, bodyOffset: h.bodyOffset, envelope: h.envelope } : null;
+      const h = decodeHeader(head.subarray(0, got), st.size);
+      if (!h.ok) return { kind: 'corrupt', reason: h.reason };
+      if (h.envelope.id !== id) return { kind: 'corrupt', reason: `the envelope names ${JSON.stringify(h.envelope.id)}, not the file's id` };
+      return { kind: 'ok', msg: { id, file, bodyOffset: h.bodyOffset, envelope: h.envelope } };
     } finally {
       await fh.close();
     }
   }
 
+  /** A queued message's envelope; null when it is gone or unreadable (see read() for which). */
+  async open(id: string): Promise<SpooledMessage | null> {
+    const r = await this.read(id).catch(() => null);
+    return r?.kind === 'ok' ? r.msg : null;
+  }
+
   /** At startup: whatever is in incoming/ was never acknowledged; remove it. */
   async clearIncoming(): Promise<number> {
     const names = await fsp.readdir(this.incomingDir);
-    await Promise.all(names.map((n) => fsp.unlink(path.join(this.incomingDir, n)).catch(() => {})));
+    await Promise.all(names.map((n) => fsp.rm(path.join(this.incomingDir, n), { recursive: true, force: true }).catch(() => {})));
     return names.length;
   }
 }

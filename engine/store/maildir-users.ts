@@ -31,6 +31,8 @@ export interface Listing {
 
 export interface UserHandle {
   root: string;
+  /** The Maildir root's inode when opened: another one means the account was deleted and made again. */
+  ino: number;
   index: IndexDb;
   busy: number;
   listings: Map<FolderName, Listing>;
@@ -50,6 +52,11 @@ export function folderPath(root: string, folder: FolderName): string {
   const enc = encodeFolder(folder);
   if (enc === null) throw new StoreError('CANNOT', `folder name not allowed: ${folder}`);
   return path.join(root, '.' + enc);
+}
+
+/** A directory's inode, 0 when it is gone. */
+function rootIno(dir: string): number {
+  return fs.statSync(dir, { throwIfNoEntry: false })?.ino ?? 0;
 }
 
 export class MaildirUsers {
@@ -74,8 +81,9 @@ export class MaildirUsers {
   async withUser<T>(owner: Owner, fn: (u: UserHandle) => Promise<T>, checkIndex = false): Promise<T> {
     const id = owner.toLowerCase();
     let u = this.users.get(id);
-    if (u && checkIndex && u.busy === 0 && !fs.existsSync(path.join(u.root, INDEX_FILE))) {
-      // the index was deleted while open: drop the handle so it is rebuilt from the Maildir
+    if (u && u.busy === 0 && ((checkIndex && !fs.existsSync(path.join(u.root, INDEX_FILE))) || rootIno(u.root) !== u.ino)) {
+      // the index was deleted while open, or the whole folder moved away (the account was deleted: an
+      // orphan) and perhaps made again: drop the handle so the folder and its index are opened afresh
       this.dropListings(u);
       u.index.close();
       this.users.delete(id);
@@ -87,12 +95,12 @@ export class MaildirUsers {
     } else {
       const root = maildirRoot(this.dataDir, id);
       await ensureMaildir(root);
-      await fsp.mkdir(path.join(root, 'cur'), { recursive: true });
-      await fsp.mkdir(path.join(root, 'new'), { recursive: true });
-      await fsp.mkdir(path.join(root, 'tmp'), { recursive: true });
+      await fsp.mkdir(path.join(root, 'cur'), { recursive: true, mode: 0o700 });
+      await fsp.mkdir(path.join(root, 'new'), { recursive: true, mode: 0o700 });
+      await fsp.mkdir(path.join(root, 'tmp'), { recursive: true, mode: 0o700 });
       u = this.users.get(id); // another call may have opened it meanwhile
       if (!u) {
-        u = { root, index: new IndexDb(path.join(root, INDEX_FILE)), busy: 0, listings: new Map() };
+        u = { root, ino: rootIno(root), index: new IndexDb(path.join(root, INDEX_FILE)), busy: 0, listings: new Map() };
         this.users.set(id, u);
         this.evict();
       }

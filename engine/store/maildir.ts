@@ -29,8 +29,9 @@ const made = new Set<string>();
 
 export async function ensureMaildir(dir: string): Promise<void> {
   if (made.has(dir)) return;
-  await Promise.all(['tmp', 'new', 'cur'].map((d) => fsp.mkdir(path.join(dir, d), { recursive: true })));
-  if (path.basename(dir).startsWith('.')) await fsp.writeFile(path.join(dir, 'maildirfolder'), '', { flag: 'a' });
+  // private whatever the umask: 0700 folders, 0600 files (messages are written 0600 below)
+  await Promise.all(['tmp', 'new', 'cur'].map((d) => fsp.mkdir(path.join(dir, d), { recursive: true, mode: 0o700 })));
+  if (path.basename(dir).startsWith('.')) await fsp.writeFile(path.join(dir, 'maildirfolder'), '', { flag: 'a', mode: 0o600 });
   made.add(dir);
 }
 
@@ -55,7 +56,17 @@ export async function writeMaildirMessage(dir: string, parts: Buffer[], opts: { 
   const size = parts.reduce((n, b) => n + b.length, 0);
   const name = uniqueName(size, opts.dedupKey);
   const tmp = path.join(dir, 'tmp', name);
-  const fh = await fsp.open(tmp, 'wx', 0o600);
+  let fh: fsp.FileHandle;
+  try {
+    fh = await fsp.open(tmp, 'wx', 0o600);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
+    // the folder was made earlier by this thread but is gone now (the account was deleted, its folder moved
+    // aside as an orphan, and made again): make it afresh
+    made.delete(dir);
+    await ensureMaildir(dir);
+    fh = await fsp.open(tmp, 'wx', 0o600);
+  }
   try {
     await fh.writev(parts);
     await fh.datasync();

@@ -1,8 +1,7 @@
-// The web login check, behind one small interface so the shared login flow (engine/net/) can replace the
-// default adapter. The default uses the AuthThrottle instance SMTP, POP3 and IMAP share (guessing on the
-// web counts against IMAP too) and the account directory. It never logs or keeps a password.
-import type { AccountDirectory, User } from '../accounts/directory.js';
-import { sleep, type AuthThrottle } from '../policy/auth-throttle.js';
+// The web login check, behind one small interface: the default goes through the login flow SMTP, POP3 and IMAP
+// share (engine/net/login.ts). It never logs or keeps a password.
+import type { User } from '../accounts/directory.js';
+import type { LoginFlow } from '../net/login.js';
 import type { Roles } from './roles.js';
 import type { WebKind } from './types.js';
 
@@ -16,23 +15,17 @@ export function mayUse(kind: WebKind, user: User, roles: Roles): boolean {
   return kind === 'admin' ? roles.hasAdminRight(user) : user.webAccess;
 }
 
-export function throttledDirectoryAuth(
-  directory: Pick<AccountDirectory, 'authenticate'>,
-  throttle: AuthThrottle,
-  roles: Roles,
-  wait: (ms: number) => Promise<void> = sleep,
-): Authenticate {
+/**
+ * The web login through the one login flow of every protocol (engine/net/login.ts): the same throttle per client
+ * network and per account, the same bound on password hashing, the same log events, so guessing on the web counts
+ * against IMAP too and the reverse. A right password without the right to this server is "forbidden", not a failure.
+ */
+export function loginFlowAuth(flow: Pick<LoginFlow, 'password'>, roles: Roles): Authenticate {
   return async (login, password, ip, service) => {
-    const decision = throttle.check(ip);
-    if (decision.kind === 'blocked') return { ok: false, reason: 'blocked' };
-    if (decision.delayMs) await wait(decision.delayMs);
-    const user = await directory.authenticate(login, password);
-    if (!user) {
-      throttle.fail(ip);
-      return { ok: false, reason: 'invalid' };
-    }
-    // the password was right: no throttle failure, but no session without the right to this server
-    if (!mayUse(service, user, roles)) return { ok: false, reason: 'forbidden' };
-    return { ok: true, user };
+    const r = await flow.password({ protocol: 'web', session: `${service}-login`, ip }, login, password, 'PASSWORD');
+    if (r.kind === 'blocked' || r.kind === 'busy') return { ok: false, reason: 'blocked' };
+    if (r.kind !== 'ok') return { ok: false, reason: 'invalid' };
+    if (!mayUse(service, r.user, roles)) return { ok: false, reason: 'forbidden' };
+    return { ok: true, user: r.user };
   };
 }

@@ -3,7 +3,7 @@
 // no redirect: plain HTTP on the port fails the TLS handshake and gets no HTTP answer at all.
 import https from 'node:https';
 import type { FastifyInstance } from 'fastify';
-import { splitHostPort } from '../config/load.js';
+import { listenAddress } from '../net/host-port.js';
 import type { CertPair } from '../tls/certificate.js';
 import { buildWebApp } from './app.js';
 import type { WebDeps, WebKind } from './types.js';
@@ -30,7 +30,7 @@ export const TLS_HANDSHAKE_TIMEOUT_MS = 10_000;
 export const SESSION_SWEEP_MS = 3_600_000;
 
 export async function startWebServer(o: WebServerOptions): Promise<RunningWebServer> {
-  const { host, port } = splitHostPort(o.listen);
+  const { host, port } = listenAddress(o.listen);
   const app = await buildWebApp({
     kind: o.kind,
     deps: o.deps,

@@ -61,6 +61,8 @@ export interface SinkOptions {
   failData?: 'temp' | 'perm';
   /** Per-stage delays in ms (a slow MTA). */
   delays?: StageDelays;
+  /** Hold the reply to the final dot until this resolves (a test decides when the remote side answers). */
+  holdData?: () => Promise<void>;
   /** Greylisting: the first attempt of each (client IP, sender, recipient) gets 451 4.7.1; later ones pass once `greylistMs` has gone by. */
   greylist?: boolean;
   greylistMs?: number;
@@ -181,6 +183,7 @@ export async function startSink(opts: SinkOptions = {}): Promise<Sink> {
       stream.on('end', () => {
         void (async () => {
           if (delays.data) await sleep(delays.data);
+          if (opts.holdData) await opts.holdData();
           const env = session.envelope;
           const from = env.mailFrom ? env.mailFrom.address : '';
           if ((stream as unknown as { sizeExceeded?: boolean }).sizeExceeded) {

@@ -33,7 +33,7 @@ export class RunContext {
   /** Extra TOML for the tegami the lab starts (routes to peers, DNS, spam settings). */
   tegamiToml: string[] = [];
   dnsServers?: string[];
-  /** More listeners for the tegami the lab starts (name → loopback port), e.g. pop3 and imap for fuzz. */
+  /** More listeners for the tegami the lab starts (name → loopback port, 0 = the system chooses), e.g. pop3 and imap for fuzz. */
   tegamiListen: Record<string, number> = {};
   /** More accounts for the tegami the lab starts. */
   tegamiUsers: Array<{ address: string; password: string }> = [];

@@ -1,13 +1,17 @@
 // What every local target the lab starts looks like (tegami, Postfix's smtp-sink, a private Postfix), and
 // small helpers to find free loopback ports and wait for a listener. Targets are only driven through
 // their ports and CLIs, like any outside tool would.
+import fs from 'node:fs';
 import net from 'node:net';
+import path from 'node:path';
 import { spawn, spawnSync } from 'node:child_process';
 
 export interface RunningTarget {
   name: string;
   host: string;
   port: number;
+  /** Every listener the target runs (name → port), when it has more than the SMTP one. */
+  listeners?: Record<string, number>;
   /** Root pid of the server (its process tree is sampled for CPU/RSS). */
   pid?: number;
   /** The Maildir a local address is delivered to, when the target delivers into Maildirs. */
@@ -26,6 +30,35 @@ export function freePort(host = '127.0.0.1'): Promise<number> {
       s.close(() => resolve(port));
     });
   });
+}
+
+/**
+ * The addresses a `tegami serve` really bound, from its `<data_dir>/run/listeners.json` (written whole once
+ * every listener is up): listener name → host and port. Polls until the file is there; undefined after
+ * `timeoutMs` or as soon as `alive()` says the server died. Remove the file before starting the server.
+ */
+export async function readListeners(dataDir: string, o: { timeoutMs: number; alive?: () => boolean }): Promise<Record<string, { host: string; port: number }> | undefined> {
+  const file = path.join(dataDir, 'run', 'listeners.json');
+  const deadline = Date.now() + o.timeoutMs;
+  for (;;) {
+    let text: string | undefined;
+    try {
+      text = fs.readFileSync(file, 'utf8');
+    } catch {
+      // not written yet
+    }
+    if (text !== undefined) {
+      const out: Record<string, { host: string; port: number }> = {};
+      for (const [name, addr] of Object.entries(JSON.parse(text) as Record<string, string>)) {
+        const hp = parseHostPort(addr);
+        if (!hp) throw new Error(`${file}: bad address ${addr} for ${name}`);
+        out[name] = hp;
+      }
+      return out;
+    }
+    if ((o.alive && !o.alive()) || Date.now() > deadline) return undefined;
+    await new Promise((r) => setTimeout(r, 50));
+  }
 }
 
 export function canConnect(port: number, host = '127.0.0.1'): Promise<boolean> {

@@ -54,6 +54,9 @@ function postfixStart(etc: string): { status: number | null; out: string } {
   return { status: r.status, out: (r.stdout ?? '') + (r.stderr ?? '') };
 }
 
+/** How often a port that another process took between choosing and binding it is replaced by a new one. */
+const BIND_ATTEMPTS = 5;
+
 const alive = (pid: number | undefined) => pid !== undefined && fs.existsSync(`/proc/${pid}`);
 
 /**
@@ -87,7 +90,6 @@ export async function startPostfix(opts: PostfixOptions = {}): Promise<RunningTa
   for (const d of [etc, queue, data, mail]) fs.mkdirSync(d, { recursive: true });
   spawnSync('chown', ['postfix', data]);
   spawnSync('chown', ['65534:65534', mail]);
-  const port = opts.port ?? (await freePort());
   const domain = opts.domain ?? 'example.test';
   const maillog = path.join(dir, 'maillog');
   fs.writeFileSync(
@@ -128,12 +130,23 @@ export async function startPostfix(opts: PostfixOptions = {}): Promise<RunningTa
       '',
     ].join('\n'),
   );
-  fs.writeFileSync(path.join(etc, 'master.cf'), `127.0.0.1:${port} inet n - n - - smtpd\n${SERVICES}`);
   const users = opts.users ?? [`alice@${domain}`];
   fs.writeFileSync(path.join(etc, 'vmailbox'), users.map((u) => `${u.toLowerCase()} ${domain}/${u.split('@')[0].toLowerCase()}/Maildir/`).join('\n') + '\n');
-  const started = postfixStart(etc);
+  // Postfix cannot report a port chosen by the system: choose a free one, and should another process take it
+  // before the master binds it (`postfix start` then fails: the master's -w start-up includes the bind),
+  // choose again
+  let port = 0;
+  let started: { status: number | null; out: string } = { status: null, out: '' };
+  for (let attempt = 1; attempt <= BIND_ATTEMPTS; attempt++) {
+    port = opts.port ?? (await freePort());
+    fs.writeFileSync(path.join(etc, 'master.cf'), `127.0.0.1:${port} inet n - n - - smtpd\n${SERVICES}`);
+    const logBefore = fs.existsSync(maillog) ? fs.statSync(maillog).size : 0;
+    started = postfixStart(etc);
+    const log = fs.existsSync(maillog) ? fs.readFileSync(maillog).subarray(logBefore).toString('utf8') : '';
+    if (started.status === 0 || opts.port !== undefined || !/Address already in use/i.test(started.out + log)) break;
+  }
   const pidFile = path.join(queue, 'pid', 'master.pid');
-  const up = started.status === 0 && (await waitForPort(port, 20_000));
+  const up = started.status === 0 && (await waitForPort(port, 30_000));
   const readPid = () => {
     try {
       return Number(fs.readFileSync(pidFile, 'utf8').trim()) || undefined;

@@ -1,12 +1,13 @@
 // tegami as a lab target: writes a config into a temp dir (loopback port, temp data dir, local domain,
 // durable spool and Maildir delivery), adds users with `tegami user add`, runs `tegami serve` as a child
-// process and stops it by its pid. It uses only the CLI and the SMTP port, like an operator.
+// process and stops it by its pid. It uses only the CLI, the ports and the files tegami writes for its
+// operator (run/listeners.json: the ports it bound, as every listener is configured on port 0 by default).
 import { spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { freePort, guardAgainstOrphan, waitForPort, type RunningTarget } from './common.js';
+import { guardAgainstOrphan, readListeners, type RunningTarget } from './common.js';
 
 export const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
 export const TEGAMI_BIN = path.join(REPO_ROOT, 'bin', 'tegami');
@@ -18,8 +19,9 @@ export interface TegamiTargetOptions {
   toml?: string;
   /** DNS servers for tegami's resolver (the lab's stand-in); default a closed port so nothing leaves the machine. */
   dnsServers?: string[];
+  /** The SMTP port; default 0 (the system chooses; the real one is in the result). */
   port?: number;
-  /** More listeners on 127.0.0.1 (e.g. { pop3: 40110, imap: 40143 }), beside the SMTP port. */
+  /** More listeners on 127.0.0.1 beside SMTP (e.g. { pop3: 0, imap: 0 }; 0 = the system chooses). */
   listen?: Record<string, number>;
   keep?: boolean;
 }
@@ -27,20 +29,22 @@ export interface TegamiTargetOptions {
 export async function startTegami(opts: TegamiTargetOptions = {}): Promise<RunningTarget & { dataDir: string; configPath: string; output(): string }> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tegami-lab-'));
   const dataDir = path.join(dir, 'data');
-  const port = opts.port ?? (await freePort());
+  const smtpPort = opts.port ?? 0;
   const domain = opts.domain ?? 'example.test';
   const configPath = path.join(dir, 'tegami.toml');
   const toml = [
     `hostname = "mx.${domain}"`,
     `data_dir = ${JSON.stringify(dataDir)}`,
     '[listen]',
-    `smtp = "127.0.0.1:${port}"`,
+    `smtp = "127.0.0.1:${smtpPort}"`,
     ...Object.entries(opts.listen ?? {}).map(([name, p]) => `${name} = "127.0.0.1:${p}"`),
     '[domains]',
     `local = [${JSON.stringify(domain)}]`,
     '[log]',
     'stdout = false',
-    /^\[dns\]/m.test(opts.toml ?? '') ? '' : `[dns]\nservers = ${JSON.stringify(opts.dnsServers ?? ['127.0.0.1:9'])}\ntimeout = "500ms"`,
+    // the stand-in DNS always answers (a closed port refuses at once): a short timeout would only lose answers
+    // when the machine is busy, and change what the scenario measures
+    /^\[dns\]/m.test(opts.toml ?? '') ? '' : `[dns]\nservers = ${JSON.stringify(opts.dnsServers ?? ['127.0.0.1:9'])}\ntimeout = "15s"`,
     opts.toml ?? '',
   ].join('\n');
   fs.writeFileSync(configPath, toml + '\n');
@@ -52,16 +56,18 @@ export async function startTegami(opts: TegamiTargetOptions = {}): Promise<Runni
   const proc = spawn(process.execPath, [TEGAMI_BIN, 'serve', '--config', configPath], { stdio: ['ignore', 'pipe', 'pipe'] });
   proc.stdout!.on('data', (d) => (out = (out + d).slice(-20_000)));
   proc.stderr!.on('data', (d) => (out = (out + d).slice(-20_000)));
-  const up = await waitForPort(port, 30_000, () => proc.exitCode === null);
-  if (!up) {
+  const bound = await readListeners(dataDir, { timeoutMs: 60_000, alive: () => proc.exitCode === null && !proc.signalCode });
+  if (!bound?.smtp) {
     proc.kill('SIGKILL');
     throw new Error(`tegami serve did not start: ${out.trim().slice(-2000)}`);
   }
   guardAgainstOrphan(proc.pid, { dir: opts.keep ? undefined : dir });
+  const port = bound.smtp.port;
   return {
     name: 'tegami',
     host: '127.0.0.1',
     port,
+    listeners: Object.fromEntries(Object.entries(bound).map(([name, a]) => [name, a.port])),
     pid: proc.pid,
     dataDir,
     configPath,

@@ -1,17 +1,25 @@
-// Test harness: run the real `bin/tegami serve` as a child process on free loopback ports with a
-// temporary data dir, exactly as an operator would, and drive it through the CLI and sockets.
+// Test harness: run the real `bin/tegami serve` as a child process with a temporary data dir, exactly as an
+// operator would, and drive it through the CLI and sockets. Every listener is configured on 127.0.0.1:0 and
+// the ports the server really bound are read from <data_dir>/run/listeners.json (no port is ever guessed).
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { canConnect, freePort, hasCommand } from '../../lab/targets/common.js';
+import { freePort, hasCommand, readListeners } from '../../lab/targets/common.js';
 import { postfixAvailable } from '../../lab/targets/postfix.js';
 
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
 export const BIN = path.join(ROOT, 'bin', 'tegami');
 
+/**
+ * freePort: only for a program that cannot listen on port 0 and report the port (the port is free when chosen,
+ * not necessarily when bound: retry on "address in use"). Servers the tests start listen on port 0.
+ */
 export { freePort, hasCommand };
+
+/** A TCP port nothing listens on, on loopback: the discard port (privileged, so port 0 never hands it out). */
+export const CLOSED_PORT = 9;
 
 export interface TestServerOptions {
   /** Extra TOML appended to the generated config (tables). */
@@ -32,6 +40,7 @@ export interface TestServer {
   dir: string;
   dataDir: string;
   configPath: string;
+  /** Listener name → the port it bound; filled in again at every (re)start, so read it after a restart. */
   ports: Record<string, number>;
   proc: ChildProcess;
   output: () => string;
@@ -41,6 +50,12 @@ export interface TestServer {
   /** Files in a user's Maildir folder (new + cur). */
   maildir(owner: string, folder?: string): string[];
   waitForMail(owner: string, count: number, timeoutMs?: number, folder?: string): Promise<string[]>;
+  /**
+   * Wait for the message whose text matches `match` (a unique subject or token) in a user's folder; returns
+   * its file. Tests that share a mailbox wait for their own message, never for a count another test may
+   * have moved (a message delivered in the background after its test ended).
+   */
+  waitForMessage(owner: string, match: RegExp | string, timeoutMs?: number, folder?: string): Promise<string>;
 }
 
 export async function startTestServer(opts: TestServerOptions = {}): Promise<TestServer> {
@@ -48,7 +63,6 @@ export async function startTestServer(opts: TestServerOptions = {}): Promise<Tes
   const dataDir = opts.dataDir ?? path.join(dir, 'data');
   const listeners = opts.listeners ?? ['smtp', 'submission', 'submissions'];
   const ports: Record<string, number> = {};
-  for (const l of listeners) ports[l] = await freePort();
   const domains = opts.domains ?? ['example.test'];
   const configPath = path.join(dir, 'tegami.toml');
   const toml = [
@@ -56,7 +70,7 @@ export async function startTestServer(opts: TestServerOptions = {}): Promise<Tes
     `data_dir = ${JSON.stringify(dataDir)}`,
     opts.topLevel ?? '',
     '[listen]',
-    ...listeners.map((l) => `${l} = "127.0.0.1:${ports[l]}"`),
+    ...listeners.map((l) => `${l} = "127.0.0.1:0"`),
     '[domains]',
     `local = ${JSON.stringify(domains)}`,
     '[log]',
@@ -77,17 +91,23 @@ export async function startTestServer(opts: TestServerOptions = {}): Promise<Tes
   let out = '';
   let proc!: ChildProcess;
   const launch = async () => {
+    // never read the ports of an earlier run (a server killed with SIGKILL leaves its file behind)
+    fs.rmSync(path.join(dataDir, 'run', 'listeners.json'), { force: true });
     proc = spawn(process.execPath, [BIN, 'serve', '--config', configPath], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...opts.env } });
     proc.stdout!.on('data', (d) => (out += d));
     proc.stderr!.on('data', (d) => (out += d));
-    const deadline = Date.now() + 20_000;
-    // ready when every listener answers (they start one after another)
-    for (const port of Object.values(ports)) {
-      while (!(await canConnect(port))) {
-        if (proc.exitCode !== null) throw new Error(`server exited: ${out}`);
-        if (Date.now() > deadline) throw new Error(`server did not start: ${out}`);
-        await new Promise((r) => setTimeout(r, 50));
-      }
+    // ready when the server has written the ports it bound (after every listener and the control socket are up)
+    const started = proc;
+    const bound = await readListeners(dataDir, { timeoutMs: 60_000, alive: () => started.exitCode === null && !started.signalCode });
+    if (!bound) {
+      if (started.exitCode !== null || started.signalCode) throw new Error(`server exited: ${out}`);
+      started.kill('SIGKILL');
+      throw new Error(`server did not start: ${out}`);
+    }
+    for (const k of Object.keys(ports)) delete ports[k];
+    for (const l of listeners) {
+      if (!bound[l]) throw new Error(`listener ${l} is not in run/listeners.json (${JSON.stringify(bound)}): ${out}`);
+      ports[l] = bound[l].port;
     }
   };
   await launch();
@@ -124,12 +144,29 @@ export async function startTestServer(opts: TestServerOptions = {}): Promise<Tes
       }
       return files;
     },
-    waitForMail: async (owner, count, timeoutMs = 10_000, folder = 'INBOX') => {
+    waitForMail: async (owner, count, timeoutMs = 30_000, folder = 'INBOX') => {
       const deadline = Date.now() + timeoutMs;
       for (;;) {
         const files = server.maildir(owner, folder);
         if (files.length >= count) return files;
         if (Date.now() > deadline) throw new Error(`expected ${count} message(s) for ${owner}/${folder}, found ${files.length}`);
+        await new Promise((r) => setTimeout(r, 50));
+      }
+    },
+    waitForMessage: async (owner, match, timeoutMs = 30_000, folder = 'INBOX') => {
+      const deadline = Date.now() + timeoutMs;
+      const hit = (f: string) => {
+        try {
+          const text = fs.readFileSync(f, 'latin1');
+          return typeof match === 'string' ? text.includes(match) : match.test(text);
+        } catch {
+          return false; // moved from new/ to cur/ meanwhile: seen on the next round
+        }
+      };
+      for (;;) {
+        const found = server.maildir(owner, folder).find(hit);
+        if (found) return found;
+        if (Date.now() > deadline) throw new Error(`no message matching ${String(match)} for ${owner}/${folder}`);
         await new Promise((r) => setTimeout(r, 50));
       }
     },
@@ -166,6 +203,7 @@ export function run(cmd: string, args: string[], opts: { input?: string; timeout
       clearTimeout(t);
       resolve({ code, stdout, stderr });
     });
+    p.stdin.on('error', () => {}); // a command that exits before reading its input (EPIPE) is not a test error
     if (opts.input !== undefined) p.stdin.end(opts.input);
     else p.stdin.end();
   });

@@ -48,7 +48,7 @@ export class RawSmtp {
   }
 
   /** Read one complete (possibly multi-line) reply. */
-  async reply(timeoutMs = 10_000): Promise<Reply> {
+  async reply(timeoutMs = 30_000): Promise<Reply> {
     const deadline = Date.now() + timeoutMs;
     for (;;) {
       const m = /^(?:\d{3}-[^\n]*\n)*(\d{3})(?: [^\n]*)?\r?\n/.exec(this.buf);

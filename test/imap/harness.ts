@@ -10,6 +10,7 @@ import { directoryFor } from '../../engine/context.js';
 import { openDatabase } from '../../engine/db/database.js';
 import { startImap, type ImapServer } from '../../engine/imap/server.js';
 import { Logger } from '../../engine/log/logger.js';
+import { LoginFlow } from '../../engine/net/login.js';
 import { closeBayesStores } from '../../engine/spam/learn.js';
 import type { MailboxStore } from '../../engine/store/mailbox-store.js';
 import { MaildirStore } from '../../engine/store/maildir-store.js';
@@ -23,6 +24,8 @@ export interface Harness {
   plain: ImapServer;
   secure: ImapServer;
   logger: Logger;
+  /** The login flow both listeners share (one throttle). */
+  login: LoginFlow;
   close(): Promise<void>;
 }
 
@@ -48,7 +51,8 @@ export async function startHarness(
   const logger = new Logger({ dir: path.join(dataDir, 'logs'), stdout: false, files: true, level: 'debug' });
   const pair = await loadOrCreateCertificate({ dataDir, hostname: 'localhost' });
   const host = opts.host ?? '127.0.0.1';
-  const common = { tls: { key: pair.key, cert: pair.cert }, store, directory, config, logger };
+  const login = LoginFlow.fromConfig(config, directory, logger);
+  const common = { tls: { key: pair.key, cert: pair.cert }, store, directory, config, logger, login };
   const plain = await startImap({ ...common, listen: `${host}:0`, implicitTls: false });
   const secure = await startImap({ ...common, listen: `${host}:0`, implicitTls: true });
   return {
@@ -58,6 +62,7 @@ export async function startHarness(
     plain,
     secure,
     logger,
+    login,
     async close() {
       await plain.close();
       await secure.close();
@@ -150,7 +155,7 @@ export class RawClient {
   }
 
   /** One response line, with any literals it announces inlined. */
-  async line(timeoutMs = 5000): Promise<string> {
+  async line(timeoutMs = 30_000): Promise<string> {
     let out = '';
     for (;;) {
       const nl = this.buf.indexOf('\r\n');
@@ -173,13 +178,13 @@ export class RawClient {
   }
 
   /** Send a command with a fresh tag and read up to its tagged reply. */
-  async cmd(command: string, timeoutMs = 5000): Promise<Reply> {
+  async cmd(command: string, timeoutMs = 30_000): Promise<Reply> {
     const tag = `t${++this.n}`;
     this.write(`${tag} ${command}\r\n`);
     return this.until(tag, timeoutMs);
   }
 
-  async until(tag: string, timeoutMs = 5000): Promise<Reply> {
+  async until(tag: string, timeoutMs = 30_000): Promise<Reply> {
     const lines: string[] = [];
     for (;;) {
       const l = await this.line(timeoutMs);

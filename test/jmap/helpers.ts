@@ -11,7 +11,9 @@ import { openDatabase, type Db } from '../../engine/db/database.js';
 import { SqliteDirectory } from '../../engine/accounts/sqlite-directory.js';
 import { AuthThrottle } from '../../engine/policy/auth-throttle.js';
 import { AuditLog } from '../../engine/web/audit.js';
-import { throttledDirectoryAuth } from '../../engine/web/authenticate.js';
+import { loginFlowAuth } from '../../engine/web/authenticate.js';
+import { LoginFlow } from '../../engine/net/login.js';
+import { nullLogger } from '../../engine/log/logger.js';
 import { FlagRoles } from '../../engine/web/roles.js';
 import { DEFAULT_SESSION_OPTIONS, SessionStore } from '../../engine/web/session-store.js';
 import { TokenStore } from '../../engine/web/token-store.js';
@@ -86,7 +88,10 @@ export async function jmapFixture(o: { limits?: Partial<JmapLimits>; submit?: Su
     // JMAP_DEBUG=1 shows the server's log lines (a serverFail's cause) on stderr
     logger: process.env.JMAP_DEBUG ? (new Proxy({}, { get: () => (...a: unknown[]) => console.error(...a) }) as never) : undefined,
   });
-  const authenticate = throttledDirectoryAuth(directory, throttle, roles);
+  const authenticate = loginFlowAuth(
+    new LoginFlow({ directory, logger: nullLogger, hostname: 'mx.example.jp', mechanisms: ['PLAIN'], recoverableSecrets: false, byIp: {}, throttle, maxHashing: 2, maxHashQueue: 64 }),
+    roles,
+  );
   const deps: WebDeps = {
     directory,
     roles,

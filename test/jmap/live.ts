@@ -9,7 +9,7 @@ import path from 'node:path';
 import { startServer, type RunningServer } from '../../engine/server.js';
 import { startWebServer, type RunningWebServer } from '../../engine/web/server.js';
 import { webDeps } from '../../engine/web/deps.js';
-import { AuthThrottle } from '../../engine/policy/auth-throttle.js';
+import { LoginFlow } from '../../engine/net/login.js';
 import { RelayPolicy } from '../../engine/policy/relay.js';
 import { loadOrCreateCertificate } from '../../engine/tls/certificate.js';
 import { MaildirStore } from '../../engine/store/maildir-store.js';
@@ -75,7 +75,7 @@ export async function startLive(o: { users: { address: string; password: string 
     submit: submitter({ config, directory: ctx.directory, logger, queue, relay: new RelayPolicy(config.relay.mode, config.relay.allow_ips) }),
     logger,
   });
-  const deps = webDeps({ kind: 'webmail', db: ctx.db, directory: ctx.directory, throttle: AuthThrottle.fromConfig(config.auth), dataDir, logger });
+  const deps = webDeps({ kind: 'webmail', db: ctx.db, directory: ctx.directory, login: LoginFlow.fromConfig(config, ctx.directory, logger), dataDir, logger });
   deps.apiAuth = jmapAuth(svc, { authenticate: deps.authenticate, roles: deps.roles });
   const web = await startWebServer({ listen: '127.0.0.1:0', tls, kind: 'webmail', deps, routes: jmapRoutes(svc) });
   ports.web = web.port;

@@ -30,7 +30,7 @@ async function connect(port: number): Promise<{ sock: net.Socket; text(): string
     sock.once('connect', resolve);
     sock.once('error', reject);
   });
-  const waitFor = async (re: RegExp, ms = 5000) => {
+  const waitFor = async (re: RegExp, ms = 30_000) => {
     const deadline = Date.now() + ms;
     while (!re.test(buf)) {
       if (sock.destroyed || Date.now() > deadline) throw new Error(`waited for ${re}, got ${JSON.stringify(buf)}`);
@@ -60,12 +60,18 @@ test('POP3: a client that leaves during a pipelined login does not keep the mail
     await new Promise((r) => setTimeout(r, waitMs));
     c.sock.destroy();
   }
-  await new Promise((r) => setTimeout(r, 500));
-  const c = await connect(srv.ports.pop3);
-  await c.waitFor(/^\+OK.*\r\n/);
-  c.sock.write(`USER ${USER}\r\nPASS ${PASSWORD}\r\n`);
-  const text = await c.waitFor(/\r\n(\+OK Logged in|-ERR)[^\r]*\r\n/, 8000);
-  c.sock.destroy();
+  // an abandoned login still being checked may hold the maildrop for a moment; it must not hold it for good
+  const deadline = Date.now() + 30_000;
+  let text: string;
+  for (;;) {
+    const c = await connect(srv.ports.pop3);
+    await c.waitFor(/^\+OK.*\r\n/);
+    c.sock.write(`USER ${USER}\r\nPASS ${PASSWORD}\r\n`);
+    text = await c.waitFor(/\r\n(\+OK Logged in|-ERR)[^\r]*\r\n/);
+    c.sock.destroy();
+    if (!/\[IN-USE\]/.test(text) || Date.now() > deadline) break;
+    await new Promise((r) => setTimeout(r, 250));
+  }
   assert.match(text, /\+OK Logged in/, `login after the abandoned sessions: ${JSON.stringify(text)}`);
 });
 
@@ -107,18 +113,19 @@ test('IMAP: BAD responses never echo 8-bit or control bytes', async () => {
   for (const l of replyLines(text)) assert.doesNotMatch(l, /[^\x20-\x7e]/, `8-bit or control byte in response: ${JSON.stringify(l)}`);
 });
 
-test('IMAP: a LIST pattern with many wildcards answers at once (no regex backtracking stalling the server)', async () => {
+test('IMAP: a LIST pattern with many wildcards answers at once (no regex backtracking stalling the server)', async (t) => {
   // found probing beyond the fuzzer's LIST: "*a" × 16 + "c" against a 40-character folder name kept the event loop
-  // (every protocol) busy for minutes; × 12 took 15 s
+  // (every protocol) busy for minutes; × 12 took 15 s. "*a" × 20 would take far longer than the 30 s this waits,
+  // however fast the machine: an answer at all is the proof, its time goes to the diagnostics
   const c = await connect(srv.ports.imap);
   await c.waitFor(/^\* OK/);
   c.sock.write(`A1 LOGIN ${USER} ${PASSWORD}\r\nA2 CREATE ${'a'.repeat(40)}\r\nA3 CREATE x/y\r\n`);
   await c.waitFor(/^A3 /m);
   const t0 = Date.now();
   c.sock.write(`A4 LIST "" "${'*a'.repeat(20)}c"\r\nA5 LIST "" "${'*a'.repeat(20)}"\r\nA6 LIST "" "%"\r\nA7 LIST "" "x/%"\r\nA8 LOGOUT\r\n`);
-  const text = await c.waitFor(/^A8 OK/m, 10_000);
+  const text = await c.waitFor(/^A8 OK/m, 30_000);
   c.sock.destroy();
-  assert.ok(Date.now() - t0 < 2000, `LIST took ${Date.now() - t0} ms`);
+  t.diagnostic(`LIST answered in ${Date.now() - t0} ms`);
   assert.match(text, /^A4 OK/m);
   const between = (from: string, to: string) => text.slice(text.indexOf(`\r\n${from} `), text.indexOf(`\r\n${to} `));
   assert.doesNotMatch(between('A3', 'A4'), /\* LIST/, 'nothing matches the pattern ending in c');

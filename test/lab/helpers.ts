@@ -2,7 +2,7 @@
 import { spawn } from 'node:child_process';
 import { REPO_ROOT, TEGAMI_BIN } from '../../lab/targets/tegami.js';
 
-export function tegamiLab(args: string[], timeoutMs = 60_000): Promise<{ code: number | null; out: string }> {
+export function tegamiLab(args: string[], timeoutMs = 300_000): Promise<{ code: number | null; out: string }> {
   return new Promise((resolve) => {
     const p = spawn(process.execPath, [TEGAMI_BIN, 'lab', ...args], { cwd: REPO_ROOT });
     let out = '';

@@ -54,7 +54,8 @@ test('slowloris dribbles bytes until the bound; the server keeps serving others 
     await stillServes(sink.port);
     const r = await slow;
     assert.equal(r.replies[0].code, 220);
-    assert.ok(r.durationMs >= 1400 && r.durationMs < 4000, `took ${r.durationMs}`);
+    // dribbled until its 1.5 s bound (never cut short); how much longer the run took is the machine's speed
+    assert.ok(r.durationMs >= 1400, `took ${r.durationMs}`);
     assert.ok(r.transcript.filter((l) => l.startsWith('C: ')).length >= 15, 'dribbled bytes one by one');
     assert.equal(r.closedByServer, false, 'smtp-server has no whole-command deadline');
     const held = await holdConnections({ host: '127.0.0.1', port: sink.port, count: 20, holdMs: 100 });

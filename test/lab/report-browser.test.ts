@@ -20,7 +20,7 @@ test('throughput report opens in headless Chromium with plots, figures and ratio
     t.skip('chromium not installed (apt-get install chromium)');
     return;
   }
-  const r = await tegamiLab(['run', 'scenarios/throughput.toml', '--quick', '--report-dir', dir], 120_000);
+  const r = await tegamiLab(['run', 'scenarios/throughput.toml', '--quick', '--report-dir', dir]);
   assert.equal(r.code, 0, r.out);
   const jsonFile = /report: (\S+\.json)/.exec(r.out)![1];
   const report = JSON.parse(fs.readFileSync(jsonFile, 'utf8')) as Report;

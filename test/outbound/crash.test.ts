@@ -8,11 +8,22 @@ import { logText, message, queueList, setup, submit, until, type Setup } from '.
 let fast: Sink;
 let slow: Sink;
 let s: Setup;
+/** The slow sink answers the final dot only when the test lets it (after the SIGKILL). */
+let release!: () => void;
+const answered = new Promise<void>((r) => (release = r));
+/** Resolves when the slow sink has the whole message (the final dot) and holds its answer. */
+let dotSeen!: () => void;
+const dotReached = new Promise<void>((r) => (dotSeen = r));
 
 before(async () => {
   fast = await startSink();
-  // the slow one takes 3 s to answer the final dot
-  slow = await startSink({ delays: { data: 3000 } });
+  // the slow one holds its answer to the final dot until the test releases it
+  slow = await startSink({
+    holdData: () => {
+      dotSeen();
+      return answered;
+    },
+  });
   s = await setup({
     mxPort: 1,
     toml: ['[queue]', 'retry_schedule = ["1s"]', '[[route]]', 'domain = "fast.test"', `to = "${fast.address}"`, '[[route]]', 'domain = "slow.test"', `to = "${slow.address}"`].join('\n'),
@@ -27,26 +38,27 @@ after(async () => {
 
 test('SIGKILL while a batch is in flight: the confirmed recipient is not re-sent, the unconfirmed one is', async () => {
   await submit(s.srv.ports.smtp, 'alice@example.test', ['a@fast.test', 'b@slow.test'], message('alice@example.test', 'a@fast.test', 'crash test'));
-  await fast.waitFor(1, 10_000);
+  await fast.waitFor(1, 30_000);
   // a@fast.test recorded as sent; b@slow.test in flight (the slow sink holds its reply)
   const m = await until('a recorded, b in flight', () => {
     const q = queueList(s.srv)[0];
     return q && q.recipients.length === 1 && q.recipients[0].address === 'b@slow.test' && q.state === 'active' ? q : null;
   });
-  await new Promise((r) => setTimeout(r, 300));
+  await dotReached;
   assert.equal(slow.messages.length, 0, 'no reply from the slow sink yet');
   await s.srv.stop('SIGKILL');
+  release();
 
   // the slow sink still takes the message it had received in full (never confirmed to us)
-  await slow.waitFor(1, 10_000);
+  await slow.waitFor(1, 30_000);
   const after = queueList(s.srv); // offline: on the files
   assert.equal(after.length, 1);
   assert.equal(after[0].id, m.id);
   assert.deepEqual(after[0].recipients.map((r) => r.address), ['b@slow.test']);
 
   await s.srv.restart();
-  await slow.waitFor(2, 15_000);
-  await until('queue empty', () => queueList(s.srv).length === 0, 10_000);
+  await slow.waitFor(2, 30_000);
+  await until('queue empty', () => queueList(s.srv).length === 0, 30_000);
   await new Promise((r) => setTimeout(r, 1500));
   assert.equal(fast.messages.length, 1, 'the confirmed recipient got exactly one copy');
   assert.deepEqual(

@@ -17,7 +17,8 @@ export async function setup(o: { records?: ZoneRecords; mxPort: number; toml?: s
   const toml = [
     '[dns]',
     `servers = ["${dns.address}"]`,
-    'timeout = "2s"',
+    // the stand-in DNS always answers: a short timeout would only lose answers on a busy machine
+    'timeout = "15s"',
     '[relay]',
     'mode = "addresses"',
     'allow_ips = ["127.0.0.1/32"]',
@@ -26,7 +27,7 @@ export async function setup(o: { records?: ZoneRecords; mxPort: number; toml?: s
     o.toml ?? '',
   ].join('\n');
   // the [outbound] port goes in the caller's toml if it has an [outbound] table
-  const full = /\[outbound\]/.test(toml) ? toml.replace('[outbound]', `[outbound]\nport = ${o.mxPort}`) : `${toml}\n[outbound]\nport = ${o.mxPort}\nconnect_timeout = "3s"\n`;
+  const full = /\[outbound\]/.test(toml) ? toml.replace('[outbound]', `[outbound]\nport = ${o.mxPort}`) : `${toml}\n[outbound]\nport = ${o.mxPort}\nconnect_timeout = "15s"\n`;
   const srv = await startTestServer({ toml: full, users: o.users ?? [{ address: 'alice@example.test', password: 'alice-secret-1' }], dataDir: o.dataDir });
   return {
     srv,
@@ -69,7 +70,7 @@ export async function submit(port: number, from: string, rcpts: (string | { addr
   }
 }
 
-export async function until<T>(what: string, fn: () => T | Promise<T>, timeoutMs = 15_000, stepMs = 100): Promise<NonNullable<T>> {
+export async function until<T>(what: string, fn: () => T | Promise<T>, timeoutMs = 30_000, stepMs = 100): Promise<NonNullable<T>> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const v = await fn();
@@ -83,12 +84,15 @@ export async function until<T>(what: string, fn: () => T | Promise<T>, timeoutMs
 export function logText(srv: TestServer, service = 'delivery'): string {
   const dir = path.join(srv.dataDir, 'logs');
   let s = '';
-  for (const f of fs.existsSync(dir) ? fs.readdirSync(dir) : []) if (f.startsWith(`${service}-`)) s += fs.readFileSync(path.join(dir, f), 'utf8');
+  // daily files, oldest first: the lines stay in the order they were written
+  for (const f of (fs.existsSync(dir) ? fs.readdirSync(dir) : []).sort()) if (f.startsWith(`${service}-`)) s += fs.readFileSync(path.join(dir, f), 'utf8');
   return s;
 }
 
 export interface ListedMessage {
   id: string;
+  /** When it was received (ISO 8601). */
+  arrival: string;
   state: string;
   sender: string;
   next_attempt: string | null;

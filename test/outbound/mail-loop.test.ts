@@ -25,8 +25,10 @@ function cli(srv: TestServer, args: string[]): void {
 before(async () => {
   a = await startTestServer({ hostname: 'mx.a.test', domains: ['a.test'], listeners: ['smtp'], users: [{ address: 'carol@a.test', password: 'carol-secret-1' }], toml: common });
   b = await startTestServer({ hostname: 'mx.b.test', domains: ['b.test'], listeners: ['smtp'], toml: common + route('a.test', a.ports.smtp) });
-  // A learns B's port only now: add its route and restart it
-  fs.appendFileSync(a.configPath, route('b.test', b.ports.smtp));
+  // A learns B's port only now: add its route and restart it on the port B already routes to
+  const pinned = fs.readFileSync(a.configPath, 'utf8').replace(/^smtp = "127\.0\.0\.1:0"$/m, `smtp = "127.0.0.1:${a.ports.smtp}"`);
+  assert.ok(pinned.includes(`127.0.0.1:${a.ports.smtp}`), 'the listen line of A is pinned to its port');
+  fs.writeFileSync(a.configPath, pinned + route('b.test', b.ports.smtp));
   await a.restart();
   // a simple loop: loop@a.test → loop@b.test → loop@a.test → ...
   cli(a, ['alias', 'add', 'loop@a.test', 'loop@b.test']);

@@ -11,6 +11,7 @@ import { logText, message, queueList, setup, submit, until, type Setup } from '.
 import { labCa, leafCert, policy, startPolicyServer, type PolicyServer } from './mta-sts-lab.js';
 
 let good: Sink; // 127.0.0.1, STARTTLS, certificate for the MX names below
+let goodOpen = 0; // connections open at it
 let plain: Sink; // 127.0.0.2, no STARTTLS
 let misnamed: Sink; // 127.0.0.3, STARTTLS, certificate from the lab CA for another name
 let rogue: net.Server; // 127.0.0.4, counts connections
@@ -36,15 +37,44 @@ before(async () => {
   const mxCert = await leafCert(ca, ['*.enforce-ok.test', 'mx.enforce-mx.test', 'mx.cached.test']);
   const otherCert = await leafCert(ca, ['other.example.test']);
   const webCert = await leafCert(ca, Object.keys(POLICIES).map((d) => `mta-sts.${d}`));
-  good = await startSink({ host: '127.0.0.1', tls: 'offer', server: { key: mxCert.key, cert: mxCert.cert } });
-  // STARTTLS neither offered nor accepted (502), like an MTA without TLS
-  plain = await startSink({ host: '127.0.0.2', port: good.port, tls: 'none', server: { disabledCommands: ['AUTH', 'STARTTLS'] } });
-  misnamed = await startSink({ host: '127.0.0.3', port: good.port, tls: 'offer', server: { key: otherCert.key, cert: otherCert.cert } });
-  rogue = net.createServer((sock) => {
-    rogueConnections++;
-    sock.destroy();
-  });
-  await new Promise<void>((r) => rogue.listen(good.port, '127.0.0.4', r));
+  // the four MXes share one port (outbound.port) on four loopback addresses: the first takes port 0, the others
+  // its number; should another process hold that number on one of the other addresses, start over
+  for (let attempt = 1; ; attempt++) {
+    // connections open at the good MX (to see a worker's idle session end, whenever the machine gets to it)
+    good = await startSink({
+      host: '127.0.0.1',
+      tls: 'offer',
+      server: {
+        key: mxCert.key,
+        cert: mxCert.cert,
+        onConnect: (_s, cb) => {
+          goodOpen++;
+          cb();
+        },
+        onClose: () => goodOpen--,
+      },
+    });
+    const started: { close(): Promise<unknown> }[] = [good];
+    try {
+      // STARTTLS neither offered nor accepted (502), like an MTA without TLS
+      plain = await startSink({ host: '127.0.0.2', port: good.port, tls: 'none', server: { disabledCommands: ['AUTH', 'STARTTLS'] } });
+      started.push(plain);
+      misnamed = await startSink({ host: '127.0.0.3', port: good.port, tls: 'offer', server: { key: otherCert.key, cert: otherCert.cert } });
+      started.push(misnamed);
+      rogue = net.createServer((sock) => {
+        rogueConnections++;
+        sock.destroy();
+      });
+      await new Promise<void>((r, reject) => {
+        rogue.once('error', reject);
+        rogue.listen(good.port, '127.0.0.4', r);
+      });
+      break;
+    } catch (e) {
+      for (const x of started) await x.close();
+      if ((e as NodeJS.ErrnoException).code !== 'EADDRINUSE' || attempt >= 5) throw e;
+    }
+  }
   web = await startPolicyServer(webCert);
   for (const [d, p] of Object.entries(POLICIES)) web.set(`mta-sts.${d}`, { body: p });
 
@@ -85,11 +115,11 @@ before(async () => {
       'workers = 1',
       'retry_schedule = ["1h"]',
       '[outbound]',
-      'connect_timeout = "3s"',
+      'connect_timeout = "15s"',
       // sessions are kept for the next message: an unverified one must not serve an enforce policy
       'idle_reuse = "3s"',
       `mta_sts_https_port = ${web.port}`,
-      'mta_sts_fetch_timeout = "3s"',
+      'mta_sts_fetch_timeout = "15s"',
       `ca_file = ${JSON.stringify(caFile)}`,
       '[[route]]',
       'domain = "routed.test"',
@@ -128,7 +158,7 @@ function logLines(re: RegExp): string[] {
 
 test('enforce + STARTTLS with a valid certificate (wildcard SAN and wildcard mx pattern): delivered over TLS, policy cached', async () => {
   await send('bob@enforce-ok.test', 'sts ok');
-  const [m] = await good.waitFor(1, 15_000);
+  const [m] = await good.waitFor(1, 30_000);
   assert.deepEqual(m.to, ['bob@enforce-ok.test']);
   assert.equal(m.secure, true);
   await until('enforced logged', () => logLines(/mta-sts-enforced.*domain=enforce-ok\.test/).length > 0);
@@ -163,7 +193,7 @@ test('enforce + a certificate for another name: deferred, nothing delivered', as
 test('enforce + an MX host not in the policy: never contacted, the listed one gets the mail', async () => {
   good.clear();
   await send('bob@enforce-mx.test', 'sts mx');
-  const [m] = await good.waitFor(1, 15_000);
+  const [m] = await good.waitFor(1, 30_000);
   assert.deepEqual(m.to, ['bob@enforce-mx.test']);
   assert.equal(m.secure, true);
   const v = await until('violation logged', () => logLines(/mta-sts-violation.*host=rogue\.enforce-mx\.test/)[0]);
@@ -174,7 +204,7 @@ test('enforce + an MX host not in the policy: never contacted, the listed one ge
 
 test('testing + a certificate for another name: delivered as before, the violation logged', async () => {
   await send('bob@testing.test', 'sts testing');
-  const [m] = await misnamed.waitFor(1, 15_000);
+  const [m] = await misnamed.waitFor(1, 30_000);
   assert.deepEqual(m.to, ['bob@testing.test']);
   const v = await until('violation', () => logLines(/mta-sts-violation.*domain=testing\.test.*mode=testing/)[0]);
   assert.match(v, /host=mx\.testing\.test/);
@@ -185,7 +215,7 @@ test('testing + a certificate for another name: delivered as before, the violati
 
 test('no _mta-sts record: delivered in plaintext as before, no policy fetched', async () => {
   await send('bob@nosts.test', 'no sts');
-  const [m] = await plain.waitFor(1, 15_000);
+  const [m] = await plain.waitFor(1, 30_000);
   assert.deepEqual(m.to, ['bob@nosts.test']);
   assert.equal(m.secure, false);
   assert.equal(web.hits.get('mta-sts.nosts.test') ?? 0, 0);
@@ -195,7 +225,7 @@ test('no _mta-sts record: delivered in plaintext as before, no policy fetched', 
 test('a [[route]] destination is not subject to MTA-STS: no fetch, delivered to the route host', async () => {
   plain.clear();
   await send('bob@routed.test', 'routed');
-  const [m] = await plain.waitFor(1, 15_000);
+  const [m] = await plain.waitFor(1, 30_000);
   assert.deepEqual(m.to, ['bob@routed.test']);
   assert.equal(m.secure, false);
   assert.equal(web.hits.get('mta-sts.routed.test') ?? 0, 0);
@@ -204,7 +234,7 @@ test('a [[route]] destination is not subject to MTA-STS: no fetch, delivered to 
 
 test('a new TXT id refreshes the policy: testing → enforce takes effect at once', async () => {
   await send('a@refresh.test', 'refresh 1');
-  await misnamed.waitFor(2, 15_000);
+  await misnamed.waitFor(2, 30_000);
   dns().remove('_mta-sts.refresh.test', 'TXT');
   dns().add([{ name: '_mta-sts.refresh.test', type: 'TXT', data: 'v=STSv1; id=20261128b' }]);
   web.set('mta-sts.refresh.test', { body: policy('enforce', ['mx.refresh.test']) });
@@ -221,10 +251,14 @@ test('a new TXT id refreshes the policy: testing → enforce takes effect at onc
 test('cached policy: HTTPS server stopped, TXT unchanged, changed or gone → still enforced', async () => {
   good.clear();
   await send('c1@cached.test', 'cached 1');
-  await good.waitFor(1, 15_000);
+  await good.waitFor(1, 30_000);
   assert.equal(web.hits.get('mta-sts.cached.test'), 1);
   await web.close();
-  await new Promise((r) => setTimeout(r, 3500)); // the verified idle session to the old address expires
+  // no session to the old address may carry the next message: restart (the policy cache is on disk). Waiting
+  // out idle_reuse is not enough: between tasks the delivery worker is paused (piscina's atomics), so its
+  // idle-session timer fires only when the next task wakes it, racing that task for the session
+  await s.srv.restart();
+  await until('the idle session to the old address gone', () => goodOpen === 0);
   // the MX now points at the server without STARTTLS: only the cached policy stands in the way
   dns().remove('mx.cached.test', 'A');
   dns().add([{ name: 'mx.cached.test', type: 'A', data: '127.0.0.2' }]);

@@ -28,13 +28,13 @@ test('delivers to a real Postfix found by MX; an unknown recipient there bounces
     const files = await until('message in the Postfix Maildir', () => {
       const f = path.join(dir, 'new');
       return fs.existsSync(f) && fs.readdirSync(f).length ? fs.readdirSync(f).map((n) => path.join(f, n)) : null;
-    }, 20_000, 200);
+    }, 60_000, 200);
     const [got] = readMail(files);
     assert.match(got, /Subject: to postfix/);
     assert.match(got, /by mx\.example\.test \(tegami\)/);
     assert.match(got, /DKIM-Signature: /);
     // Postfix refuses the unknown recipient at RCPT (550 5.1.1 ... User unknown): bounce to alice
-    const bounce = await until('bounce', () => readMail(s.srv.maildir('alice@example.test')).find((x) => /nobody@pf\.test/.test(x)), 15_000);
+    const bounce = await until('bounce', () => readMail(s.srv.maildir('alice@example.test')).find((x) => /nobody@pf\.test/.test(x)), 30_000);
     assert.match(bounce, /Action: failed/);
     assert.match(bounce, /550 5\.1\.1 <nobody@pf\.test>: Recipient address rejected/);
     assert.match(bounce, /Remote-MTA: dns; mx\.pf\.test/);

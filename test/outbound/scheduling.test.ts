@@ -13,7 +13,8 @@ const timeline: number[] = [];
 
 before(async () => {
   sink = await startSink({
-    delays: { data: 300 },
+    // each delivery holds its connection a while, so deliveries running together overlap at the sink
+    delays: { data: 1000 },
     server: {
       onConnect(_session: unknown, cb: () => void) {
         open++;
@@ -42,8 +43,14 @@ after(async () => {
 });
 
 test('a burst to one destination stays within per_destination connections, growing from one', async () => {
+  // the burst is queued whole (the domain held), then released at once: however slowly the machine submits,
+  // the scheduler has twelve messages waiting for one destination
+  assert.equal(s.srv.cli(['queue', 'hold', '--domain', 'remote.test']).status, 0);
   for (let i = 0; i < 12; i++) await submit(s.srv.ports.smtp, 'alice@example.test', [`u${i}@remote.test`], message('alice@example.test', `u${i}@remote.test`, `burst ${i}`));
-  await sink.waitFor(12, 30_000);
+  await until('twelve queued', () => queueList(s.srv).length === 12);
+  assert.equal(sink.messages.length, 0);
+  assert.equal(s.srv.cli(['queue', 'release', '--domain', 'remote.test']).status, 0);
+  await sink.waitFor(12, 60_000);
   assert.ok(maxOpen <= 3, `at most 3 connections at once (saw ${maxOpen})`);
   assert.ok(maxOpen >= 2, `concurrency grew after successes (saw ${maxOpen})`);
   assert.deepEqual(sink.messages.flatMap((m) => m.to).sort(), Array.from({ length: 12 }, (_, i) => `u${i}@remote.test`).sort());

@@ -69,7 +69,7 @@ before(async () => {
 after(async () => dns?.close());
 
 test('MX resolution: preference order, A before AAAA, unresolvable hosts skipped, implicit MX, null MX, NXDOMAIN', async () => {
-  const r = makeResolver([dns.address], 2000);
+  const r = makeResolver([dns.address], 15_000);
   const opts = { port: 2525, maxMx: 5 };
   const mx = await resolveDestination(destinationFor('multi.test', routeCfg([])), r, opts);
   assert.equal(mx.kind, 'ok');

@@ -8,6 +8,7 @@ import { makeResolver } from '../../engine/dns/resolver.js';
 import { Logger } from '../../engine/log/logger.js';
 import { startDnsServer, type DnsServer } from '../../lab/dns/server.js';
 import { startSink, type Sink } from '../../lab/peers/sink.js';
+import { CLOSED_PORT } from '../helpers/server.js';
 
 interface CountedSink {
   sink: Sink;
@@ -35,7 +36,7 @@ function reply(code: number, text: string): Error {
   return Object.assign(new Error(text), { responseCode: code });
 }
 
-describe('sender callout', { timeout: 60_000 }, () => {
+describe('sender callout', () => {
   let dns: DnsServer;
   let main: CountedSink;
   const closers: (() => Promise<void>)[] = [];
@@ -63,10 +64,10 @@ describe('sender callout', { timeout: 60_000 }, () => {
 
   const make = (port: number, extra: Partial<CalloutOptions> = {}) =>
     new SenderCallout({
-      resolver: makeResolver([dns.address], 1000),
+      resolver: makeResolver([dns.address], 15_000),
       helo: 'mx.tegami.test',
       port,
-      timeoutMs: 2000,
+      timeoutMs: 15_000,
       positiveTtlMs: 86_400_000,
       negativeTtlMs: 3_600_000,
       perDomainPerMinute: 10,
@@ -145,16 +146,13 @@ describe('sender callout', { timeout: 60_000 }, () => {
     assert.equal(nullRefused.connections(), 1);
   });
 
-  it('a dead port is unknown at once; a silent MX is unknown within the timeout, then rests', async () => {
-    const closed = net.createServer();
-    await new Promise<void>((r) => closed.listen(0, '127.0.0.1', () => r()));
-    const deadPort = (closed.address() as net.AddressInfo).port;
-    await new Promise<void>((r) => closed.close(() => r()));
+  it('a dead port is unknown at once; a silent MX is unknown at the timeout, then rests', async (t) => {
+    // at once: on the refusal itself, not on a timer (how long it took is the machine's speed)
     const t0 = Date.now();
-    const refused = await make(deadPort).verify('alice@callout.test');
+    const refused = await make(CLOSED_PORT).verify('alice@callout.test');
     assert.equal(refused.status, 'unknown', JSON.stringify(refused));
     assert.ok(refused.status === 'unknown' && /ECONNREFUSED/.test(refused.reason), JSON.stringify(refused));
-    assert.ok(Date.now() - t0 < 1000, `refused took ${Date.now() - t0} ms`);
+    t.diagnostic(`refused in ${Date.now() - t0} ms`);
 
     // accepts the TCP connection, never greets
     const sockets: net.Socket[] = [];
@@ -167,11 +165,10 @@ describe('sender callout', { timeout: 60_000 }, () => {
     const ms = Date.now() - t1;
     assert.equal(r.status, 'unknown', JSON.stringify(r));
     assert.ok(r.status === 'unknown' && /timed out/.test(r.reason), JSON.stringify(r));
-    assert.ok(ms >= 400 && ms < 1500, `took ${ms} ms`);
-    const t2 = Date.now();
+    assert.ok(ms >= 400, `took ${ms} ms: not before the 500 ms timeout`);
+    // resting: answered from memory, without connecting (or waiting) again
     const again = await c.verify('bob@slow.test');
     assert.ok(again.status === 'unknown' && /did not answer recently/.test(again.reason), JSON.stringify(again));
-    assert.ok(Date.now() - t2 < 100);
     assert.equal(sockets.length, 1, 'the silent MX was connected to once');
   });
 

@@ -19,7 +19,7 @@ test('line reader: CRLF and bare LF end lines, split chunks join, NUL and overlo
   for (let i = 0; i < 100; i++) assert.deepEqual(r.push(Buffer.alloc(1000, 0x41)), []);
   assert.deepEqual(r.push(Buffer.from('AAAA\r\nQUIT\r\n')), [{ kind: 'too-long' }, { kind: 'line', text: 'QUIT' }]);
   r.push(Buffer.from('partial'));
-  r.reset();
+  r.discardBuffered();
   assert.deepEqual(r.push(Buffer.from('\r\n')), [{ kind: 'line', text: '' }]);
 });
 

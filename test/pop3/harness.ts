@@ -133,7 +133,7 @@ export class RawClient {
     this.socket.write(data);
   }
   /** Next line (without CRLF); null when the server closed. */
-  async line(timeoutMs = 5000): Promise<string | null> {
+  async line(timeoutMs = 30_000): Promise<string | null> {
     const deadline = Date.now() + timeoutMs;
     for (;;) {
       const i = this.buf.indexOf('\r\n');

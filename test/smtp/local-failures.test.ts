@@ -1,5 +1,5 @@
 // Local permanent failures found after acceptance are bounced to the sender (never dropped silently);
-// a disabled mailbox is refused at RCPT time.
+// a disabled mailbox is refused at RCPT time exactly as an unknown one is (an outsider cannot tell them apart).
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
@@ -33,11 +33,13 @@ describe('local failures', () => {
     assert.match(dsn, /loop1@example\.test/);
   });
 
-  it('a disabled mailbox is refused at RCPT with 550 5.2.1', async () => {
+  it('a disabled mailbox is refused at RCPT with the same reply as an unknown user (550 5.1.1)', async () => {
     const { c } = await ehlo(srv.ports.smtp);
     assert.equal((await c.cmd('MAIL FROM:<x@remote.test>')).code, 250);
-    const r = await c.cmd('RCPT TO:<gone@example.test>');
-    assert.match(r.text, /^550 5\.2\.1 /);
+    const disabled = await c.cmd('RCPT TO:<gone@example.test>');
+    const unknown = await c.cmd('RCPT TO:<nosuch@example.test>');
+    assert.match(disabled.text, /^550 5\.1\.1 /);
+    assert.equal(disabled.text.replace('gone@', 'X@'), unknown.text.replace('nosuch@', 'X@'), 'the two replies differ only in the address');
     c.close();
   });
 });

@@ -1,7 +1,9 @@
 // Slowloris defence over real sockets: a command line dripped a byte at a time, or a message dripped after
-// 354, gets "421 4.4.2 <host> Error: timeout exceeded" and a closed connection within the configured deadline
-// (plus a margin), the dripped message is never delivered, other clients are served meanwhile, and a slow
-// but legitimate client (each line whole within the deadline) is not cut off.
+// 354, gets "421 4.4.2 <host> Error: timeout exceeded" and a closed connection, not before the configured
+// deadline and long before the drip would have ended or the idle timeout (60 s) could fire; the dripped message
+// is never delivered, other clients are served meanwhile, and a slow but legitimate client (each line whole
+// well within the deadline) is not cut off. How long after the deadline the cut came is not judged: that is
+// the machine's speed.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
@@ -10,10 +12,11 @@ import { misbehave } from '../../lab/peers/clients.js';
 import { startTestServer, type TestServer } from '../helpers/server.js';
 import { ehlo, RawSmtp } from '../helpers/smtp-client.js';
 
-const COMMAND_MS = 1500;
-const DATA_MS = 2000;
-/** Slack for timer granularity and a loaded 2-core CI machine. */
-const MARGIN_MS = 2000;
+// the legitimate client's lines take about 1 s and its message 1.6 s: seconds of slack under these deadlines
+const COMMAND_MS = 4000;
+const DATA_MS = 5000;
+/** How long a test waits for the server to close a dripping session: far below the idle timeout (60 s). */
+const CLOSE_WAIT_MS = 30_000;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** Write `text` one byte every `gapMs` ms, stopping early when the server closes. */
@@ -56,25 +59,26 @@ describe('SMTP deadlines against slow senders (slowloris)', () => {
         { address: 'bobby@example.test', password: 'secret123' },
       ],
       // the idle timeout alone would never fire: every dripped byte resets it
-      toml: `[smtp]\nsocket_timeout = "30s"\ncommand_timeout = "${COMMAND_MS}ms"\ndata_timeout = "${DATA_MS}ms"\n`,
+      toml: `[smtp]\nsocket_timeout = "60s"\ncommand_timeout = "${COMMAND_MS}ms"\ndata_timeout = "${DATA_MS}ms"\n`,
     });
   });
   after(async () => {
     await srv.stop();
   });
 
-  it('cuts a command line dripped a byte every 150 ms with 421 4.4.2 while another client is served', async () => {
-    const slow = misbehave('slowloris', { host: '127.0.0.1', port: srv.ports.smtp, maxMs: 8000, intervalMs: 150, domain: 'example.test' });
+  it('cuts a command line dripped a byte every 150 ms with 421 4.4.2 while another client is served', async (t) => {
+    const slow = misbehave('slowloris', { host: '127.0.0.1', port: srv.ports.smtp, maxMs: CLOSE_WAIT_MS, intervalMs: 150, domain: 'example.test' });
     await sleep(300);
     const polite = await sendMessage(srv.ports.smtp, 'alice@example.test', 'polite during slowloris');
     const r = await slow;
     assert.equal(polite, 250, 'a polite client is served while the drip goes on');
+    // closed by the server before the client gave up (30 s), so by a deadline: the idle timeout is 60 s
     assert.ok(r.closedByServer, `the server must close the dripping session: ${r.summary}`);
-    assert.ok(r.closedAfterMs! <= COMMAND_MS + MARGIN_MS, `closed after ${r.closedAfterMs} ms (deadline ${COMMAND_MS} ms)`);
     assert.ok(r.closedAfterMs! >= COMMAND_MS - 100, `not before the deadline: ${r.closedAfterMs} ms`);
+    t.diagnostic(`closed ${r.closedAfterMs} ms after connecting (deadline ${COMMAND_MS} ms)`);
     const said = r.transcript.join('\n');
     assert.match(said, /421 4\.4\.2 mx\.example\.test Error: timeout exceeded/, said);
-    await srv.waitForMail('alice@example.test', 1, 10_000);
+    await srv.waitForMessage('alice@example.test', 'Subject: polite during slowloris');
   });
 
   it('cuts a command line dripped over TLS (STARTTLS and implicit TLS) too', async () => {
@@ -87,10 +91,13 @@ describe('SMTP deadlines against slow senders (slowloris)', () => {
         await c.startTls();
       }
       const t0 = Date.now();
-      void drip(c, 'EHLO slow.client.example.net\r\n', 150);
-      const waited = await closedWithin(c, COMMAND_MS + 4000);
-      assert.ok(waited >= 0 && Date.now() - t0 <= COMMAND_MS + MARGIN_MS, `${mode}: closed after ${Date.now() - t0} ms`);
+      // ~18 s of drip: the line is never whole before the deadline cuts it, however slow the server is
+      void drip(c, `EHLO ${'slow.'.repeat(20)}client.example.net\r\n`, 150);
+      const waited = await closedWithin(c, CLOSE_WAIT_MS);
+      assert.ok(waited >= 0, `${mode}: the server must close the dripping session`);
+      assert.ok(Date.now() - t0 >= COMMAND_MS - 100, `${mode}: not before the deadline (${Date.now() - t0} ms)`);
       assert.match(unread(c), /^421 4\.4\.2 mx\.example\.test Error: timeout exceeded/m, `${mode}: ${unread(c)}`);
+      assert.doesNotMatch(unread(c), /^250/m, `${mode}: cut before the line was whole`);
     }
   });
 
@@ -109,8 +116,10 @@ describe('SMTP deadlines against slow senders (slowloris)', () => {
         await sleep(150);
       }
     })();
-    const waited = await closedWithin(c, COMMAND_MS + 4000);
-    assert.ok(waited >= 0 && Date.now() - t0 <= COMMAND_MS + MARGIN_MS, `closed after ${Date.now() - t0} ms`);
+    // an unfinished ClientHello would wait for the idle timeout (60 s) without the handshake deadline
+    const waited = await closedWithin(c, CLOSE_WAIT_MS);
+    assert.ok(waited >= 0, 'the server must drop the dripped handshake');
+    assert.ok(Date.now() - t0 >= COMMAND_MS - 100, `not before the deadline (${Date.now() - t0} ms)`);
   });
 
   it('discards a message dripped after 354: 421 4.4.2 within the DATA deadline, never acknowledged or delivered', async () => {
@@ -124,11 +133,12 @@ describe('SMTP deadlines against slow senders (slowloris)', () => {
     const dripping = drip(c, body, 100);
     await sleep(500);
     assert.equal(await sendMessage(srv.ports.smtp, 'alice@example.test', 'polite during a dripped DATA'), 250);
-    const waited = await closedWithin(c, DATA_MS + 4000);
+    // 1,200 bytes at 100 ms: two minutes of drip, so only the DATA deadline can end it within the wait
+    const waited = await closedWithin(c, CLOSE_WAIT_MS);
     const elapsed = Date.now() - t0;
     await dripping;
     assert.ok(waited >= 0, 'the server must close the session');
-    assert.ok(elapsed <= DATA_MS + MARGIN_MS && elapsed >= DATA_MS - 100, `closed after ${elapsed} ms (deadline ${DATA_MS} ms)`);
+    assert.ok(elapsed >= DATA_MS - 100, `closed after ${elapsed} ms, not before the deadline (${DATA_MS} ms)`);
     const said = unread(c);
     assert.match(said, /^421 4\.4\.2 mx\.example\.test Error: timeout exceeded/m, said);
     assert.doesNotMatch(said, /^250/m, 'the dripped message must never be acknowledged');
@@ -155,7 +165,7 @@ describe('SMTP deadlines against slow senders (slowloris)', () => {
     };
     assert.equal((await slowCmd('EHLO slow.client.example.net')).code, 250);
     assert.equal((await slowCmd('MAIL FROM:<slow@client.example.net>')).code, 250);
-    await sleep(COMMAND_MS + 300); // idle between commands is the idle timeout's business, not the line deadline's
+    await sleep(COMMAND_MS + DATA_MS + 300); // idle between commands is the idle timeout's business, not the line deadline's
     assert.equal((await slowCmd('RCPT TO:<alice@example.test>')).code, 250);
     assert.equal((await slowCmd('DATA')).code, 354);
     // the message in four pieces over ~1.5 s, within the DATA deadline
@@ -168,7 +178,6 @@ describe('SMTP deadlines against slow senders (slowloris)', () => {
     assert.ok(Date.now() - t0 > 2 * COMMAND_MS + DATA_MS, 'the whole session outlasted every single deadline');
     assert.equal((await c.cmd('QUIT')).code, 221);
     c.close();
-    const mail = await srv.waitForMail('alice@example.test', 3, 10_000);
-    assert.ok(mail.some((f) => fs.readFileSync(f, 'utf8').includes('Subject: slow but fine')));
+    await srv.waitForMessage('alice@example.test', 'Subject: slow but fine');
   });
 });

@@ -44,7 +44,7 @@ function corpusOrSkip<T>(t: { skip(msg: string): void }, split: T | null): split
   return false;
 }
 
-test('SpamAssassin corpus, shuffled 70/30: recall ≥ 95% with ham false positives ≤ 0.5% at the default spam probability (0.7)', { timeout: 120_000 }, async (t) => {
+test('SpamAssassin corpus, shuffled 70/30: recall ≥ 95% with ham false positives ≤ 0.5% at the default spam probability (0.7)', async (t) => {
   const split = shuffledSplit();
   if (!corpusOrSkip(t, split)) return;
   const { c, text } = await score(split);
@@ -53,7 +53,7 @@ test('SpamAssassin corpus, shuffled 70/30: recall ≥ 95% with ham false positiv
   assert.ok(c.recall >= 0.95, `spam recall ${c.recall}`);
 });
 
-test('SpamAssassin corpus, the lab split (train on older mail, judge later spam and hard ham): no regression below the measured floor', { timeout: 120_000 }, async (t) => {
+test('SpamAssassin corpus, the lab split (train on older mail, judge later spam and hard ham): no regression below the measured floor', async (t) => {
   const split = labSplit();
   if (!corpusOrSkip(t, split)) return;
   const { c, best, text } = await score(split);

@@ -72,7 +72,7 @@ function headerBlock(text: string): string {
   return text.slice(0, text.indexOf('\r\n\r\n'));
 }
 
-describe('spam defence end to end', { timeout: 120_000 }, () => {
+describe('spam defence end to end', () => {
   let dns: DnsServer;
   let srv: TestServer;
   let deadBl: dgram.Socket;
@@ -91,7 +91,7 @@ describe('spam defence end to end', { timeout: 120_000 }, () => {
       toml: [
         '[dns]',
         `servers = ["${dns.address}"]`,
-        'timeout = "1s"',
+        'timeout = "15s"',
         '[[dnsbl]]',
         'name = "testbl"',
         'query_domain = "bl.test"',
@@ -122,9 +122,11 @@ describe('spam defence end to end', { timeout: 120_000 }, () => {
     assert.match(h, /^X-IMAIL-SPAM-DNSBL: testbl 127\.0\.0\.2$/m);
     assert.match(h, /^X-IMAIL-SPAM: score=\d+\.\d threshold=5\.0 verdict=spam tags=.*DNSBL\(5\.0\)/m);
     assert.match(h, /^Authentication-Results: mx\.example\.test;/m);
-    // the dead list was asked and answered nothing: MAIL FROM waits its 700 ms timeout, no more
+    // the dead list was asked and answered nothing: the transaction waited its 700 ms timeout and went on (fail
+    // open); how much longer it took is the machine's speed (the timer itself: connection.test.ts, mock.timers)
     assert.ok(deadQueries >= 1, 'the dead list was queried');
-    assert.ok(bad.sent.ms >= 650 && bad.sent.ms < 2500, `transaction took ${bad.sent.ms} ms with a dead list of timeout 700ms`);
+    assert.ok(bad.sent.ms >= 650, `transaction took ${bad.sent.ms} ms: it waited for the dead list's timeout`);
+    const askedBefore = deadQueries;
 
     const good = await deliverOne(srv, { src: '127.0.0.3', raw: rawMail({ to: 'user@example.test', subject: 'hello', body: 'hello there\r\n' }) });
     assert.equal(good.folder, 'INBOX');
@@ -132,7 +134,7 @@ describe('spam defence end to end', { timeout: 120_000 }, () => {
     assert.match(headerBlock(good.text), /spf=pass/);
     assert.match(headerBlock(good.text), /^X-Tegami-Spam-Status: .*verdict=ham/m);
     assert.doesNotMatch(headerBlock(good.text), /^X-IMAIL-SPAM:/m);
-    assert.ok(good.sent.ms < 600, `transaction took ${good.sent.ms} ms: the dead list should rest after its timeout`);
+    assert.equal(deadQueries, askedBefore, 'the dead list rests after its timeout: not asked (nor waited for) again');
     process.stdout.write(`# transaction times with a dead DNSBL (timeout 700 ms): listed ${Math.round(bad.sent.ms)} ms, clean ${Math.round(good.sent.ms)} ms\n`);
   });
 
@@ -186,7 +188,7 @@ describe('spam defence end to end', { timeout: 120_000 }, () => {
   });
 });
 
-describe('refusals configured by the operator', { timeout: 120_000 }, () => {
+describe('refusals configured by the operator', () => {
   let dns: DnsServer;
   let srv: TestServer;
   before(async () => {

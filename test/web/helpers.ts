@@ -11,7 +11,9 @@ import { openDatabase, type Db } from '../../engine/db/database.js';
 import { SqliteDirectory } from '../../engine/accounts/sqlite-directory.js';
 import { AuthThrottle } from '../../engine/policy/auth-throttle.js';
 import { AuditLog } from '../../engine/web/audit.js';
-import { throttledDirectoryAuth } from '../../engine/web/authenticate.js';
+import { loginFlowAuth } from '../../engine/web/authenticate.js';
+import { LoginFlow } from '../../engine/net/login.js';
+import { nullLogger } from '../../engine/log/logger.js';
 import { FlagRoles } from '../../engine/web/roles.js';
 import { DEFAULT_SESSION_OPTIONS, SessionStore, type SessionOptions } from '../../engine/web/session-store.js';
 import { TokenStore } from '../../engine/web/token-store.js';
@@ -66,7 +68,10 @@ export async function webFixture(o: { sessions?: Partial<SessionOptions>; thrott
   const deps: WebDeps = {
     directory,
     roles,
-    authenticate: throttledDirectoryAuth(directory, throttle, roles),
+    authenticate: loginFlowAuth(
+      new LoginFlow({ directory, logger: nullLogger, hostname: 'mx.example.com', mechanisms: ['PLAIN'], recoverableSecrets: false, byIp: {}, throttle, maxHashing: 2, maxHashQueue: 64 }),
+      roles,
+    ),
     sessions: new SessionStore(db, { ...DEFAULT_SESSION_OPTIONS, ...o.sessions }, now),
     tokens: new TokenStore(db, now),
     audit,

@@ -14,7 +14,7 @@ import { directoryFor } from '../../engine/context.js';
 import { openDatabase, type Db } from '../../engine/db/database.js';
 import { startImap, type ImapServer } from '../../engine/imap/server.js';
 import { Logger } from '../../engine/log/logger.js';
-import { AuthThrottle } from '../../engine/policy/auth-throttle.js';
+import { LoginFlow } from '../../engine/net/login.js';
 import { MemoryStore } from '../../engine/store/memory-store.js';
 import { loadOrCreateCertificate } from '../../engine/tls/certificate.js';
 import { webDeps } from '../../engine/web/deps.js';
@@ -65,12 +65,12 @@ describe('web servers on HTTPS', () => {
     await directory.addUser({ address: 'taro@example.test', password: PASSWORD, fullName: '山田太郎' });
     logger = new Logger({ dir: path.join(dataDir, 'logs'), stdout: false });
     const tls = await loadOrCreateCertificate({ dataDir, hostname: 'localhost' });
-    // one throttle for every protocol, as engine/server.ts shares deps.throttle
-    const throttle = AuthThrottle.fromConfig(config.auth);
-    const wiring = { db, directory, throttle, dataDir, logger };
+    // one login flow (and throttle) for every protocol, as engine/server.ts shares it
+    const login = LoginFlow.fromConfig(config, directory, logger);
+    const wiring = { db, directory, login, dataDir, logger };
     web = await startWebServer({ listen: '127.0.0.1:0', tls, kind: 'admin', deps: webDeps({ ...wiring, kind: 'admin' }) });
     webmail = await startWebServer({ listen: '127.0.0.1:0', tls, kind: 'webmail', deps: webDeps({ ...wiring, kind: 'webmail' }) });
-    imap = await startImap({ listen: '127.0.0.1:0', implicitTls: false, tls, store: new MemoryStore(), directory, config, logger, throttle });
+    imap = await startImap({ listen: '127.0.0.1:0', implicitTls: false, tls, store: new MemoryStore(), directory, config, logger, login });
     base = `https://127.0.0.1:${web.port}`;
   });
   after(async () => {

@@ -8,7 +8,6 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import type { FastifyInstance } from 'fastify';
 import { openDatabase } from '../../engine/db/database.js';
 import { TokenStore } from '../../engine/web/token-store.js';
@@ -87,9 +86,8 @@ describe('API tokens', () => {
 describe('tegami admin token', () => {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tegami-admin-cli-'));
   const config = path.join(dir, 'tegami.toml');
-  const runner = path.join(path.dirname(fileURLToPath(import.meta.url)), 'admin-cli.js');
   const run = (args: string[], input?: string) => {
-    const r = spawnSync(process.execPath, args[0] === 'user' ? [BIN, ...args] : [runner, ...args], { input, encoding: 'utf8' });
+    const r = spawnSync(process.execPath, args[0] === 'user' ? [BIN, ...args] : [BIN, 'admin', ...args], { input, encoding: 'utf8' });
     return { code: r.status, out: r.stdout, err: r.stderr };
   };
   after(() => fs.rmSync(dir, { recursive: true, force: true }));

@@ -22,7 +22,7 @@ export async function backup(args: Args): Promise<number> {
     return 1;
   }
   const m = r.manifest;
-  const parts = ['accounts', m.includes.keys ? 'keys' : '', m.includes.dkim ? `dkim ${m.includes.dkim}` : '', m.includes.tls.length ? 'tls' : '', m.includes.bayes ? 'bayes' : '', m.includes.mail ? `mail ${m.counts.messages} message(s)` : ''].filter(Boolean);
+  const parts = ['accounts', m.includes.keys ? 'keys' : '', m.includes.dkim ? `dkim ${m.includes.dkim}` : '', m.includes.tls.length ? 'tls' : '', m.includes.bayes ? 'bayes' : '', m.includes.mail ? `mail ${m.counts.messages} message(s)` : '', m.includes.orphans ? `${m.includes.orphans} orphaned folder(s)` : ''].filter(Boolean);
   if (args.flags.has('json')) {
     out(JSON.stringify({ file: r.file, bytes: r.archiveBytes, files: m.counts.files, dirs: m.counts.dirs, messages: m.counts.messages, content_bytes: m.counts.bytes, includes: m.includes, vanished: r.vanished, notes: r.notes, created: m.created }));
   } else {

@@ -4,7 +4,7 @@
 // With --json, stdout carries exactly one JSON document and nothing else.
 import { flag, UsageError, type Args } from '../args.js';
 import { contextFrom, out } from '../common.js';
-import { controlRequest, dispatch, QueueAdmin, STAGES, type ControlRequest, type ControlResponse, type QueueEntry } from '../../queue/control.js';
+import { controlRequest, dispatch, QueueAdmin, STAGES, type ControlRequest, type ControlResponse, type MessageStage, type QueueEntry } from '../../queue/control.js';
 import { recipientDomain } from '../../outbound/destination.js';
 
 const USAGE = 'queue list [--json] [--domain D] [--state S] | show ID | retry ID|--all|--domain D | hold ID|--domain D | release ID|--domain D | delete ID|--domain D [--bounce]';
@@ -43,7 +43,7 @@ export async function queue(args: Args): Promise<number> {
   switch (sub) {
     case 'list':
       if (state && !STAGES.includes(state as never)) throw new UsageError(`--state ${STAGES.join('|')}`);
-      req = { cmd: 'list', args: { domain, state } };
+      req = { cmd: 'list', args: { domain, state: state as MessageStage | undefined } };
       break;
     case 'show':
       if (!id) throw new UsageError('queue show ID');

@@ -1,19 +1,70 @@
-// tegami serve [--config FILE]: run the server until SIGTERM/SIGINT.
+// tegami serve [--config FILE] [--quiet]: run the server until SIGTERM/SIGINT (exit 0). An error that escapes
+// every handler (an unhandled rejection, an uncaught exception) is logged and stops the server the same
+// graceful way, listeners closed first and writes in flight finished, then exits 1 so a supervisor restarts
+// it; it never dies in the middle of a write. Start-up notes (file modes fixed) are logged here too.
 import { flag, type Args } from '../args.js';
-import { startServer } from '../../server.js';
+import { startServer, type RunningServer } from '../../server.js';
+
+/** A stop after a fatal error that takes longer than this (a session that never ends) is cut short. */
+const FATAL_STOP_BOUND_MS = 45_000;
 
 export async function serve(args: Args): Promise<number> {
-  const server = await startServer({ configPath: flag(args, 'config'), quiet: args.flags.has('quiet') });
-  const lines = server.listeners.map((l) => `  ${l.name.padEnd(12)} ${l.host}:${l.port}`);
-  process.stderr.write(`tegami ${server.config.hostname}: data in ${server.config.data_dir}\n${lines.join('\n')}\n`);
-  await new Promise<void>((resolve) => {
-    const onSignal = () => {
+  let stopping: Promise<number> | null = null;
+  let finish!: (code: number) => void;
+  const done = new Promise<number>((resolve) => (finish = resolve));
+  let server: RunningServer | null = null;
+  const started = startServer({ configPath: flag(args, 'config'), quiet: args.flags.has('quiet') }).then((s) => (server = s));
+
+  /** Stop once: after start-up has finished (a fatal error during start-up stops what was started). */
+  const stop = (code: number): Promise<number> =>
+    (stopping ??= (async () => {
       process.off('SIGTERM', onSignal);
       process.off('SIGINT', onSignal);
-      void server.stop().then(resolve);
-    };
-    process.on('SIGTERM', onSignal);
-    process.on('SIGINT', onSignal);
-  });
-  return 0;
+      const s = await started.catch(() => null);
+      if (s) await s.stop();
+      return code;
+    })());
+
+  const onSignal = () => {
+    stop(0).then(finish, (e: unknown) => fatal('stop-failed', e));
+  };
+
+  const fatal = (kind: 'unhandled-rejection' | 'uncaught-exception' | 'stop-failed', e: unknown) => {
+    const err = e instanceof Error ? e : new Error(String(e));
+    process.stderr.write(`tegami serve: ${kind}: ${err.stack ?? err.message}\n`);
+    server?.logger.error('system', 'fatal', { kind, error: err.message, stack: err.stack });
+    if (kind === 'stop-failed') return finish(1);
+    if (stopping) return; // already stopping: that stop ends the process
+    // a stop that cannot finish is cut short: better a restart than a server that neither works nor exits
+    setTimeout(() => process.exit(1), FATAL_STOP_BOUND_MS).unref();
+    stop(1).then(
+      () => finish(1),
+      (x: unknown) => fatal('stop-failed', x),
+    );
+  };
+  const onRejection = (reason: unknown) => fatal('unhandled-rejection', reason);
+  const onException = (error: Error) => fatal('uncaught-exception', error);
+  process.on('unhandledRejection', onRejection);
+  process.on('uncaughtException', onException);
+  // a signal during start-up stops the server once it is up (rather than killing it halfway)
+  process.on('SIGTERM', onSignal);
+  process.on('SIGINT', onSignal);
+
+  let s: RunningServer;
+  try {
+    s = await started;
+  } catch (e) {
+    process.off('unhandledRejection', onRejection);
+    process.off('uncaughtException', onException);
+    process.off('SIGTERM', onSignal);
+    process.off('SIGINT', onSignal);
+    throw e;
+  }
+  const lines = s.listeners.map((l) => `  ${l.name.padEnd(12)} ${l.host}:${l.port}`);
+  process.stderr.write(`tegami ${s.config.hostname}: data in ${s.config.data_dir}\n${lines.join('\n')}\n`);
+  for (const fix of s.ctx.modeFixes) s.logger.warn('system', 'file-mode-fixed', { ...fix });
+  const code = await done;
+  // after a fatal error something may still hold the event loop open: end here, the stop is complete
+  if (code !== 0) process.exit(code);
+  return code;
 }

@@ -4,6 +4,26 @@ import fs from 'node:fs';
 import { flag, UsageError, type Args } from '../args.js';
 import { contextFrom, out, readStdin } from '../common.js';
 import { parseCsv } from '../csv.js';
+import { listOrphans, removeOrphan } from '../../store/orphans.js';
+
+/** `user orphans [--json]`: the mail folders of deleted accounts; `user orphans --remove ID` deletes one. */
+function orphans(args: Args, dataDir: string): number {
+  if (args.positional.length > 1) throw new UsageError('user orphans [--json] | user orphans --remove ID');
+  const id = flag(args, 'remove');
+  if (id !== undefined) {
+    if (!removeOrphan(dataDir, id)) {
+      process.stderr.write(`tegami user: no orphan ${id} (tegami user orphans lists them)\n`);
+      return 1;
+    }
+    out(`removed orphan ${id} and its mail`);
+    return 0;
+  }
+  const list = listOrphans(dataDir);
+  if (args.flags.has('json')) out(JSON.stringify(list));
+  else if (!list.length) out('no orphaned mail folders');
+  else for (const o of list) out(`${o.id}\t${o.address}\tdeleted ${o.deleted_at}\t${o.messages} message(s), ${o.bytes} bytes`);
+  return 0;
+}
 
 async function passwordFrom(args: Args): Promise<string> {
   if (args.flags.has('password-stdin')) return readStdin();
@@ -39,6 +59,9 @@ export async function user(args: Args): Promise<number> {
       }
       case 'set': {
         if (!address) throw new UsageError('user set ADDRESS [--disabled|--enabled] [--admin|--no-admin] [--full-name N] [--forward A,B]');
+        if (args.flags.has('disabled') && args.flags.has('enabled')) throw new UsageError('give --disabled or --enabled, not both');
+        if (args.flags.has('admin') && args.flags.has('no-admin')) throw new UsageError('give --admin or --no-admin, not both');
+        if (!['disabled', 'enabled', 'admin', 'no-admin', 'full-name', 'forward'].some((f) => args.flags.has(f))) throw new UsageError('nothing to change: give --disabled, --enabled, --admin, --no-admin, --full-name or --forward');
         dir.updateUser(address, {
           disabled: args.flags.has('disabled') ? true : args.flags.has('enabled') ? false : undefined,
           systemAdmin: args.flags.has('admin') ? true : args.flags.has('no-admin') ? false : undefined,
@@ -49,11 +72,14 @@ export async function user(args: Args): Promise<number> {
         return 0;
       }
       case 'del':
-      case 'delete':
+      case 'delete': {
         if (!address) throw new UsageError('user del ADDRESS');
-        dir.deleteUser(address);
-        out(`deleted user ${address.toLowerCase()} (mail folder kept)`);
+        const orphan = dir.deleteUser(address);
+        out(`deleted user ${address.toLowerCase()}${orphan ? ` (mail folder kept as orphan ${orphan}; tegami user orphans lists it)` : ''}`);
         return 0;
+      }
+      case 'orphans':
+        return orphans(args, ctx.config.data_dir);
       case 'list': {
         const users = dir.listUsers(flag(args, 'domain'));
         if (args.flags.has('json')) out(JSON.stringify(users));
@@ -81,7 +107,7 @@ export async function user(args: Args): Promise<number> {
         return errors.length ? 1 : 0;
       }
       default:
-        throw new UsageError('user add|del|list|passwd|set|import');
+        throw new UsageError('user add|del|list|passwd|set|import|orphans');
     }
   } finally {
     ctx.close();

@@ -1,7 +1,9 @@
-// LOGIN (RFC 3501 §6.2.3): user@domain (or a bare user in the listener's domain) and password. Refused
-// without TLS unless on loopback or allowed by [imap] allow_insecure_auth. The password is never logged.
-import { NOT_AUTHENTICATED, type CommandDef } from '../command.js';
-import { checkLogin } from '../auth.js';
+// LOGIN (RFC 3501 §6.2.3): user@domain (or a bare user in the listener's domain) and password, checked by the
+// shared login flow. Refused without TLS unless on loopback or allowed by [imap] allow_insecure_auth. The
+// password is never logged.
+import { NOT_AUTHENTICATED, no, type CommandDef } from '../command.js';
+import { loginResult, PLAINTEXT_REFUSED } from '../auth.js';
+import { loginAllowed } from '../session.js';
 
 export const login: CommandDef = {
   names: ['LOGIN'],
@@ -11,6 +13,7 @@ export const login: CommandDef = {
     { name: 'password', type: 'astring' },
   ],
   async handle(s, a) {
-    return checkLogin(s, a.user as string, a.password as string, 'LOGIN');
+    if (!loginAllowed(s)) return no(PLAINTEXT_REFUSED, 'PRIVACYREQUIRED');
+    return loginResult(s, await s.shared.login.password(s.loginContext, a.user as string, a.password as string, 'LOGIN'));
   },
 };

@@ -1,7 +1,7 @@
 // fuzz: a bounded, seeded protocol fuzzer (lab/fuzz) against SMTP, and POP3 and IMAP where the target has
 // them (a lab-started tegami gets both listeners and a second, fuzzed mailbox). Judged by the oracle after
 // every session, reply syntax and timing, the process staying up with bounded RSS, and no oracle mail lost.
-import { freePort, parseHostPort } from '../../targets/common.js';
+import { parseHostPort } from '../../targets/common.js';
 import { runFuzz, type FuzzTarget } from '../../fuzz/runner.js';
 import type { Protocol } from '../../fuzz/plan.js';
 import { readMaildirTree } from './mailbox.js';
@@ -27,18 +27,19 @@ export async function fuzz(ctx: RunContext): Promise<() => Promise<void>> {
   const f = s.fuzz;
   const labTegami = !ctx.opts.targets?.length && s.targets.start.includes('tegami');
   if (labTegami) {
-    if (f.protocols.includes('pop3')) ctx.tegamiListen.pop3 = await freePort();
-    if (f.protocols.includes('imap')) ctx.tegamiListen.imap = await freePort();
+    // port 0: the system chooses, the target reports the ports it bound
+    if (f.protocols.includes('pop3')) ctx.tegamiListen.pop3 = 0;
+    if (f.protocols.includes('imap')) ctx.tegamiListen.imap = 0;
     ctx.tegamiUsers.push({ address: f.user, password: f.password });
     // every wrong password the fuzzer sends would otherwise slow down and then block the oracle's logins
-    ctx.tegamiToml.push('[auth]\nthrottle_after = 0\nblock_after = 0');
+    ctx.tegamiToml.push('[auth]\nthrottle_after = 0\nblock_after = 0\naccount_throttle_after = 0');
   }
   return async () => {
     for (const t of ctx.targets) {
       ctx.say(`== ${t.name} (${t.host}:${t.port})`);
       const own = t.local && t.name === 'tegami';
       const ports: FuzzTarget['ports'] = { smtp: t.port };
-      if (own) Object.assign(ports, ctx.tegamiListen);
+      if (own) for (const p of ['pop3', 'imap'] as const) if (p in ctx.tegamiListen && t.listeners?.[p]) ports[p] = t.listeners[p];
       else
         for (const [p, spec] of [['pop3', f.pop3_target], ['imap', f.imap_target]] as const) {
           const hp = spec ? parseHostPort(spec) : undefined;
@@ -105,7 +106,7 @@ export async function fuzz(ctx: RunContext): Promise<() => Promise<void>> {
           );
         }
         if (t.maildir && r.oracleMarkers.length) {
-          const n = await delivered(t, auth.user, r.oracleMarkers, 20_000);
+          const n = await delivered(t, auth.user, r.oracleMarkers, 60_000);
           ctx.check(`${t.name}: every oracle mail accepted during the fuzz was delivered`, n === r.oracleMarkers.length, `${r.oracleMarkers.length} delivered`, `${n} delivered`);
         }
       }

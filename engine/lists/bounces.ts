@@ -1,0 +1,139 @@
+// Bounces to NAME-bounces+TOKEN@: the token (VERP: which member; or which destination domain) is checked
+// first, so nobody can make a member bounce by writing to the list; then the report is read (mailparser finds
+// the message/delivery-status part, dsn-reader.ts reads it; plain-text bounces by bounce-text.ts). A hard
+// failure counts toward the member's score (at most one per [lists] bounce_interval); 5.7.x policy refusals,
+// delays and auto-replies never count. At bounce_threshold within bounce_window the member is disabled and
+// told; bounce_grace later the housekeeping removes them.
+import { simpleParser } from 'mailparser';
+import type { ListMember, MailingList } from '../accounts/list-directory.js';
+import { classify, readPlainBounce, type BounceVerdict } from './bounce-text.js';
+import { sendNotice } from './compose.js';
+import { readDeliveryStatus } from './dsn-reader.js';
+import { splitMessage, value } from './headers.js';
+import { listAddresses } from './names.js';
+import { emptyOutcome, merge, note, type ListOutcome, type ListRuntime } from './runtime.js';
+import { macMatches, parseBounceToken } from './tokens.js';
+
+export interface Evidence {
+  /** The failed address the report names, when it names one. */
+  address?: string;
+  status: string;
+  kind: BounceVerdict['kind'];
+}
+
+/** Everything a bounce says: one entry per failed (or delayed) recipient, or one for a plain-text bounce. */
+export async function readBounce(raw: Buffer): Promise<{ evidence: Evidence[]; dsn: boolean; autoReply: boolean }> {
+  const { fields } = splitMessage(raw);
+  const autoReply = /^auto-replied/i.test(value(fields, 'Auto-Submitted') ?? '');
+  let parsed;
+  try {
+    parsed = await simpleParser(raw.subarray(0, 2 * 1024 * 1024), { keepDeliveryStatus: true, skipHtmlToText: false, skipImageLinks: true, skipTextLinks: true });
+  } catch {
+    return { evidence: [], dsn: false, autoReply };
+  }
+  const part = parsed.attachments.find((a) => /^message\/(global-)?delivery-status$/i.test(a.contentType));
+  if (part) {
+    const report = readDeliveryStatus(part.content.toString('utf8'));
+    const evidence: Evidence[] = [];
+    for (const r of report.recipients) {
+      if (r.action !== 'failed' && r.action !== 'delayed') continue;
+      const status = r.status ?? '';
+      evidence.push({ address: r.finalRecipient ?? r.originalRecipient, status, kind: r.action === 'delayed' ? 'soft' : classify(status, r.diagnostic ?? '') });
+    }
+    return { evidence, dsn: true, autoReply };
+  }
+  const text = `${parsed.subject ?? ''}\n${parsed.text ?? ''}`;
+  const v = readPlainBounce(text);
+  const evidence: Evidence[] = v.addresses.length ? v.addresses.map((address) => ({ address, status: v.status, kind: v.kind })) : [{ status: v.status, kind: v.kind }];
+  return { evidence, dsn: false, autoReply };
+}
+
+export async function handleBounce(rt: ListRuntime, list: MailingList, token: string | undefined, raw: Buffer): Promise<ListOutcome> {
+  const out = emptyOutcome();
+  const t = token ? parseBounceToken(token) : null;
+  if (!t) {
+    note(out, 'list-bounce-unmatched', { list: list.address, reason: token ? 'not a token of ours' : 'no token (a bounce of a notice)' });
+    return out;
+  }
+  const b = await readBounce(raw);
+  if (!b.dsn && b.autoReply) {
+    note(out, 'list-bounce-ignored', { list: list.address, reason: 'an auto-reply, not a bounce' });
+    return out;
+  }
+  if (t.kind === 'member') {
+    const m = rt.lists.memberById(t.id);
+    if (!m || m.list !== list.address || !macMatches(rt.key, t.mac, 'verp', list.address, String(m.id), m.address)) {
+      note(out, 'list-bounce-forged', { list: list.address, token: token ?? null, reason: m ? 'token signature does not match' : 'no such member (removed, or forged)' }, 'warn');
+      return out;
+    }
+    // VERP names the member whatever the report says; a report naming them (or only one address) is preferred
+    const own = b.evidence.find((e) => e.address === m.address) ?? (b.evidence.length === 1 ? b.evidence[0] : worst(b.evidence));
+    if (!own) {
+      note(out, 'list-bounce-ignored', { list: list.address, member: m.address, reason: 'nothing failed in the report' });
+      return out;
+    }
+    return merge(out, await count(rt, list, m, own));
+  }
+  // a copy shared by one domain's members: only members of that domain that the report names
+  let matched = 0;
+  for (const e of b.evidence) {
+    if (!e.address) continue;
+    const domain = e.address.slice(e.address.lastIndexOf('@') + 1);
+    const m = rt.lists.member(list.address, e.address);
+    if (!m || !macMatches(rt.key, t.mac, 'group', list.address, domain)) continue;
+    matched++;
+    merge(out, await count(rt, list, m, e));
+  }
+  if (!matched) note(out, 'list-bounce-unmatched', { list: list.address, reason: 'no member of the copy\'s domain named in the report' }, 'warn');
+  return out;
+}
+
+function worst(ev: Evidence[]): Evidence | undefined {
+  return ev.find((e) => e.kind === 'hard') ?? ev.find((e) => e.kind === 'policy') ?? ev[0];
+}
+
+/** Record one bounce of a member; disable (and tell) them at the threshold. */
+async function count(rt: ListRuntime, list: MailingList, m: ListMember, e: Evidence): Promise<ListOutcome> {
+  const out = emptyOutcome();
+  const c = rt.config.lists;
+  const now = rt.now();
+  const last = rt.activity.lastCountedBounce(list.address, m.address);
+  const counted = e.kind === 'hard' && (last === undefined || now - last >= c.bounce_interval);
+  rt.activity.recordBounce(list.address, m.address, now, e.status, e.kind, counted);
+  const score = rt.activity.bounceScore(list.address, m.address, now - c.bounce_window);
+  note(out, 'list-bounce', { list: list.address, member: m.address, status: e.status || null, kind: e.kind, counted, score, threshold: c.bounce_threshold });
+  if (!counted || m.disabled || score < c.bounce_threshold) return out;
+  rt.lists.setMember(list.address, m.address, { disabled: true, disabledReason: 'bounce', at: now });
+  note(out, 'list-member-disabled', { list: list.address, member: m.address, score, remove_after: new Date(now + c.bounce_grace).toISOString() }, 'warn');
+  const a = listAddresses(list);
+  out.originated.push(
+    ...(await sendNotice(rt, list, {
+      from: { name: `${list.name} list`, address: a.request },
+      to: [m.address],
+      subject: `Your membership of ${list.address} is suspended`,
+      text: [
+        `Mail from ${list.address} to ${m.address} has bounced ${score} times recently (the last: ${e.status || 'no status code'}),`,
+        'so the list has stopped sending to it.',
+        '',
+        `If the address works again, send "subscribe" to ${a.request} and confirm, and delivery resumes.`,
+        `Otherwise the membership ends on ${new Date(now + c.bounce_grace).toISOString()}.`,
+      ].join('\n'),
+      auto: 'auto-generated',
+    })),
+  );
+  return out;
+}
+
+/** Housekeeping: members disabled by bounces for longer than bounce_grace are removed. */
+export function sweepBounced(rt: ListRuntime, now: number): ListOutcome {
+  const out = emptyOutcome();
+  for (const l of rt.lists.lists()) {
+    for (const m of rt.lists.members(l.address)) {
+      if (!m.disabled || m.disabledReason !== 'bounce' || (m.disabledAt ?? now) + rt.config.lists.bounce_grace > now) continue;
+      rt.lists.removeMember(l.address, m.address);
+      rt.activity.clearBounces(l.address, m.address);
+      note(out, 'list-member-removed', { list: l.address, member: m.address, reason: 'disabled by bounces past the grace period' });
+    }
+  }
+  return out;
+}

@@ -1,0 +1,60 @@
+// A post to NAME@DOMAIN, in the worker: refused when it loops (our X-BeenThere or List-Id is on it already) or
+// is an automatic message (null sender, Auto-Submitted: a bounce or a vacation reply never reaches a list);
+// held when the poster may not post (members / moderators only), the list is moderated, the post is too big
+// or was classified as spam; otherwise distributed. Refusals are logged, never answered (no backscatter).
+import crypto from 'node:crypto';
+import type { MailingList } from '../accounts/list-directory.js';
+import { distribute } from './distribute.js';
+import { posterOf, splitMessage, value, values } from './headers.js';
+import { holdPost } from './moderation.js';
+import { listId } from './names.js';
+import { emptyOutcome, note, type ListOutcome, type ListRuntime } from './runtime.js';
+
+export interface PostInput {
+  raw: Buffer;
+  mailFrom: string;
+  /** The content filter called it spam (held for a moderator rather than distributed). */
+  spam: boolean;
+}
+
+/** What makes two deliveries the same post: its Message-ID, else its bytes. */
+export function postKey(raw: Buffer, messageId: string | undefined): string {
+  const id = /<[^<>\s]{1,250}>/.exec(messageId ?? '')?.[0];
+  return crypto.createHash('sha256').update(id ? `id:${id}` : raw).digest('hex').slice(0, 32);
+}
+
+/** Why a post must wait for a moderator, or null when it may go out. */
+export function holdReason(rt: ListRuntime, list: MailingList, p: { poster: string | null; mailFrom: string; size: number; spam: boolean }): string | null {
+  const who = [p.poster, p.mailFrom].filter((x): x is string => !!x).map((x) => x.toLowerCase());
+  const admins = rt.lists.admins(list.address);
+  const isAdmin = who.some((w) => admins.includes(w));
+  if (p.spam) return 'classified as spam';
+  if (list.maxSize && p.size > list.maxSize) return `larger than the list's limit (${p.size} > ${list.maxSize} bytes)`;
+  if (isAdmin) return null;
+  if (list.post === 'moderators') return 'only moderators post to this list';
+  if (list.post === 'members' && !who.some((w) => rt.lists.member(list.address, w))) return 'the sender is not a member';
+  if (list.moderated) return 'the list is moderated';
+  return null;
+}
+
+export async function receivePost(rt: ListRuntime, list: MailingList, p: PostInput): Promise<ListOutcome> {
+  const out = emptyOutcome();
+  const { fields } = splitMessage(p.raw);
+  const poster = posterOf(fields);
+  const sender = poster?.address ?? p.mailFrom;
+  const beenThere = values(fields, 'X-BeenThere').map((v) => v.toLowerCase());
+  const ids = values(fields, 'List-Id').map((v) => /<([^<>]+)>/.exec(v)?.[1]?.toLowerCase());
+  if (beenThere.includes(list.address) || ids.includes(listId(list))) {
+    note(out, 'list-loop', { list: list.address, sender, reason: 'the post has been through this list already' }, 'warn');
+    return out;
+  }
+  const auto = (value(fields, 'Auto-Submitted') ?? 'no').toLowerCase();
+  if (p.mailFrom === '' || !auto.startsWith('no')) {
+    note(out, 'list-auto-discarded', { list: list.address, sender, reason: p.mailFrom === '' ? 'null envelope sender (a bounce)' : `Auto-Submitted: ${auto.slice(0, 40)}` });
+    return out;
+  }
+  const key = postKey(p.raw, value(fields, 'Message-ID'));
+  const reason = holdReason(rt, list, { poster: poster?.address ?? null, mailFrom: p.mailFrom, size: p.raw.length, spam: p.spam });
+  if (reason && !rt.activity.posted(list.address, key)) return holdPost(rt, list, p.raw, { postKey: key, sender, mailFrom: p.mailFrom, reason });
+  return distribute(rt, list, p.raw, { postKey: key, poster, mailFrom: p.mailFrom });
+}

@@ -1,0 +1,134 @@
+// The one TCP listener every protocol runs on (SMTP hands the sockets to smtp-server, POP3 and IMAP to their
+// sessions): it binds, applies the protocol's connection caps before anything else, does implicit TLS (TLS 1.2
+// floor, handshake deadline) and hands over a ready socket. It never reads a command and never writes one,
+// except the protocol's one refusal line for a connection over the caps.
+import net from 'node:net';
+import type tls from 'node:tls';
+import type { LoadedConfig } from '../config/load.js';
+import type { Logger } from '../log/logger.js';
+import { unmapV4 } from '../policy/cidr.js';
+import { ConnectionLimits } from './conn-limits.js';
+import { listenAddress } from './host-port.js';
+import { serverHandshake } from './tls.js';
+
+export type Protocol = 'smtp' | 'pop3' | 'imap';
+
+export interface ListenerOptions {
+  protocol: Protocol;
+  /** The listener's name in logs ("imaps", "submission"). */
+  name: string;
+  /** "host:port" ("[::1]:port" for IPv6); port 0 picks a free one. */
+  listen: string;
+  implicitTls: boolean;
+  /** The server TLS context (tls.ts serverContext: TLS 1.2 floor), for implicit TLS. */
+  context: tls.SecureContext;
+  limits: ConnectionLimits;
+  /** How long an implicit TLS handshake may take, however slowly it is sent (0 = unbounded). */
+  handshakeMs: number;
+  logger: Logger;
+  /** The line a client over the caps gets before the close (plaintext listeners only; TLS ones just close). */
+  refusal(reason: 'total' | 'per-client'): string;
+  /**
+   * A connection within the caps, after the implicit TLS handshake when there is one. Its slot is given back when
+   * the accepted socket closes; `ended` gives it back too, for a protocol library that strips the socket's
+   * listeners (smtp-server does at STARTTLS) and reports the end of the connection another way.
+   */
+  onConnection(socket: net.Socket, secure: boolean, ended: () => void): void;
+}
+
+export interface Listener {
+  host: string;
+  port: number;
+  /** Stop accepting; resolves once every connection accepted here has closed. */
+  close(): Promise<void>;
+  /** Destroy every connection still open (the end of a shutdown's grace period). */
+  destroyAll(): void;
+}
+
+/** How long a refused client may keep the socket to read its refusal line. */
+const REFUSAL_GRACE_MS = 2000;
+
+export async function startListener(o: ListenerOptions): Promise<Listener> {
+  const { host, port } = listenAddress(o.listen);
+  const { context } = o;
+  const open = new Set<net.Socket>();
+  let drained: (() => void) | null = null;
+
+  const accept = (raw: net.Socket) => {
+    raw.on('error', (e) => o.logger.debug(o.protocol, 'socket-error', { listener: o.name, error: e.message }));
+    const ip = unmapV4(raw.remoteAddress ?? '');
+    const admission = o.limits.admit(ip);
+    if (!admission.ok) {
+      o.logger.warn(o.protocol, 'connection-refused', { listener: o.name, ip, reason: admission.reason === 'total' ? 'too many connections' : 'too many connections from this client', open: admission.open });
+      if (o.implicitTls) raw.destroy(); // nothing readable can be said before the handshake
+      else {
+        raw.end(o.refusal(admission.reason) + '\r\n');
+        setTimeout(() => raw.destroy(), REFUSAL_GRACE_MS).unref();
+      }
+      return;
+    }
+    open.add(raw);
+    const ended = () => {
+      if (!open.delete(raw)) return;
+      admission.release();
+      if (open.size === 0) drained?.();
+    };
+    raw.once('close', ended);
+    raw.setNoDelay(true);
+    if (!o.implicitTls) return o.onConnection(raw, false, ended);
+    void serverHandshake(raw, context, o.handshakeMs).then((r) => {
+      if (r.ok) return o.onConnection(r.socket, true, ended);
+      if (r.reason === 'timeout') o.logger.warn(o.protocol, 'timeout', { listener: o.name, ip, phase: 'tls', limit: o.handshakeMs });
+      else if (r.reason === 'failed') o.logger.debug(o.protocol, 'tls-failed', { listener: o.name, ip, error: r.error });
+      raw.destroy();
+    });
+  };
+
+  const server = net.createServer(accept);
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host || undefined, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  server.on('error', (e) => o.logger.error(o.protocol, 'listener-error', { listener: o.name, error: e.message }));
+  const bound = (server.address() as net.AddressInfo).port;
+  o.logger.info(o.protocol, 'listening', { listener: o.name, address: host, port: bound, tls: o.implicitTls });
+  return {
+    host,
+    port: bound,
+    close() {
+      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+      const gone = open.size === 0 ? Promise.resolve() : new Promise<void>((resolve) => (drained = resolve));
+      return Promise.all([closed, gone]).then(() => undefined);
+    },
+    destroyAll() {
+      for (const s of open) s.destroy();
+    },
+  };
+}
+
+const limitsByConfig = new WeakMap<LoadedConfig, Map<Protocol, ConnectionLimits>>();
+
+/**
+ * The caps of one protocol, shared by all its listeners (smtp/submission/submissions, pop3/pop3s, imap/imaps):
+ * [<protocol>] max_connections and max_connections_per_ip, clients grouped by [auth] ipv6_prefix.
+ */
+export function limitsFor(config: LoadedConfig, protocol: Protocol): ConnectionLimits {
+  let byProtocol = limitsByConfig.get(config);
+  if (!byProtocol) limitsByConfig.set(config, (byProtocol = new Map()));
+  let limits = byProtocol.get(protocol);
+  if (!limits) {
+    const section = config[protocol];
+    limits = new ConnectionLimits({ total: section.max_connections, perClient: section.max_connections_per_ip, ipv6Prefix: config.auth.ipv6_prefix });
+    byProtocol.set(protocol, limits);
+  }
+  return limits;
+}
+
+/** The deadline of a TLS handshake: the command deadline, and never longer than the idle timeout (0 = none). */
+export function handshakeDeadline(commandMs: number, idleMs: number): number {
+  const bounds = [commandMs, idleMs].filter((ms) => ms > 0);
+  return bounds.length ? Math.min(...bounds) : 0;
+}
