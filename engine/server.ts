@@ -22,6 +22,8 @@ import { startPop3 } from './pop3/server.js';
 import { startImap } from './imap/server.js';
 import type { ListenerName } from './config/schema.js';
 import { ListScheduler, LISTS_WORKER } from './lists/scheduler.js';
+import { startWebmail } from './web/webmail/index.js';
+import type { JmapService } from './jmap/service.js';
 
 export interface RunningServer {
   ctx: Context;
@@ -29,6 +31,8 @@ export interface RunningServer {
   logger: Logger;
   queue: Queue;
   listeners: RunningListener[];
+  /** The webmail's JMAP service, when [listen] webmail runs. */
+  jmap?: JmapService;
   stop(): Promise<void>;
 }
 
@@ -89,6 +93,7 @@ export async function startServer(opts: { configPath?: string; quiet?: boolean }
   fs.rmSync(listenersFile, { force: true });
 
   const listeners: RunningListener[] = [];
+  let jmap: JmapService | undefined;
   const stopAll = async () => {
     await Promise.all(listeners.map((l) => l.close().catch(() => {})));
   };
@@ -100,6 +105,10 @@ export async function startServer(opts: { configPath?: string; quiet?: boolean }
         const o = { listen: addr, implicitTls: name.endsWith('s'), tls, store, directory: ctx.directory, config, logger, login: deps.login };
         const r = name.startsWith('pop3') ? await startPop3(o) : await startImap(o);
         listeners.push({ name, host: listenAddress(addr).host, port: r.port, close: r.close });
+      } else if (name === 'webmail') {
+        const w = await startWebmail({ listen: addr, tls, config, db: ctx.db, directory: ctx.directory, logger, login: deps.login, queue, relay: () => deps.relay, store });
+        jmap = w.jmap;
+        listeners.push({ name, host: w.host, port: w.port, close: w.close });
       }
     }
   } catch (e) {
@@ -131,7 +140,7 @@ export async function startServer(opts: { configPath?: string; quiet?: boolean }
       fs.rmSync(listenersFile, { force: true });
       removePidFile(pidFile);
     })());
-  return { ctx, config, logger, queue, listeners, stop };
+  return { ctx, config, logger, queue, listeners, jmap, stop };
 }
 
 /** A clean stop removes the pid file (only if it is still ours), so `tegami restore` sees no server. */

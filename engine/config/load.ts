@@ -29,6 +29,8 @@ export function defaultListeners(): Partial<Record<ListenerName, string>> {
     pop3s: p(995, 2995),
     imap: p(143, 2143),
     imaps: p(993, 2993),
+    // the webmail answers this machine only until a config file says otherwise
+    webmail: `127.0.0.1:${root ? 8383 : 18383}`,
   };
 }
 

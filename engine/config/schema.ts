@@ -47,7 +47,8 @@ const listen = z
     pop3s: listenAddr.optional(),
     imap: listenAddr.optional(),
     imaps: listenAddr.optional(),
-    webmail: notServedYet('webmail').optional(),
+    /** The webmail and JMAP (HTTPS, engine/web/webmail/); default 127.0.0.1:8383 without a config file. */
+    webmail: listenAddr.optional(),
     admin: notServedYet('admin').optional(),
   })
   .strict();

@@ -30,6 +30,8 @@ export interface WebAppOptions {
   serverFactory?: FastifyServerFactory;
   /** More routes (later rounds' pages), registered after the foundation's own. */
   routes?: (app: FastifyInstance) => void | Promise<void>;
+  /** The webmail's signed-in shell at / (default on); off when the routes bring the mail pages. */
+  shell?: boolean;
 }
 
 export async function buildWebApp(opts: WebAppOptions): Promise<FastifyInstance> {
@@ -105,7 +107,7 @@ export async function buildWebApp(opts: WebAppOptions): Promise<FastifyInstance>
   if (kind === 'admin') {
     registerAdminPages(app, deps);
     registerApiV1(app, deps);
-  } else registerWebmailPages(app, deps);
+  } else if (opts.shell !== false) registerWebmailPages(app, deps);
   if (opts.routes) await opts.routes(app);
   await app.ready();
   return app;

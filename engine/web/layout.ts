@@ -49,7 +49,11 @@ function navItems(v: View): NavItem[] {
     { href: '/', label: v.t('nav.dashboard') },
     { href: '/domains', label: v.t('nav.domains') },
   ];
-  return [{ href: '/', label: v.t('nav.mail') }];
+  return [
+    { href: '/mail', label: v.t('nav.mail') },
+    { href: '/compose', label: v.t('mail.compose') },
+    { href: '/settings', label: v.t('settings.title') },
+  ];
 }
 
 export const hiddenCsrf = (v: View): SafeHtml => html`<input type="hidden" name="${CSRF_FIELD}" value="${v.csrf}">`;

@@ -21,6 +21,7 @@ import { buildWebApp } from '../../engine/web/app.js';
 import type { WebDeps } from '../../engine/web/types.js';
 import { MaildirStore } from '../../engine/store/maildir-store.js';
 import { createJmap, jmapAuth, jmapRoutes, type JmapService } from '../../engine/jmap/index.js';
+import { webmailRoutes } from '../../engine/web/webmail/index.js';
 import type { JmapLimits } from '../../engine/jmap/capabilities.js';
 import { accountIdOf } from '../../engine/jmap/capabilities.js';
 import type { Submit, SubmissionRequest } from '../../engine/submission/submit.js';
@@ -49,7 +50,7 @@ export interface JmapFixture {
   close(): Promise<void>;
 }
 
-export async function jmapFixture(o: { limits?: Partial<JmapLimits>; submit?: Submit | null; learn?: JmapService['deps']['learn'] } = {}): Promise<JmapFixture> {
+export async function jmapFixture(o: { limits?: Partial<JmapLimits>; submit?: Submit | null; learn?: JmapService['deps']['learn']; webmail?: boolean } = {}): Promise<JmapFixture> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tegami-jmap-'));
   const db = openDatabase(dir);
   const directory = new SqliteDirectory(db, {
@@ -103,7 +104,10 @@ export async function jmapFixture(o: { limits?: Partial<JmapLimits>; submit?: Su
     startedAt: Date.now(),
     apiAuth: jmapAuth(svc, { authenticate, roles }),
   };
-  const app = await buildWebApp({ kind: 'webmail', deps, routes: jmapRoutes(svc) });
+  // webmail: the mail pages too (engine/web/webmail), as `tegami serve` runs them
+  const app = o.webmail
+    ? await buildWebApp({ kind: 'webmail', deps, shell: false, routes: webmailRoutes({ svc, deps, accounts: directory }) })
+    : await buildWebApp({ kind: 'webmail', deps, routes: jmapRoutes(svc) });
   const basic = (user = USER, password = PASSWORD) => 'Basic ' + Buffer.from(`${user}:${password}`).toString('base64');
   const f: JmapFixture = {
     dir,

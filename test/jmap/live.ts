@@ -1,20 +1,14 @@
-// A whole tegami for the JMAP end-to-end tests: `tegami serve`'s own startServer (SMTP, submission, IMAP, the
-// queue and its workers) run in this process on a temporary data dir and loopback ports, and the webmail HTTPS
-// listener with the JMAP routes started beside it on the same data dir, database and queue — the way the
-// wiring round will put them together (the web server is not in `tegami serve` yet).
+// A whole tegami for the JMAP and webmail end-to-end tests: `tegami serve`'s own startServer (SMTP, submission,
+// IMAP, the webmail HTTPS listener with JMAP, the queue and its workers) run in this process on a temporary data
+// dir and loopback ports; the JMAP service is the one serve built.
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { startServer, type RunningServer } from '../../engine/server.js';
-import { startWebServer, type RunningWebServer } from '../../engine/web/server.js';
-import { webDeps } from '../../engine/web/deps.js';
-import { LoginFlow } from '../../engine/net/login.js';
-import { RelayPolicy } from '../../engine/policy/relay.js';
 import { loadOrCreateCertificate } from '../../engine/tls/certificate.js';
 import { MaildirStore } from '../../engine/store/maildir-store.js';
-import { submitter } from '../../engine/submission/submit.js';
-import { createJmap, jmapAuth, jmapRoutes, type JmapService } from '../../engine/jmap/index.js';
+import type { JmapService } from '../../engine/jmap/index.js';
 import { BIN, freePort } from '../helpers/server.js';
 
 export interface Live {
@@ -23,7 +17,6 @@ export interface Live {
   configPath: string;
   ports: { smtp: number; submission: number; imap: number; web: number };
   server: RunningServer;
-  web: RunningWebServer;
   svc: JmapService;
   store: MaildirStore;
   cert: string;
@@ -45,6 +38,7 @@ export async function startLive(o: { users: { address: string; password: string 
       `smtp = "127.0.0.1:${ports.smtp}"`,
       `submission = "127.0.0.1:${ports.submission}"`,
       `imap = "127.0.0.1:${ports.imap}"`,
+      'webmail = "127.0.0.1:0"',
       '[domains]',
       `local = ${JSON.stringify(o.domains)}`,
       '[log]',
@@ -62,29 +56,18 @@ export async function startLive(o: { users: { address: string; password: string 
     if (r.status !== 0) throw new Error(`user add: ${r.stderr}`);
   }
   const server = await startServer({ configPath, quiet: true });
-  const { config, ctx, logger, queue } = server;
+  const { config } = server;
   const tls = await loadOrCreateCertificate({ dataDir, hostname: config.hostname, cert: config.tls.cert, key: config.tls.key });
-  const store = new MaildirStore(dataDir);
-  const svc = createJmap({
-    store,
-    db: ctx.db,
-    directory: ctx.directory,
-    dataDir,
-    maxMessageSize: config.max_message_size,
-    maxRecipients: config.smtp.max_recipients,
-    submit: submitter({ config, directory: ctx.directory, logger, queue, relay: new RelayPolicy(config.relay.mode, config.relay.allow_ips) }),
-    logger,
-  });
-  const deps = webDeps({ kind: 'webmail', db: ctx.db, directory: ctx.directory, login: LoginFlow.fromConfig(config, ctx.directory, logger), dataDir, logger });
-  deps.apiAuth = jmapAuth(svc, { authenticate: deps.authenticate, roles: deps.roles });
-  const web = await startWebServer({ listen: '127.0.0.1:0', tls, kind: 'webmail', deps, routes: jmapRoutes(svc) });
+  const web = server.listeners.find((l) => l.name === 'webmail');
+  if (!web || !server.jmap) throw new Error('tegami serve started no webmail listener');
   ports.web = web.port;
+  const svc = server.jmap;
+  const store = new MaildirStore(dataDir);
   const certFile = path.join(dir, 'web-cert.pem');
   fs.writeFileSync(certFile, tls.cert);
   return {
-    dir, dataDir, configPath, ports, server, web, svc, store, cert: certFile, cli,
+    dir, dataDir, configPath, ports, server, svc, store, cert: certFile, cli,
     async stop() {
-      await web.close();
       await server.stop();
       await store.close();
       fs.rmSync(dir, { recursive: true, force: true });

@@ -37,7 +37,39 @@ async function refreshUptime(el) {
   }
 }
 
+/** Webmail: the header checkbox of a message list checks or clears every row. */
+function wireSelectAll() {
+  for (const all of document.querySelectorAll('input.select-all')) {
+    all.addEventListener('change', () => {
+      const form = all.closest('form');
+      if (!form) return;
+      for (const box of form.querySelectorAll('input[type="checkbox"][name="id"]')) box.checked = all.checked;
+    });
+  }
+}
+
+/** Webmail keyboard shortcuts (outside text fields): c new message, / search. */
+function wireShortcuts() {
+  if (!document.body.classList.contains('webmail')) return;
+  document.addEventListener('keydown', (ev) => {
+    const t = ev.target;
+    if (ev.ctrlKey || ev.metaKey || ev.altKey || (t && (t.isContentEditable || /^(INPUT|TEXTAREA|SELECT)$/.test(t.tagName)))) return;
+    if (ev.key === 'c') {
+      const a = document.querySelector('a.compose');
+      if (a) location.assign(a.getAttribute('href'));
+    } else if (ev.key === '/') {
+      const q = document.querySelector('form.search input[name="q"]');
+      if (q) {
+        ev.preventDefault();
+        q.focus();
+      }
+    }
+  });
+}
+
 document.addEventListener('DOMContentLoaded', () => {
+  wireSelectAll();
+  wireShortcuts();
   for (const el of document.querySelectorAll('[data-refresh][data-template]')) {
     refreshUptime(el);
     setInterval(() => refreshUptime(el), 60_000);
