@@ -366,6 +366,9 @@ const lists = z
     max_replies_per_day: z.number().int().positive().default(10),
     /** List-Archive: URL; "{list}" becomes the list address. Absent: no List-Archive field. */
     archive_url: z.string().regex(/^(https?|imap|imaps):\/\/[\x21-\x7e]+$/).optional(),
+    /** The webmail's public HTTPS address (e.g. "https://mail.example.jp:8383"). When set (and verp = "member"),
+     *  each member's copy carries a one-click unsubscribe link to it (RFC 8058: List-Unsubscribe-Post). */
+    one_click_url: z.string().regex(/^https:\/\/[A-Za-z0-9.-]+(:\d{1,5})?(\/[\x21-\x7e]*)?$/, 'must be an https:// URL of the webmail').optional(),
   })
   .strict();
 

@@ -95,6 +95,8 @@ export async function buildWebApp(opts: WebAppOptions): Promise<FastifyInstance>
 
   app.addHook('preValidation', async (req, reply) => {
     if (!isUnsafeMethod(req.method)) return;
+    const access = req.routeOptions.config?.access;
+    if (access?.csrf === false && access.guard === 'public') return;
     const v = checkCsrf(req, kind);
     if (!v.ok) return sendDenied(req, reply, kind, 403, req.routeOptions.config?.access, `csrf ${v.reason}`, 'csrf');
   });

@@ -14,6 +14,8 @@ import type { MaildirStore } from '../../store/maildir-store.js';
 import type { CertPair } from '../../tls/certificate.js';
 import { learnPoolFor } from '../../spam/learn-pool.js';
 import { learnMessage } from '../../spam/learn.js';
+import { listKey } from '../../lists/tokens.js';
+import { serverKey } from '../../accounts/password.js';
 import { submitter } from '../../submission/submit.js';
 import { createJmap, jmapAuth, jmapRoutes, type JmapService } from '../../jmap/index.js';
 import { webDeps } from '../deps.js';
@@ -24,11 +26,14 @@ import { registerComposePage } from './compose-page.js';
 import { registerListPage } from './list-page.js';
 import { registerReadPage } from './read-page.js';
 import { registerSettingsPage, type Accounts } from './settings-page.js';
+import { registerUnsubscribe, type Unsubscribe } from './unsubscribe.js';
 
 export interface WebmailParts {
   svc: JmapService;
   deps: WebDeps;
   accounts: Accounts;
+  /** RFC 8058 one-click unsubscribe for mailing lists ([lists] one_click_url points here); absent: no endpoint. */
+  unsubscribe?: Unsubscribe;
 }
 
 /** JMAP and the mail pages, for buildWebApp / startWebServer ({ routes, shell: false }). */
@@ -40,6 +45,7 @@ export function webmailRoutes(p: WebmailParts): (app: FastifyInstance) => Promis
     registerActions(app, p.svc);
     registerComposePage(app, p.svc);
     registerSettingsPage(app, p.svc, p.deps, p.accounts);
+    if (p.unsubscribe) await registerUnsubscribe(app, p.unsubscribe);
   };
 }
 
@@ -90,6 +96,6 @@ export async function startWebmail(w: WebmailWiring): Promise<RunningWebmail> {
   });
   const deps = webDeps({ kind: 'webmail', db: w.db, directory: w.directory, login: w.login, dataDir, logger });
   deps.apiAuth = jmapAuth(svc, { authenticate: deps.authenticate, roles: deps.roles });
-  const web = await startWebServer({ listen: w.listen, tls: w.tls, kind: 'webmail', deps, shell: false, routes: webmailRoutes({ svc, deps, accounts: w.directory }) });
+  const web = await startWebServer({ listen: w.listen, tls: w.tls, kind: 'webmail', deps, shell: false, routes: webmailRoutes({ svc, deps, accounts: w.directory, unsubscribe: { lists: w.directory.lists, key: listKey(serverKey(dataDir)), logger } }) });
   return { ...web, jmap: svc };
 }
