@@ -23,6 +23,7 @@ import { startWebServer, type RunningWebServer } from '../server.js';
 import type { WebDeps } from '../types.js';
 import { registerActions } from './actions.js';
 import { registerComposePage } from './compose-page.js';
+import { registerFoldersPage } from './folders-page.js';
 import { registerListPage } from './list-page.js';
 import { registerReadPage } from './read-page.js';
 import { registerSettingsPage, type Accounts } from './settings-page.js';
@@ -45,6 +46,7 @@ export function webmailRoutes(p: WebmailParts): (app: FastifyInstance) => Promis
     registerActions(app, p.svc);
     registerComposePage(app, p.svc);
     registerSettingsPage(app, p.svc, p.deps, p.accounts);
+    registerFoldersPage(app, p.svc);
     if (p.unsubscribe) await registerUnsubscribe(app, p.unsubscribe);
   };
 }

@@ -36,7 +36,7 @@ export function folderList(v: View, list: Mailbox[], current: string | null): Sa
       <input type="search" name="q" aria-label="${v.t('mail.search')}" placeholder="${v.t('mail.search')}">
       <button type="submit">${v.t('mail.searchGo')}</button>
     </form>
-    <p><a href="/mail/search">${v.t('mail.advanced')}</a> · <a href="/settings">${v.t('settings.title')}</a></p>
+    <p><a href="/mail/search">${v.t('mail.advanced')}</a> · <a href="/folders">${v.t('folders.title')}</a> · <a href="/settings">${v.t('settings.title')}</a></p>
   </nav>`;
 }
 

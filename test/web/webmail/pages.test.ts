@@ -313,9 +313,41 @@ describe('webmail pages', () => {
     assert.ok(await f.directory.authenticate('locked@example.jp', PASSWORD));
   });
 
+  it('creates, renames, subscribes and deletes folders; special ones and non-empty ones stay', async () => {
+    const b = await signedIn();
+    await b.get('/folders');
+    assert.equal((await b.post('/folders/create', { name: 'プロジェクト' })).statusCode, 303);
+    const find = async (name: string) => ((await f.call('Mailbox/get', { ids: null })).args.list as { id: string; name: string; isSubscribed: boolean }[]).find((m) => m.name === name);
+    const made = (await find('プロジェクト'))!;
+    await b.get('/folders');
+    assert.equal((await b.post('/folders/rename', { id: made.id, name: 'プロジェクト２' })).statusCode, 303);
+    assert.equal((await find('プロジェクト２'))?.id, made.id);
+    await b.get('/folders');
+    await b.post('/folders/subscribe', { id: made.id });
+    assert.equal((await find('プロジェクト２'))?.isSubscribed, false);
+    await f.store.append(USER, 'プロジェクト２', message({ subject: 'in project' }));
+    await b.get('/folders');
+    const full = await b.post('/folders/delete', { id: made.id });
+    assert.equal(full.statusCode, 400);
+    assert.ok(full.body.includes('Only an empty folder'));
+    const inbox = await mailboxId('inbox');
+    const page = await b.get('/folders');
+    const inboxRow = page.body.slice(page.body.indexOf(`data-mailbox="${inbox}"`), page.body.indexOf('</tr>', page.body.indexOf(`data-mailbox="${inbox}"`)));
+    assert.ok(inboxRow.length > 0 && !inboxRow.includes('/folders/rename') && !inboxRow.includes('/folders/delete'), 'no rename/delete for the Inbox');
+    assert.equal((await b.post('/folders/delete', { id: inbox })).statusCode, 400);
+    const other = (await f.call('Mailbox/get', { ids: null }, { user: OTHER })).args.list as { id: string; role: string | null }[];
+    await b.get('/folders');
+    assert.equal((await b.post('/folders/rename', { id: other.find((m) => !m.role)?.id ?? 'F999999', name: 'x' })).statusCode, 404);
+    const ids = ((await f.call('Email/query', { filter: { inMailbox: made.id } })).args.ids as string[]);
+    await f.call('Email/set', { destroy: ids });
+    await b.get('/folders');
+    assert.equal((await b.post('/folders/delete', { id: made.id })).statusCode, 303);
+    assert.equal(await find('プロジェクト２'), undefined);
+  });
+
   it('shows every page in Japanese and in English', async () => {
     const id = await append(message({ subject: 'bilingual' }));
-    const pages = ['/mail', `/mail/message/${id}`, '/compose', `/compose?reply=${id}`, '/mail/search', '/settings', '/mail?q=bilingual'];
+    const pages = ['/mail', `/mail/message/${id}`, '/compose', `/compose?reply=${id}`, '/mail/search', '/settings', '/folders', '/mail?q=bilingual'];
     const ja = await signedIn(USER, 'ja');
     const en = await signedIn(USER, 'en');
     for (const p of pages) {
