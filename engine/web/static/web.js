@@ -48,6 +48,35 @@ function wireSelectAll() {
   }
 }
 
+/** Webmail compose: files chosen are uploaded to JMAP (/jmap/upload) at once; the form carries their blob ids. */
+function wireUploads() {
+  for (const input of document.querySelectorAll('input[type="file"][data-upload]')) {
+    const list = input.closest('form').querySelector('ul.uploads');
+    input.addEventListener('change', async () => {
+      for (const file of input.files) {
+        const li = document.createElement('li');
+        li.textContent = file.name;
+        list.append(li);
+        try {
+          const r = await tegamiFetch(input.dataset.upload, { method: 'POST', body: file, headers: { 'Content-Type': file.type || 'application/octet-stream' } });
+          if (!r.ok) throw new Error(String(r.status));
+          const blob = await r.json();
+          const hidden = document.createElement('input');
+          hidden.type = 'hidden';
+          hidden.name = 'attachment';
+          hidden.value = JSON.stringify({ blobId: blob.blobId, type: blob.type, name: file.name });
+          li.append(hidden);
+          li.dataset.uploaded = 'true';
+        } catch {
+          li.textContent = `${file.name}: ${input.dataset.failed}`;
+          li.className = 'error';
+        }
+      }
+      input.value = '';
+    });
+  }
+}
+
 /** Webmail keyboard shortcuts (outside text fields): c new message, / search. */
 function wireShortcuts() {
   if (!document.body.classList.contains('webmail')) return;
@@ -70,6 +99,7 @@ function wireShortcuts() {
 document.addEventListener('DOMContentLoaded', () => {
   wireSelectAll();
   wireShortcuts();
+  wireUploads();
   for (const el of document.querySelectorAll('[data-refresh][data-template]')) {
     refreshUptime(el);
     setInterval(() => refreshUptime(el), 60_000);

@@ -25,7 +25,36 @@ interface Identity {
   textSignature?: string;
 }
 
+/** A file uploaded by the page script to /jmap/upload (its blob id), to attach. */
+interface Upload {
+  blobId: string;
+  type: string;
+  name: string;
+}
+
+const BLOB_ID = /^[A-Za-z0-9_-]{1,255}$/;
+const TYPE = /^[A-Za-z0-9][A-Za-z0-9!#$&^_.+-]{0,126}\/[A-Za-z0-9][A-Za-z0-9!#$&^_.+-]{0,126}$/;
+
+/** The attachment fields of the form (JSON written by web.js), each checked; null when one is malformed. */
+function uploads(v: unknown): Upload[] | null {
+  const list = v === undefined ? [] : Array.isArray(v) ? v : [v];
+  const out: Upload[] = [];
+  for (const item of list) {
+    let u: unknown;
+    try {
+      u = JSON.parse(String(item));
+    } catch {
+      return null;
+    }
+    const o = u as Record<string, unknown>;
+    if (!o || typeof o !== 'object' || typeof o.blobId !== 'string' || !BLOB_ID.test(o.blobId) || typeof o.name !== 'string' || o.name.length > 255) return null;
+    out.push({ blobId: o.blobId, type: typeof o.type === 'string' && TYPE.test(o.type) ? o.type.toLowerCase() : 'application/octet-stream', name: o.name.replace(/[\x00-\x1f\x7f]/g, '') || 'attachment' });
+  }
+  return out;
+}
+
 interface Draft {
+  uploads?: Upload[];
   from?: string;
   to: string;
   cc: string;
@@ -49,6 +78,7 @@ const bodySchema = {
     body: { type: 'string', maxLength: 1_000_000 },
     orig: { type: 'string', maxLength: 100, pattern: '^[A-Za-z0-9_-]*$' },
     mode: { type: 'string', enum: ['', ...MODES] },
+    attachment: { anyOf: [{ type: 'string', maxLength: 2000 }, { type: 'array', maxItems: 20, items: { type: 'string', maxLength: 2000 } }] },
     op: { type: 'string', enum: ['send', 'draft'] },
     [CSRF_FIELD]: { type: 'string', maxLength: 100 },
   },
@@ -76,7 +106,7 @@ function startFrom(v: View, o: ReadEmail, mode: Mode, mine: Set<string>): Draft 
   return { to: addressList(to), cc: addressList(cc), bcc: '', subject: prefixed('Re', o.subject), body: `\n\n${intro}\n${quote(text)}`, orig: o.id, mode };
 }
 
-function form(v: View, ids: Identity[], d: Draft, error?: string) {
+function form(v: View & { accountId: string }, ids: Identity[], d: Draft, error?: string) {
   const field = (name: 'to' | 'cc' | 'bcc', label: string) => html`<p><label for="c-${name}">${label}</label><input id="c-${name}" name="${name}" type="text" value="${d[name]}" autocomplete="off"></p>`;
   return html`<h1>${v.t(d.mode === 'forward' ? 'mail.forward' : d.mode ? 'mail.reply' : 'mail.compose')}</h1>
     ${error ? html`<p class="error" role="alert">${error}</p>` : ''}
@@ -86,6 +116,9 @@ function form(v: View, ids: Identity[], d: Draft, error?: string) {
       ${field('to', v.t('mail.to'))}${field('cc', v.t('mail.cc'))}${field('bcc', v.t('mail.bcc'))}
       <p><label for="c-subject">${v.t('mail.subject')}</label><input id="c-subject" name="subject" type="text" value="${d.subject}"></p>
       <p><label for="c-body">${v.t('mail.body')}</label><textarea id="c-body" name="body" rows="16">${d.body}</textarea></p>
+      <p class="attach"><label for="c-file">${v.t('mail.attach')}</label><input id="c-file" type="file" multiple data-upload="${`/jmap/upload/${encodeURIComponent(v.accountId)}`}" data-failed="${v.t('mail.uploadFailed')}">
+        <span class="hint">${v.t('mail.attachHint')}</span></p>
+      <ul class="uploads">${(d.uploads ?? []).map((u) => html`<li>${u.name}<input type="hidden" name="attachment" value="${JSON.stringify(u)}"></li>`)}</ul>
       <p><button type="submit" name="op" value="send" class="primary">${v.t('mail.send')}</button> <button type="submit" name="op" value="draft">${v.t('mail.saveDraft')}</button></p>
     </form>`;
 }
@@ -96,7 +129,7 @@ async function identities(api: MailApi): Promise<Identity[]> {
 
 async function page(req: FastifyRequest, reply: FastifyReply, api: MailApi, ids: Identity[], d: Draft, error?: string, status = 200) {
   const v = viewOf(req, reply, 'webmail');
-  return mailPage(req, reply, v.t('mail.compose'), folderList(v, await mailboxes(api), null), form(v, ids, d, error), status);
+  return mailPage(req, reply, v.t('mail.compose'), folderList(v, await mailboxes(api), null), form({ ...v, accountId: api.accountId }, ids, d, error), status);
 }
 
 export function registerComposePage(app: FastifyInstance, svc: JmapService): void {
@@ -124,13 +157,15 @@ export function registerComposePage(app: FastifyInstance, svc: JmapService): voi
 
   app.post('/compose', { config: access, schema: { body: bodySchema } }, async (req, reply) => {
     const v = viewOf(req, reply, 'webmail');
-    const b = req.body as Draft & { from: string; op: 'send' | 'draft' };
-    const d: Draft = { ...b, cc: b.cc ?? '', bcc: b.bcc ?? '', mode: b.mode || undefined };
+    const b = req.body as Omit<Draft, 'uploads'> & { from: string; op: 'send' | 'draft'; attachment?: string | string[] };
+    const files = uploads(b.attachment);
+    const d: Draft = { to: b.to, cc: b.cc ?? '', bcc: b.bcc ?? '', subject: b.subject, body: b.body, orig: b.orig, from: b.from, mode: b.mode || undefined, uploads: files ?? [] };
     const api = apiFor(svc, req);
     try {
       const ids = await identities(api);
       const identity = ids.find((i) => i.id === b.from);
       if (!identity) return page(req, reply, api, ids, d, v.t('mail.badFrom'), 400);
+      if (!files) return page(req, reply, api, ids, d, v.t('mail.badAttachment'), 400);
       const fields: Record<string, Address[]> = {};
       for (const k of ['to', 'cc', 'bcc'] as const) {
         const p = parseAddresses(d[k]);
@@ -157,9 +192,11 @@ export function registerComposePage(app: FastifyInstance, svc: JmapService): voi
         email.inReplyTo = orig.messageId;
         email.references = [...(orig.references ?? []), ...orig.messageId].slice(-30);
       }
-      if (orig && d.mode === 'forward' && orig.attachments.length) {
-        email.attachments = orig.attachments.filter((p) => p.blobId).map((p) => ({ blobId: p.blobId, type: p.type, name: p.name, disposition: 'attachment' }));
-      }
+      const attachments = [
+        ...(orig && d.mode === 'forward' ? orig.attachments.filter((p) => p.blobId).map((p) => ({ blobId: p.blobId, type: p.type, name: p.name })) : []),
+        ...files.map((u) => ({ blobId: u.blobId, type: u.type, name: u.name })),
+      ];
+      if (attachments.length) email.attachments = attachments.map((a) => ({ ...a, disposition: 'attachment' }));
       const calls: [string, Record<string, unknown>, string][] = [['Email/set', { create: { e: email } }, 'c']];
       if (b.op === 'send') {
         calls.push(['EmailSubmission/set', {

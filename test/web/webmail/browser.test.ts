@@ -2,8 +2,8 @@
 // browser) against a real `tegami serve` with [listen] webmail. Mail arrives by SMTP (nodemailer, raw bytes):
 // an ISO-2022-JP message and a Shift_JIS one are read with their Japanese text on screen; an HTML message whose
 // script and onerror handler would set a marker is opened and the marker stays unset; a reply sent from the
-// page arrives in the other user's mailbox (In-Reply-To set, the Japanese text intact); a Japanese search finds
-// the message. In Japanese, then in English. No CSP violation, no page error. Screenshots in reports/webmail/.
+// page, with a file of Japanese name attached, arrives in the other user's mailbox (In-Reply-To set, the
+// Japanese text and file name intact); a Japanese search finds the message. In Japanese, then in English. No CSP violation, no page error. Screenshots in reports/webmail/.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
@@ -138,6 +138,9 @@ describe('webmail in Chromium', { skip, timeout: 600_000 }, () => {
     const body = await page.inputValue('#c-body');
     assert.ok(body.includes(`> ${jisText}`), 'the original is quoted');
     await page.fill('#c-body', `承知しました。来週伺います。\n${body}`);
+    // a file with a Japanese name, uploaded by web.js through JMAP as soon as it is chosen
+    await page.setInputFiles('#c-file', { name: '議事録（第三回）.txt', mimeType: 'text/plain', buffer: Buffer.from('議事録の本文です。\n', 'utf8') });
+    await page.locator('ul.uploads li[data-uploaded="true"]').waitFor({ timeout: 30_000 });
     await page.screenshot({ path: path.join(SHOTS, 'compose-reply-ja.png'), fullPage: true });
     await Promise.all([page.waitForURL(/\/mail\?done=sent/), page.click('button[value="send"]')]);
     assert.ok((await page.locator('p.notice').textContent())!.includes('送信しました'));
@@ -147,6 +150,9 @@ describe('webmail in Chromium', { skip, timeout: 600_000 }, () => {
     assert.ok(got.text?.includes('承知しました。来週伺います。'), got.text);
     assert.equal(got.inReplyTo, '<browser-jis@example.org>');
     assert.equal(got.from?.value[0].address, HANAKO);
+    assert.equal(got.attachments.length, 1);
+    assert.equal(got.attachments[0].filename, '議事録（第三回）.txt');
+    assert.equal(got.attachments[0].content.toString('utf8'), '議事録の本文です。\n');
 
     // Japanese search finds the Shift_JIS one by a word of its body
     await page.goto(`${base()}/mail`);

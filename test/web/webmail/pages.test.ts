@@ -250,6 +250,32 @@ describe('webmail pages', () => {
     assert.equal((await keywords(id)).$forwarded, true);
   });
 
+  it('attaches files uploaded through JMAP (Japanese names as RFC 2231), never another user\'s blob', async () => {
+    const b = await signedIn();
+    const page = await b.get('/compose');
+    const identity = /<select id="c-from" name="from"><option value="([^"]+)"/.exec(page.body)![1];
+    const csrf = /<meta name="csrf-token" content="([^"]+)"/.exec(page.body)![1];
+    const upload = /data-upload="([^"]+)"/.exec(page.body)![1];
+    const up = await f.app.inject({ method: 'POST', url: upload, payload: Buffer.from('%PDF-1.4 見積'), headers: { cookie: Object.entries(b.jar).map(([k, v]) => `${k}=${v}`).join('; '), 'content-type': 'application/pdf', 'x-csrf-token': csrf } });
+    assert.equal(up.statusCode, 201, up.body);
+    const blobId = up.json().blobId as string;
+    const before = f.submitted.length;
+    const sent = await b.post('/compose', { from: identity, to: OTHER, subject: '見積書の送付', body: '添付します。', op: 'send', attachment: JSON.stringify({ blobId, type: 'application/pdf', name: '見積書 2025.pdf' }) });
+    assert.equal(sent.statusCode, 303, sent.body.slice(0, 400));
+    const raw = f.submitted[before].message.toString('latin1');
+    assert.match(raw, /Content-Type: application\/pdf/);
+    assert.ok(raw.includes(`filename*=UTF-8''${encodeURIComponent('見積書').replace(/%/g, '%')}%202025.pdf`), raw.slice(0, 2000));
+    // a blob of another account: not attached, nothing sent, the form comes back
+    const theirs = await f.app.inject({ method: 'POST', url: `/jmap/upload/${(await f.call('Mailbox/get', { ids: null }, { user: OTHER })).args.accountId}`, payload: Buffer.from('secret of taro'), headers: { authorization: f.basic(OTHER), 'content-type': 'text/plain' } });
+    assert.equal(theirs.statusCode, 201);
+    await b.get('/compose');
+    const stolen = await b.post('/compose', { from: identity, to: OTHER, subject: 'x', body: 'x', op: 'send', attachment: JSON.stringify({ blobId: theirs.json().blobId, type: 'text/plain', name: 'x.txt' }) });
+    assert.equal(stolen.statusCode, 400);
+    assert.equal(f.submitted.length, before + 1);
+    await b.get('/compose');
+    assert.equal((await b.post('/compose', { from: identity, to: OTHER, subject: 'x', body: 'x', op: 'send', attachment: '{not json' })).statusCode, 400);
+  });
+
   it('searches Japanese text in ISO-2022-JP mail, from the quick box and the advanced form', async () => {
     const raw = Buffer.concat([
       Buffer.from(`From: ${encodedWord('検索太郎', 'ISO-2022-JP')} <kensaku@example.org>\r\nTo: ${USER}\r\nSubject: ${encodedWord('四半期の報告', 'ISO-2022-JP')}\r\nMIME-Version: 1.0\r\nContent-Type: text/plain; charset=ISO-2022-JP\r\n\r\n`),
