@@ -77,6 +77,17 @@ function wireUploads() {
   }
 }
 
+/** Webmail: a message list listens to the JMAP event source and says when new mail has arrived. */
+function wireNewMail() {
+  const note = document.querySelector('[data-events]');
+  if (!note || typeof EventSource !== 'function') return;
+  const events = new EventSource(note.dataset.events);
+  events.addEventListener('state', () => {
+    note.hidden = false;
+    events.close();
+  });
+}
+
 /** Webmail keyboard shortcuts (outside text fields): c new message, / search. */
 function wireShortcuts() {
   if (!document.body.classList.contains('webmail')) return;
@@ -100,6 +111,7 @@ document.addEventListener('DOMContentLoaded', () => {
   wireSelectAll();
   wireShortcuts();
   wireUploads();
+  wireNewMail();
   for (const el of document.querySelectorAll('[data-refresh][data-template]')) {
     refreshUptime(el);
     setInterval(() => refreshUptime(el), 60_000);

@@ -111,6 +111,7 @@ export function registerListPage(app: FastifyInstance, svc: JmapService): void {
       const done = q.done === 'sent' || q.done === 'draft' ? q.done : null;
       const content = html`<h1>${title}</h1>
         ${done ? html`<p class="notice" role="status" data-done="${done}">${v.t(`mail.done.${done}`)}</p>` : ''}
+        <p class="notice new-mail" role="status" data-events="/jmap/eventsource?types=EmailDelivery&amp;closeafter=state&amp;ping=0"${boolAttr('hidden', true)}>${v.t('mail.newMail')} <a href="${url('/mail', { ...keep, page: page || undefined })}">${v.t('mail.reload')}</a></p>
         ${searching ? html`<p class="hint search-summary">${v.t('mail.found', { n: formatNumber(total, v.locale) })}</p>` : ''}
         <form method="post" action="/mail/act" class="message-list">
           ${hiddenCsrf(v)}<input type="hidden" name="back" value="${url('/mail', { ...keep, page: page || undefined })}">

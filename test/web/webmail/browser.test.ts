@@ -3,7 +3,9 @@
 // an ISO-2022-JP message and a Shift_JIS one are read with their Japanese text on screen; an HTML message whose
 // script and onerror handler would set a marker is opened and the marker stays unset; a reply sent from the
 // page, with a file of Japanese name attached, arrives in the other user's mailbox (In-Reply-To set, the
-// Japanese text and file name intact); a Japanese search finds the message. In Japanese, then in English. No CSP violation, no page error. Screenshots in reports/webmail/.
+// Japanese text and file name intact); a Japanese search finds the message; a message delivered while the list
+// is open is announced (JMAP event source). In Japanese, then in English. No CSP violation, no page error.
+// Screenshots in reports/webmail/.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
@@ -143,7 +145,7 @@ describe('webmail in Chromium', { skip, timeout: 600_000 }, () => {
     await page.locator('ul.uploads li[data-uploaded="true"]').waitFor({ timeout: 30_000 });
     await page.screenshot({ path: path.join(SHOTS, 'compose-reply-ja.png'), fullPage: true });
     await Promise.all([page.waitForURL(/\/mail\?done=sent/), page.click('button[value="send"]')]);
-    assert.ok((await page.locator('p.notice').textContent())!.includes('送信しました'));
+    assert.ok((await page.locator('p.notice[data-done="sent"]').textContent())!.includes('送信しました'));
     const file = await srv.waitForMessage(TARO, '<browser-jis@example.org>', 60_000);
     const got = await simpleParser(fs.readFileSync(file));
     assert.equal(got.subject, `Re: ${jisSubject}`);
@@ -173,7 +175,14 @@ describe('webmail in Chromium', { skip, timeout: 600_000 }, () => {
     const n = await boxes.count();
     assert.ok(n >= 3);
     for (let i = 0; i < n; i++) assert.equal(await boxes.nth(i).isChecked(), true, 'web.js checked every row');
+    await page.uncheck('input.select-all');
+    // new mail while the list is open: the page hears it from the JMAP event source
+    assert.equal(await page.locator('p.new-mail').isVisible(), false);
+    await smtp(Buffer.from(`From: pusher@example.org\r\nTo: ${HANAKO}\r\nSubject: pushed while open\r\n\r\nhello\r\n`));
+    await page.locator('p.new-mail').waitFor({ state: 'visible', timeout: 60_000 });
     await page.screenshot({ path: path.join(SHOTS, 'inbox-en.png'), fullPage: true });
+    await Promise.all([page.waitForURL(/\/mail/), page.click('p.new-mail a')]);
+    assert.equal(await page.locator('td.subject a', { hasText: 'pushed while open' }).count(), 1);
     await page.goto(`${base()}/settings`);
     await page.check('input[name="enabled"]');
     await page.fill('#v-subject', 'Away');
