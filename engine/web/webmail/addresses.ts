@@ -5,7 +5,7 @@ import type { Address } from './mail-api.js';
 
 export const MAX_RECIPIENTS_FIELD = 100;
 const ADDR = /^[^\s<>@",;()\\]{1,64}@[A-Za-z0-9.-]{1,253}$/;
-const NAMED = /^("?)([^"<>]{0,200})\1\s*<([^<>\s]{3,320})>$/;
+const NAMED = /^(?:"([^"]{0,200})"|([^"<>]{0,200}))\s*<([^<>\s]{3,320})>$/;
 
 /** Split on commas (and semicolons) outside double quotes. */
 function split(s: string): string[] {
@@ -36,7 +36,7 @@ export function parseAddresses(text: string): { ok: true; list: Address[] } | { 
     }
     const m = NAMED.exec(item);
     if (!m || !ADDR.test(m[3])) return { ok: false, bad: item };
-    list.push({ name: m[2].trim() || null, email: m[3] });
+    list.push({ name: (m[1] ?? m[2] ?? '').trim() || null, email: m[3] });
   }
   return { ok: true, list };
 }

@@ -40,8 +40,10 @@ export function folderList(v: View, list: Mailbox[], current: string | null): Sa
   </nav>`;
 }
 
+/** "Name <a@b>", the name quoted when it holds characters that would change how the address is read. */
 export function addressText(a: Address): string {
-  return a.name ? `${a.name} <${a.email}>` : a.email;
+  if (!a.name) return a.email;
+  return /[<>",;:@()\\[\]]/.test(a.name) ? `"${a.name.replace(/["\\]/g, '')}" <${a.email}>` : `${a.name} <${a.email}>`;
 }
 
 export function addressList(list: Address[] | null | undefined): string {

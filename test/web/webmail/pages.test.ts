@@ -131,6 +131,21 @@ describe('webmail pages', () => {
     assert.ok(!unescape(read.body).includes('alert("x")'), 'script content is dropped from the text');
   });
 
+  it('shows the real sender when a display name holds an address in angle brackets, and replies to it', async () => {
+    const id = await append(message({ from: '"Boss <boss@company.example>" <evil@example.org>', subject: 'urgent transfer' }));
+    const b = await signedIn();
+    const read = unescape((await b.get(`/mail/message/${id}`)).body);
+    assert.ok(read.includes('"Boss <boss@company.example>" <evil@example.org>'), 'the name quoted, and the real address');
+    const page = await b.get(`/compose?reply=${id}`);
+    const to = unescape(/id="c-to" name="to" type="text" value="([^"]*)"/.exec(page.body)![1]);
+    assert.equal(to, '"Boss <boss@company.example>" <evil@example.org>');
+    const identity = /<select id="c-from" name="from"><option value="([^"]+)"/.exec(page.body)![1];
+    const before = f.submitted.length;
+    const sent = await b.post('/compose', { from: identity, to, subject: 'Re: urgent transfer', body: 'no', orig: id, mode: 'reply', op: 'send' });
+    assert.equal(sent.statusCode, 303, sent.body.slice(0, 300));
+    assert.deepEqual(f.submitted[before].rcptTo, ['evil@example.org']);
+  });
+
   it("answers 404 for another user's message everywhere and leaves it alone", async () => {
     const theirs = await append(message({ subject: 'taro private' }), OTHER);
     const b = await signedIn();
