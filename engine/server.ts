@@ -22,7 +22,6 @@ import { startPop3 } from './pop3/server.js';
 import { startImap } from './imap/server.js';
 import type { ListenerName } from './config/schema.js';
 import { ListScheduler, LISTS_WORKER } from './lists/scheduler.js';
-import { startWebmail } from './web/webmail/index.js';
 import type { JmapService } from './jmap/service.js';
 
 export interface RunningServer {
@@ -106,6 +105,8 @@ export async function startServer(opts: { configPath?: string; quiet?: boolean }
         const r = name.startsWith('pop3') ? await startPop3(o) : await startImap(o);
         listeners.push({ name, host: listenAddress(addr).host, port: r.port, close: r.close });
       } else if (name === 'webmail') {
+        // loaded only when the webmail runs: servers without it do not carry Fastify, JMAP and the catalogues
+        const { startWebmail } = await import('./web/webmail/index.js');
         const w = await startWebmail({ listen: addr, tls, config, db: ctx.db, directory: ctx.directory, logger, login: deps.login, queue, relay: () => deps.relay, store });
         jmap = w.jmap;
         listeners.push({ name, host: w.host, port: w.port, close: w.close });
