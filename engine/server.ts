@@ -34,6 +34,7 @@ import { startAdminServer } from './web/admin/start.js';
 
 /** SIGTERM waits this long for the worker tasks of messages already acknowledged (Queue.drain). */
 const DRAIN_MS = 10_000;
+import type { JmapService } from './jmap/service.js';
 
 export interface RunningServer {
   ctx: Context;
@@ -44,6 +45,8 @@ export interface RunningServer {
   /** Metrics, readiness, monitor and status (for the admin dashboard: ops.status(), ops.monitor?.snapshot()). */
   ops: Operations;
   metrics: Metrics;
+  /** The webmail's JMAP service, when [listen] webmail runs. */
+  jmap?: JmapService;
   stop(): Promise<void>;
 }
 
@@ -123,6 +126,7 @@ export async function startServer(opts: { configPath?: string; quiet?: boolean }
 
   const listeners: RunningListener[] = [];
   let ops: Operations | undefined;
+  let jmap: JmapService | undefined;
   const stopAll = async () => {
     await Promise.all(listeners.map((l) => l.close().catch(() => {})));
   };
@@ -140,6 +144,11 @@ export async function startServer(opts: { configPath?: string; quiet?: boolean }
       } else if (name === 'admin') {
         const views = () => listeners.map((l) => ({ name: l.name, address: `${l.host.includes(':') ? `[${l.host}]` : l.host}:${l.port}`, up: true }));
         const w = await startAdminServer({ listen: addr, tls, ctx, config, logger, login: deps.login, settings, queue: queueAdmin, resolver, listeners: views, metrics: () => metrics.text(), status: () => ops?.status() ?? null });
+      } else if (name === 'webmail') {
+        // loaded only when the webmail runs: servers without it do not carry Fastify, JMAP and the catalogues
+        const { startWebmail } = await import('./web/webmail/index.js');
+        const w = await startWebmail({ listen: addr, tls, config, db: ctx.db, directory: ctx.directory, logger, login: deps.login, queue, relay: () => deps.relay, store });
+        jmap = w.jmap;
         listeners.push({ name, host: w.host, port: w.port, close: w.close });
       }
     }
@@ -183,7 +192,7 @@ export async function startServer(opts: { configPath?: string; quiet?: boolean }
       fs.rmSync(listenersFile, { force: true });
       removePidFile(pidFile);
     })());
-  return { ctx, config, logger, queue, listeners, ops: operations, metrics, stop };
+  return { ctx, config, logger, queue, listeners, ops: operations, metrics, jmap, stop };
 }
 
 /** A clean stop removes the pid file (only if it is still ours), so `tegami restore` sees no server. */

@@ -32,13 +32,6 @@ const size = z.union([z.number().int().nonnegative(), z.string().regex(/^\d+\s*(
   return Number(m[1]) * mult;
 });
 
-/** A listener whose server does not exist yet: refused, rather than accepted and silently not started. */
-function notServedYet(what: string) {
-  return z.string().refine((v) => v === '', {
-    message: `tegami has no ${what} server yet, so nothing would listen there: remove the key (or set it to "" for off)`,
-  });
-}
-
 const listen = z
   .object({
     smtp: listenAddr.optional(),
@@ -50,7 +43,8 @@ const listen = z
     imaps: listenAddr.optional(),
     /** ManageSieve (RFC 5804, engine/managesieve): scripts uploaded by Thunderbird, Roundcube, sieve-connect. */
     managesieve: listenAddr.optional(),
-    webmail: notServedYet('webmail').optional(),
+    /** The webmail and JMAP (HTTPS, engine/web/webmail/); default 127.0.0.1:8383 without a config file. */
+    webmail: listenAddr.optional(),
     /** The web administration (HTTPS, engine/web/admin/); default 127.0.0.1:8181 without a config file. */
     admin: listenAddr.optional(),
     /** Prometheus /metrics, /healthz and /readyz over plain HTTP (engine/metrics/http.ts); keep it on loopback or a private network. */
@@ -514,6 +508,9 @@ const lists = z
     max_replies_per_day: z.number().int().positive().default(10),
     /** List-Archive: URL; "{list}" becomes the list address. Absent: no List-Archive field. */
     archive_url: z.string().regex(/^(https?|imap|imaps):\/\/[\x21-\x7e]+$/).optional(),
+    /** The webmail's public HTTPS address (e.g. "https://mail.example.jp:8383"). When set (and verp = "member"),
+     *  each member's copy carries a one-click unsubscribe link to it (RFC 8058: List-Unsubscribe-Post). */
+    one_click_url: z.string().regex(/^https:\/\/[A-Za-z0-9.-]+(:\d{1,5})?(\/[\x21-\x7e]*)?$/, 'must be an https:// URL of the webmail').optional(),
   })
   .strict();
 

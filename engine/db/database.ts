@@ -269,6 +269,44 @@ const MIGRATIONS: string[] = [
      PRIMARY KEY (address, sender, handle)
    );
    CREATE INDEX IF NOT EXISTS reply_history_at ON reply_history(address, at);`,
+  // JMAP (engine/jmap/): app tokens for non-browser clients (SHA-256 only), the account's Identity and
+  // EmailSubmission objects with their change history, and the VacationResponse the Sieve vacation is made from
+  `CREATE TABLE IF NOT EXISTS jmap_tokens (
+     id INTEGER PRIMARY KEY,
+     hash TEXT NOT NULL UNIQUE,
+     address TEXT NOT NULL,
+     label TEXT NOT NULL DEFAULT '',
+     created INTEGER NOT NULL,
+     last_used INTEGER
+   );
+   CREATE INDEX IF NOT EXISTS jmap_tokens_address ON jmap_tokens(address);
+   CREATE TABLE IF NOT EXISTS jmap_objects (
+     address TEXT NOT NULL,
+     type TEXT NOT NULL,
+     id TEXT NOT NULL,
+     data TEXT,
+     created INTEGER NOT NULL,
+     modseq INTEGER NOT NULL,
+     destroyed INTEGER NOT NULL DEFAULT 0,
+     PRIMARY KEY (address, type, id)
+   );
+   CREATE INDEX IF NOT EXISTS jmap_objects_modseq ON jmap_objects(address, type, modseq);
+   CREATE TABLE IF NOT EXISTS jmap_counters (
+     address TEXT NOT NULL,
+     type TEXT NOT NULL,
+     modseq INTEGER NOT NULL,
+     PRIMARY KEY (address, type)
+   );
+   CREATE TABLE IF NOT EXISTS vacation_responses (
+     address TEXT PRIMARY KEY,
+     enabled INTEGER NOT NULL DEFAULT 0,
+     from_date INTEGER,
+     to_date INTEGER,
+     subject TEXT,
+     text_body TEXT,
+     html_body TEXT,
+     updated INTEGER NOT NULL
+   );`,
 ];
 
 export function openDatabase(dataDir: string, opts: { readonly?: boolean } = {}): Db {

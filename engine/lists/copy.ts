@@ -26,15 +26,14 @@ export interface CopyInput {
   now: number;
 }
 
-/** The RFC 2369/2919 fields of a list. One-click unsubscribe (RFC 8058) waits for the HTTPS endpoint. */
+/** The RFC 2369/2919 fields of a list (the per-member one-click link is added to each copy by verp.ts). */
 export function listFields(list: MailingList, archiveUrl?: string): Field[] {
   const a = listAddresses(list);
   const out = [
     field('List-Id', `<${listId(list)}>`),
     field('List-Help', `<mailto:${a.request}?subject=help>`),
     field('List-Subscribe', `<mailto:${a.request}?subject=subscribe>`),
-    // TODO(web issue): add <https://…/unsubscribe?token> here and List-Unsubscribe-Post: List-Unsubscribe=One-Click
-    // (RFC 8058) once the HTTPS endpoint serves the POST; both fields must then be covered by our DKIM signature.
+    // one-click unsubscribe (RFC 8058) is per member: verp.ts withOneClick puts the https link first in each copy
     field('List-Unsubscribe', `<mailto:${a.request}?subject=unsubscribe>`),
     field('List-Post', list.post === 'moderators' ? 'NO (only moderators post to this list)' : `<mailto:${a.post}>`),
     field('List-Owner', `<mailto:${a.owner}>`),

@@ -4,7 +4,7 @@
 // A token proves only that we made it; expiry and replay are checked against the stored row it names.
 import crypto from 'node:crypto';
 
-export type TokenKind = 'approve' | 'reject' | 'confirm' | 'admit' | 'verp' | 'group';
+export type TokenKind = 'approve' | 'reject' | 'confirm' | 'admit' | 'verp' | 'group' | 'unsubscribe';
 
 const ALPHABET = 'abcdefghijklmnopqrstuvwxyz234567';
 
@@ -68,6 +68,17 @@ export function verpToken(key: Buffer, list: string, memberId: number, address: 
 /** The token of a copy shared by the members of one destination domain: "g-<mac over list and domain>". */
 export function groupToken(key: Buffer, list: string, domain: string): string {
   return `g-${mac(key, 'group', list, domain)}`;
+}
+
+/** The one-click unsubscribe token of one member (RFC 8058): "u<member id, base36>-<mac over list, id and address>". */
+export function unsubscribeToken(key: Buffer, list: string, memberId: number, address: string): string {
+  return `u${memberId.toString(36)}-${mac(key, 'unsubscribe', list, String(memberId), address)}`;
+}
+
+/** The member id an unsubscribe token names and its mac, or null when it has not the shape of one. */
+export function parseUnsubscribeToken(token: string): { id: number; mac: string } | null {
+  const m = /^u([0-9a-z]{1,11})-([a-z2-7]{16})$/.exec(token);
+  return m ? { id: parseInt(m[1], 36), mac: m[2] } : null;
 }
 
 export type BounceToken = { kind: 'member'; id: number; mac: string } | { kind: 'group'; mac: string };

@@ -131,12 +131,24 @@ export function signingKey(dataDir: string, origin: Origin | null, message: Buff
   return key ? { sign: true, key } : { sign: false };
 }
 
+/**
+ * The fields we sign when present: mailauth's default list plus List-Unsubscribe-Post, which RFC 8058 §4 requires
+ * to be signed with List-Unsubscribe (mailauth's list lacks it).
+ */
+export const SIGNED_FIELDS = [
+  'From', 'Sender', 'Reply-To', 'Subject', 'Date', 'Message-ID', 'To', 'Cc', 'MIME-Version', 'Content-Type',
+  'Content-Transfer-Encoding', 'Content-ID', 'Content-Description', 'Resent-Date', 'Resent-From', 'Resent-Sender',
+  'Resent-To', 'Resent-Cc', 'Resent-Message-ID', 'In-Reply-To', 'References', 'List-Id', 'List-Help',
+  'List-Unsubscribe', 'List-Unsubscribe-Post', 'List-Subscribe', 'List-Post', 'List-Owner', 'List-Archive', 'BIMI-Selector',
+].join(':');
+
 /** The DKIM-Signature header(s) to prepend, or an error as a value. */
 export async function signMessage(message: Buffer, key: DkimKey): Promise<{ ok: true; header: string } | { ok: false; reason: string }> {
   try {
     // mailauth reads the keys from signatureData (its typings also list top-level fields it ignores)
     const sig = { signingDomain: key.domain, selector: key.selector, privateKey: key.privateKey, algorithm: key.algorithm, canonicalization: 'relaxed/relaxed' };
-    const r = await dkimSign(message, { ...sig, signatureData: [sig] });
+    // headerList: mailauth reads it as a colon-separated string (its typings say string[], which it would ignore)
+    const r = await dkimSign(message, { ...sig, headerList: SIGNED_FIELDS, signatureData: [sig] } as unknown as Parameters<typeof dkimSign>[1]);
     if (r.errors?.length) return { ok: false, reason: r.errors.map((e) => e.message).join('; ') };
     if (!/^DKIM-Signature:/i.test(r.signatures)) return { ok: false, reason: 'no signature produced' };
     return { ok: true, header: r.signatures };

@@ -1,7 +1,12 @@
 // The per-user mailbox index: one SQLite file (WAL) in the Maildir root holding, per folder, UIDVALIDITY,
 // UIDNEXT and HIGHESTMODSEQ, and per message its UID, file name, size, internal date, flags and MODSEQ.
 // It is a cache of the Maildir tree: deleting it is safe (rebuilt, with new UIDVALIDITYs). It never touches files.
+// Beside the folders it keeps the account view (account-log.ts: one change history for IMAP and JMAP;
+// account-index.ts: email ids, threads, header facts), updated in the same transactions.
 import Database from 'better-sqlite3';
+import { AccountIndex, INDEX_SCHEMA } from './account-index.js';
+import { AccountLog, LOG_SCHEMA } from './account-log.js';
+import { emailIdOf } from './email-ids.js';
 
 export interface FolderRow {
   name: string;
@@ -20,6 +25,12 @@ export interface MessageRow {
   letters: string;
   keywords: string;
   modseq: number;
+}
+
+/** A row moved from one folder to another with its file (transfer). */
+export interface MovedMessage extends NewMessage {
+  /** Its UID in the source folder. */
+  uid: number;
 }
 
 const SCHEMA = `
@@ -64,8 +75,43 @@ export interface NewMessage {
   keywords?: string;
 }
 
+/**
+ * Version 1 adds the account view: an email id per row (hash of its base name), a sort order per folder, the
+ * change log and the thread tables. Run once per file, under a write lock (another process may open it too).
+ */
+function migrate(db: Database.Database): void {
+  if ((db.pragma('user_version', { simple: true }) as number) >= 1) {
+    // rows an older tegami added to a migrated index carry no email id yet
+    const missing = db.prepare<[], { folder: string; uid: number; base: string }>("SELECT folder, uid, base FROM messages WHERE eid = ''").all();
+    if (missing.length) {
+      const set = db.prepare('UPDATE messages SET eid = ? WHERE folder = ? AND uid = ?');
+      db.transaction(() => {
+        for (const r of missing) set.run(emailIdOf(r.base), r.folder, r.uid);
+      }).immediate();
+    }
+    return;
+  }
+  db.transaction(() => {
+    if ((db.pragma('user_version', { simple: true }) as number) >= 1) return;
+    const cols = (table: string) => db.prepare<[], { name: string }>(`PRAGMA table_info(${table})`).all().map((c) => c.name);
+    if (!cols('messages').includes('eid')) db.exec("ALTER TABLE messages ADD COLUMN eid TEXT NOT NULL DEFAULT ''");
+    if (!cols('folders').includes('sort_order')) db.exec('ALTER TABLE folders ADD COLUMN sort_order INTEGER');
+    const set = db.prepare('UPDATE messages SET eid = ? WHERE folder = ? AND uid = ?');
+    for (const r of db.prepare<[], { folder: string; uid: number; base: string }>("SELECT folder, uid, base FROM messages WHERE eid = ''").all()) {
+      set.run(emailIdOf(r.base), r.folder, r.uid);
+    }
+    db.exec('CREATE INDEX IF NOT EXISTS messages_eid ON messages (eid)');
+    db.exec(LOG_SCHEMA + INDEX_SCHEMA);
+    db.pragma('user_version = 1');
+  }).immediate();
+}
+
 export class IndexDb {
   readonly db: Database.Database;
+  /** The account-wide change history (JMAP states and /changes). */
+  readonly log: AccountLog;
+  /** Email ids, threads, header facts and counts for the account view. */
+  readonly account: AccountIndex;
   private q;
 
   constructor(file: string) {
@@ -74,6 +120,9 @@ export class IndexDb {
     this.db.pragma('synchronous = NORMAL');
     this.db.pragma('busy_timeout = 5000');
     this.db.exec(SCHEMA);
+    migrate(this.db);
+    this.log = new AccountLog(this.db);
+    this.account = new AccountIndex(this.db, this.log);
     const db = this.db;
     this.q = {
       folder: db.prepare<[string], FolderRow>('SELECT * FROM folders WHERE name = ?'),
@@ -96,8 +145,12 @@ export class IndexDb {
       ),
       bases: db.prepare<[string], { uid: number; base: string; file: string }>('SELECT uid, base, file FROM messages WHERE folder = ?'),
       insert: db.prepare(
-        'INSERT OR IGNORE INTO messages (folder, uid, base, file, size, idate, letters, keywords, modseq) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)',
+        'INSERT OR IGNORE INTO messages (folder, uid, base, file, size, idate, letters, keywords, modseq, eid) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
       ),
+      eidOf: db.prepare<[string, number], { eid: string }>('SELECT eid FROM messages WHERE folder = ? AND uid = ?'),
+      eidsIn: db.prepare<[string], { eid: string }>('SELECT eid FROM messages WHERE folder = ?'),
+      folderNames: db.prepare<[], { name: string; uidvalidity: number; sort_order: number | null }>('SELECT name, uidvalidity, sort_order FROM folders'),
+      setOrder: db.prepare('UPDATE folders SET sort_order = ? WHERE name = ?'),
       remove: db.prepare('DELETE FROM messages WHERE folder = ? AND uid = ?'),
       setFlags: db.prepare('UPDATE messages SET file = ?, letters = ?, keywords = ?, modseq = ? WHERE folder = ? AND uid = ?'),
       stats: db.prepare<[string], { n: number; unseen: number | null }>(
@@ -114,11 +167,26 @@ export class IndexDb {
     let row = this.q.folder.get(name);
     if (!row) {
       this.db.transaction(() => {
-        this.q.insertFolder.run(name, freshUidValidity(this.q.maxValidity.get()?.v ?? 0));
+        if (this.q.folder.get(name)) return;
+        const v = freshUidValidity(this.q.maxValidity.get()?.v ?? 0);
+        this.q.insertFolder.run(name, v);
+        this.log.mailbox(v, 'created');
       }).immediate();
       row = this.q.folder.get(name)!;
     }
     return row;
+  }
+
+  /** Every folder the index knows, with its UIDVALIDITY (the mailbox id) and sort order. */
+  folderRows(): { name: string; uidvalidity: number; sort_order: number | null }[] {
+    return this.q.folderNames.all();
+  }
+
+  setSortOrder(name: string, order: number | null): void {
+    this.db.transaction(() => {
+      const f = this.folder(name);
+      if (f && this.q.setOrder.run(order, name).changes) this.log.mailbox(f.uidvalidity, 'updated');
+    }).immediate();
   }
 
   messages(folder: string): MessageRow[] {
@@ -150,7 +218,8 @@ export class IndexDb {
 
   /**
    * Apply one sync or change in a single write transaction: add messages (ascending UIDs in the given order),
-   * remove UIDs, rewrite flags. Each change takes a new MODSEQ. Returns the UIDs given to the added messages.
+   * remove UIDs, rewrite flags. Each change takes a new MODSEQ (the folder's, and the account's in the log).
+   * Returns the UIDs given to the added messages.
    */
   apply(
     folder: string,
@@ -163,36 +232,88 @@ export class IndexDb {
   ): number[] {
     return this.db
       .transaction(() => {
-        const f = this.folder(folder);
-        let uidnext = f.uidnext;
-        let modseq = f.modseq;
-        const uids: number[] = [];
-        for (const m of change.add ?? []) {
-          const r = this.q.insert.run(folder, uidnext, m.base, m.file, m.size, Math.round(m.idate), m.letters, m.keywords ?? '', modseq + 1);
-          if (r.changes) {
-            modseq++;
-            uids.push(uidnext++);
-          } else {
-            uids.push(this.q.byBase.get(folder, m.base)!.uid);
-          }
-        }
-        let removed = false;
-        for (const uid of change.remove ?? []) removed = this.q.remove.run(folder, uid).changes > 0 || removed;
-        if (removed) modseq++;
-        for (const c of change.flags ?? []) this.q.setFlags.run(c.file, c.letters, c.keywords, ++modseq, folder, c.uid);
-        if (uidnext !== f.uidnext || modseq !== f.modseq) this.q.setFolder.run(uidnext, modseq, folder);
-        if (change.curMtime !== undefined) this.q.setMtime.run(change.curMtime, folder);
+        const touched = [
+          ...(change.add ?? []).map((m) => emailIdOf(m.base)),
+          ...[...(change.remove ?? []), ...(change.flags ?? []).map((c) => c.uid)].map((uid) => this.q.eidOf.get(folder, uid)?.eid ?? ''),
+        ].filter(Boolean);
+        const snap = this.log.snapshot(touched);
+        const { uids, changed } = this.applyIn(folder, change);
+        if (changed.size) this.log.afterChange(snap, [this.folder(folder).uidvalidity], changed);
         return uids;
       })
       .immediate();
   }
 
-  /** Forget a folder (deleted). */
+  /** The body of apply (inside a transaction): returns the new UIDs and the emails that changed. */
+  private applyIn(
+    folder: string,
+    change: { add?: NewMessage[]; remove?: number[]; flags?: { uid: number; file: string; letters: string; keywords: string }[]; curMtime?: string },
+  ): { uids: number[]; changed: Set<string> } {
+    const f = this.folder(folder);
+    let uidnext = f.uidnext;
+    let modseq = f.modseq;
+    const uids: number[] = [];
+    const changed = new Set<string>();
+    for (const m of change.add ?? []) {
+      const eid = emailIdOf(m.base);
+      const r = this.q.insert.run(folder, uidnext, m.base, m.file, m.size, Math.round(m.idate), m.letters, m.keywords ?? '', modseq + 1, eid);
+      if (r.changes) {
+        modseq++;
+        uids.push(uidnext++);
+        changed.add(eid);
+      } else {
+        uids.push(this.q.byBase.get(folder, m.base)!.uid);
+      }
+    }
+    let removed = false;
+    for (const uid of change.remove ?? []) {
+      const eid = this.q.eidOf.get(folder, uid)?.eid;
+      if (this.q.remove.run(folder, uid).changes > 0) {
+        removed = true;
+        if (eid) changed.add(eid);
+      }
+    }
+    if (removed) modseq++;
+    for (const c of change.flags ?? []) {
+      const eid = this.q.eidOf.get(folder, c.uid)?.eid;
+      if (this.q.setFlags.run(c.file, c.letters, c.keywords, ++modseq, folder, c.uid).changes && eid) changed.add(eid);
+    }
+    if (uidnext !== f.uidnext || modseq !== f.modseq) this.q.setFolder.run(uidnext, modseq, folder);
+    if (change.curMtime !== undefined) this.q.setMtime.run(change.curMtime, folder);
+    return { uids, changed };
+  }
+
+  /**
+   * Messages moved from one folder to another with their files (base names kept, so their email ids stay):
+   * removed from `from`, added to `to` in one transaction, so the account sees each email updated, never
+   * destroyed and created. Returns the UIDs in `to`, in the given order.
+   */
+  transfer(from: string, to: string, moved: MovedMessage[]): number[] {
+    return this.db
+      .transaction(() => {
+        const snap = this.log.snapshot(moved.map((m) => emailIdOf(m.base)));
+        const out = this.applyIn(from, { remove: moved.map((m) => m.uid) });
+        const into = this.applyIn(to, { add: moved });
+        const changed = new Set([...out.changed, ...into.changed]);
+        if (changed.size) this.log.afterChange(snap, [this.folder(from).uidvalidity, this.folder(to).uidvalidity], changed);
+        return into.uids;
+      })
+      .immediate();
+  }
+
+  /** Forget a folder (deleted): its emails are gone from the account, unless a copy lives elsewhere. */
   dropFolder(name: string): void {
-    this.db.transaction(() => {
-      this.db.prepare('DELETE FROM messages WHERE folder = ?').run(name);
-      this.db.prepare('DELETE FROM folders WHERE name = ?').run(name);
-    }).immediate();
+    this.db.transaction(() => this.dropFolderIn(name)).immediate();
+  }
+
+  private dropFolderIn(name: string): void {
+    const f = this.q.folder.get(name);
+    const eids = this.q.eidsIn.all(name).map((r) => r.eid);
+    const snap = this.log.snapshot(eids);
+    this.db.prepare('DELETE FROM messages WHERE folder = ?').run(name);
+    this.db.prepare('DELETE FROM folders WHERE name = ?').run(name);
+    if (eids.length) this.log.afterChange(snap, [], eids);
+    if (f) this.log.mailbox(f.uidvalidity, 'destroyed');
   }
 
   /** A folder and its children were renamed on disk: carry their rows (UIDVALIDITY and UIDs stay). */
@@ -202,10 +323,10 @@ export class IndexDb {
         "SELECT name FROM folders WHERE name = ? OR substr(name, 1, length(?) + 1) = ? || '/'",
       ).all(from, from, from)) {
         const target = to + name.slice(from.length);
-        this.db.prepare('DELETE FROM messages WHERE folder = ?').run(target);
-        this.db.prepare('DELETE FROM folders WHERE name = ?').run(target);
+        this.dropFolderIn(target);
         this.db.prepare('UPDATE folders SET name = ? WHERE name = ?').run(target, name);
         this.db.prepare('UPDATE messages SET folder = ? WHERE folder = ?').run(target, name);
+        this.log.mailbox(this.q.folder.get(target)!.uidvalidity, 'updated');
       }
     }).immediate();
   }
@@ -214,12 +335,16 @@ export class IndexDb {
   moveAllMessages(from: string, to: string): void {
     this.db.transaction(() => {
       const f = this.folder(from);
-      this.db.prepare('DELETE FROM messages WHERE folder = ?').run(to);
-      this.db.prepare('DELETE FROM folders WHERE name = ?').run(to);
-      this.q.insertFolder.run(to, freshUidValidity(this.q.maxValidity.get()?.v ?? 0));
+      this.dropFolderIn(to);
+      const v = freshUidValidity(this.q.maxValidity.get()?.v ?? 0);
+      this.q.insertFolder.run(to, v);
+      this.log.mailbox(v, 'created');
       this.db.prepare('UPDATE folders SET uidnext = ?, modseq = ? WHERE name = ?').run(f.uidnext, f.modseq, to);
+      const eids = this.q.eidsIn.all(from).map((r) => r.eid);
       this.db.prepare('UPDATE messages SET folder = ? WHERE folder = ?').run(to, from);
       this.q.setFolder.run(f.uidnext, f.modseq + 1, from);
+      // the emails stay what they were, in another mailbox
+      this.log.afterChange(this.log.snapshot(eids), [f.uidvalidity, v], eids);
     }).immediate();
   }
 
@@ -227,7 +352,11 @@ export class IndexDb {
     return this.q.subs.all().map((r) => r.name);
   }
   setSubscribed(name: string, on: boolean): void {
-    (on ? this.q.subscribe : this.q.unsubscribe).run(name);
+    this.db.transaction(() => {
+      if (!(on ? this.q.subscribe : this.q.unsubscribe).run(name).changes) return;
+      const f = this.q.folder.get(name);
+      if (f) this.log.mailbox(f.uidvalidity, 'updated');
+    }).immediate();
   }
 
   close(): void {

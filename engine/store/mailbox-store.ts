@@ -1,6 +1,8 @@
 // The mailbox store interface: what delivery, POP3, IMAP and webmail need from where mail rests.
 // The embedded implementation is Maildir (+ an index for UIDs, flags, MODSEQ); an in-memory one serves
 // protocol tests; a PostgreSQL/blob one can come later behind the same interface. It never speaks a protocol.
+import type { AccountState, ChangesPage, ChangeType } from './account-log.js';
+import type { EmailExtra, EmailRow, FolderCounts } from './account-index.js';
 
 import type { Quota, Usage } from '../accounts/quota.js';
 
@@ -82,4 +84,41 @@ export interface MailboxStore {
   watch(owner: Owner, folder: FolderName, onChange: () => void): () => void;
   /** Octets and messages in all of the owner's folders (quota usage); `quota` is the owner's limits, for the store's bookkeeping. */
   usage(owner: Owner, quota: Quota): Promise<Usage>;
+}
+
+export type { AccountState, ChangesPage, ChangeType, StateKey } from './account-log.js';
+export type { EmailCopy, EmailExtra, EmailRow, FolderCounts } from './account-index.js';
+export type { EmailMeta } from './message-meta.js';
+
+/** A folder as the account view sees it: its name, its id (UIDVALIDITY), sort order, subscription and counts. */
+export interface AccountFolder {
+  name: FolderName;
+  uidValidity: number;
+  sortOrder: number | null;
+  subscribed: boolean;
+  counts: FolderCounts;
+}
+
+/**
+ * The account-wide view JMAP needs beside the per-folder MailboxStore: stable email ids (a copy or a move keeps
+ * them), threads, and one change history for IMAP and JMAP (every change takes the next account MODSEQ). The
+ * Maildir store implements it; a PostgreSQL store implements the same.
+ */
+export interface MailAccountStore {
+  /** Bring the whole account up to date (other processes' deliveries and changes, new emails' threads); its state. */
+  refreshAccount(owner: Owner): Promise<AccountState>;
+  accountFolders(owner: Owner): Promise<AccountFolder[]>;
+  /** Visible emails (no \Deleted copy counts), all of them or those with these ids. */
+  accountEmails(owner: Owner, ids?: string[]): Promise<EmailRow[]>;
+  /** Email ids of these threads, oldest first. */
+  threadMembers(owner: Owner, threadIds: string[]): Promise<Map<string, string[]>>;
+  /** Changes of one type since an account MODSEQ; null when they can no longer be told (too old). */
+  accountChanges(owner: Owner, type: ChangeType, since: number, max: number): Promise<ChangesPage | null>;
+  setSortOrder(owner: Owner, folder: FolderName, order: number | null): Promise<void>;
+  /** Cache what was derived from a whole message (attachments, preview). */
+  setEmailExtra(owner: Owner, emailId: string, extra: EmailExtra): Promise<void>;
+  /** Move messages between folders keeping their email ids (Maildir: the file is renamed, never copied). */
+  move(owner: Owner, from: FolderName, uids: number[], to: FolderName): Promise<{ uidValidity: number; mapping: [number, number][] }>;
+  /** Observe any change in the account (new mail in any folder, flags, folders); returns unsubscribe. */
+  watchAccount(owner: Owner, onChange: () => void): () => void;
 }

@@ -42,6 +42,7 @@ export async function createFolder(users: MaildirUsers, owner: Owner, folder: Fo
     users.dropListings(u);
     u.index.folder(folder);
   });
+  mailboxEvents.changed(owner, folder);
 }
 
 export async function deleteFolder(users: MaildirUsers, owner: Owner, folder: FolderName): Promise<void> {
@@ -117,4 +118,5 @@ export async function subscriptions(users: MaildirUsers, owner: Owner): Promise<
 export async function setSubscribed(users: MaildirUsers, owner: Owner, folder: FolderName, subscribed: boolean): Promise<void> {
   folder = canon(folder);
   await users.withUser(owner, async (u) => u.index.setSubscribed(folder, subscribed));
+  mailboxEvents.changed(owner, folder);
 }

@@ -7,7 +7,7 @@ import path from 'node:path';
 import type { AppendOptions, FlagMode, FolderName, FolderStatus, MessageInfo, Owner } from './mailbox-store.js';
 import { hasDedupKey, syncDir, uniqueName, writeMaildirMessage } from './maildir.js';
 import { mailboxEvents } from './events.js';
-import type { MessageRow, NewMessage } from './index-db.js';
+import type { MessageRow, MovedMessage, NewMessage } from './index-db.js';
 import { applyFlags, flagsOf, maildirName } from './maildir-flags.js';
 import { StoreError } from './store-error.js';
 import { canon, type MaildirUsers, type UserHandle } from './maildir-users.js';
@@ -166,13 +166,18 @@ export async function copy(users: MaildirUsers, owner: Owner, from: FolderName, 
       const out = linked.filter((x): x is { srcUid: number; name: string; row: MessageRow } => x !== null);
       return out;
     });
-    // 2. under the target's lock: move into cur/ with the same flags and index them
+    // 2. under the target's lock: move into cur/ with the same flags and index them. The copy keeps the
+    // original's base name (so its email id: one email in two mailboxes, and a MOVE keeps its id) unless that
+    // name is already taken in the target (a copy of a copy back into the same folder): then it is a new email.
     return users.locked(owner, to, async () => {
-      const add: NewMessage[] = await inParallel(staged, async (s) => {
-        const file = maildirName(s.name, s.row.letters);
-        await fsp.rename(path.join(dst, 'tmp', s.name), path.join(dst, 'cur', file));
-        return { base: s.name, file, size: s.row.size, idate: s.row.idate, letters: s.row.letters, keywords: s.row.keywords };
-      });
+      const taken = new Set<string>();
+      const add: NewMessage[] = [];
+      for (const s of staged) {
+        const base = !taken.has(s.row.base) && !u.index.byBase(to, s.row.base) ? s.row.base : s.name;
+        taken.add(base);
+        add.push({ base, file: maildirName(base, s.row.letters), size: s.row.size, idate: s.row.idate, letters: s.row.letters, keywords: s.row.keywords });
+      }
+      await inParallel(staged.map((s, i) => ({ s, file: add[i].file })), ({ s, file }) => fsp.rename(path.join(dst, 'tmp', s.name), path.join(dst, 'cur', file)));
       if (add.length) await syncDir(path.join(dst, 'cur'));
       const newUids = add.length ? u.index.apply(to, { add }) : [];
       await recordChange(u.root, add.reduce((n, m) => n + m.size, 0), add.length);
@@ -184,6 +189,67 @@ export async function copy(users: MaildirUsers, owner: Owner, from: FolderName, 
   });
   if (result.mapping.length) mailboxEvents.changed(owner, to);
   return result;
+}
+
+/**
+ * Move messages to another folder by renaming their files (base names, hence email ids, kept unless taken in
+ * the target), under both folders' locks taken in name order (two opposite moves cannot deadlock). The index
+ * records the move in one transaction: the account sees each email change mailbox, never vanish.
+ */
+export async function move(users: MaildirUsers, owner: Owner, from: FolderName, uids: number[], to: FolderName): Promise<{ uidValidity: number; mapping: [number, number][] }> {
+  from = canon(from);
+  to = canon(to);
+  if (from === to) throw new StoreError('CANNOT', 'source and target are the same folder');
+  const [first, second] = from < to ? [from, to] : [to, from];
+  const result = await users.withUser(owner, async (u) => {
+    const src = await users.existingDir(u, from);
+    const dst = await users.existingDir(u, to);
+    return users.locked(owner, first, () =>
+      users.locked(owner, second, async () => {
+        const rows = u.index.messagesFor(from, uids);
+        const taken = new Set<string>();
+        const moved: (MovedMessage | null)[] = [];
+        for (const row of rows) {
+          const base = !taken.has(row.base) && !u.index.byBase(to, row.base) ? row.base : uniqueName(row.size);
+          taken.add(base);
+          const file = maildirName(base, row.letters);
+          try {
+            await moveFile(path.join(src, 'cur', row.file), path.join(dst, 'cur', file));
+            moved.push({ uid: row.uid, base, file, size: row.size, idate: row.idate, letters: row.letters, keywords: row.keywords });
+          } catch (e) {
+            if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
+            moved.push(null); // gone behind our back
+          }
+        }
+        const done = moved.filter((m): m is MovedMessage => m !== null);
+        if (done.length) await Promise.all([syncDir(path.join(dst, 'cur')), syncDir(path.join(src, 'cur'))]);
+        const newUids = done.length ? u.index.transfer(from, to, done) : [];
+        return { uidValidity: u.index.folder(to).uidvalidity, mapping: done.map((m, i) => [m.uid, newUids[i]] as [number, number]) };
+      }),
+    );
+  });
+  if (result.mapping.length) {
+    mailboxEvents.changed(owner, from);
+    mailboxEvents.changed(owner, to);
+  }
+  return result;
+}
+
+/** Rename; across file systems (a folder mounted elsewhere) copy, fsync, then remove the original. */
+async function moveFile(from: string, to: string): Promise<void> {
+  try {
+    await fsp.rename(from, to);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== 'EXDEV') throw e;
+    await fsp.copyFile(from, to, fsp.constants.COPYFILE_EXCL);
+    const fh = await fsp.open(to, 'r');
+    try {
+      await fh.datasync();
+    } finally {
+      await fh.close();
+    }
+    await fsp.unlink(from);
+  }
 }
 
 /** Apply a flag change to the messages of a folder whose lock the caller holds. */

@@ -2,7 +2,12 @@
 // flags and MODSEQ. It only delegates: open users, locks and listings (maildir-users.ts), messages
 // (maildir-messages.ts, large ones as files in maildir-files.ts), folders (maildir-folders.ts), change notices (maildir-watch.ts); sync in maildir-sync.ts.
 // It never speaks a protocol and never holds a whole folder's messages in memory.
-import type { AppendOptions, FlagMode, FolderName, FolderStatus, MailboxStore, MessageHandle, MessageInfo, Owner } from './mailbox-store.js';
+import type {
+  AccountFolder, AccountState, AppendOptions, ChangesPage, ChangeType, EmailExtra, EmailRow, FlagMode, FolderName, FolderStatus, MailAccountStore,
+  MailboxStore, MessageHandle, MessageInfo, Owner,
+} from './mailbox-store.js';
+import { mailboxEvents } from './events.js';
+import * as account from './maildir-account.js';
 import { compareMaildirNames } from './maildir-sync.js';
 import { MaildirUsers, type MaildirStoreOptions } from './maildir-users.js';
 import { FolderWatchers } from './maildir-watch.js';
@@ -18,7 +23,7 @@ export { StoreError, type StoreErrorCode } from './store-error.js';
 
 export { INDEX_FILE, type MaildirStoreOptions } from './maildir-users.js';
 
-export class MaildirStore implements MailboxStore {
+export class MaildirStore implements MailboxStore, MailAccountStore {
   private readonly users: MaildirUsers;
   private readonly watchers: FolderWatchers;
   /** tmp/ directories whose stale files were swept (once per owner and process). */
@@ -80,6 +85,74 @@ export class MaildirStore implements MailboxStore {
   /** From the Maildir++ maildirsize file, rebuilt from the folders when it is missing or stale. */
   usage(owner: Owner, quota: Quota): Promise<Usage> {
     return mailboxUsage(this.users.pathOf(owner, 'INBOX'), quota);
+  }
+
+  move(owner: Owner, from: FolderName, uids: number[], to: FolderName): Promise<{ uidValidity: number; mapping: [number, number][] }> {
+    return messages.move(this.users, owner, from, uids, to);
+  }
+
+  // ---- the account view (JMAP) ----
+
+  refreshAccount(owner: Owner): Promise<AccountState> {
+    return account.refreshAccount(this.users, owner);
+  }
+
+  accountFolders(owner: Owner): Promise<AccountFolder[]> {
+    return account.accountFolders(this.users, owner);
+  }
+
+  accountEmails(owner: Owner, ids?: string[]): Promise<EmailRow[]> {
+    return account.accountEmails(this.users, owner, ids);
+  }
+
+  threadMembers(owner: Owner, threadIds: string[]): Promise<Map<string, string[]>> {
+    return account.threadMembers(this.users, owner, threadIds);
+  }
+
+  accountChanges(owner: Owner, type: ChangeType, since: number, max: number): Promise<ChangesPage | null> {
+    return account.accountChanges(this.users, owner, type, since, max);
+  }
+
+  setSortOrder(owner: Owner, folder: FolderName, order: number | null): Promise<void> {
+    return account.setSortOrder(this.users, owner, folder, order);
+  }
+
+  setEmailExtra(owner: Owner, emailId: string, extra: EmailExtra): Promise<void> {
+    return account.setEmailExtra(this.users, owner, emailId, extra);
+  }
+
+  /**
+   * Any change in the owner's account: the in-process notices of every folder, plus the disk watch of each
+   * folder's new/ (deliveries by other processes), kept in line with the folder list as folders come and go.
+   */
+  watchAccount(owner: Owner, onChange: () => void): () => void {
+    const folderWatches = new Map<string, () => void>();
+    let closed = false;
+    const follow = async () => {
+      let names: string[];
+      try {
+        names = await this.listFolders(owner);
+      } catch {
+        return;
+      }
+      if (closed) return;
+      for (const n of names) if (!folderWatches.has(n)) folderWatches.set(n, this.watchers.watch(owner, n, onChange));
+      for (const [n, off] of folderWatches) if (!names.includes(n)) {
+        off();
+        folderWatches.delete(n);
+      }
+    };
+    const off = mailboxEvents.subscribeAccount(owner, () => {
+      onChange();
+      void follow();
+    });
+    void follow();
+    return () => {
+      closed = true;
+      off();
+      for (const o of folderWatches.values()) o();
+      folderWatches.clear();
+    };
   }
 
   // ---- folders ----

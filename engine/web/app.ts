@@ -9,7 +9,7 @@ import { unmapV4 } from '../policy/cidr.js';
 import { mayUse } from './authenticate.js';
 import { LANG_COOKIE, sessionCookie } from './cookies.js';
 import { checkCsrf, isUnsafeMethod } from './csrf.js';
-import { installErrorHandlers, sendDenied } from './errors.js';
+import { installErrorHandlers, sendDenied, sendError } from './errors.js';
 import { NO_STORE, securityHeaders } from './headers.js';
 import { DEFAULT_LANG, isLang, negotiate, translator } from './i18n.js';
 import type { Access } from './roles.js';
@@ -31,6 +31,8 @@ export interface WebAppOptions {
   serverFactory?: FastifyServerFactory;
   /** More routes (later rounds' pages), registered after the foundation's own. */
   routes?: (app: FastifyInstance) => void | Promise<void>;
+  /** The webmail's signed-in shell at / (default on); off when the routes bring the mail pages. */
+  shell?: boolean;
 }
 
 export async function buildWebApp(opts: WebAppOptions): Promise<FastifyInstance> {
@@ -71,7 +73,19 @@ export async function buildWebApp(opts: WebAppOptions): Promise<FastifyInstance>
   app.addHook('onRequest', async (req, reply) => {
     chooseLanguage(req);
     const access = req.routeOptions.config?.access;
-    const refused = resolveCaller(req, kind, deps, access);
+    if (kind === 'webmail' && access?.api && req.headers.authorization !== undefined) {
+      // the webmail's API (JMAP): Basic or Bearer, resolved by its module; never replaced by the cookie
+      const r = deps.apiAuth ? await deps.apiAuth(req.headers.authorization, clientIp(req)) : ({ ok: false, status: 401, reason: 'unsupported authorization' } as const);
+      if (!r.ok) {
+        if (r.status === 429) {
+          req.audit = { result: 'denied', detail: { reason: r.reason } };
+          return sendError(req, reply.header('retry-after', '60'), kind, 429, r.reason);
+        }
+        return sendDenied(req, reply, kind, r.status, access, r.reason);
+      }
+      req.caller = r.caller;
+    }
+    const refused = req.caller ? null : resolveCaller(req, kind, deps, access);
     if (refused) return sendDenied(req, reply, kind, 401, access, refused);
     if (!access || access.guard === 'public') return;
     if (!req.caller) {
@@ -83,6 +97,8 @@ export async function buildWebApp(opts: WebAppOptions): Promise<FastifyInstance>
 
   app.addHook('preValidation', async (req, reply) => {
     if (!isUnsafeMethod(req.method)) return;
+    const access = req.routeOptions.config?.access;
+    if (access?.csrf === false && access.guard === 'public') return;
     const v = checkCsrf(req, kind);
     if (!v.ok) return sendDenied(req, reply, kind, 403, req.routeOptions.config?.access, `csrf ${v.reason}`, 'csrf');
   });
@@ -97,7 +113,7 @@ export async function buildWebApp(opts: WebAppOptions): Promise<FastifyInstance>
     if (deps.admin) registerAdmin(app, deps, deps.admin);
     else registerAdminPages(app, deps);
     registerApiV1(app, deps);
-  } else registerWebmailPages(app, deps);
+  } else if (opts.shell !== false) registerWebmailPages(app, deps);
   if (opts.routes) await opts.routes(app);
   await app.ready();
   return app;

@@ -1,7 +1,7 @@
 // CSRF protection for every state-changing request (POST, PUT, PATCH, DELETE): the request must carry the
 // session's token (a hidden _csrf form field or the X-CSRF-Token header of fetch()), or before login the
 // token of the pre-login cookie; a cross-site Origin or Sec-Fetch-Site is refused outright. API calls
-// authenticated by a bearer token carry no ambient authority and are exempt.
+// authenticated by a bearer token carry no ambient authority and are exempt; HTTP Basic ones only need a same-origin request.
 import crypto from 'node:crypto';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { preLoginCsrfCookie, SECRET_COOKIE } from './cookies.js';
@@ -35,6 +35,8 @@ export function checkCsrf(req: FastifyRequest, kind: WebKind): CsrfVerdict {
   if (site !== undefined && site !== 'same-origin' && site !== 'none') return { ok: false, reason: 'cross-origin' };
   const origin = req.headers.origin;
   if (origin !== undefined && origin !== `https://${req.headers.host ?? ''}`) return { ok: false, reason: 'cross-origin' };
+  // HTTP Basic (JMAP clients) carries no token; a browser could send cached Basic credentials, hence the checks above
+  if (req.caller?.via === 'basic') return { ok: true };
   const expected = expectedToken(req, kind);
   const header = req.headers[CSRF_HEADER];
   const body = req.body as Record<string, unknown> | null | undefined;

@@ -53,7 +53,11 @@ function navItems(v: View): NavItem[] {
     { href: '/', label: v.t('nav.dashboard') },
     { href: '/domains', label: v.t('nav.domains') },
   ];
-  return [{ href: '/', label: v.t('nav.mail') }];
+  return [
+    { href: '/mail', label: v.t('nav.mail') },
+    { href: '/compose', label: v.t('mail.compose') },
+    { href: '/settings', label: v.t('settings.title') },
+  ];
 }
 
 /** A nav entry is current on its own page and the pages under it (/users on /users/x@y and /users?page=2). */

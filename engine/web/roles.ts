@@ -98,6 +98,8 @@ export function requireRole(spec: RoleSpec): Guard {
 export interface Access {
   guard: Guard | 'public';
   api?: boolean;
+  /** false: no CSRF token asked for (only a public route whose URL itself is the credential and that reads no cookie: RFC 8058 one-click unsubscribe). */
+  csrf?: false;
 }
 
 declare module 'fastify' {

@@ -16,6 +16,8 @@ export interface WebServerOptions {
   deps: WebDeps;
   /** More routes (later rounds' pages). */
   routes?: (app: FastifyInstance) => void | Promise<void>;
+  /** The webmail's signed-in shell at / (default on); off when the routes bring the mail pages. */
+  shell?: boolean;
 }
 
 export interface RunningWebServer {
@@ -35,6 +37,7 @@ export async function startWebServer(o: WebServerOptions): Promise<RunningWebSer
     kind: o.kind,
     deps: o.deps,
     routes: o.routes,
+    shell: o.shell,
     serverFactory: (handler) => {
       const server = https.createServer(
         { key: o.tls.key, cert: o.tls.cert, minVersion: 'TLSv1.2', ALPNProtocols: ['http/1.1'], handshakeTimeout: TLS_HANDSHAKE_TIMEOUT_MS },

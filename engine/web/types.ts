@@ -14,8 +14,19 @@ import type { NavItem } from './layout.js';
 /** The two web servers: the administration (8181) and the webmail (8383). */
 export type WebKind = 'admin' | 'webmail';
 
-/** Who is calling: through a page session (cookie) or an API token (Authorization: Bearer). */
-export type Caller = { user: User; via: 'session'; session: SessionRecord } | { user: User; via: 'token'; tokenId: number };
+/**
+ * Who is calling: through a page session (cookie), an API token (Authorization: Bearer), or on the webmail's API
+ * routes (JMAP) HTTP Basic with the account password.
+ */
+export type Caller = { user: User; via: 'session'; session: SessionRecord } | { user: User; via: 'token'; tokenId: number } | { user: User; via: 'basic' };
+
+/**
+ * Credentials in an Authorization header on the webmail's API routes (JMAP: Basic or Bearer), resolved by the
+ * module that owns them; 401 for bad credentials, 403 for an account without the right, 429 for a blocked IP.
+ */
+export type ApiAuth = (
+  authorization: string, ip: string,
+) => Promise<{ ok: true; caller: Caller } | { ok: false; status: 401 | 403 | 429; reason: string }>;
 
 /** What the web servers use from the rest of tegami; `webDeps()` (deps.ts) builds the usual set. */
 export interface WebDeps {
@@ -30,6 +41,8 @@ export interface WebDeps {
   version: string;
   /** When the server started (ms since the epoch), for the uptime. */
   startedAt: number;
+  /** Authorization headers on the webmail's API routes (JMAP); without it they are refused (401). */
+  apiAuth?: ApiAuth;
   /** Largest request body on any route, bytes (default 64 KiB); a route may lower it. */
   bodyLimit?: number;
   /** Largest upload (the admin's CSV import), bytes (default 4 MiB). */

@@ -22,12 +22,13 @@ export interface ListLab {
 /** Remote domains routed to the sink. */
 export const REMOTE = ['remote.test', 'strict.test', 'other.test', 'lax.test'];
 
-export async function listLab(o: { users?: { address: string; password: string }[]; toml?: string; sink?: SinkOptions; remote?: string[]; queue?: string[] } = {}): Promise<ListLab> {
+export async function listLab(o: { users?: { address: string; password: string }[]; toml?: string; sink?: SinkOptions; remote?: string[]; queue?: string[]; listeners?: string[] } = {}): Promise<ListLab> {
   const sink = await startSink(o.sink ?? {});
   const dns = await startDnsServer({ zones: [] });
   const remote = o.remote ?? REMOTE;
   const srv = await startTestServer({
     domains: ['example.test'],
+    ...(o.listeners ? { listeners: o.listeners } : {}),
     users: o.users ?? [],
     toml: [
       '[dns]',

@@ -67,7 +67,8 @@ function toAddress(text: string, comment: string): Address | null {
   if (!t) return null;
   let name: string | null = null;
   let addr: string;
-  const lt = t.indexOf('<');
+  // the route-addr's "<" is the one outside a quoted display name: '"Boss <boss@x>" <evil@y>' is evil@y
+  const lt = angleStart(t);
   if (lt >= 0) {
     const gt = t.indexOf('>', lt);
     addr = t.slice(lt + 1, gt < 0 ? undefined : gt).trim();
@@ -82,6 +83,21 @@ function toAddress(text: string, comment: string): Address | null {
   const at = addr.lastIndexOf('@');
   if (at < 0) return { name, mailbox: addr || null, host: 'MISSING_DOMAIN' };
   return { name, mailbox: addr.slice(0, at), host: addr.slice(at + 1) };
+}
+
+/** Index of the last "<" outside double quotes (a quoted name may hold "<" and ">"), or -1. */
+function angleStart(t: string): number {
+  let inQ = false;
+  let at = -1;
+  for (let i = 0; i < t.length; i++) {
+    const c = t[i];
+    if (inQ) {
+      if (c === '\\') i++;
+      else if (c === '"') inQ = false;
+    } else if (c === '"') inQ = true;
+    else if (c === '<') at = i;
+  }
+  return at;
 }
 
 function unquote(s: string): string {

@@ -37,7 +37,81 @@ async function refreshUptime(el) {
   }
 }
 
+/** Webmail: the header checkbox of a message list checks or clears every row. */
+function wireSelectAll() {
+  for (const all of document.querySelectorAll('input.select-all')) {
+    all.addEventListener('change', () => {
+      const form = all.closest('form');
+      if (!form) return;
+      for (const box of form.querySelectorAll('input[type="checkbox"][name="id"]')) box.checked = all.checked;
+    });
+  }
+}
+
+/** Webmail compose: files chosen are uploaded to JMAP (/jmap/upload) at once; the form carries their blob ids. */
+function wireUploads() {
+  for (const input of document.querySelectorAll('input[type="file"][data-upload]')) {
+    const list = input.closest('form').querySelector('ul.uploads');
+    input.addEventListener('change', async () => {
+      for (const file of input.files) {
+        const li = document.createElement('li');
+        li.textContent = file.name;
+        list.append(li);
+        try {
+          const r = await tegamiFetch(input.dataset.upload, { method: 'POST', body: file, headers: { 'Content-Type': file.type || 'application/octet-stream' } });
+          if (!r.ok) throw new Error(String(r.status));
+          const blob = await r.json();
+          const hidden = document.createElement('input');
+          hidden.type = 'hidden';
+          hidden.name = 'attachment';
+          hidden.value = JSON.stringify({ blobId: blob.blobId, type: blob.type, name: file.name });
+          li.append(hidden);
+          li.dataset.uploaded = 'true';
+        } catch {
+          li.textContent = `${file.name}: ${input.dataset.failed}`;
+          li.className = 'error';
+        }
+      }
+      input.value = '';
+    });
+  }
+}
+
+/** Webmail: a message list listens to the JMAP event source and says when new mail has arrived. */
+function wireNewMail() {
+  const note = document.querySelector('[data-events]');
+  if (!note || typeof EventSource !== 'function') return;
+  const events = new EventSource(note.dataset.events);
+  events.addEventListener('state', () => {
+    note.hidden = false;
+    events.close();
+  });
+}
+
+/** Webmail keyboard shortcuts (outside text fields): c new message, / search. */
+function wireShortcuts() {
+  if (!document.body.classList.contains('webmail')) return;
+  document.addEventListener('keydown', (ev) => {
+    const t = ev.target;
+    if (ev.ctrlKey || ev.metaKey || ev.altKey || (t && (t.isContentEditable || /^(INPUT|TEXTAREA|SELECT)$/.test(t.tagName)))) return;
+    if (ev.key === 'c') {
+      const a = document.querySelector('a.compose');
+      if (a) location.assign(a.getAttribute('href'));
+    } else if (ev.key === '/') {
+      const q = document.querySelector('form.search input[name="q"]');
+      if (q) {
+        ev.preventDefault();
+        q.focus();
+      }
+    }
+  });
+}
+
 document.addEventListener('DOMContentLoaded', () => {
+  wireSelectAll();
+  wireShortcuts();
+  wireUploads();
+  wireNewMail();
   for (const el of document.querySelectorAll('[data-refresh][data-template]')) {
     refreshUptime(el);
     setInterval(() => refreshUptime(el), 60_000);

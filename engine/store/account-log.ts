@@ -1,0 +1,238 @@
+// The account-wide change log of one user's index: every append, expunge, flag change, move and folder change
+// takes the next account MODSEQ and leaves one row per object (Email, Mailbox, Thread: created at, last changed
+// at, destroyed?), so JMAP's /changes and IMAP's per-folder MODSEQ are one history. Runs inside the caller's
+// SQLite transaction; it never touches files.
+import crypto from 'node:crypto';
+import type Database from 'better-sqlite3';
+import { mailboxIdOf } from './email-ids.js';
+
+export type ChangeType = 'Email' | 'Mailbox' | 'Thread';
+export const CHANGE_TYPES: readonly ChangeType[] = ['Email', 'Mailbox', 'Thread'];
+/** State keys: the three logged types plus EmailDelivery (moves only when new mail arrives, RFC 8621 §1.5). */
+export type StateKey = ChangeType | 'EmailDelivery';
+
+export interface AccountState {
+  /** Changes with each index file (a rebuilt index starts a new history). */
+  epoch: string;
+  modseq: number;
+  /** Last MODSEQ at which each type changed. */
+  types: Record<StateKey, number>;
+  /** Changes at or below this MODSEQ can no longer be told apart (destroyed rows trimmed). */
+  floor: number;
+}
+
+export interface ChangesPage {
+  created: string[];
+  updated: string[];
+  destroyed: string[];
+  /** The MODSEQ the client is at after these changes. */
+  newModseq: number;
+  hasMore: boolean;
+  /** Mailbox only: every update since `since` touched counts alone. */
+  countsOnly: boolean;
+}
+
+/** One object's row in a change log. */
+export interface ChangeRow {
+  id: string;
+  created: number;
+  modseq: number;
+  destroyed: number;
+  props: number;
+}
+
+/** Email visibility before a change: how many visible copies each email had, how many visible emails each thread. */
+export interface Snapshot {
+  emails: Map<string, number>;
+  threads: Map<string, number>;
+}
+
+/** Destroyed rows kept for /changes; older ones are trimmed and raise the floor. */
+export const KEEP_DESTROYED = 50_000;
+
+export const LOG_SCHEMA = `
+  CREATE TABLE IF NOT EXISTS account (k TEXT PRIMARY KEY, v INTEGER NOT NULL) WITHOUT ROWID;
+  CREATE TABLE IF NOT EXISTS changes (
+    type TEXT NOT NULL,
+    id TEXT NOT NULL,
+    created INTEGER NOT NULL,
+    modseq INTEGER NOT NULL,
+    destroyed INTEGER NOT NULL DEFAULT 0,
+    props INTEGER NOT NULL DEFAULT 0,
+    tid TEXT,
+    PRIMARY KEY (type, id)
+  ) WITHOUT ROWID;
+  CREATE INDEX IF NOT EXISTS changes_modseq ON changes (type, modseq);
+`;
+
+/** A message row is visible to JMAP unless it carries \Deleted (letter T), RFC 8621 §4.1.1. */
+export const VISIBLE = "instr(letters, 'T') = 0";
+
+export class AccountLog {
+  private q;
+
+  constructor(db: Database.Database) {
+    this.q = {
+      get: db.prepare<[string], { v: number }>('SELECT v FROM account WHERE k = ?'),
+      set: db.prepare('INSERT INTO account (k, v) VALUES (?, ?) ON CONFLICT (k) DO UPDATE SET v = excluded.v'),
+      row: db.prepare<[string, string], ChangeRow>('SELECT id, created, modseq, destroyed, props FROM changes WHERE type = ? AND id = ?'),
+      upsert: db.prepare(
+        'INSERT INTO changes (type, id, created, modseq, destroyed, props, tid) VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (type, id) DO UPDATE SET created = excluded.created, modseq = excluded.modseq, destroyed = excluded.destroyed, props = excluded.props, tid = coalesce(excluded.tid, tid)',
+      ),
+      since: db.prepare<[string, number], ChangeRow>('SELECT id, created, modseq, destroyed, props FROM changes WHERE type = ? AND modseq > ?'),
+      emailVisible: db.prepare<[string], { n: number }>(`SELECT count(*) AS n FROM messages WHERE eid = ? AND ${VISIBLE}`),
+      emailAny: db.prepare<[string], { n: number }>('SELECT count(*) AS n FROM messages WHERE eid = ?'),
+      tidOf: db.prepare<[string], { tid: string }>('SELECT tid FROM meta WHERE eid = ?'),
+      threadVisible: db.prepare<[string], { n: number }>(
+        `SELECT count(DISTINCT me.eid) AS n FROM meta me JOIN messages m ON m.eid = me.eid WHERE me.tid = ? AND instr(m.letters, 'T') = 0`,
+      ),
+      threadAny: db.prepare<[string], { n: number }>('SELECT count(*) AS n FROM meta WHERE tid = ?'),
+      dropMeta: db.prepare('DELETE FROM meta WHERE eid = ?'),
+      dropThread: db.prepare('DELETE FROM threads WHERE tid = ?'),
+      dropThreadKeys: db.prepare('DELETE FROM thread_keys WHERE tid = ?'),
+      setTid: db.prepare("UPDATE changes SET tid = ? WHERE type = 'Email' AND id = ?"),
+      destroyedCount: db.prepare<[], { n: number }>('SELECT count(*) AS n FROM changes WHERE destroyed = 1'),
+      oldestDestroyed: db.prepare<[number], { modseq: number }>('SELECT modseq FROM changes WHERE destroyed = 1 ORDER BY modseq LIMIT 1 OFFSET ?'),
+      trim: db.prepare('DELETE FROM changes WHERE destroyed = 1 AND modseq <= ?'),
+    };
+    if (!this.q.get.get('epoch')) this.q.set.run('epoch', crypto.randomInt(1, 2 ** 47));
+  }
+
+  private value(k: string): number {
+    return this.q.get.get(k)?.v ?? 0;
+  }
+
+  state(): AccountState {
+    const types = {} as Record<StateKey, number>;
+    for (const t of [...CHANGE_TYPES, 'EmailDelivery'] as StateKey[]) types[t] = this.value(`state.${t}`);
+    return { epoch: this.value('epoch').toString(36), modseq: this.value('modseq'), types, floor: this.value('floor') };
+  }
+
+  /** The next account MODSEQ (call inside a write transaction). */
+  next(): number {
+    const v = this.value('modseq') + 1;
+    this.q.set.run('modseq', v);
+    return v;
+  }
+
+  /** Record one change of one object; `props` marks a Mailbox change beyond its counts. */
+  record(type: ChangeType, id: string, kind: 'created' | 'updated' | 'destroyed', o: { props?: boolean; tid?: string | null } = {}): void {
+    const ms = this.next();
+    const row = this.q.row.get(type, id);
+    const tid = o.tid ?? null;
+    if (kind === 'created') this.q.upsert.run(type, id, ms, ms, 0, ms, tid);
+    else if (kind === 'updated') {
+      if (row && row.destroyed) this.q.upsert.run(type, id, ms, ms, 0, ms, tid); // back from the dead: new to clients
+      else this.q.upsert.run(type, id, row?.created ?? 0, ms, 0, o.props || !row ? ms : row.props, tid);
+    } else this.q.upsert.run(type, id, row?.created ?? 0, ms, 1, ms, tid);
+    this.q.set.run(`state.${type}`, ms);
+    if (type === 'Email' && kind === 'created') this.q.set.run('state.EmailDelivery', ms);
+  }
+
+  mailbox(uidValidity: number, kind: 'created' | 'updated' | 'destroyed', props = true): void {
+    this.record('Mailbox', mailboxIdOf(uidValidity), kind, { props });
+  }
+
+  /** Visibility of these emails (and their threads) before a change. */
+  snapshot(eids: Iterable<string>): Snapshot {
+    const s: Snapshot = { emails: new Map(), threads: new Map() };
+    for (const eid of eids) {
+      if (s.emails.has(eid)) continue;
+      s.emails.set(eid, this.q.emailVisible.get(eid)!.n);
+      const tid = this.q.tidOf.get(eid)?.tid;
+      if (tid && !s.threads.has(tid)) s.threads.set(tid, this.q.threadVisible.get(tid)!.n);
+    }
+    return s;
+  }
+
+  /**
+   * After a change inside the same transaction: each email whose visibility changed is created or destroyed,
+   * the others updated; their threads follow; each touched folder's counts changed. Emails with no copy left
+   * lose their thread facts (and a thread with no email left its keys).
+   */
+  afterChange(before: Snapshot, folders: Iterable<number>, updatedEmails: Iterable<string> = before.emails.keys()): void {
+    const touchedThreads = new Set<string>();
+    const updated = new Set(updatedEmails);
+    for (const [eid, was] of before.emails) {
+      const now = this.q.emailVisible.get(eid)!.n;
+      const tid = this.q.tidOf.get(eid)?.tid ?? null;
+      if (was === 0 && now > 0) this.record('Email', eid, 'created', { tid });
+      else if (was > 0 && now === 0) this.record('Email', eid, 'destroyed', { tid });
+      else if (was > 0 && updated.has(eid)) this.record('Email', eid, 'updated', { tid });
+      if ((was === 0) !== (now === 0) && tid) touchedThreads.add(tid);
+      if (this.q.emailAny.get(eid)!.n === 0) this.q.dropMeta.run(eid);
+    }
+    for (const tid of touchedThreads) this.threadChanged(tid, before.threads.get(tid) ?? 0);
+    for (const v of new Set(folders)) this.mailbox(v, 'updated', false);
+  }
+
+  /** A thread's visible emails went from `was` to what they are now. */
+  threadChanged(tid: string, was: number): void {
+    const now = this.q.threadVisible.get(tid)!.n;
+    if (was === 0 && now > 0) this.record('Thread', tid, 'created');
+    else if (was > 0 && now === 0) this.record('Thread', tid, 'destroyed');
+    else if (now > 0) this.record('Thread', tid, 'updated');
+    if (this.q.threadAny.get(tid)!.n === 0) {
+      this.q.dropThread.run(tid);
+      this.q.dropThreadKeys.run(tid);
+    }
+  }
+
+  threadVisibleCount(tid: string): number {
+    return this.q.threadVisible.get(tid)!.n;
+  }
+
+  /** An email's thread became known (its facts were read). */
+  emailThreaded(eid: string, tid: string): void {
+    this.q.setTid.run(tid, eid);
+  }
+
+  /**
+   * Changes of one type since `since`, at most `max` ids. Rows are taken in the order their news happened
+   * (creation for objects new since `since`, else their last change), so a page never reports an object as
+   * updated before a page that reports it created. Returns null when `since` is below the floor.
+   */
+  changes(type: ChangeType, since: number, max: number): ChangesPage | null {
+    const st = this.state();
+    if (since < st.floor || since > st.modseq) return null;
+    return pageChanges(this.q.since.all(type, since), since, max, st.types[type]);
+  }
+
+  /** Keep at most `keep` destroyed rows; the floor rises to the newest one dropped. */
+  trim(keep = KEEP_DESTROYED): void {
+    const n = this.q.destroyedCount.get()!.n;
+    if (n <= keep) return;
+    const cut = this.q.oldestDestroyed.get(n - keep - 1)?.modseq;
+    if (cut === undefined) return;
+    this.q.trim.run(cut);
+    this.q.set.run('floor', Math.max(this.value('floor'), cut));
+  }
+}
+
+/**
+ * One page of changes since `since` from the rows changed after it (`current`: the type's state now). Rows are
+ * taken in the order their news happened (creation for objects new since `since`, else their last change), so a
+ * page never reports an object as updated before a page that reports it created; a page that stops early ends
+ * at its last row's MODSEQ and the rest comes on the next.
+ */
+export function pageChanges(changed: ChangeRow[], since: number, max: number, current: number): ChangesPage {
+  const rows = changed.map((r) => ({ ...r, key: r.created > since ? r.created : r.modseq }));
+  rows.sort((a, b) => a.key - b.key);
+  const hasMore = rows.length > max;
+  const taken = hasMore ? rows.slice(0, max) : rows;
+  const end = hasMore ? taken[taken.length - 1].key : Math.max(current, since);
+  const page: ChangesPage = { created: [], updated: [], destroyed: [], newModseq: end, hasMore, countsOnly: true };
+  for (const r of taken) {
+    const isNew = r.created > since;
+    if (r.destroyed) {
+      if (!isNew) page.destroyed.push(r.id);
+      else if (r.modseq > end) page.created.push(r.id); // its end comes on a later page
+      // else: created and destroyed since, nothing to tell
+    } else if (isNew) page.created.push(r.id);
+    else {
+      page.updated.push(r.id);
+      if (r.props > since) page.countsOnly = false;
+    }
+  }
+  return page;
+}

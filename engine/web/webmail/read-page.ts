@@ -1,0 +1,103 @@
+// Reading one message: Email/get with its text decoded by the JMAP layer (engine/mime/charset.ts: ISO-2022-JP,
+// Shift_JIS, EUC-JP, UTF-8, RFC 2047 headers, RFC 2231 file names), marked read, its attachments linked to the
+// JMAP download route. HTML is never sent to the browser as markup: an HTML-only body is reduced to text and
+// shown escaped like any other text, so scripts, links, styles and remote images in mail do nothing here.
+import type { FastifyInstance } from 'fastify';
+import { html } from '../html.js';
+import { hiddenCsrf, viewOf } from '../layout.js';
+import { requireRole } from '../roles.js';
+import { htmlToText } from '../../sieve/message.js';
+import type { JmapService } from '../../jmap/service.js';
+import { MailError, mailboxes, type Address } from './mail-api.js';
+import { actionBar, apiFor } from './list-page.js';
+import { addressList, folderList, mailPage, messageUrl, sendMailError, url, when } from './views.js';
+
+const ID = /^[A-Za-z0-9_-]{1,100}$/;
+
+interface Part {
+  partId: string | null;
+  blobId: string | null;
+  type: string;
+  name: string | null;
+  size: number;
+  disposition: string | null;
+}
+
+export interface ReadEmail {
+  id: string;
+  threadId: string;
+  mailboxIds: Record<string, boolean>;
+  keywords: Record<string, boolean>;
+  subject: string | null;
+  from: Address[] | null;
+  to: Address[] | null;
+  cc: Address[] | null;
+  replyTo: Address[] | null;
+  sentAt: string | null;
+  receivedAt: string;
+  messageId: string[] | null;
+  references: string[] | null;
+  textBody: Part[];
+  attachments: Part[];
+  bodyValues: Record<string, { value: string; isTruncated: boolean }>;
+}
+
+export const READ_PROPERTIES = ['id', 'threadId', 'mailboxIds', 'keywords', 'subject', 'from', 'to', 'cc', 'replyTo', 'sentAt', 'receivedAt', 'messageId', 'references', 'textBody', 'attachments', 'bodyValues'];
+
+/** The body as text: text/plain parts as they are, text/html parts reduced to their text. */
+export function bodyText(e: ReadEmail): string {
+  return e.textBody
+    .map((p) => {
+      const v = p.partId ? e.bodyValues[p.partId]?.value ?? '' : '';
+      return p.type === 'text/html' ? htmlToText(v) : v;
+    })
+    .join('\n\n');
+}
+
+/** One message by id (fetched with its text); null when it is not there (or not the user's). */
+export async function readEmail(api: ReturnType<typeof apiFor>, id: string): Promise<ReadEmail | null> {
+  if (!ID.test(id)) return null;
+  const r = await api.one('Email/get', { ids: [id], properties: READ_PROPERTIES, fetchTextBodyValues: true, maxBodyValueBytes: 1_000_000 });
+  return ((r.list as ReadEmail[])[0] as ReadEmail | undefined) ?? null;
+}
+
+export function registerReadPage(app: FastifyInstance, svc: JmapService): void {
+  app.get('/mail/message/:id', { config: { access: { guard: requireRole('signed-in') } } }, async (req, reply) => {
+    const v = viewOf(req, reply, 'webmail');
+    const { id } = req.params as { id: string };
+    const api = apiFor(svc, req);
+    try {
+      const e = await readEmail(api, id);
+      if (!e) return sendMailError(req, reply, new MailError('notFound'));
+      if (!e.keywords.$seen) await api.one('Email/set', { update: { [e.id]: { 'keywords/$seen': true } } });
+      const list = await mailboxes(api);
+      const inId = Object.keys(e.mailboxIds)[0];
+      const current = list.find((m) => m.id === inId);
+      const dl = (p: Part) => url(`/jmap/download/${encodeURIComponent(api.accountId)}/${encodeURIComponent(p.blobId ?? '')}/${encodeURIComponent(p.name || 'attachment')}`, { type: p.type });
+      const head = (label: string, value: string, cls: string) => (value ? html`<dt>${label}</dt><dd class="${cls}">${value}</dd>` : '');
+      const content = html`<article class="message" data-id="${e.id}">
+        <h1 class="subject">${e.subject || v.t('mail.noSubject')}</h1>
+        <p class="reply-links">
+          <a href="${url('/compose', { reply: e.id })}">${v.t('mail.reply')}</a>
+          <a href="${url('/compose', { reply: e.id, mode: 'all' })}">${v.t('mail.replyAll')}</a>
+          <a href="${url('/compose', { reply: e.id, mode: 'forward' })}">${v.t('mail.forward')}</a>
+        </p>
+        <dl class="headers">
+          ${head(v.t('mail.from'), addressList(e.from), 'from')}
+          ${head(v.t('mail.to'), addressList(e.to), 'to')}
+          ${head(v.t('mail.cc'), addressList(e.cc), 'cc')}
+          ${head(v.t('mail.date'), when(v, e.sentAt ?? e.receivedAt), 'date')}
+        </dl>
+        ${e.attachments.length ? html`<ul class="attachments" aria-label="${v.t('mail.attachments')}">${e.attachments.map((p) => (p.blobId ? html`<li><a href="${dl(p)}" download="${p.name || 'attachment'}">${p.name || v.t('mail.unnamed')}</a> <span class="hint">(${p.type}, ${String(p.size)} B)</span></li>` : ''))}</ul>` : ''}
+        <pre class="body">${bodyText(e)}</pre>
+        <form method="post" action="/mail/act" class="message-actions">
+          ${hiddenCsrf(v)}<input type="hidden" name="id" value="${e.id}"><input type="hidden" name="back" value="${messageUrl(e.id)}">
+          ${actionBar(v, list, current)}
+        </form>
+      </article>`;
+      return mailPage(req, reply, e.subject || v.t('mail.noSubject'), folderList(v, list, current?.id ?? null), content);
+    } catch (err) {
+      return sendMailError(req, reply, err);
+    }
+  });
+}
