@@ -270,7 +270,7 @@ const MIGRATIONS: string[] = [
    );
    CREATE INDEX IF NOT EXISTS reply_history_at ON reply_history(address, at);`,
   // JMAP (engine/jmap/): app tokens for non-browser clients (SHA-256 only), the account's Identity and
-  // EmailSubmission objects with their change history, and the VacationResponse the Sieve vacation is made from
+  // EmailSubmission objects with their change history (the VacationResponse lives in the rules store's vacations)
   `CREATE TABLE IF NOT EXISTS jmap_tokens (
      id INTEGER PRIMARY KEY,
      hash TEXT NOT NULL UNIQUE,
@@ -296,16 +296,6 @@ const MIGRATIONS: string[] = [
      type TEXT NOT NULL,
      modseq INTEGER NOT NULL,
      PRIMARY KEY (address, type)
-   );
-   CREATE TABLE IF NOT EXISTS vacation_responses (
-     address TEXT PRIMARY KEY,
-     enabled INTEGER NOT NULL DEFAULT 0,
-     from_date INTEGER,
-     to_date INTEGER,
-     subject TEXT,
-     text_body TEXT,
-     html_body TEXT,
-     updated INTEGER NOT NULL
    );`,
 ];
 

@@ -1,9 +1,11 @@
-// The account's VacationResponse (RFC 8621 §8) in the main database's vacation_responses table, one row per
-// address, and its state counter. The Sieve integration reads the same row (vacationSieve turns it into the
-// user's vacation script). It never sends anything itself.
+// The account's VacationResponse (RFC 8621 §8): the user's one vacation in the rules store (engine/rules), the
+// same record `tegami vacation` and the webmail edit and delivery answers from, and its JMAP state counter. It
+// never sends anything itself.
 import type { Db } from '../db/database.js';
 import { utcDate } from './args.js';
 import type { ObjectStore } from './object-store.js';
+import { SqliteRulesStore } from '../rules/sqlite-store.js';
+import { htmlToText } from './vacation-sieve.js';
 
 export interface VacationResponse {
   id: 'singleton';
@@ -15,55 +17,50 @@ export interface VacationResponse {
   htmlBody: string | null;
 }
 
-interface Row {
-  enabled: number;
-  from_date: number | null;
-  to_date: number | null;
-  subject: string | null;
-  text_body: string | null;
-  html_body: string | null;
-}
-
 export const VACATION_OFF: VacationResponse = { id: 'singleton', isEnabled: false, fromDate: null, toDate: null, subject: null, textBody: null, htmlBody: null };
 
 export class VacationStore {
-  private q;
+  private readonly rules: SqliteRulesStore;
 
   constructor(
-    private readonly db: Db,
+    db: Db,
     private readonly objects: ObjectStore,
     private readonly now: () => number,
   ) {
-    this.q = {
-      get: db.prepare<[string], Row>('SELECT enabled, from_date, to_date, subject, text_body, html_body FROM vacation_responses WHERE address = ?'),
-      put: db.prepare(
-        `INSERT INTO vacation_responses (address, enabled, from_date, to_date, subject, text_body, html_body, updated) VALUES (?, ?, ?, ?, ?, ?, ?, ?)
-         ON CONFLICT (address) DO UPDATE SET enabled = excluded.enabled, from_date = excluded.from_date, to_date = excluded.to_date,
-           subject = excluded.subject, text_body = excluded.text_body, html_body = excluded.html_body, updated = excluded.updated`,
-      ),
-    };
+    this.rules = new SqliteRulesStore(db);
   }
 
   get(address: string): VacationResponse {
-    const r = this.q.get.get(address.toLowerCase());
+    const r = this.rules.getVacation(address.toLowerCase());
     if (!r) return { ...VACATION_OFF };
     return {
       id: 'singleton',
-      isEnabled: r.enabled === 1,
-      fromDate: r.from_date === null ? null : utcDate(r.from_date),
-      toDate: r.to_date === null ? null : utcDate(r.to_date),
+      isEnabled: r.enabled,
+      fromDate: r.from === null ? null : utcDate(r.from),
+      toDate: r.until === null ? null : utcDate(r.until),
       subject: r.subject,
-      textBody: r.text_body,
-      htmlBody: r.html_body,
+      textBody: r.text === '' && r.html !== null ? null : r.text,
+      htmlBody: r.html,
     };
   }
 
+  /** Written into the vacation delivery reads (engine/rules); what JMAP does not name (days, addresses, sender) is kept. */
   set(address: string, v: VacationResponse): void {
     const a = address.toLowerCase();
-    this.db.transaction(() => {
-      this.q.put.run(a, v.isEnabled ? 1 : 0, v.fromDate ? Date.parse(v.fromDate) : null, v.toDate ? Date.parse(v.toDate) : null, v.subject, v.textBody, v.htmlBody, this.now());
-      this.objects.bump(a, 'VacationResponse');
-    })();
+    const old = this.rules.getVacation(a);
+    const text = v.textBody ?? (v.htmlBody !== null ? htmlToText(v.htmlBody) : '');
+    this.objects.bump(a, 'VacationResponse');
+    this.rules.setVacation(a, {
+      enabled: v.isEnabled,
+      subject: v.subject,
+      text,
+      html: v.htmlBody,
+      from: v.fromDate ? Date.parse(v.fromDate) : null,
+      until: v.toDate ? Date.parse(v.toDate) : null,
+      days: old?.days ?? null,
+      addresses: old?.addresses ?? [],
+      sender: old?.sender ?? null,
+    });
   }
 
   state(address: string): number {

@@ -1,5 +1,5 @@
 // VacationResponse/get and /set (RFC 8621 §8): one object per account, id "singleton", kept in the main
-// database's vacation_responses table, where the Sieve integration reads it (vacationSieve makes the script).
+// rules store's vacation (engine/rules), which delivery answers from.
 import { isUtcDate } from '../args.js';
 import { VACATION } from '../capabilities.js';
 import { invalidProperties, MethodError, setError, SetFailure } from '../errors.js';
