@@ -24,7 +24,7 @@ import { startPop3 } from './pop3/server.js';
 import { startImap } from './imap/server.js';
 import { startManageSieve } from './managesieve/server.js';
 import { SqliteRulesStore } from './rules/sqlite-store.js';
-import type { ListenerName } from './config/schema.js';
+import { coversTheInternet, type ListenerName } from './config/schema.js';
 import { ListScheduler, LISTS_WORKER } from './lists/scheduler.js';
 import { Metrics } from './metrics/metrics.js';
 import { startLogOutputs, startOperations, type Operations } from './metrics/operations.js';
@@ -59,6 +59,8 @@ export async function startServer(opts: { configPath?: string; quiet?: boolean }
   const logOutputs = startLogOutputs(logger, config);
   if (config.relay.mode === 'anyone') {
     logger.emit('system.open-relay', { message: 'OPEN RELAY: relay mode "anyone": this server relays mail for anyone on the Internet' });
+  } else if (config.relay.mode === 'addresses' && config.relay.allow_ips.some(coversTheInternet)) {
+    logger.emit('system.open-relay', { message: `OPEN RELAY: relay.allow_ips ${config.relay.allow_ips.filter(coversTheInternet).join(', ')} covers much of the Internet` });
   }
   const tls = await loadOrCreateCertificate({ dataDir: config.data_dir, hostname: config.hostname, cert: config.tls.cert, key: config.tls.key });
   // [[tls.domain]]: per-domain certificates, chosen by SNI and local address on every listener (read and checked now)

@@ -22,6 +22,7 @@ import { defaultFolder, folderExists, planFrom, senderVerified, type Plan } from
 import { vacationActive, vacationParams } from '../engine/rules/vacation-settings.js';
 import { deliveredTo, forwardCopy, forwardSender, replyMessage } from '../engine/rules/outgoing.js';
 import { srsFor } from '../engine/srs/secret.js';
+import { addressParts } from '../engine/sieve/evaluate-tests.js';
 import type { Srs } from '../engine/srs/srs.js';
 
 /** Something the queue logs for this message (Queue.fromWorker). */
@@ -349,7 +350,30 @@ export class RulesDelivery {
     let params = active ? vacationParams(settings, { minMs: s.vacation_min_period, defaultMs: s.vacation_default_period }) : plan.vacation;
     if (!params || !this.underCap(m.owner)) return;
     if (m.rcpt.toLowerCase() !== m.owner.toLowerCase()) params = { ...params, addresses: [...params.addresses, m.rcpt] };
+    params = this.ownFrom(m, params);
     this.reply(m.owner, params, 'vacation', (active ? settings.sender : null) ?? s.vacation_sender);
+  }
+
+  /**
+   * RFC 5230 §4.4: a :from the user may not send as (another user, another domain) is dropped and the reply goes
+   * From: the user, as restrict_sender would have it; tegami signs these replies with the domain's key, so a
+   * script must never make it speak for someone else (security review 2). The user's own addresses and aliases stay.
+   */
+  private ownFrom(m: Mailbox, params: VacationParams): VacationParams {
+    if (params.from === null || params.from === undefined) return params;
+    const dir = this.i.directory;
+    const canonical = (a: string): string => {
+      const at = a.lastIndexOf('@');
+      const domain = dir.localDomain(a.slice(at + 1));
+      return domain ? `${a.slice(0, at).toLowerCase()}@${domain}` : a.toLowerCase();
+    };
+    const user = dir.user(m.owner);
+    const own = new Set([m.owner, m.rcpt].map(canonical));
+    if (user) for (const a of dir.senderAddresses(user)) own.add(a.toLowerCase());
+    const named = addressParts([params.from], 'all');
+    if (named.length === 1 && own.has(canonical(named[0]))) return params;
+    this.event('vacation-from-refused', 'warn', { owner: m.owner, from: params.from.replace(/[\r\n]+/g, ' ').slice(0, 200) });
+    return { ...params, from: null };
   }
 
   /** Auto-responders (R3): every local recipient address that has one answers, once per sender per interval. */

@@ -60,6 +60,19 @@ const relay = z
   })
   .strict();
 
+/**
+ * Does a relay.allow_ips entry cover a large part of the Internet (IPv4 shorter than /8, IPv6 shorter than /16, or
+ * an IPv4-mapped range shorter than ::ffff:0:0/104)? Such a list makes an open relay as surely as mode "anyone".
+ */
+export function coversTheInternet(entry: string): boolean {
+  const [addr, bits] = entry.split('/');
+  if (bits === undefined) return false;
+  const n = Number(bits);
+  if (net.isIPv4(addr)) return n < 8;
+  if (!net.isIPv6(addr)) return false;
+  return n < 16 || (/^::ffff:/i.test(addr) && n < 104);
+}
+
 /** A local IP address (IPv4, or IPv6 in any spelling). */
 const ipAddress = z.string().refine((v) => net.isIP(v) !== 0, { message: 'expected an IP address such as 192.0.2.10 or 2001:db8::10' });
 const hostName = z.string().regex(/^(?=.{1,253}$)([A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)*[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?$/, 'expected a host name such as mail.example.jp');
@@ -634,6 +647,14 @@ export const configSchema = z
         code: 'custom',
         path: ['relay', 'mode'],
         message: 'mode "anyone" makes an open relay; it also needs i_understand_this_is_an_open_relay = true',
+      });
+    }
+    const wide = c.relay.mode === 'addresses' ? c.relay.allow_ips.filter(coversTheInternet) : [];
+    if (wide.length && !c.relay.i_understand_this_is_an_open_relay) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['relay', 'allow_ips'],
+        message: `${wide.join(', ')} lets a large part of the Internet relay (an open relay); narrow it, or also set i_understand_this_is_an_open_relay = true`,
       });
     }
     const names = new Set<string>();

@@ -120,7 +120,7 @@ function validateMerged(file: RawConfig, overrides: Record<string, unknown>): Va
   } catch (e) {
     if (!(e instanceof ConfigError)) throw e;
     const key = e.key ?? '';
-    const code: SettingErrorCode = key === 'relay.mode' && /i_understand/.test(e.reason) ? 'open-relay' : 'invalid';
+    const code: SettingErrorCode = (key === 'relay.mode' || key === 'relay.allow_ips') && /i_understand/.test(e.reason) ? 'open-relay' : 'invalid';
     return { ok: false, errors: [{ key, code, detail: e.reason }] };
   }
   const errors = semanticErrors(config);

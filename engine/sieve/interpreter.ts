@@ -17,7 +17,9 @@ import type { HeaderEdit, ScriptLocation, SieveAction, SieveEnv, SieveResult } f
 class Stop {}
 class Return {}
 
-const PROTECTED_HEADERS = new Set(['received', 'auto-submitted']);
+// Received counts hops and Delivered-To marks each mailbox a redirect went through (the redirect loop check): a script
+// that could delete them could hide a loop between its mailboxes (security review 2)
+const PROTECTED_HEADERS = new Set(['received', 'auto-submitted', 'delivered-to']);
 
 interface State {
   limits: SieveLimits;

@@ -124,6 +124,22 @@ function rfc5322Date(d: Date): string {
   return d.toUTCString().replace('GMT', '+0000');
 }
 
+/**
+ * A :mime reason as the reply's entity: only its Content-* fields reach the reply's header, so a script cannot
+ * add a second From:, a To: or a Bcc: of its own (security review 2); the body after its blank line is kept.
+ */
+export function mimeEntity(reason: string): string {
+  const text = reason.replace(/\r?\n/g, '\r\n');
+  const end = text.startsWith('\r\n') ? 0 : text.indexOf('\r\n\r\n');
+  const head = end < 0 ? text : text.slice(0, end);
+  const rest = end < 0 ? '' : text.slice(end === 0 ? 0 : end + 2);
+  const fields = head
+    .split(/\r\n(?![ \t])/)
+    .filter((f) => /^content-[a-z0-9-]*[ \t]*:/i.test(f))
+    .map((f) => `${f}\r\n`);
+  return fields.join('') + (rest || '\r\n');
+}
+
 export function buildReply(action: VacationParams, ctx: VacationContext): VacationReply {
   const msg = ctx.message;
   const sender = msg.envelope.from;
@@ -148,7 +164,7 @@ export function buildReply(action: VacationParams, ctx: VacationContext): Vacati
   let body: string;
   if (action.mime) {
     // :mime: the reason is a MIME entity (its own Content-Type and body); line ends normalised to CRLF
-    body = action.reason.replace(/\r?\n/g, '\r\n');
+    body = mimeEntity(action.reason);
   } else {
     const text = action.reason.replace(/\r?\n/g, '\r\n');
     const ascii = /^[\x00-\x7f]*$/.test(text);
