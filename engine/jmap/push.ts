@@ -116,7 +116,8 @@ export function serveEvents(svc: JmapService, user: User, res: ServerResponse, o
         checking = false;
         if (again && !closed) {
           again = false;
-          void check();
+          // eslint-disable-next-line @typescript-eslint/no-floating-promises -- check() catches and logs its own failures
+          check();
         }
       }
     };
@@ -124,7 +125,8 @@ export function serveEvents(svc: JmapService, user: User, res: ServerResponse, o
       if (debounce) return;
       debounce = setTimeout(() => {
         debounce = null;
-        void check();
+        // eslint-disable-next-line @typescript-eslint/no-floating-promises -- check() catches and logs its own failures
+        check();
       }, DEBOUNCE_MS);
     };
     const unwatch = svc.store.watchAccount(address, poke);
@@ -150,6 +152,7 @@ export function serveEvents(svc: JmapService, user: User, res: ServerResponse, o
     write(': tegami jmap event source\n\n');
     armPing();
     // the first look sets the baseline; a client back with a Last-Event-ID hears what it missed at once
-    void check();
+    // eslint-disable-next-line @typescript-eslint/no-floating-promises -- check() catches and logs its own failures
+    check();
   });
 }

@@ -142,11 +142,15 @@ export class MaildirStore implements MailboxStore, MailAccountStore {
         folderWatches.delete(n);
       }
     };
+    // a folder that cannot be watched (gone meanwhile) is picked up by the next change or the caller's backstop
+    const followQuietly = (): void => {
+      follow().catch(() => {});
+    };
     const off = mailboxEvents.subscribeAccount(owner, () => {
       onChange();
-      void follow();
+      followQuietly();
     });
-    void follow();
+    followQuietly();
     return () => {
       closed = true;
       off();

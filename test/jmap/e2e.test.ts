@@ -29,7 +29,7 @@ const PW = 'alice-secret-pw-1';
 let live: Live;
 let sink: Sink;
 let dns: DnsServer;
-/* eslint-disable @typescript-eslint/no-explicit-any */
+ 
 // jmap-jam's typings import raw .ts files this project's compiler settings refuse, so it is loaded untyped and
 // used through this narrow view (its answers are the JMAP JSON, checked by the assertions below)
 type Json = any;
