@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import { parseSharedName } from '../../engine/imap/list-archives.js';
-import { hasCommand, run, startTestServer, type TestServer } from '../helpers/server.js';
+import { BIN, hasCommand, run, startTestServer, type TestServer } from '../helpers/server.js';
 import { until } from '../outbound/helpers.js';
 
 const PW = 'shared-secret-1';
@@ -232,6 +232,38 @@ print(json.dumps(out))
     // nothing was made outside the archives (the member's Maildir has no index or folder from it)
     assert.ok(!fs.existsSync(path.join(srv.dataDir, 'lists', 'x')));
     assert.ok(!fs.existsSync(path.join(srv.dataDir, 'lists', 'example.test', 'dev', 'archive', '.x')));
+  });
+
+  it('UIDs and UIDVALIDITY stay the same across a restart (the index lives in the archive)', async (t) => {
+    if (!hasCommand('python3')) return t.skip('python3 not installed');
+    const probe = `print(json.dumps(dict(st=d(m.status('"${SHARED}"', '(UIDVALIDITY UIDNEXT MESSAGES)')), uid=d(m.select('"${SHARED}"', readonly=True) and m.fetch('1', '(UID)')))))`;
+    const before = await py(ADMIN, probe);
+    assert.ok(fs.existsSync(path.join(archiveDir, 'tegami-index.sqlite')), 'the index is in the archive root');
+    await srv.restart();
+    const afterRestart = await py(ADMIN, probe);
+    assert.deepEqual(afterRestart, before);
+    assert.match(JSON.stringify(before.uid), /UID 1\)/);
+  });
+
+  it('a right taken away applies at once, without logging out', async (t) => {
+    if (!hasCommand('python3')) return t.skip('python3 not installed');
+    const r = await run('python3', ['-c', `
+import imaplib, json, subprocess, sys
+m = imaplib.IMAP4('127.0.0.1', ${srv.ports.imap}, timeout=30)
+m.login('${LISTADMIN}', '${PW}')
+before = m.status('"${SHARED}"', '(MESSAGES)')[0]
+r = subprocess.run([sys.argv[1], sys.argv[2], 'user', 'set', '${LISTADMIN}', '--no-list-admin', 'dev@example.test', '--config', sys.argv[3]], capture_output=True)
+assert r.returncode == 0, r.stderr
+after = m.status('"${SHARED}"', '(MESSAGES)')
+lst = [x.decode() for x in m.list('""', '*')[1]]
+print(json.dumps(dict(before=before, after=[after[0], after[1][0].decode()], lst=lst)))
+`, process.execPath, BIN, srv.configPath], { timeoutMs: 60_000 });
+    assert.equal(r.code, 0, r.stderr);
+    const o = JSON.parse(r.stdout.trim().split('\n').pop()!) as { before: string; after: [string, string]; lst: string[] };
+    assert.equal(o.before, 'OK');
+    assert.deepEqual(o.after[0], 'NO');
+    assert.match(o.after[1], /\[NONEXISTENT\]/);
+    assert.doesNotMatch(o.lst.join('\n'), /#lists/);
   });
 
   it('parseSharedName takes only NAME@DOMAIN after the prefix', () => {
