@@ -74,6 +74,7 @@ export class ListArchives {
     const list = this.lists.list(address);
     if (!user || user.disabled || !list) return false;
     // archiving on, or turned off after posts were kept: the kept ones stay readable
+    if (parseSharedName(SHARED_PREFIX + list.address) !== list.address) return false; // a name no archive path is made from
     if (!list.archive && !fs.existsSync(path.join(archiveRoot(this.dataDir, list.address), 'cur'))) return false;
     const me = user.address.toLowerCase();
     return (
