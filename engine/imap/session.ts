@@ -225,14 +225,14 @@ export class Session {
 
   /**
    * Open a mailbox view (SELECT/EXAMINE); the old one is closed first. `archive` (a list address the caller
-   * checked with ListArchives.resolve) opens that list's archive, always read-only, under `folder` as its name.
+   * checked with ListArchives.resolve) opens that list's archive under `folder` as its name (MailboxView makes it read-only).
    */
   async select(folder: string, readOnly: boolean, archive?: string): Promise<MailboxView> {
     this.unselect();
     const notify = () => this.idleNotify?.();
     const view =
       archive && this.shared.archives
-        ? await MailboxView.open(this.shared.archives.store, archive, 'INBOX', true, notify, { name: folder })
+        ? await MailboxView.open(this.shared.archives.store, archive, 'INBOX', readOnly, notify, { name: folder })
         : await MailboxView.open(this.store, this.owner, folder, readOnly, notify);
     this.selected = view;
     this.state = 'selected';
