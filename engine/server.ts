@@ -22,6 +22,7 @@ import { ConnectionChecker } from './spam/connection.js';
 import { MaildirStore } from './store/maildir-store.js';
 import { startPop3 } from './pop3/server.js';
 import { startImap } from './imap/server.js';
+import { ListArchives } from './imap/list-archives.js';
 import { startManageSieve } from './managesieve/server.js';
 import { SqliteRulesStore } from './rules/sqlite-store.js';
 import { coversTheInternet, type ListenerName } from './config/schema.js';
@@ -92,6 +93,7 @@ export async function startServer(opts: { configPath?: string; quiet?: boolean }
   const isLocalDomain = (d: string) => ctx.directory.localDomain(d) !== null;
   const connectionCheck = new ConnectionChecker(config, resolver, logger, isLocalDomain);
   const store = new MaildirStore(config.data_dir);
+  const archives = new ListArchives(config.data_dir, ctx.directory.lists, ctx.directory);
 
   const deps: SessionDeps = {
     config,
@@ -138,7 +140,7 @@ export async function startServer(opts: { configPath?: string; quiet?: boolean }
         listeners.push(await startSmtpListener(name, addr, tls, deps, certificates));
       } else if (name === 'pop3' || name === 'pop3s' || name === 'imap' || name === 'imaps') {
         const o = { listen: addr, implicitTls: name.endsWith('s'), tls, certificates, store, directory: ctx.directory, config, logger, login: deps.login };
-        const r = name.startsWith('pop3') ? await startPop3(o) : await startImap(o);
+        const r = name.startsWith('pop3') ? await startPop3(o) : await startImap({ ...o, archives });
         listeners.push({ name, host: listenAddress(addr).host, port: r.port, close: r.close });
       } else if (name === 'managesieve') {
         const r = await startManageSieve({ listen: addr, tls, directory: ctx.directory, store: new SqliteRulesStore(ctx.db), config, logger, login: deps.login });

@@ -76,6 +76,13 @@ export const ok = (text = 'Completed', code?: string): Result => ({ status: 'OK'
 export const no = (text: string, code?: string): Result => ({ status: 'NO', text, code });
 export const bad = (text: string, code?: string): Result => ({ status: 'BAD', text, code });
 
+/** The refusal of a change in a read-only mailbox: EXAMINEd (READ-ONLY), or a list archive nobody may change (NOPERM). */
+export const readOnlyRefusal = (view: { shared: boolean }): Result =>
+  view.shared ? no('List archives are read-only', 'NOPERM') : no('Mailbox is read-only', 'READ-ONLY');
+
+/** The refusal of a write into (or of) a shared name the user can see: the list archives are read-only. */
+export const sharedRefusal = (): Result => no('List archives are read-only', 'NOPERM');
+
 const MONTHS = ['jan', 'feb', 'mar', 'apr', 'may', 'jun', 'jul', 'aug', 'sep', 'oct', 'nov', 'dec'];
 
 /** IMAP date-time "dd-Mon-yyyy hh:mm:ss +zzzz" → ms since epoch, or null. */

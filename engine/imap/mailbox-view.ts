@@ -57,11 +57,17 @@ export class MailboxView {
     public uidValidity: number,
     public uidNext: number,
     public highestModseq: number,
+    /** The name the client selected (a shared "#lists/..." name differs from the store's folder). */
+    readonly name: string,
+    /** A shared folder (a list archive, list-archives.ts): another store than the user's, read only. */
+    readonly shared: boolean,
   ) {}
 
-  static async open(store: MailboxStore, owner: Owner, folder: FolderName, readOnly: boolean, onChange: () => void): Promise<MailboxView> {
+  static async open(
+    store: MailboxStore, owner: Owner, folder: FolderName, readOnly: boolean, onChange: () => void, shared?: { name: string },
+  ): Promise<MailboxView> {
     const st = await store.status(owner, folder);
-    const v = new MailboxView(store, owner, folder, readOnly, st.uidValidity, st.uidNext, st.highestModseq);
+    const v = new MailboxView(store, owner, folder, readOnly || !!shared, st.uidValidity, st.uidNext, st.highestModseq, shared?.name ?? folder, !!shared);
     v.unwatch = store.watch(owner, folder, () => {
       v.dirty = true;
       onChange();

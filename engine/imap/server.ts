@@ -5,9 +5,13 @@ import type { MailboxListenerOptions } from '../mailbox-listener.js';
 import { handshakeDeadline, limitsFor, startListener } from '../net/listener.js';
 import { LoginFlow } from '../net/login.js';
 import { serverContext } from '../net/tls.js';
+import type { ListArchives } from './list-archives.js';
 import { Session, type ServerShared } from './session.js';
 
-export type ImapOptions = MailboxListenerOptions;
+export type ImapOptions = MailboxListenerOptions & {
+  /** The shared "#lists/" namespace of list archives; without it NAMESPACE has no shared part. */
+  archives?: ListArchives;
+};
 
 export interface ImapServer {
   port: number;
@@ -25,6 +29,7 @@ export async function startImap(opts: ImapOptions): Promise<ImapServer> {
     secureContext: opts.certificates ?? serverContext(opts.tls),
     implicitTls: opts.implicitTls,
     sessions: new Set(),
+    archives: opts.archives,
   };
   const listener = await startListener({
     protocol: 'imap',

@@ -13,6 +13,7 @@ import { handshakeDeadline } from '../net/listener.js';
 import { plaintextAllowed, type LoginContext, type LoginFlow } from '../net/login.js';
 import { unmapV4 } from '../policy/cidr.js';
 import type { MailboxStore } from '../store/mailbox-store.js';
+import type { ListArchives } from './list-archives.js';
 import { validateArgs, type Result, type SessionState } from './command.js';
 import { commandTable } from './commands/index.js';
 import { MailboxView } from './mailbox-view.js';
@@ -33,6 +34,8 @@ export interface ServerShared {
   implicitTls: boolean;
   /** Sessions open on this listener, for shutdown. */
   sessions: Set<Session>;
+  /** The shared "#lists/" namespace (list archives), when the server has lists; absent in protocol tests. */
+  archives?: ListArchives;
 }
 
 const MAX_ERRORS = 20;
@@ -220,10 +223,17 @@ export class Session {
     });
   }
 
-  /** Open a mailbox view (SELECT/EXAMINE); the old one is closed first. */
-  async select(folder: string, readOnly: boolean): Promise<MailboxView> {
+  /**
+   * Open a mailbox view (SELECT/EXAMINE); the old one is closed first. `archive` (a list address the caller
+   * checked with ListArchives.resolve) opens that list's archive under `folder` as its name (MailboxView makes it read-only).
+   */
+  async select(folder: string, readOnly: boolean, archive?: string): Promise<MailboxView> {
     this.unselect();
-    const view = await MailboxView.open(this.store, this.owner, folder, readOnly, () => this.idleNotify?.());
+    const notify = () => this.idleNotify?.();
+    const view =
+      archive && this.shared.archives
+        ? await MailboxView.open(this.shared.archives.store, archive, 'INBOX', readOnly, notify, { name: folder })
+        : await MailboxView.open(this.store, this.owner, folder, readOnly, notify);
     this.selected = view;
     this.state = 'selected';
     return view;

@@ -21,6 +21,11 @@ export interface MaildirStoreOptions {
   maxOpenIndexes?: number;
   /** A cur/ directory modified less than this long ago is always re-read (mtime granularity). Default 1000 ms. */
   dirtyWindowMs?: number;
+  /**
+   * Where an owner's Maildir root is; default <data_dir>/mail/DOMAIN/LOCAL/Maildir. Another store over other
+   * Maildirs (a list's archive, engine/imap/list-archives.ts) gives its own; it must refuse unsafe names.
+   */
+  rootOf?: (dataDir: string, owner: Owner) => string;
 }
 
 /** A folder's last listing and the folder state it reflects; every change moves MODSEQ or UIDNEXT. */
@@ -65,6 +70,7 @@ export class MaildirUsers {
   private readonly maxOpen: number;
   private cachedMessages = 0;
   private readonly dirtyWindowMs: number;
+  private readonly rootOf: (dataDir: string, owner: Owner) => string;
 
   constructor(
     private readonly dataDir: string,
@@ -72,6 +78,7 @@ export class MaildirUsers {
   ) {
     this.maxOpen = opts.maxOpenIndexes ?? 256;
     this.dirtyWindowMs = opts.dirtyWindowMs ?? 1000;
+    this.rootOf = opts.rootOf ?? maildirRoot;
   }
 
   /**
@@ -93,7 +100,7 @@ export class MaildirUsers {
       this.users.delete(id);
       this.users.set(id, u); // most recently used last
     } else {
-      const root = maildirRoot(this.dataDir, id);
+      const root = this.rootOf(this.dataDir, id);
       await ensureMaildir(root);
       await fsp.mkdir(path.join(root, 'cur'), { recursive: true, mode: 0o700 });
       await fsp.mkdir(path.join(root, 'new'), { recursive: true, mode: 0o700 });
@@ -129,7 +136,7 @@ export class MaildirUsers {
 
   /** A folder's directory without opening the owner's index (throws for an unsafe owner or folder name). */
   pathOf(owner: Owner, folder: FolderName): string {
-    return folderPath(maildirRoot(this.dataDir, owner.toLowerCase()), folder);
+    return folderPath(this.rootOf(this.dataDir, owner.toLowerCase()), folder);
   }
 
   /** The folder's directory, or NONEXISTENT when it has no cur/ (INBOX always exists). */

@@ -1,8 +1,10 @@
 // APPEND (RFC 3501 §6.3.11, UIDPLUS's APPENDUID, LITERAL+): stores a message with optional flags and
 // internal date. A missing folder answers NO [TRYCREATE]. A small message arrives in memory; a large one was
 // streamed to a file in the Maildir's tmp/ (literal-spool.ts) and is moved in, never read into memory.
-import { AUTHENTICATED, bad, no, ok, storableFlags, type CommandDef } from '../command.js';
-import { existingFolder } from '../folders.js';
+// A list archive ("#lists/...") takes no APPEND (NOPERM); a shared name the user cannot see does not exist.
+import { AUTHENTICATED, bad, no, ok, sharedRefusal, storableFlags, type CommandDef } from '../command.js';
+import { isSharedName } from '../list-archives.js';
+import { findMailbox } from '../mailbox-ref.js';
 import { FileSink } from '../literal-spool.js';
 import type { Token } from '../protocol/tokens.js';
 import { refuseOverQuota } from './getquota.js';
@@ -28,8 +30,11 @@ export const append: CommandDef = {
     if (!flags) return bad('Invalid flag');
     if (!size) return no('Empty message');
     if (size > s.config.max_message_size) return no('Message too large', 'TOOBIG');
-    const folder = await existingFolder(s.store, s.owner, a.mailbox as string);
-    if (!folder) return no('No such mailbox', 'TRYCREATE');
+    const name = a.mailbox as string;
+    const ref = await findMailbox(s, name);
+    if (ref?.shared) return sharedRefusal();
+    if (!ref) return isSharedName(name) ? no('No such mailbox', 'NONEXISTENT') : no('No such mailbox', 'TRYCREATE');
+    const folder = ref.folder;
     const full = await refuseOverQuota(s, size, 1);
     if (full) return full;
     const opts = { flags, internalDate: a.date as number | undefined };
@@ -46,7 +51,7 @@ export const append: CommandDef = {
     } else {
       r = await s.store.append(s.owner, folder, bytes!, opts);
     }
-    if (s.selected?.folder === folder) s.selected.markDirty();
+    if (s.selected && !s.selected.shared && s.selected.folder === folder) s.selected.markDirty();
     s.log('append', { folder, size, streamed: spooled ? true : undefined });
     return ok('APPEND completed', `APPENDUID ${r.uidValidity} ${r.uid}`);
   },

@@ -8,8 +8,8 @@ export const close: CommandDef = {
   async handle(s) {
     const view = s.selected!;
     if (!view.readOnly) {
-      const deleted = (await s.store.list(s.owner, view.folder)).filter((m) => view.seqOf(m.uid) && m.flags.includes('\\Deleted')).map((m) => m.uid);
-      if (deleted.length) await s.store.expunge(s.owner, view.folder, deleted);
+      const deleted = (await view.store.list(view.owner, view.folder)).filter((m) => view.seqOf(m.uid) && m.flags.includes('\\Deleted')).map((m) => m.uid);
+      if (deleted.length) await view.store.expunge(view.owner, view.folder, deleted);
     }
     s.unselect();
     return ok('CLOSE completed');

@@ -1,7 +1,10 @@
 // COPY and UID COPY (RFC 3501 §6.4.7, UIDPLUS's COPYUID): copies messages with their flags into another
-// folder; a missing target answers NO [TRYCREATE]. Copying into Spam teaches the spam filter.
-import { SELECTED, no, ok, type CommandDef, type Result } from '../command.js';
-import { existingFolder } from '../folders.js';
+// folder; a missing target answers NO [TRYCREATE]. Copying into Spam teaches the spam filter. Out of a list
+// archive (copy-out.ts) into the user's folders works; into a list archive is refused (NOPERM).
+import { SELECTED, no, ok, sharedRefusal, type CommandDef, type Result } from '../command.js';
+import { copyAcrossStores } from '../copy-out.js';
+import { isSharedName } from '../list-archives.js';
+import { findMailbox } from '../mailbox-ref.js';
 import { formatSet, type SeqRange } from '../protocol/sequence.js';
 import type { Session } from '../session.js';
 import { learnFrom, learningFor } from '../spam-learning.js';
@@ -18,23 +21,25 @@ export interface CopyOutcome {
  */
 export async function copyMessages(s: Session, set: SeqRange[], uid: boolean, target: string, moving = false): Promise<CopyOutcome | Result> {
   const view = s.selected!;
-  const to = await existingFolder(s.store, s.owner, target);
-  if (!to) return no('No such mailbox', 'TRYCREATE');
+  const ref = await findMailbox(s, target);
+  if (ref?.shared) return sharedRefusal();
+  if (!ref) return isSharedName(target) ? no('No such mailbox', 'NONEXISTENT') : no('No such mailbox', 'TRYCREATE');
+  const to = ref.folder;
   const uids = view.resolve(set, uid).map((n) => view.uids[n - 1]);
   if (!uids.length) return { uids };
   if (!moving) {
     const wanted = new Set(uids);
-    const bytes = async () => (await s.store.list(s.owner, view.folder)).reduce((n, m) => (wanted.has(m.uid) ? n + m.size : n), 0);
+    const bytes = async () => (await view.store.list(view.owner, view.folder)).reduce((n, m) => (wanted.has(m.uid) ? n + m.size : n), 0);
     const full = await refuseOverQuota(s, bytes, uids.length);
     if (full) return full;
   }
-  const r = await s.store.copy(s.owner, view.folder, uids, to);
+  const r = view.shared ? await copyAcrossStores(view, uids, s.store, s.owner, to) : await s.store.copy(s.owner, view.folder, uids, to);
   if (!r.mapping.length) return { uids: [] };
   const src = formatSet(r.mapping.map((m) => m[0]));
   const dst = formatSet(r.mapping.map((m) => m[1]));
-  const verdict = learningFor(view.folder, to);
+  const verdict = learningFor(view.shared ? view.name : view.folder, to);
   if (verdict) await learnFrom(s, to, r.mapping.map((m) => m[1]), verdict);
-  s.log('copy', { from: view.folder, to, count: r.mapping.length });
+  s.log('copy', { from: view.name, to, count: r.mapping.length });
   return { uids: r.mapping.map((m) => m[0]), code: `COPYUID ${r.uidValidity} ${src} ${dst}` };
 }
 

@@ -1,5 +1,7 @@
 // CREATE (RFC 3501 §6.3.3): a new folder; a trailing separator is dropped, missing parents are created.
-import { AUTHENTICATED, no, ok, type CommandDef } from '../command.js';
+// Nothing is created in the shared namespace "#lists/" (list archives exist as their lists do): NOPERM for all.
+import { AUTHENTICATED, no, ok, sharedRefusal, type CommandDef } from '../command.js';
+import { isSharedName } from '../list-archives.js';
 import { SEPARATOR, existingFolder, validNewName } from '../folders.js';
 
 export const create: CommandDef = {
@@ -9,6 +11,7 @@ export const create: CommandDef = {
   async handle(s, a) {
     let name = a.mailbox as string;
     if (name.endsWith(SEPARATOR)) name = name.slice(0, -1);
+    if (isSharedName(name)) return sharedRefusal();
     if (name.toUpperCase() === 'INBOX' || (await existingFolder(s.store, s.owner, name))) return no('Mailbox already exists', 'ALREADYEXISTS');
     if (!validNewName(name)) return no('Invalid mailbox name', 'CANNOT');
     const levels = name.split(SEPARATOR);

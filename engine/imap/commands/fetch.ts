@@ -47,12 +47,12 @@ export const fetch: CommandDef = {
     if (!view.readOnly && items.some((i) => i.kind === 'section' && i.setsSeen)) {
       const unseen = seqs.map((n) => view.uids[n - 1]).filter((u) => !view.info.get(u)!.flags.includes('\\Seen'));
       if (unseen.length) {
-        const r = await s.store.updateFlags(s.owner, view.folder, unseen, 'add', ['\\Seen']);
+        const r = await view.store.updateFlags(view.owner, view.folder, unseen, 'add', ['\\Seen']);
         view.applyUpdated(r.updated);
         if (!items.some((i) => i.kind === 'FLAGS')) items.push({ kind: 'FLAGS' });
       }
     }
-    const cache = cacheFor(s.store);
+    const cache = cacheFor(view.store);
     const anyContent = contentNeeds(items) !== 'none';
     const writer = new ResponseWriter(s);
     try {
@@ -60,14 +60,14 @@ export const fetch: CommandDef = {
         const uid = view.uids[seq - 1];
         const info = view.info.get(uid);
         if (!info) continue;
-        const key = MessageCache.key(s.owner, view.folder, view.uidValidity, uid);
+        const key = MessageCache.key(view.owner, view.folder, view.uidValidity, uid);
         const cached = anyContent ? cache.get(key) : undefined;
         const needs = anyContent ? contentNeeds(items, cached) : 'none';
         let raw: Buffer | undefined;
         let source: MessageHandle | undefined;
         try {
-          if (needs === 'tree' || (needs === 'bytes' && info.size <= READ_WHOLE_MAX)) raw = await s.store.read(s.owner, view.folder, uid);
-          else if (needs === 'bytes') source = await s.store.open(s.owner, view.folder, uid);
+          if (needs === 'tree' || (needs === 'bytes' && info.size <= READ_WHOLE_MAX)) raw = await view.store.read(view.owner, view.folder, uid);
+          else if (needs === 'bytes') source = await view.store.open(view.owner, view.folder, uid);
         } catch {
           continue; // expunged by another session meanwhile: its EXPUNGE comes later
         }

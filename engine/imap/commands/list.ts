@@ -1,8 +1,10 @@
 // LIST (RFC 3501 §6.3.8, RFC 6154 attributes): folders matching reference + pattern with \HasChildren,
 // \HasNoChildren, special-use attributes, and \Noselect for parents that exist only as a path. Clients that
 // send LIST-EXTENDED's "(SPECIAL-USE)" / "(SUBSCRIBED)" selection or "RETURN (...)" are answered sensibly.
+// The list archives this user may read ("#lists/NAME@DOMAIN", list-archives.ts) are listed too, always subscribed.
 import { AUTHENTICATED, bad, ok, type Args, type CommandDef, type Result } from '../command.js';
 import { SEPARATOR, SPECIAL_USE, folderAttributes, listLine, matchPattern } from '../folders.js';
+import { SHARED_PREFIX, isSharedName } from '../list-archives.js';
 import type { Token } from '../protocol/tokens.js';
 import type { Session } from '../session.js';
 
@@ -21,9 +23,13 @@ export async function listFolders(s: Session, a: Args, kind: 'LIST' | 'LSUB'): P
     return ok('LIST completed');
   }
   const full = fullPattern(ref, pattern);
-  const folders = (await s.store.listFolders(s.owner)).map((f) => (f.toUpperCase() === 'INBOX' ? 'INBOX' : f));
+  // a personal folder that looks like a shared name (made before the namespace existed) cannot be reached: not listed
+  const own = (names: string[]) => names.map((f) => (f.toUpperCase() === 'INBOX' ? 'INBOX' : f)).filter((f) => !isSharedName(f));
+  const shared = (s.shared.archives?.readable(s.owner) ?? []).map((l) => SHARED_PREFIX + l);
+  const folders = [...own(await s.store.listFolders(s.owner)), ...shared];
   const all = new Set(folders);
-  const names = kind === 'LSUB' ? new Set((await s.store.subscriptions(s.owner)).map((f) => (f.toUpperCase() === 'INBOX' ? 'INBOX' : f))) : all;
+  const subscribed = async () => new Set([...own(await s.store.subscriptions(s.owner)), ...shared]);
+  const names = kind === 'LSUB' ? await subscribed() : all;
   const implied = new Set<string>();
   for (const f of names) {
     const levels = f.split(SEPARATOR);
@@ -34,7 +40,7 @@ export async function listFolders(s: Session, a: Args, kind: 'LIST' | 'LSUB'): P
   }
   const options = ((a.options as Token[] | undefined) ?? []).map((t) => (t.t === 'atom' ? t.v.toUpperCase() : ''));
   let selected = names;
-  if (options.includes('SUBSCRIBED')) selected = new Set((await s.store.subscriptions(s.owner)).map((f) => (f.toUpperCase() === 'INBOX' ? 'INBOX' : f)));
+  if (options.includes('SUBSCRIBED')) selected = await subscribed();
   if (options.includes('SPECIAL-USE')) selected = new Set([...selected].filter((f) => SPECIAL_USE[f]));
   const out = [...selected].filter((f) => matchPattern(full, f)).sort(folderOrder);
   for (const f of out) s.send(listLine(kind, folderAttributes(f, all, { noselect: kind === 'LSUB' ? false : !all.has(f) }), f));

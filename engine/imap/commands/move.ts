@@ -1,6 +1,6 @@
 // MOVE and UID MOVE (RFC 6851): copy, then expunge the originals, announcing COPYUID in an untagged OK before
 // the EXPUNGE responses. Moving into Spam (or from Spam to INBOX) teaches the spam filter.
-import { SELECTED, no, ok, type CommandDef } from '../command.js';
+import { SELECTED, no, ok, readOnlyRefusal, type CommandDef } from '../command.js';
 import type { SeqRange } from '../protocol/sequence.js';
 import { copyMessages } from './copy.js';
 import { expungeUids } from './expunge.js';
@@ -13,7 +13,7 @@ export const move: CommandDef = {
     { name: 'mailbox', type: 'mailbox' },
   ],
   async handle(s, a, c) {
-    if (s.selected!.readOnly) return no('Mailbox is read-only', 'READ-ONLY');
+    if (s.selected!.readOnly) return readOnlyRefusal(s.selected!);
     if ((a.mailbox as string) === s.selected!.folder) return no('Source and target are the same mailbox', 'CANNOT');
     const r = await copyMessages(s, a.set as SeqRange[], c.uid, a.mailbox as string, true);
     if ('status' in r) return r;

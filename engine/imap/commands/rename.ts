@@ -1,6 +1,8 @@
 // RENAME (RFC 3501 §6.3.5): renames a folder with its subfolders; renaming INBOX moves its mail into a new
-// folder and leaves INBOX empty.
-import { AUTHENTICATED, no, ok, type CommandDef } from '../command.js';
+// folder and leaves INBOX empty. A list archive cannot be renamed, nor a folder renamed into "#lists/".
+import { AUTHENTICATED, no, ok, sharedRefusal, type CommandDef } from '../command.js';
+import { isSharedName } from '../list-archives.js';
+import { findMailbox } from '../mailbox-ref.js';
 import { SEPARATOR, existingFolder, validNewName } from '../folders.js';
 
 export const rename: CommandDef = {
@@ -11,9 +13,12 @@ export const rename: CommandDef = {
     { name: 'to', type: 'mailbox' },
   ],
   async handle(s, a) {
-    const from = await existingFolder(s.store, s.owner, a.from as string);
-    if (!from) return no('No such mailbox', 'NONEXISTENT');
+    const src = await findMailbox(s, a.from as string);
+    if (!src) return no('No such mailbox', 'NONEXISTENT');
+    if (src.shared) return sharedRefusal();
+    const from = src.folder;
     const to = a.to as string;
+    if (isSharedName(to)) return sharedRefusal();
     if (to === 'INBOX' || (await existingFolder(s.store, s.owner, to))) return no('Target mailbox exists', 'ALREADYEXISTS');
     if (!validNewName(to)) return no('Invalid mailbox name', 'CANNOT');
     if (to.startsWith(from + SEPARATOR)) return no('Cannot move a mailbox into itself', 'CANNOT');
@@ -22,7 +27,7 @@ export const rename: CommandDef = {
       const parent = levels.slice(0, i).join(SEPARATOR);
       if (!(await existingFolder(s.store, s.owner, parent))) await s.store.createFolder(s.owner, parent);
     }
-    if (s.selected && (s.selected.folder === from || s.selected.folder.startsWith(from + SEPARATOR))) s.unselect();
+    if (s.selected && !s.selected.shared && (s.selected.folder === from || s.selected.folder.startsWith(from + SEPARATOR))) s.unselect();
     await s.store.renameFolder(s.owner, from, to);
     const subs = await s.store.subscriptions(s.owner);
     for (const f of subs) {

@@ -44,7 +44,7 @@ export const search: CommandDef = {
     const tree = parseSearch(tokens);
     if (typeof tree === 'string') return bad(tree);
     const needs = contentNeeds(tree);
-    const cache = cacheFor(s.store);
+    const cache = cacheFor(view.store);
     const hits: number[] = [];
     let maxModseq = 0;
     const maxUid = view.uids.length ? view.uids[view.uids.length - 1] : 0;
@@ -54,11 +54,11 @@ export const search: CommandDef = {
       let raw: Buffer | undefined;
       let content: Content | undefined;
       if (needs.headers || needs.body) {
-        const key = MessageCache.key(s.owner, view.folder, view.uidValidity, uid);
+        const key = MessageCache.key(view.owner, view.folder, view.uidValidity, uid);
         const cached = cache.get(key);
         if (needs.body || !cached?.headers) {
           try {
-            raw = await s.store.read(s.owner, view.folder, uid);
+            raw = await view.store.read(view.owner, view.folder, uid);
           } catch {
             continue;
           }

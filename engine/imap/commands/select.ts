@@ -1,22 +1,25 @@
 // SELECT (RFC 3501 §6.3.1, CONDSTORE's "(CONDSTORE)" parameter): opens a mailbox read-write and reports its
 // size, flags, UIDVALIDITY, UIDNEXT, first unseen and HIGHESTMODSEQ. EXAMINE shares openMailbox read-only.
+// A list archive ("#lists/...", mailbox-ref.ts) opens read-only whichever command asked.
 import { AUTHENTICATED, bad, no, ok, type Args, type CommandDef, type Result } from '../command.js';
-import { existingFolder } from '../folders.js';
+import { findMailbox } from '../mailbox-ref.js';
 import type { Token } from '../protocol/tokens.js';
 import type { Session } from '../session.js';
 
 const SYSTEM_FLAGS = ['\\Answered', '\\Flagged', '\\Deleted', '\\Seen', '\\Draft'];
 
-export async function openMailbox(s: Session, a: Args, readOnly: boolean): Promise<Result> {
+export async function openMailbox(s: Session, a: Args, examine: boolean): Promise<Result> {
   s.unselect();
   const params = (a.params as Token[] | undefined) ?? [];
   for (const p of params) {
     if (p.t === 'atom' && p.v.toUpperCase() === 'CONDSTORE') s.enabled.add('CONDSTORE');
     else return bad('Unknown SELECT parameter');
   }
-  const folder = await existingFolder(s.store, s.owner, a.mailbox as string);
-  if (!folder) return no('No such mailbox', 'NONEXISTENT');
-  const view = await s.select(folder, readOnly);
+  const ref = await findMailbox(s, a.mailbox as string);
+  if (!ref) return no('No such mailbox', 'NONEXISTENT');
+  const folder = ref.name;
+  const view = await s.select(folder, examine, ref.list);
+  const readOnly = view.readOnly;
   const keywords = new Set<string>();
   let firstUnseen = 0;
   view.uids.forEach((uid, i) => {
@@ -35,7 +38,7 @@ export async function openMailbox(s: Session, a: Args, readOnly: boolean): Promi
   // RFC 7162 §3.1.2.1: a server with persistent mod-sequences reports this on every SELECT/EXAMINE
   s.send(`* OK [HIGHESTMODSEQ ${view.highestModseq}] Highest`);
   s.log('select', { folder, readOnly });
-  return ok(`${readOnly ? 'EXAMINE' : 'SELECT'} completed`, readOnly ? 'READ-ONLY' : 'READ-WRITE');
+  return ok(`${examine ? 'EXAMINE' : 'SELECT'} completed`, readOnly ? 'READ-ONLY' : 'READ-WRITE');
 }
 
 export const select: CommandDef = {

@@ -1,6 +1,7 @@
 // STORE and UID STORE (RFC 3501 §6.4.6, UNCHANGEDSINCE from RFC 7162): FLAGS / +FLAGS / -FLAGS (.SILENT),
 // answering with the new flags unless silent; messages changed since UNCHANGEDSINCE are reported as MODIFIED.
-import { SELECTED, bad, no, ok, storableFlags, type CommandDef } from '../command.js';
+// A list archive keeps no flags at all, not even a per-user \Seen: STORE there is refused (NOPERM).
+import { SELECTED, bad, no, ok, readOnlyRefusal, storableFlags, type CommandDef } from '../command.js';
 import { flagList } from '../protocol/response.js';
 import { formatSet, type SeqRange } from '../protocol/sequence.js';
 import type { Token } from '../protocol/tokens.js';
@@ -17,7 +18,7 @@ export const store: CommandDef = {
   ],
   async handle(s, a, c) {
     const view = s.selected!;
-    if (view.readOnly) return no('Mailbox is read-only', 'READ-ONLY');
+    if (view.readOnly) return readOnlyRefusal(view);
     const m = /^([+-]?)FLAGS(\.SILENT)?$/i.exec(a.item as string);
     if (!m) return bad('Unknown STORE item');
     const mode = m[1] === '+' ? 'add' : m[1] === '-' ? 'remove' : 'replace';
@@ -44,7 +45,7 @@ export const store: CommandDef = {
     const seqs = view.resolve(a.set as SeqRange[], c.uid);
     const uids = seqs.map((n) => view.uids[n - 1]);
     if (!uids.length) return ok(`${c.name} completed`);
-    const r = await s.store.updateFlags(s.owner, view.folder, uids, mode, flags, unchangedSince);
+    const r = await view.store.updateFlags(view.owner, view.folder, uids, mode, flags, unchangedSince);
     view.applyUpdated(r.updated);
     const condstore = s.enabled.has('CONDSTORE');
     if (!silent || unchangedSince !== undefined) {
