@@ -88,10 +88,14 @@ export async function syncFolder(index: IndexDb, dirtyWindowMs: number, folder: 
   // Size from ",S=" and flags from ":2,", as Dovecot does for names it wrote; the date (the file's mtime) is
   // stat'ed when a command first asks for it (maildir-idate.ts). Names without a valid ",S=" (other delivery
   // agents) and entries readdir could not type as plain files (symlinks) are stat'ed here, as before.
-  const stated = await inParallel([...onDisk].sort((a, b) => compareMaildirNames(a[0], b[0])), async ([base, file]): Promise<NewMessage | null> => {
-    const letters = parseMaildirName(file).info ?? '';
+  const found: NewMessage[] = [];
+  const toStat: [string, string][] = [];
+  for (const [base, file] of [...onDisk].sort((a, b) => compareMaildirNames(a[0], b[0]))) {
     const named = sizeFromName(base);
-    if (named !== undefined && plain.has(file)) return { base, file, size: named, idate: UNKNOWN_IDATE, letters };
+    if (named !== undefined && plain.has(file)) found.push({ base, file, size: named, idate: UNKNOWN_IDATE, letters: parseMaildirName(file).info ?? '' });
+    else toStat.push([base, file]);
+  }
+  const stated = await inParallel(toStat, async ([base, file]): Promise<NewMessage | null> => {
     let st: fs.Stats;
     try {
       st = await fsp.stat(path.join(curDir, file));
@@ -99,9 +103,11 @@ export async function syncFolder(index: IndexDb, dirtyWindowMs: number, folder: 
       return null;
     }
     if (!st.isFile()) return null;
-    return { base, file, size: named ?? st.size, idate: st.mtimeMs, letters };
+    return { base, file, size: sizeFromName(base) ?? st.size, idate: st.mtimeMs, letters: parseMaildirName(file).info ?? '' };
   }, SYNC_PARALLEL);
-  const found = stated.filter((m): m is NewMessage => m !== null);
+  for (const m of stated) if (m) found.push(m);
+  // UIDs follow delivery order across both groups
+  if (toStat.length) found.sort((a, b) => compareMaildirNames(a.base, b.base));
   index.apply(folder, { add: found, remove, flags, curMtime: mtime });
 }
 
