@@ -152,6 +152,8 @@ export class IndexDb {
       folderNames: db.prepare<[], { name: string; uidvalidity: number; sort_order: number | null }>('SELECT name, uidvalidity, sort_order FROM folders'),
       setOrder: db.prepare('UPDATE folders SET sort_order = ? WHERE name = ?'),
       remove: db.prepare('DELETE FROM messages WHERE folder = ? AND uid = ?'),
+      setSize: db.prepare('UPDATE messages SET size = ? WHERE folder = ? AND uid = ?'),
+      setIdate: db.prepare('UPDATE messages SET idate = ? WHERE folder = ? AND uid = ?'),
       setFlags: db.prepare('UPDATE messages SET file = ?, letters = ?, keywords = ?, modseq = ? WHERE folder = ? AND uid = ?'),
       stats: db.prepare<[string], { n: number; unseen: number | null }>(
         "SELECT count(*) AS n, sum(CASE WHEN instr(letters, 'S') = 0 THEN 1 ELSE 0 END) AS unseen FROM messages WHERE folder = ?",
@@ -299,6 +301,19 @@ export class IndexDb {
         return into.uids;
       })
       .immediate();
+  }
+
+
+  /** Record dates found later by a stat (maildir-idate.ts); not a change of the message, so no new MODSEQ. */
+  setIdates(dates: { folder: string; uid: number; idate: number }[]): void {
+    this.db.transaction(() => {
+      for (const d of dates) this.q.setIdate.run(Math.round(d.idate), d.folder, d.uid);
+    }).immediate();
+  }
+
+  /** Correct a size taken from a file name (",S=") that the file's length contradicts. */
+  setSize(folder: string, uid: number, size: number): void {
+    this.q.setSize.run(size, folder, uid);
   }
 
   /** Forget a folder (deleted): its emails are gone from the account, unless a copy lives elsewhere. */

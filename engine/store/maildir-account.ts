@@ -1,6 +1,7 @@
 // The account view of the MaildirStore (what JMAP reads): bring every folder's index up to date, read the
 // header facts of emails not seen before (threads), and hand out folders with counts, emails, threads and
 // the change log. Folder locks are taken one at a time; it never changes a message file.
+import { fillUnknownIdates } from './maildir-idate.js';
 import fsp from 'node:fs/promises';
 import path from 'node:path';
 import type { AccountFolder, AccountState, ChangesPage, ChangeType, EmailExtra, EmailRow, FolderName, Owner } from './mailbox-store.js';
@@ -31,7 +32,11 @@ export async function refreshAccount(users: MaildirUsers, owner: Owner): Promise
         throw e;
       }
       try {
-        await users.locked(owner, name, () => users.sync(u, name, dir, false));
+        await users.locked(owner, name, async () => {
+          await users.sync(u, name, dir, false);
+          // the account view reads dates from the index rows: none may be left unknown (maildir-idate.ts)
+          fillUnknownIdates(u.index, dir, name);
+        });
         onDisk.add(name);
       } catch (e) {
         if (!(e instanceof StoreError)) throw e;

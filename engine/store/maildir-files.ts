@@ -71,7 +71,13 @@ export async function open(users: MaildirUsers, owner: Owner, folder: FolderName
       }
       try {
         // an open file survives renames and unlinks: its size now is the size of what will be read
-        return fileHandle(fh, (await fh.stat()).size);
+        const size = (await fh.stat()).size;
+        if (size !== row.size) {
+          // the size came from a ",S=" the file contradicts: the index and later listings get the exact size
+          u.index.setSize(folder, uid, size);
+          users.dropListings(u);
+        }
+        return fileHandle(fh, size);
       } catch (e) {
         await fh.close();
         throw e;

@@ -32,9 +32,12 @@ export function normaliseLetters(letters: string): string {
   return [...new Set(letters.split('').filter((c) => /[A-Za-z]/.test(c)))].sort().join('');
 }
 
-/** The message size encoded in a name (",S=1234"), which saves a stat. */
+/**
+ * The message size encoded in a name (Maildir++ ",S=1234", ended by "," or the end of the base), which saves a
+ * stat. A malformed field (",S=", ",S=12x", ",S=-1", more than 15 digits) gives undefined: the caller stats.
+ */
 export function sizeFromName(base: string): number | undefined {
-  const m = /,S=(\d+)/.exec(base);
+  const m = /,S=(\d{1,15})(?=,|$)/.exec(base);
   return m ? Number(m[1]) : undefined;
 }
 

@@ -9,6 +9,7 @@ import { hasDedupKey, syncDir, uniqueName, writeMaildirMessage } from './maildir
 import { mailboxEvents } from './events.js';
 import type { MessageRow, MovedMessage, NewMessage } from './index-db.js';
 import { applyFlags, flagsOf, maildirName } from './maildir-flags.js';
+import { copyInfo, infoOf, statIdate, UNKNOWN_IDATE } from './maildir-idate.js';
 import { StoreError } from './store-error.js';
 import { canon, type MaildirUsers, type UserHandle } from './maildir-users.js';
 import { inParallel } from '../util/in-parallel.js';
@@ -62,11 +63,11 @@ export async function list(users: MaildirUsers, owner: Owner, folder: FolderName
     const key = `${f.uidvalidity}/${f.uidnext}/${f.modseq}`;
     let cached = u.listings.get(folder);
     if (!cached || cached.key !== key) {
-      cached = { key, infos: u.index.messages(folder).map(toInfo) };
+      cached = { key, infos: u.index.messages(folder).map((r) => infoOf(u.index, dir, folder, r)) };
       users.cacheListing(u, folder, cached);
     }
     // callers may keep or change what they get: hand out copies
-    return cached.infos.map((m) => ({ ...m, flags: [...m.flags] }));
+    return cached.infos.map(copyInfo);
   }, true);
 }
 
@@ -92,7 +93,13 @@ export async function read(users: MaildirUsers, owner: Owner, folder: FolderName
         const file = path.join(dir, 'cur', row.file);
         // A small message is read synchronously: it is almost always in the page cache, and one blocking
         // read of a few KB costs far less than the four thread-pool round trips of an async readFile.
-        return row.size <= SYNC_READ_MAX ? fs.readFileSync(file) : await fsp.readFile(file);
+        const data = row.size <= SYNC_READ_MAX ? fs.readFileSync(file) : await fsp.readFile(file);
+        if (data.length !== row.size) {
+          // the size came from a ",S=" the file contradicts: the index and later listings get the exact size
+          u.index.setSize(folder, uid, data.length);
+          users.dropListings(u);
+        }
+        return data;
       } catch (e) {
         if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
         // renamed (flags) or removed by another process: re-read the directory once
@@ -161,7 +168,9 @@ export async function copy(users: MaildirUsers, owner: Owner, from: FolderName, 
           if (code !== 'EXDEV' && code !== 'EPERM') throw e;
           await fsp.copyFile(source, target);
         }
-        return { srcUid: row.uid, name, row };
+        // a date not stat'ed yet is taken from the source now (a copied file, unlike a link, has a new mtime)
+        const idate = row.idate === UNKNOWN_IDATE ? statIdate(u.index, src, from, row) : row.idate;
+        return { srcUid: row.uid, name, row: { ...row, idate } };
       });
       const out = linked.filter((x): x is { srcUid: number; name: string; row: MessageRow } => x !== null);
       return out;
@@ -283,10 +292,6 @@ async function changeFlags(
     .filter((p): p is NonNullable<typeof p> => p !== null)
     .map((p) => ({ uid: p.row.uid, file: p.file, letters: p.letters, keywords: p.keywords }));
   if (changes.length) u.index.apply(folder, { flags: changes });
-  const updated = u.index.messagesFor(folder, [...unchanged, ...changes.map((c) => c.uid)]).map(toInfo);
+  const updated = u.index.messagesFor(folder, [...unchanged, ...changes.map((c) => c.uid)]).map((r) => infoOf(u.index, dir, folder, r));
   return { updated, failed: failed.sort((a, b) => a - b), changed: changes.length > 0 };
-}
-
-function toInfo(r: MessageRow): MessageInfo {
-  return { uid: r.uid, size: r.size, flags: flagsOf(r.letters, r.keywords), internalDate: r.idate, modseq: r.modseq, key: r.base };
 }

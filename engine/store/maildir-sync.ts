@@ -8,6 +8,7 @@ import type { FolderName } from './mailbox-store.js';
 import type { IndexDb, NewMessage } from './index-db.js';
 import { maildirName, parseMaildirName, sizeFromName } from './maildir-flags.js';
 import { StoreError } from './store-error.js';
+import { UNKNOWN_IDATE } from './maildir-idate.js';
 import { inParallel } from '../util/in-parallel.js';
 
 /** File operations in flight at once while a folder is read (the libuv pool has UV_THREADPOOL_SIZE = 32 threads). */
@@ -62,10 +63,14 @@ export async function syncFolder(index: IndexDb, dirtyWindowMs: number, folder: 
   const recent = Date.now() - Number(curStat.mtimeMs) < dirtyWindowMs;
   if (!force && !recent && mtime === fRow.cur_mtime && !add.length) return;
 
+  // the names alone: readdir's entry types say what is a plain file without a stat per file
   const onDisk = new Map<string, string>();
-  for (const n of await fsp.readdir(curDir)) {
-    if (n.startsWith('.')) continue;
-    onDisk.set(parseMaildirName(n).base, n);
+  const plain = new Set<string>();
+  for (const d of await fsp.readdir(curDir, { withFileTypes: true })) {
+    if (d.name.startsWith('.') || d.isDirectory()) continue;
+    const base = parseMaildirName(d.name).base;
+    onDisk.set(base, d.name);
+    if (d.isFile()) plain.add(d.name);
   }
   const remove: number[] = [];
   const flags: { uid: number; file: string; letters: string; keywords: string }[] = [];
@@ -80,7 +85,17 @@ export async function syncFolder(index: IndexDb, dirtyWindowMs: number, folder: 
       onDisk.delete(row.base);
     }
   }
-  const stated = await inParallel([...onDisk].sort((a, b) => compareMaildirNames(a[0], b[0])), async ([base, file]): Promise<NewMessage | null> => {
+  // Size from ",S=" and flags from ":2,", as Dovecot does for names it wrote; the date (the file's mtime) is
+  // stat'ed when a command first asks for it (maildir-idate.ts). Names without a valid ",S=" (other delivery
+  // agents) and entries readdir could not type as plain files (symlinks) are stat'ed here, as before.
+  const found: NewMessage[] = [];
+  const toStat: [string, string][] = [];
+  for (const [base, file] of [...onDisk].sort((a, b) => compareMaildirNames(a[0], b[0]))) {
+    const named = sizeFromName(base);
+    if (named !== undefined && plain.has(file)) found.push({ base, file, size: named, idate: UNKNOWN_IDATE, letters: parseMaildirName(file).info ?? '' });
+    else toStat.push([base, file]);
+  }
+  const stated = await inParallel(toStat, async ([base, file]): Promise<NewMessage | null> => {
     let st: fs.Stats;
     try {
       st = await fsp.stat(path.join(curDir, file));
@@ -90,7 +105,9 @@ export async function syncFolder(index: IndexDb, dirtyWindowMs: number, folder: 
     if (!st.isFile()) return null;
     return { base, file, size: sizeFromName(base) ?? st.size, idate: st.mtimeMs, letters: parseMaildirName(file).info ?? '' };
   }, SYNC_PARALLEL);
-  const found = stated.filter((m): m is NewMessage => m !== null);
+  for (const m of stated) if (m) found.push(m);
+  // UIDs follow delivery order across both groups
+  if (toStat.length) found.sort((a, b) => compareMaildirNames(a.base, b.base));
   index.apply(folder, { add: found, remove, flags, curMtime: mtime });
 }
 

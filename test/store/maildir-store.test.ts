@@ -276,7 +276,8 @@ test('listing a 10,000-message folder again does not re-read every file', async 
   await store.status(OWNER, 'INBOX');
   const status = { ms: performance.now() - t0, calls: count() - c0 };
   tc.diagnostic(`10k folder: index build ${build.ms.toFixed(0)} ms (${build.calls} file calls), list ${relist.ms.toFixed(1)} ms (${relist.calls}), status ${status.ms.toFixed(1)} ms (${status.calls})`);
-  assert.ok(build.calls >= 10_000, `the first build looks at every file (${build.calls} calls): the count sees the work`);
+  // names with ",S=" give size and flags: the first build reads directories, not every file (dates are stat'ed when asked)
+  assert.ok(build.calls <= 10, `the first build reads the names, not every file (${build.calls} calls)`);
   assert.ok(relist.calls <= 10, `a re-list of an unchanged folder touches a few directories, not every file (${relist.calls} calls)`);
   assert.ok(status.calls <= 10, `status of an unchanged 10k folder touches a few directories, not every file (${status.calls} calls)`);
   await store.close();
