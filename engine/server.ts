@@ -116,7 +116,7 @@ export async function startServer(opts: { configPath?: string; quiet?: boolean }
     deps.relay = new RelayPolicy(c.relay.mode, c.relay.allow_ips);
     deps.connectionCheck = new ConnectionChecker(c, resolver, logger, isLocalDomain);
     logger.info('system', 'settings-applied', { keys: keys.join(','), version: settings.version() });
-    if (c.relay.mode === 'anyone') logger.warn('system', 'OPEN RELAY', { message: 'relay mode "anyone": this server relays mail for anyone on the Internet' });
+    if (c.relay.mode === 'anyone') logger.emit('system.open-relay', { message: 'OPEN RELAY: relay mode "anyone": this server relays mail for anyone on the Internet' });
   });
   const queueAdmin = new QueueAdmin(config, isLocal, { scheduler: outbound, inject: (e, raw) => queue.inject(e, raw) });
 

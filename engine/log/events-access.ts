@@ -10,6 +10,8 @@ const refused = { listener: 'word?', ip: 'ip?', reason: 'text?', open: 'int?' } 
 const refusedReason = (reason: unknown) => (reason === undefined || /from this|per.?(ip|client)/i.test(String(reason)) ? 'per_client_limit' : /too many/i.test(String(reason)) ? 'total_limit' : 'other');
 
 export const POP3_EVENTS = {
+  // the login counts shared with other nodes (PostgreSQL, docs/scale-out.md) are unreachable: this node counts alone
+  'pop3.login-shared-unavailable': ev('pop3', 'warn', { ...pop, error: 'text' }),
   'pop3.connection-failed': ev('pop3', 'error', { listener: 'word', ip: 'ip?', error: 'text' }),
   'pop3.listening': ev('pop3', 'info', { listener: 'word?', address: 'text', port: 'int', tls: 'bool' }),
   'pop3.listener-error': ev('pop3', 'error', { listener: 'word?', error: 'text' }),
@@ -43,6 +45,7 @@ export const POP3_EVENTS = {
 } as const;
 
 export const IMAP_EVENTS = {
+  'imap.login-shared-unavailable': ev('imap', 'warn', { ...imap, error: 'text' }),
   'imap.over-quota': ev('imap', 'info', { ...imap, bytes: 'int', messages: 'int', reason: 'text' }),
   // a session that threw out of its command loop (a bug, never a client's doing): that connection only ends
   'imap.session-failed': ev('imap', 'error', { ...imap, error: 'text' }),

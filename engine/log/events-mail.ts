@@ -43,6 +43,7 @@ const sts = {
 const refusedReason = (reason: unknown) => (/from this|per.?(ip|client)|this address/i.test(String(reason ?? '')) ? 'per_client_limit' : /too many/i.test(String(reason ?? '')) ? 'total_limit' : 'other');
 
 export const SMTP_EVENTS = {
+  'smtp.login-shared-unavailable': ev('smtp', 'warn', { session: 'id?', ip: 'ip?', error: 'text' }),
   'smtp.connection-failed': ev('smtp', 'error', { listener: 'word', ip: 'ip?', error: 'text' }),
   'smtp.listening': ev('smtp', 'info', { listener: 'word?', address: 'text?', port: 'int?', tls: 'bool?' }),
   'smtp.listener-error': ev('smtp', 'error', { listener: 'word?', error: 'text' }),
@@ -134,6 +135,8 @@ export const QUEUE_EVENTS = {
 } as const;
 
 export const DELIVERY_EVENTS = {
+  // a member removed by the RFC 8058 one-click POST (engine/web/webmail/unsubscribe.ts)
+  'delivery.list-unsubscribed': ev('delivery', 'info', { list: 'address', address: 'address', via: 'word' }),
   'delivery.delivered': ev('delivery', 'info', { id: 'id', to: 'address', rcpt: 'address', folder: 'text', delay_ms: 'ms?' }, (f, m) => {
     m.inc('tegami_messages_total', { result: 'delivered' });
     const s = seconds(f.delay_ms);

@@ -4,6 +4,9 @@ import { ev } from './event-types.js';
 
 export const SYSTEM_EVENTS = {
   'system.open-relay': ev('system', 'warn', { message: 'text' }),
+  // the admin pages' settings layer (engine/settings): a stored setting the file now fixes, and a change applied live
+  'system.setting-ignored': ev('system', 'warn', { key: 'text', reason: 'text' }),
+  'system.settings-applied': ev('system', 'info', { keys: 'text', version: 'int' }),
   'system.listening': ev('system', 'info', { listener: 'word', address: 'text' }),
   'system.listener-error': ev('system', 'error', { listener: 'word', error: 'text' }),
   'system.stopping': ev('system', 'info', {}),
