@@ -3,6 +3,7 @@
 // Runs in the piscina pool; gets the spool file by descriptor/path (never a copy through the main thread).
 // Remote recipients are returned to the queue; a message past the hop limit goes to no recipient at all
 // (each RCPT fails with 5.4.6, so the sender gets one notice). It never answers the client itself.
+import { srsFor } from '../engine/srs/secret.js';
 import fs from 'node:fs';
 import fsp from 'node:fs/promises';
 import { workerData } from 'node:worker_threads';
@@ -153,7 +154,7 @@ export default async function processMessage(task: ProcessTask): Promise<Process
 
   // 3. route
   const locals = env.rcptTo.filter((r) => r.kind === 'local').map((r) => r.address);
-  const routed = route(directory, locals, directory.lists);
+  const routed = route(directory, locals, directory.lists, srsFor(config));
   result.failed.push(...routed.failed);
   for (const r of env.rcptTo) if (r.kind === 'remote') result.remote.push({ address: r.address, rcpt: r.address });
 

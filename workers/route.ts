@@ -5,6 +5,7 @@
 import type { AccountDirectory } from '../engine/accounts/directory.js';
 import type { ListDirectory } from '../engine/accounts/list-directory.js';
 import type { ListDelivery } from '../engine/lists/handle.js';
+import { isSrsLocal, type Srs } from '../engine/srs/srs.js';
 
 export interface Routed {
   /** Mailbox owners (user@domain) to deliver into, each once. */
@@ -18,7 +19,11 @@ export interface Routed {
 
 const MAX_DEPTH = 10;
 
-export function route(directory: AccountDirectory, recipients: string[], lists?: Pick<ListDirectory, 'admins'>): Routed {
+/**
+ * `srs` decodes SRS addresses of our domains (mail for one is a bounce of something we forwarded, e.g. a DSN
+ * tegami writes itself about a forwarded copy): routed on to the address it carries; a forged one fails.
+ */
+export function route(directory: AccountDirectory, recipients: string[], lists?: Pick<ListDirectory, 'admins'>, srs?: Pick<Srs, 'reverse'> | null): Routed {
   const out: Routed = { mailboxes: [], remote: [], failed: [], lists: [] };
   const seenOwners = new Set<string>();
   const seenRemote = new Set<string>();
@@ -33,6 +38,12 @@ export function route(directory: AccountDirectory, recipients: string[], lists?:
       return;
     }
     const next = new Set(path).add(a);
+    if (srs && isSrsLocal(a.slice(0, a.lastIndexOf('@')))) {
+      const back = srs.reverse(address);
+      if (back.ok) visit(back.address, rcpt, depth + 1, next);
+      else out.failed.push({ address: rcpt, reason: `5.1.1 <${address}>: no such user here` });
+      return;
+    }
     const r = directory.resolve(a);
     switch (r.kind) {
       case 'mailbox': {

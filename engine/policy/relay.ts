@@ -72,6 +72,9 @@ function srsRecipient(raw: string, address: string, client: RelayClient, directo
   if (!r.ok) return { verdict: Refusals.badSrs(raw, r.reason === 'expired' ? 'expired' : 'invalid') };
   const back = parseAddress(r.address);
   if (!back.ok || !back.value.domain) return { verdict: Refusals.badSrs(raw, 'invalid') };
-  if (directory.localDomain(back.value.domain)) return judgeRecipient(r.address, client, directory, new RelayPolicy('none', [], null));
+  // an SRS1 address gives back the first hop's SRS0 address, which may be ours too (mail forwarded here twice,
+  // a loop between two forwarders): judged again with our key, never with the relay check (each step is an
+  // address we signed, and each is shorter than the one before, so this ends)
+  if (directory.localDomain(back.value.domain)) return judgeRecipient(r.address, client, directory, new RelayPolicy('none', [], relay.srs));
   return { verdict: accept, kind: 'remote', address: `${back.value.local}@${back.value.domain}` };
 }
