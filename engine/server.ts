@@ -148,6 +148,7 @@ export async function startServer(opts: { configPath?: string; quiet?: boolean }
       } else if (name === 'admin') {
         const views = () => listeners.map((l) => ({ name: l.name, address: `${l.host.includes(':') ? `[${l.host}]` : l.host}:${l.port}`, up: true }));
         const w = await startAdminServer({ listen: addr, tls, ctx, config, logger, login: deps.login, settings, queue: queueAdmin, resolver, listeners: views, metrics: () => metrics.text(), status: () => ops?.status() ?? null });
+        listeners.push({ name, host: w.host, port: w.port, close: w.close });
       } else if (name === 'webmail') {
         // loaded only when the webmail runs: servers without it do not carry Fastify, JMAP and the catalogues
         const { startWebmail } = await import('./web/webmail/index.js');
