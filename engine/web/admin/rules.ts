@@ -35,7 +35,8 @@ function rulesFromForm(b: Record<string, string>): RawRule[] {
       conditions.push({ field: b[`r.${i}.c.${c}.field`] ?? 'subject', header: b[`r.${i}.c.${c}.header`] ?? '', op: b[`r.${i}.c.${c}.op`] ?? 'contains', value });
     }
     const action = { type: b[`r.${i}.action`] ?? '', arg: b[`r.${i}.arg`] ?? '' };
-    if (!conditions.length && !action.type && !b[`r.${i}.name`]) continue;
+    // the page always offers one more, empty row (its action select still says "move"): nothing typed in it, no rule
+    if (!conditions.length && !action.arg && !b[`r.${i}.name`]) continue;
     out.push({ name: b[`r.${i}.name`] ?? '', enabled: b[`r.${i}.enabled`] === 'on', match: b[`r.${i}.match`] === 'any' ? 'any' : 'all', conditions, action });
   }
   return out;
