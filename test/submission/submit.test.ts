@@ -29,7 +29,7 @@ let full = false;
 before(async () => {
   dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tegami-submit-'));
   const configPath = path.join(dir, 'tegami.toml');
-  fs.writeFileSync(configPath, `hostname = "mx.example.test"\ndata_dir = ${JSON.stringify(dir)}\nmax_message_size = "4K"\n[domains]\nlocal = ["example.test", "other.test"]\n[log]\nstdout = false\n`);
+  fs.writeFileSync(configPath, `hostname = "mx.example.test"\ndata_dir = ${JSON.stringify(dir)}\nmax_message_size = "4K"\n[domains]\nlocal = ["example.test", "other.test"]\n[smtp]\nadmins_may_send_as_anyone = true\n[log]\nstdout = false\n`);
   const config = loadConfig(configPath);
   db = openDatabase(dir);
   const directory = new SqliteDirectory(db, {
@@ -111,7 +111,7 @@ test('refused as SMTP AUTH refuses: a sender, a From: or a Sender: not hers, an 
   assert.ok(spoolEmpty(), 'and nothing refused is left in the spool');
 });
 
-test('an admin may send as anyone when admins_may_send_as_anyone (the default), and then nothing is signed for a foreign domain', async () => {
+test('an admin may send as anyone when admins_may_send_as_anyone is on, and then nothing is signed for a foreign domain', async () => {
   handed.length = 0;
   const r = await submit(req({ user: admin, mailFrom: 'anyone@remote.test', message: msg('anyone@remote.test') }));
   assert.equal(r.kind, 'accepted');
