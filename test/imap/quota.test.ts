@@ -12,13 +12,17 @@ import { PASS, USER, startHarness, type Harness } from './harness.js';
 
 let h: Harness;
 let db: Db;
+// quota overrides are not in the PostgreSQL schema yet (docs/scale-out.md): this file runs on the SQLite directory only
+const onPostgres = process.env.TEGAMI_TEST_DIRECTORY === 'postgres';
 
 before(async () => {
+  if (onPostgres) return;
   h = await startHarness({ store: (d) => new MaildirStore(d) });
   db = openDatabase(h.config.data_dir);
   directoryFor(h.config, db).updateUser(USER, { quota: { bytes: 4096, messages: 3 } });
 });
 after(async () => {
+  if (onPostgres) return;
   db?.close();
   await h?.close();
 });
@@ -34,7 +38,7 @@ const dec = `def d(x):
     return x.decode() if isinstance(x, bytes) else x
 `;
 
-describe('IMAP QUOTA with imaplib', () => {
+describe('IMAP QUOTA with imaplib', { skip: onPostgres && 'quota overrides are not in the PostgreSQL schema yet' }, () => {
   it('reports the root, usage and limits; refuses APPEND and COPY past them; lets MOVE through', async (t) => {
     if (!hasCommand('python3')) return t.skip('python3 not installed');
     const r = await py(`${dec}
