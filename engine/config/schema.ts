@@ -1,36 +1,16 @@
 // The configuration schema: every key tegami reads, its type and its safe default.
 // Unknown keys are errors (strict objects), so a typo never silently falls back to a default.
-// Sections owned by later features live here too, one block each, so the whole contract is in one file.
+// Sections of operations and of later features are in schema-operations.ts and schema-features.ts; this file
+// assembles them, so configSchema is still the whole contract.
 import net from 'node:net';
 import os from 'node:os';
 import { z } from 'zod';
 import { TAGS } from '../spam/tags.js';
+import { duration, listenAddr, parseDurationMs, size } from './schema-values.js';
+import { alerts, health, log, monitorTarget } from './schema-operations.js';
+import { lists, managesieve, sieve, srs, storage } from './schema-features.js';
 
-/** "host:port" listener address; empty string means the listener is off. */
-const listenAddr = z
-  .string()
-  .refine((v) => v === '' || /^(\[[0-9a-fA-F:.]+\]|[^:\s]+|[0-9a-fA-F:]+):\d{1,5}$/.test(v), {
-    message: 'expected "host:port" (use [::1]:port for IPv6), or "" for off',
-  });
-
-/** A duration: a number of seconds, or a string like "500ms", "30s", "10m", "4h", "5d". */
-export const duration = z.union([z.number().nonnegative(), z.string().regex(/^\d+(\.\d+)?\s*(ms|s|m|h|d)$/)]).transform(parseDurationMs);
-
-export function parseDurationMs(v: number | string): number {
-  if (typeof v === 'number') return Math.round(v * 1000);
-  const m = /^(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)$/.exec(v);
-  if (!m) throw new Error(`bad duration ${v}`);
-  const n = Number(m[1]);
-  const unit = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 }[m[2] as 'ms' | 's' | 'm' | 'h' | 'd'];
-  return Math.round(n * unit);
-}
-
-const size = z.union([z.number().int().nonnegative(), z.string().regex(/^\d+\s*(B|K|KB|M|MB|G|GB)?$/i)]).transform((v) => {
-  if (typeof v === 'number') return v;
-  const m = /^(\d+)\s*([KMG]?)B?$/i.exec(v)!;
-  const mult = { '': 1, K: 1024, M: 1024 ** 2, G: 1024 ** 3 }[m[2].toUpperCase() as '' | 'K' | 'M' | 'G'];
-  return Number(m[1]) * mult;
-});
+export { duration, parseDurationMs };
 
 const listen = z
   .object({
@@ -296,95 +276,6 @@ const web = z
   .refine((w) => w.session_idle > 0 && w.session_lifetime >= w.session_idle, { message: 'session_idle must be above 0 and not above session_lifetime' })
   .refine((w) => w.body_limit >= 4096 && w.upload_limit >= w.body_limit, { message: 'body_limit must be at least 4K and not above upload_limit' });
 
-const log = z
-  .object({
-    level: z.enum(['debug', 'info', 'warn', 'error']).default('info'),
-    /** Structured JSON lines on stdout. */
-    stdout: z.boolean().default(true),
-    /** Daily text files <data_dir>/logs/<service>-YYYYMMDD.log */
-    files: z.boolean().default(true),
-    /** Days of daily files kept, today included; the daily pass removes older ones. 0 = keep them all. */
-    keep_days: z.number().int().nonnegative().default(90),
-    /** The daily pass gzips the files of past days (<service>-YYYYMMDD.log.gz). */
-    compress: z.boolean().default(true),
-    /** A copy of every written line to syslog (RFC 5424): "unix:/dev/log" (the local socket), "tcp:HOST:PORT" or
-     *  "tls:HOST:PORT" (octet-counted frames, RFC 6587), so an intruder on this machine cannot rewrite history. "" = off. */
-    syslog: z
-      .string()
-      .default('')
-      .refine((v) => v === '' || /^unix:\/.+$/.test(v) || /^(tcp|tls):(\[[0-9a-fA-F:.]+\]|[^:\s]+):\d{1,5}$/.test(v), {
-        message: 'expected "unix:/PATH", "tcp:HOST:PORT", "tls:HOST:PORT" or ""',
-      }),
-    syslog_facility: z.enum(['mail', 'daemon', 'user', 'local0', 'local1', 'local2', 'local3', 'local4', 'local5', 'local6', 'local7']).default('mail'),
-    /** CAs the "tls:" syslog server's certificate must verify against; default the system's. */
-    syslog_ca_file: z.string().optional(),
-    /** Lines kept while the syslog server is away or slow; past it new lines are dropped (and counted). */
-    syslog_buffer: z.number().int().positive().default(10_000),
-  })
-  .strict();
-
-/** What /readyz requires besides working listeners, database, spool and pool (engine/metrics/readiness.ts). */
-const health = z
-  .object({
-    /** Free space on the data dir below which the server is not ready: a size ("200MB") or a percentage ("1%"). */
-    min_free: z
-      .string()
-      .regex(/^(\d+(\.\d+)?%|\d+\s*(B|K|KB|M|MB|G|GB)?)$/i, 'expected a size like "200MB" or a percentage like "1%"')
-      .default('200MB'),
-  })
-  .strict();
-
-/** A service the monitor watches ([[monitor]], engine/monitor/): tegami's own or another host's. */
-const monitorTarget = z
-  .object({
-    /** Shown in alerts, `tegami status` and the tegami_monitor_* metrics' target label. */
-    name: z.string().regex(/^[A-Za-z0-9_.-]{1,64}$/, 'letters, digits, "_", "." and "-" (at most 64)'),
-    /** tcp: connect; smtp/pop3/imap: a greeting that says OK; http: a status in expect_status (https URLs too); dns: an answer. */
-    check: z.enum(['tcp', 'smtp', 'pop3', 'imap', 'http', 'dns']),
-    /** "host:port" (tcp, smtp, pop3, imap), a URL (http), or a DNS name (dns). */
-    target: z.string().min(1),
-    /** Implicit TLS for smtp/pop3/imap/tcp (ports 465, 995, 993). */
-    tls: z.boolean().default(false),
-    /** Check the server's certificate (TLS and https); off for self-signed lab peers. */
-    verify_tls: z.boolean().default(true),
-    ca_file: z.string().optional(),
-    interval: duration.prefault('60s'),
-    timeout: duration.prefault('10s'),
-    /** Consecutive failed checks before the target is "down" and alerted. */
-    failures: z.number().int().positive().default(3),
-    /** http: statuses that count as up; default 200-399. */
-    expect_status: z.array(z.number().int().min(100).max(599)).optional(),
-    /** dns: the record type asked. */
-    record: z.enum(['A', 'AAAA', 'MX', 'TXT', 'NS', 'CNAME', 'PTR', 'SRV']).default('A'),
-    /** dns: "host:port" of the server to ask; default [dns] servers, else the system's. */
-    dns_server: z.string().optional(),
-    /** dns: a text one answer must contain; http: a text the body must contain. */
-    expect: z.string().optional(),
-  })
-  .strict();
-
-/** Where the monitor's alerts go: mail through a smarthost (not the local SMTP, which may be what is down) and webhooks. */
-const alerts = z
-  .object({
-    mail_to: z.array(z.string()).default([]),
-    /** Default "tegami@<hostname>". */
-    mail_from: z.string().optional(),
-    /** "host:port" of the SMTP server alert mail goes through. */
-    smarthost: z.string().optional(),
-    smarthost_tls: z.enum(['starttls', 'implicit', 'none']).default('starttls'),
-    smarthost_user: z.string().optional(),
-    smarthost_password: z.string().optional(),
-    smarthost_ca_file: z.string().optional(),
-    /** URLs that get a JSON POST per alert, signed: X-Tegami-Signature: sha256=HMAC-SHA256(webhook_secret, body). */
-    webhooks: z.array(z.string().url()).default([]),
-    webhook_secret: z.string().optional(),
-    webhook_timeout: duration.prefault('10s'),
-    /** Retries after the first attempt (on a network error, a timeout, 429 or 5xx), waiting webhook_backoff, doubling. */
-    webhook_retries: z.number().int().nonnegative().default(5),
-    webhook_backoff: duration.prefault('2s'),
-  })
-  .strict();
-
 const dnsbl = z
   .object({
     name: z.string(),
@@ -491,120 +382,6 @@ const imap = z
     max_connections: z.number().int().positive().default(1000),
     /** Simultaneous IMAP connections from one client (IPv4 address or IPv6 /ipv6_prefix), all listeners together. */
     max_connections_per_ip: z.number().int().positive().default(50),
-  })
-  .strict();
-
-/** Mailing lists (engine/lists, docs/lists.md); each list's own settings are set with `tegami list set`. */
-const lists = z
-  .object({
-    /** VERP: "member" gives each member's copy its own envelope sender NAME-bounces+<token>@ (one copy per
-     *  member); "domain" sends one copy per destination domain (bounces matched by their DSN's recipient). */
-    verp: z.enum(['member', 'domain']).default('member'),
-    /** How often the list housekeeping runs (CLI approvals, expiry, bounce grace, digests). */
-    check_interval: duration.prefault('5s'),
-    /** Held posts are dropped this long after they arrived, unless a moderator decided first. */
-    held_lifetime: duration.prefault('14d'),
-    /** A subscription or unsubscription must be confirmed (or approved) within this. */
-    confirm_lifetime: duration.prefault('3d'),
-    /** Counted bounces within bounce_window at which a member is disabled (and told). */
-    bounce_threshold: z.number().int().positive().default(5),
-    bounce_window: duration.prefault('7d'),
-    /** At most one bounce of a member counts per this interval (one outage is one bounce); 0 = each counts. */
-    bounce_interval: duration.prefault('1d'),
-    /** A member disabled by bounces is removed this long afterwards. */
-    bounce_grace: duration.prefault('14d'),
-    /** Digests go out this often to the members who asked for them. */
-    digest_interval: duration.prefault('1d'),
-    /** Distributed posts are remembered (a repeat of the same Message-ID is not sent again) this long. */
-    dedup_window: duration.prefault('7d'),
-    /** Automatic replies (help, confirmations) to one address per list and day; more are logged, not sent. */
-    max_replies_per_day: z.number().int().positive().default(10),
-    /** List-Archive: URL; "{list}" becomes the list address. Absent: no List-Archive field. */
-    archive_url: z.string().regex(/^(https?|imap|imaps):\/\/[\x21-\x7e]+$/).optional(),
-    /** The webmail's public HTTPS address (e.g. "https://mail.example.jp:8383"). When set (and verp = "member"),
-     *  each member's copy carries a one-click unsubscribe link to it (RFC 8058: List-Unsubscribe-Post). */
-    one_click_url: z.string().regex(/^https:\/\/[A-Za-z0-9.-]+(:\d{1,5})?(\/[\x21-\x7e]*)?$/, 'must be an https:// URL of the webmail').optional(),
-  })
-  .strict();
-
-/** Sieve rules at delivery (workers/sieve-delivery.ts), vacation and auto-replies (docs/rules.md). */
-const sieve = z
-  .object({
-    /** Run users' and domains' scripts, vacation and auto-replies at delivery (off: every message is kept as before). */
-    enabled: z.boolean().default(true),
-    /** Largest script (ManageSieve PUTSCRIPT, the CLI, the rule form); bigger ones are refused at upload. */
-    max_script_size: size.prefault('256K'),
-    /** Scripts one user or one domain may keep (ManageSieve answers NO (QUOTA/MAXSCRIPTS) beyond it). */
-    max_scripts: z.number().int().positive().default(16),
-    /** Actions one delivery may take (keep, fileinto, redirect, vacation, header edits…); more is an error → implicit keep. */
-    max_actions: z.number().int().positive().max(1024).default(64),
-    /** Redirects per message and recipient (Pigeonhole's default too); more is an error → implicit keep. */
-    max_redirects: z.number().int().nonnegative().max(64).default(4),
-    /** Vacation replies and auto-replies one address sends per day at most, whatever the senders. */
-    max_replies_per_day: z.number().int().nonnegative().default(100),
-    /** Vacation periods (:days/:seconds, `tegami vacation --days`) are raised to at least this (RFC 5230: 1 day). */
-    vacation_min_period: duration.prefault('1d'),
-    /** The period when a vacation names none (RFC 5230: 7 days). */
-    vacation_default_period: duration.prefault('7d'),
-    /** Envelope sender of vacation replies when the user's settings name none: "null" (<>, RFC 3834) or "user". */
-    vacation_sender: z.enum(['null', 'user']).default('null'),
-    /** Offer the `regex` extension (draft-ietf-sieve-regex; our engine is linear-time, but it is off unless asked). */
-    regex: z.boolean().default(false),
-  })
-  .strict();
-
-/** Sender Rewriting Scheme for mail forwarded to remote addresses (engine/srs). */
-const srs = z
-  .object({
-    /** Rewrite the envelope sender of forwards, redirects and alias expansions to remote addresses. */
-    enabled: z.boolean().default(true),
-    /** The HMAC key (made on first use, mode 0600); default <data_dir>/keys/srs.secret. */
-    secret_file: z.string().optional(),
-    /** How long a rewritten address stays valid for bounces (whole days count). */
-    max_age: duration.prefault('21d'),
-    /** The domain SRS addresses are made in; default the forwarding address's own domain. */
-    domain: z.string().optional(),
-  })
-  .strict();
-
-/** The ManageSieve listener (RFC 5804; engine/managesieve). */
-const managesieve = z
-  .object({
-    /** AUTHENTICATE PLAIN/LOGIN without TLS from non-loopback clients. */
-    allow_insecure_auth: z.boolean().default(false),
-    idle_timeout: duration.prefault('10m'),
-    /** A command line must arrive whole within this of its first byte (slowloris); 0 = off. */
-    command_timeout: duration.prefault('2m'),
-    /** A literal (a script) must arrive whole within this of its announcement; 0 = off. */
-    literal_timeout: duration.prefault('5m'),
-    /** Largest literal before login (AUTHENTICATE data); bigger ones end the connection, never buffered. */
-    max_literal_preauth: size.prefault(8 * 1024),
-    max_connections: z.number().int().positive().default(200),
-    max_connections_per_ip: z.number().int().positive().default(20),
-  })
-  .strict();
-
-const storage = z
-  .object({
-    /** "sqlite" (the embedded default: SQLite + Maildir in data_dir) or "postgres" (shared by several nodes, docs/scale-out.md). */
-    backend: z.enum(['sqlite', 'postgres']).default('sqlite'),
-    /** postgres://user:password@host:port/database (backend "postgres" only). */
-    url: z.string().regex(/^postgres(ql)?:\/\/[\x21-\x7e]+$/).optional(),
-    /** Connections this node keeps open to PostgreSQL (plus one for LISTEN). */
-    pool_size: z.number().int().min(1).max(500).default(10),
-    /** PostgreSQL cancels any one statement running longer than this (statement_timeout). */
-    statement_timeout: duration.prefault('30s'),
-    /** This node's name: the owner of its queue leases (unique per node, stable across restarts). */
-    node_name: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/).default(() => (os.hostname() || 'localhost').slice(0, 128)),
-    /** A lease not renewed for this long is taken over by another node. */
-    lease_time: duration.prefault('60s'),
-    /** TLS to the database: verify-full (default: encrypted, certificate and host name checked), require (encrypted, unchecked), disable. */
-    tls: z.enum(['verify-full', 'require', 'disable']).default('verify-full'),
-    /** PEM file of the CA that signed the database's certificate (default: the system's CAs). */
-    tls_ca: z.string().optional(),
-    /** PEM client certificate and key, when the database asks for one. */
-    tls_cert: z.string().optional(),
-    tls_key: z.string().optional(),
   })
   .strict();
 
