@@ -1,6 +1,7 @@
 // Email/get, Email/changes and Email/parse (RFC 8621 §4.2, 4.3, 4.9): metadata from the index (ids, thread,
 // mailboxes, keywords from IMAP flags, size, internal date), content from the message itself, read whole only
 // when a body property is asked for; hasAttachment and preview are cached in the index once computed.
+import { accountChanges } from './account-changes.js';
 import { utcDate } from '../args.js';
 import { MAIL } from '../capabilities.js';
 import { MethodError, invalidArguments } from '../errors.js';
@@ -11,10 +12,10 @@ import { partBlobId } from '../mail/body-parts.js';
 import { contentView, DEFAULT_GET_PROPERTIES, DEFAULT_PARSE_PROPERTIES, METADATA, needsBody, needsHeader, viewRequest, type ViewRequest } from '../mail/email-view.js';
 import { emailKeywords } from '../mail/keywords.js';
 import { StoreError } from '../../store/store-error.js';
-import { modseqOf, stateOf } from '../mail/states.js';
+import { stateOf } from '../mail/states.js';
 import type { Args } from '../args.js';
 import type { EmailRow } from '../../store/mailbox-store.js';
-import { changesResponse, getIds, maxChanges } from './standard.js';
+import { getIds } from './standard.js';
 
 function readView(args: Args, defaults: string[]): ViewRequest {
   return viewRequest(args.strings('properties'), args.strings('bodyProperties'), defaults, {
@@ -80,15 +81,7 @@ export const emailGet: MethodDef = {
 export const emailChanges: MethodDef = {
   capability: MAIL,
   async run(args, ctx) {
-    const accountId = ctx.account(args);
-    const since = args.string('sinceState');
-    const max = maxChanges(args, ctx);
-    args.done();
-    const acct = await MailAccount.open(ctx);
-    const n = modseqOf(since, acct.state);
-    const page = n === null ? null : await ctx.svc.store.accountChanges(ctx.address, 'Email', n, max);
-    if (!page) throw new MethodError('cannotCalculateChanges', 'the state is unknown or too old; fetch the emails again');
-    return changesResponse(accountId, since, `${acct.state.epoch}-${page.newModseq}`, page);
+    return (await accountChanges(args, ctx, 'Email', '; fetch the emails again')).response;
   },
 };
 

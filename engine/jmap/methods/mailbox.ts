@@ -1,6 +1,7 @@
 // Mailbox/get, /changes, /query, /queryChanges and /set (RFC 8621 §2) over the store's folders: a Mailbox is a
 // folder, its id the folder's UIDVALIDITY (kept across renames), its role the special-use name; create, rename,
 // move and delete are the store's folder operations (as IMAP CREATE/RENAME/DELETE), subscriptions IMAP's.
+import { accountChanges } from './account-changes.js';
 import { validNewName } from '../../imap/folders.js';
 import { StoreError } from '../../store/store-error.js';
 import { isId, isUint } from '../args.js';
@@ -11,7 +12,7 @@ import { MailAccount } from '../mail/account.js';
 import { FOLDER_OF_ROLE, fixedFolder, MAILBOX_PROPERTIES, ROLE_OF, type MailboxView } from '../mail/mailboxes.js';
 import { modseqOf, stateOf } from '../mail/states.js';
 import {
-  applyPatch, changesResponse, checkFilter, checkSort, collate, getIds, getProperties, matchFilter, maxChanges, pick, queryChangesResult, queryWindow,
+  applyPatch, checkFilter, checkSort, collate, getIds, getProperties, matchFilter, maxChanges, pick, queryChangesResult, queryWindow,
   runSet, setRequest, setResponse, type Filter,
 } from './standard.js';
 
@@ -36,19 +37,8 @@ export const mailboxGet: MethodDef = {
 export const mailboxChanges: MethodDef = {
   capability: MAIL,
   async run(args, ctx) {
-    const accountId = ctx.account(args);
-    const since = args.string('sinceState');
-    const max = maxChanges(args, ctx);
-    args.done();
-    const acct = await MailAccount.open(ctx);
-    const n = modseqOf(since, acct.state);
-    const page = n === null ? null : await ctx.svc.store.accountChanges(ctx.address, 'Mailbox', n, max);
-    if (!page) throw new MethodError('cannotCalculateChanges', 'the state is unknown or too old; fetch the mailboxes again');
-    const newState = `${acct.state.epoch}-${page.newModseq}`;
-    return {
-      ...changesResponse(accountId, since, newState, page),
-      updatedProperties: page.countsOnly && page.updated.length ? COUNTS : null,
-    };
+    const { response, page } = await accountChanges(args, ctx, 'Mailbox', '; fetch the mailboxes again');
+    return { ...response, updatedProperties: page.countsOnly && page.updated.length ? COUNTS : null };
   },
 };
 

@@ -1,11 +1,12 @@
 // Thread/get and Thread/changes (RFC 8621 §3): a thread is the emails the index joined by Message-ID,
 // In-Reply-To and References with the same base subject, oldest first; its state is the account MODSEQ.
+import { accountChanges } from './account-changes.js';
 import { MAIL } from '../capabilities.js';
 import { MethodError } from '../errors.js';
 import type { MethodDef } from '../request.js';
 import { MailAccount } from '../mail/account.js';
-import { modseqOf, stateOf } from '../mail/states.js';
-import { changesResponse, getIds, getProperties, maxChanges, pick } from './standard.js';
+import { stateOf } from '../mail/states.js';
+import { getIds, getProperties, pick } from './standard.js';
 
 export const threadGet: MethodDef = {
   capability: MAIL,
@@ -30,14 +31,6 @@ export const threadGet: MethodDef = {
 export const threadChanges: MethodDef = {
   capability: MAIL,
   async run(args, ctx) {
-    const accountId = ctx.account(args);
-    const since = args.string('sinceState');
-    const max = maxChanges(args, ctx);
-    args.done();
-    const acct = await MailAccount.open(ctx);
-    const n = modseqOf(since, acct.state);
-    const page = n === null ? null : await ctx.svc.store.accountChanges(ctx.address, 'Thread', n, max);
-    if (!page) throw new MethodError('cannotCalculateChanges', 'the state is unknown or too old');
-    return changesResponse(accountId, since, `${acct.state.epoch}-${page.newModseq}`, page);
+    return (await accountChanges(args, ctx, 'Thread', '')).response;
   },
 };
