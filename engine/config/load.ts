@@ -33,8 +33,8 @@ export function defaultListeners(): Partial<Record<ListenerName, string>> {
     managesieve: p(4190, 24190),
     // the administration answers this machine only until a config file says otherwise
     admin: `127.0.0.1:${root ? 8181 : 18181}`,
-    // the webmail answers this machine only until a config file says otherwise
-    webmail: `127.0.0.1:${root ? 8383 : 18383}`,
+    // the webmail is for the users, on their own machines: every address, like IMAP (HTTPS only, login throttled)
+    webmail: p(8383, 18383),
   };
 }
 

@@ -23,7 +23,7 @@ const listen = z
     imaps: listenAddr.optional(),
     /** ManageSieve (RFC 5804, engine/managesieve): scripts uploaded by Thunderbird, Roundcube, sieve-connect. */
     managesieve: listenAddr.optional(),
-    /** The webmail and JMAP (HTTPS, engine/web/webmail/); default 127.0.0.1:8383 without a config file. */
+    /** The webmail and JMAP (HTTPS, engine/web/webmail/); default 0.0.0.0:8383 without a config file. */
     webmail: listenAddr.optional(),
     /** The web administration (HTTPS, engine/web/admin/); default 127.0.0.1:8181 without a config file. */
     admin: listenAddr.optional(),

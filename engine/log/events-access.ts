@@ -13,7 +13,7 @@ export const POP3_EVENTS = {
   // the login counts shared with other nodes (PostgreSQL, docs/scale-out.md) are unreachable: this node counts alone
   'pop3.login-shared-unavailable': ev('pop3', 'warn', { ...pop, error: 'text' }),
   'pop3.connection-failed': ev('pop3', 'error', { listener: 'word', ip: 'ip?', error: 'text' }),
-  'pop3.listening': ev('pop3', 'info', { listener: 'word?', address: 'text', port: 'int', tls: 'bool' }),
+  'pop3.listening': ev('pop3', 'debug', { listener: 'word?', address: 'text', port: 'int', tls: 'bool' }),
   'pop3.listener-error': ev('pop3', 'error', { listener: 'word?', error: 'text' }),
   'pop3.connection-refused': ev('pop3', 'warn', refused, (f, m) => m.inc('tegami_connections_refused_total', { service: 'pop3', reason: refusedReason(f.reason) })),
   'pop3.tls-handshake-failed': ev('pop3', 'debug', { ip: 'ip?', error: 'text' }),
@@ -51,7 +51,7 @@ export const IMAP_EVENTS = {
   'imap.session-failed': ev('imap', 'error', { ...imap, error: 'text' }),
   // a protocol that threw while taking a new connection (engine/net/listener.ts): that socket is destroyed
   'imap.connection-failed': ev('imap', 'error', { listener: 'word', ip: 'ip?', error: 'text' }),
-  'imap.listening': ev('imap', 'info', { listener: 'word?', address: 'text', port: 'int', tls: 'bool' }),
+  'imap.listening': ev('imap', 'debug', { listener: 'word?', address: 'text', port: 'int', tls: 'bool' }),
   'imap.listener-error': ev('imap', 'error', { listener: 'word?', error: 'text' }),
   'imap.connection-refused': ev('imap', 'warn', refused, (f, m) => m.inc('tegami_connections_refused_total', { service: 'imap', reason: refusedReason(f.reason) })),
   'imap.connect': ev('imap', 'info', { ...imap, local: 'ip?', tls: 'bool?' }, (f, m) => {
@@ -105,6 +105,7 @@ export const WEB_EVENTS = {
 
 /** ManageSieve (engine/managesieve): its own events are written by the session; these are the failures. */
 export const MANAGESIEVE_EVENTS = {
+  'managesieve.listening': ev('managesieve', 'debug', { listener: 'word?', address: 'text', port: 'int', tls: 'bool' }),
   'managesieve.session-failed': ev('managesieve', 'error', { error: 'text' }),
   'managesieve.connection-failed': ev('managesieve', 'error', { listener: 'word', ip: 'ip?', error: 'text' }),
 } as const;

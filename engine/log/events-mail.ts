@@ -45,7 +45,7 @@ const refusedReason = (reason: unknown) => (/from this|per.?(ip|client)|this add
 export const SMTP_EVENTS = {
   'smtp.login-shared-unavailable': ev('smtp', 'warn', { session: 'id?', ip: 'ip?', error: 'text' }),
   'smtp.connection-failed': ev('smtp', 'error', { listener: 'word', ip: 'ip?', error: 'text' }),
-  'smtp.listening': ev('smtp', 'info', { listener: 'word?', address: 'text?', port: 'int?', tls: 'bool?' }),
+  'smtp.listening': ev('smtp', 'debug', { listener: 'word?', address: 'text?', port: 'int?', tls: 'bool?' }),
   'smtp.listener-error': ev('smtp', 'error', { listener: 'word?', error: 'text' }),
   'smtp.connect': ev('smtp', 'info', { ...sess, listener: 'word' }, (f, m) => {
     m.inc('tegami_connections_total', { service: 'smtp', listener: f.listener });

@@ -100,7 +100,8 @@ export async function startListener(o: ListenerOptions): Promise<Listener> {
   });
   server.on('error', (e) => o.logger.error(o.protocol, 'listener-error', { listener: o.name, error: e.message }));
   const bound = (server.address() as net.AddressInfo).port;
-  o.logger.info(o.protocol, 'listening', { listener: o.name, address: host, port: bound, tls: o.implicitTls });
+  // debug: serve reports every bound listener once (system.listening and the table), this line is the protocol's detail
+  o.logger.debug(o.protocol, 'listening', { listener: o.name, address: host, port: bound, tls: o.implicitTls });
   return {
     host,
     port: bound,

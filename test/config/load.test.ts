@@ -23,9 +23,10 @@ describe('config loading', () => {
     assert.equal(c.auth.block_for, 900_000);
   });
 
-  it('with no file, runs the webmail on this machine only (127.0.0.1:8383, 18383 unprivileged); a file names its own', () => {
+  it('with no file, runs the webmail on every address (0.0.0.0:8383, 18383 unprivileged) and the admin on this machine only; a file names its own', () => {
     const c = loadConfig(undefined);
-    assert.match(c.listeners.webmail ?? '', /^127\.0\.0\.1:1?8383$/);
+    assert.match(c.listeners.webmail ?? '', /^0\.0\.0\.0:1?8383$/);
+    assert.match(c.listeners.admin ?? '', /^127\.0\.0\.1:1?8181$/);
     assert.deepEqual(parseConfigText('[listen]\nwebmail = "0.0.0.0:8383"\n', '/x/t.toml').listeners, { webmail: '0.0.0.0:8383' });
     assert.match(err('[listen]\nwebmail = "nowhere"\n').message, /listen\.webmail/);
     assert.match(err('[lists]\none_click_url = "http://mail.example.jp"\n').message, /lists\.one_click_url: must be an https:\/\/ URL/);
