@@ -130,3 +130,22 @@ export function json<T = Record<string, unknown>>(r: LightMyRequestResponse): T 
     throw new Error(`not JSON (${r.statusCode}): ${r.body.slice(0, 300)}`);
   }
 }
+
+/**
+ * Every route of the admin server as "METHOD /path" (HEAD left out), read from Fastify's printRoutes tree: each
+ * line adds its segment to its parent's path, four columns per level.
+ */
+export function adminRoutes(admin: FastifyInstance): { method: string; path: string }[] {
+  const routes: { method: string; path: string }[] = [];
+  const stack: string[] = [];
+  for (const line of admin.printRoutes({ commonPrefix: false }).split('\n')) {
+    const m = /^([│├└─\s]*)(\S+) \(([A-Z, ]+)\)/.exec(line);
+    if (!m) continue;
+    const depth = Math.round(m[1].length / 4);
+    stack[depth] = m[2];
+    stack.length = depth + 1;
+    const full = stack.join('');
+    for (const method of m[3].split(', ')) if (method !== 'HEAD') routes.push({ method, path: full });
+  }
+  return routes;
+}

@@ -11,7 +11,7 @@ import { SqliteActivity } from '../../engine/lists/activity.js';
 import type { MailingList } from '../../engine/accounts/list-directory.js';
 import { translator } from '../../engine/web/i18n.js';
 import { Browser, PASSWORD } from '../web/helpers.js';
-import { adminFixture, ROLES, type AdminFixture } from './fixture.js';
+import { adminFixture, adminRoutes, ROLES, type AdminFixture } from './fixture.js';
 
 /** The text a reader sees, without user data: tags, scripts, preformatted blocks, form values, log lines. */
 function visibleText(page: string): string {
@@ -121,18 +121,7 @@ describe('admin pages in Japanese and English', () => {
   });
 
   it('names every GET page route', () => {
-    const tree = f.admin.printRoutes({ commonPrefix: false });
-    const routes = new Set<string>();
-    const stack: string[] = [];
-    for (const line of tree.split('\n')) {
-      const m = /^([│├└─\s]*)(\S+) \(([A-Z, ]+)\)/.exec(line);
-      if (!m) continue;
-      const depth = Math.round(m[1].length / 4);
-      stack[depth] = m[2];
-      stack.length = depth + 1;
-      const full = stack.join('');
-      if (m[3].split(', ').includes('GET') && !full.startsWith('/api/') && !full.startsWith('/static/')) routes.add(full);
-    }
+    const routes = new Set(adminRoutes(f.admin).filter((r) => r.method === 'GET' && !r.path.startsWith('/api/') && !r.path.startsWith('/static/')).map((r) => r.path));
     // redirects and a download, not pages
     const notPages = new Set(['/settings', '/rules', '/users/export.csv']);
     const named = new Set(pages().map((p) => p.route));
