@@ -2,6 +2,8 @@
 // "Weights and how they are fitted"): weights are fitted only on the learn half of the lab's split (easy_ham +
 // spam) and the Japanese training mail; the judged half is scored once, by `--judge`.
 //   node dist/bench/spam-fit.js --dev      cross-validation inside the learn half (for rule work; never reads the judged half)
+//   node dist/bench/spam-fit.js --validate the validation fold: fit on the learn half's older 80%, judge its latest 20% (by Date),
+//                                          for choosing between fitting options (FIT_* variables) without the judged half
 //   node dist/bench/spam-fit.js --write    fit on the learn half, write engine/spam/rules/scores.toml
 //   node dist/bench/spam-fit.js --judge    the fixed split once, and k folds over the whole corpus, with the shipped method
 import fs from 'node:fs';
@@ -101,6 +103,22 @@ if (mode === '--dev') {
   say(`combined per group: ${groupsLine(figures(combined))}\nrules alone per group: ${groupsLine(figures(fresh))}`);
   say(`English messages Bayes was unsure of: ${unsure}`);
   say(`Japanese with English-only Bayes: ${groupsLine(figures(jaEnglishBayes))}`);
+} else if (mode === '--validate') {
+  // later mail than the fit saw, as in the fixed split, but all of it from the learn half
+  const sa = train.filter((e) => !e.group.startsWith('japanese'));
+  const val = new Set<string>();
+  for (const label of ['spam', 'ham']) {
+    const xs = sa.filter((e) => e.label === label).sort((a, b) => a.date - b.date);
+    for (const e of xs.slice(Math.floor(xs.length * 0.8))) val.add(e.id);
+  }
+  for (const e of train) if (e.group.startsWith('japanese') && foldOf(e.id, 5, 3) === 0) val.add(e.id);
+  const model = trainModel(train.filter((e) => !val.has(e.id)));
+  const te = train.filter((e) => val.has(e.id));
+  const teSa = te.filter((e) => !e.group.startsWith('japanese'));
+  say(`\nvalidation fold: the latest 20% of the learn half (${teSa.length}) and a fifth of the Japanese training mail\n| | FP ≤ 0.5% | FP ≤ 1% | default: recall / FP |\n|---|---:|---:|---:|`);
+  say(line('combined', figures(judge(model, teSa))));
+  say(line('Bayes alone', figures(judgeBayesAlone(model, teSa))));
+  say(`Japanese: ${groupsLine(figures(judge(model, te.filter((e) => e.group.startsWith('japanese')))))}`);
 } else if (mode === '--write') {
   const model = trainModel(train);
   if (!model.withBayes.weights.has('BAYES_ODDS')) model.withBayes.weights.set('BAYES_ODDS', 0);
