@@ -119,16 +119,18 @@ export class Analyser {
         const v = classify(store, owners, tokens, s.bayes_min_messages);
         // Bayes votes with its weights only on mail it knows: on a message most of whose words it has rarely seen
         // (another language, a kind of mail it never learnt) it is unsure, and the rules carry the verdict
-        if (v.probability !== null && v.known >= MIN_KNOWN_SHARE) {
+        // (its X-IMAIL-SPAM-STATISTICS header too, which a client-side rule may file by)
+        const votes = v.probability !== null && v.known >= MIN_KNOWN_SHARE;
+        if (votes) {
           set = 'with_bayes';
-          add(bayesBand(v.probability));
+          add(bayesBand(v.probability!));
           add('BAYES_ODDS');
-          amounts.BAYES_ODDS = bayesLogOdds(v.probability);
+          amounts.BAYES_ODDS = bayesLogOdds(v.probability!);
         }
-        if (v.probability !== null && v.probability >= s.bayes_spam_probability) {
+        if (votes && v.probability! >= s.bayes_spam_probability) {
           add('STATISTICS');
-          lines.push(headerLine('X-IMAIL-SPAM-STATISTICS', `probability=${v.probability.toFixed(3)}`));
-        } else if (v.probability !== null && v.probability <= s.bayes_ham_probability) add('STATISTICS_HAM');
+          lines.push(headerLine('X-IMAIL-SPAM-STATISTICS', `probability=${v.probability!.toFixed(3)}`));
+        } else if (votes && v.probability! <= s.bayes_ham_probability) add('STATISTICS_HAM');
         this.log.analyzer('bayes', { p: v.probability === null ? 'untrained' : v.probability.toFixed(4), known: v.known.toFixed(2), unsure: v.probability !== null && set === 'no_bayes', tokens: tokens.length, clues: v.clues.slice(0, 8).map(([t, f]) => `${t}:${f.toFixed(2)}`).join(' ') });
       }
     }

@@ -49,7 +49,10 @@ function checkOf(tag: Tag, weight: number): string | undefined {
  */
 export function decide(tags: Tag[], spam: Config['spam'], weigh: Weigh = weigher(spam, undefined, 'with_bayes'), amounts: Partial<Record<Tag, number>> = {}): Scored {
   const unique = [...new Set(tags)];
-  const scored: Scored['scored'] = unique.map((tag) => ({ tag, score: Math.round(weigh(tag) * (amounts[tag] ?? 1) * 100) / 100 }));
+  const scored: Scored['scored'] = unique.map((tag) => {
+    const amount = amounts[tag];
+    return { tag, score: amount === undefined ? weigh(tag) : Math.round(weigh(tag) * amount * 100) / 100 };
+  });
   const shape = scored.filter((s) => CONNECTION_SHAPE.has(s.tag as Tag) && s.score > 0).reduce((a, s) => a + s.score, 0);
   if (shape > spam.connection_score_cap) scored.push({ tag: CAP_ENTRY, score: Math.round((spam.connection_score_cap - shape) * 100) / 100 });
   const score = Math.round(scored.reduce((a, s) => a + s.score, 0) * 100) / 100;
