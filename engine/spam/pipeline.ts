@@ -5,7 +5,7 @@ import type { LoadedConfig } from '../config/load.js';
 import { makeResolver, type Resolver } from '../dns/resolver.js';
 import { IpList } from '../policy/cidr.js';
 import { verifyDkimDmarc } from './auth.js';
-import { BayesStore, SERVER, classify } from './bayes.js';
+import { BayesStore, MIN_KNOWN_SHARE, SERVER, bayesLogOdds, classify } from './bayes.js';
 import { authResultsLine, fmt, headerLine, summaryLine } from './headers.js';
 import { checkHtml } from './html.js';
 import { parseMessage } from './message.js';
@@ -110,21 +110,28 @@ export class Analyser {
     this.log.analyzer('rules', { hits: ruleHits.map((h) => h.tag).join(',') });
 
     let set: ScoreSet = 'no_bayes';
+    const amounts: Partial<Record<Tag, number>> = {};
     if (s.bayes) {
       const store = this.bayes();
       if (store) {
         const tokens = tokenise(msg, htmlText, urls);
         const owners = env.rcptTo.length === 1 ? [SERVER, env.rcptTo[0].toLowerCase()] : [SERVER];
         const v = classify(store, owners, tokens, s.bayes_min_messages);
-        if (v.probability !== null) {
+        // Bayes votes with its weights only on mail it knows: on a message most of whose words it has rarely seen
+        // (another language, a kind of mail it never learnt) it is unsure, and the rules carry the verdict
+        // (its X-IMAIL-SPAM-STATISTICS header too, which a client-side rule may file by)
+        const votes = v.probability !== null && v.known >= MIN_KNOWN_SHARE;
+        if (votes) {
           set = 'with_bayes';
-          add(bayesBand(v.probability));
+          add(bayesBand(v.probability!));
+          add('BAYES_ODDS');
+          amounts.BAYES_ODDS = bayesLogOdds(v.probability!);
         }
-        if (v.probability !== null && v.probability >= s.bayes_spam_probability) {
+        if (votes && v.probability! >= s.bayes_spam_probability) {
           add('STATISTICS');
-          lines.push(headerLine('X-IMAIL-SPAM-STATISTICS', `probability=${v.probability.toFixed(3)}`));
-        } else if (v.probability !== null && v.probability <= s.bayes_ham_probability) add('STATISTICS_HAM');
-        this.log.analyzer('bayes', { p: v.probability === null ? 'untrained' : v.probability.toFixed(4), tokens: tokens.length, clues: v.clues.slice(0, 8).map(([t, f]) => `${t}:${f.toFixed(2)}`).join(' ') });
+          lines.push(headerLine('X-IMAIL-SPAM-STATISTICS', `probability=${v.probability!.toFixed(3)}`));
+        } else if (votes && v.probability! <= s.bayes_ham_probability) add('STATISTICS_HAM');
+        this.log.analyzer('bayes', { p: v.probability === null ? 'untrained' : v.probability.toFixed(4), known: v.known.toFixed(2), unsure: v.probability !== null && set === 'no_bayes', tokens: tokens.length, clues: v.clues.slice(0, 8).map(([t, f]) => `${t}:${f.toFixed(2)}`).join(' ') });
       }
     }
 
@@ -142,7 +149,7 @@ export class Analyser {
 
     const judged = this.rules.disabled.size ? tags.filter((t) => !this.rules.disabled.has(t)) : tags;
     const weigh = weigher(s, this.rules, set);
-    const d = decide(judged, s, weigh);
+    const d = decide(judged, s, weigh, amounts);
     const out = [...lines, summaryLine(d.score, s.spam_threshold, d.action, d.scored), authResultsLine(this.config.hostname, authParts)];
     const result: AnalyseResult = { tags: judged.filter((t, i) => judged.indexOf(t) === i), score: d.score, action: d.action, headers: out.map((l) => l + '\r\n').join('') };
     if (d.action === 'reject') {

@@ -43,9 +43,16 @@ function checkOf(tag: Tag, weight: number): string | undefined {
   return !(tag in DEFAULT_SCORES) && weight > 0 ? 'X-IMAIL-SPAM-RULES' : undefined;
 }
 
-export function decide(tags: Tag[], spam: Config['spam'], weigh: Weigh = weigher(spam, undefined, 'with_bayes')): Scored {
+/**
+ * `amounts` scales a tag's weight by a measured value (BAYES_ODDS: the Bayes log-odds of the message); other tags
+ * count once.
+ */
+export function decide(tags: Tag[], spam: Config['spam'], weigh: Weigh = weigher(spam, undefined, 'with_bayes'), amounts: Partial<Record<Tag, number>> = {}): Scored {
   const unique = [...new Set(tags)];
-  const scored: Scored['scored'] = unique.map((tag) => ({ tag, score: weigh(tag) }));
+  const scored: Scored['scored'] = unique.map((tag) => {
+    const amount = amounts[tag];
+    return { tag, score: amount === undefined ? weigh(tag) : Math.round(weigh(tag) * amount * 100) / 100 };
+  });
   const shape = scored.filter((s) => CONNECTION_SHAPE.has(s.tag as Tag) && s.score > 0).reduce((a, s) => a + s.score, 0);
   if (shape > spam.connection_score_cap) scored.push({ tag: CAP_ENTRY, score: Math.round((spam.connection_score_cap - shape) * 100) / 100 });
   const score = Math.round(scored.reduce((a, s) => a + s.score, 0) * 100) / 100;

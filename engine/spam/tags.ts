@@ -49,6 +49,7 @@ export const CHECK_TAGS = [
   'BAYES_95',
   'BAYES_99',
   'BAYES_999',
+  'BAYES_ODDS',
 ] as const;
 
 /** The tags of the shipped content rules (engine/spam/rules/default.toml; test/spam/rules.test.ts keeps the two equal). */
@@ -64,7 +65,7 @@ export const RULE_TAGS = [
   'FROM_NAME_ADDRESS', 'REPLYTO_FREEMAIL', 'TEXT_ZERO_WIDTH', 'TEXT_FULLWIDTH_LATIN', 'TEXT_MIXED_SCRIPT', 'TEXT_SPACED_LETTERS',
   'HDR_ENCODED_ASCII', 'HDR_RAW_8BIT', 'MIME_NO_TEXT', 'MIME_BASE64_ASCII_TEXT', 'MIME_HTML_ONLY', 'HTML_HIDDEN_TEXT',
   'HTML_ENTITY_LETTERS', 'HDR_NO_MESSAGE_ID', 'HDR_NO_DATE', 'HDR_TO_UNDISCLOSED', 'HDR_NO_TO', 'HDR_BULK_MAILER', 'HDR_PRIORITY_HIGH',
-  'HDR_X_MSMAIL_PRIORITY_HIGH',
+  'HDR_X_MSMAIL_PRIORITY_HIGH', 'LIST_UNSUB_ALIGNED',
 ] as const;
 
 export const TAGS = [...CHECK_TAGS, ...RULE_TAGS] as const;
@@ -145,6 +146,8 @@ export const DEFAULT_SCORES: Readonly<Record<CheckTag, number>> = {
   BAYES_95: 3,
   BAYES_99: 4,
   BAYES_999: 5,
+  // per unit of log10 odds (bayesLogOdds: ±12 at most); scores.toml carries the fitted weight
+  BAYES_ODDS: 0.3,
 };
 
 /** The seed's X-IMAIL-SPAM-* header a tag reports under (tags without one show only in the summary). */

@@ -5,7 +5,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { parseConfigText } from '../../engine/config/load.js';
-import { combine, DEFAULT_COMBINE } from '../../engine/spam/bayes.js';
+import { bayesLogOdds, combine, DEFAULT_COMBINE, knownShare, MIN_KNOWN_SHARE } from '../../engine/spam/bayes.js';
 import { messageTokens } from '../../engine/spam/learn.js';
 import { Analyser } from '../../engine/spam/pipeline.js';
 import { bayesBand } from '../../engine/spam/tags.js';
@@ -69,9 +69,14 @@ export class Counts {
 
   /** The spam probability of a message, as classify() gives it (null below `min` learnt of either kind). */
   probability(tokens: string[], min = 10, minus?: Counts, plus?: Counts): number | null {
+    return this.verdict(tokens, min, minus, plus).p;
+  }
+
+  /** The probability and the share of the message's tokens these counts know (bayes.ts knownShare). */
+  verdict(tokens: string[], min = 10, minus?: Counts, plus?: Counts): BayesView {
     const ns = this.spam - (minus?.spam ?? 0) + (plus?.spam ?? 0);
     const nh = this.ham - (minus?.ham ?? 0) + (plus?.ham ?? 0);
-    if (ns < Math.max(1, min) || nh < Math.max(1, min)) return null;
+    if (ns < Math.max(1, min) || nh < Math.max(1, min)) return { p: null, known: 0 };
     const mine = new Map<string, [number, number]>();
     for (const t of tokens) {
       const c = this.map.get(t);
@@ -81,7 +86,7 @@ export class Counts {
       const h = (c?.[1] ?? 0) - (m?.[1] ?? 0) + (p?.[1] ?? 0);
       if (s > 0 || h > 0) mine.set(t, [s, h]);
     }
-    return combine(mine, ns, nh, DEFAULT_COMBINE).probability ?? 0.5;
+    return { p: combine(mine, ns, nh, DEFAULT_COMBINE).probability ?? 0.5, known: knownShare(mine, tokens) };
   }
 }
 
@@ -92,8 +97,14 @@ export function foldOf(id: string, k: number, seed = 0): number {
   return (h >>> 0) % k;
 }
 
-/** Bayes probabilities of each training example from counts that never saw it (k folds). */
-export function outOfFold(train: Example[], k = 5, seed = 1): (number | null)[] {
+/** What Bayes says of a message: its probability (null: untrained) and the share of its tokens it knows. */
+export interface BayesView {
+  p: number | null;
+  known: number;
+}
+
+/** Bayes verdicts of each training example from counts that never saw it (k folds). */
+export function outOfFold(train: Example[], k = 5, seed = 1): BayesView[] {
   const total = new Counts();
   const folds = Array.from({ length: k }, () => new Counts());
   const fold = train.map((e) => foldOf(e.id, k, seed));
@@ -101,10 +112,24 @@ export function outOfFold(train: Example[], k = 5, seed = 1): (number | null)[] 
     total.add(e);
     folds[fold[i]].add(e);
   });
-  return train.map((e, i) => total.probability(e.tokens, 10, folds[fold[i]]));
+  return train.map((e, i) => total.verdict(e.tokens, 10, folds[fold[i]]));
 }
 
-/** The features of a message for a score set: its content tags, and its Bayes band when the filter voted. */
-export function features(tags: string[], p: number | null, withBayes: boolean): string[] {
-  return withBayes && p !== null ? [...tags, bayesBand(p)] : tags;
+/** Whether Bayes votes on a message with its weights (it learnt enough, and knows enough of the message's tokens). */
+export function confident(b: BayesView): b is { p: number; known: number } {
+  return b.p !== null && b.known >= MIN_KNOWN_SHARE;
+}
+
+export interface Featured {
+  features: string[];
+  values?: Record<string, number>;
+}
+
+/**
+ * The features of a message for a score set: its content tags, and when Bayes votes its band and its log-odds
+ * (BAYES_ODDS, valued; `odds: false` leaves it out, for the bands-only variant).
+ */
+export function features(tags: string[], b: BayesView, withBayes: boolean, odds = true): Featured {
+  if (!withBayes || !confident(b)) return { features: tags };
+  return odds ? { features: [...tags, bayesBand(b.p), 'BAYES_ODDS'], values: { BAYES_ODDS: bayesLogOdds(b.p) } } : { features: [...tags, bayesBand(b.p)] };
 }

@@ -7,6 +7,8 @@ export interface Row {
   features: string[];
   label: 'spam' | 'ham';
   group: string;
+  /** A feature's value when it is not 1 (the Bayes log-odds term, BAYES_ODDS). */
+  values?: Record<string, number>;
 }
 
 export interface FitOptions {
@@ -45,6 +47,7 @@ export function fitWeights(rows: Row[], o: FitOptions): Fitted {
   const index = new Map(tags.map((t, i) => [t, i]));
   const hits = new Map<string, [number, number]>(tags.map((t) => [t, [0, 0]]));
   const X = rows.map((r) => r.features.map((f) => index.get(f)!));
+  const V = rows.map((r) => r.features.map((f) => r.values?.[f] ?? 1));
   for (const r of rows) for (const f of new Set(r.features)) hits.get(f)![r.label === 'spam' ? 0 : 1]++;
   const y = rows.map((r) => (r.label === 'spam' ? 1 : 0));
   const perGroup = new Map<string, number>();
@@ -69,11 +72,13 @@ export function fitWeights(rows: Row[], o: FitOptions): Fitted {
     g.fill(0);
     for (let i = 0; i < rows.length; i++) {
       let s = 0;
-      for (const j of X[i]) s += w[j];
+      const xi = X[i];
+      const vi = V[i];
+      for (let q = 0; q < xi.length; q++) s += w[xi[q]] * vi[q];
       const z = a * (s - THRESHOLD);
       const p = 1 / (1 + Math.exp(-z));
       const err = (c[i] * (p - y[i])) / total;
-      for (const j of X[i]) g[j] += err * a;
+      for (let q = 0; q < xi.length; q++) g[xi[q]] += err * a * vi[q];
       g[n] += err * (s - THRESHOLD);
     }
     for (let j = 0; j < n; j++) g[j] += 2 * pull[j] * (w[j] - w0[j]);
@@ -117,9 +122,9 @@ export interface Scored {
   group: string;
 }
 
-export function scoreRow(features: string[], weights: ReadonlyMap<string, number>, fallback: (tag: string) => number = () => 0): number {
+export function scoreRow(features: string[], weights: ReadonlyMap<string, number>, fallback: (tag: string) => number = () => 0, values?: Record<string, number>): number {
   let s = 0;
-  for (const f of features) s += weights.get(f) ?? fallback(f);
+  for (const f of features) s += (weights.get(f) ?? fallback(f)) * (values?.[f] ?? 1);
   return Math.round(s * 1000) / 1000;
 }
 

@@ -4,7 +4,7 @@
 // each of k folds, and to write the shipped weights (engine/spam/rules/scores.toml). Lab code, in memory.
 import { loadRuleSet, type RuleSet } from '../../engine/spam/rules/rules.js';
 import { CHECK_TAGS, DEFAULT_SCORES, RULE_TAGS, type CheckTag } from '../../engine/spam/tags.js';
-import { Counts, features, foldOf, outOfFold, type Example } from './features.js';
+import { confident, Counts, features, foldOf, outOfFold, type Example, type Featured } from './features.js';
 import { figures, fitWeights, scoreRow, type Figures, type Fitted, type Row, type Scored } from './fit.js';
 
 /** Tags whose weights are fitted: the rules, the content checks and the Bayes bands (not the connection checks). */
@@ -28,7 +28,7 @@ const CHECK_RANGES: Record<string, [number, number]> = {
 };
 
 /** The Bayes bands from ham to spam; their weights may not fall along this order. */
-export const BAYES_BANDS: string[] = CHECK_TAGS.filter((t) => t.startsWith('BAYES_'));
+export const BAYES_BANDS: string[] = CHECK_TAGS.filter((t) => t.startsWith('BAYES_') && t !== 'BAYES_ODDS');
 /**
  * Bands below Bayes' own spam cut-off (0.6) may only lower a score: a Bayes filter that learnt the site's mail and
  * leans to ham is not overruled by band weights fitted on other mail (the learn half has no newsletters, so its
@@ -46,6 +46,8 @@ export interface ProtocolOptions {
   maxSlope: number;
   /** The pull of the with-Bayes set's rules and checks towards no weight, as a multiple of `l2`. */
   withBayesL2: number;
+  /** Bayes enters the with-Bayes score as its log-odds (BAYES_ODDS) besides the bands; false: the bands alone. */
+  odds: boolean;
 }
 
 export const DEFAULT_PROTOCOL: ProtocolOptions = {
@@ -55,6 +57,7 @@ export const DEFAULT_PROTOCOL: ProtocolOptions = {
   innerFolds: 5,
   maxSlope: Number(process.env.FIT_MAX_SLOPE ?? 20),
   withBayesL2: Number(process.env.FIT_WITH_BAYES_L2 ?? 20),
+  odds: process.env.FIT_ODDS !== '0',
 };
 
 export interface Model {
@@ -66,7 +69,7 @@ export interface Model {
 function priorAndRange(rules: RuleSet): { prior: (t: string) => number; range: (t: string) => [number, number] } {
   return {
     prior: (t) => rules.weight(t, 'no_bayes') ?? DEFAULT_SCORES[t as CheckTag] ?? 0,
-    range: (t) => rules.range(t) ?? (HAM_SIDE_BANDS.has(t) ? [-6, 0] : t.startsWith('BAYES_') ? [-6, 8] : CHECK_RANGES[t] ?? [0, 3]),
+    range: (t) => rules.range(t) ?? (t === 'BAYES_ODDS' ? [0, 2] : HAM_SIDE_BANDS.has(t) ? [-6, 0] : t.startsWith('BAYES_') ? [-6, 8] : CHECK_RANGES[t] ?? [0, 3]),
   };
 }
 
@@ -74,26 +77,33 @@ function priorAndRange(rules: RuleSet): { prior: (t: string) => number; range: (
 export function trainModel(train: Example[], o: ProtocolOptions = DEFAULT_PROTOCOL, rules: RuleSet = loadRuleSet(undefined, undefined)): Model {
   const p = outOfFold(train, o.innerFolds);
   const pr = priorAndRange(rules);
-  const row = (e: Example, f: string[]): Row => ({ features: f, label: e.label, group: e.group });
+  const row = (e: Example, f: Featured): Row => ({ features: f.features, values: f.values, label: e.label, group: e.group });
   const base = { hamCost: o.hamCost, l2: o.l2, epochs: o.epochs, groupWeight: o.groupWeight, maxSlope: o.maxSlope, monotone: [BAYES_BANDS], ...pr };
   const allowed = new Set(FITTED_TAGS);
-  const keep = (f: string[]) => f.filter((t) => allowed.has(t));
+  const keep = (f: Featured): Featured => ({ ...f, features: f.features.filter((t) => allowed.has(t)) });
+  const fitted = FITTED_TAGS.filter((t) => o.odds || t !== 'BAYES_ODDS');
   // With Bayes voting, a rule starts from no weight (not from its own score) and gains weight only as far as the
   // training mail shows it adds to Bayes: rules fitted on other mail must not overrule a Bayes filter that learnt this site.
-  const bayesPrior = (t: string) => (t.startsWith('BAYES_') ? pr.prior(t) : 0);
-  const withBayes = fitWeights(train.map((e, i) => row(e, keep(features(e.tags, p[i], true)))), { ...base, prior: bayesPrior, l2Of: (t) => (t.startsWith('BAYES_') ? o.l2 : o.l2 * o.withBayesL2), tags: FITTED_TAGS });
-  const noBayes = fitWeights(train.map((e) => row(e, keep(e.tags))), { ...base, tags: FITTED_TAGS.filter((t) => !t.startsWith('BAYES_')) });
+  // Rules that may only lower a score (legitimate bulk mail) keep their own score as the prior: the learn half has few
+  // such messages to show their worth, and a score they lower cannot file ham as spam.
+  const bayesPrior = (t: string) => (t.startsWith('BAYES_') || pr.range(t)[1] <= 0 ? pr.prior(t) : 0);
+  // the with-Bayes weights are fitted on the messages Bayes is sure enough of to vote on; the others are judged by the
+  // no-Bayes weights, which are fitted on every message
+  const sure = train.map((e, i) => [e, i] as const).filter(([, i]) => confident(p[i]));
+  const withBayes = fitWeights(sure.map(([e, i]) => row(e, keep(features(e.tags, p[i], true, o.odds)))), { ...base, prior: bayesPrior, l2Of: (t) => (t.startsWith('BAYES_') ? o.l2 : o.l2 * o.withBayesL2), tags: fitted });
+  const noBayes = fitWeights(train.map((e) => row(e, keep({ features: e.tags }))), { ...base, tags: FITTED_TAGS.filter((t) => !t.startsWith('BAYES_')) });
   const counts = new Counts();
   for (const e of train) counts.add(e);
   return { withBayes, noBayes, counts };
 }
 
 /** Score judged examples with a model; `bayes: false` scores as a server that learnt nothing. */
-export function judge(model: Model, test: Example[], bayes = true): (Scored & { p: number | null })[] {
+export function judge(model: Model, test: Example[], bayes = true, counts: Counts = model.counts): (Scored & { p: number | null; sure: boolean })[] {
   return test.map((e) => {
-    const p = bayes ? model.counts.probability(e.tokens) : null;
-    const set = p !== null ? model.withBayes : model.noBayes;
-    return { score: scoreRow(features(e.tags, p, p !== null), set.weights), label: e.label, group: e.group, p };
+    const b = bayes ? counts.verdict(e.tokens) : { p: null, known: 0 };
+    const sure = confident(b);
+    const f = features(e.tags, b, sure);
+    return { score: scoreRow(f.features, (sure ? model.withBayes : model.noBayes).weights, () => 0, f.values), label: e.label, group: e.group, p: b.p, sure };
   });
 }
 

@@ -3,7 +3,7 @@
 // near its prior.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { fitWeights, isotonic, type Row } from '../../lab/corpora/fit.js';
+import { fitWeights, isotonic, scoreRow, type Row } from '../../lab/corpora/fit.js';
 
 test('isotonic: adjacent violators pooled to their mean, then each weight into its range', () => {
   const w = Float64Array.from([-2, 3, 1, 4, 0]);
@@ -47,4 +47,16 @@ test('fitWeights: a strong per-tag pull keeps that tag near its prior while othe
   const f = fitWeights(r, { ...base, l2Of: (t) => (t === 'A' ? 1 : 0.00001) });
   assert.ok(Math.abs(f.weights.get('A')!) < 0.5, `A ${f.weights.get('A')}`);
   assert.ok(f.weights.get('B')! > 3, `B ${f.weights.get('B')}`);
+});
+
+test('fitWeights and scoreRow: a valued feature (the Bayes log-odds) counts its weight times its value', () => {
+  const r: Row[] = [];
+  // spam at log-odds 3 to 6, ham at −6 to 1: the threshold 5 falls between them only through the value
+  for (let i = 0; i < 100; i++) r.push({ features: ['ODDS'], values: { ODDS: 3 + (i % 4) }, label: 'spam', group: 'g' });
+  for (let i = 0; i < 100; i++) r.push({ features: ['ODDS'], values: { ODDS: -6 + (i % 8) }, label: 'ham', group: 'g' });
+  const f = fitWeights(r, { ...base, prior: () => 0, range: () => [0, 5] });
+  const w = f.weights.get('ODDS')!;
+  assert.ok(w > 0.5, `ODDS ${w}`);
+  assert.equal(scoreRow(['ODDS'], f.weights, () => 0, { ODDS: 4 }), Math.round(4 * w * 1000) / 1000);
+  assert.equal(scoreRow(['ODDS'], f.weights), w, 'without a value it counts once');
 });

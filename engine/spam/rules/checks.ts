@@ -186,7 +186,25 @@ function encodedWords(raw: string): [string, string, string][] {
   return out;
 }
 
+/** Hosts of a List-Unsubscribe value (RFC 2369): <mailto:…@host…> and <https://host/…>. Bounded, one pass. */
+const UNSUB_TARGET = /<(?:mailto:[^<>@\s]{0,256}@|https?:\/\/)([a-z0-9.-]{1,253})/gi;
+
+export function unsubscribeHosts(values: readonly string[]): string[] {
+  const out: string[] = [];
+  for (const v of values.slice(0, 3)) for (const m of v.slice(0, 2000).matchAll(UNSUB_TARGET)) out.push(m[1].toLowerCase().replace(/\.+$/, ''));
+  return out;
+}
+
 export const CHECKS: Record<string, Check> = {
+  // a bulk sender unsubscribing its readers on its own domain (not a free-mail one): the shape of a newsletter one
+  // asked for; spammers rarely name a domain of theirs twice (learn half: 33 ham, 1 spam)
+  list_unsubscribe_aligned: (inp, ctx) => {
+    const from = inp.fromDomain.toLowerCase();
+    if (!from || ctx.freemail.has(from)) return null;
+    const site = siteOf(from);
+    const host = unsubscribeHosts(inp.msg.headers.get('list-unsubscribe') ?? []).find((h) => siteOf(h) === site);
+    return host ? `List-Unsubscribe on ${site}` : null;
+  },
   ad_mark_obfuscated: (inp) => {
     for (const [raw, v] of [[inp.rawSubject, inp.subject], [inp.rawBody, inp.body]] as const) {
       for (const m of AD_MARKS) if (v.skeleton.includes(m) && !raw.includes(m)) return 'ad marker split or disguised';
