@@ -116,7 +116,8 @@ function form(v: View & { accountId: string }, ids: Identity[], d: Draft, error?
       ${field('to', v.t('mail.to'))}${field('cc', v.t('mail.cc'))}${field('bcc', v.t('mail.bcc'))}
       <p><label for="c-charset">${v.t('mail.charset')}</label><select id="c-charset" name="charset">${CHARSETS.map((c) => html`<option value="${c}"${boolAttr('selected', c === (d.charset ?? 'utf-8'))}>${v.t(`mail.charsets.${c}`)}</option>`)}</select></p>
       <p><label for="c-subject">${v.t('mail.subject')}</label><input id="c-subject" name="subject" type="text" value="${d.subject}"></p>
-      <p><label for="c-body">${v.t('mail.body')}</label><textarea id="c-body" name="body" rows="16">${d.body}</textarea></p>
+      <p><label for="c-body">${v.t('mail.body')}</label><textarea id="c-body" name="body" rows="16">
+${d.body}</textarea></p>
       <p class="attach"><label for="c-file">${v.t('mail.attach')}</label><input id="c-file" type="file" multiple data-upload="${`/jmap/upload/${encodeURIComponent(v.accountId)}`}" data-failed="${v.t('mail.uploadFailed')}">
         <span class="hint">${v.t('mail.attachHint')}</span></p>
       <ul class="uploads">${(d.uploads ?? []).map((u) => html`<li>${u.name}<input type="hidden" name="attachment" value="${JSON.stringify(u)}"></li>`)}</ul>

@@ -81,7 +81,8 @@ export function registerRulesPage(app: FastifyInstance, d: RulesPageDeps): void 
       <section id="raw"><h2>${v.t('rules.raw')}</h2>
         <form method="post" action="/settings/rules/script">${hiddenCsrf(v)}
           <p><label for="s-name">${v.t('myrules.name')}</label><input id="s-name" name="name" type="text" maxlength="128" required value="${edit.name}"></p>
-          <p><label for="s-text">${v.t('rules.script')}</label><textarea id="s-text" name="script" rows="14" spellcheck="false">${edit.text}</textarea></p>
+          <p><label for="s-text">${v.t('rules.script')}</label><textarea id="s-text" name="script" rows="14" spellcheck="false">
+${edit.text}</textarea></p>
           ${(o.rawErrors ?? []).map((e) => html`<p class="field-error" role="alert" data-field="script">${e}</p>`)}
           <p><label class="inline"><input type="checkbox" name="activate" value="1"> ${v.t('myrules.activateToo')}</label></p>
           <p><button type="submit" class="primary">${v.t('rules.save')}</button></p></form>
