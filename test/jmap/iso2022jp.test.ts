@@ -29,6 +29,7 @@ const CASES: { name: string; subject: string; fromName: string; text: string; fi
   { name: 'a long subject that folds', subject: LONG_SUBJECT, fromName: '総務部 お知らせ係', text: '本文です。\n' },
   { name: 'a line over 998 octets', subject: '長い行', fromName: '花子', text: `${'あ'.repeat(700)}\n` },
   { name: 'attachment with a Japanese name', subject: '資料送付', fromName: '花子', text: '資料を送ります。\n', file: '議事録（第２版）.txt' },
+  { name: 'a file name outside JIS X 0208 (RFC 2231 UTF-8 carries it)', subject: '添付', fromName: '花子', text: '添付します。\n', file: '丸数字①の資料😀.txt' },
 ];
 
 async function create(c: { subject: string; fromName: string; text: string; file?: string }, charset = 'iso-2022-jp') {
@@ -115,6 +116,7 @@ test('ISO-2022-JP messages, read by Python\'s email package: subject, display na
   // RFC 2231 keeps the file name in UTF-8; name= has it as an ISO-2022-JP word
   assert.match(blobs[5].toString('latin1'), /filename\*=UTF-8''%E8%AD%B0/);
   assert.match(blobs[5].toString('latin1'), /name="=\?ISO-2022-JP\?B\?/);
+  assert.match(blobs[6].toString('latin1'), /name="=\?UTF-8\?B\?/, 'name= falls back to UTF-8 words for a name ISO-2022-JP cannot carry');
 });
 
 test('characters outside JIS X 0208 are refused with their name, nothing created; UTF-8 still sends them', async () => {
