@@ -112,7 +112,7 @@ function form(v: View & { accountId: string }, ids: Identity[], d: Draft, error?
     ${error ? html`<p class="error" role="alert">${error}</p>` : ''}
     <form method="post" action="/compose" class="compose-form">
       ${hiddenCsrf(v)}<input type="hidden" name="orig" value="${d.orig ?? ''}"><input type="hidden" name="mode" value="${d.mode ?? ''}">
-      <p><label for="c-from">${v.t('mail.from')}</label><select id="c-from" name="from">${ids.map((i) => html`<option value="${i.id}"${boolAttr('selected', i.id === d.from)}>${addressText({ name: i.name || null, email: i.email })}</option>`)}</select></p>
+      <p><label for="c-from">${v.t('mail.from')}</label><select id="c-from" name="from">${ids.map((i) => html`<option value="${i.id}" data-sig="${i.textSignature ?? ''}"${boolAttr('selected', i.id === d.from)}>${addressText({ name: i.name || null, email: i.email })}</option>`)}</select></p>
       ${field('to', v.t('mail.to'))}${field('cc', v.t('mail.cc'))}${field('bcc', v.t('mail.bcc'))}
       <p><label for="c-charset">${v.t('mail.charset')}</label><select id="c-charset" name="charset">${CHARSETS.map((c) => html`<option value="${c}"${boolAttr('selected', c === (d.charset ?? 'utf-8'))}>${v.t(`mail.charsets.${c}`)}</option>`)}</select></p>
       <p><label for="c-subject">${v.t('mail.subject')}</label><input id="c-subject" name="subject" type="text" value="${d.subject}"></p>

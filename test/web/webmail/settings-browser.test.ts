@@ -39,6 +39,10 @@ describe('webmail settings in Chromium', { skip, timeout: 600_000 }, () => {
       users: [{ address: HANAKO, password: PW }, { address: TARO, password: TARO_PW }],
       toml: '[spam]\nmove_to_spam_folder = false\n',
     });
+    for (const lang of ['ja', 'en']) {
+      const r = srv.cli(['alias', 'add', `info-${lang}@example.jp`, HANAKO]);
+      assert.equal(r.status, 0, r.stderr);
+    }
     fs.mkdirSync(SHOTS, { recursive: true });
     profile = fs.mkdtempSync(path.join(os.tmpdir(), 'tegami-chromium-'));
     browser = await chromium.launchPersistentContext(profile, {
@@ -100,7 +104,22 @@ describe('webmail settings in Chromium', { skip, timeout: 600_000 }, () => {
       await fresh.locator('button[value="save"]').click();
       await page.waitForSelector('.error[data-form="identity"]');
       assert.match(await page.locator('.error[data-form="identity"]').innerText(), /taro@example\.jp/);
+      // an identity for an alias of the user: accepted, with its own signature
+      await page.goto(`${base()}/settings#identity`);
+      const alias = page.locator('form.identity[data-identity=""]');
+      await alias.locator('input[name="email"]').fill(`info-${lang}@example.jp`);
+      await alias.locator('input[name="name"]').fill(lang === 'ja' ? 'お問い合わせ窓口' : 'Help desk');
+      await alias.locator('textarea[name="signature"]').fill(`窓口 ${lang}`);
+      await Promise.all([page.waitForURL(/done=identity/), alias.locator('button[value="save"]').click()]);
+      assert.equal(await page.locator(`form.identity[data-identity="info-${lang}@example.jp"]`).count(), 1);
       await page.screenshot({ path: path.join(SHOTS, `settings-identities-${lang}.png`), fullPage: true });
+      // in the composer, the signature follows the identity chosen
+      await page.goto(`${base()}/compose`);
+      assert.equal(await page.inputValue('#c-body'), `\n\n-- \n花子 ${lang}`);
+      await page.selectOption('#c-from', { label: lang === 'ja' ? `お問い合わせ窓口 <info-${lang}@example.jp>` : `Help desk <info-${lang}@example.jp>` });
+      assert.equal(await page.inputValue('#c-body'), `\n\n-- \n窓口 ${lang}`);
+      await page.selectOption('#c-from', { index: 0 });
+      assert.equal(await page.inputValue('#c-body'), `\n\n-- \n花子 ${lang}`);
 
       // the folder, then the rule in the IMail form
       await page.goto(`${base()}/folders`);

@@ -74,7 +74,7 @@ describe('webmail writing settings', () => {
     const b = await signedIn();
     const page = unescape((await b.get(`/compose?reply=${id}`)).body);
     const info = (await identities()).find((i) => i.email === 'info@example.org')!;
-    assert.match(page, new RegExp(`<option value="${info.id}" selected>`));
+    assert.match(page, new RegExp(`<option value="${info.id}" data-sig="[^"]*" selected>`));
     // HTML drops the newline right after <textarea>: the page writes one more
     const body = /<textarea id="c-body"[^>]*>\n([\s\S]*?)<\/textarea>/.exec(page)![1];
     assert.ok(body.startsWith('\n\n-- \n山田 花子\n営業部\n\n'), JSON.stringify(body.slice(0, 60)));
