@@ -79,6 +79,14 @@ describe('webmail writing settings', () => {
     const body = /<textarea id="c-body"[^>]*>\n([\s\S]*?)<\/textarea>/.exec(page)![1];
     assert.ok(body.startsWith('\n\n-- \n山田 花子\n営業部\n\n'), JSON.stringify(body.slice(0, 60)));
     assert.ok(body.indexOf('-- \n') < body.indexOf('> 質問があります'));
+    // sent from that identity: its From and Reply-To, through the submission path
+    const n = f.submitted.length;
+    const sent = await b.post('/compose', { from: info.id, to: 'asker@example.org', subject: 'Re: お問い合わせ', body, orig: id, mode: 'reply', op: 'send' });
+    assert.equal(sent.statusCode, 303, sent.body.slice(0, 300));
+    const raw = (f.submitted[n].message as Buffer).toString('latin1');
+    assert.match(raw, /^From: [^\r]*<info@example\.org>/m);
+    assert.match(raw, /^Reply-To: support@example\.org/m);
+    assert.equal(f.submitted[n].mailFrom, 'info@example.org');
     const fresh = unescape((await b.get('/compose')).body);
     assert.match(fresh, /<textarea id="c-body"[^>]*>\n\n\n-- \nHanako<\/textarea>/);
   });
