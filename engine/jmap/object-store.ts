@@ -4,7 +4,7 @@
 import type { Db } from '../db/database.js';
 import { pageChanges, type ChangeRow, type ChangesPage } from '../store/account-log.js';
 
-export type ObjectType = 'Identity' | 'EmailSubmission' | 'VacationResponse';
+export type ObjectType = 'Identity' | 'EmailSubmission' | 'VacationResponse' | 'WebmailPrefs';
 
 /** Destroyed objects remembered per account and type; older ones raise the floor (cannotCalculateChanges). */
 const KEEP_DESTROYED = 1000;

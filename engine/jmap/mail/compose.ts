@@ -1,12 +1,15 @@
 // A new message from a JMAP Email object (Email/set create, RFC 8621 §4.6): header fields from the convenience
 // properties and header:…:asForm properties (RFC 2047 encoded-words for non-ASCII text and names), the body from
 // bodyStructure or textBody/htmlBody/attachments with bodyValues and blobs (RFC 2231 file names, quoted-printable
-// or base64 as the text needs), Message-ID and Date added when absent. Checks the constraints and throws
-// invalidProperties naming what is wrong; it never writes anything.
+// or base64 as the text needs), Message-ID and Date added when absent. A bodyValues text part may ask for
+// charset "iso-2022-jp" (RFC 1468, a tegami extension for Japanese readers): the text and every RFC 2047 word of
+// the message are then ISO-2022-JP, and a character outside JIS X 0208 is refused, never replaced.
+// Checks the constraints and throws invalidProperties naming what is wrong; it never writes anything.
 import crypto from 'node:crypto';
 import { isDate, isObject } from '../args.js';
 import { invalidProperties, setError, SetFailure } from '../errors.js';
 import { formAllowed, parseHeaderProperty, type HeaderForm } from './header-forms.js';
+import { checkJis, encodeJisBody, encodeJisWords } from '../../mime/iso2022jp.js';
 
 export interface ComposeInput {
   email: Record<string, unknown>;
@@ -42,11 +45,27 @@ export function encodeWords(text: string): string {
   return words.join('\r\n ');
 }
 
+/** How non-ASCII header text becomes encoded-words: UTF-8 words, or ISO-2022-JP ones (throwing for `prop`). */
+export type Words = (text: string, prop: string) => string;
+const utf8Words: Words = (text) => encodeWords(text);
+
+/** The refusal of a character ISO-2022-JP cannot carry, in words a user can act on. */
+export function jisRefusal(char: string, codePoint: string): string {
+  return `"${char}" (${codePoint}) cannot be sent in ISO-2022-JP (it is not in JIS X 0208); send the message as UTF-8`;
+}
+
+// the first word is shorter so that "Subject: " and the word fit RFC 2047's 76-character line
+const jisWords: Words = (text, prop) => {
+  const c = checkJis(text);
+  if (!c.ok) fail([prop], jisRefusal(c.char, c.codePoint));
+  return encodeJisWords((c as { text: string }).text, 30);
+};
+
 /** Unstructured text for a header field: ASCII as it is (folded), anything else as encoded-words. */
-export function headerText(text: string): string {
+export function headerText(text: string, words: Words = utf8Words, prop = 'subject'): string {
   const clean = text.replace(/[\r\n]+/g, ' ');
   if (isAscii(clean) && !/=\?/.test(clean)) return fold(clean);
-  return encodeWords(clean);
+  return words(clean, prop);
 }
 
 /** Fold an ASCII header value at white space so lines stay under 78 characters where possible. */
@@ -66,9 +85,9 @@ function fold(v: string): string {
 
 const ATEXT = /^[A-Za-z0-9!#$%&'*+\-/=?^_`{|}~ ]+$/;
 
-function displayName(name: string): string {
+function displayName(name: string, words: Words, prop: string): string {
   const n = name.replace(/[\r\n]+/g, ' ').trim();
-  if (!isAscii(n)) return encodeWords(n);
+  if (!isAscii(n)) return words(n, prop);
   return ATEXT.test(n) ? n : `"${n.replace(/["\\]/g, '\\$&')}"`;
 }
 
@@ -77,25 +96,31 @@ function checkEmail(email: unknown, prop: string): string {
   return email as string;
 }
 
-function address(a: unknown, prop: string): string {
+function address(a: unknown, prop: string, words: Words): string {
   if (!isObject(a)) return fail([prop], 'an EmailAddress is { name, email }');
   const email = checkEmail(a.email, prop);
   if (a.name !== undefined && a.name !== null && typeof a.name !== 'string') fail([prop], 'name must be a String or null');
-  return a.name ? `${displayName(a.name as string)} <${email}>` : email;
+  if (!a.name) return email;
+  const name = displayName(a.name as string, words, prop);
+  // a line with an encoded-word stays within 76 characters (RFC 2047 §2): the address goes on a line of its own
+  // when it would not fit after the last word ("Reply-To: " is the longest field name written before it)
+  const last = name.slice(name.lastIndexOf('\n') + 1);
+  const tooLong = /=\?/.test(name) && (name.includes('\n') ? 1 : 10) + last.length + email.length + 3 > 76;
+  return `${name}${tooLong ? '\r\n' : ''} <${email}>`;
 }
 
-function addresses(v: unknown, prop: string): string {
+function addresses(v: unknown, prop: string, words: Words): string {
   if (!Array.isArray(v)) return fail([prop], 'must be an array of EmailAddress');
-  return v.map((a) => address(a, prop)).join(',\r\n ');
+  return v.map((a) => address(a, prop, words)).join(',\r\n ');
 }
 
-function grouped(v: unknown, prop: string): string {
+function grouped(v: unknown, prop: string, words: Words): string {
   if (!Array.isArray(v)) return fail([prop], 'must be an array of EmailAddressGroup');
   return v
     .map((g) => {
       if (!isObject(g) || !Array.isArray(g.addresses)) return fail([prop], 'an EmailAddressGroup is { name, addresses }');
-      const list = addresses(g.addresses, prop);
-      return typeof g.name === 'string' && g.name ? `${displayName(g.name)}: ${list};` : list;
+      const list = addresses(g.addresses, prop, words);
+      return typeof g.name === 'string' && g.name ? `${displayName(g.name, words, prop)}: ${list};` : list;
     })
     .join(',\r\n ');
 }
@@ -118,18 +143,18 @@ export function rfc5322(date: string): string {
   return `${DAYS[d.getUTCDay()]}, ${d.getUTCDate()} ${MONTHS[d.getUTCMonth()]} ${d.getUTCFullYear()} ${p(d.getUTCHours())}:${p(d.getUTCMinutes())}:${p(d.getUTCSeconds())} ${z}`;
 }
 
-function formValue(form: HeaderForm, v: unknown, prop: string): string {
+function formValue(form: HeaderForm, v: unknown, prop: string, words: Words): string {
   switch (form) {
     case 'Raw':
       if (typeof v !== 'string' || /[\0\r\n]/.test(v.replace(/\r\n[ \t]/g, ''))) return fail([prop], 'a Raw value is a String without line breaks (other than folding)');
       return (v as string).replace(/^ /, '');
     case 'Text':
       if (typeof v !== 'string') return fail([prop], 'must be a String');
-      return headerText(v as string);
+      return headerText(v as string, words, prop);
     case 'Addresses':
-      return addresses(v, prop);
+      return addresses(v, prop, words);
     case 'GroupedAddresses':
-      return grouped(v, prop);
+      return grouped(v, prop, words);
     case 'MessageIds':
       return messageIds(v, prop);
     case 'Date':
@@ -156,7 +181,7 @@ const CONVENIENCE: Record<string, [string, HeaderForm]> = {
 };
 
 /** Header fields from an object's convenience and header:… properties; `part` allows Content-* (body parts). */
-function headerFields(o: Record<string, unknown>, part: boolean): [string, string][] {
+function headerFields(o: Record<string, unknown>, part: boolean, words: Words): [string, string][] {
   const out: [string, string][] = [];
   const seen = new Set<string>();
   const add = (name: string, value: string, prop: string) => {
@@ -165,7 +190,7 @@ function headerFields(o: Record<string, unknown>, part: boolean): [string, strin
     seen.add(key);
     out.push([name, value]);
   };
-  if (!part) for (const [prop, [name, form]] of Object.entries(CONVENIENCE)) if (o[prop] !== undefined && o[prop] !== null) add(name, formValue(form, o[prop], prop), prop);
+  if (!part) for (const [prop, [name, form]] of Object.entries(CONVENIENCE)) if (o[prop] !== undefined && o[prop] !== null) add(name, formValue(form, o[prop], prop, words), prop);
   for (const [prop, v] of Object.entries(o)) {
     const h = parseHeaderProperty(prop);
     if (h === null) continue;
@@ -179,7 +204,7 @@ function headerFields(o: Record<string, unknown>, part: boolean): [string, strin
     if (v === null) continue;
     const key = hp.name;
     if (seen.has(key)) fail([prop], `${name} is given twice`);
-    for (const one of values) out.push([name, formValue(hp.form, one, prop)]);
+    for (const one of values) out.push([name, formValue(hp.form, one, prop, words)]);
     seen.add(key);
   }
   return out;
@@ -240,19 +265,51 @@ function textLeaf(text: string, type: string): Leaf {
   return { headers: [['Content-Type', `${type}; charset=utf-8`], ['Content-Transfer-Encoding', cte]], body: Buffer.from(body, 'latin1') };
 }
 
-/** RFC 2231 (filename*=UTF-8''…) beside an RFC 2047 form for readers that only know that. */
-function nameParams(param: 'name' | 'filename', name: string): string {
+/** ISO-2022-JP text: 7bit, every line back in ASCII and at most 998 octets (RFC 1468). */
+function jisLeaf(text: string, type: string): Leaf {
+  const c = checkJis(text);
+  if (!c.ok) fail(['bodyValues'], jisRefusal(c.char, c.codePoint));
+  return { headers: [['Content-Type', `${type}; charset=ISO-2022-JP`], ['Content-Transfer-Encoding', '7bit']], body: encodeJisBody((c as { text: string }).text) };
+}
+
+/** RFC 2231 (filename*=UTF-8''…) beside an RFC 2047 form for readers that only know that. The RFC 2231 form
+ * stays UTF-8 in an ISO-2022-JP message (it is the one modern readers use, and it can name any file); the
+ * RFC 2047 name= follows the message's charset when the name fits it. */
+function nameParams(param: 'name' | 'filename', name: string, jis: boolean): string {
   if (isAscii(name) && !/["\\\r\n]/.test(name)) return `; ${param}="${name}"`;
   const ext = `${param}*=UTF-8''${[...Buffer.from(name, 'utf8')].map((b) => (/[A-Za-z0-9!#$&+.^_`|~-]/.test(String.fromCharCode(b)) ? String.fromCharCode(b) : `%${b.toString(16).toUpperCase().padStart(2, '0')}`)).join('')}`;
-  return param === 'filename' ? `;\r\n ${ext}` : `;\r\n ${param}="${encodeWords(name.replace(/[\r\n"]/g, ' ')).replace(/\r\n /g, ' ')}"`;
+  const plain = name.replace(/[\r\n"]/g, ' ');
+  const j = jis ? checkJis(plain) : null;
+  const words = j?.ok ? encodeJisWords(j.text) : encodeWords(plain);
+  return param === 'filename' ? `;\r\n ${ext}` : `;\r\n ${param}="${words.replace(/\r\n /g, ' ')}"`;
 }
 
 const MIME_TYPE = /^[A-Za-z0-9][A-Za-z0-9!#$&^_.+-]{0,126}\/[A-Za-z0-9][A-Za-z0-9!#$&^_.+-]{0,126}$/;
 
+const CHARSETS = ['utf-8', 'iso-2022-jp'];
+
+/** Does any bodyValues part of the Email ask for ISO-2022-JP? Then the header fields' words are ISO-2022-JP too. */
+function wantsJis(e: Record<string, unknown>): boolean {
+  const parts: unknown[] = [];
+  for (const k of ['textBody', 'htmlBody']) if (Array.isArray(e[k])) parts.push(...(e[k] as unknown[]));
+  const walk = (p: unknown, depth: number) => {
+    if (!isObject(p) || depth > 20) return;
+    parts.push(p);
+    if (Array.isArray(p.subParts)) for (const s of p.subParts) walk(s, depth + 1);
+  };
+  walk(e.bodyStructure, 0);
+  return parts.some((p) => isObject(p) && p.partId !== undefined && typeof p.charset === 'string' && p.charset.toLowerCase() === 'iso-2022-jp');
+}
+
 export class Composer {
   private attachmentBytes = 0;
+  private jis = false;
 
   constructor(private readonly input: ComposeInput) {}
+
+  private get words(): Words {
+    return this.jis ? jisWords : utf8Words;
+  }
 
   get attachmentSize(): number {
     return this.attachmentBytes;
@@ -268,14 +325,14 @@ export class Composer {
     let leaf: Leaf;
     if (p.partId !== undefined && p.partId !== null) {
       if (p.blobId !== undefined && p.blobId !== null) fail(['partId', 'blobId'], 'a part has a partId or a blobId, not both');
-      if (p.charset !== undefined) fail(['charset'], 'charset is chosen by the server for bodyValues text');
+      if (p.charset !== undefined && !(typeof p.charset === 'string' && CHARSETS.includes(p.charset.toLowerCase()))) fail(['charset'], 'a bodyValues part may ask only for utf-8 or iso-2022-jp');
       if (p.size !== undefined) fail(['size'], 'size may not be given with a partId');
       const v = values[p.partId as string];
       if (!isObject(v) || typeof v.value !== 'string') return fail(['bodyValues'], `no bodyValues entry for part ${String(p.partId)}`);
       if (v.isEncodingProblem === true || v.isTruncated === true) fail(['bodyValues'], 'isEncodingProblem and isTruncated must be false');
       type ??= role === 'html' ? 'text/html' : 'text/plain';
       if (!type.startsWith('text/')) fail(['type'], 'a bodyValues part is text');
-      leaf = textLeaf(v.value, type);
+      leaf = typeof p.charset === 'string' && p.charset.toLowerCase() === 'iso-2022-jp' ? jisLeaf(v.value, type) : textLeaf(v.value, type);
     } else if (typeof p.blobId === 'string') {
       const bytes = await this.input.blob(p.blobId);
       if (!bytes) throw new SetFailure(setError('blobNotFound', `no blob ${p.blobId}`, { notFound: [p.blobId] }));
@@ -287,11 +344,11 @@ export class Composer {
       } else leaf = { headers: [['Content-Type', `${type}${charset}`], ['Content-Transfer-Encoding', 'base64']], body: Buffer.from(base64Lines(bytes), 'latin1') };
     } else return fail(['bodyStructure'], 'a body part needs a partId or a blobId');
     const name = typeof p.name === 'string' && p.name ? p.name : null;
-    if (name) leaf.headers[0][1] += nameParams('name', name);
+    if (name) leaf.headers[0][1] += nameParams('name', name, this.jis);
     const disposition = typeof p.disposition === 'string' ? p.disposition.toLowerCase() : role === 'attachment' ? (p.cid ? 'inline' : 'attachment') : null;
     if (disposition !== null) {
       if (!/^[a-z0-9-]{1,40}$/.test(disposition)) fail(['disposition'], 'not a disposition');
-      leaf.headers.push(['Content-Disposition', `${disposition}${name ? nameParams('filename', name) : ''}`]);
+      leaf.headers.push(['Content-Disposition', `${disposition}${name ? nameParams('filename', name, this.jis) : ''}`]);
     }
     if (typeof p.cid === 'string') {
       if (!/^[^\s<>]+$/.test(p.cid)) fail(['cid'], 'not a content id');
@@ -299,7 +356,7 @@ export class Composer {
     }
     if (Array.isArray(p.language) && p.language.every((l) => typeof l === 'string' && /^[A-Za-z0-9-]{1,35}$/.test(l))) leaf.headers.push(['Content-Language', p.language.join(', ')]);
     if (typeof p.location === 'string' && /^[^\s]+$/.test(p.location)) leaf.headers.push(['Content-Location', p.location]);
-    for (const [n, v] of headerFields(p, true)) {
+    for (const [n, v] of headerFields(p, true, this.words)) {
       const i = leaf.headers.findIndex(([k]) => k.toLowerCase() === n.toLowerCase());
       if (i >= 0) leaf.headers[i] = [n, v];
       else leaf.headers.push([n, v]);
@@ -324,7 +381,7 @@ export class Composer {
       const subs: Leaf[] = [];
       for (const s of p.subParts as unknown[]) subs.push(await this.structure(s, values, depth + 1));
       const m = this.multipart(type.slice(10), subs);
-      for (const h of headerFields(p, true)) if (!/^content-type$/i.test(h[0])) m.headers.push(h);
+      for (const h of headerFields(p, true, this.words)) if (!/^content-type$/i.test(h[0])) m.headers.push(h);
       return m;
     }
     return this.leaf(p, values, 'any');
@@ -335,6 +392,7 @@ export class Composer {
     const e = this.input.email;
     if (e.headers !== undefined) fail(['headers'], 'give header fields as individual properties');
     const values = isObject(e.bodyValues) ? e.bodyValues : {};
+    this.jis = wantsJis(e);
     if (e.bodyValues !== undefined && !isObject(e.bodyValues)) fail(['bodyValues'], 'must be an object');
     let body: Leaf;
     if (e.bodyStructure !== undefined) {
@@ -366,7 +424,7 @@ export class Composer {
       const related = inline.length ? this.multipart('related', [main, ...inline]) : main;
       body = mixed.length ? this.multipart('mixed', [related, ...mixed]) : related;
     }
-    const headers = headerFields(e, false);
+    const headers = headerFields(e, false, this.words);
     const has = (n: string) => headers.some(([k]) => k.toLowerCase() === n);
     if (!has('date')) headers.unshift(['Date', rfc5322(new Date(this.input.now).toISOString().replace(/\.\d{3}Z$/, 'Z'))]);
     if (!has('message-id')) headers.push(['Message-ID', `<${crypto.randomBytes(16).toString('hex')}@${this.input.domain}>`]);

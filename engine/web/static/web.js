@@ -156,3 +156,20 @@ function watchLive(el) {
 document.addEventListener('DOMContentLoaded', () => {
   for (const el of document.querySelectorAll('[data-live][data-signature]')) watchLive(el);
 });
+
+/** The composer's From select: the signature in the text follows the identity chosen (data-sig on each option).
+ * The page puts it first ("\n\n-- \nSIG", above any quoted text); a signature the user has edited is left alone. */
+document.addEventListener('DOMContentLoaded', () => {
+  const select = document.getElementById('c-from');
+  const body = document.getElementById('c-body');
+  if (!(select instanceof HTMLSelectElement) || !(body instanceof HTMLTextAreaElement)) return;
+  const block = (sig) => (sig ? `\n\n-- \n${sig}` : '');
+  let was = select.selectedOptions[0]?.dataset.sig ?? '';
+  select.addEventListener('change', () => {
+    const next = select.selectedOptions[0]?.dataset.sig ?? '';
+    const at = was ? body.value.indexOf(block(was)) : -1;
+    if (at >= 0) body.value = body.value.slice(0, at) + block(next) + body.value.slice(at + block(was).length);
+    else if (!was && (body.value === '' || body.value.startsWith('\n\n'))) body.value = block(next) + body.value;
+    was = next;
+  });
+});

@@ -1,7 +1,9 @@
 // Writing: a new message, a reply, a reply to all, or a forward (text inline, the original's attachments kept).
 // Send = Email/set create in Drafts, then EmailSubmission/set (the submission path SMTP AUTH uses: restrict_sender,
 // DKIM, the queue), which files it in Sent; "save draft" stops after the first step. The From is one of the
-// user's Identity objects chosen by id — never an address typed by the user.
+// user's Identity objects chosen by id — never an address typed by the user; its signature goes in under "-- "
+// (above the quoted text of a reply) and its Reply-To with the message. The text goes out as UTF-8, or as
+// ISO-2022-JP when the user chooses it (checked here first, so a character it cannot carry is named in the form).
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { boolAttr, html } from '../html.js';
 import { CSRF_FIELD } from '../csrf.js';
@@ -13,17 +15,13 @@ import { parseAddresses } from './addresses.js';
 import { apiFor } from './list-page.js';
 import { bodyText, readEmail, type ReadEmail } from './read-page.js';
 import { addressList, addressText, folderList, mailPage, sendMailError, url, when } from './views.js';
+import { checkJis } from '../../mime/iso2022jp.js';
+import { CHARSETS, getPrefs, type SendCharset } from './prefs.js';
+import { listIdentities, type Identity } from './settings-identities.js';
 
 const access = { access: { guard: requireRole('signed-in') } };
 const MODES = ['reply', 'all', 'forward'] as const;
 type Mode = (typeof MODES)[number];
-
-interface Identity {
-  id: string;
-  name: string;
-  email: string;
-  textSignature?: string;
-}
 
 /** A file uploaded by the page script to /jmap/upload (its blob id), to attach. */
 interface Upload {
@@ -63,6 +61,7 @@ interface Draft {
   body: string;
   orig?: string;
   mode?: Mode;
+  charset?: SendCharset;
 }
 
 const bodySchema = {
@@ -80,6 +79,7 @@ const bodySchema = {
     mode: { type: 'string', enum: ['', ...MODES] },
     attachment: { anyOf: [{ type: 'string', maxLength: 2000 }, { type: 'array', maxItems: 20, items: { type: 'string', maxLength: 2000 } }] },
     op: { type: 'string', enum: ['send', 'draft'] },
+    charset: { type: 'string', enum: [...CHARSETS] },
     [CSRF_FIELD]: { type: 'string', maxLength: 100 },
   },
 } as const;
@@ -112,10 +112,12 @@ function form(v: View & { accountId: string }, ids: Identity[], d: Draft, error?
     ${error ? html`<p class="error" role="alert">${error}</p>` : ''}
     <form method="post" action="/compose" class="compose-form">
       ${hiddenCsrf(v)}<input type="hidden" name="orig" value="${d.orig ?? ''}"><input type="hidden" name="mode" value="${d.mode ?? ''}">
-      <p><label for="c-from">${v.t('mail.from')}</label><select id="c-from" name="from">${ids.map((i) => html`<option value="${i.id}"${boolAttr('selected', i.id === d.from)}>${addressText({ name: i.name || null, email: i.email })}</option>`)}</select></p>
+      <p><label for="c-from">${v.t('mail.from')}</label><select id="c-from" name="from">${ids.map((i) => html`<option value="${i.id}" data-sig="${i.textSignature ?? ''}"${boolAttr('selected', i.id === d.from)}>${addressText({ name: i.name || null, email: i.email })}</option>`)}</select></p>
       ${field('to', v.t('mail.to'))}${field('cc', v.t('mail.cc'))}${field('bcc', v.t('mail.bcc'))}
+      <p><label for="c-charset">${v.t('mail.charset')}</label><select id="c-charset" name="charset">${CHARSETS.map((c) => html`<option value="${c}"${boolAttr('selected', c === (d.charset ?? 'utf-8'))}>${v.t(`mail.charsets.${c}`)}</option>`)}</select></p>
       <p><label for="c-subject">${v.t('mail.subject')}</label><input id="c-subject" name="subject" type="text" value="${d.subject}"></p>
-      <p><label for="c-body">${v.t('mail.body')}</label><textarea id="c-body" name="body" rows="16">${d.body}</textarea></p>
+      <p><label for="c-body">${v.t('mail.body')}</label><textarea id="c-body" name="body" rows="16">
+${d.body}</textarea></p>
       <p class="attach"><label for="c-file">${v.t('mail.attach')}</label><input id="c-file" type="file" multiple data-upload="${`/jmap/upload/${encodeURIComponent(v.accountId)}`}" data-failed="${v.t('mail.uploadFailed')}">
         <span class="hint">${v.t('mail.attachHint')}</span></p>
       <ul class="uploads">${(d.uploads ?? []).map((u) => html`<li>${u.name}<input type="hidden" name="attachment" value="${JSON.stringify(u)}"></li>`)}</ul>
@@ -123,8 +125,16 @@ function form(v: View & { accountId: string }, ids: Identity[], d: Draft, error?
     </form>`;
 }
 
-async function identities(api: MailApi): Promise<Identity[]> {
-  return (await api.one('Identity/get', { ids: null })).list as Identity[];
+const identities = listIdentities;
+
+/** The first character of the message's text or header fields that ISO-2022-JP cannot carry, if any. */
+function notJis(d: Draft, identity: Identity, fields: Record<string, Address[]>): string | null {
+  const texts = [d.subject, d.body, identity.name, ...Object.values(fields).flat().map((a) => a.name ?? '')];
+  for (const t of texts) {
+    const c = checkJis(t);
+    if (!c.ok) return `${c.char} (${c.codePoint})`;
+  }
+  return null;
 }
 
 async function page(req: FastifyRequest, reply: FastifyReply, api: MailApi, ids: Identity[], d: Draft, error?: string, status = 200) {
@@ -140,15 +150,21 @@ export function registerComposePage(app: FastifyInstance, svc: JmapService): voi
     try {
       const ids = await identities(api);
       let d: Draft = { to: typeof q.to === 'string' ? q.to.slice(0, 2000) : '', cc: '', bcc: '', subject: '', body: '' };
+      let identity = ids[0];
       if (typeof q.reply === 'string') {
         const o = await readEmail(api, q.reply);
         if (!o) throw new MailError('notFound');
         const mode = (MODES as readonly string[]).includes(String(q.mode)) ? (q.mode as Mode) : 'reply';
         d = startFrom(v, o, mode, new Set(ids.map((i) => i.email.toLowerCase())));
+        // answer from the identity the original was addressed to
+        const to = new Set([...(o.to ?? []), ...(o.cc ?? [])].map(lower));
+        identity = ids.find((i) => to.has(i.email.toLowerCase())) ?? identity;
       }
-      const sig = ids[0]?.textSignature;
-      if (sig) d.body = `${d.body}\n\n-- \n${sig}`;
-      d.from = ids[0]?.id;
+      // the signature under "-- " (RFC 3676 §4.3), above the quoted text of a reply or forward
+      const sig = identity?.textSignature;
+      if (sig) d.body = `\n\n-- \n${sig}${d.body}`;
+      d.from = identity?.id;
+      d.charset = getPrefs(svc, req.caller!.user.address).charset;
       return page(req, reply, api, ids, d);
     } catch (e) {
       return sendMailError(req, reply, e);
@@ -159,7 +175,7 @@ export function registerComposePage(app: FastifyInstance, svc: JmapService): voi
     const v = viewOf(req, reply, 'webmail');
     const b = req.body as Omit<Draft, 'uploads'> & { from: string; op: 'send' | 'draft'; attachment?: string | string[] };
     const files = uploads(b.attachment);
-    const d: Draft = { to: b.to, cc: b.cc ?? '', bcc: b.bcc ?? '', subject: b.subject, body: b.body, orig: b.orig, from: b.from, mode: b.mode || undefined, uploads: files ?? [] };
+    const d: Draft = { to: b.to, cc: b.cc ?? '', bcc: b.bcc ?? '', subject: b.subject, body: b.body, orig: b.orig, from: b.from, mode: b.mode || undefined, uploads: files ?? [], charset: b.charset ?? 'utf-8' };
     const api = apiFor(svc, req);
     try {
       const ids = await identities(api);
@@ -173,6 +189,9 @@ export function registerComposePage(app: FastifyInstance, svc: JmapService): voi
         if (p.list.length) fields[k] = p.list;
       }
       if (b.op === 'send' && !fields.to && !fields.cc && !fields.bcc) return page(req, reply, api, ids, d, v.t('mail.noRecipient'), 400);
+      const jis = d.charset === 'iso-2022-jp';
+      const bad = jis ? notJis(d, identity, fields) : null;
+      if (bad) return page(req, reply, api, ids, d, v.t('mail.notJis', { char: bad }), 400);
       const orig = d.orig ? await readEmail(api, d.orig) : null;
       if (d.orig && !orig) throw new MailError('notFound');
       const list = await mailboxes(api);
@@ -185,7 +204,8 @@ export function registerComposePage(app: FastifyInstance, svc: JmapService): voi
         from: [{ name: identity.name || null, email: identity.email }],
         ...fields,
         subject: d.subject,
-        textBody: [{ partId: 't', type: 'text/plain' }],
+        ...(identity.replyTo?.length ? { replyTo: identity.replyTo } : {}),
+        textBody: [{ partId: 't', type: 'text/plain', ...(jis ? { charset: 'iso-2022-jp' } : {}) }],
         bodyValues: { t: { value: d.body.replace(/\r\n?/g, '\n') } },
       };
       if (orig && d.mode !== 'forward' && orig.messageId?.length) {

@@ -28,6 +28,8 @@ import { registerListPage } from './list-page.js';
 import { registerReadPage } from './read-page.js';
 import { registerSettingsPage, type Accounts } from './settings-page.js';
 import { registerUnsubscribe, type Unsubscribe } from './unsubscribe.js';
+import { applyLanguage } from './prefs.js';
+import { registerRulesPage } from './rules-page.js';
 
 export interface WebmailParts {
   svc: JmapService;
@@ -35,11 +37,14 @@ export interface WebmailParts {
   accounts: Accounts;
   /** RFC 8058 one-click unsubscribe for mailing lists ([lists] one_click_url points here); absent: no endpoint. */
   unsubscribe?: Unsubscribe;
+  /** [sieve] of the configuration for the rules page (extensions, limits); the defaults when absent. */
+  sieve?: Pick<LoadedConfig, 'sieve'>;
 }
 
 /** JMAP and the mail pages, for buildWebApp / startWebServer ({ routes, shell: false }). */
 export function webmailRoutes(p: WebmailParts): (app: FastifyInstance) => Promise<void> {
   return async (app) => {
+    applyLanguage(app, p.svc);
     await jmapRoutes(p.svc)(app);
     registerListPage(app, p.svc);
     registerReadPage(app, p.svc);
@@ -47,6 +52,7 @@ export function webmailRoutes(p: WebmailParts): (app: FastifyInstance) => Promis
     registerComposePage(app, p.svc);
     registerSettingsPage(app, p.svc, p.deps, p.accounts);
     registerFoldersPage(app, p.svc);
+    registerRulesPage(app, { svc: p.svc, sieve: p.sieve });
     if (p.unsubscribe) await registerUnsubscribe(app, p.unsubscribe);
   };
 }
@@ -98,6 +104,6 @@ export async function startWebmail(w: WebmailWiring): Promise<RunningWebmail> {
   });
   const deps = webDeps({ kind: 'webmail', db: w.db, directory: w.directory, login: w.login, dataDir, logger });
   deps.apiAuth = jmapAuth(svc, { authenticate: deps.authenticate, roles: deps.roles });
-  const web = await startWebServer({ listen: w.listen, tls: w.tls, kind: 'webmail', deps, shell: false, routes: webmailRoutes({ svc, deps, accounts: w.directory, unsubscribe: { lists: w.directory.lists, key: listKey(serverKey(dataDir)), logger } }) });
+  const web = await startWebServer({ listen: w.listen, tls: w.tls, kind: 'webmail', deps, shell: false, routes: webmailRoutes({ svc, deps, accounts: w.directory, sieve: config, unsubscribe: { lists: w.directory.lists, key: listKey(serverKey(dataDir)), logger } }) });
   return { ...web, jmap: svc };
 }

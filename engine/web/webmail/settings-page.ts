@@ -1,7 +1,8 @@
 // The user's own settings (A2): password change (the current password checked through the shared login flow,
 // refused when the account may not change it), forwarding with "keep a copy", and the vacation reply as the
-// JMAP VacationResponse (the same object a JMAP client sets; the Sieve vacation is made from it). Nothing here
-// changes another account or any admin-only field.
+// JMAP VacationResponse (the same object a JMAP client sets; the Sieve vacation is made from it), identities with
+// their signatures and the preferences (settings-identities.ts), a link to the rules page. Nothing here changes
+// another account or any admin-only field.
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { SqliteDirectory } from '../../accounts/sqlite-directory.js';
 import type { JmapService } from '../../jmap/service.js';
@@ -16,6 +17,7 @@ import { parseAddresses } from './addresses.js';
 import { apiFor } from './list-page.js';
 import { mailboxes } from './mail-api.js';
 import { folderList, mailPage, sendMailError, url } from './views.js';
+import { registerWritingSettings, writingSections, type WritingProblem } from './settings-identities.js';
 
 export type Accounts = Pick<SqliteDirectory, 'setPassword' | 'updateUser'>;
 const access = { access: { guard: requireRole('signed-in') } };
@@ -23,7 +25,8 @@ const MAX_FORWARD = 10;
 const DATE = /^(\d{4}-\d{2}-\d{2})?$/;
 const csrf = { [CSRF_FIELD]: { type: 'string', maxLength: 100 } } as const;
 
-type Done = 'password' | 'forward' | 'vacation';
+type Done = 'password' | 'forward' | 'vacation' | 'identity' | 'prefs';
+const DONE: readonly string[] = ['password', 'forward', 'vacation', 'identity', 'prefs'];
 type Problem = { form: Done; message: string };
 
 interface Vacation {
@@ -34,7 +37,7 @@ interface Vacation {
   textBody: string | null;
 }
 
-async function render(req: FastifyRequest, reply: FastifyReply, svc: JmapService, o: { done?: Done; problem?: Problem } = {}): Promise<FastifyReply> {
+async function render(req: FastifyRequest, reply: FastifyReply, svc: JmapService, o: { done?: Done; problem?: Problem; writing?: WritingProblem } = {}): Promise<FastifyReply> {
   const v = viewOf(req, reply, 'webmail');
   const user = req.caller!.user;
   const api = apiFor(svc, req);
@@ -68,8 +71,10 @@ async function render(req: FastifyRequest, reply: FastifyReply, svc: JmapService
         <p><label for="v-subject">${v.t('mail.subject')}</label><input id="v-subject" name="subject" type="text" maxlength="500" value="${vr.subject ?? ''}"></p>
         <p><label for="v-text">${v.t('settings.vacationText')}</label><textarea id="v-text" name="text" rows="6">${vr.textBody ?? ''}</textarea></p>
         <p><button type="submit">${v.t('settings.save')}</button></p></form>
-    </section>`;
-  return mailPage(req, reply, v.t('settings.title'), folderList(v, await mailboxes(api), null), content, o.problem ? 400 : 200);
+    </section>
+    ${await writingSections(v, svc, api, user.address, o.writing, o.done)}
+    <section id="rules-link"><h2>${v.t('settings.rules')}</h2><p><a href="/settings/rules">${v.t('settings.rulesLink')}</a></p></section>`;
+  return mailPage(req, reply, v.t('settings.title'), folderList(v, await mailboxes(api), null), content, o.problem || o.writing ? 400 : 200);
 }
 
 const done = (reply: FastifyReply, what: Done) => reply.redirect(url('/settings', { done: what }) + `#${what}`, 303);
@@ -77,9 +82,17 @@ const done = (reply: FastifyReply, what: Done) => reply.redirect(url('/settings'
 export function registerSettingsPage(app: FastifyInstance, svc: JmapService, deps: WebDeps, accounts: Accounts): void {
   app.get('/settings', { config: access }, async (req, reply) => {
     const q = req.query as Record<string, unknown>;
-    const d = q.done === 'password' || q.done === 'forward' || q.done === 'vacation' ? q.done : undefined;
+    const d = typeof q.done === 'string' && DONE.includes(q.done) ? (q.done as Done) : undefined;
     try {
       return await render(req, reply, svc, { done: d });
+    } catch (e) {
+      return sendMailError(req, reply, e);
+    }
+  });
+
+  registerWritingSettings(app, svc, async (req, reply, o) => {
+    try {
+      return await render(req, reply, svc, { done: o.done as Done | undefined, writing: o.writing });
     } catch (e) {
       return sendMailError(req, reply, e);
     }
