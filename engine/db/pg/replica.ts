@@ -246,20 +246,29 @@ export class Replica {
     const c = new pg.Client(this.o.listen);
     c.on('notification', () => this.queueSync());
     c.on('error', (e) => this.o.onError?.(e));
+    try {
+      await c.connect();
+      await c.query(`LISTEN ${REPLICA_CHANNEL}`);
+    } catch (e) {
+      // a client that failed half way is closed here, never left holding a socket (the process could not exit)
+      await c.end().catch(() => undefined);
+      throw e;
+    }
+    if (this.closed) return void (await c.end().catch(() => undefined));
     c.on('end', () => {
-      if (this.listener === c) this.listener = undefined;
+      if (this.listener !== c) return;
+      this.listener = undefined;
       if (!this.closed) this.retryListen();
     });
-    await c.connect();
-    await c.query(`LISTEN ${REPLICA_CHANNEL}`);
     this.listener = c;
     this.retryMs = 500;
   }
 
-  /** The LISTEN connection is gone: reconnect with back-off, then sync (changes may have been missed). */
+  /** The LISTEN connection is gone: reconnect with back-off (one attempt at a time), then sync (changes may have been missed). */
   private retryListen(): void {
     const t = setTimeout(() => {
       this.timers.delete(t);
+      if (this.closed) return;
       this.listen()
         .then(() => this.queueSync())
         .catch((e: Error) => {
