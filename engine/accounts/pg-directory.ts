@@ -100,8 +100,9 @@ export class PgDirectory implements AccountDirectory {
 
   // ---- reads (from the copy) ----
 
-  // quota overrides, admin-right rows and domain defaults are not in the PostgreSQL schema yet (docs/scale-out.md):
-  // on this backend every account has the configured default quota and the rights of its users.*_admin columns
+  // quota overrides, admin-right rows and domain defaults are read from the copy: a node (engine/db/storage.ts)
+  // copies them with every other table; a PgDirectory opened with the default DIRECTORY_TABLES has none of them,
+  // so there every account has the configured default quota and the rights of its users.*_admin columns
   quotaOf(owner: string): Quota {
     return this.local.quotaOf(owner);
   }

@@ -15,7 +15,8 @@ import { addScramColumn } from '../../../engine/accounts/sqlite-directory.js';
 import { postgresUnavailable, startPostgres, type PgCluster } from '../../helpers/postgres.js';
 import type { StorageConfig } from '../../../engine/config/schema.js';
 
-const skip = postgresUnavailable();
+// run by `npm run test:postgres` (the default `npm test` is kept as fast as before)
+const skip = process.env.TEGAMI_TEST_DIRECTORY !== 'postgres' ? 'runs with npm run test:postgres (TEGAMI_TEST_DIRECTORY=postgres)' : postgresUnavailable();
 
 interface Node {
   db: Db;
