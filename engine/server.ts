@@ -7,6 +7,7 @@ import { openStorage, type Storage } from './db/storage.js';
 import { Logger } from './log/logger.js';
 import { listenAddress } from './net/host-port.js';
 import { LoginFlow } from './net/login.js';
+import { PgLoginCounts } from './net/pg-login-counts.js';
 import { RelayPolicy } from './policy/relay.js';
 import { srsFor } from './srs/secret.js';
 import { Queue } from './queue/queue.js';
@@ -120,7 +121,8 @@ export async function startServer(opts: { configPath?: string; quiet?: boolean }
     queue,
     // one login flow (one throttle, one bound on password hashing) for SMTP, POP3 and IMAP: a guesser cannot
     // switch protocols to start afresh
-    login: LoginFlow.fromConfig(config, ctx.directory, logger),
+    // on PostgreSQL the failure counts are shared by every node (engine/net/pg-login-counts.ts)
+    login: LoginFlow.fromConfig(config, ctx.directory, logger, ctx.pool ? new PgLoginCounts(ctx.pool, { windowMs: config.auth.window, blockAfter: config.auth.block_after, blockForMs: config.auth.block_for }) : undefined),
     relay: new RelayPolicy(config.relay.mode, config.relay.allow_ips, srsFor(config)),
     connectionCheck,
     resolver: config.dns.servers ? { reverse: (ip) => resolver.reverse(ip) } : undefined,
