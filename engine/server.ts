@@ -126,6 +126,8 @@ export async function startServer(opts: { configPath?: string; quiet?: boolean }
     relay: new RelayPolicy(config.relay.mode, config.relay.allow_ips, srsFor(config)),
     connectionCheck,
     resolver: config.dns.servers ? { reverse: (ip) => resolver.reverse(ip) } : undefined,
+    // PostgreSQL: an address the copy does not know is a temporary failure while the database is away
+    directoryCurrent: ctx.replica ? () => ctx.replica!.connected : undefined,
   };
 
   // settings changed in the admin pages: validated and stored (engine/settings), then applied here at once;

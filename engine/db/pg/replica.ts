@@ -258,6 +258,8 @@ export class Replica {
     c.on('end', () => {
       if (this.listener !== c) return;
       this.listener = undefined;
+      // the database may be away: not "connected" again until a sync succeeds
+      this.connected = false;
       if (!this.closed) this.retryListen();
     });
     this.listener = c;
@@ -272,6 +274,7 @@ export class Replica {
       this.listen()
         .then(() => this.queueSync())
         .catch((e: Error) => {
+          this.connected = false;
           this.o.onError?.(e);
           this.retryMs = Math.min(this.retryMs * 2, 30_000);
           if (!this.closed) this.retryListen();
