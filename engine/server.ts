@@ -3,7 +3,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import type { LoadedConfig } from './config/load.js';
-import { openStorage, type Storage } from './db/storage.js';
+import { openStorage, queueFor, type Storage } from './db/storage.js';
 import { Logger } from './log/logger.js';
 import { listenAddress } from './net/host-port.js';
 import { LoginFlow } from './net/login.js';
@@ -86,7 +86,8 @@ export async function startServer(opts: { configPath?: string; quiet?: boolean }
   // [[tls.domain]]: per-domain certificates, chosen by SNI and local address on every listener (read and checked now)
   const certificates = CertificateSelector.fromConfig(tls, config.tls.domain);
   const resolver = makeResolver(config.dns.servers, config.dns.timeout, (l) => logger.emit('system.dns-lookup', l));
-  const queue = new Queue({
+  // the queue is chosen with the storage (engine/db/storage.ts queueFor): the shared one plugs in there
+  const queue = queueFor(ctx, {
     dataDir: config.data_dir,
     configPath: config.source,
     logger,

@@ -15,6 +15,7 @@ import { addScramColumn } from '../accounts/sqlite-directory.js';
 import { startupConfig } from '../settings/live.js';
 import { MaildirStore } from '../store/maildir-store.js';
 import { SqliteRulesStore } from '../rules/sqlite-store.js';
+import { Queue, type QueueOptions } from '../queue/queue.js';
 import type { LoadedConfig } from '../config/load.js';
 
 /** What Context holds (config, data dir database, directory), with a close that finishes asynchronously. */
@@ -128,6 +129,16 @@ export function mailStoreFor(config: LoadedConfig): { mailboxStore: MaildirStore
     mailboxStore: new MaildirStore(config.data_dir),
     mailStoreDescription: shared ? 'local Maildir (shared store not configured)' : 'local Maildir',
   };
+}
+
+/**
+ * The queue of this node. Today the local spool on both backends (said by `queueDescription`); the shared
+ * PostgreSQL queue (issue 17) is chosen here when it exists and is configured, and nowhere else.
+ */
+export function queueFor(storage: Pick<Storage, 'backend'>, opts: QueueOptions): Queue {
+  // one kind so far on either backend, the local spool (queueDescription says so at startup); the shared queue
+  // will be: storage.backend === 'postgres' && <configured> ? new PgQueue(storage.pool, opts) : new Queue(opts)
+  return new Queue(opts);
 }
 
 /**
