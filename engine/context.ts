@@ -91,8 +91,8 @@ export function openContext(configPath?: string): Context {
   const file = readRawConfig(resolveConfigPath(configPath));
   const base = buildConfig(file); // the file alone must be valid: its errors name its lines
   if (base.storage.backend !== 'sqlite') {
-    // the commands and the server are not wired to PostgreSQL yet (docs/scale-out.md): never fall back to SQLite silently
-    throw new ConfigError(base.source ?? 'config', undefined, 'storage.backend', `"${base.storage.backend}": only \`tegami db migrate|status\` work with it so far (docs/scale-out.md)`);
+    // PostgreSQL is opened by openStorage (engine/db/storage.ts); this is the SQLite path: never fall back to it silently
+    throw new ConfigError(base.source ?? 'config', undefined, 'storage.backend', `"${base.storage.backend}": open it with openStorage (engine/db/storage.ts), not openContext`);
   }
   const modeFixes = privateDataDir(base.data_dir);
   fs.mkdirSync(path.join(base.data_dir, 'logs'), { recursive: true, mode: PRIVATE_DIR });

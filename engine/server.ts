@@ -3,10 +3,11 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import type { LoadedConfig } from './config/load.js';
-import { openContext, type Context } from './context.js';
+import { openStorage, queueFor, type Storage } from './db/storage.js';
 import { Logger } from './log/logger.js';
 import { listenAddress } from './net/host-port.js';
 import { LoginFlow } from './net/login.js';
+import { PgLoginCounts } from './net/pg-login-counts.js';
 import { RelayPolicy } from './policy/relay.js';
 import { srsFor } from './srs/secret.js';
 import { Queue } from './queue/queue.js';
@@ -19,12 +20,10 @@ import { QueueAdmin, startControlServer } from './queue/control.js';
 import { recipientDomain } from './outbound/destination.js';
 import type { SessionDeps } from './smtp/session.js';
 import { ConnectionChecker } from './spam/connection.js';
-import { MaildirStore } from './store/maildir-store.js';
 import { startPop3 } from './pop3/server.js';
 import { startImap } from './imap/server.js';
 import { ListArchives } from './imap/list-archives.js';
 import { startManageSieve } from './managesieve/server.js';
-import { SqliteRulesStore } from './rules/sqlite-store.js';
 import { coversTheInternet, type ListenerName } from './config/schema.js';
 import { ListScheduler, LISTS_WORKER } from './lists/scheduler.js';
 import { Metrics } from './metrics/metrics.js';
@@ -38,7 +37,7 @@ const DRAIN_MS = 10_000;
 import type { JmapService } from './jmap/service.js';
 
 export interface RunningServer {
-  ctx: Context;
+  ctx: Storage;
   config: LoadedConfig;
   logger: Logger;
   queue: Queue;
@@ -53,11 +52,31 @@ export interface RunningServer {
 
 export async function startServer(opts: { configPath?: string; quiet?: boolean } = {}): Promise<RunningServer> {
   const started = Date.now();
-  const ctx = openContext(opts.configPath);
+  // [storage]: SQLite in the data dir, or PostgreSQL with this node's local copy (engine/db/storage.ts); a
+  // background sync that fails is said once, and its recovery too (the node serves from its copy meanwhile)
+  let storageDown = false;
+  let logRef: Logger | undefined;
+  const onStorageError = (e: Error) => {
+    if (storageDown) return;
+    storageDown = true;
+    logRef?.emit('system.storage-unavailable', { error: e.message });
+  };
+  const ctx = await openStorage(opts.configPath, { mode: 'serve', onError: onStorageError });
   const { config } = ctx;
   const metrics = new Metrics({ configLabels: { list: config.dnsbl.map((d) => d.name), target: config.monitor.map((m) => m.name) } });
   const logger = new Logger({ dir: path.join(config.data_dir, 'logs'), stdout: config.log.stdout && !opts.quiet, files: config.log.files, level: config.log.level, sink: metrics });
   const logOutputs = startLogOutputs(logger, config);
+  logRef = logger;
+  logger.emit('system.storage', { backend: ctx.backend, mail_store: ctx.mailStoreDescription, queue: ctx.queueDescription });
+  const storageWatch = ctx.replica
+    ? setInterval(() => {
+        if (storageDown && ctx.replica!.connected) {
+          storageDown = false;
+          logger.emit('system.storage-available', {});
+        }
+      }, 1000)
+    : undefined;
+  storageWatch?.unref();
   if (config.relay.mode === 'anyone') {
     logger.emit('system.open-relay', { message: 'OPEN RELAY: relay mode "anyone": this server relays mail for anyone on the Internet' });
   } else if (config.relay.mode === 'addresses' && config.relay.allow_ips.some(coversTheInternet)) {
@@ -67,7 +86,8 @@ export async function startServer(opts: { configPath?: string; quiet?: boolean }
   // [[tls.domain]]: per-domain certificates, chosen by SNI and local address on every listener (read and checked now)
   const certificates = CertificateSelector.fromConfig(tls, config.tls.domain);
   const resolver = makeResolver(config.dns.servers, config.dns.timeout, (l) => logger.emit('system.dns-lookup', l));
-  const queue = new Queue({
+  // the queue is chosen with the storage (engine/db/storage.ts queueFor): the shared one plugs in there
+  const queue = queueFor(ctx, {
     dataDir: config.data_dir,
     configPath: config.source,
     logger,
@@ -92,7 +112,7 @@ export async function startServer(opts: { configPath?: string; quiet?: boolean }
 
   const isLocalDomain = (d: string) => ctx.directory.localDomain(d) !== null;
   const connectionCheck = new ConnectionChecker(config, resolver, logger, isLocalDomain);
-  const store = new MaildirStore(config.data_dir);
+  const store = ctx.mailboxStore;
   const archives = new ListArchives(config.data_dir, ctx.directory.lists, ctx.directory);
 
   const deps: SessionDeps = {
@@ -102,10 +122,13 @@ export async function startServer(opts: { configPath?: string; quiet?: boolean }
     queue,
     // one login flow (one throttle, one bound on password hashing) for SMTP, POP3 and IMAP: a guesser cannot
     // switch protocols to start afresh
-    login: LoginFlow.fromConfig(config, ctx.directory, logger),
+    // on PostgreSQL the failure counts are shared by every node (engine/net/pg-login-counts.ts)
+    login: LoginFlow.fromConfig(config, ctx.directory, logger, ctx.pool ? new PgLoginCounts(ctx.pool, { windowMs: config.auth.window, blockAfter: config.auth.block_after, blockForMs: config.auth.block_for }) : undefined),
     relay: new RelayPolicy(config.relay.mode, config.relay.allow_ips, srsFor(config)),
     connectionCheck,
     resolver: config.dns.servers ? { reverse: (ip) => resolver.reverse(ip) } : undefined,
+    // PostgreSQL: an address the copy does not know is a temporary failure while the database is away
+    directoryCurrent: ctx.replica ? () => ctx.replica!.connected : undefined,
   };
 
   // settings changed in the admin pages: validated and stored (engine/settings), then applied here at once;
@@ -143,7 +166,7 @@ export async function startServer(opts: { configPath?: string; quiet?: boolean }
         const r = name.startsWith('pop3') ? await startPop3(o) : await startImap({ ...o, archives });
         listeners.push({ name, host: listenAddress(addr).host, port: r.port, close: r.close });
       } else if (name === 'managesieve') {
-        const r = await startManageSieve({ listen: addr, tls, directory: ctx.directory, store: new SqliteRulesStore(ctx.db), config, logger, login: deps.login });
+        const r = await startManageSieve({ listen: addr, tls, directory: ctx.directory, store: ctx.rules, config, logger, login: deps.login });
         listeners.push({ name, host: listenAddress(addr).host, port: r.port, close: r.close });
       } else if (name === 'admin') {
         const views = () => listeners.map((l) => ({ name: l.name, address: `${l.host.includes(':') ? `[${l.host}]` : l.host}:${l.port}`, up: true }));
@@ -166,7 +189,8 @@ export async function startServer(opts: { configPath?: string; quiet?: boolean }
     await logger.close();
     await logOutputs.close();
     metrics.close();
-    ctx.close();
+    clearInterval(storageWatch);
+    await ctx.close();
     removePidFile(pidFile);
     throw e;
   }
@@ -193,7 +217,8 @@ export async function startServer(opts: { configPath?: string; quiet?: boolean }
       await logger.close();
       await logOutputs.close();
       metrics.close();
-      ctx.close();
+      clearInterval(storageWatch);
+      await ctx.close();
       fs.rmSync(listenersFile, { force: true });
       removePidFile(pidFile);
     })());

@@ -387,7 +387,7 @@ export class SqliteDirectory implements AccountDirectory {
 }
 
 /** The SCRAM verifier column, added in place to databases made before it (idempotent; skipped when read-only). */
-function addScramColumn(db: Db): void {
+export function addScramColumn(db: Db): void {
   if (db.readonly) return;
   const cols = db.prepare('PRAGMA table_info(users)').all() as { name: string }[];
   if (!cols.some((c) => c.name === 'scram_sha256')) db.exec('ALTER TABLE users ADD COLUMN scram_sha256 TEXT');

@@ -1,10 +1,14 @@
 // Helpers shared by CLI commands: open the context from --config, read a password from stdin.
 import fs from 'node:fs';
 import { flag, type Args } from './args.js';
-import { openContext, type Context } from '../context.js';
+import { openStorage, type Storage } from '../db/storage.js';
 
-export function contextFrom(args: Args): Context {
-  const ctx = openContext(flag(args, 'config'));
+/**
+ * The storage a command works on ([storage]: SQLite, or PostgreSQL where the whole command is one transaction
+ * committed by `await ctx.close()`: a command must await it, and fails if the commit does).
+ */
+export async function contextFrom(args: Args): Promise<Storage> {
+  const ctx = await openStorage(flag(args, 'config'), { mode: 'command' });
   for (const f of ctx.modeFixes) process.stderr.write(`tegami: note: ${f.path} was mode ${f.was}, made ${f.now} (the data dir is private)\n`);
   return ctx;
 }

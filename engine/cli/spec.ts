@@ -185,8 +185,12 @@ export const COMMANDS: Record<string, CommandSpec> = {
   },
   db: {
     load: async () => (await import('./commands/db.js')).db,
-    usage: 'tegami db migrate [--json] | db status [--json]     create/upgrade the [storage] database schema, or show its version',
-    subs: { migrate: json, status: json },
+    usage: [
+      'tegami db migrate [--json] | db status [--json]     create/upgrade the [storage] database schema, or show its version',
+      'tegami db import-local [--from DATA_DIR] [--merge] [--json]   copy a single node\'s accounts, lists, rules,',
+      '    settings, rights, quotas, defaults and Bayes into PostgreSQL and check the counts (default: data_dir)',
+    ].join('\n'),
+    subs: { migrate: json, status: json, 'import-local': { ...json, from: { type: 'string', value: 'DATA_DIR' }, merge: { type: 'boolean' } } },
   },
   backup: {
     load: async () => (await import('./commands/backup.js')).backup,

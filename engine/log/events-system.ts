@@ -29,6 +29,11 @@ export const SYSTEM_EVENTS = {
   // from other branches being merged (engine/cli/commands/serve.ts): a crash stopped gracefully; modes repaired at start
   'system.fatal': ev('system', 'error', { kind: 'word', error: 'text', stack: 'text?' }),
   'system.file-mode-fixed': ev('system', 'warn', { path: 'text', was: 'word', now: 'word' }),
+  // [storage] (engine/db/storage.ts): what this node stores where, said once at start; the PostgreSQL copy's
+  // background sync failing (the node keeps serving from its copy) and coming back
+  'system.storage': ev('system', 'info', { backend: 'word', mail_store: 'text', queue: 'text' }),
+  'system.storage-unavailable': ev('system', 'warn', { error: 'text' }),
+  'system.storage-available': ev('system', 'info', {}),
 } as const;
 
 const target = { target: 'word', check: 'word', address: 'text' } as const;

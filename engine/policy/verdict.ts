@@ -25,6 +25,8 @@ export const Refusals = {
   senderNotOwned: (addr: string) => reject(553, '5.7.1', `Sender address <${addr}> not owned by the authenticated user`),
   queueFull: () => tempfail(451, '4.3.2', 'System busy, queue full: try again later'),
   localError: () => tempfail(451, '4.3.0', 'Local error in processing; try again later'),
+  /** An address the node's copy of the accounts does not know while the database cannot be asked (like Postfix's "Temporary lookup failure"). */
+  recipientUnverifiable: (addr: string) => tempfail(451, '4.3.0', `<${addr}>: Recipient address cannot be verified now (account database unavailable); try again later`),
   authBlocked: () => reject(535, '5.7.8', 'Too many authentication failures from your address; try again later'),
   tooManyConnections: () => tempfail(421, '4.7.0', 'Too many connections from your address'),
   tooManyClients: () => tempfail(421, '4.3.2', 'Too many connections; try again later'),

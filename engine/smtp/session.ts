@@ -68,6 +68,11 @@ export interface SessionDeps {
   relay: RelayPolicy;
   connectionCheck?: ConnectionCheck;
   resolver?: { reverse(ip: string): Promise<string[]> };
+  /**
+   * False while the directory is a copy that cannot be checked against its database (PostgreSQL away): an
+   * address the copy does not know then gets 451 4.3.0 instead of 550 (it may be an account added meanwhile).
+   */
+  directoryCurrent?: () => boolean;
 }
 
 export class SmtpSessionPolicy {
@@ -210,6 +215,11 @@ export class SmtpSessionPolicy {
       return cb(toSmtpError(reject(452, '4.5.3', 'Too many recipients')));
     }
     const j = judgeRecipient(address.address, { ip: st.ip, authenticated: !!sessionUser(session) }, directory, relay);
+    if (j.verdict.kind === 'reject' && /User unknown$/.test(j.verdict.text) && this.deps.directoryCurrent?.() === false) {
+      const v = Refusals.recipientUnverifiable(address.address);
+      logger.info('smtp', 'rcpt-to', { sid: session.id, ip: st.ip, to: address.address, verdict: 'tempfail', reason: 'directory unavailable', reply: `${v.code} ${v.status}` });
+      return cb(toSmtpError(v));
+    }
     if (j.verdict.kind !== 'accept') {
       logger.info('smtp', 'rcpt-to', { sid: session.id, ip: st.ip, to: address.address, verdict: 'reject', reply: `${j.verdict.code} ${j.verdict.status}` });
       return cb(toSmtpError(j.verdict));

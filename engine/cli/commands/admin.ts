@@ -13,7 +13,7 @@ const USAGE = 'admin token create ADDRESS | admin token revoke ADDRESS | admin t
 export async function admin(args: Args): Promise<number> {
   const [group, sub, address] = args.positional;
   if (group !== 'token' || !['create', 'revoke', 'list'].includes(sub ?? '') || !address) throw new UsageError(USAGE);
-  const ctx = contextFrom(args);
+  const ctx = await contextFrom(args);
   const audit = AuditLog.admin(path.join(ctx.config.data_dir, 'logs'));
   try {
     const tokens = new TokenStore(ctx.db);
@@ -44,6 +44,6 @@ export async function admin(args: Args): Promise<number> {
     return 0;
   } finally {
     await audit.close();
-    ctx.close();
+    await ctx.close();
   }
 }

@@ -4,7 +4,7 @@ import { contextFrom, out } from '../common.js';
 
 export async function alias(args: Args): Promise<number> {
   const [sub, address, ...rest] = args.positional;
-  const ctx = contextFrom(args);
+  const ctx = await contextFrom(args);
   try {
     switch (sub) {
       case 'add': {
@@ -30,6 +30,6 @@ export async function alias(args: Args): Promise<number> {
         throw new UsageError('alias add|del|list');
     }
   } finally {
-    ctx.close();
+    await ctx.close();
   }
 }

@@ -27,7 +27,7 @@ export async function autoreply(args: Args): Promise<number> {
   if (!sub || !['set', 'off', 'show'].includes(sub)) throw new UsageError('autoreply set ADDRESS [FILE] | off ADDRESS | show [ADDRESS]');
   if (!address && sub !== 'show') throw new UsageError(`autoreply ${sub} ADDRESS`);
   const intervalMs = interval(flag(args, 'interval'));
-  const ctx = contextFrom(args);
+  const ctx = await contextFrom(args);
   try {
     const store = new SqliteRulesStore(ctx.db);
     if (sub === 'show') {
@@ -61,6 +61,6 @@ export async function autoreply(args: Args): Promise<number> {
     out(`auto-reply on for ${a.address} (once per ${Math.round(a.intervalMs / 60_000)} min per sender)`);
     return 0;
   } finally {
-    ctx.close();
+    await ctx.close();
   }
 }

@@ -8,7 +8,7 @@ import { findKey, generateKey, txtRecord, zoneFileLine } from '../../outbound/dk
 export async function dkim(args: Args): Promise<number> {
   const [sub, domain] = args.positional;
   if ((sub !== 'keygen' && sub !== 'show') || !domain) throw new UsageError('dkim keygen DOMAIN [--selector S] [--key-type rsa|ed25519] [--bits N] [--force] | dkim show DOMAIN');
-  const ctx = contextFrom(args);
+  const ctx = await contextFrom(args);
   try {
     const dataDir = ctx.config.data_dir;
     if (sub === 'show') {
@@ -36,7 +36,7 @@ export async function dkim(args: Args): Promise<number> {
     printRecord(args, r.record, selector, r.file);
     return 0;
   } finally {
-    ctx.close();
+    await ctx.close();
   }
 }
 

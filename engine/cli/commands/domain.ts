@@ -33,7 +33,7 @@ function showText(name: string, d: DomainDefaultSettings): void {
 
 export async function domain(args: Args): Promise<number> {
   const [sub, name] = args.positional;
-  const ctx = contextFrom(args);
+  const ctx = await contextFrom(args);
   try {
     switch (sub) {
       case 'add':
@@ -74,6 +74,6 @@ export async function domain(args: Args): Promise<number> {
         throw new UsageError('domain add|del|list|show|set [NAME]');
     }
   } finally {
-    ctx.close();
+    await ctx.close();
   }
 }

@@ -4,7 +4,8 @@
 // running server carries the decision out (list housekeeping), or the next start does.
 import fs from 'node:fs';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
-import { openContext, type Context } from '../../context.js';
+import type { Context } from '../../context.js';
+import { openStorage } from '../../db/storage.js';
 import { controlRequest } from '../../queue/control.js';
 import { DMARC_REWRITES, POST_POLICIES, REPLY_POLICIES, type ListSettings, type MailingList } from '../../accounts/list-directory.js';
 import { SqliteActivity } from '../../lists/activity.js';
@@ -96,11 +97,11 @@ export async function list(argv: string[]): Promise<number> {
       return 0;
     }
     const args = (parsed.positionals[0] === 'list' ? parsed.positionals.slice(1) : parsed.positionals).slice(1);
-    const ctx = openContext(parsed.values.config as string | undefined);
+    const ctx = await openStorage(parsed.values.config as string | undefined, { mode: 'command' });
     try {
       return await run(ctx, sub, args, parsed.values as Record<string, unknown>);
     } finally {
-      ctx.close();
+      await ctx.close();
     }
   } catch (e) {
     if (e instanceof Usage || e instanceof ListError) {
@@ -118,7 +119,7 @@ function need(args: string[], n: number, usage: string): void {
   if (args.length < n) throw new Usage(`missing argument; usage: tegami ${usage}`);
 }
 
-async function run(ctx: Context, sub: string, args: string[], v: Record<string, unknown>): Promise<number> {
+async function run(ctx: Omit<Context, 'close'>, sub: string, args: string[], v: Record<string, unknown>): Promise<number> {
   const lists = ctx.directory.lists;
   const usage = SUBS[sub].usage;
   if (sub === 'list') {

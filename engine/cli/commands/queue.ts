@@ -61,7 +61,7 @@ export async function queue(args: Args): Promise<number> {
       throw new UsageError(USAGE);
   }
 
-  const ctx = contextFrom(args);
+  const ctx = await contextFrom(args);
   let res: ControlResponse;
   try {
     const live = await controlRequest(ctx.config.data_dir, req);
@@ -72,7 +72,7 @@ export async function queue(args: Args): Promise<number> {
       res = await dispatch(new QueueAdmin(ctx.config, isLocal, null), req);
     }
   } finally {
-    ctx.close();
+    await ctx.close();
   }
   if (!res.ok) {
     process.stderr.write(`tegami queue: ${res.error}\n`);

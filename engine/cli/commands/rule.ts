@@ -74,7 +74,7 @@ export async function rule(args: Args): Promise<number> {
   const [sub, target, index] = args.positional;
   if (!sub || !['add', 'list', 'del', 'delete'].includes(sub)) throw new UsageError('rule add|list|del ADDRESS|@DOMAIN ...');
   if (!target) throw new UsageError(`rule ${sub} ADDRESS|@DOMAIN`);
-  const ctx = contextFrom(args);
+  const ctx = await contextFrom(args);
   try {
     const o = resolveOwner(ctx.directory, target);
     if (!o.ok) return fail(o.reason);
@@ -125,6 +125,6 @@ export async function rule(args: Args): Promise<number> {
     }
     return 0;
   } finally {
-    ctx.close();
+    await ctx.close();
   }
 }

@@ -12,7 +12,7 @@ export async function sieve(args: Args): Promise<number> {
   const [sub, target, name, file] = args.positional;
   if (!sub || !['put', 'get', 'list', 'activate', 'deactivate', 'delete', 'del'].includes(sub)) throw new UsageError('sieve put|get|list|activate|deactivate|delete ADDRESS|@DOMAIN [NAME] [FILE]');
   if (!target) throw new UsageError(`sieve ${sub} ADDRESS|@DOMAIN${sub === 'list' || sub === 'deactivate' ? '' : ' NAME'}`);
-  const ctx = contextFrom(args);
+  const ctx = await contextFrom(args);
   try {
     const o = resolveOwner(ctx.directory, target);
     if (!o.ok) return fail(o.reason);
@@ -68,6 +68,6 @@ export async function sieve(args: Args): Promise<number> {
       }
     }
   } finally {
-    ctx.close();
+    await ctx.close();
   }
 }

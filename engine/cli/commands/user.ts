@@ -88,7 +88,7 @@ function exportTo(args: Args, dir: SqliteDirectory, file: string): number {
 
 export async function user(args: Args): Promise<number> {
   const [sub, address] = args.positional;
-  const ctx = contextFrom(args);
+  const ctx = await contextFrom(args);
   const dir = ctx.directory;
   try {
     switch (sub) {
@@ -177,6 +177,6 @@ export async function user(args: Args): Promise<number> {
         throw new UsageError('user add|del|list|show|passwd|set|import|export|orphans');
     }
   } finally {
-    ctx.close();
+    await ctx.close();
   }
 }

@@ -26,7 +26,7 @@ export async function vacation(args: Args): Promise<number> {
   if (daysText !== undefined && !/^\d{1,3}$/.test(daysText)) throw new UsageError(`--days ${daysText}: expected a number of days (1-365)`);
   const sender = flag(args, 'sender');
   if (sender !== undefined && sender !== 'null' && sender !== 'user') throw new UsageError(`--sender ${sender}: expected null or user`);
-  const ctx = contextFrom(args);
+  const ctx = await contextFrom(args);
   try {
     const user = ctx.directory.user(address);
     if (!user) return fail(`no user ${address}`);
@@ -78,6 +78,6 @@ export async function vacation(args: Args): Promise<number> {
       }
     }
   } finally {
-    ctx.close();
+    await ctx.close();
   }
 }

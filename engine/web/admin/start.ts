@@ -21,7 +21,7 @@ import path from 'node:path';
 export interface AdminWiring {
   listen: string;
   tls: CertPair;
-  ctx: Context;
+  ctx: Omit<Context, 'close'>;
   config: LoadedConfig;
   logger: Logger;
   login: LoginFlow;

@@ -108,11 +108,16 @@ describe('PostgreSQL migrations', { skip }, () => {
       r = await cli(['db', 'status', '--config', config]);
       assert.match(r.out, new RegExp(`schema version ${done.known}\\b`));
       assert.ok(!r.out.includes(url) && !r.err.includes(url), 'the URL (with its password) is never printed');
-      // commands not wired to PostgreSQL yet refuse, instead of quietly writing to a local SQLite database
+      // the account commands work on PostgreSQL: the domain is a row there, not only in the node's local copy
       r = await cli(['domain', 'add', 'example.jp', '--config', config]);
-      assert.equal(r.code, 1);
-      assert.match(r.err, /storage\.backend: "postgres": only `tegami db migrate\|status` work with it so far/);
-      assert.ok(!fs.existsSync(path.join(dir, 'data', 'tegami.db')), 'no SQLite database was made');
+      assert.equal(r.code, 0, r.err);
+      const c = new pg.Client({ connectionString: url });
+      await c.connect();
+      try {
+        assert.deepEqual((await c.query('SELECT name FROM domains')).rows, [{ name: 'example.jp' }]);
+      } finally {
+        await c.end();
+      }
       // backend postgres without a url is a config error, not a connection to some default
       fs.writeFileSync(config, `data_dir = "data"\n[storage]\nbackend = "postgres"\n`);
       r = await cli(['db', 'migrate', '--config', config]);

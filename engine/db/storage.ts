@@ -1,0 +1,171 @@
+// The one place `serve` and every CLI command open their storage from [storage]: SQLite in the data dir (the
+// default, exactly as before: openContext), or PostgreSQL with the node's local copy (engine/db/pg/replica.ts).
+// The mailbox store and the queue are chosen here too, so a shared implementation plugs in at one spot.
+// It never falls back from PostgreSQL to SQLite silently, and never overwrites a single node's own database.
+import fs from 'node:fs';
+import path from 'node:path';
+import { buildConfig, ConfigError, readRawConfig, resolveConfigPath } from '../config/load.js';
+import { directoryFor, openContext, PRIVATE_DIR, privateDataDir, type Context } from '../context.js';
+import { openDatabase, type Db } from './database.js';
+import { clientConfig, openPool, type PgPool } from './pg/pool.js';
+import { migrate } from './pg/migrations.js';
+import { isCopy, Replica } from './pg/replica.js';
+import { ensureSettingsTables } from '../settings/store.js';
+import { addScramColumn } from '../accounts/sqlite-directory.js';
+import { startupConfig } from '../settings/live.js';
+import { MaildirStore } from '../store/maildir-store.js';
+import { SqliteRulesStore } from '../rules/sqlite-store.js';
+import { Queue, type QueueOptions } from '../queue/queue.js';
+import type { LoadedConfig } from '../config/load.js';
+
+/** What Context holds (config, data dir database, directory), with a close that finishes asynchronously. */
+export interface Storage extends Omit<Context, 'close'> {
+  backend: 'sqlite' | 'postgres';
+  /** PostgreSQL only: the pool and the local copy (its `connected` tells whether the database answers now). */
+  pool?: PgPool;
+  replica?: Replica;
+  /** The rules (Sieve, vacation, auto-replies) over the same database as the directory. */
+  rules: SqliteRulesStore;
+  /**
+   * Where mail is stored and how that is described at startup (see mailStoreFor). Typed as the Maildir store
+   * because the webmail still uses its Maildir-only methods; IMAP and POP3 take any MailboxStore.
+   */
+  mailboxStore: MaildirStore;
+  mailStoreDescription: string;
+  /** Where the queue lives: "local" (spool/ in the data dir) until a shared queue is configured. */
+  queueDescription: string;
+  /** Close everything; for a command on PostgreSQL this commits its writes (an error here means they were not). */
+  close(): Promise<void>;
+}
+
+export interface StorageOptions {
+  /**
+   * "command": one CLI command, run whole under the writers' lock on a freshly loaded copy and committed at close
+   * (its checks see every node's writes). "serve": a long-running node that follows PostgreSQL by LISTEN.
+   */
+  mode: 'command' | 'serve';
+  /** A sync or the LISTEN connection failed in the background (serve). */
+  onError?: (err: Error) => void;
+}
+
+/** Open the storage [storage] names. SQLite: the data dir's database, as `openContext` always did. */
+export async function openStorage(configPath: string | undefined, opts: StorageOptions): Promise<Storage> {
+  const file = readRawConfig(resolveConfigPath(configPath));
+  const base = buildConfig(file);
+  if (base.storage.backend === 'sqlite') {
+    const ctx = openContext(configPath);
+    return {
+      ...ctx,
+      backend: 'sqlite',
+      rules: new SqliteRulesStore(ctx.db),
+      ...mailStoreFor(ctx.config),
+      queueDescription: 'local',
+      close: async () => ctx.close(),
+    };
+  }
+  const modeFixes = privateDataDir(base.data_dir);
+  fs.mkdirSync(path.join(base.data_dir, 'logs'), { recursive: true, mode: PRIVATE_DIR });
+  const pool = openPool(base.storage, { onIdleError: opts.onError });
+  let db: Db | undefined;
+  try {
+    await migrate(pool); // any command migrates an empty or older database on first use, as SQLite does
+    db = openNodeCopy(base);
+    const replica = new Replica({ db, pool, listen: clientConfig(base.storage), onError: opts.onError, watchMs: opts.mode === 'serve' ? 1000 : 0 });
+    let finish: (() => void) | undefined;
+    let committed: Promise<unknown> = Promise.resolve();
+    if (opts.mode === 'serve') {
+      await replica.start();
+    } else {
+      // the whole command is one PostgreSQL transaction under the writers' lock; close() lets it commit
+      const started = new Promise<void>((resolve, reject) => {
+        committed = replica.transaction(() => {
+          resolve();
+          return new Promise<void>((r) => (finish = r));
+        });
+        committed.catch(reject);
+      });
+      await started;
+    }
+    const { config, ignored } = startupConfig(file, db);
+    const local = db;
+    return {
+      backend: 'postgres',
+      config,
+      file,
+      settingsIgnored: ignored,
+      db: local,
+      directory: directoryFor(config, local),
+      modeFixes,
+      pool,
+      replica,
+      rules: new SqliteRulesStore(local),
+      ...mailStoreFor(config),
+      queueDescription: 'local spool on this node (shared queue not configured)',
+      async close() {
+        try {
+          finish?.();
+          await committed;
+        } finally {
+          await replica.close();
+          await pool.end().catch(() => undefined);
+          local.close();
+        }
+      },
+    };
+  } catch (e) {
+    db?.close();
+    await pool.end().catch(() => undefined);
+    throw e;
+  }
+}
+
+/**
+ * The mailbox store. Today the local Maildir store on both backends; the shared PostgreSQL store (issue 17,
+ * PgMailboxStore) is chosen here when it exists and is configured, and nowhere else.
+ */
+export function mailStoreFor(config: LoadedConfig): { mailboxStore: MaildirStore; mailStoreDescription: string } {
+  const shared = config.storage.backend === 'postgres';
+  return {
+    mailboxStore: new MaildirStore(config.data_dir),
+    mailStoreDescription: shared ? 'local Maildir (shared store not configured)' : 'local Maildir',
+  };
+}
+
+/**
+ * The queue of this node. Today the local spool on both backends (said by `queueDescription`); the shared
+ * PostgreSQL queue (issue 17) is chosen here when it exists and is configured, and nowhere else.
+ */
+export function queueFor(storage: Pick<Storage, 'backend'>, opts: QueueOptions): Queue {
+  // one kind so far on either backend, the local spool (queueDescription says so at startup); the shared queue
+  // will be: storage.backend === 'postgres' && <configured> ? new PgQueue(storage.pool, opts) : new Queue(opts)
+  return new Queue(opts);
+}
+
+/**
+ * The node's copy: tegami.db in the data dir, as on a single node, so the worker threads read it unchanged. A
+ * data dir whose database is a single node's own (accounts, no copy marker) is refused: its data would be
+ * replaced by PostgreSQL's. `tegami db import-local` moves it into PostgreSQL and marks it a copy.
+ */
+export function openNodeCopy(config: LoadedConfig): Db {
+  const db = openDatabase(config.data_dir);
+  try {
+    ensureSettingsTables(db);
+    addScramColumn(db);
+    if (!isCopy(db) && holdsAccounts(db)) {
+      throw new ConfigError(
+        config.source ?? 'config',
+        undefined,
+        'storage.backend',
+        `"postgres", but ${path.join(config.data_dir, 'tegami.db')} holds a single node's accounts: move them into PostgreSQL with \`tegami db import-local\` first (nothing was changed)`,
+      );
+    }
+    return db;
+  } catch (e) {
+    db.close();
+    throw e;
+  }
+}
+
+export function holdsAccounts(db: Db): boolean {
+  return !!db.prepare('SELECT 1 FROM users UNION ALL SELECT 1 FROM domains UNION ALL SELECT 1 FROM aliases UNION ALL SELECT 1 FROM lists LIMIT 1').get();
+}
