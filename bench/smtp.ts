@@ -75,6 +75,9 @@ interface Figure {
   max_rss_mb?: number;
   /** msgs/s measured with Postfix's smtp-source (same mode), when installed. */
   smtp_source_msgs_per_s?: number;
+  /** Per-command latency of the lab client (it does not pipeline): MAIL FROM, RCPT TO, and DATA (from the DATA
+   * command through the body to the final reply), p50/p99/p99.9/max in ms: where a slow message spent its time. */
+  phases?: Record<string, { p50: number; p99: number; p999: number; max: number }>;
   /** 1-minute load average of the machine before and after this target's run (2 cores: above 2 = others were busy). */
   load_before: number;
   load_after: number;
@@ -154,12 +157,12 @@ async function startAll(dnsAddress: string): Promise<RunningTarget[]> {
     if (!a.ok) throw new Error(a.reason);
     return startPostfixRspamd({ users: [RCPT], dns: dnsAddress });
   });
-  await attempt('postfix', async () => {
   await attempt('tegami+scrape', async () => {
     const metricsPort = await freePort();
     const t = await startTegami({ users, dnsServers: [dnsAddress], toml: '[spam]\nenabled = false\n', listen: { metrics: metricsPort }, ...prof('tegami+scrape') });
     return { ...t, name: 'tegami+scrape', describe: `${t.describe}; [spam] enabled = false, /metrics scraped every ${SCRAPE_MS || 100} ms during its runs`, metricsPort } as RunningTarget;
   });
+  await attempt('postfix', async () => {
     const a = postfixAvailable();
     if (!a.ok) throw new Error(a.reason);
     return startPostfix({ users: [RCPT] });
@@ -291,6 +294,12 @@ async function main(): Promise<void> {
           cpu_percent: res.process?.cpuPercent,
           max_rss_mb: res.process?.maxRssMb,
           smtp_source_msgs_per_s: src,
+          phases: Object.fromEntries(
+            (['mail', 'rcpt', 'data'] as const).flatMap((p) => {
+              const h = res.phases[p];
+              return h ? [[p, { p50: h.p50, p99: h.p99, p999: h.p999, max: h.max }]] : [];
+            }),
+          ),
           load_before: before,
           load_after: load1(),
         };
@@ -360,6 +369,12 @@ async function main(): Promise<void> {
       md.push(
         `| ${f.target} | ${f.msgs_per_s} | ${f.smtp_source_msgs_per_s ?? '–'} | ${f.p50} | ${f.p99} | ${f.p999} | ${f.delivered_p50 ?? '–'} | ${f.cpu_percent ?? '–'} | ${f.max_rss_mb ?? '–'} | ${f.load_before} → ${f.load_after} | ${Object.entries(f.errors).map(([k, v]) => `${k}×${v}`).join(', ') || 'none'} |`,
       );
+    const phased = figures.filter((x) => x.mode === m.id && x.target.startsWith('tegami') && x.phases && Object.keys(x.phases).length);
+    if (phased.length) {
+      md.push('', 'Where the lab client waited (ms, p50 / p99 / p99.9 / max per command; DATA = the command, the body and the final reply):', '', '| target | MAIL FROM | RCPT TO | DATA |', '|---|---|---|---|');
+      const cell = (v?: { p50: number; p99: number; p999: number; max: number }) => (v ? `${v.p50} / ${v.p99} / ${v.p999} / ${v.max}` : '–');
+      for (const f of phased) md.push(`| ${f.target} | ${cell(f.phases!.mail)} | ${cell(f.phases!.rcpt)} | ${cell(f.phases!.data)} |`);
+    }
     const tg = figures.find((x) => x.mode === m.id && x.target === 'tegami');
     const sc = figures.find((x) => x.mode === m.id && x.target === 'tegami+scrape');
     const off = figures.find((x) => x.mode === m.id && x.target === 'tegami-filters-off');

@@ -3,6 +3,7 @@
 // before use, reads only the bytes it is handed, and never changes or moves the message.
 import { workerData } from 'node:worker_threads';
 import { learnMessage } from '../engine/spam/learn.js';
+import { workerConfig } from '../engine/settings/worker-config.js';
 
 export interface LearnTask {
   /** The raw RFC 5322 message (transferred from the main thread). */
@@ -25,8 +26,11 @@ export function checkLearnTask(t: unknown): LearnTask | string {
 export default async function learn(task: unknown): Promise<boolean> {
   const t = checkLearnTask(task);
   if (typeof t === 'string') throw new Error(`learn task refused: ${t}`);
-  const dataDir = (workerData as { dataDir?: unknown } | null)?.dataDir;
+  const wd = workerData as { dataDir?: unknown; configPath?: unknown } | null;
+  const dataDir = wd?.dataDir;
   if (typeof dataDir !== 'string') throw new Error('learn task: the pool has no data dir');
   const raw = Buffer.from(t.raw.buffer, t.raw.byteOffset, t.raw.byteLength);
-  return learnMessage(dataDir, raw, t.kind, t.owner || undefined);
+  // learnt as the analysis reads it: the same bytes of each text part ([spam] part_scan_size)
+  const { config } = workerConfig(typeof wd?.configPath === 'string' ? wd.configPath : undefined, dataDir);
+  return learnMessage(dataDir, raw, t.kind, t.owner || undefined, { partScanBytes: config.spam.part_scan_size });
 }

@@ -6,6 +6,7 @@ import net from 'node:net';
 import os from 'node:os';
 import { z } from 'zod';
 import { TAGS } from '../spam/tags.js';
+import { PART_SCAN_DEFAULT } from '../spam/limits.js';
 import { duration, listenAddr, parseDurationMs, size } from './schema-values.js';
 import { alerts, health, log, monitorTarget } from './schema-operations.js';
 import { lists, managesieve, sieve, srs, storage } from './schema-features.js';
@@ -335,6 +336,11 @@ const spam = z
     bayes_spam_probability: z.number().min(0).max(1).default(0.7),
     bayes_ham_probability: z.number().min(0).max(1).default(0.1),
     html_max_links: z.number().int().positive().default(30),
+    /**
+     * Bytes of each text part (after transfer decoding) that the content checks and the Bayes tokens read; the rest
+     * of a longer part is not decoded (SpamAssassin's body_part_scan_size). Attachments are never decoded.
+     */
+    part_scan_size: size.prefault(PART_SCAN_DEFAULT).pipe(z.number().int().min(1024)),
     /** Sender address verification by callout to the MAIL FROM domain's MX (off: some admins call callouts abuse). */
     sender_callout: z.boolean().default(false),
     /** TCP port of the callout (25 on the Internet; tests point it at a lab sink). */

@@ -73,6 +73,16 @@ function ticker(): () => number {
   return () => (last = Math.max(Date.now(), last + 1));
 }
 
+/** The lookups every delivery makes (active script, vacation, auto-reply), compiled once per database. */
+const readStatements = new WeakMap<Db, Map<string, ReturnType<Db['prepare']>>>();
+function prepared(db: Db, sql: string): ReturnType<Db['prepare']> {
+  let m = readStatements.get(db);
+  if (!m) readStatements.set(db, (m = new Map()));
+  let st = m.get(sql);
+  if (!st) m.set(sql, (st = db.prepare(sql)));
+  return st;
+}
+
 export class SqliteRulesStore implements RulesStore {
   private readonly now = ticker();
 
@@ -91,7 +101,7 @@ export class SqliteRulesStore implements RulesStore {
   }
 
   activeScript(owner: ScriptOwner): StoredScript | null {
-    const r = this.db.prepare('SELECT name, script, active, updated FROM sieve_scripts WHERE owner = ? AND active = 1').get(key(owner)) as ScriptRow | undefined;
+    const r = prepared(this.db, 'SELECT name, script, active, updated FROM sieve_scripts WHERE owner = ? AND active = 1').get(key(owner)) as ScriptRow | undefined;
     return r ? toScript(r) : null;
   }
 
@@ -135,7 +145,7 @@ export class SqliteRulesStore implements RulesStore {
   // ---- vacation ----
 
   getVacation(address: string): VacationSettings | null {
-    const r = this.db.prepare('SELECT * FROM vacations WHERE address = ?').get(key(address)) as VacationRow | undefined;
+    const r = prepared(this.db, 'SELECT * FROM vacations WHERE address = ?').get(key(address)) as VacationRow | undefined;
     return r ? toVacation(r) : null;
   }
 
@@ -180,7 +190,7 @@ export class SqliteRulesStore implements RulesStore {
   // ---- auto-responders ----
 
   getAutoReply(address: string): AutoReply | null {
-    const r = this.db.prepare('SELECT * FROM auto_replies WHERE address = ?').get(key(address)) as AutoReplyRow | undefined;
+    const r = prepared(this.db, 'SELECT * FROM auto_replies WHERE address = ?').get(key(address)) as AutoReplyRow | undefined;
     return r ? toAutoReply(r) : null;
   }
 

@@ -37,6 +37,24 @@ function cachedLookup(resolver: Resolver): (name: string, type: string) => Promi
   };
 }
 
+/**
+ * What DKIM needs to read: the whole message when its header section has a DKIM-Signature field, else only the
+ * header section (mailauth answers "dkim=none" and the From: domains alike, without streaming the body through
+ * its canonicaliser). The header section ends where mailauth ends it: at the first LF followed by LF or CR LF.
+ */
+export function signedPart(raw: Buffer): Buffer {
+  for (let i = raw.indexOf(0x0a); i >= 0; i = raw.indexOf(0x0a, i + 1)) {
+    const end = raw[i + 1] === 0x0a ? i + 2 : raw[i + 1] === 0x0d && raw[i + 2] === 0x0a ? i + 3 : -1;
+    if (end < 0) continue;
+    const head = raw.subarray(0, end);
+    return DKIM_FIELD.test(head.toString('latin1')) ? raw : head;
+  }
+  return raw;
+}
+
+/** A DKIM-Signature field at the start of a header line (any case, white space before the colon). */
+const DKIM_FIELD = /(?:^|\n)dkim-signature[ \t]*:/i;
+
 export async function verifyDkimDmarc(
   raw: Buffer,
   resolver: Resolver,
@@ -50,7 +68,7 @@ export async function verifyDkimDmarc(
   });
   const work = (async (): Promise<AuthOutcome> => {
     const out: AuthOutcome = { tags: [], authResults: [], details: [] };
-    const dkim = await mailauth.dkimVerify(raw, { resolver: lookup, sender: input.mailFrom || undefined });
+    const dkim = await mailauth.dkimVerify(signedPart(raw), { resolver: lookup, sender: input.mailFrom || undefined });
     let pass = false;
     let fail = false;
     for (const r of dkim.results ?? []) {

@@ -3,7 +3,7 @@
 // It reads and counts tokens; it never changes or moves the message itself.
 import { BayesStore, SERVER } from './bayes.js';
 import { checkHtml } from './html.js';
-import { parseMessage, type ParsedMessage } from './message.js';
+import { parseMessage, type ParseOptions, type ParsedMessage } from './message.js';
 import { tokenise } from './tokenise.js';
 import { extractUrls } from './url.js';
 
@@ -24,8 +24,8 @@ export function closeBayesStores(): void {
   stores.clear();
 }
 
-export function messageTokens(raw: Buffer | Uint8Array): string[] {
-  return tokensOf(parseMessage(raw));
+export function messageTokens(raw: Buffer | Uint8Array, opts: ParseOptions = {}): string[] {
+  return tokensOf(parseMessage(raw, opts));
 }
 
 function tokensOf(msg: ParsedMessage): string[] {
@@ -35,16 +35,16 @@ function tokensOf(msg: ParsedMessage): string[] {
 }
 
 /** Learn one raw RFC 5322 message; returns whether the counts changed (false: already learnt as that kind). */
-export async function learnMessage(dataDir: string, raw: Buffer, kind: 'spam' | 'ham', owner?: string): Promise<boolean> {
-  const msg = parseMessage(raw);
+export async function learnMessage(dataDir: string, raw: Buffer, kind: 'spam' | 'ham', owner?: string, opts: ParseOptions = {}): Promise<boolean> {
+  const msg = parseMessage(raw, opts);
   const messageId = (msg.headers.get('message-id')?.[0] ?? '').trim();
   return bayesStoreFor(dataDir).learn(owner ? owner.toLowerCase() : SERVER, tokensOf(msg), kind, messageId);
 }
 
 /** Learn a batch of raw messages in one transaction (much faster for corpora); returns how many changed the counts. */
-export function learnMessages(dataDir: string, items: { raw: Buffer; kind: 'spam' | 'ham' }[], owner?: string): number {
+export function learnMessages(dataDir: string, items: { raw: Buffer; kind: 'spam' | 'ham' }[], owner?: string, opts: ParseOptions = {}): number {
   const prepared = items.map((it) => {
-    const msg = parseMessage(it.raw);
+    const msg = parseMessage(it.raw, opts);
     return { tokens: tokensOf(msg), kind: it.kind, messageId: (msg.headers.get('message-id')?.[0] ?? '').trim() };
   });
   return bayesStoreFor(dataDir).learnMany(owner ? owner.toLowerCase() : SERVER, prepared);

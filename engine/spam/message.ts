@@ -1,8 +1,14 @@
 // A lean MIME reader for the filters: header fields, and every text/plain and text/html part decoded to
-// Unicode (transfer encoding, then charset via decode.ts). It keeps only what the filters read; it never
-// rewrites the message and bounds its own work (depth, part count, bytes per part).
+// Unicode (transfer encoding, then charset via decode.ts). It walks the message by byte offsets and turns into
+// strings only header sections and the capped prefix of each text part: an attachment is located, never copied
+// or decoded. It never rewrites the message and bounds its own work (depth, part count, bytes per part).
 import { decodeBytes, decodeHeaderValue } from '../mime/charset.js';
-import { MAX_PART_BYTES, MAX_TEXT_CHARS } from './limits.js';
+import { MAX_TEXT_CHARS, PART_SCAN_DEFAULT } from './limits.js';
+
+export interface ParseOptions {
+  /** Bytes of each text part that are decoded and analysed ([spam] part_scan_size, the default when absent); the rest is not read. */
+  partScanBytes?: number;
+}
 
 export interface ParsedMessage {
   /** Lower-case field name → raw (unfolded, latin1) values, in order. */
@@ -35,13 +41,14 @@ export interface PartInfo {
 const MAX_DEPTH = 8;
 const MAX_PARTS = 64;
 
-/** Split header block / body; works on a latin1 string view so byte offsets equal string offsets. */
-function splitHead(s: string): { head: string; body: string } {
-  const crlf = s.indexOf('\r\n\r\n');
-  const lf = s.indexOf('\n\n');
-  if (crlf >= 0 && (lf < 0 || crlf <= lf)) return { head: s.slice(0, crlf), body: s.slice(crlf + 4) };
-  if (lf >= 0) return { head: s.slice(0, lf), body: s.slice(lf + 2) };
-  return { head: s, body: '' };
+/** Where the header section of raw[start, end) ends and its body starts (the first empty line, CRLF or LF). */
+function splitHead(raw: Buffer, start: number, end: number): { headEnd: number; bodyStart: number } {
+  const view = raw.subarray(start, end);
+  const crlf = view.indexOf('\r\n\r\n');
+  const lf = (crlf >= 0 ? view.subarray(0, crlf + 2) : view).indexOf('\n\n');
+  if (crlf >= 0 && (lf < 0 || crlf <= lf)) return { headEnd: start + crlf, bodyStart: start + crlf + 4 };
+  if (lf >= 0) return { headEnd: start + lf, bodyStart: start + lf + 2 };
+  return { headEnd: end, bodyStart: end };
 }
 
 export function parseHeaderBlock(head: string): Map<string, string[]> {
@@ -213,10 +220,12 @@ function hasInnerAt(s: string, start: number, end: number): boolean {
   return false;
 }
 
-export function parseMessage(raw: Buffer | Uint8Array): ParsedMessage {
-  const s = Buffer.from(raw.buffer, raw.byteOffset, raw.byteLength).toString('latin1');
-  const { head, body } = splitHead(s);
-  const headers = parseHeaderBlock(head);
+export function parseMessage(raw: Buffer | Uint8Array, opts: ParseOptions = {}): ParsedMessage {
+  const buf = Buffer.isBuffer(raw) ? raw : Buffer.from(raw.buffer, raw.byteOffset, raw.byteLength);
+  const partCap = Math.max(1, opts.partScanBytes ?? PART_SCAN_DEFAULT);
+  const latin1 = (from: number, to: number) => buf.toString('latin1', from, to);
+  const top = splitHead(buf, 0, buf.length);
+  const headers = parseHeaderBlock(latin1(0, top.headEnd));
   const msg: ParsedMessage = { headers, subject: '', from: '', fromAddress: '', texts: [], htmls: [], mislabelled: false, attachments: 0, types: [], parts: [] };
   const subj = decodeHeaderValue(headers.get('subject')?.[0] ?? '');
   const from = decodeHeaderValue(headers.get('from')?.[0] ?? '');
@@ -226,24 +235,25 @@ export function parseMessage(raw: Buffer | Uint8Array): ParsedMessage {
   msg.fromAddress = addressOf(from.text);
   let parts = 0;
   let textLeft = MAX_TEXT_CHARS;
-  const walk = (h: Map<string, string[]>, b: string, depth: number) => {
+  // a part is the byte range [b, e) of buf, its header fields already parsed
+  const walk = (h: Map<string, string[]>, b: number, e: number, depth: number) => {
     if (++parts > MAX_PARTS) return;
     const ct = parseContentType(h.get('content-type')?.[0]);
     msg.types.push(ct.type);
     const disposition = (h.get('content-disposition')?.[0] ?? '').toLowerCase();
     if (ct.type.startsWith('multipart/') && ct.params.boundary && depth < MAX_DEPTH) {
-      for (const p of splitMultipart(b, ct.params.boundary)) {
-        const sp = splitHead(p);
-        walk(parseHeaderBlock(sp.head), sp.body, depth + 1);
+      for (const [ps, pe] of splitMultipart(buf, b, e, ct.params.boundary)) {
+        const sp = splitHead(buf, ps, pe);
+        walk(parseHeaderBlock(latin1(ps, sp.headEnd)), sp.bodyStart, pe, depth + 1);
       }
       return;
     }
     if (ct.type === 'message/rfc822' && depth < MAX_DEPTH) {
-      const sp = splitHead(b);
-      const inner = parseHeaderBlock(sp.head);
+      const sp = splitHead(buf, b, e);
+      const inner = parseHeaderBlock(latin1(b, sp.headEnd));
       const sub = decodeHeaderValue(inner.get('subject')?.[0] ?? '');
       if (sub.text) msg.texts.push(sub.text);
-      walk(inner, sp.body, depth + 1);
+      walk(inner, sp.bodyStart, e, depth + 1);
       return;
     }
     const isText = ct.type === 'text/plain' || ct.type === 'text/html' || ct.type === 'text/enriched';
@@ -254,16 +264,17 @@ export function parseMessage(raw: Buffer | Uint8Array): ParsedMessage {
       return;
     }
     if (textLeft <= 0) return; // the message's text budget is spent: later parts are not read
-    const bytes = transferDecode(b.length > MAX_PART_BYTES * 2 ? b.slice(0, MAX_PART_BYTES * 2) : b, cte);
+    // encoded, a part's first partCap decoded bytes take at most 2 × partCap bytes (base64 with line breaks: 1.4×)
+    const bytes = transferDecode(latin1(b, Math.min(e, b + partCap * 2)), cte);
     msg.parts.push({ type: ct.type, cte, attachment: false, ascii: isAscii(bytes) });
-    const d = decodeBytes(bytes.length > MAX_PART_BYTES ? cutUtf8(bytes, MAX_PART_BYTES) : bytes, ct.params.charset);
+    const d = decodeBytes(bytes.length > partCap ? cutUtf8(bytes, partCap) : bytes, ct.params.charset);
     if (d.mislabelled) msg.mislabelled = true;
     const text = d.text.length > textLeft ? d.text.slice(0, textLeft) : d.text;
     textLeft -= text.length;
     if (ct.type === 'text/html') msg.htmls.push(text);
     else msg.texts.push(text);
   };
-  walk(headers, body, 0);
+  walk(headers, top.bodyStart, buf.length, 0);
   return msg;
 }
 
@@ -291,26 +302,34 @@ function cutUtf8(b: Buffer, max: number): Buffer {
   return b.subarray(0, max);
 }
 
-function splitMultipart(body: string, boundary: string): string[] {
-  const delim = '--' + boundary;
-  const out: string[] = [];
-  let pos = body.startsWith(delim) ? 0 : body.indexOf('\n' + delim);
+/** The byte ranges [start, end) of the parts of the multipart body buf[from, to) (preamble and epilogue left out). */
+function splitMultipart(buf: Buffer, from: number, to: number, boundary: string): [number, number][] {
+  const body = buf.subarray(0, to);
+  const delim = Buffer.from('--' + boundary, 'latin1'); // header values were read as latin1: the same bytes
+  const nlDelim = Buffer.concat([Buffer.from('\n'), delim]);
+  const close = Buffer.concat([delim, Buffer.from('--')]);
+  const out: [number, number][] = [];
+  let pos = startsWithAt(body, delim, from) ? from : body.indexOf(nlDelim, from);
   if (pos < 0) return out;
-  if (pos > 0) pos += 1;
+  if (pos > from || !startsWithAt(body, delim, from)) pos += 1;
   for (let guard = 0; guard < MAX_PARTS + 1; guard++) {
-    const lineEnd = body.indexOf('\n', pos);
+    const lineEnd = body.indexOf(0x0a, pos);
     if (lineEnd < 0) break;
-    if (body.startsWith(delim + '--', pos)) break;
+    if (startsWithAt(body, close, pos)) break;
     const start = lineEnd + 1;
-    let next = body.indexOf('\n' + delim, start);
+    const next = body.indexOf(nlDelim, start);
     if (next < 0) {
-      out.push(body.slice(start));
+      out.push([start, to]);
       break;
     }
     let end = next;
-    if (body[end - 1] === '\r') end--;
-    out.push(body.slice(start, end));
+    if (end > start && body[end - 1] === 0x0d) end--;
+    out.push([start, end]);
     pos = next + 1;
   }
   return out;
+}
+
+function startsWithAt(buf: Buffer, what: Buffer, at: number): boolean {
+  return at + what.length <= buf.length && buf.compare(what, 0, what.length, at, at + what.length) === 0;
 }

@@ -74,7 +74,7 @@ export class Analyser {
       if (!tags.includes(t)) tags.push(t);
     };
 
-    const msg = parseMessage(raw);
+    const msg = parseMessage(raw, { partScanBytes: s.part_scan_size });
     const html = msg.htmls.map((h) => checkHtml(h, s.html_max_links));
     const htmlTags = [...new Set(html.flatMap((h) => h.tags))];
     if (htmlTags.length) {

@@ -8,8 +8,6 @@ import type { ParsedMessage } from './message.js';
 import { hostOf } from './url.js';
 
 const CJK_RUN = /[\p{Script=Han}\p{Script=Hiragana}\p{Script=Katakana}\p{Script=Hangul}ー々〆ヵヶ]+/gu;
-/** A run that can hold words: a letter, digit or currency sign, then letters, digits, signs and ' . _ @ -. */
-const WORD_RUN = /[\p{L}\p{N}$€¥£][\p{L}\p{N}$€¥£'._@-]*/gu;
 const LETTER_OR_DIGIT = /[\p{L}\p{N}]/gu;
 const HAS_CJK = /[\p{Script=Han}\p{Script=Hiragana}\p{Script=Katakana}\p{Script=Hangul}]/u;
 const KANA_ONLY = /^[\p{Script=Hiragana}ー]+$/u;
@@ -87,8 +85,7 @@ export function stripMarkup(text: string): string {
  * O(n²); here each run is read once.
  */
 export function* wordsOf(t: string): Generator<string> {
-  for (const run of t.matchAll(WORD_RUN)) {
-    const r = run[0];
+  for (const r of wordRuns(t)) {
     // most runs are plain words: starting and ending with a letter or digit, the whole run is the one word
     if (letterOrDigitAt(r, 0) && letterOrDigitAt(r, r.length - 1)) {
       yield r;
@@ -120,6 +117,51 @@ export function* wordsOf(t: string): Generator<string> {
         p += len;
       }
     }
+  }
+}
+
+/** ASCII characters in a word run: 1 = may start one (letter, digit, "$"), 2 = only inside one (' . _ @ -). */
+const ASCII_RUN = new Uint8Array(128);
+for (let c = 0; c < 128; c++) {
+  const ch = String.fromCharCode(c);
+  ASCII_RUN[c] = /[A-Za-z0-9$]/.test(ch) ? 1 : /['._@-]/.test(ch) ? 2 : 0;
+}
+const RUN_START_AT = /[\p{L}\p{N}$€¥£]/uy;
+const RUN_CHAR_AT = /[\p{L}\p{N}$€¥£'._@-]/uy;
+
+/** Whether the code point at i matches `re` (sticky, one code point). */
+function codePointIn(re: RegExp, t: string, i: number): boolean {
+  re.lastIndex = i;
+  return re.test(t);
+}
+
+/**
+ * The runs that can hold words, as /[\p{L}\p{N}$€¥£][\p{L}\p{N}$€¥£'._@-]*\/gu matches them (a letter, digit or
+ * currency sign, then letters, digits, signs and ' . _ @ -), in order and in one pass: a table lookup per ASCII
+ * character (most of any text), the Unicode classes only for the others.
+ */
+function* wordRuns(t: string): Generator<string> {
+  const n = t.length;
+  let i = 0;
+  while (i < n) {
+    const c = t.charCodeAt(i);
+    if (c < 0x80 ? ASCII_RUN[c] !== 1 : !codePointIn(RUN_START_AT, t, i)) {
+      i += c >= 0xd800 && c <= 0xdbff && i + 1 < n && (t.charCodeAt(i + 1) & 0xfc00) === 0xdc00 ? 2 : 1;
+      continue;
+    }
+    const start = i;
+    i += c >= 0xd800 && c <= 0xdbff ? 2 : 1; // a start is a letter or digit: a lone surrogate never is
+    while (i < n) {
+      const d = t.charCodeAt(i);
+      if (d < 0x80) {
+        if (ASCII_RUN[d] === 0) break;
+        i++;
+      } else {
+        if (!codePointIn(RUN_CHAR_AT, t, i)) break;
+        i += d >= 0xd800 && d <= 0xdbff ? 2 : 1;
+      }
+    }
+    yield t.slice(start, i);
   }
 }
 

@@ -60,7 +60,7 @@ export async function spam(args: Args): Promise<number> {
   let total = 0;
   // batches of 500 messages, one transaction each
   const flush = () => {
-    learnt += learnMessages(config.data_dir, batch.splice(0), user);
+    learnt += learnMessages(config.data_dir, batch.splice(0), user, { partScanBytes: config.spam.part_scan_size });
   };
   try {
     for (const p of given) {
