@@ -1,8 +1,9 @@
 // The PostgreSQL schema, as numbered migrations (engine/db/pg/migrations.ts runs them). Released entries are
 // never edited: a change is a new entry. Times are milliseconds since the epoch (bigint), as in SQLite.
 import type { Migration } from './migrations.js';
+import { STORE_MIGRATIONS } from './schema-store-sql.js';
 
-export const MIGRATIONS: Migration[] = [
+const BASE_MIGRATIONS: Migration[] = [
   {
     version: 1,
     name: 'accounts: domains, users, aliases; change notifications',
@@ -85,3 +86,6 @@ export const MIGRATIONS: Migration[] = [
     `,
   },
 ];
+
+/** Every migration, in version order (other parts add theirs in their own files: the store 10–19). */
+export const MIGRATIONS: Migration[] = [...BASE_MIGRATIONS, ...STORE_MIGRATIONS].sort((a, b) => a.version - b.version);
