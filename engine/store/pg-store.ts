@@ -36,6 +36,8 @@ export interface PgMailboxStoreOptions {
   collectEveryMs?: number;
   /** The LISTEN connection or the collector failed (retried). */
   onError?: (err: Error) => void;
+  /** close() also ends the pool (default false: the pool is the caller's). */
+  ownsPool?: boolean;
 }
 
 export class PgMailboxStore implements MailboxStore, MailAccountStore {
@@ -233,11 +235,12 @@ export class PgMailboxStore implements MailboxStore, MailAccountStore {
     return this.events.dropConnection();
   }
 
-  /** Stop listening and collecting; the pool is the caller's to end. Staged files left behind are removed. */
+  /** Stop listening and collecting (and end the pool if it owns it). Staged files left behind are removed. */
   async close(): Promise<void> {
     if (this.collector) clearInterval(this.collector);
     await this.events.close();
     if (this.stagingDir && !this.opts.stagingDir) fs.rmSync(this.stagingDir, { recursive: true, force: true });
+    if (this.opts.ownsPool) await this.pool.end().catch(() => undefined);
   }
 }
 
