@@ -12,6 +12,7 @@ import { afterChange, snapshot } from './pg-log.js';
 import { assignThread } from './pg-threads.js';
 import { canon, mapDbError, ownerKey, q, type AccountTx } from './pg-tx.js';
 import { StoreError } from './store-error.js';
+import { emailIdOf } from './email-ids.js';
 
 export interface MailboxRow {
   id: number;
@@ -27,11 +28,12 @@ interface MessageRowPg {
   keywords: string;
   internal_date: string;
   modseq: string;
+  email_key: string;
   email_id: string;
   blob_hash: Buffer;
 }
 
-const COLS = 'uid, size, letters, keywords, internal_date, modseq, email_id, blob_hash';
+const COLS = 'uid, size, letters, keywords, internal_date, modseq, email_key, email_id, blob_hash';
 
 export function infoOf(r: MessageRowPg): MessageInfo {
   return {
@@ -40,7 +42,7 @@ export function infoOf(r: MessageRowPg): MessageInfo {
     flags: flagsOf(r.letters, r.keywords),
     internalDate: Number(r.internal_date),
     modseq: Number(r.modseq),
-    key: r.email_id,
+    key: r.email_key,
   };
 }
 
@@ -66,9 +68,10 @@ async function takeUids(tx: AccountTx, id: number, n: number): Promise<number> {
   return Number(r[0].first);
 }
 
-/** A new email id (random: nothing else names a stored message). */
-export function newEmailId(): string {
-  return 'M' + crypto.randomBytes(12).toString('hex');
+/** A new email: a random key (nothing else names a stored message) and its id, the key's hash as for Maildir names. */
+export function newEmail(): { key: string; id: string } {
+  const key = 'pg' + crypto.randomBytes(15).toString('hex');
+  return { key, id: emailIdOf(key) };
 }
 
 export type Body = { kind: 'buffer'; data: Buffer } | { kind: 'file'; file: string; ref: BlobRef; head: Buffer };
@@ -81,15 +84,15 @@ export async function appendIn(tx: AccountTx, folder: string, body: Body, opts: 
     if (dup.length) return { uid: Number(dup[0].uid), uidValidity: box.uidvalidity };
   }
   const ref = body.kind === 'buffer' ? await putBuffer(tx.c, body.data) : await putFile(tx.c, body.file, body.ref);
-  const eid = newEmailId();
+  const { key, id: eid } = newEmail();
   await assignThread(tx, eid, metaOf(body.kind === 'buffer' ? body.data : body.head));
   const snap = await snapshot(tx, [eid]);
   const uid = await takeUids(tx, box.id, 1);
   const { letters, keywords } = applyFlags('', '', 'replace', opts.flags ?? []);
   await tx.query(
-    `INSERT INTO mail_messages (mailbox_id, uid, owner, email_id, letters, keywords, modseq, internal_date, size, blob_hash, dedup_key)
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`,
-    [box.id, uid, tx.owner, eid, letters, keywords, tx.next(), Math.round(opts.internalDate ?? Date.now()), ref.size, ref.hash, opts.dedupKey ?? null],
+    `INSERT INTO mail_messages (mailbox_id, uid, owner, email_key, email_id, letters, keywords, modseq, internal_date, size, blob_hash, dedup_key)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)`,
+    [box.id, uid, tx.owner, key, eid, letters, keywords, tx.next(), Math.round(opts.internalDate ?? Date.now()), ref.size, ref.hash, opts.dedupKey ?? null],
   );
   await afterChange(tx, snap, [box.uidvalidity], [eid]);
   tx.bumped.add(box.id);
@@ -205,9 +208,9 @@ export async function transfer(tx: AccountTx, from: string, uids: number[], to: 
     (await tx.query<{ email_id: string }>('SELECT email_id FROM mail_messages WHERE mailbox_id = $1 AND email_id = ANY($2)', [dst.id, rows.map((r) => r.email_id)])).map((r) => r.email_id),
   );
   const plan = rows.map((r) => {
-    const eid = inTarget.has(r.email_id) ? newEmailId() : r.email_id;
-    inTarget.add(eid);
-    return { row: r, eid };
+    const e = inTarget.has(r.email_id) ? newEmail() : { key: r.email_key, id: r.email_id };
+    inTarget.add(e.id);
+    return { row: r, eid: e.id, key: e.key };
   });
   for (const p of plan) {
     if (p.eid === p.row.email_id) continue;
@@ -222,9 +225,9 @@ export async function transfer(tx: AccountTx, from: string, uids: number[], to: 
   const mapping: [number, number][] = [];
   for (const [i, p] of plan.entries()) {
     await tx.query(
-      `INSERT INTO mail_messages (mailbox_id, uid, owner, email_id, letters, keywords, modseq, internal_date, size, blob_hash)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
-      [dst.id, first + i, tx.owner, p.eid, p.row.letters, p.row.keywords, tx.next(), p.row.internal_date, p.row.size, p.row.blob_hash],
+      `INSERT INTO mail_messages (mailbox_id, uid, owner, email_key, email_id, letters, keywords, modseq, internal_date, size, blob_hash)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`,
+      [dst.id, first + i, tx.owner, p.key, p.eid, p.row.letters, p.row.keywords, tx.next(), p.row.internal_date, p.row.size, p.row.blob_hash],
     );
     mapping.push([Number(p.row.uid), first + i]);
   }
@@ -238,8 +241,8 @@ export async function transfer(tx: AccountTx, from: string, uids: number[], to: 
   return { uidValidity: dst.uidvalidity, mapping };
 }
 
-/** Octets and messages in all of the owner's folders. */
+/** Octets and messages in all of the owner's folders (counters the message triggers keep on the account row). */
 export async function usage(pool: pg.Pool, owner: string): Promise<{ bytes: number; messages: number }> {
-  const r = (await q<{ bytes: string | null; n: string }>(pool, 'SELECT sum(size) AS bytes, count(*) AS n FROM mail_messages WHERE owner = $1', [ownerKey(owner)]))[0];
-  return { bytes: Number(r.bytes ?? 0), messages: Number(r.n) };
+  const r = (await q<{ used_bytes: string; used_messages: string }>(pool, 'SELECT used_bytes, used_messages FROM mail_accounts WHERE owner = $1', [ownerKey(owner)]))[0];
+  return { bytes: Number(r?.used_bytes ?? 0), messages: Number(r?.used_messages ?? 0) };
 }

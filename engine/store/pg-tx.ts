@@ -17,7 +17,9 @@ export const canon = (folder: string): string => (folder.toUpperCase() === 'INBO
 function unavailableCause(e: unknown): boolean {
   const err = e as { code?: unknown; message?: unknown };
   const code = typeof err?.code === 'string' ? err.code : '';
-  if (/^08/.test(code) || ['57P01', '57P02', '57P03', '53300', '53400'].includes(code)) return true;
+  // 08: connection exceptions; 57P0x: shutdown, crash, starting up; 53300/53400: too many connections;
+  // 57014: statement_timeout (an overloaded database: temporary from the client's side too)
+  if (/^08/.test(code) || ['57P01', '57P02', '57P03', '53300', '53400', '57014'].includes(code)) return true;
   if (/^E[A-Z]+$/.test(code)) return true; // ECONNREFUSED, ECONNRESET, ETIMEDOUT, EPIPE...
   const msg = typeof err?.message === 'string' ? err.message : '';
   return /Connection terminated|connection error|not queryable|timeout exceeded when trying to connect|Client was closed/i.test(msg);

@@ -3,7 +3,7 @@
 // so the same IMAP and POP3 suites run over both without a second copy of any test.
 import pg from 'pg';
 import type { MailboxStore } from '../../engine/store/mailbox-store.js';
-import { openPgMailboxStore } from '../../engine/store/pg-store.js';
+import { openPgMailboxStore, type PgMailboxStore } from '../../engine/store/pg-store.js';
 import { freshDatabase } from './postgres.js';
 
 export type StoreBackend = 'default' | 'postgres';
@@ -12,7 +12,7 @@ export const TEST_STORE: StoreBackend = process.env.TEGAMI_TEST_STORE === 'postg
 export type ClosableStore = MailboxStore & { close(): Promise<void> };
 
 /** A PostgreSQL mailbox store on a fresh database (its own pool, ended by close()). */
-export async function openPgTestStore(url?: string): Promise<ClosableStore> {
+export async function openPgTestStore(url?: string): Promise<PgMailboxStore> {
   const dbUrl = url ?? (await freshDatabase());
   const pool = new pg.Pool({ connectionString: dbUrl, max: 4 });
   pool.on('error', () => undefined);

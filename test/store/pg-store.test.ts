@@ -93,6 +93,7 @@ describe('PgMailboxStore', { skip: skip ?? false }, () => {
     assert.deepEqual(await s.usage(OWNER, QUOTA), { bytes: mail('a@x', '会議の件').length + mail('b@x', 'Re: 会議の件', ['In-Reply-To: <a@x>']).length, messages: 2 });
     await s.deleteFolder(OWNER, '保存');
     assert.deepEqual(await s.listFolders(OWNER), ['INBOX', '保存/2024'], 'a child stays when its parent is deleted');
+    assert.deepEqual(await s.usage(OWNER, QUOTA), { bytes: mail('a@x', '会議の件').length, messages: 1 }, "a deleted folder's messages leave the usage");
     await assert.rejects(s.read(OWNER, 'INBOX', 1), (e: StoreError) => e.code === 'NONEXISTENT');
     await assert.rejects(s.list(OWNER, 'nowhere'), (e: StoreError) => e.code === 'NONEXISTENT');
 

@@ -19,7 +19,10 @@ export const STORE_MIGRATIONS: Migration[] = [
         state_mailbox bigint NOT NULL DEFAULT 0,
         state_thread bigint NOT NULL DEFAULT 0,
         state_delivery bigint NOT NULL DEFAULT 0,
-        last_uidvalidity bigint NOT NULL DEFAULT 0
+        last_uidvalidity bigint NOT NULL DEFAULT 0,
+        -- quota usage, kept by the message triggers (a sum over every message per APPEND would not scale)
+        used_bytes bigint NOT NULL DEFAULT 0,
+        used_messages bigint NOT NULL DEFAULT 0
       );
       CREATE TABLE mail_mailboxes (
         id bigserial PRIMARY KEY,
@@ -57,6 +60,8 @@ export const STORE_MIGRATIONS: Migration[] = [
         mailbox_id bigint NOT NULL REFERENCES mail_mailboxes(id) ON DELETE CASCADE,
         uid bigint NOT NULL,
         owner text NOT NULL,
+        -- the message's stable key (POP3 UIDL, and email_id is its hash as with Maildir base names); a copy keeps it
+        email_key text NOT NULL,
         email_id text NOT NULL,
         letters text NOT NULL DEFAULT '',
         keywords text NOT NULL DEFAULT '',
@@ -74,11 +79,13 @@ export const STORE_MIGRATIONS: Migration[] = [
       BEGIN
         IF TG_OP = 'INSERT' THEN
           UPDATE mail_blobs SET refs = refs + 1, unreferenced_at = NULL WHERE hash = NEW.blob_hash;
+          UPDATE mail_accounts SET used_bytes = used_bytes + NEW.size, used_messages = used_messages + 1 WHERE owner = NEW.owner;
           RETURN NEW;
         END IF;
         UPDATE mail_blobs SET refs = refs - 1,
           unreferenced_at = CASE WHEN refs = 1 THEN (extract(epoch FROM clock_timestamp()) * 1000)::bigint END
           WHERE hash = OLD.blob_hash;
+        UPDATE mail_accounts SET used_bytes = used_bytes - OLD.size, used_messages = used_messages - 1 WHERE owner = OLD.owner;
         RETURN OLD;
       END $$;
       CREATE TRIGGER mail_messages_blob_refs AFTER INSERT OR DELETE ON mail_messages
