@@ -4,6 +4,7 @@
 import type { FolderName, MailboxStore, MessageInfo, Owner } from '../store/mailbox-store.js';
 import { flagList } from './protocol/response.js';
 import { resolveSeq, resolveUid, type SeqRange } from './protocol/sequence.js';
+import { isUnavailable } from '../store/store-error.js';
 
 /** Which UIDs some session has already seen as \Recent, per store and folder (one process). */
 const recentClaims = new WeakMap<MailboxStore, Map<string, number>>();
@@ -144,7 +145,8 @@ export class MailboxView {
     let current: MessageInfo[];
     try {
       current = await this.store.list(this.owner, this.folder);
-    } catch {
+    } catch (e) {
+      if (isUnavailable(e)) this.dirty = true; // the store is away: look again with the next command or notice
       return []; // the folder vanished (deleted elsewhere): keep the view; commands on it will fail
     }
     const lines: string[] = [];

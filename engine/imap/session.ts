@@ -13,8 +13,9 @@ import { handshakeDeadline } from '../net/listener.js';
 import { plaintextAllowed, type LoginContext, type LoginFlow } from '../net/login.js';
 import { unmapV4 } from '../policy/cidr.js';
 import type { MailboxStore } from '../store/mailbox-store.js';
+import { isUnavailable } from '../store/store-error.js';
 import type { ListArchives } from './list-archives.js';
-import { validateArgs, type Result, type SessionState } from './command.js';
+import { no, validateArgs, type Result, type SessionState } from './command.js';
 import { commandTable } from './commands/index.js';
 import { MailboxView } from './mailbox-view.js';
 import { readerLimits, spillLiteral } from './literal-spool.js';
@@ -325,10 +326,17 @@ export class Session {
       result = await def.handle(this, checked.args, { tag, name, uid });
     } catch (e) {
       this.log('command.error', { command: name, error: (e as Error).message }, 'warn');
-      result = { status: 'NO', code: 'SERVERBUG', text: 'Internal error' };
+      // the mail store's database is away: a temporary refusal, the session stays (RFC 5530 UNAVAILABLE)
+      result = isUnavailable(e) ? no('Mail store temporarily unavailable; try again later', 'UNAVAILABLE') : { status: 'NO', code: 'SERVERBUG', text: 'Internal error' };
     }
     if (this.closed) return;
-    if (this.state === 'selected' && result.status !== 'BAD') await this.sendUpdates(uid || !def.holdsExpunges, uid);
+    if (this.state === 'selected' && result.status !== 'BAD') {
+      try {
+        await this.sendUpdates(uid || !def.holdsExpunges, uid);
+      } catch (e) {
+        if (!isUnavailable(e)) throw e; // the updates come with a later command, once the store is back
+      }
+    }
     this.reply(tag, result, result.status === 'BAD');
     if (this.tlsPending) {
       this.tlsPending = false;

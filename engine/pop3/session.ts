@@ -14,6 +14,7 @@ import { plaintextAllowed, type LoginContext, type LoginFlow, type SaslMechanism
 import { makeChallenge } from '../net/sasl/cram-md5.js';
 import { unmapV4 } from '../policy/cidr.js';
 import type { MailboxStore } from '../store/mailbox-store.js';
+import { isUnavailable } from '../store/store-error.js';
 import { COMMANDS } from './commands.js';
 import { LineReader, type Line } from './line-reader.js';
 import type { Maildrop } from './maildrop.js';
@@ -244,6 +245,11 @@ export class Pop3Session {
     try {
       await fn();
     } catch (e) {
+      if (isUnavailable(e)) {
+        // the mail store's database is away (RFC 3206 SYS/TEMP): the session stays, the client retries
+        this.log('warn', 'store-unavailable', { error: (e as Error).message });
+        return this.reply('-ERR [SYS/TEMP] Mail store temporarily unavailable, try again later');
+      }
       this.log('error', 'internal-error', { error: (e as Error).message });
       this.reply('-ERR [SYS/TEMP] Internal error, try again later');
     }

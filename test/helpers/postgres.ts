@@ -20,6 +20,10 @@ export interface PgCluster {
   createDatabase(name: string): Promise<string>;
   /** The server's log so far (for a failing test's message). */
   log(): string;
+  /** Shut the server down (fast: sessions are cut) and wait for it to exit; the data stays for resume(). */
+  halt(): Promise<void>;
+  /** Start the halted server again on the same port and data (clients reconnect to the same URL). */
+  resume(): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -83,11 +87,7 @@ export async function startPostgres(database = 'tegami', opts: StartOptions = {}
   let child: ChildProcess | undefined;
   let port = 0;
   let logText = '';
-  // postgres cannot listen on port 0 and report the port: pick a free one, and pick again if another
-  // process took it between the choice and the bind (the server then exits at once)
-  for (let attempt = 0; attempt < 8 && !child; attempt++) {
-    port = await freePort();
-    logText = '';
+  const spawnServer = async (): Promise<ChildProcess | undefined> => {
     const c = spawn(
       path.join(PG_BIN, 'postgres'),
       // fsync off: a test cluster is thrown away, never recovered after a crash of the machine
@@ -100,15 +100,21 @@ export async function startPostgres(database = 'tegami', opts: StartOptions = {}
     // the server alone never keeps the test process alive (sharedPostgres stops it on beforeExit)
     c.unref();
     (c.stderr as unknown as { unref?: () => void }).unref?.();
-    const up = await waitReady(c, port, password);
-    if (up) child = c;
-    else if (!/already in use|could not bind/i.test(logText)) break;
+    return (await waitReady(c, port, password)) ? c : undefined;
+  };
+  // postgres cannot listen on port 0 and report the port: pick a free one, and pick again if another
+  // process took it between the choice and the bind (the server then exits at once)
+  for (let attempt = 0; attempt < 8 && !child; attempt++) {
+    port = await freePort();
+    logText = '';
+    child = await spawnServer();
+    if (!child && !/already in use|could not bind/i.test(logText)) break;
   }
   if (!child) {
     fs.rmSync(dir, { recursive: true, force: true });
     throw new Error(`postgres did not start:\n${logText}`);
   }
-  const pid = child.pid!;
+  let pid = child.pid!;
   const killOnExit = () => {
     try {
       process.kill(pid, 'SIGQUIT');
@@ -117,6 +123,16 @@ export async function startPostgres(database = 'tegami', opts: StartOptions = {}
     }
   };
   process.once('exit', killOnExit);
+  /** Fast shutdown of the running server (sessions cut), waiting for it to exit. */
+  const halt = async () => {
+    const c = child!;
+    if (c.exitCode !== null || c.signalCode !== null) return;
+    const exited = new Promise((r) => c.once('exit', r));
+    const alive = setInterval(() => undefined, 1000); // the child is unref'd: keep the test process waiting for it
+    process.kill(c.pid!, 'SIGINT');
+    await exited;
+    clearInterval(alive);
+  };
 
   const urlOf = (db: string) => `postgres://postgres:${encodeURIComponent(password)}@127.0.0.1:${port}/${db}`;
   const createDatabase = async (name: string) => {
@@ -132,14 +148,23 @@ export async function startPostgres(database = 'tegami', opts: StartOptions = {}
   };
   const url = await createDatabase(database);
   let stopped: Promise<void> | undefined;
+  const current = () => child!;
   return {
     url,
     port,
     createDatabase,
     log: () => logText,
+    halt,
+    async resume() {
+      const c = await spawnServer();
+      if (!c) throw new Error(`postgres did not start again on port ${port}:\n${logText}`);
+      child = c;
+      pid = c.pid!;
+    },
     stop() {
       stopped ??= (async () => {
         process.removeListener('exit', killOnExit);
+        const child = current();
         if (child.exitCode === null && child.signalCode === null) {
           const exited = new Promise((r) => child.once('exit', r));
           // smart shutdown first: sessions a test just closed (pg's pool.end() does not wait for them) end

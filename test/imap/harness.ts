@@ -7,6 +7,7 @@ import path from 'node:path';
 import tls from 'node:tls';
 import { parseConfigText, type LoadedConfig } from '../../engine/config/load.js';
 import { openTestDirectory } from '../helpers/directory.js';
+import { openTestStore } from '../helpers/store.js';
 import { openDatabase } from '../../engine/db/database.js';
 import { startImap, type ImapServer } from '../../engine/imap/server.js';
 import { Logger } from '../../engine/log/logger.js';
@@ -49,7 +50,10 @@ export async function startHarness(
   await directory.addUser({ address: 'hanako@other.test', password: 'other-pw2' });
   await directory.addUser({ address: 'gone@example.test', password: 'disabled-pw', disabled: true });
   // IMAP_TEST_STORE=maildir runs the protocol tests over the durable store too
-  const store = opts.store ? opts.store(dataDir) : process.env.IMAP_TEST_STORE === 'maildir' ? new MaildirStore(dataDir) : new MemoryStore();
+  // TEGAMI_TEST_STORE=postgres runs them over the PostgreSQL store (test/helpers/store.ts)
+  const store = opts.store
+    ? opts.store(dataDir)
+    : await openTestStore(() => (process.env.IMAP_TEST_STORE === 'maildir' ? new MaildirStore(dataDir) : new MemoryStore()));
   const logger = new Logger({ dir: path.join(dataDir, 'logs'), stdout: false, files: true, level: 'debug' });
   const pair = await loadOrCreateCertificate({ dataDir, hostname: 'localhost' });
   const host = opts.host ?? '127.0.0.1';

@@ -92,12 +92,13 @@ test('Email/set keywords are IMAP flags on disk; a mailbox change is a move keep
   const r = await f.call('Email/set', { update: { [id]: { 'keywords/$seen': true, 'keywords/$flagged': true, 'keywords/projectx': true } } });
   assert.deepEqual(r.args.updated, { [id]: null });
   assert.equal(r.args.oldState, st);
-  const files = fs.readdirSync(path.join(maildirRoot(f.dir, USER), 'cur'));
+  const files = f.storeBackend === 'default' ? fs.readdirSync(path.join(maildirRoot(f.dir, USER), 'cur')) : null;
   const listed = await f.store.list(USER, 'INBOX');
   const row = listed.find((m) => m.flags.includes('projectx'))!;
   assert.ok(row, 'the keyword is an IMAP keyword');
   assert.deepEqual(row.flags.filter((x) => x.startsWith('\\')).sort(), ['\\Flagged', '\\Seen']);
-  assert.ok(files.some((n) => n.startsWith(row.key) && /:2,F?S?$/.test(n) && n.endsWith('FS')), 'system flags in the file name, as Dovecot reads them');
+  // (Maildir only: the PostgreSQL store keeps the same letters in its rows)
+  if (files) assert.ok(files.some((n) => n.startsWith(row.key) && /:2,F?S?$/.test(n) && n.endsWith('FS')), 'system flags in the file name, as Dovecot reads them');
   const moved = await f.call('Email/set', { update: { [id]: { mailboxIds: { [boxes.Archive ?? boxes.trash]: true } } } });
   assert.deepEqual(moved.args.updated, { [id]: null });
   const after = await f.call('Email/get', { ids: [id], properties: ['mailboxIds', 'keywords'] });

@@ -20,6 +20,9 @@ import { TokenStore } from '../../engine/web/token-store.js';
 import { buildWebApp } from '../../engine/web/app.js';
 import type { WebDeps } from '../../engine/web/types.js';
 import { MaildirStore } from '../../engine/store/maildir-store.js';
+import type { MailAccountStore, MailboxStore } from '../../engine/store/mailbox-store.js';
+import { openPgTestStore, TEST_STORE, type StoreBackend } from '../helpers/store.js';
+import { freshDatabase } from '../helpers/postgres.js';
 import { createJmap, jmapAuth, jmapRoutes, type JmapService } from '../../engine/jmap/index.js';
 import { webmailRoutes } from '../../engine/web/webmail/index.js';
 import type { JmapLimits } from '../../engine/jmap/capabilities.js';
@@ -35,7 +38,11 @@ export interface JmapFixture {
   dir: string;
   db: Db;
   directory: SqliteDirectory;
-  store: MaildirStore;
+  store: MailboxStore & MailAccountStore & { close(): Promise<void> };
+  /** Which store (TEGAMI_TEST_STORE): Maildir files exist only with 'default'. */
+  storeBackend: StoreBackend;
+  /** The PostgreSQL store's database (postgres only): open a second "node" on it with openPgTestStore. */
+  storeUrl?: string;
   throttle: AuthThrottle;
   svc: JmapService;
   deps: WebDeps;
@@ -68,7 +75,9 @@ export async function jmapFixture(o: { limits?: Partial<JmapLimits>; submit?: Su
   await directory.addUser({ address: 'noweb@example.jp', password: PASSWORD });
   directory.updateUser('noweb@example.jp', { webAccess: false });
   directory.addAlias('info@example.org', [USER]);
-  const store = new MaildirStore(dir);
+  // TEGAMI_TEST_STORE=postgres runs the JMAP tests over the PostgreSQL store (test/helpers/store.ts)
+  const storeUrl = TEST_STORE === 'postgres' ? await freshDatabase() : undefined;
+  const store = storeUrl ? await openPgTestStore(storeUrl) : new MaildirStore(dir);
   const throttle = new AuthThrottle({ throttleAfter: 0, windowMs: 600_000, maxDelayMs: 0, blockAfter: 5, blockForMs: 600_000 });
   const roles = new FlagRoles((d) => directory.localDomain(d));
   const submitted: SubmissionRequest[] = [];
@@ -114,6 +123,8 @@ export async function jmapFixture(o: { limits?: Partial<JmapLimits>; submit?: Su
     db,
     directory,
     store,
+    storeBackend: TEST_STORE,
+    storeUrl,
     throttle,
     svc,
     deps,

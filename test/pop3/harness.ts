@@ -13,6 +13,7 @@ import { maildirRoot, writeMaildirMessage } from '../../engine/store/maildir.js'
 import { loadOrCreateCertificate } from '../../engine/tls/certificate.js';
 import { startPop3, type Pop3Options } from '../../engine/pop3/server.js';
 import { openTestDirectory, type TestDirectory } from '../helpers/directory.js';
+import { openTestStore, TEST_STORE, type ClosableStore, type StoreBackend } from '../helpers/store.js';
 
 export const USER = 'mura@example.jp';
 export const PASSWORD = 'kagi-123 x';
@@ -20,7 +21,9 @@ export const PASSWORD = 'kagi-123 x';
 export interface Harness {
   data: string;
   config: LoadedConfig;
-  store: MaildirStore;
+  store: ClosableStore;
+  /** Which store the suite runs over (TEGAMI_TEST_STORE): Maildir files exist only with 'default'. */
+  storeBackend: StoreBackend;
   directory: TestDirectory;
   logger: Logger;
   port: number;
@@ -47,7 +50,8 @@ export async function startHarness(extraToml = '', pop3: Partial<Pop3Options> = 
   await directory.addUser({ address: 'taro@other.jp', password: 'taro-pass' });
   await directory.addUser({ address: 'gone@example.jp', password: 'gone-pass', disabled: true });
   const logger = new Logger({ dir: path.join(data, 'logs'), stdout: false, files: true, level: 'debug' });
-  const store = new MaildirStore(data);
+  // TEGAMI_TEST_STORE=postgres runs the POP3 tests over the PostgreSQL store (test/helpers/store.ts)
+  const store = await openTestStore(() => new MaildirStore(data));
   const pair = await loadOrCreateCertificate({ dataDir: data, hostname: 'localhost' });
   const base = { implicitTls: false, tls: pair, store, directory, config, logger };
   const servers: { close(): Promise<void> }[] = [];
@@ -67,7 +71,13 @@ export async function startHarness(extraToml = '', pop3: Partial<Pop3Options> = 
     port: plain.port,
     tlsPort: secure.port,
     certFile: path.join(data, 'tls', 'selfsigned.crt'),
-    deliver: (owner, text) => writeMaildirMessage(maildirRoot(data, owner), [Buffer.from(text.replace(/\r?\n/g, '\r\n'))]),
+    storeBackend: TEST_STORE,
+    deliver: async (owner, text) => {
+      const message = Buffer.from(text.replace(/\r?\n/g, '\r\n'));
+      // the default store sees mail written into the Maildir by another process; the PostgreSQL one gets an append
+      if (TEST_STORE === 'default') return writeMaildirMessage(maildirRoot(data, owner), [message]);
+      return String((await store.append(owner, 'INBOX', message)).uid);
+    },
     start,
     async close() {
       for (const s of servers) await s.close();

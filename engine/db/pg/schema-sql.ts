@@ -2,6 +2,7 @@
 // never edited: a change is a new entry. Times are milliseconds since the epoch (bigint), as in SQLite.
 import type { Migration } from './migrations.js';
 import { ACCOUNTS_MIGRATIONS } from './schema-accounts-sql.js';
+import { STORE_MIGRATIONS } from './schema-store-sql.js';
 
 const CORE_MIGRATIONS: Migration[] = [
   {
@@ -87,5 +88,5 @@ const CORE_MIGRATIONS: Migration[] = [
   },
 ];
 
-/** Every migration, in version order: the core ones above and those of each part (accounts 4–9, …). */
-export const MIGRATIONS: Migration[] = [...CORE_MIGRATIONS, ...ACCOUNTS_MIGRATIONS].sort((a, b) => a.version - b.version);
+/** Every migration, in version order: the core ones above and those of each part (accounts 4–9, store 10–19, …). */
+export const MIGRATIONS: Migration[] = [...CORE_MIGRATIONS, ...ACCOUNTS_MIGRATIONS, ...STORE_MIGRATIONS].sort((a, b) => a.version - b.version);
