@@ -1,8 +1,9 @@
 // The PostgreSQL schema, as numbered migrations (engine/db/pg/migrations.ts runs them). Released entries are
 // never edited: a change is a new entry. Times are milliseconds since the epoch (bigint), as in SQLite.
 import type { Migration } from './migrations.js';
+import { QUEUE_MIGRATIONS } from './schema-queue-sql.js';
 
-export const MIGRATIONS: Migration[] = [
+const CORE_MIGRATIONS: Migration[] = [
   {
     version: 1,
     name: 'accounts: domains, users, aliases; change notifications',
@@ -85,3 +86,6 @@ export const MIGRATIONS: Migration[] = [
     `,
   },
 ];
+
+/** Every migration, sorted by version (each area keeps its own range: queue 20–29). */
+export const MIGRATIONS: Migration[] = [...CORE_MIGRATIONS, ...QUEUE_MIGRATIONS].sort((a, b) => a.version - b.version);
