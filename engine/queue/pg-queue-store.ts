@@ -42,6 +42,9 @@ type Client = pg.PoolClient;
 async function inTransaction<T>(pool: pg.Pool, fn: (c: Client) => Promise<T>): Promise<T> {
   const c = await pool.connect();
   let broken = false;
+  // a checked-out client has no idle listener: a connection cut (the database restarting) must not crash us
+  const cut = () => (broken = true);
+  c.on('error', cut);
   try {
     await c.query('BEGIN');
     const r = await fn(c);
@@ -51,6 +54,7 @@ async function inTransaction<T>(pool: pg.Pool, fn: (c: Client) => Promise<T>): P
     await c.query('ROLLBACK').catch(() => (broken = true));
     throw e;
   } finally {
+    c.removeListener('error', cut);
     c.release(broken ? true : undefined);
   }
 }
@@ -236,6 +240,8 @@ export class PgQueueStore {
         );
         written += u.rowCount ?? 0;
       }
+      // a slot of the destination is free again: every node may claim (polling covers a lost notification)
+      if (written) await c.query(`SELECT pg_notify('tegami_queue', $1)`, [id]);
       const open = st.recipients.some((r) => r.status === 'pending' || r.status === 'deferred');
       if (!open) await c.query('DELETE FROM queue_envelopes WHERE id = $1', [id]);
       else if (st.delayWarned && !m.rows[0].delay_warned) await c.query('UPDATE queue_envelopes SET delay_warned = true WHERE id = $1', [id]);
