@@ -212,6 +212,14 @@ export class PgQueueStore {
     return { envelope: env.data, body: row.data };
   }
 
+  /** A damaged message: held (never claimed again, never deleted) for the operator, our leases released. */
+  async quarantine(id: string): Promise<void> {
+    await inTransaction(this.pool, async (c) => {
+      await c.query('UPDATE queue_envelopes SET held = true WHERE id = $1', [id]);
+      await c.query('UPDATE queue_recipients SET owner = NULL, lease_until = NULL WHERE message_id = $1 AND owner = $2', [id, this.o.owner]);
+    });
+  }
+
   /**
    * Record an attempt: in one transaction, lock the message row, build its state from its rows (only the
    * recipients this node holds a lease on are marked as ours), let `apply` change it in memory (outcomes,

@@ -174,9 +174,9 @@ export class PgQueue {
     const msg = await this.store.load(c.messageId);
     if (!msg) return; // removed meanwhile (delivered by its last recipient elsewhere, or by the operator)
     if ('corrupt' in msg) {
-      // never delivered half-checked: left leased to nobody until the operator looks (the lease expires, is
-      // taken again, and logs again each time; it is never deleted)
-      this.o.logger.log('queue', 'corrupt', { id: c.messageId, reason: msg.corrupt, movedTo: 'left in PostgreSQL' }, 'error');
+      // never delivered half-checked and never deleted: held in PostgreSQL for the operator
+      await this.store.quarantine(c.messageId);
+      this.o.logger.log('queue', 'corrupt', { id: c.messageId, reason: msg.corrupt, movedTo: 'held in PostgreSQL (queue_envelopes.held)' }, 'error');
       return;
     }
     const file = path.join(this.o.workDir, `${c.messageId}.${process.pid}.${Math.random().toString(36).slice(2, 8)}`);
