@@ -112,8 +112,9 @@ export class PgQueueStore {
    */
   async claim(limit: number): Promise<Claim[]> {
     const out: Claim[] = [];
+    const dests = await this.dueDestinations(32); // (also when nothing is free: a probe of the database)
     if (limit <= 0) return out;
-    for (const dest of await this.dueDestinations(32)) {
+    for (const dest of dests) {
       if (out.length >= limit) break;
       const got = await inTransaction(this.pool, (c) => this.claimDest(c, dest, limit - out.length));
       out.push(...got);

@@ -72,6 +72,7 @@ export class PgQueue {
   private again = false;
   private closed = true;
   private readonly maxActive: number;
+  private up = true;
 
   constructor(
     readonly pool: pg.Pool,
@@ -86,13 +87,18 @@ export class PgQueue {
    * Queue a message's remote recipients durably in PostgreSQL. Only `queued` may lead to a 250; any database
    * failure (away, timeout, full) is a temporary failure the SMTP layer answers 451 4.3.0 with.
    */
-  async enqueue(env: Envelope, body: Buffer, recipients: Omit<NewRecipient, 'dest'>[]): Promise<EnqueueResult> {
-    const rows = recipients.map((r) => ({ ...r, dest: destinationFor(recipientDomain(r.address), this.o.config).key }));
+  async enqueue(env: Envelope, body: Buffer, recipients: Omit<NewRecipient, 'dest'>[], opts: { alreadyQueuedIsDone?: boolean } = {}): Promise<EnqueueResult> {
+    const rows = recipients.map((r) => ({ address: r.address, rcpt: r.rcpt, notify: r.notify, orcpt: r.orcpt, dest: destinationFor(recipientDomain(r.address), this.o.config).key }));
     try {
       await this.store.enqueue(env, body, rows);
+      this.up = true;
       this.poke();
       return { kind: 'queued', id: env.id };
     } catch (e) {
+      const pgErr = e as { code?: string; constraint?: string };
+      // a hand-over repeated after a crash (pg-remote.ts): the first one committed, the message is queued
+      if (opts.alreadyQueuedIsDone && pgErr.code === '23505' && pgErr.constraint === 'queue_envelopes_pkey') return { kind: 'queued', id: env.id };
+      if (!pgErr.code || /^(08|57|53)/.test(pgErr.code)) this.up = false;
       this.o.logger.log('queue', 'pg-enqueue-failed', { id: env.id, error: (e as Error).message }, 'error');
       return { kind: 'tempfail', code: 451, status: '4.3.0', text: 'Local error in processing (queue database unavailable)' };
     }
@@ -140,10 +146,24 @@ export class PgQueue {
       });
   }
 
+  /**
+   * False since a statement failed for want of the database (connection refused or cut, shut down, out of
+   * resources), true again after the next one that succeeded (polling tries every pollMs). The SMTP layer
+   * answers new transactions 451 4.3.0 while it is false, before it accepts data it could not queue.
+   */
+  databaseUp(): boolean {
+    return this.up;
+  }
+
   private async claimRound(): Promise<void> {
     const free = this.maxActive - this.active;
-    if (free <= 0) return;
-    const claims = await this.store.claim(free);
+    const claims = await this.store.claim(Math.max(0, free)).then(
+      (c) => ((this.up = true), c),
+      (e: { code?: string }) => {
+        if (!e.code || /^(08|57|53)/.test(e.code)) this.up = false;
+        throw e;
+      },
+    );
     for (const c of claims) this.run(c);
   }
 

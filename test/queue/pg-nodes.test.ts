@@ -246,12 +246,14 @@ describe('queue nodes sharing one PostgreSQL', { skip: skip ?? false, timeout: 3
       await admin.query('SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1', [dbName]);
       const refused = await q.enqueue(envelope('late@capped.test'), Buffer.from('X-Test-Id: refused\r\n\r\nx\r\n'), [{ address: 'late@capped.test', rcpt: 'late@capped.test' }]);
       assert.deepEqual({ kind: refused.kind, code: 'code' in refused ? refused.code : 0, status: 'status' in refused ? refused.status : '' }, { kind: 'tempfail', code: 451, status: '4.3.0' });
+      assert.equal(q.databaseUp(), false, 'what the SMTP layer checks to answer 451 4.3.0 before DATA');
       // longer than a lease: the nodes' records and renewals fail meanwhile
       await new Promise((r) => setTimeout(r, LEASE_MS * 2));
       await admin.query(`ALTER DATABASE ${dbName} ALLOW_CONNECTIONS true`);
 
       ids.push('after');
       await send(q, 'after', 'after@capped.test');
+      assert.equal(q.databaseUp(), true);
       await until('the queue emptied', async () => Number((await pool.query('SELECT count(*) AS n FROM queue_envelopes')).rows[0].n) === 0, 90_000);
       await checkDelivered(pool, sink, ids);
       assert.ok(!sink.accepted.some((a) => a.testId === 'refused'), 'the refused message was never queued');
