@@ -189,6 +189,13 @@ export class PgQueueStore {
     });
   }
 
+  /** Give claimed recipients back unattempted (a node stopping between a claim and its jobs). */
+  async release(claims: Claim[]): Promise<void> {
+    for (const c of claims) {
+      await this.pool.query('UPDATE queue_recipients SET owner = NULL, lease_until = NULL WHERE message_id = $1 AND address = ANY($2::text[]) AND owner = $3', [c.messageId, c.addresses, this.o.owner]);
+    }
+  }
+
   /** Heartbeat: extend every lease this node holds; returns "id|address" of those still held. */
   async renew(): Promise<Set<string>> {
     const r = await this.pool.query<{ message_id: string; address: string }>(
@@ -222,13 +229,15 @@ export class PgQueueStore {
   }
 
   /**
-   * Record an attempt: in one transaction, lock the message row, build its state from its rows (only the
-   * recipients this node holds a lease on are marked as ours), let `apply` change it in memory (outcomes,
-   * back-off, notices — enqueued in this same transaction), then write back the recipients we hold and
+   * Record an attempt of the job that claimed `addresses`: in one transaction, lock the message row, build
+   * its state from its rows (only those of `addresses` this node still holds a lease on are marked as ours),
+   * let `apply` change it in memory (outcomes, back-off, notices — enqueued in this same transaction), then
+   * write back the recipients we hold and
    * release their leases; a message with no open recipient left is removed. Recording twice, or after the
    * lease was taken over, writes nothing: `held` is then empty.
    */
-  async record(id: string, apply: (st: QueueState, ours: Set<string>, c: Client) => Promise<void>): Promise<{ written: number; removed: boolean }> {
+  async record(id: string, addresses: readonly string[], apply: (st: QueueState, ours: Set<string>, c: Client) => Promise<void>): Promise<{ written: number; removed: boolean }> {
+    const job = new Set(addresses);
     const out = await inTransaction(this.pool, async (c) => {
       const m = await c.query<{ created: string; held: boolean; delay_warned: boolean; body_sha256: Buffer }>(
         'SELECT created, held, delay_warned, body_sha256 FROM queue_envelopes WHERE id = $1 FOR UPDATE',
@@ -237,7 +246,9 @@ export class PgQueueStore {
       if (!m.rows.length) return { written: 0, removed: false, sha: null };
       const rows = (await c.query<RecipientRow>('SELECT * FROM queue_recipients WHERE message_id = $1 ORDER BY address FOR UPDATE', [id])).rows;
       const st: QueueState = { id, created: Number(m.rows[0].created), held: m.rows[0].held, delayWarned: m.rows[0].delay_warned, recipients: rows.map(toState) };
-      const ours = new Set(rows.filter((r) => r.owner === this.o.owner && (r.state === 'pending' || r.state === 'deferred')).map((r) => r.address));
+      // only this job's recipients: the same message's recipients at another destination may be in another
+      // job of this node, still running, whose leases must stay
+      const ours = new Set(rows.filter((r) => r.owner === this.o.owner && job.has(r.address) && (r.state === 'pending' || r.state === 'deferred')).map((r) => r.address));
       await apply(st, ours, c);
       let written = 0;
       for (const r of st.recipients) {

@@ -61,6 +61,11 @@ export async function openPgQueue(pool: pg.Pool, opts: PgQueueOptions): Promise<
   return new PgQueue(pool, opts);
 }
 
+/** A failure about the data itself (class 22 data exception, 23 constraint), not about reaching the database. */
+function isDataError(code: string | undefined): boolean {
+  return !!code && /^2[23]/.test(code);
+}
+
 export class PgQueue {
   readonly store: PgQueueStore;
   readonly stats: PgQueueStats = { claimed: 0, takenOver: 0, recorded: 0, leaseLost: 0 };
@@ -69,6 +74,7 @@ export class PgQueue {
   private timers = new Set<NodeJS.Timeout>();
   private wake: PgWake | null = null;
   private polling = false;
+  private claiming: Promise<void> = Promise.resolve();
   private again = false;
   private closed = true;
   private readonly maxActive: number;
@@ -98,7 +104,7 @@ export class PgQueue {
       const pgErr = e as { code?: string; constraint?: string };
       // a hand-over repeated after a crash (pg-remote.ts): the first one committed, the message is queued
       if (opts.alreadyQueuedIsDone && pgErr.code === '23505' && pgErr.constraint === 'queue_envelopes_pkey') return { kind: 'queued', id: env.id };
-      if (!pgErr.code || /^(08|57|53)/.test(pgErr.code)) this.up = false;
+      if (!isDataError(pgErr.code)) this.up = false;
       this.o.logger.log('queue', 'pg-enqueue-failed', { id: env.id, error: (e as Error).message }, 'error');
       return { kind: 'tempfail', code: 451, status: '4.3.0', text: 'Local error in processing (queue database unavailable)' };
     }
@@ -135,7 +141,7 @@ export class PgQueue {
       return;
     }
     this.polling = true;
-    void this.claimRound()
+    this.claiming = this.claimRound()
       .catch((e: Error) => this.o.logger.log('queue', 'pg-claim-failed', { error: e.message }, 'error'))
       .finally(() => {
         this.polling = false;
@@ -147,8 +153,8 @@ export class PgQueue {
   }
 
   /**
-   * False since a statement failed for want of the database (connection refused or cut, shut down, out of
-   * resources), true again after the next one that succeeded (polling tries every pollMs). The SMTP layer
+   * False since a statement failed for any reason but the data itself (connection refused or cut, the
+   * database shut down or not accepting connections, out of resources, a timeout), true again after the next one that succeeded (polling tries every pollMs). The SMTP layer
    * answers new transactions 451 4.3.0 while it is false, before it accepts data it could not queue.
    */
   databaseUp(): boolean {
@@ -160,10 +166,12 @@ export class PgQueue {
     const claims = await this.store.claim(Math.max(0, free)).then(
       (c) => ((this.up = true), c),
       (e: { code?: string }) => {
-        if (!e.code || /^(08|57|53)/.test(e.code)) this.up = false;
+        if (!isDataError(e.code)) this.up = false;
         throw e;
       },
     );
+    // stopped meanwhile: what was just claimed goes back at once instead of waiting for its lease to expire
+    if (this.closed) return this.store.release(claims);
     for (const c of claims) this.run(c);
   }
 
@@ -255,8 +263,8 @@ export class PgQueue {
 
   private record(c: Claim, envelope: Envelope, file: string, result: DeliverResult, ms: number): Promise<{ written: number; removed: boolean }> {
     const { config, logger } = this.o;
-    return this.store.record(c.messageId, async (st, ours, tx) => {
-      const mine = result.recipients.filter((x) => ours.has(x.address) && c.addresses.includes(x.address));
+    return this.store.record(c.messageId, c.addresses, async (st, ours, tx) => {
+      const mine = result.recipients.filter((x) => ours.has(x.address));
       const notices = recordRemote({ q: config.queue, logger, now: Date.now(), held: () => st.held }, st, envelope, c.dest, mine, ms);
       // notices go into the queue in this transaction (or to a local mailbox before it commits): a crash
       // before the commit repeats a notice, never loses one
@@ -282,6 +290,7 @@ export class PgQueue {
     for (const t of this.timers) clearInterval(t);
     this.timers.clear();
     await this.wake?.stop();
+    await this.claiming;
     let timer: NodeJS.Timeout | undefined;
     await Promise.race([Promise.allSettled([...this.running]), new Promise((r) => (timer = setTimeout(r, limitMs)))]);
     clearTimeout(timer);
