@@ -132,6 +132,14 @@ export const QUEUE_EVENTS = {
   'queue.spooler-flush-failed': ev('queue', 'error', { destination: 'text', error: 'text' }),
   'queue.state-temp-removed': ev('queue', 'info', { file: 'text' }),
   'queue.spool-unreadable': ev('queue', 'error', { file: 'text', error: 'text' }),
+  // the shared queue on PostgreSQL (engine/queue/pg-queue.ts)
+  'queue.lease-takeover': ev('queue', 'warn', { id: 'id', rcpt: 'address', from: 'word', node: 'word' }, (_f, m) => m.inc('tegami_queue_lease_takeovers_total', {})),
+  'queue.pg-enqueue-failed': ev('queue', 'error', { id: 'id', error: 'text' }),
+  'queue.pg-claim-failed': ev('queue', 'error', { error: 'text' }),
+  'queue.pg-renew-failed': ev('queue', 'warn', { error: 'text' }),
+  'queue.pg-record-failed': ev('queue', 'error', { id: 'id', error: 'text' }),
+  'queue.pg-lease-lost': ev('queue', 'warn', { id: 'id', recipients: 'int' }),
+  'queue.pg-listen-failed': ev('queue', 'warn', { error: 'text' }),
 } as const;
 
 export const DELIVERY_EVENTS = {

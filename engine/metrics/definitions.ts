@@ -77,6 +77,11 @@ export const METRICS = {
   tegami_imap_commands_total: { type: 'counter', help: 'IMAP commands by name', labels: { command: IMAP_COMMANDS } },
   tegami_pop3_commands_total: { type: 'counter', help: 'POP3 commands by name', labels: { command: POP3_COMMANDS } },
   tegami_queue_corrupt_total: { type: 'counter', help: 'Spool files found unreadable and moved to spool/corrupt/', labels: {} },
+  tegami_queue_lease_takeovers_total: {
+    type: 'counter',
+    help: 'Recipients of the shared queue claimed again after a lease ended without an outcome (a node died): each may be delivered twice',
+    labels: {},
+  },
   tegami_log_events_total: { type: 'counter', help: 'Log events by service and level (written or not)', labels: { service: ['smtp', 'delivery', 'pop3', 'imap', 'spam', 'system', 'web', 'queue', 'admin', 'monitor'], level: ['debug', 'info', 'warn', 'error'] } },
   tegami_log_dropped_total: { type: 'counter', help: 'Log lines dropped, by destination (a file whose disk does not keep up, a syslog server away)', labels: { destination: ['file', 'syslog'] } },
   tegami_monitor_checks_total: { type: 'counter', help: 'Monitor checks by target (as named in [[monitor]]) and result', labels: { target: 'config', result: ['ok', 'failed'] } },

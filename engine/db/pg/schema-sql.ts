@@ -3,6 +3,7 @@
 import type { Migration } from './migrations.js';
 import { ACCOUNTS_MIGRATIONS } from './schema-accounts-sql.js';
 import { STORE_MIGRATIONS } from './schema-store-sql.js';
+import { QUEUE_MIGRATIONS } from './schema-queue-sql.js';
 
 const CORE_MIGRATIONS: Migration[] = [
   {
@@ -88,5 +89,5 @@ const CORE_MIGRATIONS: Migration[] = [
   },
 ];
 
-/** Every migration, in version order: the core ones above and those of each part (accounts 4–9, store 10–19, …). */
-export const MIGRATIONS: Migration[] = [...CORE_MIGRATIONS, ...ACCOUNTS_MIGRATIONS, ...STORE_MIGRATIONS].sort((a, b) => a.version - b.version);
+/** Every migration, in version order: the core ones above and those of each part (accounts 4–9, store 10–19, queue 20–29). */
+export const MIGRATIONS: Migration[] = [...CORE_MIGRATIONS, ...ACCOUNTS_MIGRATIONS, ...STORE_MIGRATIONS, ...QUEUE_MIGRATIONS].sort((a, b) => a.version - b.version);
