@@ -13,7 +13,7 @@ import { figures, pct, type Figures, type Scored } from '../lab/corpora/fit.js';
 import { japaneseCorpus } from '../lab/corpora/japanese.js';
 import { japaneseTraining } from '../lab/corpora/japanese-training.js';
 import { japaneseWritten } from '../lab/corpora/japanese-written.js';
-import { DEFAULT_PROTOCOL, judge, judgeBayesAlone, kFold, trainModel, type Model } from '../lab/corpora/protocol.js';
+import { BAYES_BANDS, DEFAULT_PROTOCOL, judge, judgeBayesAlone, kFold, trainModel, type Model } from '../lab/corpora/protocol.js';
 import { loadSpamAssassin } from '../lab/corpora/spamassassin.js';
 
 const mode = process.argv[2] ?? '--dev';
@@ -81,6 +81,10 @@ if (mode === '--dev') {
   const bayes: Scored[] = [];
   const fresh: Scored[] = [];
   const jaEnglishBayes: Scored[] = [];
+  // one ranking mixing messages Bayes votes on with messages it is unsure of (the fold's English mail, and its
+  // Japanese mail judged by English-only counts), with and without the unsure scores put on the with_bayes scale
+  const mixed: Scored[] = [];
+  const mixedRaw: Scored[] = [];
   let unsure = 0;
   for (let f = 0; f < k; f++) {
     const tr = train.filter((e) => foldOf(e.id, k, 3) !== f);
@@ -94,13 +98,18 @@ if (mode === '--dev') {
     // a server whose Bayes learnt only English mail, judging Japanese mail (the fold's weights)
     const en = new Counts();
     for (const e of tr) if (!e.group.startsWith('japanese')) en.add(e);
-    jaEnglishBayes.push(...judge(model, te.filter((e) => e.group.startsWith('japanese')), true, en));
+    const ja = te.filter((e) => e.group.startsWith('japanese'));
+    jaEnglishBayes.push(...judge(model, ja, true, en));
+    mixed.push(...c.filter((x) => !x.group.startsWith('japanese')), ...judge(model, ja, true, en, true));
+    mixedRaw.push(...judge(model, te.filter((e) => !e.group.startsWith('japanese')), true, model.counts, false), ...judge(model, ja, true, en, false));
   }
   say('\n5-fold cross-validation inside the training messages (the judged half is not read)\n| | FP ≤ 0.5% | FP ≤ 1% | default: recall / FP |\n|---|---:|---:|---:|');
   say(line('combined', figures(combined)));
   say(line('Bayes alone', figures(bayes)));
   say(line('rules alone (no Bayes)', figures(fresh)));
   say(`combined per group: ${groupsLine(figures(combined))}\nrules alone per group: ${groupsLine(figures(fresh))}`);
+  say(line('mixed sure/unsure, unsure scores on the with_bayes scale', figures(mixed)));
+  say(line('mixed sure/unsure, unsure scores as fitted (no_bayes scale)', figures(mixedRaw)));
   say(`English messages Bayes was unsure of: ${unsure}`);
   say(`Japanese with English-only Bayes: ${groupsLine(figures(jaEnglishBayes))}`);
 } else if (mode === '--validate') {
@@ -121,8 +130,9 @@ if (mode === '--dev') {
   say(`Japanese: ${groupsLine(figures(judge(model, te.filter((e) => e.group.startsWith('japanese')))))}`);
 } else if (mode === '--write') {
   const model = trainModel(train);
-  if (!model.withBayes.weights.has('BAYES_ODDS')) model.withBayes.weights.set('BAYES_ODDS', 0);
-  const about = { fitted_on: `learn half of the lab split + Japanese training mail: ${train.length} messages`, ham_cost: DEFAULT_PROTOCOL.hamCost, l2: DEFAULT_PROTOCOL.l2, with_bayes_l2: DEFAULT_PROTOCOL.l2 * DEFAULT_PROTOCOL.withBayesL2, bayes_odds: DEFAULT_PROTOCOL.odds ? 1 : 0, slope_with_bayes: +model.withBayes.slope.toFixed(3), slope_no_bayes: +model.noBayes.slope.toFixed(3) };
+  // a tag left out of the fit weighs nothing (not its default score)
+  for (const t of ['BAYES_ODDS', ...BAYES_BANDS]) if (!model.withBayes.weights.has(t)) model.withBayes.weights.set(t, 0);
+  const about = { fitted_on: `learn half of the lab split + Japanese training mail: ${train.length} messages`, ham_cost: DEFAULT_PROTOCOL.hamCost, l2: DEFAULT_PROTOCOL.l2, with_bayes_l2: DEFAULT_PROTOCOL.l2 * DEFAULT_PROTOCOL.withBayesL2, bayes_odds: DEFAULT_PROTOCOL.odds ? 1 : 0, calibrate_unsure: DEFAULT_PROTOCOL.calibrate ? 1 : 0, bayes_bands: DEFAULT_PROTOCOL.bands ? 1 : 0, slope_with_bayes: +model.withBayes.slope.toFixed(3), slope_no_bayes: +model.noBayes.slope.toFixed(3) };
   fs.writeFileSync(FITTED_SCORES_FILE, weightsToml(model, about));
   say(`wrote ${FITTED_SCORES_FILE}`);
 } else if (mode === '--judge') {
@@ -150,7 +160,7 @@ if (mode === '--dev') {
   say(line('tegami Bayes alone', kf.bayes));
   say(`per fold at FP ≤ 0.5%: ${kf.perFold.map((f) => pct(f.at05)).join(', ')}`);
   // every judged run is on record, so the number of looks at the judged half is known (docs/spam.md, "The protocol")
-  const record = `${new Date().toISOString()} odds=${DEFAULT_PROTOCOL.odds ? 1 : 0} ham_cost=${DEFAULT_PROTOCOL.hamCost} l2=${DEFAULT_PROTOCOL.l2} with_bayes_l2=${DEFAULT_PROTOCOL.withBayesL2}: fixed split ${pct(c.at05)} / ${pct(c.at1)}, default ${pct(c.recall)} / ${pct(c.fpRate, 2)}\n`;
+  const record = `${new Date().toISOString()} odds=${DEFAULT_PROTOCOL.odds ? 1 : 0} calibrate_unsure=${DEFAULT_PROTOCOL.calibrate ? 1 : 0} bands=${DEFAULT_PROTOCOL.bands ? 1 : 0} odds_max=${process.env.FIT_ODDS_MAX ?? 2} ham_cost=${DEFAULT_PROTOCOL.hamCost} l2=${DEFAULT_PROTOCOL.l2} with_bayes_l2=${DEFAULT_PROTOCOL.withBayesL2}: fixed split ${pct(c.at05)} / ${pct(c.at1)}, default ${pct(c.recall)} / ${pct(c.fpRate, 2)}\n`;
   fs.appendFileSync(JUDGED_RUNS_FILE, record);
   say(`recorded in ${JUDGED_RUNS_FILE}`);
 }

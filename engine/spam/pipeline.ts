@@ -12,7 +12,7 @@ import { parseMessage } from './message.js';
 import { compilePhrases, type PhraseMatcher } from './phrase.js';
 import { ruleInput } from './rules/input.js';
 import { loadRuleSet, type RuleSet, type ScoreSet } from './rules/rules.js';
-import { decide, weigher } from './scores.js';
+import { decide, unsureScale, weigher } from './scores.js';
 import { SpamLog } from './spam-log.js';
 import { bayesBand, type Tag } from './tags.js';
 import { tokenise } from './tokenise.js';
@@ -110,6 +110,7 @@ export class Analyser {
     this.log.analyzer('rules', { hits: ruleHits.map((h) => h.tag).join(',') });
 
     let set: ScoreSet = 'no_bayes';
+    let unsure = false;
     const amounts: Partial<Record<Tag, number>> = {};
     if (s.bayes) {
       const store = this.bayes();
@@ -121,6 +122,7 @@ export class Analyser {
         // (another language, a kind of mail it never learnt) it is unsure, and the rules carry the verdict
         // (its X-IMAIL-SPAM-STATISTICS header too, which a client-side rule may file by)
         const votes = v.probability !== null && v.known >= MIN_KNOWN_SHARE;
+        unsure = v.probability !== null && !votes;
         if (votes) {
           set = 'with_bayes';
           add(bayesBand(v.probability!));
@@ -131,7 +133,7 @@ export class Analyser {
           add('STATISTICS');
           lines.push(headerLine('X-IMAIL-SPAM-STATISTICS', `probability=${v.probability!.toFixed(3)}`));
         } else if (votes && v.probability! <= s.bayes_ham_probability) add('STATISTICS_HAM');
-        this.log.analyzer('bayes', { p: v.probability === null ? 'untrained' : v.probability.toFixed(4), known: v.known.toFixed(2), unsure: v.probability !== null && set === 'no_bayes', tokens: tokens.length, clues: v.clues.slice(0, 8).map(([t, f]) => `${t}:${f.toFixed(2)}`).join(' ') });
+        this.log.analyzer('bayes', { p: v.probability === null ? 'untrained' : v.probability.toFixed(4), known: v.known.toFixed(2), unsure, tokens: tokens.length, clues: v.clues.slice(0, 8).map(([t, f]) => `${t}:${f.toFixed(2)}`).join(' ') });
       }
     }
 
@@ -149,7 +151,8 @@ export class Analyser {
 
     const judged = this.rules.disabled.size ? tags.filter((t) => !this.rules.disabled.has(t)) : tags;
     const weigh = weigher(s, this.rules, set);
-    const d = decide(judged, s, weigh, amounts);
+    // an unsure Bayes: the no_bayes score is put on the with_bayes scale, so one ranking holds both kinds of message
+    const d = decide(judged, s, weigh, amounts, unsure ? unsureScale(this.rules.about) : undefined);
     const out = [...lines, summaryLine(d.score, s.spam_threshold, d.action, d.scored), authResultsLine(this.config.hostname, authParts)];
     const result: AnalyseResult = { tags: judged.filter((t, i) => judged.indexOf(t) === i), score: d.score, action: d.action, headers: out.map((l) => l + '\r\n').join('') };
     if (d.action === 'reject') {

@@ -9,11 +9,15 @@ import type { SpamAction } from './types.js';
 
 /** The summary line's entry for the part of the connection-shape weights over the cap (negative). */
 export const CAP_ENTRY = 'CONNECTION_CAP';
+/** The summary line's entry that moves an unsure-Bayes (no_bayes) score onto the with_bayes scale. */
+export const UNSURE_ENTRY = 'BAYES_UNSURE_SCALE';
+/** The score at which both fitted score sets put a message at even odds (lab/corpora/fit.ts THRESHOLD). */
+const EVEN = 5;
 
 export interface Scored {
   score: number;
   action: SpamAction;
-  scored: { tag: Tag | typeof CAP_ENTRY; score: number }[];
+  scored: { tag: Tag | typeof CAP_ENTRY | typeof UNSURE_ENTRY; score: number }[];
   /** How many of the seed's checks hit (distinct X-IMAIL-SPAM-* headers): "delete after N matches". */
   matches: number;
 }
@@ -44,10 +48,23 @@ function checkOf(tag: Tag, weight: number): string | undefined {
 }
 
 /**
+ * How far a `no_bayes` score is stretched about 5 to sit on the `with_bayes` scale when Bayes was trained but unsure
+ * of the message: each set is a fitted logistic model p = σ(a·(score − 5)), so a·(score − 5) is its log-odds, and
+ * the ratio of the two slopes (scores.toml [about]) makes one log-odds one score. A score's side of 5 never changes.
+ * Undefined when the fitted file gives no slopes (nothing to scale by).
+ */
+export function unsureScale(about: Readonly<Record<string, string | number>>): number | undefined {
+  const w = Number(about.slope_with_bayes);
+  const n = Number(about.slope_no_bayes);
+  if (Number(about.calibrate_unsure ?? 1) === 0 || !(w > 0) || !(n > 0)) return undefined;
+  return n / w;
+}
+
+/**
  * `amounts` scales a tag's weight by a measured value (BAYES_ODDS: the Bayes log-odds of the message); other tags
  * count once.
  */
-export function decide(tags: Tag[], spam: Config['spam'], weigh: Weigh = weigher(spam, undefined, 'with_bayes'), amounts: Partial<Record<Tag, number>> = {}): Scored {
+export function decide(tags: Tag[], spam: Config['spam'], weigh: Weigh = weigher(spam, undefined, 'with_bayes'), amounts: Partial<Record<Tag, number>> = {}, scale?: number): Scored {
   const unique = [...new Set(tags)];
   const scored: Scored['scored'] = unique.map((tag) => {
     const amount = amounts[tag];
@@ -55,10 +72,15 @@ export function decide(tags: Tag[], spam: Config['spam'], weigh: Weigh = weigher
   });
   const shape = scored.filter((s) => CONNECTION_SHAPE.has(s.tag as Tag) && s.score > 0).reduce((a, s) => a + s.score, 0);
   if (shape > spam.connection_score_cap) scored.push({ tag: CAP_ENTRY, score: Math.round((spam.connection_score_cap - shape) * 100) / 100 });
+  if (scale !== undefined && scale !== 1) {
+    const raw = scored.reduce((a, s) => a + s.score, 0);
+    const shift = Math.round((scale - 1) * (raw - EVEN) * 100) / 100;
+    if (shift !== 0) scored.push({ tag: UNSURE_ENTRY, score: shift });
+  }
   const score = Math.round(scored.reduce((a, s) => a + s.score, 0) * 100) / 100;
   const checks = new Set<string>();
   for (const s of scored) {
-    const c = s.tag === CAP_ENTRY ? undefined : checkOf(s.tag, s.score);
+    const c = s.tag === CAP_ENTRY || s.tag === UNSURE_ENTRY ? undefined : checkOf(s.tag, s.score);
     if (c) checks.add(c);
   }
   const matches = checks.size;

@@ -5,7 +5,7 @@
 import { loadRuleSet, type RuleSet } from '../../engine/spam/rules/rules.js';
 import { CHECK_TAGS, DEFAULT_SCORES, RULE_TAGS, type CheckTag } from '../../engine/spam/tags.js';
 import { confident, Counts, features, foldOf, outOfFold, type Example, type Featured } from './features.js';
-import { figures, fitWeights, scoreRow, type Figures, type Fitted, type Row, type Scored } from './fit.js';
+import { figures, fitWeights, scoreRow, THRESHOLD, type Figures, type Fitted, type Row, type Scored } from './fit.js';
 
 /** Tags whose weights are fitted: the rules, the content checks and the Bayes bands (not the connection checks). */
 const FITTED_CHECKS: CheckTag[] = CHECK_TAGS.filter((t) => t.startsWith('HTML_') || t.startsWith('BAYES_') || t === 'CHARSET_MISLABELLED');
@@ -48,6 +48,10 @@ export interface ProtocolOptions {
   withBayesL2: number;
   /** Bayes enters the with-Bayes score as its log-odds (BAYES_ODDS) besides the bands; false: the bands alone. */
   odds: boolean;
+  /** A message Bayes is unsure of has its no_bayes score put on the with_bayes scale (the slopes' ratio, about 5). */
+  calibrate: boolean;
+  /** The Bayes bands carry weights of their own beside BAYES_ODDS; false: Bayes enters by its log-odds alone. */
+  bands: boolean;
 }
 
 export const DEFAULT_PROTOCOL: ProtocolOptions = {
@@ -58,6 +62,8 @@ export const DEFAULT_PROTOCOL: ProtocolOptions = {
   maxSlope: Number(process.env.FIT_MAX_SLOPE ?? 20),
   withBayesL2: Number(process.env.FIT_WITH_BAYES_L2 ?? 20),
   odds: process.env.FIT_ODDS !== '0',
+  calibrate: process.env.FIT_CALIBRATE !== '0',
+  bands: process.env.FIT_BANDS !== '0',
 };
 
 export interface Model {
@@ -66,10 +72,13 @@ export interface Model {
   counts: Counts;
 }
 
+/** The upper bound of the BAYES_ODDS weight (per unit of log10-odds). */
+const ODDS_MAX = Number(process.env.FIT_ODDS_MAX ?? 2);
+
 function priorAndRange(rules: RuleSet): { prior: (t: string) => number; range: (t: string) => [number, number] } {
   return {
     prior: (t) => rules.weight(t, 'no_bayes') ?? DEFAULT_SCORES[t as CheckTag] ?? 0,
-    range: (t) => rules.range(t) ?? (t === 'BAYES_ODDS' ? [0, 2] : HAM_SIDE_BANDS.has(t) ? [-6, 0] : t.startsWith('BAYES_') ? [-6, 8] : CHECK_RANGES[t] ?? [0, 3]),
+    range: (t) => rules.range(t) ?? (t === 'BAYES_ODDS' ? [0, ODDS_MAX] : HAM_SIDE_BANDS.has(t) ? [-6, 0] : t.startsWith('BAYES_') ? [-6, 8] : CHECK_RANGES[t] ?? [0, 3]),
   };
 }
 
@@ -79,9 +88,9 @@ export function trainModel(train: Example[], o: ProtocolOptions = DEFAULT_PROTOC
   const pr = priorAndRange(rules);
   const row = (e: Example, f: Featured): Row => ({ features: f.features, values: f.values, label: e.label, group: e.group });
   const base = { hamCost: o.hamCost, l2: o.l2, epochs: o.epochs, groupWeight: o.groupWeight, maxSlope: o.maxSlope, monotone: [BAYES_BANDS], ...pr };
-  const allowed = new Set(FITTED_TAGS);
+  const fitted = FITTED_TAGS.filter((t) => (o.odds || t !== 'BAYES_ODDS') && (o.bands || !BAYES_BANDS.includes(t)));
+  const allowed = new Set(fitted);
   const keep = (f: Featured): Featured => ({ ...f, features: f.features.filter((t) => allowed.has(t)) });
-  const fitted = FITTED_TAGS.filter((t) => o.odds || t !== 'BAYES_ODDS');
   // With Bayes voting, a rule starts from no weight (not from its own score) and gains weight only as far as the
   // training mail shows it adds to Bayes: rules fitted on other mail must not overrule a Bayes filter that learnt this site.
   // Rules that may only lower a score (legitimate bulk mail) keep their own score as the prior: the learn half has few
@@ -98,12 +107,16 @@ export function trainModel(train: Example[], o: ProtocolOptions = DEFAULT_PROTOC
 }
 
 /** Score judged examples with a model; `bayes: false` scores as a server that learnt nothing. */
-export function judge(model: Model, test: Example[], bayes = true, counts: Counts = model.counts): (Scored & { p: number | null; sure: boolean })[] {
+export function judge(model: Model, test: Example[], bayes = true, counts: Counts = model.counts, calibrate = DEFAULT_PROTOCOL.calibrate): (Scored & { p: number | null; sure: boolean })[] {
+  // as engine/spam/scores.ts unsureScale: trained but unsure, the no_bayes score goes onto the with_bayes scale
+  const scale = calibrate ? model.noBayes.slope / model.withBayes.slope : 1;
   return test.map((e) => {
     const b = bayes ? counts.verdict(e.tokens) : { p: null, known: 0 };
     const sure = confident(b);
     const f = features(e.tags, b, sure);
-    return { score: scoreRow(f.features, (sure ? model.withBayes : model.noBayes).weights, () => 0, f.values), label: e.label, group: e.group, p: b.p, sure };
+    const raw = scoreRow(f.features, (sure ? model.withBayes : model.noBayes).weights, () => 0, f.values);
+    const score = b.p !== null && !sure ? Math.round((THRESHOLD + scale * (raw - THRESHOLD)) * 1000) / 1000 : raw;
+    return { score, label: e.label, group: e.group, p: b.p, sure };
   });
 }
 

@@ -6,6 +6,7 @@ import assert from 'node:assert/strict';
 import { Analyser } from '../../engine/spam/pipeline.js';
 import { closeBayesStores, learnMessage } from '../../engine/spam/learn.js';
 import { japaneseWritten } from '../../lab/corpora/japanese-written.js';
+import { UNSURE_ENTRY, unsureScale } from '../../engine/spam/scores.js';
 import type { ConnectionResult } from '../../engine/spam/types.js';
 import { configFrom, tempDir, removeTempDirs } from './helpers.js';
 import { rawMail } from './mail.js';
@@ -49,6 +50,30 @@ test('Bayes that learnt only English mail is unsure of Japanese mail: the rules 
   }
   // the hand-written set (never fitted on) at issue 18's day-one bar: ≥ 80% of its spam, none of its ham
   assert.ok(spamCaught >= 0.8 * spam.length, `${spamCaught} of ${spam.length} Japanese spams judged spam`);
+});
+
+test('an unsure Bayes puts the rules-only score on the with_bayes scale (one ranking), never across 5', async () => {
+  const a = await englishOnlyServer();
+  const fresh = new Analyser(configFrom('[dns]\nservers = ["127.0.0.1:9"]\n[spam]\nbayes = false\ndkim_dmarc = false\n'));
+  analysers.push(fresh);
+  const scale = unsureScale(a.rules.about);
+  assert.ok(scale !== undefined && scale > 1, `the fitted slopes give a stretch: ${JSON.stringify(a.rules.about)}`);
+  const score = (headers: string) => Number(/score=(-?[\d.]+)/.exec(headers)?.[1]);
+  let scaled = 0;
+  for (const m of japaneseWritten()) {
+    const u = await a.analyse(m.raw, env, clean);
+    const n = await fresh.analyse(m.raw, env, clean);
+    // a new install has nothing to be unsure of: its score is the rules-only score as fitted
+    assert.doesNotMatch(n.headers, new RegExp(UNSURE_ENTRY), n.headers);
+    assert.ok(Math.abs(u.score - 5 - scale * (n.score - 5)) <= 0.03, `${m.id}: unsure ${u.score}, new install ${n.score}, scale ${scale}`);
+    assert.equal(u.score >= 5, n.score >= 5, `${m.id} changed side: ${u.headers}`);
+    assert.equal(score(u.headers), Math.round(u.score * 10) / 10, u.headers);
+    if (n.score !== 5) {
+      assert.match(u.headers, new RegExp(`${UNSURE_ENTRY}\\(-?\\d`), u.headers);
+      scaled++;
+    }
+  }
+  assert.ok(scaled > 100, `${scaled} messages scaled`);
 });
 
 test('English mail Bayes knows is judged with its vote (band and log-odds in the score)', async () => {
