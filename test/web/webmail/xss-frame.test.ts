@@ -4,7 +4,8 @@
 // the marker its payload would set stays unset in the frame and on the page, the frame stays where it was, and no
 // request reaches the local HTTP listener that plays the "remote" host. Then a newsletter with a remote <img> and a
 // CSS url(): nothing reaches the listener until "show images" is clicked, then the <img> does and the CSS does not.
-// Screenshots of the frame blocked and allowed, in Japanese and English, in reports/webmail/.
+// Last, the threads view: a conversation delivered by SMTP shown as one row, expanded, in Japanese and English.
+// Screenshots of the frame blocked and allowed and of the threads view, in Japanese and English, in reports/webmail/.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
@@ -38,7 +39,7 @@ const CORPUS: { name: string; html: string }[] = [
   { name: 'noscript mutation', html: '<noscript><p title="</noscript><img src=x onerror=M(mxss)>"></noscript><p>n</p>' },
 ];
 
-describe('the HTML frame against an XSS corpus, in Chromium', { skip, timeout: 600_000 }, () => {
+describe('reading in Chromium: the HTML frame against an XSS corpus, and the threads view', { skip, timeout: 600_000 }, () => {
   let srv: TestServer;
   let remote: http.Server;
   let origin = '';
@@ -88,6 +89,12 @@ describe('the HTML frame against an XSS corpus, in Chromium', { skip, timeout: 6
     const news = `<html><head><style>.hero{background:url(${origin}/css-probe)}</style></head><body><h1 class="hero">今週のお知らせ / This week</h1><p>新商品のご案内です。New arrivals are here.</p>` +
       `<p><img src="${origin}/img-probe" width="240" height="80" alt="banner"></p><p><a href="https://shop.example/">ショップへ / Visit the shop</a></p></body></html>`;
     await smtp(mail('news', 'newsletter ニュースレター', news));
+    for (let i = 0; i < 3; i++) {
+      const refs = Array.from({ length: i }, (_, k) => `<conv-${k}@example.org>`).join(' ');
+      const head = [`From: ${i % 2 ? 'Taro <taro@example.org>' : 'Sato <sato@example.org>'}`, `To: ${USER}`, `Subject: ${i ? 'Re: ' : ''}=?UTF-8?B?${Buffer.from('来週の打ち合わせ').toString('base64')}?=`, `Message-ID: <conv-${i}@example.org>`, ...(i ? [`In-Reply-To: <conv-${i - 1}@example.org>`, `References: ${refs}`] : []), 'MIME-Version: 1.0', 'Content-Type: text/plain; charset=UTF-8', '', `${['日程はいかがでしょうか。', '火曜日の午後でお願いします。', '承知しました。'][i]}`, ''];
+      await smtp(head.join('\r\n'));
+      await srv.waitForMessage(USER, `<conv-${i}@example.org>`, 60_000);
+    }
     for (const id of [...CORPUS.keys()].map((i) => `xss-${i}`).concat('news')) await srv.waitForMessage(USER, `<${id}@example.org>`, 60_000);
   });
 
@@ -172,6 +179,25 @@ describe('the HTML frame against an XSS corpus, in Chromium', { skip, timeout: 6
       await page.waitForSelector('p.images-bar[data-images="blocked"]');
       await page.waitForTimeout(1_000);
       assert.deepEqual(hits, []);
+      await page.close();
+    }
+  });
+
+  it('shows a conversation as one row in the threads view, expands it, and remembers the choice', async () => {
+    for (const lang of ['ja', 'en'] as const) {
+      const page = await signIn(lang);
+      await Promise.all([page.waitForURL(/view=threads/), page.click('p.view-toggle a[data-view="threads"]')]);
+      const row = page.locator('tr.thread', { hasText: '来週の打ち合わせ' });
+      assert.equal(await row.count(), 1);
+      assert.equal(await row.getAttribute('data-count'), '3');
+      assert.ok((await row.locator('a.thread-count').textContent())!.includes(lang === 'ja' ? '3 通' : '3 messages'));
+      await Promise.all([page.waitForURL(/thread=/), row.locator('a.thread-count').click()]);
+      assert.equal(await page.locator('tr.member').count(), 3);
+      await page.screenshot({ path: path.join(SHOTS, `threads-${lang}.png`), fullPage: true });
+      await page.goto(`${base()}/mail`);
+      assert.equal(await page.locator('tr.thread', { hasText: '来週の打ち合わせ' }).count(), 1, 'the choice is remembered');
+      await Promise.all([page.waitForURL(/view=messages/), page.click('p.view-toggle a[data-view="messages"]')]);
+      assert.equal(await page.locator('tr.thread').count(), 0);
       await page.close();
     }
   });
