@@ -142,7 +142,7 @@ export function registerListPage(app: FastifyInstance, svc: JmapService): void {
         </form>
         <nav class="pager" aria-label="${v.t('mail.pages')}">
           ${page > 0 ? html`<a rel="prev" href="${url('/mail', { ...keep, page: page - 1 || undefined })}">${v.t('mail.prev')}</a>` : ''}
-          <span>${v.t('mail.pageOf', { page: page + 1, pages: last + 1, total: formatNumber(total, v.locale) })}</span>
+          <span>${v.t(view === 'threads' ? 'reading.pageOfThreads' : 'mail.pageOf', { page: page + 1, pages: last + 1, total: formatNumber(total, v.locale) })}</span>
           ${page < last ? html`<a rel="next" href="${url('/mail', { ...keep, page: page + 1 })}">${v.t('mail.next')}</a>` : ''}
         </nav>`;
       return mailPage(req, reply, title, folderList(v, list, current?.id ?? null), content);

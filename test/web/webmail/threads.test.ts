@@ -60,7 +60,7 @@ describe('the threads view', () => {
     assert.ok(threaded.cookies.some((c) => c.name === '__Host-tegami-list-view' && c.value === 'threads' && c.secure && c.httpOnly), 'the choice is remembered');
     const rows = threadRows(threaded.body);
     assert.deepEqual(rows.map((r) => [r.count, r.unread]), [[3, true], [2, false], [1, false]]);
-    assert.match(threaded.body, /Page 1 of 1 \(3 messages\)/);
+    assert.match(threaded.body, /Page 1 of 1 \(3 conversations\)/);
     assert.match(threaded.body, /<a class="thread-count" [^>]*aria-expanded="false">3 messages<\/a>/);
     assert.match(threaded.body, /<td class="from">Taro, Hanako<\/td>/);
     assert.match(threaded.body, /aria-current="true" data-view="threads"/);
