@@ -17,9 +17,9 @@ const CSP = [
   "trusted-types 'none'",
 ].join('; ');
 
-/** The policy per kind of server; the webmail may later add a sandboxed frame source for mail bodies. */
-export function contentSecurityPolicy(_kind: WebKind): string {
-  return CSP;
+/** The policy per kind of server: the webmail's pages may frame its own sandboxed mail-body documents. */
+export function contentSecurityPolicy(kind: WebKind): string {
+  return kind === 'webmail' ? `${CSP}; frame-src 'self'` : CSP;
 }
 
 export function securityHeaders(kind: WebKind): Record<string, string> {

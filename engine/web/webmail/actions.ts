@@ -21,6 +21,8 @@ const bodySchema = {
   required: ['op'],
   properties: {
     id: { anyOf: [idSchema, { type: 'array', items: idSchema, maxItems: 500 }] },
+    // the threads view's checkboxes: every email of each conversation
+    thread: { anyOf: [idSchema, { type: 'array', items: idSchema, maxItems: 100 }] },
     op: { type: 'string', enum: [...OPS] },
     to: idSchema,
     back: { type: 'string', maxLength: 500 },
@@ -30,6 +32,7 @@ const bodySchema = {
 
 interface Body {
   id?: string | string[];
+  thread?: string | string[];
   op: Op;
   to?: string;
   back?: string;
@@ -39,10 +42,17 @@ export function registerActions(app: FastifyInstance, svc: JmapService): void {
   app.post('/mail/act', { config: { access: { guard: requireRole('signed-in') } }, schema: { body: bodySchema } }, async (req, reply) => {
     const b = req.body as Body;
     const ids = b.id === undefined ? [] : Array.isArray(b.id) ? b.id : [b.id];
+    const threads = b.thread === undefined ? [] : Array.isArray(b.thread) ? b.thread : [b.thread];
     const back = safePath(b.back ?? '/mail');
-    if (!ids.length) return reply.redirect(back, 303);
+    if (!ids.length && !threads.length) return reply.redirect(back, 303);
     const api = apiFor(svc, req);
     try {
+      if (threads.length) {
+        const t = await api.one('Thread/get', { ids: threads });
+        if ((t.notFound as string[]).length) throw new MailError('notFound');
+        for (const th of t.list as { emailIds: string[] }[]) for (const id of th.emailIds) if (!ids.includes(id)) ids.push(id);
+        if (ids.length > 500) throw new MailError('invalidArguments', 'too many messages at once');
+      }
       const update = await patchFor(api, b, ids);
       const res = await api.one('Email/set', update.destroy ? { destroy: ids } : { update: Object.fromEntries(ids.map((id) => [id, update.patch])) });
       const failed = ids.map((id) => MailApi.setError(res, id)).find(Boolean);

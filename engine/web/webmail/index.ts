@@ -24,7 +24,8 @@ import type { WebDeps } from '../types.js';
 import { registerActions } from './actions.js';
 import { registerComposePage } from './compose-page.js';
 import { registerFoldersPage } from './folders-page.js';
-import { registerListPage } from './list-page.js';
+import { apiFor, registerListPage } from './list-page.js';
+import { registerHtmlFrame } from './html-frame.js';
 import { registerReadPage } from './read-page.js';
 import { registerSettingsPage, type Accounts } from './settings-page.js';
 import { registerUnsubscribe, type Unsubscribe } from './unsubscribe.js';
@@ -48,6 +49,7 @@ export function webmailRoutes(p: WebmailParts): (app: FastifyInstance) => Promis
     await jmapRoutes(p.svc)(app);
     registerListPage(app, p.svc);
     registerReadPage(app, p.svc);
+    registerHtmlFrame(app, p.svc, (req) => apiFor(p.svc, req));
     registerActions(app, p.svc);
     registerComposePage(app, p.svc);
     registerSettingsPage(app, p.svc, p.deps, p.accounts);

@@ -1,7 +1,8 @@
 // The message list of a mailbox, or the results of a search, a page of 50 at a time (Email/query with a
 // position, then Email/get of that page by back-reference), with the form that marks, moves and deletes the
 // checked messages. Search goes to Email/query's filters (text, from, to, subject, body, dates, attachment),
-// which match Japanese after decoding. It never builds a query of its own over the store.
+// which match Japanese after decoding. Threads view (threads.ts): one row per conversation, expandable, chosen by a
+// toggle that a cookie remembers. It never builds a query of its own over the store.
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { boolAttr, html } from '../html.js';
 import { formatNumber } from '../i18n.js';
@@ -11,6 +12,7 @@ import { clientIp } from '../app.js';
 import type { JmapService } from '../../jmap/service.js';
 import { byRole, MailApi, MailError, mailboxes, type Address, type Mailbox } from './mail-api.js';
 import { folderList, mailboxName, mailPage, messageUrl, PAGE_SIZE, senderName, sendMailError, url, when } from './views.js';
+import { listView, ROW_PROPERTIES, threadPage, type Row, type ThreadRow } from './threads.js';
 
 const access = { access: { guard: requireRole('signed-in') } };
 
@@ -43,27 +45,28 @@ const SORTS: Record<string, { property: string; isAscending: boolean }> = {
   size: { property: 'size', isAscending: false },
 };
 
-interface Row {
-  id: string;
-  subject: string | null;
-  from: Address[] | null;
-  receivedAt: string;
-  keywords: Record<string, boolean>;
-  size: number;
-  hasAttachment: boolean;
-  preview: string;
-}
-
-function rowHtml(v: View, r: Row) {
+function rowHtml(v: View, r: Row, member = false) {
   const unread = !r.keywords.$seen;
   const flagged = !!r.keywords.$flagged;
-  return html`<tr class="${unread ? 'unread' : 'read'}" data-id="${r.id}">
+  return html`<tr class="${unread ? 'unread' : 'read'}${member ? ' member' : ''}" data-id="${r.id}">
     <td><input type="checkbox" name="id" value="${r.id}" aria-label="${v.t('mail.select')}"></td>
     <td class="flag">${flagged ? html`<span title="${v.t('mail.flagged')}">★</span>` : ''}</td>
     <td class="from">${senderName(r.from)}</td>
     <td class="subject"><a href="${messageUrl(r.id)}">${r.subject || v.t('mail.noSubject')}</a>${r.hasAttachment ? html` <span class="clip" title="${v.t('mail.hasAttachment')}">📎</span>` : ''}<span class="preview">${r.preview}</span></td>
     <td class="date">${when(v, r.receivedAt)}</td>
   </tr>`;
+}
+
+/** A conversation's row (its checkbox acts on every email of it), then its emails when it is expanded. */
+function threadHtml(v: View, t: ThreadRow, expandUrl: string, collapseUrl: string) {
+  const open = t.members.length > 0;
+  return html`<tr class="thread ${t.unread ? 'unread' : 'read'}${open ? ' open' : ''}" data-thread="${t.threadId}" data-count="${String(t.count)}">
+    <td><input type="checkbox" name="thread" value="${t.threadId}" aria-label="${v.t('mail.select')}"></td>
+    <td class="flag">${t.lead.keywords.$flagged ? html`<span title="${v.t('mail.flagged')}">★</span>` : ''}</td>
+    <td class="from">${t.senders.join(', ')}</td>
+    <td class="subject"><a href="${messageUrl(t.lead.id)}">${t.lead.subject || v.t('mail.noSubject')}</a>${t.count > 1 ? html` <a class="thread-count" href="${open ? collapseUrl : expandUrl}" title="${v.t(open ? 'reading.collapse' : 'reading.expand')}" aria-expanded="${open ? 'true' : 'false'}">${v.t('reading.threadCount', { n: t.count })}</a>` : ''}${t.lead.hasAttachment ? html` <span class="clip" title="${v.t('mail.hasAttachment')}">📎</span>` : ''}<span class="preview">${t.lead.preview}</span></td>
+    <td class="date">${when(v, t.newest)}</td>
+  </tr>${t.members.map((m) => rowHtml(v, m, true))}`;
 }
 
 /** The buttons and target folder of the list's form (also used on the reading page). */
@@ -97,14 +100,24 @@ export function registerListPage(app: FastifyInstance, svc: JmapService): void {
       const { filter } = searchFilter(q, current?.id ?? null);
       const page = Math.max(0, Math.min(100_000, Number.parseInt(str(q.page, 6), 10) || 0));
       const sortKey = typeof q.sort === 'string' && q.sort in SORTS ? q.sort : 'date';
-      const answers = await api.run([
-        ['Email/query', { filter, sort: [SORTS[sortKey]], position: page * PAGE_SIZE, limit: PAGE_SIZE, calculateTotal: true }, 'q'],
-        ['Email/get', { '#ids': { resultOf: 'q', name: 'Email/query', path: '/ids' }, properties: ['id', 'subject', 'from', 'receivedAt', 'keywords', 'size', 'hasAttachment', 'preview'] }, 'g'],
-      ]);
-      const total = Number(answers[0][1].total ?? 0);
-      // Email/get answers in its own order: the page keeps the query's
-      const got = new Map((answers[1][1].list as Row[]).map((r) => [r.id, r]));
-      const rows = (answers[0][1].ids as string[]).map((id) => got.get(id)).filter((r): r is Row => !!r);
+      const view = listView(req, reply);
+      const expand = typeof q.thread === 'string' && /^[A-Za-z0-9_-]{1,100}$/.test(q.thread) ? q.thread : null;
+      const query = { filter, sort: [SORTS[sortKey]], position: page * PAGE_SIZE, limit: PAGE_SIZE };
+      let total: number;
+      let rows: Row[] = [];
+      let threads: ThreadRow[] = [];
+      if (view === 'threads') {
+        ({ total, threads } = await threadPage(api, query, expand));
+      } else {
+        const answers = await api.run([
+          ['Email/query', { ...query, calculateTotal: true }, 'q'],
+          ['Email/get', { '#ids': { resultOf: 'q', name: 'Email/query', path: '/ids' }, properties: ROW_PROPERTIES }, 'g'],
+        ]);
+        total = Number(answers[0][1].total ?? 0);
+        // Email/get answers in its own order: the page keeps the query's
+        const got = new Map((answers[1][1].list as Row[]).map((r) => [r.id, r]));
+        rows = (answers[0][1].ids as string[]).map((id) => got.get(id)).filter((r): r is Row => !!r);
+      }
       const keep = { mb: current?.id, q: str(q.q, 200), from: str(q.from, 200), to: str(q.to, 200), subject: str(q.subject, 200), body: str(q.body, 200), after: str(q.after, 10), before: str(q.before, 10), attachment: q.attachment === '1' ? '1' : '', sort: sortKey === 'date' ? '' : sortKey };
       const title = searching ? v.t('mail.results') : current ? mailboxName(v, current) : v.t('mail.title');
       const last = Math.max(0, Math.ceil(total / PAGE_SIZE) - 1);
@@ -112,6 +125,7 @@ export function registerListPage(app: FastifyInstance, svc: JmapService): void {
       const content = html`<h1>${title}</h1>
         ${done ? html`<p class="notice" role="status" data-done="${done}">${v.t(`mail.done.${done}`)}</p>` : ''}
         <p class="notice new-mail" role="status" data-events="/jmap/eventsource?types=EmailDelivery&amp;closeafter=state&amp;ping=0"${boolAttr('hidden', true)}>${v.t('mail.newMail')} <a href="${url('/mail', { ...keep, page: page || undefined })}">${v.t('mail.reload')}</a></p>
+        <p class="view-toggle">${v.t('reading.viewAs')}: <a href="${url('/mail', { ...keep, view: 'threads' })}" aria-current="${view === 'threads' ? 'true' : 'false'}" data-view="threads">${v.t('reading.threads')}</a> · <a href="${url('/mail', { ...keep, view: 'messages' })}" aria-current="${view === 'messages' ? 'true' : 'false'}" data-view="messages">${v.t('reading.messages')}</a></p>
         ${searching ? html`<p class="hint search-summary">${v.t('mail.found', { n: formatNumber(total, v.locale) })}</p>` : ''}
         <form method="post" action="/mail/act" class="message-list">
           ${hiddenCsrf(v)}<input type="hidden" name="back" value="${url('/mail', { ...keep, page: page || undefined })}">
@@ -121,12 +135,14 @@ export function registerListPage(app: FastifyInstance, svc: JmapService): void {
               <th><a href="${url('/mail', { ...keep, sort: 'from' })}">${v.t('mail.from')}</a></th>
               <th><a href="${url('/mail', { ...keep, sort: 'subject' })}">${v.t('mail.subject')}</a></th>
               <th><a href="${url('/mail', { ...keep, sort: '' })}">${v.t('mail.date')}</a></th></tr></thead>
-            <tbody>${rows.length ? rows.map((r) => rowHtml(v, r)) : html`<tr><td colspan="5" class="empty">${v.t('mail.empty')}</td></tr>`}</tbody>
+            <tbody>${view === 'threads'
+              ? threads.map((t) => threadHtml(v, t, url('/mail', { ...keep, page: page || undefined, thread: t.threadId }), url('/mail', { ...keep, page: page || undefined })))
+              : rows.map((r) => rowHtml(v, r))}${rows.length || threads.length ? '' : html`<tr><td colspan="5" class="empty">${v.t('mail.empty')}</td></tr>`}</tbody>
           </table>
         </form>
         <nav class="pager" aria-label="${v.t('mail.pages')}">
           ${page > 0 ? html`<a rel="prev" href="${url('/mail', { ...keep, page: page - 1 || undefined })}">${v.t('mail.prev')}</a>` : ''}
-          <span>${v.t('mail.pageOf', { page: page + 1, pages: last + 1, total: formatNumber(total, v.locale) })}</span>
+          <span>${v.t(view === 'threads' ? 'reading.pageOfThreads' : 'mail.pageOf', { page: page + 1, pages: last + 1, total: formatNumber(total, v.locale) })}</span>
           ${page < last ? html`<a rel="next" href="${url('/mail', { ...keep, page: page + 1 })}">${v.t('mail.next')}</a>` : ''}
         </nav>`;
       return mailPage(req, reply, title, folderList(v, list, current?.id ?? null), content);

@@ -1,7 +1,7 @@
 // Reading one message: Email/get with its text decoded by the JMAP layer (engine/mime/charset.ts: ISO-2022-JP,
 // Shift_JIS, EUC-JP, UTF-8, RFC 2047 headers, RFC 2231 file names), marked read, its attachments linked to the
-// JMAP download route. HTML is never sent to the browser as markup: an HTML-only body is reduced to text and
-// shown escaped like any other text, so scripts, links, styles and remote images in mail do nothing here.
+// JMAP download route. HTML mail is never markup on this page: it is shown in an <iframe sandbox> whose document
+// (html-frame.ts) is sanitised and served under its own CSP, remote images blocked until the user asks for them.
 import type { FastifyInstance } from 'fastify';
 import { html } from '../html.js';
 import { hiddenCsrf, viewOf } from '../layout.js';
@@ -11,6 +11,9 @@ import type { JmapService } from '../../jmap/service.js';
 import { MailError, mailboxes, type Address } from './mail-api.js';
 import { actionBar, apiFor } from './list-page.js';
 import { addressList, folderList, mailPage, messageUrl, sendMailError, url, when } from './views.js';
+import type { View } from '../layout.js';
+import { FRAME_SANDBOX, sanitisedHtml } from './html-frame.js';
+import { clientIp } from '../app.js';
 
 const ID = /^[A-Za-z0-9_-]{1,100}$/;
 
@@ -61,6 +64,16 @@ export async function readEmail(api: ReturnType<typeof apiFor>, id: string): Pro
   return ((r.list as ReadEmail[])[0] as ReadEmail | undefined) ?? null;
 }
 
+/** The HTML body's frame, with the bar that says how many remote images were blocked (or that they are shown). */
+function htmlBody(v: View, id: string, blocked: number, remote: boolean) {
+  const bar = remote
+    ? html`<p class="images-bar" data-images="shown">${v.t('reading.imagesShown')} <a href="${messageUrl(id)}">${v.t('reading.hideImages')}</a></p>`
+    : blocked > 0
+      ? html`<p class="images-bar" data-images="blocked" data-blocked="${String(blocked)}">${v.t('reading.imagesBlocked', { n: blocked })} <a class="show-images" href="${url(messageUrl(id), { images: '1' })}">${v.t('reading.showImages')}</a></p>`
+      : '';
+  return html`${bar}<iframe class="html-body" sandbox="${FRAME_SANDBOX}" referrerpolicy="no-referrer" title="${v.t('reading.htmlFrame')}" src="${url(`${messageUrl(id)}/frame`, { images: remote ? '1' : undefined })}"></iframe>`;
+}
+
 export function registerReadPage(app: FastifyInstance, svc: JmapService): void {
   app.get('/mail/message/:id', { config: { access: { guard: requireRole('signed-in') } } }, async (req, reply) => {
     const v = viewOf(req, reply, 'webmail');
@@ -74,6 +87,8 @@ export function registerReadPage(app: FastifyInstance, svc: JmapService): void {
       const inId = Object.keys(e.mailboxIds)[0];
       const current = list.find((m) => m.id === inId);
       const dl = (p: Part) => url(`/jmap/download/${encodeURIComponent(api.accountId)}/${encodeURIComponent(p.blobId ?? '')}/${encodeURIComponent(p.name || 'attachment')}`, { type: p.type });
+      const remote = (req.query as Record<string, unknown>).images === '1';
+      const rich = await sanitisedHtml(api, svc, clientIp(req), e.id, remote);
       const head = (label: string, value: string, cls: string) => (value ? html`<dt>${label}</dt><dd class="${cls}">${value}</dd>` : '');
       const content = html`<article class="message" data-id="${e.id}">
         <h1 class="subject">${e.subject || v.t('mail.noSubject')}</h1>
@@ -89,7 +104,7 @@ export function registerReadPage(app: FastifyInstance, svc: JmapService): void {
           ${head(v.t('mail.date'), when(v, e.sentAt ?? e.receivedAt), 'date')}
         </dl>
         ${e.attachments.length ? html`<ul class="attachments" aria-label="${v.t('mail.attachments')}">${e.attachments.map((p) => (p.blobId ? html`<li><a href="${dl(p)}" download="${p.name || 'attachment'}">${p.name || v.t('mail.unnamed')}</a> <span class="hint">(${p.type}, ${String(p.size)} B)</span></li>` : ''))}</ul>` : ''}
-        <pre class="body">${bodyText(e)}</pre>
+        ${rich ? htmlBody(v, e.id, rich.blockedImages, remote) : html`<pre class="body">${bodyText(e)}</pre>`}
         <form method="post" action="/mail/act" class="message-actions">
           ${hiddenCsrf(v)}<input type="hidden" name="id" value="${e.id}"><input type="hidden" name="back" value="${messageUrl(e.id)}">
           ${actionBar(v, list, current)}

@@ -129,8 +129,11 @@ describe('webmail in Chromium', { skip, timeout: 600_000 }, () => {
     assert.ok((await page.locator('pre.body').textContent())!.includes(sjisText));
     // HTML mail: nothing in it runs
     await openMessage(page, 'html-inert');
-    assert.ok((await page.locator('pre.body').textContent())!.includes('visible words'));
+    // (in its sandboxed frame; the full corpus is xss-frame.test.ts)
+    const frameBody = page.frameLocator('iframe.html-body').locator('body');
+    assert.ok((await frameBody.textContent())!.includes('visible words'));
     assert.equal(await page.evaluate('document.body.dataset.pwned ?? null'), null);
+    assert.equal(await frameBody.evaluate((b) => b.dataset.pwned ?? null), null);
     assert.equal(await page.locator('main img, main svg, main a#js').count(), 0);
     await page.screenshot({ path: path.join(SHOTS, 'read-html-inert-ja.png'), fullPage: true });
 
