@@ -23,7 +23,7 @@ export async function openMailbox(s: Session, a: Args, examine: boolean): Promis
   const keywords = new Set<string>();
   let firstUnseen = 0;
   view.uids.forEach((uid, i) => {
-    const m = view.info.get(uid)!;
+    const m = view.infoOf(uid)!;
     for (const f of m.flags) if (!f.startsWith('\\')) keywords.add(f);
     if (!firstUnseen && !m.flags.includes('\\Seen')) firstUnseen = i + 1;
   });
