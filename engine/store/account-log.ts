@@ -47,6 +47,9 @@ export interface Snapshot {
   threads: Map<string, number>;
 }
 
+/** Emails looked up per query when a change touches many (json_each of their ids). */
+const FACTS_BATCH = 1000;
+
 /** Destroyed rows kept for /changes; older ones are trimmed and raise the floor. */
 export const KEEP_DESTROYED = 50_000;
 
@@ -80,9 +83,11 @@ export class AccountLog {
         'INSERT INTO changes (type, id, created, modseq, destroyed, props, tid) VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (type, id) DO UPDATE SET created = excluded.created, modseq = excluded.modseq, destroyed = excluded.destroyed, props = excluded.props, tid = coalesce(excluded.tid, tid)',
       ),
       since: db.prepare<[string, number], ChangeRow>('SELECT id, created, modseq, destroyed, props FROM changes WHERE type = ? AND modseq > ?'),
-      emailVisible: db.prepare<[string], { n: number }>(`SELECT count(*) AS n FROM messages WHERE eid = ? AND ${VISIBLE}`),
-      emailAny: db.prepare<[string], { n: number }>('SELECT count(*) AS n FROM messages WHERE eid = ?'),
-      tidOf: db.prepare<[string], { tid: string }>('SELECT tid FROM meta WHERE eid = ?'),
+      visibleMany: db.prepare<[string], { eid: string; n: number }>(
+        `SELECT eid, count(*) AS n FROM messages WHERE eid IN (SELECT value FROM json_each(?)) AND ${VISIBLE} GROUP BY eid`,
+      ),
+      anyMany: db.prepare<[string], { eid: string; n: number }>('SELECT eid, count(*) AS n FROM messages WHERE eid IN (SELECT value FROM json_each(?)) GROUP BY eid'),
+      tidsMany: db.prepare<[string], { eid: string; tid: string }>('SELECT eid, tid FROM meta WHERE eid IN (SELECT value FROM json_each(?))'),
       threadVisible: db.prepare<[string], { n: number }>(
         `SELECT count(DISTINCT me.eid) AS n FROM meta me JOIN messages m ON m.eid = me.eid WHERE me.tid = ? AND instr(m.letters, 'T') = 0`,
       ),
@@ -129,6 +134,34 @@ export class AccountLog {
     if (type === 'Email' && kind === 'created') this.q.set.run('state.EmailDelivery', ms);
   }
 
+  /** Visible copies, thread and (with `withAny`) all copies of many emails, a few queries per thousand. */
+  private facts(eids: string[], withAny: boolean): { visible: Map<string, number>; tids: Map<string, string>; any: Map<string, number> } {
+    const visible = new Map<string, number>();
+    const tids = new Map<string, string>();
+    const any = new Map<string, number>();
+    for (let i = 0; i < eids.length; i += FACTS_BATCH) {
+      const part = JSON.stringify(eids.slice(i, i + FACTS_BATCH));
+      for (const r of this.q.visibleMany.all(part)) visible.set(r.eid, r.n);
+      for (const r of this.q.tidsMany.all(part)) tids.set(r.eid, r.tid);
+      if (withAny) for (const r of this.q.anyMany.all(part)) any.set(r.eid, r.n);
+    }
+    return { visible, tids, any };
+  }
+
+  /** record('Email', id, 'created', { tid }) for each in turn, with the account's counters written once; empties `list`. */
+  private recordCreatedEmails(list: { id: string; tid: string | null }[]): void {
+    if (!list.length) return;
+    let ms = this.value('modseq');
+    for (const e of list) {
+      ms++;
+      this.q.upsert.run('Email', e.id, ms, ms, 0, ms, e.tid);
+    }
+    this.q.set.run('modseq', ms);
+    this.q.set.run('state.Email', ms);
+    this.q.set.run('state.EmailDelivery', ms);
+    list.length = 0;
+  }
+
   mailbox(uidValidity: number, kind: 'created' | 'updated' | 'destroyed', props = true): void {
     this.record('Mailbox', mailboxIdOf(uidValidity), kind, { props });
   }
@@ -136,10 +169,11 @@ export class AccountLog {
   /** Visibility of these emails (and their threads) before a change. */
   snapshot(eids: Iterable<string>): Snapshot {
     const s: Snapshot = { emails: new Map(), threads: new Map() };
-    for (const eid of eids) {
-      if (s.emails.has(eid)) continue;
-      s.emails.set(eid, this.q.emailVisible.get(eid)!.n);
-      const tid = this.q.tidOf.get(eid)?.tid;
+    const ids = [...new Set(eids)];
+    const { visible, tids } = this.facts(ids, false);
+    for (const eid of ids) {
+      s.emails.set(eid, visible.get(eid) ?? 0);
+      const tid = tids.get(eid);
       if (tid && !s.threads.has(tid)) s.threads.set(tid, this.q.threadVisible.get(tid)!.n);
     }
     return s;
@@ -153,15 +187,22 @@ export class AccountLog {
   afterChange(before: Snapshot, folders: Iterable<number>, updatedEmails: Iterable<string> = before.emails.keys()): void {
     const touchedThreads = new Set<string>();
     const updated = new Set(updatedEmails);
+    // runs of created emails (a delivery, a folder's first index build) are recorded together, in the same order
+    // and with the same MODSEQs as one record() each would give them
+    const created: { id: string; tid: string | null }[] = [];
+    const { visible, tids, any } = this.facts([...before.emails.keys()], true);
     for (const [eid, was] of before.emails) {
-      const now = this.q.emailVisible.get(eid)!.n;
-      const tid = this.q.tidOf.get(eid)?.tid ?? null;
-      if (was === 0 && now > 0) this.record('Email', eid, 'created', { tid });
-      else if (was > 0 && now === 0) this.record('Email', eid, 'destroyed', { tid });
-      else if (was > 0 && updated.has(eid)) this.record('Email', eid, 'updated', { tid });
+      const now = visible.get(eid) ?? 0;
+      const tid = tids.get(eid) ?? null;
+      if (was === 0 && now > 0) created.push({ id: eid, tid });
+      else if (was > 0 && (now === 0 || updated.has(eid))) {
+        this.recordCreatedEmails(created);
+        this.record('Email', eid, now === 0 ? 'destroyed' : 'updated', { tid });
+      }
       if ((was === 0) !== (now === 0) && tid) touchedThreads.add(tid);
-      if (this.q.emailAny.get(eid)!.n === 0) this.q.dropMeta.run(eid);
+      if (!any.get(eid)) this.q.dropMeta.run(eid);
     }
+    this.recordCreatedEmails(created);
     for (const tid of touchedThreads) this.threadChanged(tid, before.threads.get(tid) ?? 0);
     for (const v of new Set(folders)) this.mailbox(v, 'updated', false);
   }
