@@ -121,6 +121,12 @@ export class MailboxView {
     return this.own?.get(uid) ?? infoIn(this.listing, uid);
   }
 
+  /** What this session knows of the message with sequence number `seq` (1-based; in range). */
+  infoAt(seq: number): MessageInfo {
+    const info = this.listing.infos[seq - 1];
+    return this.own?.get(info.uid) ?? info;
+  }
+
   /** 1-based sequence number of a UID, or 0. */
   seqOf(uid: number): number {
     return indexIn(this.listing.uids, uid) + 1;
