@@ -49,6 +49,8 @@ export interface Snapshot {
 
 /** Emails looked up per query when a change touches many (json_each of their ids). */
 const FACTS_BATCH = 1000;
+/** Change rows per upsert statement when many emails are created at once. */
+const UPSERT_ROWS = 100;
 
 /** Destroyed rows kept for /changes; older ones are trimmed and raise the floor. */
 export const KEEP_DESTROYED = 50_000;
@@ -74,7 +76,7 @@ export const VISIBLE = "instr(letters, 'T') = 0";
 export class AccountLog {
   private q;
 
-  constructor(db: Database.Database) {
+  constructor(private readonly db: Database.Database) {
     this.q = {
       get: db.prepare<[string], { v: number }>('SELECT v FROM account WHERE k = ?'),
       set: db.prepare('INSERT INTO account (k, v) VALUES (?, ?) ON CONFLICT (k) DO UPDATE SET v = excluded.v'),
@@ -83,11 +85,11 @@ export class AccountLog {
         'INSERT INTO changes (type, id, created, modseq, destroyed, props, tid) VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (type, id) DO UPDATE SET created = excluded.created, modseq = excluded.modseq, destroyed = excluded.destroyed, props = excluded.props, tid = coalesce(excluded.tid, tid)',
       ),
       since: db.prepare<[string, number], ChangeRow>('SELECT id, created, modseq, destroyed, props FROM changes WHERE type = ? AND modseq > ?'),
-      visibleMany: db.prepare<[string], { eid: string; n: number }>(
-        `SELECT eid, count(*) AS n FROM messages WHERE eid IN (SELECT value FROM json_each(?)) AND ${VISIBLE} GROUP BY eid`,
+      copiesMany: db.prepare<[string], { eid: string; n: number; v: number }>(
+        `SELECT eid, count(*) AS n, sum(${VISIBLE}) AS v FROM messages WHERE eid IN (SELECT value FROM json_each(?)) GROUP BY eid`,
       ),
-      anyMany: db.prepare<[string], { eid: string; n: number }>('SELECT eid, count(*) AS n FROM messages WHERE eid IN (SELECT value FROM json_each(?)) GROUP BY eid'),
       tidsMany: db.prepare<[string], { eid: string; tid: string }>('SELECT eid, tid FROM meta WHERE eid IN (SELECT value FROM json_each(?))'),
+      anyMeta: db.prepare<[], { x: number }>('SELECT 1 AS x FROM meta LIMIT 1'),
       threadVisible: db.prepare<[string], { n: number }>(
         `SELECT count(DISTINCT me.eid) AS n FROM meta me JOIN messages m ON m.eid = me.eid WHERE me.tid = ? AND instr(m.letters, 'T') = 0`,
       ),
@@ -139,22 +141,51 @@ export class AccountLog {
     const visible = new Map<string, number>();
     const tids = new Map<string, string>();
     const any = new Map<string, number>();
+    const threaded = !!this.q.anyMeta.get(); // a fresh index has no facts yet: no thread to look up
     for (let i = 0; i < eids.length; i += FACTS_BATCH) {
       const part = JSON.stringify(eids.slice(i, i + FACTS_BATCH));
-      for (const r of this.q.visibleMany.all(part)) visible.set(r.eid, r.n);
-      for (const r of this.q.tidsMany.all(part)) tids.set(r.eid, r.tid);
-      if (withAny) for (const r of this.q.anyMany.all(part)) any.set(r.eid, r.n);
+      for (const r of this.q.copiesMany.all(part)) {
+        if (r.v) visible.set(r.eid, r.v);
+        if (withAny) any.set(r.eid, r.n);
+      }
+      if (threaded) for (const r of this.q.tidsMany.all(part)) tids.set(r.eid, r.tid);
     }
     return { visible, tids, any };
+  }
+
+  private readonly upserts = new Map<number, Database.Statement>();
+
+  /** The `upsert` of `n` change rows in one statement (prepared once per size). */
+  private upsertRows(n: number): Database.Statement {
+    let st = this.upserts.get(n);
+    if (!st) {
+      st = this.db.prepare(
+        `INSERT INTO changes (type, id, created, modseq, destroyed, props, tid) VALUES ${Array(n).fill('(?, ?, ?, ?, ?, ?, ?)').join(', ')} ON CONFLICT (type, id) DO UPDATE SET created = excluded.created, modseq = excluded.modseq, destroyed = excluded.destroyed, props = excluded.props, tid = coalesce(excluded.tid, tid)`,
+      );
+      this.upserts.set(n, st);
+    }
+    return st;
   }
 
   /** record('Email', id, 'created', { tid }) for each in turn, with the account's counters written once; empties `list`. */
   private recordCreatedEmails(list: { id: string; tid: string | null }[]): void {
     if (!list.length) return;
     let ms = this.value('modseq');
-    for (const e of list) {
-      ms++;
-      this.q.upsert.run('Email', e.id, ms, ms, 0, ms, e.tid);
+    for (let k = 0; k < list.length; ) {
+      const n = Math.min(UPSERT_ROWS, list.length - k);
+      if (n < 4) {
+        ms++;
+        this.q.upsert.run('Email', list[k].id, ms, ms, 0, ms, list[k].tid);
+        k++;
+        continue;
+      }
+      const params: (string | number | null)[] = [];
+      for (let i = 0; i < n; i++) {
+        ms++;
+        params.push('Email', list[k + i].id, ms, ms, 0, ms, list[k + i].tid);
+      }
+      this.upsertRows(n).run(params);
+      k += n;
     }
     this.q.set.run('modseq', ms);
     this.q.set.run('state.Email', ms);
