@@ -28,8 +28,8 @@ function uidOf(name: string): { uid: number; gid: number } {
   return { uid: Number(r.stdout.trim()), gid: Number(g.stdout.trim()) };
 }
 
-/** Start Dovecot over a copy of `sourceMaildir` for one user (login `user`, plaintext password). */
-export async function startDovecot(opts: { sourceMaildir: string; user: string; password: string }): Promise<Dovecot> {
+/** Start Dovecot over a copy of `sourceMaildir` for one user (login `user`, plaintext password); `extraConfig` is appended to its config. */
+export async function startDovecot(opts: { sourceMaildir: string; user: string; password: string; extraConfig?: string }): Promise<Dovecot & { pid: number }> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tegami-dovecot-'));
   fs.chmodSync(dir, 0o755);
   const [local, domain] = opts.user.split('@');
@@ -84,6 +84,7 @@ service imap-login {
     port = 0
   }
 }
+${opts.extraConfig ?? ''}
 `,
   );
   fs.mkdirSync(path.join(dir, 'run'));
@@ -103,6 +104,7 @@ service imap-login {
     await new Promise((r) => setTimeout(r, 50));
   }
   return {
+    pid: proc.pid!,
     pop3Port,
     imapPort,
     maildir,

@@ -1,6 +1,6 @@
 // POP3 benchmark (not a test): RETR of every message of a 1,000-message maildrop from the real `tegami serve`
 // and from a private Dovecot over a copy of the same Maildir, in the same run, rounds interleaved.
-// Prints the ratios and writes reports/pop3-bench-<time>.json.
+// Also LIST and UIDL of the whole maildrop. Prints the ratios and writes reports/pop3-bench-<time>.json.
 // Run: npx tsc -p . && node dist/bench/pop3.js [messages=1000] [rounds=5]
 import fs from 'node:fs';
 import net from 'node:net';
@@ -93,12 +93,23 @@ interface RoundResult {
   p50_us: number;
   p99_us: number;
   pipelined_ms: number;
+  /** LIST and UIDL of the whole maildrop, ms. */
+  list_ms: number;
+  uidl_ms: number;
 }
 
 async function round(port: number): Promise<RoundResult> {
   const hist = hdr.build({ lowestDiscernibleValue: 1, highestTrackableValue: 60_000_000, numberOfSignificantValueDigits: 3 });
   const { c, count } = await login(port);
   if (count !== MESSAGES) throw new Error(`expected ${MESSAGES} messages, server has ${count}`);
+  const l0 = performance.now();
+  c.send('LIST\r\n');
+  await c.multi();
+  const listMs = performance.now() - l0;
+  const u0 = performance.now();
+  c.send('UIDL\r\n');
+  await c.multi();
+  const uidlMs = performance.now() - u0;
   let octets = 0;
   const t0 = performance.now();
   for (let i = 1; i <= count; i++) {
@@ -119,7 +130,7 @@ async function round(port: number): Promise<RoundResult> {
   const pipelined = performance.now() - p0;
   await c.cmd('QUIT');
   c.close();
-  const r = { ms, octets, p50_us: hist.getValueAtPercentile(50), p99_us: hist.getValueAtPercentile(99), pipelined_ms: pipelined };
+  const r = { ms, octets, p50_us: hist.getValueAtPercentile(50), p99_us: hist.getValueAtPercentile(99), pipelined_ms: pipelined, list_ms: listMs, uidl_ms: uidlMs };
   hist.destroy();
   return r;
 }
@@ -172,7 +183,7 @@ try {
     for (const [name, port] of Object.entries(servers)) {
       const res = await round(port);
       results[name].push(res);
-      console.log(`${name.padEnd(8)} round ${r + 1}: ${res.ms.toFixed(0)} ms sequential, ${res.pipelined_ms.toFixed(0)} ms pipelined, p50 ${res.p50_us} µs, p99 ${res.p99_us} µs`);
+      console.log(`${name.padEnd(8)} round ${r + 1}: ${res.ms.toFixed(0)} ms sequential, ${res.pipelined_ms.toFixed(0)} ms pipelined, p50 ${res.p50_us} µs, p99 ${res.p99_us} µs, LIST ${res.list_ms.toFixed(1)} ms, UIDL ${res.uidl_ms.toFixed(1)} ms`);
     }
   }
 } finally {
@@ -191,17 +202,21 @@ const summary = Object.fromEntries(
         p50_us: median(rs.map((r) => r.p50_us)),
         p99_us: median(rs.map((r) => r.p99_us)),
         pipelined_ms: Math.round(median(rs.map((r) => r.pipelined_ms))),
+        list_ms: +median(rs.map((r) => r.list_ms)).toFixed(1),
+        uidl_ms: +median(rs.map((r) => r.uidl_ms)).toFixed(1),
       },
     ];
   }),
-) as Record<'tegami' | 'dovecot', { sequential_ms: number; pipelined_ms: number; p50_us: number; p99_us: number; msgs_per_s: number; mb_per_s: number }>;
+) as Record<'tegami' | 'dovecot', { sequential_ms: number; pipelined_ms: number; p50_us: number; p99_us: number; msgs_per_s: number; mb_per_s: number; list_ms: number; uidl_ms: number }>;
 const ratio = {
   sequential_time: +(summary.tegami.sequential_ms / summary.dovecot.sequential_ms).toFixed(2),
   pipelined_time: +(summary.tegami.pipelined_ms / summary.dovecot.pipelined_ms).toFixed(2),
   p50_latency: +(summary.tegami.p50_us / summary.dovecot.p50_us).toFixed(2),
+  list_time: +(summary.tegami.list_ms / summary.dovecot.list_ms).toFixed(2),
+  uidl_time: +(summary.tegami.uidl_ms / summary.dovecot.uidl_ms).toFixed(2),
 };
 console.log(JSON.stringify(summary, null, 2));
-console.log(`ratio tegami/dovecot (time, lower is better): sequential ${ratio.sequential_time}, pipelined ${ratio.pipelined_time}, p50 ${ratio.p50_latency}`);
+console.log(`ratio tegami/dovecot (time, lower is better): sequential ${ratio.sequential_time}, pipelined ${ratio.pipelined_time}, p50 ${ratio.p50_latency}, LIST ${ratio.list_time}, UIDL ${ratio.uidl_time}`);
 const report = {
   benchmark: 'pop3-retr',
   date: new Date().toISOString(),

@@ -14,7 +14,7 @@ export async function copyAcrossStores(
   const mapping: [number, number][] = [];
   let uidValidity = (await into.status(owner, to)).uidValidity;
   for (const uid of uids) {
-    const info = view.info.get(uid);
+    const info = view.infoOf(uid);
     if (!info) continue;
     let handle;
     try {

@@ -1,15 +1,18 @@
 // The selected mailbox as one session sees it: sequence numbers ↔ UIDs, flags, \Recent, and the untagged
 // EXISTS / EXPUNGE / FETCH updates that bring the session's view up to date with the store.
 // Sequence numbers change only when the client is told (an EXPUNGE response); it never writes to the store.
+// The message list itself is the mailbox's shared one (shared-listing.ts); a session copies it only while its
+// view must differ (an EXPUNGE not yet announced), and keeps its own flag changes in a small map until then.
 import type { FolderName, MailboxStore, MessageInfo, Owner } from '../store/mailbox-store.js';
 import { flagList } from './protocol/response.js';
 import { resolveSeq, resolveUid, type SeqRange } from './protocol/sequence.js';
 import { isUnavailable } from '../store/store-error.js';
+import { EMPTY_LISTING, indexIn, infoIn, sharedMailbox, type Listing, type SharedMailbox } from './shared-listing.js';
 
 /** Which UIDs some session has already seen as \Recent, per store and folder (one process). */
 const recentClaims = new WeakMap<MailboxStore, Map<string, number>>();
 
-function claimRecent(store: MailboxStore, key: string, uids: number[]): Set<number> {
+function claimRecent(store: MailboxStore, key: string, uids: readonly number[]): Set<number> {
   let m = recentClaims.get(store);
   if (!m) {
     m = new Map();
@@ -42,11 +45,13 @@ export interface UpdateOptions {
 }
 
 export class MailboxView {
-  uids: number[] = [];
-  info = new Map<number, MessageInfo>();
+  /** The messages as this session knows them: the mailbox's shared listing, or a private copy while they differ. */
+  private listing: Listing = EMPTY_LISTING;
+  /** Flags this session itself just changed (STORE, FETCH setting \Seen) and the shared listing may not show yet. */
+  private own: Map<number, MessageInfo> | null = null;
   recent = new Set<number>();
   dirty = false;
-  private unwatch: () => void = () => {};
+  private release: () => void = () => {};
   private lastExists = 0;
   private lastRecent = 0;
 
@@ -62,26 +67,31 @@ export class MailboxView {
     readonly name: string,
     /** A shared folder (a list archive, list-archives.ts): another store than the user's, read only. */
     readonly shared: boolean,
+    private readonly mailbox: SharedMailbox,
   ) {}
 
   static async open(
     store: MailboxStore, owner: Owner, folder: FolderName, readOnly: boolean, onChange: () => void, shared?: { name: string },
   ): Promise<MailboxView> {
     const st = await store.status(owner, folder);
-    const v = new MailboxView(store, owner, folder, readOnly || !!shared, st.uidValidity, st.uidNext, st.highestModseq, shared?.name ?? folder, !!shared);
-    v.unwatch = store.watch(owner, folder, () => {
+    const mailbox = sharedMailbox(store, owner, folder);
+    const v = new MailboxView(store, owner, folder, readOnly || !!shared, st.uidValidity, st.uidNext, st.highestModseq, shared?.name ?? folder, !!shared, mailbox);
+    v.release = mailbox.subscribe(() => {
       v.dirty = true;
       onChange();
     });
-    const list = await store.list(owner, folder);
-    for (const m of list) {
-      v.uids.push(m.uid);
-      v.info.set(m.uid, m);
+    try {
+      v.listing = await mailbox.current(true);
+    } catch (e) {
+      v.release();
+      throw e;
     }
-    if (!readOnly) v.recent = claimRecent(store, v.claimKey(), v.uids);
-    v.lastExists = v.uids.length;
+    v.dirty = false;
+    const uids = v.listing.uids;
+    if (!readOnly) v.recent = claimRecent(store, v.claimKey(), uids);
+    v.lastExists = uids.length;
     v.lastRecent = v.recent.size;
-    if (list.length) v.uidNext = Math.max(v.uidNext, list[list.length - 1].uid + 1);
+    if (uids.length) v.uidNext = Math.max(v.uidNext, uids[uids.length - 1] + 1);
     return v;
   }
 
@@ -90,50 +100,74 @@ export class MailboxView {
   }
 
   close(): void {
-    this.unwatch();
+    this.release();
+  }
+
+  /** UIDs in sequence-number order (index + 1 is the sequence number); read only. */
+  get uids(): readonly number[] {
+    return this.listing.uids;
+  }
+
+  /** The listing this session sees (shared with the other sessions of the mailbox while it is up to date). */
+  get view(): Listing {
+    return this.listing;
   }
 
   get exists(): number {
-    return this.uids.length;
+    return this.listing.uids.length;
+  }
+
+  /** What this session knows of a message: its own latest change, else the listing's; undefined when not in the view. */
+  infoOf(uid: number): MessageInfo | undefined {
+    return this.own?.get(uid) ?? infoIn(this.listing, uid);
+  }
+
+  /** What this session knows of the message with sequence number `seq` (1-based; in range). */
+  infoAt(seq: number): MessageInfo {
+    const info = this.listing.infos[seq - 1];
+    return this.own?.get(info.uid) ?? info;
   }
 
   /** 1-based sequence number of a UID, or 0. */
   seqOf(uid: number): number {
-    let lo = 0;
-    let hi = this.uids.length - 1;
-    while (lo <= hi) {
-      const mid = (lo + hi) >> 1;
-      const u = this.uids[mid];
-      if (u === uid) return mid + 1;
-      if (u < uid) lo = mid + 1;
-      else hi = mid - 1;
-    }
-    return 0;
+    return indexIn(this.listing.uids, uid) + 1;
   }
 
   /** Sequence numbers a set names (as sequence numbers, or as UIDs for UID commands). */
   resolve(ranges: SeqRange[], uid: boolean): number[] {
-    return uid ? resolveUid(ranges, this.uids) : resolveSeq(ranges, this.uids.length);
+    return uid ? resolveUid(ranges, this.listing.uids) : resolveSeq(ranges, this.listing.uids.length);
   }
 
   /** Record flags the session itself just changed, so no update is echoed for them. */
   applyUpdated(infos: MessageInfo[]): void {
-    for (const m of infos) if (this.info.has(m.uid)) this.info.set(m.uid, m);
-    for (const m of infos) if (m.modseq > this.highestModseq) this.highestModseq = m.modseq;
+    for (const m of infos) {
+      if (indexIn(this.listing.uids, m.uid) >= 0) (this.own ??= new Map()).set(m.uid, m);
+      if (m.modseq > this.highestModseq) this.highestModseq = m.modseq;
+    }
   }
 
   /** Remove UIDs the session itself expunged; returns their sequence numbers in the order to announce them. */
   removeUids(uids: number[]): number[] {
     const gone = new Set(uids);
     const seqs: number[] = [];
+    const { uids: all, infos } = this.listing;
     // announce from the highest sequence number down, so each number stays valid as it is sent
-    for (let i = this.uids.length - 1; i >= 0; i--) if (gone.has(this.uids[i])) seqs.push(i + 1);
-    this.uids = this.uids.filter((u) => !gone.has(u));
+    for (let i = all.length - 1; i >= 0; i--) if (gone.has(all[i])) seqs.push(i + 1);
+    if (seqs.length) {
+      const keep: number[] = [];
+      const keepInfos: MessageInfo[] = [];
+      for (let i = 0; i < all.length; i++) {
+        if (gone.has(all[i])) continue;
+        keep.push(all[i]);
+        keepInfos.push(infos[i]);
+      }
+      this.listing = { uids: keep, infos: keepInfos }; // a private copy until the next update meets the shared one
+    }
     for (const u of gone) {
-      this.info.delete(u);
+      this.own?.delete(u);
       this.recent.delete(u);
     }
-    this.lastExists = this.uids.length;
+    this.lastExists = this.listing.uids.length;
     this.lastRecent = this.recent.size;
     return seqs;
   }
@@ -142,31 +176,40 @@ export class MailboxView {
   async update(opts: UpdateOptions): Promise<string[]> {
     if (!this.dirty) return [];
     this.dirty = false;
-    let current: MessageInfo[];
+    let now: Listing;
     try {
-      current = await this.store.list(this.owner, this.folder);
+      now = await this.mailbox.current();
     } catch (e) {
       if (isUnavailable(e)) this.dirty = true; // the store is away: look again with the next command or notice
       return []; // the folder vanished (deleted elsewhere): keep the view; commands on it will fail
     }
     const lines: string[] = [];
-    const now = new Map<number, MessageInfo>();
-    for (const m of current) now.set(m.uid, m);
-    const gone = this.uids.filter((u) => !now.has(u));
+    const mine = this.listing;
+    // gone: in this session's view, not in the store's
+    const gone: number[] = [];
+    for (let i = 0, j = 0; i < mine.uids.length; i++) {
+      const u = mine.uids[i];
+      while (j < now.uids.length && now.uids[j] < u) j++;
+      if (j >= now.uids.length || now.uids[j] !== u) gone.push(u);
+    }
+    let keepGone = false;
     if (gone.length) {
       if (opts.allowExpunge) {
         for (const seq of this.removeUids(gone)) lines.push(`* ${seq} EXPUNGE`);
       } else {
+        keepGone = true;
         this.dirty = true; // tell later, when EXPUNGE responses are allowed
       }
     }
-    for (let i = 0; i < this.uids.length; i++) {
-      const uid = this.uids[i];
-      const before = this.info.get(uid);
-      const after = now.get(uid);
-      if (!before || !after) continue;
-      if (before.flags.join(' ') !== after.flags.join(' ') || (opts.withModseq && before.modseq !== after.modseq)) {
-        this.info.set(uid, after);
+    // flag changes of the messages both know, in this session's sequence numbers
+    const view = this.listing;
+    for (let i = 0, j = 0; i < view.uids.length; i++) {
+      const uid = view.uids[i];
+      while (j < now.uids.length && now.uids[j] < uid) j++;
+      if (j >= now.uids.length || now.uids[j] !== uid) continue;
+      const before = this.own?.get(uid) ?? view.infos[i];
+      const after = now.infos[j];
+      if (before !== after && (!sameFlags(before.flags, after.flags) || (opts.withModseq && before.modseq !== after.modseq))) {
         const items = [`FLAGS ${flagList(this.flagsWithRecent(after))}`];
         if (opts.withUid) items.push(`UID ${uid}`);
         if (opts.withModseq) items.push(`MODSEQ (${after.modseq})`);
@@ -174,20 +217,22 @@ export class MailboxView {
       }
       if (after.modseq > this.highestModseq) this.highestModseq = after.modseq;
     }
-    const last = this.uids.length ? this.uids[this.uids.length - 1] : 0;
-    const added = current.filter((m) => m.uid > last && !this.info.has(m.uid));
-    if (added.length) {
-      for (const m of added) {
-        this.uids.push(m.uid);
-        this.info.set(m.uid, m);
-        if (m.uid >= this.uidNext) this.uidNext = m.uid + 1;
-        if (m.modseq > this.highestModseq) this.highestModseq = m.modseq;
-      }
-      if (!this.readOnly) for (const u of claimRecent(this.store, this.claimKey(), added.map((m) => m.uid))) this.recent.add(u);
+    const last = view.uids.length ? view.uids[view.uids.length - 1] : 0;
+    const added: number[] = [];
+    for (let j = now.uids.length - 1; j >= 0 && now.uids[j] > last; j--) added.push(now.uids[j]);
+    added.reverse();
+    for (const uid of added) {
+      const m = now.infos[indexIn(now.uids, uid)];
+      if (uid >= this.uidNext) this.uidNext = uid + 1;
+      if (m.modseq > this.highestModseq) this.highestModseq = m.modseq;
     }
-    if (this.uids.length !== this.lastExists || added.length) {
-      lines.push(`* ${this.uids.length} EXISTS`);
-      this.lastExists = this.uids.length;
+    if (added.length && !this.readOnly) for (const u of claimRecent(this.store, this.claimKey(), added)) this.recent.add(u);
+    this.own = null;
+    // the shared listing from now on; while an EXPUNGE waits, a private one that still has the expunged messages
+    this.listing = keepGone ? withKept(now, view, gone) : now;
+    if (this.listing.uids.length !== this.lastExists || added.length) {
+      lines.push(`* ${this.listing.uids.length} EXISTS`);
+      this.lastExists = this.listing.uids.length;
     }
     if (this.recent.size !== this.lastRecent || added.length) {
       lines.push(`* ${this.recent.size} RECENT`);
@@ -204,4 +249,34 @@ export class MailboxView {
   markDirty(): void {
     this.dirty = true;
   }
+}
+
+function sameFlags(a: string[], b: string[]): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
+/** `now` plus the messages of `old` whose UIDs are in `kept` (expunged, not yet announced), in UID order. */
+function withKept(now: Listing, old: Listing, kept: number[]): Listing {
+  const extra = new Set(kept);
+  const uids: number[] = [];
+  const infos: MessageInfo[] = [];
+  let j = 0;
+  for (let i = 0; i < old.uids.length; i++) {
+    const u = old.uids[i];
+    if (!extra.has(u)) continue;
+    while (j < now.uids.length && now.uids[j] < u) {
+      uids.push(now.uids[j]);
+      infos.push(now.infos[j]);
+      j++;
+    }
+    uids.push(u);
+    infos.push(old.infos[i]);
+  }
+  for (; j < now.uids.length; j++) {
+    uids.push(now.uids[j]);
+    infos.push(now.infos[j]);
+  }
+  return { uids, infos };
 }

@@ -34,9 +34,11 @@ export interface ConnectionCheck {
 interface ConnState {
   ip: string;
   ptr?: string;
+  /** The reverse lookup while it runs (dropped when done: an idle session keeps no settled promise). */
   ptrLookup?: Promise<void>;
   listener: ListenerKind;
-  rcpt: Map<string, RecipientEntry>;
+  /** Recipients of the transaction, made at the first accepted RCPT (an idle session has none). */
+  rcpt?: Map<string, RecipientEntry>;
   connection?: Envelope['connection'];
 }
 
@@ -86,7 +88,7 @@ export class SmtpSessionPolicy {
   private state(session: SMTPServerSession): ConnState {
     let st = this.conns.get(session.id);
     if (!st) {
-      st = { ip: unmapV4(session.remoteAddress), listener: this.listener, rcpt: new Map() };
+      st = { ip: unmapV4(session.remoteAddress), listener: this.listener };
       this.conns.set(session.id, st);
     }
     return st;
@@ -109,17 +111,22 @@ export class SmtpSessionPolicy {
     // reverse DNS for the Received header, without holding the greeting back
     const resolver = this.deps.resolver;
     st.ptrLookup = (resolver ? resolver.reverse(st.ip) : dns.promises.reverse(st.ip))
-      .then((names) => {
-        st.ptr = names[0];
-      })
-      .catch(() => {});
+      .then(
+        (names) => {
+          st.ptr = names[0];
+        },
+        () => {},
+      )
+      .then(() => {
+        st.ptrLookup = undefined;
+      });
     cb();
   };
 
   /** TLS is on (implicit, or after STARTTLS, where smtp-server has already forgotten the login and the transaction). */
   onSecure = (session: SMTPServerSession): void => {
     const st = this.state(session);
-    st.rcpt.clear();
+    st.rcpt = undefined;
     st.connection = undefined;
   };
 
@@ -150,7 +157,7 @@ export class SmtpSessionPolicy {
 
   private async mailFrom(address: SMTPServerAddress, session: SMTPServerSession): Promise<Refusal | null> {
     const st = this.state(session);
-    st.rcpt.clear();
+    st.rcpt = undefined;
     st.connection = undefined;
     const { logger, config, directory } = this.deps;
     const user = sessionUser(session);
@@ -211,7 +218,7 @@ export class SmtpSessionPolicy {
     const { logger, config, directory, relay } = this.deps;
     const unknownParam = unknownParams(address, RCPT_PARAMS);
     if (unknownParam) return cb(toSmtpError(reject(555, '5.5.4', `RCPT TO parameter ${unknownParam} not recognized`)));
-    if (st.rcpt.size >= config.smtp.max_recipients) {
+    if ((st.rcpt?.size ?? 0) >= config.smtp.max_recipients) {
       return cb(toSmtpError(reject(452, '4.5.3', 'Too many recipients')));
     }
     const j = judgeRecipient(address.address, { ip: st.ip, authenticated: !!sessionUser(session) }, directory, relay);
@@ -227,7 +234,7 @@ export class SmtpSessionPolicy {
     const ok = j as Extract<typeof j, { kind: 'local' | 'remote' }>;
     const accepted = () => {
       const dsn = (address as unknown as { dsn?: { notify?: string[]; orcpt?: string } }).dsn;
-      st.rcpt.set(ok.address, { address: ok.address, kind: ok.kind, notify: dsn?.notify, orcpt: dsn?.orcpt });
+      (st.rcpt ??= new Map()).set(ok.address, { address: ok.address, kind: ok.kind, notify: dsn?.notify, orcpt: dsn?.orcpt });
       logger.info('smtp', 'rcpt-to', { sid: session.id, ip: st.ip, to: ok.address, kind: ok.kind, verdict: 'accept' });
       cb();
     };
@@ -275,7 +282,7 @@ export class SmtpSessionPolicy {
         id: newQueueId(),
         time: Date.now(),
         mailFrom: mf ? mf.address : '',
-        rcptTo: [...st.rcpt.values()],
+        rcptTo: [...(st.rcpt?.values() ?? [])],
         dsn: dsn && (dsn.ret || dsn.envid) ? { ret: dsn.ret, envid: dsn.envid } : undefined,
         smtputf8: !!(mf && (mf.args as Record<string, unknown> | false) && (mf.args as Record<string, unknown>).SMTPUTF8),
         client: {

@@ -47,6 +47,11 @@ export interface Snapshot {
   threads: Map<string, number>;
 }
 
+/** Emails looked up per query when a change touches many (json_each of their ids). */
+const FACTS_BATCH = 1000;
+/** Change rows per upsert statement when many emails are created at once. */
+const UPSERT_ROWS = 100;
+
 /** Destroyed rows kept for /changes; older ones are trimmed and raise the floor. */
 export const KEEP_DESTROYED = 50_000;
 
@@ -71,7 +76,7 @@ export const VISIBLE = "instr(letters, 'T') = 0";
 export class AccountLog {
   private q;
 
-  constructor(db: Database.Database) {
+  constructor(private readonly db: Database.Database) {
     this.q = {
       get: db.prepare<[string], { v: number }>('SELECT v FROM account WHERE k = ?'),
       set: db.prepare('INSERT INTO account (k, v) VALUES (?, ?) ON CONFLICT (k) DO UPDATE SET v = excluded.v'),
@@ -80,9 +85,11 @@ export class AccountLog {
         'INSERT INTO changes (type, id, created, modseq, destroyed, props, tid) VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (type, id) DO UPDATE SET created = excluded.created, modseq = excluded.modseq, destroyed = excluded.destroyed, props = excluded.props, tid = coalesce(excluded.tid, tid)',
       ),
       since: db.prepare<[string, number], ChangeRow>('SELECT id, created, modseq, destroyed, props FROM changes WHERE type = ? AND modseq > ?'),
-      emailVisible: db.prepare<[string], { n: number }>(`SELECT count(*) AS n FROM messages WHERE eid = ? AND ${VISIBLE}`),
-      emailAny: db.prepare<[string], { n: number }>('SELECT count(*) AS n FROM messages WHERE eid = ?'),
-      tidOf: db.prepare<[string], { tid: string }>('SELECT tid FROM meta WHERE eid = ?'),
+      copiesMany: db.prepare<[string], { eid: string; n: number; v: number }>(
+        `SELECT eid, count(*) AS n, sum(${VISIBLE}) AS v FROM messages WHERE eid IN (SELECT value FROM json_each(?)) GROUP BY eid`,
+      ),
+      tidsMany: db.prepare<[string], { eid: string; tid: string }>('SELECT eid, tid FROM meta WHERE eid IN (SELECT value FROM json_each(?))'),
+      anyMeta: db.prepare<[], { x: number }>('SELECT 1 AS x FROM meta LIMIT 1'),
       threadVisible: db.prepare<[string], { n: number }>(
         `SELECT count(DISTINCT me.eid) AS n FROM meta me JOIN messages m ON m.eid = me.eid WHERE me.tid = ? AND instr(m.letters, 'T') = 0`,
       ),
@@ -129,6 +136,63 @@ export class AccountLog {
     if (type === 'Email' && kind === 'created') this.q.set.run('state.EmailDelivery', ms);
   }
 
+  /** Visible copies, thread and (with `withAny`) all copies of many emails, a few queries per thousand. */
+  private facts(eids: string[], withAny: boolean): { visible: Map<string, number>; tids: Map<string, string>; any: Map<string, number> } {
+    const visible = new Map<string, number>();
+    const tids = new Map<string, string>();
+    const any = new Map<string, number>();
+    const threaded = !!this.q.anyMeta.get(); // a fresh index has no facts yet: no thread to look up
+    for (let i = 0; i < eids.length; i += FACTS_BATCH) {
+      const part = JSON.stringify(eids.slice(i, i + FACTS_BATCH));
+      for (const r of this.q.copiesMany.all(part)) {
+        if (r.v) visible.set(r.eid, r.v);
+        if (withAny) any.set(r.eid, r.n);
+      }
+      if (threaded) for (const r of this.q.tidsMany.all(part)) tids.set(r.eid, r.tid);
+    }
+    return { visible, tids, any };
+  }
+
+  private readonly upserts = new Map<number, Database.Statement>();
+
+  /** The `upsert` of `n` change rows in one statement (prepared once per size). */
+  private upsertRows(n: number): Database.Statement {
+    let st = this.upserts.get(n);
+    if (!st) {
+      st = this.db.prepare(
+        `INSERT INTO changes (type, id, created, modseq, destroyed, props, tid) VALUES ${Array(n).fill('(?, ?, ?, ?, ?, ?, ?)').join(', ')} ON CONFLICT (type, id) DO UPDATE SET created = excluded.created, modseq = excluded.modseq, destroyed = excluded.destroyed, props = excluded.props, tid = coalesce(excluded.tid, tid)`,
+      );
+      this.upserts.set(n, st);
+    }
+    return st;
+  }
+
+  /** record('Email', id, 'created', { tid }) for each in turn, with the account's counters written once; empties `list`. */
+  private recordCreatedEmails(list: { id: string; tid: string | null }[]): void {
+    if (!list.length) return;
+    let ms = this.value('modseq');
+    for (let k = 0; k < list.length; ) {
+      const n = Math.min(UPSERT_ROWS, list.length - k);
+      if (n < 4) {
+        ms++;
+        this.q.upsert.run('Email', list[k].id, ms, ms, 0, ms, list[k].tid);
+        k++;
+        continue;
+      }
+      const params: (string | number | null)[] = [];
+      for (let i = 0; i < n; i++) {
+        ms++;
+        params.push('Email', list[k + i].id, ms, ms, 0, ms, list[k + i].tid);
+      }
+      this.upsertRows(n).run(params);
+      k += n;
+    }
+    this.q.set.run('modseq', ms);
+    this.q.set.run('state.Email', ms);
+    this.q.set.run('state.EmailDelivery', ms);
+    list.length = 0;
+  }
+
   mailbox(uidValidity: number, kind: 'created' | 'updated' | 'destroyed', props = true): void {
     this.record('Mailbox', mailboxIdOf(uidValidity), kind, { props });
   }
@@ -136,10 +200,11 @@ export class AccountLog {
   /** Visibility of these emails (and their threads) before a change. */
   snapshot(eids: Iterable<string>): Snapshot {
     const s: Snapshot = { emails: new Map(), threads: new Map() };
-    for (const eid of eids) {
-      if (s.emails.has(eid)) continue;
-      s.emails.set(eid, this.q.emailVisible.get(eid)!.n);
-      const tid = this.q.tidOf.get(eid)?.tid;
+    const ids = [...new Set(eids)];
+    const { visible, tids } = this.facts(ids, false);
+    for (const eid of ids) {
+      s.emails.set(eid, visible.get(eid) ?? 0);
+      const tid = tids.get(eid);
       if (tid && !s.threads.has(tid)) s.threads.set(tid, this.q.threadVisible.get(tid)!.n);
     }
     return s;
@@ -153,15 +218,22 @@ export class AccountLog {
   afterChange(before: Snapshot, folders: Iterable<number>, updatedEmails: Iterable<string> = before.emails.keys()): void {
     const touchedThreads = new Set<string>();
     const updated = new Set(updatedEmails);
+    // runs of created emails (a delivery, a folder's first index build) are recorded together, in the same order
+    // and with the same MODSEQs as one record() each would give them
+    const created: { id: string; tid: string | null }[] = [];
+    const { visible, tids, any } = this.facts([...before.emails.keys()], true);
     for (const [eid, was] of before.emails) {
-      const now = this.q.emailVisible.get(eid)!.n;
-      const tid = this.q.tidOf.get(eid)?.tid ?? null;
-      if (was === 0 && now > 0) this.record('Email', eid, 'created', { tid });
-      else if (was > 0 && now === 0) this.record('Email', eid, 'destroyed', { tid });
-      else if (was > 0 && updated.has(eid)) this.record('Email', eid, 'updated', { tid });
+      const now = visible.get(eid) ?? 0;
+      const tid = tids.get(eid) ?? null;
+      if (was === 0 && now > 0) created.push({ id: eid, tid });
+      else if (was > 0 && (now === 0 || updated.has(eid))) {
+        this.recordCreatedEmails(created);
+        this.record('Email', eid, now === 0 ? 'destroyed' : 'updated', { tid });
+      }
       if ((was === 0) !== (now === 0) && tid) touchedThreads.add(tid);
-      if (this.q.emailAny.get(eid)!.n === 0) this.q.dropMeta.run(eid);
+      if (!any.get(eid)) this.q.dropMeta.run(eid);
     }
+    this.recordCreatedEmails(created);
     for (const tid of touchedThreads) this.threadChanged(tid, before.threads.get(tid) ?? 0);
     for (const v of new Set(folders)) this.mailbox(v, 'updated', false);
   }

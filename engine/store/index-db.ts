@@ -106,6 +106,9 @@ function migrate(db: Database.Database): void {
   }).immediate();
 }
 
+/** Message rows per INSERT statement when many are added at once (10 parameters each, far below SQLite's limit). */
+const INSERT_ROWS = 100;
+
 export class IndexDb {
   readonly db: Database.Database;
   /** The account-wide change history (JMAP states and /changes). */
@@ -218,6 +221,19 @@ export class IndexDb {
     return { n: r.n, unseen: r.unseen ?? 0 };
   }
 
+  private readonly insertStatements = new Map<number, Database.Statement>();
+
+  /** INSERT OR IGNORE of `n` message rows in one statement (prepared once per size). */
+  private insertRows(n: number): Database.Statement {
+    let st = this.insertStatements.get(n);
+    if (!st) {
+      const row = '(?, ?, ?, ?, ?, ?, ?, ?, ?, ?)';
+      st = this.db.prepare(`INSERT OR IGNORE INTO messages (folder, uid, base, file, size, idate, letters, keywords, modseq, eid) VALUES ${Array(n).fill(row).join(', ')}`);
+      this.insertStatements.set(n, st);
+    }
+    return st;
+  }
+
   /**
    * Apply one sync or change in a single write transaction: add messages (ascending UIDs in the given order),
    * remove UIDs, rewrite flags. Each change takes a new MODSEQ (the folder's, and the account's in the log).
@@ -234,12 +250,13 @@ export class IndexDb {
   ): number[] {
     return this.db
       .transaction(() => {
+        const addEids = (change.add ?? []).map((m) => emailIdOf(m.base));
         const touched = [
-          ...(change.add ?? []).map((m) => emailIdOf(m.base)),
+          ...addEids,
           ...[...(change.remove ?? []), ...(change.flags ?? []).map((c) => c.uid)].map((uid) => this.q.eidOf.get(folder, uid)?.eid ?? ''),
         ].filter(Boolean);
         const snap = this.log.snapshot(touched);
-        const { uids, changed } = this.applyIn(folder, change);
+        const { uids, changed } = this.applyIn(folder, change, addEids);
         if (changed.size) this.log.afterChange(snap, [this.folder(folder).uidvalidity], changed);
         return uids;
       })
@@ -250,22 +267,51 @@ export class IndexDb {
   private applyIn(
     folder: string,
     change: { add?: NewMessage[]; remove?: number[]; flags?: { uid: number; file: string; letters: string; keywords: string }[]; curMtime?: string },
+    addEids?: string[],
   ): { uids: number[]; changed: Set<string> } {
     const f = this.folder(folder);
     let uidnext = f.uidnext;
     let modseq = f.modseq;
     const uids: number[] = [];
     const changed = new Set<string>();
-    for (const m of change.add ?? []) {
-      const eid = emailIdOf(m.base);
-      const r = this.q.insert.run(folder, uidnext, m.base, m.file, m.size, Math.round(m.idate), m.letters, m.keywords ?? '', modseq + 1, eid);
-      if (r.changes) {
-        modseq++;
-        uids.push(uidnext++);
-        changed.add(eid);
-      } else {
-        uids.push(this.q.byBase.get(folder, m.base)!.uid);
+    const add = change.add ?? [];
+    const eids = addEids ?? add.map((m) => emailIdOf(m.base));
+    // many rows per INSERT (a folder's first index build adds thousands); one at a time when few
+    for (let k = 0; k < add.length; ) {
+      const n = Math.min(INSERT_ROWS, add.length - k);
+      if (n < 4) {
+        const m = add[k];
+        const r = this.q.insert.run(folder, uidnext, m.base, m.file, m.size, Math.round(m.idate), m.letters, m.keywords ?? '', modseq + 1, eids[k]);
+        if (r.changes) {
+          modseq++;
+          uids.push(uidnext++);
+          changed.add(eids[k]);
+        } else {
+          uids.push(this.q.byBase.get(folder, m.base)!.uid);
+        }
+        k++;
+        continue;
       }
+      const params: (string | number)[] = [];
+      for (let i = 0; i < n; i++) {
+        const m = add[k + i];
+        params.push(folder, uidnext + i, m.base, m.file, m.size, Math.round(m.idate), m.letters, m.keywords ?? '', modseq + 1 + i, eids[k + i]);
+      }
+      const r = this.insertRows(n).run(params);
+      for (let i = 0; i < n; i++) {
+        if (r.changes === n) {
+          uids.push(uidnext + i);
+          changed.add(eids[k + i]);
+          continue;
+        }
+        // some were known already (by base name): those keep their UID, and the UID they were offered is a gap
+        const row = this.q.byBase.get(folder, add[k + i].base)!;
+        uids.push(row.uid);
+        if (row.uid === uidnext + i) changed.add(eids[k + i]);
+      }
+      uidnext += n;
+      modseq += n;
+      k += n;
     }
     let removed = false;
     for (const uid of change.remove ?? []) {

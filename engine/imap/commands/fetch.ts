@@ -42,10 +42,10 @@ export const fetch: CommandDef = {
     if (changedSince !== undefined && !items.some((i) => i.kind === 'MODSEQ')) items.push({ kind: 'MODSEQ' });
     if (c.uid && !items.some((i) => i.kind === 'UID')) items.unshift({ kind: 'UID' });
     let seqs = view.resolve(a.set as SeqRange[], c.uid);
-    if (changedSince !== undefined) seqs = seqs.filter((n) => view.info.get(view.uids[n - 1])!.modseq > changedSince!);
+    if (changedSince !== undefined) seqs = seqs.filter((n) => view.infoAt(n).modseq > changedSince!);
 
     if (!view.readOnly && items.some((i) => i.kind === 'section' && i.setsSeen)) {
-      const unseen = seqs.map((n) => view.uids[n - 1]).filter((u) => !view.info.get(u)!.flags.includes('\\Seen'));
+      const unseen = seqs.filter((n) => !view.infoAt(n).flags.includes('\\Seen')).map((n) => view.uids[n - 1]);
       if (unseen.length) {
         const r = await view.store.updateFlags(view.owner, view.folder, unseen, 'add', ['\\Seen']);
         view.applyUpdated(r.updated);
@@ -58,9 +58,9 @@ export const fetch: CommandDef = {
     try {
       for (const seq of seqs) {
         const uid = view.uids[seq - 1];
-        const info = view.info.get(uid);
-        if (!info) continue;
-        const key = MessageCache.key(view.owner, view.folder, view.uidValidity, uid);
+        if (seq > view.exists) continue;
+        const info = view.infoAt(seq);
+        const key = anyContent ? MessageCache.key(view.owner, view.folder, view.uidValidity, uid) : '';
         const cached = anyContent ? cache.get(key) : undefined;
         const needs = anyContent ? contentNeeds(items, cached) : 'none';
         let raw: Buffer | undefined;

@@ -50,7 +50,7 @@ export const search: CommandDef = {
     const maxUid = view.uids.length ? view.uids[view.uids.length - 1] : 0;
     for (let i = 0; i < view.uids.length; i++) {
       const uid = view.uids[i];
-      const info = view.info.get(uid)!;
+      const info = view.infoAt(i + 1);
       let raw: Buffer | undefined;
       let content: Content | undefined;
       if (needs.headers || needs.body) {

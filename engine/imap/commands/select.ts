@@ -22,8 +22,8 @@ export async function openMailbox(s: Session, a: Args, examine: boolean): Promis
   const readOnly = view.readOnly;
   const keywords = new Set<string>();
   let firstUnseen = 0;
-  view.uids.forEach((uid, i) => {
-    const m = view.info.get(uid)!;
+  view.uids.forEach((_uid, i) => {
+    const m = view.infoAt(i + 1);
     for (const f of m.flags) if (!f.startsWith('\\')) keywords.add(f);
     if (!firstUnseen && !m.flags.includes('\\Seen')) firstUnseen = i + 1;
   });

@@ -40,7 +40,7 @@ export function resolveSeq(ranges: SeqRange[], count: number): number[] {
  * Sequence numbers whose UID falls in the set; `uids` ascending. "*" is the largest UID in use, so
  * "N:*" always includes the last message even when N is above it (RFC 3501 §6.4.8).
  */
-export function resolveUid(ranges: SeqRange[], uids: number[]): number[] {
+export function resolveUid(ranges: SeqRange[], uids: readonly number[]): number[] {
   const max = uids.length ? uids[uids.length - 1] : 0;
   const norm = ranges
     .map((r) => {
