@@ -43,9 +43,40 @@ export interface ReadEmail {
   textBody: Part[];
   attachments: Part[];
   bodyValues: Record<string, { value: string; isTruncated: boolean }>;
+  /** The server's own verdict headers (forged copies are removed when mail arrives); null when absent. */
+  'header:X-IMAIL-SPAM:asText'?: string | null;
+  'header:X-Tegami-Spam-Status:asText'?: string | null;
 }
 
-export const READ_PROPERTIES = ['id', 'threadId', 'mailboxIds', 'keywords', 'subject', 'from', 'to', 'cc', 'replyTo', 'sentAt', 'receivedAt', 'messageId', 'references', 'textBody', 'attachments', 'bodyValues'];
+/** The spam verdict this server wrote on the message ("score=… threshold=… verdict=… tags=…"), if it did. */
+export interface SpamVerdict {
+  spam: boolean;
+  score: string;
+  threshold: string;
+  tags: string[];
+}
+
+const NUMBER = /^-?\d{1,6}(?:\.\d{1,3})?$/;
+const TAG = /^[A-Z0-9_]{1,40}(?:\([^()\s]{0,60}\))?$/;
+
+/** Read the verdict header; anything not in the shape the server writes is ignored (null), never shown raw. */
+export function spamVerdict(e: Pick<ReadEmail, 'header:X-IMAIL-SPAM:asText' | 'header:X-Tegami-Spam-Status:asText'>): SpamVerdict | null {
+  const text = e['header:X-IMAIL-SPAM:asText'] ?? e['header:X-Tegami-Spam-Status:asText'];
+  if (!text || text.length > 4000) return null;
+  const fields = new Map<string, string>();
+  for (const part of text.trim().split(/\s+/)) {
+    const eq = part.indexOf('=');
+    if (eq > 0) fields.set(part.slice(0, eq), part.slice(eq + 1));
+  }
+  const score = fields.get('score') ?? '';
+  const threshold = fields.get('threshold') ?? '';
+  const verdict = fields.get('verdict');
+  if (!NUMBER.test(score) || !NUMBER.test(threshold) || (verdict !== 'spam' && verdict !== 'ham')) return null;
+  const tags = (fields.get('tags') ?? '').split(',').filter((t) => t && t !== 'NONE' && TAG.test(t)).slice(0, 30);
+  return { spam: verdict === 'spam', score, threshold, tags };
+}
+
+export const READ_PROPERTIES = ['id', 'threadId', 'mailboxIds', 'keywords', 'subject', 'from', 'to', 'cc', 'replyTo', 'sentAt', 'receivedAt', 'messageId', 'references', 'textBody', 'attachments', 'bodyValues', 'header:X-IMAIL-SPAM:asText', 'header:X-Tegami-Spam-Status:asText'];
 
 /** The body as text: text/plain parts as they are, text/html parts reduced to their text. */
 export function bodyText(e: ReadEmail): string {
@@ -72,6 +103,13 @@ function htmlBody(v: View, id: string, blocked: number, remote: boolean) {
       ? html`<p class="images-bar" data-images="blocked" data-blocked="${String(blocked)}">${v.t('reading.imagesBlocked', { n: blocked })} <a class="show-images" href="${url(messageUrl(id), { images: '1' })}">${v.t('reading.showImages')}</a></p>`
       : '';
   return html`${bar}<iframe class="html-body" sandbox="${FRAME_SANDBOX}" referrerpolicy="no-referrer" title="${v.t('reading.htmlFrame')}" src="${url(`${messageUrl(id)}/frame`, { images: remote ? '1' : undefined })}"></iframe>`;
+}
+
+/** The verdict line above the body: spam or not, the score against the threshold, the checks that matched. */
+function verdictLine(v: View, s: SpamVerdict | null) {
+  if (!s) return '';
+  const args = { score: s.score, threshold: s.threshold };
+  return html`<p class="${s.spam ? 'spam-verdict is-spam' : 'spam-verdict'}" data-verdict="${s.spam ? 'spam' : 'ham'}">${v.t(s.spam ? 'reading.verdictSpam' : 'reading.verdictHam', args)}${s.tags.length ? html` <span class="hint">${v.t('reading.verdictTags', { tags: s.tags.join(', ') })}</span>` : ''}</p>`;
 }
 
 export function registerReadPage(app: FastifyInstance, svc: JmapService): void {
@@ -104,6 +142,7 @@ export function registerReadPage(app: FastifyInstance, svc: JmapService): void {
           ${head(v.t('mail.date'), when(v, e.sentAt ?? e.receivedAt), 'date')}
         </dl>
         ${e.attachments.length ? html`<ul class="attachments" aria-label="${v.t('mail.attachments')}">${e.attachments.map((p) => (p.blobId ? html`<li><a href="${dl(p)}" download="${p.name || 'attachment'}">${p.name || v.t('mail.unnamed')}</a> <span class="hint">(${p.type}, ${String(p.size)} B)</span></li>` : ''))}</ul>` : ''}
+        ${verdictLine(v, spamVerdict(e))}
         ${rich ? htmlBody(v, e.id, rich.blockedImages, remote) : html`<pre class="body">${bodyText(e)}</pre>`}
         <form method="post" action="/mail/act" class="message-actions">
           ${hiddenCsrf(v)}<input type="hidden" name="id" value="${e.id}"><input type="hidden" name="back" value="${messageUrl(e.id)}">

@@ -102,6 +102,21 @@ describe('webmail pages', () => {
     }
   });
 
+  it("shows the server's spam verdict on the message in both languages, and nothing for a header not in its shape", async () => {
+    const spam = await append(message({ subject: 'verdict spam', extra: ['X-IMAIL-SPAM: score=12.3 threshold=5.0 verdict=spam tags=PHRASE,DNSBL(zen)'] }));
+    const ham = await append(message({ subject: 'verdict ham', extra: ['X-Tegami-Spam-Status: score=-1.5 threshold=5.0 verdict=ham tags=NONE'] }));
+    const odd = await append(message({ subject: 'verdict odd', extra: ['X-IMAIL-SPAM: score=<b>9</b> threshold=5 verdict=spam tags=<script>'] }));
+    const none = await append(message({ subject: 'verdict none' }));
+    const en = await signedIn();
+    const r1 = await en.get(`/mail/message/${spam}`);
+    assert.match(r1.body, /<p class="spam-verdict is-spam" data-verdict="spam">Judged spam \(score 12\.3, threshold 5\.0\)\./);
+    assert.match(r1.body, /Checks that matched: PHRASE, DNSBL\(zen\)/);
+    assert.match((await en.get(`/mail/message/${ham}`)).body, /data-verdict="ham">Judged not spam \(score -1\.5, threshold 5\.0\)\.<\/p>/);
+    for (const id of [odd, none]) assert.ok(!(await en.get(`/mail/message/${id}`)).body.includes('spam-verdict'), id);
+    const ja = await signedIn(USER, 'ja');
+    assert.match(unescape((await ja.get(`/mail/message/${spam}`)).body), /迷惑メールと判定されました（スコア 12\.3、しきい値 5\.0）。/);
+  });
+
   it('shows hostile subjects and sender names as text, and HTML bodies only in the sanitised frame', async () => {
     const hostile = '<script>document.title="pwned"</script><img src=x onerror=alert(1)>"\'`';
     const htmlBody = [
