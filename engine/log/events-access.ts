@@ -30,6 +30,7 @@ export const POP3_EVENTS = {
   'pop3.timeout': ev('pop3', 'info', { ...pop, phase: 'word?', limit: 'ms?', error: 'text?' }, (f, m) => m.inc('tegami_timeouts_total', { service: 'pop3', phase: f.phase ?? 'other' })),
   'pop3.too-many-errors': ev('pop3', 'info', pop),
   'pop3.internal-error': ev('pop3', 'error', { ...pop, error: 'text' }),
+  'pop3.store-unavailable': ev('pop3', 'warn', { ...pop, error: 'text' }),
   'pop3.tls': ev('pop3', 'info', { ...pop, protocol: 'text?', cipher: 'text?' }),
   'pop3.tls-failed': ev('pop3', 'info', { ...pop, phase: 'word?', error: 'text?' }),
   'pop3.tls-timeout': ev('pop3', 'info', pop, (_f, m) => m.inc('tegami_timeouts_total', { service: 'pop3', phase: 'tls' })),
