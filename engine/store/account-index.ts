@@ -67,6 +67,13 @@ const JOINED = `SELECT m.eid, m.folder, m.uid, m.letters, m.keywords, m.size, m.
 
 export class AccountIndex {
   private q;
+  /**
+   * The last answer of emails() for the whole account, with the database's change marks when it was read: this
+   * connection's total_changes() and PRAGMA data_version (which moves when another connection commits). While
+   * both stay the same the tables are the same, so the rows are too (a 10,000-email account is read once, not per
+   * JMAP call). The rows are shared with callers, who only read them.
+   */
+  private cached: { mark: string; rows: EmailRow[] } | null = null;
 
   constructor(
     private readonly db: Database.Database,
@@ -95,6 +102,7 @@ export class AccountIndex {
          FROM messages m LEFT JOIN meta me ON me.eid = m.eid WHERE instr(m.letters, 'T') = 0 GROUP BY m.folder`,
       ),
       all: db.prepare<[], JoinedRow>(JOINED),
+      mark: db.prepare<[], { changes: number; version: number }>('SELECT total_changes() AS changes, (SELECT data_version FROM pragma_data_version) AS version'),
       some: db.prepare<[string], JoinedRow>(`${JOINED} AND m.eid IN (SELECT value FROM json_each(?))`),
       members: db.prepare<[string], { tid: string; eid: string; idate: number }>(
         `SELECT me.tid, m.eid, min(m.idate) AS idate FROM meta me JOIN messages m ON m.eid = me.eid
@@ -165,7 +173,14 @@ export class AccountIndex {
 
   /** Visible emails (all, or these ids), each with its visible copies. */
   emails(ids?: string[]): EmailRow[] {
-    const rows = ids ? this.q.some.all(JSON.stringify(ids)) : this.q.all.all();
+    if (ids) return this.read(this.q.some.all(JSON.stringify(ids)));
+    const m = this.q.mark.get()!;
+    const mark = `${m.changes}:${m.version}`;
+    if (this.cached?.mark !== mark) this.cached = { mark, rows: this.read(this.q.all.all()) };
+    return [...this.cached.rows];
+  }
+
+  private read(rows: JoinedRow[]): EmailRow[] {
     const byId = new Map<string, EmailRow>();
     for (const r of rows) {
       let e = byId.get(r.eid);

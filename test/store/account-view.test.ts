@@ -234,3 +234,22 @@ test('an index written by an older tegami (no account view) is migrated in place
   assert.equal(e.meta?.subject, 'from before');
   await again.close();
 });
+
+test("the account's email rows are read again after any change, by this store or by another one on the same data dir", async () => {
+  const data = tmpData();
+  const a = new MaildirStore(data);
+  const b = new MaildirStore(data); // another connection to the same index, as another process would have
+  const first = await a.append(OWNER, 'INBOX', mail({ id: 'one@x', subject: 'キャッシュ' }));
+  await a.refreshAccount(OWNER);
+  const flagsOf = async (s: MaildirStore) => (await s.accountEmails(OWNER)).map((e) => e.copies.map((c) => c.letters).join('|'));
+  assert.deepEqual(await flagsOf(a), ['']);
+  assert.deepEqual(await flagsOf(a), ['']); // answered from the rows already read
+  await a.updateFlags(OWNER, 'INBOX', [first.uid], 'add', ['\\Seen']);
+  assert.deepEqual(await flagsOf(a), ['S'], 'a change through this store');
+  await b.refreshAccount(OWNER);
+  await b.updateFlags(OWNER, 'INBOX', [first.uid], 'add', ['\\Flagged']);
+  assert.deepEqual(await flagsOf(a), ['FS'], 'a change committed by another connection');
+  await b.append(OWNER, 'INBOX', mail({ id: 'two@x', subject: '二通目' }));
+  await b.refreshAccount(OWNER);
+  assert.equal((await a.accountEmails(OWNER)).length, 2, 'an email added by another connection');
+});
