@@ -3,7 +3,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import type { LoadedConfig } from './config/load.js';
-import { openStorage, queueFor, type Storage } from './db/storage.js';
+import { openStorage, queueFor, remoteDeliveryFor, type Storage } from './db/storage.js';
 import { Logger } from './log/logger.js';
 import { listenAddress } from './net/host-port.js';
 import { LoginFlow } from './net/login.js';
@@ -15,7 +15,6 @@ import { loadOrCreateCertificate } from './tls/certificate.js';
 import { CertificateSelector } from './tls/select.js';
 import { makeResolver } from './dns/resolver.js';
 import { startSmtpListener, type RunningListener } from './smtp/listeners.js';
-import { OutboundScheduler } from './queue/outbound.js';
 import { QueueAdmin, startControlServer } from './queue/control.js';
 import { recipientDomain } from './outbound/destination.js';
 import type { SessionDeps } from './smtp/session.js';
@@ -97,10 +96,11 @@ export async function startServer(opts: { configPath?: string; quiet?: boolean }
     retrySchedule: config.queue.retry_schedule,
   });
   const isLocal = (a: string) => ctx.directory.localDomain(recipientDomain(a)) !== null;
-  const outbound = new OutboundScheduler({ queue, config, logger, resolver, isLocal });
-  queue.remote = outbound;
+  // remote recipients: this node's OutboundScheduler, or on PostgreSQL the shared queue (handed over from the spool)
+  const remote = await remoteDeliveryFor(ctx, queue, { config, logger, resolver, isLocal });
   const resumed = await queue.start();
   if (resumed.resumed || resumed.cleared) logger.emit('queue.resumed', resumed);
+  await remote.start();
   // mailing-list housekeeping (CLI decisions, expiry, digests, crash recovery) runs in the worker pool
   const lists = new ListScheduler({
     interval: config.lists.check_interval,
@@ -129,6 +129,8 @@ export async function startServer(opts: { configPath?: string; quiet?: boolean }
     resolver: config.dns.servers ? { reverse: (ip) => resolver.reverse(ip) } : undefined,
     // PostgreSQL: an address the copy does not know is a temporary failure while the database is away
     directoryCurrent: ctx.replica ? () => ctx.replica!.connected : undefined,
+    // PostgreSQL: mail for a remote recipient gets 451 4.3.0 while the shared queue cannot be reached
+    queueUp: remote.kind === 'shared' ? () => remote.shared.databaseUp() : undefined,
   };
 
   // settings changed in the admin pages: validated and stored (engine/settings), then applied here at once;
@@ -141,7 +143,8 @@ export async function startServer(opts: { configPath?: string; quiet?: boolean }
     logger.info('system', 'settings-applied', { keys: keys.join(','), version: settings.version() });
     if (c.relay.mode === 'anyone') logger.emit('system.open-relay', { message: 'OPEN RELAY: relay mode "anyone": this server relays mail for anyone on the Internet' });
   });
-  const queueAdmin = new QueueAdmin(config, isLocal, { scheduler: outbound, inject: (e, raw) => queue.inject(e, raw) });
+  // on PostgreSQL the operator commands see this node's local spool only (the CLI says so), never the shared queue
+  const queueAdmin = new QueueAdmin(config, isLocal, remote.kind === 'local' ? { scheduler: remote.scheduler, inject: (e, raw) => queue.inject(e, raw) } : null);
 
   // the pid file is there before the first client can connect, so whoever sees a listener also sees the pid
   fs.mkdirSync(path.join(config.data_dir, 'run'), { recursive: true });
@@ -185,6 +188,7 @@ export async function startServer(opts: { configPath?: string; quiet?: boolean }
     await stopAll();
     await ops?.close();
     await lists.stop();
+    await remote.stop(DRAIN_MS);
     await queue.close();
     await logger.close();
     await logOutputs.close();
@@ -211,7 +215,7 @@ export async function startServer(opts: { configPath?: string; quiet?: boolean }
       const t0 = Date.now();
       const drained = await queue.drain(DRAIN_MS);
       logger.emit('system.drained', { ...drained, ms: Date.now() - t0, limit_ms: DRAIN_MS });
-      await outbound.close();
+      await remote.stop(DRAIN_MS);
       await lists.stop();
       await queue.close();
       await logger.close();

@@ -4,6 +4,7 @@
 // It never falls back from PostgreSQL to SQLite silently, and never overwrites a single node's own database.
 import fs from 'node:fs';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { buildConfig, ConfigError, readRawConfig, resolveConfigPath } from '../config/load.js';
 import { directoryFor, openContext, PRIVATE_DIR, privateDataDir, type Context } from '../context.js';
 import { openDatabase, type Db } from './database.js';
@@ -15,8 +16,15 @@ import { addScramColumn } from '../accounts/sqlite-directory.js';
 import { startupConfig } from '../settings/live.js';
 import { MaildirStore } from '../store/maildir-store.js';
 import { SqliteRulesStore } from '../rules/sqlite-store.js';
-import { Queue, type QueueOptions } from '../queue/queue.js';
+import { Queue, type QueueOptions, type RemoteScheduler } from '../queue/queue.js';
+import { OutboundScheduler } from '../queue/outbound.js';
+import { openPgQueue, type PgQueue } from '../queue/pg-queue.js';
+import { PgRemoteScheduler } from '../queue/pg-remote.js';
+import type { Logger } from '../log/logger.js';
+import type { Resolver } from '../dns/resolver.js';
 import type { LoadedConfig } from '../config/load.js';
+
+const DELIVER_WORKER = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../workers/deliver-remote.js');
 
 /** What Context holds (config, data dir database, directory), with a close that finishes asynchronously. */
 export interface Storage extends Omit<Context, 'close'> {
@@ -100,7 +108,7 @@ export async function openStorage(configPath: string | undefined, opts: StorageO
       replica,
       rules: new SqliteRulesStore(local),
       ...mailStoreFor(config),
-      queueDescription: 'local spool on this node (shared queue not configured)',
+      queueDescription: 'shared queue in PostgreSQL (a local spool on this node until each message is handed over)',
       async close() {
         try {
           finish?.();
@@ -131,14 +139,55 @@ export function mailStoreFor(config: LoadedConfig): { mailboxStore: MaildirStore
   };
 }
 
-/**
- * The queue of this node. Today the local spool on both backends (said by `queueDescription`); the shared
- * PostgreSQL queue (issue 17) is chosen here when it exists and is configured, and nowhere else.
- */
-export function queueFor(storage: Pick<Storage, 'backend'>, opts: QueueOptions): Queue {
-  // one kind so far on either backend, the local spool (queueDescription says so at startup); the shared queue
-  // will be: storage.backend === 'postgres' && <configured> ? new PgQueue(storage.pool, opts) : new Queue(opts)
+/** The queue of this node: the local spool on both backends (on PostgreSQL it only holds mail until it is handed over). */
+export function queueFor(_storage: Pick<Storage, 'backend'>, opts: QueueOptions): Queue {
   return new Queue(opts);
+}
+
+/** Who delivers the queue's remote recipients: this node's OutboundScheduler, or the queue shared on PostgreSQL. */
+export type RemoteDelivery =
+  | { kind: 'local'; scheduler: OutboundScheduler; start(): Promise<void>; stop(limitMs: number): Promise<void> }
+  | { kind: 'shared'; scheduler: PgRemoteScheduler; shared: PgQueue; start(): Promise<void>; stop(limitMs: number): Promise<void> };
+
+/**
+ * The remote side of `queue`, chosen here with the rest of the storage. SQLite: the OutboundScheduler, as always.
+ * PostgreSQL: the shared queue (engine/queue/pg-queue.ts), fed by PgRemoteScheduler from the local spool, delivering
+ * with the same deliver-remote worker in this node's pool. Sets `queue.remote`; call start() after queue.start().
+ */
+export async function remoteDeliveryFor(
+  storage: Pick<Storage, 'backend' | 'pool'>,
+  queue: Queue,
+  o: { config: LoadedConfig; logger: Logger; resolver: Resolver; isLocal(address: string): boolean },
+): Promise<RemoteDelivery> {
+  const { config, logger, isLocal } = o;
+  if (storage.backend !== 'postgres' || !storage.pool) {
+    const scheduler = new OutboundScheduler({ queue, config, logger, resolver: o.resolver, isLocal });
+    queue.remote = scheduler;
+    return { kind: 'local', scheduler, start: async () => undefined, stop: async () => scheduler.close() };
+  }
+  const shared = await openPgQueue(storage.pool, {
+    nodeName: config.storage.node_name,
+    leaseTime: config.storage.lease_time,
+    config,
+    logger,
+    deliver: (task) => queue.pool.run(task, { filename: DELIVER_WORKER }),
+    workDir: path.join(config.data_dir, 'spool', 'pg-queue'),
+    isLocal,
+    injectLocal: (env, raw) => queue.inject(env, raw),
+    listen: clientConfig(config.storage),
+  });
+  const scheduler = new PgRemoteScheduler({ queue, shared, config, logger, isLocal });
+  queue.remote = scheduler;
+  return {
+    kind: 'shared',
+    scheduler,
+    shared,
+    start: () => shared.start(),
+    async stop(limitMs) {
+      scheduler.close();
+      await shared.stop(limitMs);
+    },
+  };
 }
 
 /**

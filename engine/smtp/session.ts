@@ -75,6 +75,11 @@ export interface SessionDeps {
    * address the copy does not know then gets 451 4.3.0 instead of 550 (it may be an account added meanwhile).
    */
   directoryCurrent?: () => boolean;
+  /**
+   * False while the shared queue (PostgreSQL) cannot be reached: a remote recipient then gets 451 4.3.0, so no
+   * 250 is given for mail this node could only keep in its own spool. Local recipients are stored on the node.
+   */
+  queueUp?: () => boolean;
 }
 
 export class SmtpSessionPolicy {
@@ -238,7 +243,14 @@ export class SmtpSessionPolicy {
       logger.info('smtp', 'rcpt-to', { sid: session.id, ip: st.ip, to: ok.address, kind: ok.kind, verdict: 'accept' });
       cb();
     };
-    if (ok.kind !== 'local') return accepted();
+    if (ok.kind !== 'local') {
+      if (this.deps.queueUp?.() === false) {
+        const v = tempfail(451, '4.3.0', 'Local error in processing (queue database unavailable), try again later');
+        logger.info('smtp', 'rcpt-to', { sid: session.id, ip: st.ip, to: ok.address, verdict: 'tempfail', reason: 'queue unavailable', reply: `${v.code} ${v.status}` });
+        return cb(toSmtpError(v));
+      }
+      return accepted();
+    }
     // a per-IP virtual host that takes mail only for its own domains ([[domains.virtual_host]] only_own_domains)
     const elsewhere = refuseOnVirtualHost(virtualHostsOf(config), session.localAddress, ok.address, (d) => directory.localDomain(d));
     if (elsewhere) {

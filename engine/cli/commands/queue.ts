@@ -62,6 +62,10 @@ export async function queue(args: Args): Promise<number> {
   }
 
   const ctx = await contextFrom(args);
+  // the shared queue's rows are not read by these commands yet: say so rather than show a partial queue as whole
+  if (ctx.backend === 'postgres') {
+    process.stderr.write('tegami queue: [storage] backend = "postgres": this is the local spool of this node only; mail handed to the shared queue in PostgreSQL is not shown or changed here\n');
+  }
   let res: ControlResponse;
   try {
     const live = await controlRequest(ctx.config.data_dir, req);

@@ -1,0 +1,201 @@
+// Two real `tegami serve` nodes on [storage] backend = "postgres" sharing one queue (engine/queue/pg-queue.ts,
+// wired by engine/db/storage.ts remoteDeliveryFor): mail for a remote domain submitted to node A reaches the
+// remote MTA (a sink on loopback, test/queue/pg-sink.ts) exactly once; with the database away a remote recipient
+// gets 451 4.3.0 at RCPT (a local one is still taken) and service returns on its own; and the node holding a
+// delivery when it is killed with SIGKILL has it delivered by the other node once its lease has expired.
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import pg from 'pg';
+import { postgresUnavailable, startPostgres, type PgCluster } from '../../helpers/postgres.js';
+import { requireCommand, run, startTestServer, type TestServer } from '../../helpers/server.js';
+import { startQueueSink, type QueueSink } from '../../queue/pg-sink.js';
+
+// two nodes and a cluster take a minute or two: run by `npm run test:postgres`, not by the default `npm test`
+const skip = process.env.TEGAMI_TEST_DIRECTORY !== 'postgres' ? 'runs with npm run test:postgres (TEGAMI_TEST_DIRECTORY=postgres)' : postgresUnavailable();
+
+const LEASE = '3s';
+
+const nodeToml = (url: string, node: string, sinkPort: number) =>
+  [
+    '[storage]',
+    'backend = "postgres"',
+    `url = ${JSON.stringify(url)}`,
+    'tls = "disable"',
+    'pool_size = 4',
+    `node_name = "${node}"`,
+    `lease_time = "${LEASE}"`,
+    '[relay]',
+    'mode = "addresses"',
+    'allow_ips = ["127.0.0.1/32"]',
+    '[queue]',
+    'retry_schedule = ["1s"]',
+    '[outbound]',
+    `port = ${sinkPort}`,
+    'connect_timeout = "15s"',
+    'idle_reuse = "0s"',
+    '[[route]]',
+    'domain = "remote.test"',
+    `to = "127.0.0.1:${sinkPort}"`,
+  ].join('\n');
+
+/** One SMTP transaction with Python's smtplib; with "probe" it stops after RCPT (RSET), sending nothing. */
+const SEND = `
+import smtplib, sys, json
+port, rcpt, test_id, mode = sys.argv[1:5]
+s = smtplib.SMTP('127.0.0.1', int(port), local_hostname='client.example.net', timeout=30)
+s.ehlo('client.example.net')
+s.mail('sender@example.net')
+code, msg = s.rcpt(rcpt)
+if code != 250 or mode == 'probe':
+    print(json.dumps({"rcpt": code, "msg": msg.decode()}))
+    s.rset()
+else:
+    body = ('From: sender@example.net\\r\\nTo: %s\\r\\nSubject: %s\\r\\nX-Test-Id: %s\\r\\n\\r\\nこんにちは、共有キューから。\\r\\n' % (rcpt, test_id, test_id)).encode('utf-8')
+    code, msg = s.data(body)
+    print(json.dumps({"rcpt": 250, "data": code, "msg": msg.decode()}))
+s.quit()
+`;
+
+async function send(srv: TestServer, rcpt: string, testId: string, mode: 'send' | 'probe' = 'send'): Promise<{ rcpt: number; data?: number; msg: string }> {
+  const r = await run('python3', ['-c', SEND, String(srv.ports.smtp), rcpt, testId, mode]);
+  assert.equal(r.code, 0, r.stderr);
+  return JSON.parse(r.stdout.trim().split('\n').pop()!) as { rcpt: number; data?: number; msg: string };
+}
+
+/** The test's own client; the outage test cuts it with every other session, which must not crash the test. */
+async function connect(url: string): Promise<pg.Client> {
+  const c = new pg.Client({ connectionString: url });
+  c.on('error', () => undefined);
+  await c.connect();
+  return c;
+}
+
+async function until(what: string, check: () => Promise<boolean> | boolean, ms = 60_000): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error(`timed out: ${what}`);
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}
+
+describe('tegami serve on PostgreSQL: the shared queue', { skip: skip ?? false }, () => {
+  let cluster: PgCluster;
+  let sink: QueueSink;
+  let a: TestServer;
+  let b: TestServer;
+  let db: pg.Client;
+  const delivered = (testId: string) => sink.accepted.filter((x) => x.testId === testId);
+  before(async () => {
+    cluster = await startPostgres('tegami_serve_queue');
+    sink = await startQueueSink();
+    const listeners = ['smtp'];
+    a = await startTestServer({ listeners, hostname: 'a.example.test', toml: nodeToml(cluster.url, 'node-a', sink.port), users: [{ address: 'taro@example.test', password: 'taro-pass-1' }] });
+    b = await startTestServer({ listeners, hostname: 'b.example.test', toml: nodeToml(cluster.url, 'node-b', sink.port) });
+    db = await connect(cluster.url);
+  });
+  after(async () => {
+    await db?.end().catch(() => undefined);
+    await a?.stop();
+    await b?.stop();
+    await sink?.close();
+    await cluster?.stop();
+  });
+
+  it('mail for a remote domain submitted to node A is delivered once, through PostgreSQL', async (t) => {
+    if (!requireCommand(t, 'python3')) return;
+    // the sink answers the DATA only once the test has seen the recipient's row leased in PostgreSQL
+    let leased: (what: 'accept') => void = () => undefined;
+    const seen = new Promise<'accept'>((r) => (leased = r));
+    sink.decide = (_node, id) => (id === 'once-1' ? seen : 'accept');
+    const r = await send(a, 'jiro@remote.test', 'once-1');
+    assert.deepEqual([r.rcpt, r.data], [250, 250], r.msg);
+    let owner = '';
+    await until('the recipient is leased in the shared queue', async () => {
+      const q = await db.query<{ owner: string | null }>("SELECT owner FROM queue_recipients WHERE address = 'jiro@remote.test'");
+      owner = q.rows[0]?.owner ?? '';
+      return owner !== '';
+    });
+    assert.match(owner, /^node-[ab]$/);
+    leased('accept');
+    await until('the sink has once-1', () => delivered('once-1').length > 0);
+    sink.decide = () => 'accept';
+    // its row is there until every recipient is done, then removed
+    await until('the shared queue is empty again', async () => (await db.query('SELECT count(*)::int AS n FROM queue_envelopes')).rows[0].n === 0);
+    // a second node polling the same queue never sends it again
+    await new Promise((res) => setTimeout(res, 6000));
+    assert.equal(delivered('once-1').length, 1, JSON.stringify(sink.accepted));
+    assert.deepEqual(delivered('once-1')[0].rcpt, ['jiro@remote.test']);
+    assert.doesNotMatch(a.output(), /pg-enqueue-failed/);
+    // the queue commands read this node's spool only: they say so instead of passing it off as the whole queue
+    const list = a.cli(['queue', 'list']);
+    assert.equal(list.status, 0, list.stderr);
+    assert.match(list.stderr, /local spool of this node only; mail handed to the shared queue in PostgreSQL is not shown/);
+  });
+
+  it('with the database away a remote recipient gets 451 4.3.0 at RCPT, a local one is still taken, and both work again when it returns', async (t) => {
+    if (!requireCommand(t, 'python3')) return;
+    const dbName = new URL(cluster.url).pathname.slice(1);
+    const adminUrl = new URL(cluster.url);
+    adminUrl.pathname = '/postgres';
+    const admin = new pg.Client({ connectionString: adminUrl.toString() });
+    await admin.connect();
+    try {
+      await admin.query(`ALTER DATABASE ${dbName} ALLOW_CONNECTIONS false`);
+      await admin.query('SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1', [dbName]);
+      let probe = { rcpt: 0, msg: '' };
+      await until('a remote recipient gets 451 while the queue database is away', async () => (probe = await send(a, 'jiro@remote.test', 'probe', 'probe')).rcpt === 451);
+      assert.match(probe.msg, /^4\.3\.0 .*queue database unavailable/);
+      // a local recipient is stored in this node's own Maildir: still accepted, and delivered
+      const local = await send(a, 'taro@example.test', 'local-while-away');
+      assert.deepEqual([local.rcpt, local.data], [250, 250], local.msg);
+      await a.waitForMessage('taro@example.test', 'local-while-away');
+      await admin.query(`ALTER DATABASE ${dbName} ALLOW_CONNECTIONS true`);
+      // back without a restart: the next poll reaches the database and RCPT is accepted again
+      await until('a remote recipient is accepted again', async () => (await send(a, 'jiro@remote.test', 'probe', 'probe')).rcpt === 250);
+      const r = await send(a, 'jiro@remote.test', 'after-away');
+      assert.deepEqual([r.rcpt, r.data], [250, 250], r.msg);
+      await until('the sink has after-away', () => delivered('after-away').length > 0);
+      assert.equal(delivered('probe').length, 0, 'a probe (RSET after RCPT) sent nothing');
+    } finally {
+      await admin.query(`ALTER DATABASE ${dbName} ALLOW_CONNECTIONS true`).catch(() => undefined);
+      await admin.end();
+    }
+    // the client connection of the test was cut with the others
+    await db.end().catch(() => undefined);
+    db = await connect(cluster.url);
+  });
+
+  it('a node killed with SIGKILL in the middle of a delivery: the other node delivers it after the lease expires', async (t) => {
+    if (!requireCommand(t, 'python3')) return;
+    // the first attempt is held at DATA (the remote never answers), so the node that claimed it is mid-delivery
+    let heldBy = '';
+    let answer: (what: 'accept' | 'drop') => void = () => undefined;
+    sink.decide = (node, id) => {
+      if (id !== 'kill-1' || heldBy) return 'accept';
+      heldBy = node;
+      return new Promise((r) => (answer = r));
+    };
+    const r = await send(a, 'saburo@remote.test', 'kill-1');
+    assert.deepEqual([r.rcpt, r.data], [250, 250], r.msg);
+    await until('a node is delivering kill-1', () => heldBy !== '');
+    const lease = await db.query<{ owner: string }>("SELECT owner FROM queue_recipients WHERE address = 'saburo@remote.test'");
+    assert.equal(lease.rows.length, 1);
+    // kill whichever node holds the lease (usually A, which took the mail; B may have claimed it first)
+    const [victim, survivor, victimName] = lease.rows[0].owner === 'node-a' ? [a, b, 'a.example.test'] : [b, a, 'b.example.test'];
+    assert.equal(heldBy, victimName, `the lease owner ${lease.rows[0].owner} is the node at the sink`);
+    await victim.stop('SIGKILL');
+    answer('drop'); // the victim's session is gone; its DATA is never answered 250
+    await until('the surviving node delivers kill-1', () => delivered('kill-1').length > 0, 90_000);
+    const got = delivered('kill-1');
+    assert.equal(got.length, 1, JSON.stringify(sink.accepted));
+    assert.notEqual(got[0].node, victimName);
+    assert.ok(survivor.proc.exitCode === null, 'the survivor still runs');
+    // the takeover is counted (the documented duplicate window; here no duplicate: the victim never got a 250)
+    const ev = await db.query<{ node: string }>("SELECT node FROM queue_events WHERE kind = 'lease-takeover' AND address = 'saburo@remote.test'");
+    assert.equal(ev.rows.length, 1);
+    assert.notEqual(ev.rows[0].node, lease.rows[0].owner);
+    await until('the shared queue is empty again', async () => (await db.query('SELECT count(*)::int AS n FROM queue_envelopes')).rows[0].n === 0);
+    // SIGTERM: the survivor stops its share of the queue with the rest and exits cleanly
+    assert.equal(await survivor.stop(), 0, survivor.output().slice(-2000));
+  });
+});
