@@ -6,20 +6,15 @@
 //
 //   node dist/bench/idle.js [--sessions 1000] [--inbox 200] [--heap] [--out reports/sample]
 import fs from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { machineInfo } from '../lab/report/model.js';
 import { reportBaseName } from '../lab/report/write.js';
+import { batch, Conn, opt } from './session-conn.js';
 import { runLoad } from '../lab/load/generator.js';
 import { startTegami, REPO_ROOT } from '../lab/targets/tegami.js';
 import { LOAD_DOMAIN, startLabDns, tegamiFilterToml } from '../lab/targets/lab-dns.js';
 import { heapByConstructor, type HeapTotals } from './heap.js';
-
-function opt(name: string, def: string): string {
-  const i = process.argv.indexOf(`--${name}`);
-  return i > 0 && process.argv[i + 1] ? process.argv[i + 1] : def;
-}
 
 const SESSIONS = Number(opt('sessions', '1000'));
 const INBOX = Number(opt('inbox', '200'));
@@ -32,56 +27,6 @@ const PASS = 'bench-password-1';
 function pssKb(pid: number): number {
   const s = fs.readFileSync(`/proc/${pid}/smaps_rollup`, 'utf8');
   return Number(/^Pss:\s+(\d+) kB/m.exec(s)?.[1] ?? NaN);
-}
-
-/** A socket that collects what the server sends, and waits for a pattern. */
-class Conn {
-  buf = '';
-  private waiter: (() => void) | null = null;
-  constructor(readonly s: net.Socket) {
-    s.setEncoding('latin1');
-    s.on('data', (d: string) => {
-      this.buf = (this.buf + d).slice(-4096);
-      this.waiter?.();
-    });
-    s.on('error', () => undefined);
-  }
-  static open(port: number): Promise<Conn> {
-    return new Promise((resolve, reject) => {
-      const s = net.connect(port, '127.0.0.1', () => resolve(new Conn(s)));
-      s.once('error', reject);
-    });
-  }
-  async until(re: RegExp, timeoutMs = 120_000): Promise<void> {
-    const deadline = Date.now() + timeoutMs;
-    while (!re.test(this.buf)) {
-      if (Date.now() > deadline || this.s.destroyed) throw new Error(`no ${re} (got ${JSON.stringify(this.buf.slice(-200))})`);
-      await new Promise<void>((r) => {
-        this.waiter = r;
-        setTimeout(r, 1000);
-      });
-      this.waiter = null;
-    }
-    this.buf = '';
-  }
-  send(line: string): void {
-    this.s.write(line + '\r\n');
-  }
-}
-
-/** Run `fn` for 0..n-1, `width` at a time. */
-async function batch<T>(n: number, width: number, fn: (i: number) => Promise<T>): Promise<T[]> {
-  const out: T[] = new Array(n);
-  let next = 0;
-  await Promise.all(
-    Array.from({ length: width }, async () => {
-      while (next < n) {
-        const i = next++;
-        out[i] = await fn(i);
-      }
-    }),
-  );
-  return out;
 }
 
 const settle = () => new Promise((r) => setTimeout(r, 3000));

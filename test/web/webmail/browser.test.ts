@@ -9,27 +9,26 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import nodemailer from 'nodemailer';
 import { simpleParser } from 'mailparser';
 import iconv from 'iconv-lite';
-import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import { type BrowserContext, type Page } from 'playwright-core';
+import { noChromium, openChromium, type Chromium } from '../../helpers/chromium.js';
 import { ROOT, startTestServer, type TestServer } from '../../helpers/server.js';
 import { encodedWord, toIso2022jp } from '../../spam/mail.js';
 
-const CHROMIUM = '/usr/bin/chromium';
 const SHOTS = path.join(ROOT, 'reports', 'webmail');
 const HANAKO = 'hanako@example.jp';
 const TARO = 'taro@example.jp';
 const PW = 'hanako password 1';
-const skip = !fs.existsSync(CHROMIUM) && !process.env.CI ? 'chromium not installed' : false;
+const skip = noChromium;
 
 describe('webmail in Chromium', { skip, timeout: 600_000 }, () => {
   let srv: TestServer;
-  let profile: string;
+  let chrome: Chromium | undefined;
   let browser: BrowserContext;
-  const problems: string[] = [];
+  let problems: string[] = [];
   const base = () => `https://127.0.0.1:${srv.ports.webmail}`;
 
   async function smtp(raw: Buffer, to = HANAKO): Promise<void> {
@@ -50,23 +49,13 @@ describe('webmail in Chromium', { skip, timeout: 600_000 }, () => {
       toml: '[spam]\nmove_to_spam_folder = false\n',
     });
     fs.mkdirSync(SHOTS, { recursive: true });
-    profile = fs.mkdtempSync(path.join(os.tmpdir(), 'tegami-chromium-'));
-    browser = await chromium.launchPersistentContext(profile, {
-      executablePath: CHROMIUM,
-      headless: true,
-      ignoreHTTPSErrors: true,
-      viewport: { width: 1200, height: 800 },
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-    });
-    browser.on('console', (m) => {
-      if (/Content[- ]Security[- ]Policy|Refused to/i.test(m.text())) problems.push(`${m.type()}: ${m.text()}`);
-    });
-    browser.on('weberror', (e) => problems.push(`page error: ${e.error().message}`));
+    chrome = await openChromium({ width: 1200, height: 800 });
+    browser = chrome.context;
+    problems = chrome.problems;
   });
 
   after(async () => {
-    await browser?.close();
-    if (profile) fs.rmSync(profile, { recursive: true, force: true });
+    await chrome?.close();
     await srv?.stop();
   });
 

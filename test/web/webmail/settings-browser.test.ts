@@ -9,27 +9,26 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import nodemailer from 'nodemailer';
-import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import { type BrowserContext, type Page } from 'playwright-core';
+import { noChromium, openChromium, webmailSignIn, type Chromium } from '../../helpers/chromium.js';
 import { ROOT, startTestServer, type TestServer } from '../../helpers/server.js';
 import { encodedWord, toIso2022jp } from '../../spam/mail.js';
 
-const CHROMIUM = '/usr/bin/chromium';
 const SHOTS = path.join(ROOT, 'reports', 'webmail');
 const IMAP_FETCH = path.join(ROOT, 'test', 'web', 'webmail', 'imap-fetch.py');
 const HANAKO = 'hanako@example.jp';
 const TARO = 'taro@example.jp';
 const PW = 'hanako password 1';
 const TARO_PW = 'taro password 1';
-const skip = !fs.existsSync(CHROMIUM) && !process.env.CI ? 'chromium not installed' : false;
+const skip = noChromium;
 
 describe('webmail settings in Chromium', { skip, timeout: 600_000 }, () => {
   let srv: TestServer;
-  let profile: string;
+  let chrome: Chromium | undefined;
   let browser: BrowserContext;
-  const problems: string[] = [];
+  let problems: string[] = [];
   const base = () => `https://127.0.0.1:${srv.ports.webmail}`;
 
   before(async () => {
@@ -44,36 +43,17 @@ describe('webmail settings in Chromium', { skip, timeout: 600_000 }, () => {
       assert.equal(r.status, 0, r.stderr);
     }
     fs.mkdirSync(SHOTS, { recursive: true });
-    profile = fs.mkdtempSync(path.join(os.tmpdir(), 'tegami-chromium-'));
-    browser = await chromium.launchPersistentContext(profile, {
-      executablePath: CHROMIUM,
-      headless: true,
-      ignoreHTTPSErrors: true,
-      viewport: { width: 1200, height: 900 },
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-    });
-    browser.on('console', (m) => {
-      if (/Content[- ]Security[- ]Policy|Refused to/i.test(m.text())) problems.push(`${m.type()}: ${m.text()}`);
-    });
-    browser.on('weberror', (e) => problems.push(`page error: ${e.error().message}`));
+    chrome = await openChromium({ width: 1200, height: 900 });
+    browser = chrome.context;
+    problems = chrome.problems;
   });
 
   after(async () => {
-    await browser?.close();
-    if (profile) fs.rmSync(profile, { recursive: true, force: true });
+    await chrome?.close();
     await srv?.stop();
   });
 
-  async function signIn(lang: 'ja' | 'en'): Promise<Page> {
-    await browser.clearCookies();
-    const page = await browser.newPage();
-    await page.setExtraHTTPHeaders({ 'accept-language': lang === 'ja' ? 'ja-JP,ja;q=0.9' : 'en-GB,en;q=0.8' });
-    await page.goto(`${base()}/mail`);
-    await page.fill('#login', HANAKO);
-    await page.fill('#password', PW);
-    await Promise.all([page.waitForURL(`${base()}/mail`), page.click('form.login-form button[type="submit"]')]);
-    return page;
-  }
+  const signIn = (lang: 'ja' | 'en'): Promise<Page> => webmailSignIn(browser, base(), HANAKO, PW, lang);
 
   async function smtp(raw: Buffer): Promise<void> {
     const t = nodemailer.createTransport({ host: '127.0.0.1', port: srv.ports.smtp, secure: false, ignoreTLS: true });

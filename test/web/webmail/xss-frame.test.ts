@@ -10,18 +10,17 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import http from 'node:http';
-import os from 'node:os';
 import path from 'node:path';
 import type { AddressInfo } from 'node:net';
 import nodemailer from 'nodemailer';
-import { chromium, type BrowserContext, type Frame, type Page } from 'playwright-core';
+import { type BrowserContext, type Frame, type Page } from 'playwright-core';
+import { noChromium, openChromium, webmailSignIn, type Chromium } from '../../helpers/chromium.js';
 import { ROOT, startTestServer, type TestServer } from '../../helpers/server.js';
 
-const CHROMIUM = '/usr/bin/chromium';
 const SHOTS = path.join(ROOT, 'reports', 'webmail');
 const USER = 'hanako@example.jp';
 const PW = 'hanako password 1';
-const skip = !fs.existsSync(CHROMIUM) && !process.env.CI ? 'chromium not installed' : false;
+const skip = noChromium;
 const PNG = Buffer.from('iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg==', 'base64');
 
 /** The hostile bodies; R is replaced by the listener's origin, M(x) by code that would set the marker to x. */
@@ -44,7 +43,7 @@ describe('reading in Chromium: the HTML frame against an XSS corpus, and the thr
   let remote: http.Server;
   let origin = '';
   const hits: string[] = [];
-  let profile: string;
+  let chrome: Chromium | undefined;
   let browser: BrowserContext;
   const base = () => `https://127.0.0.1:${srv.ports.webmail}`;
 
@@ -76,14 +75,8 @@ describe('reading in Chromium: the HTML frame against an XSS corpus, and the thr
       toml: '[spam]\nmove_to_spam_folder = false\n',
     });
     fs.mkdirSync(SHOTS, { recursive: true });
-    profile = fs.mkdtempSync(path.join(os.tmpdir(), 'tegami-chromium-'));
-    browser = await chromium.launchPersistentContext(profile, {
-      executablePath: CHROMIUM,
-      headless: true,
-      ignoreHTTPSErrors: true,
-      viewport: { width: 1200, height: 900 },
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-    });
+    chrome = await openChromium({ width: 1200, height: 900 });
+    browser = chrome.context;
     const fill = (s: string) => s.replace(/R\//g, `${origin}/`).replace(/M\((\w+)\)/g, "document.documentElement.dataset.pwned='$1'");
     for (const [i, c] of CORPUS.entries()) await smtp(mail(`xss-${i}`, `xss-${String(i).padStart(2, '0')} ${c.name}`, fill(c.html)));
     const news = `<html><head><style>.hero{background:url(${origin}/css-probe)}</style></head><body><h1 class="hero">今週のお知らせ / This week</h1><p>新商品のご案内です。New arrivals are here.</p>` +
@@ -99,22 +92,12 @@ describe('reading in Chromium: the HTML frame against an XSS corpus, and the thr
   });
 
   after(async () => {
-    await browser?.close();
-    if (profile) fs.rmSync(profile, { recursive: true, force: true });
+    await chrome?.close();
     await srv?.stop();
     await new Promise<void>((r) => remote?.close(() => r()));
   });
 
-  async function signIn(lang: 'ja' | 'en'): Promise<Page> {
-    await browser.clearCookies();
-    const page = await browser.newPage();
-    await page.setExtraHTTPHeaders({ 'accept-language': lang === 'ja' ? 'ja-JP,ja;q=0.9' : 'en-GB,en;q=0.8' });
-    await page.goto(`${base()}/login`);
-    await page.fill('#login', USER);
-    await page.fill('#password', PW);
-    await Promise.all([page.waitForURL(`${base()}/mail`), page.click('form.login-form button[type="submit"]')]);
-    return page;
-  }
+  const signIn = (lang: 'ja' | 'en'): Promise<Page> => webmailSignIn(browser, base(), USER, PW, lang);
 
   async function open(page: Page, subject: string): Promise<Frame> {
     await page.goto(`${base()}/mail?q=${encodeURIComponent(subject)}`);
