@@ -33,7 +33,9 @@ const r3 = (x: number) => Math.round(x * 1000) / 1000;
 
 export function summarize(h: Histogram, withHdr = true): HistSummary {
   const n = h.totalCount;
-  const at = (p: number) => (n ? r3(h.getValueAtPercentile(p) / 1000) : 0);
+  // a percentile is the top of its bucket (HDR's highest equivalent value), which can pass the exact maximum when
+  // both fall in one bucket: no percentile is shown above the largest value really recorded
+  const at = (p: number) => (n ? r3(Math.min(h.getValueAtPercentile(p), h.maxValue) / 1000) : 0);
   return {
     count: n,
     min: n ? r3(h.minNonZeroValue / 1000) : 0,

@@ -9,6 +9,7 @@ import { startSink } from '../../lab/peers/sink.js';
 import { runLoad } from '../../lab/load/generator.js';
 import { maildirObserver } from '../../lab/load/observers.js';
 import { messageTemplate } from '../../lab/load/message.js';
+import { newHistogram, recordMs, summarize } from '../../lab/load/histogram.js';
 
 test('message template hits the requested size', () => {
   for (const size of [1024, 5120, 102_400]) {
@@ -92,4 +93,14 @@ test('Maildir observer gives accept→delivered latency', async () => {
     await sink.close();
     fs.rmSync(dir, { recursive: true, force: true });
   }
+});
+
+test('no percentile is reported above the largest value recorded (a percentile is the top of its HDR bucket)', () => {
+  const h = newHistogram();
+  for (let i = 0; i < 100; i++) recordMs(h, 1);
+  recordMs(h, 1000.123); // p99.9 and the maximum fall in one bucket whose top is above 1000.123
+  const s = summarize(h);
+  assert.equal(s.max, 1000.123);
+  assert.equal(s.p999, 1000.123);
+  assert.ok(s.curve.every((c) => c.ms <= s.max), JSON.stringify(s.curve));
 });
