@@ -1,11 +1,13 @@
 // Two real `tegami serve` nodes on [storage] backend = "postgres" keeping mail in the shared mailbox store
 // (PgMailboxStore, wired by engine/db/storage.ts and workers/shared-store.ts): mail sent to node A with Python's
 // smtplib is read on node B with imaplib and poplib; an IMAP IDLE on B sees mail delivered through A; both nodes
-// delivering into one mailbox give distinct UIDs; with the database away a local recipient gets 451 4.3.0 at RCPT,
+// delivering into one mailbox give distinct UIDs; the quota is counted from the store; with the database away a local recipient gets 451 4.3.0 at RCPT,
 // and delivery resumes by itself when it returns.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
 import pg from 'pg';
 import { postgresUnavailable, startPostgres, type PgCluster } from '../../helpers/postgres.js';
 import { requireCommand, run, startTestServer, type TestServer } from '../../helpers/server.js';
@@ -98,6 +100,12 @@ print('uids', data[0].decode())
 i.logout()
 `;
 
+/** The node's log files (the delivery lines are there, not on its stdout). */
+function logsOf(srv: TestServer): string {
+  const dir = path.join(srv.dataDir, 'logs');
+  return fs.readdirSync(dir).map((f) => fs.readFileSync(path.join(dir, f), 'utf8')).join('');
+}
+
 async function until(what: string, check: () => Promise<boolean> | boolean, ms = 60_000): Promise<void> {
   const deadline = Date.now() + ms;
   while (!(await check())) {
@@ -166,6 +174,29 @@ describe('tegami serve on PostgreSQL: the shared mailbox store', { skip: skip ??
     const uids = u.stdout.replace(/^uids /, '').trim().split(/\s+/).map(Number);
     assert.equal(uids.length, 6, u.stdout);
     assert.equal(new Set(uids).size, 6, `distinct UIDs: ${u.stdout}`);
+  });
+
+  it('the quota is counted from the shared store: 452 4.2.2 at RCPT on either node, deferred at delivery through an alias', async (t) => {
+    if (!requireCommand(t, 'python3')) return;
+    const q = 'jiro@example.test';
+    assert.equal(b.cli(['user', 'add', q, '--password-stdin'], 'jiro-pass-2\n').status, 0);
+    assert.equal(b.cli(['user', 'set', q, '--quota-messages', '2']).status, 0);
+    assert.equal(b.cli(['alias', 'add', 'info@example.test', q]).status, 0);
+    await until('node A accepts jiro@', async () => (await send(a, q, 'probe', 'probe')).rcpt === 250);
+    for (const id of ['quota-1', 'quota-2']) assert.equal((await send(a, q, id)).data, 250);
+    await until('both in the shared store', async () => (await countOverImap(b, q, 'jiro-pass-2', 'INBOX', 'X-Test-Id: quota-')) === 2);
+    // each node's RCPT check reads the store's usage (the Maildirs are empty: a Maildir reading would accept)
+    for (const n of [a, b]) {
+      let r = { rcpt: 0, msg: '' };
+      await until('RCPT gets 452 for the full mailbox', async () => (r = await send(n, q, 'probe', 'probe')).rcpt === 452);
+      assert.match(r.msg, /^4\.2\.2 /);
+    }
+    // through an alias the worker's check decides: deferred (4.2.2), not stored
+    assert.equal((await send(a, 'info@example.test', 'quota-3')).data, 250);
+    await until('the delivery is deferred for the quota', () => /deferred.*4\.2\.2 Mailbox full/.test(logsOf(a)), 60_000).catch((e: Error) => {
+      throw new Error(`${e.message}; log of A: ${logsOf(a).slice(-4000)}`);
+    });
+    assert.equal(await countOverImap(b, q, 'jiro-pass-2', 'INBOX', 'X-Test-Id: quota-3'), 0);
   });
 
   it('with the database away a local recipient gets 451 4.3.0 at RCPT; delivery resumes without a restart', async (t) => {
