@@ -131,6 +131,10 @@ export async function startServer(opts: { configPath?: string; quiet?: boolean }
     directoryCurrent: ctx.replica ? () => ctx.replica!.connected : undefined,
     // PostgreSQL: mail for a remote recipient gets 451 4.3.0 while the shared queue cannot be reached
     queueUp: remote.kind === 'shared' ? () => remote.shared.databaseUp() : undefined,
+    // PostgreSQL: the shared mailbox store is in the same database; a local recipient gets 451 4.3.0 while it is
+    // away, and the RCPT quota check reads the store's usage
+    storeUp: remote.kind === 'shared' ? () => remote.shared.databaseUp() : undefined,
+    mailUsage: ctx.backend === 'postgres' ? (owner, quota) => store.usage(owner, quota) : undefined,
   };
 
   // settings changed in the admin pages: validated and stored (engine/settings), then applied here at once;

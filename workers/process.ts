@@ -1,5 +1,5 @@
 // Worker task "process": one spooled message → analysed → routed → rules (Sieve, vacation: sieve-delivery.ts)
-// → delivered to local Maildirs.
+// → delivered to local Maildirs, or to the shared store on PostgreSQL (shared-store.ts).
 // Runs in the piscina pool; gets the spool file by descriptor/path (never a copy through the main thread).
 // Remote recipients are returned to the queue; a message past the hop limit goes to no recipient at all
 // (each RCPT fails with 5.4.6, so the sender gets one notice). It never answers the client itself.
@@ -25,6 +25,7 @@ import { listRuntime } from '../engine/lists/runtime.js';
 import { mailboxRoom } from '../engine/store/maildirsize.js';
 import { quotaReason } from '../engine/accounts/quota.js';
 import { RulesDelivery, type WorkerEvent } from './sieve-delivery.js';
+import { appendCopy, foldersOf, sharedStore } from './shared-store.js';
 
 export interface ProcessTask {
   id: string;
@@ -178,7 +179,21 @@ export default async function processMessage(task: ProcessTask): Promise<Process
   // mailbox, whether or not this message was analysed (authenticated, trusted or unfiltered senders too).
   const message = stripVerdictHeaders(body, config.hostname).parts;
   const deleted = analysis?.action === 'delete';
-  const rules = new RulesDelivery({ config, db, directory, env, mailboxes: deleted ? [] : routed.mailboxes, verdictHeaders, message, analysis: result.analysis });
+  let mailboxes = deleted ? [] : routed.mailboxes;
+  // [storage] backend = "postgres": mail goes to the shared store; its folders are read before the rules run
+  const shared = config.storage.backend === 'postgres' ? sharedStore(config) : null;
+  let folders: Map<string, Set<string>> | undefined;
+  if (shared && mailboxes.length) {
+    try {
+      folders = await foldersOf(shared, mailboxes.map((m) => m.owner));
+    } catch (e) {
+      // the store is away: nothing is decided for these mailboxes now (the queue retries them from the spool);
+      // forwards of other recipients go on as usual
+      for (const m of mailboxes) result.tempFailed.push({ address: m.rcpt, reason: `4.3.0 Local delivery failed: ${(e as Error).message}` });
+      mailboxes = [];
+    }
+  }
+  const rules = new RulesDelivery({ config, db, directory, env, mailboxes, verdictHeaders, message, analysis: result.analysis, folders });
   result.remote.push(...(await rules.forwards(routed.remote, result)));
   const refused = rules.rejectWhileClientWaits(task.decision, routed.remote.length, result);
   if (refused) {
@@ -190,6 +205,14 @@ export default async function processMessage(task: ProcessTask): Promise<Process
   // 6. deliver locally: each copy the rules asked for, fsynced (a resumed run skips the copies already there)
   if (deleted) return result;
   await rules.deliver(result, async (m, copy) => {
+    if (shared) {
+      const received = Buffer.from(receivedHeader(env, config.hostname, m.rcpt), 'utf8');
+      const parts = [returnPath, received, ...copy.parts];
+      const refused = await appendCopy(shared, { owner: m.owner, folder: copy.folder, parts, info: copy.info, dedupKey: copy.dedupKey, quota: directory.quotaOf(m.owner) });
+      if (!refused) return 'written';
+      result[refused.refused].push({ address: m.rcpt, reason: refused.reason });
+      return 'refused';
+    }
     if (task.recovered && (await hasDedupKey(copy.dir, copy.dedupKey))) return 'duplicate';
     const received = Buffer.from(receivedHeader(env, config.hostname, m.rcpt), 'utf8');
     const parts = [returnPath, received, ...copy.parts];

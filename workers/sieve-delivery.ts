@@ -72,6 +72,11 @@ export interface RulesInput {
   message: Buffer[];
   /** The analysis as first decided (a late "reject" is still "reject" here), or undefined when none ran. */
   analysis?: { score: number; tags: string[]; action: string };
+  /**
+   * The shared store (PostgreSQL): each owner's folder names, read before the rules run (mailboxexists, fileinto
+   * without :create). Absent: the folders are the owner's Maildir directories, looked up on disk.
+   */
+  folders?: Map<string, Set<string>>;
 }
 
 interface ThreadState {
@@ -123,8 +128,9 @@ export class RulesDelivery {
     for (const m of i.mailboxes) {
       const root = maildirRoot(i.config.data_dir, m.owner);
       // a verdict of reject (too late to refuse) files the message as spam whatever the rules say
+      const exists = this.existsFor(m.owner);
       const result = i.config.sieve.enabled && verdict !== 'reject' ? this.evaluate(m, root) : null;
-      const plan = planFrom(result, root, fallback);
+      const plan = planFrom(result, root, fallback, exists);
       this.checkRedirects(m, plan, root, fallback);
       for (const note of plan.notes) this.event('sieve-note', 'info', { owner: m.owner, note });
       this.plans.push(plan);
@@ -146,6 +152,13 @@ export class RulesDelivery {
     return sieveMessage(this.raw(), { from: env.mailFrom, to, auth: env.client.user });
   }
 
+  /** On the shared store: does the owner have this folder (INBOX always)? Undefined on Maildir (the disk is asked). */
+  private existsFor(owner: string): ((name: string) => boolean) | undefined {
+    const names = this.i.folders?.get(owner);
+    if (!this.i.folders) return undefined;
+    return (name) => name.toUpperCase() === 'INBOX' || !!names?.has(name);
+  }
+
   /** The user's active script, then the domain's; a script ending in stop ends the run (engine/sieve/scopes.ts). */
   private evaluate(m: Mailbox, root: string): SieveResult | null {
     const rs = this.t.cache.forRecipient(m.owner);
@@ -160,7 +173,7 @@ export class RulesDelivery {
         extensions,
         limits,
         now: () => new Date(this.now),
-        mailboxExists: (name) => folderExists(root, name),
+        mailboxExists: this.existsFor(m.owner) ?? ((name) => folderExists(root, name)),
         spam: a ? { score: a.score, threshold: this.i.config.spam.spam_threshold } : null,
         loadScript: rs.loader(s.owner),
       });

@@ -3,19 +3,28 @@
 // recipient alone. Mail that reaches a mailbox through an alias or forward is left to the worker's check at
 // delivery (deferred, then a DSN). A check that fails for any reason refuses nothing.
 import type { AccountDirectory } from './directory.js';
-import { quotaRefusal } from './quota.js';
+import { quotaRefusal, roomFor, type Quota, type Usage } from './quota.js';
 import type { Refusal } from '../policy/verdict.js';
 import { maildirRoot } from '../store/maildir.js';
 import { mailboxRoom } from '../store/maildirsize.js';
 
 /** The refusal for `address` (a local recipient the relay check accepted), or null when it may be accepted. */
-export async function rcptQuotaRefusal(directory: AccountDirectory, dataDir: string, address: string, declaredSize: number): Promise<Refusal | null> {
+/** The owner's usage from the shared store (PostgreSQL); absent: the Maildir's maildirsize in the data dir. */
+export type UsageOf = (owner: string, quota: Quota) => Promise<Usage>;
+
+export async function rcptQuotaRefusal(directory: AccountDirectory, dataDir: string, address: string, declaredSize: number, usageOf?: UsageOf): Promise<Refusal | null> {
   try {
     const r = directory.resolve(address);
     if (r.kind !== 'mailbox') return null;
     // forwarded elsewhere without a copy here: this mailbox's quota does not matter
     if (r.user.forward.length && !r.user.keepCopy) return null;
-    const room = await mailboxRoom(maildirRoot(dataDir, r.user.address), r.user.quota, Number.isSafeInteger(declaredSize) && declaredSize > 0 ? declaredSize : 0);
+    const bytes = Number.isSafeInteger(declaredSize) && declaredSize > 0 ? declaredSize : 0;
+    const q = r.user.quota;
+    const room = !usageOf
+      ? await mailboxRoom(maildirRoot(dataDir, r.user.address), q, bytes)
+      : q.bytes === 0 && q.messages === 0
+        ? { kind: 'ok' as const }
+        : roomFor(q, await usageOf(r.user.address, q), bytes);
     return room.kind === 'ok' ? null : quotaRefusal(room, address);
   } catch {
     return null;

@@ -15,6 +15,8 @@ import { ensureSettingsTables } from '../settings/store.js';
 import { addScramColumn } from '../accounts/sqlite-directory.js';
 import { startupConfig } from '../settings/live.js';
 import { MaildirStore } from '../store/maildir-store.js';
+import { openPgMailboxStore } from '../store/pg-store.js';
+import type { MailAccountStore, MailboxStore } from '../store/mailbox-store.js';
 import { SqliteRulesStore } from '../rules/sqlite-store.js';
 import { Queue, type QueueOptions, type RemoteScheduler } from '../queue/queue.js';
 import { OutboundScheduler } from '../queue/outbound.js';
@@ -35,10 +37,10 @@ export interface Storage extends Omit<Context, 'close'> {
   /** The rules (Sieve, vacation, auto-replies) over the same database as the directory. */
   rules: SqliteRulesStore;
   /**
-   * Where mail is stored and how that is described at startup (see mailStoreFor). Typed as the Maildir store
-   * because the webmail still uses its Maildir-only methods; IMAP and POP3 take any MailboxStore.
+   * Where mail is stored and how that is described at startup (see mailStoreFor): the data dir's Maildir, or
+   * for `serve` on PostgreSQL the shared store (PgMailboxStore, with LISTEN for cross-node IDLE).
    */
-  mailboxStore: MaildirStore;
+  mailboxStore: MailboxStore & MailAccountStore;
   mailStoreDescription: string;
   /** Where the queue lives: "local" (spool/ in the data dir) until a shared queue is configured. */
   queueDescription: string;
@@ -75,6 +77,7 @@ export async function openStorage(configPath: string | undefined, opts: StorageO
   fs.mkdirSync(path.join(base.data_dir, 'logs'), { recursive: true, mode: PRIVATE_DIR });
   const pool = openPool(base.storage, { onIdleError: opts.onError });
   let db: Db | undefined;
+  let closeStore: (() => unknown) | undefined;
   try {
     await migrate(pool); // any command migrates an empty or older database on first use, as SQLite does
     db = openNodeCopy(base);
@@ -96,6 +99,13 @@ export async function openStorage(configPath: string | undefined, opts: StorageO
     }
     const { config, ignored } = startupConfig(file, db);
     const local = db;
+    // serve keeps mail in the shared store; a CLI command keeps the local Maildir it has always used (docs/scale-out.md)
+    let mail: { mailboxStore: MailboxStore & MailAccountStore; mailStoreDescription: string } = mailStoreFor(config);
+    if (opts.mode === 'serve') {
+      const shared = await sharedMailStore(pool, config, opts.onError);
+      closeStore = () => shared.mailboxStore.close();
+      mail = shared;
+    }
     return {
       backend: 'postgres',
       config,
@@ -107,13 +117,14 @@ export async function openStorage(configPath: string | undefined, opts: StorageO
       pool,
       replica,
       rules: new SqliteRulesStore(local),
-      ...mailStoreFor(config),
+      ...mail,
       queueDescription: 'shared queue in PostgreSQL (a local spool on this node until each message is handed over)',
       async close() {
         try {
           finish?.();
           await committed;
         } finally {
+          await Promise.resolve(closeStore?.()).catch(() => undefined);
           await replica.close();
           await pool.end().catch(() => undefined);
           local.close();
@@ -121,22 +132,33 @@ export async function openStorage(configPath: string | undefined, opts: StorageO
       },
     };
   } catch (e) {
+    await Promise.resolve(closeStore?.()).catch(() => undefined);
     db?.close();
     await pool.end().catch(() => undefined);
     throw e;
   }
 }
 
-/**
- * The mailbox store. Today the local Maildir store on both backends; the shared PostgreSQL store (issue 17,
- * PgMailboxStore) is chosen here when it exists and is configured, and nowhere else.
- */
+/** The local mailbox store: the data dir's Maildir (SQLite, and the CLI commands on PostgreSQL). */
 export function mailStoreFor(config: LoadedConfig): { mailboxStore: MaildirStore; mailStoreDescription: string } {
   const shared = config.storage.backend === 'postgres';
   return {
     mailboxStore: new MaildirStore(config.data_dir),
-    mailStoreDescription: shared ? 'local Maildir (shared store not configured)' : 'local Maildir',
+    mailStoreDescription: shared ? 'local Maildir (this command)' : 'local Maildir',
   };
+}
+
+/**
+ * `serve` on PostgreSQL: the shared mailbox store (PgMailboxStore) on the node's pool, listening for other nodes'
+ * changes (IDLE, JMAP push). The worker threads open their own (workers/shared-store.ts) and deliver into it.
+ */
+export async function sharedMailStore(
+  pool: PgPool,
+  config: LoadedConfig,
+  onError?: (err: Error) => void,
+): Promise<{ mailboxStore: MailboxStore & MailAccountStore & { close(): Promise<void> }; mailStoreDescription: string }> {
+  const store = await openPgMailboxStore(pool, { listen: clientConfig(config.storage), nodeName: config.storage.node_name, onError });
+  return { mailboxStore: store, mailStoreDescription: 'shared store in PostgreSQL' };
 }
 
 /** The queue of this node: the local spool on both backends (on PostgreSQL it only holds mail until it is handed over). */

@@ -53,7 +53,7 @@ export function flagLetters(flags: readonly string[]): { info: string; keywords:
  * :create (Pigeonhole stores in the INBOX then; we use the default folder, which is the INBOX unless it is spam),
  * gives the default folder and a note. The server's own Spam folder always may be made.
  */
-export function resolveFolder(root: string, name: string, create: boolean, fallback: string): { folder: string; dir: string; note?: string } {
+export function resolveFolder(root: string, name: string, create: boolean, fallback: string, exists?: (name: string) => boolean): { folder: string; dir: string; note?: string } {
   const fb = () => ({ folder: fallback, dir: folderPath(root, fallback) });
   if (name.toUpperCase() === 'INBOX') return { folder: 'INBOX', dir: root };
   let dir: string;
@@ -62,7 +62,7 @@ export function resolveFolder(root: string, name: string, create: boolean, fallb
   } catch {
     return { ...fb(), note: `folder name "${name}" cannot be stored: kept in ${fallback}` };
   }
-  if (!create && name !== 'Spam' && !fs.existsSync(dir)) return { ...fb(), note: `no folder "${name}" (fileinto without :create): kept in ${fallback}` };
+  if (!create && name !== 'Spam' && !(exists ? exists(name) : fs.existsSync(dir))) return { ...fb(), note: `no folder "${name}" (fileinto without :create): kept in ${fallback}` };
   return { folder: name, dir };
 }
 
@@ -77,10 +77,10 @@ export function folderExists(root: string, name: string): boolean {
 }
 
 /** The plan for one mailbox from an evaluation (or from nothing: `result` null keeps the message in the default folder). */
-export function planFrom(result: SieveResult | null, root: string, fallback: string): Plan {
+export function planFrom(result: SieveResult | null, root: string, fallback: string, exists?: (name: string) => boolean): Plan {
   const plan: Plan = { stores: [], redirects: [], reject: null, vacation: null, notes: [] };
   const store = (name: string, flags: readonly string[], create: boolean) => {
-    const f = resolveFolder(root, name, create, fallback);
+    const f = resolveFolder(root, name, create, fallback, exists);
     if (f.note) plan.notes.push(f.note);
     const { info, keywords } = flagLetters(flags);
     if (keywords.length) plan.notes.push(`keywords not stored at delivery: ${keywords.join(' ')}`);

@@ -16,7 +16,7 @@ import type { Queue } from '../queue/queue.js';
 import { DeadlineExceeded } from './deadlines.js';
 import { screenHeaderFrom } from './header-from.js';
 import { newQueueId, type Envelope, type RecipientEntry } from '../spool/envelope.js';
-import { declaredSize, rcptQuotaRefusal } from '../accounts/rcpt-quota.js';
+import { declaredSize, rcptQuotaRefusal, type UsageOf } from '../accounts/rcpt-quota.js';
 import { refuseOnVirtualHost, virtualHostsOf } from '../accounts/virtual-hosts.js';
 
 export type ListenerKind = 'smtp' | 'submission' | 'submissions';
@@ -77,9 +77,15 @@ export interface SessionDeps {
   directoryCurrent?: () => boolean;
   /**
    * False while the shared queue (PostgreSQL) cannot be reached: a remote recipient then gets 451 4.3.0, so no
-   * 250 is given for mail this node could only keep in its own spool. Local recipients are stored on the node.
+   * 250 is given for mail this node could only keep in its own spool (local recipients: `storeUp` below).
    */
   queueUp?: () => boolean;
+  /**
+   * The shared mailbox store (PostgreSQL): false while its database cannot be reached, so a local recipient gets
+   * 451 4.3.0 (the 250 means the worker can store it); `mailUsage` is its quota usage. Absent: the local Maildir.
+   */
+  storeUp?: () => boolean;
+  mailUsage?: UsageOf;
 }
 
 export class SmtpSessionPolicy {
@@ -257,8 +263,13 @@ export class SmtpSessionPolicy {
       logger.info('smtp', 'rcpt-to', { sid: session.id, ip: st.ip, to: ok.address, verdict: 'reject', reason: 'virtual host', reply: `${elsewhere.code} ${elsewhere.status}` });
       return cb(toSmtpError(elsewhere));
     }
+    if (this.deps.storeUp?.() === false) {
+      const v = tempfail(451, '4.3.0', 'Local error in processing (mailbox database unavailable), try again later');
+      logger.info('smtp', 'rcpt-to', { sid: session.id, ip: st.ip, to: ok.address, verdict: 'tempfail', reason: 'mailbox store unavailable', reply: `${v.code} ${v.status}` });
+      return cb(toSmtpError(v));
+    }
     // a mailbox already over its quota: 452 4.2.2 now, while the client can still keep the message for it
-    rcptQuotaRefusal(directory, config.data_dir, ok.address, declaredSize(session.envelope.mailFrom)).then((full) => {
+    rcptQuotaRefusal(directory, config.data_dir, ok.address, declaredSize(session.envelope.mailFrom), this.deps.mailUsage).then((full) => {
       if (!full) return accepted();
       logger.info('smtp', 'rcpt-to', { sid: session.id, ip: st.ip, to: ok.address, verdict: 'reject', reason: 'quota', reply: `${full.code} ${full.status}` });
       cb(toSmtpError(full));

@@ -10,7 +10,7 @@ import type { Logger } from '../../log/logger.js';
 import type { LoginFlow } from '../../net/login.js';
 import type { RelayPolicy } from '../../policy/relay.js';
 import type { Queue } from '../../queue/queue.js';
-import type { MaildirStore } from '../../store/maildir-store.js';
+import type { MailAccountStore, MailboxStore } from '../../store/mailbox-store.js';
 import type { CertPair } from '../../tls/certificate.js';
 import { learnPoolFor } from '../../spam/learn-pool.js';
 import { learnMessage } from '../../spam/learn.js';
@@ -70,8 +70,8 @@ export interface WebmailWiring {
   login: LoginFlow;
   queue: Pick<Queue, 'spool' | 'receive' | 'isFull' | 'beginReceive'>;
   relay: () => RelayPolicy;
-  /** The Maildir store IMAP and POP3 use (one per process). */
-  store: MaildirStore;
+  /** The mailbox store IMAP and POP3 use (one per process): the Maildir, or the shared store on PostgreSQL. */
+  store: MailboxStore & MailAccountStore;
 }
 
 export interface RunningWebmail extends RunningWebServer {

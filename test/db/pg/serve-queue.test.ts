@@ -1,7 +1,7 @@
 // Two real `tegami serve` nodes on [storage] backend = "postgres" sharing one queue (engine/queue/pg-queue.ts,
 // wired by engine/db/storage.ts remoteDeliveryFor): mail for a remote domain submitted to node A reaches the
 // remote MTA (a sink on loopback, test/queue/pg-sink.ts) exactly once; with the database away a remote recipient
-// gets 451 4.3.0 at RCPT (a local one is still taken) and service returns on its own; and the node holding a
+// gets 451 4.3.0 at RCPT (a local one too: its mailbox is in the shared store) and service returns on its own; and the node holding a
 // delivery when it is killed with SIGKILL has it delivered by the other node once its lease has expired.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
@@ -9,6 +9,7 @@ import pg from 'pg';
 import { postgresUnavailable, startPostgres, type PgCluster } from '../../helpers/postgres.js';
 import { requireCommand, run, startTestServer, type TestServer } from '../../helpers/server.js';
 import { startQueueSink, type QueueSink } from '../../queue/pg-sink.js';
+import { waitOverImap } from './shared-mail.js';
 
 // two nodes and a cluster take a minute or two: run by `npm run test:postgres`, not by the default `npm test`
 const skip = process.env.TEGAMI_TEST_DIRECTORY !== 'postgres' ? 'runs with npm run test:postgres (TEGAMI_TEST_DIRECTORY=postgres)' : postgresUnavailable();
@@ -88,7 +89,7 @@ describe('tegami serve on PostgreSQL: the shared queue', { skip: skip ?? false }
   before(async () => {
     cluster = await startPostgres('tegami_serve_queue');
     sink = await startQueueSink();
-    const listeners = ['smtp'];
+    const listeners = ['smtp', 'imap'];
     a = await startTestServer({ listeners, hostname: 'a.example.test', toml: nodeToml(cluster.url, 'node-a', sink.port), users: [{ address: 'taro@example.test', password: 'taro-pass-1' }] });
     b = await startTestServer({ listeners, hostname: 'b.example.test', toml: nodeToml(cluster.url, 'node-b', sink.port) });
     db = await connect(cluster.url);
@@ -132,7 +133,7 @@ describe('tegami serve on PostgreSQL: the shared queue', { skip: skip ?? false }
     assert.match(list.stderr, /local spool of this node only; mail handed to the shared queue in PostgreSQL is not shown/);
   });
 
-  it('with the database away a remote recipient gets 451 4.3.0 at RCPT, a local one is still taken, and both work again when it returns', async (t) => {
+  it('with the database away a remote and a local recipient get 451 4.3.0 at RCPT, and both work again when it returns', async (t) => {
     if (!requireCommand(t, 'python3')) return;
     const dbName = new URL(cluster.url).pathname.slice(1);
     const adminUrl = new URL(cluster.url);
@@ -145,16 +146,19 @@ describe('tegami serve on PostgreSQL: the shared queue', { skip: skip ?? false }
       let probe = { rcpt: 0, msg: '' };
       await until('a remote recipient gets 451 while the queue database is away', async () => (probe = await send(a, 'jiro@remote.test', 'probe', 'probe')).rcpt === 451);
       assert.match(probe.msg, /^4\.3\.0 .*queue database unavailable/);
-      // a local recipient is stored in this node's own Maildir: still accepted, and delivered
-      const local = await send(a, 'taro@example.test', 'local-while-away');
-      assert.deepEqual([local.rcpt, local.data], [250, 250], local.msg);
-      await a.waitForMessage('taro@example.test', 'local-while-away');
+      // a local recipient's mailbox is in the same database (the shared store): refused for now too
+      const local = await send(a, 'taro@example.test', 'local-while-away', 'probe');
+      assert.equal(local.rcpt, 451, local.msg);
+      assert.match(local.msg, /^4\.3\.0 .*mailbox database unavailable/);
       await admin.query(`ALTER DATABASE ${dbName} ALLOW_CONNECTIONS true`);
       // back without a restart: the next poll reaches the database and RCPT is accepted again
       await until('a remote recipient is accepted again', async () => (await send(a, 'jiro@remote.test', 'probe', 'probe')).rcpt === 250);
       const r = await send(a, 'jiro@remote.test', 'after-away');
       assert.deepEqual([r.rcpt, r.data], [250, 250], r.msg);
       await until('the sink has after-away', () => delivered('after-away').length > 0);
+      const l = await send(a, 'taro@example.test', 'local-after-away');
+      assert.deepEqual([l.rcpt, l.data], [250, 250], l.msg);
+      await waitOverImap(b, 'taro@example.test', 'taro-pass-1', 'local-after-away');
       assert.equal(delivered('probe').length, 0, 'a probe (RSET after RCPT) sent nothing');
     } finally {
       await admin.query(`ALTER DATABASE ${dbName} ALLOW_CONNECTIONS true`).catch(() => undefined);

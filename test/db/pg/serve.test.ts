@@ -2,8 +2,8 @@
 // private PostgreSQL cluster (test/helpers/postgres.ts). Accounts made with the CLI receive mail (Python's
 // smtplib) and log in over POP3 and IMAP (poplib, imaplib); what the CLI writes on node B reaches node A without
 // a restart (accounts, Sieve rules, lists); a single node's data dir moves in with `tegami db import-local`; and
-// with the database away a node keeps routing and storing from its copy (an address it does not know gets
-// 451 4.3.0, not 550), refuses writes, and resumes on its own.
+// with the database away a node answers 451 4.3.0 for its own mailboxes (they are in the shared store) and
+// for an address it does not know (not 550), refuses writes, and resumes on its own.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
@@ -11,6 +11,7 @@ import path from 'node:path';
 import pg from 'pg';
 import { postgresUnavailable, startPostgres, type PgCluster } from '../../helpers/postgres.js';
 import { requireCommand, run, startTestServer, type TestServer } from '../../helpers/server.js';
+import { waitOverImap } from './shared-mail.js';
 
 // two nodes and a cluster take a minute or two: run by `npm run test:postgres`, not by the default `npm test`
 const skip = process.env.TEGAMI_TEST_DIRECTORY !== 'postgres' ? 'runs with npm run test:postgres (TEGAMI_TEST_DIRECTORY=postgres)' : postgresUnavailable();
@@ -84,14 +85,15 @@ describe('tegami serve and the CLI on PostgreSQL', { skip: skip ?? false }, () =
     if (!requireCommand(t, 'python3')) return;
     const r = await send(a, 'taro@example.test', 'pg-first');
     assert.deepEqual([r.rcpt, r.data], [250, 250], r.msg);
-    await a.waitForMessage('taro@example.test', 'pg-first');
+    await waitOverImap(a, 'taro@example.test', 'taro-pass-1', 'pg-first');
     const login = await run('python3', ['-c', LOGIN, String(a.ports.pop3), String(a.ports.imap), 'taro@example.test', 'taro-pass-1']);
     assert.equal(login.code, 0, login.stderr);
     assert.match(login.stdout, /^pop3 1$/m);
     assert.match(login.stdout, /^imap OK 1$/m);
-    // the node says where its mail and queue are (no shared store yet): never a silent local fallback
+    // the node says where its mail and queue are: the shared store, and nothing in its own Maildir
     const logs = fs.readdirSync(path.join(a.dataDir, 'logs')).map((f) => fs.readFileSync(path.join(a.dataDir, 'logs', f), 'utf8')).join('');
-    assert.match(logs, /backend=postgres mail_store="?local Maildir \(shared store not configured\)/);
+    assert.match(logs, /backend=postgres mail_store="?shared store in PostgreSQL/);
+    assert.deepEqual(a.maildir('taro@example.test'), []);
     // the account is in PostgreSQL, not only in the node's file
     const c = new pg.Client({ connectionString: cluster.url });
     await c.connect();
@@ -108,7 +110,7 @@ describe('tegami serve and the CLI on PostgreSQL', { skip: skip ?? false }, () =
     const add = b.cli(['user', 'add', 'hanako@example.test', '--password-stdin'], 'hanako-pass-2\n');
     assert.equal(add.status, 0, add.stderr);
     await until('node A accepts hanako@', async () => (await send(a, 'hanako@example.test', 'to-hanako')).rcpt === 250);
-    await a.waitForMessage('hanako@example.test', 'to-hanako');
+    await waitOverImap(b, 'hanako@example.test', 'hanako-pass-2', 'to-hanako');
     // and a password set on node A is the one node B checks
     assert.equal(a.cli(['user', 'passwd', 'hanako@example.test', '--password-stdin'], 'hanako-pass-3\n').status, 0);
     await until('node B checks the new password', async () => {
@@ -133,13 +135,13 @@ describe('tegami serve and the CLI on PostgreSQL', { skip: skip ?? false }, () =
     });
     await until('node A accepts the list address', async () => (await send(a, 'team@example.test', 'list-probe')).rcpt === 250);
     assert.equal((await send(a, 'taro@example.test', '請求書 2026-12')).data, 250);
-    await a.waitForMessage('taro@example.test', '2026-12', 30_000, 'Invoices').catch((e: Error) => {
-      const inbox = a.maildir('taro@example.test').map((f) => fs.readFileSync(f, 'utf8').slice(0, 400));
-      throw new Error(`${e.message}; INBOX: ${JSON.stringify(inbox)}; sieve on A: ${a.cli(['sieve', 'list', 'taro@example.test', '--json']).stdout}; log: ${a.output().slice(-3000)}`);
+    // filed by node A's worker into the shared store, read on node B
+    await waitOverImap(b, 'taro@example.test', 'taro-pass-1', '2026-12', 'Invoices').catch((e: Error) => {
+      throw new Error(`${e.message}; sieve on A: ${a.cli(['sieve', 'list', 'taro@example.test', '--json']).stdout}; log of A: ${a.output().slice(-3000)}`);
     });
   });
 
-  it('with the database away the node routes and stores from its copy, answers 451 4.3.0 for an address it does not know, refuses writes, and resumes without a restart', async (t) => {
+  it('with the database away the node answers 451 4.3.0 for an address it does not know and for its own mailboxes, refuses writes, and resumes without a restart', async (t) => {
     if (!requireCommand(t, 'python3')) return;
     const dbName = new URL(cluster.url).pathname.slice(1);
     const adminUrl = new URL(cluster.url);
@@ -149,10 +151,10 @@ describe('tegami serve and the CLI on PostgreSQL', { skip: skip ?? false }, () =
     try {
       await admin.query(`ALTER DATABASE ${dbName} ALLOW_CONNECTIONS false`);
       await admin.query('SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1', [dbName]);
-      // mail for an existing account is still taken (it is stored in the node's own durable Maildir and spool)
-      const r = await send(a, 'taro@example.test', 'while-away');
-      assert.deepEqual([r.rcpt, r.data], [250, 250], r.msg);
-      await a.waitForMessage('taro@example.test', 'while-away');
+      // mail for an existing account is not taken: its mailbox is in the database (the 250 means stored)
+      let known = { rcpt: 0, msg: '' };
+      await until('a local mailbox gets 451 4.3.0 while the database is away', async () => (known = await send(a, 'taro@example.test', 'while-away')).rcpt === 451);
+      assert.match(known.msg, /^4\.3\.0 .*mailbox database unavailable/);
       // an address the copy does not know may be an account added just before: a temporary failure, never a bounce
       let unknown = { rcpt: 0, msg: '' };
       await until('an unknown address gets 451 4.3.0 while the database is away', async () => (unknown = await send(a, 'nobody@example.test')).rcpt === 451);
@@ -224,7 +226,7 @@ describe('tegami db import-local', { skip: skip ?? false }, () => {
     await srv.restart();
     const r = await send(srv, 'info@example.test', '請求書 import');
     assert.deepEqual([r.rcpt, r.data], [250, 250], r.msg);
-    await srv.waitForMessage('taro@example.test', 'import', 30_000, 'Invoices');
+    await waitOverImap(srv, 'taro@example.test', 'taro-pass-1', 'import', 'Invoices');
     const login = await run('python3', ['-c', LOGIN, String(srv.ports.pop3), String(srv.ports.imap), 'hanako@example.test', 'hanako-pass-2']);
     assert.equal(login.code, 0, login.stderr);
   });

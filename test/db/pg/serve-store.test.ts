@@ -1,0 +1,227 @@
+// Two real `tegami serve` nodes on [storage] backend = "postgres" keeping mail in the shared mailbox store
+// (PgMailboxStore, wired by engine/db/storage.ts and workers/shared-store.ts): mail sent to node A with Python's
+// smtplib is read on node B with imaplib and poplib; an IMAP IDLE on B sees mail delivered through A; both nodes
+// delivering into one mailbox give distinct UIDs; the quota is counted from the store; with the database away a local recipient gets 451 4.3.0 at RCPT,
+// and delivery resumes by itself when it returns.
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import pg from 'pg';
+import { postgresUnavailable, startPostgres, type PgCluster } from '../../helpers/postgres.js';
+import { requireCommand, run, startTestServer, type TestServer } from '../../helpers/server.js';
+import { countOverImap, waitOverImap } from './shared-mail.js';
+
+// two nodes and a cluster take a minute or two: run by `npm run test:postgres`, not by the default `npm test`
+const skip = process.env.TEGAMI_TEST_DIRECTORY !== 'postgres' ? 'runs with npm run test:postgres (TEGAMI_TEST_DIRECTORY=postgres)' : postgresUnavailable();
+
+const toml = (url: string, node: string) =>
+  ['[storage]', 'backend = "postgres"', `url = ${JSON.stringify(url)}`, 'tls = "disable"', 'pool_size = 4', `node_name = "${node}"`, '[queue]', 'retry_schedule = ["1s"]'].join('\n');
+
+const USER = 'taro@example.test';
+const PASS = 'taro-pass-1';
+
+/** One SMTP transaction with Python's smtplib; with "probe" it stops after RCPT (RSET), sending nothing. */
+const SEND = `
+import smtplib, sys, json
+port, rcpt, test_id, mode = sys.argv[1:5]
+s = smtplib.SMTP('127.0.0.1', int(port), local_hostname='client.example.net', timeout=30)
+s.ehlo('client.example.net')
+s.mail('sender@example.net')
+code, msg = s.rcpt(rcpt)
+if code != 250 or mode == 'probe':
+    print(json.dumps({"rcpt": code, "msg": msg.decode()}))
+    s.rset()
+else:
+    body = ('From: sender@example.net\\r\\nTo: %s\\r\\nSubject: %s\\r\\nX-Test-Id: %s\\r\\n\\r\\nこんにちは、共有メールボックスから。\\r\\n' % (rcpt, test_id, test_id)).encode('utf-8')
+    code, msg = s.data(body)
+    print(json.dumps({"rcpt": 250, "data": code, "msg": msg.decode()}))
+s.quit()
+`;
+
+async function send(srv: TestServer, rcpt: string, testId: string, mode: 'send' | 'probe' = 'send'): Promise<{ rcpt: number; data?: number; msg: string }> {
+  const r = await run('python3', ['-c', SEND, String(srv.ports.smtp), rcpt, testId, mode]);
+  assert.equal(r.code, 0, r.stderr);
+  return JSON.parse(r.stdout.trim().split('\n').pop()!) as { rcpt: number; data?: number; msg: string };
+}
+
+/** POP3 on a node: the number of messages and whether one of them holds the needle (poplib, RETR). */
+const POP = `
+import poplib, sys
+port, user, pw, needle = sys.argv[1:5]
+p = poplib.POP3('127.0.0.1', int(port), timeout=30)
+p.user(user); p.pass_(pw)
+n = p.stat()[0]
+hit = 0
+for k in range(1, n + 1):
+    if needle.encode('utf-8') in b'\\r\\n'.join(p.retr(k)[1]):
+        hit += 1
+print('pop3', n, hit)
+p.quit()
+`;
+
+/** IMAP IDLE (RFC 2177) with imaplib's connection: prints "idling", then "seen" at the first new EXISTS. */
+const IDLE = `
+import imaplib, sys
+port, user, pw = sys.argv[1:4]
+i = imaplib.IMAP4('127.0.0.1', int(port), timeout=90)
+i.login(user, pw)
+typ, data = i.select('INBOX')
+before = int(data[0])
+tag = i._new_tag().decode()
+i.send(('%s IDLE\\r\\n' % tag).encode())
+print('idling', i.readline().decode().strip(), flush=True)
+while True:
+    line = i.readline().decode().strip()
+    if not line:
+        sys.exit('connection closed while idling')
+    parts = line.split()
+    if len(parts) == 3 and parts[2] == 'EXISTS' and int(parts[1]) > before:
+        print('seen', line, flush=True)
+        break
+i.send(b'DONE\\r\\n')
+while True:
+    line = i.readline().decode().strip()
+    if line.startswith(tag):
+        print('done', line, flush=True)
+        break
+i.logout()
+`;
+
+const UIDS = `
+import imaplib, sys
+port, user, pw, needle = sys.argv[1:5]
+i = imaplib.IMAP4('127.0.0.1', int(port), timeout=30)
+i.login(user, pw)
+i.select('INBOX', readonly=True)
+typ, data = i.uid('SEARCH', None, 'HEADER', 'X-Test-Id', needle)
+print('uids', data[0].decode())
+i.logout()
+`;
+
+/** The node's log files (the delivery lines are there, not on its stdout). */
+function logsOf(srv: TestServer): string {
+  const dir = path.join(srv.dataDir, 'logs');
+  return fs.readdirSync(dir).map((f) => fs.readFileSync(path.join(dir, f), 'utf8')).join('');
+}
+
+async function until(what: string, check: () => Promise<boolean> | boolean, ms = 60_000): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error(`timed out: ${what}`);
+    await new Promise((r) => setTimeout(r, 300));
+  }
+}
+
+describe('tegami serve on PostgreSQL: the shared mailbox store', { skip: skip ?? false }, () => {
+  let cluster: PgCluster;
+  let a: TestServer;
+  let b: TestServer;
+  before(async () => {
+    cluster = await startPostgres('tegami_serve_store');
+    const listeners = ['smtp', 'pop3', 'imap'];
+    a = await startTestServer({ listeners, hostname: 'a.example.test', toml: toml(cluster.url, 'node-a'), users: [{ address: USER, password: PASS }] });
+    b = await startTestServer({ listeners, hostname: 'b.example.test', toml: toml(cluster.url, 'node-b') });
+  });
+  after(async () => {
+    await a?.stop();
+    await b?.stop();
+    await cluster?.stop();
+  });
+
+  it('mail sent to node A is read on node B over IMAP and POP3, and is in no Maildir', async (t) => {
+    if (!requireCommand(t, 'python3')) return;
+    const r = await send(a, USER, 'a-to-b-1');
+    assert.deepEqual([r.rcpt, r.data], [250, 250], r.msg);
+    await waitOverImap(b, USER, PASS, 'a-to-b-1');
+    const pop = await run('python3', ['-c', POP, String(b.ports.pop3), USER, PASS, '共有メールボックス']);
+    assert.equal(pop.code, 0, pop.stderr);
+    assert.match(pop.stdout, /^pop3 1 1$/m);
+    assert.deepEqual(a.maildir(USER), [], 'nothing in node A\'s Maildir');
+    assert.deepEqual(b.maildir(USER), [], 'nothing in node B\'s Maildir');
+  });
+
+  it('an IMAP IDLE on node B sees mail delivered through node A', async (t) => {
+    if (!requireCommand(t, 'python3')) return;
+    const p = spawn('python3', ['-c', IDLE, String(b.ports.imap), USER, PASS]);
+    let out = '';
+    let err = '';
+    p.stdout.on('data', (d) => (out += d));
+    p.stderr.on('data', (d) => (err += d));
+    const exited = new Promise<number | null>((r) => p.on('close', r));
+    try {
+      await until('the IDLE client is idling', () => /^idling \+/m.test(out), 30_000);
+      const r = await send(a, USER, 'idle-1');
+      assert.deepEqual([r.rcpt, r.data], [250, 250], r.msg);
+      await until('node B pushed EXISTS to the idling client', () => /^seen \* \d+ EXISTS$/m.test(out), 60_000).catch((e: Error) => {
+        throw new Error(`${e.message}; client: ${out} ${err}; log of B: ${b.output().slice(-2000)}`);
+      });
+      assert.equal(await exited, 0, err);
+      assert.match(out, /^done \S+ OK/m);
+    } finally {
+      if (p.exitCode === null) p.kill('SIGKILL');
+    }
+  });
+
+  it('both nodes delivering into one mailbox give each message its own UID', async (t) => {
+    if (!requireCommand(t, 'python3')) return;
+    const sent = await Promise.all([a, b, a, b, a, b].map((n) => send(n, USER, 'both-nodes')));
+    for (const r of sent) assert.deepEqual([r.rcpt, r.data], [250, 250], r.msg);
+    await until('six copies over IMAP', async () => (await countOverImap(a, USER, PASS, 'INBOX', 'X-Test-Id: both-nodes')) === 6);
+    const u = await run('python3', ['-c', UIDS, String(b.ports.imap), USER, PASS, 'both-nodes']);
+    assert.equal(u.code, 0, u.stderr);
+    const uids = u.stdout.replace(/^uids /, '').trim().split(/\s+/).map(Number);
+    assert.equal(uids.length, 6, u.stdout);
+    assert.equal(new Set(uids).size, 6, `distinct UIDs: ${u.stdout}`);
+  });
+
+  it('the quota is counted from the shared store: 452 4.2.2 at RCPT on either node, deferred at delivery through an alias', async (t) => {
+    if (!requireCommand(t, 'python3')) return;
+    const q = 'jiro@example.test';
+    assert.equal(b.cli(['user', 'add', q, '--password-stdin'], 'jiro-pass-2\n').status, 0);
+    assert.equal(b.cli(['user', 'set', q, '--quota-messages', '2']).status, 0);
+    assert.equal(b.cli(['alias', 'add', 'info@example.test', q]).status, 0);
+    await until('node A accepts jiro@', async () => (await send(a, q, 'probe', 'probe')).rcpt === 250);
+    for (const id of ['quota-1', 'quota-2']) assert.equal((await send(a, q, id)).data, 250);
+    await until('both in the shared store', async () => (await countOverImap(b, q, 'jiro-pass-2', 'INBOX', 'X-Test-Id: quota-')) === 2);
+    // each node's RCPT check reads the store's usage (the Maildirs are empty: a Maildir reading would accept)
+    for (const n of [a, b]) {
+      let r = { rcpt: 0, msg: '' };
+      await until('RCPT gets 452 for the full mailbox', async () => (r = await send(n, q, 'probe', 'probe')).rcpt === 452);
+      assert.match(r.msg, /^4\.2\.2 /);
+    }
+    // through an alias the worker's check decides: deferred (4.2.2), not stored
+    assert.equal((await send(a, 'info@example.test', 'quota-3')).data, 250);
+    await until('the delivery is deferred for the quota', () => /deferred.*4\.2\.2 Mailbox full/.test(logsOf(a)), 60_000).catch((e: Error) => {
+      throw new Error(`${e.message}; log of A: ${logsOf(a).slice(-4000)}`);
+    });
+    assert.equal(await countOverImap(b, q, 'jiro-pass-2', 'INBOX', 'X-Test-Id: quota-3'), 0);
+  });
+
+  it('with the database away a local recipient gets 451 4.3.0 at RCPT; delivery resumes without a restart', async (t) => {
+    if (!requireCommand(t, 'python3')) return;
+    const dbName = new URL(cluster.url).pathname.slice(1);
+    const adminUrl = new URL(cluster.url);
+    adminUrl.pathname = '/postgres';
+    const admin = new pg.Client({ connectionString: adminUrl.toString() });
+    admin.on('error', () => undefined);
+    await admin.connect();
+    try {
+      await admin.query(`ALTER DATABASE ${dbName} ALLOW_CONNECTIONS false`);
+      await admin.query('SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1', [dbName]);
+      let probe = { rcpt: 0, msg: '' };
+      await until('a local recipient gets 451 while the database is away', async () => (probe = await send(a, USER, 'probe', 'probe')).rcpt === 451);
+      assert.match(probe.msg, /^4\.3\.0 .*mailbox database unavailable/);
+      await admin.query(`ALTER DATABASE ${dbName} ALLOW_CONNECTIONS true`);
+      await until('a local recipient is accepted again', async () => (await send(a, USER, 'probe', 'probe')).rcpt === 250);
+      const r = await send(a, USER, 'after-away-1');
+      assert.deepEqual([r.rcpt, r.data], [250, 250], r.msg);
+      await waitOverImap(b, USER, PASS, 'after-away-1');
+      assert.equal(await countOverImap(b, USER, PASS, 'INBOX', 'X-Test-Id: probe'), 0, 'a probe (RSET after RCPT) stored nothing');
+    } finally {
+      await admin.query(`ALTER DATABASE ${dbName} ALLOW_CONNECTIONS true`).catch(() => undefined);
+      await admin.end();
+    }
+  });
+});

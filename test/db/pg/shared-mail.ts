@@ -1,0 +1,39 @@
+// Reading the shared mailbox store of `tegami serve` on PostgreSQL as a user does: Python's imaplib against a node's
+// IMAP listener (the mail is no longer in the node's Maildir, so TestServer.waitForMessage cannot see it).
+// It only reads (EXAMINE, BODY.PEEK): the flags of what it looks at stay as they were.
+import { run, type TestServer } from '../../helpers/server.js';
+
+const COUNT = `
+import imaplib, sys
+port, user, pw, folder, needle = sys.argv[1:6]
+i = imaplib.IMAP4('127.0.0.1', int(port), timeout=30)
+i.login(user, pw)
+typ, data = i.select('"%s"' % folder, readonly=True)
+if typ != 'OK':
+    print('count 0'); i.logout(); sys.exit(0)
+n = 0
+if int(data[0]) > 0:
+    typ, msgs = i.fetch('1:*', '(BODY.PEEK[])')
+    for m in msgs:
+        if isinstance(m, tuple) and needle.encode('utf-8') in m[1]:
+            n += 1
+print('count', n)
+i.logout()
+`;
+
+/** How many messages in the folder hold `needle` (read over IMAP on `srv`); -1 when the login or the read failed. */
+export async function countOverImap(srv: TestServer, user: string, pw: string, folder: string, needle: string): Promise<number> {
+  const r = await run('python3', ['-c', COUNT, String(srv.ports.imap), user, pw, folder, needle]);
+  const m = /^count (\d+)$/m.exec(r.stdout);
+  return r.code === 0 && m ? Number(m[1]) : -1;
+}
+
+/** Poll until the message is in the folder, read over IMAP on `srv` (generous deadline: the machine may be slow). */
+export async function waitOverImap(srv: TestServer, user: string, pw: string, needle: string, folder = 'INBOX', ms = 60_000): Promise<void> {
+  const deadline = Date.now() + ms;
+  for (;;) {
+    if ((await countOverImap(srv, user, pw, folder, needle)) > 0) return;
+    if (Date.now() > deadline) throw new Error(`timed out: ${needle} in ${user}'s ${folder} over IMAP; log: ${srv.output().slice(-3000)}`);
+    await new Promise((r) => setTimeout(r, 300));
+  }
+}
