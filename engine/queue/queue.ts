@@ -18,6 +18,8 @@ import { wantsNotice, type DsnAction, type DsnRecipient } from '../outbound/dsn.
 import { ownBytes, registerLearnPool } from '../spam/learn-pool.js';
 import type { LearnTask } from '../../workers/learn.js';
 import { originate } from './notices.js';
+import { logResult, logWorkerEvents } from './delivery-log.js';
+import { TaskSet } from './task-set.js';
 
 export type ReceiveOutcome =
   | { kind: 'accepted'; id: string; delivered: boolean }
@@ -65,7 +67,7 @@ export class Queue {
   private timers = new Map<string, NodeJS.Timeout>();
   private closed = false;
   /** Work running for messages already acknowledged (a worker task and what follows it); see drain(). */
-  private work = new Set<Promise<unknown>>();
+  private work = new TaskSet();
   remote: RemoteScheduler | null = null;
 
   constructor(private readonly opts: QueueOptions) {
@@ -155,7 +157,7 @@ export class Queue {
       if (first instanceof Error) return this.afterFailure(w, env, first);
       if (first.rejected) {
         await this.spool.discard(w);
-        this.log(env.id, first, 'rejected');
+        logResult(this.opts.logger, env.id, first, 'rejected');
         return { kind: 'rejected', ...first.rejected };
       }
       if (first.failed.length === 0 && this.leftover(env, first).length === 0) {
@@ -180,7 +182,7 @@ export class Queue {
     }
     await this.commitOrDiscard(w);
     // the worker finishes after the reply; whatever happens then, the message is safe in queue/
-    this.track(
+    this.work.track(
       running
         .then(async (r) => {
           await w.release();
@@ -217,13 +219,7 @@ export class Queue {
 
   /** What a worker made besides deliveries: messages it originated (adopted) and events (logged). */
   fromWorker(id: string, r: { originated?: unknown; events?: unknown }): void {
-    if (Array.isArray(r.events)) {
-      for (const e of r.events as { event?: unknown; level?: unknown; fields?: unknown }[]) {
-        if (typeof e?.event !== 'string' || !/^[a-z][a-z-]{0,40}$/.test(e.event)) continue;
-        const level = e.level === 'warn' || e.level === 'error' ? e.level : 'info';
-        this.opts.logger.log('delivery', e.event, { id, ...(e.fields && typeof e.fields === 'object' ? (e.fields as object) : {}) }, level);
-      }
-    }
+    logWorkerEvents(this.opts.logger, id, r.events);
     if (Array.isArray(r.originated)) this.adopt(r.originated);
   }
 
@@ -353,7 +349,7 @@ export class Queue {
       return;
     }
     await writeState(this.spool.queueDir, st);
-    this.log(env.id, r, 'partial', env.time);
+    logResult(this.opts.logger, env.id, r, 'partial', env.time);
     this.scheduleState(st);
   }
 
@@ -415,7 +411,7 @@ export class Queue {
   private pump(): void {
     while (!this.closed && this.backlog.length && this.inflight < this.maxInflight) {
       const next = this.backlog.shift()!;
-      this.track(this.runQueued(next.id, next.recovered).catch((e: unknown) => this.failedAfterCommit(next.id, 'run-failed', e)));
+      this.work.track(this.runQueued(next.id, next.recovered).catch((e: unknown) => this.failedAfterCommit(next.id, 'run-failed', e)));
     }
   }
 
@@ -474,21 +470,7 @@ export class Queue {
 
   private finished(id: string, r: ProcessResult, arrived?: number): void {
     for (const d of r.delivered) mailboxEvents.changed(d.owner, d.folder);
-    this.log(id, r, 'done', arrived);
-  }
-
-  private log(id: string, r: ProcessResult, stage: string, arrived?: number): void {
-    const logger = this.opts.logger;
-    for (const d of r.delivered) logger.info('delivery', 'delivered', { id, to: d.owner, rcpt: d.rcpt, folder: d.folder, delay_ms: arrived ? Date.now() - arrived : undefined });
-    for (const f of r.failed) logger.warn('delivery', 'failed', { id, rcpt: f.address, reason: f.reason });
-    // (temporary failures are logged by deferLocal: deferred with the next attempt, or expired)
-    if (r.analysis) logger.info('delivery', 'verdict', { id, stage, score: r.analysis.score, tags: r.analysis.tags, action: r.analysis.action });
-    if (r.skippedDuplicates) logger.info('delivery', 'recovered-duplicates-skipped', { id, count: r.skippedDuplicates });
-  }
-
-  private track(p: Promise<unknown>): void {
-    const t = p.finally(() => this.work.delete(t));
-    this.work.add(t);
+    logResult(this.opts.logger, id, r, 'done', arrived);
   }
 
   /**
@@ -499,12 +481,7 @@ export class Queue {
   async drain(limitMs: number): Promise<{ tasks: number; left: number }> {
     this.closed = true;
     for (const t of this.timers.values()) clearTimeout(t);
-    const tasks = this.work.size;
-    let timer: NodeJS.Timeout | undefined;
-    const limit = new Promise<void>((resolve) => (timer = setTimeout(resolve, limitMs)));
-    await Promise.race([Promise.allSettled([...this.work]), limit]);
-    clearTimeout(timer);
-    return { tasks, left: this.work.size };
+    return this.work.settle(limitMs);
   }
 
   async close(): Promise<void> {
