@@ -7,9 +7,9 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import pg from 'pg';
 import { postgresUnavailable, startPostgres, type PgCluster } from '../../helpers/postgres.js';
-import { requireCommand, run, startTestServer, type TestServer } from '../../helpers/server.js';
+import { requireCommand, startTestServer, type TestServer } from '../../helpers/server.js';
 import { startQueueSink, type QueueSink } from '../../queue/pg-sink.js';
-import { waitOverImap } from './shared-mail.js';
+import { send, until, waitOverImap } from './shared-mail.js';
 
 // two nodes and a cluster take a minute or two: run by `npm run test:postgres`, not by the default `npm test`
 const skip = process.env.TEGAMI_TEST_DIRECTORY !== 'postgres' ? 'runs with npm run test:postgres (TEGAMI_TEST_DIRECTORY=postgres)' : postgresUnavailable();
@@ -39,44 +39,12 @@ const nodeToml = (url: string, node: string, sinkPort: number) =>
     `to = "127.0.0.1:${sinkPort}"`,
   ].join('\n');
 
-/** One SMTP transaction with Python's smtplib; with "probe" it stops after RCPT (RSET), sending nothing. */
-const SEND = `
-import smtplib, sys, json
-port, rcpt, test_id, mode = sys.argv[1:5]
-s = smtplib.SMTP('127.0.0.1', int(port), local_hostname='client.example.net', timeout=30)
-s.ehlo('client.example.net')
-s.mail('sender@example.net')
-code, msg = s.rcpt(rcpt)
-if code != 250 or mode == 'probe':
-    print(json.dumps({"rcpt": code, "msg": msg.decode()}))
-    s.rset()
-else:
-    body = ('From: sender@example.net\\r\\nTo: %s\\r\\nSubject: %s\\r\\nX-Test-Id: %s\\r\\n\\r\\nこんにちは、共有キューから。\\r\\n' % (rcpt, test_id, test_id)).encode('utf-8')
-    code, msg = s.data(body)
-    print(json.dumps({"rcpt": 250, "data": code, "msg": msg.decode()}))
-s.quit()
-`;
-
-async function send(srv: TestServer, rcpt: string, testId: string, mode: 'send' | 'probe' = 'send'): Promise<{ rcpt: number; data?: number; msg: string }> {
-  const r = await run('python3', ['-c', SEND, String(srv.ports.smtp), rcpt, testId, mode]);
-  assert.equal(r.code, 0, r.stderr);
-  return JSON.parse(r.stdout.trim().split('\n').pop()!) as { rcpt: number; data?: number; msg: string };
-}
-
 /** The test's own client; the outage test cuts it with every other session, which must not crash the test. */
 async function connect(url: string): Promise<pg.Client> {
   const c = new pg.Client({ connectionString: url });
   c.on('error', () => undefined);
   await c.connect();
   return c;
-}
-
-async function until(what: string, check: () => Promise<boolean> | boolean, ms = 60_000): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out: ${what}`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
 }
 
 describe('tegami serve on PostgreSQL: the shared queue', { skip: skip ?? false }, () => {

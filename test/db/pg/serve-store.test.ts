@@ -11,7 +11,7 @@ import path from 'node:path';
 import pg from 'pg';
 import { postgresUnavailable, startPostgres, type PgCluster } from '../../helpers/postgres.js';
 import { requireCommand, run, startTestServer, type TestServer } from '../../helpers/server.js';
-import { countOverImap, waitOverImap } from './shared-mail.js';
+import { countOverImap, send, until, waitOverImap } from './shared-mail.js';
 
 // two nodes and a cluster take a minute or two: run by `npm run test:postgres`, not by the default `npm test`
 const skip = process.env.TEGAMI_TEST_DIRECTORY !== 'postgres' ? 'runs with npm run test:postgres (TEGAMI_TEST_DIRECTORY=postgres)' : postgresUnavailable();
@@ -21,30 +21,6 @@ const toml = (url: string, node: string) =>
 
 const USER = 'taro@example.test';
 const PASS = 'taro-pass-1';
-
-/** One SMTP transaction with Python's smtplib; with "probe" it stops after RCPT (RSET), sending nothing. */
-const SEND = `
-import smtplib, sys, json
-port, rcpt, test_id, mode = sys.argv[1:5]
-s = smtplib.SMTP('127.0.0.1', int(port), local_hostname='client.example.net', timeout=30)
-s.ehlo('client.example.net')
-s.mail('sender@example.net')
-code, msg = s.rcpt(rcpt)
-if code != 250 or mode == 'probe':
-    print(json.dumps({"rcpt": code, "msg": msg.decode()}))
-    s.rset()
-else:
-    body = ('From: sender@example.net\\r\\nTo: %s\\r\\nSubject: %s\\r\\nX-Test-Id: %s\\r\\n\\r\\nこんにちは、共有メールボックスから。\\r\\n' % (rcpt, test_id, test_id)).encode('utf-8')
-    code, msg = s.data(body)
-    print(json.dumps({"rcpt": 250, "data": code, "msg": msg.decode()}))
-s.quit()
-`;
-
-async function send(srv: TestServer, rcpt: string, testId: string, mode: 'send' | 'probe' = 'send'): Promise<{ rcpt: number; data?: number; msg: string }> {
-  const r = await run('python3', ['-c', SEND, String(srv.ports.smtp), rcpt, testId, mode]);
-  assert.equal(r.code, 0, r.stderr);
-  return JSON.parse(r.stdout.trim().split('\n').pop()!) as { rcpt: number; data?: number; msg: string };
-}
 
 /** POP3 on a node: the number of messages and whether one of them holds the needle (poplib, RETR). */
 const POP = `
@@ -104,14 +80,6 @@ i.logout()
 function logsOf(srv: TestServer): string {
   const dir = path.join(srv.dataDir, 'logs');
   return fs.readdirSync(dir).map((f) => fs.readFileSync(path.join(dir, f), 'utf8')).join('');
-}
-
-async function until(what: string, check: () => Promise<boolean> | boolean, ms = 60_000): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out: ${what}`);
-    await new Promise((r) => setTimeout(r, 300));
-  }
 }
 
 describe('tegami serve on PostgreSQL: the shared mailbox store', { skip: skip ?? false }, () => {

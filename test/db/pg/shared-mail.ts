@@ -37,3 +37,37 @@ export async function waitOverImap(srv: TestServer, user: string, pw: string, ne
     await new Promise((r) => setTimeout(r, 300));
   }
 }
+
+/** One SMTP transaction with Python's smtplib; with "probe" it stops after RCPT (RSET), sending nothing. */
+const SEND = `
+import smtplib, sys, json
+port, rcpt, test_id, mode = sys.argv[1:5]
+s = smtplib.SMTP('127.0.0.1', int(port), local_hostname='client.example.net', timeout=30)
+s.ehlo('client.example.net')
+s.mail('sender@example.net')
+code, msg = s.rcpt(rcpt)
+if code != 250 or mode == 'probe':
+    print(json.dumps({"rcpt": code, "msg": msg.decode()}))
+    s.rset()
+else:
+    body = ('From: sender@example.net\\r\\nTo: %s\\r\\nSubject: %s\\r\\nX-Test-Id: %s\\r\\n\\r\\nこんにちは、共有メールボックスから。\\r\\n' % (rcpt, test_id, test_id)).encode('utf-8')
+    code, msg = s.data(body)
+    print(json.dumps({"rcpt": 250, "data": code, "msg": msg.decode()}))
+s.quit()
+`;
+
+/** Send one message to a node (its Subject and X-Test-Id are `testId`), or with "probe" only ask RCPT; the replies. */
+export async function send(srv: TestServer, rcpt: string, testId: string, mode: 'send' | 'probe' = 'send'): Promise<{ rcpt: number; data?: number; msg: string }> {
+  const r = await run('python3', ['-c', SEND, String(srv.ports.smtp), rcpt, testId, mode]);
+  if (r.code !== 0) throw new Error(`smtplib failed: ${r.stderr}`);
+  return JSON.parse(r.stdout.trim().split('\n').pop()!) as { rcpt: number; data?: number; msg: string };
+}
+
+/** Poll `check` every 200 ms until it holds, for at most `ms`. */
+export async function until(what: string, check: () => Promise<boolean> | boolean, ms = 60_000): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error(`timed out: ${what}`);
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}
