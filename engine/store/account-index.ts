@@ -216,12 +216,14 @@ export class AccountIndex {
   }
 }
 
-function checkedExtra(v: unknown): EmailExtra | null {
+/** Derived facts read back from a stored JSON value: only the expected shape, the preview capped (also pg-account.ts). */
+export function checkedExtra(v: unknown): EmailExtra | null {
   const o = v as { hasAttachment?: unknown; preview?: unknown } | null;
   return o && typeof o.hasAttachment === 'boolean' && typeof o.preview === 'string' ? { hasAttachment: o.hasAttachment, preview: o.preview.slice(0, 256) } : null;
 }
 
-function parseJson(s: string): unknown {
+/** A stored JSON value, or null when it does not parse. */
+export function parseJson(s: string): unknown {
   try {
     return JSON.parse(s);
   } catch {

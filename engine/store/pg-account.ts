@@ -4,6 +4,7 @@
 import type pg from 'pg';
 import type { AccountFolder, AccountState, EmailExtra, EmailRow } from './mailbox-store.js';
 import { checkedMeta } from './message-meta.js';
+import { checkedExtra, parseJson } from './account-index.js';
 import { readState, trim, VISIBLE_SQL } from './pg-log.js';
 import { ownerKey, q, type AccountTx } from './pg-tx.js';
 
@@ -89,17 +90,4 @@ export async function threadMembers(pool: pg.Pool, owner: string, tids: string[]
 /** Cache what was derived from the whole message (not a change: the message itself did not change). */
 export async function setEmailExtra(pool: pg.Pool, owner: string, emailId: string, extra: EmailExtra): Promise<void> {
   await q(pool, 'UPDATE mail_emails SET extra = $3 WHERE owner = $1 AND email_id = $2', [ownerKey(owner), emailId, JSON.stringify(extra)]);
-}
-
-function checkedExtra(v: unknown): EmailExtra | null {
-  const o = v as { hasAttachment?: unknown; preview?: unknown } | null;
-  return o && typeof o.hasAttachment === 'boolean' && typeof o.preview === 'string' ? { hasAttachment: o.hasAttachment, preview: o.preview.slice(0, 256) } : null;
-}
-
-function parseJson(s: string): unknown {
-  try {
-    return JSON.parse(s);
-  } catch {
-    return null;
-  }
 }
