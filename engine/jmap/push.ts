@@ -78,6 +78,7 @@ export function serveEvents(svc: JmapService, user: User, res: ServerResponse, o
     let pingTimer: NodeJS.Timeout | null = null;
     let checking = false;
     let again = false;
+    let ready = false;
     svc.streams.add(res);
     const write = (s: string) => {
       if (!closed) res.write(s);
@@ -114,6 +115,11 @@ export function serveEvents(svc: JmapService, user: User, res: ServerResponse, o
         svc.log('push.error', { user: address, error: (e as Error).message }, 'warn');
       } finally {
         checking = false;
+        // a comment (ignored by clients) once the first look is done: from here on every change is pushed
+        if (!ready) {
+          ready = true;
+          write(': ready\n\n');
+        }
         if (again && !closed) {
           again = false;
           // eslint-disable-next-line @typescript-eslint/no-floating-promises -- check() catches and logs its own failures

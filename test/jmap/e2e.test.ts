@@ -163,7 +163,7 @@ test('the event source pushes a StateChange (Email, EmailDelivery) when mail arr
   curl.stdout.on('data', (d) => (out += d));
   const done = new Promise<void>((resolve) => curl.on('close', () => resolve()));
   await until('the event stream to open', () => out.includes(': tegami jmap event source'), 30_000, 50);
-  await new Promise((r) => setTimeout(r, 300)); // let the stream take its baseline
+  await until('the baseline', () => out.includes(': ready'), 30_000, 50);
   const sent = await swaks(['--from', 'sender@remote.test', '--to', ALICE, '--header', 'Subject: pushed']);
   assert.match(sent, /250 2\.0\.0/);
   const timer = setTimeout(() => curl.kill(), 30_000);

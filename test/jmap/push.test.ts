@@ -90,7 +90,7 @@ test('a delivery written straight into new/ (as a worker does) is pushed as a st
   assert.match(String(s.res.headers['content-type']), /^text\/event-stream/);
   assert.match(String(s.res.headers['content-security-policy']), /default-src 'none'/);
   await until('the stream to open', () => s.text().includes('event source'));
-  await new Promise((r) => setTimeout(r, 300)); // the baseline is taken
+  await until('the baseline', () => s.text().includes(': ready'));
   // (over the PostgreSQL store a worker appends through another store object: the notice comes by NOTIFY)
   if (f.storeBackend === 'default') await writeMaildirMessage(maildirRoot(f.dir, USER), [message({ subject: 'by the worker' })]);
   else await (await otherNode()).append(USER, 'INBOX', message({ subject: 'by the worker' }));
@@ -118,8 +118,7 @@ test('a delivery written straight into new/ (as a worker does) is pushed as a st
 
 test('types filter what is pushed; closeafter=state ends the response after one event', async () => {
   const s = await open('types=Mailbox&closeafter=state&ping=0');
-  await until('the stream to open', () => s.text().includes('event source'));
-  await new Promise((r) => setTimeout(r, 300));
+  await until('the baseline', () => s.text().includes(': ready'));
   await f.call('VacationResponse/set', { update: { singleton: { isEnabled: false } } }); // not a Mailbox change
   await new Promise((r) => setTimeout(r, 400));
   assert.equal(s.events().length, 0);
@@ -140,8 +139,7 @@ test('pings at the interval asked, clamped to the minimum, with the interval in 
 
 test('a client back with its Last-Event-ID hears at once what changed while it was away', async () => {
   const s = await open('types=*&closeafter=no&ping=0');
-  await until('the stream to open', () => s.text().includes('event source'));
-  await new Promise((r) => setTimeout(r, 300));
+  await until('the baseline', () => s.text().includes(': ready'));
   await f.store.append(USER, 'INBOX', message({ subject: 'one' }));
   const ev = await until('a state event', () => s.events().find((e) => e.event === 'state'));
   s.close();
