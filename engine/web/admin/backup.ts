@@ -1,6 +1,6 @@
 // The backup page and API (system admin): make a `tegami backup` file (engine/ops/backup.ts: the config,
 // the database snapshot — accounts, settings, sessions — keys, DKIM, TLS, optionally mail and Bayes) and send
-// it to the browser as it is read from disk, then remove the server's copy; and show the last backup made
+// it to the browser as it is read from disk, unlinked as soon as it is open, so the server keeps no copy; and show the last backup made
 // (run/last-backup.json, the record `tegami backup` also leaves). The file is never kept under a guessable name.
 import { readLastBackup, recordLastBackup } from '../../ops/last-backup.js';
 import crypto from 'node:crypto';
@@ -15,25 +15,44 @@ import { checkbox, form } from './forms.js';
 import type { AdminServices } from './services.js';
 import { formatBytes } from './usage.js';
 
-/** Make a backup into a private temporary file and stream it out; the copy is removed once sent (or on error). */
+/** Remove what a process that died while making a backup left behind (an hour is longer than any backup takes). */
+function sweepLeftovers(dir: string): void {
+  const before = Date.now() - 3600_000;
+  for (const e of fs.readdirSync(dir)) {
+    const p = path.join(dir, e);
+    try {
+      if (fs.statSync(p).mtimeMs < before) fs.rmSync(p, { force: true, recursive: true });
+    } catch { /* gone meanwhile */ }
+  }
+}
+
+/** Make a backup into a private temporary file and stream it out; the copy is unlinked once open (or on error). */
 async function sendBackup(req: FastifyRequest, reply: FastifyReply, svc: AdminServices, o: { withMail: boolean; withBayes: boolean }): Promise<FastifyReply | null> {
   const dir = path.join(svc.dataDir, 'run', 'web-backups');
   fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
   const stamp = new Date().toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z');
   const name = `tegami-${svc.config.hostname}-${stamp}.tar.gz`.replace(/[^A-Za-z0-9._-]/g, '_');
   const file = path.join(dir, `${crypto.randomBytes(12).toString('hex')}.tar.gz`);
+  sweepLeftovers(dir);
   const r = await svc.backup(file, o);
   if (!r.ok) {
+    await fs.promises.rm(file, { force: true });
     req.audit = { action: 'backup.download', result: 'error', detail: { reason: r.reason } };
     return null;
   }
   const m = r.manifest;
   recordLastBackup(svc.dataDir, { file: name, created: m.created, bytes: r.archiveBytes, files: m.counts.files, messages: m.counts.messages, includes: m.includes as unknown as Record<string, unknown>, by: req.caller?.user.address });
   req.audit = { action: 'backup.download', detail: { bytes: r.archiveBytes, mail: o.withMail } };
-  const stream = fs.createReadStream(file);
-  const cleanup = () => fs.rm(file, { force: true }, () => {});
-  stream.on('close', cleanup);
-  reply.raw.on('close', cleanup);
+  // Open, then unlink at once: the open descriptor keeps the bytes readable while they are sent, and no copy is
+  // left on disk from the moment the response starts (nor if the process dies mid-send).
+  let fh: fs.promises.FileHandle;
+  try {
+    fh = await fs.promises.open(file, 'r');
+  } finally {
+    await fs.promises.rm(file, { force: true });
+  }
+  const stream = fh.createReadStream();
+  reply.raw.on('close', () => stream.destroy());
   return reply
     .type('application/gzip')
     .header('content-disposition', `attachment; filename="${name}"`)
