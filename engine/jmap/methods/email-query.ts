@@ -9,7 +9,7 @@ import { MailAccount } from '../mail/account.js';
 import { filterTerms, queryEmails, readEmailFilter, readEmailSort } from '../mail/email-query.js';
 import { bodyText, highlight, snippet } from '../mail/search.js';
 import { modseqOf, stateOf } from '../mail/states.js';
-import { queryChangesResult, queryWindow } from './standard.js';
+import { queryChangesResponse, queryResponse, queryWindow } from './standard.js';
 
 export const emailQuery: MethodDef = {
   capability: MAIL,
@@ -23,15 +23,7 @@ export const emailQuery: MethodDef = {
     const ids = await queryEmails(acct, filter, sort, collapse);
     const win = queryWindow(args, ids, ctx.svc.limits.maxQueryLimit);
     args.done();
-    return {
-      accountId,
-      queryState: stateOf(acct.state, 'Email'),
-      canCalculateChanges: true,
-      position: win.position,
-      ids: win.ids,
-      ...(total ? { total: ids.length } : {}),
-      ...(win.limit !== undefined ? { limit: win.limit } : {}),
-    };
+    return queryResponse(accountId, stateOf(acct.state, 'Email'), ids, win, total);
   },
 };
 
@@ -60,8 +52,7 @@ export const emailQueryChanges: MethodDef = {
     const tids = new Set([...threads.created, ...threads.updated, ...threads.destroyed, ...rows.map((r) => r.threadId).filter((t): t is string => !!t)]);
     for (const ids of (await store.threadMembers(ctx.address, [...tids])).values()) for (const id of ids) changed.add(id);
     const ids = await queryEmails(acct, filter, sort, collapse);
-    const r = queryChangesResult(changed, ids, maxC, upToId);
-    return { accountId, oldQueryState: since, newQueryState: stateOf(acct.state, 'Email'), ...(total ? { total: ids.length } : {}), removed: r.removed, added: r.added };
+    return queryChangesResponse(accountId, since, stateOf(acct.state, 'Email'), changed, ids, { maxChanges: maxC, upToId, total });
   },
 };
 

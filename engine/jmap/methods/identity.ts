@@ -7,8 +7,8 @@ import { isObject } from '../args.js';
 import { SUBMISSION } from '../capabilities.js';
 import { invalidProperties, MethodError, setError, SetFailure } from '../errors.js';
 import type { CallContext, MethodDef } from '../request.js';
-import { objectModseq, objectState } from '../mail/states.js';
-import { applyPatch, changesResponse, getIds, getProperties, maxChanges, pick, runSet, setRequest, setResponse } from './standard.js';
+import { objectState } from '../mail/states.js';
+import { applyPatch, getIds, getProperties, getResponse, objectChanges, pick, runSet, setRequest, setResponse } from './standard.js';
 
 export interface Identity {
   id: string;
@@ -70,24 +70,15 @@ export const identityGet: MethodDef = {
     const ids = getIds(args, ctx);
     const props = getProperties(args, IDENTITY_PROPERTIES);
     args.done();
-    const all = identities(ctx);
-    const list = (ids ? all.filter((i) => ids.includes(i.id)) : all).map((i) => pick(i as unknown as Record<string, unknown>, props));
-    return { accountId, state: objectState(ctx.svc.objects.state(ctx.address, 'Identity')), list, notFound: ids ? ids.filter((id) => !all.some((i) => i.id === id)) : [] };
+    const all = identities(ctx); // first: it may create the default identity, which moves the state
+    return getResponse(accountId, objectState(ctx.svc.objects.state(ctx.address, 'Identity')), all, ids, props);
   },
 };
 
 export const identityChanges: MethodDef = {
   capability: SUBMISSION,
   async run(args, ctx) {
-    const accountId = ctx.account(args);
-    const since = args.string('sinceState');
-    const max = maxChanges(args, ctx);
-    args.done();
-    identities(ctx);
-    const n = objectModseq(since);
-    const page = n === null ? null : ctx.svc.objects.changes(ctx.address, 'Identity', n, max);
-    if (!page) throw new MethodError('cannotCalculateChanges');
-    return changesResponse(accountId, since, objectState(page.newModseq), page);
+    return objectChanges(args, ctx, 'Identity', () => void identities(ctx));
   },
 };
 

@@ -12,7 +12,7 @@ import { MailAccount } from '../mail/account.js';
 import { FOLDER_OF_ROLE, fixedFolder, MAILBOX_PROPERTIES, ROLE_OF, type MailboxView } from '../mail/mailboxes.js';
 import { modseqOf, stateOf } from '../mail/states.js';
 import {
-  applyPatch, checkFilter, checkSort, collate, getIds, getProperties, matchFilter, maxChanges, pick, queryChangesResult, queryWindow,
+  applyPatch, checkFilter, checkSort, collate, getIds, getProperties, matchFilter, maxChanges, pick, queryChangesResponse, queryResponse, queryWindow,
   runSet, setRequest, setResponse, type Filter,
 } from './standard.js';
 
@@ -107,7 +107,7 @@ export const mailboxQuery: MethodDef = {
     const win = queryWindow(args, ids, ctx.svc.limits.maxQueryLimit);
     const total = args.bool('calculateTotal', false);
     args.done();
-    return { accountId, queryState: stateOf(acct.state, 'Mailbox'), canCalculateChanges: true, position: win.position, ids: win.ids, ...(total ? { total: ids.length } : {}), ...(win.limit !== undefined ? { limit: win.limit } : {}) };
+    return queryResponse(accountId, stateOf(acct.state, 'Mailbox'), ids, win, total);
   },
 };
 
@@ -125,8 +125,8 @@ export const mailboxQueryChanges: MethodDef = {
     const n = modseqOf(since, acct.state);
     const page = n === null ? null : await ctx.svc.store.accountChanges(ctx.address, 'Mailbox', n, Number.MAX_SAFE_INTEGER);
     if (!page) throw new MethodError('cannotCalculateChanges');
-    const r = queryChangesResult([...page.created, ...page.updated, ...page.destroyed], ids, maxC, upToId);
-    return { accountId, oldQueryState: since, newQueryState: stateOf(acct.state, 'Mailbox'), ...(total ? { total: ids.length } : {}), removed: r.removed, added: r.added };
+    const changed = [...page.created, ...page.updated, ...page.destroyed];
+    return queryChangesResponse(accountId, since, stateOf(acct.state, 'Mailbox'), changed, ids, { maxChanges: maxC, upToId, total });
   },
 };
 

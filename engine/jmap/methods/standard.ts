@@ -6,6 +6,8 @@ import { isId, isObject } from '../args.js';
 import { invalidArguments, MethodError, SetFailure, setError, type SetError } from '../errors.js';
 import type { CallContext } from '../request.js';
 import type { ChangesPage } from '../../store/mailbox-store.js';
+import type { ObjectType } from '../object-store.js';
+import { objectModseq, objectState } from '../mail/states.js';
 
 /** /get ids: null (all) or at most maxObjectsInGet ids (requestTooLarge above), duplicates once. */
 export function getIds(args: Args, ctx: CallContext): string[] | null {
@@ -39,8 +41,27 @@ export function maxChanges(args: Args, ctx: CallContext): number {
   return Math.min(v, ctx.svc.limits.maxChanges);
 }
 
+/** /get's answer: the objects asked for (all when ids is null) with the properties asked for, and the ids not found. */
+export function getResponse<T extends { id: string }>(accountId: string, state: string, all: T[], ids: string[] | null, props: string[]): Record<string, unknown> {
+  const list = (ids ? all.filter((o) => ids.includes(o.id)) : all).map((o) => pick(o as unknown as Record<string, unknown>, props));
+  return { accountId, state, list, notFound: ids ? ids.filter((id) => !all.some((o) => o.id === id)) : [] };
+}
+
 export function changesResponse(accountId: string, oldState: string, newState: string, page: ChangesPage): Record<string, unknown> {
   return { accountId, oldState, newState, hasMoreChanges: page.hasMore, created: page.created, updated: page.updated, destroyed: page.destroyed };
+}
+
+/** /changes for a type kept in the object store (Identity, EmailSubmission): its own modseq history. */
+export function objectChanges(args: Args, ctx: CallContext, type: ObjectType, prepare: () => void = () => {}): Record<string, unknown> {
+  const accountId = ctx.account(args);
+  const since = args.string('sinceState');
+  const max = maxChanges(args, ctx);
+  args.done();
+  prepare();
+  const n = objectModseq(since);
+  const page = n === null ? null : ctx.svc.objects.changes(ctx.address, type, n, max);
+  if (!page) throw new MethodError('cannotCalculateChanges');
+  return changesResponse(accountId, since, objectState(page.newModseq), page);
 }
 
 /** An id, or a creation reference "#cid" to an object created earlier in the request. */
@@ -289,4 +310,18 @@ export function queryChangesResult(
   });
   if (maxChanges !== null && removed.length + added.length > maxChanges) throw new MethodError('tooManyChanges', `more than ${maxChanges} changes`);
   return { removed, added };
+}
+
+/** /query's answer for a result list and its window (RFC 8620 §5.5). */
+export function queryResponse(accountId: string, queryState: string, all: string[], win: { position: number; ids: string[]; limit?: number }, total: boolean): Record<string, unknown> {
+  return { accountId, queryState, canCalculateChanges: true, position: win.position, ids: win.ids, ...(total ? { total: all.length } : {}), ...(win.limit !== undefined ? { limit: win.limit } : {}) };
+}
+
+/** /queryChanges' answer (RFC 8620 §5.6) from the changed ids and the current results. */
+export function queryChangesResponse(
+  accountId: string, oldQueryState: string, newQueryState: string, changed: Iterable<string>, current: string[],
+  o: { maxChanges: number | null; upToId: string | null; total: boolean },
+): Record<string, unknown> {
+  const r = queryChangesResult(changed, current, o.maxChanges, o.upToId);
+  return { accountId, oldQueryState, newQueryState, ...(o.total ? { total: current.length } : {}), removed: r.removed, added: r.added };
 }

@@ -14,7 +14,7 @@ import { objectModseq, objectState } from '../mail/states.js';
 import { identities, mayUseAddress } from './identity.js';
 import { emailSet } from './email-set.js';
 import {
-  changesResponse, checkFilter, checkSort, getIds, getProperties, matchFilter, maxChanges, pick, queryChangesResult, queryWindow, runSet, setRequest,
+  checkFilter, checkSort, getIds, getProperties, matchFilter, getResponse, objectChanges, pick, queryChangesResponse, queryResponse, queryWindow, runSet, setRequest,
   setResponse, type Filter,
 } from './standard.js';
 
@@ -207,23 +207,14 @@ export const submissionGet: MethodDef = {
     const ids = getIds(args, ctx);
     const props = getProperties(args, SUBMISSION_PROPERTIES);
     args.done();
-    const all = ctx.svc.objects.list<Submission>(ctx.address, 'EmailSubmission');
-    const list = (ids ? all.filter((s) => ids.includes(s.id)) : all).map((s) => pick(s as unknown as Record<string, unknown>, props));
-    return { accountId, state: objectState(ctx.svc.objects.state(ctx.address, 'EmailSubmission')), list, notFound: ids ? ids.filter((id) => !all.some((s) => s.id === id)) : [] };
+    return getResponse(accountId, objectState(ctx.svc.objects.state(ctx.address, 'EmailSubmission')), ctx.svc.objects.list<Submission>(ctx.address, 'EmailSubmission'), ids, props);
   },
 };
 
 export const submissionChanges: MethodDef = {
   capability: SUBMISSION,
   async run(args, ctx) {
-    const accountId = ctx.account(args);
-    const since = args.string('sinceState');
-    const max = maxChanges(args, ctx);
-    args.done();
-    const n = objectModseq(since);
-    const page = n === null ? null : ctx.svc.objects.changes(ctx.address, 'EmailSubmission', n, max);
-    if (!page) throw new MethodError('cannotCalculateChanges');
-    return changesResponse(accountId, since, objectState(page.newModseq), page);
+    return objectChanges(args, ctx, 'EmailSubmission');
   },
 };
 
@@ -273,8 +264,7 @@ export const submissionQuery: MethodDef = {
     const win = queryWindow(args, ids, ctx.svc.limits.maxQueryLimit);
     const total = args.bool('calculateTotal', false);
     args.done();
-    const state = objectState(ctx.svc.objects.state(ctx.address, 'EmailSubmission'));
-    return { accountId, queryState: state, canCalculateChanges: true, position: win.position, ids: win.ids, ...(total ? { total: ids.length } : {}), ...(win.limit !== undefined ? { limit: win.limit } : {}) };
+    return queryResponse(accountId, objectState(ctx.svc.objects.state(ctx.address, 'EmailSubmission')), ids, win, total);
   },
 };
 
@@ -291,7 +281,7 @@ export const submissionQueryChanges: MethodDef = {
     const n = objectModseq(since);
     const page = n === null ? null : ctx.svc.objects.changes(ctx.address, 'EmailSubmission', n, Number.MAX_SAFE_INTEGER);
     if (!page) throw new MethodError('cannotCalculateChanges');
-    const r = queryChangesResult([...page.created, ...page.updated, ...page.destroyed], ids, maxC, upToId);
-    return { accountId, oldQueryState: since, newQueryState: objectState(ctx.svc.objects.state(ctx.address, 'EmailSubmission')), ...(total ? { total: ids.length } : {}), removed: r.removed, added: r.added };
+    const changed = [...page.created, ...page.updated, ...page.destroyed];
+    return queryChangesResponse(accountId, since, objectState(ctx.svc.objects.state(ctx.address, 'EmailSubmission')), changed, ids, { maxChanges: maxC, upToId, total });
   },
 };
