@@ -13,6 +13,8 @@ import { MIGRATIONS } from '../../db/pg/schema-sql.js';
 import { privateDataDir } from '../../context.js';
 import type { LoadedConfig } from '../../config/load.js';
 import { importLocal } from '../../db/pg/import-local.js';
+// registers the mail hook of import-local (Maildir → the shared mailbox store)
+import '../../store/pg-import.js';
 import { isCopy, prepareCopy } from '../../db/pg/replica.js';
 import { COPIED_TABLES } from '../../db/pg/replica-tables.js';
 import { ensureSettingsTables } from '../../settings/store.js';
@@ -76,7 +78,7 @@ async function importCommand(args: Args, config: LoadedConfig): Promise<number> 
     else {
       out(`imported from ${from}:`);
       for (const n of r.counts) out(`  ${n.table.padEnd(18)} source ${String(n.source).padStart(7)}  imported ${String(n.imported).padStart(7)}  postgres ${String(n.postgres).padStart(7)}`);
-      out('every source row is in PostgreSQL (mail and the queue stay in the data dir: the shared store and queue are not configured)');
+      out('every source row and message is in PostgreSQL (the Maildir is left as it was; the spool stays in the data dir: `serve` hands its remote recipients to the shared queue as it resumes it)');
     }
     return 0;
   } finally {

@@ -83,7 +83,13 @@ export async function importLocal(pool: pg.Pool, source: Db, dataDir: string, op
   } finally {
     c.release();
   }
-  for (const h of IMPORT_HOOKS) counts.push(...(await h.run(pool, dataDir, opts)));
+  for (const h of IMPORT_HOOKS) {
+    const got = await h.run(pool, dataDir, opts);
+    counts.push(...got);
+    // a hook commits as it goes (mail is copied message by message): what is missing is named, and a re-run adds it
+    const missing = got.filter((n) => n.missing > 0);
+    if (missing.length) return { ok: false, reason: `${h.name}: rows missing after the copy: ${missing.map((m) => `${m.table} ${m.missing}`).join(', ')} (run it again: what is there is kept)` };
+  }
   return { ok: true, counts };
 }
 
