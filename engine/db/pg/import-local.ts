@@ -6,6 +6,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import type pg from 'pg';
+import type { LoadedConfig } from '../../config/load.js';
 import type { Db } from '../database.js';
 import { migrate } from './migrations.js';
 import { REPLICA_LOCK } from './replica.js';
@@ -31,9 +32,15 @@ export type ImportResult = { ok: true; counts: ImportCount[] } | { ok: false; re
  */
 export interface ImportHook {
   name: string;
-  run(pool: pg.Pool, dataDir: string, opts: { merge: boolean }): Promise<ImportCount[]>;
+  run(pool: pg.Pool, dataDir: string, opts: ImportOptions): Promise<ImportCount[]>;
 }
 export const IMPORT_HOOKS: ImportHook[] = [];
+
+export interface ImportOptions {
+  merge: boolean;
+  /** The node's config, for hooks that need it (the queue: routes decide destinations). */
+  config?: LoadedConfig;
+}
 
 const BAYES_TABLES: { from: string; spec: TableSpec }[] = [
   { from: 'tokens', spec: { name: 'bayes_tokens', key: ['owner', 'token'], cols: ['owner', 'token', 'spam', 'ham'], ints: ['spam', 'ham'] } },
@@ -42,7 +49,7 @@ const BAYES_TABLES: { from: string; spec: TableSpec }[] = [
 ];
 
 /** Import `source` (an opened single-node tegami.db) and dataDir's bayes.db, if any. */
-export async function importLocal(pool: pg.Pool, source: Db, dataDir: string, opts: { merge: boolean }): Promise<ImportResult> {
+export async function importLocal(pool: pg.Pool, source: Db, dataDir: string, opts: ImportOptions): Promise<ImportResult> {
   await migrate(pool);
   const c = await pool.connect();
   const counts: ImportCount[] = [];

@@ -2,6 +2,8 @@
 // every folder (a Japanese name too) and message with its flags, INTERNALDATE, UID (a gap left by an expunge kept)
 // and the folder's UIDVALIDITY, so an IMAP client's cache stays valid; the counts are printed and checked; a second
 // run (--merge) stores nothing twice. Read back through PgMailboxStore, what IMAP/POP3/JMAP on PostgreSQL use.
+// The spool's remote recipients move into the shared queue with their state (engine/queue/pg-import.ts), a local
+// one stays in the spool, and a domain hold becomes a queue_holds row.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
@@ -9,6 +11,10 @@ import os from 'node:os';
 import path from 'node:path';
 import iconv from 'iconv-lite';
 import pg from 'pg';
+import { writeHolds } from '../../../engine/outbound/holds.js';
+import { readState, writeState } from '../../../engine/queue/state.js';
+import { newQueueId } from '../../../engine/spool/envelope.js';
+import { Spool } from '../../../engine/spool/spool.js';
 import { MaildirStore } from '../../../engine/store/maildir-store.js';
 import { PgMailboxStore } from '../../../engine/store/pg-store.js';
 import { postgresUnavailable, startPostgres, type PgCluster } from '../../helpers/postgres.js';
@@ -30,12 +36,15 @@ interface Count {
 const mail = (subject: string, body: Buffer | string, charset = 'UTF-8') =>
   Buffer.concat([Buffer.from(`From: s@origin.test\r\nTo: ${USER}\r\nSubject: ${subject}\r\nMessage-ID: <${subject}@origin.test>\r\nContent-Type: text/plain; charset=${charset}\r\n\r\n`), Buffer.isBuffer(body) ? body : Buffer.from(body)]);
 
-describe('tegami db import-local: Maildir mail into the shared store', { skip: skip ?? false }, () => {
+describe('tegami db import-local: Maildir mail and the spool into the shared store and queue', { skip: skip ?? false }, () => {
   let cluster: PgCluster;
   let dir: string;
   let configPath: string;
   const source = new Map<string, { uid: number; flags: string[]; raw: Buffer; internalDate: number }[]>();
   const validity = new Map<string, number>();
+  const queued = newQueueId();
+  const retryAt = Date.now() + 3_600_000;
+  let spool: Spool;
 
   before(async () => {
     cluster = await startPostgres('tegami_import_mail');
@@ -63,6 +72,23 @@ describe('tegami db import-local: Maildir mail into the shared store', { skip: s
       await md.close();
     }
     assert.deepEqual(source.get('INBOX')!.map((m) => m.uid), [1, 3]);
+    // its queue: one message deferred twice for a remote recipient, with a local recipient waiting too; a domain hold
+    spool = new Spool(path.join(dataDir, 'spool'));
+    const env = { id: queued, time: Date.now() - 60_000, mailFrom: USER, rcptTo: [{ address: 'jiro@remote.test', kind: 'remote' as const }, { address: USER, kind: 'local' as const }], client: { ip: '127.0.0.1', helo: 'c.test', protocol: 'ESMTP', listener: 'submission' } };
+    const w = await spool.create(env);
+    w.write(mail('queued', 'キューの中'));
+    await spool.commit(w);
+    await w.release();
+    await writeState(spool.queueDir, {
+      id: queued,
+      created: env.time,
+      held: false,
+      recipients: [
+        { address: 'jiro@remote.test', rcpt: 'jiro@remote.test', kind: 'remote', status: 'deferred', attempts: 2, nextAttempt: retryAt, lastAttempt: env.time + 1000, lastError: '451 4.4.1 try later', notify: ['FAILURE'] },
+        { address: USER, rcpt: USER, kind: 'local', status: 'deferred', attempts: 1, nextAttempt: retryAt, lastError: '4.2.2 Mailbox full' },
+      ],
+    });
+    writeHolds(dataDir, new Set(['held.test']));
     fs.appendFileSync(configPath, `[storage]\nbackend = "postgres"\nurl = ${JSON.stringify(cluster.url)}\ntls = "disable"\nnode_name = "node-a"\n`);
   });
   after(async () => {
@@ -70,7 +96,7 @@ describe('tegami db import-local: Maildir mail into the shared store', { skip: s
     if (dir) fs.rmSync(dir, { recursive: true, force: true });
   });
 
-  it('keeps folders, flags, UIDs and UIDVALIDITY, checks the counts, and imports nothing twice', async () => {
+  it('keeps folders, flags, UIDs and UIDVALIDITY, moves queued remote recipients with their state, checks the counts, and imports nothing twice', async () => {
     const first = await run(BIN, ['db', 'import-local', '--json', '--config', configPath]);
     assert.equal(first.code, 0, first.stderr);
     const counts = new Map((JSON.parse(first.stdout) as { counts: Count[] }).counts.map((c) => [c.table, c]));
@@ -78,10 +104,21 @@ describe('tegami db import-local: Maildir mail into the shared store', { skip: s
     assert.deepEqual([msgs.source, msgs.imported, msgs.postgres, msgs.missing], [3, 3, 3, 0]);
     assert.equal(counts.get('mail_mailboxes')!.missing, 0);
     assert.ok(counts.get('mail_mailboxes')!.source >= 2);
+    const q = counts.get('queue_recipients')!;
+    assert.deepEqual([q.source, q.imported, q.missing], [1, 1, 0]);
+    assert.deepEqual([counts.get('queue_holds')!.imported, counts.get('queue_holds')!.missing], [1, 0]);
 
     const pool = new pg.Pool({ connectionString: cluster.url, max: 2 });
     const store = new PgMailboxStore(pool, { listen: {}, collectEveryMs: 0 });
     try {
+      // the remote recipient in the shared queue with its state; the local one left in the spool
+      const rows = (await pool.query('SELECT address, state, attempts, next_attempt::float8 AS next, last_reply, notify FROM queue_recipients WHERE message_id = $1', [queued])).rows;
+      assert.deepEqual(rows, [{ address: 'jiro@remote.test', state: 'deferred', attempts: 2, next: retryAt, last_reply: '451 4.4.1 try later', notify: ['FAILURE'] }]);
+      const body = await pool.query<{ data: Buffer }>('SELECT b.data FROM queue_envelopes e JOIN queue_bodies b ON b.sha256 = e.body_sha256 WHERE e.id = $1', [queued]);
+      assert.match(body.rows[0].data.toString('utf8'), /Subject: queued/);
+      const left = await readState(spool.queueDir, queued);
+      assert.deepEqual(left?.recipients.map((r) => r.address), [USER]);
+      assert.deepEqual((await pool.query('SELECT domain FROM queue_holds')).rows, [{ domain: 'held.test' }]);
       assert.ok((await store.listFolders(USER)).includes(FOLDER));
       for (const f of ['INBOX', FOLDER]) {
         const st = await store.status(USER, f);
@@ -105,6 +142,8 @@ describe('tegami db import-local: Maildir mail into the shared store', { skip: s
       const second = new Map((JSON.parse(again.stdout) as { counts: Count[] }).counts.map((c) => [c.table, c]));
       assert.equal(second.get('mail_messages')!.imported, 0, 'nothing stored twice');
       assert.equal(second.get('mail_messages')!.missing, 0);
+      assert.equal(second.get('queue_recipients')!.imported, 0, 'the queue too');
+      assert.equal(Number((await pool.query('SELECT count(*) AS n FROM queue_recipients')).rows[0].n), 1);
       assert.deepEqual((await store.list(USER, 'INBOX')).map((m) => m.uid), [1, 3, 4]);
     } finally {
       await store.close();
