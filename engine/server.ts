@@ -8,6 +8,8 @@ import { Logger } from './log/logger.js';
 import { listenAddress } from './net/host-port.js';
 import { LoginFlow } from './net/login.js';
 import { PgLoginCounts } from './net/pg-login-counts.js';
+import { PgConnectionCounts } from './net/pg-conn-counts.js';
+import { limitsFor } from './net/listener.js';
 import { RelayPolicy } from './policy/relay.js';
 import { srsFor } from './srs/secret.js';
 import { Queue } from './queue/queue.js';
@@ -203,6 +205,21 @@ export async function startServer(opts: { configPath?: string; quiet?: boolean }
     throw e;
   }
   for (const l of listeners) if (l.name !== 'metrics') logger.emit('system.listening', { listener: l.name, address: `${l.host}:${l.port}` });
+  // on PostgreSQL the per-client connection caps count every node's connections (engine/net/pg-conn-counts.ts)
+  let countsDown = false;
+  const connCounts = ctx.pool
+    ? new PgConnectionCounts(ctx.pool, {
+        node: config.storage.node_name,
+        onError: (e) => {
+          if (!countsDown) logger.warn('system', 'conn-counts-shared-unavailable', { error: e.message });
+          countsDown = true;
+        },
+      })
+    : null;
+  if (connCounts) {
+    for (const p of ['smtp', 'pop3', 'imap', 'managesieve'] as const) connCounts.track(p, limitsFor(config, p));
+    connCounts.start();
+  }
   const operations = ops!;
   const control = await startControlServer(config.data_dir, queueAdmin, logger, operations.requests);
   const bound = Object.fromEntries(listeners.map((l) => [l.name, `${l.host.includes(':') ? `[${l.host}]` : l.host}:${l.port}`]));
@@ -214,6 +231,7 @@ export async function startServer(opts: { configPath?: string; quiet?: boolean }
     (stopping ??= (async () => {
       logger.emit('system.stopping', {});
       await stopAll();
+      await connCounts?.stop();
       await control.close();
       await operations.close();
       const t0 = Date.now();

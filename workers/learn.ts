@@ -32,5 +32,6 @@ export default async function learn(task: unknown): Promise<boolean> {
   const raw = Buffer.from(t.raw.buffer, t.raw.byteOffset, t.raw.byteLength);
   // learnt as the analysis reads it: the same bytes of each text part ([spam] part_scan_size)
   const { config } = workerConfig(typeof wd?.configPath === 'string' ? wd.configPath : undefined, dataDir);
-  return learnMessage(dataDir, raw, t.kind, t.owner || undefined, { partScanBytes: config.spam.part_scan_size });
+  // into the counts [storage] names: the data dir's bayes.db, or PostgreSQL's shared by every node
+  return learnMessage(config, raw, t.kind, t.owner || undefined, { partScanBytes: config.spam.part_scan_size });
 }

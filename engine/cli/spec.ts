@@ -24,6 +24,8 @@ export const GLOBAL: Options = {
 
 const json: Options = { json: { type: 'boolean' } };
 const password: Options = { 'password-stdin': { type: 'boolean' }, password: { type: 'string', value: 'PASSWORD' } };
+/** Queue commands on PostgreSQL: this node's spool instead of the shared queue. */
+const queueLocal: Options = { local: { type: 'boolean' } };
 const queueSelect: Options = { ...json, domain: { type: 'string', value: 'DOMAIN' } };
 
 export const COMMANDS: Record<string, CommandSpec> = {
@@ -150,17 +152,20 @@ export const COMMANDS: Record<string, CommandSpec> = {
       'tegami queue list [--json] [--domain D] [--state incoming|active|deferred|hold]',
       'tegami queue show ID [--json]',
       'tegami queue retry ID|--all|--domain D',
+      'tegami queue flush   (= retry --all)',
       'tegami queue hold ID|--domain D',
       'tegami queue release ID|--domain D',
       'tegami queue delete ID|--domain D [--bounce]',
+      'with [storage] backend = "postgres" these work on the shared queue; --local on this node\'s spool',
     ].join('\n'),
     subs: {
-      list: { ...queueSelect, state: { type: 'string', value: 'STATE' } },
-      show: json,
-      retry: { ...queueSelect, all: { type: 'boolean' } },
-      hold: queueSelect,
-      release: queueSelect,
-      delete: { ...queueSelect, bounce: { type: 'boolean' } },
+      list: { ...queueSelect, ...queueLocal, state: { type: 'string', value: 'STATE' } },
+      show: { ...json, ...queueLocal },
+      retry: { ...queueSelect, ...queueLocal, all: { type: 'boolean' } },
+      flush: queueLocal,
+      hold: { ...queueSelect, ...queueLocal },
+      release: { ...queueSelect, ...queueLocal },
+      delete: { ...queueSelect, ...queueLocal, bounce: { type: 'boolean' } },
     },
   },
   spam: {

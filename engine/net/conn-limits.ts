@@ -1,6 +1,7 @@
 // Connection caps of one protocol (all its listeners together): a total, and a number per client, where a
 // client is an IPv4 address or an IPv6 prefix (policy/cidr.ts clientKey), so rotating through a /64 does not
-// buy more slots. A slot is taken at accept and given back exactly once. It never touches a socket.
+// buy more slots. A slot is taken at accept and given back exactly once. It never touches a socket. With nodes
+// sharing a database, `others` adds what other nodes hold for a client (engine/net/pg-conn-counts.ts).
 import { clientKey } from '../policy/cidr.js';
 
 export interface LimitOptions {
@@ -17,6 +18,8 @@ export type Admission = { ok: true; release: () => void } | { ok: false; reason:
 export class ConnectionLimits {
   private open = 0;
   private perClient = new Map<string, number>();
+  /** Connections of a client (its key) open on other nodes, as last read; none when not shared. */
+  others: ((key: string) => number) | null = null;
 
   constructor(private readonly o: LimitOptions) {}
 
@@ -24,7 +27,8 @@ export class ConnectionLimits {
     const key = clientKey(ip, this.o.ipv6Prefix);
     const mine = this.perClient.get(key) ?? 0;
     if (this.open >= this.o.total) return { ok: false, reason: 'total', open: this.open };
-    if (mine >= this.o.perClient) return { ok: false, reason: 'per-client', open: mine };
+    const all = mine + (this.others?.(key) ?? 0);
+    if (all >= this.o.perClient) return { ok: false, reason: 'per-client', open: all };
     this.open++;
     this.perClient.set(key, mine + 1);
     let released = false;
@@ -43,5 +47,10 @@ export class ConnectionLimits {
 
   get connections(): number {
     return this.open;
+  }
+
+  /** The open connections per client key on this node (what it publishes to the other nodes). */
+  clients(): ReadonlyMap<string, number> {
+    return this.perClient;
   }
 }

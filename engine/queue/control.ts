@@ -328,7 +328,10 @@ export function parseControlRequest(line: string): { ok: true; req: ControlReque
   return r.success ? { ok: true, req: r.data } : { ok: false, error: `bad request: ${schemaReason(r.error)}` };
 }
 
-export async function dispatch(admin: QueueAdmin, req: ControlRequest): Promise<ControlResponse> {
+/** What dispatch needs of a queue: the spool's QueueAdmin, or the shared queue's PgQueueAdmin (pg-queue-admin.ts). */
+export type QueueOperations = Pick<QueueAdmin, 'list' | 'show' | 'retry' | 'hold' | 'release' | 'delete'>;
+
+export async function dispatch(admin: QueueOperations, req: ControlRequest): Promise<ControlResponse> {
   const a = req.args ?? {};
   const sel: Selector = { id: a.id, all: a.all, domain: a.domain };
   switch (req.cmd) {

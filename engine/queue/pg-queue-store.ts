@@ -12,6 +12,8 @@ import type { QueueState, RecipientState } from './state.js';
 export const DB_NOW = `(extract(epoch from clock_timestamp()) * 1000)::bigint`;
 const OPEN = `r.state IN ('pending', 'deferred')`;
 const FREE = `(r.owner IS NULL OR r.lease_until <= ${DB_NOW})`;
+/** Not in a domain the operator holds (queue_holds, `tegami queue hold --domain`): no node claims it. */
+const UNHELD = `NOT EXISTS (SELECT 1 FROM queue_holds h WHERE h.domain = lower(substring(r.address from '@([^@]*)$')))`;
 
 export interface NewRecipient {
   address: string;
@@ -97,7 +99,7 @@ export class PgQueueStore {
   private async dueDestinations(max: number): Promise<string[]> {
     const r = await this.pool.query<{ dest: string }>(
       `SELECT r.dest FROM queue_recipients r JOIN queue_envelopes e ON e.id = r.message_id
-        WHERE ${OPEN} AND r.next_attempt <= ${DB_NOW} AND ${FREE} AND NOT e.held
+        WHERE ${OPEN} AND r.next_attempt <= ${DB_NOW} AND ${FREE} AND NOT e.held AND ${UNHELD}
         GROUP BY r.dest ORDER BY min(r.next_attempt) LIMIT $1`,
       [max],
     );
@@ -135,12 +137,12 @@ export class PgQueueStore {
     const r = await c.query<{ message_id: string; address: string; prev: string | null }>(
       `WITH msgs AS (
          SELECT r.message_id FROM queue_recipients r JOIN queue_envelopes e ON e.id = r.message_id
-          WHERE r.dest = $1 AND ${OPEN} AND r.next_attempt <= ${DB_NOW} AND ${FREE} AND NOT e.held
+          WHERE r.dest = $1 AND ${OPEN} AND r.next_attempt <= ${DB_NOW} AND ${FREE} AND NOT e.held AND ${UNHELD}
           GROUP BY r.message_id ORDER BY min(r.next_attempt), r.message_id LIMIT $2),
        picked AS (
          SELECT r.message_id, r.address, r.owner AS prev FROM queue_recipients r
           WHERE r.dest = $1 AND r.message_id IN (SELECT message_id FROM msgs)
-            AND ${OPEN} AND r.next_attempt <= ${DB_NOW} AND ${FREE}
+            AND ${OPEN} AND r.next_attempt <= ${DB_NOW} AND ${FREE} AND ${UNHELD}
           FOR UPDATE SKIP LOCKED)
        UPDATE queue_recipients q SET owner = $3, lease_until = ${DB_NOW} + $4
          FROM picked WHERE q.message_id = picked.message_id AND q.address = picked.address

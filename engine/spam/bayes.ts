@@ -13,11 +13,42 @@ export interface Totals {
   ham: number;
 }
 
+/** What one message's Bayes vote needs: the owners' summed totals and their summed counts of its tokens. */
+export interface BayesLookup {
+  spam: number;
+  ham: number;
+  /** Only the tokens some owner has counts for; empty when the totals are below the lookup's minimum. */
+  counts: Map<string, [number, number]>;
+}
+
+/**
+ * Where the filter reads and learns: the data dir's bayes.db (BayesStore, the default) or PostgreSQL shared by
+ * every node (PgBayesStore, [storage] backend = "postgres"). Sync or async, so callers always await.
+ */
+export interface BayesBackend {
+  /** The totals of `owners` summed, and (when both reach `minMessages`) their counts of `tokens` summed. */
+  lookup(owners: string[], tokens: string[], minMessages: number): BayesLookup | Promise<BayesLookup>;
+  learn(owner: string, tokens: string[], kind: 'spam' | 'ham', messageId?: string): boolean | Promise<boolean>;
+  learnMany(owner: string, items: LearnItem[]): number | Promise<number>;
+  close(): void | Promise<void>;
+}
+
+export interface LearnItem {
+  tokens: string[];
+  kind: 'spam' | 'ham';
+  messageId?: string;
+}
+
+/** A learnt message's key: its Message-ID and token set, so the copy a user moves later is the same message. */
+export function learntKey(messageId: string, tokens: readonly string[]): string {
+  return crypto.createHash('sha256').update(messageId + '\0' + [...tokens].sort().join('\n')).digest('base64url');
+}
+
 /** Token counts kept in memory per store, at most this many (then the cache starts over). */
 const CACHE_MAX_TOKENS = 100_000;
 const NONE: readonly [number, number] = Object.freeze([0, 0]) as readonly [number, number];
 
-export class BayesStore {
+export class BayesStore implements BayesBackend {
   readonly db: Database.Database;
   private readonly stmts;
   /**
@@ -102,7 +133,7 @@ export class BayesStore {
    * A message is known by its Message-ID and token set, so the copy a user moves later is the same message.
    */
   learn(owner: string, tokens: string[], kind: 'spam' | 'ham', messageId = ''): boolean {
-    const key = crypto.createHash('sha256').update(messageId + '\0' + [...tokens].sort().join('\n')).digest('base64url');
+    const key = learntKey(messageId, tokens);
     this.forget();
     return this.db.transaction(() => {
       const prev = this.stmts.learnt.get(owner, key)?.kind;
@@ -118,7 +149,7 @@ export class BayesStore {
    * Learn many messages in one transaction, summing token deltas first (corpus training, `tegami spam learn`).
    * Same rules as learn(); returns how many messages changed the counts.
    */
-  learnMany(owner: string, items: { tokens: string[]; kind: 'spam' | 'ham'; messageId?: string }[]): number {
+  learnMany(owner: string, items: LearnItem[]): number {
     this.forget();
     return this.db.transaction(() => {
       const delta = new Map<string, [number, number]>();
@@ -135,7 +166,7 @@ export class BayesStore {
         }
       };
       for (const it of items) {
-        const key = crypto.createHash('sha256').update((it.messageId ?? '') + '\0' + [...it.tokens].sort().join('\n')).digest('base64url');
+        const key = learntKey(it.messageId ?? '', it.tokens);
         const prev = seen.get(key) ?? (this.stmts.learnt.get(owner, key)?.kind as 'spam' | 'ham' | undefined);
         if (prev === it.kind) continue;
         if (prev) bump(it.tokens, prev, -1);
@@ -151,6 +182,31 @@ export class BayesStore {
       if (totals[0] || totals[1]) this.stmts.addTotals.run(owner, totals[0], totals[1]);
       return changed;
     })();
+  }
+
+  /** The owners' totals, and their token counts once both totals reach minMessages (most users never learnt: no reads). */
+  lookup(owners: string[], tokens: string[], minMessages: number): BayesLookup {
+    let spam = 0;
+    let ham = 0;
+    const learnt: string[] = [];
+    for (const o of owners) {
+      const t = this.totals(o);
+      spam += t.spam;
+      ham += t.ham;
+      if (t.spam + t.ham > 0) learnt.push(o);
+    }
+    const counts = new Map<string, [number, number]>();
+    if (spam < Math.max(1, minMessages) || ham < Math.max(1, minMessages)) return { spam, ham, counts };
+    for (const o of learnt) {
+      for (const [tok, [s, h]] of this.counts(o, tokens)) {
+        const c = counts.get(tok);
+        if (c) {
+          c[0] += s;
+          c[1] += h;
+        } else counts.set(tok, [s, h]);
+      }
+    }
+    return { spam, ham, counts };
   }
 
   private apply(owner: string, tokens: string[], kind: 'spam' | 'ham', delta: 1 | -1): void {
@@ -239,27 +295,17 @@ function chi2Q(x2: number, v: number): number {
 
 /** Score tokens against summed counts of several owners (server + user). */
 export function classify(store: BayesStore, owners: string[], tokens: string[], minMessages: number, opts: Readonly<CombineOptions> = DEFAULT_COMBINE): BayesVerdict {
-  let nspam = 0;
-  let nham = 0;
-  const learnt: string[] = [];
-  for (const o of owners) {
-    const t = store.totals(o);
-    nspam += t.spam;
-    nham += t.ham;
-    if (t.spam + t.ham > 0) learnt.push(o); // most users never learnt anything: no token lookups for them
-  }
-  if (nspam < Math.max(1, minMessages) || nham < Math.max(1, minMessages)) return { probability: null, clues: [], known: 0 };
-  const counts = new Map<string, [number, number]>();
-  for (const o of learnt) {
-    for (const [tok, [s, h]] of store.counts(o, tokens)) {
-      const c = counts.get(tok);
-      if (c) {
-        c[0] += s;
-        c[1] += h;
-      } else counts.set(tok, [s, h]);
-    }
-  }
-  return { ...combine(counts, nspam, nham, opts), known: knownShare(counts, tokens) };
+  return verdictOf(store.lookup(owners, tokens, minMessages), tokens, minMessages, opts);
+}
+
+/** classify() over any backend (the data dir's bayes.db, or PostgreSQL: one round trip). */
+export async function classifyWith(backend: BayesBackend, owners: string[], tokens: string[], minMessages: number, opts: Readonly<CombineOptions> = DEFAULT_COMBINE): Promise<BayesVerdict> {
+  return verdictOf(await backend.lookup(owners, tokens, minMessages), tokens, minMessages, opts);
+}
+
+function verdictOf(l: BayesLookup, tokens: string[], minMessages: number, opts: Readonly<CombineOptions>): BayesVerdict {
+  if (l.spam < Math.max(1, minMessages) || l.ham < Math.max(1, minMessages)) return { probability: null, clues: [], known: 0 };
+  return { ...combine(l.counts, l.spam, l.ham, opts), known: knownShare(l.counts, tokens) };
 }
 
 export function combine(counts: Map<string, [number, number]>, nspam: number, nham: number, opts: Readonly<CombineOptions> = DEFAULT_COMBINE): Omit<BayesVerdict, 'known'> {

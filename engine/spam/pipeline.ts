@@ -5,10 +5,11 @@ import type { LoadedConfig } from '../config/load.js';
 import { makeResolver, type Resolver } from '../dns/resolver.js';
 import { IpList } from '../policy/cidr.js';
 import { verifyDkimDmarc } from './auth.js';
-import { BayesStore, MIN_KNOWN_SHARE, SERVER, bayesLogOdds, classify } from './bayes.js';
+import { BayesStore, MIN_KNOWN_SHARE, SERVER, bayesLogOdds, classifyWith, type BayesBackend, type BayesVerdict } from './bayes.js';
 import { authResultsLine, fmt, headerLine, summaryLine } from './headers.js';
 import { checkHtml } from './html.js';
 import { parseMessage } from './message.js';
+import { bayesFor } from './learn.js';
 import { compilePhrases, type PhraseMatcher } from './phrase.js';
 import { ruleInput } from './rules/input.js';
 import { loadRuleSet, type RuleSet, type ScoreSet } from './rules/rules.js';
@@ -48,8 +49,12 @@ export class Analyser {
     this.log = opts.log ?? SpamLog.forConfig(config);
   }
 
-  /** The Bayes database, opened on first use; if it cannot be opened the filter sits out and retries in 30 s. */
-  private bayes(): BayesStore | null {
+  /**
+   * The Bayes database, opened on first use; if it cannot be opened the filter sits out and retries in 30 s. On
+   * PostgreSQL the thread's shared store (engine/spam/learn.ts bayesFor), which this analyser does not close.
+   */
+  private bayes(): BayesBackend | null {
+    if (this.config.storage.backend === 'postgres') return bayesFor(this.config);
     if (!this.bayesStore && Date.now() >= this.bayesRetryAt) {
       try {
         this.bayesStore = new BayesStore(this.config.data_dir);
@@ -117,7 +122,14 @@ export class Analyser {
       if (store) {
         const tokens = tokenise(msg, htmlText, urls);
         const owners = env.rcptTo.length === 1 ? [SERVER, env.rcptTo[0].toLowerCase()] : [SERVER];
-        const v = classify(store, owners, tokens, s.bayes_min_messages);
+        let v: BayesVerdict;
+        try {
+          v = await classifyWith(store, owners, tokens, s.bayes_min_messages);
+        } catch (e) {
+          // the shared counts unreachable (the database away): Bayes sits this message out, as when bayes.db cannot open
+          this.log.analyzer('bayes', { error: (e as Error).message });
+          v = { probability: null, clues: [], known: 0 };
+        }
         // Bayes votes with its weights only on mail it knows: on a message most of whose words it has rarely seen
         // (another language, a kind of mail it never learnt) it is unsure, and the rules carry the verdict
         // (its X-IMAIL-SPAM-STATISTICS header too, which a client-side rule may file by)

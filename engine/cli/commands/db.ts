@@ -13,6 +13,10 @@ import { MIGRATIONS } from '../../db/pg/schema-sql.js';
 import { privateDataDir } from '../../context.js';
 import type { LoadedConfig } from '../../config/load.js';
 import { importLocal } from '../../db/pg/import-local.js';
+// registers the mail hook of import-local (Maildir → the shared mailbox store)
+import '../../store/pg-import.js';
+// and the queue's (the spool's remote recipients → the shared queue, with their state)
+import '../../queue/pg-import.js';
 import { isCopy, prepareCopy } from '../../db/pg/replica.js';
 import { COPIED_TABLES } from '../../db/pg/replica-tables.js';
 import { ensureSettingsTables } from '../../settings/store.js';
@@ -66,7 +70,7 @@ async function importCommand(args: Args, config: LoadedConfig): Promise<number> 
   try {
     ensureSettingsTables(source);
     addScramColumn(source);
-    const r = await importLocal(pool, source, from, { merge: args.flags.has('merge') });
+    const r = await importLocal(pool, source, from, { merge: args.flags.has('merge'), config });
     if (!r.ok) {
       process.stderr.write(`tegami db import-local: ${r.reason}\n`);
       return 1;
@@ -76,7 +80,7 @@ async function importCommand(args: Args, config: LoadedConfig): Promise<number> 
     else {
       out(`imported from ${from}:`);
       for (const n of r.counts) out(`  ${n.table.padEnd(18)} source ${String(n.source).padStart(7)}  imported ${String(n.imported).padStart(7)}  postgres ${String(n.postgres).padStart(7)}`);
-      out('every source row is in PostgreSQL (mail and the queue stay in the data dir: the shared store and queue are not configured)');
+      out('every source row, message and queued remote recipient is in PostgreSQL (the Maildir is left as it was; local deliveries and unprocessed mail stay in the spool for `serve`)');
     }
     return 0;
   } finally {

@@ -1,13 +1,15 @@
 // tegami queue list [--json] [--domain D] [--state incoming|active|deferred|hold] | show ID [--json] |
-// retry ID|--all|--domain D | hold ID|--domain D | release ID|--domain D | delete ID|--domain D [--bounce].
-// Asks the running server over its control socket; with no server running, works on the spool files.
+// retry ID|--all|--domain D | flush | hold ID|--domain D | release ID|--domain D | delete ID|--domain D [--bounce].
+// Asks the running server over its control socket; with no server running, works on the spool files. With
+// [storage] backend = "postgres" it works on the shared queue's rows (every node's), or with --local on this node's spool.
 // With --json, stdout carries exactly one JSON document and nothing else.
 import { flag, UsageError, type Args } from '../args.js';
 import { contextFrom, out } from '../common.js';
+import { PgQueueAdmin } from '../../queue/pg-queue-admin.js';
 import { controlRequest, dispatch, QueueAdmin, STAGES, type ControlRequest, type ControlResponse, type MessageStage, type QueueEntry } from '../../queue/control.js';
 import { recipientDomain } from '../../outbound/destination.js';
 
-const USAGE = 'queue list [--json] [--domain D] [--state S] | show ID | retry ID|--all|--domain D | hold ID|--domain D | release ID|--domain D | delete ID|--domain D [--bounce]';
+const USAGE = 'queue list [--json] [--domain D] [--state S] | show ID | retry ID|--all|--domain D | flush | hold ID|--domain D | release ID|--domain D | delete ID|--domain D [--bounce]';
 
 function age(s: number): string {
   if (s < 120) return `${s}s`;
@@ -26,7 +28,9 @@ function printList(list: QueueEntry[]): void {
     out([e.id.padEnd(16), age(e.age_seconds).padStart(5), String(e.size).padStart(9), e.state.padEnd(9), e.sender || '<>'].join(' '));
     for (const r of e.recipients) {
       const next = r.held ? 'held' : r.next_attempt ? `next ${r.next_attempt}` : '';
-      out(`    ${r.address} (${r.kind}, ${r.status}, ${r.attempts} attempt${r.attempts === 1 ? '' : 's'}${next ? ', ' + next : ''})`);
+      // the shared queue names the node delivering a recipient right now
+      const node = (r as { node?: string | null }).node;
+      out(`    ${r.address} (${r.kind}, ${r.status}, ${r.attempts} attempt${r.attempts === 1 ? '' : 's'}${next ? ', ' + next : ''}${node ? `, on ${node}` : ''})`);
       if (r.last_error) out(`        ${r.last_error}`);
     }
   }
@@ -34,7 +38,10 @@ function printList(list: QueueEntry[]): void {
 }
 
 export async function queue(args: Args): Promise<number> {
-  const [sub, id] = args.positional;
+  const [given, id] = args.positional;
+  // `flush`: every queued message due now (retry --all)
+  const sub = given === 'flush' ? 'retry' : given;
+  if (given === 'flush') args.flags.set('all', true);
   const json = args.flags.has('json');
   const domain = flag(args, 'domain');
   const state = flag(args, 'state');
@@ -62,17 +69,18 @@ export async function queue(args: Args): Promise<number> {
   }
 
   const ctx = await contextFrom(args);
-  // the shared queue's rows are not read by these commands yet: say so rather than show a partial queue as whole
-  if (ctx.backend === 'postgres') {
-    process.stderr.write('tegami queue: [storage] backend = "postgres": this is the local spool of this node only; mail handed to the shared queue in PostgreSQL is not shown or changed here\n');
+  const local = args.flags.has('local');
+  if (ctx.backend === 'postgres' && local) {
+    process.stderr.write('tegami queue: --local: this node\'s spool only (mail not yet handed to the shared queue, and local deliveries)\n');
   }
   let res: ControlResponse;
   try {
-    const live = await controlRequest(ctx.config.data_dir, req);
+    const isLocal = (a: string) => ctx.directory.localDomain(recipientDomain(a)) !== null;
+    // the shared queue: its rows in PostgreSQL are every node's queue, changed here for all of them
+    const live = ctx.backend === 'postgres' && ctx.pool && !local ? await dispatch(new PgQueueAdmin(ctx.pool, ctx.config, isLocal), req) : await controlRequest(ctx.config.data_dir, req);
     if (live) res = live;
     else {
       // no server running: the same operations, on the files
-      const isLocal = (a: string) => ctx.directory.localDomain(recipientDomain(a)) !== null;
       res = await dispatch(new QueueAdmin(ctx.config, isLocal, null), req);
     }
   } finally {

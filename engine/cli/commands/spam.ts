@@ -5,7 +5,7 @@ import path from 'node:path';
 import { flag, UsageError, type Args } from '../args.js';
 import { out } from '../common.js';
 import { loadConfig, resolveConfigPath } from '../../config/load.js';
-import { closeBayesStores, learnMessages } from '../../spam/learn.js';
+import { closeBayesStoresAsync, learnMessagesFor } from '../../spam/learn.js';
 
 const SKIP = new Set(['cmds', 'maildirfolder', 'dovecot-uidlist', 'dovecot.index', 'subscriptions']);
 const MAX_FILE = 50 * 1024 * 1024;
@@ -59,8 +59,9 @@ export async function spam(args: Args): Promise<number> {
   const batch: { raw: Buffer; kind: 'spam' | 'ham' }[] = [];
   let total = 0;
   // batches of 500 messages, one transaction each
-  const flush = () => {
-    learnt += learnMessages(config.data_dir, batch.splice(0), user, { partScanBytes: config.spam.part_scan_size });
+  // (into the data dir's bayes.db, or with [storage] backend = "postgres" into the counts every node shares)
+  const flush = async () => {
+    learnt += await learnMessagesFor(config, batch.splice(0), user, { partScanBytes: config.spam.part_scan_size });
   };
   try {
     for (const p of given) {
@@ -74,14 +75,14 @@ export async function spam(args: Args): Promise<number> {
         for (const msg of messagesIn(fs.readFileSync(f))) {
           batch.push({ raw: msg, kind });
           total++;
-          if (batch.length >= 500) flush();
+          if (batch.length >= 500) await flush();
         }
       }
     }
-    flush();
+    await flush();
     known = total - learnt;
   } finally {
-    closeBayesStores();
+    await closeBayesStoresAsync();
   }
   out(`learnt ${learnt} message(s) as ${kind} for ${user ? user.toLowerCase() : 'the server'}${known ? `, ${known} already known` : ''}${skipped ? `, ${skipped} file(s) skipped` : ''}`);
   return 0;

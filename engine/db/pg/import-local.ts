@@ -6,6 +6,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import type pg from 'pg';
+import type { LoadedConfig } from '../../config/load.js';
 import type { Db } from '../database.js';
 import { migrate } from './migrations.js';
 import { REPLICA_LOCK } from './replica.js';
@@ -31,9 +32,15 @@ export type ImportResult = { ok: true; counts: ImportCount[] } | { ok: false; re
  */
 export interface ImportHook {
   name: string;
-  run(pool: pg.Pool, dataDir: string, opts: { merge: boolean }): Promise<ImportCount[]>;
+  run(pool: pg.Pool, dataDir: string, opts: ImportOptions): Promise<ImportCount[]>;
 }
 export const IMPORT_HOOKS: ImportHook[] = [];
+
+export interface ImportOptions {
+  merge: boolean;
+  /** The node's config, for hooks that need it (the queue: routes decide destinations). */
+  config?: LoadedConfig;
+}
 
 const BAYES_TABLES: { from: string; spec: TableSpec }[] = [
   { from: 'tokens', spec: { name: 'bayes_tokens', key: ['owner', 'token'], cols: ['owner', 'token', 'spam', 'ham'], ints: ['spam', 'ham'] } },
@@ -42,7 +49,7 @@ const BAYES_TABLES: { from: string; spec: TableSpec }[] = [
 ];
 
 /** Import `source` (an opened single-node tegami.db) and dataDir's bayes.db, if any. */
-export async function importLocal(pool: pg.Pool, source: Db, dataDir: string, opts: { merge: boolean }): Promise<ImportResult> {
+export async function importLocal(pool: pg.Pool, source: Db, dataDir: string, opts: ImportOptions): Promise<ImportResult> {
   await migrate(pool);
   const c = await pool.connect();
   const counts: ImportCount[] = [];
@@ -83,7 +90,13 @@ export async function importLocal(pool: pg.Pool, source: Db, dataDir: string, op
   } finally {
     c.release();
   }
-  for (const h of IMPORT_HOOKS) counts.push(...(await h.run(pool, dataDir, opts)));
+  for (const h of IMPORT_HOOKS) {
+    const got = await h.run(pool, dataDir, opts);
+    counts.push(...got);
+    // a hook commits as it goes (mail is copied message by message): what is missing is named, and a re-run adds it
+    const missing = got.filter((n) => n.missing > 0);
+    if (missing.length) return { ok: false, reason: `${h.name}: rows missing after the copy: ${missing.map((m) => `${m.table} ${m.missing}`).join(', ')} (run it again: what is there is kept)` };
+  }
   return { ok: true, counts };
 }
 

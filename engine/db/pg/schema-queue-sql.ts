@@ -60,4 +60,16 @@ export const QUEUE_MIGRATIONS: Migration[] = [
       CREATE INDEX queue_events_kind ON queue_events (kind, at);
     `,
   },
+  {
+    version: 22,
+    name: 'shared queue: domains held by the operator (tegami queue hold --domain), honoured by every node',
+    sql: `
+      -- no node claims a recipient of a held domain, now or for mail that arrives later, until it is released
+      CREATE TABLE queue_holds (
+        domain text PRIMARY KEY,
+        since bigint NOT NULL,
+        node text NOT NULL
+      );
+    `,
+  },
 ];

@@ -87,6 +87,21 @@ const CORE_MIGRATIONS: Migration[] = [
       CREATE INDEX queue_messages_owner ON queue_messages (owner) WHERE owner IS NOT NULL;
     `,
   },
+  {
+    version: 30,
+    name: 'shared limits: open connections per client on each node',
+    sql: `
+      -- each node replaces its own rows every few seconds; a row not refreshed (its node died) stops counting
+      CREATE TABLE conn_counts (
+        node text NOT NULL,
+        protocol text NOT NULL,
+        client text NOT NULL,
+        n integer NOT NULL CHECK (n > 0),
+        at bigint NOT NULL,
+        PRIMARY KEY (node, protocol, client)
+      );
+    `,
+  },
 ];
 
 /** Every migration, in version order: the core ones above and those of each part (accounts 4–9, store 10–19, queue 20–29). */

@@ -95,10 +95,13 @@ describe('tegami serve on PostgreSQL: the shared queue', { skip: skip ?? false }
     assert.equal(delivered('once-1').length, 1, JSON.stringify(sink.accepted));
     assert.deepEqual(delivered('once-1')[0].rcpt, ['jiro@remote.test']);
     assert.doesNotMatch(a.output(), /pg-enqueue-failed/);
-    // the queue commands read this node's spool only: they say so instead of passing it off as the whole queue
+    // the queue commands read the shared queue (empty now); --local this node's spool, and say so
     const list = a.cli(['queue', 'list']);
     assert.equal(list.status, 0, list.stderr);
-    assert.match(list.stderr, /local spool of this node only; mail handed to the shared queue in PostgreSQL is not shown/);
+    assert.match(list.stdout, /queue is empty/);
+    const local = a.cli(['queue', 'list', '--local']);
+    assert.equal(local.status, 0, local.stderr);
+    assert.match(local.stderr, /--local: this node's spool only/);
   });
 
   it('with the database away a remote and a local recipient get 451 4.3.0 at RCPT, and both work again when it returns', async (t) => {
