@@ -7,6 +7,7 @@
 //   node dist/bench/spam-fit.js --write    fit on the learn half, write engine/spam/rules/scores.toml
 //   node dist/bench/spam-fit.js --judge    the fixed split once, and k folds over the whole corpus, with the shipped method
 import fs from 'node:fs';
+import { BAYES_ODDS_CAP } from '../engine/spam/bayes.js';
 import { FITTED_SCORES_FILE } from '../engine/spam/rules/rules.js';
 import { Counts, examplesOf, foldOf, type Example, type LabelledMessage } from '../lab/corpora/features.js';
 import { figures, pct, type Figures, type Scored } from '../lab/corpora/fit.js';
@@ -132,7 +133,7 @@ if (mode === '--dev') {
   const model = trainModel(train);
   // a tag left out of the fit weighs nothing (not its default score)
   for (const t of ['BAYES_ODDS', ...BAYES_BANDS]) if (!model.withBayes.weights.has(t)) model.withBayes.weights.set(t, 0);
-  const about = { fitted_on: `learn half of the lab split + Japanese training mail: ${train.length} messages`, ham_cost: DEFAULT_PROTOCOL.hamCost, l2: DEFAULT_PROTOCOL.l2, with_bayes_l2: DEFAULT_PROTOCOL.l2 * DEFAULT_PROTOCOL.withBayesL2, bayes_odds: DEFAULT_PROTOCOL.odds ? 1 : 0, calibrate_unsure: DEFAULT_PROTOCOL.calibrate ? 1 : 0, bayes_bands: DEFAULT_PROTOCOL.bands ? 1 : 0, slope_with_bayes: +model.withBayes.slope.toFixed(3), slope_no_bayes: +model.noBayes.slope.toFixed(3) };
+  const about = { fitted_on: `learn half of the lab split + Japanese training mail: ${train.length} messages`, ham_cost: DEFAULT_PROTOCOL.hamCost, l2: DEFAULT_PROTOCOL.l2, with_bayes_l2: DEFAULT_PROTOCOL.l2 * DEFAULT_PROTOCOL.withBayesL2, bayes_odds: DEFAULT_PROTOCOL.odds ? 1 : 0, calibrate_unsure: DEFAULT_PROTOCOL.calibrate ? 1 : 0, bayes_bands: DEFAULT_PROTOCOL.bands ? 1 : 0, unsure_odds: DEFAULT_PROTOCOL.unsureOdds, bayes_odds_cap: BAYES_ODDS_CAP, slope_with_bayes: +model.withBayes.slope.toFixed(3), slope_no_bayes: +model.noBayes.slope.toFixed(3) };
   fs.writeFileSync(FITTED_SCORES_FILE, weightsToml(model, about));
   say(`wrote ${FITTED_SCORES_FILE}`);
 } else if (mode === '--judge') {
@@ -160,7 +161,7 @@ if (mode === '--dev') {
   say(line('tegami Bayes alone', kf.bayes));
   say(`per fold at FP ≤ 0.5%: ${kf.perFold.map((f) => pct(f.at05)).join(', ')}`);
   // every judged run is on record, so the number of looks at the judged half is known (docs/spam.md, "The protocol")
-  const record = `${new Date().toISOString()} odds=${DEFAULT_PROTOCOL.odds ? 1 : 0} calibrate_unsure=${DEFAULT_PROTOCOL.calibrate ? 1 : 0} bands=${DEFAULT_PROTOCOL.bands ? 1 : 0} odds_max=${process.env.FIT_ODDS_MAX ?? 2} ham_cost=${DEFAULT_PROTOCOL.hamCost} l2=${DEFAULT_PROTOCOL.l2} with_bayes_l2=${DEFAULT_PROTOCOL.withBayesL2}: fixed split ${pct(c.at05)} / ${pct(c.at1)}, default ${pct(c.recall)} / ${pct(c.fpRate, 2)}\n`;
+  const record = `${new Date().toISOString()} odds=${DEFAULT_PROTOCOL.odds ? 1 : 0} calibrate_unsure=${DEFAULT_PROTOCOL.calibrate ? 1 : 0} bands=${DEFAULT_PROTOCOL.bands ? 1 : 0} odds_max=${process.env.FIT_ODDS_MAX ?? 2} odds_cap=${process.env.FIT_ODDS_CAP ?? BAYES_ODDS_CAP} unsure_odds=${DEFAULT_PROTOCOL.unsureOdds} ham_cost=${DEFAULT_PROTOCOL.hamCost} l2=${DEFAULT_PROTOCOL.l2} with_bayes_l2=${DEFAULT_PROTOCOL.withBayesL2}: fixed split ${pct(c.at05)} / ${pct(c.at1)}, default ${pct(c.recall)} / ${pct(c.fpRate, 2)}\n`;
   fs.appendFileSync(JUDGED_RUNS_FILE, record);
   say(`recorded in ${JUDGED_RUNS_FILE}`);
 }

@@ -5,6 +5,7 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
+import { fisherLogOdds } from './chi2.js';
 
 export const SERVER = '';
 
@@ -171,6 +172,8 @@ export interface BayesVerdict {
   clues: [string, number][];
   /** The share of the message's distinct tokens the counts have seen at least KNOWN_MIN_COUNT times (0..1). */
   known: number;
+  /** log10(p / (1 − p)) from the chi-square tails (chi2.ts), unbounded: it still orders mail whose p rounds to 0 or 1. */
+  logOdds: number;
 }
 
 /**
@@ -197,14 +200,18 @@ export function knownShare(counts: ReadonlyMap<string, readonly [number, number]
 
 /**
  * The Bayes term of the score: log10 of the odds p / (1 − p), within ±BAYES_ODDS_CAP, so a spam probability of
- * 0.999 counts 3 and 0.001 counts −3, and probabilities that round to 0 or 1 keep an order among the capped ones.
+ * 0.999 counts 3 and 0.001 counts −3. With `logOdds` (the verdict's, from the chi-square tails) mail whose p has
+ * rounded to 0 or 1 keeps its order up to the cap; without it, p is clamped at 1e-12 from either end (±12).
  * Its weight (the BAYES_ODDS tag, per unit of log-odds) is fitted with the rules' weights.
  */
-export const BAYES_ODDS_CAP = 12;
-export function bayesLogOdds(p: number): number {
-  const q = Math.min(1 - 1e-12, Math.max(1e-12, p));
-  const z = Math.log10(q / (1 - q));
-  return Math.round(Math.min(BAYES_ODDS_CAP, Math.max(-BAYES_ODDS_CAP, z)) * 1000) / 1000;
+export const BAYES_ODDS_CAP = 30;
+export function bayesLogOdds(p: number, logOdds?: number, cap = BAYES_ODDS_CAP): number {
+  let z = logOdds;
+  if (z === undefined || Number.isNaN(z)) {
+    const q = Math.min(1 - 1e-12, Math.max(1e-12, p));
+    z = Math.log10(q / (1 - q));
+  }
+  return Math.round(Math.min(cap, Math.max(-cap, z)) * 1000) / 1000;
 }
 
 /**
@@ -248,7 +255,7 @@ export function classify(store: BayesStore, owners: string[], tokens: string[], 
     nham += t.ham;
     if (t.spam + t.ham > 0) learnt.push(o); // most users never learnt anything: no token lookups for them
   }
-  if (nspam < Math.max(1, minMessages) || nham < Math.max(1, minMessages)) return { probability: null, clues: [], known: 0 };
+  if (nspam < Math.max(1, minMessages) || nham < Math.max(1, minMessages)) return { probability: null, clues: [], known: 0, logOdds: 0 };
   const counts = new Map<string, [number, number]>();
   for (const o of learnt) {
     for (const [tok, [s, h]] of store.counts(o, tokens)) {
@@ -276,7 +283,7 @@ export function combine(counts: Map<string, [number, number]>, nspam: number, nh
   }
   probs.sort((a, b) => Math.abs(b[1] - 0.5) - Math.abs(a[1] - 0.5));
   const clues = probs.slice(0, maxClues);
-  if (clues.length === 0) return { probability: 0.5, clues };
+  if (clues.length === 0) return { probability: 0.5, clues, logOdds: 0 };
   let lnS = 0;
   let lnH = 0;
   for (const [, f] of clues) {
@@ -285,5 +292,5 @@ export function combine(counts: Map<string, [number, number]>, nspam: number, nh
   }
   const spamminess = 1 - chi2Q(-2 * lnS, 2 * clues.length);
   const hamminess = 1 - chi2Q(-2 * lnH, 2 * clues.length);
-  return { probability: (spamminess - hamminess + 1) / 2, clues: clues.slice(0, 15) };
+  return { probability: (spamminess - hamminess + 1) / 2, clues: clues.slice(0, 15), logOdds: fisherLogOdds(clues.map(([, f]) => f)) };
 }
