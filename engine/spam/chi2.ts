@@ -15,8 +15,30 @@ export function logAddExp(a: number, b: number): number {
   return m + Math.log(Math.exp(a - m) + Math.exp(b - m));
 }
 
-/** The most terms the lower-tail series adds after its start (it stops far earlier: terms fall geometrically). */
-const SERIES_MAX = 4000;
+/** Relative size under which the rest of a Poisson series no longer changes a double. */
+const NEGLIGIBLE = 1e-17;
+
+/**
+ * ln Σ_{i=lo}^{hi} m^i / i! (hi may be Infinity), summed around its largest term so that nothing overflows or
+ * underflows: the terms rise while i < m and fall after, and the ratio of neighbours is m / i.
+ */
+function lnPoissonSum(m: number, lo: number, hi: number): number {
+  const j = Math.max(lo, Math.min(hi, Math.floor(m)));
+  let sum = 1;
+  let r = 1;
+  for (let i = j + 1; i <= hi; i++) {
+    r *= m / i;
+    sum += r;
+    if (r < NEGLIGIBLE * sum) break;
+  }
+  r = 1;
+  for (let i = j; i > lo; i--) {
+    r *= i / m;
+    sum += r;
+    if (r < NEGLIGIBLE * sum) break;
+  }
+  return j * Math.log(m) - lnFact(j) + Math.log(sum);
+}
 
 /**
  * ln Q and ln P, the upper and lower tails of the chi-square distribution with 2k degrees of freedom at x² = 2m
@@ -24,19 +46,10 @@ const SERIES_MAX = 4000;
  */
 export function chi2LogTails(m: number, k: number): { lnQ: number; lnP: number } {
   if (m <= 0) return { lnQ: 0, lnP: -Infinity };
-  const lm = Math.log(m);
-  let s = -Infinity;
-  for (let i = 0; i < k; i++) s = logAddExp(s, i * lm - lnFact(i));
-  const lnQ = Math.min(0, s - m);
-  if (lnQ < Math.log(0.5)) return { lnQ, lnP: Math.log1p(-Math.exp(lnQ)) };
-  // Q ≥ 1/2: the lower tail is small, add its series (terms fall once i > m, and m < k here or Q would be small)
-  let p = -Infinity;
-  for (let i = k; i < k + SERIES_MAX; i++) {
-    const t = i * lm - lnFact(i);
-    p = logAddExp(p, t);
-    if (i > m && t - p < -40) break;
-  }
-  return { lnQ, lnP: Math.min(0, p - m) };
+  const lnQ = Math.min(0, lnPoissonSum(m, 0, k - 1) - m);
+  if (lnQ < -Math.LN2) return { lnQ, lnP: Math.log1p(-Math.exp(lnQ)) };
+  // Q ≥ 1/2: the lower tail is the small one, so it is summed rather than taken from 1 − Q
+  return { lnQ, lnP: Math.min(0, lnPoissonSum(m, k, Infinity) - m) };
 }
 
 /**
