@@ -269,6 +269,9 @@ export function classify(store: BayesStore, owners: string[], tokens: string[], 
   return { ...combine(counts, nspam, nham, opts), known: knownShare(counts, tokens) };
 }
 
+/** How near 0 or 1 p may come before its log-odds are taken from the chi-square tails instead (chi2.ts). */
+const SATURATED = 1e-9;
+
 export function combine(counts: Map<string, [number, number]>, nspam: number, nham: number, opts: Readonly<CombineOptions> = DEFAULT_COMBINE): Omit<BayesVerdict, 'known'> {
   const { strength: S, prior: X, minStrength, maxClues } = opts;
   const probs: [string, number][] = [];
@@ -292,5 +295,8 @@ export function combine(counts: Map<string, [number, number]>, nspam: number, nh
   }
   const spamminess = 1 - chi2Q(-2 * lnS, 2 * clues.length);
   const hamminess = 1 - chi2Q(-2 * lnH, 2 * clues.length);
-  return { probability: (spamminess - hamminess + 1) / 2, clues: clues.slice(0, 15), logOdds: fisherLogOdds(clues.map(([, f]) => f)) };
+  const probability = (spamminess - hamminess + 1) / 2;
+  // p itself gives the odds to about 1e-7 while it is 1e-9 or more from 0 and 1; past that only the tails can
+  const logOdds = probability > SATURATED && probability < 1 - SATURATED ? Math.log10(probability / (1 - probability)) : fisherLogOdds(clues.map(([, f]) => f));
+  return { probability, clues: clues.slice(0, 15), logOdds };
 }
