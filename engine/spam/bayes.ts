@@ -5,6 +5,7 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
+import { fisherLogOdds } from './chi2.js';
 
 export const SERVER = '';
 
@@ -227,6 +228,8 @@ export interface BayesVerdict {
   clues: [string, number][];
   /** The share of the message's distinct tokens the counts have seen at least KNOWN_MIN_COUNT times (0..1). */
   known: number;
+  /** log10(p / (1 − p)) from the chi-square tails (chi2.ts), unbounded: it still orders mail whose p rounds to 0 or 1. */
+  logOdds: number;
 }
 
 /**
@@ -253,14 +256,18 @@ export function knownShare(counts: ReadonlyMap<string, readonly [number, number]
 
 /**
  * The Bayes term of the score: log10 of the odds p / (1 − p), within ±BAYES_ODDS_CAP, so a spam probability of
- * 0.999 counts 3 and 0.001 counts −3, and probabilities that round to 0 or 1 keep an order among the capped ones.
+ * 0.999 counts 3 and 0.001 counts −3. With `logOdds` (the verdict's, from the chi-square tails) mail whose p has
+ * rounded to 0 or 1 keeps its order up to the cap; without it, p is clamped at 1e-12 from either end (±12).
  * Its weight (the BAYES_ODDS tag, per unit of log-odds) is fitted with the rules' weights.
  */
-export const BAYES_ODDS_CAP = 12;
-export function bayesLogOdds(p: number): number {
-  const q = Math.min(1 - 1e-12, Math.max(1e-12, p));
-  const z = Math.log10(q / (1 - q));
-  return Math.round(Math.min(BAYES_ODDS_CAP, Math.max(-BAYES_ODDS_CAP, z)) * 1000) / 1000;
+export const BAYES_ODDS_CAP = 30;
+export function bayesLogOdds(p: number, logOdds?: number, cap = BAYES_ODDS_CAP): number {
+  let z = logOdds;
+  if (z === undefined || Number.isNaN(z)) {
+    const q = Math.min(1 - 1e-12, Math.max(1e-12, p));
+    z = Math.log10(q / (1 - q));
+  }
+  return Math.round(Math.min(cap, Math.max(-cap, z)) * 1000) / 1000;
 }
 
 /**
@@ -304,9 +311,12 @@ export async function classifyWith(backend: BayesBackend, owners: string[], toke
 }
 
 function verdictOf(l: BayesLookup, tokens: string[], minMessages: number, opts: Readonly<CombineOptions>): BayesVerdict {
-  if (l.spam < Math.max(1, minMessages) || l.ham < Math.max(1, minMessages)) return { probability: null, clues: [], known: 0 };
+  if (l.spam < Math.max(1, minMessages) || l.ham < Math.max(1, minMessages)) return { probability: null, clues: [], known: 0, logOdds: 0 };
   return { ...combine(l.counts, l.spam, l.ham, opts), known: knownShare(l.counts, tokens) };
 }
+
+/** How near 0 or 1 p may come before its log-odds are taken from the chi-square tails instead (chi2.ts). */
+const SATURATED = 1e-9;
 
 export function combine(counts: Map<string, [number, number]>, nspam: number, nham: number, opts: Readonly<CombineOptions> = DEFAULT_COMBINE): Omit<BayesVerdict, 'known'> {
   const { strength: S, prior: X, minStrength, maxClues } = opts;
@@ -322,7 +332,7 @@ export function combine(counts: Map<string, [number, number]>, nspam: number, nh
   }
   probs.sort((a, b) => Math.abs(b[1] - 0.5) - Math.abs(a[1] - 0.5));
   const clues = probs.slice(0, maxClues);
-  if (clues.length === 0) return { probability: 0.5, clues };
+  if (clues.length === 0) return { probability: 0.5, clues, logOdds: 0 };
   let lnS = 0;
   let lnH = 0;
   for (const [, f] of clues) {
@@ -331,5 +341,8 @@ export function combine(counts: Map<string, [number, number]>, nspam: number, nh
   }
   const spamminess = 1 - chi2Q(-2 * lnS, 2 * clues.length);
   const hamminess = 1 - chi2Q(-2 * lnH, 2 * clues.length);
-  return { probability: (spamminess - hamminess + 1) / 2, clues: clues.slice(0, 15) };
+  const probability = (spamminess - hamminess + 1) / 2;
+  // p itself gives the odds to about 1e-7 while it is 1e-9 or more from 0 and 1; past that only the tails can
+  const logOdds = probability > SATURATED && probability < 1 - SATURATED ? Math.log10(probability / (1 - probability)) : fisherLogOdds(clues.map(([, f]) => f));
+  return { probability, clues: clues.slice(0, 15), logOdds };
 }

@@ -13,7 +13,7 @@ import { bayesFor } from './learn.js';
 import { compilePhrases, type PhraseMatcher } from './phrase.js';
 import { ruleInput } from './rules/input.js';
 import { loadRuleSet, type RuleSet, type ScoreSet } from './rules/rules.js';
-import { decide, unsureScale, weigher } from './scores.js';
+import { decide, unsureOddsShare, unsureScale, weigher } from './scores.js';
 import { SpamLog } from './spam-log.js';
 import { bayesBand, type Tag } from './tags.js';
 import { tokenise } from './tokenise.js';
@@ -116,6 +116,7 @@ export class Analyser {
 
     let set: ScoreSet = 'no_bayes';
     let unsure = false;
+    let unsureOdds = 0;
     const amounts: Partial<Record<Tag, number>> = {};
     if (s.bayes) {
       const store = this.bayes();
@@ -128,18 +129,20 @@ export class Analyser {
         } catch (e) {
           // the shared counts unreachable (the database away): Bayes sits this message out, as when bayes.db cannot open
           this.log.analyzer('bayes', { error: (e as Error).message });
-          v = { probability: null, clues: [], known: 0 };
+          v = { probability: null, clues: [], known: 0, logOdds: 0 };
         }
         // Bayes votes with its weights only on mail it knows: on a message most of whose words it has rarely seen
         // (another language, a kind of mail it never learnt) it is unsure, and the rules carry the verdict
         // (its X-IMAIL-SPAM-STATISTICS header too, which a client-side rule may file by)
         const votes = v.probability !== null && v.known >= MIN_KNOWN_SHARE;
         unsure = v.probability !== null && !votes;
+        // unsure is not ignorant: Bayes keeps a share of its log-odds term, on the with_bayes scale (scores.ts)
+        if (unsure) unsureOdds = unsureOddsShare(this.rules.about) * weigher(s, this.rules, 'with_bayes')('BAYES_ODDS') * bayesLogOdds(v.probability!, v.logOdds);
         if (votes) {
           set = 'with_bayes';
           add(bayesBand(v.probability!));
           add('BAYES_ODDS');
-          amounts.BAYES_ODDS = bayesLogOdds(v.probability!);
+          amounts.BAYES_ODDS = bayesLogOdds(v.probability!, v.logOdds);
         }
         if (votes && v.probability! >= s.bayes_spam_probability) {
           add('STATISTICS');
@@ -164,7 +167,7 @@ export class Analyser {
     const judged = this.rules.disabled.size ? tags.filter((t) => !this.rules.disabled.has(t)) : tags;
     const weigh = weigher(s, this.rules, set);
     // an unsure Bayes: the no_bayes score is put on the with_bayes scale, so one ranking holds both kinds of message
-    const d = decide(judged, s, weigh, amounts, unsure ? unsureScale(this.rules.about) : undefined);
+    const d = decide(judged, s, weigh, amounts, unsure ? unsureScale(this.rules.about) : undefined, unsureOdds);
     const out = [...lines, summaryLine(d.score, s.spam_threshold, d.action, d.scored), authResultsLine(this.config.hostname, authParts)];
     const result: AnalyseResult = { tags: judged.filter((t, i) => judged.indexOf(t) === i), score: d.score, action: d.action, headers: out.map((l) => l + '\r\n').join('') };
     if (d.action === 'reject') {

@@ -11,13 +11,15 @@ import type { SpamAction } from './types.js';
 export const CAP_ENTRY = 'CONNECTION_CAP';
 /** The summary line's entry that moves an unsure-Bayes (no_bayes) score onto the with_bayes scale. */
 export const UNSURE_ENTRY = 'BAYES_UNSURE_SCALE';
+/** The summary line's entry for what an unsure Bayes still says: a share of its log-odds term (scores.toml unsure_odds). */
+export const UNSURE_ODDS_ENTRY = 'BAYES_UNSURE_ODDS';
 /** The score at which both fitted score sets put a message at even odds (lab/corpora/fit.ts THRESHOLD). */
 const EVEN = 5;
 
 export interface Scored {
   score: number;
   action: SpamAction;
-  scored: { tag: Tag | typeof CAP_ENTRY | typeof UNSURE_ENTRY; score: number }[];
+  scored: { tag: Tag | typeof CAP_ENTRY | typeof UNSURE_ENTRY | typeof UNSURE_ODDS_ENTRY; score: number }[];
   /** How many of the seed's checks hit (distinct X-IMAIL-SPAM-* headers): "delete after N matches". */
   matches: number;
 }
@@ -61,10 +63,20 @@ export function unsureScale(about: Readonly<Record<string, string | number>>): n
 }
 
 /**
+ * The share of Bayes' log-odds term (BAYES_ODDS weight × log-odds) a message Bayes is unsure of keeps beside its
+ * rules-only score (scores.toml [about] unsure_odds, chosen on the learn half; 0 when absent): the rules carry the
+ * verdict where Bayes is unsure, and Bayes still adds what it knows, weakened.
+ */
+export function unsureOddsShare(about: Readonly<Record<string, string | number>>): number {
+  const x = Number(about.unsure_odds ?? 0);
+  return Number.isFinite(x) && x > 0 ? Math.min(1, x) : 0;
+}
+
+/**
  * `amounts` scales a tag's weight by a measured value (BAYES_ODDS: the Bayes log-odds of the message); other tags
  * count once.
  */
-export function decide(tags: Tag[], spam: Config['spam'], weigh: Weigh = weigher(spam, undefined, 'with_bayes'), amounts: Partial<Record<Tag, number>> = {}, scale?: number): Scored {
+export function decide(tags: Tag[], spam: Config['spam'], weigh: Weigh = weigher(spam, undefined, 'with_bayes'), amounts: Partial<Record<Tag, number>> = {}, scale?: number, unsureOdds = 0): Scored {
   const unique = [...new Set(tags)];
   const scored: Scored['scored'] = unique.map((tag) => {
     const amount = amounts[tag];
@@ -77,10 +89,13 @@ export function decide(tags: Tag[], spam: Config['spam'], weigh: Weigh = weigher
     const shift = Math.round((scale - 1) * (raw - EVEN) * 100) / 100;
     if (shift !== 0) scored.push({ tag: UNSURE_ENTRY, score: shift });
   }
+  // after the stretch: what an unsure Bayes adds is already on the with_bayes scale
+  const odds = Math.round(unsureOdds * 100) / 100;
+  if (odds !== 0) scored.push({ tag: UNSURE_ODDS_ENTRY, score: odds });
   const score = Math.round(scored.reduce((a, s) => a + s.score, 0) * 100) / 100;
   const checks = new Set<string>();
   for (const s of scored) {
-    const c = s.tag === CAP_ENTRY || s.tag === UNSURE_ENTRY ? undefined : checkOf(s.tag, s.score);
+    const c = s.tag === CAP_ENTRY || s.tag === UNSURE_ENTRY || s.tag === UNSURE_ODDS_ENTRY ? undefined : checkOf(s.tag, s.score);
     if (c) checks.add(c);
   }
   const matches = checks.size;

@@ -5,7 +5,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { parseConfigText } from '../../engine/config/load.js';
-import { bayesLogOdds, combine, DEFAULT_COMBINE, knownShare, MIN_KNOWN_SHARE } from '../../engine/spam/bayes.js';
+import { BAYES_ODDS_CAP, bayesLogOdds, combine, DEFAULT_COMBINE, knownShare, MIN_KNOWN_SHARE } from '../../engine/spam/bayes.js';
 import { messageTokens } from '../../engine/spam/learn.js';
 import { Analyser } from '../../engine/spam/pipeline.js';
 import { bayesBand } from '../../engine/spam/tags.js';
@@ -76,7 +76,7 @@ export class Counts {
   verdict(tokens: string[], min = 10, minus?: Counts, plus?: Counts): BayesView {
     const ns = this.spam - (minus?.spam ?? 0) + (plus?.spam ?? 0);
     const nh = this.ham - (minus?.ham ?? 0) + (plus?.ham ?? 0);
-    if (ns < Math.max(1, min) || nh < Math.max(1, min)) return { p: null, known: 0 };
+    if (ns < Math.max(1, min) || nh < Math.max(1, min)) return { p: null, known: 0, logOdds: 0 };
     const mine = new Map<string, [number, number]>();
     for (const t of tokens) {
       const c = this.map.get(t);
@@ -86,7 +86,8 @@ export class Counts {
       const h = (c?.[1] ?? 0) - (m?.[1] ?? 0) + (p?.[1] ?? 0);
       if (s > 0 || h > 0) mine.set(t, [s, h]);
     }
-    return { p: combine(mine, ns, nh, DEFAULT_COMBINE).probability ?? 0.5, known: knownShare(mine, tokens) };
+    const c = combine(mine, ns, nh, DEFAULT_COMBINE);
+    return { p: c.probability ?? 0.5, known: knownShare(mine, tokens), logOdds: c.logOdds };
   }
 }
 
@@ -101,7 +102,12 @@ export function foldOf(id: string, k: number, seed = 0): number {
 export interface BayesView {
   p: number | null;
   known: number;
+  /** log10-odds from the chi-square tails (bayes.ts combine), not bounded by the rounding of p. */
+  logOdds: number;
 }
+
+/** The BAYES_ODDS bound (FIT_ODDS_CAP, for comparing bounds in `--dev` only: the server uses BAYES_ODDS_CAP). */
+const ODDS_CAP = Number(process.env.FIT_ODDS_CAP ?? BAYES_ODDS_CAP);
 
 /** Bayes verdicts of each training example from counts that never saw it (k folds). */
 export function outOfFold(train: Example[], k = 5, seed = 1): BayesView[] {
@@ -116,7 +122,7 @@ export function outOfFold(train: Example[], k = 5, seed = 1): BayesView[] {
 }
 
 /** Whether Bayes votes on a message with its weights (it learnt enough, and knows enough of the message's tokens). */
-export function confident(b: BayesView): b is { p: number; known: number } {
+export function confident(b: BayesView): b is { p: number; known: number; logOdds: number } {
   return b.p !== null && b.known >= MIN_KNOWN_SHARE;
 }
 
@@ -131,5 +137,10 @@ export interface Featured {
  */
 export function features(tags: string[], b: BayesView, withBayes: boolean, odds = true): Featured {
   if (!withBayes || !confident(b)) return { features: tags };
-  return odds ? { features: [...tags, bayesBand(b.p), 'BAYES_ODDS'], values: { BAYES_ODDS: bayesLogOdds(b.p) } } : { features: [...tags, bayesBand(b.p)] };
+  return odds ? { features: [...tags, bayesBand(b.p), 'BAYES_ODDS'], values: { BAYES_ODDS: bayesLogOdds(b.p, b.logOdds, ODDS_CAP) } } : { features: [...tags, bayesBand(b.p)] };
+}
+
+/** The log-odds an unsure Bayes adds (times the BAYES_ODDS weight and the unsure share), as the pipeline bounds it. */
+export function unsureOddsOf(b: BayesView): number {
+  return b.p === null ? 0 : bayesLogOdds(b.p, b.logOdds, ODDS_CAP);
 }

@@ -4,7 +4,7 @@
 // each of k folds, and to write the shipped weights (engine/spam/rules/scores.toml). Lab code, in memory.
 import { loadRuleSet, type RuleSet } from '../../engine/spam/rules/rules.js';
 import { CHECK_TAGS, DEFAULT_SCORES, RULE_TAGS, type CheckTag } from '../../engine/spam/tags.js';
-import { confident, Counts, features, foldOf, outOfFold, type Example, type Featured } from './features.js';
+import { confident, Counts, features, foldOf, outOfFold, unsureOddsOf, type Example, type Featured } from './features.js';
 import { figures, fitWeights, scoreRow, THRESHOLD, type Figures, type Fitted, type Row, type Scored } from './fit.js';
 
 /** Tags whose weights are fitted: the rules, the content checks and the Bayes bands (not the connection checks). */
@@ -52,6 +52,11 @@ export interface ProtocolOptions {
   calibrate: boolean;
   /** The Bayes bands carry weights of their own beside BAYES_ODDS; false: Bayes enters by its log-odds alone. */
   bands: boolean;
+  /**
+   * A message Bayes is unsure of keeps this share of Bayes' log-odds term (BAYES_ODDS weight × log-odds) beside its
+   * rules-only score: rules carry the verdict where Bayes is unsure, Bayes still says what it knows (0: nothing).
+   */
+  unsureOdds: number;
 }
 
 export const DEFAULT_PROTOCOL: ProtocolOptions = {
@@ -64,6 +69,7 @@ export const DEFAULT_PROTOCOL: ProtocolOptions = {
   odds: process.env.FIT_ODDS !== '0',
   calibrate: process.env.FIT_CALIBRATE !== '0',
   bands: process.env.FIT_BANDS !== '0',
+  unsureOdds: Number(process.env.FIT_UNSURE_ODDS ?? 0.5),
 };
 
 export interface Model {
@@ -107,15 +113,17 @@ export function trainModel(train: Example[], o: ProtocolOptions = DEFAULT_PROTOC
 }
 
 /** Score judged examples with a model; `bayes: false` scores as a server that learnt nothing. */
-export function judge(model: Model, test: Example[], bayes = true, counts: Counts = model.counts, calibrate = DEFAULT_PROTOCOL.calibrate): (Scored & { p: number | null; sure: boolean })[] {
+export function judge(model: Model, test: Example[], bayes = true, counts: Counts = model.counts, calibrate = DEFAULT_PROTOCOL.calibrate, unsureOdds = DEFAULT_PROTOCOL.unsureOdds): (Scored & { p: number | null; sure: boolean })[] {
   // as engine/spam/scores.ts unsureScale: trained but unsure, the no_bayes score goes onto the with_bayes scale
   const scale = calibrate ? model.noBayes.slope / model.withBayes.slope : 1;
+  // and keeps unsureOdds of Bayes' own term (as the pipeline's BAYES_UNSURE_ODDS)
+  const oddsWeight = (model.withBayes.weights.get('BAYES_ODDS') ?? 0) * unsureOdds;
   return test.map((e) => {
-    const b = bayes ? counts.verdict(e.tokens) : { p: null, known: 0 };
+    const b = bayes ? counts.verdict(e.tokens) : { p: null, known: 0, logOdds: 0 };
     const sure = confident(b);
     const f = features(e.tags, b, sure);
     const raw = scoreRow(f.features, (sure ? model.withBayes : model.noBayes).weights, () => 0, f.values);
-    const score = b.p !== null && !sure ? Math.round((THRESHOLD + scale * (raw - THRESHOLD)) * 1000) / 1000 : raw;
+    const score = b.p !== null && !sure ? Math.round((THRESHOLD + scale * (raw - THRESHOLD) + oddsWeight * unsureOddsOf(b)) * 1000) / 1000 : raw;
     return { score, label: e.label, group: e.group, p: b.p, sure };
   });
 }

@@ -157,3 +157,19 @@ test('reference figures: they apply to the whole judged half only, and the best 
   assert.deepEqual(REFERENCE_BEST, { at_fp_05: 0.817, at_fp_1: 0.88 });
   for (const r of REFERENCE) for (const x of [r.at_fp_05, r.at_fp_1, r.default_recall, r.default_fp]) assert.ok(x === null || (x >= 0 && x <= 1), r.filter);
 });
+
+test('legitimate bulk mail written for the lab: deterministic ham, mailparser reads it, each unsubscribes on its own domain', async () => {
+  const { bulkHam } = await import('../../lab/corpora/bulk-ham.js');
+  const a = bulkHam({ count: 18 });
+  assert.deepEqual(a.map((m) => m.raw.toString('latin1')), bulkHam({ count: 18 }).map((m) => m.raw.toString('latin1')));
+  assert.notDeepEqual(a.map((m) => m.raw.toString('latin1')), bulkHam({ count: 18, seed: 7 }).map((m) => m.raw.toString('latin1')));
+  for (const m of a) {
+    assert.equal(m.label, 'ham');
+    const p = await simpleParser(m.raw);
+    const from = p.from?.value[0]?.address ?? '';
+    const domain = from.split('@')[1];
+    assert.ok(domain?.endsWith('.example'), from);
+    assert.match(String(p.headers.get('list-unsubscribe') ?? JSON.stringify(p.headers.get('list'))), new RegExp(domain.replace(/\./g, '\\.')));
+    assert.ok(p.text && p.html, `${m.id}: a text part and an HTML part`);
+  }
+});

@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { Analyser } from '../../engine/spam/pipeline.js';
 import { closeBayesStores, learnMessage } from '../../engine/spam/learn.js';
 import { japaneseWritten } from '../../lab/corpora/japanese-written.js';
-import { UNSURE_ENTRY, unsureScale } from '../../engine/spam/scores.js';
+import { UNSURE_ENTRY, UNSURE_ODDS_ENTRY, unsureOddsShare, unsureScale } from '../../engine/spam/scores.js';
 import type { ConnectionResult } from '../../engine/spam/types.js';
 import { configFrom, tempDir, removeTempDirs } from './helpers.js';
 import { rawMail } from './mail.js';
@@ -52,28 +52,47 @@ test('Bayes that learnt only English mail is unsure of Japanese mail: the rules 
   assert.ok(spamCaught >= 0.8 * spam.length, `${spamCaught} of ${spam.length} Japanese spams judged spam`);
 });
 
-test('an unsure Bayes puts the rules-only score on the with_bayes scale (one ranking), never across 5', async () => {
+test('an unsure Bayes puts the rules-only score on the with_bayes scale (one ranking) and keeps a share of its own log-odds', async () => {
   const a = await englishOnlyServer();
   const fresh = new Analyser(configFrom('[dns]\nservers = ["127.0.0.1:9"]\n[spam]\nbayes = false\ndkim_dmarc = false\n'));
   analysers.push(fresh);
   const scale = unsureScale(a.rules.about);
   assert.ok(scale !== undefined && scale > 1, `the fitted slopes give a stretch: ${JSON.stringify(a.rules.about)}`);
+  const share = unsureOddsShare(a.rules.about);
+  assert.ok(share > 0 && share < 1, `scores.toml gives the unsure share of Bayes' term: ${JSON.stringify(a.rules.about)}`);
   const score = (headers: string) => Number(/score=(-?[\d.]+)/.exec(headers)?.[1]);
+  const entry = (headers: string, name: string) => Number(new RegExp(`${name}\\((-?[\\d.]+)\\)`).exec(headers)?.[1] ?? 0);
   let scaled = 0;
+  let withOdds = 0;
   for (const m of japaneseWritten()) {
     const u = await a.analyse(m.raw, env, clean);
     const n = await fresh.analyse(m.raw, env, clean);
-    // a new install has nothing to be unsure of: its score is the rules-only score as fitted
-    assert.doesNotMatch(n.headers, new RegExp(UNSURE_ENTRY), n.headers);
-    assert.ok(Math.abs(u.score - 5 - scale * (n.score - 5)) <= 0.03, `${m.id}: unsure ${u.score}, new install ${n.score}, scale ${scale}`);
-    assert.equal(u.score >= 5, n.score >= 5, `${m.id} changed side: ${u.headers}`);
+    // a new install has nothing to be unsure of: its score is the rules-only score as fitted, with no Bayes term
+    assert.doesNotMatch(n.headers, new RegExp(`${UNSURE_ENTRY}|${UNSURE_ODDS_ENTRY}`), n.headers);
+    // the unsure score: the stretched rules-only score, plus what Bayes still says (its own summary entry)
+    const odds = entry(u.headers, UNSURE_ODDS_ENTRY);
+    assert.ok(Math.abs(u.score - odds - 5 - scale * (n.score - 5)) <= 0.05, `${m.id}: unsure ${u.score} (Bayes ${odds}), new install ${n.score}, scale ${scale}`);
     assert.equal(score(u.headers), Math.round(u.score * 10) / 10, u.headers);
     if (n.score !== 5) {
       assert.match(u.headers, new RegExp(`${UNSURE_ENTRY}\\(-?\\d`), u.headers);
       scaled++;
     }
+    if (odds !== 0) withOdds++;
   }
   assert.ok(scaled > 100, `${scaled} messages scaled`);
+  assert.ok(withOdds > 0, 'an unsure Bayes that leans one way says so');
+});
+
+test('English spam full of words Bayes never saw: unsure, and Bayes still lifts it by what it knows', async () => {
+  const a = await englishOnlyServer();
+  // hash-busting: a few known spam words among many random ones, so under 30% of its tokens are known
+  const junk = Array.from({ length: 60 }, (_, i) => `zq${(i * 7919).toString(36)}x${i}`).join(' ');
+  const r = await a.analyse(rawMail({ subject: 'offer', body: `cheap pills discount pharmacy order now ${junk}` }), env, clean);
+  assert.ok(!r.tags.includes('BAYES_ODDS'), `Bayes does not vote: ${r.headers}`);
+  const odds = Number(new RegExp(`${UNSURE_ODDS_ENTRY}\\((-?[\\d.]+)\\)`).exec(r.headers)?.[1]);
+  assert.ok(odds > 0, `an unsure Bayes that leans to spam adds a positive share of its term: ${r.headers}`);
+  const unsure = Number(new RegExp(`${UNSURE_ENTRY}\\((-?[\\d.]+)\\)`).exec(r.headers)?.[1] ?? 0);
+  assert.ok(r.score - odds - unsure < 5, `the rules alone would not file it: ${r.headers}`);
 });
 
 test('English mail Bayes knows is judged with its vote (band and log-odds in the score)', async () => {
