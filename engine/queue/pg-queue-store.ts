@@ -69,10 +69,17 @@ export class PgQueueStore {
 
   /**
    * The message, its body and a row per recipient, committed together (or not at all): after this returns,
-   * any node can deliver it. Enqueuing an id again is an error (ids are unique per node and time).
+   * any node can deliver it. Enqueuing an id again is an error (ids are unique per node and time). With
+   * `handOver` (a copy from this node's spool, repeated after a crash) the id is also recorded in
+   * queue_handovers, and an id recorded there before queues nothing: 'already' (its first copy may have been
+   * delivered and removed meanwhile).
    */
-  async enqueue(env: Envelope, body: Buffer, rcpts: NewRecipient[], c?: Client): Promise<void> {
-    const run = async (cl: Client) => {
+  async enqueue(env: Envelope, body: Buffer, rcpts: NewRecipient[], c?: Client, handOver = false): Promise<'queued' | 'already'> {
+    const run = async (cl: Client): Promise<'queued' | 'already'> => {
+      if (handOver) {
+        const h = await cl.query(`INSERT INTO queue_handovers (id, node, at) VALUES ($1, $2, ${DB_NOW}) ON CONFLICT (id) DO NOTHING`, [env.id, this.o.owner]);
+        if (!h.rowCount) return 'already';
+      }
       const sha = crypto.createHash('sha256').update(body).digest();
       // DO UPDATE (not NOTHING) locks the row, so a collector deleting it waits and then finds it referenced
       await cl.query('INSERT INTO queue_bodies (sha256, data, size) VALUES ($1, $2, $3) ON CONFLICT (sha256) DO UPDATE SET size = EXCLUDED.size', [sha, body, body.length]);
@@ -88,9 +95,14 @@ export class PgQueueStore {
         );
       }
       await cl.query(`SELECT pg_notify('tegami_queue', $1)`, [env.id]);
+      return 'queued';
     };
-    if (c) await run(c);
-    else await inTransaction(this.pool, run);
+    return c ? run(c) : inTransaction(this.pool, run);
+  }
+
+  /** Forget hand-overs older than `ageMs`: a spool entry that old is past its queue lifetime, never copied again. */
+  async pruneHandOvers(ageMs: number): Promise<void> {
+    await this.pool.query(`DELETE FROM queue_handovers WHERE at < ${DB_NOW} - $1`, [ageMs]);
   }
 
   /** Destinations with recipients due and free now, the most overdue first. */

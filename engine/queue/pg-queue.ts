@@ -92,11 +92,13 @@ export class PgQueue {
   /**
    * Queue a message's remote recipients durably in PostgreSQL. Only `queued` may lead to a 250; any database
    * failure (away, timeout, full) is a temporary failure the SMTP layer answers 451 4.3.0 with.
+   * `alreadyQueuedIsDone`: a hand-over from this node's spool (pg-remote.ts), which a crash may repeat; an id
+   * queued or handed over before counts as done and queues nothing (queue_handovers, migration 21).
    */
   async enqueue(env: Envelope, body: Buffer, recipients: Omit<NewRecipient, 'dest'>[], opts: { alreadyQueuedIsDone?: boolean } = {}): Promise<EnqueueResult> {
     const rows = recipients.map((r) => ({ address: r.address, rcpt: r.rcpt, notify: r.notify, orcpt: r.orcpt, dest: destinationFor(recipientDomain(r.address), this.o.config).key }));
     try {
-      await this.store.enqueue(env, body, rows);
+      await this.store.enqueue(env, body, rows, undefined, opts.alreadyQueuedIsDone);
       this.up = true;
       this.poke();
       return { kind: 'queued', id: env.id };
@@ -123,8 +125,15 @@ export class PgQueue {
       this.wake.start();
     }
     this.every(this.o.pollMs ?? 5000, () => this.poke());
+    this.pruneHandOvers();
+    this.every(3_600_000, () => this.pruneHandOvers());
     this.every(Math.max(100, Math.floor(this.o.leaseTime / 3)), () => this.heartbeat());
     this.poke();
+  }
+
+  /** Hand-over ids older than the queue lifetime and a day: no spool keeps a message that long to copy again. */
+  private pruneHandOvers(): void {
+    this.store.pruneHandOvers(this.o.config.queue.max_queue_lifetime + 86_400_000).catch((e: Error) => this.o.logger.log('queue', 'pg-prune-failed', { error: e.message }, 'warn'));
   }
 
   private every(ms: number, fn: () => void): void {
