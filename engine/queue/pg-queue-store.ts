@@ -201,10 +201,17 @@ export class PgQueueStore {
     });
   }
 
-  /** Give claimed recipients back unattempted (a node stopping between a claim and its jobs). */
-  async release(claims: Claim[]): Promise<void> {
+  /**
+   * Give claimed recipients back unattempted (a node stopping between a claim and its jobs, or a job that failed
+   * before its attempt), due again no sooner than `dueInMs` from now.
+   */
+  async release(claims: Claim[], dueInMs = 0): Promise<void> {
     for (const c of claims) {
-      await this.pool.query('UPDATE queue_recipients SET owner = NULL, lease_until = NULL WHERE message_id = $1 AND address = ANY($2::text[]) AND owner = $3', [c.messageId, c.addresses, this.o.owner]);
+      await this.pool.query(
+        `UPDATE queue_recipients SET owner = NULL, lease_until = NULL, next_attempt = GREATEST(next_attempt, ${DB_NOW} + $4)
+          WHERE message_id = $1 AND address = ANY($2::text[]) AND owner = $3`,
+        [c.messageId, c.addresses, this.o.owner, dueInMs],
+      );
     }
   }
 

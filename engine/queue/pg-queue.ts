@@ -61,6 +61,9 @@ export async function openPgQueue(pool: pg.Pool, opts: PgQueueOptions): Promise<
   return new PgQueue(pool, opts);
 }
 
+/** A job that failed before its attempt gives its recipients back due again this much later (no busy loop). */
+const UNATTEMPTED_RETRY_MS = 5000;
+
 /** A failure about the data itself (class 22 data exception, 23 constraint), not about reaching the database. */
 function isDataError(code: string | undefined): boolean {
   return !!code && /^2[23]/.test(code);
@@ -206,8 +209,38 @@ export class PgQueue {
     this.running.add(p);
   }
 
-  /** One claimed job: the body to a local file, the worker delivers, the outcomes are recorded. */
+  /**
+   * One claimed job. If it fails before the attempt starts (the database lost while loading the message, the
+   * work file not written), nothing was sent: the leases are given back, due again in 5 s. Left leased, the
+   * recipient would wait for the lease to expire — renewed meanwhile by the heartbeat for as long as any other
+   * job runs here — and then be counted as a takeover.
+   */
   private async job(c: Claim): Promise<void> {
+    const attempt = { started: false };
+    try {
+      await this.attempt(c, attempt);
+    } catch (e) {
+      if (attempt.started) throw e;
+      this.o.logger.log('queue', 'pg-job-failed', { id: c.messageId, error: (e as Error).message }, 'warn');
+      await this.releaseUntilDone(c);
+    }
+  }
+
+  /** Give a claim back unattempted; while the database is away, try again (0.5 s → 10 s) until it answers. */
+  private async releaseUntilDone(c: Claim): Promise<void> {
+    for (let wait = 500; !this.closed; wait = Math.min(wait * 2, 10_000)) {
+      try {
+        await this.store.release([c], UNATTEMPTED_RETRY_MS);
+        return;
+      } catch {
+        await new Promise((res) => setTimeout(res, wait));
+      }
+    }
+    // stopping: left leased; this node's restart (reclaimOwn) or another node after expiry runs it
+  }
+
+  /** Load the message, write it for the worker, deliver, record the outcomes (`started` once the worker has it). */
+  private async attempt(c: Claim, attempt: { started: boolean }): Promise<void> {
     const msg = await this.store.load(c.messageId);
     if (!msg) return; // removed meanwhile (delivered by its last recipient elsewhere, or by the operator)
     if ('corrupt' in msg) {
@@ -234,6 +267,7 @@ export class PgQueue {
       };
       const started = Date.now();
       let result: DeliverResult;
+      attempt.started = true;
       try {
         result = checked(deliverResultSchema, await this.o.deliver(task), `the delivery worker's result for ${c.messageId}`);
       } catch (e) {

@@ -76,11 +76,14 @@ const acked = (xs: Sent[]) => xs.filter((x) => x.data === 250);
 describe('three tegami serve nodes on one PostgreSQL under load', { skip: skip ?? false }, () => {
   let cluster: PgCluster;
   let sink: QueueSink;
-  let nodes: TestServer[] = [];
+  const nodes: TestServer[] = [];
   let db: pg.Client;
   const all: Sent[] = []; // every reply of every phase
   const names = ['a.example.test', 'b.example.test', 'c.example.test'];
-  const leaseEvents = async () => Number((await db.query<{ n: number }>("SELECT count(*)::int AS n FROM queue_events WHERE kind IN ('lease-takeover', 'lease-reclaimed')")).rows[0].n);
+  const leaseEvents = async () => {
+    const r = await db.query<{ kind: string; node: string; detail: string }>("SELECT kind, node, detail FROM queue_events WHERE kind IN ('lease-takeover', 'lease-reclaimed') ORDER BY seq");
+    return { n: r.rows.length, list: r.rows.map((e) => `${e.kind} by ${e.node} from ${e.detail}`).join(', ') };
+  };
 
   /** Wait until every acknowledged message is delivered, then check each is there once (duplicates only in the window). */
   async function checkDelivered(via: TestServer, what: string): Promise<void> {
@@ -116,8 +119,8 @@ describe('three tegami serve nodes on one PostgreSQL under load', { skip: skip ?
     const dups = [...remote].filter(([, n]) => n > 1);
     const extra = dups.reduce((s, [, n]) => s + n - 1, 0);
     const events = await leaseEvents();
-    console.log(`# ${what}: ${ok.length} acknowledged of ${all.length} sent, ${found.length} in the mailbox, ${sink.accepted.length} at the sink; duplicates ${extra} (${dups.map(([id]) => id).join(' ') || 'none'}), lease events ${events}; seed ${SEED}`);
-    assert.ok(extra <= events, `${extra} duplicate deliveries but only ${events} leases reclaimed or taken over: ${JSON.stringify(dups)}; seed ${SEED}`);
+    console.log(`# ${what}: ${ok.length} acknowledged of ${all.length} sent, ${found.length} in the mailbox, ${sink.accepted.length} at the sink; duplicates ${extra} (${dups.map(([id]) => id).join(' ') || 'none'}), lease events ${events.n} (${events.list}); seed ${SEED}`);
+    assert.ok(extra <= events.n, `${extra} duplicate deliveries but only ${events.n} leases reclaimed or taken over: ${JSON.stringify(dups)}; seed ${SEED}`);
   }
 
   before(async () => {
@@ -129,16 +132,15 @@ describe('three tegami serve nodes on one PostgreSQL under load', { skip: skip ?
       { address: USER, password: PASS },
       { address: IDLE_USER, password: IDLE_PASS },
     ];
-    // one after another: the first migrates the empty database and makes the users
-    for (let i = 0; i < 3; i++) {
-      const node = `node-${'abc'[i]}`;
-      nodes.push(await startTestServer({ listeners, bind: `127.0.0.${i + 2}`, hostname: names[i], toml: nodeToml(cluster.url, node, sink.port), users: i === 0 ? users : [] }));
-    }
+    const start = (i: number) => startTestServer({ listeners, bind: `127.0.0.${i + 2}`, hostname: names[i], toml: nodeToml(cluster.url, `node-${'abc'[i]}`, sink.port), users: i === 0 ? users : [] });
+    // the first migrates the empty database and makes the users; the other two start together
+    nodes[0] = await start(0);
+    await Promise.all([1, 2].map(async (i) => (nodes[i] = await start(i))));
     db = await connect(cluster.url);
   });
   after(async () => {
     await db?.end().catch(() => undefined);
-    for (const n of nodes) await n.stop();
+    await Promise.all(nodes.map((n) => n?.stop()));
     await sink?.close();
     await cluster?.stop();
   });
@@ -206,16 +208,18 @@ describe('three tegami serve nodes on one PostgreSQL under load', { skip: skip ?
     const load = sendLoad(nodes, plan('d', 3, 40, [0, 1, 2]));
     await until('load before the stop', () => acked(load.sent).length >= 15, 120_000);
     const atHalt = load.sent.length;
+    const stopped = Date.now();
     await cluster.halt();
     await until('451 while the database is away', () => load.sent.some((x) => x.rcptCode === 451), 60_000).catch(() => undefined);
     const atResume = load.sent.length;
     await cluster.resume();
+    const awayMs = Date.now() - stopped;
     await load.done;
     all.push(...load.sent);
     const away = load.sent.filter((x) => x.rcptCode === 451);
     // a 250 given while it was stopped (before the node noticed) is mail in that node's spool until it is back
     const inSpool = acked(load.sent.slice(atHalt, atResume)).length;
-    console.log(`# database away: ${away.length} answered 451, ${acked(load.sent).length} acknowledged of ${load.sent.length} (${inSpool} while it was stopped)`);
+    console.log(`# database away: ${away.length} answered 451, ${acked(load.sent).length} acknowledged of ${load.sent.length} (${inSpool} while it was stopped), the database away ${awayMs} ms`);
     assert.ok(away.length > 0, 'RCPT got 451 while the database was stopped');
     for (const x of away) assert.match(x.msg ?? '', /^4\.3\.0 /, x.id);
     assert.deepEqual(load.sent.filter((x) => x.err || ![250, 451].includes(x.rcptCode ?? 0) || (x.rcptCode === 250 && x.data !== 250)), [], 'nothing but 250 or 451 4.3.0');
