@@ -176,12 +176,14 @@ describe('three tegami serve nodes on one PostgreSQL under load', { skip: skip ?
       for (const h of held.splice(0)) h('drop');
       const leased = (await db.query<{ message_id: string; address: string }>('SELECT message_id, address FROM queue_recipients WHERE owner = $1', [`node-${'abc'[v]}`])).rows;
       assert.ok(leased.length > 0, 'the victim held leases when killed');
+      // restarted at once under the same name and data dir: it takes its leases back itself (they expire in 30 s)
+      const down = Date.now();
+      const back = victim.restart();
+      back.catch(() => undefined); // awaited below; never unhandled if the IDLE check fails first
       await until(`node C (${onC.host}) pushed EXISTS to the idling client`, () => /^seen \* \d+ EXISTS$/m.test(idle.out()), 30_000);
       assert.equal(await idle.exited, 0, idle.out());
       assert.match(idle.out(), /^done \S+ OK/m);
-      // restarted under the same name and data dir: it takes its leases back at once (they expire in 30 s)
-      const down = Date.now();
-      await victim.restart();
+      await back;
       console.log(`# node-${'abc'[v]} back after ${Date.now() - down} ms holding ${leased.length} lease(s)`);
       await load.done;
       all.push(...load.sent);
