@@ -71,10 +71,17 @@ export class PgQueueStore {
 
   /**
    * The message, its body and a row per recipient, committed together (or not at all): after this returns,
-   * any node can deliver it. Enqueuing an id again is an error (ids are unique per node and time).
+   * any node can deliver it. Enqueuing an id again is an error (ids are unique per node and time). With
+   * `handOver` (a copy from this node's spool, repeated after a crash) the id is also recorded in
+   * queue_handovers, and an id recorded there before queues nothing: 'already' (its first copy may have been
+   * delivered and removed meanwhile).
    */
-  async enqueue(env: Envelope, body: Buffer, rcpts: NewRecipient[], c?: Client): Promise<void> {
-    const run = async (cl: Client) => {
+  async enqueue(env: Envelope, body: Buffer, rcpts: NewRecipient[], c?: Client, handOver = false): Promise<'queued' | 'already'> {
+    const run = async (cl: Client): Promise<'queued' | 'already'> => {
+      if (handOver) {
+        const h = await cl.query(`INSERT INTO queue_handovers (id, node, at) VALUES ($1, $2, ${DB_NOW}) ON CONFLICT (id) DO NOTHING`, [env.id, this.o.owner]);
+        if (!h.rowCount) return 'already';
+      }
       const sha = crypto.createHash('sha256').update(body).digest();
       // DO UPDATE (not NOTHING) locks the row, so a collector deleting it waits and then finds it referenced
       await cl.query('INSERT INTO queue_bodies (sha256, data, size) VALUES ($1, $2, $3) ON CONFLICT (sha256) DO UPDATE SET size = EXCLUDED.size', [sha, body, body.length]);
@@ -90,9 +97,14 @@ export class PgQueueStore {
         );
       }
       await cl.query(`SELECT pg_notify('tegami_queue', $1)`, [env.id]);
+      return 'queued';
     };
-    if (c) await run(c);
-    else await inTransaction(this.pool, run);
+    return c ? run(c) : inTransaction(this.pool, run);
+  }
+
+  /** Forget hand-overs older than `ageMs`: a spool entry that old is past its queue lifetime, never copied again. */
+  async pruneHandOvers(ageMs: number): Promise<void> {
+    await this.pool.query(`DELETE FROM queue_handovers WHERE at < ${DB_NOW} - $1`, [ageMs]);
   }
 
   /** Destinations with recipients due and free now, the most overdue first. */
@@ -191,10 +203,17 @@ export class PgQueueStore {
     });
   }
 
-  /** Give claimed recipients back unattempted (a node stopping between a claim and its jobs). */
-  async release(claims: Claim[]): Promise<void> {
+  /**
+   * Give claimed recipients back unattempted (a node stopping between a claim and its jobs, or a job that failed
+   * before its attempt), due again no sooner than `dueInMs` from now.
+   */
+  async release(claims: Claim[], dueInMs = 0): Promise<void> {
     for (const c of claims) {
-      await this.pool.query('UPDATE queue_recipients SET owner = NULL, lease_until = NULL WHERE message_id = $1 AND address = ANY($2::text[]) AND owner = $3', [c.messageId, c.addresses, this.o.owner]);
+      await this.pool.query(
+        `UPDATE queue_recipients SET owner = NULL, lease_until = NULL, next_attempt = GREATEST(next_attempt, ${DB_NOW} + $4)
+          WHERE message_id = $1 AND address = ANY($2::text[]) AND owner = $3`,
+        [c.messageId, c.addresses, this.o.owner, dueInMs],
+      );
     }
   }
 

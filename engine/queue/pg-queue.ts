@@ -61,6 +61,9 @@ export async function openPgQueue(pool: pg.Pool, opts: PgQueueOptions): Promise<
   return new PgQueue(pool, opts);
 }
 
+/** A job that failed before its attempt gives its recipients back due again this much later (no busy loop). */
+const UNATTEMPTED_RETRY_MS = 5000;
+
 /** A failure about the data itself (class 22 data exception, 23 constraint), not about reaching the database. */
 function isDataError(code: string | undefined): boolean {
   return !!code && /^2[23]/.test(code);
@@ -92,11 +95,13 @@ export class PgQueue {
   /**
    * Queue a message's remote recipients durably in PostgreSQL. Only `queued` may lead to a 250; any database
    * failure (away, timeout, full) is a temporary failure the SMTP layer answers 451 4.3.0 with.
+   * `alreadyQueuedIsDone`: a hand-over from this node's spool (pg-remote.ts), which a crash may repeat; an id
+   * queued or handed over before counts as done and queues nothing (queue_handovers, migration 21).
    */
   async enqueue(env: Envelope, body: Buffer, recipients: Omit<NewRecipient, 'dest'>[], opts: { alreadyQueuedIsDone?: boolean } = {}): Promise<EnqueueResult> {
     const rows = recipients.map((r) => ({ address: r.address, rcpt: r.rcpt, notify: r.notify, orcpt: r.orcpt, dest: destinationFor(recipientDomain(r.address), this.o.config).key }));
     try {
-      await this.store.enqueue(env, body, rows);
+      await this.store.enqueue(env, body, rows, undefined, opts.alreadyQueuedIsDone);
       this.up = true;
       this.poke();
       return { kind: 'queued', id: env.id };
@@ -123,8 +128,15 @@ export class PgQueue {
       this.wake.start();
     }
     this.every(this.o.pollMs ?? 5000, () => this.poke());
+    this.pruneHandOvers();
+    this.every(3_600_000, () => this.pruneHandOvers());
     this.every(Math.max(100, Math.floor(this.o.leaseTime / 3)), () => this.heartbeat());
     this.poke();
+  }
+
+  /** Hand-over ids older than the queue lifetime and a day: no spool keeps a message that long to copy again. */
+  private pruneHandOvers(): void {
+    this.store.pruneHandOvers(this.o.config.queue.max_queue_lifetime + 86_400_000).catch((e: Error) => this.o.logger.log('queue', 'pg-prune-failed', { error: e.message }, 'warn'));
   }
 
   private every(ms: number, fn: () => void): void {
@@ -197,8 +209,38 @@ export class PgQueue {
     this.running.add(p);
   }
 
-  /** One claimed job: the body to a local file, the worker delivers, the outcomes are recorded. */
+  /**
+   * One claimed job. If it fails before the attempt starts (the database lost while loading the message, the
+   * work file not written), nothing was sent: the leases are given back, due again in 5 s. Left leased, the
+   * recipient would wait for the lease to expire — renewed meanwhile by the heartbeat for as long as any other
+   * job runs here — and then be counted as a takeover.
+   */
   private async job(c: Claim): Promise<void> {
+    const attempt = { started: false };
+    try {
+      await this.attempt(c, attempt);
+    } catch (e) {
+      if (attempt.started) throw e;
+      this.o.logger.log('queue', 'pg-job-failed', { id: c.messageId, error: (e as Error).message }, 'warn');
+      await this.releaseUntilDone(c);
+    }
+  }
+
+  /** Give a claim back unattempted; while the database is away, try again (0.5 s → 10 s) until it answers. */
+  private async releaseUntilDone(c: Claim): Promise<void> {
+    for (let wait = 500; !this.closed; wait = Math.min(wait * 2, 10_000)) {
+      try {
+        await this.store.release([c], UNATTEMPTED_RETRY_MS);
+        return;
+      } catch {
+        await new Promise((res) => setTimeout(res, wait));
+      }
+    }
+    // stopping: left leased; this node's restart (reclaimOwn) or another node after expiry runs it
+  }
+
+  /** Load the message, write it for the worker, deliver, record the outcomes (`started` once the worker has it). */
+  private async attempt(c: Claim, attempt: { started: boolean }): Promise<void> {
     const msg = await this.store.load(c.messageId);
     if (!msg) return; // removed meanwhile (delivered by its last recipient elsewhere, or by the operator)
     if ('corrupt' in msg) {
@@ -225,6 +267,7 @@ export class PgQueue {
       };
       const started = Date.now();
       let result: DeliverResult;
+      attempt.started = true;
       try {
         result = checked(deliverResultSchema, await this.o.deliver(task), `the delivery worker's result for ${c.messageId}`);
       } catch (e) {

@@ -34,12 +34,16 @@ export interface TestServerOptions {
   /** Reuse this data dir (restart tests). */
   dataDir?: string;
   env?: Record<string, string>;
+  /** Loopback address every listener binds (default 127.0.0.1): several nodes on 127.0.0.2, .3, .4. */
+  bind?: string;
 }
 
 export interface TestServer {
   dir: string;
   dataDir: string;
   configPath: string;
+  /** The address the listeners are bound to (TestServerOptions.bind). */
+  host: string;
   /** Listener name → the port it bound; filled in again at every (re)start, so read it after a restart. */
   ports: Record<string, number>;
   proc: ChildProcess;
@@ -70,7 +74,7 @@ export async function startTestServer(opts: TestServerOptions = {}): Promise<Tes
     `data_dir = ${JSON.stringify(dataDir)}`,
     opts.topLevel ?? '',
     '[listen]',
-    ...listeners.map((l) => `${l} = "127.0.0.1:0"`),
+    ...listeners.map((l) => `${l} = "${opts.bind ?? '127.0.0.1'}:0"`),
     '[domains]',
     `local = ${JSON.stringify(domains)}`,
     '[log]',
@@ -115,6 +119,7 @@ export async function startTestServer(opts: TestServerOptions = {}): Promise<Tes
     dir,
     dataDir,
     configPath,
+    host: opts.bind ?? '127.0.0.1',
     ports,
     get proc() {
       return proc;

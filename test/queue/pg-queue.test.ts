@@ -250,4 +250,26 @@ describe('shared queue on PostgreSQL (one process)', { skip: skip ?? false, time
     await q.stop();
     await pool.query('DELETE FROM queue_envelopes WHERE id = $1', [env.id]);
   });
+
+  test('a job that fails before its attempt (the message unreadable for a moment) gives its lease back and is retried, not left leased', async () => {
+    const tasks: DeliverTask[] = [];
+    // a long lease: left leased, the recipient would wait a minute for it to expire (longer while the node is busy:
+    // its heartbeat renews every lease it holds), and then count as a takeover although nothing was sent
+    const q = await node('prep1', { leaseTime: 60_000, deliver: async (t) => (tasks.push(t), { recipients: t.recipients.map((r) => sent(r.address)), attempts: [], unreachable: false }) });
+    const env = envelope('s@origin.test', ['prep@remote.test']);
+    assert.equal((await q.enqueue(env, BODY, [{ address: 'prep@remote.test', rcpt: 'prep@remote.test' }])).kind, 'queued');
+    // loading the body fails as it does when the connection is cut mid-job
+    await pool.query('ALTER TABLE queue_bodies RENAME TO queue_bodies_away');
+    try {
+      await q.start();
+      await until('the job failed', () => events.some((e) => ['scheduler-error', 'pg-job-failed'].includes(e.event) && e.fields.id === env.id));
+    } finally {
+      await pool.query('ALTER TABLE queue_bodies_away RENAME TO queue_bodies');
+    }
+    await until('delivered once the message can be read', () => tasks.length > 0, 20_000);
+    assert.equal(tasks.length, 1);
+    await until('the message finished', async () => (await pool.query('SELECT 1 FROM queue_envelopes WHERE id = $1', [env.id])).rowCount === 0);
+    assert.equal((await pool.query('SELECT 1 FROM queue_events WHERE message_id = $1', [env.id])).rowCount, 0, 'no lease ended without an outcome');
+    await q.stop();
+  });
 });

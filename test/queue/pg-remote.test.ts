@@ -1,7 +1,7 @@
 // The bridge from a node's local queue into the shared queue (engine/queue/pg-remote.ts), on a real spool
 // and a private PostgreSQL: remote recipients are copied into PostgreSQL and only then dropped from the
 // local state (the spool file goes when nothing local is left); with the database refusing, the local spool
-// keeps everything; a hand-over repeated after a crash queues nothing twice.
+// keeps everything; a hand-over repeated after a crash queues nothing twice, even once the first copy was delivered.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
@@ -96,6 +96,18 @@ describe('local queue → shared queue hand-over', { skip: skip ?? false, timeou
     assert.equal((await shared.enqueue(env, BODY, [{ address: 'v@remote.test', rcpt: 'v@remote.test' }])).kind, 'queued');
     assert.equal(await bridge.handOver(env.id), true);
     assert.deepEqual(await rows(env.id), ['v@remote.test']);
+    assert.ok(!fs.existsSync(spool.queuePath(env.id)));
+  });
+
+  test('a hand-over repeated after a crash, when another node has meanwhile delivered the message, queues nothing again', async () => {
+    const env = await queued([{ address: 'u@remote.test', kind: 'remote' }]);
+    // the first hand-over's commit, then the crash before the local update; meanwhile another node delivers the
+    // message and its rows go (record() deletes a message with nothing open)
+    assert.equal((await shared.enqueue(env, BODY, [{ address: 'u@remote.test', rcpt: 'u@remote.test' }], { alreadyQueuedIsDone: true })).kind, 'queued');
+    await pool.query('DELETE FROM queue_envelopes WHERE id = $1', [env.id]);
+    // the restarted node resumes its spool: the id is no longer queued, but it was handed over once
+    assert.equal(await bridge.handOver(env.id), true);
+    assert.deepEqual(await rows(env.id), [], 'not queued (and delivered) a second time');
     assert.ok(!fs.existsSync(spool.queuePath(env.id)));
   });
 });

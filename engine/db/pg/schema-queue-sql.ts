@@ -61,6 +61,22 @@ export const QUEUE_MIGRATIONS: Migration[] = [
     `,
   },
   {
+    version: 21,
+    name: 'shared queue: the ids of messages handed over from a node\'s spool, kept after their delivery',
+    sql: `
+      -- a node copies a message from its local spool into the queue (pg-remote.ts) and only then updates its
+      -- spool; killed in between, it repeats the copy at restart. The id is recorded here in the copy's
+      -- transaction and outlives the message's rows, so a repeat after another node has already delivered and
+      -- removed the message queues nothing again (pruned after [queue] max_queue_lifetime and a day)
+      CREATE TABLE queue_handovers (
+        id text PRIMARY KEY,
+        node text NOT NULL,
+        at bigint NOT NULL
+      );
+      CREATE INDEX queue_handovers_at ON queue_handovers (at);
+    `,
+  },
+  {
     version: 22,
     name: 'shared queue: domains held by the operator (tegami queue hold --domain), honoured by every node',
     sql: `

@@ -5,8 +5,8 @@ import { run, type TestServer } from '../../helpers/server.js';
 
 const COUNT = `
 import imaplib, sys
-port, user, pw, folder, needle = sys.argv[1:6]
-i = imaplib.IMAP4('127.0.0.1', int(port), timeout=30)
+host, port, user, pw, folder, needle = sys.argv[1:7]
+i = imaplib.IMAP4(host, int(port), timeout=30)
 i.login(user, pw)
 typ, data = i.select('"%s"' % folder, readonly=True)
 if typ != 'OK':
@@ -23,7 +23,7 @@ i.logout()
 
 /** How many messages in the folder hold `needle` (read over IMAP on `srv`); -1 when the login or the read failed. */
 export async function countOverImap(srv: TestServer, user: string, pw: string, folder: string, needle: string): Promise<number> {
-  const r = await run('python3', ['-c', COUNT, String(srv.ports.imap), user, pw, folder, needle]);
+  const r = await run('python3', ['-c', COUNT, srv.host, String(srv.ports.imap), user, pw, folder, needle]);
   const m = /^count (\d+)$/m.exec(r.stdout);
   return r.code === 0 && m ? Number(m[1]) : -1;
 }
@@ -41,8 +41,8 @@ export async function waitOverImap(srv: TestServer, user: string, pw: string, ne
 /** One SMTP transaction with Python's smtplib; with "probe" it stops after RCPT (RSET), sending nothing. */
 const SEND = `
 import smtplib, sys, json
-port, rcpt, test_id, mode = sys.argv[1:5]
-s = smtplib.SMTP('127.0.0.1', int(port), local_hostname='client.example.net', timeout=30)
+host, port, rcpt, test_id, mode = sys.argv[1:6]
+s = smtplib.SMTP(host, int(port), local_hostname='client.example.net', timeout=30)
 s.ehlo('client.example.net')
 s.mail('sender@example.net')
 code, msg = s.rcpt(rcpt)
@@ -58,7 +58,7 @@ s.quit()
 
 /** Send one message to a node (its Subject and X-Test-Id are `testId`), or with "probe" only ask RCPT; the replies. */
 export async function send(srv: TestServer, rcpt: string, testId: string, mode: 'send' | 'probe' = 'send'): Promise<{ rcpt: number; data?: number; msg: string }> {
-  const r = await run('python3', ['-c', SEND, String(srv.ports.smtp), rcpt, testId, mode]);
+  const r = await run('python3', ['-c', SEND, srv.host, String(srv.ports.smtp), rcpt, testId, mode]);
   if (r.code !== 0) throw new Error(`smtplib failed: ${r.stderr}`);
   return JSON.parse(r.stdout.trim().split('\n').pop()!) as { rcpt: number; data?: number; msg: string };
 }
