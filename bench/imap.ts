@@ -2,12 +2,14 @@
 // process) and on Dovecot (Debian's dovecot-imapd, started here on a high loopback port over a copy of the
 // same Maildir), in the same run; prints times and ratios. Never starts the system Dovecot service.
 // usage: node dist/bench/imap.js [messages]        (internal: node dist/bench/imap.js --serve DATADIR PORT)
+// BENCH_PROFILE=DIR: the server runs with --cpu-prof into DIR, and DIR gets summary.md + a flame graph per command.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { monoUs, writePhaseProfiles, type Phase } from './imap-profile.js';
 
 const USER = 'bench@example.test';
 const PASS = 'bench-pass-1';
@@ -201,17 +203,21 @@ const OPS: Op[] = [
   { name: 'SEARCH UNSEEN LARGER 2000', command: 'SEARCH UNSEEN LARGER 2000' },
 ];
 
-async function measure(port: number, runs: number): Promise<{ cold: number; results: Map<string, { ms: number; bytes: number; hits: number }> }> {
+async function measure(port: number, runs: number): Promise<{ cold: number; results: Map<string, { ms: number; bytes: number; hits: number }>; phases: Phase[] }> {
   const c = await TimingClient.connect(port);
   const login = await c.cmd(`LOGIN ${USER} ${PASS}`);
   if (!login.status.includes('OK')) throw new Error(`login failed: ${login.status}`);
+  const phases: Phase[] = [{ name: 'first SELECT (index build)', startUs: monoUs(), endUs: 0 }];
   const sel = await c.cmd('SELECT INBOX');
+  phases[0].endUs = monoUs();
   if (!sel.status.includes('OK')) throw new Error(`select failed: ${sel.status}`);
   const results = new Map<string, { ms: number; bytes: number; hits: number }>();
   for (const op of OPS) {
     const times: number[] = [];
     let bytes = 0;
     let hits = 0;
+    const phase: Phase = { name: `${op.name} (×${runs})`, startUs: monoUs(), endUs: 0 };
+    phases.push(phase);
     for (let i = 0; i < runs; i++) {
       const r = await c.cmd(op.command);
       if (!r.status.includes('OK')) throw new Error(`${op.name}: ${r.status}`);
@@ -220,12 +226,13 @@ async function measure(port: number, runs: number): Promise<{ cold: number; resu
       const m = /\* SEARCH([ \d]*)\r\n/.exec(r.text);
       hits = m ? m[1].trim().split(/\s+/).filter(Boolean).length : 0;
     }
+    phase.endUs = monoUs();
     times.sort((a, b) => a - b);
     results.set(op.name, { ms: times[Math.floor(times.length / 2)], bytes, hits });
   }
   await c.cmd('LOGOUT').catch(() => undefined);
   c.close();
-  return { cold: sel.ms, results };
+  return { cold: sel.ms, results, phases };
 }
 
 async function main(): Promise<void> {
@@ -240,13 +247,16 @@ async function main(): Promise<void> {
   fs.chmodSync(root, 0o755);
   const dataDir = path.join(root, 'tegami');
   const maildir = path.join(dataDir, 'mail', 'example.test', 'bench', 'Maildir');
+  const load = [os.loadavg()[0]];
   console.log(`writing ${n} messages...`);
   writeMaildir(maildir, n);
   const procs: ChildProcess[] = [];
   try {
     const tPort = await freePort();
     const self = fileURLToPath(import.meta.url);
-    const tegami = spawn(process.execPath, [...(process.env.BENCH_PROFILE ? ['--cpu-prof', '--cpu-prof-dir=' + process.env.BENCH_PROFILE] : []), self, '--serve', dataDir, String(tPort)], { stdio: 'inherit' });
+    const profileDir = process.env.BENCH_PROFILE ? path.resolve(process.env.BENCH_PROFILE) : '';
+    if (profileDir) fs.mkdirSync(profileDir, { recursive: true });
+    const tegami = spawn(process.execPath, [...(profileDir ? ['--cpu-prof', '--cpu-prof-dir=' + profileDir] : []), self, '--serve', dataDir, String(tPort)], { stdio: 'inherit' });
     procs.push(tegami);
     await waitPort(tPort, tegami, 'tegami');
     console.log('tegami (cold SELECT builds the index)...');
@@ -279,7 +289,16 @@ async function main(): Promise<void> {
       const b = d?.results.get(op.name);
       rows.push(`| ${op.name} | ${a.ms.toFixed(0)} | ${b ? b.ms.toFixed(0) : '-'} | ${b ? (a.ms / b.ms).toFixed(2) : '-'} | ${op.name.startsWith('SEARCH') ? `${a.hits}/${b ? b.hits : '-'}` : ''} |`);
     }
+    load.push(os.loadavg()[0]);
     console.log(rows.join('\n'));
+    console.log(`load average (1 min): ${load.map((x) => x.toFixed(1)).join(' → ')} on ${os.cpus().length} cores`);
+    if (profileDir) {
+      // the server writes its profile when it exits
+      tegami.kill('SIGTERM');
+      await new Promise((r) => (tegami.exitCode !== null ? r(null) : tegami.once('exit', r)));
+      const file = fs.readdirSync(profileDir).filter((f) => f.endsWith('.cpuprofile')).map((f) => path.join(profileDir, f)).sort((a, b) => fs.statSync(b).mtimeMs - fs.statSync(a).mtimeMs)[0];
+      if (file) console.log(`profile summary: ${writePhaseProfiles(profileDir, file, t.phases, `bench:imap, tegami's IMAP server, ${n} messages`)}`);
+    }
   } finally {
     for (const p of procs) if (p.pid && p.exitCode === null) p.kill('SIGTERM');
     await new Promise((r) => setTimeout(r, 500));

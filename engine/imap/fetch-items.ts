@@ -201,6 +201,37 @@ function derived(r: Response, m: RenderInput, field: 'envelope' | 'body' | 'body
   r.raw(buf);
 }
 
+/** Items answered from the MessageInfo alone (no bytes of the message, nothing cached): the common sync of flags. */
+export function onlyMeta(items: FetchItem[]): boolean {
+  return items.every((i) => i.kind === 'UID' || i.kind === 'FLAGS' || i.kind === 'INTERNALDATE' || i.kind === 'RFC822.SIZE' || i.kind === 'MODSEQ');
+}
+
+/** "* seq FETCH (...)\r\n" as text for items onlyMeta accepts (ASCII: flags are atoms), without a Response. */
+export function renderMetaLine(items: FetchItem[], seq: number, info: MessageInfo, flags: string[]): string {
+  let s = `* ${seq} FETCH (`;
+  for (let i = 0; i < items.length; i++) {
+    if (i) s += ' ';
+    switch (items[i].kind) {
+      case 'UID':
+        s += `UID ${info.uid}`;
+        break;
+      case 'FLAGS':
+        s += `FLAGS ${flagList(flags)}`;
+        break;
+      case 'INTERNALDATE':
+        s += `INTERNALDATE "${formatDateTime(info.internalDate)}"`;
+        break;
+      case 'RFC822.SIZE':
+        s += `RFC822.SIZE ${info.size}`;
+        break;
+      case 'MODSEQ':
+        s += `MODSEQ (${info.modseq})`;
+        break;
+    }
+  }
+  return s + ')\r\n';
+}
+
 /** "* seq FETCH (...)" for one message. */
 export function renderFetch(items: FetchItem[], m: RenderInput): Response {
   const r = new Response().raw(`* ${m.seq} FETCH (`);
