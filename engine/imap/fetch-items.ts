@@ -210,26 +210,48 @@ export function onlyMeta(items: FetchItem[]): boolean {
 export function renderMetaLine(items: FetchItem[], seq: number, info: MessageInfo, flags: string[]): string {
   let s = `* ${seq} FETCH (`;
   for (let i = 0; i < items.length; i++) {
+    const kind = items[i].kind;
     if (i) s += ' ';
-    switch (items[i].kind) {
-      case 'UID':
-        s += `UID ${info.uid}`;
-        break;
-      case 'FLAGS':
-        s += `FLAGS ${flagList(flags)}`;
-        break;
-      case 'INTERNALDATE':
-        s += `INTERNALDATE "${formatDateTime(info.internalDate)}"`;
-        break;
-      case 'RFC822.SIZE':
-        s += `RFC822.SIZE ${info.size}`;
-        break;
-      case 'MODSEQ':
-        s += `MODSEQ (${info.modseq})`;
-        break;
-    }
+    if (kind === 'UID' || kind === 'FLAGS' || kind === 'INTERNALDATE' || kind === 'RFC822.SIZE' || kind === 'MODSEQ') s += renderMetaItem(kind, info, flags);
   }
   return s + ')\r\n';
+}
+
+/**
+ * "* seq FETCH (...)\r\n" as text and cached renderings when every item is metadata or a cached ENVELOPE / BODY /
+ * BODYSTRUCTURE (a client's second look at a mailbox); null when something must be rendered from the message.
+ */
+export function cachedParts(items: FetchItem[], seq: number, info: MessageInfo, flags: string[], cached: CachedMessage | undefined): (string | Buffer)[] | null {
+  const out: (string | Buffer)[] = [];
+  let s = `* ${seq} FETCH (`;
+  for (let i = 0; i < items.length; i++) {
+    const item = items[i];
+    if (i) s += ' ';
+    if (item.kind === 'ENVELOPE' || item.kind === 'BODY' || item.kind === 'BODYSTRUCTURE') {
+      const hit = cached?.[item.kind === 'ENVELOPE' ? 'envelope' : item.kind === 'BODY' ? 'body' : 'bodystructure'];
+      if (!hit) return null;
+      out.push(s + item.kind + ' ', hit);
+      s = '';
+    } else if (item.kind === 'section') return null;
+    else s += renderMetaItem(item.kind, info, flags);
+  }
+  out.push(s + ')\r\n');
+  return out;
+}
+
+function renderMetaItem(kind: 'UID' | 'FLAGS' | 'INTERNALDATE' | 'RFC822.SIZE' | 'MODSEQ', info: MessageInfo, flags: string[]): string {
+  switch (kind) {
+    case 'UID':
+      return `UID ${info.uid}`;
+    case 'FLAGS':
+      return `FLAGS ${flagList(flags)}`;
+    case 'INTERNALDATE':
+      return `INTERNALDATE "${formatDateTime(info.internalDate)}"`;
+    case 'RFC822.SIZE':
+      return `RFC822.SIZE ${info.size}`;
+    case 'MODSEQ':
+      return `MODSEQ (${info.modseq})`;
+  }
 }
 
 /** "* seq FETCH (...)" for one message. */

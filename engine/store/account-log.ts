@@ -92,6 +92,7 @@ export class AccountLog {
       ),
       tidsMany: db.prepare<[string], { eid: string; tid: string }>('SELECT eid, tid FROM meta WHERE eid IN (SELECT value FROM json_each(?))'),
       anyMeta: db.prepare<[], { x: number }>('SELECT 1 AS x FROM meta LIMIT 1'),
+      anyMessage: db.prepare<[], { x: number }>('SELECT 1 AS x FROM messages LIMIT 1'),
       threadVisible: db.prepare<[string], { n: number }>(
         `SELECT count(DISTINCT me.eid) AS n FROM meta me JOIN messages m ON m.eid = me.eid WHERE me.tid = ? AND instr(m.letters, 'T') = 0`,
       ),
@@ -217,7 +218,8 @@ export class AccountLog {
   snapshot(eids: Iterable<string>): Snapshot {
     const s: Snapshot = { emails: new Map(), threads: new Map(), copies: new Map() };
     const ids = [...new Set(eids)];
-    const { visible, tids, any } = this.facts(ids, true);
+    // an index without messages (its first build) has no copy of anything: nothing to look up
+    const { visible, tids, any } = this.q.anyMessage.get() ? this.facts(ids, true) : { visible: new Map<string, number>(), tids: new Map<string, string>(), any: new Map<string, number>() };
     for (const eid of ids) {
       s.emails.set(eid, visible.get(eid) ?? 0);
       s.copies!.set(eid, any.get(eid) ?? 0);

@@ -124,6 +124,10 @@ export class IndexDb {
     this.db.pragma('journal_mode = WAL');
     this.db.pragma('synchronous = NORMAL');
     this.db.pragma('busy_timeout = 5000');
+    // Statement journals and the temporary tables of IN (json_each) lookups in memory, not in a file under
+    // /var/tmp: a folder's first index build (10,000 rows, 100 per statement) otherwise wrote 10,000 pages there.
+    // They live for one statement (at most a few hundred rows), so memory stays small.
+    this.db.pragma('temp_store = MEMORY');
     this.db.exec(SCHEMA);
     migrate(this.db);
     this.log = new AccountLog(this.db);

@@ -3,7 +3,7 @@
 // from its file in chunks as it is sent, never held whole. BODY[...] without PEEK, RFC822 and RFC822.TEXT set
 // \Seen first. Repeated items were merged and their number bounded when parsed (fetch-items.ts).
 import { SELECTED, bad, no, ok, type CommandDef } from '../command.js';
-import { contentNeeds, onlyMeta, parseFetchItems, renderFetch, renderMetaLine, type FetchItem } from '../fetch-items.js';
+import { cachedParts, contentNeeds, onlyMeta, parseFetchItems, renderFetch, renderMetaLine, type FetchItem } from '../fetch-items.js';
 import { cacheFor, MessageCache } from '../message-cache.js';
 import { parseMime, type MimeNode } from '../mime/mime-tree.js';
 import { ResponseWriter, StreamBroken } from '../protocol/response-writer.js';
@@ -75,6 +75,14 @@ export const fetch: CommandDef = {
         const info = view.infoAt(seq);
         const cached = anyContent ? cache.get(box, uid) : undefined;
         const needs = anyContent ? contentNeeds(items, cached) : 'none';
+        const ready = needs === 'none' ? cachedParts(items, seq, info, view.flagsWithRecent(info), cached) : null;
+        if (ready) {
+          // everything is cached: no Response, no read
+          const full = writer.parts(ready);
+          if (full) await full;
+          if (s.isClosed()) break;
+          continue;
+        }
         let raw: Buffer | undefined;
         let source: MessageHandle | undefined;
         try {

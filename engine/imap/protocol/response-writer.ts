@@ -36,6 +36,19 @@ export class ResponseWriter {
     return this.text.length >= GATHER ? this.flush() : undefined;
   }
 
+  /** Send text and whole buffers (no byte ranges) gathered like line(): cached renderings beside protocol text. */
+  parts(parts: (string | Buffer)[]): Promise<void> | undefined {
+    for (const p of parts) {
+      if (typeof p === 'string') this.text += p;
+      else {
+        this.takeText();
+        this.gathered.push(p);
+        this.gatheredBytes += p.length;
+      }
+    }
+    return this.text.length + this.gatheredBytes >= GATHER ? this.flush() : undefined;
+  }
+
   private takeText(): void {
     if (!this.text) return;
     const b = Buffer.from(this.text, 'latin1');
