@@ -5,11 +5,10 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { flameSvg, topFrames, type CpuProfile } from './cpuprofile.js';
 
-/** One benchmarked command: its name and when it ran, in µs of the monotonic clock. */
+/** One benchmarked command: its name and when it ran (one span per run), in µs of the monotonic clock. */
 export interface Phase {
   name: string;
-  startUs: number;
-  endUs: number;
+  spans: [number, number][];
 }
 
 /** Now, in µs of the monotonic clock (the clock V8's profiler stamps its samples with). */
@@ -17,20 +16,21 @@ export function monoUs(): number {
   return Number(process.hrtime.bigint() / 1000n);
 }
 
-/** The samples of a profile taken between two instants (same nodes; their times kept). */
-export function sliceProfile(p: CpuProfile, startUs: number, endUs: number): CpuProfile {
+/** The samples of a profile taken inside the given spans (same nodes; their times kept). */
+export function sliceProfile(p: CpuProfile, spans: [number, number][]): CpuProfile {
   const samples: number[] = [];
   const deltas: number[] = [0];
   if (p.samples && p.timeDeltas) {
     let t = p.startTime;
     for (let i = 0; i < p.samples.length; i++) {
       t += p.timeDeltas[i];
-      if (t < startUs || t > endUs) continue;
+      if (!spans.some(([a, b]) => t >= a && t <= b)) continue;
       samples.push(p.samples[i]);
       deltas.push(p.timeDeltas[i + 1] ?? p.timeDeltas[i]);
     }
   }
-  return { nodes: p.nodes, startTime: startUs, endTime: endUs, samples, timeDeltas: deltas };
+  const wallUs = spans.reduce((n, [a, b]) => n + (b - a), 0);
+  return { nodes: p.nodes, startTime: 0, endTime: wallUs, samples, timeDeltas: deltas };
 }
 
 const slug = (s: string) => s.toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-|-$/g, '').slice(0, 60);
@@ -43,11 +43,11 @@ export function writePhaseProfiles(dir: string, profileFile: string, phases: Pha
   const p = JSON.parse(fs.readFileSync(profileFile, 'utf8')) as CpuProfile;
   const md: string[] = [`# ${title}`, '', `Profile: ${path.basename(profileFile)} (server process, node --cpu-prof). Self = time in the function itself; total = with what it calls. Times are CPU samples inside each command's window as the client saw it.`, ''];
   for (const ph of phases) {
-    const cut = sliceProfile(p, ph.startUs, ph.endUs);
+    const cut = sliceProfile(p, ph.spans);
     const s = topFrames(cut);
     const svg = `${slug(ph.name)}.svg`;
     fs.writeFileSync(path.join(dir, svg), flameSvg(cut, `${title}: ${ph.name}`));
-    md.push(`## ${ph.name}`, '', `window ${((ph.endUs - ph.startUs) / 1000).toFixed(0)} ms, busy ${s.busyMs.toFixed(0)} ms. Flame graph: [${svg}](${svg}).`, '');
+    md.push(`## ${ph.name}`, '', `windows ${(ph.spans.reduce((n, [a, b]) => n + (b - a), 0) / 1000).toFixed(0)} ms, busy ${s.busyMs.toFixed(0)} ms. Flame graph: [${svg}](${svg}).`, '');
     md.push('| self ms | total ms | frame | area |', '|---:|---:|---|---|');
     for (const fr of s.frames.filter((x) => x.frame !== '(idle)' && x.selfMs >= 0.5).slice(0, 15)) md.push(`| ${fr.selfMs.toFixed(1)} | ${fr.totalMs.toFixed(1)} | \`${fr.frame}\` | ${fr.area} |`);
     md.push('', 'tegami frames by total time:', '', '| total ms | self ms | frame |', '|---:|---:|---|');
@@ -57,4 +57,45 @@ export function writePhaseProfiles(dir: string, profileFile: string, phases: Pha
   const out = path.join(dir, 'summary.md');
   fs.writeFileSync(out, md.join('\n') + '\n');
   return out;
+}
+
+/** The pid and its descendants (Dovecot's master forks imap-login and imap; tegami is one process). */
+function processTree(root: number): number[] {
+  const parent = new Map<number, number>();
+  for (const e of fs.readdirSync('/proc')) {
+    if (!/^\d+$/.test(e)) continue;
+    try {
+      const stat = fs.readFileSync(`/proc/${e}/stat`, 'utf8');
+      parent.set(Number(e), Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]));
+    } catch {
+      /* gone meanwhile */
+    }
+  }
+  const out = [root];
+  for (let i = 0; i < out.length; i++) for (const [pid, ppid] of parent) if (ppid === out[i]) out.push(pid);
+  return out;
+}
+
+/**
+ * CPU time (ns) used so far by a server's processes and threads (/proc/…/task/…/schedstat): unlike the wall
+ * time a client sees, it does not grow when other sessions' work on the shared machine makes the server wait.
+ */
+export function serverCpuNs(root: number): number {
+  let ns = 0;
+  for (const pid of processTree(root)) {
+    let tasks: string[] = [];
+    try {
+      tasks = fs.readdirSync(`/proc/${pid}/task`);
+    } catch {
+      continue;
+    }
+    for (const t of tasks) {
+      try {
+        ns += Number(fs.readFileSync(`/proc/${pid}/task/${t}/schedstat`, 'utf8').split(' ')[0]);
+      } catch {
+        /* gone */
+      }
+    }
+  }
+  return ns;
 }
