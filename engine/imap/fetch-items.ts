@@ -293,7 +293,8 @@ export function renderFetch(items: FetchItem[], m: RenderInput): Response {
           r.rangeLiteral(m.source, start, count === undefined ? size : Math.min(size, start + count));
           break;
         }
-        const bytes = sectionBytes(m.raw!, m.tree!(), item.section);
+        // the whole message is all of raw (the root part spans it): no MIME parse for BODY[] / RFC822
+        const bytes = isWholeMessage(item.section) ? m.raw! : sectionBytes(m.raw!, m.tree!(), item.section);
         if (!item.partial) {
           r.raw(item.label + ' ');
           if (bytes === null) r.raw('NIL');
