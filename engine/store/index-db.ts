@@ -124,9 +124,8 @@ export class IndexDb {
     this.db.pragma('journal_mode = WAL');
     this.db.pragma('synchronous = NORMAL');
     this.db.pragma('busy_timeout = 5000');
-    // Statement journals and the temporary tables of IN (json_each) lookups in memory, not in a file under
-    // /var/tmp: a folder's first index build (10,000 rows, 100 per statement) otherwise wrote 10,000 pages there.
-    // They live for one statement (at most a few hundred rows), so memory stays small.
+    // statement journals and IN (json_each) tables in memory, not in /var/tmp: they live for one statement of at
+    // most a few hundred rows, and a first build of 10,000 messages wrote 10,000 pages there
     this.db.pragma('temp_store = MEMORY');
     this.db.exec(SCHEMA);
     migrate(this.db);
@@ -270,11 +269,7 @@ export class IndexDb {
       .immediate();
   }
 
-  /**
-   * Emails this change inserted as their only copy (none before, added once, not otherwise touched): their
-   * visible copies now are known without a query (1, or 0 with \Deleted). A folder's first index build adds
-   * thousands of them.
-   */
+  /** Emails inserted as their only copy (none before, added once, nothing else touched): visible copies 1 or 0. */
   private insertedOnce(
     snap: Snapshot, change: { add?: NewMessage[]; remove?: number[]; flags?: unknown[] }, addEids: string[], changed: Set<string>,
   ): Map<string, number> | undefined {
@@ -376,7 +371,6 @@ export class IndexDb {
       })
       .immediate();
   }
-
 
   /** Record dates found later by a stat (maildir-idate.ts); not a change of the message, so no new MODSEQ. */
   setIdates(dates: { folder: string; uid: number; idate: number }[]): void {
