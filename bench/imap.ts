@@ -2,12 +2,14 @@
 // process) and on Dovecot (Debian's dovecot-imapd, started here on a high loopback port over a copy of the
 // same Maildir), in the same run; prints times and ratios. Never starts the system Dovecot service.
 // usage: node dist/bench/imap.js [messages]        (internal: node dist/bench/imap.js --serve DATADIR PORT)
+// BENCH_PROFILE=DIR: the server runs with --cpu-prof into DIR, and DIR gets summary.md + a flame graph per command.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { monoUs, serverCpuNs, writePhaseProfiles, type Phase } from './imap-profile.js';
 
 const USER = 'bench@example.test';
 const PASS = 'bench-pass-1';
@@ -201,31 +203,69 @@ const OPS: Op[] = [
   { name: 'SEARCH UNSEEN LARGER 2000', command: 'SEARCH UNSEEN LARGER 2000' },
 ];
 
-async function measure(port: number, runs: number): Promise<{ cold: number; results: Map<string, { ms: number; bytes: number; hits: number }> }> {
+interface Side {
+  c: TimingClient;
+  /** The server's process (its descendants count too), for its CPU time. */
+  pid: number;
+  cold: number;
+  coldCpu: number;
+  /** Wall ms (median, best) and the server's CPU ms summed over all runs. */
+  results: Map<string, { ms: number; best: number; cpu: number; bytes: number; hits: number }>;
+  phases: Phase[];
+}
+
+async function open(port: number, pid: number): Promise<Side> {
   const c = await TimingClient.connect(port);
   const login = await c.cmd(`LOGIN ${USER} ${PASS}`);
   if (!login.status.includes('OK')) throw new Error(`login failed: ${login.status}`);
-  const sel = await c.cmd('SELECT INBOX');
+  return { c, pid, cold: 0, coldCpu: 0, results: new Map(), phases: [] };
+}
+
+async function coldSelect(side: Side): Promise<void> {
+  const phase: Phase = { name: 'first SELECT (index build)', spans: [] };
+  const cpu0 = serverCpuNs(side.pid);
+  const t0 = monoUs();
+  const sel = await side.c.cmd('SELECT INBOX');
+  phase.spans.push([t0, monoUs()]);
+  side.coldCpu = (serverCpuNs(side.pid) - cpu0) / 1e6;
+  side.phases.push(phase);
   if (!sel.status.includes('OK')) throw new Error(`select failed: ${sel.status}`);
-  const results = new Map<string, { ms: number; bytes: number; hits: number }>();
+  side.cold = sel.ms;
+}
+
+/**
+ * Each command `runs` times on every server, alternating (tegami, dovecot, tegami, …), so both meet the same
+ * moment of the shared machine's load; median and best of the runs.
+ */
+async function measureOps(sides: Side[], runs: number): Promise<void> {
   for (const op of OPS) {
-    const times: number[] = [];
-    let bytes = 0;
-    let hits = 0;
+    const times = sides.map(() => [] as number[]);
+    const cpu = sides.map(() => 0);
+    const phases = sides.map((side) => {
+      const ph: Phase = { name: `${op.name} (×${runs})`, spans: [] };
+      side.phases.push(ph);
+      return ph;
+    });
     for (let i = 0; i < runs; i++) {
-      const r = await c.cmd(op.command);
-      if (!r.status.includes('OK')) throw new Error(`${op.name}: ${r.status}`);
-      times.push(r.ms);
-      bytes = r.bytes;
-      const m = /\* SEARCH([ \d]*)\r\n/.exec(r.text);
-      hits = m ? m[1].trim().split(/\s+/).filter(Boolean).length : 0;
+      for (let k = 0; k < sides.length; k++) {
+        const cpu0 = serverCpuNs(sides[k].pid);
+        const t0 = monoUs();
+        const r = await sides[k].c.cmd(op.command);
+        phases[k].spans.push([t0, monoUs()]);
+        cpu[k] += (serverCpuNs(sides[k].pid) - cpu0) / 1e6;
+        if (!r.status.includes('OK')) throw new Error(`${op.name}: ${r.status}`);
+        times[k].push(r.ms);
+        const m = /\* SEARCH([ \d]*)\r\n/.exec(r.text);
+        const hits = m ? m[1].trim().split(/\s+/).filter(Boolean).length : 0;
+        const sorted = [...times[k]].sort((a, b) => a - b);
+        sides[k].results.set(op.name, { ms: sorted[Math.floor(sorted.length / 2)], best: sorted[0], cpu: cpu[k], bytes: r.bytes, hits });
+      }
     }
-    times.sort((a, b) => a - b);
-    results.set(op.name, { ms: times[Math.floor(times.length / 2)], bytes, hits });
   }
-  await c.cmd('LOGOUT').catch(() => undefined);
-  c.close();
-  return { cold: sel.ms, results };
+  for (const side of sides) {
+    await side.c.cmd('LOGOUT').catch(() => undefined);
+    side.c.close();
+  }
 }
 
 async function main(): Promise<void> {
@@ -235,24 +275,28 @@ async function main(): Promise<void> {
     return;
   }
   const n = Number(process.argv[2] ?? 10_000);
-  const runs = 3;
+  const runs = Number(process.env.BENCH_RUNS ?? 5);
   const root = fs.mkdtempSync(path.join(os.tmpdir(), 'tegami-bench-imap-'));
   fs.chmodSync(root, 0o755);
   const dataDir = path.join(root, 'tegami');
   const maildir = path.join(dataDir, 'mail', 'example.test', 'bench', 'Maildir');
+  const load = [os.loadavg()[0]];
   console.log(`writing ${n} messages...`);
   writeMaildir(maildir, n);
   const procs: ChildProcess[] = [];
   try {
     const tPort = await freePort();
     const self = fileURLToPath(import.meta.url);
-    const tegami = spawn(process.execPath, [...(process.env.BENCH_PROFILE ? ['--cpu-prof', '--cpu-prof-dir=' + process.env.BENCH_PROFILE] : []), self, '--serve', dataDir, String(tPort)], { stdio: 'inherit' });
+    const profileDir = process.env.BENCH_PROFILE ? path.resolve(process.env.BENCH_PROFILE) : '';
+    if (profileDir) fs.mkdirSync(profileDir, { recursive: true });
+    const tegami = spawn(process.execPath, [...(profileDir ? ['--cpu-prof', '--cpu-prof-dir=' + profileDir] : []), self, '--serve', dataDir, String(tPort)], { stdio: 'inherit' });
     procs.push(tegami);
     await waitPort(tPort, tegami, 'tegami');
+    const t = await open(tPort, tegami.pid!);
     console.log('tegami (cold SELECT builds the index)...');
-    const t = await measure(tPort, runs);
+    await coldSelect(t);
 
-    let d: Awaited<ReturnType<typeof measure>> | null = null;
+    let d: Side | null = null;
     if (fs.existsSync('/usr/sbin/dovecot')) {
       const ddir = path.join(root, 'dovecot');
       fs.mkdirSync(ddir);
@@ -265,21 +309,35 @@ async function main(): Promise<void> {
       const dovecot = spawn('/usr/sbin/dovecot', ['-F', '-c', path.join(ddir, 'dovecot.conf')], { stdio: 'inherit' });
       procs.push(dovecot);
       await waitPort(dPort, dovecot, 'dovecot');
+      d = await open(dPort, dovecot.pid!);
       console.log('dovecot (cold SELECT builds its index)...');
-      d = await measure(dPort, runs);
+      await coldSelect(d);
     } else {
       console.log('dovecot not installed (apt-get install dovecot-imapd, with /usr/sbin/policy-rc.d exiting 101): tegami only');
     }
+    console.log(`FETCH and SEARCH, ${runs} runs each, alternating between the servers...`);
+    await measureOps(d ? [t, d] : [t], runs);
     const rows: string[] = [];
-    rows.push(`| operation (${n} messages, median of ${runs}) | tegami ms | dovecot ms | tegami/dovecot | hits t/d |`);
-    rows.push('|---|---|---|---|---|');
-    rows.push(`| first SELECT (index build) | ${t.cold.toFixed(0)} | ${d ? d.cold.toFixed(0) : '-'} | ${d ? (t.cold / d.cold).toFixed(2) : '-'} | |`);
+    rows.push(`| operation (${n} messages; ${runs} runs, alternating) | tegami ms (median) | dovecot ms | ratio | best t/d ms | best ratio | server CPU t/d ms | CPU ratio | hits t/d |`);
+    rows.push('|---|---:|---:|---:|---:|---:|---:|---:|---|');
+    const r2 = (a: number, b: number | undefined) => (b ? (a / b).toFixed(2) : '-');
+    rows.push(`| first SELECT (index build, once) | ${t.cold.toFixed(0)} | ${d ? d.cold.toFixed(0) : '-'} | ${r2(t.cold, d?.cold)} | | | ${t.coldCpu.toFixed(0)}/${d ? d.coldCpu.toFixed(0) : '-'} | ${r2(t.coldCpu, d?.coldCpu)} | |`);
     for (const op of OPS) {
       const a = t.results.get(op.name)!;
       const b = d?.results.get(op.name);
-      rows.push(`| ${op.name} | ${a.ms.toFixed(0)} | ${b ? b.ms.toFixed(0) : '-'} | ${b ? (a.ms / b.ms).toFixed(2) : '-'} | ${op.name.startsWith('SEARCH') ? `${a.hits}/${b ? b.hits : '-'}` : ''} |`);
+      const hits = op.name.startsWith('SEARCH') ? `${a.hits}/${b ? b.hits : '-'}` : '';
+      rows.push(`| ${op.name} | ${a.ms.toFixed(0)} | ${b ? b.ms.toFixed(0) : '-'} | ${r2(a.ms, b?.ms)} | ${a.best.toFixed(0)}/${b ? b.best.toFixed(0) : '-'} | ${r2(a.best, b?.best)} | ${a.cpu.toFixed(0)}/${b ? b.cpu.toFixed(0) : '-'} | ${r2(a.cpu, b?.cpu)} | ${hits} |`);
     }
+    load.push(os.loadavg()[0]);
     console.log(rows.join('\n'));
+    console.log(`load average (1 min): ${load.map((x) => x.toFixed(1)).join(' → ')} on ${os.cpus().length} cores`);
+    if (profileDir) {
+      // the server writes its profile when it exits
+      tegami.kill('SIGTERM');
+      await new Promise((r) => (tegami.exitCode !== null ? r(null) : tegami.once('exit', r)));
+      const file = fs.readdirSync(profileDir).filter((f) => f.endsWith('.cpuprofile')).map((f) => path.join(profileDir, f)).sort((a, b) => fs.statSync(b).mtimeMs - fs.statSync(a).mtimeMs)[0];
+      if (file) console.log(`profile summary: ${writePhaseProfiles(profileDir, file, t.phases, `bench:imap, tegami's IMAP server, ${n} messages`)}`);
+    }
   } finally {
     for (const p of procs) if (p.pid && p.exitCode === null) p.kill('SIGTERM');
     await new Promise((r) => setTimeout(r, 500));

@@ -201,6 +201,59 @@ function derived(r: Response, m: RenderInput, field: 'envelope' | 'body' | 'body
   r.raw(buf);
 }
 
+/** Items answered from the MessageInfo alone (no bytes of the message, nothing cached): the common sync of flags. */
+export function onlyMeta(items: FetchItem[]): boolean {
+  return items.every((i) => i.kind === 'UID' || i.kind === 'FLAGS' || i.kind === 'INTERNALDATE' || i.kind === 'RFC822.SIZE' || i.kind === 'MODSEQ');
+}
+
+/** "* seq FETCH (...)\r\n" as text for items onlyMeta accepts (ASCII: flags are atoms), without a Response. */
+export function renderMetaLine(items: FetchItem[], seq: number, info: MessageInfo, flags: string[]): string {
+  let s = `* ${seq} FETCH (`;
+  for (let i = 0; i < items.length; i++) {
+    const kind = items[i].kind;
+    if (i) s += ' ';
+    if (kind === 'UID' || kind === 'FLAGS' || kind === 'INTERNALDATE' || kind === 'RFC822.SIZE' || kind === 'MODSEQ') s += renderMetaItem(kind, info, flags);
+  }
+  return s + ')\r\n';
+}
+
+/**
+ * "* seq FETCH (...)\r\n" as text and cached renderings when every item is metadata or a cached ENVELOPE / BODY /
+ * BODYSTRUCTURE (a client's second look at a mailbox); null when something must be rendered from the message.
+ */
+export function cachedParts(items: FetchItem[], seq: number, info: MessageInfo, flags: string[], cached: CachedMessage | undefined): (string | Buffer)[] | null {
+  const out: (string | Buffer)[] = [];
+  let s = `* ${seq} FETCH (`;
+  for (let i = 0; i < items.length; i++) {
+    const item = items[i];
+    if (i) s += ' ';
+    if (item.kind === 'ENVELOPE' || item.kind === 'BODY' || item.kind === 'BODYSTRUCTURE') {
+      const hit = cached?.[item.kind === 'ENVELOPE' ? 'envelope' : item.kind === 'BODY' ? 'body' : 'bodystructure'];
+      if (!hit) return null;
+      out.push(s + item.kind + ' ', hit);
+      s = '';
+    } else if (item.kind === 'section') return null;
+    else s += renderMetaItem(item.kind, info, flags);
+  }
+  out.push(s + ')\r\n');
+  return out;
+}
+
+function renderMetaItem(kind: 'UID' | 'FLAGS' | 'INTERNALDATE' | 'RFC822.SIZE' | 'MODSEQ', info: MessageInfo, flags: string[]): string {
+  switch (kind) {
+    case 'UID':
+      return `UID ${info.uid}`;
+    case 'FLAGS':
+      return `FLAGS ${flagList(flags)}`;
+    case 'INTERNALDATE':
+      return `INTERNALDATE "${formatDateTime(info.internalDate)}"`;
+    case 'RFC822.SIZE':
+      return `RFC822.SIZE ${info.size}`;
+    case 'MODSEQ':
+      return `MODSEQ (${info.modseq})`;
+  }
+}
+
 /** "* seq FETCH (...)" for one message. */
 export function renderFetch(items: FetchItem[], m: RenderInput): Response {
   const r = new Response().raw(`* ${m.seq} FETCH (`);
@@ -240,7 +293,8 @@ export function renderFetch(items: FetchItem[], m: RenderInput): Response {
           r.rangeLiteral(m.source, start, count === undefined ? size : Math.min(size, start + count));
           break;
         }
-        const bytes = sectionBytes(m.raw!, m.tree!(), item.section);
+        // the whole message is all of raw (the root part spans it): no MIME parse for BODY[] / RFC822
+        const bytes = isWholeMessage(item.section) ? m.raw! : sectionBytes(m.raw!, m.tree!(), item.section);
         if (!item.partial) {
           r.raw(item.label + ' ');
           if (bytes === null) r.raw('NIL');

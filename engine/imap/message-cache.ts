@@ -16,34 +16,66 @@ export interface CachedMessage {
 const MAX_ENTRIES = 50_000;
 const MAX_BYTES = 64 * 1024 * 1024;
 
+interface Entry {
+  value: CachedMessage;
+  bytes: number;
+}
+
+/**
+ * Entries per mailbox (owner, folder, UIDVALIDITY), found by UID: a SEARCH or FETCH over 10,000 messages looks
+ * up numbers in one map instead of building and hashing a string key per message. When a bound is reached the
+ * mailbox changed least recently loses its oldest entries first.
+ */
 export class MessageCache {
-  private map = new Map<string, { value: CachedMessage; bytes: number }>();
+  private boxes = new Map<string, Map<number, Entry>>();
+  private entries = 0;
   private bytes = 0;
 
-  static key(owner: string, folder: string, uidValidity: number, uid: number): string {
-    return `${owner.toLowerCase()}\0${folder}\0${uidValidity}\0${uid}`;
+  /** The key of a mailbox's entries (compute it once per command). */
+  static box(owner: string, folder: string, uidValidity: number): string {
+    return `${owner.toLowerCase()}\0${folder}\0${uidValidity}`;
   }
 
-  get(key: string): CachedMessage | undefined {
-    return this.map.get(key)?.value;
+  /** A mailbox's entries to look up by UID (undefined when none is cached). */
+  of(box: string): ReadonlyMap<number, Entry> | undefined {
+    return this.boxes.get(box);
+  }
+
+  get(box: string, uid: number): CachedMessage | undefined {
+    return this.boxes.get(box)?.get(uid)?.value;
   }
 
   /** Merge fields into an entry (creating it), then enforce the bounds. */
-  update(key: string, fields: CachedMessage): void {
-    const old = this.map.get(key);
+  update(box: string, uid: number, fields: CachedMessage): void {
+    let m = this.boxes.get(box);
+    if (m) {
+      this.boxes.delete(box); // most recently changed mailbox last
+    } else m = new Map();
+    this.boxes.set(box, m);
+    const old = m.get(uid);
     const value = { ...(old?.value ?? {}), ...fields };
     const bytes = sizeOf(value);
     if (old) {
       this.bytes -= old.bytes;
-      this.map.delete(key);
+      this.entries--;
+      m.delete(uid);
     }
-    this.map.set(key, { value, bytes });
+    m.set(uid, { value, bytes });
     this.bytes += bytes;
-    while (this.map.size > MAX_ENTRIES || this.bytes > MAX_BYTES) {
-      const first = this.map.keys().next();
+    this.entries++;
+    while (this.entries > MAX_ENTRIES || this.bytes > MAX_BYTES) {
+      const first = this.boxes.entries().next();
       if (first.done) break;
-      this.bytes -= this.map.get(first.value)!.bytes;
-      this.map.delete(first.value);
+      const [key, oldest] = first.value;
+      const e = oldest.entries().next();
+      if (e.done) {
+        this.boxes.delete(key);
+        continue;
+      }
+      this.bytes -= e.value[1].bytes;
+      this.entries--;
+      oldest.delete(e.value[0]);
+      if (!oldest.size) this.boxes.delete(key);
     }
   }
 }

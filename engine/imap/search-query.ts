@@ -251,6 +251,12 @@ function sentDate(v: string): number | null {
   return ymdNum(y, mon, Number(m[1]));
 }
 
+/** Case-insensitive flag test without lower-casing every flag of every message (SEARCH UNSEEN over 10,000). */
+function hasFlag(flags: string[], flag: string): boolean {
+  for (const x of flags) if (x === flag || (x.length === flag.length && x.toLowerCase() === flag.toLowerCase())) return true;
+  return false;
+}
+
 export function evaluate(n: SearchNode, c: Candidate, content?: Content): boolean {
   switch (n.op) {
     case 'and':
@@ -261,10 +267,8 @@ export function evaluate(n: SearchNode, c: Candidate, content?: Content): boolea
       return !evaluate(n.a, c, content);
     case 'all':
       return true;
-    case 'flag': {
-      const f = n.flag.toLowerCase();
-      return c.info.flags.some((x) => x.toLowerCase() === f) === n.has;
-    }
+    case 'flag':
+      return hasFlag(c.info.flags, n.flag) === n.has;
     case 'recent':
       return c.recent;
     case 'new':

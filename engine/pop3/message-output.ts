@@ -6,8 +6,7 @@ const CRLF_DOT = Buffer.from('.\r\n');
 
 /** The whole message as a multi-line body, terminator included. */
 export function multilineBody(msg: Buffer): Buffer[] {
-  if (isClean(msg)) return [msg, CRLF_DOT];
-  return [normalise(msg), CRLF_DOT];
+  return [stuffed(msg), CRLF_DOT];
 }
 
 /** Header, blank line and the first `lines` body lines (RFC 1939 TOP), terminator included. */
@@ -37,48 +36,46 @@ function headerEnd(msg: Buffer): number {
   return msg.length;
 }
 
-/** Already CRLF-only, no line starting with ".", and ending with CRLF (or empty)? Then it goes out as is. */
-function isClean(msg: Buffer): boolean {
-  if (!msg.length) return true;
-  if (msg[0] === 0x2e) return false;
-  if (msg.length < 2 || msg[msg.length - 1] !== 0x0a || msg[msg.length - 2] !== 0x0d) return false;
+/**
+ * The message with CRLF line ends, lines starting with "." dot-stuffed and a final CRLF, in one pass over its
+ * lines: the places that need an octet inserted (a "." before a line, a CR before a bare LF) are noted, and
+ * when there are none (the usual case) the message goes out as it is; otherwise the runs between them are
+ * copied once into a buffer of the exact size.
+ */
+function stuffed(msg: Buffer): Buffer {
+  if (!msg.length) return msg;
+  // fixes[i] = offset before which an octet goes; kinds[i] = that octet
+  const fixes: number[] = [];
+  const kinds: number[] = [];
   let pos = 0;
   for (;;) {
-    const lf = msg.indexOf(0x0a, pos);
-    if (lf < 0) return true;
-    if (lf === 0 || msg[lf - 1] !== 0x0d) return false;
-    if (lf + 1 < msg.length && msg[lf + 1] === 0x2e) return false;
-    pos = lf + 1;
-  }
-}
-
-function normalise(msg: Buffer): Buffer {
-  // first pass: how many octets the CRLF-normalised, dot-stuffed copy needs
-  let extra = 0;
-  let pos = 0;
-  while (pos < msg.length) {
-    if (msg[pos] === 0x2e) extra++;
-    let lf = msg.indexOf(0x0a, pos);
-    if (lf < 0) {
-      extra += 2; // the last line gets a CRLF
-      break;
+    if (msg[pos] === 0x2e) {
+      fixes.push(pos);
+      kinds.push(0x2e);
     }
-    if (lf === pos || msg[lf - 1] !== 0x0d) extra++;
-    pos = lf + 1;
-  }
-  // second pass: copy line by line into one buffer
-  const out = Buffer.allocUnsafe(msg.length + extra);
-  let o = 0;
-  pos = 0;
-  while (pos < msg.length) {
-    if (msg[pos] === 0x2e) out[o++] = 0x2e;
     const lf = msg.indexOf(0x0a, pos);
-    const end = lf < 0 ? msg.length : lf;
-    const textEnd = end > pos && msg[end - 1] === 0x0d ? end - 1 : end;
-    o += msg.copy(out, o, pos, textEnd);
-    out[o++] = 0x0d;
-    out[o++] = 0x0a;
-    pos = end + 1;
+    if (lf < 0) break;
+    if (lf === 0 || msg[lf - 1] !== 0x0d) {
+      fixes.push(lf);
+      kinds.push(0x0d);
+    }
+    pos = lf + 1;
+    if (pos >= msg.length) break;
   }
-  return out.subarray(0, o);
+  // the last line gets its CRLF (a CR it already ends with counts)
+  const last = msg[msg.length - 1];
+  const tail = last === 0x0a ? 0 : last === 0x0d ? 1 : 2;
+  if (!fixes.length && !tail) return msg;
+  const out = Buffer.allocUnsafe(msg.length + fixes.length + tail);
+  let o = 0;
+  let from = 0;
+  for (let i = 0; i < fixes.length; i++) {
+    o += msg.copy(out, o, from, fixes[i]);
+    out[o++] = kinds[i];
+    from = fixes[i];
+  }
+  o += msg.copy(out, o, from);
+  if (tail === 2) out[o++] = 0x0d;
+  if (tail) out[o++] = 0x0a;
+  return out;
 }

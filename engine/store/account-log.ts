@@ -45,6 +45,8 @@ export interface ChangeRow {
 export interface Snapshot {
   emails: Map<string, number>;
   threads: Map<string, number>;
+  /** All copies (visible or not) of each email before the change, where the store counted them. */
+  copies?: Map<string, number>;
 }
 
 /** Emails looked up per query when a change touches many (json_each of their ids). */
@@ -90,6 +92,7 @@ export class AccountLog {
       ),
       tidsMany: db.prepare<[string], { eid: string; tid: string }>('SELECT eid, tid FROM meta WHERE eid IN (SELECT value FROM json_each(?))'),
       anyMeta: db.prepare<[], { x: number }>('SELECT 1 AS x FROM meta LIMIT 1'),
+      anyMessage: db.prepare<[], { x: number }>('SELECT 1 AS x FROM messages LIMIT 1'),
       threadVisible: db.prepare<[string], { n: number }>(
         `SELECT count(DISTINCT me.eid) AS n FROM meta me JOIN messages m ON m.eid = me.eid WHERE me.tid = ? AND instr(m.letters, 'T') = 0`,
       ),
@@ -137,18 +140,32 @@ export class AccountLog {
   }
 
   /** Visible copies, thread and (with `withAny`) all copies of many emails, a few queries per thousand. */
-  private facts(eids: string[], withAny: boolean): { visible: Map<string, number>; tids: Map<string, string>; any: Map<string, number> } {
+  private facts(
+    eids: string[], withAny: boolean, known?: Map<string, number>,
+  ): { visible: Map<string, number>; tids: Map<string, string>; any: Map<string, number> } {
     const visible = new Map<string, number>();
     const tids = new Map<string, string>();
     const any = new Map<string, number>();
     const threaded = !!this.q.anyMeta.get(); // a fresh index has no facts yet: no thread to look up
-    for (let i = 0; i < eids.length; i += FACTS_BATCH) {
-      const part = JSON.stringify(eids.slice(i, i + FACTS_BATCH));
+    // emails whose copies the caller knows (just inserted, none before: one copy) are not counted again
+    const counted = known?.size ? eids.filter((e) => !known.has(e)) : eids;
+    if (known) {
+      for (const [eid, v] of known) {
+        if (v) visible.set(eid, v);
+        if (withAny) any.set(eid, 1);
+      }
+    }
+    for (let i = 0; i < counted.length; i += FACTS_BATCH) {
+      const part = JSON.stringify(counted.slice(i, i + FACTS_BATCH));
       for (const r of this.q.copiesMany.all(part)) {
         if (r.v) visible.set(r.eid, r.v);
         if (withAny) any.set(r.eid, r.n);
       }
-      if (threaded) for (const r of this.q.tidsMany.all(part)) tids.set(r.eid, r.tid);
+    }
+    if (threaded) {
+      for (let i = 0; i < eids.length; i += FACTS_BATCH) {
+        for (const r of this.q.tidsMany.all(JSON.stringify(eids.slice(i, i + FACTS_BATCH)))) tids.set(r.eid, r.tid);
+      }
     }
     return { visible, tids, any };
   }
@@ -199,11 +216,13 @@ export class AccountLog {
 
   /** Visibility of these emails (and their threads) before a change. */
   snapshot(eids: Iterable<string>): Snapshot {
-    const s: Snapshot = { emails: new Map(), threads: new Map() };
+    const s: Snapshot = { emails: new Map(), threads: new Map(), copies: new Map() };
     const ids = [...new Set(eids)];
-    const { visible, tids } = this.facts(ids, false);
+    // an index without messages (its first build) has no copy of anything: nothing to look up
+    const { visible, tids, any } = this.q.anyMessage.get() ? this.facts(ids, true) : { visible: new Map<string, number>(), tids: new Map<string, string>(), any: new Map<string, number>() };
     for (const eid of ids) {
       s.emails.set(eid, visible.get(eid) ?? 0);
+      s.copies!.set(eid, any.get(eid) ?? 0);
       const tid = tids.get(eid);
       if (tid && !s.threads.has(tid)) s.threads.set(tid, this.q.threadVisible.get(tid)!.n);
     }
@@ -213,15 +232,16 @@ export class AccountLog {
   /**
    * After a change inside the same transaction: each email whose visibility changed is created or destroyed,
    * the others updated; their threads follow; each touched folder's counts changed. Emails with no copy left
-   * lose their thread facts (and a thread with no email left its keys).
+   * lose their thread facts (and a thread with no email left its keys). `known`: visible copies now of emails the
+   * change inserted once and that had no copy before (the caller knows them without counting: 1 or 0).
    */
-  afterChange(before: Snapshot, folders: Iterable<number>, updatedEmails: Iterable<string> = before.emails.keys()): void {
+  afterChange(before: Snapshot, folders: Iterable<number>, updatedEmails: Iterable<string> = before.emails.keys(), known?: Map<string, number>): void {
     const touchedThreads = new Set<string>();
     const updated = new Set(updatedEmails);
     // runs of created emails (a delivery, a folder's first index build) are recorded together, in the same order
     // and with the same MODSEQs as one record() each would give them
     const created: { id: string; tid: string | null }[] = [];
-    const { visible, tids, any } = this.facts([...before.emails.keys()], true);
+    const { visible, tids, any } = this.facts([...before.emails.keys()], true, known);
     for (const [eid, was] of before.emails) {
       const now = visible.get(eid) ?? 0;
       const tid = tids.get(eid) ?? null;

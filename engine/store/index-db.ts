@@ -5,7 +5,7 @@
 // account-index.ts: email ids, threads, header facts), updated in the same transactions.
 import Database from 'better-sqlite3';
 import { AccountIndex, INDEX_SCHEMA } from './account-index.js';
-import { AccountLog, LOG_SCHEMA } from './account-log.js';
+import { AccountLog, LOG_SCHEMA, type Snapshot } from './account-log.js';
 import { emailIdOf } from './email-ids.js';
 
 export interface FolderRow {
@@ -115,6 +115,8 @@ export class IndexDb {
   readonly log: AccountLog;
   /** Email ids, threads, header facts and counts for the account view. */
   readonly account: AccountIndex;
+  /** Counts this process's writes to message rows (files, sizes, folders): a cache of them is valid while it stays. */
+  writes = 0;
   private q;
 
   constructor(file: string) {
@@ -122,6 +124,9 @@ export class IndexDb {
     this.db.pragma('journal_mode = WAL');
     this.db.pragma('synchronous = NORMAL');
     this.db.pragma('busy_timeout = 5000');
+    // statement journals and IN (json_each) tables in memory, not in /var/tmp: they live for one statement of at
+    // most a few hundred rows, and a first build of 10,000 messages wrote 10,000 pages there
+    this.db.pragma('temp_store = MEMORY');
     this.db.exec(SCHEMA);
     migrate(this.db);
     this.log = new AccountLog(this.db);
@@ -248,6 +253,7 @@ export class IndexDb {
       curMtime?: string;
     },
   ): number[] {
+    if (change.add?.length || change.remove?.length || change.flags?.length) this.writes++;
     return this.db
       .transaction(() => {
         const addEids = (change.add ?? []).map((m) => emailIdOf(m.base));
@@ -257,10 +263,26 @@ export class IndexDb {
         ].filter(Boolean);
         const snap = this.log.snapshot(touched);
         const { uids, changed } = this.applyIn(folder, change, addEids);
-        if (changed.size) this.log.afterChange(snap, [this.folder(folder).uidvalidity], changed);
+        if (changed.size) this.log.afterChange(snap, [this.folder(folder).uidvalidity], changed, this.insertedOnce(snap, change, addEids, changed));
         return uids;
       })
       .immediate();
+  }
+
+  /** Emails inserted as their only copy (none before, added once, nothing else touched): visible copies 1 or 0. */
+  private insertedOnce(
+    snap: Snapshot, change: { add?: NewMessage[]; remove?: number[]; flags?: unknown[] }, addEids: string[], changed: Set<string>,
+  ): Map<string, number> | undefined {
+    const add = change.add ?? [];
+    if (add.length < 2 || change.remove?.length || change.flags?.length) return undefined;
+    const seen = new Map<string, number>();
+    for (let i = 0; i < add.length; i++) seen.set(addEids[i], seen.has(addEids[i]) ? -1 : i);
+    const known = new Map<string, number>();
+    for (const [eid, i] of seen) {
+      if (i < 0 || snap.copies?.get(eid) !== 0 || !changed.has(eid)) continue;
+      known.set(eid, add[i].letters.includes('T') ? 0 : 1);
+    }
+    return known;
   }
 
   /** The body of apply (inside a transaction): returns the new UIDs and the emails that changed. */
@@ -337,6 +359,7 @@ export class IndexDb {
    * destroyed and created. Returns the UIDs in `to`, in the given order.
    */
   transfer(from: string, to: string, moved: MovedMessage[]): number[] {
+    this.writes++;
     return this.db
       .transaction(() => {
         const snap = this.log.snapshot(moved.map((m) => emailIdOf(m.base)));
@@ -349,7 +372,6 @@ export class IndexDb {
       .immediate();
   }
 
-
   /** Record dates found later by a stat (maildir-idate.ts); not a change of the message, so no new MODSEQ. */
   setIdates(dates: { folder: string; uid: number; idate: number }[]): void {
     this.db.transaction(() => {
@@ -359,6 +381,7 @@ export class IndexDb {
 
   /** Correct a size taken from a file name (",S=") that the file's length contradicts. */
   setSize(folder: string, uid: number, size: number): void {
+    this.writes++;
     this.q.setSize.run(size, folder, uid);
   }
 
@@ -368,6 +391,7 @@ export class IndexDb {
   }
 
   private dropFolderIn(name: string): void {
+    this.writes++;
     const f = this.q.folder.get(name);
     const eids = this.q.eidsIn.all(name).map((r) => r.eid);
     const snap = this.log.snapshot(eids);
@@ -379,6 +403,7 @@ export class IndexDb {
 
   /** A folder and its children were renamed on disk: carry their rows (UIDVALIDITY and UIDs stay). */
   renameFolder(from: string, to: string): void {
+    this.writes++;
     this.db.transaction(() => {
       for (const { name } of this.db.prepare<[string, string, string], { name: string }>(
         "SELECT name FROM folders WHERE name = ? OR substr(name, 1, length(?) + 1) = ? || '/'",
@@ -394,6 +419,7 @@ export class IndexDb {
 
   /** RENAME INBOX: its messages move to a new folder; INBOX stays, empty, with its UIDVALIDITY and UIDNEXT. */
   moveAllMessages(from: string, to: string): void {
+    this.writes++;
     this.db.transaction(() => {
       const f = this.folder(from);
       this.dropFolderIn(to);

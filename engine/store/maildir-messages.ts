@@ -63,7 +63,9 @@ export async function list(users: MaildirUsers, owner: Owner, folder: FolderName
     const key = `${f.uidvalidity}/${f.uidnext}/${f.modseq}`;
     let cached = u.listings.get(folder);
     if (!cached || cached.key !== key) {
-      cached = { key, infos: u.index.messages(folder).map((r) => infoOf(u.index, dir, folder, r)) };
+      const writes = u.index.writes;
+      const rows = u.index.messages(folder);
+      cached = { key, infos: rows.map((r) => infoOf(u.index, dir, folder, r)), files: rows.map((r) => r.file), writes };
       users.cacheListing(u, folder, cached);
     }
     // callers may keep or change what they get: hand out copies
@@ -87,13 +89,15 @@ export async function read(users: MaildirUsers, owner: Owner, folder: FolderName
   return users.withUser(owner, async (u) => {
     const dir = users.dirOf(u, folder);
     for (let attempt = 0; attempt < 2; attempt++) {
-      const row = u.index.fileOf(folder, uid);
+      // the folder's listing knows the file while this process has not written the index since; a name another
+      // process changed meanwhile is not found (ENOENT) and the second attempt asks the index
+      const row = (attempt === 0 && listedFile(u, folder, uid)) || u.index.fileOf(folder, uid);
       if (!row) break;
       try {
-        const file = path.join(dir, 'cur', row.file);
+        const file = dir + '/cur/' + row.file;
         // A small message is read synchronously: it is almost always in the page cache, and one blocking
         // read of a few KB costs far less than the four thread-pool round trips of an async readFile.
-        const data = row.size <= SYNC_READ_MAX ? fs.readFileSync(file) : await fsp.readFile(file);
+        const data = row.size <= SYNC_READ_MAX ? readKnownSize(file, row.size) : await fsp.readFile(file);
         if (data.length !== row.size) {
           // the size came from a ",S=" the file contradicts: the index and later listings get the exact size
           u.index.setSize(folder, uid, data.length);
@@ -108,6 +112,44 @@ export async function read(users: MaildirUsers, owner: Owner, folder: FolderName
     }
     throw new StoreError('NONEXISTENT', `no message with UID ${uid} in ${folder}`);
   });
+}
+
+/**
+ * A file whose size the index knows, read with one read call and no fstat (open, read, close); one octet more is
+ * asked for, so a file longer than recorded is still read whole (then by readFileSync).
+ */
+function readKnownSize(file: string, size: number): Buffer {
+  const fd = fs.openSync(file, 'r');
+  let n = 0;
+  const buf = Buffer.allocUnsafeSlow(size + 1);
+  try {
+    for (;;) {
+      const got = fs.readSync(fd, buf, n, buf.length - n, null);
+      if (got === 0) return buf.subarray(0, n);
+      n += got;
+      if (n === buf.length) break; // longer than the index says
+    }
+  } finally {
+    fs.closeSync(fd);
+  }
+  return fs.readFileSync(file);
+}
+
+/** A message's file and size from the folder's cached listing, when it is still what the index says. */
+function listedFile(u: UserHandle, folder: FolderName, uid: number): { file: string; size: number } | undefined {
+  const l = u.listings.get(folder);
+  if (!l || l.writes !== u.index.writes) return undefined;
+  const infos = l.infos;
+  let lo = 0;
+  let hi = infos.length - 1;
+  while (lo <= hi) {
+    const mid = (lo + hi) >> 1;
+    const m = infos[mid].uid;
+    if (m === uid) return { file: l.files[mid], size: infos[mid].size };
+    if (m < uid) lo = mid + 1;
+    else hi = mid - 1;
+  }
+  return undefined;
 }
 
 export async function updateFlags(

@@ -13,7 +13,7 @@ import { syncFolder } from './maildir-sync.js';
 import { KeyedMutex } from './keyed-mutex.js';
 
 export const INDEX_FILE = 'tegami-index.sqlite';
-/** Listings kept in memory, counted in messages over all users (about 200 bytes each). */
+/** Listings kept in memory, counted in messages over all users (about 300 bytes each, with the file name). */
 const MAX_CACHED_MESSAGES = 200_000;
 
 export interface MaildirStoreOptions {
@@ -32,6 +32,10 @@ export interface MaildirStoreOptions {
 export interface Listing {
   key: string;
   infos: MessageInfo[];
+  /** File name in cur/ of each message of `infos` (same order), as the index had them... */
+  files: string[];
+  /** ...when its write counter (IndexDb.writes) was this; after a write of this process they are not used. */
+  writes: number;
 }
 
 export interface UserHandle {
@@ -41,6 +45,8 @@ export interface UserHandle {
   index: IndexDb;
   busy: number;
   listings: Map<FolderName, Listing>;
+  /** The root's inode was compared in this turn of the event loop (once per turn is enough: reads come in bursts). */
+  inoChecked: boolean;
 }
 
 /** "inbox", "Inbox" → "INBOX"; other names are case-sensitive. */
@@ -88,7 +94,7 @@ export class MaildirUsers {
   async withUser<T>(owner: Owner, fn: (u: UserHandle) => Promise<T>, checkIndex = false): Promise<T> {
     const id = owner.toLowerCase();
     let u = this.users.get(id);
-    if (u && u.busy === 0 && ((checkIndex && !fs.existsSync(path.join(u.root, INDEX_FILE))) || rootIno(u.root) !== u.ino)) {
+    if (u && u.busy === 0 && ((checkIndex && !fs.existsSync(path.join(u.root, INDEX_FILE))) || !this.sameRoot(u))) {
       // the index was deleted while open, or the whole folder moved away (the account was deleted: an
       // orphan) and perhaps made again: drop the handle so the folder and its index are opened afresh
       this.dropListings(u);
@@ -107,7 +113,7 @@ export class MaildirUsers {
       await fsp.mkdir(path.join(root, 'tmp'), { recursive: true, mode: 0o700 });
       u = this.users.get(id); // another call may have opened it meanwhile
       if (!u) {
-        u = { root, ino: rootIno(root), index: new IndexDb(path.join(root, INDEX_FILE)), busy: 0, listings: new Map() };
+        u = { root, ino: rootIno(root), index: new IndexDb(path.join(root, INDEX_FILE)), busy: 0, listings: new Map(), inoChecked: false };
         this.users.set(id, u);
         this.evict();
       }
@@ -118,6 +124,19 @@ export class MaildirUsers {
     } finally {
       u.busy--;
     }
+  }
+
+  /**
+   * Is the handle's root still the directory it opened (same inode)? Stat'ed at most once per turn of the event
+   * loop: a FETCH or SEARCH reads thousands of messages in one turn, and nothing of this process can delete and
+   * make an account again between two of them.
+   */
+  private sameRoot(u: UserHandle): boolean {
+    if (u.inoChecked) return true;
+    if (rootIno(u.root) !== u.ino) return false;
+    u.inoChecked = true;
+    setImmediate(() => (u.inoChecked = false));
+    return true;
   }
 
   /** Run fn under the lock of one owner's folder (in this process). */

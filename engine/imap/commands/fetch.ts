@@ -3,7 +3,7 @@
 // from its file in chunks as it is sent, never held whole. BODY[...] without PEEK, RFC822 and RFC822.TEXT set
 // \Seen first. Repeated items were merged and their number bounded when parsed (fetch-items.ts).
 import { SELECTED, bad, no, ok, type CommandDef } from '../command.js';
-import { contentNeeds, parseFetchItems, renderFetch, type FetchItem } from '../fetch-items.js';
+import { cachedParts, contentNeeds, onlyMeta, parseFetchItems, renderFetch, renderMetaLine, type FetchItem } from '../fetch-items.js';
 import { cacheFor, MessageCache } from '../message-cache.js';
 import { parseMime, type MimeNode } from '../mime/mime-tree.js';
 import { ResponseWriter, StreamBroken } from '../protocol/response-writer.js';
@@ -55,14 +55,34 @@ export const fetch: CommandDef = {
     const cache = cacheFor(view.store);
     const anyContent = contentNeeds(items) !== 'none';
     const writer = new ResponseWriter(s);
+    if (onlyMeta(items)) {
+      // flags, sizes, dates: text only, gathered into large writes
+      for (const seq of seqs) {
+        if (seq > view.exists) continue;
+        const info = view.infoAt(seq);
+        const full = writer.line(renderMetaLine(items, seq, info, view.flagsWithRecent(info)));
+        if (full) await full;
+        if (s.isClosed()) break;
+      }
+      await writer.flush();
+      return ok(`${c.name} completed`);
+    }
+    const box = MessageCache.box(view.owner, view.folder, view.uidValidity);
     try {
       for (const seq of seqs) {
         const uid = view.uids[seq - 1];
         if (seq > view.exists) continue;
         const info = view.infoAt(seq);
-        const key = anyContent ? MessageCache.key(view.owner, view.folder, view.uidValidity, uid) : '';
-        const cached = anyContent ? cache.get(key) : undefined;
+        const cached = anyContent ? cache.get(box, uid) : undefined;
         const needs = anyContent ? contentNeeds(items, cached) : 'none';
+        const ready = needs === 'none' ? cachedParts(items, seq, info, view.flagsWithRecent(info), cached) : null;
+        if (ready) {
+          // everything is cached: no Response, no read
+          const full = writer.parts(ready);
+          if (full) await full;
+          if (s.isClosed()) break;
+          continue;
+        }
         let raw: Buffer | undefined;
         let source: MessageHandle | undefined;
         try {
@@ -82,7 +102,7 @@ export const fetch: CommandDef = {
             source,
             tree: () => (tree ??= parseMime(parsed!)),
             cached,
-            remember: (fields) => cache.update(key, fields),
+            remember: (fields) => cache.update(box, uid, fields),
           });
           await writer.write(r.raw('\r\n'));
         } finally {

@@ -48,14 +48,15 @@ export const search: CommandDef = {
     const hits: number[] = [];
     let maxModseq = 0;
     const maxUid = view.uids.length ? view.uids[view.uids.length - 1] : 0;
+    const box = MessageCache.box(view.owner, view.folder, view.uidValidity);
+    const boxCache = cache.of(box);
     for (let i = 0; i < view.uids.length; i++) {
       const uid = view.uids[i];
       const info = view.infoAt(i + 1);
       let raw: Buffer | undefined;
       let content: Content | undefined;
       if (needs.headers || needs.body) {
-        const key = MessageCache.key(view.owner, view.folder, view.uidValidity, uid);
-        const cached = cache.get(key);
+        const cached = boxCache?.get(uid)?.value;
         if (needs.body || !cached?.headers) {
           try {
             raw = await view.store.read(view.owner, view.folder, uid);
@@ -64,7 +65,7 @@ export const search: CommandDef = {
           }
         }
         content = new Content(raw, cached?.headers ? cached : undefined);
-        if (!cached?.headers) cache.update(key, { headers: content.headerValues(), date: content.date() });
+        if (!cached?.headers) cache.update(box, uid, { headers: content.headerValues(), date: content.date() });
       }
       if (matches(tree, { seq: i + 1, maxSeq: view.uids.length, maxUid, info, recent: view.recent.has(uid), raw }, content)) {
         hits.push(c.uid ? uid : i + 1);
