@@ -31,6 +31,10 @@ export interface Row {
 export interface Statements {
   calls: number;
   xact_commit: number;
+  /** WAL written by the cluster since the reset (only this row's database is busy), bytes. */
+  wal_bytes: number;
+  /** Growth of this row's database since the reset (tables, indexes, TOAST), bytes. */
+  db_growth_bytes: number;
   /** The statements executed most often: normalised text and calls. */
   top: Array<{ query: string; calls: number }>;
 }
@@ -122,15 +126,20 @@ export async function startPgRow(n: number, url: string, users: string[], sinkPo
   await db.connect();
   await db.query('CREATE EXTENSION IF NOT EXISTS pg_stat_statements');
   const dbName = new URL(url).pathname.slice(1);
-  let commitsAtReset = 0;
-  const commits = async () => Number((await db.query(`SELECT xact_commit AS ${PROBE} FROM pg_stat_database WHERE datname = $1`, [dbName])).rows[0][PROBE]);
+  let atReset = { commits: 0, lsn: '0/0', size: 0 };
+  const now = async () => {
+    const r = (
+      await db.query(`SELECT xact_commit AS ${PROBE}, pg_current_wal_lsn()::text AS lsn, pg_database_size($1) AS size FROM pg_stat_database WHERE datname = $1`, [dbName])
+    ).rows[0];
+    return { commits: Number(r[PROBE]), lsn: String(r.lsn), size: Number(r.size) };
+  };
   return {
     id: `pg-${n}`,
     nodes,
     storedLocally: async () => Number((await db.query(`SELECT count(*) AS ${PROBE} FROM mail_messages`)).rows[0][PROBE]),
     resetStats: async () => {
       await db.query(`SELECT pg_stat_statements_reset() AS ${PROBE}`);
-      commitsAtReset = await commits();
+      atReset = await now();
     },
     statements: async () => {
       // the benchmark's own queries carry PROBE; everything else on this database is the nodes' work
@@ -140,10 +149,14 @@ export async function startPgRow(n: number, url: string, users: string[], sinkPo
         [dbName],
       );
       const rows = r.rows as Array<{ query: string; calls: number }>;
+      const end = await now();
+      const wal = Number((await db.query(`SELECT pg_wal_lsn_diff($1, $2) AS ${PROBE}`, [end.lsn, atReset.lsn])).rows[0][PROBE]);
       return {
         calls: rows.reduce((a, x) => a + x.calls, 0),
         // the benchmark's own probes are autocommitted transactions too: at most a few per second, left in
-        xact_commit: (await commits()) - commitsAtReset,
+        xact_commit: end.commits - atReset.commits,
+        wal_bytes: wal,
+        db_growth_bytes: end.size - atReset.size,
         top: rows.slice(0, 25).map((x) => ({ query: x.query.replace(/\s+/g, ' ').slice(0, 300), calls: x.calls })),
       };
     },

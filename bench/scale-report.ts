@@ -28,6 +28,10 @@ export interface Figure {
   idle_statements_per_s?: number;
   statements_per_msg_net?: number;
   xact_per_msg?: number;
+  /** WAL written per accepted message (what every replica receives), KB. */
+  wal_kb_per_msg?: number;
+  /** Growth of the database per accepted message, KB (the benchmark's bodies are repetitive text: TOAST compresses them). */
+  db_kb_per_msg?: number;
   top_statements?: Array<{ query: string; calls: number; per_msg: number }>;
   load_before: number;
   load_after: number;
@@ -56,17 +60,17 @@ export function renderMarkdown(run: ScaleRun): string {
     '',
     `Load: ${run.messages} messages of 5 KB per row over ${run.connections} persistent connections (split evenly over the nodes), one recipient per message, ${Math.round(run.remote_share * 100)}% of them remote (relayed to a counting sink on loopback, routed by \`[[route]]\`), the rest to four local users. \`[spam] enabled = false\` everywhere: this measures the storage path, not the filter. A warm-up of up to 300 messages per row is not measured. Every node, PostgreSQL, the sink and the load client run on this one machine.`,
     '',
-    `PostgreSQL: ${Object.entries(run.postgres).map(([k, v]) => `${k}: ${v}`).join('; ')}. One private cluster (Debian's PostgreSQL 15, initdb in a temp dir, loopback), a fresh database per row. **Statements** are counted with pg_stat_statements (every statement the nodes ran, BEGIN/COMMIT/LISTEN included; node-postgres sends each as one extended-protocol exchange, so one statement ≈ one round trip); **net** subtracts what the idle nodes ran in 10 s before the load (claim polls, syncs, heartbeats) scaled to the row's duration. **xact** is pg_stat_database.xact_commit (the benchmark's own few probes included).`,
+    `PostgreSQL: ${Object.entries(run.postgres).map(([k, v]) => `${k}: ${v}`).join('; ')}. One private cluster (Debian's PostgreSQL 15, initdb in a temp dir, loopback), a fresh database per row. **Statements** are counted with pg_stat_statements (every statement the nodes ran, BEGIN/COMMIT/LISTEN included; node-postgres sends each as one extended-protocol exchange, so one statement ≈ one round trip); **net** subtracts what the idle nodes ran in 10 s before the load (claim polls, syncs, heartbeats) scaled to the row's duration. **xact** is pg_stat_database.xact_commit (the benchmark's own few probes included). **WAL** is the cluster's \`pg_current_wal_lsn()\` moved over the row (what every streaming replica receives), **database** the growth of \`pg_database_size\` (the benchmark's bodies are one repeated line, which TOAST compresses: real mail stores larger).`,
     '',
     '- **SMTP msgs/s**: accepted (250 after the dot) per second of the SMTP run. **End-to-end msgs/s**: accepted messages divided by the time from the start of the run until the last one was stored in its mailbox (Maildir file or `mail_messages` row) or accepted by the sink: the rate the row sustains, spool drained.',
     '- **CPU ms/msg**: CPU time of all tegami node processes (and of all PostgreSQL processes) from the start of the run to the end of delivery, divided by the messages; on a bigger machine, capacity ≈ cores × 1000 / (ms/msg).',
     '',
-    '| row | nodes | SMTP msgs/s | end-to-end msgs/s | p50 / p99 ms | tegami CPU ms/msg | PostgreSQL CPU ms/msg | statements/msg (net) | xact/msg | idle statements/s | errors | load avg |',
-    '|---|---:|---:|---:|---|---:|---:|---|---:|---:|---|---|',
+    '| row | nodes | SMTP msgs/s | end-to-end msgs/s | p50 / p99 ms | tegami CPU ms/msg | PostgreSQL CPU ms/msg | statements/msg (net) | xact/msg | WAL KB/msg | database KB/msg | idle statements/s | errors | load avg |',
+    '|---|---:|---:|---:|---|---:|---:|---|---:|---:|---:|---:|---|---|',
   ];
   for (const f of run.figures)
     md.push(
-      `| ${f.row} | ${f.nodes} | ${f.smtp_msgs_per_s} | ${f.end_to_end_msgs_per_s}${f.delivered_all ? '' : ' (not all delivered)'} | ${f.p50} / ${f.p99} | ${f.node_cpu_ms_per_msg} | ${cell(f.pg_cpu_ms_per_msg)} | ${cell(f.statements_per_msg)} (${cell(f.statements_per_msg_net)}) | ${cell(f.xact_per_msg)} | ${cell(f.idle_statements_per_s)} | ${Object.entries(f.errors).map(([k, v]) => `${k}×${v}`).join(', ') || 'none'} | ${f.load_before} → ${f.load_after} |`,
+      `| ${f.row} | ${f.nodes} | ${f.smtp_msgs_per_s} | ${f.end_to_end_msgs_per_s}${f.delivered_all ? '' : ' (not all delivered)'} | ${f.p50} / ${f.p99} | ${f.node_cpu_ms_per_msg} | ${cell(f.pg_cpu_ms_per_msg)} | ${cell(f.statements_per_msg)} (${cell(f.statements_per_msg_net)}) | ${cell(f.xact_per_msg)} | ${cell(f.wal_kb_per_msg)} | ${cell(f.db_kb_per_msg)} | ${cell(f.idle_statements_per_s)} | ${Object.entries(f.errors).map(([k, v]) => `${k}×${v}`).join(', ') || 'none'} | ${f.load_before} → ${f.load_after} |`,
     );
   const sqlite = run.figures.find((f) => f.row === 'sqlite');
   if (sqlite)

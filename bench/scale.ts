@@ -1,7 +1,8 @@
 // `npm run bench:scale` (never run by `npm test`): SMTP throughput of one, two and three `tegami serve` nodes
 // (127.0.0.2/3/4) on one private PostgreSQL against the SQLite/Maildir default, in the same run on the same
 // machine; the cost per message in database statements (pg_stat_statements: every statement a node sent,
-// BEGIN/COMMIT included, ≈ one round trip each) and transactions (pg_stat_database.xact_commit); CPU per message
+// BEGIN/COMMIT included, ≈ one round trip each), transactions (pg_stat_database.xact_commit), WAL and database
+// growth per message; CPU per message
 // of the nodes and of PostgreSQL; and IMAP IDLE latency (mail delivered through node 1, seen by IDLE on node 1
 // and on the last node). 5 KB messages over persistent connections, one recipient each, a share of them remote
 // (relayed to a counting sink on loopback). Bounded: a fixed number of messages per row, capped in time.
@@ -146,6 +147,8 @@ async function measureRow(row: Row, sinkCount: () => number, pgPid: number | und
     idle_statements_per_s: idleCallsPerS,
     statements_per_msg_net: stmts && idleCallsPerS !== undefined ? round((stmts.calls - idleCallsPerS * endS) / Math.max(1, accepted), 2) : undefined,
     xact_per_msg: stmts ? round(stmts.xact_commit / Math.max(1, accepted), 2) : undefined,
+    wal_kb_per_msg: stmts ? round(stmts.wal_bytes / 1024 / Math.max(1, accepted), 1) : undefined,
+    db_kb_per_msg: stmts ? round(stmts.db_growth_bytes / 1024 / Math.max(1, accepted), 1) : undefined,
     top_statements: stmts?.top.map((x) => ({ ...x, per_msg: round(x.calls / Math.max(1, accepted), 3) })),
     load_before: before,
     load_after: after,
@@ -154,7 +157,7 @@ async function measureRow(row: Row, sinkCount: () => number, pgPid: number | und
     `${row.id.padEnd(7)} SMTP ${figure.smtp_msgs_per_s} msgs/s, end to end ${figure.end_to_end_msgs_per_s} msgs/s${figure.delivered_all ? '' : ' (NOT all delivered)'}` +
       `  p50 ${figure.p50} ms p99 ${figure.p99} ms  nodes CPU ${figure.node_cpu_ms_per_msg} ms/msg` +
       `${figure.pg_cpu_ms_per_msg !== undefined ? `  PG CPU ${figure.pg_cpu_ms_per_msg} ms/msg` : ''}` +
-      `${figure.statements_per_msg !== undefined ? `  statements ${figure.statements_per_msg}/msg (net ${figure.statements_per_msg_net}), xact ${figure.xact_per_msg}/msg` : ''}` +
+      `${figure.statements_per_msg !== undefined ? `  statements ${figure.statements_per_msg}/msg (net ${figure.statements_per_msg_net}), xact ${figure.xact_per_msg}/msg, WAL ${figure.wal_kb_per_msg} KB/msg, database +${figure.db_kb_per_msg} KB/msg` : ''}` +
       `${Object.keys(errors).length ? `  errors ${JSON.stringify(errors)}` : ''}  load ${before}→${after}`,
   );
   // IDLE: mail through node 1, seen by IDLE on node 1 and (with several nodes) on the last node
