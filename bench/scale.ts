@@ -2,9 +2,8 @@
 // (127.0.0.2/3/4) on one private PostgreSQL against the SQLite/Maildir default, in the same run on the same
 // machine; the cost per message in database statements (pg_stat_statements: every statement a node sent,
 // BEGIN/COMMIT included, ≈ one round trip each), transactions (pg_stat_database.xact_commit), WAL and database
-// growth per message; CPU per message
-// of the nodes and of PostgreSQL; and IMAP IDLE latency (mail delivered through node 1, seen by IDLE on node 1
-// and on the last node). 5 KB messages over persistent connections, one recipient each, a share of them remote
+// growth per message; CPU per message of the nodes and of PostgreSQL; and IMAP IDLE latency (mail delivered
+// through node 1, seen by IDLE on node 1 and on the last node). 5 KB messages over persistent connections, one recipient each, a share of them remote
 // (relayed to a counting sink on loopback). Bounded: a fixed number of messages per row, capped in time.
 //
 //   npm run bench:scale -- [--messages 2000] [--connections 12] [--remote-share 0.2] [--nodes 1,2,3]
@@ -198,7 +197,14 @@ async function main(): Promise<void> {
     await sink.close();
     await dns.close();
   };
-  for (const sig of ['SIGINT', 'SIGTERM'] as const) process.once(sig, () => void cleanup().finally(() => process.exit(130)));
+  // Ctrl-C: stop what we started (nodes, the cluster, the sink, the DNS) before leaving
+  for (const sig of ['SIGINT', 'SIGTERM'] as const)
+    process.once(sig, () => {
+      cleanup().then(
+        () => process.exit(130),
+        () => process.exit(130),
+      );
+    });
   const figures: Figure[] = [];
   const idle: Array<IdleProbe & { row: string }> = [];
   let pgPid: number | undefined;
