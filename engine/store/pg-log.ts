@@ -30,6 +30,38 @@ export async function record(tx: AccountTx, type: ChangeType, id: string, kind: 
        props = CASE WHEN $4 = 'updated' AND NOT c.destroyed AND NOT $6 THEN c.props ELSE $5::bigint END`,
     [tx.owner, type, id, kind, ms, props],
   );
+  noteState(tx, type, kind, ms);
+}
+
+/** One change to record: the object and what happened to it (its properties unchanged, as `record` without props). */
+export interface Change {
+  type: ChangeType;
+  id: string;
+  kind: Kind;
+}
+
+/**
+ * Record several changes in one statement: the same rows and MODSEQs, in order, as `record(tx, type, id, kind)`
+ * once for each (one round trip instead of one per object). The changes must name distinct objects.
+ */
+export async function recordAll(tx: AccountTx, changes: Change[]): Promise<void> {
+  if (!changes.length) return;
+  const ms = changes.map(() => tx.next());
+  await tx.query(
+    `INSERT INTO mail_changes AS c (owner, type, id, created, modseq, destroyed, props)
+       SELECT $1, v.type, v.id, CASE WHEN v.kind = 'created' THEN v.ms ELSE 0 END, v.ms, v.kind = 'destroyed', v.ms
+       FROM unnest($2::text[], $3::text[], $4::text[], $5::bigint[]) AS v(type, id, kind, ms)
+     ON CONFLICT (owner, type, id) DO UPDATE SET
+       created = CASE WHEN EXCLUDED.created <> 0 OR (NOT EXCLUDED.destroyed AND c.destroyed) THEN EXCLUDED.modseq ELSE c.created END,
+       modseq = EXCLUDED.modseq,
+       destroyed = EXCLUDED.destroyed,
+       props = CASE WHEN EXCLUDED.created = 0 AND NOT EXCLUDED.destroyed AND NOT c.destroyed THEN c.props ELSE EXCLUDED.modseq END`,
+    [tx.owner, changes.map((c) => c.type), changes.map((c) => c.id), changes.map((c) => c.kind), ms],
+  );
+  changes.forEach((c, i) => noteState(tx, c.type, c.kind, ms[i]));
+}
+
+function noteState(tx: AccountTx, type: ChangeType, kind: Kind, ms: number): void {
   if (type === 'Email') tx.states.email = ms;
   else if (type === 'Mailbox') tx.states.mailbox = ms;
   else tx.states.thread = ms;

@@ -8,11 +8,11 @@ import type { AppendOptions, FlagMode, FolderStatus, MessageInfo } from './mailb
 import { applyFlags, flagsOf } from './maildir-flags.js';
 import { metaOf, META_HEAD_LIMIT } from './message-meta.js';
 import { putBuffer, putFile, type BlobRef } from './pg-blobs.js';
-import { afterChange, snapshot } from './pg-log.js';
+import { afterChange, recordAll, snapshot, threadVisible, type Change } from './pg-log.js';
 import { assignThread } from './pg-threads.js';
 import { canon, mapDbError, ownerKey, q, type AccountTx } from './pg-tx.js';
 import { StoreError } from './store-error.js';
-import { emailIdOf } from './email-ids.js';
+import { emailIdOf, mailboxIdOf, threadIdOf } from './email-ids.js';
 
 export interface MailboxRow {
   id: number;
@@ -85,16 +85,26 @@ export async function appendIn(tx: AccountTx, folder: string, body: Body, opts: 
   }
   const ref = body.kind === 'buffer' ? await putBuffer(tx.c, body.data) : await putFile(tx.c, body.file, body.ref);
   const { key, id: eid } = newEmail();
-  await assignThread(tx, eid, metaOf(body.kind === 'buffer' ? body.data : body.head));
-  const snap = await snapshot(tx, [eid]);
-  const uid = await takeUids(tx, box.id, 1);
+  const tid = await assignThread(tx, eid, metaOf(body.kind === 'buffer' ? body.data : body.head));
   const { letters, keywords } = applyFlags('', '', 'replace', opts.flags ?? []);
+  const visible = !letters.includes('T'); // VISIBLE_SQL
+  // What snapshot() + afterChange() would ask, known here without asking: the new email (a fresh random id) had
+  // no copy and has one now; a thread made for it had no visible email; only a thread it joined is counted.
+  const threadWas = visible && tid !== threadIdOf(eid) ? ((await threadVisible(tx, [tid])).get(tid) ?? 0) : 0;
+  const uid = await takeUids(tx, box.id, 1);
   await tx.query(
     `INSERT INTO mail_messages (mailbox_id, uid, owner, email_key, email_id, letters, keywords, modseq, internal_date, size, blob_hash, dedup_key)
      VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)`,
     [box.id, uid, tx.owner, key, eid, letters, keywords, tx.next(), Math.round(opts.internalDate ?? Date.now()), ref.size, ref.hash, opts.dedupKey ?? null],
   );
-  await afterChange(tx, snap, [box.uidvalidity], [eid]);
+  // the same rows and MODSEQs as afterChange() for this case, in one statement
+  const logged: Change[] = visible
+    ? [
+        { type: 'Email', id: eid, kind: 'created' },
+        { type: 'Thread', id: tid, kind: threadWas === 0 ? 'created' : 'updated' },
+      ]
+    : [];
+  await recordAll(tx, [...logged, { type: 'Mailbox', id: mailboxIdOf(box.uidvalidity), kind: 'updated' }]);
   tx.bumped.add(box.id);
   tx.touched.add(canon(folder));
   return { uid, uidValidity: box.uidvalidity };

@@ -123,18 +123,31 @@ export async function withAccount<T>(pool: pg.Pool, ownerIn: Owner, known: Set<s
     const start = tx.modseq;
     const out = await fn(tx);
     if (tx.bumped.size && tx.modseq === start) tx.next();
-    if (tx.bumped.size) await c.query('UPDATE mail_mailboxes SET highestmodseq = $2 WHERE id = ANY($1)', [[...tx.bumped], tx.modseq]);
-    if (tx.modseq !== start) {
+    if (tx.bumped.size || tx.modseq !== start || tx.touched.size) {
+      // one round trip: the mailboxes' HIGHESTMODSEQ, the account's MODSEQ and type states, and the notice (sent
+      // on commit); each part only when there is something to write
       const s = tx.states;
       await c.query(
-        `UPDATE mail_accounts SET modseq = $2,
-           state_email = coalesce($3, state_email), state_mailbox = coalesce($4, state_mailbox),
-           state_thread = coalesce($5, state_thread), state_delivery = coalesce($6, state_delivery)
-         WHERE owner = $1`,
-        [owner, tx.modseq, s.email ?? null, s.mailbox ?? null, s.thread ?? null, s.delivery ?? null],
+        `WITH boxes AS (UPDATE mail_mailboxes SET highestmodseq = $2 WHERE id = ANY($7::bigint[])),
+              account AS (UPDATE mail_accounts SET modseq = $2,
+                state_email = coalesce($3, state_email), state_mailbox = coalesce($4, state_mailbox),
+                state_thread = coalesce($5, state_thread), state_delivery = coalesce($6, state_delivery)
+              WHERE owner = $1 AND $8::boolean)
+         SELECT pg_notify($9, $10) WHERE $10::text IS NOT NULL`,
+        [
+          owner,
+          tx.modseq,
+          s.email ?? null,
+          s.mailbox ?? null,
+          s.thread ?? null,
+          s.delivery ?? null,
+          [...tx.bumped],
+          tx.modseq !== start,
+          MAILBOX_CHANNEL,
+          tx.touched.size ? notice(owner, tx.touched) : null,
+        ],
       );
     }
-    if (tx.touched.size) await c.query('SELECT pg_notify($1, $2)', [MAILBOX_CHANNEL, notice(owner, tx.touched)]);
     await c.query('COMMIT');
     if (tx.touched.size) notify(owner, tx.touched);
     return out;

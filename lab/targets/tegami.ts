@@ -21,6 +21,8 @@ export interface TegamiTargetOptions {
   dnsServers?: string[];
   /** The SMTP port; default 0 (the system chooses; the real one is in the result). */
   port?: number;
+  /** The loopback address every listener binds (default 127.0.0.1; bench:scale runs nodes on 127.0.0.2/3/4). */
+  host?: string;
   /** More listeners on 127.0.0.1 beside SMTP (e.g. { pop3: 0, imap: 0 }; 0 = the system chooses). */
   listen?: Record<string, number>;
   keep?: boolean;
@@ -34,14 +36,15 @@ export async function startTegami(opts: TegamiTargetOptions = {}): Promise<Runni
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tegami-lab-'));
   const dataDir = path.join(dir, 'data');
   const smtpPort = opts.port ?? 0;
+  const host = opts.host ?? '127.0.0.1';
   const domain = opts.domain ?? 'example.test';
   const configPath = path.join(dir, 'tegami.toml');
   const toml = [
     `hostname = "mx.${domain}"`,
     `data_dir = ${JSON.stringify(dataDir)}`,
     '[listen]',
-    `smtp = "127.0.0.1:${smtpPort}"`,
-    ...Object.entries(opts.listen ?? {}).map(([name, p]) => `${name} = "127.0.0.1:${p}"`),
+    `smtp = "${host}:${smtpPort}"`,
+    ...Object.entries(opts.listen ?? {}).map(([name, p]) => `${name} = "${host}:${p}"`),
     '[domains]',
     `local = [${JSON.stringify(domain)}]`,
     '[log]',
@@ -69,14 +72,14 @@ export async function startTegami(opts: TegamiTargetOptions = {}): Promise<Runni
   const port = bound.smtp.port;
   return {
     name: 'tegami',
-    host: '127.0.0.1',
+    host,
     port,
     listeners: Object.fromEntries(Object.entries(bound).map(([name, a]) => [name, a.port])),
     pid: proc.pid,
     dataDir,
     configPath,
     output: () => out,
-    describe: `tegami serve on 127.0.0.1:${port}, local domain ${domain}, durable spool, Maildir delivery`,
+    describe: `tegami serve on ${host}:${port}, local domain ${domain}, durable spool, Maildir delivery`,
     maildir: (address) => {
       const [local, dom] = address.toLowerCase().split('@');
       return path.join(dataDir, 'mail', dom, local, 'Maildir');

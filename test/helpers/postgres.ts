@@ -50,6 +50,9 @@ function owner(): Owner {
 export interface StartOptions {
   /** PEM certificate and key: the server then also accepts TLS (ssl = on); plain connections stay allowed. */
   tls?: { cert: string; key: string };
+  /** More server settings (-c name=value), given after the defaults so they win (bench:scale: fsync = on,
+   * shared_preload_libraries = pg_stat_statements). */
+  settings?: Record<string, string>;
 }
 
 export async function startPostgres(database = 'tegami', opts: StartOptions = {}): Promise<PgCluster> {
@@ -91,7 +94,8 @@ export async function startPostgres(database = 'tegami', opts: StartOptions = {}
     const c = spawn(
       path.join(PG_BIN, 'postgres'),
       // fsync off: a test cluster is thrown away, never recovered after a crash of the machine
-      ['-D', data, '-p', String(port), '-k', dir, '-c', 'listen_addresses=127.0.0.1', '-c', 'fsync=off', '-c', 'max_connections=200', ...tlsArgs],
+      ['-D', data, '-p', String(port), '-k', dir, '-c', 'listen_addresses=127.0.0.1', '-c', 'fsync=off', '-c', 'max_connections=200', ...tlsArgs,
+        ...Object.entries(opts.settings ?? {}).flatMap(([k, v]) => ['-c', `${k}=${v}`])],
       { ...who, cwd: dir, stdio: ['ignore', 'ignore', 'pipe'] },
     );
     c.stderr!.on('data', (b: Buffer) => {

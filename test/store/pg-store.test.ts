@@ -8,6 +8,7 @@ import fs from 'node:fs';
 import pg from 'pg';
 import { PgMailboxStore, openPgMailboxStore } from '../../engine/store/pg-store.js';
 import { CHUNK } from '../../engine/store/pg-blobs.js';
+import { threadIdOf } from '../../engine/store/email-ids.js';
 import { StoreError } from '../../engine/store/store-error.js';
 import { postgresUnavailable, startPostgres, type PgCluster } from '../helpers/postgres.js';
 
@@ -181,6 +182,45 @@ describe('PgMailboxStore', { skip: skip ?? false }, () => {
     const st = await s.refreshAccount(OWNER);
     const page = await s.accountChanges(OWNER, 'Email', after1.modseq - 1, 50);
     assert.ok(page && page.updated.length >= 1 && page.newModseq === st.types.Email);
+  });
+
+  test('an append logs its Email, Thread and Mailbox changes: a new conversation, a reply, \\Deleted mail, a reply into a thread of deleted mail', async () => {
+    const s = await node(await cluster.createDatabase('append_log'));
+    const at = async () => (await s.refreshAccount(OWNER)).modseq;
+    const since = async (type: 'Email' | 'Thread' | 'Mailbox', from: number) => {
+      const p = (await s.accountChanges(OWNER, type, from, 100))!;
+      return { created: p.created, updated: p.updated, destroyed: p.destroyed };
+    };
+    const email = async (msgid: string) => (await s.accountEmails(OWNER)).find((e) => e.meta!.messageId[0] === msgid)!;
+    const none = { created: [], updated: [], destroyed: [] };
+    await s.listFolders(OWNER);
+    // a new conversation: its email and its thread are created, INBOX's counts changed
+    let m = await at();
+    await s.append(OWNER, 'INBOX', mail('t1@x', '議事録'));
+    const e1 = await email('t1@x');
+    assert.deepEqual(await since('Email', m), { ...none, created: [e1.id] });
+    assert.deepEqual(await since('Thread', m), { ...none, created: [e1.threadId] });
+    assert.equal((await since('Mailbox', m)).updated.length, 1);
+    // a reply joins that thread: a new email, the thread updated
+    m = await at();
+    await s.append(OWNER, 'INBOX', mail('t2@x', 'Re: 議事録', ['In-Reply-To: <t1@x>']));
+    const e2 = await email('t2@x');
+    assert.equal(e2.threadId, e1.threadId);
+    assert.deepEqual(await since('Email', m), { ...none, created: [e2.id] });
+    assert.deepEqual(await since('Thread', m), { ...none, updated: [e1.threadId] });
+    // appended \Deleted: not visible to JMAP, so neither an email nor a thread appears; the mailbox changed
+    m = await at();
+    await s.append(OWNER, 'INBOX', mail('d1@x', '下書き'), { flags: ['\\Deleted'] });
+    assert.deepEqual(await since('Email', m), none);
+    assert.deepEqual(await since('Thread', m), none);
+    assert.equal((await since('Mailbox', m)).updated.length, 1);
+    // a reply to it joins its thread, whose only email is deleted: for JMAP the thread is created now
+    m = await at();
+    await s.append(OWNER, 'INBOX', mail('d2@x', 'Re: 下書き', ['In-Reply-To: <d1@x>']));
+    const d2 = await email('d2@x');
+    assert.notEqual(d2.threadId, threadIdOf(d2.id), 'it joined the deleted mail\'s thread');
+    assert.deepEqual(await since('Email', m), { ...none, created: [d2.id] });
+    assert.deepEqual(await since('Thread', m), { ...none, created: [d2.threadId] });
   });
 
   test('a redelivery with the same dedup key is stored once, on either node', async () => {
