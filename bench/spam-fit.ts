@@ -8,6 +8,7 @@
 //   node dist/bench/spam-fit.js --judge    the fixed split once, and k folds over the whole corpus, with the shipped method
 import fs from 'node:fs';
 import { BAYES_ODDS_CAP } from '../engine/spam/bayes.js';
+import { fmt as fmtScore, fmtTotal } from '../engine/spam/headers.js';
 import { FITTED_SCORES_FILE } from '../engine/spam/rules/rules.js';
 import { Counts, examplesOf, foldOf, type Example, type LabelledMessage } from '../lab/corpora/features.js';
 import { figures, pct, recallAtFp, type Figures, type Scored } from '../lab/corpora/fit.js';
@@ -23,6 +24,8 @@ const mode = process.argv[2] ?? '--dev';
 const JUDGED_RUNS_FILE = new URL('../../lab/corpora/judged-runs.log', import.meta.url).pathname;
 const t0 = Date.now();
 const say = (s: string) => console.log(s);
+/** Scores as a reader of the verdict header sees them (the lab over SMTP ranks what it reads; ties count against). */
+const atDecimals = (xs: Scored[], format: (n: number) => string): Scored[] => xs.map((x) => ({ ...x, score: Number(format(x.score)) }));
 
 function load(split: 'train' | 'eval'): LabelledMessage[] {
   const r = loadSpamAssassin({ split });
@@ -115,6 +118,9 @@ if (mode === '--dev') {
   say(line('combined', figures(combined)));
   say(line('Bayes alone', figures(bayes)));
   say(line('rules alone (no Bayes)', figures(fresh)));
+  // the verdict header prints the score at fixed decimals and the lab ranks what it reads (ties count against)
+  say(line('combined, score as the header printed it (one decimal)', figures(atDecimals(combined, fmtScore))));
+  say(line('combined, score as the header prints it (two decimals)', figures(atDecimals(combined, fmtTotal))));
   say(`combined per group: ${groupsLine(figures(combined))}\nrules alone per group: ${groupsLine(figures(fresh))}`);
   say(line('mixed sure/unsure, unsure scores on the with_bayes scale', figures(mixed)));
   say(line('mixed sure/unsure, unsure scores as fitted (no_bayes scale)', figures(mixedRaw)));
@@ -159,6 +165,11 @@ if (mode === '--dev') {
   say(line('tegami combined', c));
   say(line('tegami Bayes alone', figures(judgeBayesAlone(model, sa))));
   say(line('tegami rules alone (new install)', figures(judge(model, sa, false))));
+  // the same ranking as the verdict header prints it: before (one decimal, as SpamAssassin's own header) and now
+  const c1d = figures(atDecimals(judge(model, sa), fmtScore));
+  const c2d = figures(atDecimals(judge(model, sa), fmtTotal));
+  say(line('tegami combined, score at one decimal (the header before)', c1d));
+  say(line('tegami combined, score at two decimals (the header now)', c2d));
   say(`combined per group: ${groupsLine(c)}`);
   const ja = held.filter((e) => e.group.startsWith('japanese'));
   say(`Japanese, combined (after learning): ${groupsLine(figures(judge(model, ja)))}`);
@@ -175,7 +186,7 @@ if (mode === '--dev') {
   say(line('tegami Bayes alone', kf.bayes));
   say(`per fold at FP ≤ 0.5%: ${kf.perFold.map((f) => pct(f.at05)).join(', ')}`);
   // every judged run is on record, so the number of looks at the judged half is known (docs/spam.md, "The protocol")
-  const record = `${new Date().toISOString()} odds=${DEFAULT_PROTOCOL.odds ? 1 : 0} calibrate_unsure=${DEFAULT_PROTOCOL.calibrate ? 1 : 0} bands=${DEFAULT_PROTOCOL.bands ? 1 : 0} odds_max=${process.env.FIT_ODDS_MAX ?? 2} odds_cap=${process.env.FIT_ODDS_CAP ?? BAYES_ODDS_CAP} unsure_odds=${DEFAULT_PROTOCOL.unsureOdds} ham_cost=${DEFAULT_PROTOCOL.hamCost} l2=${DEFAULT_PROTOCOL.l2} with_bayes_l2=${DEFAULT_PROTOCOL.withBayesL2}: fixed split ${pct(c.at05)} / ${pct(c.at1)}, default ${pct(c.recall)} / ${pct(c.fpRate, 2)}\n`;
+  const record = `${new Date().toISOString()} odds=${DEFAULT_PROTOCOL.odds ? 1 : 0} calibrate_unsure=${DEFAULT_PROTOCOL.calibrate ? 1 : 0} bands=${DEFAULT_PROTOCOL.bands ? 1 : 0} odds_max=${process.env.FIT_ODDS_MAX ?? 2} odds_cap=${process.env.FIT_ODDS_CAP ?? BAYES_ODDS_CAP} unsure_odds=${DEFAULT_PROTOCOL.unsureOdds} ham_cost=${DEFAULT_PROTOCOL.hamCost} l2=${DEFAULT_PROTOCOL.l2} with_bayes_l2=${DEFAULT_PROTOCOL.withBayesL2}: fixed split ${pct(c.at05)} / ${pct(c.at1)}, default ${pct(c.recall)} / ${pct(c.fpRate, 2)}; ranked at the header's one decimal ${pct(c1d.at05)} / ${pct(c1d.at1)}, two decimals ${pct(c2d.at05)} / ${pct(c2d.at1)}\n`;
   fs.appendFileSync(JUDGED_RUNS_FILE, record);
   say(`recorded in ${JUDGED_RUNS_FILE}`);
 }
