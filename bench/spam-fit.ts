@@ -139,6 +139,7 @@ if (mode === '--dev') {
     return `${xs.filter((x) => x.score > c05).length} / ${xs.filter((x) => x.score > c1).length} over the 0.5% / 1% cut-offs, ${xs.filter((x) => x.score >= 5).length} at the default`;
   };
   say(`legitimate bulk mail written for the lab (${bulk.length}, lab/corpora/bulk-ham.ts): combined ${over(bulkCombined, combined)}; Bayes alone ${over(bulkBayes, bayes)}`);
+  say(`tag hits in that bulk mail (spam/ham): ${tagStats(bulk)}`);
   say(`Japanese with English-only Bayes: ${groupsLine(figures(jaEnglishBayes))}`);
 } else if (mode === '--validate') {
   // later mail than the fit saw, as in the fixed split, but all of it from the learn half
