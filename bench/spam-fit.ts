@@ -8,6 +8,7 @@
 //   node dist/bench/spam-fit.js --judge    the fixed split once, and k folds over the whole corpus, with the shipped method
 import fs from 'node:fs';
 import { BAYES_ODDS_CAP } from '../engine/spam/bayes.js';
+import { fmt as fmtScore, fmtTotal } from '../engine/spam/headers.js';
 import { FITTED_SCORES_FILE } from '../engine/spam/rules/rules.js';
 import { Counts, examplesOf, foldOf, type Example, type LabelledMessage } from '../lab/corpora/features.js';
 import { figures, pct, recallAtFp, type Figures, type Scored } from '../lab/corpora/fit.js';
@@ -23,6 +24,8 @@ const mode = process.argv[2] ?? '--dev';
 const JUDGED_RUNS_FILE = new URL('../../lab/corpora/judged-runs.log', import.meta.url).pathname;
 const t0 = Date.now();
 const say = (s: string) => console.log(s);
+/** Scores as a reader of the verdict header sees them (the lab over SMTP ranks what it reads; ties count against). */
+const atDecimals = (xs: Scored[], format: (n: number) => string): Scored[] => xs.map((x) => ({ ...x, score: Number(format(x.score)) }));
 
 function load(split: 'train' | 'eval'): LabelledMessage[] {
   const r = loadSpamAssassin({ split });
@@ -88,6 +91,8 @@ if (mode === '--dev') {
   const mixed: Scored[] = [];
   const mixedRaw: Scored[] = [];
   let unsure = 0;
+  const enOnly: Scored[] = [];
+  const enBoth: Scored[] = [];
   // legitimate bulk mail written for the lab (never learnt): how it ranks against each fold's mail
   const bulk = await examplesOf(bulkHam());
   const bulkCombined: Scored[] = [];
@@ -107,6 +112,9 @@ if (mode === '--dev') {
     const en = new Counts();
     for (const e of tr) if (!e.group.startsWith('japanese')) en.add(e);
     const ja = te.filter((e) => e.group.startsWith('japanese'));
+    // the fold's English mail judged by English-only counts, as the lab's server over SMTP learns (tegami spam learn)
+    enOnly.push(...judge(model, te.filter((e) => !e.group.startsWith('japanese')), true, en));
+    enBoth.push(...c.filter((x) => !x.group.startsWith('japanese')));
     jaEnglishBayes.push(...judge(model, ja, true, en));
     mixed.push(...c.filter((x) => !x.group.startsWith('japanese')), ...judge(model, ja, true, en, true));
     mixedRaw.push(...judge(model, te.filter((e) => !e.group.startsWith('japanese')), true, model.counts, false), ...judge(model, ja, true, en, false));
@@ -115,10 +123,15 @@ if (mode === '--dev') {
   say(line('combined', figures(combined)));
   say(line('Bayes alone', figures(bayes)));
   say(line('rules alone (no Bayes)', figures(fresh)));
+  // the verdict header prints the score at fixed decimals and the lab ranks what it reads (ties count against)
+  say(line('combined, score as the header printed it (one decimal)', figures(atDecimals(combined, fmtScore))));
+  say(line('combined, score as the header prints it (two decimals)', figures(atDecimals(combined, fmtTotal))));
   say(`combined per group: ${groupsLine(figures(combined))}\nrules alone per group: ${groupsLine(figures(fresh))}`);
   say(line('mixed sure/unsure, unsure scores on the with_bayes scale', figures(mixed)));
   say(line('mixed sure/unsure, unsure scores as fitted (no_bayes scale)', figures(mixedRaw)));
   say(`English messages Bayes was unsure of: ${unsure}`);
+  say(line('English mail, Bayes counts with the Japanese training mail (as in process)', figures(enBoth)));
+  say(line('English mail, Bayes counts of English only (as the lab server learns)', figures(enOnly)));
   // over a ranking's cut-offs (from its own ham) and at the default threshold: a newsletter there is a false positive
   const over = (xs: Scored[], basis: Scored[]) => {
     const c05 = recallAtFp(basis, 0.005).cut;
@@ -126,6 +139,7 @@ if (mode === '--dev') {
     return `${xs.filter((x) => x.score > c05).length} / ${xs.filter((x) => x.score > c1).length} over the 0.5% / 1% cut-offs, ${xs.filter((x) => x.score >= 5).length} at the default`;
   };
   say(`legitimate bulk mail written for the lab (${bulk.length}, lab/corpora/bulk-ham.ts): combined ${over(bulkCombined, combined)}; Bayes alone ${over(bulkBayes, bayes)}`);
+  say(`tag hits in that bulk mail (spam/ham): ${tagStats(bulk)}`);
   say(`Japanese with English-only Bayes: ${groupsLine(figures(jaEnglishBayes))}`);
 } else if (mode === '--validate') {
   // later mail than the fit saw, as in the fixed split, but all of it from the learn half
@@ -159,6 +173,11 @@ if (mode === '--dev') {
   say(line('tegami combined', c));
   say(line('tegami Bayes alone', figures(judgeBayesAlone(model, sa))));
   say(line('tegami rules alone (new install)', figures(judge(model, sa, false))));
+  // the same ranking as the verdict header prints it: before (one decimal, as SpamAssassin's own header) and now
+  const c1d = figures(atDecimals(judge(model, sa), fmtScore));
+  const c2d = figures(atDecimals(judge(model, sa), fmtTotal));
+  say(line('tegami combined, score at one decimal (the header before)', c1d));
+  say(line('tegami combined, score at two decimals (the header now)', c2d));
   say(`combined per group: ${groupsLine(c)}`);
   const ja = held.filter((e) => e.group.startsWith('japanese'));
   say(`Japanese, combined (after learning): ${groupsLine(figures(judge(model, ja)))}`);
@@ -175,7 +194,7 @@ if (mode === '--dev') {
   say(line('tegami Bayes alone', kf.bayes));
   say(`per fold at FP ≤ 0.5%: ${kf.perFold.map((f) => pct(f.at05)).join(', ')}`);
   // every judged run is on record, so the number of looks at the judged half is known (docs/spam.md, "The protocol")
-  const record = `${new Date().toISOString()} odds=${DEFAULT_PROTOCOL.odds ? 1 : 0} calibrate_unsure=${DEFAULT_PROTOCOL.calibrate ? 1 : 0} bands=${DEFAULT_PROTOCOL.bands ? 1 : 0} odds_max=${process.env.FIT_ODDS_MAX ?? 2} odds_cap=${process.env.FIT_ODDS_CAP ?? BAYES_ODDS_CAP} unsure_odds=${DEFAULT_PROTOCOL.unsureOdds} ham_cost=${DEFAULT_PROTOCOL.hamCost} l2=${DEFAULT_PROTOCOL.l2} with_bayes_l2=${DEFAULT_PROTOCOL.withBayesL2}: fixed split ${pct(c.at05)} / ${pct(c.at1)}, default ${pct(c.recall)} / ${pct(c.fpRate, 2)}\n`;
+  const record = `${new Date().toISOString()} odds=${DEFAULT_PROTOCOL.odds ? 1 : 0} calibrate_unsure=${DEFAULT_PROTOCOL.calibrate ? 1 : 0} bands=${DEFAULT_PROTOCOL.bands ? 1 : 0} odds_max=${process.env.FIT_ODDS_MAX ?? 2} odds_cap=${process.env.FIT_ODDS_CAP ?? BAYES_ODDS_CAP} unsure_odds=${DEFAULT_PROTOCOL.unsureOdds} ham_cost=${DEFAULT_PROTOCOL.hamCost} l2=${DEFAULT_PROTOCOL.l2} with_bayes_l2=${DEFAULT_PROTOCOL.withBayesL2}: fixed split ${pct(c.at05)} / ${pct(c.at1)}, default ${pct(c.recall)} / ${pct(c.fpRate, 2)}; ranked at the header's one decimal ${pct(c1d.at05)} / ${pct(c1d.at1)}, two decimals ${pct(c2d.at05)} / ${pct(c2d.at1)}\n`;
   fs.appendFileSync(JUDGED_RUNS_FILE, record);
   say(`recorded in ${JUDGED_RUNS_FILE}`);
 }

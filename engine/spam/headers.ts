@@ -32,7 +32,7 @@ export function headerLine(name: string, value: string): string {
 export function summaryLine(score: number, threshold: number, action: string, scored: { tag: string; score: number }[]): string {
   const tags = scored.map((s) => `${s.tag}(${fmt(s.score)})`).join(',');
   const spam = action !== 'inbox';
-  return `${spam ? 'X-IMAIL-SPAM' : 'X-Tegami-Spam-Status'}: score=${fmt(score)} threshold=${fmt(threshold)} verdict=${spam ? 'spam' : 'ham'} tags=${tags || 'NONE'}`;
+  return `${spam ? 'X-IMAIL-SPAM' : 'X-Tegami-Spam-Status'}: score=${fmtTotal(score)} threshold=${fmt(threshold)} verdict=${spam ? 'spam' : 'ham'} tags=${tags || 'NONE'}`;
 }
 
 export function authResultsLine(hostname: string, parts: string[]): string {
@@ -40,6 +40,16 @@ export function authResultsLine(hostname: string, parts: string[]): string {
   return `Authentication-Results: ${hostname}${clean.length ? ';\r\n\t' + clean.join(';\r\n\t') : '; none'}`;
 }
 
-export function fmt(n: number): string {
-  return (Math.round(n * 10) / 10).toFixed(1);
+export function fmt(n: number, decimals = 1): string {
+  const f = 10 ** decimals;
+  return (Math.round(n * f) / f).toFixed(decimals);
+}
+
+/**
+ * The verdict's total score as the summary line prints it: to two decimals, a trailing zero dropped ("6.0", "6.2",
+ * "6.23"). One decimal tied distinct scores, and whoever ranks mail by this header (the lab, Sieve spamtest) lost
+ * the order between them.
+ */
+export function fmtTotal(n: number): string {
+  return fmt(n, 2).replace(/(\.\d)0$/, '$1');
 }

@@ -123,6 +123,8 @@ export const scenarioSchema = z
         deliver_wait: duration.prefault('30s'),
         /** false: judge with nothing learnt (a new install). */
         learn: z.boolean().default(true),
+        /** Also learn the Japanese training mail bench/spam-fit.ts fits with (its Bayes counts, for comparing with in process). */
+        learn_japanese: z.boolean().default(false),
         /** Also judge the hand-written Japanese test set (lab/corpora/japanese-written.ts). */
         japanese_written: z.boolean().default(false),
         /** Send from this loopback address (127.0.0.10: not this machine, so the connection checks judge it). */
