@@ -2,7 +2,7 @@
 // connection-time tags, score, decide the action and write the headers. Built once per config and reused
 // (compiled phrases, the Bayes database, the resolver). It only judges; filing and replying are the caller's.
 import type { LoadedConfig } from '../config/load.js';
-import { makeResolver, type Resolver } from '../dns/resolver.js';
+import { dnsCacheOptions, makeResolver, type Resolver } from '../dns/resolver.js';
 import { IpList } from '../policy/cidr.js';
 import { verifyDkimDmarc } from './auth.js';
 import { BayesStore, MIN_KNOWN_SHARE, SERVER, bayesLogOdds, classify } from './bayes.js';
@@ -39,7 +39,7 @@ export class Analyser {
 
   constructor(config: LoadedConfig, opts: AnalyserOptions = {}) {
     this.config = config;
-    this.resolver = opts.resolver ?? makeResolver(config.dns.servers, Math.min(config.dns.timeout, 2000));
+    this.resolver = opts.resolver ?? makeResolver(config.dns.servers, Math.min(config.dns.timeout, 2000), undefined, dnsCacheOptions(config.dns));
     this.phrases = compilePhrases(config.spam.phrases, config.spam.phrase_regexes);
     this.urls = new UrlBlacklist(config.spam.url_blacklist);
     this.trusted = new IpList(config.spam.trusted_ips);
