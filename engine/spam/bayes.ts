@@ -238,7 +238,8 @@ function chi2Q(x2: number, v: number): number {
 }
 
 /** Score tokens against summed counts of several owners (server + user). */
-export function classify(store: BayesStore, owners: string[], tokens: string[], minMessages: number, opts: Readonly<CombineOptions> = DEFAULT_COMBINE): BayesVerdict {
+/** tokens: the message's tokens, or a function giving them, called only when enough mail was learnt to classify. */
+export function classify(store: BayesStore, owners: string[], tokensOf: string[] | (() => string[]), minMessages: number, opts: Readonly<CombineOptions> = DEFAULT_COMBINE): BayesVerdict {
   let nspam = 0;
   let nham = 0;
   const learnt: string[] = [];
@@ -249,6 +250,7 @@ export function classify(store: BayesStore, owners: string[], tokens: string[], 
     if (t.spam + t.ham > 0) learnt.push(o); // most users never learnt anything: no token lookups for them
   }
   if (nspam < Math.max(1, minMessages) || nham < Math.max(1, minMessages)) return { probability: null, clues: [], known: 0 };
+  const tokens = typeof tokensOf === 'function' ? tokensOf() : tokensOf;
   const counts = new Map<string, [number, number]>();
   for (const o of learnt) {
     for (const [tok, [s, h]] of store.counts(o, tokens)) {

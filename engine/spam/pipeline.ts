@@ -115,9 +115,10 @@ export class Analyser {
     if (s.bayes) {
       const store = this.bayes();
       if (store) {
-        const tokens = tokenise(msg, htmlText, urls);
+        // tokenised only when Bayes has learnt enough to classify (an untrained filter, as on a new install, skips it)
+        let tokens: string[] = [];
         const owners = env.rcptTo.length === 1 ? [SERVER, env.rcptTo[0].toLowerCase()] : [SERVER];
-        const v = classify(store, owners, tokens, s.bayes_min_messages);
+        const v = classify(store, owners, () => (tokens = tokenise(msg, htmlText, urls)), s.bayes_min_messages);
         // Bayes votes with its weights only on mail it knows: on a message most of whose words it has rarely seen
         // (another language, a kind of mail it never learnt) it is unsure, and the rules carry the verdict
         // (its X-IMAIL-SPAM-STATISTICS header too, which a client-side rule may file by)
