@@ -159,8 +159,13 @@ function queryUdp(server: DnsServerAddr, ip: string, name: string, type: string,
       .then(() => {
         if (done) return;
         sock!.on('error', () => finish({ ok: false, error: 'network' }));
-        sock!.send(q.buf, server.port, ip, (err) => {
-          if (err) finish({ ok: false, error: 'network' });
+        // connected to the server: the kernel drops datagrams from anyone else, and a closed port (ICMP port
+        // unreachable) is an error at once instead of a wait for the timeout
+        sock!.connect(server.port, ip, () => {
+          if (done) return;
+          sock!.send(q.buf, (err) => {
+            if (err) finish({ ok: false, error: 'network' });
+          });
         });
       })
       .catch(() => finish({ ok: false, error: 'network' }));

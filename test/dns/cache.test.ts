@@ -135,6 +135,15 @@ test('SERVFAIL and timeouts are reused for 5 s at most, then asked again', async
   }
 });
 
+test('a server whose port is closed fails the question as refused (ICMP port unreachable), not after the timeout', async () => {
+  const probe = dgram.createSocket('udp4');
+  await new Promise<void>((resolve) => probe.bind(0, '127.0.0.1', resolve));
+  const port = probe.address().port;
+  await new Promise<void>((resolve) => probe.close(resolve));
+  const r = makeResolver([`127.0.0.1:${port}`], 5000, undefined, opts);
+  await assert.rejects(r.resolveMx('good.test'), { code: 'ECONNREFUSED' });
+});
+
 test('random names cannot grow it past cache_size: the least recently used goes first', async () => {
   const r = makeResolver([dns.address], 2000, undefined, { ...opts, maxEntries: 20 });
   await r.resolveMx('good.test');
