@@ -15,7 +15,7 @@ import { srsFor } from './srs/secret.js';
 import { Queue } from './queue/queue.js';
 import { loadOrCreateCertificate } from './tls/certificate.js';
 import { CertificateSelector } from './tls/select.js';
-import { makeResolver } from './dns/resolver.js';
+import { dnsCacheOptions, makeResolver } from './dns/resolver.js';
 import { startSmtpListener, type RunningListener } from './smtp/listeners.js';
 import { QueueAdmin, startControlServer } from './queue/control.js';
 import { recipientDomain } from './outbound/destination.js';
@@ -86,7 +86,7 @@ export async function startServer(opts: { configPath?: string; quiet?: boolean }
   const tls = await loadOrCreateCertificate({ dataDir: config.data_dir, hostname: config.hostname, cert: config.tls.cert, key: config.tls.key });
   // [[tls.domain]]: per-domain certificates, chosen by SNI and local address on every listener (read and checked now)
   const certificates = CertificateSelector.fromConfig(tls, config.tls.domain);
-  const resolver = makeResolver(config.dns.servers, config.dns.timeout, (l) => logger.emit('system.dns-lookup', l));
+  const resolver = makeResolver(config.dns.servers, config.dns.timeout, (l) => logger.emit('system.dns-lookup', l), dnsCacheOptions(config.dns));
   // the queue is chosen with the storage (engine/db/storage.ts queueFor): the shared one plugs in there
   const queue = queueFor(ctx, {
     dataDir: config.data_dir,

@@ -6,7 +6,7 @@
 import fsp from 'node:fs/promises';
 import { workerData } from 'node:worker_threads';
 import { loadConfig, type LoadedConfig } from '../engine/config/load.js';
-import { makeResolver, type Resolver } from '../engine/dns/resolver.js';
+import { dnsCacheOptions, makeResolver, type Resolver } from '../engine/dns/resolver.js';
 import { Logger } from '../engine/log/logger.js';
 import { checkedOrigin, type Envelope } from '../engine/spool/envelope.js';
 import { receivedHeader } from '../engine/smtp/received.js';
@@ -85,7 +85,7 @@ function init(): { config: LoadedConfig; resolver: Resolver } {
     config.data_dir = settings.dataDir ?? config.data_dir;
     // lookups are counted in the server's metrics (tegami_dns_lookup_*) through this thread's event sink
     const events = new Logger({ stdout: false, files: false });
-    state = { config, resolver: makeResolver(config.dns.servers, config.dns.timeout, (l) => events.emit('system.dns-lookup', l)) };
+    state = { config, resolver: makeResolver(config.dns.servers, config.dns.timeout, (l) => events.emit('system.dns-lookup', l), dnsCacheOptions(config.dns)) };
   }
   return state;
 }

@@ -196,6 +196,12 @@ const dns = z
   .object({
     servers: z.array(z.string()).optional(),
     timeout: duration.prefault('3s'),
+    /** Answers kept by each resolver (the main thread's, each worker's): LRU, at most 8 MB; 0 = no cache. */
+    cache_size: z.number().int().min(0).max(1_000_000).default(10_000),
+    /** An answer is reused for its TTL, at most this long. */
+    cache_max_ttl: duration.prefault('1h'),
+    /** NXDOMAIN/NODATA are reused for their SOA's negative TTL (RFC 2308), at most this long. */
+    cache_negative_max_ttl: duration.prefault('15m'),
   })
   .strict();
 

@@ -7,7 +7,7 @@ import type { Db } from '../db/database.js';
 import type { SqliteDirectory } from '../accounts/sqlite-directory.js';
 import type { ListDirectory } from '../accounts/list-directory.js';
 import { serverKey } from '../accounts/password.js';
-import { makeResolver, type Resolver } from '../dns/resolver.js';
+import { dnsCacheOptions, makeResolver, type Resolver } from '../dns/resolver.js';
 import { Spool } from '../spool/spool.js';
 import { SqliteActivity, type ListActivity } from './activity.js';
 import { listKey } from './tokens.js';
@@ -68,7 +68,7 @@ export function listRuntime(config: LoadedConfig, db: Db, directory: SqliteDirec
       lists: directory.lists,
       activity: new SqliteActivity(db),
       spool: new Spool(path.join(config.data_dir, 'spool')),
-      resolver: makeResolver(config.dns.servers, config.dns.timeout),
+      resolver: makeResolver(config.dns.servers, config.dns.timeout, undefined, dnsCacheOptions(config.dns)),
       key: listKey(serverKey(config.data_dir)),
       now: () => Date.now(),
     };

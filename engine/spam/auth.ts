@@ -11,30 +11,9 @@ export interface AuthOutcome {
   details: string[];
 }
 
-/** Answers (and NXDOMAIN/NODATA) reused for a minute: DMARC and DKIM key records repeat from message to message. */
-const CACHE_MS = 60_000;
-type Cache = Map<string, { expires: number; answer: Promise<string[][] | string[]> }>;
-const caches = new WeakMap<Resolver, Cache>();
-
-function cachedLookup(resolver: Resolver): (name: string, type: string) => Promise<string[][] | string[]> {
-  let cache = caches.get(resolver);
-  if (!cache) caches.set(resolver, (cache = new Map()));
-  const c = cache;
-  return (name, type) => {
-    const cache = c;
-    const key = `${type} ${name.toLowerCase()}`;
-    const now = Date.now();
-    const hit = cache.get(key);
-    if (hit && hit.expires > now) return hit.answer;
-    const answer = resolver.resolve(name, type) as Promise<string[][] | string[]>;
-    if (cache.size > 10_000) cache.delete(cache.keys().next().value!);
-    cache.set(key, { expires: now + CACHE_MS, answer });
-    // only real answers and "no such record" are kept; timeouts and server failures are asked again
-    answer.catch((e: { code?: string }) => {
-      if (e?.code !== 'ENOTFOUND' && e?.code !== 'ENODATA') cache.delete(key);
-    });
-    return answer;
-  };
+/** Every DKIM key and DMARC record through the resolver, whose cache ([dns] cache_size) keeps each answer for its TTL. */
+function lookupVia(resolver: Resolver): (name: string, type: string) => Promise<string[][] | string[]> {
+  return (name, type) => resolver.resolve(name, type) as Promise<string[][] | string[]>;
 }
 
 /**
@@ -61,7 +40,7 @@ export async function verifyDkimDmarc(
   input: { mailFrom: string; spf?: { result: string; domain: string } },
   timeoutMs: number,
 ): Promise<AuthOutcome> {
-  const lookup = cachedLookup(resolver);
+  const lookup = lookupVia(resolver);
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<AuthOutcome>((resolve) => {
     timer = setTimeout(() => resolve({ tags: [], authResults: ['dkim=temperror (timeout)', 'dmarc=temperror (timeout)'], details: ['timeout'] }), timeoutMs);

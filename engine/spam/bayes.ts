@@ -26,9 +26,13 @@ export interface BayesLookup {
  * Where the filter reads and learns: the data dir's bayes.db (BayesStore, the default) or PostgreSQL shared by
  * every node (PgBayesStore, [storage] backend = "postgres"). Sync or async, so callers always await.
  */
+/** A message's tokens, or a function giving them (tokenising is skipped while Bayes has learnt too little). */
+export type Tokens = string[] | (() => string[]);
+export const tokensOf = (t: Tokens): string[] => (typeof t === 'function' ? t() : t);
+
 export interface BayesBackend {
   /** The totals of `owners` summed, and (when both reach `minMessages`) their counts of `tokens` summed. */
-  lookup(owners: string[], tokens: string[], minMessages: number): BayesLookup | Promise<BayesLookup>;
+  lookup(owners: string[], tokens: Tokens, minMessages: number): BayesLookup | Promise<BayesLookup>;
   learn(owner: string, tokens: string[], kind: 'spam' | 'ham', messageId?: string): boolean | Promise<boolean>;
   learnMany(owner: string, items: LearnItem[]): number | Promise<number>;
   close(): void | Promise<void>;
@@ -186,7 +190,7 @@ export class BayesStore implements BayesBackend {
   }
 
   /** The owners' totals, and their token counts once both totals reach minMessages (most users never learnt: no reads). */
-  lookup(owners: string[], tokens: string[], minMessages: number): BayesLookup {
+  lookup(owners: string[], tokensLater: Tokens, minMessages: number): BayesLookup {
     let spam = 0;
     let ham = 0;
     const learnt: string[] = [];
@@ -198,6 +202,7 @@ export class BayesStore implements BayesBackend {
     }
     const counts = new Map<string, [number, number]>();
     if (spam < Math.max(1, minMessages) || ham < Math.max(1, minMessages)) return { spam, ham, counts };
+    const tokens = tokensOf(tokensLater);
     for (const o of learnt) {
       for (const [tok, [s, h]] of this.counts(o, tokens)) {
         const c = counts.get(tok);
@@ -301,13 +306,18 @@ function chi2Q(x2: number, v: number): number {
 }
 
 /** Score tokens against summed counts of several owners (server + user). */
-export function classify(store: BayesStore, owners: string[], tokens: string[], minMessages: number, opts: Readonly<CombineOptions> = DEFAULT_COMBINE): BayesVerdict {
-  return verdictOf(store.lookup(owners, tokens, minMessages), tokens, minMessages, opts);
+/** tokens: the message's tokens, or a function giving them, called only when enough mail was learnt to classify. */
+export function classify(store: BayesStore, owners: string[], tokens: Tokens, minMessages: number, opts: Readonly<CombineOptions> = DEFAULT_COMBINE): BayesVerdict {
+  let used: string[] = [];
+  const l = store.lookup(owners, () => (used = tokensOf(tokens)), minMessages);
+  return verdictOf(l, used, minMessages, opts);
 }
 
 /** classify() over any backend (the data dir's bayes.db, or PostgreSQL: one round trip). */
-export async function classifyWith(backend: BayesBackend, owners: string[], tokens: string[], minMessages: number, opts: Readonly<CombineOptions> = DEFAULT_COMBINE): Promise<BayesVerdict> {
-  return verdictOf(await backend.lookup(owners, tokens, minMessages), tokens, minMessages, opts);
+export async function classifyWith(backend: BayesBackend, owners: string[], tokens: Tokens, minMessages: number, opts: Readonly<CombineOptions> = DEFAULT_COMBINE): Promise<BayesVerdict> {
+  let used: string[] = [];
+  const l = await backend.lookup(owners, () => (used = tokensOf(tokens)), minMessages);
+  return verdictOf(l, used, minMessages, opts);
 }
 
 function verdictOf(l: BayesLookup, tokens: string[], minMessages: number, opts: Readonly<CombineOptions>): BayesVerdict {

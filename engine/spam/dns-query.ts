@@ -16,8 +16,20 @@ export interface DnsServerAddr {
   port: number;
 }
 
+/** The record types this client asks (DNSBL: A; the resolver's cache, engine/dns/wire-lookup.ts: all of them). */
+export type QueryType = 'A' | 'AAAA' | 'TXT' | 'MX' | 'PTR' | 'CNAME' | 'NS' | 'SRV';
+
 export type DnsOutcome =
-  | { ok: true; rcode: string; answers: { type: string; data: string; ttl: number }[]; negativeTtl: number }
+  | {
+      ok: true;
+      rcode: string;
+      /** data: the record as text (TXT chunks joined); raw: as dns-packet decoded it (TXT: its chunks). */
+      answers: { type: string; data: string; ttl: number; raw: unknown }[];
+      /** For NXDOMAIN/NODATA: min(SOA TTL, SOA minimum) (RFC 2308 §5), 300 when the reply has no SOA. */
+      negativeTtl: number;
+      /** Whether the reply carried an SOA in its authority section (without one, RFC 2308 says not to cache a negative answer). */
+      hasSoa: boolean;
+    }
   | { ok: false; error: 'timeout' | 'network' | 'malformed' };
 
 /** "127.0.0.1:5353", "[::1]:53", "::1", "10.0.0.1" → host and port (the one parser, engine/net/host-port.ts). */
@@ -39,6 +51,8 @@ function encodeQuery(name: string, type: string): Question {
     id,
     flags: packet.RECURSION_DESIRED,
     questions: [{ name, type: type as packet.RecordType, class: 'IN' }],
+    // EDNS0 (RFC 6891) with the 1232-byte payload of DNS Flag Day 2020: fewer truncated answers, fewer TCP retries
+    additionals: [{ type: 'OPT', name: '.', udpPayloadSize: 1232 } as packet.Answer],
   });
   return { id, name, type, buf };
 }
@@ -63,11 +77,11 @@ export function answerTo(msg: Buffer, q: Question): DnsOutcome | 'truncated' | n
   const answers = (res.answers ?? []).map((a) => {
     const d = (a as { data?: unknown }).data;
     const data = Array.isArray(d) ? d.map((x) => (Buffer.isBuffer(x) ? x.toString('utf8') : String(x))).join('') : Buffer.isBuffer(d) ? d.toString('utf8') : String(d);
-    return { type: String(a.type), data, ttl: (a as { ttl?: number }).ttl ?? 0 };
+    return { type: String(a.type), data, ttl: (a as { ttl?: number }).ttl ?? 0, raw: d };
   });
   const soa = (res.authorities ?? []).find((a) => a.type === 'SOA') as { ttl?: number; data?: { minimum?: number } } | undefined;
   const negativeTtl = soa ? Math.min(soa.ttl ?? 300, soa.data?.minimum ?? 300) : 300;
-  return { ok: true, rcode: (res as { rcode?: string }).rcode ?? 'NOERROR', answers, negativeTtl };
+  return { ok: true, rcode: (res as { rcode?: string }).rcode ?? 'NOERROR', answers, negativeTtl, hasSoa: !!soa };
 }
 
 /** The server's address as an IP literal (a name is looked up once, with the system's resolver). */
@@ -114,7 +128,12 @@ async function bindRandom(sock: dgram.Socket): Promise<void> {
 
 function queryUdp(server: DnsServerAddr, ip: string, name: string, type: string, timeoutMs: number): Promise<DnsOutcome | 'truncated'> {
   return new Promise((resolve) => {
-    const q = encodeQuery(name, type);
+    let q: Question;
+    try {
+      q = encodeQuery(name, type);
+    } catch {
+      return resolve({ ok: false, error: 'malformed' }); // a name DNS cannot carry (a label over 63 bytes)
+    }
     let done = false;
     let sock: dgram.Socket | null = null;
     const finish = (o: DnsOutcome | 'truncated') => {
@@ -140,8 +159,13 @@ function queryUdp(server: DnsServerAddr, ip: string, name: string, type: string,
       .then(() => {
         if (done) return;
         sock!.on('error', () => finish({ ok: false, error: 'network' }));
-        sock!.send(q.buf, server.port, ip, (err) => {
-          if (err) finish({ ok: false, error: 'network' });
+        // connected to the server: the kernel drops datagrams from anyone else, and a closed port (ICMP port
+        // unreachable) is an error at once instead of a wait for the timeout
+        sock!.connect(server.port, ip, () => {
+          if (done) return;
+          sock!.send(q.buf, (err) => {
+            if (err) finish({ ok: false, error: 'network' });
+          });
         });
       })
       .catch(() => finish({ ok: false, error: 'network' }));
@@ -150,7 +174,12 @@ function queryUdp(server: DnsServerAddr, ip: string, name: string, type: string,
 
 function queryTcp(server: DnsServerAddr, ip: string, name: string, type: string, timeoutMs: number): Promise<DnsOutcome> {
   return new Promise((resolve) => {
-    const q = encodeQuery(name, type);
+    let q: Question;
+    try {
+      q = encodeQuery(name, type);
+    } catch {
+      return resolve({ ok: false, error: 'malformed' });
+    }
     const len = Buffer.alloc(2);
     len.writeUInt16BE(q.buf.length);
     let done = false;
@@ -182,7 +211,7 @@ function queryTcp(server: DnsServerAddr, ip: string, name: string, type: string,
 }
 
 /** One question to one server, within timeoutMs overall; UDP with TCP fallback on truncation, or TCP first. */
-export async function queryDns(server: DnsServerAddr, name: string, type: 'A' | 'TXT' | 'AAAA', opts: { timeoutMs: number; tcpFirst?: boolean }): Promise<DnsOutcome> {
+export async function queryDns(server: DnsServerAddr, name: string, type: QueryType, opts: { timeoutMs: number; tcpFirst?: boolean }): Promise<DnsOutcome> {
   const started = Date.now();
   const ip = await serverIp(server);
   if (!ip) return { ok: false, error: 'network' };

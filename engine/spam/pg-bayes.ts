@@ -2,7 +2,7 @@
 // same server and per-user counts, so a message learnt on one node moves the verdict on all. A lookup is one round
 // trip per message; learning is one transaction under a per-owner lock. No cache (any node may learn at any time).
 import type pg from 'pg';
-import { learntKey, type BayesBackend, type BayesLookup, type LearnItem } from './bayes.js';
+import { learntKey, tokensOf, type BayesBackend, type BayesLookup, type LearnItem, type Tokens } from './bayes.js';
 
 /** The advisory lock class of Bayes learning (two-int form; the owner's hash is the second key). */
 const BAYES_LOCK_CLASS = 0x42617973; // "Bays"
@@ -42,8 +42,9 @@ export class PgBayesStore implements BayesBackend {
     private readonly opts: PgBayesOptions = {},
   ) {}
 
-  async lookup(owners: string[], tokens: string[], minMessages: number): Promise<BayesLookup> {
-    const distinct = [...new Set(tokens)];
+  /** One round trip for totals and counts together, so the tokens are made up front (even when too little was learnt). */
+  async lookup(owners: string[], tokens: Tokens, minMessages: number): Promise<BayesLookup> {
+    const distinct = [...new Set(tokensOf(tokens))];
     const r = await this.pool.query<{ token: string | null; spam: string; ham: string }>({
       name: 'tegami-bayes-lookup',
       text: LOOKUP,

@@ -2,7 +2,7 @@
 // connection-time tags, score, decide the action and write the headers. Built once per config and reused
 // (compiled phrases, the Bayes database, the resolver). It only judges; filing and replying are the caller's.
 import type { LoadedConfig } from '../config/load.js';
-import { makeResolver, type Resolver } from '../dns/resolver.js';
+import { dnsCacheOptions, makeResolver, type Resolver } from '../dns/resolver.js';
 import { IpList } from '../policy/cidr.js';
 import { verifyDkimDmarc } from './auth.js';
 import { BayesStore, MIN_KNOWN_SHARE, SERVER, bayesLogOdds, classifyWith, type BayesBackend, type BayesVerdict } from './bayes.js';
@@ -40,7 +40,7 @@ export class Analyser {
 
   constructor(config: LoadedConfig, opts: AnalyserOptions = {}) {
     this.config = config;
-    this.resolver = opts.resolver ?? makeResolver(config.dns.servers, Math.min(config.dns.timeout, 2000));
+    this.resolver = opts.resolver ?? makeResolver(config.dns.servers, Math.min(config.dns.timeout, 2000), undefined, dnsCacheOptions(config.dns));
     this.phrases = compilePhrases(config.spam.phrases, config.spam.phrase_regexes);
     this.urls = new UrlBlacklist(config.spam.url_blacklist);
     this.trusted = new IpList(config.spam.trusted_ips);
@@ -121,11 +121,12 @@ export class Analyser {
     if (s.bayes) {
       const store = this.bayes();
       if (store) {
-        const tokens = tokenise(msg, htmlText, urls);
+        // tokenised only when Bayes has learnt enough to classify (an untrained filter, as on a new install, skips it)
+        let tokens: string[] = [];
         const owners = env.rcptTo.length === 1 ? [SERVER, env.rcptTo[0].toLowerCase()] : [SERVER];
         let v: BayesVerdict;
         try {
-          v = await classifyWith(store, owners, tokens, s.bayes_min_messages);
+          v = await classifyWith(store, owners, () => (tokens = tokenise(msg, htmlText, urls)), s.bayes_min_messages);
         } catch (e) {
           // the shared counts unreachable (the database away): Bayes sits this message out, as when bayes.db cannot open
           this.log.analyzer('bayes', { error: (e as Error).message });

@@ -79,8 +79,9 @@ before(async () => {
   for (const [d, p] of Object.entries(POLICIES)) web.set(`mta-sts.${d}`, { body: p });
 
   const records = [
+    // TTL 0 where a test changes the record (the resolver caches answers for their TTL, as any resolver does)
     ...Object.keys(POLICIES).flatMap((d) => [
-      { name: `_mta-sts.${d}`, type: 'TXT' as const, data: 'v=STSv1; id=20261128a;' },
+      { name: `_mta-sts.${d}`, type: 'TXT' as const, data: 'v=STSv1; id=20261128a;', ttl: 0 },
       { name: `mta-sts.${d}`, type: 'A' as const, data: '127.0.0.1' },
     ]),
     { name: 'enforce-ok.test', type: 'MX' as const, data: '10 mx1.enforce-ok.test' },
@@ -99,7 +100,7 @@ before(async () => {
     { name: 'refresh.test', type: 'MX' as const, data: '10 mx.refresh.test' },
     { name: 'mx.refresh.test', type: 'A' as const, data: '127.0.0.3' },
     { name: 'cached.test', type: 'MX' as const, data: '10 mx.cached.test' },
-    { name: 'mx.cached.test', type: 'A' as const, data: '127.0.0.1' },
+    { name: 'mx.cached.test', type: 'A' as const, data: '127.0.0.1', ttl: 0 },
     // no _mta-sts record: delivered as before, in plaintext to a server without STARTTLS
     { name: 'nosts.test', type: 'MX' as const, data: '10 mx.nosts.test' },
     { name: 'mx.nosts.test', type: 'A' as const, data: '127.0.0.2' },
@@ -236,7 +237,7 @@ test('a new TXT id refreshes the policy: testing → enforce takes effect at onc
   await send('a@refresh.test', 'refresh 1');
   await misnamed.waitFor(2, 30_000);
   dns().remove('_mta-sts.refresh.test', 'TXT');
-  dns().add([{ name: '_mta-sts.refresh.test', type: 'TXT', data: 'v=STSv1; id=20261128b' }]);
+  dns().add([{ name: '_mta-sts.refresh.test', type: 'TXT', data: 'v=STSv1; id=20261128b', ttl: 0 }]);
   web.set('mta-sts.refresh.test', { body: policy('enforce', ['mx.refresh.test']) });
   // sent at once: the testing-mode session (certificate not valid) is still idle, and must not be reused
   await send('b@refresh.test', 'refresh 2');
@@ -261,14 +262,14 @@ test('cached policy: HTTPS server stopped, TXT unchanged, changed or gone → st
   await until('the idle session to the old address gone', () => goodOpen === 0);
   // the MX now points at the server without STARTTLS: only the cached policy stands in the way
   dns().remove('mx.cached.test', 'A');
-  dns().add([{ name: 'mx.cached.test', type: 'A', data: '127.0.0.2' }]);
+  dns().add([{ name: 'mx.cached.test', type: 'A', data: '127.0.0.2', ttl: 0 }]);
 
   await send('c2@cached.test', 'cached 2');
   assert.match(await deferred('c2@cached.test'), /MTA-STS policy of cached\.test \(enforce\)/);
   assert.equal(logLines(/mta-sts-fetch-failed.*cached\.test/).length, 0, 'unchanged id: no fetch at all');
 
   dns().remove('_mta-sts.cached.test', 'TXT');
-  dns().add([{ name: '_mta-sts.cached.test', type: 'TXT', data: 'v=STSv1; id=20261128c' }]);
+  dns().add([{ name: '_mta-sts.cached.test', type: 'TXT', data: 'v=STSv1; id=20261128c', ttl: 0 }]);
   await send('c3@cached.test', 'cached 3');
   assert.match(await deferred('c3@cached.test'), /MTA-STS/);
   const failed = await until('fetch failure logged', () => logLines(/mta-sts-fetch-failed.*domain=cached\.test/)[0]);
