@@ -14,7 +14,7 @@ test('tokens are asked for only once Bayes has learnt enough; the verdict is the
     const tokens = ['viagra', 'cheap', 'meeting'];
     let asked = 0;
     const lazy = () => (asked++, tokens);
-    assert.deepEqual(classify(store, [SERVER], lazy, 2), { probability: null, clues: [], known: 0 });
+    assert.deepEqual(classify(store, [SERVER], lazy, 2), { probability: null, clues: [], known: 0, logOdds: 0 });
     store.learn(SERVER, ['viagra', 'cheap'], 'spam', '<1@x>');
     store.learn(SERVER, ['meeting', 'agenda'], 'ham', '<2@x>');
     assert.equal(classify(store, [SERVER], lazy, 2).probability, null, 'one of each is below the minimum of 2');
