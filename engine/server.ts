@@ -17,6 +17,7 @@ import { loadOrCreateCertificate } from './tls/certificate.js';
 import { CertificateSelector } from './tls/select.js';
 import { dnsCacheOptions, makeResolver } from './dns/resolver.js';
 import { startSmtpListener, type RunningListener } from './smtp/listeners.js';
+import { PgQueueAdmin } from './queue/pg-queue-admin.js';
 import { QueueAdmin, startControlServer } from './queue/control.js';
 import { recipientDomain } from './outbound/destination.js';
 import type { SessionDeps } from './smtp/session.js';
@@ -149,8 +150,10 @@ export async function startServer(opts: { configPath?: string; quiet?: boolean }
     logger.info('system', 'settings-applied', { keys: keys.join(','), version: settings.version() });
     if (c.relay.mode === 'anyone') logger.emit('system.open-relay', { message: 'OPEN RELAY: relay mode "anyone": this server relays mail for anyone on the Internet' });
   });
-  // on PostgreSQL the operator commands see this node's local spool only (the CLI says so), never the shared queue
+  // the control socket (`tegami queue --local`) and the metrics see this node's spool; the admin pages and
+  // /api/v1/queue on PostgreSQL see the shared queue's rows, as `tegami queue` does
   const queueAdmin = new QueueAdmin(config, isLocal, remote.kind === 'local' ? { scheduler: remote.scheduler, inject: (e, raw) => queue.inject(e, raw) } : null);
+  const webQueue = ctx.backend === 'postgres' && ctx.pool ? new PgQueueAdmin(ctx.pool, config, isLocal) : queueAdmin;
 
   // the pid file is there before the first client can connect, so whoever sees a listener also sees the pid
   fs.mkdirSync(path.join(config.data_dir, 'run'), { recursive: true });
@@ -179,7 +182,7 @@ export async function startServer(opts: { configPath?: string; quiet?: boolean }
         listeners.push({ name, host: listenAddress(addr).host, port: r.port, close: r.close });
       } else if (name === 'admin') {
         const views = () => listeners.map((l) => ({ name: l.name, address: `${l.host.includes(':') ? `[${l.host}]` : l.host}:${l.port}`, up: true }));
-        const w = await startAdminServer({ listen: addr, tls, ctx, config, logger, login: deps.login, settings, queue: queueAdmin, resolver, listeners: views, metrics: () => metrics.text(), status: () => ops?.status() ?? null });
+        const w = await startAdminServer({ listen: addr, tls, ctx, config, logger, login: deps.login, settings, queue: webQueue, resolver, listeners: views, metrics: () => metrics.text(), status: () => ops?.status() ?? null });
         listeners.push({ name, host: w.host, port: w.port, close: w.close });
       } else if (name === 'webmail') {
         // loaded only when the webmail runs: servers without it do not carry Fastify, JMAP and the catalogues

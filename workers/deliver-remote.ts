@@ -13,7 +13,9 @@ import { receivedHeader } from '../engine/smtp/received.js';
 import type { Destination } from '../engine/outbound/destination.js';
 import { resolveDestination, type Target } from '../engine/outbound/mx.js';
 import { closeSession, openSession, sendTransaction, type RcptOutcome, type Session } from '../engine/outbound/smtp-client.js';
-import { signingKey, signMessage } from '../engine/outbound/dkim.js';
+import { signingKey, signMessage, type KeySource } from '../engine/outbound/dkim.js';
+import { sealedKeys } from '../engine/outbound/dkim-keys.js';
+import { openDatabase } from '../engine/db/database.js';
 import { stripVerdictHeaders } from '../engine/spam/strip-headers.js';
 import { discoverPolicy, screenHosts, trustedCa, type StsEvent } from '../engine/outbound/mta-sts.js';
 import { policyAllows } from '../engine/outbound/mta-sts-policy.js';
@@ -90,6 +92,13 @@ function init(): { config: LoadedConfig; resolver: Resolver } {
   return state;
 }
 
+/** The signing keys: the data dir's files, or on PostgreSQL the sealed rows of this node's copy (tegami.db). */
+let keys: KeySource | null = null;
+function signingKeys(config: LoadedConfig): KeySource {
+  keys ??= config.storage.backend === 'postgres' ? sealedKeys(openDatabase(config.data_dir, { readonly: true }), config.data_dir) : config.data_dir;
+  return keys;
+}
+
 // ---- idle sessions, per destination key ----
 interface Idle {
   session: Session;
@@ -134,7 +143,7 @@ async function outgoingMessage(task: DeliverTask, config: LoadedConfig): Promise
   const received = Buffer.from(receivedHeader(task.envelope, config.hostname, single), 'utf8');
   let raw = Buffer.concat([received, body]);
   // signed only as the origin recorded with the message allows: never mail that merely passes through
-  const choice = signingKey(config.data_dir, checkedOrigin(task.envelope.origin), body);
+  const choice = signingKey(signingKeys(config), checkedOrigin(task.envelope.origin), body);
   if (!choice.sign) return { raw, dkim: choice.reason ? { skipped: choice.reason, domain: choice.domain ?? '' } : undefined };
   const key = choice.key;
   const signed = await signMessage(raw, key);

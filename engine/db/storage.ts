@@ -197,6 +197,7 @@ export async function remoteDeliveryFor(
     isLocal,
     injectLocal: (env, raw) => queue.inject(env, raw),
     listen: clientConfig(config.storage),
+    resolver: o.resolver,
   });
   const scheduler = new PgRemoteScheduler({ queue, shared, config, logger, isLocal });
   queue.remote = scheduler;

@@ -45,7 +45,29 @@ export function zoneFileLine(rec: { name: string; value: string }): string {
   return `${rec.name}. IN TXT ( ${parts.map((p) => JSON.stringify(p)).join(' ')} )`;
 }
 
-export type KeygenResult = { ok: true; file: string; record: { name: string; value: string } } | { ok: false; reason: string };
+/** `file`: where a file key was written; `stored`: where the key is, said to the operator (a file, or the database). */
+export type KeygenResult = { ok: true; file?: string; stored: string; record: { name: string; value: string } } | { ok: false; reason: string };
+
+/** A new private key as PKCS#8 PEM. */
+export function newPrivateKey(opts: { type?: 'rsa' | 'ed25519'; bits?: number } = {}): string {
+  return opts.type === 'ed25519'
+    ? crypto.generateKeyPairSync('ed25519').privateKey.export({ type: 'pkcs8', format: 'pem' }).toString()
+    : crypto.generateKeyPairSync('rsa', { modulusLength: opts.bits ?? 2048 }).privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
+}
+
+export function validSelector(s: string): boolean {
+  return validLabel(s);
+}
+
+/** A key read from where it is kept (a file, or a sealed row), with its algorithm. */
+export function keyOf(domain: string, selector: string, privateKey: string): DkimKey {
+  const ed = crypto.createPrivateKey(privateKey).asymmetricKeyType === 'ed25519';
+  return { domain, selector, privateKey, algorithm: ed ? 'ed25519-sha256' : 'rsa-sha256' };
+}
+
+/** Where a domain's signing key is looked up: the data dir's files, or a store of keys (engine/outbound/dkim-keys.ts). */
+export type KeySource = string | { find(domain: string): DkimKey | null };
+export const lookUp = (keys: KeySource, domain: string): DkimKey | null => (typeof keys === 'string' ? findKey(keys, domain) : keys.find(domain));
 
 export function generateKey(dataDir: string, domain: string, selector: string, opts: { type?: 'rsa' | 'ed25519'; bits?: number; force?: boolean } = {}): KeygenResult {
   const d = domain.toLowerCase();
@@ -55,14 +77,11 @@ export function generateKey(dataDir: string, domain: string, selector: string, o
   const file = path.join(dir, `${selector}.key`);
   if (fs.existsSync(file) && !opts.force) return { ok: false, reason: `a key for selector "${selector}" of ${d} already exists (${file}); use another --selector, or --force` };
   fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
-  const pem =
-    opts.type === 'ed25519'
-      ? crypto.generateKeyPairSync('ed25519').privateKey.export({ type: 'pkcs8', format: 'pem' }).toString()
-      : crypto.generateKeyPairSync('rsa', { modulusLength: opts.bits ?? 2048 }).privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
+  const pem = newPrivateKey(opts);
   const tmp = `${file}.tmp${process.pid}`;
   fs.writeFileSync(tmp, pem, { mode: 0o600 });
   fs.renameSync(tmp, file);
-  return { ok: true, file, record: txtRecord(d, selector, pem) };
+  return { ok: true, file, stored: file, record: txtRecord(d, selector, pem) };
 }
 
 /** The key a domain signs with: its newest <selector>.key, or null. */
@@ -85,9 +104,7 @@ export function findKey(dataDir: string, domain: string): DkimKey | null {
     if (!best || mtime > best.mtime) best = { selector: m[1], file, mtime };
   }
   if (!best) return null;
-  const privateKey = fs.readFileSync(best.file, 'utf8');
-  const ed = crypto.createPrivateKey(privateKey).asymmetricKeyType === 'ed25519';
-  return { domain: d, selector: best.selector, privateKey, algorithm: ed ? 'ed25519-sha256' : 'rsa-sha256' };
+  return keyOf(d, best.selector, fs.readFileSync(best.file, 'utf8'));
 }
 
 /** The one domain of the From: addresses (RFC 5322 parsing, engine/mime/address-list.ts), or null. */
@@ -101,10 +118,10 @@ export type SigningChoice =
   | { sign: false; reason?: string; domain?: string };
 
 /** A domain's own key, else the nearest parent domain's (MAILER-DAEMON@mx.example.org signs as example.org). */
-function ownKey(dataDir: string, domain: string): DkimKey | null {
+function ownKey(keys: KeySource, domain: string): DkimKey | null {
   const labels = domain.split('.');
   for (let i = 0; labels.length - i >= 2; i++) {
-    const k = findKey(dataDir, labels.slice(i).join('.'));
+    const k = lookUp(keys, labels.slice(i).join('.'));
     if (k) return k;
   }
   return null;
@@ -115,19 +132,19 @@ function ownKey(dataDir: string, domain: string): DkimKey | null {
  * created: the SMTP session's author check, or tegami writing it), never by its headers alone: the From:
  * domain must also be the one that origin names. Mail that only passes through is never signed.
  */
-export function signingKey(dataDir: string, origin: Origin | null, message: Buffer): SigningChoice {
+export function signingKey(keys: KeySource, origin: Origin | null, message: Buffer): SigningChoice {
   const author = authorDomain(message);
-  const refused = (reason: string): SigningChoice => (author && findKey(dataDir, author) ? { sign: false, reason, domain: author } : { sign: false });
+  const refused = (reason: string): SigningChoice => (author && lookUp(keys, author) ? { sign: false, reason, domain: author } : { sign: false });
   if (!origin) return refused('no origin recorded for this message (spooled by an older tegami)');
   if (origin.kind === 'relayed') return refused('not written by a sender of ours (received from elsewhere, forwarded or relayed)');
   // a list's copy is the list's message (it rewrote it and sends it from its bounce address): signed as the
   // list's domain whatever its From: says, as list servers do (engine/lists); only tegami makes this origin
   if (origin.kind === 'tegami' && origin.source === 'list') {
-    const key = ownKey(dataDir, origin.domain);
+    const key = ownKey(keys, origin.domain);
     return key ? { sign: true, key } : { sign: false };
   }
   if (author !== origin.domain) return refused(`From: domain is not ${origin.domain}, the author checked when the message was ${origin.kind === 'tegami' ? 'written' : 'received'}`);
-  const key = origin.kind === 'tegami' ? ownKey(dataDir, origin.domain) : findKey(dataDir, origin.domain);
+  const key = origin.kind === 'tegami' ? ownKey(keys, origin.domain) : lookUp(keys, origin.domain);
   return key ? { sign: true, key } : { sign: false };
 }
 

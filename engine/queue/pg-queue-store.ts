@@ -64,7 +64,13 @@ async function inTransaction<T>(pool: pg.Pool, fn: (c: Client) => Promise<T>): P
 export class PgQueueStore {
   constructor(
     readonly pool: pg.Pool,
-    private readonly o: { owner: string; leaseMs: number; cap: (dest: string) => number },
+    private readonly o: {
+      owner: string;
+      leaseMs: number;
+      cap: (dest: string) => number;
+      /** A spooler route (`[[route]] hold = true`) for this recipient domain: its destination is claimed only by claim(…, dest). */
+      routeHeld?: (domain: string) => boolean;
+    },
   ) {
     if (!(o.leaseMs > 0)) throw new Error('lease time must be positive');
   }
@@ -107,15 +113,24 @@ export class PgQueueStore {
     await this.pool.query(`DELETE FROM queue_handovers WHERE at < ${DB_NOW} - $1`, [ageMs]);
   }
 
-  /** Destinations with recipients due and free now, the most overdue first. */
+  /** Destination keys found to be spooler routes (one route, one key: its hold is the same for every row). */
+  private spooled = new Set<string>();
+
+  /** Destinations with recipients due and free now, the most overdue first; spooler routes left out. */
   private async dueDestinations(max: number): Promise<string[]> {
-    const r = await this.pool.query<{ dest: string }>(
-      `SELECT r.dest FROM queue_recipients r JOIN queue_envelopes e ON e.id = r.message_id
-        WHERE ${OPEN} AND r.next_attempt <= ${DB_NOW} AND ${FREE} AND NOT e.held AND ${UNHELD}
+    const r = await this.pool.query<{ dest: string; addr: string }>(
+      `SELECT r.dest, min(r.address) AS addr FROM queue_recipients r JOIN queue_envelopes e ON e.id = r.message_id
+        WHERE ${OPEN} AND r.next_attempt <= ${DB_NOW} AND ${FREE} AND NOT e.held AND ${UNHELD} AND r.dest <> ALL($2::text[])
         GROUP BY r.dest ORDER BY min(r.next_attempt) LIMIT $1`,
-      [max],
+      [max, [...this.spooled]],
     );
-    return r.rows.map((x) => x.dest);
+    const out: string[] = [];
+    for (const x of r.rows) {
+      const at = x.addr.lastIndexOf('@');
+      if (this.o.routeHeld?.(x.addr.slice(at + 1).toLowerCase())) this.spooled.add(x.dest);
+      else out.push(x.dest);
+    }
+    return out;
   }
 
   /**
@@ -124,9 +139,10 @@ export class PgQueueStore {
    * nodes (a job = one message leased to one owner), then at most cap − live messages' due recipients leased
    * with FOR UPDATE SKIP LOCKED. The lease is committed before this returns, so before any SMTP session.
    */
-  async claim(limit: number): Promise<Claim[]> {
+  async claim(limit: number, spoolerDest?: string): Promise<Claim[]> {
     const out: Claim[] = [];
-    const dests = await this.dueDestinations(32); // (also when nothing is free: a probe of the database)
+    // (also when nothing is free: a probe of the database); `spoolerDest`: a spooler route found reachable
+    const dests = spoolerDest !== undefined ? [spoolerDest] : await this.dueDestinations(32);
     if (limit <= 0) return out;
     for (const dest of dests) {
       if (out.length >= limit) break;

@@ -17,6 +17,8 @@ import { recordRemote } from './recipient-outcomes.js';
 import { checked, deliverResultSchema } from './worker-messages.js';
 import { PgQueueStore, type Claim, type NewRecipient } from './pg-queue-store.js';
 import { PgWake } from './pg-wake.js';
+import { SpoolerProbes } from './spooler-probe.js';
+import type { Resolver } from '../dns/resolver.js';
 
 export type EnqueueResult = { kind: 'queued'; id: string } | { kind: 'tempfail'; code: 451; status: '4.3.0'; text: string };
 
@@ -43,6 +45,11 @@ export interface PgQueueOptions {
   maxActive?: number;
   /** Sessions to one destination across all nodes (default [queue] per_destination). */
   perDestination?: number;
+  /**
+   * Probes the spooler routes (`[[route]] hold = true`): their mail is claimed only when a probe finds the
+   * route's host greeting (as the file queue does). Absent: no probes, such mail stays queued.
+   */
+  resolver?: Resolver;
 }
 
 export interface PgQueueStats {
@@ -82,13 +89,14 @@ export class PgQueue {
   private closed = true;
   private readonly maxActive: number;
   private up = true;
+  private probes: SpoolerProbes | null = null;
 
   constructor(
     readonly pool: pg.Pool,
     private readonly o: PgQueueOptions,
   ) {
     const cap = o.perDestination ?? o.config.queue.per_destination;
-    this.store = new PgQueueStore(pool, { owner: o.nodeName, leaseMs: o.leaseTime, cap: () => cap });
+    this.store = new PgQueueStore(pool, { owner: o.nodeName, leaseMs: o.leaseTime, cap: () => cap, routeHeld: (d) => destinationFor(d, o.config).hold });
     this.maxActive = o.maxActive ?? o.config.outbound.max_active;
   }
 
@@ -131,7 +139,24 @@ export class PgQueue {
     this.pruneHandOvers();
     this.every(3_600_000, () => this.pruneHandOvers());
     this.every(Math.max(100, Math.floor(this.o.leaseTime / 3)), () => this.heartbeat());
+    if (this.o.resolver) {
+      this.probes = new SpoolerProbes({ config: this.o.config, resolver: this.o.resolver, onReachable: (dest) => this.claimSpooled(dest.key) });
+      for (const r of this.o.config.route) if (r.hold) this.probes.start(destinationFor(r.domain.replace(/^\*?\./, ''), this.o.config));
+    }
     this.poke();
+  }
+
+  /** A spooler route answered its probe: claim what is due for it (never otherwise claimed), as far as slots allow. */
+  async claimSpooled(dest: string): Promise<void> {
+    if (this.closed) return;
+    try {
+      const claims = await this.store.claim(Math.max(0, this.maxActive - this.active), dest);
+      if (this.closed) return this.store.release(claims);
+      if (claims.length) this.o.logger.log('queue', 'spooler-flush', { destination: dest, domains: [...new Set(claims.flatMap((c) => c.addresses.map(recipientDomain)))] });
+      for (const c of claims) this.run(c);
+    } catch (e) {
+      this.o.logger.log('queue', 'spooler-flush-failed', { destination: dest, error: (e as Error).message }, 'error');
+    }
   }
 
   /** Hand-over ids older than the queue lifetime and a day: no spool keeps a message that long to copy again. */
@@ -330,6 +355,7 @@ export class PgQueue {
   /** Stop claiming and wait (at most `limitMs`) for running jobs; their leases stay, so nothing is lost. */
   async stop(limitMs = 10_000): Promise<void> {
     this.closed = true;
+    this.probes?.stop();
     for (const t of this.timers) clearInterval(t);
     this.timers.clear();
     await this.wake?.stop();

@@ -9,7 +9,7 @@ import type { Destination } from '../outbound/destination.js';
 import { resolveDestination } from '../outbound/mx.js';
 
 export interface SpoolerProbeOptions {
-  config: LoadedConfig;
+  config: Pick<LoadedConfig, 'queue' | 'outbound'>;
   resolver: Resolver;
   onReachable(dest: Destination): Promise<void>;
 }

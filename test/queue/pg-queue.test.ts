@@ -9,6 +9,8 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import net from 'node:net';
+import dnsp from 'node:dns/promises';
 import pg from 'pg';
 import { freshDatabase, postgresUnavailable } from '../helpers/postgres.js';
 import { Logger } from '../../engine/log/logger.js';
@@ -128,6 +130,43 @@ describe('shared queue on PostgreSQL (one process)', { skip: skip ?? false, time
     await until('the notice gone from the queue', async () => (await pool.query("SELECT 1 FROM queue_envelopes WHERE sender = ''")).rowCount === 0);
     assert.equal((await pool.query('SELECT count(*)::int AS n FROM queue_bodies')).rows[0].n, 0, 'bodies nobody uses are collected');
     await q.stop();
+  });
+
+  test('a spooler route ([[route]] hold = true) is never claimed on the schedule, only once its probe finds the host greeting', async () => {
+    // a port that refuses until the test opens it, then greets like an SMTP server (the probe reads the 220)
+    const spare = net.createServer();
+    await new Promise<void>((r) => spare.listen(0, '127.0.0.1', r));
+    const port = (spare.address() as net.AddressInfo).port;
+    await new Promise<void>((r) => spare.close(() => r()));
+    const spoolConfig = parseConfigText(
+      ['hostname = "mx.example.test"', `data_dir = "${tmp}"`, '[queue]', 'retry_schedule = ["1s", "1h"]', '[[route]]', 'domain = "remote.test"', 'to = "127.0.0.1:2525"', '[[route]]', 'domain = "branch.test"', `to = "127.0.0.1:${port}"`, 'hold = true'].join('\n'),
+      path.join(tmp, 'tegami.toml'),
+    );
+    const tasks: DeliverTask[] = [];
+    const q = await node('spool1', {
+      config: spoolConfig,
+      resolver: new dnsp.Resolver(),
+      deliver: async (t) => (tasks.push(t), { recipients: t.recipients.map((r) => sent(r.address)), attempts: [], unreachable: false }),
+    });
+    const env = envelope('s@origin.test', ['boss@branch.test', 'ok2@remote.test']);
+    assert.equal((await q.enqueue(env, BODY, env.rcptTo.map((r) => ({ address: r.address, rcpt: r.address })))).kind, 'queued');
+    await q.start();
+    await until('the other destination delivered', () => tasks.some((t) => t.recipients.some((r) => r.address === 'ok2@remote.test')));
+    // several claim rounds (polling every 100 ms) and at least one probe (every second) with the host away
+    await new Promise((r) => setTimeout(r, 2500));
+    assert.ok(!tasks.some((t) => t.recipients.some((r) => r.address === 'boss@branch.test')), 'the spooler route waits for its host');
+    const row = await pool.query<{ state: string; attempts: number; owner: string | null }>('SELECT state, attempts, owner FROM queue_recipients WHERE message_id = $1 AND address = $2', [env.id, 'boss@branch.test']);
+    assert.deepEqual(row.rows[0], { state: 'pending', attempts: 0, owner: null });
+
+    const branch = net.createServer((c) => c.end('220 branch.test ESMTP\r\n'));
+    await new Promise<void>((r) => branch.listen(port, '127.0.0.1', r));
+    try {
+      await until('the spooler route delivered once its host greets', () => tasks.some((t) => t.recipients.some((r) => r.address === 'boss@branch.test')));
+      await until('the message finished', async () => (await pool.query('SELECT 1 FROM queue_envelopes WHERE id = $1', [env.id])).rowCount === 0);
+    } finally {
+      await q.stop();
+      await new Promise<void>((r) => branch.close(() => r()));
+    }
   });
 
   test('a notice to a local sender is delivered locally before the outcome commits', async () => {

@@ -17,6 +17,8 @@ import { importLocal } from '../../db/pg/import-local.js';
 import '../../store/pg-import.js';
 // and the queue's (the spool's remote recipients → the shared queue, with their state)
 import '../../queue/pg-import.js';
+// and the DKIM hook (data_dir/dkim/ key files → sealed dkim_keys rows)
+import '../../outbound/dkim-import.js';
 import { isCopy, prepareCopy } from '../../db/pg/replica.js';
 import { COPIED_TABLES } from '../../db/pg/replica-tables.js';
 import { ensureSettingsTables } from '../../settings/store.js';

@@ -1,18 +1,20 @@
 // tegami dkim keygen DOMAIN [--selector S] [--key-type rsa|ed25519] [--bits N] [--force]: make a signing
-// key under <data_dir>/dkim/ and print the DNS TXT record to publish; `dkim show DOMAIN` prints it again.
+// key under <data_dir>/dkim/ (on PostgreSQL: sealed in dkim_keys) and print the DNS TXT record to publish; `dkim show DOMAIN` prints it again.
 // The private key is written with mode 0600 and never printed.
 import { flag, UsageError, type Args } from '../args.js';
 import { contextFrom, out } from '../common.js';
-import { findKey, generateKey, txtRecord, zoneFileLine } from '../../outbound/dkim.js';
+import { txtRecord, zoneFileLine } from '../../outbound/dkim.js';
+import { dkimKeysFor } from '../../outbound/dkim-keys.js';
 
 export async function dkim(args: Args): Promise<number> {
   const [sub, domain] = args.positional;
   if ((sub !== 'keygen' && sub !== 'show') || !domain) throw new UsageError('dkim keygen DOMAIN [--selector S] [--key-type rsa|ed25519] [--bits N] [--force] | dkim show DOMAIN');
   const ctx = await contextFrom(args);
   try {
-    const dataDir = ctx.config.data_dir;
+    // SQLite: files under data_dir/dkim/; PostgreSQL: sealed rows, committed when the command closes
+    const keys = dkimKeysFor(ctx.config, ctx.backend === 'postgres' ? ctx.db : null);
     if (sub === 'show') {
-      const key = findKey(dataDir, domain);
+      const key = keys.find(domain);
       if (!key) {
         process.stderr.write(`tegami dkim: no key for ${domain.toLowerCase()}\n`);
         return 1;
@@ -27,12 +29,12 @@ export async function dkim(args: Args): Promise<number> {
     const bits = Number(flag(args, 'bits') ?? 2048);
     if (!Number.isInteger(bits) || bits < 1024 || bits > 4096) throw new UsageError('--bits between 1024 and 4096');
     const selector = flag(args, 'selector') ?? 'tegami';
-    const r = generateKey(dataDir, domain, selector, { type, bits, force: args.flags.has('force') });
+    const r = keys.generate(domain, selector, { type, bits, force: args.flags.has('force') });
     if (!r.ok) {
       process.stderr.write(`tegami dkim: ${r.reason}\n`);
       return 1;
     }
-    if (!args.flags.has('json')) out(`; key written to ${r.file}; publish this record, then mail from ${domain.toLowerCase()} is signed with selector "${selector}"`);
+    if (!args.flags.has('json')) out(`; key written to ${r.stored}; publish this record, then mail from ${domain.toLowerCase()} is signed with selector "${selector}"`);
     printRecord(args, r.record, selector, r.file);
     return 0;
   } finally {

@@ -9,6 +9,8 @@ export interface TableSpec {
   cols: string[];
   bools?: string[];
   ints?: string[];
+  /** SQLite DDL (IF NOT EXISTS) for a table only a node's copy has; prepareCopy runs it first. */
+  create?: string;
 }
 
 const t = (name: string, key: string[], cols: string, bools = '', ints = ''): TableSpec => ({
@@ -61,6 +63,11 @@ export const COPIED_TABLES: TableSpec[] = [
   t('settings_meta', ['id'], 'id version', '', 'version'),
   t('api_tokens', ['id'], 'id hash address label created last_used', '', 'id created last_used'),
   t('jmap_tokens', ['id'], 'id hash address label created last_used', '', 'id created last_used'),
+  // migration 31: sealed with keys/secret.key; the workers read the copy when they sign (engine/outbound/dkim-keys.ts)
+  {
+    ...t('dkim_keys', ['domain', 'selector'], 'domain selector key_sealed created', '', 'created'),
+    create: `CREATE TABLE IF NOT EXISTS dkim_keys (domain TEXT NOT NULL, selector TEXT NOT NULL, key_sealed TEXT NOT NULL, created INTEGER NOT NULL, PRIMARY KEY (domain, selector))`,
+  },
 ];
 
 /** Tables `tegami db import-local` copies besides the copied ones (per-message state a single node had). */

@@ -289,6 +289,7 @@ export class Replica {
 export function prepareCopy(db: Db, tables: TableSpec[]): void {
   db.exec('CREATE TABLE IF NOT EXISTS pgcopy_meta (id INTEGER PRIMARY KEY CHECK (id = 1), dirty INTEGER NOT NULL); INSERT OR IGNORE INTO pgcopy_meta (id, dirty) VALUES (1, 0);');
   for (const t of tables) {
+    if (t.create) db.exec(t.create);
     db.exec(`CREATE TABLE IF NOT EXISTS pgcopy_${t.name} AS SELECT ${t.cols.join(', ')} FROM ${t.name} WHERE 0`);
     for (const ev of ['INSERT', 'UPDATE', 'DELETE']) {
       db.exec(`CREATE TRIGGER IF NOT EXISTS pgcopy_${t.name}_${ev.toLowerCase()} AFTER ${ev} ON ${t.name} BEGIN UPDATE pgcopy_meta SET dirty = dirty + 1 WHERE id = 1; END`);

@@ -102,6 +102,21 @@ const CORE_MIGRATIONS: Migration[] = [
       );
     `,
   },
+  {
+    version: 31,
+    name: 'DKIM private keys, sealed with the server key (keys/secret.key) every node holds',
+    sql: `
+      -- key_sealed: AES-256-GCM of the PEM under keys/secret.key (engine/accounts/password.ts seal); never the PEM
+      CREATE TABLE dkim_keys (
+        domain text NOT NULL,
+        selector text NOT NULL,
+        key_sealed text NOT NULL,
+        created bigint NOT NULL,
+        PRIMARY KEY (domain, selector)
+      );
+      CREATE TRIGGER dkim_keys_changed AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON dkim_keys FOR EACH STATEMENT EXECUTE FUNCTION tegami_directory_changed();
+    `,
+  },
 ];
 
 /** Every migration, in version order: the core ones above and those of each part (accounts 4–9, store 10–19, queue 20–29). */

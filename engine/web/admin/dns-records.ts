@@ -5,7 +5,9 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import type { Resolver } from '../../dns/resolver.js';
-import { dkimDir, findKey, txtRecord, validDomain } from '../../outbound/dkim.js';
+import { dkimDir, lookUp, txtRecord, validDomain, type KeySource } from '../../outbound/dkim.js';
+import { addSealedKey } from '../../outbound/dkim-keys.js';
+import type { Db } from '../../db/database.js';
 
 export type RecordKind = 'MX' | 'SPF' | 'DKIM' | 'DMARC' | 'MTA-STS';
 export type CheckState = 'ok' | 'missing' | 'different' | 'error';
@@ -25,12 +27,12 @@ export interface RecordCheck extends NeededRecord {
 }
 
 /** The records `domain` should publish for a server called `hostname`. */
-export function neededRecords(dataDir: string, domain: string, hostname: string): NeededRecord[] {
+export function neededRecords(keys: KeySource, domain: string, hostname: string): NeededRecord[] {
   const out: NeededRecord[] = [
     { kind: 'MX', name: domain, type: 'MX', value: `10 ${hostname}.` },
     { kind: 'SPF', name: domain, type: 'TXT', value: 'v=spf1 mx -all' },
   ];
-  const key = findKey(dataDir, domain);
+  const key = lookUp(keys, domain);
   if (key) {
     const rec = txtRecord(domain, key.selector, key.privateKey);
     out.push({ kind: 'DKIM', name: rec.name, type: 'TXT', value: rec.value });
@@ -83,8 +85,8 @@ function judge(r: NeededRecord, found: string[], hostname: string): CheckState {
 }
 
 /** Every needed record with what DNS says now. */
-export async function checkRecords(resolver: Resolver, dataDir: string, domain: string, hostname: string): Promise<RecordCheck[]> {
-  const needed = neededRecords(dataDir, domain, hostname);
+export async function checkRecords(resolver: Resolver, keys: KeySource, domain: string, hostname: string): Promise<RecordCheck[]> {
+  const needed = neededRecords(keys, domain, hostname);
   return Promise.all(
     needed.map(async (r) => {
       const a = await lookup(resolver, r);
@@ -98,20 +100,22 @@ export type DkimGen = { ok: true; selector: string; record: { name: string; valu
 
 /**
  * A new DKIM key for `domain` under `selector` (RSA 2048), made without blocking the event loop, written the
- * way `tegami dkim keygen` writes it (<data_dir>/dkim/<domain>/<selector>.key, 0600, renamed into place).
+ * way `tegami dkim keygen` writes it (<data_dir>/dkim/<domain>/<selector>.key, 0600, renamed into place), or
+ * with `sealedIn` (the node's copy on PostgreSQL) as a sealed dkim_keys row, as keygen does there.
  */
-export async function generateDkim(dataDir: string, domain: string, selector: string): Promise<DkimGen> {
+export async function generateDkim(dataDir: string, domain: string, selector: string, sealedIn: Db | null = null): Promise<DkimGen> {
   const d = domain.toLowerCase();
   if (!validDomain(d)) return { ok: false, reason: 'bad-domain' };
   if (!/^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/i.test(selector)) return { ok: false, reason: 'bad-selector' };
   const dir = path.join(dkimDir(dataDir), d);
   const file = path.join(dir, `${selector}.key`);
-  if (fs.existsSync(file)) return { ok: false, reason: 'exists' };
+  if (!sealedIn && fs.existsSync(file)) return { ok: false, reason: 'exists' };
   const pem = await new Promise<string>((resolve, reject) =>
     crypto.generateKeyPair('rsa', { modulusLength: 2048, privateKeyEncoding: { type: 'pkcs8', format: 'pem' }, publicKeyEncoding: { type: 'spki', format: 'pem' } }, (e, _pub, priv) =>
       e ? reject(e) : resolve(priv),
     ),
   );
+  if (sealedIn) return addSealedKey(sealedIn, dataDir, d, selector, pem) ? { ok: true, selector, record: txtRecord(d, selector, pem) } : { ok: false, reason: 'exists' };
   fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
   const tmp = `${file}.tmp${process.pid}`;
   fs.writeFileSync(tmp, pem, { mode: 0o600 });

@@ -5,7 +5,8 @@
 // and sets its defaults; adding, removing and keys are the system admin's.
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { AccountError } from '../../accounts/sqlite-directory.js';
-import { findKey, txtRecord } from '../../outbound/dkim.js';
+import { txtRecord } from '../../outbound/dkim.js';
+import { dkimKeysFor } from '../../outbound/dkim-keys.js';
 import { visibleDomains } from '../domains.js';
 import { html, type SafeHtml } from '../html.js';
 import type { View } from '../layout.js';
@@ -53,7 +54,7 @@ export class DomainOps {
   }
 
   async dkim(domain: string, selector: string): Promise<Outcome<{ selector: string; name: string; value: string }>> {
-    const r = await generateDkim(this.svc.dataDir, domain, selector.trim().toLowerCase());
+    const r = await generateDkim(this.svc.dataDir, domain, selector.trim().toLowerCase(), this.svc.config.storage.backend === 'postgres' ? this.svc.db : null);
     if (!r.ok) return invalid([{ field: 'selector', code: `dkim-${r.reason}`, values: { selector } }]);
     return ok({ selector: r.selector, ...r.record });
   }
@@ -107,9 +108,10 @@ export function registerDomains(app: FastifyInstance, deps: WebDeps, svc: AdminS
     const sys = deps.roles.isSystemAdmin(me(req));
     const aliases = deps.directory.domains().filter((d) => d.aliasOf === name).map((d) => d.name);
     const byIp = Object.entries(svc.config.domains.by_ip).filter(([, d]) => deps.directory.localDomain(d) === name);
-    const key = findKey(svc.dataDir, name);
+    const keys = dkimKeysFor({ ...svc.config, data_dir: svc.dataDir }, svc.db);
+    const key = keys.find(name);
     const rec = key ? txtRecord(name, key.selector, key.privateKey) : null;
-    const records = await checkRecords(svc.resolver, svc.dataDir, name, svc.config.hostname);
+    const records = await checkRecords(svc.resolver, keys, name, svc.config.hostname);
     const done = o.created ? req.t('domains.dkim.created', { selector: o.created.name }) : o.done === 'defaults' ? req.t('domains.done.defaults') : null;
     return page(req, reply, name, (v) => html`<h1>${name}</h1>${notice(done)}${errorSummary(v, o.errors ?? o.defaultsErrors)}
       <p><a href="/users${query({ domain: name })}">${v.t('domains.users', { domain: name })}</a></p>
@@ -196,8 +198,9 @@ export function registerDomains(app: FastifyInstance, deps: WebDeps, svc: AdminS
   }, async (req, reply) => {
     const name = deps.directory.localDomain(req.params.domain);
     if (!name) return sendOutcomeError(req, reply, { ok: false, status: 404, errors: [{ field: 'domain', code: 'not-found' }] });
-    if (req.query.check === false) return { records: neededRecords(svc.dataDir, name, svc.config.hostname) };
-    return { records: await checkRecords(svc.resolver, svc.dataDir, name, svc.config.hostname) };
+    const keys = dkimKeysFor({ ...svc.config, data_dir: svc.dataDir }, svc.db);
+    if (req.query.check === false) return { records: neededRecords(keys, name, svc.config.hostname) };
+    return { records: await checkRecords(svc.resolver, keys, name, svc.config.hostname) };
   });
 }
 

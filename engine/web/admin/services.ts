@@ -7,7 +7,7 @@ import type { LoadedConfig } from '../../config/load.js';
 import type { Db } from '../../db/database.js';
 import type { Resolver } from '../../dns/resolver.js';
 import type { BackupResult } from '../../ops/backup.js';
-import type { QueueAdmin } from '../../queue/control.js';
+import type { QueueOperations } from '../../queue/control.js';
 import type { LiveSettings } from '../../settings/live.js';
 import type { StatusDocument } from '../../metrics/status.js';
 
@@ -36,7 +36,7 @@ export interface AdminServices {
   db: Db;
   accounts: SqliteDirectory;
   settings: LiveSettings;
-  queue: QueueAdmin;
+  queue: QueueOperations;
   /** tegami's own resolver ([dns] servers), for the DNS record check. */
   resolver: Resolver;
   status: StatusSource;

@@ -8,7 +8,7 @@ import type { Logger } from '../../log/logger.js';
 import type { LoginFlow } from '../../net/login.js';
 import type { StatusDocument } from '../../metrics/status.js';
 import { createBackup } from '../../ops/backup.js';
-import type { QueueAdmin } from '../../queue/control.js';
+import type { QueueOperations } from '../../queue/control.js';
 import type { LiveSettings } from '../../settings/live.js';
 import type { CertPair } from '../../tls/certificate.js';
 import { webDeps } from '../deps.js';
@@ -26,7 +26,7 @@ export interface AdminWiring {
   logger: Logger;
   login: LoginFlow;
   settings: LiveSettings;
-  queue: QueueAdmin;
+  queue: QueueOperations;
   resolver: Resolver;
   /** The server's listeners as they are bound (the admin's own included once it runs). */
   listeners: () => ListenerView[];
