@@ -140,6 +140,10 @@ export const QUEUE_EVENTS = {
   'queue.pg-record-failed': ev('queue', 'error', { id: 'id', error: 'text' }),
   'queue.pg-lease-lost': ev('queue', 'warn', { id: 'id', recipients: 'int' }),
   'queue.pg-listen-failed': ev('queue', 'warn', { error: 'text' }),
+  /** the hourly prune of old hand-over ids (migration 21) failed; retried the next hour */
+  'queue.pg-prune-failed': ev('queue', 'warn', { error: 'text' }),
+  /** a claimed job failed before its attempt (e.g. the database dropped while loading): its lease is given back */
+  'queue.pg-job-failed': ev('queue', 'warn', { id: 'id', error: 'text' }),
 } as const;
 
 export const DELIVERY_EVENTS = {

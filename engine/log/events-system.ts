@@ -8,6 +8,8 @@ export const SYSTEM_EVENTS = {
   'system.setting-ignored': ev('system', 'warn', { key: 'text', reason: 'text' }),
   'system.settings-applied': ev('system', 'info', { keys: 'text', version: 'int' }),
   'system.listening': ev('system', 'info', { listener: 'word', address: 'text' }),
+  /** PostgreSQL: the other nodes' connection counts could not be read or ours published (engine/net/pg-conn-counts.ts) */
+  'system.conn-counts-shared-unavailable': ev('system', 'warn', { error: 'text' }),
   'system.listener-error': ev('system', 'error', { listener: 'word', error: 'text' }),
   'system.stopping': ev('system', 'info', {}),
   /** SIGTERM: the worker tasks of acknowledged messages were waited for (Queue.drain), at most `limit_ms`. */
