@@ -182,7 +182,7 @@ export async function startServer(opts: { configPath?: string; quiet?: boolean }
         listeners.push({ name, host: listenAddress(addr).host, port: r.port, close: r.close });
       } else if (name === 'admin') {
         const views = () => listeners.map((l) => ({ name: l.name, address: `${l.host.includes(':') ? `[${l.host}]` : l.host}:${l.port}`, up: true }));
-        const w = await startAdminServer({ listen: addr, tls, ctx, config, logger, login: deps.login, settings, queue: webQueue, resolver, listeners: views, metrics: () => metrics.text(), status: () => ops?.status() ?? null });
+        const w = await startAdminServer({ listen: addr, tls, ctx, config, logger, login: deps.login, settings, queue: webQueue, resolver, listeners: views, ...(ctx.backend === 'postgres' ? { mailUsage: (a, q) => store.usage(a, q) } : {}), metrics: () => metrics.text(), status: () => ops?.status() ?? null });
         listeners.push({ name, host: w.host, port: w.port, close: w.close });
       } else if (name === 'webmail') {
         // loaded only when the webmail runs: servers without it do not carry Fastify, JMAP and the catalogues

@@ -110,6 +110,11 @@ describe('admin server in tegami serve', { timeout: 180_000 }, () => {
     assert.equal(second.code, 0, second.stdout);
     const spam = fs.readFileSync(await srv.waitForMessage('alice@example.test', 'threshold-four', 30_000, 'Spam'), 'utf8');
     assert.match(spam, /X-IMAIL-SPAM: score=5(\.0)? threshold=4(\.0)? verdict=spam/);
+    // the account's API view carries its mailbox usage (every folder: INBOX and Spam), as the quota counts it
+    const alice = await api('GET', '/api/v1/users/alice@example.test');
+    assert.equal(alice.status, 200, alice.raw);
+    assert.equal(alice.json.usage.messages, 2, alice.raw);
+    assert.ok(alice.json.usage.bytes > 0, alice.raw);
   });
 
   it('opens relaying from 127.0.0.1 without a restart; the queued message is held and released through the API', async (t) => {

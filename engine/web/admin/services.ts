@@ -3,6 +3,7 @@
 // resolver (DNS checks, DNSBL tests), the listeners, backups and the log directory. server.ts (through
 // start.ts) builds it; tests build it over a temporary data dir. No behaviour lives here.
 import type { SqliteDirectory } from '../../accounts/sqlite-directory.js';
+import type { Quota, Usage } from '../../accounts/quota.js';
 import type { LoadedConfig } from '../../config/load.js';
 import type { Db } from '../../db/database.js';
 import type { Resolver } from '../../dns/resolver.js';
@@ -46,6 +47,11 @@ export interface AdminServices {
   logsDir: string;
   /** Domain Sieve scripts (the Sieve integration's script store); absent, the rules page checks but saves nothing. */
   rules?: RuleScripts;
+  /**
+   * A mailbox's usage from the mail store `serve` runs (the shared PostgreSQL store); absent, the node's Maildir
+   * (usage.ts quotaUsage) — the figure delivery and IMAP GETQUOTA check against either way.
+   */
+  mailUsage?: (address: string, quota: Quota) => Promise<Usage | null>;
   /** The Prometheus text of the server's metrics (engine/metrics), for GET /api/v1/metrics; absent in page tests. */
   metrics?: () => Promise<string>;
 }

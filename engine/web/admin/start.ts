@@ -18,6 +18,8 @@ import { SqliteRulesStore } from '../../rules/sqlite-store.js';
 import type { ScriptStore } from '../../rules/store.js';
 import path from 'node:path';
 
+import type { Quota, Usage } from '../../accounts/quota.js';
+
 export interface AdminWiring {
   listen: string;
   tls: CertPair;
@@ -32,6 +34,8 @@ export interface AdminWiring {
   listeners: () => ListenerView[];
   /** The Prometheus text of the server's metrics (also on [listen] metrics), for logged-in system admins. */
   metrics?: () => Promise<string>;
+  /** On PostgreSQL, a mailbox's usage from the shared store (the mail is not in this node's Maildir). */
+  mailUsage?: (address: string, quota: Quota) => Promise<Usage | null>;
   /** The operations' status (ops.status()), null until the operations run (they start after the listeners). */
   status?: () => Promise<StatusDocument> | null;
 }
@@ -67,6 +71,7 @@ export async function startAdminServer(w: AdminWiring): Promise<RunningWebServer
     logsDir: path.join(config.data_dir, 'logs'),
     rules: domainRuleScripts(new SqliteRulesStore(w.ctx.db)),
     ...(w.metrics ? { metrics: w.metrics } : {}),
+    ...(w.mailUsage ? { mailUsage: w.mailUsage } : {}),
   };
   const deps = webDeps({
     kind: 'admin',

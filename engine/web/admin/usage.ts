@@ -4,6 +4,7 @@ import fs from 'node:fs';
 import type { Quota } from '../../accounts/quota.js';
 import { maildirRoot } from '../../store/maildir.js';
 import { mailboxUsage as storeUsage } from '../../store/maildirsize.js';
+import type { AdminServices } from './services.js';
 
 export interface Usage {
   messages: number;
@@ -24,6 +25,11 @@ export async function quotaUsage(dataDir: string, address: string, quota: Quota)
   if (!fs.existsSync(root)) return null;
   const u = await storeUsage(root, quota);
   return { messages: u.messages, bytes: u.bytes };
+}
+
+/** The usage an admin page or the API shows: the store `serve` runs (PostgreSQL), else the node's Maildir. */
+export function accountUsage(svc: Pick<AdminServices, 'dataDir' | 'mailUsage'>, address: string, quota: Quota): Promise<Usage | null> {
+  return svc.mailUsage ? svc.mailUsage(address, quota) : quotaUsage(svc.dataDir, address, quota);
 }
 
 /** Bytes for people: 1.2 MB, 350 KB (binary multiples, locale digits). */

@@ -8,6 +8,7 @@ import type { Guard } from '../roles.js';
 import type { WebDeps } from '../types.js';
 import { apiRoute, domainAdminGuard, errorSchema, fieldMessage, me, pageOf, sendOutcomeError } from './common.js';
 import type { AdminServices } from './services.js';
+import { accountUsage } from './usage.js';
 import { csvHeader, csvRow, previewImport, runImport, type ImportLine } from './users-csv.js';
 import { FLAG_FIELDS, type UserFields, type UserOps } from './users-ops.js';
 import type { UserQuery } from './user-query.js';
@@ -45,6 +46,15 @@ const userSchema = {
     quota: { type: 'object', properties: { bytes: { type: 'integer' }, messages: { type: 'integer' } } },
     quotaBytes: { type: ['integer', 'null'] },
     quotaMessages: { type: ['integer', 'null'] },
+  },
+} as const;
+
+/** One account's API view with its mailbox usage (GET /api/v1/users/:address only: a list would read every mailbox). */
+const userWithUsageSchema = {
+  ...userSchema,
+  properties: {
+    ...userSchema.properties,
+    usage: { type: ['object', 'null'], properties: { messages: { type: 'integer' }, bytes: { type: 'integer' } } },
   },
 } as const;
 
@@ -135,11 +145,12 @@ export function registerUsersApi(app: FastifyInstance, deps: WebDeps, svc: Admin
 
   app.get<{ Params: { address: string } }>('/api/v1/users/:address', {
     config: apiRoute(addressGuard),
-    schema: { params: addressParam, response: { 200: userSchema, '4xx': errorSchema } },
+    schema: { params: addressParam, response: { 200: userWithUsageSchema, '4xx': errorSchema } },
   }, async (req, reply) => {
     const u = svc.accounts.user(req.params.address);
     if (!u) return reply.code(404).send({ error: 'not-found', message: req.t('field.not-found') });
-    return userJson(u, svc.accounts.quotaOverride(u.address));
+    const usage = await accountUsage(svc, u.address, svc.accounts.quotaOf(u.address));
+    return { ...userJson(u, svc.accounts.quotaOverride(u.address)), usage: usage && { messages: usage.messages, bytes: usage.bytes } };
   });
 
   app.patch<{ Params: { address: string }; Body: UserFields }>('/api/v1/users/:address', {

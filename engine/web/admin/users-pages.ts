@@ -13,7 +13,7 @@ import type { WebDeps } from '../types.js';
 import { checked, domainAdminGuard, errorFor, fieldMessage, formBody, lines, me, page, pageOf, pageRoute, query, type FieldError } from './common.js';
 import { buttonForm, checkbox, errorSummary, form, input, notice, textarea } from './forms.js';
 import type { AdminServices } from './services.js';
-import { formatBytes, quotaUsage } from './usage.js';
+import { accountUsage, formatBytes } from './usage.js';
 import { quotaFromText, quotaText, type QuotaField } from './limits.js';
 import type { Quota } from '../../accounts/quota.js';
 import { previewImport, runImport, type ImportPreview } from './users-csv.js';
@@ -187,7 +187,7 @@ export function registerUsersPages(app: FastifyInstance, deps: WebDeps, svc: Adm
     const protectedAccount = target.systemAdmin && !deps.roles.isSystemAdmin(caller);
     const quota = svc.accounts.quotaOf(target.address);
     const own = svc.accounts.quotaOverride(target.address);
-    const usage = await quotaUsage(svc.dataDir, target.address, quota);
+    const usage = await accountUsage(svc, target.address, quota);
     const q = { texts: quotaTexts(o.body, own), domainDefault: domainQuota(target.domain) };
     const done = o.done && ['created', 'saved', 'password'].includes(o.done) ? req.t(`users.done.${o.done}`) : null;
     return page(req, reply, target.address, (v) => html`<h1>${target.address}</h1>

@@ -2,7 +2,8 @@
 // mail node B queued for a spooler route ([[route]] hold = true, its host away) is listed by node A's
 // /api/v1/queue with curl and an API token, shown, and deleted there from the shared rows, which node B then
 // no longer holds. On a node's own spool the API saw none of it (the mail is not in A's spool). A DKIM key made
-// with node B's CLI is shown by node A's domain DNS API (dkim_keys rows, engine/outbound/dkim-keys.ts).
+// with node B's CLI is shown by node A's domain DNS API (dkim_keys rows, engine/outbound/dkim-keys.ts), and mail
+// node B delivered counts in node A's user API usage (the shared store's figure).
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
@@ -101,6 +102,18 @@ describe('admin API queue on PostgreSQL: the shared rows', { skip: skip ?? false
     assert.equal(del.status, 200, JSON.stringify(del.json));
     assert.equal((await db.query('SELECT 1 FROM queue_recipients WHERE message_id = $1 AND state IN ($2, $3)', [id, 'pending', 'deferred'])).rowCount, 0, 'no open recipient left in PostgreSQL');
     assert.equal((await api('GET', `/api/v1/queue/${id}`)).status, 404);
+  });
+
+  it("node A's user API counts mail node B delivered into the shared store (not A's own Maildir)", async (t) => {
+    if (!requireCommand(t, 'python3') || !requireCommand(t, 'curl')) return;
+    const r = await send(b, BOSS, 'admin-usage-1');
+    assert.deepEqual([r.rcpt, r.data], [250, 250], r.msg);
+    let last: unknown = null;
+    await until("the message in node A's usage figure", async () => {
+      const u = await api('GET', `/api/v1/users/${BOSS}`);
+      last = u;
+      return u.status === 200 && (u.json?.usage?.messages ?? 0) >= 1 && u.json.usage.bytes > 0;
+    }, 30_000).catch((e: Error) => assert.fail(`${e.message}: ${JSON.stringify(last)}`));
   });
 
   it("node A's admin API shows the DKIM record of a key made with node B's CLI (a sealed row, not a file on B)", async (t) => {
