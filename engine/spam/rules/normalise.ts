@@ -78,6 +78,9 @@ export function fold(text: string): string {
   return out + (space ? ' ' : '') + t.slice(from);
 }
 
+/** 1 for the ASCII letters and digits. */
+const ASCII_WORD = new Uint8Array(0x80).map((_, c) => (isWordCode(c) ? 1 : 0));
+
 /** The words and skeleton views of a folded text. */
 export function viewsOf(folded: string): Views {
   const words: string[] = [' '];
@@ -85,8 +88,10 @@ export function viewsOf(folded: string): Views {
   let runStart = -1;
   let runCjk = false;
   for (let i = 0; i <= folded.length; i++) {
-    const c = i < folded.length ? folded.codePointAt(i)! : -1;
-    const word = c >= 0 && isWordCode(c);
+    let c = i < folded.length ? folded.charCodeAt(i) : -1;
+    if (c >= 0xd800 && c <= 0xdbff) c = folded.codePointAt(i)!; // a pair's code point (a lone high half stays itself)
+    // ASCII (most of most mail) by table, without a call per character
+    const word = c >= 0 && (c < 0x80 ? ASCII_WORD[c] === 1 : isWordCode(c));
     // a run ends at a non-word character, and where Latin meets Japanese/Chinese/Korean ("fxで稼ぐ" is "fx" and "で稼ぐ")
     if (runStart >= 0 && (!word || (c >= 0x2e80) !== runCjk)) {
       const run = folded.slice(runStart, i);
