@@ -87,6 +87,10 @@ export function viewsOf(folded: string): Views {
   let skeleton = '';
   let runStart = -1;
   let runCjk = false;
+  // the words view is each run followed by one space: runs that `folded` already separates by exactly one space
+  // are copied as one stretch (from copyFrom to the end of the last run), not run by run
+  let copyFrom = -1;
+  let lastEnd = -1;
   for (let i = 0; i <= folded.length; i++) {
     let c = i < folded.length ? folded.charCodeAt(i) : -1;
     if (c >= 0xd800 && c <= 0xdbff) c = folded.codePointAt(i)!; // a pair's code point (a lone high half stays itself)
@@ -94,17 +98,22 @@ export function viewsOf(folded: string): Views {
     const word = c >= 0 && (c < 0x80 ? ASCII_WORD[c] === 1 : isWordCode(c));
     // a run ends at a non-word character, and where Latin meets Japanese/Chinese/Korean ("fxで稼ぐ" is "fx" and "で稼ぐ")
     if (runStart >= 0 && (!word || (c >= 0x2e80) !== runCjk)) {
-      const run = folded.slice(runStart, i);
-      words.push(run, ' ');
-      skeleton += run;
+      skeleton += folded.slice(runStart, i);
+      lastEnd = i;
       runStart = -1;
     }
     if (word && runStart < 0) {
+      if (copyFrom < 0) copyFrom = i;
+      else if (!(i - lastEnd === 1 && folded.charCodeAt(lastEnd) === 0x20)) {
+        words.push(folded.slice(copyFrom, lastEnd), ' ');
+        copyFrom = i;
+      }
       runStart = i;
       runCjk = c >= 0x2e80;
     }
     if (c > 0xffff) i++;
   }
+  if (copyFrom >= 0) words.push(folded.slice(copyFrom, lastEnd), ' ');
   return { folded, words: words.join(''), skeleton };
 }
 
