@@ -1,52 +1,135 @@
 // Aho–Corasick: every literal of a rule set found in one pass over a text, in time linear in the text plus the
-// automaton (no pattern is ever retried from another position). Built once per rule set; a search only reads.
-// It reports which literals occur, never where or how often.
+// automaton (no pattern is ever retried from another position). Built once per rule set; a search only reads the
+// automaton. It reports which literals occur, never where or how often.
+
+/** Above this many transitions a state's are binary-searched rather than scanned. */
+const SCAN_DEGREE = 8;
+/** The most cells (states × character classes) of a full transition table; a larger automaton keeps sparse ones. */
+const TABLE_CELLS = 1 << 18;
 
 export class LiteralSet {
-  /** goto[state] : char code → next state. */
-  private readonly next: Map<number, number>[] = [new Map()];
+  /** State s's transitions are chars[first[s] .. first[s + 1]) (sorted by code unit), to targets at the same index. */
+  private readonly first: Int32Array;
+  private readonly chars: Uint16Array;
+  private readonly targets: Int32Array;
+  /** The start state's transitions for every UTF-16 code unit (0: stay at the start), when it has many. */
+  private readonly rootTable: Int32Array | null;
+  /**
+   * When the automaton is small enough, every transition resolved in advance (fail links included): a code unit's
+   * class (0 for one no literal has) and table[state × classes + class] the next state.
+   */
+  private readonly classOf: Uint16Array | null = null;
+  private readonly table: Int32Array | null = null;
+  private readonly classes: number = 0;
+  /** The first state on s's output chain (s itself when a literal ends there), or -1. */
+  private readonly outLink: Int32Array;
   private readonly fail: Int32Array;
   /** The nearest state on the fail chain (itself excluded) that ends a literal, or -1. */
   private readonly dictLink: Int32Array;
-  /** Literal ids ending exactly at each state. */
-  private readonly ends: number[][] = [[]];
+  /** Literal ids ending exactly at each state (empty for most). */
+  private readonly ends: number[][];
+  /** Per search, the states whose output chain was walked (stamped with the search's number; searches never nest). */
+  private readonly walked: Uint32Array;
+  private stamp = 0;
   readonly size: number;
 
   constructor(literals: readonly string[]) {
     this.size = literals.length;
+    const next: Map<number, number>[] = [new Map()];
+    const ends: number[][] = [[]];
     literals.forEach((lit, id) => {
       let s = 0;
       for (let i = 0; i < lit.length; i++) {
         const c = lit.charCodeAt(i);
-        let t = this.next[s].get(c);
+        let t = next[s].get(c);
         if (t === undefined) {
-          t = this.next.length;
-          this.next.push(new Map());
-          this.ends.push([]);
-          this.next[s].set(c, t);
+          t = next.length;
+          next.push(new Map());
+          ends.push([]);
+          next[s].set(c, t);
         }
         s = t;
       }
-      if (lit.length) this.ends[s].push(id);
+      if (lit.length) ends[s].push(id);
     });
-    const n = this.next.length;
+    const n = next.length;
+    this.ends = ends;
     this.fail = new Int32Array(n);
     this.dictLink = new Int32Array(n).fill(-1);
+    this.walked = new Uint32Array(n);
     // breadth first: a state's fail link is known before its children's
     const queue: number[] = [];
-    for (const t of this.next[0].values()) queue.push(t);
+    for (const t of next[0].values()) queue.push(t);
     for (let qi = 0; qi < queue.length; qi++) {
       const s = queue[qi];
-      for (const [c, t] of this.next[s]) {
+      for (const [c, t] of next[s]) {
         let f = this.fail[s];
-        while (f !== 0 && !this.next[f].has(c)) f = this.fail[f];
-        const g = this.next[f].get(c);
+        while (f !== 0 && !next[f].has(c)) f = this.fail[f];
+        const g = next[f].get(c);
         this.fail[t] = g !== undefined && g !== t ? g : 0;
         const ft = this.fail[t];
-        this.dictLink[t] = this.ends[ft].length ? ft : this.dictLink[ft];
+        this.dictLink[t] = ends[ft].length ? ft : this.dictLink[ft];
         queue.push(t);
       }
     }
+    // the transitions as flat sorted arrays: a search reads typed arrays, not a Map per character
+    this.first = new Int32Array(n + 1);
+    let edges = 0;
+    for (let s = 0; s < n; s++) edges += next[s].size;
+    this.chars = new Uint16Array(edges);
+    this.targets = new Int32Array(edges);
+    let at = 0;
+    for (let s = 0; s < n; s++) {
+      this.first[s] = at;
+      for (const [c, t] of [...next[s]].sort((a, b) => a[0] - b[0])) {
+        this.chars[at] = c;
+        this.targets[at++] = t;
+      }
+    }
+    this.first[n] = at;
+    this.outLink = new Int32Array(n);
+    for (let s = 0; s < n; s++) this.outLink[s] = ends[s].length ? s : this.dictLink[s];
+    const used = new Map<number, number>();
+    for (let i = 0; i < edges; i++) if (!used.has(this.chars[i])) used.set(this.chars[i], used.size + 1);
+    if (n * (used.size + 1) <= TABLE_CELLS) {
+      const k = used.size + 1;
+      const classOf = new Uint16Array(0x10000);
+      for (const [c, cls] of used) classOf[c] = cls;
+      const table = new Int32Array(n * k); // class 0, and any class the start state lacks: back to the start
+      for (const [c, t] of next[0]) table[classOf[c]] = t;
+      // breadth first: a state's fail state (shallower) has its row filled before the state's own
+      for (const s of queue) {
+        const f = this.fail[s];
+        for (let cls = 1; cls < k; cls++) table[s * k + cls] = table[f * k + cls];
+        for (const [c, t] of next[s]) table[s * k + classOf[c]] = t;
+      }
+      this.classOf = classOf;
+      this.table = table;
+      this.classes = k;
+    }
+    if (next[0].size > SCAN_DEGREE) {
+      this.rootTable = new Int32Array(0x10000);
+      for (const [c, t] of next[0]) this.rootTable[c] = t;
+    } else this.rootTable = null;
+  }
+
+  /** The state reached from s on code unit c, or -1 when s has no such transition. */
+  private step(s: number, c: number): number {
+    if (s === 0 && this.rootTable !== null) return this.rootTable[c] || -1;
+    let lo = this.first[s];
+    let hi = this.first[s + 1];
+    if (hi - lo <= SCAN_DEGREE) {
+      for (; lo < hi; lo++) if (this.chars[lo] === c) return this.targets[lo];
+      return -1;
+    }
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      const m = this.chars[mid];
+      if (m === c) return this.targets[mid];
+      if (m < c) lo = mid + 1;
+      else hi = mid;
+    }
+    return -1;
   }
 
   /**
@@ -55,20 +138,41 @@ export class LiteralSet {
    */
   search(text: string, found: Set<number> = new Set()): Set<number> {
     if (this.size === 0 || text.length === 0) return found;
-    const walked = new Uint8Array(this.next.length);
+    if (++this.stamp === 0xffffffff) {
+      this.walked.fill(0);
+      this.stamp = 1;
+    }
+    const stamp = this.stamp;
+    const walked = this.walked;
+    const ends = this.ends;
+    const dictLink = this.dictLink;
+    const outLink = this.outLink;
     let s = 0;
+    if (this.table !== null) {
+      const table = this.table;
+      const classOf = this.classOf!;
+      const k = this.classes;
+      for (let i = 0; i < text.length; i++) {
+        s = table[s * k + classOf[text.charCodeAt(i)]];
+        for (let o = outLink[s]; o > 0 && walked[o] !== stamp; o = dictLink[o]) {
+          walked[o] = stamp;
+          for (const id of ends[o]) found.add(id);
+        }
+      }
+      return found;
+    }
     for (let i = 0; i < text.length; i++) {
       const c = text.charCodeAt(i);
-      let t = this.next[s].get(c);
-      while (t === undefined && s !== 0) {
+      let t = this.step(s, c);
+      while (t < 0 && s !== 0) {
         s = this.fail[s];
-        t = this.next[s].get(c);
+        t = this.step(s, c);
       }
-      s = t ?? 0;
+      s = t < 0 ? 0 : t;
       // report the literals ending here: this state's and those down its dictionary chain, once per search
-      for (let o = this.ends[s].length ? s : this.dictLink[s]; o > 0 && !walked[o]; o = this.dictLink[o]) {
-        walked[o] = 1;
-        for (const id of this.ends[o]) found.add(id);
+      for (let o = outLink[s]; o > 0 && walked[o] !== stamp; o = dictLink[o]) {
+        walked[o] = stamp;
+        for (const id of ends[o]) found.add(id);
       }
     }
     return found;

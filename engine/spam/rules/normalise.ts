@@ -78,28 +78,42 @@ export function fold(text: string): string {
   return out + (space ? ' ' : '') + t.slice(from);
 }
 
+/** 1 for the ASCII letters and digits. */
+const ASCII_WORD = new Uint8Array(0x80).map((_, c) => (isWordCode(c) ? 1 : 0));
+
 /** The words and skeleton views of a folded text. */
 export function viewsOf(folded: string): Views {
   const words: string[] = [' '];
   let skeleton = '';
   let runStart = -1;
   let runCjk = false;
+  // the words view is each run followed by one space: runs that `folded` already separates by exactly one space
+  // are copied as one stretch (from copyFrom to the end of the last run), not run by run
+  let copyFrom = -1;
+  let lastEnd = -1;
   for (let i = 0; i <= folded.length; i++) {
-    const c = i < folded.length ? folded.codePointAt(i)! : -1;
-    const word = c >= 0 && isWordCode(c);
+    let c = i < folded.length ? folded.charCodeAt(i) : -1;
+    if (c >= 0xd800 && c <= 0xdbff) c = folded.codePointAt(i)!; // a pair's code point (a lone high half stays itself)
+    // ASCII (most of most mail) by table, without a call per character
+    const word = c >= 0 && (c < 0x80 ? ASCII_WORD[c] === 1 : isWordCode(c));
     // a run ends at a non-word character, and where Latin meets Japanese/Chinese/Korean ("fxで稼ぐ" is "fx" and "で稼ぐ")
     if (runStart >= 0 && (!word || (c >= 0x2e80) !== runCjk)) {
-      const run = folded.slice(runStart, i);
-      words.push(run, ' ');
-      skeleton += run;
+      skeleton += folded.slice(runStart, i);
+      lastEnd = i;
       runStart = -1;
     }
     if (word && runStart < 0) {
+      if (copyFrom < 0) copyFrom = i;
+      else if (!(i - lastEnd === 1 && folded.charCodeAt(lastEnd) === 0x20)) {
+        words.push(folded.slice(copyFrom, lastEnd), ' ');
+        copyFrom = i;
+      }
       runStart = i;
       runCjk = c >= 0x2e80;
     }
     if (c > 0xffff) i++;
   }
+  if (copyFrom >= 0) words.push(folded.slice(copyFrom, lastEnd), ' ');
   return { folded, words: words.join(''), skeleton };
 }
 
