@@ -117,6 +117,39 @@ const CORE_MIGRATIONS: Migration[] = [
       CREATE TRIGGER dkim_keys_changed AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON dkim_keys FOR EACH STATEMENT EXECUTE FUNCTION tegami_directory_changed();
     `,
   },
+  {
+    version: 32,
+    name: "a deleted account's mail in the shared store is set aside as an orphan (FEATURES A4), whoever deletes it",
+    sql: `
+      -- the account row goes (a CLI command, the admin pages, any node's copy pushing its delete): its mail moves,
+      -- in the same transaction, to the owner "orphan/<UTC time>-<8 hex>/<address>", so an account made later under
+      -- the address starts empty, as with a Maildir orphan; nothing is deleted, no login can name that owner
+      CREATE FUNCTION tegami_orphan_mail() RETURNS trigger LANGUAGE plpgsql AS $$
+      DECLARE
+        dest text;
+      BEGIN
+        PERFORM 1 FROM mail_accounts WHERE owner = OLD.address FOR UPDATE;
+        IF NOT FOUND THEN
+          RETURN OLD;
+        END IF;
+        dest := 'orphan/' || to_char(clock_timestamp() AT TIME ZONE 'UTC', 'YYYYMMDD"T"HH24MISS"Z"') || '-'
+          || substr(md5(random()::text || clock_timestamp()::text), 1, 8) || '/' || OLD.address;
+        INSERT INTO mail_accounts (owner, epoch, modseq, floor, state_email, state_mailbox, state_thread, state_delivery, last_uidvalidity, used_bytes, used_messages)
+          SELECT dest, epoch, modseq, floor, state_email, state_mailbox, state_thread, state_delivery, last_uidvalidity, used_bytes, used_messages
+          FROM mail_accounts WHERE owner = OLD.address;
+        UPDATE mail_mailboxes SET owner = dest WHERE owner = OLD.address;
+        UPDATE mail_subscriptions SET owner = dest WHERE owner = OLD.address;
+        UPDATE mail_messages SET owner = dest WHERE owner = OLD.address;
+        UPDATE mail_emails SET owner = dest WHERE owner = OLD.address;
+        UPDATE mail_threads SET owner = dest WHERE owner = OLD.address;
+        UPDATE mail_thread_keys SET owner = dest WHERE owner = OLD.address;
+        UPDATE mail_changes SET owner = dest WHERE owner = OLD.address;
+        DELETE FROM mail_accounts WHERE owner = OLD.address;
+        RETURN OLD;
+      END $$;
+      CREATE TRIGGER users_orphan_mail AFTER DELETE ON users FOR EACH ROW EXECUTE FUNCTION tegami_orphan_mail();
+    `,
+  },
 ];
 
 /** Every migration, in version order: the core ones above and those of each part (accounts 4–9, store 10–19, queue 20–29). */

@@ -192,4 +192,27 @@ describe('tegami serve on PostgreSQL: the shared mailbox store', { skip: skip ??
       await admin.end();
     }
   });
+  it("a deleted account's mail is set aside in the store; an account made again under the address starts empty", async (t) => {
+    if (!requireCommand(t, 'python3')) return;
+    const who = 'saburo@example.test';
+    const add = a.cli(['user', 'add', who, '--password-stdin'], 'saburo-pass-1\n');
+    assert.equal(add.status, 0, add.stderr);
+    await until('node A accepts saburo@', async () => (await send(a, who, 'orphan-1')).rcpt === 250);
+    await waitOverImap(b, who, 'saburo-pass-1', 'orphan-1');
+    const del = a.cli(['user', 'del', who]);
+    assert.equal(del.status, 0, del.stderr);
+    const again = b.cli(['user', 'add', who, '--password-stdin'], 'saburo-pass-2\n');
+    assert.equal(again.status, 0, again.stderr);
+    let seen = -1;
+    await until('the new saburo@ logs in on node B', async () => (seen = await countOverImap(b, who, 'saburo-pass-2', 'INBOX', 'X-Test-Id: orphan-1')) >= 0);
+    assert.equal(seen, 0, 'the new account does not inherit the deleted one\'s mail');
+    const db = new pg.Client({ connectionString: cluster.url });
+    await db.connect();
+    try {
+      const kept = await db.query("SELECT count(*)::int AS n FROM mail_messages WHERE owner LIKE 'orphan/%/saburo@example.test'");
+      assert.ok(kept.rows[0].n >= 1, 'the old mail is kept under its orphan owner, not deleted');
+    } finally {
+      await db.end();
+    }
+  });
 });
