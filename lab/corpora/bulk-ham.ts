@@ -4,17 +4,8 @@
 // --dev): the learn half has no such mail, and the judged half's hard_ham must not be used to choose. Never learnt,
 // never fitted on. Written from scratch with a seeded generator; all domains are under .example.
 import type { LabelledMessage } from './features.js';
+import { seeded } from './seeded.js';
 
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 interface Sender {
   name: string;
@@ -63,7 +54,7 @@ const FOOTERS = [
 
 /** `count` messages (default 120), deterministic for a seed. */
 export function bulkHam(opts: { count?: number; seed?: number } = {}): LabelledMessage[] {
-  const r = rng(opts.seed ?? 2024);
+  const r = seeded(opts.seed ?? 2024);
   const pick = <T>(xs: readonly T[]): T => xs[Math.floor(r() * xs.length)];
   const out: LabelledMessage[] = [];
   for (let i = 0; i < (opts.count ?? 120); i++) {

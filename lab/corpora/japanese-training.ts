@@ -6,17 +6,8 @@
 import type { LabelledMessage } from './features.js';
 import { JP_CHARSETS, type JpCharset } from './japanese.js';
 import { buildMail, type MailSpec } from './mailbuild.js';
+import { seeded } from './seeded.js';
 
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 type Pick = <T>(xs: readonly T[]) => T;
 
@@ -276,7 +267,7 @@ function listPost(i: number, p: Pick): MailSpec {
 
 /** The training set: about 310 spam and 300 ham. */
 export function japaneseTraining(seed = 20250603): LabelledMessage[] {
-  const r = rng(seed);
+  const r = seeded(seed);
   const p: Pick = (xs) => xs[Math.floor(r() * xs.length)];
   const out: LabelledMessage[] = [];
   const add = (m: MailSpec, label: 'spam' | 'ham', group: string) => out.push({ id: m.id, group, label, raw: buildMail(m) });

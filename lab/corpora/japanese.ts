@@ -2,6 +2,7 @@
 // (RFC 2047 subjects, 未承諾広告※ ad subjects as Japanese law marks unsolicited ads, deceptive links whose
 // text shows one host and whose href goes to another). Deterministic from a seed; only example domains.
 import iconv from 'iconv-lite';
+import { seeded } from './seeded.js';
 
 export type JpCharset = 'ISO-2022-JP' | 'Shift_JIS' | 'EUC-JP' | 'UTF-8';
 export const JP_CHARSETS: JpCharset[] = ['ISO-2022-JP', 'Shift_JIS', 'EUC-JP', 'UTF-8'];
@@ -62,16 +63,6 @@ export function encodeWords(s: string, cs: JpCharset): string {
   return words.join('\r\n ');
 }
 
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const HAM = [
   { s: '会議の議事録を送付します', b: ['お疲れさまです。本日の定例会議の議事録を送付いたします。', 'ご確認のほど、よろしくお願いいたします。', '次回は来週水曜日の十四時からです。'] },
@@ -97,7 +88,7 @@ function qpUtf8(text: Buffer): string {
 }
 
 export function japaneseCorpus(o: { count: number; seed?: number; spamRatio?: number; charsets?: JpCharset[] }): JapaneseMessage[] {
-  const rand = rng(o.seed ?? 20241127);
+  const rand = seeded(o.seed ?? 20241127);
   const charsets = o.charsets ?? JP_CHARSETS;
   const out: JapaneseMessage[] = [];
   for (let i = 0; i < o.count; i++) {

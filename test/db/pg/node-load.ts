@@ -4,18 +4,9 @@
 // It only records what the servers answered; deciding what that means is the test's job.
 import { spawn } from 'node:child_process';
 import { run, type TestServer } from '../../helpers/server.js';
+import { seeded } from '../../../lab/corpora/seeded.js';
+export { seeded };
 
-/** A small seeded generator (mulberry32): the seed printed by the test replays the same plan and choices. */
-export function seeded(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** The Japanese text every message carries, in the charset its id names. */
 export const CHARSETS = ['utf-8', 'iso-2022-jp', 'shift_jis', 'euc-jp'] as const;

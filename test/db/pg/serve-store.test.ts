@@ -5,13 +5,13 @@
 // and delivery resumes by itself when it returns.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import pg from 'pg';
 import { postgresUnavailable, startPostgres, type PgCluster } from '../../helpers/postgres.js';
 import { requireCommand, run, startTestServer, type TestServer } from '../../helpers/server.js';
 import { countOverImap, send, until, waitOverImap } from './shared-mail.js';
+import { idleOn } from './node-load.js';
 
 // two nodes and a cluster take a minute or two: run by `npm run test:postgres`, not by the default `npm test`
 const skip = process.env.TEGAMI_TEST_DIRECTORY !== 'postgres' ? 'runs with npm run test:postgres (TEGAMI_TEST_DIRECTORY=postgres)' : postgresUnavailable();
@@ -35,34 +35,6 @@ for k in range(1, n + 1):
         hit += 1
 print('pop3', n, hit)
 p.quit()
-`;
-
-/** IMAP IDLE (RFC 2177) with imaplib's connection: prints "idling", then "seen" at the first new EXISTS. */
-const IDLE = `
-import imaplib, sys
-port, user, pw = sys.argv[1:4]
-i = imaplib.IMAP4('127.0.0.1', int(port), timeout=90)
-i.login(user, pw)
-typ, data = i.select('INBOX')
-before = int(data[0])
-tag = i._new_tag().decode()
-i.send(('%s IDLE\\r\\n' % tag).encode())
-print('idling', i.readline().decode().strip(), flush=True)
-while True:
-    line = i.readline().decode().strip()
-    if not line:
-        sys.exit('connection closed while idling')
-    parts = line.split()
-    if len(parts) == 3 and parts[2] == 'EXISTS' and int(parts[1]) > before:
-        print('seen', line, flush=True)
-        break
-i.send(b'DONE\\r\\n')
-while True:
-    line = i.readline().decode().strip()
-    if line.startswith(tag):
-        print('done', line, flush=True)
-        break
-i.logout()
 `;
 
 const UIDS = `
@@ -112,23 +84,18 @@ describe('tegami serve on PostgreSQL: the shared mailbox store', { skip: skip ??
 
   it('an IMAP IDLE on node B sees mail delivered through node A', async (t) => {
     if (!requireCommand(t, 'python3')) return;
-    const p = spawn('python3', ['-c', IDLE, String(b.ports.imap), USER, PASS]);
-    let out = '';
-    let err = '';
-    p.stdout.on('data', (d) => (out += d));
-    p.stderr.on('data', (d) => (err += d));
-    const exited = new Promise<number | null>((r) => p.on('close', r));
+    const idler = idleOn(b, USER, PASS);
     try {
-      await until('the IDLE client is idling', () => /^idling \+/m.test(out), 30_000);
+      await until('the IDLE client is idling', () => /^idling \+/m.test(idler.out()), 30_000);
       const r = await send(a, USER, 'idle-1');
       assert.deepEqual([r.rcpt, r.data], [250, 250], r.msg);
-      await until('node B pushed EXISTS to the idling client', () => /^seen \* \d+ EXISTS$/m.test(out), 60_000).catch((e: Error) => {
-        throw new Error(`${e.message}; client: ${out} ${err}; log of B: ${b.output().slice(-2000)}`);
+      await until('node B pushed EXISTS to the idling client', () => /^seen \* \d+ EXISTS$/m.test(idler.out()), 60_000).catch((e: Error) => {
+        throw new Error(`${e.message}; client: ${idler.out()}; log of B: ${b.output().slice(-2000)}`);
       });
-      assert.equal(await exited, 0, err);
-      assert.match(out, /^done \S+ OK/m);
+      assert.equal(await idler.exited, 0, idler.out());
+      assert.match(idler.out(), /^done \S+ OK/m);
     } finally {
-      if (p.exitCode === null) p.kill('SIGKILL');
+      idler.kill();
     }
   });
 
