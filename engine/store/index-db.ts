@@ -4,9 +4,10 @@
 // Beside the folders it keeps the account view (account-log.ts: one change history for IMAP and JMAP;
 // account-index.ts: email ids, threads, header facts), updated in the same transactions.
 import Database from 'better-sqlite3';
-import { AccountIndex, INDEX_SCHEMA } from './account-index.js';
-import { AccountLog, LOG_SCHEMA, type Snapshot } from './account-log.js';
+import { AccountIndex } from './account-index.js';
+import { AccountLog, type Snapshot } from './account-log.js';
 import { emailIdOf } from './email-ids.js';
+import { migrate, SCHEMA } from './index-schema.js';
 
 export interface FolderRow {
   name: string;
@@ -33,30 +34,6 @@ export interface MovedMessage extends NewMessage {
   uid: number;
 }
 
-const SCHEMA = `
-  CREATE TABLE IF NOT EXISTS folders (
-    name TEXT PRIMARY KEY,
-    uidvalidity INTEGER NOT NULL,
-    uidnext INTEGER NOT NULL,
-    modseq INTEGER NOT NULL,
-    cur_mtime TEXT NOT NULL DEFAULT ''
-  );
-  CREATE TABLE IF NOT EXISTS messages (
-    folder TEXT NOT NULL,
-    uid INTEGER NOT NULL,
-    base TEXT NOT NULL,
-    file TEXT NOT NULL,
-    size INTEGER NOT NULL,
-    idate INTEGER NOT NULL,
-    letters TEXT NOT NULL,
-    keywords TEXT NOT NULL DEFAULT '',
-    modseq INTEGER NOT NULL,
-    PRIMARY KEY (folder, uid)
-  ) WITHOUT ROWID;
-  CREATE UNIQUE INDEX IF NOT EXISTS messages_base ON messages (folder, base);
-  CREATE TABLE IF NOT EXISTS subscriptions (name TEXT PRIMARY KEY);
-`;
-
 let lastUidValidity = 0;
 
 /** A new UIDVALIDITY: the current time in seconds, strictly increasing within this process. */
@@ -73,37 +50,6 @@ export interface NewMessage {
   idate: number;
   letters: string;
   keywords?: string;
-}
-
-/**
- * Version 1 adds the account view: an email id per row (hash of its base name), a sort order per folder, the
- * change log and the thread tables. Run once per file, under a write lock (another process may open it too).
- */
-function migrate(db: Database.Database): void {
-  if ((db.pragma('user_version', { simple: true }) as number) >= 1) {
-    // rows an older tegami added to a migrated index carry no email id yet
-    const missing = db.prepare<[], { folder: string; uid: number; base: string }>("SELECT folder, uid, base FROM messages WHERE eid = ''").all();
-    if (missing.length) {
-      const set = db.prepare('UPDATE messages SET eid = ? WHERE folder = ? AND uid = ?');
-      db.transaction(() => {
-        for (const r of missing) set.run(emailIdOf(r.base), r.folder, r.uid);
-      }).immediate();
-    }
-    return;
-  }
-  db.transaction(() => {
-    if ((db.pragma('user_version', { simple: true }) as number) >= 1) return;
-    const cols = (table: string) => db.prepare<[], { name: string }>(`PRAGMA table_info(${table})`).all().map((c) => c.name);
-    if (!cols('messages').includes('eid')) db.exec("ALTER TABLE messages ADD COLUMN eid TEXT NOT NULL DEFAULT ''");
-    if (!cols('folders').includes('sort_order')) db.exec('ALTER TABLE folders ADD COLUMN sort_order INTEGER');
-    const set = db.prepare('UPDATE messages SET eid = ? WHERE folder = ? AND uid = ?');
-    for (const r of db.prepare<[], { folder: string; uid: number; base: string }>("SELECT folder, uid, base FROM messages WHERE eid = ''").all()) {
-      set.run(emailIdOf(r.base), r.folder, r.uid);
-    }
-    db.exec('CREATE INDEX IF NOT EXISTS messages_eid ON messages (eid)');
-    db.exec(LOG_SCHEMA + INDEX_SCHEMA);
-    db.pragma('user_version = 1');
-  }).immediate();
 }
 
 /** Message rows per INSERT statement when many are added at once (10 parameters each, far below SQLite's limit). */
