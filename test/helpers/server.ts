@@ -62,6 +62,18 @@ export interface TestServer {
   waitForMessage(owner: string, match: RegExp | string, timeoutMs?: number, folder?: string): Promise<string>;
 }
 
+/**
+ * A test that checks what is decided while the client waits (a 550 at DATA, a Sieve reject) must not depend on how
+ * busy the machine is: past `[queue] analysis_deadline` (2 s by default) the server answers 250 and decides later, as
+ * documented. Tests get a generous deadline unless their TOML sets one.
+ */
+export function withAnalysisDeadline(toml: string, deadline = '120s'): string {
+  if (/^\s*analysis_deadline\s*=/m.test(toml)) return toml;
+  const line = `analysis_deadline = "${deadline}"`;
+  if (/^\[queue\]\s*$/m.test(toml)) return toml.replace(/^\[queue\]\s*$/m, `[queue]\n${line}`);
+  return `${toml}\n[queue]\n${line}`;
+}
+
 export async function startTestServer(opts: TestServerOptions = {}): Promise<TestServer> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tegami-test-'));
   const dataDir = opts.dataDir ?? path.join(dir, 'data');
@@ -83,7 +95,7 @@ export async function startTestServer(opts: TestServerOptions = {}): Promise<Tes
     /^\[dns\]/m.test(opts.toml ?? '') ? '' : '[dns]\nservers = ["127.0.0.1:9"]\ntimeout = "500ms"',
     opts.toml ?? '',
   ].join('\n');
-  fs.writeFileSync(configPath, toml + '\n');
+  fs.writeFileSync(configPath, withAnalysisDeadline(toml) + '\n');
   const cli = (args: string[], input?: string) => {
     const r = spawnSync(process.execPath, [BIN, ...args, '--config', configPath], { input, encoding: 'utf8', timeout: 30_000 });
     return { status: r.status, stdout: r.stdout, stderr: r.stderr };
