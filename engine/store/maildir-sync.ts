@@ -50,7 +50,7 @@ export async function syncFolder(index: IndexDb, dirtyWindowMs: number, folder: 
     return { base, file, size: sizeFromName(base) ?? st.size, idate: st.mtimeMs, letters: info ?? '' };
   }, SYNC_PARALLEL);
   for (const m of moved) if (m) add.push(m);
-  if (add.length) index.apply(folder, { add });
+  if (add.length) index.apply(folder, { add }, { build: true });
 
   let curStat: fs.BigIntStats;
   try {
@@ -108,7 +108,7 @@ export async function syncFolder(index: IndexDb, dirtyWindowMs: number, folder: 
   for (const m of stated) if (m) found.push(m);
   // UIDs follow delivery order across both groups
   if (toStat.length) found.sort((a, b) => compareMaildirNames(a.base, b.base));
-  index.apply(folder, { add: found, remove, flags, curMtime: mtime });
+  index.apply(folder, { add: found, remove, flags, curMtime: mtime }, { build: true });
 }
 
 /**
