@@ -292,6 +292,7 @@ export class IndexDb {
     const add = change.add ?? [];
     const eids = addEids ?? add.map((m) => emailIdOf(m.base));
     // many rows per INSERT (a folder's first index build adds thousands); one at a time when few
+    let full: (string | number)[] | undefined;
     for (let k = 0; k < add.length; ) {
       const n = Math.min(INSERT_ROWS, add.length - k);
       if (n < 4) {
@@ -307,10 +308,20 @@ export class IndexDb {
         k++;
         continue;
       }
-      const params: (string | number)[] = [];
-      for (let i = 0; i < n; i++) {
+      // one parameter array for all full batches (bound synchronously by run)
+      const params: (string | number)[] = n === INSERT_ROWS ? (full ??= new Array(n * 10)) : new Array(n * 10);
+      for (let i = 0, p = 0; i < n; i++, p += 10) {
         const m = add[k + i];
-        params.push(folder, uidnext + i, m.base, m.file, m.size, Math.round(m.idate), m.letters, m.keywords ?? '', modseq + 1 + i, eids[k + i]);
+        params[p] = folder;
+        params[p + 1] = uidnext + i;
+        params[p + 2] = m.base;
+        params[p + 3] = m.file;
+        params[p + 4] = m.size;
+        params[p + 5] = Math.round(m.idate);
+        params[p + 6] = m.letters;
+        params[p + 7] = m.keywords ?? '';
+        params[p + 8] = modseq + 1 + i;
+        params[p + 9] = eids[k + i];
       }
       const r = this.insertRows(n).run(params);
       for (let i = 0; i < n; i++) {

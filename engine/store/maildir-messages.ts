@@ -11,7 +11,7 @@ import type { MessageRow, MovedMessage, NewMessage } from './index-db.js';
 import { applyFlags, flagsOf, maildirName } from './maildir-flags.js';
 import { copyInfo, infoOf, statIdate, UNKNOWN_IDATE } from './maildir-idate.js';
 import { StoreError } from './store-error.js';
-import { canon, listingKey, listingOf, type Listing, type MaildirUsers, type UserHandle } from './maildir-users.js';
+import { canon, listingKey, listingOf, type MaildirUsers, type UserHandle } from './maildir-users.js';
 import { inParallel } from '../util/in-parallel.js';
 import { recordChange } from './maildirsize.js';
 
@@ -78,7 +78,7 @@ export async function status(users: MaildirUsers, owner: Owner, folder: FolderNa
     const f = u.index.folder(folder);
     // a listing of the folder as it is now (a first build's) counts without a query
     const cached = u.listings.get(folder);
-    const s = cached && cached.key === listingKey(f) ? countsOf(cached) : u.index.stats(folder);
+    const s = cached && cached.key === listingKey(f) ? { n: cached.infos.length, unseen: cached.unseen } : u.index.stats(folder);
     return { uidValidity: f.uidvalidity, uidNext: f.uidnext, messages: s.n, unseen: s.unseen, highestModseq: f.modseq };
   }, true);
 }
@@ -132,13 +132,6 @@ function readKnownSize(file: string, size: number): Buffer {
     fs.closeSync(fd);
   }
   return fs.readFileSync(file);
-}
-
-/** Messages and unseen messages of a listing. */
-function countsOf(l: Listing): { n: number; unseen: number } {
-  let unseen = 0;
-  for (const m of l.infos) if (!m.flags.includes('\\Seen')) unseen++;
-  return { n: l.infos.length, unseen };
 }
 
 /** A message's file and size from the folder's cached listing, when it is still what the index says. */

@@ -37,6 +37,8 @@ export interface Listing {
   files: string[];
   /** ...when its write counter (IndexDb.writes) was this; after a write of this process they are not used. */
   writes: number;
+  /** Messages without \Seen. */
+  unseen: number;
 }
 
 export interface UserHandle {
@@ -59,11 +61,15 @@ export function listingKey(f: FolderRow): string {
 export function listingOf(index: IndexDb, dir: string, folder: FolderName, key: string, rows: MessageRow[]): Listing {
   const infos: MessageInfo[] = new Array(rows.length);
   const files: string[] = new Array(rows.length);
+  const src = { index, dir, folder };
+  let unseen = 0;
   for (let i = 0; i < rows.length; i++) {
-    infos[i] = infoOf(index, dir, folder, rows[i]);
-    files[i] = rows[i].file;
+    const r = rows[i];
+    infos[i] = infoOf(index, dir, folder, r, src);
+    files[i] = r.file;
+    if (!r.letters.includes('S')) unseen++;
   }
-  return { key, infos, files, writes: index.writes };
+  return { key, infos, files, writes: index.writes, unseen };
 }
 
 /** "inbox", "Inbox" → "INBOX"; other names are case-sensitive. */
