@@ -210,6 +210,20 @@ export class AccountLog {
     list.length = 0;
   }
 
+  /**
+   * A folder's first index build added many emails at once (IndexDb.apply with `build`): instead of a change row
+   * per email, one MODSEQ stands for all of them. Every type's state moves to it and the floor rises to it, so a
+   * client holding any older state is answered cannotCalculateChanges (RFC 8620 §5.2) and fetches afresh, and
+   * one from this state on gets exact changes (an email of the range changed later has a row with created 0:
+   * updated or destroyed, as for any email older than the client's state). Then each folder's counts changed.
+   */
+  range(folders: Iterable<number>): void {
+    const ms = this.next();
+    for (const t of [...CHANGE_TYPES, 'EmailDelivery'] as StateKey[]) this.q.set.run(`state.${t}`, ms);
+    this.q.set.run('floor', Math.max(this.value('floor'), ms));
+    for (const v of new Set(folders)) this.mailbox(v, 'updated', false);
+  }
+
   mailbox(uidValidity: number, kind: 'created' | 'updated' | 'destroyed', props = true): void {
     this.record('Mailbox', mailboxIdOf(uidValidity), kind, { props });
   }

@@ -3,9 +3,15 @@
 // its UIDVALIDITY (kept across renames), a thread by the email that started it. It never reads the disk.
 import crypto from 'node:crypto';
 
-/** The id of the email stored under this Maildir base name ("M" + 24 hex digits). */
+const ASCII = /^[\x00-\x7f]*$/;
+
+/**
+ * The id of the email stored under this Maildir base name ("M" + 24 hex digits of the SHA-256 of its latin1
+ * octets). One-shot crypto.hash (no Hash object per id: a first index build names thousands); a name beyond
+ * ASCII is hashed from the same latin1 octets as before, so ids already in an index never change.
+ */
 export function emailIdOf(base: string): string {
-  return 'M' + crypto.createHash('sha256').update(base, 'latin1').digest('hex').slice(0, 24);
+  return 'M' + crypto.hash('sha256', ASCII.test(base) ? base : Buffer.from(base, 'latin1'), 'hex').slice(0, 24);
 }
 
 /** The id of a folder with this UIDVALIDITY. */

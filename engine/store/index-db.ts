@@ -55,6 +55,12 @@ export interface NewMessage {
 /** Message rows per INSERT statement when many are added at once (10 parameters each, far below SQLite's limit). */
 const INSERT_ROWS = 100;
 
+/**
+ * A folder's first index build that adds at least this many messages logs them as one range (AccountLog.range)
+ * instead of a change row per email; below it, each email is logged as any delivery is.
+ */
+export const RANGE_LOG_MIN = 1000;
+
 export class IndexDb {
   readonly db: Database.Database;
   /** The account-wide change history (JMAP states and /changes). */
@@ -63,6 +69,8 @@ export class IndexDb {
   readonly account: AccountIndex;
   /** Counts this process's writes to message rows (files, sizes, folders): a cache of them is valid while it stays. */
   writes = 0;
+  /** The rows a folder's first build just inserted, with the folder state after it (taken by takeBuilt). */
+  private built: { folder: string; key: string; rows: MessageRow[]; writes: number } | null = null;
   private q;
 
   constructor(file: string) {
@@ -198,10 +206,16 @@ export class IndexDb {
       flags?: { uid: number; file: string; letters: string; keywords: string }[];
       curMtime?: string;
     },
+    opts: { build?: boolean } = {},
   ): number[] {
     if (change.add?.length || change.remove?.length || change.flags?.length) this.writes++;
+    this.built = null;
     return this.db
       .transaction(() => {
+        if (opts.build && (change.add?.length ?? 0) >= RANGE_LOG_MIN && !change.remove?.length && !change.flags?.length) {
+          const f = this.folder(folder);
+          if (f.uidnext === 1) return this.firstBuild(folder, f, change.add!, change.curMtime);
+        }
         const addEids = (change.add ?? []).map((m) => emailIdOf(m.base));
         const touched = [
           ...addEids,
@@ -213,6 +227,39 @@ export class IndexDb {
         return uids;
       })
       .immediate();
+  }
+
+  /**
+   * A folder that never had a message (UIDNEXT 1) gets its first build's many rows (inside apply's transaction):
+   * no snapshot of the emails before (none of them had a row in this folder; copies elsewhere are covered by the
+   * range) and one range in the change log instead of a row per email. The rows are kept for takeBuilt, so the
+   * listing that follows is made from them rather than read back.
+   */
+  private firstBuild(folder: string, f: FolderRow, add: NewMessage[], curMtime: string | undefined): number[] {
+    const { uids, changed } = this.applyIn(folder, { add, curMtime });
+    if (changed.size) this.log.range([f.uidvalidity]);
+    if (changed.size === add.length) {
+      const rows: MessageRow[] = new Array(add.length);
+      for (let i = 0; i < add.length; i++) {
+        const m = add[i];
+        rows[i] = { uid: uids[i], base: m.base, file: m.file, size: m.size, idate: Math.round(m.idate), letters: m.letters, keywords: m.keywords ?? '', modseq: f.modseq + 1 + i };
+      }
+      const last = rows.length ? rows[rows.length - 1] : null;
+      this.built = { folder, key: `${f.uidvalidity}/${last ? last.uid + 1 : f.uidnext}/${last ? last.modseq : f.modseq}`, rows, writes: this.writes };
+    }
+    return uids;
+  }
+
+  /**
+   * The rows a folder's first build inserted, in UID order, when the folder is still in the state that build
+   * left (`key`: UIDVALIDITY/UIDNEXT/MODSEQ, as the listing cache keys it) and no row was written since; handed
+   * out once.
+   */
+  takeBuilt(folder: string, key: string): MessageRow[] | null {
+    const b = this.built;
+    if (!b || b.folder !== folder) return null;
+    this.built = null;
+    return b.key === key && b.writes === this.writes ? b.rows : null;
   }
 
   /** Emails inserted as their only copy (none before, added once, nothing else touched): visible copies 1 or 0. */
@@ -245,6 +292,7 @@ export class IndexDb {
     const add = change.add ?? [];
     const eids = addEids ?? add.map((m) => emailIdOf(m.base));
     // many rows per INSERT (a folder's first index build adds thousands); one at a time when few
+    let full: (string | number)[] | undefined;
     for (let k = 0; k < add.length; ) {
       const n = Math.min(INSERT_ROWS, add.length - k);
       if (n < 4) {
@@ -260,10 +308,20 @@ export class IndexDb {
         k++;
         continue;
       }
-      const params: (string | number)[] = [];
-      for (let i = 0; i < n; i++) {
+      // one parameter array for all full batches (bound synchronously by run)
+      const params: (string | number)[] = n === INSERT_ROWS ? (full ??= new Array(n * 10)) : new Array(n * 10);
+      for (let i = 0, p = 0; i < n; i++, p += 10) {
         const m = add[k + i];
-        params.push(folder, uidnext + i, m.base, m.file, m.size, Math.round(m.idate), m.letters, m.keywords ?? '', modseq + 1 + i, eids[k + i]);
+        params[p] = folder;
+        params[p + 1] = uidnext + i;
+        params[p + 2] = m.base;
+        params[p + 3] = m.file;
+        params[p + 4] = m.size;
+        params[p + 5] = Math.round(m.idate);
+        params[p + 6] = m.letters;
+        params[p + 7] = m.keywords ?? '';
+        params[p + 8] = modseq + 1 + i;
+        params[p + 9] = eids[k + i];
       }
       const r = this.insertRows(n).run(params);
       for (let i = 0; i < n; i++) {

@@ -37,8 +37,14 @@ export function normaliseLetters(letters: string): string {
  * stat. A malformed field (",S=", ",S=12x", ",S=-1", more than 15 digits) gives undefined: the caller stats.
  */
 export function sizeFromName(base: string): number | undefined {
-  const m = /,S=(\d{1,15})(?=,|$)/.exec(base);
-  return m ? Number(m[1]) : undefined;
+  // /,S=(\d{1,15})(?=,|$)/ by hand (a first index build reads thousands): the first ",S=" followed by 1–15
+  // digits and then "," or the end
+  for (let i = base.indexOf(',S='); i >= 0; i = base.indexOf(',S=', i + 1)) {
+    let j = i + 3;
+    while (j < base.length && base.charCodeAt(j) >= 48 && base.charCodeAt(j) <= 57) j++;
+    if (j > i + 3 && j - (i + 3) <= 15 && (j === base.length || base.charCodeAt(j) === 44)) return Number(base.slice(i + 3, j));
+  }
+  return undefined;
 }
 
 /** IMAP flags of a message from its info letters and keywords. */

@@ -52,33 +52,50 @@ export function statIdate(index: IndexDb, dir: string, folder: FolderName, row: 
   return Number.isFinite(seconds) && seconds > 0 ? seconds * 1000 : 0;
 }
 
-/** A message whose date is stat'ed on first use; the date cell is shared by the copies handed out. */
+/** Where the dates of a listing's messages are stat'ed: one for all its infos. */
+export interface DateSource {
+  index: IndexDb;
+  dir: string;
+  folder: FolderName;
+}
+
+/**
+ * A message whose date is stat'ed on first use. Copies read the date through the info they were copied from, so
+ * it is stat'ed once for all of them; no closure or cell per message (a first build lists thousands).
+ */
 class LazyDateInfo implements MessageInfo {
+  private date: number | undefined;
   constructor(
     public uid: number,
     public size: number,
     public flags: string[],
     public modseq: number,
     public key: string,
-    private readonly date: { value?: number; get: () => number },
+    private readonly file: string,
+    private readonly src: DateSource,
+    private readonly origin: LazyDateInfo | null,
   ) {}
   get internalDate(): number {
-    return (this.date.value ??= this.date.get());
+    if (this.origin) return this.origin.internalDate;
+    return (this.date ??= statIdate(this.src.index, this.src.dir, this.src.folder, { uid: this.uid, file: this.file, base: this.key }));
   }
   /** JSON sees a plain value (a spread would not see the date: copy with copyInfo). */
   toJSON(): MessageInfo {
     return { uid: this.uid, size: this.size, flags: this.flags, internalDate: this.internalDate, modseq: this.modseq, key: this.key };
   }
   copy(): LazyDateInfo {
-    return new LazyDateInfo(this.uid, this.size, [...this.flags], this.modseq, this.key, this.date);
+    return new LazyDateInfo(this.uid, this.size, [...this.flags], this.modseq, this.key, this.file, this.src, this.origin ?? this);
   }
 }
 
-/** A MessageInfo for an index row; an unknown date is stat'ed when first read (no spread: use copyInfo). */
-export function infoOf(index: IndexDb, dir: string, folder: FolderName, r: MessageRow): MessageInfo {
+/**
+ * A MessageInfo for an index row; an unknown date is stat'ed when first read (no spread: use copyInfo). `src`:
+ * the folder's, shared by the infos of one listing.
+ */
+export function infoOf(index: IndexDb, dir: string, folder: FolderName, r: MessageRow, src?: DateSource): MessageInfo {
   const flags = flagsOf(r.letters, r.keywords);
   if (r.idate !== UNKNOWN_IDATE) return { uid: r.uid, size: r.size, flags, internalDate: r.idate, modseq: r.modseq, key: r.base };
-  return new LazyDateInfo(r.uid, r.size, flags, r.modseq, r.base, { get: () => statIdate(index, dir, folder, r) });
+  return new LazyDateInfo(r.uid, r.size, flags, r.modseq, r.base, r.file, src ?? { index, dir, folder }, null);
 }
 
 /** A copy of an info with its own flags array; a date not yet stat'ed stays lazy (and shared with the original). */

@@ -11,7 +11,7 @@ import type { MessageRow, MovedMessage, NewMessage } from './index-db.js';
 import { applyFlags, flagsOf, maildirName } from './maildir-flags.js';
 import { copyInfo, infoOf, statIdate, UNKNOWN_IDATE } from './maildir-idate.js';
 import { StoreError } from './store-error.js';
-import { canon, type MaildirUsers, type UserHandle } from './maildir-users.js';
+import { canon, listingKey, listingOf, type MaildirUsers, type UserHandle } from './maildir-users.js';
 import { inParallel } from '../util/in-parallel.js';
 import { recordChange } from './maildirsize.js';
 
@@ -59,13 +59,10 @@ export async function list(users: MaildirUsers, owner: Owner, folder: FolderName
   return users.withUser(owner, async (u) => {
     const dir = await users.existingDir(u, folder);
     await users.locked(owner, folder, () => users.sync(u, folder, dir, false));
-    const f = u.index.folder(folder);
-    const key = `${f.uidvalidity}/${f.uidnext}/${f.modseq}`;
+    const key = listingKey(u.index.folder(folder));
     let cached = u.listings.get(folder);
     if (!cached || cached.key !== key) {
-      const writes = u.index.writes;
-      const rows = u.index.messages(folder);
-      cached = { key, infos: rows.map((r) => infoOf(u.index, dir, folder, r)), files: rows.map((r) => r.file), writes };
+      cached = listingOf(u.index, dir, folder, key, u.index.messages(folder));
       users.cacheListing(u, folder, cached);
     }
     // callers may keep or change what they get: hand out copies
@@ -79,7 +76,9 @@ export async function status(users: MaildirUsers, owner: Owner, folder: FolderNa
     const dir = await users.existingDir(u, folder);
     await users.locked(owner, folder, () => users.sync(u, folder, dir, false));
     const f = u.index.folder(folder);
-    const s = u.index.stats(folder);
+    // a listing of the folder as it is now (a first build's) counts without a query
+    const cached = u.listings.get(folder);
+    const s = cached && cached.key === listingKey(f) ? { n: cached.infos.length, unseen: cached.unseen } : u.index.stats(folder);
     return { uidValidity: f.uidvalidity, uidNext: f.uidnext, messages: s.n, unseen: s.unseen, highestModseq: f.modseq };
   }, true);
 }

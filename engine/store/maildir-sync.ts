@@ -31,7 +31,7 @@ export async function syncFolder(index: IndexDb, dirtyWindowMs: number, folder: 
     if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
   }
   // stat and move to cur/ many at once; UIDs still follow name (delivery) order
-  const moved = await inParallel(names.sort(compareMaildirNames), async (name): Promise<NewMessage | null> => {
+  const moved = await inParallel(inDeliveryOrder(names, (n) => n), async (name): Promise<NewMessage | null> => {
     const { base, info } = parseMaildirName(name);
     let st: fs.Stats;
     try {
@@ -50,7 +50,7 @@ export async function syncFolder(index: IndexDb, dirtyWindowMs: number, folder: 
     return { base, file, size: sizeFromName(base) ?? st.size, idate: st.mtimeMs, letters: info ?? '' };
   }, SYNC_PARALLEL);
   for (const m of moved) if (m) add.push(m);
-  if (add.length) index.apply(folder, { add });
+  if (add.length) index.apply(folder, { add }, { build: true });
 
   let curStat: fs.BigIntStats;
   try {
@@ -63,39 +63,41 @@ export async function syncFolder(index: IndexDb, dirtyWindowMs: number, folder: 
   const recent = Date.now() - Number(curStat.mtimeMs) < dirtyWindowMs;
   if (!force && !recent && mtime === fRow.cur_mtime && !add.length) return;
 
-  // the names alone: readdir's entry types say what is a plain file without a stat per file
-  const onDisk = new Map<string, string>();
-  const plain = new Set<string>();
+  // the names alone: readdir's entry types say what is a plain file without a stat per file; each name parsed once
+  const onDisk = new Map<string, DiskName>();
   for (const d of await fsp.readdir(curDir, { withFileTypes: true })) {
-    if (d.name.startsWith('.') || d.isDirectory()) continue;
-    const base = parseMaildirName(d.name).base;
-    onDisk.set(base, d.name);
-    if (d.isFile()) plain.add(d.name);
+    const file = d.name;
+    if (file.startsWith('.') || d.isDirectory()) continue;
+    const { base, info } = parseMaildirName(file);
+    onDisk.set(base, { base, file, letters: info ?? '', plain: d.isFile() });
   }
   const remove: number[] = [];
   const flags: { uid: number; file: string; letters: string; keywords: string }[] = [];
-  for (const row of index.bases(folder)) {
-    const file = onDisk.get(row.base);
-    if (file === undefined) remove.push(row.uid);
-    else {
-      if (file !== row.file) {
-        const full = index.message(folder, row.uid)!;
-        flags.push({ uid: row.uid, file, letters: parseMaildirName(file).info ?? '', keywords: full.keywords });
+  // a folder that never had a message (UIDNEXT 1: its first build) has no rows to compare with
+  if (index.folder(folder).uidnext !== 1) {
+    for (const row of index.bases(folder)) {
+      const d = onDisk.get(row.base);
+      if (d === undefined) remove.push(row.uid);
+      else {
+        if (d.file !== row.file) {
+          const full = index.message(folder, row.uid)!;
+          flags.push({ uid: row.uid, file: d.file, letters: d.letters, keywords: full.keywords });
+        }
+        onDisk.delete(row.base);
       }
-      onDisk.delete(row.base);
     }
   }
   // Size from ",S=" and flags from ":2,", as Dovecot does for names it wrote; the date (the file's mtime) is
   // stat'ed when a command first asks for it (maildir-idate.ts). Names without a valid ",S=" (other delivery
   // agents) and entries readdir could not type as plain files (symlinks) are stat'ed here, as before.
   const found: NewMessage[] = [];
-  const toStat: [string, string][] = [];
-  for (const [base, file] of [...onDisk].sort((a, b) => compareMaildirNames(a[0], b[0]))) {
-    const named = sizeFromName(base);
-    if (named !== undefined && plain.has(file)) found.push({ base, file, size: named, idate: UNKNOWN_IDATE, letters: parseMaildirName(file).info ?? '' });
-    else toStat.push([base, file]);
+  const toStat: DiskName[] = [];
+  for (const d of inDeliveryOrder([...onDisk.values()], (x) => x.base)) {
+    const named = d.plain ? sizeFromName(d.base) : undefined;
+    if (named !== undefined) found.push({ base: d.base, file: d.file, size: named, idate: UNKNOWN_IDATE, letters: d.letters });
+    else toStat.push(d);
   }
-  const stated = await inParallel(toStat, async ([base, file]): Promise<NewMessage | null> => {
+  const stated = await inParallel(toStat, async ({ base, file, letters }): Promise<NewMessage | null> => {
     let st: fs.Stats;
     try {
       st = await fsp.stat(path.join(curDir, file));
@@ -103,12 +105,39 @@ export async function syncFolder(index: IndexDb, dirtyWindowMs: number, folder: 
       return null;
     }
     if (!st.isFile()) return null;
-    return { base, file, size: sizeFromName(base) ?? st.size, idate: st.mtimeMs, letters: parseMaildirName(file).info ?? '' };
+    return { base, file, size: sizeFromName(base) ?? st.size, idate: st.mtimeMs, letters };
   }, SYNC_PARALLEL);
   for (const m of stated) if (m) found.push(m);
   // UIDs follow delivery order across both groups
-  if (toStat.length) found.sort((a, b) => compareMaildirNames(a.base, b.base));
-  index.apply(folder, { add: found, remove, flags, curMtime: mtime });
+  if (toStat.length) found.splice(0, found.length, ...inDeliveryOrder(found, (m) => m.base));
+  index.apply(folder, { add: found, remove, flags, curMtime: mtime }, { build: true });
+}
+
+/** A name read from cur/: its base, info letters, and whether readdir typed it as a plain file. */
+interface DiskName {
+  base: string;
+  file: string;
+  letters: string;
+  plain: boolean;
+}
+
+/** What delivery order compares in a name: its delivery second and the "M<usec>" of its unique part. */
+interface OrderKey {
+  name: string;
+  sec: number;
+  usec: string | null;
+}
+
+const USEC = /^\d+\.[^.]*?M(\d+)/;
+
+function orderKey(name: string): OrderKey {
+  return { name, sec: parseInt(name, 10), usec: USEC.exec(name)?.[1] ?? null };
+}
+
+function compareKeys(a: OrderKey, b: OrderKey): number {
+  if (a.sec !== b.sec && !Number.isNaN(a.sec) && !Number.isNaN(b.sec)) return a.sec - b.sec;
+  if (a.usec !== null && b.usec !== null && a.usec !== b.usec) return Number(a.usec) - Number(b.usec);
+  return a.name < b.name ? -1 : a.name > b.name ? 1 : 0;
 }
 
 /**
@@ -116,11 +145,12 @@ export async function syncFolder(index: IndexDb, dirtyWindowMs: number, folder: 
  * carries the microsecond as "M<usec>" ("1700000000.M123456P42Q7.host"); compare those as numbers, then the rest.
  */
 export function compareMaildirNames(a: string, b: string): number {
-  const na = parseInt(a, 10);
-  const nb = parseInt(b, 10);
-  if (na !== nb && !Number.isNaN(na) && !Number.isNaN(nb)) return na - nb;
-  const ua = /^\d+\.[^.]*?M(\d+)/.exec(a);
-  const ub = /^\d+\.[^.]*?M(\d+)/.exec(b);
-  if (ua && ub && ua[1] !== ub[1]) return Number(ua[1]) - Number(ub[1]);
-  return a < b ? -1 : a > b ? 1 : 0;
+  return compareKeys(orderKey(a), orderKey(b));
+}
+
+/** Items in delivery order of their names (compareMaildirNames), each name's numbers read once, not per comparison. */
+function inDeliveryOrder<T>(items: T[], nameOf: (item: T) => string): T[] {
+  const keyed = items.map((item) => ({ item, k: orderKey(nameOf(item)) }));
+  keyed.sort((x, y) => compareKeys(x.k, y.k));
+  return keyed.map((x) => x.item);
 }

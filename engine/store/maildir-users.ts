@@ -6,7 +6,8 @@ import fsp from 'node:fs/promises';
 import path from 'node:path';
 import type { FolderName, MessageInfo, Owner } from './mailbox-store.js';
 import { ensureMaildir, maildirRoot } from './maildir.js';
-import { IndexDb } from './index-db.js';
+import { IndexDb, type FolderRow, type MessageRow } from './index-db.js';
+import { infoOf } from './maildir-idate.js';
 import { encodeFolder } from './maildir-names.js';
 import { StoreError } from './store-error.js';
 import { syncFolder } from './maildir-sync.js';
@@ -36,6 +37,8 @@ export interface Listing {
   files: string[];
   /** ...when its write counter (IndexDb.writes) was this; after a write of this process they are not used. */
   writes: number;
+  /** Messages without \Seen. */
+  unseen: number;
 }
 
 export interface UserHandle {
@@ -47,6 +50,26 @@ export interface UserHandle {
   listings: Map<FolderName, Listing>;
   /** The root's inode was compared in this turn of the event loop (once per turn is enough: reads come in bursts). */
   inoChecked: boolean;
+}
+
+/** The folder state a listing reflects: every change moves MODSEQ or UIDNEXT. */
+export function listingKey(f: FolderRow): string {
+  return `${f.uidvalidity}/${f.uidnext}/${f.modseq}`;
+}
+
+/** A listing made from index rows in UID order (the writes counter as it is now). */
+export function listingOf(index: IndexDb, dir: string, folder: FolderName, key: string, rows: MessageRow[]): Listing {
+  const infos: MessageInfo[] = new Array(rows.length);
+  const files: string[] = new Array(rows.length);
+  const src = { index, dir, folder };
+  let unseen = 0;
+  for (let i = 0; i < rows.length; i++) {
+    const r = rows[i];
+    infos[i] = infoOf(index, dir, folder, r, src);
+    files[i] = r.file;
+    if (!r.letters.includes('S')) unseen++;
+  }
+  return { key, infos, files, writes: index.writes, unseen };
 }
 
 /** "inbox", "Inbox" → "INBOX"; other names are case-sensitive. */
@@ -144,9 +167,16 @@ export class MaildirUsers {
     return this.mutex.run(folderKey(owner, folder), fn);
   }
 
-  /** Bring the folder's index in line with its directory (see maildir-sync.ts); call it under the folder's lock. */
-  sync(u: UserHandle, folder: FolderName, dir: string, force: boolean): Promise<void> {
-    return syncFolder(u.index, this.dirtyWindowMs, folder, dir, force);
+  /**
+   * Bring the folder's index in line with its directory (see maildir-sync.ts); call it under the folder's lock.
+   * A first build's rows become the folder's listing as they are (not read back from the index).
+   */
+  async sync(u: UserHandle, folder: FolderName, dir: string, force: boolean): Promise<void> {
+    await syncFolder(u.index, this.dirtyWindowMs, folder, dir, force);
+    const f = u.index.folder(folder);
+    const key = listingKey(f);
+    const rows = u.index.takeBuilt(folder, key);
+    if (rows) this.cacheListing(u, folder, listingOf(u.index, dir, folder, key, rows));
   }
 
   dirOf(u: UserHandle, folder: FolderName): string {
