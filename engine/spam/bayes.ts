@@ -263,12 +263,15 @@ export function bayesVotes(v: Pick<BayesVerdict, 'probability' | 'known' | 'scri
   return v.probability !== null && (v.known >= MIN_KNOWN_SHARE || v.scriptLearnt === true);
 }
 
+/** The script: token (tested per token in combine(): the first character rules out nearly all others at once). */
+const isScriptToken = (t: string): boolean => t.charCodeAt(0) === 0x73 && t.startsWith(SCRIPT_PREFIX);
+
 /** Whether the counts learnt SCRIPT_MIN_MESSAGES of each kind in the writing of a message with these tokens. */
 export function scriptLearnt(counts: ReadonlyMap<string, readonly [number, number]>, tokens: readonly string[]): boolean {
   // tokenise() adds it last: look from the end
   for (let i = tokens.length - 1; i >= 0; i--) {
     const t = tokens[i];
-    if (!t.startsWith(SCRIPT_PREFIX)) continue;
+    if (!isScriptToken(t)) continue;
     const c = counts.get(t);
     return c !== undefined && c[0] >= SCRIPT_MIN_MESSAGES && c[1] >= SCRIPT_MIN_MESSAGES;
   }
@@ -281,7 +284,7 @@ export function knownShare(counts: ReadonlyMap<string, readonly [number, number]
   let size = 0;
   let known = 0;
   for (const t of distinct) {
-    if (t.startsWith(SCRIPT_PREFIX)) continue;
+    if (isScriptToken(t)) continue;
     size++;
     const c = counts.get(t);
     if (c && c[0] + c[1] >= KNOWN_MIN_COUNT) known++;
@@ -363,7 +366,7 @@ export function combine(counts: Map<string, [number, number]>, nspam: number, nh
   const probs: [string, number][] = [];
   for (const [tok, [s, h]] of counts) {
     const n = s + h;
-    if (n === 0 || tok.startsWith(SCRIPT_PREFIX)) continue; // how much of a writing was learnt, not a clue
+    if (n === 0 || isScriptToken(tok)) continue; // how much of a writing was learnt, not a clue
     const sr = s / nspam;
     const hr = h / nham;
     const p = sr / (sr + hr);
