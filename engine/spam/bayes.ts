@@ -6,6 +6,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import { fisherLogOdds } from './chi2.js';
+import { SCRIPT_PREFIX } from './tokenise.js';
 
 export const SERVER = '';
 
@@ -235,6 +236,8 @@ export interface BayesVerdict {
   known: number;
   /** log10(p / (1 − p)) from the chi-square tails (chi2.ts), unbounded: it still orders mail whose p rounds to 0 or 1. */
   logOdds: number;
+  /** The counts learnt at least SCRIPT_MIN_MESSAGES spam and ham in the message's writing (its script: token). */
+  scriptLearnt?: boolean;
 }
 
 /**
@@ -247,16 +250,46 @@ export interface BayesVerdict {
 export const KNOWN_MIN_COUNT = 5;
 export const MIN_KNOWN_SHARE = 0.3;
 
-/** The share of distinct tokens whose summed counts reach KNOWN_MIN_COUNT. */
+/**
+ * Unsure is for mail in a writing the filter never learnt (Japanese after English-only training), not for mail whose
+ * words are rare in a writing it learnt plenty of: spam padded with words nobody uses is still judged by Bayes. The
+ * counts of the message's script: token (tokenise.ts) say how many learnt messages of each kind shared its writing;
+ * with this many of both, Bayes votes whatever the known share. Chosen on the learn half (docs/spam.md, "Bayes unsure").
+ */
+export const SCRIPT_MIN_MESSAGES = 50;
+
+/** Whether Bayes votes with its weights on a message: it knows enough of its tokens, or learnt plenty of its writing. */
+export function bayesVotes(v: Pick<BayesVerdict, 'probability' | 'known' | 'scriptLearnt'>): boolean {
+  return v.probability !== null && (v.known >= MIN_KNOWN_SHARE || v.scriptLearnt === true);
+}
+
+/** The script: token (tested per token in combine(): the first character rules out nearly all others at once). */
+const isScriptToken = (t: string): boolean => t.charCodeAt(0) === 0x73 && t.startsWith(SCRIPT_PREFIX);
+
+/** Whether the counts learnt SCRIPT_MIN_MESSAGES of each kind in the writing of a message with these tokens. */
+export function scriptLearnt(counts: ReadonlyMap<string, readonly [number, number]>, tokens: readonly string[]): boolean {
+  // tokenise() adds it last: look from the end
+  for (let i = tokens.length - 1; i >= 0; i--) {
+    const t = tokens[i];
+    if (!isScriptToken(t)) continue;
+    const c = counts.get(t);
+    return c !== undefined && c[0] >= SCRIPT_MIN_MESSAGES && c[1] >= SCRIPT_MIN_MESSAGES;
+  }
+  return false;
+}
+
+/** The share of distinct tokens (the script: token aside) whose summed counts reach KNOWN_MIN_COUNT. */
 export function knownShare(counts: ReadonlyMap<string, readonly [number, number]>, tokens: readonly string[]): number {
   const distinct = new Set(tokens);
-  if (distinct.size === 0) return 0;
+  let size = 0;
   let known = 0;
   for (const t of distinct) {
+    if (isScriptToken(t)) continue;
+    size++;
     const c = counts.get(t);
     if (c && c[0] + c[1] >= KNOWN_MIN_COUNT) known++;
   }
-  return known / distinct.size;
+  return size === 0 ? 0 : known / size;
 }
 
 /**
@@ -322,7 +355,7 @@ export async function classifyWith(backend: BayesBackend, owners: string[], toke
 
 function verdictOf(l: BayesLookup, tokens: string[], minMessages: number, opts: Readonly<CombineOptions>): BayesVerdict {
   if (l.spam < Math.max(1, minMessages) || l.ham < Math.max(1, minMessages)) return { probability: null, clues: [], known: 0, logOdds: 0 };
-  return { ...combine(l.counts, l.spam, l.ham, opts), known: knownShare(l.counts, tokens) };
+  return { ...combine(l.counts, l.spam, l.ham, opts), known: knownShare(l.counts, tokens), scriptLearnt: scriptLearnt(l.counts, tokens) };
 }
 
 /** How near 0 or 1 p may come before its log-odds are taken from the chi-square tails instead (chi2.ts). */
@@ -333,7 +366,7 @@ export function combine(counts: Map<string, [number, number]>, nspam: number, nh
   const probs: [string, number][] = [];
   for (const [tok, [s, h]] of counts) {
     const n = s + h;
-    if (n === 0) continue;
+    if (n === 0 || isScriptToken(tok)) continue; // how much of a writing was learnt, not a clue
     const sr = s / nspam;
     const hr = h / nham;
     const p = sr / (sr + hr);

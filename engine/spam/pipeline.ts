@@ -5,7 +5,7 @@ import type { LoadedConfig } from '../config/load.js';
 import { dnsCacheOptions, makeResolver, type Resolver } from '../dns/resolver.js';
 import { IpList } from '../policy/cidr.js';
 import { verifyDkimDmarc } from './auth.js';
-import { BayesStore, MIN_KNOWN_SHARE, SERVER, bayesLogOdds, classifyWith, type BayesBackend, type BayesVerdict } from './bayes.js';
+import { BayesStore, SERVER, bayesLogOdds, bayesVotes, classifyWith, type BayesBackend, type BayesVerdict } from './bayes.js';
 import { authResultsLine, fmt, headerLine, summaryLine } from './headers.js';
 import { checkHtml } from './html.js';
 import { parseMessage } from './message.js';
@@ -134,8 +134,9 @@ export class Analyser {
         }
         // Bayes votes with its weights only on mail it knows: on a message most of whose words it has rarely seen
         // (another language, a kind of mail it never learnt) it is unsure, and the rules carry the verdict
-        // (its X-IMAIL-SPAM-STATISTICS header too, which a client-side rule may file by)
-        const votes = v.probability !== null && v.known >= MIN_KNOWN_SHARE;
+        // (its X-IMAIL-SPAM-STATISTICS header too, which a client-side rule may file by); a writing it learnt plenty of
+        // is known however rare the message's words (bayes.ts bayesVotes)
+        const votes = bayesVotes(v);
         unsure = v.probability !== null && !votes;
         // unsure is not ignorant: Bayes keeps a share of its log-odds term, on the with_bayes scale (scores.ts)
         if (unsure) unsureOdds = unsureOddsShare(this.rules.about) * weigher(s, this.rules, 'with_bayes')('BAYES_ODDS') * bayesLogOdds(v.probability!, v.logOdds);
@@ -149,7 +150,7 @@ export class Analyser {
           add('STATISTICS');
           lines.push(headerLine('X-IMAIL-SPAM-STATISTICS', `probability=${v.probability!.toFixed(3)}`));
         } else if (votes && v.probability! <= s.bayes_ham_probability) add('STATISTICS_HAM');
-        this.log.analyzer('bayes', { p: v.probability === null ? 'untrained' : v.probability.toFixed(4), known: v.known.toFixed(2), unsure, tokens: tokens.length, clues: v.clues.slice(0, 8).map(([t, f]) => `${t}:${f.toFixed(2)}`).join(' ') });
+        this.log.analyzer('bayes', { p: v.probability === null ? 'untrained' : v.probability.toFixed(4), known: v.known.toFixed(2), script_learnt: v.scriptLearnt === true, unsure, tokens: tokens.length, clues: v.clues.slice(0, 8).map(([t, f]) => `${t}:${f.toFixed(2)}`).join(' ') });
       }
     }
 

@@ -333,5 +333,24 @@ export function tokenise(parsed: ParsedMessage, extraText: string[], allUrls: st
   if (opts.caps) capsTokens([msg.subject, ...(opts.stripMarkup ? msg.texts.map(stripMarkup) : msg.texts), ...extraText], out);
   for (const t of msg.texts) words(opts.stripMarkup ? stripMarkup(t) : t, '', out, opts.pairs);
   for (const t of extraText) words(t, '', out, opts.pairs);
+  out.add(scriptToken(out));
   return [...out];
+}
+
+/**
+ * The message's writing: `script:cjk` when at least 30% of its distinct body words are Japanese, Chinese or Korean,
+ * else `script:latin`. Not a clue (bayes.ts skips SCRIPT_PREFIX): its counts say how much mail of that writing the
+ * filter learnt, which tells a message in a language it never learnt from one whose words are merely rare (bayes.ts
+ * scriptLearnt).
+ */
+export const SCRIPT_PREFIX = 'script:';
+function scriptToken(out: Set<string>): string {
+  let cjk = 0;
+  let all = 0;
+  for (const t of out) {
+    if (t.includes(':')) continue; // prefixed tokens (subject:, url:, caps:…); body words never hold a colon
+    all++;
+    if (HAS_CJK.test(t)) cjk++;
+  }
+  return `${SCRIPT_PREFIX}${all > 0 && cjk >= 0.3 * all ? 'cjk' : 'latin'}`;
 }

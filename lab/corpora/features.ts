@@ -5,7 +5,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { parseConfigText } from '../../engine/config/load.js';
-import { BAYES_ODDS_CAP, bayesLogOdds, combine, DEFAULT_COMBINE, knownShare, MIN_KNOWN_SHARE } from '../../engine/spam/bayes.js';
+import { BAYES_ODDS_CAP, bayesLogOdds, bayesVotes, combine, DEFAULT_COMBINE, knownShare, scriptLearnt } from '../../engine/spam/bayes.js';
 import { messageTokens } from '../../engine/spam/learn.js';
 import { Analyser } from '../../engine/spam/pipeline.js';
 import { bayesBand } from '../../engine/spam/tags.js';
@@ -87,7 +87,7 @@ export class Counts {
       if (s > 0 || h > 0) mine.set(t, [s, h]);
     }
     const c = combine(mine, ns, nh, DEFAULT_COMBINE);
-    return { p: c.probability ?? 0.5, known: knownShare(mine, tokens), logOdds: c.logOdds };
+    return { p: c.probability ?? 0.5, known: knownShare(mine, tokens), logOdds: c.logOdds, scriptLearnt: SCRIPT_GATE && scriptLearnt(mine, tokens) };
   }
 }
 
@@ -104,7 +104,12 @@ export interface BayesView {
   known: number;
   /** log10-odds from the chi-square tails (bayes.ts combine), not bounded by the rounding of p. */
   logOdds: number;
+  /** The counts learnt plenty of mail in the message's writing (bayes.ts scriptLearnt). */
+  scriptLearnt?: boolean;
 }
+
+/** FIT_SCRIPT_GATE=0: unsure by the known share alone, as before spam6 (for comparing in --dev and --holdout). */
+const SCRIPT_GATE = process.env.FIT_SCRIPT_GATE !== '0';
 
 /** The BAYES_ODDS bound (FIT_ODDS_CAP, for comparing bounds in `--dev` only: the server uses BAYES_ODDS_CAP). */
 const ODDS_CAP = Number(process.env.FIT_ODDS_CAP ?? BAYES_ODDS_CAP);
@@ -123,7 +128,7 @@ export function outOfFold(train: Example[], k = 5, seed = 1): BayesView[] {
 
 /** Whether Bayes votes on a message with its weights (it learnt enough, and knows enough of the message's tokens). */
 export function confident(b: BayesView): b is { p: number; known: number; logOdds: number } {
-  return b.p !== null && b.known >= MIN_KNOWN_SHARE;
+  return bayesVotes({ probability: b.p, known: b.known, scriptLearnt: b.scriptLearnt });
 }
 
 export interface Featured {

@@ -4,6 +4,7 @@
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { Analyser } from '../../engine/spam/pipeline.js';
+import { SCRIPT_MIN_MESSAGES } from '../../engine/spam/bayes.js';
 import { closeBayesStores, learnMessage } from '../../engine/spam/learn.js';
 import { japaneseWritten } from '../../lab/corpora/japanese-written.js';
 import { UNSURE_ENTRY, UNSURE_ODDS_ENTRY, unsureOddsShare, unsureScale } from '../../engine/spam/scores.js';
@@ -25,9 +26,9 @@ const SPAM_WORDS = ['cheap', 'pills', 'discount', 'pharmacy', 'order', 'now', 'l
 const HAM_WORDS = ['minutes', 'project', 'meeting', 'agenda', 'budget', 'review', 'schedule', 'quarter', 'patch', 'release', 'build', 'kernel', 'thanks', 'regards', 'list'];
 const pickWords = (words: string[], i: number) => words.filter((_, k) => (k + i) % 4 !== 0).join(' ');
 
-async function englishOnlyServer(): Promise<Analyser> {
+async function englishOnlyServer(count = 20): Promise<Analyser> {
   const dir = tempDir();
-  for (let i = 0; i < 20; i++) {
+  for (let i = 0; i < count; i++) {
     await learnMessage(dir, rawMail({ subject: `offer ${i}`, body: `${pickWords(SPAM_WORDS, i)} http://pills${i % 3}.spam.test/` }), 'spam');
     await learnMessage(dir, rawMail({ subject: `meeting ${i}`, body: `${pickWords(HAM_WORDS, i)}\r\n` }), 'ham');
   }
@@ -71,7 +72,8 @@ test('an unsure Bayes puts the rules-only score on the with_bayes scale (one ran
     assert.doesNotMatch(n.headers, new RegExp(`${UNSURE_ENTRY}|${UNSURE_ODDS_ENTRY}`), n.headers);
     // the unsure score: the stretched rules-only score, plus what Bayes still says (its own summary entry)
     const odds = entry(u.headers, UNSURE_ODDS_ENTRY);
-    assert.ok(Math.abs(u.score - odds - 5 - scale * (n.score - 5)) <= 0.05, `${m.id}: unsure ${u.score} (Bayes ${odds}), new install ${n.score}, scale ${scale}`);
+    // (the Bayes entry is read from the header at one decimal: up to 0.05 off, and the stretch of about 3 is exact)
+    assert.ok(Math.abs(u.score - odds - 5 - scale * (n.score - 5)) <= 0.06, `${m.id}: unsure ${u.score} (Bayes ${odds}), new install ${n.score}, scale ${scale}`);
     assert.equal(score(u.headers), Math.round(u.score * 100) / 100, u.headers); // the total at two decimals (headers.ts)
     if (n.score !== 5) {
       assert.match(u.headers, new RegExp(`${UNSURE_ENTRY}\\(-?\\d`), u.headers);
@@ -93,6 +95,22 @@ test('English spam full of words Bayes never saw: unsure, and Bayes still lifts 
   assert.ok(odds > 0, `an unsure Bayes that leans to spam adds a positive share of its term: ${r.headers}`);
   const unsure = Number(new RegExp(`${UNSURE_ENTRY}\\((-?[\\d.]+)\\)`).exec(r.headers)?.[1] ?? 0);
   assert.ok(r.score - odds - unsure < 5, `the rules alone would not file it: ${r.headers}`);
+});
+
+test('a server that learnt plenty of English mail votes on English spam full of words it never saw; Japanese mail stays unsure', async () => {
+  // SCRIPT_MIN_MESSAGES (50) of each kind in Latin script: rare words no longer make Bayes unsure of English mail
+  const a = await englishOnlyServer(SCRIPT_MIN_MESSAGES);
+  const junk = Array.from({ length: 60 }, (_, i) => `zq${(i * 7919).toString(36)}x${i}`).join(' ');
+  const r = await a.analyse(rawMail({ subject: 'offer', body: `cheap pills discount pharmacy order now ${junk}` }), env, clean);
+  assert.ok(r.tags.includes('BAYES_ODDS'), `Bayes votes on hash-busting English spam: ${r.headers}`);
+  assert.doesNotMatch(r.headers, new RegExp(`${UNSURE_ENTRY}|${UNSURE_ODDS_ENTRY}`), r.headers);
+  assert.equal(r.action, 'spam', r.headers);
+  // its Japanese mail is in a writing it never learnt: unsure, judged by the rules, no ham filed
+  for (const m of japaneseWritten().filter((x) => x.label === 'ham').slice(0, 20)) {
+    const j = await a.analyse(m.raw, env, clean);
+    assert.ok(!j.tags.includes('BAYES_ODDS'), `Bayes votes on ${m.id}: ${j.headers}`);
+    assert.notEqual(j.action, 'spam', `${m.id}: ${j.headers}`);
+  }
 });
 
 test('English mail Bayes knows is judged with its vote (band and log-odds in the score)', async () => {

@@ -3,12 +3,13 @@
 // newsletter is not spam for being HTML when the learnt ham was plain text.
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { BayesStore, SERVER, classify, combine, DEFAULT_COMBINE } from '../../engine/spam/bayes.js';
+import { BayesStore, SERVER, classify, combine, DEFAULT_COMBINE, knownShare, scriptLearnt, SCRIPT_MIN_MESSAGES } from '../../engine/spam/bayes.js';
 import { messageTokens } from '../../engine/spam/learn.js';
 import { parseMessage } from '../../engine/spam/message.js';
 import { capsTokens, DEFAULT_TOKENISE, stripMarkup, tokenise, urlTokens, wordsOf } from '../../engine/spam/tokenise.js';
+import iconv from 'iconv-lite';
 import { tempDir, removeTempDirs } from './helpers.js';
-import { rawMail } from './mail.js';
+import { rawMail, toIso2022jp } from './mail.js';
 
 after(removeTempDirs);
 
@@ -146,6 +147,26 @@ test('an HTML newsletter with ham words is not spam for being HTML when the lear
     plain.close();
     tagged.close();
   }
+});
+
+test('one script: token per message: cjk for Japanese text in any charset, latin for English; never a clue nor counted as known', () => {
+  const text = '来週の会議の議事録を送付いたします。ご確認ください。\r\nBest regards';
+  const ja = [
+    rawMail({ subject: '来週の会議について', body: text }),
+    ...['ISO-2022-JP', 'Shift_JIS', 'EUC-JP'].map((cs) => rawMail({ subject: 'Re: minutes', contentType: `text/plain; charset=${cs}`, cte: cs === 'ISO-2022-JP' ? '7bit' : '8bit', body: cs === 'ISO-2022-JP' ? toIso2022jp(text) : iconv.encode(text, cs) })),
+  ];
+  for (const raw of ja) assert.deepEqual(messageTokens(raw).filter((t) => t.startsWith('script:')), ['script:cjk']);
+  const en = messageTokens(rawMail({ subject: 'minutes', body: 'Please find the minutes of the meeting attached. 会議' }));
+  assert.deepEqual(en.filter((t) => t.startsWith('script:')), ['script:latin']);
+  // the token's counts say how much mail of that writing was learnt; they never move p or the known share
+  const counts = new Map<string, [number, number]>([['meeting', [1, 40]], ['minutes', [0, 30]], ['script:latin', [1000, 0]]]);
+  const without = new Map([...counts].filter(([t]) => !t.startsWith('script:')));
+  assert.equal(combine(counts, 60, 60).probability, combine(without, 60, 60).probability);
+  assert.equal(knownShare(counts, ['meeting', 'minutes', 'script:latin', 'unseen']), 2 / 3);
+  assert.equal(scriptLearnt(counts, ['meeting', 'script:latin']), false, 'no ham of that writing learnt');
+  const both = new Map(counts).set('script:latin', [SCRIPT_MIN_MESSAGES, SCRIPT_MIN_MESSAGES]);
+  assert.equal(scriptLearnt(both, ['meeting', 'script:latin']), true);
+  assert.equal(scriptLearnt(both, ['meeting', 'script:cjk']), false, 'another writing');
 });
 
 test('wordsOf gives the words the reference pattern matches, plain words and odd runs alike', () => {
