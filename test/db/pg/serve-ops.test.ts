@@ -118,8 +118,8 @@ describe('tegami serve on PostgreSQL: metrics, held-mail expiry, the CLI and a s
     await until('the held message expired and removed', async () => (await db.query('SELECT 1 FROM queue_envelopes WHERE id = $1', [id])).rowCount === 0, 60_000);
     const dsn = async () => (await db.query("SELECT e.id FROM queue_envelopes e JOIN queue_recipients r ON r.message_id = e.id WHERE r.address = 'sender@example.net' AND e.sender = ''")).rows;
     await until("the sender's notice in the shared queue", async () => (await dsn()).length >= 1, 30_000);
-    // three more sweeps of each node: nothing expires twice
-    await new Promise((res) => setTimeout(res, 3500));
+    // two more sweeps of each node (every second): nothing expires twice
+    await new Promise((res) => setTimeout(res, 2500));
     assert.equal((await dsn()).length, 1, 'one notice');
     const lines = (logsOf(a.dataDir) + logsOf(b.dataDir)).split('\n').filter((l) => l.includes('expired-held') && l.includes(id));
     assert.equal(lines.length, 1, `one expiry over both nodes: ${lines.join('\n')}`);
@@ -177,8 +177,6 @@ describe('tegami serve on PostgreSQL: metrics, held-mail expiry, the CLI and a s
     assert.equal(o.store, 'shared');
     assert.equal(o.messages, 1);
     assert.ok(o.bytes > 0);
-    const text = a.cli(['user', 'orphans']);
-    assert.match(text.stdout, new RegExp(`^${o.id}\\t${GONE}\\t.*1 message\\(s\\).*shared store$`, 'm'));
     // without --yes nothing goes
     const refused = a.cli(['user', 'orphans', '--remove', o.id]);
     assert.equal(refused.status, 1);
@@ -189,11 +187,15 @@ describe('tegami serve on PostgreSQL: metrics, held-mail expiry, the CLI and a s
     assert.match(removed.stdout, /1 message\(s\), 1 body freed/);
     assert.equal((await db.query("SELECT 1 FROM mail_accounts WHERE owner LIKE 'orphan/%'")).rowCount, 0);
     assert.equal((await db.query('SELECT 1 FROM mail_blobs WHERE hash = $1', [hash])).rowCount, 0, 'the body no message names is gone');
-    assert.ok(!a.cli(['user', 'orphans']).stdout.includes(o.id));
+    const text = a.cli(['user', 'orphans']);
+    assert.equal(text.status, 0, text.stderr);
+    assert.ok(!text.stdout.includes(o.id), text.stdout);
   });
 
   it('a node started while the database is down waits for it and then serves; the running nodes say the shared counts are back', async (t) => {
     if (!requireCommand(t, 'python3')) return;
+    const inbox = async () => (await db.query("SELECT 1 FROM mail_messages m JOIN mail_mailboxes x ON x.id = m.mailbox_id WHERE m.owner = $1 AND x.name = 'INBOX'", [BOSS])).rowCount ?? 0;
+    const had = await inbox();
     await cluster.halt();
     dirC = fs.mkdtempSync(path.join(os.tmpdir(), 'tegami-pgops-c-'));
     const dataC = path.join(dirC, 'data');
@@ -212,10 +214,7 @@ describe('tegami serve on PostgreSQL: metrics, held-mail expiry, the CLI and a s
     assert.match(logsOf(dataC), /storage-waiting .*attempt=1/);
     const r = await send(c, BOSS, 'ops-late-start-1');
     assert.deepEqual([r.rcpt, r.data], [250, 250], r.msg);
-    await until('mail through node C stored in the shared store', async () => {
-      const q = await db.query("SELECT 1 FROM mail_messages m JOIN mail_mailboxes x ON x.id = m.mailbox_id WHERE m.owner = $1 AND x.name = 'INBOX'", [BOSS]);
-      return (q.rowCount ?? 0) >= 2;
-    }, 30_000);
+    await until('mail through node C stored in the shared store', async () => (await inbox()) > had, 30_000);
     await until("node A's log says the shared connection counts are back", () => /conn-counts-shared-available/.test(logsOf(a.dataDir)), 30_000);
     assert.match(logsOf(a.dataDir), /conn-counts-shared-unavailable/);
   });
