@@ -133,7 +133,7 @@ export async function startServer(opts: { configPath?: string; quiet?: boolean; 
     // one login flow (one throttle, one bound on password hashing) for SMTP, POP3 and IMAP: a guesser cannot
     // switch protocols to start afresh
     // on PostgreSQL the failure counts are shared by every node (engine/net/pg-login-counts.ts)
-    login: LoginFlow.fromConfig(config, ctx.directory, logger, ctx.pool ? new PgLoginCounts(ctx.pool, { windowMs: config.auth.window, blockAfter: config.auth.block_after, blockForMs: config.auth.block_for }) : undefined),
+    login: LoginFlow.fromConfig(config, ctx.directory, logger, ctx.pool ? new PgLoginCounts(ctx.pool, { windowMs: config.auth.window, blockAfter: config.auth.block_after, blockForMs: config.auth.block_for, accountDelayMs: config.auth.account_delay }) : undefined),
     relay: new RelayPolicy(config.relay.mode, config.relay.allow_ips, srsFor(config)),
     connectionCheck,
     resolver: config.dns.servers ? { reverse: (ip) => resolver.reverse(ip) } : undefined,
