@@ -16,6 +16,8 @@ export interface QueueSnapshot {
    * recipients waiting for a retry); they are counted in by_state and total too (a message in both, once).
    */
   local_messages?: number;
+  /** PostgreSQL only: the shared rows could not be read now (the database away); the last rows read are counted. */
+  shared_stale?: boolean;
   /** When it was read (ms since epoch). */
   at: number;
 }
@@ -23,6 +25,7 @@ export interface QueueSnapshot {
 export class QueueSnapshots {
   private last: QueueSnapshot | null = null;
   private running: Promise<QueueSnapshot> | null = null;
+  private lastShared: QueueEntry[] = [];
 
   constructor(
     private readonly admin: Pick<QueueAdmin, 'list' | 'spool'>,
@@ -43,9 +46,16 @@ export class QueueSnapshots {
     let oldest = 0;
     const local = await this.admin.list();
     let entries = local;
+    let stale = false;
     if (this.shared) {
       // the shared row's view of a message wins (its recipients' leases say which node delivers it now)
-      const rows = await this.shared();
+      // the database away: the rows last read stand (marked stale) rather than the figures dropping to this node's
+      let rows = this.lastShared;
+      try {
+        rows = this.lastShared = await this.shared();
+      } catch {
+        stale = true;
+      }
       const ids = new Set(rows.map((e) => e.id));
       entries = [...rows, ...local.filter((e) => !ids.has(e.id))];
     }
@@ -55,7 +65,7 @@ export class QueueSnapshots {
     }
     const spool = this.admin.spool;
     const spool_bytes = (await dirBytes(spool.queueDir, (n) => !n.endsWith('.state'))) + (await dirBytes(spool.incomingDir, () => true));
-    this.last = { by_state, total: entries.length, oldest_age_seconds: oldest, spool_bytes, ...(this.shared ? { local_messages: local.length } : {}), at: this.clock() };
+    this.last = { by_state, total: entries.length, oldest_age_seconds: oldest, spool_bytes, ...(this.shared ? { local_messages: local.length, ...(stale ? { shared_stale: true } : {}) } : {}), at: this.clock() };
     return this.last;
   }
 }
