@@ -50,6 +50,7 @@ export async function untilReachable<T>(op: () => Promise<T>, o: WaitOptions): P
           clearTimeout(t);
           reject(o.signal!.reason);
         }
+        if (o.signal?.aborted) return aborted();
         o.signal?.addEventListener('abort', aborted, { once: true });
       });
       wait = Math.min(wait * 2, o.maxMs ?? 30_000);
