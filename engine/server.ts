@@ -2,7 +2,7 @@
 // named in [listen]. SIGTERM/SIGINT stop accepting, let sessions and deliveries in flight finish, exit.
 import fs from 'node:fs';
 import path from 'node:path';
-import type { LoadedConfig } from './config/load.js';
+import { buildConfig, readRawConfig, resolveConfigPath, type LoadedConfig } from './config/load.js';
 import { openStorage, queueFor, remoteDeliveryFor, type Storage } from './db/storage.js';
 import { Logger } from './log/logger.js';
 import { listenAddress } from './net/host-port.js';
@@ -52,7 +52,7 @@ export interface RunningServer {
   stop(): Promise<void>;
 }
 
-export async function startServer(opts: { configPath?: string; quiet?: boolean } = {}): Promise<RunningServer> {
+export async function startServer(opts: { configPath?: string; quiet?: boolean; signal?: AbortSignal } = {}): Promise<RunningServer> {
   const started = Date.now();
   // [storage]: SQLite in the data dir, or PostgreSQL with this node's local copy (engine/db/storage.ts); a
   // background sync that fails is said once, and its recovery too (the node serves from its copy meanwhile)
@@ -63,7 +63,14 @@ export async function startServer(opts: { configPath?: string; quiet?: boolean }
     storageDown = true;
     logRef?.emit('system.storage-unavailable', { error: e.message });
   };
-  const ctx = await openStorage(opts.configPath, { mode: 'serve', onError: onStorageError });
+  // PostgreSQL away at start: wait for it (1 s doubling to 30 s), saying so in the log the config file names
+  // (the settings stored in the database are not known yet); nothing listens meanwhile
+  let early: Logger | undefined;
+  const onWaiting = (e: Error, attempt: number, retryMs: number) => {
+    early ??= startupLogger(opts.configPath, opts.quiet);
+    early.emit('system.storage-waiting', { error: e.message, attempt, retry_ms: retryMs });
+  };
+  const ctx = await openStorage(opts.configPath, { mode: 'serve', onError: onStorageError, onWaiting, signal: opts.signal }).finally(() => early?.close());
   const { config } = ctx;
   const metrics = new Metrics({ configLabels: { list: config.dnsbl.map((d) => d.name), target: config.monitor.map((m) => m.name) } });
   const logger = new Logger({ dir: path.join(config.data_dir, 'logs'), stdout: config.log.stdout && !opts.quiet, files: config.log.files, level: config.log.level, sink: metrics });
@@ -126,7 +133,7 @@ export async function startServer(opts: { configPath?: string; quiet?: boolean }
     // one login flow (one throttle, one bound on password hashing) for SMTP, POP3 and IMAP: a guesser cannot
     // switch protocols to start afresh
     // on PostgreSQL the failure counts are shared by every node (engine/net/pg-login-counts.ts)
-    login: LoginFlow.fromConfig(config, ctx.directory, logger, ctx.pool ? new PgLoginCounts(ctx.pool, { windowMs: config.auth.window, blockAfter: config.auth.block_after, blockForMs: config.auth.block_for }) : undefined),
+    login: LoginFlow.fromConfig(config, ctx.directory, logger, ctx.pool ? new PgLoginCounts(ctx.pool, { windowMs: config.auth.window, blockAfter: config.auth.block_after, blockForMs: config.auth.block_for, accountDelayMs: config.auth.account_delay }) : undefined),
     relay: new RelayPolicy(config.relay.mode, config.relay.allow_ips, srsFor(config)),
     connectionCheck,
     resolver: config.dns.servers ? { reverse: (ip) => resolver.reverse(ip) } : undefined,
@@ -150,8 +157,8 @@ export async function startServer(opts: { configPath?: string; quiet?: boolean }
     logger.info('system', 'settings-applied', { keys: keys.join(','), version: settings.version() });
     if (c.relay.mode === 'anyone') logger.emit('system.open-relay', { message: 'OPEN RELAY: relay mode "anyone": this server relays mail for anyone on the Internet' });
   });
-  // the control socket (`tegami queue --local`) and the metrics see this node's spool; the admin pages and
-  // /api/v1/queue on PostgreSQL see the shared queue's rows, as `tegami queue` does
+  // the control socket (`tegami queue --local`) sees this node's spool; the admin pages, /api/v1/queue and the
+  // queue figures (metrics, status, dashboard) on PostgreSQL see the shared queue's rows, as `tegami queue` does
   const queueAdmin = new QueueAdmin(config, isLocal, remote.kind === 'local' ? { scheduler: remote.scheduler, inject: (e, raw) => queue.inject(e, raw) } : null);
   const webQueue = ctx.backend === 'postgres' && ctx.pool ? new PgQueueAdmin(ctx.pool, config, isLocal) : queueAdmin;
 
@@ -192,7 +199,9 @@ export async function startServer(opts: { configPath?: string; quiet?: boolean }
         listeners.push({ name, host: w.host, port: w.port, close: w.close });
       }
     }
-    ops = await startOperations({ config, logger, metrics, queue, admin: queueAdmin, db: ctx.db, listeners, started, logOutputs });
+    // on PostgreSQL the figures (metrics, status, the dashboard) count the shared queue's rows and this node's spool
+    const sharedQueue = webQueue instanceof PgQueueAdmin ? () => webQueue.list() : undefined;
+    ops = await startOperations({ config, logger, metrics, queue, admin: queueAdmin, sharedQueue, db: ctx.db, listeners, started, logOutputs });
   } catch (e) {
     await stopAll();
     await ops?.close();
@@ -214,8 +223,13 @@ export async function startServer(opts: { configPath?: string; quiet?: boolean }
     ? new PgConnectionCounts(ctx.pool, {
         node: config.storage.node_name,
         onError: (e) => {
-          if (!countsDown) logger.warn('system', 'conn-counts-shared-unavailable', { error: e.message });
+          if (!countsDown) logger.emit('system.conn-counts-shared-unavailable', { error: e.message });
           countsDown = true;
+        },
+        onOk: () => {
+          if (!countsDown) return;
+          countsDown = false;
+          logger.emit('system.conn-counts-shared-available', {});
         },
       })
     : null;
@@ -252,6 +266,12 @@ export async function startServer(opts: { configPath?: string; quiet?: boolean }
       removePidFile(pidFile);
     })());
   return { ctx, config, logger, queue, listeners, ops: operations, metrics, jmap, stop };
+}
+
+/** The log as the config file alone sets it up, for what is said before the storage is open. */
+function startupLogger(configPath: string | undefined, quiet?: boolean): Logger {
+  const c = buildConfig(readRawConfig(resolveConfigPath(configPath)));
+  return new Logger({ dir: path.join(c.data_dir, 'logs'), stdout: c.log.stdout && !quiet, files: c.log.files, level: c.log.level });
 }
 
 /** A clean stop removes the pid file (only if it is still ours), so `tegami restore` sees no server. */

@@ -61,7 +61,7 @@ export const COMMANDS: Record<string, CommandSpec> = {
       'tegami user list [--domain DOMAIN] [--json]   (--json: every setting, the quota and the usage)',
       'tegami user export FILE.csv|- [--with-secrets] [--domain DOMAIN] [--force]',
       'tegami user import FILE.csv [--update]      (a header row naming the columns, or address,password[,full name[,forward]])',
-      'tegami user orphans [--json] | orphans --remove ID',
+      'tegami user orphans [--json] | orphans --remove ID [--yes]   (PostgreSQL: the shared store\'s too; --yes to remove one)',
     ].join('\n'),
     subs: {
       add: { ...password, ...USER_SETTING_OPTIONS },
@@ -73,7 +73,7 @@ export const COMMANDS: Record<string, CommandSpec> = {
       list: { ...json, domain: { type: 'string', value: 'DOMAIN' } },
       export: { domain: { type: 'string', value: 'DOMAIN' }, 'with-secrets': { type: 'boolean' }, force: { type: 'boolean' } },
       import: { update: { type: 'boolean' } },
-      orphans: { ...json, remove: { type: 'string', value: 'ID' } },
+      orphans: { ...json, remove: { type: 'string', value: 'ID' }, yes: { type: 'boolean' } },
     },
   },
   alias: {

@@ -10,6 +10,7 @@ import { directoryFor, openContext, PRIVATE_DIR, privateDataDir, type Context } 
 import { openDatabase, type Db } from './database.js';
 import { clientConfig, openPool, type PgPool } from './pg/pool.js';
 import { migrate } from './pg/migrations.js';
+import { untilReachable } from './pg/wait.js';
 import { isCopy, Replica } from './pg/replica.js';
 import { ensureSettingsTables } from '../settings/store.js';
 import { addScramColumn } from '../accounts/sqlite-directory.js';
@@ -56,6 +57,13 @@ export interface StorageOptions {
   mode: 'command' | 'serve';
   /** A sync or the LISTEN connection failed in the background (serve). */
   onError?: (err: Error) => void;
+  /**
+   * serve: the database could not be reached at start; it is tried again (1 s doubling to 30 s) and this is
+   * told before each wait. Absent (the commands), an unreachable database fails at once, as always.
+   */
+  onWaiting?: (err: Error, attempt: number, retryMs: number) => void;
+  /** Ends a wait for the database (the server told to stop before it ever started). */
+  signal?: AbortSignal;
 }
 
 /** Open the storage [storage] names. SQLite: the data dir's database, as `openContext` always did. */
@@ -79,7 +87,11 @@ export async function openStorage(configPath: string | undefined, opts: StorageO
   let db: Db | undefined;
   let closeStore: (() => unknown) | undefined;
   try {
-    await migrate(pool); // any command migrates an empty or older database on first use, as SQLite does
+    // any command migrates an empty or older database on first use, as SQLite does; serve waits for a database
+    // that is away at start instead of exiting (engine/db/pg/wait.ts)
+    const onWaiting = opts.onWaiting;
+    if (onWaiting) await untilReachable(() => migrate(pool), { onWait: onWaiting, signal: opts.signal });
+    else await migrate(pool);
     db = openNodeCopy(base);
     const replica = new Replica({ db, pool, listen: clientConfig(base.storage), onError: opts.onError, watchMs: opts.mode === 'serve' ? 1000 : 0 });
     let finish: (() => void) | undefined;

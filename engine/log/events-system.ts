@@ -10,6 +10,8 @@ export const SYSTEM_EVENTS = {
   'system.listening': ev('system', 'info', { listener: 'word', address: 'text' }),
   /** PostgreSQL: the other nodes' connection counts could not be read or ours published (engine/net/pg-conn-counts.ts) */
   'system.conn-counts-shared-unavailable': ev('system', 'warn', { error: 'text' }),
+  /** …and read and published again after that (said once per outage) */
+  'system.conn-counts-shared-available': ev('system', 'info', {}),
   'system.listener-error': ev('system', 'error', { listener: 'word', error: 'text' }),
   'system.stopping': ev('system', 'info', {}),
   /** SIGTERM: the worker tasks of acknowledged messages were waited for (Queue.drain), at most `limit_ms`. */
@@ -36,6 +38,8 @@ export const SYSTEM_EVENTS = {
   'system.storage': ev('system', 'info', { backend: 'word', mail_store: 'text', queue: 'text' }),
   'system.storage-unavailable': ev('system', 'warn', { error: 'text' }),
   'system.storage-available': ev('system', 'info', {}),
+  /** `serve` on PostgreSQL found the database unreachable at start: it waits and tries again (nothing listens yet) */
+  'system.storage-waiting': ev('system', 'warn', { error: 'text', attempt: 'int', retry_ms: 'ms' }),
 } as const;
 
 const target = { target: 'word', check: 'word', address: 'text' } as const;

@@ -17,6 +17,8 @@ export interface PoolLike {
 
 export interface LiveSources {
   queue?: () => Promise<QueueSnapshot>;
+  /** The queue figures are the shared queue's (PostgreSQL): tegami_queue_local_messages is added. */
+  sharedQueue?: boolean;
   pool?: PoolLike;
   dataDir: string;
   monitor?: () => { name: string; state: 'up' | 'down' | 'unknown' }[];
@@ -63,6 +65,8 @@ export function registerCollectors(metrics: Metrics, src: LiveSources): void {
     });
     gauge('tegami_queue_oldest_age_seconds', async (g) => g.set((await q()).oldest_age_seconds));
     gauge('tegami_spool_bytes', async (g) => g.set((await q()).spool_bytes));
+    // PostgreSQL only (the queue above is then the shared one): what this node's spool holds of it
+    if (src.sharedQueue) gauge('tegami_queue_local_messages', async (g) => g.set((await q()).local_messages ?? 0));
   }
   if (src.pool) {
     const p = src.pool;

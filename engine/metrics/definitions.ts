@@ -105,7 +105,8 @@ export interface Meter {
 
 /** Gauges computed when /metrics is read (never on the mail path); see engine/metrics/collectors.ts. */
 export const LAZY_GAUGES = {
-  tegami_queue_messages: { help: 'Messages in the queue by state', labels: ['state'] },
+  tegami_queue_messages: { help: 'Messages in the queue by state (on PostgreSQL: the shared queue of every node, plus this node\'s spool)', labels: ['state'] },
+  tegami_queue_local_messages: { help: 'PostgreSQL only: messages in this node\'s spool (not yet handed over, or local deliveries waiting), counted in tegami_queue_messages too', labels: [] },
   tegami_queue_oldest_age_seconds: { help: 'Age of the oldest message in the queue (0 when empty)', labels: [] },
   tegami_spool_bytes: { help: 'Bytes of message files in the spool (queue and incoming)', labels: [] },
   tegami_pool_threads: { help: 'Worker threads in the pool', labels: [] },

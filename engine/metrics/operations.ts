@@ -13,7 +13,7 @@ import { Alerter } from '../monitor/alerts.js';
 import { Monitor } from '../monitor/monitor.js';
 import { closeProbes } from '../monitor/probes.js';
 import { tegamiVersion } from '../ops/backup.js';
-import type { QueueAdmin, ExtraRequests } from '../queue/control.js';
+import type { QueueAdmin, ExtraRequests, QueueEntry } from '../queue/control.js';
 import type { Queue } from '../queue/queue.js';
 import { registerCollectors } from './collectors.js';
 import { startMetricsListener } from './http.js';
@@ -106,6 +106,8 @@ export async function startOperations(o: {
   metrics: Metrics;
   queue: Queue;
   admin: QueueAdmin;
+  /** PostgreSQL: the shared queue's messages (PgQueueAdmin.list); the figures then count every node's queue. */
+  sharedQueue?: () => Promise<QueueEntry[]>;
   db: Db;
   /** The server's listeners; the metrics listener is added to it. */
   listeners: Listed[];
@@ -126,7 +128,7 @@ export async function startOperations(o: {
   const monitor = config.monitor.length ? new Monitor(config.monitor, { logger, alerter, dnsServers: config.dns.servers }) : null;
   monitor?.start();
 
-  const snapshots = new QueueSnapshots(o.admin);
+  const snapshots = new QueueSnapshots(o.admin, undefined, undefined, o.sharedQueue);
   const listenerStates = () =>
     Object.entries(config.listeners).map(([name, address]) => {
       const l = o.listeners.find((x) => x.name === name);
@@ -146,7 +148,7 @@ export async function startOperations(o: {
       minFree,
     });
   const monitorStates = () => (monitor?.snapshot() ?? []).map((t) => ({ name: t.name, state: t.state }));
-  registerCollectors(metrics, { queue: () => snapshots.get(), pool: queue.pool, dataDir: config.data_dir, monitor: monitor ? monitorStates : undefined, version });
+  registerCollectors(metrics, { queue: () => snapshots.get(), sharedQueue: !!o.sharedQueue, pool: queue.pool, dataDir: config.data_dir, monitor: monitor ? monitorStates : undefined, version });
 
   const sqlite = String((o.db.prepare('select sqlite_version() as v').get() as { v: string }).v);
   const status = () =>

@@ -179,8 +179,16 @@ export class LoginFlow {
   private async gate(ctx: LoginContext, mechanism: string, login: string): Promise<LoginResult | null> {
     const account = this.account(ctx, login);
     const shared = await this.sharedState(ctx, account);
-    const d: ThrottleDecision =
-      shared && shared.blockedUntil > Date.now() ? { kind: 'blocked', untilMs: shared.blockedUntil } : this.o.throttle.check(ctx.ip, account, shared);
+    let d: ThrottleDecision =
+      shared && shared.blockedUntil > Date.now()
+        ? { kind: 'blocked', untilMs: shared.blockedUntil }
+        : this.o.throttle.check(ctx.ip, account, shared && this.o.shared?.slot ? { ...shared, sharedSlots: true } : shared);
+    if (d.kind === 'allow' && d.spaced) {
+      // the account's turn is taken on all nodes together; the database away: this node's own turn
+      const slots = this.o.shared!.slot!.bind(this.o.shared);
+      const wait = await slots(account).catch((e: Error) => this.sharedDown(ctx, e, this.o.throttle.takeSlot(account)));
+      d = wait === 'busy' ? { kind: 'busy' } : { kind: 'allow', delayMs: Math.max(d.delayMs, wait) };
+    }
     if (d.kind === 'blocked') {
       this.log(ctx, 'login-blocked', 'warn', { login: shown(login), mechanism, until: new Date(d.untilMs).toISOString() });
       return { kind: 'blocked' };
@@ -203,6 +211,7 @@ export class LoginFlow {
       return { kind: 'failed' };
     }
     this.o.throttle.succeeded(ctx.ip, account);
+    if (this.o.shared?.succeeded) await this.o.shared.succeeded(this.o.throttle.keyOf(ctx.ip), account).catch((e: Error) => this.sharedDown(ctx, e, undefined));
     this.log(ctx, 'login', 'info', { user: user.address, mechanism });
     return { kind: 'ok', user };
   }

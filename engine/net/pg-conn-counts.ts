@@ -24,6 +24,8 @@ export interface PgConnectionCountsOptions {
   /** How often to publish and read (default 2 s); other nodes' rows count for three periods. */
   everyMs?: number;
   onError?: (err: Error) => void;
+  /** A publish-and-read succeeded (after a failure: the shared counts are back). */
+  onOk?: () => void;
 }
 
 export class PgConnectionCounts {
@@ -87,6 +89,7 @@ export class PgConnectionCounts {
       throw e;
     }
     this.lastOk = Date.now();
+    this.o.onOk?.();
     const next = new Map<string, number>();
     for (const row of r.rows) if (Number.isSafeInteger(row.n) && row.n > 0) next.set(`${row.protocol}\0${row.client}`, row.n);
     this.others = next;

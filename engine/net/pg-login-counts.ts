@@ -1,5 +1,6 @@
 // The login throttle's counts shared through PostgreSQL: one row per failed login (client network and account)
-// kept for the throttle window, and one row per blocked client network until its block ends. Every node writes
+// kept for the throttle window, one row per blocked client network until its block ends, a spaced account's next
+// turn (migration 33, taken in one statement) and up to 8 networks per account its owner logged in from. Every node writes
 // and reads the same rows, so password guessing spread over nodes is throttled as if it hit one node.
 // It never stores a password or a login that names no account beyond the window.
 import type pg from 'pg';
@@ -10,8 +11,13 @@ export interface PgLoginCountsOptions {
   /** Failures of one client network in the window that block it ([auth] block_after; 0 = never). */
   blockAfter: number;
   blockForMs: number;
+  /** [auth] account_delay: the spacing of attempts on an account being guessed at (default 10 s). */
+  accountDelayMs?: number;
   now?: () => number;
 }
+
+/** Networks kept per account (as AuthThrottle keeps on one node). */
+const KNOWN_PER_ACCOUNT = 8;
 
 export class PgLoginCounts implements SharedLoginCounts {
   private writes = 0;
@@ -27,14 +33,15 @@ export class PgLoginCounts implements SharedLoginCounts {
 
   async state(client: string, account: string | undefined): Promise<SharedState> {
     const now = this.now();
-    const r = await this.pool.query<{ blocked: string | null; client: number; account: number }>(
+    const r = await this.pool.query<{ blocked: string | null; client: number; account: number; known: boolean }>(
       `SELECT (SELECT until FROM login_blocks WHERE client = $1 AND until > $2) AS blocked,
               (SELECT count(*)::int FROM login_failures WHERE scope = 'client' AND key = $1 AND at > $3) AS client,
-              (SELECT count(*)::int FROM login_failures WHERE scope = 'account' AND key = $4 AND at > $3) AS account`,
+              (SELECT count(*)::int FROM login_failures WHERE scope = 'account' AND key = $4 AND at > $3) AS account,
+              EXISTS (SELECT 1 FROM login_known WHERE account = $4 AND client = $1) AS known`,
       [client, now, now - this.o.windowMs, account ?? ''],
     );
     const row = r.rows[0];
-    return { blockedUntil: row.blocked ? Number(row.blocked) : 0, client: row.client, account: account === undefined ? 0 : row.account };
+    return { blockedUntil: row.blocked ? Number(row.blocked) : 0, client: row.client, account: account === undefined ? 0 : row.account, known: account !== undefined && row.known };
   }
 
   async fail(client: string, account: string | undefined): Promise<boolean> {
@@ -65,9 +72,42 @@ export class PgLoginCounts implements SharedLoginCounts {
     return true;
   }
 
-  /** Forget failures older than the window and blocks that ended (the table stays the size of the window). */
+  /**
+   * Take the account's next turn on every node at once (one statement; the row lock orders concurrent nodes): the
+   * turn is the later of now and the stored one, and the stored one moves a spacing past it; a turn further away
+   * than one spacing is not taken ('busy'), as on one node.
+   */
+  async slot(account: string): Promise<number | 'busy'> {
+    const now = this.now();
+    const delay = this.o.accountDelayMs ?? 10_000;
+    const r = await this.pool.query<{ slot: string }>(
+      `INSERT INTO login_slots AS s (account, next_slot) VALUES ($1, $2::bigint + $3::bigint)
+       ON CONFLICT (account) DO UPDATE SET next_slot = GREATEST(s.next_slot, $2::bigint) + $3::bigint
+         WHERE GREATEST(s.next_slot, $2::bigint) - $2::bigint <= $3::bigint
+       RETURNING next_slot - $3::bigint AS slot`,
+      [account, now, delay],
+    );
+    if (!r.rows.length) return 'busy';
+    return Math.max(0, Number(r.rows[0].slot) - now);
+  }
+
+  /** The owner logged in from this network: known on every node (the newest 8 per account kept). */
+  async succeeded(client: string, account: string): Promise<void> {
+    const now = this.now();
+    await this.pool.query(
+      `WITH up AS (
+         INSERT INTO login_known (account, client, at) VALUES ($1, $2, $3)
+         ON CONFLICT (account, client) DO UPDATE SET at = GREATEST(login_known.at, EXCLUDED.at) RETURNING 1)
+       DELETE FROM login_known WHERE account = $1 AND client <> $2 AND client NOT IN (
+         SELECT client FROM login_known WHERE account = $1 AND client <> $2 ORDER BY at DESC LIMIT $4)`,
+      [account, client, now, KNOWN_PER_ACCOUNT - 1],
+    );
+  }
+
+  /** Forget failures older than the window, blocks that ended and turns long past (the tables stay the size of the window). */
   async prune(now = this.now()): Promise<void> {
     await this.pool.query('DELETE FROM login_failures WHERE at <= $1', [now - this.o.windowMs]);
     await this.pool.query('DELETE FROM login_blocks WHERE until <= $1', [now]);
+    await this.pool.query('DELETE FROM login_slots WHERE next_slot <= $1', [now - this.o.windowMs]);
   }
 }

@@ -28,10 +28,15 @@ export interface ThrottleOptions {
 export interface SharedCounts {
   client: number;
   account: number;
+  /** The client network is known for the account on some node (it skips the spacing). */
+  known?: boolean;
+  /** The nodes take a spaced account's turn together (SharedLoginCounts.slot): check() only says it needs one. */
+  sharedSlots?: boolean;
 }
 
 export type ThrottleDecision =
-  | { kind: 'allow'; delayMs: number }
+  /** `spaced`: the account's turn is still to be taken, from the shared slots (sharedSlots) or takeSlot(). */
+  | { kind: 'allow'; delayMs: number; spaced?: boolean }
   /** This client is blocked until untilMs. */
   | { kind: 'blocked'; untilMs: number }
   /** The account is being guessed at and its queue is full for now: try again later (nothing is counted). */
@@ -111,13 +116,25 @@ export class AuthThrottle {
     }
     let a = account === undefined ? undefined : this.accounts.get(account);
     if (account !== undefined && !a && (elsewhere?.account ?? 0) > 0) a = this.entry(this.accounts, account, () => ({ failures: [], nextSlot: 0, known: [] }));
-    if (a && this.throttled(a, now, elsewhere?.account) && !a.known.includes(key)) {
-      const slot = Math.max(now, a.nextSlot);
-      if (slot - now > this.accountDelay) return { kind: 'busy' };
-      a.nextSlot = slot + this.accountDelay;
-      delayMs = Math.max(delayMs, slot - now);
+    if (a && this.throttled(a, now, elsewhere?.account) && !a.known.includes(key) && !elsewhere?.known) {
+      if (elsewhere?.sharedSlots) return { kind: 'allow', delayMs, spaced: true };
+      const wait = this.reserve(a, now);
+      if (wait === 'busy') return { kind: 'busy' };
+      delayMs = Math.max(delayMs, wait);
     }
     return { kind: 'allow', delayMs };
+  }
+
+  /** This node's turn for a spaced account (when the shared turn cannot be taken: the database away). */
+  takeSlot(account: string): number | 'busy' {
+    return this.reserve(this.entry(this.accounts, account, () => ({ failures: [], nextSlot: 0, known: [] })), this.now());
+  }
+
+  private reserve(a: AccountEntry, now: number): number | 'busy' {
+    const slot = Math.max(now, a.nextSlot);
+    if (slot - now > this.accountDelay) return 'busy';
+    a.nextSlot = slot + this.accountDelay;
+    return slot - now;
   }
 
   /** Record a failed attempt; returns true when this failure started a block of the client. */

@@ -17,6 +17,7 @@ import { recordRemote } from './recipient-outcomes.js';
 import { checked, deliverResultSchema } from './worker-messages.js';
 import { PgQueueStore, type Claim, type NewRecipient } from './pg-queue-store.js';
 import { PgWake } from './pg-wake.js';
+import { PgHoldSweep } from './pg-hold-expiry.js';
 import { SpoolerProbes } from './spooler-probe.js';
 import type { Resolver } from '../dns/resolver.js';
 
@@ -90,6 +91,8 @@ export class PgQueue {
   private readonly maxActive: number;
   private up = true;
   private probes: SpoolerProbes | null = null;
+  /** Held mail past hold_lifetime, expired on the shared rows (whichever node sweeps first). */
+  readonly holdSweep: PgHoldSweep;
 
   constructor(
     readonly pool: pg.Pool,
@@ -98,6 +101,7 @@ export class PgQueue {
     const cap = o.perDestination ?? o.config.queue.per_destination;
     this.store = new PgQueueStore(pool, { owner: o.nodeName, leaseMs: o.leaseTime, cap: () => cap, routeHeld: (d) => destinationFor(d, o.config).hold });
     this.maxActive = o.maxActive ?? o.config.outbound.max_active;
+    this.holdSweep = new PgHoldSweep({ store: this.store, config: o.config, logger: o.logger, workDir: o.workDir, isLocal: o.isLocal, injectLocal: o.injectLocal });
   }
 
   /**
@@ -139,6 +143,7 @@ export class PgQueue {
     this.pruneHandOvers();
     this.every(3_600_000, () => this.pruneHandOvers());
     this.every(Math.max(100, Math.floor(this.o.leaseTime / 3)), () => this.heartbeat());
+    this.holdSweep.start();
     if (this.o.resolver) {
       this.probes = new SpoolerProbes({ config: this.o.config, resolver: this.o.resolver, onReachable: (dest) => this.claimSpooled(dest.key) });
       for (const r of this.o.config.route) if (r.hold) this.probes.start(destinationFor(r.domain.replace(/^\*?\./, ''), this.o.config));
@@ -356,6 +361,7 @@ export class PgQueue {
   async stop(limitMs = 10_000): Promise<void> {
     this.closed = true;
     this.probes?.stop();
+    await this.holdSweep.stop();
     for (const t of this.timers) clearInterval(t);
     this.timers.clear();
     await this.wake?.stop();

@@ -1,5 +1,6 @@
 // The login throttle shared by nodes through PostgreSQL: two LoginFlow instances (two nodes) on one database
-// count failures together, so guessing spread over both is blocked and spaced as on one node. Run against a
+// count failures together, so guessing spread over both is blocked and spaced as on one node; a spaced account's
+// turns and its owner's known networks are shared too. Run against a
 // private cluster; LoginFlow instances without the shared counts show what each node alone would allow.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
@@ -55,7 +56,7 @@ describe('login throttle shared through PostgreSQL', { skip }, () => {
   });
 
   const node = (shared: boolean) => {
-    const counts = new PgLoginCounts(pool, { windowMs: config.auth.window, blockAfter: config.auth.block_after, blockForMs: config.auth.block_for });
+    const counts = new PgLoginCounts(pool, { windowMs: config.auth.window, blockAfter: config.auth.block_after, blockForMs: config.auth.block_for, accountDelayMs: config.auth.account_delay });
     return LoginFlow.fromConfig(config, directoryFor(config, db), logger, shared ? counts : undefined);
   };
   const ctx = (ip: string): LoginContext => ({ protocol: 'imap', session: 'test', ip });
@@ -109,13 +110,36 @@ describe('login throttle shared through PostgreSQL', { skip }, () => {
     assert.deepEqual(r.map((x) => x.kind).sort(), ['busy', 'failed', 'failed']);
   });
 
+  it("takes a spaced account's turns on all nodes together: attempts at once on A and B get one turn each, the rest \"busy\"", async () => {
+    const a = node(true);
+    const b = node(true);
+    for (let i = 1; i <= 4; i++) await (i % 2 ? a : b).password(ctx(`203.0.113.${20 + i}`), 'shiro@example.jp', `z${i}`, 'PLAIN');
+    // one attempt on A and two on B from new networks, at once: one runs now, one waits a spacing, one is told
+    // "busy" (with each node spacing on its own, A's and B's first both run now and B's second waits: no busy)
+    const r = await Promise.all([a, b, b].map((n, i) => n.password(ctx(`203.0.113.${40 + i}`), 'shiro@example.jp', `w${i}`, 'PLAIN')));
+    assert.deepEqual(r.map((x) => x.kind).sort(), ['busy', 'failed', 'failed']);
+    const row = await pool.query<{ next_slot: string }>("SELECT next_slot FROM login_slots WHERE account = 'shiro@example.jp'");
+    assert.equal(row.rowCount, 1, 'the turn is a shared row');
+  });
+
+  it("a network the owner logged in from on node A skips the account's spacing on node B", async () => {
+    const a = node(true);
+    const b = node(true);
+    assert.equal((await a.password(ctx('192.0.2.200'), 'hanako@example.jp', PASSWORD, 'PLAIN')).kind, 'ok');
+    // the account is guessed at (it was already, in the test above; four more from other networks on A)
+    for (let i = 1; i <= 4; i++) await a.password(ctx(`198.18.0.${i}`), 'hanako@example.jp', `v${i}`, 'PLAIN');
+    // the owner, from the network A knows, logs in three times at once on node B: never spaced, never "busy"
+    const r = await Promise.all([1, 2, 3].map(() => b.password(ctx('192.0.2.200'), 'hanako@example.jp', PASSWORD, 'PLAIN')));
+    assert.deepEqual(r.map((x) => x.kind), ['ok', 'ok', 'ok']);
+  });
+
   it('expires: failures older than the window and ended blocks are pruned from the tables', async () => {
     let now = Date.now() + 60 * 60_000; // an hour later than every failure above
     const counts = new PgLoginCounts(pool, { windowMs: config.auth.window, blockAfter: config.auth.block_after, blockForMs: config.auth.block_for, now: () => now });
-    assert.deepEqual(await counts.state('192.0.2.7', 'taro@example.jp'), { blockedUntil: 0, client: 0, account: 0 });
+    assert.deepEqual(await counts.state('192.0.2.7', 'taro@example.jp'), { blockedUntil: 0, client: 0, account: 0, known: false });
     await counts.prune();
-    const left = await pool.query('SELECT (SELECT count(*) FROM login_failures)::int AS f, (SELECT count(*) FROM login_blocks)::int AS b');
-    assert.deepEqual(left.rows[0], { f: 0, b: 0 });
+    const left = await pool.query('SELECT (SELECT count(*) FROM login_failures)::int AS f, (SELECT count(*) FROM login_blocks)::int AS b, (SELECT count(*) FROM login_slots)::int AS s');
+    assert.deepEqual(left.rows[0], { f: 0, b: 0, s: 0 });
     now += 1;
     assert.equal(await counts.fail('192.0.2.99', undefined), false);
   });

@@ -1,6 +1,7 @@
 // tegami rule add|list|del ADDRESS|@DOMAIN … — the IMail rule form on the command line: rules as data compiled to
 // the owner's active Sieve script (engine/sieve/rule-form.ts). A script the form cannot show (written by hand, or
 // edited after the form made it) is listed raw and never overwritten: rule add and rule del refuse and say so.
+// Whether a rule's folder exists is asked of the owner's Maildir, or on PostgreSQL of the shared store.
 import { flag, UsageError, type Args } from '../args.js';
 import { contextFrom, out } from '../common.js';
 import { SqliteRulesStore } from '../../rules/sqlite-store.js';
@@ -8,6 +9,7 @@ import { resolveOwner } from '../../rules/script-ops.js';
 import { sieveOptions } from '../../rules/scripts.js';
 import { folderExists } from '../../rules/plan.js';
 import { maildirRoot } from '../../store/maildir.js';
+import { listFolders } from '../../store/pg-mailboxes.js';
 import { compileRules, readRuleScript, type Condition, type Rule, type RuleAction, type RuleSet } from '../../sieve/index.js';
 
 /** The script the form writes when the owner has none active. */
@@ -118,9 +120,12 @@ export async function rule(args: Args): Promise<number> {
     out(sub === 'add' ? `added rule ${rules.length} for ${o.owner} (script "${name}")` : `deleted rule ${index} of ${o.owner}`);
     if (sub === 'add' && o.kind === 'user') {
       // fileinto without :create (RFC 5490): until the folder exists, such mail stays in the INBOX
+      // (on PostgreSQL the folders are the shared store's, as the delivery worker reads them)
       const root = maildirRoot(ctx.config.data_dir, o.owner);
+      const shared = ctx.pool ? new Set(await listFolders(ctx.pool, o.owner)) : null;
+      const exists = (name: string) => (shared ? name.toUpperCase() === 'INBOX' || shared.has(name) : folderExists(root, name));
       for (const a of rules[rules.length - 1].actions) {
-        if ((a.type === 'move' || a.type === 'copy') && !folderExists(root, a.folder)) out(`note: ${o.owner} has no folder "${a.folder}" yet; until it is made (in a mail client), that mail stays in the INBOX`);
+        if ((a.type === 'move' || a.type === 'copy') && !exists(a.folder)) out(`note: ${o.owner} has no folder "${a.folder}" yet; until it is made (in a mail client), that mail stays in the INBOX`);
       }
     }
     return 0;

@@ -13,7 +13,9 @@ export async function serve(args: Args): Promise<number> {
   let finish!: (code: number) => void;
   const done = new Promise<number>((resolve) => (finish = resolve));
   let server: RunningServer | null = null;
-  const started = startServer({ configPath: flag(args, 'config'), quiet: args.flags.has('quiet') }).then((s) => (server = s));
+  // a signal while start-up waits for the database (PostgreSQL away) ends the wait: exit 0, nothing was started
+  const abort = new AbortController();
+  const started = startServer({ configPath: flag(args, 'config'), quiet: args.flags.has('quiet'), signal: abort.signal }).then((s) => (server = s));
 
   /** Stop once: after start-up has finished (a fatal error during start-up stops what was started). */
   const stop = (code: number): Promise<number> =>
@@ -26,6 +28,7 @@ export async function serve(args: Args): Promise<number> {
     })());
 
   const onSignal = () => {
+    abort.abort(new Error('stopped while waiting for the database'));
     stop(0).then(finish, (e: unknown) => fatal('stop-failed', e));
   };
 
@@ -54,6 +57,7 @@ export async function serve(args: Args): Promise<number> {
   try {
     s = await started;
   } catch (e) {
+    if (abort.signal.aborted && e === abort.signal.reason) return done;
     process.off('unhandledRejection', onRejection);
     process.off('uncaughtException', onException);
     process.off('SIGTERM', onSignal);

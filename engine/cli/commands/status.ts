@@ -84,7 +84,7 @@ function describe(d: StatusDocument): string {
   for (const l of d.listeners) lines.push(`  ${l.name.padEnd(12)} ${l.address.padEnd(24)} ${l.bound ? 'bound' : 'NOT BOUND'}`);
   lines.push(`connections: ${Object.entries(d.connections).map(([k, v]) => `${k} ${v}`).join(', ') || 'none yet'}`);
   const q = d.queue;
-  lines.push(`queue:       ${q.total} message(s): ${Object.entries(q.by_state).map(([k, v]) => `${k} ${v}`).join(', ')}; oldest ${q.total ? duration(q.oldest_age_seconds) : '-'}; spool ${bytes(q.spool_bytes)}`);
+  lines.push(`queue:       ${q.total} message(s): ${Object.entries(q.by_state).map(([k, v]) => `${k} ${v}`).join(', ')}; oldest ${q.total ? duration(q.oldest_age_seconds) : '-'}; spool ${bytes(q.spool_bytes)}${q.local_messages !== undefined ? ` (shared queue${q.shared_stale ? ', as last read: the database is away' : ''}; ${q.local_messages} in this node's spool)` : ''}`);
   if (d.pool) lines.push(`pool:        ${d.pool.threads} thread(s), utilisation ${Math.round(d.pool.utilization * 100)}%, ${d.pool.waiting_tasks} waiting, ${d.pool.completed_tasks} done`);
   if (d.monitor.length) {
     lines.push('monitor:');

@@ -12,11 +12,25 @@ import type { SqliteDirectory } from '../../accounts/sqlite-directory.js';
 import { formatSize, type Usage } from '../../accounts/quota.js';
 import { maildirRoot } from '../../store/maildir.js';
 import { mailboxUsage } from '../../store/maildirsize.js';
+import { listSharedOrphans, removeSharedOrphan } from '../../store/pg-orphans.js';
+import { usage as sharedUsage } from '../../store/pg-messages.js';
+import type { PgPool } from '../../db/pg/pool.js';
 
-/** `user orphans [--json]`: the mail folders of deleted accounts; `user orphans --remove ID` deletes one. */
-function orphans(args: Args, dataDir: string): number {
-  if (args.positional.length > 1) throw new UsageError('user orphans [--json] | user orphans --remove ID');
+/**
+ * `user orphans [--json]`: the mail folders of deleted accounts; `user orphans --remove ID` deletes one. On
+ * PostgreSQL the shared store's orphans (migration 32) are listed too, and removing one of them needs --yes.
+ */
+async function orphans(args: Args, dataDir: string, pool?: PgPool): Promise<number> {
+  if (args.positional.length > 1) throw new UsageError('user orphans [--json] | user orphans --remove ID [--yes]');
   const id = flag(args, 'remove');
+  if (id !== undefined && pool && !listOrphans(dataDir).some((o) => o.id === id)) return removeShared(pool, id, args.flags.has('yes'));
+  if (pool && id === undefined) {
+    const list = [...listOrphans(dataDir).map((o) => ({ ...o, store: 'local' })), ...(await listSharedOrphans(pool)).map((o) => ({ ...o, store: 'shared' }))];
+    if (args.flags.has('json')) out(JSON.stringify(list));
+    else if (!list.length) out('no orphaned mail');
+    else for (const o of list) out(`${o.id}\t${o.address}\tdeleted ${o.deleted_at}\t${o.messages} message(s), ${o.bytes} bytes\t${o.store === 'shared' ? 'shared store' : "this node's Maildir"}`);
+    return 0;
+  }
   if (id !== undefined) {
     if (!removeOrphan(dataDir, id)) {
       process.stderr.write(`tegami user: no orphan ${id} (tegami user orphans lists them)\n`);
@@ -32,6 +46,26 @@ function orphans(args: Args, dataDir: string): number {
   return 0;
 }
 
+/** An orphan of the shared store: every node's mail of that account, so only with --yes; its unused bodies go too. */
+async function removeShared(pool: PgPool, id: string, yes: boolean): Promise<number> {
+  const found = (await listSharedOrphans(pool)).find((o) => o.id === id);
+  if (!found) {
+    process.stderr.write(`tegami user: no orphan ${id} (tegami user orphans lists them)\n`);
+    return 1;
+  }
+  if (!yes) {
+    process.stderr.write(`tegami user: orphan ${id} (${found.address}) holds ${found.messages} message(s), ${found.bytes} bytes in the shared store; add --yes to delete them for good\n`);
+    return 1;
+  }
+  const r = await removeSharedOrphan(pool, id);
+  if (!r) {
+    process.stderr.write(`tegami user: no orphan ${id} (removed meanwhile?)\n`);
+    return 1;
+  }
+  out(`removed orphan ${id} (${r.address}) from the shared store: ${r.messages} message(s), ${r.bodiesFreed} bod${r.bodiesFreed === 1 ? 'y' : 'ies'} freed`);
+  return 0;
+}
+
 async function passwordFrom(args: Args): Promise<string> {
   if (args.flags.has('password-stdin')) return readStdin();
   const p = flag(args, 'password');
@@ -39,9 +73,13 @@ async function passwordFrom(args: Args): Promise<string> {
   throw new UsageError('give the password with --password-stdin (or --password)');
 }
 
-/** A user as `user list --json` and `user show --json` print it: every setting, the quota override and the usage. */
-async function describe(dir: SqliteDirectory, dataDir: string, u: User): Promise<User & { quotaOverride: { bytes: number | null; messages: number | null }; usage: Usage }> {
-  return { ...u, quotaOverride: dir.quotaOverride(u.address)!, usage: await mailboxUsage(maildirRoot(dataDir, u.address), u.quota) };
+/**
+ * A user as `user list --json` and `user show --json` print it: every setting, the quota override and the usage
+ * (the node's Maildir; on PostgreSQL the shared store's figure, the one the RCPT quota check uses).
+ */
+async function describe(dir: SqliteDirectory, dataDir: string, u: User, pool?: PgPool): Promise<User & { quotaOverride: { bytes: number | null; messages: number | null }; usage: Usage }> {
+  const usage = pool ? await sharedUsage(pool, u.address) : await mailboxUsage(maildirRoot(dataDir, u.address), u.quota);
+  return { ...u, quotaOverride: dir.quotaOverride(u.address)!, usage };
 }
 
 function limit(n: number, unit: (n: number) => string): string {
@@ -139,7 +177,7 @@ export async function user(args: Args): Promise<number> {
           process.stderr.write(`tegami user: no such user: ${address}\n`);
           return 1;
         }
-        const d = await describe(dir, ctx.config.data_dir, u);
+        const d = await describe(dir, ctx.config.data_dir, u, ctx.pool);
         if (args.flags.has('json')) out(JSON.stringify(d));
         else showText(d);
         return 0;
@@ -148,16 +186,17 @@ export async function user(args: Args): Promise<number> {
       case 'delete': {
         if (!address) throw new UsageError('user del ADDRESS');
         const orphan = dir.deleteUser(address);
-        out(`deleted user ${address.toLowerCase()}${orphan ? ` (mail folder kept as orphan ${orphan}; tegami user orphans lists it)` : ''}`);
+        const kept = orphan ? ` (mail folder kept as orphan ${orphan}; tegami user orphans lists it)` : ctx.pool ? ' (its mail in the shared store is kept as an orphan; tegami user orphans lists it)' : '';
+        out(`deleted user ${address.toLowerCase()}${kept}`);
         return 0;
       }
       case 'orphans':
-        return orphans(args, ctx.config.data_dir);
+        return await orphans(args, ctx.config.data_dir, ctx.pool);
       case 'list': {
         const users = dir.listUsers(flag(args, 'domain'));
         if (args.flags.has('json')) {
           const all = [];
-          for (const u of users) all.push(await describe(dir, ctx.config.data_dir, u));
+          for (const u of users) all.push(await describe(dir, ctx.config.data_dir, u, ctx.pool));
           out(JSON.stringify(all));
         } else for (const u of users) out(`${u.address}${u.disabled ? '\t(disabled)' : ''}${u.systemAdmin ? '\t(admin)' : ''}${u.fullName ? `\t${u.fullName}` : ''}`);
         return 0;

@@ -150,6 +150,24 @@ const CORE_MIGRATIONS: Migration[] = [
       CREATE TRIGGER users_orphan_mail AFTER DELETE ON users FOR EACH ROW EXECUTE FUNCTION tegami_orphan_mail();
     `,
   },
+  {
+    version: 33,
+    name: "the login throttle's account spacing and the owners' known networks shared by all nodes",
+    sql: `
+      -- an account being guessed at: when its next spaced attempt may run, on any node (engine/net/pg-login-counts.ts)
+      CREATE TABLE login_slots (
+        account text PRIMARY KEY,
+        next_slot bigint NOT NULL
+      );
+      -- client networks that logged in to an account (at most 8 per account, newest kept): they skip the spacing
+      CREATE TABLE login_known (
+        account text NOT NULL,
+        client text NOT NULL,
+        at bigint NOT NULL,
+        PRIMARY KEY (account, client)
+      );
+    `,
+  },
 ];
 
 /** Every migration, in version order: the core ones above and those of each part (accounts 4–9, store 10–19, queue 20–29). */
