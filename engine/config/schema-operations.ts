@@ -38,6 +38,8 @@ export const health = z
       .string()
       .regex(/^(\d+(\.\d+)?%|\d+\s*(B|K|KB|M|MB|G|GB)?)$/i, 'expected a size like "200MB" or a percentage like "1%"')
       .default('200MB'),
+    /** How long each /readyz check (database write, spool fsync, worker-pool task, free space) may take before it counts as failed. */
+    check_timeout: duration.prefault('5s'),
   })
   .strict();
 

@@ -146,6 +146,7 @@ export async function startOperations(o: {
       pingPool: () => queue.pool.run(null, { filename: POOL_PING }),
       dataDir: config.data_dir,
       minFree,
+      timeoutMs: config.health.check_timeout,
     });
   const monitorStates = () => (monitor?.snapshot() ?? []).map((t) => ({ name: t.name, state: t.state }));
   registerCollectors(metrics, { queue: () => snapshots.get(), sharedQueue: !!o.sharedQueue, pool: queue.pool, dataDir: config.data_dir, monitor: monitor ? monitorStates : undefined, version });

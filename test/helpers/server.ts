@@ -62,16 +62,22 @@ export interface TestServer {
   waitForMessage(owner: string, match: RegExp | string, timeoutMs?: number, folder?: string): Promise<string>;
 }
 
+/** Sets `table.key = value` in a config's TOML unless the TOML sets that key already. */
+export function withTomlDefault(toml: string, table: string, key: string, value: string): string {
+  if (new RegExp(`^\\s*${key}\\s*=`, 'm').test(toml)) return toml;
+  const header = new RegExp(`^\\[${table}\\]\\s*$`, 'm');
+  if (header.test(toml)) return toml.replace(header, `[${table}]\n${key} = ${value}`);
+  return `${toml}\n[${table}]\n${key} = ${value}`;
+}
+
 /**
- * A test that checks what is decided while the client waits (a 550 at DATA, a Sieve reject) must not depend on how
- * busy the machine is: past `[queue] analysis_deadline` (2 s by default) the server answers 250 and decides later, as
- * documented. Tests get a generous deadline unless their TOML sets one.
+ * What a test checks must not depend on how busy the machine is. Past `[queue] analysis_deadline` (2 s by default)
+ * the server answers 250 and decides later, as documented, so a test of what is decided while the client waits
+ * (a 550 at DATA, a Sieve reject) gets a generous deadline; likewise each /readyz check's `[health] check_timeout`
+ * (5 s), or a healthy but busy server reads as "not ready". A test's own TOML wins.
  */
-export function withAnalysisDeadline(toml: string, deadline = '120s'): string {
-  if (/^\s*analysis_deadline\s*=/m.test(toml)) return toml;
-  const line = `analysis_deadline = "${deadline}"`;
-  if (/^\[queue\]\s*$/m.test(toml)) return toml.replace(/^\[queue\]\s*$/m, `[queue]\n${line}`);
-  return `${toml}\n[queue]\n${line}`;
+export function withTestDeadlines(toml: string): string {
+  return withTomlDefault(withTomlDefault(toml, 'queue', 'analysis_deadline', '"120s"'), 'health', 'check_timeout', '"60s"');
 }
 
 export async function startTestServer(opts: TestServerOptions = {}): Promise<TestServer> {
@@ -95,7 +101,7 @@ export async function startTestServer(opts: TestServerOptions = {}): Promise<Tes
     /^\[dns\]/m.test(opts.toml ?? '') ? '' : '[dns]\nservers = ["127.0.0.1:9"]\ntimeout = "500ms"',
     opts.toml ?? '',
   ].join('\n');
-  fs.writeFileSync(configPath, withAnalysisDeadline(toml) + '\n');
+  fs.writeFileSync(configPath, withTestDeadlines(toml) + '\n');
   const cli = (args: string[], input?: string) => {
     const r = spawnSync(process.execPath, [BIN, ...args, '--config', configPath], { input, encoding: 'utf8', timeout: 30_000 });
     return { status: r.status, stdout: r.stdout, stderr: r.stderr };
