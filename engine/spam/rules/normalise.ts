@@ -63,6 +63,19 @@ export function fold(text: string): string {
   let space = false; // a run of white space is pending (written as one space before the next kept character)
   for (let i = 0; i < t.length; i++) {
     const c = t.charCodeAt(i);
+    // printable ASCII is kept: neither white space nor invisible
+    if (c > 0x20 && c < 0x7f) {
+      if (space) {
+        out += ' ';
+        space = false;
+      }
+      continue;
+    }
+    // one plain space between two kept characters is copied as it is, inside the stretch (most of most mail)
+    if (c === 0x20 && !space && i + 1 < t.length) {
+      const d = t.charCodeAt(i + 1);
+      if (d > 0x20 && d < 0x7f) continue;
+    }
     if (isWhite(c)) {
       if (!space) out += t.slice(from, i);
       space = true;
