@@ -104,8 +104,13 @@ export function viewsOf(folded: string): Views {
   // are copied as one stretch (from copyFrom to the end of the last run), not run by run
   let copyFrom = -1;
   let lastEnd = -1;
-  for (let i = 0; i <= folded.length; i++) {
-    let c = i < folded.length ? folded.charCodeAt(i) : -1;
+  const n = folded.length;
+  for (let i = 0; i <= n; i++) {
+    // characters that change nothing are passed in a tight loop: ASCII letters and digits inside a Latin run,
+    // other ASCII between runs
+    if (runStart < 0) while (i < n && folded.charCodeAt(i) < 0x80 && ASCII_WORD[folded.charCodeAt(i)] === 0) i++;
+    else if (!runCjk) while (i < n && folded.charCodeAt(i) < 0x80 && ASCII_WORD[folded.charCodeAt(i)] === 1) i++;
+    let c = i < n ? folded.charCodeAt(i) : -1;
     if (c >= 0xd800 && c <= 0xdbff) c = folded.codePointAt(i)!; // a pair's code point (a lone high half stays itself)
     // ASCII (most of most mail) by table, without a call per character
     const word = c >= 0 && (c < 0x80 ? ASCII_WORD[c] === 1 : isWordCode(c));
