@@ -64,7 +64,14 @@ export async function askServers(servers: string[], name: string, type: string, 
 /** The error node's resolver would throw for this code ("queryTxt ENOTFOUND example.test"). */
 export function dnsError(type: string, name: string, code: string): Error {
   const syscall = `query${type.charAt(0)}${type.slice(1).toLowerCase()}`;
-  return Object.assign(new Error(`${syscall} ${code} ${name}`), { code, syscall, hostname: name });
+  // an answer, not a fault: no stack trace is gathered for it (NXDOMAIN from a DNSBL is the usual case, per message)
+  const limit = Error.stackTraceLimit;
+  Error.stackTraceLimit = 0;
+  try {
+    return Object.assign(new Error(`${syscall} ${code} ${name}`), { code, syscall, hostname: name });
+  } finally {
+    Error.stackTraceLimit = limit;
+  }
 }
 
 /** The records of an answer for one caller: a copy, so no caller can change what another one reads. */

@@ -2,6 +2,7 @@
 // ISO-2022-JP (decoded here), Shift_JIS/CP932, EUC-JP, UTF-8 and everything iconv-lite or ICU knows, with
 // detection of mislabelled or unlabelled Japanese. It never throws on bad input: unknown charsets and broken
 // bytes degrade to a best guess.
+import { isAscii } from 'node:buffer';
 import iconv from 'iconv-lite';
 
 export interface Decoded {
@@ -55,13 +56,13 @@ function validUtf8(buf: Uint8Array): boolean {
 }
 
 function has8bit(buf: Uint8Array): boolean {
-  for (let i = 0; i < buf.length; i++) if (buf[i] >= 0x80) return true;
-  return false;
+  return buf.length > 0 && !isAscii(buf);
 }
 
 function hasJisEscape(buf: Uint8Array): boolean {
-  for (let i = 0; i + 2 < buf.length; i++) {
-    if (buf[i] === 0x1b && (buf[i + 1] === 0x24 || buf[i + 1] === 0x28)) return true;
+  // ESC found by the engine's own search, not byte by byte in script
+  for (let i = buf.indexOf(0x1b); i >= 0 && i + 2 < buf.length; i = buf.indexOf(0x1b, i + 1)) {
+    if (buf[i + 1] === 0x24 || buf[i + 1] === 0x28) return true;
   }
   return false;
 }

@@ -22,6 +22,7 @@ export class IpList {
   }
 
   has(ip: string): boolean {
+    if (this.entries.length === 0) return false; // (BlockList.check builds a SocketAddress per call)
     const v4 = unmapV4(ip);
     if (net.isIPv4(v4)) return this.list.check(v4, 'ipv4');
     if (net.isIPv6(ip)) return this.list.check(ip, 'ipv6');

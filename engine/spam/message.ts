@@ -2,6 +2,7 @@
 // Unicode (transfer encoding, then charset via decode.ts). It walks the message by byte offsets and turns into
 // strings only header sections and the capped prefix of each text part: an attachment is located, never copied
 // or decoded. It never rewrites the message and bounds its own work (depth, part count, bytes per part).
+import { isAscii as bytesAreAscii } from 'node:buffer';
 import { decodeBytes, decodeHeaderValue } from '../mime/charset.js';
 import { MAX_TEXT_CHARS, PART_SCAN_DEFAULT } from './limits.js';
 
@@ -278,9 +279,9 @@ export function parseMessage(raw: Buffer | Uint8Array, opts: ParseOptions = {}):
   return msg;
 }
 
+/** ASCII without an ESC (ISO-2022-JP's shifts are 7-bit): both found by native scans, not byte by byte. */
 function isAscii(b: Buffer): boolean {
-  for (let i = 0; i < b.length; i++) if (b[i] >= 0x80 || b[i] === 0x1b) return false;
-  return true;
+  return bytesAreAscii(b) && b.indexOf(0x1b) < 0;
 }
 
 /**

@@ -49,3 +49,14 @@ test('searches one after another do not carry over what an earlier one found', (
   assert.deepEqual([...set.search('xb')], [1]);
   assert.deepEqual([...set.search('xx')], []);
 });
+
+test('a set of one literal, and a set of Japanese literals on ASCII text, find exactly what occurs', () => {
+  const r = rng(13);
+  check(['ab'], r, 200);
+  check(['未承諾'], r, 200);
+  check([''], r, 20);
+  check(['未承諾', '広告', '\u{1f600}', ''], r, 300);
+  const ascii = new LiteralSet(['未承諾', '広告']);
+  assert.deepEqual([...ascii.search('plain ascii text, nothing here')], []);
+  assert.deepEqual([...ascii.search('plain ascii 広告')], [1]);
+});

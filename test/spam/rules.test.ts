@@ -62,6 +62,23 @@ test('the match views fold width, case, spacing, invisible characters and charac
   assert.equal(viewsOf(fold('FXで稼ぐ')).words, ' fx で稼ぐ ', 'Latin and Japanese runs are separate words');
 });
 
+test('fold is NFKC, lower case, invisible characters dropped and each run of white space one space, on any text', () => {
+  // the definition, written plainly (fold reads plain ASCII and single spaces in long stretches)
+  const white = /[\u0009-\u000d \u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]+/g;
+  const invisible = /[\u00ad\u034f\u061c\u115f\u1160\u17b4\u17b5\u180b-\u180e\u200b-\u200f\u202a-\u202e\u2060-\u206f\u3164\ufeff\ufe00-\ufe0f\uffa0]/g;
+  const plain = (s: string) => s.normalize('NFKC').toLowerCase().replace(invisible, '').replace(white, ' ');
+  const parts = ['a', 'Z', 'q', '.', '~', ' ', ' ', '  ', '\t', '\r\n', '\u3000', '\u00a0', '\u200b', '\u00ad', '\ufeff', 'Ｆ', '未', '承', 'ｶ', '\u{1f600}', '!', '7'];
+  let seed = 5;
+  const next = () => (seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648;
+  for (let k = 0; k < 3000; k++) {
+    let s = '';
+    const n = Math.floor(next() * 40);
+    for (let i = 0; i < n; i++) s += parts[Math.floor(next() * parts.length)];
+    assert.equal(fold(s), plain(s), JSON.stringify(s));
+  }
+  assert.equal(fold('The quick  brown\u200b fox.\r\n Jumps '), 'the quick brown fox. jumps ');
+});
+
 test('未承諾広告※ in the subject, in every charset and disguise; in the body; never in a business mail about 広告 and 承諾', async () => {
   const subjects: [string, Buffer][] = [
     ['ISO-2022-JP encoded-word', rawMail({ subject: encodedWord('未承諾広告※新製品のご案内', 'ISO-2022-JP'), body: 'x' })],

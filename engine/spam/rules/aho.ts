@@ -6,6 +6,8 @@
 const SCAN_DEGREE = 8;
 /** The most cells (states × character classes) of a full transition table; a larger automaton keeps sparse ones. */
 const TABLE_CELLS = 1 << 18;
+/** A code unit past ASCII. */
+const PAST_ASCII = /[^\x00-\x7f]/;
 
 export class LiteralSet {
   /** State s's transitions are chars[first[s] .. first[s + 1]) (sorted by code unit), to targets at the same index. */
@@ -32,9 +34,15 @@ export class LiteralSet {
   private readonly walked: Uint32Array;
   private stamp = 0;
   readonly size: number;
+  /** The one literal of a set of one (found by indexOf, the engine's own string search). */
+  private readonly only: string | null;
+  /** Every literal has a code unit past ASCII (Japanese ones): a text of ASCII only holds none of them. */
+  private readonly pastAscii: boolean;
 
   constructor(literals: readonly string[]) {
     this.size = literals.length;
+    this.only = literals.length === 1 && literals[0].length > 0 ? literals[0] : null;
+    this.pastAscii = literals.length > 0 && literals.every((l) => l.length === 0 || PAST_ASCII.test(l));
     const next: Map<number, number>[] = [new Map()];
     const ends: number[][] = [[]];
     literals.forEach((lit, id) => {
@@ -138,6 +146,11 @@ export class LiteralSet {
    */
   search(text: string, found: Set<number> = new Set()): Set<number> {
     if (this.size === 0 || text.length === 0) return found;
+    if (this.only !== null) {
+      if (text.indexOf(this.only) >= 0) found.add(0);
+      return found;
+    }
+    if (this.pastAscii && !PAST_ASCII.test(text)) return found;
     if (++this.stamp === 0xffffffff) {
       this.walked.fill(0);
       this.stamp = 1;

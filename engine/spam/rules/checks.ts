@@ -139,6 +139,32 @@ function countIn(s: string, test: (c: number) => boolean, limit = Infinity): num
   return n;
 }
 
+/** Any code unit outside ASCII (one native scan: a text without one needs no walk by the checks below). */
+const NON_ASCII = /[^\x00-\x7f]/;
+
+/** Whether the raw subject and body have a code unit past ASCII, found once per message for every check. */
+const pastAsciiOf = new WeakMap<RuleInput, { subject: boolean; body: boolean }>();
+
+function pastAscii(inp: RuleInput, field: 'subject' | 'body'): boolean {
+  let p = pastAsciiOf.get(inp);
+  if (!p) pastAsciiOf.set(inp, (p = { subject: NON_ASCII.test(inp.rawSubject), body: NON_ASCII.test(inp.rawBody) }));
+  return p[field];
+}
+
+/** Five single lower-case letters with one separator repeated between them: what spaced_letters needs at least. */
+const SPACED_RUN = /[a-z]([ .\-_*])[a-z]\1[a-z]\1[a-z]\1[a-z]/;
+
+/** A token of lower-case ASCII letters only, or one with a character past ASCII: neither can be an obfuscated drug. */
+function plainOrForeign(s: string, start: number, end: number): boolean {
+  let odd = false;
+  for (let k = start; k < end; k++) {
+    const c = s.charCodeAt(k);
+    if (c >= 0x80) return true;
+    if (!(c >= 0x61 && c <= 0x7a)) odd = true;
+  }
+  return !odd;
+}
+
 function isCyrillicOrGreek(c: number): boolean {
   return (c >= 0x370 && c <= 0x3ff) || (c >= 0x400 && c <= 0x4ff);
 }
@@ -293,11 +319,14 @@ export const CHECKS: Record<string, Check> = {
   zero_width: (inp, _ctx, min) => {
     // ZWJ and VS16 join emoji; a leading BOM is harmless: neither counts
     const counted = (c: number) => isInvisible(c) && c !== 0x200d && c !== 0xfe0f;
-    const inSubject = countIn(inp.rawSubject, counted);
-    const n = inSubject + countIn(inp.rawBody.charCodeAt(0) === 0xfeff ? inp.rawBody.slice(1) : inp.rawBody, counted, min);
+    // (no invisible character is ASCII: an all-ASCII text has none, without a walk)
+    const inSubject = pastAscii(inp, 'subject') ? countIn(inp.rawSubject, counted) : 0;
+    const n = inSubject + (pastAscii(inp, 'body') ? countIn(inp.rawBody.charCodeAt(0) === 0xfeff ? inp.rawBody.slice(1) : inp.rawBody, counted, min) : 0);
     return inSubject > 0 || n >= min ? `${n} invisible characters` : null;
   },
   fullwidth_latin: (inp, _ctx, min) => {
+    // all ASCII: no Japanese, Chinese or Korean, and no full-width letter either
+    if (!pastAscii(inp, 'subject') && !pastAscii(inp, 'body')) return min <= 0 ? '0 full-width letters' : null;
     const cjk = (s: string) => /[\p{Script=Han}\p{Script=Hiragana}\p{Script=Katakana}\p{Script=Hangul}]/u.test(s.slice(0, SCAN_CHARS));
     if (cjk(inp.rawSubject) || cjk(inp.rawBody)) return null;
     const wide = (c: number) => (c >= 0xff21 && c <= 0xff3a) || (c >= 0xff41 && c <= 0xff5a);
@@ -305,7 +334,8 @@ export const CHECKS: Record<string, Check> = {
     return n >= min ? `${n} full-width letters` : null;
   },
   mixed_script: (inp) => {
-    for (const s of [inp.rawSubject, inp.rawBody]) {
+    for (const [s, field] of [[inp.rawSubject, 'subject'], [inp.rawBody, 'body']] as const) {
+      if (!pastAscii(inp, field)) continue; // no Cyrillic or Greek letter in it
       const end = Math.min(s.length, SCAN_CHARS);
       let latin = false;
       let other = false;
@@ -327,6 +357,7 @@ export const CHECKS: Record<string, Check> = {
     const lower = (c: number) => c >= 0x61 && c <= 0x7a;
     for (const s of [inp.subject.folded, inp.body.folded]) {
       const end = Math.min(s.length, SCAN_CHARS);
+      if (!SPACED_RUN.test(s.length > end ? s.slice(0, end) : s)) continue; // no five letters spelt apart in it at all
       let i = 0;
       while (i < end) {
         const c = s.charCodeAt(i);
@@ -353,7 +384,7 @@ export const CHECKS: Record<string, Check> = {
       let start = 0;
       for (let i = 0; i <= end; i++) {
         if (i < end && s.charCodeAt(i) !== 0x20) continue;
-        const name = i - start >= 6 && i - start <= 40 ? obfuscatedDrug(s.slice(start, i)) : null;
+        const name = i - start >= 6 && i - start <= 40 && !plainOrForeign(s, start, i) ? obfuscatedDrug(s.slice(start, i)) : null;
         if (name) return `obfuscated ${name}`;
         start = i + 1;
       }

@@ -63,6 +63,19 @@ export function fold(text: string): string {
   let space = false; // a run of white space is pending (written as one space before the next kept character)
   for (let i = 0; i < t.length; i++) {
     const c = t.charCodeAt(i);
+    // printable ASCII is kept: neither white space nor invisible
+    if (c > 0x20 && c < 0x7f) {
+      if (space) {
+        out += ' ';
+        space = false;
+      }
+      continue;
+    }
+    // one plain space between two kept characters is copied as it is, inside the stretch (most of most mail)
+    if (c === 0x20 && !space && i + 1 < t.length) {
+      const d = t.charCodeAt(i + 1);
+      if (d > 0x20 && d < 0x7f) continue;
+    }
     if (isWhite(c)) {
       if (!space) out += t.slice(from, i);
       space = true;
@@ -91,8 +104,13 @@ export function viewsOf(folded: string): Views {
   // are copied as one stretch (from copyFrom to the end of the last run), not run by run
   let copyFrom = -1;
   let lastEnd = -1;
-  for (let i = 0; i <= folded.length; i++) {
-    let c = i < folded.length ? folded.charCodeAt(i) : -1;
+  const n = folded.length;
+  for (let i = 0; i <= n; i++) {
+    // characters that change nothing are passed in a tight loop: ASCII letters and digits inside a Latin run,
+    // other ASCII between runs
+    if (runStart < 0) while (i < n && folded.charCodeAt(i) < 0x80 && ASCII_WORD[folded.charCodeAt(i)] === 0) i++;
+    else if (!runCjk) while (i < n && folded.charCodeAt(i) < 0x80 && ASCII_WORD[folded.charCodeAt(i)] === 1) i++;
+    let c = i < n ? folded.charCodeAt(i) : -1;
     if (c >= 0xd800 && c <= 0xdbff) c = folded.codePointAt(i)!; // a pair's code point (a lone high half stays itself)
     // ASCII (most of most mail) by table, without a call per character
     const word = c >= 0 && (c < 0x80 ? ASCII_WORD[c] === 1 : isWordCode(c));
