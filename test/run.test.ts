@@ -1,6 +1,7 @@
 // test/run.ts, the order npm test runs the files in: every file given runs once (none added or dropped), the
-// longest by test/weights.txt first, a file the list does not know before all of them; the weight column follows
-// the mode (npm test or npm run test:postgres).
+// longest by test/weights.txt first (really: node --test alone would sort them by path), a file the list does not
+// know before all of them; the weight column follows the mode (npm test or npm run test:postgres); reporters and
+// the exit code as with node --test.
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
@@ -44,26 +45,40 @@ describe('test/run: the order of the test files', () => {
     }
   });
 
-  it('passes the options to node --test, runs the files given, skips a stale compiled test, and returns the exit code', () => {
+  it('runs the files given longest first, skips a stale compiled test, takes the reporter options, and fails as node --test does', () => {
     const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'tegami-run-'));
     // a compiled test under dist/test without its source (a deleted test that tsc left behind)
     const stale = fs.mkdtempSync(path.join(ROOT, 'dist', 'test', 'run-stale-'));
     try {
-      fs.writeFileSync(path.join(tmp, 'ok.test.mjs'), "import { test } from 'node:test';\ntest('passes', () => {});\n");
-      fs.writeFileSync(path.join(tmp, 'bad.test.mjs'), "import { test } from 'node:test';\ntest('fails', () => { throw new Error('no'); });\n");
+      const started = path.join(tmp, 'started.txt');
+      const file = (name: string, body: string) => {
+        // CommonJS (no package.json here): each file notes when it starts
+        fs.writeFileSync(path.join(tmp, `${name}.test.js`), `const { test } = require('node:test');\nrequire('node:fs').appendFileSync(${JSON.stringify(started)}, '${name}\\n');\n${body}\n`);
+        return path.join(tmp, `${name}.test.js`);
+      };
+      const [light, heavy, bad] = [file('a-light', "test('light', () => {});"), file('z-heavy', "test('heavy', () => {});"), file('bad', "test('fails', () => { throw new Error('no'); });")];
       fs.writeFileSync(path.join(stale, 'gone.test.js'), "import { test } from 'node:test';\ntest('stale', () => { throw new Error('ran'); });\n");
-      // NODE_TEST_CONTEXT would make the inner node --test report to this one in its private format, not TAP
-      const env = { ...process.env, NODE_TEST_CONTEXT: undefined };
-      const run = (...files: string[]) => spawnSync(process.execPath, [path.join(ROOT, 'dist', 'test', 'run.js'), '--test-reporter=tap', ...files], { encoding: 'utf8', cwd: ROOT, env });
-      const ok = run(path.join(tmp, 'ok.test.mjs'), path.join(stale, 'gone.test.js'));
+      const weights = path.join(tmp, 'weights.txt');
+      fs.writeFileSync(weights, `1 1 ${keyOf(light)}\n9 9 ${keyOf(heavy)}\n5 5 ${keyOf(bad)}\n`);
+      // NODE_TEST_CONTEXT would make the runner report to this test process in its private format, not TAP
+      const env = { ...process.env, NODE_TEST_CONTEXT: undefined, TEGAMI_TEST_WEIGHTS: weights };
+      const run = (...args: string[]) => spawnSync(process.execPath, [path.join(ROOT, 'dist', 'test', 'run.js'), ...args], { encoding: 'utf8', cwd: ROOT, env });
+
+      const ok = run('--test-concurrency=1', '--test-reporter=tap', light, heavy, path.join(stale, 'gone.test.js'));
       assert.equal(ok.status, 0, ok.stdout + ok.stderr);
-      assert.match(ok.stdout, /^ok 1 - passes$/m);
+      assert.deepEqual(fs.readFileSync(started, 'utf8').split('\n').filter(Boolean), ['z-heavy', 'a-light'], 'the heavier first, though node --test would sort it last');
+      assert.match(ok.stdout, /^TAP version 13$/m);
+      assert.match(ok.stdout, /^# pass 2$/m);
       assert.doesNotMatch(ok.stdout, /stale/);
       assert.match(ok.stderr, /not running .*gone\.test\.js: compiled from a test that no longer exists/);
-      const bad = run(path.join(tmp, 'ok.test.mjs'), path.join(tmp, 'bad.test.mjs'));
-      assert.equal(bad.status, 1, bad.stdout + bad.stderr);
-      assert.match(bad.stdout, /^not ok \d+ - fails$/m);
-      assert.match(bad.stdout, /^# pass 1$/m);
+
+      // two reporters, each to its destination; a failing test fails the run
+      const tapFile = path.join(tmp, 'out.tap');
+      const bad1 = run('--test-reporter=tap', `--test-reporter-destination=${tapFile}`, '--test-reporter=dot', '--test-reporter-destination=stdout', light, bad);
+      assert.equal(bad1.status, 1, bad1.stdout + bad1.stderr);
+      assert.match(fs.readFileSync(tapFile, 'utf8'), /^not ok \d+ - fails$/m);
+      assert.match(bad1.stdout, /X/, 'the dot reporter marks the failure');
+      assert.equal(run('--test-only', light).status, 2, 'an option it does not pass on is refused, not ignored');
     } finally {
       fs.rmSync(tmp, { recursive: true, force: true });
       fs.rmSync(stale, { recursive: true, force: true });
