@@ -8,7 +8,7 @@ import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { keyOf, order, readWeights, ROOT, WEIGHTS } from './run.js';
+import { keyOf, order, readWeights, ROOT, WEIGHTS } from './order.js';
 
 const WEIGHT_TEXT = `# comment
   12.5   40.0 smtp/slowloris
@@ -79,6 +79,15 @@ describe('test/run: the order of the test files', () => {
       assert.match(fs.readFileSync(tapFile, 'utf8'), /^not ok \d+ - fails$/m);
       assert.match(bad1.stdout, /X/, 'the dot reporter marks the failure');
       assert.equal(run('--test-only', light).status, 2, 'an option it does not pass on is refused, not ignored');
+
+      // the weights reporter writes the list again: this mode's column from the run, the other kept
+      const fresh = path.join(tmp, 'weights.new');
+      const w = run('--test-reporter=./dist/test/weights-reporter.js', `--test-reporter-destination=${fresh}`, light, heavy);
+      assert.equal(w.status, 0, w.stdout + w.stderr);
+      const rows = readWeights(fs.readFileSync(fresh, 'utf8'), false);
+      assert.deepEqual([...rows.keys()].sort(), [keyOf(light), keyOf(heavy), keyOf(bad)].sort());
+      assert.ok(rows.get(keyOf(heavy))! < 9, `measured again: ${rows.get(keyOf(heavy))}`);
+      assert.equal(readWeights(fs.readFileSync(fresh, 'utf8'), true).get(keyOf(heavy)), 9, 'the PostgreSQL column kept');
     } finally {
       fs.rmSync(tmp, { recursive: true, force: true });
       fs.rmSync(stale, { recursive: true, force: true });
