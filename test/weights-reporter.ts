@@ -3,7 +3,8 @@
 // the file as it was. It reads and reports only; what a test checks is not its business.
 //   npm test -- --test-reporter=spec --test-reporter-destination=stdout \
 //     --test-reporter=./dist/test/weights-reporter.js --test-reporter-destination=test/weights.new
-// (npm passes the options after -- on to test/run.ts) then `mv test/weights.new test/weights.txt` (npm run test:postgres likewise fills the second column).
+// (npm passes what follows -- on to test/run.ts), then `mv test/weights.new test/weights.txt`; npm run test:postgres
+// likewise fills the second column.
 import fs from 'node:fs';
 import path from 'node:path';
 import { keyOf, ROOT, WEIGHTS } from './order.js';
