@@ -79,6 +79,11 @@ describe('test/run: the order of the test files', () => {
       assert.match(fs.readFileSync(tapFile, 'utf8'), /^not ok \d+ - fails$/m);
       assert.match(bad1.stdout, /X/, 'the dot reporter marks the failure');
       assert.equal(run('--test-only', light).status, 2, 'an option it does not pass on is refused, not ignored');
+      // --test-timeout bounds each file's run, as with node --test
+      const slow = file('slow', "test('sleeps', () => new Promise((r) => setTimeout(r, 5000)));");
+      const timedOut = run('--test-timeout=1000', '--test-reporter=tap', slow);
+      assert.equal(timedOut.status, 1, timedOut.stdout + timedOut.stderr);
+      assert.match(timedOut.stdout, /failureType: 'testTimeoutFailure'/);
 
       // the weights reporter writes the list again: this mode's column from the run, the other kept
       const fresh = path.join(tmp, 'weights.new');
