@@ -8,7 +8,8 @@ import type { StorageConfig } from '../../config/schema.js';
 export type PgPool = pg.Pool;
 
 export interface PoolOptions {
-  /** What to do with an error on an idle connection (the database restarted); default: ignore, the pool reconnects. */
+  /** What to do with an error on a connection, idle or lent out (the database restarted); default: ignore, the pool
+   * reconnects. */
   onIdleError?: (err: Error) => void;
 }
 
@@ -41,5 +42,9 @@ export function clientConfig(s: StorageConfig): pg.ClientConfig {
 export function openPool(s: StorageConfig, opts: PoolOptions = {}): PgPool {
   const pool = new pg.Pool({ ...clientConfig(s), max: s.pool_size });
   pool.on('error', (err) => opts.onIdleError?.(err));
+  // pg-pool listens for errors only on the connections it holds idle: one lent out and cut meanwhile (the database
+  // restarted, an administrator's pg_terminate_backend) emitted 'error' to no listener, an uncaught exception that
+  // stopped the node. Its queries fail on their own and it is released with the error; here it is only reported.
+  pool.on('connect', (client) => client.on('error', (err) => opts.onIdleError?.(err)));
   return pool;
 }

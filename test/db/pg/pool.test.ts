@@ -1,13 +1,15 @@
 // The pool's connection settings against a private PostgreSQL that speaks TLS: verify-full (the default)
 // connects only to a certificate that chains to tls_ca and names the host; require encrypts without
 // checking; disable does not encrypt; sslmode in the URL is refused; statement_timeout and the node's name
-// reach the server.
+// reach the server; a connection cut while the node holds it (the database restarted, pg_terminate_backend) fails
+// its queries and leaves the pool working, never an uncaught exception that stops the process.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import pg from 'pg';
 import { configSchema, type StorageConfig } from '../../../engine/config/schema.js';
 import { clientConfig, openPool } from '../../../engine/db/pg/pool.js';
 import { hasCommand } from '../../helpers/server.js';
@@ -106,6 +108,28 @@ describe('PostgreSQL connection settings', { skip }, () => {
       const r = await pool.query<{ a: string }>('SELECT application_name AS a FROM pg_stat_activity WHERE pid = pg_backend_pid()');
       assert.equal(r.rows[0].a, 'tegami/mx-2.example');
     } finally {
+      await pool.end();
+    }
+  });
+
+  it('a connection cut while it is checked out fails its queries, not the process; the pool serves again', async () => {
+    const errors: Error[] = [];
+    const pool = openPool(storage({ url: cluster.url, tls: 'disable' }), { onIdleError: (e) => errors.push(e) });
+    const admin = new pg.Client({ connectionString: cluster.url });
+    await admin.connect();
+    try {
+      const c = await pool.connect();
+      const pid = (await c.query<{ pid: number }>('SELECT pg_backend_pid() AS pid')).rows[0].pid;
+      const ended = new Promise((r) => c.once('end', r));
+      // the server says why and closes the session: pg emits both as 'error' events of the client it had lent
+      await admin.query('SELECT pg_terminate_backend($1)', [pid]);
+      await ended;
+      await assert.rejects(c.query('SELECT 1'));
+      c.release(true);
+      assert.ok(errors.some((e) => /terminat/i.test(e.message)), `reported: ${errors.map((e) => e.message).join('; ')}`);
+      assert.equal((await pool.query<{ one: number }>('SELECT 1 AS one')).rows[0].one, 1);
+    } finally {
+      await admin.end();
       await pool.end();
     }
   });

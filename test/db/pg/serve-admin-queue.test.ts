@@ -4,45 +4,26 @@
 // no longer holds. On a node's own spool the API saw none of it (the mail is not in A's spool). A DKIM key made
 // with node B's CLI is shown by node A's domain DNS API (dkim_keys rows, engine/outbound/dkim-keys.ts), and mail
 // node B delivered counts in node A's user API usage (the shared store's figure).
-import { after, before, describe, it } from 'node:test';
+import { before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
-import pg from 'pg';
-import { postgresUnavailable, startPostgres, type PgCluster } from '../../helpers/postgres.js';
-import { requireCommand, run, startTestServer, type TestServer } from '../../helpers/server.js';
+import type pg from 'pg';
+import { postgresUnavailable } from '../../helpers/postgres.js';
+import { requireCommand, run, type TestServer } from '../../helpers/server.js';
+import { pgNodes } from './pg-node.js';
 import { send, until } from './shared-mail.js';
 
 const skip = process.env.TEGAMI_TEST_DIRECTORY !== 'postgres' ? 'runs with npm run test:postgres (TEGAMI_TEST_DIRECTORY=postgres)' : postgresUnavailable();
 const BOSS = 'boss@example.test';
 
-const nodeToml = (url: string, node: string) =>
-  [
-    '[storage]',
-    'backend = "postgres"',
-    `url = ${JSON.stringify(url)}`,
-    'tls = "disable"',
-    'pool_size = 3',
-    `node_name = "${node}"`,
-    '[relay]',
-    'mode = "addresses"',
-    'allow_ips = ["127.0.0.1/32"]',
-    '[queue]',
-    'retry_schedule = ["1s"]',
-    '[[route]]',
-    'domain = "branch.test"',
-    'to = "127.0.0.1:9"',
-    'hold = true',
-  ].join('\n');
+/** Everything but [storage]: relaying for loopback, a fast retry, branch.test a spooler route whose host is away. */
+const queueToml = ['[relay]', 'mode = "addresses"', 'allow_ips = ["127.0.0.1/32"]', '[queue]', 'retry_schedule = ["1s"]', '[[route]]', 'domain = "branch.test"', 'to = "127.0.0.1:9"', 'hold = true'].join('\n');
 
 describe('admin API queue on PostgreSQL: the shared rows', { skip: skip ?? false, timeout: 180_000 }, () => {
-  let cluster: PgCluster;
+  const fx = pgNodes('tegami_serve_admin_queue');
   let a: TestServer;
   let b: TestServer;
   let db: pg.Client;
   let token = '';
-  let dirB = '';
 
   async function api(method: string, url: string): Promise<{ status: number; json: any }> {
     const r = await run('curl', ['-sk', '-X', method, '-H', `Authorization: Bearer ${token}`, '-w', '\n%{http_code}', `https://127.0.0.1:${a.ports.admin}${url}`]);
@@ -57,26 +38,14 @@ describe('admin API queue on PostgreSQL: the shared rows', { skip: skip ?? false
   }
 
   before(async () => {
-    cluster = await startPostgres('tegami_serve_admin_queue');
-    a = await startTestServer({ listeners: ['admin'], hostname: 'a.example.test', toml: nodeToml(cluster.url, 'node-a'), users: [{ address: BOSS, password: 'boss password 1', admin: true }] });
     // node B holds the same sealing key as node A (docs/scale-out.md, "Keys")
-    dirB = fs.mkdtempSync(path.join(os.tmpdir(), 'tegami-pgadmin-b-'));
-    fs.mkdirSync(path.join(dirB, 'keys'), { mode: 0o700 });
-    fs.copyFileSync(path.join(a.dataDir, 'keys', 'secret.key'), path.join(dirB, 'keys', 'secret.key'));
-    fs.chmodSync(path.join(dirB, 'keys', 'secret.key'), 0o600);
-    b = await startTestServer({ dataDir: dirB, listeners: ['smtp'], hostname: 'b.example.test', toml: nodeToml(cluster.url, 'node-b') });
+    const storage = { pool_size: 3 };
+    a = await fx.node({ name: 'node-a', storage, sharedKey: true, listeners: ['admin'], hostname: 'a.example.test', toml: queueToml, users: [{ address: BOSS, password: 'boss password 1', admin: true }] });
+    b = await fx.node({ name: 'node-b', storage, sharedKey: true, listeners: ['smtp'], hostname: 'b.example.test', toml: queueToml });
     const t = a.cli(['admin', 'token', 'create', BOSS]);
     assert.equal(t.status, 0, t.stderr);
     token = t.stdout.trim();
-    db = new pg.Client({ connectionString: cluster.url });
-    await db.connect();
-  });
-  after(async () => {
-    await db?.end().catch(() => undefined);
-    await a?.stop();
-    await b?.stop();
-    await cluster?.stop();
-    if (dirB) fs.rmSync(dirB, { recursive: true, force: true });
+    db = await fx.client();
   });
 
   it('node A lists, shows and deletes what node B queued', async (t) => {

@@ -7,14 +7,13 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import pg from 'pg';
-import { postgresUnavailable, startPostgres, type PgCluster } from '../../helpers/postgres.js';
-import { BIN, requireCommand, run, startTestServer, type TestServer } from '../../helpers/server.js';
+import type pg from 'pg';
+import { postgresUnavailable } from '../../helpers/postgres.js';
+import { BIN, requireCommand, run, type TestServer } from '../../helpers/server.js';
+import { pgNodes, storageToml } from './pg-node.js';
 import { until } from './shared-mail.js';
 
 const skip = process.env.TEGAMI_TEST_DIRECTORY !== 'postgres' ? 'runs with npm run test:postgres (TEGAMI_TEST_DIRECTORY=postgres)' : postgresUnavailable();
-
-const storage = (url: string, node: string) => ['[storage]', 'backend = "postgres"', `url = ${JSON.stringify(url)}`, 'tls = "disable"', 'pool_size = 4', `node_name = "${node}"`].join('\n');
 
 const USER = 'taro@example.test';
 const PASS = 'taro-pass-1';
@@ -57,18 +56,17 @@ i.logout()
 `;
 
 describe('tegami serve on PostgreSQL: Bayes counts shared by the nodes', { skip: skip ?? false }, () => {
-  let cluster: PgCluster;
+  const fx = pgNodes('tegami_serve_bayes');
   let b: TestServer;
   let sql: pg.Client;
   let configA: string;
   let corpus: string;
   before(async () => {
-    cluster = await startPostgres('tegami_serve_bayes');
-    b = await startTestServer({ listeners: ['smtp', 'imap'], hostname: 'b.example.test', toml: storage(cluster.url, 'node-b'), users: [{ address: USER, password: PASS }] });
+    b = await fx.node({ name: 'node-b', listeners: ['smtp', 'imap'], hostname: 'b.example.test', users: [{ address: USER, password: PASS }] });
     // node A: its own data dir and config, only its CLI is used
     const dirA = fs.mkdtempSync(path.join(os.tmpdir(), 'tegami-node-a-'));
     configA = path.join(dirA, 'tegami.toml');
-    fs.writeFileSync(configA, `hostname = "a.example.test"\ndata_dir = ${JSON.stringify(path.join(dirA, 'data'))}\n${storage(cluster.url, 'node-a')}\n`);
+    fs.writeFileSync(configA, `hostname = "a.example.test"\ndata_dir = ${JSON.stringify(path.join(dirA, 'data'))}\n${storageToml(fx.url, 'node-a')}\n`);
     corpus = fs.mkdtempSync(path.join(os.tmpdir(), 'tegami-corpus-'));
     const words = ['alpha', 'bravo', 'charlie', 'delta', 'echo', 'foxtrot', 'golf', 'hotel', 'india', 'juliet', 'kilo', 'lima'];
     for (const kind of ['spam', 'ham']) {
@@ -79,13 +77,9 @@ describe('tegami serve on PostgreSQL: Bayes counts shared by the nodes', { skip:
         fs.writeFileSync(path.join(corpus, kind, `${w}.eml`), msg);
       });
     }
-    sql = new pg.Client({ connectionString: cluster.url });
-    await sql.connect();
+    sql = await fx.client();
   });
-  after(async () => {
-    await sql?.end().catch(() => undefined);
-    await b?.stop();
-    await cluster?.stop();
+  after(() => {
     fs.rmSync(path.dirname(configA), { recursive: true, force: true });
     fs.rmSync(corpus, { recursive: true, force: true });
   });

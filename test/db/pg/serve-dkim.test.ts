@@ -11,69 +11,49 @@ import os from 'node:os';
 import path from 'node:path';
 import { promises as dnsp } from 'node:dns';
 import Database from 'better-sqlite3';
-import pg from 'pg';
+import type pg from 'pg';
 import { dkimVerify } from 'mailauth/lib/dkim/verify.js';
 import { startSink, type ReceivedMessage, type Sink } from '../../../lab/peers/sink.js';
 import { startDnsServer, type DnsServer } from '../../../lab/dns/server.js';
-import { postgresUnavailable, startPostgres, type PgCluster } from '../../helpers/postgres.js';
-import { requireCommand, run, startTestServer, type TestServer } from '../../helpers/server.js';
+import { postgresUnavailable } from '../../helpers/postgres.js';
+import { requireCommand, run, type TestServer } from '../../helpers/server.js';
+import { pgNodes } from './pg-node.js';
 import { until } from './shared-mail.js';
 
 const skip = process.env.TEGAMI_TEST_DIRECTORY !== 'postgres' ? 'runs with npm run test:postgres (TEGAMI_TEST_DIRECTORY=postgres)' : postgresUnavailable();
 const ALICE_PW = 'alice-secret-1';
 
 describe('DKIM keys sealed in PostgreSQL, used by every node', { skip: skip ?? false, timeout: 180_000 }, () => {
-  let cluster: PgCluster;
+  // the nodes hold the fixture's sealing key, as every node must (docs/scale-out.md, "Keys")
+  const fx = pgNodes('tegami_serve_dkim');
   let sink: Sink;
   let dns: DnsServer;
   let a: TestServer;
   let b: TestServer;
   let db: pg.Client;
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'tegami-pgdkim-'));
-  // the sealing key every node must hold (docs/scale-out.md, "Keys")
-  const secret = crypto.randomBytes(32);
 
+  /** A single node's data dir holding the same sealing key. */
   const dataDir = (name: string) => {
     const d = path.join(tmp, name);
     fs.mkdirSync(path.join(d, 'keys'), { recursive: true, mode: 0o700 });
-    fs.writeFileSync(path.join(d, 'keys', 'secret.key'), secret, { mode: 0o600 });
+    fs.writeFileSync(path.join(d, 'keys', 'secret.key'), fx.secret, { mode: 0o600 });
     return d;
   };
-  const toml = (node: string) =>
-    [
-      '[storage]',
-      'backend = "postgres"',
-      `url = ${JSON.stringify(cluster.url)}`,
-      'tls = "disable"',
-      'pool_size = 3',
-      `node_name = "${node}"`,
-      '[dns]',
-      `servers = ["${dns.address}"]`,
-      '[spam]',
-      'enabled = false',
-      '[queue]',
-      'retry_schedule = ["1s"]',
-      '[[route]]',
-      'domain = "remote.test"',
-      `to = "${sink.address}"`,
-    ].join('\n');
+  /** Everything but [storage]: the lab DNS, no spam checks, a fast retry, remote.test routed to the sink. */
+  const toml = () => ['[dns]', `servers = ["${dns.address}"]`, '[spam]', 'enabled = false', '[queue]', 'retry_schedule = ["1s"]', '[[route]]', 'domain = "remote.test"', `to = "${sink.address}"`].join('\n');
 
   before(async () => {
-    cluster = await startPostgres('tegami_serve_dkim');
     sink = await startSink({});
     dns = await startDnsServer({ zones: [] });
-    a = await startTestServer({ dataDir: dataDir('a'), listeners: ['smtp'], hostname: 'a.example.test', toml: toml('node-a'), users: [{ address: 'alice@example.test', password: ALICE_PW }] });
-    b = await startTestServer({ dataDir: dataDir('b'), listeners: ['submission'], hostname: 'b.example.test', toml: toml('node-b') });
-    db = new pg.Client({ connectionString: cluster.url });
-    await db.connect();
+    const storage = { pool_size: 3 };
+    a = await fx.node({ name: 'node-a', storage, sharedKey: true, listeners: ['smtp'], hostname: 'a.example.test', toml: toml(), users: [{ address: 'alice@example.test', password: ALICE_PW }] });
+    b = await fx.node({ name: 'node-b', storage, sharedKey: true, listeners: ['submission'], hostname: 'b.example.test', toml: toml() });
+    db = await fx.client();
   });
   after(async () => {
-    await db?.end().catch(() => undefined);
-    await a?.stop();
-    await b?.stop();
     await sink?.close();
     await dns?.close();
-    await cluster?.stop();
     fs.rmSync(tmp, { recursive: true, force: true });
   });
 
@@ -117,7 +97,7 @@ describe('DKIM keys sealed in PostgreSQL, used by every node', { skip: skip ?? f
     assert.doesNotMatch(all, /PRIVATE KEY|MII[A-Za-z0-9+/]{20}/, 'no PEM (nor its base64 body) in clear');
     // it is the private half of the published record, sealed under the shared key
     const raw = Buffer.from(row.key_sealed, 'base64');
-    const d = crypto.createDecipheriv('aes-256-gcm', secret, raw.subarray(0, 12));
+    const d = crypto.createDecipheriv('aes-256-gcm', fx.secret, raw.subarray(0, 12));
     d.setAuthTag(raw.subarray(12, 28));
     const pem = Buffer.concat([d.update(raw.subarray(28)), d.final()]).toString();
     const pub = crypto.createPublicKey(pem).export({ type: 'spki', format: 'der' }).toString('base64');
@@ -140,7 +120,7 @@ describe('DKIM keys sealed in PostgreSQL, used by every node', { skip: skip ?? f
     const rec = JSON.parse(gen.stdout) as { name: string; value: string; file: string };
     assert.ok(fs.existsSync(rec.file), 'SQLite: a key file, as always');
     dns.add([{ name: rec.name, type: 'TXT', data: rec.value }]);
-    fs.appendFileSync(cfg, ['', '[storage]', 'backend = "postgres"', `url = ${JSON.stringify(cluster.url)}`, 'tls = "disable"'].join('\n'));
+    fs.appendFileSync(cfg, ['', '[storage]', 'backend = "postgres"', `url = ${JSON.stringify(fx.url)}`, 'tls = "disable"'].join('\n'));
     const imp = await run('node', [tegami, 'db', 'import-local', '--merge', '--json', '--config', cfg]);
     assert.equal(imp.code, 0, imp.stderr);
     const counts = (JSON.parse(imp.stdout) as { counts: { table: string; source: number; missing: number }[] }).counts.filter((c) => c.table === 'dkim_keys' && c.source > 0);

@@ -7,11 +7,12 @@
 // under load: 451 4.3.0 meanwhile, no 250 lost, and service returns without restarting any node.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import pg from 'pg';
-import { postgresUnavailable, startPostgres, type PgCluster } from '../../helpers/postgres.js';
-import { hasCommand, startTestServer, type TestServer } from '../../helpers/server.js';
+import type pg from 'pg';
+import { postgresUnavailable } from '../../helpers/postgres.js';
+import { hasCommand, type TestServer } from '../../helpers/server.js';
 import { startQueueSink, type QueueSink } from '../../queue/pg-sink.js';
 import { CHARSETS, idleOn, inventory, seeded, sendLoad, type Planned, type Sent } from './node-load.js';
+import { pgNodes } from './pg-node.js';
 import { send, until } from './shared-mail.js';
 
 const skip =
@@ -30,15 +31,9 @@ const PASS = 'taro-pass-1';
 const IDLE_USER = 'hanako@example.test';
 const IDLE_PASS = 'hanako-pass-2';
 
-const nodeToml = (url: string, node: string, sinkPort: number) =>
+/** Everything but [storage]: relaying for loopback, a fast retry, remote.test routed to the sink. */
+const queueToml = (sinkPort: number) =>
   [
-    '[storage]',
-    'backend = "postgres"',
-    `url = ${JSON.stringify(url)}`,
-    'tls = "disable"',
-    'pool_size = 4',
-    `node_name = "${node}"`,
-    `lease_time = "${LEASE}"`,
     '[relay]',
     'mode = "addresses"',
     'allow_ips = ["127.0.0.0/8"]',
@@ -52,13 +47,6 @@ const nodeToml = (url: string, node: string, sinkPort: number) =>
     'domain = "remote.test"',
     `to = "127.0.0.1:${sinkPort}"`,
   ].join('\n');
-
-async function connect(url: string): Promise<pg.Client> {
-  const c = new pg.Client({ connectionString: url });
-  c.on('error', () => undefined); // cut when the database is stopped: reconnected by the test
-  await c.connect();
-  return c;
-}
 
 /** A plan of `per` messages for each of `senders` senders: each to a random node, half local, half remote. */
 function plan(phase: string, senders: number, per: number, nodes: number[]): Planned[][] {
@@ -74,7 +62,7 @@ function plan(phase: string, senders: number, per: number, nodes: number[]): Pla
 const acked = (xs: Sent[]) => xs.filter((x) => x.data === 250);
 
 describe('three tegami serve nodes on one PostgreSQL under load', { skip: skip ?? false }, () => {
-  let cluster: PgCluster;
+  const fx = pgNodes('tegami_serve_nodes');
   let sink: QueueSink;
   const nodes: TestServer[] = [];
   let db: pg.Client;
@@ -125,24 +113,21 @@ describe('three tegami serve nodes on one PostgreSQL under load', { skip: skip ?
 
   before(async () => {
     console.log(`# seed ${SEED} (TEGAMI_TEST_SEED=${SEED} replays the plan)`);
-    cluster = await startPostgres('tegami_serve_nodes');
     sink = await startQueueSink();
     const listeners = ['smtp', 'imap'];
     const users = [
       { address: USER, password: PASS },
       { address: IDLE_USER, password: IDLE_PASS },
     ];
-    const start = (i: number) => startTestServer({ listeners, bind: `127.0.0.${i + 2}`, hostname: names[i], toml: nodeToml(cluster.url, `node-${'abc'[i]}`, sink.port), users: i === 0 ? users : [] });
+    const start = (i: number) =>
+      fx.node({ name: `node-${'abc'[i]}`, storage: { lease_time: LEASE }, listeners, bind: `127.0.0.${i + 2}`, hostname: names[i], toml: queueToml(sink.port), users: i === 0 ? users : [] });
     // the first migrates the empty database and makes the users; the other two start together
     nodes[0] = await start(0);
     await Promise.all([1, 2].map(async (i) => (nodes[i] = await start(i))));
-    db = await connect(cluster.url);
+    db = await fx.client();
   });
   after(async () => {
-    await db?.end().catch(() => undefined);
-    await Promise.all(nodes.map((n) => n?.stop()));
     await sink?.close();
-    await cluster?.stop();
   });
 
   it('load on three nodes, one killed with SIGKILL and restarted: every 250 delivered once, its leases taken back, IDLE across nodes, UIDs ascending', async () => {
@@ -212,10 +197,10 @@ describe('three tegami serve nodes on one PostgreSQL under load', { skip: skip ?
     await until('load before the stop', () => acked(load.sent).length >= 15, 120_000);
     const atHalt = load.sent.length;
     const stopped = Date.now();
-    await cluster.halt();
+    await fx.cluster.halt();
     await until('451 while the database is away', () => load.sent.some((x) => x.rcptCode === 451), 60_000).catch(() => undefined);
     const atResume = load.sent.length;
-    await cluster.resume();
+    await fx.cluster.resume();
     const awayMs = Date.now() - stopped;
     await load.done;
     all.push(...load.sent);
@@ -226,8 +211,7 @@ describe('three tegami serve nodes on one PostgreSQL under load', { skip: skip ?
     assert.ok(away.length > 0, 'RCPT got 451 while the database was stopped');
     for (const x of away) assert.match(x.msg ?? '', /^4\.3\.0 /, x.id);
     assert.deepEqual(load.sent.filter((x) => x.err || ![250, 451].includes(x.rcptCode ?? 0) || (x.rcptCode === 250 && x.data !== 250)), [], 'nothing but 250 or 451 4.3.0');
-    await db.end().catch(() => undefined); // cut by the stop
-    db = await connect(cluster.url);
+    db = await fx.client(); // the first was cut by the stop
     // back on its own: each node accepts local and remote mail again
     for (const n of nodes) for (const rcpt of [USER, 'jiro@remote.test']) await until(`${n.host} accepts ${rcpt} again`, async () => (await send(n, rcpt, 'probe', 'probe')).rcpt === 250);
     const after = sendLoad(nodes, plan('e', 3, 5, [0, 1, 2]));

@@ -5,10 +5,11 @@
 // delivery when it is killed with SIGKILL has it delivered by the other node once its lease has expired.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import pg from 'pg';
-import { postgresUnavailable, startPostgres, type PgCluster } from '../../helpers/postgres.js';
-import { requireCommand, startTestServer, type TestServer } from '../../helpers/server.js';
+import type pg from 'pg';
+import { postgresUnavailable } from '../../helpers/postgres.js';
+import { requireCommand, type TestServer } from '../../helpers/server.js';
 import { startQueueSink, type QueueSink } from '../../queue/pg-sink.js';
+import { pgNodes } from './pg-node.js';
 import { send, until, waitOverImap } from './shared-mail.js';
 
 // two nodes and a cluster take a minute or two: run by `npm run test:postgres`, not by the default `npm test`
@@ -16,15 +17,9 @@ const skip = process.env.TEGAMI_TEST_DIRECTORY !== 'postgres' ? 'runs with npm r
 
 const LEASE = '3s';
 
-const nodeToml = (url: string, node: string, sinkPort: number) =>
+/** Everything but [storage]: relaying for loopback, a fast retry, remote.test routed to the sink. */
+const queueToml = (sinkPort: number) =>
   [
-    '[storage]',
-    'backend = "postgres"',
-    `url = ${JSON.stringify(url)}`,
-    'tls = "disable"',
-    'pool_size = 4',
-    `node_name = "${node}"`,
-    `lease_time = "${LEASE}"`,
     '[relay]',
     'mode = "addresses"',
     'allow_ips = ["127.0.0.1/32"]',
@@ -39,35 +34,23 @@ const nodeToml = (url: string, node: string, sinkPort: number) =>
     `to = "127.0.0.1:${sinkPort}"`,
   ].join('\n');
 
-/** The test's own client; the outage test cuts it with every other session, which must not crash the test. */
-async function connect(url: string): Promise<pg.Client> {
-  const c = new pg.Client({ connectionString: url });
-  c.on('error', () => undefined);
-  await c.connect();
-  return c;
-}
-
 describe('tegami serve on PostgreSQL: the shared queue', { skip: skip ?? false }, () => {
-  let cluster: PgCluster;
+  const fx = pgNodes('tegami_serve_queue');
   let sink: QueueSink;
   let a: TestServer;
   let b: TestServer;
   let db: pg.Client;
   const delivered = (testId: string) => sink.accepted.filter((x) => x.testId === testId);
   before(async () => {
-    cluster = await startPostgres('tegami_serve_queue');
     sink = await startQueueSink();
-    const listeners = ['smtp', 'imap'];
-    a = await startTestServer({ listeners, hostname: 'a.example.test', toml: nodeToml(cluster.url, 'node-a', sink.port), users: [{ address: 'taro@example.test', password: 'taro-pass-1' }] });
-    b = await startTestServer({ listeners, hostname: 'b.example.test', toml: nodeToml(cluster.url, 'node-b', sink.port) });
-    db = await connect(cluster.url);
+    const node = (name: string, hostname: string, users: { address: string; password: string }[] = []) =>
+      fx.node({ name, storage: { lease_time: LEASE }, listeners: ['smtp', 'imap'], hostname, toml: queueToml(sink.port), users });
+    a = await node('node-a', 'a.example.test', [{ address: 'taro@example.test', password: 'taro-pass-1' }]);
+    b = await node('node-b', 'b.example.test');
+    db = await fx.client();
   });
   after(async () => {
-    await db?.end().catch(() => undefined);
-    await a?.stop();
-    await b?.stop();
     await sink?.close();
-    await cluster?.stop();
   });
 
   it('mail for a remote domain submitted to node A is delivered once, through PostgreSQL', async (t) => {
@@ -106,14 +89,8 @@ describe('tegami serve on PostgreSQL: the shared queue', { skip: skip ?? false }
 
   it('with the database away a remote and a local recipient get 451 4.3.0 at RCPT, and both work again when it returns', async (t) => {
     if (!requireCommand(t, 'python3')) return;
-    const dbName = new URL(cluster.url).pathname.slice(1);
-    const adminUrl = new URL(cluster.url);
-    adminUrl.pathname = '/postgres';
-    const admin = new pg.Client({ connectionString: adminUrl.toString() });
-    await admin.connect();
+    const back = await fx.takeAway();
     try {
-      await admin.query(`ALTER DATABASE ${dbName} ALLOW_CONNECTIONS false`);
-      await admin.query('SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1', [dbName]);
       let probe = { rcpt: 0, msg: '' };
       await until('a remote recipient gets 451 while the queue database is away', async () => (probe = await send(a, 'jiro@remote.test', 'probe', 'probe')).rcpt === 451);
       assert.match(probe.msg, /^4\.3\.0 .*queue database unavailable/);
@@ -121,7 +98,7 @@ describe('tegami serve on PostgreSQL: the shared queue', { skip: skip ?? false }
       const local = await send(a, 'taro@example.test', 'local-while-away', 'probe');
       assert.equal(local.rcpt, 451, local.msg);
       assert.match(local.msg, /^4\.3\.0 .*mailbox database unavailable/);
-      await admin.query(`ALTER DATABASE ${dbName} ALLOW_CONNECTIONS true`);
+      await back();
       // back without a restart: the next poll reaches the database and RCPT is accepted again
       await until('a remote recipient is accepted again', async () => (await send(a, 'jiro@remote.test', 'probe', 'probe')).rcpt === 250);
       const r = await send(a, 'jiro@remote.test', 'after-away');
@@ -132,12 +109,10 @@ describe('tegami serve on PostgreSQL: the shared queue', { skip: skip ?? false }
       await waitOverImap(b, 'taro@example.test', 'taro-pass-1', 'local-after-away');
       assert.equal(delivered('probe').length, 0, 'a probe (RSET after RCPT) sent nothing');
     } finally {
-      await admin.query(`ALTER DATABASE ${dbName} ALLOW_CONNECTIONS true`).catch(() => undefined);
-      await admin.end();
+      await back().catch(() => undefined);
     }
     // the client connection of the test was cut with the others
-    await db.end().catch(() => undefined);
-    db = await connect(cluster.url);
+    db = await fx.client();
   });
 
   it('a node killed with SIGKILL in the middle of a delivery: the other node delivers it after the lease expires', async (t) => {

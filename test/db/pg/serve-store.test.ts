@@ -3,21 +3,19 @@
 // smtplib is read on node B with imaplib and poplib; an IMAP IDLE on B sees mail delivered through A; both nodes
 // delivering into one mailbox give distinct UIDs; the quota is counted from the store; with the database away a local recipient gets 451 4.3.0 at RCPT,
 // and delivery resumes by itself when it returns.
-import { after, before, describe, it } from 'node:test';
+import { before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
-import pg from 'pg';
-import { postgresUnavailable, startPostgres, type PgCluster } from '../../helpers/postgres.js';
-import { requireCommand, run, startTestServer, type TestServer } from '../../helpers/server.js';
+import { postgresUnavailable } from '../../helpers/postgres.js';
+import { requireCommand, run, type TestServer } from '../../helpers/server.js';
 import { countOverImap, send, until, waitOverImap } from './shared-mail.js';
 import { idleOn } from './node-load.js';
+import { pgNodes } from './pg-node.js';
 
 // two nodes and a cluster take a minute or two: run by `npm run test:postgres`, not by the default `npm test`
 const skip = process.env.TEGAMI_TEST_DIRECTORY !== 'postgres' ? 'runs with npm run test:postgres (TEGAMI_TEST_DIRECTORY=postgres)' : postgresUnavailable();
 
-const toml = (url: string, node: string) =>
-  ['[storage]', 'backend = "postgres"', `url = ${JSON.stringify(url)}`, 'tls = "disable"', 'pool_size = 4', `node_name = "${node}"`, '[queue]', 'retry_schedule = ["1s"]'].join('\n');
 
 const USER = 'taro@example.test';
 const PASS = 'taro-pass-1';
@@ -55,19 +53,14 @@ function logsOf(srv: TestServer): string {
 }
 
 describe('tegami serve on PostgreSQL: the shared mailbox store', { skip: skip ?? false }, () => {
-  let cluster: PgCluster;
+  const fx = pgNodes('tegami_serve_store');
   let a: TestServer;
   let b: TestServer;
   before(async () => {
-    cluster = await startPostgres('tegami_serve_store');
     const listeners = ['smtp', 'pop3', 'imap'];
-    a = await startTestServer({ listeners, hostname: 'a.example.test', toml: toml(cluster.url, 'node-a'), users: [{ address: USER, password: PASS }] });
-    b = await startTestServer({ listeners, hostname: 'b.example.test', toml: toml(cluster.url, 'node-b') });
-  });
-  after(async () => {
-    await a?.stop();
-    await b?.stop();
-    await cluster?.stop();
+    const toml = '[queue]\nretry_schedule = ["1s"]';
+    a = await fx.node({ name: 'node-a', listeners, hostname: 'a.example.test', toml, users: [{ address: USER, password: PASS }] });
+    b = await fx.node({ name: 'node-b', listeners, hostname: 'b.example.test', toml });
   });
 
   it('mail sent to node A is read on node B over IMAP and POP3, and is in no Maildir', async (t) => {
@@ -136,27 +129,19 @@ describe('tegami serve on PostgreSQL: the shared mailbox store', { skip: skip ??
 
   it('with the database away a local recipient gets 451 4.3.0 at RCPT; delivery resumes without a restart', async (t) => {
     if (!requireCommand(t, 'python3')) return;
-    const dbName = new URL(cluster.url).pathname.slice(1);
-    const adminUrl = new URL(cluster.url);
-    adminUrl.pathname = '/postgres';
-    const admin = new pg.Client({ connectionString: adminUrl.toString() });
-    admin.on('error', () => undefined);
-    await admin.connect();
+    const back = await fx.takeAway();
     try {
-      await admin.query(`ALTER DATABASE ${dbName} ALLOW_CONNECTIONS false`);
-      await admin.query('SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1', [dbName]);
       let probe = { rcpt: 0, msg: '' };
       await until('a local recipient gets 451 while the database is away', async () => (probe = await send(a, USER, 'probe', 'probe')).rcpt === 451);
       assert.match(probe.msg, /^4\.3\.0 .*mailbox database unavailable/);
-      await admin.query(`ALTER DATABASE ${dbName} ALLOW_CONNECTIONS true`);
+      await back();
       await until('a local recipient is accepted again', async () => (await send(a, USER, 'probe', 'probe')).rcpt === 250);
       const r = await send(a, USER, 'after-away-1');
       assert.deepEqual([r.rcpt, r.data], [250, 250], r.msg);
       await waitOverImap(b, USER, PASS, 'after-away-1');
       assert.equal(await countOverImap(b, USER, PASS, 'INBOX', 'X-Test-Id: probe'), 0, 'a probe (RSET after RCPT) stored nothing');
     } finally {
-      await admin.query(`ALTER DATABASE ${dbName} ALLOW_CONNECTIONS true`).catch(() => undefined);
-      await admin.end();
+      await back().catch(() => undefined);
     }
   });
   it("a deleted account's mail is set aside in the store; an account made again under the address starts empty", async (t) => {
@@ -173,13 +158,8 @@ describe('tegami serve on PostgreSQL: the shared mailbox store', { skip: skip ??
     let seen = -1;
     await until('the new saburo@ logs in on node B', async () => (seen = await countOverImap(b, who, 'saburo-pass-2', 'INBOX', 'X-Test-Id: orphan-1')) >= 0);
     assert.equal(seen, 0, 'the new account does not inherit the deleted one\'s mail');
-    const db = new pg.Client({ connectionString: cluster.url });
-    await db.connect();
-    try {
-      const kept = await db.query("SELECT count(*)::int AS n FROM mail_messages WHERE owner LIKE 'orphan/%/saburo@example.test'");
-      assert.ok(kept.rows[0].n >= 1, 'the old mail is kept under its orphan owner, not deleted');
-    } finally {
-      await db.end();
-    }
+    const db = await fx.client();
+    const kept = await db.query("SELECT count(*)::int AS n FROM mail_messages WHERE owner LIKE 'orphan/%/saburo@example.test'");
+    assert.ok(kept.rows[0].n >= 1, 'the old mail is kept under its orphan owner, not deleted');
   });
 });

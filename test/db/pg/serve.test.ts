@@ -8,15 +8,13 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
-import pg from 'pg';
-import { postgresUnavailable, startPostgres, type PgCluster } from '../../helpers/postgres.js';
+import { postgresUnavailable } from '../../helpers/postgres.js';
 import { requireCommand, run, startTestServer, type TestServer } from '../../helpers/server.js';
+import { pgNodes, storageToml } from './pg-node.js';
 import { waitOverImap } from './shared-mail.js';
 
 // two nodes and a cluster take a minute or two: run by `npm run test:postgres`, not by the default `npm test`
 const skip = process.env.TEGAMI_TEST_DIRECTORY !== 'postgres' ? 'runs with npm run test:postgres (TEGAMI_TEST_DIRECTORY=postgres)' : postgresUnavailable();
-
-const storage = (url: string) => `[storage]\nbackend = "postgres"\nurl = ${JSON.stringify(url)}\ntls = "disable"\npool_size = 4\n`;
 
 /** One SMTP transaction with Python's smtplib: the reply code at RCPT (and 250 at the end when accepted). */
 const SEND = `
@@ -64,21 +62,14 @@ async function until(what: string, check: () => Promise<boolean> | boolean, ms =
 }
 
 describe('tegami serve and the CLI on PostgreSQL', { skip: skip ?? false }, () => {
-  let cluster: PgCluster;
+  const fx = pgNodes('tegami_serve');
   let a: TestServer;
   let b: TestServer;
   before(async () => {
-    cluster = await startPostgres('tegami_serve');
-    const toml = storage(cluster.url);
     const listeners = ['smtp', 'pop3', 'imap'];
     // node A: its user is made with the CLI against PostgreSQL before the server starts (the first command migrates)
-    a = await startTestServer({ listeners, toml, users: [{ address: 'taro@example.test', password: 'taro-pass-1' }] });
-    b = await startTestServer({ listeners, toml });
-  });
-  after(async () => {
-    await a?.stop();
-    await b?.stop();
-    await cluster?.stop();
+    a = await fx.node({ listeners, users: [{ address: 'taro@example.test', password: 'taro-pass-1' }] });
+    b = await fx.node({ listeners });
   });
 
   it('mail to an account made with the CLI is delivered, and the account logs in over POP3 and IMAP', async (t) => {
@@ -95,13 +86,8 @@ describe('tegami serve and the CLI on PostgreSQL', { skip: skip ?? false }, () =
     assert.match(logs, /backend=postgres mail_store="?shared store in PostgreSQL/);
     assert.deepEqual(a.maildir('taro@example.test'), []);
     // the account is in PostgreSQL, not only in the node's file
-    const c = new pg.Client({ connectionString: cluster.url });
-    await c.connect();
-    try {
-      assert.equal((await c.query("SELECT count(*)::int AS n FROM users WHERE address = 'taro@example.test'")).rows[0].n, 1);
-    } finally {
-      await c.end();
-    }
+    const c = await fx.client();
+    assert.equal((await c.query("SELECT count(*)::int AS n FROM users WHERE address = 'taro@example.test'")).rows[0].n, 1);
   });
 
   it('an account added with the CLI on node B is accepted by node A without a restart', async (t) => {
@@ -143,14 +129,8 @@ describe('tegami serve and the CLI on PostgreSQL', { skip: skip ?? false }, () =
 
   it('with the database away the node answers 451 4.3.0 for an address it does not know and for its own mailboxes, refuses writes, and resumes without a restart', async (t) => {
     if (!requireCommand(t, 'python3')) return;
-    const dbName = new URL(cluster.url).pathname.slice(1);
-    const adminUrl = new URL(cluster.url);
-    adminUrl.pathname = '/postgres';
-    const admin = new pg.Client({ connectionString: adminUrl.toString() });
-    await admin.connect();
+    const back = await fx.takeAway();
     try {
-      await admin.query(`ALTER DATABASE ${dbName} ALLOW_CONNECTIONS false`);
-      await admin.query('SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1', [dbName]);
       // mail for an existing account is not taken: its mailbox is in the database (the 250 means stored)
       let known = { rcpt: 0, msg: '' };
       await until('a local mailbox gets 451 4.3.0 while the database is away', async () => (known = await send(a, 'taro@example.test', 'while-away')).rcpt === 451);
@@ -163,27 +143,22 @@ describe('tegami serve and the CLI on PostgreSQL', { skip: skip ?? false }, () =
       const add = a.cli(['user', 'add', 'jiro@example.test', '--password-stdin'], 'jiro-pass-4\n');
       assert.equal(add.status, 1, add.stdout);
       assert.match(add.stderr, /tegami user: /);
-      await admin.query(`ALTER DATABASE ${dbName} ALLOW_CONNECTIONS true`);
+      await back();
       const again = b.cli(['user', 'add', 'jiro@example.test', '--password-stdin'], 'jiro-pass-4\n');
       assert.equal(again.status, 0, again.stderr);
       await until('node A follows PostgreSQL again', async () => (await send(a, 'jiro@example.test', 'after')).rcpt === 250);
       await until('an unknown address is refused for good again', async () => (await send(a, 'nobody@example.test')).rcpt === 550);
     } finally {
-      await admin.query(`ALTER DATABASE ${dbName} ALLOW_CONNECTIONS true`).catch(() => undefined);
-      await admin.end();
+      await back().catch(() => undefined);
     }
   });
 });
 
 describe('tegami db import-local', { skip: skip ?? false }, () => {
-  let cluster: PgCluster;
+  const fx = pgNodes('tegami_import');
   let srv: TestServer;
-  before(async () => {
-    cluster = await startPostgres('tegami_import');
-  });
   after(async () => {
     await srv?.stop();
-    await cluster?.stop();
   });
 
   it('moves a single node into PostgreSQL, prints and checks the counts, refuses a second import unless merging, and serves from it', async (t) => {
@@ -198,7 +173,7 @@ describe('tegami db import-local', { skip: skip ?? false }, () => {
     assert.equal(srv.cli(['sieve', 'put', 'taro@example.test', 'main', script, '--activate']).status, 0);
     await srv.stop();
 
-    fs.appendFileSync(srv.configPath, storage(cluster.url));
+    fs.appendFileSync(srv.configPath, `${storageToml(fx.url)}\n`);
     // the node's own database is not replaced behind the operator's back
     const refused = srv.cli(['user', 'list']);
     assert.equal(refused.status, 1);
