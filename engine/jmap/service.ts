@@ -10,7 +10,9 @@ import type { Submit } from '../submission/submit.js';
 import { BlobStore } from './blobs.js';
 import { accountIdOf, DEFAULT_LIMITS, type JmapLimits } from './capabilities.js';
 import { JmapTokens } from './access-tokens.js';
-import { ObjectStore } from './object-store.js';
+import { ObjectStore, type JmapObjects } from './object-store.js';
+import { PgObjectStore } from './pg-object-store.js';
+import type { PgPool } from '../db/pg/pool.js';
 import { VacationStore } from './vacation-store.js';
 
 /** Teaches the spam filter from the user's filing (Bayes), as IMAP's moves do. */
@@ -20,6 +22,8 @@ export interface JmapDeps {
   store: MailboxStore & MailAccountStore;
   /** The main database (tegami.db): tokens, identities, submissions, vacation. */
   db: Db;
+  /** [storage] backend = "postgres": identities, submissions and their states are shared rows (engine/jmap/pg-object-store.ts). */
+  pool?: PgPool;
   directory: Pick<AccountDirectory, 'user' | 'senderAddresses' | 'localDomain'>;
   dataDir: string;
   /** Largest message accepted anywhere (config max_message_size): submissions and imports above it are refused. */
@@ -36,7 +40,7 @@ export interface JmapDeps {
 
 export class JmapService {
   readonly limits: JmapLimits;
-  readonly objects: ObjectStore;
+  readonly objects: JmapObjects;
   readonly vacation: VacationStore;
   readonly blobs: BlobStore;
   readonly tokens: JmapTokens;
@@ -51,7 +55,7 @@ export class JmapService {
   constructor(readonly deps: JmapDeps) {
     this.limits = { ...DEFAULT_LIMITS, ...deps.limits };
     this.now = deps.now ?? Date.now;
-    this.objects = new ObjectStore(deps.db);
+    this.objects = deps.pool ? new PgObjectStore(deps.pool) : new ObjectStore(deps.db);
     this.objects.onChange = (address) => {
       for (const fn of this.objectListeners) fn(address);
     };
