@@ -3,16 +3,19 @@
 // which sends the cookie node A set to node B as a browser would behind one name. A session made by signing in on
 // node A is valid on node B; logging out on A ends it on B at once; a password set through A's admin API ends the
 // user's webmail session on B. An identity made with Identity/set on A is listed by Identity/get on B, with the
-// same state string and B's Identity/changes naming it; destroyed on B, it is gone on A.
+// same state string and B's Identity/changes naming it; destroyed on B, it is gone on A; an event source open on B
+// hears of an identity made on A (by NOTIFY, well before push's own 60-s look).
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
+import https from 'node:https';
 import os from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
 import { accountIdOf } from '../../../engine/jmap/capabilities.js';
 import { postgresUnavailable, startPostgres, type PgCluster } from '../../helpers/postgres.js';
 import { requireCommand, run, startTestServer, type TestServer } from '../../helpers/server.js';
+import { until } from './shared-mail.js';
 
 const skip = process.env.TEGAMI_TEST_DIRECTORY !== 'postgres' ? 'runs with npm run test:postgres (TEGAMI_TEST_DIRECTORY=postgres)' : postgresUnavailable();
 const BOSS = 'boss@example.test';
@@ -161,5 +164,33 @@ describe('web sessions and JMAP objects shared by every node on PostgreSQL', { s
     const [[, onA]] = await jmap(a, [['Identity/get', { accountId, ids: [id] }, 'g2']]);
     assert.deepEqual(onA.notFound, [id], 'destroyed on B, gone on A');
     assert.equal(onA.state, gone.newState);
+  });
+
+  it("node B's JMAP push tells of an identity made on node A", async () => {
+    const chunks: string[] = [];
+    let req: ReturnType<typeof https.get> | undefined;
+    const text = () => chunks.join('');
+    const stream = new Promise<void>((resolve, reject) => {
+      req = https.get(url(b, 'webmail', '/jmap/eventsource?types=Identity&closeafter=state&ping=0'), { rejectUnauthorized: false, headers: { authorization: 'Basic ' + Buffer.from(`${CAROL}:${CAROL_PW}`).toString('base64') } }, (res) => {
+        assert.equal(res.statusCode, 200);
+        res.setEncoding('utf8');
+        res.on('data', (d: string) => chunks.push(d));
+        res.on('end', resolve);
+        res.on('error', reject);
+      });
+      req.on('error', reject);
+    });
+    try {
+      await until('the event source ready on node B', () => text().includes(': ready'), 30_000);
+      const [[, set]] = await jmap(a, [['Identity/set', { accountId: accountIdOf(CAROL), create: { p1: { name: 'プッシュ', email: CAROL } } }, 'p1']]);
+      assert.ok(set.created?.p1, JSON.stringify(set));
+      // generous, yet below push's own 60-s look: only the notification from node A's write can bring it this soon
+      await until('a StateChange for Identity on node B', () => /event: state/.test(text()), 30_000);
+      const data = JSON.parse(/data: (.*)/.exec(text().slice(text().indexOf('event: state')))![1]) as { changed: Record<string, { Identity?: string }> };
+      assert.equal(data.changed[accountIdOf(CAROL)]?.Identity, set.newState, 'the state node A answered');
+      await stream; // closeafter=state: the server ends the stream
+    } finally {
+      req?.destroy();
+    }
   });
 });
