@@ -4,7 +4,8 @@
 // node A is valid on node B; logging out on A ends it on B at once; a password set through A's admin API ends the
 // user's webmail session on B. An identity made with Identity/set on A is listed by Identity/get on B, with the
 // same state string and B's Identity/changes naming it; destroyed on B, it is gone on A; an event source open on B
-// hears of an identity made on A (by NOTIFY, well before push's own 60-s look).
+// hears of an identity made on A (by NOTIFY, well before push's own 60-s look). With the database away a page
+// answers 503 (the session cannot be read), and the same session works when it is back.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
@@ -56,6 +57,7 @@ describe('web sessions and JMAP objects shared by every node on PostgreSQL', { s
     fs.chmodSync(path.join(dirB, 'keys', 'secret.key'), 0o600);
     b = await startTestServer({ dataDir: dirB, listeners: ['admin', 'webmail'], hostname: 'b.example.test', toml: nodeToml(cluster.url, 'node-b') });
     db = new pg.Client({ connectionString: cluster.url });
+    db.on('error', () => undefined); // the last case halts the cluster under it
     await db.connect();
   });
   after(async () => {
@@ -192,5 +194,19 @@ describe('web sessions and JMAP objects shared by every node on PostgreSQL', { s
     } finally {
       req?.destroy();
     }
+  });
+
+  it('with the database away a signed-in page answers 503 with Retry-After, and works again when it returns', async (t) => {
+    if (!requireCommand(t, 'curl')) return;
+    const jar = await signIn('boss-away', a, 'admin', BOSS, BOSS_PW);
+    await cluster.halt();
+    try {
+      const r = await run('curl', ['-sk', '-b', jar, '-D', '-', '-o', '/dev/null', url(b, 'admin', '/')]);
+      assert.match(r.stdout, /^HTTP\/[\d.]+ 503/, r.stdout);
+      assert.match(r.stdout, /^retry-after: 5\r?$/im);
+    } finally {
+      await cluster.resume();
+    }
+    await until('the session valid on node B again', async () => signedIn(await visit(jar, b, 'admin', '/')), 30_000);
   });
 });
