@@ -7,7 +7,8 @@ import type { Db } from '../db/database.js';
 import type { Logger } from '../log/logger.js';
 import type { MailAccountStore, MailboxStore } from '../store/mailbox-store.js';
 import type { Submit } from '../submission/submit.js';
-import { BlobStore } from './blobs.js';
+import { BlobStore, type Uploads } from './blobs.js';
+import { PgBlobStore } from './pg-blobs.js';
 import { accountIdOf, DEFAULT_LIMITS, type JmapLimits } from './capabilities.js';
 import { JmapTokens } from './access-tokens.js';
 import { ObjectStore, type JmapObjects } from './object-store.js';
@@ -22,7 +23,7 @@ export interface JmapDeps {
   store: MailboxStore & MailAccountStore;
   /** The main database (tegami.db): tokens, identities, submissions, vacation. */
   db: Db;
-  /** [storage] backend = "postgres": identities, submissions and their states are shared rows (engine/jmap/pg-object-store.ts). */
+  /** [storage] backend = "postgres": identities, submissions, their states and uploads are shared rows (pg-object-store.ts, pg-blobs.ts). */
   pool?: PgPool;
   directory: Pick<AccountDirectory, 'user' | 'senderAddresses' | 'localDomain'>;
   dataDir: string;
@@ -42,7 +43,7 @@ export class JmapService {
   readonly limits: JmapLimits;
   readonly objects: JmapObjects;
   readonly vacation: VacationStore;
-  readonly blobs: BlobStore;
+  readonly blobs: Uploads;
   readonly tokens: JmapTokens;
   readonly now: () => number;
   /** Requests and uploads in progress per account (maxConcurrentRequests, maxConcurrentUpload). */
@@ -60,7 +61,7 @@ export class JmapService {
       for (const fn of this.objectListeners) fn(address);
     };
     this.vacation = new VacationStore(deps.db, this.objects, this.now);
-    this.blobs = new BlobStore(deps.dataDir, this.limits, this.now);
+    this.blobs = deps.pool ? new PgBlobStore(deps.pool, this.limits, this.now) : new BlobStore(deps.dataDir, this.limits, this.now);
     this.tokens = new JmapTokens(deps.db, this.now);
   }
 

@@ -4,7 +4,8 @@
 // node A is valid on node B; logging out on A ends it on B at once; a password set through A's admin API ends the
 // user's webmail session on B. An identity made with Identity/set on A is listed by Identity/get on B, with the
 // same state string and B's Identity/changes naming it; destroyed on B, it is gone on A; an event source open on B
-// hears of an identity made on A (by NOTIFY, well before push's own 60-s look). With the database away a page
+// hears of an identity made on A (by NOTIFY, well before push's own 60-s look). A message uploaded to A (ISO-2022-JP)
+// is parsed by Email/parse and downloaded on B. With the database away a page
 // answers 503 (the session cannot be read), and the same session works when it is back.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
@@ -13,6 +14,7 @@ import https from 'node:https';
 import os from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
+import { encodedWord, toIso2022jp } from '../../spam/mail.js';
 import { accountIdOf } from '../../../engine/jmap/capabilities.js';
 import { postgresUnavailable, startPostgres, type PgCluster } from '../../helpers/postgres.js';
 import { requireCommand, run, startTestServer, type TestServer } from '../../helpers/server.js';
@@ -166,6 +168,27 @@ describe('web sessions and JMAP objects shared by every node on PostgreSQL', { s
     const [[, onA]] = await jmap(a, [['Identity/get', { accountId, ids: [id] }, 'g2']]);
     assert.deepEqual(onA.notFound, [id], 'destroyed on B, gone on A');
     assert.equal(onA.state, gone.newState);
+  });
+
+  it('a blob uploaded to node A is read on node B (Email/parse, download)', async (t) => {
+    if (!requireCommand(t, 'curl')) return;
+    const accountId = accountIdOf(CAROL);
+    const subject = '会議の議事録（第３回）';
+    const raw = Buffer.concat([
+      Buffer.from(`From: ${encodedWord('山田', 'ISO-2022-JP')} <yamada@example.test>\r\nTo: ${CAROL}\r\nSubject: ${encodedWord(subject, 'ISO-2022-JP')}\r\nMIME-Version: 1.0\r\nContent-Type: text/plain; charset=ISO-2022-JP\r\nContent-Transfer-Encoding: 7bit\r\n\r\n`),
+      toIso2022jp('添付の議事録をご確認ください。\r\n'),
+    ]);
+    const file = path.join(tmp, 'upload.eml');
+    fs.writeFileSync(file, raw);
+    const up = await run('curl', ['-sk', '-u', `${CAROL}:${CAROL_PW}`, '-H', 'Content-Type: message/rfc822', '--data-binary', `@${file}`, url(a, 'webmail', `/jmap/upload/${accountId}`)]);
+    const blob = JSON.parse(up.stdout) as { blobId: string; size: number };
+    assert.equal(blob.size, raw.length, up.stdout);
+    const [[, parsed]] = await jmap(b, [['Email/parse', { accountId, blobIds: [blob.blobId], properties: ['subject'] }, 'p1']]);
+    assert.equal(parsed.parsed?.[blob.blobId]?.subject, subject, `node B reads the upload node A stored: ${JSON.stringify(parsed)}`);
+    const out = path.join(tmp, 'download.eml');
+    const dl = await run('curl', ['-sk', '-u', `${CAROL}:${CAROL_PW}`, '-o', out, '-w', '%{http_code}', url(b, 'webmail', `/jmap/download/${accountId}/${blob.blobId}/m.eml`)]);
+    assert.equal(dl.stdout, '200');
+    assert.ok(fs.readFileSync(out).equals(raw), 'the same bytes');
   });
 
   it("node B's JMAP push tells of an identity made on node A", async () => {
