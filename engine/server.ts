@@ -189,12 +189,12 @@ export async function startServer(opts: { configPath?: string; quiet?: boolean; 
         listeners.push({ name, host: listenAddress(addr).host, port: r.port, close: r.close });
       } else if (name === 'admin') {
         const views = () => listeners.map((l) => ({ name: l.name, address: `${l.host.includes(':') ? `[${l.host}]` : l.host}:${l.port}`, up: true }));
-        const w = await startAdminServer({ listen: addr, tls, ctx, config, logger, login: deps.login, settings, queue: webQueue, resolver, listeners: views, ...(ctx.backend === 'postgres' ? { mailUsage: (a, q) => store.usage(a, q) } : {}), metrics: () => metrics.text(), status: () => ops?.status() ?? null });
+        const w = await startAdminServer({ listen: addr, tls, ctx, pool: ctx.pool, config, logger, login: deps.login, settings, queue: webQueue, resolver, listeners: views, ...(ctx.backend === 'postgres' ? { mailUsage: (a, q) => store.usage(a, q) } : {}), metrics: () => metrics.text(), status: () => ops?.status() ?? null });
         listeners.push({ name, host: w.host, port: w.port, close: w.close });
       } else if (name === 'webmail') {
         // loaded only when the webmail runs: servers without it do not carry Fastify, JMAP and the catalogues
         const { startWebmail } = await import('./web/webmail/index.js');
-        const w = await startWebmail({ listen: addr, tls, config, db: ctx.db, directory: ctx.directory, logger, login: deps.login, queue, relay: () => deps.relay, store });
+        const w = await startWebmail({ listen: addr, tls, config, db: ctx.db, pool: ctx.pool, directory: ctx.directory, logger, login: deps.login, queue, relay: () => deps.relay, store });
         jmap = w.jmap;
         listeners.push({ name, host: w.host, port: w.port, close: w.close });
       }

@@ -19,7 +19,15 @@ export type UploadOutcome = { ok: true; blob: UploadedBlob } | { ok: false; reas
 const UPLOAD_ID = /^U[0-9a-f]{40}$/;
 export const isUploadId = (id: string): boolean => UPLOAD_ID.test(id);
 
-export class BlobStore {
+/** What the JMAP routes use: these files (one node) or PgBlobStore (engine/jmap/pg-blobs.ts, rows every node reads). */
+export interface Uploads {
+  upload(address: string, type: string, body: AsyncIterable<Buffer> | Iterable<Buffer>): Promise<UploadOutcome>;
+  read(address: string, blobId: string): Promise<Buffer | null>;
+  /** The blob's file on this node for streaming a download, or null (then read() gives the bytes). */
+  file(address: string, blobId: string): string | null;
+}
+
+export class BlobStore implements Uploads {
   private readonly root: string;
 
   constructor(

@@ -6,10 +6,27 @@ import { pageChanges, type ChangeRow, type ChangesPage } from '../store/account-
 
 export type ObjectType = 'Identity' | 'EmailSubmission' | 'VacationResponse' | 'WebmailPrefs';
 
-/** Destroyed objects remembered per account and type; older ones raise the floor (cannotCalculateChanges). */
-const KEEP_DESTROYED = 1000;
+type MaybePromise<T> = T | Promise<T>;
 
-export class ObjectStore {
+/**
+ * What the JMAP methods use: this store (SQLite, one node) or PgObjectStore (engine/jmap/pg-object-store.ts, the
+ * shared rows on PostgreSQL, so every node sees the same objects and states). Callers await each answer.
+ */
+export interface JmapObjects {
+  onChange: ((address: string) => void) | null;
+  state(address: string, type: ObjectType): MaybePromise<number>;
+  bump(address: string, type: ObjectType): MaybePromise<number>;
+  list<T>(address: string, type: ObjectType): MaybePromise<(T & { id: string })[]>;
+  get<T>(address: string, type: ObjectType, id: string): MaybePromise<(T & { id: string }) | null>;
+  put(address: string, type: ObjectType, id: string, data: object): MaybePromise<void>;
+  destroy(address: string, type: ObjectType, id: string): MaybePromise<boolean>;
+  changes(address: string, type: ObjectType, since: number, max: number): MaybePromise<ChangesPage | null>;
+}
+
+/** Destroyed objects remembered per account and type; older ones raise the floor (cannotCalculateChanges). */
+export const KEEP_DESTROYED = 1000;
+
+export class ObjectStore implements JmapObjects {
   private q;
 
   /** Told after each write (the push channel listens). */

@@ -40,15 +40,16 @@ export function eventSourceOptions(q: Record<string, unknown>, lastEventId: stri
 /** The state of every push type for an account. */
 export async function pushStates(svc: JmapService, address: string): Promise<Record<PushType, string>> {
   const st = await svc.store.refreshAccount(address);
-  const o = (t: 'Identity' | 'EmailSubmission' | 'VacationResponse') => objectState(svc.objects.state(address, t));
+  const o = async (t: 'Identity' | 'EmailSubmission' | 'VacationResponse') => objectState(await svc.objects.state(address, t));
+  const [identity, submission, vacation] = await Promise.all([o('Identity'), o('EmailSubmission'), o('VacationResponse')]);
   return {
     Mailbox: stateOf(st, 'Mailbox'),
     Thread: stateOf(st, 'Thread'),
     Email: stateOf(st, 'Email'),
     EmailDelivery: stateOf(st, 'EmailDelivery'),
-    Identity: o('Identity'),
-    EmailSubmission: o('EmailSubmission'),
-    VacationResponse: o('VacationResponse'),
+    Identity: identity,
+    EmailSubmission: submission,
+    VacationResponse: vacation,
   };
 }
 

@@ -7,10 +7,13 @@ import type { Db } from '../db/database.js';
 import type { Logger } from '../log/logger.js';
 import type { MailAccountStore, MailboxStore } from '../store/mailbox-store.js';
 import type { Submit } from '../submission/submit.js';
-import { BlobStore } from './blobs.js';
+import { BlobStore, type Uploads } from './blobs.js';
+import { PgBlobStore } from './pg-blobs.js';
 import { accountIdOf, DEFAULT_LIMITS, type JmapLimits } from './capabilities.js';
 import { JmapTokens } from './access-tokens.js';
-import { ObjectStore } from './object-store.js';
+import { ObjectStore, type JmapObjects } from './object-store.js';
+import { PgObjectStore } from './pg-object-store.js';
+import type { PgPool } from '../db/pg/pool.js';
 import { VacationStore } from './vacation-store.js';
 
 /** Teaches the spam filter from the user's filing (Bayes), as IMAP's moves do. */
@@ -20,6 +23,8 @@ export interface JmapDeps {
   store: MailboxStore & MailAccountStore;
   /** The main database (tegami.db): tokens, identities, submissions, vacation. */
   db: Db;
+  /** [storage] backend = "postgres": identities, submissions, their states and uploads are shared rows (pg-object-store.ts, pg-blobs.ts). */
+  pool?: PgPool;
   directory: Pick<AccountDirectory, 'user' | 'senderAddresses' | 'localDomain'>;
   dataDir: string;
   /** Largest message accepted anywhere (config max_message_size): submissions and imports above it are refused. */
@@ -36,9 +41,9 @@ export interface JmapDeps {
 
 export class JmapService {
   readonly limits: JmapLimits;
-  readonly objects: ObjectStore;
+  readonly objects: JmapObjects;
   readonly vacation: VacationStore;
-  readonly blobs: BlobStore;
+  readonly blobs: Uploads;
   readonly tokens: JmapTokens;
   readonly now: () => number;
   /** Requests and uploads in progress per account (maxConcurrentRequests, maxConcurrentUpload). */
@@ -51,12 +56,12 @@ export class JmapService {
   constructor(readonly deps: JmapDeps) {
     this.limits = { ...DEFAULT_LIMITS, ...deps.limits };
     this.now = deps.now ?? Date.now;
-    this.objects = new ObjectStore(deps.db);
+    this.objects = deps.pool ? new PgObjectStore(deps.pool) : new ObjectStore(deps.db);
     this.objects.onChange = (address) => {
       for (const fn of this.objectListeners) fn(address);
     };
     this.vacation = new VacationStore(deps.db, this.objects, this.now);
-    this.blobs = new BlobStore(deps.dataDir, this.limits, this.now);
+    this.blobs = deps.pool ? new PgBlobStore(deps.pool, this.limits, this.now) : new BlobStore(deps.dataDir, this.limits, this.now);
     this.tokens = new JmapTokens(deps.db, this.now);
   }
 

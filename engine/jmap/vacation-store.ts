@@ -3,7 +3,7 @@
 // never sends anything itself.
 import type { Db } from '../db/database.js';
 import { utcDate } from './args.js';
-import type { ObjectStore } from './object-store.js';
+import type { JmapObjects } from './object-store.js';
 import { SqliteRulesStore } from '../rules/sqlite-store.js';
 import { htmlToText } from './vacation-sieve.js';
 
@@ -24,7 +24,7 @@ export class VacationStore {
 
   constructor(
     db: Db,
-    private readonly objects: ObjectStore,
+    private readonly objects: JmapObjects,
     private readonly now: () => number,
   ) {
     this.rules = new SqliteRulesStore(db);
@@ -45,11 +45,11 @@ export class VacationStore {
   }
 
   /** Written into the vacation delivery reads (engine/rules); what JMAP does not name (days, addresses, sender) is kept. */
-  set(address: string, v: VacationResponse): void {
+  async set(address: string, v: VacationResponse): Promise<void> {
     const a = address.toLowerCase();
     const old = this.rules.getVacation(a);
     const text = v.textBody ?? (v.htmlBody !== null ? htmlToText(v.htmlBody) : '');
-    this.objects.bump(a, 'VacationResponse');
+    await this.objects.bump(a, 'VacationResponse');
     this.rules.setVacation(a, {
       enabled: v.isEnabled,
       subject: v.subject,
@@ -63,7 +63,7 @@ export class VacationStore {
     });
   }
 
-  state(address: string): number {
-    return this.objects.state(address.toLowerCase(), 'VacationResponse');
+  async state(address: string): Promise<number> {
+    return await this.objects.state(address.toLowerCase(), 'VacationResponse');
   }
 }

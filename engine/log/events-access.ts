@@ -98,6 +98,8 @@ export const WEB_EVENTS = {
   /** An audited request that failed, or (errors.ts) a route that threw: both shapes, every field optional. */
   'web.error': ev('web', 'error', { who: 'text?', action: 'text?', ip: 'ip?', result: 'word?', status: 'int?', kind: 'word?', route: 'text?', error: 'text?' }),
   'web.session-sweep': ev('web', 'warn', { error: 'text' }),
+  /** PostgreSQL: the LISTEN connection that tells this node's JMAP push of other nodes' Identity/EmailSubmission writes failed (retried; push falls back to its 60-s look). */
+  'web.jmap-listen-failed': ev('web', 'warn', { error: 'text' }),
   'admin.action': ev('admin', 'info', audit),
   'admin.denied': ev('admin', 'warn', audit),
   'admin.failed': ev('admin', 'warn', audit),

@@ -1,6 +1,6 @@
 // A dedicated LISTEN connection that only wakes something up (the shared queue's scheduler): a notification
-// on the channel, or the connection coming back after a cut (notifications may have been missed), calls
-// `wake`. It reconnects with back-off (0.5 s → 30 s). Correctness never depends on it: callers also poll.
+// on the channel (with its payload), or the connection coming back after a cut (notifications may have been
+// missed; no payload), calls `wake`. It reconnects with back-off (0.5 s → 30 s). Correctness never depends on it: callers also poll.
 import pg from 'pg';
 
 export class PgWake {
@@ -12,7 +12,7 @@ export class PgWake {
   constructor(
     private readonly cfg: pg.ClientConfig,
     private readonly channel: string,
-    private readonly wake: () => void,
+    private readonly wake: (payload?: string) => void,
     private readonly onError: (e: Error) => void,
   ) {
     if (!/^[a-z_][a-z0-9_]{0,62}$/.test(channel)) throw new Error(`bad channel name ${channel}`);
@@ -24,7 +24,7 @@ export class PgWake {
 
   private async connect(): Promise<void> {
     const c = new pg.Client(this.cfg);
-    c.on('notification', () => this.wake());
+    c.on('notification', (n) => this.wake(n.payload));
     c.on('error', (e) => this.onError(e));
     c.on('end', () => {
       if (this.client === c) this.client = undefined;

@@ -85,7 +85,7 @@ export async function buildWebApp(opts: WebAppOptions): Promise<FastifyInstance>
       }
       req.caller = r.caller;
     }
-    const refused = req.caller ? null : resolveCaller(req, kind, deps, access);
+    const refused = req.caller ? null : await resolveCaller(req, kind, deps, access);
     if (refused) return sendDenied(req, reply, kind, 401, access, refused);
     if (!access || access.guard === 'public') return;
     if (!req.caller) {
@@ -140,7 +140,7 @@ export const clientIp = (req: FastifyRequest): string => unmapV4(req.socket.remo
  * looked at (a bad one is refused, never replaced by the cookie); elsewhere the kind's session cookie.
  * Returns a reason when the request must be refused with 401.
  */
-function resolveCaller(req: FastifyRequest, kind: WebKind, deps: WebDeps, access: Access | undefined): string | null {
+async function resolveCaller(req: FastifyRequest, kind: WebKind, deps: WebDeps, access: Access | undefined): Promise<string | null> {
   const auth = req.headers.authorization;
   if (access?.api && auth !== undefined) {
     const m = /^Bearer +(\S+)$/i.exec(auth);
@@ -153,12 +153,12 @@ function resolveCaller(req: FastifyRequest, kind: WebKind, deps: WebDeps, access
   }
   const id = req.cookies[sessionCookie(kind)];
   if (!id) return null;
-  const session = deps.sessions.find(kind, id);
+  const session = await deps.sessions.find(kind, id);
   if (!session) return null;
   const user = deps.directory.user(session.address);
   if (!user || !mayUse(kind, user, deps.roles)) {
     // the account was disabled, deleted or lost its right: its sessions end now
-    deps.sessions.destroyRecord(session);
+    await deps.sessions.destroyRecord(session);
     return null;
   }
   req.caller = { user, via: 'session', session } satisfies Caller;

@@ -1,4 +1,5 @@
-// Builds the usual WebDeps from what `tegami serve` already has: the database (sessions, tokens), the
+// Builds the usual WebDeps from what `tegami serve` already has: the database (sessions, tokens; sessions in
+// PostgreSQL's shared rows when the node runs on it), the
 // account directory, the login flow shared with SMTP/POP3/IMAP, the logger and the data dir. One place,
 // so the admin and webmail servers are wired the same way; tests build their own deps from the parts.
 import fs from 'node:fs';
@@ -6,12 +7,14 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { SqliteDirectory } from '../accounts/sqlite-directory.js';
 import type { Db } from '../db/database.js';
+import type { PgPool } from '../db/pg/pool.js';
 import type { Logger } from '../log/logger.js';
 import type { LoginFlow } from '../net/login.js';
 import { AuditLog } from './audit.js';
 import { loginFlowAuth, type Authenticate } from './authenticate.js';
 import { FlagRoles, type Roles } from './roles.js';
 import { DEFAULT_SESSION_OPTIONS, SessionStore, type SessionOptions } from './session-store.js';
+import { PgSessionStore } from './pg-session-store.js';
 import { TokenStore } from './token-store.js';
 import type { WebDeps, WebKind } from './types.js';
 import type { AdminServices } from './admin/services.js';
@@ -19,6 +22,8 @@ import type { AdminServices } from './admin/services.js';
 export interface WebWiring {
   kind: WebKind;
   db: Db;
+  /** [storage] backend = "postgres": sessions are the shared rows, so every node knows them (engine/web/pg-session-store.ts). */
+  pool?: PgPool;
   directory: SqliteDirectory;
   /** The one login flow of the process (engine/server.ts): its throttle is shared with SMTP, POP3 and IMAP. */
   login: LoginFlow;
@@ -54,7 +59,7 @@ export function webDeps(w: WebWiring): WebDeps {
     directory: w.directory,
     roles,
     authenticate: w.authenticate ?? loginFlowAuth(w.login, roles),
-    sessions: new SessionStore(w.db, { ...DEFAULT_SESSION_OPTIONS, ...w.sessions }),
+    sessions: w.pool ? new PgSessionStore(w.pool, { ...DEFAULT_SESSION_OPTIONS, ...w.sessions }) : new SessionStore(w.db, { ...DEFAULT_SESSION_OPTIONS, ...w.sessions }),
     tokens: new TokenStore(w.db),
     audit: w.kind === 'admin' ? AuditLog.admin(logsDir) : AuditLog.web(w.logger),
     logger: w.logger,

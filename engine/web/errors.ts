@@ -1,11 +1,13 @@
 // How the web servers say no: JSON ({ error, message }) on API routes, a page in the user's language
 // elsewhere. Covers refusals (401/403 from the guards and CSRF), schema validation (400), body limits
-// (413), unknown routes (404) and failures (500, logged without details to the client).
+// (413), unknown routes (404), PostgreSQL away (503, sessions and JMAP objects live there) and failures (500,
+// logged without details to the client).
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { html } from './html.js';
 import { translator } from './i18n.js';
 import { layout, sendPage, viewOf } from './layout.js';
 import type { Access } from './roles.js';
+import { isConnectionError } from '../db/pg/replica.js';
 import type { WebDeps, WebKind } from './types.js';
 
 const CODES: Record<number, string> = {
@@ -68,7 +70,10 @@ export function sendDenied(
 export function installErrorHandlers(app: FastifyInstance, kind: WebKind, deps: WebDeps): void {
   app.setErrorHandler((err: FastifyError, req, reply) => {
     if (err.validation) return sendError(req, reply, kind, 400, `${err.validationContext ?? 'request'} ${err.validation[0]?.instancePath ?? ''} ${err.validation[0]?.message ?? ''}`.replace(/\s+/g, ' ').trim());
-    const status = typeof err.statusCode === 'number' && err.statusCode >= 400 && err.statusCode < 600 ? err.statusCode : 500;
+    // [storage] backend = "postgres" with the database away: try again shortly, as SMTP's 451 and IMAP's UNAVAILABLE say
+    const away = isConnectionError(err);
+    if (away) reply.header('retry-after', '5');
+    const status = away ? 503 : typeof err.statusCode === 'number' && err.statusCode >= 400 && err.statusCode < 600 ? err.statusCode : 500;
     if (status >= 500) deps.logger?.error('web', 'web.error', { kind, route: req.routeOptions.url, error: err.message });
     return sendError(req, reply, kind, status, status < 500 ? err.message : undefined);
   });

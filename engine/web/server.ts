@@ -61,10 +61,12 @@ export async function startWebServer(o: WebServerOptions): Promise<RunningWebSer
   const realPort = addr && typeof addr === 'object' ? addr.port : port;
   // expired sessions also go when next presented; the sweep keeps the table from holding abandoned ones
   const sweep = setInterval(() => {
+    const failed = (e: unknown) => o.deps.logger?.warn('web', 'web.session-sweep', { error: (e as Error).message });
     try {
-      o.deps.sessions.sweep();
+      // the shared store (PostgreSQL) answers later; a database away is only logged, as a SQLite error is
+      void Promise.resolve(o.deps.sessions.sweep()).catch(failed);
     } catch (e) {
-      o.deps.logger?.warn('web', 'web.session-sweep', { error: (e as Error).message });
+      failed(e);
     }
   }, SESSION_SWEEP_MS);
   sweep.unref();

@@ -24,10 +24,26 @@ export interface SessionOptions {
   maxPerUser: number;
 }
 
+/**
+ * What the web servers use: this SQLite store (synchronous, a single node) or PgSessionStore (engine/web/
+ * pg-session-store.ts: the shared rows on PostgreSQL, so any node knows every session). Callers await each answer.
+ */
+export interface WebSessions {
+  readonly opts: SessionOptions;
+  create(kind: WebKind, address: string, ip: string): MaybePromise<{ id: string; session: SessionRecord }>;
+  find(kind: WebKind, id: string): MaybePromise<SessionRecord | null>;
+  destroy(id: string): MaybePromise<void>;
+  destroyRecord(s: SessionRecord): MaybePromise<void>;
+  destroyFor(address: string, kind?: WebKind): MaybePromise<number>;
+  sweep(): MaybePromise<number>;
+}
+
+type MaybePromise<T> = T | Promise<T>;
+
 export const DEFAULT_SESSION_OPTIONS: SessionOptions = { idleMs: 30 * 60_000, lifetimeMs: 12 * 3_600_000, maxPerUser: 20 };
 
 /** last_seen is written at most this often per session, so reading pages does not write on every request. */
-const TOUCH_EVERY_MS = 15_000;
+export const TOUCH_EVERY_MS = 15_000;
 
 const ID_FORMAT = /^[A-Za-z0-9_-]{43}$/;
 
@@ -45,7 +61,7 @@ interface Row {
   last_seen: number;
 }
 
-export class SessionStore {
+export class SessionStore implements WebSessions {
   private q;
 
   constructor(

@@ -6,7 +6,7 @@ import type { Audit } from './audit.js';
 import type { Authenticate } from './authenticate.js';
 import type { Lang, Translate } from './i18n.js';
 import type { Roles } from './roles.js';
-import type { SessionRecord, SessionStore } from './session-store.js';
+import type { SessionRecord, WebSessions } from './session-store.js';
 import type { TokenStore } from './token-store.js';
 import type { AdminServices } from './admin/services.js';
 import type { NavItem } from './layout.js';
@@ -33,7 +33,7 @@ export interface WebDeps {
   directory: Pick<AccountDirectory, 'user' | 'domains' | 'localDomain'>;
   authenticate: Authenticate;
   roles: Roles;
-  sessions: SessionStore;
+  sessions: WebSessions;
   tokens: TokenStore;
   audit: Audit;
   /** The server's logger, for errors (service "web"); optional in tests. */

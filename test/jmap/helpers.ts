@@ -15,7 +15,9 @@ import { loginFlowAuth } from '../../engine/web/authenticate.js';
 import { LoginFlow } from '../../engine/net/login.js';
 import { nullLogger } from '../../engine/log/logger.js';
 import { FlagRoles } from '../../engine/web/roles.js';
+import pg from 'pg';
 import { DEFAULT_SESSION_OPTIONS, SessionStore } from '../../engine/web/session-store.js';
+import { PgSessionStore } from '../../engine/web/pg-session-store.js';
 import { TokenStore } from '../../engine/web/token-store.js';
 import { buildWebApp } from '../../engine/web/app.js';
 import type { WebDeps } from '../../engine/web/types.js';
@@ -78,6 +80,9 @@ export async function jmapFixture(o: { limits?: Partial<JmapLimits>; submit?: Su
   // TEGAMI_TEST_STORE=postgres runs the JMAP tests over the PostgreSQL store (test/helpers/store.ts)
   const storeUrl = TEST_STORE === 'postgres' ? await freshDatabase() : undefined;
   const store = storeUrl ? await openPgTestStore(storeUrl) : new MaildirStore(dir);
+  // and the JMAP objects (identities, submissions, states) and web sessions over PostgreSQL's shared rows, as `serve` does
+  const pool = storeUrl ? new pg.Pool({ connectionString: storeUrl, max: 2 }) : undefined;
+  pool?.on('error', () => undefined);
   const throttle = new AuthThrottle({ throttleAfter: 0, windowMs: 600_000, maxDelayMs: 0, blockAfter: 5, blockForMs: 600_000 });
   const roles = new FlagRoles((d) => directory.localDomain(d));
   const submitted: SubmissionRequest[] = [];
@@ -88,6 +93,7 @@ export async function jmapFixture(o: { limits?: Partial<JmapLimits>; submit?: Su
   const svc = createJmap({
     store,
     db,
+    pool,
     directory,
     dataDir: dir,
     maxMessageSize: 10 * 1024 * 1024,
@@ -106,7 +112,7 @@ export async function jmapFixture(o: { limits?: Partial<JmapLimits>; submit?: Su
     directory,
     roles,
     authenticate,
-    sessions: new SessionStore(db, DEFAULT_SESSION_OPTIONS),
+    sessions: pool ? new PgSessionStore(pool, DEFAULT_SESSION_OPTIONS) : new SessionStore(db, DEFAULT_SESSION_OPTIONS),
     tokens: new TokenStore(db),
     audit: AuditLog.admin(path.join(dir, 'logs')),
     version: 'test',
@@ -152,6 +158,7 @@ export async function jmapFixture(o: { limits?: Partial<JmapLimits>; submit?: Su
     async close() {
       await app.close();
       await store.close();
+      await pool?.end();
       await deps.audit.close();
       db.close();
       fs.rmSync(dir, { recursive: true, force: true });

@@ -166,7 +166,7 @@ describe('web sessions', () => {
     f.deps.sessions.create('webmail', 'user@example.com', '192.0.2.1');
     assert.equal(count(), live + 2);
     f.clock.now += 31 * 60_000;
-    assert.ok(f.deps.sessions.sweep() >= 2);
+    assert.ok((await f.deps.sessions.sweep()) >= 2);
     assert.equal(count(), 0, 'every session here was idle for 31 minutes');
   });
 

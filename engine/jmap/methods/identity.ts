@@ -27,14 +27,14 @@ export const IDENTITY_PROPERTIES = ['id', 'name', 'email', 'replyTo', 'bcc', 'te
 export const defaultIdentityId = (address: string): string => 'I' + crypto.createHash('sha256').update(address.toLowerCase()).digest('hex').slice(0, 20);
 
 /** The account's identities, the default one written the first time they are asked for. */
-export function identities(ctx: CallContext): Identity[] {
+export async function identities(ctx: CallContext): Promise<Identity[]> {
   const objects = ctx.svc.objects;
-  let list = objects.list<Omit<Identity, 'id'>>(ctx.address, 'Identity');
+  let list = await objects.list<Omit<Identity, 'id'>>(ctx.address, 'Identity');
   if (!list.some((i) => i.id === defaultIdentityId(ctx.address))) {
-    objects.put(ctx.address, 'Identity', defaultIdentityId(ctx.address), {
+    await objects.put(ctx.address, 'Identity', defaultIdentityId(ctx.address), {
       name: ctx.user.fullName, email: ctx.address, replyTo: null, bcc: null, textSignature: '', htmlSignature: '', mayDelete: false,
     });
-    list = objects.list<Omit<Identity, 'id'>>(ctx.address, 'Identity');
+    list = await objects.list<Omit<Identity, 'id'>>(ctx.address, 'Identity');
   }
   return list;
 }
@@ -70,15 +70,15 @@ export const identityGet: MethodDef = {
     const ids = getIds(args, ctx);
     const props = getProperties(args, IDENTITY_PROPERTIES);
     args.done();
-    const all = identities(ctx); // first: it may create the default identity, which moves the state
-    return getResponse(accountId, objectState(ctx.svc.objects.state(ctx.address, 'Identity')), all, ids, props);
+    const all = await identities(ctx); // first: it may create the default identity, which moves the state
+    return getResponse(accountId, objectState(await ctx.svc.objects.state(ctx.address, 'Identity')), all, ids, props);
   },
 };
 
 export const identityChanges: MethodDef = {
   capability: SUBMISSION,
   async run(args, ctx) {
-    return objectChanges(args, ctx, 'Identity', () => void identities(ctx));
+    return objectChanges(args, ctx, 'Identity', async () => void (await identities(ctx)));
   },
 };
 
@@ -88,9 +88,9 @@ export const identitySet: MethodDef = {
     const accountId = ctx.account(args);
     const req = setRequest(args, ctx);
     args.done();
-    identities(ctx);
+    await identities(ctx);
     const objects = ctx.svc.objects;
-    const oldState = objectState(objects.state(ctx.address, 'Identity'));
+    const oldState = objectState(await objects.state(ctx.address, 'Identity'));
     if (req.ifInState !== null && req.ifInState !== oldState) throw new MethodError('stateMismatch');
     const result = await runSet(req, ctx, {
       create: async (obj) => {
@@ -100,26 +100,26 @@ export const identitySet: MethodDef = {
         if (!mayUseAddress(ctx, ctx.user, obj.email)) throw new SetFailure(setError('forbiddenFrom', `${obj.email} is not one of your addresses`));
         const id = 'I' + crypto.randomBytes(10).toString('hex');
         const rec = { name: (obj.name as string) ?? '', email: obj.email.toLowerCase(), replyTo: obj.replyTo ?? null, bcc: obj.bcc ?? null, textSignature: (obj.textSignature as string) ?? '', htmlSignature: (obj.htmlSignature as string) ?? '', mayDelete: true };
-        objects.put(ctx.address, 'Identity', id, rec);
+        await objects.put(ctx.address, 'Identity', id, rec);
         return { id, extra: pick(rec, ['name', 'replyTo', 'bcc', 'textSignature', 'htmlSignature', 'mayDelete'].filter((k) => !(k in obj))) };
       },
       update: async (id, patch) => {
-        const cur = objects.get<Omit<Identity, 'id'>>(ctx.address, 'Identity', id);
+        const cur = await objects.get<Omit<Identity, 'id'>>(ctx.address, 'Identity', id);
         if (!cur) throw new SetFailure(setError('notFound'));
         const next = applyPatch(cur as unknown as Record<string, unknown>, patch);
         checkIdentity(next);
         for (const k of ['id', 'email', 'mayDelete']) if (JSON.stringify(next[k]) !== JSON.stringify((cur as unknown as Record<string, unknown>)[k])) throw new SetFailure(invalidProperties([k], `${k} cannot be changed`));
         const { id: _id, ...rest } = next;
-        objects.put(ctx.address, 'Identity', id, rest);
+        await objects.put(ctx.address, 'Identity', id, rest);
         return null;
       },
       destroy: async (id) => {
-        const cur = objects.get<Omit<Identity, 'id'>>(ctx.address, 'Identity', id);
+        const cur = await objects.get<Omit<Identity, 'id'>>(ctx.address, 'Identity', id);
         if (!cur) throw new SetFailure(setError('notFound'));
         if (!cur.mayDelete) throw new SetFailure(setError('forbidden', 'the identity of your own address cannot be deleted'));
-        objects.destroy(ctx.address, 'Identity', id);
+        await objects.destroy(ctx.address, 'Identity', id);
       },
     });
-    return setResponse(accountId, oldState, objectState(objects.state(ctx.address, 'Identity')), result);
+    return setResponse(accountId, oldState, objectState(await objects.state(ctx.address, 'Identity')), result);
   },
 };

@@ -52,14 +52,14 @@ export function changesResponse(accountId: string, oldState: string, newState: s
 }
 
 /** /changes for a type kept in the object store (Identity, EmailSubmission): its own modseq history. */
-export function objectChanges(args: Args, ctx: CallContext, type: ObjectType, prepare: () => void = () => {}): Record<string, unknown> {
+export async function objectChanges(args: Args, ctx: CallContext, type: ObjectType, prepare: () => Promise<void> | void = () => {}): Promise<Record<string, unknown>> {
   const accountId = ctx.account(args);
   const since = args.string('sinceState');
   const max = maxChanges(args, ctx);
   args.done();
-  prepare();
+  await prepare();
   const n = objectModseq(since);
-  const page = n === null ? null : ctx.svc.objects.changes(ctx.address, type, n, max);
+  const page = n === null ? null : await ctx.svc.objects.changes(ctx.address, type, n, max);
   if (!page) throw new MethodError('cannotCalculateChanges');
   return changesResponse(accountId, since, objectState(page.newModseq), page);
 }

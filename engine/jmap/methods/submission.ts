@@ -110,7 +110,7 @@ async function createSubmission(obj: Record<string, unknown>, acct: MailAccount,
   for (const k of Object.keys(obj)) if (!['identityId', 'emailId', 'envelope'].includes(k)) throw new SetFailure(invalidProperties([k], `${k} is set by the server`));
   if (typeof obj.identityId !== 'string') throw new SetFailure(invalidProperties(['identityId']));
   if (typeof obj.emailId !== 'string') throw new SetFailure(invalidProperties(['emailId']));
-  const identity = identities(ctx).find((i) => i.id === (ctx.resolveId(obj.identityId as string) ?? ''));
+  const identity = (await identities(ctx)).find((i) => i.id === (ctx.resolveId(obj.identityId as string) ?? ''));
   if (!identity) throw new SetFailure(invalidProperties(['identityId'], 'no such identity'));
   const emailId = ctx.resolveId(obj.emailId) ?? '';
   const [e] = await acct.emails([emailId]);
@@ -145,7 +145,7 @@ async function createSubmission(obj: Record<string, unknown>, acct: MailAccount,
     dsnBlobIds: [],
     mdnBlobIds: [],
   };
-  ctx.svc.objects.put(ctx.address, 'EmailSubmission', id, rec);
+  await ctx.svc.objects.put(ctx.address, 'EmailSubmission', id, rec);
   ctx.log('submission', { id, queue: out.id, rcpts: env.rcptTo.length, delivered: out.delivered });
   return { id, extra: { threadId: rec.threadId, sendAt: rec.sendAt, undoStatus: rec.undoStatus, deliveryStatus: rec.deliveryStatus, dsnBlobIds: [], mdnBlobIds: [], ...(obj.envelope ? {} : { envelope: env }) } };
 }
@@ -159,13 +159,13 @@ export const submissionSet: MethodDef = {
     const onDestroy = args.strings('onSuccessDestroyEmail');
     args.done();
     const objects = ctx.svc.objects;
-    const oldState = objectState(objects.state(ctx.address, 'EmailSubmission'));
+    const oldState = objectState(await objects.state(ctx.address, 'EmailSubmission'));
     if (req.ifInState !== null && req.ifInState !== oldState) throw new MethodError('stateMismatch');
     const acct = await MailAccount.open(ctx);
     const result = await runSet(req, ctx, {
       create: (obj) => createSubmission(obj, acct, ctx),
       update: async (id, patch) => {
-        const cur = objects.get<Submission>(ctx.address, 'EmailSubmission', id);
+        const cur = await objects.get<Submission>(ctx.address, 'EmailSubmission', id);
         if (!cur) throw new SetFailure(setError('notFound'));
         for (const [k, v] of Object.entries(patch)) {
           if (k === 'undoStatus' && v === 'canceled') throw new SetFailure(setError('cannotUnsend', 'the message has already been handed to the queue'));
@@ -174,25 +174,25 @@ export const submissionSet: MethodDef = {
         return null;
       },
       destroy: async (id) => {
-        if (!objects.destroy(ctx.address, 'EmailSubmission', id)) throw new SetFailure(setError('notFound'));
+        if (!(await objects.destroy(ctx.address, 'EmailSubmission', id))) throw new SetFailure(setError('notFound'));
       },
     });
-    const response = setResponse(accountId, oldState, objectState(objects.state(ctx.address, 'EmailSubmission')), result);
+    const response = setResponse(accountId, oldState, objectState(await objects.state(ctx.address, 'EmailSubmission')), result);
     // the implicit Email/set for the submissions that succeeded (RFC 8621 §7.5): keys are submission ids or
     // "#creationId" of a submission created in this call
     if (!onUpdate && !onDestroy) return response;
-    const emailOf = (key: string): string | undefined => {
+    const emailOf = async (key: string): Promise<string | undefined> => {
       const id = key.startsWith('#') ? (result.created[key.slice(1)]?.id as string | undefined) : key in result.updated ? key : undefined;
-      return id ? objects.get<Submission>(ctx.address, 'EmailSubmission', id)?.emailId : undefined;
+      return id ? (await objects.get<Submission>(ctx.address, 'EmailSubmission', id))?.emailId : undefined;
     };
     const update: Record<string, unknown> = {};
     const destroy: string[] = [];
     for (const [key, patch] of Object.entries(onUpdate ?? {})) {
-      const emailId = emailOf(key);
+      const emailId = await emailOf(key);
       if (emailId) update[emailId] = patch;
     }
     for (const key of onDestroy ?? []) {
-      const emailId = emailOf(key);
+      const emailId = await emailOf(key);
       if (emailId) destroy.push(emailId);
     }
     const implicit = await emailSet.run(new Args({ accountId, update, destroy }), ctx);
@@ -207,7 +207,7 @@ export const submissionGet: MethodDef = {
     const ids = getIds(args, ctx);
     const props = getProperties(args, SUBMISSION_PROPERTIES);
     args.done();
-    return getResponse(accountId, objectState(ctx.svc.objects.state(ctx.address, 'EmailSubmission')), ctx.svc.objects.list<Submission>(ctx.address, 'EmailSubmission'), ids, props);
+    return getResponse(accountId, objectState(await ctx.svc.objects.state(ctx.address, 'EmailSubmission')), await ctx.svc.objects.list<Submission>(ctx.address, 'EmailSubmission'), ids, props);
   },
 };
 
@@ -240,10 +240,10 @@ function matches(c: Record<string, unknown>, s: Submission & { id: string }): bo
   return true;
 }
 
-function queryIds(args: Args, ctx: CallContext): string[] {
+async function queryIds(args: Args, ctx: CallContext): Promise<string[]> {
   const filter = checkFilter(args.raw('filter'), checkCondition) as Filter | null;
   const sort = checkSort(args.raw('sort'), ['emailId', 'threadId', 'sentAt', 'sendAt'], COLLATIONS);
-  const all = ctx.svc.objects.list<Submission>(ctx.address, 'EmailSubmission').filter((s) => matchFilter(filter, s, matches));
+  const all = (await ctx.svc.objects.list<Submission>(ctx.address, 'EmailSubmission')).filter((s) => matchFilter(filter, s, matches));
   all.sort((a, b) => {
     for (const c of sort) {
       const va = c.property === 'emailId' ? a.emailId : c.property === 'threadId' ? (a.threadId ?? '') : a.sendAt;
@@ -260,11 +260,11 @@ export const submissionQuery: MethodDef = {
   capability: SUBMISSION,
   async run(args, ctx) {
     const accountId = ctx.account(args);
-    const ids = queryIds(args, ctx);
+    const ids = await queryIds(args, ctx);
     const win = queryWindow(args, ids, ctx.svc.limits.maxQueryLimit);
     const total = args.bool('calculateTotal', false);
     args.done();
-    return queryResponse(accountId, objectState(ctx.svc.objects.state(ctx.address, 'EmailSubmission')), ids, win, total);
+    return queryResponse(accountId, objectState(await ctx.svc.objects.state(ctx.address, 'EmailSubmission')), ids, win, total);
   },
 };
 
@@ -276,12 +276,12 @@ export const submissionQueryChanges: MethodDef = {
     const maxC = args.uint('maxChanges');
     const upToId = args.id('upToId', true);
     const total = args.bool('calculateTotal', false);
-    const ids = queryIds(args, ctx);
+    const ids = await queryIds(args, ctx);
     args.done();
     const n = objectModseq(since);
-    const page = n === null ? null : ctx.svc.objects.changes(ctx.address, 'EmailSubmission', n, Number.MAX_SAFE_INTEGER);
+    const page = n === null ? null : await ctx.svc.objects.changes(ctx.address, 'EmailSubmission', n, Number.MAX_SAFE_INTEGER);
     if (!page) throw new MethodError('cannotCalculateChanges');
     const changed = [...page.created, ...page.updated, ...page.destroyed];
-    return queryChangesResponse(accountId, since, objectState(ctx.svc.objects.state(ctx.address, 'EmailSubmission')), changed, ids, { maxChanges: maxC, upToId, total });
+    return queryChangesResponse(accountId, since, objectState(await ctx.svc.objects.state(ctx.address, 'EmailSubmission')), changed, ids, { maxChanges: maxC, upToId, total });
   },
 };

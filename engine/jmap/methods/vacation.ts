@@ -21,7 +21,7 @@ export const vacationGet: MethodDef = {
     const want = ids ?? ['singleton'];
     return {
       accountId,
-      state: objectState(ctx.svc.vacation.state(ctx.address)),
+      state: objectState(await ctx.svc.vacation.state(ctx.address)),
       list: want.includes('singleton') ? [pick(v as unknown as Record<string, unknown>, props)] : [],
       notFound: want.filter((id) => id !== 'singleton'),
     };
@@ -50,7 +50,7 @@ export const vacationSet: MethodDef = {
     const req = setRequest(args, ctx);
     args.done();
     const store = ctx.svc.vacation;
-    const oldState = objectState(store.state(ctx.address));
+    const oldState = objectState(await store.state(ctx.address));
     if (req.ifInState !== null && req.ifInState !== oldState) throw new MethodError('stateMismatch');
     const result = await runSet(req, ctx, {
       create: async () => {
@@ -59,7 +59,7 @@ export const vacationSet: MethodDef = {
       update: async (id, patch) => {
         if (id !== 'singleton') throw new SetFailure(setError('notFound'));
         const next = checked(applyPatch(store.get(ctx.address) as unknown as Record<string, unknown>, patch));
-        store.set(ctx.address, next);
+        await store.set(ctx.address, next);
         ctx.log('vacation', { enabled: next.isEnabled });
         return null;
       },
@@ -67,6 +67,6 @@ export const vacationSet: MethodDef = {
         throw new SetFailure(setError('singleton', 'the VacationResponse cannot be destroyed; set isEnabled to false'));
       },
     });
-    return setResponse(accountId, oldState, objectState(store.state(ctx.address)), result);
+    return setResponse(accountId, oldState, objectState(await store.state(ctx.address)), result);
   },
 };

@@ -2,6 +2,7 @@
 // mail listeners share, sessions and body limits from [web]) plus the AdminServices the pages use. Kept
 // here so engine/server.ts adds one call; it never opens its own database or resolver.
 import type { Context } from '../../context.js';
+import type { PgPool } from '../../db/pg/pool.js';
 import type { LoadedConfig } from '../../config/load.js';
 import type { Resolver } from '../../dns/resolver.js';
 import type { Logger } from '../../log/logger.js';
@@ -24,6 +25,8 @@ export interface AdminWiring {
   listen: string;
   tls: CertPair;
   ctx: Omit<Context, 'close'>;
+  /** [storage] backend = "postgres": the node's pool (web sessions are shared rows there). */
+  pool?: PgPool;
   config: LoadedConfig;
   logger: Logger;
   login: LoginFlow;
@@ -76,6 +79,7 @@ export async function startAdminServer(w: AdminWiring): Promise<RunningWebServer
   const deps = webDeps({
     kind: 'admin',
     db: w.ctx.db,
+    pool: w.pool,
     directory: w.ctx.directory,
     login: w.login,
     dataDir: config.data_dir,

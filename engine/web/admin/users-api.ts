@@ -157,7 +157,7 @@ export function registerUsersApi(app: FastifyInstance, deps: WebDeps, svc: Admin
     config: apiRoute(addressGuard),
     schema: { params: addressParam, body: { type: 'object', additionalProperties: false, minProperties: 1, properties: fieldProps }, response: { 200: userSchema, '4xx': errorSchema } },
   }, async (req, reply) => {
-    const r = ops.update(me(req), req.params.address, req.body);
+    const r = await ops.update(me(req), req.params.address, req.body);
     req.audit = { action: 'user.update', detail: { address: req.params.address, fields: Object.keys(req.body).join(',') } };
     if (!r.ok) return sendOutcomeError(req, reply, r);
     return userJson(r.value, svc.accounts.quotaOverride(r.value.address));
@@ -177,7 +177,7 @@ export function registerUsersApi(app: FastifyInstance, deps: WebDeps, svc: Admin
     config: apiRoute(addressGuard),
     schema: { params: addressParam, response: { 200: { type: 'object', properties: { orphan: { type: ['string', 'null'] } } }, '4xx': errorSchema } },
   }, async (req, reply) => {
-    const r = ops.delete(me(req), req.params.address);
+    const r = await ops.delete(me(req), req.params.address);
     req.audit = { action: 'user.delete', detail: { address: req.params.address, orphan: r.ok ? (r.value.orphan ?? '') : undefined } };
     if (!r.ok) return sendOutcomeError(req, reply, r);
     return { orphan: r.value.orphan };

@@ -110,7 +110,7 @@ export async function runImport(text: string, caller: User, ops: UserOps, goodOn
     if (!l.input) continue;
     const r = await ops.add(caller, l.input);
     if (!r.ok) {
-      for (const a of created.reverse()) ops.delete(caller, a);
+      for (const a of created.reverse()) await ops.delete(caller, a);
       return { ok: false, preview, reason: 'failed', failed: { ...l, errors: r.errors } };
     }
     created.push(r.value.address);

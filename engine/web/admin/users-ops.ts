@@ -8,7 +8,7 @@ import type { SettingsPatch } from '../../accounts/settings.js';
 import { AccountError } from '../../accounts/sqlite-directory.js';
 import { aboveOwnLimits, checkQuotaValue, type QuotaField } from './limits.js';
 import type { Roles } from '../roles.js';
-import type { SessionStore } from '../session-store.js';
+import type { WebSessions } from '../session-store.js';
 import { invalid, notFound, ok, refuse, type FieldError, type Outcome } from './common.js';
 import type { AdminServices } from './services.js';
 
@@ -56,7 +56,7 @@ export class UserOps {
   constructor(
     private readonly svc: AdminServices,
     private readonly roles: Roles,
-    private readonly sessions: SessionStore,
+    private readonly sessions: WebSessions,
   ) {}
 
   private get dir() {
@@ -235,7 +235,7 @@ export class UserOps {
     return ok(this.dir.user(address)!);
   }
 
-  update(caller: User, address: string, patch: UserFields): Outcome<User> {
+  async update(caller: User, address: string, patch: UserFields): Promise<Outcome<User>> {
     const target = this.dir.user(address);
     if (!target) return this.roles.isSystemAdmin(caller) || this.callerMayAdminAddress(caller, address) ? notFound('address') : refuse('address', 'not-your-domain');
     const denied = this.mayTouch(caller, target);
@@ -254,7 +254,7 @@ export class UserOps {
     }
     const after = this.dir.user(target.address)!;
     // a disabled account, or one that lost its admin rights, loses its sessions now (rights are read per request anyway)
-    if (after.disabled && !target.disabled) this.sessions.destroyFor(after.address);
+    if (after.disabled && !target.disabled) await this.sessions.destroyFor(after.address);
     return ok(after);
   }
 
@@ -267,18 +267,18 @@ export class UserOps {
     if (errors.length) return invalid(errors);
     await this.dir.setPassword(target.address, password);
     // everyone signed in with the old password is signed out (the admin doing it too, if it is their own)
-    if (target.address !== caller.address) this.sessions.destroyFor(target.address);
+    if (target.address !== caller.address) await this.sessions.destroyFor(target.address);
     return ok(null);
   }
 
-  delete(caller: User, address: string): Outcome<{ orphan: string | null }> {
+  async delete(caller: User, address: string): Promise<Outcome<{ orphan: string | null }>> {
     const target = this.dir.user(address);
     if (!target) return this.callerMayAdminAddress(caller, address) ? notFound('address') : refuse('address', 'not-your-domain');
     const denied = this.mayTouch(caller, target);
     if (denied) return denied;
     if (target.address === caller.address) return refuse('address', 'delete-self');
     const orphan = this.dir.deleteUser(target.address);
-    this.sessions.destroyFor(target.address);
+    await this.sessions.destroyFor(target.address);
     return ok({ orphan });
   }
 

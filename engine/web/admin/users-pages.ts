@@ -228,7 +228,7 @@ export function registerUsersPages(app: FastifyInstance, deps: WebDeps, svc: Adm
     const { fields, errors } = fieldsFromForm(req.body, editableFields(deps, me(req), target), false);
     req.audit = { action: 'user.update', detail: { address: target.address } };
     if (errors.length) return userPage(req, reply, target, { errors, values: fields, body: req.body, status: 400 });
-    const r = ops.update(me(req), target.address, fields);
+    const r = await ops.update(me(req), target.address, fields);
     if (!r.ok) {
       const reason = r.errors.map((e) => e.code).join(',');
       // a limit above the caller's own is said next to the field (with the 403 and its audit line)
@@ -257,7 +257,7 @@ export function registerUsersPages(app: FastifyInstance, deps: WebDeps, svc: Adm
   app.post<{ Params: { address: string } }>('/users/:address/delete', { config: pageRoute(addressGuard), schema: { params: addressParams, body: formBody({}) } }, async (req, reply) => {
     const target = found(req, reply);
     if (!target) return reply;
-    const r = ops.delete(me(req), target.address);
+    const r = await ops.delete(me(req), target.address);
     req.audit = { action: 'user.delete', detail: { address: target.address, orphan: r.ok ? (r.value.orphan ?? '') : undefined } };
     if (!r.ok) return sendDenied(req, reply, 'admin', 403, req.routeOptions.config.access, r.errors.map((e) => e.code).join(','));
     return reply.redirect(`/users${query({ domain: target.domain, done: 'deleted' })}`, 303);

@@ -75,8 +75,8 @@ export function registerAuthRoutes(app: FastifyInstance, kind: WebKind, deps: We
     }
     // whatever session id the browser brought (stale, stolen, planted) is destroyed; the new one is fresh
     const old = req.cookies[sessionCookie(kind)];
-    if (old) deps.sessions.destroy(old);
-    const { id } = deps.sessions.create(kind, r.user.address, ip);
+    if (old) await deps.sessions.destroy(old);
+    const { id } = await deps.sessions.create(kind, r.user.address, ip);
     req.audit.who = r.user.address;
     reply.setCookie(sessionCookie(kind), id, SECRET_COOKIE);
     reply.clearCookie(preLoginCsrfCookie(kind), SECRET_COOKIE);
@@ -85,7 +85,7 @@ export function registerAuthRoutes(app: FastifyInstance, kind: WebKind, deps: We
 
   app.post('/logout', { config: { access: { guard: requireRole('signed-in') } } }, async (req, reply) => {
     req.audit = { action: 'logout' };
-    if (req.caller?.via === 'session') deps.sessions.destroyRecord(req.caller.session);
+    if (req.caller?.via === 'session') await deps.sessions.destroyRecord(req.caller.session);
     reply.clearCookie(sessionCookie(kind), SECRET_COOKIE);
     return reply.redirect('/login?bye=1', 303);
   });

@@ -164,7 +164,7 @@ export function registerComposePage(app: FastifyInstance, svc: JmapService): voi
       const sig = identity?.textSignature;
       if (sig) d.body = `\n\n-- \n${sig}${d.body}`;
       d.from = identity?.id;
-      d.charset = getPrefs(svc, req.caller!.user.address).charset;
+      d.charset = (await getPrefs(svc, req.caller!.user.address)).charset;
       return page(req, reply, api, ids, d);
     } catch (e) {
       return sendMailError(req, reply, e);

@@ -6,6 +6,9 @@ import type { FastifyInstance } from 'fastify';
 import type { SqliteDirectory } from '../../accounts/sqlite-directory.js';
 import type { LoadedConfig } from '../../config/load.js';
 import type { Db } from '../../db/database.js';
+import { clientConfig, type PgPool } from '../../db/pg/pool.js';
+import { PgWake } from '../../queue/pg-wake.js';
+import { JMAP_OBJECTS_CHANNEL } from '../../jmap/pg-object-store.js';
 import type { Logger } from '../../log/logger.js';
 import type { LoginFlow } from '../../net/login.js';
 import type { RelayPolicy } from '../../policy/relay.js';
@@ -64,6 +67,8 @@ export interface WebmailWiring {
   tls: CertPair;
   config: LoadedConfig;
   db: Db;
+  /** [storage] backend = "postgres": the node's pool; web sessions and the JMAP objects are shared rows there. */
+  pool?: PgPool;
   directory: SqliteDirectory;
   logger: Logger;
   /** The one login flow of the process: the web login counts against IMAP's throttle and the reverse. */
@@ -84,6 +89,7 @@ export async function startWebmail(w: WebmailWiring): Promise<RunningWebmail> {
   const svc = createJmap({
     store: w.store,
     db: w.db,
+    pool: w.pool,
     directory: w.directory,
     dataDir,
     logger,
@@ -104,8 +110,23 @@ export async function startWebmail(w: WebmailWiring): Promise<RunningWebmail> {
       return pool ? pool(raw, verdict, owner) : learnMessage(dataDir, raw, verdict, owner);
     },
   });
-  const deps = webDeps({ kind: 'webmail', db: w.db, directory: w.directory, login: w.login, dataDir, logger });
+  const deps = webDeps({ kind: 'webmail', db: w.db, pool: w.pool, directory: w.directory, login: w.login, dataDir, logger });
   deps.apiAuth = jmapAuth(svc, { authenticate: deps.authenticate, roles: deps.roles });
   const web = await startWebServer({ listen: w.listen, tls: w.tls, kind: 'webmail', deps, shell: false, routes: webmailRoutes({ svc, deps, accounts: w.directory, sieve: config, unsubscribe: { lists: w.directory.lists, key: listKey(serverKey(dataDir)), logger } }) });
-  return { ...web, jmap: svc };
+  // PostgreSQL: another node's write to an account's identities or submissions reaches this node's push at once
+  // (the mailbox store's own LISTEN carries mail; without this, push would see them at its 60-s look)
+  const objectEvents = w.pool
+    ? new PgWake(clientConfig(config.storage), JMAP_OBJECTS_CHANNEL, (address) => {
+        if (address) for (const fn of svc.objectListeners) fn(address);
+      }, (e) => logger.warn('web', 'web.jmap-listen-failed', { error: e.message }))
+    : null;
+  objectEvents?.start();
+  return {
+    ...web,
+    jmap: svc,
+    async close() {
+      await web.close();
+      await objectEvents?.stop();
+    },
+  };
 }

@@ -17,23 +17,23 @@ const DEFAULTS: Prefs = { lang: null, charset: 'utf-8' };
 const ID = 'prefs';
 
 /** The user's preferences; what is stored is checked field by field (anything odd falls back to the default). */
-export function getPrefs(svc: JmapService, address: string): Prefs {
-  const o = svc.objects.get<Record<string, unknown>>(address.toLowerCase(), 'WebmailPrefs', ID);
+export async function getPrefs(svc: JmapService, address: string): Promise<Prefs> {
+  const o = await svc.objects.get<Record<string, unknown>>(address.toLowerCase(), 'WebmailPrefs', ID);
   return {
     lang: o && isLang(o.lang) ? o.lang : DEFAULTS.lang,
     charset: o && (CHARSETS as readonly unknown[]).includes(o.charset) ? (o.charset as SendCharset) : DEFAULTS.charset,
   };
 }
 
-export function setPrefs(svc: JmapService, address: string, p: Prefs): void {
-  svc.objects.put(address.toLowerCase(), 'WebmailPrefs', ID, { lang: p.lang, charset: p.charset });
+export async function setPrefs(svc: JmapService, address: string, p: Prefs): Promise<void> {
+  await svc.objects.put(address.toLowerCase(), 'WebmailPrefs', ID, { lang: p.lang, charset: p.charset });
 }
 
 /** Pages of a signed-in user speak the language the user chose in the settings (when one is chosen). */
 export function applyLanguage(app: FastifyInstance, svc: JmapService): void {
   app.addHook('onRequest', async (req) => {
     if (req.caller?.via !== 'session') return;
-    const lang = getPrefs(svc, req.caller.user.address).lang;
+    const lang = (await getPrefs(svc, req.caller.user.address)).lang;
     if (!lang || lang === req.lang) return;
     req.lang = lang;
     req.locale = lang;

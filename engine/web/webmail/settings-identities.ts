@@ -36,7 +36,7 @@ export type WritingProblem = { form: 'prefs' | 'identity'; message: string; id?:
 /** The two sections, for the settings page. */
 export async function writingSections(v: View, svc: JmapService, api: MailApi, address: string, problem?: WritingProblem, done?: string): Promise<SafeHtml> {
   const ids = await listIdentities(api);
-  const prefs = getPrefs(svc, address);
+  const prefs = await getPrefs(svc, address);
   const own = [...svc.deps.directory.senderAddresses(api.user)].sort();
   const err = (form: string, id = '') => (problem?.form === form && (problem.id ?? '') === id ? html`<p class="error" role="alert" data-form="${form}">${problem.message}</p>` : '');
   const ok = (form: string) => (done === form ? html`<p class="notice" role="status" data-done="${form}">${v.t(`settings.savedMail.${form}`)}</p>` : '');
@@ -81,7 +81,7 @@ export function registerWritingSettings(app: FastifyInstance, svc: JmapService, 
     schema: { body: { type: 'object', additionalProperties: false, required: ['charset'], properties: { lang: { type: 'string', enum: ['', ...LANGS] }, charset: { type: 'string', enum: [...CHARSETS] }, ...csrf } } },
   }, async (req, reply) => {
     const b = req.body as { lang?: string; charset: SendCharset };
-    setPrefs(svc, req.caller!.user.address, { lang: isLang(b.lang) ? b.lang : null, charset: b.charset });
+    await setPrefs(svc, req.caller!.user.address, { lang: isLang(b.lang) ? b.lang : null, charset: b.charset });
     req.audit = { action: 'prefs.set', detail: { lang: b.lang || 'browser', charset: b.charset } };
     return done(reply, 'prefs');
   });

@@ -1,0 +1,69 @@
+// Uploaded JMAP blobs on [storage] backend = "postgres": the rules of the file store (engine/jmap/blobs.ts) over
+// PostgreSQL's jmap_uploads rows (migration 40), so an attachment uploaded through one node is read by an Email/set
+// or a download on any node. Named by the SHA-256 of the content; kept uploadTtlMs; the oldest go when an account's
+// uploads would pass uploadQuota. The bytes are held in memory only up to maxSizeUpload. It never interprets them.
+import crypto from 'node:crypto';
+import type pg from 'pg';
+import { isUploadId, type UploadOutcome, type Uploads } from './blobs.js';
+import type { JmapLimits } from './capabilities.js';
+
+export class PgBlobStore implements Uploads {
+  constructor(
+    private readonly pool: Pick<pg.Pool, 'query' | 'connect'>,
+    private readonly limits: Pick<JmapLimits, 'maxSizeUpload' | 'uploadQuota' | 'uploadTtlMs'>,
+    private readonly now: () => number,
+  ) {}
+
+  /** Read the upload whole (bounded: past maxSizeUpload nothing is kept), then one transaction stores it. */
+  async upload(address: string, type: string, body: AsyncIterable<Buffer> | Iterable<Buffer>): Promise<UploadOutcome> {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    try {
+      for await (const chunk of body) {
+        size += chunk.length;
+        if (size > this.limits.maxSizeUpload) return { ok: false, reason: 'tooLarge' };
+        chunks.push(chunk);
+      }
+    } catch {
+      return { ok: false, reason: 'aborted' };
+    }
+    const bytes = Buffer.concat(chunks, size);
+    const blobId = 'U' + crypto.createHash('sha256').update(bytes).digest('hex').slice(0, 40);
+    const now = this.now();
+    const c = await this.pool.connect();
+    try {
+      await c.query('BEGIN');
+      // this account's uploads, one writer at a time (two nodes making room at once would both count the same rows)
+      await c.query("SELECT pg_advisory_xact_lock(hashtext('jmap_uploads:' || $1))", [address]);
+      // every account's expired uploads go (an account that never uploads again leaves none behind), and this
+      // blob's earlier copy: a re-upload gets a fresh expiry
+      await c.query('DELETE FROM jmap_uploads WHERE created < $1 OR (address = $2 AND id = $3)', [now - this.limits.uploadTtlMs, address, blobId]);
+      // the oldest go until this one fits: keep the newest whose running total leaves room for it
+      await c.query(
+        `DELETE FROM jmap_uploads WHERE address = $1 AND id IN (
+           SELECT id FROM (SELECT id, sum(size) OVER (ORDER BY created DESC, id DESC) AS upto FROM jmap_uploads WHERE address = $1) k
+           WHERE upto + $2 > $3)`,
+        [address, size, this.limits.uploadQuota],
+      );
+      await c.query('INSERT INTO jmap_uploads (address, id, type, size, created, data) VALUES ($1, $2, $3, $4, $5, $6)', [address, blobId, type, size, now, bytes]);
+      await c.query('COMMIT');
+    } catch (e) {
+      await c.query('ROLLBACK').catch(() => undefined);
+      throw e;
+    } finally {
+      c.release();
+    }
+    return { ok: true, blob: { blobId, type, size } };
+  }
+
+  async read(address: string, blobId: string): Promise<Buffer | null> {
+    if (!isUploadId(blobId)) return null;
+    const r = await this.pool.query<{ data: Buffer }>('SELECT data FROM jmap_uploads WHERE address = $1 AND id = $2 AND created >= $3', [address, blobId, this.now() - this.limits.uploadTtlMs]);
+    return r.rows[0]?.data ?? null;
+  }
+
+  /** No file on this node: the download route reads the bytes (readBlob). */
+  file(): string | null {
+    return null;
+  }
+}
