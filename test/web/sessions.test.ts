@@ -160,10 +160,10 @@ describe('web sessions', () => {
 
   it('sweeps expired sessions out of the table', async () => {
     const count = () => (f.db.prepare('SELECT COUNT(*) AS n FROM web_sessions').get() as { n: number }).n;
-    f.deps.sessions.sweep();
+    await f.deps.sessions.sweep();
     const live = count();
-    f.deps.sessions.create('webmail', 'user@example.com', '192.0.2.1');
-    f.deps.sessions.create('webmail', 'user@example.com', '192.0.2.1');
+    await f.deps.sessions.create('webmail', 'user@example.com', '192.0.2.1');
+    await f.deps.sessions.create('webmail', 'user@example.com', '192.0.2.1');
     assert.equal(count(), live + 2);
     f.clock.now += 31 * 60_000;
     assert.ok((await f.deps.sessions.sweep()) >= 2);
