@@ -124,7 +124,7 @@ export async function digestIfDue(rt: ListRuntime, list: MailingList, now: numbe
 async function sendIssue(rt: ListRuntime, list: MailingList, issue: number, now: number, out: ListOutcome): Promise<void> {
   const dir = path.join(digestDir(rt.config.data_dir, list), `issue-${issue}`);
   const batch = `D${shortHash(list.address, String(issue))}`;
-  if (rt.activity.batchCommitted(batch)) {
+  if (await rt.activity.batchCommitted(batch)) {
     out.originated.push(...(await promoteBatch(rt.spool, batch)));
     await fsp.rm(dir, { recursive: true, force: true });
     return;

@@ -4,6 +4,7 @@ import type { Migration } from './migrations.js';
 import { ACCOUNTS_MIGRATIONS } from './schema-accounts-sql.js';
 import { STORE_MIGRATIONS } from './schema-store-sql.js';
 import { QUEUE_MIGRATIONS } from './schema-queue-sql.js';
+import { ACTIVITY_MIGRATIONS } from './schema-activity-sql.js';
 
 const CORE_MIGRATIONS: Migration[] = [
   {
@@ -153,4 +154,4 @@ const CORE_MIGRATIONS: Migration[] = [
 ];
 
 /** Every migration, in version order: the core ones above and those of each part (accounts 4–9, store 10–19, queue 20–29). */
-export const MIGRATIONS: Migration[] = [...CORE_MIGRATIONS, ...ACCOUNTS_MIGRATIONS, ...STORE_MIGRATIONS, ...QUEUE_MIGRATIONS].sort((a, b) => a.version - b.version);
+export const MIGRATIONS: Migration[] = [...CORE_MIGRATIONS, ...ACCOUNTS_MIGRATIONS, ...STORE_MIGRATIONS, ...QUEUE_MIGRATIONS, ...ACTIVITY_MIGRATIONS].sort((a, b) => a.version - b.version);
