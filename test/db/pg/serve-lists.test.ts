@@ -1,8 +1,9 @@
 // Lists and vacation on [storage] backend = "postgres" (engine/lists/pg-activity.ts, engine/rules/pg-reply-history.ts,
 // migration 40), over two real `tegami serve` nodes on one private cluster holding the same keys/secret.key: the same
 // post (one Message-ID) sent through both nodes at once is distributed once; a post held on node A is listed by node
-// B's CLI, approved by a moderator's reply sent through node B, or by node B's CLI, and distributed once; a sender
-// whose two messages reach the two nodes gets one vacation answer. Mail is sent with Python's smtplib, read with imaplib.
+// B's CLI, approved by a moderator's reply sent through node B, or by node B's CLI, and distributed once; an archived
+// post is read in #lists/ on the other node; a sender whose two messages reach the two nodes gets one vacation answer.
+// Mail is sent with Python's smtplib and read with imaplib.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import crypto from 'node:crypto';
@@ -196,6 +197,29 @@ describe('lists and vacation on PostgreSQL: moderation, dedup and reply history 
     await distributedOnce('held on A, approved by the CLI on B');
     assert.equal(lines(new RegExp(`list-moderated .*held_id=${id}`)).length, 1, 'carried out by one node');
     assert.equal(cli(a, ['list', 'pending', LIST]), '', 'nothing held any more, on either node');
+  });
+
+  it('an archived post is in the shared store: #lists/ shows it over IMAP on the other node, once', async (t) => {
+    if (!requireCommand(t, 'python3')) return;
+    cli(b, ['list', 'set', LIST, '--archive']);
+    const archiving = (srv: TestServer) => () => {
+      const copy = new Database(path.join(srv.dataDir, 'tegami.db'), { readonly: true });
+      try {
+        return (copy.prepare("SELECT archive FROM lists WHERE address = 'team@example.test'").get() as { archive: number }).archive === 1;
+      } finally {
+        copy.close();
+      }
+    };
+    await until("archiving on in node A's copy", archiving(a), 30_000);
+    await post(a, 'carol@remote.test', LIST, 'kept in the archive 保存', '<archived-1@remote.test>');
+    await distributedOnce('kept in the archive 保存');
+    // the moderator reads the archive through node B; node A distributed (and archived) the post
+    await until('the post in #lists/ on node B', async () => (await countOverImap(b, 'moder@example.test', USERS[1].password, `#lists/${LIST}`, 'kept in the archive')) === 1, 30_000);
+    assert.ok(!fs.existsSync(path.join(a.dataDir, 'lists', 'example.test', 'team', 'archive')), "nothing in node A's archive Maildir");
+    // the same post again (same Message-ID) through node B: no second copy anywhere
+    await post(b, 'carol@remote.test', LIST, 'kept in the archive 保存', '<archived-1@remote.test>');
+    await until('node B found it distributed', () => lines(/list-duplicate /).length >= 2, 30_000);
+    assert.equal(await countOverImap(a, 'moder@example.test', USERS[1].password, `#lists/${LIST}`, 'kept in the archive'), 1);
   });
 
   it("a sender whose two messages reach the two nodes gets one vacation answer (RFC 5230 :days)", async (t) => {
