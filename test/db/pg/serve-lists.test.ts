@@ -1,9 +1,8 @@
 // Lists and vacation on [storage] backend = "postgres" (engine/lists/pg-activity.ts, engine/rules/pg-reply-history.ts,
-// migration 40), over two real `tegami serve` nodes on one private cluster holding the same keys/secret.key: the same
-// post (one Message-ID) sent through both nodes at once is distributed once; a post held on node A is listed by node
-// B's CLI, approved by a moderator's reply sent through node B, or by node B's CLI, and distributed once; an archived
-// post is read in #lists/ on the other node; a sender whose two messages reach the two nodes gets one vacation answer.
-// Mail is sent with Python's smtplib and read with imaplib.
+// migration 40), over two real `tegami serve` nodes on one cluster holding the same keys/secret.key: one post (one
+// Message-ID) sent through both nodes at once is distributed once; posts held on node A are listed and approved through
+// node B (a moderator's reply, its CLI, its admin API) and distributed once; an archived post is read in #lists/ on the
+// other node; a sender whose two messages reach the two nodes gets one vacation answer. smtplib sends, imaplib reads.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import crypto from 'node:crypto';
@@ -24,6 +23,7 @@ const USERS = [
   { address: 'alice@example.test', password: 'alice-secret-1' },
   { address: 'moder@example.test', password: 'moder-secret-1' },
   { address: 'hanako@example.test', password: 'hanako-secret-1' },
+  { address: 'boss@example.test', password: 'boss password 1', admin: true },
 ];
 /** The list's remote members: each gets its own copy at the sink (VERP). */
 const REMOTE_MEMBERS = ['carol@remote.test', 'dave@remote.test'];
@@ -141,7 +141,7 @@ describe('lists and vacation on PostgreSQL: moderation, dedup and reply history 
     sink = await startSink({});
     dns = await startDnsServer({ zones: [] });
     a = await startTestServer({ dataDir: dataDir('a'), listeners: ['smtp', 'imap'], hostname: 'a.example.test', toml: toml('node-a'), users: USERS });
-    b = await startTestServer({ dataDir: dataDir('b'), listeners: ['smtp', 'imap'], hostname: 'b.example.test', toml: toml('node-b') });
+    b = await startTestServer({ dataDir: dataDir('b'), listeners: ['smtp', 'imap', 'admin'], hostname: 'b.example.test', toml: toml('node-b') });
     cli(a, ['list', 'create', LIST]);
     cli(a, ['list', 'set', LIST, '--admin', 'moder@example.test']);
     cli(a, ['list', 'add', LIST, 'alice@example.test', ...REMOTE_MEMBERS]);
@@ -168,7 +168,7 @@ describe('lists and vacation on PostgreSQL: moderation, dedup and reply history 
     await distributedOnce(subject);
   });
 
-  it('a post held on node A is listed and approved through node B (a reply to the notice, the CLI), and distributed once', async (t) => {
+  it('a post held on node A is listed and approved through node B (a reply to the notice, the CLI, the admin API), and distributed once', async (t) => {
     if (!requireCommand(t, 'python3')) return;
     // 1. approved by the moderator's reply, sent through node B
     await post(a, 'stranger@remote.test', LIST, 'held on A, approved by mail on B');
@@ -196,6 +196,27 @@ describe('lists and vacation on PostgreSQL: moderation, dedup and reply history 
     assert.match(cli(b, ['list', 'approve', LIST, id]), /approved/);
     await distributedOnce('held on A, approved by the CLI on B');
     assert.equal(lines(new RegExp(`list-moderated .*held_id=${id}`)).length, 1, 'carried out by one node');
+
+    // 3. approved with node B's admin API (curl, an API token made with node A's CLI)
+    if (!requireCommand(t, 'curl')) return;
+    const token = cli(a, ['admin', 'token', 'create', 'boss@example.test']).trim();
+    await post(a, 'stranger@remote.test', LIST, 'held on A, approved by the admin API of B');
+    const api = async (method: string, url: string) => {
+      const r = await run('curl', ['-sk', '-X', method, '-H', `Authorization: Bearer ${token}`, '-w', '\n%{http_code}', `https://127.0.0.1:${b.ports.admin}${url}`]);
+      const nl = r.stdout.lastIndexOf('\n');
+      return { status: Number(r.stdout.slice(nl + 1)), body: r.stdout.slice(0, nl) };
+    };
+    let held: { id: string; subject: string }[] = [];
+    await until("the post in node B's GET /api/v1/lists/…/held", async () => {
+      const r = await api('GET', `/api/v1/lists/${LIST}/held`);
+      held = r.status === 200 ? (JSON.parse(r.body) as { held: { id: string; subject: string }[] }).held : [];
+      return held.some((h) => h.subject.includes('admin API of B'));
+    }, 30_000);
+    const hid = held.find((h) => h.subject.includes('admin API of B'))!.id;
+    const r = await api('POST', `/api/v1/lists/${LIST}/held/${hid}/approve`);
+    assert.equal(r.status, 200, r.body);
+    await distributedOnce('held on A, approved by the admin API of B');
+    assert.equal(lines(new RegExp(`list-moderated .*held_id=${hid}`)).length, 1, 'carried out by one node');
     assert.equal(cli(a, ['list', 'pending', LIST]), '', 'nothing held any more, on either node');
   });
 
