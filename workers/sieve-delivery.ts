@@ -333,7 +333,15 @@ export class RulesDelivery {
   private async underCap(address: string): Promise<boolean> {
     const max = this.i.config.sieve.max_replies_per_day;
     const shared = this.t.shared;
-    if ((shared ? await shared.repliesSince(address, this.now - DAY) : this.t.store.repliesSince(address, this.now - DAY)) < max) return true;
+    let n: number;
+    try {
+      n = shared ? await shared.repliesSince(address, this.now - DAY) : this.t.store.repliesSince(address, this.now - DAY);
+    } catch (e) {
+      // PostgreSQL away after the copy was stored: no automatic reply rather than the message retried for it
+      this.event('reply-limit', 'warn', { address, max, error: (e as Error).message });
+      return false;
+    }
+    if (n < max) return true;
     this.event('reply-limit', 'warn', { address, max });
     return false;
   }
@@ -359,9 +367,9 @@ export class RulesDelivery {
     });
     if (d.send && shared && claim) {
       const c: { sender: string; at: number } = claim;
-      const handle = content ? sharedHandle(params.handle, content) : params.handle;
-      if (!(await shared.claim(address, c.sender, handle, c.at, params.seconds * 1000))) {
-        this.event(`${kind}-skipped`, 'info', { address, reason: 'already-replied' });
+      const v = await shared.decide(address, c.sender, content ? sharedHandle(params.handle, content) : params.handle, c.at, params.seconds * 1000);
+      if (v.skip) {
+        this.event(`${kind}-skipped`, v.skip === 'already-replied' ? 'info' : 'warn', { address, reason: v.skip, ...(v.error ? { error: v.error } : {}) });
         return;
       }
     }

@@ -23,6 +23,15 @@ export class PgReplyHistory {
     return (r.rowCount ?? 0) > 0;
   }
 
+  /** claim() as a decision: the database away after the copy was stored means no reply, not the message retried. */
+  async decide(address: string, sender: string, handle: string, at: number, periodMs: number): Promise<{ skip?: 'already-replied' | 'history-unavailable'; error?: string }> {
+    try {
+      return (await this.claim(address, sender, handle, at, periodMs)) ? {} : { skip: 'already-replied' };
+    } catch (e) {
+      return { skip: 'history-unavailable', error: (e as Error).message };
+    }
+  }
+
   /** Replies recorded since `since` (distinct senders and handles): the per-day cap. */
   async repliesSince(address: string, since: number): Promise<number> {
     const r = await this.pool.query<{ n: string }>('SELECT COUNT(*) AS n FROM reply_history WHERE address = $1 AND at >= $2', [key(address), since]);
