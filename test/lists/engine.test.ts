@@ -91,8 +91,8 @@ test('a crash after the commit, before the copies moved: the re-run or the recov
   const list = rt.lists.list('dev@example.test')!;
   const batch = postBatch(list.address, 'k2');
   const copy = buildCopy({ list, raw: POST, poster, rewriteFrom: false, hostname: 'mx.example.test', hopId: batch, now: rt.now() });
-  await assert.rejects(originate(rt.spool, batch, copies(rt, list, rt.lists.members(list.address), copy, batch), () => {
-    rt.activity.recordPost(list.address, 'k2', batch, rt.now());
+  await assert.rejects(originate(rt.spool, batch, copies(rt, list, rt.lists.members(list.address), copy, batch), async () => {
+    await rt.activity.recordPost(list.address, 'k2', batch, rt.now());
     throw new Error('killed after the commit');
   }));
   assert.deepEqual(queued(), []);
