@@ -334,12 +334,15 @@ export class RulesDelivery {
     const max = this.i.config.sieve.max_replies_per_day;
     const shared = this.t.shared;
     let n: number;
-    try {
-      n = shared ? await shared.repliesSince(address, this.now - DAY) : this.t.store.repliesSince(address, this.now - DAY);
-    } catch (e) {
-      // PostgreSQL away after the copy was stored: no automatic reply rather than the message retried for it
-      this.event('reply-limit', 'warn', { address, max, error: (e as Error).message });
-      return false;
+    if (!shared) n = this.t.store.repliesSince(address, this.now - DAY);
+    else {
+      try {
+        n = await shared.repliesSince(address, this.now - DAY);
+      } catch (e) {
+        // PostgreSQL away after the copy was stored: no automatic reply rather than the message retried for it
+        this.event('reply-limit', 'warn', { address, max, error: (e as Error).message });
+        return false;
+      }
     }
     if (n < max) return true;
     this.event('reply-limit', 'warn', { address, max });

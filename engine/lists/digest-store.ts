@@ -39,6 +39,13 @@ export async function collectForDigest(rt: ListRuntime, list: MailingList, copy:
   await syncDirNow(dir);
 }
 
+/** Take back a post collected here that another node distributed (it is in that node's digest). */
+export async function uncollect(rt: ListRuntime, list: MailingList, postKey: string): Promise<void> {
+  const dir = digestDir(rt.config.data_dir, list);
+  const hash = shortHash(postKey);
+  for (const n of await fsp.readdir(dir).catch(() => [] as string[])) if (n.endsWith(`-${hash}.eml`)) await fsp.rm(path.join(dir, n), { force: true });
+}
+
 /** The digest text of collected posts (table of contents, then the posts), as one message to `to`. */
 export function buildDigest(list: MailingList, issue: number, posts: Buffer[], now: number, archiveUrl?: string): Buffer {
   const a = listAddresses(list);

@@ -13,7 +13,7 @@ import type { Mailbox } from '../mime/address-list.js';
 import { originate, promoteBatch } from '../queue/notices.js';
 import { storeArchive } from './archive.js';
 import { buildCopy } from './copy.js';
-import { collectForDigest } from './digest-store.js';
+import { collectForDigest, uncollect } from './digest-store.js';
 import { publishedPolicy, rewriteFrom } from './dmarc.js';
 import { shortHash } from './paths.js';
 import { emptyOutcome, note, type ListOutcome, type ListRuntime } from './runtime.js';
@@ -59,6 +59,7 @@ export async function distribute(rt: ListRuntime, list: MailingList, raw: Buffer
     return !lost;
   });
   if (lost) {
+    if (digestOnes.length) await uncollect(rt, list, meta.postKey);
     note(out, 'list-duplicate', { list: list.address, post_key: meta.postKey, promoted: 0, elsewhere: true });
     return out;
   }
