@@ -123,7 +123,7 @@ export async function startServer(opts: { configPath?: string; quiet?: boolean; 
   const isLocalDomain = (d: string) => ctx.directory.localDomain(d) !== null;
   const connectionCheck = new ConnectionChecker(config, resolver, logger, isLocalDomain);
   const store = ctx.mailboxStore;
-  const archives = new ListArchives(config.data_dir, ctx.directory.lists, ctx.directory);
+  const archives = new ListArchives(config.data_dir, ctx.directory.lists, ctx.directory, ctx.backend === 'postgres' ? store : undefined);
 
   const deps: SessionDeps = {
     config,

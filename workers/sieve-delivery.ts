@@ -16,7 +16,9 @@ import { maildirRoot } from '../engine/store/maildir.js';
 import { parseAddress } from '../engine/policy/address.js';
 import { applyHeaderEdits, decideVacation, evaluate, joinResults, sieveMessage, type SieveMessage, type SieveResult, type VacationHistory, type VacationParams } from '../engine/sieve/index.js';
 import { SqliteRulesStore } from '../engine/rules/sqlite-store.js';
-import { AUTOREPLY_HANDLE, type RulesStore } from '../engine/rules/store.js';
+import { PgReplyHistory, sharedHandle } from '../engine/rules/pg-reply-history.js';
+import { threadPool } from '../engine/db/pg/thread-pool.js';
+import { AUTOREPLY_HANDLE, VACATION_HANDLE, type RulesStore } from '../engine/rules/store.js';
 import { ScriptCache, sieveOptions } from '../engine/rules/scripts.js';
 import { defaultFolder, folderExists, planFrom, senderVerified, type Plan } from '../engine/rules/plan.js';
 import { vacationActive, vacationParams } from '../engine/rules/vacation-settings.js';
@@ -83,6 +85,8 @@ interface ThreadState {
   store: RulesStore;
   cache: ScriptCache;
   spool: Spool;
+  /** [storage] backend = "postgres": the reply history every node shares (the local store's stays unused). */
+  shared?: PgReplyHistory;
 }
 const threads = new WeakMap<Db, ThreadState>();
 
@@ -91,6 +95,7 @@ function threadState(config: LoadedConfig, db: Db): ThreadState {
   if (!t) {
     const store = new SqliteRulesStore(db);
     t = { store, cache: new ScriptCache(store, sieveOptions(config)), spool: new Spool(path.join(config.data_dir, 'spool')) };
+    if (config.storage.backend === 'postgres') t.shared = new PgReplyHistory(threadPool(config.storage));
     threads.set(db, t);
   }
   return t;
@@ -248,7 +253,7 @@ export class RulesDelivery {
   /** Store, redirect, reject after the 250, vacation; then auto-replies; then everything originated in one batch. */
   async deliver(result: DeliveryResult, write: (m: Mailbox, copy: MailboxCopy) => Promise<WriteOutcome>): Promise<void> {
     await Promise.all(this.i.mailboxes.map((m, idx) => this.deliverOne(m, idx, result, write)));
-    this.autoReplies();
+    await this.autoReplies();
     await this.originate(this.out.splice(0), result);
     this.flushEvents(result);
   }
@@ -273,7 +278,7 @@ export class RulesDelivery {
     }
     if (plan.redirects.length) this.redirect(m, plan, parts, result);
     if (plan.reject && !this.rejectedNow) this.rejectLate(m, plan.reject.reason, result);
-    this.vacation(m, plan); // mail judged spam gets none: decideVacation says so (reason "spam")
+    await this.vacation(m, plan); // mail judged spam gets none: decideVacation says so (reason "spam")
   }
 
   private redirect(m: Mailbox, plan: Plan, parts: Buffer[], result: DeliveryResult): void {
@@ -325,25 +330,52 @@ export class RulesDelivery {
   }
 
   /** Under the per-day cap? ([sieve] max_replies_per_day, vacation and auto-replies of one address together.) */
-  private underCap(address: string): boolean {
+  private async underCap(address: string): Promise<boolean> {
     const max = this.i.config.sieve.max_replies_per_day;
-    if (this.t.store.repliesSince(address, this.now - DAY) < max) return true;
+    const shared = this.t.shared;
+    let n: number;
+    if (!shared) n = this.t.store.repliesSince(address, this.now - DAY);
+    else {
+      try {
+        n = await shared.repliesSince(address, this.now - DAY);
+      } catch (e) {
+        // PostgreSQL away after the copy was stored: no automatic reply rather than the message retried for it
+        this.event('reply-limit', 'warn', { address, max, error: (e as Error).message });
+        return false;
+      }
+    }
+    if (n < max) return true;
     this.event('reply-limit', 'warn', { address, max });
     return false;
   }
 
-  private reply(address: string, params: VacationParams, kind: 'vacation' | 'auto-reply', envelopeFrom: 'null' | 'user'): void {
+  /**
+   * One vacation or auto-reply. On PostgreSQL the history is asked last, in one statement that also records the
+   * reply (PgReplyHistory.claim), so two nodes answering the same sender at once send one reply; `content` (the
+   * settings' text) names the period for a vacation or auto-reply kept as settings.
+   */
+  private async reply(address: string, params: VacationParams, kind: 'vacation' | 'auto-reply', envelopeFrom: 'null' | 'user', content?: unknown[]): Promise<void> {
+    const shared = this.t.shared;
+    let claim: { sender: string; at: number } | null = null;
     const d = decideVacation(params, {
       message: this.view(address),
       recipient: address,
       now: new Date(this.now),
-      history: this.history(address),
+      history: shared ? { lastReply: () => null, record: (sender, _h, at) => void (claim = { sender, at }) } : this.history(address),
       spam: this.spam,
       envelopeFrom,
       hostname: this.i.config.hostname,
       requireAddressed: kind === 'vacation',
       kind,
     });
+    if (d.send && shared && claim) {
+      const c: { sender: string; at: number } = claim;
+      const v = await shared.decide(address, c.sender, content ? sharedHandle(params.handle, content) : params.handle, c.at, params.seconds * 1000);
+      if (v.skip) {
+        this.event(`${kind}-skipped`, v.skip === 'already-replied' ? 'info' : 'warn', { address, reason: v.skip, ...(v.error ? { error: v.error } : {}) });
+        return;
+      }
+    }
     if (!d.send) {
       this.event(`${kind}-skipped`, 'info', { address, reason: d.reason });
       return;
@@ -354,17 +386,18 @@ export class RulesDelivery {
   }
 
   /** The user's vacation (settings, when they answer now; else a script's vacation action). */
-  private vacation(m: Mailbox, plan: Plan): void {
+  private async vacation(m: Mailbox, plan: Plan): Promise<void> {
     const settings = this.t.store.getVacation(m.owner);
     const active = vacationActive(settings, this.now);
     // mail the rules threw away or refused gets no reply from the settings (a script's own vacation still answers)
     if (active && !plan.stores.length && !plan.redirects.length) return;
     const s = this.i.config.sieve;
     let params = active ? vacationParams(settings, { minMs: s.vacation_min_period, defaultMs: s.vacation_default_period }) : plan.vacation;
-    if (!params || !this.underCap(m.owner)) return;
+    if (!params || !(await this.underCap(m.owner))) return;
     if (m.rcpt.toLowerCase() !== m.owner.toLowerCase()) params = { ...params, addresses: [...params.addresses, m.rcpt] };
     params = this.ownFrom(m, params);
-    this.reply(m.owner, params, 'vacation', (active ? settings.sender : null) ?? s.vacation_sender);
+    const content = active && params.handle === VACATION_HANDLE ? [settings.text, settings.subject, settings.html, settings.from, settings.until] : undefined;
+    await this.reply(m.owner, params, 'vacation', (active ? settings.sender : null) ?? s.vacation_sender, content);
   }
 
   /**
@@ -390,16 +423,16 @@ export class RulesDelivery {
   }
 
   /** Auto-responders (R3): every local recipient address that has one answers, once per sender per interval. */
-  private autoReplies(): void {
+  private async autoReplies(): Promise<void> {
     const seen = new Set<string>();
     for (const r of this.i.env.rcptTo) {
       const a = r.address.toLowerCase();
       if (r.kind !== 'local' || seen.has(a)) continue;
       seen.add(a);
       const ar = this.t.store.getAutoReply(a);
-      if (!ar?.enabled || !this.underCap(a)) continue;
+      if (!ar?.enabled || !(await this.underCap(a))) continue;
       const params: VacationParams = { reason: ar.text, subject: ar.subject, from: null, addresses: [], mime: false, handle: AUTOREPLY_HANDLE, seconds: Math.max(1, Math.round(ar.intervalMs / 1000)) };
-      this.reply(a, params, 'auto-reply', this.i.config.sieve.vacation_sender);
+      await this.reply(a, params, 'auto-reply', this.i.config.sieve.vacation_sender, [ar.text, ar.subject]);
     }
   }
 

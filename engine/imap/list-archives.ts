@@ -1,6 +1,7 @@
 // The shared IMAP namespace "#lists/" (RFC 2342): "#lists/NAME@DOMAIN" is that list's archive Maildir
-// (<data_dir>/lists/DOMAIN/NAME/archive/, engine/lists/archive.ts), read through a MaildirStore of its own
-// whose SQLite index lives in the archive's root, so UIDs stay stable. Only an account that administers the
+// (<data_dir>/lists/DOMAIN/NAME/archive/, engine/lists/archive.ts), read through a MaildirStore of its own whose
+// SQLite index lives in the archive's root, so UIDs stay stable; on PostgreSQL the INBOX of the owner NAME@DOMAIN in
+// the shared store, so every node shows the same archive with the same UIDs. Only an account that administers the
 // list sees it: a moderator (ListDirectory.admins), a list admin (A2), a host admin of its domain, a system
 // admin. For anyone else no shared name exists, whether or not the list does. It never writes to an archive.
 import fs from 'node:fs';
@@ -41,15 +42,17 @@ function archiveRoot(dataDir: string, address: string): string {
 }
 
 export class ListArchives {
-  /** Owners are list addresses; each one's INBOX is the archive Maildir. */
-  readonly store: MailboxStore & { close(): Promise<void> };
+  /** Owners are list addresses; each one's INBOX is the archive (a Maildir, or the shared store's folder). */
+  readonly store: MailboxStore;
 
+  /** @param shared [storage] backend = "postgres": the shared mailbox store the workers archive into */
   constructor(
     private readonly dataDir: string,
     private readonly lists: ListDirectory,
     private readonly accounts: Pick<AccountDirectory, 'user'>,
+    private readonly shared?: MailboxStore,
   ) {
-    this.store = new MaildirStore(dataDir, { rootOf: archiveRoot });
+    this.store = shared ?? new MaildirStore(dataDir, { rootOf: archiveRoot });
   }
 
   /** The list addresses whose archives this account may read now (rights are read afresh, not from the login). */
@@ -75,7 +78,8 @@ export class ListArchives {
     if (!user || user.disabled || !list) return false;
     // archiving on, or turned off after posts were kept: the kept ones stay readable
     if (parseSharedName(SHARED_PREFIX + list.address) !== list.address) return false; // a name no archive path is made from
-    if (!list.archive && !fs.existsSync(path.join(archiveRoot(this.dataDir, list.address), 'cur'))) return false;
+    // (on the shared store, only while archiving is on: whether posts were kept is a question to the database)
+    if (!list.archive && (this.shared || !fs.existsSync(path.join(archiveRoot(this.dataDir, list.address), 'cur')))) return false;
     const me = user.address.toLowerCase();
     return (
       user.systemAdmin ||

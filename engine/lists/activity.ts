@@ -37,46 +37,57 @@ export interface ListRequest {
 
 export type BounceKind = 'hard' | 'policy' | 'soft' | 'unknown';
 
+/** A value, or a promise of it: the SQLite activity answers at once, the PostgreSQL one (pg-activity.ts) later. */
+export type Awaitable<T> = T | Promise<T>;
+
 export interface ListActivity {
+  /** Node-local records only (digest state, digest batch marks): one SQLite transaction on either backend. */
   transaction<T>(fn: () => T): T;
 
-  hold(p: Omit<HeldPost, 'state' | 'notified'>): void;
-  heldPosts(list: string): HeldPost[];
-  heldById(id: string): HeldPost | undefined;
-  heldByKey(list: string, postKey: string): HeldPost | undefined;
-  setHeldState(id: string, state: HeldState): boolean;
-  markNotified(id: string): void;
-  removeHeld(id: string): void;
+  /** Hold a post; `raw` is kept with the row when the activity keeps bodies (PostgreSQL), else in held/ on disk. */
+  hold(p: Omit<HeldPost, 'state' | 'notified'>, raw?: Buffer): Awaitable<void>;
+  /** The activity keeps held posts' bytes itself (shared by every node): heldBody() reads them back. */
+  readonly keepsBodies?: boolean;
+  heldBody?(id: string): Promise<Buffer | null>;
+  heldPosts(list: string): Awaitable<HeldPost[]>;
+  heldById(id: string): Awaitable<HeldPost | undefined>;
+  heldByKey(list: string, postKey: string): Awaitable<HeldPost | undefined>;
+  setHeldState(id: string, state: HeldState): Awaitable<boolean>;
+  markNotified(id: string): Awaitable<void>;
+  removeHeld(id: string): Awaitable<void>;
   /** Held posts decided from outside the worker (CLI), and those past their expiry. */
-  decidedHeld(): HeldPost[];
-  expiredHeld(now: number): HeldPost[];
+  decidedHeld(): Awaitable<HeldPost[]>;
+  expiredHeld(now: number): Awaitable<HeldPost[]>;
 
-  request(list: string, address: string, kind: RequestKind): ListRequest | undefined;
-  requestById(id: string): ListRequest | undefined;
-  addRequest(r: ListRequest): void;
-  setRequestState(id: string, state: RequestState, expires: number): void;
-  removeRequest(id: string): void;
-  expiredRequests(now: number): ListRequest[];
+  request(list: string, address: string, kind: RequestKind): Awaitable<ListRequest | undefined>;
+  requestById(id: string): Awaitable<ListRequest | undefined>;
+  addRequest(r: ListRequest): Awaitable<void>;
+  setRequestState(id: string, state: RequestState, expires: number): Awaitable<void>;
+  removeRequest(id: string): Awaitable<void>;
+  expiredRequests(now: number): Awaitable<ListRequest[]>;
 
-  recordBounce(list: string, address: string, at: number, status: string, kind: BounceKind, counted: boolean): void;
-  lastCountedBounce(list: string, address: string): number | undefined;
-  bounceScore(list: string, address: string, since: number): number;
-  clearBounces(list: string, address: string): void;
+  recordBounce(list: string, address: string, at: number, status: string, kind: BounceKind, counted: boolean): Awaitable<void>;
+  lastCountedBounce(list: string, address: string): Awaitable<number | undefined>;
+  bounceScore(list: string, address: string, since: number): Awaitable<number>;
+  clearBounces(list: string, address: string): Awaitable<void>;
 
-  posted(list: string, postKey: string): boolean;
-  /** Record a distributed post and commit its batch (call inside originate's commit). */
-  recordPost(list: string, postKey: string, batch: string, at: number): void;
+  posted(list: string, postKey: string): Awaitable<boolean>;
+  /**
+   * Record a distributed post and commit its batch (call inside originate's commit). False: another node
+   * recorded this post first (PostgreSQL), so this node's staged copies must not go out.
+   */
+  recordPost(list: string, postKey: string, batch: string, at: number): Awaitable<void | boolean>;
   markBatch(batch: string, at: number): void;
-  batchCommitted(batch: string): boolean;
+  batchCommitted(batch: string): Awaitable<boolean>;
 
   /** Count one automatic reply to `address` today; returns the count including this one. */
-  countReply(list: string, address: string, day: number): number;
+  countReply(list: string, address: string, day: number): Awaitable<number>;
 
   digestState(list: string): { last: number; issue: number };
   setDigestState(list: string, last: number, issue: number): void;
 
   /** Drop records older than `before` (posts, bounces, batches, reply counters). */
-  prune(before: number): void;
+  prune(before: number): Awaitable<void>;
 }
 
 interface HeldRow {

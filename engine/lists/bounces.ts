@@ -97,10 +97,10 @@ async function count(rt: ListRuntime, list: MailingList, m: ListMember, e: Evide
   const out = emptyOutcome();
   const c = rt.config.lists;
   const now = rt.now();
-  const last = rt.activity.lastCountedBounce(list.address, m.address);
+  const last = await rt.activity.lastCountedBounce(list.address, m.address);
   const counted = e.kind === 'hard' && (last === undefined || now - last >= c.bounce_interval);
-  rt.activity.recordBounce(list.address, m.address, now, e.status, e.kind, counted);
-  const score = rt.activity.bounceScore(list.address, m.address, now - c.bounce_window);
+  await rt.activity.recordBounce(list.address, m.address, now, e.status, e.kind, counted);
+  const score = await rt.activity.bounceScore(list.address, m.address, now - c.bounce_window);
   note(out, 'list-bounce', { list: list.address, member: m.address, status: e.status || null, kind: e.kind, counted, score, threshold: c.bounce_threshold });
   if (!counted || m.disabled || score < c.bounce_threshold) return out;
   rt.lists.setMember(list.address, m.address, { disabled: true, disabledReason: 'bounce', at: now });
@@ -125,13 +125,13 @@ async function count(rt: ListRuntime, list: MailingList, m: ListMember, e: Evide
 }
 
 /** Housekeeping: members disabled by bounces for longer than bounce_grace are removed. */
-export function sweepBounced(rt: ListRuntime, now: number): ListOutcome {
+export async function sweepBounced(rt: ListRuntime, now: number): Promise<ListOutcome> {
   const out = emptyOutcome();
   for (const l of rt.lists.lists()) {
     for (const m of rt.lists.members(l.address)) {
       if (!m.disabled || m.disabledReason !== 'bounce' || (m.disabledAt ?? now) + rt.config.lists.bounce_grace > now) continue;
       rt.lists.removeMember(l.address, m.address);
-      rt.activity.clearBounces(l.address, m.address);
+      await rt.activity.clearBounces(l.address, m.address);
       note(out, 'list-member-removed', { list: l.address, member: m.address, reason: 'disabled by bounces past the grace period' });
     }
   }

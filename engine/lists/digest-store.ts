@@ -39,6 +39,13 @@ export async function collectForDigest(rt: ListRuntime, list: MailingList, copy:
   await syncDirNow(dir);
 }
 
+/** Take back a post collected here that another node distributed (it is in that node's digest). */
+export async function uncollect(rt: ListRuntime, list: MailingList, postKey: string): Promise<void> {
+  const dir = digestDir(rt.config.data_dir, list);
+  const hash = shortHash(postKey);
+  for (const n of await fsp.readdir(dir).catch(() => [] as string[])) if (n.endsWith(`-${hash}.eml`)) await fsp.rm(path.join(dir, n), { force: true });
+}
+
 /** The digest text of collected posts (table of contents, then the posts), as one message to `to`. */
 export function buildDigest(list: MailingList, issue: number, posts: Buffer[], now: number, archiveUrl?: string): Buffer {
   const a = listAddresses(list);
@@ -124,7 +131,7 @@ export async function digestIfDue(rt: ListRuntime, list: MailingList, now: numbe
 async function sendIssue(rt: ListRuntime, list: MailingList, issue: number, now: number, out: ListOutcome): Promise<void> {
   const dir = path.join(digestDir(rt.config.data_dir, list), `issue-${issue}`);
   const batch = `D${shortHash(list.address, String(issue))}`;
-  if (rt.activity.batchCommitted(batch)) {
+  if (await rt.activity.batchCommitted(batch)) {
     out.originated.push(...(await promoteBatch(rt.spool, batch)));
     await fsp.rm(dir, { recursive: true, force: true });
     return;

@@ -13,7 +13,7 @@ import type { Mailbox } from '../mime/address-list.js';
 import { originate, promoteBatch } from '../queue/notices.js';
 import { storeArchive } from './archive.js';
 import { buildCopy } from './copy.js';
-import { collectForDigest } from './digest-store.js';
+import { collectForDigest, uncollect } from './digest-store.js';
 import { publishedPolicy, rewriteFrom } from './dmarc.js';
 import { shortHash } from './paths.js';
 import { emptyOutcome, note, type ListOutcome, type ListRuntime } from './runtime.js';
@@ -33,7 +33,7 @@ export function postBatch(list: string, postKey: string): string {
 export async function distribute(rt: ListRuntime, list: MailingList, raw: Buffer, meta: PostMeta): Promise<ListOutcome> {
   const out = emptyOutcome();
   const batch = postBatch(list.address, meta.postKey);
-  if (rt.activity.posted(list.address, meta.postKey)) {
+  if (await rt.activity.posted(list.address, meta.postKey)) {
     // distributed before (a retry after a crash, or the same message again): only finish moving its copies
     out.originated.push(...(await promoteBatch(rt.spool, batch)));
     note(out, 'list-duplicate', { list: list.address, post_key: meta.postKey, promoted: out.originated.length });
@@ -52,7 +52,18 @@ export async function distribute(rt: ListRuntime, list: MailingList, raw: Buffer
   if (digestOnes.length) await collectForDigest(rt, list, copy, meta.postKey, now);
 
   const items = copies(rt, list, regular, copy, batch);
-  out.originated.push(...(await originate(rt.spool, batch, items, () => rt.activity.recordPost(list.address, meta.postKey, batch, now))));
+  let lost = false;
+  const ids = await originate(rt.spool, batch, items, async () => {
+    // false (PostgreSQL): another node recorded this post first; this node's staged copies are dropped
+    lost = (await rt.activity.recordPost(list.address, meta.postKey, batch, now)) === false;
+    return !lost;
+  });
+  if (lost) {
+    if (digestOnes.length) await uncollect(rt, list, meta.postKey);
+    note(out, 'list-duplicate', { list: list.address, post_key: meta.postKey, promoted: 0, elsewhere: true });
+    return out;
+  }
+  out.originated.push(...ids);
   note(out, 'list-distributed', {
     list: list.address,
     post_key: meta.postKey,

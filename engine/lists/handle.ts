@@ -79,8 +79,8 @@ export async function housekeeping(rt: ListRuntime, t: HousekeepingTask): Promis
       return o;
     });
     await step('bounces', () => sweepBounced(rt, t.now));
-    await step('prune', () => {
-      rt.activity.prune(t.now - Math.max(rt.config.lists.dedup_window, rt.config.lists.bounce_window));
+    await step('prune', async () => {
+      await rt.activity.prune(t.now - Math.max(rt.config.lists.dedup_window, rt.config.lists.bounce_window));
       return emptyOutcome();
     });
   }

@@ -26,31 +26,38 @@ export interface HoldInput {
 /** Keep a post for the moderators (idempotent per post key) and make sure they were told. */
 export async function holdPost(rt: ListRuntime, list: MailingList, raw: Buffer, h: HoldInput): Promise<ListOutcome> {
   const out = emptyOutcome();
-  let held = rt.activity.heldByKey(list.address, h.postKey);
+  let held = await rt.activity.heldByKey(list.address, h.postKey);
   if (!held) {
     const id = newId();
-    const file = heldFile(rt.config.data_dir, list, id);
-    await fsp.mkdir(path.dirname(file), { recursive: true, mode: 0o700 });
-    const tmp = `${file}.tmp`;
-    const fh = await fsp.open(tmp, 'w', 0o600);
-    try {
-      await fh.writeFile(raw);
-      await fh.datasync();
-    } finally {
-      await fh.close();
-    }
-    await fsp.rename(tmp, file);
-    await syncDirNow(path.dirname(file));
     const now = rt.now();
     const subject = decodeHeaderValue(value(splitMessage(raw).fields, 'Subject') ?? '').text.replace(/[\x00-\x1f\x7f]+/g, ' ').slice(0, 200);
-    rt.activity.hold({ id, list: list.address, postKey: h.postKey, sender: h.sender, mailFrom: h.mailFrom, subject, size: raw.length, reason: h.reason, created: now, expires: now + rt.config.lists.held_lifetime });
-    held = rt.activity.heldByKey(list.address, h.postKey)!;
-    if (held.id !== id) await fsp.rm(file, { force: true }); // the same post held by another thread at once
+    const row = { id, list: list.address, postKey: h.postKey, sender: h.sender, mailFrom: h.mailFrom, subject, size: raw.length, reason: h.reason, created: now, expires: now + rt.config.lists.held_lifetime };
+    if (rt.activity.keepsBodies) {
+      // PostgreSQL: the bytes go with the row, so a moderator's decision reaching any node can carry it out
+      await rt.activity.hold(row, raw);
+      held = (await rt.activity.heldByKey(list.address, h.postKey))!;
+    } else {
+      const file = heldFile(rt.config.data_dir, list, id);
+      await fsp.mkdir(path.dirname(file), { recursive: true, mode: 0o700 });
+      const tmp = `${file}.tmp`;
+      const fh = await fsp.open(tmp, 'w', 0o600);
+      try {
+        await fh.writeFile(raw);
+        await fh.datasync();
+      } finally {
+        await fh.close();
+      }
+      await fsp.rename(tmp, file);
+      await syncDirNow(path.dirname(file));
+      await rt.activity.hold(row);
+      held = (await rt.activity.heldByKey(list.address, h.postKey))!;
+      if (held.id !== id) await fsp.rm(file, { force: true }); // the same post held by another thread at once
+    }
     note(out, 'list-held', { list: list.address, held_id: held.id, sender: h.sender, reason: h.reason, size: raw.length });
   }
   if (!held.notified) {
     out.originated.push(...(await notifyModerators(rt, list, held, raw)));
-    rt.activity.markNotified(held.id);
+    await rt.activity.markNotified(held.id);
   }
   return out;
 }
@@ -96,7 +103,7 @@ export async function decideByToken(rt: ListRuntime, list: MailingList, action: 
     refuse('forged or damaged token');
     return out;
   }
-  const held = rt.activity.heldById(t.id);
+  const held = await rt.activity.heldById(t.id);
   if (!held || held.list !== list.address) {
     refuse(`no held post ${t.id} (already decided, or the token was used before)`);
     return out;
@@ -107,7 +114,7 @@ export async function decideByToken(rt: ListRuntime, list: MailingList, action: 
     return out;
   }
   // claim the decision (a CLI decision or another reply may race this one): only one carries it out
-  if (!rt.activity.setHeldState(held.id, action === 'approve' ? 'approved' : 'rejected')) {
+  if (!(await rt.activity.setHeldState(held.id, action === 'approve' ? 'approved' : 'rejected'))) {
     refuse(`held post ${t.id} was decided already`);
     return out;
   }
@@ -119,12 +126,14 @@ export async function decideByToken(rt: ListRuntime, list: MailingList, action: 
 export async function decide(rt: ListRuntime, list: MailingList, held: HeldPost, action: 'approve' | 'reject'): Promise<ListOutcome> {
   const out = emptyOutcome();
   if (action === 'approve') {
-    let raw: Buffer;
+    let raw: Buffer | null = null;
     try {
-      raw = await fsp.readFile(heldFile(rt.config.data_dir, list, held.id));
+      if (rt.activity.heldBody) raw = await rt.activity.heldBody(held.id);
+      // a post held before the node moved to PostgreSQL (tegami db import-local) is still in held/ on disk
+      raw ??= await fsp.readFile(heldFile(rt.config.data_dir, list, held.id));
     } catch (e) {
       note(out, 'list-held-missing', { list: list.address, held_id: held.id, error: (e as Error).message }, 'error');
-      rt.activity.removeHeld(held.id);
+      await rt.activity.removeHeld(held.id);
       return out;
     }
     merge(out, await distribute(rt, list, raw, { postKey: held.postKey, poster: posterOf(splitMessage(raw).fields), mailFrom: held.mailFrom }));
@@ -134,27 +143,27 @@ export async function decide(rt: ListRuntime, list: MailingList, held: HeldPost,
 }
 
 async function dropHeld(rt: ListRuntime, list: MailingList, held: HeldPost): Promise<void> {
-  rt.activity.removeHeld(held.id);
+  await rt.activity.removeHeld(held.id);
   await fsp.rm(heldFile(rt.config.data_dir, list, held.id), { force: true });
 }
 
 /** Housekeeping: decisions made with the CLI (state approved/rejected) are carried out; expired posts dropped. */
 export async function sweepHeld(rt: ListRuntime, now: number): Promise<ListOutcome> {
   const out = emptyOutcome();
-  for (const held of rt.activity.decidedHeld()) {
+  for (const held of await rt.activity.decidedHeld()) {
     const list = rt.lists.list(held.list);
     if (!list) {
-      rt.activity.removeHeld(held.id);
+      await rt.activity.removeHeld(held.id);
       continue;
     }
     note(out, 'list-moderated', { list: list.address, held_id: held.id, decision: held.state === 'approved' ? 'approve' : 'reject', by: 'cli' });
     merge(out, await decide(rt, list, held, held.state === 'approved' ? 'approve' : 'reject'));
   }
-  for (const held of rt.activity.expiredHeld(now)) {
+  for (const held of await rt.activity.expiredHeld(now)) {
     const list = rt.lists.list(held.list);
     note(out, 'list-held-expired', { list: held.list, held_id: held.id, sender: held.sender });
     if (list) await dropHeld(rt, list, held);
-    else rt.activity.removeHeld(held.id);
+    else await rt.activity.removeHeld(held.id);
   }
   return out;
 }

@@ -55,6 +55,6 @@ export async function receivePost(rt: ListRuntime, list: MailingList, p: PostInp
   }
   const key = postKey(p.raw, value(fields, 'Message-ID'));
   const reason = holdReason(rt, list, { poster: poster?.address ?? null, mailFrom: p.mailFrom, size: p.raw.length, spam: p.spam });
-  if (reason && !rt.activity.posted(list.address, key)) return holdPost(rt, list, p.raw, { postKey: key, sender, mailFrom: p.mailFrom, reason });
+  if (reason && !(await rt.activity.posted(list.address, key))) return holdPost(rt, list, p.raw, { postKey: key, sender, mailFrom: p.mailFrom, reason });
   return distribute(rt, list, p.raw, { postKey: key, poster, mailFrom: p.mailFrom });
 }

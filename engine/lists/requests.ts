@@ -105,13 +105,13 @@ async function ask(rt: ListRuntime, list: MailingList, from: string, kind: Reque
   if (kind === 'subscribe' && member && !member.disabled) return reply(rt, list, address, { subject: `You are a member of ${list.address}`, text: `${address} is a member of ${list.address} already.\n\n${helpText(list)}` });
   if (kind === 'unsubscribe' && !member) return reply(rt, list, address, { subject: `Not a member of ${list.address}`, text: `${address} is not a member of ${list.address}.` });
   const now = rt.now();
-  const pending = rt.activity.request(list.address, address, kind);
+  const pending = await rt.activity.request(list.address, address, kind);
   if (pending && pending.expires > now) {
     note(out, 'list-request-pending', { list: list.address, address, kind });
     return out;
   }
   const req: ListRequest = { id: newId(), list: list.address, address, kind, state: 'confirm', digest: digest && list.digest, created: now, expires: now + rt.config.lists.confirm_lifetime };
-  rt.activity.addRequest(req);
+  await rt.activity.addRequest(req);
   const token = rowToken(rt.key, 'confirm', list.address, req.id);
   const confirmAt = listAddresses(list).requestToken(`confirm-${token}`);
   note(out, 'list-confirmation-sent', { list: list.address, address, kind, request_id: req.id });
@@ -138,15 +138,15 @@ async function confirm(rt: ListRuntime, list: MailingList, verb: 'confirm' | 'ad
   const t = checkRowToken(rt.key, verb, list.address, token);
   const refuse = (problem: string) => note(out, 'list-token-refused', { list: list.address, action: verb, problem, by }, 'warn');
   if (!t || !t.valid) return (refuse('forged or damaged token'), out);
-  const req = rt.activity.requestById(t.id);
+  const req = await rt.activity.requestById(t.id);
   if (!req || req.list !== list.address || req.state !== (verb === 'confirm' ? 'confirm' : 'approval')) return (refuse(`no request ${t.id} waiting for this (already done, or the token was used before)`), out);
   if (req.expires <= rt.now()) {
-    rt.activity.removeRequest(req.id);
+    await rt.activity.removeRequest(req.id);
     return (refuse(`request ${t.id} expired on ${new Date(req.expires).toISOString()}`), out);
   }
   if (verb === 'confirm' && req.kind === 'subscribe' && list.private) {
     const now = rt.now();
-    rt.activity.setRequestState(req.id, 'approval', now + rt.config.lists.confirm_lifetime);
+    await rt.activity.setRequestState(req.id, 'approval', now + rt.config.lists.confirm_lifetime);
     const admit = listAddresses(list).requestToken(`admit-${rowToken(rt.key, 'admit', list.address, req.id)}`);
     note(out, 'list-subscription-awaits-approval', { list: list.address, address: req.address, request_id: req.id });
     out.originated.push(
@@ -166,7 +166,7 @@ async function confirm(rt: ListRuntime, list: MailingList, verb: 'confirm' | 'ad
 
 async function apply(rt: ListRuntime, list: MailingList, req: ListRequest): Promise<ListOutcome> {
   const out = emptyOutcome();
-  rt.activity.removeRequest(req.id);
+  await rt.activity.removeRequest(req.id);
   if (req.kind === 'unsubscribe') {
     rt.lists.removeMember(list.address, req.address);
     note(out, 'list-unsubscribed', { list: list.address, address: req.address, by: 'mail' });
@@ -175,7 +175,7 @@ async function apply(rt: ListRuntime, list: MailingList, req: ListRequest): Prom
   try {
     if (rt.lists.member(list.address, req.address)) {
       rt.lists.setMember(list.address, req.address, { disabled: false, digest: req.digest });
-      rt.activity.clearBounces(list.address, req.address);
+      await rt.activity.clearBounces(list.address, req.address);
     } else rt.lists.addMember(list.address, req.address, { digest: req.digest });
   } catch (e) {
     note(out, 'list-subscribe-refused', { list: list.address, address: req.address, reason: (e as Error).message }, 'warn');
@@ -188,7 +188,7 @@ async function apply(rt: ListRuntime, list: MailingList, req: ListRequest): Prom
 /** An automatic reply to one address, within [lists] max_replies_per_day. */
 async function reply(rt: ListRuntime, list: MailingList, to: string, c: Pick<Composed, 'subject' | 'text' | 'replyTo'>): Promise<ListOutcome> {
   const out = emptyOutcome();
-  const n = rt.activity.countReply(list.address, to.toLowerCase(), Math.floor(rt.now() / 86_400_000));
+  const n = await rt.activity.countReply(list.address, to.toLowerCase(), Math.floor(rt.now() / 86_400_000));
   if (n > rt.config.lists.max_replies_per_day) {
     note(out, 'list-reply-suppressed', { list: list.address, to, replies_today: n - 1 }, 'warn');
     return out;
@@ -213,10 +213,10 @@ export function helpText(list: MailingList): string {
 }
 
 /** Housekeeping: requests nobody confirmed in time are dropped. */
-export function sweepRequests(rt: ListRuntime, now: number): ListOutcome {
+export async function sweepRequests(rt: ListRuntime, now: number): Promise<ListOutcome> {
   const out = emptyOutcome();
-  for (const r of rt.activity.expiredRequests(now)) {
-    rt.activity.removeRequest(r.id);
+  for (const r of await rt.activity.expiredRequests(now)) {
+    await rt.activity.removeRequest(r.id);
     note(out, 'list-request-expired', { list: r.list, address: r.address, kind: r.kind, request_id: r.id });
   }
   return out;

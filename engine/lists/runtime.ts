@@ -1,6 +1,6 @@
-// What list handling needs in a worker thread (config, directory, activity store, spool, resolver, token
-// key), made once per thread, and the outcome every handler returns: ids of the messages it originated (the
-// queue adopts them), events for the log, and temporary failures (the post is retried). Never the main thread.
+// What list handling needs in a worker thread (config, directory, activity — shared rows on PostgreSQL —, spool,
+// resolver, token key), made once per thread, and the outcome every handler returns: ids of the messages it originated
+// (the queue adopts them), events for the log, and temporary failures (the post is retried). Never the main thread.
 import path from 'node:path';
 import type { LoadedConfig } from '../config/load.js';
 import type { Db } from '../db/database.js';
@@ -10,6 +10,8 @@ import { serverKey } from '../accounts/password.js';
 import { dnsCacheOptions, makeResolver, type Resolver } from '../dns/resolver.js';
 import { Spool } from '../spool/spool.js';
 import { SqliteActivity, type ListActivity } from './activity.js';
+import { PgActivity } from './pg-activity.js';
+import { threadPool } from '../db/pg/thread-pool.js';
 import { listKey } from './tokens.js';
 
 export interface ListRuntime {
@@ -66,7 +68,11 @@ export function listRuntime(config: LoadedConfig, db: Db, directory: SqliteDirec
       config,
       directory,
       lists: directory.lists,
-      activity: new SqliteActivity(db),
+      // PostgreSQL: moderation, dedup, bounces and counters are shared rows, seen by every node
+      activity:
+        config.storage.backend === 'postgres'
+          ? new PgActivity(threadPool(config.storage), config.storage.node_name, new SqliteActivity(db), { carriesOut: true })
+          : new SqliteActivity(db),
       spool: new Spool(path.join(config.data_dir, 'spool')),
       resolver: makeResolver(config.dns.servers, config.dns.timeout, undefined, dnsCacheOptions(config.dns)),
       key: listKey(serverKey(config.data_dir)),

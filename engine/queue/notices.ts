@@ -93,10 +93,11 @@ export function originatingDir(spool: Spool): string {
  * "this post was distributed" row together with markBatch(), in one SQLite transaction); then every file
  * is renamed into spool/queue/ and that directory fsynced. Returns the ids for Queue.adopt() (the worker
  * hands them back in its result). A crash before `commit` leaves nothing the queue sees (the caller does it
- * again: same batch, same ids); after it, promoteOriginated() finishes the renames at the next start.
+ * again: same batch, same ids); after it, promoteOriginated() finishes the renames at the next start. A
+ * `commit` that returns false (the record belongs to another node's copies) removes the staged batch instead.
  * Without `commit` (a DSN) the files are renamed at once, as Queue.inject always did.
  */
-export async function originate(spool: Spool, batch: string, items: Originated[], commit?: () => void | Promise<void>): Promise<string[]> {
+export async function originate(spool: Spool, batch: string, items: Originated[], commit?: () => void | boolean | Promise<void | boolean>): Promise<string[]> {
   if (!BATCH.test(batch)) throw new Error(`bad batch name: ${batch}`);
   for (const it of items) if (!QUEUE_ID.test(it.envelope.id)) throw new Error(`bad queue id: ${it.envelope.id}`);
   const root = originatingDir(spool);
@@ -118,7 +119,11 @@ export async function originate(spool: Spool, batch: string, items: Originated[]
   });
   await syncDirNow(dir);
   await syncDir(root);
-  if (commit) await commit();
+  if (commit && (await commit()) === false) {
+    // the caller's record says this batch must not go out (another node distributed the same post): drop it
+    await fsp.rm(dir, { recursive: true, force: true });
+    return [];
+  }
   return promoteBatch(spool, batch);
 }
 
@@ -152,7 +157,7 @@ export async function promoteBatch(spool: Spool, batch: string): Promise<string[
  * never committed and are older than `staleMs` (none of them can still be in the making) are removed.
  * Returns the ids promoted, for Queue.adopt().
  */
-export async function promoteOriginated(spool: Spool, committed: (batch: string) => boolean, staleMs: number, now = Date.now()): Promise<string[]> {
+export async function promoteOriginated(spool: Spool, committed: (batch: string) => boolean | Promise<boolean>, staleMs: number, now = Date.now()): Promise<string[]> {
   const root = originatingDir(spool);
   let batches: string[];
   try {
@@ -162,7 +167,7 @@ export async function promoteOriginated(spool: Spool, committed: (batch: string)
   }
   const ids: string[] = [];
   for (const b of batches) {
-    if (committed(b)) ids.push(...(await promoteBatch(spool, b)));
+    if (await committed(b)) ids.push(...(await promoteBatch(spool, b)));
     else {
       const st = await fsp.stat(path.join(root, b)).catch(() => null);
       if (st && now - st.mtimeMs > staleMs) await fsp.rm(path.join(root, b), { recursive: true, force: true });

@@ -91,8 +91,8 @@ test('a crash after the commit, before the copies moved: the re-run or the recov
   const list = rt.lists.list('dev@example.test')!;
   const batch = postBatch(list.address, 'k2');
   const copy = buildCopy({ list, raw: POST, poster, rewriteFrom: false, hostname: 'mx.example.test', hopId: batch, now: rt.now() });
-  await assert.rejects(originate(rt.spool, batch, copies(rt, list, rt.lists.members(list.address), copy, batch), () => {
-    rt.activity.recordPost(list.address, 'k2', batch, rt.now());
+  await assert.rejects(originate(rt.spool, batch, copies(rt, list, rt.lists.members(list.address), copy, batch), async () => {
+    await rt.activity.recordPost(list.address, 'k2', batch, rt.now());
     throw new Error('killed after the commit');
   }));
   assert.deepEqual(queued(), []);
@@ -116,13 +116,13 @@ test('moderation tokens: an expired one is refused and logged, and the held post
   rt.lists.createList('dev@example.test');
   const list = rt.lists.list('dev@example.test')!;
   await holdPost(rt, list, POST, { postKey: 'k3', sender: 'carol@remote.test', mailFrom: 'carol@remote.test', reason: 'the sender is not a member' });
-  const held = rt.activity.heldPosts(list.address)[0];
+  const held = (await rt.activity.heldPosts(list.address))[0];
   assert.ok(held.notified, 'the moderators were told');
   clock.now += 2 * 3_600_000;
   const out = await decideByToken(rt, list, 'approve', rowToken(rt.key, 'approve', list.address, held.id), 'moder@example.test');
   assert.equal(out.events[0].event, 'list-token-refused');
   assert.match(String(out.events[0].fields.problem), /expired/);
-  assert.equal(rt.activity.heldById(held.id), undefined);
+  assert.equal(await rt.activity.heldById(held.id), undefined);
   assert.ok(!out.originated.length, 'nothing distributed');
 });
 
@@ -237,9 +237,9 @@ test('bounce grace: a member disabled by bounces is removed once bounce_grace ha
   const out = await handleBounce(rt, list, token, dsn);
   assert.ok(out.events.some((e) => e.event === 'list-member-disabled'));
   assert.equal(out.originated.length, 1, 'the member is told');
-  assert.deepEqual(sweepBounced(rt, clock.now + 2 * 86_400_000).events, []);
+  assert.deepEqual((await sweepBounced(rt, clock.now + 2 * 86_400_000)).events, []);
   assert.ok(rt.lists.member(list.address, m.address), 'still there inside the grace period');
-  assert.equal(sweepBounced(rt, clock.now + 3 * 86_400_000).events[0].event, 'list-member-removed');
+  assert.equal((await sweepBounced(rt, clock.now + 3 * 86_400_000)).events[0].event, 'list-member-removed');
   assert.equal(rt.lists.member(list.address, m.address), undefined);
   assert.ok(rt.lists.member(list.address, 'kept@remote.test'));
 });

@@ -8,7 +8,9 @@ import type { Context } from '../../context.js';
 import { openStorage } from '../../db/storage.js';
 import { controlRequest } from '../../queue/control.js';
 import { DMARC_REWRITES, POST_POLICIES, REPLY_POLICIES, type ListSettings, type MailingList } from '../../accounts/list-directory.js';
-import { SqliteActivity } from '../../lists/activity.js';
+import { SqliteActivity, type ListActivity } from '../../lists/activity.js';
+import { PgActivity } from '../../lists/pg-activity.js';
+import type { PgPool } from '../../db/pg/pool.js';
 import { checkMemberAddress, ListError } from '../../lists/sqlite-lists.js';
 import { parseCsv } from '../csv.js';
 
@@ -119,7 +121,7 @@ function need(args: string[], n: number, usage: string): void {
   if (args.length < n) throw new Usage(`missing argument; usage: tegami ${usage}`);
 }
 
-async function run(ctx: Omit<Context, 'close'>, sub: string, args: string[], v: Record<string, unknown>): Promise<number> {
+async function run(ctx: Omit<Context, 'close'> & { pool?: PgPool }, sub: string, args: string[], v: Record<string, unknown>): Promise<number> {
   const lists = ctx.directory.lists;
   const usage = SUBS[sub].usage;
   if (sub === 'list') {
@@ -132,7 +134,8 @@ async function run(ctx: Omit<Context, 'close'>, sub: string, args: string[], v: 
   const address = args[0].toLowerCase();
   const existing = sub === 'create' ? undefined : lists.list(address);
   if (sub !== 'create' && !existing) throw new ListError(`no such list: ${args[0]}`);
-  const activity = new SqliteActivity(ctx.db);
+  // PostgreSQL: the moderation queue is shared rows (a post held on one node is decided on any)
+  const activity: ListActivity = ctx.pool ? new PgActivity(ctx.pool, ctx.config.storage.node_name, new SqliteActivity(ctx.db), { carriesOut: false }) : new SqliteActivity(ctx.db);
   switch (sub) {
     case 'create': {
       if (args.length > 1) throw new Usage(`unexpected argument: ${args[1]}`);
@@ -155,13 +158,13 @@ async function run(ctx: Omit<Context, 'close'>, sub: string, args: string[], v: 
       const members = lists.members(l.address);
       const admins = lists.admins(l.address);
       if (v.json) {
-        out(JSON.stringify({ ...l, admins, members: members.length, disabled: members.filter((m) => m.disabled).length, digest_members: members.filter((m) => m.digest).length, held: activity.heldPosts(l.address).length }));
+        out(JSON.stringify({ ...l, admins, members: members.length, disabled: members.filter((m) => m.disabled).length, digest_members: members.filter((m) => m.digest).length, held: (await activity.heldPosts(l.address)).length }));
         return 0;
       }
       for (const [k, val] of Object.entries(describe(l))) out(`${k.padEnd(16)}${val}`);
       out(`${'admins'.padEnd(16)}${admins.join(', ') || '(none: notices go to postmaster)'}`);
       out(`${'members'.padEnd(16)}${members.length} (${members.filter((m) => m.disabled).length} disabled, ${members.filter((m) => m.digest).length} digest)`);
-      out(`${'held posts'.padEnd(16)}${activity.heldPosts(l.address).length}`);
+      out(`${'held posts'.padEnd(16)}${(await activity.heldPosts(l.address)).length}`);
       return 0;
     }
     case 'set': {
@@ -200,7 +203,7 @@ async function run(ctx: Omit<Context, 'close'>, sub: string, args: string[], v: 
       return 0;
     }
     case 'pending': {
-      const held = activity.heldPosts(address).filter((h) => h.state === 'held');
+      const held = (await activity.heldPosts(address)).filter((h) => h.state === 'held');
       if (v.json) out(JSON.stringify(held.map((h) => ({ id: h.id, sender: h.sender, subject: h.subject, reason: h.reason, size: h.size, received: new Date(h.created).toISOString(), expires: new Date(h.expires).toISOString() }))));
       else for (const h of held) out(`${h.id}\t${h.sender}\t${h.subject}`);
       return 0;
@@ -209,9 +212,9 @@ async function run(ctx: Omit<Context, 'close'>, sub: string, args: string[], v: 
     case 'reject': {
       need(args, 2, usage);
       const id = args[1].toLowerCase();
-      const h = /^[a-z2-7]{10}$/.test(id) ? activity.heldById(id) : undefined;
+      const h = /^[a-z2-7]{10}$/.test(id) ? await activity.heldById(id) : undefined;
       if (!h || h.list !== address) throw new ListError(`no held post ${args[1]} on ${address} (tegami list pending ${address})`);
-      if (!activity.setHeldState(h.id, sub === 'approve' ? 'approved' : 'rejected')) throw new ListError(`held post ${h.id} was decided already`);
+      if (!(await activity.setHeldState(h.id, sub === 'approve' ? 'approved' : 'rejected'))) throw new ListError(`held post ${h.id} was decided already`);
       const live = await controlRequest(ctx.config.data_dir, { cmd: 'ping' } as never, 5000).catch(() => null);
       out(`${sub === 'approve' ? 'approved' : 'rejected'} ${h.id} (${h.sender}: ${h.subject}); ${live ? 'the server carries it out now' : 'carried out when the server starts'}`);
       return 0;

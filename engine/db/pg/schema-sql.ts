@@ -5,6 +5,7 @@ import { ACCOUNTS_MIGRATIONS } from './schema-accounts-sql.js';
 import { STORE_MIGRATIONS } from './schema-store-sql.js';
 import { QUEUE_MIGRATIONS } from './schema-queue-sql.js';
 import { WEB_MIGRATIONS } from './schema-web-sql.js';
+import { ACTIVITY_MIGRATIONS } from './schema-activity-sql.js';
 
 const CORE_MIGRATIONS: Migration[] = [
   {
@@ -171,5 +172,5 @@ const CORE_MIGRATIONS: Migration[] = [
   },
 ];
 
-/** Every migration, in version order: the core ones above and those of each part (accounts 4–9, store 10–19, queue 20–29, web 40–49). */
-export const MIGRATIONS: Migration[] = [...CORE_MIGRATIONS, ...ACCOUNTS_MIGRATIONS, ...STORE_MIGRATIONS, ...QUEUE_MIGRATIONS, ...WEB_MIGRATIONS].sort((a, b) => a.version - b.version);
+/** Every migration, in version order: the core ones above and those of each part (accounts 4–9, store 10–19, queue 20–29, web 40–49, list activity 50–59). */
+export const MIGRATIONS: Migration[] = [...CORE_MIGRATIONS, ...ACCOUNTS_MIGRATIONS, ...STORE_MIGRATIONS, ...QUEUE_MIGRATIONS, ...WEB_MIGRATIONS, ...ACTIVITY_MIGRATIONS].sort((a, b) => a.version - b.version);

@@ -6,7 +6,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { DMARC_REWRITES, POST_POLICIES, REPLY_POLICIES, type ListSettings, type MailingList } from '../../accounts/list-directory.js';
 import type { User } from '../../accounts/directory.js';
-import { SqliteActivity, type HeldPost } from '../../lists/activity.js';
+import { SqliteActivity, type HeldPost, type ListActivity } from '../../lists/activity.js';
 import { ListError } from '../../lists/sqlite-lists.js';
 import { html } from '../html.js';
 import { formatNumber, type Translate } from '../i18n.js';
@@ -21,9 +21,10 @@ const listParam = { type: 'object', required: ['list'], properties: { list: { ty
 const heldParam = { type: 'object', required: ['list', 'id'], properties: { list: { type: 'string', maxLength: 320 }, id: { type: 'string', pattern: '^[a-z2-7]{10}$' } } } as const;
 
 export class ListOps {
-  readonly activity: SqliteActivity;
+  readonly activity: ListActivity;
   constructor(private readonly svc: AdminServices, private readonly roles: Roles) {
-    this.activity = new SqliteActivity(svc.db);
+    // PostgreSQL: the shared moderation queue (a post held through any node is decided here)
+    this.activity = svc.listActivity ?? new SqliteActivity(svc.db);
   }
 
   private get dir() {
@@ -117,14 +118,14 @@ export class ListOps {
     return this.dir.removeMember(address.toLowerCase(), member) ? ok(null) : notFound('member');
   }
 
-  held(address: string): HeldPost[] {
-    return this.activity.heldPosts(address.toLowerCase()).filter((h) => h.state === 'held');
+  async held(address: string): Promise<HeldPost[]> {
+    return (await this.activity.heldPosts(address.toLowerCase())).filter((h) => h.state === 'held');
   }
 
-  decide(address: string, id: string, action: 'approve' | 'reject'): Outcome<HeldPost> {
-    const h = this.activity.heldById(id);
+  async decide(address: string, id: string, action: 'approve' | 'reject'): Promise<Outcome<HeldPost>> {
+    const h = await this.activity.heldById(id);
     if (!h || h.list !== address.toLowerCase()) return notFound('held');
-    if (!this.activity.setHeldState(h.id, action === 'approve' ? 'approved' : 'rejected')) return { ok: false, status: 409, errors: [{ field: 'held', code: 'held-decided' }] };
+    if (!(await this.activity.setHeldState(h.id, action === 'approve' ? 'approved' : 'rejected'))) return { ok: false, status: 409, errors: [{ field: 'held', code: 'held-decided' }] };
     return ok(h);
   }
 }
@@ -161,21 +162,22 @@ export function registerLists(app: FastifyInstance, deps: WebDeps, svc: AdminSer
   const listGuard: Guard = { name: 'list-admin', allows: (u, req, roles) => roles.canAdminList(u, ops.ref((req.params as { list?: string }).list ?? '')) };
   const hostish = domainAdminGuard(deps.directory);
 
-  const indexPage = (req: FastifyRequest, reply: FastifyReply, o: { errors?: FieldError[]; value?: string; status?: number; done?: string } = {}) => {
+  const indexPage = async (req: FastifyRequest, reply: FastifyReply, o: { errors?: FieldError[]; value?: string; status?: number; done?: string } = {}) => {
     const lists = ops.visible(me(req));
+    const heldCounts = await Promise.all(lists.map(async (l) => (await ops.held(l.address)).length));
     const mayCreate = hostish.allows(me(req), req, deps.roles);
     return page(req, reply, req.t('lists.title'), (v) => html`<h1>${v.t('lists.title')}</h1>${notice(o.done ? v.t(`lists.done.${o.done === 'deleted' ? 'deleted' : 'created'}`) : null)}${errorSummary(v, o.errors)}
       ${lists.length ? html`<table class="lists"><thead><tr><th scope="col">${v.t('lists.address')}</th><th scope="col">${v.t('lists.members')}</th><th scope="col">${v.t('lists.held')}</th></tr></thead>
-        <tbody>${lists.map((l) => html`<tr data-list="${l.address}"><td><a href="/lists/${l.address}">${l.address}</a></td><td>${formatNumber(svc.accounts.lists.members(l.address).length, v.locale)}</td><td>${formatNumber(ops.held(l.address).length, v.locale)}</td></tr>`)}</tbody></table>`
+        <tbody>${lists.map((l, i) => html`<tr data-list="${l.address}"><td><a href="/lists/${l.address}">${l.address}</a></td><td>${formatNumber(svc.accounts.lists.members(l.address).length, v.locale)}</td><td>${formatNumber(heldCounts[i], v.locale)}</td></tr>`)}</tbody></table>`
         : html`<p class="empty">${v.t('lists.none')}</p>`}
       ${mayCreate ? html`<section aria-labelledby="new-h"><h2 id="new-h">${v.t('lists.create')}</h2>${form(v, '/lists', input(v, { name: 'address', label: v.t('lists.address'), value: o.value ?? '', required: true, maxlength: 320, error: errorFor(o.errors, 'address') }), { submit: v.t('lists.create') })}</section>` : ''}`, o.status ?? 200);
   };
 
-  const listPage = (req: FastifyRequest<{ Params: { list: string } }>, reply: FastifyReply, o: { errors?: FieldError[]; status?: number; done?: string } = {}) => {
+  const listPage = async (req: FastifyRequest<{ Params: { list: string } }>, reply: FastifyReply, o: { errors?: FieldError[]; status?: number; done?: string } = {}) => {
     const l = svc.accounts.lists.list(req.params.list);
     if (!l) return page(req, reply, req.t('error.title', { status: 404 }), (v) => html`<h1>${v.t('error.title', { status: 404 })}</h1><p>${v.t('field.not-found')}</p>`, 404);
     const members = svc.accounts.lists.members(l.address);
-    const held = ops.held(l.address);
+    const held = await ops.held(l.address);
     const domainAdmin = deps.roles.canAdminDomain(me(req), l.domain);
     const base = `/lists/${l.address}`;
     const done = o.done && ['saved', 'added', 'removed', 'approve', 'reject'].includes(o.done) ? req.t(`lists.done.${o.done}`) : null;
@@ -251,13 +253,13 @@ export function registerLists(app: FastifyInstance, deps: WebDeps, svc: AdminSer
   });
   for (const action of ['approve', 'reject'] as const) {
     app.post<{ Params: { list: string; id: string } }>(`/lists/:list/held/:id/${action}`, { config: pageRoute(listGuard), schema: { params: heldParam, body: formBody({}) } }, async (req, reply) => {
-      const r = ops.decide(req.params.list, req.params.id, action);
+      const r = await ops.decide(req.params.list, req.params.id, action);
       req.audit = { action: `list.${action}`, detail: { list: req.params.list, held: req.params.id } };
       if (!r.ok) return listPage(req, reply, { errors: r.errors, status: r.status });
       return reply.redirect(`/lists/${req.params.list.toLowerCase()}?done=${action}`, 303);
     });
     app.post<{ Params: { list: string; id: string } }>(`/api/v1/lists/:list/held/:id/${action}`, { config: apiRoute(listGuard), schema: { params: heldParam, response: { '4xx': errorSchema } } }, async (req, reply) => {
-      const r = ops.decide(req.params.list, req.params.id, action);
+      const r = await ops.decide(req.params.list, req.params.id, action);
       req.audit = { action: `list.${action}`, detail: { list: req.params.list, held: req.params.id } };
       if (!r.ok) return sendOutcomeError(req, reply, r);
       return { id: r.value.id, state: action === 'approve' ? 'approved' : 'rejected' };
@@ -313,6 +315,6 @@ export function registerLists(app: FastifyInstance, deps: WebDeps, svc: AdminSer
     return reply.code(204).send();
   });
   app.get<{ Params: { list: string } }>('/api/v1/lists/:list/held', { config: apiRoute(listGuard), schema: { params: listParam, response: { '4xx': errorSchema } } }, async (req) => ({
-    held: ops.held(req.params.list).map((h) => ({ id: h.id, sender: h.sender, subject: h.subject, reason: h.reason, size: h.size, received: new Date(h.created).toISOString(), expires: new Date(h.expires).toISOString() })),
+    held: (await ops.held(req.params.list)).map((h) => ({ id: h.id, sender: h.sender, subject: h.subject, reason: h.reason, size: h.size, received: new Date(h.created).toISOString(), expires: new Date(h.expires).toISOString() })),
   }));
 }

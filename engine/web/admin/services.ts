@@ -6,6 +6,7 @@ import type { SqliteDirectory } from '../../accounts/sqlite-directory.js';
 import type { Quota, Usage } from '../../accounts/quota.js';
 import type { LoadedConfig } from '../../config/load.js';
 import type { Db } from '../../db/database.js';
+import type { ListActivity } from '../../lists/activity.js';
 import type { Resolver } from '../../dns/resolver.js';
 import type { BackupResult } from '../../ops/backup.js';
 import type { QueueOperations } from '../../queue/control.js';
@@ -52,6 +53,8 @@ export interface AdminServices {
    * (usage.ts quotaUsage) — the figure delivery and IMAP GETQUOTA check against either way.
    */
   mailUsage?: (address: string, quota: Quota) => Promise<Usage | null>;
+  /** The moderation queue of the lists (PostgreSQL: the shared rows); absent, the SQLite tables of `db`. */
+  listActivity?: ListActivity;
   /** The Prometheus text of the server's metrics (engine/metrics), for GET /api/v1/metrics; absent in page tests. */
   metrics?: () => Promise<string>;
 }

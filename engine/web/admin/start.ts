@@ -20,11 +20,15 @@ import type { ScriptStore } from '../../rules/store.js';
 import path from 'node:path';
 
 import type { Quota, Usage } from '../../accounts/quota.js';
+import type { PgPool } from '../../db/pg/pool.js';
+import { SqliteActivity } from '../../lists/activity.js';
+import { PgActivity } from '../../lists/pg-activity.js';
 
 export interface AdminWiring {
   listen: string;
   tls: CertPair;
-  ctx: Omit<Context, 'close'>;
+  /** On PostgreSQL with its pool: the lists' moderation queue is read and decided in the shared rows. */
+  ctx: Omit<Context, 'close'> & { pool?: PgPool };
   /** [storage] backend = "postgres": the node's pool (web sessions are shared rows there). */
   pool?: PgPool;
   config: LoadedConfig;
@@ -75,6 +79,7 @@ export async function startAdminServer(w: AdminWiring): Promise<RunningWebServer
     rules: domainRuleScripts(new SqliteRulesStore(w.ctx.db)),
     ...(w.metrics ? { metrics: w.metrics } : {}),
     ...(w.mailUsage ? { mailUsage: w.mailUsage } : {}),
+    ...(w.ctx.pool ? { listActivity: new PgActivity(w.ctx.pool, config.storage.node_name, new SqliteActivity(w.ctx.db), { carriesOut: false }) } : {}),
   };
   const deps = webDeps({
     kind: 'admin',
