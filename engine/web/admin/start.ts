@@ -20,7 +20,6 @@ import type { ScriptStore } from '../../rules/store.js';
 import path from 'node:path';
 
 import type { Quota, Usage } from '../../accounts/quota.js';
-import type { PgPool } from '../../db/pg/pool.js';
 import { SqliteActivity } from '../../lists/activity.js';
 import { PgActivity } from '../../lists/pg-activity.js';
 
