@@ -147,8 +147,20 @@ export async function registerJmap(app: FastifyInstance, svc: JmapService): Prom
       reply.type(ctype);
       const file = svc.blobs.file(u.address, blobId);
       if (file) return reply.send(fs.createReadStream(file));
+      // the rest is read whole into memory (a stored message or part, an upload on PostgreSQL) and held until it is
+      // written to the client: a few at a time per account, as API requests, or one account could fill the node's memory
+      const release = svc.acquire('download', u.address, svc.limits.maxConcurrentRequests);
+      if (!release) {
+        reply.removeHeader('content-disposition');
+        reply.header('cache-control', 'no-store');
+        return sendProblem(reply, problem('limit', 429, `At most ${svc.limits.maxConcurrentRequests} downloads at once`, 'maxConcurrentRequests'));
+      }
+      reply.raw.once('close', release).once('finish', release);
       const ctx = new CallContext(svc, u, new Map(), new Set(), clientIp(req));
-      const bytes = await readBlob(ctx, blobId);
+      const bytes = await readBlob(ctx, blobId).catch((e: unknown) => {
+        release();
+        throw e;
+      });
       if (!bytes) {
         reply.removeHeader('content-disposition');
         reply.header('cache-control', 'no-store');

@@ -47,7 +47,7 @@ export class JmapService {
   readonly tokens: JmapTokens;
   readonly now: () => number;
   /** Requests and uploads in progress per account (maxConcurrentRequests, maxConcurrentUpload). */
-  readonly running = { api: new Map<string, number>(), upload: new Map<string, number>(), events: new Map<string, number>() };
+  readonly running = { api: new Map<string, number>(), upload: new Map<string, number>(), download: new Map<string, number>(), events: new Map<string, number>() };
   /** Open event-source responses (ended when the server closes). */
   readonly streams = new Set<ServerResponse>();
   /** Told of writes to Identity, EmailSubmission and VacationResponse (push). */
@@ -74,7 +74,7 @@ export class JmapService {
   }
 
   /** Take a slot of a per-account limit; null when it is full, else the function that gives it back. */
-  acquire(kind: 'api' | 'upload' | 'events', address: string, max: number): (() => void) | null {
+  acquire(kind: 'api' | 'upload' | 'download' | 'events', address: string, max: number): (() => void) | null {
     const m = this.running[kind];
     const n = m.get(address) ?? 0;
     if (n >= max) return null;

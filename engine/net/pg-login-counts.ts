@@ -19,6 +19,9 @@ export interface PgLoginCountsOptions {
 /** Networks kept per account (as AuthThrottle keeps on one node). */
 const KNOWN_PER_ACCOUNT = 8;
 
+/** The database's time in ms, the same all through one statement. */
+const DB_NOW = '(extract(epoch FROM statement_timestamp()) * 1000)::bigint';
+
 export class PgLoginCounts implements SharedLoginCounts {
   private writes = 0;
 
@@ -75,20 +78,21 @@ export class PgLoginCounts implements SharedLoginCounts {
   /**
    * Take the account's next turn on every node at once (one statement; the row lock orders concurrent nodes): the
    * turn is the later of now and the stored one, and the stored one moves a spacing past it; a turn further away
-   * than one spacing is not taken ('busy'), as on one node.
+   * than one spacing is not taken ('busy'), as on one node. "Now" is the database's clock, one for every node: a
+   * node whose clock runs ahead would otherwise store a turn that makes the account 'busy' on the others for as
+   * long as it is ahead (and a node behind would find it always busy).
    */
   async slot(account: string): Promise<number | 'busy'> {
-    const now = this.now();
     const delay = this.o.accountDelayMs ?? 10_000;
-    const r = await this.pool.query<{ slot: string }>(
-      `INSERT INTO login_slots AS s (account, next_slot) VALUES ($1, $2::bigint + $3::bigint)
-       ON CONFLICT (account) DO UPDATE SET next_slot = GREATEST(s.next_slot, $2::bigint) + $3::bigint
-         WHERE GREATEST(s.next_slot, $2::bigint) - $2::bigint <= $3::bigint
-       RETURNING next_slot - $3::bigint AS slot`,
-      [account, now, delay],
+    const r = await this.pool.query<{ wait: string }>(
+      `INSERT INTO login_slots AS s (account, next_slot) VALUES ($1, ${DB_NOW} + $2::bigint)
+       ON CONFLICT (account) DO UPDATE SET next_slot = GREATEST(s.next_slot, ${DB_NOW}) + $2::bigint
+         WHERE GREATEST(s.next_slot, ${DB_NOW}) - ${DB_NOW} <= $2::bigint
+       RETURNING next_slot - $2::bigint - ${DB_NOW} AS wait`,
+      [account, delay],
     );
     if (!r.rows.length) return 'busy';
-    return Math.max(0, Number(r.rows[0].slot) - now);
+    return Math.max(0, Number(r.rows[0].wait));
   }
 
   /** The owner logged in from this network: known on every node (the newest 8 per account kept). */

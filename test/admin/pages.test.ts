@@ -73,6 +73,21 @@ describe('admin pages', () => {
     assert.doesNotMatch(page.body, /action="\/users\/root%40example\.org\/password"/, 'no password form shown');
   });
 
+  it("an admin changing their own password ends their other sessions; the browser that did it stays signed in", async () => {
+    await f.directory.addUser({ address: 'selfpw@example.org', password: PASSWORD, systemAdmin: true });
+    const mine = await as('selfpw@example.org');
+    const stolen = await as('selfpw@example.org');
+    assert.equal((await stolen.get('/users/selfpw@example.org')).statusCode, 200);
+    await mine.get('/users/selfpw@example.org');
+    const r = await mine.post('/users/selfpw@example.org/password', { password: '新しい鍵 correct horse' });
+    assert.equal(r.statusCode, 303, r.body.slice(0, 300));
+    assert.ok(await f.directory.authenticate('selfpw@example.org', '新しい鍵 correct horse'));
+    const gone = await stolen.get('/users/selfpw@example.org');
+    assert.equal(gone.statusCode, 303, 'the other session ended with the change');
+    assert.match(String(gone.headers.location), /^\/login/);
+    assert.equal((await mine.get('/users/selfpw@example.org')).statusCode, 200, 'this browser goes on');
+  });
+
   it('a host admin on another domain\'s URL gets 403 (page and form), with an audit line', async () => {
     const b = await as('host@example.org');
     for (const url of ['/users/user@example.com', '/users?domain=example.com', '/domains/example.com', '/rules/example.com', '/settings/spam', '/queue', '/logs', '/backup']) {

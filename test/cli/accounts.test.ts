@@ -6,6 +6,8 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { BIN } from '../helpers/server.js';
+import { openDatabase } from '../../engine/db/database.js';
+import { SessionStore } from '../../engine/web/session-store.js';
 
 function setup() {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tegami-cli-'));
@@ -38,8 +40,16 @@ describe('tegami user/domain/alias', () => {
     assert.match(r.err, /password must be 4–30 characters/);
     r = cli(['user', 'add', 'robert@nowhere.test', '--password-stdin', '--config', config], 'abcdef\n');
     assert.match(r.err, /not a local domain/);
+    // a web session opened with the old password ends with the change
+    let main = openDatabase(path.join(dir, 'data'));
+    const { id } = new SessionStore(main).create('webmail', 'alice@example.test', '192.0.2.1');
+    main.close();
     r = cli(['user', 'passwd', 'alice@example.test', '--password-stdin', '--config', config], 'new-pass\n');
     assert.equal(r.code, 0, r.err);
+    assert.match(r.out, /password changed for alice@example\.test \(1 web session\(s\) ended\)/);
+    main = openDatabase(path.join(dir, 'data'));
+    assert.equal(new SessionStore(main).find('webmail', id), null, 'the old session is gone');
+    main.close();
     r = cli(['user', 'del', 'alice@example.test', '--config', config]);
     assert.equal(r.code, 0);
     assert.doesNotMatch(cli(['user', 'list', '--config', config]).out, /alice/);

@@ -223,3 +223,15 @@ test('downloads: the raw message, unknown blobs 404, other accounts cannot read,
   const other = await f.app.inject({ method: 'GET', url: `/jmap/download/${f.accountId}/${blob}/a`, headers: { authorization: f.basic('taro@example.jp') } });
   assert.equal(other.statusCode, 404, "another user's account id is not theirs");
 });
+
+test('downloads read into memory are bounded per account (maxConcurrentRequests), and each gives its slot back', async () => {
+  const id = await stored(STRUCTURED);
+  const get = () => f.app.inject({ method: 'GET', url: `/jmap/download/${f.accountId}/G${id.slice(1)}/mail.eml`, headers: { authorization: f.basic() } });
+  const held = Array.from({ length: f.svc.limits.maxConcurrentRequests }, () => f.svc.acquire('download', USER, f.svc.limits.maxConcurrentRequests)!);
+  const busy = await get();
+  assert.equal(busy.statusCode, 429);
+  assert.equal(busy.json().limit, 'maxConcurrentRequests');
+  assert.equal(busy.headers['content-disposition'], undefined);
+  for (const release of held) release();
+  for (let i = 0; i < f.svc.limits.maxConcurrentRequests + 2; i++) assert.equal((await get()).statusCode, 200, `download ${i + 1} after the others ended`);
+});

@@ -133,6 +133,19 @@ describe('login throttle shared through PostgreSQL', { skip }, () => {
     assert.deepEqual(r.map((x) => x.kind), ['ok', 'ok', 'ok']);
   });
 
+  it("takes a spaced account's turn on the database's clock: a node an hour ahead makes it neither busy elsewhere nor free", async () => {
+    const counts = (skewMs: number) =>
+      new PgLoginCounts(pool, { windowMs: config.auth.window, blockAfter: config.auth.block_after, blockForMs: config.auth.block_for, accountDelayMs: 2000, now: () => Date.now() + skewMs });
+    const ahead = counts(3_600_000);
+    const right = counts(0);
+    const behind = counts(-3_600_000);
+    assert.equal(await ahead.slot('kuro@example.jp'), 0);
+    // the next turn is one spacing away on every node, whatever this node's clock says
+    const wait = await right.slot('kuro@example.jp');
+    assert.ok(wait !== 'busy' && wait > 0 && wait <= 2000, `waits its turn, not "busy" for an hour: ${wait}`);
+    assert.equal(await behind.slot('kuro@example.jp'), 'busy');
+  });
+
   it('expires: failures older than the window and ended blocks are pruned from the tables', async () => {
     let now = Date.now() + 60 * 60_000; // an hour later than every failure above
     const counts = new PgLoginCounts(pool, { windowMs: config.auth.window, blockAfter: config.auth.block_after, blockForMs: config.auth.block_for, now: () => now });

@@ -15,6 +15,8 @@ import { mailboxUsage } from '../../store/maildirsize.js';
 import { listSharedOrphans, removeSharedOrphan } from '../../store/pg-orphans.js';
 import { usage as sharedUsage } from '../../store/pg-messages.js';
 import type { PgPool } from '../../db/pg/pool.js';
+import { SessionStore } from '../../web/session-store.js';
+import { PgSessionStore } from '../../web/pg-session-store.js';
 
 /**
  * `user orphans [--json]`: the mail folders of deleted accounts; `user orphans --remove ID` deletes one. On
@@ -159,7 +161,9 @@ export async function user(args: Args): Promise<number> {
           process.stderr.write(`tegami user: ${r.text}\n`);
           return 1;
         }
-        out(`password changed for ${address.toLowerCase()}`);
+        // whoever is signed in to the web servers with the old password is signed out (every node on PostgreSQL)
+        const ended = ctx.pool ? await new PgSessionStore(ctx.pool).destroyFor(address) : new SessionStore(ctx.db).destroyFor(address);
+        out(`password changed for ${address.toLowerCase()}${ended ? ` (${ended} web session(s) ended)` : ''}`);
         return 0;
       }
       case 'set': {

@@ -266,8 +266,9 @@ export class UserOps {
     const errors = this.checkPassword(password);
     if (errors.length) return invalid(errors);
     await this.dir.setPassword(target.address, password);
-    // everyone signed in with the old password is signed out (the admin doing it too, if it is their own)
-    if (target.address !== caller.address) await this.sessions.destroyFor(target.address);
+    // everyone signed in with the old password is signed out, on every node: an admin changing their own ends
+    // their other sessions too (a stolen one among them); the page gives the browser that did it a fresh session
+    await this.sessions.destroyFor(target.address);
     return ok(null);
   }
 

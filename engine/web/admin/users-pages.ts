@@ -9,6 +9,8 @@ import { boolAttr, html, type SafeHtml } from '../html.js';
 import { formatNumber } from '../i18n.js';
 import type { View } from '../layout.js';
 import { sendDenied } from '../errors.js';
+import { clientIp } from '../app.js';
+import { SECRET_COOKIE, sessionCookie } from '../cookies.js';
 import type { WebDeps } from '../types.js';
 import { checked, domainAdminGuard, errorFor, fieldMessage, formBody, lines, me, page, pageOf, pageRoute, query, type FieldError } from './common.js';
 import { buttonForm, checkbox, errorSummary, form, input, notice, textarea } from './forms.js';
@@ -250,6 +252,11 @@ export function registerUsersPages(app: FastifyInstance, deps: WebDeps, svc: Adm
     if (!r.ok) {
       if (r.status === 403) return sendDenied(req, reply, 'admin', 403, req.routeOptions.config.access, r.errors.map((e) => e.code).join(','));
       return userPage(req, reply, target, { errors: r.errors, status: r.status });
+    }
+    if (target.address === me(req).address && req.caller?.via === 'session') {
+      // their own: every session of theirs ended with the change; this browser goes on with a fresh one
+      const { id } = await deps.sessions.create('admin', target.address, clientIp(req));
+      reply.setCookie(sessionCookie('admin'), id, SECRET_COOKIE);
     }
     return reply.redirect(`/users/${encodeURIComponent(target.address)}?done=password`, 303);
   });

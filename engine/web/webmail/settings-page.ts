@@ -8,6 +8,7 @@ import type { SqliteDirectory } from '../../accounts/sqlite-directory.js';
 import type { JmapService } from '../../jmap/service.js';
 import { boolAttr, html } from '../html.js';
 import { CSRF_FIELD } from '../csrf.js';
+import { SECRET_COOKIE, sessionCookie } from '../cookies.js';
 import { hiddenCsrf, viewOf, type View } from '../layout.js';
 import { requireRole } from '../roles.js';
 import { clientIp } from '../app.js';
@@ -123,6 +124,11 @@ export function registerSettingsPage(app: FastifyInstance, svc: JmapService, dep
     } catch (e) {
       return fail(v.t('settings.badPassword', { reason: (e as Error).message }));
     }
+    // whoever is signed in with the old password (a stolen session, another browser, the admin pages) is
+    // signed out on every node; this browser goes on with a fresh session
+    await deps.sessions.destroyFor(user.address);
+    const { id } = await deps.sessions.create('webmail', user.address, clientIp(req));
+    reply.setCookie(sessionCookie('webmail'), id, SECRET_COOKIE);
     req.audit = { action: 'password.change' };
     return done(reply, 'password');
   });

@@ -362,6 +362,22 @@ describe('webmail pages', () => {
     assert.equal((await b.post('/settings/vacation', { fromDate: '2030-09-01', toDate: '2030-08-01' })).statusCode, 400);
   });
 
+  it('a password change signs out every other session of the account, and this browser goes on with a new one', async () => {
+    await f.directory.addUser({ address: 'stolen@example.jp', password: PASSWORD });
+    const owner = await signedIn('stolen@example.jp');
+    const thief = await signedIn('stolen@example.jp');
+    assert.equal((await thief.get('/mail')).statusCode, 200);
+    const before = owner.jar['__Host-tegami-webmail'];
+    await owner.get('/settings');
+    const ok = await owner.post('/settings/password', { current: PASSWORD, password: 'fresh secret 77', again: 'fresh secret 77' });
+    assert.equal(ok.statusCode, 303);
+    const gone = await thief.get('/mail');
+    assert.equal(gone.statusCode, 303, 'the session opened with the old password ended');
+    assert.equal(gone.headers.location, '/login');
+    assert.equal((await owner.get('/mail')).statusCode, 200, 'the browser that changed it stays signed in');
+    assert.ok(before && owner.jar['__Host-tegami-webmail'] && owner.jar['__Host-tegami-webmail'] !== before, 'with a fresh session id');
+  });
+
   it('refuses a password change when the account may not change it', async () => {
     await f.directory.addUser({ address: 'locked@example.jp', password: PASSWORD });
     f.directory.updateUser('locked@example.jp', { cannotChangePassword: true });
