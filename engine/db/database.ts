@@ -297,6 +297,23 @@ const MIGRATIONS: string[] = [
      modseq INTEGER NOT NULL,
      PRIMARY KEY (address, type)
    );`,
+  // A deleted account takes everything that acts for it or speaks as it: an address given to someone else later
+  // must not inherit the old owner's web sessions, API/JMAP tokens, Sieve scripts (a redirect to the old owner),
+  // vacation and auto-replies, reply history or JMAP identities. Its mail folder is set aside as an orphan (A4).
+  `DROP TRIGGER IF EXISTS users_delete_settings;
+   CREATE TRIGGER users_delete_settings AFTER DELETE ON users
+   BEGIN
+     DELETE FROM user_quotas WHERE address = old.address;
+     DELETE FROM admin_rights WHERE address = old.address;
+     DELETE FROM web_sessions WHERE address = old.address;
+     DELETE FROM api_tokens WHERE address = old.address;
+     DELETE FROM jmap_tokens WHERE address = old.address;
+     DELETE FROM sieve_scripts WHERE owner = old.address;
+     DELETE FROM vacations WHERE address = old.address;
+     DELETE FROM auto_replies WHERE address = old.address;
+     DELETE FROM reply_history WHERE address = old.address;
+     DELETE FROM jmap_objects WHERE address = old.address;
+   END;`,
 ];
 
 export function openDatabase(dataDir: string, opts: { readonly?: boolean } = {}): Db {

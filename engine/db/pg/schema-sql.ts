@@ -170,6 +170,31 @@ const CORE_MIGRATIONS: Migration[] = [
       );
     `,
   },
+  {
+    version: 34,
+    name: 'a deleted account takes its sessions, tokens, Sieve scripts, replies and JMAP objects with it',
+    sql: `
+      -- as SQLite's users_delete_settings: an address given to someone else later inherits nothing that acts for
+      -- the old owner (a session, a token, a redirecting script, a vacation, an identity)
+      CREATE OR REPLACE FUNCTION tegami_user_deleted() RETURNS trigger LANGUAGE plpgsql AS $$
+      BEGIN
+        DELETE FROM user_quotas WHERE address = OLD.address;
+        DELETE FROM admin_rights WHERE address = OLD.address;
+        DELETE FROM web_sessions WHERE address = OLD.address;
+        DELETE FROM api_tokens WHERE address = OLD.address;
+        DELETE FROM jmap_tokens WHERE address = OLD.address;
+        DELETE FROM sieve_scripts WHERE owner = OLD.address;
+        DELETE FROM vacations WHERE address = OLD.address;
+        DELETE FROM auto_replies WHERE address = OLD.address;
+        DELETE FROM reply_history WHERE address = OLD.address;
+        DELETE FROM jmap_objects WHERE address = OLD.address;
+        DELETE FROM jmap_uploads WHERE address = OLD.address;
+        DELETE FROM login_known WHERE account = OLD.address;
+        DELETE FROM login_slots WHERE account = OLD.address;
+        RETURN NULL;
+      END $$;
+    `,
+  },
 ];
 
 /** Every migration, in version order: the core ones above and those of each part (accounts 4–9, store 10–19, queue 20–29, web 40–49, list activity 50–59). */

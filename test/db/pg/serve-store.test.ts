@@ -151,6 +151,12 @@ describe('tegami serve on PostgreSQL: the shared mailbox store', { skip: skip ??
     assert.equal(add.status, 0, add.stderr);
     await until('node A accepts saburo@', async () => (await send(a, who, 'orphan-1')).rcpt === 250);
     await waitOverImap(b, who, 'saburo-pass-1', 'orphan-1');
+    const put = a.cli(['sieve', 'put', who, 'away', '-', '--activate'], 'redirect "old-owner@elsewhere.test";\n');
+    assert.equal(put.status, 0, put.stderr);
+    const pg = await fx.client();
+    // a JMAP identity and an upload are rows only PostgreSQL holds (no node copies them)
+    await pg.query("INSERT INTO jmap_objects (address, type, id, data, created, modseq) VALUES ($1, 'Identity', 'i1', '{}', 1, 1)", [who]);
+    await pg.query("INSERT INTO jmap_uploads (address, id, type, size, created, data) VALUES ($1, 'U1', 'text/plain', 1, 1, '\\x41')", [who]);
     const del = a.cli(['user', 'del', who]);
     assert.equal(del.status, 0, del.stderr);
     const again = b.cli(['user', 'add', who, '--password-stdin'], 'saburo-pass-2\n');
@@ -161,5 +167,13 @@ describe('tegami serve on PostgreSQL: the shared mailbox store', { skip: skip ??
     const db = await fx.client();
     const kept = await db.query("SELECT count(*)::int AS n FROM mail_messages WHERE owner LIKE 'orphan/%/saburo@example.test'");
     assert.ok(kept.rows[0].n >= 1, 'the old mail is kept under its orphan owner, not deleted');
+    // nor the old owner's redirecting script (migration 34's trigger)
+    const scripts = await db.query('SELECT count(*)::int AS n FROM sieve_scripts WHERE owner = $1', [who]);
+    assert.equal(scripts.rows[0].n, 0, "the deleted account's Sieve scripts went with it");
+    assert.match(b.cli(['sieve', 'list', who]).stdout, /no scripts/);
+    for (const table of ['jmap_objects', 'jmap_uploads']) {
+      const left = await db.query(`SELECT count(*)::int AS n FROM ${table} WHERE address = $1`, [who]);
+      assert.equal(left.rows[0].n, 0, `${table}: nothing of the deleted account`);
+    }
   });
 });
