@@ -90,30 +90,32 @@ export interface ListActivity {
   prune(before: number): Awaitable<void>;
 }
 
-interface HeldRow {
+/** A held post's row as SQLite (integers) or PostgreSQL (bigint as text, booleans) answers it. */
+export interface HeldRow {
   id: string;
   list: string;
   post_key: string;
   sender: string;
   mail_from: string;
   subject: string;
-  size: number;
+  size: number | string;
   reason: string;
   state: string;
-  notified: number;
-  created: number;
-  expires: number;
+  notified: number | boolean;
+  created: number | string;
+  expires: number | string;
 }
 
-interface RequestRow {
+/** A request's row, from either database. */
+export interface RequestRow {
   id: string;
   list: string;
   address: string;
   kind: string;
   state: string;
-  digest: number;
-  created: number;
-  expires: number;
+  digest: number | boolean;
+  created: number | string;
+  expires: number | string;
 }
 
 export class SqliteActivity implements ListActivity {
@@ -256,7 +258,7 @@ export class SqliteActivity implements ListActivity {
   }
 }
 
-function toHeld(r: HeldRow): HeldPost {
+export function toHeld(r: HeldRow): HeldPost {
   return {
     id: r.id,
     list: r.list,
@@ -264,15 +266,15 @@ function toHeld(r: HeldRow): HeldPost {
     sender: r.sender,
     mailFrom: r.mail_from,
     subject: r.subject,
-    size: r.size,
+    size: Number(r.size),
     reason: r.reason,
     state: r.state as HeldState,
     notified: !!r.notified,
-    created: r.created,
-    expires: r.expires,
+    created: Number(r.created),
+    expires: Number(r.expires),
   };
 }
 
-function toRequest(r: RequestRow): ListRequest {
-  return { id: r.id, list: r.list, address: r.address, kind: r.kind as RequestKind, state: r.state as RequestState, digest: !!r.digest, created: r.created, expires: r.expires };
+export function toRequest(r: RequestRow): ListRequest {
+  return { id: r.id, list: r.list, address: r.address, kind: r.kind as RequestKind, state: r.state as RequestState, digest: !!r.digest, created: Number(r.created), expires: Number(r.expires) };
 }

@@ -3,38 +3,13 @@
 // so every node sees them. Digest state and digest batch marks stay in the node's SQLite file (the digest files
 // are on its disk). It never reloads a table and never decides what a row means (moderation.ts, distribute.ts…).
 import type pg from 'pg';
-import type { BounceKind, HeldPost, HeldState, ListActivity, ListRequest, RequestKind, RequestState, SqliteActivity } from './activity.js';
+import { toHeld, toRequest, type BounceKind, type HeldPost, type HeldRow, type HeldState, type ListActivity, type ListRequest, type RequestKind, type RequestRow, type RequestState, type SqliteActivity } from './activity.js';
 
 /** How long a node's housekeeping holds a decided post it is carrying out before another node may take it. */
 const CLAIM_MS = 10 * 60_000;
 
 const HELD_COLUMNS = 'id, list, post_key, sender, mail_from, subject, size, reason, state, notified, created, expires';
 
-interface HeldRow {
-  id: string;
-  list: string;
-  post_key: string;
-  sender: string;
-  mail_from: string;
-  subject: string;
-  size: string;
-  reason: string;
-  state: string;
-  notified: boolean;
-  created: string;
-  expires: string;
-}
-
-interface RequestRow {
-  id: string;
-  list: string;
-  address: string;
-  kind: string;
-  state: string;
-  digest: boolean;
-  created: string;
-  expires: string;
-}
 
 export class PgActivity implements ListActivity {
   readonly keepsBodies = true;
@@ -252,25 +227,4 @@ export class PgActivity implements ListActivity {
     });
     this.local.prune(before);
   }
-}
-
-function toHeld(r: HeldRow): HeldPost {
-  return {
-    id: r.id,
-    list: r.list,
-    postKey: r.post_key,
-    sender: r.sender,
-    mailFrom: r.mail_from,
-    subject: r.subject,
-    size: Number(r.size),
-    reason: r.reason,
-    state: r.state as HeldState,
-    notified: r.notified,
-    created: Number(r.created),
-    expires: Number(r.expires),
-  };
-}
-
-function toRequest(r: RequestRow): ListRequest {
-  return { id: r.id, list: r.list, address: r.address, kind: r.kind as RequestKind, state: r.state as RequestState, digest: r.digest, created: Number(r.created), expires: Number(r.expires) };
 }
