@@ -2,6 +2,7 @@
 // PostgreSQL's jmap_uploads rows (migration 40), so an attachment uploaded through one node is read by an Email/set
 // or a download on any node. Named by the SHA-256 of the content; kept uploadTtlMs; the oldest go when an account's
 // uploads would pass uploadQuota. The bytes are held in memory only up to maxSizeUpload. It never interprets them.
+import { inTransaction } from '../db/pg/transaction.js';
 import crypto from 'node:crypto';
 import type pg from 'pg';
 import { isUploadId, type UploadOutcome, type Uploads } from './blobs.js';
@@ -30,14 +31,18 @@ export class PgBlobStore implements Uploads {
     const bytes = Buffer.concat(chunks, size);
     const blobId = 'U' + crypto.createHash('sha256').update(bytes).digest('hex').slice(0, 40);
     const now = this.now();
-    const c = await this.pool.connect();
-    try {
-      await c.query('BEGIN');
+    // every account's expired uploads go (an account that never uploads again leaves none behind): one statement
+    // outside the account's transaction that skips rows another upload holds, so two accounts uploading at once
+    // never wait on each other (inside, the two deletes could deadlock)
+    await this.pool.query(
+      'DELETE FROM jmap_uploads WHERE (address, id) IN (SELECT address, id FROM jmap_uploads WHERE created < $1 FOR UPDATE SKIP LOCKED)',
+      [now - this.limits.uploadTtlMs],
+    );
+    await inTransaction(this.pool, async (c) => {
       // this account's uploads, one writer at a time (two nodes making room at once would both count the same rows)
       await c.query("SELECT pg_advisory_xact_lock(hashtext('jmap_uploads:' || $1))", [address]);
-      // every account's expired uploads go (an account that never uploads again leaves none behind), and this
-      // blob's earlier copy: a re-upload gets a fresh expiry
-      await c.query('DELETE FROM jmap_uploads WHERE created < $1 OR (address = $2 AND id = $3)', [now - this.limits.uploadTtlMs, address, blobId]);
+      // this blob's earlier copy (a re-upload gets a fresh expiry) and the account's expired ones
+      await c.query('DELETE FROM jmap_uploads WHERE address = $2 AND (id = $3 OR created < $1)', [now - this.limits.uploadTtlMs, address, blobId]);
       // the oldest go until this one fits: keep the newest whose running total leaves room for it
       await c.query(
         `DELETE FROM jmap_uploads WHERE address = $1 AND id IN (
@@ -46,13 +51,7 @@ export class PgBlobStore implements Uploads {
         [address, size, this.limits.uploadQuota],
       );
       await c.query('INSERT INTO jmap_uploads (address, id, type, size, created, data) VALUES ($1, $2, $3, $4, $5, $6)', [address, blobId, type, size, now, bytes]);
-      await c.query('COMMIT');
-    } catch (e) {
-      await c.query('ROLLBACK').catch(() => undefined);
-      throw e;
-    } finally {
-      c.release();
-    }
+    });
     return { ok: true, blob: { blobId, type, size } };
   }
 

@@ -2,6 +2,7 @@
 // distributed posts and reply counters are rows in PostgreSQL, one statement (or one short transaction) per call,
 // so every node sees them. Digest state and digest batch marks stay in the node's SQLite file (the digest files
 // are on its disk). It never reloads a table and never decides what a row means (moderation.ts, distribute.ts…).
+import { inTransaction } from '../db/pg/transaction.js';
 import type pg from 'pg';
 import { toHeld, toRequest, type BounceKind, type HeldPost, type HeldRow, type HeldState, type ListActivity, type ListRequest, type RequestKind, type RequestRow, type RequestState, type SqliteActivity } from './activity.js';
 
@@ -36,19 +37,8 @@ export class PgActivity implements ListActivity {
   }
 
   /** Statements in one transaction on one connection; rolled back when `fn` throws. */
-  private async tx<T>(fn: (c: pg.PoolClient) => Promise<T>): Promise<T> {
-    const c = await this.pool.connect();
-    try {
-      await c.query('BEGIN');
-      const r = await fn(c);
-      await c.query('COMMIT');
-      return r;
-    } catch (e) {
-      await c.query('ROLLBACK').catch(() => undefined);
-      throw e;
-    } finally {
-      c.release();
-    }
+  private tx<T>(fn: (c: pg.PoolClient) => Promise<T>): Promise<T> {
+    return inTransaction(this.pool, fn);
   }
 
   transaction<T>(fn: () => T): T {

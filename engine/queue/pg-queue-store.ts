@@ -2,6 +2,7 @@
 // recipient) in one transaction; claim due recipients into leases with FOR UPDATE SKIP LOCKED under each
 // destination's cap across all nodes; renew leases; write an attempt's outcomes only where this node still
 // holds the lease. It never talks SMTP and never decides an outcome (recipient-outcomes.ts does).
+import { inTransaction } from '../db/pg/transaction.js';
 import crypto from 'node:crypto';
 import type pg from 'pg';
 import { envelopeSchema, type Envelope } from '../spool/envelope.js';
@@ -40,26 +41,6 @@ export interface StoredMessage {
 }
 
 type Client = pg.PoolClient;
-
-async function inTransaction<T>(pool: pg.Pool, fn: (c: Client) => Promise<T>): Promise<T> {
-  const c = await pool.connect();
-  let broken = false;
-  // a checked-out client has no idle listener: a connection cut (the database restarting) must not crash us
-  const cut = () => (broken = true);
-  c.on('error', cut);
-  try {
-    await c.query('BEGIN');
-    const r = await fn(c);
-    await c.query('COMMIT');
-    return r;
-  } catch (e) {
-    await c.query('ROLLBACK').catch(() => (broken = true));
-    throw e;
-  } finally {
-    c.removeListener('error', cut);
-    c.release(broken ? true : undefined);
-  }
-}
 
 export class PgQueueStore {
   constructor(
