@@ -3,6 +3,7 @@
 // domain in queue_holds, a spooler route) of messages older than that with 4.4.7 and queues the sender's notice
 // in the same transaction. The message row is locked (SKIP LOCKED) and re-read inside it, so whichever node
 // sweeps, each recipient expires once; a recipient being delivered under a live lease is never touched.
+import { inTransaction } from '../db/pg/transaction.js';
 import fsp from 'node:fs/promises';
 import path from 'node:path';
 import type { LoadedConfig } from '../config/load.js';
@@ -95,14 +96,11 @@ export class PgHoldSweep {
   private async expireOne(id: string, life: number): Promise<number> {
     const { config, logger } = this.o;
     const pool = this.o.store.pool;
-    const c = await pool.connect();
-    let broken = false;
-    const cut = () => (broken = true);
-    c.on('error', cut);
     let file: string | null = null;
     let freed: Buffer | null = null;
+    // nothing written before an early return, so committing it is the same as rolling it back
     try {
-      await c.query('BEGIN');
+      return await inTransaction(pool, async (c) => {
       // another node sweeping (or recording) this message holds its row: it is skipped, not expired twice
       const m = await c.query<{ envelope: unknown; created: string; held: boolean; body_sha256: Buffer; data: Buffer; now: string }>(
         `SELECT e.envelope, e.created, e.held, e.body_sha256, b.data, ${DB_NOW} AS now
@@ -112,7 +110,6 @@ export class PgHoldSweep {
       const msg = m.rows[0];
       const now = Number(msg?.now);
       if (!msg || now < Number(msg.created) + life) {
-        await c.query('ROLLBACK');
         return 0;
       }
       const env = envelopeSchema.safeParse(msg.envelope);
@@ -123,10 +120,7 @@ export class PgHoldSweep {
         [id],
       );
       const held = rows.rows.filter((x) => this.held(x, msg.held));
-      if (!held.length) {
-        await c.query('ROLLBACK');
-        return 0;
-      }
+      if (!held.length) return 0;
       const created = Number(msg.created);
       const days = Math.round(((now - created) / 86_400_000) * 10) / 10;
       const why = `message held in the queue for ${Math.round((now - created) / 1000)}s (${days} days), longer than hold_lifetime`;
@@ -166,14 +160,9 @@ export class PgHoldSweep {
         await c.query('DELETE FROM queue_envelopes WHERE id = $1', [id]);
         freed = msg.body_sha256;
       }
-      await c.query('COMMIT');
       return held.length;
-    } catch (e) {
-      await c.query('ROLLBACK').catch(() => (broken = true));
-      throw e;
+      });
     } finally {
-      c.removeListener('error', cut);
-      c.release(broken ? true : undefined);
       if (file) await fsp.unlink(file).catch(() => undefined);
       // the body goes when no message uses it any more
       if (freed) await pool.query('DELETE FROM queue_bodies b WHERE sha256 = $1 AND NOT EXISTS (SELECT 1 FROM queue_envelopes e WHERE e.body_sha256 = $1)', [freed]).catch(() => undefined);
