@@ -207,6 +207,9 @@ describe('tegami serve on PostgreSQL: metrics, held-mail expiry, the CLI and a s
         if (failed) throw failed;
         return /storage-waiting/.test(logsOf(dataC));
       }, 60_000);
+      // and long enough for node A's next sync of the connection counts (every 2 s) to meet the database away:
+      // a halt shorter than that leaves A nothing to say "back" about (an idle machine resumed it in time)
+      await until("node A's log says the shared connection counts are unavailable", () => /conn-counts-shared-unavailable/.test(logsOf(a.dataDir)), 60_000);
     } finally {
       await cluster.resume();
     }
