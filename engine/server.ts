@@ -152,7 +152,7 @@ export async function startServer(opts: { configPath?: string; quiet?: boolean; 
   for (const i of ctx.settingsIgnored) logger.warn('system', 'setting-ignored', i);
   const settings = new LiveSettings(config, ctx.file, ctx.db);
   settings.onChange((c, keys) => {
-    deps.relay = new RelayPolicy(c.relay.mode, c.relay.allow_ips);
+    deps.relay = new RelayPolicy(c.relay.mode, c.relay.allow_ips, srsFor(c)); // keeps taking bounces to our SRS addresses
     deps.connectionCheck = new ConnectionChecker(c, resolver, logger, isLocalDomain);
     logger.info('system', 'settings-applied', { keys: keys.join(','), version: settings.version() });
     if (c.relay.mode === 'anyone') logger.emit('system.open-relay', { message: 'OPEN RELAY: relay mode "anyone": this server relays mail for anyone on the Internet' });

@@ -1,10 +1,11 @@
 // Delivery status notifications (RFC 3464): a multipart/report with a readable part quoting the remote
-// server's reply, a message/delivery-status part, and the original message (RET=FULL) or its headers.
+// server's reply, a message/delivery-status part, and the original message (RET=FULL) or its headers; only
+// the headers of mail that merely passed through (its sender may be forged, and the notice is signed as ours).
 // Also who gets one (RFC 3461 NOTIFY). It only builds bytes; it never sends, and never addresses a
 // notification to the null sender.
 import crypto from 'node:crypto';
 import { rfc5322Date } from '../smtp/received.js';
-import { newQueueId, type Envelope } from '../spool/envelope.js';
+import { checkedOrigin, newQueueId, type Envelope } from '../spool/envelope.js';
 
 export type DsnAction = 'failed' | 'delayed' | 'relayed';
 
@@ -128,8 +129,11 @@ export function buildDsn(i: DsnInput): { envelope: Envelope; raw: Buffer } | nul
   const now = i.now ?? Date.now();
   const id = newQueueId();
   const boundary = `${id}/${i.hostname}/${crypto.randomBytes(6).toString('hex')}`;
-  // RET=HDRS, delay and success notices carry only the headers; failures the whole message unless too large
-  const full = i.action === 'failed' && i.envelope.dsn?.ret !== 'HDRS' && i.original.length <= (i.maxReturn ?? 10 * 1024 * 1024);
+  // RET=HDRS, delay and success notices carry only the headers; failures the whole message unless too large, or
+  // unless it only passed through here (received from elsewhere, forwarded): its sender may be forged, and a
+  // notice we sign must not carry a stranger's body to whoever that sender names (backscatter of signed spam)
+  const relayed = checkedOrigin(i.envelope.origin)?.kind === 'relayed';
+  const full = i.action === 'failed' && !relayed && i.envelope.dsn?.ret !== 'HDRS' && i.original.length <= (i.maxReturn ?? 10 * 1024 * 1024);
   const returned = full ? i.original : headerBlock(i.original);
   const text = humanText(i);
   const origSubject = headerValue(i.original, 'Subject');

@@ -113,6 +113,9 @@ export function parseWildcard(pattern: string, cmp: Comparator): PatItem[] {
  * leftmost fit: a match exists iff this placement succeeds, and it gives each star the shortest text.
  */
 export function wildcardMatch(value: string, pattern: string, cmp: Comparator, budget: MatchBudget): string[] | null {
+  // reading the value and the pattern is work too: a long list of keys that each fail at once must not cost
+  // a pass over the value for free
+  spend(budget, value.length + pattern.length + 1);
   const { units: folded, slice } = unitsOf(value, cmp);
   const items = parseWildcard(pattern, cmp);
   type Seg = ({ lit: Unit } | { any: true })[];

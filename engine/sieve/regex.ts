@@ -1,7 +1,7 @@
 // :regex (draft-ietf-sieve-regex) on a linear-time engine of our own: POSIX extended syntax compiled to a
 // Thompson NFA and run as a Pike VM, so time is O(text × pattern) whatever the pattern (no backtracking, no
 // backreferences). The whole match is POSIX leftmost-longest; among equally long ones, groups follow the
-// leftmost-first preference. Pattern size and searched text are both bounded.
+// leftmost-first preference. Pattern size and searched text are both bounded, and every step (empty-width ones too) counts against the work budget.
 import type { MatchBudget } from './match.js';
 import { SieveRuntimeError } from './match.js';
 
@@ -254,16 +254,19 @@ export function regexMatch(value: string, pattern: string, icase: boolean, budge
   }
   const { prog, groups } = compiled;
   const text = Array.from(value.length > budget.maxRegexInput ? value.slice(0, budget.maxRegexInput) : value);
-  const slots = (groups + 1) * 2;
+  // only ${0}…${9} are ever read: later groups get no slots (each copy of the slots is work the budget pays for)
+  const slots = (Math.min(groups, 9) + 1) * 2;
   type Thread = { pc: number; caps: Int32Array };
   let clist: Thread[] = [];
   let matched: Int32Array | null = null;
   const add = (list: Thread[], seen: Uint8Array, pc0: number, caps0: Int32Array, at: number) => {
     const stack: [number, Int32Array][] = [[pc0, caps0]];
+    let steps = 0;
     while (stack.length) {
       const [pc, caps] = stack.pop()!;
       if (seen[pc]) continue;
       seen[pc] = 1;
+      steps++;
       const inst = prog[pc];
       switch (inst.op) {
         case 'jmp':
@@ -273,6 +276,7 @@ export function regexMatch(value: string, pattern: string, icase: boolean, budge
           stack.push([inst.y, caps], [inst.x, caps]);
           break;
         case 'save': {
+          steps += slots; // a copy of the slots
           const c = caps.slice();
           if (inst.n < slots) c[inst.n] = at;
           stack.push([pc + 1, c]);
@@ -288,6 +292,10 @@ export function regexMatch(value: string, pattern: string, icase: boolean, budge
           list.push({ pc, caps });
       }
     }
+    // the empty-width steps (jumps, splits, saves) cost as much as the ones that read a character: a pattern of
+    // thousands of empty groups does all its work here, with a single thread reading the text
+    budget.work += steps;
+    if (budget.work > budget.max) throw new SieveRuntimeError(`match work limit exceeded (${budget.max} steps)`);
   };
   for (let at = 0; at <= text.length; at++) {
     if (!matched) {

@@ -41,11 +41,13 @@ export type Submit = (s: SubmissionRequest) => Promise<SubmitOutcome>;
 
 /** restrict_sender: may this logged-in user use this envelope sender? (SMTP checks it at MAIL FROM.) */
 export function senderRefusal(user: User, sender: string, deps: Pick<SubmitDeps, 'config' | 'directory'>): Refusal | null {
-  if (sender === '') return null;
+  const { config, directory } = deps;
+  const restricted = config.smtp.restrict_sender && !(user.systemAdmin && config.smtp.admins_may_send_as_anyone);
+  // the null sender is no one's address: a logged-in user may not send bounces in nobody's name (as at MAIL FROM)
+  if (sender === '') return restricted ? Refusals.senderNotOwned('') : null;
   const p = parseAddress(sender);
   if (!p.ok) return reject(501, '5.1.7', `Bad sender address syntax: ${p.reason}`);
-  const { config, directory } = deps;
-  if (!config.smtp.restrict_sender || (user.systemAdmin && config.smtp.admins_may_send_as_anyone)) return null;
+  if (!restricted) return null;
   const canonicalDomain = directory.localDomain(p.value.domain);
   const candidate = canonicalDomain ? `${p.value.local.toLowerCase()}@${canonicalDomain}` : p.value.normalized;
   const own = directory.senderAddresses(user);

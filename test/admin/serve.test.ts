@@ -5,6 +5,7 @@
 //   relay setting opens relaying from 127.0.0.1 without a restart;
 // - a queued message is held and released through the API, the scheduler seeing it;
 // - settings survive a restart and are in the backup the API streams;
+// - a settings change keeps SRS (bounces to our SRS addresses are still taken at RCPT TO);
 // - failed logins on the admin page count in the throttle IMAP uses (one LoginFlow in serve): imaplib is refused.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
@@ -12,6 +13,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import { requireCommand, run, startTestServer, type TestServer } from '../helpers/server.js';
+import { Srs } from '../../engine/srs/srs.js';
+import { loadOrCreateSecret } from '../../engine/srs/secret.js';
 
 const BOSS = 'boss@example.test';
 // a watched service that is never there (a closed loopback port): the monitor reports it down
@@ -153,6 +156,17 @@ describe('admin server in tegami serve', { timeout: 180_000 }, () => {
     const del = await api('DELETE', `/api/v1/queue/${id}`);
     assert.equal(del.status, 200);
     assert.equal((await api('GET', `/api/v1/queue/${id}`)).status, 404);
+  });
+
+  it('a settings change keeps SRS: a bounce to an SRS address of ours is still taken at RCPT TO', async (t) => {
+    if (!requireCommand(t, 'swaks') || !requireCommand(t, 'curl')) return;
+    const srs = new Srs({ secret: loadOrCreateSecret(path.join(srv.dataDir, 'keys', 'srs.secret')), maxAgeDays: 21 });
+    const bounceTo = srs.forward('yamada@orig.example', 'example.test');
+    // any change made through the API rebuilds the relay policy (the value the test above left: the restart test checks it)
+    const set = await api('PATCH', '/api/v1/settings', { changes: { 'spam.spam_threshold': 4 } });
+    assert.equal(set.status, 200, set.raw);
+    const after = await swaks(['--from', '<>', '--to', bounceTo, '--quit-after', 'RCPT']);
+    assert.match(after.stdout, /RCPT TO:<SRS0=[^>]+>\s+<-\s+250 2\.1\.5/, after.stdout);
   });
 
   it('keeps the settings across a restart, and the backup holds them', async (t) => {

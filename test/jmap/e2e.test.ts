@@ -231,3 +231,21 @@ test("a From: that is not the user's is refused like SMTP AUTH refuses it (forbi
   await new Promise((r) => setTimeout(r, 500));
   assert.equal(sink.messages.length, before);
 });
+
+test('a null envelope sender (MAIL FROM:<>) is refused for a logged-in user over JMAP as at SMTP MAIL FROM: no bounce in nobody\'s name', async (t) => {
+  const before = sink.messages.length;
+  const [c] = await jam.api.Email.set({
+    accountId,
+    create: { d: { mailboxIds: { [boxes.drafts]: true }, from: [{ email: ALICE }], to: [{ email: 'friend@remote.test' }], subject: '配送不能通知もどき', bodyValues: { t: { value: 'x' } }, textBody: [{ partId: 't' }] } },
+  });
+  const [ids] = await jam.api.Identity.get({ accountId, ids: null });
+  const [s] = await jam.api.EmailSubmission.set({ accountId, create: { s: { identityId: ids.list[0].id, emailId: c.created!.d.id, envelope: { mailFrom: { email: '' }, rcptTo: [{ email: 'friend@remote.test' }, { email: BOB }] } } } });
+  assert.equal(s.notCreated?.s.type, 'forbiddenMailFrom', JSON.stringify(s));
+  if (requireCommand(t, 'swaks')) {
+    // the same user on the submission port: 553 at MAIL FROM
+    const out = await run('swaks', ['--server', '127.0.0.1', '--port', String(live.ports.submission), '--timeout', '30', '--auth', 'PLAIN', '--auth-user', ALICE, '--auth-password', PW, '--from', '<>', '--to', 'friend@remote.test']);
+    assert.match(out.stdout + out.stderr, /MAIL FROM:<>\s+<\*\* 553 5\.7\.1/);
+  }
+  await new Promise((r) => setTimeout(r, 500));
+  assert.equal(sink.messages.length, before);
+});

@@ -131,15 +131,19 @@ test("the user's own address, and an alias of his in the other domain, are signe
   assert.deepEqual(await verify(await arrived('signed as other.test')), [{ result: 'pass', domain: 'other.test' }]);
 });
 
-test('a DSN tegami writes is signed by our domain (the host name mx.example.test signs as example.test)', async (t) => {
+test('a DSN tegami writes is signed by our domain (the host name mx.example.test signs as example.test); for mail that passed through, headers only', async (t) => {
   if (!requireCommand(t, 'swaks')) return;
   // a stranger writes to gone@, which forwards to a dead address: the bounce goes back to the stranger
-  const out = await swaks(['--port', String(srv.ports.smtp), '--from', 'stranger@remote.test', '--to', 'gone@example.test', '--header', 'Subject: to a dead forward']);
+  // (its sender may be forged: the signed notice returns the headers only, never the stranger's body)
+  const out = await swaks(['--port', String(srv.ports.smtp), '--from', 'stranger@remote.test', '--to', 'gone@example.test', '--header', 'Subject: to a dead forward', '--body', '格安バイアグラ spam-body-marker http://spam.example/buy']);
   assert.match(out, /<- {2}250 /, out);
   const dsn = await until('the DSN at the sink', () => sink.messages.find((m) => m.from === '' && m.to.includes('stranger@remote.test')), 30_000);
   const raw = dsn.raw.toString();
   assert.match(raw, /^From: Mail Delivery System <MAILER-DAEMON@mx\.example\.test>/m);
   assert.match(raw, /Status: 5\.1\.1/);
+  assert.match(raw, /^Content-Type: text\/rfc822-headers/m);
+  assert.match(raw, /^Subject: to a dead forward/m, 'the headers are returned');
+  assert.doesNotMatch(raw, /spam-body-marker|spam\.example|message\/rfc822/, 'the body is not');
   assert.deepEqual(await verify(dsn), [{ result: 'pass', domain: 'example.test' }]);
   await until('queue empty', () => queueList(srv).length === 0, 30_000);
 });

@@ -74,6 +74,10 @@ test('interpreter: :regex runs in linear time (no backtracking) and honours its 
   assert.equal(regexMatch('abc', 'x{2,3}', false, budget()), null);
   // work is counted: a tight budget turns a big search into an error, never a stall
   assert.throws(() => regexMatch(long, '(a|b|c)*d', false, budget(10_000)), /match work limit/);
+  // empty-width steps count too: thousands of empty groups (one thread reading the text) hit the budget
+  assert.throws(() => regexMatch('あ'.repeat(2000), `${'()'.repeat(5000)}x`, false, budget(2_000_000)), /match work limit/);
+  // groups past ${9} keep no slots, and the ones before still capture
+  assert.deepEqual(regexMatch('abcdefghijkl', '(a)(b)(c)(d)(e)(f)(g)(h)(i)(j)(k)(l)', false, budget())?.slice(1), ['a', 'b', 'c', 'd', 'e', 'f', 'g', 'h', 'i']);
   // only the first maxRegexInput characters are searched
   assert.equal(regexMatch('x'.repeat(100) + 'needle', 'needle', false, { work: 0, max: 1e9, maxRegexInput: 50 }), null);
   const r = run('require ["regex", "variables", "fileinto"]; if header :regex "subject" "^(h[a-z]+) (t.*)$" { fileinto "${2}-${1}"; }', { extensions: CAPABILITIES });
