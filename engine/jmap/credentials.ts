@@ -1,7 +1,9 @@
 // Credentials of JMAP clients that are not the webmail page: HTTP Basic with the account password, checked by
 // the web foundation's Authenticate (the AuthThrottle SMTP, POP3 and IMAP share: a wrong password here counts
 // there), or Bearer with a JMAP app token. A Basic success is remembered for a minute (by a hash of the header,
-// the account re-read each time) so a client's stream of requests does not run scrypt each time.
+// the account re-read each time) so a client's stream of requests does not run scrypt each time. What is remembered
+// is tied to the account's stored credentials (its SCRAM salt and key, new with every password set): after a
+// password change, on this node or another, the old password is checked afresh and refused at once.
 import crypto from 'node:crypto';
 import type { AccountDirectory } from '../accounts/directory.js';
 import { mayUse, type Authenticate } from '../web/authenticate.js';
@@ -15,12 +17,16 @@ const MAX_REMEMBERED = 1000;
 export function jmapApiAuth(o: {
   authenticate: Authenticate;
   tokens: JmapTokens;
-  directory: Pick<AccountDirectory, 'user'>;
+  directory: Pick<AccountDirectory, 'user' | 'scramVerifier'>;
   roles: Roles;
   now?: () => number;
 }): ApiAuth {
   const now = o.now ?? Date.now;
-  const remembered = new Map<string, { address: string; until: number }>();
+  const remembered = new Map<string, { address: string; until: number; stamp: string }>();
+  const stampOf = (address: string): string => {
+    const k = o.directory.scramVerifier(address).keys;
+    return `${k.salt.toString('base64')}:${k.storedKey.toString('base64')}`;
+  };
   return async (authorization, ip) => {
     const bearer = /^Bearer +(\S+)$/i.exec(authorization);
     if (bearer) {
@@ -36,7 +42,7 @@ export function jmapApiAuth(o: {
     const hit = remembered.get(key);
     if (hit && hit.until > now()) {
       const user = o.directory.user(hit.address);
-      if (user && mayUse('webmail', user, o.roles)) return { ok: true, caller: { user, via: 'basic' } };
+      if (user && mayUse('webmail', user, o.roles) && stampOf(hit.address) === hit.stamp) return { ok: true, caller: { user, via: 'basic' } };
       remembered.delete(key);
     }
     const decoded = Buffer.from(basic[1], 'base64').toString('utf8');
@@ -48,7 +54,7 @@ export function jmapApiAuth(o: {
       return r.reason === 'blocked' ? { ok: false, status: 429, reason: 'too many failed logins' } : r.reason === 'forbidden' ? { ok: false, status: 403, reason: 'no web access' } : { ok: false, status: 401, reason: 'bad credentials' };
     }
     if (remembered.size >= MAX_REMEMBERED) remembered.clear();
-    remembered.set(key, { address: r.user.address, until: now() + REMEMBER_MS });
+    remembered.set(key, { address: r.user.address, until: now() + REMEMBER_MS, stamp: stampOf(r.user.address) });
     return { ok: true, caller: { user: r.user, via: 'basic' } };
   };
 }

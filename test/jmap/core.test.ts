@@ -286,3 +286,18 @@ test('hostile arguments to every method give method errors or SetErrors, never s
     await g.close();
   }
 });
+
+test('a remembered Basic login ends with a password change: the old password is refused at once, the new one works', async () => {
+  const g = await jmapFixture();
+  try {
+    const get = (authorization: string) => g.app.inject({ method: 'GET', url: '/.well-known/jmap', remoteAddress: '192.0.2.20', headers: { authorization } });
+    assert.equal((await get(g.basic())).statusCode, 200);
+    assert.equal((await get(g.basic())).statusCode, 200, 'remembered');
+    const changed = await g.directory.changePassword(USER, null, '新しい合言葉 new-pass-2', { by: 'admin' });
+    assert.equal(changed.ok, true);
+    assert.equal((await get(g.basic())).statusCode, 401, 'the old password no longer opens the API');
+    assert.equal((await get(g.basic(USER, '新しい合言葉 new-pass-2'))).statusCode, 200);
+  } finally {
+    await g.close();
+  }
+});
