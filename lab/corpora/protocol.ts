@@ -65,7 +65,7 @@ export const DEFAULT_PROTOCOL: ProtocolOptions = {
   epochs: 1500,
   innerFolds: 5,
   maxSlope: Number(process.env.FIT_MAX_SLOPE ?? 20),
-  withBayesL2: Number(process.env.FIT_WITH_BAYES_L2 ?? 1),
+  withBayesL2: Number(process.env.FIT_WITH_BAYES_L2 ?? 20),
   odds: process.env.FIT_ODDS !== '0',
   calibrate: process.env.FIT_CALIBRATE !== '0',
   bands: process.env.FIT_BANDS !== '0',
