@@ -75,3 +75,38 @@ test('counts learnt before the script: token (an existing install) keep the old 
     old.close();
   }
 });
+
+test('[spam] bayes_per_writing = true: the server that also learnt Japanese spam scores English mail as the English-only server', async () => {
+  const { Analyser } = await import('../../engine/spam/pipeline.js');
+  const { closeBayesStores, learnMessage } = await import('../../engine/spam/learn.js');
+  const { configFrom } = await import('./helpers.js');
+  const { rawMail, toIso2022jp } = await import('./mail.js');
+  const env = { mailFrom: 'sender@good.test', rcptTo: ['user@tegami.test'], ip: '127.0.0.3', helo: 'mx.good.test' };
+  const clean = { tags: ['SPF_PASS'], headers: [], authResults: [], spf: { result: 'pass', domain: 'good.test' } } as never;
+  const englishDir = tempDir();
+  const mixedDir = tempDir();
+  for (let i = 0; i < SCRIPT_MIN_MESSAGES; i++) {
+    const spam = rawMail({ subject: `offer ${i}`, body: `${pick(EN_SPAM, i).join(' ')} s${i}\r\n` });
+    const ham = rawMail({ subject: `notes ${i}`, body: `${pick(EN_HAM, i).join(' ')} h${i}\r\n` });
+    for (const dir of [englishDir, mixedDir]) {
+      await learnMessage(dir, spam, 'spam');
+      await learnMessage(dir, ham, 'ham');
+    }
+  }
+  for (let i = 0; i < 150; i++) {
+    const body = toIso2022jp(`${pick(JA_SPAM, i).join(' ')} ${'激安'.repeat((i % 3) + 1)}\r\n`);
+    await learnMessage(mixedDir, rawMail({ subject: `ad ${i}`, contentType: 'text/plain; charset=ISO-2022-JP', cte: '7bit', body }), 'spam');
+  }
+  const analyser = (dir: string, perWriting: boolean) => new Analyser(configFrom(`[dns]\nservers = ["127.0.0.1:9"]\n[spam]\ndkim_dmarc = false\nbayes_per_writing = ${perWriting}\n`, dir));
+  const a = [analyser(englishDir, false), analyser(mixedDir, true), analyser(mixedDir, false)];
+  try {
+    const msg = rawMail({ subject: 'hello', body: 'cheap pills agenda meeting free\r\n' });
+    const [english, perWriting, byDefault] = await Promise.all(a.map((x) => x.analyse(msg, env, clean)));
+    assert.ok(english.tags.includes('BAYES_ODDS'), english.headers);
+    assert.equal(perWriting.score, english.score, `${perWriting.headers}\n${english.headers}`);
+    assert.ok(byDefault.score < english.score, `off: the Japanese spam makes English words look ham-like: ${byDefault.headers}`);
+  } finally {
+    await Promise.all(a.map((x) => x.close()));
+    closeBayesStores();
+  }
+});
