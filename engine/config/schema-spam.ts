@@ -61,6 +61,8 @@ export const spam = z
     bayes: z.boolean().default(true),
     /** Spam and ham messages each that the Bayes database must have learnt before it votes. */
     bayes_min_messages: z.number().int().nonnegative().default(10),
+    /** Token counts divided by the learnt mail of the message's writing (Japanese/Latin), not all learnt mail (docs/spam.md). */
+    bayes_per_writing: z.boolean().default(false),
     bayes_spam_probability: z.number().min(0).max(1).default(0.7),
     bayes_ham_probability: z.number().min(0).max(1).default(0.1),
     html_max_links: z.number().int().positive().default(30),

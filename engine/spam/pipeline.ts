@@ -5,7 +5,7 @@ import type { LoadedConfig } from '../config/load.js';
 import { dnsCacheOptions, makeResolver, type Resolver } from '../dns/resolver.js';
 import { IpList } from '../policy/cidr.js';
 import { verifyDkimDmarc } from './auth.js';
-import { BayesStore, SERVER, bayesLogOdds, bayesVotes, classifyWith, type BayesBackend, type BayesVerdict } from './bayes.js';
+import { BayesStore, DEFAULT_COMBINE, SERVER, bayesLogOdds, bayesVotes, classifyWith, type BayesBackend, type BayesVerdict } from './bayes.js';
 import { authResultsLine, fmt, headerLine, summaryLine } from './headers.js';
 import { checkHtml } from './html.js';
 import { parseMessage } from './message.js';
@@ -20,6 +20,9 @@ import { tokenise } from './tokenise.js';
 import type { AnalyseEnvelope, AnalyseResult, ConnectionResult } from './types.js';
 import { UrlBlacklist, extractUrls, hostOf } from './url.js';
 import { SenderWhitelist } from './whitelist.js';
+
+/** [spam] bayes_per_writing: counts divided by the learnt mail of the message's writing (bayes.ts writingTotals). */
+const PER_WRITING = Object.freeze({ ...DEFAULT_COMBINE, perWriting: true });
 
 export interface AnalyserOptions {
   resolver?: Resolver;
@@ -126,7 +129,7 @@ export class Analyser {
         const owners = env.rcptTo.length === 1 ? [SERVER, env.rcptTo[0].toLowerCase()] : [SERVER];
         let v: BayesVerdict;
         try {
-          v = await classifyWith(store, owners, () => (tokens = tokenise(msg, htmlText, urls)), s.bayes_min_messages);
+          v = await classifyWith(store, owners, () => (tokens = tokenise(msg, htmlText, urls)), s.bayes_min_messages, s.bayes_per_writing ? PER_WRITING : DEFAULT_COMBINE);
         } catch (e) {
           // the shared counts unreachable (the database away): Bayes sits this message out, as when bayes.db cannot open
           this.log.analyzer('bayes', { error: (e as Error).message });

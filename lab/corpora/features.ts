@@ -5,7 +5,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { parseConfigText } from '../../engine/config/load.js';
-import { BAYES_ODDS_CAP, bayesLogOdds, bayesVotes, combine, DEFAULT_COMBINE, knownShare, scriptLearnt } from '../../engine/spam/bayes.js';
+import { BAYES_ODDS_CAP, bayesLogOdds, bayesVotes, combine, DEFAULT_COMBINE, knownShare, scriptLearnt, SCRIPT_TOKENS, writingTotals } from '../../engine/spam/bayes.js';
 import { messageTokens } from '../../engine/spam/learn.js';
 import { Analyser } from '../../engine/spam/pipeline.js';
 import { bayesBand } from '../../engine/spam/tags.js';
@@ -78,7 +78,7 @@ export class Counts {
     const nh = this.ham - (minus?.ham ?? 0) + (plus?.ham ?? 0);
     if (ns < Math.max(1, min) || nh < Math.max(1, min)) return { p: null, known: 0, logOdds: 0 };
     const mine = new Map<string, [number, number]>();
-    for (const t of tokens) {
+    for (const t of PER_WRITING ? [...tokens, ...SCRIPT_TOKENS] : tokens) {
       const c = this.map.get(t);
       const m = minus?.map.get(t);
       const p = plus?.map.get(t);
@@ -86,7 +86,8 @@ export class Counts {
       const h = (c?.[1] ?? 0) - (m?.[1] ?? 0) + (p?.[1] ?? 0);
       if (s > 0 || h > 0) mine.set(t, [s, h]);
     }
-    const c = combine(mine, ns, nh, DEFAULT_COMBINE);
+    const [ws, wh] = PER_WRITING ? writingTotals(mine, tokens, ns, nh) : [ns, nh];
+    const c = combine(mine, ws, wh, DEFAULT_COMBINE);
     return { p: c.probability ?? 0.5, known: knownShare(mine, tokens), logOdds: c.logOdds, scriptLearnt: SCRIPT_GATE && scriptLearnt(mine, tokens) };
   }
 }
@@ -107,6 +108,9 @@ export interface BayesView {
   /** The counts learnt plenty of mail in the message's writing (bayes.ts scriptLearnt). */
   scriptLearnt?: boolean;
 }
+
+/** FIT_PER_WRITING=1: counts divided by the learnt mail of the message's writing, as [spam] bayes_per_writing = true. */
+const PER_WRITING = process.env.FIT_PER_WRITING === '1';
 
 /** FIT_SCRIPT_GATE=0: unsure by the known share alone, as before spam6 (for comparing in --dev and --holdout). */
 const SCRIPT_GATE = process.env.FIT_SCRIPT_GATE !== '0';
