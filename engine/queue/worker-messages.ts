@@ -90,3 +90,7 @@ export function checked<T>(schema: z.ZodType<T>, value: unknown, what: string): 
   if (!r.success) throw new Error(`${what} does not match its schema: ${schemaReason(r.error)}`);
   return r.data;
 }
+export const processTaskCheck = processTaskSchema;
+export const processResultCheck = processResultSchema;
+export const deliverTaskCheck = deliverTaskSchema;
+export const deliverResultCheck = deliverResultSchema;
