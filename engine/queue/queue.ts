@@ -13,7 +13,7 @@ import { mailboxEvents } from '../store/events.js';
 import type { ProcessResult, ProcessTask } from '../../workers/process.js';
 import { openRecipients, readState, writeState, type QueueState, type RecipientState } from './state.js';
 import { recoverQueue } from './recovery.js';
-import { checked, processResultSchema } from './worker-messages.js';
+import { checked, processResultCheck } from './worker-messages.js';
 import { wantsNotice, type DsnAction, type DsnRecipient } from '../outbound/dsn.js';
 import { ownBytes, registerLearnPool } from '../spam/learn-pool.js';
 import type { LearnTask } from '../../workers/learn.js';
@@ -313,7 +313,7 @@ export class Queue {
     this.inflight++;
     return (this.pool.run(task) as Promise<unknown>)
       .then((r) => {
-        const result = checked(processResultSchema, r, `the worker's result for ${task.id}`);
+        const result = checked(processResultCheck, r, `the worker's result for ${task.id}`);
         this.fromWorker(task.id, result);
         return result;
       })

@@ -2,10 +2,13 @@
 // value, or a refusal naming the path of what was wrong. Written against the zod schemas the checks replaced,
 // so the hand-written checks refuse and normalise exactly as they did (null read as absent, log-only details
 // falling back to nothing, unknown tags dropped, unknown fields kept on loose objects, stripped on strict ones).
+// The spool still reads its headers from disk with zod (envelopeSchema): the envelopes of the table go through
+// both, which must agree.
 import { it } from 'node:test';
 import assert from 'node:assert/strict';
-import { checked, deliverResultCheck, deliverTaskCheck, processResultCheck, processTaskCheck } from '../../engine/queue/worker-messages.js';
-import { decodeHeader, encodeHeader, type Envelope } from '../../engine/spool/envelope.js';
+import { checked, checkEnvelope, deliverResultCheck, deliverTaskCheck, processResultCheck, processTaskCheck } from '../../engine/queue/worker-messages.js';
+import type { ShapeError } from '../../engine/queue/shape.js';
+import { decodeHeader, encodeHeader, envelopeSchema, type Envelope } from '../../engine/spool/envelope.js';
 import type { Tag } from '../../engine/spam/tags.js';
 
 const checks = { task: processTaskCheck, result: processResultCheck, dtask: deliverTaskCheck, dresult: deliverResultCheck } as const;
@@ -205,4 +208,20 @@ it('accepts what the spool writes and reads back, including Japanese addresses a
   const d = decodeHeader(encodeHeader(full));
   assert.ok(d.ok);
   assert.deepEqual(checked(processTaskCheck, task({ envelope: d.envelope }), 'task').envelope, d.envelope);
+});
+
+it("checks envelopes as the spool's schema does (the same shape read from disk and from another thread)", () => {
+  for (const [what, kind, input] of rows) {
+    const e = kind === 'task' && input && typeof input === 'object' ? (input as { envelope?: unknown }).envelope : undefined;
+    if (e === undefined) continue;
+    const z = envelopeSchema.safeParse(e);
+    let mine: { ok: true; value: unknown } | { ok: false; path: string };
+    try {
+      mine = { ok: true, value: checkEnvelope(e) };
+    } catch (err) {
+      mine = { ok: false, path: (err as ShapeError).path };
+    }
+    if (z.success) assert.deepEqual(mine, { ok: true, value: z.data }, what);
+    else assert.deepEqual(mine, { ok: false, path: z.error.issues[0].path.join('.') }, what);
+  }
 });
