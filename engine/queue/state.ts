@@ -5,7 +5,8 @@
 import fsp from 'node:fs/promises';
 import path from 'node:path';
 import { z } from 'zod';
-import { maybe, QUEUE_ID, schemaReason } from '../spool/envelope.js';
+import { maybe, QUEUE_ID } from '../spool/envelope.js';
+import { ShapeError } from './shape.js';
 
 export type RecipientStatus = 'pending' | 'deferred' | 'sent' | 'failed';
 
@@ -64,6 +65,16 @@ export const queueStateSchema: z.ZodType<QueueState> = z.looseObject({
 
 export type StateRead = { kind: 'ok'; state: QueueState } | { kind: 'missing' } | { kind: 'corrupt'; reason: string };
 
+/** A state file's content, checked (see queueStateSchema); throws a ShapeError naming the path of what is wrong. */
+export function checkQueueState(raw: unknown): QueueState {
+  const r = queueStateSchema.safeParse(raw);
+  if (!r.success) {
+    const i = r.error.issues[0];
+    throw new ShapeError(i.path.map(String).join('.'), i.message);
+  }
+  return r.data;
+}
+
 /** Read and check a message's state file. I/O errors other than damage (EACCES, EIO, EMFILE) throw. */
 export async function loadState(queueDir: string, id: string): Promise<StateRead> {
   const file = statePath(queueDir, id);
@@ -83,10 +94,15 @@ export async function loadState(queueDir: string, id: string): Promise<StateRead
   } catch (e) {
     return { kind: 'corrupt', reason: `bad JSON: ${(e as Error).message}` };
   }
-  const r = queueStateSchema.safeParse(raw);
-  if (!r.success) return { kind: 'corrupt', reason: `bad state: ${schemaReason(r.error)}` };
-  if (r.data.id !== id) return { kind: 'corrupt', reason: `the state names ${JSON.stringify(r.data.id)}, not the file's id` };
-  return { kind: 'ok', state: r.data };
+  let state: QueueState;
+  try {
+    state = checkQueueState(raw);
+  } catch (e) {
+    if (e instanceof ShapeError) return { kind: 'corrupt', reason: `bad state: ${e.message}` };
+    throw e;
+  }
+  if (state.id !== id) return { kind: 'corrupt', reason: `the state names ${JSON.stringify(state.id)}, not the file's id` };
+  return { kind: 'ok', state };
 }
 
 /** A message's state; null when there is none or it cannot be used (Queue.start moves damaged ones aside). */
