@@ -19,7 +19,7 @@ import { openDatabase } from '../engine/db/database.js';
 import { stripVerdictHeaders } from '../engine/spam/strip-headers.js';
 import { discoverPolicy, screenHosts, trustedCa, type StsEvent } from '../engine/outbound/mta-sts.js';
 import { policyAllows } from '../engine/outbound/mta-sts-policy.js';
-import { checked, deliverTaskSchema } from '../engine/queue/worker-messages.js';
+import { checked, deliverTaskCheck } from '../engine/queue/worker-messages.js';
 import type { CachedPolicy } from '../engine/outbound/mta-sts-cache.js';
 
 export interface DeliverRecipient {
@@ -202,7 +202,7 @@ async function deliverOn(s: Session, task: DeliverTask, raw: Buffer, config: Loa
 }
 
 export default async function deliverRemote(task: DeliverTask): Promise<DeliverResult> {
-  task = checked(deliverTaskSchema, task, 'the delivery task'); // bytes from another thread are checked first
+  task = checked(deliverTaskCheck, task, 'the delivery task'); // bytes from another thread are checked first
   const { config, resolver } = init();
   const attempts: AttemptLog[] = [];
   const dest = task.destination;

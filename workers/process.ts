@@ -18,7 +18,7 @@ import { receivedHeader, returnPathHeader } from '../engine/smtp/received.js';
 import { stripVerdictHeaders } from '../engine/spam/strip-headers.js';
 import { route } from './route.js';
 import analyse, { type AnalyseResult } from './analyse.js';
-import { checked, processTaskSchema } from '../engine/queue/worker-messages.js';
+import { checked, processTaskCheck } from '../engine/queue/worker-messages.js';
 import { checkedOrigin } from '../engine/spool/envelope.js';
 import { handleListMail } from '../engine/lists/handle.js';
 import { listRuntime } from '../engine/lists/runtime.js';
@@ -108,7 +108,7 @@ function hopCount(body: Buffer): number {
 }
 
 export default async function processMessage(task: ProcessTask): Promise<ProcessResult> {
-  task = checked(processTaskSchema, task, 'the process task'); // bytes from another thread are checked first
+  task = checked(processTaskCheck, task, 'the process task'); // bytes from another thread are checked first
   const { config, db, directory } = init();
   const env = task.envelope;
   const result: ProcessResult = { delivered: [], remote: [], failed: [], tempFailed: [], skippedDuplicates: 0 };

@@ -22,7 +22,7 @@ import { recordLocalDeferrals, recordRemote, type OutcomeContext } from './recip
 import { DestinationSlots, type DestinationSlot } from './slow-start.js';
 import { SpoolerProbes } from './spooler-probe.js';
 import { openRecipients, readState, writeState, type QueueState } from './state.js';
-import { checked, deliverResultSchema } from './worker-messages.js';
+import { checked, deliverResultCheck } from './worker-messages.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const WORKER = path.resolve(here, '../../workers/deliver-remote.js');
@@ -279,7 +279,7 @@ export class OutboundScheduler implements RemoteScheduler {
     const started = Date.now();
     let result: DeliverResult;
     try {
-      result = checked(deliverResultSchema, await queue.pool.run(task, { filename: WORKER }), `the delivery worker's result for ${job.id}`);
+      result = checked(deliverResultCheck, await queue.pool.run(task, { filename: WORKER }), `the delivery worker's result for ${job.id}`);
     } catch (e) {
       result = { recipients: rcpts.map((r) => ({ address: r.address, kind: 'temp', status: '4.3.0', reply: `delivery worker failed: ${(e as Error).message}` })), attempts: [], unreachable: false };
     }

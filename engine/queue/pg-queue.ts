@@ -14,7 +14,7 @@ import type { DeliverResult, DeliverTask } from '../../workers/deliver-remote.js
 import { migrate } from '../db/pg/migrations.js';
 import { Notifier } from './notices.js';
 import { recordRemote } from './recipient-outcomes.js';
-import { checked, deliverResultSchema } from './worker-messages.js';
+import { checked, deliverResultCheck } from './worker-messages.js';
 import { PgQueueStore, type Claim, type NewRecipient } from './pg-queue-store.js';
 import { PgWake } from './pg-wake.js';
 import { PgHoldSweep } from './pg-hold-expiry.js';
@@ -299,7 +299,7 @@ export class PgQueue {
       let result: DeliverResult;
       attempt.started = true;
       try {
-        result = checked(deliverResultSchema, await this.o.deliver(task), `the delivery worker's result for ${c.messageId}`);
+        result = checked(deliverResultCheck, await this.o.deliver(task), `the delivery worker's result for ${c.messageId}`);
       } catch (e) {
         result = { recipients: c.addresses.map((a) => ({ address: a, kind: 'temp', status: '4.3.0', reply: `delivery worker failed: ${(e as Error).message}` })), attempts: [], unreachable: false };
       }

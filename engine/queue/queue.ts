@@ -1,7 +1,8 @@
 // The queue: the main thread's side of a message's life after DATA. It hands the spooled file to the
 // worker pool ("process": analyse → route → deliver locally), decides when the client gets its reply,
 // keeps what is left (remote recipients, temporary local failures) durably in the spool with a state
-// file, and resumes everything at start. It never parses messages or talks to remote servers itself.
+// file, runs the backlog (resumed, saturated, retried messages), and resumes everything at start. The reply
+// after DATA is decided in receive.ts. It never parses messages or talks to remote servers itself.
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import os from 'node:os';
@@ -13,18 +14,16 @@ import { mailboxEvents } from '../store/events.js';
 import type { ProcessResult, ProcessTask } from '../../workers/process.js';
 import { openRecipients, readState, writeState, type QueueState, type RecipientState } from './state.js';
 import { recoverQueue } from './recovery.js';
-import { checked, processResultSchema } from './worker-messages.js';
+import { checked, processResultCheck } from './worker-messages.js';
 import { wantsNotice, type DsnAction, type DsnRecipient } from '../outbound/dsn.js';
 import { ownBytes, registerLearnPool } from '../spam/learn-pool.js';
 import type { LearnTask } from '../../workers/learn.js';
 import { originate } from './notices.js';
 import { logResult, logWorkerEvents } from './delivery-log.js';
 import { TaskSet } from './task-set.js';
+import { receive, type Handover, type ReceiveOutcome } from './receive.js';
 
-export type ReceiveOutcome =
-  | { kind: 'accepted'; id: string; delivered: boolean }
-  | { kind: 'rejected'; code: number; status: string; text: string }
-  | { kind: 'tempfail'; code: number; status: string; text: string };
+export type { ReceiveOutcome } from './receive.js';
 
 /** Remote delivery and the queue's lifetime rules, plugged in by the outbound scheduler (engine/queue/outbound.ts). */
 export interface RemoteScheduler {
@@ -69,6 +68,8 @@ export class Queue {
   /** Work running for messages already acknowledged (a worker task and what follows it); see drain(). */
   private work = new TaskSet();
   remote: RemoteScheduler | null = null;
+  /** What receive.ts uses of this queue. */
+  private readonly handover: Handover;
 
   constructor(private readonly opts: QueueOptions) {
     this.spool = new Spool(path.join(opts.dataDir, 'spool'));
@@ -86,6 +87,24 @@ export class Queue {
       workerData: { configPath: opts.configPath, dataDir: opts.dataDir },
     });
     this.maxInflight = threads * 32;
+    this.handover = {
+      spool: this.spool,
+      logger: opts.logger,
+      analysisDeadlineMs: opts.analysisDeadlineMs,
+      saturated: () => this.inflight >= this.maxInflight,
+      toBacklog: (id) => {
+        this.backlog.push({ id, recovered: false });
+        this.pump();
+      },
+      runTask: (task) => this.runTask(task),
+      commit: (w) => this.commit(w),
+      leftover: (env, r) => this.leftover(env, r),
+      finished: (id, r, arrived) => this.finished(id, r, arrived),
+      settleSafely: (env, r) => this.settleSafely(env, r),
+      retryLater: (id, recovered) => this.retryLater(id, recovered),
+      failedAfterCommit: (id, event, e) => this.failedAfterCommit(id, event, e),
+      track: (work) => this.work.track(work),
+    };
     // IMAP's Spam folder moves train the filter in this pool, never on the main thread
     registerLearnPool(opts.dataDir, (raw, kind, owner) => {
       const bytes = ownBytes(raw);
@@ -130,72 +149,10 @@ export class Queue {
 
   /**
    * After the final dot: deliver now if it is quick (the Maildir copies are durable, so the spool file
-   * need not be); otherwise make the spool file durable first. Only then does the client hear 250.
+   * need not be); otherwise make the spool file durable first. Only then does the client hear 250 (receive.ts).
    */
-  async receive(w: SpoolWriter, env: Envelope): Promise<ReceiveOutcome> {
-    await w.finish();
-    if (this.inflight >= this.maxInflight) {
-      // the pool is saturated: keep it durably and let the backlog deliver it
-      await this.commitOrDiscard(w);
-      await w.release();
-      this.backlog.push({ id: env.id, recovered: false });
-      this.pump();
-      return { kind: 'accepted', id: env.id, delivered: false };
-    }
-    const decision = new SharedArrayBuffer(4);
-    const cell = new Int32Array(decision);
-    const task: ProcessTask = { id: env.id, ...w.source(), file: w.file, bodyOffset: w.bodyOffset, envelope: env, recovered: false, decision };
-    const running = this.runTask(task);
-    let timer: NodeJS.Timeout | undefined;
-    const deadline = new Promise<'deadline'>((resolve) => {
-      timer = setTimeout(() => resolve('deadline'), this.opts.analysisDeadlineMs);
-    });
-    const first = await Promise.race([running, deadline]);
-    clearTimeout(timer);
-
-    if (first !== 'deadline') {
-      if (first instanceof Error) return this.afterFailure(w, env, first);
-      if (first.rejected) {
-        await this.spool.discard(w);
-        logResult(this.opts.logger, env.id, first, 'rejected');
-        return { kind: 'rejected', ...first.rejected };
-      }
-      if (first.failed.length === 0 && this.leftover(env, first).length === 0) {
-        await this.spool.discard(w);
-        this.finished(env.id, first, env.time);
-        return { kind: 'accepted', id: env.id, delivered: true };
-      }
-      // something is left to do (remote recipients, retries, a bounce): keep it durably first
-      await this.commitOrDiscard(w);
-      await w.release();
-      await this.settleSafely(env, first);
-      return { kind: 'accepted', id: env.id, delivered: false };
-    }
-
-    // Deadline passed. Claim the decision: from now on the worker must deliver, not reject.
-    const prev = Atomics.compareExchange(cell, 0, 0, 1);
-    if (prev === 2) {
-      const r = await running;
-      await this.spool.discard(w);
-      if (!(r instanceof Error) && r.rejected) return { kind: 'rejected', ...r.rejected };
-      return { kind: 'tempfail', code: 451, status: '4.3.0', text: 'Local error in processing' };
-    }
-    await this.commitOrDiscard(w);
-    // the worker finishes after the reply; whatever happens then, the message is safe in queue/
-    this.work.track(
-      running
-        .then(async (r) => {
-          await w.release();
-          if (r instanceof Error) {
-            this.opts.logger.error('delivery', 'process-failed', { id: env.id, error: r.message });
-            this.retryLater(env.id, true);
-            return;
-          }
-          await this.settleSafely(env, r);
-        })
-        .catch((e: unknown) => this.failedAfterCommit(env.id, 'settle-failed', e)),
-    );
-    return { kind: 'accepted', id: env.id, delivered: false };
+  receive(w: SpoolWriter, env: Envelope): Promise<ReceiveOutcome> {
+    return receive(this.handover, w, env);
   }
 
   /** Inject a locally generated message (a DSN): spooled durably (originate), then dispatched like received mail. */
@@ -290,30 +247,11 @@ export class Queue {
     this.queued.add(w.id);
   }
 
-  /** Commit before the reply; when that fails (a full disk) the file goes and the client hears an error, not 250. */
-  private async commitOrDiscard(w: SpoolWriter): Promise<void> {
-    try {
-      await this.commit(w);
-    } catch (e) {
-      await this.spool.discard(w);
-      throw e;
-    }
-  }
-
-  private async afterFailure(w: SpoolWriter, env: Envelope, err: Error): Promise<ReceiveOutcome> {
-    // The worker failed (a bug or an I/O error): keep the message durably and retry it.
-    this.opts.logger.error('delivery', 'process-failed', { id: env.id, error: err.message });
-    await this.commitOrDiscard(w);
-    await w.release();
-    this.retryLater(env.id, true);
-    return { kind: 'accepted', id: env.id, delivered: false };
-  }
-
   private runTask(task: ProcessTask): Promise<ProcessResult | Error> {
     this.inflight++;
     return (this.pool.run(task) as Promise<unknown>)
       .then((r) => {
-        const result = checked(processResultSchema, r, `the worker's result for ${task.id}`);
+        const result = checked(processResultCheck, r, `the worker's result for ${task.id}`);
         this.fromWorker(task.id, result);
         return result;
       })

@@ -1,11 +1,11 @@
 // Per-message queue state, kept beside the spool file as <id>.state (JSON, replaced atomically):
 // which recipients are still to be delivered, attempts, next attempt, last error, hold.
-// Messages delivered at once never get a state file. A state file read back is checked against the schema
-// before it is used; a damaged one is reported with the reason, never half-trusted.
+// Messages delivered at once never get a state file. A state file read back is checked field by field
+// (checkQueueState) before it is used; a damaged one is reported with the reason, never half-trusted.
 import fsp from 'node:fs/promises';
 import path from 'node:path';
-import { z } from 'zod';
-import { maybe, QUEUE_ID, schemaReason } from '../spool/envelope.js';
+import { QUEUE_ID } from '../spool/envelope.js';
+import { absent, array, at, bool, int, loose, num, object, oneOf, ShapeError, str, strings } from './shape.js';
 
 export type RecipientStatus = 'pending' | 'deferred' | 'sent' | 'failed';
 
@@ -40,27 +40,40 @@ export function statePath(queueDir: string, id: string): string {
 /** A state file is never larger than this (a bigger one is damage, not something to read into memory). */
 const MAX_STATE = 64 * 1024 * 1024;
 
-const recipientState = z.looseObject({
-  address: z.string(),
-  rcpt: z.string(),
-  kind: z.enum(['local', 'remote']),
-  status: z.enum(['pending', 'deferred', 'sent', 'failed']),
-  attempts: z.number().int().nonnegative(),
-  nextAttempt: z.number().finite(),
-  lastAttempt: maybe(z.number().finite()),
-  lastError: maybe(z.string()),
-  notify: maybe(z.array(z.string())),
-  orcpt: maybe(z.string()),
-});
+const KINDS = ['local', 'remote'] as const;
+const STATUSES = ['pending', 'deferred', 'sent', 'failed'] as const;
 
-/** What a state file must hold. Loose objects: a field added by a newer writer is kept, not stripped. */
-export const queueStateSchema: z.ZodType<QueueState> = z.looseObject({
-  id: z.string().regex(QUEUE_ID, 'not a queue id'),
-  created: z.number().finite(),
-  held: z.boolean(),
-  recipients: z.array(recipientState),
-  delayWarned: maybe(z.boolean()),
-});
+function recipientState(v: unknown, p: string): RecipientState {
+  const o = object(v, p);
+  str(o, 'address', p);
+  str(o, 'rcpt', p);
+  oneOf(o, 'kind', p, KINDS);
+  oneOf(o, 'status', p, STATUSES);
+  int(o, 'attempts', p, 0);
+  num(o, 'nextAttempt', p);
+  if (!absent(o, 'lastAttempt')) num(o, 'lastAttempt', p);
+  if (!absent(o, 'lastError')) str(o, 'lastError', p);
+  if (!absent(o, 'notify')) strings(o, 'notify', p);
+  if (!absent(o, 'orcpt')) str(o, 'orcpt', p);
+  return loose(o, 'lastAttempt', 'lastError', 'notify', 'orcpt') as unknown as RecipientState;
+}
+
+/**
+ * What a state file must hold, checked field by field; throws a ShapeError naming the path of what is wrong.
+ * Loose: a field added by a newer writer is kept, not stripped; null optional fields read as absent.
+ */
+export function checkQueueState(raw: unknown): QueueState {
+  const o = object(raw, '');
+  const id = str(o, 'id', '');
+  if (!QUEUE_ID.test(id)) throw new ShapeError('id', 'not a queue id');
+  num(o, 'created', '');
+  bool(o, 'held', '');
+  const recipients = array(o.recipients, 'recipients').map((r, i) => recipientState(r, at('recipients', i)));
+  if (!absent(o, 'delayWarned')) bool(o, 'delayWarned', '');
+  const out = loose(o, 'delayWarned');
+  out.recipients = recipients;
+  return out as unknown as QueueState;
+}
 
 export type StateRead = { kind: 'ok'; state: QueueState } | { kind: 'missing' } | { kind: 'corrupt'; reason: string };
 
@@ -83,10 +96,15 @@ export async function loadState(queueDir: string, id: string): Promise<StateRead
   } catch (e) {
     return { kind: 'corrupt', reason: `bad JSON: ${(e as Error).message}` };
   }
-  const r = queueStateSchema.safeParse(raw);
-  if (!r.success) return { kind: 'corrupt', reason: `bad state: ${schemaReason(r.error)}` };
-  if (r.data.id !== id) return { kind: 'corrupt', reason: `the state names ${JSON.stringify(r.data.id)}, not the file's id` };
-  return { kind: 'ok', state: r.data };
+  let state: QueueState;
+  try {
+    state = checkQueueState(raw);
+  } catch (e) {
+    if (e instanceof ShapeError) return { kind: 'corrupt', reason: `bad state: ${e.message}` };
+    throw e;
+  }
+  if (state.id !== id) return { kind: 'corrupt', reason: `the state names ${JSON.stringify(state.id)}, not the file's id` };
+  return { kind: 'ok', state };
 }
 
 /** A message's state; null when there is none or it cannot be used (Queue.start moves damaged ones aside). */
