@@ -71,6 +71,8 @@ export class SqliteDirectory implements AccountDirectory {
       alias: db.prepare<[string], { targets: string }>('SELECT targets FROM aliases WHERE address = ?'),
       domain: db.prepare<[string], { name: string }>('SELECT name FROM domains WHERE name = ?'),
       domains: db.prepare<[], { name: string }>('SELECT name FROM domains ORDER BY name'),
+      // the first added (not the first by name): adding a domain never moves bare logins and the host name's mail
+      firstDomain: db.prepare<[], { name: string }>('SELECT name FROM domains ORDER BY created, name LIMIT 1'),
       aliasesTo: db.prepare<[], { address: string; targets: string }>('SELECT address, targets FROM aliases'),
       admins: db.prepare<[], { address: string }>(
         "SELECT u.address FROM users u JOIN admin_rights r ON r.address = u.address AND r.kind = 'system' WHERE u.disabled = 0 ORDER BY r.created, u.created LIMIT 1",
@@ -103,8 +105,7 @@ export class SqliteDirectory implements AccountDirectory {
   primaryDomain(): string {
     if (this.opts.primary) return this.opts.primary.toLowerCase();
     if (this.opts.configDomains.length) return this.opts.configDomains[0];
-    const first = this.q.domains.all()[0];
-    return first?.name ?? this.opts.hostname;
+    return this.q.firstDomain.get()?.name ?? this.opts.hostname;
   }
 
   addDomain(name: string): void {
