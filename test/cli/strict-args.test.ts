@@ -8,6 +8,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { BIN } from '../helpers/server.js';
+import { COMMANDS } from '../../engine/cli/spec.js';
 
 function setup() {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tegami-cli-strict-'));
@@ -74,6 +75,8 @@ describe('strict CLI options', () => {
       const r = cli(argv);
       assert.equal(r.code, 0, argv.join(' '));
       assert.match(r.out, /usage: tegami COMMAND/);
+      // every command is named (`db` was missing, though README.md lists it)
+      for (const name of [...Object.keys(COMMANDS), 'list']) assert.match(r.out, new RegExp(`^  ${name} `, 'm'), `tegami ${argv.join(' ')} does not name ${name}`);
     }
     for (const cmd of ['serve', 'domain', 'user', 'alias', 'queue', 'spam', 'dkim', 'backup', 'restore', 'lab']) {
       const r = cli([cmd, '--help']);
