@@ -103,6 +103,22 @@ describe('admin pages', () => {
     assert.ok(lines.some((x) => /who=host@example\.org .*POST \/users\/:address\/delete.*result=denied/.test(x)), lines.join('\n'));
   });
 
+  it('the domains list says the host name is the server\'s own, not a line of tegami.toml, in both languages', async () => {
+    // the host name stands for the primary domain without being in any file: "Defined in: tegami.toml" sent a
+    // newcomer without a config file looking for one
+    for (const [lang, own, toml] of [
+      ['en', 'host name (hostname): mail to it goes to the primary domain', 'tegami.toml'],
+      ['ja', 'このサーバーのホスト名', 'tegami.toml（設定ファイル）'],
+    ] as const) {
+      const b = await as('admin@example.com', lang);
+      const page = (await b.get('/domains')).body;
+      const row = (name: string) => new RegExp(`<tr data-domain="${name.replace(/\./g, '\\.')}">[\\s\\S]*?</tr>`).exec(page)?.[0] ?? '';
+      assert.ok(row('mx.example.com').includes(own), row('mx.example.com') || page);
+      assert.ok(!row('mx.example.com').includes(toml), row('mx.example.com'));
+      assert.ok(row('mail.example.org').includes(toml), row('mail.example.org'));
+    }
+  });
+
   it('refuses a form without its CSRF token, or with a stale one, with 403 and an audit line', async () => {
     const b = await as('admin@example.com');
     await b.get('/domains');

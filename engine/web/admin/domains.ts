@@ -25,6 +25,11 @@ const domainParam = { type: 'object', required: ['domain'], properties: { domain
 export class DomainOps {
   constructor(private readonly svc: AdminServices) {}
 
+  /** The server's host name standing for the primary domain by itself (no [domains] aliases entry names it). */
+  isHostname(d: string): boolean {
+    return d === this.svc.config.hostname.toLowerCase() && !Object.keys(this.svc.config.domains.aliases).some((a) => a.toLowerCase() === d);
+  }
+
   /** A domain named in [domains] local of the TOML file: the file owns it. */
   fromToml(d: string): boolean {
     return this.svc.config.domains.local.map((x) => x.toLowerCase()).includes(d);
@@ -78,7 +83,7 @@ export function registerDomains(app: FastifyInstance, deps: WebDeps, svc: AdminS
       ${notice(done ? v.t(`domains.done.${done === 'removed' ? 'removed' : 'added'}`) : null)}${errorSummary(v, errors)}
       ${list.length ? html`<table class="domains"><thead><tr><th scope="col">${v.t('domains.name')}</th><th scope="col">${v.t('domains.aliasOf')}</th><th scope="col">${v.t('domains.source')}</th>${sys ? html`<th scope="col"><span class="sr">${v.t('domains.remove')}</span></th>` : ''}</tr></thead>
         <tbody>${list.map((d) => html`<tr data-domain="${d.name}"><td>${d.aliasOf ? d.name : html`<a href="/domains/${d.name}">${d.name}</a>`}</td><td>${d.aliasOf ?? ''}</td>
-          <td>${d.aliasOf || ops.fromToml(d.name) ? v.t('domains.fromToml') : v.t('domains.fromDb')}</td>
+          <td>${d.aliasOf && ops.isHostname(d.name) ? v.t('domains.fromHostname') : d.aliasOf || ops.fromToml(d.name) ? v.t('domains.fromToml') : v.t('domains.fromDb')}</td>
           ${sys ? html`<td>${!d.aliasOf && !ops.fromToml(d.name) ? buttonForm(v, `/domains/${d.name}/delete`, v.t('domains.remove'), { confirm: v.t('domains.removeConfirm', { domain: d.name }) }) : ''}</td>` : ''}</tr>`)}</tbody></table>`
         : html`<p class="empty">${v.t('domains.none')}</p>`}
       ${sys ? html`<section aria-labelledby="add-h"><h2 id="add-h">${v.t('domains.add')}</h2>
