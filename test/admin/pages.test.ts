@@ -119,6 +119,32 @@ describe('admin pages', () => {
     }
   });
 
+  it('a list the server refuses is explained in the page\'s language, never as an English sentence', async () => {
+    // the list engine's English reasons ("a list name may not end in -request …") reached the Japanese page as
+    // "拒否されました: a list name …"
+    const cases = [
+      ['news-request@example.com', 'A list name may not end in -request: that would be one of another list\'s own addresses.', 'リスト名の末尾に -request は使えません（別のリストの専用アドレスと区別できなくなります）。'],
+      ['postmaster@example.com', 'postmaster is reserved for the mail system.', 'postmaster はメールシステム用に予約されています。'],
+      ['user@example.com', 'user@example.com is a user account.', 'user@example.com はユーザーアカウントです。'],
+      ['news_@example.com', 'A list name may hold only a-z 0-9 . _ - (not at either end): news_', 'リスト名に使える文字は a-z 0-9 . _ - のみです（先頭と末尾は英数字）: news_'],
+      ['news@example.com', 'news@example.com already exists.', 'news@example.com はすでに存在します。'],
+    ] as const;
+    const setup = await as('admin@example.com');
+    await setup.get('/lists');
+    assert.equal((await setup.post('/lists', { address: 'news@example.com' })).statusCode, 303);
+    for (const [lang, col] of [['en', 1], ['ja', 2]] as const) {
+      const b = await as('admin@example.com', lang);
+      for (const c of cases) {
+        await b.get('/lists');
+        const r = await b.post('/lists', { address: c[0] });
+        assert.equal(r.statusCode, 400, `${lang} ${c[0]}`);
+        const shown = (fieldError(r.body, 'address') ?? '').replace(/&#39;/g, "'");
+        assert.equal(shown, c[col], `${lang} ${c[0]}`);
+      }
+    }
+    assert.equal(f.directory.lists.list('news-request@example.com'), undefined);
+  });
+
   it('refuses a form without its CSRF token, or with a stale one, with 403 and an audit line', async () => {
     const b = await as('admin@example.com');
     await b.get('/domains');
