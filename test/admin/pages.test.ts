@@ -119,7 +119,7 @@ describe('admin pages', () => {
     }
   });
 
-  it('a list the server refuses is explained in the page\'s language, never as an English sentence', async () => {
+  it('a list or alias address the server refuses is explained in the page\'s language, never as an English sentence', async () => {
     // the list engine's English reasons ("a list name may not end in -request …") reached the Japanese page as
     // "拒否されました: a list name …"
     const cases = [
@@ -143,6 +143,19 @@ describe('admin pages', () => {
       }
     }
     assert.equal(f.directory.lists.list('news-request@example.com'), undefined);
+    // an alias on a list's addresses: the same
+    for (const [lang, post, role] of [
+      ['en', 'news@example.com is a mailing list.', 'news-owner@example.com is one of the addresses of the mailing list news@example.com.'],
+      ['ja', 'news@example.com はメーリングリストです。', 'news-owner@example.com はメーリングリスト news@example.com の専用アドレスです。'],
+    ] as const) {
+      const b = await as('admin@example.com', lang);
+      for (const [address, text] of [['news@example.com', post], ['news-owner@example.com', role]]) {
+        await b.get('/aliases');
+        const r = await b.post('/aliases', { address, targets: 'user@example.com' });
+        assert.equal(r.statusCode, 400, `${lang} ${address}`);
+        assert.equal(fieldError(r.body, 'address'), text, `${lang} ${address}`);
+      }
+    }
   });
 
   it('refuses a form without its CSRF token, or with a stale one, with 403 and an audit line', async () => {
