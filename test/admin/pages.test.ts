@@ -119,7 +119,7 @@ describe('admin pages', () => {
     }
   });
 
-  it('a list or alias address the server refuses is explained in the page\'s language, never as an English sentence', async () => {
+  it('a list, alias or domain the server refuses is explained in the page\'s language, never as an English sentence', async () => {
     // the list engine's English reasons ("a list name may not end in -request …") reached the Japanese page as
     // "拒否されました: a list name …"
     const cases = [
@@ -143,6 +143,17 @@ describe('admin pages', () => {
       }
     }
     assert.equal(f.directory.lists.list('news-request@example.com'), undefined);
+    // a Japanese domain name: the ASCII form to add instead
+    for (const [lang, text] of [
+      ['en', 'Not a domain name: 例え.jp. An internationalised name is added in its ASCII form: xn--r8jz45g.jp'],
+      ['ja', 'ドメイン名ではありません: 例え.jp。日本語ドメイン名は ASCII 形式（xn--r8jz45g.jp）で追加してください。'],
+    ] as const) {
+      const b = await as('admin@example.com', lang);
+      await b.get('/domains');
+      const r = await b.post('/domains', { domain: '例え.jp' });
+      assert.equal(r.statusCode, 400);
+      assert.equal(fieldError(r.body, 'domain'), text);
+    }
     // an alias on a list's addresses: the same
     for (const [lang, post, role] of [
       ['en', 'news@example.com is a mailing list.', 'news-owner@example.com is one of the addresses of the mailing list news@example.com.'],

@@ -4,7 +4,7 @@
 // answers now, and its defaults for new accounts (domain-defaults.ts). A host admin sees its own domain's page
 // and sets its defaults; adding, removing and keys are the system admin's.
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { AccountError } from '../../accounts/sqlite-directory.js';
+import { AccountError, asciiDomain } from '../../accounts/sqlite-directory.js';
 import { txtRecord } from '../../outbound/dkim.js';
 import { dkimKeysFor } from '../../outbound/dkim-keys.js';
 import { visibleDomains } from '../domains.js';
@@ -37,7 +37,10 @@ export class DomainOps {
 
   add(raw: string): Outcome<string> {
     const d = raw.trim().toLowerCase().replace(/\.$/, '');
-    if (!DOMAIN.test(d) || d.length > 253) return invalid([{ field: 'domain', code: 'not-domain', values: { value: raw } }]);
+    if (!DOMAIN.test(d) || d.length > 253) {
+      const ascii = asciiDomain(d);
+      return invalid([ascii ? { field: 'domain', code: 'not-domain-idn', values: { value: raw, ascii } } : { field: 'domain', code: 'not-domain', values: { value: raw } }]);
+    }
     if (this.svc.accounts.localDomain(d)) return { ok: false, status: 409, errors: [{ field: 'domain', code: 'domain-exists', values: { domain: d } }] };
     try {
       this.svc.accounts.addDomain(d);
