@@ -61,6 +61,13 @@ describe('strict CLI options', () => {
     r = cli(['backup', path.join(os.tmpdir(), 'never.tar.gz'), '--with-mails', '--config', config]);
     assert.equal(r.code, 2);
     assert.match(r.err, /--with-mail\b/);
+    for (const sub of ['hold', 'release', 'retry', 'delete', 'list']) {
+      r = cli(['queue', sub, '--domain', 'exmaple .jp', '--config', config]);
+      assert.equal(r.code, 2, `queue ${sub} --domain with a space: ${r.out}${r.err}`);
+      assert.match(r.err, /--domain: not a domain name: "exmaple \.jp"/);
+    }
+    r = cli(['queue', 'hold', '--domain', 'taro@example.jp', '--config', config]);
+    assert.equal(r.code, 2, 'an address is not a domain');
     r = cli(['serve', '--quiett', '--config', config]);
     assert.equal(r.code, 2, 'serve refuses before it starts anything');
     r = cli(['user', 'set', 'robert@example.test', '--config', config]);
