@@ -3,7 +3,7 @@
 // option in use keeps working, in any position and as --key=value.
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -100,6 +100,17 @@ describe('strict CLI options', () => {
     const unknown = cli(['frobnicate']);
     assert.equal(unknown.code, 2);
     assert.match(unknown.err, /unknown command "frobnicate"/);
+  });
+
+  it('ends quietly when the reader of its output goes away (tegami user list | head)', async () => {
+    // the pipe is closed before the command writes: its first write meets EPIPE
+    const child = spawn(process.execPath, [BIN, 'help'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    child.stdout.destroy();
+    let err = '';
+    child.stderr.on('data', (d) => (err += d));
+    const code = await new Promise<number | null>((resolve) => child.on('exit', (c) => resolve(c)));
+    assert.equal(code, 0, err);
+    assert.doesNotMatch(err, /EPIPE|Unhandled 'error' event/);
   });
 
   it('keeps every option that works today, anywhere on the line and as --key=value', () => {
