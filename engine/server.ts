@@ -2,6 +2,7 @@
 // named in [listen]. SIGTERM/SIGINT stop accepting, let sessions and deliveries in flight finish, exit.
 import fs from 'node:fs';
 import path from 'node:path';
+import { runningServer } from './ops/restore.js';
 import { buildConfig, readRawConfig, resolveConfigPath, type LoadedConfig } from './config/load.js';
 import { openStorage, queueFor, remoteDeliveryFor, type Storage } from './db/storage.js';
 import { Logger } from './log/logger.js';
@@ -72,6 +73,13 @@ export async function startServer(opts: { configPath?: string; quiet?: boolean; 
   };
   const ctx = await openStorage(opts.configPath, { mode: 'serve', onError: onStorageError, onWaiting, signal: opts.signal }).finally(() => early?.close());
   const { config } = ctx;
+  // one server per data dir: a second one would resume the same spool (deliveries twice) and take over the run
+  // files (run/tegami.pid, which restore checks; run/listeners.json), so it stops here, having started nothing
+  const other = runningServer(config.data_dir);
+  if (other !== null) {
+    await ctx.close();
+    throw new Error(`a tegami (pid ${other}) is already running on ${config.data_dir} (tegami status shows it); stop it first, or give this one a data_dir of its own`);
+  }
   const metrics = new Metrics({ configLabels: { list: config.dnsbl.map((d) => d.name), target: config.monitor.map((m) => m.name) } });
   const logger = new Logger({ dir: path.join(config.data_dir, 'logs'), stdout: config.log.stdout && !opts.quiet, files: config.log.files, level: config.log.level, sink: metrics });
   const logOutputs = startLogOutputs(logger, config);

@@ -1,6 +1,7 @@
 // The embedded account directory: SQLite tables (engine/db) plus the local domains named in config.
 // Reads are synchronous and cheap (prepared statements), so policy can call them per RCPT. Password writes
 // store the scrypt hash, the sealed secret (when kept) and the SCRAM-SHA-256 verifier together.
+import url from 'node:url';
 import type { Db } from '../db/database.js';
 import type { AccountDirectory, NewUser, PasswordChange, Resolution, ScramLookup, User } from './directory.js';
 import { decoyScramKeys, formatScram, hashPassword, parseScram, scramKeys, seal, unseal, verifyPassword } from './password.js';
@@ -71,6 +72,8 @@ export class SqliteDirectory implements AccountDirectory {
       alias: db.prepare<[string], { targets: string }>('SELECT targets FROM aliases WHERE address = ?'),
       domain: db.prepare<[string], { name: string }>('SELECT name FROM domains WHERE name = ?'),
       domains: db.prepare<[], { name: string }>('SELECT name FROM domains ORDER BY name'),
+      // the first added (not the first by name): adding a domain never moves bare logins and the host name's mail
+      firstDomain: db.prepare<[], { name: string }>('SELECT name FROM domains ORDER BY created, name LIMIT 1'),
       aliasesTo: db.prepare<[], { address: string; targets: string }>('SELECT address, targets FROM aliases'),
       admins: db.prepare<[], { address: string }>(
         "SELECT u.address FROM users u JOIN admin_rights r ON r.address = u.address AND r.kind = 'system' WHERE u.disabled = 0 ORDER BY r.created, u.created LIMIT 1",
@@ -103,13 +106,16 @@ export class SqliteDirectory implements AccountDirectory {
   primaryDomain(): string {
     if (this.opts.primary) return this.opts.primary.toLowerCase();
     if (this.opts.configDomains.length) return this.opts.configDomains[0];
-    const first = this.q.domains.all()[0];
-    return first?.name ?? this.opts.hostname;
+    return this.q.firstDomain.get()?.name ?? this.opts.hostname;
   }
 
   addDomain(name: string): void {
     const d = name.toLowerCase().replace(/\.$/, '');
-    if (!/^[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)+$/.test(d)) throw new AccountError(`not a domain name: ${name}`);
+    if (!/^[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)+$/.test(d)) {
+      // a Japanese (internationalised) name is kept in its ASCII form, as DNS and MX records have it
+      const ascii = asciiDomain(d);
+      throw new AccountError(`not a domain name: ${name}${ascii ? ` (an internationalised name is added in its ASCII form: tegami domain add ${ascii})` : ''}`);
+    }
     if (this.q.domain.get(d)) throw new AccountError(`domain ${d} exists`);
     this.db.prepare('INSERT INTO domains (name, created) VALUES (?, ?)').run(d, Date.now());
   }
@@ -417,4 +423,11 @@ function toUser(r: UserRow): User {
 function adminFields(r: UserRow): Pick<User, 'hostAdminOf' | 'listAdminOf' | 'hostAdmin' | 'listAdmin' | 'systemAdmin'> {
   const rights = rightsFromRow(r);
   return { hostAdminOf: rights.host, listAdminOf: rights.list, hostAdmin: rights.host.length > 0, listAdmin: rights.list.length > 0, systemAdmin: rights.system };
+}
+
+/** The ASCII (punycode) form of an internationalised domain name that has non-ASCII letters, else null. */
+export function asciiDomain(name: string): string | null {
+  if (/^[\x00-\x7f]*$/.test(name)) return null;
+  const a = url.domainToASCII(name);
+  return a && a !== name ? a : null;
 }

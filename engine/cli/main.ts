@@ -17,6 +17,14 @@ export async function run(argv: string[]): Promise<number> {
   // every command that touches the data dir; not the lab, which writes files for other servers (a private
   // Postfix reads its config as another user) and starts tegami as a command of its own
   if (name !== 'lab') process.umask(PRIVATE_UMASK);
+  // `tegami user list | head`: the reader went away after its lines, so end quietly as Unix tools do rather than
+  // with an EPIPE stack trace (every command writes its output after its work; serve's stdout is its log: kept)
+  if (name !== 'serve') {
+    process.stdout.on('error', (e: NodeJS.ErrnoException) => {
+      if (e.code !== 'EPIPE') throw e;
+      process.exit(0);
+    });
+  }
   if (name === undefined || name === 'help') {
     const topic = name === 'help' ? words[1]?.value : undefined;
     if (topic !== undefined && Object.hasOwn(COMMANDS, topic)) {

@@ -252,6 +252,7 @@ export const USAGE = `usage: tegami COMMAND [--config FILE] ...
   restore FILE [--force]                 restore a backup into this config's data_dir
   status [--json]                        the running server: listeners, queue, pool, monitor, disk
   monitor test | monitor check [--json]  send a test alert; check every [[monitor]] target now
+  db migrate|status|import-local ...     the [storage] database's schema; a single node's data into PostgreSQL
   lab list | lab run SCENARIO [--target host:port ...] | lab report FILE.json
 tegami COMMAND --help shows a command's options.`;
 

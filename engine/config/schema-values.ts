@@ -1,11 +1,12 @@
 // The value types every section of the config schema uses: listener addresses, durations, sizes. Parsing only;
 // no defaults of any section live here.
 import { z } from 'zod';
+import { parseHostPort } from '../net/host-port.js';
 
-/** "host:port" listener address; empty string means the listener is off. */
+/** "host:port" listener address (port 0–65535, read by the one host:port parser); empty string means off. */
 export const listenAddr = z
   .string()
-  .refine((v) => v === '' || /^(\[[0-9a-fA-F:.]+\]|[^:\s]+|[0-9a-fA-F:]+):\d{1,5}$/.test(v), {
+  .refine((v) => v === '' || (/^(\[[0-9a-fA-F:.]+\]|[^:\s]+|[0-9a-fA-F:]+):\d{1,5}$/.test(v) && parseHostPort(v) !== null), {
     message: 'expected "host:port" (use [::1]:port for IPv6), or "" for off',
   });
 

@@ -138,7 +138,8 @@ const auth = z
 
 const smtp = z
   .object({
-    banner: z.string().default('ESMTP tegami'),
+    /** Text after "<hostname> ESMTP" in the 220 greeting (smtp-server writes the ESMTP itself). */
+    banner: z.string().default('tegami'),
     vrfy: z.boolean().default(false),
     expn: z.boolean().default(false),
     /** Simultaneous SMTP connections, all three listeners together. */

@@ -13,21 +13,22 @@ const RESERVED = new Set(['postmaster', 'abuse', 'mailer-daemon', 'root', 'hostm
 /** Longest list name: the role addresses with their tokens stay near RFC 5321's 64-octet local part. */
 export const MAX_NAME = 32;
 
-export type NameCheck = { ok: true; name: string; domain: string } | { ok: false; reason: string };
+/** `code` and `values` name the refusal for a translated message (the admin pages); `reason` is the English one. */
+export type NameCheck = { ok: true; name: string; domain: string } | { ok: false; reason: string; code: string; values: Record<string, string | number> };
 
 /** Check a list address NAME@DOMAIN (the domain's locality is the directory's business). */
 export function checkListAddress(address: string): NameCheck {
   const a = address.trim().toLowerCase();
   const m = /^([^@\s]+)@([^@\s]+)$/.exec(a);
-  if (!m) return { ok: false, reason: `give the list's full address, NAME@DOMAIN: ${address}` };
+  if (!m) return { ok: false, reason: `give the list's full address, NAME@DOMAIN: ${address}`, code: 'not-address', values: { value: address } };
   const [, name, domain] = m;
-  if (name.length > MAX_NAME) return { ok: false, reason: `a list name has at most ${MAX_NAME} characters: ${name}` };
+  if (name.length > MAX_NAME) return { ok: false, reason: `a list name has at most ${MAX_NAME} characters: ${name}`, code: 'list-name-long', values: { max: MAX_NAME } };
   if (!/^[a-z0-9](?:[a-z0-9._-]*[a-z0-9])?$/.test(name) || name.includes('..')) {
-    return { ok: false, reason: `a list name may hold only a-z 0-9 . _ - (not at either end): ${name}` };
+    return { ok: false, reason: `a list name may hold only a-z 0-9 . _ - (not at either end): ${name}`, code: 'list-name-chars', values: { name } };
   }
-  if (RESERVED.has(name)) return { ok: false, reason: `${name} is reserved for the mail system` };
+  if (RESERVED.has(name)) return { ok: false, reason: `${name} is reserved for the mail system`, code: 'list-name-reserved', values: { name } };
   const ending = RESERVED_ENDINGS.find((e) => name.endsWith(e));
-  if (ending) return { ok: false, reason: `a list name may not end in ${ending} (its own ${ending.slice(1)} address would be ambiguous)` };
+  if (ending) return { ok: false, reason: `a list name may not end in ${ending} (its own ${ending.slice(1)} address would be ambiguous)`, code: 'list-name-ending', values: { ending } };
   return { ok: true, name, domain };
 }
 

@@ -6,7 +6,16 @@ import { parseAddress } from '../policy/address.js';
 import type { DmarcRewrite, ListAddress, ListDirectory, ListMember, ListSettings, MailingList, PostPolicy, ReplyPolicy } from '../accounts/list-directory.js';
 import { checkListAddress, listAddresses, splitListLocal } from './names.js';
 
-export class ListError extends Error {}
+/** A refusal: `message` in English (the CLI); `code` and `values`, when set, for a translated one (the admin pages). */
+export class ListError extends Error {
+  constructor(
+    message: string,
+    readonly code?: string,
+    readonly values?: Record<string, string | number>,
+  ) {
+    super(message);
+  }
+}
 
 interface ListRow {
   address: string;
@@ -93,12 +102,12 @@ export class SqliteLists implements ListDirectory {
 
   createList(address: string, settings: Partial<ListSettings> = {}): MailingList {
     const c = checkListAddress(address);
-    if (!c.ok) throw new ListError(c.reason);
+    if (!c.ok) throw new ListError(c.reason, c.code, c.values);
     const domain = this.accounts.localDomain(c.domain);
-    if (!domain) throw new ListError(`${c.domain} is not a local domain (tegami domain add ${c.domain})`);
-    if (domain !== c.domain) throw new ListError(`${c.domain} is a host alias of ${domain}; create the list as ${c.name}@${domain}`);
+    if (!domain) throw new ListError(`${c.domain} is not a local domain (tegami domain add ${c.domain})`, 'not-local-domain', { domain: c.domain });
+    if (domain !== c.domain) throw new ListError(`${c.domain} is a host alias of ${domain}; create the list as ${c.name}@${domain}`, 'host-alias', { domain: c.domain, canonical: domain });
     const addr = `${c.name}@${domain}`;
-    if (this.list(addr)) throw new ListError(`list ${addr} exists`);
+    if (this.list(addr)) throw new ListError(`list ${addr} exists`, 'exists', { address: addr });
     // every address the list answers to must be free: no user, no alias (not even NAME-request+x@)
     const roles = listAddresses({ name: c.name, domain });
     const exact = [roles.post, roles.request, roles.bounces, roles.owner];
@@ -107,7 +116,7 @@ export class SqliteLists implements ListDirectory {
       const hit = this.db
         .prepare(`SELECT address FROM ${table} WHERE address IN (?, ?, ?, ?) OR address LIKE ? ESCAPE '\\' OR address LIKE ? ESCAPE '\\' LIMIT 1`)
         .get(...exact, ...like.map(escapeLike)) as { address: string } | undefined;
-      if (hit) throw new ListError(`${hit.address} is ${table === 'users' ? 'a user' : 'an alias'} already; a list ${addr} would take that address`);
+      if (hit) throw new ListError(`${hit.address} is ${table === 'users' ? 'a user' : 'an alias'} already; a list ${addr} would take that address`, table === 'users' ? 'is-user' : 'is-alias', { address: hit.address });
     }
     const s = { ...DEFAULTS, ...settings };
     checkSettings(s);

@@ -37,10 +37,17 @@ export function runningServer(dataDir: string): number | null {
   if (!Number.isInteger(pid) || pid <= 0 || pid === process.pid) return null;
   try {
     process.kill(pid, 0);
-    return pid;
   } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM' ? pid : null;
+    if ((e as NodeJS.ErrnoException).code !== 'EPERM') return null;
   }
+  // a pid file left by a crash may name a process that took the number since (a container's pid 7): where
+  // /proc tells, only a tegami counts
+  try {
+    if (!fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes('tegami')) return null;
+  } catch {
+    // no /proc, or not ours to read: the live pid is all there is to go on
+  }
+  return pid;
 }
 
 /** Domains + users + aliases in the data dir's accounts database (0 when there is none). */

@@ -2,6 +2,7 @@
 // `hostname`, generated once into <data_dir>/tls/ and reused. Private keys are written 0600.
 import fs from 'node:fs';
 import path from 'node:path';
+import tls from 'node:tls';
 import selfsigned from 'selfsigned';
 
 export interface CertPair {
@@ -10,9 +11,33 @@ export interface CertPair {
   selfSigned: boolean;
 }
 
+/**
+ * A configured certificate and key, read and checked together now, so that a half-renewed pair (a new
+ * certificate beside the old key), a file that is gone or one that is not PEM stops the start with both files
+ * named (`what`: "[tls]", "[[tls.domain]] example.jp") instead of a bare OpenSSL message.
+ */
+export function readCertFiles(what: string, certFile: string, keyFile: string): { cert: Buffer; key: Buffer } {
+  const read = (kind: string, file: string) => {
+    try {
+      return fs.readFileSync(file);
+    } catch (e) {
+      throw new Error(`${what} ${kind} ${file}: cannot read it (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
+    }
+  };
+  const pair = { cert: read('cert', certFile), key: read('key', keyFile) };
+  try {
+    tls.createSecureContext(pair);
+  } catch (e) {
+    const m = (e as Error).message;
+    const why = /key values mismatch/.test(m) ? 'the key does not belong to the certificate (replace both files together)' : m;
+    throw new Error(`${what} cert ${certFile} with key ${keyFile}: ${why}`);
+  }
+  return pair;
+}
+
 export async function loadOrCreateCertificate(opts: { dataDir: string; hostname: string; cert?: string; key?: string }): Promise<CertPair> {
   if (opts.cert && opts.key) {
-    return { cert: fs.readFileSync(opts.cert), key: fs.readFileSync(opts.key), selfSigned: false };
+    return { ...readCertFiles('[tls]', opts.cert, opts.key), selfSigned: false };
   }
   const dir = path.join(opts.dataDir, 'tls');
   const certFile = path.join(dir, 'selfsigned.crt');

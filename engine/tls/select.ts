@@ -3,9 +3,9 @@
 // else the one bound to the local address the client reached, else the default. Contexts are built once, at
 // start, so a bad certificate or a key that does not match fails then. It never reads a socket itself.
 import crypto from 'node:crypto';
-import fs from 'node:fs';
 import tls from 'node:tls';
 import { canonicalIp } from '../config/schema.js';
+import { readCertFiles } from './certificate.js';
 
 export interface CertPair {
   cert: Buffer | string;
@@ -82,7 +82,7 @@ export class CertificateSelector {
   static fromConfig(fallback: CertPair, domains: { domain: string; cert: string; key: string; ip?: string }[]): CertificateSelector {
     return new CertificateSelector(
       fallback,
-      domains.map((d) => ({ domain: d.domain, ip: d.ip, cert: fs.readFileSync(d.cert), key: fs.readFileSync(d.key) })),
+      domains.map((d) => ({ domain: d.domain, ip: d.ip, ...readCertFiles(`[[tls.domain]] ${d.domain}`, d.cert, d.key) })),
     );
   }
 

@@ -103,6 +103,72 @@ describe('admin pages', () => {
     assert.ok(lines.some((x) => /who=host@example\.org .*POST \/users\/:address\/delete.*result=denied/.test(x)), lines.join('\n'));
   });
 
+  it('the domains list says the host name is the server\'s own, not a line of tegami.toml, in both languages', async () => {
+    // the host name stands for the primary domain without being in any file: "Defined in: tegami.toml" sent a
+    // newcomer without a config file looking for one
+    for (const [lang, own, toml] of [
+      ['en', 'host name (hostname): mail to it goes to the primary domain', 'tegami.toml'],
+      ['ja', 'このサーバーのホスト名', 'tegami.toml（設定ファイル）'],
+    ] as const) {
+      const b = await as('admin@example.com', lang);
+      const page = (await b.get('/domains')).body;
+      const row = (name: string) => new RegExp(`<tr data-domain="${name.replace(/\./g, '\\.')}">[\\s\\S]*?</tr>`).exec(page)?.[0] ?? '';
+      assert.ok(row('mx.example.com').includes(own), row('mx.example.com') || page);
+      assert.ok(!row('mx.example.com').includes(toml), row('mx.example.com'));
+      assert.ok(row('mail.example.org').includes(toml), row('mail.example.org'));
+    }
+  });
+
+  it('a list, alias or domain the server refuses is explained in the page\'s language, never as an English sentence', async () => {
+    // the list engine's English reasons ("a list name may not end in -request …") reached the Japanese page as
+    // "拒否されました: a list name …"
+    const cases = [
+      ['news-request@example.com', 'A list name may not end in -request: that would be one of another list\'s own addresses.', 'リスト名の末尾に -request は使えません（別のリストの専用アドレスと区別できなくなります）。'],
+      ['postmaster@example.com', 'postmaster is reserved for the mail system.', 'postmaster はメールシステム用に予約されています。'],
+      ['user@example.com', 'user@example.com is a user account.', 'user@example.com はユーザーアカウントです。'],
+      ['news_@example.com', 'A list name may hold only a-z 0-9 . _ - (not at either end): news_', 'リスト名に使える文字は a-z 0-9 . _ - のみです（先頭と末尾は英数字）: news_'],
+      ['news@example.com', 'news@example.com already exists.', 'news@example.com はすでに存在します。'],
+    ] as const;
+    const setup = await as('admin@example.com');
+    await setup.get('/lists');
+    assert.equal((await setup.post('/lists', { address: 'news@example.com' })).statusCode, 303);
+    for (const [lang, col] of [['en', 1], ['ja', 2]] as const) {
+      const b = await as('admin@example.com', lang);
+      for (const c of cases) {
+        await b.get('/lists');
+        const r = await b.post('/lists', { address: c[0] });
+        assert.equal(r.statusCode, 400, `${lang} ${c[0]}`);
+        const shown = (fieldError(r.body, 'address') ?? '').replace(/&#39;/g, "'");
+        assert.equal(shown, c[col], `${lang} ${c[0]}`);
+      }
+    }
+    assert.equal(f.directory.lists.list('news-request@example.com'), undefined);
+    // a Japanese domain name: the ASCII form to add instead
+    for (const [lang, text] of [
+      ['en', 'Not a domain name: 例え.jp. An internationalised name is added in its ASCII form: xn--r8jz45g.jp'],
+      ['ja', 'ドメイン名ではありません: 例え.jp。日本語ドメイン名は ASCII 形式（xn--r8jz45g.jp）で追加してください。'],
+    ] as const) {
+      const b = await as('admin@example.com', lang);
+      await b.get('/domains');
+      const r = await b.post('/domains', { domain: '例え.jp' });
+      assert.equal(r.statusCode, 400);
+      assert.equal(fieldError(r.body, 'domain'), text);
+    }
+    // an alias on a list's addresses: the same
+    for (const [lang, post, role] of [
+      ['en', 'news@example.com is a mailing list.', 'news-owner@example.com is one of the addresses of the mailing list news@example.com.'],
+      ['ja', 'news@example.com はメーリングリストです。', 'news-owner@example.com はメーリングリスト news@example.com の専用アドレスです。'],
+    ] as const) {
+      const b = await as('admin@example.com', lang);
+      for (const [address, text] of [['news@example.com', post], ['news-owner@example.com', role]]) {
+        await b.get('/aliases');
+        const r = await b.post('/aliases', { address, targets: 'user@example.com' });
+        assert.equal(r.statusCode, 400, `${lang} ${address}`);
+        assert.equal(fieldError(r.body, 'address'), text, `${lang} ${address}`);
+      }
+    }
+  });
+
   it('refuses a form without its CSRF token, or with a stale one, with 403 and an audit line', async () => {
     const b = await as('admin@example.com');
     await b.get('/domains');

@@ -73,6 +73,12 @@ describe('tegami user/domain/alias', () => {
     const { config, cli } = setup();
     assert.equal(cli(['domain', 'add', 'other.test', '--config', config]).code, 0);
     assert.match(cli(['domain', 'list', '--config', config]).out, /other\.test/);
+    // a Japanese domain name is refused with the ASCII form to give instead (it said only "not a domain name")
+    const idn = cli(['domain', 'add', '例え.jp', '--config', config]);
+    assert.equal(idn.code, 1);
+    assert.match(idn.err, /not a domain name: 例え\.jp \(an internationalised name is added in its ASCII form: tegami domain add xn--r8jz45g\.jp\)/);
+    assert.equal(cli(['domain', 'add', 'xn--r8jz45g.jp', '--config', config]).code, 0);
+    assert.match(cli(['domain', 'add', 'bad domain', '--config', config]).err, /not a domain name: bad domain\n/);
     assert.equal(cli(['alias', 'add', 'info@other.test', 'a@example.test,b@example.test', '--config', config]).code, 0);
     assert.match(cli(['alias', 'list', '--config', config]).out, /info@other\.test\ta@example\.test,b@example\.test/);
     assert.equal(cli(['alias', 'del', 'info@other.test', '--config', config]).code, 0);

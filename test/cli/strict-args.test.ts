@@ -3,11 +3,12 @@
 // option in use keeps working, in any position and as --key=value.
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { BIN } from '../helpers/server.js';
+import { COMMANDS } from '../../engine/cli/spec.js';
 
 function setup() {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tegami-cli-strict-'));
@@ -60,6 +61,13 @@ describe('strict CLI options', () => {
     r = cli(['backup', path.join(os.tmpdir(), 'never.tar.gz'), '--with-mails', '--config', config]);
     assert.equal(r.code, 2);
     assert.match(r.err, /--with-mail\b/);
+    for (const sub of ['hold', 'release', 'retry', 'delete', 'list']) {
+      r = cli(['queue', sub, '--domain', 'exmaple .jp', '--config', config]);
+      assert.equal(r.code, 2, `queue ${sub} --domain with a space: ${r.out}${r.err}`);
+      assert.match(r.err, /--domain: not a domain name: "exmaple \.jp"/);
+    }
+    r = cli(['queue', 'hold', '--domain', 'taro@example.jp', '--config', config]);
+    assert.equal(r.code, 2, 'an address is not a domain');
     r = cli(['serve', '--quiett', '--config', config]);
     assert.equal(r.code, 2, 'serve refuses before it starts anything');
     r = cli(['user', 'set', 'robert@example.test', '--config', config]);
@@ -74,6 +82,8 @@ describe('strict CLI options', () => {
       const r = cli(argv);
       assert.equal(r.code, 0, argv.join(' '));
       assert.match(r.out, /usage: tegami COMMAND/);
+      // every command is named (`db` was missing, though README.md lists it)
+      for (const name of [...Object.keys(COMMANDS), 'list']) assert.match(r.out, new RegExp(`^  ${name} `, 'm'), `tegami ${argv.join(' ')} does not name ${name}`);
     }
     for (const cmd of ['serve', 'domain', 'user', 'alias', 'queue', 'spam', 'dkim', 'backup', 'restore', 'lab']) {
       const r = cli([cmd, '--help']);
@@ -90,6 +100,17 @@ describe('strict CLI options', () => {
     const unknown = cli(['frobnicate']);
     assert.equal(unknown.code, 2);
     assert.match(unknown.err, /unknown command "frobnicate"/);
+  });
+
+  it('ends quietly when the reader of its output goes away (tegami user list | head)', async () => {
+    // the pipe is closed before the command writes: its first write meets EPIPE
+    const child = spawn(process.execPath, [BIN, 'help'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    child.stdout.destroy();
+    let err = '';
+    child.stderr.on('data', (d) => (err += d));
+    const code = await new Promise<number | null>((resolve) => child.on('exit', (c) => resolve(c)));
+    assert.equal(code, 0, err);
+    assert.doesNotMatch(err, /EPIPE|Unhandled 'error' event/);
   });
 
   it('keeps every option that works today, anywhere on the line and as --key=value', () => {

@@ -1,6 +1,11 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { ConfigError, loadConfig, locateKey, parseConfigText } from '../../engine/config/load.js';
+import { BIN } from '../helpers/server.js';
 
 function err(text: string): ConfigError {
   try {
@@ -52,6 +57,26 @@ describe('config loading', () => {
     const m = err('[relay]\nmode = "sometimes"\n');
     assert.equal(m.key, 'relay.mode');
     assert.equal(m.line, 2);
+  });
+
+  it('names file, line and key of a listen address whose port is out of range, before anything starts', () => {
+    // "127.0.0.1:99999" passed the schema and stopped `tegami serve` later with no file, line or key
+    const e = err('hostname = "mx"\n[listen]\nsmtp = "127.0.0.1:2525"\nimap = "127.0.0.1:99999"\n');
+    assert.equal(e.key, 'listen.imap');
+    assert.equal(e.line, 4);
+    assert.match(e.message, /^\/etc\/tegami\.toml:4: listen\.imap: expected "host:port"/);
+    assert.match(err('[listen]\nsmtp = "[::1]:65536"\n').message, /:2: listen\.smtp:/);
+    assert.deepEqual(parseConfigText('[listen]\nsmtp = "[::1]:0"\npop3 = "0.0.0.0:65535"\n', '/x/t.toml').listeners, { smtp: '[::1]:0', pop3: '0.0.0.0:65535' });
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tegami-cfg-'));
+    try {
+      fs.writeFileSync(path.join(dir, 't.toml'), `data_dir = "data"\n[listen]\nsmtp = "127.0.0.1:99999"\n`);
+      const r = spawnSync(process.execPath, [BIN, 'serve', '--config', path.join(dir, 't.toml')], { encoding: 'utf8', timeout: 60_000 });
+      assert.equal(r.status, 1, r.stderr);
+      assert.match(r.stderr, /t\.toml:3: listen\.smtp: expected "host:port"/);
+      assert.ok(!fs.existsSync(path.join(dir, 'data')), 'nothing made in the data dir');
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('reports TOML syntax errors with their line', () => {

@@ -38,6 +38,8 @@ describe('SMTP delivery end to end', () => {
     const r = await run('swaks', ['--server', `127.0.0.1:${srv.ports.smtp}`, '--from', 'someone@remote.test', '--to', 'alice@example.test', '--h-Subject', 'first']);
     assert.equal(r.code, 0, r.stdout + r.stderr);
     assert.match(r.stdout, /250 2\.0\.0 Ok: queued as [0-9A-Z]+/);
+    // the greeting says ESMTP once (smtp-server puts it before the banner, which once said "ESMTP tegami" too)
+    assert.match(r.stdout, /^<- {2}220 mx\.example\.test ESMTP tegami$/m);
     const msg = fs.readFileSync(await srv.waitForMessage('alice@example.test', /^Subject: first\r$/m), 'utf8');
     assert.match(msg, /^Return-Path: <someone@remote\.test>\r\nReceived: from client|^Return-Path: <someone@remote\.test>\r\nReceived: from /);
     assert.match(msg, /by mx\.example\.test \(tegami\) with ESMTP id/);

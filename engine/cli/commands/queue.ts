@@ -46,6 +46,10 @@ export async function queue(args: Args): Promise<number> {
   const domain = flag(args, 'domain');
   const state = flag(args, 'state');
   const all = args.flags.has('all');
+  // a typo ("exmaple .jp", a whole address) would otherwise hold mail for a domain that can never match
+  if (domain !== undefined && !/^([a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*\.?|\[[0-9a-f:.]+\])$/i.test(domain)) {
+    throw new UsageError(`--domain: not a domain name: "${domain}" (the part after @, e.g. example.jp)`);
+  }
   let req: ControlRequest;
   switch (sub) {
     case 'list':

@@ -1,4 +1,5 @@
-// tegami serve [--config FILE] [--quiet]: run the server until SIGTERM/SIGINT (exit 0). An error that escapes
+// tegami serve [--config FILE] [--quiet]: run the server until SIGTERM/SIGINT/SIGHUP (exit 0; SIGHUP does not
+// reload: it stops the same graceful way and says so, where Node's default killed the process). An error that escapes
 // every handler (an unhandled rejection, an uncaught exception) is logged and stops the server the same
 // graceful way, listeners closed first and writes in flight finished, then exits 1 so a supervisor restarts
 // it; it never dies in the middle of a write. Start-up notes (file modes fixed) are logged here too.
@@ -22,6 +23,7 @@ export async function serve(args: Args): Promise<number> {
     (stopping ??= (async () => {
       process.off('SIGTERM', onSignal);
       process.off('SIGINT', onSignal);
+      process.off('SIGHUP', onHangup);
       const s = await started.catch(() => null);
       if (s) await s.stop();
       return code;
@@ -30,6 +32,12 @@ export async function serve(args: Args): Promise<number> {
   const onSignal = () => {
     abort.abort(new Error('stopped while waiting for the database'));
     stop(0).then(finish, (e: unknown) => fatal('stop-failed', e));
+  };
+  // the habit of other mail servers (and certbot hooks) is "kill -HUP to reload"; tegami reads its config and
+  // certificates at start only, so a hangup (also a closed terminal) stops it cleanly rather than mid-write
+  const onHangup = () => {
+    if (!stopping) process.stderr.write('tegami serve: SIGHUP: stopping (tegami does not reload: start it again to read a changed config or certificate)\n');
+    onSignal();
   };
 
   const fatal = (kind: 'unhandled-rejection' | 'uncaught-exception' | 'stop-failed', e: unknown) => {
@@ -52,6 +60,7 @@ export async function serve(args: Args): Promise<number> {
   // a signal during start-up stops the server once it is up (rather than killing it halfway)
   process.on('SIGTERM', onSignal);
   process.on('SIGINT', onSignal);
+  process.on('SIGHUP', onHangup);
 
   let s: RunningServer;
   try {
@@ -62,6 +71,7 @@ export async function serve(args: Args): Promise<number> {
     process.off('uncaughtException', onException);
     process.off('SIGTERM', onSignal);
     process.off('SIGINT', onSignal);
+    process.off('SIGHUP', onHangup);
     throw explainListenError(e);
   }
   const lines = s.listeners.map((l) => `  ${l.name.padEnd(12)} ${l.host}:${l.port}`);

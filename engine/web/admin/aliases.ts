@@ -38,6 +38,11 @@ export class AliasOps {
       if (!canonical) errors.push({ field: 'address', code: 'not-local-domain', values: { domain: domain! } });
       else if (!this.deps.roles.canAdminDomain(caller, canonical)) return refuse('address', 'not-your-domain');
       else if (this.svc.accounts.user(address)) errors.push({ field: 'address', code: 'is-user', values: { address } });
+      else {
+        // a list's address (or its -request/-bounces/-owner one) is the list's: said here in the page's language
+        const l = this.svc.accounts.lists.resolveLocal(address.slice(0, address.lastIndexOf('@')), canonical);
+        if (l) errors.push({ field: 'address', code: l.role === 'post' ? 'is-list' : 'is-list-role', values: { address, list: l.list.address } });
+      }
     }
     const t = targets.map((x) => x.trim().toLowerCase()).filter(Boolean);
     if (!t.length) errors.push({ field: 'targets', code: 'required' });

@@ -4,7 +4,7 @@
 // answers now, and its defaults for new accounts (domain-defaults.ts). A host admin sees its own domain's page
 // and sets its defaults; adding, removing and keys are the system admin's.
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { AccountError } from '../../accounts/sqlite-directory.js';
+import { AccountError, asciiDomain } from '../../accounts/sqlite-directory.js';
 import { txtRecord } from '../../outbound/dkim.js';
 import { dkimKeysFor } from '../../outbound/dkim-keys.js';
 import { visibleDomains } from '../domains.js';
@@ -25,6 +25,11 @@ const domainParam = { type: 'object', required: ['domain'], properties: { domain
 export class DomainOps {
   constructor(private readonly svc: AdminServices) {}
 
+  /** The server's host name standing for the primary domain by itself (no [domains] aliases entry names it). */
+  isHostname(d: string): boolean {
+    return d === this.svc.config.hostname.toLowerCase() && !Object.keys(this.svc.config.domains.aliases).some((a) => a.toLowerCase() === d);
+  }
+
   /** A domain named in [domains] local of the TOML file: the file owns it. */
   fromToml(d: string): boolean {
     return this.svc.config.domains.local.map((x) => x.toLowerCase()).includes(d);
@@ -32,7 +37,10 @@ export class DomainOps {
 
   add(raw: string): Outcome<string> {
     const d = raw.trim().toLowerCase().replace(/\.$/, '');
-    if (!DOMAIN.test(d) || d.length > 253) return invalid([{ field: 'domain', code: 'not-domain', values: { value: raw } }]);
+    if (!DOMAIN.test(d) || d.length > 253) {
+      const ascii = asciiDomain(d);
+      return invalid([ascii ? { field: 'domain', code: 'not-domain-idn', values: { value: raw, ascii } } : { field: 'domain', code: 'not-domain', values: { value: raw } }]);
+    }
     if (this.svc.accounts.localDomain(d)) return { ok: false, status: 409, errors: [{ field: 'domain', code: 'domain-exists', values: { domain: d } }] };
     try {
       this.svc.accounts.addDomain(d);
@@ -78,7 +86,7 @@ export function registerDomains(app: FastifyInstance, deps: WebDeps, svc: AdminS
       ${notice(done ? v.t(`domains.done.${done === 'removed' ? 'removed' : 'added'}`) : null)}${errorSummary(v, errors)}
       ${list.length ? html`<table class="domains"><thead><tr><th scope="col">${v.t('domains.name')}</th><th scope="col">${v.t('domains.aliasOf')}</th><th scope="col">${v.t('domains.source')}</th>${sys ? html`<th scope="col"><span class="sr">${v.t('domains.remove')}</span></th>` : ''}</tr></thead>
         <tbody>${list.map((d) => html`<tr data-domain="${d.name}"><td>${d.aliasOf ? d.name : html`<a href="/domains/${d.name}">${d.name}</a>`}</td><td>${d.aliasOf ?? ''}</td>
-          <td>${d.aliasOf || ops.fromToml(d.name) ? v.t('domains.fromToml') : v.t('domains.fromDb')}</td>
+          <td>${d.aliasOf && ops.isHostname(d.name) ? v.t('domains.fromHostname') : d.aliasOf || ops.fromToml(d.name) ? v.t('domains.fromToml') : v.t('domains.fromDb')}</td>
           ${sys ? html`<td>${!d.aliasOf && !ops.fromToml(d.name) ? buttonForm(v, `/domains/${d.name}/delete`, v.t('domains.remove'), { confirm: v.t('domains.removeConfirm', { domain: d.name }) }) : ''}</td>` : ''}</tr>`)}</tbody></table>`
         : html`<p class="empty">${v.t('domains.none')}</p>`}
       ${sys ? html`<section aria-labelledby="add-h"><h2 id="add-h">${v.t('domains.add')}</h2>

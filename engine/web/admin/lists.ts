@@ -49,7 +49,7 @@ export class ListOps {
     try {
       return ok(this.dir.createList(address));
     } catch (e) {
-      if (e instanceof ListError) return invalid([{ field: 'address', code: 'account-error', values: { reason: e.message } }]);
+      if (e instanceof ListError) return invalid([e.code ? { field: 'address', code: e.code, values: e.values } : { field: 'address', code: 'account-error', values: { reason: e.message } }]);
       throw e;
     }
   }
