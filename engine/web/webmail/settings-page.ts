@@ -70,7 +70,7 @@ async function render(req: FastifyRequest, reply: FastifyReply, svc: JmapService
         <p><label for="v-from">${v.t('settings.fromDate')}</label><input id="v-from" name="fromDate" type="date" value="${day(vr.fromDate)}"></p>
         <p><label for="v-to">${v.t('settings.toDate')}</label><input id="v-to" name="toDate" type="date" value="${day(vr.toDate, 86_400_000)}"></p>
         <p><label for="v-subject">${v.t('mail.subject')}</label><input id="v-subject" name="subject" type="text" maxlength="500" value="${vr.subject ?? ''}"></p>
-        <p><label for="v-text">${v.t('settings.vacationText')}</label><textarea id="v-text" name="text" rows="6">${vr.textBody ?? ''}</textarea></p>
+        <p><label for="v-text">${v.t('settings.vacationText')}</label><textarea id="v-text" name="text" rows="6" maxlength="20000">${vr.textBody ?? ''}</textarea></p>
         <p><button type="submit">${v.t('settings.save')}</button></p></form>
     </section>
     ${await writingSections(v, svc, api, user.address, o.writing, o.done)}

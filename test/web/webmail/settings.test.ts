@@ -41,6 +41,8 @@ describe('webmail writing settings', () => {
     const page = await b.get('/settings');
     assert.equal(page.statusCode, 200);
     assert.match(page.body, /<option value="info@example.org">/, 'the alias is offered');
+    // the browser stops at the server's limits, so a long vacation text is never lost to a bare refusal page
+    assert.match(page.body, /<textarea id="v-text" name="text" rows="6" maxlength="20000">/);
     const forged = await b.post('/settings/identity', { email: OTHER, name: 'Taro', op: 'save' });
     assert.equal(forged.statusCode, 400);
     assert.match(unescape(forged.body), /taro@example\.jp is not one of your addresses/);
