@@ -55,6 +55,10 @@ describe('strict CLI options', () => {
     r = cli(['user', 'del', 'robert@example.test', '--admin', '--config', config]);
     assert.equal(r.code, 2, 'user del takes no --admin');
     assert.equal(users(cli, config).length, 1, 'nothing was deleted');
+    // `admin token revoke ADDRESS ID` looks like "revoke one token" but would revoke them all: refused
+    r = cli(['admin', 'token', 'revoke', 'robert@example.test', 'tok123', '--config', config]);
+    assert.equal(r.code, 2);
+    assert.match(r.err, /removes all of the account's tokens; unexpected: tok123/);
     r = cli(['queue', 'list', '--bounce', '--config', config]);
     assert.equal(r.code, 2);
     assert.match(r.err, /unknown option --bounce/);

@@ -13,6 +13,8 @@ const USAGE = 'admin token create ADDRESS | admin token revoke ADDRESS | admin t
 export async function admin(args: Args): Promise<number> {
   const [group, sub, address] = args.positional;
   if (group !== 'token' || !['create', 'revoke', 'list'].includes(sub ?? '') || !address) throw new UsageError(USAGE);
+  // `revoke ADDRESS ID` would read as "revoke this one token" and then revoke them all: one address, nothing more
+  if (args.positional.length > 3) throw new UsageError(`${USAGE} (revoke removes all of the account's tokens; unexpected: ${args.positional.slice(3).join(' ')})`);
   const ctx = await contextFrom(args);
   const audit = AuditLog.admin(path.join(ctx.config.data_dir, 'logs'));
   try {
