@@ -4,7 +4,7 @@
 // \Seen first. Repeated items were merged and their number bounded when parsed (fetch-items.ts).
 import { SELECTED, bad, no, ok, type CommandDef } from '../command.js';
 import { cachedParts, contentNeeds, onlyMeta, parseFetchItems, renderFetch, renderMetaLine, type FetchItem } from '../fetch-items.js';
-import { cacheFor, MessageCache } from '../message-cache.js';
+import { cacheFor, MessageCache, type CachedMessage } from '../message-cache.js';
 import { parseMime, type MimeNode } from '../mime/mime-tree.js';
 import { ResponseWriter, StreamBroken } from '../protocol/response-writer.js';
 import type { SeqRange } from '../protocol/sequence.js';
@@ -94,6 +94,7 @@ export const fetch: CommandDef = {
         try {
           let tree: MimeNode | undefined;
           const parsed = raw;
+          let keep: CachedMessage | undefined;
           const r = renderFetch(items, {
             seq,
             info,
@@ -102,8 +103,11 @@ export const fetch: CommandDef = {
             source,
             tree: () => (tree ??= parseMime(parsed!)),
             cached,
-            remember: (fields) => cache.update(box, uid, fields),
+            remember: (fields) => (keep = { ...keep, ...fields }),
           });
+          // the header block of a message parsed here, for a SEARCH on header keys later (no second read)
+          if (tree && parsed && !cached?.head) (keep ??= {}).head = Buffer.from(parsed.subarray(0, tree.bodyStart));
+          if (keep) cache.update(box, uid, keep);
           await writer.write(r.raw('\r\n'));
         } finally {
           await source?.close();
