@@ -6,7 +6,7 @@ import { SELECTED, bad, no, ok, type CommandDef } from '../command.js';
 import { cachedParts, contentNeeds, onlyMeta, parseFetchItems, renderFetch, renderMetaLine, type FetchItem } from '../fetch-items.js';
 import { cacheFor, MessageCache, type CachedMessage } from '../message-cache.js';
 import { parseMime, type MimeNode } from '../mime/mime-tree.js';
-import { ResponseWriter, StreamBroken } from '../protocol/response-writer.js';
+import { GATHER, ResponseWriter, StreamBroken } from '../protocol/response-writer.js';
 import type { SeqRange } from '../protocol/sequence.js';
 import type { Token } from '../protocol/tokens.js';
 import type { MessageHandle } from '../../store/mailbox-store.js';
@@ -90,6 +90,15 @@ export const fetch: CommandDef = {
           else if (needs === 'bytes') source = await view.store.open(view.owner, view.folder, uid);
         } catch {
           continue; // expunged by another session meanwhile: its EXPUNGE comes later
+        }
+        // the whole message beside metadata or cached renderings (BODY.PEEK[], RFC822): no Response, no parse;
+        // one larger than a gathered write goes through write(), which sends it in chunks
+        const whole = needs === 'bytes' && raw && raw.length <= GATHER ? cachedParts(items, seq, info, view.flagsWithRecent(info), cached, raw) : null;
+        if (whole) {
+          const full = writer.parts(whole);
+          if (full) await full;
+          if (s.isClosed()) break;
+          continue;
         }
         try {
           let tree: MimeNode | undefined;
