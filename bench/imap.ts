@@ -210,7 +210,7 @@ interface Side {
   cold: number;
   coldCpu: number;
   /** Wall ms (median, best) and the server's CPU ms summed over all runs. */
-  results: Map<string, { ms: number; best: number; cpu: number; bytes: number; hits: number }>;
+  results: Map<string, { ms: number; best: number; cpu: number; firstCpu: number; bytes: number; hits: number }>;
   phases: Phase[];
 }
 
@@ -241,6 +241,7 @@ async function measureOps(sides: Side[], runs: number): Promise<void> {
   for (const op of OPS) {
     const times = sides.map(() => [] as number[]);
     const cpu = sides.map(() => 0);
+    const firstCpu = sides.map(() => 0);
     const phases = sides.map((side) => {
       const ph: Phase = { name: `${op.name} (×${runs})`, spans: [] };
       side.phases.push(ph);
@@ -252,13 +253,15 @@ async function measureOps(sides: Side[], runs: number): Promise<void> {
         const t0 = monoUs();
         const r = await sides[k].c.cmd(op.command);
         phases[k].spans.push([t0, monoUs()]);
-        cpu[k] += (serverCpuNs(sides[k].pid) - cpu0) / 1e6;
+        const spent = (serverCpuNs(sides[k].pid) - cpu0) / 1e6;
+        cpu[k] += spent;
+        if (i === 0) firstCpu[k] = spent;
         if (!r.status.includes('OK')) throw new Error(`${op.name}: ${r.status}`);
         times[k].push(r.ms);
         const m = /\* SEARCH([ \d]*)\r\n/.exec(r.text);
         const hits = m ? m[1].trim().split(/\s+/).filter(Boolean).length : 0;
         const sorted = [...times[k]].sort((a, b) => a - b);
-        sides[k].results.set(op.name, { ms: sorted[Math.floor(sorted.length / 2)], best: sorted[0], cpu: cpu[k], bytes: r.bytes, hits });
+        sides[k].results.set(op.name, { ms: sorted[Math.floor(sorted.length / 2)], best: sorted[0], cpu: cpu[k], firstCpu: firstCpu[k], bytes: r.bytes, hits });
       }
     }
   }
@@ -318,15 +321,15 @@ async function main(): Promise<void> {
     console.log(`FETCH and SEARCH, ${runs} runs each, alternating between the servers...`);
     await measureOps(d ? [t, d] : [t], runs);
     const rows: string[] = [];
-    rows.push(`| operation (${n} messages; ${runs} runs, alternating) | tegami ms (median) | dovecot ms | ratio | best t/d ms | best ratio | server CPU t/d ms | CPU ratio | hits t/d |`);
-    rows.push('|---|---:|---:|---:|---:|---:|---:|---:|---|');
+    rows.push(`| operation (${n} messages; ${runs} runs, alternating) | tegami ms (median) | dovecot ms | ratio | best t/d ms | best ratio | server CPU t/d ms | CPU ratio | first run CPU t/d ms | first ratio | hits t/d |`);
+    rows.push('|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|');
     const r2 = (a: number, b: number | undefined) => (b ? (a / b).toFixed(2) : '-');
-    rows.push(`| first SELECT (index build, once) | ${t.cold.toFixed(0)} | ${d ? d.cold.toFixed(0) : '-'} | ${r2(t.cold, d?.cold)} | | | ${t.coldCpu.toFixed(0)}/${d ? d.coldCpu.toFixed(0) : '-'} | ${r2(t.coldCpu, d?.coldCpu)} | |`);
+    rows.push(`| first SELECT (index build, once) | ${t.cold.toFixed(0)} | ${d ? d.cold.toFixed(0) : '-'} | ${r2(t.cold, d?.cold)} | | | ${t.coldCpu.toFixed(0)}/${d ? d.coldCpu.toFixed(0) : '-'} | ${r2(t.coldCpu, d?.coldCpu)} | | | |`);
     for (const op of OPS) {
       const a = t.results.get(op.name)!;
       const b = d?.results.get(op.name);
       const hits = op.name.startsWith('SEARCH') ? `${a.hits}/${b ? b.hits : '-'}` : '';
-      rows.push(`| ${op.name} | ${a.ms.toFixed(0)} | ${b ? b.ms.toFixed(0) : '-'} | ${r2(a.ms, b?.ms)} | ${a.best.toFixed(0)}/${b ? b.best.toFixed(0) : '-'} | ${r2(a.best, b?.best)} | ${a.cpu.toFixed(0)}/${b ? b.cpu.toFixed(0) : '-'} | ${r2(a.cpu, b?.cpu)} | ${hits} |`);
+      rows.push(`| ${op.name} | ${a.ms.toFixed(0)} | ${b ? b.ms.toFixed(0) : '-'} | ${r2(a.ms, b?.ms)} | ${a.best.toFixed(0)}/${b ? b.best.toFixed(0) : '-'} | ${r2(a.best, b?.best)} | ${a.cpu.toFixed(0)}/${b ? b.cpu.toFixed(0) : '-'} | ${r2(a.cpu, b?.cpu)} | ${a.firstCpu.toFixed(0)}/${b ? b.firstCpu.toFixed(0) : '-'} | ${r2(a.firstCpu, b?.firstCpu)} | ${hits} |`);
     }
     load.push(os.loadavg()[0]);
     console.log(rows.join('\n'));

@@ -1,6 +1,8 @@
 // POP3 benchmark (not a test): RETR of every message of a 1,000-message maildrop from the real `tegami serve`
 // and from a private Dovecot over a copy of the same Maildir, in the same run, rounds interleaved.
-// Also LIST and UIDL of the whole maildrop. Prints the ratios and writes reports/pop3-bench-<time>.json.
+// Also LIST and UIDL of the whole maildrop. Each round's CPU is the server's own (/proc schedstat of its process
+// tree, imap-profile.ts), the steadier figure on a shared machine. Prints the ratios and writes
+// reports/pop3-bench-<time>.json.
 // Run: npx tsc -p . && node dist/bench/pop3.js [messages=1000] [rounds=5]
 import fs from 'node:fs';
 import net from 'node:net';
@@ -9,6 +11,7 @@ import path from 'node:path';
 import * as hdr from 'hdr-histogram-js';
 import { startTestServer, ROOT } from '../test/helpers/server.js';
 import { haveDovecot, startDovecot } from './dovecot.js';
+import { serverCpuNs } from './imap-profile.js';
 
 const MESSAGES = Number(process.argv[2] ?? 1000);
 const ROUNDS = Number(process.argv[3] ?? 5);
@@ -96,9 +99,12 @@ interface RoundResult {
   /** LIST and UIDL of the whole maildrop, ms. */
   list_ms: number;
   uidl_ms: number;
+  /** The server's CPU over the round (login to before QUIT), ms. */
+  cpu_ms: number;
 }
 
-async function round(port: number): Promise<RoundResult> {
+async function round(port: number, pid: number): Promise<RoundResult> {
+  const cpu0 = serverCpuNs(pid);
   const hist = hdr.build({ lowestDiscernibleValue: 1, highestTrackableValue: 60_000_000, numberOfSignificantValueDigits: 3 });
   const { c, count } = await login(port);
   if (count !== MESSAGES) throw new Error(`expected ${MESSAGES} messages, server has ${count}`);
@@ -128,9 +134,11 @@ async function round(port: number): Promise<RoundResult> {
   c.send(all);
   for (let i = 1; i <= count; i++) await c.multi();
   const pipelined = performance.now() - p0;
+  // before QUIT: Dovecot's pop3 process for this connection exits with it, and its time with it
+  const cpuMs = (serverCpuNs(pid) - cpu0) / 1e6;
   await c.cmd('QUIT');
   c.close();
-  const r = { ms, octets, p50_us: hist.getValueAtPercentile(50), p99_us: hist.getValueAtPercentile(99), pipelined_ms: pipelined, list_ms: listMs, uidl_ms: uidlMs };
+  const r = { ms, octets, p50_us: hist.getValueAtPercentile(50), p99_us: hist.getValueAtPercentile(99), pipelined_ms: pipelined, list_ms: listMs, uidl_ms: uidlMs, cpu_ms: cpuMs };
   hist.destroy();
   return r;
 }
@@ -174,16 +182,16 @@ const totalOctets = makeMaildir(root);
 console.log(`maildrop: ${MESSAGES} messages, ${(totalOctets / 1024 / 1024).toFixed(1)} MB`);
 const dove = await startDovecot({ sourceMaildir: root, user: USER, password: PASSWORD });
 const srv = await startTestServer({ dataDir, listeners: ['pop3'], users: [{ address: USER, password: PASSWORD }] });
-const servers = { tegami: srv.ports.pop3, dovecot: dove.pop3Port };
+const servers = { tegami: [srv.ports.pop3, srv.proc.pid!], dovecot: [dove.pop3Port, dove.pid] } as const;
 const results: Record<string, RoundResult[]> = { tegami: [], dovecot: [] };
 try {
   // warm-up: each server builds its index (tegami's SQLite, Dovecot's uidlist and index) and sets \Seen once
-  for (const port of Object.values(servers)) await round(port);
+  for (const [port, pid] of Object.values(servers)) await round(port, pid);
   for (let r = 0; r < ROUNDS; r++) {
-    for (const [name, port] of Object.entries(servers)) {
-      const res = await round(port);
+    for (const [name, [port, pid]] of Object.entries(servers)) {
+      const res = await round(port, pid);
       results[name].push(res);
-      console.log(`${name.padEnd(8)} round ${r + 1}: ${res.ms.toFixed(0)} ms sequential, ${res.pipelined_ms.toFixed(0)} ms pipelined, p50 ${res.p50_us} µs, p99 ${res.p99_us} µs, LIST ${res.list_ms.toFixed(1)} ms, UIDL ${res.uidl_ms.toFixed(1)} ms`);
+      console.log(`${name.padEnd(8)} round ${r + 1}: ${res.ms.toFixed(0)} ms sequential, ${res.pipelined_ms.toFixed(0)} ms pipelined, p50 ${res.p50_us} µs, p99 ${res.p99_us} µs, LIST ${res.list_ms.toFixed(1)} ms, UIDL ${res.uidl_ms.toFixed(1)} ms, server CPU ${res.cpu_ms.toFixed(0)} ms`);
     }
   }
 } finally {
@@ -204,19 +212,21 @@ const summary = Object.fromEntries(
         pipelined_ms: Math.round(median(rs.map((r) => r.pipelined_ms))),
         list_ms: +median(rs.map((r) => r.list_ms)).toFixed(1),
         uidl_ms: +median(rs.map((r) => r.uidl_ms)).toFixed(1),
+        cpu_ms: Math.round(median(rs.map((r) => r.cpu_ms))),
       },
     ];
   }),
-) as Record<'tegami' | 'dovecot', { sequential_ms: number; pipelined_ms: number; p50_us: number; p99_us: number; msgs_per_s: number; mb_per_s: number; list_ms: number; uidl_ms: number }>;
+) as Record<'tegami' | 'dovecot', { sequential_ms: number; pipelined_ms: number; p50_us: number; p99_us: number; msgs_per_s: number; mb_per_s: number; list_ms: number; uidl_ms: number; cpu_ms: number }>;
 const ratio = {
   sequential_time: +(summary.tegami.sequential_ms / summary.dovecot.sequential_ms).toFixed(2),
   pipelined_time: +(summary.tegami.pipelined_ms / summary.dovecot.pipelined_ms).toFixed(2),
   p50_latency: +(summary.tegami.p50_us / summary.dovecot.p50_us).toFixed(2),
   list_time: +(summary.tegami.list_ms / summary.dovecot.list_ms).toFixed(2),
   uidl_time: +(summary.tegami.uidl_ms / summary.dovecot.uidl_ms).toFixed(2),
+  server_cpu: +(summary.tegami.cpu_ms / summary.dovecot.cpu_ms).toFixed(2),
 };
 console.log(JSON.stringify(summary, null, 2));
-console.log(`ratio tegami/dovecot (time, lower is better): sequential ${ratio.sequential_time}, pipelined ${ratio.pipelined_time}, p50 ${ratio.p50_latency}, LIST ${ratio.list_time}, UIDL ${ratio.uidl_time}`);
+console.log(`ratio tegami/dovecot (time, lower is better): sequential ${ratio.sequential_time}, pipelined ${ratio.pipelined_time}, p50 ${ratio.p50_latency}, LIST ${ratio.list_time}, UIDL ${ratio.uidl_time}, server CPU per round ${ratio.server_cpu}`);
 const report = {
   benchmark: 'pop3-retr',
   date: new Date().toISOString(),

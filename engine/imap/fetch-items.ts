@@ -219,9 +219,12 @@ export function renderMetaLine(items: FetchItem[], seq: number, info: MessageInf
 
 /**
  * "* seq FETCH (...)\r\n" as text and cached renderings when every item is metadata or a cached ENVELOPE / BODY /
- * BODYSTRUCTURE (a client's second look at a mailbox); null when something must be rendered from the message.
+ * BODYSTRUCTURE (a client's second look at a mailbox), or the whole message given as `raw` (BODY[], RFC822, no
+ * partial: a literal of all of it); null when something must be rendered from the message.
  */
-export function cachedParts(items: FetchItem[], seq: number, info: MessageInfo, flags: string[], cached: CachedMessage | undefined): (string | Buffer)[] | null {
+export function cachedParts(
+  items: FetchItem[], seq: number, info: MessageInfo, flags: string[], cached: CachedMessage | undefined, raw?: Buffer,
+): (string | Buffer)[] | null {
   const out: (string | Buffer)[] = [];
   let s = `* ${seq} FETCH (`;
   for (let i = 0; i < items.length; i++) {
@@ -232,8 +235,11 @@ export function cachedParts(items: FetchItem[], seq: number, info: MessageInfo, 
       if (!hit) return null;
       out.push(s + item.kind + ' ', hit);
       s = '';
-    } else if (item.kind === 'section') return null;
-    else s += renderMetaItem(item.kind, info, flags);
+    } else if (item.kind === 'section') {
+      if (!raw || item.partial || !isWholeMessage(item.section)) return null;
+      out.push(`${s}${item.label} {${raw.length}}\r\n`, raw);
+      s = '';
+    } else s += renderMetaItem(item.kind, info, flags);
   }
   out.push(s + ')\r\n');
   return out;

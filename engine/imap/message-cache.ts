@@ -1,5 +1,5 @@
 // A bounded per-process cache of what IMAP derives from a message's bytes: rendered ENVELOPE / BODY /
-// BODYSTRUCTURE and the decoded header values SEARCH matches. A message's bytes never change under a
+// BODYSTRUCTURE, the raw header block FETCH saw and the decoded header values SEARCH matches. A message's bytes never change under a
 // (folder, UIDVALIDITY, UID), so entries never go stale; the oldest go first when the bounds are reached.
 import type { MailboxStore } from '../store/mailbox-store.js';
 
@@ -7,8 +7,13 @@ export interface CachedMessage {
   envelope?: Buffer;
   body?: Buffer;
   bodystructure?: Buffer;
-  /** Lower-case field name → decoded, folded values (SEARCH). */
-  headers?: Map<string, string[]>;
+  /**
+   * The message's header block as stored (up to and including the blank line), kept when FETCH parsed the
+   * message: SEARCH on header keys decodes it instead of opening the file again.
+   */
+  head?: Buffer;
+  /** Lower-case field name → decoded, folded values, for the names SEARCH asked for so far ([]: no such field). */
+  fields?: Map<string, string[]>;
   /** The Date: header as written (SENT* keys), null when absent. */
   date?: string | null;
 }
@@ -53,16 +58,19 @@ export class MessageCache {
     } else m = new Map();
     this.boxes.set(box, m);
     const old = m.get(uid);
-    const value = { ...(old?.value ?? {}), ...fields };
-    const bytes = sizeOf(value);
     if (old) {
-      this.bytes -= old.bytes;
-      this.entries--;
-      m.delete(uid);
+      // merged in place: a mailbox's entries stay in the order they were first cached
+      Object.assign(old.value, fields);
+      const bytes = sizeOf(old.value);
+      this.bytes += bytes - old.bytes;
+      old.bytes = bytes;
+    } else {
+      const value = { ...fields };
+      const bytes = sizeOf(value);
+      m.set(uid, { value, bytes });
+      this.bytes += bytes;
+      this.entries++;
     }
-    m.set(uid, { value, bytes });
-    this.bytes += bytes;
-    this.entries++;
     while (this.entries > MAX_ENTRIES || this.bytes > MAX_BYTES) {
       const first = this.boxes.entries().next();
       if (first.done) break;
@@ -81,8 +89,8 @@ export class MessageCache {
 }
 
 function sizeOf(v: CachedMessage): number {
-  let n = 64 + (v.envelope?.length ?? 0) + (v.body?.length ?? 0) + (v.bodystructure?.length ?? 0) + (v.date?.length ?? 0) * 2;
-  if (v.headers) for (const [k, vals] of v.headers) n += k.length * 2 + vals.reduce((a, s) => a + s.length * 2, 0);
+  let n = 64 + (v.envelope?.length ?? 0) + (v.body?.length ?? 0) + (v.bodystructure?.length ?? 0) + (v.head?.length ?? 0) + (v.date?.length ?? 0) * 2;
+  if (v.fields) for (const [k, vals] of v.fields) n += k.length * 2 + vals.reduce((a, s) => a + s.length * 2, 0);
   return n;
 }
 

@@ -3,7 +3,7 @@
 // decoded from their transfer encoding and charset (ISO-2022-JP, Shift_JIS, EUC-JP...). Never throws on mail.
 import type { MessageInfo } from '../store/mailbox-store.js';
 import { parseDate } from './command.js';
-import { header, parseMime, type MimeNode } from './mime/mime-tree.js';
+import { findBodyStart, header, parseHeaders, parseMime, type HeaderField, type MimeNode } from './mime/mime-tree.js';
 import { decodedBodyText, decodeHeaderValue, fold } from './mime/text-decode.js';
 import { parseSequenceSet, type SeqRange } from './protocol/sequence.js';
 import type { Token } from './protocol/tokens.js';
@@ -167,30 +167,51 @@ export function headerMap(root: MimeNode): Map<string, string[]> {
   return m;
 }
 
-/** Lazily decoded message text, shared by all keys evaluated on one message; headers may come from a cache. */
+/**
+ * Lazily decoded message text, shared by all keys evaluated on one message. Header values are decoded per field
+ * name, only for the names a key asks for; `fields` holds them (an empty list: the message has no such field) and
+ * may come from a cache.
+ */
 export class Content {
   private tree?: MimeNode;
-  private headers?: Map<string, string[]>;
+  private all?: Map<string, string[]>;
   private body?: string;
+  readonly fields: Map<string, string[]>;
   constructor(
     private readonly raw: Buffer | undefined,
-    cached?: { headers?: Map<string, string[]>; date?: string | null },
+    cached?: { fields?: Map<string, string[]>; date?: string | null },
   ) {
-    this.headers = cached?.headers;
+    this.fields = cached?.fields ?? new Map();
     if (cached && cached.date !== undefined) this.dateValue = cached.date;
   }
   private dateValue?: string | null;
   root(): MimeNode {
     return (this.tree ??= parseMime(this.raw ?? Buffer.alloc(0)));
   }
-  headerValues(): Map<string, string[]> {
-    return (this.headers ??= headerMap(this.root()));
+  /** The top-level header fields: from the tree when it was parsed, else only the header block is read. */
+  private fieldList?: HeaderField[];
+  private topHeaders(): HeaderField[] {
+    if (this.tree) return this.tree.headers;
+    const raw = this.raw ?? Buffer.alloc(0);
+    return (this.fieldList ??= parseHeaders(raw, 0, findBodyStart(raw, 0, raw.length)));
   }
+  headerValues(): Map<string, string[]> {
+    return (this.all ??= headerMap(this.root()));
+  }
+  /** The decoded, folded values of one field (lower-case name), in order. */
   header(name: string): string[] {
-    return this.headerValues().get(name) ?? [];
+    let vs = this.fields.get(name);
+    if (vs) return vs;
+    if (this.all) vs = this.all.get(name) ?? [];
+    else {
+      vs = [];
+      for (const h of this.topHeaders()) if (h.name === name) vs.push(fold(decodeHeaderValue(h.value)));
+    }
+    this.fields.set(name, vs);
+    return vs;
   }
   date(): string | null {
-    if (this.dateValue === undefined) this.dateValue = header(this.root().headers, 'date') ?? null;
+    if (this.dateValue === undefined) this.dateValue = header(this.topHeaders(), 'date') ?? null;
     return this.dateValue;
   }
   allHeaders(): string {
@@ -199,6 +220,26 @@ export class Content {
   bodyText(): string {
     return (this.body ??= fold(decodedBodyText(this.raw!, this.root()).join('\n')));
   }
+}
+
+/** The header field names (lower case) the tree's HEADER keys ask for. */
+export function headerNames(n: SearchNode, out: Set<string> = new Set()): Set<string> {
+  if (n.op === 'header') out.add(n.name);
+  else if (n.op === 'and') for (const x of n.items) headerNames(x, out);
+  else if (n.op === 'or') {
+    headerNames(n.a, out);
+    headerNames(n.b, out);
+  } else if (n.op === 'not') headerNames(n.a, out);
+  return out;
+}
+
+/** Does the tree need the SENT* date (the Date: header as written)? */
+export function needsDate(n: SearchNode): boolean {
+  if (n.op === 'date') return n.sent;
+  if (n.op === 'and') return n.items.some(needsDate);
+  if (n.op === 'or') return needsDate(n.a) || needsDate(n.b);
+  if (n.op === 'not') return needsDate(n.a);
+  return false;
 }
 
 /** Does the tree need the message body (BODY/TEXT), or only header values (HEADER keys, SENT* dates)? */
@@ -308,6 +349,49 @@ export function evaluate(n: SearchNode, c: Candidate, content?: Content): boolea
       return !!content && content.bodyText().includes(n.value);
     case 'text':
       return !!content && (content.allHeaders().includes(n.value) || content.bodyText().includes(n.value));
+  }
+}
+
+/** A search tree as one test per message: each node's case chosen once per command, not once per message. */
+export type SearchTest = (c: Candidate, content?: Content) => boolean;
+
+export function compileSearch(n: SearchNode): SearchTest {
+  switch (n.op) {
+    case 'and': {
+      const items = n.items.map(compileSearch);
+      if (items.length === 1) return items[0];
+      if (items.length === 2) {
+        const [a, b] = items;
+        return (c, content) => a(c, content) && b(c, content);
+      }
+      return (c, content) => {
+        for (const t of items) if (!t(c, content)) return false;
+        return true;
+      };
+    }
+    case 'or': {
+      const a = compileSearch(n.a);
+      const b = compileSearch(n.b);
+      return (c, content) => a(c, content) || b(c, content);
+    }
+    case 'not': {
+      const a = compileSearch(n.a);
+      return (c, content) => !a(c, content);
+    }
+    case 'flag': {
+      const { flag, has } = n;
+      return (c) => hasFlag(c.info.flags, flag) === has;
+    }
+    case 'larger': {
+      const size = n.n;
+      return (c) => c.info.size > size;
+    }
+    case 'smaller': {
+      const size = n.n;
+      return (c) => c.info.size < size;
+    }
+    default:
+      return (c, content) => evaluate(n, c, content);
   }
 }
 

@@ -7,6 +7,7 @@ import Database from 'better-sqlite3';
 import { AccountIndex } from './account-index.js';
 import { AccountLog, type Snapshot } from './account-log.js';
 import { emailIdOf } from './email-ids.js';
+import { IndexBuild } from './index-build.js';
 import { migrate, SCHEMA } from './index-schema.js';
 
 export interface FolderRow {
@@ -52,14 +53,7 @@ export interface NewMessage {
   keywords?: string;
 }
 
-/** Message rows per INSERT statement when many are added at once (10 parameters each, far below SQLite's limit). */
-const INSERT_ROWS = 100;
-
-/**
- * A folder's first index build that adds at least this many messages logs them as one range (AccountLog.range)
- * instead of a change row per email; below it, each email is logged as any delivery is.
- */
-export const RANGE_LOG_MIN = 1000;
+export { RANGE_LOG_MIN } from './index-build.js';
 
 export class IndexDb {
   readonly db: Database.Database;
@@ -69,8 +63,8 @@ export class IndexDb {
   readonly account: AccountIndex;
   /** Counts this process's writes to message rows (files, sizes, folders): a cache of them is valid while it stays. */
   writes = 0;
-  /** The rows a folder's first build just inserted, with the folder state after it (taken by takeBuilt). */
-  private built: { folder: string; key: string; rows: MessageRow[]; writes: number } | null = null;
+  /** Many rows at once, and a folder's first build (index-build.ts). */
+  private readonly build: IndexBuild;
   private q;
 
   constructor(file: string) {
@@ -85,6 +79,7 @@ export class IndexDb {
     migrate(this.db);
     this.log = new AccountLog(this.db);
     this.account = new AccountIndex(this.db, this.log);
+    this.build = new IndexBuild(this.db, this.log);
     const db = this.db;
     this.q = {
       folder: db.prepare<[string], FolderRow>('SELECT * FROM folders WHERE name = ?'),
@@ -106,9 +101,6 @@ export class IndexDb {
         'SELECT uid, base, file, size, idate, letters, keywords, modseq FROM messages WHERE folder = ? AND base = ?',
       ),
       bases: db.prepare<[string], { uid: number; base: string; file: string }>('SELECT uid, base, file FROM messages WHERE folder = ?'),
-      insert: db.prepare(
-        'INSERT OR IGNORE INTO messages (folder, uid, base, file, size, idate, letters, keywords, modseq, eid) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
-      ),
       eidOf: db.prepare<[string, number], { eid: string }>('SELECT eid FROM messages WHERE folder = ? AND uid = ?'),
       eidsIn: db.prepare<[string], { eid: string }>('SELECT eid FROM messages WHERE folder = ?'),
       folderNames: db.prepare<[], { name: string; uidvalidity: number; sort_order: number | null }>('SELECT name, uidvalidity, sort_order FROM folders'),
@@ -180,19 +172,6 @@ export class IndexDb {
     return { n: r.n, unseen: r.unseen ?? 0 };
   }
 
-  private readonly insertStatements = new Map<number, Database.Statement>();
-
-  /** INSERT OR IGNORE of `n` message rows in one statement (prepared once per size). */
-  private insertRows(n: number): Database.Statement {
-    let st = this.insertStatements.get(n);
-    if (!st) {
-      const row = '(?, ?, ?, ?, ?, ?, ?, ?, ?, ?)';
-      st = this.db.prepare(`INSERT OR IGNORE INTO messages (folder, uid, base, file, size, idate, letters, keywords, modseq, eid) VALUES ${Array(n).fill(row).join(', ')}`);
-      this.insertStatements.set(n, st);
-    }
-    return st;
-  }
-
   /**
    * Apply one sync or change in a single write transaction: add messages (ascending UIDs in the given order),
    * remove UIDs, rewrite flags. Each change takes a new MODSEQ (the folder's, and the account's in the log).
@@ -209,12 +188,17 @@ export class IndexDb {
     opts: { build?: boolean } = {},
   ): number[] {
     if (change.add?.length || change.remove?.length || change.flags?.length) this.writes++;
-    this.built = null;
+    this.build.forget();
     return this.db
       .transaction(() => {
-        if (opts.build && (change.add?.length ?? 0) >= RANGE_LOG_MIN && !change.remove?.length && !change.flags?.length) {
+        if (IndexBuild.isFirst(change, opts.build)) {
           const f = this.folder(folder);
-          if (f.uidnext === 1) return this.firstBuild(folder, f, change.add!, change.curMtime);
+          if (f.uidnext === 1) {
+            // a folder that never had a message: one range in the log, and its rows kept for the listing
+            const { uids, changed } = this.applyIn(folder, { add: change.add, curMtime: change.curMtime });
+            this.build.logged(folder, f, change.add!, uids, changed.size, this.writes);
+            return uids;
+          }
         }
         const addEids = (change.add ?? []).map((m) => emailIdOf(m.base));
         const touched = [
@@ -230,36 +214,12 @@ export class IndexDb {
   }
 
   /**
-   * A folder that never had a message (UIDNEXT 1) gets its first build's many rows (inside apply's transaction):
-   * no snapshot of the emails before (none of them had a row in this folder; copies elsewhere are covered by the
-   * range) and one range in the change log instead of a row per email. The rows are kept for takeBuilt, so the
-   * listing that follows is made from them rather than read back.
-   */
-  private firstBuild(folder: string, f: FolderRow, add: NewMessage[], curMtime: string | undefined): number[] {
-    const { uids, changed } = this.applyIn(folder, { add, curMtime });
-    if (changed.size) this.log.range([f.uidvalidity]);
-    if (changed.size === add.length) {
-      const rows: MessageRow[] = new Array(add.length);
-      for (let i = 0; i < add.length; i++) {
-        const m = add[i];
-        rows[i] = { uid: uids[i], base: m.base, file: m.file, size: m.size, idate: Math.round(m.idate), letters: m.letters, keywords: m.keywords ?? '', modseq: f.modseq + 1 + i };
-      }
-      const last = rows.length ? rows[rows.length - 1] : null;
-      this.built = { folder, key: `${f.uidvalidity}/${last ? last.uid + 1 : f.uidnext}/${last ? last.modseq : f.modseq}`, rows, writes: this.writes };
-    }
-    return uids;
-  }
-
-  /**
    * The rows a folder's first build inserted, in UID order, when the folder is still in the state that build
    * left (`key`: UIDVALIDITY/UIDNEXT/MODSEQ, as the listing cache keys it) and no row was written since; handed
    * out once.
    */
   takeBuilt(folder: string, key: string): MessageRow[] | null {
-    const b = this.built;
-    if (!b || b.folder !== folder) return null;
-    this.built = null;
-    return b.key === key && b.writes === this.writes ? b.rows : null;
+    return this.build.take(folder, key, this.writes);
   }
 
   /** Emails inserted as their only copy (none before, added once, nothing else touched): visible copies 1 or 0. */
@@ -292,53 +252,7 @@ export class IndexDb {
     const add = change.add ?? [];
     const eids = addEids ?? add.map((m) => emailIdOf(m.base));
     // many rows per INSERT (a folder's first index build adds thousands); one at a time when few
-    let full: (string | number)[] | undefined;
-    for (let k = 0; k < add.length; ) {
-      const n = Math.min(INSERT_ROWS, add.length - k);
-      if (n < 4) {
-        const m = add[k];
-        const r = this.q.insert.run(folder, uidnext, m.base, m.file, m.size, Math.round(m.idate), m.letters, m.keywords ?? '', modseq + 1, eids[k]);
-        if (r.changes) {
-          modseq++;
-          uids.push(uidnext++);
-          changed.add(eids[k]);
-        } else {
-          uids.push(this.q.byBase.get(folder, m.base)!.uid);
-        }
-        k++;
-        continue;
-      }
-      // one parameter array for all full batches (bound synchronously by run)
-      const params: (string | number)[] = n === INSERT_ROWS ? (full ??= new Array(n * 10)) : new Array(n * 10);
-      for (let i = 0, p = 0; i < n; i++, p += 10) {
-        const m = add[k + i];
-        params[p] = folder;
-        params[p + 1] = uidnext + i;
-        params[p + 2] = m.base;
-        params[p + 3] = m.file;
-        params[p + 4] = m.size;
-        params[p + 5] = Math.round(m.idate);
-        params[p + 6] = m.letters;
-        params[p + 7] = m.keywords ?? '';
-        params[p + 8] = modseq + 1 + i;
-        params[p + 9] = eids[k + i];
-      }
-      const r = this.insertRows(n).run(params);
-      for (let i = 0; i < n; i++) {
-        if (r.changes === n) {
-          uids.push(uidnext + i);
-          changed.add(eids[k + i]);
-          continue;
-        }
-        // some were known already (by base name): those keep their UID, and the UID they were offered is a gap
-        const row = this.q.byBase.get(folder, add[k + i].base)!;
-        uids.push(row.uid);
-        if (row.uid === uidnext + i) changed.add(eids[k + i]);
-      }
-      uidnext += n;
-      modseq += n;
-      k += n;
-    }
+    ({ uidnext, modseq } = this.build.insert(folder, add, eids, uidnext, modseq, uids, changed));
     let removed = false;
     for (const uid of change.remove ?? []) {
       const eid = this.q.eidOf.get(folder, uid)?.eid;

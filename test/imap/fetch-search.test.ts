@@ -207,3 +207,43 @@ test('CONDSTORE: HIGHESTMODSEQ, FETCH CHANGEDSINCE, STORE UNCHANGEDSINCE, SEARCH
   assert.match(refused.status, /^OK \[MODIFIED 2\]/);
   assert.match(await search(`MODSEQ ${ms}`), /^2 \(MODSEQ \d+\)$/);
 });
+
+test('SEARCH on header keys after FETCH kept the header blocks: Japanese subjects in four charsets, fields added later, dates', async () => {
+  const words = (cs: string, text: string) => `=?${cs}?B?${iconv.encode(text, cs).toString('base64')}?=`;
+  const subjects = [
+    `=?ISO-2022-JP?B?${Buffer.from(JIS, 'latin1').toString('base64')}?= kenmei`, // iconv-lite cannot encode ISO-2022-JP
+    words('Shift_JIS', '日本語の見積'),
+    words('EUC-JP', '日本語の請求'),
+    words('UTF-8', '日本語の報告'),
+    'plain ascii only',
+  ];
+  await h.store.createFolder(USER, 'Cached');
+  for (let i = 0; i < subjects.length; i++) {
+    await h.store.append(USER, 'Cached', mail([`From: ${i === 1 ? words('Shift_JIS', '鈴木') + ' <suzuki@example.jp>' : `p${i}@example.test`}`, `Subject: ${subjects[i]}`, `Date: ${i + 1} Feb 2024 10:00:00 +0000`, i === 4 ? 'X-Tag: kept' : 'X-Other: x', '', `body ${i} 東京`]));
+  }
+  const d = await RawClient.connect(h.plain.port);
+  try {
+    await d.login();
+    await d.cmd('SELECT Cached');
+    const find = async (q: string) => {
+      const r = await d.cmd(`SEARCH ${q}`);
+      assert.match(r.status, /^OK/, `${q}: ${r.status}`);
+      return r.lines.find((l) => l.startsWith('* SEARCH'))!.slice(8).trim();
+    };
+    const lit = (s: string) => `{${Buffer.byteLength(s)}+}\r\n${s}`;
+    assert.match((await d.cmd('FETCH 1:* (ENVELOPE BODYSTRUCTURE)')).status, /^OK/);
+    for (let round = 0; round < 2; round++) {
+      // first round decodes from the kept header blocks, the second from the values decoded in the first
+      assert.equal(await find(`CHARSET UTF-8 SUBJECT ${lit('日本語')}`), '1 2 3 4', `round ${round}`);
+      assert.equal(await find(`CHARSET UTF-8 SUBJECT ${lit('見積')}`), '2');
+      assert.equal(await find('SUBJECT "ASCII ONLY"'), '5');
+      assert.equal(await find(`CHARSET UTF-8 FROM ${lit('鈴木')}`), '2', 'a field not asked for before');
+      assert.equal(await find('HEADER X-Tag ""'), '5');
+      assert.equal(await find('SENTBEFORE 3-Feb-2024'), '1 2');
+      assert.equal(await find(`CHARSET UTF-8 OR SUBJECT ${lit('請求')} TEXT ${lit('body 4')}`), '3 5', 'header and body keys together');
+      assert.equal(await find(`CHARSET UTF-8 BODY ${lit('東京')}`), '1 2 3 4 5');
+    }
+  } finally {
+    d.close();
+  }
+});

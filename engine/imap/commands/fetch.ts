@@ -4,9 +4,9 @@
 // \Seen first. Repeated items were merged and their number bounded when parsed (fetch-items.ts).
 import { SELECTED, bad, no, ok, type CommandDef } from '../command.js';
 import { cachedParts, contentNeeds, onlyMeta, parseFetchItems, renderFetch, renderMetaLine, type FetchItem } from '../fetch-items.js';
-import { cacheFor, MessageCache } from '../message-cache.js';
+import { cacheFor, MessageCache, type CachedMessage } from '../message-cache.js';
 import { parseMime, type MimeNode } from '../mime/mime-tree.js';
-import { ResponseWriter, StreamBroken } from '../protocol/response-writer.js';
+import { GATHER, ResponseWriter, StreamBroken } from '../protocol/response-writer.js';
 import type { SeqRange } from '../protocol/sequence.js';
 import type { Token } from '../protocol/tokens.js';
 import type { MessageHandle } from '../../store/mailbox-store.js';
@@ -91,9 +91,19 @@ export const fetch: CommandDef = {
         } catch {
           continue; // expunged by another session meanwhile: its EXPUNGE comes later
         }
+        // the whole message beside metadata or cached renderings (BODY.PEEK[], RFC822): no Response, no parse;
+        // one larger than a gathered write goes through write(), which sends it in chunks
+        const whole = needs === 'bytes' && raw && raw.length <= GATHER ? cachedParts(items, seq, info, view.flagsWithRecent(info), cached, raw) : null;
+        if (whole) {
+          const full = writer.parts(whole);
+          if (full) await full;
+          if (s.isClosed()) break;
+          continue;
+        }
         try {
           let tree: MimeNode | undefined;
           const parsed = raw;
+          let keep: CachedMessage | undefined;
           const r = renderFetch(items, {
             seq,
             info,
@@ -102,8 +112,11 @@ export const fetch: CommandDef = {
             source,
             tree: () => (tree ??= parseMime(parsed!)),
             cached,
-            remember: (fields) => cache.update(box, uid, fields),
+            remember: (fields) => (keep = { ...keep, ...fields }),
           });
+          // the header block of a message parsed here, for a SEARCH on header keys later (no second read)
+          if (tree && parsed && !cached?.head) (keep ??= {}).head = Buffer.from(parsed.subarray(0, tree.bodyStart));
+          if (keep) cache.update(box, uid, keep);
           await writer.write(r.raw('\r\n'));
         } finally {
           await source?.close();

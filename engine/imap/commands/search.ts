@@ -5,7 +5,7 @@ import { SELECTED, bad, no, ok, type CommandDef } from '../command.js';
 import type { Token } from '../protocol/tokens.js';
 import { decodeBytes, knownCharset, normaliseCharset } from '../../mime/charset.js';
 import { cacheFor, MessageCache } from '../message-cache.js';
-import { Content, contentNeeds, matches, parseSearch, type SearchNode } from '../search-query.js';
+import { compileSearch, Content, contentNeeds, headerNames, needsDate, parseSearch, type Candidate, type SearchNode } from '../search-query.js';
 
 /** Search strings given in another charset, re-encoded as the UTF-8 the search keys are parsed from. */
 function toUtf8(tokens: Token[], charset: string): Token[] {
@@ -44,12 +44,17 @@ export const search: CommandDef = {
     const tree = parseSearch(tokens);
     if (typeof tree === 'string') return bad(tree);
     const needs = contentNeeds(tree);
+    const names = [...headerNames(tree)];
+    const wantsDate = needsDate(tree);
     const cache = cacheFor(view.store);
     const hits: number[] = [];
     let maxModseq = 0;
     const maxUid = view.uids.length ? view.uids[view.uids.length - 1] : 0;
     const box = MessageCache.box(view.owner, view.folder, view.uidValidity);
     const boxCache = cache.of(box);
+    const test = compileSearch(tree);
+    // one candidate, refilled per message
+    const cand: Candidate = { seq: 0, maxSeq: view.uids.length, maxUid, info: view.uids.length ? view.infoAt(1) : (undefined as never), recent: false, raw: undefined };
     for (let i = 0; i < view.uids.length; i++) {
       const uid = view.uids[i];
       const info = view.infoAt(i + 1);
@@ -57,17 +62,29 @@ export const search: CommandDef = {
       let content: Content | undefined;
       if (needs.headers || needs.body) {
         const cached = boxCache?.get(uid)?.value;
-        if (needs.body || !cached?.headers) {
-          try {
-            raw = await view.store.read(view.owner, view.folder, uid);
-          } catch {
-            continue;
+        // header keys only: the values decoded before, or the header block FETCH kept, spare reading the file
+        const known = !needs.body && (!wantsDate || cached?.date !== undefined) && names.every((n) => cached?.fields?.has(n));
+        if (!known) {
+          if (!needs.body && cached?.head) raw = cached.head;
+          else {
+            try {
+              raw = await view.store.read(view.owner, view.folder, uid);
+            } catch {
+              continue;
+            }
           }
         }
-        content = new Content(raw, cached?.headers ? cached : undefined);
-        if (!cached?.headers) cache.update(box, uid, { headers: content.headerValues(), date: content.date() });
+        content = new Content(raw, cached);
+        if (!known) {
+          for (const n of names) content.header(n);
+          cache.update(box, uid, { fields: content.fields, date: content.date() });
+        }
       }
-      if (matches(tree, { seq: i + 1, maxSeq: view.uids.length, maxUid, info, recent: view.recent.has(uid), raw }, content)) {
+      cand.seq = i + 1;
+      cand.info = info;
+      cand.recent = view.recent.has(uid);
+      cand.raw = raw;
+      if (test(cand, content ?? (raw ? new Content(raw) : undefined))) {
         hits.push(c.uid ? uid : i + 1);
         if (info.modseq > maxModseq) maxModseq = info.modseq;
       }

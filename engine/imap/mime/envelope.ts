@@ -9,8 +9,16 @@ export interface Address {
   host: string | null;
 }
 
+/** A value without quotes, comments, list or group separators is one address (or none): no scan needed. */
+const LIST_SYNTAX = /["(,:;]/;
+
 /** Address list per RFC 5322, with groups as (NIL NIL name NIL) ... (NIL NIL NIL NIL) markers. */
 export function parseAddressList(value: string): Address[] {
+  if (!LIST_SYNTAX.test(value)) {
+    // the scan below would gather the whole value as one address: the common From/To of one mailbox
+    const a = toAddress(value, '');
+    return a ? [a] : [];
+  }
   const out: Address[] = [];
   let cur = '';
   let comment = '';
@@ -105,9 +113,13 @@ function unquote(s: string): string {
   return s.replace(/\s+/g, ' ');
 }
 
-function writeAddresses(r: Response, headers: HeaderField[], name: string, fallback?: string): void {
-  const v = header(headers, name) ?? (fallback ? header(headers, fallback) : undefined);
-  const list = v === undefined ? [] : parseAddressList(v);
+/** The address list of a field, [] when the message has none. */
+function addressesOf(headers: HeaderField[], name: string): Address[] {
+  const v = header(headers, name);
+  return v === undefined ? [] : parseAddressList(v);
+}
+
+function writeAddresses(r: Response, list: Address[]): void {
   if (!list.length) {
     r.raw('NIL');
     return;
@@ -132,14 +144,16 @@ export function writeEnvelope(r: Response, headers: HeaderField[]): void {
   r.raw(' ');
   r.nlatin1(h('subject'));
   r.raw(' ');
-  writeAddresses(r, headers, 'from');
+  // From is parsed once: Sender and Reply-To fall back to it when absent
+  const from = addressesOf(headers, 'from');
+  writeAddresses(r, from);
   r.raw(' ');
-  writeAddresses(r, headers, 'sender', 'from');
+  writeAddresses(r, header(headers, 'sender') === undefined ? from : addressesOf(headers, 'sender'));
   r.raw(' ');
-  writeAddresses(r, headers, 'reply-to', 'from');
+  writeAddresses(r, header(headers, 'reply-to') === undefined ? from : addressesOf(headers, 'reply-to'));
   for (const n of ['to', 'cc', 'bcc']) {
     r.raw(' ');
-    writeAddresses(r, headers, n);
+    writeAddresses(r, addressesOf(headers, n));
   }
   r.raw(' ');
   r.nlatin1(h('in-reply-to'));

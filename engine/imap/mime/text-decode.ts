@@ -9,9 +9,12 @@ export function decodeCharset(b: Buffer, charset: string | undefined): string {
   return decodeBytes(b, charset).text;
 }
 
+/** Text the decoder would hand back unchanged: no encoded word, no 8-bit octet, no ISO-2022-JP escape. */
+const PLAIN_HEADER = /=\?|[\x80-\xff\x1b]/;
+
 /** A header value (latin1 text as parsed) → Unicode, decoding encoded words. */
 export function decodeHeaderValue(latin1: string): string {
-  return decodeHeader(latin1).text;
+  return PLAIN_HEADER.test(latin1) ? decodeHeader(latin1).text : latin1;
 }
 
 /** Content-Transfer-Encoding applied in reverse. */
@@ -47,9 +50,11 @@ export function decodedBodyText(raw: Buffer, node: MimeNode, out: string[] = [],
   return out;
 }
 
-/** Normalised for case-insensitive substring matching (full-width forms folded too). */
+const ASCII = /^[\x00-\x7f]*$/;
+
+/** Normalised for case-insensitive substring matching (full-width forms folded too; ASCII is its own NFKC form). */
 export function fold(s: string): string {
-  return s.normalize('NFKC').toLowerCase();
+  return ASCII.test(s) ? s.toLowerCase() : s.normalize('NFKC').toLowerCase();
 }
 
 

@@ -16,7 +16,7 @@ export interface Output {
 /** Octets waiting in the socket above which the writer stops until it drains. */
 export const HIGH_WATER = 256 * 1024;
 /** Small pieces are gathered up to this many octets per socket write (fewer syscalls for 10,000 short answers). */
-const GATHER = 64 * 1024;
+export const GATHER = 64 * 1024;
 const CHUNK = 64 * 1024;
 
 /** Reading a message failed after its literal's size was sent: the connection cannot go on. */

@@ -20,6 +20,11 @@ export interface ByteRange {
 
 const QUOTABLE = /^[\x20-\x7e]*$/;
 
+/** A quoted string's text with its backslashes and double quotes escaped (most text has neither). */
+function quoted(v: string): string {
+  return v.indexOf('"') < 0 && v.indexOf('\\') < 0 ? '"' + v + '"' : '"' + v.replace(/[\\"]/g, '\\$&') + '"';
+}
+
 export class Response {
   private readonly parts: (Buffer | ByteRange)[] = [];
   /** Protocol text not yet turned into a Buffer (latin1: one char per octet). */
@@ -44,7 +49,7 @@ export class Response {
   /** A string in the safest form: quoted when possible, a literal otherwise (text is UTF-8). */
   str(v: string | Buffer): this {
     if (typeof v === 'string') {
-      if (v.length <= 1000 && QUOTABLE.test(v)) return this.raw('"' + v.replace(/[\\"]/g, '\\$&') + '"');
+      if (v.length <= 1000 && QUOTABLE.test(v)) return this.raw(quoted(v));
       return this.literal(Buffer.from(v, 'utf8'));
     }
     if (canQuote(v)) return this.raw('"' + v.toString('latin1').replace(/[\\"]/g, '\\$&') + '"');
@@ -53,7 +58,7 @@ export class Response {
 
   /** A string given as latin1 text (one char per octet, e.g. raw header bytes). */
   latin1(v: string): this {
-    if (v.length <= 1000 && QUOTABLE.test(v)) return this.raw('"' + v.replace(/[\\"]/g, '\\$&') + '"');
+    if (v.length <= 1000 && QUOTABLE.test(v)) return this.raw(quoted(v));
     return this.literal(Buffer.from(v, 'latin1'));
   }
 
