@@ -4,7 +4,7 @@
 //   node dist/bench/spam-fit.js --dev      cross-validation inside the learn half (for rule work; never reads the judged half)
 //   node dist/bench/spam-fit.js --validate the validation fold: fit on the learn half's older 80%, judge its latest 20% (by Date),
 //                                          for choosing between fitting options (FIT_* variables) without the judged half
-//   node dist/bench/spam-fit.js --holdout the later part of the learn half (little spam learnt) and the lab's written newsletters:
+//   node dist/bench/spam-fit.js --holdout the later part of the learn half (little spam learnt), the written newsletters and bulk mail:
 //                                          not saturated, unlike --dev and --validate; for choosing fitting options
 //   node dist/bench/spam-fit.js --senders  ham from senders (lists, From domains) never learnt, spam as in --holdout
 //   node dist/bench/spam-fit.js --write    fit on the learn half, write engine/spam/rules/scores.toml
@@ -193,7 +193,7 @@ if (mode === '--dev') {
   say(line('combined, with the newsletters', figures(judge(model, [...te, ...bulk]))));
   say(line('Bayes alone, with the newsletters', figures(judgeBayesAlone(model, [...te, ...bulk]))));
   say(line('rules alone, with the newsletters', figures(judge(model, [...te, ...bulk], false))));
-  // spam5: the written legitimate bulk mail of real senders' shapes (lab/corpora/legit-bulk.ts), English as ham
+  // spam8: the written legitimate bulk mail of real senders' shapes (lab/corpora/legit-bulk.ts), English as ham
   // beside the learn half's; the Japanese part against the same cut-offs
   const legit = await examplesOf(legitBulk());
   const legitEn = legit.filter((e) => e.group === 'legit-bulk');

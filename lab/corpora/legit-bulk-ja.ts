@@ -1,4 +1,4 @@
-// Japanese legitimate bulk mail for the validation (issue 18, spam5): メールマガジン, opted-in sale mail, order
+// Japanese legitimate bulk mail for the validation (issue 18, spam8): メールマガジン, opted-in sale mail, order
 // confirmations, shipping notices, card statements (no credentials asked), seminar and release announcements, in
 // ISO-2022-JP, Shift_JIS, EUC-JP and UTF-8, HTML-only, text-only or both, with 配信停止 footers and tracking pixels.
 // Written from general knowledge of such mail; the judged half was NOT read to write it. Never learnt or fitted on.

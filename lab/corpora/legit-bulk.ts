@@ -1,4 +1,4 @@
-// Legitimate bulk mail as real senders send it, for the validation of the fitting options (issue 18, spam5):
+// Legitimate bulk mail as real senders send it, for the validation of the fitting options (issue 18, spam8):
 // HTML-only and multipart newsletters with layout tables, tracking pixels, click-tracking links and "click here to be
 // removed" footers, List-Unsubscribe/List-Id/Precedence headers, order confirmations, shipping notices, statements
 // (no credentials asked), event announcements, release mail and opted-in sale mail, English here and Japanese in

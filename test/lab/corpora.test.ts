@@ -174,7 +174,7 @@ test('legitimate bulk mail written for the lab: deterministic ham, mailparser re
   }
 });
 
-test('legitimate bulk mail of real senders\' shapes (spam5): deterministic ham, varied structure, decodes in every charset, trips the newsletter rules', async () => {
+test('legitimate bulk mail of real senders\' shapes (spam8): deterministic ham, varied structure, decodes in every charset, trips the newsletter rules', async () => {
   const { legitBulk } = await import('../../lab/corpora/legit-bulk.js');
   const { examplesOf } = await import('../../lab/corpora/features.js');
   const a = legitBulk({ en: 60, ja: 16 });
