@@ -4,7 +4,7 @@
 //   node dist/bench/spam-fit.js --dev      cross-validation inside the learn half (for rule work; never reads the judged half)
 //   node dist/bench/spam-fit.js --validate the validation fold: fit on the learn half's older 80%, judge its latest 20% (by Date),
 //                                          for choosing between fitting options (FIT_* variables) without the judged half
-//   node dist/bench/spam-fit.js --holdout the later part of the learn half (little spam learnt) and the lab's written newsletters:
+//   node dist/bench/spam-fit.js --holdout the later part of the learn half (little spam learnt), the written newsletters and bulk mail:
 //                                          not saturated, unlike --dev and --validate; for choosing fitting options
 //   node dist/bench/spam-fit.js --senders  ham from senders (lists, From domains) never learnt, spam as in --holdout
 //   node dist/bench/spam-fit.js --write    fit on the learn half, write engine/spam/rules/scores.toml
@@ -16,6 +16,7 @@ import { FITTED_SCORES_FILE } from '../engine/spam/rules/rules.js';
 import { Counts, examplesOf, foldOf, type Example, type LabelledMessage } from '../lab/corpora/features.js';
 import { figures, pct, recallAtFp, type Figures, type Scored } from '../lab/corpora/fit.js';
 import { bulkHam } from '../lab/corpora/bulk-ham.js';
+import { legitBulk } from '../lab/corpora/legit-bulk.js';
 import { japaneseCorpus } from '../lab/corpora/japanese.js';
 import { japaneseTraining } from '../lab/corpora/japanese-training.js';
 import { japaneseWritten } from '../lab/corpora/japanese-written.js';
@@ -55,6 +56,13 @@ function tagStats(ex: Example[]): string {
   const hits = new Map<string, [number, number]>();
   for (const e of ex) for (const t of e.tags) (hits.get(t) ?? hits.set(t, [0, 0]).get(t)!)[e.label === 'spam' ? 0 : 1]++;
   return [...hits].sort((a, b) => b[1][0] + b[1][1] - a[1][0] - a[1][1]).map(([t, [s, h]]) => `${t} ${s}/${h}`).join(', ');
+}
+
+/** How many of xs score over a ranking's 0.5% and 1% cut-offs (from its own ham) and at the default threshold. */
+function overCuts(xs: Scored[], basis: Scored[]): string {
+  const c05 = recallAtFp(basis, 0.005).cut;
+  const c1 = recallAtFp(basis, 0.01).cut;
+  return `${xs.filter((x) => x.score > c05).length} / ${xs.filter((x) => x.score > c1).length} over the 0.5% / 1% cut-offs, ${xs.filter((x) => x.score >= 5).length} at the default`;
 }
 
 function weightsToml(model: Model, about: Record<string, string | number>): string {
@@ -185,6 +193,17 @@ if (mode === '--dev') {
   say(line('combined, with the newsletters', figures(judge(model, [...te, ...bulk]))));
   say(line('Bayes alone, with the newsletters', figures(judgeBayesAlone(model, [...te, ...bulk]))));
   say(line('rules alone, with the newsletters', figures(judge(model, [...te, ...bulk], false))));
+  // spam8: the written legitimate bulk mail of real senders' shapes (lab/corpora/legit-bulk.ts), English as ham
+  // beside the learn half's; the Japanese part against the same cut-offs
+  const legit = await examplesOf(legitBulk());
+  const legitEn = legit.filter((e) => e.group === 'legit-bulk');
+  const base = judge(model, te);
+  const lc = judge(model, legitEn);
+  say(line(`combined, with the legitimate bulk mail (${legitEn.length})`, figures([...base, ...lc])));
+  say(line('Bayes alone, with the legitimate bulk mail', figures(judgeBayesAlone(model, [...te, ...legitEn]))));
+  say(line('rules alone, with the legitimate bulk mail', figures(judge(model, [...te, ...legitEn], false))));
+  say(`legitimate bulk mail over the combined ranking's cut-offs (from the learn half's ham alone): ${overCuts(lc, base)}; Japanese (${legit.length - legitEn.length}): ${overCuts(judge(model, legit.filter((e) => e.group !== 'legit-bulk')), base)}`);
+  say(`tag hits in the legitimate bulk mail: ${tagStats(legit)}`);
   const ja = train.filter((e) => e.group.startsWith('japanese') && !learnt.has(e.id));
   say(`Japanese (the 70% not learnt): ${groupsLine(figures(judge(model, ja)))}`);
 } else if (mode === '--senders') {

@@ -165,7 +165,7 @@ function invisibleStyle(name: string, attrs: string): boolean {
   if (style && (style.includes('display:none') || style.includes('visibility:hidden') || /font-size:[01](?:px|pt)?(?:;|$)/.test(style))) return true;
   if (name === 'font') {
     const size = attr(attrs, 'size');
-    if (size === '0' || size === '1' || size === '-3' || size === '-4') return true;
+    if (size === '0' || size === '-3' || size === '-4') return true;
   }
   return false;
 }

@@ -105,7 +105,8 @@ export function trainModel(train: Example[], o: ProtocolOptions = DEFAULT_PROTOC
   // the with-Bayes weights are fitted on the messages Bayes is sure enough of to vote on; the others are judged by the
   // no-Bayes weights, which are fitted on every message
   const sure = train.map((e, i) => [e, i] as const).filter(([, i]) => confident(p[i]));
-  const withBayes = fitWeights(sure.map(([e, i]) => row(e, keep(features(e.tags, p[i], true, o.odds)))), { ...base, prior: bayesPrior, l2Of: (t) => (t.startsWith('BAYES_') ? o.l2 : o.l2 * o.withBayesL2), tags: fitted });
+  const zero = new Set((process.env.FIT_ZERO_WITH_BAYES ?? '').split(',').filter(Boolean));
+  const withBayes = fitWeights(sure.map(([e, i]) => row(e, keep(features(e.tags, p[i], true, o.odds)))), { ...base, range: (t: string) => (zero.has(t) ? [0, 0] : pr.range(t)), prior: bayesPrior, l2Of: (t) => (t.startsWith('BAYES_') ? o.l2 : o.l2 * o.withBayesL2), tags: fitted });
   const noBayes = fitWeights(train.map((e) => row(e, keep({ features: e.tags }))), { ...base, tags: FITTED_TAGS.filter((t) => !t.startsWith('BAYES_')) });
   const counts = new Counts();
   for (const e of train) counts.add(e);

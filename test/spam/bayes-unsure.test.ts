@@ -72,8 +72,9 @@ test('an unsure Bayes puts the rules-only score on the with_bayes scale (one ran
     assert.doesNotMatch(n.headers, new RegExp(`${UNSURE_ENTRY}|${UNSURE_ODDS_ENTRY}`), n.headers);
     // the unsure score: the stretched rules-only score, plus what Bayes still says (its own summary entry)
     const odds = entry(u.headers, UNSURE_ODDS_ENTRY);
-    // (the Bayes entry is read from the header at one decimal: up to 0.05 off, and the stretch of about 3 is exact)
-    assert.ok(Math.abs(u.score - odds - 5 - scale * (n.score - 5)) <= 0.06, `${m.id}: unsure ${u.score} (Bayes ${odds}), new install ${n.score}, scale ${scale}`);
+    // (the Bayes entry is read from the header at one decimal: up to 0.05 off; the stretch's shift, the Bayes entry and
+    // the total are each rounded to 0.01 by scores.ts decide(): up to 0.005 each, so 0.065 in all)
+    assert.ok(Math.abs(u.score - odds - 5 - scale * (n.score - 5)) <= 0.065 + 1e-9, `${m.id}: unsure ${u.score} (Bayes ${odds}), new install ${n.score}, scale ${scale}`);
     assert.equal(score(u.headers), Math.round(u.score * 100) / 100, u.headers); // the total at two decimals (headers.ts)
     if (n.score !== 5) {
       assert.match(u.headers, new RegExp(`${UNSURE_ENTRY}\\(-?\\d`), u.headers);

@@ -190,3 +190,11 @@ test('a bad rules_file is refused with file, line and key, also at server start 
   const config = configFrom('[spam]\nrules_file = "r.toml"\n', dir);
   assert.throws(() => new ConnectionChecker(config, makeResolver(undefined, 1000), new Logger({ stdout: false, files: false })), RulesError);
 });
+
+test('HTML_HIDDEN_TEXT: a newsletter\'s <font size="1"> small print is not hidden; size 0 and invisible styles are (spam8)', async () => {
+  const page = (footer: string) =>
+    rawMail({ subject: 'Our spring newsletter', contentType: 'text/html; charset=UTF-8', body: `<html><body><table><tr><td><p>New titles in the shop this week, and our reading group meets on Tuesday.</p></td></tr><tr><td>${footer}</td></tr></table></body></html>` });
+  assert.ok(!(await tagsOf(page('<font face="Arial" size="1" color="#666666">You receive this because you subscribed. Unsubscribe at any time.</font>'))).includes('HTML_HIDDEN_TEXT'));
+  assert.ok((await tagsOf(page('<font size="0">wxkq zzpt lrmv</font>'))).includes('HTML_HIDDEN_TEXT'));
+  assert.ok((await tagsOf(page('<span style="display: none">wxkq zzpt lrmv</span>'))).includes('HTML_HIDDEN_TEXT'));
+});
