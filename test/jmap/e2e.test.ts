@@ -249,3 +249,24 @@ test('a null envelope sender (MAIL FROM:<>) is refused for a logged-in user over
   await new Promise((r) => setTimeout(r, 500));
   assert.equal(sink.messages.length, before);
 });
+
+test('Email/query refuses a filter of thousands of conditions or words (unsupportedFilter) and still answers an ordinary one: no request holds the server', async (t) => {
+  if (!requireCommand(t, 'curl')) return;
+  // before the bound, 2,000 {body} conditions over one 1 MB message (30 kB of JSON) held the event loop 14 s (SMTP
+  // banners waited), 10 MB of them hours; each condition folded the whole body again
+  const query = async (filter: unknown) => {
+    const r = await run('curl', ['-s', '-k', '-u', `${ALICE}:${PW}`, '-H', 'Content-Type: application/json', '--data-binary', '@-', `https://127.0.0.1:${live.ports.web}/jmap/api`], {
+      input: JSON.stringify({ using: ['urn:ietf:params:jmap:core', 'urn:ietf:params:jmap:mail'], methodCalls: [['Email/query', { accountId, filter }, 'q']] }),
+    });
+    return JSON.parse(r.stdout).methodResponses[0] as [string, Record<string, unknown>, string];
+  };
+  const many = await query({ operator: 'OR', conditions: Array.from({ length: 2000 }, () => ({ body: '本文' })) });
+  assert.equal(many[0], 'error');
+  assert.equal(many[1].type, 'unsupportedFilter', JSON.stringify(many[1]));
+  const words = Array.from({ length: 64 }, (_, i) => `語${i}`).join(' ');
+  const wordy = await query({ operator: 'AND', conditions: Array.from({ length: 5 }, () => ({ text: words })) });
+  assert.equal(wordy[1].type, 'unsupportedFilter', JSON.stringify(wordy[1]));
+  // what a client sends for a search box still works
+  const ok = await query({ operator: 'AND', conditions: [{ text: '打ち合わせ 来週' }, { from: 'example' }, { operator: 'NOT', conditions: [{ hasKeyword: '$junk' }] }] });
+  assert.equal(ok[0], 'Email/query', JSON.stringify(ok[1]));
+});
