@@ -192,6 +192,18 @@ test('SEARCH keys: flags, sizes, dates, headers, UID, sequence sets, OR/NOT/list
   assert.match((await c.cmd('SEARCH SINCE yesterday')).status, /^BAD/);
 });
 
+test('SEARCH with thousands of keys is refused (NO [LIMIT]) before any message is read; 64 text keys still search', async () => {
+  // before the bound, 3,000 NOT BODY keys in one 64 kB line over one 2 MB message held the server's thread 45 s
+  const textKeys = (n: number) => Array.from({ length: n }, (_, i) => `NOT BODY "zq${i}"`).join(' ');
+  const tooMany = await c.cmd(`SEARCH ${textKeys(65)}`);
+  assert.match(tooMany.status, /^NO \[LIMIT\]/, tooMany.status);
+  assert.equal(tooMany.lines.filter((l) => l.startsWith('* SEARCH')).length, 0);
+  const flagKeys = await c.cmd(`SEARCH ${Array.from({ length: 600 }, () => 'NOT DELETED').join(' ')}`);
+  assert.match(flagKeys.status, /^NO \[LIMIT\]/, flagKeys.status);
+  assert.equal(await search(textKeys(64)), '1 2 3 4');
+  assert.equal(await search(`${textKeys(10)} ${Array.from({ length: 200 }, () => 'UNDELETED').join(' ')} SUBJECT big`), '4');
+});
+
 test('CONDSTORE: HIGHESTMODSEQ, FETCH CHANGEDSINCE, STORE UNCHANGEDSINCE, SEARCH MODSEQ', async () => {
   const sel = await c.cmd('SELECT INBOX (CONDSTORE)');
   const hm = sel.lines.find((l) => l.includes('HIGHESTMODSEQ'));
