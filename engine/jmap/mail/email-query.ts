@@ -41,7 +41,7 @@ function checkCondition(c: Record<string, unknown>): void {
  * for in up to 2 MB of body text, so a request of 10 MB of conditions would hold the server's one thread for hours.
  */
 export const MAX_FILTER_CONDITIONS = 256;
-export const MAX_FILTER_TERMS = 256;
+export const MAX_FILTER_TERMS = 64;
 const TEXT_KEYS = ['text', 'from', 'to', 'cc', 'bcc', 'subject', 'body'];
 
 function filterSize(f: Filter, n: { conditions: number; terms: number }): void {
