@@ -270,3 +270,42 @@ test('Email/query refuses a filter of thousands of conditions or words (unsuppor
   const ok = await query({ operator: 'AND', conditions: [{ text: '打ち合わせ 来週' }, { from: 'example' }, { operator: 'NOT', conditions: [{ hasKeyword: '$junk' }] }] });
   assert.equal(ok[0], 'Email/query', JSON.stringify(ok[1]));
 });
+
+test('JMAP keeps to the mailbox quota as IMAP APPEND/COPY do: Email/import and a copy into another mailbox past it get overQuota', async (t) => {
+  if (!requireCommand(t, 'curl')) return;
+  // before, neither Email/import nor Email/set (create, or a mailbox added) looked at the quota: upload, import,
+  // repeat (uploads are evicted, the mail stays) filled the server's disk from any account
+  const bob = ['-s', '-k', '-u', `${BOB}:bob-secret-pw-1`];
+  const web = `https://127.0.0.1:${live.ports.web}`;
+  const set = live.cli(['user', 'set', BOB, '--quota', '100K']);
+  assert.equal(set.status, 0, set.stderr);
+  const session = JSON.parse((await run('curl', [...bob, `${web}/.well-known/jmap`])).stdout);
+  const acct = session.primaryAccounts['urn:ietf:params:jmap:mail'] as string;
+  const api = async (calls: unknown[]) => {
+    const r = await run('curl', [...bob, '-H', 'Content-Type: application/json', '--data-binary', '@-', `${web}/jmap/api`], {
+      input: JSON.stringify({ using: ['urn:ietf:params:jmap:core', 'urn:ietf:params:jmap:mail'], methodCalls: calls }),
+    });
+    return JSON.parse(r.stdout).methodResponses as [string, Record<string, any>, string][];
+  };
+  const msg = `From: ${BOB}\r\nTo: ${BOB}\r\nSubject: =?UTF-8?B?${Buffer.from('容量の試験').toString('base64')}?=\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n${'本文です。'.repeat(3000)}\r\n`;
+  const up = await run('curl', [...bob, '-H', 'Content-Type: message/rfc822', '--data-binary', '@-', `${web}/jmap/upload/${acct}`], { input: msg });
+  const blobId = JSON.parse(up.stdout).blobId as string;
+  const [[, boxes]] = await api([['Mailbox/get', { accountId: acct, ids: null }, 'm']]);
+  const box = (role: string) => (boxes.list as { id: string; role: string | null }[]).find((m) => m.role === role)!.id;
+  const imports: Record<string, Record<string, any>> = {};
+  for (let i = 0; i < 4; i++) {
+    const [[, r]] = await api([['Email/import', { accountId: acct, emails: { [`i${i}`]: { blobId, mailboxIds: { [box('inbox')]: true } } } }, 'i']]);
+    imports[`i${i}`] = r.created?.[`i${i}`] ?? r.notCreated?.[`i${i}`];
+  }
+  // 45 kB each against 100 kB: two fit, the third is refused and nothing of it is stored
+  assert.ok(imports.i0.id && imports.i1.id, JSON.stringify(imports));
+  assert.equal(imports.i2.type, 'overQuota', JSON.stringify(imports.i2));
+  assert.equal(imports.i3.type, 'overQuota');
+  const [[, copy]] = await api([['Email/set', { accountId: acct, update: { [imports.i0.id]: { [`mailboxIds/${box('drafts')}`]: true } } }, 'c']]);
+  assert.equal(copy.notUpdated?.[imports.i0.id]?.type, 'overQuota', JSON.stringify(copy));
+  // a move takes no room and still works
+  const [[, move]] = await api([['Email/set', { accountId: acct, update: { [imports.i0.id]: { mailboxIds: { [box('drafts')]: true } } } }, 'v']]);
+  assert.ok(move.updated && imports.i0.id in move.updated, JSON.stringify(move));
+  const [[, q]] = await api([['Email/query', { accountId: acct, filter: { subject: '容量の試験' } }, 'q']]);
+  assert.equal((q.ids as string[]).length, 2);
+});
