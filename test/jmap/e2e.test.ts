@@ -309,3 +309,29 @@ test('JMAP keeps to the mailbox quota as IMAP APPEND/COPY do: Email/import and a
   const [[, q]] = await api([['Email/query', { accountId: acct, filter: { subject: '容量の試験' } }, 'q']]);
   assert.equal((q.ids as string[]).length, 2);
 });
+
+test('Email/get refuses more than 100 header: properties (each is answered for every email and body part); 100, or one asked many times, still work', async (t) => {
+  if (!requireCommand(t, 'curl')) return;
+  // before, 300,000 header properties (5 MB of request) made a 178 MB answer from 20 small emails
+  const get = async (properties: string[], bodyProperties?: string[]) => {
+    const r = await run('curl', ['-s', '-k', '-u', `${ALICE}:${PW}`, '-H', 'Content-Type: application/json', '--data-binary', '@-', `https://127.0.0.1:${live.ports.web}/jmap/api`], {
+      input: JSON.stringify({
+        using: ['urn:ietf:params:jmap:core', 'urn:ietf:params:jmap:mail'],
+        methodCalls: [['Email/query', { accountId, limit: 5 }, 'q'], ['Email/get', { accountId, '#ids': { resultOf: 'q', name: 'Email/query', path: '/ids' }, properties, bodyProperties }, 'g']],
+      }),
+    });
+    return JSON.parse(r.stdout).methodResponses[1] as [string, Record<string, any>, string];
+  };
+  const names = (n: number) => Array.from({ length: n }, (_, i) => `header:X-Kenmei-${i}:asText`);
+  const many = await get(names(5000));
+  assert.equal(many[0], 'error');
+  assert.equal(many[1].type, 'invalidArguments', JSON.stringify(many[1]));
+  const parts = await get(['bodyStructure'], ['partId', ...names(101)]);
+  assert.equal(parts[1].type, 'invalidArguments', JSON.stringify(parts[1]));
+  const ok = await get(['subject', ...names(100)]);
+  assert.equal(ok[0], 'Email/get', JSON.stringify(ok[1]));
+  assert.ok((ok[1].list as unknown[]).length > 0);
+  const same = await get(['subject', ...Array.from({ length: 5000 }, () => 'header:Subject:asText')]);
+  assert.equal(same[0], 'Email/get', JSON.stringify(same[1]));
+  for (const e of same[1].list as Record<string, unknown>[]) assert.equal(e['header:Subject:asText'], e.subject);
+});
