@@ -269,6 +269,15 @@ test('Email/query refuses a filter of thousands of conditions or words (unsuppor
   // what a client sends for a search box still works
   const ok = await query({ operator: 'AND', conditions: [{ text: '打ち合わせ 来週' }, { from: 'example' }, { operator: 'NOT', conditions: [{ hasKeyword: '$junk' }] }] });
   assert.equal(ok[0], 'Email/query', JSON.stringify(ok[1]));
+  // a sort of thousands of tying comparators walked all of them in every comparison
+  const sorted = async (n: number) => {
+    const r = await run('curl', ['-s', '-k', '-u', `${ALICE}:${PW}`, '-H', 'Content-Type: application/json', '--data-binary', '@-', `https://127.0.0.1:${live.ports.web}/jmap/api`], {
+      input: JSON.stringify({ using: ['urn:ietf:params:jmap:core', 'urn:ietf:params:jmap:mail'], methodCalls: [['Email/query', { accountId, sort: [...Array.from({ length: n - 1 }, () => ({ property: 'hasKeyword', keyword: '$x' })), { property: 'receivedAt' }] }, 'q']] }),
+    });
+    return JSON.parse(r.stdout).methodResponses[0] as [string, Record<string, unknown>, string];
+  };
+  assert.equal((await sorted(5000))[1].type, 'invalidArguments');
+  assert.equal((await sorted(16))[0], 'Email/query');
 });
 
 test('JMAP keeps to the mailbox quota as IMAP APPEND/COPY do: Email/import and a copy into another mailbox past it get overQuota', async (t) => {
