@@ -88,7 +88,7 @@ interface Candidate {
  * for all the conditions, and only the email being tested kept (a query over a large mailbox holds one body).
  */
 class TextLoader {
-  private head1?: { id: string; head: Buffer };
+  private head1?: { id: string; head: Buffer; fields: ReturnType<typeof topHeaders> };
   private body1?: { id: string; folded: string };
   constructor(readonly acct: MailAccount) {}
 
@@ -101,9 +101,12 @@ class TextLoader {
     return out.derived?.hasAttachment ?? false;
   }
 
-  async head(e: EmailRow): Promise<Buffer> {
-    if (this.head1?.id !== e.id) this.head1 = { id: e.id, head: await this.acct.head(e) };
-    return this.head1.head;
+  async head(e: EmailRow): Promise<{ head: Buffer; fields: ReturnType<typeof topHeaders> }> {
+    if (this.head1?.id !== e.id) {
+      const head = await this.acct.head(e);
+      this.head1 = { id: e.id, head, fields: topHeaders(head) };
+    }
+    return this.head1;
   }
 
   /** The body text, folded (search.ts fold). */
@@ -128,8 +131,8 @@ async function textConditions(c: Record<string, unknown>, e: EmailRow, load: Tex
   if (typeof c.hasAttachment === 'boolean' && (await load.hasAttachment(e)) !== c.hasAttachment) return false;
   if (Array.isArray(c.header)) {
     const [name, text] = c.header as string[];
-    const head = await load.head(e);
-    const fields = topHeaders(head).filter((h) => h.name === name.toLowerCase());
+    const { head, fields: all } = await load.head(e);
+    const fields = all.filter((h) => h.name === name.toLowerCase());
     if (!fields.length) return false;
     if (text !== undefined && !fields.some((f) => containsAll(textValue(head, f), searchTerms(text)))) return false;
   }
