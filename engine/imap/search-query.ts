@@ -209,8 +209,10 @@ export class Content {
     if (this.dateValue === undefined) this.dateValue = header(this.root().headers, 'date') ?? null;
     return this.dateValue;
   }
+  private all?: string;
+  /** Every header field as text, built once for all the TEXT keys of a search. */
   allHeaders(): string {
-    return [...this.headerValues()].map(([k, vs]) => vs.map((v) => `${k}: ${v}`).join('\n')).join('\n');
+    return (this.all ??= [...this.headerValues()].map(([k, vs]) => vs.map((v) => `${k}: ${v}`).join('\n')).join('\n'));
   }
   bodyText(): string {
     return (this.body ??= fold(decodedBodyText(this.raw!, this.root()).join('\n')));
