@@ -344,3 +344,32 @@ test('Email/get refuses more than 100 header: properties (each is answered for e
   assert.equal(same[0], 'Email/get', JSON.stringify(same[1]));
   for (const e of same[1].list as Record<string, unknown>[]) assert.equal(e['header:Subject:asText'], e.subject);
 });
+
+test('Email/set create stops composing at max_message_size: one upload named by many parts is refused tooLarge before the rest is read', async (t) => {
+  if (!requireCommand(t, 'curl')) return;
+  // before, every part read its blob and kept it base64-encoded until the whole message was built: one 50 MB upload
+  // named by thousands of parts (a 10 MB request) took the server's memory; the size was checked only at the end
+  const web = `https://127.0.0.1:${live.ports.web}`;
+  const alice = ['-s', '-k', '-u', `${ALICE}:${PW}`];
+  const up = await run('curl', [...alice, '-H', 'Content-Type: application/octet-stream', '--data-binary', '@-', `${web}/jmap/upload/${accountId}`], { input: 'あ'.repeat(350_000) });
+  const blobId = JSON.parse(up.stdout).blobId as string;
+  // 1 MB × 20 parts, base64: past the 25 MiB max_message_size; the last part names no blob at all
+  const subParts = [...Array.from({ length: 20 }, (_, i) => ({ blobId, type: 'application/octet-stream', name: `添付${i}.bin` })), { blobId: `U${'0'.repeat(40)}`, type: 'text/plain' }];
+  const r = await run('curl', [...alice, '-H', 'Content-Type: application/json', '--data-binary', '@-', `${web}/jmap/api`], {
+    input: JSON.stringify({
+      using: ['urn:ietf:params:jmap:core', 'urn:ietf:params:jmap:mail'],
+      methodCalls: [['Email/set', { accountId, create: { big: { mailboxIds: { [boxes.drafts]: true }, subject: '大きすぎる下書き', bodyStructure: { type: 'multipart/mixed', subParts } } } }, 's']],
+    }),
+  });
+  const [, set] = JSON.parse(r.stdout).methodResponses[0] as [string, Record<string, any>];
+  assert.equal(set.notCreated?.big?.type, 'tooLarge', JSON.stringify(set));
+  // a few parts of it still make a draft
+  const ok = await run('curl', [...alice, '-H', 'Content-Type: application/json', '--data-binary', '@-', `${web}/jmap/api`], {
+    input: JSON.stringify({
+      using: ['urn:ietf:params:jmap:core', 'urn:ietf:params:jmap:mail'],
+      methodCalls: [['Email/set', { accountId, create: { two: { mailboxIds: { [boxes.drafts]: true }, subject: '添付二つ', bodyStructure: { type: 'multipart/mixed', subParts: subParts.slice(0, 2) } } } }, 's']],
+    }),
+  });
+  const [, made] = JSON.parse(ok.stdout).methodResponses[0] as [string, Record<string, any>];
+  assert.ok(made.created?.two?.id, JSON.stringify(made));
+});

@@ -170,7 +170,7 @@ export const emailSet: MethodDef = {
         const rest = { ...obj };
         for (const k of ['mailboxIds', 'keywords', 'receivedAt']) delete rest[k];
         const domain = ctx.address.slice(ctx.address.lastIndexOf('@') + 1);
-        const composer = new Composer({ email: rest, blob: (b) => readBlob(ctx, b), domain, now: ctx.svc.now() });
+        const composer = new Composer({ email: rest, blob: (b) => readBlob(ctx, b), domain, now: ctx.svc.now(), maxBytes: ctx.svc.deps.maxMessageSize });
         const raw = await composer.compose();
         const out = await storeNew(acct, raw, folders, keywords, obj.receivedAt ? Date.parse(obj.receivedAt as string) : undefined);
         ctx.log('email.create', { folder: folders[0], size: raw.length });
