@@ -194,6 +194,15 @@ export function validateArgs(specs: ArgSpec[], tokens: Token[]): { ok: true; arg
 const SYSTEM_FLAGS = new Set(['\\answered', '\\flagged', '\\deleted', '\\seen', '\\draft']);
 
 /** Flags a client may store: the five system flags (canonical case) and keyword atoms. Null when one is invalid. */
+/** Keywords one message keeps (as JMAP's maxKeywords): each STORE could add thousands, without end, to the index. */
+export const MAX_KEYWORDS = 64;
+
+/** The distinct keywords (flags without a leading backslash) of a flag list, case folded, added to `into`. */
+export function keywordsOf(flags: readonly string[], into = new Set<string>()): Set<string> {
+  for (const f of flags) if (!f.startsWith('\\')) into.add(f.toLowerCase());
+  return into;
+}
+
 export function storableFlags(flags: string[]): string[] | null {
   const out: string[] = [];
   for (const f of flags) {

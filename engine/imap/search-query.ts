@@ -44,6 +44,22 @@ const DATE_KEYS: Record<string, [boolean, 'before' | 'on' | 'since']> = {
   SENTSINCE: [true, 'since'],
 };
 
+/**
+ * Keys one SEARCH may have: each is tried on every message, and a text key reads the whole decoded body (25 ms a
+ * key for 2 MB at worst), so thousands of NOT BODY keys in one 64 kB line held the server's thread 45 s per message.
+ */
+export const MAX_SEARCH_KEYS = 1000;
+export const MAX_TEXT_SEARCH_KEYS = 64;
+
+/** How many keys a search tree has, and how many of them search text (BODY, TEXT, HEADER, FROM, SUBJECT...). */
+export function searchKeyCount(n: SearchNode): { keys: number; text: number } {
+  const sum = (xs: SearchNode[]) => xs.map(searchKeyCount).reduce((a, b) => ({ keys: a.keys + b.keys, text: a.text + b.text }), { keys: 1, text: 0 });
+  if (n.op === 'and') return sum(n.items);
+  if (n.op === 'or') return sum([n.a, n.b]);
+  if (n.op === 'not') return sum([n.a]);
+  return { keys: 1, text: n.op === 'body' || n.op === 'text' || n.op === 'header' ? 1 : 0 };
+}
+
 /** Parse the search keys (after an optional CHARSET). */
 export function parseSearch(tokens: Token[]): SearchNode | string {
   const p = { i: 0 };
@@ -214,8 +230,10 @@ export class Content {
     if (this.dateValue === undefined) this.dateValue = header(this.topHeaders(), 'date') ?? null;
     return this.dateValue;
   }
+  private allText?: string;
+  /** Every header field as text, built once for all the TEXT keys of a search. */
   allHeaders(): string {
-    return [...this.headerValues()].map(([k, vs]) => vs.map((v) => `${k}: ${v}`).join('\n')).join('\n');
+    return (this.allText ??= [...this.headerValues()].map(([k, vs]) => vs.map((v) => `${k}: ${v}`).join('\n')).join('\n'));
   }
   bodyText(): string {
     return (this.body ??= fold(decodedBodyText(this.raw!, this.root()).join('\n')));

@@ -25,7 +25,7 @@ export interface JmapDeps {
   db: Db;
   /** [storage] backend = "postgres": identities, submissions, their states and uploads are shared rows (pg-object-store.ts, pg-blobs.ts). */
   pool?: PgPool;
-  directory: Pick<AccountDirectory, 'user' | 'senderAddresses' | 'localDomain' | 'scramVerifier'>;
+  directory: Pick<AccountDirectory, 'user' | 'senderAddresses' | 'localDomain' | 'scramVerifier' | 'quotaOf'>;
   dataDir: string;
   /** Largest message accepted anywhere (config max_message_size): submissions and imports above it are refused. */
   maxMessageSize: number;

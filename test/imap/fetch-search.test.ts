@@ -192,6 +192,37 @@ test('SEARCH keys: flags, sizes, dates, headers, UID, sequence sets, OR/NOT/list
   assert.match((await c.cmd('SEARCH SINCE yesterday')).status, /^BAD/);
 });
 
+test('SEARCH with thousands of keys is refused (NO [LIMIT]) before any message is read; 64 text keys still search', async () => {
+  // before the bound, 3,000 NOT BODY keys in one 64 kB line over one 2 MB message held the server's thread 45 s
+  const textKeys = (n: number) => Array.from({ length: n }, (_, i) => `NOT BODY "zq${i}"`).join(' ');
+  const tooMany = await c.cmd(`SEARCH ${textKeys(65)}`);
+  assert.match(tooMany.status, /^NO \[LIMIT\]/, tooMany.status);
+  assert.equal(tooMany.lines.filter((l) => l.startsWith('* SEARCH')).length, 0);
+  const flagKeys = await c.cmd(`SEARCH ${Array.from({ length: 600 }, () => 'NOT DELETED').join(' ')}`);
+  assert.match(flagKeys.status, /^NO \[LIMIT\]/, flagKeys.status);
+  assert.equal(await search(textKeys(64)), '1 2 3 4');
+  assert.equal(await search(`${textKeys(10)} ${Array.from({ length: 200 }, () => 'UNDELETED').join(' ')} SUBJECT big`), '4');
+});
+
+test('a message keeps at most 64 keywords: STORE and APPEND past it get NO [LIMIT] and change nothing', async () => {
+  // before, each 64 kB STORE added ~4,000 keywords to a message, without end (20,000 seen), kept in the index
+  const kws = (from: number, n: number) => Array.from({ length: n }, (_, i) => `$Kw${from + i}`).join(' ');
+  const before = (await c.cmd('FETCH 1 (FLAGS)')).lines[0];
+  const tooMany = await c.cmd(`STORE 1 +FLAGS (${kws(0, 65)})`);
+  assert.match(tooMany.status, /^NO \[LIMIT\]/, tooMany.status);
+  assert.equal((await c.cmd('FETCH 1 (FLAGS)')).lines[0], before);
+  assert.match((await c.cmd(`STORE 1 +FLAGS.SILENT (${kws(0, 60)})`)).status, /^OK/);
+  const past = await c.cmd(`STORE 1 +FLAGS (${kws(60, 5)})`);
+  assert.match(past.status, /^NO \[LIMIT\]/, '60 kept + 5 new');
+  assert.match((await c.cmd(`STORE 1 +FLAGS (${kws(0, 60)} $KW1 $kw2 ${kws(60, 4)})`)).status, /^OK/, 'the same keyword in any case counts once');
+  assert.match((await c.cmd(`STORE 1 FLAGS (${kws(100, 65)})`)).status, /^NO \[LIMIT\]/);
+  assert.match((await c.cmd(`STORE 1 FLAGS (${kws(100, 64)} \\Seen)`)).status, /^OK/);
+  assert.match((await c.cmd(`STORE 1 -FLAGS.SILENT (${kws(100, 64)} \\Seen)`)).status, /^OK/);
+  const msg = 'Subject: kw\r\n\r\nx\r\n';
+  const append = await c.cmd(`APPEND INBOX (${kws(0, 65)}) {${msg.length}+}\r\n${msg}`);
+  assert.match(append.status, /^NO \[LIMIT\]/, append.status);
+});
+
 test('CONDSTORE: HIGHESTMODSEQ, FETCH CHANGEDSINCE, STORE UNCHANGEDSINCE, SEARCH MODSEQ', async () => {
   const sel = await c.cmd('SELECT INBOX (CONDSTORE)');
   const hm = sel.lines.find((l) => l.includes('HIGHESTMODSEQ'));

@@ -249,3 +249,127 @@ test('a null envelope sender (MAIL FROM:<>) is refused for a logged-in user over
   await new Promise((r) => setTimeout(r, 500));
   assert.equal(sink.messages.length, before);
 });
+
+test('Email/query refuses a filter of thousands of conditions or words (unsupportedFilter) and still answers an ordinary one: no request holds the server', async (t) => {
+  if (!requireCommand(t, 'curl')) return;
+  // before the bound, 2,000 {body} conditions over one 1 MB message (30 kB of JSON) held the event loop 14 s (SMTP
+  // banners waited), 10 MB of them hours; each condition folded the whole body again
+  const query = async (filter: unknown) => {
+    const r = await run('curl', ['-s', '-k', '-u', `${ALICE}:${PW}`, '-H', 'Content-Type: application/json', '--data-binary', '@-', `https://127.0.0.1:${live.ports.web}/jmap/api`], {
+      input: JSON.stringify({ using: ['urn:ietf:params:jmap:core', 'urn:ietf:params:jmap:mail'], methodCalls: [['Email/query', { accountId, filter }, 'q']] }),
+    });
+    return JSON.parse(r.stdout).methodResponses[0] as [string, Record<string, unknown>, string];
+  };
+  const many = await query({ operator: 'OR', conditions: Array.from({ length: 2000 }, () => ({ body: '本文' })) });
+  assert.equal(many[0], 'error');
+  assert.equal(many[1].type, 'unsupportedFilter', JSON.stringify(many[1]));
+  const words = Array.from({ length: 64 }, (_, i) => `語${i}`).join(' ');
+  const wordy = await query({ operator: 'AND', conditions: Array.from({ length: 5 }, () => ({ text: words })) });
+  assert.equal(wordy[1].type, 'unsupportedFilter', JSON.stringify(wordy[1]));
+  // what a client sends for a search box still works
+  const ok = await query({ operator: 'AND', conditions: [{ text: '打ち合わせ 来週' }, { from: 'example' }, { operator: 'NOT', conditions: [{ hasKeyword: '$junk' }] }] });
+  assert.equal(ok[0], 'Email/query', JSON.stringify(ok[1]));
+  // a sort of thousands of tying comparators walked all of them in every comparison
+  const sorted = async (n: number) => {
+    const r = await run('curl', ['-s', '-k', '-u', `${ALICE}:${PW}`, '-H', 'Content-Type: application/json', '--data-binary', '@-', `https://127.0.0.1:${live.ports.web}/jmap/api`], {
+      input: JSON.stringify({ using: ['urn:ietf:params:jmap:core', 'urn:ietf:params:jmap:mail'], methodCalls: [['Email/query', { accountId, sort: [...Array.from({ length: n - 1 }, () => ({ property: 'hasKeyword', keyword: '$x' })), { property: 'receivedAt' }] }, 'q']] }),
+    });
+    return JSON.parse(r.stdout).methodResponses[0] as [string, Record<string, unknown>, string];
+  };
+  assert.equal((await sorted(5000))[1].type, 'invalidArguments');
+  assert.equal((await sorted(16))[0], 'Email/query');
+});
+
+test('JMAP keeps to the mailbox quota as IMAP APPEND/COPY do: Email/import and a copy into another mailbox past it get overQuota', async (t) => {
+  if (!requireCommand(t, 'curl')) return;
+  // before, neither Email/import nor Email/set (create, or a mailbox added) looked at the quota: upload, import,
+  // repeat (uploads are evicted, the mail stays) filled the server's disk from any account
+  const bob = ['-s', '-k', '-u', `${BOB}:bob-secret-pw-1`];
+  const web = `https://127.0.0.1:${live.ports.web}`;
+  const set = live.cli(['user', 'set', BOB, '--quota', '100K']);
+  assert.equal(set.status, 0, set.stderr);
+  const session = JSON.parse((await run('curl', [...bob, `${web}/.well-known/jmap`])).stdout);
+  const acct = session.primaryAccounts['urn:ietf:params:jmap:mail'] as string;
+  const api = async (calls: unknown[]) => {
+    const r = await run('curl', [...bob, '-H', 'Content-Type: application/json', '--data-binary', '@-', `${web}/jmap/api`], {
+      input: JSON.stringify({ using: ['urn:ietf:params:jmap:core', 'urn:ietf:params:jmap:mail'], methodCalls: calls }),
+    });
+    return JSON.parse(r.stdout).methodResponses as [string, Record<string, any>, string][];
+  };
+  const msg = `From: ${BOB}\r\nTo: ${BOB}\r\nSubject: =?UTF-8?B?${Buffer.from('容量の試験').toString('base64')}?=\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n${'本文です。'.repeat(3000)}\r\n`;
+  const up = await run('curl', [...bob, '-H', 'Content-Type: message/rfc822', '--data-binary', '@-', `${web}/jmap/upload/${acct}`], { input: msg });
+  const blobId = JSON.parse(up.stdout).blobId as string;
+  const [[, boxes]] = await api([['Mailbox/get', { accountId: acct, ids: null }, 'm']]);
+  const box = (role: string) => (boxes.list as { id: string; role: string | null }[]).find((m) => m.role === role)!.id;
+  const imports: Record<string, Record<string, any>> = {};
+  for (let i = 0; i < 4; i++) {
+    const [[, r]] = await api([['Email/import', { accountId: acct, emails: { [`i${i}`]: { blobId, mailboxIds: { [box('inbox')]: true } } } }, 'i']]);
+    imports[`i${i}`] = r.created?.[`i${i}`] ?? r.notCreated?.[`i${i}`];
+  }
+  // 45 kB each against 100 kB: two fit, the third is refused and nothing of it is stored
+  assert.ok(imports.i0.id && imports.i1.id, JSON.stringify(imports));
+  assert.equal(imports.i2.type, 'overQuota', JSON.stringify(imports.i2));
+  assert.equal(imports.i3.type, 'overQuota');
+  const [[, copy]] = await api([['Email/set', { accountId: acct, update: { [imports.i0.id]: { [`mailboxIds/${box('drafts')}`]: true } } }, 'c']]);
+  assert.equal(copy.notUpdated?.[imports.i0.id]?.type, 'overQuota', JSON.stringify(copy));
+  // a move takes no room and still works
+  const [[, move]] = await api([['Email/set', { accountId: acct, update: { [imports.i0.id]: { mailboxIds: { [box('drafts')]: true } } } }, 'v']]);
+  assert.ok(move.updated && imports.i0.id in move.updated, JSON.stringify(move));
+  const [[, q]] = await api([['Email/query', { accountId: acct, filter: { subject: '容量の試験' } }, 'q']]);
+  assert.equal((q.ids as string[]).length, 2);
+});
+
+test('Email/get refuses more than 100 header: properties (each is answered for every email and body part); 100, or one asked many times, still work', async (t) => {
+  if (!requireCommand(t, 'curl')) return;
+  // before, 300,000 header properties (5 MB of request) made a 178 MB answer from 20 small emails
+  const get = async (properties: string[], bodyProperties?: string[]) => {
+    const r = await run('curl', ['-s', '-k', '-u', `${ALICE}:${PW}`, '-H', 'Content-Type: application/json', '--data-binary', '@-', `https://127.0.0.1:${live.ports.web}/jmap/api`], {
+      input: JSON.stringify({
+        using: ['urn:ietf:params:jmap:core', 'urn:ietf:params:jmap:mail'],
+        methodCalls: [['Email/query', { accountId, limit: 5 }, 'q'], ['Email/get', { accountId, '#ids': { resultOf: 'q', name: 'Email/query', path: '/ids' }, properties, bodyProperties }, 'g']],
+      }),
+    });
+    return JSON.parse(r.stdout).methodResponses[1] as [string, Record<string, any>, string];
+  };
+  const names = (n: number) => Array.from({ length: n }, (_, i) => `header:X-Kenmei-${i}:asText`);
+  const many = await get(names(5000));
+  assert.equal(many[0], 'error');
+  assert.equal(many[1].type, 'invalidArguments', JSON.stringify(many[1]));
+  const parts = await get(['bodyStructure'], ['partId', ...names(101)]);
+  assert.equal(parts[1].type, 'invalidArguments', JSON.stringify(parts[1]));
+  const ok = await get(['subject', ...names(100)]);
+  assert.equal(ok[0], 'Email/get', JSON.stringify(ok[1]));
+  assert.ok((ok[1].list as unknown[]).length > 0);
+  const same = await get(['subject', ...Array.from({ length: 5000 }, () => 'header:Subject:asText')]);
+  assert.equal(same[0], 'Email/get', JSON.stringify(same[1]));
+  for (const e of same[1].list as Record<string, unknown>[]) assert.equal(e['header:Subject:asText'], e.subject);
+});
+
+test('Email/set create stops composing at max_message_size: one upload named by many parts is refused tooLarge before the rest is read', async (t) => {
+  if (!requireCommand(t, 'curl')) return;
+  // before, every part read its blob and kept it base64-encoded until the whole message was built: one 50 MB upload
+  // named by thousands of parts (a 10 MB request) took the server's memory; the size was checked only at the end
+  const web = `https://127.0.0.1:${live.ports.web}`;
+  const alice = ['-s', '-k', '-u', `${ALICE}:${PW}`];
+  const up = await run('curl', [...alice, '-H', 'Content-Type: application/octet-stream', '--data-binary', '@-', `${web}/jmap/upload/${accountId}`], { input: 'あ'.repeat(350_000) });
+  const blobId = JSON.parse(up.stdout).blobId as string;
+  // 1 MB × 20 parts, base64: past the 25 MiB max_message_size; the last part names no blob at all
+  const subParts = [...Array.from({ length: 20 }, (_, i) => ({ blobId, type: 'application/octet-stream', name: `添付${i}.bin` })), { blobId: `U${'0'.repeat(40)}`, type: 'text/plain' }];
+  const r = await run('curl', [...alice, '-H', 'Content-Type: application/json', '--data-binary', '@-', `${web}/jmap/api`], {
+    input: JSON.stringify({
+      using: ['urn:ietf:params:jmap:core', 'urn:ietf:params:jmap:mail'],
+      methodCalls: [['Email/set', { accountId, create: { big: { mailboxIds: { [boxes.drafts]: true }, subject: '大きすぎる下書き', bodyStructure: { type: 'multipart/mixed', subParts } } } }, 's']],
+    }),
+  });
+  const [, set] = JSON.parse(r.stdout).methodResponses[0] as [string, Record<string, any>];
+  assert.equal(set.notCreated?.big?.type, 'tooLarge', JSON.stringify(set));
+  // a few parts of it still make a draft
+  const ok = await run('curl', [...alice, '-H', 'Content-Type: application/json', '--data-binary', '@-', `${web}/jmap/api`], {
+    input: JSON.stringify({
+      using: ['urn:ietf:params:jmap:core', 'urn:ietf:params:jmap:mail'],
+      methodCalls: [['Email/set', { accountId, create: { two: { mailboxIds: { [boxes.drafts]: true }, subject: '添付二つ', bodyStructure: { type: 'multipart/mixed', subParts: subParts.slice(0, 2) } } } }, 's']],
+    }),
+  });
+  const [, made] = JSON.parse(ok.stdout).methodResponses[0] as [string, Record<string, any>];
+  assert.ok(made.created?.two?.id, JSON.stringify(made));
+});

@@ -2,7 +2,7 @@
 // internal date. A missing folder answers NO [TRYCREATE]. A small message arrives in memory; a large one was
 // streamed to a file in the Maildir's tmp/ (literal-spool.ts) and is moved in, never read into memory.
 // A list archive ("#lists/...") takes no APPEND (NOPERM); a shared name the user cannot see does not exist.
-import { AUTHENTICATED, bad, no, ok, sharedRefusal, storableFlags, type CommandDef } from '../command.js';
+import { AUTHENTICATED, bad, keywordsOf, MAX_KEYWORDS, no, ok, sharedRefusal, storableFlags, type CommandDef } from '../command.js';
 import { isSharedName } from '../list-archives.js';
 import { findMailbox } from '../mailbox-ref.js';
 import { FileSink } from '../literal-spool.js';
@@ -28,6 +28,7 @@ export const append: CommandDef = {
     const size = spooled ? spooled.size : bytes!.length;
     const flags = storableFlags((a.flags as string[] | undefined) ?? []);
     if (!flags) return bad('Invalid flag');
+    if (keywordsOf(flags).size > MAX_KEYWORDS) return no(`A message keeps at most ${MAX_KEYWORDS} keywords`, 'LIMIT');
     if (!size) return no('Empty message');
     if (size > s.config.max_message_size) return no('Message too large', 'TOOBIG');
     const name = a.mailbox as string;

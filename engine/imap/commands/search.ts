@@ -5,7 +5,7 @@ import { SELECTED, bad, no, ok, type CommandDef } from '../command.js';
 import type { Token } from '../protocol/tokens.js';
 import { decodeBytes, knownCharset, normaliseCharset } from '../../mime/charset.js';
 import { cacheFor, MessageCache } from '../message-cache.js';
-import { compileSearch, Content, contentNeeds, headerNames, needsDate, parseSearch, type Candidate, type SearchNode } from '../search-query.js';
+import { compileSearch, Content, contentNeeds, headerNames, MAX_SEARCH_KEYS, MAX_TEXT_SEARCH_KEYS, needsDate, parseSearch, searchKeyCount, type Candidate, type SearchNode } from '../search-query.js';
 
 /** Search strings given in another charset, re-encoded as the UTF-8 the search keys are parsed from. */
 function toUtf8(tokens: Token[], charset: string): Token[] {
@@ -43,6 +43,10 @@ export const search: CommandDef = {
     }
     const tree = parseSearch(tokens);
     if (typeof tree === 'string') return bad(tree);
+    const count = searchKeyCount(tree);
+    if (count.keys > MAX_SEARCH_KEYS || count.text > MAX_TEXT_SEARCH_KEYS) {
+      return no(`Search too large: at most ${MAX_SEARCH_KEYS} keys, ${MAX_TEXT_SEARCH_KEYS} of them searching text`, 'LIMIT');
+    }
     const needs = contentNeeds(tree);
     const names = [...headerNames(tree)];
     const wantsDate = needsDate(tree);

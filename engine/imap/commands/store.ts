@@ -1,7 +1,7 @@
 // STORE and UID STORE (RFC 3501 §6.4.6, UNCHANGEDSINCE from RFC 7162): FLAGS / +FLAGS / -FLAGS (.SILENT),
 // answering with the new flags unless silent; messages changed since UNCHANGEDSINCE are reported as MODIFIED.
 // A list archive keeps no flags at all, not even a per-user \Seen: STORE there is refused (NOPERM).
-import { SELECTED, bad, no, ok, readOnlyRefusal, storableFlags, type CommandDef } from '../command.js';
+import { SELECTED, bad, keywordsOf, MAX_KEYWORDS, no, ok, readOnlyRefusal, storableFlags, type CommandDef } from '../command.js';
 import { flagList } from '../protocol/response.js';
 import { formatSet, type SeqRange } from '../protocol/sequence.js';
 import type { Token } from '../protocol/tokens.js';
@@ -45,6 +45,11 @@ export const store: CommandDef = {
     const seqs = view.resolve(a.set as SeqRange[], c.uid);
     const uids = seqs.map((n) => view.uids[n - 1]);
     if (!uids.length) return ok(`${c.name} completed`);
+    if (mode !== 'remove') {
+      const adding = keywordsOf(flags);
+      const over = mode === 'replace' ? adding.size > MAX_KEYWORDS : adding.size > 0 && seqs.some((n) => keywordsOf(view.infoAt(n).flags, new Set(adding)).size > MAX_KEYWORDS);
+      if (over) return no(`A message keeps at most ${MAX_KEYWORDS} keywords`, 'LIMIT');
+    }
     const r = await view.store.updateFlags(view.owner, view.folder, uids, mode, flags, unchangedSince);
     view.applyUpdated(r.updated);
     const condstore = s.enabled.has('CONDSTORE');

@@ -18,6 +18,8 @@ export interface ComposeInput {
   /** Domain for a generated Message-ID. */
   domain: string;
   now: number;
+  /** The largest message (max_message_size): composing stops with tooLarge as soon as the parts pass it. */
+  maxBytes?: number;
 }
 
 const fail = (props: string[], why: string): never => {
@@ -303,6 +305,8 @@ function wantsJis(e: Record<string, unknown>): boolean {
 
 export class Composer {
   private attachmentBytes = 0;
+  /** Octets of the parts built so far: one blob or bodyValue named by thousands of parts is counted each time. */
+  private partBytes = 0;
   private jis = false;
 
   constructor(private readonly input: ComposeInput) {}
@@ -343,6 +347,9 @@ export class Composer {
         leaf = { headers: [['Content-Type', type], ['Content-Transfer-Encoding', bytes.some((b) => b >= 0x80) ? '8bit' : '7bit']], body: Buffer.from(CRLF(bytes.toString('latin1')), 'latin1') };
       } else leaf = { headers: [['Content-Type', `${type}${charset}`], ['Content-Transfer-Encoding', 'base64']], body: Buffer.from(base64Lines(bytes), 'latin1') };
     } else return fail(['bodyStructure'], 'a body part needs a partId or a blobId');
+    this.partBytes += leaf.body.length;
+    const max = this.input.maxBytes;
+    if (max !== undefined && this.partBytes > max) throw new SetFailure(setError('tooLarge', `messages are at most ${max} octets`, { maxSize: max }));
     const name = typeof p.name === 'string' && p.name ? p.name : null;
     if (name) leaf.headers[0][1] += nameParams('name', name, this.jis);
     const disposition = typeof p.disposition === 'string' ? p.disposition.toLowerCase() : role === 'attachment' ? (p.cid ? 'inline' : 'attachment') : null;

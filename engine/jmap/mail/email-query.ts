@@ -10,7 +10,7 @@ import { invalidArguments, MethodError } from '../errors.js';
 import { checkFilter, checkSort, collate, matchFilter, type Comparator, type Filter } from '../methods/standard.js';
 import type { MailAccount } from './account.js';
 import { emailKeywords, validKeyword } from './keywords.js';
-import { bodyText, containsAll, fold, searchTerms } from './search.js';
+import { bodyText, containsAll, fold, foldedContainsAll, searchTerms } from './search.js';
 import { textValue } from './header-forms.js';
 import { contentView, topHeaders, viewRequest } from './email-view.js';
 
@@ -36,8 +36,33 @@ function checkCondition(c: Record<string, unknown>): void {
   }
 }
 
+/**
+ * A filter's size, bounded: every condition is tried on every email, and each text condition's terms are looked
+ * for in up to 2 MB of body text, so a request of 10 MB of conditions would hold the server's one thread for hours.
+ */
+export const MAX_FILTER_CONDITIONS = 256;
+export const MAX_FILTER_TERMS = 64;
+const TEXT_KEYS = ['text', 'from', 'to', 'cc', 'bcc', 'subject', 'body'];
+
+function filterSize(f: Filter, n: { conditions: number; terms: number }): void {
+  n.conditions++;
+  if ('operator' in f && Array.isArray(f.conditions)) {
+    for (const c of f.conditions as Filter[]) filterSize(c, n);
+    return;
+  }
+  const c = f as Record<string, unknown>;
+  for (const k of TEXT_KEYS) if (typeof c[k] === 'string') n.terms += searchTerms(c[k] as string).length;
+  if (Array.isArray(c.header) && typeof c.header[1] === 'string') n.terms += searchTerms(c.header[1]).length;
+}
+
 export function readEmailFilter(v: unknown): Filter | null {
-  return checkFilter(v, checkCondition);
+  const f = checkFilter(v, checkCondition);
+  if (!f) return f;
+  const n = { conditions: 0, terms: 0 };
+  filterSize(f, n);
+  if (n.conditions > MAX_FILTER_CONDITIONS) throw new MethodError('unsupportedFilter', `a filter has at most ${MAX_FILTER_CONDITIONS} conditions and operators (this one ${n.conditions}): simplify the search`);
+  if (n.terms > MAX_FILTER_TERMS) throw new MethodError('unsupportedFilter', `a filter searches for at most ${MAX_FILTER_TERMS} words in all (this one ${n.terms}): simplify the search`);
+  return f;
 }
 
 export function readEmailSort(v: unknown): Comparator[] {
@@ -58,10 +83,13 @@ interface Candidate {
   thread: Set<string>[];
 }
 
-/** Reads message text for the conditions that need it, once per email per query. */
+/**
+ * Reads message text for the conditions that need it, once per email per query: the body decoded and folded once
+ * for all the conditions, and only the email being tested kept (a query over a large mailbox holds one body).
+ */
 class TextLoader {
-  private heads = new Map<string, Buffer>();
-  private bodies = new Map<string, string>();
+  private head1?: { id: string; head: Buffer; fields: ReturnType<typeof topHeaders> };
+  private body1?: { id: string; folded: string };
   constructor(readonly acct: MailAccount) {}
 
   /** hasAttachment, from the index's cache or from the message (then cached). */
@@ -73,16 +101,18 @@ class TextLoader {
     return out.derived?.hasAttachment ?? false;
   }
 
-  async head(e: EmailRow): Promise<Buffer> {
-    let h = this.heads.get(e.id);
-    if (!h) this.heads.set(e.id, (h = await this.acct.head(e)));
-    return h;
+  async head(e: EmailRow): Promise<{ head: Buffer; fields: ReturnType<typeof topHeaders> }> {
+    if (this.head1?.id !== e.id) {
+      const head = await this.acct.head(e);
+      this.head1 = { id: e.id, head, fields: topHeaders(head) };
+    }
+    return this.head1;
   }
 
-  async body(e: EmailRow): Promise<string> {
-    let b = this.bodies.get(e.id);
-    if (b === undefined) this.bodies.set(e.id, (b = bodyText(await this.acct.raw(e))));
-    return b;
+  /** The body text, folded (search.ts fold). */
+  async foldedBody(e: EmailRow): Promise<string> {
+    if (this.body1?.id !== e.id) this.body1 = { id: e.id, folded: fold(bodyText(await this.acct.raw(e))) };
+    return this.body1.folded;
   }
 }
 
@@ -101,19 +131,19 @@ async function textConditions(c: Record<string, unknown>, e: EmailRow, load: Tex
   if (typeof c.hasAttachment === 'boolean' && (await load.hasAttachment(e)) !== c.hasAttachment) return false;
   if (Array.isArray(c.header)) {
     const [name, text] = c.header as string[];
-    const head = await load.head(e);
-    const fields = topHeaders(head).filter((h) => h.name === name.toLowerCase());
+    const { head, fields: all } = await load.head(e);
+    const fields = all.filter((h) => h.name === name.toLowerCase());
     if (!fields.length) return false;
     if (text !== undefined && !fields.some((f) => containsAll(textValue(head, f), searchTerms(text)))) return false;
   }
-  if (typeof c.body === 'string' && !containsAll(await load.body(e), searchTerms(c.body))) return false;
+  if (typeof c.body === 'string' && !foldedContainsAll(await load.foldedBody(e), searchTerms(c.body))) return false;
   if (typeof c.text === 'string') {
     const terms = searchTerms(c.text);
     const headerText = `${meta?.subject ?? ''}\n${addr.from}\n${addr.to}\n${addr.cc}\n${addr.bcc}`;
     // each term may be found in the header fields or in the body
     const f = fold(headerText);
     const missing = terms.filter((t) => !f.includes(t));
-    if (missing.length && !containsAll(await load.body(e), missing)) return false;
+    if (missing.length && !foldedContainsAll(await load.foldedBody(e), missing)) return false;
   }
   return true;
 }

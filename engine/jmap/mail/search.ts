@@ -55,8 +55,12 @@ export function foldWithMap(s: string): { folded: string; map: number[] } {
 
 /** Every term occurs in the text (after folding). */
 export function containsAll(text: string, terms: string[]): boolean {
-  const f = fold(text);
-  return terms.every((t) => f.includes(t));
+  return foldedContainsAll(fold(text), terms);
+}
+
+/** Every term occurs in text that is folded already (a body folded once for all of a query's conditions). */
+export function foldedContainsAll(folded: string, terms: string[]): boolean {
+  return terms.every((t) => folded.includes(t));
 }
 
 /** Decoded text of every text part (and of attached messages), HTML reduced to its text; at most `limit` chars. */

@@ -7,6 +7,7 @@ import { isObject, isUtcDate, utcDate } from '../args.js';
 import { MAIL } from '../capabilities.js';
 import { invalidArguments, invalidProperties, MethodError, setError, SetFailure } from '../errors.js';
 import type { CallContext, MethodDef } from '../request.js';
+import { roomFor } from '../../accounts/quota.js';
 import { learnMessage } from '../../spam/learn.js';
 import { emailIdOf } from '../../store/email-ids.js';
 import type { EmailRow } from '../../store/mailbox-store.js';
@@ -54,11 +55,22 @@ function checkKeywords(v: unknown, ctx: CallContext, prop = 'keywords'): Record<
   return Object.fromEntries(Object.keys(v).map((k) => [k.toLowerCase(), true as const]));
 }
 
+/** overQuota (RFC 8621 §4.6) when `bytes` in `messages` more would not fit the account's quota, as IMAP APPEND and COPY refuse. */
+async function checkRoom(acct: MailAccount, bytes: number, messages: number): Promise<void> {
+  const quota = acct.ctx.svc.deps.directory.quotaOf(acct.owner);
+  if (quota.bytes === 0 && quota.messages === 0) return;
+  const room = roomFor(quota, await acct.ctx.svc.store.usage(acct.owner, quota), bytes, messages);
+  if (room.kind === 'ok') return;
+  acct.ctx.log('over-quota', { bytes, messages, reason: room.reason });
+  throw new SetFailure(setError('overQuota', room.reason));
+}
+
 /** Store a new message in its folders; returns the created email's answer (id, blobId, threadId, size). */
 async function storeNew(acct: MailAccount, raw: Buffer, folders: string[], keywords: Record<string, true>, receivedAt: number | undefined): Promise<Record<string, unknown>> {
   const store = acct.ctx.svc.store;
   const owner = acct.owner;
   if (raw.length > acct.ctx.svc.deps.maxMessageSize) throw new SetFailure(setError('tooLarge', `messages are at most ${acct.ctx.svc.deps.maxMessageSize} octets`, { maxSize: acct.ctx.svc.deps.maxMessageSize }));
+  await checkRoom(acct, raw.length * folders.length, folders.length);
   const { uid } = await store.append(owner, folders[0], raw, { flags: flagsOf(keywords), internalDate: receivedAt });
   for (const f of folders.slice(1)) await store.copy(owner, folders[0], [uid], f);
   const key = (await store.list(owner, folders[0])).find((m) => m.uid === uid)?.key;
@@ -122,6 +134,9 @@ async function updateEmail(acct: MailAccount, id: string, patch: Record<string, 
   const intoSpam = added.includes(SPAM) || (!before.$junk && !!keywords.$junk);
   const outOfSpam = (current.includes(SPAM) && !folders.includes(SPAM) && folders.includes(INBOX)) || (!before.$notjunk && !!keywords.$notjunk);
   const teach = intoSpam || outOfSpam ? await acct.raw(e) : null;
+  // a mailbox added beyond the ones moved out of is a copy: it takes room, as IMAP COPY does
+  const copies = added.length - Math.min(removed.length, added.length);
+  if (copies > 0) await checkRoom(acct, e.size * copies, copies);
   // keywords first, on every copy (a copy keeps its flags when it moves)
   const flags = flagsOf(keywords);
   if (JSON.stringify(Object.keys(before).sort()) !== JSON.stringify(Object.keys(keywords).sort())) {
@@ -155,7 +170,7 @@ export const emailSet: MethodDef = {
         const rest = { ...obj };
         for (const k of ['mailboxIds', 'keywords', 'receivedAt']) delete rest[k];
         const domain = ctx.address.slice(ctx.address.lastIndexOf('@') + 1);
-        const composer = new Composer({ email: rest, blob: (b) => readBlob(ctx, b), domain, now: ctx.svc.now() });
+        const composer = new Composer({ email: rest, blob: (b) => readBlob(ctx, b), domain, now: ctx.svc.now(), maxBytes: ctx.svc.deps.maxMessageSize });
         const raw = await composer.compose();
         const out = await storeNew(acct, raw, folders, keywords, obj.receivedAt ? Date.parse(obj.receivedAt as string) : undefined);
         ctx.log('email.create', { folder: folders[0], size: raw.length });

@@ -265,9 +265,13 @@ export interface Comparator {
   keyword?: string;
 }
 
+/** Comparators one /query may give: a tie walks every one of them, in each of the sort's n·log n comparisons. */
+export const MAX_SORT_COMPARATORS = 16;
+
 export function checkSort(v: unknown, supported: readonly string[], collations: readonly string[], extra: (c: Record<string, unknown>) => Partial<Comparator> = () => ({})): Comparator[] {
   if (v === undefined || v === null) return [];
   if (!Array.isArray(v)) throw invalidArguments('sort must be an array of Comparators');
+  if (v.length > MAX_SORT_COMPARATORS) throw invalidArguments(`sort has at most ${MAX_SORT_COMPARATORS} Comparators`);
   return v.map((c) => {
     if (!isObject(c) || typeof c.property !== 'string') throw invalidArguments('a Comparator needs a property');
     if (c.isAscending !== undefined && typeof c.isAscending !== 'boolean') throw invalidArguments('isAscending must be a Boolean');

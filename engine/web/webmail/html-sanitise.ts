@@ -88,6 +88,9 @@ export function sanitiseMailHtml(input: string, o: SanitiseOptions): Sanitised {
   let blockedImages = 0;
   const cidRefs: string[] = [];
   const transform = (tagName: string, attribs: Record<string, string>): { tagName: string; attribs: Record<string, string> } => {
+    // a <style> keeps no attribute: its text is made inert only as "<style>…" (inertStyleElements), and
+    // <style title="x"> let url() and @import through untouched
+    if (tagName === 'style') return { tagName, attribs: {} };
     const a: Record<string, string> = { ...attribs };
     if (a.style !== undefined) a.style = inertCss(a.style);
     if (tagName === 'a') {

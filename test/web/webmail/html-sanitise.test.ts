@@ -24,6 +24,14 @@ describe('sanitiseMailHtml', () => {
     }
   });
 
+  it('makes the CSS of a <style> with attributes inert too (it passed through whole before)', () => {
+    for (const attrs of [' title="x"', ' media="screen"', ' class="a" TYPE="text/css"', '\tlang=ja']) {
+      const out = clean(`<STYLE${attrs}>@import url(https://t.example/a.css); .h{background:url(//t.example/p.gif)} .j{background:\\75rl(https://t.example/e)}</STYLE><p class="h j">本文</p>`).html;
+      assert.doesNotMatch(out, /url\(|@import/i, `${attrs}: ${out}`);
+      assert.match(out, /^<style>/, `${attrs}: ${out}`);
+    }
+  });
+
   it('keeps layout, links to a new window, data: images and resolved cid: images', () => {
     const out = clean('<table cellpadding="2"><tr><td style="color:red">a</td></tr></table><a href="https://shop.example/">s</a><img src="cid:logo@x" alt="l"><img src="data:image/gif;base64,R0lG" alt="g">').html;
     assert.match(out, /<td style="color:red">a<\/td>/);

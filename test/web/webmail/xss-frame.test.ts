@@ -79,7 +79,7 @@ describe('reading in Chromium: the HTML frame against an XSS corpus, and the thr
     browser = chrome.context;
     const fill = (s: string) => s.replace(/R\//g, `${origin}/`).replace(/M\((\w+)\)/g, "document.documentElement.dataset.pwned='$1'");
     for (const [i, c] of CORPUS.entries()) await smtp(mail(`xss-${i}`, `xss-${String(i).padStart(2, '0')} ${c.name}`, fill(c.html)));
-    const news = `<html><head><style>.hero{background:url(${origin}/css-probe)}</style></head><body><h1 class="hero">今週のお知らせ / This week</h1><p>新商品のご案内です。New arrivals are here.</p>` +
+    const news = `<html><head><style>.hero{background:url(${origin}/css-probe)}</style></head><body><style title="x" media="screen">.hero2{background:url(${origin}/css-attr-probe)} @import url(${origin}/css-attr-import);</style><h1 class="hero hero2">今週のお知らせ / This week</h1><p>新商品のご案内です。New arrivals are here.</p>` +
       `<p><img src="${origin}/img-probe" width="240" height="80" alt="banner"></p><p><a href="https://shop.example/">ショップへ / Visit the shop</a></p></body></html>`;
     await smtp(mail('news', 'newsletter ニュースレター', news));
     for (let i = 0; i < 3; i++) {
