@@ -176,6 +176,17 @@ test('obfuscation: invisible characters, full-width Latin, mixed scripts, spaced
   for (const [tag, raw, expected] of cases) assert.equal((await tagsOf(raw)).includes(tag), expected, `${tag} ${expected ? 'expected' : 'not expected'}`);
 });
 
+test('EN_PHARMA_OBFUSCATED finds every sign and separator trick (the one-scan prefilter passes each of them on)', async () => {
+  // each sign LEET reads as a letter, and separators of every kind the mapping drops: digits it does not read,
+  // brackets, slashes, control characters, a run of them, a trailing sign; one per mail, amid ordinary words
+  const hits = ['v1@gra', 'vi4gr@!', 'c!@l!$', 'c|al|s', 'l3vitr4', 'x4n4x!!', 'v@l1um', 'v1c0d1n', 'ph3nt3rm1n3', 'pr0p3c1a', '7r4m4d0l', 'tr@m@d0l',
+    'v-i-a-g-r-a', 'c_i_a_l_i_s', 'v8i9a2g6r8a', 'v/i\\a^g`r~a', 'c{i}a[l]i#s', 'v\x01i\x02agra', 'x(a)n(a)x', 'v...i...agra', 'c%%%%%%%%ialis.'];
+  for (const w of hits) assert.ok((await tagsOf(rawMail({ subject: 'hello', body: `the best ${w} for you` }))).includes('EN_PHARMA_OBFUSCATED'), JSON.stringify(w));
+  assert.ok((await tagsOf(rawMail({ subject: 'cheap l3vitra', body: 'x' }))).includes('EN_PHARMA_OBFUSCATED'), 'in the subject');
+  for (const w of ['viagra.', 'vi agra', 'v1a', 'vv1agra', 'tramadol-free', '未v1agra'])
+    assert.ok(!(await tagsOf(rawMail({ subject: 'hello', body: `the best ${w} for you` }))).includes('EN_PHARMA_OBFUSCATED'), JSON.stringify(w));
+});
+
 test('X-IMAIL-SPAM-RULES names the rules that hit, with ASCII details', async () => {
   const r = await analyser().analyse(rawMail({ subject: encodedWord('未承諾広告※', 'UTF-8'), body: 'http://198.51.100.7/x' }), env, undefined);
   const line = r.headers.split('\r\n').find((l) => l.startsWith('X-IMAIL-SPAM-RULES: '));

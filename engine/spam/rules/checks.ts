@@ -202,6 +202,27 @@ function obfuscatedDrug(token: string): string | null {
   return null;
 }
 
+/**
+ * A superset of what obfuscatedDrug finds, as one native scan of the text: a drug's letters in order, each as
+ * itself or a sign LEET reads as it, with only characters the mapping drops between them (ASCII, not a space,
+ * not read as a letter; at most a token's length of them). A token that spells a drug has such a stretch, so a
+ * text without one has no such token. Each gap is bounded: linear on any text.
+ */
+const DRUG_STRETCH = (() => {
+  const esc = (c: string) => (/[\w]/.test(c) ? c : `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`);
+  const dropped: string[] = [];
+  const as = new Map<string, string[]>();
+  for (let c = 0; c < 0x80; c++) {
+    const ch = String.fromCharCode(c);
+    const m = LEET[ch] ?? ch;
+    if (m >= 'a' && m <= 'z') as.set(m, [...(as.get(m) ?? []), ch]);
+    else if (c !== 0x20) dropped.push(ch);
+  }
+  const gap = `[${dropped.map(esc).join('')}]{0,40}`;
+  const letter = (l: string) => `[${as.get(l)!.map(esc).join('')}]`;
+  return new RegExp(DRUGS.map((d) => [...d].map(letter).join(gap)).join('|'));
+})();
+
 /** RFC 2047 encoded-words of a raw header value, as [charset, encoding, text]. */
 function encodedWords(raw: string): [string, string, string][] {
   const out: [string, string, string][] = [];
@@ -381,6 +402,7 @@ export const CHECKS: Record<string, Check> = {
   pharma_obfuscated: (inp) => {
     for (const s of [inp.subject.folded, inp.body.folded]) {
       const end = Math.min(s.length, SCAN_CHARS);
+      if (!DRUG_STRETCH.test(s.length > end ? s.slice(0, end) : s)) continue; // no drug's letters in order at all
       let start = 0;
       for (let i = 0; i <= end; i++) {
         if (i < end && s.charCodeAt(i) !== 0x20) continue;
