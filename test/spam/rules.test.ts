@@ -10,7 +10,7 @@ import { parse as parseToml } from 'smol-toml';
 import { Analyser } from '../../engine/spam/pipeline.js';
 import { DEFAULT_RULES_FILE, FITTED_SCORES_FILE, loadRuleSet, RulesError } from '../../engine/spam/rules/rules.js';
 import { LiteralSet } from '../../engine/spam/rules/aho.js';
-import { fold, viewsOf } from '../../engine/spam/rules/normalise.js';
+import { fold, isAscii, viewsOf } from '../../engine/spam/rules/normalise.js';
 import { RULE_TAGS } from '../../engine/spam/tags.js';
 import { ConnectionChecker } from '../../engine/spam/connection.js';
 import { makeResolver } from '../../engine/dns/resolver.js';
@@ -101,6 +101,14 @@ test('the words and skeleton views of ASCII text are its runs of letters and dig
     assert.equal(w.skeleton, `${v.skeleton}日本`, JSON.stringify(s));
   }
   assert.deepEqual(viewsOf(''), { folded: '', words: ' ', skeleton: '' });
+  // the texts fold and viewsOf found to be ASCII are remembered by content: another text of the same length is not
+  const long = 'plain words '.repeat(100);
+  assert.equal(isAscii(long), true);
+  assert.equal(viewsOf(fold(long)).words, ` ${'plain words '.repeat(100).trim()} `);
+  const other = `${long.slice(0, -2)}日 `;
+  assert.equal(other.length, long.length);
+  assert.equal(isAscii(other), false);
+  assert.equal(viewsOf(fold(other)).skeleton, `${'plainwords'.repeat(99)}plainword日`);
   assert.deepEqual(viewsOf(fold(' -- ')), { folded: ' -- ', words: ' ', skeleton: '' });
 });
 

@@ -1,6 +1,7 @@
 // Aho–Corasick: every literal of a rule set found in one pass over a text, in time linear in the text plus the
 // automaton (no pattern is ever retried from another position). Built once per rule set; a search only reads the
 // automaton. It reports which literals occur, never where or how often.
+import { isAscii } from './normalise.js';
 
 /** Above this many transitions a state's are binary-searched rather than scanned. */
 const SCAN_DEGREE = 8;
@@ -150,7 +151,7 @@ export class LiteralSet {
       if (text.indexOf(this.only) >= 0) found.add(0);
       return found;
     }
-    if (this.pastAscii && !PAST_ASCII.test(text)) return found;
+    if (this.pastAscii && isAscii(text)) return found;
     if (++this.stamp === 0xffffffff) {
       this.walked.fill(0);
       this.stamp = 1;

@@ -7,7 +7,7 @@ import type { ParsedMessage } from '../message.js';
 import { addressOf } from '../message.js';
 import { extractUrls, hostOf, inDomain, siteOf } from '../url.js';
 import { LiteralSet } from './aho.js';
-import { isInvisible, literalView, viewsOf, type Views } from './normalise.js';
+import { isAscii, isInvisible, literalView, viewsOf, type Views } from './normalise.js';
 
 /** What the rules read of one message (built once per message by the rule engine). */
 export interface RuleInput {
@@ -139,15 +139,12 @@ function countIn(s: string, test: (c: number) => boolean, limit = Infinity): num
   return n;
 }
 
-/** Any code unit outside ASCII (one native scan: a text without one needs no walk by the checks below). */
-const NON_ASCII = /[^\x00-\x7f]/;
-
 /** Whether the raw subject and body have a code unit past ASCII, found once per message for every check. */
 const pastAsciiOf = new WeakMap<RuleInput, { subject: boolean; body: boolean }>();
 
 function pastAscii(inp: RuleInput, field: 'subject' | 'body'): boolean {
   let p = pastAsciiOf.get(inp);
-  if (!p) pastAsciiOf.set(inp, (p = { subject: NON_ASCII.test(inp.rawSubject), body: NON_ASCII.test(inp.rawBody) }));
+  if (!p) pastAsciiOf.set(inp, (p = { subject: !isAscii(inp.rawSubject), body: !isAscii(inp.rawBody) }));
   return p[field];
 }
 

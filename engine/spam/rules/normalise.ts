@@ -57,6 +57,29 @@ export interface Views {
 
 /** A code unit past ASCII (one native scan decides whether a text may take the ASCII paths below). */
 const PAST_ASCII = /[^\x00-\x7f]/;
+/**
+ * Long texts lately found to hold ASCII only (or made from one: its fold, its views), newest last. fold, viewsOf,
+ * the checks and the literal sets ask about the same text in turn; each would scan it again. Compared by content
+ * (the same string object is one pointer test), so an answer is never about another text.
+ */
+const asciiSeen: string[] = [];
+const ASCII_SEEN_MAX = 6;
+const ASCII_SEEN_MIN_LENGTH = 256;
+
+function rememberAscii(s: string): void {
+  if (s.length < ASCII_SEEN_MIN_LENGTH) return;
+  asciiSeen.push(s);
+  if (asciiSeen.length > ASCII_SEEN_MAX) asciiSeen.shift();
+}
+
+/** Whether a text has no code unit past ASCII. */
+export function isAscii(s: string): boolean {
+  if (s.length >= ASCII_SEEN_MIN_LENGTH) for (let i = asciiSeen.length - 1; i >= 0; i--) if (asciiSeen[i] === s) return true;
+  if (PAST_ASCII.test(s)) return false;
+  rememberAscii(s);
+  return true;
+}
+
 /** The white space runs fold rewrites in ASCII text: all but a lone plain space (which stays as it is). */
 const ASCII_WHITE_TO_FOLD = /[\t-\r][\t-\r ]*| [\t-\r ]+/g;
 
@@ -65,7 +88,11 @@ export function fold(text: string): string {
   const d = decodeNumericRefs(text);
   // ASCII (most of most mail): NFKC changes nothing, nothing is invisible, white space is \t-\r and the space —
   // the same result as the walk below, by the engine's own case mapping and one regex replace
-  if (!PAST_ASCII.test(d)) return d.toLowerCase().replace(ASCII_WHITE_TO_FOLD, ' ');
+  if (isAscii(d)) {
+    const out = d.toLowerCase().replace(ASCII_WHITE_TO_FOLD, ' ');
+    rememberAscii(out);
+    return out;
+  }
   const t = d.normalize('NFKC').toLowerCase();
   let out = '';
   let from = 0; // kept characters not yet copied start here
@@ -105,7 +132,7 @@ const ASCII_WORD = new Uint8Array(0x80).map((_, c) => (isWordCode(c) ? 1 : 0));
 
 /** The words and skeleton views of a folded text. */
 export function viewsOf(folded: string): Views {
-  if (!PAST_ASCII.test(folded)) return asciiViews(folded);
+  if (isAscii(folded)) return asciiViews(folded);
   const words: string[] = [' '];
   let skeleton = '';
   let runStart = -1;
@@ -151,7 +178,6 @@ export function viewsOf(folded: string): Views {
  */
 function asciiViews(folded: string): Views {
   const n = folded.length;
-  const src = Buffer.from(folded, 'latin1');
   const words = Buffer.allocUnsafe(n + 2); // " " + the runs, each followed by one space: at most n + 2 bytes
   const skeleton = Buffer.allocUnsafe(n);
   let w = 0;
@@ -159,7 +185,7 @@ function asciiViews(folded: string): Views {
   let inRun = false;
   words[w++] = 0x20;
   for (let i = 0; i < n; i++) {
-    const c = src[i];
+    const c = folded.charCodeAt(i);
     if (ASCII_WORD[c] === 1) {
       words[w++] = c;
       skeleton[k++] = c;
@@ -170,7 +196,10 @@ function asciiViews(folded: string): Views {
     }
   }
   if (inRun) words[w++] = 0x20;
-  return { folded, words: words.toString('latin1', 0, w), skeleton: skeleton.toString('latin1', 0, k) };
+  const v = { folded, words: words.toString('latin1', 0, w), skeleton: skeleton.toString('latin1', 0, k) };
+  rememberAscii(v.words);
+  rememberAscii(v.skeleton);
+  return v;
 }
 
 /** A literal as written in a rule, put into the view it is matched in. */
