@@ -178,6 +178,7 @@ export function viewsOf(folded: string): Views {
  */
 function asciiViews(folded: string): Views {
   const n = folded.length;
+  const src = Buffer.from(folded, 'latin1'); // read as bytes: faster than charCodeAt on a long string
   const words = Buffer.allocUnsafe(n + 2); // " " + the runs, each followed by one space: at most n + 2 bytes
   const skeleton = Buffer.allocUnsafe(n);
   let w = 0;
@@ -185,7 +186,7 @@ function asciiViews(folded: string): Views {
   let inRun = false;
   words[w++] = 0x20;
   for (let i = 0; i < n; i++) {
-    const c = folded.charCodeAt(i);
+    const c = src[i];
     if (ASCII_WORD[c] === 1) {
       words[w++] = c;
       skeleton[k++] = c;
