@@ -11,11 +11,18 @@ export type { AnalyseTask, AnalyseResult, AnalyseEnvelope, ConnectionResult, Spa
 
 const analysers = new Map<string, { version: number; analyser: Analyser }>();
 
-/** The analyser for the config in force; rebuilt when the settings version moves (the old one closes later). */
-function analyserFor(configPath: string | undefined): Analyser {
+/** The config in force and its settings version, as workerConfig answers. */
+export type ConfigInForce = ReturnType<typeof workerConfig>;
+
+/**
+ * The analyser for the config in force; rebuilt when the settings version moves (the old one closes later).
+ * `current`: the config and version the caller read for this same task (workers/process.ts), so the settings
+ * version is read once per task, not twice.
+ */
+function analyserFor(configPath: string | undefined, current?: ConfigInForce): Analyser {
   const key = configPath ?? '';
   const dataDir = (workerData as { dataDir?: string } | null)?.dataDir;
-  const { version, config } = workerConfig(configPath, dataDir);
+  const { version, config } = current ?? workerConfig(configPath, dataDir);
   const cached = analysers.get(key);
   if (cached && cached.version === version) return cached.analyser;
   // analyses in flight on this thread may still use the old one: close it once they are surely done
@@ -31,8 +38,8 @@ async function readRaw(task: AnalyseTask): Promise<Buffer> {
   return all.subarray(task.bodyOffset);
 }
 
-export default async function analyse(task: AnalyseTask): Promise<AnalyseResult> {
-  const a = analyserFor(task.configPath);
+export default async function analyse(task: AnalyseTask, current?: ConfigInForce): Promise<AnalyseResult> {
+  const a = analyserFor(task.configPath, current);
   return a.analyse(await readRaw(task), task.envelope, task.connection);
 }
 

@@ -17,7 +17,7 @@ import { hasDedupKey, maildirRoot, writeMaildirMessage } from '../engine/store/m
 import { receivedHeader, returnPathHeader } from '../engine/smtp/received.js';
 import { stripVerdictHeaders } from '../engine/spam/strip-headers.js';
 import { route } from './route.js';
-import analyse, { type AnalyseResult } from './analyse.js';
+import analyse, { type AnalyseResult, type ConfigInForce } from './analyse.js';
 import { checked, processTaskCheck } from '../engine/queue/worker-messages.js';
 import { checkedOrigin } from '../engine/spool/envelope.js';
 import { handleListMail } from '../engine/lists/handle.js';
@@ -70,13 +70,14 @@ const settings = (workerData ?? {}) as WorkerSettings;
 let state: { db: Db; directory: SqliteDirectory } | null = null;
 
 /** The config in force (settings changed in the admin pages included: reloaded when their version moves). */
-function init(): { config: LoadedConfig; db: Db; directory: SqliteDirectory } {
-  const { config } = workerConfig(settings.configPath, settings.dataDir);
+function init(): { config: LoadedConfig; current: ConfigInForce; db: Db; directory: SqliteDirectory } {
+  const current = workerConfig(settings.configPath, settings.dataDir);
+  const { config } = current;
   if (!state) {
     const db = openDatabase(config.data_dir);
     state = { db, directory: directoryFor(config, db) };
   }
-  return { config, ...state };
+  return { config, current, ...state };
 }
 
 async function readBody(task: ProcessTask): Promise<Buffer> {
@@ -109,7 +110,7 @@ function hopCount(body: Buffer): number {
 
 export default async function processMessage(task: ProcessTask): Promise<ProcessResult> {
   task = checked(processTaskCheck, task, 'the process task'); // bytes from another thread are checked first
-  const { config, db, directory } = init();
+  const { config, current, db, directory } = init();
   const env = task.envelope;
   const result: ProcessResult = { delivered: [], remote: [], failed: [], tempFailed: [], skippedDuplicates: 0 };
   const body = await readBody(task);
@@ -132,7 +133,7 @@ export default async function processMessage(task: ProcessTask): Promise<Process
         authenticatedUser: env.client.user,
       },
       connection: env.connection,
-    });
+    }, current); // the settings version this task already read (one read per task)
     result.analysis = { score: analysis.score, tags: analysis.tags, action: analysis.action };
     if (analysis.action === 'reject') {
       const cell = task.decision ? new Int32Array(task.decision) : null;

@@ -10,7 +10,7 @@ import { parse as parseToml } from 'smol-toml';
 import { Analyser } from '../../engine/spam/pipeline.js';
 import { DEFAULT_RULES_FILE, FITTED_SCORES_FILE, loadRuleSet, RulesError } from '../../engine/spam/rules/rules.js';
 import { LiteralSet } from '../../engine/spam/rules/aho.js';
-import { fold, viewsOf } from '../../engine/spam/rules/normalise.js';
+import { fold, isAscii, viewsOf } from '../../engine/spam/rules/normalise.js';
 import { RULE_TAGS } from '../../engine/spam/tags.js';
 import { ConnectionChecker } from '../../engine/spam/connection.js';
 import { makeResolver } from '../../engine/dns/resolver.js';
@@ -77,6 +77,39 @@ test('fold is NFKC, lower case, invisible characters dropped and each run of whi
     assert.equal(fold(s), plain(s), JSON.stringify(s));
   }
   assert.equal(fold('The quick  brown\u200b fox.\r\n Jumps '), 'the quick brown fox. jumps ');
+});
+
+test('the words and skeleton views of ASCII text are its runs of letters and digits, as the walk over any text makes them', () => {
+  // ASCII text takes a path of its own (normalise.ts asciiViews); one Japanese word after it sends the same text
+  // through the walk over any text, whose views must begin alike
+  const parts = ['a', 'Z', 'q', '7', '.', '-', '_', '*', '~', ' ', '  ', '\t', '\r\n', '\x00', '\x7f', '&#65;', '$$', 'v1agra'];
+  const plain = (s: string) => {
+    const runs = s.match(/[0-9A-Za-z]+/g) ?? [];
+    return { words: runs.length ? ` ${runs.join(' ')} ` : ' ', skeleton: runs.join('') };
+  };
+  let seed = 11;
+  const next = () => (seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648;
+  for (let k = 0; k < 3000; k++) {
+    let s = '';
+    const n = Math.floor(next() * 40);
+    for (let i = 0; i < n; i++) s += parts[Math.floor(next() * parts.length)];
+    const f = fold(s);
+    const v = viewsOf(f);
+    assert.deepEqual({ words: v.words, skeleton: v.skeleton }, plain(f), JSON.stringify(s));
+    const w = viewsOf(`${f} 日本`);
+    assert.equal(w.words, `${v.words}日本 `, JSON.stringify(s));
+    assert.equal(w.skeleton, `${v.skeleton}日本`, JSON.stringify(s));
+  }
+  assert.deepEqual(viewsOf(''), { folded: '', words: ' ', skeleton: '' });
+  // the texts fold and viewsOf found to be ASCII are remembered by content: another text of the same length is not
+  const long = 'plain words '.repeat(100);
+  assert.equal(isAscii(long), true);
+  assert.equal(viewsOf(fold(long)).words, ` ${'plain words '.repeat(100).trim()} `);
+  const other = `${long.slice(0, -2)}日 `;
+  assert.equal(other.length, long.length);
+  assert.equal(isAscii(other), false);
+  assert.equal(viewsOf(fold(other)).skeleton, `${'plainwords'.repeat(99)}plainword日`);
+  assert.deepEqual(viewsOf(fold(' -- ')), { folded: ' -- ', words: ' ', skeleton: '' });
 });
 
 test('未承諾広告※ in the subject, in every charset and disguise; in the body; never in a business mail about 広告 and 承諾', async () => {
@@ -149,6 +182,17 @@ test('obfuscation: invisible characters, full-width Latin, mixed scripts, spaced
     ['MIME_BASE64_ASCII_TEXT', rawMail({ subject: 'x', cte: 'base64', body: Buffer.from('会議の資料です').toString('base64') }), false],
   ];
   for (const [tag, raw, expected] of cases) assert.equal((await tagsOf(raw)).includes(tag), expected, `${tag} ${expected ? 'expected' : 'not expected'}`);
+});
+
+test('EN_PHARMA_OBFUSCATED finds every sign and separator trick (the one-scan prefilter passes each of them on)', async () => {
+  // each sign LEET reads as a letter, and separators of every kind the mapping drops: digits it does not read,
+  // brackets, slashes, control characters, a run of them, a trailing sign; one per mail, amid ordinary words
+  const hits = ['v1@gra', 'vi4gr@!', 'c!@l!$', 'c|al|s', 'l3vitr4', 'x4n4x!!', 'v@l1um', 'v1c0d1n', 'ph3nt3rm1n3', 'pr0p3c1a', '7r4m4d0l', 'tr@m@d0l',
+    'v-i-a-g-r-a', 'c_i_a_l_i_s', 'v8i9a2g6r8a', 'v/i\\a^g`r~a', 'c{i}a[l]i#s', 'v\x01i\x02agra', 'x(a)n(a)x', 'v...i...agra', 'c%%%%%%%%ialis.'];
+  for (const w of hits) assert.ok((await tagsOf(rawMail({ subject: 'hello', body: `the best ${w} for you` }))).includes('EN_PHARMA_OBFUSCATED'), JSON.stringify(w));
+  assert.ok((await tagsOf(rawMail({ subject: 'cheap l3vitra', body: 'x' }))).includes('EN_PHARMA_OBFUSCATED'), 'in the subject');
+  for (const w of ['viagra.', 'vi agra', 'v1a', 'vv1agra', 'tramadol-free', '未v1agra'])
+    assert.ok(!(await tagsOf(rawMail({ subject: 'hello', body: `the best ${w} for you` }))).includes('EN_PHARMA_OBFUSCATED'), JSON.stringify(w));
 });
 
 test('X-IMAIL-SPAM-RULES names the rules that hit, with ASCII details', async () => {

@@ -1,6 +1,7 @@
 // Aho–Corasick: every literal of a rule set found in one pass over a text, in time linear in the text plus the
 // automaton (no pattern is ever retried from another position). Built once per rule set; a search only reads the
 // automaton. It reports which literals occur, never where or how often.
+import { isAscii } from './normalise.js';
 
 /** Above this many transitions a state's are binary-searched rather than scanned. */
 const SCAN_DEGREE = 8;
@@ -18,7 +19,8 @@ export class LiteralSet {
   private readonly rootTable: Int32Array | null;
   /**
    * When the automaton is small enough, every transition resolved in advance (fail links included): a code unit's
-   * class (0 for one no literal has) and table[state × classes + class] the next state.
+   * class (0 for one no literal has) and table[row + class] the next state's row (state × classes), or, when a
+   * literal ends at or below that state, -(row + 1): a search adds nothing per character but one load.
    */
   private readonly classOf: Uint16Array | null = null;
   private readonly table: Int32Array | null = null;
@@ -112,6 +114,7 @@ export class LiteralSet {
         for (const [c, t] of next[s]) table[s * k + classOf[c]] = t;
       }
       this.classOf = classOf;
+      for (let i = 0; i < table.length; i++) table[i] = this.outLink[table[i]] > 0 ? -(table[i] * k) - 1 : table[i] * k;
       this.table = table;
       this.classes = k;
     }
@@ -150,7 +153,7 @@ export class LiteralSet {
       if (text.indexOf(this.only) >= 0) found.add(0);
       return found;
     }
-    if (this.pastAscii && !PAST_ASCII.test(text)) return found;
+    if (this.pastAscii && isAscii(text)) return found;
     if (++this.stamp === 0xffffffff) {
       this.walked.fill(0);
       this.stamp = 1;
@@ -165,9 +168,15 @@ export class LiteralSet {
       const table = this.table;
       const classOf = this.classOf!;
       const k = this.classes;
+      let row = 0; // the current state × k
       for (let i = 0; i < text.length; i++) {
-        s = table[s * k + classOf[text.charCodeAt(i)]];
-        for (let o = outLink[s]; o > 0 && walked[o] !== stamp; o = dictLink[o]) {
+        const v = table[row + classOf[text.charCodeAt(i)]];
+        if (v >= 0) {
+          row = v; // a state where no literal ends: nothing to report
+          continue;
+        }
+        row = -v - 1;
+        for (let o = outLink[row / k]; o > 0 && walked[o] !== stamp; o = dictLink[o]) {
           walked[o] = stamp;
           for (const id of ends[o]) found.add(id);
         }

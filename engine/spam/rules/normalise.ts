@@ -55,9 +55,45 @@ export interface Views {
   skeleton: string;
 }
 
+/** A code unit past ASCII (one native scan decides whether a text may take the ASCII paths below). */
+const PAST_ASCII = /[^\x00-\x7f]/;
+/**
+ * Long texts lately found to hold ASCII only (or made from one: its fold, its views), newest last. fold, viewsOf,
+ * the checks and the literal sets ask about the same text in turn; each would scan it again. Compared by content
+ * (the same string object is one pointer test), so an answer is never about another text.
+ */
+const asciiSeen: string[] = [];
+const ASCII_SEEN_MAX = 6;
+const ASCII_SEEN_MIN_LENGTH = 256;
+
+function rememberAscii(s: string): void {
+  if (s.length < ASCII_SEEN_MIN_LENGTH) return;
+  asciiSeen.push(s);
+  if (asciiSeen.length > ASCII_SEEN_MAX) asciiSeen.shift();
+}
+
+/** Whether a text has no code unit past ASCII. */
+export function isAscii(s: string): boolean {
+  if (s.length >= ASCII_SEEN_MIN_LENGTH) for (let i = asciiSeen.length - 1; i >= 0; i--) if (asciiSeen[i] === s) return true;
+  if (PAST_ASCII.test(s)) return false;
+  rememberAscii(s);
+  return true;
+}
+
+/** The white space runs fold rewrites in ASCII text: all but a lone plain space (which stays as it is). */
+const ASCII_WHITE_TO_FOLD = /[\t-\r][\t-\r ]*| [\t-\r ]+/g;
+
 /** NFKC + lower case + invisible characters dropped + white space runs as one space. */
 export function fold(text: string): string {
-  const t = decodeNumericRefs(text).normalize('NFKC').toLowerCase();
+  const d = decodeNumericRefs(text);
+  // ASCII (most of most mail): NFKC changes nothing, nothing is invisible, white space is \t-\r and the space —
+  // the same result as the walk below, by the engine's own case mapping and one regex replace
+  if (isAscii(d)) {
+    const out = d.toLowerCase().replace(ASCII_WHITE_TO_FOLD, ' ');
+    rememberAscii(out);
+    return out;
+  }
+  const t = d.normalize('NFKC').toLowerCase();
   let out = '';
   let from = 0; // kept characters not yet copied start here
   let space = false; // a run of white space is pending (written as one space before the next kept character)
@@ -96,6 +132,7 @@ const ASCII_WORD = new Uint8Array(0x80).map((_, c) => (isWordCode(c) ? 1 : 0));
 
 /** The words and skeleton views of a folded text. */
 export function viewsOf(folded: string): Views {
+  if (isAscii(folded)) return asciiViews(folded);
   const words: string[] = [' '];
   let skeleton = '';
   let runStart = -1;
@@ -133,6 +170,37 @@ export function viewsOf(folded: string): Views {
   }
   if (copyFrom >= 0) words.push(folded.slice(copyFrom, lastEnd), ' ');
   return { folded, words: words.join(''), skeleton };
+}
+
+/**
+ * viewsOf for a text of ASCII only, byte by byte into two buffers: every run is Latin, so the runs are the maximal
+ * stretches of letters and digits — the same two strings as the walk above, without a string per run.
+ */
+function asciiViews(folded: string): Views {
+  const n = folded.length;
+  const src = Buffer.from(folded, 'latin1'); // read as bytes: faster than charCodeAt on a long string
+  const words = Buffer.allocUnsafe(n + 2); // " " + the runs, each followed by one space: at most n + 2 bytes
+  const skeleton = Buffer.allocUnsafe(n);
+  let w = 0;
+  let k = 0;
+  let inRun = false;
+  words[w++] = 0x20;
+  for (let i = 0; i < n; i++) {
+    const c = src[i];
+    if (ASCII_WORD[c] === 1) {
+      words[w++] = c;
+      skeleton[k++] = c;
+      inRun = true;
+    } else if (inRun) {
+      words[w++] = 0x20;
+      inRun = false;
+    }
+  }
+  if (inRun) words[w++] = 0x20;
+  const v = { folded, words: words.toString('latin1', 0, w), skeleton: skeleton.toString('latin1', 0, k) };
+  rememberAscii(v.words);
+  rememberAscii(v.skeleton);
+  return v;
 }
 
 /** A literal as written in a rule, put into the view it is matched in. */
