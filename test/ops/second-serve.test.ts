@@ -5,7 +5,7 @@
 // the first on the same spool.
 import { after, before, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { BIN, startTestServer, type TestServer } from '../helpers/server.js';
@@ -36,4 +36,31 @@ it('a second serve on the same data dir refuses, and the first keeps its run fil
   assert.equal(restore.status, 1, restore.stdout);
   assert.match(restore.stderr, /is running on/);
   assert.equal(srv.proc.exitCode, null, 'the first server still runs');
+});
+
+it('of two serves started at once on one data dir, one runs and the other refuses (the pid file is claimed, not just looked at)', async () => {
+  // its own data dir, created before the race (the two would otherwise also race to create the database)
+  const config = path.join(srv.dir, 'race.toml');
+  const dataDir = path.join(srv.dir, 'race-data');
+  fs.writeFileSync(config, fs.readFileSync(srv.configPath, 'utf8').replace(/^data_dir = .*$/m, `data_dir = ${JSON.stringify(dataDir)}`));
+  assert.equal(spawnSync(process.execPath, [BIN, 'user', 'list', '--config', config], { encoding: 'utf8', timeout: 30_000 }).status, 0);
+  const procs = [0, 1].map(() => spawn(process.execPath, [BIN, 'serve', '--config', config], { stdio: ['ignore', 'ignore', 'pipe'] }));
+  const errs = ['', ''];
+  procs.forEach((p, i) => p.stderr!.on('data', (d) => (errs[i] += d)));
+  const exited = procs.map((p) => new Promise<number | null>((resolve) => p.once('exit', (code) => resolve(code))));
+  try {
+    // the loser stops as soon as it has opened the storage; the winner runs until stopped
+    let timer: NodeJS.Timeout | undefined;
+    const first = await Promise.race([...exited.map((e, i) => e.then((code) => ({ i, code }))), new Promise<null>((r) => (timer = setTimeout(() => r(null), 60_000)))]);
+    clearTimeout(timer);
+    assert.ok(first, 'neither serve stopped within 60 s: both run on the same spool');
+    assert.equal(first.code, 1, errs[first.i]);
+    const winner = procs[1 - first.i];
+    assert.match(errs[first.i], new RegExp(`a tegami \\(pid ${winner.pid}\\) is already running`));
+    assert.equal(winner.exitCode, null, `the other still runs: ${errs[1 - first.i]}`);
+    assert.equal(fs.readFileSync(path.join(dataDir, 'run', 'tegami.pid'), 'utf8').trim(), String(winner.pid));
+  } finally {
+    for (const p of procs) if (p.exitCode === null && !p.signalCode) p.kill('SIGTERM');
+    await Promise.all(exited);
+  }
 });
