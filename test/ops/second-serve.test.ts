@@ -7,8 +7,12 @@ import { after, before, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { BIN, startTestServer, type TestServer } from '../helpers/server.js';
+import { readListeners } from '../../lab/targets/common.js';
+import { runningServer } from '../../engine/ops/restore.js';
+import { claimPidFile } from '../../engine/ops/pid-file.js';
 
 let srv: TestServer;
 
@@ -62,5 +66,59 @@ it('of two serves started at once on one data dir, one runs and the other refuse
   } finally {
     for (const p of procs) if (p.exitCode === null && !p.signalCode) p.kill('SIGTERM');
     await Promise.all(exited);
+  }
+});
+
+it('a server run under another name (no "tegami" in its command line) still guards its data dir against restore and a second serve', async () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'mx-'));
+  const config = path.join(dir, 'mx.toml');
+  const dataDir = path.join(dir, 'data');
+  fs.writeFileSync(config, fs.readFileSync(srv.configPath, 'utf8').replace(/^data_dir = .*$/m, `data_dir = ${JSON.stringify(dataDir)}`));
+  const launcher = path.join(dir, 'mx-serve');
+  fs.symlinkSync(BIN, launcher);
+  const server = spawn(process.execPath, [launcher, 'serve', '--config', config], { stdio: ['ignore', 'ignore', 'pipe'] });
+  let err = '';
+  server.stderr!.on('data', (d) => (err += d));
+  const exited = new Promise<number | null>((resolve) => server.once('exit', (code) => resolve(code)));
+  try {
+    assert.ok(await readListeners(dataDir, { timeoutMs: 60_000, alive: () => server.exitCode === null }), `the server did not start: ${err}`);
+    assert.ok(!fs.readFileSync(`/proc/${server.pid}/cmdline`, 'utf8').includes('tegami'), 'its command line does not name tegami');
+    const cli = (args: string[]) => spawnSync(process.execPath, [BIN, ...args, '--config', config], { encoding: 'utf8', timeout: 30_000 });
+    const backup = path.join(dir, 'b.tar.gz');
+    assert.equal(cli(['backup', backup]).status, 0);
+    const restore = cli(['restore', backup, '--force']);
+    assert.equal(restore.status, 1, `restore replaced the database under the running server: ${restore.stdout}`);
+    assert.match(restore.stderr, new RegExp(`pid ${server.pid}\\) is running on`));
+    const second = cli(['serve']);
+    assert.equal(second.status, 1, second.stderr);
+    assert.match(second.stderr, new RegExp(`a tegami \\(pid ${server.pid}\\) is already running`));
+    assert.equal(server.exitCode, null, 'the first server still runs');
+  } finally {
+    if (server.exitCode === null && !server.signalCode) server.kill('SIGTERM');
+    await exited;
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+it('a pid file naming a live process counts by when that process started: before the file was written (the server), or after (the number was taken since: stale, replaced)', async () => {
+  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'mx-pid-'));
+  const other = spawn('sleep', ['60'], { stdio: 'ignore' });
+  const exited = new Promise((resolve) => other.once('exit', resolve));
+  try {
+    await new Promise((r) => setTimeout(r, 200));
+    fs.mkdirSync(path.join(dataDir, 'run'));
+    const file = path.join(dataDir, 'run', 'tegami.pid');
+    fs.writeFileSync(file, String(other.pid));
+    assert.equal(runningServer(dataDir), other.pid, 'started before the file was written: the server, whatever its name');
+    const hourAgo = new Date(Date.now() - 3_600_000);
+    fs.utimesSync(file, hourAgo, hourAgo);
+    assert.equal(runningServer(dataDir), null, 'started after the file was written: not the server');
+    assert.deepEqual(claimPidFile(dataDir), { ok: true, file });
+    assert.equal(fs.readFileSync(file, 'utf8'), String(process.pid));
+    assert.deepEqual(fs.readdirSync(path.join(dataDir, 'run')), ['tegami.pid'], 'no temp file left');
+  } finally {
+    other.kill('SIGKILL');
+    await exited;
+    fs.rmSync(dataDir, { recursive: true, force: true });
   }
 });
