@@ -2,7 +2,7 @@
 // named in [listen]. SIGTERM/SIGINT stop accepting, let sessions and deliveries in flight finish, exit.
 import fs from 'node:fs';
 import path from 'node:path';
-import { runningServer } from './ops/restore.js';
+import { claimPidFile } from './ops/pid-file.js';
 import { buildConfig, readRawConfig, resolveConfigPath, type LoadedConfig } from './config/load.js';
 import { openStorage, queueFor, remoteDeliveryFor, type Storage } from './db/storage.js';
 import { Logger } from './log/logger.js';
@@ -75,11 +75,13 @@ export async function startServer(opts: { configPath?: string; quiet?: boolean; 
   const { config } = ctx;
   // one server per data dir: a second one would resume the same spool (deliveries twice) and take over the run
   // files (run/tegami.pid, which restore checks; run/listeners.json), so it stops here, having started nothing
-  const other = runningServer(config.data_dir);
-  if (other !== null) {
+  // claimed, not just looked at: of two serves started at once, one goes on (engine/ops/pid-file.ts)
+  const claim = claimPidFile(config.data_dir);
+  if (!claim.ok) {
     await ctx.close();
-    throw new Error(`a tegami (pid ${other}) is already running on ${config.data_dir} (tegami status shows it); stop it first, or give this one a data_dir of its own`);
+    throw new Error(`a tegami (pid ${claim.pid}) is already running on ${config.data_dir} (tegami status shows it); stop it first, or give this one a data_dir of its own`);
   }
+  const pidFile = claim.file;
   const metrics = new Metrics({ configLabels: { list: config.dnsbl.map((d) => d.name), target: config.monitor.map((m) => m.name) } });
   const logger = new Logger({ dir: path.join(config.data_dir, 'logs'), stdout: config.log.stdout && !opts.quiet, files: config.log.files, level: config.log.level, sink: metrics });
   const logOutputs = startLogOutputs(logger, config);
@@ -170,10 +172,7 @@ export async function startServer(opts: { configPath?: string; quiet?: boolean; 
   const queueAdmin = new QueueAdmin(config, isLocal, remote.kind === 'local' ? { scheduler: remote.scheduler, inject: (e, raw) => queue.inject(e, raw) } : null);
   const webQueue = ctx.backend === 'postgres' && ctx.pool ? new PgQueueAdmin(ctx.pool, config, isLocal) : queueAdmin;
 
-  // the pid file is there before the first client can connect, so whoever sees a listener also sees the pid
-  fs.mkdirSync(path.join(config.data_dir, 'run'), { recursive: true });
-  const pidFile = path.join(config.data_dir, 'run', 'tegami.pid');
-  fs.writeFileSync(pidFile, String(process.pid));
+  // the pid file (claimed above) is there before the first client can connect, so whoever sees a listener also sees the pid
   // run/listeners.json: the addresses really bound (port 0 → the one the OS chose), whole once everything is up
   const listenersFile = path.join(config.data_dir, 'run', 'listeners.json');
   fs.rmSync(listenersFile, { force: true });

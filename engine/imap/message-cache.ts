@@ -52,6 +52,7 @@ export class MessageCache {
 
   /** Merge fields into an entry (creating it), then enforce the bounds. */
   update(box: string, uid: number, fields: CachedMessage): void {
+    fields = ownMemory(fields);
     let m = this.boxes.get(box);
     if (m) {
       this.boxes.delete(box); // most recently changed mailbox last
@@ -86,6 +87,25 @@ export class MessageCache {
       if (!oldest.size) this.boxes.delete(key);
     }
   }
+}
+
+const BUFFERS = ['envelope', 'body', 'bodystructure', 'head'] as const;
+
+/**
+ * `fields` with each Buffer in memory of its own: a small Buffer.from() is a view into Node's shared 8 KB pool, and
+ * kept here it would hold that whole slab while counting only its own bytes (a 300-byte header block, 8 KB held).
+ */
+function ownMemory(fields: CachedMessage): CachedMessage {
+  let out = fields;
+  for (const k of BUFFERS) {
+    const b = fields[k];
+    if (!b || b.byteLength === b.buffer.byteLength) continue;
+    const own = Buffer.allocUnsafeSlow(b.length);
+    b.copy(own);
+    if (out === fields) out = { ...fields };
+    out[k] = own;
+  }
+  return out;
 }
 
 function sizeOf(v: CachedMessage): number {

@@ -28,9 +28,10 @@ const MAX_MANIFEST = 64 * 1024 * 1024;
 
 /** The pid in <data_dir>/run/tegami.pid when that process is alive, else null. */
 export function runningServer(dataDir: string): number | null {
+  const file = path.join(dataDir, 'run', 'tegami.pid');
   let pid: number;
   try {
-    pid = Number(fs.readFileSync(path.join(dataDir, 'run', 'tegami.pid'), 'utf8').trim());
+    pid = Number(fs.readFileSync(file, 'utf8').trim());
   } catch {
     return null;
   }
@@ -40,14 +41,36 @@ export function runningServer(dataDir: string): number | null {
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code !== 'EPERM') return null;
   }
-  // a pid file left by a crash may name a process that took the number since (a container's pid 7): where
-  // /proc tells, only a tegami counts
+  // a pid file left by a crash may name a process that took the number since (a container's pid 7). It counts
+  // when its command line names tegami, or when it started before the pid file was written (the server writes
+  // it after it starts; a process that took the number started after: this holds for a server run by any name)
   try {
-    if (!fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes('tegami')) return null;
+    if (fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes('tegami')) return pid;
   } catch {
-    // no /proc, or not ours to read: the live pid is all there is to go on
+    return pid; // no /proc, or not ours to read: the live pid is all there is to go on
   }
-  return pid;
+  const started = startedAt(pid);
+  if (started === null) return null;
+  try {
+    // slack for the start time's 10 ms ticks and a file system's coarse mtime
+    return started <= fs.statSync(file).mtimeMs + 2000 ? pid : null;
+  } catch {
+    return null;
+  }
+}
+
+/** When a process started (ms since the epoch) by /proc/<pid>/stat and the boot time; null where /proc does not say. */
+function startedAt(pid: number): number | null {
+  try {
+    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // the fields after "(comm)": state is the 3rd field of the line, starttime the 22nd (clock ticks after boot)
+    const ticks = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19]);
+    const btime = Number(/^btime (\d+)$/m.exec(fs.readFileSync('/proc/stat', 'utf8'))?.[1]);
+    if (!Number.isFinite(ticks) || !Number.isFinite(btime) || btime <= 0) return null;
+    return btime * 1000 + ticks * 10; // USER_HZ is 100 wherever Linux exports /proc
+  } catch {
+    return null;
+  }
 }
 
 /** Domains + users + aliases in the data dir's accounts database (0 when there is none). */

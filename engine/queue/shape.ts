@@ -43,6 +43,25 @@ export function array(v: unknown, path: string): unknown[] {
   return v;
 }
 
+/** An array checked item by item: a hole (a sparse array from another thread) is checked as undefined, never skipped. */
+export function items<T>(v: unknown, path: string, item: (x: unknown, path: string) => T): T[] {
+  const a = array(v, path);
+  const out = new Array<T>(a.length);
+  for (let i = 0; i < a.length; i++) out[i] = item(a[i], at(path, i));
+  return out;
+}
+
+/**
+ * A shallow copy of `o` without an own "__proto__" field (JSON.parse and structured clone make one a data
+ * field; copied on with Object.assign or `x[k] = v` it would set a prototype instead). The zod schemas these
+ * checks replaced dropped it too.
+ */
+export function copy(o: Fields): Fields {
+  const out = { ...o };
+  if (Object.hasOwn(out, '__proto__')) delete out['__proto__'];
+  return out;
+}
+
 export function str(o: Fields, key: string, path: string): string {
   const v = o[key];
   if (typeof v !== 'string') fail(at(path, key), 'a string', v);
@@ -89,11 +108,11 @@ export function absent(o: Fields, key: string): boolean {
 }
 
 /**
- * Copy `o` (fields a newer writer added are kept) with each optional field in `keys` that holds null set to
+ * Copy `o` (fields a newer writer added are kept, an own __proto__ dropped) with each optional field in `keys` that holds null set to
  * undefined, as absent. Checks nothing itself.
  */
 export function loose(o: Fields, ...keys: string[]): Fields {
-  const out = { ...o };
+  const out = copy(o);
   for (const k of keys) if (out[k] === null) out[k] = undefined;
   return out;
 }

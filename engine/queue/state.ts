@@ -5,7 +5,7 @@
 import fsp from 'node:fs/promises';
 import path from 'node:path';
 import { QUEUE_ID } from '../spool/envelope.js';
-import { absent, array, at, bool, int, loose, num, object, oneOf, ShapeError, str, strings } from './shape.js';
+import { absent, at, bool, int, items, loose, num, object, oneOf, ShapeError, str, strings } from './shape.js';
 
 export type RecipientStatus = 'pending' | 'deferred' | 'sent' | 'failed';
 
@@ -68,7 +68,7 @@ export function checkQueueState(raw: unknown): QueueState {
   if (!QUEUE_ID.test(id)) throw new ShapeError('id', 'not a queue id');
   num(o, 'created', '');
   bool(o, 'held', '');
-  const recipients = array(o.recipients, 'recipients').map((r, i) => recipientState(r, at('recipients', i)));
+  const recipients = items(o.recipients, 'recipients', recipientState);
   if (!absent(o, 'delayWarned')) bool(o, 'delayWarned', '');
   const out = loose(o, 'delayWarned');
   out.recipients = recipients;

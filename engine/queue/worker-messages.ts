@@ -12,7 +12,7 @@ import { TAGS, type Tag } from '../spam/tags.js';
 import type { ConnectionResult } from '../spam/types.js';
 import type { ProcessResult, ProcessTask } from '../../workers/process.js';
 import type { DeliverResult, DeliverTask } from '../../workers/deliver-remote.js';
-import { absent, array, at, bool, int, loose, num, object, oneOf, orElse, plainObject, ShapeError, str, strings, type Fields } from './shape.js';
+import { absent, at, bool, copy, int, items, loose, num, object, oneOf, orElse, plainObject, ShapeError, str, strings, type Fields } from './shape.js';
 
 /** A check of one message: its value (normalised: null read as absent) or a ShapeError. */
 export type Check<T> = (value: unknown) => T;
@@ -84,7 +84,7 @@ export function checkEnvelope(v: unknown, path = ''): Envelope {
   num(o, 'time', path);
   str(o, 'mailFrom', path);
   const rp = at(path, 'rcptTo');
-  const rcptTo = array(o.rcptTo, rp).map((r, i) => recipientEntry(r, at(rp, i)));
+  const rcptTo = items(o.rcptTo, rp, recipientEntry);
   optBool(o, 'smtputf8', path);
   optBool(o, 'body8bit', path);
   const out = loose(o, 'dsn', 'smtputf8', 'body8bit', 'connection');
@@ -130,14 +130,14 @@ export const processTaskCheck: Check<ProcessTask> = (v) => {
 
 function each<T>(o: Fields, key: string, path: string, item: (v: unknown, path: string) => T): T[] {
   const p = at(path, key);
-  return array(o[key], p).map((x, i) => item(x, at(p, i)));
+  return items(o[key], p, item);
 }
 
 const addressReason = (v: unknown, p: string) => {
   const o = object(v, p);
   str(o, 'address', p);
   str(o, 'reason', p);
-  return { ...o };
+  return copy(o);
 };
 
 export const processResultCheck: Check<ProcessResult> = (v) => {
@@ -147,13 +147,13 @@ export const processResultCheck: Check<ProcessResult> = (v) => {
     str(d, 'owner', p);
     str(d, 'folder', p);
     str(d, 'rcpt', p);
-    return { ...d };
+    return copy(d);
   });
   const remote = each(o, 'remote', '', (x, p) => {
     const r = object(x, p);
     str(r, 'address', p);
     str(r, 'rcpt', p);
-    return { ...r };
+    return copy(r);
   });
   const failed = each(o, 'failed', '', addressReason);
   const tempFailed = each(o, 'tempFailed', '', addressReason);
@@ -168,7 +168,7 @@ export const processResultCheck: Check<ProcessResult> = (v) => {
       num(a, 'score', 'analysis');
       strings(a, 'tags', 'analysis');
       str(a, 'action', 'analysis');
-      return { ...a };
+      return copy(a);
     }, undefined);
   out.skippedDuplicates = orElse(() => int(o, 'skippedDuplicates', '', 0), 0);
   return out as unknown as ProcessResult;
@@ -201,7 +201,7 @@ export const deliverTaskCheck: Check<DeliverTask> = (v) => {
     optStr(r, 'orcpt', p);
     return loose(r, 'notify', 'orcpt');
   });
-  return { ...o, envelope, destination, recipients } as unknown as DeliverTask;
+  return { ...copy(o), envelope, destination, recipients } as unknown as DeliverTask;
 };
 
 /** An optional log-only field: its value when well formed, undefined otherwise (absent stays absent). */
@@ -216,7 +216,7 @@ export const deliverResultCheck: Check<DeliverResult> = (v) => {
   const recipients = each(o, 'recipients', '', (x, p) => {
     const r = object(x, p);
     str(r, 'address', p);
-    const out = { ...r };
+    const out = copy(r);
     out.kind = oneOf(r, 'kind', p, ['sent', 'temp', 'perm']);
     out.status = orElse(() => str(r, 'status', p), '');
     out.reply = orElse(() => str(r, 'reply', p), '');
@@ -242,11 +242,11 @@ export const deliverResultCheck: Check<DeliverResult> = (v) => {
       }),
     [],
   );
-  const out: Fields = { ...o, recipients, attempts, unreachable: orElse(() => bool(o, 'unreachable', ''), false) };
+  const out: Fields = { ...copy(o), recipients, attempts, unreachable: orElse(() => bool(o, 'unreachable', ''), false) };
   logOnly(out, o, 'dkim', () => {
     const d = object(o.dkim, 'dkim');
     if (!DKIM_SHAPES.some((keys) => keys.every((k) => typeof d[k] === 'string'))) throw new ShapeError('dkim', 'expected a DKIM outcome');
-    return { ...d };
+    return copy(d);
   });
   logOnly(out, o, 'events', () =>
     each(o, 'events', '', (x, p) => {
@@ -254,7 +254,7 @@ export const deliverResultCheck: Check<DeliverResult> = (v) => {
       str(e, 'event', p);
       oneOf(e, 'level', p, ['info', 'warn']);
       plainObject(e.fields, at(p, 'fields'));
-      return { ...e };
+      return copy(e);
     }),
   );
   return out as unknown as DeliverResult;

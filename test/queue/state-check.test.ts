@@ -37,6 +37,7 @@ const rows: [string, unknown, { out: unknown } | { path: string }][] = [
   ['a state that is an array', [state()], { path: '' }],
   ['a state that is null', null, { path: '' }],
   ['a state that is a number', 7, { path: '' }],
+  ['a hole among the recipients', state({ recipients: Object.assign([rcpt()], { length: 2 }) }), { path: 'recipients.1' }],
 ];
 
 it('checks every row of the table as the schema it replaced did', () => {
@@ -62,6 +63,23 @@ it('reports a damaged state file read from disk with the path of what is wrong',
     assert.deepEqual(await loadState(dir, 'ABC123'), { kind: 'ok', state: state() });
     fs.writeFileSync(statePath(dir, 'OTHER1'), JSON.stringify(state()));
     assert.match(JSON.stringify(await loadState(dir, 'OTHER1')), /the state names \\"ABC123\\", not the file's id/);
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+it('drops an own "__proto__" field of a state file, as the zod schema did (copied on, it would set a prototype)', async () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tegami-state-'));
+  try {
+    const json = JSON.stringify(state()).replace('{', '{"__proto__":{"held":true},').replace('"attempts"', '"__proto__":{"status":"sent"},"attempts"');
+    fs.writeFileSync(statePath(dir, 'ABC123'), json);
+    const r = await loadState(dir, 'ABC123');
+    assert.equal(r.kind, 'ok');
+    const s = r.kind === 'ok' ? r.state : state();
+    assert.equal(Object.hasOwn(s, '__proto__'), false);
+    assert.equal(Object.hasOwn(s.recipients[0], '__proto__'), false);
+    assert.equal(JSON.stringify(s).includes('__proto__'), false, 'saved again, it would be written back');
+    assert.deepEqual(s, state());
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });
   }

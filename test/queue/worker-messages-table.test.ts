@@ -173,7 +173,19 @@ const rows: Row[] = [
   ['an event of an unknown level drops the events (log only)', 'dresult', dresult({ events: [{ event: 'x', level: 'debug', fields: {} }] }), { out: dresult({ events: undefined }) }],
   ['event fields that are an array drop the events', 'dresult', dresult({ events: [{ event: 'x', level: 'info', fields: [] }] }), { out: dresult({ events: undefined }) }],
   ['recipients as an object', 'dresult', dresult({ recipients: { 0: 'b' } }), { path: 'recipients' }],
+  // sparse arrays survive structured clone: a hole is checked as undefined (refused), never skipped
+  ['a hole in rcptTo', 'task', task({}, { rcptTo: holed(env().rcptTo[0]) }), { path: 'envelope.rcptTo.1' }],
+  ['a hole in delivered', 'result', result({ delivered: holed(result().delivered[0]) }), { path: 'delivered.1' }],
+  ['a hole in the delivery recipients', 'dtask', dtask({ recipients: holed({ address: 'b@remote.test' }) }), { path: 'recipients.1' }],
+  ['a hole in the delivery results', 'dresult', dresult({ recipients: holed(dresult().recipients[0]) }), { path: 'recipients.1' }],
 ];
+
+/** [x, <hole>]: an array of length 2 whose second item was never set. */
+function holed(x: unknown): unknown[] {
+  const a = [x];
+  a.length = 2;
+  return a;
+}
 
 it('checks every row of the table as the schemas it replaced did', () => {
   for (const [what, kind, input, want] of rows) {
@@ -223,5 +235,24 @@ it("checks envelopes as the spool's schema does (the same shape read from disk a
     }
     if (z.success) assert.deepEqual(mine, { ok: true, value: z.data }, what);
     else assert.deepEqual(mine, { ok: false, path: z.error.issues[0].path.join('.') }, what);
+  }
+});
+
+it('drops an own "__proto__" field, as the zod schemas did, at every level (it would set a prototype when copied on)', () => {
+  const proto = (o: object) => Object.assign(JSON.parse('{"__proto__": {"polluted": true}}') as object, o);
+  const tasks: [Kind, unknown][] = [
+    ['task', structuredClone(proto(task({}, { client: proto(env().client), rcptTo: [proto(env().rcptTo[0])], connection: proto({ ...conn }) })))],
+    ['result', structuredClone(proto(result({ delivered: [proto(result().delivered[0])], failed: [proto({ address: 'a@b', reason: 'x' })] })))],
+    ['dtask', structuredClone(proto(dtask({ destination: proto(dtask().destination), recipients: [proto({ address: 'b@remote.test' })] })))],
+    ['dresult', structuredClone(proto(dresult({ recipients: [proto(dresult().recipients[0])] })))],
+  ];
+  for (const [kind, input] of tasks) {
+    assert.ok(Object.hasOwn(input as object, '__proto__'), 'the input carries the field');
+    const seen: string[] = [];
+    JSON.stringify(check(kind, input), (k, v: unknown) => {
+      if (k === '__proto__') seen.push(kind);
+      return v;
+    });
+    assert.deepEqual(seen, [], kind);
   }
 });

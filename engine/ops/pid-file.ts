@@ -1,0 +1,53 @@
+// Claiming <data_dir>/run/tegami.pid for the server about to start: the file is created whole and only when
+// absent (link(2) of a written temp file), so of two serves started at once exactly one goes on. Never takes
+// the file of a live server; a stale one (its pid gone, or not a tegami: runningServer) is replaced.
+import fs from 'node:fs';
+import path from 'node:path';
+import { runningServer } from './restore.js';
+
+export type PidClaim = { ok: true; file: string } | { ok: false; pid: number };
+
+function read(file: string): string | null {
+  try {
+    return fs.readFileSync(file, 'utf8');
+  } catch {
+    return null;
+  }
+}
+
+/** Create run/tegami.pid holding this process's pid; the live server's pid when there is one. */
+export function claimPidFile(dataDir: string): PidClaim {
+  const run = path.join(dataDir, 'run');
+  fs.mkdirSync(run, { recursive: true });
+  const file = path.join(run, 'tegami.pid');
+  const tmp = path.join(run, `tegami.pid.${process.pid}.tmp`);
+  fs.writeFileSync(tmp, String(process.pid));
+  try {
+    for (let round = 0; round < 5; round++) {
+      try {
+        fs.linkSync(tmp, file);
+        return { ok: true, file };
+      } catch (e) {
+        const code = (e as NodeJS.ErrnoException).code;
+        if (code !== 'EEXIST') {
+          // a file system without hard links: an exclusive create (the pid follows at once)
+          if (code !== 'EPERM' && code !== 'ENOTSUP' && code !== 'ENOSYS') throw e;
+          try {
+            fs.writeFileSync(file, String(process.pid), { flag: 'wx' });
+            return { ok: true, file };
+          } catch (e2) {
+            if ((e2 as NodeJS.ErrnoException).code !== 'EEXIST') throw e2;
+          }
+        }
+      }
+      const seen = read(file);
+      const pid = runningServer(dataDir);
+      if (pid !== null) return { ok: false, pid };
+      // stale: removed only if it still says what was judged (another serve may have just replaced it)
+      if (seen !== null && read(file) === seen) fs.rmSync(file, { force: true });
+    }
+    throw new Error(`could not create ${file}: it keeps changing (another tegami starting?)`);
+  } finally {
+    fs.rmSync(tmp, { force: true });
+  }
+}
