@@ -12,6 +12,7 @@ import { pipeline } from 'node:stream';
 import zlib from 'node:zlib';
 import Database from 'better-sqlite3';
 import { readTar, TarError, type TarHeader } from './tar.js';
+import { claimPidFile } from './pid-file.js';
 import { checkManifest, MANIFEST_PATH, safeArchivePath, type Manifest } from './manifest.js';
 import { fsyncDir, isSqlite } from './backup.js';
 
@@ -177,10 +178,25 @@ export async function restoreBackup(dataDir: string, opts: RestoreOptions): Prom
 
   const v = await verifyBackup(file);
   if (!v.ok) return { ok: false, reason: `${v.reason}; nothing was written` };
-  const manifest = v.manifest;
-  const byPath = new Map(manifest.entries.map((e) => [e.path, e]));
-
+  // from here files are written: the pid file is held as `serve` holds it (engine/ops/pid-file.ts), so a serve
+  // started while the files are replaced refuses to start, and one started since the check above is seen
   fs.mkdirSync(dataDir, { recursive: true, mode: 0o700 });
+  const claim = claimPidFile(dataDir);
+  if (!claim.ok) return { ok: false, reason: `a server (pid ${claim.pid}) is running on ${dataDir}; stop it first` };
+  try {
+    return await placeFiles(dataDir, file, v.manifest);
+  } finally {
+    try {
+      if (fs.readFileSync(claim.file, 'utf8').trim() === String(process.pid)) fs.unlinkSync(claim.file);
+    } catch {
+      // already gone
+    }
+  }
+}
+
+/** Stage every entry of a verified backup beside its target, then put them in place. */
+async function placeFiles(dataDir: string, file: string, manifest: Manifest): Promise<RestoreResult> {
+  const byPath = new Map(manifest.entries.map((e) => [e.path, e]));
   const realData = fs.realpathSync(dataDir);
   const owner = ownerFor(realData);
   const staged: Staged[] = [];

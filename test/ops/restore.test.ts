@@ -45,6 +45,28 @@ describe('restore refuses crafted backups', () => {
     fs.rmSync(s.dir, { recursive: true, force: true });
   });
 
+  it('holds the pid file while it writes, as serve does, and lets it go after', async () => {
+    const s = setup(archive([KEY]));
+    const pidFile = path.join(s.dataDir, 'run', 'tegami.pid');
+    let seen: string | null = null;
+    // the staging of secret.key is the first write: by then a serve starting must find the pid file taken
+    const origOpen = fs.openSync;
+    const spy = (p: fs.PathLike, ...rest: unknown[]) => {
+      if (String(p).includes('secret.key.restore-') && seen === null) seen = fs.existsSync(pidFile) ? fs.readFileSync(pidFile, 'utf8') : '';
+      return (origOpen as (...a: unknown[]) => number)(p, ...rest);
+    };
+    (fs as { openSync: unknown }).openSync = spy;
+    try {
+      const r = await restoreBackup(s.dataDir, { file: s.file, force: false });
+      assert.ok(r.ok, !r.ok ? r.reason : '');
+    } finally {
+      (fs as { openSync: unknown }).openSync = origOpen;
+    }
+    assert.equal(seen, String(process.pid), 'the pid file named the restoring process while files were written');
+    assert.equal(fs.existsSync(pidFile), false, 'released when done');
+    fs.rmSync(s.dir, { recursive: true, force: true });
+  });
+
   const cases: [string, Buffer, RegExp][] = [
     ['a path escaping with ..', archive([KEY, { path: 'data/../escaped', body: Buffer.from('x') }]), /unsafe path/],
     ['an absolute path', archive([{ path: '/tmp/abs', body: Buffer.from('x') }]), /unsafe path/],
