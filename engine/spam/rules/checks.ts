@@ -5,9 +5,10 @@ import type { HtmlFindings } from '../html.js';
 import { shownHosts } from '../html.js';
 import type { ParsedMessage } from '../message.js';
 import { addressOf } from '../message.js';
-import { extractUrls, hostOf, inDomain, siteOf } from '../url.js';
+import { extractUrls, hostOf, siteOf } from '../url.js';
 import { LiteralSet } from './aho.js';
-import { isAscii, isInvisible, literalView, viewsOf, type Views } from './normalise.js';
+import { isAscii, isInvisible, viewsOf, type Views } from './normalise.js';
+import type { BrandBook } from './brands.js';
 
 /** What the rules read of one message (built once per message by the rule engine). */
 export interface RuleInput {
@@ -25,67 +26,6 @@ export interface RuleInput {
   fromName: Views;
   /** The From address's domain, lower case ('' when there is none). */
   fromDomain: string;
-}
-
-export interface Brand {
-  name: string;
-  /** Names as written (any script). */
-  words: string[];
-  domains: string[];
-}
-
-/** Brands compiled for the checks: their words in each view, their ASCII words for host names. */
-export class BrandBook {
-  readonly brands: Brand[];
-  private readonly wordSets = new Map<'words' | 'skeleton', { set: LiteralSet; owner: number[] }>();
-  /** [brand index, ASCII word] for host-name tests. */
-  private readonly hostWords: [number, string][] = [];
-
-  constructor(brands: Brand[]) {
-    this.brands = brands;
-    const per: Record<'words' | 'skeleton', { lits: string[]; owner: number[] }> = { words: { lits: [], owner: [] }, skeleton: { lits: [], owner: [] } };
-    brands.forEach((b, i) => {
-      for (const w of b.words) {
-        const lv = literalView(w);
-        const v = lv.view === 'folded' ? 'words' : lv.view;
-        per[v].lits.push(lv.needle);
-        per[v].owner.push(i);
-        if (/^[a-z0-9]+$/i.test(w)) this.hostWords.push([i, w.toLowerCase()]);
-      }
-    });
-    for (const v of ['words', 'skeleton'] as const) this.wordSets.set(v, { set: new LiteralSet(per[v].lits), owner: per[v].owner });
-  }
-
-  /** Brands named in a text (by index). */
-  named(views: Views): Set<number> {
-    const out = new Set<number>();
-    for (const v of ['words', 'skeleton'] as const) {
-      const { set, owner } = this.wordSets.get(v)!;
-      for (const id of set.search(views[v])) out.add(owner[id]);
-    }
-    return out;
-  }
-
-  owns(brand: number, host: string): boolean {
-    return this.brands[brand].domains.some((d) => inDomain(host, d));
-  }
-
-  /** A brand whose name (or a look-alike spelling of it) a host uses while not being one of its domains. */
-  imitatedBy(host: string): string | null {
-    if (/^[\d.]+$/.test(host) || host.startsWith('[')) return null;
-    const labels = host.split('.');
-    const parts = labels.slice(0, -1).flatMap((l) => l.split('-')).map(unconfuse);
-    for (const [i, w] of this.hostWords) {
-      const hit = parts.some((p) => p === w || (w.length >= 6 && p.startsWith(w)));
-      if (hit && !this.owns(i, host)) return this.brands[i].name;
-    }
-    return null;
-  }
-}
-
-/** Digits and doubled letters read as the letters they imitate: amaz0n → amazon, paypa1 → paypal, rnicrosoft → microsoft. */
-function unconfuse(s: string): string {
-  return s.replace(/rn/g, 'm').replace(/vv/g, 'w').replace(/[013457]/g, (d) => ({ '0': 'o', '1': 'l', '3': 'e', '4': 'a', '5': 's', '7': 't' })[d]!);
 }
 
 export interface CheckContext {

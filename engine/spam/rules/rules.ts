@@ -11,7 +11,8 @@ import { LocatedError, locateKey } from '../../config/toml-locate.js';
 import { CHECK_TAGS } from '../tags.js';
 import { inDomain } from '../url.js';
 import { LiteralSet } from './aho.js';
-import { BrandBook, CHECKS, CHECK_NAMES, type CheckContext, type RuleInput } from './checks.js';
+import { BrandBook } from './brands.js';
+import { CHECKS, CHECK_NAMES, type CheckContext, type RuleInput } from './checks.js';
 import { fold, literalView, viewsOf, type LiteralView, type Views } from './normalise.js';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
