@@ -8,7 +8,7 @@ import path from 'node:path';
 import iconv from 'iconv-lite';
 import { parse as parseToml } from 'smol-toml';
 import { Analyser } from '../../engine/spam/pipeline.js';
-import { DEFAULT_RULES_FILE, FITTED_SCORES_FILE, loadRuleSet, RulesError } from '../../engine/spam/rules/rules.js';
+import { DEFAULT_RULES_FILE, FITTED_SCORES_FILE, loadRuleSet, occursFree, RulesError } from '../../engine/spam/rules/rules.js';
 import { LiteralSet } from '../../engine/spam/rules/aho.js';
 import { fold, isAscii, viewsOf } from '../../engine/spam/rules/normalise.js';
 import { RULE_TAGS } from '../../engine/spam/tags.js';
@@ -241,4 +241,45 @@ test('HTML_HIDDEN_TEXT: a newsletter\'s <font size="1"> small print is not hidde
   assert.ok(!(await tagsOf(page('<font face="Arial" size="1" color="#666666">You receive this because you subscribed. Unsubscribe at any time.</font>'))).includes('HTML_HIDDEN_TEXT'));
   assert.ok((await tagsOf(page('<font size="0">wxkq zzpt lrmv</font>'))).includes('HTML_HIDDEN_TEXT'));
   assert.ok((await tagsOf(page('<span style="display: none">wxkq zzpt lrmv</span>'))).includes('HTML_HIDDEN_TEXT'));
+});
+
+test('JA_PHISH_CREDENTIALS: a card company\'s "we never ask for your 暗証番号" does not count, in every charset; a request beside it still does (spam9)', async () => {
+  const notice = '山田様\r\n今月のご利用明細が確定いたしました。会員専用サイトにログインのうえご確認ください。\r\n※当社からメールでパスワードや暗証番号をお尋ねすることはございません。\r\n';
+  const notice2 = 'いつもご利用ありがとうございます。\r\nカード番号、暗証番号などをメールやお電話でお伺いすることは一切ありません。\r\n';
+  const phish = 'セキュリティ上の理由により、ご利用を一時停止しております。\r\n再開には口座番号、暗証番号の入力が必要です。\r\nhttps://bank-secure.example.top/\r\n';
+  // a disclaimer copied into a phish does not hide the request written apart from it
+  const both = '※当社から暗証番号をお尋ねすることはございません。\r\n\r\nただし、本人確認のため、下記のページから登録情報をすべて再入力してください。お手続きを完了しない場合はご利用いただけなくなります。\r\nカード番号と有効期限をご入力ください。\r\n';
+  const encodings: [string, (t: string) => Buffer][] = [
+    ['ISO-2022-JP', toIso2022jp],
+    ['Shift_JIS', (t) => iconv.encode(t, 'cp932')],
+    ['EUC-JP', (t) => iconv.encode(t, 'euc-jp')],
+    ['UTF-8', (t) => Buffer.from(t)],
+  ];
+  for (const [cs, enc] of encodings) {
+    const tags = async (text: string) => tagsOf(rawMail({ subject: 'ご案内', contentType: `text/plain; charset=${cs}`, cte: cs === 'ISO-2022-JP' ? '7bit' : '8bit', body: enc(text) }));
+    assert.ok(!(await tags(notice)).includes('JA_PHISH_CREDENTIALS'), `${cs}: the statement's "never ask"`);
+    assert.ok(!(await tags(notice2)).includes('JA_PHISH_CREDENTIALS'), `${cs}: "お伺いすることは一切ありません"`);
+    assert.ok((await tags(phish)).includes('JA_PHISH_CREDENTIALS'), `${cs}: a request`);
+    assert.ok((await tags(both)).includes('JA_PHISH_CREDENTIALS'), `${cs}: a request apart from a disclaimer`);
+  }
+  // in HTML too, and the negation read through full-width and spaced disguises like the literals
+  const html = rawMail({ subject: 'notice', contentType: 'text/html; charset=utf-8', body: '<p>当社から暗証番号を<b>お 尋 ね</b>することはございません。</p>' });
+  assert.ok(!(await tagsOf(html)).includes('JA_PHISH_CREDENTIALS'), 'html');
+  // the window is bounded: a negation far from the word does not cover it
+  assert.equal(occursFree('暗証番号' + 'あ'.repeat(31) + 'お尋ねすることは', '暗証番号', ['お尋ねすることは'], 30), true);
+  assert.equal(occursFree('暗証番号' + 'あ'.repeat(30) + 'お尋ねすることは', '暗証番号', ['お尋ねすることは'], 30), false);
+  assert.equal(occursFree('お尋ねすることは' + 'あ'.repeat(30) + '暗証番号', '暗証番号', ['お尋ねすることは'], 30), false);
+  // hostile text: thousands of negated mentions cost a bounded scan and count as asked past the bound
+  assert.equal(occursFree('暗証番号をお尋ねすることは'.repeat(5000), '暗証番号', ['お尋ねすることは'], 30), true);
+});
+
+test('unless_near goes with any; an admin rule may use it', async () => {
+  const dir = tempDir();
+  fs.writeFileSync(path.join(dir, 'r.toml'), '[[rule]]\ntag = "LOCAL_X"\ncheck = "form"\nunless_near = ["a"]\n');
+  assert.throws(() => loadRuleSet('r.toml', path.join(dir, 'tegami.toml')), /unless_near/);
+  fs.writeFileSync(path.join(dir, 'r2.toml'), '[[rule]]\ntag = "LOCAL_PIN"\nin = "body"\nany = ["pin code"]\nunless_near = ["never ask"]\nnear = 10\nscore = 1\n');
+  const a = analyser('rules_file = "r2.toml"', dir);
+  const mail = (body: string) => rawMail({ subject: 'x', contentType: 'text/plain; charset=utf-8', body });
+  assert.ok((await tagsOf(mail('Please send your PIN code today.'), a)).includes('LOCAL_PIN'));
+  assert.ok(!(await tagsOf(mail('We will never ask for your PIN code.'), a)).includes('LOCAL_PIN'));
 });

@@ -32,6 +32,8 @@ const ruleSchema = z
     in: FIELD.optional(),
     any: z.array(z.string().min(1).max(200)).min(1).max(500).optional(),
     min: z.number().int().positive().default(1),
+    unless_near: z.array(z.string().min(1).max(200)).min(1).max(100).optional(),
+    near: z.number().int().min(1).max(200).default(30),
     header_absent: z.string().regex(/^[A-Za-z0-9-]{1,60}$/).optional(),
     uri_host: z.array(z.string().min(1).max(253)).min(1).max(2000).optional(),
     uri_tld: z.array(z.string().regex(/^[a-z0-9-]{1,63}$/)).min(1).max(500).optional(),
@@ -46,6 +48,7 @@ const ruleSchema = z
     const tests = [r.any, r.header_absent, r.uri_host, r.uri_tld, r.check, r.all].filter((x) => x !== undefined).length;
     if (tests !== 1) ctx.addIssue({ code: 'custom', message: 'a rule has exactly one test: any (with in), header_absent, uri_host, uri_tld, check or all' });
     if ((r.any !== undefined) !== (r.in !== undefined)) ctx.addIssue({ code: 'custom', message: '`in` and `any` go together' });
+    if (r.unless_near !== undefined && r.any === undefined) ctx.addIssue({ code: 'custom', message: '`unless_near` goes with `any`' });
     if (r.range && r.range[0] > r.range[1]) ctx.addIssue({ code: 'custom', message: 'range is [low, high]' });
   });
 
@@ -113,6 +116,8 @@ export class RuleSet {
   private readonly fields = new Map<string, Field>();
   private readonly hostRules = new Map<string, number[]>();
   private readonly tldRules = new Map<string, number[]>();
+  /** Rules with `unless_near`: each literal's view and needle, and the negations' needles in each of those views. */
+  private readonly negated = new Map<number, { lits: { view: LiteralView; needle: string }[]; neg: Map<LiteralView, string[]>; fields: string[] }>();
   /** The most labels a listed domain has. */
   private maxLabels = 1;
   /** Brands and free-mail domains the built-in checks read. */
@@ -174,6 +179,12 @@ export class RuleSet {
             v.owners[id].push([ri, li]);
           });
         }
+        if (r.unless_near) {
+          const litViews = r.any.map(literalView);
+          const neg = new Map<LiteralView, string[]>();
+          for (const view of new Set(litViews.map((l) => l.view))) neg.set(view, [...new Set(r.unless_near.map((n) => needleIn(view, n)).filter((n) => n.trim()))]);
+          this.negated.set(ri, { lits: litViews, neg, fields });
+        }
       }
       for (const h of r.uri_host ?? []) {
         const d = h.toLowerCase().replace(/^\*?\./, '');
@@ -212,6 +223,17 @@ export class RuleSet {
       const views = this.viewsFor(field, inp);
       for (const v of views) {
         for (const [view, { set, owners }] of f.sets) for (const id of set.search(v[view])) for (const [ri, li] of owners[id]) note(ri, li);
+      }
+    }
+    // a literal of an `unless_near` rule counts only where no negation stands near it ("we never ask for your PIN")
+    for (const [ri, { lits, neg, fields }] of this.negated) {
+      const hit = counts.get(ri);
+      if (!hit) continue;
+      const near = this.rules[ri].near;
+      const texts = fields.flatMap((f) => this.viewsFor(f, inp));
+      for (const li of [...hit]) {
+        const { view, needle } = lits[li];
+        if (!texts.some((v) => occursFree(v[view], needle, neg.get(view)!, near))) hit.delete(li);
       }
     }
     const hosts = new Map<number, string>();
@@ -259,6 +281,41 @@ export class RuleSet {
   listsHost(host: string): boolean {
     return [...this.hostRules.keys()].some((d) => inDomain(host, d));
   }
+}
+
+/** A negation literal as it reads in one match view (what literalView gives a literal of that view). */
+function needleIn(view: LiteralView, lit: string): string {
+  const f = fold(lit).trim();
+  return view === 'folded' ? f : viewsOf(f)[view];
+}
+
+/** Occurrences of a literal looked at for a nearby negation; past this many, it counts as asked (bounded work). */
+const MAX_NEGATION_CHECKS = 50;
+
+/**
+ * Whether `needle` occurs in `text` with none of `negations` within `near` characters of it (before or after). Linear:
+ * at most MAX_NEGATION_CHECKS occurrences, each with a window of at most 2·near + the literals' lengths.
+ */
+export function occursFree(text: string, needle: string, negations: readonly string[], near: number): boolean {
+  const longest = negations.reduce((m, n) => Math.max(m, n.length), 0);
+  let at = text.indexOf(needle);
+  for (let k = 0; at >= 0; k++) {
+    if (k >= MAX_NEGATION_CHECKS) return true;
+    const window = text.slice(Math.max(0, at - near - longest), at + needle.length + near + longest);
+    const offset = Math.max(0, at - near - longest);
+    const start = at - offset;
+    const end = start + needle.length;
+    const negated = negations.some((n) => {
+      // a negation ending at most `near` before the literal, or starting at most `near` after it
+      for (let i = window.indexOf(n); i >= 0; i = window.indexOf(n, i + 1)) {
+        if (i + n.length <= start ? start - (i + n.length) <= near : i >= end ? i - end <= near : true) return true;
+      }
+      return false;
+    });
+    if (!negated) return true;
+    at = text.indexOf(needle, at + 1);
+  }
+  return false;
 }
 
 const cache = new Map<string, { mtime: number; set: RuleSet }>();
