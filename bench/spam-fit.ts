@@ -8,9 +8,11 @@
 //                                          not saturated, unlike --dev and --validate; for choosing fitting options
 //   node dist/bench/spam-fit.js --senders  ham from senders (lists, From domains) never learnt, spam as in --holdout
 //   node dist/bench/spam-fit.js --write    fit on the learn half, write engine/spam/rules/scores.toml
+//   node dist/bench/spam-fit.js --day-one  a new install (no Bayes) with the fitted weights on the hand-written and generated
+//                                          Japanese sets the day-one scenario sends (never fitted on; not the judged half)
 //   node dist/bench/spam-fit.js --judge    the fixed split once, and k folds over the whole corpus, with the shipped method
 import fs from 'node:fs';
-import { BAYES_ODDS_CAP, SCRIPT_MIN_MESSAGES } from '../engine/spam/bayes.js';
+import { BAYES_ODDS_CAP, DEFAULT_COMBINE, SCRIPT_MIN_MESSAGES } from '../engine/spam/bayes.js';
 import { fmt as fmtScore, fmtTotal } from '../engine/spam/headers.js';
 import { FITTED_SCORES_FILE } from '../engine/spam/rules/rules.js';
 import { Counts, examplesOf, foldOf, type Example, type LabelledMessage } from '../lab/corpora/features.js';
@@ -234,11 +236,18 @@ if (mode === '--dev') {
   say(line('Bayes alone', figures(judgeBayesAlone(model, te))));
   say(line('rules alone (no Bayes)', figures(judge(model, te, false))));
   say(line('combined, with the newsletters', figures(judge(model, [...te, ...bulk]))));
+} else if (mode === '--day-one') {
+  const model = trainModel(train);
+  const ja = await examplesOf([...japaneseCorpus({ count: 300, seed: 11 }).map((m) => ({ ...m, group: 'japanese-gen' })), ...japaneseWritten()]);
+  const fresh = judge(model, ja, false);
+  say(`\na new install (no Bayes), content alone: ${groupsLine(figures(fresh))}`);
+  const ham = fresh.filter((x) => x.label === 'ham').sort((a, b) => b.score - a.score);
+  say(`highest ham: ${ham.slice(0, 3).map((x) => `${x.group} ${x.score}`).join(', ')}`);
 } else if (mode === '--write') {
   const model = trainModel(train);
   // a tag left out of the fit weighs nothing (not its default score)
   for (const t of ['BAYES_ODDS', ...BAYES_BANDS]) if (!model.withBayes.weights.has(t)) model.withBayes.weights.set(t, 0);
-  const about = { fitted_on: `learn half of the lab split + Japanese training mail: ${train.length} messages`, ham_cost: DEFAULT_PROTOCOL.hamCost, l2: DEFAULT_PROTOCOL.l2, with_bayes_l2: DEFAULT_PROTOCOL.l2 * DEFAULT_PROTOCOL.withBayesL2, bayes_odds: DEFAULT_PROTOCOL.odds ? 1 : 0, calibrate_unsure: DEFAULT_PROTOCOL.calibrate ? 1 : 0, bayes_bands: DEFAULT_PROTOCOL.bands ? 1 : 0, unsure_odds: DEFAULT_PROTOCOL.unsureOdds, bayes_odds_cap: BAYES_ODDS_CAP, slope_with_bayes: +model.withBayes.slope.toFixed(3), slope_no_bayes: +model.noBayes.slope.toFixed(3) };
+  const about = { fitted_on: `learn half of the lab split + Japanese training mail: ${train.length} messages`, ham_cost: DEFAULT_PROTOCOL.hamCost, l2: DEFAULT_PROTOCOL.l2, with_bayes_l2: DEFAULT_PROTOCOL.l2 * DEFAULT_PROTOCOL.withBayesL2, no_bayes_l2: DEFAULT_PROTOCOL.l2 * DEFAULT_PROTOCOL.noBayesL2, bayes_strength: DEFAULT_COMBINE.strength, bayes_odds: DEFAULT_PROTOCOL.odds ? 1 : 0, calibrate_unsure: DEFAULT_PROTOCOL.calibrate ? 1 : 0, bayes_bands: DEFAULT_PROTOCOL.bands ? 1 : 0, unsure_odds: DEFAULT_PROTOCOL.unsureOdds, bayes_odds_cap: BAYES_ODDS_CAP, slope_with_bayes: +model.withBayes.slope.toFixed(3), slope_no_bayes: +model.noBayes.slope.toFixed(3) };
   fs.writeFileSync(FITTED_SCORES_FILE, weightsToml(model, about));
   say(`wrote ${FITTED_SCORES_FILE}`);
 } else if (mode === '--judge') {
@@ -271,7 +280,7 @@ if (mode === '--dev') {
   say(line('tegami Bayes alone', kf.bayes));
   say(`per fold at FP ≤ 0.5%: ${kf.perFold.map((f) => pct(f.at05)).join(', ')}`);
   // every judged run is on record, so the number of looks at the judged half is known (docs/spam.md, "The protocol")
-  const record = `${new Date().toISOString()} script_gate=${process.env.FIT_SCRIPT_GATE === '0' ? 0 : SCRIPT_MIN_MESSAGES} odds=${DEFAULT_PROTOCOL.odds ? 1 : 0} calibrate_unsure=${DEFAULT_PROTOCOL.calibrate ? 1 : 0} bands=${DEFAULT_PROTOCOL.bands ? 1 : 0} odds_max=${process.env.FIT_ODDS_MAX ?? 2} odds_cap=${process.env.FIT_ODDS_CAP ?? BAYES_ODDS_CAP} unsure_odds=${DEFAULT_PROTOCOL.unsureOdds} ham_cost=${DEFAULT_PROTOCOL.hamCost} l2=${DEFAULT_PROTOCOL.l2} with_bayes_l2=${DEFAULT_PROTOCOL.withBayesL2}: fixed split ${pct(c.at05)} / ${pct(c.at1)}, default ${pct(c.recall)} / ${pct(c.fpRate, 2)}; ranked at the header's one decimal ${pct(c1d.at05)} / ${pct(c1d.at1)}, two decimals ${pct(c2d.at05)} / ${pct(c2d.at1)}\n`;
+  const record = `${new Date().toISOString()} script_gate=${process.env.FIT_SCRIPT_GATE === '0' ? 0 : SCRIPT_MIN_MESSAGES} odds=${DEFAULT_PROTOCOL.odds ? 1 : 0} calibrate_unsure=${DEFAULT_PROTOCOL.calibrate ? 1 : 0} bands=${DEFAULT_PROTOCOL.bands ? 1 : 0} odds_max=${process.env.FIT_ODDS_MAX ?? 2} odds_cap=${process.env.FIT_ODDS_CAP ?? BAYES_ODDS_CAP} unsure_odds=${DEFAULT_PROTOCOL.unsureOdds} ham_cost=${DEFAULT_PROTOCOL.hamCost} l2=${DEFAULT_PROTOCOL.l2} with_bayes_l2=${DEFAULT_PROTOCOL.withBayesL2} no_bayes_l2=${DEFAULT_PROTOCOL.noBayesL2} bayes_s=${process.env.FIT_BAYES_S ?? DEFAULT_COMBINE.strength}: fixed split ${pct(c.at05)} / ${pct(c.at1)}, default ${pct(c.recall)} / ${pct(c.fpRate, 2)}; ranked at the header's one decimal ${pct(c1d.at05)} / ${pct(c1d.at1)}, two decimals ${pct(c2d.at05)} / ${pct(c2d.at1)}\n`;
   fs.appendFileSync(JUDGED_RUNS_FILE, record);
   say(`recorded in ${JUDGED_RUNS_FILE}`);
 }

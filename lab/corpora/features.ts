@@ -87,7 +87,7 @@ export class Counts {
       if (s > 0 || h > 0) mine.set(t, [s, h]);
     }
     const [ws, wh] = PER_WRITING ? writingTotals(mine, tokens, ns, nh) : [ns, nh];
-    const c = combine(mine, ws, wh, DEFAULT_COMBINE);
+    const c = combine(mine, ws, wh, LAB_COMBINE);
     return { p: c.probability ?? 0.5, known: knownShare(mine, tokens), logOdds: c.logOdds, scriptLearnt: SCRIPT_GATE && scriptLearnt(mine, tokens) };
   }
 }
@@ -108,6 +108,16 @@ export interface BayesView {
   /** The counts learnt plenty of mail in the message's writing (bayes.ts scriptLearnt). */
   scriptLearnt?: boolean;
 }
+
+/**
+ * The combination's options in the lab: the server's (DEFAULT_COMBINE), or trial values of Robinson's s (FIT_BAYES_S) and
+ * the strength a token needs to be a clue (FIT_BAYES_MIN_STRENGTH), for comparing them in --dev and --holdout.
+ */
+const LAB_COMBINE = Object.freeze({
+  ...DEFAULT_COMBINE,
+  strength: Number(process.env.FIT_BAYES_S ?? DEFAULT_COMBINE.strength),
+  minStrength: Number(process.env.FIT_BAYES_MIN_STRENGTH ?? DEFAULT_COMBINE.minStrength),
+});
 
 /** FIT_PER_WRITING=1: counts divided by the learnt mail of the message's writing, as [spam] bayes_per_writing = true. */
 const PER_WRITING = process.env.FIT_PER_WRITING === '1';

@@ -2,7 +2,7 @@
 // probabilities out of fold (a message is never scored by counts that learnt it); the judged messages are then
 // scored once by Bayes counts of all the training messages and the fitted weights. Used for the fixed split, for
 // each of k folds, and to write the shipped weights (engine/spam/rules/scores.toml). Lab code, in memory.
-import { loadRuleSet, type RuleSet } from '../../engine/spam/rules/rules.js';
+import { ruleSetFromText, type RuleSet } from '../../engine/spam/rules/rules.js';
 import { CHECK_TAGS, DEFAULT_SCORES, RULE_TAGS, type CheckTag } from '../../engine/spam/tags.js';
 import { confident, Counts, features, foldOf, outOfFold, unsureOddsOf, type Example, type Featured } from './features.js';
 import { figures, fitWeights, scoreRow, THRESHOLD, type Figures, type Fitted, type Row, type Scored } from './fit.js';
@@ -46,6 +46,8 @@ export interface ProtocolOptions {
   maxSlope: number;
   /** The pull of the with-Bayes set's rules and checks towards no weight, as a multiple of `l2`. */
   withBayesL2: number;
+  /** The pull of the no-Bayes set's weights towards the rules' own scores, as a multiple of `l2`. */
+  noBayesL2: number;
   /** Bayes enters the with-Bayes score as its log-odds (BAYES_ODDS) besides the bands; false: the bands alone. */
   odds: boolean;
   /** A message Bayes is unsure of has its no_bayes score put on the with_bayes scale (the slopes' ratio, about 5). */
@@ -66,6 +68,7 @@ export const DEFAULT_PROTOCOL: ProtocolOptions = {
   innerFolds: 5,
   maxSlope: Number(process.env.FIT_MAX_SLOPE ?? 20),
   withBayesL2: Number(process.env.FIT_WITH_BAYES_L2 ?? 20),
+  noBayesL2: Number(process.env.FIT_NO_BAYES_L2 ?? 0.1),
   odds: process.env.FIT_ODDS !== '0',
   calibrate: process.env.FIT_CALIBRATE !== '0',
   bands: process.env.FIT_BANDS !== '0',
@@ -88,8 +91,18 @@ function priorAndRange(rules: RuleSet): { prior: (t: string) => number; range: (
   };
 }
 
+/**
+ * The rule set whose scores are the fit's priors: default.toml's own scores, never the fitted file's. With the
+ * fitted file read back as the prior, each `--write` started from the last one's output and the weights drifted
+ * (by up to 0.2 between runs); from the rules' own scores, the same training mail always gives the same weights.
+ */
+let priorRules: RuleSet | undefined;
+export function fitPriorRules(): RuleSet {
+  return (priorRules ??= ruleSetFromText(undefined, { fitted: false }));
+}
+
 /** Fit both score sets on training examples. */
-export function trainModel(train: Example[], o: ProtocolOptions = DEFAULT_PROTOCOL, rules: RuleSet = loadRuleSet(undefined, undefined)): Model {
+export function trainModel(train: Example[], o: ProtocolOptions = DEFAULT_PROTOCOL, rules: RuleSet = fitPriorRules()): Model {
   const p = outOfFold(train, o.innerFolds);
   const pr = priorAndRange(rules);
   const row = (e: Example, f: Featured): Row => ({ features: f.features, values: f.values, label: e.label, group: e.group });
@@ -101,13 +114,15 @@ export function trainModel(train: Example[], o: ProtocolOptions = DEFAULT_PROTOC
   // training mail shows it adds to Bayes: rules fitted on other mail must not overrule a Bayes filter that learnt this site.
   // Rules that may only lower a score (legitimate bulk mail) keep their own score as the prior: the learn half has few
   // such messages to show their worth, and a score they lower cannot file ham as spam.
-  const bayesPrior = (t: string) => (t.startsWith('BAYES_') || pr.range(t)[1] <= 0 ? pr.prior(t) : 0);
+  const noBayes = fitWeights(train.map((e) => row(e, keep({ features: e.tags }))), { ...base, l2: o.l2 * o.noBayesL2, tags: FITTED_TAGS.filter((t) => !t.startsWith('BAYES_')) });
+  // (their prior is this fit's no_bayes weight: fitted on every message, in this same run, so the result is the same
+  // every time the same mail is fitted)
+  const bayesPrior = (t: string) => (t.startsWith('BAYES_') ? pr.prior(t) : pr.range(t)[1] <= 0 ? noBayes.weights.get(t) ?? pr.prior(t) : 0);
   // the with-Bayes weights are fitted on the messages Bayes is sure enough of to vote on; the others are judged by the
   // no-Bayes weights, which are fitted on every message
   const sure = train.map((e, i) => [e, i] as const).filter(([, i]) => confident(p[i]));
   const zero = new Set((process.env.FIT_ZERO_WITH_BAYES ?? '').split(',').filter(Boolean));
   const withBayes = fitWeights(sure.map(([e, i]) => row(e, keep(features(e.tags, p[i], true, o.odds)))), { ...base, range: (t: string) => (zero.has(t) ? [0, 0] : pr.range(t)), prior: bayesPrior, l2Of: (t) => (t.startsWith('BAYES_') ? o.l2 : o.l2 * o.withBayesL2), tags: fitted });
-  const noBayes = fitWeights(train.map((e) => row(e, keep({ features: e.tags }))), { ...base, tags: FITTED_TAGS.filter((t) => !t.startsWith('BAYES_')) });
   const counts = new Counts();
   for (const e of train) counts.add(e);
   return { withBayes, noBayes, counts };
