@@ -28,6 +28,7 @@ export interface Example {
   date: number;
 }
 
+const DROP = process.env.FIT_DROP_TOKENS ? new RegExp(process.env.FIT_DROP_TOKENS) : null;
 /** Tags and tokens of each message, through the real analyser (Bayes and DKIM/DMARC off, no connection). */
 export async function examplesOf(msgs: LabelledMessage[], rulesToml?: string): Promise<Example[]> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tegami-features-'));
@@ -41,7 +42,7 @@ export async function examplesOf(msgs: LabelledMessage[], rulesToml?: string): P
       const r = await a.analyse(m.raw, env, undefined);
       const head = m.raw.toString('latin1', 0, Math.min(m.raw.length, 16384));
       const date = Date.parse(/^Date:[ \t]*(.*)$/im.exec(head)?.[1]?.trim() ?? '') || 0;
-      out.push({ id: m.id, group: m.group, label: m.label, tags: r.tags, tokens: messageTokens(m.raw), date });
+      out.push({ id: m.id, group: m.group, label: m.label, tags: r.tags, tokens: DROP ? messageTokens(m.raw).filter((t) => !DROP.test(t)) : messageTokens(m.raw), date });
     }
     await a.close();
     return out;
