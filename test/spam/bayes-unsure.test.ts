@@ -73,8 +73,11 @@ test('an unsure Bayes puts the rules-only score on the with_bayes scale (one ran
     // the unsure score: the stretched rules-only score, plus what Bayes still says (its own summary entry)
     const odds = entry(u.headers, UNSURE_ODDS_ENTRY);
     // (the Bayes entry is read from the header at one decimal: up to 0.05 off; the stretch's shift, the Bayes entry and
-    // the total are each rounded to 0.01 by scores.ts decide(): up to 0.005 each, so 0.065 in all)
-    assert.ok(Math.abs(u.score - odds - 5 - scale * (n.score - 5)) <= 0.065 + 1e-9, `${m.id}: unsure ${u.score} (Bayes ${odds}), new install ${n.score}, scale ${scale}`);
+    // the total are each rounded to 0.01 by scores.ts decide(): up to 0.005 each; and the new install's total, rounded
+    // to 0.01 too, is multiplied by the stretch here: up to 0.005 × scale. 0.065 before spam9 left that last term out,
+    // and a refit whose roundings fell the other way (jw-spam-027: 0.069 off, scale 2.95) showed it)
+    const rounding = 0.05 + 3 * 0.005 + 0.005 * scale;
+    assert.ok(Math.abs(u.score - odds - 5 - scale * (n.score - 5)) <= rounding + 1e-9, `${m.id}: unsure ${u.score} (Bayes ${odds}), new install ${n.score}, scale ${scale}`);
     assert.equal(score(u.headers), Math.round(u.score * 100) / 100, u.headers); // the total at two decimals (headers.ts)
     if (n.score !== 5) {
       assert.match(u.headers, new RegExp(`${UNSURE_ENTRY}\\(-?\\d`), u.headers);
