@@ -25,7 +25,7 @@ import { LiteralSet } from '../../engine/spam/rules/aho.js';
 import { CHECKS } from '../../engine/spam/rules/checks.js';
 import { ruleInput } from '../../engine/spam/rules/input.js';
 import { fold, literalView, viewsOf } from '../../engine/spam/rules/normalise.js';
-import { loadRuleSet } from '../../engine/spam/rules/rules.js';
+import { loadRuleSet, occursFree } from '../../engine/spam/rules/rules.js';
 import { entityLetters } from '../../engine/spam/html.js';
 import type { Envelope } from '../../engine/spool/envelope.js';
 
@@ -76,6 +76,7 @@ export const CASES: Record<string, (s: string) => unknown> = {
   'spam/phrase match': (s) => phrases.match(s),
   'spam/rules LiteralSet search, fold, views, literalView': (s) => [literals.search(s), viewsOf(fold(s)), literalView(s.slice(0, 200))],
   'spam/rules the default rule set on a whole message': (s) => rules.evaluate(ruleInputOf(s)),
+  'spam/rules occursFree (a rule\'s unless_near)': (s) => [occursFree(s, 'a', ['aa', 'a.', 'a-'], 200), occursFree(s, 'あ', ['日本', 'ああ'], 30)],
   'spam/rules every built-in check': (s) => {
     const inp = ruleInputOf(s);
     return Object.values(CHECKS).map((c) => c(inp, rules.ctx, 3));
