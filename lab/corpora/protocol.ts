@@ -77,6 +77,8 @@ export const DEFAULT_PROTOCOL: ProtocolOptions = {
 
 export interface Model {
   withBayes: Fitted;
+  /** FIT_CONTEXT=1 (a trial, not shipped): with_bayes weights fitted apart on HTML mail (bulk-looking), used for it. */
+  withBayesBulk?: Fitted;
   noBayes: Fitted;
   counts: Counts;
 }
@@ -101,6 +103,10 @@ export function fitPriorRules(): RuleSet {
   return (priorRules ??= ruleSetFromText(undefined, { fitted: false }));
 }
 
+/** FIT_CONTEXT=1: a trial of weights per context (HTML mail apart from the rest), for --holdout and --dev only. */
+const CONTEXT = process.env.FIT_CONTEXT === '1';
+const bulkLooking = (e: Pick<Example, 'tokens'>): boolean => e.tokens.includes('ct:text/html');
+
 /** Fit both score sets on training examples. */
 export function trainModel(train: Example[], o: ProtocolOptions = DEFAULT_PROTOCOL, rules: RuleSet = fitPriorRules()): Model {
   const p = outOfFold(train, o.innerFolds);
@@ -122,9 +128,16 @@ export function trainModel(train: Example[], o: ProtocolOptions = DEFAULT_PROTOC
   // no-Bayes weights, which are fitted on every message
   const sure = train.map((e, i) => [e, i] as const).filter(([, i]) => confident(p[i]));
   const zero = new Set((process.env.FIT_ZERO_WITH_BAYES ?? '').split(',').filter(Boolean));
-  const withBayes = fitWeights(sure.map(([e, i]) => row(e, keep(features(e.tags, p[i], true, o.odds)))), { ...base, range: (t: string) => (zero.has(t) ? [0, 0] : pr.range(t)), prior: bayesPrior, l2Of: (t) => (t.startsWith('BAYES_') ? o.l2 : o.l2 * o.withBayesL2), tags: fitted });
+  const wbOptions = { ...base, range: (t: string) => (zero.has(t) ? [0, 0] as [number, number] : pr.range(t)), prior: bayesPrior, l2Of: (t: string) => (t.startsWith('BAYES_') ? o.l2 : o.l2 * o.withBayesL2), tags: fitted };
+  const wbRows = (xs: typeof sure) => xs.map(([e, i]) => row(e, keep(features(e.tags, p[i], true, o.odds))));
   const counts = new Counts();
   for (const e of train) counts.add(e);
+  if (CONTEXT) {
+    const withBayes = fitWeights(wbRows(sure.filter(([e]) => !bulkLooking(e))), wbOptions);
+    const withBayesBulk = fitWeights(wbRows(sure.filter(([e]) => bulkLooking(e))), wbOptions);
+    return { withBayes, withBayesBulk, noBayes, counts };
+  }
+  const withBayes = fitWeights(wbRows(sure), wbOptions);
   return { withBayes, noBayes, counts };
 }
 
@@ -138,7 +151,7 @@ export function judge(model: Model, test: Example[], bayes = true, counts: Count
     const b = bayes ? counts.verdict(e.tokens) : { p: null, known: 0, logOdds: 0 };
     const sure = confident(b);
     const f = features(e.tags, b, sure);
-    const raw = scoreRow(f.features, (sure ? model.withBayes : model.noBayes).weights, () => 0, f.values);
+    const raw = scoreRow(f.features, (sure ? (model.withBayesBulk && bulkLooking(e) ? model.withBayesBulk : model.withBayes) : model.noBayes).weights, () => 0, f.values);
     const score = b.p !== null && !sure ? Math.round((THRESHOLD + scale * (raw - THRESHOLD) + oddsWeight * unsureOddsOf(b)) * 1000) / 1000 : raw;
     return { score, label: e.label, group: e.group, p: b.p, sure };
   });
