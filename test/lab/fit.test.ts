@@ -1,6 +1,6 @@
 // The weight fit's constraints (lab/corpora/fit.ts): a monotone chain of tags (the Bayes bands) keeps its order
 // even where the training mail would pull it out of order, ranges bound each weight, and a per-tag pull holds a tag
-// near its prior.
+// near its prior; and the whole fit starts from the rule file's own scores, so the same mail gives the same weights.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { fitWeights, isotonic, scoreRow, type Row } from '../../lab/corpora/fit.js';
@@ -59,4 +59,23 @@ test('fitWeights and scoreRow: a valued feature (the Bayes log-odds) counts its 
   assert.ok(w > 0.5, `ODDS ${w}`);
   assert.equal(scoreRow(['ODDS'], f.weights, () => 0, { ODDS: 4 }), Math.round(4 * w * 1000) / 1000);
   assert.equal(scoreRow(['ODDS'], f.weights), w, 'without a value it counts once');
+});
+
+test('the fit is the same every time: its priors are the rule file\'s own scores, never the fitted file read back (spam9)', async () => {
+  const { fitPriorRules, trainModel } = await import('../../lab/corpora/protocol.js');
+  const { ruleSetFromText } = await import('../../engine/spam/rules/rules.js');
+  const shipped = ruleSetFromText(undefined, { fitted: false });
+  const withFitted = ruleSetFromText(undefined);
+  const priors = fitPriorRules();
+  // a tag whose fitted weight differs from its rule's own score: the fit must start from the latter
+  const tag = shipped.rules.map((r) => r.tag).find((t) => withFitted.weight(t, 'no_bayes') !== shipped.weight(t, 'no_bayes'));
+  assert.ok(tag, 'some fitted weight differs from its rule score');
+  assert.equal(priors.weight(tag, 'no_bayes'), shipped.weight(tag, 'no_bayes'), `${tag}: the prior is default.toml's score`);
+  // two fits of the same mail give the same weights
+  const ex = (id: string, label: 'spam' | 'ham', tags: string[]) => ({ id, group: 'g', label, tags, tokens: [`w${id}`, label === 'spam' ? 'cheap' : 'meeting'], date: 0 });
+  const train = Array.from({ length: 60 }, (_, i) => (i % 3 ? ex(`h${i}`, 'ham', i % 5 ? [] : ['EN_CLICK_HERE']) : ex(`s${i}`, 'spam', ['EN_CLICK_HERE', 'JA_AD_MARK_SUBJECT'])));
+  const a = trainModel(train);
+  const b = trainModel(train);
+  assert.deepEqual([...a.noBayes.weights], [...b.noBayes.weights]);
+  assert.deepEqual([...a.withBayes.weights], [...b.withBayes.weights]);
 });
