@@ -164,7 +164,7 @@ export default async function processMessage(task: ProcessTask): Promise<Process
   if (analysis?.action !== 'delete' && routed.lists.length) {
     const rt = listRuntime(config, db, directory);
     for (const d of routed.lists) {
-      const o = await handleListMail(rt, d, { raw: body, mailFrom: env.mailFrom, spam: analysis?.action === 'spam' });
+      const o = await handleListMail(rt, d, { raw: body, mailFrom: env.mailFrom, spam: analysis?.action === 'spam', origin: checkedOrigin(env.origin) });
       (result.originated ??= []).push(...o.originated);
       (result.events ??= []).push(...o.events);
       result.failed.push(...o.failed);

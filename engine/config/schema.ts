@@ -279,6 +279,10 @@ const web = z
     body_limit: size.prefault('64K'),
     /** Largest upload (the admin's CSV import of users). */
     upload_limit: size.prefault('4M'),
+    /** Simultaneous connections to each web server (webmail, admin), counted before TLS; more are closed at once. */
+    max_connections: z.number().int().positive().default(2000),
+    /** Simultaneous connections to each web server from one client (IPv4 address or IPv6 /ipv6_prefix). */
+    max_connections_per_ip: z.number().int().positive().default(200),
   })
   .strict()
   .refine((w) => w.session_idle > 0 && w.session_lifetime >= w.session_idle, { message: 'session_idle must be above 0 and not above session_lifetime' })

@@ -3,6 +3,7 @@
 // digests, batches left staged by a crash). A failure is a temporary failure of that recipient, retried by
 // the queue; the dedup records make the retry safe.
 import type { ListRole } from '../accounts/list-directory.js';
+import type { Origin } from '../spool/envelope.js';
 import { promoteOriginated } from '../queue/notices.js';
 import { handleBounce, sweepBounced } from './bounces.js';
 import { digestIfDue } from './digest-store.js';
@@ -24,6 +25,8 @@ export interface ListMail {
   raw: Buffer;
   mailFrom: string;
   spam: boolean;
+  /** The envelope's origin (checked): whether a From: of our own domains was sent by its owner. */
+  origin?: Origin | null;
 }
 
 export async function handleListMail(rt: ListRuntime, d: ListDelivery, mail: ListMail): Promise<ListOutcome> {
@@ -38,7 +41,7 @@ export async function handleListMail(rt: ListRuntime, d: ListDelivery, mail: Lis
   try {
     switch (d.role) {
       case 'post':
-        return await receivePost(rt, list, { raw: mail.raw, mailFrom: mail.mailFrom, spam: mail.spam });
+        return await receivePost(rt, list, { raw: mail.raw, mailFrom: mail.mailFrom, spam: mail.spam, origin: mail.origin });
       case 'request':
         return await handleRequest(rt, list, { raw: mail.raw, mailFrom: mail.mailFrom, token: d.token, spam: mail.spam });
       case 'bounces':

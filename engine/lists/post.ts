@@ -2,19 +2,44 @@
 // is an automatic message (null sender, Auto-Submitted: a bounce or a vacation reply never reaches a list);
 // held when the poster may not post (members / moderators only), the list is moderated, the post is too big
 // or was classified as spam; otherwise distributed. Refusals are logged, never answered (no backscatter).
+// An address of our own domains counts as a member or moderator only when its owner sent the message (a login
+// or a relay host: origin "author"); from anywhere else such a From: or MAIL FROM is forged and counts as nobody.
 import crypto from 'node:crypto';
 import type { MailingList } from '../accounts/list-directory.js';
+import type { Origin } from '../spool/envelope.js';
 import { distribute } from './distribute.js';
 import { posterOf, splitMessage, value, values } from './headers.js';
 import { holdPost } from './moderation.js';
 import { listId } from './names.js';
-import { emptyOutcome, note, type ListOutcome, type ListRuntime } from './runtime.js';
+import { emptyOutcome, merge, note, type ListOutcome, type ListRuntime } from './runtime.js';
 
 export interface PostInput {
   raw: Buffer;
   mailFrom: string;
   /** The content filter called it spam (held for a moderator rather than distributed). */
   spam: boolean;
+  /** Who stands behind the message (the envelope's origin, checked); absent or null: nobody proven. */
+  origin?: Origin | null;
+}
+
+/**
+ * The addresses a post may count as for the posting policy: its From: and envelope sender, less any address of
+ * our own domains that its owner did not send from. Our own users reach us only by logging in (or through a
+ * relay host), so the same address arriving from outside is forged. A copy of one of our lists (a list that is a
+ * member of another) carries the claim its first list accepted. Remote addresses cannot be told apart here.
+ */
+export function provenIdentities(rt: Pick<ListRuntime, 'directory'>, p: { poster: string | null; mailFrom: string; origin?: Origin | null }): { poster: string | null; mailFrom: string; unproven: string[] } {
+  const o = p.origin;
+  const owned = o?.kind === 'author' || (o?.kind === 'tegami' && o.source === 'list');
+  const unproven: string[] = [];
+  const keep = (a: string | null): string | null => {
+    if (!a || owned) return a;
+    const at = a.lastIndexOf('@');
+    if (at > 0 && rt.directory.localDomain(a.slice(at + 1)) === null) return a;
+    unproven.push(a);
+    return null;
+  };
+  return { poster: keep(p.poster), mailFrom: keep(p.mailFrom) ?? '', unproven: [...new Set(unproven.map((a) => a.toLowerCase()))] };
 }
 
 /** What makes two deliveries the same post: its Message-ID, else its bytes. */
@@ -54,7 +79,9 @@ export async function receivePost(rt: ListRuntime, list: MailingList, p: PostInp
     return out;
   }
   const key = postKey(p.raw, value(fields, 'Message-ID'));
-  const reason = holdReason(rt, list, { poster: poster?.address ?? null, mailFrom: p.mailFrom, size: p.raw.length, spam: p.spam });
-  if (reason && !(await rt.activity.posted(list.address, key))) return holdPost(rt, list, p.raw, { postKey: key, sender, mailFrom: p.mailFrom, reason });
+  const who = provenIdentities(rt, { poster: poster?.address ?? null, mailFrom: p.mailFrom, origin: p.origin });
+  const reason = holdReason(rt, list, { poster: who.poster, mailFrom: who.mailFrom, size: p.raw.length, spam: p.spam });
+  if (reason && who.unproven.length) note(out, 'list-sender-unproven', { list: list.address, claimed: who.unproven.join(','), reason: 'an address of our own domains, not sent by its owner (no login)' }, 'warn');
+  if (reason && !(await rt.activity.posted(list.address, key))) return merge(out, await holdPost(rt, list, p.raw, { postKey: key, sender, mailFrom: p.mailFrom, reason }));
   return distribute(rt, list, p.raw, { postKey: key, poster, mailFrom: p.mailFrom });
 }

@@ -98,6 +98,8 @@ export const WEB_EVENTS = {
   /** An audited request that failed, or (errors.ts) a route that threw: both shapes, every field optional. */
   'web.error': ev('web', 'error', { who: 'text?', action: 'text?', ip: 'ip?', result: 'word?', status: 'int?', kind: 'word?', route: 'text?', error: 'text?' }),
   'web.session-sweep': ev('web', 'warn', { error: 'text' }),
+  /** A connection over [web] max_connections or max_connections_per_ip, closed at accept (listener: webmail or admin). */
+  'web.connection-refused': ev('web', 'warn', refused, (f, m) => m.inc('tegami_connections_refused_total', { service: f.listener === 'admin' ? 'admin' : 'web', reason: refusedReason(f.reason) })),
   /** PostgreSQL: the LISTEN connection that tells this node's JMAP push of other nodes' Identity/EmailSubmission writes failed (retried; push falls back to its 60-s look). */
   'web.jmap-listen-failed': ev('web', 'warn', { error: 'text' }),
   'admin.action': ev('admin', 'info', audit),

@@ -179,7 +179,12 @@ export async function readTar(source: AsyncIterable<Buffer>, onEntry: (h: TarHea
     const magic = cstr(block, 257, 6);
     const prefix = magic.startsWith('ustar') ? cstr(block, 345, 155) : '';
     let name = longName ?? pax.get('path') ?? (prefix ? `${prefix}/${cstr(block, 0, 100)}` : cstr(block, 0, 100));
-    if (pax.has('size')) size = Number(pax.get('size'));
+    if (pax.has('size')) {
+      // a pax size is decimal digits (POSIX); "0.5" would read zero bytes at a time for ever, "-1" nothing at all
+      const given = pax.get('size')!;
+      if (!/^\d{1,16}$/.test(given) || !Number.isSafeInteger(Number(given))) throw new TarError(`bad pax size ${JSON.stringify(given.slice(0, 40))}`);
+      size = Number(given);
+    }
     pax = new Map();
     longName = null;
     let type: TarType;

@@ -1,9 +1,12 @@
 // Puts a web application (app.ts) on an HTTPS listener: the certificate the mail listeners use, TLS 1.2
-// at least, HTTP/1.1, bounded handshake, header and request times. There is no plain-HTTP listener and
-// no redirect: plain HTTP on the port fails the TLS handshake and gets no HTTP answer at all.
+// at least, HTTP/1.1, bounded handshake, header and request times, and bounded connections (in all and per
+// client, counted at accept, before TLS). There is no plain-HTTP listener and no redirect: plain HTTP on the port
+// fails the TLS handshake and gets no HTTP answer at all.
 import https from 'node:https';
 import type { FastifyInstance } from 'fastify';
+import { ConnectionLimits, type LimitOptions } from '../net/conn-limits.js';
 import { listenAddress } from '../net/host-port.js';
+import { unmapV4 } from '../policy/cidr.js';
 import type { CertPair } from '../tls/certificate.js';
 import { buildWebApp } from './app.js';
 import type { WebDeps, WebKind } from './types.js';
@@ -18,6 +21,8 @@ export interface WebServerOptions {
   routes?: (app: FastifyInstance) => void | Promise<void>;
   /** The webmail's signed-in shell at / (default on); off when the routes bring the mail pages. */
   shell?: boolean;
+  /** [web] max_connections, max_connections_per_ip and [auth] ipv6_prefix; absent: no cap (tests of the app alone). */
+  limits?: LimitOptions;
 }
 
 export interface RunningWebServer {
@@ -29,6 +34,11 @@ export interface RunningWebServer {
 }
 
 export const TLS_HANDSHAKE_TIMEOUT_MS = 10_000;
+
+/** The connection caps of a web server from the configuration. */
+export function webLimits(config: { web: { max_connections: number; max_connections_per_ip: number }; auth: { ipv6_prefix: number } }): LimitOptions {
+  return { total: config.web.max_connections, perClient: config.web.max_connections_per_ip, ipv6Prefix: config.auth.ipv6_prefix };
+}
 export const SESSION_SWEEP_MS = 3_600_000;
 
 export async function startWebServer(o: WebServerOptions): Promise<RunningWebServer> {
@@ -48,6 +58,21 @@ export async function startWebServer(o: WebServerOptions): Promise<RunningWebSer
       server.requestTimeout = 60_000;
       server.keepAliveTimeout = 5_000;
       server.on('tlsClientError', () => {}); // plain HTTP, scanners, aborted handshakes: the socket is just closed
+      // every connection costs a descriptor and ~60 KB of the one process that also runs SMTP and IMAP: one
+      // client holding thousands of half-sent requests would starve them all (security review 3)
+      if (o.limits) {
+        const limits = new ConnectionLimits(o.limits);
+        server.on('connection', (socket: import('node:net').Socket) => {
+          const ip = unmapV4(socket.remoteAddress ?? '');
+          const a = limits.admit(ip);
+          if (!a.ok) {
+            o.deps.logger?.warn('web', 'connection-refused', { listener: o.kind, ip, reason: a.reason === 'total' ? 'too many connections' : 'too many connections from this client', open: a.open });
+            socket.destroy();
+            return;
+          }
+          socket.once('close', a.release);
+        });
+      }
       return server;
     },
   });

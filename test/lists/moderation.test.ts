@@ -1,10 +1,11 @@
 // Moderation over real sockets: a non-member's post to a members-only list is held and the moderator told;
 // replying to the notice with swaks approves it (it reaches the members); a forged token, an approval token
 // replayed, and a reject token turned into an approval are refused and logged; the CLI lists, approves and
-// rejects held posts (the running server carries the decision out).
+// rejects held posts (the running server carries the decision out). A moderator's or member's address of our own
+// domain, forged by a stranger on port 25, counts as nobody (security review 3); logged in, it posts.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { requireCommand } from '../helpers/server.js';
+import { requireCommand, run } from '../helpers/server.js';
 import { atSink, cli, header, listLab, logText, mailOf, post, swaks, until, type ListLab } from './helpers.js';
 
 let lab: ListLab;
@@ -98,4 +99,25 @@ test('tegami list approve distributes a held post through the running server', a
   const again = lab.srv.cli(['list', 'approve', 'team@example.test', id]);
   assert.equal(again.status, 2, 'a decided post cannot be approved again');
   assert.match(again.stderr, /no held post|decided already/);
+});
+
+test("a stranger forging a local moderator's (or member's) From: and MAIL FROM is held; the moderator logged in posts", async (t) => {
+  if (!requireCommand(t, 'swaks')) return;
+  cli(lab.srv, ['list', 'create', 'news@example.test']);
+  cli(lab.srv, ['list', 'set', 'news@example.test', '--post', 'moderators', '--admin', 'moder@example.test']);
+  cli(lab.srv, ['list', 'add', 'news@example.test', 'alice@example.test', 'carol@remote.test']);
+  // port 25, no login: the announcement list's moderator forged in the envelope and the header
+  await post(lab.srv, 'moder@example.test', 'news@example.test', '緊急のお知らせ forged announcement');
+  await until('held', () => cli(lab.srv, ['list', 'pending', 'news@example.test']).includes('forged announcement') || undefined, 30_000);
+  assert.match(logText(lab.srv), /list-sender-unproven[^\n]*list=news@example\.test[^\n]*claimed=moder@example\.test/);
+  // a members-only list and a forged local member: held as well (team@ has alice as a member)
+  await post(lab.srv, 'alice@example.test', 'team@example.test', 'forged member post');
+  await until('held', () => pending().some((l) => l.includes('forged member post')) || undefined, 30_000);
+  // the real moderator, logged in on the submission port: distributed at once
+  const out = await run('swaks', ['--server', `127.0.0.1:${lab.srv.ports.submission}`, '--tls', '--auth', 'PLAIN', '--auth-user', 'moder@example.test', '--auth-password', 'moder-secret-1',
+    '--from', 'moder@example.test', '--to', 'news@example.test', '--header', 'From: moder@example.test', '--header', 'Subject: real announcement', '--timeout', '30']);
+  assert.match(out.stdout + out.stderr, /<- {2}250 /, out.stdout + out.stderr);
+  await until('the real announcement at the sink', () => atSink(lab.sink, /real announcement/)[0], 30_000);
+  assert.equal(atSink(lab.sink, /forged announcement|forged member post/).length, 0, 'no forged post went out');
+  assert.equal(mailOf(lab.srv, 'alice@example.test').filter((m) => /forged announcement/.test(m)).length, 0);
 });

@@ -1,6 +1,7 @@
 // restoreBackup against crafted backup files: well-formed gzip and tar with a manifest whose checksums
 // match, but an escaping path, an entry the manifest does not list, a listed entry that is missing, a
-// future format version, or a symbolic link in the target data dir. Each is refused and writes nothing.
+// future format version, or a symbolic link in the target data dir. Each is refused and writes nothing. And the
+// real `tegami restore` of a Python-made archive whose pax size is not a number (it spun for ever before).
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import crypto from 'node:crypto';
@@ -8,9 +9,11 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import zlib from 'node:zlib';
+import { spawnSync } from 'node:child_process';
 import { endBlocks, headerBlocks, padding } from '../../engine/ops/tar.js';
 import { FORMAT, FORMAT_VERSION, type ManifestEntry } from '../../engine/ops/manifest.js';
 import { restoreBackup } from '../../engine/ops/restore.js';
+import { BIN, hasCommand } from '../helpers/server.js';
 
 interface Part {
   path: string;
@@ -105,5 +108,32 @@ describe('restore refuses crafted backups', () => {
     assert.equal(fs.existsSync(path.join(s.dataDir, 'keys', 'secret.key')), false, 'the staged key was not put in place');
     assert.deepEqual(fs.readdirSync(path.join(s.dataDir, 'keys')), [], 'no staging file left behind');
     fs.rmSync(s.dir, { recursive: true, force: true });
+  });
+});
+
+describe('tegami restore of a file made elsewhere (security review 3)', () => {
+  // Python's tarfile writes the member with a pax "size" record of its own choosing: "0.5" made the reader ask for
+  // half a byte, get none and ask again for ever (100% CPU, restore never ending); "-1" and "1e2" are no sizes either
+  it('a pax size that is not decimal digits is a damaged file: exit 1 at once, nothing written', { skip: !hasCommand('python3') && 'python3 not installed' }, () => {
+    for (const size of ['0.5', '-1', '1e2']) {
+      const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tegami-restore-pax-'));
+      const file = path.join(dir, 'b.tar.gz');
+      const py = spawnSync('python3', ['-c', [
+        'import gzip, io, sys, tarfile',
+        'buf = io.BytesIO()',
+        'with tarfile.open(fileobj=buf, mode="w", format=tarfile.PAX_FORMAT) as t:',
+        '    ti = tarfile.TarInfo("data/keys/secret.key"); ti.size = 5; ti.pax_headers = {"size": sys.argv[2]}',
+        '    t.addfile(ti, io.BytesIO(b"hello"))',
+        'open(sys.argv[1], "wb").write(gzip.compress(buf.getvalue()))',
+      ].join('\n'), file, size], { encoding: 'utf8' });
+      assert.equal(py.status, 0, py.stderr);
+      const config = path.join(dir, 't.toml');
+      fs.writeFileSync(config, `hostname = "mx.example.test"\ndata_dir = ${JSON.stringify(path.join(dir, 'data'))}\n`);
+      const r = spawnSync(process.execPath, [BIN, 'restore', file, '--config', config], { encoding: 'utf8', timeout: 30_000 });
+      assert.equal(r.status, 1, `size ${size}: ${r.signal ? `still running after 30 s (${r.signal})` : r.stderr}`);
+      assert.match(r.stderr, /damaged backup file: bad pax size/);
+      assert.equal(fs.existsSync(path.join(dir, 'data', 'keys')), false, 'nothing written');
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

@@ -13,7 +13,7 @@ import type { QueueOperations } from '../../queue/control.js';
 import type { LiveSettings } from '../../settings/live.js';
 import type { CertPair } from '../../tls/certificate.js';
 import { webDeps } from '../deps.js';
-import { startWebServer, type RunningWebServer } from '../server.js';
+import { startWebServer, webLimits, type RunningWebServer } from '../server.js';
 import type { AdminServices, ListenerView, RuleScripts } from './services.js';
 import { SqliteRulesStore } from '../../rules/sqlite-store.js';
 import type { ScriptStore } from '../../rules/store.js';
@@ -93,5 +93,5 @@ export async function startAdminServer(w: AdminWiring): Promise<RunningWebServer
     uploadLimit: config.web.upload_limit,
     admin,
   });
-  return startWebServer({ listen: w.listen, tls: w.tls, kind: 'admin', deps });
+  return startWebServer({ listen: w.listen, tls: w.tls, kind: 'admin', deps, limits: webLimits(config) });
 }

@@ -63,10 +63,16 @@ export class UserOps {
     return this.svc.accounts;
   }
 
-  /** Why `caller` may not act on `target` at all (other domain, a system admin), or null. */
+  /**
+   * Why `caller` may not act on `target` at all (other domain, a system admin, an account with admin rights the
+   * caller does not hold), or null. Whoever may set an account's password or forward may become it, so an account
+   * holding the right to another domain or list is for those who hold that right too (security review 3).
+   */
   private mayTouch(caller: User, target: User): Outcome<never> | null {
     if (!this.roles.canAdminDomain(caller, target.domain)) return refuse('address', 'not-your-domain');
     if (target.systemAdmin && !this.roles.isSystemAdmin(caller)) return refuse('address', 'protected-account');
+    const beyond = target.hostAdminOf.some((d) => !this.roles.canAdminDomain(caller, d)) || target.listAdminOf.some((l) => !this.roles.canAdminList(caller, { address: l }));
+    if (beyond) return refuse('address', 'protected-rights');
     return null;
   }
 

@@ -22,7 +22,7 @@ import { serverKey } from '../../accounts/password.js';
 import { submitter } from '../../submission/submit.js';
 import { createJmap, jmapAuth, jmapRoutes, type JmapService } from '../../jmap/index.js';
 import { webDeps } from '../deps.js';
-import { startWebServer, type RunningWebServer } from '../server.js';
+import { startWebServer, webLimits, type RunningWebServer } from '../server.js';
 import type { WebDeps } from '../types.js';
 import { registerActions } from './actions.js';
 import { registerComposePage } from './compose-page.js';
@@ -112,7 +112,7 @@ export async function startWebmail(w: WebmailWiring): Promise<RunningWebmail> {
   });
   const deps = webDeps({ kind: 'webmail', db: w.db, pool: w.pool, directory: w.directory, login: w.login, dataDir, logger });
   deps.apiAuth = jmapAuth(svc, { authenticate: deps.authenticate, roles: deps.roles });
-  const web = await startWebServer({ listen: w.listen, tls: w.tls, kind: 'webmail', deps, shell: false, routes: webmailRoutes({ svc, deps, accounts: w.directory, sieve: config, unsubscribe: { lists: w.directory.lists, key: listKey(serverKey(dataDir)), logger } }) });
+  const web = await startWebServer({ listen: w.listen, tls: w.tls, kind: 'webmail', deps, shell: false, limits: webLimits(config), routes: webmailRoutes({ svc, deps, accounts: w.directory, sieve: config, unsubscribe: { lists: w.directory.lists, key: listKey(serverKey(dataDir)), logger } }) });
   // PostgreSQL: another node's write to an account's identities or submissions reaches this node's push at once
   // (the mailbox store's own LISTEN carries mail; without this, push would see them at its 60-s look)
   const objectEvents = w.pool
