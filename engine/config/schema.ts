@@ -279,7 +279,7 @@ const web = z
     body_limit: size.prefault('64K'),
     /** Largest upload (the admin's CSV import of users). */
     upload_limit: size.prefault('4M'),
-    /** Simultaneous connections to each web server (webmail, admin), counted before TLS; more are closed at once. */
+    /** Simultaneous connections to each web server (webmail, admin, and the metrics listener), counted before TLS; more are closed at once. */
     max_connections: z.number().int().positive().default(2000),
     /** Simultaneous connections to each web server from one client (IPv4 address or IPv6 /ipv6_prefix). */
     max_connections_per_ip: z.number().int().positive().default(200),

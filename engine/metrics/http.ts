@@ -1,8 +1,11 @@
 // The metrics listener ([listen] metrics, plain HTTP, default 127.0.0.1:9425): GET /metrics (Prometheus
 // text format), /healthz (the process answers; no I/O) and /readyz (readiness.ts: 200 or 503, with a JSON
 // body naming each check). It carries no secrets and accepts nothing but GET and HEAD on these three paths.
+// Its connections are capped as the web listeners' are ([web] max_connections, max_connections_per_ip).
 import http from 'node:http';
 import type { Logger } from '../log/logger.js';
+import { ConnectionLimits, type LimitOptions } from '../net/conn-limits.js';
+import { unmapV4 } from '../policy/cidr.js';
 import type { Metrics } from './metrics.js';
 import type { Readiness } from './readiness.js';
 
@@ -18,6 +21,8 @@ export interface MetricsHttpDeps {
   metrics: Metrics;
   ready: () => Promise<Readiness>;
   logger: Logger;
+  /** The web listeners' caps (engine/web/server.ts webLimits); absent: no cap. */
+  limits?: LimitOptions;
 }
 
 function send(res: http.ServerResponse, status: number, type: string, body: string, head: boolean): void {
@@ -62,6 +67,21 @@ export async function startMetricsListener(host: string, port: number, deps: Met
   server.headersTimeout = 10_000;
   server.maxHeadersCount = 50;
   server.on('clientError', (_e, socket) => socket.destroy());
+  // each open connection costs the process that runs SMTP and IMAP a descriptor: one client holding
+  // thousands of half-sent scrapes would starve them, loopback or not (security review 3, follow-up)
+  if (deps.limits) {
+    const limits = new ConnectionLimits(deps.limits);
+    server.on('connection', (socket) => {
+      const ip = unmapV4(socket.remoteAddress ?? '');
+      const a = limits.admit(ip);
+      if (!a.ok) {
+        deps.logger.warn('web', 'connection-refused', { listener: 'metrics', ip, reason: a.reason === 'total' ? 'too many connections' : 'too many connections from this client', open: a.open });
+        socket.destroy();
+        return;
+      }
+      socket.once('close', a.release);
+    });
+  }
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(port, host, () => {

@@ -5,6 +5,7 @@
 import path from 'node:path';
 import type { LoadedConfig } from '../config/load.js';
 import { listenAddress } from '../net/host-port.js';
+import { webLimits } from '../web/server.js';
 import type { Db } from '../db/database.js';
 import type { Logger } from '../log/logger.js';
 import { scheduleRetention, type RetentionSchedule } from '../log/retention.js';
@@ -170,7 +171,7 @@ export async function startOperations(o: {
 
   if (config.listeners.metrics) {
     const { host, port } = listenAddress(config.listeners.metrics);
-    const l = await startMetricsListener(host, port, { metrics, ready: readiness, logger });
+    const l = await startMetricsListener(host, port, { metrics, ready: readiness, logger, limits: webLimits(config) });
     o.listeners.push(l);
     logger.emit('system.listening', { listener: 'metrics', address: `${l.host}:${l.port}` });
   }

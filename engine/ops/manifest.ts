@@ -50,6 +50,31 @@ function plain(seg: string): boolean {
   return seg !== '' && seg !== '.' && seg !== '..';
 }
 
+/** Top-level names in the data dir a TLS file of the config (includes.tls) can never be: the server's own. */
+const SERVER_OWNED = new Set(['run', 'spool', 'lists', 'jmap', 'mta-sts', 'restored-config', 'mail', 'orphans', 'logs', 'keys', 'dkim', 'tegami.db', 'bayes.db']);
+
+/**
+ * Whether `tegami backup` writes an entry like this one (engine/ops/backup.ts): the accounts and Bayes databases,
+ * files under keys/, dkim/ and tls/, log files (with --with-logs), the mail and orphans trees (with --with-mail),
+ * the config, and the config's TLS certificate and key where they are inside the data dir (named in includes.tls).
+ * Anything else (run/tegami.pid, spool/…, a database's -wal) is not from a tegami backup: a reason, else null.
+ */
+export function unexpectedEntry(e: ManifestEntry, includes: Manifest['includes'] | undefined): string | null {
+  const parts = e.path.split('/');
+  const file = e.type === 'file';
+  if (parts[0] === 'config') return file ? null : 'is not a file';
+  const top = parts[1];
+  if (parts.length === 2 && (top === 'tegami.db' || top === 'bayes.db')) return file ? null : 'is not a file';
+  if (top === 'keys' || top === 'dkim' || top === 'tls' || top === 'logs') {
+    if (parts.length < 3) return 'is not something tegami backup writes';
+    return file ? null : 'is not a file';
+  }
+  if (top === 'mail' || top === 'orphans') return null; // the Maildir trees: folders, messages and their indexes
+  const tls = Array.isArray(includes?.tls) ? includes.tls : [];
+  if (file && tls.includes(e.path) && !SERVER_OWNED.has(top) && !/-(wal|shm|journal)$/.test(e.path)) return null;
+  return 'is not something tegami backup writes';
+}
+
 /** Check a parsed manifest's shape; returns a reason when it is not one we can restore. */
 export function checkManifest(m: unknown): { ok: true; manifest: Manifest } | { ok: false; reason: string } {
   const x = m as Partial<Manifest> | null;
@@ -66,7 +91,10 @@ export function checkManifest(m: unknown): { ok: true; manifest: Manifest } | { 
     if (e.type === 'file' && (!Number.isSafeInteger(e.size) || e.size < 0 || !/^[0-9a-f]{64}$/.test(String(e.sha256)))) {
       return { ok: false, reason: `manifest entry ${e.path} has a bad size or checksum` };
     }
+    const odd = unexpectedEntry(e, x.includes);
+    if (odd) return { ok: false, reason: `${e.path} ${odd} (a foreign or altered backup)` };
   }
+  if (x.entries.filter((e) => e.path.startsWith('config/')).length > 1) return { ok: false, reason: 'more than one config/ file (a foreign or altered backup)' };
   return { ok: true, manifest: x as Manifest };
 }
 

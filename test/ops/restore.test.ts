@@ -20,9 +20,9 @@ interface Part {
   body: Buffer;
 }
 
-function archive(parts: Part[], opts: { listed?: Part[]; version?: number } = {}): Buffer {
+function archive(parts: Part[], opts: { listed?: Part[]; version?: number; includes?: object } = {}): Buffer {
   const entries: ManifestEntry[] = (opts.listed ?? parts).map((p) => ({ path: p.path, type: 'file', size: p.body.length, mode: '0600', sha256: crypto.createHash('sha256').update(p.body).digest('hex') }));
-  const manifest = Buffer.from(JSON.stringify({ format: FORMAT, version: opts.version ?? FORMAT_VERSION, tegami: 'test', created: new Date().toISOString(), machine: 'test', hostname: 'mx.example.test', data_dir: '/x', config_file: null, includes: {}, counts: { files: 0, dirs: 0, messages: 0, bytes: 0 }, entries }));
+  const manifest = Buffer.from(JSON.stringify({ format: FORMAT, version: opts.version ?? FORMAT_VERSION, tegami: 'test', created: new Date().toISOString(), machine: 'test', hostname: 'mx.example.test', data_dir: '/x', config_file: null, includes: opts.includes ?? {}, counts: { files: 0, dirs: 0, messages: 0, bytes: 0 }, entries }));
   const blocks: Buffer[] = [];
   for (const p of [...parts, { path: 'manifest.json', body: manifest }]) blocks.push(headerBlocks({ path: p.path, type: 'file', size: p.body.length, mode: 0o600, mtime: 0 }), p.body, padding(p.body.length));
   blocks.push(endBlocks());
@@ -74,7 +74,7 @@ describe('restore refuses crafted backups', () => {
     ['a path escaping with ..', archive([KEY, { path: 'data/../escaped', body: Buffer.from('x') }]), /unsafe path/],
     ['an absolute path', archive([{ path: '/tmp/abs', body: Buffer.from('x') }]), /unsafe path/],
     ['an entry the manifest does not list', archive([KEY, { path: 'data/extra', body: Buffer.from('x') }], { listed: [KEY] }), /data\/extra is not in the manifest/],
-    ['a listed entry that is missing', archive([KEY], { listed: [KEY, { path: 'data/gone', body: Buffer.from('x') }] }), /data\/gone is missing/],
+    ['a listed entry that is missing', archive([KEY], { listed: [KEY, { path: 'data/keys/gone', body: Buffer.from('x') }] }), /data\/keys\/gone is missing/],
     ['a checksum that does not match', archive([KEY], { listed: [{ path: KEY.path, body: crypto.randomBytes(32) }] }), /checksum mismatch for data\/keys\/secret\.key/],
     ['a future format version', archive([KEY], { version: FORMAT_VERSION + 1 }), /format version 2 is not supported/],
     ['no manifest at all', zlib.gzipSync(Buffer.concat([headerBlocks({ path: KEY.path, type: 'file', size: 32, mode: 0o600, mtime: 0 }), KEY.body, padding(32), endBlocks()])), /no manifest\.json/],
@@ -134,6 +134,82 @@ describe('tegami restore of a file made elsewhere (security review 3)', () => {
       assert.match(r.stderr, /damaged backup file: bad pax size/);
       assert.equal(fs.existsSync(path.join(dir, 'data', 'keys')), false, 'nothing written');
       fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('tegami restore takes only what tegami backup writes (security review 3, follow-up)', () => {
+  /** Run the real CLI on a backup file; the data dir must hold nothing afterwards when it refused. */
+  function cli(buf: Buffer) {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tegami-restore-allow-'));
+    const file = path.join(dir, 'b.tar.gz');
+    fs.writeFileSync(file, buf);
+    const config = path.join(dir, 't.toml');
+    fs.writeFileSync(config, `hostname = "mx.example.test"\ndata_dir = ${JSON.stringify(path.join(dir, 'data'))}\n`);
+    const r = spawnSync(process.execPath, [BIN, 'restore', file, '--config', config], { encoding: 'utf8', timeout: 60_000 });
+    const written = fs.existsSync(path.join(dir, 'data')) ? fs.readdirSync(path.join(dir, 'data'), { recursive: true }) : [];
+    fs.rmSync(dir, { recursive: true, force: true });
+    return { status: r.status, stderr: r.stderr, written };
+  }
+  const one = (p: string) => ({ path: p, body: Buffer.from('12345\n') });
+
+  const foreign: [string, Buffer, string][] = [
+    ['the pid file', archive([KEY, one('data/run/tegami.pid')]), 'data/run/tegami.pid'],
+    ['a queued message', archive([KEY, one('data/spool/q/1.eml')]), 'data/spool/q/1.eml'],
+    ['a database\'s write-ahead log', archive([KEY, one('data/tegami.db-wal')]), 'data/tegami.db-wal'],
+    ['a file the server never writes', archive([KEY, one('data/.ssh/authorized_keys')]), 'data/.ssh/authorized_keys'],
+    ['the pid file claimed as a TLS file', archive([KEY, one('data/run/tegami.pid')], { includes: { tls: ['data/run/tegami.pid'] } }), 'data/run/tegami.pid'],
+  ];
+  for (const [name, buf, member] of foreign) {
+    it(`refuses ${name}: exit 1, the member named, nothing written`, () => {
+      const r = cli(buf);
+      assert.equal(r.status, 1, r.stderr);
+      assert.match(r.stderr, new RegExp(`damaged backup file: ${member.replace(/[.]/g, '\\.')} is not something tegami backup writes.*nothing was written`));
+      assert.deepEqual(r.written, []);
+    });
+  }
+
+  it('still restores the config\'s TLS files kept inside the data dir (named in includes.tls)', () => {
+    const r = cli(archive([KEY, one('data/certs/mx.pem')], { includes: { tls: ['data/certs/mx.pem'] } }));
+    assert.equal(r.status, 0, r.stderr);
+  });
+
+  it('refuses a member written twice and a member longer than the manifest says', () => {
+    const dup = Buffer.concat([headerBlocks({ path: KEY.path, type: 'file', size: 32, mode: 0o600, mtime: 0 }), KEY.body, padding(32)]);
+    const gz = zlib.gunzipSync(archive([KEY]));
+    const r = cli(zlib.gzipSync(Buffer.concat([dup, gz])));
+    assert.equal(r.status, 1, r.stderr);
+    assert.match(r.stderr, /damaged backup file: data\/keys\/secret\.key appears twice; nothing was written/);
+    assert.deepEqual(r.written, []);
+    const long = cli(archive([{ path: KEY.path, body: Buffer.concat([KEY.body, KEY.body]) }], { listed: [KEY] }));
+    assert.equal(long.status, 1, long.stderr);
+    assert.match(long.stderr, /checksum mismatch for data\/keys\/secret\.key/);
+    assert.deepEqual(long.written, []);
+  });
+
+  it('refuses symbolic and hard link members, absolute paths and ".." made by Python\'s tarfile', { skip: !hasCommand('python3') && 'python3 not installed' }, () => {
+    for (const [kind, want] of [['sym', /unsupported tar entry type "2"/], ['hard', /unsupported tar entry type "1"/], ['abs', /unsafe path in archive: "\/etc\/x"/], ['dotdot', /unsafe path in archive: "data\/\.\.\/x"/]] as const) {
+      const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tegami-restore-py-'));
+      const file = path.join(dir, 'b.tar.gz');
+      const py = spawnSync('python3', ['-c', [
+        'import gzip, io, sys, tarfile',
+        'buf = io.BytesIO(); kind = sys.argv[2]',
+        'with tarfile.open(fileobj=buf, mode="w", format=tarfile.PAX_FORMAT) as t:',
+        '    ti = tarfile.TarInfo("data/keys/secret.key"); ti.size = 5; t.addfile(ti, io.BytesIO(b"hello"))',
+        '    if kind in ("sym", "hard"):',
+        '        ln = tarfile.TarInfo("data/keys/link"); ln.type = tarfile.SYMTYPE if kind == "sym" else tarfile.LNKTYPE',
+        '        ln.linkname = "/etc/passwd" if kind == "sym" else "data/keys/secret.key"; t.addfile(ln)',
+        '    else:',
+        '        ti = tarfile.TarInfo("/etc/x" if kind == "abs" else "data/../x"); ti.size = 1; t.addfile(ti, io.BytesIO(b"x"))',
+        'open(sys.argv[1], "wb").write(gzip.compress(buf.getvalue()))',
+      ].join('\n'), file, kind], { encoding: 'utf8' });
+      assert.equal(py.status, 0, py.stderr);
+      const r = cli(fs.readFileSync(file));
+      fs.rmSync(dir, { recursive: true, force: true });
+      assert.equal(r.status, 1, `${kind}: ${r.stderr}`);
+      assert.match(r.stderr, want);
+      assert.match(r.stderr, /nothing was written/);
+      assert.deepEqual(r.written, [], kind);
     }
   });
 });
