@@ -15,6 +15,11 @@ export const lists = z
     check_interval: duration.prefault('5s'),
     /** Held posts are dropped this long after they arrived, unless a moderator decided first. */
     held_lifetime: duration.prefault('14d'),
+    /** Posts one list holds for its moderators at most; a post that would be held beyond it (or beyond
+     *  max_held_bytes) is not kept: its sender gets a bounce saying the moderation queue is full. */
+    max_held: z.number().int().positive().default(200),
+    /** Bytes of held posts one list keeps at most (see max_held). */
+    max_held_bytes: size.prefault('100M'),
     /** A subscription or unsubscription must be confirmed (or approved) within this. */
     confirm_lifetime: duration.prefault('3d'),
     /** Counted bounces within bounce_window at which a member is disabled (and told). */

@@ -41,7 +41,7 @@ export async function handleListMail(rt: ListRuntime, d: ListDelivery, mail: Lis
   try {
     switch (d.role) {
       case 'post':
-        return await receivePost(rt, list, { raw: mail.raw, mailFrom: mail.mailFrom, spam: mail.spam, origin: mail.origin });
+        return await receivePost(rt, list, { raw: mail.raw, mailFrom: mail.mailFrom, spam: mail.spam, origin: mail.origin, rcpt: d.rcpt });
       case 'request':
         return await handleRequest(rt, list, { raw: mail.raw, mailFrom: mail.mailFrom, token: d.token, spam: mail.spam });
       case 'bounces':

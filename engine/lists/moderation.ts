@@ -21,6 +21,8 @@ export interface HoldInput {
   sender: string;
   mailFrom: string;
   reason: string;
+  /** The RCPT TO the post came from (the recipient a refusal names); absent: the list address. */
+  rcpt?: string;
 }
 
 /** Keep a post for the moderators (idempotent per post key) and make sure they were told. */
@@ -28,6 +30,14 @@ export async function holdPost(rt: ListRuntime, list: MailingList, raw: Buffer, 
   const out = emptyOutcome();
   let held = await rt.activity.heldByKey(list.address, h.postKey);
   if (!held) {
+    // a stranger must not fill the disk through the moderation queue: over the list's cap the post is refused
+    // (its sender gets a bounce), never kept and never dropped unsaid (security review 3, follow-up)
+    const full = await queueFull(rt, list, raw.length);
+    if (full) {
+      out.failed.push({ address: h.rcpt ?? list.address, reason: `5.2.2 <${list.address}>: the list's moderation queue is full (${full}); the post was not kept, try again later or write to the list's owner` });
+      note(out, 'list-held-full', { list: list.address, sender: h.sender, reason: h.reason, size: raw.length, limit: full }, 'warn');
+      return out;
+    }
     const id = newId();
     const now = rt.now();
     const subject = decodeHeaderValue(value(splitMessage(raw).fields, 'Subject') ?? '').text.replace(/[\x00-\x1f\x7f]+/g, ' ').slice(0, 200);
@@ -60,6 +70,15 @@ export async function holdPost(rt: ListRuntime, list: MailingList, raw: Buffer, 
     await rt.activity.markNotified(held.id);
   }
   return out;
+}
+
+/** The cap a new held post of `size` bytes would pass ("200 posts", "104857600 bytes"), or null while it fits. */
+async function queueFull(rt: ListRuntime, list: MailingList, size: number): Promise<string | null> {
+  const waiting = (await rt.activity.heldPosts(list.address)).filter((p) => p.state === 'held');
+  const { max_held, max_held_bytes } = rt.config.lists;
+  if (waiting.length >= max_held) return `${max_held} posts`;
+  if (waiting.reduce((n, p) => n + p.size, 0) + size > max_held_bytes) return `${max_held_bytes} bytes`;
+  return null;
 }
 
 async function notifyModerators(rt: ListRuntime, list: MailingList, held: HeldPost, raw: Buffer): Promise<string[]> {
