@@ -25,6 +25,7 @@ import { vacationActive, vacationParams } from '../engine/rules/vacation-setting
 import { deliveredTo, forwardCopy, forwardSender, replyMessage } from '../engine/rules/outgoing.js';
 import { srsFor } from '../engine/srs/secret.js';
 import { addressParts } from '../engine/sieve/evaluate-tests.js';
+import { PgRedirectCounter, SqliteRedirectCounter, type RedirectCounter } from '../engine/sieve/redirect-count.js';
 import type { Srs } from '../engine/srs/srs.js';
 
 /** Something the queue logs for this message (Queue.fromWorker). */
@@ -87,6 +88,8 @@ interface ThreadState {
   spool: Spool;
   /** [storage] backend = "postgres": the reply history every node shares (the local store's stays unused). */
   shared?: PgReplyHistory;
+  /** Redirects per account and day ([sieve] max_redirects_per_day), in PostgreSQL when the replies are. */
+  redirects: RedirectCounter;
 }
 const threads = new WeakMap<Db, ThreadState>();
 
@@ -94,8 +97,9 @@ function threadState(config: LoadedConfig, db: Db): ThreadState {
   let t = threads.get(db);
   if (!t) {
     const store = new SqliteRulesStore(db);
-    t = { store, cache: new ScriptCache(store, sieveOptions(config)), spool: new Spool(path.join(config.data_dir, 'spool')) };
-    if (config.storage.backend === 'postgres') t.shared = new PgReplyHistory(threadPool(config.storage));
+    const pgs = config.storage.backend === 'postgres';
+    t = { store, cache: new ScriptCache(store, sieveOptions(config)), spool: new Spool(path.join(config.data_dir, 'spool')), redirects: pgs ? new PgRedirectCounter(threadPool(config.storage)) : new SqliteRedirectCounter(db) };
+    if (pgs) t.shared = new PgReplyHistory(threadPool(config.storage));
     threads.set(db, t);
   }
   return t;
@@ -263,6 +267,7 @@ export class RulesDelivery {
     const env = this.i.env;
     const edits = this.edits[idx];
     const parts = edits.length ? [applyHeaderEdits(this.raw(), edits)] : [this.i.verdictHeaders, ...this.i.message];
+    if (plan.redirects.length && !(await this.redirectsAllowed(m, plan, result))) return;
     try {
       for (const [j, s] of plan.stores.entries()) {
         const dedupKey = j === 0 ? `${env.id}-${idx}` : `${env.id}-${idx}x${j}`;
@@ -279,6 +284,28 @@ export class RulesDelivery {
     if (plan.redirects.length) this.redirect(m, plan, parts, result);
     if (plan.reject && !this.rejectedNow) this.rejectLate(m, plan.reject.reason, result);
     await this.vacation(m, plan); // mail judged spam gets none: decideVacation says so (reason "spam")
+  }
+
+  /**
+   * [sieve] max_redirects_per_day, counted before anything is stored: over it the message is not sent on but kept
+   * (INBOX when nothing else keeps it) and logged; the count's database away is a temporary failure (retried).
+   */
+  private async redirectsAllowed(m: Mailbox, plan: Plan, result: DeliveryResult): Promise<boolean> {
+    const seen = deliveredTo(this.raw());
+    if (seen.has(m.owner.toLowerCase()) || seen.has(m.rcpt.toLowerCase())) return true; // a loop: redirect() refuses it
+    const max = this.i.config.sieve.max_redirects_per_day;
+    let c;
+    try {
+      c = await this.t.redirects.claim(m.owner, plan.redirects.length, this.now, max);
+    } catch (e) {
+      result.tempFailed.push({ address: m.rcpt, reason: `4.3.0 Redirect count unavailable: ${(e as Error).message}` });
+      return false;
+    }
+    if (c.ok) return true;
+    this.event('redirect-limit', 'warn', { owner: m.owner, max, used: c.used, to: plan.redirects.map((r) => r.address) });
+    plan.redirects = [];
+    if (!plan.stores.length) plan.stores.push(...planFrom(null, maildirRoot(this.i.config.data_dir, m.owner), defaultFolder(this.i.analysis?.action, this.i.config.spam.move_to_spam_folder)).stores);
+    return true;
   }
 
   private redirect(m: Mailbox, plan: Plan, parts: Buffer[], result: DeliveryResult): void {

@@ -56,6 +56,9 @@ export const sieve = z
     max_actions: z.number().int().positive().max(1024).default(64),
     /** Redirects per message and recipient (Pigeonhole's default too); more is an error → implicit keep. */
     max_redirects: z.number().int().nonnegative().max(64).default(4),
+    /** Redirects one account sends per 24 hours at most (each target counts); beyond it the message is kept in
+     *  the mailbox instead and the event logged (redirect-limit). */
+    max_redirects_per_day: z.number().int().positive().default(200),
     /** Vacation replies and auto-replies one address sends per day at most, whatever the senders. */
     max_replies_per_day: z.number().int().nonnegative().default(100),
     /** Vacation periods (:days/:seconds, `tegami vacation --days`) are raised to at least this (RFC 5230: 1 day). */

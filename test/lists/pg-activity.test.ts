@@ -13,6 +13,7 @@ import { openDatabase, type Db } from '../../engine/db/database.js';
 import { SqliteActivity } from '../../engine/lists/activity.js';
 import { PgActivity } from '../../engine/lists/pg-activity.js';
 import { PgReplyHistory, sharedHandle } from '../../engine/rules/pg-reply-history.js';
+import { PgRedirectCounter, REDIRECT_DAY_MS } from '../../engine/sieve/redirect-count.js';
 import { freshDatabase, postgresUnavailable } from '../helpers/postgres.js';
 
 const skip = process.env.TEGAMI_TEST_DIRECTORY !== 'postgres' ? 'runs with npm run test:postgres (TEGAMI_TEST_DIRECTORY=postgres)' : postgresUnavailable();
@@ -91,5 +92,18 @@ describe('list activity and reply history shared in PostgreSQL', { skip: skip ??
     assert.notEqual(changed, handle);
     assert.equal(await h.claim('hanako@example.test', 'friend@example.net', changed, now + 7 * 86_400_000 + 1, 7 * 86_400_000), true, 'a new text answers again');
     assert.equal(await h.repliesSince('hanako@example.test', now), 2);
+  });
+
+  it('Sieve redirects per day: two nodes counting one account at once stay within the cap; a day later it starts again', async () => {
+    const counters = ['rd-a', 'rd-b'].map(() => {
+      const pool = new pg.Pool({ connectionString: url, max: 2 });
+      pools.push(pool);
+      return new PgRedirectCounter(pool);
+    });
+    const now = 20_000_000;
+    const claims = await Promise.all(Array.from({ length: 10 }, (_, i) => counters[i % 2].claim('Taro@Example.test', 1, now, 4)));
+    assert.equal(claims.filter((c) => c.ok).length, 4, 'four of ten redirects, whichever node counted them');
+    assert.deepEqual(await counters[0].claim('taro@example.test', 1, now + REDIRECT_DAY_MS - 1, 4), { ok: false, used: 4 });
+    assert.deepEqual(await counters[1].claim('taro@example.test', 4, now + REDIRECT_DAY_MS, 4), { ok: true });
   });
 });

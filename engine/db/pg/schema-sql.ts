@@ -197,5 +197,21 @@ const CORE_MIGRATIONS: Migration[] = [
   },
 ];
 
+/** Sieve's per-day redirect count (engine/sieve/redirect-count.ts), in the web/JMAP range (accounts 4–9 are taken). */
+const SIEVE_MIGRATIONS: Migration[] = [
+  {
+    version: 41,
+    name: 'Sieve redirects per account and day, counted by every node',
+    sql: `
+      CREATE TABLE sieve_redirects (
+        address text NOT NULL,
+        at bigint NOT NULL,
+        n integer NOT NULL
+      );
+      CREATE INDEX sieve_redirects_at ON sieve_redirects (address, at);
+    `,
+  },
+];
+
 /** Every migration, in version order: the core ones above and those of each part (accounts 4–9, store 10–19, queue 20–29, web 40–49, list activity 50–59). */
-export const MIGRATIONS: Migration[] = [...CORE_MIGRATIONS, ...ACCOUNTS_MIGRATIONS, ...STORE_MIGRATIONS, ...QUEUE_MIGRATIONS, ...WEB_MIGRATIONS, ...ACTIVITY_MIGRATIONS].sort((a, b) => a.version - b.version);
+export const MIGRATIONS: Migration[] = [...CORE_MIGRATIONS, ...ACCOUNTS_MIGRATIONS, ...STORE_MIGRATIONS, ...QUEUE_MIGRATIONS, ...WEB_MIGRATIONS, ...SIEVE_MIGRATIONS, ...ACTIVITY_MIGRATIONS].sort((a, b) => a.version - b.version);

@@ -1,0 +1,82 @@
+// Redirects per account and day (security review 3, follow-up): [sieve] max_redirects_per_day = 2 on a real server.
+// Two messages redirected by alice's script reach the lab sink; the third is not sent on but kept in her INBOX
+// (nothing lost) and logged (redirect-limit); once the counted redirects are a day old (their times moved back
+// in the database: an injected clock, no waiting) the next one goes again. The count is durable: kept in
+// tegami.db, it survives a restart. The counter's day boundary itself is checked with explicit times below.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import path from 'node:path';
+import Database from 'better-sqlite3';
+import { openDatabase } from '../../engine/db/database.js';
+import { REDIRECT_DAY_MS, SqliteRedirectCounter } from '../../engine/sieve/redirect-count.js';
+import { cliOk, folderFiles, logLines, mail, smtpSend, startRulesLab, until, waitFolder, type RulesLab } from './e2e-helpers.js';
+import fs from 'node:fs';
+import os from 'node:os';
+
+let lab: RulesLab;
+
+before(async () => {
+  lab = await startRulesLab({ toml: '[sieve]\nmax_redirects_per_day = 2' });
+});
+
+after(async () => {
+  await lab?.close();
+});
+
+async function send(subject: string): Promise<void> {
+  const r = await smtpSend(lab.srv.ports.smtp, 'sender@orig.test', ['alice@example.test'], mail({ subject, id: subject.replace(/\W/g, '') }));
+  assert.equal(r.code, 250, r.text);
+}
+const atSink = (subject: string) => lab.sink.messages.filter((m) => m.to.includes('friend@friend.test') && m.raw.toString('latin1').includes(`Subject: ${subject}`));
+
+test('over max_redirects_per_day the message is kept in the mailbox, logged, and redirects resume a day later', async () => {
+  cliOk(lab.srv, ['sieve', 'put', 'alice@example.test', 'fwd', '-', '--activate'], 'redirect "friend@friend.test";\n');
+  for (const s of ['day one first', 'day one second']) {
+    await send(s);
+    await until(`"${s}" at the sink`, () => atSink(s)[0]);
+  }
+  assert.equal(folderFiles(lab.srv, 'alice@example.test', 'INBOX').length, 0, 'a plain redirect keeps no copy');
+
+  await send('day one third');
+  const [kept] = await waitFolder(lab.srv, 'alice@example.test', 'INBOX', 1);
+  assert.match(fs.readFileSync(kept, 'latin1'), /^Subject: day one third/m, 'the third is kept in the INBOX');
+  const limit = await until('the redirect-limit event', () => logLines(lab.srv, 'redirect-limit', /owner=alice@example\.test/)[0]);
+  assert.match(limit, /max=2/);
+  assert.match(limit, /friend@friend\.test/);
+
+  // the count is durable: a restart does not reset it
+  await lab.srv.restart();
+  await send('after a restart');
+  await waitFolder(lab.srv, 'alice@example.test', 'INBOX', 2);
+
+  // a day passes for the two counted redirects
+  const db = new Database(path.join(lab.srv.dataDir, 'tegami.db'), { timeout: 10_000 });
+  try {
+    db.prepare('UPDATE sieve_redirects SET at = at - ?').run(REDIRECT_DAY_MS);
+  } finally {
+    db.close();
+  }
+  await send('day two');
+  await until('"day two" at the sink', () => atSink('day two')[0]);
+  assert.equal(folderFiles(lab.srv, 'alice@example.test', 'INBOX').length, 2, 'redirected, not kept');
+  assert.equal(atSink('day one third').length + atSink('after a restart').length, 0, 'the kept ones were never sent on');
+  cliOk(lab.srv, ['sieve', 'deactivate', 'alice@example.test']);
+});
+
+test('the counter: a rolling 24 hours per account, each target counted, an over-cap claim records nothing', () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tegami-redirects-'));
+  const db = openDatabase(dir);
+  try {
+    const c = new SqliteRedirectCounter(db);
+    const t0 = Date.UTC(2026, 11, 5, 23, 59, 0); // a minute before midnight UTC: the day is 24 hours, not the date
+    assert.deepEqual(c.claim('Alice@Example.test', 3, t0, 4), { ok: true });
+    assert.deepEqual(c.claim('alice@example.test', 2, t0 + 120_000, 4), { ok: false, used: 3 }, 'after midnight the count goes on');
+    assert.deepEqual(c.claim('bob@example.test', 4, t0, 4), { ok: true }, 'another account has its own');
+    assert.deepEqual(c.claim('alice@example.test', 1, t0 + REDIRECT_DAY_MS - 1, 4), { ok: true });
+    assert.deepEqual(c.claim('alice@example.test', 1, t0 + REDIRECT_DAY_MS - 1, 4), { ok: false, used: 4 });
+    assert.deepEqual(c.claim('alice@example.test', 3, t0 + REDIRECT_DAY_MS, 4), { ok: true }, 'the first three are a day old');
+  } finally {
+    db.close();
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});
