@@ -3,7 +3,9 @@
 // the message/delivery-status part, dsn-reader.ts reads it; plain-text bounces by bounce-text.ts). A hard
 // failure counts toward the member's score (at most one per [lists] bounce_interval); 5.7.x policy refusals,
 // delays and auto-replies never count. At bounce_threshold within bounce_window the member is disabled and
-// told; bounce_grace later the housekeeping removes them.
+// told; bounce_grace later the housekeeping removes them. With verp = "domain" a copy's bounce address is shared
+// by the domain's members, so any of them could forge a report naming another: there a member at the threshold is
+// not disabled but sent a probe with their own VERP sender, and only the probe's bounce disables them.
 import { simpleParser } from 'mailparser';
 import type { ListMember, MailingList } from '../accounts/list-directory.js';
 import { classify, readPlainBounce, type BounceVerdict } from './bounce-text.js';
@@ -12,7 +14,7 @@ import { readDeliveryStatus } from './dsn-reader.js';
 import { splitMessage, value } from './headers.js';
 import { listAddresses } from './names.js';
 import { emptyOutcome, merge, note, type ListOutcome, type ListRuntime } from './runtime.js';
-import { macMatches, parseBounceToken } from './tokens.js';
+import { macMatches, parseBounceToken, verpToken } from './tokens.js';
 
 export interface Evidence {
   /** The failed address the report names, when it names one. */
@@ -72,7 +74,8 @@ export async function handleBounce(rt: ListRuntime, list: MailingList, token: st
       note(out, 'list-bounce-ignored', { list: list.address, member: m.address, reason: 'nothing failed in the report' });
       return out;
     }
-    return merge(out, await count(rt, list, m, own));
+    // with verp = "domain" the lists send per-member senders only in probes: such a bounce is a probe's
+    return merge(out, await count(rt, list, m, own, rt.config.lists.verp === 'domain' ? 'probe' : 'member'));
   }
   // a copy shared by one domain's members: only members of that domain that the report names
   let matched = 0;
@@ -82,7 +85,7 @@ export async function handleBounce(rt: ListRuntime, list: MailingList, token: st
     const m = rt.lists.member(list.address, e.address);
     if (!m || !macMatches(rt.key, t.mac, 'group', list.address, domain)) continue;
     matched++;
-    merge(out, await count(rt, list, m, e));
+    merge(out, await count(rt, list, m, e, 'shared'));
   }
   if (!matched) note(out, 'list-bounce-unmatched', { list: list.address, reason: 'no member of the copy\'s domain named in the report' }, 'warn');
   return out;
@@ -92,8 +95,12 @@ function worst(ev: Evidence[]): Evidence | undefined {
   return ev.find((e) => e.kind === 'hard') ?? ev.find((e) => e.kind === 'policy') ?? ev[0];
 }
 
-/** Record one bounce of a member; disable (and tell) them at the threshold. */
-async function count(rt: ListRuntime, list: MailingList, m: ListMember, e: Evidence): Promise<ListOutcome> {
+/**
+ * Record one bounce of a member; disable (and tell) them at the threshold. `how` says what proved it came back for
+ * them: their own VERP sender ("member"), a copy shared by their domain ("shared": at the threshold a probe goes
+ * instead), or the bounce of such a probe ("probe": a hard failure disables them at once).
+ */
+async function count(rt: ListRuntime, list: MailingList, m: ListMember, e: Evidence, how: 'member' | 'shared' | 'probe'): Promise<ListOutcome> {
   const out = emptyOutcome();
   const c = rt.config.lists;
   const now = rt.now();
@@ -102,7 +109,9 @@ async function count(rt: ListRuntime, list: MailingList, m: ListMember, e: Evide
   await rt.activity.recordBounce(list.address, m.address, now, e.status, e.kind, counted);
   const score = await rt.activity.bounceScore(list.address, m.address, now - c.bounce_window);
   note(out, 'list-bounce', { list: list.address, member: m.address, status: e.status || null, kind: e.kind, counted, score, threshold: c.bounce_threshold });
-  if (!counted || m.disabled || score < c.bounce_threshold) return out;
+  const due = how === 'probe' ? e.kind === 'hard' && score >= c.bounce_threshold : counted && score >= c.bounce_threshold;
+  if (!due || m.disabled) return out;
+  if (how === 'shared') return merge(out, await probe(rt, list, m, score));
   rt.lists.setMember(list.address, m.address, { disabled: true, disabledReason: 'bounce', at: now });
   note(out, 'list-member-disabled', { list: list.address, member: m.address, score, remove_after: new Date(now + c.bounce_grace).toISOString() }, 'warn');
   const a = listAddresses(list);
@@ -120,6 +129,34 @@ async function count(rt: ListRuntime, list: MailingList, m: ListMember, e: Evide
       ].join('\n'),
       auto: 'auto-generated',
     })),
+  );
+  return out;
+}
+
+/**
+ * A message to a member whose shared copies bounced bounce_threshold times, sent with their own VERP sender: a
+ * forged report by another member of their domain cannot name that address, so only a real failure disables them.
+ */
+async function probe(rt: ListRuntime, list: MailingList, m: ListMember, score: number): Promise<ListOutcome> {
+  const out = emptyOutcome();
+  const a = listAddresses(list);
+  note(out, 'list-bounce-probe', { list: list.address, member: m.address, score, reason: 'bounces of a copy shared by the domain: the member is disabled only if this probe bounces' }, 'warn');
+  out.originated.push(
+    ...(await sendNotice(
+      rt,
+      list,
+      {
+        from: { name: `${list.name} list`, address: a.request },
+        to: [m.address],
+        subject: `Checking your address for ${list.address}`,
+        text: [
+          `Mail from ${list.address} to ${m.address} was reported as bouncing ${score} times recently.`,
+          'This message checks the address. If you are reading it, nothing needs to be done: delivery goes on.',
+        ].join('\n'),
+        auto: 'auto-generated',
+      },
+      a.bouncesToken(verpToken(rt.key, list.address, m.id, m.address)),
+    )),
   );
   return out;
 }

@@ -84,12 +84,14 @@ export function listEnvelope(rt: ListRuntime, list: MailingList, id: string, mai
   };
 }
 
-/** Compose a notice and originate it (its own batch, no dedup record); returns the queue ids. */
-export async function sendNotice(rt: ListRuntime, list: MailingList, c: Composed): Promise<string[]> {
+/** Compose a notice and originate it (its own batch, no dedup record); returns the queue ids. `mailFrom`: the
+ *  envelope sender, the list's bounce address unless given. */
+export async function sendNotice(rt: ListRuntime, list: MailingList, c: Composed, mailFrom?: string): Promise<string[]> {
   if (!c.to.length) return [];
   const raw = compose(c, list, rt.config.hostname, rt.now());
   const id = newQueueId();
-  const env = listEnvelope(rt, list, id, listAddresses(list).bounces, c.to, raw);
+  // (a bounce probe goes with the member's own VERP sender: only its bounce proves the address fails)
+  const env = listEnvelope(rt, list, id, mailFrom ?? listAddresses(list).bounces, c.to, raw);
   return originate(rt.spool, `N${id}`, [{ envelope: env, raw }]);
 }
 
