@@ -178,6 +178,13 @@ export async function restoreBackup(dataDir: string, opts: RestoreOptions): Prom
 
   const v = await verifyBackup(file);
   if (!v.ok) return { ok: false, reason: `${v.reason}; nothing was written` };
+  // a small file may unpack to far more (a gzip bomb): what the verified manifest adds up to must fit, with room to
+  // spare, before the first byte is staged
+  const needed = v.manifest.entries.reduce((n, e) => n + (e.type === 'file' ? e.size : 0), 0);
+  const free = freeBytes(dataDir);
+  if (free !== null && needed + RESTORE_HEADROOM > free) {
+    return { ok: false, reason: `the backup holds ${needed} bytes and ${dataDir}'s file system has ${free} free (${RESTORE_HEADROOM} kept spare); nothing was written` };
+  }
   // from here files are written: the pid file is held as `serve` holds it (engine/ops/pid-file.ts), so a serve
   // started while the files are replaced refuses to start, and one started since the check above is seen
   fs.mkdirSync(dataDir, { recursive: true, mode: 0o700 });
@@ -300,6 +307,20 @@ async function placeFiles(dataDir: string, file: string, manifest: Manifest): Pr
   for (const d of touched) fsyncDir(d);
   fsyncDir(dataDir);
   return { ok: true, manifest, files, dirs: dirs.length, bytes, configSavedAs };
+}
+
+const RESTORE_HEADROOM = 1024 * 1024;
+
+/** Bytes free for this user on the file system of dir (or of its nearest existing parent); null where unknown. */
+function freeBytes(dir: string): number | null {
+  for (let d = path.resolve(dir); ; d = path.dirname(d)) {
+    try {
+      const st = fs.statfsSync(d);
+      return st.bavail * st.bsize;
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'ENOENT' || d === path.dirname(d)) return null;
+    }
+  }
 }
 
 /** Run as root on a data dir owned by someone else (the service user): restored files go to that owner. */

@@ -187,6 +187,24 @@ describe('tegami restore takes only what tegami backup writes (security review 3
     assert.deepEqual(long.written, []);
   });
 
+  it('refuses a backup that unpacks to more than the data dir\'s file system has free (a gzip bomb), writing nothing', (t) => {
+    if (spawnSync('unshare', ['-m', 'mount', '-t', 'tmpfs', '-o', 'size=64k', 'tmpfs', os.tmpdir()]).status !== 0) return t.skip('needs unshare -m and mount (root)');
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tegami-restore-full-'));
+    const mnt = path.join(dir, 'mnt');
+    fs.mkdirSync(mnt);
+    const file = path.join(dir, 'b.tar.gz');
+    // 4 MB of zeros: a 4 KB file, a file system of 2 MB
+    fs.writeFileSync(file, archive([KEY, { path: 'data/keys/zeros', body: Buffer.alloc(4 * 1024 * 1024) }]));
+    const config = path.join(dir, 't.toml');
+    fs.writeFileSync(config, `hostname = "mx.example.test"\ndata_dir = ${JSON.stringify(path.join(mnt, 'data'))}\n`);
+    const script = 'mount -t tmpfs -o size=2m tmpfs "$1" && { "$2" "$3" restore "$4" --config "$5"; rc=$?; echo "left:$(ls -A "$1" | tr "\\n" " ")" >&2; exit $rc; }';
+    const r = spawnSync('unshare', ['-m', 'sh', '-c', script, 'sh', mnt, process.execPath, BIN, file, config], { encoding: 'utf8', timeout: 60_000 });
+    fs.rmSync(dir, { recursive: true, force: true });
+    assert.equal(r.status, 1, r.stderr);
+    assert.match(r.stderr, /tegami restore: the backup holds 4194336 bytes and .*'s file system has \d+ free .*; nothing was written/);
+    assert.match(r.stderr, /^left: *$/m, 'nothing made in the data dir\'s file system');
+  });
+
   it('refuses symbolic and hard link members, absolute paths and ".." made by Python\'s tarfile', { skip: !hasCommand('python3') && 'python3 not installed' }, () => {
     for (const [kind, want] of [['sym', /unsupported tar entry type "2"/], ['hard', /unsupported tar entry type "1"/], ['abs', /unsafe path in archive: "\/etc\/x"/], ['dotdot', /unsafe path in archive: "data\/\.\.\/x"/]] as const) {
       const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tegami-restore-py-'));
