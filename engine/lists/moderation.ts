@@ -23,6 +23,8 @@ export interface HoldInput {
   reason: string;
   /** The RCPT TO the post came from (the recipient a refusal names); absent: the list address. */
   rcpt?: string;
+  /** The spam filter called it spam: over the cap it is discarded (logged), never bounced to a forgeable sender. */
+  spam?: boolean;
 }
 
 /** Keep a post for the moderators (idempotent per post key) and make sure they were told. */
@@ -31,8 +33,14 @@ export async function holdPost(rt: ListRuntime, list: MailingList, raw: Buffer, 
   let held = await rt.activity.heldByKey(list.address, h.postKey);
   if (!held) {
     // a stranger must not fill the disk through the moderation queue: over the list's cap the post is refused
-    // (its sender gets a bounce), never kept and never dropped unsaid (security review 3, follow-up)
+    // (its sender gets a bounce — unless it was classified as spam), never kept and never dropped unsaid
+    // (security review 3, follow-up)
     const full = await queueFull(rt, list, raw.length);
+    if (full && h.spam) {
+      // a bounce would go to the envelope sender spam forges (backscatter): the log line is its only trace
+      note(out, 'list-held-full', { list: list.address, sender: h.sender, reason: h.reason, size: raw.length, limit: full, action: 'discarded' }, 'warn');
+      return out;
+    }
     if (full) {
       out.failed.push({ address: h.rcpt ?? list.address, reason: `5.2.2 <${list.address}>: the list's moderation queue is full (${full}); the post was not kept, try again later or write to the list's owner` });
       note(out, 'list-held-full', { list: list.address, sender: h.sender, reason: h.reason, size: raw.length, limit: full }, 'warn');

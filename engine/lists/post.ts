@@ -84,6 +84,6 @@ export async function receivePost(rt: ListRuntime, list: MailingList, p: PostInp
   const who = provenIdentities(rt, { poster: poster?.address ?? null, mailFrom: p.mailFrom, origin: p.origin });
   const reason = holdReason(rt, list, { poster: who.poster, mailFrom: who.mailFrom, size: p.raw.length, spam: p.spam });
   if (reason && who.unproven.length) note(out, 'list-sender-unproven', { list: list.address, claimed: who.unproven.join(','), reason: 'an address of our own domains, not sent by its owner (no login)' }, 'warn');
-  if (reason && !(await rt.activity.posted(list.address, key))) return merge(out, await holdPost(rt, list, p.raw, { postKey: key, sender, mailFrom: p.mailFrom, reason, rcpt: p.rcpt }));
+  if (reason && !(await rt.activity.posted(list.address, key))) return merge(out, await holdPost(rt, list, p.raw, { postKey: key, sender, mailFrom: p.mailFrom, reason, rcpt: p.rcpt, spam: p.spam }));
   return distribute(rt, list, p.raw, { postKey: key, poster, mailFrom: p.mailFrom });
 }

@@ -16,6 +16,7 @@ import { copies } from '../../engine/lists/verp.js';
 import { buildCopy } from '../../engine/lists/copy.js';
 import { originate, originatingDir, promoteOriginated } from '../../engine/queue/notices.js';
 import { decideByToken, holdPost } from '../../engine/lists/moderation.js';
+import { receivePost } from '../../engine/lists/post.js';
 import { rowToken, groupToken, verpToken } from '../../engine/lists/tokens.js';
 import { handleBounce, sweepBounced } from '../../engine/lists/bounces.js';
 import { generateKey, signingKey } from '../../engine/outbound/dkim.js';
@@ -124,6 +125,24 @@ test('moderation tokens: an expired one is refused and logged, and the held post
   assert.match(String(out.events[0].fields.problem), /expired/);
   assert.equal(await rt.activity.heldById(held.id), undefined);
   assert.ok(!out.originated.length, 'nothing distributed');
+});
+
+test('a full moderation queue: an ordinary post is refused (its sender told), one classified as spam is discarded and logged, never bounced', async () => {
+  const { rt, queued } = lab('[lists]\nmax_held = 1');
+  rt.lists.createList('dev@example.test', { post: 'members' });
+  const list = rt.lists.list('dev@example.test')!;
+  const mail = (n: number) => Buffer.from(POST.toString('latin1').replace('<p1@', `<full${n}@`));
+  const first = await receivePost(rt, list, { raw: mail(1), mailFrom: 'carol@remote.test', spam: false });
+  assert.equal(first.events.find((e) => e.event === 'list-held')?.fields.list, list.address, 'the first post is held');
+  const before = queued().length;
+  const ham = await receivePost(rt, list, { raw: mail(2), mailFrom: 'carol@remote.test', spam: false });
+  assert.match(ham.failed[0]?.reason ?? '', /moderation queue is full/, 'an ordinary post over the cap is refused: its sender gets a notice');
+  const spam = await receivePost(rt, list, { raw: mail(3), mailFrom: 'forged@remote.test', spam: true });
+  assert.deepEqual(spam.failed, [], 'spam over the cap makes no notice to its (forgeable) envelope sender');
+  const ev = spam.events.find((e) => e.event === 'list-held-full');
+  assert.equal(ev?.fields.action, 'discarded', 'the log says it was discarded');
+  assert.equal(queued().length, before, 'nothing queued for the spam');
+  assert.equal((await rt.activity.heldPosts(list.address)).length, 1, 'neither was kept');
 });
 
 test('VERP per domain: one copy per destination domain; a bounce counts only for a member of that domain it names', async () => {
