@@ -62,7 +62,7 @@ export { RANGE_LOG_MIN } from './index-build.js';
  * A first build's rows are written this long after its record (the answer to the SELECT that built it goes out
  * first), or at once when anything reads rows before that.
  */
-const BUILD_ROWS_DELAY_MS = 500;
+const BUILD_ROWS_DELAY_MS = 2000;
 /** After a failed attempt (the index busy in another process), the rows are tried again this much later. */
 const BUILD_ROWS_RETRY_MS = 5000;
 
@@ -291,13 +291,15 @@ export class IndexDb {
     },
     opts: { build?: boolean } = {},
   ): number[] {
-    if (change.add?.length || change.remove?.length || change.flags?.length) this.writes++;
+    const rows = !!(change.add?.length || change.remove?.length || change.flags?.length);
+    if (rows) this.writes++;
     this.build.forget();
     const first = IndexBuild.isFirst(change, opts.build);
     return this.db
       .transaction(() => {
-        // a first build needs no rows of other folders written; anything else may read or change some
-        this.settle(!first);
+        // a first build needs no rows of other folders written, nor does a new cur/ mtime alone; anything else may
+        // read or change some
+        this.settle(rows && !first);
         if (first) {
           const f = this.folder(folder);
           const add = change.add!;
