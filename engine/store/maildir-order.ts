@@ -8,13 +8,24 @@ function secondOf(name: string): number {
 }
 
 /**
- * The digits after the first "M" (that has digits after it) of the name's unique part, between its first and
- * second dots, as in /^\d+\.[^.]*?M(\d+)/; NaN when there is none.
+ * The digits after the first "M" that has digits after it in the name's unique part, between its first and
+ * second dots (as /^[^.]+\.[^.]*?M(\d+)/); NaN when there is none. The usual name is read by native string
+ * functions (a first build reads thousands before any of this code is compiled); any other char by char.
  */
 function usecOf(name: string): number {
-  let i = 0;
-  while (i < name.length && name.charCodeAt(i) >= 48 && name.charCodeAt(i) <= 57) i++;
-  if (i === 0 || name.charCodeAt(i) !== 46) return NaN;
+  const dot = name.indexOf('.');
+  const m = name.indexOf('M', dot + 1);
+  if (dot > 0 && m > dot) {
+    const next = name.indexOf('.', dot + 1);
+    const c = name.charCodeAt(m + 1);
+    if ((next < 0 || next > m) && c >= 48 && c <= 57) return parseInt(name.slice(m + 1), 10);
+  }
+  return usecByChars(name);
+}
+
+function usecByChars(name: string): number {
+  const i = name.indexOf('.');
+  if (i <= 0) return NaN;
   for (let j = i + 1; j < name.length; j++) {
     const c = name.charCodeAt(j);
     if (c === 46) return NaN;
@@ -45,27 +56,59 @@ export function compareMaildirNames(a: string, b: string): number {
   return compare(names, Float64Array.of(secondOf(a), secondOf(b)), Float64Array.of(usecOf(a), usecOf(b)), 0, 1);
 }
 
-/** The indexes of `names` (all, or those in `which`) in delivery order. */
+/** Microseconds below this make one exact number with the second (second × 2^20 + usec < 2^53 for any 32-bit second). */
+const USEC_LIMIT = 2 ** 20;
+
+/**
+ * The indexes of `names` (all, or those in `which`) in delivery order. When every name has a second and a
+ * microsecond and no two have both equal (the usual Maildir names), the order is that of one number per name,
+ * sorted without a comparison function; else names are compared as compare() does.
+ */
 export function deliveryOrder(names: readonly string[], which?: readonly number[]): number[] {
+  let idx: number[];
+  if (which) idx = which.slice();
+  else {
+    idx = new Array<number>(names.length);
+    for (let i = 0; i < idx.length; i++) idx[i] = i;
+  }
+  const m = idx.length;
+  const keys = new Float64Array(m);
+  let simple = true;
+  for (let j = 0; j < m && simple; j++) {
+    const name = names[idx[j]];
+    const sec = secondOf(name);
+    const usec = usecOf(name);
+    if (sec >= 0 && sec < 2 ** 32 && usec >= 0 && usec < USEC_LIMIT) keys[j] = sec * USEC_LIMIT + usec;
+    else simple = false;
+  }
+  if (simple) {
+    const sorted = keys.slice().sort();
+    for (let j = 1; j < m && simple; j++) if (sorted[j] === sorted[j - 1]) simple = false;
+    if (simple) {
+      // each key's place is its rank among the sorted keys (all different, else the comparison decides)
+      const out = new Array<number>(m);
+      for (let j = 0; j < m; j++) {
+        const k = keys[j];
+        let lo = 0;
+        let hi = m - 1;
+        while (lo < hi) {
+          const mid = (lo + hi) >> 1;
+          if (sorted[mid] < k) lo = mid + 1;
+          else hi = mid;
+        }
+        out[lo] = idx[j];
+      }
+      return out;
+    }
+  }
   const n = names.length;
   const sec = new Float64Array(n);
   const usec = new Float64Array(n);
-  let order: number[];
-  if (which) {
-    order = which.slice();
-    for (const i of which) {
-      sec[i] = secondOf(names[i]);
-      usec[i] = usecOf(names[i]);
-    }
-  } else {
-    order = new Array<number>(n);
-    for (let i = 0; i < n; i++) {
-      sec[i] = secondOf(names[i]);
-      usec[i] = usecOf(names[i]);
-      order[i] = i;
-    }
+  for (const i of idx) {
+    sec[i] = secondOf(names[i]);
+    usec[i] = usecOf(names[i]);
   }
-  return order.sort((a, b) => compare(names, sec, usec, a, b));
+  return idx.sort((a, b) => compare(names, sec, usec, a, b));
 }
 
 /** Items in delivery order of their names. */
