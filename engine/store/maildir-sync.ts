@@ -89,10 +89,12 @@ export async function syncFolder(
   for (const d of await fsp.readdir(curDir, { withFileTypes: true })) {
     const file = d.name;
     if (file.charCodeAt(0) === 46 || d.isDirectory()) continue;
-    const { base, info } = parseMaildirName(file);
+    // parseMaildirName without its object per name (a first build reads thousands)
+    const i = file.indexOf(':2,');
+    const j = i < 0 ? file.indexOf(':') : i;
     files.push(file);
-    bases.push(base);
-    letters.push(info ?? '');
+    bases.push(j < 0 ? file : file.slice(0, j));
+    letters.push(i < 0 ? '' : file.slice(i + 3));
     plain.push(d.isFile());
   }
   const remove: number[] = [];
