@@ -1,11 +1,19 @@
 // The index's write path for many new message rows (engine/store/index-db.ts calls it inside its transactions):
 // rows inserted a hundred per statement, and a folder's first build of many messages written as one record
-// (build-record.ts: UIDVALIDITY, first UID, packed names) whose rows are written later, by any process, from it.
-// It never opens a transaction of its own nor touches the files.
+// (build-record.ts: UIDVALIDITY, first UID, packed names) whose rows any process writes from it later (settle:
+// before anything reads rows, or 2 s on). It opens no transaction but settle's own and never touches the files.
 import type Database from 'better-sqlite3';
 import { decodeBuild, encodeBuild } from './build-record.js';
 import { emailIdOf } from './email-ids.js';
 import type { FolderRow, NewMessage } from './index-db.js';
+
+/**
+ * A first build's rows are written this long after its record (the answer to the SELECT that built it goes out
+ * first), or at once when anything reads rows before that.
+ */
+const BUILD_ROWS_DELAY_MS = 2000;
+/** After a failed attempt (the index busy in another process), the rows are tried again this much later. */
+const BUILD_ROWS_RETRY_MS = 5000;
 
 /** Message rows per INSERT statement when many are added at once (10 parameters each, far below SQLite's limit). */
 const INSERT_ROWS = 100;
@@ -52,8 +60,16 @@ export class IndexBuild {
   private readonly pending = new Map<string, Pending>();
   /** The last first build, for the listing that follows it (take). */
   private built: (Built & { folder: string; key: string; writes: number }) | null = null;
+  /** PRAGMA data_version when records were last looked for (it moves when another connection commits). */
+  private seenVersion = -1;
+  private settling = false;
+  private timer: NodeJS.Timeout | null = null;
 
-  constructor(private readonly db: Database.Database) {
+  /** `reset`: give a folder whose record failed its checks a new UIDVALIDITY (inside the caller's transaction). */
+  constructor(
+    private readonly db: Database.Database,
+    private readonly reset: (folder: string) => void,
+  ) {
     this.one = db.prepare(
       'INSERT OR IGNORE INTO messages (folder, uid, base, file, size, idate, letters, keywords, modseq, eid) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
     );
@@ -65,7 +81,58 @@ export class IndexBuild {
       drop: db.prepare('DELETE FROM builds WHERE folder = ?'),
       folder: db.prepare<[string], FolderRow>('SELECT * FROM folders WHERE name = ?'),
       anyRow: db.prepare<[string], { x: number }>('SELECT 1 AS x FROM messages WHERE folder = ? LIMIT 1'),
+      dataVersion: db.prepare<[], number>('PRAGMA data_version').pluck(),
     };
+  }
+
+  /**
+   * Before anything reads or writes rows: write the rows of waiting records. `rows` false (a folder row is all the
+   * caller reads): only records this process did not write (another process's, or one a crash left), whose check
+   * may reset a folder; this process's own records already agree with their folder rows.
+   */
+  settle(rows: boolean): void {
+    if (this.settling || !this.db.open) return;
+    const v = this.q.dataVersion.get()!;
+    if (!(rows && this.pending.size)) {
+      if (v === this.seenVersion) return;
+      this.seenVersion = v;
+      if (!this.foreign()) return;
+    }
+    this.seenVersion = v;
+    this.settling = true;
+    try {
+      this.db.transaction(() => {
+        for (const name of this.expandAll()) this.reset(name);
+      }).immediate();
+    } finally {
+      this.settling = false;
+    }
+  }
+
+  /** Write this process's records' rows after BUILD_ROWS_DELAY_MS, if nothing needed them before. */
+  settleLater(ms = BUILD_ROWS_DELAY_MS): void {
+    if (this.timer) return;
+    this.timer = setTimeout(() => {
+      this.timer = null;
+      try {
+        this.settle(true);
+      } catch {
+        // busy in another process: the record is durable, and the next reader of rows tries again too
+        this.settleLater(BUILD_ROWS_RETRY_MS);
+      }
+    }, ms);
+    this.timer.unref();
+  }
+
+  /** Before the database closes: the rows now (when that fails, the records stay for the next open). */
+  stop(): void {
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = null;
+    try {
+      this.settle(true);
+    } catch {
+      /* busy: the records are durable */
+    }
   }
 
   /** Is this change a folder's first build to record as one (many rows added, nothing else)? The caller checks UIDNEXT is 1. */
@@ -88,13 +155,8 @@ export class IndexBuild {
     return true;
   }
 
-  /** Records of this process waiting for their rows. */
-  get waiting(): number {
-    return this.pending.size;
-  }
-
   /** Is there a record this process did not write (another process's, or one left by a crash)? */
-  foreign(): boolean {
+  private foreign(): boolean {
     let mine = 0;
     for (const r of this.q.keys.all()) {
       const p = this.pending.get(r.folder);
@@ -115,7 +177,7 @@ export class IndexBuild {
    * row in the folder yet) and its bytes pass build-record.ts's checks; returns the folders whose record
    * failed, which the caller must give a new UIDVALIDITY (their UIDs cannot be known again).
    */
-  expandAll(): string[] {
+  private expandAll(): string[] {
     const refused: string[] = [];
     for (const r of this.q.all.all()) {
       this.q.drop.run(r.folder);

@@ -58,14 +58,6 @@ export interface NewMessage {
 
 export { RANGE_LOG_MIN } from './index-build.js';
 
-/**
- * A first build's rows are written this long after its record (the answer to the SELECT that built it goes out
- * first), or at once when anything reads rows before that.
- */
-const BUILD_ROWS_DELAY_MS = 2000;
-/** After a failed attempt (the index busy in another process), the rows are tried again this much later. */
-const BUILD_ROWS_RETRY_MS = 5000;
-
 export class IndexDb {
   private readonly db: Database.Database;
   private readonly history: AccountLog;
@@ -75,10 +67,6 @@ export class IndexDb {
   /** Many rows at once, and a folder's first build (index-build.ts). */
   private readonly build: IndexBuild;
   private q;
-  /** PRAGMA data_version when records were last looked for (it moves when another connection commits). */
-  private seenVersion = -1;
-  private settling = false;
-  private timer: NodeJS.Timeout | null = null;
 
   constructor(file: string) {
     this.db = new Database(file);
@@ -92,10 +80,9 @@ export class IndexDb {
     migrate(this.db);
     this.history = new AccountLog(this.db);
     this.view = new AccountIndex(this.db, this.history);
-    this.build = new IndexBuild(this.db);
+    this.build = new IndexBuild(this.db, (name) => this.resetFolder(name));
     const db = this.db;
     this.q = {
-      dataVersion: db.prepare<[], number>('PRAGMA data_version').pluck(),
       unknownIdates: db.prepare<[string, number], { uid: number; file: string; base: string }>('SELECT uid, file, base FROM messages WHERE folder = ? AND idate = ?'),
       folder: db.prepare<[string], FolderRow>('SELECT * FROM folders WHERE name = ?'),
       maxValidity: db.prepare<[], { v: number | null }>('SELECT max(uidvalidity) AS v FROM folders'),
@@ -150,43 +137,9 @@ export class IndexDb {
     return this.db.open;
   }
 
-  /**
-   * Before anything reads or writes rows: write the rows of waiting first-build records. `rows` false (a folder
-   * row is all the caller reads): only records this process did not write (another process's, or one a crash
-   * left), whose check may reset a folder; this process's own records already agree with their folder rows.
-   */
+  /** Before anything reads or writes rows: write waiting first-build records' rows (IndexBuild.settle). */
   private settle(rows: boolean): void {
-    if (this.settling || !this.db.open) return;
-    const v = this.q.dataVersion.get()!;
-    if (!(rows && this.build.waiting)) {
-      if (v === this.seenVersion) return;
-      this.seenVersion = v;
-      if (!this.build.foreign()) return;
-    }
-    this.seenVersion = v;
-    this.settling = true;
-    try {
-      this.db.transaction(() => {
-        for (const name of this.build.expandAll()) this.resetFolder(name);
-      }).immediate();
-    } finally {
-      this.settling = false;
-    }
-  }
-
-  /** Write a first build's rows after BUILD_ROWS_DELAY_MS, if nothing needed them before. */
-  private settleLater(ms = BUILD_ROWS_DELAY_MS): void {
-    if (this.timer) return;
-    this.timer = setTimeout(() => {
-      this.timer = null;
-      try {
-        this.settle(true);
-      } catch {
-        // busy in another process: the record is durable, and the next reader of rows tries again too
-        this.settleLater(BUILD_ROWS_RETRY_MS);
-      }
-    }, ms);
-    this.timer.unref();
+    this.build.settle(rows);
   }
 
   /**
@@ -308,7 +261,7 @@ export class IndexDb {
             this.q.setFolder.run(f.uidnext + add.length, f.modseq + add.length, folder);
             if (change.curMtime !== undefined) this.q.setMtime.run(change.curMtime, folder);
             this.history.range([f.uidvalidity]);
-            this.settleLater();
+            this.build.settleLater();
             const uids = new Array<number>(add.length);
             for (let i = 0; i < add.length; i++) uids[i] = f.uidnext + i;
             return uids;
@@ -491,13 +444,7 @@ export class IndexDb {
 
   /** Close the database, writing waiting first-build rows first (when that fails, their records stay for the next open). */
   close(): void {
-    if (this.timer) clearTimeout(this.timer);
-    this.timer = null;
-    try {
-      this.settle(true);
-    } catch {
-      /* busy: the records are durable */
-    }
+    this.build.stop();
     this.db.close();
   }
 }
