@@ -12,21 +12,57 @@ import { EMPTY_LISTING, indexIn, infoIn, sharedMailbox, type Listing, type Share
 /** Which UIDs some session has already seen as \Recent, per store and folder (one process). */
 const recentClaims = new WeakMap<MailboxStore, Map<string, number>>();
 
-function claimRecent(store: MailboxStore, key: string, uids: readonly number[]): Set<number> {
+/** Claim the UIDs above the highest any session claimed before (ascending `uids`); returns that highest. */
+function claimRecent(store: MailboxStore, key: string, uids: readonly number[]): number {
   let m = recentClaims.get(store);
   if (!m) {
     m = new Map();
     recentClaims.set(store, m);
   }
   const seen = m.get(key) ?? 0;
-  const out = new Set<number>();
-  let max = seen;
-  for (const u of uids) {
-    if (u > seen) out.add(u);
-    if (u > max) max = u;
+  if (uids.length && uids[uids.length - 1] > seen) m.set(key, uids[uids.length - 1]);
+  return seen;
+}
+
+/**
+ * The UIDs a session reports \Recent: those of its first listing above what other sessions had claimed (a range,
+ * however large the mailbox), less those that left its view since, plus later arrivals it claimed one by one.
+ */
+class RecentUids {
+  /** The first listing's claim: its UIDs in (above, last], `inRange` of them. */
+  private above = 0;
+  private last = 0;
+  private inRange = 0;
+  private readonly gone = new Set<number>();
+  private readonly extra = new Set<number>();
+
+  /** The first listing's claim: its UIDs above `seen` (ascending `uids`). */
+  claimFirst(uids: readonly number[], seen: number): void {
+    let i = uids.length;
+    while (i > 0 && uids[i - 1] > seen) i--;
+    this.above = seen;
+    this.last = uids.length ? uids[uids.length - 1] : 0;
+    this.inRange = uids.length - i;
   }
-  m.set(key, max);
-  return out;
+
+  get size(): number {
+    return this.inRange - this.gone.size + this.extra.size;
+  }
+
+  /** Is this UID of the session's view recent? */
+  has(uid: number): boolean {
+    return this.extra.has(uid) || (uid > this.above && uid <= this.last && !this.gone.has(uid));
+  }
+
+  add(uid: number): void {
+    if (!this.has(uid)) this.extra.add(uid);
+  }
+
+  /** A UID of the session's view left it (expunged). */
+  delete(uid: number): void {
+    if (this.extra.delete(uid)) return;
+    if (uid > this.above && uid <= this.last) this.gone.add(uid);
+  }
 }
 
 /** How many of these UIDs no session has seen as \Recent yet (STATUS RECENT), without claiming them. */
@@ -49,7 +85,7 @@ export class MailboxView {
   private listing: Listing = EMPTY_LISTING;
   /** Flags this session itself just changed (STORE, FETCH setting \Seen) and the shared listing may not show yet. */
   private own: Map<number, MessageInfo> | null = null;
-  recent = new Set<number>();
+  recent = new RecentUids();
   dirty = false;
   private release: () => void = () => {};
   private lastExists = 0;
@@ -88,7 +124,7 @@ export class MailboxView {
     }
     v.dirty = false;
     const uids = v.listing.uids;
-    if (!readOnly) v.recent = claimRecent(store, v.claimKey(), uids);
+    if (!readOnly) v.recent.claimFirst(uids, claimRecent(store, v.claimKey(), uids));
     v.lastExists = uids.length;
     v.lastRecent = v.recent.size;
     if (uids.length) v.uidNext = Math.max(v.uidNext, uids[uids.length - 1] + 1);
@@ -163,10 +199,8 @@ export class MailboxView {
       }
       this.listing = { uids: keep, infos: keepInfos }; // a private copy until the next update meets the shared one
     }
-    for (const u of gone) {
-      this.own?.delete(u);
-      this.recent.delete(u);
-    }
+    for (let i = all.length - 1; i >= 0; i--) if (gone.has(all[i])) this.recent.delete(all[i]);
+    for (const u of gone) this.own?.delete(u);
     this.lastExists = this.listing.uids.length;
     this.lastRecent = this.recent.size;
     return seqs;
@@ -226,7 +260,10 @@ export class MailboxView {
       if (uid >= this.uidNext) this.uidNext = uid + 1;
       if (m.modseq > this.highestModseq) this.highestModseq = m.modseq;
     }
-    if (added.length && !this.readOnly) for (const u of claimRecent(this.store, this.claimKey(), added)) this.recent.add(u);
+    if (added.length && !this.readOnly) {
+      const seen = claimRecent(this.store, this.claimKey(), added);
+      for (const u of added) if (u > seen) this.recent.add(u);
+    }
     this.own = null;
     // the shared listing from now on; while an EXPUNGE waits, a private one that still has the expunged messages
     this.listing = keepGone ? withKept(now, view, gone) : now;

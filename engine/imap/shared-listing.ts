@@ -41,7 +41,7 @@ export function sameInfo(a: MessageInfo, b: MessageInfo): boolean {
 }
 
 /** A listing of `list` (fresh from the store) that reuses `prev`'s objects where nothing changed; `prev` itself when all is equal. */
-export function mergeListing(prev: Listing | null, list: MessageInfo[]): Listing {
+export function mergeListing(prev: Listing | null, list: readonly MessageInfo[]): Listing {
   if (prev && prev.infos.length === list.length) {
     let same = true;
     for (let i = 0; i < list.length && same; i++) same = sameInfo(prev.infos[i], list[i]);
@@ -126,7 +126,8 @@ export class SharedMailbox {
       if (!this.stale && this.listing) return this.listing;
       this.stale = false;
       const before = this.listing;
-      const p = this.store.list(this.owner, this.folder).then((list) => mergeListing(this.listing, list));
+      // the listing is never changed: the store's own infos will do where it shares them (no copy per list)
+      const p = (this.store.listShared ? this.store.listShared(this.owner, this.folder) : this.store.list(this.owner, this.folder)).then((list) => mergeListing(this.listing, list));
       this.inflight = p;
       let l: Listing;
       try {

@@ -1,9 +1,19 @@
 // The index's write path for many new message rows (engine/store/index-db.ts calls it inside its transactions):
-// rows inserted a hundred per statement, and a folder's first build of many messages logged as one range with
-// its rows kept for the listing that follows. It never opens a transaction of its own nor touches the files.
+// rows inserted a hundred per statement, and a folder's first build of many messages written as one record
+// (build-record.ts: UIDVALIDITY, first UID, packed names) whose rows any process writes from it later (settle:
+// before anything reads rows, or 2 s on). It opens no transaction but settle's own and never touches the files.
 import type Database from 'better-sqlite3';
-import type { AccountLog } from './account-log.js';
-import type { FolderRow, MessageRow, NewMessage } from './index-db.js';
+import { decodeBuild, encodeBuild } from './build-record.js';
+import { emailIdOf } from './email-ids.js';
+import type { FolderRow, NewMessage } from './index-db.js';
+
+/**
+ * A first build's rows are written this long after its record (the answer to the SELECT that built it goes out
+ * first), or at once when anything reads rows before that.
+ */
+const BUILD_ROWS_DELAY_MS = 2000;
+/** After a failed attempt (the index busy in another process), the rows are tried again this much later. */
+const BUILD_ROWS_RETRY_MS = 5000;
 
 /** Message rows per INSERT statement when many are added at once (10 parameters each, far below SQLite's limit). */
 const INSERT_ROWS = 100;
@@ -14,33 +24,190 @@ const INSERT_ROWS = 100;
  */
 export const RANGE_LOG_MIN = 1000;
 
-/** The rows a folder's first build just inserted, with the folder state after it. */
-interface Built {
+/** A first build recorded (build-record.ts) whose rows are not written yet: this process's copy of the record. */
+interface Pending {
+  uidvalidity: number;
+  /** The first build's first UID (the folder's UIDNEXT before it) and MODSEQ before it. */
+  uid0: number;
+  modseq0: number;
+  add: NewMessage[];
+}
+
+/** What a folder's first build hands to the listing that follows it: its messages, UIDs from uid0, MODSEQs after modseq0. */
+export interface Built {
+  add: NewMessage[];
+  uid0: number;
+  modseq0: number;
+}
+
+/** A record as read back from the builds table (any process may have written it). */
+interface RecordRow {
   folder: string;
-  key: string;
-  rows: MessageRow[];
-  writes: number;
+  uidvalidity: number;
+  uid0: number;
+  modseq0: number;
+  count: number;
+  crc: number;
+  names: unknown;
 }
 
 export class IndexBuild {
   private readonly statements = new Map<number, Database.Statement>();
   private readonly one: Database.Statement;
   private readonly byBase: Database.Statement<[string, string], { uid: number }>;
-  private built: Built | null = null;
+  private readonly q;
+  /** Records of this process whose rows are not written yet, by folder. */
+  private readonly pending = new Map<string, Pending>();
+  /** The last first build, for the listing that follows it (take). */
+  private built: (Built & { folder: string; key: string; writes: number }) | null = null;
+  /** PRAGMA data_version when records were last looked for (it moves when another connection commits). */
+  private seenVersion = -1;
+  private settling = false;
+  private timer: NodeJS.Timeout | null = null;
 
+  /** `reset`: give a folder whose record failed its checks a new UIDVALIDITY (inside the caller's transaction). */
   constructor(
     private readonly db: Database.Database,
-    private readonly log: AccountLog,
+    private readonly reset: (folder: string) => void,
   ) {
     this.one = db.prepare(
       'INSERT OR IGNORE INTO messages (folder, uid, base, file, size, idate, letters, keywords, modseq, eid) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
     );
     this.byBase = db.prepare<[string, string], { uid: number }>('SELECT uid FROM messages WHERE folder = ? AND base = ?');
+    this.q = {
+      put: db.prepare('INSERT OR REPLACE INTO builds (folder, uidvalidity, uid0, modseq0, count, crc, names) VALUES (?, ?, ?, ?, ?, ?, ?)'),
+      keys: db.prepare<[], { folder: string; uidvalidity: number; uid0: number }>('SELECT folder, uidvalidity, uid0 FROM builds'),
+      all: db.prepare<[], RecordRow>('SELECT folder, uidvalidity, uid0, modseq0, count, crc, names FROM builds'),
+      drop: db.prepare('DELETE FROM builds WHERE folder = ?'),
+      folder: db.prepare<[string], FolderRow>('SELECT * FROM folders WHERE name = ?'),
+      anyRow: db.prepare<[string], { x: number }>('SELECT 1 AS x FROM messages WHERE folder = ? LIMIT 1'),
+      dataVersion: db.prepare<[], number>('PRAGMA data_version').pluck(),
+    };
   }
 
-  /** Is this change a folder's first build to log as one range (many rows added, nothing else, UIDNEXT still 1)? */
+  /**
+   * Before anything reads or writes rows: write the rows of waiting records. `rows` false (a folder row is all the
+   * caller reads): only records this process did not write (another process's, or one a crash left), whose check
+   * may reset a folder; this process's own records already agree with their folder rows.
+   */
+  settle(rows: boolean): void {
+    if (this.settling || !this.db.open) return;
+    const v = this.q.dataVersion.get()!;
+    if (!(rows && this.pending.size)) {
+      if (v === this.seenVersion) return;
+      this.seenVersion = v;
+      if (!this.foreign()) return;
+    }
+    this.seenVersion = v;
+    this.settling = true;
+    try {
+      this.db.transaction(() => {
+        for (const name of this.expandAll()) this.reset(name);
+      }).immediate();
+    } finally {
+      this.settling = false;
+    }
+  }
+
+  /** Write this process's records' rows after BUILD_ROWS_DELAY_MS, if nothing needed them before. */
+  settleLater(ms = BUILD_ROWS_DELAY_MS): void {
+    if (this.timer) return;
+    this.timer = setTimeout(() => {
+      this.timer = null;
+      try {
+        this.settle(true);
+      } catch {
+        // busy in another process: the record is durable, and the next reader of rows tries again too
+        this.settleLater(BUILD_ROWS_RETRY_MS);
+      }
+    }, ms);
+    this.timer.unref();
+  }
+
+  /** Before the database closes: the rows now (when that fails, the records stay for the next open). */
+  stop(): void {
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = null;
+    try {
+      this.settle(true);
+    } catch {
+      /* busy: the records are durable */
+    }
+  }
+
+  /** Is this change a folder's first build to record as one (many rows added, nothing else)? The caller checks UIDNEXT is 1. */
   static isFirst(change: { add?: NewMessage[]; remove?: number[]; flags?: unknown[] }, build: boolean | undefined): boolean {
     return !!build && (change.add?.length ?? 0) >= RANGE_LOG_MIN && !change.remove?.length && !change.flags?.length;
+  }
+
+  /**
+   * Write a folder's first build (`f`: the folder before it, UIDNEXT 1) as one record: `add` gets UIDs from
+   * f.uidnext and MODSEQs from f.modseq + 1, in order. The caller moves the folder's UIDNEXT and MODSEQ past them
+   * in the same transaction. Returns false when the messages cannot be recorded (the caller inserts rows).
+   */
+  record(folder: string, f: FolderRow, add: NewMessage[], writes: number): boolean {
+    const enc = encodeBuild(add);
+    if (!enc) return false;
+    this.q.put.run(folder, f.uidvalidity, f.uidnext, f.modseq, enc.count, enc.crc, enc.blob);
+    this.pending.set(folder, { uidvalidity: f.uidvalidity, uid0: f.uidnext, modseq0: f.modseq, add });
+    const key = `${f.uidvalidity}/${f.uidnext + add.length}/${f.modseq + add.length}`;
+    this.built = { folder, key, writes, add, uid0: f.uidnext, modseq0: f.modseq };
+    return true;
+  }
+
+  /** Is there a record this process did not write (another process's, or one left by a crash)? */
+  private foreign(): boolean {
+    let mine = 0;
+    for (const r of this.q.keys.all()) {
+      const p = this.pending.get(r.folder);
+      if (!p || p.uidvalidity !== r.uidvalidity || p.uid0 !== r.uid0) return true;
+      mine++;
+    }
+    // another process wrote the rows of some of ours already: nothing left to do for them
+    if (mine !== this.pending.size) {
+      const left = new Set(this.q.keys.all().map((r) => r.folder));
+      for (const name of [...this.pending.keys()]) if (!left.has(name)) this.pending.delete(name);
+    }
+    return false;
+  }
+
+  /**
+   * Write the rows of every record (inside the caller's write transaction) and drop the records. A record is
+   * used only when it fits its folder (same UIDVALIDITY, its UIDs and MODSEQs below the folder's next ones, no
+   * row in the folder yet) and its bytes pass build-record.ts's checks; returns the folders whose record
+   * failed, which the caller must give a new UIDVALIDITY (their UIDs cannot be known again).
+   */
+  private expandAll(): string[] {
+    const refused: string[] = [];
+    for (const r of this.q.all.all()) {
+      this.q.drop.run(r.folder);
+      const f = this.q.folder.get(r.folder);
+      // a record of a folder since dropped or given a new UIDVALIDITY describes nothing any more
+      if (!f || f.uidvalidity !== r.uidvalidity) continue;
+      const mine = this.pending.get(r.folder);
+      const add = mine && mine.uid0 === r.uid0 && mine.uidvalidity === r.uidvalidity && mine.add.length === r.count ? mine.add : decodeBuild(r.names, r.count, r.crc);
+      if (!add || !Number.isSafeInteger(r.uid0) || !Number.isSafeInteger(r.modseq0) || r.uid0 < 1 || r.modseq0 < 0 || r.uid0 + add.length > f.uidnext || r.modseq0 + add.length > f.modseq) {
+        refused.push(r.folder);
+        continue;
+      }
+      // a first build's folder had no row, and every write since wrote these rows first: a row there means the
+      // folder is not what the record says
+      if (this.q.anyRow.get(r.folder)) {
+        refused.push(r.folder);
+        continue;
+      }
+      const eids = new Array<string>(add.length);
+      for (let i = 0; i < add.length; i++) eids[i] = emailIdOf(add[i].base);
+      this.insert(r.folder, add, eids, r.uid0, r.modseq0, [], new Set());
+    }
+    this.pending.clear();
+    return refused;
+  }
+
+  /** Forget this process's copy of a folder's record (the folder was dropped or reset with the record). */
+  discard(folder: string): void {
+    this.pending.delete(folder);
+    this.q.drop.run(folder);
   }
 
   /** INSERT OR IGNORE of `n` message rows in one statement (prepared once per size). */
@@ -111,37 +278,19 @@ export class IndexBuild {
     return { uidnext, modseq };
   }
 
-  /**
-   * After a folder's first build (`f`: the folder before it) inserted `add` as `uids`: one range in the change
-   * log instead of a row per email (no snapshot before: none of them had a row in this folder; copies elsewhere
-   * are covered by the range), and the rows kept for take() when every one was new.
-   */
-  logged(folder: string, f: FolderRow, add: NewMessage[], uids: number[], changedCount: number, writes: number): void {
-    if (changedCount) this.log.range([f.uidvalidity]);
-    if (changedCount !== add.length) return;
-    const rows: MessageRow[] = new Array(add.length);
-    for (let i = 0; i < add.length; i++) {
-      const m = add[i];
-      rows[i] = { uid: uids[i], base: m.base, file: m.file, size: m.size, idate: Math.round(m.idate), letters: m.letters, keywords: m.keywords ?? '', modseq: f.modseq + 1 + i };
-    }
-    const last = rows.length ? rows[rows.length - 1] : null;
-    this.built = { folder, key: `${f.uidvalidity}/${last ? last.uid + 1 : f.uidnext}/${last ? last.modseq : f.modseq}`, rows, writes };
-  }
-
-  /** Any write: the rows kept by the last first build no longer describe the folder. */
+  /** Any write: the messages kept by the last first build no longer describe the folder. */
   forget(): void {
     this.built = null;
   }
 
   /**
-   * The rows a folder's first build inserted, in UID order, when the folder is still in the state that build
-   * left (`key`: UIDVALIDITY/UIDNEXT/MODSEQ, as the listing cache keys it) and no row was written since
-   * (`writes`); handed out once.
+   * The messages of a folder's first build, when the folder is still in the state that build left (`key`:
+   * UIDVALIDITY/UIDNEXT/MODSEQ, as the listing cache keys it) and no row was written since (`writes`); once.
    */
-  take(folder: string, key: string, writes: number): MessageRow[] | null {
+  take(folder: string, key: string, writes: number): Built | null {
     const b = this.built;
     if (!b || b.folder !== folder) return null;
     this.built = null;
-    return b.key === key && b.writes === writes ? b.rows : null;
+    return b.key === key && b.writes === writes ? { add: b.add, uid0: b.uid0, modseq0: b.modseq0 } : null;
   }
 }

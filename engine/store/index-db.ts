@@ -2,13 +2,16 @@
 // UIDNEXT and HIGHESTMODSEQ, and per message its UID, file name, size, internal date, flags and MODSEQ.
 // It is a cache of the Maildir tree: deleting it is safe (rebuilt, with new UIDVALIDITYs). It never touches files.
 // Beside the folders it keeps the account view (account-log.ts: one change history for IMAP and JMAP;
-// account-index.ts: email ids, threads, header facts), updated in the same transactions.
+// account-index.ts: email ids, threads, header facts), updated in the same transactions. A folder's first build
+// of many messages is one record whose rows are written shortly after (index-build.ts); every reader of rows, in
+// any process, writes the rows of waiting records first, and a record that fails its checks costs a UIDVALIDITY.
 import Database from 'better-sqlite3';
 import { AccountIndex } from './account-index.js';
 import { AccountLog, type Snapshot } from './account-log.js';
 import { emailIdOf } from './email-ids.js';
-import { IndexBuild } from './index-build.js';
+import { IndexBuild, type Built } from './index-build.js';
 import { migrate, SCHEMA } from './index-schema.js';
+import { UNKNOWN_IDATE } from './maildir-idate.js';
 
 export interface FolderRow {
   name: string;
@@ -56,11 +59,9 @@ export interface NewMessage {
 export { RANGE_LOG_MIN } from './index-build.js';
 
 export class IndexDb {
-  readonly db: Database.Database;
-  /** The account-wide change history (JMAP states and /changes). */
-  readonly log: AccountLog;
-  /** Email ids, threads, header facts and counts for the account view. */
-  readonly account: AccountIndex;
+  private readonly db: Database.Database;
+  private readonly history: AccountLog;
+  private readonly view: AccountIndex;
   /** Counts this process's writes to message rows (files, sizes, folders): a cache of them is valid while it stays. */
   writes = 0;
   /** Many rows at once, and a folder's first build (index-build.ts). */
@@ -77,11 +78,12 @@ export class IndexDb {
     this.db.pragma('temp_store = MEMORY');
     this.db.exec(SCHEMA);
     migrate(this.db);
-    this.log = new AccountLog(this.db);
-    this.account = new AccountIndex(this.db, this.log);
-    this.build = new IndexBuild(this.db, this.log);
+    this.history = new AccountLog(this.db);
+    this.view = new AccountIndex(this.db, this.history);
+    this.build = new IndexBuild(this.db, (name) => this.resetFolder(name));
     const db = this.db;
     this.q = {
+      unknownIdates: db.prepare<[string, number], { uid: number; file: string; base: string }>('SELECT uid, file, base FROM messages WHERE folder = ? AND idate = ?'),
       folder: db.prepare<[string], FolderRow>('SELECT * FROM folders WHERE name = ?'),
       maxValidity: db.prepare<[], { v: number | null }>('SELECT max(uidvalidity) AS v FROM folders'),
       insertFolder: db.prepare('INSERT OR IGNORE INTO folders (name, uidvalidity, uidnext, modseq) VALUES (?, ?, 1, 1)'),
@@ -118,15 +120,57 @@ export class IndexDb {
     };
   }
 
+  /** The account-wide change history (JMAP states and /changes). */
+  get log(): AccountLog {
+    this.settle(true);
+    return this.history;
+  }
+
+  /** Email ids, threads, header facts and counts for the account view. */
+  get account(): AccountIndex {
+    this.settle(true);
+    return this.view;
+  }
+
+  /** Is the database still open (not closed by eviction or shutdown)? */
+  get open(): boolean {
+    return this.db.open;
+  }
+
+  /** Before anything reads or writes rows: write waiting first-build records' rows (IndexBuild.settle). */
+  private settle(rows: boolean): void {
+    this.build.settle(rows);
+  }
+
+  /**
+   * A folder whose first-build record failed its checks: its UIDs cannot be known again, so it starts afresh
+   * under a new UIDVALIDITY (RFC 9051 §2.3.1.1), empty, and the next sync reads its directory again.
+   */
+  private resetFolder(name: string): void {
+    const f = this.q.folder.get(name);
+    if (!f) return;
+    this.writes++;
+    this.build.discard(name);
+    const eids = this.q.eidsIn.all(name).map((r) => r.eid);
+    const snap = this.history.snapshot(eids);
+    this.db.prepare('DELETE FROM messages WHERE folder = ?').run(name);
+    const v = freshUidValidity(this.q.maxValidity.get()?.v ?? 0);
+    this.db.prepare("UPDATE folders SET uidvalidity = ?, uidnext = 1, cur_mtime = '' WHERE name = ?").run(v, name);
+    if (eids.length) this.history.afterChange(snap, [], eids);
+    this.history.mailbox(f.uidvalidity, 'destroyed');
+    this.history.mailbox(v, 'created');
+  }
+
   /** The folder's row, created with a fresh UIDVALIDITY when the index has none. */
   folder(name: string): FolderRow {
+    this.settle(false);
     let row = this.q.folder.get(name);
     if (!row) {
       this.db.transaction(() => {
         if (this.q.folder.get(name)) return;
         const v = freshUidValidity(this.q.maxValidity.get()?.v ?? 0);
         this.q.insertFolder.run(name, v);
-        this.log.mailbox(v, 'created');
+        this.history.mailbox(v, 'created');
       }).immediate();
       row = this.q.folder.get(name)!;
     }
@@ -135,39 +179,52 @@ export class IndexDb {
 
   /** Every folder the index knows, with its UIDVALIDITY (the mailbox id) and sort order. */
   folderRows(): { name: string; uidvalidity: number; sort_order: number | null }[] {
+    this.settle(false);
     return this.q.folderNames.all();
   }
 
   setSortOrder(name: string, order: number | null): void {
     this.db.transaction(() => {
       const f = this.folder(name);
-      if (f && this.q.setOrder.run(order, name).changes) this.log.mailbox(f.uidvalidity, 'updated');
+      if (f && this.q.setOrder.run(order, name).changes) this.history.mailbox(f.uidvalidity, 'updated');
     }).immediate();
   }
 
   messages(folder: string): MessageRow[] {
+    this.settle(true);
     return this.q.messages.all(folder);
   }
   message(folder: string, uid: number): MessageRow | undefined {
+    this.settle(true);
     return this.q.message.get(folder, uid);
   }
   /** Rows for a set of UIDs, in UID order, in one query (those that do not exist are left out). */
   messagesFor(folder: string, uids: number[]): MessageRow[] {
+    this.settle(true);
     return this.q.some.all(folder, JSON.stringify(uids));
   }
 
   /** The current file name and size of a message (the hot path of every read). */
   fileOf(folder: string, uid: number): { file: string; size: number } | undefined {
+    this.settle(true);
     const r = this.q.fileOf.get(folder, uid);
     return r ? { file: r[0], size: r[1] } : undefined;
   }
   byBase(folder: string, base: string): MessageRow | undefined {
+    this.settle(true);
     return this.q.byBase.get(folder, base);
   }
   bases(folder: string): { uid: number; base: string; file: string }[] {
+    this.settle(true);
     return this.q.bases.all(folder);
   }
+  /** Messages of a folder whose date is not known yet (maildir-idate.ts). */
+  unknownIdates(folder: string): { uid: number; file: string; base: string }[] {
+    this.settle(true);
+    return this.q.unknownIdates.all(folder, UNKNOWN_IDATE);
+  }
   stats(folder: string): { n: number; unseen: number } {
+    this.settle(true);
     const r = this.q.stats.get(folder)!;
     return { n: r.n, unseen: r.unseen ?? 0 };
   }
@@ -187,38 +244,49 @@ export class IndexDb {
     },
     opts: { build?: boolean } = {},
   ): number[] {
-    if (change.add?.length || change.remove?.length || change.flags?.length) this.writes++;
+    const rows = !!(change.add?.length || change.remove?.length || change.flags?.length);
+    if (rows) this.writes++;
     this.build.forget();
+    const first = IndexBuild.isFirst(change, opts.build);
     return this.db
       .transaction(() => {
-        if (IndexBuild.isFirst(change, opts.build)) {
+        // a first build needs no rows of other folders written, nor does a new cur/ mtime alone; anything else may
+        // read or change some
+        this.settle(rows && !first);
+        if (first) {
           const f = this.folder(folder);
-          if (f.uidnext === 1) {
-            // a folder that never had a message: one range in the log, and its rows kept for the listing
-            const { uids, changed } = this.applyIn(folder, { add: change.add, curMtime: change.curMtime });
-            this.build.logged(folder, f, change.add!, uids, changed.size, this.writes);
+          const add = change.add!;
+          if (f.uidnext === 1 && this.build.record(folder, f, add, this.writes)) {
+            // a folder that never had a message: one record, one range in the log, its rows written later
+            this.q.setFolder.run(f.uidnext + add.length, f.modseq + add.length, folder);
+            if (change.curMtime !== undefined) this.q.setMtime.run(change.curMtime, folder);
+            this.history.range([f.uidvalidity]);
+            this.build.settleLater();
+            const uids = new Array<number>(add.length);
+            for (let i = 0; i < add.length; i++) uids[i] = f.uidnext + i;
             return uids;
           }
+          this.settle(true);
         }
         const addEids = (change.add ?? []).map((m) => emailIdOf(m.base));
         const touched = [
           ...addEids,
           ...[...(change.remove ?? []), ...(change.flags ?? []).map((c) => c.uid)].map((uid) => this.q.eidOf.get(folder, uid)?.eid ?? ''),
         ].filter(Boolean);
-        const snap = this.log.snapshot(touched);
+        const snap = this.history.snapshot(touched);
         const { uids, changed } = this.applyIn(folder, change, addEids);
-        if (changed.size) this.log.afterChange(snap, [this.folder(folder).uidvalidity], changed, this.insertedOnce(snap, change, addEids, changed));
+        if (changed.size) this.history.afterChange(snap, [this.folder(folder).uidvalidity], changed, this.insertedOnce(snap, change, addEids, changed));
         return uids;
       })
       .immediate();
   }
 
   /**
-   * The rows a folder's first build inserted, in UID order, when the folder is still in the state that build
-   * left (`key`: UIDVALIDITY/UIDNEXT/MODSEQ, as the listing cache keys it) and no row was written since; handed
-   * out once.
+   * The messages a folder's first build recorded (UIDs from uid0, MODSEQs after modseq0), when the folder is still
+   * in the state that build left (`key`: UIDVALIDITY/UIDNEXT/MODSEQ, as the listing cache keys it) and no row was
+   * written since; handed out once.
    */
-  takeBuilt(folder: string, key: string): MessageRow[] | null {
+  takeBuilt(folder: string, key: string): Built | null {
     return this.build.take(folder, key, this.writes);
   }
 
@@ -280,11 +348,12 @@ export class IndexDb {
     this.writes++;
     return this.db
       .transaction(() => {
-        const snap = this.log.snapshot(moved.map((m) => emailIdOf(m.base)));
+        this.settle(true);
+        const snap = this.history.snapshot(moved.map((m) => emailIdOf(m.base)));
         const out = this.applyIn(from, { remove: moved.map((m) => m.uid) });
         const into = this.applyIn(to, { add: moved });
         const changed = new Set([...out.changed, ...into.changed]);
-        if (changed.size) this.log.afterChange(snap, [this.folder(from).uidvalidity, this.folder(to).uidvalidity], changed);
+        if (changed.size) this.history.afterChange(snap, [this.folder(from).uidvalidity, this.folder(to).uidvalidity], changed);
         return into.uids;
       })
       .immediate();
@@ -293,36 +362,43 @@ export class IndexDb {
   /** Record dates found later by a stat (maildir-idate.ts); not a change of the message, so no new MODSEQ. */
   setIdates(dates: { folder: string; uid: number; idate: number }[]): void {
     this.db.transaction(() => {
+      this.settle(true);
       for (const d of dates) this.q.setIdate.run(Math.round(d.idate), d.folder, d.uid);
     }).immediate();
   }
 
   /** Correct a size taken from a file name (",S=") that the file's length contradicts. */
   setSize(folder: string, uid: number, size: number): void {
+    this.settle(true);
     this.writes++;
     this.q.setSize.run(size, folder, uid);
   }
 
   /** Forget a folder (deleted): its emails are gone from the account, unless a copy lives elsewhere. */
   dropFolder(name: string): void {
-    this.db.transaction(() => this.dropFolderIn(name)).immediate();
+    this.db.transaction(() => {
+      this.settle(true);
+      this.dropFolderIn(name);
+    }).immediate();
   }
 
   private dropFolderIn(name: string): void {
     this.writes++;
+    this.build.discard(name);
     const f = this.q.folder.get(name);
     const eids = this.q.eidsIn.all(name).map((r) => r.eid);
-    const snap = this.log.snapshot(eids);
+    const snap = this.history.snapshot(eids);
     this.db.prepare('DELETE FROM messages WHERE folder = ?').run(name);
     this.db.prepare('DELETE FROM folders WHERE name = ?').run(name);
-    if (eids.length) this.log.afterChange(snap, [], eids);
-    if (f) this.log.mailbox(f.uidvalidity, 'destroyed');
+    if (eids.length) this.history.afterChange(snap, [], eids);
+    if (f) this.history.mailbox(f.uidvalidity, 'destroyed');
   }
 
   /** A folder and its children were renamed on disk: carry their rows (UIDVALIDITY and UIDs stay). */
   renameFolder(from: string, to: string): void {
     this.writes++;
     this.db.transaction(() => {
+      this.settle(true);
       for (const { name } of this.db.prepare<[string, string, string], { name: string }>(
         "SELECT name FROM folders WHERE name = ? OR substr(name, 1, length(?) + 1) = ? || '/'",
       ).all(from, from, from)) {
@@ -330,7 +406,7 @@ export class IndexDb {
         this.dropFolderIn(target);
         this.db.prepare('UPDATE folders SET name = ? WHERE name = ?').run(target, name);
         this.db.prepare('UPDATE messages SET folder = ? WHERE folder = ?').run(target, name);
-        this.log.mailbox(this.q.folder.get(target)!.uidvalidity, 'updated');
+        this.history.mailbox(this.q.folder.get(target)!.uidvalidity, 'updated');
       }
     }).immediate();
   }
@@ -339,17 +415,18 @@ export class IndexDb {
   moveAllMessages(from: string, to: string): void {
     this.writes++;
     this.db.transaction(() => {
+      this.settle(true);
       const f = this.folder(from);
       this.dropFolderIn(to);
       const v = freshUidValidity(this.q.maxValidity.get()?.v ?? 0);
       this.q.insertFolder.run(to, v);
-      this.log.mailbox(v, 'created');
+      this.history.mailbox(v, 'created');
       this.db.prepare('UPDATE folders SET uidnext = ?, modseq = ? WHERE name = ?').run(f.uidnext, f.modseq, to);
       const eids = this.q.eidsIn.all(from).map((r) => r.eid);
       this.db.prepare('UPDATE messages SET folder = ? WHERE folder = ?').run(to, from);
       this.q.setFolder.run(f.uidnext, f.modseq + 1, from);
       // the emails stay what they were, in another mailbox
-      this.log.afterChange(this.log.snapshot(eids), [f.uidvalidity, v], eids);
+      this.history.afterChange(this.history.snapshot(eids), [f.uidvalidity, v], eids);
     }).immediate();
   }
 
@@ -358,13 +435,16 @@ export class IndexDb {
   }
   setSubscribed(name: string, on: boolean): void {
     this.db.transaction(() => {
+      this.settle(false);
       if (!(on ? this.q.subscribe : this.q.unsubscribe).run(name).changes) return;
       const f = this.q.folder.get(name);
-      if (f) this.log.mailbox(f.uidvalidity, 'updated');
+      if (f) this.history.mailbox(f.uidvalidity, 'updated');
     }).immediate();
   }
 
+  /** Close the database, writing waiting first-build rows first (when that fails, their records stay for the next open). */
   close(): void {
+    this.build.stop();
     this.db.close();
   }
 }

@@ -1,4 +1,5 @@
-// The per-user mailbox index's schema (engine/store/index-db.ts): the folder and message tables, and the one
+// The per-user mailbox index's schema (engine/store/index-db.ts): the folder and message tables, first builds
+// waiting for their rows (index-build.ts; made by CREATE IF NOT EXISTS in an older index too), and the one
 // migration that adds the account view (email ids, sort order, the change log and thread tables) to an index an
 // older tegami wrote. Run at open, under a write lock; it never touches the Maildir files.
 import type Database from 'better-sqlite3';
@@ -28,6 +29,15 @@ export const SCHEMA = `
   ) WITHOUT ROWID;
   CREATE UNIQUE INDEX IF NOT EXISTS messages_base ON messages (folder, base);
   CREATE TABLE IF NOT EXISTS subscriptions (name TEXT PRIMARY KEY);
+  CREATE TABLE IF NOT EXISTS builds (
+    folder TEXT PRIMARY KEY,
+    uidvalidity INTEGER NOT NULL,
+    uid0 INTEGER NOT NULL,
+    modseq0 INTEGER NOT NULL,
+    count INTEGER NOT NULL,
+    crc INTEGER NOT NULL,
+    names BLOB NOT NULL
+  );
 `;
 
 /**

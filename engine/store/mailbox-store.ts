@@ -70,6 +70,11 @@ export interface MailboxStore {
   status(owner: Owner, folder: FolderName): Promise<FolderStatus>;
   /** All messages of a folder in ascending UID order (picks up mail delivered since the last call). */
   list(owner: Owner, folder: FolderName): Promise<MessageInfo[]>;
+  /**
+   * list() for a caller that only reads: the infos (and their flags arrays, frozen) may be the store's own,
+   * shared with other callers, so a large folder's listing is not copied per call. Optional.
+   */
+  listShared?(owner: Owner, folder: FolderName): Promise<readonly MessageInfo[]>;
   read(owner: Owner, folder: FolderName, uid: number): Promise<Buffer>;
   /** Open a message to read it in pieces instead of whole (large messages). */
   open(owner: Owner, folder: FolderName, uid: number): Promise<MessageHandle>;

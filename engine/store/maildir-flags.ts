@@ -47,6 +47,23 @@ export function sizeFromName(base: string): number | undefined {
   return undefined;
 }
 
+/** The flags of info letters without keywords, one frozen array per distinct letters (a listing shares them). */
+const sharedFlags = new Map<string, readonly string[]>();
+
+/**
+ * flagsOf(letters, keywords), as an array shared by every message with the same flags when there are no keywords:
+ * frozen, so a caller that tried to change it would fail at once. At most one per distinct letters string kept.
+ */
+export function sharedFlagsOf(letters: string, keywords: string): string[] {
+  if (keywords) return flagsOf(letters, keywords);
+  let f = sharedFlags.get(letters);
+  if (!f) {
+    f = Object.freeze(flagsOf(letters, ''));
+    if (sharedFlags.size < 4096) sharedFlags.set(letters, f);
+  }
+  return f as string[];
+}
+
 /** IMAP flags of a message from its info letters and keywords. */
 export function flagsOf(letters: string, keywords: string): string[] {
   const out: string[] = [];

@@ -4,8 +4,8 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import type { FolderName, MessageInfo } from './mailbox-store.js';
-import type { IndexDb, MessageRow } from './index-db.js';
-import { flagsOf } from './maildir-flags.js';
+import type { IndexDb, MessageRow, NewMessage } from './index-db.js';
+import { sharedFlagsOf } from './maildir-flags.js';
 
 /** The index's idate of a message whose file has not been stat'ed yet. */
 export const UNKNOWN_IDATE = -1;
@@ -20,7 +20,7 @@ function remember(index: IndexDb, folder: FolderName, uid: number, idate: number
     pending.set(index, list);
     setImmediate(() => {
       pending.delete(index);
-      if (!index.db.open) return; // closed meanwhile (evicted, shutdown): the next reader stats again
+      if (!index.open) return; // closed meanwhile (evicted, shutdown): the next reader stats again
       try {
         index.setIdates(list!);
       } catch {
@@ -44,7 +44,7 @@ export function statIdate(index: IndexDb, dir: string, folder: FolderName, row: 
       return idate;
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code !== 'ENOENT') break;
-      name = index.db.open ? index.fileOf(folder, row.uid)?.file : undefined;
+      name = index.open ? index.fileOf(folder, row.uid)?.file : undefined;
       if (name === row.file) break;
     }
   }
@@ -93,9 +93,17 @@ class LazyDateInfo implements MessageInfo {
  * the folder's, shared by the infos of one listing.
  */
 export function infoOf(index: IndexDb, dir: string, folder: FolderName, r: MessageRow, src?: DateSource): MessageInfo {
-  const flags = flagsOf(r.letters, r.keywords);
+  const flags = sharedFlagsOf(r.letters, r.keywords);
   if (r.idate !== UNKNOWN_IDATE) return { uid: r.uid, size: r.size, flags, internalDate: r.idate, modseq: r.modseq, key: r.base };
   return new LazyDateInfo(r.uid, r.size, flags, r.modseq, r.base, r.file, src ?? { index, dir, folder }, null);
+}
+
+/** A MessageInfo for a message a first build recorded (no row yet, no keywords): as infoOf gives for its row. */
+export function infoOfNew(m: NewMessage, uid: number, modseq: number, src: DateSource): MessageInfo {
+  const flags = sharedFlagsOf(m.letters, '');
+  const idate = Math.round(m.idate);
+  if (m.idate !== UNKNOWN_IDATE) return { uid, size: m.size, flags, internalDate: idate, modseq, key: m.base };
+  return new LazyDateInfo(uid, m.size, flags, modseq, m.base, m.file, src, null);
 }
 
 /** A copy of an info with its own flags array; a date not yet stat'ed stays lazy (and shared with the original). */
@@ -109,7 +117,7 @@ export function copyInfo(m: MessageInfo): MessageInfo {
  * than through infoOf. Returns how many were filled.
  */
 export function fillUnknownIdates(index: IndexDb, dir: string, folder: FolderName): number {
-  const rows = index.db.prepare<[string, number], { uid: number; file: string; base: string }>('SELECT uid, file, base FROM messages WHERE folder = ? AND idate = ?').all(folder, UNKNOWN_IDATE);
+  const rows = index.unknownIdates(folder);
   if (!rows.length) return 0;
   const dates = rows.map((r) => {
     let idate: number;

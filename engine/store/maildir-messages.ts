@@ -54,7 +54,8 @@ export async function append(users: MaildirUsers, owner: Owner, folder: FolderNa
   });
 }
 
-export async function list(users: MaildirUsers, owner: Owner, folder: FolderName): Promise<MessageInfo[]> {
+/** The folder's listing, as list() gives it; `shared`: its own infos, never to be changed, instead of copies. */
+export async function list(users: MaildirUsers, owner: Owner, folder: FolderName, shared = false): Promise<MessageInfo[]> {
   folder = canon(folder);
   return users.withUser(owner, async (u) => {
     const dir = await users.existingDir(u, folder);
@@ -65,8 +66,8 @@ export async function list(users: MaildirUsers, owner: Owner, folder: FolderName
       cached = listingOf(u.index, dir, folder, key, u.index.messages(folder));
       users.cacheListing(u, folder, cached);
     }
-    // callers may keep or change what they get: hand out copies
-    return cached.infos.map(copyInfo);
+    // callers may keep or change what they get: hand out copies, unless they promise to only read
+    return shared ? cached.infos.slice() : cached.infos.map(copyInfo);
   }, true);
 }
 

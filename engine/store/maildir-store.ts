@@ -52,6 +52,10 @@ export class MaildirStore implements MailboxStore, MailAccountStore {
     return messages.list(this.users, owner, folder);
   }
 
+  listShared(owner: Owner, folder: FolderName): Promise<readonly MessageInfo[]> {
+    return messages.list(this.users, owner, folder, true);
+  }
+
   status(owner: Owner, folder: FolderName): Promise<FolderStatus> {
     return messages.status(this.users, owner, folder);
   }

@@ -10,6 +10,18 @@ import { maildirName, parseMaildirName, sizeFromName } from './maildir-flags.js'
 import { StoreError } from './store-error.js';
 import { UNKNOWN_IDATE } from './maildir-idate.js';
 import { inParallel } from '../util/in-parallel.js';
+import { deliveryOrder, inDeliveryOrder } from './maildir-order.js';
+
+export { compareMaildirNames } from './maildir-order.js';
+
+/**
+ * A folder's rows as a listing of this process has them while it is current (same folder state, no write since):
+ * read instead of the index when cur/ is compared, so a first build's rows need not be written for it.
+ */
+export interface KnownRows {
+  infos: readonly { uid: number; key: string }[];
+  files: readonly string[];
+}
 
 /** File operations in flight at once while a folder is read (the libuv pool has UV_THREADPOOL_SIZE = 32 threads). */
 const SYNC_PARALLEL = 24;
@@ -17,9 +29,12 @@ const SYNC_PARALLEL = 24;
 /**
  * Bring the index in line with the folder on disk. new/ is always read (it is small): its files get UIDs in
  * name order (time order) and move to cur/ with ":2,". cur/ is re-read only when forced, when its mtime
- * differs from the one recorded at the last full read, or when that mtime is too recent to be trusted.
+ * differs from the one recorded at the last full read, or when that mtime is too recent to be trusted; its names
+ * are compared with `known` when given (see KnownRows), else with the index's rows.
  */
-export async function syncFolder(index: IndexDb, dirtyWindowMs: number, folder: FolderName, dir: string, force: boolean): Promise<void> {
+export async function syncFolder(
+  index: IndexDb, dirtyWindowMs: number, folder: FolderName, dir: string, force: boolean, known?: KnownRows | null,
+): Promise<void> {
   const fRow = index.folder(folder);
   const add: NewMessage[] = [];
   const newDir = path.join(dir, 'new');
@@ -50,7 +65,10 @@ export async function syncFolder(index: IndexDb, dirtyWindowMs: number, folder: 
     return { base, file, size: sizeFromName(base) ?? st.size, idate: st.mtimeMs, letters: info ?? '' };
   }, SYNC_PARALLEL);
   for (const m of moved) if (m) add.push(m);
-  if (add.length) index.apply(folder, { add }, { build: true });
+  if (add.length) {
+    index.apply(folder, { add }, { build: true });
+    known = null; // rows were added since
+  }
 
   let curStat: fs.BigIntStats;
   try {
@@ -64,93 +82,79 @@ export async function syncFolder(index: IndexDb, dirtyWindowMs: number, folder: 
   if (!force && !recent && mtime === fRow.cur_mtime && !add.length) return;
 
   // the names alone: readdir's entry types say what is a plain file without a stat per file; each name parsed once
-  const onDisk = new Map<string, DiskName>();
+  const files: string[] = [];
+  const bases: string[] = [];
+  const letters: string[] = [];
+  const plain: boolean[] = [];
   for (const d of await fsp.readdir(curDir, { withFileTypes: true })) {
     const file = d.name;
-    if (file.startsWith('.') || d.isDirectory()) continue;
-    const { base, info } = parseMaildirName(file);
-    onDisk.set(base, { base, file, letters: info ?? '', plain: d.isFile() });
+    if (file.charCodeAt(0) === 46 || d.isDirectory()) continue;
+    // parseMaildirName without its object per name (a first build reads thousands)
+    const i = file.indexOf(':2,');
+    const j = i < 0 ? file.indexOf(':') : i;
+    files.push(file);
+    bases.push(j < 0 ? file : file.slice(0, j));
+    letters.push(i < 0 ? '' : file.slice(i + 3));
+    plain.push(d.isFile());
   }
   const remove: number[] = [];
   const flags: { uid: number; file: string; letters: string; keywords: string }[] = [];
+  let fresh: number[] | undefined;
   // a folder that never had a message (UIDNEXT 1: its first build) has no rows to compare with
   if (index.folder(folder).uidnext !== 1) {
-    for (const row of index.bases(folder)) {
-      const d = onDisk.get(row.base);
-      if (d === undefined) remove.push(row.uid);
+    const at = new Map<string, number>();
+    for (let i = 0; i < bases.length; i++) at.set(bases[i], i);
+    const compare = (uid: number, base: string, file: string) => {
+      const i = at.get(base);
+      if (i === undefined) remove.push(uid);
       else {
-        if (d.file !== row.file) {
-          const full = index.message(folder, row.uid)!;
-          flags.push({ uid: row.uid, file: d.file, letters: d.letters, keywords: full.keywords });
-        }
-        onDisk.delete(row.base);
+        if (files[i] !== file) flags.push({ uid, file: files[i], letters: letters[i], keywords: index.message(folder, uid)!.keywords });
+        at.delete(base);
       }
+    };
+    // the rows as this process's current listing has them, else as the index has them
+    if (known) for (let k = 0; k < known.infos.length; k++) compare(known.infos[k].uid, known.infos[k].key, known.files[k]);
+    else for (const row of index.bases(folder)) compare(row.uid, row.base, row.file);
+    fresh = [...at.values()];
+  }
+  // UIDs follow delivery order; of two names with one base (a rename caught half way), the one read last counts
+  const order = deliveryOrder(bases, fresh);
+  const sizes: (number | undefined)[] = new Array(files.length);
+  const dates: number[] = new Array(files.length);
+  const toStat: number[] = [];
+  let kept = 0;
+  for (let k = 0; k < order.length; k++) {
+    const i = order[k];
+    if (k + 1 < order.length && bases[order[k + 1]] === bases[i] && order[k + 1] > i) continue;
+    if (kept > 0 && bases[order[kept - 1]] === bases[i]) continue;
+    order[kept++] = i;
+    // Size from ",S=" and flags from ":2,", as Dovecot does for names it wrote; the date (the file's mtime) is
+    // stat'ed when a command first asks for it (maildir-idate.ts). Names without a valid ",S=" (other delivery
+    // agents) and entries readdir could not type as plain files (symlinks) are stat'ed here.
+    const named = plain[i] ? sizeFromName(bases[i]) : undefined;
+    if (named === undefined) toStat.push(i);
+    else {
+      sizes[i] = named;
+      dates[i] = UNKNOWN_IDATE;
     }
   }
-  // Size from ",S=" and flags from ":2,", as Dovecot does for names it wrote; the date (the file's mtime) is
-  // stat'ed when a command first asks for it (maildir-idate.ts). Names without a valid ",S=" (other delivery
-  // agents) and entries readdir could not type as plain files (symlinks) are stat'ed here, as before.
-  const found: NewMessage[] = [];
-  const toStat: DiskName[] = [];
-  for (const d of inDeliveryOrder([...onDisk.values()], (x) => x.base)) {
-    const named = d.plain ? sizeFromName(d.base) : undefined;
-    if (named !== undefined) found.push({ base: d.base, file: d.file, size: named, idate: UNKNOWN_IDATE, letters: d.letters });
-    else toStat.push(d);
-  }
-  const stated = await inParallel(toStat, async ({ base, file, letters }): Promise<NewMessage | null> => {
+  order.length = kept;
+  await inParallel(toStat, async (i) => {
     let st: fs.Stats;
     try {
-      st = await fsp.stat(path.join(curDir, file));
+      st = await fsp.stat(path.join(curDir, files[i]));
     } catch {
-      return null;
+      return;
     }
-    if (!st.isFile()) return null;
-    return { base, file, size: sizeFromName(base) ?? st.size, idate: st.mtimeMs, letters };
+    if (!st.isFile()) return;
+    sizes[i] = sizeFromName(bases[i]) ?? st.size;
+    dates[i] = st.mtimeMs;
   }, SYNC_PARALLEL);
-  for (const m of stated) if (m) found.push(m);
-  // UIDs follow delivery order across both groups
-  if (toStat.length) found.splice(0, found.length, ...inDeliveryOrder(found, (m) => m.base));
+  const found: NewMessage[] = [];
+  for (const i of order) {
+    const size = sizes[i];
+    if (size !== undefined) found.push({ base: bases[i], file: files[i], size, idate: dates[i], letters: letters[i] });
+  }
   index.apply(folder, { add: found, remove, flags, curMtime: mtime }, { build: true });
 }
 
-/** A name read from cur/: its base, info letters, and whether readdir typed it as a plain file. */
-interface DiskName {
-  base: string;
-  file: string;
-  letters: string;
-  plain: boolean;
-}
-
-/** What delivery order compares in a name: its delivery second and the "M<usec>" of its unique part. */
-interface OrderKey {
-  name: string;
-  sec: number;
-  usec: string | null;
-}
-
-const USEC = /^\d+\.[^.]*?M(\d+)/;
-
-function orderKey(name: string): OrderKey {
-  return { name, sec: parseInt(name, 10), usec: USEC.exec(name)?.[1] ?? null };
-}
-
-function compareKeys(a: OrderKey, b: OrderKey): number {
-  if (a.sec !== b.sec && !Number.isNaN(a.sec) && !Number.isNaN(b.sec)) return a.sec - b.sec;
-  if (a.usec !== null && b.usec !== null && a.usec !== b.usec) return Number(a.usec) - Number(b.usec);
-  return a.name < b.name ? -1 : a.name > b.name ? 1 : 0;
-}
-
-/**
- * Delivery order of two Maildir names: they start with the delivery second, and the usual unique part
- * carries the microsecond as "M<usec>" ("1700000000.M123456P42Q7.host"); compare those as numbers, then the rest.
- */
-export function compareMaildirNames(a: string, b: string): number {
-  return compareKeys(orderKey(a), orderKey(b));
-}
-
-/** Items in delivery order of their names (compareMaildirNames), each name's numbers read once, not per comparison. */
-function inDeliveryOrder<T>(items: T[], nameOf: (item: T) => string): T[] {
-  const keyed = items.map((item) => ({ item, k: orderKey(nameOf(item)) }));
-  keyed.sort((x, y) => compareKeys(x.k, y.k));
-  return keyed.map((x) => x.item);
-}

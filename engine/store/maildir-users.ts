@@ -7,7 +7,8 @@ import path from 'node:path';
 import type { FolderName, MessageInfo, Owner } from './mailbox-store.js';
 import { ensureMaildir, maildirRoot } from './maildir.js';
 import { IndexDb, type FolderRow, type MessageRow } from './index-db.js';
-import { infoOf } from './maildir-idate.js';
+import type { Built } from './index-build.js';
+import { infoOf, infoOfNew } from './maildir-idate.js';
 import { encodeFolder } from './maildir-names.js';
 import { StoreError } from './store-error.js';
 import { syncFolder } from './maildir-sync.js';
@@ -68,6 +69,22 @@ export function listingOf(index: IndexDb, dir: string, folder: FolderName, key: 
     infos[i] = infoOf(index, dir, folder, r, src);
     files[i] = r.file;
     if (!r.letters.includes('S')) unseen++;
+  }
+  return { key, infos, files, writes: index.writes, unseen };
+}
+
+/** The listing of a folder's first build, from the messages it recorded (their rows are written later). */
+export function listingOfBuilt(index: IndexDb, dir: string, folder: FolderName, key: string, b: Built): Listing {
+  const n = b.add.length;
+  const infos: MessageInfo[] = new Array(n);
+  const files: string[] = new Array(n);
+  const src = { index, dir, folder };
+  let unseen = 0;
+  for (let i = 0; i < n; i++) {
+    const m = b.add[i];
+    infos[i] = infoOfNew(m, b.uid0 + i, b.modseq0 + 1 + i, src);
+    files[i] = m.file;
+    if (!m.letters.includes('S')) unseen++;
   }
   return { key, infos, files, writes: index.writes, unseen };
 }
@@ -169,14 +186,17 @@ export class MaildirUsers {
 
   /**
    * Bring the folder's index in line with its directory (see maildir-sync.ts); call it under the folder's lock.
-   * A first build's rows become the folder's listing as they are (not read back from the index).
+   * A first build's messages become the folder's listing as they are (its rows are written later).
    */
   async sync(u: UserHandle, folder: FolderName, dir: string, force: boolean): Promise<void> {
-    await syncFolder(u.index, this.dirtyWindowMs, folder, dir, force);
+    // the folder's listing, while it is what the index holds, stands for its rows when cur/ is compared
+    const cached = u.listings.get(folder);
+    const known = cached && cached.writes === u.index.writes && cached.key === listingKey(u.index.folder(folder)) ? cached : null;
+    await syncFolder(u.index, this.dirtyWindowMs, folder, dir, force, known);
     const f = u.index.folder(folder);
     const key = listingKey(f);
-    const rows = u.index.takeBuilt(folder, key);
-    if (rows) this.cacheListing(u, folder, listingOf(u.index, dir, folder, key, rows));
+    const built = u.index.takeBuilt(folder, key);
+    if (built) this.cacheListing(u, folder, listingOfBuilt(u.index, dir, folder, key, built));
   }
 
   dirOf(u: UserHandle, folder: FolderName): string {
