@@ -26,6 +26,7 @@ import { mailboxRoom } from '../engine/store/maildirsize.js';
 import { quotaReason } from '../engine/accounts/quota.js';
 import { RulesDelivery, type WorkerEvent } from './sieve-delivery.js';
 import { appendCopy, foldersOf, sharedStore } from './shared-store.js';
+import { cachedDirectory, readCacheFor } from './read-cache.js';
 
 export interface ProcessTask {
   id: string;
@@ -75,8 +76,10 @@ function init(): { config: LoadedConfig; current: ConfigInForce; db: Db; directo
   const { config } = current;
   if (!state) {
     const db = openDatabase(config.data_dir);
-    state = { db, directory: directoryFor(config, db) };
+    // the account rows every delivery reads come from the thread's cache while tegami.db is unchanged (read-cache.ts)
+    state = { db, directory: cachedDirectory(directoryFor(config, db), readCacheFor(db)) };
   }
+  readCacheFor(state.db).revalidate();
   return { config, current, ...state };
 }
 

@@ -15,7 +15,7 @@ import { originate, type Originated } from '../engine/queue/notices.js';
 import { maildirRoot } from '../engine/store/maildir.js';
 import { parseAddress } from '../engine/policy/address.js';
 import { applyHeaderEdits, decideVacation, evaluate, joinResults, sieveMessage, type SieveMessage, type SieveResult, type VacationHistory, type VacationParams } from '../engine/sieve/index.js';
-import { SqliteRulesStore } from '../engine/rules/sqlite-store.js';
+import { CachedRulesStore, readCacheFor } from './read-cache.js';
 import { PgReplyHistory, sharedHandle } from '../engine/rules/pg-reply-history.js';
 import { threadPool } from '../engine/db/pg/thread-pool.js';
 import { AUTOREPLY_HANDLE, VACATION_HANDLE, type RulesStore } from '../engine/rules/store.js';
@@ -96,7 +96,7 @@ const threads = new WeakMap<Db, ThreadState>();
 function threadState(config: LoadedConfig, db: Db): ThreadState {
   let t = threads.get(db);
   if (!t) {
-    const store = new SqliteRulesStore(db);
+    const store = new CachedRulesStore(db, readCacheFor(db)); // revalidated as each task starts (process.ts)
     const pgs = config.storage.backend === 'postgres';
     t = { store, cache: new ScriptCache(store, sieveOptions(config)), spool: new Spool(path.join(config.data_dir, 'spool')), redirects: pgs ? new PgRedirectCounter(threadPool(config.storage)) : new SqliteRedirectCounter(db) };
     if (pgs) t.shared = new PgReplyHistory(threadPool(config.storage));

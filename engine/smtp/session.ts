@@ -6,6 +6,8 @@ import dns from 'node:dns';
 import type { SMTPServerDataStream, SMTPServerSession, SMTPServerAddress } from 'smtp-server';
 import type { LoadedConfig } from '../config/load.js';
 import type { AccountDirectory, User } from '../accounts/directory.js';
+import { SqliteDirectory } from '../accounts/sqlite-directory.js';
+import { cachedDirectory, readCacheFor, type ReadCache } from '../db/read-cache.js';
 import type { Logger } from '../log/logger.js';
 import { plaintextAllowed, type LoginContext, type LoginFlow, type SaslStep } from '../net/login.js';
 import { unmapV4 } from '../policy/cidr.js';
@@ -90,11 +92,18 @@ export interface SessionDeps {
 
 export class SmtpSessionPolicy {
   private conns = new Map<string, ConnState>();
+  /** RCPT's reads of the account (relay judgement, quota) from a cache checked against tegami.db per RCPT (SQLite directory). */
+  private readonly rcptDirectory: AccountDirectory;
+  private readonly rcptReads: ReadCache | null;
 
   constructor(
     private readonly deps: SessionDeps,
     private readonly listener: ListenerKind,
-  ) {}
+  ) {
+    const d = deps.directory;
+    this.rcptReads = d instanceof SqliteDirectory ? readCacheFor(d.database) : null;
+    this.rcptDirectory = d instanceof SqliteDirectory ? cachedDirectory(d, this.rcptReads!) : d;
+  }
 
   private state(session: SMTPServerSession): ConnState {
     let st = this.conns.get(session.id);
@@ -226,7 +235,9 @@ export class SmtpSessionPolicy {
 
   onRcptTo = (address: SMTPServerAddress, session: SMTPServerSession, cb: Cb): void => {
     const st = this.state(session);
-    const { logger, config, directory, relay } = this.deps;
+    const { logger, config, relay } = this.deps;
+    this.rcptReads?.revalidate();
+    const directory = this.rcptDirectory;
     const unknownParam = unknownParams(address, RCPT_PARAMS);
     if (unknownParam) return cb(toSmtpError(reject(555, '5.5.4', `RCPT TO parameter ${unknownParam} not recognized`)));
     if ((st.rcpt?.size ?? 0) >= config.smtp.max_recipients) {

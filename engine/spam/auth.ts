@@ -1,6 +1,7 @@
 // DKIM (RFC 6376) and DMARC (RFC 7489) verification of a whole message with mailauth, every DNS query
 // through our resolver. Results become tags and Authentication-Results parts; a lookup that fails or runs
 // past the time limit yields temperror, never a failing tag.
+import { createRequire } from 'node:module';
 import mailauth from 'mailauth';
 import type { Resolver } from '../dns/resolver.js';
 import type { Tag } from './tags.js';
@@ -34,6 +35,36 @@ export function signedPart(raw: Buffer): Buffer {
 /** A DKIM-Signature field at the start of a header line (any case, white space before the colon). */
 const DKIM_FIELD = /(?:^|\n)dkim-signature[ \t]*:/i;
 
+/** mailauth's own header reader, address parser and result formatter (its files, so the fast path reads alike). */
+const fromMailauth = createRequire(createRequire(import.meta.url).resolve('mailauth'));
+const { parseHeaders, formatAuthHeaderRow } = fromMailauth('./tools') as {
+  parseHeaders(buf: Buffer): { parsed: { key: string | null; line: Buffer }[] };
+  formatAuthHeaderRow(method: string, status: { result: string; comment?: string }): string;
+};
+const addressparser = fromMailauth('nodemailer/lib/addressparser') as (s: string) => { address?: string }[];
+
+type DkimOutcome = Awaited<ReturnType<typeof mailauth.dkimVerify>>;
+
+/**
+ * What mailauth.dkimVerify answers for a header section with no DKIM-Signature and no ARC field — "dkim=none
+ * (message not signed)" and the From: addresses — without streaming it byte by byte through its verifier (a fifth
+ * of the analysis of a small message). The same steps as its verifier: its header reader, each From field's value
+ * after the colon, trimmed, through its address parser. Anything signed (or sealed) goes to mailauth itself.
+ */
+export function unsignedDkim(head: Buffer): DkimOutcome | null {
+  const parsed = parseHeaders(head).parsed;
+  const headerFrom: string[] = [];
+  for (const h of parsed) {
+    if (h.key === 'dkim-signature' || h.key?.startsWith('arc-')) return null;
+    if (h.key !== 'from') continue;
+    const line = h.line.toString();
+    const colon = line.indexOf(':');
+    for (const a of addressparser((colon >= 0 ? line.slice(colon + 1) : line).trim())) if (a && a.address) headerFrom.push(a.address);
+  }
+  const status = { result: 'none', comment: 'message not signed' };
+  return { headerFrom, results: [{ status, info: formatAuthHeaderRow('dkim', status) }] } as unknown as DkimOutcome;
+}
+
 export async function verifyDkimDmarc(
   raw: Buffer,
   resolver: Resolver,
@@ -47,7 +78,8 @@ export async function verifyDkimDmarc(
   });
   const work = (async (): Promise<AuthOutcome> => {
     const out: AuthOutcome = { tags: [], authResults: [], details: [] };
-    const dkim = await mailauth.dkimVerify(signedPart(raw), { resolver: lookup, sender: input.mailFrom || undefined });
+    const part = signedPart(raw);
+    const dkim = (part !== raw && unsignedDkim(part)) || (await mailauth.dkimVerify(part, { resolver: lookup, sender: input.mailFrom || undefined }));
     let pass = false;
     let fail = false;
     for (const r of dkim.results ?? []) {

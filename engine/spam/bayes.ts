@@ -108,6 +108,11 @@ export class BayesStore implements BayesBackend {
 
   totals(owner: string): Totals {
     this.revalidate();
+    return this.totalsRead(owner);
+  }
+
+  /** totals() without the data_version check (lookup() checks once for the whole message). */
+  private totalsRead(owner: string): Totals {
     let t = this.cachedTotals.get(owner);
     if (!t) {
       t = this.stmts.totals.get(owner) ?? { spam: 0, ham: 0 };
@@ -118,6 +123,10 @@ export class BayesStore implements BayesBackend {
 
   counts(owner: string, tokens: string[]): Map<string, [number, number]> {
     this.revalidate();
+    return this.countsRead(owner, tokens);
+  }
+
+  private countsRead(owner: string, tokens: string[]): Map<string, [number, number]> {
     let known = this.cache.get(owner);
     if (!known) this.cache.set(owner, (known = new Map()));
     const missing = tokens.filter((t) => !known.has(t));
@@ -195,8 +204,9 @@ export class BayesStore implements BayesBackend {
     let spam = 0;
     let ham = 0;
     const learnt: string[] = [];
+    this.revalidate(); // one data_version read per message, whatever the number of owners
     for (const o of owners) {
-      const t = this.totals(o);
+      const t = this.totalsRead(o);
       spam += t.spam;
       ham += t.ham;
       if (t.spam + t.ham > 0) learnt.push(o);
@@ -205,7 +215,7 @@ export class BayesStore implements BayesBackend {
     if (spam < Math.max(1, minMessages) || ham < Math.max(1, minMessages)) return { spam, ham, counts };
     const tokens = tokensOf(tokensLater);
     for (const o of learnt) {
-      for (const [tok, [s, h]] of this.counts(o, tokens)) {
+      for (const [tok, [s, h]] of this.countsRead(o, tokens)) {
         const c = counts.get(tok);
         if (c) {
           c[0] += s;

@@ -94,27 +94,34 @@ export async function syncDirNow(dir: string): Promise<void> {
 /**
  * Group commit for directory fsyncs: callers that arrive while an fsync of the same directory runs share the
  * next one (which starts after their rename, so it covers it). Concurrent fsyncs of one directory serialise in
- * the kernel anyway; coalescing them turns N waits into two.
+ * the kernel anyway; coalescing them turns N waits into two. Every call is answered by an fsync that started
+ * after it: a caller never gets a finished one's promise.
  */
 export class DirSync {
   private running: Promise<void> | null = null;
   private pending: Promise<void> | null = null;
-  constructor(private readonly dir: string) {}
+  constructor(
+    private readonly dir: string,
+    private readonly syncNow: (dir: string) => Promise<void> = syncDirNow,
+  ) {}
 
   sync(): Promise<void> {
     if (this.pending) return this.pending;
-    const start = async () => {
-      if (this.running) await this.running.catch(() => {});
-      this.pending = null;
-      this.running = syncDirNow(this.dir);
-      try {
-        await this.running;
-      } finally {
-        this.running = null;
-      }
-    };
-    this.pending = start();
-    return this.pending;
+    // the next fsync starts once the one running (if any) is done; until it starts, callers join it. The start is
+    // always a later microtask, so `pending` is set below before the start clears it (it once cleared it first,
+    // synchronously, and the finished promise stayed as `pending`: no directory fsync after the first)
+    const p = (this.running ?? Promise.resolve())
+      .catch(() => {})
+      .then(() => {
+        this.pending = null;
+        const run = this.syncNow(this.dir);
+        this.running = run;
+        return run.finally(() => {
+          if (this.running === run) this.running = null;
+        });
+      });
+    this.pending = p;
+    return p;
   }
 }
 

@@ -45,3 +45,27 @@ test('a write by another process is seen too', () => {
     reader.close();
   }
 });
+
+test('lookup() checks the database once per message and still sees every learn made since the last message', () => {
+  const dir = tempDir();
+  const reader = new BayesStore(dir);
+  const writer = new BayesStore(dir);
+  const owners = [SERVER, 'user@example.test'];
+  try {
+    assert.deepEqual(reader.lookup(owners, ['viagra', 'meeting'], 1), { spam: 0, ham: 0, counts: new Map() });
+    writer.learnMany(SERVER, [
+      { tokens: ['viagra', 'cheap'], kind: 'spam', messageId: '<1@x>' },
+      { tokens: ['meeting'], kind: 'ham', messageId: '<2@x>' },
+    ]);
+    assert.deepEqual(reader.lookup(owners, ['viagra', 'meeting'], 1), { spam: 1, ham: 1, counts: new Map([['viagra', [1, 0]], ['meeting', [0, 1]]]) });
+    // the user's own counts, learnt by another connection after the server's were cached
+    writer.learn('user@example.test', ['viagra'], 'ham', '<3@x>');
+    assert.deepEqual(reader.lookup(owners, ['viagra', 'meeting'], 1), { spam: 1, ham: 2, counts: new Map([['viagra', [1, 1]], ['meeting', [0, 1]]]) });
+    // a learn through the reader's own connection too
+    reader.learn(SERVER, ['meeting'], 'spam', '<4@x>');
+    assert.deepEqual(reader.lookup(owners, ['meeting'], 1), { spam: 2, ham: 2, counts: new Map([['meeting', [1, 1]]]) });
+  } finally {
+    reader.close();
+    writer.close();
+  }
+});

@@ -99,8 +99,9 @@ export function fold(text: string): string {
   let space = false; // a run of white space is pending (written as one space before the next kept character)
   for (let i = 0; i < t.length; i++) {
     const c = t.charCodeAt(i);
-    // printable ASCII is kept: neither white space nor invisible
-    if (c > 0x20 && c < 0x7f) {
+    // printable ASCII is kept: neither white space nor invisible; so are kana, kanji and the rest of U+3001–U+DFFF
+    // (Japanese text, one test) but for U+3164 (Hangul filler, invisible) — the surrogate halves stay themselves
+    if ((c > 0x20 && c < 0x7f) || (c > 0x3000 && c < 0xe000 && c !== 0x3164)) {
       if (space) {
         out += ' ';
         space = false;
@@ -130,6 +131,11 @@ export function fold(text: string): string {
 /** 1 for the ASCII letters and digits. */
 const ASCII_WORD = new Uint8Array(0x80).map((_, c) => (isWordCode(c) ? 1 : 0));
 
+/** Kana (but ・ and ゠) and the CJK ideographs U+4E00–U+9FFF: letters that continue a Japanese run (isWordCode says so too). */
+function isCjkWordUnit(c: number): boolean {
+  return (c >= 0x3041 && c <= 0x30ff && c !== 0x30fb && c !== 0x30a0) || (c >= 0x4e00 && c <= 0x9fff);
+}
+
 /** The words and skeleton views of a folded text. */
 export function viewsOf(folded: string): Views {
   if (isAscii(folded)) return asciiViews(folded);
@@ -147,6 +153,7 @@ export function viewsOf(folded: string): Views {
     // other ASCII between runs
     if (runStart < 0) while (i < n && folded.charCodeAt(i) < 0x80 && ASCII_WORD[folded.charCodeAt(i)] === 0) i++;
     else if (!runCjk) while (i < n && folded.charCodeAt(i) < 0x80 && ASCII_WORD[folded.charCodeAt(i)] === 1) i++;
+    else while (i < n && isCjkWordUnit(folded.charCodeAt(i))) i++; // kana and kanji inside a Japanese run
     let c = i < n ? folded.charCodeAt(i) : -1;
     if (c >= 0xd800 && c <= 0xdbff) c = folded.codePointAt(i)!; // a pair's code point (a lone high half stays itself)
     // ASCII (most of most mail) by table, without a call per character
