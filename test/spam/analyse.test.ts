@@ -89,9 +89,13 @@ test('HTML checks: deceptive link, comment in a word, script, image-only, nested
   }
   assert.match(r.headers, /X-IMAIL-SPAM-HTML: .*link shows www\.mybank\.co\.jp but goes to evil\.example\.net/);
   const img = await a.analyse(rawMail({ subject: 'hi', contentType: 'text/html', body: '<p><a href="http://x.test/"><img src="http://x.test/buy.png"></a></p>' }), env, clean);
-  assert.deepEqual(img.tags.filter((t) => t.startsWith('HTML')), ['HTML_IMAGE_ONLY']);
-  const fine = await a.analyse(rawMail({ subject: 'hi', contentType: 'text/html', body: '<p>Meeting notes: see <a href="https://docs.good.test/x">docs.good.test</a> for details of the plan.</p>' }), env, clean);
+  // (a pasted fragment, no <html> or <body>: HTML_FRAGMENT too, since spam7)
+  assert.deepEqual(img.tags.filter((t) => t.startsWith('HTML')), ['HTML_IMAGE_ONLY', 'HTML_FRAGMENT']);
+  const notes = '<p>Meeting notes: see <a href="https://docs.good.test/x">docs.good.test</a> for details of the plan.</p>';
+  const fine = await a.analyse(rawMail({ subject: 'hi', contentType: 'text/html', body: `<html><body>${notes}</body></html>` }), env, clean);
   assert.deepEqual(fine.tags.filter((t) => t.startsWith('HTML')), []);
+  const fragment = await a.analyse(rawMail({ subject: 'hi', contentType: 'text/html', body: notes }), env, clean);
+  assert.deepEqual(fragment.tags.filter((t) => t.startsWith('HTML')), ['HTML_FRAGMENT']);
 });
 
 test('URL blacklist matches subdomains; the sender whitelist wins unless SPF failed', async () => {
