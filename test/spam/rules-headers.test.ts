@@ -1,9 +1,12 @@
 // The header and structure checks of engine/spam/rules/checks-headers.ts (spam7): each tag on the shape it names,
 // named in the X-IMAIL-SPAM-RULES header; and none of them on well-formed Japanese mail in ISO-2022-JP, Shift_JIS,
 // EUC-JP and UTF-8 (Received chain, +0900 Date with its (JST) comment, hotmail sender through hotmail's relay,
-// romaji host names, full-width spaces in the subject).
+// romaji host names, full-width spaces in the subject, a short HTML notice, a Re: without In-Reply-To). The
+// rule key unless_header (an admin's rule may use it).
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import path from 'node:path';
 import iconv from 'iconv-lite';
 import { Analyser } from '../../engine/spam/pipeline.js';
 import { configFrom, removeTempDirs, tempDir } from './helpers.js';
@@ -17,7 +20,8 @@ after(async () => {
 
 const env = { mailFrom: 'sender@sender.example', rcptTo: ['user@tegami.test'], ip: '192.0.2.10', helo: 'mx.sender.example' };
 const NEW_TAGS = ['HDR_DATE_FUTURE', 'HDR_DATE_PAST', 'HDR_DATE_MALFORMED', 'HDR_MSGID_MALFORMED', 'MIME_NO_VERSION', 'FROM_FREEMAIL_FORGED',
-  'SUBJ_TRACKER', 'HDR_TO_NO_ADDRESS', 'URI_RANDOM_HOST', 'URI_OBFUSCATED', 'HTML_FRAGMENT', 'EN_URGENCY'];
+  'SUBJ_TRACKER', 'HDR_TO_NO_ADDRESS', 'URI_RANDOM_HOST', 'URI_OBFUSCATED', 'HTML_FRAGMENT', 'EN_URGENCY', 'SUBJ_FAKE_REPLY', 'FROM_LOCAL_RANDOM',
+  'HDR_MANY_RECIPIENTS', 'HDR_OUTLOOK_FORGED', 'HTML_LITTLE_TEXT', 'EN_BIG_MONEY'];
 
 /** Header fields in order (a null value leaves the field out), an empty line, the body bytes. */
 function mail(fields: Record<string, string | null>, body: Buffer | string): Buffer {
@@ -70,8 +74,15 @@ test('each header and structure check hits the shape it names, and the rules hea
     ['URI_RANDOM_HOST', {}, 'See http://xk7qz93bfm2lw4.sender.example/offer today.\r\n'],
     ['URI_OBFUSCATED', {}, 'See http://3232235777/offer today.\r\n'],
     ['URI_OBFUSCATED', {}, 'See http://%77%77%77.sender.example/offer today.\r\n'],
-    ['HTML_FRAGMENT', { 'Content-Type': 'text/html; charset=us-ascii' }, '<p>Hello <a href="https://docs.sender.example/">the notes</a></p>'],
+    ['HTML_FRAGMENT', { 'Content-Type': 'text/html; charset=us-ascii' }, `<p>Hello <a href="https://docs.sender.example/">the notes</a></p><p>${'We went through the plan for the autumn and agreed on the next steps. '.repeat(4)}</p>`],
     ['EN_URGENCY', {}, 'This is a limited time offer. Act now, before it is gone.\r\n'],
+    ['SUBJ_FAKE_REPLY', { Subject: 'Re: your account' }, plain],
+    ['FROM_LOCAL_RANDOM', { From: 'Pat <lindsey48213@sender.example>' }, plain],
+    ['FROM_LOCAL_RANDOM', { From: 'a3f9c2e71b0d4e@sender.example' }, plain],
+    ['HDR_MANY_RECIPIENTS', { To: Array.from({ length: 10 }, (_, i) => `user${i}@tegami.test`).join(', ') }, plain],
+    ['HDR_OUTLOOK_FORGED', { 'X-Mailer': 'Microsoft Outlook Express 6.00.2600.0000' }, plain],
+    ['HTML_LITTLE_TEXT', { 'Content-Type': 'text/html; charset=us-ascii' }, '<html><body><a href="https://shop.sender.example/"><img src="https://shop.sender.example/a.png">Buy today</a></body></html>'],
+    ['EN_BIG_MONEY', {}, 'You could receive $25,000 within weeks.\r\n'],
   ];
   for (const [tag, change, body] of cases) {
     const { tags, headers } = await tagsOf(chain({ ...base, ...change }, body));
@@ -84,6 +95,11 @@ test('each header and structure check hits the shape it names, and the rules hea
     { Subject: 'Order received: 789-5104838' },
     { Date: 'Fri, 23 Aug 2002 02:59:00 -0700 (PDT)' },
     { Date: '23 Aug 02 09:59 GMT' },
+    // a reply that says what it replies to, and list mail (unless_header: List-Id) whose software dropped the fields
+    { Subject: 'Re: your account', 'In-Reply-To': '<1@sender.example>' },
+    { Subject: 'Re: your account', 'List-Id': 'Talk <talk.sender.example>' },
+    { 'X-Mailer': 'Microsoft Outlook Express 6.00.2600.0000', 'X-MimeOLE': 'Produced By Microsoft MimeOLE V6.00.2600.0000' },
+    { From: 'Pat <pat2002@sender.example>', To: 'a@tegami.test, b@tegami.test' },
   ];
   for (const change of fine) assert.deepEqual((await tagsOf(chain({ ...base, ...change }, plain))).tags, [], JSON.stringify(change));
   // no Date, no Received: nothing to compare, no tag
@@ -117,5 +133,26 @@ test('Japanese business mail in ISO-2022-JP, Shift_JIS, EUC-JP and UTF-8 hits no
     assert.deepEqual((await tagsOf(chain(ja, enc(BODY_JA)))).tags, [], `${charset} text`);
     const html = { ...ja, 'Content-Type': `text/html; charset=${charset}` };
     assert.deepEqual((await tagsOf(chain(html, enc(HTML_JA)))).tags, [], `${charset} HTML`);
+    // a short HTML notice to a phone, and a reply written by hand without In-Reply-To: ordinary in Japanese mail
+    const short = `<html><body><p>今週の期間限定価格のご案内です。</p><p><a href="https://www.shop.example.jp/">エアリズムTシャツ 990円</a></p></body></html>`;
+    assert.deepEqual((await tagsOf(chain(html, enc(short)))).tags, [], `${charset} short HTML`);
+    const reply = { ...ja, Subject: encodedWord('Re: 打ち合わせの件', subjectCharset) };
+    assert.deepEqual((await tagsOf(chain(reply, enc(BODY_JA)))).tags, [], `${charset} Re:`);
+  }
+});
+
+test('unless_header: a rule does not hit mail that has one of the named fields (an admin rule too)', async () => {
+  const b = new Analyser(configFrom('[log]\nfiles = false\n[spam]\ndkim_dmarc = false\nbayes = false\nrules_file = "rules.toml"\n', (() => {
+    const dir = tempDir();
+    fs.writeFileSync(path.join(dir, 'rules.toml'), '[[rule]]\ntag = "LOCAL_WEBINAR"\nin = "body"\nany = ["webinar"]\nunless_header = ["List-Unsubscribe"]\nscore = 1\n');
+    return dir;
+  })()));
+  try {
+    const body = 'Join our webinar next week.\r\n';
+    assert.ok((await b.analyse(chain(base, body), env, undefined)).tags.includes('LOCAL_WEBINAR'));
+    const listed = chain({ ...base, 'List-Unsubscribe': '<mailto:leave@sender.example>' }, body);
+    assert.ok(!(await b.analyse(listed, env, undefined)).tags.includes('LOCAL_WEBINAR'));
+  } finally {
+    await b.close();
   }
 });

@@ -40,6 +40,7 @@ function firstRelayTime(inp: RuleInput): number {
 }
 
 const HOUR = 3600_000;
+const CJK = /[\p{Script=Han}\p{Script=Hiragana}\p{Script=Katakana}\p{Script=Hangul}]/u;
 
 /** The Date field against the first relay's clock, in hours (positive: Date later), or null when either is unreadable. */
 function dateSkewHours(inp: RuleInput): number | null {
@@ -75,6 +76,21 @@ function randomLabel(label: string): boolean {
     } else return false; // a hyphen: words joined, not random
   }
   return (digits >= 3 && letters >= 3 && digits * 4 >= label.length) || maxRun >= 6;
+}
+
+/** Letters and digits only, starting with a letter, digits then letters again then digits ("we9boig3l9689"). */
+function interleaved(s: string): boolean {
+  let switches = 0;
+  let prevDigit = false;
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    const digit = c >= 0x30 && c <= 0x39;
+    if (!digit && !(c >= 0x61 && c <= 0x7a)) return false;
+    if (i === 0 && digit) return false;
+    if (i > 0 && digit !== prevDigit) switches++;
+    prevDigit = digit;
+  }
+  return switches >= 3;
 }
 
 export const HEADER_CHECKS: Record<string, Check> = {
@@ -129,6 +145,45 @@ export const HEADER_CHECKS: Record<string, Check> = {
     const s = inp.rawSubject.slice(-120);
     return /\S\s{3,}[\w-]{2,20}\s*$|[!?*^)]\s+\d{4,8}\s*$/.test(s) ? 'tracking code on the subject' : null;
   },
+  // "Re:" with neither In-Reply-To nor References (RFC 5322 3.6.4): a reply to nothing, to look awaited (the rule
+  // excuses list mail by unless_header: list software and digests drop the reply fields)
+  // (English subjects only: Japanese mail written by hand and sent by a script often says Re: without the fields)
+  fake_reply: (inp) => {
+    const s = inp.rawSubject.slice(0, 300);
+    if (!/^\s*re\s*:/i.test(s) || /[^\x00-\x7f]/.test(s)) return null;
+    return inp.msg.headers.has('in-reply-to') || inp.msg.headers.has('references') ? null : 'Re: without In-Reply-To or References';
+  },
+  // a From local part that is a word with five or more digits tacked on, or a run of hex: made up per message
+  from_local_random: (inp) => {
+    const local = inp.msg.fromAddress.slice(0, inp.msg.fromAddress.lastIndexOf('@'));
+    const l = local.slice(0, 64);
+    return /^[a-z]{1,20}\d{5,}$|^[0-9a-f]{12,}$/.test(l) || interleaved(l) ? `From ${local.slice(0, 30)}` : null;
+  },
+  many_recipients: (inp, _ctx, min) => {
+    let n = 0;
+    for (const name of ['to', 'cc']) for (const v of (inp.msg.headers.get(name) ?? []).slice(0, 5)) n += v.slice(0, 20000).split('@').length - 1;
+    return n >= min ? `${n} recipients` : null;
+  },
+  // Outlook and Outlook Express name the MIME library in X-MimeOLE; a bulk tool that borrows their X-Mailer does not
+  mailer_outlook_forged: (inp) => {
+    const m = field(inp, 'x-mailer')?.toLowerCase();
+    return m && m.includes('microsoft outlook') && !inp.msg.headers.has('x-mimeole') ? 'Outlook X-Mailer without X-MimeOLE' : null;
+  },
+  // HTML only, with little to read beside its links and images. English mail only: Japanese shops send short HTML
+  // notices to phones as a matter of course (a hand-written one, 今週の期間限定価格, hit at every threshold tried)
+  html_little_text: (inp) => {
+    const texts = inp.msg.parts.filter((p) => !p.attachment);
+    if (!texts.length || texts.some((p) => p.type !== 'text/html') || !inp.urls.length) return null;
+    let n = 0;
+    for (const h of inp.html) {
+      const t = h.text.slice(0, 4096);
+      if (CJK.test(t)) return null;
+      n += t.replace(/\s+/g, '').length;
+    }
+    return n < 200 ? `${n} letters of text` : null;
+  },
+  // a dollar amount of ten thousand or more written out: "$25,000", "$1,000,000", "US$ 10000"
+  big_money: (inp) => (/\$\s?(?:\d{2,3},\d{3}|\d{1,3}(?:,\d{3}){2,3}|\d{5,9})(?![\d,])/.test(inp.rawBody.slice(0, 65536)) ? 'a large sum of money' : null),
   to_no_address: (inp) => {
     const to = field(inp, 'to');
     return to !== undefined && !to.includes('@') && !/undisclosed|suppressed/i.test(to) ? 'To without an address' : null;
