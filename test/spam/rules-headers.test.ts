@@ -1,7 +1,7 @@
 // The header and structure checks of engine/spam/rules/checks-headers.ts (spam7): each tag on the shape it names,
 // named in the X-IMAIL-SPAM-RULES header; and none of them on well-formed Japanese mail in ISO-2022-JP, Shift_JIS,
 // EUC-JP and UTF-8 (Received chain, +0900 Date with its (JST) comment, hotmail sender through hotmail's relay,
-// romaji host names, full-width spaces in the subject, a short HTML notice, a Re: without In-Reply-To). The
+// romaji host names, full-width spaces in the subject, a short HTML notice, a Re: without In-Reply-To, no MIME-Version and a birthday in the address). The
 // rule key unless_header (an admin's rule may use it).
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
@@ -138,6 +138,9 @@ test('Japanese business mail in ISO-2022-JP, Shift_JIS, EUC-JP and UTF-8 hits no
     assert.deepEqual((await tagsOf(chain(html, enc(short)))).tags, [], `${charset} short HTML`);
     const reply = { ...ja, Subject: encodedWord('Re: 打ち合わせの件', subjectCharset) };
     assert.deepEqual((await tagsOf(chain(reply, enc(BODY_JA)))).tags, [], `${charset} Re:`);
+    // sent by a script: no MIME-Version, a phone address with a birthday in it
+    const bare = { ...ja, 'MIME-Version': null, From: 'hanako19850412@docomo.example.jp' };
+    assert.deepEqual((await tagsOf(chain(bare, enc(BODY_JA)))).tags, [], `${charset} no MIME-Version`);
   }
 });
 

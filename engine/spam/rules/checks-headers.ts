@@ -41,6 +41,12 @@ function firstRelayTime(inp: RuleInput): number {
 
 const HOUR = 3600_000;
 const CJK = /[\p{Script=Han}\p{Script=Hiragana}\p{Script=Katakana}\p{Script=Hangul}]/u;
+const KANA = /[\p{Script=Hiragana}\p{Script=Katakana}]/u;
+
+/** Japanese mail (kana in the subject or the first 4 KiB of the body): the shapes below that are English habits skip it. */
+function japanese(inp: RuleInput): boolean {
+  return KANA.test(inp.rawSubject.slice(0, 300)) || KANA.test(inp.rawBody.slice(0, 4096));
+}
 
 /** The Date field against the first relay's clock, in hours (positive: Date later), or null when either is unreadable. */
 function dateSkewHours(inp: RuleInput): number | null {
@@ -121,8 +127,9 @@ export const HEADER_CHECKS: Record<string, Check> = {
     return m ? null : 'Message-ID not <left@right>';
   },
   // RFC 2045 4: a message that uses MIME says MIME-Version; bulk tools add Content-Type without it
+  // (not Japanese mail: a hand-made Japanese message sent by a script may lack it, and that is no bulk tool's mark)
   mime_no_version: (inp) => {
-    if (inp.msg.headers.has('mime-version')) return null;
+    if (inp.msg.headers.has('mime-version') || japanese(inp)) return null;
     const ct = field(inp, 'content-type')?.toLowerCase();
     return ct && (ct.startsWith('multipart/') || ct.startsWith('text/html') || ct.includes('charset')) ? 'Content-Type without MIME-Version' : null;
   },
@@ -145,16 +152,18 @@ export const HEADER_CHECKS: Record<string, Check> = {
     const s = inp.rawSubject.slice(-120);
     return /\S\s{3,}[\w-]{2,20}\s*$|[!?*^)]\s+\d{4,8}\s*$/.test(s) ? 'tracking code on the subject' : null;
   },
-  // "Re:" with neither In-Reply-To nor References (RFC 5322 3.6.4): a reply to nothing, to look awaited (the rule
-  // excuses list mail by unless_header: list software and digests drop the reply fields)
-  // (English subjects only: Japanese mail written by hand and sent by a script often says Re: without the fields)
+  // "Re:" with neither In-Reply-To nor References (RFC 5322 3.6.4): a reply to nothing, to look awaited. The rule
+  // excuses list mail by unless_header (list software and digests drop the reply fields); English subjects only
+  // (Japanese mail written by hand and sent by a script often says Re: without the fields)
   fake_reply: (inp) => {
     const s = inp.rawSubject.slice(0, 300);
     if (!/^\s*re\s*:/i.test(s) || /[^\x00-\x7f]/.test(s)) return null;
     return inp.msg.headers.has('in-reply-to') || inp.msg.headers.has('references') ? null : 'Re: without In-Reply-To or References';
   },
-  // a From local part that is a word with five or more digits tacked on, or a run of hex: made up per message
+  // a From local part that is a word with five or more digits tacked on, or a run of hex: made up per message (not
+  // in Japanese mail: phone addresses there carry a birthday, hanako19850412@)
   from_local_random: (inp) => {
+    if (japanese(inp)) return null;
     const local = inp.msg.fromAddress.slice(0, inp.msg.fromAddress.lastIndexOf('@'));
     const l = local.slice(0, 64);
     return /^[a-z]{1,20}\d{5,}$|^[0-9a-f]{12,}$/.test(l) || interleaved(l) ? `From ${local.slice(0, 30)}` : null;
