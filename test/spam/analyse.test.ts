@@ -89,9 +89,17 @@ test('HTML checks: deceptive link, comment in a word, script, image-only, nested
   }
   assert.match(r.headers, /X-IMAIL-SPAM-HTML: .*link shows www\.mybank\.co\.jp but goes to evil\.example\.net/);
   const img = await a.analyse(rawMail({ subject: 'hi', contentType: 'text/html', body: '<p><a href="http://x.test/"><img src="http://x.test/buy.png"></a></p>' }), env, clean);
-  assert.deepEqual(img.tags.filter((t) => t.startsWith('HTML')), ['HTML_IMAGE_ONLY']);
-  const fine = await a.analyse(rawMail({ subject: 'hi', contentType: 'text/html', body: '<p>Meeting notes: see <a href="https://docs.good.test/x">docs.good.test</a> for details of the plan.</p>' }), env, clean);
+  // (a pasted fragment, no <html> or <body>, with a link and little text: HTML_FRAGMENT and HTML_LITTLE_TEXT too, since spam10)
+  assert.deepEqual(img.tags.filter((t) => t.startsWith('HTML')), ['HTML_IMAGE_ONLY', 'HTML_FRAGMENT', 'HTML_LITTLE_TEXT']);
+  const short = '<p>Meeting notes: see <a href="https://docs.good.test/x">docs.good.test</a> for details of the plan.</p>';
+  const notes = `${short}<p>We agreed to move the review to Thursday, to ask the design team for the drawings first, and to send the budget to finance before the end of the month. Minutes of the whole meeting follow next week, once everyone has read them.</p>`;
+  const fine = await a.analyse(rawMail({ subject: 'hi', contentType: 'text/html', body: `<html><body>${notes}</body></html>` }), env, clean);
   assert.deepEqual(fine.tags.filter((t) => t.startsWith('HTML')), []);
+  // HTML only, a link and under 200 letters: HTML_LITTLE_TEXT (spam10; 25 spam, no ham of the learn half)
+  const brief = await a.analyse(rawMail({ subject: 'hi', contentType: 'text/html', body: `<html><body>${short}</body></html>` }), env, clean);
+  assert.deepEqual(brief.tags.filter((t) => t.startsWith('HTML')), ['HTML_LITTLE_TEXT']);
+  const fragment = await a.analyse(rawMail({ subject: 'hi', contentType: 'text/html', body: notes }), env, clean);
+  assert.deepEqual(fragment.tags.filter((t) => t.startsWith('HTML')), ['HTML_FRAGMENT']);
 });
 
 test('URL blacklist matches subdomains; the sender whitelist wins unless SPF failed', async () => {

@@ -41,7 +41,7 @@ const literals = new LiteralSet(['未承諾広告', 'a', 'aa', 'aaa', 'a.a', '<a
 /** The rule input of a message whose subject, sender name, text, HTML, links and headers all carry `s`. */
 const ruleInputOf = (s: string) => {
   const msg = parseMessage(
-    Buffer.from(`From: ${s} <a@example.test>\r\nSubject: ${s}\r\nReply-To: ${s}\r\nX-Mailer: ${s}\r\nTo: ${s}\r\nContent-Type: multipart/alternative; boundary=b\r\n\r\n--b\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n${s}\r\n--b\r\nContent-Type: text/html; charset=utf-8\r\n\r\n<a href="http://${s}">${s}</a><form><input name="${s}"></form>${s}\r\n--b--\r\n`, 'utf8'),
+    Buffer.from(`From: ${s} <a@example.test>\r\nSubject: ${s}\r\nDate: ${s}\r\nMessage-ID: ${s}\r\nReceived: ${s}; ${s}\r\nReply-To: ${s}\r\nX-Mailer: ${s}\r\nTo: ${s}\r\nContent-Type: multipart/alternative; boundary=b\r\n\r\n--b\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n${s}\r\n--b\r\nContent-Type: text/html; charset=utf-8\r\n\r\n<a href="http://${s}">${s}</a><form><input name="${s}"></form>${s}\r\n--b--\r\n`, 'utf8'),
   );
   const html = msg.htmls.map((h) => checkHtml(h, 30));
   return ruleInput(msg, html, [...msg.texts.flatMap((t) => extractUrls(t)), ...html.flatMap((h) => h.hrefs), `http://${s.slice(0, 2000)}`]);

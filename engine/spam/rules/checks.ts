@@ -9,6 +9,7 @@ import { extractUrls, hostOf, siteOf } from '../url.js';
 import { LiteralSet } from './aho.js';
 import { isAscii, isInvisible, viewsOf, type Views } from './normalise.js';
 import type { BrandBook } from './brands.js';
+import { HEADER_CHECKS } from './checks-headers.js';
 
 /** What the rules read of one message (built once per message by the rule engine). */
 export interface RuleInput {
@@ -397,6 +398,7 @@ export const CHECKS: Record<string, Check> = {
     }
     return letters >= 10 && upper / letters >= 0.8 ? 'subject in capitals' : null;
   },
+  ...HEADER_CHECKS,
 };
 
 export const CHECK_NAMES = Object.keys(CHECKS);

@@ -35,6 +35,7 @@ const ruleSchema = z
     unless_near: z.array(z.string().min(1).max(200)).min(1).max(100).optional(),
     near: z.number().int().min(1).max(200).default(30),
     header_absent: z.string().regex(/^[A-Za-z0-9-]{1,60}$/).optional(),
+    unless_header: z.array(z.string().regex(/^[A-Za-z0-9-]{1,60}$/)).min(1).max(20).optional(),
     uri_host: z.array(z.string().min(1).max(253)).min(1).max(2000).optional(),
     uri_tld: z.array(z.string().regex(/^[a-z0-9-]{1,63}$/)).min(1).max(500).optional(),
     check: z.enum(CHECK_NAMES as [string, ...string[]]).optional(),
@@ -251,8 +252,10 @@ export class RuleSet {
     }
     const out: { tag: string; detail?: string }[] = [];
     const hit = new Set(alsoHit);
+    // a rule with `unless_header` does not hit a message that has one of those fields (a newsletter's List-Unsubscribe)
+    const excused = (r: RuleSpec) => !!r.unless_header?.some((h) => inp.msg.headers.has(h.toLowerCase()));
     this.rules.forEach((r, ri) => {
-      if (this.disabled.has(r.tag) || r.all) return;
+      if (this.disabled.has(r.tag) || r.all || excused(r)) return;
       let detail: string | null | undefined = null;
       if (r.any) detail = (counts.get(ri)?.size ?? 0) >= r.min ? undefined : null;
       else if (r.header_absent) detail = inp.msg.headers.has(r.header_absent.toLowerCase()) ? null : undefined;
@@ -264,7 +267,7 @@ export class RuleSet {
       }
     });
     for (const r of this.rules) {
-      if (r.all && !this.disabled.has(r.tag) && r.all.every((t) => hit.has(t))) out.push({ tag: r.tag });
+      if (r.all && !this.disabled.has(r.tag) && !excused(r) && r.all.every((t) => hit.has(t))) out.push({ tag: r.tag });
     }
     return out;
   }
