@@ -198,12 +198,15 @@ describe('account directory on PostgreSQL: several nodes on one database', { ski
   it('a node whose LISTEN connection is cut reconnects and catches up with what it missed', async () => {
     const admin = new pg.Client({ connectionString: a.url });
     await admin.connect();
+    const listening = async () => Number((await admin.query("SELECT count(*) AS n FROM pg_stat_activity WHERE query LIKE 'LISTEN %' AND datname = current_database()")).rows[0].n);
     try {
+      // the test before cut every connection: its LISTEN connections come back on their own, in their own time
+      await until('both nodes listen before the cut', async () => (await listening()) === 2);
       const cut = await admin.query("SELECT pg_terminate_backend(pid) AS ok FROM pg_stat_activity WHERE query LIKE 'LISTEN %' AND datname = current_database()");
       assert.equal(cut.rowCount, 2, 'both nodes listen');
       await a.directory.addAlias('sales@example.jp', ['hanako@example.jp']);
       await until('node B sees the alias added while it was disconnected', () => b.directory.resolve('sales@example.jp').kind === 'alias');
-      await until('both nodes listen again', async () => Number((await admin.query("SELECT count(*) AS n FROM pg_stat_activity WHERE query LIKE 'LISTEN %' AND datname = current_database()")).rows[0].n) === 2);
+      await until('both nodes listen again', async () => (await listening()) === 2);
     } finally {
       await admin.end();
     }
