@@ -62,8 +62,6 @@ describe('tegami user set/add settings', () => {
     const cases: [string[], RegExp][] = [
       [['--quota', 'lots'], /--quota: not a size: "lots"/],
       [['--quota-messages', '1.5'], /--quota-messages: not a number of messages/],
-      [['--host-admin', 'nowhere.test'], /--host-admin: not a local domain: "nowhere\.test"/],
-      [['--list-admin', 'team@nowhere.test'], /--list-admin: a list address must be in a local domain/],
       [['--reply-to', 'not an address'], /--reply-to: not an address/],
       [['--forward', 'a@remote.test,,b@'], /--forward: not an address: "b@"/],
       [['--disabled', '--enabled'], /--disabled and --enabled contradict each other/],
@@ -81,12 +79,23 @@ describe('tegami user set/add settings', () => {
       assert.equal(r.code, 2, `${args.join(' ')}: ${r.err}`);
       assert.match(r.err, re, args.join(' '));
     }
+    // well-formed, but naming what is not here: a refusal, exit 1 as every refusal (README, "Command line")
+    const refusals: [string[], RegExp][] = [
+      [['user', 'set', 'taro@example.test', '--host-admin', 'nowhere.test'], /--host-admin: not a local domain: "nowhere\.test"/],
+      [['user', 'set', 'taro@example.test', '--list-admin', 'team@nowhere.test'], /--list-admin: a list address must be in a local domain/],
+      [['domain', 'set', 'mail.example.test', '--default-quota', '1M'], /host alias of example\.test/],
+      [['domain', 'show', 'nowhere.test'], /not a local domain: "nowhere\.test"/],
+    ];
+    for (const [args, re] of refusals) {
+      const r = cli(args);
+      assert.equal(r.code, 1, `${args.join(' ')}: ${r.err}`);
+      assert.match(r.err, re, args.join(' '));
+    }
     const add = cli(['user', 'add', 'jiro@example.test', '--password-stdin', '--no-host-admin', 'other.test'], 'pw-1234\n');
     assert.equal(add.code, 2, 'user add takes no --no-host-admin');
     const dom = cli(['domain', 'set', 'other.test', '--default-quota', '2X']);
     assert.equal(dom.code, 2);
     assert.match(dom.err, /--default-quota: not a size: "2X"/);
-    assert.match(cli(['domain', 'set', 'mail.example.test', '--default-quota', '1M']).err, /host alias of example\.test/);
     const u = show('taro@example.test');
     assert.deepEqual([u.disabled, u.systemAdmin, u.hostAdminOf, u.quota], [false, false, [], { bytes: 0, messages: 0 }]);
     assert.equal(cli(['user', 'show', 'jiro@example.test']).code, 1, 'not created');
@@ -126,7 +135,7 @@ describe('tegami user export / import', () => {
     let r = cli(['user', 'export', first, '--with-secrets']);
     assert.equal(r.code, 0, r.err);
     assert.equal(fs.statSync(first).mode & 0o777, 0o600, 'the export is private');
-    assert.equal(cli(['user', 'export', first]).code, 2, 'never over an existing file without --force');
+    assert.equal(cli(['user', 'export', first]).code, 1, 'never over an existing file without --force (a refusal: exit 1)');
     const before = [show('taro@example.test'), show('hana@other.test')];
     for (const a of ['taro@example.test', 'hana@other.test']) assert.equal(cli(['user', 'del', a]).code, 0);
     r = cli(['user', 'import', first]);

@@ -2,7 +2,7 @@
 // --password-stdin (one trailing newline stripped) or --password; never from a log or the process list when
 // avoidable. Settings flags are read and checked in ../user-flags.ts, CSV in ../user-csv.ts.
 import fs from 'node:fs';
-import { flag, UsageError, type Args } from '../args.js';
+import { flag, Refusal, UsageError, type Args } from '../args.js';
 import { contextFrom, out, readStdin } from '../common.js';
 import { listOrphans, removeOrphan } from '../../store/orphans.js';
 import { changesSomething, checkedAddress, userSettingsFromFlags } from '../user-flags.js';
@@ -118,7 +118,7 @@ function exportTo(args: Args, dir: SqliteDirectory, file: string): number {
   try {
     fs.writeFileSync(file, text, { mode: 0o600, flag: args.flags.has('force') ? 'w' : 'wx' });
   } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === 'EEXIST') throw new UsageError(`${file} exists (--force writes over it)`);
+    if ((e as NodeJS.ErrnoException).code === 'EEXIST') throw new Refusal(`${file} exists (--force writes over it)`);
     throw e;
   }
   fs.chmodSync(file, 0o600);
