@@ -125,6 +125,9 @@ export function userSettingsFromFlags(args: Args, dir: SqliteDirectory): Setting
   const grantHost = localDomains(dir, 'host-admin', multi('host-admin'));
   const revokeHost = localDomains(dir, 'no-host-admin', multi('no-host-admin'));
   const grantList = listAddresses(dir, 'list-admin', multi('list-admin'));
+  // a right granted on a list that does not exist would wait silently for whoever creates a list of that name
+  const missing = grantList?.find((l) => !dir.lists.list(l));
+  if (missing !== undefined) throw new Refusal(`--list-admin: no such list: ${missing} (create it first: tegami list create ${missing})`);
   const revokeList = listAddresses(dir, 'no-list-admin', multi('no-list-admin'));
   const both = (a: string[] | undefined, b: string[] | undefined) => a?.find((x) => b?.includes(x));
   const h = both(grantHost, revokeHost);

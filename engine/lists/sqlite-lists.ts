@@ -126,6 +126,9 @@ export class SqliteLists implements ListDirectory {
          VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
       )
       .run(addr, c.name, domain, s.post, +s.moderated, s.subjectPrefix ?? `[${c.name}]`, s.replyTo, s.maxSize, +s.digest, +s.archive, s.dmarcRewrite, +s.private, Date.now());
+    // a list-admin right that came before its list (`tegami user import` from another server) makes its holder
+    // a moderator now, as a right granted on an existing list does (the list_admins ⇄ admin_rights triggers)
+    this.db.prepare("INSERT OR IGNORE INTO list_admins (list, address) SELECT target, address FROM admin_rights WHERE kind = 'list' AND target = ?").run(addr);
     return this.list(addr)!;
   }
 

@@ -214,6 +214,7 @@ export async function user(args: Args): Promise<number> {
         const r = await importUsers(dir, lines, { update: args.flags.has('update') });
         out(`imported ${r.added} user(s)${r.updated ? `, updated ${r.updated}` : ''}${r.refused.length ? `, ${r.refused.length} refused` : ''}`);
         for (const e of r.refused) process.stderr.write(e + '\n');
+        for (const w of r.warnings) process.stderr.write(`warning: ${w}\n`);
         return r.refused.length ? 1 : 0;
       }
       default:
