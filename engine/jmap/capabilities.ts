@@ -36,6 +36,8 @@ export interface JmapLimits {
   maxBodyValueBytesPerRequest: number;
   /** Octets of Email objects (as JSON) one request's answer may carry; the call that passes it is requestTooLarge. */
   maxResponseBytes: number;
+  /** Folders one account may have ([accounts] max_folders): a Mailbox/set create past it is overQuota. */
+  maxMailboxesPerAccount: number;
 }
 
 export const DEFAULT_LIMITS: JmapLimits = {
@@ -54,6 +56,7 @@ export const DEFAULT_LIMITS: JmapLimits = {
   maxKeywords: 64,
   maxBodyValueBytesPerRequest: 16_000_000,
   maxResponseBytes: 40_000_000,
+  maxMailboxesPerAccount: 1000,
 };
 
 export const COLLATIONS = ['i;ascii-numeric', 'i;ascii-casemap', 'i;unicode-casemap'];
