@@ -25,6 +25,12 @@ export type Options = Record<string, OptionSpec>;
 
 export class UsageError extends Error {}
 
+/**
+ * A well-formed request the data refuses (no such domain, the file exists, the list is missing): exit 1, as every
+ * refusal; UsageError (exit 2) is only for the shape of the command line and the form of its values.
+ */
+export class Refusal extends Error {}
+
 export function flag(args: Args, name: string): string | undefined {
   const v = args.flags.get(name);
   return typeof v === 'string' ? v : undefined;

@@ -1,7 +1,7 @@
 // The `tegami` command: one dispatcher, one module per command group under commands/, options declared in
 // spec.ts and parsed strictly. Exit 0 on success (and for --help); 1 with a one-line reason on failure;
 // 2 on bad usage (unknown command or option, missing value), naming what is valid.
-import { parseStrict, scanPositionals, UsageError } from './args.js';
+import { parseStrict, Refusal, scanPositionals, UsageError } from './args.js';
 import { COMMANDS, GLOBAL, optionsFor, USAGE } from './spec.js';
 import { ConfigError } from '../config/load.js';
 import { AccountError } from '../accounts/sqlite-directory.js';
@@ -59,7 +59,7 @@ export async function run(argv: string[]): Promise<number> {
       process.stderr.write(`tegami ${what}: ${e.message}\n(tegami ${name} --help shows the usage)\n`);
       return 2;
     }
-    if (e instanceof ConfigError || e instanceof AccountError) {
+    if (e instanceof ConfigError || e instanceof AccountError || e instanceof Refusal) {
       process.stderr.write(`tegami ${name}: ${e.message}\n`);
       return 1;
     }

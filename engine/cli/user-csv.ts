@@ -187,11 +187,17 @@ function placeholderPassword(dir: SqliteDirectory): string {
  * Create (or with `update`, change) each account. Returns counts and the refusals (an existing account without
  * --update, a password outside the limits, a domain that is not local), each with its line.
  */
-export async function importUsers(dir: SqliteDirectory, lines: ImportLine[], opts: { update: boolean }): Promise<{ added: number; updated: number; refused: string[] }> {
+export async function importUsers(dir: SqliteDirectory, lines: ImportLine[], opts: { update: boolean }): Promise<{ added: number; updated: number; refused: string[]; warnings: string[] }> {
   let added = 0;
   let updated = 0;
   const refused: string[] = [];
+  const warnings: string[] = [];
   for (const l of lines) {
+    // lists are not in the file (an export carries accounts only), so a list-admin right may come before its
+    // list on a new server: kept, and said, rather than the account refused (docs/accounts.md)
+    for (const list of l.patch.listAdminOf ?? []) {
+      if (!dir.lists.list(list)) warnings.push(`line ${l.line}: ${l.address} is list admin of ${list}, which does not exist here yet: the right applies once it is created (tegami list create ${list})`);
+    }
     try {
       if (dir.user(l.address)) {
         if (!opts.update) throw new AccountError(`user ${l.address} exists (--update changes existing accounts)`);
@@ -228,5 +234,5 @@ export async function importUsers(dir: SqliteDirectory, lines: ImportLine[], opt
       refused.push(`line ${l.line}: ${e.message}`);
     }
   }
-  return { added, updated, refused };
+  return { added, updated, refused, warnings };
 }

@@ -1,7 +1,8 @@
 // The account settings of `tegami user add|set` and the defaults of `tegami domain set`, from their flags: each
-// value checked (an address, a local domain, a size) and each pair of opposite flags refused together, as a
-// UsageError (exit 2) that says which flag and what is wrong. It never writes anything; the commands do.
-import { flag, UsageError, type Args, type Options } from './args.js';
+// value checked (an address, a size) and each pair of opposite flags refused together, as a UsageError (exit 2)
+// that says which flag and what is wrong; a domain or list that is not here is a Refusal (exit 1). It never
+// writes anything; the commands do.
+import { flag, Refusal, UsageError, type Args, type Options } from './args.js';
 import type { SqliteDirectory } from '../accounts/sqlite-directory.js';
 import type { SettingsPatch } from '../accounts/settings.js';
 import { isPlainAddress } from '../accounts/settings.js';
@@ -77,7 +78,7 @@ function localDomains(dir: SqliteDirectory, option: string, values: string[] | u
   if (!values) return undefined;
   return values.map((v) => {
     const c = dir.localDomain(v.trim());
-    if (!c) throw new UsageError(`--${option}: not a local domain: "${v}" (tegami domain list shows them)`);
+    if (!c) throw new Refusal(`--${option}: not a local domain: "${v}" (tegami domain list shows them)`);
     return c;
   });
 }
@@ -88,7 +89,7 @@ function listAddresses(dir: SqliteDirectory, option: string, values: string[] | 
     const a = checkedAddress(option, v);
     const at = a.lastIndexOf('@');
     const c = dir.localDomain(a.slice(at + 1));
-    if (!c) throw new UsageError(`--${option}: a list address must be in a local domain: "${v}"`);
+    if (!c) throw new Refusal(`--${option}: a list address must be in a local domain: "${v}"`);
     return `${a.slice(0, at)}@${c}`;
   });
 }
@@ -124,6 +125,9 @@ export function userSettingsFromFlags(args: Args, dir: SqliteDirectory): Setting
   const grantHost = localDomains(dir, 'host-admin', multi('host-admin'));
   const revokeHost = localDomains(dir, 'no-host-admin', multi('no-host-admin'));
   const grantList = listAddresses(dir, 'list-admin', multi('list-admin'));
+  // a right granted on a list that does not exist would wait silently for whoever creates a list of that name
+  const missing = grantList?.find((l) => !dir.lists.list(l));
+  if (missing !== undefined) throw new Refusal(`--list-admin: no such list: ${missing} (create it first: tegami list create ${missing})`);
   const revokeList = listAddresses(dir, 'no-list-admin', multi('no-list-admin'));
   const both = (a: string[] | undefined, b: string[] | undefined) => a?.find((x) => b?.includes(x));
   const h = both(grantHost, revokeHost);

@@ -171,6 +171,8 @@ const accounts = z
     password_max: z.number().int().positive().default(30),
     /** Where postmaster@ of every local domain goes; without it, to the first system admin, else kept in postmaster's own box. */
     postmaster: z.string().optional(),
+    /** Folders one account may have, INBOX and parents included (IMAP CREATE/RENAME, JMAP Mailbox/set, the webmail). */
+    max_folders: z.number().int().positive().default(1000),
   })
   .strict();
 

@@ -28,6 +28,16 @@ export interface JmapLimits {
   uploadTtlMs: number;
   /** Keywords per email (tooManyKeywords above it). */
   maxKeywords: number;
+  /**
+   * Decoded body-value octets one request's answer may carry, over all its Email/get and Email/parse calls (not
+   * advertised: RFC 8620 has no response limit). Past it a value is cut with isTruncated: true, as a client's
+   * maxBodyValueBytes cuts it; the whole text stays available by download.
+   */
+  maxBodyValueBytesPerRequest: number;
+  /** Octets of Email objects (as JSON) one request's answer may carry; the call that passes it is requestTooLarge. */
+  maxResponseBytes: number;
+  /** Folders one account may have ([accounts] max_folders): a Mailbox/set create past it is overQuota. */
+  maxMailboxesPerAccount: number;
 }
 
 export const DEFAULT_LIMITS: JmapLimits = {
@@ -44,6 +54,9 @@ export const DEFAULT_LIMITS: JmapLimits = {
   uploadQuota: 200_000_000,
   uploadTtlMs: 24 * 3600_000,
   maxKeywords: 64,
+  maxBodyValueBytesPerRequest: 16_000_000,
+  maxResponseBytes: 40_000_000,
+  maxMailboxesPerAccount: 1000,
 };
 
 export const COLLATIONS = ['i;ascii-numeric', 'i;ascii-casemap', 'i;unicode-casemap'];

@@ -12,6 +12,8 @@ import type { JmapService } from './service.js';
 /** What a method call can see: the service, the caller's account, this request's creation ids. */
 export class CallContext {
   readonly accountId: string;
+  /** What is left of this request's answer budgets (JmapLimits.maxBodyValueBytesPerRequest, maxResponseBytes). */
+  readonly budget: { bodyValueBytes: number; responseBytes: number };
 
   constructor(
     readonly svc: JmapService,
@@ -21,6 +23,18 @@ export class CallContext {
     readonly ip: string,
   ) {
     this.accountId = accountIdOf(user.address);
+    this.budget = { bodyValueBytes: svc.limits.maxBodyValueBytesPerRequest, responseBytes: svc.limits.maxResponseBytes };
+  }
+
+  /**
+   * Count one object of a (potentially large) answer against the request's response budget: the method call
+   * that passes it fails with requestTooLarge (RFC 8620 §5.1) instead of holding an unbounded answer in memory.
+   */
+  chargeAnswer(o: unknown, what: string): void {
+    this.budget.responseBytes -= Buffer.byteLength(JSON.stringify(o), 'utf8');
+    if (this.budget.responseBytes < 0) {
+      throw new MethodError('requestTooLarge', `the answer would pass ${this.svc.limits.maxResponseBytes} octets; ask for fewer ${what}, fewer properties, or a maxBodyValueBytes`);
+    }
   }
 
   get address(): string {

@@ -126,6 +126,9 @@ export class SqliteLists implements ListDirectory {
          VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
       )
       .run(addr, c.name, domain, s.post, +s.moderated, s.subjectPrefix ?? `[${c.name}]`, s.replyTo, s.maxSize, +s.digest, +s.archive, s.dmarcRewrite, +s.private, Date.now());
+    // a list-admin right that came before its list (`tegami user import` from another server) makes its holder
+    // a moderator now, as a right granted on an existing list does (the list_admins ⇄ admin_rights triggers)
+    this.db.prepare("INSERT OR IGNORE INTO list_admins (list, address) SELECT target, address FROM admin_rights WHERE kind = 'list' AND target = ?").run(addr);
     return this.list(addr)!;
   }
 
@@ -168,7 +171,7 @@ export class SqliteLists implements ListDirectory {
     const a = checkMemberAddress(address);
     if (this.member(l.address, a)) return false;
     const loop = this.loopThrough(a, l.address);
-    if (loop) throw new ListError(loop);
+    if (loop) throw loop;
     this.db.prepare('INSERT INTO list_members (list, address, digest, added) VALUES (?, ?, ?, ?)').run(l.address, a, opts.digest ? 1 : 0, Date.now());
     return true;
   }
@@ -179,7 +182,7 @@ export class SqliteLists implements ListDirectory {
 
   setMember(list: string, address: string, patch: { digest?: boolean; disabled?: boolean; disabledReason?: 'bounce' | 'admin' | null; at?: number }): void {
     const m = this.member(list, address);
-    if (!m) throw new ListError(`${address} is not a member of ${list}`);
+    if (!m) throw new ListError(`${address} is not a member of ${list}`, 'not-member', { address, list });
     const digest = patch.digest ?? m.digest;
     const disabled = patch.disabled ?? m.disabled;
     const reason = disabled ? (patch.disabledReason ?? m.disabledReason ?? 'admin') : null;
@@ -203,7 +206,7 @@ export class SqliteLists implements ListDirectory {
 
   private mustList(address: string): MailingList {
     const l = this.list(address.trim());
-    if (!l) throw new ListError(`no such list: ${address}`);
+    if (!l) throw new ListError(`no such list: ${address}`, 'no-such-list', { address });
     return l;
   }
 
@@ -211,9 +214,9 @@ export class SqliteLists implements ListDirectory {
    * Would `member` on `list` make a loop? Follows local lists (their members) and aliases from the new
    * member; a path back to `list`, or one deeper than the router follows, is refused with the path named.
    */
-  private loopThrough(member: string, list: string): string | null {
-    const walk = (address: string, path: string[]): string | null => {
-      if (path.length > MAX_NESTING) return `nesting deeper than ${MAX_NESTING} lists and aliases: ${path.join(' → ')}`;
+  private loopThrough(member: string, list: string): ListError | null {
+    const walk = (address: string, path: string[]): ListError | null => {
+      if (path.length > MAX_NESTING) return new ListError(`nesting deeper than ${MAX_NESTING} lists and aliases: ${path.join(' → ')}`, 'list-nesting', { max: MAX_NESTING, path: path.join(' → ') });
       const at = address.lastIndexOf('@');
       const domain = this.accounts.localDomain(address.slice(at + 1));
       if (!domain) return null;
@@ -222,7 +225,7 @@ export class SqliteLists implements ListDirectory {
       if (hit) {
         if (hit.role !== 'post') return null; // NAME-request@ and the like do not distribute
         const next = [...path, hit.list.address];
-        if (hit.list.address === list) return `${member} would make ${list} contain itself: ${next.join(' → ')}`;
+        if (hit.list.address === list) return new ListError(`${member} would make ${list} contain itself: ${next.join(' → ')}`, 'list-loop', { member, list, path: next.join(' → ') });
         if (path.includes(hit.list.address)) return null; // an existing loop elsewhere: not ours to report
         for (const m of this.members(hit.list.address)) {
           const r = walk(m.address, next);
@@ -255,12 +258,12 @@ const DEFAULTS: Omit<ListSettings, 'subjectPrefix'> & { subjectPrefix?: string }
 };
 
 function checkSettings(s: Partial<ListSettings>): void {
-  if (s.post !== undefined && !['members', 'anyone', 'moderators'].includes(s.post)) throw new ListError(`post must be members, anyone or moderators: ${s.post}`);
-  if (s.replyTo !== undefined && !['list', 'sender'].includes(s.replyTo)) throw new ListError(`reply-to must be list or sender: ${s.replyTo}`);
-  if (s.dmarcRewrite !== undefined && !['always', 'policy', 'never'].includes(s.dmarcRewrite)) throw new ListError(`dmarc-rewrite must be always, policy or never: ${s.dmarcRewrite}`);
-  if (s.maxSize !== undefined && (!Number.isSafeInteger(s.maxSize) || s.maxSize < 0)) throw new ListError(`not a size: ${s.maxSize}`);
+  if (s.post !== undefined && !['members', 'anyone', 'moderators'].includes(s.post)) throw new ListError(`post must be members, anyone or moderators: ${s.post}`, 'setting-choice', { detail: 'members, anyone, moderators' });
+  if (s.replyTo !== undefined && !['list', 'sender'].includes(s.replyTo)) throw new ListError(`reply-to must be list or sender: ${s.replyTo}`, 'setting-choice', { detail: 'list, sender' });
+  if (s.dmarcRewrite !== undefined && !['always', 'policy', 'never'].includes(s.dmarcRewrite)) throw new ListError(`dmarc-rewrite must be always, policy or never: ${s.dmarcRewrite}`, 'setting-choice', { detail: 'always, policy, never' });
+  if (s.maxSize !== undefined && (!Number.isSafeInteger(s.maxSize) || s.maxSize < 0)) throw new ListError(`not a size: ${s.maxSize}`, 'not-size', { value: String(s.maxSize) });
   if (s.subjectPrefix !== undefined && (s.subjectPrefix.length > 64 || /[\x00-\x1f\x7f]/.test(s.subjectPrefix))) {
-    throw new ListError('a subject prefix has at most 64 characters and no control characters');
+    throw new ListError('a subject prefix has at most 64 characters and no control characters', 'subject-prefix', { max: 64 });
   }
 }
 
@@ -269,9 +272,9 @@ export function checkMemberAddress(address: string): string {
   const raw = address.trim();
   const p = parseAddress(raw);
   if (!p.ok || !p.value.domain || p.value.ipLiteral || p.value.routing || raw.startsWith('<') || !/^[^@\s]+@[^@\s]+\.[^@\s]+$/.test(raw)) {
-    throw new ListError(`not an address: ${address}`);
+    throw new ListError(`not an address: ${address}`, 'not-address', { value: address });
   }
-  if (raw.length > 254) throw new ListError(`address too long: ${address.slice(0, 40)}…`);
+  if (raw.length > 254) throw new ListError(`address too long: ${address.slice(0, 40)}…`, 'address-too-long', { value: `${address.slice(0, 40)}…`, max: 254 });
   return p.value.normalized;
 }
 

@@ -26,18 +26,18 @@ export function describeErrors(errors: readonly SieveError[]): string[] {
   return errors.map((e) => `line ${e.line}, column ${e.column}: ${e.message}`);
 }
 
-export type CheckOutcome = { ok: true } | { ok: false; kind: 'syntax'; errors: SieveError[] } | { ok: false; kind: 'too-big'; text: string };
+export type CheckOutcome = { ok: true } | { ok: false; kind: 'syntax'; errors: SieveError[] } | { ok: false; kind: 'too-big'; text: string; values?: Record<string, number> };
 
 /** CHECKSCRIPT: size first (never parsed beyond it), then the syntax under this configuration's capabilities. */
 export function checkScript(config: Pick<LoadedConfig, 'sieve'>, text: string): CheckOutcome {
   const max = config.sieve.max_script_size;
   const bytes = Buffer.byteLength(text, 'utf8');
-  if (bytes > max) return { ok: false, kind: 'too-big', text: `the script is ${bytes} bytes, over the limit of ${max}` };
+  if (bytes > max) return { ok: false, kind: 'too-big', text: `the script is ${bytes} bytes, over the limit of ${max}`, values: { bytes, max } };
   const p = parseScript(text, sieveOptions(config));
   return p.ok ? { ok: true } : { ok: false, kind: 'syntax', errors: p.errors };
 }
 
-export type PutOutcome = CheckOutcome | { ok: false; kind: 'bad-name' | 'too-many'; text: string };
+export type PutOutcome = CheckOutcome | { ok: false; kind: 'bad-name' | 'too-many'; text: string; values?: Record<string, number> };
 
 /** PUTSCRIPT: name, size, syntax and the number of scripts checked; stored (never activated) only when all pass. */
 export function putScript(config: Pick<LoadedConfig, 'sieve'>, store: ScriptStore, owner: ScriptOwner, name: string, text: string): PutOutcome {
@@ -46,7 +46,7 @@ export function putScript(config: Pick<LoadedConfig, 'sieve'>, store: ScriptStor
   const c = checkScript(config, text);
   if (!c.ok) return c;
   if (!store.getScript(owner, name) && store.listScripts(owner).length >= config.sieve.max_scripts) {
-    return { ok: false, kind: 'too-many', text: `at most ${config.sieve.max_scripts} scripts are kept per user or domain` };
+    return { ok: false, kind: 'too-many', text: `at most ${config.sieve.max_scripts} scripts are kept per user or domain`, values: { max: config.sieve.max_scripts } };
   }
   store.putScript(owner, name, text);
   return { ok: true };

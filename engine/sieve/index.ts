@@ -11,6 +11,7 @@ export { compileRules, readRuleScript, RuleSetSchema, type RuleSet, type RuleSet
 export { CAPABILITIES, DEFAULT_CAPABILITIES, DEFAULT_LIMITS, limitsWith, sieveCapabilityString, type Capability, type SieveLimits } from './extensions.js';
 export type { Script } from './ir.js';
 export type * from './types.js';
+export { SIEVE_ERROR_TEXT, sieveErrorText, type SieveErrorCode, type SieveErrorValues } from './errors.js';
 
 import { parseScript } from './compile.js';
 import { evaluate } from './interpreter.js';

@@ -1,6 +1,7 @@
 // Sieve lexer (RFC 5228 §8.1): identifiers, tags, numbers with K/M/G, quoted and multi-line strings, comments,
 // and punctuation, each token carrying its line and column so every later error can name its place.
 // It never evaluates anything and never throws: a lexical error is returned as a value with its position.
+import { sieveError, type SieveErrorCode, type SieveErrorValues } from './errors.js';
 
 export interface Pos {
   line: number;
@@ -16,7 +17,11 @@ export type Token =
   | ({ t: 'eof' } & Pos);
 
 export interface SieveError extends Pos {
+  /** English (ManageSieve, the CLI); for a syntax error, the text of `code` with `values` (engine/sieve/errors.ts). */
   message: string;
+  /** Set on syntax errors: the key the web pages translate (sieve.CODE in engine/web/i18n). */
+  code?: SieveErrorCode;
+  values?: SieveErrorValues;
 }
 
 export type LexResult = { ok: true; tokens: Token[] } | { ok: false; error: SieveError };
@@ -37,13 +42,13 @@ export function lex(src: string, maxTokens = 1_000_000): LexResult {
   let line = 1;
   let lineStart = 0;
   const here = (): Pos => ({ line, column: i - lineStart + 1 });
-  const fail = (p: Pos, message: string): LexResult => ({ ok: false, error: { ...p, message } });
+  const fail = (p: Pos, code: SieveErrorCode, values?: SieveErrorValues): LexResult => ({ ok: false, error: sieveError(p, code, values) });
   const newline = (at: number) => {
     line++;
     lineStart = at + 1;
   };
   while (i < src.length) {
-    if (tokens.length > maxTokens) return fail(here(), 'script has too many tokens');
+    if (tokens.length > maxTokens) return fail(here(), 'too-many-tokens');
     const c = src[i];
     if (c === '\n') {
       newline(i);
@@ -62,7 +67,7 @@ export function lex(src: string, maxTokens = 1_000_000): LexResult {
       const start = here();
       i += 2;
       for (;;) {
-        if (i >= src.length) return fail(start, 'unterminated comment');
+        if (i >= src.length) return fail(start, 'unterminated-comment');
         if (src[i] === '*' && src[i + 1] === '/') {
           i += 2;
           break;
@@ -82,7 +87,7 @@ export function lex(src: string, maxTokens = 1_000_000): LexResult {
       let v = '';
       i++;
       for (;;) {
-        if (i >= src.length) return fail(pos, 'unterminated string');
+        if (i >= src.length) return fail(pos, 'unterminated-string');
         const d = src[i];
         if (d === '"') {
           i++;
@@ -109,7 +114,7 @@ export function lex(src: string, maxTokens = 1_000_000): LexResult {
     }
     if (c === ':') {
       let j = i + 1;
-      if (j >= src.length || !isAlpha(src[j])) return fail(pos, 'expected a tag name after ":"');
+      if (j >= src.length || !isAlpha(src[j])) return fail(pos, 'tag-name');
       while (j < src.length && (isAlpha(src[j]) || isDigit(src[j]))) j++;
       tokens.push({ t: 'tag', v: src.slice(i + 1, j).toLowerCase(), ...pos });
       i = j;
@@ -124,8 +129,8 @@ export function lex(src: string, maxTokens = 1_000_000): LexResult {
         n *= q === 'K' ? 1024 : q === 'M' ? 1024 ** 2 : 1024 ** 3;
         j++;
       }
-      if (j < src.length && (isAlpha(src[j]) || isDigit(src[j]))) return fail(pos, 'invalid number');
-      if (!Number.isSafeInteger(n) || n > MAX_NUMBER) return fail(pos, 'number too large');
+      if (j < src.length && (isAlpha(src[j]) || isDigit(src[j]))) return fail(pos, 'bad-number');
+      if (!Number.isSafeInteger(n) || n > MAX_NUMBER) return fail(pos, 'number-too-large');
       tokens.push({ t: 'num', v: n, ...pos });
       i = j;
       continue;
@@ -136,7 +141,7 @@ export function lex(src: string, maxTokens = 1_000_000): LexResult {
       const word = src.slice(i, j);
       if (word.toLowerCase() === 'text' && src[j] === ':') {
         const r = multiline(j + 1);
-        if (!r.ok) return fail(pos, r.message);
+        if (!r.ok) return fail(pos, r.code);
         tokens.push({ t: 'str', v: r.value, multiline: true, ...pos });
         continue;
       }
@@ -144,23 +149,23 @@ export function lex(src: string, maxTokens = 1_000_000): LexResult {
       i = j;
       continue;
     }
-    return fail(pos, `unexpected character ${JSON.stringify(c)}`);
+    return fail(pos, 'unexpected-char', { char: JSON.stringify(c) });
   }
   tokens.push({ t: 'eof', ...here() });
   return { ok: true, tokens };
 
   /** "text:" [spaces] [# comment] CRLF, then lines up to a lone "."; ".." at a line start stands for ".". */
-  function multiline(from: number): { ok: true; value: string } | { ok: false; message: string } {
+  function multiline(from: number): { ok: true; value: string } | { ok: false; code: SieveErrorCode } {
     let j = from;
     while (src[j] === ' ' || src[j] === '\t') j++;
     if (src[j] === '#') while (j < src.length && src[j] !== '\n') j++;
     if (src[j] === '\r') j++;
-    if (src[j] !== '\n') return { ok: false, message: 'expected a line break after "text:"' };
+    if (src[j] !== '\n') return { ok: false, code: 'text-line-break' };
     newline(j);
     j++;
     const lines: string[] = [];
     for (;;) {
-      if (j >= src.length) return { ok: false, message: 'unterminated multi-line string (no "." line)' };
+      if (j >= src.length) return { ok: false, code: 'text-unterminated' };
       let end = src.indexOf('\n', j);
       if (end < 0) end = src.length;
       let text = src.slice(j, end);

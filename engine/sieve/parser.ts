@@ -2,6 +2,7 @@
 // command names (validate.ts does) and bounds its own recursion (block and test nesting) so hostile input
 // cannot overflow the stack; errors are values naming line and column.
 import { lex, type Pos, type SieveError, type Token } from './lexer.js';
+import { sieveError, type SieveErrorCode, type SieveErrorValues } from './errors.js';
 
 export type Arg =
   | ({ kind: 'tag'; name: string } & Pos)
@@ -27,11 +28,11 @@ export interface CommandNode extends Pos {
 export type ParseResult = { ok: true; commands: CommandNode[] } | { ok: false; error: SieveError };
 
 class ParseError extends Error {
-  constructor(
-    readonly pos: Pos,
-    message: string,
-  ) {
-    super(message);
+  readonly error: SieveError;
+  constructor(pos: Pos, code: SieveErrorCode, values?: SieveErrorValues) {
+    const error = sieveError(pos, code, values);
+    super(error.message);
+    this.error = error;
   }
 }
 
@@ -45,7 +46,7 @@ export function parse(src: string, maxNesting = 32): ParseResult {
   const describe = (t: Token) => (t.t === 'eof' ? 'end of script' : t.t === 'str' ? 'a string' : t.t === 'num' ? 'a number' : t.t === 'tag' ? `":${t.v}"` : `"${t.v}"`);
   const expect = (v: string, what: string) => {
     const t = toks[k];
-    if (!isPunct(t, v)) throw new ParseError(t, `expected ${what} but found ${describe(t)}`);
+    if (!isPunct(t, v)) throw new ParseError(t, 'expected', { expected: what, found: describe(t) });
     k++;
   };
 
@@ -54,25 +55,25 @@ export function parse(src: string, maxNesting = 32): ParseResult {
     for (;;) {
       const t = peek();
       if (t.t === 'eof') {
-        if (inBlock) throw new ParseError(t, 'missing "}" at end of script');
+        if (inBlock) throw new ParseError(t, 'missing-brace');
         return out;
       }
       if (isPunct(t, '}')) {
-        if (!inBlock) throw new ParseError(t, 'unexpected "}"');
+        if (!inBlock) throw new ParseError(t, 'unexpected-brace');
         return out;
       }
-      if (t.t !== 'id') throw new ParseError(t, `expected a command but found ${describe(t)}`);
+      if (t.t !== 'id') throw new ParseError(t, 'expected-command', { found: describe(t) });
       k++;
       const cmd: CommandNode = { name: t.v, line: t.line, column: t.column, args: [], tests: [], testList: false, block: null };
       args(cmd, depth);
       const end = peek();
       if (isPunct(end, ';')) k++;
       else if (isPunct(end, '{')) {
-        if (depth + 1 > maxNesting) throw new ParseError(end, `blocks nested deeper than ${maxNesting}`);
+        if (depth + 1 > maxNesting) throw new ParseError(end, 'blocks-too-deep', { max: maxNesting });
         k++;
         cmd.block = commands(depth + 1, true);
         expect('}', '"}"');
-      } else throw new ParseError(end, `expected ";" or "{" after command "${cmd.name}" but found ${describe(end)}`);
+      } else throw new ParseError(end, 'expected-end', { name: cmd.name, found: describe(end) });
       out.push(cmd);
     }
   }
@@ -94,7 +95,7 @@ export function parse(src: string, maxNesting = 32): ParseResult {
         const values: string[] = [];
         for (;;) {
           const s = peek();
-          if (s.t !== 'str') throw new ParseError(s, `expected a string in the list but found ${describe(s)}`);
+          if (s.t !== 'str') throw new ParseError(s, 'expected-list-string', { found: describe(s) });
           values.push(s.v);
           k++;
           if (isPunct(peek(), ',')) {
@@ -127,8 +128,8 @@ export function parse(src: string, maxNesting = 32): ParseResult {
 
   function test(depth: number): TestNode {
     const t = peek();
-    if (depth > maxNesting) throw new ParseError(t, `tests nested deeper than ${maxNesting}`);
-    if (t.t !== 'id') throw new ParseError(t, `expected a test but found ${describe(t)}`);
+    if (depth > maxNesting) throw new ParseError(t, 'tests-too-deep', { max: maxNesting });
+    if (t.t !== 'id') throw new ParseError(t, 'expected-test', { found: describe(t) });
     k++;
     const node: TestNode = { name: t.v, line: t.line, column: t.column, args: [], tests: [], testList: false };
     args(node, depth);
@@ -138,7 +139,7 @@ export function parse(src: string, maxNesting = 32): ParseResult {
   try {
     return { ok: true, commands: commands(0, false) };
   } catch (e) {
-    if (e instanceof ParseError) return { ok: false, error: { line: e.pos.line, column: e.pos.column, message: e.message } };
+    if (e instanceof ParseError) return { ok: false, error: e.error };
     throw e;
   }
 }

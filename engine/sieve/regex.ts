@@ -4,6 +4,7 @@
 // leftmost-first preference. Pattern size and searched text are both bounded, and every step (empty-width ones too) counts against the work budget.
 import type { MatchBudget } from './match.js';
 import { SieveRuntimeError } from './match.js';
+import { sieveErrorText, type SieveErrorCode, type SieveErrorValues } from './errors.js';
 
 type Inst =
   | { op: 'char'; c: string }
@@ -44,18 +45,26 @@ const CLASSES: Record<string, (c: string) => boolean> = {
   xdigit: (c) => /[0-9A-Fa-f]/.test(c),
 };
 
-export class RegexSyntaxError extends Error {}
+/** A bad :regex key: its code and offset (engine/sieve/errors.ts), the English text as the message. */
+export class RegexSyntaxError extends Error {
+  constructor(
+    readonly code: SieveErrorCode,
+    readonly values: SieveErrorValues,
+  ) {
+    super(sieveErrorText(code, values));
+  }
+}
 
 function parseRegex(src: string, icase: boolean): { node: Node; groups: number } {
   const cps = Array.from(src);
   let i = 0;
   let groups = 0;
-  const fail = (m: string): never => {
-    throw new RegexSyntaxError(`regex: ${m} at offset ${i}`);
+  const fail = (code: SieveErrorCode, values: SieveErrorValues = {}): never => {
+    throw new RegexSyntaxError(code, { ...values, offset: i });
   };
   const fc = (c: string) => (icase ? c.toLowerCase() : c);
   function alt(depth: number): Node {
-    if (depth > 64) fail('groups nested too deep');
+    if (depth > 64) fail('regex-too-deep');
     const items = [cat(depth)];
     while (cps[i] === '|') {
       i++;
@@ -77,7 +86,7 @@ function parseRegex(src: string, icase: boolean): { node: Node; groups: number }
           i += m[0].length;
           const min = Number(m[1]);
           const max = m[2] === undefined ? min : m[3] === '' ? Infinity : Number(m[3]);
-          if (min > MAX_REPEAT || (max !== Infinity && (max > MAX_REPEAT || max < min))) fail('bad repetition count');
+          if (min > MAX_REPEAT || (max !== Infinity && (max > MAX_REPEAT || max < min))) fail('regex-repeat-count');
           atom = { k: 'rep', body: atom, min, max };
         } else break;
       }
@@ -91,7 +100,7 @@ function parseRegex(src: string, icase: boolean): { node: Node; groups: number }
       case '(': {
         const n = ++groups;
         const body = alt(depth + 1);
-        if (cps[i++] !== ')') fail('missing )');
+        if (cps[i++] !== ')') fail('regex-missing-paren');
         return { k: 'group', n, body };
       }
       case '.':
@@ -104,14 +113,14 @@ function parseRegex(src: string, icase: boolean): { node: Node; groups: number }
         return bracket();
       case '\\': {
         const e = cps[i++];
-        if (e === undefined) fail('trailing backslash');
-        if (/[1-9]/.test(e)) fail('backreferences are not supported');
+        if (e === undefined) fail('regex-trailing-backslash');
+        if (/[1-9]/.test(e)) fail('regex-backreference');
         return { k: 'char', c: fc(e) };
       }
       case '*':
       case '+':
       case '?':
-        return fail(`nothing to repeat before "${c}"`);
+        return fail('regex-nothing-to-repeat', { char: c });
       default:
         return { k: 'char', c: fc(c) };
     }
@@ -125,7 +134,7 @@ function parseRegex(src: string, icase: boolean): { node: Node; groups: number }
     const tests: ((c: string) => boolean)[] = [];
     let first = true;
     for (;;) {
-      if (i >= cps.length) fail('missing ]');
+      if (i >= cps.length) fail('regex-missing-bracket');
       let c = cps[i];
       if (c === ']' && !first) {
         i++;
@@ -135,7 +144,7 @@ function parseRegex(src: string, icase: boolean): { node: Node; groups: number }
       if (c === '[' && cps[i + 1] === ':') {
         const end = cps.indexOf(':', i + 2);
         const name = cps.slice(i + 2, end).join('');
-        if (end < 0 || cps[end + 1] !== ']' || !CLASSES[name]) fail('unknown character class');
+        if (end < 0 || cps[end + 1] !== ']' || !CLASSES[name]) fail('regex-class');
         tests.push(CLASSES[name]);
         i = end + 2;
         continue;
@@ -145,7 +154,7 @@ function parseRegex(src: string, icase: boolean): { node: Node; groups: number }
         const hi = cps[i + 1];
         i += 2;
         const lo = c;
-        if (hi < lo) fail('bad range');
+        if (hi < lo) fail('regex-range');
         tests.push((x) => x >= lo && x <= hi);
         continue;
       }
@@ -157,14 +166,14 @@ function parseRegex(src: string, icase: boolean): { node: Node; groups: number }
     return { k: 'class', negate, test };
   }
   const node = alt(0);
-  if (i < cps.length) fail('unbalanced )');
+  if (i < cps.length) fail('regex-unbalanced');
   return { node, groups };
 }
 
 function compile(node: Node): Inst[] {
   const prog: Inst[] = [];
   const emit = (x: Inst) => {
-    if (prog.length >= MAX_PROGRAM) throw new RegexSyntaxError('regex: pattern too large');
+    if (prog.length >= MAX_PROGRAM) throw new RegexSyntaxError('regex-too-large', {});
     prog.push(x);
     return prog.length - 1;
   };

@@ -116,7 +116,7 @@ function actionSieve(a: RuleAction, need: Set<Capability>): string {
 
 const ORDER: Capability[] = ['body', 'copy', 'editheader', 'envelope', 'fileinto', 'regex'];
 
-export type CompileResult = { ok: true; script: string } | { ok: false; errors: { path: string; message: string }[] };
+export type CompileResult = { ok: true; script: string } | { ok: false; errors: { path: string; message: string; code?: SieveError['code']; values?: SieveError['values'] }[] };
 
 /** Rules → one Sieve script (the rules themselves ride along as JSON in a comment). */
 export function compileRules(input: RuleSetInput, opts: { extensions?: readonly Capability[] } = {}): CompileResult {
@@ -142,7 +142,7 @@ export function compileRules(input: RuleSetInput, opts: { extensions?: readonly 
   if (caps.length) lines.push(`require [${caps.map((c) => `"${c}"`).join(', ')}];`);
   const script = [...lines, ...body, ''].join('\r\n');
   const check = parseScript(script, { extensions: opts.extensions });
-  if (!check.ok) return { ok: false, errors: check.errors.map((e: SieveError) => ({ path: `script:${e.line}:${e.column}`, message: e.message })) };
+  if (!check.ok) return { ok: false, errors: check.errors.map((e: SieveError) => ({ path: `script:${e.line}:${e.column}`, message: e.message, code: e.code, values: e.values })) };
   return { ok: true, script };
 }
 

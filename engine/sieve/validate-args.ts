@@ -2,6 +2,7 @@
 // part, one comparator…), positional arguments counted and typed, capabilities demanded by each tag checked,
 // encoded-character strings decoded. Errors are collected with line and column; nothing here runs a script.
 import type { Pos } from './lexer.js';
+import type { SieveErrorCode, SieveErrorValues } from './errors.js';
 import type { Arg } from './parser.js';
 import type { AddressPart, Comparator, MatchSpec, Relation, Str } from './ir.js';
 
@@ -21,7 +22,7 @@ export interface Collected {
 }
 
 export interface ErrorSink {
-  error(pos: Pos, message: string): void;
+  error(pos: Pos, code: SieveErrorCode, values?: SieveErrorValues): void;
   has(cap: string): boolean;
 }
 
@@ -56,26 +57,26 @@ export function collect(sink: ErrorSink, what: string, args: Arg[], tags: Record
     }
     const spec = tags[a.name];
     if (!spec) {
-      sink.error(a, `unknown tagged argument ":${a.name}" for ${what}`);
+      sink.error(a, 'unknown-tag', { tag: a.name, what });
       ok = false;
       continue;
     }
     if (out.positional.length) {
-      sink.error(a, `tagged argument ":${a.name}" must come before the positional arguments of ${what}`);
+      sink.error(a, 'tag-order', { tag: a.name, what });
       ok = false;
     }
     if (spec.ext && !sink.has(spec.ext)) {
-      sink.error(a, `":${a.name}" needs require "${spec.ext}"`);
+      sink.error(a, 'tag-needs', { tag: a.name, capability: spec.ext });
       ok = false;
     }
     if (out.tags.has(a.name)) {
-      sink.error(a, `":${a.name}" given twice for ${what}`);
+      sink.error(a, 'tag-twice', { tag: a.name, what });
       ok = false;
     }
     if (spec.group) {
       const prev = groups.get(spec.group);
       if (prev && prev !== a.name) {
-        sink.error(a, `":${a.name}" conflicts with ":${prev}" in ${what}`);
+        sink.error(a, 'tag-conflict', { tag: a.name, other: prev, what });
         ok = false;
       }
       groups.set(spec.group, a.name);
@@ -84,7 +85,7 @@ export function collect(sink: ErrorSink, what: string, args: Arg[], tags: Record
     if (spec.arg) {
       arg = args[i + 1];
       if (!arg || arg.kind === 'tag' || !kindFits(arg, spec.arg)) {
-        sink.error(a, `":${a.name}" needs ${kindName(spec.arg)} after it`);
+        sink.error(a, 'tag-argument', { tag: a.name, kind: kindName(spec.arg) });
         ok = false;
         arg = undefined;
       } else i++;
@@ -108,7 +109,8 @@ export function kindName(k: ArgKind): string {
 export function positional(sink: ErrorSink, what: string, at: Pos, got: Arg[], kinds: ArgKind[], optionalLeading = 0): (Arg | null)[] | null {
   const missing = kinds.length - got.length;
   if (got.length > kinds.length || missing > optionalLeading) {
-    sink.error(got[kinds.length] ?? at, `${what} takes ${kinds.length - optionalLeading === kinds.length ? kinds.length : `${kinds.length - optionalLeading} to ${kinds.length}`} positional argument(s), found ${got.length}`);
+    if (optionalLeading) sink.error(got[kinds.length] ?? at, 'argument-range', { what, min: kinds.length - optionalLeading, max: kinds.length, found: got.length });
+    else sink.error(got[kinds.length] ?? at, 'argument-count', { what, expected: kinds.length, found: got.length });
     return null;
   }
   const out: (Arg | null)[] = [];
@@ -117,7 +119,7 @@ export function positional(sink: ErrorSink, what: string, at: Pos, got: Arg[], k
   got.forEach((a, i) => {
     const k = kinds[missing + i];
     if (!kindFits(a, k)) {
-      sink.error(a, `${what}: argument ${missing + i + 1} must be ${kindName(k)}`);
+      sink.error(a, 'argument-kind', { what, index: missing + i + 1, kind: kindName(k) });
       ok = false;
     }
     out.push(a);
@@ -142,11 +144,11 @@ export function matchSpec(sink: ErrorSink, c: Collected, defaultComparator: Comp
     const name = cmp.arg.values[0].toLowerCase();
     const known = COMPARATORS[name];
     if (!known) {
-      sink.error(cmp.arg, `unknown comparator "${cmp.arg.values[0]}"`);
+      sink.error(cmp.arg, 'unknown-comparator', { name: cmp.arg.values[0] });
       return null;
     }
     if (known.cap && !sink.has(known.cap)) {
-      sink.error(cmp.arg, `comparator "${name}" needs require "${known.cap}"`);
+      sink.error(cmp.arg, 'comparator-needs', { name, capability: known.cap });
       return null;
     }
     comparator = name as Comparator;
@@ -154,11 +156,11 @@ export function matchSpec(sink: ErrorSink, c: Collected, defaultComparator: Comp
   for (const kind of ['is', 'contains', 'matches', 'regex'] as const) {
     if (c.tags.has(kind)) {
       if (kind === 'regex' && (comparator === 'i;ascii-numeric' || comparator === 'i;unicode-casemap')) {
-        sink.error(c.tags.get(kind)!.pos, `:regex cannot be used with comparator "${comparator}"`);
+        sink.error(c.tags.get(kind)!.pos, 'regex-comparator', { name: comparator });
         return null;
       }
       if (comparator === 'i;ascii-numeric' && kind !== 'is') {
-        sink.error(c.tags.get(kind)!.pos, `comparator "i;ascii-numeric" supports only :is, :count and :value`);
+        sink.error(c.tags.get(kind)!.pos, 'numeric-match');
         return null;
       }
       return { comparator, match: { kind } };
@@ -169,7 +171,7 @@ export function matchSpec(sink: ErrorSink, c: Collected, defaultComparator: Comp
     if (t?.arg && t.arg.kind === 'strings') {
       const rel = t.arg.values[0].toLowerCase();
       if (!RELATIONS.has(rel)) {
-        sink.error(t.arg, `unknown relational match "${t.arg.values[0]}" (gt, ge, lt, le, eq, ne)`);
+        sink.error(t.arg, 'unknown-relation', { name: t.arg.values[0] });
         return null;
       }
       return { comparator, match: { kind, rel: rel as Relation } };

@@ -3,7 +3,7 @@
 // unless its capability was required. It builds IR (ir.ts) and never evaluates anything.
 import type { TestNode } from './parser.js';
 import type { Test, ZoneSpec } from './ir.js';
-import { compileRegex } from './regex.js';
+import { compileRegex, RegexSyntaxError } from './regex.js';
 import { ADDRESS_PART_TAGS, MATCH_TAGS, addressPart, collect, matchSpec, numberArg, positional, stringArg, stringsArg, type ErrorSink, type TagSpec } from './validate-args.js';
 
 export const DATE_PARTS = new Set(['year', 'month', 'day', 'date', 'julian', 'hour', 'minute', 'second', 'time', 'iso8601', 'std11', 'zone', 'weekday']);
@@ -30,7 +30,8 @@ export function buildTest(sink: ErrorSink, node: TestNode): Test | null {
         compileRegex(k.value, t.m.comparator === 'i;ascii-casemap');
       } catch (e) {
         const keyArg = node.args.filter((a) => a.kind === 'strings').pop() ?? node;
-        sink.error(keyArg, (e as Error).message);
+        if (!(e instanceof RegexSyntaxError)) throw e;
+        sink.error(keyArg, e.code, e.values);
         return null;
       }
     }
@@ -43,12 +44,12 @@ function buildTestNode(sink: ErrorSink, node: TestNode): Test | null {
   const what = `test "${node.name}"`;
   const ext = TEST_EXT[node.name];
   if (ext && !(sink.has(ext) || (node.name === 'spamtest' && sink.has('spamtestplus')))) {
-    sink.error(node, `test "${node.name}" needs require "${ext}"`);
+    sink.error(node, 'test-needs', { name: node.name, capability: ext });
     return null;
   }
   const noTests = () => {
     if (node.tests.length) {
-      sink.error(node.tests[0], `${what} takes no tests`);
+      sink.error(node.tests[0], 'no-tests', { what });
       return false;
     }
     return true;
@@ -63,7 +64,7 @@ function buildTestNode(sink: ErrorSink, node: TestNode): Test | null {
     }
     case 'not': {
       if (node.args.length || node.tests.length !== 1 || node.testList) {
-        sink.error(node, 'test "not" takes exactly one test');
+        sink.error(node, 'not-one-test');
         return null;
       }
       const inner = buildTest(sink, node.tests[0]);
@@ -72,7 +73,7 @@ function buildTestNode(sink: ErrorSink, node: TestNode): Test | null {
     case 'allof':
     case 'anyof': {
       if (node.args.length || !node.testList || !node.tests.length) {
-        sink.error(node, `test "${node.name}" takes a list of tests in parentheses`);
+        sink.error(node, 'test-list', { name: node.name });
         return null;
       }
       const tests = node.tests.map((t) => buildTest(sink, t));
@@ -90,11 +91,11 @@ function buildTestNode(sink: ErrorSink, node: TestNode): Test | null {
         if (n.vars) continue;
         const lower = n.value.toLowerCase();
         if (node.name === 'envelope' && lower !== 'from' && lower !== 'to' && lower !== 'auth') {
-          sink.error(p[0]!, `envelope part "${n.value}" is not supported (from, to, auth)`);
+          sink.error(p[0]!, 'envelope-part', { value: n.value });
           return null;
         }
         if (node.name === 'address' && !ADDRESS_HEADERS.has(lower)) {
-          sink.error(p[0]!, `header "${n.value}" is not an address header for the address test`);
+          sink.error(p[0]!, 'not-address-header', { value: n.value });
           return null;
         }
       }
@@ -121,7 +122,7 @@ function buildTestNode(sink: ErrorSink, node: TestNode): Test | null {
       const p = c && positional(sink, what, node, c.positional, ['number']);
       if (!c || !p) return null;
       if (!c.tags.has('over') && !c.tags.has('under')) {
-        sink.error(node, 'test "size" needs :over or :under');
+        sink.error(node, 'size-needs');
         return null;
       }
       return { t: 'size', over: c.tags.has('over'), limit: numberArg(p[0]), ...pos };
@@ -146,13 +147,13 @@ function buildTestNode(sink: ErrorSink, node: TestNode): Test | null {
       const zoneArg = c.tags.get('zone')?.arg;
       const zone: ZoneSpec = c.tags.has('originalzone') ? { kind: 'original' } : zoneArg ? { kind: 'zone', zone: stringArg(sink, zoneArg) } : { kind: 'local' };
       if (zone.kind === 'zone' && !zone.zone.vars && !/^[+-]\d{4}$/.test(zone.zone.value)) {
-        sink.error(zoneArg!, `time zone "${zone.zone.value}" must be +hhmm or -hhmm`);
+        sink.error(zoneArg!, 'bad-zone', { value: zone.zone.value });
         return null;
       }
       const partArg = p[p.length - 2];
       const part = stringArg(sink, partArg);
       if (!part.vars && !DATE_PARTS.has(part.value.toLowerCase())) {
-        sink.error(partArg!, `unknown date part "${part.value}"`);
+        sink.error(partArg!, 'date-part', { value: part.value });
         return null;
       }
       const keys = stringsArg(sink, p[p.length - 1]);
@@ -171,7 +172,7 @@ function buildTestNode(sink: ErrorSink, node: TestNode): Test | null {
       const m = c && matchSpec(sink, c);
       if (!c || !p || !m) return null;
       if (p[0] && !sink.has('variables')) {
-        sink.error(p[0], 'a variable list in hasflag needs require "variables"');
+        sink.error(p[0], 'hasflag-variables');
         return null;
       }
       return { t: 'hasflag', variables: p[0] ? stringsArg(sink, p[0]) : null, keys: stringsArg(sink, p[1]), m, ...pos };
@@ -190,7 +191,7 @@ function buildTestNode(sink: ErrorSink, node: TestNode): Test | null {
       return { t: 'spamtest', percent: c.tags.has('percent'), keys: stringsArg(sink, p[0]), m, ...pos };
     }
     default:
-      sink.error(node, `unknown test "${node.name}"`);
+      sink.error(node, 'unknown-test', { name: node.name });
       return null;
   }
 }

@@ -1,6 +1,7 @@
 // Commands of a Sieve script checked and typed, and the script as a whole: require first and only of known
 // capabilities, each command refused unless its capability was required (as Pigeonhole does), if/elsif/else
 // chained, tags and arguments checked (validate-args.ts), tests built (validate-tests.ts). Never evaluates.
+import { sieveError, type SieveErrorCode, type SieveErrorValues } from './errors.js';
 import type { Pos, SieveError } from './lexer.js';
 import type { CommandNode } from './parser.js';
 import type { Command, Script, Str, Test } from './ir.js';
@@ -32,7 +33,7 @@ export function validate(nodes: CommandNode[], enabled: ReadonlySet<string>): { 
   const errors: SieveError[] = [];
   const capabilities = new Set<string>();
   const sink: ErrorSink = {
-    error: (pos: Pos, message: string) => errors.push({ line: pos.line, column: pos.column, message }),
+    error: (pos: Pos, code: SieveErrorCode, values?: SieveErrorValues) => errors.push(sieveError(pos, code, values)),
     has: (cap: string) => capabilities.has(cap),
   };
   let requiresDone = false;
@@ -42,16 +43,16 @@ export function validate(nodes: CommandNode[], enabled: ReadonlySet<string>): { 
       continue;
     }
     if (requiresDone) {
-      sink.error(n, 'require must come before any other command');
+      sink.error(n, 'require-first');
       continue;
     }
     if (n.args.length !== 1 || n.args[0].kind !== 'strings' || n.tests.length || n.block) {
-      sink.error(n, 'require takes one string or string list');
+      sink.error(n, 'require-args');
       continue;
     }
     for (const name of n.args[0].values) {
       // capability names are case-sensitive (Pigeonhole refuses "FILEINTO" too)
-      if (!(CAPABILITIES as readonly string[]).includes(name) || !enabled.has(name)) sink.error(n.args[0], `unknown Sieve capability "${name}"`);
+      if (!(CAPABILITIES as readonly string[]).includes(name) || !enabled.has(name)) sink.error(n.args[0], 'unknown-capability', { name });
       else capabilities.add(name);
     }
   }
@@ -69,20 +70,20 @@ function block(sink: ErrorSink, nodes: CommandNode[], top: boolean): Command[] {
     if (n.name === 'elsif' || n.name === 'else') {
       const prev = out[out.length - 1];
       if (!prev || prev.c !== 'if' || prev.otherwise) {
-        sink.error(n, `"${n.name}" without a preceding "if"`);
+        sink.error(n, 'else-without-if', { name: n.name });
         continue;
       }
       if (n.name === 'elsif') {
         const b = branch(sink, n);
         if (b) prev.branches.push(b);
       } else {
-        if (n.args.length || n.tests.length || !n.block) sink.error(n, '"else" takes only a block');
+        if (n.args.length || n.tests.length || !n.block) sink.error(n, 'else-block');
         else prev.otherwise = block(sink, n.block, false);
       }
       continue;
     }
     if (n.name === 'require') {
-      sink.error(n, top ? 'require must come before any other command' : 'require is only allowed at the top of the script');
+      sink.error(n, top ? 'require-first' : 'require-top');
       continue;
     }
     const c = command(sink, n);
@@ -93,7 +94,7 @@ function block(sink: ErrorSink, nodes: CommandNode[], top: boolean): Command[] {
 
 function branch(sink: ErrorSink, n: CommandNode): { test: Test; block: Command[] } | null {
   if (n.args.length || n.tests.length !== 1 || n.testList || !n.block) {
-    sink.error(n, `"${n.name}" takes one test and a block`);
+    sink.error(n, 'if-form', { name: n.name });
     return null;
   }
   const test = buildTest(sink, n.tests[0]);
@@ -108,7 +109,7 @@ function command(sink: ErrorSink, n: CommandNode): Command | null {
   if (ext) {
     const missing = (Array.isArray(ext) ? ext : [ext]).filter((e) => !sink.has(e));
     if (missing.length) {
-      sink.error(n, `${what} needs require ${missing.map((m) => `"${m}"`).join(' and ')}`);
+      sink.error(n, 'command-needs', { what, capabilities: missing.map((m) => `"${m}"`).join(' and ') });
       return null;
     }
   }
@@ -117,11 +118,11 @@ function command(sink: ErrorSink, n: CommandNode): Command | null {
     return b && { c: 'if', branches: [b], otherwise: null, ...pos };
   }
   if (n.block) {
-    sink.error(n, `${what} takes no block`);
+    sink.error(n, 'no-block', { what });
     return null;
   }
   if (n.tests.length) {
-    sink.error(n.tests[0], `${what} takes no test`);
+    sink.error(n.tests[0], 'no-test', { what });
     return null;
   }
   const tags = (t: Record<string, TagSpec>) => collect(sink, what, n.args, t);
@@ -144,7 +145,7 @@ function command(sink: ErrorSink, n: CommandNode): Command | null {
       if (n.name === 'keep') return { c: 'keep', flags, ...pos };
       const mailbox = stringArg(sink, p[0]);
       if (!mailbox.vars && !validMailbox(mailbox.value)) {
-        sink.error(p[0]!, `invalid mailbox name "${mailbox.value}"`);
+        sink.error(p[0]!, 'bad-mailbox', { value: mailbox.value });
         return null;
       }
       return { c: 'fileinto', mailbox, copy: c.tags.has('copy'), create: c.tags.has('create'), flags, ...pos };
@@ -155,7 +156,7 @@ function command(sink: ErrorSink, n: CommandNode): Command | null {
       if (!c || !p) return null;
       const address = stringArg(sink, p[0]);
       if (!address.vars && !validRedirectAddress(address.value)) {
-        sink.error(p[0]!, `invalid redirect address "${address.value}"`);
+        sink.error(p[0]!, 'bad-redirect', { value: address.value });
         return null;
       }
       return { c: 'redirect', address, copy: c.tags.has('copy'), ...pos };
@@ -174,7 +175,7 @@ function command(sink: ErrorSink, n: CommandNode): Command | null {
       const p = c && positional(sink, what, n, c.positional, ['string', 'strings'], 1);
       if (!p) return null;
       if (p[0] && !sink.has('variables')) {
-        sink.error(p[0], `a variable name in ${n.name} needs require "variables"`);
+        sink.error(p[0], 'variable-needs-require', { name: n.name });
         return null;
       }
       const variable = p[0] ? stringArg(sink, p[0]) : null;
@@ -192,7 +193,7 @@ function command(sink: ErrorSink, n: CommandNode): Command | null {
       const modifiers = [...c.tags.keys()];
       const levels = modifiers.map((m) => SET_MODIFIERS[m]);
       if (new Set(levels).size !== levels.length) {
-        sink.error(n, 'set: two modifiers of the same precedence (e.g. :lower and :upper)');
+        sink.error(n, 'set-modifiers');
         return null;
       }
       modifiers.sort((a, b) => SET_MODIFIERS[b] - SET_MODIFIERS[a]);
@@ -217,7 +218,7 @@ function command(sink: ErrorSink, n: CommandNode): Command | null {
       const opt = (k: string) => (c.tags.has(k) ? stringArg(sink, c.tags.get(k)!.arg) : null);
       const from = opt('from');
       if (from && !from.vars && !validRedirectAddress(from.value)) {
-        sink.error(c.tags.get('from')!.arg!, `invalid :from address "${from.value}" for vacation`);
+        sink.error(c.tags.get('from')!.arg!, 'bad-vacation-from', { value: from.value });
         return null;
       }
       return { c: 'vacation', seconds, subject: opt('subject'), from, addresses: stringsArg(sink, c.tags.get('addresses')?.arg), mime: c.tags.has('mime'), handle: opt('handle'), reason: stringArg(sink, p[0]), ...pos };
@@ -228,7 +229,7 @@ function command(sink: ErrorSink, n: CommandNode): Command | null {
       if (!c || !p) return null;
       const name = stringArg(sink, p[0]);
       if (!name.vars && !/^[^/\\\0\r\n]{1,128}$/.test(name.value)) {
-        sink.error(p[0]!, `invalid script name "${name.value}"`);
+        sink.error(p[0]!, 'bad-script-name', { value: name.value });
         return null;
       }
       return { c: 'include', personal: !c.tags.has('global'), once: c.tags.has('once'), optional: c.tags.has('optional'), name, ...pos };
@@ -247,7 +248,7 @@ function command(sink: ErrorSink, n: CommandNode): Command | null {
       if (!c || !p) return null;
       const name = stringArg(sink, p[0]);
       if (!name.vars && !FIELD_NAME.test(name.value)) {
-        sink.error(p[0]!, `invalid header field name "${name.value}"`);
+        sink.error(p[0]!, 'bad-field-name', { value: name.value });
         return null;
       }
       return { c: 'addheader', last: c.tags.has('last'), name, value: stringArg(sink, p[1]), ...pos };
@@ -256,19 +257,19 @@ function command(sink: ErrorSink, n: CommandNode): Command | null {
       const c = tags({ ...MATCH_TAGS, index: { arg: 'number' }, last: {} });
       if (!c) return null;
       if (c.positional.length < 1 || c.positional.length > 2) {
-        sink.error(n, `${what} takes a field name and optional value patterns`);
+        sink.error(n, 'field-and-patterns', { what });
         return null;
       }
       const pp = positional(sink, what, n, c.positional, c.positional.length === 1 ? ['string'] : ['string', 'strings']);
       const m = matchSpec(sink, c);
       if (!pp || !m) return null;
       if (c.tags.has('last') && !c.tags.has('index')) {
-        sink.error(c.tags.get('last')!.pos, 'deleteheader: ":last" needs ":index"');
+        sink.error(c.tags.get('last')!.pos, 'last-needs-index');
         return null;
       }
       const name = stringArg(sink, pp[0]);
       if (!name.vars && !FIELD_NAME.test(name.value)) {
-        sink.error(pp[0]!, `invalid header field name "${name.value}"`);
+        sink.error(pp[0]!, 'bad-field-name', { value: name.value });
         return null;
       }
       const index = c.tags.has('index') ? numberArg(c.tags.get('index')!.arg) : null;
@@ -278,14 +279,14 @@ function command(sink: ErrorSink, n: CommandNode): Command | null {
     case 'require':
       return null;
     default:
-      sink.error(n, `unknown command "${n.name}"`);
+      sink.error(n, 'unknown-command', { name: n.name });
       return null;
   }
 }
 
 function checkVariableName(sink: ErrorSink, at: Pos, name: Str): boolean {
   if (!VARIABLE_NAME.test(name.value)) {
-    sink.error(at, `invalid variable name "${name.value}"`);
+    sink.error(at, 'bad-variable-name', { value: name.value });
     return false;
   }
   return true;

@@ -4,7 +4,7 @@
 import { boolAttr, html, type SafeHtml } from './html.js';
 import type { View } from './layout.js';
 import type { Translate } from './i18n.js';
-import type { RuleSet, RuleSetInput } from '../sieve/index.js';
+import type { RuleSet, RuleSetInput, SieveError } from '../sieve/index.js';
 
 const FIELDS = ['subject', 'from', 'to', 'sender', 'header', 'body'] as const;
 const OPS = ['contains', 'not-contains', 'is', 'matches', 'regex'] as const;
@@ -88,14 +88,27 @@ export function rulesOfSet(set: RuleSet): RawRule[] {
 }
 
 /** compileRules' errors ("rules.2.conditions.0: …") as messages per rule row. */
-export function errorsByRule(t: Translate, errors: readonly { path: string; message: string }[]): Map<number, string[]> {
+export function errorsByRule(t: Translate, errors: readonly { path: string; message: string; code?: string; values?: Record<string, string | number> }[]): Map<number, string[]> {
   const out = new Map<number, string[]>();
   for (const e of errors) {
     const m = /^rules\.(\d+)/.exec(e.path);
     const i = m ? Number(m[1]) : 0;
-    out.set(i, [...(out.get(i) ?? []), t('rules.error', { where: e.path.replace(/^rules\.\d+\.?/, ''), message: e.message })]);
+    out.set(i, [...(out.get(i) ?? []), t('rules.error', { where: e.path.replace(/^rules\.\d+\.?/, ''), message: e.code ? t(`sieve.${e.code}`, e.values) : e.message })]);
   }
   return out;
+}
+
+/** A Sieve syntax error as the page's reader reads it: its place, and its code translated (sieve.* in the catalogue). */
+export function sieveErrorLine(t: Translate, e: SieveError): string {
+  return t('rules.syntax', { line: e.line, column: e.column, message: e.code ? t(`sieve.${e.code}`, e.values) : e.message });
+}
+
+/** Why a script was not stored (engine/rules/script-ops.ts), in the page's language. */
+export function scriptProblem(t: Translate, p: { kind: 'syntax'; errors: SieveError[] } | { kind: 'too-big' | 'bad-name' | 'too-many'; text: string; values?: Record<string, number> }): string[] {
+  if (p.kind === 'syntax') return p.errors.map((e) => sieveErrorLine(t, e));
+  if (p.kind === 'too-big' && p.values) return [t('sieve.script-too-big', p.values)];
+  if (p.kind === 'too-many' && p.values) return [t('sieve.too-many-scripts', p.values)];
+  return [p.text];
 }
 
 function argOf(a: { type: string } & Record<string, unknown>): string {

@@ -30,6 +30,7 @@ describe('tegami user set/add settings', () => {
   it('sets every A2 setting and takes rights away again', () => {
     const { cli, show } = setup();
     assert.equal(cli(['user', 'add', 'taro@example.test', '--password-stdin', '--full-name', '山田 太郎', '--host-admin', 'other.test'], 'pw-1234\n').code, 0);
+    for (const l of ['team@example.test', 'news@other.test']) assert.equal(cli(['list', 'create', l]).code, 0);
     let r = cli(['user', 'set', 'taro@example.test', '--reply-to', 'desk@example.test', '--forward', 'a@remote.test, b@remote.test', '--no-keep-copy',
       '--no-password-change', '--no-web-access', '--list-admin', 'team@mail.example.test', '--list-admin', 'news@other.test', '--system-admin', '--quota', '500M', '--quota-messages', '1000']);
     assert.equal(r.code, 0, r.err);
@@ -62,8 +63,6 @@ describe('tegami user set/add settings', () => {
     const cases: [string[], RegExp][] = [
       [['--quota', 'lots'], /--quota: not a size: "lots"/],
       [['--quota-messages', '1.5'], /--quota-messages: not a number of messages/],
-      [['--host-admin', 'nowhere.test'], /--host-admin: not a local domain: "nowhere\.test"/],
-      [['--list-admin', 'team@nowhere.test'], /--list-admin: a list address must be in a local domain/],
       [['--reply-to', 'not an address'], /--reply-to: not an address/],
       [['--forward', 'a@remote.test,,b@'], /--forward: not an address: "b@"/],
       [['--disabled', '--enabled'], /--disabled and --enabled contradict each other/],
@@ -81,15 +80,31 @@ describe('tegami user set/add settings', () => {
       assert.equal(r.code, 2, `${args.join(' ')}: ${r.err}`);
       assert.match(r.err, re, args.join(' '));
     }
+    // well-formed, but naming what is not here: a refusal, exit 1 as every refusal (README, "Command line")
+    const refusals: [string[], RegExp][] = [
+      [['user', 'set', 'taro@example.test', '--host-admin', 'nowhere.test'], /--host-admin: not a local domain: "nowhere\.test"/],
+      [['user', 'set', 'taro@example.test', '--list-admin', 'team@nowhere.test'], /--list-admin: a list address must be in a local domain/],
+      [['domain', 'set', 'mail.example.test', '--default-quota', '1M'], /host alias of example\.test/],
+      [['domain', 'show', 'nowhere.test'], /not a local domain: "nowhere\.test"/],
+      // a right on a list that does not exist is refused, naming the list and how to make it
+      [['user', 'set', 'taro@example.test', '--list-admin', 'ghost@example.test'], /--list-admin: no such list: ghost@example\.test \(create it first: tegami list create ghost@example\.test\)/],
+      [['user', 'add', 'saburo@example.test', '--password-stdin', '--list-admin', 'ghost@example.test'], /--list-admin: no such list: ghost@example\.test/],
+    ];
+    for (const [args, re] of refusals) {
+      const r = cli(args, 'pw-1234\n');
+      assert.equal(r.code, 1, `${args.join(' ')}: ${r.err}`);
+      assert.match(r.err, re, args.join(' '));
+    }
     const add = cli(['user', 'add', 'jiro@example.test', '--password-stdin', '--no-host-admin', 'other.test'], 'pw-1234\n');
     assert.equal(add.code, 2, 'user add takes no --no-host-admin');
     const dom = cli(['domain', 'set', 'other.test', '--default-quota', '2X']);
     assert.equal(dom.code, 2);
     assert.match(dom.err, /--default-quota: not a size: "2X"/);
-    assert.match(cli(['domain', 'set', 'mail.example.test', '--default-quota', '1M']).err, /host alias of example\.test/);
     const u = show('taro@example.test');
     assert.deepEqual([u.disabled, u.systemAdmin, u.hostAdminOf, u.quota], [false, false, [], { bytes: 0, messages: 0 }]);
     assert.equal(cli(['user', 'show', 'jiro@example.test']).code, 1, 'not created');
+    assert.equal(cli(['user', 'show', 'saburo@example.test']).code, 1, 'not created');
+    assert.equal(cli(['user', 'set', 'taro@example.test', '--no-list-admin', 'ghost@example.test']).code, 0, 'taking away a right never needs the list');
   });
 });
 
@@ -120,13 +135,14 @@ describe('tegami domain set --default-…', () => {
 describe('tegami user export / import', () => {
   it('round trip: an exported file imports back unchanged, with --with-secrets the passwords too', () => {
     const { dir, cli, show } = setup();
+    assert.equal(cli(['list', 'create', 'team@example.test']).code, 0);
     assert.equal(cli(['user', 'add', 'taro@example.test', '--password-stdin', '--full-name', ' 山田, "太郎" ', '--forward', 'a@remote.test,b@remote.test', '--no-keep-copy', '--host-admin', 'other.test', '--list-admin', 'team@example.test', '--quota', '1G'], 'pw-1234\n').code, 0);
     assert.equal(cli(['user', 'add', 'hana@other.test', '--password-stdin', '--disabled', '--no-web-access', '--admin', '--reply-to', 'desk@other.test', '--quota-messages', '0'], 'pw-5678\n').code, 0);
     const first = path.join(dir, 'first.csv');
     let r = cli(['user', 'export', first, '--with-secrets']);
     assert.equal(r.code, 0, r.err);
     assert.equal(fs.statSync(first).mode & 0o777, 0o600, 'the export is private');
-    assert.equal(cli(['user', 'export', first]).code, 2, 'never over an existing file without --force');
+    assert.equal(cli(['user', 'export', first]).code, 1, 'never over an existing file without --force (a refusal: exit 1)');
     const before = [show('taro@example.test'), show('hana@other.test')];
     for (const a of ['taro@example.test', 'hana@other.test']) assert.equal(cli(['user', 'del', a]).code, 0);
     r = cli(['user', 'import', first]);
@@ -159,6 +175,14 @@ describe('tegami user export / import', () => {
     const fresh = other.cli(['user', 'import', plain]);
     assert.equal(fresh.code, 1);
     assert.match(fresh.err, /line 2: no password for the new user taro@example\.test/);
+    // with secrets, into a server without the list: the account and its right come in (an export has no lists),
+    // and the import says the list is missing
+    const moved = other.cli(['user', 'import', first]);
+    assert.equal(moved.code, 0, moved.err);
+    assert.match(moved.err, /warning: line 2: taro@example\.test is list admin of team@example\.test, which does not exist here yet: the right applies once it is created \(tegami list create team@example\.test\)/);
+    assert.deepEqual(other.show('taro@example.test').listAdminOf, ['team@example.test']);
+    assert.equal(other.cli(['list', 'create', 'team@example.test']).code, 0);
+    assert.deepEqual(JSON.parse(other.cli(['list', 'show', 'team@example.test', '--json']).out).admins, ['taro@example.test'], 'the waiting right makes a moderator when the list is made');
   });
 
   it('a bad file imports nothing and says which lines are wrong; old headerless lines still work', () => {

@@ -1,7 +1,8 @@
 // `tegami list …` as an operator runs it (bin/tegami, a config file, no server): every subcommand, its
-// output, and bad input refused with exit 2 saying what is wrong and changing nothing: a list address that
-// is a user, a member that is not an address, a size that is not a size, unknown options (the valid ones
-// named), loops of lists (itself, each other, through an alias); user add / alias add of a list address.
+// output, and bad input refused saying what is wrong and changing nothing — exit 2 for bad usage (unknown
+// options, the valid ones named; a size that is not a size; a bad --admin or line of --file), exit 1 for a
+// refusal as every command (README): a list address that is a user, no such list, a member that is not an
+// address, loops of lists (itself, each other, through an alias); user add / alias add of a list address.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
@@ -24,11 +25,17 @@ function ok(args: string[], input?: string): string {
   return r.stdout;
 }
 
-function bad(args: string[], message: RegExp): void {
+/** Bad usage: exit 2. */
+function bad(args: string[], message: RegExp, status = 2): void {
   const r = tegami(args);
-  assert.equal(r.status, 2, `tegami ${args.join(' ')} should be refused: ${r.stdout}${r.stderr}`);
+  assert.equal(r.status, status, `tegami ${args.join(' ')} should be refused with ${status}: ${r.stdout}${r.stderr}`);
   assert.match(r.stderr, message);
   assert.equal(r.stdout, '');
+}
+
+/** A refusal of a well-formed request: exit 1, as for every command. */
+function refused(args: string[], message: RegExp): void {
+  bad(args, message, 1);
 }
 
 before(() => {
@@ -88,17 +95,17 @@ test('pending, approve and reject', () => {
   ok(['list', 'create', 'quiet@example.test']);
   assert.equal(ok(['list', 'pending', 'quiet@example.test']), '', 'nothing held: no output at all');
   assert.equal(ok(['list', 'pending', 'quiet@example.test', '--json']), '[]\n');
-  bad(['list', 'approve', 'quiet@example.test', 'abcdefghij'], /no held post abcdefghij on quiet@example\.test/);
+  refused(['list', 'approve', 'quiet@example.test', 'abcdefghij'], /no held post abcdefghij on quiet@example\.test/);
   bad(['list', 'reject', 'quiet@example.test'], /missing argument/);
 });
 
-test('bad input: exit 2, what is wrong, nothing changed', () => {
-  bad(['list', 'create', 'alice@example.test'], /alice@example\.test is a user already/);
-  bad(['list', 'create', 'sales@example.test'], /sales@example\.test is an alias already/);
-  bad(['list', 'create', 'x@nowhere.test'], /nowhere\.test is not a local domain/);
-  bad(['list', 'create', 'dev@example.test'], /list dev@example\.test exists/);
-  bad(['list', 'create', 'ops-request@example.test'], /may not end in -request/);
-  bad(['list', 'add', 'team@example.test', 'erin@remote.test', 'not-an-address'], /not an address: not-an-address/);
+test('bad input: exit 2 for bad usage, 1 for a refusal, what is wrong, nothing changed', () => {
+  refused(['list', 'create', 'alice@example.test'], /alice@example\.test is a user already/);
+  refused(['list', 'create', 'sales@example.test'], /sales@example\.test is an alias already/);
+  refused(['list', 'create', 'x@nowhere.test'], /nowhere\.test is not a local domain/);
+  refused(['list', 'create', 'dev@example.test'], /list dev@example\.test exists/);
+  refused(['list', 'create', 'ops-request@example.test'], /may not end in -request/);
+  refused(['list', 'add', 'team@example.test', 'erin@remote.test', 'not-an-address'], /not an address: not-an-address/);
   assert.ok(!ok(['list', 'members', 'team@example.test']).includes('erin@remote.test'), 'the good address was not added either');
   const csv = path.join(dir, 'bad.csv');
   fs.writeFileSync(csv, 'frank@remote.test\nbroken line@\n');
@@ -110,10 +117,12 @@ test('bad input: exit 2, what is wrong, nothing changed', () => {
   bad(['list', 'set', 'team@example.test', '--reply-to', 'nobody'], /--reply-to must be list, sender/);
   bad(['list', 'set', 'team@example.test', '--dmarc-rewrite', 'sometimes'], /--dmarc-rewrite must be always, policy, never/);
   bad(['list', 'set', 'team@example.test', '--digest', '--no-digest'], /--digest and --no-digest together/);
-  bad(['list', 'set', 'team@example.test', '--admin', 'nobody'], /not an address: nobody/);
+  bad(['list', 'set', 'team@example.test', '--admin', 'nobody'], /--admin: not an address: nobody/);
+  bad(['list', 'create', 'fresh@example.test', '--admin', 'nobody'], /--admin: not an address: nobody/);
+  refused(['list', 'show', 'fresh@example.test'], /no such list: fresh@example\.test/);
   bad(['list', 'set', 'team@example.test', '--moderate'], /Unknown option '--moderate'; valid options: --post VALUE, --moderated, --unmoderated, --admin VALUE/);
   bad(['list', 'members', 'team@example.test', '--file', 'x'], /Unknown option '--file'; valid options: --json/);
-  bad(['list', 'show', 'nosuch@example.test'], /no such list: nosuch@example\.test/);
+  refused(['list', 'show', 'nosuch@example.test'], /no such list: nosuch@example\.test/);
   bad(['list', 'frobnicate'], /unknown subcommand "frobnicate"/);
   assert.equal(JSON.parse(ok(['list', 'show', 'team@example.test', '--json'])).maxSize, 0, 'no bad value got in');
 });
@@ -121,11 +130,11 @@ test('bad input: exit 2, what is wrong, nothing changed', () => {
 test('a list never contains itself, directly, through another list, or through an alias', () => {
   ok(['list', 'create', 'outer@example.test']);
   ok(['list', 'create', 'inner@example.test']);
-  bad(['list', 'add', 'outer@example.test', 'outer@example.test'], /would make outer@example\.test contain itself/);
+  refused(['list', 'add', 'outer@example.test', 'outer@example.test'], /would make outer@example\.test contain itself/);
   ok(['list', 'add', 'outer@example.test', 'inner@example.test']);
-  bad(['list', 'add', 'inner@example.test', 'outer@example.test'], /inner@example\.test → outer@example\.test → inner@example\.test/);
+  refused(['list', 'add', 'inner@example.test', 'outer@example.test'], /inner@example\.test → outer@example\.test → inner@example\.test/);
   ok(['alias', 'add', 'everyone@example.test', 'outer@example.test']);
-  bad(['list', 'add', 'inner@example.test', 'everyone@example.test'], /contain itself/);
+  refused(['list', 'add', 'inner@example.test', 'everyone@example.test'], /contain itself/);
   // NAME-request@ of another list is not a distribution: allowed
   ok(['list', 'add', 'inner@example.test', 'outer-request@example.test']);
 });

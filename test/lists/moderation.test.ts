@@ -97,7 +97,7 @@ test('tegami list approve distributes a held post through the running server', a
   assert.match(cli(lab.srv, ['list', 'approve', 'team@example.test', id]), /approved/);
   await until('distributed', () => atSink(lab.sink, /approved by cli/)[0], 30_000);
   const again = lab.srv.cli(['list', 'approve', 'team@example.test', id]);
-  assert.equal(again.status, 2, 'a decided post cannot be approved again');
+  assert.equal(again.status, 1, 'a decided post cannot be approved again (a refusal: exit 1)');
   assert.match(again.stderr, /no held post|decided already/);
 });
 

@@ -3,7 +3,7 @@
 // (engine/db/pg), and `import-local` moves a single node's data into it (engine/db/pg/import-local.ts).
 import fs from 'node:fs';
 import path from 'node:path';
-import { UsageError, flag, type Args } from '../args.js';
+import { Refusal, UsageError, flag, type Args } from '../args.js';
 import { out } from '../common.js';
 import { loadConfig, resolveConfigPath } from '../../config/load.js';
 import { openDatabase } from '../../db/database.js';
@@ -61,7 +61,7 @@ export async function db(args: Args): Promise<number> {
  * its tegami.db as the node's copy afterwards, so `serve` on PostgreSQL may use it (it is reloaded from the database).
  */
 async function importCommand(args: Args, config: LoadedConfig): Promise<number> {
-  if (config.storage.backend !== 'postgres') throw new UsageError('db import-local needs [storage] backend = "postgres" (and its url)');
+  if (config.storage.backend !== 'postgres') throw new Refusal('db import-local needs [storage] backend = "postgres" (and its url)');
   const from = path.resolve(flag(args, 'from') ?? config.data_dir);
   if (!fs.existsSync(path.join(from, 'tegami.db'))) {
     process.stderr.write(`tegami db import-local: ${path.join(from, 'tegami.db')} does not exist\n`);

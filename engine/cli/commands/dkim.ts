@@ -1,6 +1,7 @@
 // tegami dkim keygen DOMAIN [--selector S] [--key-type rsa|ed25519] [--bits N] [--force]: make a signing
 // key under <data_dir>/dkim/ (on PostgreSQL: sealed in dkim_keys) and print the DNS TXT record to publish; `dkim show DOMAIN` prints it again.
-// The private key is written with mode 0600 and never printed.
+// The private key is written with mode 0600 and never printed. A domain that is not local is refused unless --force
+// (which also writes over an existing key).
 import { flag, UsageError, type Args } from '../args.js';
 import { contextFrom, out } from '../common.js';
 import { txtRecord, zoneFileLine } from '../../outbound/dkim.js';
@@ -23,7 +24,16 @@ export async function dkim(args: Args): Promise<number> {
       printRecord(args, rec, key.selector);
       return 0;
     }
-    if (ctx.directory.localDomain(domain) === null) process.stderr.write(`tegami dkim: warning: ${domain} is not a local domain; mail is signed only for local senders' From domains\n`);
+    // a key for a domain that is not ours signs nothing (only local senders' From domains are signed): usually a
+    // typo or a domain not added yet, so refused unless --force says it is meant (a domain about to be added)
+    if (ctx.directory.localDomain(domain) === null) {
+      const d = domain.toLowerCase();
+      if (!args.flags.has('force')) {
+        process.stderr.write(`tegami dkim: ${d} is not a local domain, so no mail would be signed with this key; add it first (tegami domain add ${d}), or give --force to make the key anyway\n`);
+        return 1;
+      }
+      process.stderr.write(`tegami dkim: warning: ${d} is not a local domain; mail is signed only for local senders' From domains (tegami domain add ${d})\n`);
+    }
     const type = flag(args, 'key-type') ?? 'rsa';
     if (type !== 'rsa' && type !== 'ed25519') throw new UsageError('--key-type rsa|ed25519');
     const bits = Number(flag(args, 'bits') ?? 2048);

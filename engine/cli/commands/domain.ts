@@ -1,6 +1,6 @@
 // tegami domain add|del|list|show|set NAME — local domains kept in the database (config [domains] adds more),
 // and each domain's defaults for new accounts and its mailbox quota (`domain set NAME --default-…`).
-import { UsageError, type Args } from '../args.js';
+import { Refusal, UsageError, type Args } from '../args.js';
 import { contextFrom, out } from '../common.js';
 import { domainDefaultsFromFlags } from '../user-flags.js';
 import type { SqliteDirectory } from '../../accounts/sqlite-directory.js';
@@ -11,8 +11,8 @@ import type { DomainDefaultSettings } from '../../accounts/domain-defaults.js';
 function canonicalDomain(dir: SqliteDirectory, name: string): string {
   const d = name.toLowerCase().replace(/\.$/, '');
   const c = dir.localDomain(d);
-  if (!c) throw new UsageError(`not a local domain: "${name}" (tegami domain list shows them)`);
-  if (c !== d) throw new UsageError(`${d} is a host alias of ${c}; its accounts and defaults are ${c}'s`);
+  if (!c) throw new Refusal(`not a local domain: "${name}" (tegami domain list shows them)`);
+  if (c !== d) throw new Refusal(`${d} is a host alias of ${c}; its accounts and defaults are ${c}'s`);
   return c;
 }
 

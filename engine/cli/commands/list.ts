@@ -1,6 +1,7 @@
 // tegami list create|del|show|set|list|add|remove|members|pending|approve|reject — mailing lists (R4).
 // Options are parsed per subcommand with node:util parseArgs (strict): an unknown option, a missing value or a
-// bad value is exit 2 naming what is valid; nothing is changed then. Approve/reject mark the held post; the
+// bad value is exit 2 naming what is valid; a refusal (no such list, the address is taken, a loop) is exit 1, as
+// for every command; nothing is changed then. Approve/reject mark the held post; the
 // running server carries the decision out (list housekeeping), or the next start does.
 import fs from 'node:fs';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
@@ -106,8 +107,8 @@ export async function list(argv: string[]): Promise<number> {
       await ctx.close();
     }
   } catch (e) {
-    if (e instanceof Usage || e instanceof ListError) {
-      process.stderr.write(`tegami list${sub ? ` ${sub}` : ''}: ${e.message}\n${e instanceof Usage && SUBS[sub] ? `usage: tegami ${SUBS[sub].usage}\n` : ''}`);
+    if (e instanceof Usage) {
+      process.stderr.write(`tegami list${sub ? ` ${sub}` : ''}: ${e.message}\n${SUBS[sub] ? `usage: tegami ${SUBS[sub].usage}\n` : ''}`);
       return 2;
     }
     process.stderr.write(`tegami list${sub ? ` ${sub}` : ''}: ${(e as Error).message}\n`);
@@ -140,7 +141,6 @@ async function run(ctx: Omit<Context, 'close'> & { pool?: PgPool }, sub: string,
     case 'create': {
       if (args.length > 1) throw new Usage(`unexpected argument: ${args[1]}`);
       const { settings, adminsAdd } = readSettings(v);
-      adminsAdd.forEach(checkMemberAddress);
       const l = ctx.db.transaction(() => {
         const made = lists.createList(address, settings);
         for (const a of adminsAdd) lists.addAdmin(made.address, a);
@@ -170,7 +170,6 @@ async function run(ctx: Omit<Context, 'close'> & { pool?: PgPool }, sub: string,
     case 'set': {
       if (args.length > 1) throw new Usage(`unexpected argument: ${args[1]}`);
       const { settings, adminsAdd, adminsRemove } = readSettings(v);
-      [...adminsAdd, ...adminsRemove].forEach(checkMemberAddress);
       ctx.db.transaction(() => {
         lists.updateList(address, settings);
         for (const a of adminsAdd) lists.addAdmin(address, a);
@@ -238,7 +237,7 @@ function describe(l: MailingList): Record<string, string> {
   };
 }
 
-/** The settings flags, checked: a bad value is exit 2 and nothing changes. */
+/** The settings flags, checked (--admin an address): a bad value is exit 2 and nothing changes. */
 function readSettings(v: Record<string, unknown>): { settings: Partial<ListSettings>; adminsAdd: string[]; adminsRemove: string[] } {
   const s: Partial<ListSettings> = {};
   const oneOf = <T extends string>(name: string, allowed: readonly T[]): T | undefined => {
@@ -261,7 +260,15 @@ function readSettings(v: Record<string, unknown>): { settings: Partial<ListSetti
   if (v['subject-prefix'] !== undefined) s.subjectPrefix = String(v['subject-prefix']).trim();
   if (v['max-size'] !== undefined) s.maxSize = parseSize(String(v['max-size']));
   for (const k of Object.keys(s) as (keyof ListSettings)[]) if (s[k] === undefined) delete s[k];
-  return { settings: s, adminsAdd: (v.admin as string[] | undefined) ?? [], adminsRemove: (v['remove-admin'] as string[] | undefined) ?? [] };
+  const addresses = (name: string) =>
+    ((v[name] as string[] | undefined) ?? []).map((a) => {
+      try {
+        return checkMemberAddress(a);
+      } catch (e) {
+        throw new Usage(`--${name}: ${(e as Error).message}`);
+      }
+    });
+  return { settings: s, adminsAdd: addresses('admin'), adminsRemove: addresses('remove-admin') };
 }
 
 /** "25M", "512K", "1G", "100000" (bytes) or "0" (no limit of the list's own). */
@@ -291,12 +298,14 @@ function memberEntries(words: string[], file: string | undefined, digest: boolea
       rows.push({ address: cell, digest: mode ? mode === 'digest' : digest, where: `${file} line ${i + 1}` });
     }
   }
-  // every address is checked before any is added: a bad one is exit 2 and nothing changes
+  // every address is checked before any is added: nothing changes if one is bad (exit 1 for an argument, as
+  // `user add` of one; exit 2 for a line of the file, as a bad line of `user import`)
   return rows.map((r) => {
     try {
       return { address: checkMemberAddress(r.address), digest: r.digest };
     } catch (e) {
-      throw new ListError(`${(e as Error).message}${r.where === 'argument' ? '' : ` (${r.where})`}`);
+      if (r.where === 'argument') throw e;
+      throw new Usage(`${(e as Error).message} (${r.where})`);
     }
   });
 }

@@ -2,7 +2,7 @@
 // --password-stdin (one trailing newline stripped) or --password; never from a log or the process list when
 // avoidable. Settings flags are read and checked in ../user-flags.ts, CSV in ../user-csv.ts.
 import fs from 'node:fs';
-import { flag, UsageError, type Args } from '../args.js';
+import { flag, Refusal, UsageError, type Args } from '../args.js';
 import { contextFrom, out, readStdin } from '../common.js';
 import { listOrphans, removeOrphan } from '../../store/orphans.js';
 import { changesSomething, checkedAddress, userSettingsFromFlags } from '../user-flags.js';
@@ -118,7 +118,7 @@ function exportTo(args: Args, dir: SqliteDirectory, file: string): number {
   try {
     fs.writeFileSync(file, text, { mode: 0o600, flag: args.flags.has('force') ? 'w' : 'wx' });
   } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === 'EEXIST') throw new UsageError(`${file} exists (--force writes over it)`);
+    if ((e as NodeJS.ErrnoException).code === 'EEXIST') throw new Refusal(`${file} exists (--force writes over it)`);
     throw e;
   }
   fs.chmodSync(file, 0o600);
@@ -214,6 +214,7 @@ export async function user(args: Args): Promise<number> {
         const r = await importUsers(dir, lines, { update: args.flags.has('update') });
         out(`imported ${r.added} user(s)${r.updated ? `, updated ${r.updated}` : ''}${r.refused.length ? `, ${r.refused.length} refused` : ''}`);
         for (const e of r.refused) process.stderr.write(e + '\n');
+        for (const w of r.warnings) process.stderr.write(`warning: ${w}\n`);
         return r.refused.length ? 1 : 0;
       }
       default:

@@ -4,6 +4,7 @@ import { AUTHENTICATED, no, ok, sharedRefusal, type CommandDef } from '../comman
 import { isSharedName } from '../list-archives.js';
 import { findMailbox } from '../mailbox-ref.js';
 import { SEPARATOR, existingFolder, validNewName } from '../folders.js';
+import { folderLimit, missingParents } from './create.js';
 
 export const rename: CommandDef = {
   names: ['RENAME'],
@@ -22,11 +23,11 @@ export const rename: CommandDef = {
     if (to === 'INBOX' || (await existingFolder(s.store, s.owner, to))) return no('Target mailbox exists', 'ALREADYEXISTS');
     if (!validNewName(to)) return no('Invalid mailbox name', 'CANNOT');
     if (to.startsWith(from + SEPARATOR)) return no('Cannot move a mailbox into itself', 'CANNOT');
-    const levels = to.split(SEPARATOR);
-    for (let i = 1; i < levels.length; i++) {
-      const parent = levels.slice(0, i).join(SEPARATOR);
-      if (!(await existingFolder(s.store, s.owner, parent))) await s.store.createFolder(s.owner, parent);
-    }
+    // the parents a rename creates count against [accounts] max_folders (create.ts)
+    const parents = await missingParents(s, to);
+    const over = parents.length ? await folderLimit(s, parents.length) : null;
+    if (over) return over;
+    for (const parent of parents) await s.store.createFolder(s.owner, parent);
     if (s.selected && !s.selected.shared && (s.selected.folder === from || s.selected.folder.startsWith(from + SEPARATOR))) s.unselect();
     await s.store.renameFolder(s.owner, from, to);
     const subs = await s.store.subscriptions(s.owner);

@@ -1,5 +1,6 @@
 // Sequence sets ("1:4,7,9:*") parsed into ranges and resolved against a mailbox's sequence numbers or UIDs.
-// Pure and bounded: a set is at most maxRanges ranges, and resolving never enumerates beyond the mailbox.
+// Pure and bounded: a set is at most maxRanges ranges, normalised as it is parsed (sorted, overlaps merged, one
+// "N:*" at most), so 10,000 copies of "1:*" walk the mailbox once; resolving never enumerates beyond the mailbox.
 
 export interface SeqRange {
   from: number;
@@ -20,6 +21,36 @@ export function parseSequenceSet(s: string, maxRanges = 10_000): SeqRange[] | nu
     if (a === 0 || b === 0 || (Number.isFinite(a) && a > 0xffffffff) || (Number.isFinite(b) && b > 0xffffffff)) return null;
     out.push({ from: Math.min(a, b), to: Math.max(a, b) });
   }
+  return normaliseRanges(out);
+}
+
+/**
+ * The same set of messages in the fewest ranges, ascending and disjoint: finite ranges merged where they overlap
+ * or touch; every "N:*" as the one with the smallest N (as messages, "N:*" is N..* when N ≤ *, and just * when N
+ * is above it, so the smallest N covers the others and "*" alone), taking in the finite ranges that reach it.
+ * Exact for any mailbox size, since no message is above "*".
+ */
+export function normaliseRanges(ranges: readonly SeqRange[]): SeqRange[] {
+  let star = Infinity; // the smallest N of the "N:*" ranges (Infinity: none)
+  let lastOnly = false; // "*" alone
+  const finite: SeqRange[] = [];
+  for (const r of ranges) {
+    if (r.to !== Infinity) finite.push({ from: r.from, to: r.to });
+    else if (r.from === Infinity) lastOnly = true;
+    else star = Math.min(star, r.from);
+  }
+  finite.sort((x, y) => x.from - y.from);
+  const out: SeqRange[] = [];
+  for (const r of finite) {
+    const last = out[out.length - 1];
+    if (last && r.from <= last.to + 1) last.to = Math.max(last.to, r.to);
+    else out.push(r);
+  }
+  if (star !== Infinity) {
+    // a:b with b ≥ N-1 joins N:* as a:* (what it holds above * does not exist)
+    while (out.length && out[out.length - 1].to + 1 >= star) star = Math.min(star, out.pop()!.from);
+    out.push({ from: star, to: Infinity });
+  } else if (lastOnly) out.push({ from: Infinity, to: Infinity });
   return out;
 }
 

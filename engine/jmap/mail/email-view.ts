@@ -45,6 +45,8 @@ export interface ViewRequest {
   fetchHTMLBodyValues: boolean;
   fetchAllBodyValues: boolean;
   maxBodyValueBytes: number;
+  /** The request's remaining body-value octets (CallContext.budget), spent as values are made; none: no bound. */
+  budget?: { bodyValueBytes: number };
 }
 
 /**
@@ -143,7 +145,17 @@ export function contentView(raw: Buffer, v: ViewRequest, blobFor: (partId: strin
       else if (p === 'bodyValues') {
         const values: Record<string, BodyValue> = {};
         const want = (b: BodyPart) => {
-          if (b.partId && b.type.startsWith('text/') && !values[b.partId]) values[b.partId] = bodyValue(raw, b, v.maxBodyValueBytes);
+          if (!b.partId || !b.type.startsWith('text/') || values[b.partId]) return;
+          const left = v.budget ? Math.max(0, v.budget.bodyValueBytes) : Infinity;
+          // the request's budget spent: nothing more is decoded, the value is empty and says it was cut
+          if (left === 0) {
+            values[b.partId] = { value: '', isEncodingProblem: false, isTruncated: true };
+            return;
+          }
+          const cap = Math.min(v.maxBodyValueBytes > 0 ? v.maxBodyValueBytes : Infinity, left);
+          const bv = bodyValue(raw, b, cap === Infinity ? 0 : cap);
+          if (v.budget) v.budget.bodyValueBytes -= Buffer.byteLength(bv.value, 'utf8');
+          values[b.partId] = bv;
         };
         if (v.fetchTextBodyValues) flat.textBody.forEach(want);
         if (v.fetchHTMLBodyValues) flat.htmlBody.forEach(want);

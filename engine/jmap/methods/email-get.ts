@@ -17,12 +17,13 @@ import type { Args } from '../args.js';
 import type { EmailRow } from '../../store/mailbox-store.js';
 import { getIds } from './standard.js';
 
-function readView(args: Args, defaults: string[]): ViewRequest {
+function readView(args: Args, defaults: string[], ctx: CallContext): ViewRequest {
   return viewRequest(args.strings('properties'), args.strings('bodyProperties'), defaults, {
     fetchTextBodyValues: args.bool('fetchTextBodyValues', false),
     fetchHTMLBodyValues: args.bool('fetchHTMLBodyValues', false),
     fetchAllBodyValues: args.bool('fetchAllBodyValues', false),
     maxBodyValueBytes: args.uint('maxBodyValueBytes', 0),
+    budget: ctx.budget,
   });
 }
 
@@ -55,7 +56,7 @@ export const emailGet: MethodDef = {
   async run(args, ctx) {
     const accountId = ctx.account(args);
     const ids = getIds(args, ctx);
-    const v = readView(args, DEFAULT_GET_PROPERTIES);
+    const v = readView(args, DEFAULT_GET_PROPERTIES, ctx);
     args.done();
     const acct = await MailAccount.open(ctx);
     let rows: EmailRow[];
@@ -68,7 +69,9 @@ export const emailGet: MethodDef = {
     const found = new Set<string>();
     for (const e of rows) {
       try {
-        list.push(await emailObject(acct, e, v, folderIds));
+        const o = await emailObject(acct, e, v, folderIds);
+        ctx.chargeAnswer(o, 'ids');
+        list.push(o);
         found.add(e.id);
       } catch (err) {
         if (!(err instanceof StoreError)) throw err; // expunged by someone else meanwhile: not found
@@ -92,7 +95,7 @@ export const emailParse: MethodDef = {
     const blobIds = args.ids('blobIds');
     if (blobIds === null) throw invalidArguments('blobIds is required');
     if (blobIds.length > ctx.svc.limits.maxObjectsInGet) throw new MethodError('requestTooLarge');
-    const v = readView(args, DEFAULT_PARSE_PROPERTIES);
+    const v = readView(args, DEFAULT_PARSE_PROPERTIES, ctx);
     args.done();
     const parsed: Record<string, Record<string, unknown>> = {};
     const notFound: string[] = [];
@@ -112,6 +115,7 @@ export const emailParse: MethodDef = {
       if (v.properties.includes('blobId')) o.blobId = blobId;
       if (v.properties.includes('size')) o.size = raw.length;
       Object.assign(o, contentView(raw, v, (partId) => partOfBlob(blobId, partId), null).view);
+      ctx.chargeAnswer(o, 'blobIds');
       parsed[blobId] = o;
     }
     return { accountId, parsed: Object.keys(parsed).length ? parsed : null, notParsable: notParsable.length ? notParsable : null, notFound: notFound.length ? notFound : null };

@@ -191,6 +191,9 @@ export const mailboxSet: MethodDef = {
         const parent = await parentOf(obj.parentId, acct, ctx);
         const path = folderPath(obj.name, parent);
         checkRole(obj.role, path, true);
+        // RFC 8620 §5.3 overQuota: "a server-defined limit on the number … of objects of this type"
+        const max = ctx.svc.limits.maxMailboxesPerAccount;
+        if ((await store.listFolders(owner)).length >= max) throw new SetFailure(setError('overQuota', `an account keeps at most ${max} mailboxes`));
         await store.createFolder(owner, path).catch(storeFailure);
         await store.setSubscribed(owner, path, obj.isSubscribed !== false);
         if (obj.sortOrder !== undefined) await store.setSortOrder(owner, path, obj.sortOrder as number);

@@ -80,7 +80,7 @@ export class ListOps {
         }
       })();
     } catch (e) {
-      if (e instanceof ListError) return invalid([{ field: 'list', code: 'account-error', values: { reason: e.message } }]);
+      if (e instanceof ListError) return invalid([e.code ? { field: 'list', code: e.code, values: e.values } : { field: 'list', code: 'account-error', values: { reason: e.message } }]);
       throw e;
     }
     return ok(this.dir.list(l.address)!);
@@ -108,7 +108,7 @@ export class ListOps {
       })();
       return ok({ added });
     } catch (e) {
-      if (e instanceof ListError) return invalid([{ field: 'members', code: 'account-error', values: { reason: e.message } }]);
+      if (e instanceof ListError) return invalid([e.code ? { field: 'members', code: e.code, values: e.values } : { field: 'members', code: 'account-error', values: { reason: e.message } }]);
       throw e;
     }
   }

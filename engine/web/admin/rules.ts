@@ -5,7 +5,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { compileRules, parseScript, readRuleScript, type RuleSetInput } from '../../sieve/index.js';
 import { html } from '../html.js';
-import { errorsByRule, ruleRows, rulesFromForm, rulesOfSet, toRuleSet, type RawRule } from '../rule-form.js';
+import { errorsByRule, sieveErrorLine, ruleRows, rulesFromForm, rulesOfSet, toRuleSet, type RawRule } from '../rule-form.js';
 import { requireRole } from '../roles.js';
 import { sendDenied } from '../errors.js';
 import type { WebDeps } from '../types.js';
@@ -60,7 +60,7 @@ export function registerRules(app: FastifyInstance, deps: WebDeps, svc: AdminSer
     const text = req.body.script ?? '';
     const p = parseScript(text);
     req.audit = { action: 'rules.raw', detail: { domain: req.params.domain, ok: p.ok } };
-    if (!p.ok) return show(req, reply, { raw: text, rawErrors: p.errors.map((e) => req.t('rules.syntax', { line: e.line, column: e.column, message: e.message })), checked: true, status: 400 });
+    if (!p.ok) return show(req, reply, { raw: text, rawErrors: p.errors.map((e) => sieveErrorLine(req.t, e)), checked: true, status: 400 });
     svc.rules?.put(deps.directory.localDomain(req.params.domain) ?? req.params.domain, text, me(req).address);
     return show(req, reply, { raw: text, checked: true });
   });

@@ -138,6 +138,10 @@ export class UserOps {
     const diff = (next: string[] | undefined, held: string[]) => (next ? [...next.filter((x) => !held.includes(x)), ...held.filter((x) => !next.includes(x))] : []);
     const host = diff(f.hostAdminOf, before?.hostAdminOf ?? []);
     const list = diff(f.listAdminOf, before?.listAdminOf ?? []);
+    // a right newly granted on a list that does not exist is refused, naming it (a right kept from a list deleted
+    // since may stay in the set; removing one is always allowed)
+    const missing = (f.listAdminOf ?? []).find((l) => !(before?.listAdminOf ?? []).includes(l) && !this.dir.lists.list(l));
+    if (missing !== undefined) errors.push({ field: 'listAdminOf', code: 'no-such-list', values: { address: missing } });
     for (const [field, changed, holds] of [
       ['hostAdminOf', host, (d: string) => this.roles.canAdminDomain(caller, d)],
       ['listAdminOf', list, (l: string) => this.roles.canAdminList(caller, { address: l })],

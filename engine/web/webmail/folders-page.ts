@@ -55,6 +55,7 @@ export function registerFoldersPage(app: FastifyInstance, svc: JmapService): voi
         const err = MailApi.setError(res, id);
         if (err) {
           if (err.type === 'notFound') throw new MailError('notFound');
+          if (err.type === 'overQuota') return render(req, reply, svc, { error: v.t('folders.error.overQuota', { max: svc.limits.maxMailboxesPerAccount }) });
           return render(req, reply, svc, { error: v.t(`folders.error.${['mailboxHasEmail', 'mailboxHasChild', 'forbidden'].includes(err.type) ? err.type : 'invalid'}`, { reason: err.description ?? err.type }) });
         }
         req.audit = { action: `folder${path.slice('/folders'.length).replace('/', '.')}` };

@@ -95,6 +95,7 @@ export async function startWebmail(w: WebmailWiring): Promise<RunningWebmail> {
     logger,
     maxMessageSize: config.max_message_size,
     maxRecipients: config.smtp.max_recipients,
+    limits: { maxMailboxesPerAccount: config.accounts.max_folders },
     submit: submitter({
       config,
       directory: w.directory,

@@ -15,7 +15,7 @@ import { boolAttr, html } from '../html.js';
 import { CSRF_FIELD } from '../csrf.js';
 import { hiddenCsrf, viewOf } from '../layout.js';
 import { requireRole } from '../roles.js';
-import { errorsByRule, ruleRows, rulesFromForm, rulesOfSet, toRuleSet, type RawRule } from '../rule-form.js';
+import { errorsByRule, scriptProblem, ruleRows, rulesFromForm, rulesOfSet, toRuleSet, type RawRule } from '../rule-form.js';
 import { apiFor } from './list-page.js';
 import { mailboxes } from './mail-api.js';
 import { folderList, mailPage, sendMailError } from './views.js';
@@ -121,7 +121,7 @@ ${edit.text}</textarea></p>
     if (!r.ok) return show(req, reply, { rules, errors: errorsByRule(req.t, r.errors), status: 400 });
     const name = active?.name ?? FORM_SCRIPT;
     const put = putScript(config, store, me, name, r.script);
-    if (!put.ok) return show(req, reply, { rules, formProblem: put.kind === 'syntax' ? put.errors.map((e) => e.message).join('; ') : put.text, status: 400 });
+    if (!put.ok) return show(req, reply, { rules, formProblem: scriptProblem(req.t, put).join(' '), status: 400 });
     if (!active) store.setActive(me, name);
     req.audit = { action: 'rules.form', detail: { rules: rules.length } };
     return back(reply, 'form');
@@ -138,7 +138,7 @@ ${edit.text}</textarea></p>
     const put = check.ok ? putScript(config, store, me, b.name, text) : check;
     req.audit = { action: 'sieve.put', detail: { name: b.name, ok: put.ok } };
     if (!put.ok) {
-      const rawErrors = put.kind === 'syntax' ? put.errors.map((e) => req.t('rules.syntax', { line: e.line, column: e.column, message: e.message })) : [put.text];
+      const rawErrors = scriptProblem(req.t, put);
       return show(req, reply, { edit: { name: b.name, text: b.script }, rawErrors, status: 400 });
     }
     if (b.activate === '1') store.setActive(me, b.name);
