@@ -20,7 +20,7 @@ import { PgReplyHistory, sharedHandle } from '../engine/rules/pg-reply-history.j
 import { threadPool } from '../engine/db/pg/thread-pool.js';
 import { AUTOREPLY_HANDLE, VACATION_HANDLE, type RulesStore } from '../engine/rules/store.js';
 import { ScriptCache, sieveOptions } from '../engine/rules/scripts.js';
-import { defaultFolder, folderExists, planFrom, senderVerified, type Plan } from '../engine/rules/plan.js';
+import { defaultFolder, folderExists, folderRoom, maildirFolderCount, planFrom, senderVerified, type Plan } from '../engine/rules/plan.js';
 import { vacationActive, vacationParams } from '../engine/rules/vacation-settings.js';
 import { deliveredTo, forwardCopy, forwardSender, replyMessage } from '../engine/rules/outgoing.js';
 import { srsFor } from '../engine/srs/secret.js';
@@ -139,7 +139,7 @@ export class RulesDelivery {
       // a verdict of reject (too late to refuse) files the message as spam whatever the rules say
       const exists = this.existsFor(m.owner);
       const result = i.config.sieve.enabled && verdict !== 'reject' ? this.evaluate(m, root) : null;
-      const plan = planFrom(result, root, fallback, exists);
+      const plan = planFrom(result, root, fallback, exists, folderRoom(i.config.accounts.max_folders, () => (i.folders ? (i.folders.get(m.owner)?.size ?? 0) : maildirFolderCount(root))));
       this.checkRedirects(m, plan, root, fallback);
       for (const note of plan.notes) this.event('sieve-note', 'info', { owner: m.owner, note });
       this.plans.push(plan);
@@ -474,3 +474,4 @@ export class RulesDelivery {
     if (this.events.length) (result.events ??= []).push(...this.events.splice(0));
   }
 }
+

@@ -51,9 +51,10 @@ export function flagLetters(flags: readonly string[]): { info: string; keywords:
  * A fileinto name → the folder and its directory, as the IMAP store names folders on disk (modified UTF-7
  * Maildir++). INBOX in any case is INBOX. A name the store cannot hold, or a folder that does not exist without
  * :create (Pigeonhole stores in the INBOX then; we use the default folder, which is the INBOX unless it is spam),
- * gives the default folder and a note. The server's own Spam folder always may be made.
+ * gives the default folder and a note; so does a new folder when `room` says the account has no room for one
+ * ([accounts] max_folders, as IMAP CREATE). The server's own Spam folder always may be made.
  */
-export function resolveFolder(root: string, name: string, create: boolean, fallback: string, exists?: (name: string) => boolean): { folder: string; dir: string; note?: string } {
+export function resolveFolder(root: string, name: string, create: boolean, fallback: string, exists?: (name: string) => boolean, room?: () => boolean): { folder: string; dir: string; note?: string } {
   const fb = () => ({ folder: fallback, dir: folderPath(root, fallback) });
   if (name.toUpperCase() === 'INBOX') return { folder: 'INBOX', dir: root };
   let dir: string;
@@ -62,8 +63,34 @@ export function resolveFolder(root: string, name: string, create: boolean, fallb
   } catch {
     return { ...fb(), note: `folder name "${name}" cannot be stored: kept in ${fallback}` };
   }
-  if (!create && name !== 'Spam' && !(exists ? exists(name) : fs.existsSync(dir))) return { ...fb(), note: `no folder "${name}" (fileinto without :create): kept in ${fallback}` };
+  if (name === 'Spam' || (exists ? exists(name) : fs.existsSync(dir))) return { folder: name, dir };
+  if (!create) return { ...fb(), note: `no folder "${name}" (fileinto without :create): kept in ${fallback}` };
+  // a script that names folders from the mail (${1} of a :matches) must not let senders make folders without end
+  if (room && !room()) return { ...fb(), note: `folder "${name}" not made: the account is at [accounts] max_folders; kept in ${fallback}` };
   return { folder: name, dir };
+}
+
+/**
+ * May one more folder be made ([accounts] max_folders, counted as IMAP CREATE counts: INBOX and every folder)?
+ * `folders` (the owner's folders besides INBOX) is read once, at the first new folder; each one made counts too.
+ */
+export function folderRoom(max: number, folders: () => number): () => boolean {
+  let have: number | undefined;
+  return () => {
+    have ??= 1 + folders();
+    if (have >= max) return false;
+    have++;
+    return true;
+  };
+}
+
+/** Maildir++ folders (".name" directories) under an owner's Maildir; none while it does not exist. */
+export function maildirFolderCount(root: string): number {
+  try {
+    return fs.readdirSync(root, { withFileTypes: true }).filter((d) => d.isDirectory() && d.name.length > 1 && d.name.startsWith('.') && d.name !== '..').length;
+  } catch {
+    return 0;
+  }
 }
 
 /** Does the folder exist for this owner (mailboxexists, fileinto without :create)? */
@@ -77,10 +104,10 @@ export function folderExists(root: string, name: string): boolean {
 }
 
 /** The plan for one mailbox from an evaluation (or from nothing: `result` null keeps the message in the default folder). */
-export function planFrom(result: SieveResult | null, root: string, fallback: string, exists?: (name: string) => boolean): Plan {
+export function planFrom(result: SieveResult | null, root: string, fallback: string, exists?: (name: string) => boolean, room?: () => boolean): Plan {
   const plan: Plan = { stores: [], redirects: [], reject: null, vacation: null, notes: [] };
   const store = (name: string, flags: readonly string[], create: boolean) => {
-    const f = resolveFolder(root, name, create, fallback, exists);
+    const f = resolveFolder(root, name, create, fallback, exists, room);
     if (f.note) plan.notes.push(f.note);
     const { info, keywords } = flagLetters(flags);
     if (keywords.length) plan.notes.push(`keywords not stored at delivery: ${keywords.join(' ')}`);

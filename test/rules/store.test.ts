@@ -10,7 +10,7 @@ import { openDatabase } from '../../engine/db/database.js';
 import { SqliteRulesStore } from '../../engine/rules/sqlite-store.js';
 import { ownerKey, scriptNameProblem, VACATION_HANDLE, type VacationInput } from '../../engine/rules/store.js';
 import { checkVacation, dayBoundary, setVacationResponse, vacationActive, vacationParams, vacationResponse } from '../../engine/rules/vacation-settings.js';
-import { defaultFolder, flagLetters, planFrom, senderVerified } from '../../engine/rules/plan.js';
+import { defaultFolder, flagLetters, folderRoom, maildirFolderCount, planFrom, senderVerified } from '../../engine/rules/plan.js';
 import type { Envelope } from '../../engine/spool/envelope.js';
 import type { SieveResult } from '../../engine/sieve/index.js';
 
@@ -119,6 +119,21 @@ test('auto-replies: set, disable, history cleared on a new text', () => {
 function result(actions: SieveResult['actions'], implicitKeep: SieveResult['implicitKeep'] = null): SieveResult {
   return { actions, implicitKeep, headerEdits: [], errors: [], warnings: [], stopped: false };
 }
+
+test('fileinto :create makes no folder past [accounts] max_folders: the message is kept in the default folder, with a note', () => {
+  const root = fs.mkdtempSync(path.join(os.tmpdir(), 'tegami-plan-'));
+  for (const d of ['.Work', '.Drafts']) fs.mkdirSync(path.join(root, d));
+  fs.mkdirSync(path.join(root, 'cur'));
+  assert.equal(maildirFolderCount(root), 2, 'Maildir++ folders only');
+  assert.equal(maildirFolderCount(path.join(root, 'absent')), 0);
+  // INBOX + 2 folders, max 4: one new folder fits, the second does not; an existing one and Spam always do
+  const into = (...names: string[]) => result(names.map((mailbox) => ({ type: 'fileinto' as const, mailbox, flags: [], create: true, copy: false })));
+  const plan = planFrom(into('From-a', 'From-b', 'Work', 'Spam'), root, 'INBOX', undefined, folderRoom(4, () => maildirFolderCount(root)));
+  assert.deepEqual(plan.stores.map((x) => x.folder), ['From-a', 'INBOX', 'Work', 'Spam']);
+  assert.match(plan.notes.join('\n'), /folder "From-b" not made: the account is at \[accounts\] max_folders/);
+  // without a room check (the old call) every :create is made
+  assert.deepEqual(planFrom(into('From-a', 'From-b'), root, 'INBOX').stores.map((x) => x.folder), ['From-a', 'From-b']);
+});
 
 test('the plan: spam goes to Spam unless a fileinto says otherwise; unsafe or missing folders fall back; flags', () => {
   const root = fs.mkdtempSync(path.join(os.tmpdir(), 'tegami-plan-'));

@@ -2,7 +2,8 @@
 // rule names (made with `tegami rule add`); a Japanese subject rule files ISO-2022-JP, Shift_JIS, EUC-JP and
 // UTF-8 mail alike into a folder the IMAP store can see (modified UTF-7 on disk); :flags arrive as Maildir
 // flags; the user's script runs before the domain's and its stop ends the run; an explicit fileinto wins over
-// the Spam folder and spamtest sees the verdict; a script that fails at run time keeps the message.
+// the Spam folder and spamtest sees the verdict; a script that fails at run time keeps the message; a script
+// that names folders from the mail makes none past [accounts] max_folders (kept in INBOX, nothing lost).
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
@@ -26,9 +27,9 @@ m.logout()
 
 before(async () => {
   lab = await startRulesLab({
-    users: ['alice@example.test', 'bobby@example.test', 'carol@example.test', 'david@example.test'],
+    users: ['alice@example.test', 'bobby@example.test', 'carol@example.test', 'david@example.test', 'erin@example.test'],
     listeners: ['smtp', 'submission', 'imap'],
-    toml: '[spam]\nenabled = true\nphrases = ["CHEAP PILLS NOW"]\nbayes = false\nscores = { PHRASE = 9 }\n[sieve]\nmax_actions = 8\n',
+    toml: '[spam]\nenabled = true\nphrases = ["CHEAP PILLS NOW"]\nbayes = false\nscores = { PHRASE = 9 }\n[sieve]\nmax_actions = 8\n[accounts]\nmax_folders = 10\n',
   });
 });
 
@@ -132,4 +133,18 @@ test('a script that fails at run time keeps the message in the INBOX and the err
   assert.doesNotMatch(fs.readFileSync(inbox, 'utf8'), /X-Edit-0/);
   assert.equal(folderFiles(srv, 'alice@example.test', 'Never').length, 0);
   await until('the error in the delivery log', () => logLines(srv, 'sieve-error', /broken/).length > 0);
+});
+
+test('fileinto :create with a folder named by the mail: senders make no folders past [accounts] max_folders, nothing is lost', async () => {
+  const { srv } = lab;
+  cliOk(srv, ['sieve', 'put', 'erin@example.test', 'by-subject', '-', '--activate'], 'require ["fileinto", "mailbox", "variables"];\nif header :matches "subject" "folder *" {\n  fileinto :create "${1}";\n}\n');
+  const root = path.join(srv.dataDir, 'mail/example.test/erin/Maildir');
+  const folders = () => fs.readdirSync(root).filter((d) => d.startsWith('.') && d.length > 1 && fs.statSync(path.join(root, d)).isDirectory());
+  const names = Array.from({ length: 12 }, (_, i) => `x${i}`);
+  for (const n of names) assert.equal((await smtpSend(srv.ports.smtp, 'sender@orig.test', ['erin@example.test'], `Subject: folder ${n}\r\nMessage-ID: <${n}@orig.test>\r\n\r\nbody\r\n`)).code, 250);
+  const stored = () => names.reduce((k, n) => k + folderFiles(srv, 'erin@example.test', n).length, 0) + folderFiles(srv, 'erin@example.test', 'INBOX').length;
+  await until('all twelve stored', () => (stored() === 12 ? true : null));
+  assert.ok(1 + folders().length <= 10, `INBOX and ${folders().length} folders: ${folders().join(',')}`);
+  assert.ok(folderFiles(srv, 'erin@example.test', 'INBOX').length >= 2, 'the messages whose folder was not made are in INBOX');
+  assert.ok(logLines(srv, 'sieve-note', /max_folders/).length >= 2, 'the refusals are logged');
 });
