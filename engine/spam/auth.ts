@@ -79,7 +79,9 @@ export async function verifyDkimDmarc(
   const work = (async (): Promise<AuthOutcome> => {
     const out: AuthOutcome = { tags: [], authResults: [], details: [] };
     const part = signedPart(raw);
-    const dkim = (part !== raw && unsignedDkim(part)) || (await mailauth.dkimVerify(part, { resolver: lookup, sender: input.mailFrom || undefined }));
+    // signedPart's look is only a first guess: whatever mailauth's own header reader calls signed (a field name
+    // folded or padded before its colon) is verified over the whole message, never over the header alone
+    const dkim = (part !== raw && unsignedDkim(part)) || (await mailauth.dkimVerify(raw, { resolver: lookup, sender: input.mailFrom || undefined }));
     let pass = false;
     let fail = false;
     for (const r of dkim.results ?? []) {
