@@ -141,6 +141,10 @@ test('Japanese business mail in ISO-2022-JP, Shift_JIS, EUC-JP and UTF-8 hits no
     // sent by a script: no MIME-Version, a phone address with a birthday in it
     const bare = { ...ja, 'MIME-Version': null, From: 'hanako19850412@docomo.example.jp' };
     assert.deepEqual((await tagsOf(chain(bare, enc(BODY_JA)))).tags, [], `${charset} no MIME-Version`);
+    // a notice to the whole office: a group To (関係者各位:;), a long Cc list, a Date with a nested comment
+    const cc = Array.from({ length: 14 }, (_, i) => `staff${i}@tokyo-office.example.jp`).join(', ');
+    const office = { ...ja, To: `${encodedWord('関係者各位', subjectCharset)}:;`, Cc: cc, Date: 'Fri, 23 Aug 2002 18:59:00 +0900 (JST (Tokyo))' };
+    assert.deepEqual((await tagsOf(chain(office, enc(BODY_JA)))).tags, [], `${charset} office-wide notice`);
   }
 });
 

@@ -21,12 +21,15 @@ function field(inp: RuleInput, name: string): string | undefined {
  * [day ","] day month year hour ":" minute [":" second] zone. Anchored, no nested repetition: linear.
  */
 const DATE_5322 =
-  /^(?:(?:mon|tue|wed|thu|fri|sat|sun)[a-z]*\s*,\s*)?\d{1,2}\s+(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\s+\d{2,4}\s+\d{1,2}:\d{2}(?::\d{2})?\s*([+-]\d{4}|ut|gmt|[ecmp][sd]t|[a-ik-z])(?:\s*\([^()]{0,60}\))?\s*$/i;
+  /^(?:(?:mon|tue|wed|thu|fri|sat|sun)[a-z]*\s*,\s*)?\d{1,2}\s+(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\s+\d{2,4}\s+\d{1,2}:\d{2}(?::\d{2})?\s*([+-]\d{4}|ut|gmt|[ecmp][sd]t|[a-ik-z])(?:\s*\((?:[^()]|\([^()]{0,60}\)){0,60}\))?\s*$/i;
+
+/** A comment ending a date (RFC 5322 CFWS: "(JST)", one level of nesting: "(JST (Tokyo))"); unambiguous, bounded. */
+const TRAILING_COMMENT = /\s*\((?:[^()]|\([^()]{0,60}\)){0,60}\)\s*$/;
 
 /** The time at the end of a Received field (RFC 5321 4.4: "; " date-time), or NaN. */
 function receivedTime(v: string): number {
   const semi = v.lastIndexOf(';');
-  return semi < 0 ? NaN : Date.parse(v.slice(semi + 1, semi + 80).trim().replace(/\s*\([^()]{0,60}\)\s*$/, ''));
+  return semi < 0 ? NaN : Date.parse(v.slice(semi + 1, semi + 80).trim().replace(TRAILING_COMMENT, ''));
 }
 
 /** The earliest relay's time: the last Received field (the first relay's) that carries a readable date. */
@@ -52,7 +55,7 @@ function japanese(inp: RuleInput): boolean {
 function dateSkewHours(inp: RuleInput): number | null {
   const d = field(inp, 'date');
   if (!d) return null;
-  const sent = Date.parse(d.replace(/\s*\([^()]{0,60}\)\s*$/, ''));
+  const sent = Date.parse(d.replace(TRAILING_COMMENT, ''));
   const seen = firstRelayTime(inp);
   if (Number.isNaN(sent) || Number.isNaN(seen)) return null;
   return (sent - seen) / HOUR;
@@ -168,7 +171,9 @@ export const HEADER_CHECKS: Record<string, Check> = {
     const l = local.slice(0, 64);
     return /^[a-z]{1,20}\d{5,}$|^[0-9a-f]{12,}$/.test(l) || interleaved(l) ? `From ${local.slice(0, 30)}` : null;
   },
+  // not in Japanese mail: a notice to the whole office names everyone in Cc as a matter of course
   many_recipients: (inp, _ctx, min) => {
+    if (japanese(inp)) return null;
     let n = 0;
     for (const name of ['to', 'cc']) for (const v of (inp.msg.headers.get(name) ?? []).slice(0, 5)) n += v.slice(0, 20000).split('@').length - 1;
     return n >= min ? `${n} recipients` : null;
@@ -193,7 +198,9 @@ export const HEADER_CHECKS: Record<string, Check> = {
   },
   // a dollar amount of ten thousand or more written out: "$25,000", "$1,000,000", "US$ 10000"
   big_money: (inp) => (/\$\s?(?:\d{2,3},\d{3}|\d{1,3}(?:,\d{3}){2,3}|\d{5,9})(?![\d,])/.test(inp.rawBody.slice(0, 65536)) ? 'a large sum of money' : null),
+  // not in Japanese mail: a group To (関係者各位:;) with the list in Bcc is how offices send a notice
   to_no_address: (inp) => {
+    if (japanese(inp)) return null;
     const to = field(inp, 'to');
     return to !== undefined && !to.includes('@') && !/undisclosed|suppressed/i.test(to) ? 'To without an address' : null;
   },
