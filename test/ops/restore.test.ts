@@ -129,8 +129,8 @@ describe('tegami restore of a file made elsewhere (security review 3)', () => {
       assert.equal(py.status, 0, py.stderr);
       const config = path.join(dir, 't.toml');
       fs.writeFileSync(config, `hostname = "mx.example.test"\ndata_dir = ${JSON.stringify(path.join(dir, 'data'))}\n`);
-      const r = spawnSync(process.execPath, [BIN, 'restore', file, '--config', config], { encoding: 'utf8', timeout: 30_000 });
-      assert.equal(r.status, 1, `size ${size}: ${r.signal ? `still running after 30 s (${r.signal})` : r.stderr}`);
+      const r = spawnSync(process.execPath, [BIN, 'restore', file, '--config', config], { encoding: 'utf8', timeout: 120_000 });
+      assert.equal(r.status, 1, `size ${size}: ${r.signal ? `still running after 120 s (${r.signal})` : r.stderr}`);
       assert.match(r.stderr, /damaged backup file: bad pax size/);
       assert.equal(fs.existsSync(path.join(dir, 'data', 'keys')), false, 'nothing written');
       fs.rmSync(dir, { recursive: true, force: true });

@@ -47,7 +47,7 @@ it('of two serves started at once on one data dir, one runs and the other refuse
   const config = path.join(srv.dir, 'race.toml');
   const dataDir = path.join(srv.dir, 'race-data');
   fs.writeFileSync(config, fs.readFileSync(srv.configPath, 'utf8').replace(/^data_dir = .*$/m, `data_dir = ${JSON.stringify(dataDir)}`));
-  assert.equal(spawnSync(process.execPath, [BIN, 'user', 'list', '--config', config], { encoding: 'utf8', timeout: 30_000 }).status, 0);
+  assert.equal(spawnSync(process.execPath, [BIN, 'user', 'list', '--config', config], { encoding: 'utf8', timeout: 120_000 }).status, 0);
   const procs = [0, 1].map(() => spawn(process.execPath, [BIN, 'serve', '--config', config], { stdio: ['ignore', 'ignore', 'pipe'] }));
   const errs = ['', ''];
   procs.forEach((p, i) => p.stderr!.on('data', (d) => (errs[i] += d)));
@@ -83,7 +83,7 @@ it('a server run under another name (no "tegami" in its command line) still guar
   try {
     assert.ok(await readListeners(dataDir, { timeoutMs: 60_000, alive: () => server.exitCode === null }), `the server did not start: ${err}`);
     assert.ok(!fs.readFileSync(`/proc/${server.pid}/cmdline`, 'utf8').includes('tegami'), 'its command line does not name tegami');
-    const cli = (args: string[]) => spawnSync(process.execPath, [BIN, ...args, '--config', config], { encoding: 'utf8', timeout: 30_000 });
+    const cli = (args: string[]) => spawnSync(process.execPath, [BIN, ...args, '--config', config], { encoding: 'utf8', timeout: 120_000 });
     const backup = path.join(dir, 'b.tar.gz');
     assert.equal(cli(['backup', backup]).status, 0);
     const restore = cli(['restore', backup, '--force']);
@@ -105,10 +105,12 @@ it('a pid file naming a live process counts by when that process started: before
   const other = spawn('sleep', ['60'], { stdio: 'ignore' });
   const exited = new Promise((resolve) => other.once('exit', resolve));
   try {
-    await new Promise((r) => setTimeout(r, 200));
     fs.mkdirSync(path.join(dataDir, 'run'));
     const file = path.join(dataDir, 'run', 'tegami.pid');
     fs.writeFileSync(file, String(other.pid));
+    // written a minute after the process started, whatever the clock's granularity or the machine's load
+    const minuteLater = new Date(Date.now() + 60_000);
+    fs.utimesSync(file, minuteLater, minuteLater);
     assert.equal(runningServer(dataDir), other.pid, 'started before the file was written: the server, whatever its name');
     const hourAgo = new Date(Date.now() - 3_600_000);
     fs.utimesSync(file, hourAgo, hourAgo);

@@ -52,7 +52,7 @@ test('a signature over an empty body, its name folded, does not pass a body appe
   fs.writeFileSync(file, Buffer.from(`${sig}\r\n${head}\r\n振込先が変わりました。 https://evil.example/\r\n`));
   const r = await run('python3', ['-c', SEND, String(srv.ports.smtp), file]);
   assert.equal(r.code, 0, r.stderr);
-  const deadline = Date.now() + 30_000;
+  const deadline = Date.now() + 120_000;
   let text: string | undefined;
   while (!text) {
     for (const f of [...srv.maildir('user@example.test', 'INBOX'), ...srv.maildir('user@example.test', 'Spam')]) {
