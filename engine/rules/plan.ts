@@ -6,6 +6,7 @@
 // It never writes a message and never sends one.
 import fs from 'node:fs';
 import { folderPath } from '../store/maildir-users.js';
+import { isFolderEntry } from '../store/maildir-names.js';
 import type { Envelope } from '../spool/envelope.js';
 import type { SieveResult, VacationParams } from '../sieve/index.js';
 
@@ -87,7 +88,7 @@ export function folderRoom(max: number, folders: () => number): () => boolean {
 /** Maildir++ folders (".name" directories) under an owner's Maildir; none while it does not exist. */
 export function maildirFolderCount(root: string): number {
   try {
-    return fs.readdirSync(root, { withFileTypes: true }).filter((d) => d.isDirectory() && d.name.length > 1 && d.name.startsWith('.') && d.name !== '..').length;
+    return fs.readdirSync(root, { withFileTypes: true }).filter(isFolderEntry).length;
   } catch {
     return 0;
   }

@@ -7,7 +7,7 @@ import path from 'node:path';
 import type { FolderName, Owner } from './mailbox-store.js';
 import { syncDir } from './maildir.js';
 import { mailboxEvents } from './events.js';
-import { decodeFolder, encodeFolder } from './maildir-names.js';
+import { decodeFolder, encodeFolder, isFolderEntry } from './maildir-names.js';
 import { StoreError } from './store-error.js';
 import { canon, type MaildirUsers } from './maildir-users.js';
 import { countFolders, recordChange } from './maildirsize.js';
@@ -16,7 +16,7 @@ export async function listFolders(users: MaildirUsers, owner: Owner): Promise<Fo
   return users.withUser(owner, async (u) => {
     const names = ['INBOX'];
     for (const d of await fsp.readdir(u.root, { withFileTypes: true })) {
-      if (d.isDirectory() && d.name.startsWith('.') && d.name !== '.' && d.name !== '..' && d.name.length > 1) {
+      if (isFolderEntry(d)) {
         names.push(decodeFolder(d.name.slice(1)));
       }
     }

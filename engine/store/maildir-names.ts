@@ -14,3 +14,8 @@ export function encodeFolder(folder: string): string | null {
 export function decodeFolder(dirName: string): string {
   return dirName.split('.').map((p) => decodeMutf7(p) ?? p).join('/');
 }
+
+/** A directory entry of a Maildir that is a Maildir++ folder (".name"; not "." or ".."). */
+export function isFolderEntry(d: { name: string; isDirectory(): boolean }): boolean {
+  return d.name.length > 1 && d.name.startsWith('.') && d.name !== '..' && d.isDirectory();
+}
