@@ -72,6 +72,7 @@ export class RulesDelivery {
   private readonly events: WorkerEvent[] = [];
   private readonly out: Originated[] = [];
   private whole: Buffer | null = null;
+  private seen: Set<string> | null = null;
   private rejectedNow = false;
   private readonly spam: boolean;
 
@@ -103,6 +104,11 @@ export class RulesDelivery {
   /** The message as Sieve and the copies see it: our verdict headers, then the message. */
   private raw(): Buffer {
     return (this.whole ??= Buffer.concat([this.i.verdictHeaders, ...this.i.message]));
+  }
+
+  /** The addresses the message was delivered to before (Delivered-To), read once for the redirect checks. */
+  private deliveredBefore(): Set<string> {
+    return (this.seen ??= deliveredTo(this.raw()));
   }
 
   private view(to: string): SieveMessage {
@@ -240,7 +246,7 @@ export class RulesDelivery {
    * (INBOX when nothing else keeps it) and logged; the count's database away is a temporary failure (retried).
    */
   private async redirectsAllowed(m: Mailbox, plan: Plan, result: DeliveryResult): Promise<boolean> {
-    const seen = deliveredTo(this.raw());
+    const seen = this.deliveredBefore();
     if (seen.has(m.owner.toLowerCase()) || seen.has(m.rcpt.toLowerCase())) return true; // a loop: redirect() refuses it
     const max = this.i.config.sieve.max_redirects_per_day;
     let c;
@@ -259,7 +265,7 @@ export class RulesDelivery {
 
   private redirect(m: Mailbox, plan: Plan, parts: Buffer[], result: DeliveryResult): void {
     const env = this.i.env;
-    const seen = deliveredTo(this.raw());
+    const seen = this.deliveredBefore();
     if (seen.has(m.owner.toLowerCase()) || seen.has(m.rcpt.toLowerCase())) {
       // this mailbox sent the message on before: a loop (a redirect to itself, or two that point at each other)
       this.event('redirect-loop', 'warn', { owner: m.owner, to: plan.redirects.map((r) => r.address) });
