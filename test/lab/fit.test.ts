@@ -79,3 +79,22 @@ test('the fit is the same every time: its priors are the rule file\'s own scores
   assert.deepEqual([...a.noBayes.weights], [...b.noBayes.weights]);
   assert.deepEqual([...a.withBayes.weights], [...b.withBayes.weights]);
 });
+
+test('with Bayes voting, a rule on how the message was made gains weight where a content rule with the same hits stays near none (spam8)', async () => {
+  const { DEFAULT_PROTOCOL, HOW_MADE_TAGS, trainModel } = await import('../../lab/corpora/protocol.js');
+  assert.ok(HOW_MADE_TAGS.has('HDR_DATE_MALFORMED') && !HOW_MADE_TAGS.has('EN_CLICK_HERE'));
+  const ex = (id: string, label: 'spam' | 'ham', words: string[], tags: string[]) => ({ id, group: 'g', label, tags, tokens: [...words, `w${id}`], date: 0 });
+  // spam Bayes knows, spam written in the ham's words (Bayes says ham) that both rules catch, and ham neither hits
+  const train = [
+    ...Array.from({ length: 100 }, (_, i) => ex(`s${i}`, 'spam', ['cheap', 'offer'], [])),
+    ...Array.from({ length: 4 }, (_, i) => ex(`t${i}`, 'spam', ['meeting', 'agenda'], ['EN_CLICK_HERE', 'HDR_DATE_MALFORMED'])),
+    ...Array.from({ length: 200 }, (_, i) => ex(`h${i}`, 'ham', ['meeting', 'agenda'], [])),
+  ];
+  const shipped = trainModel(train).withBayes.weights;
+  const before = trainModel(train, { ...DEFAULT_PROTOCOL, howMadeL2: DEFAULT_PROTOCOL.withBayesL2 }).withBayes.weights;
+  const made = shipped.get('HDR_DATE_MALFORMED')!;
+  const said = shipped.get('EN_CLICK_HERE')!;
+  assert.ok(made > said + 0.3, `HDR_DATE_MALFORMED ${made}, EN_CLICK_HERE ${said}`);
+  // with the content rules' pull (as before spam8) the two are weighed alike
+  assert.ok(Math.abs(before.get('HDR_DATE_MALFORMED')! - before.get('EN_CLICK_HERE')!) < 0.05, JSON.stringify([...before]));
+});
