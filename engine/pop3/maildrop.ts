@@ -96,6 +96,11 @@ export class Maildrop {
     return this.store.read(this.owner, 'INBOX', m.uid);
   }
 
+  /** The message read synchronously into buf at `at` when the store can (MailboxStore.readInto); else null: use read(). */
+  readInto(m: DropMessage, buf: Buffer, at: number): number | null {
+    return this.store.readInto ? this.store.readInto(this.owner, 'INBOX', m.uid, buf, at) : null;
+  }
+
   markRetrieved(m: DropMessage): void {
     this.retrieved.add(m.uid);
   }
