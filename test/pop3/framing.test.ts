@@ -1,7 +1,10 @@
 // POP3 framing without sockets: the bounded line reader and the multi-line reply body (CRLF, dot-stuffing, TOP).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import crypto from 'node:crypto';
 import { LineReader } from '../../engine/pop3/line-reader.js';
+import { uidlOf } from '../../engine/pop3/maildrop.js';
+import type { MessageInfo } from '../../engine/store/mailbox-store.js';
 import { multilineBody, releaseReply, retrReply, topBody } from '../../engine/pop3/message-output.js';
 
 const body = (parts: Buffer[]) => Buffer.concat(parts).toString('latin1');
@@ -69,4 +72,13 @@ test('RETR reply in one buffer: the same octets as status + multi-line body, in 
   assert.ok(seen.size < 100, `buffers are reused (${seen.size} made for 3000 replies)`);
   // a message the store cannot read this way: no reply, and the buffer goes back
   assert.equal(retrReply('+OK 5 octets', 5, () => null), null);
+});
+
+test('UIDL: the Maildir base name when it is 1–70 printable octets, else its MD5 (RFC 1939: 0x21–0x7E, at most 70)', () => {
+  const info = (key: string) => ({ key }) as MessageInfo;
+  const md5 = (s: string) => crypto.createHash('md5').update(s).digest('hex');
+  assert.equal(uidlOf(info('1700000000.M1P2Q3.host,S=120')), '1700000000.M1P2Q3.host,S=120');
+  assert.equal(uidlOf(info('!'.repeat(70))), '!'.repeat(70));
+  assert.equal(uidlOf(info('~'.repeat(71))), md5('~'.repeat(71)));
+  for (const bad of ['', 'with space', 'tab\there', 'del\x7f', 'ctl\x1f', 'メール', 'é', 'line\n']) assert.equal(uidlOf(info(bad)), md5(bad), JSON.stringify(bad));
 });
