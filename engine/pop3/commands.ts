@@ -4,7 +4,7 @@
 // are not offered. Handlers answer through the session; they never touch the socket directly or log a credential.
 import { Maildrop, type DropMessage } from './maildrop.js';
 import type { LoginResult, SaslExchange, SaslStep } from '../net/login.js';
-import { multilineBody, topBody } from './message-output.js';
+import { multilineBody, retrReply, topBody } from './message-output.js';
 import type { Pop3Session, State } from './session.js';
 
 export interface Command {
@@ -200,10 +200,18 @@ export const COMMANDS: Record<string, Command> = {
     async run(s, arg) {
       const r = message(s, arg);
       if (!r) return;
+      const drop = s.drop!;
+      const status = `+OK ${r.m.size} octets`;
+      // read into the reply's own buffer when the store knows the file; else (renamed, removed, large) read()
+      const whole = retrReply(status, r.m.size, (buf, at) => drop.readInto(r.m, buf, at));
+      if (whole) {
+        drop.markRetrieved(r.m);
+        return s.replyBuffer(whole.buf, whole.len);
+      }
       const body = await readMessage(s, r.m);
       if (!body) return;
-      s.drop!.markRetrieved(r.m);
-      await s.replyMulti(`+OK ${r.m.size} octets`, multilineBody(body));
+      drop.markRetrieved(r.m);
+      await s.replyMulti(status, multilineBody(body));
     },
   },
 

@@ -41,8 +41,18 @@ function releaseLock(key: string): void {
 
 /** The RFC 1939 unique-id: the Maildir base name when it fits (1–70 printable octets), else a digest of it. */
 export function uidlOf(info: MessageInfo): string {
-  if (/^[\x21-\x7e]{1,70}$/.test(info.key)) return info.key;
-  return crypto.createHash('md5').update(info.key).digest('hex');
+  return printable(info.key) ? info.key : crypto.createHash('md5').update(info.key).digest('hex');
+}
+
+/** 1–70 characters, each 0x21–0x7e (what /^[\x21-\x7e]{1,70}$/ says, without a regular expression per message). */
+function printable(key: string): boolean {
+  const n = key.length;
+  if (n < 1 || n > 70) return false;
+  for (let i = 0; i < n; i++) {
+    const c = key.charCodeAt(i);
+    if (c < 0x21 || c > 0x7e) return false;
+  }
+  return true;
 }
 
 export class Maildrop {
@@ -60,10 +70,10 @@ export class Maildrop {
     const key = owner.toLowerCase();
     if (!(await acquire(key))) return null;
     try {
-      const list = await store.list(owner, 'INBOX');
-      const msgs = list
-        .filter((m) => !m.flags.includes('\\Deleted'))
-        .map((m) => ({ uid: m.uid, size: m.size, uidl: uidlOf(m), deleted: false }));
+      // only read here: the store's own infos where it shares them (no copy of each per login)
+      const list = store.listShared ? await store.listShared(owner, 'INBOX') : await store.list(owner, 'INBOX');
+      const msgs: DropMessage[] = [];
+      for (const m of list) if (!m.flags.includes('\\Deleted')) msgs.push({ uid: m.uid, size: m.size, uidl: uidlOf(m), deleted: false });
       return new Maildrop(store, owner, msgs);
     } catch (e) {
       releaseLock(key);
@@ -94,6 +104,11 @@ export class Maildrop {
 
   read(m: DropMessage): Promise<Buffer> {
     return this.store.read(this.owner, 'INBOX', m.uid);
+  }
+
+  /** The message read synchronously into buf at `at` when the store can (MailboxStore.readInto); else null: use read(). */
+  readInto(m: DropMessage, buf: Buffer, at: number): number | null {
+    return this.store.readInto ? this.store.readInto(this.owner, 'INBOX', m.uid, buf, at) : null;
   }
 
   markRetrieved(m: DropMessage): void {

@@ -17,6 +17,7 @@ import type { MailboxStore } from '../store/mailbox-store.js';
 import { isUnavailable } from '../store/store-error.js';
 import { COMMANDS } from './commands.js';
 import { LineReader, type Line } from './line-reader.js';
+import { releaseReply } from './message-output.js';
 import type { Maildrop } from './maildrop.js';
 
 export type State = 'AUTHORIZATION' | 'TRANSACTION' | 'UPDATE';
@@ -150,6 +151,16 @@ export class Pop3Session {
     // wait for the client only when a good amount is queued: waiting at the stream's 16 KB mark would cost an
     // event-loop round trip per message when the client pipelines
     if (s.writableLength > OUTPUT_HIGH_WATER && !this.closed) await this.conn.drained();
+  }
+
+  /** A whole reply built in `buf` (retrReply); the buffer is kept for the next one when the socket took it at once. */
+  async replyBuffer(buf: Buffer, len: number): Promise<void> {
+    const s = this.conn.socket;
+    if (this.closed || s.destroyed) return releaseReply(buf);
+    s.write(len === buf.length ? buf : buf.subarray(0, len));
+    // nothing waits to be written (not corked, the kernel took it all): nothing refers to buf any more
+    if (s.writableLength === 0) releaseReply(buf);
+    else if (s.writableLength > OUTPUT_HIGH_WATER && !this.closed) await this.conn.drained();
   }
 
   /** An error the client made: counted; too many ends the session. */

@@ -76,6 +76,11 @@ export interface MailboxStore {
    */
   listShared?(owner: Owner, folder: FolderName): Promise<readonly MessageInfo[]>;
   read(owner: Owner, folder: FolderName, uid: number): Promise<Buffer>;
+  /**
+   * A fast path for read(), optional: the message read synchronously into `buf` from `at` (room for one octet
+   * more than it is), when the store knows its file without I/O; its length, or null when read() must be used.
+   */
+  readInto?(owner: Owner, folder: FolderName, uid: number, buf: Buffer, at: number): number | null;
   /** Open a message to read it in pieces instead of whole (large messages). */
   open(owner: Owner, folder: FolderName, uid: number): Promise<MessageHandle>;
   /** Change flags; with unchangedSince (CONDSTORE), messages modified after it are left alone and reported. */

@@ -136,7 +136,7 @@ function readKnownSize(file: string, size: number): Buffer {
 }
 
 /** A message's file and size from the folder's cached listing, when it is still what the index says. */
-function listedFile(u: UserHandle, folder: FolderName, uid: number): { file: string; size: number } | undefined {
+export function listedFile(u: UserHandle, folder: FolderName, uid: number): { file: string; size: number } | undefined {
   const l = u.listings.get(folder);
   if (!l || l.writes !== u.index.writes) return undefined;
   const infos = l.infos;

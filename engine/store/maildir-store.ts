@@ -12,6 +12,7 @@ import { compareMaildirNames } from './maildir-sync.js';
 import { MaildirUsers, type MaildirStoreOptions } from './maildir-users.js';
 import { FolderWatchers } from './maildir-watch.js';
 import * as messages from './maildir-messages.js';
+import { readListedInto } from './maildir-read-into.js';
 import * as files from './maildir-files.js';
 import * as folders from './maildir-folders.js';
 import { mailboxUsage } from './maildirsize.js';
@@ -62,6 +63,10 @@ export class MaildirStore implements MailboxStore, MailAccountStore {
 
   read(owner: Owner, folder: FolderName, uid: number): Promise<Buffer> {
     return messages.read(this.users, owner, folder, uid);
+  }
+
+  readInto(owner: Owner, folder: FolderName, uid: number, buf: Buffer, at: number): number | null {
+    return readListedInto(this.users, owner, folder, uid, buf, at);
   }
 
   open(owner: Owner, folder: FolderName, uid: number): Promise<MessageHandle> {

@@ -166,6 +166,11 @@ export class MaildirUsers {
     }
   }
 
+  /** The owner's open handle, if there is one: no opening, no root check, no change to the LRU order (readListedInto). */
+  peek(owner: Owner): UserHandle | undefined {
+    return this.users.get(owner.toLowerCase());
+  }
+
   /**
    * Is the handle's root still the directory it opened (same inode)? Stat'ed at most once per turn of the event
    * loop: a FETCH or SEARCH reads thousands of messages in one turn, and nothing of this process can delete and

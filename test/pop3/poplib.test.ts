@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import { maildirRoot } from '../../engine/store/maildir.js';
-import { PASSWORD, USER, have, run, sampleMessage, startHarness, type Harness } from './harness.js';
+import { PASSWORD, RawClient, USER, have, run, sampleMessage, startHarness, type Harness } from './harness.js';
 
 let h: Harness;
 let python = false;
@@ -187,4 +187,45 @@ out(u)`)) as string[];
   assert.equal(r.length, list.length - 1);
   assert.ok(!r.includes(list[0].key));
   await h.store.updateFlags(USER, 'INBOX', [list[0].uid], 'remove', ['\\Deleted']);
+});
+
+test('RETR of mixed messages, in plain and over implicit TLS, one at a time and pipelined: each as stored', async (t) => {
+  if (!python) return t.skip('python3 not installed');
+  const owner = 'taro@other.jp';
+  // CRLF and LF-only mail, dot lines (a few, and more than a reply keeps room for), Japanese, no final line end,
+  // and one over 256 KB (read the slow way)
+  const msgs: Buffer[] = [];
+  for (let i = 0; i < 24; i++) {
+    const eol = i % 3 === 0 ? '\n' : '\r\n';
+    const lines = [`Subject: =?UTF-8?B?${Buffer.from(`件名 ${i}`).toString('base64')}?=`, '', ...Array.from({ length: 20 + i * 37 }, (_, l) => (l % (i % 5 === 0 ? 2 : 13) === 0 ? `.dot ${l}` : `本文 line ${l} of ${i}`))];
+    msgs.push(Buffer.from(lines.join(eol) + (i % 7 === 0 ? '' : eol)));
+  }
+  msgs.push(Buffer.from('Subject: big\r\n\r\n' + '.big line\r\n'.repeat(30_000)));
+  for (const m of msgs) await h.store.append(owner, 'INBOX', m);
+  // what a client un-stuffing the reply must get: the message's lines, whatever its line ends
+  const want = msgs.map((m) => m.toString('utf8').replace(/\r?\n$/, '').split(/\r?\n/));
+  const r = (await py(`
+def fetch(p):
+    p.user('taro@other.jp'); p.pass_('taro-pass')
+    got = [[x.decode() for x in p.retr(i)[1]] for i in range(1, p.stat()[0] + 1)]
+    p.rset(); p.quit()
+    return got
+plain = fetch(poplib.POP3('127.0.0.1', port, timeout=30))
+tls = fetch(poplib.POP3_SSL('127.0.0.1', int(os.environ['TLSPORT']), context=ctx(), timeout=30))
+out(dict(plain=plain, tls=tls))
+`, { TLSPORT: String(h.tlsPort) })) as { plain: string[][]; tls: string[][] };
+  assert.deepEqual(r.plain, want);
+  assert.deepEqual(r.tls, want);
+  // all RETRs in one write: replies gathered while the socket is corked
+  const c = await RawClient.connect(h.port);
+  await c.line();
+  await c.cmd(`USER ${owner}`);
+  assert.match((await c.cmd('PASS taro-pass'))!, /^\+OK/);
+  c.send(msgs.map((_, i) => `RETR ${i + 1}\r\n`).join(''));
+  for (let i = 0; i < msgs.length; i++) {
+    assert.match((await c.line())!, /^\+OK \d+ octets$/);
+    const octets = want[i].map((l) => Buffer.from(l).toString('latin1')); // the raw client reads octets as latin1
+    assert.deepEqual((await c.multi()).map((l) => (l.startsWith('.') ? l.slice(1) : l)), octets, `message ${i + 1}`);
+  }
+  assert.match((await c.cmd('QUIT'))!, /^\+OK/);
 });

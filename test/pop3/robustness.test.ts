@@ -181,6 +181,32 @@ test('a message expunged by another client during the session answers -ERR, and 
   assert.equal((await h.store.list(USER, 'INBOX')).length, 2);
 });
 
+test('a message file another program renamed or removed during the session: RETR sends that message or -ERR', async (t) => {
+  if (h.storeBackend !== 'default') return t.skip('Maildir files exist only with the default store');
+  const before = (await h.store.list(USER, 'INBOX')).length;
+  await h.deliver(USER, sampleMessage(81, '.renamed\n'));
+  await h.deliver(USER, sampleMessage(82, 'removed\n'));
+  const c = await RawClient.connect(h.port);
+  await c.line();
+  assert.match((await login(c))!, /^\+OK Logged in/);
+  const cur = path.join(h.data, 'mail', 'example.jp', 'mura', 'Maildir', 'cur');
+  const fileWith = (text: string) => fs.readdirSync(cur).find((f) => fs.readFileSync(path.join(cur, f), 'latin1').includes(text))!;
+  // read once (the listing's names are used from then on), then a mail client of the same Maildir (mutt) acts
+  assert.match((await c.cmd(`RETR ${before + 1}`))!, /^\+OK/);
+  assert.ok((await c.multi()).includes('Subject: message 81'));
+  fs.renameSync(path.join(cur, fileWith('message 81')), path.join(cur, fileWith('message 81').replace(/:2,.*$/, ':2,F')));
+  fs.unlinkSync(path.join(cur, fileWith('message 82')));
+  assert.match((await c.cmd(`RETR ${before + 1}`))!, /^\+OK/);
+  const lines = await c.multi();
+  assert.ok(lines.includes('Subject: message 81') && lines.includes('..renamed'), 'that message, dot-stuffed');
+  assert.ok(!lines.some((l) => l.includes('\n')), 'CRLF line ends');
+  assert.match((await c.cmd(`RETR ${before + 2}`))!, /^-ERR Message was removed/);
+  assert.match((await c.cmd(`DELE ${before + 1}`))!, /^\+OK/);
+  assert.match((await c.cmd(`DELE ${before + 2}`))!, /^\+OK/);
+  assert.match((await c.cmd('QUIT'))!, /^\+OK/);
+  assert.equal((await h.store.list(USER, 'INBOX')).length, before);
+});
+
 test('the idle timeout closes a silent session without UPDATE', async () => {
   const c = await RawClient.connect(h.port);
   await c.line();
