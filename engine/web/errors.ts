@@ -98,6 +98,9 @@ function schemaFields(req: FastifyRequest, errors: SchemaError[], detail: string
     return [{ field, code: 'unknown-field', message: t('error.field-unknown', { field }) }];
   }
   if (!at) return [{ field: '', code: e.keyword, message: t('error.request-invalid', { detail }) }];
+  if (e.keyword === 'type') return [{ field: at, code: 'type', message: t('error.field-type', { field: at, type: String(p.type) }) }];
+  if (e.keyword === 'maxLength') return [{ field: at, code: 'maxLength', message: t('error.field-too-long', { field: at, limit: Number(p.limit) }) }];
+  if (e.keyword === 'enum' && Array.isArray(p.allowedValues)) return [{ field: at, code: 'enum', message: t('error.field-one-of', { field: at, values: p.allowedValues.map(String).join(', ') }) }];
   return [{ field: at, code: e.keyword, message: t('error.field-invalid', { field: at, detail: e.message ?? e.keyword }) }];
 }
 

@@ -42,7 +42,8 @@ describe('admin API errors in the caller\'s language (tegami serve, curl)', { ti
     const cases = [
       { body: '{"domain":"new.example"}', field: 'name', code: 'required', ja: /リクエストに項目「name」がありません/, en: /lacks the field "name"/ },
       { body: '{"name":"new.example","owner":"x"}', field: 'owner', code: 'unknown-field', ja: /項目「owner」はこのリクエストでは使えません/, en: /"owner" is not one this request takes/ },
-      { body: '{"name":42}', field: 'name', code: 'type', ja: /項目「name」の形式が正しくありません/, en: /"name" does not have the expected form/ },
+      { body: '{"name":42}', field: 'name', code: 'type', ja: /^項目「name」は JSON の string 型で指定してください。$/, en: /^The field "name" must be of JSON type string\.$/ },
+      { body: `{"name":"${'a'.repeat(301)}"}`, field: 'name', code: 'maxLength', ja: /^項目「name」は300文字以内にしてください。$/, en: /^The field "name" is longer than 300 characters\.$/ },
     ];
     for (const c of cases) {
       for (const lang of ['ja', 'en'] as const) {
@@ -56,6 +57,11 @@ describe('admin API errors in the caller\'s language (tegami serve, curl)', { ti
         assert.match(r.json.detail, /^body /);
       }
     }
+    // a query parameter outside its set: the allowed values named
+    const state = await api('ja', 'GET', '/api/v1/queue?state=bogus');
+    assert.equal(state.status, 400);
+    assert.deepEqual(state.json.fields.map((f: { field: string; code: string }) => [f.field, f.code]), [['state', 'enum']]);
+    assert.match(state.json.message, /^項目「state」は次のいずれかにしてください: .*deferred/);
     const domains = await api('en', 'GET', '/api/v1/domains');
     assert.ok(!JSON.stringify(domains.json).includes('new.example'), 'nothing was added');
   });
