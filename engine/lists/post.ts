@@ -50,6 +50,10 @@ export function postKey(raw: Buffer, messageId: string | undefined): string {
   return crypto.createHash('sha256').update(id ? `id:${id}` : raw).digest('hex').slice(0, 32);
 }
 
+/** The hold reason of a post whose From: or envelope sender is of our own domains but came without a login. */
+export const UNPROVEN_REASON = 'the sender is of our own domains but did not log in to send';
+const POLICY_REASONS = new Set(['only moderators post to this list', 'the sender is not a member']);
+
 /** Why a post must wait for a moderator, or null when it may go out. */
 export function holdReason(rt: ListRuntime, list: MailingList, p: { poster: string | null; mailFrom: string; size: number; spam: boolean }): string | null {
   const who = [p.poster, p.mailFrom].filter((x): x is string => !!x).map((x) => x.toLowerCase());
@@ -82,7 +86,9 @@ export async function receivePost(rt: ListRuntime, list: MailingList, p: PostInp
   }
   const key = postKey(p.raw, value(fields, 'Message-ID'));
   const who = provenIdentities(rt, { poster: poster?.address ?? null, mailFrom: p.mailFrom, origin: p.origin });
-  const reason = holdReason(rt, list, { poster: who.poster, mailFrom: who.mailFrom, size: p.raw.length, spam: p.spam });
+  const held = holdReason(rt, list, { poster: who.poster, mailFrom: who.mailFrom, size: p.raw.length, spam: p.spam });
+  // a member or moderator of our own domains posting without a login is held for that, not called a stranger
+  const reason = held && who.unproven.length && POLICY_REASONS.has(held) ? UNPROVEN_REASON : held;
   if (reason && who.unproven.length) note(out, 'list-sender-unproven', { list: list.address, claimed: who.unproven.join(','), reason: 'an address of our own domains, not sent by its owner (no login)' }, 'warn');
   if (reason && !(await rt.activity.posted(list.address, key))) return merge(out, await holdPost(rt, list, p.raw, { postKey: key, sender, mailFrom: p.mailFrom, reason, rcpt: p.rcpt, spam: p.spam }));
   return distribute(rt, list, p.raw, { postKey: key, poster, mailFrom: p.mailFrom });

@@ -34,13 +34,25 @@ function messageKey(status: number, csrf = false): string {
   return `error.${status in CODES ? status : status >= 500 ? 500 : 400}`;
 }
 
-/** Render or send an error in the request's form; `detail` reaches JSON clients only for 4xx. */
-export function sendError(req: FastifyRequest, reply: FastifyReply, kind: WebKind, status: number, detail?: string, csrf = false): FastifyReply {
+/** A field named by a schema error, with what is wrong with it in the caller's language. */
+export interface FieldError {
+  field: string;
+  code: string;
+  message: string;
+}
+
+/**
+ * Render or send an error in the request's form. JSON clients get `message` in their language and, for 4xx,
+ * `detail` (the technical reason, in English) and the `fields` a schema refusal names.
+ */
+export function sendError(req: FastifyRequest, reply: FastifyReply, kind: WebKind, status: number, detail?: string, csrf = false, fields?: FieldError[]): FastifyReply {
   const t = req.t ?? translator('en');
   if (isApi(req)) {
     return reply.code(status).type('application/json; charset=utf-8').send({
       error: csrf ? 'csrf' : (CODES[status] ?? (status >= 500 ? 'internal' : 'invalid')),
-      message: status < 500 && detail ? detail : t(messageKey(status, csrf)),
+      message: fields?.length ? fields[0].message : t(messageKey(status, csrf)),
+      ...(status < 500 && detail ? { detail } : {}),
+      ...(fields?.length ? { fields } : {}),
     });
   }
   const v = viewOf(req, reply, kind);
@@ -67,9 +79,37 @@ export function sendDenied(
   return sendError(req, reply, kind, status, reason.startsWith('csrf') ? 'missing or stale CSRF token' : reason, reason.startsWith('csrf'));
 }
 
+type SchemaError = NonNullable<FastifyError['validation']>[number];
+
+/** The first schema error as a field error: the missing, unknown or malformed field, said in the caller's language. */
+function schemaFields(req: FastifyRequest, errors: SchemaError[], detail: string): FieldError[] {
+  const t = req.t ?? translator('en');
+  const e = errors[0];
+  if (!e) return [];
+  const p = e.params as Record<string, unknown>;
+  const at = e.instancePath.replace(/^\//, '').replace(/\//g, '.');
+  const join = (name: unknown) => [at, String(name)].filter(Boolean).join('.');
+  if (e.keyword === 'required' && typeof p.missingProperty === 'string') {
+    const field = join(p.missingProperty);
+    return [{ field, code: 'required', message: t('error.field-required', { field }) }];
+  }
+  if (e.keyword === 'additionalProperties' && typeof p.additionalProperty === 'string') {
+    const field = join(p.additionalProperty);
+    return [{ field, code: 'unknown-field', message: t('error.field-unknown', { field }) }];
+  }
+  if (!at) return [{ field: '', code: e.keyword, message: t('error.request-invalid', { detail }) }];
+  if (e.keyword === 'type') return [{ field: at, code: 'type', message: t('error.field-type', { field: at, type: String(p.type) }) }];
+  if (e.keyword === 'maxLength') return [{ field: at, code: 'maxLength', message: t('error.field-too-long', { field: at, limit: Number(p.limit) }) }];
+  if (e.keyword === 'enum' && Array.isArray(p.allowedValues)) return [{ field: at, code: 'enum', message: t('error.field-one-of', { field: at, values: p.allowedValues.map(String).join(', ') }) }];
+  return [{ field: at, code: e.keyword, message: t('error.field-invalid', { field: at, detail: e.message ?? e.keyword }) }];
+}
+
 export function installErrorHandlers(app: FastifyInstance, kind: WebKind, deps: WebDeps): void {
   app.setErrorHandler((err: FastifyError, req, reply) => {
-    if (err.validation) return sendError(req, reply, kind, 400, `${err.validationContext ?? 'request'} ${err.validation[0]?.instancePath ?? ''} ${err.validation[0]?.message ?? ''}`.replace(/\s+/g, ' ').trim());
+    if (err.validation) {
+      const detail = `${err.validationContext ?? 'request'} ${err.validation[0]?.instancePath ?? ''} ${err.validation[0]?.message ?? ''}`.replace(/\s+/g, ' ').trim();
+      return sendError(req, reply, kind, 400, detail, false, schemaFields(req, err.validation, detail));
+    }
     // [storage] backend = "postgres" with the database away: try again shortly, as SMTP's 451 and IMAP's UNAVAILABLE say
     const away = isConnectionError(err);
     if (away) reply.header('retry-after', '5');

@@ -125,7 +125,9 @@ describe('headers, limits and errors', () => {
       const r = await post(payload);
       assert.equal(r.statusCode, 400, JSON.stringify(payload));
       assert.equal(r.json().error, 'invalid');
-      assert.match(r.json().message, /body/);
+      assert.match(r.json().detail, /body/);
+      assert.equal(r.json().fields.length, 1);
+      assert.equal(r.json().message, r.json().fields[0].message);
     }
     assert.equal((await admin.inject({ url: '/api/v1/tokens/abc', method: 'DELETE', headers: { cookie: cookieHeader(b.jar), 'x-csrf-token': token } })).statusCode, 400);
     const login = await b.post('/login', { login: 'a', password: 'b', extra: 'c' });
@@ -136,7 +138,7 @@ describe('headers, limits and errors', () => {
   it('answers API errors in JSON and page errors as pages, without stack traces', async () => {
     const api = await b.get('/api/v1/nowhere');
     assert.equal(api.statusCode, 404);
-    assert.deepEqual(Object.keys(api.json()).sort(), ['error', 'message']);
+    assert.deepEqual(Object.keys(api.json()).sort(), ['detail', 'error', 'message']);
     const page = await b.get('/nowhere');
     assert.equal(page.statusCode, 404);
     assert.match(page.body, /There is no such page/);

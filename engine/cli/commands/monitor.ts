@@ -20,10 +20,13 @@ export async function monitorMain(argv: string[]): Promise<number> {
   const { values, positionals } = strictArgs(argv, { json: { type: 'boolean' } }, USAGE);
   const [sub, ...rest] = positionals;
   if (rest.length || (sub !== 'test' && sub !== 'check')) throw new UsageError(`${sub ? `unknown subcommand ${sub}` : 'a subcommand is needed'}\nusage: ${USAGE}`);
-  const config = loadConfig(resolveConfigPath(values.config));
+  const file = resolveConfigPath(values.config);
+  const config = loadConfig(file);
+  // which config was read: a newcomer without tegami.toml is told so, not sent looking for "the config"
+  const where = file ?? 'the embedded default config (no ./tegami.toml here, no --config FILE)';
   if (sub === 'check') {
     if (!config.monitor.length) {
-      process.stderr.write('tegami monitor: no [[monitor]] targets in the config\n');
+      process.stderr.write(`tegami monitor: nothing to check: ${where} has no [[monitor]] table; add one per watched service (name, check, target; docs/operations.md, "The monitor and its alerts")\n`);
       return 1;
     }
     const results = await Promise.all(config.monitor.map(async (t) => ({ name: t.name, check: t.check, address: t.target, ...(await probe(t, config.dns.servers)) })));
@@ -35,7 +38,7 @@ export async function monitorMain(argv: string[]): Promise<number> {
   if (values.json) throw new UsageError(`--json is for monitor check\nusage: ${USAGE}`);
   const alerter = new Alerter(config.alerts, { hostname: config.hostname, version: tegamiVersion(), logger: new Logger({ stdout: false, files: false, sink: null }) });
   if (!alerter.channels().length) {
-    process.stderr.write('tegami monitor: no alert channel in the config ([alerts] mail_to with a smarthost, or webhooks)\n');
+    process.stderr.write(`tegami monitor: no alert channel: ${where} has no [alerts] mail_to with a smarthost, nor webhooks (docs/operations.md, "The monitor and its alerts")\n`);
     await alerter.close();
     return 1;
   }

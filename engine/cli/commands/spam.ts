@@ -1,5 +1,6 @@
 // `tegami spam learn --spam|--ham FILE|DIR [--user ADDRESS]`: train the Bayesian filter from message
-// files, directories of them (Maildir, corpus folders, recursively) or mbox files. It only reads the files.
+// files, directories of them (Maildir, corpus folders, recursively) or mbox files. It only reads the files;
+// a whole Maildir is read without its tmp/, its index files and its Spam, Junk and Trash folders.
 import fs from 'node:fs';
 import path from 'node:path';
 import { flag, UsageError, type Args } from '../args.js';
@@ -7,19 +8,38 @@ import { out } from '../common.js';
 import { loadConfig, resolveConfigPath } from '../../config/load.js';
 import { closeBayesStoresAsync, learnMessagesFor } from '../../spam/learn.js';
 
-const SKIP = new Set(['cmds', 'maildirfolder', 'dovecot-uidlist', 'dovecot.index', 'subscriptions']);
+const SKIP = new Set(['cmds', 'maildirfolder', 'dovecot-uidlist', 'dovecot.index', 'subscriptions', 'maildirsize']);
 const MAX_FILE = 50 * 1024 * 1024;
+/** Maildir++ folders whose mail is not the user's good mail: never read when a whole Maildir is given. */
+const NOT_HAM_FOLDERS = new Set(['spam', 'junk', 'trash', 'deleted items', 'deleted messages']);
 
-function* files(p: string, depth = 0): Generator<string> {
+const isDir = (p: string) => fs.statSync(p, { throwIfNoEntry: false })?.isDirectory() ?? false;
+
+/**
+ * The message files under `p`. In a Maildir (a folder with cur/ and new/) only cur/ and new/ hold messages
+ * (never tmp/, the store's index or maildirsize), and its Maildir++ folders are read too, except the Spam,
+ * Junk and Trash folders, which are named in `passed` (give one on its own to learn from it).
+ */
+function* files(p: string, passed: string[], depth = 0): Generator<string> {
   const st = fs.statSync(p);
   if (st.isFile()) {
     yield p;
     return;
   }
   if (!st.isDirectory() || depth > 8) return;
-  for (const name of fs.readdirSync(p).sort()) {
-    if (SKIP.has(name) || name.startsWith('dovecot')) continue;
-    yield* files(path.join(p, name), depth + 1);
+  const names = fs.readdirSync(p).sort();
+  if (isDir(path.join(p, 'cur')) && isDir(path.join(p, 'new'))) {
+    for (const sub of ['cur', 'new']) yield* files(path.join(p, sub), passed, depth + 1);
+    for (const name of names) {
+      if (!name.startsWith('.') || name === '.' || name === '..' || !isDir(path.join(p, name))) continue;
+      if (NOT_HAM_FOLDERS.has(name.slice(1).split('.').pop()!.toLowerCase())) passed.push(path.join(p, name));
+      else yield* files(path.join(p, name), passed, depth + 1);
+    }
+    return;
+  }
+  for (const name of names) {
+    if (SKIP.has(name) || name.startsWith('dovecot') || name.startsWith('tegami-index')) continue;
+    yield* files(path.join(p, name), passed, depth + 1);
   }
 }
 
@@ -56,6 +76,7 @@ export async function spam(args: Args): Promise<number> {
   let learnt = 0;
   let known = 0;
   let skipped = 0;
+  const passed: string[] = [];
   const batch: { raw: Buffer; kind: 'spam' | 'ham' }[] = [];
   let total = 0;
   // batches of 500 messages, one transaction each
@@ -66,7 +87,7 @@ export async function spam(args: Args): Promise<number> {
   try {
     for (const p of given) {
       if (!fs.existsSync(p)) throw new Error(`no such file or directory: ${p}`);
-      for (const f of files(p)) {
+      for (const f of files(p, passed)) {
         const size = fs.statSync(f).size;
         if (size === 0 || size > MAX_FILE) {
           skipped++;
@@ -85,5 +106,6 @@ export async function spam(args: Args): Promise<number> {
     await closeBayesStoresAsync();
   }
   out(`learnt ${learnt} message(s) as ${kind} for ${user ? user.toLowerCase() : 'the server'}${known ? `, ${known} already known` : ''}${skipped ? `, ${skipped} file(s) skipped` : ''}`);
+  if (passed.length) out(`not read (a Maildir's spam and trash folders; give one on its own to learn from it): ${passed.join(', ')}`);
   return 0;
 }

@@ -50,6 +50,7 @@ export const errorSchema = {
   properties: {
     error: { type: 'string' },
     message: { type: 'string' },
+    detail: { type: 'string' },
     fields: { type: 'array', items: { type: 'object', properties: { field: { type: 'string' }, code: { type: 'string' }, message: { type: 'string' } } } },
   },
 } as const;

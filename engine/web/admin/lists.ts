@@ -146,6 +146,7 @@ const HELD_REASONS: Record<string, string> = {
   'only moderators post to this list': 'moderators',
   'the sender is not a member': 'member',
   'the list is moderated': 'moderated',
+  'the sender is of our own domains but did not log in to send': 'unproven',
 };
 
 const listJson = (l: MailingList, members: number) => ({ ...l, created: new Date(l.created).toISOString(), members });

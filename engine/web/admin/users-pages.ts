@@ -174,7 +174,12 @@ export function registerUsersPages(app: FastifyInstance, deps: WebDeps, svc: Adm
     const domain = (b.address ?? '').split('@')[1]?.toLowerCase() ?? '';
     const { fields, errors } = fieldsFromForm(b, editableFields(deps, me(req), null), true);
     req.audit = { action: 'user.add', detail: { address: b.address } };
-    if (errors.length) return newPage(req, reply, domain, { ...fields, address: b.address }, errors, 400, b);
+    if (errors.length) {
+      // the address, password and other fields are checked too (nothing is written), so every error shows at once
+      const c = ops.checkAdd(me(req), { address: b.address ?? '', password: b.password ?? '', ...fields });
+      const more = !c.ok && c.status === 400 ? c.errors.filter((e) => !errors.some((x) => x.field === e.field)) : [];
+      return newPage(req, reply, domain, { ...fields, address: b.address }, [...more, ...errors], 400, b);
+    }
     const r = await ops.add(me(req), { address: b.address ?? '', password: b.password ?? '', ...fields });
     if (!r.ok) {
       if (r.status === 403) req.audit = { ...req.audit, result: 'denied', detail: { ...req.audit.detail, reason: r.errors.map((e) => e.code).join(',') } };

@@ -12,7 +12,7 @@ import type { WebDeps } from '../types.js';
 const api = (guard: Guard) => ({ access: { guard, api: true } });
 const anyAdmin = requireRole('any-admin');
 
-const errorSchema = { type: 'object', properties: { error: { type: 'string' }, message: { type: 'string' } } } as const;
+const errorSchema = { type: 'object', properties: { error: { type: 'string' }, message: { type: 'string' }, detail: { type: 'string' }, fields: { type: 'array', items: { type: 'object', properties: { field: { type: 'string' }, code: { type: 'string' }, message: { type: 'string' } } } } } } as const;
 const domainSchema = { type: 'object', required: ['name'], properties: { name: { type: 'string' }, aliasOf: { type: 'string' } } } as const;
 const tokenSchema = {
   type: 'object',
