@@ -101,9 +101,12 @@ describe('list activity and reply history shared in PostgreSQL', { skip: skip ??
       return new PgRedirectCounter(pool);
     });
     const now = 20_000_000;
-    const claims = await Promise.all(Array.from({ length: 10 }, (_, i) => counters[i % 2].claim('Taro@Example.test', 1, now, 4)));
+    const claims = await Promise.all(Array.from({ length: 10 }, (_, i) => counters[i % 2].claim('Taro@Example.test', `q${i}-0`, 1, now, 4)));
     assert.equal(claims.filter((c) => c.ok).length, 4, 'four of ten redirects, whichever node counted them');
-    assert.deepEqual(await counters[0].claim('taro@example.test', 1, now + REDIRECT_DAY_MS - 1, 4), { ok: false, used: 4 });
-    assert.deepEqual(await counters[1].claim('taro@example.test', 4, now + REDIRECT_DAY_MS, 4), { ok: true });
+    assert.deepEqual(await counters[0].claim('taro@example.test', 'q10-0', 1, now + REDIRECT_DAY_MS - 1, 4), { ok: false, used: 4 });
+    assert.deepEqual(await counters[1].claim('taro@example.test', 'q11-0', 4, now + REDIRECT_DAY_MS, 4), { ok: true });
+    // a message counted before (its delivery retried, on either node) is not counted again
+    assert.deepEqual(await counters[0].claim('taro@example.test', 'q11-0', 4, now + REDIRECT_DAY_MS + 60_000, 4), { ok: true }, 'the retry goes on');
+    assert.deepEqual(await counters[1].claim('taro@example.test', 'q12-0', 1, now + REDIRECT_DAY_MS + 60_000, 4), { ok: false, used: 4 }, 'counted once');
   });
 });
