@@ -8,7 +8,6 @@ import { jmapFixture, message, OTHER, PASSWORD, USER, type JmapFixture } from '.
 import { japaneseCases } from '../../jmap/corpus.js';
 import { encodedWord, toIso2022jp } from '../../spam/mail.js';
 import { Browser } from '../helpers.js';
-import { TokenStore } from '../../../engine/web/token-store.js';
 
 let f: JmapFixture;
 before(async () => {
@@ -377,43 +376,6 @@ describe('webmail pages', () => {
     assert.equal(gone.headers.location, '/login');
     assert.equal((await owner.get('/mail')).statusCode, 200, 'the browser that changed it stays signed in');
     assert.ok(before && owner.jar['__Host-tegami-webmail'] && owner.jar['__Host-tegami-webmail'] !== before, 'with a fresh session id');
-  });
-
-  it('"also revoke my API tokens" on the password form: both kinds of the owner\'s tokens end, only when asked, only with the CSRF token', async () => {
-    await f.directory.addUser({ address: 'tokens@example.jp', password: PASSWORD });
-    const admin = new TokenStore(f.db);
-    const a1 = admin.create('tokens@example.jp', 'monitoring').token;
-    const a2 = admin.create('tokens@example.jp', 'made by whoever stole the session').token;
-    const j1 = f.svc.tokens.create('tokens@example.jp', 'phone').token;
-    const others = admin.create(USER, 'not hers').token;
-    const alive = () => [a1, a2].map((t) => !!admin.verify(t)).concat(!!f.svc.tokens.verify(j1));
-    const b = await signedIn('tokens@example.jp', 'ja');
-    const page = await b.get('/settings');
-    assert.match(page.body, /<input type="checkbox" name="revokeTokens" value="1"> API トークンもすべて無効にする（3 個、最新は \d{4}-\d{2}-\d{2} に作成）/);
-
-    // a plain password change keeps them (scripts go on working, by decision)
-    assert.equal((await b.post('/settings/password', { current: PASSWORD, password: 'second secret 1', again: 'second secret 1' })).statusCode, 303);
-    assert.deepEqual(alive(), [true, true, true]);
-    // asked for, but without the session's CSRF token (a forged form on another site): refused, nothing changed
-    await b.get('/settings');
-    const forged = await b.post('/settings/password', { current: 'second secret 1', password: 'third secret 22', again: 'third secret 22', revokeTokens: '1' }, { csrf: null });
-    assert.equal(forged.statusCode, 403);
-    assert.deepEqual(alive(), [true, true, true]);
-    assert.ok(await f.directory.authenticate('tokens@example.jp', 'second secret 1'));
-    // the wrong current password revokes nothing either
-    await b.get('/settings');
-    assert.equal((await b.post('/settings/password', { current: 'not it', password: 'third secret 22', again: 'third secret 22', revokeTokens: '1' })).statusCode, 400);
-    assert.deepEqual(alive(), [true, true, true]);
-
-    await b.get('/settings');
-    const r = await b.post('/settings/password', { current: 'second secret 1', password: 'third secret 22', again: 'third secret 22', revokeTokens: '1' });
-    assert.equal(r.statusCode, 303);
-    assert.equal(r.headers.location, '/settings?done=password-tokens#password');
-    assert.deepEqual(alive(), [false, false, false], 'every token of the account ended');
-    assert.ok(admin.verify(others), "another account's token untouched");
-    const after = await b.get('/settings?done=password-tokens');
-    assert.match(after.body, /data-done="password-tokens">パスワードを変更し、API トークンを無効にしました。/);
-    assert.ok(!after.body.includes('name="revokeTokens"'), 'no tokens left: no checkbox');
   });
 
   it('refuses a password change when the account may not change it', async () => {
