@@ -242,7 +242,7 @@ export class RulesDelivery {
   }
 
   /**
-   * [sieve] max_redirects_per_day, counted before anything is stored: over it the message is not sent on but kept
+   * [sieve] max_redirects_per_day, counted before anything is stored (once per message and account): over it the message is not sent on but kept
    * (INBOX when nothing else keeps it) and logged; the count's database away is a temporary failure (retried).
    */
   private async redirectsAllowed(m: Mailbox, plan: Plan, result: DeliveryResult): Promise<boolean> {
@@ -251,7 +251,8 @@ export class RulesDelivery {
     const max = this.i.config.sieve.max_redirects_per_day;
     let c;
     try {
-      c = await this.t.redirects.claim(m.owner, plan.redirects.length, this.now, max);
+      // keyed by the queue id: a delivery retried after a failure (below) is not counted again
+      c = await this.t.redirects.claim(m.owner, this.i.env.id, plan.redirects.length, this.now, max);
     } catch (e) {
       result.tempFailed.push({ address: m.rcpt, reason: `4.3.0 Redirect count unavailable: ${(e as Error).message}` });
       return false;

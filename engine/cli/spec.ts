@@ -177,9 +177,13 @@ export const COMMANDS: Record<string, CommandSpec> = {
   },
   dkim: {
     load: async () => (await import('./commands/dkim.js')).dkim,
-    usage: 'tegami dkim keygen DOMAIN [--selector S] [--key-type rsa|ed25519] [--bits N] [--force] [--json] | dkim show DOMAIN [--json]',
+    usage: [
+      'tegami dkim keygen DOMAIN [--selector S] [--key-type rsa|ed25519] [--bits N] [--force] [--non-local] [--json] | dkim show DOMAIN [--json]',
+      '    --force      write over an existing key of the selector',
+      '    --non-local  make a key for a domain that is not local (it signs nothing until the domain is added)',
+    ].join('\n'),
     subs: {
-      keygen: { ...json, selector: { type: 'string', value: 'S' }, 'key-type': { type: 'string', value: 'rsa|ed25519' }, bits: { type: 'string', value: 'N' }, force: { type: 'boolean' } },
+      keygen: { ...json, selector: { type: 'string', value: 'S' }, 'key-type': { type: 'string', value: 'rsa|ed25519' }, bits: { type: 'string', value: 'N' }, force: { type: 'boolean' }, 'non-local': { type: 'boolean' } },
       show: json,
     },
   },

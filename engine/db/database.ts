@@ -314,6 +314,17 @@ const MIGRATIONS: string[] = [
      DELETE FROM reply_history WHERE address = old.address;
      DELETE FROM jmap_objects WHERE address = old.address;
    END;`,
+  // Sieve redirects per account and day ([sieve] max_redirects_per_day, engine/sieve/redirect-count.ts), one row
+  // per message and account sent on (msg: the queue id), so a delivery retried after a failure is counted
+  // once. Earlier versions made the table without msg at the first redirect: it is kept, its rows still count.
+  `CREATE TABLE IF NOT EXISTS sieve_redirects (
+     address TEXT NOT NULL,
+     at INTEGER NOT NULL,
+     n INTEGER NOT NULL
+   );
+   ALTER TABLE sieve_redirects ADD COLUMN msg TEXT;
+   CREATE INDEX IF NOT EXISTS sieve_redirects_at ON sieve_redirects(address, at);
+   CREATE UNIQUE INDEX IF NOT EXISTS sieve_redirects_msg ON sieve_redirects(address, msg);`,
 ];
 
 export function openDatabase(dataDir: string, opts: { readonly?: boolean } = {}): Db {

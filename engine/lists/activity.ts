@@ -37,6 +37,19 @@ export interface ListRequest {
 
 export type BounceKind = 'hard' | 'policy' | 'soft' | 'unknown';
 
+/** A list's moderation queue limits ([lists] max_held, max_held_bytes). */
+export interface HeldCap {
+  posts: number;
+  bytes: number;
+}
+
+/** The cap a new held post of `size` bytes would pass, given the list's waiting posts, or null while it fits. */
+export function capPassed(waiting: { n: number; bytes: number }, size: number, cap: HeldCap): string | null {
+  if (waiting.n >= cap.posts) return `${cap.posts} posts`;
+  if (waiting.bytes + size > cap.bytes) return `${cap.bytes} bytes`;
+  return null;
+}
+
 /** A value, or a promise of it: the SQLite activity answers at once, the PostgreSQL one (pg-activity.ts) later. */
 export type Awaitable<T> = T | Promise<T>;
 
@@ -44,8 +57,13 @@ export interface ListActivity {
   /** Node-local records only (digest state, digest batch marks): one SQLite transaction on either backend. */
   transaction<T>(fn: () => T): T;
 
-  /** Hold a post; `raw` is kept with the row when the activity keeps bodies (PostgreSQL), else in held/ on disk. */
-  hold(p: Omit<HeldPost, 'state' | 'notified'>, raw?: Buffer): Awaitable<void>;
+  /**
+   * Hold a post; `raw` is kept with the row when the activity keeps bodies (PostgreSQL), else in held/ on disk.
+   * With `cap`, the list's waiting posts are counted and the row inserted in one transaction (two posts arriving at
+   * once cannot both pass it): the cap it would pass ("200 posts", "104857600 bytes") is returned and nothing is
+   * kept; null when held (or held before under the same post key).
+   */
+  hold(p: Omit<HeldPost, 'state' | 'notified'>, raw?: Buffer, cap?: HeldCap): Awaitable<string | null>;
   /** The activity keeps held posts' bytes itself (shared by every node): heldBody() reads them back. */
   readonly keepsBodies?: boolean;
   heldBody?(id: string): Promise<Buffer | null>;
@@ -125,10 +143,21 @@ export class SqliteActivity implements ListActivity {
     return this.db.transaction(fn)();
   }
 
-  hold(p: Omit<HeldPost, 'state' | 'notified'>): void {
-    this.db
-      .prepare('INSERT OR IGNORE INTO list_held (id, list, post_key, sender, mail_from, subject, size, reason, created, expires) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)')
-      .run(p.id, p.list, p.postKey, p.sender, p.mailFrom, p.subject, p.size, p.reason, p.created, p.expires);
+  hold(p: Omit<HeldPost, 'state' | 'notified'>, _raw?: Buffer, cap?: HeldCap): string | null {
+    // IMMEDIATE: worker threads holding posts for one list at once count each other's rows
+    return this.db
+      .transaction((): string | null => {
+        if (cap && !this.db.prepare('SELECT 1 FROM list_held WHERE list = ? AND post_key = ?').get(p.list, p.postKey)) {
+          const w = this.db.prepare("SELECT COUNT(*) AS n, COALESCE(SUM(size), 0) AS bytes FROM list_held WHERE list = ? AND state = 'held'").get(p.list) as { n: number; bytes: number };
+          const full = capPassed(w, p.size, cap);
+          if (full) return full;
+        }
+        this.db
+          .prepare('INSERT OR IGNORE INTO list_held (id, list, post_key, sender, mail_from, subject, size, reason, created, expires) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)')
+          .run(p.id, p.list, p.postKey, p.sender, p.mailFrom, p.subject, p.size, p.reason, p.created, p.expires);
+        return null;
+      })
+      .immediate();
   }
 
   heldPosts(list: string): HeldPost[] {

@@ -7,7 +7,7 @@ import path from 'node:path';
 import type { MailingList } from '../accounts/list-directory.js';
 import { decodeHeaderValue } from '../mime/charset.js';
 import { syncDirNow } from '../store/maildir.js';
-import type { HeldPost } from './activity.js';
+import { capPassed, type HeldCap, type HeldPost } from './activity.js';
 import { moderators, sendNotice } from './compose.js';
 import { distribute } from './distribute.js';
 import { posterOf, splitMessage, value } from './headers.js';
@@ -34,43 +34,11 @@ export async function holdPost(rt: ListRuntime, list: MailingList, raw: Buffer, 
   if (!held) {
     // a stranger must not fill the disk through the moderation queue: over the list's cap the post is refused
     // (its sender gets a bounce — unless it was classified as spam), never kept and never dropped unsaid
-    // (security review 3, follow-up)
-    const full = await queueFull(rt, list, raw.length);
-    if (full && h.spam) {
-      // a bounce would go to the envelope sender spam forges (backscatter): the log line is its only trace
-      note(out, 'list-held-full', { list: list.address, sender: h.sender, reason: h.reason, size: raw.length, limit: full, action: 'discarded' }, 'warn');
-      return out;
-    }
-    if (full) {
-      out.failed.push({ address: h.rcpt ?? list.address, reason: `5.2.2 <${list.address}>: the list's moderation queue is full (${full}); the post was not kept, try again later or write to the list's owner` });
-      note(out, 'list-held-full', { list: list.address, sender: h.sender, reason: h.reason, size: raw.length, limit: full }, 'warn');
-      return out;
-    }
-    const id = newId();
-    const now = rt.now();
-    const subject = decodeHeaderValue(value(splitMessage(raw).fields, 'Subject') ?? '').text.replace(/[\x00-\x1f\x7f]+/g, ' ').slice(0, 200);
-    const row = { id, list: list.address, postKey: h.postKey, sender: h.sender, mailFrom: h.mailFrom, subject, size: raw.length, reason: h.reason, created: now, expires: now + rt.config.lists.held_lifetime };
-    if (rt.activity.keepsBodies) {
-      // PostgreSQL: the bytes go with the row, so a moderator's decision reaching any node can carry it out
-      await rt.activity.hold(row, raw);
-      held = (await rt.activity.heldByKey(list.address, h.postKey))!;
-    } else {
-      const file = heldFile(rt.config.data_dir, list, id);
-      await fsp.mkdir(path.dirname(file), { recursive: true, mode: 0o700 });
-      const tmp = `${file}.tmp`;
-      const fh = await fsp.open(tmp, 'w', 0o600);
-      try {
-        await fh.writeFile(raw);
-        await fh.datasync();
-      } finally {
-        await fh.close();
-      }
-      await fsp.rename(tmp, file);
-      await syncDirNow(path.dirname(file));
-      await rt.activity.hold(row);
-      held = (await rt.activity.heldByKey(list.address, h.postKey))!;
-      if (held.id !== id) await fsp.rm(file, { force: true }); // the same post held by another thread at once
-    }
+    // (security review 3, follow-up). Read first (nothing written when the queue is plainly full), then checked
+    // again with the row's insert in one transaction, so two posts arriving at once cannot both pass it.
+    const full = (await queueFull(rt, list, raw.length)) ?? (await keepHeld(rt, list, raw, h));
+    if (full) return refuseFull(out, list, raw, h, full);
+    held = (await rt.activity.heldByKey(list.address, h.postKey))!;
     note(out, 'list-held', { list: list.address, held_id: held.id, sender: h.sender, reason: h.reason, size: raw.length });
   }
   if (!held.notified) {
@@ -80,13 +48,52 @@ export async function holdPost(rt: ListRuntime, list: MailingList, raw: Buffer, 
   return out;
 }
 
+/** The list's [lists] max_held and max_held_bytes. */
+function capOf(rt: ListRuntime): HeldCap {
+  return { posts: rt.config.lists.max_held, bytes: rt.config.lists.max_held_bytes };
+}
+
+/** Write the post (its file, or its row's bytes on PostgreSQL) and its row under the cap; the cap passed, or null. */
+async function keepHeld(rt: ListRuntime, list: MailingList, raw: Buffer, h: HoldInput): Promise<string | null> {
+  const id = newId();
+  const now = rt.now();
+  const subject = decodeHeaderValue(value(splitMessage(raw).fields, 'Subject') ?? '').text.replace(/[\x00-\x1f\x7f]+/g, ' ').slice(0, 200);
+  const row = { id, list: list.address, postKey: h.postKey, sender: h.sender, mailFrom: h.mailFrom, subject, size: raw.length, reason: h.reason, created: now, expires: now + rt.config.lists.held_lifetime };
+  // PostgreSQL: the bytes go with the row, so a moderator's decision reaching any node can carry it out
+  if (rt.activity.keepsBodies) return rt.activity.hold(row, raw, capOf(rt));
+  const file = heldFile(rt.config.data_dir, list, id);
+  await fsp.mkdir(path.dirname(file), { recursive: true, mode: 0o700 });
+  const tmp = `${file}.tmp`;
+  const fh = await fsp.open(tmp, 'w', 0o600);
+  try {
+    await fh.writeFile(raw);
+    await fh.datasync();
+  } finally {
+    await fh.close();
+  }
+  await fsp.rename(tmp, file);
+  await syncDirNow(path.dirname(file));
+  const full = await rt.activity.hold(row, undefined, capOf(rt));
+  // over the cap, or the same post held by another thread at once: this file is nobody's
+  if (full || (await rt.activity.heldByKey(list.address, h.postKey))?.id !== id) await fsp.rm(file, { force: true });
+  return full;
+}
+
+function refuseFull(out: ListOutcome, list: MailingList, raw: Buffer, h: HoldInput, full: string): ListOutcome {
+  if (h.spam) {
+    // a bounce would go to the envelope sender spam forges (backscatter): the log line is its only trace
+    note(out, 'list-held-full', { list: list.address, sender: h.sender, reason: h.reason, size: raw.length, limit: full, action: 'discarded' }, 'warn');
+    return out;
+  }
+  out.failed.push({ address: h.rcpt ?? list.address, reason: `5.2.2 <${list.address}>: the list's moderation queue is full (${full}); the post was not kept, try again later or write to the list's owner` });
+  note(out, 'list-held-full', { list: list.address, sender: h.sender, reason: h.reason, size: raw.length, limit: full }, 'warn');
+  return out;
+}
+
 /** The cap a new held post of `size` bytes would pass ("200 posts", "104857600 bytes"), or null while it fits. */
 async function queueFull(rt: ListRuntime, list: MailingList, size: number): Promise<string | null> {
   const waiting = (await rt.activity.heldPosts(list.address)).filter((p) => p.state === 'held');
-  const { max_held, max_held_bytes } = rt.config.lists;
-  if (waiting.length >= max_held) return `${max_held} posts`;
-  if (waiting.reduce((n, p) => n + p.size, 0) + size > max_held_bytes) return `${max_held_bytes} bytes`;
-  return null;
+  return capPassed({ n: waiting.length, bytes: waiting.reduce((n, p) => n + p.size, 0) }, size, capOf(rt));
 }
 
 async function notifyModerators(rt: ListRuntime, list: MailingList, held: HeldPost, raw: Buffer): Promise<string[]> {

@@ -4,7 +4,7 @@
 // are on its disk). It never reloads a table and never decides what a row means (moderation.ts, distribute.ts…).
 import { inTransaction } from '../db/pg/transaction.js';
 import type pg from 'pg';
-import { toHeld, toRequest, type BounceKind, type HeldPost, type HeldRow, type HeldState, type ListActivity, type ListRequest, type RequestKind, type RequestRow, type RequestState, type SqliteActivity } from './activity.js';
+import { capPassed, toHeld, toRequest, type BounceKind, type HeldCap, type HeldPost, type HeldRow, type HeldState, type ListActivity, type ListRequest, type RequestKind, type RequestRow, type RequestState, type SqliteActivity } from './activity.js';
 
 /** How long a node's housekeeping holds a decided post it is carrying out before another node may take it. */
 const CLAIM_MS = 10 * 60_000;
@@ -45,12 +45,25 @@ export class PgActivity implements ListActivity {
     return this.local.transaction(fn);
   }
 
-  async hold(p: Omit<HeldPost, 'state' | 'notified'>, raw?: Buffer): Promise<void> {
-    await this.pool.query(
-      `INSERT INTO list_held (id, list, post_key, sender, mail_from, subject, size, reason, created, expires, raw)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) ON CONFLICT DO NOTHING`,
-      [p.id, p.list, p.postKey, p.sender, p.mailFrom, p.subject, p.size, p.reason, p.created, p.expires, raw ?? null],
-    );
+  async hold(p: Omit<HeldPost, 'state' | 'notified'>, raw?: Buffer, cap?: HeldCap): Promise<string | null> {
+    return this.tx(async (c) => {
+      if (cap) {
+        // one list's held posts counted one node at a time (the lock ends with the transaction)
+        await c.query('SELECT pg_advisory_xact_lock(hashtext($1))', [`list_held:${p.list}`]);
+        const known = await c.query('SELECT 1 FROM list_held WHERE list = $1 AND post_key = $2', [p.list, p.postKey]);
+        if (!known.rowCount) {
+          const w = (await c.query<{ n: string; bytes: string }>("SELECT COUNT(*) AS n, COALESCE(SUM(size), 0) AS bytes FROM list_held WHERE list = $1 AND state = 'held'", [p.list])).rows[0];
+          const full = capPassed({ n: Number(w.n), bytes: Number(w.bytes) }, p.size, cap);
+          if (full) return full;
+        }
+      }
+      await c.query(
+        `INSERT INTO list_held (id, list, post_key, sender, mail_from, subject, size, reason, created, expires, raw)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) ON CONFLICT DO NOTHING`,
+        [p.id, p.list, p.postKey, p.sender, p.mailFrom, p.subject, p.size, p.reason, p.created, p.expires, raw ?? null],
+      );
+      return null;
+    });
   }
 
   async heldBody(id: string): Promise<Buffer | null> {

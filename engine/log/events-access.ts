@@ -7,6 +7,8 @@ const imap = { session: 'id?', ip: 'ip?', user: 'address?', listener: 'word?' } 
 const loginFailed = { login: 'login', mechanism: 'word', failures: 'int?', blocked: 'bool?' } as const;
 const loginBlocked = { login: 'login', mechanism: 'word', until: 'text?' } as const;
 const refused = { listener: 'word?', ip: 'ip?', reason: 'text?', open: 'int?' } as const;
+/** The summary of refusals not written one by one (engine/net/refusal-log.ts): how many in the interval, from how many clients. */
+const refusedSummary = { listener: 'word', reason: 'text', count: 'int', clients: 'int', seconds: 'int' } as const;
 const refusedReason = (reason: unknown) => (reason === undefined || /from this|per.?(ip|client)/i.test(String(reason)) ? 'per_client_limit' : /too many/i.test(String(reason)) ? 'total_limit' : 'other');
 
 export const POP3_EVENTS = {
@@ -16,6 +18,7 @@ export const POP3_EVENTS = {
   'pop3.listening': ev('pop3', 'debug', { listener: 'word?', address: 'text', port: 'int', tls: 'bool' }),
   'pop3.listener-error': ev('pop3', 'error', { listener: 'word?', error: 'text' }),
   'pop3.connection-refused': ev('pop3', 'warn', refused, (f, m) => m.inc('tegami_connections_refused_total', { service: 'pop3', reason: refusedReason(f.reason) })),
+  'pop3.connections-refused': ev('pop3', 'warn', refusedSummary, (f, m) => m.inc('tegami_connections_refused_total', { service: 'pop3', reason: refusedReason(f.reason) }, f.count)),
   'pop3.tls-handshake-failed': ev('pop3', 'debug', { ip: 'ip?', error: 'text' }),
   'pop3.connect': ev('pop3', 'info', { ...pop, port: 'int?', local: 'ip?', tls: 'bool?' }, (f, m) => {
     m.inc('tegami_connections_total', { service: 'pop3', listener: f.listener ?? (f.tls ? 'pop3s' : 'pop3') });
@@ -55,6 +58,7 @@ export const IMAP_EVENTS = {
   'imap.listening': ev('imap', 'debug', { listener: 'word?', address: 'text', port: 'int', tls: 'bool' }),
   'imap.listener-error': ev('imap', 'error', { listener: 'word?', error: 'text' }),
   'imap.connection-refused': ev('imap', 'warn', refused, (f, m) => m.inc('tegami_connections_refused_total', { service: 'imap', reason: refusedReason(f.reason) })),
+  'imap.connections-refused': ev('imap', 'warn', refusedSummary, (f, m) => m.inc('tegami_connections_refused_total', { service: 'imap', reason: refusedReason(f.reason) }, f.count)),
   'imap.connect': ev('imap', 'info', { ...imap, local: 'ip?', tls: 'bool?' }, (f, m) => {
     m.inc('tegami_connections_total', { service: 'imap', listener: f.listener ?? (f.tls ? 'imaps' : 'imap') });
     m.add('tegami_connections_current', { service: 'imap' }, 1);
@@ -100,6 +104,7 @@ export const WEB_EVENTS = {
   'web.session-sweep': ev('web', 'warn', { error: 'text' }),
   /** A connection over [web] max_connections or max_connections_per_ip, closed at accept (listener: webmail or admin). */
   'web.connection-refused': ev('web', 'warn', refused, (f, m) => m.inc('tegami_connections_refused_total', { service: f.listener === 'admin' ? 'admin' : 'web', reason: refusedReason(f.reason) })),
+  'web.connections-refused': ev('web', 'warn', refusedSummary, (f, m) => m.inc('tegami_connections_refused_total', { service: f.listener === 'admin' ? 'admin' : 'web', reason: refusedReason(f.reason) }, f.count)),
   /** PostgreSQL: the LISTEN connection that tells this node's JMAP push of other nodes' Identity/EmailSubmission writes failed (retried; push falls back to its 60-s look). */
   'web.jmap-listen-failed': ev('web', 'warn', { error: 'text' }),
   'admin.action': ev('admin', 'info', audit),
@@ -113,4 +118,6 @@ export const MANAGESIEVE_EVENTS = {
   'managesieve.listening': ev('managesieve', 'debug', { listener: 'word?', address: 'text', port: 'int', tls: 'bool' }),
   'managesieve.session-failed': ev('managesieve', 'error', { error: 'text' }),
   'managesieve.connection-failed': ev('managesieve', 'error', { listener: 'word', ip: 'ip?', error: 'text' }),
+  'managesieve.connection-refused': ev('managesieve', 'warn', refused, (f, m) => m.inc('tegami_connections_refused_total', { service: 'other', reason: refusedReason(f.reason) })),
+  'managesieve.connections-refused': ev('managesieve', 'warn', refusedSummary, (f, m) => m.inc('tegami_connections_refused_total', { service: 'other', reason: refusedReason(f.reason) }, f.count)),
 } as const;

@@ -55,6 +55,9 @@ export const SMTP_EVENTS = {
   'smtp.connection-refused': ev('smtp', 'warn', { ...sessOpt, reason: 'text', open: 'int?' }, (f, m) =>
     m.inc('tegami_connections_refused_total', { service: 'smtp', reason: refusedReason(f.reason) }),
   ),
+  'smtp.connections-refused': ev('smtp', 'warn', { listener: 'word', reason: 'text', count: 'int', clients: 'int', seconds: 'int' }, (f, m) =>
+    m.inc('tegami_connections_refused_total', { service: 'smtp', reason: refusedReason(f.reason) }, f.count),
+  ),
   'smtp.socket-error': ev('smtp', 'debug', { ...sessOpt, error: 'text' }),
   'smtp.tls-failed': ev('smtp', 'debug', { ...sessOpt, error: 'text' }),
   'smtp.timeout': ev('smtp', 'warn', { ...sessOpt, phase: 'word', ms: 'ms?', limit: 'ms?', bytes: 'int?' }, (f, m) =>

@@ -5,6 +5,7 @@
 import http from 'node:http';
 import type { Logger } from '../log/logger.js';
 import { ConnectionLimits, type LimitOptions } from '../net/conn-limits.js';
+import { refusalLog } from '../net/refusal-log.js';
 import { unmapV4 } from '../policy/cidr.js';
 import type { Metrics } from './metrics.js';
 import type { Readiness } from './readiness.js';
@@ -75,7 +76,7 @@ export async function startMetricsListener(host: string, port: number, deps: Met
       const ip = unmapV4(socket.remoteAddress ?? '');
       const a = limits.admit(ip);
       if (!a.ok) {
-        deps.logger.warn('web', 'connection-refused', { listener: 'metrics', ip, reason: a.reason === 'total' ? 'too many connections' : 'too many connections from this client', open: a.open });
+        refusalLog(deps.logger).refused('web', { listener: 'metrics', ip, reason: a.reason, open: a.open });
         socket.destroy();
         return;
       }

@@ -9,6 +9,7 @@ import type { Logger } from '../log/logger.js';
 import { unmapV4 } from '../policy/cidr.js';
 import { ConnectionLimits } from './conn-limits.js';
 import { listenAddress } from './host-port.js';
+import { refusalLog } from './refusal-log.js';
 import { serverHandshake, type ServerTls } from './tls.js';
 
 export type Protocol = 'smtp' | 'pop3' | 'imap' | 'managesieve';
@@ -53,13 +54,14 @@ export async function startListener(o: ListenerOptions): Promise<Listener> {
   const { context } = o;
   const open = new Set<net.Socket>();
   let drained: (() => void) | null = null;
+  const refusals = refusalLog(o.logger);
 
   const accept = (raw: net.Socket) => {
     raw.on('error', (e) => o.logger.debug(o.protocol, 'socket-error', { listener: o.name, error: e.message }));
     const ip = unmapV4(raw.remoteAddress ?? '');
     const admission = o.limits.admit(ip);
     if (!admission.ok) {
-      o.logger.warn(o.protocol, 'connection-refused', { listener: o.name, ip, reason: admission.reason === 'total' ? 'too many connections' : 'too many connections from this client', open: admission.open });
+      refusals.refused(o.protocol, { listener: o.name, ip, reason: admission.reason, open: admission.open }); // a flood: one line and a summary per interval
       if (o.implicitTls) raw.destroy(); // nothing readable can be said before the handshake
       else {
         raw.end(o.refusal(admission.reason) + '\r\n');
@@ -106,6 +108,7 @@ export async function startListener(o: ListenerOptions): Promise<Listener> {
     host,
     port: bound,
     close() {
+      refusals.flush();
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
       const gone = open.size === 0 ? Promise.resolve() : new Promise<void>((resolve) => (drained = resolve));
       return Promise.all([closed, gone]).then(() => undefined);

@@ -5,7 +5,7 @@ import type { AccountDirectory } from '../accounts/directory.js';
 import type { LoadedConfig } from '../config/load.js';
 import { parseScript, type SieveError } from '../sieve/index.js';
 import { sieveOptions } from './scripts.js';
-import { ownerKey, scriptNameProblem, type ScriptOwner, type ScriptStore } from './store.js';
+import { MAX_SCRIPT_NAME, ownerKey, scriptNameCode, scriptNameProblem, type ScriptNameCode, type ScriptOwner, type ScriptStore } from './store.js';
 
 export type OwnerLookup = { ok: true; owner: ScriptOwner; kind: 'user' | 'domain' } | { ok: false; reason: string };
 
@@ -37,12 +37,12 @@ export function checkScript(config: Pick<LoadedConfig, 'sieve'>, text: string): 
   return p.ok ? { ok: true } : { ok: false, kind: 'syntax', errors: p.errors };
 }
 
-export type PutOutcome = CheckOutcome | { ok: false; kind: 'bad-name' | 'too-many'; text: string; values?: Record<string, number> };
+export type PutOutcome = CheckOutcome | { ok: false; kind: 'bad-name'; text: string; code: ScriptNameCode; values: { max: number } } | { ok: false; kind: 'too-many'; text: string; values?: Record<string, number> };
 
 /** PUTSCRIPT: name, size, syntax and the number of scripts checked; stored (never activated) only when all pass. */
 export function putScript(config: Pick<LoadedConfig, 'sieve'>, store: ScriptStore, owner: ScriptOwner, name: string, text: string): PutOutcome {
-  const bad = scriptNameProblem(name);
-  if (bad) return { ok: false, kind: 'bad-name', text: bad };
+  const code = scriptNameCode(name);
+  if (code) return { ok: false, kind: 'bad-name', text: scriptNameProblem(name)!, code, values: { max: MAX_SCRIPT_NAME } };
   const c = checkScript(config, text);
   if (!c.ok) return c;
   if (!store.getScript(owner, name) && store.listScripts(owner).length >= config.sieve.max_scripts) {

@@ -99,17 +99,33 @@ export const AUTOREPLY_HANDLE = 'autoreply';
 /** Longest script name we keep, in characters. */
 export const MAX_SCRIPT_NAME = 128;
 
+/** Why a script name is refused, as a code the web pages translate (sieve.name-* in the catalogue). */
+export type ScriptNameCode = 'name-empty' | 'name-too-long' | 'name-control' | 'name-not-nfc';
+
 /**
  * RFC 5804 §1.6: a script name is Net-Unicode without control characters (U+0000–001F, U+007F–009F) or the
  * line/paragraph separators; we also refuse the empty name and names over MAX_SCRIPT_NAME characters. Null when
- * acceptable, else the reason.
+ * acceptable, else the reason's code.
  */
-export function scriptNameProblem(name: string): string | null {
-  if (!name) return 'the script name is empty';
-  if ([...name].length > MAX_SCRIPT_NAME) return `the script name is longer than ${MAX_SCRIPT_NAME} characters`;
-  if (/[\u0000-\u001f\u007f-\u009f\u2028\u2029]/.test(name)) return 'the script name contains control characters';
-  if (name.normalize('NFC') !== name) return 'the script name is not in Unicode normalization form C';
+export function scriptNameCode(name: string): ScriptNameCode | null {
+  if (!name) return 'name-empty';
+  if ([...name].length > MAX_SCRIPT_NAME) return 'name-too-long';
+  if (/[\u0000-\u001f\u007f-\u009f\u2028\u2029]/.test(name)) return 'name-control';
+  if (name.normalize('NFC') !== name) return 'name-not-nfc';
   return null;
+}
+
+const NAME_TEXT: Record<ScriptNameCode, string> = {
+  'name-empty': 'the script name is empty',
+  'name-too-long': `the script name is longer than ${MAX_SCRIPT_NAME} characters`,
+  'name-control': 'the script name contains control characters',
+  'name-not-nfc': 'the script name is not in Unicode normalization form C',
+};
+
+/** The same check, in English (ManageSieve, the CLI): null when acceptable, else the reason. */
+export function scriptNameProblem(name: string): string | null {
+  const code = scriptNameCode(name);
+  return code ? NAME_TEXT[code] : null;
 }
 
 /** "ADDRESS" or "@DOMAIN" as given on a command line → the owner key, lower-cased; null when it is neither. */

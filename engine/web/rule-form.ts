@@ -87,27 +87,74 @@ export function rulesOfSet(set: RuleSet): RawRule[] {
   return set.rules.map((r) => ({ name: r.name, enabled: r.enabled, match: r.match, conditions: r.conditions.map((c) => ({ field: c.field, header: c.header ?? '', op: c.op, value: c.value })), action: { type: r.actions[0].type, arg: argOf(r.actions[0]) } }));
 }
 
-/** compileRules' errors ("rules.2.conditions.0: …") as messages per rule row. */
+/** compileRules' errors ("rules.2.conditions.0: …") as messages per rule row, in the page's language. */
 export function errorsByRule(t: Translate, errors: readonly { path: string; message: string; code?: string; values?: Record<string, string | number> }[]): Map<number, string[]> {
   const out = new Map<number, string[]>();
   for (const e of errors) {
     const m = /^rules\.(\d+)/.exec(e.path);
     const i = m ? Number(m[1]) : 0;
-    out.set(i, [...(out.get(i) ?? []), t('rules.error', { where: e.path.replace(/^rules\.\d+\.?/, ''), message: e.code ? t(`sieve.${e.code}`, e.values) : e.message })]);
+    const rest = e.path.replace(/^rules\.\d+\.?/, '');
+    const message = e.code ? t(`sieve.${e.code}`, sieveValues(t, e.values)) : fieldProblem(t, rest, e.message);
+    const where = whereOf(t, rest);
+    out.set(i, [...(out.get(i) ?? []), where ? t('rules.error', { where, message }) : message]);
   }
   return out;
 }
 
+/** Where in a rule a problem is ("conditions.1.value" → "Condition 2"), or the path as it is. */
+function whereOf(t: Translate, rest: string): string {
+  const c = /^conditions\.(\d+)/.exec(rest);
+  if (c) return t('rules.where.condition', { n: Number(c[1]) + 1 });
+  if (/^actions(\.|$)/.test(rest)) return t('rules.where.action');
+  if (rest === 'name') return t('rules.name');
+  return rest;
+}
+
+/** A field the rule schema refused (its zod message is English and terse): what to enter, in the page's language. */
+function fieldProblem(t: Translate, rest: string, fallback: string): string {
+  const field = rest.split('.').filter((x) => !/^\d+$/.test(x));
+  const key = field.length > 1 && field[0] === 'actions' ? `action-${field[field.length - 1]}` : (field[field.length - 1] ?? '');
+  const text = t(`rules.invalid.${key}`);
+  return text === `rules.invalid.${key}` ? fallback : text;
+}
+
+/**
+ * The English words the Sieve engine puts into an error's values ("end of script", `command "fileinto"`, "a
+ * string list", `"a" and "b"`), in the page's language; names, numbers and quoted tokens stay as they are.
+ */
+export function sieveValues(t: Translate, values: Record<string, string | number> | undefined): Record<string, string | number> | undefined {
+  if (!values) return values;
+  const out: Record<string, string | number> = {};
+  for (const [k, v] of Object.entries(values)) out[k] = typeof v === 'string' ? sieveWord(t, k, v) : v;
+  return out;
+}
+
+const WORDS: Record<string, string> = { 'end of script': 'eof', 'a string': 'string', 'a number': 'number', 'a string list': 'stringList' };
+
+function sieveWord(t: Translate, key: string, v: string): string {
+  const named = /^(command|test) "(.*)"$/.exec(v);
+  if (named) return t(`sieveWords.${named[1]}`, { name: named[2] });
+  const alt = /^"(.)" or ","$/.exec(v);
+  if (alt) return t('sieveWords.orComma', { c: alt[1] });
+  if (Object.hasOwn(WORDS, v)) return t(`sieveWords.${WORDS[v]}`);
+  if (key === 'capabilities') return v.split(' and ').join(t('sieveWords.and'));
+  return v;
+}
+
 /** A Sieve syntax error as the page's reader reads it: its place, and its code translated (sieve.* in the catalogue). */
 export function sieveErrorLine(t: Translate, e: SieveError): string {
-  return t('rules.syntax', { line: e.line, column: e.column, message: e.code ? t(`sieve.${e.code}`, e.values) : e.message });
+  return t('rules.syntax', { line: e.line, column: e.column, message: e.code ? t(`sieve.${e.code}`, sieveValues(t, e.values)) : e.message });
 }
 
 /** Why a script was not stored (engine/rules/script-ops.ts), in the page's language. */
-export function scriptProblem(t: Translate, p: { kind: 'syntax'; errors: SieveError[] } | { kind: 'too-big' | 'bad-name' | 'too-many'; text: string; values?: Record<string, number> }): string[] {
+export function scriptProblem(
+  t: Translate,
+  p: { kind: 'syntax'; errors: SieveError[] } | { kind: 'bad-name'; text: string; code?: string; values?: Record<string, number> } | { kind: 'too-big' | 'too-many'; text: string; values?: Record<string, number> },
+): string[] {
   if (p.kind === 'syntax') return p.errors.map((e) => sieveErrorLine(t, e));
   if (p.kind === 'too-big' && p.values) return [t('sieve.script-too-big', p.values)];
   if (p.kind === 'too-many' && p.values) return [t('sieve.too-many-scripts', p.values)];
+  if (p.kind === 'bad-name' && p.code) return [t(`sieve.${p.code}`, p.values)];
   return [p.text];
 }
 

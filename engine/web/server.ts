@@ -6,6 +6,7 @@ import https from 'node:https';
 import type { FastifyInstance } from 'fastify';
 import { ConnectionLimits, type LimitOptions } from '../net/conn-limits.js';
 import { listenAddress } from '../net/host-port.js';
+import { refusalLog } from '../net/refusal-log.js';
 import { unmapV4 } from '../policy/cidr.js';
 import type { CertPair } from '../tls/certificate.js';
 import { buildWebApp } from './app.js';
@@ -66,7 +67,7 @@ export async function startWebServer(o: WebServerOptions): Promise<RunningWebSer
           const ip = unmapV4(socket.remoteAddress ?? '');
           const a = limits.admit(ip);
           if (!a.ok) {
-            o.deps.logger?.warn('web', 'connection-refused', { listener: o.kind, ip, reason: a.reason === 'total' ? 'too many connections' : 'too many connections from this client', open: a.open });
+            if (o.deps.logger) refusalLog(o.deps.logger).refused('web', { listener: o.kind, ip, reason: a.reason, open: a.open });
             socket.destroy();
             return;
           }

@@ -17,6 +17,7 @@ import { buildCopy } from '../../engine/lists/copy.js';
 import { originate, originatingDir, promoteOriginated } from '../../engine/queue/notices.js';
 import { decideByToken, holdPost } from '../../engine/lists/moderation.js';
 import { receivePost } from '../../engine/lists/post.js';
+import { heldFile } from '../../engine/lists/paths.js';
 import { rowToken, groupToken, verpToken } from '../../engine/lists/tokens.js';
 import { handleBounce, sweepBounced } from '../../engine/lists/bounces.js';
 import { generateKey, signingKey } from '../../engine/outbound/dkim.js';
@@ -143,6 +144,28 @@ test('a full moderation queue: an ordinary post is refused (its sender told), on
   assert.equal(ev?.fields.action, 'discarded', 'the log says it was discarded');
   assert.equal(queued().length, before, 'nothing queued for the spam');
   assert.equal((await rt.activity.heldPosts(list.address)).length, 1, 'neither was kept');
+});
+
+test('the moderation queue cap holds when posts arrive at once: checked and kept in one transaction', async () => {
+  const { rt } = lab('[lists]\nmax_held = 2\nmax_held_bytes = "1M"');
+  rt.lists.createList('dev@example.test', { post: 'members' });
+  const list = rt.lists.list('dev@example.test')!;
+  const mail = (n: number, pad = '') => Buffer.from(POST.toString('latin1').replace('<p1@', `<race${n}@`).replace('hi\r\n', `hi ${pad}\r\n`));
+  // five posts at once: each reads the queue before any of them has written its file and row
+  const outs = await Promise.all([1, 2, 3, 4, 5].map((n) => holdPost(rt, list, mail(n), { postKey: `race${n}`, sender: 'carol@remote.test', mailFrom: 'carol@remote.test', reason: 'the sender is not a member' })));
+  assert.equal(outs.filter((o) => o.events.some((e) => e.event === 'list-held')).length, 2, 'two held');
+  assert.equal(outs.filter((o) => /moderation queue is full \(2 posts\)/.test(o.failed[0]?.reason ?? '')).length, 3, 'three refused, their senders told');
+  assert.equal((await rt.activity.heldPosts(list.address)).length, 2, 'the queue holds two');
+  const files = fs.readdirSync(path.dirname(heldFile(rt.config.data_dir, list, 'aaaaaaaaaa')));
+  assert.equal(files.length, 2, `no file left behind by a refused post: ${files.join(', ')}`);
+
+  // the bytes cap likewise: two posts of 600 KB at once on an empty queue, one fits
+  const { rt: rt2 } = lab('[lists]\nmax_held = 10\nmax_held_bytes = "1M"');
+  rt2.lists.createList('dev@example.test', { post: 'members' });
+  const list2 = rt2.lists.list('dev@example.test')!;
+  const big = await Promise.all([1, 2].map((n) => holdPost(rt2, list2, mail(n, 'x'.repeat(600_000)), { postKey: `big${n}`, sender: 'carol@remote.test', mailFrom: 'carol@remote.test', reason: 'the sender is not a member' })));
+  assert.equal(big.filter((o) => /moderation queue is full \(1048576 bytes\)/.test(o.failed[0]?.reason ?? '')).length, 1);
+  assert.equal((await rt2.activity.heldPosts(list2.address)).length, 1);
 });
 
 test('VERP per domain: one copy per destination domain; a bounce counts only for a member of that domain it names', async () => {

@@ -94,6 +94,20 @@ describe('list activity and reply history shared in PostgreSQL', { skip: skip ??
     assert.equal(await h.repliesSince('hanako@example.test', now), 2);
   });
 
+  it('the moderation queue cap: posts held through two nodes at once stay within it', async () => {
+    const a = node('cap-a');
+    const b = node('cap-b');
+    const cap = { posts: 3, bytes: 1_000_000 };
+    const row = (i: number) => ({ id: `capcap${String(i).padStart(4, '0')}`, list: 'cap@example.test', postKey: `cap${i}`, sender: 's@remote.test', mailFrom: 's@remote.test', subject: 'x', size: 10, reason: 'the sender is not a member', created: 1, expires: Date.now() + 60_000 });
+    const outs = await Promise.all(Array.from({ length: 10 }, (_, i) => (i % 2 ? a : b).hold(row(i), Buffer.from('0123456789'), cap)));
+    assert.equal(outs.filter((o) => o === null).length, 3, 'three held, whichever node held them');
+    assert.deepEqual(outs.filter((o) => o !== null), Array(7).fill('3 posts'));
+    assert.equal((await a.heldPosts('cap@example.test')).length, 3);
+    const held = (await a.heldPosts('cap@example.test'))[0];
+    assert.equal(await b.hold(row(Number(held.postKey.slice(3))), Buffer.from('0123456789'), cap), null, 'a post held before is not refused again');
+    assert.equal(await a.hold({ ...row(20), size: 999_990 }, Buffer.alloc(0), { posts: 10, bytes: 1_000_000 }), '1000000 bytes');
+  });
+
   it('Sieve redirects per day: two nodes counting one account at once stay within the cap; a day later it starts again', async () => {
     const counters = ['rd-a', 'rd-b'].map(() => {
       const pool = new pg.Pool({ connectionString: url, max: 2 });
@@ -101,9 +115,12 @@ describe('list activity and reply history shared in PostgreSQL', { skip: skip ??
       return new PgRedirectCounter(pool);
     });
     const now = 20_000_000;
-    const claims = await Promise.all(Array.from({ length: 10 }, (_, i) => counters[i % 2].claim('Taro@Example.test', 1, now, 4)));
+    const claims = await Promise.all(Array.from({ length: 10 }, (_, i) => counters[i % 2].claim('Taro@Example.test', `q${i}-0`, 1, now, 4)));
     assert.equal(claims.filter((c) => c.ok).length, 4, 'four of ten redirects, whichever node counted them');
-    assert.deepEqual(await counters[0].claim('taro@example.test', 1, now + REDIRECT_DAY_MS - 1, 4), { ok: false, used: 4 });
-    assert.deepEqual(await counters[1].claim('taro@example.test', 4, now + REDIRECT_DAY_MS, 4), { ok: true });
+    assert.deepEqual(await counters[0].claim('taro@example.test', 'q10-0', 1, now + REDIRECT_DAY_MS - 1, 4), { ok: false, used: 4 });
+    assert.deepEqual(await counters[1].claim('taro@example.test', 'q11-0', 4, now + REDIRECT_DAY_MS, 4), { ok: true });
+    // a message counted before (its delivery retried, on either node) is not counted again
+    assert.deepEqual(await counters[0].claim('taro@example.test', 'q11-0', 4, now + REDIRECT_DAY_MS + 60_000, 4), { ok: true }, 'the retry goes on');
+    assert.deepEqual(await counters[1].claim('taro@example.test', 'q12-0', 1, now + REDIRECT_DAY_MS + 60_000, 4), { ok: false, used: 4 }, 'counted once');
   });
 });

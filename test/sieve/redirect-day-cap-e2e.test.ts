@@ -69,14 +69,64 @@ test('the counter: a rolling 24 hours per account, each target counted, an over-
   try {
     const c = new SqliteRedirectCounter(db);
     const t0 = Date.UTC(2026, 11, 5, 23, 59, 0); // a minute before midnight UTC: the day is 24 hours, not the date
-    assert.deepEqual(c.claim('Alice@Example.test', 3, t0, 4), { ok: true });
-    assert.deepEqual(c.claim('alice@example.test', 2, t0 + 120_000, 4), { ok: false, used: 3 }, 'after midnight the count goes on');
-    assert.deepEqual(c.claim('bob@example.test', 4, t0, 4), { ok: true }, 'another account has its own');
-    assert.deepEqual(c.claim('alice@example.test', 1, t0 + REDIRECT_DAY_MS - 1, 4), { ok: true });
-    assert.deepEqual(c.claim('alice@example.test', 1, t0 + REDIRECT_DAY_MS - 1, 4), { ok: false, used: 4 });
-    assert.deepEqual(c.claim('alice@example.test', 3, t0 + REDIRECT_DAY_MS, 4), { ok: true }, 'the first three are a day old');
+    assert.deepEqual(c.claim('Alice@Example.test', 'q1-0', 3, t0, 4), { ok: true });
+    assert.deepEqual(c.claim('alice@example.test', 'q2-0', 2, t0 + 120_000, 4), { ok: false, used: 3 }, 'after midnight the count goes on');
+    assert.deepEqual(c.claim('bob@example.test', 'q1-1', 4, t0, 4), { ok: true }, 'another account has its own');
+    assert.deepEqual(c.claim('alice@example.test', 'q3-0', 1, t0 + REDIRECT_DAY_MS - 1, 4), { ok: true });
+    assert.deepEqual(c.claim('alice@example.test', 'q4-0', 1, t0 + REDIRECT_DAY_MS - 1, 4), { ok: false, used: 4 });
+    assert.deepEqual(c.claim('alice@example.test', 'q5-0', 3, t0 + REDIRECT_DAY_MS, 4), { ok: true }, 'the first three are a day old');
   } finally {
     db.close();
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('the counter: a message counted once however often its delivery is retried; the table is in the migrations', () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tegami-redirects-'));
+  const db = openDatabase(dir);
+  try {
+    // made with the database, not at the first redirect
+    assert.ok(db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'sieve_redirects'").get(), 'sieve_redirects made by the migrations');
+    const c = new SqliteRedirectCounter(db);
+    const t0 = Date.UTC(2026, 11, 6, 9, 0, 0);
+    assert.deepEqual(c.claim('alice@example.test', 'q1-0', 2, t0, 3), { ok: true });
+    // the mailbox write failed (4.3.0), the queue retries the same message a minute later, twice
+    assert.deepEqual(c.claim('alice@example.test', 'q1-0', 2, t0 + 60_000, 3), { ok: true }, 'the retry goes on');
+    assert.deepEqual(c.claim('alice@example.test', 'q1-0', 2, t0 + 120_000, 3), { ok: true }, 'and again');
+    assert.equal((db.prepare('SELECT SUM(n) AS u FROM sieve_redirects').get() as { u: number }).u, 2, 'counted once');
+    assert.deepEqual(c.claim('alice@example.test', 'q2-0', 1, t0 + 180_000, 3), { ok: true }, 'room left for one more message');
+    assert.deepEqual(c.claim('alice@example.test', 'q3-0', 1, t0 + 240_000, 3), { ok: false, used: 3 });
+  } finally {
+    db.close();
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('a database whose sieve_redirects was made at the first redirect (an earlier version) upgrades: its rows still count', () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tegami-redirects-'));
+  try {
+    // the database as the earlier version left it: every migration before this one, then the table made on first use
+    const first = openDatabase(dir);
+    const latest = first.pragma('user_version', { simple: true }) as number;
+    first.exec('DROP TABLE sieve_redirects');
+    first.pragma(`user_version = ${latest - 1}`);
+    first.exec('CREATE TABLE IF NOT EXISTS sieve_redirects (address TEXT NOT NULL, at INTEGER NOT NULL, n INTEGER NOT NULL); CREATE INDEX IF NOT EXISTS sieve_redirects_at ON sieve_redirects(address, at);');
+    const t0 = Date.UTC(2026, 11, 6, 9, 0, 0);
+    first.prepare('INSERT INTO sieve_redirects (address, at, n) VALUES (?, ?, ?)').run('alice@example.test', t0, 2);
+    first.close();
+
+    const db = openDatabase(dir);
+    try {
+      assert.equal(db.pragma('user_version', { simple: true }), latest);
+      const c = new SqliteRedirectCounter(db);
+      assert.deepEqual(c.claim('alice@example.test', 'q9-0', 2, t0 + 60_000, 3), { ok: false, used: 2 }, 'the old row counts');
+      assert.deepEqual(c.claim('alice@example.test', 'q9-0', 1, t0 + 60_000, 3), { ok: true });
+      assert.deepEqual(c.claim('alice@example.test', 'q9-0', 1, t0 + 90_000, 3), { ok: true }, 'retried: not counted again');
+      assert.deepEqual(c.claim('alice@example.test', 'q10-0', 1, t0 + 90_000, 3), { ok: false, used: 3 });
+    } finally {
+      db.close();
+    }
+  } finally {
     fs.rmSync(dir, { recursive: true, force: true });
   }
 });

@@ -1,7 +1,8 @@
-// tegami dkim keygen DOMAIN [--selector S] [--key-type rsa|ed25519] [--bits N] [--force]: make a signing
-// key under <data_dir>/dkim/ (on PostgreSQL: sealed in dkim_keys) and print the DNS TXT record to publish; `dkim show DOMAIN` prints it again.
-// The private key is written with mode 0600 and never printed. A domain that is not local is refused unless --force
-// (which also writes over an existing key).
+// tegami dkim keygen DOMAIN [--selector S] [--key-type rsa|ed25519] [--bits N] [--force] [--non-local]: make a
+// signing key under <data_dir>/dkim/ (on PostgreSQL: sealed in dkim_keys) and print the DNS TXT record to publish;
+// `dkim show DOMAIN` prints it again. The private key is written with mode 0600 and never printed. Two flags, two
+// meanings: --force writes over an existing key of the selector; --non-local makes a key for a domain that is not
+// local (refused without it: such a key signs nothing).
 import { flag, UsageError, type Args } from '../args.js';
 import { contextFrom, out } from '../common.js';
 import { txtRecord, zoneFileLine } from '../../outbound/dkim.js';
@@ -9,7 +10,7 @@ import { dkimKeysFor } from '../../outbound/dkim-keys.js';
 
 export async function dkim(args: Args): Promise<number> {
   const [sub, domain] = args.positional;
-  if ((sub !== 'keygen' && sub !== 'show') || !domain) throw new UsageError('dkim keygen DOMAIN [--selector S] [--key-type rsa|ed25519] [--bits N] [--force] | dkim show DOMAIN');
+  if ((sub !== 'keygen' && sub !== 'show') || !domain) throw new UsageError('dkim keygen DOMAIN [--selector S] [--key-type rsa|ed25519] [--bits N] [--force] [--non-local] | dkim show DOMAIN');
   const ctx = await contextFrom(args);
   try {
     // SQLite: files under data_dir/dkim/; PostgreSQL: sealed rows, committed when the command closes
@@ -25,11 +26,12 @@ export async function dkim(args: Args): Promise<number> {
       return 0;
     }
     // a key for a domain that is not ours signs nothing (only local senders' From domains are signed): usually a
-    // typo or a domain not added yet, so refused unless --force says it is meant (a domain about to be added)
+    // typo or a domain not added yet, so refused unless --non-local says it is meant (a domain about to be added);
+    // --force (write over an existing key) does not say that
     if (ctx.directory.localDomain(domain) === null) {
       const d = domain.toLowerCase();
-      if (!args.flags.has('force')) {
-        process.stderr.write(`tegami dkim: ${d} is not a local domain, so no mail would be signed with this key; add it first (tegami domain add ${d}), or give --force to make the key anyway\n`);
+      if (!args.flags.has('non-local')) {
+        process.stderr.write(`tegami dkim: ${d} is not a local domain, so no mail would be signed with this key; add it first (tegami domain add ${d}), or give --non-local to make the key anyway\n`);
         return 1;
       }
       process.stderr.write(`tegami dkim: warning: ${d} is not a local domain; mail is signed only for local senders' From domains (tegami domain add ${d})\n`);

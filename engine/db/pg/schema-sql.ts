@@ -211,6 +211,14 @@ const SIEVE_MIGRATIONS: Migration[] = [
       CREATE INDEX sieve_redirects_at ON sieve_redirects (address, at);
     `,
   },
+  {
+    version: 42,
+    name: 'Sieve redirects counted once per message (a retried delivery is not counted again)',
+    sql: `
+      ALTER TABLE sieve_redirects ADD COLUMN IF NOT EXISTS msg text;
+      CREATE UNIQUE INDEX IF NOT EXISTS sieve_redirects_msg ON sieve_redirects (address, msg);
+    `,
+  },
 ];
 
 /** Every migration, in version order: the core ones above and those of each part (accounts 4–9, store 10–19, queue 20–29, web 40–49, list activity 50–59). */

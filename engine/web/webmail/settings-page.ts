@@ -13,6 +13,7 @@ import { hiddenCsrf, viewOf, type View } from '../layout.js';
 import { requireRole } from '../roles.js';
 import { clientIp } from '../app.js';
 import { sendError } from '../errors.js';
+import type { TokenInfo, TokenStore } from '../token-store.js';
 import type { WebDeps } from '../types.js';
 import { parseAddresses } from './addresses.js';
 import { apiFor } from './list-page.js';
@@ -26,8 +27,8 @@ const MAX_FORWARD = 10;
 const DATE = /^(\d{4}-\d{2}-\d{2})?$/;
 const csrf = { [CSRF_FIELD]: { type: 'string', maxLength: 100 } } as const;
 
-type Done = 'password' | 'forward' | 'vacation' | 'identity' | 'prefs';
-const DONE: readonly string[] = ['password', 'forward', 'vacation', 'identity', 'prefs'];
+type Done = 'password' | 'password-tokens' | 'forward' | 'vacation' | 'identity' | 'prefs';
+const DONE: readonly string[] = ['password', 'password-tokens', 'forward', 'vacation', 'identity', 'prefs'];
 type Problem = { form: Done; message: string };
 
 interface Vacation {
@@ -38,7 +39,12 @@ interface Vacation {
   textBody: string | null;
 }
 
-async function render(req: FastifyRequest, reply: FastifyReply, svc: JmapService, o: { done?: Done; problem?: Problem; writing?: WritingProblem } = {}): Promise<FastifyReply> {
+/** The account's bearer tokens of both kinds: the admin API's and JMAP app tokens (engine/web/token-store.ts). */
+function tokensOf(svc: JmapService, adminTokens: TokenStore, address: string): TokenInfo[] {
+  return [...adminTokens.list(address), ...svc.tokens.list(address)];
+}
+
+async function render(req: FastifyRequest, reply: FastifyReply, svc: JmapService, adminTokens: TokenStore, o: { done?: Done; problem?: Problem; writing?: WritingProblem } = {}): Promise<FastifyReply> {
   const v = viewOf(req, reply, 'webmail');
   const user = req.caller!.user;
   const api = apiFor(svc, req);
@@ -46,15 +52,21 @@ async function render(req: FastifyRequest, reply: FastifyReply, svc: JmapService
   const vr = vac[0];
   const err = (form: Done) => (o.problem?.form === form ? html`<p class="error" role="alert" data-form="${form}">${o.problem.message}</p>` : '');
   const ok = (form: Done) => (o.done === form ? html`<p class="notice" role="status" data-done="${form}">${v.t(`settings.savedMail.${form}`)}</p>` : '');
+  const tokens = tokensOf(svc, adminTokens, user.address);
+  const newest = Math.max(0, ...tokens.map((t) => t.created));
   const day = (iso: string | null, less = 0) => (iso && Number.isFinite(Date.parse(iso)) ? new Date(Date.parse(iso) - less).toISOString().slice(0, 10) : '');
   const content = html`<h1>${v.t('settings.title')}</h1>
-    <section id="password"><h2>${v.t('settings.password')}</h2>${ok('password')}${err('password')}
+    <section id="password"><h2>${v.t('settings.password')}</h2>${ok('password')}${ok('password-tokens')}${err('password')}
       ${user.cannotChangePassword
         ? html`<p class="hint" data-locked="true">${v.t('settings.passwordLocked')}</p>`
         : html`<form method="post" action="/settings/password">${hiddenCsrf(v)}
           <p><label for="p-cur">${v.t('settings.current')}</label><input id="p-cur" name="current" type="password" autocomplete="current-password" required maxlength="1024"></p>
           <p><label for="p-new">${v.t('settings.new')}</label><input id="p-new" name="password" type="password" autocomplete="new-password" required maxlength="1024"></p>
           <p><label for="p-again">${v.t('settings.again')}</label><input id="p-again" name="again" type="password" autocomplete="new-password" required maxlength="1024"></p>
+          ${tokens.length
+            ? html`<p><label class="inline"><input type="checkbox" name="revokeTokens" value="1"> ${v.t('settings.revokeTokens', { count: tokens.length, newest: new Date(newest).toISOString().slice(0, 10) })}</label></p>
+              <p class="hint">${v.t('settings.revokeTokensHint')}</p>`
+            : ''}
           <p><button type="submit">${v.t('settings.save')}</button></p></form>`}
     </section>
     <section id="forward"><h2>${v.t('settings.forward')}</h2>${ok('forward')}${err('forward')}
@@ -78,14 +90,15 @@ async function render(req: FastifyRequest, reply: FastifyReply, svc: JmapService
   return mailPage(req, reply, v.t('settings.title'), folderList(v, await mailboxes(api), null), content, o.problem || o.writing ? 400 : 200);
 }
 
-const done = (reply: FastifyReply, what: Done) => reply.redirect(url('/settings', { done: what }) + `#${what}`, 303);
+const done = (reply: FastifyReply, what: Done) => reply.redirect(url('/settings', { done: what }) + `#${what === 'password-tokens' ? 'password' : what}`, 303);
 
 export function registerSettingsPage(app: FastifyInstance, svc: JmapService, deps: WebDeps, accounts: Accounts): void {
+  const show = (req: FastifyRequest, reply: FastifyReply, o: Parameters<typeof render>[4] = {}) => render(req, reply, svc, deps.tokens, o);
   app.get('/settings', { config: access }, async (req, reply) => {
     const q = req.query as Record<string, unknown>;
     const d = typeof q.done === 'string' && DONE.includes(q.done) ? (q.done as Done) : undefined;
     try {
-      return await render(req, reply, svc, { done: d });
+      return await show(req, reply, { done: d });
     } catch (e) {
       return sendMailError(req, reply, e);
     }
@@ -93,7 +106,7 @@ export function registerSettingsPage(app: FastifyInstance, svc: JmapService, dep
 
   registerWritingSettings(app, svc, async (req, reply, o) => {
     try {
-      return await render(req, reply, svc, { done: o.done as Done | undefined, writing: o.writing });
+      return await show(req, reply, { done: o.done as Done | undefined, writing: o.writing });
     } catch (e) {
       return sendMailError(req, reply, e);
     }
@@ -102,12 +115,12 @@ export function registerSettingsPage(app: FastifyInstance, svc: JmapService, dep
   const pw = { type: 'string', minLength: 1, maxLength: 1024 } as const;
   app.post('/settings/password', {
     config: access,
-    schema: { body: { type: 'object', additionalProperties: false, required: ['current', 'password', 'again'], properties: { current: pw, password: pw, again: pw, ...csrf } } },
+    schema: { body: { type: 'object', additionalProperties: false, required: ['current', 'password', 'again'], properties: { current: pw, password: pw, again: pw, revokeTokens: { type: 'string', enum: ['1'] }, ...csrf } } },
   }, async (req, reply) => {
     const v: View = viewOf(req, reply, 'webmail');
-    const b = req.body as { current: string; password: string; again: string };
+    const b = req.body as { current: string; password: string; again: string; revokeTokens?: '1' };
     const user = req.caller!.user;
-    const fail = (message: string) => render(req, reply, svc, { problem: { form: 'password', message } });
+    const fail = (message: string) => show(req, reply, { problem: { form: 'password', message } });
     if (user.cannotChangePassword) {
       req.audit = { action: 'password.change', result: 'denied' };
       return sendError(req, reply, 'webmail', 403, 'this account may not change its password');
@@ -129,6 +142,13 @@ export function registerSettingsPage(app: FastifyInstance, svc: JmapService, dep
     await deps.sessions.destroyFor(user.address);
     const { id } = await deps.sessions.create('webmail', user.address, clientIp(req));
     reply.setCookie(sessionCookie('webmail'), id, SECRET_COOKIE);
+    // tokens outlive a password change by decision (docs/security-review-3.md): only the owner's own choice here
+    // ends them, both kinds (the admin API's and JMAP app tokens), e.g. after a session was stolen
+    if (b.revokeTokens === '1') {
+      const revoked = deps.tokens.revokeAll(user.address) + svc.tokens.revokeAll(user.address);
+      req.audit = { action: 'password.change', detail: { tokens_revoked: revoked } };
+      return done(reply, 'password-tokens');
+    }
     req.audit = { action: 'password.change' };
     return done(reply, 'password');
   });
@@ -141,10 +161,10 @@ export function registerSettingsPage(app: FastifyInstance, svc: JmapService, dep
     const b = req.body as { forward?: string; keepCopy?: '1' };
     const user = req.caller!.user;
     const p = parseAddresses(b.forward ?? '');
-    if (!p.ok) return render(req, reply, svc, { problem: { form: 'forward', message: v.t('mail.badAddress', { address: p.bad }) } });
+    if (!p.ok) return show(req, reply, { problem: { form: 'forward', message: v.t('mail.badAddress', { address: p.bad }) } });
     const list = [...new Set(p.list.map((a) => a.email.toLowerCase()))];
-    if (list.length > MAX_FORWARD) return render(req, reply, svc, { problem: { form: 'forward', message: v.t('settings.tooMany', { n: MAX_FORWARD }) } });
-    if (list.includes(user.address.toLowerCase())) return render(req, reply, svc, { problem: { form: 'forward', message: v.t('settings.forwardSelf') } });
+    if (list.length > MAX_FORWARD) return show(req, reply, { problem: { form: 'forward', message: v.t('settings.tooMany', { n: MAX_FORWARD }) } });
+    if (list.includes(user.address.toLowerCase())) return show(req, reply, { problem: { form: 'forward', message: v.t('settings.forwardSelf') } });
     accounts.updateUser(user.address, { forward: list, keepCopy: b.keepCopy === '1' });
     req.audit = { action: 'forward.set', detail: { count: list.length } };
     return done(reply, 'forward');
@@ -162,8 +182,8 @@ export function registerSettingsPage(app: FastifyInstance, svc: JmapService, dep
     const v = viewOf(req, reply, 'webmail');
     const b = req.body as { enabled?: '1'; fromDate?: string; toDate?: string; subject?: string; text?: string };
     const dates = [b.fromDate ?? '', b.toDate ?? ''];
-    if (!dates.every((d) => DATE.test(d) && (!d || Number.isFinite(Date.parse(d))))) return render(req, reply, svc, { problem: { form: 'vacation', message: v.t('settings.badDate') } });
-    if (dates[0] && dates[1] && dates[0] > dates[1]) return render(req, reply, svc, { problem: { form: 'vacation', message: v.t('settings.badDate') } });
+    if (!dates.every((d) => DATE.test(d) && (!d || Number.isFinite(Date.parse(d))))) return show(req, reply, { problem: { form: 'vacation', message: v.t('settings.badDate') } });
+    if (dates[0] && dates[1] && dates[0] > dates[1]) return show(req, reply, { problem: { form: 'vacation', message: v.t('settings.badDate') } });
     try {
       const res = await apiFor(svc, req).one('VacationResponse/set', {
         update: {
@@ -178,7 +198,7 @@ export function registerSettingsPage(app: FastifyInstance, svc: JmapService, dep
         },
       });
       const bad = (res.notUpdated as Record<string, { description?: string }> | null)?.singleton;
-      if (bad) return render(req, reply, svc, { problem: { form: 'vacation', message: bad.description ?? 'invalid' } });
+      if (bad) return show(req, reply, { problem: { form: 'vacation', message: bad.description ?? 'invalid' } });
       req.audit = { action: 'vacation.set', detail: { enabled: b.enabled === '1' } };
       return done(reply, 'vacation');
     } catch (e) {
