@@ -90,8 +90,18 @@ export function enhancedStatus(reply: string, fallbackCode?: number): string {
   return c >= 500 ? '5.0.0' : c >= 400 ? '4.0.0' : '2.0.0';
 }
 
-function oneLine(s: string | undefined): string {
-  return (s ?? '').replace(/\r?\n/g, ' ').trim();
+/** The most of a remote server's reply kept (a line is at most 512 octets, RFC 5321 §4.5.3.1.5). */
+export const MAX_REPLY_CHARS = 1024;
+/** The largest reply read at all (a long EHLO or multi-line 550 is a few kB). */
+export const MAX_RESPONSE_BYTES = 64 * 1024;
+
+/**
+ * A reply as one line of text, control characters made spaces and cut at MAX_REPLY_CHARS: it goes into the
+ * queue's state, the logs and the bounce for every recipient, and nodemailer passes on up to 1 MB of it.
+ */
+export function oneLine(s: string | undefined): string {
+  const text = (s ?? '').slice(0, MAX_REPLY_CHARS + 1).replace(/[\x00-\x1f\x7f]+/g, ' ').trim();
+  return text.length > MAX_REPLY_CHARS ? `${text.slice(0, MAX_REPLY_CHARS)} [reply cut: ${(s ?? '').length} characters]` : text;
 }
 
 function describe(e: SmtpError): string {
@@ -152,6 +162,9 @@ export function openSession(o: SessionOptions): Promise<OpenResult> {
       greetingTimeout: o.connectTimeoutMs,
       socketTimeout: o.commandTimeoutMs,
       socketCloseTimeout: 1000,
+      // a reply longer than this is a hostile or broken server: the session fails (temporary) instead of
+      // holding up to nodemailer's 1 MB per reply, for every recipient, until the transaction ends
+      maxResponseSize: MAX_RESPONSE_BYTES,
       allowInternalNetworkInterfaces: true,
       logger: false,
     });
