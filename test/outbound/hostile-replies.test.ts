@@ -10,7 +10,8 @@ import fs from 'node:fs';
 import net from 'node:net';
 import { logText, message, queueList, setup, submit, until, type Setup } from './helpers.js';
 
-/** Answers RCPT of long@ with a ~40 KB multi-line 550 and of huge@ with ~200 KB; accepts nothing else. */
+/** Answers RCPT of long@ with a ~40 KB multi-line 550, of huge@ with ~200 KB, of drip@ with a reply that
+ *  never ends, a byte every 250 ms (never silent long enough for the command timeout); accepts nothing else. */
 async function hostileMta(): Promise<{ port: number; close(): Promise<void> }> {
   const sockets = new Set<net.Socket>();
   const line = (code: string, sep: string, i: number) => `${code}${sep}5.1.1 ${String(i).padStart(6, '0')} ${'X'.repeat(60)}\r\n`;
@@ -21,7 +22,11 @@ async function hostileMta(): Promise<{ port: number; close(): Promise<void> }> {
   };
   const server = net.createServer((c) => {
     sockets.add(c);
-    c.on('close', () => sockets.delete(c));
+    let drip: NodeJS.Timeout | undefined;
+    c.on('close', () => {
+      sockets.delete(c);
+      clearInterval(drip);
+    });
     c.on('error', () => undefined);
     let buf = '';
     c.on('data', (d: Buffer) => {
@@ -31,7 +36,10 @@ async function hostileMta(): Promise<{ port: number; close(): Promise<void> }> {
         buf = buf.slice(nl + 2);
         const verb = cmd.slice(0, 4).toUpperCase();
         if (verb === 'EHLO') c.write('250-hostile.lab.example.test\r\n250 8BITMIME\r\n');
-        else if (verb === 'RCPT') c.write(/huge/i.test(cmd) ? longReply(2_800) : longReply(560));
+        else if (verb === 'RCPT' && /drip@/i.test(cmd)) {
+          c.write('451-4.7.1 please wait ');
+          drip = setInterval(() => c.write('.'), 250);
+        } else if (verb === 'RCPT') c.write(/huge/i.test(cmd) ? longReply(2_800) : longReply(560));
         else if (verb === 'QUIT') c.end('221 2.0.0 Bye\r\n');
         else c.write('250 2.0.0 Ok\r\n');
       }
@@ -60,7 +68,8 @@ before(async () => {
       { name: 'hostile.test', type: 'MX', data: '10 mx.hostile.test' },
       { name: 'mx.hostile.test', type: 'A', data: '127.0.0.1' },
     ],
-    toml: ['[queue]', 'retry_schedule = ["1h"]'].join('\n'),
+    // a short command timeout, so the dripping server's transaction deadline (4 of them) comes within the test
+    toml: ['[queue]', 'retry_schedule = ["1h"]', '[outbound]', 'command_timeout = "5s"', 'connect_timeout = "15s"'].join('\n'),
   });
 });
 
@@ -89,4 +98,11 @@ test('a reply over 64 KB fails the session: the message stays queued, nothing of
   assert.ok(JSON.stringify(queued).length < 10_000, `the queue entry is ${JSON.stringify(queued).length} characters`);
   assert.match(logText(s.srv), /response exceeds maximum allowed size/i);
   assert.ok(!s.srv.maildir('alice@example.test').some((f) => fs.readFileSync(f, 'latin1').includes('huge@hostile.test')), 'no bounce for a temporary failure');
+});
+
+test('a server that drips its reply for ever meets the transaction deadline: deferred, the session closed', async () => {
+  const r = await submit(s.srv.ports.smtp, 'alice@example.test', ['drip@hostile.test'], message('alice@example.test', 'drip@hostile.test', 'dripped'));
+  assert.equal(r.code, 250);
+  await until('drip@ deferred', () => queueList(s.srv).find((m) => m.recipients[0]?.address === 'drip@hostile.test' && m.state === 'deferred'), 120_000, 200);
+  assert.match(logText(s.srv), /transaction deadline/);
 });
