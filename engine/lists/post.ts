@@ -85,5 +85,10 @@ export async function receivePost(rt: ListRuntime, list: MailingList, p: PostInp
   const reason = holdReason(rt, list, { poster: who.poster, mailFrom: who.mailFrom, size: p.raw.length, spam: p.spam });
   if (reason && who.unproven.length) note(out, 'list-sender-unproven', { list: list.address, claimed: who.unproven.join(','), reason: 'an address of our own domains, not sent by its owner (no login)' }, 'warn');
   if (reason && !(await rt.activity.posted(list.address, key))) return merge(out, await holdPost(rt, list, p.raw, { postKey: key, sender, mailFrom: p.mailFrom, reason, rcpt: p.rcpt, spam: p.spam }));
-  return distribute(rt, list, p.raw, { postKey: key, poster, mailFrom: p.mailFrom });
+  // a From: of our own domains that its owner did not send: the copies, signed with the list's domain, must not
+  // carry it as their author (DMARC would pass for it), whatever that domain publishes; the list's address goes
+  // in From: instead, as for a poster whose domain asks for it
+  const forgedAuthor = !!poster && who.poster === null;
+  if (forgedAuthor) note(out, 'list-sender-unproven', { list: list.address, claimed: poster.address, reason: 'an address of our own domains, not sent by its owner (no login): From: rewritten' }, 'warn');
+  return merge(out, await distribute(rt, list, p.raw, { postKey: key, poster, mailFrom: p.mailFrom, rewriteFrom: forgedAuthor }));
 }
