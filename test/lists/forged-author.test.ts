@@ -37,3 +37,17 @@ test("a stranger's From: of our own domain goes out under the list's address; th
   const real = await until('the real post at the sink', () => atSink(lab.sink, /written by the boss/)[0], 60_000);
   assert.match(header(real.raw.toString('latin1'), 'From') ?? '', /boss@example\.test/);
 });
+
+test('held and then approved by a moderator, the forged From: still goes out under the list address', async (t) => {
+  if (!requireCommand(t, 'swaks')) return;
+  cli(lab.srv, ['list', 'create', 'staff@example.test']);
+  cli(lab.srv, ['list', 'set', 'staff@example.test', '--post', 'members']);
+  cli(lab.srv, ['list', 'add', 'staff@example.test', 'boss@example.test', 'carol@remote.test']);
+  await post(lab.srv, 'boss@example.test', 'staff@example.test', 'forged member, approved');
+  const line = await until('held', () => cli(lab.srv, ['list', 'pending', 'staff@example.test']).split('\n').find((l) => l.includes('forged member, approved')), 60_000);
+  const held = JSON.parse(cli(lab.srv, ['list', 'pending', 'staff@example.test', '--json'])) as { reason: string }[];
+  assert.match(held[0].reason, /the sender is not a member; From: an address of ours its owner did not send from/);
+  cli(lab.srv, ['list', 'approve', 'staff@example.test', line.split('\t')[0]]);
+  const m = await until('the approved post at the sink', () => atSink(lab.sink, /forged member, approved/)[0], 60_000);
+  assert.match(header(m.raw.toString('latin1'), 'From') ?? '', /staff@example\.test/);
+});
