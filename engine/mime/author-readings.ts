@@ -6,7 +6,7 @@
 // without its LF is no line break to tegami but one to some readers (Python's email package), so a field can
 // hide inside another. Both are asked here, so nothing in From:/Sender: names an author the check did not see.
 import addressparser, { type Address } from 'nodemailer/lib/addressparser';
-import { headerFields } from './address-list.js';
+import { headerEnd, headerFields, mailboxesOf } from './address-list.js';
 
 /** Text that any lenient reader would take for an address (a dotted domain after the "@"). */
 const ADDRESS_LIKE = /[A-Za-z0-9!#$%&'*+/=?^_`{|}~.-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+/g;
@@ -40,4 +40,21 @@ export function asciiReadings(head: Buffer, name: string): string[] {
 export function hasBareCr(head: Buffer): boolean {
   for (let i = head.indexOf(0x0d); i >= 0; i = head.indexOf(0x0d, i + 1)) if (head[i + 1] !== 0x0a) return true;
   return false;
+}
+
+/**
+ * Every From: address of a message as any of the readers sees it: tegami's own (decoded) parse, and the ASCII
+ * readings of nodemailer's parser (groups flattened: "group: a@x;" names a@x) and of lenient text matching.
+ * What DMARC must judge, each domain of it (engine/spam/auth.ts).
+ */
+export function fromAddresses(raw: Buffer, limit = 100 * 1024): string[] {
+  const head = raw.subarray(0, headerEnd(raw.subarray(0, limit)) ?? Math.min(raw.length, limit));
+  const out = new Set<string>();
+  const own = mailboxesOf(head, 'from');
+  if (own.ok) for (const m of own.mailboxes) out.add(m.address.toLowerCase());
+  for (const f of headerFields(head, ['from'])) {
+    for (const a of flatten(addressparser(f.value), [])) if (DOTTED.test(a)) out.add(a.toLowerCase());
+  }
+  for (const a of asciiReadings(head, 'from')) out.add(a);
+  return [...out];
 }
