@@ -57,6 +57,7 @@ cases = {
   'kana-hidden': b'From: ' + ESC + b'$B' + ESC + b'(I<rooty@example.test>,' + ESC + b'(B <alice@example.test>',
   'bare-cr': b'Subject: x\rFrom: rooty@example.test\r\nFrom: alice@example.test',
   'jis-name': b'From: ' + JIS_NAME + b' <alice@example.test>',
+  'comment-escape': b'From: (a \\) <rooty@example.test>) alice@example.test',
 }
 out = {}
 for k, h in cases.items():
@@ -97,6 +98,10 @@ test('a hidden author is refused at DATA, a raw Japanese name of his own still g
   }
   assert.match(replies['jis-hidden'][1], /rooty@example\.test/);
   assert.deepEqual(replies['jis-name'], [250, '']);
+  // pure ASCII, alice's own: a quoted-pair in a comment, which the IMAP ENVELOPE read as the end of it
+  assert.deepEqual(replies['comment-escape'], [250, '']);
+  assert.match(envelopes['comment-escape'] ?? '', /"alice" "example\.test"/);
   assert.match(envelopes['jis-name'] ?? '', /alice@example\.test/, 'delivered to bobby');
-  assert.doesNotMatch(JSON.stringify(envelopes), /rooty/, 'no message shows the admin as its author');
+  // (a display name may still say anything, as '"rooty@example.test" <alice@example.test>' may)
+  assert.doesNotMatch(JSON.stringify(envelopes), /"rooty" "example\.test"/, 'no message shows the admin as its author');
 });
