@@ -24,6 +24,8 @@ export interface PostMeta {
   postKey: string;
   poster: Mailbox | null;
   mailFrom: string;
+  /** The list's address goes in From: whatever the list's dmarc setting (an author of ours that is not proven). */
+  rewriteFrom?: boolean;
 }
 
 export function postBatch(list: string, postKey: string): string {
@@ -40,8 +42,8 @@ export async function distribute(rt: ListRuntime, list: MailingList, raw: Buffer
     return out;
   }
   let policy: Awaited<ReturnType<typeof publishedPolicy>> = 'none';
-  if (list.dmarcRewrite === 'policy' && meta.poster) policy = await publishedPolicy(meta.poster.domain, rt.resolver, Math.max(1000, rt.config.dns.timeout * 2));
-  const rewrite = !!meta.poster && rewriteFrom(list.dmarcRewrite, policy);
+  if (list.dmarcRewrite === 'policy' && meta.poster && !meta.rewriteFrom) policy = await publishedPolicy(meta.poster.domain, rt.resolver, Math.max(1000, rt.config.dns.timeout * 2));
+  const rewrite = !!meta.poster && (!!meta.rewriteFrom || rewriteFrom(list.dmarcRewrite, policy));
   const now = rt.now();
   const copy = buildCopy({ list, raw, poster: meta.poster, rewriteFrom: rewrite, hostname: rt.config.hostname, archiveUrl: rt.config.lists.archive_url, hopId: batch, now });
 

@@ -156,6 +156,10 @@ export async function decideByToken(rt: ListRuntime, list: MailingList, action: 
   return merge(out, await decide(rt, list, held, action));
 }
 
+/** Added to a held post's reason when its From: names one of our addresses its owner did not send from: an
+ *  approval distributes it with the list's address in From: (engine/lists/post.ts). */
+export const UNPROVEN_AUTHOR = "From: an address of ours its owner did not send from (the list's address goes in From:)";
+
 /** Carry out a decision on a held post: distribute it (approve) or drop it (reject). */
 export async function decide(rt: ListRuntime, list: MailingList, held: HeldPost, action: 'approve' | 'reject'): Promise<ListOutcome> {
   const out = emptyOutcome();
@@ -170,7 +174,8 @@ export async function decide(rt: ListRuntime, list: MailingList, held: HeldPost,
       await rt.activity.removeHeld(held.id);
       return out;
     }
-    merge(out, await distribute(rt, list, raw, { postKey: held.postKey, poster: posterOf(splitMessage(raw).fields), mailFrom: held.mailFrom }));
+    const rewriteFrom = held.reason.includes(UNPROVEN_AUTHOR);
+    merge(out, await distribute(rt, list, raw, { postKey: held.postKey, poster: posterOf(splitMessage(raw).fields), mailFrom: held.mailFrom, rewriteFrom }));
   }
   await dropHeld(rt, list, held);
   return out;

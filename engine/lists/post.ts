@@ -9,7 +9,7 @@ import type { MailingList } from '../accounts/list-directory.js';
 import type { Origin } from '../spool/envelope.js';
 import { distribute } from './distribute.js';
 import { posterOf, splitMessage, value, values } from './headers.js';
-import { holdPost } from './moderation.js';
+import { holdPost, UNPROVEN_AUTHOR } from './moderation.js';
 import { listId } from './names.js';
 import { emptyOutcome, merge, note, type ListOutcome, type ListRuntime } from './runtime.js';
 
@@ -90,6 +90,14 @@ export async function receivePost(rt: ListRuntime, list: MailingList, p: PostInp
   // a member or moderator of our own domains posting without a login is held for that, not called a stranger
   const reason = held && who.unproven.length && POLICY_REASONS.has(held) ? UNPROVEN_REASON : held;
   if (reason && who.unproven.length) note(out, 'list-sender-unproven', { list: list.address, claimed: who.unproven.join(','), reason: 'an address of our own domains, not sent by its owner (no login)' }, 'warn');
-  if (reason && !(await rt.activity.posted(list.address, key))) return merge(out, await holdPost(rt, list, p.raw, { postKey: key, sender, mailFrom: p.mailFrom, reason, rcpt: p.rcpt, spam: p.spam }));
-  return distribute(rt, list, p.raw, { postKey: key, poster, mailFrom: p.mailFrom });
+  // a From: of our own domains that its owner did not send: the copies, signed with the list's domain, must not
+  // carry it as their author (DMARC would pass for it), whatever that domain publishes; the list's address goes
+  // in From: instead, as for a poster whose domain asks for it (also when a moderator approves it later)
+  const forgedAuthor = !!poster && who.poster === null;
+  if (reason && !(await rt.activity.posted(list.address, key))) {
+    const why = forgedAuthor ? `${reason}; ${UNPROVEN_AUTHOR}` : reason;
+    return merge(out, await holdPost(rt, list, p.raw, { postKey: key, sender, mailFrom: p.mailFrom, reason: why, rcpt: p.rcpt, spam: p.spam }));
+  }
+  if (forgedAuthor) note(out, 'list-sender-unproven', { list: list.address, claimed: poster.address, reason: 'an address of our own domains, not sent by its owner (no login): From: rewritten' }, 'warn');
+  return merge(out, await distribute(rt, list, p.raw, { postKey: key, poster, mailFrom: p.mailFrom, rewriteFrom: forgedAuthor }));
 }

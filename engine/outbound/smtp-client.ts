@@ -53,6 +53,8 @@ export interface Session {
   broken: boolean;
   /** Set when opened with `verifyTls` and TLS was negotiated. */
   peer?: PeerCheck;
+  /** The session's command timeout (SessionOptions.commandTimeoutMs), which also sets its transactions' deadline. */
+  commandTimeoutMs: number;
 }
 
 export type OpenResult =
@@ -90,8 +92,20 @@ export function enhancedStatus(reply: string, fallbackCode?: number): string {
   return c >= 500 ? '5.0.0' : c >= 400 ? '4.0.0' : '2.0.0';
 }
 
-function oneLine(s: string | undefined): string {
-  return (s ?? '').replace(/\r?\n/g, ' ').trim();
+/** The most of a remote server's reply kept (a line is at most 512 octets, RFC 5321 §4.5.3.1.5). */
+export const MAX_REPLY_CHARS = 1024;
+/** The largest reply read at all (a long EHLO or multi-line 550 is a few kB). */
+export const MAX_RESPONSE_BYTES = 64 * 1024;
+/** A transaction must end within this many command timeouts, however its server drips its replies. */
+const TRANSACTION_COMMANDS = 4;
+
+/**
+ * A reply as one line of text, control characters made spaces and cut at MAX_REPLY_CHARS: it goes into the
+ * queue's state, the logs and the bounce for every recipient, and nodemailer passes on up to 1 MB of it.
+ */
+export function oneLine(s: string | undefined): string {
+  const text = (s ?? '').slice(0, MAX_REPLY_CHARS + 1).replace(/[\x00-\x1f\x7f]+/g, ' ').trim();
+  return text.length > MAX_REPLY_CHARS ? `${text.slice(0, MAX_REPLY_CHARS)} [reply cut: ${(s ?? '').length} characters]` : text;
 }
 
 function describe(e: SmtpError): string {
@@ -152,17 +166,28 @@ export function openSession(o: SessionOptions): Promise<OpenResult> {
       greetingTimeout: o.connectTimeoutMs,
       socketTimeout: o.commandTimeoutMs,
       socketCloseTimeout: 1000,
+      // a reply longer than this is a hostile or broken server: the session fails (temporary) instead of
+      // holding up to nodemailer's 1 MB per reply, for every recipient, until the transaction ends
+      maxResponseSize: MAX_RESPONSE_BYTES,
       allowInternalNetworkInterfaces: true,
       logger: false,
     });
     let done = false;
+    // the timeouts above are for silence: a server that drips its replies a byte at a time never trips them,
+    // so the whole opening (greeting, EHLO, STARTTLS, AUTH) has a deadline of its own
+    const openMs = o.connectTimeoutMs + o.commandTimeoutMs;
+    const deadline = setTimeout(() => {
+      session.broken = true;
+      finish({ ok: false, status: '4.4.2', reply: `the server did not finish its greeting and EHLO within ${openMs} ms (session deadline)`, ms: Date.now() - started });
+    }, openMs);
     const finish = (r: OpenResult) => {
       if (done) return;
       done = true;
+      clearTimeout(deadline);
       if (!r.ok) conn.close();
       resolve(withAuth && !r.ok && r.tlsFailed ? authWithheld(r, o.hostName) : r);
     };
-    const session: Session = { conn, ip: o.ip, port: o.port, hostName: o.hostName, extensions: [], transactions: 0, dirty: false, broken: false };
+    const session: Session = { conn, ip: o.ip, port: o.port, hostName: o.hostName, extensions: [], transactions: 0, dirty: false, broken: false, commandTimeoutMs: o.commandTimeoutMs };
     conn.on('error', (e: SmtpError) => {
       session.broken = true;
       const inHandshake = !!(conn as unknown as { upgrading?: boolean }).upgrading;
@@ -247,7 +272,22 @@ export async function sendTransaction(s: Session, t: Transaction, message: Buffe
   }
   const dsn = t.dsn && (t.dsn.ret || t.dsn.envid || t.dsn.notify?.length || t.dsn.orcpt) ? { ret: t.dsn.ret, envid: t.dsn.envid, notify: t.dsn.notify, orcpt: t.dsn.orcpt } : undefined;
   return new Promise((resolve) => {
+    // as for the opening: silence has its timeout, a dripping server meets this deadline on the whole
+    // transaction (MAIL, every RCPT, DATA, the message at 10 KB/s at least, and the final reply)
+    const txMs = TRANSACTION_COMMANDS * s.commandTimeoutMs + Math.ceil(t.size / 10);
+    let settled = false;
+    const deadline = setTimeout(() => {
+      settled = true;
+      s.broken = true;
+      s.dirty = true;
+      s.conn.close();
+      const reply = `no complete answer within ${txMs} ms (transaction deadline)`;
+      resolve({ recipients: t.to.map((a) => ({ address: a, kind: 'temp', status: '4.4.2', reply })), broken: true, reply, ms: Date.now() - started });
+    }, txMs);
     s.conn.send({ from: t.from || false, to: t.to, size: t.size, use8BitMime: t.body8bit, dsn }, message, (err, info) => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(deadline);
       s.transactions++;
       const ms = Date.now() - started;
       if (!err && info) {

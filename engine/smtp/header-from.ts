@@ -7,6 +7,7 @@ import type { AccountDirectory, User } from '../accounts/directory.js';
 import type { LoadedConfig } from '../config/load.js';
 import type { Logger } from '../log/logger.js';
 import { mailboxesOf, type Mailbox } from '../mime/address-list.js';
+import { asciiReadings, hasBareCr } from '../mime/author-readings.js';
 import { IpList } from '../policy/cidr.js';
 import { reject, type Refusal } from '../policy/verdict.js';
 import type { Origin } from '../spool/envelope.js';
@@ -156,6 +157,19 @@ export function judgeAuthor(section: Pick<HeaderSection, 'head' | 'complete'>, w
     if (foreign) {
       const field = authors.includes(foreign) ? 'From' : 'Sender';
       return refuse(550, '5.7.1', `${field}: address <${foreign.address}> not owned by the authenticated user`, `${field}: <${foreign.address}> not owned by ${user.address}`);
+    }
+    // what readers that do not decode Japanese bytes, or that break lines at a lone CR, take for the author
+    // (engine/mime/author-readings.ts): every address they would see must be the user's too
+    if (hasBareCr(section.head)) return refuse(550, '5.7.1', 'The header section has a CR without LF; the author cannot be checked', 'bare CR in the header section');
+    for (const field of ['From', 'Sender'] as const) {
+      const hidden = asciiReadings(section.head, field).find((a) => {
+        const at = a.lastIndexOf('@');
+        return !owned({ local: a.slice(0, at), domain: a.slice(at + 1) } as Mailbox);
+      });
+      if (hidden) {
+        const shown = /^[\x21-\x7e]{1,200}$/.test(hidden) ? ` <${hidden}>` : '';
+        return refuse(550, '5.7.1', `${field}: read as ASCII, the field names an address${shown} not owned by the authenticated user; encode the name (RFC 2047)`, `${field}: raw bytes hide <${hidden}> for ${user.address}`);
+      }
     }
     const domain = singleDomain(authors);
     return { origin: domain ? { kind: 'author', domain, by: 'login' } : relayed };

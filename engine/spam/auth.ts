@@ -4,6 +4,7 @@
 import { createRequire } from 'node:module';
 import mailauth from 'mailauth';
 import type { Resolver } from '../dns/resolver.js';
+import { fromAddresses } from '../mime/author-readings.js';
 import type { Tag } from './tags.js';
 
 export interface AuthOutcome {
@@ -94,20 +95,28 @@ export async function verifyDkimDmarc(
     }
     if (pass) out.tags.push('DKIM_PASS');
     else if (fail) out.tags.push('DKIM_FAIL');
-    if (dkim.headerFrom?.length) {
+    // mailauth judges one From: address and answers nothing for several ("From: info@bank.example,
+    // me@attacker.example" skipped the bank's p=reject) or for a group: each domain any reader finds in From:
+    // (engine/mime/author-readings.ts) is judged alone, one failing fails the message and it passes only
+    // when every one passes (security review 4)
+    const named = [...(dkim.headerFrom ?? []), ...fromAddresses(raw)].filter((a) => a.includes('@'));
+    const authors = [...new Map(named.map((a) => [a.slice(a.lastIndexOf('@') + 1).toLowerCase(), a])).values()].slice(0, 5);
+    let passed = 0;
+    for (const headerFrom of authors) {
       const dm = await mailauth.dmarc({
-        headerFrom: dkim.headerFrom,
+        headerFrom,
         spfDomains: input.spf?.result === 'pass' ? [input.spf.domain] : [],
         dkimDomains: (dkim.results ?? []).filter((r) => r.status.result === 'pass').map((r) => ({ id: r.id, domain: r.signingDomain, aligned: r.status.aligned, underSized: r.status.underSized })),
         resolver: lookup,
       });
       if (dm && dm.info) out.authResults.push(dm.info);
-      if (dm && dm.status.result === 'pass') out.tags.push('DMARC_PASS');
+      if (dm && dm.status.result === 'pass') passed++;
       else if (dm && dm.status.result === 'fail') {
-        out.tags.push('DMARC_FAIL');
+        if (!out.tags.includes('DMARC_FAIL')) out.tags.push('DMARC_FAIL');
         out.details.push(`dmarc fail for ${dm.domain} (policy ${dm.policy})`);
       }
     }
+    if (authors.length && passed === authors.length) out.tags.push('DMARC_PASS');
     return out;
   })().catch((e: unknown) => ({ tags: [], authResults: ['dkim=temperror'], details: [`error: ${(e as Error).message}`] }) as AuthOutcome);
   try {

@@ -38,6 +38,11 @@ export function parseAddressList(value: string): Address[] {
       if (c === '\\' && i + 1 < value.length) cur += value[++i];
       else if (c === '"') inQ = false;
     } else if (depth > 0) {
+      // a quoted-pair in a comment (RFC 5322 §3.2.2): "\)" does not end it, as the author check reads it too
+      if (c === '\\' && i + 1 < value.length) {
+        comment += value[++i];
+        continue;
+      }
       if (c === '(') depth++;
       else if (c === ')') depth--;
       if (depth > 0) comment += c;
