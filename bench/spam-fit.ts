@@ -267,6 +267,7 @@ if (mode === '--dev') {
   say(line('tegami combined, score at one decimal (the header before)', c1d));
   say(line('tegami combined, score at two decimals (the header now)', c2d));
   say(`combined per group: ${groupsLine(c)}`);
+  say(`rules alone (new install) per group: ${groupsLine(figures(judge(model, sa, false)))}`);
   const ja = held.filter((e) => e.group.startsWith('japanese'));
   say(`Japanese, combined (after learning): ${groupsLine(figures(judge(model, ja)))}`);
   say(`Japanese, a new install (no Bayes): ${groupsLine(figures(judge(model, ja, false)))}`);
