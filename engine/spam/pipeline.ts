@@ -24,6 +24,23 @@ import { SenderWhitelist } from './whitelist.js';
 /** [spam] bayes_per_writing: counts divided by the learnt mail of the message's writing (bayes.ts writingTotals). */
 const PER_WRITING = Object.freeze({ ...DEFAULT_COMBINE, perWriting: true });
 
+const HIRAGANA = /\p{Script=Hiragana}/gu;
+/**
+ * A mislabelled charset counts (CHARSET_MISLABELLED) in mail that reads as Japanese once decoded (Shift_JIS sent as
+ * Latin-1, the check's purpose): five hiragana or more in the subject and the first 4 KiB of each text part. English
+ * with stray 8-bit bytes under us-ascii, or UTF-8 under Latin-1, is sloppy software, as common in ham as in spam, and
+ * Windows-1252 quotes read as Shift_JIS give kanji and half-width kana, never hiragana (issue 18, spam11). The Bayes
+ * token stays for any mislabel.
+ */
+function readsJapanese(msg: { subject: string; texts: string[]; htmls: string[] }): boolean {
+  let n = 0;
+  for (const t of [msg.subject.slice(0, 300), ...msg.texts, ...msg.htmls]) {
+    n += t.slice(0, 4096).match(HIRAGANA)?.length ?? 0;
+    if (n >= 5) return true;
+  }
+  return false;
+}
+
 export interface AnalyserOptions {
   resolver?: Resolver;
   log?: SpamLog;
@@ -108,7 +125,7 @@ export class Analyser {
     }
     this.log.analyzer('url', { urls: hosts.length, listed: listed.join(',') });
 
-    if (msg.mislabelled) add('CHARSET_MISLABELLED');
+    if (msg.mislabelled && readsJapanese(msg)) add('CHARSET_MISLABELLED');
 
     const ruleHits = this.rules.evaluate(ruleInput(msg, html, urls));
     if (ruleHits.length) {

@@ -141,8 +141,20 @@ export function fitPriorRules(): RuleSet {
 const CONTEXT = process.env.FIT_CONTEXT === '1';
 const bulkLooking = (e: Pick<Example, 'tokens'>): boolean => e.tokens.includes('ct:text/html');
 
-/** Fit both score sets on training examples. */
-export function trainModel(train: Example[], o: ProtocolOptions = DEFAULT_PROTOCOL, rules: RuleSet = fitPriorRules()): Model {
+/** The no-Bayes score set (a new install, or Bayes unsure): every training message's content tags, pulled towards the rules' own scores. */
+export function fitNoBayes(train: Example[], o: ProtocolOptions = DEFAULT_PROTOCOL, rules: RuleSet = fitPriorRules()): Fitted {
+  const allowed = new Set(FITTED_TAGS);
+  const rows: Row[] = train.map((e) => ({ features: e.tags.filter((t) => allowed.has(t)), label: e.label, group: e.group }));
+  // the written bulk mail weighs NO_BAYES_BULK times its count (its hits are counted once in scores.toml's comments)
+  const groupWeight = (g: string, n: number) => (BULK_GROUPS.has(g) ? n * NO_BAYES_BULK : o.groupWeight?.(g, n) ?? n);
+  return fitWeights(rows, { hamCost: o.hamCost, l2: o.l2 * o.noBayesL2, epochs: o.epochs, groupWeight, maxSlope: o.maxSlope, monotone: [BAYES_BANDS], ...priorAndRange(rules), tags: FITTED_TAGS.filter((t) => !t.startsWith('BAYES_')) });
+}
+
+/**
+ * Fit both score sets on training examples; `bulk` (the written legitimate bulk mail, as ham) joins the no-Bayes fit
+ * only, FIT_NO_BAYES_BULK times over.
+ */
+export function trainModel(train: Example[], o: ProtocolOptions = DEFAULT_PROTOCOL, rules: RuleSet = fitPriorRules(), bulk: Example[] = []): Model {
   const p = outOfFold(train, o.innerFolds);
   const pr = priorAndRange(rules);
   const row = (e: Example, f: Featured): Row => ({ features: f.features, values: f.values, label: e.label, group: e.group });
@@ -154,7 +166,7 @@ export function trainModel(train: Example[], o: ProtocolOptions = DEFAULT_PROTOC
   // training mail shows it adds to Bayes: rules fitted on other mail must not overrule a Bayes filter that learnt this site.
   // Rules that may only lower a score (legitimate bulk mail) keep their own score as the prior: the learn half has few
   // such messages to show their worth, and a score they lower cannot file ham as spam.
-  const noBayes = fitWeights(train.map((e) => row(e, keep({ features: e.tags }))), { ...base, l2: o.l2 * o.noBayesL2, tags: FITTED_TAGS.filter((t) => !t.startsWith('BAYES_')) });
+  const noBayes = fitNoBayes([...train, ...bulkFitMail(bulk)], o, rules);
   // (their prior is this fit's no_bayes weight: fitted on every message, in this same run, so the result is the same
   // every time the same mail is fitted)
   const bayesPrior = (t: string) => (t.startsWith('BAYES_') ? pr.prior(t) : pr.range(t)[1] <= 0 ? noBayes.weights.get(t) ?? pr.prior(t) : 0);
@@ -197,18 +209,35 @@ export function judgeBayesAlone(model: Model, test: Example[]): Scored[] {
 }
 
 /** k folds over all messages: each fold judged by a model fitted on the others (weights refitted per fold). */
-export function kFold(all: Example[], k: number, o: ProtocolOptions = DEFAULT_PROTOCOL, seed = 7): { combined: Figures; bayes: Figures; perFold: Figures[] } {
+export function kFold(all: Example[], k: number, o: ProtocolOptions = DEFAULT_PROTOCOL, seed = 7, bulk: Example[] = []): { combined: Figures; bayes: Figures; perFold: Figures[] } {
   const combined: Scored[] = [];
   const bayes: Scored[] = [];
   const perFold: Figures[] = [];
   for (let f = 0; f < k; f++) {
     const train = all.filter((e) => foldOf(e.id, k, seed) !== f);
     const test = all.filter((e) => foldOf(e.id, k, seed) === f);
-    const model = trainModel(train, o);
+    const model = trainModel(train, o, undefined, bulk);
     const s = judge(model, test);
     combined.push(...s);
     bayes.push(...judgeBayesAlone(model, test));
     perFold.push(figures(s));
   }
   return { combined: figures(combined), bayes: figures(bayes), perFold };
+}
+
+/**
+ * The written legitimate bulk mail in the no-Bayes fit (FIT_NO_BAYES_BULK, 2 shipped): it weighs in the fit as this
+ * many times its count of ham (0 leaves it out). The learn half's ham is list discussion with no HTML-only mail at all, so without it
+ * the fit reads every newsletter shape as spam evidence and a new install files newsletters (docs/spam.md, spam11).
+ */
+export const NO_BAYES_BULK = Number(process.env.FIT_NO_BAYES_BULK ?? 2);
+const BULK_GROUPS = new Set(['legit-bulk', 'legit-bulk-ja', 'bulk-ham']);
+export function bulkFitMail(bulk: Example[]): Example[] {
+  return NO_BAYES_BULK > 0 ? bulk.filter((e) => BULK_GROUPS.has(e.group) && e.label === 'ham') : [];
+}
+
+/** A message's sender, for folds that keep one sender's mail together: its From: domain. */
+export function senderOf(raw: Buffer): string {
+  const head = raw.toString('latin1', 0, Math.min(raw.length, 16384));
+  return /^From:[^\r\n]*@([A-Za-z0-9.-]+)/im.exec(head)?.[1]?.toLowerCase() ?? '';
 }

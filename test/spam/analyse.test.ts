@@ -53,6 +53,13 @@ test('phrase 未承諾広告 matches an ISO-2022-JP subject and a Shift_JIS body
   const mis = rawMail({ subject: 'Info', contentType: 'text/plain; charset=iso-8859-1', body: iconv.encode(SPAM_JA, 'cp932') });
   const r3 = await a.analyse(mis, env, clean);
   assert.ok(r3.tags.includes('PHRASE') && r3.tags.includes('CHARSET_MISLABELLED'), r3.tags.join());
+  // English with stray 8-bit bytes under us-ascii, or UTF-8 under Latin-1: sloppy software, not the Japanese mislabel
+  // (the Windows-1252 quotes read as Shift_JIS: "Tuesday痴", "don稚", ｩ for ©)
+  const latin = rawMail({ subject: 'Minutes', contentType: 'text/plain; charset=us-ascii', body: Buffer.from('The minutes of Tuesday\x92s meeting are attached. Caf\xe9 at 10 \x93sharp\x94, don\x92t be late. \xa9 2002 ACME\r\n', 'latin1') });
+  const utf8 = rawMail({ subject: 'Minutes', contentType: 'text/plain; charset=iso-8859-1', body: Buffer.from('Café at 10 “sharp”, see you there.\r\n', 'utf8') });
+  for (const m of [latin, utf8]) assert.ok(!(await a.analyse(m, env, clean)).tags.includes('CHARSET_MISLABELLED'));
+  const utf8Ja = rawMail({ subject: 'Info', contentType: 'text/plain; charset=iso-8859-1', body: Buffer.from(BUSINESS_JA, 'utf8') });
+  assert.ok((await a.analyse(utf8Ja, env, clean)).tags.includes('CHARSET_MISLABELLED'), 'Japanese UTF-8 sent as Latin-1');
 
   for (const [cs, bytes] of [
     ['ISO-2022-JP', toIso2022jp(BUSINESS_JA)],

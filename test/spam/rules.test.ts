@@ -283,3 +283,15 @@ test('unless_near goes with any; an admin rule may use it', async () => {
   assert.ok((await tagsOf(mail('Please send your PIN code today.'), a)).includes('LOCAL_PIN'));
   assert.ok(!(await tagsOf(mail('We will never ask for your PIN code.'), a)).includes('LOCAL_PIN'));
 });
+
+test('a newsletter that announces its unsubscribe address (List-Unsubscribe, List-Id) does not trip the remove-me, click-here or opt-in rules; unsolicited mail does', async () => {
+  const body = 'Our spring catalogue is out. Click here to see it: http://www.shop.example/spring\r\n' +
+    'You are receiving this message because you signed up at shop.example.\r\nTo be removed from our mailing list, click here.\r\n';
+  const tags = ['EN_REMOVE_ME', 'EN_CLICK_HERE', 'EN_OPT_IN_CLAIM'];
+  const bare = await tagsOf(rawMail({ from: 'news@shop.example', subject: 'Spring catalogue', body }));
+  for (const t of tags) assert.ok(bare.includes(t), `${t} without list fields: ${bare}`);
+  for (const h of ['List-Unsubscribe: <http://www.shop.example/unsubscribe?u=1>', 'List-Id: Shop news <news.shop.example>']) {
+    const listed = await tagsOf(rawMail({ from: 'news@shop.example', subject: 'Spring catalogue', headers: [h], body }));
+    for (const t of tags) assert.ok(!listed.includes(t), `${t} with ${h}: ${listed}`);
+  }
+});
