@@ -143,7 +143,9 @@ export async function registerJmap(app: FastifyInstance, svc: JmapService): Prom
       if (accountId !== accountIdOf(u.address) || !/^[A-Za-z0-9_-]{1,255}$/.test(blobId)) return sendProblem(reply, { type: 'about:blank', status: 404, detail: 'No such blob' });
       const ctype = typeof type === 'string' && MIME_TYPE.test(type) ? type : 'application/octet-stream';
       reply.header('content-disposition', disposition(name));
-      reply.header('cache-control', 'private, immutable, max-age=31536000');
+      // never kept in the browser's cache: an attachment opened on a shared computer must not outlive the logout
+      // (docs/security-review-4.md, left open); a blob's bytes never change, but privacy outweighs a second download
+      reply.header('cache-control', 'private, no-store');
       reply.type(ctype);
       const file = svc.blobs.file(u.address, blobId);
       if (file) return reply.send(fs.createReadStream(file));

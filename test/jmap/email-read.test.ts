@@ -43,6 +43,8 @@ test('Japanese mail in ISO-2022-JP, Shift_JIS, EUC-JP, UTF-8 and mislabelled rea
       assert.equal(res.body, '%PDF-1.4 test');
       assert.match(String(res.headers['content-disposition']), /^attachment; .*filename\*=UTF-8''/);
       assert.match(String(res.headers['content-security-policy']), /sandbox/);
+      // a download is not kept in a shared computer's browser cache after logout
+      assert.equal(res.headers['cache-control'], 'private, no-store');
     } else assert.equal(e.hasAttachment, false);
   }
 });
