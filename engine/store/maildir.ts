@@ -61,7 +61,8 @@ export function uniqueName(size: number, dedupKey?: string): string {
 const quickStepsInline = !isMainThread;
 const fdatasync = promisify(fs.fdatasync);
 const fsyncFd = promisify(fs.fsync);
-const openNew = (file: string) => promisify(fs.open)(file, 'wx', 0o600);
+const openFile = promisify(fs.open);
+const openNew = (file: string) => openFile(file, 'wx', 0o600);
 
 /**
  * Write one message durably into dir/new. The file is complete and fsynced before it appears in new/;
