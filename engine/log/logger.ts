@@ -1,11 +1,13 @@
 // The event log: `emit(name, fields)` for events of the catalogue (events.ts), written as JSON lines to
 // stdout, as readable lines to <data_dir>/logs/<service>-YYYYMMDD.log and optionally to syslog, and told
-// to the metrics sink. Writes are gathered and made once per turn of the event loop, never synchronously
-// (a file whose disk does not keep up loses lines past a bound, counted, instead of growing memory);
-// close() writes everything still pending. Fields are written according to their kind: never a secret.
+// to the metrics sink. Writes are gathered and made once per turn of the event loop; on the main thread never
+// synchronously (a file whose disk does not keep up loses lines past a bound, counted, instead of growing
+// memory), in a worker thread (the delivery pool: a verdict line per message) appended synchronously at the end
+// of the turn, which costs no round trip through libuv's pool; close() writes everything still pending. Fields are written according to their kind: never a secret.
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
+import { isMainThread } from 'node:worker_threads';
 import { canonicalName, eventDef, shortName, LEVELS, type AnyEventDef, type EventName, type FieldsOf, type Level, type Service } from './events.js';
 import { threadSink, type EventSink } from '../metrics/thread-sink.js';
 
@@ -135,18 +137,41 @@ export class Logger {
       }
       return;
     }
+    if (this.inline) {
+      const file = path.join(this.opts.dir!, `${service}-${localDay(now)}.log`);
+      const lines = this.inlinePending.get(file);
+      if (lines) lines.push(line);
+      else this.inlinePending.set(file, [line]);
+      return this.scheduleFlush();
+    }
     const stream = this.fileFor(service, now);
     let lines = this.pending.get(stream);
     if (!lines) this.pending.set(stream, (lines = []));
     lines.push(line);
+    this.scheduleFlush();
+  }
+
+  private scheduleFlush(): void {
     if (!this.flushScheduled) {
       this.flushScheduled = true;
       setImmediate(() => this.flush());
     }
   }
 
+  /** A worker thread's lines by file, appended synchronously at the flush (see the top of the file). */
+  private readonly inline = !isMainThread;
+  private inlinePending = new Map<string, string[]>();
+
   private flush(): void {
     this.flushScheduled = false;
+    for (const [file, lines] of this.inlinePending) {
+      try {
+        fs.appendFileSync(file, lines.join(''), { mode: 0o600 });
+      } catch {
+        this.droppedLines += lines.length; // a full disk or a removed directory: counted as dropped
+      }
+    }
+    this.inlinePending.clear();
     for (const [stream, lines] of this.pending) {
       if (stream.closed || stream.writableEnded) continue;
       let keep = lines.length;

@@ -1,8 +1,9 @@
 // How events emitted in a worker thread reach the main thread's metrics: each Logger in a pool worker
-// gathers the events it emits and posts them once per turn of the worker's event loop on a
-// BroadcastChannel named for the data dir, where the main thread's Metrics (engine/metrics/metrics.ts)
+// gathers the events it emits and posts them at most every POST_INTERVAL_MS on a BroadcastChannel named
+// for the data dir, where the main thread's Metrics (engine/metrics/metrics.ts)
 // checks each one against the catalogue and counts it exactly as if it had been emitted there.
-// It never counts anything itself and never blocks: a post is a structured clone, at most once a turn.
+// It never counts anything itself and never blocks: a post is a structured clone, at most once an interval.
+// (Once a turn, it was a post — and a wake-up of the main thread's loop — for nearly every message under load.)
 import { BroadcastChannel, isMainThread, workerData } from 'node:worker_threads';
 import type { AnyEventDef, Level, Service } from '../log/event-types.js';
 
@@ -23,6 +24,8 @@ export function channelName(dataDir: string): string {
 
 /** At most this many events per batch; past it, events of that turn are not counted (a runaway loop). */
 export const MAX_BATCH = 10_000;
+/** A batch waits at most this long (a counter seen 50 ms late); one post per interval however many messages. */
+export const POST_INTERVAL_MS = 50;
 
 class WorkerPoster implements EventSink {
   private readonly channel: BroadcastChannel;
@@ -40,7 +43,8 @@ class WorkerPoster implements EventSink {
     this.batch.push([name, service, level, plain(fields)]);
     if (!this.scheduled) {
       this.scheduled = true;
-      setImmediate(() => this.flush());
+      // a timer that keeps the thread alive until it fires: a worker that ends on its own posts its last batch first
+      setTimeout(() => this.flush(), POST_INTERVAL_MS);
     }
   }
 

@@ -5,7 +5,9 @@ import fs from 'node:fs';
 import fsp from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { recordChange, rootOfFolder } from './maildirsize.js';
+import { promisify } from 'node:util';
+import { isMainThread } from 'node:worker_threads';
+import { recordChange, recordChangeSync, rootOfFolder } from './maildirsize.js';
 
 /** <data_dir>/mail/<domain>/<local>/Maildir */
 export function maildirRoot(dataDir: string, owner: string): string {
@@ -49,6 +51,20 @@ export function uniqueName(size: number, dedupKey?: string): string {
 }
 
 /**
+ * In a worker thread (the delivery pool) the steps that take microseconds — the write into the page cache,
+ * close, rename, the directory's open — are made synchronously: as libuv requests each cost a round trip through
+ * the pool (a wake-up of a pool thread and of this thread's loop). What waits for the disk or the journal stays
+ * in the pool so the worker analyses other messages meanwhile: the fdatasync, the directory fsync, and the create
+ * in tmp/ (made inline, it held the worker for 0.5 ms on average and up to 8 ms while other deliveries committed).
+ * The main thread keeps every step asynchronous: a large IMAP APPEND must not hold its event loop.
+ */
+const quickStepsInline = !isMainThread;
+const fdatasync = promisify(fs.fdatasync);
+const fsyncFd = promisify(fs.fsync);
+const openFile = promisify(fs.open);
+const openNew = (file: string) => openFile(file, 'wx', 0o600);
+
+/**
  * Write one message durably into dir/new. The file is complete and fsynced before it appears in new/;
  * the new/ directory entry is fsynced before this resolves, so a crash afterwards cannot lose it.
  */
@@ -58,6 +74,19 @@ export async function writeMaildirMessage(dir: string, parts: Buffer[], opts: { 
   // info: Maildir flag letters the message arrives with (Sieve's :flags), e.g. "FS"; the store keeps them from new/
   const name = uniqueName(size, opts.dedupKey) + (opts.info && /^[A-Z]+$/.test(opts.info) ? `:2,${opts.info}` : '');
   const tmp = path.join(dir, 'tmp', name);
+  if (quickStepsInline) await writeFileInline(dir, tmp, parts);
+  else await writeFileAsync(dir, tmp, parts);
+  if (quickStepsInline) fs.renameSync(tmp, path.join(dir, 'new', name));
+  else await fsp.rename(tmp, path.join(dir, 'new', name));
+  await syncDir(path.join(dir, 'new'));
+  // the mailbox's usage (maildirsize), when it keeps one
+  if (quickStepsInline) recordChangeSync(rootOfFolder(dir), size, 1);
+  else await recordChange(rootOfFolder(dir), size, 1);
+  return name;
+}
+
+/** The file in tmp/, written and fdatasynced (every step a libuv request). */
+async function writeFileAsync(dir: string, tmp: string, parts: Buffer[]): Promise<void> {
   let fh: fsp.FileHandle;
   try {
     fh = await fsp.open(tmp, 'wx', 0o600);
@@ -75,14 +104,59 @@ export async function writeMaildirMessage(dir: string, parts: Buffer[], opts: { 
   } finally {
     await fh.close();
   }
-  await fsp.rename(tmp, path.join(dir, 'new', name));
-  await syncDir(path.join(dir, 'new'));
-  await recordChange(rootOfFolder(dir), size, 1); // the mailbox's usage (maildirsize), when it keeps one
-  return name;
+}
+
+/**
+ * The same in a worker thread: the create in tmp/ (which can wait for the directory and the journal while other
+ * deliveries commit) and the fdatasync in the pool, the write into the page cache and the close inline.
+ */
+async function writeFileInline(dir: string, tmp: string, parts: Buffer[]): Promise<void> {
+  let fd: number;
+  try {
+    fd = await openNew(tmp);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
+    made.delete(dir); // gone since this thread made it (see writeFileAsync)
+    await ensureMaildir(dir);
+    fd = await openNew(tmp);
+  }
+  try {
+    writeAllSync(fd, parts);
+    await fdatasync(fd);
+  } finally {
+    fs.closeSync(fd);
+  }
+}
+
+/** writev until every byte is written (a regular file may take fewer bytes than asked). */
+function writeAllSync(fd: number, parts: Buffer[]): void {
+  let rest = parts.filter((b) => b.length > 0);
+  while (rest.length) {
+    let n = fs.writevSync(fd, rest);
+    const next: Buffer[] = [];
+    for (const b of rest) {
+      if (n >= b.length) n -= b.length;
+      else {
+        next.push(n > 0 ? b.subarray(n) : b);
+        n = 0;
+      }
+    }
+    rest = next;
+  }
 }
 
 /** fsync a directory now, so a rename or a create in it survives a crash. */
 export async function syncDirNow(dir: string): Promise<void> {
+  if (quickStepsInline) {
+    // open and close inline, the fsync in the pool (see quickStepsInline)
+    const fd = fs.openSync(dir, fs.constants.O_RDONLY | fs.constants.O_DIRECTORY);
+    try {
+      await fsyncFd(fd);
+    } finally {
+      fs.closeSync(fd);
+    }
+    return;
+  }
   const fh = await fsp.open(dir, fs.constants.O_RDONLY | fs.constants.O_DIRECTORY);
   try {
     await fh.sync();

@@ -85,15 +85,36 @@ export async function readSizeFile(root: string): Promise<SizeFile | null> {
 export async function recordChange(root: string, bytes: number, messages: number): Promise<void> {
   if (bytes === 0 && messages === 0) return;
   try {
-    const fh = await fsp.open(path.join(root, MAILDIRSIZE), fs.constants.O_WRONLY | fs.constants.O_APPEND | fs.constants.O_NOFOLLOW);
+    const fh = await fsp.open(path.join(root, MAILDIRSIZE), APPEND_ONLY);
     try {
-      await fh.write(`${Math.trunc(bytes)} ${Math.trunc(messages)}\n`);
+      await fh.write(changeLine(bytes, messages));
     } finally {
       await fh.close();
     }
   } catch {
     /* no file (it is made when usage is first asked for), or it cannot be written: counted again later */
   }
+}
+
+/** recordChange made synchronously (a delivery worker thread: an open that fails or one short append). */
+export function recordChangeSync(root: string, bytes: number, messages: number): void {
+  if (bytes === 0 && messages === 0) return;
+  try {
+    const fd = fs.openSync(path.join(root, MAILDIRSIZE), APPEND_ONLY);
+    try {
+      fs.writeSync(fd, changeLine(bytes, messages));
+    } finally {
+      fs.closeSync(fd);
+    }
+  } catch {
+    /* as recordChange */
+  }
+}
+
+const APPEND_ONLY = fs.constants.O_WRONLY | fs.constants.O_APPEND | fs.constants.O_NOFOLLOW;
+
+function changeLine(bytes: number, messages: number): string {
+  return `${Math.trunc(bytes)} ${Math.trunc(messages)}\n`;
 }
 
 /** The size of a stored message file from its name (",S=1234"), else from the file. */

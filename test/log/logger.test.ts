@@ -114,6 +114,17 @@ describe('worker threads', () => {
     metrics.close();
   });
 
+  it("a worker's lines reach its log files, every one, before the thread ends", async () => {
+    const dataDir = tmp();
+    const logsDir = path.join(dataDir, 'logs');
+    const w = new Worker(path.join(here, 'worker-emitter.js'), { workerData: { dataDir, count: 300, logsDir } });
+    await new Promise((r) => w.once('exit', r));
+    const lines = read(logsDir, 'spam').trimEnd().split('\n');
+    assert.equal(lines.length, 300);
+    for (const l of lines) assert.match(l, /INFO verdict action=spam score=7\.5 tags=VALHELO\(1\.0\),PHRASE\(6\.5\) from=x@example\.test/);
+    assert.equal(fs.statSync(path.join(logsDir, fs.readdirSync(logsDir)[0])).mode & 0o777, 0o600);
+  });
+
   it('a batch that does not have the right shape, or names no event, is refused and not counted', async () => {
     const metrics = new Metrics({ processMetrics: false });
     const refused: string[] = [];
