@@ -81,22 +81,29 @@ export async function syncFolder(
   const recent = Date.now() - Number(curStat.mtimeMs) < dirtyWindowMs;
   if (!force && !recent && mtime === fRow.cur_mtime && !add.length) return;
 
-  // the names alone: readdir's entry types say what is a plain file without a stat per file; each name parsed once
-  const files: string[] = [];
-  const bases: string[] = [];
-  const letters: string[] = [];
-  const plain: boolean[] = [];
-  for (const d of await fsp.readdir(curDir, { withFileTypes: true })) {
+  // the names alone: readdir's entry types say what is a plain file without a stat per file; each name parsed once,
+  // into arrays of the right length and with indexed loops (no iterator result per entry: this runs cold, once
+  // per folder, over thousands of names)
+  const entries = await fsp.readdir(curDir, { withFileTypes: true });
+  const files: string[] = new Array(entries.length);
+  const bases: string[] = new Array(entries.length);
+  const letters: string[] = new Array(entries.length);
+  const plain: boolean[] = new Array(entries.length);
+  let count = 0;
+  for (let e = 0; e < entries.length; e++) {
+    const d = entries[e];
     const file = d.name;
     if (file.charCodeAt(0) === 46 || d.isDirectory()) continue;
     // parseMaildirName without its object per name (a first build reads thousands)
     const i = file.indexOf(':2,');
     const j = i < 0 ? file.indexOf(':') : i;
-    files.push(file);
-    bases.push(j < 0 ? file : file.slice(0, j));
-    letters.push(i < 0 ? '' : file.slice(i + 3));
-    plain.push(d.isFile());
+    files[count] = file;
+    bases[count] = j < 0 ? file : file.slice(0, j);
+    letters[count] = i < 0 ? '' : file.slice(i + 3);
+    plain[count] = d.isFile();
+    count++;
   }
+  files.length = bases.length = letters.length = plain.length = count;
   const remove: number[] = [];
   const flags: { uid: number; file: string; letters: string; keywords: string }[] = [];
   let fresh: number[] | undefined;
@@ -150,11 +157,14 @@ export async function syncFolder(
     sizes[i] = sizeFromName(bases[i]) ?? st.size;
     dates[i] = st.mtimeMs;
   }, SYNC_PARALLEL);
-  const found: NewMessage[] = [];
-  for (const i of order) {
+  const found: NewMessage[] = new Array(order.length);
+  let n = 0;
+  for (let k = 0; k < order.length; k++) {
+    const i = order[k];
     const size = sizes[i];
-    if (size !== undefined) found.push({ base: bases[i], file: files[i], size, idate: dates[i], letters: letters[i] });
+    if (size !== undefined) found[n++] = { base: bases[i], file: files[i], size, idate: dates[i], letters: letters[i] };
   }
+  found.length = n;
   index.apply(folder, { add: found, remove, flags, curMtime: mtime }, { build: true });
 }
 
