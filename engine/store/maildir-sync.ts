@@ -19,7 +19,9 @@ export { compareMaildirNames } from './maildir-order.js';
  * read instead of the index when cur/ is compared, so a first build's rows need not be written for it.
  */
 export interface KnownRows {
-  infos: readonly { uid: number; key: string }[];
+  count: number;
+  uid(i: number): number;
+  key(i: number): string;
   files: readonly string[];
 }
 
@@ -120,7 +122,7 @@ export async function syncFolder(
       }
     };
     // the rows as this process's current listing has them, else as the index has them
-    if (known) for (let k = 0; k < known.infos.length; k++) compare(known.infos[k].uid, known.infos[k].key, known.files[k]);
+    if (known) for (let k = 0; k < known.count; k++) compare(known.uid(k), known.key(k), known.files[k]);
     else for (const row of index.bases(folder)) compare(row.uid, row.base, row.file);
     fresh = [...at.values()];
   }
