@@ -7,7 +7,7 @@ import type { FolderName, MailboxStore, MessageInfo, Owner } from '../store/mail
 import { flagList } from './protocol/response.js';
 import { resolveSeq, resolveUid, type SeqRange } from './protocol/sequence.js';
 import { isUnavailable } from '../store/store-error.js';
-import { EMPTY_LISTING, indexIn, infoIn, sharedMailbox, type Listing, type SharedMailbox } from './shared-listing.js';
+import { EMPTY_LISTING, flagsAt, indexIn, infoAt, infoIn, sharedMailbox, type Listing, type SharedMailbox } from './shared-listing.js';
 
 /** Which UIDs some session has already seen as \Recent, per store and folder (one process). */
 const recentClaims = new WeakMap<MailboxStore, Map<string, number>>();
@@ -38,8 +38,14 @@ class RecentUids {
 
   /** The first listing's claim: its UIDs above `seen` (ascending `uids`). */
   claimFirst(uids: readonly number[], seen: number): void {
-    let i = uids.length;
-    while (i > 0 && uids[i - 1] > seen) i--;
+    // the first UID above `seen` (binary search: a first SELECT claims thousands)
+    let i = 0;
+    let hi = uids.length;
+    while (i < hi) {
+      const mid = (i + hi) >> 1;
+      if (uids[mid] > seen) hi = mid;
+      else i = mid + 1;
+    }
     this.above = seen;
     this.last = uids.length ? uids[uids.length - 1] : 0;
     this.inRange = uids.length - i;
@@ -160,8 +166,30 @@ export class MailboxView {
 
   /** What this session knows of the message with sequence number `seq` (1-based; in range). */
   infoAt(seq: number): MessageInfo {
-    const info = this.listing.infos[seq - 1];
+    const info = infoAt(this.listing, seq - 1);
     return this.own?.get(info.uid) ?? info;
+  }
+
+  /**
+   * What SELECT reports of the flags: the keywords in use and the first sequence number without \Seen (0: none).
+   * Messages of a large mailbox share a few flags arrays (the store's): each array is read once, and the
+   * listing's infos are walked directly while this session changed no flags of its own.
+   */
+  flagSummary(): { keywords: Set<string>; firstUnseen: number } {
+    const keywords = new Set<string>();
+    let firstUnseen = 0;
+    const read = new Set<readonly string[]>();
+    const l = this.listing;
+    let last: readonly string[] | null = null;
+    for (let i = 0; i < l.uids.length; i++) {
+      const flags = this.own ? this.infoAt(i + 1).flags : flagsAt(l, i);
+      if (flags === last || read.has(flags)) continue;
+      last = flags;
+      read.add(flags);
+      for (const f of flags) if (!f.startsWith('\\')) keywords.add(f);
+      if (!firstUnseen && !flags.includes('\\Seen')) firstUnseen = i + 1;
+    }
+    return { keywords, firstUnseen };
   }
 
   /** 1-based sequence number of a UID, or 0. */
@@ -186,7 +214,8 @@ export class MailboxView {
   removeUids(uids: number[]): number[] {
     const gone = new Set(uids);
     const seqs: number[] = [];
-    const { uids: all, infos } = this.listing;
+    const l = this.listing;
+    const all = l.uids;
     // announce from the highest sequence number down, so each number stays valid as it is sent
     for (let i = all.length - 1; i >= 0; i--) if (gone.has(all[i])) seqs.push(i + 1);
     if (seqs.length) {
@@ -195,7 +224,7 @@ export class MailboxView {
       for (let i = 0; i < all.length; i++) {
         if (gone.has(all[i])) continue;
         keep.push(all[i]);
-        keepInfos.push(infos[i]);
+        keepInfos.push(infoAt(l, i));
       }
       this.listing = { uids: keep, infos: keepInfos }; // a private copy until the next update meets the shared one
     }
@@ -241,8 +270,8 @@ export class MailboxView {
       const uid = view.uids[i];
       while (j < now.uids.length && now.uids[j] < uid) j++;
       if (j >= now.uids.length || now.uids[j] !== uid) continue;
-      const before = this.own?.get(uid) ?? view.infos[i];
-      const after = now.infos[j];
+      const before = this.own?.get(uid) ?? infoAt(view, i);
+      const after = infoAt(now, j);
       if (before !== after && (!sameFlags(before.flags, after.flags) || (opts.withModseq && before.modseq !== after.modseq))) {
         const items = [`FLAGS ${flagList(this.flagsWithRecent(after))}`];
         if (opts.withUid) items.push(`UID ${uid}`);
@@ -256,7 +285,7 @@ export class MailboxView {
     for (let j = now.uids.length - 1; j >= 0 && now.uids[j] > last; j--) added.push(now.uids[j]);
     added.reverse();
     for (const uid of added) {
-      const m = now.infos[indexIn(now.uids, uid)];
+      const m = infoAt(now, indexIn(now.uids, uid));
       if (uid >= this.uidNext) this.uidNext = uid + 1;
       if (m.modseq > this.highestModseq) this.highestModseq = m.modseq;
     }
@@ -305,15 +334,15 @@ function withKept(now: Listing, old: Listing, kept: number[]): Listing {
     if (!extra.has(u)) continue;
     while (j < now.uids.length && now.uids[j] < u) {
       uids.push(now.uids[j]);
-      infos.push(now.infos[j]);
+      infos.push(infoAt(now, j));
       j++;
     }
     uids.push(u);
-    infos.push(old.infos[i]);
+    infos.push(infoAt(old, i));
   }
   for (; j < now.uids.length; j++) {
     uids.push(now.uids[j]);
-    infos.push(now.infos[j]);
+    infos.push(infoAt(now, j));
   }
   return { uids, infos };
 }

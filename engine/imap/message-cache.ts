@@ -50,14 +50,20 @@ export class MessageCache {
     return this.boxes.get(box)?.get(uid)?.value;
   }
 
+  /** The mailbox changed last (the last key of `boxes`). */
+  private lastBox: string | null = null;
+
   /** Merge fields into an entry (creating it), then enforce the bounds. */
   update(box: string, uid: number, fields: CachedMessage): void {
     fields = ownMemory(fields);
     let m = this.boxes.get(box);
-    if (m) {
-      this.boxes.delete(box); // most recently changed mailbox last
-    } else m = new Map();
-    this.boxes.set(box, m);
+    // most recently changed mailbox last (already so while one command fills one mailbox)
+    if (!m || this.lastBox !== box) {
+      if (m) this.boxes.delete(box);
+      else m = new Map();
+      this.boxes.set(box, m);
+      this.lastBox = box;
+    }
     const old = m.get(uid);
     if (old) {
       // merged in place: a mailbox's entries stay in the order they were first cached
@@ -97,7 +103,8 @@ const BUFFERS = ['envelope', 'body', 'bodystructure', 'head'] as const;
  */
 function ownMemory(fields: CachedMessage): CachedMessage {
   let out = fields;
-  for (const k of BUFFERS) {
+  for (let i = 0; i < BUFFERS.length; i++) {
+    const k = BUFFERS[i];
     const b = fields[k];
     if (!b || b.byteLength === b.buffer.byteLength) continue;
     const own = Buffer.allocUnsafeSlow(b.length);
@@ -110,7 +117,12 @@ function ownMemory(fields: CachedMessage): CachedMessage {
 
 function sizeOf(v: CachedMessage): number {
   let n = 64 + (v.envelope?.length ?? 0) + (v.body?.length ?? 0) + (v.bodystructure?.length ?? 0) + (v.head?.length ?? 0) + (v.date?.length ?? 0) * 2;
-  if (v.fields) for (const [k, vals] of v.fields) n += k.length * 2 + vals.reduce((a, s) => a + s.length * 2, 0);
+  if (v.fields) {
+    v.fields.forEach((vals, k) => {
+      n += k.length * 2;
+      for (let i = 0; i < vals.length; i++) n += vals[i].length * 2;
+    });
+  }
   return n;
 }
 

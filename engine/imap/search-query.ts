@@ -4,6 +4,7 @@
 import type { MessageInfo } from '../store/mailbox-store.js';
 import { parseDate } from './command.js';
 import { findBodyStart, header, parseHeaders, parseMime, type HeaderField, type MimeNode } from './mime/mime-tree.js';
+import { fieldValues, scannableName } from './mime/header-scan.js';
 import { decodedBodyText, decodeHeaderValue, fold } from './mime/text-decode.js';
 import { parseSequenceSet, type SeqRange } from './protocol/sequence.js';
 import type { Token } from './protocol/tokens.js';
@@ -214,20 +215,35 @@ export class Content {
   headerValues(): Map<string, string[]> {
     return (this.all ??= headerMap(this.root()));
   }
+  /**
+   * The raw values of one field: scanned from the header block's bytes while nothing parsed it whole (a SEARCH
+   * over the blocks FETCH kept reads one or two fields of each), else from the parsed fields.
+   */
+  private rawValues(name: string): string[] {
+    if (!this.tree && !this.fieldList && scannableName(name)) {
+      const raw = this.raw ?? Buffer.alloc(0);
+      this.headEnd ??= findBodyStart(raw, 0, raw.length);
+      return fieldValues(raw, 0, this.headEnd, name);
+    }
+    const out: string[] = [];
+    for (const h of this.topHeaders()) if (h.name === name) out.push(h.value);
+    return out;
+  }
+  private headEnd?: number;
   /** The decoded, folded values of one field (lower-case name), in order. */
   header(name: string): string[] {
     let vs = this.fields.get(name);
     if (vs) return vs;
     if (this.all) vs = this.all.get(name) ?? [];
     else {
-      vs = [];
-      for (const h of this.topHeaders()) if (h.name === name) vs.push(fold(decodeHeaderValue(h.value)));
+      vs = this.rawValues(name);
+      for (let i = 0; i < vs.length; i++) vs[i] = fold(decodeHeaderValue(vs[i]));
     }
     this.fields.set(name, vs);
     return vs;
   }
   date(): string | null {
-    if (this.dateValue === undefined) this.dateValue = header(this.topHeaders(), 'date') ?? null;
+    if (this.dateValue === undefined) this.dateValue = this.rawValues('date')[0] ?? null;
     return this.dateValue;
   }
   private allText?: string;

@@ -2,20 +2,34 @@
 // MessageInfo, ascending) is never changed once made; a change in the store makes a new one (copy on change),
 // reusing the MessageInfo objects that did not change, so sessions that have not caught up yet share them too.
 // One store watch and one store.list() per change and mailbox, however many sessions. Never writes to the store.
-import type { FolderName, MailboxStore, MessageInfo, Owner } from '../store/mailbox-store.js';
+import type { FolderName, LazyInfos, MailboxStore, MessageInfo, Owner } from '../store/mailbox-store.js';
 
-/** A mailbox's messages at one moment: `uids[i]` is `infos[i].uid`, ascending. Never mutated. */
+/**
+ * A mailbox's messages at one moment: `uids[i]` is `infos.at(i).uid`, ascending. Never mutated. `infos` is an
+ * array, or the store's LazyInfos (a first build's, whose infos are made as they are read): read it with at().
+ */
 export interface Listing {
   readonly uids: readonly number[];
-  readonly infos: readonly MessageInfo[];
+  readonly infos: readonly MessageInfo[] | LazyInfos;
 }
 
 export const EMPTY_LISTING: Listing = Object.freeze({ uids: Object.freeze([]), infos: Object.freeze([]) });
 
+/** The i-th info of a listing (in range). */
+export function infoAt(l: Listing, i: number): MessageInfo {
+  return l.infos.at(i)!;
+}
+
+/** The i-th message's flags, without making its info where the listing makes infos on demand. */
+export function flagsAt(l: Listing, i: number): readonly string[] {
+  const infos = l.infos;
+  return Array.isArray(infos) ? (infos as readonly MessageInfo[])[i].flags : (infos as LazyInfos).flagsAt(i);
+}
+
 /** The MessageInfo of `uid` in a listing (binary search), or undefined. */
 export function infoIn(l: Listing, uid: number): MessageInfo | undefined {
   const i = indexIn(l.uids, uid);
-  return i < 0 ? undefined : l.infos[i];
+  return i < 0 ? undefined : infoAt(l, i);
 }
 
 /** Index of `uid` in an ascending list, or -1. */
@@ -40,11 +54,22 @@ export function sameInfo(a: MessageInfo, b: MessageInfo): boolean {
   return true;
 }
 
-/** A listing of `list` (fresh from the store) that reuses `prev`'s objects where nothing changed; `prev` itself when all is equal. */
-export function mergeListing(prev: Listing | null, list: readonly MessageInfo[]): Listing {
+/**
+ * A listing of `fresh` (from the store) that reuses `prev`'s objects where nothing changed; `prev` itself when all
+ * is equal. A first build's LazyInfos with nothing before is the listing as it is (no info made).
+ */
+export function mergeListing(prev: Listing | null, fresh: readonly MessageInfo[] | LazyInfos): Listing {
+  if (!Array.isArray(fresh)) {
+    const lazy = fresh as LazyInfos;
+    if (!prev) return { uids: lazy.uids, infos: lazy };
+    const all: MessageInfo[] = new Array(lazy.length);
+    for (let i = 0; i < all.length; i++) all[i] = lazy.at(i);
+    fresh = all;
+  }
+  const list = fresh as readonly MessageInfo[];
   if (prev && prev.infos.length === list.length) {
     let same = true;
-    for (let i = 0; i < list.length && same; i++) same = sameInfo(prev.infos[i], list[i]);
+    for (let i = 0; i < list.length && same; i++) same = sameInfo(infoAt(prev, i), list[i]);
     if (same) return prev;
   }
   const uids: number[] = new Array(list.length);
@@ -55,7 +80,7 @@ export function mergeListing(prev: Listing | null, list: readonly MessageInfo[])
     uids[i] = m.uid;
     if (prev) {
       while (j < prev.uids.length && prev.uids[j] < m.uid) j++;
-      const old = j < prev.uids.length && prev.uids[j] === m.uid ? prev.infos[j] : undefined;
+      const old = j < prev.uids.length && prev.uids[j] === m.uid ? infoAt(prev, j) : undefined;
       infos[i] = old && sameInfo(old, m) ? old : m;
     } else infos[i] = m;
   }

@@ -51,6 +51,19 @@ export interface MessageHandle {
   close(): Promise<void>;
 }
 
+/**
+ * A folder's messages for readers only (listShared), their infos made when first asked for: a first build of
+ * thousands of messages is listed without an object per message. `at(i)` gives the same object every time.
+ */
+export interface LazyInfos {
+  readonly length: number;
+  /** UIDs in order (ascending). */
+  readonly uids: readonly number[];
+  at(i: number): MessageInfo;
+  /** The flags of the i-th message (a frozen array shared with others), without making its info. */
+  flagsAt(i: number): readonly string[];
+}
+
 export interface MailboxStore {
   /** Store a complete message in a folder (INBOX when omitted); durable (fsynced) before it resolves. */
   append(owner: Owner, folder: FolderName, message: Buffer, opts?: AppendOptions): Promise<{ uid: number; uidValidity: number }>;
@@ -74,7 +87,7 @@ export interface MailboxStore {
    * list() for a caller that only reads: the infos (and their flags arrays, frozen) may be the store's own,
    * shared with other callers, so a large folder's listing is not copied per call. Optional.
    */
-  listShared?(owner: Owner, folder: FolderName): Promise<readonly MessageInfo[]>;
+  listShared?(owner: Owner, folder: FolderName): Promise<readonly MessageInfo[] | LazyInfos>;
   read(owner: Owner, folder: FolderName, uid: number): Promise<Buffer>;
   /**
    * A fast path for read(), optional: the message read synchronously into `buf` from `at` (room for one octet

@@ -98,12 +98,13 @@ export function infoOf(index: IndexDb, dir: string, folder: FolderName, r: Messa
   return new LazyDateInfo(r.uid, r.size, flags, r.modseq, r.base, r.file, src ?? { index, dir, folder }, null);
 }
 
-/** A MessageInfo for a message a first build recorded (no row yet, no keywords): as infoOf gives for its row. */
-export function infoOfNew(m: NewMessage, uid: number, modseq: number, src: DateSource): MessageInfo {
-  const flags = sharedFlagsOf(m.letters, '');
-  const idate = Math.round(m.idate);
-  if (m.idate !== UNKNOWN_IDATE) return { uid, size: m.size, flags, internalDate: idate, modseq, key: m.base };
-  return new LazyDateInfo(uid, m.size, flags, modseq, m.base, m.file, src, null);
+/**
+ * A MessageInfo for a message a first build recorded (no row yet, no keywords): as infoOf gives for its row.
+ * `flags`: sharedFlagsOf(m.letters, ''), when the caller has it.
+ */
+export function infoOfNew(m: NewMessage, uid: number, modseq: number, src: DateSource, flags = sharedFlagsOf(m.letters, '')): MessageInfo {
+  if (m.idate === UNKNOWN_IDATE) return new LazyDateInfo(uid, m.size, flags, modseq, m.base, m.file, src, null);
+  return { uid, size: m.size, flags, internalDate: Math.round(m.idate), modseq, key: m.base };
 }
 
 /** A copy of an info with its own flags array; a date not yet stat'ed stays lazy (and shared with the original). */

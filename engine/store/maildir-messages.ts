@@ -4,14 +4,14 @@
 import fs from 'node:fs';
 import fsp from 'node:fs/promises';
 import path from 'node:path';
-import type { AppendOptions, FlagMode, FolderName, FolderStatus, MessageInfo, Owner } from './mailbox-store.js';
+import type { AppendOptions, FlagMode, FolderName, FolderStatus, LazyInfos, MessageInfo, Owner } from './mailbox-store.js';
 import { hasDedupKey, syncDir, uniqueName, writeMaildirMessage } from './maildir.js';
 import { mailboxEvents } from './events.js';
 import type { MessageRow, MovedMessage, NewMessage } from './index-db.js';
 import { applyFlags, flagsOf, maildirName } from './maildir-flags.js';
 import { copyInfo, infoOf, statIdate, UNKNOWN_IDATE } from './maildir-idate.js';
 import { StoreError } from './store-error.js';
-import { canon, listingKey, listingOf, type MaildirUsers, type UserHandle } from './maildir-users.js';
+import { allInfos, canon, listingKey, listingOf, sharedInfos, uidAt, type MaildirUsers, type UserHandle } from './maildir-users.js';
 import { inParallel } from '../util/in-parallel.js';
 import { recordChange } from './maildirsize.js';
 
@@ -55,7 +55,9 @@ export async function append(users: MaildirUsers, owner: Owner, folder: FolderNa
 }
 
 /** The folder's listing, as list() gives it; `shared`: its own infos, never to be changed, instead of copies. */
-export async function list(users: MaildirUsers, owner: Owner, folder: FolderName, shared = false): Promise<MessageInfo[]> {
+export async function list(users: MaildirUsers, owner: Owner, folder: FolderName): Promise<MessageInfo[]>;
+export async function list(users: MaildirUsers, owner: Owner, folder: FolderName, shared: true): Promise<readonly MessageInfo[] | LazyInfos>;
+export async function list(users: MaildirUsers, owner: Owner, folder: FolderName, shared = false): Promise<readonly MessageInfo[] | LazyInfos> {
   folder = canon(folder);
   return users.withUser(owner, async (u) => {
     const dir = await users.existingDir(u, folder);
@@ -67,7 +69,7 @@ export async function list(users: MaildirUsers, owner: Owner, folder: FolderName
       users.cacheListing(u, folder, cached);
     }
     // callers may keep or change what they get: hand out copies, unless they promise to only read
-    return shared ? cached.infos.slice() : cached.infos.map(copyInfo);
+    return shared ? sharedInfos(cached) : allInfos(cached).map(copyInfo);
   }, true);
 }
 
@@ -139,13 +141,12 @@ function readKnownSize(file: string, size: number): Buffer {
 export function listedFile(u: UserHandle, folder: FolderName, uid: number): { file: string; size: number } | undefined {
   const l = u.listings.get(folder);
   if (!l || l.writes !== u.index.writes) return undefined;
-  const infos = l.infos;
   let lo = 0;
-  let hi = infos.length - 1;
+  let hi = l.infos.length - 1;
   while (lo <= hi) {
     const mid = (lo + hi) >> 1;
-    const m = infos[mid].uid;
-    if (m === uid) return { file: l.files[mid], size: infos[mid].size };
+    const m = uidAt(l, mid);
+    if (m === uid) return { file: l.files[mid], size: l.built ? l.built.add[mid].size : l.infos[mid].size };
     if (m < uid) lo = mid + 1;
     else hi = mid - 1;
   }

@@ -56,13 +56,15 @@ export function compareMaildirNames(a: string, b: string): number {
   return compare(names, Float64Array.of(secondOf(a), secondOf(b)), Float64Array.of(usecOf(a), usecOf(b)), 0, 1);
 }
 
-/** Microseconds below this make one exact number with the second (second × 2^20 + usec < 2^53 for any 32-bit second). */
+/** Microseconds below this fit the packed key (20 bits); a larger one takes the comparison. */
 const USEC_LIMIT = 2 ** 20;
 
 /**
- * The indexes of `names` (all, or those in `which`) in delivery order. When every name has a second and a
- * microsecond and no two have both equal (the usual Maildir names), the order is that of one number per name,
- * sorted without a comparison function; else names are compared as compare() does.
+ * The indexes of `names` (all, or those in `which`) in delivery order. When every name has a second (before 2038)
+ * and a microsecond, the seconds span less than the key has room for, and no two names have both equal (the
+ * usual Maildir names), each name becomes one 63-bit key (second less the first, microsecond, its own index in
+ * the low bits), written as two 32-bit halves and sorted natively: no comparison function, no per-key search and
+ * no number boxed by code not compiled yet (a first build runs this once, cold). Else names are compared.
  */
 export function deliveryOrder(names: readonly string[], which?: readonly number[]): number[] {
   let idx: number[];
@@ -72,35 +74,8 @@ export function deliveryOrder(names: readonly string[], which?: readonly number[
     for (let i = 0; i < idx.length; i++) idx[i] = i;
   }
   const m = idx.length;
-  const keys = new Float64Array(m);
-  let simple = true;
-  for (let j = 0; j < m && simple; j++) {
-    const name = names[idx[j]];
-    const sec = secondOf(name);
-    const usec = usecOf(name);
-    if (sec >= 0 && sec < 2 ** 32 && usec >= 0 && usec < USEC_LIMIT) keys[j] = sec * USEC_LIMIT + usec;
-    else simple = false;
-  }
-  if (simple) {
-    const sorted = keys.slice().sort();
-    for (let j = 1; j < m && simple; j++) if (sorted[j] === sorted[j - 1]) simple = false;
-    if (simple) {
-      // each key's place is its rank among the sorted keys (all different, else the comparison decides)
-      const out = new Array<number>(m);
-      for (let j = 0; j < m; j++) {
-        const k = keys[j];
-        let lo = 0;
-        let hi = m - 1;
-        while (lo < hi) {
-          const mid = (lo + hi) >> 1;
-          if (sorted[mid] < k) lo = mid + 1;
-          else hi = mid;
-        }
-        out[lo] = idx[j];
-      }
-      return out;
-    }
-  }
+  const packed = m > 1 ? packedOrder(names, idx) : idx;
+  if (packed) return packed;
   const n = names.length;
   const sec = new Float64Array(n);
   const usec = new Float64Array(n);
@@ -109,6 +84,57 @@ export function deliveryOrder(names: readonly string[], which?: readonly number[
     usec[i] = usecOf(names[i]);
   }
   return idx.sort((a, b) => compare(names, sec, usec, a, b));
+}
+
+/** Index bits of a packed key: at least 12 (so the microsecond crosses the halves' boundary), at most 23. */
+const MIN_INDEX_BITS = 12;
+const MAX_INDEX_BITS = 23;
+/** The packed keys are written as two 32-bit halves, low half first. */
+const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
+
+/**
+ * The order of packed keys (see deliveryOrder), or null when some name does not fit one (or two names tie). A key
+ * is (second − first second) · 2^(20+b) + microsecond · 2^b + j (b index bits, 63 bits in all, never negative);
+ * only small integers are handled here.
+ */
+function packedOrder(names: readonly string[], idx: readonly number[]): number[] | null {
+  const m = idx.length;
+  const b = Math.max(MIN_INDEX_BITS, 32 - Math.clz32(m - 1));
+  if (b > MAX_INDEX_BITS || !LITTLE_ENDIAN) return null;
+  const secs = new Int32Array(m);
+  const usecs = new Int32Array(m);
+  let min = 2 ** 31;
+  let max = -1;
+  for (let j = 0; j < m; j++) {
+    const name = names[idx[j]];
+    const s = secondOf(name);
+    const u = usecOf(name);
+    if (!(s >= 0 && s < 2 ** 31 && u >= 0 && u < USEC_LIMIT)) return null;
+    secs[j] = s;
+    usecs[j] = u;
+    if (s < min) min = s;
+    if (s > max) max = s;
+  }
+  if (max - min >= 2 ** (43 - b)) return null;
+  const keys = new BigInt64Array(m);
+  const half = new Int32Array(keys.buffer);
+  const up = b - MIN_INDEX_BITS;
+  const down = 32 - b;
+  for (let j = 0; j < m; j++) {
+    const u = usecs[j];
+    half[2 * j] = (u << b) | j;
+    half[2 * j + 1] = ((secs[j] - min) << up) | (u >>> down);
+  }
+  keys.sort();
+  const mask = (1 << b) - 1;
+  const out = new Array<number>(m);
+  for (let j = 0; j < m; j++) {
+    const lo = half[2 * j];
+    // the same second and microsecond as the key before: the comparison decides (names, then read order)
+    if (j > 0 && half[2 * j + 1] === half[2 * j - 1] && lo >>> b === half[2 * j - 2] >>> b) return null;
+    out[j] = idx[lo & mask];
+  }
+  return out;
 }
 
 /** Items in delivery order of their names. */

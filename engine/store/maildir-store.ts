@@ -3,8 +3,8 @@
 // (maildir-messages.ts, large ones as files in maildir-files.ts), folders (maildir-folders.ts), change notices (maildir-watch.ts); sync in maildir-sync.ts.
 // It never speaks a protocol and never holds a whole folder's messages in memory.
 import type {
-  AccountFolder, AccountState, AppendOptions, ChangesPage, ChangeType, EmailExtra, EmailRow, FlagMode, FolderName, FolderStatus, MailAccountStore,
-  MailboxStore, MessageHandle, MessageInfo, Owner,
+  AccountFolder, AccountState, AppendOptions, ChangesPage, ChangeType, EmailExtra, EmailRow, FlagMode, FolderName, FolderStatus, LazyInfos,
+  MailAccountStore, MailboxStore, MessageHandle, MessageInfo, Owner,
 } from './mailbox-store.js';
 import { mailboxEvents } from './events.js';
 import * as account from './maildir-account.js';
@@ -53,7 +53,7 @@ export class MaildirStore implements MailboxStore, MailAccountStore {
     return messages.list(this.users, owner, folder);
   }
 
-  listShared(owner: Owner, folder: FolderName): Promise<readonly MessageInfo[]> {
+  listShared(owner: Owner, folder: FolderName): Promise<readonly MessageInfo[] | LazyInfos> {
     return messages.list(this.users, owner, folder, true);
   }
 

@@ -19,7 +19,9 @@ export { compareMaildirNames } from './maildir-order.js';
  * read instead of the index when cur/ is compared, so a first build's rows need not be written for it.
  */
 export interface KnownRows {
-  infos: readonly { uid: number; key: string }[];
+  count: number;
+  uid(i: number): number;
+  key(i: number): string;
   files: readonly string[];
 }
 
@@ -81,22 +83,29 @@ export async function syncFolder(
   const recent = Date.now() - Number(curStat.mtimeMs) < dirtyWindowMs;
   if (!force && !recent && mtime === fRow.cur_mtime && !add.length) return;
 
-  // the names alone: readdir's entry types say what is a plain file without a stat per file; each name parsed once
-  const files: string[] = [];
-  const bases: string[] = [];
-  const letters: string[] = [];
-  const plain: boolean[] = [];
-  for (const d of await fsp.readdir(curDir, { withFileTypes: true })) {
+  // the names alone: readdir's entry types say what is a plain file without a stat per file; each name parsed once,
+  // into arrays of the right length and with indexed loops (no iterator result per entry: this runs cold, once
+  // per folder, over thousands of names)
+  const entries = await fsp.readdir(curDir, { withFileTypes: true });
+  const files: string[] = new Array(entries.length);
+  const bases: string[] = new Array(entries.length);
+  const letters: string[] = new Array(entries.length);
+  const plain: boolean[] = new Array(entries.length);
+  let count = 0;
+  for (let e = 0; e < entries.length; e++) {
+    const d = entries[e];
     const file = d.name;
     if (file.charCodeAt(0) === 46 || d.isDirectory()) continue;
     // parseMaildirName without its object per name (a first build reads thousands)
     const i = file.indexOf(':2,');
     const j = i < 0 ? file.indexOf(':') : i;
-    files.push(file);
-    bases.push(j < 0 ? file : file.slice(0, j));
-    letters.push(i < 0 ? '' : file.slice(i + 3));
-    plain.push(d.isFile());
+    files[count] = file;
+    bases[count] = j < 0 ? file : file.slice(0, j);
+    letters[count] = i < 0 ? '' : file.slice(i + 3);
+    plain[count] = d.isFile();
+    count++;
   }
+  files.length = bases.length = letters.length = plain.length = count;
   const remove: number[] = [];
   const flags: { uid: number; file: string; letters: string; keywords: string }[] = [];
   let fresh: number[] | undefined;
@@ -113,7 +122,7 @@ export async function syncFolder(
       }
     };
     // the rows as this process's current listing has them, else as the index has them
-    if (known) for (let k = 0; k < known.infos.length; k++) compare(known.infos[k].uid, known.infos[k].key, known.files[k]);
+    if (known) for (let k = 0; k < known.count; k++) compare(known.uid(k), known.key(k), known.files[k]);
     else for (const row of index.bases(folder)) compare(row.uid, row.base, row.file);
     fresh = [...at.values()];
   }
@@ -150,11 +159,14 @@ export async function syncFolder(
     sizes[i] = sizeFromName(bases[i]) ?? st.size;
     dates[i] = st.mtimeMs;
   }, SYNC_PARALLEL);
-  const found: NewMessage[] = [];
-  for (const i of order) {
+  const found: NewMessage[] = new Array(order.length);
+  let n = 0;
+  for (let k = 0; k < order.length; k++) {
+    const i = order[k];
     const size = sizes[i];
-    if (size !== undefined) found.push({ base: bases[i], file: files[i], size, idate: dates[i], letters: letters[i] });
+    if (size !== undefined) found[n++] = { base: bases[i], file: files[i], size, idate: dates[i], letters: letters[i] };
   }
+  found.length = n;
   index.apply(folder, { add: found, remove, flags, curMtime: mtime }, { build: true });
 }
 

@@ -4,11 +4,12 @@
 import fs from 'node:fs';
 import fsp from 'node:fs/promises';
 import path from 'node:path';
-import type { FolderName, MessageInfo, Owner } from './mailbox-store.js';
+import type { FolderName, LazyInfos, MessageInfo, Owner } from './mailbox-store.js';
 import { ensureMaildir, maildirRoot } from './maildir.js';
-import { IndexDb, type FolderRow, type MessageRow } from './index-db.js';
+import { IndexDb, type FolderRow, type MessageRow, type NewMessage } from './index-db.js';
 import type { Built } from './index-build.js';
-import { infoOf, infoOfNew } from './maildir-idate.js';
+import { infoOf, infoOfNew, type DateSource } from './maildir-idate.js';
+import { sharedFlagsOf } from './maildir-flags.js';
 import { encodeFolder } from './maildir-names.js';
 import { StoreError } from './store-error.js';
 import { syncFolder } from './maildir-sync.js';
@@ -33,7 +34,10 @@ export interface MaildirStoreOptions {
 /** A folder's last listing and the folder state it reflects; every change moves MODSEQ or UIDNEXT. */
 export interface Listing {
   key: string;
+  /** Of a first build's listing, only those asked for so far (infoAt); read them through infoAt, uidAt, keyAt. */
   infos: MessageInfo[];
+  /** A first build's messages (UIDs from uid0, MODSEQs after modseq0), of which infos are made on demand. */
+  built?: { add: NewMessage[]; uid0: number; modseq0: number; src: DateSource; uids?: number[] };
   /** File name in cur/ of each message of `infos` (same order), as the index had them... */
   files: string[];
   /** ...when its write counter (IndexDb.writes) was this; after a write of this process they are not used. */
@@ -73,20 +77,87 @@ export function listingOf(index: IndexDb, dir: string, folder: FolderName, key: 
   return { key, infos, files, writes: index.writes, unseen };
 }
 
-/** The listing of a folder's first build, from the messages it recorded (their rows are written later). */
+/**
+ * The listing of a folder's first build, from the messages it recorded (their rows are written later): the
+ * infos are made when first read (infoAt), not thousands at once for the SELECT that built it.
+ */
 export function listingOfBuilt(index: IndexDb, dir: string, folder: FolderName, key: string, b: Built): Listing {
   const n = b.add.length;
-  const infos: MessageInfo[] = new Array(n);
   const files: string[] = new Array(n);
-  const src = { index, dir, folder };
   let unseen = 0;
+  // whether the letters before had S (a folder's names repeat a few letter strings)
+  let letters: string | null = null;
+  let seen = false;
   for (let i = 0; i < n; i++) {
     const m = b.add[i];
-    infos[i] = infoOfNew(m, b.uid0 + i, b.modseq0 + 1 + i, src);
+    if (m.letters !== letters) {
+      letters = m.letters;
+      seen = letters.includes('S');
+    }
     files[i] = m.file;
-    if (!m.letters.includes('S')) unseen++;
+    if (!seen) unseen++;
   }
-  return { key, infos, files, writes: index.writes, unseen };
+  const built = { add: b.add, uid0: b.uid0, modseq0: b.modseq0, src: { index, dir, folder } };
+  return { key, infos: new Array<MessageInfo>(n), files, writes: index.writes, unseen, built };
+}
+
+/** The i-th message's info (made now, once, for a first build's listing). */
+export function infoAt(l: Listing, i: number): MessageInfo {
+  const info = l.infos[i];
+  if (info || !l.built) return info;
+  const b = l.built;
+  return (l.infos[i] = infoOfNew(b.add[i], b.uid0 + i, b.modseq0 + 1 + i, b.src));
+}
+
+/** The i-th message's UID and base name (its key), without making its info. */
+export function uidAt(l: Listing, i: number): number {
+  return l.built ? l.built.uid0 + i : l.infos[i].uid;
+}
+export function keyAt(l: Listing, i: number): string {
+  return l.built ? l.built.add[i].base : l.infos[i].key;
+}
+
+/** Every info of a listing (all made, for a caller that takes them all). */
+export function allInfos(l: Listing): MessageInfo[] {
+  if (l.built) for (let i = 0; i < l.infos.length; i++) infoAt(l, i);
+  return l.infos;
+}
+
+/** A first build's listing for readers only (listShared): the infos made as they are read, shared by all readers. */
+class BuiltInfos implements LazyInfos {
+  private letters: string | null = null;
+  private flags: readonly string[] = [];
+  constructor(private readonly l: Listing & { built: NonNullable<Listing['built']> }) {}
+  get length(): number {
+    return this.l.infos.length;
+  }
+  get uids(): readonly number[] {
+    const b = this.l.built;
+    if (!b.uids) {
+      const uids = new Array<number>(b.add.length);
+      for (let i = 0; i < uids.length; i++) uids[i] = b.uid0 + i;
+      b.uids = uids;
+    }
+    return b.uids;
+  }
+  at(i: number): MessageInfo {
+    return infoAt(this.l, i);
+  }
+  flagsAt(i: number): readonly string[] {
+    const made = this.l.infos[i];
+    if (made) return made.flags;
+    const letters = this.l.built.add[i].letters;
+    if (letters !== this.letters) {
+      this.letters = letters;
+      this.flags = sharedFlagsOf(letters, '');
+    }
+    return this.flags;
+  }
+}
+
+/** What listShared hands out for a listing: a first build's lazily, else a copy of the infos array. */
+export function sharedInfos(l: Listing): readonly MessageInfo[] | LazyInfos {
+  return l.built ? new BuiltInfos(l as Listing & { built: NonNullable<Listing['built']> }) : l.infos.slice();
 }
 
 /** "inbox", "Inbox" → "INBOX"; other names are case-sensitive. */
@@ -196,7 +267,8 @@ export class MaildirUsers {
   async sync(u: UserHandle, folder: FolderName, dir: string, force: boolean): Promise<void> {
     // the folder's listing, while it is what the index holds, stands for its rows when cur/ is compared
     const cached = u.listings.get(folder);
-    const known = cached && cached.writes === u.index.writes && cached.key === listingKey(u.index.folder(folder)) ? cached : null;
+    const current = cached && cached.writes === u.index.writes && cached.key === listingKey(u.index.folder(folder)) ? cached : null;
+    const known = current && { count: current.infos.length, uid: (i: number) => uidAt(current, i), key: (i: number) => keyAt(current, i), files: current.files };
     await syncFolder(u.index, this.dirtyWindowMs, folder, dir, force, known);
     const f = u.index.folder(folder);
     const key = listingKey(f);

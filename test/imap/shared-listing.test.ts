@@ -11,6 +11,8 @@ import { sharedMailbox } from '../../engine/imap/shared-listing.js';
 import type { MailboxStore } from '../../engine/store/mailbox-store.js';
 import { MaildirStore } from '../../engine/store/maildir-store.js';
 import { MemoryStore } from '../../engine/store/memory-store.js';
+import { maildirRoot } from '../../engine/store/maildir.js';
+import { RANGE_LOG_MIN } from '../../engine/store/index-db.js';
 
 const OWNER = 'hanako@example.test';
 const dirs: string[] = [];
@@ -69,3 +71,51 @@ for (const [kind, make] of stores) {
     assert.equal(sharedMailbox(store, OWNER, 'INBOX').sessions, 0, 'the last close releases the mailbox');
   });
 }
+
+test('maildir: a first build of many messages is listed without an info per message until one is read, and behaves as any listing', async () => {
+  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'tegami-shared-first-'));
+  dirs.push(dataDir);
+  const root = maildirRoot(dataDir, OWNER);
+  for (const sub of ['cur', 'new', 'tmp']) fs.mkdirSync(path.join(root, sub), { recursive: true });
+  const n = RANGE_LOG_MIN + 200;
+  const letters = ['', 'S', 'FS', '', 'RS'];
+  for (let i = 0; i < n; i++) {
+    const body = msg(i % 7 === 0 ? `日本語 ${i}` : `message ${i}`);
+    const sec = 1_700_000_000 + Math.floor(i / 4);
+    const file = path.join(root, 'cur', `${sec}.M${i}P7.host,S=${body.length}:2,${letters[i % 5]}`);
+    fs.writeFileSync(file, body);
+    fs.utimesSync(file, sec, sec);
+  }
+  const store = new MaildirStore(dataDir);
+  let bTold = 0;
+  const a = await MailboxView.open(store, OWNER, 'INBOX', false, () => {});
+  const lazy = a.view.infos;
+  assert.ok(!Array.isArray(lazy), 'the first build is listed lazily');
+  const b = await MailboxView.open(store, OWNER, 'INBOX', false, () => bTold++);
+  assert.equal(a.exists, n);
+  assert.deepEqual(a.uids, Array.from({ length: n }, (_, i) => i + 1));
+  // what SELECT reports: the first message without \Seen is the first; no keywords
+  assert.deepEqual(a.flagSummary(), { keywords: new Set(), firstUnseen: 1 });
+  // each info is made once and shared: both sessions and repeated reads get the same object
+  assert.equal(a.infoAt(5), a.infoAt(5));
+  assert.equal(a.infoOf(a.uids[4]), b.infoOf(b.uids[4]), 'one MessageInfo object per message');
+  // the same as list() answers, message by message (its copies: equal values)
+  const listed = await store.list(OWNER, 'INBOX');
+  const plain = (m: { uid: number; size: number; flags: readonly string[]; modseq: number; key: string; internalDate: number }) => ({ uid: m.uid, size: m.size, flags: [...m.flags], modseq: m.modseq, key: m.key, internalDate: m.internalDate });
+  for (let seq = 1; seq <= n; seq += 97) assert.deepEqual(plain(a.infoAt(seq)), plain(listed[seq - 1]), `message ${seq}`);
+  assert.deepEqual(plain(a.infoAt(n)), plain(listed[n - 1]));
+  assert.equal(a.infoAt(2).flags[0], '\\Seen');
+  // a flag change by a reaches b as a FETCH, with no echo to a; both share the new listing
+  const r = await store.updateFlags(OWNER, 'INBOX', [a.uids[3]], 'add', ['\\Flagged']);
+  a.applyUpdated(r.updated);
+  assert.ok(bTold > 0, 'b was told of the change');
+  assert.deepEqual(await a.update(opts), []);
+  assert.deepEqual(await b.update(opts), ['* 4 FETCH (FLAGS (\\Flagged))']);
+  assert.equal(a.view, b.view, 'both share the new listing');
+  assert.equal(a.infoOf(a.uids[0]), b.infoOf(b.uids[0]));
+  assert.deepEqual(a.flagSummary(), { keywords: new Set(), firstUnseen: 1 });
+  // the messages read as the listing says
+  assert.match((await store.read(OWNER, 'INBOX', a.uids[7])).toString(), /Subject: 日本語 7/);
+  a.close();
+  b.close();
+});

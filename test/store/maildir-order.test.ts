@@ -19,8 +19,11 @@ test('the fast delivery order is the order of the comparison, on usual and unusu
     (i: number) => `host-${i}.M5`, // no second
     (i: number) => `${1_700_000_000 + i}.MP${i}.host`, // an M without digits
     (i: number) => `${1_700_000_000 + i}.M${'9'.repeat(20)}P.host`, // a microsecond beyond any number
+    (i: number) => `${Math.floor(r() * 1_700_000_000)}.M${Math.floor(r() * 999_999)}P${i}.old`, // decades apart: beyond a packed key
+    (i: number) => `${2 ** 31 + Math.floor(r() * 5000)}.M${Math.floor(r() * 999_999)}P${i}.later`, // after 2038
+    (i: number) => `${1_700_000_000 + Math.floor(r() * 2 ** 20)}.M${Math.floor(r() * 2 ** 20)}P${i}.wide`, // near the key's bounds
   ];
-  for (const mix of [[0], [0, 1], [0, 2], [0, 3], [0, 4, 5], [0, 1, 2, 3, 4, 5]]) {
+  for (const mix of [[0], [0, 1], [0, 2], [0, 3], [0, 4, 5], [0, 1, 2, 3, 4, 5], [6], [0, 7], [8], [8, 0]]) {
     const names = Array.from({ length: 3000 }, (_, i) => kinds[mix[i % mix.length]](i));
     const expected = names.map((_, i) => i).sort((a, b) => compareMaildirNames(names[a], names[b]));
     const got = deliveryOrder(names);

@@ -20,17 +20,7 @@ export async function openMailbox(s: Session, a: Args, examine: boolean): Promis
   const folder = ref.name;
   const view = await s.select(folder, examine, ref.list);
   const readOnly = view.readOnly;
-  const keywords = new Set<string>();
-  let firstUnseen = 0;
-  // messages of a large mailbox share a few flags arrays (the store's): each array is read once
-  const read = new Set<readonly string[]>();
-  for (let seq = 1; seq <= view.exists; seq++) {
-    const flags = view.infoAt(seq).flags;
-    if (read.has(flags)) continue;
-    read.add(flags);
-    for (const f of flags) if (!f.startsWith('\\')) keywords.add(f);
-    if (!firstUnseen && !flags.includes('\\Seen')) firstUnseen = seq;
-  }
+  const { keywords, firstUnseen } = view.flagSummary();
   const flags = [...SYSTEM_FLAGS, ...keywords].join(' ');
   s.send(`* FLAGS (${flags})`);
   s.send(`* OK [PERMANENTFLAGS ${readOnly ? '()' : `(${flags} \\*)`}] Flags permitted`);
