@@ -13,7 +13,7 @@ import { handshakeDeadline } from '../net/listener.js';
 import { plaintextAllowed, type LoginContext, type LoginFlow } from '../net/login.js';
 import { unmapV4 } from '../policy/cidr.js';
 import type { MailboxStore } from '../store/mailbox-store.js';
-import { isUnavailable } from '../store/store-error.js';
+import { isUnavailable, StoreError } from '../store/store-error.js';
 import type { ListArchives } from './list-archives.js';
 import { no, validateArgs, type Result, type SessionState } from './command.js';
 import { commandTable } from './commands/index.js';
@@ -327,7 +327,13 @@ export class Session {
     } catch (e) {
       this.log('command.error', { command: name, error: (e as Error).message }, 'warn');
       // the mail store's database is away: a temporary refusal, the session stays (RFC 5530 UNAVAILABLE)
-      result = isUnavailable(e) ? no('Mail store temporarily unavailable; try again later', 'UNAVAILABLE') : { status: 'NO', code: 'SERVERBUG', text: 'Internal error' };
+      // a refusal of the store that a command did not map itself (a folder name it does not allow: RFC 5530 CANNOT)
+      // answers with its own code and words, not as an internal error
+      result = isUnavailable(e)
+        ? no('Mail store temporarily unavailable; try again later', 'UNAVAILABLE')
+        : e instanceof StoreError
+          ? no(e.message.replace(/[\r\n]+/g, ' ').slice(0, 200), e.code)
+          : { status: 'NO', code: 'SERVERBUG', text: 'Internal error' };
     }
     if (this.closed) return;
     if (this.state === 'selected' && result.status !== 'BAD') {

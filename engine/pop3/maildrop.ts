@@ -73,7 +73,11 @@ export class Maildrop {
       // only read here: the store's own infos where it shares them (no copy of each per login)
       const list = store.listShared ? await store.listShared(owner, 'INBOX') : await store.list(owner, 'INBOX');
       const msgs: DropMessage[] = [];
-      for (const m of list) if (!m.flags.includes('\\Deleted')) msgs.push({ uid: m.uid, size: m.size, uidl: uidlOf(m), deleted: false });
+      // an array, or a first build's lazy listing (engine/store/maildir-users.ts): both index by at(i)
+      for (let i = 0; i < list.length; i++) {
+        const m = list.at(i)!;
+        if (!m.flags.includes('\\Deleted')) msgs.push({ uid: m.uid, size: m.size, uidl: uidlOf(m), deleted: false });
+      }
       return new Maildrop(store, owner, msgs);
     } catch (e) {
       releaseLock(key);

@@ -6,7 +6,8 @@
 // every GET page route, so a new page cannot skip this test.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { holdReason } from '../../engine/lists/post.js';
+import { holdReason, UNPROVEN_REASON } from '../../engine/lists/post.js';
+import { UNPROVEN_AUTHOR } from '../../engine/lists/moderation.js';
 import { SqliteActivity } from '../../engine/lists/activity.js';
 import type { MailingList } from '../../engine/accounts/list-directory.js';
 import { translator } from '../../engine/web/i18n.js';
@@ -53,6 +54,9 @@ describe('admin pages in Japanese and English', () => {
       holdReason(rt([], true), { ...list, post: 'moderators' }, poster)!,
       holdReason(rt([], false), { ...list, post: 'members' }, poster)!,
       holdReason(rt([], true), { ...list, post: 'anyone', moderated: true }, poster)!,
+      // the reasons receivePost gives a post from our own domains without a login, and with a forged author added
+      UNPROVEN_REASON,
+      `${UNPROVEN_REASON}; ${UNPROVEN_AUTHOR}`,
     );
     const activity = new SqliteActivity(f.db);
     reasons.forEach((reason, i) =>
@@ -116,6 +120,8 @@ describe('admin pages in Japanese and English', () => {
         t('lists.reasons.moderators'),
         t('lists.reasons.member'),
         t('lists.reasons.moderated'),
+        t('lists.reasons.unproven'),
+        `${t('lists.reasons.unproven')} ${t('lists.reasons.unprovenAuthor')}`,
       ].sort());
     }
   });

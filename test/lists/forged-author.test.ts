@@ -46,7 +46,7 @@ test('held and then approved by a moderator, the forged From: still goes out und
   await post(lab.srv, 'boss@example.test', 'staff@example.test', 'forged member, approved');
   const line = await until('held', () => cli(lab.srv, ['list', 'pending', 'staff@example.test']).split('\n').find((l) => l.includes('forged member, approved')), 60_000);
   const held = JSON.parse(cli(lab.srv, ['list', 'pending', 'staff@example.test', '--json'])) as { reason: string }[];
-  assert.match(held[0].reason, /the sender is not a member; From: an address of ours its owner did not send from/);
+  assert.match(held[0].reason, /the sender is of our own domains but did not log in to send; From: an address of ours its owner did not send from/);
   cli(lab.srv, ['list', 'approve', 'staff@example.test', line.split('\t')[0]]);
   const m = await until('the approved post at the sink', () => atSink(lab.sink, /forged member, approved/)[0], 60_000);
   assert.match(header(m.raw.toString('latin1'), 'From') ?? '', /staff@example\.test/);

@@ -115,7 +115,7 @@ test("a stranger forging a local moderator's (or member's) From: and MAIL FROM i
   await until('held', () => pending().some((l) => l.includes('forged member post')) || undefined, 30_000);
   // held for what it is: a local member's address without a login, not "the sender is not a member"
   const held = JSON.parse(cli(lab.srv, ['list', 'pending', 'team@example.test', '--json'])) as { subject: string; reason: string }[];
-  assert.equal(held.find((h) => h.subject.includes('forged member post'))?.reason, 'the sender is of our own domains but did not log in to send');
+  assert.match(held.find((h) => h.subject.includes('forged member post'))?.reason ?? '', /^the sender is of our own domains but did not log in to send(;|$)/);
   // the real moderator, logged in on the submission port: distributed at once
   const out = await run('swaks', ['--server', `127.0.0.1:${lab.srv.ports.submission}`, '--tls', '--auth', 'PLAIN', '--auth-user', 'moder@example.test', '--auth-password', 'moder-secret-1',
     '--from', 'moder@example.test', '--to', 'news@example.test', '--header', 'From: moder@example.test', '--header', 'Subject: real announcement', '--timeout', '30']);

@@ -16,6 +16,7 @@ import { apiRoute, checked, domainAdminGuard, errorFor, errorSchema, formBody, i
 import { buttonForm, checkbox, errorSummary, form, input, notice, select, textarea } from './forms.js';
 import type { AdminServices } from './services.js';
 import { isAddress } from './users-ops.js';
+import { UNPROVEN_AUTHOR } from '../../lists/moderation.js';
 
 const listParam = { type: 'object', required: ['list'], properties: { list: { type: 'string', minLength: 3, maxLength: 320 } } } as const;
 const heldParam = { type: 'object', required: ['list', 'id'], properties: { list: { type: 'string', maxLength: 320 }, id: { type: 'string', pattern: '^[a-z2-7]{10}$' } } } as const;
@@ -136,6 +137,9 @@ export class ListOps {
  * shown as stored (as text).
  */
 export function heldReason(t: Translate, reason: string): string {
+  // a forged author of our own domains is added to the reason (engine/lists/post.ts): its base and the addition each translated
+  const forged = `; ${UNPROVEN_AUTHOR}`;
+  if (reason.endsWith(forged)) return `${heldReason(t, reason.slice(0, -forged.length))} ${t('lists.reasons.unprovenAuthor')}`;
   const size = /^larger than the list's limit \((\d+) > (\d+) bytes\)$/.exec(reason);
   if (size) return t('lists.reasons.size', { size: size[1], max: size[2] });
   const key = HELD_REASONS[reason];
