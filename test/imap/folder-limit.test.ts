@@ -1,6 +1,8 @@
-// [accounts] max_folders over a real socket with Python's imaplib: CREATE (with the parents it makes) and RENAME
-// (the parents it makes) past the limit are NO [LIMIT] (RFC 5530) and create nothing; a folder deleted makes room.
-import { after, before, it } from 'node:test';
+// Folders refused over a real socket with Python's imaplib. [accounts] max_folders: CREATE (with the parents it
+// makes) and RENAME (the parents it makes) past the limit are NO [LIMIT] (RFC 5530) and create nothing; a folder
+// deleted makes room. Names the Maildir store refuses (a dot of Maildir++ inside a name, an empty level, a name of
+// Maildir's own directories): NO [CANNOT] with the store's reason, never NO [SERVERBUG], and the session goes on.
+import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { MaildirStore } from '../../engine/store/maildir-store.js';
 import { run } from '../helpers/server.js';
@@ -48,4 +50,40 @@ print(json.dumps(out))`;
   assert.deepEqual(out.listed, ['Drafts', 'Extra', 'INBOX', 'Notes', 'Sent', 'Spam', 'Trash', 'Work', 'Work/2026'], 'nothing of the refused ones was made');
   assert.deepEqual(out.del, ['OK', ['DELETE completed']]);
   assert.deepEqual(out.again, ['OK', ['CREATE completed']], 'a folder deleted makes room');
+});
+
+describe('names the store refuses (a server without a folder limit)', () => {
+  let h2: Harness;
+  before(async () => {
+    h2 = await startHarness({ store: (d) => new MaildirStore(d) });
+  });
+  after(() => h2?.close());
+
+  it('CREATE and RENAME of a name the store refuses answer NO [CANNOT], not an internal error', async () => {
+    const code = `import imaplib, json
+m = imaplib.IMAP4('127.0.0.1', ${h2.plain.port}, timeout=30)
+m.login(${JSON.stringify(USER)}, ${JSON.stringify(PASS)})
+out = {}
+def r(x): return [x[0], [i.decode() if isinstance(i, bytes) else i for i in x[1]]]
+def names(): return sorted(l.decode().rsplit(' ', 1)[-1].strip('"') for l in m.list()[1])
+for n in ['a..b', 'INBOX.cur', 'Work.2026', 'x/.y']:
+    out[n] = r(m.create(n))
+out['ok'] = r(m.create('Work'))
+out['rename'] = r(m.rename('Work', 'a..b'))
+out['noop'] = r(m.noop())
+out['listed'] = names()
+m.logout()
+print(json.dumps(out))`;
+    const res = await run('python3', ['-c', code], { timeoutMs: 60_000 });
+    assert.equal(res.code, 0, res.stderr);
+    const out = JSON.parse(res.stdout.trim().split('\n').pop()!) as Record<string, [string, string[]]>;
+    for (const n of ['a..b', 'INBOX.cur', 'Work.2026', 'x/.y', 'rename']) {
+      assert.equal(out[n][0], 'NO', `${n}: ${JSON.stringify(out[n])}`);
+      assert.match(out[n][1][0], /^\[CANNOT\] \S/, `${n}: ${JSON.stringify(out[n])}`);
+      assert.doesNotMatch(out[n][1][0], /SERVERBUG|Internal error/, n);
+    }
+    assert.deepEqual(out.ok, ['OK', ['CREATE completed']]);
+    assert.equal(out.noop[0], 'OK', 'the session goes on');
+    assert.deepEqual(out.listed, ['Drafts', 'INBOX', 'Sent', 'Spam', 'Trash', 'Work'], 'nothing of the refused names was made');
+  });
 });
