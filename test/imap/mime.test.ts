@@ -2,6 +2,7 @@
 // LF-only messages, RFC 2047 words in several charsets, raw ISO-2022-JP and 8-bit headers, transfer encodings.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import Encoding from 'encoding-japanese';
 import iconv from 'iconv-lite';
 import { parseAddressList } from '../../engine/imap/mime/envelope.js';
 import { findPart, parseMime } from '../../engine/imap/mime/mime-tree.js';
@@ -66,4 +67,34 @@ test('address lists: display names, comments, groups, routes', () => {
     { name: null, mailbox: null, host: null },
   ]);
   assert.deepEqual(parseAddressList('<@relay.test:user@host.test>'), [{ name: null, mailbox: 'user', host: 'host.test' }]);
+});
+
+test('address lists: a raw ISO-2022-JP name (no RFC 2047) is one name, whatever JIS bytes it holds', () => {
+  // 近藤 花子 / 佐藤 一郎 in JIS: their bytes hold ";", "<", "," and '"', which read as ASCII are address syntax
+  const jis = (text: string) => Buffer.from(Encoding.convert(Encoding.stringToCode(text), { to: 'JIS', from: 'UNICODE' })).toString('latin1');
+  const decode = (name: string | null) => {
+    const m = /^=\?ISO-2022-JP\?B\?([A-Za-z0-9+/=]+)\?=$/.exec(name ?? '');
+    assert.ok(m, `an encoded-word: ${JSON.stringify(name)}`);
+    return Encoding.codeToString(Encoding.convert(Buffer.from(m[1], 'base64'), { to: 'UNICODE', from: 'JIS' }));
+  };
+  const cases = ['近藤', '佐藤', '増田', '長谷川', 'ｱｲｳ'];
+  for (const name of cases) {
+    const raw = jis(name);
+    for (const value of [`${raw} <alice@example.test>`, `"${raw}" <alice@example.test>`, `alice@example.test (${raw})`]) {
+      const list = parseAddressList(value);
+      assert.equal(list.length, 1, `${name}: ${JSON.stringify(value)} → ${JSON.stringify(list)}`);
+      assert.equal(list[0].mailbox, 'alice');
+      assert.equal(list[0].host, 'example.test');
+      assert.equal(decode(list[0].name), name);
+    }
+  }
+  // two names, two addresses, a name with no escape back to ASCII at its end
+  const two = parseAddressList(`${jis('近藤')} <a@x.test>, ${jis('佐藤').replace(/\x1b\(B$/, '')}`);
+  assert.equal(two.length, 2, JSON.stringify(two));
+  assert.equal(decode(two[0].name), '近藤');
+  // a run not closed by its escape back to ASCII is encoded closed (its decoder then ends in ASCII)
+  assert.equal(two[1].mailbox, `=?ISO-2022-JP?B?${Buffer.from(jis('佐藤'), 'latin1').toString('base64')}?=`);
+  // hostile text: 20,000 empty runs, each opened and closed, then the address
+  const hostile = parseAddressList(`${'\x1b$B\x1b(B'.repeat(20_000)} <a@x.test>`);
+  assert.deepEqual([hostile.length, hostile[0].mailbox, hostile[0].host], [1, 'a', 'x.test']);
 });

@@ -12,8 +12,29 @@ export interface Address {
 /** A value without quotes, comments, list or group separators is one address (or none): no scan needed. */
 const LIST_SYNTAX = /["(,:;]/;
 
+/**
+ * One ISO-2022-JP run of a raw header value (a name written without RFC 2047 by older Japanese mailers): from the
+ * escape into JIS X 0208 or half-width katakana to the escape back to ASCII, or to the next escape or the end.
+ * Linear: the run stops at the first ESC it cannot take.
+ */
+const JIS_RUN = /\x1b(?:\$[@B]|\(I)[^\x1b]*(?:\x1b\([BJ])?/g;
+
+/**
+ * The value with each ISO-2022-JP run made an RFC 2047 encoded-word: the JIS bytes of a name may be any of
+ * `"<>(),:;\` and must not be read as address syntax (a name ending in "R;" would close a group). Clients decode
+ * the encoded-word; the address itself is never in such a run.
+ */
+export function encodeJisRuns(value: string): string {
+  if (!value.includes('\x1b')) return value;
+  return value.replace(JIS_RUN, (run) => {
+    const closed = /\x1b\([BJ]$/.test(run) ? run : `${run}\x1b(B`;
+    return `=?ISO-2022-JP?B?${Buffer.from(closed, 'latin1').toString('base64')}?=`;
+  });
+}
+
 /** Address list per RFC 5322, with groups as (NIL NIL name NIL) ... (NIL NIL NIL NIL) markers. */
 export function parseAddressList(value: string): Address[] {
+  value = encodeJisRuns(value);
   if (!LIST_SYNTAX.test(value)) {
     // the scan below would gather the whole value as one address: the common From/To of one mailbox
     const a = toAddress(value, '');
