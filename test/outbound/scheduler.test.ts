@@ -59,8 +59,9 @@ async function harness(toml: string, outcome: (task: DeliverTask, n: number) => 
     },
     inject: async () => {},
     removeQueued: async (id: string) => {
-      removed.push(id);
+      // recorded once the files are gone: a test that sees the id may check the spool at once
       await spool.remove(id);
+      removed.push(id);
     },
   } as unknown as Queue;
   const sched = new OutboundScheduler({ queue, config, logger: new Logger({ files: false, stdout: false }), resolver: makeResolver(), isLocal: () => true });
