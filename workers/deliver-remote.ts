@@ -12,6 +12,7 @@ import { checkedOrigin, type Envelope } from '../engine/spool/envelope.js';
 import { receivedHeader } from '../engine/smtp/received.js';
 import type { Destination } from '../engine/outbound/destination.js';
 import { resolveDestination, type Target } from '../engine/outbound/mx.js';
+import { boundListeners, exchangerScreen, type ExchangerScreen } from '../engine/outbound/exchanger-screen.js';
 import { closeSession, openSession, sendTransaction, type RcptOutcome, type Session } from '../engine/outbound/smtp-client.js';
 import { signingKey, signMessage, type KeySource } from '../engine/outbound/dkim.js';
 import { sealedKeys } from '../engine/outbound/dkim-keys.js';
@@ -81,6 +82,15 @@ interface Settings {
 const settings = (workerData ?? {}) as Settings;
 
 let state: { config: LoadedConfig; resolver: Resolver } | null = null;
+let screen: { config: LoadedConfig; at: number; screen: ExchangerScreen } | null = null;
+/**
+ * MX addresses that are this server's own SMTP listeners or no exchanger at all are never tried (exchanger-screen.ts);
+ * the listeners as bound (run/listeners.json, port 0 resolved), looked at again every 10 s.
+ */
+function screenFor(config: LoadedConfig): ExchangerScreen {
+  if (screen?.config !== config || Date.now() - screen.at > 10_000) screen = { config, at: Date.now(), screen: exchangerScreen(boundListeners(config.data_dir, config.listeners)) };
+  return screen.screen;
+}
 function init(): { config: LoadedConfig; resolver: Resolver } {
   if (!state) {
     const config = loadConfig(settings.configPath);
@@ -246,7 +256,7 @@ export default async function deliverRemote(task: DeliverTask): Promise<DeliverR
   }
 
   // 2. the destination's hosts, in order
-  const where = await resolveDestination(dest, resolver, { port: config.outbound.port, maxMx: config.outbound.max_mx });
+  const where = await resolveDestination(dest, resolver, { port: config.outbound.port, maxMx: config.outbound.max_mx, screen: screenFor(config) });
   if (where.kind !== 'ok') return { ...all(where.kind, where.status, where.reason), dkim: msg.dkim, events };
   let targets = where.targets as Target[];
   if (sts) {

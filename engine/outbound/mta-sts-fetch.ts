@@ -6,6 +6,7 @@ import https from 'node:https';
 import net from 'node:net';
 import type { LookupFunction } from 'node:net';
 import type { Resolver } from '../dns/resolver.js';
+import { neverAnExchanger } from './exchanger-screen.js';
 
 export const MAX_POLICY_BYTES = 64 * 1024;
 
@@ -31,7 +32,8 @@ function lookupVia(resolver: Resolver): LookupFunction {
         if (aaaa.status === 'fulfilled') for (const x of aaaa.value) found.push({ address: x, family: 6 });
       }
       const fam = Number(options?.family) || 0;
-      const usable = fam ? found.filter((f) => f.family === fam) : found;
+      // a policy host's DNS is the domain owner's word: never a link-local (metadata service), multicast or unspecified address
+      const usable = found.filter((f) => (!fam || f.family === fam) && !neverAnExchanger(f.address));
       if (!usable.length) {
         const e = new Error(`no address for ${hostname}`) as NodeJS.ErrnoException;
         e.code = 'ENOTFOUND';

@@ -6,6 +6,7 @@ import net from 'node:net';
 import type { Resolver } from '../dns/resolver.js';
 import type { Destination } from './destination.js';
 import { parseHostPort as parseHostPortText } from '../net/host-port.js';
+import type { ExchangerScreen } from './exchanger-screen.js';
 
 export interface Target {
   /** Host name (for logs and TLS SNI) or the literal address. */
@@ -46,7 +47,28 @@ function shuffleEqual<T extends { preference: number }>(list: T[]): T[] {
   return out.map((o) => o.x);
 }
 
-export async function resolveDestination(dest: Destination, resolver: Resolver, opts: { port: number; maxMx: number }): Promise<Resolution> {
+/**
+ * Addresses of MX targets that `screen` refuses are dropped (engine/outbound/exchanger-screen.ts); a domain left with
+ * none fails for good (5.4.6, its DNS names only this server or addresses no exchanger has). Relay routes are not screened.
+ */
+function screened(domain: string, targets: Target[], screen: ExchangerScreen | undefined): Resolution {
+  if (!screen) return { kind: 'ok', targets };
+  const refused: string[] = [];
+  const kept = targets
+    .map((t) => ({
+      ...t,
+      addresses: t.addresses.filter((a) => {
+        const why = screen(a, t.port);
+        if (why) refused.push(`${t.name}: ${why}`);
+        return !why;
+      }),
+    }))
+    .filter((t) => t.addresses.length);
+  if (kept.length) return { kind: 'ok', targets: kept };
+  return { kind: 'perm', status: '5.4.6', reason: `the mail exchangers of ${domain} are not to be used (${refused.slice(0, 3).join('; ')})` };
+}
+
+export async function resolveDestination(dest: Destination, resolver: Resolver, opts: { port: number; maxMx: number; screen?: ExchangerScreen }): Promise<Resolution> {
   if (dest.kind === 'relay') {
     const targets: Target[] = [];
     let temp = false;
@@ -63,7 +85,7 @@ export async function resolveDestination(dest: Destination, resolver: Resolver, 
 
   const domain = dest.domain;
   // an address literal (user@[192.0.2.1]) names its host directly
-  if (net.isIP(domain)) return { kind: 'ok', targets: [{ name: domain, port: opts.port, addresses: [domain], preference: 0 }] };
+  if (net.isIP(domain)) return screened(domain, [{ name: domain, port: opts.port, addresses: [domain], preference: 0 }], opts.screen);
 
   let mx: { exchange: string; priority: number }[];
   try {
@@ -87,7 +109,7 @@ export async function resolveDestination(dest: Destination, resolver: Resolver, 
     temp ||= r.temp;
     if (r.addresses.length) targets.push({ name: h.name, port: opts.port, addresses: r.addresses, preference: h.preference });
   }
-  if (targets.length) return { kind: 'ok', targets };
+  if (targets.length) return screened(domain, targets, opts.screen);
   if (temp) return { kind: 'temp', status: '4.4.3', reason: `DNS lookup of ${hosts.map((h) => h.name).join(', ')} failed temporarily` };
   return mx.length
     ? { kind: 'perm', status: '5.4.4', reason: `no address for the mail exchangers of ${domain} (${hosts.map((h) => h.name).join(', ')})` }

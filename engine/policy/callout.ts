@@ -6,6 +6,7 @@ import net from 'node:net';
 import type { Resolver } from '../dns/resolver.js';
 import type { Logger } from '../log/logger.js';
 import { resolveDestination, type Resolution } from '../outbound/mx.js';
+import type { ExchangerScreen } from '../outbound/exchanger-screen.js';
 
 export type CalloutResult =
   | { status: 'exists'; mx: string; reply: string; cached: boolean }
@@ -18,6 +19,8 @@ export interface CalloutOptions {
   /** Our EHLO name. */
   helo: string;
   port: number;
+  /** MX addresses never asked: this server's own SMTP listeners, link-local, multicast (exchanger-screen.ts). */
+  screen?: ExchangerScreen;
   /** The whole callout: MX lookup, connection and dialogue. */
   timeoutMs: number;
   positiveTtlMs: number;
@@ -101,7 +104,7 @@ export class SenderCallout {
     const deadline = started + this.o.timeoutMs;
     try {
       const where = await withDeadline(
-        resolveDestination({ key: `callout:${domain}`, kind: 'mx', domain, hosts: [], requireTls: false, hold: false }, this.o.resolver, { port: this.o.port, maxMx: 1 }),
+        resolveDestination({ key: `callout:${domain}`, kind: 'mx', domain, hosts: [], requireTls: false, hold: false }, this.o.resolver, { port: this.o.port, maxMx: 1, screen: this.o.screen }),
         deadline - this.now(),
       ).catch((e: Error): Resolution => ({ kind: 'temp', status: '4.4.3', reason: e.message }));
       if (where.kind !== 'ok') return this.done(address, { status: 'unknown', reason: `no mail exchanger to ask: ${where.reason}` }, started);

@@ -9,6 +9,7 @@ import { DnsblChecker, type DnsblOutcome } from '../policy/dnsbl.js';
 import { SenderCallout, type CalloutResult } from '../policy/callout.js';
 import { checkHelo, checkReverseDns, checkSenderDomain, checkSpf, type HeloOutcome, type RdnsOutcome, type SpfOutcome, type CheckOutcome } from '../policy/sender-checks.js';
 import { IpList, unmapV4 } from '../policy/cidr.js';
+import { boundListeners, exchangerScreen, type ExchangerScreen } from '../outbound/exchanger-screen.js';
 import { headerLine } from './headers.js';
 import { loadRuleSet } from './rules/rules.js';
 import type { Tag } from './tags.js';
@@ -45,6 +46,8 @@ export class ConnectionChecker {
   /** [spam] local_networks: this machine and internal networks, whose connection nothing here judges. */
   private readonly local: IpList;
   private readonly callout?: SenderCallout;
+  /** Built at the first callout, when the listeners are bound (their ports are in run/listeners.json). */
+  private calloutScreen?: ExchangerScreen;
   private readonly whitelist: SenderWhitelist;
   private readonly recent = new Map<string, { expires: number; result: ConnectionResult }>();
 
@@ -69,6 +72,7 @@ export class ConnectionChecker {
         resolver,
         helo: config.outbound.helo_name ?? config.hostname,
         port: s.callout_port,
+        screen: ((ip: string, port: number) => (this.calloutScreen ??= exchangerScreen(boundListeners(config.data_dir, config.listeners)))(ip, port)),
         timeoutMs: s.callout_timeout,
         positiveTtlMs: s.callout_cache_ttl,
         negativeTtlMs: s.callout_negative_ttl,

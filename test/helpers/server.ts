@@ -36,6 +36,8 @@ export interface TestServerOptions {
   env?: Record<string, string>;
   /** Loopback address every listener binds (default 127.0.0.1): several nodes on 127.0.0.2, .3, .4. */
   bind?: string;
+  /** A fixed "host:port" for some listeners instead of port 0 (a test that needs the port in the config itself). */
+  listenAt?: Record<string, string>;
 }
 
 export interface TestServer {
@@ -92,7 +94,7 @@ export async function startTestServer(opts: TestServerOptions = {}): Promise<Tes
     `data_dir = ${JSON.stringify(dataDir)}`,
     opts.topLevel ?? '',
     '[listen]',
-    ...listeners.map((l) => `${l} = "${opts.bind ?? '127.0.0.1'}:0"`),
+    ...listeners.map((l) => `${l} = "${opts.listenAt?.[l] ?? `${opts.bind ?? '127.0.0.1'}:0`}"`),
     '[domains]',
     `local = ${JSON.stringify(domains)}`,
     '[log]',
