@@ -10,6 +10,23 @@ import { probe, type ProbeResult } from './probes.js';
 
 export type TargetState = 'unknown' | 'up' | 'down';
 
+/**
+ * A target as it is shown (log lines, `tegami status`, the dashboard) and sent (alert webhooks and mail, often a
+ * third party's chat service): an http URL without its user:password and with every query value replaced by "…",
+ * where status pages keep their access tokens. The check itself uses the URL as configured.
+ */
+export function shownTarget(c: Pick<MonitorConfig, 'check' | 'target'>): string {
+  if (c.check !== 'http') return c.target;
+  let u: URL;
+  try {
+    u = new URL(c.target);
+  } catch {
+    return '(not a URL)';
+  }
+  const query = [...u.searchParams.keys()].map((k) => `${encodeURIComponent(k)}=…`).join('&');
+  return `${u.protocol}//${u.host}${u.pathname}${query ? `?${query}` : ''}`;
+}
+
 export interface TargetView {
   name: string;
   check: string;
@@ -91,7 +108,7 @@ export class Monitor {
     const at = new Date(this.now()).toISOString();
     t.checks.push({ at, ok: r.ok, ms: r.ms, detail: r.detail });
     if (t.checks.length > 20) t.checks.shift();
-    const base = { target: t.c.name, check: t.c.check, address: t.c.target };
+    const base = { target: t.c.name, check: t.c.check, address: shownTarget(t.c) };
     this.o.logger.emit('monitor.check', { ...base, ok: r.ok, ms: r.ms, detail: r.detail });
     if (r.ok) {
       t.failures = 0;
@@ -131,7 +148,7 @@ export class Monitor {
     return this.targets.map((t) => ({
       name: t.c.name,
       check: t.c.check,
-      address: t.c.target,
+      address: shownTarget(t.c),
       state: t.state,
       since: new Date(t.since).toISOString(),
       failures_in_a_row: t.failures,

@@ -7,6 +7,7 @@ import { loadConfig, resolveConfigPath } from '../../config/load.js';
 import { Logger } from '../../log/logger.js';
 import { Alerter } from '../../monitor/alerts.js';
 import { closeProbes, probe } from '../../monitor/probes.js';
+import { shownTarget } from '../../monitor/monitor.js';
 import { tegamiVersion } from '../../ops/backup.js';
 import { strictArgs, toArgv } from './status.js';
 
@@ -29,7 +30,7 @@ export async function monitorMain(argv: string[]): Promise<number> {
       process.stderr.write(`tegami monitor: nothing to check: ${where} has no [[monitor]] table; add one per watched service (name, check, target; docs/operations.md, "The monitor and its alerts")\n`);
       return 1;
     }
-    const results = await Promise.all(config.monitor.map(async (t) => ({ name: t.name, check: t.check, address: t.target, ...(await probe(t, config.dns.servers)) })));
+    const results = await Promise.all(config.monitor.map(async (t) => ({ name: t.name, check: t.check, address: shownTarget(t), ...(await probe(t, config.dns.servers)) })));
     await closeProbes();
     if (values.json) process.stdout.write(JSON.stringify(results) + '\n');
     else for (const r of results) process.stdout.write(`${r.name.padEnd(12)} ${`${r.check} ${r.address}`.padEnd(36)} ${r.ok ? 'up  ' : 'DOWN'} ${r.ms} ms  ${r.detail}\n`);
