@@ -25,11 +25,18 @@ export function tlsOptions(s: StorageConfig): pg.ClientConfig['ssl'] {
   return { ...files, rejectUnauthorized: s.tls === 'verify-full' };
 }
 
+/**
+ * Parameters of a connection URL that pg reads as TLS settings and that override the ssl object given beside the
+ * URL: `?ssl=0` alone turned TLS off under the default verify-full, `?sslrootcert=` replaced tls_ca and the check.
+ */
+const URL_TLS_PARAMS = ['sslmode', 'ssl', 'sslrootcert', 'sslcert', 'sslkey', 'sslpassword', 'sslcrl', 'sslnegotiation', 'sslcompression', 'uselibpqcompat'];
+
 /** The connection settings shared by the pool and the dedicated LISTEN connection. */
 export function clientConfig(s: StorageConfig): pg.ClientConfig {
   if (!s.url) throw new Error('[storage] url is not set');
   const url = new URL(s.url);
-  if (url.searchParams.has('sslmode')) throw new Error('[storage] url: set TLS with [storage] tls, not sslmode in the URL');
+  const tlsParam = URL_TLS_PARAMS.find((p) => url.searchParams.has(p));
+  if (tlsParam) throw new Error(`[storage] url: set TLS with [storage] tls (and tls_ca, tls_cert, tls_key), not ${tlsParam} in the URL`);
   return {
     connectionString: s.url,
     ssl: tlsOptions(s),

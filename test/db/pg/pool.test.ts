@@ -89,6 +89,12 @@ describe('PostgreSQL connection settings', { skip }, () => {
     }
   });
 
+  it('a TLS parameter in the URL never overrides [storage] tls: ?ssl=0 under verify-full is refused, not a plaintext session', async () => {
+    const r = await connect(storage({ url: `${cluster.url}?ssl=0` })).catch((e: Error) => e);
+    // the old code connected without TLS (and without any certificate check) although tls = "verify-full"
+    assert.ok(r instanceof Error && /not ssl in the URL/.test(r.message), `refused: ${JSON.stringify(r)}`);
+  });
+
   it('require encrypts without checking the certificate; disable does not encrypt', async () => {
     assert.deepEqual(await connect(storage({ url: cluster.url, tls: 'require' })), { ssl: true });
     assert.deepEqual(await connect(storage({ url: cluster.url, tls: 'disable' })), { ssl: false });
@@ -96,6 +102,10 @@ describe('PostgreSQL connection settings', { skip }, () => {
 
   it('refuses sslmode in the URL (TLS is set by [storage] tls only) and a URL of another scheme', () => {
     assert.throws(() => clientConfig(storage({ url: `${cluster.url}?sslmode=disable` })), /not sslmode/);
+    // pg reads these too, over the ssl settings given beside the URL (docs/security-review-5.md, finding 3)
+    for (const q of ['ssl=0', 'ssl=false', `sslrootcert=${encodeURIComponent(otherCa.certFile)}`, 'sslcert=/dev/null&sslkey=/dev/null', 'uselibpqcompat=true']) {
+      assert.throws(() => clientConfig(storage({ url: `${cluster.url}?${q}` })), new RegExp(`not ${q.split('=')[0]} in the URL`), q);
+    }
     assert.throws(() => storage({ url: 'mysql://x@127.0.0.1/db' }));
     assert.throws(() => configSchema.parse({ storage: { backend: 'postgres' } }), /needs url/);
     assert.equal(configSchema.parse({}).storage.backend, 'sqlite', 'SQLite stays the default');
