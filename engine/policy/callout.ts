@@ -167,6 +167,8 @@ export function dialogue(o: { ip: string; port: number; helo: string; address: s
     socket.setNoDelay(true);
     let buf = '';
     let lines: string[] = [];
+    // a reply's lines together: a hostile MX sending "250-" lines without end is cut here, not at the deadline
+    let replyBytes = 0;
     let waiter: ((r: Reply | Error) => void) | null = null;
     const ready: (Reply | Error)[] = [];
     let finished = false;
@@ -203,10 +205,13 @@ export function dialogue(o: { ip: string; port: number; helo: string; address: s
         buf = buf.slice(i + 1);
         const m = /^(\d{3})([ -]?)(.*)$/.exec(line);
         if (!m) return deliver(new Error(`bad reply line "${line.slice(0, 80)}"`));
+        replyBytes += line.length + 1;
+        if (replyBytes > MAX_REPLY_BYTES) return deliver(new Error('reply too long'));
         lines.push(line.slice(4).trim());
         if (m[2] !== '-') {
           deliver({ code: Number(m[1]), text: oneLine(`${m[1]} ${lines.join(' ')}`) });
           lines = [];
+          replyBytes = 0;
         }
       }
     });

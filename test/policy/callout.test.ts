@@ -2,8 +2,9 @@
 // sender domain's MX, the lab's stand-in DNS gives the MX records; connections are counted on the sink.
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
 import net from 'node:net';
-import { SenderCallout, type CalloutOptions } from '../../engine/policy/callout.js';
+import { dialogue, SenderCallout, type CalloutOptions } from '../../engine/policy/callout.js';
 import { makeResolver } from '../../engine/dns/resolver.js';
 import { Logger } from '../../engine/log/logger.js';
 import { startDnsServer, type DnsServer } from '../../lab/dns/server.js';
@@ -35,6 +36,21 @@ async function countedSink(opts: Parameters<typeof startSink>[0] = {}): Promise<
 function reply(code: number, text: string): Error {
   return Object.assign(new Error(text), { responseCode: code });
 }
+
+/** An MX that greets, then answers EHLO with 200 KB of "250-" lines (a kilobyte each 10 ms) and no last line. */
+const HOSTILE_MX = `
+import socket, sys, time
+s = socket.socket(); s.bind(('127.0.0.1', 0)); s.listen(1)
+print(s.getsockname()[1], flush=True)
+c, _ = s.accept(); c.sendall(b'220 hostile.test ESMTP\\r\\n'); c.recv(1024)
+lines = (b'250-' + b'x' * 60 + b'\\r\\n') * 16
+try:
+    for i in range(200):
+        c.sendall(lines); time.sleep(0.01)
+    time.sleep(120)
+except OSError:
+    pass
+`;
 
 describe('sender callout', () => {
   let dns: DnsServer;
@@ -217,5 +233,21 @@ describe('sender callout', () => {
     assert.equal(main.connections(), before);
     assert.equal(logged.length, 2, 'each callout attempt is logged');
     assert.match(JSON.stringify(logged[0]), /"from":"x@nullmx.test","result":"unknown"/);
+  });
+
+  it('a hostile MX answering EHLO with "250-" lines without end is cut at 16 KiB of reply, not kept until the deadline', async () => {
+    // before, each line of a multi-line reply was kept until the last one: 200 KB here, then silence (a fast link
+    // gives far more within callout_timeout), for every callout in flight (docs/security-review-5.md)
+    // the MX in a process of its own (Python), a kilobyte at a time as lines arrive over a real network: one big
+    // chunk would trip the per-chunk check, and a server in this process hands its writes over in big chunks
+    const mx = spawn('python3', ['-c', HOSTILE_MX], { stdio: ['ignore', 'pipe', 'inherit'] });
+    closers.push(async () => void mx.kill());
+    const port = await new Promise<number>((resolve, reject) => {
+      mx.stdout.once('data', (d: Buffer) => resolve(Number(d.toString().trim())));
+      mx.once('exit', (c) => reject(new Error(`hostile MX exited ${c}`)));
+    });
+    const d = await dialogue({ ip: '127.0.0.1', port, helo: 'mx.tegami.test', address: 'x@hostile.test', timeoutMs: 60_000 });
+    assert.equal(d.kind, 'unknown');
+    assert.match((d as { reason: string }).reason, /reply too long/);
   });
 });
