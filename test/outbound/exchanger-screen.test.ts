@@ -91,10 +91,10 @@ test('an MX that is this server: bounced at once (5.4.6), never handed to our ow
 test('0.0.0.0 (an implicit MX) and 169.254.169.254 are no exchangers: bounced, never connected to', async () => {
   const before = queuedFromAlice();
   await submit(port, 'alice@example.test', ['eve@zero.test', 'eve@meta.test'], message('alice@example.test', 'eve@zero.test', 'nowhere'));
-  const got = await until('two bounces', () => {
-    const all = bounces().filter((t) => /eve@(zero|meta)\.test/.test(t));
-    const text = all.join('\n');
-    return /eve@zero\.test/.test(text) && /eve@meta\.test/.test(text) ? text : null;
+  // each recipient's reason (a notice also quotes the message's own headers, which name both)
+  const got = await until('both reasons', () => {
+    const text = bounces().join('\n');
+    return /169\.254\.169\.254 is no mail exchanger/.test(text) && /0\.0\.0\.0 is no mail exchanger/.test(text) ? text : null;
   }, 120_000);
   assert.match(got, /169\.254\.169\.254 is no mail exchanger/);
   assert.match(got, /0\.0\.0\.0 is no mail exchanger/);
