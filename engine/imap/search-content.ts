@@ -45,12 +45,16 @@ export class Content {
     if (cached && cached.date !== undefined) this.dateValue = cached.date;
   }
 
-  /** Start on another message (what the constructor does, without a new object). */
-  reset(raw: Buffer | undefined, cached?: { fields?: Map<string, string[]>; date?: string | null }): void {
+  /**
+   * Start on another message (what the constructor does, without a new object); `headOnly`: raw is a header block
+   * alone (what FETCH kept), so it is not searched for its end.
+   */
+  reset(raw: Buffer | undefined, cached?: { fields?: Map<string, string[]>; date?: string | null }, headOnly = false): void {
     this.raw = raw;
     this.known = cached?.fields;
     this.dateValue = cached && cached.date !== undefined ? cached.date : undefined;
-    this.tree = this.all = this.body = this.fieldList = this.headEnd = this.allText = undefined;
+    this.tree = this.all = this.body = this.fieldList = this.allText = undefined;
+    this.headEnd = headOnly && raw ? raw.length : undefined;
     this.decodedNew = false;
   }
 
@@ -137,7 +141,7 @@ export class Content {
   /** The message's header block (for keeping), or undefined when there is no message text. */
   headBlock(): Buffer | undefined {
     if (!this.raw) return undefined;
-    return this.raw.subarray(0, this.tree ? this.tree.bodyStart : findBodyStart(this.raw, 0, this.raw.length));
+    return this.raw.subarray(0, this.tree ? this.tree.bodyStart : (this.headEnd ??= findBodyStart(this.raw, 0, this.raw.length)));
   }
 
   /** Every header field as text, built once for all the TEXT keys of a search. */

@@ -134,7 +134,7 @@ export const search: CommandDef = {
             fromFile = true;
           }
         }
-        content.reset(raw, cached);
+        content.reset(raw, cached, !fromFile);
       }
       cand.at(i + 1, uid, raw);
       if (test(cand, wantsText ? content : undefined)) {
