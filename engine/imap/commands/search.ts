@@ -115,8 +115,10 @@ export const search: CommandDef = {
     const cand = new Candidates(view, maxUid);
     const content = new Content(undefined);
     const wantsText = needs.headers || needs.body;
-    for (let i = 0; i < view.uids.length; i++) {
-      const uid = view.uids[i];
+    // the view holds still while SEARCH runs (holdsExpunges): its UIDs read once
+    const uids = view.uids;
+    for (let i = 0; i < uids.length; i++) {
+      const uid = uids[i];
       let raw: Buffer | undefined;
       let cached: CachedMessage | undefined;
       let fromFile = false;
