@@ -3,7 +3,7 @@
 // Sequence numbers change only when the client is told (an EXPUNGE response); it never writes to the store.
 // The message list itself is the mailbox's shared one (shared-listing.ts); a session copies it only while its
 // view must differ (an EXPUNGE not yet announced), and keeps its own flag changes in a small map until then.
-import type { FolderName, MailboxStore, MessageInfo, Owner } from '../store/mailbox-store.js';
+import type { FolderName, LazyInfos, MailboxStore, MessageInfo, Owner } from '../store/mailbox-store.js';
 import { flagList } from './protocol/response.js';
 import { resolveSeq, resolveUid, type SeqRange } from './protocol/sequence.js';
 import { isUnavailable } from '../store/store-error.js';
@@ -180,6 +180,9 @@ export class MailboxView {
     let firstUnseen = 0;
     const read = new Set<readonly string[]>();
     const l = this.listing;
+    // a first build's listing, unchanged by this session: its summary was made with it (no keywords)
+    const plain = this.own || Array.isArray(l.infos) ? undefined : (l.infos as LazyInfos).firstUnseenPlain;
+    if (plain !== undefined) return { keywords, firstUnseen: plain };
     let last: readonly string[] | null = null;
     for (let i = 0; i < l.uids.length; i++) {
       const flags = this.own ? this.infoAt(i + 1).flags : flagsAt(l, i);

@@ -98,19 +98,32 @@ export class MessageCache {
 const BUFFERS = ['envelope', 'body', 'bodystructure', 'head'] as const;
 
 /**
- * `fields` with each Buffer in memory of its own: a small Buffer.from() is a view into Node's shared 8 KB pool, and
+ * `fields` with its Buffers in memory of their own: a small Buffer.from() is a view into Node's shared 8 KB pool, and
  * kept here it would hold that whole slab while counting only its own bytes (a 300-byte header block, 8 KB held).
+ * The Buffers of one update share one allocation of exactly their total size (FETCH ENVELOPE BODYSTRUCTURE keeps
+ * three per message: one ArrayBuffer for the three, not three for the collector to track). A field replaced later
+ * leaves its old bytes in that allocation until the entry goes (fields are set once in practice: when missing).
  */
 function ownMemory(fields: CachedMessage): CachedMessage {
-  let out = fields;
+  let total = 0;
+  let views = false;
+  for (let i = 0; i < BUFFERS.length; i++) {
+    const b = fields[BUFFERS[i]];
+    if (!b) continue;
+    total += b.length;
+    if (b.byteLength !== b.buffer.byteLength) views = true;
+  }
+  if (!views) return fields;
+  const own = Buffer.allocUnsafeSlow(total);
+  const out = { ...fields };
+  let at = 0;
   for (let i = 0; i < BUFFERS.length; i++) {
     const k = BUFFERS[i];
     const b = fields[k];
-    if (!b || b.byteLength === b.buffer.byteLength) continue;
-    const own = Buffer.allocUnsafeSlow(b.length);
-    b.copy(own);
-    if (out === fields) out = { ...fields };
-    out[k] = own;
+    if (!b) continue;
+    b.copy(own, at);
+    out[k] = own.subarray(at, at + b.length);
+    at += b.length;
   }
   return out;
 }

@@ -3,11 +3,14 @@
 // decoded from their transfer encoding and charset (ISO-2022-JP, Shift_JIS, EUC-JP...). Never throws on mail.
 import type { MessageInfo } from '../store/mailbox-store.js';
 import { parseDate } from './command.js';
-import { findBodyStart, header, parseHeaders, parseMime, type HeaderField, type MimeNode } from './mime/mime-tree.js';
-import { fieldValues, scannableName } from './mime/header-scan.js';
-import { decodedBodyText, decodeHeaderValue, fold } from './mime/text-decode.js';
+import { scannableName } from './mime/header-scan.js';
+import { headerMatcher } from './mime/header-match.js';
+import { fold } from './mime/text-decode.js';
+import { Content } from './search-content.js';
 import { parseSequenceSet, type SeqRange } from './protocol/sequence.js';
 import type { Token } from './protocol/tokens.js';
+
+export { Content, headerMap } from './search-content.js';
 
 export type SearchNode =
   | { op: 'and'; items: SearchNode[] }
@@ -172,90 +175,6 @@ export interface Candidate {
   raw?: Buffer;
 }
 
-/** Decoded, folded header values of a message, by lower-case field name. */
-export function headerMap(root: MimeNode): Map<string, string[]> {
-  const m = new Map<string, string[]>();
-  for (const h of root.headers) {
-    const v = fold(decodeHeaderValue(h.value));
-    const list = m.get(h.name);
-    if (list) list.push(v);
-    else m.set(h.name, [v]);
-  }
-  return m;
-}
-
-/**
- * Lazily decoded message text, shared by all keys evaluated on one message. Header values are decoded per field
- * name, only for the names a key asks for; `fields` holds them (an empty list: the message has no such field) and
- * may come from a cache.
- */
-export class Content {
-  private tree?: MimeNode;
-  private all?: Map<string, string[]>;
-  private body?: string;
-  readonly fields: Map<string, string[]>;
-  constructor(
-    private readonly raw: Buffer | undefined,
-    cached?: { fields?: Map<string, string[]>; date?: string | null },
-  ) {
-    this.fields = cached?.fields ?? new Map();
-    if (cached && cached.date !== undefined) this.dateValue = cached.date;
-  }
-  private dateValue?: string | null;
-  root(): MimeNode {
-    return (this.tree ??= parseMime(this.raw ?? Buffer.alloc(0)));
-  }
-  /** The top-level header fields: from the tree when it was parsed, else only the header block is read. */
-  private fieldList?: HeaderField[];
-  private topHeaders(): HeaderField[] {
-    if (this.tree) return this.tree.headers;
-    const raw = this.raw ?? Buffer.alloc(0);
-    return (this.fieldList ??= parseHeaders(raw, 0, findBodyStart(raw, 0, raw.length)));
-  }
-  headerValues(): Map<string, string[]> {
-    return (this.all ??= headerMap(this.root()));
-  }
-  /**
-   * The raw values of one field: scanned from the header block's bytes while nothing parsed it whole (a SEARCH
-   * over the blocks FETCH kept reads one or two fields of each), else from the parsed fields.
-   */
-  private rawValues(name: string): string[] {
-    if (!this.tree && !this.fieldList && scannableName(name)) {
-      const raw = this.raw ?? Buffer.alloc(0);
-      this.headEnd ??= findBodyStart(raw, 0, raw.length);
-      return fieldValues(raw, 0, this.headEnd, name);
-    }
-    const out: string[] = [];
-    for (const h of this.topHeaders()) if (h.name === name) out.push(h.value);
-    return out;
-  }
-  private headEnd?: number;
-  /** The decoded, folded values of one field (lower-case name), in order. */
-  header(name: string): string[] {
-    let vs = this.fields.get(name);
-    if (vs) return vs;
-    if (this.all) vs = this.all.get(name) ?? [];
-    else {
-      vs = this.rawValues(name);
-      for (let i = 0; i < vs.length; i++) vs[i] = fold(decodeHeaderValue(vs[i]));
-    }
-    this.fields.set(name, vs);
-    return vs;
-  }
-  date(): string | null {
-    if (this.dateValue === undefined) this.dateValue = this.rawValues('date')[0] ?? null;
-    return this.dateValue;
-  }
-  private allText?: string;
-  /** Every header field as text, built once for all the TEXT keys of a search. */
-  allHeaders(): string {
-    return (this.allText ??= [...this.headerValues()].map(([k, vs]) => vs.map((v) => `${k}: ${v}`).join('\n')).join('\n'));
-  }
-  bodyText(): string {
-    return (this.body ??= fold(decodedBodyText(this.raw!, this.root()).join('\n')));
-  }
-}
-
 /** The header field names (lower case) the tree's HEADER keys ask for. */
 export function headerNames(n: SearchNode, out: Set<string> = new Set()): Set<string> {
   if (n.op === 'header') out.add(n.name);
@@ -415,6 +334,11 @@ export function compileSearch(n: SearchNode): SearchTest {
     case 'flag': {
       const { flag, has } = n;
       return (c) => hasFlag(c.info.flags, flag) === has;
+    }
+    case 'header': {
+      const { name, value } = n;
+      const m = scannableName(name) ? headerMatcher(name, value) : null;
+      return (c, content) => !!content && content.headerHolds(name, value, m);
     }
     case 'larger': {
       const size = n.n;

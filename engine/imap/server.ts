@@ -5,6 +5,7 @@ import type { MailboxListenerOptions } from '../mailbox-listener.js';
 import { handshakeDeadline, limitsFor, startListener } from '../net/listener.js';
 import { LoginFlow } from '../net/login.js';
 import { serverContext } from '../net/tls.js';
+import { prepareJapaneseDecoders } from '../mime/charset.js';
 import type { ListArchives } from './list-archives.js';
 import { Session, type ServerShared } from './session.js';
 
@@ -51,6 +52,8 @@ export async function startImap(opts: ImapOptions): Promise<ImapServer> {
         .finally(() => shared.sessions.delete(session));
     },
   });
+  // SEARCH and ENVELOPE decode Japanese text on this thread: its tables are built once now, not in a user's command
+  setImmediate(prepareJapaneseDecoders);
   return {
     port: listener.port,
     async close() {

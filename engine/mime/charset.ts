@@ -136,6 +136,15 @@ function japaneseScore(s: string): number {
   return kanaRatio(s) - (half ? half.length / Math.max(1, s.length) : 0);
 }
 
+/**
+ * Build the Japanese decoders' tables now (EUC-JP, which ISO-2022-JP maps to, and CP932): iconv-lite makes them on
+ * first use, 15–30 ms of CPU, which would otherwise land in the first command that meets Japanese text.
+ */
+export function prepareJapaneseDecoders(): void {
+  iconv.getCodec('euc-jp');
+  iconv.getCodec('cp932');
+}
+
 /** ISO-2022-JP (RFC 1468, with JIS X 0201 kana): escape sequences switch sets; JIS X 0208 maps to EUC-JP. */
 export function decodeIso2022jp(buf: Uint8Array): string {
   let out = '';

@@ -62,6 +62,11 @@ export interface LazyInfos {
   at(i: number): MessageInfo;
   /** The flags of the i-th message (a frozen array shared with others), without making its info. */
   flagsAt(i: number): readonly string[];
+  /**
+   * When the listing knows it without a walk: the 1-based position of the first message without \Seen (0: none),
+   * for a listing whose messages carry no keywords (SELECT's summary, made while the listing was).
+   */
+  readonly firstUnseenPlain?: number;
 }
 
 export interface MailboxStore {

@@ -44,6 +44,8 @@ export interface Listing {
   writes: number;
   /** Messages without \Seen. */
   unseen: number;
+  /** Of a first build's listing: the 1-based position of the first message without \Seen (0: none). */
+  firstUnseen?: number;
 }
 
 export interface UserHandle {
@@ -85,6 +87,7 @@ export function listingOfBuilt(index: IndexDb, dir: string, folder: FolderName, 
   const n = b.add.length;
   const files: string[] = new Array(n);
   let unseen = 0;
+  let firstUnseen = 0;
   // whether the letters before had S (a folder's names repeat a few letter strings)
   let letters: string | null = null;
   let seen = false;
@@ -95,10 +98,13 @@ export function listingOfBuilt(index: IndexDb, dir: string, folder: FolderName, 
       seen = letters.includes('S');
     }
     files[i] = m.file;
-    if (!seen) unseen++;
+    if (!seen) {
+      unseen++;
+      if (!firstUnseen) firstUnseen = i + 1;
+    }
   }
   const built = { add: b.add, uid0: b.uid0, modseq0: b.modseq0, src: { index, dir, folder } };
-  return { key, infos: new Array<MessageInfo>(n), files, writes: index.writes, unseen, built };
+  return { key, infos: new Array<MessageInfo>(n), files, writes: index.writes, unseen, firstUnseen, built };
 }
 
 /** The i-th message's info (made now, once, for a first build's listing). */
@@ -130,6 +136,10 @@ class BuiltInfos implements LazyInfos {
   constructor(private readonly l: Listing & { built: NonNullable<Listing['built']> }) {}
   get length(): number {
     return this.l.infos.length;
+  }
+  /** A first build's messages have no keywords (sharedFlagsOf(letters, '')): where the first unseen one is, counted as listed. */
+  get firstUnseenPlain(): number | undefined {
+    return this.l.firstUnseen;
   }
   get uids(): readonly number[] {
     const b = this.l.built;

@@ -59,3 +59,22 @@ test('names the scan cannot compare octet by octet are left to parseHeaders', ()
   assert.ok(!scannableName('件名'), 'not ASCII');
   assert.ok(!scannableName(''), 'empty');
 });
+
+test('a block of many lines without a colon is read once, not once per line (octets searched stay linear)', () => {
+  const raw = Buffer.from(`X: x\r\n${'a\n'.repeat(20_000)}Subject: y\r\n\r\nbody`, 'latin1');
+  // every octet indexOf looks at is counted: the scan may look at each a few times, never at the rest of the block
+  // for every line (20,000 lines × the ~20,000 octets after each, as a colon searched to the block's end did)
+  let searched = 0;
+  const counting = Object.create(Buffer.prototype) as Buffer;
+  counting.indexOf = function (this: Buffer, v: number, from: number) {
+    const r = Buffer.prototype.indexOf.call(this, v, from);
+    searched += (r < 0 ? this.length : r + 1) - from;
+    return r;
+  } as Buffer['indexOf'];
+  Object.setPrototypeOf(raw, counting);
+  const end = findBodyStart(raw, 0, raw.length);
+  searched = 0;
+  assert.deepEqual(fieldValues(raw, 0, end, 'subject'), ['y']);
+  assert.deepEqual(fieldValues(raw, 0, end, 'x'), ['x']);
+  assert.ok(searched < 4 * raw.length, `${searched} octets searched in a block of ${raw.length}`);
+});

@@ -5,7 +5,7 @@ import { it } from 'node:test';
 import assert from 'node:assert/strict';
 import { MessageCache } from '../../engine/imap/message-cache.js';
 
-it('keeps each cached Buffer in memory of its own, never a view into a larger (pooled) one', () => {
+it('keeps cached Buffers in memory of their own (one allocation per update), never a view into a larger (pooled) one', () => {
   const cache = new MessageCache();
   const box = MessageCache.box('山田@example.jp', 'INBOX', 1);
   const message = Buffer.from('Subject: =?ISO-2022-JP?B?GyRCJDMkcyRLJEEkTxsoQg==?=\r\nFrom: a@example.jp\r\n\r\n本文\r\n');
@@ -15,10 +15,10 @@ it('keeps each cached Buffer in memory of its own, never a view into a larger (p
   cache.update(box, 7, { head, envelope });
   cache.update(box, 7, { body: Buffer.from('("TEXT" "PLAIN" NIL NIL NIL "7BIT" 8 1)') });
   const got = cache.get(box, 7)!;
-  for (const k of ['head', 'envelope', 'body'] as const) {
-    const b = got[k]!;
-    assert.equal(b.buffer.byteLength, b.length, `${k} holds only its own bytes`);
-  }
+  // the Buffers of one update share one allocation of exactly their size (one ArrayBuffer per message, not three)
+  assert.equal(got.head!.buffer, got.envelope!.buffer, 'one allocation for the update');
+  assert.equal(got.head!.buffer.byteLength, head.length + envelope.length, 'holding only their own bytes');
+  assert.equal(got.body!.buffer.byteLength, got.body!.length, 'body holds only its own bytes');
   assert.deepEqual(got.head, head);
   assert.deepEqual(got.envelope, envelope);
   // a Buffer already in memory of its own is kept as it is (no copy)

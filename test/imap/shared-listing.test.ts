@@ -8,7 +8,7 @@ import path from 'node:path';
 import { after, test } from 'node:test';
 import { MailboxView } from '../../engine/imap/mailbox-view.js';
 import { sharedMailbox } from '../../engine/imap/shared-listing.js';
-import type { MailboxStore } from '../../engine/store/mailbox-store.js';
+import type { LazyInfos, MailboxStore } from '../../engine/store/mailbox-store.js';
 import { MaildirStore } from '../../engine/store/maildir-store.js';
 import { MemoryStore } from '../../engine/store/memory-store.js';
 import { maildirRoot } from '../../engine/store/maildir.js';
@@ -118,4 +118,32 @@ test('maildir: a first build of many messages is listed without an info per mess
   assert.match((await store.read(OWNER, 'INBOX', a.uids[7])).toString(), /Subject: 日本語 7/);
   a.close();
   b.close();
+});
+
+test('maildir: SELECT\'s first unseen of a first build comes from the build, and equals the walk over the messages', async () => {
+  for (const unseenAt of [777, -1]) {
+    const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'tegami-shared-unseen-'));
+    dirs.push(dataDir);
+    const root = maildirRoot(dataDir, OWNER);
+    for (const sub of ['cur', 'new', 'tmp']) fs.mkdirSync(path.join(root, sub), { recursive: true });
+    const n = RANGE_LOG_MIN + 10;
+    for (let i = 0; i < n; i++) {
+      const body = msg(`message ${i}`);
+      const sec = 1_700_000_000 + i;
+      const file = path.join(root, 'cur', `${sec}.M${i}P7.host,S=${body.length}:2,${i === unseenAt ? 'F' : i % 2 ? 'S' : 'RS'}`);
+      fs.writeFileSync(file, body);
+      fs.utimesSync(file, sec, sec);
+    }
+    const store = new MaildirStore(dataDir);
+    const a = await MailboxView.open(store, OWNER, 'INBOX', false, () => {});
+    const lazy = a.view.infos as LazyInfos;
+    assert.equal(lazy.firstUnseenPlain, unseenAt + 1, 'known from the build');
+    const expected = { keywords: new Set(), firstUnseen: unseenAt + 1 };
+    assert.deepEqual(a.flagSummary(), expected);
+    // the messages' own flags, read one by one, say the same
+    let walked = 0;
+    for (let seq = 1; seq <= n && !walked; seq++) if (!a.infoAt(seq).flags.includes('\\Seen')) walked = seq;
+    assert.equal(walked, unseenAt + 1);
+    a.close();
+  }
 });

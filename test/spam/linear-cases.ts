@@ -4,9 +4,11 @@
 // its own and stops it at a deadline. Test-only; never imported by the server.
 import { isMainThread, parentPort, workerData } from 'node:worker_threads';
 import { decodeBytes, decodeHeaderValue as decodeMimeHeader, decodeIso2022jp, detectCharset } from '../../engine/mime/charset.js';
-import { parseMime, parseContentType as imapContentType, parseDisposition, parseHeaders } from '../../engine/imap/mime/mime-tree.js';
+import { findBodyStart, parseMime, parseContentType as imapContentType, parseDisposition, parseHeaders } from '../../engine/imap/mime/mime-tree.js';
 import { parseAddressList } from '../../engine/imap/mime/envelope.js';
-import { decodedBodyText, decodedHeaders, decodeHeaderValue as imapHeaderValue } from '../../engine/imap/mime/text-decode.js';
+import { decodedBodyText, decodedHeaders, decodeHeaderValue as imapHeaderValue, fold as imapFold } from '../../engine/imap/mime/text-decode.js';
+import { fieldValues } from '../../engine/imap/mime/header-scan.js';
+import { headerMatcher } from '../../engine/imap/mime/header-match.js';
 import { Content, headerMap } from '../../engine/imap/search-query.js';
 import { parseAddress } from '../../engine/policy/address.js';
 import { dnsblQueryName, reversedIp } from '../../engine/policy/dnsbl.js';
@@ -106,6 +108,11 @@ export const CASES: Record<string, (s: string) => unknown> = {
     const root = parseMime(raw);
     const c = new Content(raw);
     return [headerMap(root), c.allHeaders(), c.bodyText()];
+  },
+  'imap/mime fieldValues, headerMatcher (lines without a colon, long keys)': (s) => {
+    const raw = mail(`X: ${s}\r\n${'a\n'.repeat(s.length * 2)}Subject: ${s}`, s);
+    const end = findBodyStart(raw, 0, raw.length);
+    return [fieldValues(raw, 0, end, 'subject'), headerMatcher('subject', imapFold(s.slice(0, 5000)))(raw, 0, end), headerMatcher('subject', 'zz')(raw, 0, end)];
   },
   'policy/address parseAddress': (s) => parseAddress(`<${s}@example.test>`),
   'policy/dnsbl dnsblQueryName': (s) => [

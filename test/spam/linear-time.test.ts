@@ -15,7 +15,7 @@ import { ROOT } from '../helpers/server.js';
 import { CASES, UNITS } from './linear-cases.js';
 
 /** The modules that read message, client or DNS text (the lab is excluded: it attacks, it is not attacked). */
-const AUDITED = ['engine/spam', 'engine/spam/rules', 'engine/mime', 'engine/imap/search-query.ts', 'engine/imap/mime', 'engine/policy', 'engine/smtp/received.ts', 'workers'];
+const AUDITED = ['engine/spam', 'engine/spam/rules', 'engine/mime', 'engine/imap/search-query.ts', 'engine/imap/search-content.ts', 'engine/imap/mime', 'engine/policy', 'engine/smtp/received.ts', 'workers'];
 
 function sourceFiles(): string[] {
   const out: string[] = [];

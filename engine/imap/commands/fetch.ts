@@ -115,7 +115,7 @@ export const fetch: CommandDef = {
             remember: (fields) => (keep = { ...keep, ...fields }),
           });
           // the header block of a message parsed here, for a SEARCH on header keys later (no second read)
-          if (tree && parsed && !cached?.head) (keep ??= {}).head = Buffer.from(parsed.subarray(0, tree.bodyStart));
+          if (tree && parsed && !cached?.head) (keep ??= {}).head = parsed.subarray(0, tree.bodyStart); // copied by the cache
           if (keep) cache.update(box, uid, keep);
           await writer.write(r.raw('\r\n'));
         } finally {

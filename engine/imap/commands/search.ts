@@ -4,7 +4,9 @@
 import { SELECTED, bad, no, ok, type CommandDef } from '../command.js';
 import type { Token } from '../protocol/tokens.js';
 import { decodeBytes, knownCharset, normaliseCharset } from '../../mime/charset.js';
-import { cacheFor, MessageCache } from '../message-cache.js';
+import { cacheFor, MessageCache, type CachedMessage } from '../message-cache.js';
+import type { MailboxView } from '../mailbox-view.js';
+import type { MessageInfo } from '../../store/mailbox-store.js';
 import { compileSearch, Content, contentNeeds, headerNames, MAX_SEARCH_KEYS, MAX_TEXT_SEARCH_KEYS, needsDate, parseSearch, searchKeyCount, type Candidate, type SearchNode } from '../search-query.js';
 
 /** Search strings given in another charset, re-encoded as the UTF-8 the search keys are parsed from. */
@@ -16,6 +18,57 @@ function toUtf8(tokens: Token[], charset: string): Token[] {
     if (t.t === 'list') return { ...t, v: toUtf8(t.v, charset) };
     return t;
   });
+}
+
+/** The message SEARCH's keys are tried on; its info and \\Recent looked up only when a key reads them. */
+class Candidates implements Candidate {
+  seq = 0;
+  uid = 0;
+  raw?: Buffer;
+  readonly maxSeq: number;
+  private made?: MessageInfo;
+  private isRecent?: boolean;
+  constructor(
+    private readonly view: MailboxView,
+    readonly maxUid: number,
+  ) {
+    this.maxSeq = view.uids.length;
+  }
+  at(seq: number, uid: number, raw: Buffer | undefined): void {
+    this.seq = seq;
+    this.uid = uid;
+    this.raw = raw;
+    this.made = undefined;
+    this.isRecent = undefined;
+  }
+  get info(): MessageInfo {
+    return (this.made ??= this.view.infoAt(this.seq));
+  }
+  get recent(): boolean {
+    return (this.isRecent ??= this.view.recent.has(this.uid));
+  }
+}
+
+/** Has the cache every field the keys name decoded for this message? */
+function allKnown(cached: CachedMessage | undefined, names: string[]): boolean {
+  const fields = cached?.fields;
+  if (!fields) return names.length === 0;
+  for (let i = 0; i < names.length; i++) if (!fields.has(names[i])) return false;
+  return true;
+}
+
+/**
+ * What a later SEARCH may use without reading the file again: the header block of a message read here (header keys
+ * are matched on its bytes), and values decoded here (fields whose bytes could not answer: encoded words, Japanese).
+ */
+function keep(cache: MessageCache, box: string, uid: number, cached: CachedMessage | undefined, content: Content, fromFile: boolean, wantsDate: boolean): void {
+  const head = fromFile && !cached?.head ? content.headBlock() : undefined;
+  if (!head && !content.decodedNew && !(wantsDate && fromFile)) return;
+  const add: CachedMessage = {};
+  if (head) add.head = head;
+  if (content.decodedNew) add.fields = content.fields;
+  if (wantsDate) add.date = content.date();
+  cache.update(box, uid, add);
 }
 
 function usesModseq(n: SearchNode): boolean {
@@ -53,22 +106,26 @@ export const search: CommandDef = {
     const cache = cacheFor(view.store);
     const hits: number[] = [];
     let maxModseq = 0;
+    const withModseq = usesModseq(tree);
     const maxUid = view.uids.length ? view.uids[view.uids.length - 1] : 0;
     const box = MessageCache.box(view.owner, view.folder, view.uidValidity);
     const boxCache = cache.of(box);
     const test = compileSearch(tree);
-    // one candidate, refilled per message
-    const cand: Candidate = { seq: 0, maxSeq: view.uids.length, maxUid, info: view.uids.length ? view.infoAt(1) : (undefined as never), recent: false, raw: undefined };
-    for (let i = 0; i < view.uids.length; i++) {
-      const uid = view.uids[i];
-      const info = view.infoAt(i + 1);
+    // one candidate and one content, refilled per message
+    const cand = new Candidates(view, maxUid);
+    const content = new Content(undefined);
+    const wantsText = needs.headers || needs.body;
+    // the view holds still while SEARCH runs (holdsExpunges): its UIDs read once
+    const uids = view.uids;
+    for (let i = 0; i < uids.length; i++) {
+      const uid = uids[i];
       let raw: Buffer | undefined;
-      let content: Content | undefined;
-      if (needs.headers || needs.body) {
-        const cached = boxCache?.get(uid)?.value;
+      let cached: CachedMessage | undefined;
+      let fromFile = false;
+      if (wantsText) {
+        cached = boxCache?.get(uid)?.value;
         // header keys only: the values decoded before, or the header block FETCH kept, spare reading the file
-        const known = !needs.body && (!wantsDate || cached?.date !== undefined) && names.every((n) => cached?.fields?.has(n));
-        if (!known) {
+        if (needs.body || (wantsDate && cached?.date === undefined) || !allKnown(cached, names)) {
           if (!needs.body && cached?.head) raw = cached.head;
           else {
             try {
@@ -76,24 +133,19 @@ export const search: CommandDef = {
             } catch {
               continue;
             }
+            fromFile = true;
           }
         }
-        content = new Content(raw, cached);
-        if (!known) {
-          for (const n of names) content.header(n);
-          cache.update(box, uid, { fields: content.fields, date: content.date() });
-        }
+        content.reset(raw, cached, !fromFile);
       }
-      cand.seq = i + 1;
-      cand.info = info;
-      cand.recent = view.recent.has(uid);
-      cand.raw = raw;
-      if (test(cand, content ?? (raw ? new Content(raw) : undefined))) {
+      cand.at(i + 1, uid, raw);
+      if (test(cand, wantsText ? content : undefined)) {
         hits.push(c.uid ? uid : i + 1);
-        if (info.modseq > maxModseq) maxModseq = info.modseq;
+        if (withModseq && cand.info.modseq > maxModseq) maxModseq = cand.info.modseq;
       }
+      if (wantsText) keep(cache, box, uid, cached, content, fromFile, wantsDate);
     }
-    const modseq = usesModseq(tree) && hits.length ? ` (MODSEQ ${maxModseq})` : '';
+    const modseq = withModseq && hits.length ? ` (MODSEQ ${maxModseq})` : '';
     s.send(`* SEARCH${hits.map((h) => ' ' + h).join('')}${modseq}`);
     return ok(`${c.name} completed`);
   },

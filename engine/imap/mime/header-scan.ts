@@ -20,8 +20,11 @@ export function scannableName(name: string): boolean {
  * Is the line [i, te) a field named `name` (lower case, scannableName)? Its colon's index when it is, -1 when it
  * is another field, -2 when it has no colon after its first octet (parseHeaders ends the current field there).
  */
-function fieldAt(raw: Buffer, i: number, te: number, name: string): number {
-  const colon = raw.indexOf(58, i);
+export function fieldAt(raw: Buffer, i: number, te: number, name: string): number {
+  // the colon looked for within the line only (an indexOf to the block's end per line would make a block of many
+  // lines without a colon quadratic)
+  let colon = i;
+  while (colon < te && raw[colon] !== 58) colon++;
   if (colon <= i || colon >= te) return -2;
   let a = i;
   let z = colon;
