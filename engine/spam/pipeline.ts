@@ -119,8 +119,10 @@ export class Analyser {
 
   /**
    * One message's verdict. Made of a few smaller steps rather than one long function: V8 optimises a function once it
-   * has run hot, and a long one both takes longer to get there and costs more to compile each time a rare case
-   * throws its optimised code away (the whole analysis ran unoptimised for seconds at a time under load).
+   * has run hot, and a long one both takes longer to get there and costs more to compile each time its optimised code
+   * is thrown away — which happens a few times per function, one call site at a time, since an array made by an
+   * inlined `.map` fails the map check of the next call on it (docs/benchmarks.md, tenth round): the whole analysis
+   * ran unoptimised for seconds at a time under load.
    */
   async analyse(raw: Buffer, env: AnalyseEnvelope, connection?: ConnectionResult): Promise<AnalyseResult> {
     const started = Date.now();
