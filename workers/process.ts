@@ -68,19 +68,22 @@ interface WorkerSettings {
 }
 
 const settings = (workerData ?? {}) as WorkerSettings;
-let state: { db: Db; directory: SqliteDirectory } | null = null;
+let state: { db: Db; directory: SqliteDirectory; current: ConfigInForce } | null = null;
 
-/** The config in force (settings changed in the admin pages included: reloaded when their version moves). */
+/**
+ * The config in force (settings changed in the admin pages included: reloaded when their version moves). The
+ * settings version lives in tegami.db, so it is read again only when the read cache's check (one statement per
+ * task) says tegami.db changed since the last task: a commit by any other connection, or a write of this one.
+ */
 function init(): { config: LoadedConfig; current: ConfigInForce; db: Db; directory: SqliteDirectory } {
-  const current = workerConfig(settings.configPath, settings.dataDir);
-  const { config } = current;
   if (!state) {
-    const db = openDatabase(config.data_dir);
+    const current = workerConfig(settings.configPath, settings.dataDir);
+    const db = openDatabase(current.config.data_dir);
     // the account rows every delivery reads come from the thread's cache while tegami.db is unchanged (read-cache.ts)
-    state = { db, directory: cachedDirectory(directoryFor(config, db), readCacheFor(db)) };
+    state = { db, directory: cachedDirectory(directoryFor(current.config, db), readCacheFor(db)), current };
   }
-  readCacheFor(state.db).revalidate();
-  return { config, current, ...state };
+  if (readCacheFor(state.db).revalidate()) state.current = workerConfig(settings.configPath, settings.dataDir);
+  return { config: state.current.config, ...state };
 }
 
 async function readBody(task: ProcessTask): Promise<Buffer> {

@@ -27,13 +27,17 @@ export class ReadCache {
     this.token = db.prepare<[], { v: number; c: number }>('SELECT data_version AS v, total_changes() AS c FROM pragma_data_version');
   }
 
-  /** Forget every row when the database changed since the last check (called as each task starts). */
-  revalidate(): void {
+  /**
+   * Forget every row when the database changed since the last check (called as each task starts). True when it
+   * had changed (or on the first check): what else the caller derives from tegami.db is then stale too.
+   */
+  revalidate(): boolean {
     const t = this.token.get()!;
-    if (t.v === this.version && t.c === this.changes) return;
+    if (t.v === this.version && t.c === this.changes) return false;
     this.rows.clear();
     this.version = t.v;
     this.changes = t.c;
+    return true;
   }
 
   /** The row of `kind` for `key`, read by `fetch` when this cache does not hold it. */

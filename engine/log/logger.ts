@@ -252,12 +252,21 @@ function bounded(v: unknown, max: number): unknown {
   return v.length > max ? `${v.slice(0, max)}…` : v;
 }
 
+/** Each event's field kinds without the "?" of optional ones, worked out once per event (written per line). */
+const baseKinds = new WeakMap<AnyEventDef, Map<string, string>>();
+function kindsOf(def: AnyEventDef): Map<string, string> {
+  let m = baseKinds.get(def);
+  if (!m) baseKinds.set(def, (m = new Map(Object.entries(def.fields).map(([k, kind]) => [k, kind.replace('?', '')]))));
+  return m;
+}
+
 /** The fields as they may be written: by kind when the event declares them, by name otherwise. */
-function shownFields(def: AnyEventDef | null, fields: Fields): Fields {
+export function shownFields(def: AnyEventDef | null, fields: Fields): Fields {
   const out: Fields = {};
+  const kinds = def ? kindsOf(def) : null;
   for (const [k, v] of Object.entries(fields)) {
     if (v === undefined) continue;
-    const kind = def && Object.hasOwn(def.fields, k) ? def.fields[k].replace('?', '') : SECRET_NAME.test(k) ? 'secret' : k === 'login' ? 'login' : 'text';
+    const kind = kinds?.get(k) ?? (SECRET_NAME.test(k) ? 'secret' : k === 'login' ? 'login' : 'text');
     if (kind === 'secret') out[k] = '[redacted]';
     else if (kind === 'login') out[k] = shownLogin(v);
     else if (kind === 'text') out[k] = bounded(v, 2000);
@@ -267,10 +276,14 @@ function shownFields(def: AnyEventDef | null, fields: Fields): Fields {
   return out;
 }
 
-function formatFields(fields: Fields): string {
+/** A string written bare unless it holds white space, a quote, "=" or a control character (then as JSON). */
+const NEEDS_QUOTES = /[\s"=\x00-\x1f\x7f]/;
+
+export function formatFields(fields: Fields): string {
   let s = '';
-  for (const [k, v] of Object.entries(fields)) {
-    const val = typeof v === 'string' ? (/[\s"=]/.test(v) || /[\x00-\x1f\x7f]/.test(v) ? JSON.stringify(v) : v) : JSON.stringify(v);
+  for (const k in fields) {
+    const v = fields[k];
+    const val = typeof v === 'string' ? (NEEDS_QUOTES.test(v) ? JSON.stringify(v) : v) : JSON.stringify(v);
     s += ` ${k}=${val}`;
   }
   return s;

@@ -289,7 +289,11 @@ export function parseAddressList(value: string): AddressList {
 
 /** Every mailbox of every field called `name` in a header section (a message may carry a field twice). */
 export function mailboxesOf(head: Buffer, name: string): AddressList & { fields: number } {
-  const fields = headerFields(head, [name]);
+  return mailboxesOfFields(headerFields(head, [name]));
+}
+
+/** The same for fields already read (headerFields), so a caller that reads them for other readers reads them once. */
+export function mailboxesOfFields(fields: readonly { value: string }[]): AddressList & { fields: number } {
   const all: Mailbox[] = [];
   for (const f of fields) {
     const r = parseAddressList(fieldText(f.value));

@@ -6,7 +6,7 @@
 // without its LF is no line break to tegami but one to some readers (Python's email package), so a field can
 // hide inside another. Both are asked here, so nothing in From:/Sender: names an author the check did not see.
 import addressparser, { type Address } from 'nodemailer/lib/addressparser';
-import { headerEnd, headerFields, mailboxesOf } from './address-list.js';
+import { headerEnd, headerFields, mailboxesOfFields } from './address-list.js';
 
 /** Text that any lenient reader would take for an address (a dotted domain after the "@"). */
 const ADDRESS_LIKE = /[A-Za-z0-9!#$%&'*+/=?^_`{|}~.-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+/g;
@@ -27,8 +27,12 @@ function flatten(list: Address[], out: string[]): string[] {
  * for the fields that carry ESC or 8-bit bytes; for plain ASCII fields both readings are tegami's own parse.
  */
 export function asciiReadings(head: Buffer, name: string): string[] {
+  return asciiReadingsOf(headerFields(head, [name]));
+}
+
+function asciiReadingsOf(fields: readonly { value: string }[]): string[] {
   const out = new Set<string>();
-  for (const f of headerFields(head, [name])) {
+  for (const f of fields) {
     if (!/[\x1b\x80-\xff]/.test(f.value)) continue;
     for (const m of f.value.matchAll(ADDRESS_LIKE)) out.add(m[0].toLowerCase());
     for (const a of flatten(addressparser(f.value), [])) if (DOTTED.test(a)) out.add(a.toLowerCase());
@@ -50,11 +54,13 @@ export function hasBareCr(head: Buffer): boolean {
 export function fromAddresses(raw: Buffer, limit = 100 * 1024): string[] {
   const head = raw.subarray(0, headerEnd(raw.subarray(0, limit)) ?? Math.min(raw.length, limit));
   const out = new Set<string>();
-  const own = mailboxesOf(head, 'from');
+  // the From: fields read once, for all three readers
+  const fields = headerFields(head, ['from']);
+  const own = mailboxesOfFields(fields);
   if (own.ok) for (const m of own.mailboxes) out.add(m.address.toLowerCase());
-  for (const f of headerFields(head, ['from'])) {
+  for (const f of fields) {
     for (const a of flatten(addressparser(f.value), [])) if (DOTTED.test(a)) out.add(a.toLowerCase());
   }
-  for (const a of asciiReadings(head, 'from')) out.add(a);
+  for (const a of asciiReadingsOf(fields)) out.add(a);
   return [...out];
 }

@@ -80,10 +80,12 @@ export class Queue {
       maxThreads: threads,
       concurrentTasksPerWorker: 16,
       idleTimeout: 60_000,
-      // an idle worker waits for tasks with Atomics.waitAsync, not Atomics.wait ('sync', piscina's default): its event
-      // loop keeps running, so its timers fire (the delivery worker's idle SMTP sessions close on time) and what a task
-      // leaves to finish (the spam log's buffered verdict line) is written now, not when the next task arrives
-      atomics: 'async',
+      // a worker takes its tasks as port messages on its event loop, never blocked in Atomics.wait ('sync', piscina's
+      // default): its loop keeps running, so its timers fire (the delivery worker's idle SMTP sessions close on time)
+      // and what a task leaves to finish (the spam log's buffered verdict line) is written now, not when the next task
+      // arrives. Not 'async' either: that armed an Atomics.waitAsync after every finished task besides the port
+      // listener, so a task woke the worker's loop twice (the notify's task and the port's) and was looked for twice
+      atomics: 'disabled',
       workerData: { configPath: opts.configPath, dataDir: opts.dataDir },
     });
     this.maxInflight = threads * 32;

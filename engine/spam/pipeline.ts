@@ -8,7 +8,7 @@ import { verifyDkimDmarc } from './auth.js';
 import { BayesStore, DEFAULT_COMBINE, SERVER, bayesLogOdds, bayesVotes, classifyWith, type BayesBackend, type BayesVerdict } from './bayes.js';
 import { authResultsLine, fmt, headerLine, summaryLine } from './headers.js';
 import { checkHtml } from './html.js';
-import { parseMessage } from './message.js';
+import { parseMessage, type ParsedMessage } from './message.js';
 import { bayesFor } from './learn.js';
 import { compilePhrases, type PhraseMatcher } from './phrase.js';
 import { ruleInput } from './rules/input.js';
@@ -40,6 +40,36 @@ function readsJapanese(msg: { subject: string; texts: string[]; htmls: string[] 
   }
   return false;
 }
+
+/** What one analysis has found so far: tags in the order found (each once), and the header lines. */
+class Findings {
+  readonly tags: Tag[];
+  readonly lines: string[];
+  constructor(connection?: ConnectionResult) {
+    this.tags = [...(connection?.tags ?? [])];
+    this.lines = [...(connection?.headers ?? [])];
+  }
+  add(t: Tag): void {
+    if (!this.tags.includes(t)) this.tags.push(t);
+  }
+}
+
+/** The decoded message and what the content steps read from it, for Bayes' tokens. */
+interface Content {
+  msg: ParsedMessage;
+  htmlText: string[];
+  urls: string[];
+}
+
+/** Bayes' part of the score: which score set, whether it is unsure, and its amounts. */
+interface BayesPart {
+  set: ScoreSet;
+  unsure: boolean;
+  unsureOdds: number;
+  amounts: Partial<Record<Tag, number>>;
+}
+
+const noBayes = (): BayesPart => ({ set: 'no_bayes', unsure: false, unsureOdds: 0, amounts: {} });
 
 export interface AnalyserOptions {
   resolver?: Resolver;
@@ -87,23 +117,36 @@ export class Analyser {
     return this.bayesStore ?? null;
   }
 
+  /**
+   * One message's verdict. Made of a few smaller steps rather than one long function: V8 optimises a function once it
+   * has run hot, and a long one both takes longer to get there and costs more to compile each time its optimised code
+   * is thrown away — which happens a few times per function, one call site at a time, since an array made by an
+   * inlined `.map` fails the map check of the next call on it (docs/benchmarks.md, tenth round): the whole analysis
+   * ran unoptimised for seconds at a time under load.
+   */
   async analyse(raw: Buffer, env: AnalyseEnvelope, connection?: ConnectionResult): Promise<AnalyseResult> {
     const started = Date.now();
     const s = this.config.spam;
     if (!s.enabled || this.trusted.has(env.ip) || (env.authenticatedUser && !s.filter_authenticated)) {
       return { tags: [], score: 0, action: 'inbox', headers: '' };
     }
-    const tags: Tag[] = [...(connection?.tags ?? [])];
-    const lines: string[] = [...(connection?.headers ?? [])];
-    const add = (t: Tag) => {
-      if (!tags.includes(t)) tags.push(t);
-    };
+    const found = new Findings(connection);
+    const content = this.content(raw, found);
+    const bayes = s.bayes ? await this.bayesVote(env, content, found) : noBayes();
+    const authParts = [...(connection?.authResults ?? [])];
+    if (s.dkim_dmarc) await this.auth(raw, env, connection, found, authParts);
+    return this.verdict(env, content.msg, found, bayes, authParts, started);
+  }
 
+  /** The content analyzers: HTML, phrases, URL blacklist, charset, rules. */
+  private content(raw: Buffer, found: Findings): Content {
+    const s = this.config.spam;
+    const { lines } = found;
     const msg = parseMessage(raw, { partScanBytes: s.part_scan_size });
     const html = msg.htmls.map((h) => checkHtml(h, s.html_max_links));
     const htmlTags = [...new Set(html.flatMap((h) => h.tags))];
     if (htmlTags.length) {
-      htmlTags.forEach(add);
+      for (const t of htmlTags) found.add(t);
       lines.push(headerLine('X-IMAIL-SPAM-HTML', [...new Set(html.flatMap((h) => h.details))].join('; ')));
     }
     this.log.analyzer('html', { tags: htmlTags.join(',') });
@@ -112,7 +155,7 @@ export class Analyser {
 
     const phraseHits = this.phrases.match([msg.subject, ...msg.texts, ...htmlText].join('\n'));
     if (phraseHits.length) {
-      add('PHRASE');
+      found.add('PHRASE');
       lines.push(headerLine('X-IMAIL-SPAM-PHRASE', phraseHits.join(', ')));
     }
     this.log.analyzer('phrase', { hits: phraseHits.join(',') });
@@ -120,77 +163,82 @@ export class Analyser {
     const hosts = urls.map(hostOf).filter((h): h is string => !!h);
     const listed = this.urls.match(hosts);
     if (listed.length) {
-      add('URL_BLACKLIST');
+      found.add('URL_BLACKLIST');
       lines.push(headerLine('X-IMAIL-SPAM-URL', listed.slice(0, 5).join(', ')));
     }
     this.log.analyzer('url', { urls: hosts.length, listed: listed.join(',') });
 
-    if (msg.mislabelled && readsJapanese(msg)) add('CHARSET_MISLABELLED');
+    if (msg.mislabelled && readsJapanese(msg)) found.add('CHARSET_MISLABELLED');
 
     const ruleHits = this.rules.evaluate(ruleInput(msg, html, urls));
     if (ruleHits.length) {
-      ruleHits.forEach((h) => add(h.tag as Tag));
+      for (const h of ruleHits) found.add(h.tag as Tag);
       lines.push(headerLine('X-IMAIL-SPAM-RULES', ruleHits.map((h) => (h.detail ? `${h.tag} (${h.detail.replace(/[^\x20-\x7e]/g, '?')})` : h.tag)).join(', ')));
     }
     this.log.analyzer('rules', { hits: ruleHits.map((h) => h.tag).join(',') });
+    return { msg, htmlText, urls };
+  }
 
-    let set: ScoreSet = 'no_bayes';
-    let unsure = false;
-    let unsureOdds = 0;
-    const amounts: Partial<Record<Tag, number>> = {};
-    if (s.bayes) {
-      const store = this.bayes();
-      if (store) {
-        // tokenised only when Bayes has learnt enough to classify (an untrained filter, as on a new install, skips it)
-        let tokens: string[] = [];
-        const owners = env.rcptTo.length === 1 ? [SERVER, env.rcptTo[0].toLowerCase()] : [SERVER];
-        let v: BayesVerdict;
-        try {
-          v = await classifyWith(store, owners, () => (tokens = tokenise(msg, htmlText, urls)), s.bayes_min_messages, s.bayes_per_writing ? PER_WRITING : DEFAULT_COMBINE);
-        } catch (e) {
-          // the shared counts unreachable (the database away): Bayes sits this message out, as when bayes.db cannot open
-          this.log.analyzer('bayes', { error: (e as Error).message });
-          v = { probability: null, clues: [], known: 0, logOdds: 0 };
-        }
-        // Bayes votes with its weights only on mail it knows: on a message most of whose words it has rarely seen
-        // (another language, a kind of mail it never learnt) it is unsure, and the rules carry the verdict
-        // (its X-IMAIL-SPAM-STATISTICS header too, which a client-side rule may file by); a writing it learnt plenty of
-        // is known however rare the message's words (bayes.ts bayesVotes)
-        const votes = bayesVotes(v);
-        unsure = v.probability !== null && !votes;
-        // unsure is not ignorant: Bayes keeps a share of its log-odds term, on the with_bayes scale (scores.ts)
-        if (unsure) unsureOdds = unsureOddsShare(this.rules.about) * weigher(s, this.rules, 'with_bayes')('BAYES_ODDS') * bayesLogOdds(v.probability!, v.logOdds);
-        if (votes) {
-          set = 'with_bayes';
-          add(bayesBand(v.probability!));
-          add('BAYES_ODDS');
-          amounts.BAYES_ODDS = bayesLogOdds(v.probability!, v.logOdds);
-        }
-        if (votes && v.probability! >= s.bayes_spam_probability) {
-          add('STATISTICS');
-          lines.push(headerLine('X-IMAIL-SPAM-STATISTICS', `probability=${v.probability!.toFixed(3)}`));
-        } else if (votes && v.probability! <= s.bayes_ham_probability) add('STATISTICS_HAM');
-        this.log.analyzer('bayes', { p: v.probability === null ? 'untrained' : v.probability.toFixed(4), known: v.known.toFixed(2), script_learnt: v.scriptLearnt === true, unsure, tokens: tokens.length, clues: v.clues.slice(0, 8).map(([t, f]) => `${t}:${f.toFixed(2)}`).join(' ') });
-      }
+  /** Bayes' vote ([spam] bayes): the score set it puts the message on, and its amounts. */
+  private async bayesVote(env: AnalyseEnvelope, { msg, htmlText, urls }: Content, found: Findings): Promise<BayesPart> {
+    const s = this.config.spam;
+    const out = noBayes();
+    const store = this.bayes();
+    if (!store) return out;
+    // tokenised only when Bayes has learnt enough to classify (an untrained filter, as on a new install, skips it)
+    let tokens: string[] = [];
+    const owners = env.rcptTo.length === 1 ? [SERVER, env.rcptTo[0].toLowerCase()] : [SERVER];
+    let v: BayesVerdict;
+    try {
+      v = await classifyWith(store, owners, () => (tokens = tokenise(msg, htmlText, urls)), s.bayes_min_messages, s.bayes_per_writing ? PER_WRITING : DEFAULT_COMBINE);
+    } catch (e) {
+      // the shared counts unreachable (the database away): Bayes sits this message out, as when bayes.db cannot open
+      this.log.analyzer('bayes', { error: (e as Error).message });
+      v = { probability: null, clues: [], known: 0, logOdds: 0 };
     }
-
-    const authParts = [...(connection?.authResults ?? [])];
-    if (s.dkim_dmarc) {
-      const a = await verifyDkimDmarc(raw, this.resolver, { mailFrom: env.mailFrom, spf: connection?.spf }, Math.min(this.config.dns.timeout, 1500));
-      a.tags.forEach(add);
-      authParts.push(...a.authResults);
-      if (a.tags.includes('DKIM_FAIL')) lines.push(headerLine('X-IMAIL-SPAM-DKIM', a.details.filter((d) => d.startsWith('dkim')).join('; ') || 'fail'));
-      if (a.tags.includes('DMARC_FAIL')) lines.push(headerLine('X-IMAIL-SPAM-DMARC', a.details.filter((d) => d.startsWith('dmarc')).join('; ') || 'fail'));
-      this.log.analyzer('auth', { tags: a.tags.join(','), details: a.details.join('; ') });
+    // Bayes votes with its weights only on mail it knows: on a message most of whose words it has rarely seen
+    // (another language, a kind of mail it never learnt) it is unsure, and the rules carry the verdict
+    // (its X-IMAIL-SPAM-STATISTICS header too, which a client-side rule may file by); a writing it learnt plenty of
+    // is known however rare the message's words (bayes.ts bayesVotes)
+    const votes = bayesVotes(v);
+    out.unsure = v.probability !== null && !votes;
+    // unsure is not ignorant: Bayes keeps a share of its log-odds term, on the with_bayes scale (scores.ts)
+    if (out.unsure) out.unsureOdds = unsureOddsShare(this.rules.about) * weigher(s, this.rules, 'with_bayes')('BAYES_ODDS') * bayesLogOdds(v.probability!, v.logOdds);
+    if (votes) {
+      out.set = 'with_bayes';
+      found.add(bayesBand(v.probability!));
+      found.add('BAYES_ODDS');
+      out.amounts.BAYES_ODDS = bayesLogOdds(v.probability!, v.logOdds);
     }
+    if (votes && v.probability! >= s.bayes_spam_probability) {
+      found.add('STATISTICS');
+      found.lines.push(headerLine('X-IMAIL-SPAM-STATISTICS', `probability=${v.probability!.toFixed(3)}`));
+    } else if (votes && v.probability! <= s.bayes_ham_probability) found.add('STATISTICS_HAM');
+    this.log.analyzer('bayes', { p: v.probability === null ? 'untrained' : v.probability.toFixed(4), known: v.known.toFixed(2), script_learnt: v.scriptLearnt === true, unsure: out.unsure, tokens: tokens.length, clues: v.clues.slice(0, 8).map(([t, f]) => `${t}:${f.toFixed(2)}`).join(' ') });
+    return out;
+  }
 
-    if (this.whitelisted(env.mailFrom, msg.fromAddress, tags)) add('SENDER_WHITELIST');
+  /** DKIM and DMARC ([spam] dkim_dmarc): tags, detail lines and Authentication-Results parts. */
+  private async auth(raw: Buffer, env: AnalyseEnvelope, connection: ConnectionResult | undefined, found: Findings, authParts: string[]): Promise<void> {
+    const a = await verifyDkimDmarc(raw, this.resolver, { mailFrom: env.mailFrom, spf: connection?.spf }, Math.min(this.config.dns.timeout, 1500));
+    for (const t of a.tags) found.add(t);
+    authParts.push(...a.authResults);
+    if (a.tags.includes('DKIM_FAIL')) found.lines.push(headerLine('X-IMAIL-SPAM-DKIM', a.details.filter((d) => d.startsWith('dkim')).join('; ') || 'fail'));
+    if (a.tags.includes('DMARC_FAIL')) found.lines.push(headerLine('X-IMAIL-SPAM-DMARC', a.details.filter((d) => d.startsWith('dmarc')).join('; ') || 'fail'));
+    this.log.analyzer('auth', { tags: a.tags.join(','), details: a.details.join('; ') });
+  }
+
+  /** The score, the action and the headers from what was found; the verdict line in the spam log. */
+  private verdict(env: AnalyseEnvelope, msg: ParsedMessage, found: Findings, bayes: BayesPart, authParts: string[], started: number): AnalyseResult {
+    const s = this.config.spam;
+    const { tags } = found;
+    if (this.whitelisted(env.mailFrom, msg.fromAddress, tags)) found.add('SENDER_WHITELIST');
 
     const judged = this.rules.disabled.size ? tags.filter((t) => !this.rules.disabled.has(t)) : tags;
-    const weigh = weigher(s, this.rules, set);
+    const weigh = weigher(s, this.rules, bayes.set);
     // an unsure Bayes: the no_bayes score is put on the with_bayes scale, so one ranking holds both kinds of message
-    const d = decide(judged, s, weigh, amounts, unsure ? unsureScale(this.rules.about) : undefined, unsureOdds);
-    const out = [...lines, summaryLine(d.score, s.spam_threshold, d.action, d.scored), authResultsLine(this.config.hostname, authParts)];
+    const d = decide(judged, s, weigh, bayes.amounts, bayes.unsure ? unsureScale(this.rules.about) : undefined, bayes.unsureOdds);
+    const out = [...found.lines, summaryLine(d.score, s.spam_threshold, d.action, d.scored), authResultsLine(this.config.hostname, authParts)];
     const result: AnalyseResult = { tags: judged.filter((t, i) => judged.indexOf(t) === i), score: d.score, action: d.action, headers: out.map((l) => l + '\r\n').join('') };
     if (d.action === 'reject') {
       const reasons = d.scored.filter((x) => x.score > 0).sort((a, b) => b.score - a.score).slice(0, 4).map((x) => x.tag);

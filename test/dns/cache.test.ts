@@ -47,6 +47,14 @@ test('one question on the wire however it is spelt; answers in the shapes node g
   assert.equal(seen('good.test', 'TXT'), 2);
   mx[0].exchange = 'changed.test';
   assert.equal((await r.resolveMx('good.test'))[0].exchange, 'mx.good.test');
+  // the copy goes into each record: a caller that changes a TXT record's strings or the list changes only its own
+  txt[0][0] = 'v=spf1 +all';
+  txt[0].push('x');
+  txt.push(['more']);
+  assert.deepEqual(await r.resolveTxt('good.test'), [['v=spf1 ip4:192.0.2.0/24 ', '-all']]);
+  const ptr = await r.resolvePtr('10.2.0.192.in-addr.arpa');
+  ptr[0] = 'changed.test';
+  assert.deepEqual(await r.resolvePtr('10.2.0.192.in-addr.arpa'), ['mx.good.test']);
 });
 
 test('an answer lives for its TTL, capped by cache_max_ttl; a CNAME chain for its shortest link', async () => {

@@ -9,7 +9,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { fileURLToPath } from 'node:url';
-import { Logger, localDay } from '../../engine/log/logger.js';
+import { Logger, formatFields, localDay, shownFields } from '../../engine/log/logger.js';
+import { eventDef } from '../../engine/log/events.js';
 import { Metrics } from '../../engine/metrics/metrics.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -27,6 +28,27 @@ async function until<T>(what: string, fn: () => Promise<T | undefined> | T | und
 }
 
 describe('fields are written by kind', () => {
+  it('a value is quoted (as JSON) when it holds white space, a quote, "=" or a control character, else bare', () => {
+    const table: [unknown, string][] = [
+      ['plain', 'plain'], ['a b', '"a b"'], ['a\tb', '"a\\tb"'], ['a\nb', '"a\\nb"'], ['a\u00a0b', '"a\u00a0b"'], ['a\u2028b', '"a\u2028b"'],
+      ['say "hi"', '"say \\"hi\\""'], ['k=v', '"k=v"'], ['a\x00b', '"a\\u0000b"'], ['a\x1bb', '"a\\u001bb"'], ['a\x7fb', '"a\x7fb"'],
+      ['日本語', '日本語'], ['x@y.test', 'x@y.test'], [3, '3'], [1.5, '1.5'], [true, 'true'], [null, 'null'], [['a', 2], '["a",2]'],
+    ];
+    for (const [v, want] of table) assert.equal(formatFields({ f: v }), ` f=${want}`, JSON.stringify(v));
+    assert.equal(formatFields({ a: 1, b: 'x y', c: 'z' }), ' a=1 b="x y" c=z');
+  });
+
+  it('declared kinds (optional ones too) decide what is shown; undeclared fields are judged by name', () => {
+    const def = eventDef('smtp.mail-from')!;
+    assert.ok(Object.values(def.fields).some((k) => k.endsWith('?')), 'the event has an optional field');
+    const shown = shownFields(def, { sid: 's1', from: 'a@b.test', user: 'not an address', password: 'p', extra: 'e', helo: undefined, login: 'x y' });
+    assert.deepEqual(Object.keys(shown), ['sid', 'from', 'user', 'password', 'extra', 'login']);
+    assert.equal(shown.password, '[redacted]');
+    assert.match(String(shown.login), /^#[0-9a-f]{12}$/);
+    assert.equal(shown.extra, 'e');
+    assert.equal(shownFields(def, { from: 'x'.repeat(600) }).from, 'x'.repeat(512) + '…', 'an address-kind field is bounded at 512');
+  });
+
   it('a typed login is shown only when it looks like an address; secrets and password-like fields never', async () => {
     const dir = tmp();
     const logger = new Logger({ dir, stdout: false, sink: null });
