@@ -55,12 +55,15 @@ describe('a fatal error stops the server cleanly', () => {
         c.write(`From: sender@example.org\r\nTo: ${USER}\r\nSubject: in flight at a fatal error\r\nContent-Type: text/plain; charset=UTF-8\r\n\r\n前半\r\n`);
 
         srv.proc.kill('SIGUSR2');
-        const deadline = Date.now() + 10_000;
-        while (!(await refused(srv.ports.smtp))) {
-          assert.ok(Date.now() < deadline, `the SMTP listener still accepts 10 s after the fault:\n${srv.output()}`);
-          await new Promise((r) => setTimeout(r, 50));
+        // polled, listener by listener (they close one after another; on a busy machine the second may take a
+        // moment): well within the 45 s a fatal stop is given, so the message in DATA can still be finished
+        const deadline = Date.now() + 30_000;
+        for (const [name, port] of [['SMTP', srv.ports.smtp], ['POP3', srv.ports.pop3]] as const) {
+          while (!(await refused(port))) {
+            assert.ok(Date.now() < deadline, `the ${name} listener still accepts 30 s after the fault:\n${srv.output()}`);
+            await new Promise((r) => setTimeout(r, 50));
+          }
         }
-        assert.ok(await refused(srv.ports.pop3), 'POP3 closed too');
         assert.equal(srv.proc.exitCode, null, 'still running while a message is being received');
 
         c.write('後半, sent after the fault\r\n.\r\n');
