@@ -234,7 +234,9 @@ export async function startServer(opts: { configPath?: string; quiet?: boolean; 
     }
     // on PostgreSQL the figures (metrics, status, the dashboard) count the shared queue's rows and this node's spool
     const sharedQueue = webQueue instanceof PgQueueAdmin ? () => webQueue.list() : undefined;
-    ops = await startOperations({ config, logger, metrics, queue, admin: queueAdmin, sharedQueue, db: ctx.db, listeners, started, logOutputs });
+    const pool = ctx.pool;
+    const pingShared = pool ? () => pool.query('SELECT 1') : undefined;
+    ops = await startOperations({ config, logger, metrics, queue, admin: queueAdmin, sharedQueue, pingShared, db: ctx.db, listeners, started, logOutputs });
   } catch (e) {
     await stopAll();
     await ops?.close();
