@@ -5,6 +5,7 @@ import path from 'node:path';
 import { claimPidFile } from './ops/pid-file.js';
 import { buildConfig, readRawConfig, resolveConfigPath, type LoadedConfig } from './config/load.js';
 import { openStorage, queueFor, remoteDeliveryFor, type Storage } from './db/storage.js';
+import { describeKeyProblem } from './db/pg/server-key-check.js';
 import { Logger } from './log/logger.js';
 import { listenAddress } from './net/host-port.js';
 import { LoginFlow } from './net/login.js';
@@ -82,11 +83,32 @@ export async function startServer(opts: { configPath?: string; quiet?: boolean; 
     throw new Error(`a tegami (pid ${claim.pid}) is already running on ${config.data_dir} (tegami status shows it); stop it first, or give this one a data_dir of its own`);
   }
   const pidFile = claim.file;
+  // what start-up has opened so far, undone in reverse if a later step fails (a certificate that does not match
+  // its key, a queue that cannot start): the pool, LISTEN and the log would otherwise keep the process alive
+  // with nothing listening and the pid file claimed, a node that neither serves nor exits (docs/operations.md)
+  const undo: (() => unknown)[] = [() => removePidFile(pidFile), () => ctx.close()];
+  const unwind = async () => {
+    for (const f of undo.splice(0).reverse()) await Promise.resolve().then(f).catch(() => undefined);
+  };
+  const guard = async <T>(step: () => T | Promise<T>): Promise<T> => {
+    try {
+      return await step();
+    } catch (e) {
+      await unwind();
+      throw e;
+    }
+  };
   const metrics = new Metrics({ configLabels: { list: config.dnsbl.map((d) => d.name), target: config.monitor.map((m) => m.name) } });
   const logger = new Logger({ dir: path.join(config.data_dir, 'logs'), stdout: config.log.stdout && !opts.quiet, files: config.log.files, level: config.log.level, sink: metrics });
   const logOutputs = startLogOutputs(logger, config);
   logRef = logger;
   logger.emit('system.storage', { backend: ctx.backend, mail_store: ctx.mailStoreDescription, queue: ctx.queueDescription });
+  for (const p of ctx.keyProblems ?? []) {
+    // said on stderr too (the journal): this node serves, but what the other nodes sealed or signed fails here
+    const message = describeKeyProblem(p);
+    logger.emit('system.server-key-differs', { key: p.name, reason: p.reason, message });
+    process.stderr.write(`tegami serve: ${message}\n`);
+  }
   const storageWatch = ctx.replica
     ? setInterval(() => {
         if (storageDown && ctx.replica!.connected) {
@@ -96,17 +118,18 @@ export async function startServer(opts: { configPath?: string; quiet?: boolean; 
       }, 1000)
     : undefined;
   storageWatch?.unref();
+  undo.push(() => clearInterval(storageWatch), () => metrics.close(), () => logOutputs.close(), () => logger.close());
   if (config.relay.mode === 'anyone') {
     logger.emit('system.open-relay', { message: 'OPEN RELAY: relay mode "anyone": this server relays mail for anyone on the Internet' });
   } else if (config.relay.mode === 'addresses' && config.relay.allow_ips.some(coversTheInternet)) {
     logger.emit('system.open-relay', { message: `OPEN RELAY: relay.allow_ips ${config.relay.allow_ips.filter(coversTheInternet).join(', ')} covers much of the Internet` });
   }
-  const tls = await loadOrCreateCertificate({ dataDir: config.data_dir, hostname: config.hostname, cert: config.tls.cert, key: config.tls.key });
+  const tls = await guard(() => loadOrCreateCertificate({ dataDir: config.data_dir, hostname: config.hostname, cert: config.tls.cert, key: config.tls.key }));
   // [[tls.domain]]: per-domain certificates, chosen by SNI and local address on every listener (read and checked now)
-  const certificates = CertificateSelector.fromConfig(tls, config.tls.domain);
+  const certificates = await guard(() => CertificateSelector.fromConfig(tls, config.tls.domain));
   const resolver = makeResolver(config.dns.servers, config.dns.timeout, (l) => logger.emit('system.dns-lookup', l), dnsCacheOptions(config.dns));
   // the queue is chosen with the storage (engine/db/storage.ts queueFor): the shared one plugs in there
-  const queue = queueFor(ctx, {
+  const queue = await guard(() => queueFor(ctx, {
     dataDir: config.data_dir,
     configPath: config.source,
     logger,
@@ -114,13 +137,15 @@ export async function startServer(opts: { configPath?: string; quiet?: boolean; 
     maxMessages: config.queue.max_messages,
     analysisDeadlineMs: config.queue.analysis_deadline,
     retrySchedule: config.queue.retry_schedule,
-  });
+  }));
+  undo.push(() => queue.close());
   const isLocal = (a: string) => ctx.directory.localDomain(recipientDomain(a)) !== null;
   // remote recipients: this node's OutboundScheduler, or on PostgreSQL the shared queue (handed over from the spool)
-  const remote = await remoteDeliveryFor(ctx, queue, { config, logger, resolver, isLocal });
-  const resumed = await queue.start();
+  const remote = await guard(() => remoteDeliveryFor(ctx, queue, { config, logger, resolver, isLocal }));
+  undo.push(() => remote.stop(DRAIN_MS));
+  const resumed = await guard(() => queue.start());
   if (resumed.resumed || resumed.cleared) logger.emit('queue.resumed', resumed);
-  await remote.start();
+  await guard(() => remote.start());
   // mailing-list housekeeping (CLI decisions, expiry, digests, crash recovery) runs in the worker pool
   const lists = new ListScheduler({
     interval: config.lists.check_interval,
@@ -129,6 +154,7 @@ export async function startServer(opts: { configPath?: string; quiet?: boolean; 
     onError: (e) => logger.error('delivery', 'list-error', { step: 'housekeeping', error: e.message }),
   });
   lists.start();
+  undo.push(() => lists.stop());
 
   const isLocalDomain = (d: string) => ctx.directory.localDomain(d) !== null;
   const connectionCheck = new ConnectionChecker(config, resolver, logger, isLocalDomain);
@@ -208,19 +234,13 @@ export async function startServer(opts: { configPath?: string; quiet?: boolean; 
     }
     // on PostgreSQL the figures (metrics, status, the dashboard) count the shared queue's rows and this node's spool
     const sharedQueue = webQueue instanceof PgQueueAdmin ? () => webQueue.list() : undefined;
-    ops = await startOperations({ config, logger, metrics, queue, admin: queueAdmin, sharedQueue, db: ctx.db, listeners, started, logOutputs });
+    const pool = ctx.pool;
+    const pingShared = pool ? () => pool.query('SELECT 1') : undefined;
+    ops = await startOperations({ config, logger, metrics, queue, admin: queueAdmin, sharedQueue, pingShared, db: ctx.db, listeners, started, logOutputs });
   } catch (e) {
     await stopAll();
     await ops?.close();
-    await lists.stop();
-    await remote.stop(DRAIN_MS);
-    await queue.close();
-    await logger.close();
-    await logOutputs.close();
-    metrics.close();
-    clearInterval(storageWatch);
-    await ctx.close();
-    removePidFile(pidFile);
+    await unwind();
     throw e;
   }
   for (const l of listeners) if (l.name !== 'metrics') logger.emit('system.listening', { listener: l.name, address: `${l.host}:${l.port}` });

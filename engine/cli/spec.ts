@@ -211,6 +211,11 @@ export const COMMANDS: Record<string, CommandSpec> = {
     usage: 'tegami restore FILE [--force] [--json]',
     options: { ...json, force: { type: 'boolean' } },
   },
+  config: {
+    load: async () => (await import('./commands/config.js')).config,
+    usage: 'tegami config check [--json]               check the config and its certificates as serve reads them, before a restart',
+    subs: { check: json },
+  },
   status: {
     load: async () => (await import('./commands/status.js')).status,
     usage: 'tegami status [--json]                     the running server, asked over the control socket',
@@ -254,6 +259,7 @@ export const USAGE = `usage: tegami COMMAND [--config FILE] ...
   admin token create|revoke|list ADDRESS  API tokens for the admin JSON API
   backup FILE [--with-mail] [--with-bayes] [--with-logs] [--force]  accounts, keys (and mail, logs) to one .tar.gz
   restore FILE [--force]                 restore a backup into this config's data_dir
+  config check [--json]                  check the config and certificates before a restart
   status [--json]                        the running server: listeners, queue, pool, monitor, disk
   monitor test | monitor check [--json]  send a test alert; check every [[monitor]] target now
   db migrate|status|import-local ...     the [storage] database's schema; a single node's data into PostgreSQL

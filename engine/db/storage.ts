@@ -11,6 +11,7 @@ import { openDatabase, type Db } from './database.js';
 import { clientConfig, openPool, type PgPool } from './pg/pool.js';
 import { migrate } from './pg/migrations.js';
 import { untilReachable } from './pg/wait.js';
+import { checkServerKeys, type KeyProblem } from './pg/server-key-check.js';
 import { isCopy, Replica } from './pg/replica.js';
 import { ensureSettingsTables } from '../settings/store.js';
 import { addScramColumn } from '../accounts/sqlite-directory.js';
@@ -43,6 +44,8 @@ export interface Storage extends Omit<Context, 'close'> {
    */
   mailboxStore: MailboxStore & MailAccountStore;
   mailStoreDescription: string;
+  /** serve on PostgreSQL: this node's keys that are not the ones the cluster's first node recorded (migration 45). */
+  keyProblems?: KeyProblem[];
   /** Where the queue lives: "local" (spool/ in the data dir) until a shared queue is configured. */
   queueDescription: string;
   /** Close everything; for a command on PostgreSQL this commits its writes (an error here means they were not). */
@@ -92,6 +95,8 @@ export async function openStorage(configPath: string | undefined, opts: StorageO
     const onWaiting = opts.onWaiting;
     if (onWaiting) await untilReachable(() => migrate(pool), { onWait: onWaiting, signal: opts.signal });
     else await migrate(pool);
+    // before anything makes a key of its own: are this node's keys the cluster's? (said by serve)
+    const keyProblems = opts.mode === 'serve' ? await checkServerKeys(pool, base, base.storage.node_name) : undefined;
     db = openNodeCopy(base);
     const replica = new Replica({ db, pool, listen: clientConfig(base.storage), onError: opts.onError, watchMs: opts.mode === 'serve' ? 1000 : 0 });
     let finish: (() => void) | undefined;
@@ -126,6 +131,7 @@ export async function openStorage(configPath: string | undefined, opts: StorageO
       db: local,
       directory: directoryFor(config, local),
       modeFixes,
+      keyProblems,
       pool,
       replica,
       rules: new SqliteRulesStore(local),

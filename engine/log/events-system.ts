@@ -38,6 +38,8 @@ export const SYSTEM_EVENTS = {
   'system.storage': ev('system', 'info', { backend: 'word', mail_store: 'text', queue: 'text' }),
   'system.storage-unavailable': ev('system', 'warn', { error: 'text' }),
   'system.storage-available': ev('system', 'info', {}),
+  /** serve on PostgreSQL: keys/secret.key or the SRS key is missing, malformed or not the cluster's (engine/db/pg/server-key-check.ts) */
+  'system.server-key-differs': ev('system', 'error', { key: 'word', reason: 'word', message: 'text' }),
   /** `serve` on PostgreSQL found the database unreachable at start: it waits and tries again (nothing listens yet) */
   'system.storage-waiting': ev('system', 'warn', { error: 'text', attempt: 'int', retry_ms: 'ms' }),
 } as const;

@@ -109,6 +109,8 @@ export async function startOperations(o: {
   admin: QueueAdmin;
   /** PostgreSQL: the shared queue's messages (PgQueueAdmin.list); the figures then count every node's queue. */
   sharedQueue?: () => Promise<QueueEntry[]>;
+  /** PostgreSQL: a statement on the shared database (its mailboxes and queue): /readyz fails while it cannot answer. */
+  pingShared?: () => Promise<unknown>;
   db: Db;
   /** The server's listeners; the metrics listener is added to it. */
   listeners: Listed[];
@@ -145,6 +147,7 @@ export async function startOperations(o: {
       },
       spoolDirs: [queue.spool.incomingDir, queue.spool.queueDir],
       pingPool: () => queue.pool.run(null, { filename: POOL_PING }),
+      pingShared: o.pingShared,
       dataDir: config.data_dir,
       minFree,
       timeoutMs: config.health.check_timeout,

@@ -1,5 +1,5 @@
 // /readyz: is this server able to take mail now? Every configured listener bound, the accounts database
-// and the spool writable (a real write, fsync and removal), the worker pool answering a task, and free
+// (and on PostgreSQL the shared database answering) and the spool writable (a real write, fsync and removal), the worker pool answering a task, and free
 // space on the data dir above [health] min_free. Each check has a deadline; the answer names what failed.
 // It never changes any state a message depends on (its probe files have names the spool ignores).
 import fsp from 'node:fs/promises';
@@ -23,6 +23,9 @@ export interface ReadinessDeps {
   /** A write transaction on the accounts database; throws when it cannot write. */
   dbWrite: () => void;
   spoolDirs: string[];
+  /** PostgreSQL: a trivial statement on the shared database, where the mailboxes and the queue are: without it
+   * every RCPT gets 451 and no mailbox opens, so the node is not ready (the `postgres` check, only on PostgreSQL). */
+  pingShared?: () => Promise<unknown>;
   /** Runs a trivial task on the worker pool. */
   pingPool?: () => Promise<unknown>;
   dataDir: string;
@@ -81,6 +84,8 @@ export async function checkReadiness(d: ReadinessDeps): Promise<Readiness> {
       return text;
     }, 'disk'),
   ]);
-  const checks = { listeners, database, spool, pool, disk };
+  const shared = d.pingShared;
+  const postgres = shared ? await run(async () => void (await shared()), 'postgres') : undefined;
+  const checks = { listeners, database, ...(postgres ? { postgres } : {}), spool, pool, disk };
   return { ok: Object.values(checks).every((c) => c.ok), checks };
 }

@@ -23,6 +23,8 @@ export async function backup(args: Args): Promise<number> {
     return 1;
   }
   const m = r.manifest;
+  // on PostgreSQL what matters most is in the database: said on every backup, so a daily timer's log shows it
+  if (config.storage.backend === 'postgres') r.notes.unshift(...postgresNotes(args.flags.has('with-mail')));
   const parts = ['accounts', m.includes.keys ? 'keys' : '', m.includes.dkim ? `dkim ${m.includes.dkim}` : '', m.includes.tls.length ? 'tls' : '', m.includes.bayes ? 'bayes' : '', m.includes.mail ? `mail ${m.counts.messages} message(s)` : '', m.includes.orphans ? `${m.includes.orphans} orphaned folder(s)` : '', m.includes.logs !== undefined ? `logs ${m.includes.logs}` : ''].filter(Boolean);
   if (args.flags.has('json')) {
     out(JSON.stringify({ file: r.file, bytes: r.archiveBytes, files: m.counts.files, dirs: m.counts.dirs, messages: m.counts.messages, content_bytes: m.counts.bytes, includes: m.includes, vanished: r.vanished, notes: r.notes, created: m.created }));
@@ -49,4 +51,14 @@ export async function restore(args: Args): Promise<number> {
     out(`restored ${r.files} file(s), ${r.bytes} bytes (${m.counts.messages} message(s)) into ${config.data_dir} from the backup of ${m.hostname} made ${m.created}${r.configSavedAs ? `; its config is in ${r.configSavedAs} (not installed)` : ''}`);
   }
   return 0;
+}
+
+/** What a backup of a node on [storage] backend = "postgres" does not hold (docs/operations.md, "On PostgreSQL"). */
+function postgresNotes(withMail: boolean): string[] {
+  return [
+    '[storage] backend = "postgres": the accounts, the mail, the shared queue, Bayes and the DKIM keys are in PostgreSQL, ' +
+      "not in this file (it holds this node's keys, certificates, config and its local copy of the accounts); back the " +
+      'database up as well, e.g. pg_dump -Fc (docs/operations.md, "Backup on PostgreSQL")',
+    ...(withMail ? ['--with-mail copies this node\'s Maildir only, which serve does not use on PostgreSQL: the mail is in the database'] : []),
+  ];
 }

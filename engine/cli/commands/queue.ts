@@ -69,7 +69,8 @@ export async function queue(args: Args): Promise<number> {
       req = { cmd: sub, args: { id, domain: id ? undefined : domain?.toLowerCase(), all: sub === 'retry' && all && !id && !domain, bounce: args.flags.has('bounce') } };
       break;
     default:
-      throw new UsageError(USAGE);
+      // say which word was not understood, not only the usage
+      throw new UsageError(given === undefined ? `a subcommand is needed: ${USAGE}` : `unknown subcommand "${given}": ${USAGE}`);
   }
 
   const ctx = await contextFrom(args);

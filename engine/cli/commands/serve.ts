@@ -8,6 +8,8 @@ import { startServer, type RunningServer } from '../../server.js';
 
 /** A stop after a fatal error that takes longer than this (a session that never ends) is cut short. */
 const FATAL_STOP_BOUND_MS = 45_000;
+/** A start that failed has printed its reason and exits 1 within this, whatever is still open. */
+const FAILED_START_EXIT_MS = 5_000;
 
 export async function serve(args: Args): Promise<number> {
   let stopping: Promise<number> | null = null;
@@ -72,6 +74,9 @@ export async function serve(args: Args): Promise<number> {
     process.off('SIGTERM', onSignal);
     process.off('SIGINT', onSignal);
     process.off('SIGHUP', onHangup);
+    // a start that failed exits 1 even if something it opened still holds the event loop (startServer undoes what
+    // it opened; this bound is for what it could not): a supervisor then sees the failure and restarts it
+    setTimeout(() => process.exit(1), FAILED_START_EXIT_MS).unref();
     throw explainListenError(e);
   }
   const lines = s.listeners.map((l) => `  ${l.name.padEnd(12)} ${l.host}:${l.port}`);

@@ -6,6 +6,7 @@ import { STORE_MIGRATIONS } from './schema-store-sql.js';
 import { QUEUE_MIGRATIONS } from './schema-queue-sql.js';
 import { WEB_MIGRATIONS } from './schema-web-sql.js';
 import { ACTIVITY_MIGRATIONS } from './schema-activity-sql.js';
+import { KEY_MIGRATIONS } from './schema-keys-sql.js';
 
 const CORE_MIGRATIONS: Migration[] = [
   {
@@ -222,4 +223,4 @@ const SIEVE_MIGRATIONS: Migration[] = [
 ];
 
 /** Every migration, in version order: the core ones above and those of each part (accounts 4–9, store 10–19, queue 20–29, web 40–49, list activity 50–59). */
-export const MIGRATIONS: Migration[] = [...CORE_MIGRATIONS, ...ACCOUNTS_MIGRATIONS, ...STORE_MIGRATIONS, ...QUEUE_MIGRATIONS, ...WEB_MIGRATIONS, ...SIEVE_MIGRATIONS, ...ACTIVITY_MIGRATIONS].sort((a, b) => a.version - b.version);
+export const MIGRATIONS: Migration[] = [...CORE_MIGRATIONS, ...ACCOUNTS_MIGRATIONS, ...STORE_MIGRATIONS, ...QUEUE_MIGRATIONS, ...WEB_MIGRATIONS, ...SIEVE_MIGRATIONS, ...KEY_MIGRATIONS, ...ACTIVITY_MIGRATIONS].sort((a, b) => a.version - b.version);

@@ -26,8 +26,8 @@ export interface PgNodeOptions extends Omit<TestServerOptions, 'toml' | 'dataDir
   storage?: Record<string, string | number>;
   /** The tables after [storage]: [relay], [queue], [[route]]… */
   toml?: string;
-  /** Start with the file's sealing key in keys/secret.key, as every node of one organisation holds it
-   * (docs/scale-out.md, "Keys"); otherwise the node makes its own. */
+  /** Start with the file's sealing key in keys/secret.key and its SRS key in keys/srs.secret, as every node of one
+   * organisation holds them (docs/scale-out.md, "Adding a node"); otherwise the node makes its own. */
   sharedKey?: boolean;
 }
 
@@ -54,6 +54,7 @@ export function pgNodes(database: string): PgNodes {
   let cluster: PgCluster | undefined;
   let url = '';
   const secret = crypto.randomBytes(32);
+  const srsSecret = crypto.randomBytes(32).toString('hex') + '\n';
   const nodes: TestServer[] = [];
   const clients: pg.Client[] = [];
   const dirs: string[] = [];
@@ -95,6 +96,7 @@ export function pgNodes(database: string): PgNodes {
         dataDir = path.join(dir, 'data');
         fs.mkdirSync(path.join(dataDir, 'keys'), { recursive: true, mode: 0o700 });
         fs.writeFileSync(path.join(dataDir, 'keys', 'secret.key'), secret, { mode: 0o600 });
+        fs.writeFileSync(path.join(dataDir, 'keys', 'srs.secret'), srsSecret, { mode: 0o600 });
       }
       const srv = await startTestServer({ ...rest, dataDir, toml: [storageToml(url, name, storage), toml ?? ''].join('\n') });
       nodes.push(srv);

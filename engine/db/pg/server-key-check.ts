@@ -1,0 +1,97 @@
+// Every node of one PostgreSQL cluster must hold the same keys: keys/secret.key seals the APOP/CRAM-MD5 secrets and
+// the DKIM keys in the shared rows and signs the list tokens; the SRS key ([srs] secret_file, keys/srs.secret)
+// signs the rewritten senders of forwarded mail, whose bounces may come back to any node. A node started without
+// copies makes keys of its own and then fails those logins, sends unsigned mail, refuses list confirmations and
+// bounces to SRS addresses, with nothing in its log saying why. So the first node records each key's fingerprint
+// (migration 45: an HMAC of a fixed text under the key, never the key) and each later start compares.
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
+import type pg from 'pg';
+import { serverKey } from '../../accounts/password.js';
+import { loadOrCreateSecret, parseSecret, secretPath } from '../../srs/secret.js';
+import type { LoadedConfig } from '../../config/load.js';
+
+export interface KeyProblem {
+  /** `secret.key` or `srs.secret`: the row's name in server_key. */
+  name: string;
+  /** missing: this node has no such file while the cluster has one; differs: it holds another key. */
+  reason: 'missing' | 'differs' | 'malformed';
+  file: string;
+  fingerprint?: string;
+  expected: string;
+  /** The node that recorded the cluster's fingerprint. */
+  node: string;
+}
+
+export function keyFingerprint(key: Buffer): string {
+  return crypto.createHmac('sha256', key).update('tegami server key fingerprint').digest('hex').slice(0, 16);
+}
+
+interface KeyFile {
+  name: string;
+  file: string;
+  /** The key's bytes, or null when the file is not a key. */
+  read(): Buffer | null;
+  /** Make the key (the first node with none). */
+  make(): Buffer;
+}
+
+function keyFiles(config: Pick<LoadedConfig, 'data_dir' | 'srs'>): KeyFile[] {
+  const files: KeyFile[] = [
+    {
+      name: 'secret.key',
+      file: path.join(config.data_dir, 'keys', 'secret.key'),
+      read() {
+        const k = fs.readFileSync(this.file);
+        return k.length === 32 ? k : null;
+      },
+      make: () => serverKey(config.data_dir),
+    },
+  ];
+  if (config.srs.enabled) {
+    const file = secretPath(config);
+    files.push({ name: 'srs.secret', file, read: () => parseSecret(fs.readFileSync(file)), make: () => loadOrCreateSecret(file) });
+  }
+  return files;
+}
+
+/** Compare this node's keys with those the cluster recorded; the first node with a key records its own. */
+export async function checkServerKeys(pool: pg.Pool, config: Pick<LoadedConfig, 'data_dir' | 'srs'>, node: string): Promise<KeyProblem[]> {
+  const problems: KeyProblem[] = [];
+  for (const k of keyFiles(config)) {
+    const read = async () => (await pool.query<{ fingerprint: string; node: string }>('SELECT fingerprint, node FROM server_key WHERE name = $1', [k.name])).rows[0];
+    let row = await read();
+    const exists = fs.existsSync(k.file);
+    if (!exists && row) {
+      problems.push({ name: k.name, reason: 'missing', file: k.file, expected: row.fingerprint, node: row.node });
+      continue;
+    }
+    const key = exists ? k.read() : k.make(); // the first node makes its key here if it has none
+    if (!key) {
+      problems.push({ name: k.name, reason: 'malformed', file: k.file, expected: row?.fingerprint ?? '', node: row?.node ?? node });
+      continue;
+    }
+    const fingerprint = keyFingerprint(key);
+    if (!row) {
+      await pool.query('INSERT INTO server_key (name, fingerprint, node) VALUES ($1, $2, $3) ON CONFLICT (name) DO NOTHING', [k.name, fingerprint, node]);
+      row = await read(); // two first nodes at once: the one that committed first is the cluster's
+    }
+    if (row && row.fingerprint !== fingerprint) problems.push({ name: k.name, reason: 'differs', file: k.file, fingerprint, expected: row.fingerprint, node: row.node });
+  }
+  return problems;
+}
+
+const USES: Record<string, string> = {
+  'secret.key': 'APOP/CRAM-MD5 secrets, DKIM keys and list tokens',
+  'srs.secret': 'SRS addresses of forwarded mail (their bounces)',
+};
+
+/** What to tell the operator, in one line (stderr and the log). */
+export function describeKeyProblem(p: KeyProblem): string {
+  const uses = USES[p.name] ?? 'secrets';
+  const fix = `stop this node, copy ${p.file} from a node already serving (${p.node} recorded it; install -m 600, owned by the service user), and start it again (docs/scale-out.md, "Adding a node")`;
+  if (p.reason === 'missing') return `${p.file} is missing, but the other nodes' ${uses} use a key of fingerprint ${p.expected}: ${fix}`;
+  if (p.reason === 'malformed') return `${p.file} is not a key of the right size (a truncated or edited copy?): ${fix}`;
+  return `${p.file} (fingerprint ${p.fingerprint}) is not the key the other nodes use (fingerprint ${p.expected}): their ${uses} cannot be checked or opened here; ${fix}`;
+}

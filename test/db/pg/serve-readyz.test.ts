@@ -1,0 +1,51 @@
+// /readyz of a node on [storage] backend = "postgres" (operator-run-1): with the database away every RCPT gets 451
+// and no mailbox opens, so the node is not ready, and the probe an operator alerts on says so (503, the `postgres`
+// check failing with the database's error), as does `tegami status`; once the database is back it is ready again
+// with no restart. curl against the real metrics listener. On the code before, /readyz stayed 200 (its `database`
+// check writes the node's local SQLite copy, which the outage does not touch).
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { postgresUnavailable } from '../../helpers/postgres.js';
+import { requireCommand } from '../../helpers/server.js';
+import { pgNodes } from './pg-node.js';
+import { until } from './shared-mail.js';
+
+const skip = process.env.TEGAMI_TEST_DIRECTORY !== 'postgres' ? 'runs with npm run test:postgres (TEGAMI_TEST_DIRECTORY=postgres)' : postgresUnavailable();
+
+function readyz(port: number): { code: number; body: { status: string; checks: Record<string, { ok: boolean; detail?: string }> } | null } {
+  const r = spawnSync('curl', ['-s', '-m', '30', '-w', '\n%{http_code}', `http://127.0.0.1:${port}/readyz`], { encoding: 'utf8', timeout: 60_000 });
+  const lines = r.stdout.trimEnd().split('\n');
+  const code = Number(lines.pop());
+  try {
+    return { code, body: JSON.parse(lines.join('\n')) as never };
+  } catch {
+    return { code, body: null };
+  }
+}
+
+describe('/readyz on PostgreSQL', { skip: skip ?? false, timeout: 240_000 }, () => {
+  const fx = pgNodes('tegami_serve_readyz');
+
+  it('is 503 naming postgres while the database is away, and 200 again when it is back', async (t) => {
+    if (!requireCommand(t, 'curl')) return;
+    const a = await fx.node({ name: 'node-a', sharedKey: true, listeners: ['smtp', 'metrics'] });
+    const port = a.ports.metrics;
+    await until('ready', () => readyz(port).code === 200, 120_000);
+    const ready = readyz(port);
+    assert.equal(ready.body?.checks.postgres?.ok, true, JSON.stringify(ready.body));
+
+    const giveBack = await fx.takeAway();
+    let seen: ReturnType<typeof readyz> | undefined;
+    await until('not ready while the database is away', () => (seen = readyz(port)).code === 503, 120_000);
+    assert.equal(seen!.body?.status, 'not ready');
+    assert.equal(seen!.body?.checks.postgres?.ok, false);
+    assert.match(seen!.body?.checks.postgres?.detail ?? '', /not currently accepting connections|terminat|ECONN|no answer within/);
+    for (const k of ['listeners', 'database', 'spool', 'pool', 'disk']) assert.equal(seen!.body?.checks[k]?.ok, true, `${k} is still fine`);
+    const status = a.cli(['status']);
+    assert.match(status.stdout, /ready: +NO \(postgres: /);
+
+    await giveBack();
+    await until('ready again, no restart', () => readyz(port).code === 200, 120_000);
+  });
+});
