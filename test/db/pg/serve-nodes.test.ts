@@ -169,17 +169,23 @@ describe('three tegami serve nodes on one PostgreSQL under load', { skip: skip ?
       assert.equal(await idle.exited, 0, idle.out());
       assert.match(idle.out(), /^done \S+ OK/m);
       await back;
-      console.log(`# node-${'abc'[v]} back after ${Date.now() - down} ms holding ${leased.length} lease(s)`);
+      const awayMs = Date.now() - down;
+      console.log(`# node-${'abc'[v]} back after ${awayMs} ms holding ${leased.length} lease(s)`);
       await load.done;
       all.push(...load.sent);
       assert.ok(acked(load.sent).length > 90, `most of the load acknowledged: ${acked(load.sent).length}`);
       await checkDelivered(viaA, 'after the SIGKILL');
       const ev = await db.query<{ kind: string; node: string; message_id: string; address: string }>('SELECT kind, node, message_id, address FROM queue_events');
+      // back well within the 30 s lease, the node takes its own leases back and none expires; a start slowed past
+      // that by a busy machine (once 30+ s at load 60) lets another node take them over, which is correct too:
+      // each lease then ends in exactly one event, and checkDelivered above bounded the duplicates by the events
+      const inTime = awayMs < 20_000;
       for (const l of leased) {
         const mine = ev.rows.filter((e) => e.message_id === l.message_id && e.address === l.address);
-        assert.deepEqual(mine.map((e) => [e.kind, e.node]), [['lease-reclaimed', `node-${'abc'[v]}`]], `lease ${l.message_id} taken back by the restarted node; seed ${SEED}`);
+        if (inTime) assert.deepEqual(mine.map((e) => [e.kind, e.node]), [['lease-reclaimed', `node-${'abc'[v]}`]], `lease ${l.message_id} taken back by the restarted node; seed ${SEED}`);
+        else assert.equal(mine.filter((e) => e.kind === 'lease-reclaimed' || e.kind === 'lease-takeover').length, 1, `lease ${l.message_id} ended once after ${awayMs} ms away: ${JSON.stringify(mine)}; seed ${SEED}`);
       }
-      assert.equal(ev.rows.filter((e) => e.kind === 'lease-takeover').length, 0, 'no lease expired: none taken over by another node');
+      if (inTime) assert.equal(ev.rows.filter((e) => e.kind === 'lease-takeover').length, 0, 'no lease expired: none taken over by another node');
     } finally {
       idle.kill();
     }
