@@ -1,7 +1,7 @@
 // The wording of legit-commerce.ts: what shops, services and organisers write in the mail people asked for or
 // need (issue 18, spam13). Written for the lab from general knowledge of such mail; no judged-half file was read.
 // Each kind has subjects and paragraph pools; `{…}` fields are filled per message by the builder.
-export type CommerceKind = 'order' | 'shipping' | 'receipt' | 'reset' | 'signin' | 'verify' | 'renewal' | 'sale' | 'promo' | 'event' | 'digest' | 'survey';
+export type CommerceKind = 'order' | 'shipping' | 'receipt' | 'reset' | 'signin' | 'verify' | 'renewal' | 'sale' | 'promo' | 'event' | 'digest' | 'survey' | 'ezine';
 
 export interface KindText {
   subjects: string[];
@@ -119,6 +119,7 @@ export const TEXT: Record<CommerceKind, KindText> = {
       'Contest: share a photo for a chance to win a ${price} gift card. No purchase necessary.'],
     keep: 0, cta: ['Read more', 'See this week\'s deals', 'Visit the blog'], service: false,
   },
+  ezine: { subjects: [], headings: [], paras: [], keep: 0, cta: ['Read the archive'], service: false },
   survey: {
     subjects: ['How did we do?', 'Tell us about your recent order', 'Rate your experience with {shop}', 'Quick question about your purchase', 'Review your {item}'],
     headings: ['We value your feedback', 'How was your order?', 'Share your opinion'],
@@ -127,6 +128,24 @@ export const TEXT: Record<CommerceKind, KindText> = {
       'Your answers help us improve our products and service.', 'As a thank-you, you will be entered in our monthly drawing for a ${price} gift card. No purchase necessary; see official rules.', 'Your review will be posted with your first name only.'],
     keep: 3, cta: ['Take the survey', 'Write a review', 'Rate now'], service: false,
   },
+};
+
+/** A 2002-style plain-text e-zine: sponsor blurbs between the articles, subscription managed by mail commands. */
+export const EZINE = {
+  subjects: ['{shop} Tips & News - Issue #{num}', '[{shop}] Weekly Bulletin, {month} {year}', '{shop} E-News: {topic}', 'The {shop} Insider - {month} edition'],
+  articles: ['FEATURE: {topic}. Our editors tested six approaches so you don\'t have to; here is what worked and what did not.',
+    'READER Q&A: "How do I keep my {item} working like new?" Clean it monthly, keep the firmware current, and store it dry.',
+    'NEW THIS MONTH: the {item} is back in stock, and the {item2} arrives in stores on {day}.', 'TIP OF THE WEEK: back up your address book before you change mail programs.',
+    'STORE NEWS: our {city} store has moved two blocks north; opening hours are unchanged.', 'EVENTS: {event} on {day}. Members get in free; details on the web site.',
+    'FROM THE MAILBAG: thank you for the hundreds of replies to last issue\'s survey. Results next week.', 'DEAL CORNER: {item} now ${price} (was ${price2}). Limited time, while supplies last.'],
+  sponsors: ['*** SPONSOR ***\nTry {sponsor} free for 30 days - no obligation, cancel any time. Click here: {sponsorurl}',
+    '--- A WORD FROM OUR SPONSOR ---\n{sponsor}: special offer for {shop} readers, save up to {pct}%. Order now at {sponsorurl}',
+    '[ad] {sponsor} - money back guarantee on every order. Visit {sponsorurl}'],
+  sponsorNames: ['WebHost Plus', 'PhotoPrint Online', 'BackupBox', 'TypeFast Tutor', 'GreenLeaf Tea Co.', 'Domain Depot'],
+  footers: ['To unsubscribe from this newsletter, reply to this message with REMOVE in the subject line, or send a blank message to leave-{num}@lists.{domain}.',
+    'You are receiving this e-zine because you subscribed at {domain}. To change your address or be removed from this list, visit http://www.{domain}/ezine.',
+    'To subscribe, send a blank message to join-ezine@lists.{domain}. Please forward this issue to a friend!',
+    'Copyright (c) {year} {shop}. Permission to reprint with credit.'],
 };
 
 export const ITEMS = ['Wireless Mouse', 'Running Jacket', 'Coffee Grinder', 'Bluetooth Speaker', 'Yoga Mat', 'Stand Mixer', 'Hiking Boots', 'Noise-Cancelling Headphones', 'Laptop Sleeve', 'LED Desk Lamp', 'Cordless Drill', 'Air Fryer', 'Duvet Cover Set', 'Smart Watch', 'Travel Mug', 'Garden Hose Reel', 'Printer Ink Value Pack', 'Kids\' Rain Boots', 'Board Game Collection', 'Electric Toothbrush', 'Paperback Bestseller', 'Vinyl Record', 'Dog Bed', 'Espresso Beans (1 lb)'];

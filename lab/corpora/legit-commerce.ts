@@ -29,14 +29,14 @@ const SENDERS: Sender[] = ([
   ['GadgetBarn', 'gadgetbarn.example', K.shop, 'classic', undefined, 'Microsoft CDO for Windows 2000'],
   ['Brookside Home', 'brooksidehome.example', K.shop, 'modern', 'mta.sendgrove.example'],
   ['Summit Sports Co.', 'summitsports.example', K.shop, 'modern', 'bounce.mailharbor.example'],
-  ['PageTurner Books', 'pageturner.example', K.shop, 'classic', 'news.pageturner.example', 'MailKing 4.5'],
-  ['TechDepot Direct', 'techdepot-direct.example', K.shop, 'classic', 'em.techdepot-direct.example', 'StrongMail'],
+  ['PageTurner Books', 'pageturner.example', [...K.shop, 'ezine', 'ezine'], 'classic', 'news.pageturner.example', 'MailKing 4.5'],
+  ['TechDepot Direct', 'techdepot-direct.example', [...K.shop, 'ezine', 'ezine'], 'classic', 'em.techdepot-direct.example', 'StrongMail'],
   ['Little Sprouts Kids', 'littlesprouts.example', K.shop, 'modern', 'mta.sendgrove.example'],
   ['Harvest Table', 'harvesttable.example', K.shop, 'modern', 'bounce.mailharbor.example'],
-  ['Evergreen Pet Supply', 'evergreenpet.example', K.shop, 'classic', undefined, 'ColdFusion MX Application Server'],
+  ['Evergreen Pet Supply', 'evergreenpet.example', [...K.shop, 'ezine', 'ezine'], 'classic', undefined, 'ColdFusion MX Application Server'],
   ['Northgate Tools', 'northgatetools.example', K.shop, 'modern', 'o1.emailrelay.example'],
   ['Crescent Beauty', 'crescentbeauty.example', K.shop, 'modern', 'o1.emailrelay.example'],
-  ['Vinyl Vault Records', 'vinylvault.example', K.shop, 'classic', undefined, 'Mailman 2.0.13'],
+  ['Vinyl Vault Records', 'vinylvault.example', [...K.shop, 'ezine', 'ezine'], 'classic', undefined, 'Mailman 2.0.13'],
   ['CloudNest Storage', 'cloudnest.example', K.service, 'modern', 'mail.cloudnest.example'],
   ['StreamBox', 'streambox.example', K.service, 'modern', 'bounce.mailharbor.example'],
   ['PayLoop', 'payloop.example', K.service, 'modern', 'notify.payloop.example'],
@@ -45,13 +45,13 @@ const SENDERS: Sender[] = ([
   ['Fitlog', 'fitlog.example', K.service, 'modern', 'mta.sendgrove.example'],
   ['Ledgerly', 'ledgerly.example', K.service, 'modern', 'mail.ledgerly.example'],
   ['Clearview Mobile', 'clearviewmobile.example', K.service, 'classic', undefined, 'Exactarget'],
-  ['Civic Theatre', 'civictheatre.example', K.events, 'classic', undefined, 'ColdFusion 5.0 Application Server'],
+  ['Civic Theatre', 'civictheatre.example', [...K.events, 'ezine', 'ezine'], 'classic', undefined, 'ColdFusion 5.0 Application Server'],
   ['TicketLine', 'ticketline.example', K.events, 'modern', 'bounce.mailharbor.example'],
   ['Metro Business Expo', 'metroexpo.example', K.events, 'modern', 'o1.emailrelay.example'],
-  ['Open Source Conference', 'osconf.example', K.events, 'classic', 'lists.osconf.example'],
+  ['Open Source Conference', 'osconf.example', [...K.events, 'ezine', 'ezine'], 'classic', 'lists.osconf.example'],
   ['SkyHop Airlines', 'skyhop.example', K.travel, 'modern', 'e.skyhop.example'],
   ['Roam Stays', 'roamstays.example', K.travel, 'modern', 'mta.sendgrove.example'],
-  ['Getaway Rail', 'getawayrail.example', K.travel, 'classic', undefined, 'SmartMail 2.1'],
+  ['Getaway Rail', 'getawayrail.example', [...K.travel, 'ezine', 'ezine'], 'classic', undefined, 'SmartMail 2.1'],
   ['Drive Rentals', 'driverentals.example', K.travel, 'classic', 'em.driverentals.example'],
 ] as [string, string, CommerceKind[], Era, string?, string?][]).map(([name, domain, kinds, era, esp, mailer]) => ({ name, domain, kinds, era, esp, mailer }));
 
@@ -62,6 +62,7 @@ const num = (r: Rand, lo: number, hi: number) => lo + Math.floor(r() * (hi - lo 
 interface Made { subject: string; heading: string; paras: string[]; items: [string, string][]; cta: [string, string]; service: boolean; foot: string[] }
 
 function make(r: Rand, s: Sender, kind: CommerceKind, to: string, fromaddr: string, link: (p: string) => string, unsub: string): Made {
+  if (kind === 'ezine') return ezine(r, s);
   const t = W.TEXT[kind];
   const first = pick(r, W.FIRSTS);
   const sub = num(r, 12, 480) + 0.99;
@@ -89,6 +90,19 @@ function make(r: Rand, s: Sender, kind: CommerceKind, to: string, fromaddr: stri
   const token = Math.floor(r() * 36 ** 10).toString(36);
   const foot = (t.service ? some(r, W.SERVICE_FOOTERS, num(r, 1, 3)) : some(r, W.FOOTERS, num(r, 2, 4))).map(fill);
   return { subject: fill(pick(r, t.subjects)), heading: fill(pick(r, t.headings)), paras, items: itemRows, cta: [fill(pick(r, t.cta)), link(`${ctaPath}${ctaPath.endsWith('=') ? token : ''}`)], service: t.service, foot };
+}
+
+function ezine(r: Rand, s: Sender): Made {
+  const sponsor = pick(r, W.EZINE.sponsorNames);
+  const f: Record<string, string> = {
+    shop: s.name, domain: s.domain, num: String(num(r, 12, 260)), month: pick(r, W.MONTHS), year: String(pick(r, [2002, 2003])), topic: pick(r, W.TOPICS), item: pick(r, W.ITEMS),
+    item2: pick(r, W.ITEMS), day: `${pick(r, W.MONTHS)} ${num(r, 1, 28)}`, city: pick(r, W.CITIES), event: pick(r, W.EVENTS), price: String(num(r, 9, 99)), price2: String(num(r, 100, 199)),
+    sponsor, sponsorurl: `http://www.${sponsor.toLowerCase().replace(/[^a-z]/g, '')}.example/?ref=${s.domain.split('.')[0]}`, pct: String(pick(r, [10, 20, 25])),
+  };
+  const fill = (x: string) => x.replace(/\{(\w+)\}/g, (_, k: string) => f[k] ?? '');
+  const arts = some(r, W.EZINE.articles, num(r, 3, 5)).map(fill);
+  arts.splice(num(r, 1, arts.length - 1), 0, fill(pick(r, W.EZINE.sponsors)));
+  return { subject: fill(pick(r, W.EZINE.subjects)), heading: fill(`${s.name.toUpperCase()} - ISSUE #{num}`), paras: arts, items: [], cta: ['Read past issues', `http://www.${s.domain}/ezine/archive`], service: false, foot: some(r, W.EZINE.footers, num(r, 2, 3)).map(fill) };
 }
 
 function text(m: Made): string {
@@ -154,7 +168,7 @@ export function legitCommerce(opts: { count?: number; seed?: number } = {}): Lab
     const unsub = `http://www.${s.domain}/${pick(r, ['unsubscribe', 'email/unsub', 'preferences'])}?u=${uid}`;
     const m = make(r, s, kind, to, fromaddr, link, unsub);
     const pixel = r() < 0.6 ? `<img src="http://${espLinks ? s.esp : `www.${s.domain}`}/o/${campaign}/${uid}.gif" width="1" height="1" alt="" border="0">` : '';
-    const shape = m.service ? pick(r, ['text', 'alt', 'alt', 'html'] as const) : pick(r, ['html', 'html', 'html', 'alt', 'alt', 'text'] as const);
+    const shape = kind === 'ezine' ? 'text' : m.service ? pick(r, ['text', 'alt', 'alt', 'html'] as const) : pick(r, ['html', 'html', 'html', 'alt', 'alt', 'text'] as const);
     const cte = pick(r, ['7bit', '7bit', 'quoted-printable', 'quoted-printable', 'base64'] as const);
     const body = shape === 'text' ? single('text/plain', text(m), cte) : shape === 'html' ? single('text/html', html(r, s, m, link, unsub, pixel), cte) : alternative(id, text(m), html(r, s, m, link, unsub, pixel), cte);
     const modern = s.era === 'modern';
