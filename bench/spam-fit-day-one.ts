@@ -33,7 +33,7 @@ say(`examples: ${train.length} training, ${bulk.length} bulk, ${dayOne.length} d
 const k = 5;
 const learnScored: (Scored & { tags: string[] })[] = [];
 const bulkScored: (Scored & { tags: string[] })[] = [];
-const unseenScored: (Scored & { tags: string[] })[] = [];
+const unseenScored: (Scored & { tags: string[]; id?: string })[] = [];
 for (let f = 0; f < k; f++) {
   const tr = train.filter((e) => foldOf(e.id, k, 3) !== f);
   const bulkTrain = bulk.filter((e) => foldOf(senders.get(e.id)!, k, 3) !== f);
@@ -41,7 +41,7 @@ for (let f = 0; f < k; f++) {
   const sc = (e: Example) => ({ score: scoreRow(e.tags, w), label: e.label, group: e.group, tags: e.tags });
   learnScored.push(...train.filter((e) => foldOf(e.id, k, 3) === f).map(sc));
   bulkScored.push(...bulk.filter((e) => foldOf(senders.get(e.id)!, k, 3) === f).map(sc));
-  unseenScored.push(...unseen.filter((e) => foldOf(senders.get(e.id)!, k, 3) === f).map(sc));
+  unseenScored.push(...unseen.filter((e) => foldOf(senders.get(e.id)!, k, 3) === f).map((e) => ({ ...sc(e), id: e.id })));
 }
 const full = fitNoBayes([...train, ...bulkFitMail(bulk)]);
 const english = learnScored.filter((x) => !x.group.startsWith('japanese'));
@@ -58,6 +58,7 @@ for (const g of ['legit-bulk', 'legit-bulk-ja', 'bulk', 'legit-commerce', 'unsee
   const xs = g === 'unseen commerce' ? unseenScored : bulkScored.filter((x) => x.group === g || (g === 'bulk' && x.group.startsWith('bulk')));
   say(`${g} (${xs.length}): at 5 ${at(xs, 5)}, at 4 ${at(xs, 4)}, at 3 ${at(xs, 3)}; highest ${xs.map((x) => x.score).sort((a, b) => b - a).slice(0, 5).join(', ')}`);
 }
+for (const x of [...unseenScored].sort((a, b) => b.score - a.score).slice(0, 3)) say(`  unseen commerce ${x.id} ${x.score}: ${x.tags.join(' ')}`);
 const ja = learnScored.filter((x) => x.group.startsWith('japanese'));
 say(`Japanese training mail, out of fold: spam ${at(ja.filter((x) => x.label === 'spam'), 5)} / ${ja.filter((x) => x.label === 'spam').length}, ham ${at(ja.filter((x) => x.label === 'ham'), 5)} / ${ja.filter((x) => x.label === 'ham').length}`);
 const d1 = dayOne.map((e) => ({ score: scoreRow(e.tags, full.weights), label: e.label, group: e.group }));
