@@ -2,7 +2,9 @@
 // The learn half's ham (easy_ham) is mailing-list discussion and nearly never trips a bulk-shape rule, so it cannot
 // show the cost on legitimate commercial mail by itself; the lab's written legitimate bulk mail (legit-bulk.ts,
 // bulk-ham.ts: never from the judged half) can. Each ranking is out of fold: the learn half by 5 folds of ids, the bulk
-// mail by 5 folds of its senders (From: domain), so no sender is judged by weights fitted on its own mail.
+// mail by 5 folds of its senders (From: domain), so no sender is judged by weights fitted on its own mail. The written
+// commercial mail (legit-commerce.ts, spam13) is fitted with seed 7007, as spam-fit --write does, and judged with a
+// seed the fit never reads (9009, DAY_ONE_COMMERCE_SEED), its senders out of fold as well.
 //   node dist/bench/spam-fit-day-one.js           figures and per-tag hits on ham over the threshold
 // FIT_NO_BAYES_BULK=1: the bulk mail's training folds join the no-Bayes fit as ham (as spam-fit --write does when set).
 import { foldOf, examplesOf, type Example } from '../lab/corpora/features.js';
