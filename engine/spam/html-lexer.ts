@@ -88,10 +88,13 @@ export function isTagStart(s: string, lt: number): boolean {
 
 /**
  * Tags and text runs of `s`, as /<(\/?)([a-zA-Z][a-zA-Z0-9:_-]*)([^>]*)>|([^<]+)|</g yields them: a '<' that
- * starts no complete tag is a text token of its own. Stops after `maxTokens`.
+ * starts no complete tag is a text token of its own. The content of a <script> or <style> element is raw text, as
+ * HTML parses it: one text token up to its closing tag (a script's `i<n` is no tag; before spam13 it opened one that
+ * swallowed the closing </script>, and the rest of the message read as script). Stops after `maxTokens`.
  */
 export function* lexHtml(s: string, maxTokens = 200_000): Generator<HtmlToken> {
   const gts = new NextIndex(s, '>');
+  const rawClose = { script: new NextMatch(s, /<\/script\s*>/gi), style: new NextMatch(s, /<\/style\s*>/gi) };
   let i = 0;
   let n = 0;
   while (i < s.length && n++ < maxTokens) {
@@ -109,8 +112,15 @@ export function* lexHtml(s: string, maxTokens = 200_000): Generator<HtmlToken> {
       while (nameEnd < s.length && isNameChar(s.charCodeAt(nameEnd))) nameEnd++;
       const gt = gts.from(nameEnd);
       if (gt >= 0) {
-        yield { kind: 'tag', closing, name: s.slice(nameStart, nameEnd), attrs: s.slice(nameEnd, gt) };
+        const name = s.slice(nameStart, nameEnd);
+        yield { kind: 'tag', closing, name, attrs: s.slice(nameEnd, gt) };
         i = gt + 1;
+        const lower = closing || nameEnd - nameStart > 6 ? '' : name.toLowerCase();
+        const close = lower === 'script' || lower === 'style' ? rawClose[lower].from(i) : null;
+        if (close) {
+          if (close.index > i) yield { kind: 'text', text: s.slice(i, close.index) };
+          i = close.index;
+        }
         continue;
       }
     }

@@ -242,7 +242,7 @@ function htmlOf(r: Rand, s: Sender, c: Content, foot: string[], unsub: string, u
     `<tr><td class="small" style="padding:20px;font-size:11px;color:#777777">${footer}<br><a href="${unsub}">Unsubscribe</a> | <a href="${url('preferences')}">Update preferences</a> | <a href="${url('view')}">View in browser</a></td></tr></table></td></tr></table>${pixel}</body></html>\n`;
 }
 
-function encode(body: string, cte: '7bit' | 'quoted-printable' | 'base64'): string {
+export function encode(body: string, cte: '7bit' | 'quoted-printable' | 'base64'): string {
   const crlf = body.replace(/\r?\n/g, '\r\n');
   if (cte === 'base64') return Buffer.from(crlf, 'latin1').toString('base64').replace(/.{1,76}/g, '$&\r\n');
   if (cte === 'quoted-printable')
@@ -266,11 +266,11 @@ function encode(body: string, cte: '7bit' | 'quoted-printable' | 'base64'): stri
   return crlf;
 }
 
-function single(type: string, body: string, cte: '7bit' | 'quoted-printable' | 'base64'): { head: string; body: string } {
+export function single(type: string, body: string, cte: '7bit' | 'quoted-printable' | 'base64'): { head: string; body: string } {
   return { head: `Content-Type: ${type}; charset="${body.length % 2 ? 'iso-8859-1' : 'us-ascii'}"\r\nContent-Transfer-Encoding: ${cte}`, body: encode(body, cte) };
 }
 
-function alternative(id: string, text: string, html: string, cte: '7bit' | 'quoted-printable' | 'base64'): { head: string; body: string } {
+export function alternative(id: string, text: string, html: string, cte: '7bit' | 'quoted-printable' | 'base64'): { head: string; body: string } {
   const b = `----=_Part_${id.replace(/\W/g, '')}`;
   const part = (type: string, body: string, e: typeof cte) => `--${b}\r\nContent-Type: ${type}; charset="iso-8859-1"\r\nContent-Transfer-Encoding: ${e}\r\n\r\n${encode(body, e)}\r\n`;
   return { head: `Content-Type: multipart/alternative;\r\n\tboundary="${b}"`, body: `This is a multi-part message in MIME format.\r\n\r\n${part('text/plain', text, cte === 'base64' ? '7bit' : cte)}${part('text/html', html, cte)}--${b}--\r\n` };

@@ -231,7 +231,7 @@ export function kFold(all: Example[], k: number, o: ProtocolOptions = DEFAULT_PR
  * the fit reads every newsletter shape as spam evidence and a new install files newsletters (docs/spam.md, spam11).
  */
 export const NO_BAYES_BULK = Number(process.env.FIT_NO_BAYES_BULK ?? 2);
-const BULK_GROUPS = new Set(['legit-bulk', 'legit-bulk-ja', 'bulk-ham']);
+const BULK_GROUPS = new Set(['legit-bulk', 'legit-bulk-ja', 'bulk-ham', 'legit-commerce']);
 export function bulkFitMail(bulk: Example[]): Example[] {
   return NO_BAYES_BULK > 0 ? bulk.filter((e) => BULK_GROUPS.has(e.group) && e.label === 'ham') : [];
 }

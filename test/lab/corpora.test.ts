@@ -202,3 +202,32 @@ test('legitimate bulk mail of real senders\' shapes (spam8): deterministic ham, 
   const hits = new Set((await examplesOf(a)).flatMap((e) => e.tags));
   for (const t of ['EN_REMOVE_ME', 'MIME_HTML_ONLY', 'HTML_NESTED_TABLE', 'HTML_HIDDEN_TEXT', 'EN_CLICK_HERE', 'LIST_UNSUB_ALIGNED']) assert.ok(hits.has(t), t);
 });
+
+test('legitimate English commercial mail (spam13): deterministic ham of every kind, own-domain senders, sales wording, scripts and forms', async () => {
+  const { legitCommerce } = await import('../../lab/corpora/legit-commerce.js');
+  const a = legitCommerce({ count: 120, seed: 31 });
+  assert.equal(a.length, 120);
+  assert.deepEqual(a.map((m) => m.raw.toString('latin1')), legitCommerce({ count: 120, seed: 31 }).map((m) => m.raw.toString('latin1')));
+  assert.notDeepEqual(a.map((m) => m.raw.toString('latin1')), legitCommerce({ count: 120, seed: 32 }).map((m) => m.raw.toString('latin1')));
+  const shapes = new Set<string>();
+  const text: string[] = [];
+  for (const m of a) {
+    assert.equal(m.label, 'ham');
+    assert.equal(m.group, 'legit-commerce');
+    const p = await simpleParser(m.raw);
+    const from = p.from?.value[0]?.address ?? '';
+    const domain = from.split('@')[1] ?? '';
+    assert.ok(domain.endsWith('.example'), from);
+    assert.ok(p.messageId && p.date && p.subject, `${m.id}: Message-ID, Date, Subject`);
+    shapes.add((p.headers.get('content-type') as { value: string }).value);
+    const body = `${p.subject}\n${p.text ?? ''}\n${p.html || ''}`;
+    if (p.html) assert.match(String(p.html), /<a href="https?:\/\/[^"]+"/, `${m.id}: links survive the transfer encoding`);
+    text.push(body);
+  }
+  assert.deepEqual([...shapes].sort(), ['multipart/alternative', 'text/html', 'text/plain']);
+  const all = text.join('\n');
+  // what the set is for: the words and shapes of legitimate commerce that the learn half's ham never shows
+  for (const re of [/order #\d/i, /tracking number/i, /receipt|invoice/i, /reset the password/i, /new device/i, /confirm .* email address/i, /free shipping/i, /\d+% off|save up to/i, /unsubscribe/i, /<script/i, /onMouseOver/, /<form /i, /display:none/, /you're invited|register now|rsvp/i]) {
+    assert.match(all, re);
+  }
+});

@@ -109,6 +109,23 @@ test('HTML checks: deceptive link, comment in a word, script, image-only, nested
   assert.deepEqual(fragment.tags.filter((t) => t.startsWith('HTML')), ['HTML_FRAGMENT']);
 });
 
+test('a script is raw text: its `i<n` opens no tag, so the text after it is read (spam13)', async () => {
+  const a = analyser();
+  const para = '<p>Thank you for your order. Your package ships on Monday from our warehouse; track it from Your Orders at any time, or call us with questions about delivery. Items from other sellers arrive in their own boxes, and returns are free within thirty days of delivery.</p>';
+  for (const script of ['<script type="text/javascript">function preload(){for(var i=0;i<arguments.length;i++){x[i]=new Image();}}</script>', '<SCRIPT>if (a<b) go();</SCRIPT >']) {
+    const body = `<html><head>${script}</head><body><table><tr><td><img src="http://shop.test/logo.gif">${para}<a href="http://shop.test/orders">Your Orders</a></td></tr></table></body></html>`;
+    const r = await a.analyse(rawMail({ subject: 'Your order', contentType: 'text/html; charset=utf-8', body }), env, clean);
+    const html = r.tags.filter((t) => t.startsWith('HTML'));
+    // before spam13 the '<arguments…' tag swallowed </script>: HTML_INVALID_TAG, HTML_IMAGE_ONLY and HTML_LITTLE_TEXT
+    assert.deepEqual(html, ['HTML_SCRIPT'], script);
+  }
+  // a <style> block with '<' in it likewise, and a script never closed still reads as one
+  const styled = await a.analyse(rawMail({ subject: 'x', contentType: 'text/html', body: `<html><head><style>/* a<b */ p{color:red}</style></head><body>${para}</body></html>` }), env, clean);
+  assert.deepEqual(styled.tags.filter((t) => t.startsWith('HTML')), []);
+  const open = await a.analyse(rawMail({ subject: 'x', contentType: 'text/html', body: `<html><body>${para}<script>var x = 1;</body></html>` }), env, clean);
+  assert.ok(open.tags.includes('HTML_SCRIPT'), open.tags.join());
+});
+
 test('URL blacklist matches subdomains; the sender whitelist wins unless SPF failed', async () => {
   const a = analyser('url_blacklist = ["spam.test"]\nsender_whitelist = ["@good.test", "boss@other.test"]');
   const r = await a.analyse(rawMail({ from: 'x@nowhere.test', subject: 'x', body: 'visit http://cheap.spam.test/offer now' }), { ...env, mailFrom: 'x@nowhere.test' }, undefined);

@@ -295,3 +295,18 @@ test('a newsletter that announces its unsubscribe address (List-Unsubscribe, Lis
     for (const t of tags) assert.ok(!listed.includes(t), `${t} with ${h}: ${listed}`);
   }
 });
+
+test('a shop\'s own sale, receipt and account wording is no hard sell, generic greeting or phishing (spam13); the spam shapes still hit', async () => {
+  const tagsFor = async (subject: string, body: string) => tagsOf(rawMail({ from: 'orders@shop.example', subject, body }));
+  // a sale with its own deadline and guarantee, a receipt, a renewal notice: what every shop writes
+  const sale = await tagsFor('Our lowest prices of the season', 'Dear Valued Customer,\r\nSpecial offer: save up to 40% on outerwear. Free gift with purchase, while supplies last. ' +
+    'Hurry, the offer expires Sunday. Satisfaction guaranteed. Amazing deals, incredible prices, exclusive offer for members. Buy now.\r\n');
+  for (const t of ['EN_FREE_OFFER', 'EN_URGENCY', 'EN_DEAR_GENERIC']) assert.ok(!sale.includes(t), `${t} on a shop's sale: ${sale}`);
+  const receipt = await tagsFor('Your receipt', 'Dear Customer,\r\nWe received your payment. To change your billing information or payment information, log in to your account.\r\n');
+  for (const t of ['EN_PHISH', 'EN_DEAR_GENERIC']) assert.ok(!receipt.includes(t), `${t} on a receipt: ${receipt}`);
+  // the unsolicited kinds keep their words
+  const hard = await tagsFor('Earn now', 'Dear Friend,\r\nThis is 100% FREE and absolutely free, risk free with no obligation. Act now, limited time, order today!\r\n');
+  for (const t of ['EN_FREE_OFFER', 'EN_URGENCY', 'EN_DEAR_GENERIC']) assert.ok(hard.includes(t), `${t} on hard sell: ${hard}`);
+  const phish = await tagsFor('Account notice', 'Dear User,\r\nUnusual activity: verify your account within 24 hours or your account will be closed.\r\n');
+  assert.ok(phish.includes('EN_PHISH'), `EN_PHISH: ${phish}`);
+});
