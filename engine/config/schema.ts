@@ -8,7 +8,7 @@ import os from 'node:os';
 import { z } from 'zod';
 import { duration, listenAddr, parseDurationMs, size } from './schema-values.js';
 import { alerts, health, log, monitorTarget } from './schema-operations.js';
-import { lists, managesieve, sieve, srs, storage } from './schema-features.js';
+import { limits, lists, managesieve, sieve, srs, storage } from './schema-features.js';
 import { dnsbl, spam } from './schema-spam.js';
 
 export { duration, parseDurationMs };
@@ -351,6 +351,7 @@ export const configSchema = z
     imap: imap.prefault({}),
     lists: lists.prefault({}),
     sieve: sieve.prefault({}),
+    limits: limits.prefault({}),
     srs: srs.prefault({}),
     managesieve: managesieve.prefault({}),
     storage: storage.prefault({}),
