@@ -34,6 +34,8 @@ import { startLogOutputs, startOperations, type Operations } from './metrics/ope
 
 import { LiveSettings } from './settings/live.js';
 import { startAdminServer } from './web/admin/start.js';
+import { SendGate } from './submission/send-gate.js';
+import { openSendLedger } from './submission/pg-send-ledger.js';
 
 /** SIGTERM waits this long for the worker tasks of messages already acknowledged (Queue.drain). */
 const DRAIN_MS = 10_000;
@@ -155,6 +157,8 @@ export async function startServer(opts: { configPath?: string; quiet?: boolean; 
     // away, and the RCPT quota check reads the store's usage
     storeUp: remote.kind === 'shared' ? () => remote.shared.databaseUp() : undefined,
     mailUsage: ctx.backend === 'postgres' ? (owner, quota) => store.usage(owner, quota) : undefined,
+    // per-account sending limits, counted in the accounts database (PostgreSQL: shared by every node)
+    sendGate: new SendGate(openSendLedger(ctx.db, ctx.pool), config, logger),
   };
 
   // settings changed in the admin pages: validated and stored (engine/settings), then applied here at once;
@@ -201,7 +205,7 @@ export async function startServer(opts: { configPath?: string; quiet?: boolean; 
       } else if (name === 'webmail') {
         // loaded only when the webmail runs: servers without it do not carry Fastify, JMAP and the catalogues
         const { startWebmail } = await import('./web/webmail/index.js');
-        const w = await startWebmail({ listen: addr, tls, config, db: ctx.db, pool: ctx.pool, directory: ctx.directory, logger, login: deps.login, queue, relay: () => deps.relay, store });
+        const w = await startWebmail({ listen: addr, tls, config, db: ctx.db, pool: ctx.pool, directory: ctx.directory, logger, login: deps.login, queue, relay: () => deps.relay, store, sendGate: deps.sendGate });
         jmap = w.jmap;
         listeners.push({ name, host: w.host, port: w.port, close: w.close });
       }
