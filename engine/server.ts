@@ -35,7 +35,7 @@ import { startLogOutputs, startOperations, type Operations } from './metrics/ope
 import { LiveSettings } from './settings/live.js';
 import { startAdminServer } from './web/admin/start.js';
 import { SendGate } from './submission/send-gate.js';
-import { openSendLedger } from './submission/pg-send-ledger.js';
+import { serveSendLedger } from './submission/pg-send-ledger.js';
 
 /** SIGTERM waits this long for the worker tasks of messages already acknowledged (Queue.drain). */
 const DRAIN_MS = 10_000;
@@ -137,6 +137,7 @@ export async function startServer(opts: { configPath?: string; quiet?: boolean; 
   const store = ctx.mailboxStore;
   const archives = new ListArchives(config.data_dir, ctx.directory.lists, ctx.directory, ctx.backend === 'postgres' ? store : undefined);
 
+  const sending = serveSendLedger(config.data_dir, ctx.pool);
   const deps: SessionDeps = {
     config,
     directory: ctx.directory,
@@ -158,7 +159,7 @@ export async function startServer(opts: { configPath?: string; quiet?: boolean; 
     storeUp: remote.kind === 'shared' ? () => remote.shared.databaseUp() : undefined,
     mailUsage: ctx.backend === 'postgres' ? (owner, quota) => store.usage(owner, quota) : undefined,
     // per-account sending limits, counted in the accounts database (PostgreSQL: shared by every node)
-    sendGate: new SendGate(openSendLedger(ctx.db, ctx.pool), config, logger),
+    sendGate: new SendGate(sending.ledger, config, logger),
   };
 
   // settings changed in the admin pages: validated and stored (engine/settings), then applied here at once;
@@ -223,6 +224,7 @@ export async function startServer(opts: { configPath?: string; quiet?: boolean; 
     await logOutputs.close();
     metrics.close();
     clearInterval(storageWatch);
+    sending.close();
     await ctx.close();
     removePidFile(pidFile);
     throw e;
@@ -272,6 +274,7 @@ export async function startServer(opts: { configPath?: string; quiet?: boolean; 
       await logOutputs.close();
       metrics.close();
       clearInterval(storageWatch);
+      sending.close();
       await ctx.close();
       fs.rmSync(listenersFile, { force: true });
       removePidFile(pidFile);
