@@ -243,6 +243,11 @@ const outbound = z
     connect_timeout: duration.prefault('30s'),
     /** Inactivity limit for one SMTP command or the data transfer. */
     command_timeout: duration.prefault('5m'),
+    /** The longest one delivery attempt to a destination takes, every MX host and address, TLS and the
+     *  transactions together (plus 1 ms per 10 bytes of the message); past it the recipients are deferred
+     *  (4.4.2 attempt deadline) and the destination loses connections (slow start), so a server that drips its
+     *  replies holds a slot of the active set for this long at most. */
+    attempt_timeout: duration.prefault('10m'),
     /** How long a worker keeps an idle connection open for the next message to the same destination. */
     idle_reuse: duration.prefault('5s'),
     /** Deliveries (batches) in flight at once across all destinations: the active set. They share the
