@@ -35,6 +35,8 @@ import { startLogOutputs, startOperations, type Operations } from './metrics/ope
 
 import { LiveSettings } from './settings/live.js';
 import { startAdminServer } from './web/admin/start.js';
+import { SendGate } from './submission/send-gate.js';
+import { serveSendLedger } from './submission/pg-send-ledger.js';
 
 /** SIGTERM waits this long for the worker tasks of messages already acknowledged (Queue.drain). */
 const DRAIN_MS = 10_000;
@@ -161,6 +163,8 @@ export async function startServer(opts: { configPath?: string; quiet?: boolean; 
   const store = ctx.mailboxStore;
   const archives = new ListArchives(config.data_dir, ctx.directory.lists, ctx.directory, ctx.backend === 'postgres' ? store : undefined);
 
+  const sending = serveSendLedger(config.data_dir, ctx.pool);
+  undo.push(() => sending.close());
   const deps: SessionDeps = {
     config,
     directory: ctx.directory,
@@ -181,6 +185,8 @@ export async function startServer(opts: { configPath?: string; quiet?: boolean; 
     // away, and the RCPT quota check reads the store's usage
     storeUp: remote.kind === 'shared' ? () => remote.shared.databaseUp() : undefined,
     mailUsage: ctx.backend === 'postgres' ? (owner, quota) => store.usage(owner, quota) : undefined,
+    // per-account sending limits, counted in the accounts database (PostgreSQL: shared by every node)
+    sendGate: new SendGate(sending.ledger, config, logger),
   };
 
   // settings changed in the admin pages: validated and stored (engine/settings), then applied here at once;
@@ -227,7 +233,7 @@ export async function startServer(opts: { configPath?: string; quiet?: boolean; 
       } else if (name === 'webmail') {
         // loaded only when the webmail runs: servers without it do not carry Fastify, JMAP and the catalogues
         const { startWebmail } = await import('./web/webmail/index.js');
-        const w = await startWebmail({ listen: addr, tls, config, db: ctx.db, pool: ctx.pool, directory: ctx.directory, logger, login: deps.login, queue, relay: () => deps.relay, store });
+        const w = await startWebmail({ listen: addr, tls, config, db: ctx.db, pool: ctx.pool, directory: ctx.directory, logger, login: deps.login, queue, relay: () => deps.relay, store, sendGate: deps.sendGate });
         jmap = w.jmap;
         listeners.push({ name, host: w.host, port: w.port, close: w.close });
       }
@@ -288,6 +294,7 @@ export async function startServer(opts: { configPath?: string; quiet?: boolean; 
       await logOutputs.close();
       metrics.close();
       clearInterval(storageWatch);
+      sending.close();
       await ctx.close();
       fs.rmSync(listenersFile, { force: true });
       removePidFile(pidFile);

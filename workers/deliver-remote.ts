@@ -179,7 +179,7 @@ function mtaName(s: Session): string {
 }
 
 /** Run every transaction of the task on one session; returns outcomes, or null if the (reused) session died before any reply. */
-async function deliverOn(s: Session, task: DeliverTask, raw: Buffer, config: LoadedConfig, attempts: AttemptLog[], reused: boolean): Promise<RecipientResult[] | null> {
+async function deliverOn(s: Session, task: DeliverTask, raw: Buffer, config: LoadedConfig, attempts: AttemptLog[], reused: boolean, deadlineAt: number): Promise<RecipientResult[] | null> {
   const results: RecipientResult[] = [];
   const groups = transactions(task.recipients, config.outbound.max_recipients);
   for (const [gi, g] of groups.entries()) {
@@ -198,6 +198,7 @@ async function deliverOn(s: Session, task: DeliverTask, raw: Buffer, config: Loa
         dsn: { ret: task.envelope.dsn?.ret, envid: task.envelope.dsn?.envid, notify: g[0].notify, orcpt: g[0].orcpt },
       },
       raw,
+      deadlineAt,
     );
     attempts.push({ host: s.hostName, ip: s.ip, port: s.port, tls: s.tls, reply: res.reply, ms: res.ms, stage: 'transaction', reused: reused || s.transactions > 1, recipients: g.length, pipelining: s.extensions.includes('PIPELINING') });
     const silentDeath = res.broken && res.recipients.every((x: RcptOutcome) => x.kind === 'temp' && x.status === '4.4.2');
@@ -238,7 +239,11 @@ export default async function deliverRemote(task: DeliverTask): Promise<DeliverR
   }
   const enforce = sts?.policy.mode === 'enforce';
   const stsFields = sts ? { domain: sts.domain, policy_id: sts.id, mode: sts.policy.mode } : {};
-  const finish = (recipients: RecipientResult[], unreachable = false): DeliverResult => ({ recipients, attempts, unreachable, dkim: msg.dkim, events });
+  // the whole attempt ends by this ([outbound] attempt_timeout): a server that drips its replies holds a slot
+  // of the active set no longer; one that made it run out counts as unreachable (slow start cuts it back)
+  const deadlineAt = Date.now() + config.outbound.attempt_timeout + Math.ceil(msg.raw.length / 10);
+  const late = () => attempts.some((a) => / \((attempt|transaction|session) deadline\)$/.test(a.reply));
+  const finish = (recipients: RecipientResult[], unreachable = false): DeliverResult => ({ recipients, attempts, unreachable: unreachable || late(), dkim: msg.dkim, events });
 
   // 1. an idle session to this destination from an earlier message (under enforce: only a verified one)
   let reusedSession = takeIdle(dest.key);
@@ -247,7 +252,7 @@ export default async function deliverRemote(task: DeliverTask): Promise<DeliverR
     reusedSession = null;
   }
   if (reusedSession) {
-    const r = await deliverOn(reusedSession, task, msg.raw, config, attempts, true);
+    const r = await deliverOn(reusedSession, task, msg.raw, config, attempts, true, deadlineAt);
     if (r) {
       putIdle(dest.key, reusedSession, config.outbound.idle_reuse);
       return finish(r);
@@ -287,9 +292,13 @@ export default async function deliverRemote(task: DeliverTask): Promise<DeliverR
   const helo = config.outbound.helo_name ?? config.hostname;
   let last = { status: '4.4.1', reply: 'no host could be reached' };
   let anyPermTls = false;
-  for (const t of targets) {
+  hosts: for (const t of targets) {
     for (const ip of t.addresses) {
-      const base = { ip, port: t.port, hostName: t.name, helo, requireTls: dest.requireTls || enforce || !!dest.auth, auth: dest.auth, authCa, connectTimeoutMs: config.outbound.connect_timeout, commandTimeoutMs: config.outbound.command_timeout, verifyTls };
+      if (Date.now() >= deadlineAt) {
+        last = { status: '4.4.2', reply: `${last.reply}; no time left for ${t.name}[${ip}] and the hosts after it (attempt deadline)` };
+        break hosts;
+      }
+      const base = { ip, port: t.port, hostName: t.name, helo, requireTls: dest.requireTls || enforce || !!dest.auth, auth: dest.auth, authCa, connectTimeoutMs: config.outbound.connect_timeout, commandTimeoutMs: config.outbound.command_timeout, verifyTls, deadlineAt };
       let opened = await openSession(base);
       attempts.push({ host: t.name, ip, port: t.port, reply: opened.ok ? `connected${opened.session.tls ? ' (' + opened.session.tls + ')' : ''}` : opened.reply, ms: opened.ms, stage: 'connect', tls: opened.ok ? opened.session.tls : undefined });
       if (sts && !opened.ok && opened.tlsFailed) {
@@ -320,7 +329,7 @@ export default async function deliverRemote(task: DeliverTask): Promise<DeliverR
         if (problem) events.push({ event: 'mta-sts-violation', level: 'warn', fields: { ...stsFields, host: t.name, ip, problem, action: 'delivered anyway' } });
         else if (enforce) events.push({ event: 'mta-sts-enforced', level: 'info', fields: { ...stsFields, host: t.name, ip, tls: s.tls } });
       }
-      const r = await deliverOn(opened.session, task, msg.raw, config, attempts, false);
+      const r = await deliverOn(opened.session, task, msg.raw, config, attempts, false, deadlineAt);
       putIdle(dest.key, opened.session, config.outbound.idle_reuse);
       return finish(r ?? task.recipients.map((x) => ({ address: x.address, kind: 'temp', status: '4.4.2', reply: 'connection lost' })));
     }

@@ -62,6 +62,9 @@ export const COMMANDS: Record<string, CommandSpec> = {
       'tegami user export FILE.csv|- [--with-secrets] [--domain DOMAIN] [--force]',
       'tegami user import FILE.csv [--update]      (a header row naming the columns, or address,password[,full name[,forward]])',
       'tegami user orphans [--json] | orphans --remove ID [--yes]   (PostgreSQL: the shared store\'s too; --yes to remove one)',
+      'tegami user limit ADDRESS|@DOMAIN [--messages-per-hour N|default] [--messages-per-day N|default]',
+      '    [--recipients-per-hour N|default] [--recipients-per-day N|default] [--json]',
+      '    sending limits in force and sent in the last hour/24 hours (0 = no limit; default = the domain\'s, then [limits])',
     ].join('\n'),
     subs: {
       add: { ...password, ...USER_SETTING_OPTIONS },
@@ -74,6 +77,13 @@ export const COMMANDS: Record<string, CommandSpec> = {
       export: { domain: { type: 'string', value: 'DOMAIN' }, 'with-secrets': { type: 'boolean' }, force: { type: 'boolean' } },
       import: { update: { type: 'boolean' } },
       orphans: { ...json, remove: { type: 'string', value: 'ID' }, yes: { type: 'boolean' } },
+      limit: {
+        ...json,
+        'messages-per-hour': { type: 'string', value: 'N|default' },
+        'messages-per-day': { type: 'string', value: 'N|default' },
+        'recipients-per-hour': { type: 'string', value: 'N|default' },
+        'recipients-per-day': { type: 'string', value: 'N|default' },
+      },
     },
   },
   alias: {
@@ -246,7 +256,7 @@ export const COMMANDS: Record<string, CommandSpec> = {
 export const USAGE = `usage: tegami COMMAND [--config FILE] ...
   serve                                  run the server
   domain add|del|list|show|set [NAME]    local domains, their defaults for new accounts
-  user add|del|list|show|passwd|set|import|export|orphans ...  accounts (user add ADDRESS --password-stdin)
+  user add|del|list|show|passwd|set|limit|import|export|orphans ...  accounts (user add ADDRESS --password-stdin)
   alias add|del|list ...                 aliases (alias add ADDRESS TARGET[,TARGET])
   list create|del|show|set|add|remove|members|pending|approve|reject ...  mailing lists
   sieve put|get|list|activate|deactivate|delete ...  Sieve scripts of a user or @domain

@@ -72,6 +72,25 @@ export const sieve = z
   })
   .strict();
 
+/**
+ * Per-account sending limits (engine/submission/send-limit.ts, docs/security.md): rolling caps on what one
+ * logged-in account sends (SMTP AUTH on any port, JMAP EmailSubmission, the webmail), counted once per accepted
+ * message. Over a cap: 451 4.7.1 at MAIL/RCPT/DATA. A domain default and a per-account override
+ * (`tegami user limit`, the admin pages, the JSON API) replace these; 0 = no limit.
+ */
+export const limits = z
+  .object({
+    /** Messages one account sends per rolling hour. */
+    send_messages_per_hour: z.number().int().nonnegative().default(200),
+    /** Messages one account sends per rolling 24 hours. */
+    send_messages_per_day: z.number().int().nonnegative().default(1000),
+    /** Recipients (envelope RCPT TO, each counted) one account sends to per rolling hour. */
+    send_recipients_per_hour: z.number().int().nonnegative().default(500),
+    /** Recipients one account sends to per rolling 24 hours. */
+    send_recipients_per_day: z.number().int().nonnegative().default(2000),
+  })
+  .strict();
+
 /** Sender Rewriting Scheme for mail forwarded to remote addresses (engine/srs). */
 export const srs = z
   .object({

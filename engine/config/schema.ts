@@ -8,7 +8,7 @@ import os from 'node:os';
 import { z } from 'zod';
 import { duration, listenAddr, parseDurationMs, size } from './schema-values.js';
 import { alerts, health, log, monitorTarget } from './schema-operations.js';
-import { lists, managesieve, sieve, srs, storage } from './schema-features.js';
+import { limits, lists, managesieve, sieve, srs, storage } from './schema-features.js';
 import { dnsbl, spam } from './schema-spam.js';
 
 export { duration, parseDurationMs };
@@ -243,6 +243,11 @@ const outbound = z
     connect_timeout: duration.prefault('30s'),
     /** Inactivity limit for one SMTP command or the data transfer. */
     command_timeout: duration.prefault('5m'),
+    /** The longest one delivery attempt to a destination takes, every MX host and address, TLS and the
+     *  transactions together (plus 1 ms per 10 bytes of the message); past it the recipients are deferred
+     *  (4.4.2 attempt deadline) and the destination loses connections (slow start), so a server that drips its
+     *  replies holds a slot of the active set for this long at most. */
+    attempt_timeout: duration.prefault('10m'),
     /** How long a worker keeps an idle connection open for the next message to the same destination. */
     idle_reuse: duration.prefault('5s'),
     /** Deliveries (batches) in flight at once across all destinations: the active set. They share the
@@ -351,6 +356,7 @@ export const configSchema = z
     imap: imap.prefault({}),
     lists: lists.prefault({}),
     sieve: sieve.prefault({}),
+    limits: limits.prefault({}),
     srs: srs.prefault({}),
     managesieve: managesieve.prefault({}),
     storage: storage.prefault({}),

@@ -325,6 +325,30 @@ const MIGRATIONS: string[] = [
    ALTER TABLE sieve_redirects ADD COLUMN msg TEXT;
    CREATE INDEX IF NOT EXISTS sieve_redirects_at ON sieve_redirects(address, at);
    CREATE UNIQUE INDEX IF NOT EXISTS sieve_redirects_msg ON sieve_redirects(address, msg);`,
+  // Per-account sending limits (engine/submission/send-ledger.ts): one row per message an account sent (its queue
+  // id; settled = got its 250), pruned past 24 hours, and the overrides (an account's, or "@domain" for a domain's
+  // default; null = the next level's). A deleted account's rows go with it (the address may be given again).
+  `CREATE TABLE IF NOT EXISTS send_log (
+     address TEXT NOT NULL,
+     msg TEXT NOT NULL,
+     at INTEGER NOT NULL,
+     rcpts INTEGER NOT NULL,
+     settled INTEGER NOT NULL DEFAULT 0,
+     PRIMARY KEY (address, msg)
+   );
+   CREATE INDEX IF NOT EXISTS send_log_at ON send_log(address, at);
+   CREATE TABLE IF NOT EXISTS send_limits (
+     key TEXT PRIMARY KEY,
+     messages_hour INTEGER,
+     messages_day INTEGER,
+     recipients_hour INTEGER,
+     recipients_day INTEGER
+   );
+   CREATE TRIGGER IF NOT EXISTS users_delete_send_limits AFTER DELETE ON users
+   BEGIN
+     DELETE FROM send_limits WHERE key = old.address;
+     DELETE FROM send_log WHERE address = old.address;
+   END;`,
 ];
 
 export function openDatabase(dataDir: string, opts: { readonly?: boolean } = {}): Db {

@@ -112,6 +112,13 @@ export const SMTP_EVENTS = {
     m.inc('tegami_smtp_transactions_total', { result: 'rejected', class: '5xx' });
     m.inc('tegami_messages_total', { result: 'rejected' });
   }),
+  /** An account's sending limit refused a message or recipient (engine/submission/send-gate.ts; stage mail/rcpt/data). */
+  'smtp.send-limit': ev(
+    'smtp',
+    'warn',
+    { sid: 'id', user: 'address', stage: 'word', limit: 'word', used: 'int', max: 'int', via: 'word?', id: 'id?' },
+    (f, m) => m.inc('tegami_send_limit_refusals_total', { limit: f.limit, stage: f.stage }),
+  ),
   'smtp.queued': ev('smtp', 'info', { sid: 'id', id: 'id', from: 'address', rcpts: 'int', size: 'int', delivered: 'bool' }, (_f, m) => {
     m.inc('tegami_smtp_transactions_total', { result: 'accepted', class: '2xx' });
     m.inc('tegami_messages_total', { result: 'accepted' });

@@ -49,6 +49,11 @@ export const METRICS = {
     help: 'Messages accepted (250 after DATA) or rejected (after DATA); recipients delivered, deferred or bounced',
     labels: { result: ['accepted', 'rejected', 'delivered', 'deferred', 'bounced'] },
   },
+  tegami_send_limit_refusals_total: {
+    type: 'counter',
+    help: "Messages and recipients refused by an account's sending limit, by limit and stage (mail, rcpt, data)",
+    labels: { limit: ['messagesPerHour', 'messagesPerDay', 'recipientsPerHour', 'recipientsPerDay'], stage: ['mail', 'rcpt', 'data'] },
+  },
   tegami_auth_failures_total: { type: 'counter', help: 'Failed logins (wrong credentials), by protocol and mechanism', labels: { protocol: PROTOCOLS, mechanism: MECHANISMS } },
   tegami_auth_blocked_total: { type: 'counter', help: 'Logins refused by the failed-login throttle without checking them, by protocol', labels: { protocol: PROTOCOLS } },
   tegami_logins_total: { type: 'counter', help: 'Successful logins, by protocol and mechanism', labels: { protocol: PROTOCOLS, mechanism: MECHANISMS } },

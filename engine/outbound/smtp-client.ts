@@ -28,6 +28,14 @@ export interface SessionOptions {
   /** Check the peer's certificate (PKIX against `ca`, name = hostName): MTA-STS. `reject` refuses an
    *  invalid one in the handshake (enforce); otherwise the result is only reported in `Session.peer`. */
   verifyTls?: { ca?: string; reject: boolean };
+  /** When the whole delivery attempt must end (epoch ms, [outbound] attempt_timeout): the opening gets no longer. */
+  deadlineAt?: number;
+}
+
+/** A deadline of `ms` from now, cut to what is left of the attempt: the time and the words for its reply. */
+function bounded(ms: number, what: string, deadlineAt: number | undefined): { ms: number; why: string } {
+  const left = deadlineAt === undefined ? Infinity : Math.max(0, deadlineAt - Date.now());
+  return left < ms ? { ms: left, why: 'attempt deadline' } : { ms, why: what };
 }
 
 /** The certificate check of a session opened with `verifyTls`. */
@@ -175,11 +183,11 @@ export function openSession(o: SessionOptions): Promise<OpenResult> {
     let done = false;
     // the timeouts above are for silence: a server that drips its replies a byte at a time never trips them,
     // so the whole opening (greeting, EHLO, STARTTLS, AUTH) has a deadline of its own
-    const openMs = o.connectTimeoutMs + o.commandTimeoutMs;
+    const open = bounded(o.connectTimeoutMs + o.commandTimeoutMs, 'session deadline', o.deadlineAt);
     const deadline = setTimeout(() => {
       session.broken = true;
-      finish({ ok: false, status: '4.4.2', reply: `the server did not finish its greeting and EHLO within ${openMs} ms (session deadline)`, ms: Date.now() - started });
-    }, openMs);
+      finish({ ok: false, status: '4.4.2', reply: `the server did not finish its greeting and EHLO within ${open.ms} ms (${open.why})`, ms: Date.now() - started });
+    }, open.ms);
     const finish = (r: OpenResult) => {
       if (done) return;
       done = true;
@@ -238,11 +246,13 @@ function outcomeOf(address: string, e: SmtpError): RcptOutcome {
   return { address, kind: 'temp', status: code >= 400 ? enhancedStatus(e.response ?? '', code) : '4.4.2', reply };
 }
 
-/** RSET; false when refused or when the connection fails meanwhile (nodemailer then drops the callback). */
-function reset(s: Session): Promise<boolean> {
+/** RSET; false when refused, when the connection fails meanwhile (nodemailer then drops the callback) or past `ms`. */
+function reset(s: Session, ms: number): Promise<boolean> {
   return new Promise((resolve) => {
     const lost = () => done(false);
+    const timer = setTimeout(lost, Math.min(ms, s.commandTimeoutMs));
     const done = (ok: boolean) => {
+      clearTimeout(timer);
       s.conn.off('error', lost);
       s.conn.off('end', lost);
       resolve(ok);
@@ -255,11 +265,11 @@ function reset(s: Session): Promise<boolean> {
 
 const NON_ASCII = /[^\x00-\x7f]/;
 
-/** One SMTP transaction on an open session; every recipient of `t.to` gets an outcome. */
-export async function sendTransaction(s: Session, t: Transaction, message: Buffer): Promise<SendResult> {
+/** One SMTP transaction on an open session, ending by `deadlineAt` at the latest; every recipient of `t.to` gets an outcome. */
+export async function sendTransaction(s: Session, t: Transaction, message: Buffer, deadlineAt?: number): Promise<SendResult> {
   const started = Date.now();
   if (s.dirty) {
-    if (!(await reset(s))) {
+    if (!(await reset(s, bounded(s.commandTimeoutMs, '', deadlineAt).ms))) {
       s.broken = true;
       return { recipients: t.to.map((a) => ({ address: a, kind: 'temp', status: '4.4.2', reply: 'RSET failed on a reused connection' })), broken: true, reply: 'RSET failed', ms: Date.now() - started };
     }
@@ -274,16 +284,16 @@ export async function sendTransaction(s: Session, t: Transaction, message: Buffe
   return new Promise((resolve) => {
     // as for the opening: silence has its timeout, a dripping server meets this deadline on the whole
     // transaction (MAIL, every RCPT, DATA, the message at 10 KB/s at least, and the final reply)
-    const txMs = TRANSACTION_COMMANDS * s.commandTimeoutMs + Math.ceil(t.size / 10);
+    const tx = bounded(TRANSACTION_COMMANDS * s.commandTimeoutMs + Math.ceil(t.size / 10), 'transaction deadline', deadlineAt);
     let settled = false;
     const deadline = setTimeout(() => {
       settled = true;
       s.broken = true;
       s.dirty = true;
       s.conn.close();
-      const reply = `no complete answer within ${txMs} ms (transaction deadline)`;
+      const reply = `no complete answer within ${tx.ms} ms (${tx.why})`;
       resolve({ recipients: t.to.map((a) => ({ address: a, kind: 'temp', status: '4.4.2', reply })), broken: true, reply, ms: Date.now() - started });
-    }, txMs);
+    }, tx.ms);
     s.conn.send({ from: t.from || false, to: t.to, size: t.size, use8BitMime: t.body8bit, dsn }, message, (err, info) => {
       if (settled) return;
       settled = true;

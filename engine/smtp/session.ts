@@ -20,6 +20,7 @@ import { screenHeaderFrom } from './header-from.js';
 import { newQueueId, type Envelope, type RecipientEntry } from '../spool/envelope.js';
 import { declaredSize, rcptQuotaRefusal, type UsageOf } from '../accounts/rcpt-quota.js';
 import { refuseOnVirtualHost, virtualHostsOf } from '../accounts/virtual-hosts.js';
+import type { GateSnapshot, SendGate } from '../submission/send-gate.js';
 
 export type ListenerKind = 'smtp' | 'submission' | 'submissions';
 
@@ -42,6 +43,8 @@ interface ConnState {
   /** Recipients of the transaction, made at the first accepted RCPT (an idle session has none). */
   rcpt?: Map<string, RecipientEntry>;
   connection?: Envelope['connection'];
+  /** The logged-in account's sending counts as MAIL read them (RCPT's limit checks). */
+  sending?: GateSnapshot;
 }
 
 /** A reply of the SASL exchange smtp-server runs for us (patches/smtp-server: onSaslStart). */
@@ -88,6 +91,8 @@ export interface SessionDeps {
    */
   storeUp?: () => boolean;
   mailUsage?: UsageOf;
+  /** Per-account sending limits ([limits] send_*): a logged-in session's MAIL, RCPT and DATA go through it. */
+  sendGate?: SendGate;
 }
 
 export class SmtpSessionPolicy {
@@ -179,6 +184,7 @@ export class SmtpSessionPolicy {
     const st = this.state(session);
     st.rcpt = undefined;
     st.connection = undefined;
+    st.sending = undefined;
     const { logger, config, directory } = this.deps;
     const user = sessionUser(session);
     const sender = address.address ?? '';
@@ -219,6 +225,14 @@ export class SmtpSessionPolicy {
         }
       }
     }
+    if (user && this.deps.sendGate) {
+      const g = await this.deps.sendGate.atMail(user.address, session.id, this.listener);
+      st.sending = g.snapshot;
+      if (g.refusal) {
+        log('tempfail', 'sending limit');
+        return g.refusal;
+      }
+    }
     const check = this.deps.connectionCheck;
     const trusted = !!user && !config.spam.filter_authenticated;
     if (check && config.spam.enabled && !trusted) {
@@ -243,6 +257,9 @@ export class SmtpSessionPolicy {
     if ((st.rcpt?.size ?? 0) >= config.smtp.max_recipients) {
       return cb(toSmtpError(reject(452, '4.5.3', 'Too many recipients')));
     }
+    const sender = sessionUser(session);
+    const overSending = sender && st.sending ? this.deps.sendGate?.atRcpt(st.sending, sender.address, session.id, st.rcpt?.size ?? 0, this.listener) : null;
+    if (overSending) return cb(toSmtpError(overSending));
     const j = judgeRecipient(address.address, { ip: st.ip, authenticated: !!sessionUser(session) }, directory, relay);
     if (j.verdict.kind === 'reject' && /User unknown$/.test(j.verdict.text) && this.deps.directoryCurrent?.() === false) {
       const v = Refusals.recipientUnverifiable(address.address);
@@ -344,8 +361,14 @@ export class SmtpSessionPolicy {
           return reject(552, '5.3.4', `Message size exceeds fixed limit of ${config.max_message_size} bytes`);
         }
         if (author.refusal) return author.refusal; // From:/Sender: not the sender's own (logged by header-from)
-        handedOver = true;
-        const outcome = await queue.receive(w, env);
+        const hand = () => {
+          handedOver = true;
+          return queue.receive(w, env);
+        };
+        const user = sessionUser(session);
+        const gated = user && this.deps.sendGate ? await this.deps.sendGate.counted(user.address, env.id, env.rcptTo.length, session.id, hand, this.listener) : { outcome: await hand() };
+        if ('refusal' in gated) return gated.refusal;
+        const outcome = gated.outcome;
         if (outcome.kind === 'accepted') {
           logger.info('smtp', 'queued', { sid: session.id, id: env.id, from: env.mailFrom, rcpts: env.rcptTo.length, size: w.bodyBytes, delivered: outcome.delivered });
           return `2.0.0 Ok: queued as ${env.id}`;

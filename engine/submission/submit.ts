@@ -11,6 +11,7 @@ import { reject, Refusals, type Refusal } from '../policy/verdict.js';
 import type { Queue } from '../queue/queue.js';
 import { screenHeaderFrom, type Submitter } from '../smtp/header-from.js';
 import { newQueueId, type Envelope, type RecipientEntry } from '../spool/envelope.js';
+import type { SendGate } from './send-gate.js';
 
 export interface SubmitDeps {
   config: LoadedConfig;
@@ -18,6 +19,8 @@ export interface SubmitDeps {
   logger: Logger;
   queue: Pick<Queue, 'spool' | 'receive' | 'isFull' | 'beginReceive'>;
   relay: RelayPolicy;
+  /** Per-account sending limits ([limits] send_*), counted as for SMTP AUTH. */
+  sendGate?: SendGate;
 }
 
 export interface SubmissionRequest {
@@ -35,7 +38,7 @@ export interface SubmissionRequest {
 
 export type SubmitOutcome =
   | { kind: 'accepted'; id: string; delivered: boolean; recipients: RecipientEntry[] }
-  | { kind: 'refused'; stage: 'busy' | 'sender' | 'recipients' | 'author' | 'size' | 'queue'; refusal: Refusal; recipients?: { address: string; refusal: Refusal }[] };
+  | { kind: 'refused'; stage: 'busy' | 'sender' | 'recipients' | 'author' | 'size' | 'queue' | 'limit'; refusal: Refusal; recipients?: { address: string; refusal: Refusal }[] };
 
 export type Submit = (s: SubmissionRequest) => Promise<SubmitOutcome>;
 
@@ -81,9 +84,9 @@ async function* once(b: Buffer): AsyncGenerator<Buffer> {
  * The envelope's origin is set here and nowhere else.
  */
 export async function spoolAndQueue(
-  env: Omit<Envelope, 'origin'>, message: AsyncIterable<Buffer>, who: Submitter, deps: Pick<SubmitDeps, 'config' | 'directory' | 'logger' | 'queue'>,
+  env: Omit<Envelope, 'origin'>, message: AsyncIterable<Buffer>, who: Submitter, deps: Pick<SubmitDeps, 'config' | 'directory' | 'logger' | 'queue' | 'sendGate'>,
   opts: { sizeExceeded?: () => boolean } = {},
-): Promise<{ kind: 'accepted'; id: string; delivered: boolean } | { kind: 'refused'; stage: 'author' | 'size' | 'queue'; refusal: Refusal }> {
+): Promise<{ kind: 'accepted'; id: string; delivered: boolean } | { kind: 'refused'; stage: 'author' | 'size' | 'queue' | 'limit'; refusal: Refusal }> {
   const { queue, logger, config } = deps;
   const author = await screenHeaderFrom(message, who, deps);
   const full: Envelope = { ...env, origin: author.origin };
@@ -103,8 +106,13 @@ export async function spoolAndQueue(
       return { kind: 'refused', stage: 'size', refusal: reject(552, '5.3.4', `Message size exceeds fixed limit of ${config.max_message_size} bytes`) };
     }
     if (author.refusal) return { kind: 'refused', stage: 'author', refusal: author.refusal };
-    handedOver = true;
-    const outcome = await queue.receive(w, full);
+    const hand = () => {
+      handedOver = true;
+      return queue.receive(w, full);
+    };
+    const gated = who.user && deps.sendGate ? await deps.sendGate.counted(who.user.address, env.id, env.rcptTo.length, who.sid, hand, env.client.listener) : { outcome: await hand() };
+    if ('refusal' in gated) return { kind: 'refused', stage: 'limit', refusal: gated.refusal };
+    const outcome = gated.outcome;
     if (outcome.kind === 'accepted') {
       logger.info('smtp', 'queued', { sid: who.sid, id: env.id, from: env.mailFrom, rcpts: env.rcptTo.length, size: w.bodyBytes, delivered: outcome.delivered, via: env.client.listener });
       return { kind: 'accepted', id: outcome.id, delivered: outcome.delivered };

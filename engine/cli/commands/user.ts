@@ -16,6 +16,7 @@ import { listSharedOrphans, removeSharedOrphan } from '../../store/pg-orphans.js
 import { usage as sharedUsage } from '../../store/pg-messages.js';
 import type { PgPool } from '../../db/pg/pool.js';
 import { SessionStore } from '../../web/session-store.js';
+import { userLimit } from '../send-limits.js';
 import { PgSessionStore } from '../../web/pg-session-store.js';
 
 /**
@@ -194,6 +195,8 @@ export async function user(args: Args): Promise<number> {
         out(`deleted user ${address.toLowerCase()}${kept}`);
         return 0;
       }
+      case 'limit':
+        return await userLimit(args, ctx, address);
       case 'orphans':
         return await orphans(args, ctx.config.data_dir, ctx.pool);
       case 'list': {
@@ -218,7 +221,7 @@ export async function user(args: Args): Promise<number> {
         return r.refused.length ? 1 : 0;
       }
       default:
-        throw new UsageError('user add|del|list|show|passwd|set|import|export|orphans');
+        throw new UsageError('user add|del|list|show|passwd|set|limit|import|export|orphans');
     }
   } finally {
     await ctx.close();

@@ -97,6 +97,8 @@ function refusalError(stage: string, text: string, ctx: CallContext, recipients?
       return setError('forbiddenFrom', text);
     case 'recipients':
       return recipients?.length ? setError('invalidRecipients', text, { invalidRecipients: recipients }) : setError('tooManyRecipients', text, { maxRecipients: ctx.svc.deps.maxRecipients });
+    case 'limit':
+      return setError('rateLimit', text);
     case 'size':
       return setError('tooLarge', text, { maxSize: ctx.svc.deps.maxMessageSize });
     default:

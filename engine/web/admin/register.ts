@@ -17,6 +17,7 @@ import { registerMetrics } from './metrics.js';
 import { registerQueue } from './queue.js';
 import { registerRules } from './rules.js';
 import type { AdminServices } from './services.js';
+import { registerSendLimits } from './send-limits.js';
 import { registerSettings } from './settings-pages.js';
 import { registerTokens } from './tokens.js';
 import { UserQuery } from './user-query.js';
@@ -45,6 +46,7 @@ export function registerAdmin(app: FastifyInstance, deps: WebDeps, svc: AdminSer
   registerDomains(app, deps, svc);
   registerUsersPages(app, deps, svc, ops, users);
   registerUsersApi(app, deps, svc, ops, users);
+  registerSendLimits(app, deps, svc);
   registerAliases(app, deps, svc);
   registerLists(app, deps, svc);
   registerRules(app, deps, svc);

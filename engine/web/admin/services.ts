@@ -12,6 +12,7 @@ import type { BackupResult } from '../../ops/backup.js';
 import type { QueueOperations } from '../../queue/control.js';
 import type { LiveSettings } from '../../settings/live.js';
 import type { StatusDocument } from '../../metrics/status.js';
+import type { SendLedger } from '../../submission/send-limit.js';
 
 export interface ListenerView {
   name: string;
@@ -57,6 +58,8 @@ export interface AdminServices {
   listActivity?: ListActivity;
   /** The Prometheus text of the server's metrics (engine/metrics), for GET /api/v1/metrics; absent in page tests. */
   metrics?: () => Promise<string>;
+  /** Sending counts and limit overrides (PostgreSQL: the shared rows); absent, the SQLite tables of `db`. */
+  sendLedger?: SendLedger;
 }
 
 /** The domain's active Sieve script, read and replaced (seam for the Sieve integration's ScriptStore). */

@@ -22,6 +22,7 @@ import path from 'node:path';
 import type { Quota, Usage } from '../../accounts/quota.js';
 import { SqliteActivity } from '../../lists/activity.js';
 import { PgActivity } from '../../lists/pg-activity.js';
+import { openSendLedger } from '../../submission/pg-send-ledger.js';
 
 export interface AdminWiring {
   listen: string;
@@ -78,6 +79,7 @@ export async function startAdminServer(w: AdminWiring): Promise<RunningWebServer
     rules: domainRuleScripts(new SqliteRulesStore(w.ctx.db)),
     ...(w.metrics ? { metrics: w.metrics } : {}),
     ...(w.mailUsage ? { mailUsage: w.mailUsage } : {}),
+    sendLedger: openSendLedger(w.ctx.db, w.ctx.pool),
     ...(w.ctx.pool ? { listActivity: new PgActivity(w.ctx.pool, config.storage.node_name, new SqliteActivity(w.ctx.db), { carriesOut: false }) } : {}),
   };
   const deps = webDeps({

@@ -206,7 +206,8 @@ export function registerUsersPages(app: FastifyInstance, deps: WebDeps, svc: Adm
           <dt>${v.t('users.quota.storage')}</dt><dd data-quota="bytes" data-limit="${String(quota.bytes)}" data-used="${String(usage?.bytes ?? 0)}">${quota.bytes ? v.t('users.quota.of', { used: formatBytes(usage?.bytes ?? 0, v.locale), limit: formatBytes(quota.bytes, v.locale) }) : v.t('users.quota.unlimited', { used: formatBytes(usage?.bytes ?? 0, v.locale) })}</dd>
           <dt>${v.t('users.quota.messages')}</dt><dd data-quota="messages" data-limit="${String(quota.messages)}" data-used="${String(usage?.messages ?? 0)}">${quota.messages ? v.t('users.quota.of', { used: formatNumber(usage?.messages ?? 0, v.locale), limit: formatNumber(quota.messages, v.locale) }) : v.t('users.quota.unlimited', { used: formatNumber(usage?.messages ?? 0, v.locale) })}</dd>
         </dl>
-        <p class="hint" id="quota-source">${v.t(own && (own.bytes !== null || own.messages !== null) ? 'users.quota.fromUser' : 'users.quota.fromDomain', { domain: target.domain })}</p></section>
+        <p class="hint" id="quota-source">${v.t(own && (own.bytes !== null || own.messages !== null) ? 'users.quota.fromUser' : 'users.quota.fromDomain', { domain: target.domain })}</p>
+        <p id="send-limit-link"><a href="/users/${encodeURIComponent(target.address)}/send-limit">${v.t('sendLimit.link')}</a></p></section>
       ${protectedAccount ? html`<p class="notice">${v.t('users.protected')}</p>` : html`
       <section aria-labelledby="settings-h"><h2 id="settings-h">${v.t('users.settings')}</h2>
         ${form(v, `/users/${encodeURIComponent(target.address)}`, settingsFields(v, { ...target, ...o.values }, editable, o.errors, q), { submit: v.t('form.save') })}</section>

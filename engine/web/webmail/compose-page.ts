@@ -238,7 +238,7 @@ export function registerComposePage(app: FastifyInstance, svc: JmapService): voi
         const sub = MailApi.setError(answers[1][1], 's');
         if (sub) {
           // the draft stays in Drafts: nothing typed is lost
-          return page(req, reply, api, ids, d, v.t('mail.notSent', { reason: sub.description ?? sub.type }), 400);
+          return page(req, reply, api, ids, d, sub.type === 'rateLimit' ? v.t('mail.sendLimit', { reason: sub.description ?? '' }) : v.t('mail.notSent', { reason: sub.description ?? sub.type }), 400);
         }
       }
       req.audit = { action: b.op === 'send' ? 'mail.send' : 'mail.draft' };

@@ -34,6 +34,7 @@ import { registerSettingsPage, type Accounts } from './settings-page.js';
 import { registerUnsubscribe, type Unsubscribe } from './unsubscribe.js';
 import { applyLanguage } from './prefs.js';
 import { registerRulesPage } from './rules-page.js';
+import type { SendGate } from '../../submission/send-gate.js';
 
 export interface WebmailParts {
   svc: JmapService;
@@ -77,6 +78,8 @@ export interface WebmailWiring {
   relay: () => RelayPolicy;
   /** The mailbox store IMAP and POP3 use (one per process): the Maildir, or the shared store on PostgreSQL. */
   store: MailboxStore & MailAccountStore;
+  /** Per-account sending limits, the same gate SMTP AUTH sessions go through. */
+  sendGate?: SendGate;
 }
 
 export interface RunningWebmail extends RunningWebServer {
@@ -101,6 +104,7 @@ export async function startWebmail(w: WebmailWiring): Promise<RunningWebmail> {
       directory: w.directory,
       logger,
       queue: w.queue,
+      sendGate: w.sendGate,
       // the relay policy may change while running (settings): read it per submission
       get relay() {
         return w.relay();
