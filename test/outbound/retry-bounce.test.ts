@@ -47,7 +47,7 @@ test('4xx (greylisting) is deferred, shown in the queue, retried on schedule and
   assert.match(listed.last_error ?? '', /451 4\.3\.0 Try again later/);
   assert.ok(listed.next_attempt);
   greyOpen = true;
-  const [m] = await grey.waitFor(1, 30_000);
+  const [m] = await grey.waitFor(1, 120_000);
   assert.deepEqual(m.to, ['grey@remote.test']);
   // every attempt after the first waited for the next_attempt the one before it set (the server's own clock)
   const log = await until('sent logged', () => (/ sent id=\S+ rcpt=grey@remote\.test/.test(logText(s.srv)) ? logText(s.srv) : ''));
@@ -69,7 +69,7 @@ test('5xx bounces to the local sender, quoting the remote reply, with ENVID and 
     'RET=FULL ENVID=env-123',
   );
   // each wait looks for its own notice: they share alice's mailbox
-  const b = await until('bounce', () => bounces().find((t) => /gone@remote\.test/.test(t)), 30_000);
+  const b = await until('bounce', () => bounces().find((t) => /gone@remote\.test/.test(t)), 120_000);
   assert.match(b, /^From: Mail Delivery System <MAILER-DAEMON@mx\.example\.test>/m);
   assert.match(b, /^To: <alice@example\.test>/m);
   assert.match(b, /Return-Path: <>/);
@@ -86,7 +86,7 @@ test('5xx bounces to the local sender, quoting the remote reply, with ENVID and 
   assert.match(b, /SECRET-BODY-LINE/, 'RET=FULL returns the body');
 
   await submit(s.srv.ports.smtp, 'alice@example.test', ['hdrs@remote.test'], message('alice@example.test', 'hdrs@remote.test', 'headers only', 'HIDDEN-BODY-LINE\r\n'), 'RET=HDRS');
-  const h = await until('second bounce', () => bounces().find((t) => /hdrs@remote\.test/.test(t) && /Final-Recipient/.test(t)), 30_000);
+  const h = await until('second bounce', () => bounces().find((t) => /hdrs@remote\.test/.test(t) && /Final-Recipient/.test(t)), 120_000);
   assert.match(h, /Content-Type: text\/rfc822-headers/);
   assert.match(h, /Subject: headers only/);
   assert.doesNotMatch(h, /HIDDEN-BODY-LINE/);
@@ -107,7 +107,7 @@ test('NOTIFY=NEVER and the null sender get no bounce', async () => {
 
 test('a recipient that keeps failing temporarily gets a delay warning, then expires into a bounce', async () => {
   await submit(s.srv.ports.smtp, 'alice@example.test', ['doomed@remote.test'], message('alice@example.test', 'doomed@remote.test', 'doomed'));
-  await until('delay warning and expiry bounce', () => bounces().filter((t) => /doomed@remote\.test/.test(t)).length >= 2, LIFETIME_S * 1000 + 30_000, 200);
+  await until('delay warning and expiry bounce', () => bounces().filter((t) => /doomed@remote\.test/.test(t)).length >= 2, LIFETIME_S * 1000 + 120_000, 200);
   const mine = bounces().filter((t) => /doomed@remote\.test/.test(t));
   assert.equal(mine.length, 2, 'one delay warning, one bounce');
   const warn = mine.find((t) => /Action: delayed/.test(t))!;
@@ -131,8 +131,8 @@ test('a recipient that keeps failing temporarily gets a delay warning, then expi
 
 test('NOTIFY=SUCCESS to a next hop without DSN gets a "relayed" notice', async () => {
   await submit(s.srv.ports.smtp, 'alice@example.test', [{ address: 'ok@nodsn.test', params: 'NOTIFY=SUCCESS,FAILURE' }], message('alice@example.test', 'ok@nodsn.test', 'tell me'));
-  await nodsn.waitFor(1, 30_000);
-  const r = await until('relayed notice', () => bounces().find((t) => /ok@nodsn\.test/.test(t)), 30_000);
+  await nodsn.waitFor(1, 120_000);
+  const r = await until('relayed notice', () => bounces().find((t) => /ok@nodsn\.test/.test(t)), 120_000);
   assert.match(r, /Action: relayed/);
   assert.match(r, /Status: 2\.0\.0/);
   assert.match(r, /Subject: Successful Mail Relay Notification/);
