@@ -98,3 +98,27 @@ test('with Bayes voting, a rule on how the message was made gains weight where a
   // with the content rules' pull (as before spam8) the two are weighed alike
   assert.ok(Math.abs(before.get('HDR_DATE_MALFORMED')! - before.get('EN_CLICK_HERE')!) < 0.05, JSON.stringify([...before]));
 });
+
+test('the written bulk mail joins the with-Bayes fit as ham: a newsletter Bayes leans to spam on is no longer scored by bands fitted on spam alone (spam12)', async () => {
+  const { judge, trainModel, WITH_BAYES_BULK } = await import('../../lab/corpora/protocol.js');
+  assert.ok(WITH_BAYES_BULK > 0, 'shipped on');
+  const ex = (id: string, group: string, label: 'spam' | 'ham', words: string[], tags: string[]) => ({ id, group, label, tags, tokens: [...words, `w${id}`], date: 0 });
+  // the learn half: spam in sales words, ham in discussion words; the bulk mail writes sales words too, and is ham
+  const train = [
+    ...Array.from({ length: 120 }, (_, i) => ex(`s${i}`, 'spam', 'spam', ['cheap', 'offer', 'sale'], i % 2 ? ['MIME_HTML_ONLY'] : [])),
+    ...Array.from({ length: 300 }, (_, i) => ex(`h${i}`, 'easy_ham', 'ham', ['meeting', 'agenda', 'patch'], [])),
+  ];
+  const bulk = Array.from({ length: 60 }, (_, i) => ex(`b${i}`, 'legit-bulk', 'ham', ['offer', 'sale', 'news'], ['MIME_HTML_ONLY']));
+  const without = trainModel(train);
+  const withBulk = trainModel(train, undefined, undefined, bulk);
+  // nothing of the bulk mail is learnt: Bayes is the same, the weights are not
+  assert.equal(withBulk.counts.spam, without.counts.spam);
+  assert.equal(withBulk.counts.ham, without.counts.ham);
+  const unseen = [ex('n1', 'legit-bulk', 'ham', ['offer', 'sale', 'news'], ['MIME_HTML_ONLY'])];
+  const [a] = judge(without, unseen);
+  const [b] = judge(withBulk, unseen);
+  assert.ok(a.sure && b.sure, 'Bayes votes on it');
+  assert.ok(b.score < a.score - 0.5, `a newsletter scores ${b.score} with the bulk mail in the fit, ${a.score} without`);
+  const spam = judge(withBulk, [ex('n2', 'spam', 'spam', ['cheap', 'offer', 'sale'], ['MIME_HTML_ONLY'])])[0];
+  assert.ok(spam.score > b.score, `spam ${spam.score}, newsletter ${b.score}`);
+});
