@@ -122,3 +122,18 @@ test('the written bulk mail joins the with-Bayes fit as ham: a newsletter Bayes 
   const spam = judge(withBulk, [ex('n2', 'spam', 'spam', ['cheap', 'offer', 'sale'], ['MIME_HTML_ONLY'])])[0];
   assert.ok(spam.score > b.score, `spam ${spam.score}, newsletter ${b.score}`);
 });
+
+test('the ranking term (a FIT_RANK trial) pushes the highest-scoring hams under the spam: a tag only they carry falls further than the log loss alone takes it (spam12)', () => {
+  const rows: Row[] = [];
+  for (let i = 0; i < 200; i++) rows.push({ features: i % 4 ? ['X'] : ['X', 'Y'], label: 'spam', group: 'g' });
+  // 2% of the ham carries the spam's tag and one of its own: the hams a low-FP cut-off sits on
+  for (let i = 0; i < 1000; i++) rows.push({ features: i % 50 ? [] : ['X', 'T'], label: 'ham', group: 'g' });
+  const base = { hamCost: 8, l2: 0.001, epochs: 400, prior: () => 0, range: (): [number, number] => [-5, 8] };
+  const plain = fitWeights(rows, base).weights;
+  const ranked = fitWeights(rows, { ...base, rank: { weight: 0.3, share: 0.02 } }).weights;
+  assert.ok(ranked.get('T')! < plain.get('T')! - 1, `T ${ranked.get('T')} with the ranking term, ${plain.get('T')} without`);
+  const gap = (w: ReadonlyMap<string, number>) => scoreRow(['X'], w) - scoreRow(['X', 'T'], w);
+  assert.ok(gap(ranked) > gap(plain) + 1, 'the lowest spam sits further over the top hams');
+  // off (no weight) is the plain fit, to the bit
+  assert.deepEqual([...fitWeights(rows, { ...base, rank: { weight: 0, share: 0.02 } }).weights], [...plain]);
+});
