@@ -98,3 +98,43 @@ test('with Bayes voting, a rule on how the message was made gains weight where a
   // with the content rules' pull (as before spam8) the two are weighed alike
   assert.ok(Math.abs(before.get('HDR_DATE_MALFORMED')! - before.get('EN_CLICK_HERE')!) < 0.05, JSON.stringify([...before]));
 });
+
+test('the written bulk mail joins the with-Bayes fit as ham: a newsletter Bayes leans to spam on is no longer scored by bands fitted on spam alone (spam12)', async () => {
+  const { judge, trainModel, DEFAULT_PROTOCOL, WITH_BAYES_BULK } = await import('../../lab/corpora/protocol.js');
+  // measured by spam12 and not shipped (hand-written Japanese spam after learning 46 -> 35 of 62): the option is tested here
+  assert.equal(WITH_BAYES_BULK, Number(process.env.FIT_WITH_BAYES_BULK ?? 0), 'off unless asked for');
+  const ex = (id: string, group: string, label: 'spam' | 'ham', words: string[], tags: string[]) => ({ id, group, label, tags, tokens: [...words, `w${id}`], date: 0 });
+  // the learn half: spam in sales words, ham in discussion words; the bulk mail writes sales words too, and is ham
+  const train = [
+    ...Array.from({ length: 120 }, (_, i) => ex(`s${i}`, 'spam', 'spam', ['cheap', 'offer', 'sale'], i % 2 ? ['MIME_HTML_ONLY'] : [])),
+    ...Array.from({ length: 300 }, (_, i) => ex(`h${i}`, 'easy_ham', 'ham', ['meeting', 'agenda', 'patch'], [])),
+  ];
+  const bulk = Array.from({ length: 60 }, (_, i) => ex(`b${i}`, 'legit-bulk', 'ham', ['offer', 'sale', 'news'], ['MIME_HTML_ONLY']));
+  const without = trainModel(train);
+  const withBulk = trainModel(train, { ...DEFAULT_PROTOCOL, withBayesBulk: 2 }, undefined, bulk);
+  // nothing of the bulk mail is learnt: Bayes is the same, the weights are not
+  assert.equal(withBulk.counts.spam, without.counts.spam);
+  assert.equal(withBulk.counts.ham, without.counts.ham);
+  const unseen = [ex('n1', 'legit-bulk', 'ham', ['offer', 'sale', 'news'], ['MIME_HTML_ONLY'])];
+  const [a] = judge(without, unseen);
+  const [b] = judge(withBulk, unseen);
+  assert.ok(a.sure && b.sure, 'Bayes votes on it');
+  assert.ok(b.score < a.score - 0.5, `a newsletter scores ${b.score} with the bulk mail in the fit, ${a.score} without`);
+  const spam = judge(withBulk, [ex('n2', 'spam', 'spam', ['cheap', 'offer', 'sale'], ['MIME_HTML_ONLY'])])[0];
+  assert.ok(spam.score > b.score, `spam ${spam.score}, newsletter ${b.score}`);
+});
+
+test('the ranking term (a FIT_RANK trial) pushes the highest-scoring hams under the spam: a tag only they carry falls further than the log loss alone takes it (spam12)', () => {
+  const rows: Row[] = [];
+  for (let i = 0; i < 200; i++) rows.push({ features: i % 4 ? ['X'] : ['X', 'Y'], label: 'spam', group: 'g' });
+  // 2% of the ham carries the spam's tag and one of its own: the hams a low-FP cut-off sits on
+  for (let i = 0; i < 1000; i++) rows.push({ features: i % 50 ? [] : ['X', 'T'], label: 'ham', group: 'g' });
+  const base = { hamCost: 8, l2: 0.001, epochs: 400, prior: () => 0, range: (): [number, number] => [-5, 8] };
+  const plain = fitWeights(rows, base).weights;
+  const ranked = fitWeights(rows, { ...base, rank: { weight: 0.3, share: 0.02 } }).weights;
+  assert.ok(ranked.get('T')! < plain.get('T')! - 1, `T ${ranked.get('T')} with the ranking term, ${plain.get('T')} without`);
+  const gap = (w: ReadonlyMap<string, number>) => scoreRow(['X'], w) - scoreRow(['X', 'T'], w);
+  assert.ok(gap(ranked) > gap(plain) + 1, 'the lowest spam sits further over the top hams');
+  // off (no weight) is the plain fit, to the bit
+  assert.deepEqual([...fitWeights(rows, { ...base, rank: { weight: 0, share: 0.02 } }).weights], [...plain]);
+});

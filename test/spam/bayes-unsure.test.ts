@@ -58,7 +58,8 @@ test('an unsure Bayes puts the rules-only score on the with_bayes scale (one ran
   const fresh = new Analyser(configFrom('[dns]\nservers = ["127.0.0.1:9"]\n[spam]\nbayes = false\ndkim_dmarc = false\n'));
   analysers.push(fresh);
   const scale = unsureScale(a.rules.about);
-  assert.ok(scale !== undefined && scale > 1, `the fitted slopes give a stretch: ${JSON.stringify(a.rules.about)}`);
+  // (a stretch or, since spam12's fit with the bulk mail as ham, a slight squeeze: 1.232 / 1.255; either way not 1)
+  assert.ok(scale !== undefined && Math.abs(scale - 1) > 0.01, `the fitted slopes give a scale: ${JSON.stringify(a.rules.about)}`);
   const share = unsureOddsShare(a.rules.about);
   assert.ok(share > 0 && share < 1, `scores.toml gives the unsure share of Bayes' term: ${JSON.stringify(a.rules.about)}`);
   const score = (headers: string) => Number(/score=(-?[\d.]+)/.exec(headers)?.[1]);
@@ -79,7 +80,8 @@ test('an unsure Bayes puts the rules-only score on the with_bayes scale (one ran
     const rounding = 0.05 + 3 * 0.005 + 0.005 * scale;
     assert.ok(Math.abs(u.score - odds - 5 - scale * (n.score - 5)) <= rounding + 1e-9, `${m.id}: unsure ${u.score} (Bayes ${odds}), new install ${n.score}, scale ${scale}`);
     assert.equal(score(u.headers), Math.round(u.score * 100) / 100, u.headers); // the total at two decimals (headers.ts)
-    if (n.score !== 5) {
+    // the entry is written when the shift rounds to a cent or more (scores.ts decide())
+    if (Math.round((scale - 1) * (n.score - 5) * 100) !== 0) {
       assert.match(u.headers, new RegExp(`${UNSURE_ENTRY}\\(-?\\d`), u.headers);
       scaled++;
     }
