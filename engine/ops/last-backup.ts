@@ -27,7 +27,7 @@ export function lastBackupFile(dataDir: string, kind: BackupKind = 'backup'): st
 export function readLastBackup(dataDir: string, kind: BackupKind = 'backup'): LastBackup | null {
   try {
     const x = JSON.parse(fs.readFileSync(lastBackupFile(dataDir, kind), 'utf8')) as Partial<LastBackup>;
-    if (typeof x.file !== 'string' || typeof x.created !== 'string' || typeof x.bytes !== 'number' || !Number.isFinite(Date.parse(x.created))) return null;
+    if (typeof x.file !== 'string' || typeof x.created !== 'string' || typeof x.bytes !== 'number' || !(x.bytes >= 0) || !Number.isFinite(Date.parse(x.created))) return null;
     // a record left by an older version, where a download overwrote the backup's record, is not a backup
     if (kind === 'backup' && typeof x.by === 'string') return null;
     return {
