@@ -280,7 +280,7 @@ export function registerUsersPages(app: FastifyInstance, deps: WebDeps, svc: Adm
 
   const importPage = (req: FastifyRequest, reply: FastifyReply, domain: string, csv: string, preview?: ImportPreview, failed?: string, status = 200) =>
     page(req, reply, req.t('users.import.title'), (v) => html`<h1>${v.t('users.import.title')}</h1>
-      <p>${v.t('users.import.help', { columns: 'address, password, full_name, reply_to, forward, keep_copy, cannot_change_password, disabled, web_access, system_admin, host_admin, list_admin' })}</p>
+      <p>${v.t('users.import.help', { columns: 'address, password, full_name, reply_to, forward, keep_copy, cannot_change_password, disabled, web_access, system_admin, host_admin_of, list_admin_of, quota_bytes, quota_messages' })}</p>
       ${failed ? html`<p class="error" role="alert">${failed}</p>` : ''}
       ${preview ? importPreview(v, preview) : ''}
       <form method="post" action="/users/import" class="admin-form import">
