@@ -327,8 +327,8 @@ export const MIGRATIONS: string[] = [
    CREATE UNIQUE INDEX IF NOT EXISTS sieve_redirects_msg ON sieve_redirects(address, msg);`,
   // ... and its Sieve redirect counts, JMAP change counters, list subscriptions (whoever gets the address next is
   // no member of the old owner's lists, a private list a moderator admitted it to included), pending list
-  // requests, bounce and reply counts: nothing of the account stays behind. Redirect counts and counters that
-  // accounts deleted before left go now.
+  // requests, bounce and reply counts: nothing of the account stays behind. (Rows that accounts deleted before
+  // left stay: a redirect count is pruned at the address's next redirect, and a counter only goes on counting.)
   `DROP TRIGGER IF EXISTS users_delete_settings;
    CREATE TRIGGER users_delete_settings AFTER DELETE ON users
    BEGIN
@@ -349,8 +349,6 @@ export const MIGRATIONS: string[] = [
      DELETE FROM list_bounces WHERE address = old.address;
      DELETE FROM list_replies WHERE address = old.address;
    END;
-   DELETE FROM sieve_redirects WHERE address NOT IN (SELECT address FROM users);
-   DELETE FROM jmap_counters WHERE address NOT IN (SELECT address FROM users);
    CREATE INDEX IF NOT EXISTS list_members_address ON list_members(address);
    CREATE INDEX IF NOT EXISTS list_requests_address ON list_requests(address);
    CREATE INDEX IF NOT EXISTS list_bounces_address ON list_bounces(address);

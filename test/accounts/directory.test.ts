@@ -6,7 +6,6 @@ import { describe, it, beforeEach, afterEach } from 'node:test';
 import assert from 'node:assert/strict';
 import { AccountError } from '../../engine/accounts/sqlite-directory.js';
 import { tempDirectory, type TempDirectory } from './helpers.js';
-import { MIGRATIONS } from '../../engine/db/database.js';
 
 let t: TempDirectory;
 beforeEach(() => {
@@ -62,22 +61,6 @@ describe('admin rights', () => {
     assert.equal(u.systemAdmin, false);
     assert.deepEqual(u.hostAdminOf, []);
     assert.deepEqual(u.quota, { bytes: 0, messages: 0 });
-  });
-
-  it('an older database loses, when opened, the redirect counts and JMAP counters that deleted accounts left', async () => {
-    await t.directory.addUser({ address: 'hana@example.test', password: 'pw-1234' });
-    for (const a of ['hana@example.test', 'gone@example.test']) {
-      t.db.prepare('INSERT INTO sieve_redirects (address, at, n, msg) VALUES (?, ?, 1, ?)').run(a, Date.now(), `q-${a}`);
-      t.db.prepare("INSERT INTO jmap_counters (address, type, modseq) VALUES (?, 'Identity', 3)").run(a);
-    }
-    // the migration that makes the trigger take them, as a database written before it runs it when opened
-    const m = MIGRATIONS.find((x) => x.includes('DELETE FROM sieve_redirects WHERE address NOT IN'));
-    assert.ok(m, 'the migration is there');
-    t.db.exec(m);
-    for (const table of ['sieve_redirects', 'jmap_counters']) {
-      const left = t.db.prepare(`SELECT address FROM ${table} ORDER BY address`).all() as { address: string }[];
-      assert.deepEqual(left.map((r) => r.address), ['hana@example.test'], `${table}: only the live account's row`);
-    }
   });
 });
 

@@ -249,9 +249,6 @@ const SIEVE_MIGRATIONS: Migration[] = [
         DELETE FROM login_failures WHERE scope = 'account' AND key = OLD.address;
         RETURN NULL;
       END $$;
-      -- what accounts deleted before left
-      DELETE FROM sieve_redirects WHERE address NOT IN (SELECT address FROM users);
-      DELETE FROM jmap_counters WHERE address NOT IN (SELECT address FROM users);
       CREATE INDEX IF NOT EXISTS list_members_address ON list_members (address);
       CREATE INDEX IF NOT EXISTS list_requests_address ON list_requests (address);
       CREATE INDEX IF NOT EXISTS list_bounces_address ON list_bounces (address);
