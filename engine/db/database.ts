@@ -7,7 +7,7 @@ import Database from 'better-sqlite3';
 
 export type Db = Database.Database;
 
-const MIGRATIONS: string[] = [
+export const MIGRATIONS: string[] = [
   `CREATE TABLE IF NOT EXISTS domains (
      name TEXT PRIMARY KEY,
      created INTEGER NOT NULL
@@ -349,6 +349,34 @@ const MIGRATIONS: string[] = [
      DELETE FROM send_limits WHERE key = old.address;
      DELETE FROM send_log WHERE address = old.address;
    END;`,
+  // ... and its Sieve redirect counts, JMAP change counters, list subscriptions (whoever gets the address next is
+  // no member of the old owner's lists, a private list a moderator admitted it to included), pending list
+  // requests, bounce and reply counts: nothing of the account stays behind. (Rows that accounts deleted before
+  // left stay: a redirect count is pruned at the address's next redirect, and a counter only goes on counting.)
+  `DROP TRIGGER IF EXISTS users_delete_settings;
+   CREATE TRIGGER users_delete_settings AFTER DELETE ON users
+   BEGIN
+     DELETE FROM user_quotas WHERE address = old.address;
+     DELETE FROM admin_rights WHERE address = old.address;
+     DELETE FROM web_sessions WHERE address = old.address;
+     DELETE FROM api_tokens WHERE address = old.address;
+     DELETE FROM jmap_tokens WHERE address = old.address;
+     DELETE FROM sieve_scripts WHERE owner = old.address;
+     DELETE FROM vacations WHERE address = old.address;
+     DELETE FROM auto_replies WHERE address = old.address;
+     DELETE FROM reply_history WHERE address = old.address;
+     DELETE FROM jmap_objects WHERE address = old.address;
+     DELETE FROM jmap_counters WHERE address = old.address;
+     DELETE FROM sieve_redirects WHERE address = old.address;
+     DELETE FROM list_members WHERE address = old.address;
+     DELETE FROM list_requests WHERE address = old.address;
+     DELETE FROM list_bounces WHERE address = old.address;
+     DELETE FROM list_replies WHERE address = old.address;
+   END;
+   CREATE INDEX IF NOT EXISTS list_members_address ON list_members(address);
+   CREATE INDEX IF NOT EXISTS list_requests_address ON list_requests(address);
+   CREATE INDEX IF NOT EXISTS list_bounces_address ON list_bounces(address);
+   CREATE INDEX IF NOT EXISTS list_replies_address ON list_replies(address);`,
 ];
 
 export function openDatabase(dataDir: string, opts: { readonly?: boolean } = {}): Db {

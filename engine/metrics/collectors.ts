@@ -1,5 +1,5 @@
 // The gauges computed when /metrics is read (LAZY_GAUGES of definitions.ts): queue by state and oldest
-// age, spool bytes, the worker pool, free space on the data dir, monitor targets, versions. Nothing here
+// age, spool bytes, the worker pool, free space on the data dir, the last backup, monitor targets, versions. Nothing here
 // runs on the mail path; a source that fails leaves its gauge at its last value rather than failing a scrape.
 import fsp from 'node:fs/promises';
 import { Gauge } from 'prom-client';
@@ -7,6 +7,7 @@ import { LAZY_GAUGES } from './definitions.js';
 import type { Metrics } from './metrics.js';
 import type { QueueSnapshot } from './queue-snapshot.js';
 import { STAGES } from '../queue/control.js';
+import { readLastBackup } from '../ops/last-backup.js';
 
 export interface PoolLike {
   readonly threads: unknown[];
@@ -77,6 +78,12 @@ export function registerCollectors(metrics: Metrics, src: LiveSources): void {
   }
   gauge('tegami_data_dir_free_bytes', async (g) => g.set((await diskSpace(src.dataDir)).free_bytes));
   gauge('tegami_data_dir_size_bytes', async (g) => g.set((await diskSpace(src.dataDir)).size_bytes));
+  // the record `tegami backup` leaves (another process, perhaps a timer's): read, checked, at each scrape
+  gauge('tegami_backup_last_success_timestamp_seconds', (g) => {
+    const b = readLastBackup(src.dataDir);
+    g.set(b ? Date.parse(b.created) / 1000 : 0);
+  });
+  gauge('tegami_backup_last_size_bytes', (g) => g.set(readLastBackup(src.dataDir)?.bytes ?? 0));
   if (src.monitor) {
     const m = src.monitor;
     gauge('tegami_monitor_target_up', (g) => {

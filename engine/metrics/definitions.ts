@@ -120,6 +120,8 @@ export const LAZY_GAUGES = {
   tegami_pool_completed_tasks: { help: 'Tasks the pool has completed since start', labels: [] },
   tegami_data_dir_free_bytes: { help: 'Free space (for unprivileged users) on the data dir file system', labels: [] },
   tegami_data_dir_size_bytes: { help: 'Size of the data dir file system', labels: [] },
+  tegami_backup_last_success_timestamp_seconds: { help: 'When the last backup made by tegami backup was taken, Unix seconds (0: none recorded; a download from the admin web does not count)', labels: [] },
+  tegami_backup_last_size_bytes: { help: 'Size of the file the last backup made by tegami backup wrote (0: none recorded)', labels: [] },
   tegami_monitor_target_up: { help: 'Monitor target state: 1 up, 0 down, -1 not known yet', labels: ['target'] },
   tegami_build_info: { help: 'Versions of tegami and Node.js (always 1)', labels: ['version', 'node'] },
 } as const;

@@ -1,5 +1,5 @@
 // The running server's status as one document: listeners, connections, queue by state, worker pool,
-// monitor targets with their history, the last backup, disk space, readiness and versions. `tegami
+// monitor targets with their history, the last backup (and, apart, the last download), disk space, readiness and versions. `tegami
 // status` asks for it over the control socket (request {"cmd":"status"}); the admin dashboard calls
 // collectStatus() directly. Reading it changes nothing.
 import { readLastBackup, type LastBackup } from '../ops/last-backup.js';
@@ -25,7 +25,10 @@ export interface StatusDocument {
   queue: Omit<QueueSnapshot, 'at'> & { read_at: string };
   pool: { threads: number; utilization: number; waiting_tasks: number; completed_tasks: number } | null;
   monitor: TargetView[];
+  /** The last backup made by `tegami backup` (run/last-backup.json). */
   last_backup: LastBackup | null;
+  /** The last backup downloaded from the admin web (run/last-download.json): the server keeps no copy. */
+  last_download: LastBackup | null;
   disk: DiskSpace & { path: string };
   ready: Readiness;
   logs: { dir: string; keep_days: number; compress: boolean; syslog: string | null };
@@ -66,6 +69,7 @@ export async function collectStatus(s: StatusSources): Promise<StatusDocument> {
     pool: s.pool ? { threads: s.pool.threads.length, utilization: s.pool.utilization, waiting_tasks: s.pool.queueSize, completed_tasks: s.pool.completed } : null,
     monitor: s.monitor?.() ?? [],
     last_backup: readLastBackup(s.dataDir),
+    last_download: readLastBackup(s.dataDir, 'download'),
     disk: { path: s.dataDir, ...disk },
     ready,
     logs: s.logs,

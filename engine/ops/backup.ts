@@ -27,6 +27,11 @@ export interface BackupOptions {
   /** The daily log files (<data_dir>/logs, gzipped ones too). */
   withLogs?: boolean;
   force: boolean;
+  /**
+   * Record it as the last backup in run/last-backup.json (default). The web administration's download says
+   * false: it records its own run/last-download.json, since the server keeps no copy of the file.
+   */
+  record?: boolean;
 }
 
 export type BackupResult =
@@ -325,7 +330,7 @@ export async function createBackup(config: LoadedConfig, opts: BackupOptions): P
     fs.renameSync(tmp, dest);
     fsyncDir(path.dirname(dest));
     const manifest = manifestOf();
-    recordLastBackup(dataDir, { file: dest, created: manifest.created, bytes: archiveBytes, files: manifest.counts.files, messages: manifest.counts.messages, includes: manifest.includes as unknown as Record<string, unknown> });
+    if (opts.record !== false) recordLastBackup(dataDir, { file: dest, created: manifest.created, bytes: archiveBytes, files: manifest.counts.files, messages: manifest.counts.messages, includes: manifest.includes as unknown as Record<string, unknown> });
     return { ok: true, file: dest, manifest, archiveBytes, vanished, notes };
   } catch (e) {
     fs.rmSync(tmp, { force: true });

@@ -1,6 +1,8 @@
-// run/last-backup.json: the record of the last backup made (by `tegami backup` or the admin page's download),
-// shown by `tegami status`, the status document and the admin backup page. Read back checked, since it is a
-// file on disk; a failure to write it never fails the backup it describes.
+// run/last-backup.json: the record of the last backup made by `tegami backup` (by hand or on a timer), the
+// file kept on disk; run/last-download.json: the last one downloaded from the web administration (the server
+// keeps no copy of it, so it is no backup to count on). Shown apart by `tegami status`, the status document, the
+// admin backup page and /metrics. Read back checked, since they are files on disk; a failure to write one never
+// fails the backup it describes.
 import fs from 'node:fs';
 import path from 'node:path';
 
@@ -15,14 +17,19 @@ export interface LastBackup {
   by?: string;
 }
 
-export function lastBackupFile(dataDir: string): string {
-  return path.join(dataDir, 'run', 'last-backup.json');
+/** Which record: a backup made by `tegami backup`, or one downloaded from the web administration. */
+export type BackupKind = 'backup' | 'download';
+
+export function lastBackupFile(dataDir: string, kind: BackupKind = 'backup'): string {
+  return path.join(dataDir, 'run', kind === 'backup' ? 'last-backup.json' : 'last-download.json');
 }
 
-export function readLastBackup(dataDir: string): LastBackup | null {
+export function readLastBackup(dataDir: string, kind: BackupKind = 'backup'): LastBackup | null {
   try {
-    const x = JSON.parse(fs.readFileSync(lastBackupFile(dataDir), 'utf8')) as Partial<LastBackup>;
-    if (typeof x.file !== 'string' || typeof x.created !== 'string' || typeof x.bytes !== 'number') return null;
+    const x = JSON.parse(fs.readFileSync(lastBackupFile(dataDir, kind), 'utf8')) as Partial<LastBackup>;
+    if (typeof x.file !== 'string' || typeof x.created !== 'string' || typeof x.bytes !== 'number' || !(x.bytes >= 0) || !Number.isFinite(Date.parse(x.created))) return null;
+    // a record left by an older version, where a download overwrote the backup's record, is not a backup
+    if (kind === 'backup' && typeof x.by === 'string') return null;
     return {
       file: x.file,
       created: x.created,
@@ -38,8 +45,8 @@ export function readLastBackup(dataDir: string): LastBackup | null {
 }
 
 /** Written whole (temporary file, then rename), private. */
-export function recordLastBackup(dataDir: string, b: LastBackup): void {
-  const file = lastBackupFile(dataDir);
+export function recordLastBackup(dataDir: string, b: LastBackup, kind: BackupKind = 'backup'): void {
+  const file = lastBackupFile(dataDir, kind);
   try {
     fs.mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 });
     fs.writeFileSync(`${file}.tmp`, JSON.stringify(b) + '\n', { mode: 0o600 });

@@ -74,21 +74,55 @@ function startedAt(pid: number): number | null {
   }
 }
 
-/** Domains + users + aliases in the data dir's accounts database (0 when there is none). */
-export function accountCount(dataDir: string): number {
+/** What a restore would replace, each named: rows of the accounts database (its tables) and DKIM key files. */
+const REPLACED: { what: string; table?: string; one: string; many: string }[] = [
+  { what: 'domains', table: 'domains', one: 'domain', many: 'domains' },
+  { what: 'users', table: 'users', one: 'user', many: 'users' },
+  { what: 'aliases', table: 'aliases', one: 'alias', many: 'aliases' },
+  { what: 'lists', table: 'lists', one: 'mailing list', many: 'mailing lists' },
+  { what: 'list_members', table: 'list_members', one: 'list member', many: 'list members' },
+  { what: 'sieve_scripts', table: 'sieve_scripts', one: 'Sieve script', many: 'Sieve scripts' },
+  { what: 'api_tokens', table: 'api_tokens', one: 'API token', many: 'API tokens' },
+  { what: 'settings', table: 'settings', one: 'setting changed from the admin web', many: 'settings changed from the admin web' },
+  { what: 'dkim_keys', one: 'DKIM key', many: 'DKIM keys' },
+];
+
+/** What is in the data dir that a restore replaces, by kind (zero counts left out; empty for a fresh data dir). */
+export function existingData(dataDir: string): Record<string, number> {
+  const out: Record<string, number> = {};
   const file = path.join(dataDir, 'tegami.db');
-  if (!fs.existsSync(file)) return 0;
-  const db = new Database(file, { readonly: true, fileMustExist: true, timeout: 5000 });
-  try {
-    let n = 0;
-    for (const t of ['domains', 'users', 'aliases']) {
-      const exists = db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?").get(t);
-      if (exists) n += (db.prepare(`SELECT count(*) AS n FROM ${t}`).get() as { n: number }).n;
+  if (fs.existsSync(file)) {
+    const db = new Database(file, { readonly: true, fileMustExist: true, timeout: 5000 });
+    try {
+      for (const r of REPLACED) {
+        if (!r.table) continue;
+        const exists = db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?").get(r.table);
+        const n = exists ? (db.prepare(`SELECT count(*) AS n FROM ${r.table}`).get() as { n: number }).n : 0;
+        if (n) out[r.what] = n;
+      }
+    } finally {
+      db.close();
     }
-    return n;
-  } finally {
-    db.close();
   }
+  // dkim/<domain>/<selector>.key
+  let keys = 0;
+  const dkim = path.join(dataDir, 'dkim');
+  for (const d of fs.existsSync(dkim) ? fs.readdirSync(dkim, { withFileTypes: true }) : []) {
+    if (!d.isDirectory()) continue;
+    try {
+      keys += fs.readdirSync(path.join(dkim, d.name), { withFileTypes: true }).filter((e) => e.isFile() && e.name.endsWith('.key')).length;
+    } catch {
+      // unreadable: not counted
+    }
+  }
+  if (keys) out.dkim_keys = keys;
+  return out;
+}
+
+/** "2 domains, 1 user and 3 API tokens": each kind named with its count, in a fixed order. */
+export function describeExisting(d: Record<string, number>): string {
+  const parts = REPLACED.filter((r) => d[r.what]).map((r) => `${d[r.what]} ${d[r.what] === 1 ? r.one : r.many}`);
+  return parts.length > 1 ? `${parts.slice(0, -1).join(', ')} and ${parts[parts.length - 1]}` : (parts[0] ?? 'nothing');
 }
 
 /** The archive's entries, decompressed, as one stream whose errors (read or gunzip) reach the reader. */
@@ -167,14 +201,19 @@ export async function restoreBackup(dataDir: string, opts: RestoreOptions): Prom
   if (!fs.existsSync(file)) return { ok: false, reason: `${file} does not exist` };
   const pid = runningServer(dataDir);
   if (pid !== null) return { ok: false, reason: `a server (pid ${pid}) is running on ${dataDir}; stop it first` };
-  let existing: number;
+  let existing: Record<string, number> = {};
   try {
-    existing = accountCount(dataDir);
+    existing = existingData(dataDir);
   } catch (e) {
-    existing = opts.force ? 0 : -1;
     if (!opts.force) return { ok: false, reason: `cannot read the accounts database in ${dataDir} (${(e as Error).message}); use --force to replace it` };
   }
-  if (existing > 0 && !opts.force) return { ok: false, reason: `${dataDir} already has ${existing} domain(s)/user(s)/alias(es); use --force to replace them` };
+  if ((existing.domains || existing.users || existing.aliases) && !opts.force) {
+    // each thing that would be lost, counted, so the operator knows what --force throws away
+    return {
+      ok: false,
+      reason: `${dataDir} already has ${describeExisting(existing)}; a restore replaces all of these with the backup's (the accounts database and the keys; mail on disk stays, files the backup also holds are overwritten); nothing was written; use --force to replace them`,
+    };
+  }
 
   const v = await verifyBackup(file);
   if (!v.ok) return { ok: false, reason: `${v.reason}; nothing was written` };

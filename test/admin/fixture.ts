@@ -62,7 +62,7 @@ export async function adminFixture(o: { toml?: string; dnsServer?: string; rules
     queue,
     resolver: makeResolver(config.dns.servers, 1000),
     status: { listeners: () => [{ name: 'smtp', address: '127.0.0.1:25', up: true }, { name: 'admin', address: '127.0.0.1:8181', up: true }] },
-    backup: (out, b) => createBackup(config, { file: out, withMail: b.withMail, withBayes: b.withBayes, force: false }),
+    backup: (out, b) => createBackup(config, { file: out, withMail: b.withMail, withBayes: b.withBayes, force: false, record: false }),
     logsDir: f.logsDir,
     rules: o.rules,
     metrics: () => metrics.text(),

@@ -199,7 +199,8 @@ describe('admin server in tegami serve', { timeout: 180_000 }, () => {
     }
     assert.deepEqual(fs.readdirSync(path.join(srv.dataDir, 'run', 'web-backups')), [], 'the server keeps no copy');
     const last = await api('GET', '/api/v1/backup/last');
-    assert.equal(last.json.last.by, BOSS);
+    assert.equal(last.json.last_download.by, BOSS);
+    assert.equal(last.json.last, null, 'a download is not the last backup made by tegami backup');
   });
 
   it('failed admin logins count against IMAP in tegami serve: after the block, imaplib is refused with the right password', async (t) => {

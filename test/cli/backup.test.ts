@@ -199,11 +199,19 @@ describe('tegami backup and restore', () => {
     if (!backupFile) return t.skip('needs the round-trip backup');
     const target = freshTarget();
     cleanup.push(target.dir);
-    assert.equal(cli(target.config, ['user', 'add', 'zed1@example.test', '--password-stdin'], 'zed-pass-1\n').code, 0);
+    assert.equal(cli(target.config, ['user', 'add', 'zed1@example.test', '--password-stdin', '--admin'], 'zed-pass-1\n').code, 0);
+    assert.equal(cli(target.config, ['user', 'add', 'zed2@example.test', '--password-stdin'], 'zed-pass-2\n').code, 0);
+    assert.equal(cli(target.config, ['alias', 'add', 'sales@example.test', 'zed1@example.test'], '').code, 0);
+    assert.equal(cli(target.config, ['admin', 'token', 'create', 'zed1@example.test']).code, 0);
+    assert.equal(cli(target.config, ['dkim', 'keygen', 'example.test']).code, 0);
     const keyBefore = fs.readFileSync(path.join(target.dataDir, 'keys', 'secret.key'));
     const refused = cli(target.config, ['restore', backupFile]);
     assert.equal(refused.code, 1);
-    assert.match(refused.err, /already has 1 domain\(s\)\/user\(s\)\/alias\(es\); use --force/);
+    // each thing --force would throw away is named with its count
+    assert.equal(
+      refused.err,
+      `tegami restore: ${target.dataDir} already has 2 users, 1 alias, 1 API token and 1 DKIM key; a restore replaces all of these with the backup's (the accounts database and the keys; mail on disk stays, files the backup also holds are overwritten); nothing was written; use --force to replace them\n`,
+    );
     assert.deepEqual(fs.readFileSync(path.join(target.dataDir, 'keys', 'secret.key')), keyBefore, 'nothing changed');
     const forced = cli(target.config, ['restore', backupFile, '--force', '--json']);
     assert.equal(forced.code, 0, forced.err);
@@ -212,5 +220,15 @@ describe('tegami backup and restore', () => {
     assert.equal(j.messages, 2);
     const users = cli(target.config, ['user', 'list']).out.trim().split('\n');
     assert.deepEqual(users, [USER]);
+  });
+
+  it('a refusal over a single user says so, in the singular', (t) => {
+    if (!backupFile) return t.skip('needs the round-trip backup');
+    const target = freshTarget();
+    cleanup.push(target.dir);
+    assert.equal(cli(target.config, ['user', 'add', 'zed1@example.test', '--password-stdin'], 'zed-pass-1\n').code, 0);
+    const refused = cli(target.config, ['restore', backupFile]);
+    assert.equal(refused.code, 1);
+    assert.match(refused.err, /already has 1 user; a restore replaces all of these/);
   });
 });

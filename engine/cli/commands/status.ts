@@ -7,6 +7,7 @@ import { UsageError, type Args } from '../args.js';
 import { loadConfig, resolveConfigPath } from '../../config/load.js';
 import { controlRequest, controlSocketPath } from '../../queue/control.js';
 import type { StatusDocument } from '../../metrics/status.js';
+import type { LastBackup } from '../../ops/last-backup.js';
 
 /** Back to an argument list, so the command parses its options itself (strictly), whatever parsed them before. */
 export function toArgv(args: Args): string[] {
@@ -94,8 +95,13 @@ function describe(d: StatusDocument): string {
       for (const h of t.history.slice(-3)) lines.push(`  ${''.padEnd(12)} ${h.at} ${h.from} → ${h.to}: ${h.detail}`);
     }
   }
+  // the last backup `tegami backup` made (by hand or on a timer); a download from the admin web is said apart,
+  // since the server keeps no copy of it
+  const made = (b: LastBackup) => `${b.created} (${duration(Math.max(0, (Date.now() - Date.parse(b.created)) / 1000))} ago), ${bytes(b.bytes)}, ${b.files} file(s)`;
   const b = d.last_backup;
-  lines.push(`last backup: ${b ? `${b.file} at ${b.created}, ${bytes(b.bytes)}, ${b.files} file(s)` : 'none recorded'}`);
+  lines.push(`last backup: ${b ? `${b.file}, made ${made(b)}` : 'none made by tegami backup'}`);
+  const dl = d.last_download;
+  if (dl) lines.push(`downloaded:  ${dl.file} from the admin web${dl.by ? ` by ${dl.by}` : ''}, made ${made(dl)}; no copy kept here`);
   lines.push(`disk:        ${bytes(d.disk.free_bytes)} free of ${bytes(d.disk.size_bytes)} (${d.disk.free_percent}%) on ${d.disk.path}`);
   lines.push(`logs:        ${d.logs.dir}, kept ${d.logs.keep_days || 'all'} day(s)${d.logs.compress ? ', past days gzipped' : ''}${d.logs.syslog ? `, copied to syslog ${d.logs.syslog}` : ''}`);
   return lines.join('\n') + '\n';

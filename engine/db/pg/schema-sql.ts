@@ -220,6 +220,42 @@ const SIEVE_MIGRATIONS: Migration[] = [
       CREATE UNIQUE INDEX IF NOT EXISTS sieve_redirects_msg ON sieve_redirects (address, msg);
     `,
   },
+  {
+    version: 43,
+    name: 'a deleted account takes its Sieve redirect counts, JMAP counters, list subscriptions and login failures with it',
+    sql: `
+      -- as SQLite's users_delete_settings: nothing of the account stays behind, and whoever gets the address next
+      -- is no member of the old owner's lists (a private one a moderator admitted it to included), nor counted in its redirects
+      CREATE OR REPLACE FUNCTION tegami_user_deleted() RETURNS trigger LANGUAGE plpgsql AS $$
+      BEGIN
+        DELETE FROM user_quotas WHERE address = OLD.address;
+        DELETE FROM admin_rights WHERE address = OLD.address;
+        DELETE FROM web_sessions WHERE address = OLD.address;
+        DELETE FROM api_tokens WHERE address = OLD.address;
+        DELETE FROM jmap_tokens WHERE address = OLD.address;
+        DELETE FROM sieve_scripts WHERE owner = OLD.address;
+        DELETE FROM vacations WHERE address = OLD.address;
+        DELETE FROM auto_replies WHERE address = OLD.address;
+        DELETE FROM reply_history WHERE address = OLD.address;
+        DELETE FROM jmap_objects WHERE address = OLD.address;
+        DELETE FROM jmap_uploads WHERE address = OLD.address;
+        DELETE FROM login_known WHERE account = OLD.address;
+        DELETE FROM login_slots WHERE account = OLD.address;
+        DELETE FROM jmap_counters WHERE address = OLD.address;
+        DELETE FROM sieve_redirects WHERE address = OLD.address;
+        DELETE FROM list_members WHERE address = OLD.address;
+        DELETE FROM list_requests WHERE address = OLD.address;
+        DELETE FROM list_bounces WHERE address = OLD.address;
+        DELETE FROM list_replies WHERE address = OLD.address;
+        DELETE FROM login_failures WHERE scope = 'account' AND key = OLD.address;
+        RETURN NULL;
+      END $$;
+      CREATE INDEX IF NOT EXISTS list_members_address ON list_members (address);
+      CREATE INDEX IF NOT EXISTS list_requests_address ON list_requests (address);
+      CREATE INDEX IF NOT EXISTS list_bounces_address ON list_bounces (address);
+      CREATE INDEX IF NOT EXISTS list_replies_address ON list_replies (address);
+    `,
+  },
 ];
 
 /** Every migration, in version order: the core ones above and those of each part (accounts 4–9, store 10–19, queue 20–29, web 40–49, list activity 50–59). */

@@ -1,14 +1,16 @@
 // The backup page and API (system admin): make a `tegami backup` file (engine/ops/backup.ts: the config,
 // the database snapshot — accounts, settings, sessions — keys, DKIM, TLS, optionally mail and Bayes) and send
 // it to the browser as it is read from disk, unlinked as soon as it is open, so the server keeps no copy; and show the last backup made
-// (run/last-backup.json, the record `tegami backup` also leaves). The file is never kept under a guessable name.
-import { readLastBackup, recordLastBackup } from '../../ops/last-backup.js';
+// by `tegami backup` (run/last-backup.json) and, apart, the last download (run/last-download.json). The file is
+// never kept under a guessable name.
+import { readLastBackup, recordLastBackup, type LastBackup } from '../../ops/last-backup.js';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { html } from '../html.js';
 import { formatNumber } from '../i18n.js';
+import type { View } from '../layout.js';
 import type { WebDeps } from '../types.js';
 import { apiRoute, checked, errorSchema, formBody, page, pageRoute, when } from './common.js';
 import { checkbox, form } from './forms.js';
@@ -41,7 +43,8 @@ async function sendBackup(req: FastifyRequest, reply: FastifyReply, svc: AdminSe
     return null;
   }
   const m = r.manifest;
-  recordLastBackup(svc.dataDir, { file: name, created: m.created, bytes: r.archiveBytes, files: m.counts.files, messages: m.counts.messages, includes: m.includes as unknown as Record<string, unknown>, by: req.caller?.user.address });
+  // a download is not the last backup (the server keeps no copy): it has its own record
+  recordLastBackup(svc.dataDir, { file: name, created: m.created, bytes: r.archiveBytes, files: m.counts.files, messages: m.counts.messages, includes: m.includes as unknown as Record<string, unknown>, by: req.caller?.user.address }, 'download');
   req.audit = { action: 'backup.download', detail: { bytes: r.archiveBytes, mail: o.withMail } };
   // Open, then unlink at once: the open descriptor keeps the bytes readable while they are sent, and no copy is
   // left on disk from the moment the response starts (nor if the process dies mid-send).
@@ -63,11 +66,15 @@ async function sendBackup(req: FastifyRequest, reply: FastifyReply, svc: AdminSe
 export function registerBackup(app: FastifyInstance, _deps: WebDeps, svc: AdminServices): void {
   app.get('/backup', { config: pageRoute('system-admin') }, async (req, reply) => {
     const last = readLastBackup(svc.dataDir);
+    const dl = readLastBackup(svc.dataDir, 'download');
+    const facts = (v: View, b: LastBackup) => html`<dt>${v.t('backup.when')}</dt><dd>${when(Date.parse(b.created), v.locale)}</dd><dt>${v.t('backup.file')}</dt><dd>${b.file}</dd>
+          <dt>${v.t('backup.size')}</dt><dd>${formatBytes(b.bytes, v.locale)}</dd><dt>${v.t('backup.contents')}</dt><dd>${v.t('backup.counts', { files: formatNumber(b.files, v.locale), messages: formatNumber(b.messages, v.locale) })}</dd>`;
     return page(req, reply, req.t('backup.title'), (v) => html`<h1>${v.t('backup.title')}</h1>
       <section aria-labelledby="last-h"><h2 id="last-h">${v.t('backup.last')}</h2>
-        ${last ? html`<dl id="last-backup"><dt>${v.t('backup.when')}</dt><dd>${when(Date.parse(last.created), v.locale)}</dd><dt>${v.t('backup.file')}</dt><dd>${last.file}</dd>
-          <dt>${v.t('backup.size')}</dt><dd>${formatBytes(last.bytes, v.locale)}</dd><dt>${v.t('backup.contents')}</dt><dd>${v.t('backup.counts', { files: formatNumber(last.files, v.locale), messages: formatNumber(last.messages, v.locale) })}</dd>
-          ${last.by ? html`<dt>${v.t('backup.by')}</dt><dd>${last.by}</dd>` : ''}</dl>` : html`<p class="empty" id="last-backup">${v.t('backup.never')}</p>`}</section>
+        ${last ? html`<dl id="last-backup">${facts(v, last)}</dl>` : html`<p class="empty" id="last-backup">${v.t('backup.never')}</p>`}</section>
+      <section aria-labelledby="download-h"><h2 id="download-h">${v.t('backup.lastDownload')}</h2>
+        ${dl ? html`<dl id="last-download">${facts(v, dl)}${dl.by ? html`<dt>${v.t('backup.downloadedBy')}</dt><dd>${dl.by}</dd>` : ''}</dl>` : html`<p class="empty" id="last-download">${v.t('backup.neverDownloaded')}</p>`}
+        <p class="hint">${v.t('backup.downloadNote')}</p></section>
       <section aria-labelledby="make-h"><h2 id="make-h">${v.t('backup.make')}</h2><p>${v.t('backup.help')}</p>
         ${form(v, '/backup', html`${checkbox(v, { name: 'withMail', label: v.t('backup.withMail'), checked: false })}${checkbox(v, { name: 'withBayes', label: v.t('backup.withBayes'), checked: false })}`, { submit: v.t('backup.download') })}</section>`);
   });
@@ -88,7 +95,7 @@ export function registerBackup(app: FastifyInstance, _deps: WebDeps, svc: AdminS
 
   app.get('/api/v1/backup/last', {
     config: apiRoute('system-admin'),
-    schema: { response: { 200: { type: 'object', properties: { last: { type: ['object', 'null'], additionalProperties: true } } }, '4xx': errorSchema } },
-  }, async () => ({ last: readLastBackup(svc.dataDir) }));
+    schema: { response: { 200: { type: 'object', properties: { last: { type: ['object', 'null'], additionalProperties: true }, last_download: { type: ['object', 'null'], additionalProperties: true } } }, '4xx': errorSchema } },
+  }, async () => ({ last: readLastBackup(svc.dataDir), last_download: readLastBackup(svc.dataDir, 'download') }));
 
 }

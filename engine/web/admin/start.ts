@@ -74,7 +74,7 @@ export async function startAdminServer(w: AdminWiring): Promise<RunningWebServer
     queue: w.queue,
     resolver: w.resolver,
     status: { listeners: w.listeners, document: w.status },
-    backup: (file, o) => createBackup(config, { file, withMail: o.withMail, withBayes: o.withBayes, force: false }),
+    backup: (file, o) => createBackup(config, { file, withMail: o.withMail, withBayes: o.withBayes, force: false, record: false }),
     logsDir: path.join(config.data_dir, 'logs'),
     rules: domainRuleScripts(new SqliteRulesStore(w.ctx.db)),
     ...(w.metrics ? { metrics: w.metrics } : {}),

@@ -227,7 +227,7 @@ export function sendExport(reply: FastifyReply, svc: AdminServices, query: UserQ
       let chunk = '';
       for (const a of batch) {
         const u = svc.accounts.user(a);
-        if (u) chunk += csvRow(u);
+        if (u) chunk += csvRow(u, svc.accounts.quotaOverride(a) ?? { bytes: null, messages: null });
       }
       yield chunk;
     }

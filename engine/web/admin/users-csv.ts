@@ -1,4 +1,6 @@
-// CSV import and export of users for the admin (the columns of `tegami user export`, a header row first).
+// CSV import and export of users for the admin (the columns of `tegami user export`, a header row first, so a
+// file exported here or by the CLI imports back with its rights and quota; the old host_admin/list_admin yes/no
+// columns are still read).
 // An import is checked line by line before anything is written (a preview lists every bad line with its
 // reason); then either every line is created, or none — or, when asked, only the good lines. Lines created
 // before a late failure are removed again, so an import never stops half-way. Passwords never leave.
@@ -6,13 +8,17 @@ import type { User } from '../../accounts/directory.js';
 import { parseCsv } from '../../cli/csv.js';
 import type { FieldError } from './common.js';
 import type { UserFields, UserOps } from './users-ops.js';
+import { SETTING_COLUMNS } from '../../cli/user-csv.js';
+import type { QuotaOverride } from '../../accounts/quota.js';
+import { quotaFromText } from './limits.js';
 
 export const CSV_COLUMNS = [
   'address', 'password', 'full_name', 'reply_to', 'forward', 'keep_copy', 'cannot_change_password', 'disabled', 'web_access',
-  'system_admin', 'host_admin', 'list_admin',
+  'system_admin', 'host_admin_of', 'list_admin_of', 'quota_bytes', 'quota_messages', 'host_admin', 'list_admin',
 ] as const;
 type Column = (typeof CSV_COLUMNS)[number];
-const EXPORT_COLUMNS = CSV_COLUMNS.filter((c) => c !== 'password');
+/** As `tegami user export` writes them (SETTING_COLUMNS of engine/cli/user-csv.ts). */
+const EXPORT_COLUMNS = SETTING_COLUMNS;
 const HEADER_ALIASES: Record<string, Column> = { user: 'address', email: 'address', name: 'full_name', 'full name': 'full_name', fullname: 'full_name', pass: 'password' };
 const BOOL_COLUMNS: Record<string, keyof UserFields> = {
   keep_copy: 'keepCopy', cannot_change_password: 'cannotChangePassword', disabled: 'disabled', web_access: 'webAccess',
@@ -82,6 +88,16 @@ export function previewImport(text: string, caller: User, ops: UserOps): ImportP
       if (b === null) errors.push({ field: col, code: 'not-yes-no', values: { value: raw.slice(0, 40) } });
       else (input as unknown as Record<string, unknown>)[key] = b;
     }
+    for (const [col, key] of [['host_admin_of', 'hostAdminOf'], ['list_admin_of', 'listAdminOf']] as const) {
+      const raw = get(col);
+      if (raw !== undefined && raw.trim() !== '') input[key] = raw.split(/[;,\s]+/).filter(Boolean);
+    }
+    for (const [col, key] of [['quota_bytes', 'quotaBytes'], ['quota_messages', 'quotaMessages']] as const) {
+      // a number, or a size such as 500M (bytes); empty: the domain's default
+      const r = quotaFromText(key, get(col), null);
+      if ('error' in r) errors.push({ ...r.error, field: col });
+      else if (r.value !== null) input[key] = r.value;
+    }
     if (seen.has(address)) errors.push({ field: 'address', code: 'csv-duplicate', values: { address } });
     seen.add(address);
     if (!errors.length) {
@@ -127,12 +143,15 @@ function csvField(s: string): string {
 
 export const csvHeader = (): string => EXPORT_COLUMNS.join(',') + '\r\n';
 
-export function csvRow(u: User): string {
+/** One user's line; `own` is its own quota (null: the domain's default, written empty). */
+export function csvRow(u: User, own: QuotaOverride): string {
   const yes = (b: boolean) => (b ? 'yes' : 'no');
+  const n = (v: number | null) => (v === null ? '' : String(v));
   const cells: Record<(typeof EXPORT_COLUMNS)[number], string> = {
     address: u.address, full_name: u.fullName, reply_to: u.replyTo, forward: u.forward.join(';'), keep_copy: yes(u.keepCopy),
     cannot_change_password: yes(u.cannotChangePassword), disabled: yes(u.disabled), web_access: yes(u.webAccess),
-    system_admin: yes(u.systemAdmin), host_admin: yes(u.hostAdmin), list_admin: yes(u.listAdmin),
+    system_admin: yes(u.systemAdmin), host_admin_of: u.hostAdminOf.join(';'), list_admin_of: u.listAdminOf.join(';'),
+    quota_bytes: n(own.bytes), quota_messages: n(own.messages),
   };
   return EXPORT_COLUMNS.map((c) => csvField(cells[c])).join(',') + '\r\n';
 }

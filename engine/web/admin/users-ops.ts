@@ -33,7 +33,7 @@ export interface UserFields {
 }
 
 /** Codes that make a refusal a 403 (a right or a limit the caller may not give), not a 400. */
-const FORBIDDEN_CODES = ['cannot-grant', 'own-rights', 'disable-self', 'own-limits', 'above-own-quota'];
+export const FORBIDDEN_CODES = ['cannot-grant', 'own-rights', 'disable-self', 'own-limits', 'above-own-quota'];
 const QUOTA_FIELDS: QuotaField[] = ['quotaBytes', 'quotaMessages'];
 
 /** UserFields → the directory's patch (the quota fields become its quota override). */
@@ -245,7 +245,8 @@ export class UserOps {
     return ok(this.dir.user(address)!);
   }
 
-  async update(caller: User, address: string, patch: UserFields): Promise<Outcome<User>> {
+  /** Everything an update would check, without writing (the edit form runs this to show every error at once). */
+  checkUpdate(caller: User, address: string, patch: UserFields): Outcome<User> {
     const target = this.dir.user(address);
     if (!target) return this.roles.isSystemAdmin(caller) || this.callerMayAdminAddress(caller, address) ? notFound('address') : refuse('address', 'not-your-domain');
     const denied = this.mayTouch(caller, target);
@@ -256,6 +257,14 @@ export class UserOps {
     const errors = [...this.checkFields(patch), ...this.checkRights(caller, target.domain, p, self, target), ...this.checkRightSets(caller, p, self, target), ...this.checkQuota(caller, target.domain, p, self, target)];
     if (errors.some((e) => FORBIDDEN_CODES.includes(e.code))) return { ok: false, status: 403, errors };
     if (errors.length) return invalid(errors);
+    return ok(target);
+  }
+
+  async update(caller: User, address: string, patch: UserFields): Promise<Outcome<User>> {
+    const c = this.checkUpdate(caller, address, patch);
+    if (!c.ok) return c;
+    const target = c.value;
+    const p = this.canonicalRights(patch);
     try {
       this.dir.updateUser(target.address, toPatch(p));
     } catch (e) {

@@ -20,7 +20,7 @@ import { quotaFromText, quotaText, type QuotaField } from './limits.js';
 import type { Quota } from '../../accounts/quota.js';
 import { previewImport, runImport, type ImportPreview } from './users-csv.js';
 import { addressGuard, listDomains, sendExport, usersListGuard } from './users-api.js';
-import { FLAG_FIELDS, type UserFields, type UserOps } from './users-ops.js';
+import { FLAG_FIELDS, FORBIDDEN_CODES, type UserFields, type UserOps } from './users-ops.js';
 import type { UserQuery } from './user-query.js';
 
 const PAGE_SIZE = 50;
@@ -235,17 +235,20 @@ export function registerUsersPages(app: FastifyInstance, deps: WebDeps, svc: Adm
     if (!target) return reply;
     const { fields, errors } = fieldsFromForm(req.body, editableFields(deps, me(req), target), false);
     req.audit = { action: 'user.update', detail: { address: target.address } };
-    if (errors.length) return userPage(req, reply, target, { errors, values: fields, body: req.body, status: 400 });
-    const r = await ops.update(me(req), target.address, fields);
-    if (!r.ok) {
-      const reason = r.errors.map((e) => e.code).join(',');
+    // a quota that is not a number or size is found here; the other fields are then checked without writing,
+    // so the form shows every error at once (as the new-user form does)
+    const r = errors.length ? ops.checkUpdate(me(req), target.address, fields) : await ops.update(me(req), target.address, fields);
+    if (!r.ok || errors.length) {
+      const all = [...(r.ok ? [] : r.errors.filter((e) => !errors.some((x) => x.field === e.field))), ...errors];
+      const reason = all.map((e) => e.code).join(',');
+      const forbidden = r.ok || r.status !== 403 ? [] : r.errors.filter((e) => FORBIDDEN_CODES.includes(e.code));
       // a limit above the caller's own is said next to the field (with the 403 and its audit line)
-      if (r.status === 403 && r.errors.every((e) => e.code === 'above-own-quota')) {
+      if (forbidden.length && forbidden.every((e) => e.code === 'above-own-quota')) {
         req.audit = { ...req.audit, result: 'denied', detail: { ...req.audit.detail, reason } };
-        return userPage(req, reply, target, { errors: r.errors, values: fields, body: req.body, status: 403 });
+        return userPage(req, reply, target, { errors: all, values: fields, body: req.body, status: 403 });
       }
-      if (r.status === 403) return sendDenied(req, reply, 'admin', 403, req.routeOptions.config.access, reason);
-      return userPage(req, reply, target, { errors: r.errors, values: fields, body: req.body, status: r.status });
+      if (!r.ok && r.status === 403) return sendDenied(req, reply, 'admin', 403, req.routeOptions.config.access, reason);
+      return userPage(req, reply, target, { errors: all, values: fields, body: req.body, status: r.ok ? 400 : r.status });
     }
     return reply.redirect(`/users/${encodeURIComponent(target.address)}?done=saved`, 303);
   });
@@ -278,7 +281,7 @@ export function registerUsersPages(app: FastifyInstance, deps: WebDeps, svc: Adm
 
   const importPage = (req: FastifyRequest, reply: FastifyReply, domain: string, csv: string, preview?: ImportPreview, failed?: string, status = 200) =>
     page(req, reply, req.t('users.import.title'), (v) => html`<h1>${v.t('users.import.title')}</h1>
-      <p>${v.t('users.import.help', { columns: 'address, password, full_name, reply_to, forward, keep_copy, cannot_change_password, disabled, web_access, system_admin, host_admin, list_admin' })}</p>
+      <p>${v.t('users.import.help', { columns: 'address, password, full_name, reply_to, forward, keep_copy, cannot_change_password, disabled, web_access, system_admin, host_admin_of, list_admin_of, quota_bytes, quota_messages' })}</p>
       ${failed ? html`<p class="error" role="alert">${failed}</p>` : ''}
       ${preview ? importPreview(v, preview) : ''}
       <form method="post" action="/users/import" class="admin-form import">
