@@ -76,6 +76,7 @@ describe('admin pages in Japanese and English', () => {
     { url: '/users?domain=example.org', route: '/users' },
     { url: '/users/new?domain=example.org', route: '/users/new' },
     { url: '/users/member@example.org', route: '/users/:address' },
+    { url: '/users/member@example.org/send-limit', route: '/users/:address/send-limit' },
     { url: '/users/import', route: '/users/import' },
     { url: '/aliases?domain=example.org', route: '/aliases' },
     { url: '/lists', route: '/lists' },

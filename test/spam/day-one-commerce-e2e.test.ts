@@ -8,18 +8,10 @@
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
-import path from 'node:path';
-import { startTestServer, requireCommand, run, type TestServer } from '../helpers/server.js';
+import { startTestServer, requireCommand, type TestServer } from '../helpers/server.js';
+import { sendAndSort } from './fresh-install.js';
 import { legitCommerce } from '../../lab/corpora/legit-commerce.js';
 
-const SEND_ALL = `
-import smtplib, sys, os
-port, rcpt, folder = sys.argv[1:4]
-s = smtplib.SMTP('127.0.0.1', int(port), local_hostname='mx.shop.example', timeout=60)
-for name in sorted(os.listdir(folder)):
-    s.sendmail('bounce@shop.example', [rcpt], open(os.path.join(folder, name), 'rb').read())
-s.quit()
-`;
 
 const SPAM = (i: number) =>
   Buffer.from(
@@ -54,24 +46,7 @@ describe('a fresh install judging English commercial mail by content alone', { t
     if (!requireCommand(t, 'python3')) return;
     const ham = legitCommerce({ count: 120, seed: 13 });
     const spam = [0, 1, 2].map((i) => ({ id: `en-spam-${i}`, raw: SPAM(i) }));
-    const dir = path.join(srv.dir, 'commerce');
-    fs.mkdirSync(dir);
-    [...ham, ...spam].forEach((m, i) => fs.writeFileSync(path.join(dir, `${String(i).padStart(4, '0')}.eml`), m.raw));
-    const r = await run('python3', ['-c', SEND_ALL, String(srv.ports.smtp), 'user@example.test', dir], { timeoutMs: 240_000 });
-    assert.equal(r.code, 0, r.stderr);
-    const folderOf = new Map<string, { folder: string; status: string }>();
-    const deadline = Date.now() + 120_000;
-    while (folderOf.size < ham.length + spam.length) {
-      if (Date.now() > deadline) throw new Error(`delivered ${folderOf.size} of ${ham.length + spam.length}: ${srv.output().slice(-2000)}`);
-      for (const folder of ['INBOX', 'Spam']) {
-        for (const f of srv.maildir('user@example.test', folder)) {
-          const head = fs.readFileSync(f, 'latin1').split('\r\n\r\n')[0];
-          const id = /^X-Lab-Corpus-Id: (\S+)/m.exec(head)?.[1];
-          if (id && !folderOf.has(id)) folderOf.set(id, { folder, status: /^(?:X-IMAIL-SPAM|X-Tegami-Spam-Status): (.*)$/m.exec(head)?.[1] ?? '' });
-        }
-      }
-      await new Promise((res) => setTimeout(res, 200));
-    }
+    const folderOf = await sendAndSort(srv, { name: 'commerce', rcpt: 'user@example.test', sender: 'bounce@shop.example', messages: [...ham, ...spam] });
     const lost = ham.filter((m) => folderOf.get(m.id)?.folder !== 'INBOX').map((m) => `${m.id}: ${folderOf.get(m.id)?.status}`);
     t.diagnostic(`commercial mail in INBOX: ${ham.length - lost.length}/${ham.length}`);
     assert.deepEqual(lost, [], 'no commercial mail in Spam');
