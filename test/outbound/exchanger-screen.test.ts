@@ -7,58 +7,39 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { startSink, type Sink } from '../../lab/peers/sink.js';
-import { startDnsServer, type DnsServer } from '../../lab/dns/server.js';
-import { freePort, startTestServer, type TestServer } from '../helpers/server.js';
+import type { ZoneRecords } from '../../lab/dns/server.js';
+import { freePort, type TestServer } from '../helpers/server.js';
 import { exchangerScreen } from '../../engine/outbound/exchanger-screen.js';
-import { logText, message, readMail, submit, until } from './helpers.js';
+import { logText, message, readMail, setup, submit, until, type Setup } from './helpers.js';
 
-let dns: DnsServer;
+let s: Setup | undefined;
 let srv: TestServer;
 let sink: Sink;
 let port: number;
 
+const ZONE: ZoneRecords = [
+  // the MX is this very server
+  { name: 'self.test', type: 'MX', data: '10 mx.self.test' },
+  { name: 'mx.self.test', type: 'A', data: '127.0.0.1' },
+  // "0.0.0.0" reaches this host too on Linux
+  { name: 'zero.test', type: 'A', data: '0.0.0.0' },
+  // the metadata service of every cloud
+  { name: 'meta.test', type: 'MX', data: '10 mx.meta.test' },
+  { name: 'mx.meta.test', type: 'A', data: '169.254.169.254' },
+  // this server first, a real exchanger second: the second gets the mail
+  { name: 'mixed.test', type: 'MX', data: '10 mx.self.test' },
+  { name: 'mixed.test', type: 'MX', data: '20 mx.mixed.test' },
+  { name: 'mx.mixed.test', type: 'A', data: '127.0.0.3' },
+];
+
 before(async () => {
-  dns = await startDnsServer({
-    zones: [
-      // the MX is this very server
-      { name: 'self.test', type: 'MX', data: '10 mx.self.test' },
-      { name: 'mx.self.test', type: 'A', data: '127.0.0.1' },
-      // "0.0.0.0" reaches this host too on Linux
-      { name: 'zero.test', type: 'A', data: '0.0.0.0' },
-      // the metadata service of every cloud
-      { name: 'meta.test', type: 'MX', data: '10 mx.meta.test' },
-      { name: 'mx.meta.test', type: 'A', data: '169.254.169.254' },
-      // this server first, a real exchanger second: the second gets the mail
-      { name: 'mixed.test', type: 'MX', data: '10 mx.self.test' },
-      { name: 'mixed.test', type: 'MX', data: '20 mx.mixed.test' },
-      { name: 'mx.mixed.test', type: 'A', data: '127.0.0.3' },
-    ],
-  });
   // the loop needs the outbound port to be the listener's own: a fixed port (retried if another process took it)
   for (let i = 0; ; i++) {
     port = await freePort();
     try {
-      srv = await startTestServer({
-        listeners: ['smtp'],
-        listenAt: { smtp: `127.0.0.1:${port}` },
-        users: [{ address: 'alice@example.test', password: 'alice-secret-1' }],
-        toml: [
-          '[dns]',
-          `servers = ["${dns.address}"]`,
-          'timeout = "15s"',
-          // what operators write so that local programs may send: the hole's precondition
-          '[relay]',
-          'mode = "addresses"',
-          'allow_ips = ["127.0.0.1/32"]',
-          '[spam]',
-          'enabled = false',
-          '[queue]',
-          'retry_schedule = ["1s", "2s"]',
-          '[outbound]',
-          `port = ${port}`,
-          'connect_timeout = "15s"',
-        ].join('\n'),
-      });
+      // what operators write so that local programs may send (setup's [relay] allow_ips 127.0.0.1): the hole's precondition
+      s = await setup({ records: ZONE, mxPort: port, listeners: ['smtp'], listenAt: { smtp: `127.0.0.1:${port}` }, toml: '[queue]\nretry_schedule = ["1s", "2s"]' });
+      srv = s.srv;
       break;
     } catch (e) {
       if (i >= 5 || !/EADDRINUSE|address in use/i.test((e as Error).message)) throw e;
@@ -68,9 +49,8 @@ before(async () => {
 });
 
 after(async () => {
-  await srv?.stop();
+  await s?.close();
   await sink?.close();
-  await dns?.close();
 });
 
 const bounces = () => readMail(srv.maildir('alice@example.test')).filter((t) => /report-type=delivery-status/.test(t));

@@ -12,7 +12,7 @@ export interface Setup {
   close(): Promise<void>;
 }
 
-export async function setup(o: { records?: ZoneRecords; mxPort: number; toml?: string; users?: { address: string; password: string }[]; dataDir?: string }): Promise<Setup> {
+export async function setup(o: { records?: ZoneRecords; mxPort: number; toml?: string; users?: { address: string; password: string }[]; dataDir?: string; listeners?: string[]; listenAt?: Record<string, string> }): Promise<Setup> {
   const dns = await startDnsServer({ zones: o.records ?? [] });
   const toml = [
     '[dns]',
@@ -28,7 +28,10 @@ export async function setup(o: { records?: ZoneRecords; mxPort: number; toml?: s
   ].join('\n');
   // the [outbound] port goes in the caller's toml if it has an [outbound] table
   const full = /\[outbound\]/.test(toml) ? toml.replace('[outbound]', `[outbound]\nport = ${o.mxPort}`) : `${toml}\n[outbound]\nport = ${o.mxPort}\nconnect_timeout = "15s"\n`;
-  const srv = await startTestServer({ toml: full, users: o.users ?? [{ address: 'alice@example.test', password: 'alice-secret-1' }], dataDir: o.dataDir });
+  const srv = await startTestServer({ toml: full, users: o.users ?? [{ address: 'alice@example.test', password: 'alice-secret-1' }], dataDir: o.dataDir, listeners: o.listeners, listenAt: o.listenAt }).catch(async (e: unknown) => {
+    await dns.close();
+    throw e;
+  });
   return {
     srv,
     dns,
