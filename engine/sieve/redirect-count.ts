@@ -4,6 +4,7 @@
 // vacation's reply history is kept. It never sends or stores mail itself.
 import type pg from 'pg';
 import type { Db } from '../db/database.js';
+import { inTransaction } from '../db/pg/transaction.js';
 
 export const REDIRECT_DAY_MS = 86_400_000;
 
@@ -44,31 +45,18 @@ export class PgRedirectCounter implements RedirectCounter {
 
   async claim(address: string, msg: string, n: number, now: number, max: number): Promise<RedirectClaim> {
     const a = key(address);
-    const c = await this.pool.connect();
-    try {
-      await c.query('BEGIN');
+    return inTransaction(this.pool, async (c): Promise<RedirectClaim> => {
       // one account's redirects counted one node at a time (the lock ends with the transaction)
       await c.query('SELECT pg_advisory_xact_lock(hashtext($1))', [`sieve_redirects:${a}`]);
       await c.query('DELETE FROM sieve_redirects WHERE address = $1 AND at <= $2', [a, now - REDIRECT_DAY_MS]);
       const seen = await c.query('SELECT 1 FROM sieve_redirects WHERE address = $1 AND msg = $2', [a, msg]);
-      if (seen.rowCount) {
-        await c.query('COMMIT');
-        return { ok: true };
-      }
+      if (seen.rowCount) return { ok: true };
       const r = await c.query<{ u: string }>('SELECT COALESCE(SUM(n), 0) AS u FROM sieve_redirects WHERE address = $1', [a]);
       const used = Number(r.rows[0].u);
-      if (used + n > max) {
-        await c.query('ROLLBACK');
-        return { ok: false, used };
-      }
+      // over the cap, nothing is counted (the transaction only pruned rows past the day)
+      if (used + n > max) return { ok: false, used };
       await c.query('INSERT INTO sieve_redirects (address, at, n, msg) VALUES ($1, $2, $3, $4)', [a, now, n, msg]);
-      await c.query('COMMIT');
       return { ok: true };
-    } catch (e) {
-      await c.query('ROLLBACK').catch(() => {});
-      throw e;
-    } finally {
-      c.release();
-    }
+    });
   }
 }

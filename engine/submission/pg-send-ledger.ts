@@ -6,6 +6,7 @@ import type pg from 'pg';
 import { DAY_MS, ledgerKey, overLimit, type LimitOverride, type SendClaim, type SendLedger, type SendLimits, type SendUsage } from './send-limit.js';
 import { openDatabase, type Db } from '../db/database.js';
 import { isEmptyOverride, overrideFromRow, SqliteSendLedger, USAGE_SQL, usageArgs, usageFromRow } from './send-ledger.js';
+import { inTransaction } from '../db/pg/transaction.js';
 
 const SQL = USAGE_SQL((i) => `$${i}`).replace('settled = 1', 'settled');
 
@@ -38,31 +39,18 @@ export class PgSendLedger implements SendLedger {
 
   async claim(address: string, msg: string, rcpts: number, now: number, limits: SendLimits): Promise<SendClaim> {
     const a = ledgerKey(address);
-    const c = await this.pool.connect();
-    try {
-      await c.query('BEGIN');
+    return inTransaction(this.pool, async (c): Promise<SendClaim> => {
       // one account's claims one at a time, on every node (the lock ends with the transaction)
       await c.query('SELECT pg_advisory_xact_lock(hashtext($1))', [`send_log:${a}`]);
       await c.query('DELETE FROM send_log WHERE address = $1 AND at <= $2', [a, now - DAY_MS]);
       const seen = await c.query('SELECT 1 FROM send_log WHERE address = $1 AND msg = $2', [a, msg]);
-      if (seen.rowCount) {
-        await c.query('COMMIT');
-        return { ok: true };
-      }
+      if (seen.rowCount) return { ok: true };
+      // over a limit, nothing is claimed (the transaction only pruned rows past the day)
       const over = overLimit(usageFromRow((await c.query(SQL, usageArgs(a, now))).rows[0]), limits, 1, rcpts);
-      if (over) {
-        await c.query('ROLLBACK');
-        return { ok: false, over };
-      }
+      if (over) return { ok: false, over };
       await c.query('INSERT INTO send_log (address, msg, at, rcpts, settled) VALUES ($1, $2, $3, $4, false)', [a, msg, now, rcpts]);
-      await c.query('COMMIT');
       return { ok: true };
-    } catch (e) {
-      await c.query('ROLLBACK').catch(() => {});
-      throw e;
-    } finally {
-      c.release();
-    }
+    });
   }
 
   async settle(address: string, msg: string, accepted: boolean): Promise<void> {
