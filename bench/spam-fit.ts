@@ -20,7 +20,6 @@ import { figures, pct, recallAtFp, type Figures, type Scored } from '../lab/corp
 import { bulkHam } from '../lab/corpora/bulk-ham.js';
 import { legitBulk } from '../lab/corpora/legit-bulk.js';
 import { legitCommerce } from '../lab/corpora/legit-commerce.js';
-import { legitLists } from '../lab/corpora/legit-lists.js';
 import { japaneseCorpus } from '../lab/corpora/japanese.js';
 import { japaneseTraining } from '../lab/corpora/japanese-training.js';
 import { japaneseWritten } from '../lab/corpora/japanese-written.js';
@@ -93,7 +92,7 @@ function weightsToml(model: Model, about: Record<string, string | number>): stri
 
 const train = await examplesOf(trainingMessages());
 /** The written legitimate bulk mail the no-Bayes fit also reads as ham (FIT_NO_BAYES_BULK times; protocol.ts). */
-const noBayesBulk = async () => (NO_BAYES_BULK > 0 ? examplesOf([...legitBulk(), ...bulkHam(), ...legitCommerce(), ...legitLists()]) : []);
+const noBayesBulk = async () => (NO_BAYES_BULK > 0 ? examplesOf([...legitBulk(), ...bulkHam(), ...legitCommerce()]) : []);
 say(`training examples: ${train.length} (${train.filter((e) => e.label === 'spam').length} spam), tagged in ${Date.now() - t0} ms`);
 
 if (mode === '--dev') {

@@ -1,4 +1,7 @@
-// scratch (spam15): learn-half hits of single literals (LOCAL_ rules), spam / ham, and on the written mail
+// How often single rule literals hit the learn half's spam and ham and the lab's written legitimate mail (spam15):
+// each literal becomes a LOCAL_ rule read by the real analyser, so the counts are the matcher's own (case, width and
+// spacing folded, whole words). Learn half only; never the judged half.
+//   node dist/bench/spam-literal-probe.js text "interest rate" "mortgage" …      (the first argument is the rule's `in`)
 import { examplesOf } from '../lab/corpora/features.js';
 import { bulkHam } from '../lab/corpora/bulk-ham.js';
 import { legitBulk } from '../lab/corpora/legit-bulk.js';

@@ -250,7 +250,7 @@ export const NO_BAYES_BULK = Number(process.env.FIT_NO_BAYES_BULK ?? 2);
  * `--holdout`, with the bulk mail judged out of fold by sender, and `--dev`; docs/spam.md, spam12).
  */
 export const WITH_BAYES_BULK = Number(process.env.FIT_WITH_BAYES_BULK ?? 0);
-const BULK_GROUPS = new Set(['legit-bulk', 'legit-bulk-ja', 'bulk-ham', 'legit-commerce', 'legit-lists']);
+const BULK_GROUPS = new Set(['legit-bulk', 'legit-bulk-ja', 'bulk-ham', 'legit-commerce']);
 export function bulkFitMail(bulk: Example[]): Example[] {
   return NO_BAYES_BULK > 0 ? bulk.filter((e) => BULK_GROUPS.has(e.group) && e.label === 'ham') : [];
 }

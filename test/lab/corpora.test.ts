@@ -231,3 +231,35 @@ test('legitimate English commercial mail (spam13): deterministic ham of every ki
     assert.match(all, re);
   }
 });
+
+test('legitimate list, newsletter and 2002 web mail (spam15): deterministic ham of every kind, list programs\' footers and headers, web-mail relays', async () => {
+  const { legitLists } = await import('../../lab/corpora/legit-lists.js');
+  const a = legitLists({ count: 200, seed: 41 });
+  assert.equal(a.length, 200);
+  assert.deepEqual(a.map((m) => m.raw.toString('latin1')), legitLists({ count: 200, seed: 41 }).map((m) => m.raw.toString('latin1')));
+  assert.notDeepEqual(a.map((m) => m.raw.toString('latin1')), legitLists({ count: 200, seed: 42 }).map((m) => m.raw.toString('latin1')));
+  const shapes = new Set<string>();
+  const text: string[] = [];
+  for (const m of a) {
+    assert.equal(m.label, 'ham');
+    assert.equal(m.group, 'legit-lists');
+    const p = await simpleParser(m.raw);
+    const from = p.from?.value[0]?.address ?? '';
+    const domain = from.split('@')[1] ?? '';
+    assert.ok(domain.endsWith('.example') || domain === 'hotmail.com' || domain === 'yahoo.com', from);
+    assert.ok(p.messageId && p.date && p.subject, `${m.id}: Message-ID, Date, Subject`);
+    const head = m.raw.toString('latin1').split('\r\n\r\n')[0];
+    // web mail comes through its provider's own relays (so no check may call its From forged)
+    if (domain === 'hotmail.com') assert.match(head, /^Received: from .*hotmail\.com/m);
+    if (domain === 'yahoo.com') assert.match(head, /^Received: from .*\.mail\.yahoo\.com/m);
+    shapes.add((p.headers.get('content-type') as { value: string }).value);
+    text.push(`${head}\n${p.subject}\n${p.text ?? ''}\n${p.html || ''}`);
+  }
+  assert.deepEqual([...shapes].sort(), ['multipart/alternative', 'text/html', 'text/plain']);
+  const all = text.join('\n');
+  // what the set is for: legitimate mail that says and looks like what spam says and looks like
+  for (const re of [/X-Mailman-Version/, /You are currently subscribed to/, /SIGNOFF/, /majordomo@/, /^Mailing-List: /m, /CALL FOR PAPERS/, /undisclosed-recipients/, /mortgage/i, /weight loss|lose weight/i,
+    /act now|call now|call today/i, /sweepstakes/i, /per hour|per year/i, /money-back guarantee/i, /never ask for your password/i, /Macintosh Edition/, /[\u00c0-\u00ff]/, /confirm/i]) {
+    assert.match(all, re);
+  }
+});

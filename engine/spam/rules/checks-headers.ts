@@ -178,12 +178,10 @@ export const HEADER_CHECKS: Record<string, Check> = {
     for (const name of ['to', 'cc']) for (const v of (inp.msg.headers.get(name) ?? []).slice(0, 5)) n += v.slice(0, 20000).split('@').length - 1;
     return n >= min ? `${n} recipients` : null;
   },
-  // Outlook and Outlook Express name the MIME library in X-MimeOLE; a bulk tool that borrows their X-Mailer does not.
-  // The Macintosh edition of Outlook Express has no MimeOLE and never writes the field (spam15: the learn half's 29
-  // ham hits were all it, against no spam)
+  // Outlook and Outlook Express name the MIME library in X-MimeOLE; a bulk tool that borrows their X-Mailer does not
   mailer_outlook_forged: (inp) => {
     const m = field(inp, 'x-mailer')?.toLowerCase();
-    return m && m.includes('microsoft outlook') && !m.includes('macintosh') && !inp.msg.headers.has('x-mimeole') ? 'Outlook X-Mailer without X-MimeOLE' : null;
+    return m && m.includes('microsoft outlook') && !inp.msg.headers.has('x-mimeole') ? 'Outlook X-Mailer without X-MimeOLE' : null;
   },
   // HTML only, with little to read beside its links and images. English mail only: Japanese shops send short HTML
   // notices to phones as a matter of course (a hand-written one, 今週の期間限定価格, hit at every threshold tried)
