@@ -68,6 +68,13 @@ function overCuts(xs: Scored[], basis: Scored[]): string {
   return `${xs.filter((x) => x.score > c05).length} / ${xs.filter((x) => x.score > c1).length} over the 0.5% / 1% cut-offs, ${xs.filter((x) => x.score >= 5).length} at the default`;
 }
 
+/** spam14's with-Bayes options in scores.toml's [about], written only when one is not the fit before it (all off as shipped). */
+function spam14Options(): Record<string, number> {
+  const o = DEFAULT_PROTOCOL;
+  const used = o.jaL2 !== o.withBayesL2 || o.withBayesHamCost !== o.hamCost || o.rank > 0 || o.templateOutOfFold;
+  return used ? { with_bayes_ham_cost: o.withBayesHamCost, ja_l2: o.l2 * o.jaL2, rank: o.rank, rank_share: o.rankShare, template_out_of_fold: o.templateOutOfFold ? 1 : 0 } : {};
+}
+
 function weightsToml(model: Model, about: Record<string, string | number>): string {
   const block = (name: string, w: Map<string, number>, hits: Map<string, [number, number]>) =>
     `[${name}]\n` +
@@ -265,7 +272,7 @@ if (mode === '--dev') {
   const model = trainModel(train, undefined, undefined, await noBayesBulk());
   // a tag left out of the fit weighs nothing (not its default score)
   for (const t of ['BAYES_ODDS', ...BAYES_BANDS]) if (!model.withBayes.weights.has(t)) model.withBayes.weights.set(t, 0);
-  const about = { fitted_on: `learn half of the lab split + Japanese training mail: ${train.length} messages`, ham_cost: DEFAULT_PROTOCOL.hamCost, l2: DEFAULT_PROTOCOL.l2, with_bayes_l2: DEFAULT_PROTOCOL.l2 * DEFAULT_PROTOCOL.withBayesL2, how_made_l2: DEFAULT_PROTOCOL.l2 * DEFAULT_PROTOCOL.howMadeL2, no_bayes_l2: DEFAULT_PROTOCOL.l2 * DEFAULT_PROTOCOL.noBayesL2, no_bayes_bulk: NO_BAYES_BULK, with_bayes_bulk: WITH_BAYES_BULK, with_bayes_ham_cost: DEFAULT_PROTOCOL.withBayesHamCost, ja_l2: DEFAULT_PROTOCOL.l2 * DEFAULT_PROTOCOL.jaL2, rank: DEFAULT_PROTOCOL.rank, rank_share: DEFAULT_PROTOCOL.rankShare, template_out_of_fold: DEFAULT_PROTOCOL.templateOutOfFold ? 1 : 0, bayes_strength: DEFAULT_COMBINE.strength, bayes_odds: DEFAULT_PROTOCOL.odds ? 1 : 0, calibrate_unsure: DEFAULT_PROTOCOL.calibrate ? 1 : 0, bayes_bands: DEFAULT_PROTOCOL.bands ? 1 : 0, unsure_odds: DEFAULT_PROTOCOL.unsureOdds, bayes_odds_cap: BAYES_ODDS_CAP, slope_with_bayes: +model.withBayes.slope.toFixed(3), slope_no_bayes: +model.noBayes.slope.toFixed(3) };
+  const about = { fitted_on: `learn half of the lab split + Japanese training mail: ${train.length} messages`, ham_cost: DEFAULT_PROTOCOL.hamCost, l2: DEFAULT_PROTOCOL.l2, with_bayes_l2: DEFAULT_PROTOCOL.l2 * DEFAULT_PROTOCOL.withBayesL2, how_made_l2: DEFAULT_PROTOCOL.l2 * DEFAULT_PROTOCOL.howMadeL2, no_bayes_l2: DEFAULT_PROTOCOL.l2 * DEFAULT_PROTOCOL.noBayesL2, no_bayes_bulk: NO_BAYES_BULK, with_bayes_bulk: WITH_BAYES_BULK, ...spam14Options(), bayes_strength: DEFAULT_COMBINE.strength, bayes_odds: DEFAULT_PROTOCOL.odds ? 1 : 0, calibrate_unsure: DEFAULT_PROTOCOL.calibrate ? 1 : 0, bayes_bands: DEFAULT_PROTOCOL.bands ? 1 : 0, unsure_odds: DEFAULT_PROTOCOL.unsureOdds, bayes_odds_cap: BAYES_ODDS_CAP, slope_with_bayes: +model.withBayes.slope.toFixed(3), slope_no_bayes: +model.noBayes.slope.toFixed(3) };
   fs.writeFileSync(FITTED_SCORES_FILE, weightsToml(model, about));
   say(`wrote ${FITTED_SCORES_FILE}`);
 } else if (mode === '--judge') {

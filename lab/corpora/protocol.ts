@@ -114,11 +114,11 @@ export const DEFAULT_PROTOCOL: ProtocolOptions = {
   withBayesL2: Number(process.env.FIT_WITH_BAYES_L2 ?? 20),
   noBayesL2: Number(process.env.FIT_NO_BAYES_L2 ?? 0.1),
   howMadeL2: Number(process.env.FIT_HOW_MADE_L2 ?? 1),
-  jaL2: Number(process.env.FIT_JA_L2 ?? 1),
-  withBayesHamCost: Number(process.env.FIT_WITH_BAYES_HAM_COST ?? 2),
-  rank: Number(process.env.FIT_RANK ?? 0.3),
+  jaL2: Number(process.env.FIT_JA_L2 ?? process.env.FIT_WITH_BAYES_L2 ?? 20),
+  withBayesHamCost: Number(process.env.FIT_WITH_BAYES_HAM_COST ?? process.env.FIT_HAM_COST ?? 8),
+  rank: Number(process.env.FIT_RANK ?? 0),
   rankShare: Number(process.env.FIT_RANK_SHARE ?? 0.02),
-  templateOutOfFold: process.env.FIT_JA_OOF_TEMPLATE !== '0',
+  templateOutOfFold: process.env.FIT_JA_OOF_TEMPLATE === '1',
   odds: process.env.FIT_ODDS !== '0',
   calibrate: process.env.FIT_CALIBRATE !== '0',
   bands: process.env.FIT_BANDS !== '0',
@@ -264,7 +264,7 @@ export const NO_BAYES_BULK = Number(process.env.FIT_NO_BAYES_BULK ?? 2);
  * bands and the log-odds term at face value; with it, they weigh what they are worth on bulk mail (chosen on
  * `--holdout`, with the bulk mail judged out of fold by sender, and `--dev`; docs/spam.md, spam12).
  */
-export const WITH_BAYES_BULK = Number(process.env.FIT_WITH_BAYES_BULK ?? 2);
+export const WITH_BAYES_BULK = Number(process.env.FIT_WITH_BAYES_BULK ?? 0);
 /**
  * The out-of-fold key of a training message (spam14): the lab's generated Japanese mail by its template (japanese-training.ts:
  * its kind, from the id; the generator, japanese.ts: its subject), every other message by itself. Japanese mail from one
