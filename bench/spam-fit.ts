@@ -9,7 +9,8 @@
 //   node dist/bench/spam-fit.js --senders  ham from senders (lists, From domains) never learnt, spam as in --holdout
 //   node dist/bench/spam-fit.js --write    fit on the learn half, write engine/spam/rules/scores.toml
 //   node dist/bench/spam-fit.js --day-one  a new install (no Bayes) with the fitted weights on the hand-written and generated
-//                                          Japanese sets the day-one scenario sends (never fitted on; not the judged half)
+//                                          Japanese sets the day-one scenario sends (never fitted on; not the judged half),
+//                                          then the same sets after learning (the training mail's Bayes counts)
 //   node dist/bench/spam-fit.js --judge    the fixed split once, and k folds over the whole corpus, with the shipped method
 import fs from 'node:fs';
 import { BAYES_ODDS_CAP, DEFAULT_COMBINE, SCRIPT_MIN_MESSAGES } from '../engine/spam/bayes.js';
