@@ -9,7 +9,8 @@
 //   node dist/bench/spam-fit.js --senders  ham from senders (lists, From domains) never learnt, spam as in --holdout
 //   node dist/bench/spam-fit.js --write    fit on the learn half, write engine/spam/rules/scores.toml
 //   node dist/bench/spam-fit.js --day-one  a new install (no Bayes) with the fitted weights on the hand-written and generated
-//                                          Japanese sets the day-one scenario sends (never fitted on; not the judged half)
+//                                          Japanese sets the day-one scenario sends (never fitted on; not the judged half),
+//                                          then the same sets after learning (the training mail's Bayes counts)
 //   node dist/bench/spam-fit.js --judge    the fixed split once, and k folds over the whole corpus, with the shipped method
 import fs from 'node:fs';
 import { BAYES_ODDS_CAP, DEFAULT_COMBINE, SCRIPT_MIN_MESSAGES } from '../engine/spam/bayes.js';
@@ -66,6 +67,13 @@ function overCuts(xs: Scored[], basis: Scored[]): string {
   const c05 = recallAtFp(basis, 0.005).cut;
   const c1 = recallAtFp(basis, 0.01).cut;
   return `${xs.filter((x) => x.score > c05).length} / ${xs.filter((x) => x.score > c1).length} over the 0.5% / 1% cut-offs, ${xs.filter((x) => x.score >= 5).length} at the default`;
+}
+
+/** spam14's with-Bayes options in scores.toml's [about], written only when one is not the fit before it (all off as shipped). */
+function spam14Options(): Record<string, number> {
+  const o = DEFAULT_PROTOCOL;
+  const used = o.jaL2 !== o.withBayesL2 || o.withBayesHamCost !== o.hamCost || o.rank > 0 || o.templateOutOfFold;
+  return used ? { with_bayes_ham_cost: o.withBayesHamCost, ja_l2: o.l2 * o.jaL2, rank: o.rank, rank_share: o.rankShare, template_out_of_fold: o.templateOutOfFold ? 1 : 0 } : {};
 }
 
 function weightsToml(model: Model, about: Record<string, string | number>): string {
@@ -255,11 +263,17 @@ if (mode === '--dev') {
   say(`\na new install (no Bayes), content alone: ${groupsLine(figures(fresh))}`);
   const ham = fresh.filter((x) => x.label === 'ham').sort((a, b) => b.score - a.score);
   say(`highest ham: ${ham.slice(0, 3).map((x) => `${x.group} ${x.score}`).join(', ')}`);
+  // the same sets after learning (Bayes counts of every training message), as --judge's "after learning" line (spam14):
+  // Japanese mail only, never fitted on, so not a look at the SpamAssassin judged half
+  const learnt = judge(model, ja);
+  say(`after learning (Bayes counts of the training mail): ${groupsLine(figures(learnt))}`);
+  const jw = learnt.filter((x) => x.group === 'japanese-written' && x.label === 'spam' && x.score < 5);
+  say(`hand-written spam under 5 after learning: ${jw.map((x) => `${x.score.toFixed(1)}${x.sure ? '' : ' (unsure)'} at p ${x.p?.toFixed(2) ?? '-'}`).join(', ')}`);
 } else if (mode === '--write') {
   const model = trainModel(train, undefined, undefined, await noBayesBulk());
   // a tag left out of the fit weighs nothing (not its default score)
   for (const t of ['BAYES_ODDS', ...BAYES_BANDS]) if (!model.withBayes.weights.has(t)) model.withBayes.weights.set(t, 0);
-  const about = { fitted_on: `learn half of the lab split + Japanese training mail: ${train.length} messages`, ham_cost: DEFAULT_PROTOCOL.hamCost, l2: DEFAULT_PROTOCOL.l2, with_bayes_l2: DEFAULT_PROTOCOL.l2 * DEFAULT_PROTOCOL.withBayesL2, how_made_l2: DEFAULT_PROTOCOL.l2 * DEFAULT_PROTOCOL.howMadeL2, no_bayes_l2: DEFAULT_PROTOCOL.l2 * DEFAULT_PROTOCOL.noBayesL2, no_bayes_bulk: NO_BAYES_BULK, with_bayes_bulk: WITH_BAYES_BULK, bayes_strength: DEFAULT_COMBINE.strength, bayes_odds: DEFAULT_PROTOCOL.odds ? 1 : 0, calibrate_unsure: DEFAULT_PROTOCOL.calibrate ? 1 : 0, bayes_bands: DEFAULT_PROTOCOL.bands ? 1 : 0, unsure_odds: DEFAULT_PROTOCOL.unsureOdds, bayes_odds_cap: BAYES_ODDS_CAP, slope_with_bayes: +model.withBayes.slope.toFixed(3), slope_no_bayes: +model.noBayes.slope.toFixed(3) };
+  const about = { fitted_on: `learn half of the lab split + Japanese training mail: ${train.length} messages`, ham_cost: DEFAULT_PROTOCOL.hamCost, l2: DEFAULT_PROTOCOL.l2, with_bayes_l2: DEFAULT_PROTOCOL.l2 * DEFAULT_PROTOCOL.withBayesL2, how_made_l2: DEFAULT_PROTOCOL.l2 * DEFAULT_PROTOCOL.howMadeL2, no_bayes_l2: DEFAULT_PROTOCOL.l2 * DEFAULT_PROTOCOL.noBayesL2, no_bayes_bulk: NO_BAYES_BULK, with_bayes_bulk: WITH_BAYES_BULK, ...spam14Options(), bayes_strength: DEFAULT_COMBINE.strength, bayes_odds: DEFAULT_PROTOCOL.odds ? 1 : 0, calibrate_unsure: DEFAULT_PROTOCOL.calibrate ? 1 : 0, bayes_bands: DEFAULT_PROTOCOL.bands ? 1 : 0, unsure_odds: DEFAULT_PROTOCOL.unsureOdds, bayes_odds_cap: BAYES_ODDS_CAP, slope_with_bayes: +model.withBayes.slope.toFixed(3), slope_no_bayes: +model.noBayes.slope.toFixed(3) };
   fs.writeFileSync(FITTED_SCORES_FILE, weightsToml(model, about));
   say(`wrote ${FITTED_SCORES_FILE}`);
 } else if (mode === '--judge') {
@@ -293,7 +307,7 @@ if (mode === '--dev') {
   say(line('tegami Bayes alone', kf.bayes));
   say(`per fold at FP ≤ 0.5%: ${kf.perFold.map((f) => pct(f.at05)).join(', ')}`);
   // every judged run is on record, so the number of looks at the judged half is known (docs/spam.md, "The protocol")
-  const record = `${new Date().toISOString()} script_gate=${process.env.FIT_SCRIPT_GATE === '0' ? 0 : SCRIPT_MIN_MESSAGES} odds=${DEFAULT_PROTOCOL.odds ? 1 : 0} calibrate_unsure=${DEFAULT_PROTOCOL.calibrate ? 1 : 0} bands=${DEFAULT_PROTOCOL.bands ? 1 : 0} odds_max=${process.env.FIT_ODDS_MAX ?? 2} odds_cap=${process.env.FIT_ODDS_CAP ?? BAYES_ODDS_CAP} unsure_odds=${DEFAULT_PROTOCOL.unsureOdds} ham_cost=${DEFAULT_PROTOCOL.hamCost} l2=${DEFAULT_PROTOCOL.l2} with_bayes_l2=${DEFAULT_PROTOCOL.withBayesL2} how_made_l2=${DEFAULT_PROTOCOL.howMadeL2} no_bayes_l2=${DEFAULT_PROTOCOL.noBayesL2} no_bayes_bulk=${NO_BAYES_BULK} with_bayes_bulk=${WITH_BAYES_BULK} bayes_s=${process.env.FIT_BAYES_S ?? DEFAULT_COMBINE.strength}: fixed split ${pct(c.at05)} / ${pct(c.at1)}, default ${pct(c.recall)} / ${pct(c.fpRate, 2)}; ranked at the header's one decimal ${pct(c1d.at05)} / ${pct(c1d.at1)}, two decimals ${pct(c2d.at05)} / ${pct(c2d.at1)}\n`;
+  const record = `${new Date().toISOString()} script_gate=${process.env.FIT_SCRIPT_GATE === '0' ? 0 : SCRIPT_MIN_MESSAGES} odds=${DEFAULT_PROTOCOL.odds ? 1 : 0} calibrate_unsure=${DEFAULT_PROTOCOL.calibrate ? 1 : 0} bands=${DEFAULT_PROTOCOL.bands ? 1 : 0} odds_max=${process.env.FIT_ODDS_MAX ?? 2} odds_cap=${process.env.FIT_ODDS_CAP ?? BAYES_ODDS_CAP} unsure_odds=${DEFAULT_PROTOCOL.unsureOdds} ham_cost=${DEFAULT_PROTOCOL.hamCost} l2=${DEFAULT_PROTOCOL.l2} with_bayes_l2=${DEFAULT_PROTOCOL.withBayesL2} how_made_l2=${DEFAULT_PROTOCOL.howMadeL2} no_bayes_l2=${DEFAULT_PROTOCOL.noBayesL2} no_bayes_bulk=${NO_BAYES_BULK} with_bayes_bulk=${WITH_BAYES_BULK} ja_l2=${DEFAULT_PROTOCOL.jaL2} with_bayes_ham_cost=${DEFAULT_PROTOCOL.withBayesHamCost} rank=${DEFAULT_PROTOCOL.rank} rank_share=${DEFAULT_PROTOCOL.rankShare} template_out_of_fold=${DEFAULT_PROTOCOL.templateOutOfFold ? 1 : 0} bayes_s=${process.env.FIT_BAYES_S ?? DEFAULT_COMBINE.strength}: fixed split ${pct(c.at05)} / ${pct(c.at1)}, default ${pct(c.recall)} / ${pct(c.fpRate, 2)}; ranked at the header's one decimal ${pct(c1d.at05)} / ${pct(c1d.at1)}, two decimals ${pct(c2d.at05)} / ${pct(c2d.at1)}\n`;
   fs.appendFileSync(JUDGED_RUNS_FILE, record);
   say(`recorded in ${JUDGED_RUNS_FILE}`);
 }

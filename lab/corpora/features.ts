@@ -130,10 +130,10 @@ const SCRIPT_GATE = process.env.FIT_SCRIPT_GATE !== '0';
 const ODDS_CAP = Number(process.env.FIT_ODDS_CAP ?? BAYES_ODDS_CAP);
 
 /** Bayes verdicts of each training example from counts that never saw it (k folds). */
-export function outOfFold(train: Example[], k = 5, seed = 1): BayesView[] {
+export function outOfFold(train: Example[], k = 5, seed = 1, key: (e: Example) => string = (e) => e.id): BayesView[] {
   const total = new Counts();
   const folds = Array.from({ length: k }, () => new Counts());
-  const fold = train.map((e) => foldOf(e.id, k, seed));
+  const fold = train.map((e) => foldOf(key(e), k, seed));
   train.forEach((e, i) => {
     total.add(e);
     folds[fold[i]].add(e);

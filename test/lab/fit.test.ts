@@ -138,3 +138,31 @@ test('the ranking term (a FIT_RANK trial) pushes the highest-scoring hams under 
   // off (no weight) is the plain fit, to the bit
   assert.deepEqual([...fitWeights(rows, { ...base, rank: { weight: 0, share: 0.02 } }).weights], [...plain]);
 });
+
+test('the generated Japanese training mail out of fold by template: Bayes no longer knows a message from its siblings, so the with-Bayes fit gives a Japanese rule the weight Bayes alone lacks (spam14)', async () => {
+  const { DEFAULT_PROTOCOL, judge, templateKey, trainModel } = await import('../../lab/corpora/protocol.js');
+  assert.equal(templateKey({ id: 'jt-phish-12', group: 'japanese-train', label: 'spam', tags: [], tokens: [], date: 0 }), 'jt-phish');
+  assert.equal(templateKey({ id: 'jp-0003', group: 'japanese-gen', label: 'spam', tags: [], tokens: ['subject:重要', 'from:x', 'subject:確認'], date: 0 }), 'spam:subject:重要 subject:確認');
+  assert.equal(templateKey({ id: 'spam-17', group: 'spam', label: 'spam', tags: [], tokens: [], date: 0 }), 'spam-17');
+  const ex = (id: string, group: string, label: 'spam' | 'ham', words: string[], tags: string[]) => ({ id, group, label, tags, tokens: [...words, `w${id}`], date: 0 });
+  // English mail, and Japanese spam of four templates (each its own wording beside words every Japanese spam shares)
+  // that a Japanese rule hits, and Japanese ham of two templates
+  const train = [
+    ...Array.from({ length: 120 }, (_, i) => ex(`s${i}`, 'spam', 'spam', ['cheap', 'offer', 'sale', 'now'], [])),
+    ...Array.from({ length: 300 }, (_, i) => ex(`h${i}`, 'easy_ham', 'ham', ['meeting', 'agenda', 'patch', 'list'], [])),
+    ...[0, 1, 2, 3].flatMap((k) => Array.from({ length: 30 }, (_, i) => ex(`jt-k${k}-${i}`, 'japanese-train', 'spam', ['お客様', 'ご案内', '確認', `kind${k}`, `kind${k}b`], ['JA_PHISH_VERIFY']))),
+    ...[0, 1].flatMap((k) => Array.from({ length: 60 }, (_, i) => ex(`jt-h${k}-${i}`, 'japanese-train', 'ham', ['お客様', 'ご案内', '会議', `hkind${k}`, `hkind${k}b`], []))),
+  ];
+  const byId = trainModel(train, { ...DEFAULT_PROTOCOL, jaL2: 1 });
+  const byTemplate = trainModel(train, { ...DEFAULT_PROTOCOL, jaL2: 1, templateOutOfFold: true });
+  const wId = byId.withBayes.weights.get('JA_PHISH_VERIFY') ?? 0;
+  const wTemplate = byTemplate.withBayes.weights.get('JA_PHISH_VERIFY') ?? 0;
+  assert.ok(wTemplate > wId + 0.15, `JA_PHISH_VERIFY with Bayes: ${wTemplate} by template, ${wId} by id`);
+  // the same counts (nothing else is learnt); a Japanese spam of a fifth template, which Bayes is less sure of, scores higher
+  assert.equal(byTemplate.counts.spam, byId.counts.spam);
+  const fresh = [ex('jt-k9-0', 'japanese-written', 'spam', ['お客様', 'ご案内', '確認', 'kind9', 'kind9b'], ['JA_PHISH_VERIFY'])];
+  const [a] = judge(byId, fresh);
+  const [b] = judge(byTemplate, fresh);
+  assert.ok(a.sure && b.sure, 'Bayes votes on it');
+  assert.ok(b.score > a.score, `a new template's spam: ${b.score} by template, ${a.score} by id`);
+});
