@@ -161,7 +161,9 @@ export default async function processMessage(task: ProcessTask): Promise<Process
   }
 
   // 3. route
-  const locals = env.rcptTo.filter((r) => r.kind === 'local').map((r) => r.address);
+  // a loop into an array literal, not .filter/.map (an array made by an inlined builtin has another map: eleventh round)
+  const locals: string[] = [];
+  for (const r of env.rcptTo) if (r.kind === 'local') locals.push(r.address);
   const routed = route(directory, locals, directory.lists, srsFor(config));
   result.failed.push(...routed.failed);
   for (const r of env.rcptTo) if (r.kind === 'remote') result.remote.push({ address: r.address, rcpt: r.address });

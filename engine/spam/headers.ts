@@ -30,14 +30,19 @@ export function headerLine(name: string, value: string): string {
  * "X-Tegami-Spam-Status", which no such rule matches.
  */
 export function summaryLine(score: number, threshold: number, action: string, scored: { tag: string; score: number }[]): string {
-  const tags = scored.map((s) => `${s.tag}(${fmt(s.score)})`).join(',');
+  let tags = '';
+  for (const s of scored) tags += `${tags ? ',' : ''}${s.tag}(${fmt(s.score)})`;
   const spam = action !== 'inbox';
   return `${spam ? 'X-IMAIL-SPAM' : 'X-Tegami-Spam-Status'}: score=${fmtTotal(score)} threshold=${fmt(threshold)} verdict=${spam ? 'spam' : 'ham'} tags=${tags || 'NONE'}`;
 }
 
 export function authResultsLine(hostname: string, parts: string[]): string {
-  const clean = parts.map((p) => p.replace(/[\r\n]\s*/g, ' ').trim()).filter(Boolean);
-  return `Authentication-Results: ${hostname}${clean.length ? ';\r\n\t' + clean.join(';\r\n\t') : '; none'}`;
+  let clean = '';
+  for (const p of parts) {
+    const c = p.replace(/[\r\n]\s*/g, ' ').trim();
+    if (c) clean += ';\r\n\t' + c;
+  }
+  return `Authentication-Results: ${hostname}${clean || '; none'}`;
 }
 
 export function fmt(n: number, decimals = 1): string {

@@ -7,7 +7,7 @@ import { IpList } from '../policy/cidr.js';
 import { verifyDkimDmarc } from './auth.js';
 import { BayesStore, DEFAULT_COMBINE, SERVER, bayesLogOdds, bayesVotes, classifyWith, type BayesBackend, type BayesVerdict } from './bayes.js';
 import { authResultsLine, fmt, headerLine, summaryLine } from './headers.js';
-import { checkHtml } from './html.js';
+import { checkHtml, type HtmlFindings } from './html.js';
 import { parseMessage, type ParsedMessage } from './message.js';
 import { bayesFor } from './learn.js';
 import { compilePhrases, type PhraseMatcher } from './phrase.js';
@@ -34,11 +34,40 @@ const HIRAGANA = /\p{Script=Hiragana}/gu;
  */
 function readsJapanese(msg: { subject: string; texts: string[]; htmls: string[] }): boolean {
   let n = 0;
-  for (const t of [msg.subject.slice(0, 300), ...msg.texts, ...msg.htmls]) {
-    n += t.slice(0, 4096).match(HIRAGANA)?.length ?? 0;
-    if (n >= 5) return true;
-  }
+  const count = (t: string) => (n += t.slice(0, 4096).match(HIRAGANA)?.length ?? 0) >= 5;
+  if (count(msg.subject.slice(0, 300))) return true;
+  for (const t of msg.texts) if (count(t)) return true;
+  for (const t of msg.htmls) if (count(t)) return true;
   return false;
+}
+
+/** The subject and the texts, each on a line of its own (what the phrase matcher reads). */
+function joinTexts(subject: string, texts: readonly string[], htmlText: readonly string[]): string {
+  let out = subject;
+  for (const t of texts) out += '\n' + t;
+  for (const t of htmlText) out += '\n' + t;
+  return out;
+}
+
+/** Bayes' first clues for the log line: "token:probability" … */
+function clueText(clues: readonly [string, number][]): string {
+  let out = '';
+  for (let i = 0; i < clues.length && i < 8; i++) out += `${i ? ' ' : ''}${clues[i][0]}:${clues[i][1].toFixed(2)}`;
+  return out;
+}
+
+/** The details of one check (those starting with `kind`), joined. */
+function detailsOf(details: readonly string[], kind: string): string {
+  let out = '';
+  for (const d of details) if (d.startsWith(kind)) out += `${out ? '; ' : ''}${d}`;
+  return out;
+}
+
+/** Scored tags as the verdict line and the summary header print them: "TAG(1.5),OTHER(-0.3)". */
+function scoredText(scored: readonly { tag: string; score: number }[]): string {
+  let out = '';
+  for (const x of scored) out += `${out ? ',' : ''}${x.tag}(${fmt(x.score)})`;
+  return out;
 }
 
 /** What one analysis has found so far: tags in the order found (each once), and the header lines. */
@@ -46,8 +75,12 @@ class Findings {
   readonly tags: Tag[];
   readonly lines: string[];
   constructor(connection?: ConnectionResult) {
-    this.tags = [...(connection?.tags ?? [])];
-    this.lines = [...(connection?.headers ?? [])];
+    // copied by a loop into fresh literals, not spread: a spread copies the elements kind of its source (a
+    // deserialised task's array or a literal), so the arrays' maps would differ from message to message
+    this.tags = [];
+    this.lines = [];
+    for (const t of connection?.tags ?? []) this.tags.push(t);
+    for (const l of connection?.headers ?? []) this.lines.push(l);
   }
   add(t: Tag): void {
     if (!this.tags.includes(t)) this.tags.push(t);
@@ -133,7 +166,8 @@ export class Analyser {
     const found = new Findings(connection);
     const content = this.content(raw, found);
     const bayes = s.bayes ? await this.bayesVote(env, content, found) : noBayes();
-    const authParts = [...(connection?.authResults ?? [])];
+    const authParts: string[] = [];
+    for (const r of connection?.authResults ?? []) authParts.push(r);
     if (s.dkim_dmarc) await this.auth(raw, env, connection, found, authParts);
     return this.verdict(env, content.msg, found, bayes, authParts, started);
   }
@@ -143,24 +177,41 @@ export class Analyser {
     const s = this.config.spam;
     const { lines } = found;
     const msg = parseMessage(raw, { partScanBytes: s.part_scan_size });
-    const html = msg.htmls.map((h) => checkHtml(h, s.html_max_links));
-    const htmlTags = [...new Set(html.flatMap((h) => h.tags))];
+    // plain loops into array literals, no .map/.flatMap/spread: an array made by an Array builtin has another map
+    // when TurboFan inlines the builtin than when the builtin made it, so each such array threw this function's
+    // optimised code away at its next use, one site per recompile (docs/benchmarks.md, eleventh round)
+    const html: HtmlFindings[] = [];
+    for (const h of msg.htmls) html.push(checkHtml(h, s.html_max_links));
+    const htmlTagSet = new Set<Tag>();
+    const detailSet = new Set<string>();
+    const htmlText: string[] = [];
+    for (const h of html) {
+      for (const t of h.tags) htmlTagSet.add(t);
+      for (const d of h.details) detailSet.add(d);
+      htmlText.push(h.text);
+    }
+    const htmlTags = Array.from(htmlTagSet);
     if (htmlTags.length) {
       for (const t of htmlTags) found.add(t);
-      lines.push(headerLine('X-IMAIL-SPAM-HTML', [...new Set(html.flatMap((h) => h.details))].join('; ')));
+      lines.push(headerLine('X-IMAIL-SPAM-HTML', Array.from(detailSet).join('; ')));
     }
     this.log.analyzer('html', { tags: htmlTags.join(',') });
-    const htmlText = html.map((h) => h.text);
-    const urls = [...msg.texts.flatMap((t) => extractUrls(t)), ...html.flatMap((h) => h.hrefs)];
+    const urls: string[] = [];
+    for (const t of msg.texts) for (const u of extractUrls(t)) urls.push(u);
+    for (const h of html) for (const u of h.hrefs) urls.push(u);
 
-    const phraseHits = this.phrases.match([msg.subject, ...msg.texts, ...htmlText].join('\n'));
+    const phraseHits = this.phrases.match(joinTexts(msg.subject, msg.texts, htmlText));
     if (phraseHits.length) {
       found.add('PHRASE');
       lines.push(headerLine('X-IMAIL-SPAM-PHRASE', phraseHits.join(', ')));
     }
     this.log.analyzer('phrase', { hits: phraseHits.join(',') });
 
-    const hosts = urls.map(hostOf).filter((h): h is string => !!h);
+    const hosts: string[] = [];
+    for (const u of urls) {
+      const h = hostOf(u);
+      if (h) hosts.push(h);
+    }
     const listed = this.urls.match(hosts);
     if (listed.length) {
       found.add('URL_BLACKLIST');
@@ -173,9 +224,13 @@ export class Analyser {
     const ruleHits = this.rules.evaluate(ruleInput(msg, html, urls));
     if (ruleHits.length) {
       for (const h of ruleHits) found.add(h.tag as Tag);
-      lines.push(headerLine('X-IMAIL-SPAM-RULES', ruleHits.map((h) => (h.detail ? `${h.tag} (${h.detail.replace(/[^\x20-\x7e]/g, '?')})` : h.tag)).join(', ')));
+      let shown = '';
+      for (const h of ruleHits) shown += `${shown ? ', ' : ''}${h.detail ? `${h.tag} (${h.detail.replace(/[^\x20-\x7e]/g, '?')})` : h.tag}`;
+      lines.push(headerLine('X-IMAIL-SPAM-RULES', shown));
     }
-    this.log.analyzer('rules', { hits: ruleHits.map((h) => h.tag).join(',') });
+    let hitTags = '';
+    for (const h of ruleHits) hitTags += `${hitTags ? ',' : ''}${h.tag}`;
+    this.log.analyzer('rules', { hits: hitTags });
     return { msg, htmlText, urls };
   }
 
@@ -214,7 +269,7 @@ export class Analyser {
       found.add('STATISTICS');
       found.lines.push(headerLine('X-IMAIL-SPAM-STATISTICS', `probability=${v.probability!.toFixed(3)}`));
     } else if (votes && v.probability! <= s.bayes_ham_probability) found.add('STATISTICS_HAM');
-    this.log.analyzer('bayes', { p: v.probability === null ? 'untrained' : v.probability.toFixed(4), known: v.known.toFixed(2), script_learnt: v.scriptLearnt === true, unsure: out.unsure, tokens: tokens.length, clues: v.clues.slice(0, 8).map(([t, f]) => `${t}:${f.toFixed(2)}`).join(' ') });
+    this.log.analyzer('bayes', { p: v.probability === null ? 'untrained' : v.probability.toFixed(4), known: v.known.toFixed(2), script_learnt: v.scriptLearnt === true, unsure: out.unsure, tokens: tokens.length, clues: clueText(v.clues) });
     return out;
   }
 
@@ -222,9 +277,9 @@ export class Analyser {
   private async auth(raw: Buffer, env: AnalyseEnvelope, connection: ConnectionResult | undefined, found: Findings, authParts: string[]): Promise<void> {
     const a = await verifyDkimDmarc(raw, this.resolver, { mailFrom: env.mailFrom, spf: connection?.spf }, Math.min(this.config.dns.timeout, 1500));
     for (const t of a.tags) found.add(t);
-    authParts.push(...a.authResults);
-    if (a.tags.includes('DKIM_FAIL')) found.lines.push(headerLine('X-IMAIL-SPAM-DKIM', a.details.filter((d) => d.startsWith('dkim')).join('; ') || 'fail'));
-    if (a.tags.includes('DMARC_FAIL')) found.lines.push(headerLine('X-IMAIL-SPAM-DMARC', a.details.filter((d) => d.startsWith('dmarc')).join('; ') || 'fail'));
+    for (const r of a.authResults) authParts.push(r);
+    if (a.tags.includes('DKIM_FAIL')) found.lines.push(headerLine('X-IMAIL-SPAM-DKIM', detailsOf(a.details, 'dkim') || 'fail'));
+    if (a.tags.includes('DMARC_FAIL')) found.lines.push(headerLine('X-IMAIL-SPAM-DMARC', detailsOf(a.details, 'dmarc') || 'fail'));
     this.log.analyzer('auth', { tags: a.tags.join(','), details: a.details.join('; ') });
   }
 
@@ -234,12 +289,20 @@ export class Analyser {
     const { tags } = found;
     if (this.whitelisted(env.mailFrom, msg.fromAddress, tags)) found.add('SENDER_WHITELIST');
 
-    const judged = this.rules.disabled.size ? tags.filter((t) => !this.rules.disabled.has(t)) : tags;
+    let judged = tags;
+    if (this.rules.disabled.size) {
+      judged = [];
+      for (const t of tags) if (!this.rules.disabled.has(t)) judged.push(t);
+    }
     const weigh = weigher(s, this.rules, bayes.set);
     // an unsure Bayes: the no_bayes score is put on the with_bayes scale, so one ranking holds both kinds of message
     const d = decide(judged, s, weigh, bayes.amounts, bayes.unsure ? unsureScale(this.rules.about) : undefined, bayes.unsureOdds);
-    const out = [...found.lines, summaryLine(d.score, s.spam_threshold, d.action, d.scored), authResultsLine(this.config.hostname, authParts)];
-    const result: AnalyseResult = { tags: judged.filter((t, i) => judged.indexOf(t) === i), score: d.score, action: d.action, headers: out.map((l) => l + '\r\n').join('') };
+    let headers = '';
+    for (const l of found.lines) headers += l + '\r\n';
+    headers += summaryLine(d.score, s.spam_threshold, d.action, d.scored) + '\r\n' + authResultsLine(this.config.hostname, authParts) + '\r\n';
+    const once: Tag[] = [];
+    for (let i = 0; i < judged.length; i++) if (judged.indexOf(judged[i]) === i) once.push(judged[i]);
+    const result: AnalyseResult = { tags: once, score: d.score, action: d.action, headers };
     if (d.action === 'reject') {
       const reasons = d.scored.filter((x) => x.score > 0).sort((a, b) => b.score - a.score).slice(0, 4).map((x) => x.tag);
       result.rejectText = `Message refused as spam (score ${fmt(d.score)}: ${reasons.join(', ')})`;
@@ -247,7 +310,7 @@ export class Analyser {
     this.log.verdict(env, {
       score: d.score,
       action: d.action,
-      tags: d.scored.map((x) => `${x.tag}(${fmt(x.score)})`).join(','),
+      tags: scoredText(d.scored),
       ms: Date.now() - started,
       messageId: msg.headers.get('message-id')?.[0]?.slice(0, 200),
     });

@@ -77,22 +77,30 @@ export function unsureOddsShare(about: Readonly<Record<string, string | number>>
  * count once.
  */
 export function decide(tags: Tag[], spam: Config['spam'], weigh: Weigh = weigher(spam, undefined, 'with_bayes'), amounts: Partial<Record<Tag, number>> = {}, scale?: number, unsureOdds = 0): Scored {
-  const unique = [...new Set(tags)];
-  const scored: Scored['scored'] = unique.map((tag) => {
+  // loops into array literals rather than .map/.filter/spread: arrays made by Array builtins change map when
+  // TurboFan inlines the builtin, which threw the caller's optimised code away (docs/benchmarks.md, eleventh round)
+  const unique: Tag[] = [];
+  for (const t of tags) if (!unique.includes(t)) unique.push(t);
+  const scored: Scored['scored'] = [];
+  for (const tag of unique) {
     const amount = amounts[tag];
-    return { tag, score: amount === undefined ? weigh(tag) : Math.round(weigh(tag) * amount * 100) / 100 };
-  });
-  const shape = scored.filter((s) => CONNECTION_SHAPE.has(s.tag as Tag) && s.score > 0).reduce((a, s) => a + s.score, 0);
+    scored.push({ tag, score: amount === undefined ? weigh(tag) : Math.round(weigh(tag) * amount * 100) / 100 });
+  }
+  let shape = 0;
+  for (const s of scored) if (CONNECTION_SHAPE.has(s.tag as Tag) && s.score > 0) shape += s.score;
   if (shape > spam.connection_score_cap) scored.push({ tag: CAP_ENTRY, score: Math.round((spam.connection_score_cap - shape) * 100) / 100 });
   if (scale !== undefined && scale !== 1) {
-    const raw = scored.reduce((a, s) => a + s.score, 0);
+    let raw = 0;
+    for (const s of scored) raw += s.score;
     const shift = Math.round((scale - 1) * (raw - EVEN) * 100) / 100;
     if (shift !== 0) scored.push({ tag: UNSURE_ENTRY, score: shift });
   }
   // after the stretch: what an unsure Bayes adds is already on the with_bayes scale
   const odds = Math.round(unsureOdds * 100) / 100;
   if (odds !== 0) scored.push({ tag: UNSURE_ODDS_ENTRY, score: odds });
-  const score = Math.round(scored.reduce((a, s) => a + s.score, 0) * 100) / 100;
+  let sum = 0;
+  for (const s of scored) sum += s.score;
+  const score = Math.round(sum * 100) / 100;
   const checks = new Set<string>();
   for (const s of scored) {
     const c = s.tag === CAP_ENTRY || s.tag === UNSURE_ENTRY || s.tag === UNSURE_ODDS_ENTRY ? undefined : checkOf(s.tag, s.score);

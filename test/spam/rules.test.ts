@@ -62,6 +62,24 @@ test('the match views fold width, case, spacing, invisible characters and charac
   assert.equal(viewsOf(fold('FXで稼ぐ')).words, ' fx で稼ぐ ', 'Latin and Japanese runs are separate words');
 });
 
+test('the views of ASCII text are its runs of letters and digits, whatever length of text came before (one scratch buffer)', () => {
+  // the definition, written plainly; texts long and short in turn, so a view read from a longer text's leftovers shows
+  const plain = (s: string) => {
+    const runs = s.match(/[a-z0-9]+/gi) ?? [];
+    return { folded: s, words: ' ' + runs.map((r) => r + ' ').join(''), skeleton: runs.join('') };
+  };
+  const parts = ['a', 'z', 'q', '7', '.', ' ', '  ', '-', '$', 'word', '!!'];
+  let seed = 11;
+  const next = () => (seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648;
+  for (let k = 0; k < 2000; k++) {
+    const n = k % 2 ? Math.floor(next() * 12) : Math.floor(next() * 3000);
+    let s = '';
+    for (let i = 0; i < n; i++) s += parts[Math.floor(next() * parts.length)];
+    assert.deepEqual(viewsOf(s), plain(s), JSON.stringify(s.slice(0, 80)));
+  }
+  assert.deepEqual(viewsOf(''), { folded: '', words: ' ', skeleton: '' });
+});
+
 test('fold is NFKC, lower case, invisible characters dropped and each run of white space one space, on any text', () => {
   // the definition, written plainly (fold reads plain ASCII and single spaces in long stretches)
   const white = /[\u0009-\u000d \u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]+/g;

@@ -14,13 +14,25 @@ function capped(s: string): string {
 }
 
 export function ruleInput(msg: ParsedMessage, html: HtmlFindings[], urls: string[]): RuleInput {
-  const rawBody = capped([...msg.texts.map(stripMarkup), ...html.map((h) => h.text)].join('\n'));
+  // joined by a loop, not .map and spread: arrays made by Array builtins change map when TurboFan inlines the
+  // builtin, which threw this function's optimised code away (docs/benchmarks.md, eleventh round)
+  let body = '';
+  let first = true;
+  for (const t of msg.texts) {
+    body += (first ? '' : '\n') + stripMarkup(t);
+    first = false;
+  }
+  for (const h of html) {
+    body += (first ? '' : '\n') + h.text;
+    first = false;
+  }
+  const rawBody = capped(body);
   const rawSubject = capped(msg.subject);
   const lt = msg.from.lastIndexOf('<');
   const name = (lt > 0 ? msg.from.slice(0, lt) : msg.fromAddress ? '' : msg.from).replace(/^[\s"']+|[\s"']+$/g, '');
   const hosts = new Set<string>();
-  for (const u of urls.slice(0, 300)) {
-    const h = hostOf(u);
+  for (let i = 0; i < urls.length && i < 300; i++) {
+    const h = hostOf(urls[i]);
     if (h && h.length <= 253) hosts.add(h); // a DNS name is at most 253 characters; a longer "host" names nothing
   }
   const at = msg.fromAddress.lastIndexOf('@');
