@@ -179,7 +179,11 @@ export function viewsOf(folded: string): Views {
   return { folded, words: words.join(''), skeleton };
 }
 
-/** asciiViews' bytes; grows to the longest text seen (RULE_SCAN_CHARS bounds the body: a few hundred KiB at most). */
+/**
+ * asciiViews' bytes; grows to 3 × the longest text seen and stays. Bounded: the texts are capped at RULE_SCAN_CHARS
+ * before fold, which makes at most four ASCII characters of one (NFKC: Ⅷ → viii), so 3 MiB at most per thread
+ * (768 KiB after a long ASCII body; test/spam/rules-reload.test.ts reads a short message's views after a long one).
+ */
 let scratch = Buffer.allocUnsafeSlow(0);
 
 /**
