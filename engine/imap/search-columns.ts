@@ -6,6 +6,8 @@
 import { ColumnCache, columnKey, columnsFor, covers, makeColumn, type HeaderColumn } from './header-columns.js';
 import type { MailboxView } from './mailbox-view.js';
 import { cacheFor } from './message-cache.js';
+import { fieldValues, scannableName } from './mime/header-scan.js';
+import { decodeHeaderValue, fold } from './mime/text-decode.js';
 import { Content } from './search-content.js';
 import type { SearchNode } from './search-query.js';
 
@@ -49,13 +51,21 @@ export async function answerFromColumns(view: MailboxView, uids: readonly number
     let col = columns.get(key);
     if (!col || !covers(col, uids)) {
       const name = n.name;
+      const scannable = scannableName(name);
       const made = await makeColumn(uids, col, (uid) => {
         const entry = messages.get(box, uid);
         const known = entry?.fields?.get(name);
         if (known) return known;
-        if (entry?.head) {
-          content.reset(entry.head, undefined, true);
-          return content.values(name);
+        const head = entry?.head;
+        if (head) {
+          if (!scannable) {
+            content.reset(head, undefined, true);
+            return content.values(name);
+          }
+          // what Content.values does on a kept header block, without refilling it
+          const vs = fieldValues(head, 0, head.length, name);
+          for (let i = 0; i < vs.length; i++) vs[i] = fold(decodeHeaderValue(vs[i]));
+          return vs;
         }
         return view.store.read(view.owner, view.folder, uid).then(
           (raw) => {
