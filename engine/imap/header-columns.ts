@@ -112,6 +112,90 @@ export function covers(c: HeaderColumn, uids: readonly number[]): boolean {
   return true;
 }
 
+/** The fields SEARCH's named keys read (SUBJECT, FROM, TO, CC, BCC): FETCH feeds their values to columns. */
+export const FED_FIELDS = ['subject', 'from', 'to', 'cc', 'bcc'] as const;
+
+/**
+ * The raw values (latin1 text as parsed, not decoded) of FED_FIELDS of the messages a FETCH parsed, for the columns
+ * a later SEARCH makes: no header block scanned again. Per field, one entry per fed message: null (no such field),
+ * the value, or the values when the field occurs more than once (no object per message in the common case).
+ */
+export class Feed {
+  readonly uids: number[] = [];
+  /** Per field (FED_FIELDS order), aligned with uids; null once the field's column was made (take). */
+  readonly values: ((string | string[] | null)[] | null)[] = FED_FIELDS.map(() => []);
+  /** Fed in ascending UID order (a FETCH 1:*), so a column walks it with a pointer. */
+  ascending = true;
+
+  add(uid: number, headers: readonly { name: string; value: string }[]): void {
+    const n = this.uids.length;
+    if (n && this.uids[n - 1] >= uid) this.ascending = false;
+    this.uids.push(uid);
+    for (let f = 0; f < FED_FIELDS.length; f++) this.values[f]?.push(null);
+    for (let i = 0; i < headers.length; i++) {
+      const f = fedIndex(headers[i].name);
+      if (f < 0) continue;
+      const list = this.values[f];
+      if (!list) continue;
+      const had = list[n];
+      const v = headers[i].value;
+      list[n] = had === null ? v : typeof had === 'string' ? [had, v] : [...had, v];
+    }
+  }
+
+  /** Field f's values are in a column now: not kept or fed any more. Are all fields taken? */
+  take(f: number): boolean {
+    this.values[f] = null;
+    return this.values.every((v) => v === null);
+  }
+
+  /** The raw values of field f for each UID fed, as a lookup (null: not fed), or null when f was taken. */
+  lookup(f: number): ((uid: number) => string[] | null) | null {
+    const { uids } = this;
+    const list = this.values[f];
+    if (!list) return null;
+    const at = (k: number): string[] => {
+      const x = list[k];
+      return x === null ? [] : typeof x === 'string' ? [x] : x;
+    };
+    if (this.ascending) {
+      let k = 0;
+      // asked in ascending order (a column is made in UID order): a pointer, with a binary search when asked back
+      return (uid) => {
+        if (k > 0 && uids[k - 1] >= uid) k = 0;
+        while (k < uids.length && uids[k] < uid) k++;
+        return k < uids.length && uids[k] === uid ? at(k++) : null;
+      };
+    }
+    const index = new Map<number, number>();
+    for (let k = 0; k < uids.length; k++) index.set(uids[k], k);
+    return (uid) => {
+      const k = index.get(uid);
+      return k === undefined ? null : at(k);
+    };
+  }
+}
+
+export function fedIndex(name: string): number {
+  switch (name) {
+    case 'subject':
+      return 0;
+    case 'from':
+      return 1;
+    case 'to':
+      return 2;
+    case 'cc':
+      return 3;
+    case 'bcc':
+      return 4;
+    default:
+      return -1;
+  }
+}
+
+/** Messages fed and not yet made into columns, per store. */
+const MAX_FED = 200_000;
+
 /** Columns kept per store; the least recently used go first. */
 const MAX_COLUMNS = 64;
 const MAX_CHARS = 32 * 1024 * 1024;
@@ -119,6 +203,36 @@ const MAX_CHARS = 32 * 1024 * 1024;
 export class ColumnCache {
   private columns = new Map<string, HeaderColumn>();
   private chars = 0;
+
+  private feeds = new Map<string, Feed>();
+  private fed = 0;
+
+  /** Values FETCH parsed for a message of `box` (its top-level header fields). */
+  feed(box: string, uid: number, headers: readonly { name: string; value: string }[]): void {
+    let f = this.feeds.get(box);
+    if (!f) this.feeds.set(box, (f = new Feed()));
+    f.add(uid, headers);
+    this.fed++;
+    while (this.fed > MAX_FED) {
+      const first = this.feeds.entries().next();
+      if (first.done) break;
+      this.fed -= first.value[1].uids.length;
+      this.feeds.delete(first.value[0]);
+    }
+  }
+
+  /** The feed of a mailbox (values FETCH parsed, not yet in columns). */
+  feedOf(box: string): Feed | undefined {
+    return this.feeds.get(box);
+  }
+
+  /** Forget a mailbox's feed (its fields' columns are made). */
+  dropFeed(box: string): void {
+    const f = this.feeds.get(box);
+    if (!f) return;
+    this.fed -= f.uids.length;
+    this.feeds.delete(box);
+  }
 
   static key(box: string, name: string): string {
     return `${box}\0${name}`;

@@ -3,7 +3,7 @@
 // messages a column lacks come from the message cache (decoded values, or the header block FETCH kept), else
 // from the file, whose header block is then kept too. Decoding is the same as the per-message path's
 // (Content.values: RFC 2047 words, ISO-2022-JP, Shift_JIS, EUC-JP, UTF-8, folded with fold()).
-import { ColumnCache, columnKey, columnsFor, covers, makeColumn, type HeaderColumn } from './header-columns.js';
+import { ColumnCache, columnKey, columnsFor, covers, fedIndex, makeColumn, type HeaderColumn } from './header-columns.js';
 import type { MailboxView } from './mailbox-view.js';
 import { cacheFor } from './message-cache.js';
 import { fieldValues, scannableName } from './mime/header-scan.js';
@@ -52,10 +52,19 @@ export async function answerFromColumns(view: MailboxView, uids: readonly number
     if (!col || !covers(col, uids)) {
       const name = n.name;
       const scannable = scannableName(name);
+      const f = fedIndex(name);
+      const feed = f >= 0 ? columns.feedOf(box) : undefined;
+      const fed = feed?.lookup(f);
       const made = await makeColumn(uids, col, (uid) => {
         const entry = messages.get(box, uid);
         const known = entry?.fields?.get(name);
         if (known) return known;
+        const raw = fed?.(uid);
+        if (raw) {
+          const vs: string[] = [];
+          for (let i = 0; i < raw.length; i++) vs.push(fold(decodeHeaderValue(raw[i])));
+          return vs;
+        }
         const head = entry?.head;
         if (head) {
           if (!scannable) {
@@ -79,7 +88,11 @@ export async function answerFromColumns(view: MailboxView, uids: readonly number
         );
       });
       col = made.column;
-      if (made.complete) columns.set(key, col);
+      // the feed's values of this field are in the column now (a column made later carries them over)
+      if (made.complete) {
+        columns.set(key, col);
+        if (fed && feed!.take(f)) columns.dropFeed(box);
+      }
       else if (skipped) for (let i = 0; i < skipped.length; i++) skipped[i] |= made.skipped[i];
       else skipped = made.skipped;
     }

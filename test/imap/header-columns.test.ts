@@ -7,7 +7,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
 import iconv from 'iconv-lite';
-import { HeaderColumn, makeColumn } from '../../engine/imap/header-columns.js';
+import { Feed, HeaderColumn, makeColumn } from '../../engine/imap/header-columns.js';
 import { MaildirStore } from '../../engine/store/maildir-store.js';
 import { mail, RawClient, startHarness, USER, type Harness } from './harness.js';
 
@@ -73,6 +73,58 @@ test('a column carried over to other UIDs reads only the new messages and equals
   assert.deepEqual([...gone.skipped], [0, 1, 0]);
   assert.deepEqual([...gone.column.hits('x')], [1, 0, 1]);
   assert.ok(gone.column instanceof HeaderColumn);
+});
+
+test('a feed gives each fed message its values of a field (none, one, several), in or out of UID order, until taken', () => {
+  for (const order of [
+    [1, 2, 5, 9],
+    [9, 1, 5, 2],
+  ]) {
+    const f = new Feed();
+    const headers = new Map<number, { name: string; value: string }[]>([
+      [1, [{ name: 'subject', value: 'one' }, { name: 'from', value: 'a@x' }]],
+      [2, [{ name: 'from', value: 'b@x' }]],
+      [5, [{ name: 'subject', value: 'first' }, { name: 'x-subject', value: 'no' }, { name: 'subject', value: 'second' }, { name: 'subject', value: 'third' }]],
+      [9, []],
+    ]);
+    for (const uid of order) f.add(uid, headers.get(uid)!);
+    assert.equal(f.ascending, order[0] === 1);
+    const subject = f.lookup(0)!;
+    assert.deepEqual([1, 2, 3, 5, 9, 10].map(subject), [['one'], [], null, ['first', 'second', 'third'], [], null]);
+    // asked again from the start
+    assert.deepEqual(subject(1), ['one']);
+    assert.deepEqual([1, 2, 5, 9].map(f.lookup(1)!), [['a@x'], ['b@x'], [], []]);
+    assert.equal(f.take(0), false);
+    assert.equal(f.lookup(0), null);
+    f.add(11, [{ name: 'subject', value: 'late' }]);
+    assert.deepEqual(f.lookup(1)!(11), []);
+    for (const k of [1, 2, 3]) f.take(k);
+    assert.equal(f.take(4), true);
+  }
+});
+
+test('SEARCH after FETCH fed the fields out of order: two Subject fields, encoded words, a field missing', async () => {
+  await h.store.createFolder(USER, 'Fed');
+  const msgs = [
+    mail(['From: a@example.test', `Subject: ${words('UTF-8', '一つ目')}`, 'Subject: second NEEDLE', '', 'x']),
+    mail(['From: b@example.test', '', 'no subject']),
+    mail(['From: c@example.test', `Subject: ${words('Shift_JIS', '針の')} needle`, '', 'y']),
+  ];
+  for (const m of msgs) await h.store.append(USER, 'Fed', m);
+  const d = await RawClient.connect(h.plain.port);
+  try {
+    await d.login();
+    await d.cmd('SELECT Fed');
+    assert.match((await d.cmd('FETCH 3,1,2 (ENVELOPE)')).status, /^OK/);
+    const q = async (s: string) => (await d.cmd(`SEARCH ${s}`)).lines.find((l) => l.startsWith('* SEARCH'))!.slice(8).trim();
+    assert.equal(await q('SUBJECT needle'), '1 3');
+    assert.equal(await q(`CHARSET UTF-8 SUBJECT ${lit('一つ')}`), '1');
+    assert.equal(await q(`CHARSET UTF-8 SUBJECT ${lit('針')}`), '3');
+    assert.equal(await q('NOT SUBJECT ""'), '2');
+    assert.equal(await q('FROM b@'), '2');
+  } finally {
+    d.close();
+  }
 });
 
 let h: Harness;
