@@ -54,10 +54,10 @@ export function columnKey(key: string): boolean {
 }
 
 /**
- * The values of one message for a column being made: its decoded, folded values of the field ([] when it has none),
- * or null when the message could not be read (expunged meanwhile: SEARCH skips it, as it skips an unreadable file).
+ * The values of one message for a column being made: its decoded, folded values of the field ([] when it has none;
+ * a string alone: its one value), or null when the message could not be read (expunged meanwhile: SEARCH skips it, as it skips an unreadable file).
  */
-export type ValuesOf = (uid: number) => string[] | null | Promise<string[] | null>;
+export type ValuesOf = (uid: number) => string | string[] | null | Promise<string[] | null>;
 
 /**
  * The column of `uids` (ascending): `old`'s values for the UIDs it has, `valuesOf` for the others. `skipped` gets 1
@@ -88,6 +88,13 @@ export async function makeColumn(uids: readonly number[], old: HeaderColumn | un
       }
     }
     const got = valuesOf(uid);
+    if (typeof got === 'string') {
+      // one value (the common case): no array
+      has[k] = 1;
+      parts.push(got, SEP);
+      at += got.length + 1;
+      continue;
+    }
     const vs = got instanceof Promise ? await got : got;
     if (vs === null) {
       skipped[k] = 1;
@@ -149,29 +156,29 @@ export class Feed {
     return this.values.every((v) => v === null);
   }
 
-  /** The raw values of field f for each UID fed, as a lookup (null: not fed), or null when f was taken. */
-  lookup(f: number): ((uid: number) => string[] | null) | null {
+  /**
+   * The raw values of field f for each UID fed, as a lookup: undefined (not fed), null (no such field), the value, or
+   * the values when there are several; null when f was taken.
+   */
+  lookup(f: number): ((uid: number) => string | string[] | null | undefined) | null {
     const { uids } = this;
     const list = this.values[f];
     if (!list) return null;
-    const at = (k: number): string[] => {
-      const x = list[k];
-      return x === null ? [] : typeof x === 'string' ? [x] : x;
-    };
+    const at = (k: number) => list[k];
     if (this.ascending) {
       let k = 0;
       // asked in ascending order (a column is made in UID order): a pointer, with a binary search when asked back
       return (uid) => {
         if (k > 0 && uids[k - 1] >= uid) k = 0;
         while (k < uids.length && uids[k] < uid) k++;
-        return k < uids.length && uids[k] === uid ? at(k++) : null;
+        return k < uids.length && uids[k] === uid ? at(k++) : undefined;
       };
     }
     const index = new Map<number, number>();
     for (let k = 0; k < uids.length; k++) index.set(uids[k], k);
     return (uid) => {
       const k = index.get(uid);
-      return k === undefined ? null : at(k);
+      return k === undefined ? undefined : at(k);
     };
   }
 }

@@ -7,11 +7,14 @@ import { ColumnCache, columnKey, columnsFor, covers, fedIndex, makeColumn, type 
 import type { MailboxView } from './mailbox-view.js';
 import { cacheFor } from './message-cache.js';
 import { fieldValues, scannableName } from './mime/header-scan.js';
-import { decodeHeaderValue, fold } from './mime/text-decode.js';
+import { foldedHeaderValue } from './mime/text-decode.js';
 import { Content } from './search-content.js';
 import type { SearchNode } from './search-query.js';
 
 type HeaderNode = SearchNode & { op: 'header' };
+
+/** A message without the field (read only). */
+const NONE: string[] = [];
 
 function headerNodes(n: SearchNode, out: HeaderNode[] = []): HeaderNode[] {
   if (n.op === 'header') out.push(n);
@@ -56,15 +59,12 @@ export async function answerFromColumns(view: MailboxView, uids: readonly number
       const feed = f >= 0 ? columns.feedOf(box) : undefined;
       const fed = feed?.lookup(f);
       const made = await makeColumn(uids, col, (uid) => {
+        // values FETCH parsed (decoded here, as from any other source)
+        const raw = fed?.(uid);
+        if (raw !== undefined) return raw === null ? NONE : typeof raw === 'string' ? foldedHeaderValue(raw) : raw.map(foldedHeaderValue);
         const entry = messages.get(box, uid);
         const known = entry?.fields?.get(name);
         if (known) return known;
-        const raw = fed?.(uid);
-        if (raw) {
-          const vs: string[] = [];
-          for (let i = 0; i < raw.length; i++) vs.push(fold(decodeHeaderValue(raw[i])));
-          return vs;
-        }
         const head = entry?.head;
         if (head) {
           if (!scannable) {
@@ -73,7 +73,7 @@ export async function answerFromColumns(view: MailboxView, uids: readonly number
           }
           // what Content.values does on a kept header block, without refilling it
           const vs = fieldValues(head, 0, head.length, name);
-          for (let i = 0; i < vs.length; i++) vs[i] = fold(decodeHeaderValue(vs[i]));
+          for (let i = 0; i < vs.length; i++) vs[i] = foldedHeaderValue(vs[i]);
           return vs;
         }
         return view.store.read(view.owner, view.folder, uid).then(
@@ -92,8 +92,7 @@ export async function answerFromColumns(view: MailboxView, uids: readonly number
       if (made.complete) {
         columns.set(key, col);
         if (fed && feed!.take(f)) columns.dropFeed(box);
-      }
-      else if (skipped) for (let i = 0; i < skipped.length; i++) skipped[i] |= made.skipped[i];
+      } else if (skipped) for (let i = 0; i < skipped.length; i++) skipped[i] |= made.skipped[i];
       else skipped = made.skipped;
     }
     byName.set(n.name, col);
