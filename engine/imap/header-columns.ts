@@ -134,7 +134,15 @@ export class Feed {
   /** Fed in ascending UID order (a FETCH 1:*), so a column walks it with a pointer. */
   ascending = true;
 
-  add(uid: number, headers: readonly { name: string; value: string }[]): void {
+  /** Characters of the values held (the store's bound counts them). */
+  chars = 0;
+
+  /** Feed a message's top-level fields; false (nothing kept) when its values of FED_FIELDS are too long to keep. */
+  add(uid: number, headers: readonly { name: string; value: string }[]): boolean {
+    let size = 0;
+    for (let i = 0; i < headers.length; i++) if (fedIndex(headers[i].name) >= 0) size += headers[i].value.length;
+    if (size > MAX_FED_MESSAGE) return false;
+    this.chars += size;
     const n = this.uids.length;
     if (n && this.uids[n - 1] >= uid) this.ascending = false;
     this.uids.push(uid);
@@ -148,6 +156,7 @@ export class Feed {
       const v = headers[i].value;
       list[n] = had === null ? v : typeof had === 'string' ? [had, v] : [...had, v];
     }
+    return true;
   }
 
   /** Field f's values are in a column now: not kept or fed any more. Are all fields taken? */
@@ -200,8 +209,11 @@ export function fedIndex(name: string): number {
   }
 }
 
-/** Messages fed and not yet made into columns, per store. */
+/** Messages fed and not yet made into columns, and their values' characters, per store. */
 const MAX_FED = 200_000;
+const MAX_FED_CHARS = 16 * 1024 * 1024;
+/** A message whose fed values are longer is not fed (a column reads it from its header block or file). */
+const MAX_FED_MESSAGE = 64 * 1024;
 
 /** Columns kept per store; the least recently used go first. */
 const MAX_COLUMNS = 64;
@@ -213,18 +225,20 @@ export class ColumnCache {
 
   private feeds = new Map<string, Feed>();
   private fed = 0;
+  private fedChars = 0;
 
   /** Values FETCH parsed for a message of `box` (its top-level header fields). */
   feed(box: string, uid: number, headers: readonly { name: string; value: string }[]): void {
     let f = this.feeds.get(box);
     if (!f) this.feeds.set(box, (f = new Feed()));
-    f.add(uid, headers);
+    const before = f.chars;
+    if (!f.add(uid, headers)) return;
     this.fed++;
-    while (this.fed > MAX_FED) {
-      const first = this.feeds.entries().next();
+    this.fedChars += f.chars - before;
+    while (this.fed > MAX_FED || this.fedChars > MAX_FED_CHARS) {
+      const first = this.feeds.keys().next();
       if (first.done) break;
-      this.fed -= first.value[1].uids.length;
-      this.feeds.delete(first.value[0]);
+      this.dropFeed(first.value);
     }
   }
 
@@ -238,6 +252,7 @@ export class ColumnCache {
     const f = this.feeds.get(box);
     if (!f) return;
     this.fed -= f.uids.length;
+    this.fedChars -= f.chars;
     this.feeds.delete(box);
   }
 

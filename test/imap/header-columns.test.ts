@@ -102,6 +102,11 @@ test('a feed gives each fed message its values of a field (none, one, several), 
     for (const k of [1, 2, 3]) f.take(k);
     assert.equal(f.take(4), true);
   }
+  // a message with values too long to keep is not fed: a column reads it from its header block or file
+  const big = new Feed();
+  assert.equal(big.add(3, [{ name: 'subject', value: 'x'.repeat(70_000) }]), false);
+  assert.equal(big.lookup(0)!(3), undefined);
+  assert.equal(big.chars, 0);
 });
 
 test('SEARCH after FETCH fed the fields out of order: two Subject fields, encoded words, a field missing', async () => {
