@@ -114,6 +114,18 @@ export class Content {
   }
 
   /**
+   * The decoded, folded values of one field (lower-case name) without keeping them on this content (a column being
+   * made reads one field of many messages: no map per message).
+   */
+  values(name: string): string[] {
+    const vs = this.known?.get(name) ?? this.all?.get(name);
+    if (vs) return vs;
+    const out = this.rawValues(name);
+    for (let i = 0; i < out.length; i++) out[i] = fold(decodeHeaderValue(out[i]));
+    return out;
+  }
+
+  /**
    * Does a value of the field hold `folded` (a key's string as fold() made it; '' for any value)? From the decoded
    * values when known, else from the header block's bytes when `m` (that key's headerMatcher) can tell, else decoded.
    */

@@ -308,10 +308,17 @@ export function evaluate(n: SearchNode, c: Candidate, content?: Content): boolea
 /** A search tree as one test per message: each node's case chosen once per command, not once per message. */
 export type SearchTest = (c: Candidate, content?: Content) => boolean;
 
-export function compileSearch(n: SearchNode): SearchTest {
+/**
+ * `answered`: the messages a HEADER key matches, known before the loop (a column of the field's values,
+ * header-columns.ts), 1 per sequence number - 1; undefined for a key tried per message.
+ */
+export type KnownHits = (n: SearchNode & { op: 'header' }) => Uint8Array | undefined;
+
+export function compileSearch(n: SearchNode, answered?: KnownHits): SearchTest {
+  const sub = (x: SearchNode) => compileSearch(x, answered);
   switch (n.op) {
     case 'and': {
-      const items = n.items.map(compileSearch);
+      const items = n.items.map(sub);
       if (items.length === 1) return items[0];
       if (items.length === 2) {
         const [a, b] = items;
@@ -323,12 +330,12 @@ export function compileSearch(n: SearchNode): SearchTest {
       };
     }
     case 'or': {
-      const a = compileSearch(n.a);
-      const b = compileSearch(n.b);
+      const a = sub(n.a);
+      const b = sub(n.b);
       return (c, content) => a(c, content) || b(c, content);
     }
     case 'not': {
-      const a = compileSearch(n.a);
+      const a = sub(n.a);
       return (c, content) => !a(c, content);
     }
     case 'flag': {
@@ -336,6 +343,8 @@ export function compileSearch(n: SearchNode): SearchTest {
       return (c) => hasFlag(c.info.flags, flag) === has;
     }
     case 'header': {
+      const known = answered?.(n);
+      if (known) return (c) => known[c.seq - 1] === 1;
       const { name, value } = n;
       const m = scannableName(name) ? headerMatcher(name, value) : null;
       return (c, content) => !!content && content.headerHolds(name, value, m);

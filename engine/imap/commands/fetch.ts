@@ -4,6 +4,7 @@
 // \Seen first. Repeated items were merged and their number bounded when parsed (fetch-items.ts).
 import { SELECTED, bad, no, ok, type CommandDef } from '../command.js';
 import { cachedParts, contentNeeds, onlyMeta, parseFetchItems, renderFetch, renderMetaLine, type FetchItem } from '../fetch-items.js';
+import { columnsFor } from '../header-columns.js';
 import { cacheFor, MessageCache, type CachedMessage } from '../message-cache.js';
 import { parseMime, type MimeNode } from '../mime/mime-tree.js';
 import { GATHER, ResponseWriter, StreamBroken } from '../protocol/response-writer.js';
@@ -68,6 +69,7 @@ export const fetch: CommandDef = {
       return ok(`${c.name} completed`);
     }
     const box = MessageCache.box(view.owner, view.folder, view.uidValidity);
+    const columns = columnsFor(view.store);
     try {
       for (const seq of seqs) {
         const uid = view.uids[seq - 1];
@@ -115,7 +117,11 @@ export const fetch: CommandDef = {
             remember: (fields) => (keep = { ...keep, ...fields }),
           });
           // the header block of a message parsed here, for a SEARCH on header keys later (no second read)
-          if (tree && parsed && !cached?.head) (keep ??= {}).head = parsed.subarray(0, tree.bodyStart); // copied by the cache
+          if (tree && parsed && !cached?.head) {
+            (keep ??= {}).head = parsed.subarray(0, tree.bodyStart); // copied by the cache
+            // and the fields SEARCH's named keys read, for its columns (no header scan per message later)
+            columns.feed(box, uid, tree.headers);
+          }
           if (keep) cache.update(box, uid, keep);
           await writer.write(r.raw('\r\n'));
         } finally {

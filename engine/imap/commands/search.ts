@@ -5,6 +5,7 @@ import { SELECTED, bad, no, ok, type CommandDef } from '../command.js';
 import type { Token } from '../protocol/tokens.js';
 import { decodeBytes, knownCharset, normaliseCharset } from '../../mime/charset.js';
 import { cacheFor, MessageCache, type CachedMessage } from '../message-cache.js';
+import { answerFromColumns } from '../search-columns.js';
 import type { MailboxView } from '../mailbox-view.js';
 import type { MessageInfo } from '../../store/mailbox-store.js';
 import { compileSearch, Content, contentNeeds, headerNames, MAX_SEARCH_KEYS, MAX_TEXT_SEARCH_KEYS, needsDate, parseSearch, searchKeyCount, type Candidate, type SearchNode } from '../search-query.js';
@@ -101,7 +102,7 @@ export const search: CommandDef = {
       return no(`Search too large: at most ${MAX_SEARCH_KEYS} keys, ${MAX_TEXT_SEARCH_KEYS} of them searching text`, 'LIMIT');
     }
     const needs = contentNeeds(tree);
-    const names = [...headerNames(tree)];
+    let names = [...headerNames(tree)];
     const wantsDate = needsDate(tree);
     const cache = cacheFor(view.store);
     const hits: number[] = [];
@@ -109,15 +110,20 @@ export const search: CommandDef = {
     const withModseq = usesModseq(tree);
     const maxUid = view.uids.length ? view.uids[view.uids.length - 1] : 0;
     const box = MessageCache.box(view.owner, view.folder, view.uidValidity);
+    // the view holds still while SEARCH runs (holdsExpunges): its UIDs read once
+    const uids = view.uids;
+    // HEADER keys of a search that reads no body: answered from per-mailbox columns before the loop
+    const known = needs.body ? null : await answerFromColumns(view, uids, tree, box);
+    const test = compileSearch(tree, known ? (n) => known.hits.get(n) : undefined);
+    if (known?.all) names = [];
+    const skipped = known?.skipped;
     const boxCache = cache.of(box);
-    const test = compileSearch(tree);
     // one candidate and one content, refilled per message
     const cand = new Candidates(view, maxUid);
     const content = new Content(undefined);
-    const wantsText = needs.headers || needs.body;
-    // the view holds still while SEARCH runs (holdsExpunges): its UIDs read once
-    const uids = view.uids;
+    const wantsText = needs.body || wantsDate || (needs.headers && !known?.all);
     for (let i = 0; i < uids.length; i++) {
+      if (skipped?.[i]) continue;
       const uid = uids[i];
       let raw: Buffer | undefined;
       let cached: CachedMessage | undefined;

@@ -95,23 +95,29 @@ export function parseHeaders(raw: Buffer, start: number, end: number): HeaderFie
     let nl = raw.indexOf(10, i);
     if (nl < 0 || nl >= end) nl = end - 1;
     const lineEnd = nl + 1;
-    let text = raw.toString('latin1', i, lineEnd).replace(/\r?\n$/, '');
-    if (text === '') break;
-    if ((text[0] === ' ' || text[0] === '\t') && cur) {
-      curText += text;
+    // the line's text without a final "\n" or "\r\n", found on the octets (no string of the whole line)
+    let te = lineEnd;
+    if (raw[te - 1] === 10) {
+      te--;
+      if (te > i && raw[te - 1] === 13) te--;
+    }
+    if (te === i) break;
+    const b0 = raw[i];
+    if ((b0 === 32 || b0 === 9) && cur) {
+      curText += raw.toString('latin1', i, te);
       cur.end = lineEnd;
     } else {
       if (cur) {
         cur.value = curText.trim();
         out.push(cur);
       }
-      const colon = text.indexOf(':');
-      if (colon <= 0) {
+      let colon = i;
+      while (colon < te && raw[colon] !== 58) colon++;
+      if (colon === i || colon === te) {
         cur = null;
       } else {
-        cur = { name: text.slice(0, colon).trim().toLowerCase(), value: '', start: i, end: lineEnd };
-        text = text.slice(colon + 1);
-        curText = text;
+        cur = { name: raw.toString('latin1', i, colon).trim().toLowerCase(), value: '', start: i, end: lineEnd };
+        curText = raw.toString('latin1', colon + 1, te);
       }
     }
     i = lineEnd;

@@ -17,6 +17,14 @@ export function decodeHeaderValue(latin1: string): string {
   return PLAIN_HEADER.test(latin1) ? decodeHeader(latin1).text : latin1;
 }
 
+/**
+ * fold(decodeHeaderValue(latin1)) with one test for the common case: a value with no encoded word, 8-bit octet or
+ * ESC is ASCII, so decoding leaves it and folding only lower-cases it.
+ */
+export function foldedHeaderValue(latin1: string): string {
+  return PLAIN_HEADER.test(latin1) ? fold(decodeHeader(latin1).text) : latin1.toLowerCase();
+}
+
 /** Content-Transfer-Encoding applied in reverse. */
 export function decodeTransfer(body: Buffer, encoding: string | undefined): Buffer {
   const enc = (encoding ?? '').trim().toLowerCase();
