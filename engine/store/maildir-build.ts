@@ -24,30 +24,10 @@ export async function readFirstBuild(curDir: string): Promise<BuildColumns> {
   const sizes = new Float64Array(n);
   const secs = new Int32Array(n);
   const usecs = new Int32Array(n);
-  /** Entries to stat (no valid ",S=", or not typed as a plain file). */
   const toStat: number[] = [];
-  let count = 0;
-  let keyed = true;
-  for (let e = 0; e < n; e++) {
-    const d = entries[e];
-    const file = d.name;
-    if (file.charCodeAt(0) === 46 || d.isDirectory()) continue;
-    const end = baseEnd(file);
-    const size = d.isFile() ? sizeFromName(file, end) : undefined;
-    if (size === undefined) {
-      toStat.push(count);
-      sizes[count] = -1;
-    } else sizes[count] = size;
-    if (keyed) {
-      const s = secondOf(file);
-      const u = usecOf(file, end);
-      if (fitsKey(s, u)) {
-        secs[count] = s;
-        usecs[count] = u;
-      } else keyed = false;
-    }
-    names[count++] = file;
-  }
+  const state = new Int32Array(2);
+  scanNames(entries, names, sizes, secs, usecs, toStat, state);
+  const count = state[0];
   names.length = count;
   let dates: Float64Array | null = null;
   if (toStat.length) {
@@ -67,14 +47,67 @@ export async function readFirstBuild(curDir: string): Promise<BuildColumns> {
   }
   // UID order: the packed keys when every name has one and no two tie, else the comparison (which also drops the
   // earlier of two names with one base: a rename caught half way, the one read last counts)
-  const packed = keyed ? sortedKeys(secs, usecs, count) : null;
+  const packed = state[1] ? sortedKeys(secs, usecs, count) : null;
   const order: ArrayLike<number> = packed ?? uniqueBases(names);
-  const files: string[] = new Array(order.length);
-  const osizes = new Float64Array(order.length);
-  const odates = dates ? new Float64Array(order.length) : null;
+  const m = order.length;
+  const files: string[] = new Array(m);
+  const osizes = new Float64Array(m);
+  const odates = dates ? new Float64Array(m) : null;
+  const counts = new Int32Array(3);
+  columnsIn(order, names, sizes, dates, files, osizes, odates, counts);
+  const kept = counts[0];
+  files.length = kept;
+  const whole = kept === m;
+  return new BuildColumns(files, whole ? osizes : osizes.slice(0, kept), odates && (whole ? odates : odates.slice(0, kept)), counts[1], counts[2]);
+}
+
+// The two passes over thousands of names are functions of their own that end with their loop: the first build
+// runs them before V8 compiles them (a loop optimised in the middle, on stack), and code after such a loop would
+// run optimised with no type feedback, so a second build would throw its compiled code away half way.
+
+/**
+ * One pass over the entries: each message name into `names`, its ",S=" size into `sizes` (-1 and its position into
+ * `toStat` when it has none, or is not typed as a plain file), its second and microsecond into `secs`/`usecs`.
+ * `state`: [names kept, whether every name fits a packed key (1) or not (0)]. Dot files and directories are left out.
+ */
+function scanNames(
+  entries: fs.Dirent[], names: string[], sizes: Float64Array, secs: Int32Array, usecs: Int32Array, toStat: number[], state: Int32Array,
+): void {
+  let count = 0;
+  let keyed = 1;
+  for (let e = 0; e < entries.length; e++) {
+    const d = entries[e];
+    const file = d.name;
+    if (file.charCodeAt(0) === 46 || d.isDirectory()) continue;
+    const end = baseEnd(file);
+    const size = d.isFile() ? sizeFromName(file, end) : undefined;
+    if (size === undefined) {
+      toStat.push(count);
+      sizes[count] = -1;
+    } else sizes[count] = size;
+    if (keyed) {
+      const s = secondOf(file);
+      const u = usecOf(file, end);
+      if (fitsKey(s, u)) {
+        secs[count] = s;
+        usecs[count] = u;
+      } else keyed = 0;
+    }
+    names[count++] = file;
+    state[0] = count;
+    state[1] = keyed;
+  }
+}
+
+/**
+ * The names in `order` (positions in `names`) into `files`/`osizes`/`odates`, less those found not to be message
+ * files (size -1). `counts`: [kept, without \Seen, 1-based position of the first without \Seen or 0].
+ */
+function columnsIn(
+  order: ArrayLike<number>, names: readonly string[], sizes: Float64Array, dates: Float64Array | null,
+  files: string[], osizes: Float64Array, odates: Float64Array | null, counts: Int32Array,
+): void {
   let kept = 0;
-  let unseen = 0;
-  let firstUnseen = 0;
   for (let k = 0; k < order.length; k++) {
     const i = order[k];
     if (sizes[i] < 0) continue; // not a message file (its stat failed or found something else)
@@ -83,14 +116,12 @@ export async function readFirstBuild(curDir: string): Promise<BuildColumns> {
     osizes[kept] = sizes[i];
     if (odates) odates[kept] = dates![i];
     kept++;
+    counts[0] = kept;
     const info = file.indexOf(':2,');
     if (info < 0 || file.indexOf('S', info + 3) < 0) {
-      unseen++;
-      if (!firstUnseen) firstUnseen = kept;
+      if (!counts[1]++) counts[2] = kept;
     }
   }
-  files.length = kept;
-  return new BuildColumns(files, kept === order.length ? osizes : osizes.slice(0, kept), odates && (kept === order.length ? odates : odates.slice(0, kept)), unseen, firstUnseen);
 }
 
 /** Delivery order by comparison, of two names with one base only the later one read (as maildir-sync.ts keeps). */

@@ -113,6 +113,13 @@ export function allInfos(l: Listing): MessageInfo[] {
   return l.infos;
 }
 
+/** n UIDs from uid0 (a function that ends with its loop: see maildir-build.ts). */
+function uidRange(uid0: number, n: number): number[] {
+  const uids = new Array<number>(n);
+  for (let i = 0; i < n; i++) uids[i] = uid0 + i;
+  return uids;
+}
+
 /** A first build's listing for readers only (listShared): the infos made as they are read, shared by all readers. */
 class BuiltInfos implements LazyInfos {
   private letters: string | null = null;
@@ -127,12 +134,7 @@ class BuiltInfos implements LazyInfos {
   }
   get uids(): readonly number[] {
     const b = this.l.built;
-    if (!b.uids) {
-      const uids = new Array<number>(b.cols.length);
-      for (let i = 0; i < uids.length; i++) uids[i] = b.uid0 + i;
-      b.uids = uids;
-    }
-    return b.uids;
+    return (b.uids ??= uidRange(b.uid0, b.cols.length));
   }
   at(i: number): MessageInfo {
     return infoAt(this.l, i);
