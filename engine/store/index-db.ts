@@ -11,7 +11,7 @@ import { AccountLog, type Snapshot } from './account-log.js';
 import { emailIdOf } from './email-ids.js';
 import { BuildColumns } from './build-columns.js';
 import { IndexBuild, RANGE_LOG_MIN, type Built } from './index-build.js';
-import { migrate, SCHEMA } from './index-schema.js';
+import { createOrMigrate } from './index-schema.js';
 import { UNKNOWN_IDATE } from './maildir-idate.js';
 import type { FolderRow, MessageRow, MovedMessage, NewMessage } from './index-rows.js';
 
@@ -46,8 +46,7 @@ export class IndexDb {
     // statement journals and IN (json_each) tables in memory, not in /var/tmp: they live for one statement of at
     // most a few hundred rows, and a first build of 10,000 messages wrote 10,000 pages there
     this.db.pragma('temp_store = MEMORY');
-    this.db.exec(SCHEMA);
-    migrate(this.db);
+    createOrMigrate(this.db);
     this.history = new AccountLog(this.db);
     this.view = new AccountIndex(this.db, this.history);
     this.build = new IndexBuild(this.db, (name) => this.resetFolder(name));
