@@ -3,6 +3,7 @@
 // rows later. Decoding checks every byte it uses: a record that fails any check is refused, never half-read.
 // It never touches the disk or the database.
 import zlib from 'node:zlib';
+import type { BuildColumns } from './build-columns.js';
 import type { NewMessage } from './index-db.js';
 import { parseMaildirName, sizeFromName } from './maildir-flags.js';
 import { UNKNOWN_IDATE } from './maildir-idate.js';
@@ -31,6 +32,28 @@ export function encodeBuild(add: readonly NewMessage[]): EncodedBuild | null {
   }
   const blob = Buffer.from(parts.join('\0'), 'utf8');
   return { blob, count: add.length, crc: zlib.crc32(blob) };
+}
+
+/**
+ * encodeBuild of a first build in columns (the same bytes): the names joined as they are when no date is known
+ * (nothing stat'ed, the usual case: one native join, no string per message), else "name/size/idate" where one is.
+ */
+export function encodeColumns(cols: BuildColumns): EncodedBuild | null {
+  let text: string;
+  if (!cols.dates) text = cols.files.join('\0');
+  else {
+    const parts: string[] = new Array(cols.length);
+    for (let i = 0; i < cols.length; i++) {
+      const idate = cols.dates[i];
+      const size = cols.sizes[i];
+      if (idate === UNKNOWN_IDATE) parts[i] = cols.files[i];
+      else if (Number.isFinite(idate) && Number.isSafeInteger(size)) parts[i] = `${cols.files[i]}/${size}/${Math.round(idate)}`;
+      else return null;
+    }
+    text = parts.join('\0');
+  }
+  const blob = Buffer.from(text, 'utf8');
+  return { blob, count: cols.length, crc: zlib.crc32(blob) };
 }
 
 const DIGITS = /^\d{1,15}$/;

@@ -3,7 +3,8 @@
 // (build-record.ts: UIDVALIDITY, first UID, packed names) whose rows any process writes from it later (settle:
 // before anything reads rows, or 2 s on). It opens no transaction but settle's own and never touches the files.
 import type Database from 'better-sqlite3';
-import { decodeBuild, encodeBuild } from './build-record.js';
+import type { BuildColumns } from './build-columns.js';
+import { decodeBuild, encodeColumns } from './build-record.js';
 import { emailIdOf } from './email-ids.js';
 import type { FolderRow, NewMessage } from './index-db.js';
 
@@ -30,12 +31,12 @@ interface Pending {
   /** The first build's first UID (the folder's UIDNEXT before it) and MODSEQ before it. */
   uid0: number;
   modseq0: number;
-  add: NewMessage[];
+  cols: BuildColumns;
 }
 
 /** What a folder's first build hands to the listing that follows it: its messages, UIDs from uid0, MODSEQs after modseq0. */
 export interface Built {
-  add: NewMessage[];
+  cols: BuildColumns;
   uid0: number;
   modseq0: number;
 }
@@ -137,21 +138,22 @@ export class IndexBuild {
 
   /** Is this change a folder's first build to record as one (many rows added, nothing else)? The caller checks UIDNEXT is 1. */
   static isFirst(change: { add?: NewMessage[]; remove?: number[]; flags?: unknown[] }, build: boolean | undefined): boolean {
-    return !!build && (change.add?.length ?? 0) >= RANGE_LOG_MIN && !change.remove?.length && !change.flags?.length;
+    const add = change.add ?? [];
+    return !!build && add.length >= RANGE_LOG_MIN && !change.remove?.length && !change.flags?.length && !add.some((m) => m.keywords);
   }
 
   /**
-   * Write a folder's first build (`f`: the folder before it, UIDNEXT 1) as one record: `add` gets UIDs from
+   * Write a folder's first build (`f`: the folder before it, UIDNEXT 1) as one record: its messages get UIDs from
    * f.uidnext and MODSEQs from f.modseq + 1, in order. The caller moves the folder's UIDNEXT and MODSEQ past them
    * in the same transaction. Returns false when the messages cannot be recorded (the caller inserts rows).
    */
-  record(folder: string, f: FolderRow, add: NewMessage[], writes: number): boolean {
-    const enc = encodeBuild(add);
+  record(folder: string, f: FolderRow, cols: BuildColumns, writes: number): boolean {
+    const enc = encodeColumns(cols);
     if (!enc) return false;
     this.q.put.run(folder, f.uidvalidity, f.uidnext, f.modseq, enc.count, enc.crc, enc.blob);
-    this.pending.set(folder, { uidvalidity: f.uidvalidity, uid0: f.uidnext, modseq0: f.modseq, add });
-    const key = `${f.uidvalidity}/${f.uidnext + add.length}/${f.modseq + add.length}`;
-    this.built = { folder, key, writes, add, uid0: f.uidnext, modseq0: f.modseq };
+    this.pending.set(folder, { uidvalidity: f.uidvalidity, uid0: f.uidnext, modseq0: f.modseq, cols });
+    const key = `${f.uidvalidity}/${f.uidnext + cols.length}/${f.modseq + cols.length}`;
+    this.built = { folder, key, writes, cols, uid0: f.uidnext, modseq0: f.modseq };
     return true;
   }
 
@@ -185,7 +187,7 @@ export class IndexBuild {
       // a record of a folder since dropped or given a new UIDVALIDITY describes nothing any more
       if (!f || f.uidvalidity !== r.uidvalidity) continue;
       const mine = this.pending.get(r.folder);
-      const add = mine && mine.uid0 === r.uid0 && mine.uidvalidity === r.uidvalidity && mine.add.length === r.count ? mine.add : decodeBuild(r.names, r.count, r.crc);
+      const add = mine && mine.uid0 === r.uid0 && mine.uidvalidity === r.uidvalidity && mine.cols.length === r.count ? mine.cols.messages() : decodeBuild(r.names, r.count, r.crc);
       if (!add || !Number.isSafeInteger(r.uid0) || !Number.isSafeInteger(r.modseq0) || r.uid0 < 1 || r.modseq0 < 0 || r.uid0 + add.length > f.uidnext || r.modseq0 + add.length > f.modseq) {
         refused.push(r.folder);
         continue;
@@ -291,6 +293,6 @@ export class IndexBuild {
     const b = this.built;
     if (!b || b.folder !== folder) return null;
     this.built = null;
-    return b.key === key && b.writes === writes ? { add: b.add, uid0: b.uid0, modseq0: b.modseq0 } : null;
+    return b.key === key && b.writes === writes ? { cols: b.cols, uid0: b.uid0, modseq0: b.modseq0 } : null;
   }
 }

@@ -9,34 +9,13 @@ import Database from 'better-sqlite3';
 import { AccountIndex } from './account-index.js';
 import { AccountLog, type Snapshot } from './account-log.js';
 import { emailIdOf } from './email-ids.js';
-import { IndexBuild, type Built } from './index-build.js';
-import { migrate, SCHEMA } from './index-schema.js';
+import { BuildColumns } from './build-columns.js';
+import { IndexBuild, RANGE_LOG_MIN, type Built } from './index-build.js';
+import { createOrMigrate } from './index-schema.js';
 import { UNKNOWN_IDATE } from './maildir-idate.js';
+import type { FolderRow, MessageRow, MovedMessage, NewMessage } from './index-rows.js';
 
-export interface FolderRow {
-  name: string;
-  uidvalidity: number;
-  uidnext: number;
-  modseq: number;
-  cur_mtime: string;
-}
-
-export interface MessageRow {
-  uid: number;
-  base: string;
-  file: string;
-  size: number;
-  idate: number;
-  letters: string;
-  keywords: string;
-  modseq: number;
-}
-
-/** A row moved from one folder to another with its file (transfer). */
-export interface MovedMessage extends NewMessage {
-  /** Its UID in the source folder. */
-  uid: number;
-}
+export type { FolderRow, MessageRow, MovedMessage, NewMessage } from './index-rows.js';
 
 let lastUidValidity = 0;
 
@@ -45,15 +24,6 @@ function freshUidValidity(floor: number): number {
   const v = Math.max(Math.floor(Date.now() / 1000), lastUidValidity + 1, floor + 1);
   lastUidValidity = v;
   return v;
-}
-
-export interface NewMessage {
-  base: string;
-  file: string;
-  size: number;
-  idate: number;
-  letters: string;
-  keywords?: string;
 }
 
 export { RANGE_LOG_MIN } from './index-build.js';
@@ -76,8 +46,7 @@ export class IndexDb {
     // statement journals and IN (json_each) tables in memory, not in /var/tmp: they live for one statement of at
     // most a few hundred rows, and a first build of 10,000 messages wrote 10,000 pages there
     this.db.pragma('temp_store = MEMORY');
-    this.db.exec(SCHEMA);
-    migrate(this.db);
+    createOrMigrate(this.db);
     this.history = new AccountLog(this.db);
     this.view = new AccountIndex(this.db, this.history);
     this.build = new IndexBuild(this.db, (name) => this.resetFolder(name));
@@ -254,16 +223,11 @@ export class IndexDb {
         // read or change some
         this.settle(rows && !first);
         if (first) {
-          const f = this.folder(folder);
           const add = change.add!;
-          if (f.uidnext === 1 && this.build.record(folder, f, add, this.writes)) {
-            // a folder that never had a message: one record, one range in the log, its rows written later
-            this.q.setFolder.run(f.uidnext + add.length, f.modseq + add.length, folder);
-            if (change.curMtime !== undefined) this.q.setMtime.run(change.curMtime, folder);
-            this.history.range([f.uidvalidity]);
-            this.build.settleLater();
+          const uid0 = this.recordFirst(folder, BuildColumns.of(add), change.curMtime);
+          if (uid0) {
             const uids = new Array<number>(add.length);
-            for (let i = 0; i < add.length; i++) uids[i] = f.uidnext + i;
+            for (let i = 0; i < add.length; i++) uids[i] = uid0 + i;
             return uids;
           }
           this.settle(true);
@@ -279,6 +243,34 @@ export class IndexDb {
         return uids;
       })
       .immediate();
+  }
+
+  /**
+   * A folder's first build read from cur/ in columns (maildir-build.ts): one record when the folder never had a
+   * message and the build is large (index-build.ts), else rows, as apply adds them.
+   */
+  applyBuild(folder: string, cols: BuildColumns, curMtime: string): void {
+    if (cols.length >= RANGE_LOG_MIN) {
+      this.writes++;
+      this.build.forget();
+      if (this.db.transaction(() => this.recordFirst(folder, cols, curMtime)).immediate()) return;
+    }
+    this.apply(folder, { add: cols.messages(), curMtime }, { build: true });
+  }
+
+  /**
+   * Inside a write transaction: a folder that never had a message (UIDNEXT 1) gets its first build as one record,
+   * one range in the log, its rows written later. Returns the build's first UID, or 0 when it was not recorded.
+   */
+  private recordFirst(folder: string, cols: BuildColumns, curMtime: string | undefined): number {
+    this.settle(false);
+    const f = this.folder(folder);
+    if (f.uidnext !== 1 || !this.build.record(folder, f, cols, this.writes)) return 0;
+    this.q.setFolder.run(f.uidnext + cols.length, f.modseq + cols.length, folder);
+    if (curMtime !== undefined) this.q.setMtime.run(curMtime, folder);
+    this.history.range([f.uidvalidity]);
+    this.build.settleLater();
+    return f.uidnext;
   }
 
   /**

@@ -41,6 +41,38 @@ export const SCHEMA = `
 `;
 
 /**
+ * The schema of a new index file, as SCHEMA then migrate() would leave it (the columns migrate adds come last, where
+ * ALTER TABLE puts them), written at once: one transaction, and no ALTER TABLE (each makes SQLite read the whole
+ * schema again). A new user's first SELECT creates its index.
+ */
+function freshSchema(): string {
+  const folders = "cur_mtime TEXT NOT NULL DEFAULT ''\n  );";
+  const messages = 'modseq INTEGER NOT NULL,\n    PRIMARY KEY (folder, uid)';
+  if (!SCHEMA.includes(folders) || !SCHEMA.includes(messages)) throw new Error('index schema: the fresh schema no longer fits SCHEMA');
+  return (
+    SCHEMA.replace(folders, "cur_mtime TEXT NOT NULL DEFAULT '',\n    sort_order INTEGER\n  );").replace(messages, "modseq INTEGER NOT NULL,\n    eid TEXT NOT NULL DEFAULT '',\n    PRIMARY KEY (folder, uid)") +
+    'CREATE INDEX IF NOT EXISTS messages_eid ON messages (eid);' + LOG_SCHEMA + INDEX_SCHEMA
+  );
+}
+
+/** Make the tables of an index: a new file gets the current schema at once; any other SCHEMA's tables, then migrate. */
+export function createOrMigrate(db: Database.Database): void {
+  const empty = db.prepare<[], number>('SELECT count(*) FROM sqlite_schema').pluck();
+  if (empty.get() === 0 && (db.pragma('user_version', { simple: true }) as number) === 0) {
+    // another process may be making the same file: decided again under the write lock
+    const made = db.transaction(() => {
+      if (empty.get() !== 0) return false;
+      db.exec(freshSchema());
+      db.pragma('user_version = 1');
+      return true;
+    }).immediate();
+    if (made) return;
+  }
+  db.exec(SCHEMA);
+  migrate(db);
+}
+
+/**
  * Version 1 adds the account view: an email id per row (hash of its base name), a sort order per folder, the
  * change log and the thread tables. Run once per file, under a write lock (another process may open it too).
  */

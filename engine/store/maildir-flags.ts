@@ -36,13 +36,13 @@ export function normaliseLetters(letters: string): string {
  * The message size encoded in a name (Maildir++ ",S=1234", ended by "," or the end of the base), which saves a
  * stat. A malformed field (",S=", ",S=12x", ",S=-1", more than 15 digits) gives undefined: the caller stats.
  */
-export function sizeFromName(base: string): number | undefined {
+export function sizeFromName(base: string, end = base.length): number | undefined {
   // /,S=(\d{1,15})(?=,|$)/ by hand (a first index build reads thousands): the first ",S=" followed by 1–15
-  // digits and then "," or the end
-  for (let i = base.indexOf(',S='); i >= 0; i = base.indexOf(',S=', i + 1)) {
+  // digits and then "," or the end. `end`: where the base ends in a whole file name (read as if cut there)
+  for (let i = base.indexOf(',S='); i >= 0 && i + 3 <= end; i = base.indexOf(',S=', i + 1)) {
     let j = i + 3;
-    while (j < base.length && base.charCodeAt(j) >= 48 && base.charCodeAt(j) <= 57) j++;
-    if (j > i + 3 && j - (i + 3) <= 15 && (j === base.length || base.charCodeAt(j) === 44)) return Number(base.slice(i + 3, j));
+    while (j < end && base.charCodeAt(j) >= 48 && base.charCodeAt(j) <= 57) j++;
+    if (j > i + 3 && j - (i + 3) <= 15 && (j === end || base.charCodeAt(j) === 44)) return Number(base.slice(i + 3, j));
   }
   return undefined;
 }

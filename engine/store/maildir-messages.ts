@@ -146,7 +146,7 @@ export function listedFile(u: UserHandle, folder: FolderName, uid: number): { fi
   while (lo <= hi) {
     const mid = (lo + hi) >> 1;
     const m = uidAt(l, mid);
-    if (m === uid) return { file: l.files[mid], size: l.built ? l.built.add[mid].size : l.infos[mid].size };
+    if (m === uid) return { file: l.files[mid], size: l.built ? l.built.cols.sizes[mid] : l.infos[mid].size };
     if (m < uid) lo = mid + 1;
     else hi = mid - 1;
   }

@@ -3,7 +3,7 @@
 // compared as numbers, then the whole names. Each name's numbers are read once, not per comparison. Pure.
 
 /** The delivery second a name starts with (parseInt: NaN when it does not start with digits). */
-function secondOf(name: string): number {
+export function secondOf(name: string): number {
   return parseInt(name, 10);
 }
 
@@ -11,27 +11,29 @@ function secondOf(name: string): number {
  * The digits after the first "M" that has digits after it in the name's unique part, between its first and
  * second dots (as /^[^.]+\.[^.]*?M(\d+)/); NaN when there is none. The usual name is read by native string
  * functions (a first build reads thousands before any of this code is compiled); any other char by char.
+ * `end`: where the base name ends in `name` (a file name read whole: the part before ":2,"), as if it were cut there.
  */
-function usecOf(name: string): number {
+export function usecOf(name: string, end = name.length): number {
   const dot = name.indexOf('.');
   const m = name.indexOf('M', dot + 1);
-  if (dot > 0 && m > dot) {
+  if (dot > 0 && m > dot && m + 1 < end) {
     const next = name.indexOf('.', dot + 1);
     const c = name.charCodeAt(m + 1);
-    if ((next < 0 || next > m) && c >= 48 && c <= 57) return parseInt(name.slice(m + 1), 10);
+    // the digits stop before `end`: a base ends before ":" (a non-digit) or at the name's end
+    if ((next < 0 || next > m) && c >= 48 && c <= 57) return parseInt(name.slice(m + 1, end), 10);
   }
-  return usecByChars(name);
+  return usecByChars(name, end);
 }
 
-function usecByChars(name: string): number {
+function usecByChars(name: string, end: number): number {
   const i = name.indexOf('.');
-  if (i <= 0) return NaN;
-  for (let j = i + 1; j < name.length; j++) {
+  if (i <= 0 || i >= end) return NaN;
+  for (let j = i + 1; j < end; j++) {
     const c = name.charCodeAt(j);
     if (c === 46) return NaN;
     if (c !== 77) continue;
     let k = j + 1;
-    while (k < name.length && name.charCodeAt(k) >= 48 && name.charCodeAt(k) <= 57) k++;
+    while (k < end && name.charCodeAt(k) >= 48 && name.charCodeAt(k) <= 57) k++;
     if (k > j + 1) return Number(name.slice(j + 1, k));
   }
   return NaN;
@@ -99,19 +101,42 @@ const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
  */
 function packedOrder(names: readonly string[], idx: readonly number[]): number[] | null {
   const m = idx.length;
-  const b = Math.max(MIN_INDEX_BITS, 32 - Math.clz32(m - 1));
-  if (b > MAX_INDEX_BITS || !LITTLE_ENDIAN) return null;
   const secs = new Int32Array(m);
   const usecs = new Int32Array(m);
-  let min = 2 ** 31;
-  let max = -1;
   for (let j = 0; j < m; j++) {
     const name = names[idx[j]];
     const s = secondOf(name);
     const u = usecOf(name);
-    if (!(s >= 0 && s < 2 ** 31 && u >= 0 && u < USEC_LIMIT)) return null;
+    if (!fitsKey(s, u)) return null;
     secs[j] = s;
     usecs[j] = u;
+  }
+  const order = sortedKeys(secs, usecs, m);
+  if (!order) return null;
+  const out = new Array<number>(m);
+  for (let j = 0; j < m; j++) out[j] = idx[order[j]];
+  return out;
+}
+
+/** Does a name's (second, microsecond) fit a packed key (see sortedKeys)? NaN does not. */
+export function fitsKey(s: number, u: number): boolean {
+  return s >= 0 && s < 2 ** 31 && u >= 0 && u < USEC_LIMIT;
+}
+
+/**
+ * The delivery order of m names given as their seconds and microseconds (each fitsKey), as positions 0..m-1 in
+ * order: one 63-bit key per name sorted natively (see deliveryOrder). Null when the keys cannot say it: too many
+ * names, seconds spread too far, or two names with the same second and microsecond (then the names decide:
+ * deliveryOrder's comparison).
+ */
+export function sortedKeys(secs: Int32Array, usecs: Int32Array, m: number): Int32Array | null {
+  if (m < 1) return new Int32Array(0);
+  const b = Math.max(MIN_INDEX_BITS, 32 - Math.clz32(m - 1));
+  if (b > MAX_INDEX_BITS || !LITTLE_ENDIAN) return null;
+  let min = 2 ** 31;
+  let max = -1;
+  for (let j = 0; j < m; j++) {
+    const s = secs[j];
     if (s < min) min = s;
     if (s > max) max = s;
   }
@@ -127,12 +152,12 @@ function packedOrder(names: readonly string[], idx: readonly number[]): number[]
   }
   keys.sort();
   const mask = (1 << b) - 1;
-  const out = new Array<number>(m);
+  const out = new Int32Array(m);
   for (let j = 0; j < m; j++) {
     const lo = half[2 * j];
     // the same second and microsecond as the key before: the comparison decides (names, then read order)
     if (j > 0 && half[2 * j + 1] === half[2 * j - 1] && lo >>> b === half[2 * j - 2] >>> b) return null;
-    out[j] = idx[lo & mask];
+    out[j] = lo & mask;
   }
   return out;
 }

@@ -11,6 +11,7 @@ import { StoreError } from './store-error.js';
 import { UNKNOWN_IDATE } from './maildir-idate.js';
 import { inParallel } from '../util/in-parallel.js';
 import { deliveryOrder, inDeliveryOrder } from './maildir-order.js';
+import { readFirstBuild } from './maildir-build.js';
 
 export { compareMaildirNames } from './maildir-order.js';
 
@@ -82,6 +83,12 @@ export async function syncFolder(
   const mtime = String(curStat.mtimeNs);
   const recent = Date.now() - Number(curStat.mtimeMs) < dirtyWindowMs;
   if (!force && !recent && mtime === fRow.cur_mtime && !add.length) return;
+  // a folder that never had a message (UIDNEXT 1: its first build) has no rows to compare with: its names are read
+  // in columns (maildir-build.ts)
+  if (index.folder(folder).uidnext === 1) {
+    index.applyBuild(folder, await readFirstBuild(curDir), mtime);
+    return;
+  }
 
   // the names alone: readdir's entry types say what is a plain file without a stat per file; each name parsed once,
   // into arrays of the right length and with indexed loops (no iterator result per entry: this runs cold, once
@@ -108,24 +115,20 @@ export async function syncFolder(
   files.length = bases.length = letters.length = plain.length = count;
   const remove: number[] = [];
   const flags: { uid: number; file: string; letters: string; keywords: string }[] = [];
-  let fresh: number[] | undefined;
-  // a folder that never had a message (UIDNEXT 1: its first build) has no rows to compare with
-  if (index.folder(folder).uidnext !== 1) {
-    const at = new Map<string, number>();
-    for (let i = 0; i < bases.length; i++) at.set(bases[i], i);
-    const compare = (uid: number, base: string, file: string) => {
-      const i = at.get(base);
-      if (i === undefined) remove.push(uid);
-      else {
-        if (files[i] !== file) flags.push({ uid, file: files[i], letters: letters[i], keywords: index.message(folder, uid)!.keywords });
-        at.delete(base);
-      }
-    };
-    // the rows as this process's current listing has them, else as the index has them
-    if (known) for (let k = 0; k < known.count; k++) compare(known.uid(k), known.key(k), known.files[k]);
-    else for (const row of index.bases(folder)) compare(row.uid, row.base, row.file);
-    fresh = [...at.values()];
-  }
+  const at = new Map<string, number>();
+  for (let i = 0; i < bases.length; i++) at.set(bases[i], i);
+  const compare = (uid: number, base: string, file: string) => {
+    const i = at.get(base);
+    if (i === undefined) remove.push(uid);
+    else {
+      if (files[i] !== file) flags.push({ uid, file: files[i], letters: letters[i], keywords: index.message(folder, uid)!.keywords });
+      at.delete(base);
+    }
+  };
+  // the rows as this process's current listing has them, else as the index has them
+  if (known) for (let k = 0; k < known.count; k++) compare(known.uid(k), known.key(k), known.files[k]);
+  else for (const row of index.bases(folder)) compare(row.uid, row.base, row.file);
+  const fresh = [...at.values()];
   // UIDs follow delivery order; of two names with one base (a rename caught half way), the one read last counts
   const order = deliveryOrder(bases, fresh);
   const sizes: (number | undefined)[] = new Array(files.length);

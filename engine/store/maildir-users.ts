@@ -6,7 +6,8 @@ import fsp from 'node:fs/promises';
 import path from 'node:path';
 import type { FolderName, LazyInfos, MessageInfo, Owner } from './mailbox-store.js';
 import { ensureMaildir, maildirRoot } from './maildir.js';
-import { IndexDb, type FolderRow, type MessageRow, type NewMessage } from './index-db.js';
+import { IndexDb, type FolderRow, type MessageRow } from './index-db.js';
+import type { BuildColumns } from './build-columns.js';
 import type { Built } from './index-build.js';
 import { infoOf, infoOfNew, type DateSource } from './maildir-idate.js';
 import { sharedFlagsOf } from './maildir-flags.js';
@@ -37,9 +38,9 @@ export interface Listing {
   /** Of a first build's listing, only those asked for so far (infoAt); read them through infoAt, uidAt, keyAt. */
   infos: MessageInfo[];
   /** A first build's messages (UIDs from uid0, MODSEQs after modseq0), of which infos are made on demand. */
-  built?: { add: NewMessage[]; uid0: number; modseq0: number; src: DateSource; uids?: number[] };
+  built?: { cols: BuildColumns; uid0: number; modseq0: number; src: DateSource; uids?: number[] };
   /** File name in cur/ of each message of `infos` (same order), as the index had them... */
-  files: string[];
+  files: readonly string[];
   /** ...when its write counter (IndexDb.writes) was this; after a write of this process they are not used. */
   writes: number;
   /** Messages without \Seen. */
@@ -84,27 +85,10 @@ export function listingOf(index: IndexDb, dir: string, folder: FolderName, key: 
  * infos are made when first read (infoAt), not thousands at once for the SELECT that built it.
  */
 export function listingOfBuilt(index: IndexDb, dir: string, folder: FolderName, key: string, b: Built): Listing {
-  const n = b.add.length;
-  const files: string[] = new Array(n);
-  let unseen = 0;
-  let firstUnseen = 0;
-  // whether the letters before had S (a folder's names repeat a few letter strings)
-  let letters: string | null = null;
-  let seen = false;
-  for (let i = 0; i < n; i++) {
-    const m = b.add[i];
-    if (m.letters !== letters) {
-      letters = m.letters;
-      seen = letters.includes('S');
-    }
-    files[i] = m.file;
-    if (!seen) {
-      unseen++;
-      if (!firstUnseen) firstUnseen = i + 1;
-    }
-  }
-  const built = { add: b.add, uid0: b.uid0, modseq0: b.modseq0, src: { index, dir, folder } };
-  return { key, infos: new Array<MessageInfo>(n), files, writes: index.writes, unseen, firstUnseen, built };
+  const c = b.cols;
+  const built = { cols: c, uid0: b.uid0, modseq0: b.modseq0, src: { index, dir, folder } };
+  // the names and the unseen count as the build read them: nothing per message here
+  return { key, infos: new Array<MessageInfo>(c.length), files: c.files, writes: index.writes, unseen: c.unseen, firstUnseen: c.firstUnseen, built };
 }
 
 /** The i-th message's info (made now, once, for a first build's listing). */
@@ -112,7 +96,7 @@ export function infoAt(l: Listing, i: number): MessageInfo {
   const info = l.infos[i];
   if (info || !l.built) return info;
   const b = l.built;
-  return (l.infos[i] = infoOfNew(b.add[i], b.uid0 + i, b.modseq0 + 1 + i, b.src));
+  return (l.infos[i] = infoOfNew(b.cols.message(i), b.uid0 + i, b.modseq0 + 1 + i, b.src));
 }
 
 /** The i-th message's UID and base name (its key), without making its info. */
@@ -120,13 +104,20 @@ export function uidAt(l: Listing, i: number): number {
   return l.built ? l.built.uid0 + i : l.infos[i].uid;
 }
 export function keyAt(l: Listing, i: number): string {
-  return l.built ? l.built.add[i].base : l.infos[i].key;
+  return l.built ? l.built.cols.base(i) : l.infos[i].key;
 }
 
 /** Every info of a listing (all made, for a caller that takes them all). */
 export function allInfos(l: Listing): MessageInfo[] {
   if (l.built) for (let i = 0; i < l.infos.length; i++) infoAt(l, i);
   return l.infos;
+}
+
+/** n UIDs from uid0 (a function that ends with its loop: see maildir-build.ts). */
+function uidRange(uid0: number, n: number): number[] {
+  const uids = new Array<number>(n);
+  for (let i = 0; i < n; i++) uids[i] = uid0 + i;
+  return uids;
 }
 
 /** A first build's listing for readers only (listShared): the infos made as they are read, shared by all readers. */
@@ -143,12 +134,7 @@ class BuiltInfos implements LazyInfos {
   }
   get uids(): readonly number[] {
     const b = this.l.built;
-    if (!b.uids) {
-      const uids = new Array<number>(b.add.length);
-      for (let i = 0; i < uids.length; i++) uids[i] = b.uid0 + i;
-      b.uids = uids;
-    }
-    return b.uids;
+    return (b.uids ??= uidRange(b.uid0, b.cols.length));
   }
   at(i: number): MessageInfo {
     return infoAt(this.l, i);
@@ -156,7 +142,7 @@ class BuiltInfos implements LazyInfos {
   flagsAt(i: number): readonly string[] {
     const made = this.l.infos[i];
     if (made) return made.flags;
-    const letters = this.l.built.add[i].letters;
+    const letters = this.l.built.cols.letters(i);
     if (letters !== this.letters) {
       this.letters = letters;
       this.flags = sharedFlagsOf(letters, '');
