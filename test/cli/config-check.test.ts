@@ -5,7 +5,7 @@
 // key file each exit 1 naming the file; a pair within 14 days of its end is a warning (exit 0); a bad key in the
 // TOML names the file and line; an unknown subcommand is a usage error. On the code before, `config` was an
 // unknown command (exit 2). The admin's [spam] rules_file is compiled with the shipped rules, as serve does at start:
-// a rule of its own without the LOCAL_ prefix, or a TOML error, names the file (line) and exits 1; on the code
+// a rule of its own without the LOCAL_ prefix, a misspelt tag in `disable` (it disabled nothing, silently), or a TOML error, names the file (line) and exits 1; on the code
 // before, `config check` said ok and the restart failed.
 import { after, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
@@ -112,11 +112,11 @@ describe('tegami config check', () => {
       fs.writeFileSync(path.join(dir, `${name}-rules.toml`), text);
       return config(`${name}-r`, `[spam]\nrules_file = "${name}-rules.toml"`);
     };
-    let r = cli(['config', 'check', '--config', rules('good', 'disable = ["EN_FREE_OFFER"]\n[[rule]]\ntag = "LOCAL_RIVAL"\nin = "body"\nany = ["rival.example", "競合他社"]\nscore = 3\n')]);
+    let r = cli(['config', 'check', '--config', rules('good', 'disable = ["EN_FREE_OFFER", "VALHELO"]\n[[rule]]\ntag = "LOCAL_RIVAL"\nin = "body"\nany = ["rival.example", "競合他社"]\nscore = 3\n')]);
     assert.equal(r.code, 0, r.err);
-    assert.match(r.out, /spam rules +\S+good-rules\.toml: \d+ rule\(s\) with the shipped ones, 1 disabled/);
+    assert.match(r.out, /spam rules +\S+good-rules\.toml: \d+ rule\(s\) with the shipped ones, 2 disabled/);
     const j = JSON.parse(cli(['config', 'check', '--json', '--config', path.join(dir, 'good-r.toml')]).out) as { spam_rules: { disabled: number } };
-    assert.equal(j.spam_rules.disabled, 1);
+    assert.equal(j.spam_rules.disabled, 2);
 
     r = cli(['config', 'check', '--config', rules('own', '[[rule]]\ntag = "RIVAL"\nin = "body"\nany = ["rival.example"]\n')]);
     assert.equal(r.code, 1);
@@ -126,6 +126,10 @@ describe('tegami config check', () => {
     r = cli(['config', 'check', '--config', rules('broken', '[[rule]]\ntag = "LOCAL_X"\nin = "body"\nany = "not a list"\n')]);
     assert.equal(r.code, 1);
     assert.match(r.err, /broken-rules\.toml:4: rule\.any/);
+
+    r = cli(['config', 'check', '--config', rules('typo', 'disable = ["EN_FREE_OFER"]\n')]);
+    assert.equal(r.code, 1, 'a misspelt tag in disable disabled nothing, silently');
+    assert.match(r.err, /typo-rules\.toml: disable: EN_FREE_OFER: unknown tag/);
 
     r = cli(['config', 'check', '--config', config('missing-r', '[spam]\nrules_file = "nowhere.toml"')]);
     assert.equal(r.code, 1);

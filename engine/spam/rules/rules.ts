@@ -171,6 +171,7 @@ export class RuleSet {
     const known = new Set([...BUILTIN, ...byTag.keys()]);
     for (const r of this.rules) for (const t of r.all ?? []) if (!known.has(t)) throw new RulesError(files[files.length - 1].origin, undefined, 'rule.all', `${r.tag}: unknown tag ${t}`);
     for (const t of overrides.keys()) if (!known.has(t)) throw new RulesError(files[files.length - 1].origin, undefined, `scores.${t}`, 'unknown tag');
+    for (const t of disabled) if (!known.has(t)) throw new RulesError(files[files.length - 1].origin, undefined, 'disable', `${t}: unknown tag`);
     for (const r of this.rules) this.weights.set(r.tag, [r.score, r.score_no_bayes ?? r.score]);
     for (const [t, w] of Object.entries(fitted?.with_bayes ?? {})) this.weights.set(t, [w, this.weights.get(t)?.[1]]);
     for (const [t, w] of Object.entries(fitted?.no_bayes ?? {})) this.weights.set(t, [this.weights.get(t)?.[0], w]);
