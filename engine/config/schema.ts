@@ -286,6 +286,10 @@ const web = z
     body_limit: size.prefault('64K'),
     /** Largest upload (the admin's CSV import of users). */
     upload_limit: size.prefault('4M'),
+    /** JMAP uploads and downloads one webmail server holds in memory at once, over every account (uploads on
+     *  PostgreSQL, downloads of stored mail and of uploads on PostgreSQL); past it they get 503 and Retry-After.
+     *  One of any size always goes through when nothing else is held. */
+    jmap_memory: size.prefault('256M'),
     /** Simultaneous connections to each web server (webmail, admin, and the metrics listener), counted before TLS; more are closed at once. */
     max_connections: z.number().int().positive().default(2000),
     /** Simultaneous connections to each web server from one client (IPv4 address or IPv6 /ipv6_prefix). */

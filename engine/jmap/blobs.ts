@@ -14,7 +14,8 @@ export interface UploadedBlob {
   size: number;
 }
 
-export type UploadOutcome = { ok: true; blob: UploadedBlob } | { ok: false; reason: 'tooLarge' | 'aborted' };
+/** busy: the node's memory budget for uploads held whole (PostgreSQL) is used up; the client tries again later. */
+export type UploadOutcome = { ok: true; blob: UploadedBlob } | { ok: false; reason: 'tooLarge' | 'aborted' | 'busy' };
 
 const UPLOAD_ID = /^U[0-9a-f]{40}$/;
 export const isUploadId = (id: string): boolean => UPLOAD_ID.test(id);
@@ -23,6 +24,8 @@ export const isUploadId = (id: string): boolean => UPLOAD_ID.test(id);
 export interface Uploads {
   upload(address: string, type: string, body: AsyncIterable<Buffer> | Iterable<Buffer>): Promise<UploadOutcome>;
   read(address: string, blobId: string): Promise<Buffer | null>;
+  /** Its size in octets without reading it, or null when there is none. */
+  size(address: string, blobId: string): Promise<number | null>;
   /** The blob's file on this node for streaming a download, or null (then read() gives the bytes). */
   file(address: string, blobId: string): string | null;
 }

@@ -38,6 +38,8 @@ export interface JmapLimits {
   maxResponseBytes: number;
   /** Folders one account may have ([accounts] max_folders): a Mailbox/set create past it is overQuota. */
   maxMailboxesPerAccount: number;
+  /** Octets of uploads and downloads held in memory on this node at once ([web] jmap_memory; engine/jmap/memory-budget.ts). */
+  nodeMemory: number;
 }
 
 export const DEFAULT_LIMITS: JmapLimits = {
@@ -57,6 +59,7 @@ export const DEFAULT_LIMITS: JmapLimits = {
   maxBodyValueBytesPerRequest: 16_000_000,
   maxResponseBytes: 40_000_000,
   maxMailboxesPerAccount: 1000,
+  nodeMemory: 256 * 1024 * 1024,
 };
 
 export const COLLATIONS = ['i;ascii-numeric', 'i;ascii-casemap', 'i;unicode-casemap'];

@@ -1,34 +1,50 @@
 // Uploaded JMAP blobs on [storage] backend = "postgres": the rules of the file store (engine/jmap/blobs.ts) over
 // PostgreSQL's jmap_uploads rows (migration 40), so an attachment uploaded through one node is read by an Email/set
 // or a download on any node. Named by the SHA-256 of the content; kept uploadTtlMs; the oldest go when an account's
-// uploads would pass uploadQuota. The bytes are held in memory only up to maxSizeUpload. It never interprets them.
+// uploads would pass uploadQuota. The bytes are held in memory only up to maxSizeUpload, and only within the node's
+// budget (engine/jmap/memory-budget.ts): past it the upload is refused as busy. It never interprets them.
 import { inTransaction } from '../db/pg/transaction.js';
 import crypto from 'node:crypto';
 import type pg from 'pg';
 import { isUploadId, type UploadOutcome, type Uploads } from './blobs.js';
 import type { JmapLimits } from './capabilities.js';
+import { MemoryBudget } from './memory-budget.js';
 
 export class PgBlobStore implements Uploads {
   constructor(
     private readonly pool: Pick<pg.Pool, 'query' | 'connect'>,
     private readonly limits: Pick<JmapLimits, 'maxSizeUpload' | 'uploadQuota' | 'uploadTtlMs'>,
     private readonly now: () => number,
+    private readonly memory: MemoryBudget = new MemoryBudget(Infinity),
   ) {}
 
-  /** Read the upload whole (bounded: past maxSizeUpload nothing is kept), then one transaction stores it. */
+  /**
+   * Read the upload whole (bounded: past maxSizeUpload nothing is kept; every chunk is claimed from the node's
+   * memory budget as it arrives, and a chunk past the budget ends the upload as busy), then one transaction stores it.
+   */
   async upload(address: string, type: string, body: AsyncIterable<Buffer> | Iterable<Buffer>): Promise<UploadOutcome> {
-    const chunks: Buffer[] = [];
-    let size = 0;
+    const held = this.memory.claim();
     try {
-      for await (const chunk of body) {
-        size += chunk.length;
-        if (size > this.limits.maxSizeUpload) return { ok: false, reason: 'tooLarge' };
-        chunks.push(chunk);
+      const chunks: Buffer[] = [];
+      let size = 0;
+      try {
+        for await (const chunk of body) {
+          size += chunk.length;
+          if (size > this.limits.maxSizeUpload) return { ok: false, reason: 'tooLarge' };
+          if (!held.grow(chunk.length)) return { ok: false, reason: 'busy' };
+          chunks.push(chunk);
+        }
+      } catch {
+        return { ok: false, reason: 'aborted' };
       }
-    } catch {
-      return { ok: false, reason: 'aborted' };
+      return await this.store(address, type, Buffer.concat(chunks, size));
+    } finally {
+      held.release();
     }
-    const bytes = Buffer.concat(chunks, size);
+  }
+
+  private async store(address: string, type: string, bytes: Buffer): Promise<UploadOutcome> {
+    const size = bytes.length;
     const blobId = 'U' + crypto.createHash('sha256').update(bytes).digest('hex').slice(0, 40);
     const now = this.now();
     // every account's expired uploads go (an account that never uploads again leaves none behind): one statement
@@ -59,6 +75,12 @@ export class PgBlobStore implements Uploads {
     if (!isUploadId(blobId)) return null;
     const r = await this.pool.query<{ data: Buffer }>('SELECT data FROM jmap_uploads WHERE address = $1 AND id = $2 AND created >= $3', [address, blobId, this.now() - this.limits.uploadTtlMs]);
     return r.rows[0]?.data ?? null;
+  }
+
+  async size(address: string, blobId: string): Promise<number | null> {
+    if (!isUploadId(blobId)) return null;
+    const r = await this.pool.query<{ size: string | number }>('SELECT size FROM jmap_uploads WHERE address = $1 AND id = $2 AND created >= $3', [address, blobId, this.now() - this.limits.uploadTtlMs]);
+    return r.rows[0] ? Number(r.rows[0].size) : null;
   }
 
   /** No file on this node: the download route reads the bytes (readBlob). */

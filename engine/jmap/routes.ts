@@ -11,7 +11,7 @@ import { clientIp } from '../web/app.js';
 import type { User } from '../accounts/directory.js';
 import { accountIdOf, originOf, sessionObject } from './capabilities.js';
 import { problem, type Problem } from './errors.js';
-import { readBlob } from './mail/blob-source.js';
+import { blobSizeBound, readBlob } from './mail/blob-source.js';
 import { eventSourceOptions, serveEvents } from './push.js';
 import { parseBody, runRequest } from './request.js';
 import type { JmapService } from './service.js';
@@ -36,6 +36,12 @@ async function readLimited(stream: Readable | undefined, max: number): Promise<B
     chunks.push(chunk);
   }
   return Buffer.concat(chunks);
+}
+
+/** 503 with Retry-After: the node's memory for uploads and downloads held whole ([web] jmap_memory) is in use. */
+function sendBusy(reply: FastifyReply, what: string): FastifyReply {
+  reply.header('retry-after', '5');
+  return sendProblem(reply, { type: 'about:blank', status: 503, detail: `The server holds too many ${what} in memory now; try again shortly` });
 }
 
 function contentLength(req: FastifyRequest): number | null {
@@ -127,6 +133,10 @@ export async function registerJmap(app: FastifyInstance, svc: JmapService): Prom
         if (!out.ok) {
           reply.header('connection', 'close');
           if (out.reason === 'tooLarge') return sendProblem(reply, problem('limit', 413, `Uploads are at most ${svc.limits.maxSizeUpload} octets`, 'maxSizeUpload'));
+          if (out.reason === 'busy') {
+            svc.log('memory-busy', { user: u.address, what: 'upload', held: svc.memory.used, max: svc.memory.max }, 'warn');
+            return sendBusy(reply, 'uploads');
+          }
           return sendProblem(reply, { type: 'about:blank', status: 400, detail: 'The upload was not received whole' });
         }
         svc.log('upload', { user: u.address, size: out.blob.size });
@@ -157,10 +167,27 @@ export async function registerJmap(app: FastifyInstance, svc: JmapService): Prom
         reply.header('cache-control', 'no-store');
         return sendProblem(reply, problem('limit', 429, `At most ${svc.limits.maxConcurrentRequests} downloads at once`, 'maxConcurrentRequests'));
       }
-      reply.raw.once('close', release).once('finish', release);
       const ctx = new CallContext(svc, u, new Map(), new Set(), clientIp(req));
-      const bytes = await readBlob(ctx, blobId).catch((e: unknown) => {
+      // and within the node's memory budget, over every account: its size is claimed before it is read
+      const bound = await blobSizeBound(ctx, blobId).catch((e: unknown) => {
         release();
+        throw e;
+      });
+      const held = svc.memory.claim();
+      if (bound !== null && !held.grow(bound)) {
+        release();
+        svc.log('memory-busy', { user: u.address, what: 'download', held: svc.memory.used, max: svc.memory.max }, 'warn');
+        reply.removeHeader('content-disposition');
+        reply.header('cache-control', 'no-store');
+        return sendBusy(reply, 'downloads');
+      }
+      const done = (): void => {
+        held.release();
+        release();
+      };
+      reply.raw.once('close', done).once('finish', done);
+      const bytes = await readBlob(ctx, blobId).catch((e: unknown) => {
+        done();
         throw e;
       });
       if (!bytes) {

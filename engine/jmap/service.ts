@@ -15,6 +15,7 @@ import { ObjectStore, type JmapObjects } from './object-store.js';
 import { PgObjectStore } from './pg-object-store.js';
 import type { PgPool } from '../db/pg/pool.js';
 import { VacationStore } from './vacation-store.js';
+import { MemoryBudget } from './memory-budget.js';
 
 /** Teaches the spam filter from the user's filing (Bayes), as IMAP's moves do. */
 export type Learner = (raw: Buffer, verdict: 'spam' | 'ham', owner: string) => Promise<unknown> | unknown;
@@ -44,6 +45,8 @@ export class JmapService {
   readonly objects: JmapObjects;
   readonly vacation: VacationStore;
   readonly blobs: Uploads;
+  /** Octets of uploads and downloads this node holds in memory (limits.nodeMemory, over every account). */
+  readonly memory: MemoryBudget;
   readonly tokens: JmapTokens;
   readonly now: () => number;
   /** Requests and uploads in progress per account (maxConcurrentRequests, maxConcurrentUpload). */
@@ -61,7 +64,8 @@ export class JmapService {
       for (const fn of this.objectListeners) fn(address);
     };
     this.vacation = new VacationStore(deps.db, this.objects, this.now);
-    this.blobs = deps.pool ? new PgBlobStore(deps.pool, this.limits, this.now) : new BlobStore(deps.dataDir, this.limits, this.now);
+    this.memory = new MemoryBudget(this.limits.nodeMemory);
+    this.blobs = deps.pool ? new PgBlobStore(deps.pool, this.limits, this.now, this.memory) : new BlobStore(deps.dataDir, this.limits, this.now);
     this.tokens = new JmapTokens(deps.db, this.now);
   }
 

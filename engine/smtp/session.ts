@@ -2,6 +2,7 @@
 // (submission, sender ownership, queue bound, connection-level spam checks), RCPT TO (relay), DATA (spool →
 // queue). smtp-server calls these; every refusal is a Verdict turned into a reply in one place
 // (policy/verdict.ts). The login lives in smtp-server's session.user alone, which STARTTLS clears (RFC 3207 §4.2).
+import { HeaderLineCount, MAX_HEADER_LINES } from '../mime/header-lines.js';
 import dns from 'node:dns';
 import type { SMTPServerDataStream, SMTPServerSession, SMTPServerAddress } from 'smtp-server';
 import type { LoadedConfig } from '../config/load.js';
@@ -351,14 +352,20 @@ export class SmtpSessionPolicy {
       };
       const w = await queue.spool.create(env);
       let handedOver = false;
+      const headerLines = new HeaderLineCount();
       try {
         for await (const chunk of author.message) {
+          headerLines.feed(chunk);
           w.write(chunk);
           if (w.bodyBytes % (512 * 1024) < chunk.length) await w.drained();
         }
         if (stream.sizeExceeded) {
           logger.info('smtp', 'data', { sid: session.id, id: env.id, verdict: 'reject', reason: 'message too big', size: w.bodyBytes, limit: config.max_message_size });
           return reject(552, '5.3.4', `Message size exceeds fixed limit of ${config.max_message_size} bytes`);
+        }
+        if (headerLines.over) {
+          logger.info('smtp', 'data', { sid: session.id, id: env.id, verdict: 'reject', reason: 'header too long', lines: headerLines.lines, limit: MAX_HEADER_LINES });
+          return Refusals.headerTooLong(MAX_HEADER_LINES);
         }
         if (author.refusal) return author.refusal; // From:/Sender: not the sender's own (logged by header-from)
         const hand = () => {

@@ -2,6 +2,7 @@
 // EmailSubmission alike: the same sender ownership rule (restrict_sender), the same recipient judgement as RCPT,
 // the same author check on From:/Sender: (restrict_header_from) that also records the DKIM origin, then the spool
 // and queue.receive exactly as SMTP's DATA does. It never signs, delivers or relays anything itself.
+import { HeaderLineCount, MAX_HEADER_LINES } from '../mime/header-lines.js';
 import type { AccountDirectory, User } from '../accounts/directory.js';
 import type { LoadedConfig } from '../config/load.js';
 import type { Logger } from '../log/logger.js';
@@ -93,9 +94,11 @@ export async function spoolAndQueue(
   const w = await queue.spool.create(full);
   let handedOver = false;
   let size = 0;
+  const headerLines = new HeaderLineCount();
   try {
     for await (const chunk of author.message) {
       size += chunk.length;
+      headerLines.feed(chunk);
       // past the limit the rest is read to its end (an SMTP client is still sending) but no longer stored
       if (size > config.max_message_size) continue;
       w.write(chunk);
@@ -104,6 +107,10 @@ export async function spoolAndQueue(
     if (size > config.max_message_size || opts.sizeExceeded?.()) {
       logger.info('smtp', 'data', { sid: who.sid, id: env.id, verdict: 'reject', reason: 'message too big', size, limit: config.max_message_size });
       return { kind: 'refused', stage: 'size', refusal: reject(552, '5.3.4', `Message size exceeds fixed limit of ${config.max_message_size} bytes`) };
+    }
+    if (headerLines.over) {
+      logger.info('smtp', 'data', { sid: who.sid, id: env.id, verdict: 'reject', reason: 'header too long', lines: headerLines.lines, limit: MAX_HEADER_LINES });
+      return { kind: 'refused', stage: 'size', refusal: Refusals.headerTooLong(MAX_HEADER_LINES) };
     }
     if (author.refusal) return { kind: 'refused', stage: 'author', refusal: author.refusal };
     const hand = () => {

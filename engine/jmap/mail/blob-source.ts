@@ -38,6 +38,20 @@ function partOf(raw: Buffer, path: string): Buffer | null {
   return partBytes(raw, node);
 }
 
+/**
+ * At most how many octets readBlob holds for this blob (the upload's or the stored message's size: a part is never
+ * larger than its message as stored), without reading it; null when this account has no such blob.
+ */
+export async function blobSizeBound(ctx: CallContext, blobId: string): Promise<number | null> {
+  if (blobId.startsWith('U')) return ctx.svc.blobs.size(ctx.address, blobId);
+  const upPart = /^V([0-9a-f]{40})_[0-9-]+$/.exec(blobId);
+  if (upPart) return ctx.svc.blobs.size(ctx.address, `U${upPart[1]}`);
+  const emailId = emailIdOfBlob(blobId) ?? parsePartBlobId(blobId)?.emailId;
+  if (!emailId) return null;
+  const e = await storedEmail(ctx, emailId);
+  return e ? e.size : null;
+}
+
 /** The bytes of a blob, or null when this account has no such blob. */
 export async function readBlob(ctx: CallContext, blobId: string): Promise<Buffer | null> {
   if (blobId.startsWith('U')) return ctx.svc.blobs.read(ctx.address, blobId);

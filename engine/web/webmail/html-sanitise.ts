@@ -2,8 +2,10 @@
 // tags and attributes; links go to a new top-level window (noopener, noreferrer); remote images are dropped (and
 // counted) unless the user asked for them; cid: images become data: URIs the caller resolved; CSS loses every way
 // to fetch (url(), image-set(), @import, escapes). It never lets a script, a form, a frame, a <base> or a <meta>
-// through, and never leaves a URL that fetches anything while images are blocked.
+// through, and never leaves a URL that fetches anything while images are blocked. HTML nested deeper than
+// MAX_NESTING is shown as its text instead: the parser's cost grows with the square of the depth (below).
 import sanitizeHtml from 'sanitize-html';
+import { htmlToText } from '../../sieve/message.js';
 
 export interface SanitiseOptions {
   /** Remote (http/https) images kept: the user clicked "show images" for this view. */
@@ -18,7 +20,21 @@ export interface Sanitised {
   blockedImages: number;
   /** cid: references found (resolved or not). */
   cidRefs: string[];
+  /** The HTML was nested deeper than MAX_NESTING: `html` is its text, escaped, in a <pre>. */
+  tooDeep?: boolean;
 }
+
+/**
+ * Elements open at once. htmlparser2 (under sanitize-html) keeps its open elements in an array it shifts and
+ * unshifts at the front, so each tag costs the current depth: 2 MB of unclosed <div> (400,000 deep) took three
+ * minutes of the event loop, every listener of the node with it (docs/security-review-6.md, finding 1). Mail
+ * nests tens deep (Outlook's tables); a document that passes this is shown as text.
+ */
+export const MAX_NESTING = 1000;
+
+class TooDeep extends Error {}
+
+const escapeText = (t: string): string => t.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 
 const TAGS = [
   'a', 'abbr', 'address', 'b', 'bdi', 'bdo', 'big', 'blockquote', 'br', 'caption', 'center', 'cite', 'code', 'col',
@@ -115,18 +131,33 @@ export function sanitiseMailHtml(input: string, o: SanitiseOptions): Sanitised {
     }
     return { tagName, attribs: a };
   };
-  const html = sanitizeHtml(input, {
-    allowedTags: TAGS,
-    allowedAttributes: ATTRS,
-    allowedSchemes: ['http', 'https', 'mailto'],
-    allowedSchemesByTag: { img: ['http', 'https', 'data'] },
-    allowProtocolRelative: false,
-    allowedSchemesAppliedToAttributes: ['href', 'src', 'cite'],
-    nonTextTags: DROP_WITH_CONTENT,
-    disallowedTagsMode: 'discard',
-    parseStyleAttributes: false,
-    allowVulnerableTags: true, // <style>: its text is made inert below
-    transformTags: { '*': transform },
-  });
+  // the parser's own stack: it calls onOpenTag for each element it pushes and onCloseTag for each it pops
+  // (implied closes and void elements included), so the count is its depth, checked before the next push costs more
+  let depth = 0;
+  let html: string;
+  try {
+    html = sanitizeHtml(input, {
+      allowedTags: TAGS,
+      allowedAttributes: ATTRS,
+      allowedSchemes: ['http', 'https', 'mailto'],
+      allowedSchemesByTag: { img: ['http', 'https', 'data'] },
+      allowProtocolRelative: false,
+      allowedSchemesAppliedToAttributes: ['href', 'src', 'cite'],
+      nonTextTags: DROP_WITH_CONTENT,
+      disallowedTagsMode: 'discard',
+      parseStyleAttributes: false,
+      allowVulnerableTags: true, // <style>: its text is made inert below
+      transformTags: { '*': transform },
+      onOpenTag: () => {
+        if (++depth > MAX_NESTING) throw new TooDeep();
+      },
+      onCloseTag: () => {
+        depth--;
+      },
+    });
+  } catch (e) {
+    if (!(e instanceof TooDeep)) throw e;
+    return { html: `<pre style="white-space:pre-wrap">${escapeText(htmlToText(input).replace(/\n{3,}/g, '\n\n').trim())}</pre>`, blockedImages: 0, cidRefs: [], tooDeep: true };
+  }
   return { html: inertStyleElements(html), blockedImages, cidRefs };
 }

@@ -98,7 +98,7 @@ export async function startWebmail(w: WebmailWiring): Promise<RunningWebmail> {
     logger,
     maxMessageSize: config.max_message_size,
     maxRecipients: config.smtp.max_recipients,
-    limits: { maxMailboxesPerAccount: config.accounts.max_folders },
+    limits: { maxMailboxesPerAccount: config.accounts.max_folders, nodeMemory: config.web.jmap_memory },
     submit: submitter({
       config,
       directory: w.directory,

@@ -96,8 +96,10 @@ export async function readEmail(api: ReturnType<typeof apiFor>, id: string): Pro
 }
 
 /** The HTML body's frame, with the bar that says how many remote images were blocked (or that they are shown). */
-function htmlBody(v: View, id: string, blocked: number, remote: boolean) {
-  const bar = remote
+function htmlBody(v: View, id: string, blocked: number, remote: boolean, tooDeep: boolean) {
+  const bar = tooDeep
+    ? html`<p class="images-bar" data-html="too-deep">${v.t('reading.htmlTooDeep')}</p>`
+    : remote
     ? html`<p class="images-bar" data-images="shown">${v.t('reading.imagesShown')} <a href="${messageUrl(id)}">${v.t('reading.hideImages')}</a></p>`
     : blocked > 0
       ? html`<p class="images-bar" data-images="blocked" data-blocked="${String(blocked)}">${v.t('reading.imagesBlocked', { n: blocked })} <a class="show-images" href="${url(messageUrl(id), { images: '1' })}">${v.t('reading.showImages')}</a></p>`
@@ -143,7 +145,7 @@ export function registerReadPage(app: FastifyInstance, svc: JmapService): void {
         </dl>
         ${e.attachments.length ? html`<ul class="attachments" aria-label="${v.t('mail.attachments')}">${e.attachments.map((p) => (p.blobId ? html`<li><a href="${dl(p)}" download="${p.name || 'attachment'}">${p.name || v.t('mail.unnamed')}</a> <span class="hint">(${p.type}, ${String(p.size)} B)</span></li>` : ''))}</ul>` : ''}
         ${verdictLine(v, spamVerdict(e))}
-        ${rich ? htmlBody(v, e.id, rich.blockedImages, remote) : html`<pre class="body">${bodyText(e)}</pre>`}
+        ${rich ? htmlBody(v, e.id, rich.blockedImages, remote, !!rich.tooDeep) : html`<pre class="body">${bodyText(e)}</pre>`}
         <form method="post" action="/mail/act" class="message-actions">
           ${hiddenCsrf(v)}<input type="hidden" name="id" value="${e.id}"><input type="hidden" name="back" value="${messageUrl(e.id)}">
           ${actionBar(v, list, current)}
