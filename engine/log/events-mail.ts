@@ -202,6 +202,10 @@ export const DELIVERY_EVENTS = {
   'delivery.mta-sts-fetch-failed': ev('delivery', 'warn', sts),
   'delivery.mta-sts-enforced': ev('delivery', 'info', sts),
   'delivery.mta-sts-violation': ev('delivery', 'warn', sts),
+  /** a message kept in the account's mailbox instead of sent on: its day cap of forward-list copies
+   *  ([accounts] max_forwards_per_day, workers/forward-cap.ts) or of Sieve redirects ([sieve] max_redirects_per_day) */
+  'delivery.forward-limit': ev('delivery', 'warn', { id: 'id', owner: 'address', max: 'int', used: 'int', to: 'list' }, (_f, m) => m.inc('tegami_day_cap_kept_total', { kind: 'forward' })),
+  'delivery.redirect-limit': ev('delivery', 'warn', { id: 'id', owner: 'address', max: 'int', used: 'int', to: 'list' }, (_f, m) => m.inc('tegami_day_cap_kept_total', { kind: 'redirect' })),
   'delivery.auth-withheld': ev('delivery', 'warn', { id: 'id?', destination: 'text?', host: 'text?', ip: 'ip?', port: 'int?', problem: 'text' }),
 } as const;
 
