@@ -196,6 +196,9 @@ const queue = z
     delay_warning: duration.prefault('4h'),
     /** Concurrent connections per destination domain. */
     per_destination: z.number().int().positive().default(10),
+    /** [storage] backend = "postgres": rows of the shared queue's queue_events (leases taken back after a node
+     *  died) are deleted this long after they were written, by one node of the cluster each hour. */
+    events_retention: duration.prefault('30d'),
   })
   .strict();
 

@@ -150,8 +150,10 @@ export const QUEUE_EVENTS = {
   'queue.pg-record-failed': ev('queue', 'error', { id: 'id', error: 'text' }),
   'queue.pg-lease-lost': ev('queue', 'warn', { id: 'id', recipients: 'int' }),
   'queue.pg-listen-failed': ev('queue', 'warn', { error: 'text' }),
-  /** the hourly prune of old hand-over ids (migration 21) failed; retried the next hour */
+  /** the hourly prune of old hand-over ids (migration 21) or of old queue_events (migration 23) failed; retried the next hour */
   'queue.pg-prune-failed': ev('queue', 'warn', { error: 'text' }),
+  /** queue_events rows past [queue] events_retention deleted (one node of the cluster per period, migration 23) */
+  'queue.pg-events-pruned': ev('queue', 'info', { deleted: 'int', older_than_days: 'int' }),
   /** a claimed job failed before its attempt (e.g. the database dropped while loading): its lease is given back */
   'queue.pg-job-failed': ev('queue', 'warn', { id: 'id', error: 'text' }),
 } as const;
