@@ -5,7 +5,7 @@ import path from 'node:path';
 import { claimPidFile, type StalePid } from './ops/pid-file.js';
 import { buildConfig, readRawConfig, resolveConfigPath, type LoadedConfig } from './config/load.js';
 import { openStorage, queueFor, remoteDeliveryFor, type Storage } from './db/storage.js';
-import { describeKeyProblem } from './db/pg/server-key-check.js';
+import { describeKeyProblem, KeyMismatchError } from './db/pg/server-key-check.js';
 import { Logger } from './log/logger.js';
 import { listenAddress } from './net/host-port.js';
 import { LoginFlow } from './net/login.js';
@@ -74,7 +74,16 @@ export async function startServer(opts: { configPath?: string; quiet?: boolean; 
     early ??= startupLogger(opts.configPath, opts.quiet);
     early.emit('system.storage-waiting', { error: e.message, attempt, retry_ms: retryMs });
   };
-  const ctx = await openStorage(opts.configPath, { mode: 'serve', onError: onStorageError, onWaiting, signal: opts.signal }).finally(() => early?.close());
+  const ctx = await openStorage(opts.configPath, { mode: 'serve', onError: onStorageError, onWaiting, signal: opts.signal })
+    .catch((e: unknown) => {
+      // PostgreSQL: this node's keys are not the cluster's: each said in the log, then the start fails naming the fix
+      if (e instanceof KeyMismatchError) {
+        early ??= startupLogger(opts.configPath, opts.quiet);
+        for (const p of e.problems) early.emit('system.server-key-differs', { key: p.name, reason: p.reason, message: describeKeyProblem(p) });
+      }
+      throw e;
+    })
+    .finally(() => early?.close());
   const { config } = ctx;
   // one server per data dir: a second one would resume the same spool (deliveries twice) and take over the run
   // files (run/tegami.pid, which restore checks; run/listeners.json), so it stops here, having started nothing
@@ -106,12 +115,6 @@ export async function startServer(opts: { configPath?: string; quiet?: boolean; 
   logRef = logger;
   logger.emit('system.storage', { backend: ctx.backend, mail_store: ctx.mailStoreDescription, queue: ctx.queueDescription });
   if (claim.stale) logger.emit('system.stale-pid-file', { file: pidFile, pid: claim.stale.pid, reason: claim.stale.reason, message: staleMessage(claim.stale) });
-  for (const p of ctx.keyProblems ?? []) {
-    // said on stderr too (the journal): this node serves, but what the other nodes sealed or signed fails here
-    const message = describeKeyProblem(p);
-    logger.emit('system.server-key-differs', { key: p.name, reason: p.reason, message });
-    process.stderr.write(`tegami serve: ${message}\n`);
-  }
   const storageWatch = ctx.replica
     ? setInterval(() => {
         if (storageDown && ctx.replica!.connected) {
