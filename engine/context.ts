@@ -8,6 +8,7 @@ import { openDatabase, type Db } from './db/database.js';
 import { SqliteDirectory, type DirectoryOptions } from './accounts/sqlite-directory.js';
 import { serverKey } from './accounts/password.js';
 import { orphanMailbox } from './store/orphans.js';
+import { forgetBayes } from './accounts/bayes-forget.js';
 import { startupConfig } from './settings/live.js';
 
 export interface Context {
@@ -84,6 +85,8 @@ export function directoryOptions(config: LoadedConfig): DirectoryOptions {
     passwordMin: config.accounts.password_min,
     passwordMax: config.accounts.password_max,
     orphanMailbox: (address) => orphanMailbox(config.data_dir, address),
+    // on PostgreSQL the Bayes counts are rows of the database, removed by migration 53's trigger
+    forgetBayes: config.storage.backend === 'sqlite' ? (address) => void forgetBayes(config.data_dir, address) : undefined,
   };
 }
 

@@ -2,10 +2,10 @@
 // named in [listen]. SIGTERM/SIGINT stop accepting, let sessions and deliveries in flight finish, exit.
 import fs from 'node:fs';
 import path from 'node:path';
-import { claimPidFile } from './ops/pid-file.js';
+import { claimPidFile, type StalePid } from './ops/pid-file.js';
 import { buildConfig, readRawConfig, resolveConfigPath, type LoadedConfig } from './config/load.js';
 import { openStorage, queueFor, remoteDeliveryFor, type Storage } from './db/storage.js';
-import { describeKeyProblem } from './db/pg/server-key-check.js';
+import { describeKeyProblem, KeyMismatchError } from './db/pg/server-key-check.js';
 import { Logger } from './log/logger.js';
 import { listenAddress } from './net/host-port.js';
 import { LoginFlow } from './net/login.js';
@@ -74,7 +74,16 @@ export async function startServer(opts: { configPath?: string; quiet?: boolean; 
     early ??= startupLogger(opts.configPath, opts.quiet);
     early.emit('system.storage-waiting', { error: e.message, attempt, retry_ms: retryMs });
   };
-  const ctx = await openStorage(opts.configPath, { mode: 'serve', onError: onStorageError, onWaiting, signal: opts.signal }).finally(() => early?.close());
+  const ctx = await openStorage(opts.configPath, { mode: 'serve', onError: onStorageError, onWaiting, signal: opts.signal })
+    .catch((e: unknown) => {
+      // PostgreSQL: this node's keys are not the cluster's: each said in the log, then the start fails naming the fix
+      if (e instanceof KeyMismatchError) {
+        early ??= startupLogger(opts.configPath, opts.quiet);
+        for (const p of e.problems) early.emit('system.server-key-differs', { key: p.name, reason: p.reason, message: describeKeyProblem(p) });
+      }
+      throw e;
+    })
+    .finally(() => early?.close());
   const { config } = ctx;
   // one server per data dir: a second one would resume the same spool (deliveries twice) and take over the run
   // files (run/tegami.pid, which restore checks; run/listeners.json), so it stops here, having started nothing
@@ -105,12 +114,7 @@ export async function startServer(opts: { configPath?: string; quiet?: boolean; 
   const logOutputs = startLogOutputs(logger, config);
   logRef = logger;
   logger.emit('system.storage', { backend: ctx.backend, mail_store: ctx.mailStoreDescription, queue: ctx.queueDescription });
-  for (const p of ctx.keyProblems ?? []) {
-    // said on stderr too (the journal): this node serves, but what the other nodes sealed or signed fails here
-    const message = describeKeyProblem(p);
-    logger.emit('system.server-key-differs', { key: p.name, reason: p.reason, message });
-    process.stderr.write(`tegami serve: ${message}\n`);
-  }
+  if (claim.stale) logger.emit('system.stale-pid-file', { file: pidFile, pid: claim.stale.pid, reason: claim.stale.reason, message: staleMessage(claim.stale) });
   const storageWatch = ctx.replica
     ? setInterval(() => {
         if (storageDown && ctx.replica!.connected) {
@@ -306,6 +310,13 @@ export async function startServer(opts: { configPath?: string; quiet?: boolean; 
 function startupLogger(configPath: string | undefined, quiet?: boolean): Logger {
   const c = buildConfig(readRawConfig(resolveConfigPath(configPath)));
   return new Logger({ dir: path.join(c.data_dir, 'logs'), stdout: c.log.stdout && !quiet, files: c.log.files, level: c.log.level });
+}
+
+/** The stale pid file's line: what the incident review needs (the last run did not stop cleanly). */
+function staleMessage(s: StalePid): string {
+  if (s.reason === 'unreadable') return 'the pid file held no pid; replaced';
+  const why = s.reason === 'gone' ? 'which no longer runs' : 'whose number another process (not a tegami) holds now';
+  return `the pid file named pid ${s.pid}, ${why}: the previous run did not stop cleanly (killed, crashed or the machine went down); replaced`;
 }
 
 /** A clean stop removes the pid file (only if it is still ours), so `tegami restore` sees no server. */

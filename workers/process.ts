@@ -24,7 +24,8 @@ import { handleListMail } from '../engine/lists/handle.js';
 import { listRuntime } from '../engine/lists/runtime.js';
 import { mailboxRoom } from '../engine/store/maildirsize.js';
 import { quotaReason } from '../engine/accounts/quota.js';
-import { RulesDelivery, type WorkerEvent } from './sieve-delivery.js';
+import { RulesDelivery, dayCounter, type WorkerEvent } from './sieve-delivery.js';
+import { capForwards } from './forward-cap.js';
 import { appendCopy, foldersOf, sharedStore } from './shared-store.js';
 import { cachedDirectory, readCacheFor } from './read-cache.js';
 
@@ -180,7 +181,14 @@ export default async function processMessage(task: ProcessTask): Promise<Process
     }
   }
 
-  // 5. rules (workers/sieve-delivery.ts): per mailbox the user's Sieve script, then the domain's, after the verdict;
+  // 5. what accounts' forward lists send on is counted against [accounts] max_forwards_per_day: over it the
+  // message is kept in the account's mailbox instead (forward-cap.ts)
+  const capped = await capForwards(dayCounter(config, db), routed, env.id, Date.now(), config.accounts.max_forwards_per_day);
+  result.tempFailed.push(...capped.tempFailed);
+  if (capped.events.length) (result.events ??= []).push(...capped.events);
+  const remote = routed.remote.map((r) => ({ address: r.address, rcpt: r.rcpt }));
+
+  // 6. rules (workers/sieve-delivery.ts): per mailbox the user's Sieve script, then the domain's, after the verdict;
   // forwards that leave get an SRS sender; a reject is answered while the client still waits when it can be
   const returnPath = Buffer.from(returnPathHeader(env.mailFrom), 'utf8');
   const verdictHeaders = Buffer.from(analysis?.headers ?? '', 'utf8');
@@ -203,15 +211,15 @@ export default async function processMessage(task: ProcessTask): Promise<Process
     }
   }
   const rules = new RulesDelivery({ config, db, directory, env, mailboxes, verdictHeaders, message, analysis: result.analysis, folders });
-  result.remote.push(...(await rules.forwards(routed.remote, result)));
-  const refused = rules.rejectWhileClientWaits(task.decision, routed.remote.length, result);
+  result.remote.push(...(await rules.forwards(remote, result)));
+  const refused = rules.rejectWhileClientWaits(task.decision, remote.length, result);
   if (refused) {
     result.rejected = refused;
     return result;
   }
   if (task.decision) Atomics.compareExchange(new Int32Array(task.decision), 0, 0, 1);
 
-  // 6. deliver locally: each copy the rules asked for, fsynced (a resumed run skips the copies already there)
+  // 7. deliver locally: each copy the rules asked for, fsynced (a resumed run skips the copies already there)
   if (deleted) return result;
   await rules.deliver(result, async (m, copy) => {
     if (shared) {

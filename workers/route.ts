@@ -10,8 +10,11 @@ import { isSrsLocal, type Srs } from '../engine/srs/srs.js';
 export interface Routed {
   /** Mailbox owners (user@domain) to deliver into, each once. */
   mailboxes: { owner: string; rcpt: string }[];
-  /** Remote addresses produced by aliases/forwards. */
-  remote: { address: string; rcpt: string }[];
+  /**
+   * Remote addresses produced by aliases/forwards; `via`: the account whose forward list led here (the nearest
+   * one on the way), counted against [accounts] max_forwards_per_day (forward-cap.ts).
+   */
+  remote: { address: string; rcpt: string; via?: string }[];
   failed: { address: string; reason: string }[];
   /** List addresses reached (each list role once): handled by engine/lists in the worker. */
   lists: ListDelivery[];
@@ -31,7 +34,7 @@ export function route(directory: AccountDirectory, recipients: string[], lists?:
   /** The recipient being expanded reached a mailbox or a remote address (perhaps one another recipient reached first). */
   let reached = false;
 
-  const visit = (address: string, rcpt: string, depth: number, path: Set<string>) => {
+  const visit = (address: string, rcpt: string, depth: number, path: Set<string>, via?: string) => {
     const a = address.toLowerCase();
     if (depth > MAX_DEPTH || path.has(a)) {
       if (depth > MAX_DEPTH) out.failed.push({ address: rcpt, reason: '5.4.6 Alias or forward loop, or nesting too deep' });
@@ -40,7 +43,7 @@ export function route(directory: AccountDirectory, recipients: string[], lists?:
     const next = new Set(path).add(a);
     if (srs && isSrsLocal(a.slice(0, a.lastIndexOf('@')))) {
       const back = srs.reverse(address);
-      if (back.ok) visit(back.address, rcpt, depth + 1, next);
+      if (back.ok) visit(back.address, rcpt, depth + 1, next, via);
       else out.failed.push({ address: rcpt, reason: `5.1.1 <${address}>: no such user here` });
       return;
     }
@@ -54,7 +57,7 @@ export function route(directory: AccountDirectory, recipients: string[], lists?:
         }
         const fwd = r.user.forward;
         if (fwd.length) {
-          for (const t of fwd) visit(t, rcpt, depth + 1, next);
+          for (const t of fwd) visit(t, rcpt, depth + 1, next, r.user.address);
           if (!r.user.keepCopy) return;
         }
         reached = true;
@@ -65,10 +68,10 @@ export function route(directory: AccountDirectory, recipients: string[], lists?:
         return;
       }
       case 'alias':
-        for (const t of r.targets) visit(t, rcpt, depth + 1, next);
+        for (const t of r.targets) visit(t, rcpt, depth + 1, next, via);
         return;
       case 'postmaster':
-        if (r.forwardTo && !next.has(r.forwardTo.toLowerCase())) visit(r.forwardTo, rcpt, depth + 1, next);
+        if (r.forwardTo && !next.has(r.forwardTo.toLowerCase())) visit(r.forwardTo, rcpt, depth + 1, next, via);
         else {
           reached = true;
           if (!seenOwners.has(r.address)) {
@@ -81,14 +84,14 @@ export function route(directory: AccountDirectory, recipients: string[], lists?:
         reached = true;
         if (!seenRemote.has(a)) {
           seenRemote.add(a);
-          out.remote.push({ address: address, rcpt });
+          out.remote.push(via ? { address, rcpt, via } : { address, rcpt });
         }
         return;
       case 'list': {
         if (r.role === 'owner') {
           // the list's moderators, as an alias would (none: the domain's postmaster)
           const admins = lists?.admins(r.list) ?? [];
-          for (const t of admins.length ? admins : [`postmaster@${r.list.slice(r.list.lastIndexOf('@') + 1)}`]) visit(t, rcpt, depth + 1, next);
+          for (const t of admins.length ? admins : [`postmaster@${r.list.slice(r.list.lastIndexOf('@') + 1)}`]) visit(t, rcpt, depth + 1, next, via);
           return;
         }
         reached = true;

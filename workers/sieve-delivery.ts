@@ -54,6 +54,9 @@ function threadState(config: LoadedConfig, db: Db): ThreadState {
   return t;
 }
 
+/** This thread's day counter of Sieve redirects, which also counts forward lists' copies (forward-cap.ts). */
+export const dayCounter = (config: LoadedConfig, db: Db): RedirectCounter => threadState(config, db).redirects;
+
 const DAY = 86_400_000;
 const domainOf = (a: string) => a.slice(a.lastIndexOf('@') + 1).toLowerCase();
 

@@ -40,7 +40,7 @@ export class PgDirectory implements AccountDirectory {
   private constructor(private readonly o: PgDirectoryOptions) {
     this.ownDb = !o.db;
     this.mem = o.db ?? openMemoryDatabase();
-    this.local = new SqliteDirectory(this.mem, { ...o.directory, orphanMailbox: undefined });
+    this.local = new SqliteDirectory(this.mem, { ...o.directory, orphanMailbox: undefined, forgetBayes: undefined });
     this.replica = new Replica({ db: this.mem, pool: o.pool, listen: o.listen, tables: o.tables ?? DIRECTORY_TABLES, refreshMs: o.refreshMs, onError: o.onError });
   }
 

@@ -47,6 +47,8 @@ export interface DirectoryOptions {
   passwordMax: number;
   /** Put a deleted account's mail folder aside (an orphan); returns its id, null when it had none. */
   orphanMailbox?: (address: string) => string | null;
+  /** Remove a deleted account's per-user Bayes counts kept outside this database (bayes-forget.ts). */
+  forgetBayes?: (address: string) => void;
   /** PBKDF2 iterations of new SCRAM-SHA-256 verifiers ([auth] scram_iterations; at least 4096, RFC 7677). */
   scramIterations?: number;
 }
@@ -253,13 +255,14 @@ export class SqliteDirectory implements AccountDirectory {
 
   /**
    * Delete the account and put its mail folder aside as an orphan (A4), so an account made later under the
-   * same address starts empty; both in one transaction (a move that fails keeps the account). Returns the
+   * same address starts empty; its Bayes counts go too; all in one transaction (a move that fails keeps the account). Returns the
    * orphan id, null when there was no mail folder.
    */
   deleteUser(address: string): string | null {
     return this.db.transaction(() => {
       const r = this.db.prepare('DELETE FROM users WHERE address = ?').run(address.toLowerCase());
       if (r.changes === 0) throw new AccountError(`no such user: ${address}`);
+      this.opts.forgetBayes?.(address.toLowerCase()); // before the folder move, which no rollback undoes
       return this.opts.orphanMailbox?.(address.toLowerCase()) ?? null;
     })();
   }

@@ -226,6 +226,11 @@ export const COMMANDS: Record<string, CommandSpec> = {
     usage: 'tegami config check [--json]               check the config and its certificates as serve reads them, before a restart',
     subs: { check: json },
   },
+  keys: {
+    load: async () => (await import('./commands/keys.js')).keys,
+    usage: 'tegami keys adopt [--json]                 PostgreSQL: make this node\'s keys/secret.key and SRS key the cluster\'s (after a deliberate change)',
+    subs: { adopt: json },
+  },
   status: {
     load: async () => (await import('./commands/status.js')).status,
     usage: 'tegami status [--json]                     the running server, asked over the control socket',
@@ -270,6 +275,7 @@ export const USAGE = `usage: tegami COMMAND [--config FILE] ...
   backup FILE [--with-mail] [--with-bayes] [--with-logs] [--force]  accounts, keys (and mail, logs) to one .tar.gz
   restore FILE [--force]                 restore a backup into this config's data_dir
   config check [--json]                  check the config and certificates before a restart
+  keys adopt [--json]                    PostgreSQL: this node's keys become the cluster's (a deliberate change)
   status [--json]                        the running server: listeners, queue, pool, monitor, disk
   monitor test | monitor check [--json]  send a test alert; check every [[monitor]] target now
   db migrate|status|import-local ...     the [storage] database's schema; a single node's data into PostgreSQL

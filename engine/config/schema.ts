@@ -173,6 +173,10 @@ const accounts = z
     postmaster: z.string().optional(),
     /** Folders one account may have, INBOX and parents included (IMAP CREATE/RENAME, JMAP Mailbox/set, the webmail). */
     max_folders: z.number().int().positive().default(1000),
+    /** Copies one account's forward list (`tegami user set --forward`) sends to remote addresses per 24 hours at
+     *  most (each target counts); beyond it the message is kept in the account's mailbox and the event logged
+     *  (forward-limit). Sieve redirects have their own cap ([sieve] max_redirects_per_day). */
+    max_forwards_per_day: z.number().int().positive().default(1000),
   })
   .strict();
 
@@ -192,6 +196,9 @@ const queue = z
     delay_warning: duration.prefault('4h'),
     /** Concurrent connections per destination domain. */
     per_destination: z.number().int().positive().default(10),
+    /** [storage] backend = "postgres": rows of the shared queue's queue_events (leases taken back after a node
+     *  died) are deleted this long after they were written, by one node of the cluster each hour. */
+    events_retention: duration.prefault('30d'),
   })
   .strict();
 

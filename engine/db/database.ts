@@ -377,6 +377,12 @@ export const MIGRATIONS: string[] = [
    CREATE INDEX IF NOT EXISTS list_requests_address ON list_requests(address);
    CREATE INDEX IF NOT EXISTS list_bounces_address ON list_bounces(address);
    CREATE INDEX IF NOT EXISTS list_replies_address ON list_replies(address);`,
+  // ... and the day count of its forward list's copies (workers/forward-cap.ts). Its Bayes counts are in
+  // bayes.db, another file no trigger here reaches: SqliteDirectory.deleteUser removes them (forgetBayes).
+  `CREATE TRIGGER IF NOT EXISTS users_delete_forward_count AFTER DELETE ON users
+   BEGIN
+     DELETE FROM sieve_redirects WHERE address = 'forward:' || old.address;
+   END;`,
 ];
 
 export function openDatabase(dataDir: string, opts: { readonly?: boolean } = {}): Db {

@@ -11,7 +11,7 @@ import { openDatabase, type Db } from './database.js';
 import { clientConfig, openPool, type PgPool } from './pg/pool.js';
 import { migrate } from './pg/migrations.js';
 import { untilReachable } from './pg/wait.js';
-import { checkServerKeys, type KeyProblem } from './pg/server-key-check.js';
+import { checkServerKeys, KeyMismatchError } from './pg/server-key-check.js';
 import { isCopy, Replica } from './pg/replica.js';
 import { ensureSettingsTables } from '../settings/store.js';
 import { addScramColumn } from '../accounts/sqlite-directory.js';
@@ -44,8 +44,6 @@ export interface Storage extends Omit<Context, 'close'> {
    */
   mailboxStore: MailboxStore & MailAccountStore;
   mailStoreDescription: string;
-  /** serve on PostgreSQL: this node's keys that are not the ones the cluster's first node recorded (migration 45). */
-  keyProblems?: KeyProblem[];
   /** Where the queue lives: "local" (spool/ in the data dir) until a shared queue is configured. */
   queueDescription: string;
   /** Close everything; for a command on PostgreSQL this commits its writes (an error here means they were not). */
@@ -96,7 +94,10 @@ export async function openStorage(configPath: string | undefined, opts: StorageO
     if (onWaiting) await untilReachable(() => migrate(pool), { onWait: onWaiting, signal: opts.signal });
     else await migrate(pool);
     // before anything makes a key of its own: are this node's keys the cluster's? (said by serve)
-    const keyProblems = opts.mode === 'serve' ? await checkServerKeys(pool, base, base.storage.node_name) : undefined;
+    const keyProblems = opts.mode === 'serve' ? await checkServerKeys(pool, base, base.storage.node_name) : [];
+    // ... and a node that holds other keys does not start: it would fail every login, signature, list token and
+    // SRS bounce the other nodes made (before anything here makes a key of its own)
+    if (keyProblems.length) throw new KeyMismatchError(keyProblems);
     db = openNodeCopy(base);
     const replica = new Replica({ db, pool, listen: clientConfig(base.storage), onError: opts.onError, watchMs: opts.mode === 'serve' ? 1000 : 0 });
     let finish: (() => void) | undefined;
@@ -131,7 +132,6 @@ export async function openStorage(configPath: string | undefined, opts: StorageO
       db: local,
       directory: directoryFor(config, local),
       modeFixes,
-      keyProblems,
       pool,
       replica,
       rules: new SqliteRulesStore(local),

@@ -150,8 +150,10 @@ export const QUEUE_EVENTS = {
   'queue.pg-record-failed': ev('queue', 'error', { id: 'id', error: 'text' }),
   'queue.pg-lease-lost': ev('queue', 'warn', { id: 'id', recipients: 'int' }),
   'queue.pg-listen-failed': ev('queue', 'warn', { error: 'text' }),
-  /** the hourly prune of old hand-over ids (migration 21) failed; retried the next hour */
+  /** the hourly prune of old hand-over ids (migration 21) or of old queue_events (migration 23) failed; retried the next hour */
   'queue.pg-prune-failed': ev('queue', 'warn', { error: 'text' }),
+  /** queue_events rows past [queue] events_retention deleted (one node of the cluster per period, migration 23) */
+  'queue.pg-events-pruned': ev('queue', 'info', { deleted: 'int', older_than_days: 'int' }),
   /** a claimed job failed before its attempt (e.g. the database dropped while loading): its lease is given back */
   'queue.pg-job-failed': ev('queue', 'warn', { id: 'id', error: 'text' }),
 } as const;
@@ -202,6 +204,10 @@ export const DELIVERY_EVENTS = {
   'delivery.mta-sts-fetch-failed': ev('delivery', 'warn', sts),
   'delivery.mta-sts-enforced': ev('delivery', 'info', sts),
   'delivery.mta-sts-violation': ev('delivery', 'warn', sts),
+  /** a message kept in the account's mailbox instead of sent on: its day cap of forward-list copies
+   *  ([accounts] max_forwards_per_day, workers/forward-cap.ts) or of Sieve redirects ([sieve] max_redirects_per_day) */
+  'delivery.forward-limit': ev('delivery', 'warn', { id: 'id', owner: 'address', max: 'int', used: 'int', to: 'list' }, (_f, m) => m.inc('tegami_day_cap_kept_total', { kind: 'forward' })),
+  'delivery.redirect-limit': ev('delivery', 'warn', { id: 'id', owner: 'address', max: 'int', used: 'int', to: 'list' }, (_f, m) => m.inc('tegami_day_cap_kept_total', { kind: 'redirect' })),
   'delivery.auth-withheld': ev('delivery', 'warn', { id: 'id?', destination: 'text?', host: 'text?', ip: 'ip?', port: 'int?', problem: 'text' }),
 } as const;
 

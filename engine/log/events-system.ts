@@ -33,6 +33,8 @@ export const SYSTEM_EVENTS = {
   // from other branches being merged (engine/cli/commands/serve.ts): a crash stopped gracefully; modes repaired at start
   'system.fatal': ev('system', 'error', { kind: 'word', error: 'text', stack: 'text?' }),
   'system.file-mode-fixed': ev('system', 'warn', { path: 'text', was: 'word', now: 'word' }),
+  /** the start found run/tegami.pid left by a run that did not stop cleanly (engine/ops/pid-file.ts) and replaced it */
+  'system.stale-pid-file': ev('system', 'warn', { file: 'text', pid: 'text', reason: 'word', message: 'text' }),
   // [storage] (engine/db/storage.ts): what this node stores where, said once at start; the PostgreSQL copy's
   // background sync failing (the node keeps serving from its copy) and coming back
   'system.storage': ev('system', 'info', { backend: 'word', mail_store: 'text', queue: 'text' }),

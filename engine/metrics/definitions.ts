@@ -54,6 +54,11 @@ export const METRICS = {
     help: "Messages and recipients refused by an account's sending limit, by limit and stage (mail, rcpt, data)",
     labels: { limit: ['messagesPerHour', 'messagesPerDay', 'recipientsPerHour', 'recipientsPerDay'], stage: ['mail', 'rcpt', 'data'] },
   },
+  tegami_day_cap_kept_total: {
+    type: 'counter',
+    help: "Messages kept in an account's mailbox instead of sent on: its day cap of forward-list copies or Sieve redirects was reached",
+    labels: { kind: ['forward', 'redirect'] },
+  },
   tegami_auth_failures_total: { type: 'counter', help: 'Failed logins (wrong credentials), by protocol and mechanism', labels: { protocol: PROTOCOLS, mechanism: MECHANISMS } },
   tegami_auth_blocked_total: { type: 'counter', help: 'Logins refused by the failed-login throttle without checking them, by protocol', labels: { protocol: PROTOCOLS } },
   tegami_logins_total: { type: 'counter', help: 'Successful logins, by protocol and mechanism', labels: { protocol: PROTOCOLS, mechanism: MECHANISMS } },

@@ -22,6 +22,7 @@ import type { Metrics } from './metrics.js';
 import { QueueSnapshots } from './queue-snapshot.js';
 import { checkReadiness, POOL_PING, type Readiness } from './readiness.js';
 import { collectStatus, statusRequests, type StatusDocument } from './status.js';
+import { redactedUrl } from '../db/redact-url.js';
 
 export interface LogOutputs {
   syslog: SyslogSink | null;
@@ -170,6 +171,10 @@ export async function startOperations(o: {
       monitor: monitor ? () => monitor.snapshot() : undefined,
       ready: readiness,
       logs: { dir: path.join(config.data_dir, 'logs'), keep_days: config.log.keep_days, compress: config.log.compress, syslog: config.log.syslog || null },
+      storage:
+        config.storage.backend === 'postgres'
+          ? { backend: 'postgresql', location: redactedUrl(config.storage.url ?? ''), node: config.storage.node_name }
+          : { backend: 'sqlite', location: path.join(config.data_dir, 'tegami.db'), node: null },
     });
 
   if (config.listeners.metrics) {

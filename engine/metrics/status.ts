@@ -32,6 +32,17 @@ export interface StatusDocument {
   disk: DiskSpace & { path: string };
   ready: Readiness;
   logs: { dir: string; keep_days: number; compress: boolean; syslog: string | null };
+  /** Where the accounts and mail are: "sqlite" (data dir's tegami.db and Maildirs) or "postgresql" (url with its
+   *  password shown as ***), and this node's name ([storage] node_name: its queue leases, its key records). */
+  storage: StatusStorage;
+}
+
+export interface StatusStorage {
+  backend: 'sqlite' | 'postgresql';
+  /** sqlite: the path of tegami.db; postgresql: the URL, password redacted. */
+  location: string;
+  /** [storage] node_name on PostgreSQL; null on SQLite (one node). */
+  node: string | null;
 }
 
 export interface StatusSources {
@@ -47,6 +58,7 @@ export interface StatusSources {
   monitor?: () => TargetView[];
   ready: () => Promise<Readiness>;
   logs: StatusDocument['logs'];
+  storage: StatusStorage;
 }
 
 export async function collectStatus(s: StatusSources): Promise<StatusDocument> {
@@ -73,6 +85,7 @@ export async function collectStatus(s: StatusSources): Promise<StatusDocument> {
     disk: { path: s.dataDir, ...disk },
     ready,
     logs: s.logs,
+    storage: s.storage,
   };
 }
 

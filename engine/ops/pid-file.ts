@@ -1,11 +1,32 @@
 // Claiming <data_dir>/run/tegami.pid for the server about to start: the file is created whole and only when
 // absent (link(2) of a written temp file), so of two serves started at once exactly one goes on. Never takes
-// the file of a live server; a stale one (its pid gone, or not a tegami: runningServer) is replaced.
+// the file of a live server; a stale one (its pid gone, or not a tegami: runningServer) is replaced, and what it
+// said is returned so the start can log it (the last run did not stop cleanly).
 import fs from 'node:fs';
 import path from 'node:path';
 import { runningServer } from './restore.js';
 
-export type PidClaim = { ok: true; file: string } | { ok: false; pid: number };
+/** What the replaced file said: its pid (as written), and why it was stale. */
+export interface StalePid {
+  pid: string;
+  /** gone: no such process (a kill -9, a crash, a reboot); not-tegami: the number belongs to another process
+   *  now; unreadable: the file held no pid at all. */
+  reason: 'gone' | 'not-tegami' | 'unreadable';
+}
+
+export type PidClaim = { ok: true; file: string; stale?: StalePid } | { ok: false; pid: number };
+
+function staleReason(text: string): StalePid {
+  const pid = text.trim().slice(0, 32);
+  const n = Number(pid);
+  if (!/^\d+$/.test(pid) || !Number.isSafeInteger(n) || n <= 0) return { pid, reason: 'unreadable' };
+  try {
+    process.kill(n, 0);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ESRCH') return { pid, reason: 'gone' };
+  }
+  return { pid, reason: 'not-tegami' };
+}
 
 function read(file: string): string | null {
   try {
@@ -22,11 +43,13 @@ export function claimPidFile(dataDir: string): PidClaim {
   const file = path.join(run, 'tegami.pid');
   const tmp = path.join(run, `tegami.pid.${process.pid}.tmp`);
   fs.writeFileSync(tmp, String(process.pid));
+  let stale: StalePid | undefined;
+  const claimed = (): PidClaim => (stale ? { ok: true, file, stale } : { ok: true, file });
   try {
     for (let round = 0; round < 5; round++) {
       try {
         fs.linkSync(tmp, file);
-        return { ok: true, file };
+        return claimed();
       } catch (e) {
         const code = (e as NodeJS.ErrnoException).code;
         if (code !== 'EEXIST') {
@@ -34,7 +57,7 @@ export function claimPidFile(dataDir: string): PidClaim {
           if (code !== 'EPERM' && code !== 'ENOTSUP' && code !== 'ENOSYS') throw e;
           try {
             fs.writeFileSync(file, String(process.pid), { flag: 'wx' });
-            return { ok: true, file };
+            return claimed();
           } catch (e2) {
             if ((e2 as NodeJS.ErrnoException).code !== 'EEXIST') throw e2;
           }
@@ -44,7 +67,10 @@ export function claimPidFile(dataDir: string): PidClaim {
       const pid = runningServer(dataDir);
       if (pid !== null) return { ok: false, pid };
       // stale: removed only if it still says what was judged (another serve may have just replaced it)
-      if (seen !== null && read(file) === seen) fs.rmSync(file, { force: true });
+      if (seen !== null && read(file) === seen) {
+        stale = staleReason(seen);
+        fs.rmSync(file, { force: true });
+      }
     }
     throw new Error(`could not create ${file}: it keeps changing (another tegami starting?)`);
   } finally {

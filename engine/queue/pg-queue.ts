@@ -19,6 +19,7 @@ import { PgQueueStore, type Claim, type NewRecipient } from './pg-queue-store.js
 import { PgWake } from './pg-wake.js';
 import { PgHoldSweep } from './pg-hold-expiry.js';
 import { SpoolerProbes } from './spooler-probe.js';
+import { PRUNE_ASK_MS, pruneQueueEvents } from './pg-events-prune.js';
 import type { Resolver } from '../dns/resolver.js';
 
 export type EnqueueResult = { kind: 'queued'; id: string } | { kind: 'tempfail'; code: 451; status: '4.3.0'; text: string };
@@ -142,6 +143,8 @@ export class PgQueue {
     this.every(this.o.pollMs ?? 5000, () => this.poke());
     this.pruneHandOvers();
     this.every(3_600_000, () => this.pruneHandOvers());
+    this.pruneEvents();
+    this.every(PRUNE_ASK_MS, () => this.pruneEvents());
     this.every(Math.max(100, Math.floor(this.o.leaseTime / 3)), () => this.heartbeat());
     this.holdSweep.start();
     if (this.o.resolver) {
@@ -167,6 +170,15 @@ export class PgQueue {
   /** Hand-over ids older than the queue lifetime and a day: no spool keeps a message that long to copy again. */
   private pruneHandOvers(): void {
     this.store.pruneHandOvers(this.o.config.queue.max_queue_lifetime + 86_400_000).catch((e: Error) => this.o.logger.log('queue', 'pg-prune-failed', { error: e.message }, 'warn'));
+  }
+
+  /** queue_events past [queue] events_retention, by one node of the cluster per period (pg-events-prune.ts). */
+  private pruneEvents(): void {
+    pruneQueueEvents(this.pool, { now: Date.now(), keepMs: this.o.config.queue.events_retention, node: this.o.nodeName })
+      .then((r) => {
+        if (r.ran && r.deleted) this.o.logger.emit('queue.pg-events-pruned', { deleted: r.deleted, older_than_days: Math.round(this.o.config.queue.events_retention / 86_400_000) });
+      })
+      .catch((e: Error) => this.o.logger.log('queue', 'pg-prune-failed', { error: e.message }, 'warn'));
   }
 
   private every(ms: number, fn: () => void): void {

@@ -100,6 +100,31 @@ describe('dashboard: services, today, queue, errors', () => {
     assert.equal(figures(page).reject, '1');
   });
 
+  it('names the storage backend and this node, in the page\'s language, when the operations\' status is there', async () => {
+    const before = f.svc.status;
+    const storage = { backend: 'postgresql' as const, location: 'postgres://tegami:***@db.example.jp:5432/tegami', node: 'node-a' };
+    f.svc.status = {
+      listeners: before.listeners,
+      document: async () => ({ listeners: [], queue: { total: 0, oldest_age_seconds: 0, by_state: {} }, monitor: [], storage }) as never,
+    };
+    try {
+      for (const lang of ['en', 'ja'] as const) {
+        const t = translator(lang);
+        const page = (await b[lang].get('/')).body;
+        const dd = /<dd id="storage" data-backend="postgresql">([^<]*)<code>([^<]*)<\/code><\/dd>/.exec(page);
+        assert.ok(dd, 'the storage line');
+        assert.equal(dd[1].trim(), t('dashboard.storageNode', { backend: 'PostgreSQL', node: 'node-a' }));
+        assert.equal(dd[2], storage.location);
+        assert.ok(page.includes(`<dt>${t('dashboard.storage')}</dt>`));
+      }
+      assert.match(translator('ja')('dashboard.storageNode', { backend: 'PostgreSQL', node: 'node-a' }), /ノード node-a/);
+      const api = json<{ storage: typeof storage }>(await f.api('system', 'GET', '/api/v1/dashboard'));
+      assert.deepEqual(api.storage, storage);
+    } finally {
+      f.svc.status = before;
+    }
+  });
+
   it('gives a host admin its domains and none of the server\'s figures', async () => {
     const page = (await b.host.get('/')).body;
     assert.doesNotMatch(page, /data-service=|data-figure=|queue-summary/);

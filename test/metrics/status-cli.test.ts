@@ -45,6 +45,7 @@ describe('tegami status', () => {
     assert.match(d.versions.tegami, /^\d+\.\d+\.\d+/);
     assert.match(d.versions.sqlite, /^3\./);
     assert.equal(d.logs.keep_days, 90);
+    assert.deepEqual(d.storage, { backend: 'sqlite', location: path.join(srv.dataDir, 'tegami.db'), node: null });
   });
 
   it('shows the last backup once one was made', () => {
@@ -65,6 +66,7 @@ describe('tegami status', () => {
     assert.match(r.stdout, /^ready: +yes$/m);
     assert.match(r.stdout, new RegExp(`smtp +127\\.0\\.0\\.1:${srv.ports.smtp} +bound`));
     assert.match(r.stdout, /^queue: +0 message\(s\): incoming 0, active 0, deferred 0, hold 0/m);
+    assert.ok(r.stdout.includes(`\nstorage:     sqlite ${path.join(srv.dataDir, 'tegami.db')} (one node)\n`), r.stdout);
   });
 
   it('an unknown option is a usage error', () => {

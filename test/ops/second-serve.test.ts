@@ -115,7 +115,7 @@ it('a pid file naming a live process counts by when that process started: before
     const hourAgo = new Date(Date.now() - 3_600_000);
     fs.utimesSync(file, hourAgo, hourAgo);
     assert.equal(runningServer(dataDir), null, 'started after the file was written: not the server');
-    assert.deepEqual(claimPidFile(dataDir), { ok: true, file });
+    assert.deepEqual(claimPidFile(dataDir), { ok: true, file, stale: { pid: String(other.pid), reason: 'not-tegami' } });
     assert.equal(fs.readFileSync(file, 'utf8'), String(process.pid));
     assert.deepEqual(fs.readdirSync(path.join(dataDir, 'run')), ['tegami.pid'], 'no temp file left');
   } finally {

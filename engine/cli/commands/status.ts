@@ -1,5 +1,6 @@
 // `tegami status [--json] [--config FILE]`: the running server's state (listeners, connections, queue by
-// state, pool, monitor targets, last backup, disk, readiness, versions), asked over the control socket.
+// state, pool, monitor targets, last backup, disk, readiness, versions, storage backend and node), asked over
+// the control socket.
 // With --json, one JSON document alone on stdout. Without a running server: a clear message and exit 1
 // (with --json, {"running": false, ...}). Options are parsed strictly with node:util parseArgs.
 import { parseArgs } from 'node:util';
@@ -81,6 +82,8 @@ function describe(d: StatusDocument): string {
   lines.push(`ready:       ${d.ready.ok ? 'yes' : `NO (${failed.map(([k, c]) => `${k}: ${c.detail ?? 'failed'}`).join('; ')})`}`);
   lines.push(`versions:    ${Object.entries(d.versions).map(([k, v]) => `${k} ${v}`).join(', ')}`);
   lines.push(`data dir:    ${d.data_dir}${d.config_file ? ` (config ${d.config_file})` : ''}`);
+  // (a server from before this field answers without it)
+  if (d.storage) lines.push(`storage:     ${d.storage.backend} ${d.storage.location}${d.storage.node ? `, node ${d.storage.node}` : ' (one node)'}`);
   lines.push('listeners:');
   for (const l of d.listeners) lines.push(`  ${l.name.padEnd(12)} ${l.address.padEnd(24)} ${l.bound ? 'bound' : 'NOT BOUND'}`);
   lines.push(`connections: ${Object.entries(d.connections).map(([k, v]) => `${k} ${v}`).join(', ') || 'none yet'}`);

@@ -2,6 +2,7 @@
 // migration 50. List moderation keeps a held post's bytes with its row and who is carrying out a decision; a
 // distributed post names the node that recorded it. Added columns only: rows a single node imported keep working.
 // Migrations 51 and 52: the per-account sending counts and limit overrides (engine/submission/pg-send-ledger.ts).
+// Migration 53: a deleted account's Bayes counts and forward-list day count go with it.
 import type { Migration } from './migrations.js';
 
 export const ACTIVITY_MIGRATIONS: Migration[] = [
@@ -55,6 +56,24 @@ export const ACTIVITY_MIGRATIONS: Migration[] = [
         RETURN NULL;
       END $$;
       CREATE TRIGGER users_delete_send_limits AFTER DELETE ON users FOR EACH ROW EXECUTE FUNCTION tegami_send_limits_deleted();
+    `,
+  },
+  {
+    version: 53,
+    name: 'a deleted account takes its Bayes counts and its forward-list day count with it',
+    sql: `
+      -- the per-user Bayes counts (migration 8: owner = the address; '' is the server's own, never an account)
+      -- and the day count of its forward list's copies (sieve_redirects under "forward:<address>",
+      -- workers/forward-cap.ts): whoever gets the address next starts untrained and uncounted
+      CREATE FUNCTION tegami_user_counts_deleted() RETURNS trigger LANGUAGE plpgsql AS $$
+      BEGIN
+        DELETE FROM bayes_tokens WHERE owner = OLD.address;
+        DELETE FROM bayes_totals WHERE owner = OLD.address;
+        DELETE FROM bayes_learnt WHERE owner = OLD.address;
+        DELETE FROM sieve_redirects WHERE address = 'forward:' || OLD.address;
+        RETURN NULL;
+      END $$;
+      CREATE TRIGGER users_delete_counts AFTER DELETE ON users FOR EACH ROW EXECUTE FUNCTION tegami_user_counts_deleted();
     `,
   },
 ];

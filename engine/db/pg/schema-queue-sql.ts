@@ -88,4 +88,18 @@ export const QUEUE_MIGRATIONS: Migration[] = [
       );
     `,
   },
+  {
+    version: 23,
+    name: 'shared queue: queue_events pruned by age, once per cluster (engine/queue/pg-events-prune.ts)',
+    sql: `
+      -- jobs every node schedules but one node of the cluster runs per period: when each last ran (node time, ms)
+      CREATE TABLE cluster_jobs (
+        name text PRIMARY KEY,
+        last_run bigint NOT NULL,
+        node text NOT NULL
+      );
+      -- rows past [queue] events_retention are deleted by age, whatever their kind
+      CREATE INDEX queue_events_at ON queue_events (at);
+    `,
+  },
 ];

@@ -3,7 +3,9 @@
 // signs the rewritten senders of forwarded mail, whose bounces may come back to any node. A node started without
 // copies makes keys of its own and then fails those logins, sends unsigned mail, refuses list confirmations and
 // bounces to SRS addresses, with nothing in its log saying why. So the first node records each key's fingerprint
-// (migration 45: an HMAC of a fixed text under the key, never the key) and each later start compares.
+// (migration 45: an HMAC of a fixed text under the key, never the key) and each later start compares: a node whose
+// key is missing, malformed or another does not start (KeyMismatchError), naming the file and the fix. A key changed
+// on purpose (a rotation) is made the cluster's with `tegami keys adopt` on a node holding the new one.
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -82,6 +84,56 @@ export async function checkServerKeys(pool: pg.Pool, config: Pick<LoadedConfig, 
   return problems;
 }
 
+/** serve refuses to start: this node's keys are not the cluster's (each problem said by describeKeyProblem). */
+export class KeyMismatchError extends Error {
+  constructor(readonly problems: KeyProblem[]) {
+    // one line per key, each under the command's prefix as the CLI prints it ("tegami serve: …")
+    super(problems.map(describeKeyProblem).join('\ntegami serve: ') + '\ntegami serve: not started: every node of one database must hold the same keys');
+  }
+}
+
+export interface AdoptedKey {
+  name: string;
+  file: string;
+  /** The cluster's fingerprint before, and the node that had recorded it; absent when none was recorded. */
+  was?: { fingerprint: string; node: string };
+  fingerprint: string;
+}
+
+/**
+ * `tegami keys adopt`: record this node's keys as the cluster's (a deliberate change of keys/secret.key or the
+ * SRS key, copied to every node). A key file missing or malformed here is an error and nothing is recorded.
+ */
+export async function adoptServerKeys(pool: pg.Pool, config: Pick<LoadedConfig, 'data_dir' | 'srs'>, node: string): Promise<AdoptedKey[]> {
+  const out: AdoptedKey[] = [];
+  for (const k of keyFiles(config)) {
+    if (!fs.existsSync(k.file)) throw new Error(`${k.file} is missing: copy it from a node already serving, or make the new key first; nothing was adopted`);
+    const key = k.read();
+    if (!key) throw new Error(`${k.file} is not a key of the right size (a truncated or edited copy?); nothing was adopted`);
+    out.push({ name: k.name, file: k.file, fingerprint: keyFingerprint(key) });
+  }
+  const c = await pool.connect();
+  try {
+    await c.query('BEGIN');
+    for (const a of out) {
+      const r = await c.query<{ fingerprint: string; node: string }>('SELECT fingerprint, node FROM server_key WHERE name = $1 FOR UPDATE', [a.name]);
+      if (r.rows[0]) a.was = r.rows[0];
+      await c.query(
+        `INSERT INTO server_key (name, fingerprint, node, recorded_at) VALUES ($1, $2, $3, now())
+         ON CONFLICT (name) DO UPDATE SET fingerprint = excluded.fingerprint, node = excluded.node, recorded_at = now()`,
+        [a.name, a.fingerprint, node],
+      );
+    }
+    await c.query('COMMIT');
+  } catch (e) {
+    await c.query('ROLLBACK').catch(() => undefined);
+    throw e;
+  } finally {
+    c.release();
+  }
+  return out;
+}
+
 const USES: Record<string, string> = {
   'secret.key': 'APOP/CRAM-MD5 secrets, DKIM keys and list tokens',
   'srs.secret': 'SRS addresses of forwarded mail (their bounces)',
@@ -90,7 +142,7 @@ const USES: Record<string, string> = {
 /** What to tell the operator, in one line (stderr and the log). */
 export function describeKeyProblem(p: KeyProblem): string {
   const uses = USES[p.name] ?? 'secrets';
-  const fix = `stop this node, copy ${p.file} from a node already serving (${p.node} recorded it; install -m 600, owned by the service user), and start it again (docs/scale-out.md, "Adding a node")`;
+  const fix = `copy ${p.file} from a node already serving (${p.node} recorded it; install -m 600, owned by the service user) and start this node again (docs/scale-out.md, "Adding a node"); if the key was changed on purpose, run \`tegami keys adopt\` on a node holding the new one (docs/scale-out.md, "Changing a key")`;
   if (p.reason === 'missing') return `${p.file} is missing, but the other nodes' ${uses} use a key of fingerprint ${p.expected}: ${fix}`;
   if (p.reason === 'malformed') return `${p.file} is not a key of the right size (a truncated or edited copy?): ${fix}`;
   return `${p.file} (fingerprint ${p.fingerprint}) is not the key the other nodes use (fingerprint ${p.expected}): their ${uses} cannot be checked or opened here; ${fix}`;

@@ -13,6 +13,7 @@ import { serverStatus, uptimeParts } from '../status.js';
 import type { WebDeps } from '../types.js';
 import { apiRoute, errorSchema, me, page, pageRoute, query } from './common.js';
 import type { AdminServices, ListenerView } from './services.js';
+import type { StatusStorage } from '../../metrics/status.js';
 import { LogTally, type Today } from './tally.js';
 import { UserQuery } from './user-query.js';
 
@@ -37,6 +38,8 @@ export interface Dashboard {
   /** The monitor's targets ([[monitor]]), from the operations' status; empty without it. */
   monitor: MonitorView[];
   settingsVersion: number;
+  /** The storage backend and this node's name, from the operations' status; absent without it. */
+  storage?: StatusStorage;
 }
 
 function roleLabels(t: Translate, user: User, roles: Roles): string[] {
@@ -73,6 +76,7 @@ export function registerDashboard(app: FastifyInstance, deps: WebDeps, svc: Admi
       queue: { messages: doc.queue.total, oldestSeconds: doc.queue.total ? doc.queue.oldest_age_seconds : null, byState: doc.queue.by_state },
       monitor: doc.monitor.map((t) => ({ name: t.name, check: t.check, address: t.address, state: t.state, since: t.since })),
       settingsVersion,
+      storage: doc.storage,
     };
   };
 
@@ -92,7 +96,8 @@ export function registerDashboard(app: FastifyInstance, deps: WebDeps, svc: Admi
       <section class="status" aria-labelledby="status-h"><h2 id="status-h">${t('dashboard.status')}</h2><dl>
         <dt>${t('dashboard.version')}</dt><dd id="version">${st.version}</dd>
         <dt>${t('dashboard.started')}</dt><dd id="started"><time datetime="${st.startedAt}">${formatDateTime(deps.startedAt, v.locale)}</time></dd>
-        <dt>${t('dashboard.uptimeLabel')}</dt><dd id="uptime" data-template="${uptimeTemplate}" data-refresh="/api/v1/status">${t('dashboard.uptime', uptimeParts(st.uptimeSeconds))}</dd></dl></section>
+        <dt>${t('dashboard.uptimeLabel')}</dt><dd id="uptime" data-template="${uptimeTemplate}" data-refresh="/api/v1/status">${t('dashboard.uptime', uptimeParts(st.uptimeSeconds))}</dd>
+        ${d?.storage ? html`<dt>${t('dashboard.storage')}</dt><dd id="storage" data-backend="${d.storage.backend}">${t(d.storage.node ? 'dashboard.storageNode' : 'dashboard.storageOne', { backend: d.storage.backend === 'postgresql' ? 'PostgreSQL' : 'SQLite', node: d.storage.node ?? '' })} <code>${d.storage.location}</code></dd>` : ''}</dl></section>
       ${d ? html`
       <section aria-labelledby="services-h"><h2 id="services-h">${t('dashboard.services')}</h2><table class="services"><thead><tr><th scope="col">${t('dashboard.service')}</th><th scope="col">${t('dashboard.listener')}</th><th scope="col">${t('dashboard.state')}</th></tr></thead>
         <tbody>${d.listeners.map((l) => html`<tr data-service="${l.name}"><td>${l.name}</td><td><code>${l.address}</code></td><td><span class="badge ${l.up ? 'ok' : 'error'}">${t(l.up ? 'dashboard.up' : 'dashboard.down')}</span></td></tr>`)}</tbody></table></section>
@@ -126,6 +131,7 @@ export function registerDashboard(app: FastifyInstance, deps: WebDeps, svc: Admi
             queue: { type: 'object', properties: { messages: { type: 'integer' }, oldestSeconds: { type: ['integer', 'null'] }, byState: { type: 'object', additionalProperties: { type: 'integer' } } } },
             monitor: { type: 'array', items: { type: 'object', properties: { name: { type: 'string' }, check: { type: 'string' }, address: { type: 'string' }, state: { type: 'string' }, since: { type: 'string' } } } },
             settingsVersion: { type: 'integer' },
+            storage: { type: 'object', properties: { backend: { type: 'string' }, location: { type: 'string' }, node: { type: ['string', 'null'] } } },
           },
         },
         '4xx': errorSchema,

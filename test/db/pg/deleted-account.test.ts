@@ -1,7 +1,8 @@
 // A deleted account leaves nothing behind in PostgreSQL (migration 43, as SQLite's users_delete_settings): its
-// Sieve redirect counts, JMAP counters, list subscriptions and pending list requests, list bounce and reply counts
-// and its login failures go with the users row, in the same transaction, whoever deletes it (a node pushing its
-// copy's delete, a CLI command); another account's rows stay. On a private cluster.
+// Sieve redirect counts, JMAP counters, list subscriptions and pending list requests, list bounce and reply counts,
+// its login failures, its Bayes counts and its forward list's day count (migration 53) go with the users row, in
+// the same transaction, whoever deletes it (a node pushing its copy's delete, a CLI command); another account's
+// rows stay, and so do the server's own Bayes counts. On a private cluster.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import pg from 'pg';
@@ -27,6 +28,11 @@ const PER_ACCOUNT: [table: string, where: string][] = [
   ['jmap_tokens', 'address = $1'],
   ['jmap_objects', 'address = $1'],
   ['login_known', 'account = $1'],
+  // those of migration 53: the per-user Bayes counts and the forward list's day count
+  ['bayes_tokens', 'owner = $1'],
+  ['bayes_totals', 'owner = $1'],
+  ['bayes_learnt', 'owner = $1'],
+  ['sieve_redirects', "address = 'forward:' || $1"],
 ];
 
 async function addAccount(db: pg.Pool, a: string, n: number): Promise<void> {
@@ -43,6 +49,10 @@ async function addAccount(db: pg.Pool, a: string, n: number): Promise<void> {
   await db.query("INSERT INTO jmap_tokens (id, hash, address, label, created) VALUES ($1, $2, $3, 'app', 1)", [n, `h-${n}`, a]);
   await db.query("INSERT INTO jmap_objects (address, type, id, data, created, modseq) VALUES ($1, 'Identity', 'i1', '{}', 1, 7)", [a]);
   await db.query("INSERT INTO login_known (account, client, at) VALUES ($1, '192.0.2.0/24', 1)", [a]);
+  await db.query("INSERT INTO bayes_tokens (owner, token, spam, ham) VALUES ($1, '格安', 3, 0)", [a]);
+  await db.query('INSERT INTO bayes_totals (owner, spam, ham) VALUES ($1, 3, 1)', [a]);
+  await db.query("INSERT INTO bayes_learnt (owner, key, kind) VALUES ($1, 'k1', 'spam')", [a]);
+  await db.query('INSERT INTO sieve_redirects (address, at, n, msg) VALUES ($1, $2, 2, $3)', [`forward:${a}`, Date.now(), `q-${n}`]);
 }
 
 async function count(db: pg.Pool, table: string, where: string, a: string): Promise<number> {
@@ -80,5 +90,9 @@ describe('PostgreSQL: a deleted account takes its rows with it', { skip }, () =>
       assert.equal(await count(db, table, where, KEPT), table === 'jmap_counters' ? 2 : 1, `${table}: the other account's rows stay`);
     }
     assert.equal((await db.query("SELECT count(*)::int AS n FROM lists WHERE address = 'team@example.jp'")).rows[0].n, 1, 'the list itself stays');
+    // the server's own Bayes counts (owner '') are nobody's account
+    await db.query("INSERT INTO bayes_totals (owner, spam, ham) VALUES ('', 5, 5)");
+    await db.query('DELETE FROM users WHERE address = $1', [KEPT]);
+    assert.equal((await db.query("SELECT count(*)::int AS n FROM bayes_totals WHERE owner = ''")).rows[0].n, 1, "the server's counts stay");
   });
 });

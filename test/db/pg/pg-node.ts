@@ -13,6 +13,17 @@ import pg from 'pg';
 import { sharedPostgres, type PgCluster } from '../../helpers/postgres.js';
 import { startTestServer, type TestServer, type TestServerOptions } from '../../helpers/server.js';
 
+/** Copy a node's keys (keys/secret.key, keys/srs.secret) into another data dir, as an operator adding a node does. */
+export function copyKeys(fromDataDir: string, toDataDir: string): void {
+  fs.mkdirSync(path.join(toDataDir, 'keys'), { recursive: true, mode: 0o700 });
+  for (const f of ['secret.key', 'srs.secret']) {
+    const from = path.join(fromDataDir, 'keys', f);
+    if (!fs.existsSync(from)) continue;
+    fs.copyFileSync(from, path.join(toDataDir, 'keys', f));
+    fs.chmodSync(path.join(toDataDir, 'keys', f), 0o600);
+  }
+}
+
 /** The [storage] table of a node on `url`: no TLS on loopback, a small pool, its node_name, then `more` keys. */
 export function storageToml(url: string, node?: string, more: Record<string, string | number> = {}): string {
   const keys: Record<string, string | number> = { backend: 'postgres', url, tls: 'disable', pool_size: 4, ...(node ? { node_name: node } : {}), ...more };
@@ -27,7 +38,8 @@ export interface PgNodeOptions extends Omit<TestServerOptions, 'toml' | 'dataDir
   /** The tables after [storage]: [relay], [queue], [[route]]… */
   toml?: string;
   /** Start with the file's sealing key in keys/secret.key and its SRS key in keys/srs.secret, as every node of one
-   * organisation holds them (docs/scale-out.md, "Adding a node"); otherwise the node makes its own. */
+   * organisation holds them (docs/scale-out.md, "Adding a node"): the default, since a node holding other keys than
+   * the first one does not start. false: the node makes its own (a node started without the copies). */
   sharedKey?: boolean;
 }
 
@@ -88,7 +100,7 @@ export function pgNodes(database: string): PgNodes {
     },
     secret,
     async node(opts: PgNodeOptions = {}) {
-      const { name, storage, toml, sharedKey, ...rest } = opts;
+      const { name, storage, toml, sharedKey = true, ...rest } = opts;
       let dataDir: string | undefined;
       if (sharedKey) {
         const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tegami-pgnode-'));

@@ -14,6 +14,7 @@ import pg from 'pg';
 import { postgresUnavailable, startPostgres, type PgCluster } from '../../helpers/postgres.js';
 import { requireCommand, run, startTestServer, type TestServer } from '../../helpers/server.js';
 import { send, until } from './shared-mail.js';
+import { copyKeys } from './pg-node.js';
 
 const skip = process.env.TEGAMI_TEST_DIRECTORY !== 'postgres' ? 'runs with npm run test:postgres (TEGAMI_TEST_DIRECTORY=postgres)' : postgresUnavailable();
 const BOSS = 'boss@example.test';
@@ -66,12 +67,16 @@ describe('tegami serve on PostgreSQL: metrics, held-mail expiry, the CLI and a s
   let b: TestServer;
   let c: TestServer | undefined;
   let db: pg.Pool;
+  let dirB = '';
   let dirC = '';
 
   before(async () => {
     cluster = await startPostgres('tegami_serve_ops');
     a = await startTestServer({ listeners: ['smtp', 'metrics'], hostname: 'a.example.test', toml: nodeToml(cluster.url, 'node-a'), users: [{ address: BOSS, password: PW }] });
-    b = await startTestServer({ listeners: ['smtp', 'imap'], hostname: 'b.example.test', toml: nodeToml(cluster.url, 'node-b') });
+    // node B holds node A's keys, as every node of one database must (docs/scale-out.md, "Adding a node")
+    dirB = fs.mkdtempSync(path.join(os.tmpdir(), 'tegami-pgops-b-'));
+    copyKeys(a.dataDir, path.join(dirB, 'data'));
+    b = await startTestServer({ dataDir: path.join(dirB, 'data'), listeners: ['smtp', 'imap'], hostname: 'b.example.test', toml: nodeToml(cluster.url, 'node-b') });
     // a pool: its connections are cut when the cluster is halted in the last test, and come back after
     db = new pg.Pool({ connectionString: cluster.url, max: 2 });
     db.on('error', () => undefined);
@@ -83,6 +88,7 @@ describe('tegami serve on PostgreSQL: metrics, held-mail expiry, the CLI and a s
     await b?.stop();
     await cluster?.stop();
     if (dirC) fs.rmSync(dirC, { recursive: true, force: true });
+    if (dirB) fs.rmSync(dirB, { recursive: true, force: true });
   });
 
   async function queuedId(address: string): Promise<string> {
@@ -199,6 +205,7 @@ describe('tegami serve on PostgreSQL: metrics, held-mail expiry, the CLI and a s
     await cluster.halt();
     dirC = fs.mkdtempSync(path.join(os.tmpdir(), 'tegami-pgops-c-'));
     const dataC = path.join(dirC, 'data');
+    copyKeys(a.dataDir, dataC);
     const starting = startTestServer({ dataDir: dataC, listeners: ['smtp'], hostname: 'c.example.test', toml: nodeToml(cluster.url, 'node-c') });
     let failed: Error | null = null;
     starting.catch((e: Error) => (failed = e));

@@ -1,7 +1,8 @@
 // /readyz of a node on [storage] backend = "postgres" (operator-run-1): with the database away every RCPT gets 451
 // and no mailbox opens, so the node is not ready, and the probe an operator alerts on says so (503, the `postgres`
 // check failing with the database's error), as does `tegami status`; once the database is back it is ready again
-// with no restart. curl against the real metrics listener. On the code before, /readyz stayed 200 (its `database`
+// with no restart; `tegami status` names the backend, the database URL without its password and the node.
+// curl against the real metrics listener. On the code before, /readyz stayed 200 (its `database`
 // check writes the node's local SQLite copy, which the outage does not touch).
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
@@ -10,6 +11,7 @@ import { postgresUnavailable } from '../../helpers/postgres.js';
 import { requireCommand } from '../../helpers/server.js';
 import { pgNodes } from './pg-node.js';
 import { until } from './shared-mail.js';
+import type { StatusDocument } from '../../../engine/metrics/status.js';
 
 const skip = process.env.TEGAMI_TEST_DIRECTORY !== 'postgres' ? 'runs with npm run test:postgres (TEGAMI_TEST_DIRECTORY=postgres)' : postgresUnavailable();
 
@@ -34,6 +36,18 @@ describe('/readyz on PostgreSQL', { skip: skip ?? false, timeout: 240_000 }, () 
     await until('ready', () => readyz(port).code === 200, 120_000);
     const ready = readyz(port);
     assert.equal(ready.body?.checks.postgres?.ok, true, JSON.stringify(ready.body));
+
+    // tegami status names the backend, the database (its password never shown) and this node
+    const password = decodeURIComponent(new URL(fx.url).password);
+    const json = a.cli(['status', '--json']);
+    assert.equal(json.status, 0, json.stderr);
+    const doc = JSON.parse(json.stdout) as StatusDocument;
+    assert.equal(doc.storage.backend, 'postgresql');
+    assert.equal(doc.storage.node, 'node-a');
+    assert.match(doc.storage.location, /^postgres:\/\/postgres:\*\*\*@127\.0\.0\.1:\d+\/tegami_serve_readyz$/);
+    const text = a.cli(['status']).stdout;
+    assert.match(text, /^storage: +postgresql postgres:\/\/postgres:\*\*\*@127\.0\.0\.1:\d+\/tegami_serve_readyz, node node-a$/m);
+    assert.ok(!json.stdout.includes(password) && !text.includes(password) && !text.includes(encodeURIComponent(password)), 'no password');
 
     const giveBack = await fx.takeAway();
     let seen: ReturnType<typeof readyz> | undefined;

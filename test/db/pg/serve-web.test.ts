@@ -19,6 +19,7 @@ import { accountIdOf } from '../../../engine/jmap/capabilities.js';
 import { postgresUnavailable, startPostgres, type PgCluster } from '../../helpers/postgres.js';
 import { requireCommand, run, startTestServer, type TestServer } from '../../helpers/server.js';
 import { until } from './shared-mail.js';
+import { copyKeys } from './pg-node.js';
 
 const skip = process.env.TEGAMI_TEST_DIRECTORY !== 'postgres' ? 'runs with npm run test:postgres (TEGAMI_TEST_DIRECTORY=postgres)' : postgresUnavailable();
 const BOSS = 'boss@example.test';
@@ -54,9 +55,7 @@ describe('web sessions and JMAP objects shared by every node on PostgreSQL', { s
     });
     // node B holds the same sealing key as node A (docs/scale-out.md, "Keys")
     dirB = fs.mkdtempSync(path.join(os.tmpdir(), 'tegami-pgweb-b-'));
-    fs.mkdirSync(path.join(dirB, 'keys'), { mode: 0o700 });
-    fs.copyFileSync(path.join(a.dataDir, 'keys', 'secret.key'), path.join(dirB, 'keys', 'secret.key'));
-    fs.chmodSync(path.join(dirB, 'keys', 'secret.key'), 0o600);
+    copyKeys(a.dataDir, dirB);
     b = await startTestServer({ dataDir: dirB, listeners: ['admin', 'webmail'], hostname: 'b.example.test', toml: nodeToml(cluster.url, 'node-b') });
     db = new pg.Client({ connectionString: cluster.url });
     db.on('error', () => undefined); // the last case halts the cluster under it
