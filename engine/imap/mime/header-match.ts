@@ -3,7 +3,7 @@
 // folded value SEARCH compares with is the value's own text in lower case, so a case-blind byte comparison answers
 // exactly what decoding would. A field that needs decoding (RFC 2047 words, raw ISO-2022-JP, Shift_JIS, EUC-JP or
 // UTF-8 octets, a value continued on another line) is left undecided, and the caller decodes it as before. Pure, never throws.
-import { fieldAt } from './header-scan.js';
+import { fieldAt, lineTextEnd } from './header-scan.js';
 
 /**
  * A test of one header key: `match(raw, start, end)` over the header block raw[start, end) answers true or false
@@ -92,11 +92,7 @@ export function headerMatcher(name: string, folded: string): HeaderMatch {
       while (nl < end && raw[nl] !== 10) nl++;
       if (nl >= end) nl = end - 1;
       const lineEnd = nl + 1;
-      let te = lineEnd;
-      if (raw[te - 1] === 10) {
-        te--;
-        if (te > i && raw[te - 1] === 13) te--;
-      }
+      const te = lineTextEnd(raw, i, lineEnd);
       if (te === i) break;
       const b0 = raw[i];
       if ((b0 === 32 || b0 === 9) && cur) {

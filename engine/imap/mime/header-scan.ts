@@ -16,6 +16,16 @@ export function scannableName(name: string): boolean {
   return PLAIN_NAME.test(name) && name === name.toLowerCase();
 }
 
+/** The end of the text of the header line [i, lineEnd): without its final "\n" or "\r\n" (te === i: the empty line). */
+export function lineTextEnd(raw: Buffer, i: number, lineEnd: number): number {
+  let te = lineEnd;
+  if (raw[te - 1] === 10) {
+    te--;
+    if (te > i && raw[te - 1] === 13) te--;
+  }
+  return te;
+}
+
 /**
  * Is the line [i, te) a field named `name` (lower case, scannableName)? Its colon's index when it is, -1 when it
  * is another field, -2 when it has no colon after its first octet (parseHeaders ends the current field there).
@@ -53,12 +63,7 @@ export function fieldValues(raw: Buffer, start: number, end: number, name: strin
     let nl = raw.indexOf(10, i);
     if (nl < 0 || nl >= end) nl = end - 1;
     const lineEnd = nl + 1;
-    // the line's text: without a final "\n" or "\r\n"
-    let te = lineEnd;
-    if (raw[te - 1] === 10) {
-      te--;
-      if (te > i && raw[te - 1] === 13) te--;
-    }
+    const te = lineTextEnd(raw, i, lineEnd);
     if (te === i) break;
     const b0 = raw[i];
     if ((b0 === 32 || b0 === 9) && cur) {

@@ -1,6 +1,7 @@
 // Our own MIME structure parser: byte offsets of every part's header and body in the raw message, content
 // types with parameters, nested multiparts and message/rfc822. FETCH BODY[section] and BODYSTRUCTURE read it.
 // Pure and bounded (nesting depth, part count); malformed input gives a best-effort tree, never a throw.
+import { lineTextEnd } from './header-scan.js';
 
 export interface HeaderField {
   /** Lower-case field name. */
@@ -96,11 +97,7 @@ export function parseHeaders(raw: Buffer, start: number, end: number): HeaderFie
     if (nl < 0 || nl >= end) nl = end - 1;
     const lineEnd = nl + 1;
     // the line's text without a final "\n" or "\r\n", found on the octets (no string of the whole line)
-    let te = lineEnd;
-    if (raw[te - 1] === 10) {
-      te--;
-      if (te > i && raw[te - 1] === 13) te--;
-    }
+    const te = lineTextEnd(raw, i, lineEnd);
     if (te === i) break;
     const b0 = raw[i];
     if ((b0 === 32 || b0 === 9) && cur) {
