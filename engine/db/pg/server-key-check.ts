@@ -13,6 +13,7 @@ import type pg from 'pg';
 import { serverKey } from '../../accounts/password.js';
 import { loadOrCreateSecret, parseSecret, secretPath } from '../../srs/secret.js';
 import type { LoadedConfig } from '../../config/load.js';
+import { inTransaction } from './transaction.js';
 
 export interface KeyProblem {
   /** `secret.key` or `srs.secret`: the row's name in server_key. */
@@ -112,9 +113,7 @@ export async function adoptServerKeys(pool: pg.Pool, config: Pick<LoadedConfig, 
     if (!key) throw new Error(`${k.file} is not a key of the right size (a truncated or edited copy?); nothing was adopted`);
     out.push({ name: k.name, file: k.file, fingerprint: keyFingerprint(key) });
   }
-  const c = await pool.connect();
-  try {
-    await c.query('BEGIN');
+  await inTransaction(pool, async (c) => {
     for (const a of out) {
       const r = await c.query<{ fingerprint: string; node: string }>('SELECT fingerprint, node FROM server_key WHERE name = $1 FOR UPDATE', [a.name]);
       if (r.rows[0]) a.was = r.rows[0];
@@ -124,13 +123,7 @@ export async function adoptServerKeys(pool: pg.Pool, config: Pick<LoadedConfig, 
         [a.name, a.fingerprint, node],
       );
     }
-    await c.query('COMMIT');
-  } catch (e) {
-    await c.query('ROLLBACK').catch(() => undefined);
-    throw e;
-  } finally {
-    c.release();
-  }
+  });
   return out;
 }
 
