@@ -1,6 +1,6 @@
 // Bounces to NAME-bounces+TOKEN@: the token (VERP: which member; or which destination domain) is checked
-// first, before the report is parsed, so nobody can make a member bounce by writing to the list and a stranger's
-// forgery costs no MIME parse; then the report is read (mailparser finds the message/delivery-status part,
+// first, so nobody can make a member bounce by writing to the list; a member token before the report is parsed,
+// so a stranger's forgery costs no MIME parse (a domain token's domain is in the report); then the report is read (mailparser finds the message/delivery-status part,
 // dsn-reader.ts reads it; plain-text bounces by bounce-text.ts), logged list-bounce-read. A hard
 // failure counts toward the member's score (at most one per [lists] bounce_interval); 5.7.x policy refusals,
 // delays and auto-replies never count. At bounce_threshold within bounce_window the member is disabled and
@@ -76,20 +76,17 @@ export async function handleBounce(rt: ListRuntime, list: MailingList, token: st
     // with verp = "domain" the lists send per-member senders only in probes: such a bounce is a probe's
     return merge(out, await count(rt, list, m, own, rt.config.lists.verp === 'domain' ? 'probe' : 'member'));
   }
-  // a copy shared by one domain's members: the token signs (list, domain), so the domain is the one of the list's
-  // member domains it matches; only members of that domain that the report names count
-  const domain = signedDomain(rt, list, t.mac);
-  if (domain === undefined) {
-    note(out, 'list-bounce-forged', { list: list.address, token: token ?? null, reason: 'token signature matches no member domain' }, 'warn');
-    return out;
-  }
+  // a copy shared by one domain's members: the token signs (list, domain), and the domain is known only from the
+  // report, so here it is read first (capped at 2 MB; finding the domain among the list's members instead would read
+  // every member per bounce, a cost growing with the list); only members of that domain the report names count
   const b = await readReport(out, list, raw);
   if (!b) return out;
   let matched = 0;
   for (const e of b.evidence) {
-    if (!e.address || e.address.slice(e.address.lastIndexOf('@') + 1) !== domain) continue;
+    if (!e.address) continue;
+    const domain = e.address.slice(e.address.lastIndexOf('@') + 1);
     const m = rt.lists.member(list.address, e.address);
-    if (!m) continue;
+    if (!m || !macMatches(rt.key, t.mac, 'group', list.address, domain)) continue;
     matched++;
     merge(out, await count(rt, list, m, e, 'shared'));
   }
@@ -106,18 +103,6 @@ async function readReport(out: ListOutcome, list: MailingList, raw: Buffer): Pro
     return undefined;
   }
   return b;
-}
-
-/** The member domain of `list` whose group token `mac` is (an HMAC per distinct domain: no parse, no I/O). */
-function signedDomain(rt: ListRuntime, list: MailingList, given: string): string | undefined {
-  const seen = new Set<string>();
-  for (const m of rt.lists.members(list.address)) {
-    const domain = m.address.slice(m.address.lastIndexOf('@') + 1);
-    if (seen.has(domain)) continue;
-    seen.add(domain);
-    if (macMatches(rt.key, given, 'group', list.address, domain)) return domain;
-  }
-  return undefined;
 }
 
 function worst(ev: Evidence[]): Evidence | undefined {

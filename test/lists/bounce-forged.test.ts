@@ -1,7 +1,7 @@
 // A forged bounce to NAME-bounces+TOKEN@ is dropped before its report is parsed (security review 6, left open):
 // the old code ran a mailparser pass over any stranger's mail to a token-shaped address and only then checked the
-// token's signature. Over real sockets (swaks on port 25): a member token and a domain token with forged
-// signatures are logged list-bounce-forged and never list-bounce-read (the event written when a report is
+// token's signature. Over real sockets (swaks on port 25): member tokens with a forged signature or of no member
+// are logged list-bounce-forged and never list-bounce-read (the event written when a report is
 // parsed); a real bounce (the remote server refuses a member 550 5.1.1) is read and counted.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
@@ -23,7 +23,7 @@ after(async () => {
   await lab?.close();
 });
 
-test('forged member and domain tokens are dropped unparsed; a real bounce is read and counted', async (t) => {
+test('forged member tokens are dropped unparsed; a real bounce is read and counted', async (t) => {
   if (!requireCommand(t, 'swaks')) return;
   const file = path.join(lab.srv.dir, 'forged.eml');
   const dsn = buildDsn({
@@ -37,7 +37,6 @@ test('forged member and domain tokens are dropped unparsed; a real bounce is rea
   const forged = [
     ['m1-aaaaaaaaaaaaaaaa', 'token signature does not match'],
     ['m9-bbbbbbbbbbbbbbbb', 'no such member'],
-    ['g-cccccccccccccccc', 'token signature matches no member domain'],
   ];
   for (const [token, reason] of forged) {
     const out = await swaks(lab.srv, ['--from', '<>', '--to', `news-bounces+${token}@example.test`, '--data', file]);

@@ -186,9 +186,6 @@ test('VERP per domain: one copy per destination domain; a bounce counts only for
   out = await handleBounce(rt, list, token, dsn('c@other.test'));
   assert.ok(!out.events.some((e) => e.event === 'list-bounce'));
   assert.deepEqual(out.events.map((e) => e.event), ['list-bounce-read', 'list-bounce-unmatched']);
-  // a token of no member domain is forged, and dropped before its report is parsed
-  out = await handleBounce(rt, list, groupToken(rt.key, list.address, 'elsewhere.test'), dsn('b@remote.test'));
-  assert.deepEqual(out.events.map((e) => e.event), ['list-bounce-forged']);
 });
 
 test('digest: members who asked get one MIME digest per interval with every post collected', async () => {
