@@ -1,6 +1,7 @@
 // Bounces to NAME-bounces+TOKEN@: the token (VERP: which member; or which destination domain) is checked
-// first, so nobody can make a member bounce by writing to the list; then the report is read (mailparser finds
-// the message/delivery-status part, dsn-reader.ts reads it; plain-text bounces by bounce-text.ts). A hard
+// first, so nobody can make a member bounce by writing to the list; a member token before the report is parsed,
+// so a stranger's forgery costs no MIME parse (a domain token's domain is in the report); then the report is read (mailparser finds the message/delivery-status part,
+// dsn-reader.ts reads it; plain-text bounces by bounce-text.ts), logged list-bounce-read. A hard
 // failure counts toward the member's score (at most one per [lists] bounce_interval); 5.7.x policy refusals,
 // delays and auto-replies never count. At bounce_threshold within bounce_window the member is disabled and
 // told; bounce_grace later the housekeeping removes them. With verp = "domain" a copy's bounce address is shared
@@ -57,17 +58,15 @@ export async function handleBounce(rt: ListRuntime, list: MailingList, token: st
     note(out, 'list-bounce-unmatched', { list: list.address, reason: token ? 'not a token of ours' : 'no token (a bounce of a notice)' });
     return out;
   }
-  const b = await readBounce(raw);
-  if (!b.dsn && b.autoReply) {
-    note(out, 'list-bounce-ignored', { list: list.address, reason: 'an auto-reply, not a bounce' });
-    return out;
-  }
+  // the token's signature is checked before the report is read, so a stranger's forgery costs no MIME parse
   if (t.kind === 'member') {
     const m = rt.lists.memberById(t.id);
     if (!m || m.list !== list.address || !macMatches(rt.key, t.mac, 'verp', list.address, String(m.id), m.address)) {
       note(out, 'list-bounce-forged', { list: list.address, token: token ?? null, reason: m ? 'token signature does not match' : 'no such member (removed, or forged)' }, 'warn');
       return out;
     }
+    const b = await readReport(out, list, raw);
+    if (!b) return out;
     // VERP names the member whatever the report says; a report naming them (or only one address) is preferred
     const own = b.evidence.find((e) => e.address === m.address) ?? (b.evidence.length === 1 ? b.evidence[0] : worst(b.evidence));
     if (!own) {
@@ -77,7 +76,11 @@ export async function handleBounce(rt: ListRuntime, list: MailingList, token: st
     // with verp = "domain" the lists send per-member senders only in probes: such a bounce is a probe's
     return merge(out, await count(rt, list, m, own, rt.config.lists.verp === 'domain' ? 'probe' : 'member'));
   }
-  // a copy shared by one domain's members: only members of that domain that the report names
+  // a copy shared by one domain's members: the token signs (list, domain), and the domain is known only from the
+  // report, so here it is read first (capped at 2 MB; finding the domain among the list's members instead would read
+  // every member per bounce, a cost growing with the list); only members of that domain the report names count
+  const b = await readReport(out, list, raw);
+  if (!b) return out;
   let matched = 0;
   for (const e of b.evidence) {
     if (!e.address) continue;
@@ -89,6 +92,17 @@ export async function handleBounce(rt: ListRuntime, list: MailingList, token: st
   }
   if (!matched) note(out, 'list-bounce-unmatched', { list: list.address, reason: 'no member of the copy\'s domain named in the report' }, 'warn');
   return out;
+}
+
+/** The report of a bounce whose token is genuine (logged as read), or undefined for an auto-reply (logged as ignored). */
+async function readReport(out: ListOutcome, list: MailingList, raw: Buffer): Promise<Awaited<ReturnType<typeof readBounce>> | undefined> {
+  const b = await readBounce(raw);
+  note(out, 'list-bounce-read', { list: list.address, octets: raw.length, dsn: b.dsn });
+  if (!b.dsn && b.autoReply) {
+    note(out, 'list-bounce-ignored', { list: list.address, reason: 'an auto-reply, not a bounce' });
+    return undefined;
+  }
+  return b;
 }
 
 function worst(ev: Evidence[]): Evidence | undefined {

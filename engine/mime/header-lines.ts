@@ -4,6 +4,12 @@
 // the line count: 1 MB of folded header (262,000 lines) kept a delivery worker busy for six and a half minutes
 // (docs/security-review-6.md, finding 2). Real headers are hundreds of lines; Exim refuses past its header_maxsize.
 export const MAX_HEADER_LINES = 10_000;
+/** The octets of one header field, its folded lines together (line ends not counted). RFC 5322 §2.1.1 limits a
+ * line to 998 octets but a folded field has no limit; Postfix keeps 100 KiB of a header (header_size_limit), Exim
+ * refuses a header section past 1 MiB. One Subject line of 700,000 RFC 2047 encoded-words (12 MB) passed the line
+ * limit and cost seconds of a delivery worker in decoding (docs/security-review-6.md); 256 KiB is 15,000 such words,
+ * some milliseconds, and far above any field a real client writes (a References: of 4,000 message-ids). */
+export const MAX_HEADER_FIELD_OCTETS = 256 * 1024;
 
 export class HeaderLineCount {
   /** Lines of the header section seen so far (a folded field counts each of its lines). */
@@ -13,7 +19,19 @@ export class HeaderLineCount {
   /** The current line has a byte other than CR: it is not the blank line that ends the header section. */
   private content = false;
 
-  constructor(private readonly max = MAX_HEADER_LINES) {}
+  /** The octets of the field being read so far (its folded lines together). */
+  fieldOctets = 0;
+  /** A header field had more than maxField octets. */
+  fieldTooBig = false;
+  /** The next byte begins a line. */
+  private lineStart = true;
+  /** The last byte seen on the current line is a CR (perhaps the CR of its CRLF, not counted). */
+  private lastCr = false;
+
+  constructor(
+    private readonly max = MAX_HEADER_LINES,
+    private readonly maxField = MAX_HEADER_FIELD_OCTETS,
+  ) {}
 
   /** The header section has more lines than the limit. */
   get over(): boolean {
@@ -25,6 +43,20 @@ export class HeaderLineCount {
     while (!this.done && i < chunk.length) {
       const nl = chunk.indexOf(0x0a, i);
       const end = nl < 0 ? chunk.length : nl;
+      if (this.lineStart && i < end) {
+        this.lineStart = false;
+        // a line that does not begin with white space begins a new field (RFC 5322 §2.2.3)
+        if (chunk[i] !== 0x20 && chunk[i] !== 0x09) this.fieldOctets = 0;
+      }
+      if (end > i) {
+        this.fieldOctets += end - i;
+        this.lastCr = chunk[end - 1] === 0x0d;
+      }
+      if (this.fieldOctets - (this.lastCr ? 1 : 0) > this.maxField) {
+        this.fieldTooBig = true;
+        this.done = true;
+        return;
+      }
       if (!this.content) {
         // a line of nothing but CRs is the blank line too (as readHeaderSection reads it)
         let j = i;
@@ -32,6 +64,9 @@ export class HeaderLineCount {
         if (j < end) this.content = true;
       }
       if (nl < 0) return;
+      if (this.lastCr) this.fieldOctets--; // the CR of CRLF is the line's end, not the field's
+      this.lastCr = false;
+      this.lineStart = true;
       if (!this.content) this.done = true; // the blank line: the body follows
       else if (++this.lines > this.max) this.done = true;
       this.content = false;

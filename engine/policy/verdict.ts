@@ -23,6 +23,8 @@ export const Refusals = {
   routingTrick: () => reject(550, '5.7.1', 'Source routing, percent hack and bang paths are not supported: relaying denied'),
   /** engine/mime/header-lines.ts: a header section past MAX_HEADER_LINES. */
   headerTooLong: (max: number) => reject(552, '5.3.4', `Message header section exceeds ${max} lines`),
+  /** engine/mime/header-lines.ts: one header field (with its folded lines) past MAX_HEADER_FIELD_OCTETS. */
+  headerFieldTooBig: (max: number) => reject(552, '5.3.4', `Message header field exceeds ${max} octets`),
   authRequired: () => reject(530, '5.7.0', 'Authentication required'),
   senderNotOwned: (addr: string) => reject(553, '5.7.1', `Sender address <${addr}> not owned by the authenticated user`),
   queueFull: () => tempfail(451, '4.3.2', 'System busy, queue full: try again later'),

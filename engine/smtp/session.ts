@@ -2,7 +2,7 @@
 // (submission, sender ownership, queue bound, connection-level spam checks), RCPT TO (relay), DATA (spool →
 // queue). smtp-server calls these; every refusal is a Verdict turned into a reply in one place
 // (policy/verdict.ts). The login lives in smtp-server's session.user alone, which STARTTLS clears (RFC 3207 §4.2).
-import { HeaderLineCount, MAX_HEADER_LINES } from '../mime/header-lines.js';
+import { HeaderLineCount, MAX_HEADER_FIELD_OCTETS, MAX_HEADER_LINES } from '../mime/header-lines.js';
 import dns from 'node:dns';
 import type { SMTPServerDataStream, SMTPServerSession, SMTPServerAddress } from 'smtp-server';
 import type { LoadedConfig } from '../config/load.js';
@@ -362,6 +362,10 @@ export class SmtpSessionPolicy {
         if (stream.sizeExceeded) {
           logger.info('smtp', 'data', { sid: session.id, id: env.id, verdict: 'reject', reason: 'message too big', size: w.bodyBytes, limit: config.max_message_size });
           return reject(552, '5.3.4', `Message size exceeds fixed limit of ${config.max_message_size} bytes`);
+        }
+        if (headerLines.fieldTooBig) {
+          logger.info('smtp', 'data', { sid: session.id, id: env.id, verdict: 'reject', reason: 'header field too big', limit: MAX_HEADER_FIELD_OCTETS });
+          return Refusals.headerFieldTooBig(MAX_HEADER_FIELD_OCTETS);
         }
         if (headerLines.over) {
           logger.info('smtp', 'data', { sid: session.id, id: env.id, verdict: 'reject', reason: 'header too long', lines: headerLines.lines, limit: MAX_HEADER_LINES });

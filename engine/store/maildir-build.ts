@@ -3,7 +3,8 @@
 // arrays; a native sort of packed keys gives UID order. No base name, letters string or row object is made per
 // message (a first build reads thousands of names in code not compiled yet). Names the fast path cannot order
 // (ties, odd names) take maildir-order.ts's comparison; names without a valid ",S=" and entries readdir cannot
-// type as plain files are stat'ed, as in any sync. It only reads the directory; it never renames or writes.
+// type as plain files are stat'ed, as in any sync. It only reads the directory; it never renames or writes (but for
+// names that are not valid UTF-8: maildir-names-ascii.ts).
 import type fs from 'node:fs';
 import fsp from 'node:fs/promises';
 import path from 'node:path';
@@ -12,13 +13,14 @@ import { sizeFromName } from './maildir-flags.js';
 import { UNKNOWN_IDATE } from './maildir-idate.js';
 import { deliveryOrder, fitsKey, secondOf, sortedKeys, usecOf } from './maildir-order.js';
 import { inParallel } from '../util/in-parallel.js';
+import { readdirValid } from './maildir-names-ascii.js';
 
 /** File operations in flight at once while names without a size are stat'ed (the libuv pool has 32 threads). */
 const STAT_PARALLEL = 24;
 
 /** Read cur/ (`curDir`) as a first build: every message file, in delivery order, sized and dated as a sync does. */
 export async function readFirstBuild(curDir: string): Promise<BuildColumns> {
-  const entries = await fsp.readdir(curDir, { withFileTypes: true });
+  const entries = await readdirValid(curDir);
   const n = entries.length;
   const names: string[] = new Array(n);
   const sizes = new Float64Array(n);

@@ -12,6 +12,7 @@ import { UNKNOWN_IDATE } from './maildir-idate.js';
 import { inParallel } from '../util/in-parallel.js';
 import { deliveryOrder, inDeliveryOrder } from './maildir-order.js';
 import { readFirstBuild } from './maildir-build.js';
+import { readdirValid } from './maildir-names-ascii.js';
 
 export { compareMaildirNames } from './maildir-order.js';
 
@@ -44,7 +45,7 @@ export async function syncFolder(
   const curDir = path.join(dir, 'cur');
   let names: string[] = [];
   try {
-    names = (await fsp.readdir(newDir)).filter((n) => !n.startsWith('.'));
+    names = (await readdirValid(newDir)).filter((d) => !d.name.startsWith('.')).map((d) => d.name);
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
   }
@@ -93,7 +94,7 @@ export async function syncFolder(
   // the names alone: readdir's entry types say what is a plain file without a stat per file; each name parsed once,
   // into arrays of the right length and with indexed loops (no iterator result per entry: this runs cold, once
   // per folder, over thousands of names)
-  const entries = await fsp.readdir(curDir, { withFileTypes: true });
+  const entries = await readdirValid(curDir);
   const files: string[] = new Array(entries.length);
   const bases: string[] = new Array(entries.length);
   const letters: string[] = new Array(entries.length);

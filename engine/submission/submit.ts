@@ -2,7 +2,7 @@
 // EmailSubmission alike: the same sender ownership rule (restrict_sender), the same recipient judgement as RCPT,
 // the same author check on From:/Sender: (restrict_header_from) that also records the DKIM origin, then the spool
 // and queue.receive exactly as SMTP's DATA does. It never signs, delivers or relays anything itself.
-import { HeaderLineCount, MAX_HEADER_LINES } from '../mime/header-lines.js';
+import { HeaderLineCount, MAX_HEADER_FIELD_OCTETS, MAX_HEADER_LINES } from '../mime/header-lines.js';
 import type { AccountDirectory, User } from '../accounts/directory.js';
 import type { LoadedConfig } from '../config/load.js';
 import type { Logger } from '../log/logger.js';
@@ -107,6 +107,10 @@ export async function spoolAndQueue(
     if (size > config.max_message_size || opts.sizeExceeded?.()) {
       logger.info('smtp', 'data', { sid: who.sid, id: env.id, verdict: 'reject', reason: 'message too big', size, limit: config.max_message_size });
       return { kind: 'refused', stage: 'size', refusal: reject(552, '5.3.4', `Message size exceeds fixed limit of ${config.max_message_size} bytes`) };
+    }
+    if (headerLines.fieldTooBig) {
+      logger.info('smtp', 'data', { sid: who.sid, id: env.id, verdict: 'reject', reason: 'header field too big', limit: MAX_HEADER_FIELD_OCTETS });
+      return { kind: 'refused', stage: 'size', refusal: Refusals.headerFieldTooBig(MAX_HEADER_FIELD_OCTETS) };
     }
     if (headerLines.over) {
       logger.info('smtp', 'data', { sid: who.sid, id: env.id, verdict: 'reject', reason: 'header too long', lines: headerLines.lines, limit: MAX_HEADER_LINES });

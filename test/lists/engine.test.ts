@@ -185,7 +185,7 @@ test('VERP per domain: one copy per destination domain; a bounce counts only for
   // the remote.test copy's token cannot make a member of other.test bounce
   out = await handleBounce(rt, list, token, dsn('c@other.test'));
   assert.ok(!out.events.some((e) => e.event === 'list-bounce'));
-  assert.equal(out.events[0].event, 'list-bounce-unmatched');
+  assert.deepEqual(out.events.map((e) => e.event), ['list-bounce-read', 'list-bounce-unmatched']);
 });
 
 test('digest: members who asked get one MIME digest per interval with every post collected', async () => {
