@@ -123,7 +123,13 @@ export const fetch: CommandDef = {
             columns.feed(box, uid, tree.headers);
           }
           if (keep) cache.update(box, uid, keep);
-          await writer.write(r.raw('\r\n'));
+          r.raw('\r\n');
+          // text only (ENVELOPE, BODYSTRUCTURE, metadata): gathered as text, one Buffer per gathered write
+          const text = r.textOnly();
+          if (text !== null) {
+            const full = writer.line(text);
+            if (full) await full;
+          } else await writer.write(r);
         } finally {
           await source?.close();
         }

@@ -1,6 +1,6 @@
-// ENVELOPE and BODY/BODYSTRUCTURE for FETCH, written straight into a Response from a MimeNode tree.
+// ENVELOPE and BODY/BODYSTRUCTURE for FETCH, written straight into protocol text (a Latin1Text) from a MimeNode tree.
 // Header values go out as the raw header text (clients decode RFC 2047 themselves); 8-bit text becomes a literal.
-import type { Response } from '../protocol/response.js';
+import type { Latin1Text as Response } from '../protocol/latin1-text.js';
 import { header, parseDisposition, type HeaderField, type MimeNode } from './mime-tree.js';
 
 export interface Address {
