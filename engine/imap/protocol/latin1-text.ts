@@ -6,7 +6,6 @@ import { quoted } from './response.js';
 const QUOTABLE = /^[\x20-\x7e]*$/;
 /** Only characters below U+0080 (their UTF-8 octets are themselves). */
 const ASCII = /^[\x00-\x7f]*$/;
-const WIDE = /[^\x00-\xff]/;
 
 export class Latin1Text {
   /** The text so far. */
@@ -34,10 +33,8 @@ export class Latin1Text {
     return this.latin1(v);
   }
 
-  /** A literal of latin1 text. */
+  /** A literal of latin1 text (a char above U+00FF becomes its low octet when the text is sent, as in a Response). */
   private literal(v: string): this {
-    // a char above U+00FF keeps only its low octet, as Buffer.from(v, 'latin1') would
-    if (WIDE.test(v)) v = Buffer.from(v, 'latin1').toString('latin1');
     this.text += `{${v.length}}\r\n` + v;
     return this;
   }
