@@ -10,7 +10,7 @@ import { parseMime, type MimeNode } from '../mime/mime-tree.js';
 import { GATHER, ResponseWriter, StreamBroken } from '../protocol/response-writer.js';
 import type { SeqRange } from '../protocol/sequence.js';
 import type { Token } from '../protocol/tokens.js';
-import type { MessageHandle } from '../../store/mailbox-store.js';
+import type { FolderName, MailboxStore, MessageHandle, Owner } from '../../store/mailbox-store.js';
 
 /** Messages up to this size are read whole (one read is cheaper); larger ones needed only whole are streamed. */
 const READ_WHOLE_MAX = 256 * 1024;
@@ -88,7 +88,10 @@ export const fetch: CommandDef = {
         let raw: Buffer | undefined;
         let source: MessageHandle | undefined;
         try {
-          if (needs === 'tree' || (needs === 'bytes' && info.size <= READ_WHOLE_MAX)) raw = await view.store.read(view.owner, view.folder, uid);
+          if (needs === 'tree' || (needs === 'bytes' && info.size <= READ_WHOLE_MAX)) {
+            raw = (info.size <= READ_WHOLE_MAX ? readListed(view.store, view.owner, view.folder, uid, info.size) : undefined)
+              ?? (await view.store.read(view.owner, view.folder, uid));
+          }
           else if (needs === 'bytes') source = await view.store.open(view.owner, view.folder, uid);
         } catch {
           continue; // expunged by another session meanwhile: its EXPUNGE comes later
@@ -149,3 +152,14 @@ export const fetch: CommandDef = {
     return ok(`${c.name} completed`);
   },
 };
+
+/**
+ * A small message read synchronously when the store knows its file without I/O (MailboxStore.readInto, as POP3
+ * RETR does): no promise and no user lookup per message for a FETCH of a whole mailbox. Undefined: use read().
+ */
+function readListed(store: MailboxStore, owner: Owner, folder: FolderName, uid: number, size: number): Buffer | undefined {
+  if (!store.readInto) return undefined;
+  const buf = Buffer.allocUnsafeSlow(size + 1);
+  const n = store.readInto(owner, folder, uid, buf, 0);
+  return n === null ? undefined : buf.subarray(0, n);
+}
