@@ -70,6 +70,10 @@ export const fetch: CommandDef = {
     }
     const box = MessageCache.box(view.owner, view.folder, view.uidValidity);
     const columns = columnsFor(view.store);
+    // Without a section nothing sent holds the message's bytes (ENVELOPE, BODY, BODYSTRUCTURE are text and the
+    // header block is copied by the cache), so one buffer serves every message read whole: no ArrayBuffer per
+    // message for the collector. With a section, literals are views of the bytes: each message gets its own.
+    const scratch = items.every((i) => i.kind !== 'section') ? Buffer.allocUnsafeSlow(READ_WHOLE_MAX + 1) : undefined;
     try {
       for (const seq of seqs) {
         const uid = view.uids[seq - 1];
@@ -89,7 +93,7 @@ export const fetch: CommandDef = {
         let source: MessageHandle | undefined;
         try {
           if (needs === 'tree' || (needs === 'bytes' && info.size <= READ_WHOLE_MAX)) {
-            raw = (info.size <= READ_WHOLE_MAX ? readListed(view.store, view.owner, view.folder, uid, info.size) : undefined)
+            raw = (info.size <= READ_WHOLE_MAX ? readListed(view.store, view.owner, view.folder, uid, info.size, scratch) : undefined)
               ?? (await view.store.read(view.owner, view.folder, uid));
           }
           else if (needs === 'bytes') source = await view.store.open(view.owner, view.folder, uid);
@@ -121,7 +125,7 @@ export const fetch: CommandDef = {
           });
           // the header block of a message parsed here, for a SEARCH on header keys later (no second read)
           if (tree && parsed && !cached?.head) {
-            (keep ??= {}).head = parsed.subarray(0, tree.bodyStart); // copied by the cache
+            (keep ??= {}).head = parsed.subarray(0, tree.bodyStart); // copied by the cache (a view, never the whole buffer)
             // and the fields SEARCH's named keys read, for its columns (no header scan per message later)
             columns.feed(box, uid, tree.headers);
           }
@@ -157,9 +161,9 @@ export const fetch: CommandDef = {
  * A small message read synchronously when the store knows its file without I/O (MailboxStore.readInto, as POP3
  * RETR does): no promise and no user lookup per message for a FETCH of a whole mailbox. Undefined: use read().
  */
-function readListed(store: MailboxStore, owner: Owner, folder: FolderName, uid: number, size: number): Buffer | undefined {
+function readListed(store: MailboxStore, owner: Owner, folder: FolderName, uid: number, size: number, scratch?: Buffer): Buffer | undefined {
   if (!store.readInto) return undefined;
-  const buf = Buffer.allocUnsafeSlow(size + 1);
+  const buf = scratch ?? Buffer.allocUnsafeSlow(size + 1);
   const n = store.readInto(owner, folder, uid, buf, 0);
   return n === null ? undefined : buf.subarray(0, n);
 }
