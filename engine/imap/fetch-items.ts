@@ -7,6 +7,7 @@ import type { CachedMessage } from './message-cache.js';
 import { formatDateTime } from './command.js';
 import { writeBodyStructure, writeEnvelope } from './mime/envelope.js';
 import { findPart, type MimeNode } from './mime/mime-tree.js';
+import { Latin1Text } from './protocol/latin1-text.js';
 import { flagList, Response, type ByteSource } from './protocol/response.js';
 import type { Token } from './protocol/tokens.js';
 
@@ -188,17 +189,26 @@ export interface RenderInput {
 }
 
 /** A cached rendering, or render now and remember it. */
-function derived(r: Response, m: RenderInput, field: 'envelope' | 'body' | 'bodystructure', render: (sub: Response) => void): void {
+function derived(r: Response, m: RenderInput, field: 'envelope' | 'body' | 'bodystructure', render: (sub: Latin1Text) => void): void {
   const hit = m.cached?.[field];
   if (hit) {
     r.raw(hit);
     return;
   }
-  const sub = new Response();
+  const sub = new Latin1Text();
   render(sub);
-  const buf = sub.toBuffer();
-  m.remember?.({ [field]: buf });
-  r.raw(buf);
+  const text = flat(sub.text);
+  m.remember?.({ [field]: text });
+  r.raw(text);
+}
+
+/**
+ * The string as one flat sequence: text built by `+=` is a tree of pieces in V8, and kept in the cache each
+ * piece would be an object for the collector. Reading a character flattens it in place.
+ */
+function flat(s: string): string {
+  if (s.length) s.charCodeAt(0);
+  return s;
 }
 
 /** Items answered from the MessageInfo alone (no bytes of the message, nothing cached): the common sync of flags. */

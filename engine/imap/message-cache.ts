@@ -4,9 +4,10 @@
 import type { MailboxStore } from '../store/mailbox-store.js';
 
 export interface CachedMessage {
-  envelope?: Buffer;
-  body?: Buffer;
-  bodystructure?: Buffer;
+  /** Rendered ENVELOPE, BODY and BODYSTRUCTURE as latin1 text (one char per octet), kept flat. */
+  envelope?: string;
+  body?: string;
+  bodystructure?: string;
   /**
    * The message's header block as stored (up to and including the blank line), kept when FETCH parsed the
    * message: SEARCH on header keys decodes it instead of opening the file again.
@@ -95,14 +96,14 @@ export class MessageCache {
   }
 }
 
-const BUFFERS = ['envelope', 'body', 'bodystructure', 'head'] as const;
+const BUFFERS = ['head'] as const;
 
 /**
  * `fields` with its Buffers in memory of their own: a small Buffer.from() is a view into Node's shared 8 KB pool, and
  * kept here it would hold that whole slab while counting only its own bytes (a 300-byte header block, 8 KB held).
- * The Buffers of one update share one allocation of exactly their total size (FETCH ENVELOPE BODYSTRUCTURE keeps
- * three per message: one ArrayBuffer for the three, not three for the collector to track). A field replaced later
- * leaves its old bytes in that allocation until the entry goes (fields are set once in practice: when missing).
+ * The Buffers of one update share one allocation of exactly their total size (only the header block is a Buffer
+ * now; renderings are strings). A field replaced later leaves its old bytes in that allocation until the entry goes
+ * (fields are set once in practice: when missing).
  */
 function ownMemory(fields: CachedMessage): CachedMessage {
   let total = 0;

@@ -10,7 +10,7 @@ import { parseMime, type MimeNode } from '../mime/mime-tree.js';
 import { GATHER, ResponseWriter, StreamBroken } from '../protocol/response-writer.js';
 import type { SeqRange } from '../protocol/sequence.js';
 import type { Token } from '../protocol/tokens.js';
-import type { MessageHandle } from '../../store/mailbox-store.js';
+import type { FolderName, MailboxStore, MessageHandle, Owner } from '../../store/mailbox-store.js';
 
 /** Messages up to this size are read whole (one read is cheaper); larger ones needed only whole are streamed. */
 const READ_WHOLE_MAX = 256 * 1024;
@@ -70,6 +70,10 @@ export const fetch: CommandDef = {
     }
     const box = MessageCache.box(view.owner, view.folder, view.uidValidity);
     const columns = columnsFor(view.store);
+    // Without a section nothing sent holds the message's bytes (ENVELOPE, BODY, BODYSTRUCTURE are text and the
+    // header block is copied by the cache), so one buffer serves every message read whole: no ArrayBuffer per
+    // message for the collector. With a section, literals are views of the bytes: each message gets its own.
+    const scratch = items.every((i) => i.kind !== 'section') ? Buffer.allocUnsafeSlow(READ_WHOLE_MAX + 1) : undefined;
     try {
       for (const seq of seqs) {
         const uid = view.uids[seq - 1];
@@ -88,7 +92,10 @@ export const fetch: CommandDef = {
         let raw: Buffer | undefined;
         let source: MessageHandle | undefined;
         try {
-          if (needs === 'tree' || (needs === 'bytes' && info.size <= READ_WHOLE_MAX)) raw = await view.store.read(view.owner, view.folder, uid);
+          if (needs === 'tree' || (needs === 'bytes' && info.size <= READ_WHOLE_MAX)) {
+            raw = (info.size <= READ_WHOLE_MAX ? readListed(view.store, view.owner, view.folder, uid, info.size, scratch) : undefined)
+              ?? (await view.store.read(view.owner, view.folder, uid));
+          }
           else if (needs === 'bytes') source = await view.store.open(view.owner, view.folder, uid);
         } catch {
           continue; // expunged by another session meanwhile: its EXPUNGE comes later
@@ -118,12 +125,18 @@ export const fetch: CommandDef = {
           });
           // the header block of a message parsed here, for a SEARCH on header keys later (no second read)
           if (tree && parsed && !cached?.head) {
-            (keep ??= {}).head = parsed.subarray(0, tree.bodyStart); // copied by the cache
+            (keep ??= {}).head = parsed.subarray(0, tree.bodyStart); // copied by the cache (a view, never the whole buffer)
             // and the fields SEARCH's named keys read, for its columns (no header scan per message later)
             columns.feed(box, uid, tree.headers);
           }
           if (keep) cache.update(box, uid, keep);
-          await writer.write(r.raw('\r\n'));
+          r.raw('\r\n');
+          // text only (ENVELOPE, BODYSTRUCTURE, metadata): gathered as text, one Buffer per gathered write
+          const text = r.textOnly();
+          if (text !== null) {
+            const full = writer.line(text);
+            if (full) await full;
+          } else await writer.write(r);
         } finally {
           await source?.close();
         }
@@ -143,3 +156,14 @@ export const fetch: CommandDef = {
     return ok(`${c.name} completed`);
   },
 };
+
+/**
+ * A small message read synchronously when the store knows its file without I/O (MailboxStore.readInto, as POP3
+ * RETR does): no promise and no user lookup per message for a FETCH of a whole mailbox. Undefined: use read().
+ */
+function readListed(store: MailboxStore, owner: Owner, folder: FolderName, uid: number, size: number, scratch?: Buffer): Buffer | undefined {
+  if (!store.readInto) return undefined;
+  const buf = scratch ?? Buffer.allocUnsafeSlow(size + 1);
+  const n = store.readInto(owner, folder, uid, buf, 0);
+  return n === null ? undefined : buf.subarray(0, n);
+}

@@ -1,6 +1,6 @@
-// ENVELOPE and BODY/BODYSTRUCTURE for FETCH, written straight into a Response from a MimeNode tree.
+// ENVELOPE and BODY/BODYSTRUCTURE for FETCH, written straight into protocol text (a Latin1Text) from a MimeNode tree.
 // Header values go out as the raw header text (clients decode RFC 2047 themselves); 8-bit text becomes a literal.
-import type { Response } from '../protocol/response.js';
+import type { Latin1Text } from '../protocol/latin1-text.js';
 import { header, parseDisposition, type HeaderField, type MimeNode } from './mime-tree.js';
 
 export interface Address {
@@ -145,7 +145,7 @@ function addressesOf(headers: HeaderField[], name: string): Address[] {
   return v === undefined ? [] : parseAddressList(v);
 }
 
-function writeAddresses(r: Response, list: Address[]): void {
+function writeAddresses(r: Latin1Text, list: Address[]): void {
   if (!list.length) {
     r.raw('NIL');
     return;
@@ -163,7 +163,7 @@ function writeAddresses(r: Response, list: Address[]): void {
   r.raw(')');
 }
 
-export function writeEnvelope(r: Response, headers: HeaderField[]): void {
+export function writeEnvelope(r: Latin1Text, headers: HeaderField[]): void {
   const h = (n: string) => header(headers, n) ?? null;
   r.raw('(');
   r.nlatin1(h('date'));
@@ -188,7 +188,7 @@ export function writeEnvelope(r: Response, headers: HeaderField[]): void {
   r.raw(')');
 }
 
-function writeParams(r: Response, params: [string, string][]): void {
+function writeParams(r: Latin1Text, params: [string, string][]): void {
   if (!params.length) {
     r.raw('NIL');
     return;
@@ -217,7 +217,7 @@ function countLines(raw: Buffer, start: number, end: number): number {
 }
 
 /** BODYSTRUCTURE (extended = true) or BODY (extended = false) of a node. */
-export function writeBodyStructure(r: Response, raw: Buffer, node: MimeNode, extended: boolean): void {
+export function writeBodyStructure(r: Latin1Text, raw: Buffer, node: MimeNode, extended: boolean): void {
   r.raw('(');
   const hv = (n: string) => header(node.headers, n) ?? null;
   if (node.type === 'multipart') {
@@ -266,7 +266,7 @@ export function writeBodyStructure(r: Response, raw: Buffer, node: MimeNode, ext
   r.raw(')');
 }
 
-function writeExtension(r: Response, node: MimeNode): void {
+function writeExtension(r: Latin1Text, node: MimeNode): void {
   r.raw(' ');
   const d = header(node.headers, 'content-disposition');
   const disp = d === undefined ? null : parseDisposition(d);

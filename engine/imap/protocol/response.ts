@@ -21,7 +21,7 @@ export interface ByteRange {
 const QUOTABLE = /^[\x20-\x7e]*$/;
 
 /** A quoted string's text with its backslashes and double quotes escaped (most text has neither). */
-function quoted(v: string): string {
+export function quoted(v: string): string {
   return v.indexOf('"') < 0 && v.indexOf('\\') < 0 ? '"' + v + '"' : '"' + v.replace(/[\\"]/g, '\\$&') + '"';
 }
 
@@ -90,6 +90,11 @@ export class Response {
     this.flush();
     this.parts.push({ source, start, end });
     return this;
+  }
+
+  /** The whole response as latin1 text when it is only text (no Buffer, no range), else null. */
+  textOnly(): string | null {
+    return this.parts.length ? null : this.cur;
   }
 
   /** What to write, in order (ranges are read by the writer). */
