@@ -6,6 +6,7 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { HeaderLineCount, MAX_HEADER_FIELD_OCTETS } from '../../engine/mime/header-lines.js';
 import { requireCommand, run, startTestServer, type TestServer } from '../helpers/server.js';
+import { strangerSmtplib } from './stranger-smtplib.js';
 
 const USER = 'hanako@example.test';
 
@@ -39,16 +40,7 @@ describe('a header field of absurd size over SMTP', { timeout: 600_000 }, () => 
     await s?.stop();
   });
 
-  const py = (subject: string) => [
-    'import smtplib, sys',
-    `raw = ("From: stranger@example.org\\r\\nTo: ${USER}\\r\\nSubject: " + ${subject} + "\\r\\n\\r\\nbody\\r\\n").encode()`,
-    's = smtplib.SMTP("127.0.0.1", int(sys.argv[1]), timeout=300)',
-    'try:',
-    `    s.sendmail("stranger@example.org", ["${USER}"], raw); print("250")`,
-    'except smtplib.SMTPDataError as e:',
-    '    print(e.smtp_code, e.smtp_error.decode())',
-    's.quit()',
-  ].join('\n');
+  const py = (subject: string) => strangerSmtplib(USER, `"Subject: " + ${subject}`);
 
   it('port 25: 552 for a Subject of 700,000 encoded-words (one line) and for a folded one past the limit', async (t) => {
     if (!requireCommand(t, 'python3')) return;

@@ -10,6 +10,7 @@ import https from 'node:https';
 import { accountIdOf } from '../../engine/jmap/capabilities.js';
 import { HeaderLineCount, MAX_HEADER_LINES } from '../../engine/mime/header-lines.js';
 import { requireCommand, run, startTestServer, type TestServer } from '../helpers/server.js';
+import { strangerSmtplib } from './stranger-smtplib.js';
 
 const USER = 'hanako@example.test';
 const PW = 'header lines password 1';
@@ -42,16 +43,7 @@ describe('a header section of too many lines over SMTP and JMAP', { timeout: 600
     await s?.stop();
   });
 
-  const py = (lines: number, subject: string) => [
-    'import smtplib, sys',
-    `raw = ("From: stranger@example.org\\r\\nTo: ${USER}\\r\\nSubject: ${subject}\\r\\nX-Fold: a\\r\\n" + " a\\r\\n" * ${lines - 4} + "\\r\\nbody\\r\\n").encode()`,
-    's = smtplib.SMTP("127.0.0.1", int(sys.argv[1]), timeout=120)',
-    'try:',
-    `    s.sendmail("stranger@example.org", ["${USER}"], raw); print("250")`,
-    'except smtplib.SMTPDataError as e:',
-    '    print(e.smtp_code, e.smtp_error.decode())',
-    's.quit()',
-  ].join('\n');
+  const py = (lines: number, subject: string) => strangerSmtplib(USER, `"Subject: ${subject}\\r\\nX-Fold: a" + "\\r\\n a" * ${lines - 4}`);
 
   it('port 25: 552 for one line past the limit, 250 (and delivered) below it', async (t) => {
     if (!requireCommand(t, 'python3')) return;
