@@ -8,13 +8,12 @@
 // (what bench/spam-fit.ts's counts hold). For each view: recall at FP ≤ 0.5% / 1% and the default verdict on the fold,
 // and against the SMTP verdicts how many messages differ, in which tags, Bayes band and score. Never reads the judged half.
 import fs from 'node:fs';
-import { loadRuleSet, type ScoreSet } from '../engine/spam/rules/rules.js';
-import { DEFAULT_SCORES, type CheckTag } from '../engine/spam/tags.js';
-import { Counts, examplesOf, foldOf, type Example } from '../lab/corpora/features.js';
-import { figures, pct, type Fitted, type Scored } from '../lab/corpora/fit.js';
+import { loadRuleSet } from '../engine/spam/rules/rules.js';
+import { Counts, examplesOf, foldOf } from '../lab/corpora/features.js';
+import { figures, pct, type Scored } from '../lab/corpora/fit.js';
 import { japaneseCorpus } from '../lab/corpora/japanese.js';
 import { japaneseTraining } from '../lab/corpora/japanese-training.js';
-import { judge, type Model } from '../lab/corpora/protocol.js';
+import { judge, serverCounts, shippedModel } from '../lab/corpora/protocol.js';
 import { learnHalfFold } from '../lab/corpora/spamassassin.js';
 
 interface Verdict {
@@ -40,22 +39,10 @@ const learnt = await examplesOf(split.learnt);
 const judged = await examplesOf(split.judged);
 const japanese = await examplesOf([...japaneseCorpus({ count: 400, seed: 101 }).map((m) => ({ ...m, group: 'japanese-gen' })), ...japaneseTraining()]);
 
-/** The shipped weights as the server weighs a tag (scores.ts weigher without [spam] scores). */
-const rules = loadRuleSet(undefined, undefined);
-const allTags = new Set<string>([...Object.keys(DEFAULT_SCORES), ...[...learnt, ...judged].flatMap((e) => e.tags), 'BAYES_ODDS']);
-const fitted = (set: ScoreSet): Fitted => ({
-  weights: new Map([...allTags].map((t) => [t, rules.weight(t, set) ?? DEFAULT_SCORES[t as CheckTag] ?? 0])),
-  slope: Number(rules.about[`slope_${set}`]),
-  hits: new Map(),
-});
-const countsOf = (xs: Example[]) => {
-  const c = new Counts();
-  for (const e of xs) c.add(e);
-  return c;
-};
-const english = countsOf(learnt);
-const withJapanese = countsOf([...learnt, ...japanese]);
-const model: Model = { withBayes: fitted('with_bayes'), noBayes: fitted('no_bayes'), counts: english };
+const english = serverCounts([...learnt, ...japanese]);
+const withJapanese = new Counts();
+for (const e of [...learnt, ...japanese]) withJapanese.add(e);
+const model = shippedModel(loadRuleSet(undefined, undefined), [...learnt, ...judged].flatMap((e) => e.tags), english);
 
 /** The server's verdict header: score and tags with their weights. */
 function parseHeader(v: Verdict): { score: number; tags: Map<string, number> } {
@@ -90,10 +77,17 @@ for (const [name, counts] of views) {
   let differ = 0;
   let sureDiffers = 0;
   let sumAbs = 0;
+  let largest = 0;
+  const shift = { spam: [0, 0], ham: [0, 0] };
   const tagOnly = new Map<string, [number, number]>();
   scored.forEach((s, i) => {
     const x = smtp[i]!;
     const d = x.score - s.score;
+    if (Number.isFinite(d)) {
+      largest = Math.max(largest, Math.abs(d));
+      shift[x.e.label][0] += d;
+      shift[x.e.label][1]++;
+    }
     const inProcess = new Set(judged[i]!.tags);
     const serverSure = [...x.tags.keys()].some((t) => /^BAYES_\d/.test(t));
     if (serverSure !== s.sure) sureDiffers++;
@@ -105,6 +99,6 @@ for (const [name, counts] of views) {
       if (diffs.length < 400) diffs.push(`${name.slice(0, 40)}… ${x.e.id} ${x.e.label}: SMTP ${x.score} in process ${s.score} (p ${s.p?.toFixed(4)}, ${s.sure ? 'sure' : 'unsure'}); SMTP tags ${[...x.tags].map(([t, w]) => `${t}(${w})`).join(',')}; in-process tags ${judged[i]!.tags.join(',')}`);
     }
   });
-  console.log(`  against SMTP: ${differ} of ${judged.length} differ by more than 0.06 (mean |difference| ${differ ? (sumAbs / differ).toFixed(2) : 0}); Bayes votes on one side only: ${sureDiffers}; tags on one side only (+ SMTP, − in process; spam/ham): ${[...tagOnly].map(([t, [a, b]]) => `${t} ${a}/${b}`).join(', ') || 'none'}`);
+  console.log(`  against SMTP: ${differ} of ${judged.length} differ by more than 0.06 (mean |difference| ${differ ? (sumAbs / differ).toFixed(2) : 0}, largest ${largest.toFixed(2)}; SMTP minus in process on average: spam ${(shift.spam[0] / Math.max(1, shift.spam[1])).toFixed(2)}, ham ${(shift.ham[0] / Math.max(1, shift.ham[1])).toFixed(2)}); Bayes votes on one side only: ${sureDiffers}; tags on one side only (+ SMTP, − in process; spam/ham): ${[...tagOnly].map(([t, [a, b]]) => `${t} ${a}/${b}`).join(', ') || 'none'}`);
 }
 if (process.env.SPAM_PATHS_LIST === '1') for (const d of diffs) console.log(d);
