@@ -6,7 +6,8 @@
 // In process, the same fold is judged by lab/corpora/protocol.ts judge() with scores.toml's weights, twice: with the
 // Bayes counts of the other folds alone (what the server learnt) and with the Japanese training mail added to them
 // (what bench/spam-fit.ts's counts hold). For each view: recall at FP ≤ 0.5% / 1% and the default verdict on the fold,
-// and against the SMTP verdicts how many messages differ, in which tags, Bayes band and score. Never reads the judged half.
+// and against the SMTP verdicts how many messages differ, in which tags, Bayes band and score (SPAM_PATHS_LIST=1 lists
+// each differing message). Never reads the judged half.
 import fs from 'node:fs';
 import { loadRuleSet } from '../engine/spam/rules/rules.js';
 import { Counts, examplesOf, foldOf } from '../lab/corpora/features.js';
