@@ -291,6 +291,12 @@ export interface CombineOptions {
    * bayes_per_writing). Off by default: chosen against on the learn half's holdout (docs/spam.md, spam7).
    */
   perWriting?: boolean;
+  /**
+   * Graham's bias against false positives: a token's ham count weighs this many times its spam count (1: none). The
+   * lab's fit learnt its Bayes view with the Japanese training mail swelling the spam total, a lean of about this kind
+   * the server never had (docs/spam.md, spam16).
+   */
+  hamBias?: number;
 }
 
 export const DEFAULT_COMBINE: Readonly<CombineOptions> = Object.freeze({ strength: 0.45, prior: 0.5, minStrength: 0.3, maxClues: 150, perWriting: false });
@@ -341,7 +347,7 @@ export function combine(counts: Map<string, [number, number]>, nspam: number, nh
     const n = s + h;
     if (n === 0 || isScriptToken(tok)) continue; // how much of a writing was learnt, not a clue
     const sr = s / nspam;
-    const hr = h / nham;
+    const hr = (h / nham) * (opts.hamBias ?? 1);
     const p = sr / (sr + hr);
     const f = (S * X + n * p) / (S + n);
     if (Math.abs(f - 0.5) >= minStrength) probs.push([tok, f]);

@@ -118,6 +118,7 @@ const LAB_COMBINE = Object.freeze({
   ...DEFAULT_COMBINE,
   strength: Number(process.env.FIT_BAYES_S ?? DEFAULT_COMBINE.strength),
   minStrength: Number(process.env.FIT_BAYES_MIN_STRENGTH ?? DEFAULT_COMBINE.minStrength),
+  hamBias: Number(process.env.FIT_BAYES_HAM_BIAS ?? DEFAULT_COMBINE.hamBias ?? 1),
 });
 
 /** FIT_PER_WRITING=1: counts divided by the learnt mail of the message's writing, as [spam] bayes_per_writing = true. */
@@ -129,16 +130,20 @@ const SCRIPT_GATE = process.env.FIT_SCRIPT_GATE !== '0';
 /** The BAYES_ODDS bound (FIT_ODDS_CAP, for comparing bounds in `--dev` only: the server uses BAYES_ODDS_CAP). */
 const ODDS_CAP = Number(process.env.FIT_ODDS_CAP ?? BAYES_ODDS_CAP);
 
-/** Bayes verdicts of each training example from counts that never saw it (k folds). */
-export function outOfFold(train: Example[], k = 5, seed = 1, key: (e: Example) => string = (e) => e.id): BayesView[] {
+/**
+ * Bayes verdicts of each training example from counts that never saw it (k folds). `learns`: which examples the
+ * counts learn (all unless given); one they do not learn is judged by all the counts.
+ */
+export function outOfFold(train: Example[], k = 5, seed = 1, key: (e: Example) => string = (e) => e.id, learns: (e: Example) => boolean = () => true): BayesView[] {
   const total = new Counts();
   const folds = Array.from({ length: k }, () => new Counts());
   const fold = train.map((e) => foldOf(key(e), k, seed));
   train.forEach((e, i) => {
+    if (!learns(e)) return;
     total.add(e);
     folds[fold[i]].add(e);
   });
-  return train.map((e, i) => total.verdict(e.tokens, 10, folds[fold[i]]));
+  return train.map((e, i) => total.verdict(e.tokens, 10, learns(e) ? folds[fold[i]] : undefined));
 }
 
 /** Whether Bayes votes on a message with its weights (it learnt enough, and knows enough of the message's tokens). */

@@ -98,3 +98,14 @@ export function loadSpamAssassin(o: LoadOptions): LoadCorpusResult {
   }
   return { ok: true, messages };
 }
+
+/** The seed of the learn half's 5 folds that `judge_learn_fold` and bench/spam-paths.ts split it by. */
+export const LEARN_FOLD_SEED = 16;
+
+/** Fold `fold` of 5 of the learn half by id (features.ts foldOf's hash), and the rest; the judged half is never read. */
+export function learnHalfFold(fold: number, foldOf: (id: string, k: number, seed: number) => number): { ok: true; learnt: CorpusMessage[]; judged: CorpusMessage[] } | { ok: false; reason: string } {
+  const all = loadSpamAssassin({ split: 'train' });
+  if (!all.ok) return all;
+  const inFold = (m: CorpusMessage) => foldOf(m.id, 5, LEARN_FOLD_SEED) === fold;
+  return { ok: true, learnt: all.messages.filter((m) => !inFold(m)), judged: all.messages.filter(inFold) };
+}

@@ -135,6 +135,13 @@ export const scenarioSchema = z
         replay: z.enum(['batch', 'date-order']).default('batch'),
         /** k folds over the whole SpamAssassin corpus beside the fixed split, weights refitted per fold (in process); 0 = off. */
         kfold: z.number().int().min(0).max(20).default(0),
+        /**
+         * A diagnostic that never reads the judged half: learn the learn half's other folds (of 5, lab/corpora/features.ts
+         * foldOf with LEARN_FOLD_SEED) and judge this one over SMTP (bench/spam-paths.ts compares it with in process).
+         */
+        judge_learn_fold: z.number().int().min(0).max(4).optional(),
+        /** Write each judged message's id, label, folder and verdict header here (JSON lines), for a per-message diff. */
+        verdicts_file: z.string().optional(),
       })
       .strict()
       .prefault({}),

@@ -8,11 +8,11 @@ import os from 'node:os';
 import path from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { loadRuleSet } from '../../../engine/spam/rules/rules.js';
-import { loadSpamAssassin, LICENCE_NOTICE, type CorpusMessage } from '../../corpora/spamassassin.js';
+import { learnHalfFold, loadSpamAssassin, LICENCE_NOTICE, type CorpusMessage } from '../../corpora/spamassassin.js';
 import { japaneseCorpus } from '../../corpora/japanese.js';
 import { japaneseWritten } from '../../corpora/japanese-written.js';
 import { japaneseTraining } from '../../corpora/japanese-training.js';
-import { examplesOf } from '../../corpora/features.js';
+import { examplesOf, foldOf } from '../../corpora/features.js';
 import { pct } from '../../corpora/fit.js';
 import { kFold } from '../../corpora/protocol.js';
 import { legitBulk } from '../../corpora/legit-bulk.js';
@@ -78,8 +78,11 @@ export async function spamCorpus(ctx: RunContext): Promise<() => Promise<void>> 
   const s = { ...full, train_ham: cut(full.train_ham), train_spam: cut(full.train_spam), eval_ham: cut(full.eval_ham), eval_spam: cut(full.eval_spam), japanese: cut(full.japanese), kfold: ctx.opts.quick ? 0 : full.kfold };
   if (s.replay === 'date-order') ctx.tegamiListen.imap = await freePort();
   return async () => {
-    const train = s.learn ? loadSpamAssassin({ split: 'train', ham: s.train_ham, spam: s.train_spam }) : ({ ok: true, messages: [] } as const);
-    const evalSet = s.eval_ham + s.eval_spam > 0 ? loadSpamAssassin({ split: 'eval', ham: s.eval_ham, spam: s.eval_spam }) : ({ ok: true, messages: [] } as const);
+    const fold = s.judge_learn_fold === undefined ? undefined : learnHalfFold(s.judge_learn_fold, foldOf);
+    if (fold && !fold.ok) throw new Error(fold.reason);
+    // judge_learn_fold: a diagnostic inside the learn half (bench/spam-paths.ts); the judged half is not read
+    const train = fold?.ok ? { ok: true as const, messages: s.learn ? fold.learnt : [] } : s.learn ? loadSpamAssassin({ split: 'train', ham: s.train_ham, spam: s.train_spam }) : ({ ok: true, messages: [] } as const);
+    const evalSet = fold?.ok ? { ok: true as const, messages: fold.judged } : s.eval_ham + s.eval_spam > 0 ? loadSpamAssassin({ split: 'eval', ham: s.eval_ham, spam: s.eval_spam }) : ({ ok: true, messages: [] } as const);
     if (!train.ok || !evalSet.ok) throw new Error(train.ok ? (evalSet as { reason: string }).reason : train.reason);
     if (train.messages.length || evalSet.messages.length) ctx.notes.push(LICENCE_NOTICE);
     const messages: Message[] = [...evalSet.messages, ...japaneseCorpus({ count: s.japanese, seed: 11 }), ...(s.japanese_written ? japaneseWritten() : [])];
@@ -142,6 +145,7 @@ export async function spamCorpus(ctx: RunContext): Promise<() => Promise<void>> 
       const saOff = new Set(withoutConnection.slice(0, evalSet.messages.length));
       const curveOff = curveOf(withoutConnection, (i) => saOff.has(i));
       ctx.notes.push(`${t.name}: connection and authentication tags with a weight on the SpamAssassin judged half (spam/ham): ${[...weighed].map(([tag, [sp, hm]]) => `${tag} ${sp}/${hm}`).join(', ') || 'none'}; the ranking without their weights ${pct(curveOff.at_fp_05)} / ${pct(curveOff.at_fp_1)}`);
+      if (s.verdicts_file) writeVerdicts(s.verdicts_file, messages, (id) => delivered.get(id), refused, headerOf);
       const score = scoreVerdicts(judged);
       const curve = curveOf(judged, (i) => judgedSa.has(i));
       score.at_fp_05 = curve.at_fp_05;
@@ -209,4 +213,13 @@ function connectionWeights(header: string | undefined): Array<[string, number]> 
     if (/^(?:SPF_|DKIM_|DMARC_|VAL|DNSBL|CONNECTION_CAP$)/.test(m[1]!) && Number(m[2]) !== 0) out.push([m[1]!, Number(m[2])]);
   }
   return out;
+}
+
+/** Each judged message's id, label, folder and verdict header (JSON lines), for bench/spam-paths.ts's per-message diff. */
+function writeVerdicts(file: string, messages: Message[], delivered: (id: string) => Delivered | undefined, refused: Map<string, string>, headerOf: (d: Delivered) => string | undefined): void {
+  const lines = messages.map((m) => {
+    const d = delivered(m.id);
+    return JSON.stringify({ id: m.id, group: m.group, label: m.label, folder: d?.folder, header: d ? headerOf(d) : undefined, refused: refused.get(m.id) });
+  });
+  fs.writeFileSync(file, lines.join('\n') + '\n');
 }
