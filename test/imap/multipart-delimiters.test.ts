@@ -1,7 +1,7 @@
 // Lines that start like a multipart delimiter but are not one ("--bx" under boundary "b"): the IMAP MIME parse looked
 // at every one, in the main thread, at each FETCH that needs the tree (no cache for BODY[part]) and again at every
 // nesting level. A stranger's 20 MB of them held every listener of the server 0.6 s a FETCH at one level and 3.9–5.1 s
-// nested 30 deep (docs/security-review-7.md, finding 5). Now one multipart looks at no more than 4 × MAX_PARTS
+// nested 30 deep (docs/security-review-7.md, finding 4). Now one multipart looks at no more than 4 × MAX_PARTS
 // (20,000) places where its delimiter's text is found; past them the rest belongs to the last part. Over real
 // sockets (smtplib on port 25, imaplib): 25,000 such lines before the second part leave one part; a message of
 // 4,000 real parts is still split into all of them; both are stored and read back whole.
