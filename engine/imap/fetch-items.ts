@@ -31,6 +31,9 @@ const MACROS: Record<string, string[]> = {
 
 const SIMPLE = new Set(['UID', 'FLAGS', 'INTERNALDATE', 'RFC822.SIZE', 'ENVELOPE', 'BODY', 'BODYSTRUCTURE', 'MODSEQ']);
 
+/** The largest origin or length of a partial fetch (a 32-bit number). */
+const MAX_PARTIAL = 0xffffffff;
+
 /** More items than this in one FETCH is refused (real clients ask for a dozen or so). */
 export const MAX_FETCH_ITEMS = 256;
 
@@ -90,6 +93,8 @@ function parseItem(atom: string): FetchItem | string {
   const label = `BODY[${formatSection(section)}]`;
   const item: FetchItem = { kind: 'section', label, section, setsSeen: !peek };
   if (m[3] !== undefined) {
+    // RFC 3501/9051: both are 32-bit numbers; a larger one was echoed rounded, or as "1e+21", in the answer
+    if (Number(m[3]) > MAX_PARTIAL || (m[4] !== undefined && Number(m[4]) > MAX_PARTIAL)) return 'Partial numbers must be below 4294967296';
     if (m[4] !== undefined && Number(m[4]) === 0) return 'Partial length must not be 0';
     item.partial = [Number(m[3]), m[4] === undefined ? undefined : Number(m[4])];
   }

@@ -11,6 +11,7 @@ import { listFolders } from './maildir-folders.js';
 import type { MaildirUsers, UserHandle } from './maildir-users.js';
 import { headerEnd } from '../mime/address-list.js';
 import { inParallel } from '../util/in-parallel.js';
+import { OPEN_MESSAGE } from './maildir.js';
 
 /** Header facts are read for this many emails at a time. */
 const META_BATCH = 256;
@@ -91,7 +92,7 @@ async function readPendingMeta(users: MaildirUsers, owner: Owner, u: UserHandle)
 
 /** The header section of a stored message (at most META_HEAD_LIMIT bytes). */
 async function readHead(file: string): Promise<Buffer> {
-  const fh = await fsp.open(file, 'r');
+  const fh = await fsp.open(file, OPEN_MESSAGE);
   try {
     let want = 64 * 1024;
     for (;;) {

@@ -4,7 +4,7 @@
 import fsp from 'node:fs/promises';
 import path from 'node:path';
 import type { AppendOptions, FolderName, MessageHandle, Owner } from './mailbox-store.js';
-import { syncDir, uniqueName } from './maildir.js';
+import { OPEN_MESSAGE, syncDir, uniqueName } from './maildir.js';
 import { mailboxEvents } from './events.js';
 import { applyFlags, maildirName } from './maildir-flags.js';
 import { StoreError } from './store-error.js';
@@ -62,7 +62,7 @@ export async function open(users: MaildirUsers, owner: Owner, folder: FolderName
       if (!row) break;
       let fh: fsp.FileHandle;
       try {
-        fh = await fsp.open(path.join(dir, 'cur', row.file), 'r');
+        fh = await fsp.open(path.join(dir, 'cur', row.file), OPEN_MESSAGE);
       } catch (e) {
         if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
         // renamed (flags) or removed by another process: re-read the directory once

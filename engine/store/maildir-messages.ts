@@ -5,7 +5,7 @@ import fs from 'node:fs';
 import fsp from 'node:fs/promises';
 import path from 'node:path';
 import type { AppendOptions, FlagMode, FolderName, FolderStatus, LazyInfos, MessageInfo, Owner } from './mailbox-store.js';
-import { hasDedupKey, syncDir, uniqueName, writeMaildirMessage } from './maildir.js';
+import { hasDedupKey, OPEN_MESSAGE, syncDir, uniqueName, writeMaildirMessage } from './maildir.js';
 import { mailboxEvents } from './events.js';
 import type { MessageRow, MovedMessage, NewMessage } from './index-db.js';
 import { applyFlags, flagsOf, maildirName } from './maildir-flags.js';
@@ -99,7 +99,7 @@ export async function read(users: MaildirUsers, owner: Owner, folder: FolderName
         const file = dir + '/cur/' + row.file;
         // A small message is read synchronously: it is almost always in the page cache, and one blocking
         // read of a few KB costs far less than the four thread-pool round trips of an async readFile.
-        const data = row.size <= SYNC_READ_MAX ? readKnownSize(file, row.size) : await fsp.readFile(file);
+        const data = row.size <= SYNC_READ_MAX ? readKnownSize(file, row.size) : await readWhole(file);
         if (data.length !== row.size) {
           // the size came from a ",S=" the file contradicts: the index and later listings get the exact size
           u.index.setSize(folder, uid, data.length);
@@ -121,7 +121,7 @@ export async function read(users: MaildirUsers, owner: Owner, folder: FolderName
  * asked for, so a file longer than recorded is still read whole (then by readFileSync).
  */
 function readKnownSize(file: string, size: number): Buffer {
-  const fd = fs.openSync(file, 'r');
+  const fd = fs.openSync(file, OPEN_MESSAGE);
   let n = 0;
   const buf = Buffer.allocUnsafeSlow(size + 1);
   try {
@@ -134,7 +134,22 @@ function readKnownSize(file: string, size: number): Buffer {
   } finally {
     fs.closeSync(fd);
   }
-  return fs.readFileSync(file);
+  const whole = fs.openSync(file, OPEN_MESSAGE);
+  try {
+    return fs.readFileSync(whole);
+  } finally {
+    fs.closeSync(whole);
+  }
+}
+
+/** A larger message read whole, asynchronously (opened as OPEN_MESSAGE says). */
+async function readWhole(file: string): Promise<Buffer> {
+  const fh = await fsp.open(file, OPEN_MESSAGE);
+  try {
+    return await fh.readFile();
+  } finally {
+    await fh.close();
+  }
 }
 
 /** A message's file and size from the folder's cached listing, when it is still what the index says. */

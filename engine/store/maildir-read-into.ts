@@ -5,6 +5,7 @@
 // checks the account's root and corrects the index; it never writes anything itself.
 import fs from 'node:fs';
 import type { FolderName, Owner } from './mailbox-store.js';
+import { OPEN_MESSAGE } from './maildir.js';
 import { listedFile } from './maildir-messages.js';
 import { canon, folderPath, type MaildirUsers } from './maildir-users.js';
 
@@ -27,7 +28,7 @@ export function readListedInto(users: MaildirUsers, owner: Owner, folder: Folder
   if (!row || row.size > READ_INTO_MAX || buf.length - at < row.size + 1) return null;
   let fd: number;
   try {
-    fd = fs.openSync(folderPath(u.root, folder) + '/cur/' + row.file, 'r');
+    fd = fs.openSync(folderPath(u.root, folder) + '/cur/' + row.file, OPEN_MESSAGE);
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code === 'ENOENT') return null;
     throw e;

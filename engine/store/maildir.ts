@@ -9,6 +9,14 @@ import { promisify } from 'node:util';
 import { isMainThread } from 'node:worker_threads';
 import { recordChange, recordChangeSync, rootOfFolder } from './maildirsize.js';
 
+/**
+ * How a message file is opened for reading: never blocking in open(). A FIFO put in place of a listed message
+ * (by anything that writes the tree) would otherwise hang a synchronous open (the whole event loop) or a libuv
+ * thread until some writer opened it; non-blocking, it opens at once and reads as empty (or EAGAIN). For a
+ * regular file the flag changes nothing.
+ */
+export const OPEN_MESSAGE = fs.constants.O_RDONLY | fs.constants.O_NONBLOCK;
+
 /** <data_dir>/mail/<domain>/<local>/Maildir */
 export function maildirRoot(dataDir: string, owner: string): string {
   const at = owner.lastIndexOf('@');

@@ -93,6 +93,16 @@ for (const [name, makeStore] of stores) {
       );
     });
 
+    test('partial numbers are 32-bit: past that BAD (they were echoed rounded or as 1e+21); the largest is echoed as sent', async () => {
+      for (const p of ['<4294967296.1>', '<1000000000000000000000.1>', '<0.4294967296>', '<99999999999999999999>']) {
+        assert.match((await cmd(`FETCH 1 (BODY.PEEK[]${p})`)).status ?? '', /^BAD Partial numbers must be below 4294967296/, p);
+      }
+      const r = await cmd('FETCH 1 (BODY.PEEK[]<4294967295.4294967295> BODY.PEEK[TEXT]<2.3>)');
+      assert.match(r.status ?? '', /^OK/);
+      assert.deepEqual(r.literals.map((l) => [/(BODY\[[A-Z]*\]<\d+>) \{\d+\}$/.exec(l.before)?.[1], l.size]), [['BODY[]<4294967295>', 0], ['BODY[TEXT]<2>', 3]]);
+      assert.match((await cmd('NOOP')).status ?? '', /^OK/);
+    });
+
     test('more than 256 items is BAD; 256 (merged to one) is fine; the session goes on', async () => {
       assert.match((await cmd(`FETCH 1 (${Array(257).fill('FLAGS').join(' ')})`)).status ?? '', /^BAD Too many fetch items \(at most 256\)/);
       const ok = await cmd(`FETCH 1 (${Array(256).fill('FLAGS').join(' ')})`);

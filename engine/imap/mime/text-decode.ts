@@ -29,11 +29,56 @@ export function foldedHeaderValue(latin1: string): string {
 export function decodeTransfer(body: Buffer, encoding: string | undefined): Buffer {
   const enc = (encoding ?? '').trim().toLowerCase();
   if (enc === 'base64') return Buffer.from(body.toString('latin1').replace(/[^A-Za-z0-9+/=]/g, ''), 'base64');
-  if (enc === 'quoted-printable') {
-    const s = body.toString('latin1').replace(/=\r?\n/g, '').replace(/=([0-9A-Fa-f]{2})/g, (_m, h: string) => String.fromCharCode(parseInt(h, 16)));
-    return Buffer.from(s, 'latin1');
-  }
+  if (enc === 'quoted-printable') return decodeQuotedPrintable(body);
   return body;
+}
+
+/** A hex digit's value, or -1. */
+function hexValue(c: number): number {
+  if (c >= 0x30 && c <= 0x39) return c - 0x30;
+  if (c >= 0x41 && c <= 0x46) return c - 0x37;
+  if (c >= 0x61 && c <= 0x66) return c - 0x57;
+  return -1;
+}
+
+/**
+ * Quoted-printable on the bytes, in two linear passes into one buffer: soft line breaks ("=" before LF or CRLF)
+ * taken out, then each "=XX" made its octet (so "=" + a soft break + "41" is "A"); anything else is kept as it is.
+ * The same octets as two regular-expression replaces with a callback per "=XX", which took 5–10 s of the main
+ * thread for a 19 MB part (IMAP SEARCH BODY, JMAP body values; docs/security-review-7.md).
+ */
+function decodeQuotedPrintable(body: Buffer): Buffer {
+  const out = Buffer.alloc(body.length);
+  let n = 0;
+  for (let i = 0; i < body.length; i++) {
+    const c = body[i];
+    if (c === 0x3d) {
+      if (body[i + 1] === 0x0a) {
+        i++;
+        continue;
+      }
+      if (body[i + 1] === 0x0d && body[i + 2] === 0x0a) {
+        i += 2;
+        continue;
+      }
+    }
+    out[n++] = c;
+  }
+  let o = 0;
+  for (let i = 0; i < n; i++) {
+    const c = out[i];
+    if (c === 0x3d && i + 2 < n) {
+      const hi = hexValue(out[i + 1]);
+      const lo = hi < 0 ? -1 : hexValue(out[i + 2]);
+      if (lo >= 0) {
+        out[o++] = hi * 16 + lo;
+        i += 2;
+        continue;
+      }
+    }
+    out[o++] = c;
+  }
+  return out.subarray(0, o);
 }
 
 /** All header fields of a node decoded, "name: value" per line. */
