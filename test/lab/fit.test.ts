@@ -90,8 +90,11 @@ test('with Bayes voting, a rule on how the message was made gains weight where a
     ...Array.from({ length: 4 }, (_, i) => ex(`t${i}`, 'spam', ['meeting', 'agenda'], ['EN_CLICK_HERE', 'HDR_DATE_MALFORMED'])),
     ...Array.from({ length: 200 }, (_, i) => ex(`h${i}`, 'ham', ['meeting', 'agenda'], [])),
   ];
-  const shipped = trainModel(train).withBayes.weights;
-  const before = trainModel(train, { ...DEFAULT_PROTOCOL, howMadeL2: DEFAULT_PROTOCOL.withBayesL2 }).withBayes.weights;
+  // at the with-Bayes ham cost spam8 chose the pull with (8): at spam17's 0.25, which only places 5, both rules reach the
+  // top of their range on this small set whatever their pull
+  const o = { ...DEFAULT_PROTOCOL, withBayesHamCost: 8 };
+  const shipped = trainModel(train, o).withBayes.weights;
+  const before = trainModel(train, { ...o, howMadeL2: DEFAULT_PROTOCOL.withBayesL2 }).withBayes.weights;
   const made = shipped.get('HDR_DATE_MALFORMED')!;
   const said = shipped.get('EN_CLICK_HERE')!;
   assert.ok(made > said + 0.3, `HDR_DATE_MALFORMED ${made}, EN_CLICK_HERE ${said}`);
