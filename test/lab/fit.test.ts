@@ -90,8 +90,11 @@ test('with Bayes voting, a rule on how the message was made gains weight where a
     ...Array.from({ length: 4 }, (_, i) => ex(`t${i}`, 'spam', ['meeting', 'agenda'], ['EN_CLICK_HERE', 'HDR_DATE_MALFORMED'])),
     ...Array.from({ length: 200 }, (_, i) => ex(`h${i}`, 'ham', ['meeting', 'agenda'], [])),
   ];
-  const shipped = trainModel(train).withBayes.weights;
-  const before = trainModel(train, { ...DEFAULT_PROTOCOL, howMadeL2: DEFAULT_PROTOCOL.withBayesL2 }).withBayes.weights;
+  // at the with-Bayes ham cost spam8 chose the pull with (8): at spam17's 0.25, which only places 5, both rules reach the
+  // top of their range on this small set whatever their pull
+  const o = { ...DEFAULT_PROTOCOL, withBayesHamCost: 8 };
+  const shipped = trainModel(train, o).withBayes.weights;
+  const before = trainModel(train, { ...o, howMadeL2: DEFAULT_PROTOCOL.withBayesL2 }).withBayes.weights;
   const made = shipped.get('HDR_DATE_MALFORMED')!;
   const said = shipped.get('EN_CLICK_HERE')!;
   assert.ok(made > said + 0.3, `HDR_DATE_MALFORMED ${made}, EN_CLICK_HERE ${said}`);
@@ -101,8 +104,8 @@ test('with Bayes voting, a rule on how the message was made gains weight where a
 
 test('the written bulk mail joins the with-Bayes fit as ham: a newsletter Bayes leans to spam on is no longer scored by bands fitted on spam alone (spam12)', async () => {
   const { judge, trainModel, DEFAULT_PROTOCOL, WITH_BAYES_BULK } = await import('../../lab/corpora/protocol.js');
-  // measured by spam12 and not shipped (hand-written Japanese spam after learning 46 -> 35 of 62): the option is tested here
-  assert.equal(WITH_BAYES_BULK, Number(process.env.FIT_WITH_BAYES_BULK ?? 0), 'off unless asked for');
+  // measured by spam12 and not shipped then (hand-written Japanese spam after learning 46 -> 35 of 62); shipped by spam17
+  assert.equal(WITH_BAYES_BULK, Number(process.env.FIT_WITH_BAYES_BULK ?? 2), 'twice its count as shipped since spam17');
   const ex = (id: string, group: string, label: 'spam' | 'ham', words: string[], tags: string[]) => ({ id, group, label, tags, tokens: [...words, `w${id}`], date: 0 });
   // the learn half: spam in sales words, ham in discussion words; the bulk mail writes sales words too, and is ham
   const train = [
@@ -153,7 +156,7 @@ test('the generated Japanese training mail out of fold by template: Bayes no lon
     ...[0, 1, 2, 3].flatMap((k) => Array.from({ length: 30 }, (_, i) => ex(`jt-k${k}-${i}`, 'japanese-train', 'spam', ['お客様', 'ご案内', '確認', `kind${k}`, `kind${k}b`], ['JA_PHISH_VERIFY']))),
     ...[0, 1].flatMap((k) => Array.from({ length: 60 }, (_, i) => ex(`jt-h${k}-${i}`, 'japanese-train', 'ham', ['お客様', 'ご案内', '会議', `hkind${k}`, `hkind${k}b`], []))),
   ];
-  const byId = trainModel(train, { ...DEFAULT_PROTOCOL, jaL2: 1 });
+  const byId = trainModel(train, { ...DEFAULT_PROTOCOL, jaL2: 1, templateOutOfFold: false });
   const byTemplate = trainModel(train, { ...DEFAULT_PROTOCOL, jaL2: 1, templateOutOfFold: true });
   const wId = byId.withBayes.weights.get('JA_PHISH_VERIFY') ?? 0;
   const wTemplate = byTemplate.withBayes.weights.get('JA_PHISH_VERIFY') ?? 0;

@@ -44,8 +44,11 @@ test('serverCounts: judge() scores learn-half mail as the server that learnt the
     const fits = new Counts();
     for (const e of train) fits.add(e);
     const leant = judge(model, jx, true, fits).map((s) => s.score);
-    const moved = leant.filter((s, i) => Math.abs(s - server[i]!) > 1).length;
-    assert.ok(moved > judged.length / 2, `the Japanese training mail in the counts moves most English verdicts (${moved} of ${judged.length} by more than 1)`);
+    // (by more than the two paths' own agreement above; spam17's weights move them less than spam13's did, which moved
+    // most by more than a point, but every move is towards ham: the lean of spam16)
+    const moved = leant.filter((s, i) => Math.abs(s - server[i]!) > 0.02).length;
+    assert.ok(moved > judged.length / 2, `the Japanese training mail in the counts moves most English verdicts (${moved} of ${judged.length})`);
+    assert.ok(leant.every((s, i) => s <= server[i]! + 0.02), `and only towards ham: ${leant.map((s, i) => (s - server[i]!).toFixed(2)).join(' ')}`);
   } finally {
     await closeBayesStoresAsync();
     fs.rmSync(dir, { recursive: true, force: true });

@@ -100,7 +100,9 @@ test('[spam] bayes_per_writing = true: the server that also learnt Japanese spam
   const analyser = (dir: string, perWriting: boolean) => new Analyser(configFrom(`[dns]\nservers = ["127.0.0.1:9"]\n[spam]\ndkim_dmarc = false\nbayes_per_writing = ${perWriting}\n`, dir));
   const a = [analyser(englishDir, false), analyser(mixedDir, true), analyser(mixedDir, false)];
   try {
-    const msg = rawMail({ subject: 'hello', body: 'cheap pills agenda meeting free\r\n' });
+    // spam words with one ham word: in a Bayes band that carries weight (spam17's fit weighs Bayes by its bands, its
+    // log-odds term little, so a message at BAYES_40 scores 0 on either server and shows nothing)
+    const msg = rawMail({ subject: 'hello', body: 'pills winner credit free meeting\r\n' });
     const [english, perWriting, byDefault] = await Promise.all(a.map((x) => x.analyse(msg, env, clean)));
     assert.ok(english.tags.includes('BAYES_ODDS'), english.headers);
     assert.equal(perWriting.score, english.score, `${perWriting.headers}\n${english.headers}`);
