@@ -293,7 +293,7 @@ export function renderFetch(items: FetchItem[], m: RenderInput): Response {
         break;
       case 'ENVELOPE':
         r.raw('ENVELOPE ');
-        derived(r, m, 'envelope', (sub) => writeEnvelope(sub, m.tree!().headers));
+        derived(r, m, 'envelope', (sub) => writeEnvelope(sub, m.tree!()));
         break;
       case 'BODY':
       case 'BODYSTRUCTURE':
