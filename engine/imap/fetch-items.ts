@@ -184,8 +184,8 @@ export interface RenderInput {
   /** Lazily parsed from raw. */
   tree?: () => MimeNode;
   cached?: CachedMessage;
-  /** Keep derived parts for next time. */
-  remember?: (fields: CachedMessage) => void;
+  /** Keep a rendering for next time. */
+  remember?: (field: 'envelope' | 'body' | 'bodystructure', text: string) => void;
 }
 
 /** A cached rendering, or render now and remember it. */
@@ -198,7 +198,7 @@ function derived(r: Response, m: RenderInput, field: 'envelope' | 'body' | 'body
   const sub = new Latin1Text();
   render(sub);
   const text = flat(sub.text);
-  m.remember?.({ [field]: text });
+  m.remember?.(field, text);
   r.raw(text);
 }
 

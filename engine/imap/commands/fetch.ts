@@ -125,7 +125,7 @@ export const fetch: CommandDef = {
             source,
             tree: () => (tree ??= parseMime(parsed!)),
             cached,
-            remember: (fields) => (keep = { ...keep, ...fields }),
+            remember: (field, text) => ((keep ??= {})[field] = text),
           });
           // the header block of a message parsed here, for a SEARCH on header keys later (no second read)
           if (tree && parsed && !cached?.head) {
