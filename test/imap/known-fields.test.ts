@@ -107,7 +107,7 @@ test('every part of a parsed message answers field() as header(headers) does, an
       assert.deepEqual(node.headers, all);
       KNOWN.forEach((name, id) => assert.equal(node.field(id), header(all, name), `${name} in ${JSON.stringify(raw.toString('latin1'))}`));
       const fed: { name: string; value: string }[] = [];
-      node.fieldsOf([1, 2, 5, 6, 7], fed);
+      node.fieldsOf(0b11100110, fed); // subject, from, to, cc, bcc
       assert.deepEqual(fed, all.filter((h) => ['subject', 'from', 'to', 'cc', 'bcc'].includes(h.name)).map((h) => ({ name: h.name, value: h.value })));
     }
   }

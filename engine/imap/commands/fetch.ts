@@ -17,7 +17,7 @@ import type { FolderName, MailboxStore, MessageHandle, Owner } from '../../store
 const READ_WHOLE_MAX = 256 * 1024;
 
 /** The fields SEARCH's columns read (header-columns.ts FED_FIELDS), fed from the tree FETCH parsed. */
-const FED_IDS = [SUBJECT, FROM, TO, CC, BCC];
+const FED_IDS = (1 << SUBJECT) | (1 << FROM) | (1 << TO) | (1 << CC) | (1 << BCC);
 
 export const fetch: CommandDef = {
   names: ['FETCH', 'UID FETCH'],

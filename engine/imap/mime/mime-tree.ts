@@ -55,10 +55,13 @@ export class MimeNode {
     return undefined;
   }
 
-  /** The known fields numbered in `wanted`, every occurrence in header order, as name and value (FETCH's feed). */
-  fieldsOf(wanted: readonly number[], out: { name: string; value: string }[]): void {
+  /**
+   * The known fields whose bit is set in `wanted` (1 << id), every occurrence in header order, as name and value
+   * (FETCH's feed of SEARCH's columns).
+   */
+  fieldsOf(wanted: number, out: { name: string; value: string }[]): void {
     const ids = this.ids;
-    for (let i = 0; i < ids.length; i++) if (wanted.includes(ids[i])) out.push({ name: KNOWN[ids[i]], value: this.values[i] });
+    for (let i = 0; i < ids.length; i++) if ((wanted >>> ids[i]) & 1) out.push({ name: KNOWN[ids[i]], value: this.values[i] });
   }
 }
 
