@@ -73,6 +73,24 @@ test('scanKnown is parseHeaders filtered to the known names, on 6,000 random hea
   }
 });
 
+test('scanKnown over a whole part returns where findBodyStart says its body starts, on 4,000 random ranges', () => {
+  const r = random(37);
+  for (let k = 0; k < 4000; k++) {
+    const raw = Buffer.concat([block(r), Buffer.from(['', '\r\n', '\n', '\r', 'x\r\n\r\n'][Math.floor(r() * 5)], 'latin1'), block(r)]);
+    // any range, including empty ones and ones that cut a line ending in two
+    let s = Math.floor(r() * (raw.length + 1));
+    // an empty range just before a line break too (findBodyStart looks past its end there)
+    if (k % 10 === 0 && raw.indexOf(10) >= 0) s = raw.indexOf(10, s) >= 0 ? raw.indexOf(10, s) : raw.indexOf(10);
+    const e = k % 10 === 0 ? s : s + Math.floor(r() * (raw.length - s + 1));
+    const ids: number[] = [];
+    const values: string[] = [];
+    const bodyStart = findBodyStart(raw, s, e);
+    assert.equal(scanKnown(raw, s, e, ids, values), bodyStart, JSON.stringify({ raw: raw.toString('latin1'), s, e }));
+    const expected = parseHeaders(raw, s, bodyStart).filter((h) => (KNOWN as readonly string[]).includes(h.name));
+    assert.deepEqual(ids.map((id, i) => [KNOWN[id], values[i]]), expected.map((h) => [h.name, h.value]));
+  }
+});
+
 test('knownAt finds a name whatever its case and padding, and nothing one letter off', () => {
   const at = (s: string) => knownAt(Buffer.from(s, 'latin1'), 0, s.length);
   assert.equal(KNOWN[at('Content-Transfer-Encoding')], 'content-transfer-encoding');
@@ -103,6 +121,7 @@ test('every part of a parsed message answers field() as header(headers) does, an
     }
     const raw = Buffer.concat([block(r), Buffer.from('Content-Type: multipart/mixed; boundary=b\r\n\r\n'), ...parts, Buffer.from('--b--\r\n')]);
     for (const node of nodes(parseMime(raw))) {
+      assert.equal(node.bodyStart, findBodyStart(raw, node.start, node.end));
       const all = parseHeaders(raw, node.start, node.bodyStart);
       assert.deepEqual(node.headers, all);
       KNOWN.forEach((name, id) => assert.equal(node.field(id), header(all, name), `${name} in ${JSON.stringify(raw.toString('latin1'))}`));

@@ -66,10 +66,14 @@ function trimmedText(raw: Buffer, a: number, z: number): string {
 }
 
 /**
- * The known fields of the header block raw[start, end), in order: their numbers pushed to `ids`, their values
- * (unfolded, trimmed latin1 text) to `values`. parseHeaders(raw, start, end) filtered to KNOWN names, as values.
+ * The header of the part raw[start, end), read once: its known fields in order (their numbers pushed to `ids`, their
+ * values — unfolded, trimmed latin1 text — to `values`) and the offset after its blank line, which it returns.
+ * What findBodyStart(raw, start, end) returns, and parseHeaders(raw, start, that) filtered to KNOWN names.
  */
-export function scanKnown(raw: Buffer, start: number, end: number, ids: number[], values: string[]): void {
+export function scanKnown(raw: Buffer, start: number, end: number, ids: number[], values: string[]): number {
+  // an empty first line (findBodyStart's first two tests, whatever `end` is): no header at all
+  if (raw[start] === 10) return start + 1;
+  if (raw[start] === 13 && raw[start + 1] === 10) return start + 2;
   let i = start;
   // the field the line before belongs to: none (0), another (1), a known one (2)
   let cur = 0;
@@ -83,7 +87,11 @@ export function scanKnown(raw: Buffer, start: number, end: number, ids: number[]
     if (nl < 0 || nl >= end) nl = end - 1;
     const lineEnd = nl + 1;
     const te = lineTextEnd(raw, i, lineEnd);
-    if (te === i) break;
+    if (te === i) {
+      // the blank line: the body starts after it
+      end = lineEnd;
+      break;
+    }
     const b0 = raw[i];
     if ((b0 === 32 || b0 === 9) && cur !== 0) {
       if (cur === 2) text = (text ?? raw.toString('latin1', vs, ve)) + raw.toString('latin1', i, te);
@@ -109,4 +117,5 @@ export function scanKnown(raw: Buffer, start: number, end: number, ids: number[]
     ids.push(id);
     values.push(text === null ? trimmedText(raw, vs, ve) : text.trim());
   }
+  return end;
 }

@@ -76,10 +76,9 @@ export function parseMime(raw: Buffer): MimeNode {
 /** A part; `inDigest`: its default type is message/rfc822 (RFC 2046 §5.1.5), else text/plain. */
 function parseEntity(raw: Buffer, start: number, end: number, inDigest: boolean, depth: number, budget: { parts: number }): MimeNode {
   budget.parts++;
-  const bodyStart = findBodyStart(raw, start, end);
   const ids: number[] = [];
   const values: string[] = [];
-  scanKnown(raw, start, bodyStart, ids, values);
+  const bodyStart = scanKnown(raw, start, end, ids, values);
   let ct: string | undefined;
   for (let i = 0; i < ids.length; i++) {
     if (ids[i] === CONTENT_TYPE) {
