@@ -189,8 +189,8 @@ export interface RenderInput {
   /** Lazily parsed from raw. */
   tree?: () => MimeNode;
   cached?: CachedMessage;
-  /** Keep derived parts for next time. */
-  remember?: (fields: CachedMessage) => void;
+  /** Keep a rendering for next time. */
+  remember?: (field: 'envelope' | 'body' | 'bodystructure', text: string) => void;
 }
 
 /** A cached rendering, or render now and remember it. */
@@ -203,7 +203,7 @@ function derived(r: Response, m: RenderInput, field: 'envelope' | 'body' | 'body
   const sub = new Latin1Text();
   render(sub);
   const text = flat(sub.text);
-  m.remember?.({ [field]: text });
+  m.remember?.(field, text);
   r.raw(text);
 }
 
@@ -298,7 +298,7 @@ export function renderFetch(items: FetchItem[], m: RenderInput): Response {
         break;
       case 'ENVELOPE':
         r.raw('ENVELOPE ');
-        derived(r, m, 'envelope', (sub) => writeEnvelope(sub, m.tree!().headers));
+        derived(r, m, 'envelope', (sub) => writeEnvelope(sub, m.tree!()));
         break;
       case 'BODY':
       case 'BODYSTRUCTURE':

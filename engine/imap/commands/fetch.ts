@@ -6,6 +6,7 @@ import { SELECTED, bad, no, ok, type CommandDef } from '../command.js';
 import { cachedParts, contentNeeds, onlyMeta, parseFetchItems, renderFetch, renderMetaLine, type FetchItem } from '../fetch-items.js';
 import { columnsFor } from '../header-columns.js';
 import { cacheFor, MessageCache, type CachedMessage } from '../message-cache.js';
+import { BCC, CC, FROM, SUBJECT, TO } from '../mime/known-fields.js';
 import { parseMime, type MimeNode } from '../mime/mime-tree.js';
 import { GATHER, ResponseWriter, StreamBroken } from '../protocol/response-writer.js';
 import type { SeqRange } from '../protocol/sequence.js';
@@ -14,6 +15,9 @@ import type { FolderName, MailboxStore, MessageHandle, Owner } from '../../store
 
 /** Messages up to this size are read whole (one read is cheaper); larger ones needed only whole are streamed. */
 const READ_WHOLE_MAX = 256 * 1024;
+
+/** The fields SEARCH's columns read (header-columns.ts FED_FIELDS), fed from the tree FETCH parsed. */
+const FED_IDS = (1 << SUBJECT) | (1 << FROM) | (1 << TO) | (1 << CC) | (1 << BCC);
 
 export const fetch: CommandDef = {
   names: ['FETCH', 'UID FETCH'],
@@ -121,13 +125,15 @@ export const fetch: CommandDef = {
             source,
             tree: () => (tree ??= parseMime(parsed!)),
             cached,
-            remember: (fields) => (keep = { ...keep, ...fields }),
+            remember: (field, text) => ((keep ??= {})[field] = text),
           });
           // the header block of a message parsed here, for a SEARCH on header keys later (no second read)
           if (tree && parsed && !cached?.head) {
             (keep ??= {}).head = parsed.subarray(0, tree.bodyStart); // copied by the cache (a view, never the whole buffer)
             // and the fields SEARCH's named keys read, for its columns (no header scan per message later)
-            columns.feed(box, uid, tree.headers);
+            const fed: { name: string; value: string }[] = [];
+            tree.fieldsOf(FED_IDS, fed);
+            columns.feed(box, uid, fed);
           }
           if (keep) cache.update(box, uid, keep);
           r.raw('\r\n');

@@ -2,7 +2,8 @@
 // Header values go out as the raw header text (clients decode RFC 2047 themselves); 8-bit text becomes a literal.
 import { MAX_HEADER_FIELD_OCTETS } from '../../mime/header-lines.js';
 import type { Latin1Text } from '../protocol/latin1-text.js';
-import { header, parseDisposition, type HeaderField, type MimeNode } from './mime-tree.js';
+import * as K from './known-fields.js';
+import { parseDisposition, type MimeNode } from './mime-tree.js';
 
 export interface Address {
   name: string | null;
@@ -155,9 +156,9 @@ function unquote(s: string): string {
   return s.replace(/\s+/g, ' ');
 }
 
-/** The address list of a field, [] when the message has none. */
-function addressesOf(headers: HeaderField[], name: string): Address[] {
-  const v = header(headers, name);
+/** The address list of a field (a KNOWN number), [] when the message has none. */
+function addressesOf(node: MimeNode, id: number): Address[] {
+  const v = node.field(id);
   return v === undefined ? [] : parseAddressList(v);
 }
 
@@ -179,28 +180,30 @@ function writeAddresses(r: Latin1Text, list: Address[]): void {
   r.raw(')');
 }
 
-export function writeEnvelope(r: Latin1Text, headers: HeaderField[]): void {
-  const h = (n: string) => header(headers, n) ?? null;
+/** ENVELOPE of a message (the root part, or the part a message/rfc822 encapsulates). */
+export function writeEnvelope(r: Latin1Text, node: MimeNode): void {
   r.raw('(');
-  r.nlatin1(h('date'));
+  r.nlatin1(node.field(K.DATE));
   r.raw(' ');
-  r.nlatin1(h('subject'));
+  r.nlatin1(node.field(K.SUBJECT));
   r.raw(' ');
   // From is parsed once: Sender and Reply-To fall back to it when absent
-  const from = addressesOf(headers, 'from');
+  const from = addressesOf(node, K.FROM);
   writeAddresses(r, from);
   r.raw(' ');
-  writeAddresses(r, header(headers, 'sender') === undefined ? from : addressesOf(headers, 'sender'));
+  writeAddresses(r, node.field(K.SENDER) === undefined ? from : addressesOf(node, K.SENDER));
   r.raw(' ');
-  writeAddresses(r, header(headers, 'reply-to') === undefined ? from : addressesOf(headers, 'reply-to'));
-  for (const n of ['to', 'cc', 'bcc']) {
-    r.raw(' ');
-    writeAddresses(r, addressesOf(headers, n));
-  }
+  writeAddresses(r, node.field(K.REPLY_TO) === undefined ? from : addressesOf(node, K.REPLY_TO));
   r.raw(' ');
-  r.nlatin1(h('in-reply-to'));
+  writeAddresses(r, addressesOf(node, K.TO));
   r.raw(' ');
-  r.nlatin1(h('message-id'));
+  writeAddresses(r, addressesOf(node, K.CC));
+  r.raw(' ');
+  writeAddresses(r, addressesOf(node, K.BCC));
+  r.raw(' ');
+  r.nlatin1(node.field(K.IN_REPLY_TO));
+  r.raw(' ');
+  r.nlatin1(node.field(K.MESSAGE_ID));
   r.raw(')');
 }
 
@@ -235,7 +238,6 @@ function countLines(raw: Buffer, start: number, end: number): number {
 /** BODYSTRUCTURE (extended = true) or BODY (extended = false) of a node. */
 export function writeBodyStructure(r: Latin1Text, raw: Buffer, node: MimeNode, extended: boolean): void {
   r.raw('(');
-  const hv = (n: string) => header(node.headers, n) ?? null;
   if (node.type === 'multipart') {
     if (node.children.length === 0) {
       // an empty multipart still needs one part: describe an empty text/plain
@@ -258,16 +260,16 @@ export function writeBodyStructure(r: Latin1Text, raw: Buffer, node: MimeNode, e
   r.raw(' ');
   writeParams(r, node.params);
   r.raw(' ');
-  r.nlatin1(hv('content-id'));
+  r.nlatin1(node.field(K.CONTENT_ID));
   r.raw(' ');
-  r.nlatin1(hv('content-description'));
+  r.nlatin1(node.field(K.CONTENT_DESCRIPTION));
   r.raw(' ');
-  const cte = header(node.headers, 'content-transfer-encoding');
+  const cte = node.field(K.CONTENT_TRANSFER_ENCODING);
   r.latin1(cte ? cte.toUpperCase() : '7BIT');
   r.raw(` ${node.end - node.bodyStart}`);
   if (node.message) {
     r.raw(' ');
-    writeEnvelope(r, node.message.headers);
+    writeEnvelope(r, node.message);
     r.raw(' ');
     writeBodyStructure(r, raw, node.message, extended);
     r.raw(` ${countLines(raw, node.bodyStart, node.end)}`);
@@ -276,7 +278,7 @@ export function writeBodyStructure(r: Latin1Text, raw: Buffer, node: MimeNode, e
   }
   if (extended) {
     r.raw(' ');
-    r.nlatin1(hv('content-md5'));
+    r.nlatin1(node.field(K.CONTENT_MD5));
     writeExtension(r, node);
   }
   r.raw(')');
@@ -284,7 +286,7 @@ export function writeBodyStructure(r: Latin1Text, raw: Buffer, node: MimeNode, e
 
 function writeExtension(r: Latin1Text, node: MimeNode): void {
   r.raw(' ');
-  const d = header(node.headers, 'content-disposition');
+  const d = node.field(K.CONTENT_DISPOSITION);
   const disp = d === undefined ? null : parseDisposition(d);
   if (!disp) r.raw('NIL');
   else {
@@ -295,7 +297,7 @@ function writeExtension(r: Latin1Text, node: MimeNode): void {
     r.raw(')');
   }
   r.raw(' ');
-  const lang = header(node.headers, 'content-language');
+  const lang = node.field(K.CONTENT_LANGUAGE);
   const langs = lang === undefined ? [] : lang.split(',').map((s) => s.trim()).filter(Boolean);
   if (!langs.length) r.raw('NIL');
   else {
@@ -310,6 +312,5 @@ function writeExtension(r: Latin1Text, node: MimeNode): void {
     }
   }
   r.raw(' ');
-  const loc = header(node.headers, 'content-location');
-  r.nlatin1(loc ?? null);
+  r.nlatin1(node.field(K.CONTENT_LOCATION));
 }

@@ -2,6 +2,7 @@
 // types with parameters, nested multiparts and message/rfc822. FETCH BODY[section] and BODYSTRUCTURE read it.
 // Pure and bounded (nesting depth, part count); malformed input gives a best-effort tree, never a throw.
 import { lineTextEnd } from './header-scan.js';
+import { CONTENT_TYPE, KNOWN, scanKnown } from './known-fields.js';
 
 export interface HeaderField {
   /** Lower-case field name. */
@@ -13,21 +14,55 @@ export interface HeaderField {
   end: number;
 }
 
-export interface MimeNode {
-  /** Start of this part's header. */
-  start: number;
-  /** Start of the body (after the blank line). */
-  bodyStart: number;
-  /** End of the body. */
-  end: number;
-  headers: HeaderField[];
-  type: string;
-  subtype: string;
-  /** Content-Type parameters in order, names lower-case. */
-  params: [string, string][];
-  children: MimeNode[];
+/**
+ * One part: its octet ranges, content type, children, and the header fields ENVELOPE and BODYSTRUCTURE read
+ * (known-fields.ts), found in one pass. Every field (`headers`) is parsed only when something asks for it
+ * (BODY[HEADER.FIELDS …], SEARCH on any header, JMAP, Sieve): a FETCH of ENVELOPE and BODYSTRUCTURE makes no object
+ * per header field.
+ */
+export class MimeNode {
+  children: MimeNode[] = [];
   /** For message/rfc822: the encapsulated message. */
-  message?: MimeNode;
+  message?: MimeNode = undefined;
+  private fieldList?: HeaderField[] = undefined;
+
+  constructor(
+    private readonly raw: Buffer,
+    /** Start of this part's header. */
+    readonly start: number,
+    /** Start of the body (after the blank line). */
+    readonly bodyStart: number,
+    /** End of the body. */
+    readonly end: number,
+    /** The known fields present (KNOWN numbers), in header order, and their values. */
+    private readonly ids: number[],
+    private readonly values: string[],
+    readonly type: string,
+    readonly subtype: string,
+    /** Content-Type parameters in order, names lower-case. */
+    readonly params: [string, string][],
+  ) {}
+
+  /** Every header field of the part, in order (parsed when first asked for). */
+  get headers(): HeaderField[] {
+    return (this.fieldList ??= parseHeaders(this.raw, this.start, this.bodyStart));
+  }
+
+  /** The first value of a known field (a KNOWN number): header(headers, KNOWN[id]). */
+  field(id: number): string | undefined {
+    const ids = this.ids;
+    for (let i = 0; i < ids.length; i++) if (ids[i] === id) return this.values[i];
+    return undefined;
+  }
+
+  /**
+   * The known fields whose bit is set in `wanted` (1 << id), every occurrence in header order, as name and value
+   * (FETCH's feed of SEARCH's columns).
+   */
+  fieldsOf(wanted: number, out: { name: string; value: string }[]): void {
+    const ids = this.ids;
+    for (let i = 0; i < ids.length; i++) if ((wanted >>> ids[i]) & 1) out.push({ name: KNOWN[ids[i]], value: this.values[i] });
+  }
 }
 
 const MAX_DEPTH = 30;
@@ -35,15 +70,24 @@ const MAX_PARTS = 5000;
 
 export function parseMime(raw: Buffer): MimeNode {
   const budget = { parts: 0 };
-  return parseEntity(raw, 0, raw.length, 'text/plain', 0, budget);
+  return parseEntity(raw, 0, raw.length, false, 0, budget);
 }
 
-function parseEntity(raw: Buffer, start: number, end: number, defaultType: string, depth: number, budget: { parts: number }): MimeNode {
+/** A part; `inDigest`: its default type is message/rfc822 (RFC 2046 §5.1.5), else text/plain. */
+function parseEntity(raw: Buffer, start: number, end: number, inDigest: boolean, depth: number, budget: { parts: number }): MimeNode {
   budget.parts++;
-  const bodyStart = findBodyStart(raw, start, end);
-  const headers = parseHeaders(raw, start, bodyStart);
-  const ct = header(headers, 'content-type');
-  let [type, subtype] = defaultType.split('/');
+  const ids: number[] = [];
+  const values: string[] = [];
+  const bodyStart = scanKnown(raw, start, end, ids, values);
+  let ct: string | undefined;
+  for (let i = 0; i < ids.length; i++) {
+    if (ids[i] === CONTENT_TYPE) {
+      ct = values[i];
+      break;
+    }
+  }
+  let type = inDigest ? 'message' : 'text';
+  let subtype = inDigest ? 'rfc822' : 'plain';
   let params: [string, string][] = [];
   if (ct !== undefined) {
     const parsed = parseContentType(ct);
@@ -54,19 +98,25 @@ function parseEntity(raw: Buffer, start: number, end: number, defaultType: strin
     }
   }
   if (ct === undefined && type === 'text') params = [['charset', 'us-ascii']];
-  const node: MimeNode = { start, bodyStart, end, headers, type, subtype, params, children: [] };
+  const node = new MimeNode(raw, start, bodyStart, end, ids, values, type, subtype, params);
   if (depth >= MAX_DEPTH || budget.parts >= MAX_PARTS) return node;
   if (type === 'multipart') {
-    const boundary = params.find((p) => p[0] === 'boundary')?.[1];
+    let boundary: string | undefined;
+    for (let i = 0; i < params.length; i++) {
+      if (params[i][0] === 'boundary') {
+        boundary = params[i][1];
+        break;
+      }
+    }
     if (boundary) {
-      const childDefault = subtype === 'digest' ? 'message/rfc822' : 'text/plain';
+      const digest = subtype === 'digest';
       for (const [s, e] of splitMultipart(raw, bodyStart, end, boundary)) {
         if (budget.parts >= MAX_PARTS) break;
-        node.children.push(parseEntity(raw, s, e, childDefault, depth + 1, budget));
+        node.children.push(parseEntity(raw, s, e, digest, depth + 1, budget));
       }
     }
   } else if (type === 'message' && (subtype === 'rfc822' || subtype === 'global')) {
-    node.message = parseEntity(raw, bodyStart, end, 'text/plain', depth + 1, budget);
+    node.message = parseEntity(raw, bodyStart, end, false, depth + 1, budget);
   }
   return node;
 }
@@ -148,42 +198,52 @@ export function parseDisposition(v: string): { value: string; params: [string, s
 
 function paramPairs(parts: string[]): [string, string][] {
   const out: [string, string][] = [];
-  for (const p of parts) {
+  for (let i = 0; i < parts.length; i++) {
+    const p = parts[i];
     const eq = p.indexOf('=');
     if (eq <= 0) continue;
     const name = p.slice(0, eq).trim().toLowerCase();
     let value = p.slice(eq + 1).trim();
-    if (value.startsWith('"')) value = value.slice(1, value.endsWith('"') && value.length > 1 ? -1 : undefined).replace(/\\(.)/g, '$1');
+    if (value.charCodeAt(0) === 34) {
+      value = value.slice(1, value.endsWith('"') && value.length > 1 ? -1 : undefined);
+      if (value.includes('\\')) value = value.replace(/\\(.)/g, '$1');
+    }
     if (name) out.push([name, value]);
   }
   return out;
 }
 
-/** Split on ";" outside quotes, dropping (comments). */
+/**
+ * Split on ";" outside quotes, dropping (comments). The text between separators is taken as slices of `v` (a
+ * quoted string verbatim, with its backslashes; a comment, nested or not, left out), not a char at a time.
+ */
 function splitParams(v: string): string[] {
+  // no quote and no comment: every ";" separates
+  if (!v.includes('"') && !v.includes('(')) return v.split(';');
   const out: string[] = [];
   let cur = '';
+  let from = 0;
   let inQ = false;
   let depth = 0;
   for (let i = 0; i < v.length; i++) {
-    const c = v[i];
+    const c = v.charCodeAt(i);
     if (inQ) {
-      cur += c;
-      if (c === '\\' && i + 1 < v.length) cur += v[++i];
-      else if (c === '"') inQ = false;
+      if (c === 92 && i + 1 < v.length) i++;
+      else if (c === 34) inQ = false;
     } else if (depth > 0) {
-      if (c === '(') depth++;
-      else if (c === ')') depth--;
-    } else if (c === '"') {
-      inQ = true;
-      cur += c;
-    } else if (c === '(') depth++;
-    else if (c === ';') {
-      out.push(cur);
+      if (c === 40) depth++;
+      else if (c === 41 && --depth === 0) from = i + 1;
+    } else if (c === 34) inQ = true;
+    else if (c === 40) {
+      cur += v.slice(from, i);
+      depth = 1;
+    } else if (c === 59) {
+      out.push(cur + v.slice(from, i));
       cur = '';
-    } else cur += c;
+      from = i + 1;
+    }
   }
-  out.push(cur);
+  out.push(depth > 0 ? cur : cur + v.slice(from));
   return out;
 }
 

@@ -1,0 +1,121 @@
+// The header fields FETCH's ENVELOPE, BODY and BODYSTRUCTURE and SEARCH's columns read, found in one pass over a
+// part's header block: only their values become strings (parseHeaders makes a name, a value and an object of
+// every field, and a message has dozens: Received, DKIM-Signature …). Values are exactly what parseHeaders gives
+// for those names (same line splitting, unfolding, trimming and latin1 text), in header order. Pure.
+import { lineTextEnd } from './header-scan.js';
+
+/** The known names, lower case; a field's number is its index here. */
+export const KNOWN = [
+  'date', 'subject', 'from', 'sender', 'reply-to', 'to', 'cc', 'bcc', 'in-reply-to', 'message-id',
+  'content-type', 'content-id', 'content-description', 'content-transfer-encoding', 'content-md5',
+  'content-disposition', 'content-language', 'content-location',
+] as const;
+
+export const DATE = 0;
+export const SUBJECT = 1;
+export const FROM = 2;
+export const SENDER = 3;
+export const REPLY_TO = 4;
+export const TO = 5;
+export const CC = 6;
+export const BCC = 7;
+export const IN_REPLY_TO = 8;
+export const MESSAGE_ID = 9;
+export const CONTENT_TYPE = 10;
+export const CONTENT_ID = 11;
+export const CONTENT_DESCRIPTION = 12;
+export const CONTENT_TRANSFER_ENCODING = 13;
+export const CONTENT_MD5 = 14;
+export const CONTENT_DISPOSITION = 15;
+export const CONTENT_LANGUAGE = 16;
+export const CONTENT_LOCATION = 17;
+
+/** Per name length, the known fields of that length. */
+const BY_LENGTH: number[][] = [];
+for (let k = 0; k < KNOWN.length; k++) (BY_LENGTH[KNOWN[k].length] ??= []).push(k);
+
+/** Octets String.prototype.trim removes from latin1 text: \t \n \v \f \r, space and no-break space. */
+function trimmed(b: number): boolean {
+  return (b >= 9 && b <= 13) || b === 32 || b === 160;
+}
+
+/** The known field whose name is raw[a, z) once trimmed and lower-cased as parseHeaders does, or -1. */
+export function knownAt(raw: Buffer, a: number, z: number): number {
+  while (a < z && trimmed(raw[a])) a++;
+  while (z > a && trimmed(raw[z - 1])) z--;
+  const candidates = BY_LENGTH[z - a];
+  if (candidates === undefined) return -1;
+  for (let c = 0; c < candidates.length; c++) {
+    const name = KNOWN[candidates[c]];
+    let k = 0;
+    for (; k < name.length; k++) {
+      let b = raw[a + k];
+      if (b >= 65 && b <= 90) b += 32;
+      if (b !== name.charCodeAt(k)) break;
+    }
+    if (k === name.length) return candidates[c];
+  }
+  return -1;
+}
+
+/** The latin1 text of raw[a, z) trimmed as String.prototype.trim would: the octets trimmed, one string made. */
+function trimmedText(raw: Buffer, a: number, z: number): string {
+  while (a < z && trimmed(raw[a])) a++;
+  while (z > a && trimmed(raw[z - 1])) z--;
+  return raw.toString('latin1', a, z);
+}
+
+/**
+ * The header of the part raw[start, end), read once: its known fields in order (their numbers pushed to `ids`, their
+ * values — unfolded, trimmed latin1 text — to `values`) and the offset after its blank line, which it returns.
+ * What findBodyStart(raw, start, end) returns, and parseHeaders(raw, start, that) filtered to KNOWN names.
+ */
+export function scanKnown(raw: Buffer, start: number, end: number, ids: number[], values: string[]): number {
+  // an empty first line (findBodyStart's first two tests, whatever `end` is): no header at all
+  if (raw[start] === 10) return start + 1;
+  if (raw[start] === 13 && raw[start + 1] === 10) return start + 2;
+  let i = start;
+  // the field the line before belongs to: none (0), another (1), a known one (2)
+  let cur = 0;
+  let id = -1;
+  // the known field's first line's value [vs, ve), and its text once a continuation line came
+  let vs = 0;
+  let ve = 0;
+  let text: string | null = null;
+  while (i < end) {
+    let nl = raw.indexOf(10, i);
+    if (nl < 0 || nl >= end) nl = end - 1;
+    const lineEnd = nl + 1;
+    const te = lineTextEnd(raw, i, lineEnd);
+    if (te === i) {
+      // the blank line: the body starts after it
+      end = lineEnd;
+      break;
+    }
+    const b0 = raw[i];
+    if ((b0 === 32 || b0 === 9) && cur !== 0) {
+      if (cur === 2) text = (text ?? raw.toString('latin1', vs, ve)) + raw.toString('latin1', i, te);
+    } else {
+      if (cur === 2) {
+        ids.push(id);
+        values.push(text === null ? trimmedText(raw, vs, ve) : text.trim());
+      }
+      let colon = i;
+      while (colon < te && raw[colon] !== 58) colon++;
+      if (colon === i || colon === te) cur = 0;
+      else {
+        id = knownAt(raw, i, colon);
+        cur = id >= 0 ? 2 : 1;
+        vs = colon + 1;
+        ve = te;
+        text = null;
+      }
+    }
+    i = lineEnd;
+  }
+  if (cur === 2) {
+    ids.push(id);
+    values.push(text === null ? trimmedText(raw, vs, ve) : text.trim());
+  }
+  return end;
+}
