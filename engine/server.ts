@@ -88,6 +88,12 @@ export async function startServer(opts: { configPath?: string; quiet?: boolean; 
   // one server per data dir: a second one would resume the same spool (deliveries twice) and take over the run
   // files (run/tegami.pid, which restore checks; run/listeners.json), so it stops here, having started nothing
   // claimed, not just looked at: of two serves started at once, one goes on (engine/ops/pid-file.ts)
+  // an interrupted `tegami keys rotate`: the sealed values may be under the key in keys/secret.key.next already, so
+  // serving with secret.key would fail logins and DKIM and seal new secrets with the old key
+  if (fs.existsSync(path.join(config.data_dir, 'keys', 'secret.key.next'))) {
+    await ctx.close();
+    throw new Error(`a rotation of ${path.join(config.data_dir, 'keys', 'secret.key')} was interrupted (secret.key.next is there): run tegami keys rotate again to finish it, then start`);
+  }
   const claim = claimPidFile(config.data_dir);
   if (!claim.ok) {
     await ctx.close();
