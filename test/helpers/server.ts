@@ -82,6 +82,16 @@ export function withTestDeadlines(toml: string): string {
   return withTomlDefault(withTomlDefault(toml, 'queue', 'analysis_deadline', '"120s"'), 'health', 'check_timeout', '"60s"');
 }
 
+/**
+ * One worker thread per test server unless the test's TOML sets `[queue] workers` (the tests that put the pool
+ * under load, smtp/crash, ops/graceful-stop-load, metrics/metrics-load, lists/crash, keep two). Each thread loads
+ * the analysis modules at start (about 0.5 s of CPU here), and the production default, one per core, started one
+ * per core for every one of the suite's server starts, most of them for a handful of messages (test/weights.txt).
+ */
+export function withTestPool(toml: string): string {
+  return withTomlDefault(toml, 'queue', 'workers', '1');
+}
+
 export async function startTestServer(opts: TestServerOptions = {}): Promise<TestServer> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tegami-test-'));
   const dataDir = opts.dataDir ?? path.join(dir, 'data');
@@ -103,7 +113,7 @@ export async function startTestServer(opts: TestServerOptions = {}): Promise<Tes
     /^\[dns\]/m.test(opts.toml ?? '') ? '' : '[dns]\nservers = ["127.0.0.1:9"]\ntimeout = "500ms"',
     opts.toml ?? '',
   ].join('\n');
-  fs.writeFileSync(configPath, withTestDeadlines(toml) + '\n');
+  fs.writeFileSync(configPath, withTestPool(withTestDeadlines(toml)) + '\n');
   const cli = (args: string[], input?: string) => {
     const r = spawnSync(process.execPath, [BIN, ...args, '--config', configPath], { input, encoding: 'utf8', timeout: 30_000 });
     return { status: r.status, stdout: r.stdout, stderr: r.stderr };
