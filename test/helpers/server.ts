@@ -8,6 +8,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { freePort, hasCommand, readListeners } from '../../lab/targets/common.js';
 import { postfixAvailable } from '../../lab/targets/postfix.js';
+import { loadOrCreateCertificate } from '../../engine/tls/certificate.js';
 
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
 export const BIN = path.join(ROOT, 'bin', 'tegami');
@@ -92,6 +93,26 @@ export function withTestPool(toml: string): string {
   return withTomlDefault(toml, 'queue', 'workers', '1');
 }
 
+/** The self-signed pair tegami makes for a hostname, made once per test process (engine/tls/certificate.ts). */
+const selfSigned = new Map<string, Promise<{ key: Buffer; cert: Buffer }>>();
+
+/**
+ * A fresh data dir gets the self-signed certificate `serve` would make for its hostname, made once per test process
+ * by the same code (RSA key generation and its module cost about 0.35 s of CPU at each start otherwise); its first
+ * start finds it, as every later start does. Not when the test configures [tls] itself.
+ */
+async function seedCertificate(dataDir: string, hostname: string): Promise<void> {
+  if (!selfSigned.has(hostname)) {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tegami-test-cert-'));
+    selfSigned.set(hostname, loadOrCreateCertificate({ dataDir: dir, hostname }).finally(() => fs.rmSync(dir, { recursive: true, force: true })));
+  }
+  const pair = await selfSigned.get(hostname)!;
+  const tls = path.join(dataDir, 'tls');
+  fs.mkdirSync(tls, { recursive: true, mode: 0o700 });
+  fs.writeFileSync(path.join(tls, 'selfsigned.key'), pair.key, { mode: 0o600 });
+  fs.writeFileSync(path.join(tls, 'selfsigned.crt'), pair.cert, { mode: 0o600 });
+}
+
 export async function startTestServer(opts: TestServerOptions = {}): Promise<TestServer> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tegami-test-'));
   const dataDir = opts.dataDir ?? path.join(dir, 'data');
@@ -114,6 +135,7 @@ export async function startTestServer(opts: TestServerOptions = {}): Promise<Tes
     opts.toml ?? '',
   ].join('\n');
   fs.writeFileSync(configPath, withTestPool(withTestDeadlines(toml)) + '\n');
+  if (!opts.dataDir && !/^\[tls\]/m.test(toml)) await seedCertificate(dataDir, opts.hostname ?? 'mx.example.test');
   const cli = (args: string[], input?: string) => {
     const r = spawnSync(process.execPath, [BIN, ...args, '--config', configPath], { input, encoding: 'utf8', timeout: 30_000 });
     return { status: r.status, stdout: r.stdout, stderr: r.stderr };
