@@ -6,7 +6,8 @@
 // dashboard too. The PostgreSQL location is host:port/database: never the URL's user or password.
 import path from 'node:path';
 import Database from 'better-sqlite3';
-import pg from 'pg';
+import type pg from 'pg';
+import { pgLib } from '../db/pg/lib.js';
 import type { StorageConfig } from '../config/schema.js';
 import { clientConfig } from '../db/pg/pool.js';
 
@@ -56,7 +57,7 @@ async function probePostgres(s: StorageConfig, timeoutMs: number): Promise<Datab
   let client: pg.Client | undefined;
   let timer: NodeJS.Timeout | undefined;
   try {
-    client = new pg.Client({ ...clientConfig(s), connectionTimeoutMillis: timeoutMs, query_timeout: timeoutMs });
+    client = new (pgLib().Client)({ ...clientConfig(s), connectionTimeoutMillis: timeoutMs, query_timeout: timeoutMs });
     client.on('error', () => undefined); // a connection cut after the answer: the result stands
     const c = client;
     const answer = (async () => {
