@@ -4,7 +4,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { claimPidFile, type StalePid } from './ops/pid-file.js';
 import { buildConfig, readRawConfig, resolveConfigPath, type LoadedConfig } from './config/load.js';
-import { openStorage, queueFor, remoteDeliveryFor, type Storage } from './db/storage.js';
+import { openStorage, type Storage } from './db/storage.js';
+import { queueFor, remoteDeliveryFor } from './db/serve-queue.js';
 import { describeKeyProblem, KeyMismatchError } from './db/pg/server-key-check.js';
 import { Logger } from './log/logger.js';
 import { listenAddress } from './net/host-port.js';
@@ -88,6 +89,12 @@ export async function startServer(opts: { configPath?: string; quiet?: boolean; 
   // one server per data dir: a second one would resume the same spool (deliveries twice) and take over the run
   // files (run/tegami.pid, which restore checks; run/listeners.json), so it stops here, having started nothing
   // claimed, not just looked at: of two serves started at once, one goes on (engine/ops/pid-file.ts)
+  // an interrupted `tegami keys rotate`: the sealed values may be under the key in keys/secret.key.next already, so
+  // serving with secret.key would fail logins and DKIM and seal new secrets with the old key
+  if (fs.existsSync(path.join(config.data_dir, 'keys', 'secret.key.next'))) {
+    await ctx.close();
+    throw new Error(`a rotation of ${path.join(config.data_dir, 'keys', 'secret.key')} was interrupted (secret.key.next is there): run tegami keys rotate again to finish it, then start`);
+  }
   const claim = claimPidFile(config.data_dir);
   if (!claim.ok) {
     await ctx.close();
@@ -134,7 +141,7 @@ export async function startServer(opts: { configPath?: string; quiet?: boolean; 
   // [[tls.domain]]: per-domain certificates, chosen by SNI and local address on every listener (read and checked now)
   const certificates = await guard(() => CertificateSelector.fromConfig(tls, config.tls.domain));
   const resolver = makeResolver(config.dns.servers, config.dns.timeout, (l) => logger.emit('system.dns-lookup', l), dnsCacheOptions(config.dns));
-  // the queue is chosen with the storage (engine/db/storage.ts queueFor): the shared one plugs in there
+  // the queue is chosen with the storage (engine/db/serve-queue.ts queueFor): the shared one plugs in there
   const queue = await guard(() => queueFor(ctx, {
     dataDir: config.data_dir,
     configPath: config.source,

@@ -3,7 +3,7 @@
 // current by LISTEN/NOTIFY, on reconnect and periodically) is read through the very SqliteDirectory code, so
 // resolution and login behave identically. Writes run through Replica.transaction: under one advisory lock, on
 // a freshly loaded copy, committed to PostgreSQL with what they changed. PostgreSQL is the truth.
-import pg from 'pg';
+import type pg from 'pg';
 import type { Db } from '../db/database.js';
 import { openMemoryDatabase } from '../db/database.js';
 import { migrate } from '../db/pg/migrations.js';

@@ -228,8 +228,11 @@ export const COMMANDS: Record<string, CommandSpec> = {
   },
   keys: {
     load: async () => (await import('./commands/keys.js')).keys,
-    usage: 'tegami keys adopt [--json]                 PostgreSQL: make this node\'s keys/secret.key and SRS key the cluster\'s (after a deliberate change)',
-    subs: { adopt: json },
+    usage: [
+      'tegami keys adopt [--json]                 PostgreSQL: make this node\'s keys/secret.key and SRS key the cluster\'s (after a deliberate change)',
+      'tegami keys rotate [--json]                a new keys/secret.key; every secret sealed with the old one re-sealed in one transaction (servers stopped)',
+    ].join('\n'),
+    subs: { adopt: json, rotate: json },
   },
   status: {
     load: async () => (await import('./commands/status.js')).status,

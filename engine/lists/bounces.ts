@@ -1,6 +1,6 @@
 // Bounces to NAME-bounces+TOKEN@: the token (VERP: which member; or which destination domain) is checked
-// first, so nobody can make a member bounce by writing to the list; a member token before the report is parsed,
-// so a stranger's forgery costs no MIME parse (a domain token's domain is in the report); then the report is read (mailparser finds the message/delivery-status part,
+// first, so nobody can make a member bounce by writing to the list, and before the report is parsed, so a
+// stranger's forgery costs no MIME parse (a domain token is matched against the list's member domains); then the report is read (mailparser finds the message/delivery-status part,
 // dsn-reader.ts reads it; plain-text bounces by bounce-text.ts), logged list-bounce-read. A hard
 // failure counts toward the member's score (at most one per [lists] bounce_interval); 5.7.x policy refusals,
 // delays and auto-replies never count. At bounce_threshold within bounce_window the member is disabled and
@@ -76,22 +76,39 @@ export async function handleBounce(rt: ListRuntime, list: MailingList, token: st
     // with verp = "domain" the lists send per-member senders only in probes: such a bounce is a probe's
     return merge(out, await count(rt, list, m, own, rt.config.lists.verp === 'domain' ? 'probe' : 'member'));
   }
-  // a copy shared by one domain's members: the token signs (list, domain), and the domain is known only from the
-  // report, so here it is read first (capped at 2 MB; finding the domain among the list's members instead would read
-  // every member per bounce, a cost growing with the list); only members of that domain the report names count
+  // a copy shared by one domain's members: the token signs (list, domain), and the domain is not in it, so it is
+  // found among the domains of the list's members (one HMAC per distinct domain) before the report is read: a
+  // token that signs none of them is a forgery (or its members are all gone) and costs no MIME parse; then only
+  // members of that domain the report names count
+  const domain = signedDomain(rt, list, t.mac);
+  if (!domain) {
+    note(out, 'list-bounce-forged', { list: list.address, token: token ?? null, reason: 'the token signs no domain of the list\'s members' }, 'warn');
+    return out;
+  }
   const b = await readReport(out, list, raw);
   if (!b) return out;
   let matched = 0;
   for (const e of b.evidence) {
-    if (!e.address) continue;
-    const domain = e.address.slice(e.address.lastIndexOf('@') + 1);
+    if (!e.address || e.address.slice(e.address.lastIndexOf('@') + 1).toLowerCase() !== domain) continue;
     const m = rt.lists.member(list.address, e.address);
-    if (!m || !macMatches(rt.key, t.mac, 'group', list.address, domain)) continue;
+    if (!m) continue;
     matched++;
     merge(out, await count(rt, list, m, e, 'shared'));
   }
   if (!matched) note(out, 'list-bounce-unmatched', { list: list.address, reason: 'no member of the copy\'s domain named in the report' }, 'warn');
   return out;
+}
+
+/** The member domain a group token's signature names, or undefined when it names none of the list's. */
+function signedDomain(rt: ListRuntime, list: MailingList, given: string): string | undefined {
+  const seen = new Set<string>();
+  for (const m of rt.lists.members(list.address)) {
+    const d = m.address.slice(m.address.lastIndexOf('@') + 1).toLowerCase();
+    if (seen.has(d)) continue;
+    seen.add(d);
+    if (macMatches(rt.key, given, 'group', list.address, d)) return d;
+  }
+  return undefined;
 }
 
 /** The report of a bounce whose token is genuine (logged as read), or undefined for an auto-reply (logged as ignored). */

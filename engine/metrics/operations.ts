@@ -23,6 +23,7 @@ import { QueueSnapshots } from './queue-snapshot.js';
 import { checkReadiness, POOL_PING, type Readiness } from './readiness.js';
 import { collectStatus, statusRequests, type StatusDocument } from './status.js';
 import { redactedUrl } from '../db/redact-url.js';
+import { probeDatabase } from './database-probe.js';
 
 export interface LogOutputs {
   syslog: SyslogSink | null;
@@ -175,6 +176,7 @@ export async function startOperations(o: {
         config.storage.backend === 'postgres'
           ? { backend: 'postgresql', location: redactedUrl(config.storage.url ?? ''), node: config.storage.node_name }
           : { backend: 'sqlite', location: path.join(config.data_dir, 'tegami.db'), node: null },
+      database: () => probeDatabase(config, config.health.check_timeout),
     });
 
   if (config.listeners.metrics) {

@@ -9,6 +9,7 @@ import { diskSpace, type DiskSpace, type PoolLike } from './collectors.js';
 import type { Metrics } from './metrics.js';
 import type { QueueSnapshot } from './queue-snapshot.js';
 import type { Readiness } from './readiness.js';
+import type { DatabaseProbe } from './database-probe.js';
 
 
 export interface StatusDocument {
@@ -35,6 +36,9 @@ export interface StatusDocument {
   /** Where the accounts and mail are: "sqlite" (data dir's tegami.db and Maildirs) or "postgresql" (url with its
    *  password shown as ***), and this node's name ([storage] node_name: its queue leases, its key records). */
   storage: StatusStorage;
+  /** Whether the accounts database answered a trivial query on a connection of its own, and how fast
+   *  (engine/metrics/database-probe.ts); absent from a server older than it. */
+  database?: DatabaseProbe;
 }
 
 export interface StatusStorage {
@@ -59,10 +63,17 @@ export interface StatusSources {
   ready: () => Promise<Readiness>;
   logs: StatusDocument['logs'];
   storage: StatusStorage;
+  database?: () => Promise<DatabaseProbe>;
 }
 
 export async function collectStatus(s: StatusSources): Promise<StatusDocument> {
-  const [queue, ready, disk, conns] = await Promise.all([s.queue(), s.ready(), diskSpace(s.dataDir), s.metrics.get('tegami_connections_current').get()]);
+  const [queue, ready, disk, conns, database] = await Promise.all([
+    s.queue(),
+    s.ready(),
+    diskSpace(s.dataDir),
+    s.metrics.get('tegami_connections_current').get(),
+    s.database?.(),
+  ]);
   const connections: Record<string, number> = {};
   for (const v of conns.values) connections[String(v.labels.service)] = v.value;
   const { at, ...q } = queue;
@@ -86,6 +97,7 @@ export async function collectStatus(s: StatusSources): Promise<StatusDocument> {
     ready,
     logs: s.logs,
     storage: s.storage,
+    ...(database ? { database } : {}),
   };
 }
 

@@ -5,7 +5,7 @@
 // It never retries a recipient that was accepted, and never writes over a lease another node holds.
 import fsp from 'node:fs/promises';
 import path from 'node:path';
-import pg from 'pg';
+import type pg from 'pg';
 import type { LoadedConfig } from '../config/load.js';
 import type { Logger } from '../log/logger.js';
 import type { Envelope } from '../spool/envelope.js';

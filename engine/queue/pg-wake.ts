@@ -1,7 +1,8 @@
 // A dedicated LISTEN connection that only wakes something up (the shared queue's scheduler): a notification
 // on the channel (with its payload), or the connection coming back after a cut (notifications may have been
 // missed; no payload), calls `wake`. It reconnects with back-off (0.5 s → 30 s). Correctness never depends on it: callers also poll.
-import pg from 'pg';
+import type pg from 'pg';
+import { pgLib } from '../db/pg/lib.js';
 
 export class PgWake {
   private client: pg.Client | undefined;
@@ -23,7 +24,7 @@ export class PgWake {
   }
 
   private async connect(): Promise<void> {
-    const c = new pg.Client(this.cfg);
+    const c = new (pgLib().Client)(this.cfg);
     c.on('notification', (n) => this.wake(n.payload));
     c.on('error', (e) => this.onError(e));
     c.on('end', () => {

@@ -2,7 +2,8 @@
 // (owner, folders); each node holds one dedicated LISTEN connection (reconnected with back-off) and fires the
 // watchers of those folders. After a gap every watcher fires, so sessions resynchronise from their MODSEQ.
 import { EventEmitter } from 'node:events';
-import pg from 'pg';
+import type pg from 'pg';
+import { pgLib } from '../db/pg/lib.js';
 import { mailboxEvents } from './events.js';
 import { canon, MAILBOX_CHANNEL, ownerKey } from './pg-tx.js';
 
@@ -42,7 +43,7 @@ export class PgMailboxEvents {
   }
 
   private async connect(): Promise<void> {
-    const c = new pg.Client(this.o.listen);
+    const c = new (pgLib().Client)(this.o.listen);
     c.on('notification', (n) => this.onNotice(n.payload));
     c.on('error', (e) => this.o.onError?.(e));
     c.on('end', () => {

@@ -3,7 +3,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import tls from 'node:tls';
-import selfsigned from 'selfsigned';
 
 export interface CertPair {
   key: Buffer;
@@ -45,6 +44,8 @@ export async function loadOrCreateCertificate(opts: { dataDir: string; hostname:
   if (fs.existsSync(certFile) && fs.existsSync(keyFile)) {
     return { cert: fs.readFileSync(certFile), key: fs.readFileSync(keyFile), selfSigned: true };
   }
+  // loaded only here: the module costs about 0.2 s of CPU to load, and every start after the first finds the files
+  const { default: selfsigned } = await import('selfsigned');
   const pems = await selfsigned.generate([{ name: 'commonName', value: opts.hostname }], {
     keySize: 2048,
     days: 3650,

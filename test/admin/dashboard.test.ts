@@ -125,6 +125,32 @@ describe('dashboard: services, today, queue, errors', () => {
     }
   });
 
+  it('says whether the database answered, in the page\'s language', async () => {
+    const before = f.svc.status;
+    let database = { backend: 'postgresql' as const, where: 'db.example.jp:5432/tegami', ok: true, ms: 1.5 } as { backend: 'postgresql'; where: string; ok: boolean; ms: number; error?: string };
+    f.svc.status = {
+      listeners: before.listeners,
+      document: async () => ({ listeners: [], queue: { total: 0, oldest_age_seconds: 0, by_state: {} }, monitor: [], database }) as never,
+    };
+    try {
+      for (const lang of ['en', 'ja'] as const) {
+        const t = translator(lang);
+        database = { backend: 'postgresql', where: 'db.example.jp:5432/tegami', ok: true, ms: 1.5 };
+        let page = (await b[lang].get('/')).body;
+        assert.ok(page.includes(`<dt>${t('dashboard.database')}</dt><dd id="database" data-ok="true">${t('dashboard.databaseOk', { ms: 1.5 })}</dd>`), page);
+        database = { backend: 'postgresql', where: 'db.example.jp:5432/tegami', ok: false, ms: 5000, error: 'connect ECONNREFUSED 192.0.2.5:5432' };
+        page = (await b[lang].get('/')).body;
+        assert.ok(page.includes(`<dd id="database" data-ok="false">${t('dashboard.databaseDown', { ms: 5000, error: 'connect ECONNREFUSED 192.0.2.5:5432' })}</dd>`), page);
+      }
+      assert.match(translator('ja')('dashboard.databaseDown', { ms: 5000, error: 'x' }), /応答がありません/);
+      assert.match(translator('en')('dashboard.databaseOk', { ms: 1.5 }), /answered a query in 1\.5 ms/);
+      const api = json<{ database: typeof database }>(await f.api('system', 'GET', '/api/v1/dashboard'));
+      assert.equal(api.database.ok, false);
+    } finally {
+      f.svc.status = before;
+    }
+  });
+
   it('gives a host admin its domains and none of the server\'s figures', async () => {
     const page = (await b.host.get('/')).body;
     assert.doesNotMatch(page, /data-service=|data-figure=|queue-summary/);

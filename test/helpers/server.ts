@@ -8,6 +8,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { freePort, hasCommand, readListeners } from '../../lab/targets/common.js';
 import { postfixAvailable } from '../../lab/targets/postfix.js';
+import { loadOrCreateCertificate } from '../../engine/tls/certificate.js';
 
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
 export const BIN = path.join(ROOT, 'bin', 'tegami');
@@ -82,6 +83,36 @@ export function withTestDeadlines(toml: string): string {
   return withTomlDefault(withTomlDefault(toml, 'queue', 'analysis_deadline', '"120s"'), 'health', 'check_timeout', '"60s"');
 }
 
+/**
+ * One worker thread per test server unless the test's TOML sets `[queue] workers` (the tests that put the pool
+ * under load, smtp/crash, ops/graceful-stop-load, metrics/metrics-load, lists/crash, keep two). Each thread loads
+ * the analysis modules at start (about 0.5 s of CPU here), and the production default, one per core, started one
+ * per core for every one of the suite's server starts, most of them for a handful of messages (test/weights.txt).
+ */
+export function withTestPool(toml: string): string {
+  return withTomlDefault(toml, 'queue', 'workers', '1');
+}
+
+/** The self-signed pair tegami makes for a hostname, made once per test process (engine/tls/certificate.ts). */
+const selfSigned = new Map<string, Promise<{ key: Buffer; cert: Buffer }>>();
+
+/**
+ * A fresh data dir gets the self-signed certificate `serve` would make for its hostname, made once per test process
+ * by the same code (RSA key generation and its module cost about 0.35 s of CPU at each start otherwise); its first
+ * start finds it, as every later start does. Not when the test configures [tls] itself.
+ */
+async function seedCertificate(dataDir: string, hostname: string): Promise<void> {
+  if (!selfSigned.has(hostname)) {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tegami-test-cert-'));
+    selfSigned.set(hostname, loadOrCreateCertificate({ dataDir: dir, hostname }).finally(() => fs.rmSync(dir, { recursive: true, force: true })));
+  }
+  const pair = await selfSigned.get(hostname)!;
+  const tls = path.join(dataDir, 'tls');
+  fs.mkdirSync(tls, { recursive: true, mode: 0o700 });
+  fs.writeFileSync(path.join(tls, 'selfsigned.key'), pair.key, { mode: 0o600 });
+  fs.writeFileSync(path.join(tls, 'selfsigned.crt'), pair.cert, { mode: 0o600 });
+}
+
 export async function startTestServer(opts: TestServerOptions = {}): Promise<TestServer> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tegami-test-'));
   const dataDir = opts.dataDir ?? path.join(dir, 'data');
@@ -103,7 +134,8 @@ export async function startTestServer(opts: TestServerOptions = {}): Promise<Tes
     /^\[dns\]/m.test(opts.toml ?? '') ? '' : '[dns]\nservers = ["127.0.0.1:9"]\ntimeout = "500ms"',
     opts.toml ?? '',
   ].join('\n');
-  fs.writeFileSync(configPath, withTestDeadlines(toml) + '\n');
+  fs.writeFileSync(configPath, withTestPool(withTestDeadlines(toml)) + '\n');
+  if (!opts.dataDir && !/^\[tls\]/m.test(toml)) await seedCertificate(dataDir, opts.hostname ?? 'mx.example.test');
   const cli = (args: string[], input?: string) => {
     const r = spawnSync(process.execPath, [BIN, ...args, '--config', configPath], { input, encoding: 'utf8', timeout: 30_000 });
     return { status: r.status, stdout: r.stdout, stderr: r.stderr };

@@ -2,7 +2,8 @@
 // the old code ran a mailparser pass over any stranger's mail to a token-shaped address and only then checked the
 // token's signature. Over real sockets (swaks on port 25): member tokens with a forged signature or of no member
 // are logged list-bounce-forged and never list-bounce-read (the event written when a report is
-// parsed); a real bounce (the remote server refuses a member 550 5.1.1) is read and counted.
+// parsed), and so is a domain token (verp = "domain": NAME-bounces+g-<mac>@) that signs none of the list's member
+// domains (the old code parsed the report first, up to 2 MB, to learn the domain); a real bounce (the remote server refuses a member 550 5.1.1) is read and counted.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
@@ -37,6 +38,7 @@ test('forged member tokens are dropped unparsed; a real bounce is read and count
   const forged = [
     ['m1-aaaaaaaaaaaaaaaa', 'token signature does not match'],
     ['m9-bbbbbbbbbbbbbbbb', 'no such member'],
+    ['g-cccccccccccccccc', 'the token signs no domain of the list\'s members'],
   ];
   for (const [token, reason] of forged) {
     const out = await swaks(lab.srv, ['--from', '<>', '--to', `news-bounces+${token}@example.test`, '--data', file]);

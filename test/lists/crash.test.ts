@@ -17,7 +17,7 @@ const N = 150;
 const members = Array.from({ length: N }, (_, i) => `m${String(i).padStart(3, '0')}@remote.test`);
 
 before(async () => {
-  lab = await listLab({ sink: { tempFail: () => refuse }, queue: ['analysis_deadline = "1ms"'] });
+  lab = await listLab({ sink: { tempFail: () => refuse }, queue: ['analysis_deadline = "1ms"', 'workers = 2'] });
   cli(lab.srv, ['list', 'create', 'big@example.test']);
   cli(lab.srv, ['list', 'add', 'big@example.test', ...members]);
 });

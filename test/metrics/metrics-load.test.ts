@@ -47,7 +47,7 @@ print('done')
 describe('/metrics after a scripted load', () => {
   let srv: TestServer;
   before(async () => {
-    srv = await startTestServer({ listeners: ['smtp', 'metrics'], users: [{ address: USER, password: PASS }] });
+    srv = await startTestServer({ listeners: ['smtp', 'metrics'], users: [{ address: USER, password: PASS }], toml: '[queue]\nworkers = 2\n' });
   });
   after(async () => {
     await srv?.stop();

@@ -1,9 +1,13 @@
 // `tegami status`: from the running server over the control socket, --json prints one JSON document alone
 // on stdout (listeners, connections, queue by state, pool, monitor, last backup, disk, readiness, versions);
 // the text form says the same for a person; an unknown option is a usage error (2); with no server
-// running, a clear message and exit 1 (with --json, {"running": false}).
+// running, a clear message and exit 1 (with --json, {"running": false}). The database line: whether tegami.db
+// answers a query on a connection of its own and how fast; a file gone from under the running server (renamed
+// away: the server's open handle still works) or not a database is NOT ANSWERING and exit 1, the server running
+// or not.
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
+import fs from 'node:fs';
 import path from 'node:path';
 import { startTestServer, type TestServer } from '../helpers/server.js';
 import type { StatusDocument } from '../../engine/metrics/status.js';
@@ -46,6 +50,31 @@ describe('tegami status', () => {
     assert.match(d.versions.sqlite, /^3\./);
     assert.equal(d.logs.keep_days, 90);
     assert.deepEqual(d.storage, { backend: 'sqlite', location: path.join(srv.dataDir, 'tegami.db'), node: null });
+    assert.equal(d.database?.backend, 'sqlite');
+    assert.equal(d.database?.where, path.join(srv.dataDir, 'tegami.db'));
+    assert.equal(d.database?.ok, true, d.database?.error);
+    assert.ok(typeof d.database?.ms === 'number' && d.database.ms >= 0);
+  });
+
+  it('a database file gone from under the running server: NOT ANSWERING, exit 1; back again: answered, exit 0', () => {
+    const db = path.join(srv.dataDir, 'tegami.db');
+    fs.renameSync(db, `${db}.away`);
+    try {
+      const r = srv.cli(['status']);
+      assert.equal(r.status, 1, r.stdout + r.stderr);
+      assert.match(r.stdout, /^tegami on mx\.example\.test: running/, 'the rest of the status is still shown');
+      assert.ok(r.stdout.includes(`\ndatabase:    sqlite ${db}: NOT ANSWERING (unable to open database file; gave up after `), r.stdout);
+      const j = srv.cli(['status', '--json']);
+      assert.equal(j.status, 1);
+      const d = JSON.parse(j.stdout) as StatusDocument;
+      assert.equal(d.database?.ok, false);
+      assert.match(d.database?.error ?? '', /unable to open database file/);
+    } finally {
+      fs.renameSync(`${db}.away`, db);
+    }
+    const r = srv.cli(['status']);
+    assert.equal(r.status, 0, r.stderr);
+    assert.match(r.stdout, new RegExp(`^database: +sqlite ${db.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}: answered in \\d+(\\.\\d)? ms$`, 'm'));
   });
 
   it('shows the last backup once one was made', () => {
@@ -87,5 +116,13 @@ describe('tegami status', () => {
     const d = JSON.parse(j.stdout) as { running: boolean; error: string };
     assert.equal(d.running, false);
     assert.match(d.error, /not running/);
+    // the database line, as the command finds it itself
+    const db = path.join(srv.dataDir, 'tegami.db');
+    assert.ok(r.stderr.includes(`tegami status: database sqlite ${db}: answered in `), r.stderr);
+    assert.equal((d as unknown as StatusDocument).database?.ok, true);
+    fs.writeFileSync(db, 'this is not an SQLite database\n'.repeat(200));
+    const bad = srv.cli(['status']);
+    assert.equal(bad.status, 1);
+    assert.match(bad.stderr, /tegami status: database sqlite \S+tegami\.db: NOT ANSWERING \(file is not a database; gave up after [\d.]+ ms\)/);
   });
 });

@@ -11,8 +11,8 @@ import { deliveredIds, taggedLoad, type TaggedLoad } from '../helpers/tagged-loa
 const OWNER = 'erin@example.test';
 
 for (const variant of [
-  { name: 'deliver-then-250', toml: '' },
-  { name: '250 after spooling (analysis deadline 0)', toml: '[queue]\nanalysis_deadline = "0ms"\n' },
+  { name: 'deliver-then-250', toml: '[queue]\nworkers = 2\n' },
+  { name: '250 after spooling (analysis deadline 0)', toml: '[queue]\nanalysis_deadline = "0ms"\nworkers = 2\n' },
 ]) {
   describe(`SIGTERM under load: ${variant.name}`, () => {
     it('exits 0 in time and loses or duplicates no acknowledged message', async (t) => {

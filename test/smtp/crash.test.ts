@@ -8,8 +8,8 @@ import { startTestServer } from '../helpers/server.js';
 import { deliveredIds, taggedLoad } from '../helpers/tagged-load.js';
 
 for (const variant of [
-  { name: 'deliver-before-reply path', toml: '' },
-  { name: 'durable spool path (deadline 0)', toml: '[queue]\nanalysis_deadline = "0ms"\n' },
+  { name: 'deliver-before-reply path', toml: '[queue]\nworkers = 2\n' },
+  { name: 'durable spool path (deadline 0)', toml: '[queue]\nanalysis_deadline = "0ms"\nworkers = 2\n' },
 ]) {
   describe(`crash safety: ${variant.name}`, () => {
     it('loses no acknowledged message across SIGKILL and restart', async () => {

@@ -1,14 +1,17 @@
 // `tegami status [--json] [--config FILE]`: the running server's state (listeners, connections, queue by
 // state, pool, monitor targets, last backup, disk, readiness, versions, storage backend and node), asked over
-// the control socket.
+// the control socket, and whether the accounts database answers a trivial query (the server asks it on a
+// connection of its own; exit 1 when it does not).
 // With --json, one JSON document alone on stdout. Without a running server: a clear message and exit 1
-// (with --json, {"running": false, ...}). Options are parsed strictly with node:util parseArgs.
+// (with --json, {"running": false, ...}), and the database line as this command itself finds it. Options are parsed strictly with node:util parseArgs.
 import { parseArgs } from 'node:util';
 import { UsageError, type Args } from '../args.js';
 import { loadConfig, resolveConfigPath } from '../../config/load.js';
 import { controlRequest, controlSocketPath } from '../../queue/control.js';
 import type { StatusDocument } from '../../metrics/status.js';
 import type { LastBackup } from '../../ops/last-backup.js';
+import { describeProbe, probeDatabase, type DatabaseProbe } from '../../metrics/database-probe.js';
+import type { LoadedConfig } from '../../config/load.js';
 
 /** Back to an argument list, so the command parses its options itself (strictly), whatever parsed them before. */
 export function toArgv(args: Args): string[] {
@@ -42,18 +45,21 @@ export async function statusMain(argv: string[]): Promise<number> {
   try {
     r = await controlRequest(config.data_dir, { cmd: 'status' }, 20_000);
   } catch (e) {
-    return notRunning(values.json, config.data_dir, `the server did not answer: ${(e as Error).message}`);
+    return notRunning(values.json, config, `the server did not answer: ${(e as Error).message}`);
   }
-  if (r === null) return notRunning(values.json, config.data_dir, `tegami is not running (nothing listens on ${controlSocketPath(config.data_dir)})`);
-  if (!r.ok) return notRunning(values.json, config.data_dir, `the server refused the status request: ${r.error}`);
+  if (r === null) return notRunning(values.json, config, `tegami is not running (nothing listens on ${controlSocketPath(config.data_dir)})`);
+  if (!r.ok) return notRunning(values.json, config, `the server refused the status request: ${r.error}`);
   const doc = r.result as StatusDocument;
   process.stdout.write(values.json ? JSON.stringify(doc) + '\n' : describe(doc));
-  return 0;
+  // a server that runs but whose database does not answer is not a healthy one: exit 1 (the line says why)
+  return doc.database && !doc.database.ok ? 1 : 0;
 }
 
-function notRunning(json: boolean | undefined, dataDir: string, error: string): number {
-  if (json) process.stdout.write(JSON.stringify({ running: false, data_dir: dataDir, error }) + '\n');
-  else process.stderr.write(`tegami status: ${error}\n`);
+/** No server answered: say so (exit 1), and whether the database answers this command itself. */
+async function notRunning(json: boolean | undefined, config: LoadedConfig, error: string): Promise<number> {
+  const database: DatabaseProbe = await probeDatabase(config, config.health.check_timeout);
+  if (json) process.stdout.write(JSON.stringify({ running: false, data_dir: config.data_dir, error, database }) + '\n');
+  else process.stderr.write(`tegami status: ${error}\ntegami status: database ${describeProbe(database)}\n`);
   return 1;
 }
 
@@ -84,6 +90,7 @@ function describe(d: StatusDocument): string {
   lines.push(`data dir:    ${d.data_dir}${d.config_file ? ` (config ${d.config_file})` : ''}`);
   // (a server from before this field answers without it)
   if (d.storage) lines.push(`storage:     ${d.storage.backend} ${d.storage.location}${d.storage.node ? `, node ${d.storage.node}` : ' (one node)'}`);
+  if (d.database) lines.push(`database:    ${describeProbe(d.database)}`);
   lines.push('listeners:');
   for (const l of d.listeners) lines.push(`  ${l.name.padEnd(12)} ${l.address.padEnd(24)} ${l.bound ? 'bound' : 'NOT BOUND'}`);
   lines.push(`connections: ${Object.entries(d.connections).map(([k, v]) => `${k} ${v}`).join(', ') || 'none yet'}`);

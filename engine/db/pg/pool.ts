@@ -2,7 +2,8 @@
 // a statement timeout, this node's name as the application name. It never logs the URL (it holds the
 // password) and never lets an idle connection's error crash the process.
 import fs from 'node:fs';
-import pg from 'pg';
+import type pg from 'pg';
+import { pgLib } from './lib.js';
 import type { StorageConfig } from '../../config/schema.js';
 
 export type PgPool = pg.Pool;
@@ -47,7 +48,7 @@ export function clientConfig(s: StorageConfig): pg.ClientConfig {
 }
 
 export function openPool(s: StorageConfig, opts: PoolOptions = {}): PgPool {
-  const pool = new pg.Pool({ ...clientConfig(s), max: s.pool_size });
+  const pool = new (pgLib().Pool)({ ...clientConfig(s), max: s.pool_size });
   pool.on('error', (err) => opts.onIdleError?.(err));
   // pg-pool listens for errors only on the connections it holds idle: one lent out and cut meanwhile (the database
   // restarted, an administrator's pg_terminate_backend) emitted 'error' to no listener, an uncaught exception that

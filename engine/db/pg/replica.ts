@@ -9,7 +9,8 @@
 // snapshot and installs them with their shadow in one SQLite transaction, only if no local write came meanwhile.
 // `transaction(op)` runs op on a copy freshly loaded under an advisory lock and commits its changes in the same
 // PostgreSQL transaction: the serialised path for writes with cross-table rules (a user vs an alias).
-import pg from 'pg';
+import type pg from 'pg';
+import { pgLib } from './lib.js';
 import type { Db } from '../database.js';
 import { COPIED_TABLES, type TableSpec } from './replica-tables.js';
 
@@ -243,7 +244,7 @@ export class Replica {
   // ---- LISTEN ----
 
   private async listen(): Promise<void> {
-    const c = new pg.Client(this.o.listen);
+    const c = new (pgLib().Client)(this.o.listen);
     c.on('notification', () => this.queueSync());
     c.on('error', (e) => this.o.onError?.(e));
     try {

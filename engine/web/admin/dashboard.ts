@@ -14,6 +14,7 @@ import type { WebDeps } from '../types.js';
 import { apiRoute, errorSchema, me, page, pageRoute, query } from './common.js';
 import type { AdminServices, ListenerView } from './services.js';
 import type { StatusStorage } from '../../metrics/status.js';
+import type { DatabaseProbe } from '../../metrics/database-probe.js';
 import { LogTally, type Today } from './tally.js';
 import { UserQuery } from './user-query.js';
 
@@ -40,6 +41,8 @@ export interface Dashboard {
   settingsVersion: number;
   /** The storage backend and this node's name, from the operations' status; absent without it. */
   storage?: StatusStorage;
+  /** Whether the accounts database answered a trivial query, and how fast (engine/metrics/database-probe.ts). */
+  database?: DatabaseProbe;
 }
 
 function roleLabels(t: Translate, user: User, roles: Roles): string[] {
@@ -77,6 +80,7 @@ export function registerDashboard(app: FastifyInstance, deps: WebDeps, svc: Admi
       monitor: doc.monitor.map((t) => ({ name: t.name, check: t.check, address: t.address, state: t.state, since: t.since })),
       settingsVersion,
       storage: doc.storage,
+      ...(doc.database ? { database: doc.database } : {}),
     };
   };
 
@@ -97,7 +101,8 @@ export function registerDashboard(app: FastifyInstance, deps: WebDeps, svc: Admi
         <dt>${t('dashboard.version')}</dt><dd id="version">${st.version}</dd>
         <dt>${t('dashboard.started')}</dt><dd id="started"><time datetime="${st.startedAt}">${formatDateTime(deps.startedAt, v.locale)}</time></dd>
         <dt>${t('dashboard.uptimeLabel')}</dt><dd id="uptime" data-template="${uptimeTemplate}" data-refresh="/api/v1/status">${t('dashboard.uptime', uptimeParts(st.uptimeSeconds))}</dd>
-        ${d?.storage ? html`<dt>${t('dashboard.storage')}</dt><dd id="storage" data-backend="${d.storage.backend}">${t(d.storage.node ? 'dashboard.storageNode' : 'dashboard.storageOne', { backend: d.storage.backend === 'postgresql' ? 'PostgreSQL' : 'SQLite', node: d.storage.node ?? '' })} <code>${d.storage.location}</code></dd>` : ''}</dl></section>
+        ${d?.storage ? html`<dt>${t('dashboard.storage')}</dt><dd id="storage" data-backend="${d.storage.backend}">${t(d.storage.node ? 'dashboard.storageNode' : 'dashboard.storageOne', { backend: d.storage.backend === 'postgresql' ? 'PostgreSQL' : 'SQLite', node: d.storage.node ?? '' })} <code>${d.storage.location}</code></dd>` : ''}
+        ${d?.database ? html`<dt>${t('dashboard.database')}</dt><dd id="database" data-ok="${String(d.database.ok)}">${d.database.ok ? t('dashboard.databaseOk', { ms: d.database.ms }) : t('dashboard.databaseDown', { ms: d.database.ms, error: d.database.error ?? '' })}</dd>` : ''}</dl></section>
       ${d ? html`
       <section aria-labelledby="services-h"><h2 id="services-h">${t('dashboard.services')}</h2><table class="services"><thead><tr><th scope="col">${t('dashboard.service')}</th><th scope="col">${t('dashboard.listener')}</th><th scope="col">${t('dashboard.state')}</th></tr></thead>
         <tbody>${d.listeners.map((l) => html`<tr data-service="${l.name}"><td>${l.name}</td><td><code>${l.address}</code></td><td><span class="badge ${l.up ? 'ok' : 'error'}">${t(l.up ? 'dashboard.up' : 'dashboard.down')}</span></td></tr>`)}</tbody></table></section>
@@ -132,6 +137,7 @@ export function registerDashboard(app: FastifyInstance, deps: WebDeps, svc: Admi
             monitor: { type: 'array', items: { type: 'object', properties: { name: { type: 'string' }, check: { type: 'string' }, address: { type: 'string' }, state: { type: 'string' }, since: { type: 'string' } } } },
             settingsVersion: { type: 'integer' },
             storage: { type: 'object', properties: { backend: { type: 'string' }, location: { type: 'string' }, node: { type: ['string', 'null'] } } },
+            database: { type: 'object', properties: { backend: { type: 'string' }, where: { type: 'string' }, ok: { type: 'boolean' }, ms: { type: 'number' }, error: { type: 'string' } } },
           },
         },
         '4xx': errorSchema,

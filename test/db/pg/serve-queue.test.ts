@@ -1,5 +1,5 @@
 // Two real `tegami serve` nodes on [storage] backend = "postgres" sharing one queue (engine/queue/pg-queue.ts,
-// wired by engine/db/storage.ts remoteDeliveryFor): mail for a remote domain submitted to node A reaches the
+// wired by engine/db/serve-queue.ts remoteDeliveryFor): mail for a remote domain submitted to node A reaches the
 // remote MTA (a sink on loopback, test/queue/pg-sink.ts) exactly once; with the database away a remote recipient
 // gets 451 4.3.0 at RCPT (a local one too: its mailbox is in the shared store) and service returns on its own; and the node holding a
 // delivery when it is killed with SIGKILL has it delivered by the other node once its lease has expired.

@@ -1,7 +1,9 @@
 // /readyz of a node on [storage] backend = "postgres" (operator-run-1): with the database away every RCPT gets 451
 // and no mailbox opens, so the node is not ready, and the probe an operator alerts on says so (503, the `postgres`
 // check failing with the database's error), as does `tegami status`; once the database is back it is ready again
-// with no restart; `tegami status` names the backend, the database URL without its password and the node.
+// with no restart; `tegami status` names the backend, the database URL without its password and the node, and
+// says whether the database answers a query (NOT ANSWERING and exit 1 while it is away; asked by the command itself
+// when no server runs).
 // curl against the real metrics listener. On the code before, /readyz stayed 200 (its `database`
 // check writes the node's local SQLite copy, which the outage does not touch).
 import { describe, it } from 'node:test';
@@ -48,6 +50,9 @@ describe('/readyz on PostgreSQL', { skip: skip ?? false, timeout: 240_000 }, () 
     const text = a.cli(['status']).stdout;
     assert.match(text, /^storage: +postgresql postgres:\/\/postgres:\*\*\*@127\.0\.0\.1:\d+\/tegami_serve_readyz, node node-a$/m);
     assert.ok(!json.stdout.includes(password) && !text.includes(password) && !text.includes(encodeURIComponent(password)), 'no password');
+    // and whether the database answers a query, with the time it took (host:port/database, nothing else of the URL)
+    assert.match(text, /^database: +postgresql 127\.0\.0\.1:\d+\/tegami_serve_readyz: answered in \d+(\.\d)? ms$/m);
+    assert.equal(doc.database?.ok, true, doc.database?.error);
 
     const giveBack = await fx.takeAway();
     let seen: ReturnType<typeof readyz> | undefined;
@@ -58,8 +63,19 @@ describe('/readyz on PostgreSQL', { skip: skip ?? false, timeout: 240_000 }, () 
     for (const k of ['listeners', 'database', 'spool', 'pool', 'disk']) assert.equal(seen!.body?.checks[k]?.ok, true, `${k} is still fine`);
     const status = a.cli(['status']);
     assert.match(status.stdout, /ready: +NO \(postgres: /);
+    assert.match(status.stdout, /^database: +postgresql 127\.0\.0\.1:\d+\/tegami_serve_readyz: NOT ANSWERING \(.+; gave up after [\d.]+ ms\)$/m);
+    assert.equal(status.status, 1, 'a database that does not answer is exit 1');
 
     await giveBack();
     await until('ready again, no restart', () => readyz(port).code === 200, 120_000);
+    const back = a.cli(['status']);
+    assert.equal(back.status, 0, back.stdout + back.stderr);
+    assert.match(back.stdout, /^database: +postgresql \S+: answered in /m);
+
+    // no server: the command asks the database itself
+    await a.stop();
+    const stopped = a.cli(['status']);
+    assert.equal(stopped.status, 1);
+    assert.match(stopped.stderr, /tegami is not running[^]*\ntegami status: database postgresql 127\.0\.0\.1:\d+\/tegami_serve_readyz: answered in /);
   });
 });
