@@ -5,6 +5,7 @@ import { createRequire } from 'node:module';
 import mailauth from 'mailauth';
 import type { Resolver } from '../dns/resolver.js';
 import { fromAddresses } from '../mime/author-readings.js';
+import type { DmarcMemo } from './dmarc-memo.js';
 import type { Tag } from './tags.js';
 
 export interface AuthOutcome {
@@ -71,6 +72,8 @@ export async function verifyDkimDmarc(
   resolver: Resolver,
   input: { mailFrom: string; spf?: { result: string; domain: string } },
   timeoutMs: number,
+  /** Verdicts kept between messages (an analyser's): asked again of the resolver, reused while it answers the same. */
+  memo?: DmarcMemo,
 ): Promise<AuthOutcome> {
   const lookup = lookupVia(resolver);
   let timer: NodeJS.Timeout | undefined;
@@ -103,12 +106,12 @@ export async function verifyDkimDmarc(
     const authors = [...new Map(named.map((a) => [a.slice(a.lastIndexOf('@') + 1).toLowerCase(), a])).values()].slice(0, 5);
     let passed = 0;
     for (const headerFrom of authors) {
-      const dm = await mailauth.dmarc({
+      const judged = {
         headerFrom,
         spfDomains: input.spf?.result === 'pass' ? [input.spf.domain] : [],
         dkimDomains: (dkim.results ?? []).filter((r) => r.status.result === 'pass').map((r) => ({ id: r.id, domain: r.signingDomain, aligned: r.status.aligned, underSized: r.status.underSized })),
-        resolver: lookup,
-      });
+      };
+      const dm = memo ? await memo.dmarc(judged, lookup) : await mailauth.dmarc({ ...judged, resolver: lookup });
       if (dm && dm.info) out.authResults.push(dm.info);
       if (dm && dm.status.result === 'pass') passed++;
       else if (dm && dm.status.result === 'fail') {
