@@ -51,6 +51,8 @@ export interface ClientMemo {
   expires: number;
   rdns?: RdnsOutcome;
   heloOutcome?: HeloOutcome;
+  /** The last MAIL FROM domain's check (has it an MX or an address): the next sender of that domain reuses it. */
+  sender?: { domain: string; outcome: CheckOutcome };
 }
 
 /** A result's copy for another caller: its lists and records are its own (a cached result is never shared). */
@@ -132,15 +134,18 @@ export class ConnectionChecker {
     const ourNames = [input.hostname, this.config.hostname, ...this.config.domains.local, ...Object.keys(this.config.domains.aliases)];
     const safe = <T>(p: Promise<T>): Promise<T | Error> => p.catch((e: unknown) => (e instanceof Error ? e : new Error(String(e))));
     const started = Date.now();
-    const fromCheck = s.check_sender_domain ? safe(checkSenderDomain(this.resolver, input.mailFrom)) : undefined;
+    const now = started;
+    let memo = client?.memo;
+    if (client && !(memo && memo.ip === ip && memo.helo === input.helo && memo.expires > now)) client.memo = memo = { ip, helo: input.helo, expires: now + RESULT_TTL_MS };
+    const at = input.mailFrom.lastIndexOf('@');
+    const senderDomain = at >= 0 ? input.mailFrom.slice(at + 1).toLowerCase() : undefined;
+    const keptFrom = senderDomain !== undefined && memo?.sender?.domain === senderDomain ? memo.sender.outcome : undefined;
+    const fromCheck = s.check_sender_domain ? (keptFrom ?? safe(checkSenderDomain(this.resolver, input.mailFrom))) : undefined;
     // the callout waits only for the domain check: a domain already known to be bad is not called
     const callout = this.callout;
     const calloutCheck = callout
       ? safe(Promise.resolve(fromCheck).then((f) => (f && !(f instanceof Error) && f.status === 'fail' ? undefined : callout.verify(input.mailFrom))))
       : undefined;
-    const now = Date.now();
-    let memo = client?.memo;
-    if (client && !(memo && memo.ip === ip && memo.helo === input.helo && memo.expires > now)) client.memo = memo = { ip, helo: input.helo, expires: now + RESULT_TTL_MS };
     const [bl, from, rdns, helo, spf, co] = await Promise.all([
       safe(this.dnsbl.check({ ip, helo: input.helo, mailFrom: input.mailFrom })),
       fromCheck,
@@ -151,6 +156,7 @@ export class ConnectionChecker {
     ]);
     // kept for the connection's next transactions only when every lookup answered (a failure is asked again)
     if (memo && rdns && !(rdns instanceof Error) && rdns.ptr.status !== 'unknown' && (rdns.ptr.status === 'fail' || rdns.fcrdns.status !== 'unknown')) memo.rdns = rdns;
+    if (memo && senderDomain !== undefined && from && !(from instanceof Error) && from.status !== 'unknown') memo.sender = { domain: senderDomain, outcome: from };
     if (memo && helo && !(helo instanceof Error) && helo.forged.status !== 'unknown' && helo.resolves.status !== 'unknown') memo.heloOutcome = helo;
     const add = (tag: Tag, header?: string, value?: string) => {
       if (!result.tags.includes(tag)) result.tags.push(tag);

@@ -1,6 +1,6 @@
 // A connection's later transactions reuse what its first one found of the client (reverse DNS) and of its HELO
-// name, as Postfix looks a client's name up once per connection: the sender's checks, SPF and the DNSBLs still
-// run for every sender. Kept at most 60 s, for one HELO, and only when the lookups answered. Real DNS on
+// name, as Postfix looks a client's name up once per connection, and the last sender domain's MX/address check
+// for the next sender of that domain: SPF and the DNSBLs still run for every sender. Kept at most 60 s, for one HELO, and only when the lookups answered. Real DNS on
 // loopback (the lab's stand-in server) through a resolver without a cache, so every question asked is counted.
 import { test, before, after, afterEach, mock } from 'node:test';
 import assert from 'node:assert/strict';
@@ -47,16 +47,25 @@ test('the next transaction on a connection asks nothing again of its client and 
   const ptr = asked(PTR);
   const helo = asked('mx.good.test');
   const spf = asked('good.test', 'TXT');
-  assert.ok(ptr >= 1 && helo >= 1 && spf >= 1);
+  const mx = asked('good.test', 'MX');
+  assert.ok(ptr >= 1 && helo >= 1 && spf >= 1 && mx >= 1);
   const second = await c.check(input('b@good.test'), conn);
   assert.equal(asked(PTR), ptr, 'no PTR question for the same client');
   assert.equal(asked('mx.good.test'), helo, 'no question about the same HELO name (nor the PTR name it forward-confirms)');
   assert.equal(asked('good.test', 'TXT'), spf + 1, 'SPF is judged for each sender');
+  assert.equal(asked('good.test', 'MX'), mx, 'the sender domain was checked at the first transaction');
   // the same as a check on a connection of its own
   const alone = await checker().check(input('b@good.test'), {});
   assert.deepEqual(second, alone);
   assert.ok(second.authResults.includes('iprev=pass policy.iprev=127.0.0.3 (mx.good.test)'), second.authResults.join('|'));
   assert.deepEqual(first.tags, second.tags);
+  // a sender of another domain (nowhere.test has no records at all): that domain is checked
+  const mxBefore = asked('good.test', 'MX');
+  const other = await c.check(input('x@nowhere.test'), conn);
+  assert.ok(other.tags.includes('VALFROM'), other.tags.join());
+  const back = await c.check(input('e@good.test'), conn);
+  assert.ok(!back.tags.includes('VALFROM'), back.tags.join());
+  assert.equal(asked('good.test', 'MX'), mxBefore + 1, 'after another domain, good.test is checked again');
   // another HELO on the same connection: its name is checked
   const renamed = await c.check(input('c@good.test', 'nowhere.test'), conn);
   assert.ok(asked('nowhere.test') >= 1);
