@@ -63,9 +63,12 @@ export function unsignedDkim(head: Buffer): DkimOutcome | null {
     const colon = line.indexOf(':');
     for (const a of addressparser((colon >= 0 ? line.slice(colon + 1) : line).trim())) if (a && a.address) headerFrom.push(a.address);
   }
-  const status = { result: 'none', comment: 'message not signed' };
-  return { headerFrom, results: [{ status, info: formatAuthHeaderRow('dkim', status) }] } as unknown as DkimOutcome;
+  return { headerFrom, results: [{ status: { ...UNSIGNED }, info: UNSIGNED_INFO }] } as unknown as DkimOutcome;
 }
+
+/** The verdict of an unsigned message and its Authentication-Results part, formatted once by mailauth's formatter. */
+const UNSIGNED = { result: 'none', comment: 'message not signed' } as const;
+const UNSIGNED_INFO = formatAuthHeaderRow('dkim', { ...UNSIGNED });
 
 export async function verifyDkimDmarc(
   raw: Buffer,
