@@ -6,6 +6,7 @@ import mailauth from 'mailauth';
 import type { Resolver } from '../dns/resolver.js';
 import { fromAddresses } from '../mime/author-readings.js';
 import type { DmarcMemo } from './dmarc-memo.js';
+import { SharedTimeouts } from '../util/shared-timeouts.js';
 import type { Tag } from './tags.js';
 
 export interface AuthOutcome {
@@ -70,6 +71,9 @@ export function unsignedDkim(head: Buffer): DkimOutcome | null {
 const UNSIGNED = { result: 'none', comment: 'message not signed' } as const;
 const UNSIGNED_INFO = formatAuthHeaderRow('dkim', { ...UNSIGNED });
 
+/** The checks' time limits, on one timer per thread. */
+const LIMITS = new SharedTimeouts();
+
 export async function verifyDkimDmarc(
   raw: Buffer,
   resolver: Resolver,
@@ -79,9 +83,9 @@ export async function verifyDkimDmarc(
   memo?: DmarcMemo,
 ): Promise<AuthOutcome> {
   const lookup = lookupVia(resolver);
-  let timer: NodeJS.Timeout | undefined;
+  let cancel: (() => void) | undefined;
   const timeout = new Promise<AuthOutcome>((resolve) => {
-    timer = setTimeout(() => resolve({ tags: [], authResults: ['dkim=temperror (timeout)', 'dmarc=temperror (timeout)'], details: ['timeout'] }), timeoutMs);
+    cancel = LIMITS.after(timeoutMs, () => resolve({ tags: [], authResults: ['dkim=temperror (timeout)', 'dmarc=temperror (timeout)'], details: ['timeout'] }));
   });
   const work = (async (): Promise<AuthOutcome> => {
     const out: AuthOutcome = { tags: [], authResults: [], details: [] };
@@ -128,6 +132,6 @@ export async function verifyDkimDmarc(
   try {
     return await Promise.race([work, timeout]);
   } finally {
-    clearTimeout(timer);
+    cancel?.();
   }
 }
