@@ -50,7 +50,7 @@ export function hasBareCr(head: Buffer): boolean {
  * One plain mailbox — an address of dot-atoms and a dotted domain of letters, digits and hyphens, bare or in
  * angle brackets after a name of plain words — in which every reader finds that one address and nothing else
  * (no quote, comment, comma, group, "@" or byte past ASCII to read otherwise): fromAddresses answers it without
- * running the readers. test/mime/author-readings checks this against the readers for many values, plain or not.
+ * running the readers. test/mime/from-addresses checks this against the readers for many values, plain or not.
  */
 const LABEL = String.raw`[A-Za-z0-9]+(?:-+[A-Za-z0-9]+)*`; // no way to match one text two ways: linear time
 const ADDR = String.raw`[A-Za-z0-9+_-]+(?:\.[A-Za-z0-9+_-]+)*@${LABEL}(?:\.${LABEL})+`;
