@@ -18,13 +18,17 @@ function deepFreeze<T>(v: T): T {
 }
 
 export class ReadCache {
-  private readonly token;
+  private readonly dataVersion;
+  private readonly totalChanges;
   private version = -1;
   private changes = -1;
   private readonly rows = new Map<string, unknown>();
 
   constructor(db: Db) {
-    this.token = db.prepare<[], { v: number; c: number }>('SELECT data_version AS v, total_changes() AS c FROM pragma_data_version');
+    // two statements prepared once: the pragma_data_version table (one statement for both) prepares
+    // "PRAGMA data_version" again inside every read, a cost paid per message on the main thread and in a worker
+    this.dataVersion = db.prepare<[], number>('PRAGMA data_version').pluck();
+    this.totalChanges = db.prepare<[], number>('SELECT total_changes()').pluck();
   }
 
   /**
@@ -32,11 +36,12 @@ export class ReadCache {
    * had changed (or on the first check): what else the caller derives from tegami.db is then stale too.
    */
   revalidate(): boolean {
-    const t = this.token.get()!;
-    if (t.v === this.version && t.c === this.changes) return false;
+    const v = this.dataVersion.get()!;
+    const c = this.totalChanges.get()!;
+    if (v === this.version && c === this.changes) return false;
     this.rows.clear();
-    this.version = t.v;
-    this.changes = t.c;
+    this.version = v;
+    this.changes = c;
     return true;
   }
 

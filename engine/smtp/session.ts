@@ -22,12 +22,14 @@ import { newQueueId, type Envelope, type RecipientEntry } from '../spool/envelop
 import { declaredSize, rcptQuotaRefusal, type UsageOf } from '../accounts/rcpt-quota.js';
 import { refuseOnVirtualHost, virtualHostsOf } from '../accounts/virtual-hosts.js';
 import type { GateSnapshot, SendGate } from '../submission/send-gate.js';
+import type { ClientMemo } from '../spam/connection.js';
 
 export type ListenerKind = 'smtp' | 'submission' | 'submissions';
 
 /** Connection-level checks (DNSBL, SPF, rDNS, HELO), provided by engine/spam when present. */
 export interface ConnectionCheck {
-  check(input: { ip: string; helo: string; mailFrom: string; authenticated: boolean; hostname: string }): Promise<{
+  /** `client`: where the connection keeps what the checks found of its client and HELO, for its next transactions. */
+  check(input: { ip: string; helo: string; mailFrom: string; authenticated: boolean; hostname: string }, client?: { memo?: ClientMemo }): Promise<{
     tags: string[];
     headers: string[];
     authResults: string[];
@@ -46,6 +48,8 @@ interface ConnState {
   connection?: Envelope['connection'];
   /** The logged-in account's sending counts as MAIL read them (RCPT's limit checks). */
   sending?: GateSnapshot;
+  /** What the connection checks found of this client and its HELO, for its next transactions (made at the first MAIL). */
+  memo?: ClientMemo;
 }
 
 /** A reply of the SASL exchange smtp-server runs for us (patches/smtp-server: onSaslStart). */
@@ -237,7 +241,7 @@ export class SmtpSessionPolicy {
     const check = this.deps.connectionCheck;
     const trusted = !!user && !config.spam.filter_authenticated;
     if (check && config.spam.enabled && !trusted) {
-      const r = await check.check({ ip: st.ip, helo: session.hostNameAppearsAs ?? '', mailFrom: sender, authenticated: !!user, hostname: config.hostname });
+      const r = await check.check({ ip: st.ip, helo: session.hostNameAppearsAs ?? '', mailFrom: sender, authenticated: !!user, hostname: config.hostname }, st);
       st.connection = r as ConnState['connection'];
       if (r.reject) {
         log('reject', r.reject.text);

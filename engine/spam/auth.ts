@@ -5,6 +5,8 @@ import { createRequire } from 'node:module';
 import mailauth from 'mailauth';
 import type { Resolver } from '../dns/resolver.js';
 import { fromAddresses } from '../mime/author-readings.js';
+import type { DmarcMemo } from './dmarc-memo.js';
+import { SharedTimeouts } from '../util/shared-timeouts.js';
 import type { Tag } from './tags.js';
 
 export interface AuthOutcome {
@@ -62,20 +64,28 @@ export function unsignedDkim(head: Buffer): DkimOutcome | null {
     const colon = line.indexOf(':');
     for (const a of addressparser((colon >= 0 ? line.slice(colon + 1) : line).trim())) if (a && a.address) headerFrom.push(a.address);
   }
-  const status = { result: 'none', comment: 'message not signed' };
-  return { headerFrom, results: [{ status, info: formatAuthHeaderRow('dkim', status) }] } as unknown as DkimOutcome;
+  return { headerFrom, results: [{ status: { ...UNSIGNED }, info: UNSIGNED_INFO }] } as unknown as DkimOutcome;
 }
+
+/** The verdict of an unsigned message and its Authentication-Results part, formatted once by mailauth's formatter. */
+const UNSIGNED = { result: 'none', comment: 'message not signed' } as const;
+const UNSIGNED_INFO = formatAuthHeaderRow('dkim', { ...UNSIGNED });
+
+/** The checks' time limits, on one timer per thread. */
+const LIMITS = new SharedTimeouts();
 
 export async function verifyDkimDmarc(
   raw: Buffer,
   resolver: Resolver,
   input: { mailFrom: string; spf?: { result: string; domain: string } },
   timeoutMs: number,
+  /** Verdicts kept between messages (an analyser's): asked again of the resolver, reused while it answers the same. */
+  memo?: DmarcMemo,
 ): Promise<AuthOutcome> {
   const lookup = lookupVia(resolver);
-  let timer: NodeJS.Timeout | undefined;
+  let cancel: (() => void) | undefined;
   const timeout = new Promise<AuthOutcome>((resolve) => {
-    timer = setTimeout(() => resolve({ tags: [], authResults: ['dkim=temperror (timeout)', 'dmarc=temperror (timeout)'], details: ['timeout'] }), timeoutMs);
+    cancel = LIMITS.after(timeoutMs, () => resolve({ tags: [], authResults: ['dkim=temperror (timeout)', 'dmarc=temperror (timeout)'], details: ['timeout'] }));
   });
   const work = (async (): Promise<AuthOutcome> => {
     const out: AuthOutcome = { tags: [], authResults: [], details: [] };
@@ -103,12 +113,12 @@ export async function verifyDkimDmarc(
     const authors = [...new Map(named.map((a) => [a.slice(a.lastIndexOf('@') + 1).toLowerCase(), a])).values()].slice(0, 5);
     let passed = 0;
     for (const headerFrom of authors) {
-      const dm = await mailauth.dmarc({
+      const judged = {
         headerFrom,
         spfDomains: input.spf?.result === 'pass' ? [input.spf.domain] : [],
         dkimDomains: (dkim.results ?? []).filter((r) => r.status.result === 'pass').map((r) => ({ id: r.id, domain: r.signingDomain, aligned: r.status.aligned, underSized: r.status.underSized })),
-        resolver: lookup,
-      });
+      };
+      const dm = memo ? await memo.dmarc(judged, lookup) : await mailauth.dmarc({ ...judged, resolver: lookup });
       if (dm && dm.info) out.authResults.push(dm.info);
       if (dm && dm.status.result === 'pass') passed++;
       else if (dm && dm.status.result === 'fail') {
@@ -122,6 +132,6 @@ export async function verifyDkimDmarc(
   try {
     return await Promise.race([work, timeout]);
   } finally {
-    clearTimeout(timer);
+    cancel?.();
   }
 }

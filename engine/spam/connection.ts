@@ -40,6 +40,29 @@ const SPF_TAG: Record<SpfOutcome['result'], Tag> = {
 const RESULT_TTL_MS = 60_000;
 const MAX_RESULTS = 5_000;
 
+/**
+ * What one SMTP connection's checks found of its client (reverse DNS) and of its HELO name, for the connection's
+ * next transactions (the checks of the sender, SPF and the DNSBLs run for each one). Like Postfix, which looks
+ * the client's name up once per connection; kept at most RESULT_TTL_MS, and only when the lookups answered.
+ */
+export interface ClientMemo {
+  ip: string;
+  helo: string;
+  expires: number;
+  rdns?: RdnsOutcome;
+  heloOutcome?: HeloOutcome;
+  /** The last MAIL FROM domain's check (has it an MX or an address): the next sender of that domain reuses it. */
+  sender?: { domain: string; outcome: CheckOutcome };
+}
+
+/** A result's copy for another caller: its lists and records are its own (a cached result is never shared). */
+function copyResult(r: ConnectionResult): ConnectionResult {
+  const out: ConnectionResult = { tags: r.tags.slice(), headers: r.headers.slice(), authResults: r.authResults.slice() };
+  if (r.spf) out.spf = { ...r.spf };
+  if (r.reject) out.reject = { ...r.reject };
+  return out;
+}
+
 export class ConnectionChecker {
   private readonly dnsbl: DnsblChecker;
   private readonly trusted: IpList;
@@ -89,17 +112,18 @@ export class ConnectionChecker {
     return this.trusted.has(ip) || (authenticated && !this.config.spam.filter_authenticated);
   }
 
-  async check(input: ConnectionInput): Promise<ConnectionResult> {
+  /** `client`: the connection's memo of its client and HELO (the session keeps it; made here at its first use). */
+  async check(input: ConnectionInput, client?: { memo?: ClientMemo }): Promise<ConnectionResult> {
     const key = `${input.ip}\0${input.helo.toLowerCase()}\0${input.mailFrom.toLowerCase()}\0${input.authenticated}\0${input.hostname}`;
     const hit = this.recent.get(key);
-    if (hit && hit.expires > Date.now()) return structuredClone(hit.result);
-    const result = await this.run(input);
+    if (hit && hit.expires > Date.now()) return copyResult(hit.result);
+    const result = await this.run(input, client);
     if (this.recent.size >= MAX_RESULTS) this.recent.delete(this.recent.keys().next().value!);
-    this.recent.set(key, { expires: Date.now() + RESULT_TTL_MS, result: structuredClone(result) });
+    this.recent.set(key, { expires: Date.now() + RESULT_TTL_MS, result: copyResult(result) });
     return result;
   }
 
-  private async run(input: ConnectionInput): Promise<ConnectionResult> {
+  private async run(input: ConnectionInput, client?: { memo?: ClientMemo }): Promise<ConnectionResult> {
     const result: ConnectionResult = { tags: [], headers: [], authResults: [] };
     const s = this.config.spam;
     if (!s.enabled || this.skips(input.ip, input.authenticated)) return result;
@@ -110,7 +134,13 @@ export class ConnectionChecker {
     const ourNames = [input.hostname, this.config.hostname, ...this.config.domains.local, ...Object.keys(this.config.domains.aliases)];
     const safe = <T>(p: Promise<T>): Promise<T | Error> => p.catch((e: unknown) => (e instanceof Error ? e : new Error(String(e))));
     const started = Date.now();
-    const fromCheck = s.check_sender_domain ? safe(checkSenderDomain(this.resolver, input.mailFrom)) : undefined;
+    const now = started;
+    let memo = client?.memo;
+    if (client && !(memo && memo.ip === ip && memo.helo === input.helo && memo.expires > now)) client.memo = memo = { ip, helo: input.helo, expires: now + RESULT_TTL_MS };
+    const at = input.mailFrom.lastIndexOf('@');
+    const senderDomain = at >= 0 ? input.mailFrom.slice(at + 1).toLowerCase() : undefined;
+    const keptFrom = senderDomain !== undefined && memo?.sender?.domain === senderDomain ? memo.sender.outcome : undefined;
+    const fromCheck = s.check_sender_domain ? (keptFrom ?? safe(checkSenderDomain(this.resolver, input.mailFrom))) : undefined;
     // the callout waits only for the domain check: a domain already known to be bad is not called
     const callout = this.callout;
     const calloutCheck = callout
@@ -119,11 +149,15 @@ export class ConnectionChecker {
     const [bl, from, rdns, helo, spf, co] = await Promise.all([
       safe(this.dnsbl.check({ ip, helo: input.helo, mailFrom: input.mailFrom })),
       fromCheck,
-      s.check_rdns ? safe(checkReverseDns(this.resolver, ip)) : undefined,
-      s.check_helo ? safe(checkHelo(this.resolver, { helo: input.helo, ip, ourNames })) : undefined,
+      s.check_rdns ? (memo?.rdns ?? safe(checkReverseDns(this.resolver, ip))) : undefined,
+      s.check_helo ? (memo?.heloOutcome ?? safe(checkHelo(this.resolver, { helo: input.helo, ip, ourNames }))) : undefined,
       s.spf ? safe(checkSpf(this.resolver, { ip, helo: input.helo, mailFrom: input.mailFrom, hostname: input.hostname })) : undefined,
       calloutCheck,
     ]);
+    // kept for the connection's next transactions only when every lookup answered (a failure is asked again)
+    if (memo && rdns && !(rdns instanceof Error) && rdns.ptr.status !== 'unknown' && (rdns.ptr.status === 'fail' || rdns.fcrdns.status !== 'unknown')) memo.rdns = rdns;
+    if (memo && senderDomain !== undefined && from && !(from instanceof Error) && from.status !== 'unknown') memo.sender = { domain: senderDomain, outcome: from };
+    if (memo && helo && !(helo instanceof Error) && helo.forged.status !== 'unknown' && helo.resolves.status !== 'unknown') memo.heloOutcome = helo;
     const add = (tag: Tag, header?: string, value?: string) => {
       if (!result.tags.includes(tag)) result.tags.push(tag);
       if (header && value !== undefined) result.headers.push(headerLine(header, value));

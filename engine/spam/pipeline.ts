@@ -5,6 +5,7 @@ import type { LoadedConfig } from '../config/load.js';
 import { dnsCacheOptions, makeResolver, type Resolver } from '../dns/resolver.js';
 import { IpList } from '../policy/cidr.js';
 import { verifyDkimDmarc } from './auth.js';
+import { DmarcMemo } from './dmarc-memo.js';
 import { BayesStore, DEFAULT_COMBINE, SERVER, bayesLogOdds, bayesVotes, classifyWith, type BayesBackend, type BayesVerdict } from './bayes.js';
 import { authResultsLine, fmt, headerLine, summaryLine } from './headers.js';
 import { checkHtml, type HtmlFindings } from './html.js';
@@ -120,6 +121,8 @@ export class Analyser {
   private readonly log: SpamLog;
   private bayesStore: BayesStore | null | undefined;
   private bayesRetryAt = 0;
+  /** DMARC verdicts kept between messages while the DNS answers the same (dmarc-memo.ts). */
+  private readonly dmarcMemo = new DmarcMemo();
 
   constructor(config: LoadedConfig, opts: AnalyserOptions = {}) {
     this.config = config;
@@ -275,7 +278,7 @@ export class Analyser {
 
   /** DKIM and DMARC ([spam] dkim_dmarc): tags, detail lines and Authentication-Results parts. */
   private async auth(raw: Buffer, env: AnalyseEnvelope, connection: ConnectionResult | undefined, found: Findings, authParts: string[]): Promise<void> {
-    const a = await verifyDkimDmarc(raw, this.resolver, { mailFrom: env.mailFrom, spf: connection?.spf }, Math.min(this.config.dns.timeout, 1500));
+    const a = await verifyDkimDmarc(raw, this.resolver, { mailFrom: env.mailFrom, spf: connection?.spf }, Math.min(this.config.dns.timeout, 1500), this.dmarcMemo);
     for (const t of a.tags) found.add(t);
     for (const r of a.authResults) authParts.push(r);
     if (a.tags.includes('DKIM_FAIL')) found.lines.push(headerLine('X-IMAIL-SPAM-DKIM', detailsOf(a.details, 'dkim') || 'fail'));
