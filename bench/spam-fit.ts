@@ -24,7 +24,7 @@ import { legitCommerce } from '../lab/corpora/legit-commerce.js';
 import { japaneseCorpus } from '../lab/corpora/japanese.js';
 import { japaneseTraining } from '../lab/corpora/japanese-training.js';
 import { japaneseWritten } from '../lab/corpora/japanese-written.js';
-import { BAYES_BANDS, DEFAULT_PROTOCOL, judge, judgeBayesAlone, kFold, NO_BAYES_BULK, senderOf, serverCounts, trainModel, WITH_BAYES_BULK, type Model } from '../lab/corpora/protocol.js';
+import { BAYES_BANDS, DEFAULT_PROTOCOL, explain, judge, judgeBayesAlone, kFold, NO_BAYES_BULK, senderOf, serverCounts, trainModel, WITH_BAYES_BULK, type Model } from '../lab/corpora/protocol.js';
 import { loadSpamAssassin } from '../lab/corpora/spamassassin.js';
 
 const mode = process.argv[2] ?? '--dev';
@@ -275,6 +275,12 @@ if (mode === '--dev') {
   const learnt = judge(model, ja);
   say(`after learning (Bayes counts of the training mail): ${groupsLine(figures(learnt))}`);
   const jw = learnt.filter((x) => x.group === 'japanese-written' && x.label === 'spam' && x.score < 5);
+  // the highest ham after learning, with what carries it (spam18's diagnosis)
+  const hamAfter = ja.map((e, i) => [e, learnt[i]] as const).filter(([e]) => e.label === 'ham').sort((a, b) => b[1].score - a[1].score);
+  for (const [e, x] of hamAfter.slice(0, 3)) {
+    const w = explain(model, e);
+    say(`ham after learning: ${e.group} ${e.id} ${x.score.toFixed(2)} (p ${w.p?.toFixed(3) ?? '-'}${w.sure ? '' : ', unsure'}): ${w.parts.map(([t, v]) => `${t} ${v}`).join(', ')}`);
+  }
   say(`hand-written spam under 5 after learning: ${jw.map((x) => `${x.score.toFixed(1)}${x.sure ? '' : ' (unsure)'} at p ${x.p?.toFixed(2) ?? '-'}`).join(', ')}`);
 } else if (mode === '--write') {
   const model = trainModel(train, undefined, undefined, await noBayesBulk());

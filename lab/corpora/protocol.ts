@@ -242,6 +242,19 @@ export function judge(model: Model, test: Example[], bayes = true, counts: Count
   });
 }
 
+/**
+ * What carries one judged message's score (as `judge` scores it): its Bayes view and each feature with its weight
+ * times its value, largest first. For diagnosis (spam-fit --day-one prints the highest ham's); never fitted on.
+ */
+export function explain(model: Model, e: Example, counts: Counts = model.counts): { p: number | null; sure: boolean; parts: [string, number][] } {
+  const b = counts.verdict(e.tokens);
+  const sure = confident(b);
+  const f = features(e.tags, b, sure);
+  const w = (sure ? (model.withBayesBulk && bulkLooking(e) ? model.withBayesBulk : model.withBayes) : model.noBayes).weights;
+  const parts = f.features.map((t) => [t, Math.round((w.get(t) ?? 0) * (f.values?.[t] ?? 1) * 1000) / 1000] as [string, number]);
+  return { p: b.p, sure, parts: parts.sort((a, c) => Math.abs(c[1]) - Math.abs(a[1])) };
+}
+
 /** Bayes alone, as a score: the probability scaled so that the default cut-off (0.7) sits at 5. */
 export function judgeBayesAlone(model: Model, test: Example[], counts: Counts = model.counts): Scored[] {
   return test.map((e) => ({ score: ((counts.probability(e.tokens) ?? 0.5) / 0.7) * 5, label: e.label, group: e.group }));

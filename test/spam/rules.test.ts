@@ -328,3 +328,25 @@ test('a shop\'s own sale, receipt and account wording is no hard sell, generic g
   const phish = await tagsFor('Account notice', 'Dear User,\r\nUnusual activity: verify your account within 24 hours or your account will be closed.\r\n');
   assert.ok(phish.includes('EN_PHISH'), `EN_PHISH: ${phish}`);
 });
+
+test('JA_PHISH_VERIFY: a statement or payslip notice\'s "ログインしてご確認ください" is no identity check, in every charset; a phish\'s request still is (spam18)', async () => {
+  // the legitimate shape: a document was posted, log in to see it (written for this test)
+  const statement = '佐藤様\r\n5月分の電気料金のお知らせを会員ページに掲載いたしました。\r\nお手数ですが、会員ページにログインしてご確認ください。\r\nご請求額：8,210円\r\n';
+  const portal = '各位\r\n年末調整の書類を社内ポータルに公開しました。ポータルにログインの上、内容を確認してください。\r\n総務部\r\n';
+  // the spam shapes: a login asked for to check identity or account details
+  const phish = 'お客様のアカウントで本人確認が完了していません。\r\n以下よりログインしてご確認ください。\r\nhttps://account-check.example.top/\r\n';
+  const phish2 = 'ご登録情報の確認が必要です。24時間以内にアカウント情報を更新してください。\r\nhttps://renew.example.top/\r\n';
+  const encodings: [string, (t: string) => Buffer][] = [
+    ['ISO-2022-JP', toIso2022jp],
+    ['Shift_JIS', (t) => iconv.encode(t, 'cp932')],
+    ['EUC-JP', (t) => iconv.encode(t, 'euc-jp')],
+    ['UTF-8', (t) => Buffer.from(t)],
+  ];
+  for (const [cs, enc] of encodings) {
+    const tags = async (text: string) => tagsOf(rawMail({ subject: 'お知らせ', contentType: `text/plain; charset=${cs}`, cte: cs === 'ISO-2022-JP' ? '7bit' : '8bit', body: enc(text) }));
+    assert.ok(!(await tags(statement)).includes('JA_PHISH_VERIFY'), `${cs}: a statement notice`);
+    assert.ok(!(await tags(portal)).includes('JA_PHISH_VERIFY'), `${cs}: a portal notice`);
+    assert.ok((await tags(phish)).includes('JA_PHISH_VERIFY'), `${cs}: an identity check`);
+    assert.ok((await tags(phish2)).includes('JA_PHISH_VERIFY'), `${cs}: an account update`);
+  }
+});
