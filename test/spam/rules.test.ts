@@ -261,20 +261,25 @@ test('HTML_HIDDEN_TEXT: a newsletter\'s <font size="1"> small print is not hidde
   assert.ok((await tagsOf(page('<span style="display: none">wxkq zzpt lrmv</span>'))).includes('HTML_HIDDEN_TEXT'));
 });
 
+/** The four Japanese charsets every Japanese rule is tested in, and a text/plain message's tags in one of them. */
+const JA_CHARSETS = ['ISO-2022-JP', 'Shift_JIS', 'EUC-JP', 'UTF-8'] as const;
+const JA_ENCODE: Record<(typeof JA_CHARSETS)[number], (t: string) => Buffer> = {
+  'ISO-2022-JP': toIso2022jp,
+  Shift_JIS: (t) => iconv.encode(t, 'cp932'),
+  'EUC-JP': (t) => iconv.encode(t, 'euc-jp'),
+  'UTF-8': (t) => Buffer.from(t),
+};
+const jaTags = (cs: (typeof JA_CHARSETS)[number], subject: string, text: string) =>
+  tagsOf(rawMail({ subject, contentType: `text/plain; charset=${cs}`, cte: cs === 'ISO-2022-JP' ? '7bit' : '8bit', body: JA_ENCODE[cs](text) }));
+
 test('JA_PHISH_CREDENTIALS: a card company\'s "we never ask for your 暗証番号" does not count, in every charset; a request beside it still does (spam9)', async () => {
   const notice = '山田様\r\n今月のご利用明細が確定いたしました。会員専用サイトにログインのうえご確認ください。\r\n※当社からメールでパスワードや暗証番号をお尋ねすることはございません。\r\n';
   const notice2 = 'いつもご利用ありがとうございます。\r\nカード番号、暗証番号などをメールやお電話でお伺いすることは一切ありません。\r\n';
   const phish = 'セキュリティ上の理由により、ご利用を一時停止しております。\r\n再開には口座番号、暗証番号の入力が必要です。\r\nhttps://bank-secure.example.top/\r\n';
   // a disclaimer copied into a phish does not hide the request written apart from it
   const both = '※当社から暗証番号をお尋ねすることはございません。\r\n\r\nただし、本人確認のため、下記のページから登録情報をすべて再入力してください。お手続きを完了しない場合はご利用いただけなくなります。\r\nカード番号と有効期限をご入力ください。\r\n';
-  const encodings: [string, (t: string) => Buffer][] = [
-    ['ISO-2022-JP', toIso2022jp],
-    ['Shift_JIS', (t) => iconv.encode(t, 'cp932')],
-    ['EUC-JP', (t) => iconv.encode(t, 'euc-jp')],
-    ['UTF-8', (t) => Buffer.from(t)],
-  ];
-  for (const [cs, enc] of encodings) {
-    const tags = async (text: string) => tagsOf(rawMail({ subject: 'ご案内', contentType: `text/plain; charset=${cs}`, cte: cs === 'ISO-2022-JP' ? '7bit' : '8bit', body: enc(text) }));
+  for (const cs of JA_CHARSETS) {
+    const tags = (text: string) => jaTags(cs, 'ご案内', text);
     assert.ok(!(await tags(notice)).includes('JA_PHISH_CREDENTIALS'), `${cs}: the statement's "never ask"`);
     assert.ok(!(await tags(notice2)).includes('JA_PHISH_CREDENTIALS'), `${cs}: "お伺いすることは一切ありません"`);
     assert.ok((await tags(phish)).includes('JA_PHISH_CREDENTIALS'), `${cs}: a request`);
@@ -336,14 +341,8 @@ test('JA_PHISH_VERIFY: a statement or payslip notice\'s "ログインしてご�
   // the spam shapes: a login asked for to check identity or account details
   const phish = 'お客様のアカウントで本人確認が完了していません。\r\n以下よりログインしてご確認ください。\r\nhttps://account-check.example.top/\r\n';
   const phish2 = 'ご登録情報の確認が必要です。24時間以内にアカウント情報を更新してください。\r\nhttps://renew.example.top/\r\n';
-  const encodings: [string, (t: string) => Buffer][] = [
-    ['ISO-2022-JP', toIso2022jp],
-    ['Shift_JIS', (t) => iconv.encode(t, 'cp932')],
-    ['EUC-JP', (t) => iconv.encode(t, 'euc-jp')],
-    ['UTF-8', (t) => Buffer.from(t)],
-  ];
-  for (const [cs, enc] of encodings) {
-    const tags = async (text: string) => tagsOf(rawMail({ subject: 'お知らせ', contentType: `text/plain; charset=${cs}`, cte: cs === 'ISO-2022-JP' ? '7bit' : '8bit', body: enc(text) }));
+  for (const cs of JA_CHARSETS) {
+    const tags = (text: string) => jaTags(cs, 'お知らせ', text);
     assert.ok(!(await tags(statement)).includes('JA_PHISH_VERIFY'), `${cs}: a statement notice`);
     assert.ok(!(await tags(portal)).includes('JA_PHISH_VERIFY'), `${cs}: a portal notice`);
     assert.ok((await tags(phish)).includes('JA_PHISH_VERIFY'), `${cs}: an identity check`);
