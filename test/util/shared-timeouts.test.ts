@@ -1,6 +1,7 @@
 // engine/util/shared-timeouts.ts: each limit fires once its time has passed and not before, a cancelled one
 // never fires, limits of other lengths keep their own times, and one that throws keeps the rest firing.
-// Time moves with mock.timers (setTimeout and Date).
+// Time moves with mock.timers (setTimeout and Date; the tests give the class Date.now as its clock), except in
+// the last test, where the wall clock stands still and the default (monotonic) clock must still fire the limit.
 import { test, afterEach, mock } from 'node:test';
 import assert from 'node:assert/strict';
 import { SharedTimeouts } from '../../engine/util/shared-timeouts.js';
@@ -9,7 +10,7 @@ afterEach(() => mock.timers.reset());
 
 test('limits fire at their time, cancelled ones never, shorter ones added later first', () => {
   mock.timers.enable({ apis: ['setTimeout', 'Date'], now: 1_000_000 });
-  const t = new SharedTimeouts();
+  const t = new SharedTimeouts(() => Date.now());
   const fired: string[] = [];
   const cancelA = t.after(1500, () => fired.push('a'));
   mock.timers.tick(500);
@@ -39,7 +40,7 @@ test('limits fire at their time, cancelled ones never, shorter ones added later 
 
 test('a limit whose callback throws does not stop the others due with it', () => {
   mock.timers.enable({ apis: ['setTimeout', 'Date'], now: 5_000 });
-  const t = new SharedTimeouts();
+  const t = new SharedTimeouts(() => Date.now());
   const fired: number[] = [];
   t.after(10, () => {
     throw new Error('boom');
@@ -50,4 +51,19 @@ test('a limit whose callback throws does not stop the others due with it', () =>
   assert.deepEqual([...fired], [1]);
   mock.timers.tick(10);
   assert.deepEqual([...fired], [1, 2]);
+});
+
+test('a limit fires on time though the wall clock stands still or steps back (the default clock is monotonic)', async () => {
+  // Date frozen (as after an NTP step back, the wall clock does not reach the limit's time); real timers
+  mock.timers.enable({ apis: ['Date'], now: 10_000_000 });
+  const t = new SharedTimeouts();
+  let fired = false;
+  t.after(20, () => {
+    fired = true;
+  });
+  mock.timers.setTime(10_000_000 - 3_600_000); // one hour back
+  const deadline = performance.now() + 120_000;
+  while (!fired && performance.now() < deadline) await new Promise((r) => setTimeout(r, 10));
+  assert.equal(fired, true);
+  assert.equal(t.size, 0);
 });
