@@ -63,6 +63,11 @@ function copyResult(r: ConnectionResult): ConnectionResult {
   return out;
 }
 
+/** Whether every lookup behind a result answered (no temperror in its SPF or Authentication-Results parts). */
+function answered(result: ConnectionResult): boolean {
+  return result.spf?.result !== 'temperror' && !result.authResults.some((a) => /=temperror\b/.test(a));
+}
+
 export class ConnectionChecker {
   private readonly dnsbl: DnsblChecker;
   private readonly trusted: IpList;
@@ -118,6 +123,8 @@ export class ConnectionChecker {
     const hit = this.recent.get(key);
     if (hit && hit.expires > Date.now()) return copyResult(hit.result);
     const result = await this.run(input, client);
+    // a lookup that did not answer is asked again by the next connection, not remembered for 60 s
+    if (!answered(result)) return result;
     if (this.recent.size >= MAX_RESULTS) this.recent.delete(this.recent.keys().next().value!);
     this.recent.set(key, { expires: Date.now() + RESULT_TTL_MS, result: copyResult(result) });
     return result;

@@ -99,3 +99,17 @@ test('a lookup that did not answer is asked again at the next transaction', asyn
   const second = await c.check(input('b@good.test'), conn);
   assert.ok(second.authResults.includes('iprev=pass policy.iprev=127.0.0.3 (mx.good.test)'), second.authResults.join('|'));
 });
+
+test('a result with a lookup that did not answer is not given to the next connection of the same client and sender (review9)', async () => {
+  const c = checker();
+  ptrDown = true;
+  try {
+    const first = await c.check(input('a@good.test'), {});
+    assert.ok(first.authResults.includes('iprev=temperror policy.iprev=127.0.0.3'), first.authResults.join('|'));
+  } finally {
+    ptrDown = false;
+  }
+  // a new connection (no memo), the same IP, HELO and sender within the 60 s the server keeps whole results
+  const again = await c.check(input('a@good.test'), {});
+  assert.ok(again.authResults.includes('iprev=pass policy.iprev=127.0.0.3 (mx.good.test)'), again.authResults.join('|'));
+});
