@@ -19,6 +19,12 @@ export interface LineBudget {
   left: number;
 }
 
+/**
+ * Octets of a field's value read: one more than SMTP allows a field, so a reader sees that it was cut (envelope.ts
+ * then leaves out the address the cut falls in, as for a top-level field).
+ */
+export const FIELD_READ_OCTETS = MAX_HEADER_FIELD_OCTETS + 1;
+
 const LF_LF = Buffer.from('\n\n', 'latin1');
 const LF_CRLF = Buffer.from('\n\r\n', 'latin1');
 
@@ -94,22 +100,22 @@ export function knownAt(raw: Buffer, a: number, z: number): number {
 function trimmedText(raw: Buffer, a: number, z: number): string {
   while (a < z && trimmed(raw[a])) a++;
   // a field is read to the octets SMTP allows one (its start is what BODYSTRUCTURE and ENVELOPE see)
-  if (z - a > MAX_HEADER_FIELD_OCTETS) z = a + MAX_HEADER_FIELD_OCTETS;
+  if (z - a > FIELD_READ_OCTETS) z = a + FIELD_READ_OCTETS;
   while (z > a && trimmed(raw[z - 1])) z--;
   return raw.toString('latin1', a, z);
 }
 
-/** A folded field's unfolded text, trimmed, and no longer than MAX_HEADER_FIELD_OCTETS. */
+/** A folded field's unfolded text, trimmed, and no longer than FIELD_READ_OCTETS. */
 function foldedText(text: string): string {
   text = text.trim();
-  return text.length > MAX_HEADER_FIELD_OCTETS ? text.slice(0, MAX_HEADER_FIELD_OCTETS) : text;
+  return text.length > FIELD_READ_OCTETS ? text.slice(0, FIELD_READ_OCTETS) : text;
 }
 
 /**
  * The header of the part raw[start, end), read once: its known fields in order (their numbers pushed to `ids`, their
  * values — unfolded, trimmed latin1 text — to `values`) and the offset after its blank line, which it returns.
  * What findBodyStart(raw, start, end) returns, and parseHeaders(raw, start, that) filtered to KNOWN names, for a
- * header within the bounds: a field's value is read to MAX_HEADER_FIELD_OCTETS octets, the header to
+ * header within the bounds: a field's value is read to FIELD_READ_OCTETS octets, the header to
  * MAX_HEADER_LINES lines and what is left of `budget` (past them, no more fields are read: the blank line is searched
  * for natively).
  */
@@ -145,9 +151,9 @@ export function scanKnown(raw: Buffer, start: number, end: number, ids: number[]
     const b0 = raw[i];
     if ((b0 === 32 || b0 === 9) && cur !== 0) {
       if (cur === 2) {
-        if (text === null) text = raw.toString('latin1', vs, ve - vs > MAX_HEADER_FIELD_OCTETS ? vs + MAX_HEADER_FIELD_OCTETS : ve);
-        // a folded field: its lines past MAX_HEADER_FIELD_OCTETS octets are not read
-        if (text.length <= MAX_HEADER_FIELD_OCTETS) text += raw.toString('latin1', i, te - i > MAX_HEADER_FIELD_OCTETS ? i + MAX_HEADER_FIELD_OCTETS : te);
+        if (text === null) text = raw.toString('latin1', vs, ve - vs > FIELD_READ_OCTETS ? vs + FIELD_READ_OCTETS : ve);
+        // a folded field: its lines past FIELD_READ_OCTETS octets are not read
+        if (text.length <= FIELD_READ_OCTETS) text += raw.toString('latin1', i, te - i > FIELD_READ_OCTETS ? i + FIELD_READ_OCTETS : te);
       }
     } else {
       if (cur === 2) {

@@ -1,9 +1,9 @@
 // Our own MIME structure parser: byte offsets of every part's header and body in the raw message, content
 // types with parameters, nested multiparts and message/rfc822. FETCH BODY[section] and BODYSTRUCTURE read it.
 // Pure and bounded (nesting depth, part count); malformed input gives a best-effort tree, never a throw.
-import { MAX_HEADER_FIELD_OCTETS, MAX_HEADER_LINES } from '../../mime/header-lines.js';
+import { MAX_HEADER_LINES } from '../../mime/header-lines.js';
 import { lineTextEnd } from './header-scan.js';
-import { CONTENT_TYPE, KNOWN, MESSAGE_HEADER_LINES, scanKnown, type LineBudget } from './known-fields.js';
+import { CONTENT_TYPE, FIELD_READ_OCTETS, KNOWN, MESSAGE_HEADER_LINES, scanKnown, type LineBudget } from './known-fields.js';
 
 export interface HeaderField {
   /** Lower-case field name. */
@@ -140,7 +140,7 @@ export function findBodyStart(raw: Buffer, start: number, end: number): number {
 
 /**
  * The header fields of raw[start, end). `bounded` (a MIME part's header, which SMTP does not limit): read as
- * scanKnown reads it, to MAX_HEADER_LINES lines and a value to MAX_HEADER_FIELD_OCTETS octets.
+ * scanKnown reads it, to MAX_HEADER_LINES lines and a value to FIELD_READ_OCTETS octets.
  */
 export function parseHeaders(raw: Buffer, start: number, end: number, bounded = false): HeaderField[] {
   const out: HeaderField[] = [];
@@ -148,7 +148,7 @@ export function parseHeaders(raw: Buffer, start: number, end: number, bounded = 
   let cur: HeaderField | null = null;
   let curText = '';
   const maxLines = bounded ? MAX_HEADER_LINES : Infinity;
-  const maxText = bounded ? MAX_HEADER_FIELD_OCTETS : Infinity;
+  const maxText = bounded ? FIELD_READ_OCTETS : Infinity;
   let lines = 0;
   while (i < end) {
     if (++lines > maxLines) break;
