@@ -42,6 +42,7 @@ import { serveSendLedger } from './submission/pg-send-ledger.js';
 /** SIGTERM waits this long for the worker tasks of messages already acknowledged (Queue.drain). */
 const DRAIN_MS = 10_000;
 import type { JmapService } from './jmap/service.js';
+import { onLinkSkipped } from './store/maildir-links.js';
 
 export interface RunningServer {
   ctx: Storage;
@@ -121,6 +122,8 @@ export async function startServer(opts: { configPath?: string; quiet?: boolean; 
   const logOutputs = startLogOutputs(logger, config);
   logRef = logger;
   logger.emit('system.storage', { backend: ctx.backend, mail_store: ctx.mailStoreDescription, queue: ctx.queueDescription });
+  const offLinks = onLinkSkipped((dir, name) => logger.emit('system.maildir-link-skipped', { dir, name }));
+  undo.push(offLinks);
   if (claim.stale) logger.emit('system.stale-pid-file', { file: pidFile, pid: claim.stale.pid, reason: claim.stale.reason, message: staleMessage(claim.stale) });
   const storageWatch = ctx.replica
     ? setInterval(() => {
@@ -301,6 +304,7 @@ export async function startServer(opts: { configPath?: string; quiet?: boolean; 
       await remote.stop(DRAIN_MS);
       await lists.stop();
       await queue.close();
+      offLinks();
       await logger.close();
       await logOutputs.close();
       metrics.close();

@@ -38,6 +38,8 @@ export const SYSTEM_EVENTS = {
   // [storage] (engine/db/storage.ts): what this node stores where, said once at start; the PostgreSQL copy's
   // background sync failing (the node keeps serving from its copy) and coming back
   'system.storage': ev('system', 'info', { backend: 'word', mail_store: 'text', queue: 'text' }),
+  /** A symbolic link in a Maildir's new/ or cur/ left out of its listing (engine/store/maildir-links.ts); once per path. */
+  'system.maildir-link-skipped': ev('system', 'warn', { dir: 'text', name: 'text' }),
   'system.storage-unavailable': ev('system', 'warn', { error: 'text' }),
   'system.storage-available': ev('system', 'info', {}),
   /** serve on PostgreSQL: keys/secret.key or the SRS key is missing, malformed or not the cluster's (engine/db/pg/server-key-check.ts) */

@@ -14,6 +14,7 @@ import { UNKNOWN_IDATE } from './maildir-idate.js';
 import { deliveryOrder, fitsKey, secondOf, sortedKeys, usecOf } from './maildir-order.js';
 import { inParallel } from '../util/in-parallel.js';
 import { readdirValid } from './maildir-names-ascii.js';
+import { linkSkipped } from './maildir-links.js';
 
 /** File operations in flight at once while names without a size are stat'ed (the libuv pool has 32 threads). */
 const STAT_PARALLEL = 24;
@@ -38,10 +39,11 @@ export async function readFirstBuild(curDir: string): Promise<BuildColumns> {
     await inParallel(toStat, async (i) => {
       let st: fs.Stats;
       try {
-        st = await fsp.stat(path.join(curDir, names[i]));
+        st = await fsp.lstat(path.join(curDir, names[i]));
       } catch {
         return; // gone meanwhile: left out
       }
+      if (st.isSymbolicLink()) linkSkipped(curDir, names[i]);
       if (!st.isFile()) return;
       sizes[i] = sizeFromName(names[i], baseEnd(names[i])) ?? st.size;
       d[i] = st.mtimeMs;

@@ -6,6 +6,7 @@ import path from 'node:path';
 import type { AppendOptions, FolderName, MessageHandle, Owner } from './mailbox-store.js';
 import { OPEN_MESSAGE, syncDir, uniqueName } from './maildir.js';
 import { mailboxEvents } from './events.js';
+import { notAMessage } from './maildir-links.js';
 import { applyFlags, maildirName } from './maildir-flags.js';
 import { StoreError } from './store-error.js';
 import { canon, type MaildirUsers } from './maildir-users.js';
@@ -64,8 +65,8 @@ export async function open(users: MaildirUsers, owner: Owner, folder: FolderName
       try {
         fh = await fsp.open(path.join(dir, 'cur', row.file), OPEN_MESSAGE);
       } catch (e) {
-        if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
-        // renamed (flags) or removed by another process: re-read the directory once
+        if (!notAMessage(e)) throw e;
+        // renamed (flags), removed or replaced by a link by another process: re-read the directory once
         await users.locked(owner, folder, () => users.sync(u, folder, dir, true));
         continue;
       }

@@ -14,6 +14,7 @@ import { StoreError } from './store-error.js';
 import { allInfos, canon, listingKey, listingOf, sharedInfos, uidAt, type MaildirUsers, type UserHandle } from './maildir-users.js';
 import { inParallel } from '../util/in-parallel.js';
 import { recordChange } from './maildirsize.js';
+import { notAMessage } from './maildir-links.js';
 
 /** Messages up to this size are read with one blocking read (see read()). */
 const SYNC_READ_MAX = 256 * 1024;
@@ -107,8 +108,8 @@ export async function read(users: MaildirUsers, owner: Owner, folder: FolderName
         }
         return data;
       } catch (e) {
-        if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
-        // renamed (flags) or removed by another process: re-read the directory once
+        if (!notAMessage(e)) throw e;
+        // renamed (flags), removed or replaced by a link by another process: re-read the directory once
         await users.locked(owner, folder, () => users.sync(u, folder, dir, true));
       }
     }

@@ -6,6 +6,7 @@
 import fs from 'node:fs';
 import type { FolderName, Owner } from './mailbox-store.js';
 import { OPEN_MESSAGE } from './maildir.js';
+import { notAMessage } from './maildir-links.js';
 import { listedFile } from './maildir-messages.js';
 import { canon, folderPath, type MaildirUsers } from './maildir-users.js';
 
@@ -30,7 +31,7 @@ export function readListedInto(users: MaildirUsers, owner: Owner, folder: Folder
   try {
     fd = fs.openSync(folderPath(u.root, folder) + '/cur/' + row.file, OPEN_MESSAGE);
   } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return null;
+    if (notAMessage(e)) return null;
     throw e;
   }
   try {

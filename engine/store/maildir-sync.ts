@@ -13,6 +13,7 @@ import { inParallel } from '../util/in-parallel.js';
 import { deliveryOrder, inDeliveryOrder } from './maildir-order.js';
 import { readFirstBuild } from './maildir-build.js';
 import { readdirValid } from './maildir-names-ascii.js';
+import { linkSkipped } from './maildir-links.js';
 
 export { compareMaildirNames } from './maildir-order.js';
 
@@ -54,10 +55,11 @@ export async function syncFolder(
     const { base, info } = parseMaildirName(name);
     let st: fs.Stats;
     try {
-      st = await fsp.stat(path.join(newDir, name));
+      st = await fsp.lstat(path.join(newDir, name));
     } catch {
       return null;
     }
+    if (st.isSymbolicLink()) linkSkipped(newDir, name);
     if (!st.isFile()) return null;
     const file = maildirName(base, info ?? '');
     try {
@@ -104,6 +106,11 @@ export async function syncFolder(
     const d = entries[e];
     const file = d.name;
     if (file.charCodeAt(0) === 46 || d.isDirectory()) continue;
+    // a link is no message of ours (maildir-links.ts): a listed file replaced by one is removed here
+    if (d.isSymbolicLink()) {
+      linkSkipped(curDir, file);
+      continue;
+    }
     // parseMaildirName without its object per name (a first build reads thousands)
     const i = file.indexOf(':2,');
     const j = i < 0 ? file.indexOf(':') : i;
@@ -155,10 +162,11 @@ export async function syncFolder(
   await inParallel(toStat, async (i) => {
     let st: fs.Stats;
     try {
-      st = await fsp.stat(path.join(curDir, files[i]));
+      st = await fsp.lstat(path.join(curDir, files[i]));
     } catch {
       return;
     }
+    if (st.isSymbolicLink()) linkSkipped(curDir, files[i]);
     if (!st.isFile()) return;
     sizes[i] = sizeFromName(bases[i]) ?? st.size;
     dates[i] = st.mtimeMs;

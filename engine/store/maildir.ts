@@ -13,9 +13,10 @@ import { recordChange, recordChangeSync, rootOfFolder } from './maildirsize.js';
  * How a message file is opened for reading: never blocking in open(). A FIFO put in place of a listed message
  * (by anything that writes the tree) would otherwise hang a synchronous open (the whole event loop) or a libuv
  * thread until some writer opened it; non-blocking, it opens at once and reads as empty (or EAGAIN). For a
- * regular file the flag changes nothing.
+ * regular file the flag changes nothing. Never through a symbolic link (O_NOFOLLOW: ELOOP; maildir-links.ts): tegami
+ * writes none, and one put there leads to bytes that are not this mailbox's.
  */
-export const OPEN_MESSAGE = fs.constants.O_RDONLY | fs.constants.O_NONBLOCK;
+export const OPEN_MESSAGE = fs.constants.O_RDONLY | fs.constants.O_NONBLOCK | fs.constants.O_NOFOLLOW;
 
 /** <data_dir>/mail/<domain>/<local>/Maildir */
 export function maildirRoot(dataDir: string, owner: string): string {

@@ -88,6 +88,11 @@ test('scanKnown over a whole part returns where findBodyStart says its body star
     assert.equal(scanKnown(raw, s, e, ids, values), bodyStart, JSON.stringify({ raw: raw.toString('latin1'), s, e }));
     const expected = parseHeaders(raw, s, bodyStart).filter((h) => (KNOWN as readonly string[]).includes(h.name));
     assert.deepEqual(ids.map((id, i) => [KNOWN[id], values[i]]), expected.map((h) => [h.name, h.value]));
+    // past a line budget the blank line is searched for natively: the same body start, the fields read before it kept
+    const budget = { left: k % 5 };
+    const fewer: string[] = [];
+    assert.equal(scanKnown(raw, s, e, [], fewer, budget), bodyStart, JSON.stringify({ raw: raw.toString('latin1'), s, e, left: k % 5 }));
+    assert.ok(budget.left >= 0 && fewer.length <= values.length);
   }
 });
 

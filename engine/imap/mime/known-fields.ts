@@ -2,7 +2,45 @@
 // part's header block: only their values become strings (parseHeaders makes a name, a value and an object of
 // every field, and a message has dozens: Received, DKIM-Signature …). Values are exactly what parseHeaders gives
 // for those names (same line splitting, unfolding, trimming and latin1 text), in header order. Pure.
+import { MAX_HEADER_FIELD_OCTETS, MAX_HEADER_LINES } from '../../mime/header-lines.js';
 import { lineTextEnd } from './header-scan.js';
+
+/**
+ * How many header lines one message's MIME parse reads field by field, over all its parts (each part's header
+ * also stops at MAX_HEADER_LINES, the limit SMTP puts on the top-level header). SMTP bounds only the top-level
+ * header; a part's header can hold millions of lines, and the parse runs in the main thread at every FETCH that needs
+ * the tree (docs/security-review-7.md). Past the budget a part's blank line is found by a native search and its
+ * fields are not read (its type is then the default). Real mail uses a few lines a part.
+ */
+export const MESSAGE_HEADER_LINES = 10 * MAX_HEADER_LINES;
+
+/** The header lines a parse may still read (shared by every part of one message). */
+export interface LineBudget {
+  left: number;
+}
+
+/**
+ * Octets of a field's value read: one more than SMTP allows a field, so a reader sees that it was cut (envelope.ts
+ * then leaves out the address the cut falls in, as for a top-level field).
+ */
+export const FIELD_READ_OCTETS = MAX_HEADER_FIELD_OCTETS + 1;
+
+const LF_LF = Buffer.from('\n\n', 'latin1');
+const LF_CRLF = Buffer.from('\n\r\n', 'latin1');
+
+/** The offset after the first blank line of raw[i, end), i at a line start (findBodyStart's answer), found natively. */
+function afterBlankLine(raw: Buffer, i: number, end: number): number {
+  if (i >= end) return end;
+  if (raw[i] === 10) return i + 1;
+  if (raw[i] === 13 && raw[i + 1] === 10 && i + 1 < end) return i + 2;
+  const view = raw.subarray(i, end);
+  const a = view.indexOf(LF_LF);
+  const b = view.indexOf(LF_CRLF);
+  // the earlier blank line; "\n\r\n" needs its "\n" within the part, as the line scan does
+  if (a >= 0 && (b < 0 || a < b)) return i + a + 2;
+  if (b >= 0 && b + 2 < view.length) return i + b + 3;
+  return end;
+}
 
 /** The known names, lower case; a field's number is its index here. */
 export const KNOWN = [
@@ -61,16 +99,27 @@ export function knownAt(raw: Buffer, a: number, z: number): number {
 /** The latin1 text of raw[a, z) trimmed as String.prototype.trim would: the octets trimmed, one string made. */
 function trimmedText(raw: Buffer, a: number, z: number): string {
   while (a < z && trimmed(raw[a])) a++;
+  // a field is read to the octets SMTP allows one (its start is what BODYSTRUCTURE and ENVELOPE see)
+  if (z - a > FIELD_READ_OCTETS) z = a + FIELD_READ_OCTETS;
   while (z > a && trimmed(raw[z - 1])) z--;
   return raw.toString('latin1', a, z);
+}
+
+/** A folded field's unfolded text, trimmed, and no longer than FIELD_READ_OCTETS. */
+function foldedText(text: string): string {
+  text = text.trim();
+  return text.length > FIELD_READ_OCTETS ? text.slice(0, FIELD_READ_OCTETS) : text;
 }
 
 /**
  * The header of the part raw[start, end), read once: its known fields in order (their numbers pushed to `ids`, their
  * values — unfolded, trimmed latin1 text — to `values`) and the offset after its blank line, which it returns.
- * What findBodyStart(raw, start, end) returns, and parseHeaders(raw, start, that) filtered to KNOWN names.
+ * What findBodyStart(raw, start, end) returns, and parseHeaders(raw, start, that) filtered to KNOWN names, for a
+ * header within the bounds: a field's value is read to FIELD_READ_OCTETS octets, the header to
+ * MAX_HEADER_LINES lines and what is left of `budget` (past them, no more fields are read: the blank line is searched
+ * for natively).
  */
-export function scanKnown(raw: Buffer, start: number, end: number, ids: number[], values: string[]): number {
+export function scanKnown(raw: Buffer, start: number, end: number, ids: number[], values: string[], budget?: LineBudget): number {
   // an empty first line (findBodyStart's first two tests, whatever `end` is): no header at all
   if (raw[start] === 10) return start + 1;
   if (raw[start] === 13 && raw[start + 1] === 10) return start + 2;
@@ -82,7 +131,14 @@ export function scanKnown(raw: Buffer, start: number, end: number, ids: number[]
   let vs = 0;
   let ve = 0;
   let text: string | null = null;
+  const left = budget ? budget.left : MESSAGE_HEADER_LINES;
+  const maxLines = left < MAX_HEADER_LINES ? left : MAX_HEADER_LINES;
+  let lines = 0;
   while (i < end) {
+    if (lines++ === maxLines) {
+      end = afterBlankLine(raw, i, end);
+      break;
+    }
     let nl = raw.indexOf(10, i);
     if (nl < 0 || nl >= end) nl = end - 1;
     const lineEnd = nl + 1;
@@ -94,11 +150,15 @@ export function scanKnown(raw: Buffer, start: number, end: number, ids: number[]
     }
     const b0 = raw[i];
     if ((b0 === 32 || b0 === 9) && cur !== 0) {
-      if (cur === 2) text = (text ?? raw.toString('latin1', vs, ve)) + raw.toString('latin1', i, te);
+      if (cur === 2) {
+        if (text === null) text = raw.toString('latin1', vs, ve - vs > FIELD_READ_OCTETS ? vs + FIELD_READ_OCTETS : ve);
+        // a folded field: its lines past FIELD_READ_OCTETS octets are not read
+        if (text.length <= FIELD_READ_OCTETS) text += raw.toString('latin1', i, te - i > FIELD_READ_OCTETS ? i + FIELD_READ_OCTETS : te);
+      }
     } else {
       if (cur === 2) {
         ids.push(id);
-        values.push(text === null ? trimmedText(raw, vs, ve) : text.trim());
+        values.push(text === null ? trimmedText(raw, vs, ve) : foldedText(text));
       }
       let colon = i;
       while (colon < te && raw[colon] !== 58) colon++;
@@ -115,7 +175,8 @@ export function scanKnown(raw: Buffer, start: number, end: number, ids: number[]
   }
   if (cur === 2) {
     ids.push(id);
-    values.push(text === null ? trimmedText(raw, vs, ve) : text.trim());
+    values.push(text === null ? trimmedText(raw, vs, ve) : foldedText(text));
   }
+  if (budget) budget.left -= lines < maxLines ? lines : maxLines;
   return end;
 }

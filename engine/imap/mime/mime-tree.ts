@@ -1,8 +1,9 @@
 // Our own MIME structure parser: byte offsets of every part's header and body in the raw message, content
 // types with parameters, nested multiparts and message/rfc822. FETCH BODY[section] and BODYSTRUCTURE read it.
 // Pure and bounded (nesting depth, part count); malformed input gives a best-effort tree, never a throw.
+import { MAX_HEADER_LINES } from '../../mime/header-lines.js';
 import { lineTextEnd } from './header-scan.js';
-import { CONTENT_TYPE, KNOWN, scanKnown } from './known-fields.js';
+import { CONTENT_TYPE, FIELD_READ_OCTETS, KNOWN, MESSAGE_HEADER_LINES, scanKnown, type LineBudget } from './known-fields.js';
 
 export interface HeaderField {
   /** Lower-case field name. */
@@ -45,7 +46,7 @@ export class MimeNode {
 
   /** Every header field of the part, in order (parsed when first asked for). */
   get headers(): HeaderField[] {
-    return (this.fieldList ??= parseHeaders(this.raw, this.start, this.bodyStart));
+    return (this.fieldList ??= parseHeaders(this.raw, this.start, this.bodyStart, true));
   }
 
   /** The first value of a known field (a KNOWN number): header(headers, KNOWN[id]). */
@@ -69,16 +70,16 @@ const MAX_DEPTH = 30;
 const MAX_PARTS = 5000;
 
 export function parseMime(raw: Buffer): MimeNode {
-  const budget = { parts: 0 };
+  const budget = { parts: 0, left: MESSAGE_HEADER_LINES };
   return parseEntity(raw, 0, raw.length, false, 0, budget);
 }
 
 /** A part; `inDigest`: its default type is message/rfc822 (RFC 2046 §5.1.5), else text/plain. */
-function parseEntity(raw: Buffer, start: number, end: number, inDigest: boolean, depth: number, budget: { parts: number }): MimeNode {
+function parseEntity(raw: Buffer, start: number, end: number, inDigest: boolean, depth: number, budget: { parts: number } & LineBudget): MimeNode {
   budget.parts++;
   const ids: number[] = [];
   const values: string[] = [];
-  const bodyStart = scanKnown(raw, start, end, ids, values);
+  const bodyStart = scanKnown(raw, start, end, ids, values, budget);
   let ct: string | undefined;
   for (let i = 0; i < ids.length; i++) {
     if (ids[i] === CONTENT_TYPE) {
@@ -137,12 +138,20 @@ export function findBodyStart(raw: Buffer, start: number, end: number): number {
   return end;
 }
 
-export function parseHeaders(raw: Buffer, start: number, end: number): HeaderField[] {
+/**
+ * The header fields of raw[start, end). `bounded` (a MIME part's header, which SMTP does not limit): read as
+ * scanKnown reads it, to MAX_HEADER_LINES lines and a value to FIELD_READ_OCTETS octets.
+ */
+export function parseHeaders(raw: Buffer, start: number, end: number, bounded = false): HeaderField[] {
   const out: HeaderField[] = [];
   let i = start;
   let cur: HeaderField | null = null;
   let curText = '';
+  const maxLines = bounded ? MAX_HEADER_LINES : Infinity;
+  const maxText = bounded ? FIELD_READ_OCTETS : Infinity;
+  let lines = 0;
   while (i < end) {
+    if (++lines > maxLines) break;
     let nl = raw.indexOf(10, i);
     if (nl < 0 || nl >= end) nl = end - 1;
     const lineEnd = nl + 1;
@@ -151,7 +160,7 @@ export function parseHeaders(raw: Buffer, start: number, end: number): HeaderFie
     if (te === i) break;
     const b0 = raw[i];
     if ((b0 === 32 || b0 === 9) && cur) {
-      curText += raw.toString('latin1', i, te);
+      if (curText.length <= maxText) curText += raw.toString('latin1', i, Math.min(te, i + maxText));
       cur.end = lineEnd;
     } else {
       if (cur) {
@@ -164,7 +173,7 @@ export function parseHeaders(raw: Buffer, start: number, end: number): HeaderFie
         cur = null;
       } else {
         cur = { name: raw.toString('latin1', i, colon).trim().toLowerCase(), value: '', start: i, end: lineEnd };
-        curText = raw.toString('latin1', colon + 1, te);
+        curText = raw.toString('latin1', colon + 1, Math.min(te, colon + 1 + maxText));
       }
     }
     i = lineEnd;
@@ -173,6 +182,7 @@ export function parseHeaders(raw: Buffer, start: number, end: number): HeaderFie
     cur.value = curText.trim();
     out.push(cur);
   }
+  if (bounded) for (const f of out) if (f.value.length > maxText) f.value = f.value.slice(0, maxText);
   return out;
 }
 
@@ -196,6 +206,13 @@ export function parseDisposition(v: string): { value: string; params: [string, s
   return { value, params: paramPairs(parts.slice(1)) };
 }
 
+/**
+ * Parameters kept of one Content-Type or Content-Disposition: real mail has a handful (an RFC 2231 file name split
+ * in continuations a few dozen); past them only `boundary` and `charset` are kept (the structure and decoding need
+ * them), so BODYSTRUCTURE never echoes a stranger's thousands of parameters (docs/security-review-7.md).
+ */
+export const MAX_PARAMS = 100;
+
 function paramPairs(parts: string[]): [string, string][] {
   const out: [string, string][] = [];
   for (let i = 0; i < parts.length; i++) {
@@ -203,6 +220,7 @@ function paramPairs(parts: string[]): [string, string][] {
     const eq = p.indexOf('=');
     if (eq <= 0) continue;
     const name = p.slice(0, eq).trim().toLowerCase();
+    if (out.length >= MAX_PARAMS && ((name !== 'boundary' && name !== 'charset') || out.some((q) => q[0] === name))) continue;
     let value = p.slice(eq + 1).trim();
     if (value.charCodeAt(0) === 34) {
       value = value.slice(1, value.endsWith('"') && value.length > 1 ? -1 : undefined);

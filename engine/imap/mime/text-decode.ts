@@ -86,8 +86,16 @@ export function decodedHeaders(raw: Buffer, node: MimeNode): string {
   return node.headers.map((h) => `${h.name}: ${decodeHeaderValue(h.value)}`).join('\n');
 }
 
-/** The decoded text of every text part (and of encapsulated messages' text parts), joined. */
-export function decodedBodyText(raw: Buffer, node: MimeNode, out: string[] = [], budget = { bytes: 20 * 1024 * 1024 }): string[] {
+/**
+ * Octets of text parts (as stored, before decoding) SEARCH BODY/TEXT reads of one message. The decoding and the fold
+ * run in the main thread at every search (nothing is cached): 20 MB of a stranger's text held every listener for
+ * about a second (docs/security-review-7.md, left open 2). RFC 3501/9051 set no bound; a word past the first 4 MiB
+ * of a message's text parts is not found (docs/imap.md, known limits).
+ */
+export const SEARCH_TEXT_OCTETS = 4 * 1024 * 1024;
+
+/** The decoded text of every text part (and of encapsulated messages' text parts), joined; to `budget` octets in all. */
+export function decodedBodyText(raw: Buffer, node: MimeNode, out: string[] = [], budget = { bytes: SEARCH_TEXT_OCTETS }): string[] {
   if (budget.bytes <= 0) return out;
   if (node.type === 'multipart') {
     for (const c of node.children) decodedBodyText(raw, c, out, budget);
@@ -95,8 +103,14 @@ export function decodedBodyText(raw: Buffer, node: MimeNode, out: string[] = [],
     out.push(decodedHeaders(raw, node.message));
     decodedBodyText(raw, node.message, out, budget);
   } else if (node.type === 'text') {
-    const body = raw.subarray(node.bodyStart, node.end);
-    budget.bytes -= body.length;
+    let body = raw.subarray(node.bodyStart, node.end);
+    if (body.length > budget.bytes) {
+      // cut at the last line break within what is left (a base64 or quoted-printable line is decoded whole); the
+      // rest of the message is not read
+      const nl = body.lastIndexOf(10, budget.bytes - 1);
+      body = body.subarray(0, nl > 0 ? nl + 1 : budget.bytes);
+      budget.bytes = 0;
+    } else budget.bytes -= body.length;
     const charset = node.params.find((p) => p[0] === 'charset')?.[1];
     out.push(decodeCharset(decodeTransfer(body, header(node.headers, 'content-transfer-encoding')), charset));
   }

@@ -160,13 +160,17 @@ export function bodyValue(raw: Buffer, part: BodyPart, maxBytes: number): BodyVa
 
 /** At most `max` UTF-8 octets, never mid-character, and (HTML) never inside a tag. */
 export function truncateUtf8(s: string, max: number, html: boolean): string {
-  let bytes = 0;
-  let end = 0;
-  for (const ch of s) {
-    const n = Buffer.byteLength(ch, 'utf8');
-    if (bytes + n > max) break;
-    bytes += n;
-    end += ch.length;
+  // Found in one slice, not a character at a time (a 19 MB part held the main thread; docs/security-review-7.md):
+  // at most `max` code units can fit, so only they are encoded; the cut goes back to the start of the character it
+  // falls in, and that prefix's length in code units is the end (a lone surrogate is 3 octets and reads back as
+  // one U+FFFD, a pair 4 and two units: the length is kept either way).
+  const pre = s.length > max ? s.slice(0, max) : s;
+  const buf = Buffer.from(pre, 'utf8');
+  let end = pre.length;
+  if (buf.length > max) {
+    let cut = max;
+    while (cut > 0 && (buf[cut] & 0xc0) === 0x80) cut--;
+    end = buf.toString('utf8', 0, cut).length;
   }
   let out = s.slice(0, end);
   if (html) {
