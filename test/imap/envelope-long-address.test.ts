@@ -7,7 +7,8 @@
 // message itself is kept whole.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { requireCommand, run, startTestServer, type TestServer } from '../helpers/server.js';
+import { requireCommand, type TestServer } from '../helpers/server.js';
+import { PY_ARGS, runPython, strangerServer } from './stranger-imap.js';
 
 const USER = 'hanako@example.test';
 const PW = 'long address pw 1';
@@ -15,7 +16,7 @@ const PW = 'long address pw 1';
 describe('an address field past 256 KiB in a message/rfc822 part', { timeout: 600_000 }, () => {
   let s: TestServer;
   before(async () => {
-    s = await startTestServer({ listeners: ['smtp', 'imap'], toml: '[spam]\nenabled = false', users: [{ address: USER, password: PW }] });
+    s = await strangerServer(USER, PW);
   });
   after(async () => {
     await s?.stop();
@@ -25,7 +26,7 @@ describe('an address field past 256 KiB in a message/rfc822 part', { timeout: 60
     if (!requireCommand(t, 'python3')) return;
     const py = [
       'import imaplib, smtplib, sys, time, json',
-      'smtp_port, imap_port, user, pw = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3], sys.argv[4]',
+      PY_ARGS,
       'inner = b"From: \\"" + b"n" * (1024 * 1024) + b"\\" <far@example.org>\\r\\nTo: near@example.org\\r\\nSubject: inner\\r\\n\\r\\ninner body\\r\\n"',
       'msg = (b"From: stranger@example.org\\r\\nTo: " + user.encode() + b"\\r\\nSubject: outer\\r\\nMIME-Version: 1.0\\r\\n"',
       '       b"Content-Type: multipart/mixed; boundary=zz\\r\\n\\r\\n--zz\\r\\nContent-Type: text/plain\\r\\n\\r\\nhello\\r\\n"',
@@ -41,7 +42,7 @@ describe('an address field past 256 KiB in a message/rfc822 part', { timeout: 60
       // the CRLF before a boundary belongs to the boundary, not to the part
       'print(json.dumps(dict(typ=typ, bs=flat.decode("latin1"), inner=whole == inner[:-2])))',
     ].join('\n');
-    const r = await run('python3', ['-c', py, String(s.ports.smtp), String(s.ports.imap), USER, PW], { timeoutMs: 300_000 });
+    const r = await runPython(s, py, USER, PW, 300_000);
     assert.equal(r.code, 0, r.stderr.slice(-800));
     const out = JSON.parse(r.stdout) as { typ: string; bs: string; inner: boolean };
     assert.equal(out.typ, 'OK');

@@ -7,7 +7,8 @@
 // 4,000 real parts is still split into all of them; both are stored and read back whole.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { requireCommand, run, startTestServer, type TestServer } from '../helpers/server.js';
+import { requireCommand, type TestServer } from '../helpers/server.js';
+import { PY_ARGS, runPython, strangerServer } from './stranger-imap.js';
 
 const USER = 'hanako@example.test';
 const PW = 'delimiters pw 123';
@@ -15,7 +16,7 @@ const PW = 'delimiters pw 123';
 describe('multipart delimiters the parse looks at', { timeout: 600_000 }, () => {
   let s: TestServer;
   before(async () => {
-    s = await startTestServer({ listeners: ['smtp', 'imap'], toml: '[spam]\nenabled = false', users: [{ address: USER, password: PW }] });
+    s = await strangerServer(USER, PW);
   });
   after(async () => {
     await s?.stop();
@@ -25,7 +26,7 @@ describe('multipart delimiters the parse looks at', { timeout: 600_000 }, () => 
     if (!requireCommand(t, 'python3')) return;
     const py = [
       'import imaplib, smtplib, sys, time, json, hashlib',
-      'smtp_port, imap_port, user, pw = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3], sys.argv[4]',
+      PY_ARGS,
       'def mail(subject, ctype, body):',
       '    return (b"From: stranger@example.org\\r\\nTo: " + user.encode() + b"\\r\\nSubject: " + subject + b"\\r\\nMIME-Version: 1.0\\r\\n"',
       '            b"Content-Type: multipart/mixed; boundary=" + ctype + b"\\r\\n\\r\\n" + body)',
@@ -48,7 +49,7 @@ describe('multipart delimiters the parse looks at', { timeout: 600_000 }, () => 
       'c.logout()',
       'print(json.dumps(out))',
     ].join('\n');
-    const r = await run('python3', ['-c', py, String(s.ports.smtp), String(s.ports.imap), USER, PW], { timeoutMs: 300_000 });
+    const r = await runPython(s, py, USER, PW, 300_000);
     assert.equal(r.code, 0, r.stderr.slice(-800));
     const out = JSON.parse(r.stdout) as Record<string, { parts: number; text: boolean; second: string | null }>;
     assert.deepEqual(out.near, { parts: 1, text: true, second: null }, 'the second part is past the 20,000 places looked at');

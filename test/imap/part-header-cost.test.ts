@@ -7,7 +7,8 @@
 // carries no megabytes of parameters. The message is stored and read back whole either way.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { requireCommand, run, startTestServer, type TestServer } from '../helpers/server.js';
+import { requireCommand, type TestServer } from '../helpers/server.js';
+import { PY_ARGS, runPython, strangerServer } from './stranger-imap.js';
 
 const USER = 'hanako@example.test';
 const PW = 'part header pw 1';
@@ -15,7 +16,7 @@ const PW = 'part header pw 1';
 describe('a MIME part whose Content-Type holds megabytes of parameters', { timeout: 600_000 }, () => {
   let s: TestServer;
   before(async () => {
-    s = await startTestServer({ listeners: ['smtp', 'imap'], toml: '[spam]\nenabled = false', users: [{ address: USER, password: PW }] });
+    s = await strangerServer(USER, PW);
   });
   after(async () => {
     await s?.stop();
@@ -25,7 +26,7 @@ describe('a MIME part whose Content-Type holds megabytes of parameters', { timeo
     if (!requireCommand(t, 'python3')) return;
     const py = [
       'import imaplib, smtplib, sys, time, json',
-      'smtp_port, imap_port, user, pw = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3], sys.argv[4]',
+      PY_ARGS,
       'part = b"Content-Type: text/plain;" + b"".join(b"\\r\\n p%d=v;" % i for i in range(200000)) + b"\\r\\n\\r\\npart body\\r\\n"',
       'msg = (b"From: stranger@example.org\\r\\nTo: " + user.encode() + b"\\r\\nSubject: params\\r\\nMIME-Version: 1.0\\r\\n"',
       '       b"Content-Type: multipart/mixed; boundary=zz\\r\\n\\r\\n--zz\\r\\nContent-Type: text/plain\\r\\n\\r\\nhello\\r\\n"',
@@ -41,7 +42,7 @@ describe('a MIME part whose Content-Type holds megabytes of parameters', { timeo
       'c.logout()',
       'print(json.dumps(dict(typ=typ, size=len(flat), start=flat[:300].decode("latin1"), mime=mime == part[:part.index(b"\\r\\n\\r\\n") + 4])))',
     ].join('\n');
-    const r = await run('python3', ['-c', py, String(s.ports.smtp), String(s.ports.imap), USER, PW], { timeoutMs: 500_000 });
+    const r = await runPython(s, py, USER, PW, 500_000);
     assert.equal(r.code, 0, r.stderr.slice(-800));
     const out = JSON.parse(r.stdout) as { typ: string; size: number; start: string; mime: boolean };
     assert.equal(out.typ, 'OK');
@@ -53,7 +54,7 @@ describe('a MIME part whose Content-Type holds megabytes of parameters', { timeo
     if (!requireCommand(t, 'python3')) return;
     const py = [
       'import imaplib, smtplib, sys, time, json',
-      'smtp_port, imap_port, user, pw = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3], sys.argv[4]',
+      PY_ARGS,
       // a Content-Description folded over 1 MB (BODYSTRUCTURE echoes it), and a header of 15,000 lines whose type comes last
       'desc = b"Content-Type: text/plain\\r\\nContent-Description: start" + b"".join(b"\\r\\n d%07d" % i + b"x" * 990 for i in range(1000)) + b"\\r\\n\\r\\ndesc body\\r\\n"',
       'late = b"".join(b"X-Junk: %d\\r\\n" % i for i in range(15000)) + b"Content-Type: text/html\\r\\nContent-Description: late\\r\\n\\r\\nlate body\\r\\n"',
@@ -75,7 +76,7 @@ describe('a MIME part whose Content-Type holds megabytes of parameters', { timeo
       'print(json.dumps(dict(typ=typ, size=len(flat), desc=flat.count(" d0"), lastDesc="d0000999" in flat, late="late" in flat,',
       '  html="\\"TEXT\\" \\"HTML\\"" in flat, b2=b2 == b"desc body", b3=b3 == b"late body", m3=m3 == late[:late.index(b"\\r\\n\\r\\n") + 4])))',
     ].join('\n');
-    const r = await run('python3', ['-c', py, String(s.ports.smtp), String(s.ports.imap), USER, PW], { timeoutMs: 500_000 });
+    const r = await runPython(s, py, USER, PW, 500_000);
     assert.equal(r.code, 0, r.stderr.slice(-800));
     const out = JSON.parse(r.stdout) as Record<string, string | number | boolean>;
     assert.equal(out.typ, 'OK');

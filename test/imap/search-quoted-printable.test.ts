@@ -8,7 +8,8 @@
 import { after, before, describe, it, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { decodeTransfer } from '../../engine/imap/mime/text-decode.js';
-import { requireCommand, run, startTestServer, type TestServer } from '../helpers/server.js';
+import { requireCommand, type TestServer } from '../helpers/server.js';
+import { PY_ARGS, runPython, strangerServer } from './stranger-imap.js';
 
 /** The definition: soft line breaks out first, then each =XX. */
 function byReplace(b: Buffer): Buffer {
@@ -37,7 +38,7 @@ describe('SEARCH BODY in a quoted-printable Japanese part', { timeout: 600_000 }
   const PW = 'search qp password 1';
   let s: TestServer;
   before(async () => {
-    s = await startTestServer({ listeners: ['smtp', 'imap'], toml: '[spam]\nenabled = false', users: [{ address: USER, password: PW }] });
+    s = await strangerServer(USER, PW);
   });
   after(async () => {
     await s?.stop();
@@ -47,7 +48,7 @@ describe('SEARCH BODY in a quoted-printable Japanese part', { timeout: 600_000 }
     if (!requireCommand(t, 'python3')) return;
     const py = [
       'import imaplib, smtplib, sys, time, json, quopri',
-      'smtp_port, imap_port, user, pw = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3], sys.argv[4]',
+      PY_ARGS,
       'text = ("前置き " * 20000 + "会議は火曜日です meeting-on-tuesday\\n").encode("utf-8")',
       'body = quopri.encodestring(text).replace(b"\\n", b"\\r\\n")',
       'msg = (b"From: stranger@example.org\\r\\nTo: " + user.encode() + b"\\r\\nSubject: qp\\r\\nMIME-Version: 1.0\\r\\n"',
@@ -63,7 +64,7 @@ describe('SEARCH BODY in a quoted-printable Japanese part', { timeout: 600_000 }
       'c.logout()',
       'print(json.dumps(out))',
     ].join('\n');
-    const r = await run('python3', ['-c', py, String(s.ports.smtp), String(s.ports.imap), USER, PW], { timeoutMs: 300_000 });
+    const r = await runPython(s, py, USER, PW, 300_000);
     assert.equal(r.code, 0, r.stderr.slice(-800));
     assert.deepEqual(JSON.parse(r.stdout), { ja: '1', en: '1', none: '', soft: true });
   });

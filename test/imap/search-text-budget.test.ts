@@ -5,7 +5,8 @@
 // smtplib delivers, imaplib searches, against a real serve.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { requireCommand, run, startTestServer, type TestServer } from '../helpers/server.js';
+import { requireCommand, type TestServer } from '../helpers/server.js';
+import { PY_ARGS, runPython, strangerServer } from './stranger-imap.js';
 
 const USER = 'hanako@example.test';
 const PW = 'search budget pw 1';
@@ -13,7 +14,7 @@ const PW = 'search budget pw 1';
 describe('SEARCH BODY over a message of more than 4 MiB of text', { timeout: 600_000 }, () => {
   let s: TestServer;
   before(async () => {
-    s = await startTestServer({ listeners: ['smtp', 'imap'], toml: '[spam]\nenabled = false', users: [{ address: USER, password: PW }] });
+    s = await strangerServer(USER, PW);
   });
   after(async () => {
     await s?.stop();
@@ -23,7 +24,7 @@ describe('SEARCH BODY over a message of more than 4 MiB of text', { timeout: 600
     if (!requireCommand(t, 'python3')) return;
     const py = [
       'import imaplib, smtplib, sys, time, json',
-      'smtp_port, imap_port, user, pw = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3], sys.argv[4]',
+      PY_ARGS,
       'filler = b"filler text line of the long message 0123456789\\r\\n" * 110000',
       'big = (b"From: stranger@example.org\\r\\nTo: " + user.encode() + b"\\r\\nSubject: big\\r\\nMIME-Version: 1.0\\r\\n"',
       '       b"Content-Type: multipart/mixed; boundary=zz\\r\\n\\r\\n--zz\\r\\nContent-Type: text/plain; charset=utf-8\\r\\n"',
@@ -43,7 +44,7 @@ describe('SEARCH BODY over a message of more than 4 MiB of text', { timeout: 600
       'c.logout()',
       'print(json.dumps(dict(big=big_n, found=found, whole=whole)))',
     ].join('\n');
-    const r = await run('python3', ['-c', py, String(s.ports.smtp), String(s.ports.imap), USER, PW], { timeoutMs: 500_000 });
+    const r = await runPython(s, py, USER, PW, 500_000);
     assert.equal(r.code, 0, r.stderr.slice(-800));
     const out = JSON.parse(r.stdout) as { big: string; found: Record<string, string[]>; whole: boolean };
     const small = out.big === '1' ? '2' : '1';
