@@ -279,7 +279,8 @@ export const USAGE = `usage: tegami COMMAND [--config FILE] ...
   restore FILE [--force]                 restore a backup into this config's data_dir
   config check [--json]                  check the config and certificates before a restart
   keys adopt [--json]                    PostgreSQL: this node's keys become the cluster's (a deliberate change)
-  status [--json]                        the running server: listeners, queue, pool, monitor, disk
+  keys rotate [--json]                   a new keys/secret.key, every sealed secret re-sealed (servers stopped)
+  status [--json]                        the running server: listeners, queue, pool, monitor, disk, database
   monitor test | monitor check [--json]  send a test alert; check every [[monitor]] target now
   db migrate|status|import-local ...     the [storage] database's schema; a single node's data into PostgreSQL
   lab list | lab run SCENARIO [--target host:port ...] | lab report FILE.json
