@@ -8,7 +8,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import net from 'node:net';
-import { logText, message, queueList, setup, submit, until, type Setup } from './helpers.js';
+import { answerWithDrippingRcpt, logText, message, queueList, setup, submit, until, type Setup } from './helpers.js';
 
 const ADDRESSES = ['127.0.0.1', '127.0.0.2', '127.0.0.3', '127.0.0.4', '127.0.0.5', '127.0.0.6'];
 
@@ -33,19 +33,7 @@ async function drippingMta(): Promise<{ port: number; rcptPort: number; reached:
     c.on('error', () => undefined);
     // mx.slow.test's port: a greeting that never ends
     if ((c.address() as net.AddressInfo).port === slowPort) return drip('220-slow.lab.example.test ');
-    let buf = '';
-    c.on('data', (d: Buffer) => {
-      buf += d.toString('latin1');
-      for (let nl = buf.indexOf('\r\n'); nl >= 0 && !c.destroyed; nl = buf.indexOf('\r\n')) {
-        const verb = buf.slice(0, 4).toUpperCase();
-        buf = buf.slice(nl + 2);
-        if (verb === 'EHLO') c.write('250-drip.lab.example.test\r\n250 8BITMIME\r\n');
-        else if (verb === 'RCPT') drip('250-2.1.5 thinking ');
-        else if (verb === 'QUIT') c.end('221 2.0.0 Bye\r\n');
-        else c.write('250 2.0.0 Ok\r\n');
-      }
-    });
-    c.write('220 drip.lab.example.test ESMTP\r\n');
+    answerWithDrippingRcpt(c, drip);
   };
   let slowPort = 0;
   const listen = (host: string, port: number) =>

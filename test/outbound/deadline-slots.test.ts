@@ -8,7 +8,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import net from 'node:net';
-import { message, queueList, setup, submit, until, type Setup } from './helpers.js';
+import { answerWithDrippingRcpt, message, queueList, setup, submit, until, type Setup } from './helpers.js';
 
 interface Session {
   opened: number;
@@ -32,21 +32,10 @@ async function drippingRcpt(): Promise<{ port: number; sessions: Session[]; clos
     });
     c.on('end', () => (s.closed ??= ++seq));
     c.on('error', () => undefined);
-    let buf = '';
-    c.on('data', (d: Buffer) => {
-      buf += d.toString('latin1');
-      for (let nl = buf.indexOf('\r\n'); nl >= 0 && !c.destroyed; nl = buf.indexOf('\r\n')) {
-        const verb = buf.slice(0, 4).toUpperCase();
-        buf = buf.slice(nl + 2);
-        if (verb === 'EHLO') c.write('250-drip.lab.example.test\r\n250 8BITMIME\r\n');
-        else if (verb === 'RCPT') {
-          c.write('250-2.1.5 thinking ');
-          drips.push(setInterval(() => c.write('.'), 250));
-        } else if (verb === 'QUIT') c.end('221 2.0.0 Bye\r\n');
-        else c.write('250 2.0.0 Ok\r\n');
-      }
+    answerWithDrippingRcpt(c, (first) => {
+      c.write(first);
+      drips.push(setInterval(() => c.write('.'), 250));
     });
-    c.write('220 drip.lab.example.test ESMTP\r\n');
   });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);

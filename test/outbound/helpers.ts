@@ -1,6 +1,7 @@
 // Shared pieces of the outbound tests: a tegami server wired to the lab's stand-in DNS with its MX port
 // pointed at a lab sink, a raw SMTP submitter (exact MAIL/RCPT parameters), and log/queue readers.
 import fs from 'node:fs';
+import type net from 'node:net';
 import path from 'node:path';
 import { startTestServer, type TestServer } from '../helpers/server.js';
 import { RawSmtp } from '../helpers/smtp-client.js';
@@ -111,4 +112,22 @@ export function queueList(srv: TestServer, extra: string[] = []): ListedMessage[
 
 export function readMail(files: string[]): string[] {
   return files.map((f) => fs.readFileSync(f, 'utf8'));
+}
+
+/** A receiving server's side of one session that answers at once, except RCPT: its reply starts with `drip` (which
+ *  then sends a byte every so often for ever, so the session is never silent long enough for command_timeout). */
+export function answerWithDrippingRcpt(c: net.Socket, drip: (first: string) => void): void {
+  let buf = '';
+  c.on('data', (d: Buffer) => {
+    buf += d.toString('latin1');
+    for (let nl = buf.indexOf('\r\n'); nl >= 0 && !c.destroyed; nl = buf.indexOf('\r\n')) {
+      const verb = buf.slice(0, 4).toUpperCase();
+      buf = buf.slice(nl + 2);
+      if (verb === 'EHLO') c.write('250-drip.lab.example.test\r\n250 8BITMIME\r\n');
+      else if (verb === 'RCPT') drip('250-2.1.5 thinking ');
+      else if (verb === 'QUIT') c.end('221 2.0.0 Bye\r\n');
+      else c.write('250 2.0.0 Ok\r\n');
+    }
+  });
+  c.write('220 drip.lab.example.test ESMTP\r\n');
 }
