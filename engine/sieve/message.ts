@@ -3,6 +3,7 @@
 // lazily (transfer encoding, then charset), the envelope and the size. It never rewrites the message and
 // bounds the text it hands out (parts, characters per part).
 import { decodeHeaderValue } from '../mime/charset.js';
+import { CONTENT_TRANSFER_ENCODING } from '../imap/mime/known-fields.js';
 import { findBodyStart, header, parseHeaders, parseMime, type MimeNode } from '../imap/mime/mime-tree.js';
 import { decodeCharset, decodeTransfer } from '../imap/mime/text-decode.js';
 import { decodeEntities } from '../spam/html.js';
@@ -91,7 +92,7 @@ function collectParts(raw: Buffer, node: MimeNode, out: SieveBodyPart[], maxChar
     text() {
       if (text === null) {
         const body = raw.subarray(node.bodyStart, Math.min(node.end, node.bodyStart + maxChars * 4));
-        const decoded = decodeTransfer(body, header(node.headers, 'content-transfer-encoding'));
+        const decoded = decodeTransfer(body, node.field(CONTENT_TRANSFER_ENCODING));
         const charset = node.params.find((p) => p[0] === 'charset')?.[1];
         text = node.type === 'text' ? decodeCharset(decoded, charset) : decoded.toString('latin1');
         if (text.length > maxChars) text = text.slice(0, maxChars);

@@ -2,7 +2,8 @@
 // header text) and quoted-printable / base64 text parts, through the one charset decoder (engine/mime/charset.ts)
 // the filters use, so SEARCH finds what the filters see. It never throws on bad input.
 import { decodeBytes, decodeHeaderValue as decodeHeader } from '../../mime/charset.js';
-import { header, type MimeNode } from './mime-tree.js';
+import { CONTENT_TRANSFER_ENCODING } from './known-fields.js';
+import { type MimeNode } from './mime-tree.js';
 
 /** Bytes in a named charset (or none: detected) → string. */
 export function decodeCharset(b: Buffer, charset: string | undefined): string {
@@ -112,7 +113,7 @@ export function decodedBodyText(raw: Buffer, node: MimeNode, out: string[] = [],
       budget.bytes = 0;
     } else budget.bytes -= body.length;
     const charset = node.params.find((p) => p[0] === 'charset')?.[1];
-    out.push(decodeCharset(decodeTransfer(body, header(node.headers, 'content-transfer-encoding')), charset));
+    out.push(decodeCharset(decodeTransfer(body, node.field(CONTENT_TRANSFER_ENCODING)), charset));
   }
   return out;
 }

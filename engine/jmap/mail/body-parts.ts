@@ -3,6 +3,7 @@
 // attachments lists by the decomposition RFC 8621 suggests. Bodies are decoded (transfer encoding, then charset)
 // only for bodyValues. Pure over a message Buffer; never throws on malformed mail.
 import { decodeBytes } from '../../mime/charset.js';
+import { CONTENT_TRANSFER_ENCODING } from '../../imap/mime/known-fields.js';
 import { header, parseDisposition, type HeaderField, type MimeNode } from '../../imap/mime/mime-tree.js';
 import { decodeTransfer } from '../../imap/mime/text-decode.js';
 import { headerPropertyValue, rawValue, type HeaderProperty } from './header-forms.js';
@@ -40,7 +41,7 @@ export function parsePartBlobId(blobId: string): { emailId: string; partId: stri
 
 /** The decoded bytes of a leaf part (transfer encoding undone; unknown encodings give the bytes as they are). */
 export function partBytes(raw: Buffer, node: MimeNode): Buffer {
-  return decodeTransfer(raw.subarray(node.bodyStart, node.end), header(node.headers, 'content-transfer-encoding'));
+  return decodeTransfer(raw.subarray(node.bodyStart, node.end), node.field(CONTENT_TRANSFER_ENCODING));
 }
 
 function stripAngles(v: string): string {
@@ -146,7 +147,7 @@ const KNOWN_CTE = new Set(['', '7bit', '8bit', 'binary', 'base64', 'quoted-print
 
 /** A text part decoded: transfer encoding, then charset (mislabelled Japanese detected), CRLF → LF, truncated. */
 export function bodyValue(raw: Buffer, part: BodyPart, maxBytes: number): BodyValue {
-  const cte = (header(part.node.headers, 'content-transfer-encoding') ?? '').trim().toLowerCase();
+  const cte = (part.node.field(CONTENT_TRANSFER_ENCODING) ?? '').trim().toLowerCase();
   const d = decodeBytes(partBytes(raw, part.node), part.charset ?? undefined);
   let value = d.text.replace(/\r\n?/g, '\n').replace(/\0/g, '');
   const isEncodingProblem = !KNOWN_CTE.has(cte) || value.includes('\ufffd');

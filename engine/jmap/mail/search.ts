@@ -4,7 +4,8 @@
 // text for <mark> highlighting. The body text is every text part decoded through the project's charset decoder.
 // Pure; bounded by the sizes it is given.
 import { decodeBytes } from '../../mime/charset.js';
-import { header, parseMime, type MimeNode } from '../../imap/mime/mime-tree.js';
+import { CONTENT_TRANSFER_ENCODING } from '../../imap/mime/known-fields.js';
+import { parseMime, type MimeNode } from '../../imap/mime/mime-tree.js';
 import { decodeTransfer } from '../../imap/mime/text-decode.js';
 import { htmlToText } from '../vacation-sieve.js';
 
@@ -72,7 +73,7 @@ export function bodyText(raw: Buffer, limit = 2_000_000): string {
     if (node.type === 'multipart') node.children.forEach(walk);
     else if (node.message) walk(node.message);
     else if (node.type === 'text') {
-      const bytes = decodeTransfer(raw.subarray(node.bodyStart, node.end), header(node.headers, 'content-transfer-encoding'));
+      const bytes = decodeTransfer(raw.subarray(node.bodyStart, node.end), node.field(CONTENT_TRANSFER_ENCODING));
       let t = decodeBytes(bytes, node.params.find((p) => p[0] === 'charset')?.[1]).text;
       if (node.subtype === 'html') t = htmlToText(t);
       out.push(t);
