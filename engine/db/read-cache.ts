@@ -5,17 +5,10 @@
 // never served across a change. Values are frozen, so no caller alters what the next one reads.
 import type { Db } from './database.js';
 import type { SqliteDirectory } from '../accounts/sqlite-directory.js';
+import { deepFreeze } from '../util/deep-freeze.js';
 
 /** Rows kept at most (a server with more recipients than this in one quiet spell starts over). */
 const MAX_ROWS = 10_000;
-
-function deepFreeze<T>(v: T): T {
-  if (v && typeof v === 'object' && !Object.isFrozen(v)) {
-    Object.freeze(v);
-    for (const x of Object.values(v as object)) deepFreeze(x);
-  }
-  return v;
-}
 
 export class ReadCache {
   private readonly dataVersion;

@@ -7,6 +7,7 @@
 // work around the answers: punycode, the public-suffix lookups (one per domain and per alignment check), the
 // record's parse and the header row's formatting. A lookup that failed (timeout, SERVFAIL) is never kept.
 import mailauth from 'mailauth';
+import { deepFreeze } from '../util/deep-freeze.js';
 
 type Lookup = (name: string, type: string) => Promise<string[][] | string[]>;
 export type DmarcInput = Parameters<typeof mailauth.dmarc>[0];
@@ -28,14 +29,6 @@ interface Kept {
 const NO_RECORD = new Set(['ENOTFOUND', 'ENODATA']);
 
 const MAX_KEPT = 2_000;
-
-function deepFreeze<T>(v: T): T {
-  if (v && typeof v === 'object' && !Object.isFrozen(v)) {
-    Object.freeze(v);
-    for (const x of Object.values(v as Record<string, unknown>)) deepFreeze(x);
-  }
-  return v;
-}
 
 /** The answer to (name, type) as one comparable string: "ok:" and the records, or "err:" and the code. */
 async function ask(lookup: Lookup, name: string, type: string): Promise<{ text: string; value?: unknown; error?: unknown }> {
