@@ -77,3 +77,12 @@ export function claimPidFile(dataDir: string): PidClaim {
     fs.rmSync(tmp, { force: true });
   }
 }
+
+/** Remove the pid file if it still holds this process's pid (a clean stop, or the end of a command that claimed it). */
+export function releasePidFile(file: string): void {
+  try {
+    if (fs.readFileSync(file, 'utf8').trim() === String(process.pid)) fs.unlinkSync(file);
+  } catch {
+    // already gone
+  }
+}

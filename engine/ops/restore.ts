@@ -12,7 +12,7 @@ import { pipeline } from 'node:stream';
 import zlib from 'node:zlib';
 import Database from 'better-sqlite3';
 import { readTar, TarError, type TarHeader } from './tar.js';
-import { claimPidFile } from './pid-file.js';
+import { claimPidFile, releasePidFile } from './pid-file.js';
 import { checkManifest, MANIFEST_PATH, safeArchivePath, type Manifest } from './manifest.js';
 import { fsyncDir, isSqlite } from './backup.js';
 
@@ -232,11 +232,7 @@ export async function restoreBackup(dataDir: string, opts: RestoreOptions): Prom
   try {
     return await placeFiles(dataDir, file, v.manifest);
   } finally {
-    try {
-      if (fs.readFileSync(claim.file, 'utf8').trim() === String(process.pid)) fs.unlinkSync(claim.file);
-    } catch {
-      // already gone
-    }
+    releasePidFile(claim.file);
   }
 }
 

@@ -14,7 +14,7 @@ import { openPool } from '../../db/pg/pool.js';
 import { migrate } from '../../db/pg/migrations.js';
 import { adoptServerKeys } from '../../db/pg/server-key-check.js';
 import { openDatabase } from '../../db/database.js';
-import { claimPidFile } from '../../ops/pid-file.js';
+import { claimPidFile, releasePidFile } from '../../ops/pid-file.js';
 import { RotationError, rotateServerKey, type RotationResult } from '../../ops/key-rotation.js';
 import { pgSealedStore, sqliteSealedStore } from '../../ops/key-rotation-stores.js';
 import fs from 'node:fs';
@@ -74,11 +74,7 @@ async function rotate(config: LoadedConfig, json: boolean): Promise<number> {
     if (e instanceof RotationError) throw new Refusal(`keys rotate: ${e.message}`);
     throw e;
   } finally {
-    try {
-      if (fs.readFileSync(claim.file, 'utf8').trim() === String(process.pid)) fs.unlinkSync(claim.file);
-    } catch {
-      // gone already
-    }
+    releasePidFile(claim.file);
   }
   if (json) {
     out(JSON.stringify({ rotated: true, ...result }));
