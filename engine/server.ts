@@ -2,7 +2,8 @@
 // named in [listen]. SIGTERM/SIGINT stop accepting, let sessions and deliveries in flight finish, exit.
 import fs from 'node:fs';
 import path from 'node:path';
-import { claimPidFile, type StalePid } from './ops/pid-file.js';
+import { claimPidFile, releasePidFile, type StalePid } from './ops/pid-file.js';
+import { keyFiles } from './ops/key-rotation.js';
 import { buildConfig, readRawConfig, resolveConfigPath, type LoadedConfig } from './config/load.js';
 import { openStorage, type Storage } from './db/storage.js';
 import { queueFor, remoteDeliveryFor } from './db/serve-queue.js';
@@ -92,9 +93,10 @@ export async function startServer(opts: { configPath?: string; quiet?: boolean; 
   // claimed, not just looked at: of two serves started at once, one goes on (engine/ops/pid-file.ts)
   // an interrupted `tegami keys rotate`: the sealed values may be under the key in keys/secret.key.next already, so
   // serving with secret.key would fail logins and DKIM and seal new secrets with the old key
-  if (fs.existsSync(path.join(config.data_dir, 'keys', 'secret.key.next'))) {
+  const keys = keyFiles(config.data_dir);
+  if (fs.existsSync(keys.next)) {
     await ctx.close();
-    throw new Error(`a rotation of ${path.join(config.data_dir, 'keys', 'secret.key')} was interrupted (secret.key.next is there): run tegami keys rotate again to finish it, then start`);
+    throw new Error(`a rotation of ${keys.current} was interrupted (secret.key.next is there): run tegami keys rotate again to finish it, then start`);
   }
   const claim = claimPidFile(config.data_dir);
   if (!claim.ok) {
@@ -105,7 +107,7 @@ export async function startServer(opts: { configPath?: string; quiet?: boolean; 
   // what start-up has opened so far, undone in reverse if a later step fails (a certificate that does not match
   // its key, a queue that cannot start): the pool, LISTEN and the log would otherwise keep the process alive
   // with nothing listening and the pid file claimed, a node that neither serves nor exits (docs/operations.md)
-  const undo: (() => unknown)[] = [() => removePidFile(pidFile), () => ctx.close()];
+  const undo: (() => unknown)[] = [() => releasePidFile(pidFile), () => ctx.close()];
   const unwind = async () => {
     for (const f of undo.splice(0).reverse()) await Promise.resolve().then(f).catch(() => undefined);
   };
@@ -312,7 +314,7 @@ export async function startServer(opts: { configPath?: string; quiet?: boolean; 
       sending.close();
       await ctx.close();
       fs.rmSync(listenersFile, { force: true });
-      removePidFile(pidFile);
+      releasePidFile(pidFile);
     })());
   return { ctx, config, logger, queue, listeners, ops: operations, metrics, jmap, stop };
 }
@@ -330,11 +332,3 @@ function staleMessage(s: StalePid): string {
   return `the pid file named pid ${s.pid}, ${why}: the previous run did not stop cleanly (killed, crashed or the machine went down); replaced`;
 }
 
-/** A clean stop removes the pid file (only if it is still ours), so `tegami restore` sees no server. */
-function removePidFile(file: string): void {
-  try {
-    if (fs.readFileSync(file, 'utf8').trim() === String(process.pid)) fs.unlinkSync(file);
-  } catch {
-    // already gone
-  }
-}

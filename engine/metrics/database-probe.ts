@@ -23,7 +23,7 @@ export interface DatabaseProbe {
 }
 
 /** host:port/database of a connection URL, nothing else of it. */
-export function pgWhere(url: string): string {
+function pgWhere(url: string): string {
   try {
     const u = new URL(url);
     return `${u.hostname || 'localhost'}:${u.port || '5432'}${u.pathname && u.pathname !== '/' ? u.pathname : ''}`;

@@ -18,7 +18,7 @@ interface SealedColumn {
   id: string[];
 }
 
-export const SEALED_COLUMNS: SealedColumn[] = [
+const SEALED_COLUMNS: SealedColumn[] = [
   { table: 'users', column: 'secret_sealed', id: ['address'] },
   { table: 'dkim_keys', column: 'key_sealed', id: ['domain', 'selector'] },
 ];
@@ -46,7 +46,7 @@ export function sqliteSealedStore(db: Db, busy: () => string | null): SealedStor
 }
 
 /** Other tegami nodes connected to the database now (application_name tegami/<node>), this node's name aside. */
-export async function otherNodes(pool: pg.Pool, node: string): Promise<string[]> {
+async function otherNodes(pool: pg.Pool, node: string): Promise<string[]> {
   const r = await pool.query<{ name: string }>(
     `SELECT DISTINCT substr(application_name, 8) AS name FROM pg_stat_activity
       WHERE datname = current_database() AND application_name LIKE 'tegami/%' AND application_name <> $1 AND pid <> pg_backend_pid()

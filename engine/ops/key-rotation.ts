@@ -18,7 +18,7 @@ import { seal, unseal } from '../accounts/password.js';
 import { fsyncDir } from './backup.js';
 import { keyFingerprint } from '../db/pg/server-key-check.js';
 
-export const KEY_BYTES = 32;
+const KEY_BYTES = 32;
 
 /** One sealed value: where it is (for the report) and what it holds. */
 export interface SealedValue {
@@ -57,11 +57,9 @@ export const keyFiles = (dataDir: string) => {
   return { dir, current: path.join(dir, 'secret.key'), next: path.join(dir, 'secret.key.next') };
 };
 
-/** A short fingerprint to tell two keys apart in a message (an HMAC of a fixed text: never the key). */
-const fingerprint = keyFingerprint;
 
 /** Read a key file, which must exist and hold exactly 32 bytes. */
-export function readKeyFile(file: string, what: string): Buffer {
+function readKeyFile(file: string, what: string): Buffer {
   let key: Buffer;
   try {
     key = fs.readFileSync(file);
@@ -101,7 +99,7 @@ export async function rotateServerKey(dataDir: string, store: SealedStore): Prom
   if (newKey.equals(oldKey)) {
     // the rename of step 3 happened but its clean-up did not: the rotation is complete
     fs.rmSync(f.next, { force: true });
-    return { resumed, resealed: 0, already: 0, unreadable: [], fingerprintOld: fingerprint(oldKey), fingerprintNew: fingerprint(newKey) };
+    return { resumed, resealed: 0, already: 0, unreadable: [], fingerprintOld: keyFingerprint(oldKey), fingerprintNew: keyFingerprint(newKey) };
   }
   const busy = await store.busy();
   if (busy) throw new RotationError(`${busy}; nothing was changed`);
@@ -109,7 +107,7 @@ export async function rotateServerKey(dataDir: string, store: SealedStore): Prom
   if (!resumed) writeDurable(f.next, newKey);
   killHook('next-written');
 
-  const result: RotationResult = { resumed, resealed: 0, already: 0, unreadable: [], fingerprintOld: fingerprint(oldKey), fingerprintNew: fingerprint(newKey) };
+  const result: RotationResult = { resumed, resealed: 0, already: 0, unreadable: [], fingerprintOld: keyFingerprint(oldKey), fingerprintNew: keyFingerprint(newKey) };
   try {
     await resealAll(store, oldKey, newKey, f.current, result);
   } catch (e) {
@@ -139,7 +137,7 @@ async function resealAll(store: SealedStore, oldKey: Buffer, newKey: Buffer, fil
     }
     if (values.length && !openedOld && !result.already) {
       throw new RotationError(
-        `${file} (fingerprint ${fingerprint(oldKey)}) opens none of the ${values.length} sealed value(s): it is not the key they were sealed with (a key from another server, or one replaced by hand?); nothing was changed`,
+        `${file} (fingerprint ${keyFingerprint(oldKey)}) opens none of the ${values.length} sealed value(s): it is not the key they were sealed with (a key from another server, or one replaced by hand?); nothing was changed`,
       );
     }
     result.resealed = updates.length;
