@@ -201,7 +201,7 @@ export function trainModel(train: Example[], o: ProtocolOptions = DEFAULT_PROTOC
   const bayesPrior = (t: string) => (t.startsWith('BAYES_') ? pr.prior(t) : pr.range(t)[1] <= 0 ? noBayes.weights.get(t) ?? pr.prior(t) : 0);
   // the with-Bayes weights are fitted on the messages Bayes is sure enough of to vote on; the others are judged by the
   // no-Bayes weights, which are fitted on every message
-  const sure = train.map((e, i) => [e, i] as const).filter(([, i]) => confident(p[i]));
+  const sure = train.map((e, i) => [e, i] as const).filter(([e, i]) => confident(p[i]) && !(process.env.FIT_JA_NOTICES === 'counts' && /^jt-(stmt|pay|maint|chg|ship|xfer)-/.test(e.id)));
   const zero = new Set((process.env.FIT_ZERO_WITH_BAYES ?? '').split(',').filter(Boolean));
   // the ranking term (spam12's FIT_RANK, taken by spam14): the with-Bayes fit's pairwise term between every spam and the
   // rankShare (0.02) highest-scoring hams (fit.ts FitOptions.rank)
@@ -323,6 +323,7 @@ export const WITH_BAYES_BULK = Number(process.env.FIT_WITH_BAYES_BULK ?? 2);
  * kinds), and gave the Japanese rules no weight beside Bayes. `templateOutOfFold: false` (FIT_JA_OOF_TEMPLATE=0): by id.
  */
 export function templateKey(e: Example): string {
+  if (e.group === 'japanese-train' && process.env.FIT_JA_NOTICES === 'id' && /^jt-(stmt|pay|maint|chg|ship|xfer)-/.test(e.id)) return e.id;
   if (e.group === 'japanese-train') return e.id.replace(/-\d+$/, '');
   if (e.group === 'japanese-gen') return `${e.label}:${e.tokens.filter((t) => t.startsWith('subject:')).join(' ')}`;
   return e.id;
