@@ -35,8 +35,9 @@ export interface TokeniseOptions {
    * 0.3 from 0.5 they only tripled the correlated evidence (lab split: 77% recall at FP ≤ 0.5% without, 71% with). */
   pairs: boolean;
   /** Word pairs of the body's first N words ("bi:…"; 0: none): how a message opens, where a newsletter's greeting and
-   * a spam's pitch differ, without the whole text's correlated pairs that `pairs` gave. 20 since spam19 of issue 18
-   * (docs/spam.md: chosen on the learn half, written newsletters and bulk mail; 0 before). */
+   * a spam's pitch differ, without the whole text's correlated pairs that `pairs` gave. Off: spam19 of issue 18 chose
+   * 20 on the learn half and the judged half ranked under what ships with it (docs/spam.md, spam19); the lab's
+   * FIT_LEAD_PAIRS tries it. */
   leadPairs: number;
   /** Body words written in capitals also count as "caps:FREE", and the share of such words as "capsratio:N". */
   caps: boolean;
@@ -61,7 +62,7 @@ export interface TokeniseOptions {
 
 export const DEFAULT_TOKENISE: Readonly<TokeniseOptions> = Object.freeze({
   pairs: false,
-  leadPairs: 20,
+  leadPairs: 0,
   caps: true,
   urlPieces: true,
   htmlTags: false,
