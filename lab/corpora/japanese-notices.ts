@@ -13,6 +13,8 @@ import { buildMail, type MailSpec } from './mailbuild.js';
 import { seeded } from './seeded.js';
 
 type Pick = <T>(xs: readonly T[]) => T;
+/** The ids this file gives (`jt-<kind>-<n>`), for the fit's trial switches (protocol.ts, FIT_JA_NOTICES). */
+export const NOTICE_ID = /^jt-(stmt|pay|maint|chg|ship|xfer)-\d+$/;
 interface Org { name: string; from: string; site: string; service: string; desk: string }
 
 const CARDS: Org[] = [
