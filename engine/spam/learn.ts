@@ -8,7 +8,7 @@ import { BayesStore, SERVER, type BayesBackend } from './bayes.js';
 import { PgBayesStore } from './pg-bayes.js';
 import { checkHtml } from './html.js';
 import { parseMessage, type ParseOptions, type ParsedMessage } from './message.js';
-import { tokenise } from './tokenise.js';
+import { DEFAULT_TOKENISE, tokenise, type TokeniseOptions } from './tokenise.js';
 import { extractUrls } from './url.js';
 
 const stores = new Map<string, BayesStore>();
@@ -59,14 +59,14 @@ export async function closeBayesStoresAsync(): Promise<void> {
   await Promise.all(ending);
 }
 
-export function messageTokens(raw: Buffer | Uint8Array, opts: ParseOptions = {}): string[] {
-  return tokensOf(parseMessage(raw, opts));
+export function messageTokens(raw: Buffer | Uint8Array, opts: ParseOptions = {}, tokens: Readonly<TokeniseOptions> = DEFAULT_TOKENISE): string[] {
+  return tokensOf(parseMessage(raw, opts), tokens);
 }
 
-function tokensOf(msg: ParsedMessage): string[] {
+function tokensOf(msg: ParsedMessage, tokens: Readonly<TokeniseOptions> = DEFAULT_TOKENISE): string[] {
   const html = msg.htmls.map((h) => checkHtml(h, 1_000_000));
   const urls = [...msg.texts.flatMap((t) => extractUrls(t)), ...html.flatMap((h) => h.hrefs)];
-  return tokenise(msg, html.map((h) => h.text), urls);
+  return tokenise(msg, html.map((h) => h.text), urls, tokens);
 }
 
 /**

@@ -9,6 +9,8 @@ import { BAYES_ODDS_CAP, bayesLogOdds, bayesVotes, combine, DEFAULT_COMBINE, kno
 import { messageTokens } from '../../engine/spam/learn.js';
 import { Analyser } from '../../engine/spam/pipeline.js';
 import { bayesBand } from '../../engine/spam/tags.js';
+import { DEFAULT_TOKENISE, type TokeniseOptions } from '../../engine/spam/tokenise.js';
+import { extraTokens } from './extra-tokens.js';
 
 export interface LabelledMessage {
   id: string;
@@ -29,6 +31,8 @@ export interface Example {
 }
 
 const DROP = process.env.FIT_DROP_TOKENS ? new RegExp(process.env.FIT_DROP_TOKENS) : null;
+/** FIT_LEAD_PAIRS=N: the tokeniser's leadPairs for a trial (the server's own default otherwise). */
+const TOKENS: Readonly<TokeniseOptions> = process.env.FIT_LEAD_PAIRS ? { ...DEFAULT_TOKENISE, leadPairs: Number(process.env.FIT_LEAD_PAIRS) } : DEFAULT_TOKENISE;
 /** Tags and tokens of each message, through the real analyser (Bayes and DKIM/DMARC off, no connection). */
 export async function examplesOf(msgs: LabelledMessage[], rulesToml?: string): Promise<Example[]> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tegami-features-'));
@@ -42,7 +46,7 @@ export async function examplesOf(msgs: LabelledMessage[], rulesToml?: string): P
       const r = await a.analyse(m.raw, env, undefined);
       const head = m.raw.toString('latin1', 0, Math.min(m.raw.length, 16384));
       const date = Date.parse(/^Date:[ \t]*(.*)$/im.exec(head)?.[1]?.trim() ?? '') || 0;
-      out.push({ id: m.id, group: m.group, label: m.label, tags: r.tags, tokens: DROP ? messageTokens(m.raw).filter((t) => !DROP.test(t)) : messageTokens(m.raw), date });
+      out.push({ id: m.id, group: m.group, label: m.label, tags: r.tags, tokens: [...(DROP ? messageTokens(m.raw, {}, TOKENS).filter((t) => !DROP.test(t)) : messageTokens(m.raw, {}, TOKENS)), ...extraTokens(m.raw)], date });
     }
     await a.close();
     return out;

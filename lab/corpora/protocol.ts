@@ -6,6 +6,7 @@ import { ruleSetFromText, type RuleSet } from '../../engine/spam/rules/rules.js'
 import { CHECK_TAGS, DEFAULT_SCORES, RULE_TAGS, type CheckTag } from '../../engine/spam/tags.js';
 import { confident, Counts, features, foldOf, outOfFold, unsureOddsOf, type Example, type Featured } from './features.js';
 import { figures, fitWeights, scoreRow, THRESHOLD, type Figures, type Fitted, type Row, type Scored } from './fit.js';
+import { NOTICE_ID } from './japanese-notices.js';
 
 /** Tags whose weights are fitted: the rules, the content checks and the Bayes bands (not the connection checks). */
 const FITTED_CHECKS: CheckTag[] = CHECK_TAGS.filter((t) => t.startsWith('HTML_') || t.startsWith('BAYES_') || t === 'CHARSET_MISLABELLED');
@@ -201,7 +202,7 @@ export function trainModel(train: Example[], o: ProtocolOptions = DEFAULT_PROTOC
   const bayesPrior = (t: string) => (t.startsWith('BAYES_') ? pr.prior(t) : pr.range(t)[1] <= 0 ? noBayes.weights.get(t) ?? pr.prior(t) : 0);
   // the with-Bayes weights are fitted on the messages Bayes is sure enough of to vote on; the others are judged by the
   // no-Bayes weights, which are fitted on every message
-  const sure = train.map((e, i) => [e, i] as const).filter(([, i]) => confident(p[i]));
+  const sure = train.map((e, i) => [e, i] as const).filter(([e, i]) => confident(p[i]) && !(process.env.FIT_JA_NOTICES === 'counts' && NOTICE_ID.test(e.id)));
   const zero = new Set((process.env.FIT_ZERO_WITH_BAYES ?? '').split(',').filter(Boolean));
   // the ranking term (spam12's FIT_RANK, taken by spam14): the with-Bayes fit's pairwise term between every spam and the
   // rankShare (0.02) highest-scoring hams (fit.ts FitOptions.rank)
@@ -321,8 +322,11 @@ export const WITH_BAYES_BULK = Number(process.env.FIT_WITH_BAYES_BULK ?? 2);
  * template shares nearly every token, so with folds by id Bayes had learnt a message's siblings and put all Japanese
  * training spam at BAYES_999: the with-Bayes fit then never saw Japanese spam Bayes is less sure of (hand-written, new
  * kinds), and gave the Japanese rules no weight beside Bayes. `templateOutOfFold: false` (FIT_JA_OOF_TEMPLATE=0): by id.
+ * spam19's account notices (FIT_JA_NOTICES=1, a trial) by kind as well; FIT_JA_NOTICES=id puts them out of fold by id
+ * (a site that learnt its own notices' siblings), and FIT_JA_NOTICES=counts keeps them out of the with-Bayes rows.
  */
 export function templateKey(e: Example): string {
+  if (e.group === 'japanese-train' && process.env.FIT_JA_NOTICES === 'id' && NOTICE_ID.test(e.id)) return e.id;
   if (e.group === 'japanese-train') return e.id.replace(/-\d+$/, '');
   if (e.group === 'japanese-gen') return `${e.label}:${e.tokens.filter((t) => t.startsWith('subject:')).join(' ')}`;
   return e.id;

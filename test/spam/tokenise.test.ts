@@ -74,7 +74,29 @@ test('defaults leave out header names and values, HTML tag names and Received ho
   assert.ok(!has(/^rcvd/), 'Received hosts');
   for (const t of ['ct:text/html', 'msgid:good.test', 'received:1']) assert.ok(tokens.includes(t), t);
   for (const t of ['subject:weekly', 'free', 'offer', 'caps:FREE', 'url:198.51.100.7', 'urlx:ip', 'urlx:port', 'urlw:remove']) assert.ok(tokens.includes(t), t);
-  assert.ok(!has(/^bi:/), 'word pairs are off by default');
+  assert.ok(!has(/^bi:/), 'word pairs are off by default, of the whole text and of its opening (spam19)');
+});
+
+test('leadPairs 20: the body\'s first 20 words give word pairs, text parts first, then the HTML text; none after, none of Japanese runs', () => {
+  const lead = { ...DEFAULT_TOKENISE, leadPairs: 20 };
+  const words = Array.from({ length: 40 }, (_, i) => `w${i}`);
+  const text = `Dear ${words.slice(0, 10).join(' ')}\n\n${words.slice(10).join(' ')}`;
+  const tokens = messageTokens(rawMail({ subject: 'Hello', body: text }), {}, lead);
+  const pairs = tokens.filter((t) => t.startsWith('bi:'));
+  assert.equal(pairs.length, 19, pairs.join(' ')); // 20 words, 19 pairs, across the line breaks
+  for (const t of ['bi:dear w0', 'bi:w9 w10', 'bi:w17 w18']) assert.ok(pairs.includes(t), t);
+  assert.ok(!pairs.includes('bi:w18 w19'), 'the 21st word starts no pair');
+  const off = messageTokens(rawMail({ subject: 'Hello', body: text }), {}, { ...DEFAULT_TOKENISE, leadPairs: 0 });
+  assert.ok(!off.some((t) => t.startsWith('bi:')), 'leadPairs 0: none');
+  // a Japanese statement notice: its Latin words only (as the word tokens read it), the Japanese runs are no pair's words
+  const ja = messageTokens(rawMail({ subject: 'ご利用明細', contentType: 'text/plain; charset=ISO-2022-JP', cte: '7bit', body: toIso2022jp('今月のご利用代金明細をMyJCBに掲載しました。MyJCB にログインしてご確認ください。') }), {}, lead);
+  assert.deepEqual(ja.filter((t) => t.startsWith('bi:')), ['bi:myjcb myjcb']);
+  // a short text part, then the HTML text: the count runs on across parts, a pair never spans two
+  const msg = parseMessage(rawMail({ subject: 'x', body: 'one two three' }));
+  const both = tokenise(msg, ['four five'], [], { ...DEFAULT_TOKENISE, leadPairs: 4 });
+  assert.deepEqual(both.filter((t) => t.startsWith('bi:')).sort(), ['bi:one two', 'bi:two three']);
+  const more = tokenise(msg, ['four five six'], [], { ...DEFAULT_TOKENISE, leadPairs: 5 });
+  assert.deepEqual(more.filter((t) => t.startsWith('bi:')).sort(), ['bi:four five', 'bi:one two', 'bi:two three']);
 });
 
 test('each structure switch brings its tokens back', () => {
