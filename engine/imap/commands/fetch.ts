@@ -7,7 +7,6 @@ import { cachedParts, contentNeeds, onlyMeta, parseFetchItems, renderFetch, rend
 import { columnsFor, type ColumnCache } from '../header-columns.js';
 import type { MailboxView } from '../mailbox-view.js';
 import { cacheFor, MessageCache, type CachedMessage } from '../message-cache.js';
-import { BCC, CC, FROM, SUBJECT, TO } from '../mime/known-fields.js';
 import { parseMime, type MimeNode } from '../mime/mime-tree.js';
 import type { Response } from '../protocol/response.js';
 import { GATHER, ResponseWriter, StreamBroken } from '../protocol/response-writer.js';
@@ -17,9 +16,6 @@ import type { FolderName, MailboxStore, MessageHandle, MessageInfo, Owner } from
 
 /** Messages up to this size are read whole (one read is cheaper); larger ones needed only whole are streamed. */
 const READ_WHOLE_MAX = 256 * 1024;
-
-/** The fields SEARCH's columns read (header-columns.ts FED_FIELDS), fed from the tree FETCH parsed. */
-const FED_IDS = (1 << SUBJECT) | (1 << FROM) | (1 << TO) | (1 << CC) | (1 << BCC);
 
 export const fetch: CommandDef = {
   names: ['FETCH', 'UID FETCH'],
@@ -211,9 +207,7 @@ function render(run: FetchRun, seq: number, uid: number, info: MessageInfo, cach
   if (tree && raw && !cached?.head) {
     (keep ??= {}).head = raw.subarray(0, tree.bodyStart); // copied by the cache (a view, never the whole buffer)
     // and the fields SEARCH's named keys read, for its columns (no header scan per message later)
-    const fed: { name: string; value: string }[] = [];
-    tree.fieldsOf(FED_IDS, fed);
-    run.columns.feed(run.box, uid, fed);
+    run.columns.feed(run.box, uid, tree.ids, tree.values);
   }
   if (keep) run.cache.update(run.box, uid, keep);
   return r.raw('\r\n');
@@ -226,9 +220,7 @@ function renderText(run: FetchRun, seq: number, uid: number, info: MessageInfo, 
   const text = renderTextLine(run.items, seq, info, run.view.flagsWithRecent(info), raw, tree, cached, keep);
   if (!cached?.head) {
     keep.head = raw.subarray(0, tree.bodyStart); // copied by the cache (a view of the shared read buffer)
-    const fed: { name: string; value: string }[] = [];
-    tree.fieldsOf(FED_IDS, fed);
-    run.columns.feed(run.box, uid, fed);
+    run.columns.feed(run.box, uid, tree.ids, tree.values);
   }
   run.cache.update(run.box, uid, keep);
   return text;

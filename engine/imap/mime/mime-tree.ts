@@ -35,9 +35,9 @@ export class MimeNode {
     readonly bodyStart: number,
     /** End of the body. */
     readonly end: number,
-    /** The known fields present (KNOWN numbers), in header order, and their values. */
-    private readonly ids: number[],
-    private readonly values: string[],
+    /** The known fields present (KNOWN numbers), in header order, and their values (read only). */
+    readonly ids: number[],
+    readonly values: string[],
     readonly type: string,
     readonly subtype: string,
     /** Content-Type parameters in order, names lower-case. */
