@@ -216,12 +216,12 @@ function writeParams(r: Latin1Text, params: [string, string][]): void {
     return;
   }
   r.raw('(');
-  params.forEach(([k, v], i) => {
+  for (let i = 0; i < params.length; i++) {
     if (i) r.raw(' ');
-    r.latin1(k.toUpperCase());
+    r.latin1(params[i][0].toUpperCase());
     r.raw(' ');
-    r.latin1(v);
-  });
+    r.latin1(params[i][1]);
+  }
   r.raw(')');
 }
 
