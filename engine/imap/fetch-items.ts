@@ -311,7 +311,10 @@ export function renderTextLine(
         else keep.body = text;
       }
       s += kind + ' ' + text;
-    } else if (kind === 'UID' || kind === 'FLAGS' || kind === 'INTERNALDATE' || kind === 'RFC822.SIZE' || kind === 'MODSEQ') {
+    } else if (kind === 'RFC822.SIZE') {
+      // the length of the octets read: the size the store lists the file with now (a view's may be older)
+      s += `RFC822.SIZE ${raw.length}`;
+    } else if (kind === 'UID' || kind === 'FLAGS' || kind === 'INTERNALDATE' || kind === 'MODSEQ') {
       s += renderMetaItem(kind, info, flags);
     }
   }

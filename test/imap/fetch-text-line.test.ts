@@ -79,10 +79,12 @@ function items(r: () => number): FetchItem[] {
 
 test('renderTextLine writes the octets renderFetch writes and keeps the renderings it remembers, fresh and partly cached', () => {
   const r = random(71);
-  const info: MessageInfo = { uid: 42, size: 1234, internalDate: Date.UTC(2026, 11, 5, 1, 2, 3), modseq: 7, flags: ['\\Seen'], key: '1.M1P1.x' };
+  const base: MessageInfo = { uid: 42, size: 0, internalDate: Date.UTC(2026, 11, 5, 1, 2, 3), modseq: 7, flags: ['\\Seen'], key: '1.M1P1.x' };
   const flags = ['\\Seen', '\\Recent', '$Junk'];
   for (let k = 0; k < 1500; k++) {
     const raw = message(r, 0);
+    // as FETCH calls it: a listed file read whole at its listed size
+    const info = { ...base, size: raw.length };
     const list = items(r);
     // what a FETCH of everything would remember, then part of it cached
     const all: CachedMessage = {};
