@@ -3,6 +3,7 @@
 // same Maildir), in the same run; prints times and ratios. Never starts the system Dovecot service.
 // usage: node dist/bench/imap.js [messages]        (internal: node dist/bench/imap.js --serve DATADIR PORT)
 // BENCH_PROFILE=DIR: the server runs with --cpu-prof into DIR, and DIR gets summary.md + a flame graph per command.
+// BENCH_NODE_ARGS="--trace-opt …": more node/V8 options for tegami's server process (split on spaces).
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import net from 'node:net';
@@ -316,9 +317,10 @@ async function main(): Promise<void> {
   try {
     const tPort = await freePort();
     const self = fileURLToPath(import.meta.url);
+    const nodeArgs = (process.env.BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean);
     const profileDir = process.env.BENCH_PROFILE ? path.resolve(process.env.BENCH_PROFILE) : '';
     if (profileDir) fs.mkdirSync(profileDir, { recursive: true });
-    const tegami = spawn(process.execPath, [...(profileDir ? ['--cpu-prof', '--cpu-prof-dir=' + profileDir] : []), self, '--serve', dataDir, String(tPort)], { stdio: 'inherit' });
+    const tegami = spawn(process.execPath, [...(profileDir ? ['--cpu-prof', '--cpu-prof-dir=' + profileDir] : []), ...nodeArgs, self, '--serve', dataDir, String(tPort)], { stdio: 'inherit' });
     procs.push(tegami);
     await waitPort(tPort, tegami, 'tegami');
     const t = await open(tPort, tegami.pid!);

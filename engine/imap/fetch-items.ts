@@ -275,6 +275,52 @@ function renderMetaItem(kind: 'UID' | 'FLAGS' | 'INTERNALDATE' | 'RFC822.SIZE' |
   }
 }
 
+/** No item is a section: the response is text (metadata, ENVELOPE, BODY, BODYSTRUCTURE), renderTextLine's. */
+export function textItems(items: FetchItem[]): boolean {
+  return items.every((i) => i.kind !== 'section');
+}
+
+/**
+ * "* seq FETCH (...)\r\n" of items textItems accepts, from the message's bytes and tree (what is not cached is
+ * rendered, and put in `keep`): the octets renderFetch gives, without a Response, a closure per item or a
+ * sub-rendering object of its own per message.
+ */
+export function renderTextLine(
+  items: FetchItem[], seq: number, info: MessageInfo, flags: string[], raw: Buffer, tree: MimeNode, cached: CachedMessage | undefined, keep: CachedMessage,
+): string {
+  let s = `* ${seq} FETCH (`;
+  for (let i = 0; i < items.length; i++) {
+    const kind = items[i].kind;
+    if (i) s += ' ';
+    if (kind === 'ENVELOPE') {
+      let text = cached?.envelope;
+      if (!text) {
+        const sub = new Latin1Text();
+        writeEnvelope(sub, tree);
+        text = keep.envelope = flat(sub.text);
+      }
+      s += 'ENVELOPE ' + text;
+    } else if (kind === 'BODY' || kind === 'BODYSTRUCTURE') {
+      const extended = kind === 'BODYSTRUCTURE';
+      let text = extended ? cached?.bodystructure : cached?.body;
+      if (!text) {
+        const sub = new Latin1Text();
+        writeBodyStructure(sub, raw, tree, extended);
+        text = flat(sub.text);
+        if (extended) keep.bodystructure = text;
+        else keep.body = text;
+      }
+      s += kind + ' ' + text;
+    } else if (kind === 'RFC822.SIZE') {
+      // the length of the octets read: the size the store lists the file with now (a view's may be older)
+      s += `RFC822.SIZE ${raw.length}`;
+    } else if (kind === 'UID' || kind === 'FLAGS' || kind === 'INTERNALDATE' || kind === 'MODSEQ') {
+      s += renderMetaItem(kind, info, flags);
+    }
+  }
+  return s + ')\r\n';
+}
+
 /** "* seq FETCH (...)" for one message. */
 export function renderFetch(items: FetchItem[], m: RenderInput): Response {
   const r = new Response().raw(`* ${m.seq} FETCH (`);

@@ -6,6 +6,7 @@
 // the UIDs still there over and reads only the new messages. A message's bytes never change under a (folder,
 // UIDVALIDITY, UID), so a value once made never goes stale; the mailbox key holds UIDVALIDITY.
 import type { MailboxStore } from '../store/mailbox-store.js';
+import { KNOWN } from './mime/known-fields.js';
 
 /** Separates values and messages in a column's text; a key holding it is not answered from columns. */
 const SEP = '\u0000';
@@ -139,21 +140,38 @@ export class Feed {
 
   /** Feed a message's top-level fields; false (nothing kept) when its values of FED_FIELDS are too long to keep. */
   add(uid: number, headers: readonly { name: string; value: string }[]): boolean {
+    const ids: number[] = [];
+    const values: string[] = [];
+    for (let i = 0; i < headers.length; i++) {
+      const k = (KNOWN as readonly string[]).indexOf(headers[i].name);
+      if (k >= 0) {
+        ids.push(k);
+        values.push(headers[i].value);
+      }
+    }
+    return this.addKnown(uid, ids, values);
+  }
+
+  /**
+   * add() of the known fields a MIME parse found (known-fields.ts numbers and their values, in header order, as
+   * MimeNode keeps them): no object per field, no name compared.
+   */
+  addKnown(uid: number, ids: readonly number[], values: readonly string[]): boolean {
     let size = 0;
-    for (let i = 0; i < headers.length; i++) if (fedIndex(headers[i].name) >= 0) size += headers[i].value.length;
+    for (let i = 0; i < ids.length; i++) if (FED_OF_KNOWN[ids[i]] >= 0) size += values[i].length;
     if (size > MAX_FED_MESSAGE) return false;
     this.chars += size;
     const n = this.uids.length;
     if (n && this.uids[n - 1] >= uid) this.ascending = false;
     this.uids.push(uid);
     for (let f = 0; f < FED_FIELDS.length; f++) this.values[f]?.push(null);
-    for (let i = 0; i < headers.length; i++) {
-      const f = fedIndex(headers[i].name);
+    for (let i = 0; i < ids.length; i++) {
+      const f = FED_OF_KNOWN[ids[i]];
       if (f < 0) continue;
       const list = this.values[f];
       if (!list) continue;
       const had = list[n];
-      const v = headers[i].value;
+      const v = values[i];
       list[n] = had === null ? v : typeof had === 'string' ? [had, v] : [...had, v];
     }
     return true;
@@ -192,6 +210,9 @@ export class Feed {
   }
 }
 
+/** Per known field (known-fields.ts number), its FED_FIELDS index, or -1. */
+const FED_OF_KNOWN: readonly number[] = KNOWN.map((name) => fedIndex(name));
+
 export function fedIndex(name: string): number {
   switch (name) {
     case 'subject':
@@ -227,12 +248,12 @@ export class ColumnCache {
   private fed = 0;
   private fedChars = 0;
 
-  /** Values FETCH parsed for a message of `box` (its top-level header fields). */
-  feed(box: string, uid: number, headers: readonly { name: string; value: string }[]): void {
+  /** Values FETCH parsed for a message of `box`: its top-level known fields (Feed.addKnown). */
+  feed(box: string, uid: number, ids: readonly number[], values: readonly string[]): void {
     let f = this.feeds.get(box);
     if (!f) this.feeds.set(box, (f = new Feed()));
     const before = f.chars;
-    if (!f.add(uid, headers)) return;
+    if (!f.addKnown(uid, ids, values)) return;
     this.fed++;
     this.fedChars += f.chars - before;
     while (this.fed > MAX_FED || this.fedChars > MAX_FED_CHARS) {

@@ -55,8 +55,8 @@ export class MessageCache {
   private lastBox: string | null = null;
 
   /** Merge fields into an entry (creating it), then enforce the bounds. */
-  update(box: string, uid: number, fields: CachedMessage): void {
-    fields = ownMemory(fields);
+  update(box: string, uid: number, given: CachedMessage): void {
+    const fields = ownMemory(given);
     let m = this.boxes.get(box);
     // most recently changed mailbox last (already so while one command fills one mailbox)
     if (!m || this.lastBox !== box) {
@@ -73,7 +73,8 @@ export class MessageCache {
       this.bytes += bytes - old.bytes;
       old.bytes = bytes;
     } else {
-      const value = { ...fields };
+      // the entry's own object (ownMemory's copy is one already)
+      const value = fields === given ? { ...fields } : fields;
       const bytes = sizeOf(value);
       m.set(uid, { value, bytes });
       this.bytes += bytes;
@@ -96,37 +97,18 @@ export class MessageCache {
   }
 }
 
-const BUFFERS = ['head'] as const;
-
 /**
- * `fields` with its Buffers in memory of their own: a small Buffer.from() is a view into Node's shared 8 KB pool, and
- * kept here it would hold that whole slab while counting only its own bytes (a 300-byte header block, 8 KB held).
- * The Buffers of one update share one allocation of exactly their total size (only the header block is a Buffer
- * now; renderings are strings). A field replaced later leaves its old bytes in that allocation until the entry goes
- * (fields are set once in practice: when missing).
+ * `fields` with its header block in memory of its own: a small Buffer.from() is a view into Node's shared 8 KB pool,
+ * and kept here it would hold that whole slab while counting only its own bytes (a 300-byte header block, 8 KB
+ * held); FETCH's is a view of its read buffer. A copy of `fields` when the block was copied, else `fields` itself.
+ * (The renderings are strings; the header block is the only Buffer kept.)
  */
 function ownMemory(fields: CachedMessage): CachedMessage {
-  let total = 0;
-  let views = false;
-  for (let i = 0; i < BUFFERS.length; i++) {
-    const b = fields[BUFFERS[i]];
-    if (!b) continue;
-    total += b.length;
-    if (b.byteLength !== b.buffer.byteLength) views = true;
-  }
-  if (!views) return fields;
-  const own = Buffer.allocUnsafeSlow(total);
-  const out = { ...fields };
-  let at = 0;
-  for (let i = 0; i < BUFFERS.length; i++) {
-    const k = BUFFERS[i];
-    const b = fields[k];
-    if (!b) continue;
-    b.copy(own, at);
-    out[k] = own.subarray(at, at + b.length);
-    at += b.length;
-  }
-  return out;
+  const b = fields.head;
+  if (!b || b.byteLength === b.buffer.byteLength) return fields;
+  const own = Buffer.allocUnsafeSlow(b.length);
+  own.set(b);
+  return { ...fields, head: own };
 }
 
 function sizeOf(v: CachedMessage): number {

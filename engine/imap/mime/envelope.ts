@@ -1,7 +1,7 @@
 // ENVELOPE and BODY/BODYSTRUCTURE for FETCH, written straight into protocol text (a Latin1Text) from a MimeNode tree.
 // Header values go out as the raw header text (clients decode RFC 2047 themselves); 8-bit text becomes a literal.
 import { MAX_HEADER_FIELD_OCTETS } from '../../mime/header-lines.js';
-import type { Latin1Text } from '../protocol/latin1-text.js';
+import { Latin1Text } from '../protocol/latin1-text.js';
 import * as K from './known-fields.js';
 import { parseDisposition, type MimeNode } from './mime-tree.js';
 
@@ -187,13 +187,16 @@ export function writeEnvelope(r: Latin1Text, node: MimeNode): void {
   r.raw(' ');
   r.nlatin1(node.field(K.SUBJECT));
   r.raw(' ');
-  // From is parsed once: Sender and Reply-To fall back to it when absent
-  const from = addressesOf(node, K.FROM);
-  writeAddresses(r, from);
+  // From is parsed and written once: Sender and Reply-To repeat its text when absent
+  const from = new Latin1Text();
+  writeAddresses(from, addressesOf(node, K.FROM));
+  r.raw(from.text);
   r.raw(' ');
-  writeAddresses(r, node.field(K.SENDER) === undefined ? from : addressesOf(node, K.SENDER));
+  if (node.field(K.SENDER) === undefined) r.raw(from.text);
+  else writeAddresses(r, addressesOf(node, K.SENDER));
   r.raw(' ');
-  writeAddresses(r, node.field(K.REPLY_TO) === undefined ? from : addressesOf(node, K.REPLY_TO));
+  if (node.field(K.REPLY_TO) === undefined) r.raw(from.text);
+  else writeAddresses(r, addressesOf(node, K.REPLY_TO));
   r.raw(' ');
   writeAddresses(r, addressesOf(node, K.TO));
   r.raw(' ');
@@ -213,12 +216,12 @@ function writeParams(r: Latin1Text, params: [string, string][]): void {
     return;
   }
   r.raw('(');
-  params.forEach(([k, v], i) => {
+  for (let i = 0; i < params.length; i++) {
     if (i) r.raw(' ');
-    r.latin1(k.toUpperCase());
+    r.latin1(params[i][0].toUpperCase());
     r.raw(' ');
-    r.latin1(v);
-  });
+    r.latin1(params[i][1]);
+  }
   r.raw(')');
 }
 

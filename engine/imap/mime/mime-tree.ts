@@ -35,9 +35,9 @@ export class MimeNode {
     readonly bodyStart: number,
     /** End of the body. */
     readonly end: number,
-    /** The known fields present (KNOWN numbers), in header order, and their values. */
-    private readonly ids: number[],
-    private readonly values: string[],
+    /** The known fields present (KNOWN numbers), in header order, and their values (read only). */
+    readonly ids: number[],
+    readonly values: string[],
     readonly type: string,
     readonly subtype: string,
     /** Content-Type parameters in order, names lower-case. */
@@ -111,9 +111,10 @@ function parseEntity(raw: Buffer, start: number, end: number, inDigest: boolean,
     }
     if (boundary) {
       const digest = subtype === 'digest';
-      for (const [s, e] of splitMultipart(raw, bodyStart, end, boundary)) {
+      const ranges = splitMultipart(raw, bodyStart, end, boundary);
+      for (let k = 0; k < ranges.length; k += 2) {
         if (budget.parts >= MAX_PARTS) break;
-        node.children.push(parseEntity(raw, s, e, digest, depth + 1, budget));
+        node.children.push(parseEntity(raw, ranges[k], ranges[k + 1], digest, depth + 1, budget));
       }
     }
   } else if (type === 'message' && (subtype === 'rfc822' || subtype === 'global')) {
@@ -265,8 +266,8 @@ function splitParams(v: string): string[] {
   return out;
 }
 
-/** Octet ranges of the body parts between boundary delimiter lines (RFC 2046 §5.1.1). */
-function splitMultipart(raw: Buffer, start: number, end: number, boundary: string): [number, number][] {
+/** Octet ranges of the body parts between boundary delimiter lines (RFC 2046 §5.1.1): start, end, start, end … */
+function splitMultipart(raw: Buffer, start: number, end: number, boundary: string): number[] {
   const delim = Buffer.from('--' + boundary, 'latin1');
   // Places where the delimiter's text is found, delimiter or not, looked at in one multipart: real mail has one per
   // part (MAX_PARTS at most); millions of "--b" lines that are not delimiters cost the main thread ~0.2 µs each at
@@ -274,7 +275,7 @@ function splitMultipart(raw: Buffer, start: number, end: number, boundary: strin
   // last part's.
   const maxFound = 4 * MAX_PARTS;
   let found = 0;
-  const parts: [number, number][] = [];
+  const parts: number[] = [];
   let partStart = -1;
   let i = start;
   while (i < end) {
@@ -301,12 +302,12 @@ function splitMultipart(raw: Buffer, start: number, end: number, boundary: strin
     let partEnd = at;
     if (partEnd > start && raw[partEnd - 1] === 10) partEnd--;
     if (partEnd > start && raw[partEnd - 1] === 13) partEnd--;
-    if (partStart >= 0) parts.push([partStart, Math.max(partStart, partEnd)]);
+    if (partStart >= 0) parts.push(partStart, Math.max(partStart, partEnd));
     if (closing) return parts;
     partStart = lineEnd;
     i = lineEnd;
   }
-  if (partStart >= 0 && partStart <= end) parts.push([partStart, end]);
+  if (partStart >= 0 && partStart <= end) parts.push(partStart, end);
   return parts;
 }
 
