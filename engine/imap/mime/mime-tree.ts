@@ -55,15 +55,6 @@ export class MimeNode {
     for (let i = 0; i < ids.length; i++) if (ids[i] === id) return this.values[i];
     return undefined;
   }
-
-  /**
-   * The known fields whose bit is set in `wanted` (1 << id), every occurrence in header order, as name and value
-   * (FETCH's feed of SEARCH's columns).
-   */
-  fieldsOf(wanted: number, out: { name: string; value: string }[]): void {
-    const ids = this.ids;
-    for (let i = 0; i < ids.length; i++) if ((wanted >>> ids[i]) & 1) out.push({ name: KNOWN[ids[i]], value: this.values[i] });
-  }
 }
 
 const MAX_DEPTH = 30;
