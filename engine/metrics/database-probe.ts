@@ -4,12 +4,12 @@
 // PostgreSQL `SELECT 1` on a new connection with the node's TLS settings, the connect counted in the time.
 // `tegami status` shows it (from the server, and from the CLI itself when no server answers) and the admin
 // dashboard too. The PostgreSQL location is host:port/database: never the URL's user or password.
-import path from 'node:path';
 import Database from 'better-sqlite3';
 import type pg from 'pg';
 import { pgLib } from '../db/pg/lib.js';
 import type { StorageConfig } from '../config/schema.js';
 import { clientConfig } from '../db/pg/pool.js';
+import { databaseFile } from '../db/database.js';
 
 export interface DatabaseProbe {
   backend: 'sqlite' | 'postgresql';
@@ -37,7 +37,7 @@ const since = (t0: bigint) => Math.round(Number(process.hrtime.bigint() - t0) / 
 
 export async function probeDatabase(config: { data_dir: string; storage: StorageConfig }, timeoutMs: number): Promise<DatabaseProbe> {
   if (config.storage.backend === 'postgres') return probePostgres(config.storage, timeoutMs);
-  const file = path.join(config.data_dir, 'tegami.db');
+  const file = databaseFile(config.data_dir);
   const t0 = process.hrtime.bigint();
   let db: Database.Database | undefined;
   try {
