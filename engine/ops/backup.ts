@@ -20,6 +20,7 @@ import { endBlocks, headerBlocks, padding } from './tar.js';
 import { FORMAT, FORMAT_VERSION, MANIFEST_PATH, modeString, type Manifest, type ManifestEntry } from './manifest.js';
 import { listOrphans, orphansDir } from '../store/orphans.js';
 import { databaseFile } from '../db/database.js';
+import { fsyncDir } from '../util/durable-file.js';
 
 export interface BackupOptions {
   file: string;
@@ -400,15 +401,3 @@ function walkFiles(root: string): { rel: string; abs: string }[] {
   return out;
 }
 
-export function fsyncDir(dir: string): void {
-  try {
-    const fd = fs.openSync(dir, 'r');
-    try {
-      fs.fsyncSync(fd);
-    } finally {
-      fs.closeSync(fd);
-    }
-  } catch {
-    // some file systems refuse to fsync a directory; the rename is still atomic
-  }
-}

@@ -14,7 +14,8 @@ import Database from 'better-sqlite3';
 import { readTar, TarError, type TarHeader } from './tar.js';
 import { claimPidFile, releasePidFile } from './pid-file.js';
 import { checkManifest, MANIFEST_PATH, safeArchivePath, type Manifest } from './manifest.js';
-import { fsyncDir, isSqlite } from './backup.js';
+import { isSqlite } from './backup.js';
+import { fsyncDir } from '../util/durable-file.js';
 import { databaseFile } from '../db/database.js';
 
 export interface RestoreOptions {
