@@ -98,6 +98,15 @@ describe('strict CLI options', () => {
       assert.equal(h.code, 0);
       assert.equal(h.out, r.out, `help ${cmd} is ${cmd} --help`);
     }
+    // every subcommand is named in the overview (`queue flush` and `list list` were not); del/delete are one
+    const overview = cli(['--help']).out;
+    for (const [name, spec] of Object.entries(COMMANDS)) {
+      const lines = overview.split('\n').filter((l) => l.startsWith(`  ${name} `)).map((l) => l.slice(name.length + 3).split(/\s{2,}/)[0]).join(' ');
+      for (const sub of Object.keys(spec.subs ?? {})) {
+        const names = sub === 'delete' || sub === 'del' ? ['del', 'delete'] : [sub];
+        assert.ok(names.some((n) => new RegExp(`(^|[ |])${n}([ |]|$)`).test(lines)), `tegami --help does not name ${name} ${sub}`);
+      }
+    }
     const helpUnknown = cli(['help', 'frob']);
     assert.equal(helpUnknown.code, 2);
     assert.match(helpUnknown.err, /unknown command "frob"/);
