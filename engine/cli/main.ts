@@ -27,12 +27,19 @@ export async function run(argv: string[]): Promise<number> {
   }
   if (name === undefined || name === 'help') {
     const topic = name === 'help' ? words[1]?.value : undefined;
+    if (topic === 'list') return (await import('./commands/list.js')).list(['list', '--help']);
     if (topic !== undefined && Object.hasOwn(COMMANDS, topic)) {
       process.stdout.write(usageOf(topic));
       return 0;
     }
+    if (topic !== undefined) {
+      process.stderr.write(`tegami help: unknown command "${topic}"\n${USAGE}\n`);
+      return 2;
+    }
     // `tegami`, alone, is a usage error; `tegami help` and `tegami --help` are questions
     const asked = name === 'help' || argv.includes('--help') || argv.includes('-h');
+    // options without a command (`tegami --version`): say so rather than print the usage without a reason
+    if (!asked && argv.length) process.stderr.write(`tegami: no command given (${argv.join(' ')} is not one)\n`);
     (asked ? process.stdout : process.stderr).write(USAGE + '\n');
     return asked ? 0 : 2;
   }

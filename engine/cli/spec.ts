@@ -266,12 +266,12 @@ export const USAGE = `usage: tegami COMMAND [--config FILE] ...
   domain add|del|list|show|set [NAME]    local domains, their defaults for new accounts
   user add|del|list|show|passwd|set|limit|import|export|orphans ...  accounts (user add ADDRESS --password-stdin)
   alias add|del|list ...                 aliases (alias add ADDRESS TARGET[,TARGET])
-  list create|del|show|set|add|remove|members|pending|approve|reject ...  mailing lists
+  list create|del|show|set|list|add|remove|members|pending|approve|reject ...  mailing lists
   sieve put|get|list|activate|deactivate|delete ...  Sieve scripts of a user or @domain
   rule add|list|del ADDRESS|@DOMAIN ...  the IMail rule form (compiled to Sieve)
   vacation set|off|show ADDRESS          the vacation reply (vacation set ADDRESS [FILE] --until YYYY-MM-DD)
   autoreply set|off|show ADDRESS         auto-responders (every message answered)
-  queue list [--json]|show|retry|hold|release|delete ...
+  queue list [--json]|show|retry|flush|hold|release|delete ...
   spam learn --spam|--ham PATH           train the Bayesian filter
   dkim keygen|show DOMAIN                make a DKIM key and print its DNS record; print it again
   admin token create|revoke|list ADDRESS  API tokens for the admin JSON API

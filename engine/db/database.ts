@@ -385,9 +385,14 @@ export const MIGRATIONS: string[] = [
    END;`,
 ];
 
+/** The main database's file in a data dir: <dataDir>/tegami.db (every module names it through this). */
+export function databaseFile(dataDir: string): string {
+  return path.join(dataDir, 'tegami.db');
+}
+
 export function openDatabase(dataDir: string, opts: { readonly?: boolean } = {}): Db {
   fs.mkdirSync(dataDir, { recursive: true, mode: 0o700 });
-  const file = path.join(dataDir, 'tegami.db');
+  const file = databaseFile(dataDir);
   // password hashes and sealed secrets: made 0600 before SQLite opens it (its -wal and -shm copy this mode)
   if (!(opts.readonly && fs.existsSync(file))) fs.closeSync(fs.openSync(file, 'a', 0o600));
   const db = new Database(file, { readonly: !!opts.readonly && fs.existsSync(file), fileMustExist: false });

@@ -7,7 +7,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { buildConfig, ConfigError, readRawConfig, resolveConfigPath } from '../config/load.js';
 import { directoryFor, openContext, PRIVATE_DIR, privateDataDir, type Context } from '../context.js';
-import { openDatabase, type Db } from './database.js';
+import { databaseFile, openDatabase, type Db } from './database.js';
 import { clientConfig, openPool, type PgPool } from './pg/pool.js';
 import { migrate } from './pg/migrations.js';
 import { untilReachable } from './pg/wait.js';
@@ -186,7 +186,7 @@ export function openNodeCopy(config: LoadedConfig): Db {
         config.source ?? 'config',
         undefined,
         'storage.backend',
-        `"postgres", but ${path.join(config.data_dir, 'tegami.db')} holds a single node's accounts: move them into PostgreSQL with \`tegami db import-local\` first (nothing was changed)`,
+        `"postgres", but ${databaseFile(config.data_dir)} holds a single node's accounts: move them into PostgreSQL with \`tegami db import-local\` first (nothing was changed)`,
       );
     }
     return db;

@@ -6,16 +6,9 @@ import { utcDate } from './args.js';
 import type { JmapObjects } from './object-store.js';
 import { SqliteRulesStore } from '../rules/sqlite-store.js';
 import { htmlToText } from './vacation-sieve.js';
+import type { VacationResponse } from '../rules/vacation-settings.js';
 
-export interface VacationResponse {
-  id: 'singleton';
-  isEnabled: boolean;
-  fromDate: string | null;
-  toDate: string | null;
-  subject: string | null;
-  textBody: string | null;
-  htmlBody: string | null;
-}
+export type { VacationResponse };
 
 export const VACATION_OFF: VacationResponse = { id: 'singleton', isEnabled: false, fromDate: null, toDate: null, subject: null, textBody: null, htmlBody: null };
 

@@ -4,12 +4,13 @@
 // PostgreSQL `SELECT 1` on a new connection with the node's TLS settings, the connect counted in the time.
 // `tegami status` shows it (from the server, and from the CLI itself when no server answers) and the admin
 // dashboard too. The PostgreSQL location is host:port/database: never the URL's user or password.
-import path from 'node:path';
 import Database from 'better-sqlite3';
 import type pg from 'pg';
 import { pgLib } from '../db/pg/lib.js';
 import type { StorageConfig } from '../config/schema.js';
 import { clientConfig } from '../db/pg/pool.js';
+import { databaseFile } from '../db/database.js';
+import { deadline, whenAborted } from '../util/abort-deadline.js';
 
 export interface DatabaseProbe {
   backend: 'sqlite' | 'postgresql';
@@ -37,7 +38,7 @@ const since = (t0: bigint) => Math.round(Number(process.hrtime.bigint() - t0) / 
 
 export async function probeDatabase(config: { data_dir: string; storage: StorageConfig }, timeoutMs: number): Promise<DatabaseProbe> {
   if (config.storage.backend === 'postgres') return probePostgres(config.storage, timeoutMs);
-  const file = path.join(config.data_dir, 'tegami.db');
+  const file = databaseFile(config.data_dir);
   const t0 = process.hrtime.bigint();
   let db: Database.Database | undefined;
   try {
@@ -55,7 +56,7 @@ async function probePostgres(s: StorageConfig, timeoutMs: number): Promise<Datab
   const where = pgWhere(s.url ?? '');
   const t0 = process.hrtime.bigint();
   let client: pg.Client | undefined;
-  let timer: NodeJS.Timeout | undefined;
+  const limit = deadline(timeoutMs);
   try {
     client = new (pgLib().Client)({ ...clientConfig(s), connectionTimeoutMillis: timeoutMs, query_timeout: timeoutMs });
     client.on('error', () => undefined); // a connection cut after the answer: the result stands
@@ -64,16 +65,13 @@ async function probePostgres(s: StorageConfig, timeoutMs: number): Promise<Datab
       await c.connect();
       await c.query('SELECT 1');
     })();
-    const late = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new Error(`no answer within ${timeoutMs} ms`)), timeoutMs);
-    });
     answer.catch(() => undefined);
-    await Promise.race([answer, late]);
+    await Promise.race([answer, whenAborted(limit.signal)]);
     return { backend: 'postgresql', where, ok: true, ms: since(t0) };
   } catch (e) {
     return { backend: 'postgresql', where, ok: false, ms: since(t0), error: oneLine(e) };
   } finally {
-    clearTimeout(timer);
+    limit.clear();
     // a connection that never came up may not end promptly either: the answer does not wait for it
     if (client) await Promise.race([client.end().catch(() => undefined), new Promise((r) => setTimeout(r, 1000).unref())]);
   }

@@ -6,7 +6,7 @@ import path from 'node:path';
 import type { LoadedConfig } from '../config/load.js';
 import { listenAddress } from '../net/host-port.js';
 import { webLimits } from '../web/server.js';
-import type { Db } from '../db/database.js';
+import { databaseFile, type Db } from '../db/database.js';
 import type { Logger } from '../log/logger.js';
 import { scheduleRetention, type RetentionSchedule } from '../log/retention.js';
 import { SyslogSink } from '../log/syslog.js';
@@ -175,7 +175,7 @@ export async function startOperations(o: {
       storage:
         config.storage.backend === 'postgres'
           ? { backend: 'postgresql', location: redactedUrl(config.storage.url ?? ''), node: config.storage.node_name }
-          : { backend: 'sqlite', location: path.join(config.data_dir, 'tegami.db'), node: null },
+          : { backend: 'sqlite', location: databaseFile(config.data_dir), node: null },
       database: () => probeDatabase(config, config.health.check_timeout),
     });
 

@@ -43,7 +43,8 @@ export interface StatusDocument {
 
 export interface StatusStorage {
   backend: 'sqlite' | 'postgresql';
-  /** sqlite: the path of tegami.db; postgresql: the URL, password redacted. */
+  /** sqlite: the path of tegami.db (databaseFile), the same as the probe's `where`; postgresql: the URL, password
+   *  redacted (the probe's `where` is its host:port/database). A JSON key scripts read: kept, as `where` is. */
   location: string;
   /** [storage] node_name on PostgreSQL; null on SQLite (one node). */
   node: string | null;

@@ -9,7 +9,8 @@ import nodemailer from 'nodemailer';
 import { Agent } from 'undici';
 import type { AlertsConfig } from '../config/schema.js';
 import type { Logger } from '../log/logger.js';
-import { deadline, printable, viaDispatcher } from './probes.js';
+import { printable, viaDispatcher } from './probes.js';
+import { deadline } from '../util/abort-deadline.js';
 
 export interface AlertEvent {
   kind: 'down' | 'up' | 'test';

@@ -8,6 +8,7 @@ import tls from 'node:tls';
 import { promises as dnsp } from 'node:dns';
 import { Agent } from 'undici';
 import type { MonitorConfig } from '../config/schema.js';
+import { deadline } from '../util/abort-deadline.js';
 
 export interface ProbeResult {
   ok: boolean;
@@ -97,21 +98,6 @@ function socketCheck(t: MonitorConfig): Promise<ProbeResult> {
 /** fetch() options with an undici 7 dispatcher (Node's global fetch takes it; the types are undici-types'). */
 export function viaDispatcher(init: Omit<RequestInit, 'dispatcher'>, dispatcher: Agent): RequestInit {
   return { ...init, dispatcher: dispatcher as unknown as RequestInit['dispatcher'] } as RequestInit;
-}
-
-/** Like AbortSignal.timeout, but its timer holds the event loop (a fetch nobody answers still ends). */
-export function deadline(ms: number, also?: AbortSignal): { signal: AbortSignal; clear(): void } {
-  const ac = new AbortController();
-  const t = setTimeout(() => ac.abort(new DOMException(`no answer within ${ms} ms`, 'TimeoutError')), ms);
-  const onAbort = () => ac.abort(also!.reason);
-  also?.addEventListener('abort', onAbort, { once: true });
-  return {
-    signal: ac.signal,
-    clear: () => {
-      clearTimeout(t);
-      also?.removeEventListener('abort', onAbort);
-    },
-  };
 }
 
 const agents = new Map<string, Agent>();

@@ -19,6 +19,8 @@ import type { LoadedConfig } from '../config/load.js';
 import { endBlocks, headerBlocks, padding } from './tar.js';
 import { FORMAT, FORMAT_VERSION, MANIFEST_PATH, modeString, type Manifest, type ManifestEntry } from './manifest.js';
 import { listOrphans, orphansDir } from '../store/orphans.js';
+import { databaseFile } from '../db/database.js';
+import { fsyncDir } from '../util/durable-file.js';
 
 export interface BackupOptions {
   file: string;
@@ -106,7 +108,7 @@ interface Planned {
 export async function createBackup(config: LoadedConfig, opts: BackupOptions): Promise<BackupResult> {
   const dataDir = config.data_dir;
   const dest = path.resolve(opts.file);
-  const accountsDb = path.join(dataDir, 'tegami.db');
+  const accountsDb = databaseFile(dataDir);
   if (!fs.existsSync(accountsDb)) return { ok: false, reason: `no accounts database at ${accountsDb} (is --config right?)` };
   if (fs.existsSync(dest) && !opts.force) return { ok: false, reason: `${dest} exists (use --force to replace it)` };
   if (!fs.existsSync(path.dirname(dest))) return { ok: false, reason: `directory ${path.dirname(dest)} does not exist` };
@@ -125,7 +127,7 @@ export async function createBackup(config: LoadedConfig, opts: BackupOptions): P
     // 1. what is small and known in advance: config, database snapshots, keys
     const planned: Planned[] = [];
     if (config.source && fs.existsSync(config.source)) planned.push({ path: `config/${path.basename(config.source)}`, source: config.source, mode: 0o600 });
-    const snapAccounts = path.join(staging, 'tegami.db');
+    const snapAccounts = databaseFile(staging);
     await snapshot(accountsDb, snapAccounts);
     planned.push({ path: 'data/tegami.db', source: snapAccounts, mode: 0o600 });
     const bayesDb = path.join(dataDir, 'bayes.db');
@@ -399,15 +401,3 @@ function walkFiles(root: string): { rel: string; abs: string }[] {
   return out;
 }
 
-export function fsyncDir(dir: string): void {
-  try {
-    const fd = fs.openSync(dir, 'r');
-    try {
-      fs.fsyncSync(fd);
-    } finally {
-      fs.closeSync(fd);
-    }
-  } catch {
-    // some file systems refuse to fsync a directory; the rename is still atomic
-  }
-}

@@ -15,7 +15,7 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { seal, unseal } from '../accounts/password.js';
-import { fsyncDir } from './backup.js';
+import { fsyncDir, writeFileDurable } from '../util/durable-file.js';
 import { keyFingerprint } from '../db/pg/server-key-check.js';
 
 const KEY_BYTES = 32;
@@ -75,20 +75,6 @@ function killHook(step: string): void {
   if (process.env.TEGAMI_TEST_KEYS_ROTATE_KILL === step) process.kill(process.pid, 'SIGKILL');
 }
 
-/** Write `data` to `file` whole or not at all: a temp file beside it, fsynced, renamed, the directory fsynced. */
-function writeDurable(file: string, data: Buffer): void {
-  const tmp = `${file}.${process.pid}.tmp`;
-  const fd = fs.openSync(tmp, 'w', 0o600);
-  try {
-    fs.writeSync(fd, data);
-    fs.fsyncSync(fd);
-  } finally {
-    fs.closeSync(fd);
-  }
-  fs.renameSync(tmp, file);
-  fsyncDir(path.dirname(file));
-}
-
 export async function rotateServerKey(dataDir: string, store: SealedStore): Promise<RotationResult> {
   const f = keyFiles(dataDir);
   const oldKey = readKeyFile(f.current, 'nothing was changed (restore the file from a backup, or copy it from another node)');
@@ -103,8 +89,8 @@ export async function rotateServerKey(dataDir: string, store: SealedStore): Prom
   }
   const busy = await store.busy();
   if (busy) throw new RotationError(`${busy}; nothing was changed`);
-  for (const name of fs.readdirSync(f.dir)) if (/^secret\.key\.next\.\d+\.tmp$/.test(name)) fs.rmSync(path.join(f.dir, name), { force: true });
-  if (!resumed) writeDurable(f.next, newKey);
+  for (const name of fs.readdirSync(f.dir)) if (/^secret\.key\.next\.\d+(\.[0-9a-f]+)?\.tmp$/.test(name)) fs.rmSync(path.join(f.dir, name), { force: true });
+  if (!resumed) writeFileDurable(f.next, newKey);
   killHook('next-written');
 
   const result: RotationResult = { resumed, resealed: 0, already: 0, unreadable: [], fingerprintOld: keyFingerprint(oldKey), fingerprintNew: keyFingerprint(newKey) };

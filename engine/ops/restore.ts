@@ -14,7 +14,9 @@ import Database from 'better-sqlite3';
 import { readTar, TarError, type TarHeader } from './tar.js';
 import { claimPidFile, releasePidFile } from './pid-file.js';
 import { checkManifest, MANIFEST_PATH, safeArchivePath, type Manifest } from './manifest.js';
-import { fsyncDir, isSqlite } from './backup.js';
+import { isSqlite } from './backup.js';
+import { fsyncDir } from '../util/durable-file.js';
+import { databaseFile } from '../db/database.js';
 
 export interface RestoreOptions {
   file: string;
@@ -90,7 +92,7 @@ const REPLACED: { what: string; table?: string; one: string; many: string }[] = 
 /** What is in the data dir that a restore replaces, by kind (zero counts left out; empty for a fresh data dir). */
 export function existingData(dataDir: string): Record<string, number> {
   const out: Record<string, number> = {};
-  const file = path.join(dataDir, 'tegami.db');
+  const file = databaseFile(dataDir);
   if (fs.existsSync(file)) {
     const db = new Database(file, { readonly: true, fileMustExist: true, timeout: 5000 });
     try {

@@ -7,6 +7,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { dkimSign } from 'mailauth/lib/dkim/sign.js';
 import { authorDomain } from '../mime/address-list.js';
+import { writeFileDurable } from '../util/durable-file.js';
 import type { Origin } from '../spool/envelope.js';
 
 export interface DkimKey {
@@ -78,9 +79,7 @@ export function generateKey(dataDir: string, domain: string, selector: string, o
   if (fs.existsSync(file) && !opts.force) return { ok: false, reason: `a key for selector "${selector}" of ${d} already exists (${file}); use another --selector, or --force` };
   fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
   const pem = newPrivateKey(opts);
-  const tmp = `${file}.tmp${process.pid}`;
-  fs.writeFileSync(tmp, pem, { mode: 0o600 });
-  fs.renameSync(tmp, file);
+  writeFileDurable(file, pem);
   return { ok: true, file, stored: file, record: txtRecord(d, selector, pem) };
 }
 

@@ -3,6 +3,7 @@
 // Replaced atomically; it never touches messages themselves.
 import fs from 'node:fs';
 import path from 'node:path';
+import { writeFileDurable } from '../util/durable-file.js';
 
 export function holdsFile(dataDir: string): string {
   return path.join(dataDir, 'spool', 'holds.json');
@@ -20,13 +21,5 @@ export function readHolds(dataDir: string): Set<string> {
 export function writeHolds(dataDir: string, domains: Set<string>): void {
   const file = holdsFile(dataDir);
   fs.mkdirSync(path.dirname(file), { recursive: true });
-  const tmp = `${file}.tmp${process.pid}`;
-  const fd = fs.openSync(tmp, 'w', 0o600);
-  try {
-    fs.writeSync(fd, JSON.stringify({ domains: [...domains].sort() }));
-    fs.fsyncSync(fd);
-  } finally {
-    fs.closeSync(fd);
-  }
-  fs.renameSync(tmp, file);
+  writeFileDurable(file, JSON.stringify({ domains: [...domains].sort() }));
 }

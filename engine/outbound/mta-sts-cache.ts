@@ -5,6 +5,7 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import type { StsPolicy } from './mta-sts-policy.js';
+import { writeFileDurable } from '../util/durable-file.js';
 
 export interface CachedPolicy {
   domain: string;
@@ -39,13 +40,5 @@ export function writeCached(dataDir: string, entry: CachedPolicy): void {
   const dir = cacheDir(dataDir);
   fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
   const file = fileOf(dataDir, entry.domain);
-  const tmp = `${file}.${crypto.randomBytes(6).toString('hex')}.tmp`;
-  const fd = fs.openSync(tmp, 'w', 0o600);
-  try {
-    fs.writeSync(fd, JSON.stringify(entry) + '\n');
-    fs.fsyncSync(fd);
-  } finally {
-    fs.closeSync(fd);
-  }
-  fs.renameSync(tmp, file);
+  writeFileDurable(file, JSON.stringify(entry) + '\n');
 }

@@ -13,6 +13,7 @@ import { readHolds } from '../outbound/holds.js';
 import { Spool } from '../spool/spool.js';
 import { DB_NOW, PgQueueStore } from './pg-queue-store.js';
 import { openRecipients, readState, writeState } from './state.js';
+import { inTransaction } from '../db/pg/transaction.js';
 
 /** Copy the spool's remote recipients into the shared queue; counts of recipients and domain holds. */
 export async function importQueue(pool: pg.Pool, dataDir: string, config: LoadedConfig): Promise<ImportCount[]> {
@@ -33,10 +34,7 @@ export async function importQueue(pool: pg.Pool, dataDir: string, config: Loaded
     if (read.kind !== 'ok') continue; // damaged: the local queue moves it aside at serve's start, never here
     rcpts.source += remote.length;
     const all = await fsp.readFile(read.msg.file);
-    const c = await pool.connect();
-    let broken = false;
-    try {
-      await c.query('BEGIN');
+    await inTransaction(pool, async (c) => {
       const there = await c.query('SELECT 1 FROM queue_envelopes WHERE id = $1', [id]);
       if (!there.rows.length) {
         const rows = remote.map((r) => ({ address: r.address, rcpt: r.rcpt, notify: r.notify, orcpt: r.orcpt, dest: destinationFor(recipientDomain(r.address), config).key }));
@@ -57,13 +55,7 @@ export async function importQueue(pool: pg.Pool, dataDir: string, config: Loaded
       }
       const found = await c.query('SELECT 1 FROM queue_recipients WHERE message_id = $1 AND address = ANY($2::text[])', [id, remote.map((r) => r.address)]);
       rcpts.missing += remote.length - found.rows.length;
-      await c.query('COMMIT');
-    } catch (e) {
-      await c.query('ROLLBACK').catch(() => (broken = true));
-      throw e;
-    } finally {
-      c.release(broken ? true : undefined);
-    }
+    });
     // committed: the recipients leave the local state (a crash before this finds the id in PostgreSQL next time)
     st.recipients = st.recipients.filter((x) => !remote.includes(x));
     if (openRecipients(st).length === 0) await spool.remove(id);

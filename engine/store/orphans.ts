@@ -7,6 +7,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
 import { maildirRoot } from './maildir.js';
+import { fsyncDir } from '../util/durable-file.js';
 
 export interface Orphan {
   id: string;
@@ -28,19 +29,6 @@ const metaSchema = z.looseObject({ address: z.string(), deleted_at: z.string() }
 
 export function orphansDir(dataDir: string): string {
   return path.join(dataDir, 'orphans');
-}
-
-function fsyncDir(dir: string): void {
-  try {
-    const fd = fs.openSync(dir, 'r');
-    try {
-      fs.fsyncSync(fd);
-    } finally {
-      fs.closeSync(fd);
-    }
-  } catch {
-    // a file system that cannot fsync a directory: the rename is still atomic
-  }
 }
 
 /**

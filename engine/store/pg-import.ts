@@ -7,6 +7,7 @@ import { mailboxIdOf } from './email-ids.js';
 import { MaildirStore } from './maildir-store.js';
 import { PgMailboxStore } from './pg-store.js';
 import { StoreError } from './store-error.js';
+import { inTransaction } from '../db/pg/transaction.js';
 
 const keyOf = (uidValidity: number, uid: number) => `import-local:${uidValidity}:${uid}`;
 
@@ -29,27 +30,16 @@ async function boxOf(pool: pg.Pool, owner: string, folder: string): Promise<Box>
 async function takeValidity(pool: pg.Pool, owner: string, box: Box, want: number): Promise<boolean> {
   if (Number(box.uidvalidity) === want) return true;
   if (Number(box.n) > 0) return false;
-  const c = await pool.connect();
-  let broken = false;
-  try {
-    await c.query('BEGIN');
+  const took = await inTransaction(pool, async (c) => {
     const taken = await c.query('SELECT 1 FROM mail_mailboxes WHERE owner = $1 AND uidvalidity = $2', [owner, want]);
-    if (taken.rows.length) {
-      await c.query('ROLLBACK');
-      return false;
-    }
+    if (taken.rows.length) return false; // nothing written: the commit ends a read
     await c.query('UPDATE mail_mailboxes SET uidvalidity = $2 WHERE id = $1', [box.id, want]);
     await c.query("UPDATE mail_changes SET id = $3 WHERE owner = $1 AND type = 'Mailbox' AND id = $2", [owner, mailboxIdOf(Number(box.uidvalidity)), mailboxIdOf(want)]);
     await c.query('UPDATE mail_accounts SET last_uidvalidity = greatest(last_uidvalidity, $2) WHERE owner = $1', [owner, want]);
-    await c.query('COMMIT');
-    box.uidvalidity = String(want);
     return true;
-  } catch (e) {
-    await c.query('ROLLBACK').catch(() => (broken = true));
-    throw e;
-  } finally {
-    c.release(broken ? true : undefined);
-  }
+  });
+  if (took) box.uidvalidity = String(want);
+  return took;
 }
 
 /** Copy every account's Maildir into the shared store; one count row per kind (folders, messages). */

@@ -4,6 +4,7 @@
 // It never touches an owner a login can name, and never deletes a body another message still uses.
 import type pg from 'pg';
 import { ORPHAN_ID, type Orphan } from './orphans.js';
+import { inTransaction } from '../db/pg/transaction.js';
 
 const OWNER = /^orphan\/(\d{8}T\d{6}Z-[0-9a-f]{8})\/(.+)$/;
 
@@ -37,17 +38,11 @@ export interface RemovedOrphan {
 /** Delete one orphan's mail for good; null when the shared store has no orphan with that id. */
 export async function removeSharedOrphan(pool: pg.Pool, id: string): Promise<RemovedOrphan | null> {
   if (!ORPHAN_ID.test(id)) return null;
-  const c = await pool.connect();
-  let broken = false;
-  try {
-    await c.query('BEGIN');
+  return inTransaction(pool, async (c) => {
     const acct = await c.query<{ owner: string }>("SELECT owner FROM mail_accounts WHERE owner LIKE 'orphan/' || $1 || '/%' FOR UPDATE", [id]);
     const owner = acct.rows[0]?.owner;
     const m = owner ? OWNER.exec(owner) : null;
-    if (!owner || !m || m[1] !== id) {
-      await c.query('ROLLBACK');
-      return null;
-    }
+    if (!owner || !m || m[1] !== id) return null; // nothing written: the commit ends a read (and its lock)
     // the message rows first: their trigger counts each body's references down (and stamps it unreferenced)
     const msgs = await c.query<{ blob_hash: Buffer }>('DELETE FROM mail_messages WHERE owner = $1 RETURNING blob_hash', [owner]);
     for (const t of ['mail_emails', 'mail_threads', 'mail_thread_keys', 'mail_changes']) await c.query(`DELETE FROM ${t} WHERE owner = $1`, [owner]);
@@ -61,12 +56,6 @@ export async function removeSharedOrphan(pool: pg.Pool, id: string): Promise<Rem
           [hashes],
         )
       : { rowCount: 0 };
-    await c.query('COMMIT');
     return { address: m[2], messages: msgs.rowCount ?? 0, bodiesFreed: freed.rowCount ?? 0 };
-  } catch (e) {
-    await c.query('ROLLBACK').catch(() => (broken = true));
-    throw e;
-  } finally {
-    c.release(broken ? true : undefined);
-  }
+  });
 }

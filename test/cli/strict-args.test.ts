@@ -89,18 +89,37 @@ describe('strict CLI options', () => {
       // every command is named (`db` was missing, though README.md lists it)
       for (const name of [...Object.keys(COMMANDS), 'list']) assert.match(r.out, new RegExp(`^  ${name} `, 'm'), `tegami ${argv.join(' ')} does not name ${name}`);
     }
-    for (const cmd of ['serve', 'domain', 'user', 'alias', 'queue', 'spam', 'dkim', 'backup', 'restore', 'lab']) {
+    // every command's --help, and `help COMMAND` (`help list` printed the general usage, `help frob` too, exit 0)
+    for (const cmd of [...Object.keys(COMMANDS), 'list']) {
       const r = cli([cmd, '--help']);
       assert.equal(r.code, 0, `${cmd} --help: ${r.err}`);
       assert.match(r.out, new RegExp(`usage:\\n  tegami ${cmd}`));
-      assert.equal(cli(['help', cmd]).code, 0);
+      const h = cli(['help', cmd]);
+      assert.equal(h.code, 0);
+      assert.equal(h.out, r.out, `help ${cmd} is ${cmd} --help`);
     }
+    // every subcommand is named in the overview (`queue flush` and `list list` were not); del/delete are one
+    const overview = cli(['--help']).out;
+    for (const [name, spec] of Object.entries(COMMANDS)) {
+      const lines = overview.split('\n').filter((l) => l.startsWith(`  ${name} `)).map((l) => l.slice(name.length + 3).split(/\s{2,}/)[0]).join(' ');
+      for (const sub of Object.keys(spec.subs ?? {})) {
+        const names = sub === 'delete' || sub === 'del' ? ['del', 'delete'] : [sub];
+        assert.ok(names.some((n) => new RegExp(`(^|[ |])${n}([ |]|$)`).test(lines)), `tegami --help does not name ${name} ${sub}`);
+      }
+    }
+    const helpUnknown = cli(['help', 'frob']);
+    assert.equal(helpUnknown.code, 2);
+    assert.match(helpUnknown.err, /unknown command "frob"/);
     const sub = cli(['user', 'set', 'x@example.test', '--help']);
     assert.equal(sub.code, 0);
     assert.match(sub.out, /--disabled\|--enabled/);
     const none = cli([]);
     assert.equal(none.code, 2);
     assert.match(none.err, /usage: tegami COMMAND/);
+    // an option with no command says so (it printed the usage alone)
+    const version = cli(['--version']);
+    assert.equal(version.code, 2);
+    assert.match(version.err, /^tegami: no command given \(--version is not one\)\nusage: tegami COMMAND/);
     const unknown = cli(['frobnicate']);
     assert.equal(unknown.code, 2);
     assert.match(unknown.err, /unknown command "frobnicate"/);

@@ -6,7 +6,7 @@ import path from 'node:path';
 import { Refusal, UsageError, flag, type Args } from '../args.js';
 import { out } from '../common.js';
 import { loadConfig, resolveConfigPath } from '../../config/load.js';
-import { openDatabase } from '../../db/database.js';
+import { databaseFile, openDatabase } from '../../db/database.js';
 import { openPool } from '../../db/pg/pool.js';
 import { migrate, schemaVersion } from '../../db/pg/migrations.js';
 import { MIGRATIONS } from '../../db/pg/schema-sql.js';
@@ -63,8 +63,8 @@ export async function db(args: Args): Promise<number> {
 async function importCommand(args: Args, config: LoadedConfig): Promise<number> {
   if (config.storage.backend !== 'postgres') throw new Refusal('db import-local needs [storage] backend = "postgres" (and its url)');
   const from = path.resolve(flag(args, 'from') ?? config.data_dir);
-  if (!fs.existsSync(path.join(from, 'tegami.db'))) {
-    process.stderr.write(`tegami db import-local: ${path.join(from, 'tegami.db')} does not exist\n`);
+  if (!fs.existsSync(databaseFile(from))) {
+    process.stderr.write(`tegami db import-local: ${databaseFile(from)} does not exist\n`);
     return 1;
   }
   const source = openDatabase(from);

@@ -19,10 +19,27 @@ export interface ByteRange {
 }
 
 const QUOTABLE = /^[\x20-\x7e]*$/;
+/** Only characters below U+0080 (their UTF-8 octets are themselves). */
+const ASCII = /^[\x00-\x7f]*$/;
 
 /** A quoted string's text with its backslashes and double quotes escaped (most text has neither). */
 export function quoted(v: string): string {
   return v.indexOf('"') < 0 && v.indexOf('\\') < 0 ? '"' + v + '"' : '"' + v.replace(/[\\"]/g, '\\$&') + '"';
+}
+
+/**
+ * A string as protocol text (latin1, one char per octet): quoted when it is at most 1000 printable ASCII
+ * characters, else a literal of its UTF-8 octets. Response and Latin1Text both write strings with it.
+ */
+export function stringText(v: string): string {
+  if (v.length <= 1000 && QUOTABLE.test(v)) return quoted(v);
+  const octets = ASCII.test(v) ? v : Buffer.from(v, 'utf8').toString('latin1');
+  return `{${octets.length}}\r\n` + octets;
+}
+
+/** Latin1 text (one char per octet, e.g. raw header bytes) as protocol text: quoted when possible, else a literal. */
+export function latin1StringText(v: string): string {
+  return v.length <= 1000 && QUOTABLE.test(v) ? quoted(v) : `{${v.length}}\r\n` + v;
 }
 
 export class Response {
@@ -48,18 +65,14 @@ export class Response {
 
   /** A string in the safest form: quoted when possible, a literal otherwise (text is UTF-8). */
   str(v: string | Buffer): this {
-    if (typeof v === 'string') {
-      if (v.length <= 1000 && QUOTABLE.test(v)) return this.raw(quoted(v));
-      return this.literal(Buffer.from(v, 'utf8'));
-    }
-    if (canQuote(v)) return this.raw('"' + v.toString('latin1').replace(/[\\"]/g, '\\$&') + '"');
+    if (typeof v === 'string') return this.raw(stringText(v));
+    if (canQuote(v)) return this.raw(quoted(v.toString('latin1')));
     return this.literal(v);
   }
 
   /** A string given as latin1 text (one char per octet, e.g. raw header bytes). */
   latin1(v: string): this {
-    if (v.length <= 1000 && QUOTABLE.test(v)) return this.raw(quoted(v));
-    return this.literal(Buffer.from(v, 'latin1'));
+    return this.raw(latin1StringText(v));
   }
 
   nstr(v: string | Buffer | null | undefined): this {

@@ -9,7 +9,7 @@ import { MailAccount } from '../mail/account.js';
 import { filterTerms, queryEmails, readEmailFilter, readEmailSort } from '../mail/email-query.js';
 import { bodyText, highlight, snippet } from '../mail/search.js';
 import { modseqOf, stateOf } from '../mail/states.js';
-import { queryChangesResponse, queryResponse, queryWindow } from './standard.js';
+import { queryChangesArgs, queryChangesResponse, queryResponse, queryWindow } from './standard.js';
 
 export const emailQuery: MethodDef = {
   capability: MAIL,
@@ -34,11 +34,7 @@ export const emailQueryChanges: MethodDef = {
     const filter = readEmailFilter(args.raw('filter'));
     const sort = readEmailSort(args.raw('sort'));
     const collapse = args.bool('collapseThreads', false);
-    const since = args.string('sinceQueryState');
-    const maxC = args.uint('maxChanges');
-    if (maxC === 0) throw invalidArguments('maxChanges must be positive');
-    const upToId = args.id('upToId', true);
-    const total = args.bool('calculateTotal', false);
+    const { since, maxChanges: maxC, upToId, total } = queryChangesArgs(args, true);
     args.done();
     const acct = await MailAccount.open(ctx);
     const n = modseqOf(since, acct.state);

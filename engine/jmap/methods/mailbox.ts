@@ -12,7 +12,7 @@ import { MailAccount } from '../mail/account.js';
 import { FOLDER_OF_ROLE, fixedFolder, MAILBOX_PROPERTIES, ROLE_OF, type MailboxView } from '../mail/mailboxes.js';
 import { modseqOf, stateOf } from '../mail/states.js';
 import {
-  applyPatch, checkFilter, checkSort, collate, getIds, getProperties, matchFilter, maxChanges, pick, queryChangesResponse, queryResponse, queryWindow,
+  applyPatch, checkFilter, checkSort, collate, getIds, getProperties, matchFilter, maxChanges, pick, queryChangesArgs, queryChangesResponse, queryResponse, queryWindow,
   runSet, setRequest, setResponse, type Filter,
 } from './standard.js';
 
@@ -115,10 +115,7 @@ export const mailboxQueryChanges: MethodDef = {
   capability: MAIL,
   async run(args, ctx) {
     const accountId = ctx.account(args);
-    const since = args.string('sinceQueryState');
-    const maxC = args.uint('maxChanges');
-    const upToId = args.id('upToId', true);
-    const total = args.bool('calculateTotal', false);
+    const { since, maxChanges: maxC, upToId, total } = queryChangesArgs(args);
     const acct = await MailAccount.open(ctx);
     const ids = await mailboxQueryIds(args, acct);
     args.done();

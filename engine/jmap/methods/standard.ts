@@ -321,6 +321,16 @@ export function queryResponse(accountId: string, queryState: string, all: string
   return { accountId, queryState, canCalculateChanges: true, position: win.position, ids: win.ids, ...(total ? { total: all.length } : {}), ...(win.limit !== undefined ? { limit: win.limit } : {}) };
 }
 
+/** Foo/queryChanges' own arguments (RFC 8620 §5.6), read in this order; `positiveMax` refuses maxChanges 0 (Email's). */
+export function queryChangesArgs(args: Args, positiveMax = false): { since: string; maxChanges: number | null; upToId: string | null; total: boolean } {
+  const since = args.string('sinceQueryState');
+  const maxChanges = args.uint('maxChanges');
+  if (positiveMax && maxChanges === 0) throw invalidArguments('maxChanges must be positive');
+  const upToId = args.id('upToId', true);
+  const total = args.bool('calculateTotal', false);
+  return { since, maxChanges, upToId, total };
+}
+
 /** /queryChanges' answer (RFC 8620 §5.6) from the changed ids and the current results. */
 export function queryChangesResponse(
   accountId: string, oldQueryState: string, newQueryState: string, changed: Iterable<string>, current: string[],

@@ -14,7 +14,7 @@ import { objectModseq, objectState } from '../mail/states.js';
 import { identities, mayUseAddress } from './identity.js';
 import { emailSet } from './email-set.js';
 import {
-  checkFilter, checkSort, getIds, getProperties, matchFilter, getResponse, objectChanges, pick, queryChangesResponse, queryResponse, queryWindow, runSet, setRequest,
+  checkFilter, checkSort, getIds, getProperties, matchFilter, getResponse, objectChanges, pick, queryChangesArgs, queryChangesResponse, queryResponse, queryWindow, runSet, setRequest,
   setResponse, type Filter,
 } from './standard.js';
 
@@ -274,10 +274,7 @@ export const submissionQueryChanges: MethodDef = {
   capability: SUBMISSION,
   async run(args, ctx) {
     const accountId = ctx.account(args);
-    const since = args.string('sinceQueryState');
-    const maxC = args.uint('maxChanges');
-    const upToId = args.id('upToId', true);
-    const total = args.bool('calculateTotal', false);
+    const { since, maxChanges: maxC, upToId, total } = queryChangesArgs(args);
     const ids = await queryIds(args, ctx);
     args.done();
     const n = objectModseq(since);
