@@ -214,7 +214,7 @@ export class Queue {
 
   /** After the first run of a queued message: bounce permanent failures, then keep what is left or drop it. */
   private async settle(env: Envelope, r: ProcessResult): Promise<void> {
-    await this.bounce(env, r.failed);
+    await this.bounce(env, r);
     const rest = this.leftover(env, r);
     if (rest.length === 0) {
       await this.removeQueued(env.id);
@@ -222,9 +222,17 @@ export class Queue {
     } else await this.keep(env, rest, r);
   }
 
-  /** Local permanent failures found after acceptance (alias loop, disabled mailbox): a DSN to the sender. */
-  private async bounce(env: Envelope, failed: { address: string; reason: string }[]): Promise<void> {
+  /**
+   * Local permanent failures found after acceptance (alias loop, disabled mailbox): a DSN to the sender, unless the
+   * worker found that the sender may be forged (workers/notice-sender.ts): then none, and the log says why.
+   */
+  private async bounce(env: Envelope, r: Pick<ProcessResult, 'failed' | 'noNotice'>): Promise<void> {
+    const failed = r.failed;
     if (!failed.length || !this.remote) return;
+    if (r.noNotice) {
+      this.opts.logger.info('delivery', 'dsn-suppressed', { id: env.id, action: 'failed', reason: r.noNotice });
+      return;
+    }
     const byRcpt = new Map(env.rcptTo.map((x) => [x.address.toLowerCase(), x]));
     const recipients: DsnRecipient[] = failed
       .filter((f) => wantsNotice(byRcpt.get(f.address.toLowerCase())?.notify, 'failed'))
@@ -382,7 +390,7 @@ export class Queue {
       return;
     }
     if (!st) return this.settle(envelope, r);
-    await this.bounce(envelope, r.failed);
+    await this.bounce(envelope, r);
     await this.lock(id, async () => {
       // merge under the scheduler's lock, on the state as it is now: local recipients delivered or failed;
       // remote ones exactly as the scheduler left them
