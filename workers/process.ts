@@ -63,7 +63,8 @@ export interface ProcessResult {
   originated?: string[];
   /** What list handling and the rules did (lists, Sieve, vacation, redirects, SRS forwards), for the queue to log. */
   events?: WorkerEvent[];
-  /** Set when `failed` gets no notice, and why: the sender may be forged (notice-sender.ts). */
+  /** Set when `failed` and `tempFailed` get no notice (now, or when they expire or are late), and why: the sender
+   *  may be forged (notice-sender.ts). */
   noNotice?: string;
 }
 
@@ -123,8 +124,9 @@ export default async function processMessage(task: ProcessTask): Promise<Process
   task = checked(processTaskCheck, task, 'the process task'); // bytes from another thread are checked first
   const body = await readBody(task);
   const result = await processBody(task, body);
-  // failures found after the 250 are told only to a sender that cannot be forged (notice-sender.ts)
-  if (result.failed.length) {
+  // failures found after the 250 (and deferrals that may expire or warn) are told only to a sender that cannot be
+  // forged (notice-sender.ts)
+  if (result.failed.length || result.tempFailed.length) {
     const why = noNoticeReason(init().config, task.envelope, result.analysis?.tags ?? [], body);
     if (why) result.noNotice = why;
   }

@@ -35,9 +35,10 @@ export interface RemoteScheduler {
   notify(action: DsnAction, envelope: Envelope, recipients: DsnRecipient[]): Promise<void>;
   /**
    * Count a failed local attempt of each of `failures` in `st` (not yet written): back off, or past
-   * `max_queue_lifetime` expire it with a DSN, and send a due delay warning, as for remote recipients.
+   * `max_queue_lifetime` expire it with a DSN, and send a due delay warning, as for remote recipients (none when
+   * `noNotice` says why the sender may not have one).
    */
-  deferLocal(st: QueueState, envelope: Envelope, failures: { address: string; reason: string }[]): Promise<void>;
+  deferLocal(st: QueueState, envelope: Envelope, failures: { address: string; reason: string }[], now?: number, noNotice?: string): Promise<void>;
 }
 
 export interface QueueOptions {
@@ -289,7 +290,7 @@ export class Queue {
   /** Record what is left in a state file and hand remote recipients to the outbound scheduler. */
   private async keep(env: Envelope, rest: RecipientState[], r: ProcessResult): Promise<void> {
     const st: QueueState = { id: env.id, created: env.time, held: false, recipients: rest };
-    await this.deferLocal(st, env, r.tempFailed);
+    await this.deferLocal(st, env, r.tempFailed, r.noNotice);
     if (openRecipients(st).length === 0) {
       // (only with a max_queue_lifetime of about zero: the first local failure expired it)
       await this.removeQueued(env.id);
@@ -302,9 +303,9 @@ export class Queue {
   }
 
   /** Count failed local attempts: the scheduler backs off or expires them; without one, plain back-off. */
-  private async deferLocal(st: QueueState, env: Envelope, failures: { address: string; reason: string }[]): Promise<void> {
+  private async deferLocal(st: QueueState, env: Envelope, failures: { address: string; reason: string }[], noNotice?: string): Promise<void> {
     if (!failures.length) return;
-    if (this.remote) return this.remote.deferLocal(st, env, failures);
+    if (this.remote) return this.remote.deferLocal(st, env, failures, undefined, noNotice);
     const now = Date.now();
     for (const f of failures) {
       const cur = openRecipients(st).find((y) => y.kind === 'local' && y.address.toLowerCase() === f.address.toLowerCase());
@@ -407,7 +408,7 @@ export class Queue {
       if (x.kind !== 'local' || !done.has(x.address.toLowerCase())) continue;
       x.status = failed.has(x.address.toLowerCase()) ? 'failed' : 'sent';
     }
-    await this.deferLocal(st, envelope, r.tempFailed);
+    await this.deferLocal(st, envelope, r.tempFailed, r.noNotice);
     if (openRecipients(st).length === 0) await this.removeQueued(st.id);
     else {
       await writeState(this.spool.queueDir, st);

@@ -1,4 +1,5 @@
-// Failures decided after the 250 (the hop limit, a message that can never fit the mailbox) send a delivery notice
+// Failures decided after the 250 (the hop limit, a message that can never fit the mailbox, a full one until the
+// message expires) send a delivery notice
 // only to a sender that cannot be forged (authenticated, SPF passing for the MAIL FROM domain, an aligned DMARC pass,
 // or a client of [spam] local_networks / trusted_ips): a stranger on port 25 naming someone else as MAIL FROM gets
 // no notice carrying his headers and Subject, signed in our name, sent to that someone (security review 8).
@@ -12,7 +13,9 @@ let lab: RulesLab;
 
 before(async () => {
   lab = await startRulesLab({
-    users: ['alice@example.test', 'bobby@example.test'],
+    users: ['alice@example.test', 'bobby@example.test', 'carol@example.test'],
+    // a deferred local recipient warns after 1 s and expires after 8 s (test 3)
+    queue: 'delay_warning = "1s"\nmax_queue_lifetime = "8s"',
     listeners: ['smtp'],
     // connection checks judge loopback here (local_networks empty), so SPF is evaluated: orig.test authorises
     // 127.0.0.1, forged.test publishes nothing
@@ -23,6 +26,7 @@ before(async () => {
     ],
   });
   cliOk(lab.srv, ['user', 'set', 'bobby@example.test', '--quota', '4K']);
+  cliOk(lab.srv, ['user', 'set', 'carol@example.test', '--quota', '4K']);
 });
 
 after(async () => {
@@ -69,4 +73,20 @@ test('a message that can never fit the mailbox: no notice to a forged sender', a
   assert.equal(await noticeFor(id), 'suppressed');
   assert.equal(lab.sink.messages.filter((x) => x.to.includes('victim@forged.test')).length, 0);
   assert.equal(folderFiles(lab.srv, 'bobby@example.test', 'INBOX').length, 0);
+});
+
+test('a mailbox full at delivery: a forged sender gets neither the delay warning nor the expiry notice', async () => {
+  // the stranger fills carol's mailbox himself: the first fits, the second passes RCPT (not full yet) and waits
+  const fill = await queued('victim@forged.test', 'carol@example.test', mail({ from: '<victim@forged.test>', to: 'carol@example.test', subject: 'filler', body: 'y'.repeat(76).concat('\r\n').repeat(38) }));
+  await until('the filler stored', () => folderFiles(lab.srv, 'carol@example.test', 'INBOX').length === 1 || null, 120_000);
+  assert.ok(fill);
+  const id = await queued('victim@forged.test', 'carol@example.test', mail({ from: '<victim@forged.test>', to: 'carol@example.test', subject: 'waits for room', body: 'z'.repeat(76).concat('\r\n').repeat(25) }));
+  await until('the deferred message expired', () => logLines(lab.srv, 'expired', new RegExp(`id=${id}\\b`)).length > 0 || null, 120_000);
+  // the queue's decisions about the delay warning and the expiry notice: sent (`dsn`) or not (`dsn-suppressed`)
+  const decided = await until('both notice decisions', () => {
+    const all = [...logLines(lab.srv, 'dsn', new RegExp(`id=${id}\\b`)), ...logLines(lab.srv, 'dsn-suppressed', new RegExp(`id=${id}\\b`))];
+    return (all.some((l) => /action=delayed/.test(l)) && all.some((l) => /action=failed/.test(l)) && all) || null;
+  }, 120_000);
+  assert.deepEqual(decided.map((l) => l.split(' ')[2]), ['dsn-suppressed', 'dsn-suppressed'], decided.join('\n'));
+  assert.equal(lab.sink.messages.filter((x) => x.to.includes('victim@forged.test')).length, 0);
 });
