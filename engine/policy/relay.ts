@@ -7,6 +7,7 @@ import type { AccountDirectory } from '../accounts/directory.js';
 import { parseAddress } from './address.js';
 import { IpList } from './cidr.js';
 import { isSrsLocal, type Srs } from '../srs/srs.js';
+import type { SrsBounceCap } from '../srs/bounce-cap.js';
 import { accept, Refusals, type Accept, type Refusal } from './verdict.js';
 
 export type RelayMode = 'none' | 'addresses' | 'anyone';
@@ -25,6 +26,8 @@ export class RelayPolicy {
     allowIps: string[],
     /** Decodes SRS addresses of our domains (null: SRS off, such addresses are unknown users). */
     readonly srs: Srs | null = null,
+    /** Bounces per original sender and day through SRS addresses ([srs] max_bounces_per_day); null: no bound. */
+    readonly srsCap: SrsBounceCap | null = null,
   ) {
     this.allowList = new IpList(allowIps);
   }
@@ -81,6 +84,9 @@ function srsRecipient(raw: string, address: string, client: RelayClient, directo
   // an SRS1 address gives back the first hop's SRS0 address, which may be ours too (mail forwarded here twice,
   // a loop between two forwarders): judged again with our key, never with the relay check (each step is an
   // address we signed, and each is shorter than the one before, so this ends)
-  if (directory.localDomain(back.value.domain)) return judgeRecipient(r.address, client, directory, new RelayPolicy('none', [], relay.srs));
-  return { verdict: accept, kind: 'remote', address: `${back.value.local}@${back.value.domain}` };
+  if (directory.localDomain(back.value.domain)) return judgeRecipient(r.address, client, directory, new RelayPolicy('none', [], relay.srs, relay.srsCap));
+  const original = `${back.value.local}@${back.value.domain}`;
+  // a bounce may hold anything: a stranger's through one harvested address are bounded per original sender and day
+  if (!client.authenticated && relay.srsCap && !relay.srsCap.take(original)) return { verdict: Refusals.srsBounceCap(raw) };
+  return { verdict: accept, kind: 'remote', address: original };
 }
