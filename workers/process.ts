@@ -2,7 +2,8 @@
 // → delivered to local Maildirs, or to the shared store on PostgreSQL (shared-store.ts).
 // Runs in the piscina pool; gets the spool file by descriptor/path (never a copy through the main thread).
 // Remote recipients are returned to the queue; a message past the hop limit goes to no recipient at all
-// (each RCPT fails with 5.4.6, so the sender gets one notice). It never answers the client itself.
+// (each RCPT fails with 5.4.6, so the sender gets one notice, if it cannot be forged: notice-sender.ts). It never
+// answers the client itself.
 import { srsFor } from '../engine/srs/secret.js';
 import fs from 'node:fs';
 import fsp from 'node:fs/promises';
@@ -28,6 +29,7 @@ import { RulesDelivery, dayCounter, type WorkerEvent } from './sieve-delivery.js
 import { capForwards } from './forward-cap.js';
 import { appendCopy, foldersOf, sharedStore } from './shared-store.js';
 import { cachedDirectory, readCacheFor } from './read-cache.js';
+import { noNoticeReason } from './notice-sender.js';
 
 export interface ProcessTask {
   id: string;
@@ -61,6 +63,9 @@ export interface ProcessResult {
   originated?: string[];
   /** What list handling and the rules did (lists, Sieve, vacation, redirects, SRS forwards), for the queue to log. */
   events?: WorkerEvent[];
+  /** Set when `failed` and `tempFailed` get no notice (now, or when they expire or are late), and why: the sender
+   *  may be forged (notice-sender.ts). */
+  noNotice?: string;
 }
 
 interface WorkerSettings {
@@ -117,10 +122,21 @@ function hopCount(body: Buffer): number {
 
 export default async function processMessage(task: ProcessTask): Promise<ProcessResult> {
   task = checked(processTaskCheck, task, 'the process task'); // bytes from another thread are checked first
+  const body = await readBody(task);
+  const result = await processBody(task, body);
+  // failures found after the 250 (and deferrals that may expire or warn) are told only to a sender that cannot be
+  // forged (notice-sender.ts)
+  if (result.failed.length || result.tempFailed.length) {
+    const why = noNoticeReason(init().config, task.envelope, result.analysis?.tags ?? [], body);
+    if (why) result.noNotice = why;
+  }
+  return result;
+}
+
+async function processBody(task: ProcessTask, body: Buffer): Promise<ProcessResult> {
   const { config, current, db, directory } = init();
   const env = task.envelope;
   const result: ProcessResult = { delivered: [], remote: [], failed: [], tempFailed: [], skippedDuplicates: 0 };
-  const body = await readBody(task);
 
   // 1. analyse
   let analysis: AnalyseResult | null = null;
@@ -154,7 +170,7 @@ export default async function processMessage(task: ProcessTask): Promise<Process
   }
 
   // 2. a message that has been around too often (RFC 5321 §6.3) goes nowhere: not to a mailbox, not on
-  // through a forward, an alias or a relay. Every RCPT fails once, so the sender gets one notice.
+  // through a forward, an alias or a relay. Every RCPT fails once, so the sender gets one notice (when it may have one).
   const hops = hopCount(body);
   if (hops >= MAX_HOPS) {
     for (const r of env.rcptTo) result.failed.push({ address: r.address, reason: `5.4.6 Too many hops (${hops} Received: fields): mail forwarding loop` });

@@ -1,11 +1,13 @@
 // Relay control (S3) and recipient judgement: the one place that decides whether a RCPT TO is
 // local (accept if the mailbox exists), remote and allowed (authenticated or listed client), or refused.
 // Open relay only with the explicit, loud opt-in checked by the config loader. A bounce to an SRS address of ours
-// (engine/srs) is accepted for the original sender it carries, once its signature and age check out.
+// (engine/srs) is accepted for the original sender it carries, once its signature and age check out; from a
+// stranger, only a bounce (the null sender).
 import type { AccountDirectory } from '../accounts/directory.js';
 import { parseAddress } from './address.js';
 import { IpList } from './cidr.js';
 import { isSrsLocal, type Srs } from '../srs/srs.js';
+import type { SrsBounceCap } from '../srs/bounce-cap.js';
 import { accept, Refusals, type Accept, type Refusal } from './verdict.js';
 
 export type RelayMode = 'none' | 'addresses' | 'anyone';
@@ -13,6 +15,8 @@ export type RelayMode = 'none' | 'addresses' | 'anyone';
 export interface RelayClient {
   ip: string;
   authenticated: boolean;
+  /** MAIL FROM was the null sender (<>): only such mail (a bounce) may reach an SRS address from a stranger. */
+  nullSender?: boolean;
 }
 
 export class RelayPolicy {
@@ -22,6 +26,8 @@ export class RelayPolicy {
     allowIps: string[],
     /** Decodes SRS addresses of our domains (null: SRS off, such addresses are unknown users). */
     readonly srs: Srs | null = null,
+    /** Bounces per original sender and day through SRS addresses ([srs] max_bounces_per_day); null: no bound. */
+    readonly srsCap: SrsBounceCap | null = null,
   ) {
     this.allowList = new IpList(allowIps);
   }
@@ -70,11 +76,17 @@ export function judgeRecipient(raw: string, client: RelayClient, directory: Acco
 function srsRecipient(raw: string, address: string, client: RelayClient, directory: AccountDirectory, relay: RelayPolicy): RecipientJudgement {
   const r = relay.srs!.reverse(address);
   if (!r.ok) return { verdict: Refusals.badSrs(raw, r.reason === 'expired' ? 'expired' : 'invalid') };
+  // an SRS address is for bounces: anyone who read one forwarded copy knows it, and mail with a sender to it would
+  // be relayed to the address it carries for max_age, by a stranger, past every per-account limit (review 8)
+  if (!client.authenticated && client.nullSender !== true) return { verdict: Refusals.srsBouncesOnly(raw) };
   const back = parseAddress(r.address);
   if (!back.ok || !back.value.domain) return { verdict: Refusals.badSrs(raw, 'invalid') };
   // an SRS1 address gives back the first hop's SRS0 address, which may be ours too (mail forwarded here twice,
   // a loop between two forwarders): judged again with our key, never with the relay check (each step is an
   // address we signed, and each is shorter than the one before, so this ends)
-  if (directory.localDomain(back.value.domain)) return judgeRecipient(r.address, client, directory, new RelayPolicy('none', [], relay.srs));
-  return { verdict: accept, kind: 'remote', address: `${back.value.local}@${back.value.domain}` };
+  if (directory.localDomain(back.value.domain)) return judgeRecipient(r.address, client, directory, new RelayPolicy('none', [], relay.srs, relay.srsCap));
+  const original = `${back.value.local}@${back.value.domain}`;
+  // a bounce may hold anything: a stranger's through one harvested address are bounded per original sender and day
+  if (!client.authenticated && relay.srsCap && !relay.srsCap.take(original)) return { verdict: Refusals.srsBounceCap(raw) };
+  return { verdict: accept, kind: 'remote', address: original };
 }

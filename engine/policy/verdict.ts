@@ -19,6 +19,8 @@ export const Refusals = {
   relayDenied: () => reject(550, '5.7.1', 'Relaying denied'),
   unknownUser: (addr: string) => reject(550, '5.1.1', `<${addr}>: Recipient address rejected: User unknown`),
   badSrs: (addr: string, why: 'invalid' | 'expired') => reject(550, '5.1.1', `<${addr}>: Recipient address rejected: ${why === 'expired' ? 'expired' : 'invalid'} SRS address`),
+  srsBounceCap: (addr: string) => reject(450, '4.7.1', `<${addr}>: too many bounces for this sender today; try again later`),
+  srsBouncesOnly: (addr: string) => reject(550, '5.7.1', `<${addr}>: Recipient address rejected: an SRS address takes bounces only (MAIL FROM:<>)`),
   badSyntax: (what: string) => reject(501, '5.1.3', `Bad address syntax: ${what}`),
   routingTrick: () => reject(550, '5.7.1', 'Source routing, percent hack and bang paths are not supported: relaying denied'),
   /** engine/mime/header-lines.ts: a header section past MAX_HEADER_LINES. */

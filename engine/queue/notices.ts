@@ -63,9 +63,12 @@ export class Notifier {
   }
 
   /** Send every kind that has recipients: failures, then delay warnings, then relay notices. */
-  async sendAll(envelope: Envelope, notices: Record<DsnAction, DsnRecipient[]>): Promise<void> {
+  /** `noNotice`: why this message's sender gets none (it may be forged: workers/notice-sender.ts); each is logged. */
+  async sendAll(envelope: Envelope, notices: Record<DsnAction, DsnRecipient[]>, noNotice?: string): Promise<void> {
     for (const action of ['failed', 'delayed', 'relayed'] as const) {
-      if (notices[action].length) await this.send(action, envelope, notices[action]);
+      if (!notices[action].length) continue;
+      if (noNotice) this.o.logger.info('delivery', 'dsn-suppressed', { id: envelope.id, action, reason: noNotice });
+      else await this.send(action, envelope, notices[action]);
     }
   }
 }

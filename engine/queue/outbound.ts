@@ -320,10 +320,10 @@ export class OutboundScheduler implements RemoteScheduler {
    * the state, under the message's lock. Each attempt is counted, then backed off or expired past
    * `max_queue_lifetime` exactly as a remote recipient is, and the notices that are due are sent.
    */
-  async deferLocal(st: QueueState, envelope: Envelope, failures: { address: string; reason: string }[], now = Date.now()): Promise<void> {
+  async deferLocal(st: QueueState, envelope: Envelope, failures: { address: string; reason: string }[], now = Date.now(), noNotice?: string): Promise<void> {
     const notices = recordLocalDeferrals(this.outcomeContext(st, now), st, envelope, failures);
     // notices are made durable before the state that caused them (the caller writes it after this)
-    await this.notifier.sendAll(envelope, notices);
+    await this.notifier.sendAll(envelope, notices, noNotice);
   }
 
   /** Held as the outcome is recorded (by id, or its domain, perhaps since the attempt began): never expired then. */

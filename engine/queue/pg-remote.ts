@@ -84,9 +84,9 @@ export class PgRemoteScheduler implements RemoteScheduler {
   }
 
   /** Local deliveries that failed again: counted, backed off or expired exactly as in the file queue. */
-  async deferLocal(st: QueueState, envelope: Envelope, failures: { address: string; reason: string }[], now = Date.now()): Promise<void> {
+  async deferLocal(st: QueueState, envelope: Envelope, failures: { address: string; reason: string }[], now = Date.now(), noNotice?: string): Promise<void> {
     const notices = recordLocalDeferrals({ q: this.o.config.queue, logger: this.o.logger, now, held: () => st.held }, st, envelope, failures);
-    await this.notifier.sendAll(envelope, notices);
+    await this.notifier.sendAll(envelope, notices, noNotice);
   }
 
   close(): void {

@@ -35,9 +35,10 @@ export interface RemoteScheduler {
   notify(action: DsnAction, envelope: Envelope, recipients: DsnRecipient[]): Promise<void>;
   /**
    * Count a failed local attempt of each of `failures` in `st` (not yet written): back off, or past
-   * `max_queue_lifetime` expire it with a DSN, and send a due delay warning, as for remote recipients.
+   * `max_queue_lifetime` expire it with a DSN, and send a due delay warning, as for remote recipients (none when
+   * `noNotice` says why the sender may not have one).
    */
-  deferLocal(st: QueueState, envelope: Envelope, failures: { address: string; reason: string }[]): Promise<void>;
+  deferLocal(st: QueueState, envelope: Envelope, failures: { address: string; reason: string }[], now?: number, noNotice?: string): Promise<void>;
 }
 
 export interface QueueOptions {
@@ -214,7 +215,7 @@ export class Queue {
 
   /** After the first run of a queued message: bounce permanent failures, then keep what is left or drop it. */
   private async settle(env: Envelope, r: ProcessResult): Promise<void> {
-    await this.bounce(env, r.failed);
+    await this.bounce(env, r);
     const rest = this.leftover(env, r);
     if (rest.length === 0) {
       await this.removeQueued(env.id);
@@ -222,9 +223,17 @@ export class Queue {
     } else await this.keep(env, rest, r);
   }
 
-  /** Local permanent failures found after acceptance (alias loop, disabled mailbox): a DSN to the sender. */
-  private async bounce(env: Envelope, failed: { address: string; reason: string }[]): Promise<void> {
+  /**
+   * Local permanent failures found after acceptance (alias loop, disabled mailbox): a DSN to the sender, unless the
+   * worker found that the sender may be forged (workers/notice-sender.ts): then none, and the log says why.
+   */
+  private async bounce(env: Envelope, r: Pick<ProcessResult, 'failed' | 'noNotice'>): Promise<void> {
+    const failed = r.failed;
     if (!failed.length || !this.remote) return;
+    if (r.noNotice) {
+      this.opts.logger.info('delivery', 'dsn-suppressed', { id: env.id, action: 'failed', reason: r.noNotice });
+      return;
+    }
     const byRcpt = new Map(env.rcptTo.map((x) => [x.address.toLowerCase(), x]));
     const recipients: DsnRecipient[] = failed
       .filter((f) => wantsNotice(byRcpt.get(f.address.toLowerCase())?.notify, 'failed'))
@@ -281,7 +290,7 @@ export class Queue {
   /** Record what is left in a state file and hand remote recipients to the outbound scheduler. */
   private async keep(env: Envelope, rest: RecipientState[], r: ProcessResult): Promise<void> {
     const st: QueueState = { id: env.id, created: env.time, held: false, recipients: rest };
-    await this.deferLocal(st, env, r.tempFailed);
+    await this.deferLocal(st, env, r.tempFailed, r.noNotice);
     if (openRecipients(st).length === 0) {
       // (only with a max_queue_lifetime of about zero: the first local failure expired it)
       await this.removeQueued(env.id);
@@ -294,9 +303,9 @@ export class Queue {
   }
 
   /** Count failed local attempts: the scheduler backs off or expires them; without one, plain back-off. */
-  private async deferLocal(st: QueueState, env: Envelope, failures: { address: string; reason: string }[]): Promise<void> {
+  private async deferLocal(st: QueueState, env: Envelope, failures: { address: string; reason: string }[], noNotice?: string): Promise<void> {
     if (!failures.length) return;
-    if (this.remote) return this.remote.deferLocal(st, env, failures);
+    if (this.remote) return this.remote.deferLocal(st, env, failures, undefined, noNotice);
     const now = Date.now();
     for (const f of failures) {
       const cur = openRecipients(st).find((y) => y.kind === 'local' && y.address.toLowerCase() === f.address.toLowerCase());
@@ -382,7 +391,7 @@ export class Queue {
       return;
     }
     if (!st) return this.settle(envelope, r);
-    await this.bounce(envelope, r.failed);
+    await this.bounce(envelope, r);
     await this.lock(id, async () => {
       // merge under the scheduler's lock, on the state as it is now: local recipients delivered or failed;
       // remote ones exactly as the scheduler left them
@@ -399,7 +408,7 @@ export class Queue {
       if (x.kind !== 'local' || !done.has(x.address.toLowerCase())) continue;
       x.status = failed.has(x.address.toLowerCase()) ? 'failed' : 'sent';
     }
-    await this.deferLocal(st, envelope, r.tempFailed);
+    await this.deferLocal(st, envelope, r.tempFailed, r.noNotice);
     if (openRecipients(st).length === 0) await this.removeQueued(st.id);
     else {
       await writeState(this.spool.queueDir, st);

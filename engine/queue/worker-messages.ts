@@ -171,6 +171,8 @@ export const processResultCheck: Check<ProcessResult> = (v) => {
       return copy(a);
     }, undefined);
   out.skippedDuplicates = orElse(() => int(o, 'skippedDuplicates', '', 0), 0);
+  // why the failures get no notice (the sender may be forged); anything but a string means "notify" as before
+  if ('noNotice' in o) out.noNotice = orElse(() => (absent(o, 'noNotice') ? undefined : str(o, 'noNotice', '').slice(0, 200)), undefined);
   return out as unknown as ProcessResult;
 };
 

@@ -265,7 +265,8 @@ export class SmtpSessionPolicy {
     const sender = sessionUser(session);
     const overSending = sender && st.sending ? this.deps.sendGate?.atRcpt(st.sending, sender.address, session.id, st.rcpt?.size ?? 0, this.listener) : null;
     if (overSending) return cb(toSmtpError(overSending));
-    const j = judgeRecipient(address.address, { ip: st.ip, authenticated: !!sessionUser(session) }, directory, relay);
+    const nullSender = !!session.envelope.mailFrom && session.envelope.mailFrom.address === '';
+    const j = judgeRecipient(address.address, { ip: st.ip, authenticated: !!sessionUser(session), nullSender }, directory, relay);
     if (j.verdict.kind === 'reject' && /User unknown$/.test(j.verdict.text) && this.deps.directoryCurrent?.() === false) {
       const v = Refusals.recipientUnverifiable(address.address);
       logger.info('smtp', 'rcpt-to', { sid: session.id, ip: st.ip, to: address.address, verdict: 'tempfail', reason: 'directory unavailable', reply: `${v.code} ${v.status}` });

@@ -5,7 +5,8 @@
 // same questions again, in the same order — the resolver's cache answers them, honouring their TTLs — and gets
 // the kept verdict only when every answer is the same; otherwise mailauth judges anew. What is skipped is the
 // work around the answers: punycode, the public-suffix lookups (one per domain and per alignment check), the
-// record's parse and the header row's formatting. A lookup that failed (timeout, SERVFAIL) is never kept.
+// record's parse and the header row's formatting. A lookup that failed (timeout, SERVFAIL) is never kept, nor a
+// verdict read from answers past MAX_KEPT_ANSWERS characters.
 import mailauth from 'mailauth';
 import { deepFreeze } from '../util/deep-freeze.js';
 
@@ -29,6 +30,12 @@ interface Kept {
 const NO_RECORD = new Set(['ENOTFOUND', 'ENODATA']);
 
 const MAX_KEPT = 2_000;
+/**
+ * Characters of answers one kept verdict may hold (its questions' answers, and the record inside the verdict). A
+ * DMARC record is a few hundred; a stranger's own DNS may answer 64 KB, and each subdomain he names in From: would
+ * keep its own copy (2,000 × ~130 KB per worker thread): such a verdict is given, not kept (security review 8).
+ */
+const MAX_KEPT_ANSWERS = 4096;
 
 /** The answer to (name, type) as one comparable string: "ok:" and the records, or "err:" and the code. */
 async function ask(lookup: Lookup, name: string, type: string): Promise<{ text: string; value?: unknown; error?: unknown }> {
@@ -70,7 +77,7 @@ export class DmarcMemo {
       return a.value as string[][] | string[];
     };
     const verdict = await mailauth.dmarc({ ...input, resolver: recording } as DmarcInput);
-    if (failed || !verdict || verdict.status?.result === 'temperror') {
+    if (failed || !verdict || verdict.status?.result === 'temperror' || asked.reduce((n, q) => n + q.answer.length, 0) > MAX_KEPT_ANSWERS) {
       this.kept.delete(key);
       return verdict;
     }

@@ -19,11 +19,11 @@ export interface RulesLab {
 export const REMOTE_DOMAINS = ['remote.test', 'orig.test', 'friend.test'];
 
 /** A server for example.test whose remote mail (remote.test, orig.test, friend.test) all goes to one lab sink. */
-export async function startRulesLab(o: { users?: string[]; toml?: string; records?: ZoneRecords; listeners?: string[]; sink?: SinkOptions } = {}): Promise<RulesLab> {
+export async function startRulesLab(o: { users?: string[]; toml?: string; records?: ZoneRecords; listeners?: string[]; sink?: SinkOptions; /** more [queue] keys */ queue?: string } = {}): Promise<RulesLab> {
   const sink = await startSink(o.sink ?? {});
   const records: ZoneRecords = [{ name: 'mx.lab.test', type: 'A', data: '127.0.0.1' }, ...REMOTE_DOMAINS.map((d) => ({ name: d, type: 'MX' as const, data: '10 mx.lab.test' })), ...(o.records ?? [])];
   const dns = await startDnsServer({ zones: records });
-  const toml = ['[dns]', `servers = ["${dns.address}"]`, 'timeout = "2s"', '[outbound]', `port = ${sink.port}`, 'connect_timeout = "5s"', '[queue]', 'retry_schedule = ["1s", "2s"]', /^\[spam\]/m.test(o.toml ?? '') ? '' : '[spam]\nenabled = false', o.toml ?? ''].join('\n');
+  const toml = ['[dns]', `servers = ["${dns.address}"]`, 'timeout = "2s"', '[outbound]', `port = ${sink.port}`, 'connect_timeout = "5s"', '[queue]', 'retry_schedule = ["1s", "2s"]', o.queue ?? '', /^\[spam\]/m.test(o.toml ?? '') ? '' : '[spam]\nenabled = false', o.toml ?? ''].join('\n');
   const srv = await startTestServer({
     toml,
     listeners: o.listeners ?? ['smtp', 'submission'],

@@ -82,3 +82,22 @@ test('a lookup that fails is not kept: the next message is judged again once DNS
   down = true;
   assert.equal(result(await judge()), 'temperror');
 });
+
+test('a verdict read from a big answer is not kept: a stranger’s DNS cannot fill the memo with its records', async () => {
+  // an organisational domain whose _dmarc TXT is 40 KB (over TCP): every subdomain a stranger names in From: would
+  // otherwise keep its own copy of it (2,000 entries of ~80 KB per worker thread; security review 8)
+  const big = 'v=DMARC1; p=none; rua=mailto:' + 'x'.repeat(40_000) + '@huge.example';
+  dns.add([{ name: '_dmarc.huge.example', type: 'TXT', data: big }]);
+  const memo = new DmarcMemo();
+  for (let i = 0; i < 5; i++) {
+    const from = `a@s${i}.huge.example`;
+    const got = await memo.dmarc({ headerFrom: from, spfDomains: [], dkimDomains: [] }, lookup);
+    assert.deepEqual(structuredClone(got), await direct(from, []), from);
+    assert.equal(result(got), 'fail');
+  }
+  assert.equal(memo.size, 0, 'no verdict kept with a 40 KB answer');
+  // a record of a usual size is still kept
+  await memo.dmarc({ headerFrom: 'info@bank.example', spfDomains: ['bank.example'], dkimDomains: [] }, lookup);
+  assert.equal(memo.size, 1);
+  dns.remove('_dmarc.huge.example', 'TXT');
+});
