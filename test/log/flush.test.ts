@@ -2,7 +2,8 @@
 // flush timer (FLUSH_MS, mock timers here) and is written then, a warn line or 64 KiB of lines at the end of the
 // turn, and close() writes whatever waits without the timer. In a worker thread the turn's lines are appended
 // through one descriptor kept open across turns (not opened and closed per turn) and closed when the thread
-// ends, with every line in the file.
+// ends, with every line in the file. A line's text made in one pass is the same as the fields shown, then
+// formatted (every catalogue event, random values).
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
@@ -10,7 +11,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { fileURLToPath } from 'node:url';
-import { FLUSH_MS, Logger, localDay } from '../../engine/log/logger.js';
+import { FLUSH_MS, Logger, formatFields, lineText, localDay, shownFields } from '../../engine/log/logger.js';
+import { EVENTS, eventDef, type EventName } from '../../engine/log/events.js';
 import { InlineFiles } from '../../engine/log/inline-files.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -119,5 +121,33 @@ describe("a worker thread's files", () => {
     assert.equal(fs.readFileSync(path.join(dir, 'spam-20261207.log'), 'utf8'), 'e\n');
     files.closeAll();
     assert.equal(files.size, 0);
+  });
+});
+
+describe("a line's text", () => {
+  it('is formatFields(shownFields()) for every catalogue event and for fields outside it, with random values', () => {
+    let seed = 7;
+    const rnd = (n: number) => ((seed = (seed * 1103515245 + 12345) % 2147483648) % n);
+    const pieces = ['a', 'b c', 'x"y', 'k=v', '\n', '\t', '\x00', '\x7f', '日本語', 'ｶﾀｶﾅ', '\u2028', 'taro@example.jp', '#', '\\', ' '];
+    const str = () => {
+      let s = '';
+      for (let i = rnd(6); i >= 0; i--) s += pieces[rnd(pieces.length)];
+      return rnd(20) === 0 ? s.repeat(200) : s;
+    };
+    const value = (): unknown => [str, str, () => rnd(1000) - 500, () => rnd(3) / 7, () => undefined, () => [str(), rnd(9)], () => rnd(2) === 0, () => null][rnd(8)]();
+    const extra = ['password', 'auth_password', 'token', 'login', 'note', 'cookie', 'user'];
+    let n = 0;
+    for (const name of Object.keys(EVENTS) as EventName[]) {
+      const def = eventDef(name)!;
+      for (let round = 0; round < 20; round++) {
+        const fields: Record<string, unknown> = {};
+        for (const k of Object.keys(def.fields)) if (rnd(4)) fields[k] = value();
+        if (rnd(3) === 0) fields[extra[rnd(extra.length)]] = value();
+        assert.equal(lineText(def, fields), formatFields(shownFields(def, fields)), `${name} ${JSON.stringify(fields)}`);
+        assert.equal(lineText(null, fields), formatFields(shownFields(null, fields)), `(uncatalogued) ${JSON.stringify(fields)}`);
+        n++;
+      }
+    }
+    assert.ok(n > 1000, `${n} events`);
   });
 });
