@@ -7,6 +7,7 @@ import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom
 import { eventDef, SERVICES, LEVELS, type AnyEventDef, type Level, type Service } from '../log/events.js';
 import { METRICS, type LabelValues, type Meter, type MetricName } from './definitions.js';
 import { channelName, MAX_BATCH, type EventSink, type WorkerBatch } from './thread-sink.js';
+import { PendingCounts } from './pending-counts.js';
 
 export interface MetricsOptions {
   /** Values of the labels whose set is the config's: DNSBL list names, monitor target names. */
@@ -21,6 +22,7 @@ export class Metrics implements EventSink {
   readonly registry = new Registry();
   private readonly metrics = new Map<string, AnyMetric>();
   private readonly allowed = new Map<string, Map<string, Set<string>>>();
+  private readonly pending = new Map<string, PendingCounts>();
   private channel: BroadcastChannel | null = null;
   /** Called with a reason when a batch from a worker is refused (the caller logs it, rate-limited). */
   onRefused: ((reason: string) => void) | null = null;
@@ -35,9 +37,17 @@ export class Metrics implements EventSink {
       }
       this.allowed.set(name, sets);
       const base = { name, help: def.help, labelNames, registers: [this.registry] };
+      // a counter's increments are kept by label values and handed over when it is read (pending-counts.ts)
+      const pending = def.type === 'counter' ? new PendingCounts(sets) : null;
+      if (pending) this.pending.set(name, pending);
       const m =
         def.type === 'counter'
-          ? new Counter(base)
+          ? new Counter({
+              ...base,
+              collect() {
+                pending!.drain(this);
+              },
+            })
           : def.type === 'gauge'
             ? new Gauge(base)
             : new Histogram({ ...base, buckets: [...(def as { buckets: readonly number[] }).buckets] });
@@ -71,8 +81,7 @@ export class Metrics implements EventSink {
 
   readonly meter: Meter = {
     inc: (name, labels, n = 1) => {
-      const l = this.labels(name, labels);
-      if (l && Number.isFinite(n) && n > 0) (this.metrics.get(name) as Counter<string>).inc(l, n);
+      if (Number.isFinite(n) && n > 0) this.pending.get(name)?.add(labels, n);
     },
     add: (name, labels, delta) => {
       const l = this.labels(name, labels);

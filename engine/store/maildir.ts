@@ -18,8 +18,20 @@ import { recordChange, recordChangeSync, rootOfFolder } from './maildirsize.js';
  */
 export const OPEN_MESSAGE = fs.constants.O_RDONLY | fs.constants.O_NONBLOCK | fs.constants.O_NOFOLLOW;
 
-/** <data_dir>/mail/<domain>/<local>/Maildir */
+/** <data_dir>/mail/<domain>/<local>/Maildir (asked two or three times per delivery: kept per data dir and owner) */
 export function maildirRoot(dataDir: string, owner: string): string {
+  const key = `${dataDir}\0${owner}`;
+  let root = roots.get(key);
+  if (root === undefined) {
+    root = rootOf(dataDir, owner);
+    if (roots.size >= 10_000) roots.clear();
+    roots.set(key, root);
+  }
+  return root;
+}
+const roots = new Map<string, string>();
+
+function rootOf(dataDir: string, owner: string): string {
   const at = owner.lastIndexOf('@');
   const local = owner.slice(0, at).toLowerCase();
   const domain = owner.slice(at + 1).toLowerCase();
@@ -78,21 +90,35 @@ const openNew = (file: string) => openFile(file, 'wx', 0o600);
  * the new/ directory entry is fsynced before this resolves, so a crash afterwards cannot lose it.
  */
 export async function writeMaildirMessage(dir: string, parts: Buffer[], opts: { dedupKey?: string; info?: string } = {}): Promise<string> {
-  await ensureMaildir(dir);
+  if (!made.has(dir)) await ensureMaildir(dir);
   const size = parts.reduce((n, b) => n + b.length, 0);
   // info: Maildir flag letters the message arrives with (Sieve's :flags), e.g. "FS"; the store keeps them from new/
   const name = uniqueName(size, opts.dedupKey) + (opts.info && /^[A-Z]+$/.test(opts.info) ? `:2,${opts.info}` : '');
-  const tmp = path.join(dir, 'tmp', name);
+  // a generated name (no separator, never "." or ".."): joined to the folder's directories as they are
+  const p = pathsOf(dir);
+  const tmp = p.tmp + path.sep + name;
   if (quickStepsInline) await writeFileInline(dir, tmp, parts);
   else await writeFileAsync(dir, tmp, parts);
-  if (quickStepsInline) fs.renameSync(tmp, path.join(dir, 'new', name));
-  else await fsp.rename(tmp, path.join(dir, 'new', name));
-  await syncDir(path.join(dir, 'new'));
+  if (quickStepsInline) fs.renameSync(tmp, p.new + path.sep + name);
+  else await fsp.rename(tmp, p.new + path.sep + name);
+  await syncDir(p.new);
   // the mailbox's usage (maildirsize), when it keeps one
-  if (quickStepsInline) recordChangeSync(rootOfFolder(dir), size, 1);
-  else await recordChange(rootOfFolder(dir), size, 1);
+  if (quickStepsInline) recordChangeSync(p.root, size, 1);
+  else await recordChange(p.root, size, 1);
   return name;
 }
+
+/** A folder directory's tmp/ and new/ and its Maildir root, worked out once per directory. */
+function pathsOf(dir: string): { tmp: string; new: string; root: string } {
+  let p = folderPaths.get(dir);
+  if (!p) {
+    p = { tmp: path.join(dir, 'tmp'), new: path.join(dir, 'new'), root: rootOfFolder(dir) };
+    if (folderPaths.size >= 10_000) folderPaths.clear();
+    folderPaths.set(dir, p);
+  }
+  return p;
+}
+const folderPaths = new Map<string, { tmp: string; new: string; root: string }>();
 
 /** The file in tmp/, written and fdatasynced (every step a libuv request). */
 async function writeFileAsync(dir: string, tmp: string, parts: Buffer[]): Promise<void> {

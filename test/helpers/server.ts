@@ -63,6 +63,11 @@ export interface TestServer {
    * have moved (a message delivered in the background after its test ended).
    */
   waitForMessage(owner: string, match: RegExp | string, timeoutMs?: number, folder?: string): Promise<string>;
+  /**
+   * Wait until the service's log files (every day's: a run across midnight) hold a line matching `match`; returns
+   * their text. The main thread writes info lines every 100 ms (engine/log/logger.ts), so a test reads them so.
+   */
+  waitForLog(service: string, match: RegExp, timeoutMs?: number): Promise<string>;
 }
 
 /** Sets `table.key = value` in a config's TOML unless the TOML sets that key already. */
@@ -207,6 +212,17 @@ export async function startTestServer(opts: TestServerOptions = {}): Promise<Tes
         const files = server.maildir(owner, folder);
         if (files.length >= count) return files;
         if (Date.now() > deadline) throw new Error(`expected ${count} message(s) for ${owner}/${folder}, found ${files.length}`);
+        await new Promise((r) => setTimeout(r, 50));
+      }
+    },
+    waitForLog: async (service, match, timeoutMs = 120_000) => {
+      const deadline = Date.now() + timeoutMs;
+      const logs = path.join(server.dataDir, 'logs');
+      for (;;) {
+        const names = fs.existsSync(logs) ? fs.readdirSync(logs).filter((f) => f.startsWith(`${service}-`) && f.endsWith('.log')) : [];
+        const text = names.map((f) => fs.readFileSync(path.join(logs, f), 'utf8')).join('');
+        if (match.test(text)) return text;
+        if (Date.now() > deadline) throw new Error(`no ${service} log line matching ${String(match)}: ${text.slice(-1500)}`);
         await new Promise((r) => setTimeout(r, 50));
       }
     },

@@ -44,7 +44,7 @@ test('SMTP delivery reaches an IDLEing IMAP session (pushed); SEARCH finds its J
   transport.close();
   // every imap log file: the session may have been logged on the day before (a run across midnight)
   const logs = path.join(srv.dataDir, 'logs');
-  const log = fs.readdirSync(logs).filter((f) => f.startsWith('imap-')).map((f) => fs.readFileSync(path.join(logs, f), 'utf8')).join('');
+  const log = await srv.waitForLog('imap', /login .*user=mura@example.test/); // info lines are written every 100 ms
   assert.ok(fs.readdirSync(logs).some((f) => /^imap-\d{8}\.log$/.test(f)), 'imap-YYYYMMDD.log');
   assert.match(log, /login .*user=mura@example.test/);
   assert.ok(!log.includes(PASS));

@@ -93,7 +93,11 @@ test('logins: user@domain, bare user in the primary domain, wrong password, disa
   const f = await RawClient.connect(h.plain.port);
   assert.match((await f.cmd(`AUTHENTICATE PLAIN ${plain}`)).status, /^OK/);
   f.close();
-  const log = fs.readFileSync(path.join(h.config.data_dir, 'logs', `imap-${localDay(new Date())}.log`), 'utf8');
+  // info lines are written every 100 ms (engine/log/logger.ts): wait for the last one
+  const file = path.join(h.config.data_dir, 'logs', `imap-${localDay(new Date())}.log`);
+  const deadline = Date.now() + 120_000;
+  while (!/INFO login .*user=taro@example.test/.test(fs.existsSync(file) ? fs.readFileSync(file, 'utf8') : '') && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+  const log = fs.readFileSync(file, 'utf8');
   assert.match(log, /login.fail/);
   assert.match(log, /INFO login .*user=taro@example.test/);
   assert.ok(!log.includes(PASS) && !log.includes(plain), 'no password in the log');

@@ -104,8 +104,7 @@ describe('one login flow for SMTP, POP3 and IMAP', () => {
     const r = await run('fetchmail', ['-f', rc, '--nodetach', '--nosyslog', '--check'], { env: { HOME: dir, FETCHMAILHOME: dir } });
     // --check logs in and counts messages: 1 = no mail (a login failure is 3)
     assert.ok(r.code === 0 || r.code === 1, `fetchmail exit ${r.code}: ${r.stdout}\n${r.stderr}`);
-    const log = fs.readFileSync(path.join(srv.dataDir, 'logs', fs.readdirSync(path.join(srv.dataDir, 'logs')).find((f) => f.startsWith('imap-'))!), 'utf8');
-    assert.match(log, new RegExp(`INFO login .*user=${TARO} mechanism=CRAM-MD5`));
+    await srv.waitForLog('imap', new RegExp(`INFO login .*user=${TARO} mechanism=CRAM-MD5`)); // info lines are written every 100 ms
   });
 
   it('a response that is not base64 ends AUTH LOGIN with 501 / -ERR / BAD instead of the next prompt (RFC 4954 §4)', async () => {
