@@ -12,10 +12,10 @@ export const MAX_HEADER_LINES = 10_000;
 export const MAX_HEADER_FIELD_OCTETS = 256 * 1024;
 /**
  * The bounds every reader of a stored header applies (engine/imap/mime: scanKnown for a MIME part's known fields,
- * parseHeaders for whole headers, fieldValues for SEARCH): at most MAX_HEADER_LINES lines, and a field's value read
- * to this many octets, one more than SMTP allows a field, so a reader sees that it was cut (envelope.ts then leaves
- * out the address the cut falls in). A message APPENDed over IMAP or put in the Maildir by another program was never
- * checked by SMTP; within these bounds it costs each reader no more than SMTP's largest header.
+ * parseHeaders for whole headers, fieldValues and headerMatcher for SEARCH): at most MAX_HEADER_LINES lines, and a
+ * value read to this many octets, one more than SMTP allows a field, so a reader sees that it was cut (envelope.ts
+ * then leaves out the address the cut falls in). A message APPENDed over IMAP or put in the Maildir by another
+ * program was never checked by SMTP; within these bounds it costs each reader no more than SMTP's largest header.
  */
 export const FIELD_READ_OCTETS = MAX_HEADER_FIELD_OCTETS + 1;
 
