@@ -254,7 +254,7 @@ export function cachedParts(
       if (!raw || item.partial || !isWholeMessage(item.section)) return null;
       out.push(`${s}${item.label} {${raw.length}}\r\n`, raw);
       s = '';
-    } else s += renderMetaItem(item.kind, info, flags);
+    } else s += item.kind === 'RFC822.SIZE' && raw ? `RFC822.SIZE ${raw.length}` : renderMetaItem(item.kind, info, flags);
   }
   out.push(s + ')\r\n');
   return out;
@@ -337,7 +337,8 @@ export function renderFetch(items: FetchItem[], m: RenderInput): Response {
         r.raw(`INTERNALDATE "${formatDateTime(m.info.internalDate)}"`);
         break;
       case 'RFC822.SIZE':
-        r.raw(`RFC822.SIZE ${m.info.size}`);
+        // the octets read for this answer count over a listed size they contradict (docs/imap.md, "Message sizes")
+        r.raw(`RFC822.SIZE ${m.raw ? m.raw.length : m.source ? m.source.size : m.info.size}`);
         break;
       case 'MODSEQ':
         r.raw(`MODSEQ (${m.info.modseq})`);

@@ -275,8 +275,12 @@ export class MailboxView {
       if (j >= now.uids.length || now.uids[j] !== uid) continue;
       const before = this.own?.get(uid) ?? infoAt(view, i);
       const after = infoAt(now, j);
-      if (before !== after && (!sameFlags(before.flags, after.flags) || (opts.withModseq && before.modseq !== after.modseq))) {
+      // a size corrected by the store (a lying ",S=" found out when the file was read): told once, as Dovecot
+      // reports the real size once its cached one proved wrong (docs/imap.md, "Message sizes")
+      const resized = before !== after && before.size !== after.size;
+      if (before !== after && (resized || !sameFlags(before.flags, after.flags) || (opts.withModseq && before.modseq !== after.modseq))) {
         const items = [`FLAGS ${flagList(this.flagsWithRecent(after))}`];
+        if (resized) items.push(`RFC822.SIZE ${after.size}`);
         if (opts.withUid) items.push(`UID ${uid}`);
         if (opts.withModseq) items.push(`MODSEQ (${after.modseq})`);
         lines.push(`* ${i + 1} FETCH (${items.join(' ')})`);

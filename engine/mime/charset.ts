@@ -198,7 +198,8 @@ export function decodeIso2022jp(buf: Uint8Array): string {
   return out;
 }
 
-function decodeAs(buf: Uint8Array, cs: string): string {
+/** Bytes decoded in a charset as decodeBytes names it (its `charset`), without detection. */
+export function decodeAs(buf: Uint8Array, cs: string): string {
   if (cs === 'iso-2022-jp') return decodeIso2022jp(buf);
   if (cs === 'us-ascii') return Buffer.from(buf).toString('latin1');
   if (cs === 'utf-8') return Buffer.from(buf).toString('utf8');

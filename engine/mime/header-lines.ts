@@ -10,6 +10,14 @@ export const MAX_HEADER_LINES = 10_000;
  * limit and cost seconds of a delivery worker in decoding (docs/security-review-6.md); 256 KiB is 15,000 such words,
  * some milliseconds, and far above any field a real client writes (a References: of 4,000 message-ids). */
 export const MAX_HEADER_FIELD_OCTETS = 256 * 1024;
+/**
+ * The bounds every reader of a stored header applies (engine/imap/mime: scanKnown for a MIME part's known fields,
+ * parseHeaders for whole headers, fieldValues and headerMatcher for SEARCH): at most MAX_HEADER_LINES lines, and a
+ * value read to this many octets, one more than SMTP allows a field, so a reader sees that it was cut (envelope.ts
+ * then leaves out the address the cut falls in). A message APPENDed over IMAP or put in the Maildir by another
+ * program was never checked by SMTP; within these bounds it costs each reader no more than SMTP's largest header.
+ */
+export const FIELD_READ_OCTETS = MAX_HEADER_FIELD_OCTETS + 1;
 
 export class HeaderLineCount {
   /** Lines of the header section seen so far (a folded field counts each of its lines). */

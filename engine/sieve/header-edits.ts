@@ -15,8 +15,12 @@ export function applyHeaderEdits(raw: Buffer, edits: readonly HeaderEdit[]): Buf
   const bodyStart = findBodyStart(raw, 0, raw.length);
   const parsed = parseHeaders(raw, 0, bodyStart);
   const prefix = raw.subarray(0, parsed[0]?.start ?? 0);
-  const fields: Field[] = parsed.map((f, i) => ({ name: f.name, bytes: raw.subarray(f.start, i + 1 < parsed.length ? parsed[i + 1].start : f.end) }));
-  const headEnd = parsed.length ? parsed[parsed.length - 1].end : 0;
+  const lastEnd = parsed.length ? parsed[parsed.length - 1].end : 0;
+  const fields: Field[] = parsed.map((f, i) => ({ name: f.name, bytes: raw.subarray(f.start, i + 1 < parsed.length ? parsed[i + 1].start : lastEnd) }));
+  // lines past the bounds parseHeaders reads within stay as they are, as one piece no deleteheader names, before
+  // any field added last (which would otherwise take a continuation line among them as its own)
+  const headEnd = parsed.length ? Math.max(lastEnd, blankLineAt(raw, bodyStart)) : 0;
+  if (headEnd > lastEnd) fields.push({ name: '', bytes: raw.subarray(lastEnd, headEnd) });
   for (const e of edits) {
     if (e.op === 'add') {
       const line = Buffer.from(`${e.name}: ${encodeHeader(e.value.replace(/[\r\n]+/g, ' '))}\r\n`, 'latin1');
@@ -30,4 +34,12 @@ export function applyHeaderEdits(raw: Buffer, edits: readonly HeaderEdit[]): Buf
     }
   }
   return Buffer.concat([prefix, ...fields.map((f) => f.bytes), raw.subarray(Math.max(headEnd, prefix.length))]);
+}
+
+/** Where the blank line before `bodyStart` (findBodyStart's answer) begins; `bodyStart` when the header has none. */
+function blankLineAt(raw: Buffer, bodyStart: number): number {
+  if (raw[bodyStart - 1] !== 10) return bodyStart;
+  if (bodyStart === 1 || raw[bodyStart - 2] === 10) return bodyStart - 1;
+  if (raw[bodyStart - 2] === 13 && (bodyStart === 2 || raw[bodyStart - 3] === 10)) return bodyStart - 2;
+  return bodyStart;
 }

@@ -74,9 +74,8 @@ export async function open(users: MaildirUsers, owner: Owner, folder: FolderName
         // an open file survives renames and unlinks: its size now is the size of what will be read
         const size = (await fh.stat()).size;
         if (size !== row.size) {
-          // the size came from a ",S=" the file contradicts: the index and later listings get the exact size
-          u.index.setSize(folder, uid, size);
-          users.dropListings(u);
+          // the size came from a ",S=" the file contradicts: the index, later listings and open sessions get it
+          users.correctSize(u, owner, folder, uid, size);
         }
         return fileHandle(fh, size);
       } catch (e) {

@@ -102,9 +102,8 @@ export async function read(users: MaildirUsers, owner: Owner, folder: FolderName
         // read of a few KB costs far less than the four thread-pool round trips of an async readFile.
         const data = row.size <= SYNC_READ_MAX ? readKnownSize(file, row.size) : await readWhole(file);
         if (data.length !== row.size) {
-          // the size came from a ",S=" the file contradicts: the index and later listings get the exact size
-          u.index.setSize(folder, uid, data.length);
-          users.dropListings(u);
+          // the size came from a ",S=" the file contradicts: the index, later listings and open sessions get it
+          users.correctSize(u, owner, folder, uid, data.length);
         }
         return data;
       } catch (e) {

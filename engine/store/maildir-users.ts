@@ -15,6 +15,7 @@ import { encodeFolder } from './maildir-names.js';
 import { StoreError } from './store-error.js';
 import { syncFolder } from './maildir-sync.js';
 import { KeyedMutex } from './keyed-mutex.js';
+import { mailboxEvents } from './events.js';
 
 export const INDEX_FILE = 'tegami-index.sqlite';
 /** Listings kept in memory, counted in messages over all users (about 300 bytes each, with the file name). */
@@ -291,6 +292,17 @@ export class MaildirUsers {
       throw new StoreError('NONEXISTENT', `no folder ${folder}`);
     }
     return dir;
+  }
+
+  /**
+   * A message's file is `size` octets where the index said otherwise (a ",S=" in another writer's name that lies):
+   * the index takes the file's size, and the folder's change notice reaches every reader of a listing (each IMAP
+   * session with the folder selected sees the exact RFC822.SIZE from its next command on, docs/imap.md).
+   */
+  correctSize(u: UserHandle, owner: Owner, folder: FolderName, uid: number, size: number): void {
+    u.index.setSize(folder, uid, size);
+    this.dropListings(u);
+    mailboxEvents.changed(owner, folder);
   }
 
   dropListings(u: UserHandle): void {

@@ -2,7 +2,9 @@
 // value needs no decoding: one line of printable ASCII with no encoded word ("=?") and no ESC. For those the decoded,
 // folded value SEARCH compares with is the value's own text in lower case, so a case-blind byte comparison answers
 // exactly what decoding would. A field that needs decoding (RFC 2047 words, raw ISO-2022-JP, Shift_JIS, EUC-JP or
-// UTF-8 octets, a value continued on another line) is left undecided, and the caller decodes it as before. Pure, never throws.
+// UTF-8 octets, a value continued on another line) is left undecided, and the caller decodes it as before. Read
+// within the same bounds as parseHeaders. Pure, never throws.
+import { FIELD_READ_OCTETS, MAX_HEADER_LINES } from '../../mime/header-lines.js';
 import { fieldAt, lineTextEnd } from './header-scan.js';
 
 /**
@@ -86,7 +88,10 @@ export function headerMatcher(name: string, folded: string): HeaderMatch {
       }
       return needle !== null && holds(raw, va, vz, needle);
     };
+    // within the bounds parseHeaders reads a header with (mime-tree.ts): so many lines, a value to so many octets
+    let lines = 0;
     while (i < end) {
+      if (++lines > MAX_HEADER_LINES) break;
       // the line's end found here, not by indexOf: a header line is a few dozen octets, shorter than a call's cost
       let nl = i;
       while (nl < end && raw[nl] !== 10) nl++;
@@ -103,7 +108,7 @@ export function headerMatcher(name: string, folded: string): HeaderMatch {
         cur = colon >= 0 ? 2 : colon === -1 ? 1 : 0;
         if (cur === 2) {
           va = colon + 1;
-          vz = te;
+          vz = te - va > FIELD_READ_OCTETS ? va + FIELD_READ_OCTETS : te;
           wrapped = false;
         }
       }

@@ -1,7 +1,8 @@
 // One header field's values read straight from a header block's bytes, for SEARCH on header keys over the
 // blocks FETCH kept (message-cache.ts): only the lines of the field asked for become strings, where
 // parseHeaders (mime-tree.ts) makes a string and an object of every line of the block. The values are exactly those
-// parseHeaders gives for that name (same line splitting, unfolding, trimming and latin1 text). Pure.
+// parseHeaders gives for that name (same line splitting, unfolding, trimming and latin1 text, same bounds). Pure.
+import { FIELD_READ_OCTETS, MAX_HEADER_LINES } from '../../mime/header-lines.js';
 
 /** Octets String.prototype.trim removes from latin1 text: \t \n \v \f \r, space and no-break space. */
 function trimmed(b: number): boolean {
@@ -51,7 +52,8 @@ export function fieldAt(raw: Buffer, i: number, te: number, name: string): numbe
 
 /**
  * The trimmed, unfolded values of every field named `name` (lower case, scannableName) in the header block
- * raw[start, end), in order: parseHeaders(raw, start, end).filter((h) => h.name === name).map((h) => h.value).
+ * raw[start, end), in order: parseHeaders(raw, start, end).filter((h) => h.name === name).map((h) => h.value),
+ * within the same bounds (MAX_HEADER_LINES lines, a value to FIELD_READ_OCTETS octets).
  */
 export function fieldValues(raw: Buffer, start: number, end: number, name: string): string[] {
   const out: string[] = [];
@@ -59,7 +61,9 @@ export function fieldValues(raw: Buffer, start: number, end: number, name: strin
   // the field the line before belongs to: none (0), another (1), the one asked for (2)
   let cur = 0;
   let value = '';
+  let lines = 0;
   while (i < end) {
+    if (++lines > MAX_HEADER_LINES) break;
     let nl = raw.indexOf(10, i);
     if (nl < 0 || nl >= end) nl = end - 1;
     const lineEnd = nl + 1;
@@ -67,15 +71,21 @@ export function fieldValues(raw: Buffer, start: number, end: number, name: strin
     if (te === i) break;
     const b0 = raw[i];
     if ((b0 === 32 || b0 === 9) && cur) {
-      if (cur === 2) value += raw.toString('latin1', i, te);
+      if (cur === 2 && value.length <= FIELD_READ_OCTETS) value += raw.toString('latin1', i, te - i > FIELD_READ_OCTETS ? i + FIELD_READ_OCTETS : te);
     } else {
-      if (cur === 2) out.push(value.trim());
+      if (cur === 2) out.push(cutValue(value));
       const colon = fieldAt(raw, i, te, name);
       cur = colon >= 0 ? 2 : colon === -1 ? 1 : 0;
-      if (cur === 2) value = raw.toString('latin1', colon + 1, te);
+      if (cur === 2) value = raw.toString('latin1', colon + 1, te - colon - 1 > FIELD_READ_OCTETS ? colon + 1 + FIELD_READ_OCTETS : te);
     }
     i = lineEnd;
   }
-  if (cur === 2) out.push(value.trim());
+  if (cur === 2) out.push(cutValue(value));
   return out;
+}
+
+/** A value trimmed, then cut to FIELD_READ_OCTETS as parseHeaders cuts it. */
+function cutValue(value: string): string {
+  const v = value.trim();
+  return v.length > FIELD_READ_OCTETS ? v.slice(0, FIELD_READ_OCTETS) : v;
 }

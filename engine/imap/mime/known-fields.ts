@@ -2,7 +2,7 @@
 // part's header block: only their values become strings (parseHeaders makes a name, a value and an object of
 // every field, and a message has dozens: Received, DKIM-Signature …). Values are exactly what parseHeaders gives
 // for those names (same line splitting, unfolding, trimming and latin1 text), in header order. Pure.
-import { MAX_HEADER_FIELD_OCTETS, MAX_HEADER_LINES } from '../../mime/header-lines.js';
+import { FIELD_READ_OCTETS, MAX_HEADER_LINES } from '../../mime/header-lines.js';
 import { lineTextEnd } from './header-scan.js';
 
 /**
@@ -19,11 +19,7 @@ export interface LineBudget {
   left: number;
 }
 
-/**
- * Octets of a field's value read: one more than SMTP allows a field, so a reader sees that it was cut (envelope.ts
- * then leaves out the address the cut falls in, as for a top-level field).
- */
-export const FIELD_READ_OCTETS = MAX_HEADER_FIELD_OCTETS + 1;
+export { FIELD_READ_OCTETS } from '../../mime/header-lines.js';
 
 const LF_LF = Buffer.from('\n\n', 'latin1');
 const LF_CRLF = Buffer.from('\n\r\n', 'latin1');

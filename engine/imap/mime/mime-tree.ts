@@ -10,9 +10,15 @@ export interface HeaderField {
   name: string;
   /** Unfolded value as latin1 text (one char per octet), without leading/trailing whitespace. */
   value: string;
-  /** Octet range of the whole field including its line ending(s). */
+  /** Octet range of the whole field including its line ending(s) (to the last line parseHeaders read of it). */
   start: number;
   end: number;
+  /**
+   * Where reading its value stopped: `end` for a field within the bounds, else the octet after the last one read
+   * (FIELD_READ_OCTETS of text, perhaps within a line). Readers of the field's octets (JMAP's raw and text forms)
+   * read to here, so they are bounded as `value` is.
+   */
+  readEnd: number;
 }
 
 /**
@@ -46,7 +52,7 @@ export class MimeNode {
 
   /** Every header field of the part, in order (parsed when first asked for). */
   get headers(): HeaderField[] {
-    return (this.fieldList ??= parseHeaders(this.raw, this.start, this.bodyStart, true));
+    return (this.fieldList ??= parseHeaders(this.raw, this.start, this.bodyStart));
   }
 
   /** The first value of a known field (a KNOWN number): header(headers, KNOWN[id]). */
@@ -131,19 +137,23 @@ export function findBodyStart(raw: Buffer, start: number, end: number): number {
 }
 
 /**
- * The header fields of raw[start, end). `bounded` (a MIME part's header, which SMTP does not limit): read as
- * scanKnown reads it, to MAX_HEADER_LINES lines and a value to FIELD_READ_OCTETS octets.
+ * The header fields of raw[start, end), read within the bounds SMTP puts on a message's header and scanKnown reads
+ * a MIME part's with (known-fields.ts): at most MAX_HEADER_LINES lines (past them no field is read), a value to
+ * FIELD_READ_OCTETS octets (a folded field's lines past it are not read into it). The one reader of whole headers
+ * for every caller — a part's `headers`, the top-level header for JMAP, Sieve, SEARCH, the store's metadata and
+ * submission — so a header APPENDed over IMAP or written into the Maildir by another program, which SMTP never
+ * checked, costs every reader bounded work (docs/security-review-7.md, stop 29). SMTP refuses a header past the
+ * same bounds, so mail that came that way reads whole. header-scan.ts fieldValues reads one field with the same
+ * bounds (SEARCH over kept header blocks).
  */
-export function parseHeaders(raw: Buffer, start: number, end: number, bounded = false): HeaderField[] {
+export function parseHeaders(raw: Buffer, start: number, end: number): HeaderField[] {
   const out: HeaderField[] = [];
   let i = start;
   let cur: HeaderField | null = null;
   let curText = '';
-  const maxLines = bounded ? MAX_HEADER_LINES : Infinity;
-  const maxText = bounded ? FIELD_READ_OCTETS : Infinity;
   let lines = 0;
   while (i < end) {
-    if (++lines > maxLines) break;
+    if (++lines > MAX_HEADER_LINES) break;
     let nl = raw.indexOf(10, i);
     if (nl < 0 || nl >= end) nl = end - 1;
     const lineEnd = nl + 1;
@@ -152,7 +162,11 @@ export function parseHeaders(raw: Buffer, start: number, end: number, bounded = 
     if (te === i) break;
     const b0 = raw[i];
     if ((b0 === 32 || b0 === 9) && cur) {
-      if (curText.length <= maxText) curText += raw.toString('latin1', i, Math.min(te, i + maxText));
+      if (curText.length <= FIELD_READ_OCTETS) {
+        const stop = te - i > FIELD_READ_OCTETS ? i + FIELD_READ_OCTETS : te;
+        curText += raw.toString('latin1', i, stop);
+        cur.readEnd = stop === te ? lineEnd : stop;
+      }
       cur.end = lineEnd;
     } else {
       if (cur) {
@@ -164,8 +178,9 @@ export function parseHeaders(raw: Buffer, start: number, end: number, bounded = 
       if (colon === i || colon === te) {
         cur = null;
       } else {
-        cur = { name: raw.toString('latin1', i, colon).trim().toLowerCase(), value: '', start: i, end: lineEnd };
-        curText = raw.toString('latin1', colon + 1, Math.min(te, colon + 1 + maxText));
+        const stop = te - colon - 1 > FIELD_READ_OCTETS ? colon + 1 + FIELD_READ_OCTETS : te;
+        cur = { name: raw.toString('latin1', i, colon).trim().toLowerCase(), value: '', start: i, end: lineEnd, readEnd: stop === te ? lineEnd : stop };
+        curText = raw.toString('latin1', colon + 1, stop);
       }
     }
     i = lineEnd;
@@ -174,7 +189,7 @@ export function parseHeaders(raw: Buffer, start: number, end: number, bounded = 
     cur.value = curText.trim();
     out.push(cur);
   }
-  if (bounded) for (const f of out) if (f.value.length > maxText) f.value = f.value.slice(0, maxText);
+  for (const f of out) if (f.value.length > FIELD_READ_OCTETS) f.value = f.value.slice(0, FIELD_READ_OCTETS);
   return out;
 }
 

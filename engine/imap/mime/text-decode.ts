@@ -34,6 +34,25 @@ export function decodeTransfer(body: Buffer, encoding: string | undefined): Buff
   return body;
 }
 
+/**
+ * The start of decodeTransfer(body, encoding) that `body`'s first `octets` octets decide: the same octets as the
+ * whole decode's first ones, never a guess at what the cut splits (a base64 group of four, a quoted-printable
+ * "=XX" or soft line break). The whole decode when `octets` covers the body. For the webmail's body values
+ * (engine/jmap/mail/body-value.ts), which need only the first maxBodyValueBytes of a part.
+ */
+export function decodeTransferPrefix(body: Buffer, encoding: string | undefined, octets: number): Buffer {
+  if (octets >= body.length) return decodeTransfer(body, encoding);
+  const enc = (encoding ?? '').trim().toLowerCase();
+  const head = body.subarray(0, Math.max(0, octets));
+  if (enc === 'base64') {
+    // whole groups of four only: the octets they give are those of the whole part (decoding stops at a "=" in both)
+    const text = head.toString('latin1').replace(/[^A-Za-z0-9+/=]/g, '');
+    return Buffer.from(text.slice(0, text.length - (text.length % 4)), 'base64');
+  }
+  if (enc === 'quoted-printable') return decodeQuotedPrintable(head, true);
+  return head;
+}
+
 /** A hex digit's value, or -1. */
 function hexValue(c: number): number {
   if (c >= 0x30 && c <= 0x39) return c - 0x30;
@@ -48,7 +67,7 @@ function hexValue(c: number): number {
  * The same octets as two regular-expression replaces with a callback per "=XX", which took 5–10 s of the main
  * thread for a 19 MB part (IMAP SEARCH BODY, JMAP body values; docs/security-review-7.md).
  */
-function decodeQuotedPrintable(body: Buffer): Buffer {
+function decodeQuotedPrintable(body: Buffer, partial = false): Buffer {
   const out = Buffer.alloc(body.length);
   let n = 0;
   for (let i = 0; i < body.length; i++) {
@@ -65,8 +84,11 @@ function decodeQuotedPrintable(body: Buffer): Buffer {
     }
     out[n++] = c;
   }
+  // a cut body: its last two octets after the first pass may be a soft break the rest would complete, and an
+  // "=XX" reads two octets on; what those decide is left out, so the result is a prefix of the whole decode
+  const end = partial ? Math.max(0, n - 4) : n;
   let o = 0;
-  for (let i = 0; i < n; i++) {
+  for (let i = 0; i < end; i++) {
     const c = out[i];
     if (c === 0x3d && i + 2 < n) {
       const hi = hexValue(out[i + 1]);

@@ -1,8 +1,7 @@
 // A message's MIME tree as JMAP body parts (RFC 8621 §4.1.4): part ids (IMAP section numbers), blob ids, decoded
 // sizes, file names (RFC 2231 and RFC 2047, Japanese charsets included), and the textBody / htmlBody /
 // attachments lists by the decomposition RFC 8621 suggests. Bodies are decoded (transfer encoding, then charset)
-// only for bodyValues. Pure over a message Buffer; never throws on malformed mail.
-import { decodeBytes } from '../../mime/charset.js';
+// only for bodyValues (body-value.ts). Pure over a message Buffer; never throws on malformed mail.
 import { CONTENT_TRANSFER_ENCODING } from '../../imap/mime/known-fields.js';
 import { header, parseDisposition, type HeaderField, type MimeNode } from '../../imap/mime/mime-tree.js';
 import { decodeTransfer } from '../../imap/mime/text-decode.js';
@@ -137,49 +136,7 @@ export function hasAttachment(attachments: BodyPart[]): boolean {
   return attachments.some((p) => p.disposition !== 'inline');
 }
 
-export interface BodyValue {
-  value: string;
-  isEncodingProblem: boolean;
-  isTruncated: boolean;
-}
-
-const KNOWN_CTE = new Set(['', '7bit', '8bit', 'binary', 'base64', 'quoted-printable']);
-
-/** A text part decoded: transfer encoding, then charset (mislabelled Japanese detected), CRLF → LF, truncated. */
-export function bodyValue(raw: Buffer, part: BodyPart, maxBytes: number): BodyValue {
-  const cte = (part.node.field(CONTENT_TRANSFER_ENCODING) ?? '').trim().toLowerCase();
-  const d = decodeBytes(partBytes(raw, part.node), part.charset ?? undefined);
-  let value = d.text.replace(/\r\n?/g, '\n').replace(/\0/g, '');
-  const isEncodingProblem = !KNOWN_CTE.has(cte) || value.includes('\ufffd');
-  let isTruncated = false;
-  if (maxBytes > 0 && Buffer.byteLength(value, 'utf8') > maxBytes) {
-    value = truncateUtf8(value, maxBytes, part.type === 'text/html');
-    isTruncated = true;
-  }
-  return { value, isEncodingProblem, isTruncated };
-}
-
-/** At most `max` UTF-8 octets, never mid-character, and (HTML) never inside a tag. */
-export function truncateUtf8(s: string, max: number, html: boolean): string {
-  // Found in one slice, not a character at a time (a 19 MB part held the main thread; docs/security-review-7.md):
-  // at most `max` code units can fit, so only they are encoded; the cut goes back to the start of the character it
-  // falls in, and that prefix's length in code units is the end (a lone surrogate is 3 octets and reads back as
-  // one U+FFFD, a pair 4 and two units: the length is kept either way).
-  const pre = s.length > max ? s.slice(0, max) : s;
-  const buf = Buffer.from(pre, 'utf8');
-  let end = pre.length;
-  if (buf.length > max) {
-    let cut = max;
-    while (cut > 0 && (buf[cut] & 0xc0) === 0x80) cut--;
-    end = buf.toString('utf8', 0, cut).length;
-  }
-  let out = s.slice(0, end);
-  if (html) {
-    const lt = out.lastIndexOf('<');
-    if (lt >= 0 && out.indexOf('>', lt) < 0) out = out.slice(0, lt);
-  }
-  return out;
-}
+export { bodyValue, truncateUtf8, type BodyValue } from './body-value.js';
 
 /** One body part as the client asked for it (bodyProperties, header:… included). */
 export function partObject(raw: Buffer, part: BodyPart, props: string[], headerProps: HeaderProperty[]): Record<string, unknown> {

@@ -81,7 +81,8 @@ const utf8Lenient = new TextDecoder('utf-8');
 /** Raw form: the octets after the colon to the end of the field (folding kept), as UTF-8 with U+FFFD, NULs dropped. */
 export function rawValue(raw: Buffer, f: HeaderField): string {
   const colon = raw.indexOf(0x3a, f.start);
-  let end = f.end;
+  // to where parseHeaders stopped reading the value (mime-tree.ts): a stranger's 5 MB field gives its first 256 KiB
+  let end = f.readEnd;
   if (raw[end - 1] === 0x0a) end--;
   if (raw[end - 1] === 0x0d) end--;
   const bytes = raw.subarray(colon < 0 || colon >= end ? end : colon + 1, end);
@@ -90,7 +91,7 @@ export function rawValue(raw: Buffer, f: HeaderField): string {
 
 /** Text form: unfolded, leading space removed, encoded-words decoded (any charset the decoder knows), NFC. */
 export function textValue(raw: Buffer, f: HeaderField): string {
-  const unfolded = raw.toString('latin1', f.start, f.end).replace(/\r?\n$/, '').replace(/\r?\n(?=[ \t])/g, '');
+  const unfolded = raw.toString('latin1', f.start, f.readEnd).replace(/\r?\n$/, '').replace(/\r?\n(?=[ \t])/g, '');
   const colon = unfolded.indexOf(':');
   const value = unfolded.slice(colon + 1).replace(/^ +/, '').replace(/[\r\n]+/g, '');
   return decodeHeaderValue(value).text.replace(/[\0-\x08\x0b\x0c\x0e-\x1f\x7f]/g, '').normalize('NFC').trimEnd();

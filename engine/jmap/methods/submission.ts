@@ -8,6 +8,8 @@ import { COLLATIONS, SUBMISSION } from '../capabilities.js';
 import { invalidArguments, invalidProperties, MethodError, setError, SetFailure, type SetError } from '../errors.js';
 import type { CallContext, MethodDef } from '../request.js';
 import { parseHeaders, findBodyStart } from '../../imap/mime/mime-tree.js';
+import { HeaderLineCount, MAX_HEADER_FIELD_OCTETS, MAX_HEADER_LINES } from '../../mime/header-lines.js';
+import { Refusals } from '../../policy/verdict.js';
 import { MailAccount } from '../mail/account.js';
 import { addressesValue } from '../mail/header-forms.js';
 import { objectModseq, objectState } from '../mail/states.js';
@@ -88,6 +90,14 @@ function envelopeFor(given: unknown, head: Buffer, identityEmail: string, ctx: C
   return { mailFrom: { email: mailFrom, parameters: null }, rcptTo };
 }
 
+/** SMTP's refusal of a header section past its bounds (engine/mime/header-lines.ts), or null. */
+function headerRefusal(raw: Buffer): ReturnType<typeof Refusals.headerTooLong> | null {
+  const count = new HeaderLineCount();
+  count.feed(raw);
+  if (count.fieldTooBig) return Refusals.headerFieldTooBig(MAX_HEADER_FIELD_OCTETS);
+  return count.over ? Refusals.headerTooLong(MAX_HEADER_LINES) : null;
+}
+
 /** The submission entry point's refusal as the SetError RFC 8621 names for it. */
 function refusalError(stage: string, text: string, ctx: CallContext, recipients?: string[]): SetError {
   switch (stage) {
@@ -118,6 +128,11 @@ async function createSubmission(obj: Record<string, unknown>, acct: MailAccount,
   const [e] = await acct.emails([emailId]);
   if (!e) throw new SetFailure(invalidProperties(['emailId'], 'no such email'));
   const raw = await acct.raw(e);
+  // a header SMTP would refuse (APPENDed over IMAP, or written into the Maildir by another program) is refused
+  // before it is read: the Bcc: fields to take out and the addresses are found within bounds (parseHeaders), so one
+  // past them might not be found
+  const refusal = headerRefusal(raw);
+  if (refusal) throw new SetFailure(refusalError('size', `${refusal.code} ${refusal.status} ${refusal.text}`, ctx));
   const env = envelopeFor(obj.envelope, raw.subarray(0, findBodyStart(raw, 0, raw.length)), identity.email, ctx);
   if (!env.rcptTo.length) throw new SetFailure(setError('noRecipients', 'the envelope has no recipients'));
   const bad = env.rcptTo.filter((r) => !/^[^@\s<>]+@[^@\s<>]+$/.test(r.email)).map((r) => r.email);
