@@ -13,6 +13,7 @@ import iconv from 'iconv-lite';
 import { encodeJisBody } from '../../engine/mime/iso2022jp.js';
 import { requireCommand, run } from '../helpers/server.js';
 import { startLive, type Live } from './live.js';
+import { quotedPrintable } from '../helpers/quoted-printable.js';
 
 const USER = 'hanako@example.test';
 const PW = 'body value prefix pw';
@@ -24,30 +25,8 @@ const CHARSETS = [
   { label: 'EUC-JP', cte: 'base64', encode: (t: string) => iconv.encode(t, 'euc-jp') },
 ];
 
-function qp(b: Buffer): string {
-  let out = '';
-  let line = 0;
-  for (let i = 0; i < b.length; i++) {
-    const c = b[i];
-    if (c === 0x0d && b[i + 1] === 0x0a) {
-      out += '\r\n';
-      line = 0;
-      i++;
-      continue;
-    }
-    const t = c >= 0x21 && c <= 0x7e && c !== 0x3d ? String.fromCharCode(c) : `=${c.toString(16).toUpperCase().padStart(2, '0')}`;
-    if (line + t.length > 75) {
-      out += '=\r\n';
-      line = 0;
-    }
-    out += t;
-    line += t.length;
-  }
-  return out;
-}
-
 function message(subject: string, label: string, cte: string, bytes: Buffer): Buffer {
-  const body = cte === 'base64' ? bytes.toString('base64').replace(/.{76}/g, '$&\r\n') : cte === 'quoted-printable' ? qp(bytes) : bytes.toString('latin1');
+  const body = cte === 'base64' ? bytes.toString('base64').replace(/.{76}/g, '$&\r\n') : cte === 'quoted-printable' ? quotedPrintable(bytes) : bytes.toString('latin1');
   const head = `From: a@example.org\r\nTo: ${USER}\r\nSubject: ${subject}\r\nMIME-Version: 1.0\r\nContent-Type: text/plain; charset=${label}\r\nContent-Transfer-Encoding: ${cte}\r\n\r\n`;
   return Buffer.concat([Buffer.from(head), Buffer.from(body, 'latin1')]);
 }

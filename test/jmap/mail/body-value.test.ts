@@ -15,6 +15,7 @@ import { encodeJisBody } from '../../../engine/mime/iso2022jp.js';
 import { decodeTransfer } from '../../../engine/imap/mime/text-decode.js';
 import { CONTENT_TRANSFER_ENCODING } from '../../../engine/imap/mime/known-fields.js';
 import { parseMime } from '../../../engine/imap/mime/mime-tree.js';
+import { quotedPrintable } from '../../helpers/quoted-printable.js';
 
 /** The whole part decoded, then cut: what bodyValue did before. */
 function definition(raw: Buffer, part: BodyPart, max: number): { value: string; isTruncated: boolean } {
@@ -29,31 +30,8 @@ const LABEL: Record<string, string> = { utf8: 'utf-8', jis: 'iso-2022-jp', sjis:
 const encodeText = (text: string, cs: string): Buffer =>
   cs === 'utf8' ? Buffer.from(text, 'utf8') : cs === 'jis' ? encodeJisBody(text) : iconv.encode(text, cs === 'sjis' ? 'cp932' : 'euc-jp');
 
-/** Quoted-printable as a mailer writes it: "=XX" for 8-bit, "=" and CR/LF outside line ends, soft breaks at 76. */
-function qp(b: Buffer): string {
-  let out = '';
-  let line = 0;
-  for (let i = 0; i < b.length; i++) {
-    const c = b[i];
-    if (c === 0x0d && b[i + 1] === 0x0a) {
-      out += '\r\n';
-      line = 0;
-      i++;
-      continue;
-    }
-    const t = c >= 0x21 && c <= 0x7e && c !== 0x3d ? String.fromCharCode(c) : `=${c.toString(16).toUpperCase().padStart(2, '0')}`;
-    if (line + t.length > 75) {
-      out += '=\r\n';
-      line = 0;
-    }
-    out += t;
-    line += t.length;
-  }
-  return out;
-}
-
 function message(bytes: Buffer, cs: string, cte: string, html: boolean): Buffer {
-  const body = cte === 'base64' ? bytes.toString('base64').replace(/.{76}/g, '$&\r\n') : cte === 'quoted-printable' ? qp(bytes) : bytes.toString('latin1');
+  const body = cte === 'base64' ? bytes.toString('base64').replace(/.{76}/g, '$&\r\n') : cte === 'quoted-printable' ? quotedPrintable(bytes) : bytes.toString('latin1');
   const head = `From: a@example.org\r\nSubject: t\r\nMIME-Version: 1.0\r\nContent-Type: text/${html ? 'html' : 'plain'}; charset=${LABEL[cs]}\r\nContent-Transfer-Encoding: ${cte}\r\n\r\n`;
   return Buffer.concat([Buffer.from(head), Buffer.from(body, 'latin1')]);
 }
