@@ -1,8 +1,8 @@
 // The event log: `emit(name, fields)` for events of the catalogue (events.ts), written as JSON lines to
 // stdout, as readable lines to <data_dir>/logs/<service>-YYYYMMDD.log and optionally to syslog, and told
-// to the metrics sink. File writes are gathered: on the main thread every 100 ms (sooner for warn and above, or
-// when 64 KiB wait) and never synchronously (a file whose disk does not keep up loses lines past a bound,
-// counted, instead of growing memory); in a worker thread (the delivery pool: a verdict line per message)
+// to the metrics sink. File writes are gathered: on the main thread at the end of the turn and never
+// synchronously (a file whose disk does not keep up loses lines past a bound, counted, instead of growing
+// memory); in a worker thread (the delivery pool: a verdict line per message)
 // appended synchronously at the end of the turn through a descriptor kept open (inline-files.ts), which costs no
 // round trip through libuv's pool. close() writes everything still pending. Fields are written according to
 // their kind: never a secret.
@@ -40,8 +40,6 @@ const SECRET_NAME = /pass(word)?$|secret|token|cookie|authorization|^auth_?passw
 const DROP_REPORT_MS = 10_000;
 const UPPER: Record<Level, string> = { debug: 'DEBUG', info: 'INFO', warn: 'WARN', error: 'ERROR' };
 /** The main thread writes its gathered lines this often (see `pending`), or sooner when this many bytes wait. */
-export const FLUSH_MS = 100;
-const FLUSH_BYTES = 64 * 1024;
 
 export class Logger {
   private files = new Map<Service, { day: string; stream: fs.WriteStream }>();
@@ -126,23 +124,20 @@ export class Logger {
     this.stamp(now);
     if (this.opts.stdout) process.stdout.write(JSON.stringify({ time: this.iso, level, service, event, ...shownFields(def, fields) }) + '\n');
     const text = lineText(def, fields);
-    if (toFile) this.append(service, this.day, `${this.iso} ${UPPER[level]} ${event}${text}\n`, LEVELS[level] >= LEVELS.warn);
+    if (toFile) this.append(service, this.day, `${this.iso} ${UPPER[level]} ${event}${text}\n`);
     for (const t of this.tees) t(level, service, event, text);
   }
 
   /**
-   * Lines are gathered and written together. In a worker thread at the end of the turn (synchronously, below). On
-   * the main thread every FLUSH_MS, or at the end of the turn once FLUSH_BYTES wait or a line at warn or above
-   * came: under load one write per file every 100 ms instead of one per turn (each a round trip through libuv's
-   * pool, ~0.6 per message). What this trades: a line reaches its file up to 100 ms after the event, and a
-   * process killed with SIGKILL loses at most the last 100 ms of info lines (a line in a WriteStream's buffer
-   * was lost the same way before). The log is never what a 250 promises: that is the fsynced Maildir copy or
-   * spool file. close() (every stop, drain and fatal stop) writes everything pending first.
+   * Lines are gathered and written together at the end of the turn: in a worker thread synchronously (below), on
+   * the main thread as one WriteStream write per file. A line is in its file as soon as the turn that logged it
+   * ends, so a script that greps the log right after a reply finds it (a timer of 100 ms was tried in smtpperf9:
+   * it saved a round trip through libuv's pool per turn, and made every reader of the log wait for it).
+   * The log is never what a 250 promises: that is the fsynced Maildir copy or spool file. close() (every stop,
+   * drain and fatal stop) writes everything pending first.
    */
   private pending = new Map<fs.WriteStream, string[]>();
-  private pendingBytes = 0;
   private flushScheduled = false;
-  private flushTimer: NodeJS.Timeout | null = null;
 
   /** The time stamp and the local day of the lines of this millisecond (several lines a millisecond under load). */
   private stampMs = NaN;
@@ -156,7 +151,7 @@ export class Logger {
     this.day = localDay(now);
   }
 
-  private append(service: Service, day: string, line: string, urgent: boolean): void {
+  private append(service: Service, day: string, line: string): void {
     if (this.closed) {
       // after close() (a late event during shutdown): written at once so it is not lost
       try {
@@ -177,9 +172,7 @@ export class Logger {
     let lines = this.pending.get(stream);
     if (!lines) this.pending.set(stream, (lines = []));
     lines.push(line);
-    this.pendingBytes += line.length;
-    if (this.pendingBytes >= FLUSH_BYTES || urgent) this.scheduleFlush();
-    else this.flushTimer ??= setTimeout(() => this.flush(), FLUSH_MS);
+    this.scheduleFlush();
   }
 
   /** At the end of this turn (setImmediate). */
@@ -198,11 +191,6 @@ export class Logger {
 
   private flush(): void {
     this.flushScheduled = false;
-    if (this.flushTimer) {
-      clearTimeout(this.flushTimer);
-      this.flushTimer = null;
-    }
-    this.pendingBytes = 0;
     for (const [file, lines] of this.inlinePending) {
       if (!this.inlineFiles.append(file, lines.join(''))) this.droppedLines += lines.length; // a full disk or a removed directory: counted as dropped
     }
