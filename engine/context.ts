@@ -7,6 +7,7 @@ import { buildConfig, ConfigError, readRawConfig, resolveConfigPath, type Loaded
 import { openDatabase, type Db } from './db/database.js';
 import { SqliteDirectory, type DirectoryOptions } from './accounts/sqlite-directory.js';
 import { serverKey } from './accounts/password.js';
+import { decoyKey } from './accounts/decoy-key.js';
 import { orphanMailbox } from './store/orphans.js';
 import { forgetBayes } from './accounts/bayes-forget.js';
 import { startupConfig } from './settings/live.js';
@@ -79,6 +80,7 @@ export function directoryOptions(config: LoadedConfig): DirectoryOptions {
     primary: config.domains.primary,
     postmaster: config.accounts.postmaster,
     serverKey: serverKey(config.data_dir),
+    decoyKey: decoyKey(config.data_dir),
     recoverableSecrets: config.auth.recoverable_secrets,
     scramIterations: config.auth.scram_iterations,
     minUserLength: config.accounts.min_user_length,

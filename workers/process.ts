@@ -30,6 +30,7 @@ import { capForwards } from './forward-cap.js';
 import { appendCopy, foldersOf, sharedStore } from './shared-store.js';
 import { cachedDirectory, readCacheFor } from './read-cache.js';
 import { noNoticeReason } from './notice-sender.js';
+import { MAX_HOPS } from '../engine/mime/header-lines.js';
 
 export interface ProcessTask {
   id: string;
@@ -109,9 +110,6 @@ async function readBody(task: ProcessTask): Promise<Buffer> {
   const all = await fsp.readFile(task.file);
   return all.subarray(task.bodyOffset);
 }
-
-/** Received: fields at or above which a message is taken to loop (Postfix's hopcount_limit is 50 too). */
-const MAX_HOPS = 50;
 
 /** Count Received headers in the header block (loop detection, RFC 5321 §6.3). */
 function hopCount(body: Buffer): number {

@@ -41,6 +41,8 @@ export interface DirectoryOptions {
   primary?: string;
   postmaster?: string;
   serverKey: Buffer;
+  /** The key of the SCRAM decoys (keys/decoy.key): never rotated, so an unknown name's salt outlives `keys rotate`. */
+  decoyKey: Buffer;
   recoverableSecrets: boolean;
   minUserLength: number;
   passwordMin: number;
@@ -378,7 +380,7 @@ export class SqliteDirectory implements AccountDirectory {
     const keys = parseScram(row?.scram_sha256);
     // a disabled account answers with its real salt and fails at the proof, exactly like a wrong password
     if (row && keys) return { user: row.disabled ? undefined : toUser(row), keys };
-    return { keys: decoyScramKeys(this.opts.serverKey, address ?? login, this.scramIterations) };
+    return { keys: decoyScramKeys(this.opts.decoyKey, address ?? login, this.scramIterations) };
   }
 
   secret(address: string): string | null {

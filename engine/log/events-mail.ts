@@ -98,7 +98,7 @@ export const SMTP_EVENTS = {
   'smtp.data': ev(
     'smtp',
     'info',
-    { sid: 'id', id: 'id?', verdict: 'word', reason: 'text?', size: 'int?', limit: 'int?', reply: 'text?' },
+    { sid: 'id', id: 'id?', verdict: 'word', reason: 'text?', size: 'int?', limit: 'int?', reply: 'text?', hops: 'int?' },
     (f, m) => {
       if (f.verdict === 'discarded') return m.inc('tegami_smtp_transactions_total', { result: 'discarded', class: '4xx' });
       const rejected = f.verdict === 'reject' || f.verdict === 'rejected';

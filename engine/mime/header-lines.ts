@@ -18,6 +18,10 @@ export const MAX_HEADER_FIELD_OCTETS = 256 * 1024;
  * program was never checked by SMTP; within these bounds it costs each reader no more than SMTP's largest header.
  */
 export const FIELD_READ_OCTETS = MAX_HEADER_FIELD_OCTETS + 1;
+/** Received: fields at or above which a message is taken to loop (RFC 5321 §6.3; Postfix's hopcount_limit is 50
+ * too): refused at the end of DATA (554 5.4.6), failed after the 250 for the other ways in (workers/process.ts). */
+export const MAX_HOPS = 50;
+const RECEIVED = Buffer.from('received:');
 
 export class HeaderLineCount {
   /** Lines of the header section seen so far (a folded field counts each of its lines). */
@@ -31,6 +35,10 @@ export class HeaderLineCount {
   fieldOctets = 0;
   /** A header field had more than maxField octets. */
   fieldTooBig = false;
+  /** `Received:` fields seen so far (the field name at the start of a line, any case). */
+  received = 0;
+  /** Octets of the current field's name matched against `received:` so far; -1: not that field. */
+  private nameMatch = -1;
   /** The next byte begins a line. */
   private lineStart = true;
   /** The last byte seen on the current line is a CR (perhaps the CR of its CRLF, not counted). */
@@ -54,7 +62,19 @@ export class HeaderLineCount {
       if (this.lineStart && i < end) {
         this.lineStart = false;
         // a line that does not begin with white space begins a new field (RFC 5322 §2.2.3)
-        if (chunk[i] !== 0x20 && chunk[i] !== 0x09) this.fieldOctets = 0;
+        if (chunk[i] !== 0x20 && chunk[i] !== 0x09) {
+          this.fieldOctets = 0;
+          this.nameMatch = 0;
+        }
+      }
+      // the field name may be cut by a chunk's end: matched a byte at a time, carried over
+      for (let k = i; this.nameMatch >= 0 && k < end; k++) {
+        const c = chunk[k] >= 0x41 && chunk[k] <= 0x5a ? chunk[k] | 0x20 : chunk[k]; // A-Z in lower case
+        if (c !== RECEIVED[this.nameMatch]) this.nameMatch = -1;
+        else if (++this.nameMatch === RECEIVED.length) {
+          this.received++;
+          this.nameMatch = -1;
+        }
       }
       if (end > i) {
         this.fieldOctets += end - i;
@@ -74,6 +94,7 @@ export class HeaderLineCount {
       if (nl < 0) return;
       if (this.lastCr) this.fieldOctets--; // the CR of CRLF is the line's end, not the field's
       this.lastCr = false;
+      this.nameMatch = -1;
       this.lineStart = true;
       if (!this.content) this.done = true; // the blank line: the body follows
       else if (++this.lines > this.max) this.done = true;

@@ -27,6 +27,8 @@ export const Refusals = {
   headerTooLong: (max: number) => reject(552, '5.3.4', `Message header section exceeds ${max} lines`),
   /** engine/mime/header-lines.ts: one header field (with its folded lines) past MAX_HEADER_FIELD_OCTETS. */
   headerFieldTooBig: (max: number) => reject(552, '5.3.4', `Message header field exceeds ${max} octets`),
+  /** engine/mime/header-lines.ts: MAX_HOPS or more Received: fields, a mail loop (Postfix: 554 5.4.0 too many hops). */
+  tooManyHops: (hops: number) => reject(554, '5.4.6', `Too many hops (${hops} Received: fields): mail forwarding loop`),
   authRequired: () => reject(530, '5.7.0', 'Authentication required'),
   senderNotOwned: (addr: string) => reject(553, '5.7.1', `Sender address <${addr}> not owned by the authenticated user`),
   queueFull: () => tempfail(451, '4.3.2', 'System busy, queue full: try again later'),

@@ -10,7 +10,7 @@ import type { Spool } from '../spool/spool.js';
 import { syncDir, syncDirNow } from '../store/maildir.js';
 import { inParallel } from '../util/in-parallel.js';
 import { buildDsn, type DsnAction, type DsnRecipient } from '../outbound/dsn.js';
-import type { RecipientState } from './state.js';
+import type { QueueState, RecipientState } from './state.js';
 
 /** One recipient's entry; `remoteMta` set means `reply` was said by that server. */
 export function dsnRecipient(r: RecipientState, action: DsnAction, status: string, reply: string, remoteMta: string | undefined, now: number): DsnRecipient {
@@ -60,6 +60,21 @@ export class Notifier {
     }
     await this.o.inject(dsn.envelope, dsn.raw);
     logger.info('delivery', 'dsn', { id: envelope.id, dsn_id: dsn.envelope.id, action, to: envelope.mailFrom, recipients: recipients.map((r) => r.address) });
+  }
+
+  /**
+   * sendAll for a queued message: the notices about the local recipients of a message whose sender may have none
+   * (`st.noNotice`, decided by the worker at its first run) are left out and logged; the rest go as usual.
+   */
+  async sendKept(st: Pick<QueueState, 'recipients' | 'noNotice'>, envelope: Envelope, notices: Record<DsnAction, DsnRecipient[]>): Promise<void> {
+    if (!st.noNotice) return this.sendAll(envelope, notices);
+    const local = new Set(st.recipients.filter((r) => r.kind === 'local').map((r) => r.address.toLowerCase()));
+    const kept = { failed: [], delayed: [], relayed: [] } as Record<DsnAction, DsnRecipient[]>;
+    for (const action of ['failed', 'delayed', 'relayed'] as const) {
+      for (const r of notices[action]) (local.has(r.address.toLowerCase()) ? [] : kept[action]).push(r);
+      if (kept[action].length < notices[action].length) this.o.logger.info('delivery', 'dsn-suppressed', { id: envelope.id, action, reason: st.noNotice });
+    }
+    return this.sendAll(envelope, kept);
   }
 
   /** Send every kind that has recipients: failures, then delay warnings, then relay notices. */

@@ -310,7 +310,7 @@ export class OutboundScheduler implements RemoteScheduler {
       if (!st) return; // deleted meanwhile
       const notices = recordRemote(this.outcomeContext(st, Date.now()), st, envelope, job.dest.key, result.recipients, ms);
       // notices are made durable before the state that caused them: a crash repeats a notice, never loses one
-      await this.notifier.sendAll(envelope, notices);
+      await this.notifier.sendKept(st, envelope, notices);
       await this.saveOrRemove(st);
     });
   }

@@ -304,6 +304,7 @@ export class Queue {
 
   /** Count failed local attempts: the scheduler backs off or expires them; without one, plain back-off. */
   private async deferLocal(st: QueueState, env: Envelope, failures: { address: string; reason: string }[], noNotice?: string): Promise<void> {
+    if (noNotice) st.noNotice = noNotice; // kept: a later remote attempt's notices leave these recipients out
     if (!failures.length) return;
     if (this.remote) return this.remote.deferLocal(st, env, failures, undefined, noNotice);
     const now = Date.now();

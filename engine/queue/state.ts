@@ -31,6 +31,12 @@ export interface QueueState {
   recipients: RecipientState[];
   /** A delay warning was sent (RFC 3464 action=delayed). */
   delayWarned?: boolean;
+  /**
+   * Why the sender may have no notice about this message's local recipients (the worker's decision: the sender may
+   * be forged, workers/notice-sender.ts), kept so a later remote attempt's delay warning, expiry or bounce, or a
+   * held message's expiry, does not cover them (security review 8). Absent in older state files: notices as before.
+   */
+  noNotice?: string;
 }
 
 export function statePath(queueDir: string, id: string): string {
@@ -70,7 +76,8 @@ export function checkQueueState(raw: unknown): QueueState {
   bool(o, 'held', '');
   const recipients = items(o.recipients, 'recipients', recipientState);
   if (!absent(o, 'delayWarned')) bool(o, 'delayWarned', '');
-  const out = loose(o, 'delayWarned');
+  if (!absent(o, 'noNotice') && str(o, 'noNotice', '').length > 200) throw new ShapeError('noNotice', 'longer than 200 characters');
+  const out = loose(o, 'delayWarned', 'noNotice');
   out.recipients = recipients;
   return out as unknown as QueueState;
 }

@@ -2,7 +2,7 @@
 // (submission, sender ownership, queue bound, connection-level spam checks), RCPT TO (relay), DATA (spool →
 // queue). smtp-server calls these; every refusal is a Verdict turned into a reply in one place
 // (policy/verdict.ts). The login lives in smtp-server's session.user alone, which STARTTLS clears (RFC 3207 §4.2).
-import { HeaderLineCount, MAX_HEADER_FIELD_OCTETS, MAX_HEADER_LINES } from '../mime/header-lines.js';
+import { HeaderLineCount, MAX_HEADER_FIELD_OCTETS, MAX_HEADER_LINES, MAX_HOPS } from '../mime/header-lines.js';
 import dns from 'node:dns';
 import type { SMTPServerDataStream, SMTPServerSession, SMTPServerAddress } from 'smtp-server';
 import type { LoadedConfig } from '../config/load.js';
@@ -375,6 +375,10 @@ export class SmtpSessionPolicy {
         if (headerLines.over) {
           logger.info('smtp', 'data', { sid: session.id, id: env.id, verdict: 'reject', reason: 'header too long', lines: headerLines.lines, limit: MAX_HEADER_LINES });
           return Refusals.headerTooLong(MAX_HEADER_LINES);
+        }
+        if (headerLines.received >= MAX_HOPS) {
+          logger.info('smtp', 'data', { sid: session.id, id: env.id, verdict: 'reject', reason: 'too many hops', hops: headerLines.received, limit: MAX_HOPS });
+          return Refusals.tooManyHops(headerLines.received);
         }
         if (author.refusal) return author.refusal; // From:/Sender: not the sender's own (logged by header-from)
         const hand = () => {

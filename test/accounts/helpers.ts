@@ -26,6 +26,7 @@ export function tempDirectory(o: Partial<DirectoryOptions> = {}): TempDirectory 
     configDomains: ['example.test', 'other.test'],
     hostAliases: { 'mail.example.test': 'example.test' },
     serverKey: crypto.randomBytes(32),
+    decoyKey: crypto.randomBytes(32),
     recoverableSecrets: true,
     minUserLength: 4,
     passwordMin: 4,

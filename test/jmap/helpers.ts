@@ -67,6 +67,7 @@ export async function jmapFixture(o: { limits?: Partial<JmapLimits>; submit?: Su
     configDomains: ['example.jp', 'example.org'],
     hostAliases: {},
     serverKey: crypto.randomBytes(32),
+    decoyKey: crypto.randomBytes(32),
     recoverableSecrets: false,
     minUserLength: 1,
     passwordMin: 8,

@@ -32,6 +32,16 @@ describe('the header line counter', () => {
       assert.equal(count('A: 1\r\n' + ' x\r\n'.repeat(5) + '\r\n', chunk).over, true, `six lines, chunk ${chunk}`);
     }
   });
+
+  it('counts Received: fields (the hop limit) by their name at a line start, any case, whatever the chunks', () => {
+    const head = 'Received: a\r\n\tfolded Received: no\r\nRECEIVED: b\r\nX-Received: no\r\nReceived : no\r\nReceived\x1a no\r\nreceived:c\r\n\r\nReceived: body\r\n';
+    for (const chunk of [1, 2, 3, 7, 1000]) {
+      const c = new HeaderLineCount(100);
+      const b = Buffer.from(head, 'latin1');
+      for (let i = 0; i < b.length; i += chunk) c.feed(b.subarray(i, i + chunk));
+      assert.equal(c.received, 3, `chunk ${chunk}`);
+    }
+  });
 });
 
 describe('a header section of too many lines over SMTP and JMAP', { timeout: 600_000 }, () => {

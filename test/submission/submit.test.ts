@@ -33,7 +33,7 @@ before(async () => {
   const config = loadConfig(configPath);
   db = openDatabase(dir);
   const directory = new SqliteDirectory(db, {
-    hostname: 'mx.example.test', configDomains: ['example.test', 'other.test'], hostAliases: {}, serverKey: crypto.randomBytes(32),
+    hostname: 'mx.example.test', configDomains: ['example.test', 'other.test'], hostAliases: {}, serverKey: crypto.randomBytes(32), decoyKey: crypto.randomBytes(32),
     recoverableSecrets: false, minUserLength: 1, passwordMin: 8, passwordMax: 128,
   });
   await directory.addUser({ address: 'alice@example.test', password: 'password-1' });

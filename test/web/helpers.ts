@@ -43,6 +43,7 @@ export async function webFixture(o: { sessions?: Partial<SessionOptions>; thrott
     configDomains: ['example.com', 'example.org'],
     hostAliases: { 'mail.example.org': 'example.org' },
     serverKey: crypto.randomBytes(32),
+    decoyKey: crypto.randomBytes(32),
     recoverableSecrets: false,
     minUserLength: 1,
     passwordMin: 8,

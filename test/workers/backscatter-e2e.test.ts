@@ -50,20 +50,16 @@ async function queued(from: string, to: string, raw: string): Promise<string> {
   return /queued as (\w+)/.exec(r.text)![1];
 }
 
-test('past the hop limit, a forged sender gets no notice; a sender SPF vouches for gets one', async () => {
-  const forged = await queued('victim@forged.test', 'alice@example.test', [...hops, mail({ from: '<victim@forged.test>', subject: 'BUY CHEAP PILLS at pills.forged.test' })].join('\r\n'));
-  assert.equal(await noticeFor(forged), 'suppressed');
-  assert.match(logLines(lab.srv, 'dsn-suppressed', new RegExp(`id=${forged}\\b`))[0], /may be forged/);
-
-  const vouched = await queued('sender@orig.test', 'alice@example.test', [...hops, mail({ subject: 'looping, vouched' })].join('\r\n'));
-  assert.equal(await noticeFor(vouched), 'sent');
-  const [n] = await until('the notice to the vouched sender at the sink', () => {
-    const m = lab.sink.messages.filter((x) => x.to.includes('sender@orig.test') && /looping, vouched/.test(x.raw.toString('latin1')));
-    return m.length ? m : null;
-  }, 120_000);
-  assert.equal(n.from, '');
-  assert.match(n.raw.toString('latin1'), /Status: 5\.4\.6/);
-  assert.equal(lab.sink.messages.filter((x) => x.to.includes('victim@forged.test')).length, 0, 'nothing ever went to the forged sender');
+test('past the hop limit, a forged sender is refused at the end of DATA (554 5.4.6): no notice, nothing queued', async () => {
+  // since harden10 the hop limit is found before the 250 (engine/smtp/session.ts): the client is told, nobody is
+  // mailed; the after-250 check (and its notice rule) stays for Sieve redirects and lists (redirect-srs-e2e)
+  const r = await smtpSend(lab.srv.ports.smtp, 'victim@forged.test', ['alice@example.test'], [...hops, mail({ from: '<victim@forged.test>', subject: 'BUY CHEAP PILLS at pills.forged.test' })].join('\r\n'));
+  assert.equal(r.code, 554, r.text);
+  assert.match(r.text, /5\.4\.6 Too many hops/);
+  const vouched = await smtpSend(lab.srv.ports.smtp, 'sender@orig.test', ['alice@example.test'], [...hops, mail({ subject: 'looping, vouched' })].join('\r\n'));
+  assert.equal(vouched.code, 554, vouched.text);
+  assert.equal(logLines(lab.srv, 'dsn').length + logLines(lab.srv, 'dsn-suppressed').length, 0, 'no notice decided at all');
+  assert.equal(lab.sink.messages.filter((x) => x.to.includes('victim@forged.test') || x.to.includes('sender@orig.test')).length, 0, 'nothing went to either sender');
   assert.equal(folderFiles(lab.srv, 'alice@example.test', 'INBOX').length, 0, 'a looping message is stored nowhere');
 });
 

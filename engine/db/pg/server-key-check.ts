@@ -1,6 +1,7 @@
 // Every node of one PostgreSQL cluster must hold the same keys: keys/secret.key seals the APOP/CRAM-MD5 secrets and
 // the DKIM keys in the shared rows and signs the list tokens; the SRS key ([srs] secret_file, keys/srs.secret)
-// signs the rewritten senders of forwarded mail, whose bounces may come back to any node. A node started without
+// signs the rewritten senders of forwarded mail, whose bounces may come back to any node; keys/decoy.key
+// makes the SCRAM answer to an unknown name, which must be the same on every node or two nodes tell real names apart. A node started without
 // copies makes keys of its own and then fails those logins, sends unsigned mail, refuses list confirmations and
 // bounces to SRS addresses, with nothing in its log saying why. So the first node records each key's fingerprint
 // (migration 45: an HMAC of a fixed text under the key, never the key) and each later start compares: a node whose
@@ -11,6 +12,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type pg from 'pg';
 import { serverKey } from '../../accounts/password.js';
+import { decoyKey, decoyKeyPath, parseDecoyKey } from '../../accounts/decoy-key.js';
 import { loadOrCreateSecret, parseSecret, secretPath } from '../../srs/secret.js';
 import type { LoadedConfig } from '../../config/load.js';
 import { inTransaction } from './transaction.js';
@@ -50,6 +52,14 @@ function keyFiles(config: Pick<LoadedConfig, 'data_dir' | 'srs'>): KeyFile[] {
         return k.length === 32 ? k : null;
       },
       make: () => serverKey(config.data_dir),
+    },
+    {
+      name: 'decoy.key',
+      file: decoyKeyPath(config.data_dir),
+      read() {
+        return parseDecoyKey(fs.readFileSync(this.file));
+      },
+      make: () => decoyKey(config.data_dir),
     },
   ];
   if (config.srs.enabled) {
@@ -129,6 +139,7 @@ export async function adoptServerKeys(pool: pg.Pool, config: Pick<LoadedConfig, 
 
 const USES: Record<string, string> = {
   'secret.key': 'APOP/CRAM-MD5 secrets, DKIM keys and list tokens',
+  'decoy.key': 'SCRAM answers to unknown names',
   'srs.secret': 'SRS addresses of forwarded mail (their bounces)',
 };
 

@@ -13,10 +13,10 @@ import pg from 'pg';
 import { sharedPostgres, type PgCluster } from '../../helpers/postgres.js';
 import { startTestServer, type TestServer, type TestServerOptions } from '../../helpers/server.js';
 
-/** Copy a node's keys (keys/secret.key, keys/srs.secret) into another data dir, as an operator adding a node does. */
+/** Copy a node's keys (keys/secret.key, keys/srs.secret, keys/decoy.key) into another data dir, as an operator adding a node does. */
 export function copyKeys(fromDataDir: string, toDataDir: string): void {
   fs.mkdirSync(path.join(toDataDir, 'keys'), { recursive: true, mode: 0o700 });
-  for (const f of ['secret.key', 'srs.secret']) {
+  for (const f of ['secret.key', 'srs.secret', 'decoy.key']) {
     const from = path.join(fromDataDir, 'keys', f);
     if (!fs.existsSync(from)) continue;
     fs.copyFileSync(from, path.join(toDataDir, 'keys', f));
@@ -67,6 +67,7 @@ export function pgNodes(database: string): PgNodes {
   let url = '';
   const secret = crypto.randomBytes(32);
   const srsSecret = crypto.randomBytes(32).toString('hex') + '\n';
+  const decoy = crypto.randomBytes(32);
   const nodes: TestServer[] = [];
   const clients: pg.Client[] = [];
   const dirs: string[] = [];
@@ -109,6 +110,7 @@ export function pgNodes(database: string): PgNodes {
         fs.mkdirSync(path.join(dataDir, 'keys'), { recursive: true, mode: 0o700 });
         fs.writeFileSync(path.join(dataDir, 'keys', 'secret.key'), secret, { mode: 0o600 });
         fs.writeFileSync(path.join(dataDir, 'keys', 'srs.secret'), srsSecret, { mode: 0o600 });
+        fs.writeFileSync(path.join(dataDir, 'keys', 'decoy.key'), decoy, { mode: 0o600 });
       }
       const srv = await startTestServer({ ...rest, dataDir, toml: [storageToml(url, name, storage), toml ?? ''].join('\n') });
       nodes.push(srv);

@@ -69,12 +69,14 @@ describe('lists and vacation on PostgreSQL: moderation, dedup and reply history 
   // the key list tokens (and sealed DKIM keys) are made with: the same file on every node (docs/scale-out.md, "Keys")
   const secret = crypto.randomBytes(32);
   const srsSecret = crypto.randomBytes(32).toString('hex') + '\n';
+  const decoy = crypto.randomBytes(32);
 
   const dataDir = (name: string) => {
     const d = path.join(tmp, name);
     fs.mkdirSync(path.join(d, 'keys'), { recursive: true, mode: 0o700 });
     fs.writeFileSync(path.join(d, 'keys', 'secret.key'), secret, { mode: 0o600 });
     fs.writeFileSync(path.join(d, 'keys', 'srs.secret'), srsSecret, { mode: 0o600 });
+    fs.writeFileSync(path.join(d, 'keys', 'decoy.key'), decoy, { mode: 0o600 });
     return d;
   };
   const toml = (node: string) =>

@@ -110,6 +110,7 @@ describe('a node on PostgreSQL started as the operator does', { skip: skip ?? fa
     assert.equal(r.status, 1, `refused: ${r.stderr}`);
     assert.match(r.stderr, /tegami serve: \S+keys\/secret\.key is missing, but the other nodes' APOP\/CRAM-MD5 secrets, DKIM keys and list tokens use a key of fingerprint [0-9a-f]{16}: copy \S+keys\/secret\.key from a node already serving \(node-a recorded it; install -m 600/);
     assert.match(r.stderr, /tegami serve: \S+keys\/srs\.secret is missing, but the other nodes' SRS addresses of forwarded mail \(their bounces\) use a key/);
+    assert.match(r.stderr, /tegami serve: \S+keys\/decoy\.key is missing, but the other nodes' SCRAM answers to unknown names use a key/);
     assert.match(r.stderr, /run `tegami keys adopt` on a node holding the new one/);
     assert.match(r.stderr, /not started: every node of one database must hold the same keys/);
     assert.match(sysLog(b.dataDir), /ERROR server-key-differs key=secret\.key reason=missing/);
