@@ -7,6 +7,7 @@
 // [spam] local_networks or trusted_ips or of [relay] allow_ips (this machine, the operator's own hosts), or mail tegami wrote itself.
 // Everyone else gets no notice; the queue logs `dsn-suppressed` with the reason (security review 8).
 import type { LoadedConfig } from '../engine/config/load.js';
+import { authorDomain } from '../engine/mime/address-list.js';
 import { IpList } from '../engine/policy/cidr.js';
 import { senderVerified } from '../engine/rules/plan.js';
 import { checkedOrigin, type Envelope } from '../engine/spool/envelope.js';
@@ -28,6 +29,7 @@ export function noNoticeReason(config: LoadedConfig, env: Envelope, tags: readon
   if (!env.mailFrom) return null; // no notice is ever sent to the null sender anyway
   if (checkedOrigin(env.origin)?.kind === 'tegami') return null;
   if (ownNetworks(config).has(env.client.ip)) return null;
-  const fromDomain = /^From:.*@([A-Za-z0-9.-]+)/im.exec(head.subarray(0, 16384).toString('latin1'))?.[1] ?? null;
+  // the From: domain read by the RFC 5322 parser, and only where DMARC passed (the one use senderVerified has for it)
+  const fromDomain = tags.includes('DMARC_PASS') ? authorDomain(head) : null;
   return senderVerified(env, tags, fromDomain) ? null : MAY_BE_FORGED;
 }

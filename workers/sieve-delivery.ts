@@ -27,6 +27,7 @@ import { srsFor } from '../engine/srs/secret.js';
 import { addressParts } from '../engine/sieve/evaluate-tests.js';
 import { PgRedirectCounter, SqliteRedirectCounter, type RedirectCounter } from '../engine/sieve/redirect-count.js';
 import type { Srs } from '../engine/srs/srs.js';
+import { authorDomain } from '../engine/mime/address-list.js';
 
 import type { DeliveryResult, Mailbox, MailboxCopy, RulesInput, WorkerEvent, WriteOutcome } from './delivery-types.js';
 export type { DeliveryResult, Mailbox, MailboxCopy, RulesInput, WorkerEvent, WriteOutcome } from './delivery-types.js';
@@ -298,7 +299,7 @@ export class RulesDelivery {
 
   /** RFC 5429 after the 250: a notice to the sender only when it cannot be forged; otherwise nothing at all. */
   private rejectLate(m: Mailbox, reason: string, result: DeliveryResult): void {
-    const fromHeader = /^From:.*@([A-Za-z0-9.-]+)/im.exec(this.raw().subarray(0, 16384).toString('latin1'))?.[1] ?? null;
+    const fromHeader = authorDomain(this.raw());
     if (senderVerified(this.i.env, this.i.analysis?.tags ?? [], fromHeader)) {
       result.failed.push({ address: m.rcpt, reason: `5.7.1 ${reason.replace(/[\r\n]+/g, ' ').slice(0, 900)}` });
       this.event('sieve-reject', 'info', { rcpt: m.rcpt, when: 'notice', reason: reason.slice(0, 200) });
