@@ -77,8 +77,10 @@ export class Notifier {
     return this.sendAll(envelope, kept);
   }
 
-  /** Send every kind that has recipients: failures, then delay warnings, then relay notices. */
-  /** `noNotice`: why this message's sender gets none (it may be forged: workers/notice-sender.ts); each is logged. */
+  /**
+   * Send every kind that has recipients: failures, then delay warnings, then relay notices. `noNotice`: why this
+   * message's sender gets none (it may be forged: workers/notice-sender.ts); each kind left out is logged.
+   */
   async sendAll(envelope: Envelope, notices: Record<DsnAction, DsnRecipient[]>, noNotice?: string): Promise<void> {
     for (const action of ['failed', 'delayed', 'relayed'] as const) {
       if (!notices[action].length) continue;
