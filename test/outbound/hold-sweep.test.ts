@@ -12,7 +12,7 @@ import { Logger } from '../../engine/log/logger.js';
 import { Spool } from '../../engine/spool/spool.js';
 import { HoldSweep } from '../../engine/queue/hold-expiry.js';
 import { readState, writeState, type QueueState } from '../../engine/queue/state.js';
-import type { Notifier } from '../../engine/queue/notices.js';
+import { Notifier } from '../../engine/queue/notices.js';
 import type { DsnAction, DsnRecipient } from '../../engine/outbound/dsn.js';
 import type { Envelope } from '../../engine/spool/envelope.js';
 
@@ -30,7 +30,12 @@ async function harness() {
   const spool = new Spool(path.join(dir, 'spool'));
   const sent: { action: DsnAction; id: string; recipients: DsnRecipient[] }[] = [];
   const removed: string[] = [];
-  const notifier = { send: async (action: DsnAction, env: Envelope, recipients: DsnRecipient[]) => void sent.push({ action, id: env.id, recipients }) } as unknown as Notifier;
+  // the Notifier's own methods (sendKept, sendAll: which notices go, which are left out and logged) around a send()
+  // that records instead of spooling a DSN
+  const notifier: Notifier = Object.assign(Object.create(Notifier.prototype) as Notifier, {
+    o: { logger: new Logger({ files: false, stdout: false }) },
+    send: async (action: DsnAction, env: Envelope, recipients: DsnRecipient[]) => void sent.push({ action, id: env.id, recipients }),
+  });
   const sweep = new HoldSweep({
     q: config.queue,
     logger: new Logger({ files: false, stdout: false }),
