@@ -65,7 +65,7 @@ export interface TestServer {
   waitForMessage(owner: string, match: RegExp | string, timeoutMs?: number, folder?: string): Promise<string>;
   /**
    * Wait until the service's log files (every day's: a run across midnight) hold a line matching `match`; returns
-   * their text. The main thread writes info lines every 100 ms (engine/log/logger.ts), so a test reads them so.
+   * their text. Lines reach the file at the end of the server's turn (engine/log/logger.ts), after the reply a test saw.
    */
   waitForLog(service: string, match: RegExp, timeoutMs?: number): Promise<string>;
 }

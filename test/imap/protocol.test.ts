@@ -93,7 +93,7 @@ test('logins: user@domain, bare user in the primary domain, wrong password, disa
   const f = await RawClient.connect(h.plain.port);
   assert.match((await f.cmd(`AUTHENTICATE PLAIN ${plain}`)).status, /^OK/);
   f.close();
-  // info lines are written every 100 ms (engine/log/logger.ts): wait for the last one
+  // log lines reach the file at the end of the server's turn (engine/log/logger.ts): wait for the last one
   const file = path.join(h.config.data_dir, 'logs', `imap-${localDay(new Date())}.log`);
   const deadline = Date.now() + 120_000;
   while (!/INFO login .*user=taro@example.test/.test(fs.existsSync(file) ? fs.readFileSync(file, 'utf8') : '') && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
