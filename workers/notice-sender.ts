@@ -29,7 +29,8 @@ export function noNoticeReason(config: LoadedConfig, env: Envelope, tags: readon
   if (!env.mailFrom) return null; // no notice is ever sent to the null sender anyway
   if (checkedOrigin(env.origin)?.kind === 'tegami') return null;
   if (ownNetworks(config).has(env.client.ip)) return null;
-  // the From: domain read by the RFC 5322 parser, and only where DMARC passed (the one use senderVerified has for it)
+  if (senderVerified(env, tags, null)) return null; // logged in, or SPF passes: no From: to read
+  // else an aligned DMARC pass: the From: domain read by the RFC 5322 parser, only where DMARC passed
   const fromDomain = tags.includes('DMARC_PASS') ? authorDomain(head) : null;
-  return senderVerified(env, tags, fromDomain) ? null : MAY_BE_FORGED;
+  return fromDomain && senderVerified(env, tags, fromDomain) ? null : MAY_BE_FORGED;
 }
