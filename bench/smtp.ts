@@ -2,12 +2,16 @@
 // default configuration: spam filtering on, connection checks judging the load like any stranger's, every DNS
 // question answered by the lab's stand-in DNS), tegami with filtering off, a private Postfix + rspamd (milter)
 // → Maildir, a private Postfix → Maildir with no filter, and Postfix's smtp-sink (speed of light). Modes: 5 KB
-// over 20 persistent connections, a new connection per message, and 100 KB messages. Prints msgs/s,
-// p50/p99/p99.9 (HDR) and the ratios issue 16 sets goals for; writes JSON + Markdown into reports/. Each figure
+// over 20 persistent connections, a new connection per message, and 100 KB messages. Each mode runs in rounds:
+// every target once per round, interleaved (A B C D E, B C D E A, …, the order rotated), each round a share of
+// the messages, so a burst of a neighbour's work on the shared machine hits one round of every target, not one
+// target; figures are medians of the rounds, ratios medians of same-round ratios (bench/smtp-rounds.ts). Prints
+// msgs/s, p50/p99/p99.9 (HDR, rounds merged) and the ratios issue 16 sets goals for; writes JSON + Markdown into
+// reports/. Each figure
 // comes from the lab's Node load generator (per-message latency; a new sender per message, so no per-sender
 // cache hides the connection checks) and, when installed, from Postfix's smtp-source (one fixed sender).
 //
-//   npm run bench:smtp -- [--messages 5000] [--connections 20] [--only tegami,tegami-filters-off,postfix+rspamd,postfix,smtp-sink]
+//   npm run bench:smtp -- [--messages 5000] [--rounds 5] [--connections 20] [--only tegami,tegami-filters-off,postfix+rspamd,postfix,smtp-sink]
 //                         [--out reports] [--cpu-prof DIR]   (profiles the tegami servers and their workers)
 //                         [--scrape-metrics MS]   (adds "tegami+scrape": filters off, GET /metrics every MS ms during its runs)
 import { spawn } from 'node:child_process';
@@ -25,6 +29,8 @@ import { startSmtpSink, smtpSinkAvailable } from '../lab/targets/smtp-sink.js';
 import { startPostfix, postfixAvailable } from '../lab/targets/postfix.js';
 import { startPostfixRspamd, postfixRspamdAvailable } from '../lab/targets/postfix-rspamd.js';
 import { LOAD_DOMAIN, startLabDns, tegamiFilterToml } from '../lab/targets/lab-dns.js';
+import { aggregate, perRound, rotation, type Figure, type RoundFigure } from './smtp-rounds.js';
+import { ratioCell, reportMarkdown } from './smtp-report.js';
 
 function opt(name: string, def: string): string {
   const i = process.argv.indexOf(`--${name}`);
@@ -33,6 +39,9 @@ function opt(name: string, def: string): string {
 
 const N = Number(opt('messages', '5000'));
 const CONNS = Number(opt('connections', '20'));
+/** Rounds per mode: 5 keeps the run as long as the single pass it replaced at --messages 5000 (the same messages
+ * in all, a fifth per round; 200 per round of 100 KB) and gives a median that is one round's own figure. */
+const ROUNDS = Math.max(1, Math.floor(Number(opt('rounds', '5'))) || 5);
 /** Older names still work: "tegami+filters" was the filtering tegami, now the headline "tegami". */
 const ALIASES: Record<string, string> = { 'tegami+filters': 'tegami' };
 const ONLY = new Set(opt('only', 'tegami,tegami-filters-off,postfix+rspamd,postfix,smtp-sink').split(',').map((x) => ALIASES[x] ?? x));
@@ -59,29 +68,6 @@ const MODES: Mode[] = [
   { id: '5k-new-connection', label: `5 KB, new connection per message, ${CONNS} at a time`, size: 5 * 1024, messages: Math.ceil(N / 2), newConnection: true },
   { id: '100k-persistent', label: `100 KB × ${CONNS} connections`, size: 100 * 1024, messages: Math.ceil(N / 5), newConnection: false },
 ];
-
-interface Figure {
-  target: string;
-  mode: string;
-  msgs_per_s: number;
-  p50: number;
-  p99: number;
-  p999: number;
-  errors: Record<string, number>;
-  delivered_p50?: number;
-  delivered_p99?: number;
-  delivered_missing?: number;
-  cpu_percent?: number;
-  max_rss_mb?: number;
-  /** msgs/s measured with Postfix's smtp-source (same mode), when installed. */
-  smtp_source_msgs_per_s?: number;
-  /** Per-command latency of the lab client (it does not pipeline): MAIL FROM, RCPT TO, and DATA (from the DATA
-   * command through the body to the final reply), p50/p99/p99.9/max in ms: where a slow message spent its time. */
-  phases?: Record<string, { p50: number; p99: number; p999: number; max: number }>;
-  /** 1-minute load average of the machine before and after this target's run (2 cores: above 2 = others were busy). */
-  load_before: number;
-  load_after: number;
-}
 
 /** Postfix's smtp-source: msgs/s only (it reports no latency). */
 function smtpSource(t: RunningTarget, m: Mode): Promise<number | undefined> {
@@ -198,48 +184,54 @@ function scrapeEvery(port: number, ms: number): () => Promise<void> {
   };
 }
 
-function ratio(a: number | undefined, b: number | undefined): string {
-  return a && b ? `${(a / b).toFixed(2)}×` : '–';
-}
-
 const load1 = () => Math.round(os.loadavg()[0] * 100) / 100;
 
-/** The goals of issue 16, as lines "goal: figure — met / not met" for one run's figures. */
-function goals(figures: Figure[]): string[] {
-  const f = (t: string, m: string) => figures.find((x) => x.target === t && x.mode === m);
-  const out: string[] = [];
-  const cmp = (label: string, a: number | undefined, b: number | undefined, want: number) => {
-    if (!a || !b) return;
-    const r = a / b;
-    out.push(`| ${label} | ≥ ${want}× | ${r.toFixed(2)}× | ${r >= want ? 'met' : '**not met**'} |`);
+/** One target's run of one mode in one round: the lab client, then smtp-source, each waited out to the Maildir. */
+async function runRound(t: RunningTarget, m: Mode, round: number, delivered: Map<string, number>): Promise<RoundFigure> {
+  const observer = t.maildir ? maildirObserver(t.maildir(RCPT)) : undefined;
+  const metricsPort = (t as RunningTarget & { metricsPort?: number }).metricsPort;
+  const stopScraping = metricsPort ? scrapeEvery(metricsPort, SCRAPE_MS || 100) : null;
+  const before = load1();
+  const res: LoadResult = await runLoad(
+    { name: t.name, host: t.host, port: t.port, pid: t.pid, pids: t.pids, observer },
+    { mode: 'closed', connections: CONNS, messages: m.messages, durationMs: 240_000, size: m.size, newConnectionPerMessage: m.newConnection, from: LOAD_FROM, to: [RCPT], phaseHdr: true },
+  );
+  await stopScraping?.();
+  delivered.set(t.name, (delivered.get(t.name) ?? 0) + res.accepted);
+  // let the target finish delivering before anything else runs, so modes, rounds and tools do not overlap
+  await waitDelivered(t, delivered.get(t.name)!, 120_000);
+  const src = await smtpSource(t, m);
+  if (src !== undefined) {
+    delivered.set(t.name, delivered.get(t.name)! + m.messages);
+    await waitDelivered(t, delivered.get(t.name)!, 120_000);
+  }
+  const f: RoundFigure = {
+    round,
+    msgs_per_s: res.msgs_per_s,
+    smtp_source_msgs_per_s: src,
+    p50: res.latency.p50,
+    p99: res.latency.p99,
+    p999: res.latency.p999,
+    latency_hdr: res.latency.hdr,
+    phase_hdr: Object.fromEntries((['mail', 'rcpt', 'data'] as const).flatMap((p) => (res.phases[p]?.hdr ? [[p, res.phases[p]!.hdr!]] : []))),
+    errors: res.errors,
+    delivered_p50: res.phases.delivered?.p50,
+    delivered_missing: res.deliveredMissing,
+    cpu_percent: res.process?.cpuPercent,
+    max_rss_mb: res.process?.maxRssMb,
+    load_before: before,
+    load_after: load1(),
   };
-  for (const m of MODES) {
-    const want = m.id === '5k-persistent' ? 3 : 2;
-    const tg = f('tegami', m.id);
-    for (const other of ['postfix', 'postfix+rspamd']) {
-      const o = f(other, m.id);
-      cmp(`${m.label}: tegami / ${other} (lab client)`, tg?.msgs_per_s, o?.msgs_per_s, want);
-      cmp(`${m.label}: tegami / ${other} (smtp-source)`, tg?.smtp_source_msgs_per_s, o?.smtp_source_msgs_per_s, want);
-    }
-    const off = f('tegami-filters-off', m.id);
-    if (tg && off) {
-      for (const [client, on, of] of [['lab client', tg.msgs_per_s, off.msgs_per_s], ['smtp-source', tg.smtp_source_msgs_per_s, off.smtp_source_msgs_per_s]] as const) {
-        if (!on || !of) continue;
-        const cost = 1 - on / of;
-        out.push(`| ${m.label}: filters-on cost (${client}) | < 30% | ${(cost * 100).toFixed(1)}% | ${cost < 0.3 ? 'met' : '**not met**'} |`);
-      }
-    }
-  }
-  const tg5 = f('tegami', '5k-persistent');
-  if (tg5) {
-    out.push(`| 5 KB × ${CONNS}: tegami p99 | ≤ 20 ms | ${tg5.p99} ms | ${tg5.p99 <= 20 ? 'met' : '**not met**'} |`);
-    out.push(`| 5 KB × ${CONNS}: tegami p99.9 | ≤ 50 ms | ${tg5.p999} ms | ${tg5.p999 <= 50 ? 'met' : '**not met**'} |`);
-  }
-  return out;
+  console.log(
+    `  ${String(round + 1).padStart(2)} ${t.name.padEnd(18)} ${String(f.msgs_per_s).padStart(9)} msgs/s  p50 ${f.p50} ms  p99 ${f.p99} ms  p99.9 ${f.p999} ms` +
+      `${src !== undefined ? `  | smtp-source ${src} msgs/s` : ''}${Object.keys(f.errors).length ? `  errors ${JSON.stringify(f.errors)}` : ''}` +
+      `${f.delivered_missing ? `  (${f.delivered_missing} not seen delivered)` : ''}  CPU ${f.cpu_percent ?? '–'} %  load ${f.load_before}→${f.load_after}`,
+  );
+  return f;
 }
 
 async function main(): Promise<void> {
-  console.log(`bench:smtp — ${N} messages per mode base, ${CONNS} connections; machine ${machineInfo().cpus} × ${machineInfo().cpu_model}; load average ${os.loadavg().map((x) => x.toFixed(2)).join(' ')}`);
+  console.log(`bench:smtp — ${N} messages per mode base in ${ROUNDS} rounds, ${CONNS} connections; machine ${machineInfo().cpus} × ${machineInfo().cpu_model}; load average ${os.loadavg().map((x) => x.toFixed(2)).join(' ')}`);
   const dns = await startLabDns();
   const targets = await startAll(dns.address);
   // Ctrl-C: stop what we started (tegami, smtp-sink, the private Postfix and rspamd) before leaving
@@ -248,8 +240,10 @@ async function main(): Promise<void> {
       void Promise.allSettled([...targets.map((t) => t.stop()), dns.close()]).then(() => process.exit(130), () => process.exit(130));
     });
   const figures: Figure[] = [];
+  const roundLoads: Record<string, Array<{ round: number; before: number; after: number }>> = {};
   const delivered = new Map<string, number>();
   const loadStart = load1();
+  const modes = MODES.map((m) => ({ ...m, messages: perRound(m.messages, ROUNDS) }));
   try {
     // warm-up, not measured: JIT, worker threads, caches and connection paths of every target
     const warm: Mode = { id: 'warm-up', label: 'warm-up', size: 5 * 1024, messages: Math.min(1000, N), newConnection: false };
@@ -260,65 +254,28 @@ async function main(): Promise<void> {
         await waitDelivered(t, delivered.get(t.name)!, 120_000);
       }
     }
-    for (const m of MODES) {
-      console.log(`\n== ${m.label} (${m.messages} messages)`);
-      for (const t of targets) {
-        const observer = t.maildir ? maildirObserver(t.maildir(RCPT)) : undefined;
-        const metricsPort = (t as RunningTarget & { metricsPort?: number }).metricsPort;
-        const stopScraping = metricsPort ? scrapeEvery(metricsPort, SCRAPE_MS || 100) : null;
+    for (const m of modes) {
+      console.log(`\n== ${m.label} (${ROUNDS} rounds × ${m.messages} messages)`);
+      const rounds = new Map<string, RoundFigure[]>(targets.map((t) => [t.name, []]));
+      roundLoads[m.id] = [];
+      for (let r = 0; r < ROUNDS; r++) {
         const before = load1();
-        const res: LoadResult = await runLoad(
-          { name: t.name, host: t.host, port: t.port, pid: t.pid, pids: t.pids, observer },
-          { mode: 'closed', connections: CONNS, messages: m.messages, durationMs: 240_000, size: m.size, newConnectionPerMessage: m.newConnection, from: LOAD_FROM, to: [RCPT] },
-        );
-        await stopScraping?.();
-        delivered.set(t.name, (delivered.get(t.name) ?? 0) + res.accepted);
-        // let the target finish delivering before anything else runs, so modes and tools do not overlap
-        await waitDelivered(t, delivered.get(t.name)!, 120_000);
-        const src = await smtpSource(t, m);
-        if (src !== undefined) {
-          delivered.set(t.name, delivered.get(t.name)! + m.messages);
-          await waitDelivered(t, delivered.get(t.name)!, 120_000);
-        }
-        const f: Figure = {
-          target: t.name,
-          mode: m.id,
-          msgs_per_s: res.msgs_per_s,
-          p50: res.latency.p50,
-          p99: res.latency.p99,
-          p999: res.latency.p999,
-          errors: res.errors,
-          delivered_p50: res.phases.delivered?.p50,
-          delivered_p99: res.phases.delivered?.p99,
-          delivered_missing: res.deliveredMissing,
-          cpu_percent: res.process?.cpuPercent,
-          max_rss_mb: res.process?.maxRssMb,
-          smtp_source_msgs_per_s: src,
-          phases: Object.fromEntries(
-            (['mail', 'rcpt', 'data'] as const).flatMap((p) => {
-              const h = res.phases[p];
-              return h ? [[p, { p50: h.p50, p99: h.p99, p999: h.p999, max: h.max }]] : [];
-            }),
-          ),
-          load_before: before,
-          load_after: load1(),
-        };
-        figures.push(f);
-        console.log(
-          `${t.name.padEnd(18)} ${String(f.msgs_per_s).padStart(9)} msgs/s  p50 ${f.p50} ms  p99 ${f.p99} ms  p99.9 ${f.p999} ms` +
-            `${src !== undefined ? `  | smtp-source ${src} msgs/s` : ''}${Object.keys(f.errors).length ? `  errors ${JSON.stringify(f.errors)}` : ''}` +
-            `${f.delivered_missing ? `  (${f.delivered_missing} not seen delivered)` : ''}  CPU ${f.cpu_percent ?? '–'} %  load ${f.load_before}→${f.load_after}`,
-        );
+        for (const t of rotation(targets, r)) rounds.get(t.name)!.push(await runRound(t, m, r, delivered));
+        roundLoads[m.id].push({ round: r, before, after: load1() });
       }
-      const by = (n: string) => figures.find((x) => x.mode === m.id && x.target === n);
+      const mine = targets.map((t) => aggregate(t.name, m.id, rounds.get(t.name)!));
+      figures.push(...mine);
+      for (const f of mine)
+        console.log(`${f.target.padEnd(18)} median ${f.msgs_per_s} msgs/s (${f.msgs_per_s_min}–${f.msgs_per_s_max})  p99 ${f.p99} ms  p99.9 ${f.p999} ms${f.smtp_source_msgs_per_s ? `  | smtp-source ${f.smtp_source_msgs_per_s} (${f.smtp_source_min}–${f.smtp_source_max})` : ''}`);
+      const by = (n: string) => mine.find((x) => x.target === n);
       const tg = by('tegami');
       const scraped = by('tegami+scrape');
       const unscraped = by('tegami-filters-off');
-      if (unscraped && scraped) console.log(`tegami+scrape / tegami-filters-off: ${ratio(scraped.msgs_per_s, unscraped.msgs_per_s)} msgs/s, p99 ${ratio(scraped.p99, unscraped.p99)}`);
+      if (unscraped && scraped) console.log(`tegami+scrape / tegami-filters-off: ${ratioCell(scraped, unscraped, 'msgs_per_s')} msgs/s`);
       if (tg) {
         for (const other of ['tegami-filters-off', 'postfix+rspamd', 'postfix', 'smtp-sink']) {
           const o = by(other);
-          if (o) console.log(`tegami / ${other}: ${ratio(tg.msgs_per_s, o.msgs_per_s)} msgs/s (lab client)${tg.smtp_source_msgs_per_s ? `, ${ratio(tg.smtp_source_msgs_per_s, o.smtp_source_msgs_per_s)} (smtp-source)` : ''}`);
+          if (o) console.log(`tegami / ${other}: ${ratioCell(tg, o, 'msgs_per_s')} msgs/s (lab client)${tg.smtp_source_msgs_per_s ? `, ${ratioCell(tg, o, 'smtp_source_msgs_per_s')} (smtp-source)` : ''}`);
         }
       }
     }
@@ -334,10 +291,12 @@ async function main(): Promise<void> {
     kind: 'tegami-bench-smtp',
     generated_at: stamp.toISOString(),
     machine: machineInfo(),
-    load_average: { start: loadStart, end: loadEnd },
+    load_average: { start: loadStart, end: loadEnd, rounds: roundLoads },
     messages: N,
+    rounds: ROUNDS,
     connections: CONNS,
-    modes: MODES,
+    /** messages: per round, of each target (and as many again with smtp-source, when installed). */
+    modes,
     targets: targets.map((t) => ({ name: t.name, describe: t.describe })),
     figures,
     scrapes: SCRAPE_MS > 0 ? { every_ms: SCRAPE_MS, ...scrapes, mean_ms: scrapes.count ? Math.round((scrapes.ms / scrapes.count) * 100) / 100 : null } : undefined,
@@ -345,46 +304,20 @@ async function main(): Promise<void> {
   };
   if (json.scrapes) console.log(`/metrics scrapes: ${scrapes.count} (${scrapes.failed} failed), mean ${json.scrapes.mean_ms} ms, ${Math.round(scrapes.bytes / Math.max(1, scrapes.count))} bytes each`);
   fs.writeFileSync(`${base}.json`, JSON.stringify(json, null, 2) + '\n');
-  const md: string[] = [
-    `# bench:smtp — ${stamp.toISOString()}`,
-    '',
-    `Machine: ${json.machine.cpus} × ${json.machine.cpu_model}, ${json.machine.mem_gb} GB, ${json.machine.os}, Node ${json.machine.node}. ${CONNS} connections.`,
-    `Noise: the machine is shared; its 1-minute load average was ${loadStart} at the start and ${loadEnd} at the end (2 cores: anything above ~2 is other people's work); each row gives it before → after that target's run. Compare rows of one run, not runs.`,
-    'Latency: per message, from MAIL FROM (or connect, in new-connection mode) to the final 250, HDR histogram, measured by the lab client (a new sender per message).',
-    'accept→Maildir: from the 250 to the file appearing in the Maildir (inotify); 0.001 ms means it was there before the 250 came back.',
-    `The load clients run on the same machine as the targets; smtp-source (C, one fixed sender) takes less CPU from them than the Node lab client. The stand-in DNS answered ${dns.queries.length} queries.`,
-    '',
-    ...targets.map((t) => `- **${t.name}**: ${t.describe}`),
-    '',
-    '## Goals (issue 16), this run',
-    '',
-    '| goal | wanted | this run | |',
-    '|---|---:|---:|---|',
-    ...goals(figures),
-    '',
-  ];
-  for (const m of MODES) {
-    md.push(`## ${m.label} (${m.messages} messages)`, '', '| target | msgs/s (lab client) | msgs/s (smtp-source) | p50 ms | p99 ms | p99.9 ms | accept→Maildir p50 ms | CPU % | max RSS MB | load avg | errors |', '|---|---:|---:|---:|---:|---:|---:|---:|---:|---|---|');
-    for (const f of figures.filter((x) => x.mode === m.id))
-      md.push(
-        `| ${f.target} | ${f.msgs_per_s} | ${f.smtp_source_msgs_per_s ?? '–'} | ${f.p50} | ${f.p99} | ${f.p999} | ${f.delivered_p50 ?? '–'} | ${f.cpu_percent ?? '–'} | ${f.max_rss_mb ?? '–'} | ${f.load_before} → ${f.load_after} | ${Object.entries(f.errors).map(([k, v]) => `${k}×${v}`).join(', ') || 'none'} |`,
-      );
-    const phased = figures.filter((x) => x.mode === m.id && x.target.startsWith('tegami') && x.phases && Object.keys(x.phases).length);
-    if (phased.length) {
-      md.push('', 'Where the lab client waited (ms, p50 / p99 / p99.9 / max per command; DATA = the command, the body and the final reply):', '', '| target | MAIL FROM | RCPT TO | DATA |', '|---|---|---|---|');
-      const cell = (v?: { p50: number; p99: number; p999: number; max: number }) => (v ? `${v.p50} / ${v.p99} / ${v.p999} / ${v.max}` : '–');
-      for (const f of phased) md.push(`| ${f.target} | ${cell(f.phases!.mail)} | ${cell(f.phases!.rcpt)} | ${cell(f.phases!.data)} |`);
-    }
-    const tg = figures.find((x) => x.mode === m.id && x.target === 'tegami');
-    const sc = figures.find((x) => x.mode === m.id && x.target === 'tegami+scrape');
-    const off = figures.find((x) => x.mode === m.id && x.target === 'tegami-filters-off');
-    if (off && sc) md.push('', `tegami (filters off) with /metrics scraped every ${SCRAPE_MS} ms / without: **${ratio(sc.msgs_per_s, off.msgs_per_s)}** msgs/s, p99 ${ratio(sc.p99, off.p99)}`);
-    for (const other of ['tegami-filters-off', 'postfix+rspamd', 'postfix', 'smtp-sink']) {
-      const o = figures.find((x) => x.mode === m.id && x.target === other);
-      if (tg && o) md.push('', `tegami / ${other}: **${ratio(tg.msgs_per_s, o.msgs_per_s)}** msgs/s (lab client), ${ratio(tg.smtp_source_msgs_per_s, o.smtp_source_msgs_per_s)} (smtp-source); p99 ${ratio(tg.p99, o.p99)}`);
-    }
-    md.push('');
-  }
+  const md = reportMarkdown({
+    generatedAt: stamp.toISOString(),
+    machine: json.machine,
+    connections: CONNS,
+    rounds: ROUNDS,
+    loadStart,
+    loadEnd,
+    dnsQueries: dns.queries.length,
+    targets: json.targets,
+    modes,
+    figures,
+    roundLoads,
+    scrapeMs: SCRAPE_MS || undefined,
+  });
   fs.writeFileSync(`${base}.md`, md.join('\n') + '\n');
   console.log(`\nwrote ${base}.json\n      ${base}.md`);
 }

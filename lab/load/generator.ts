@@ -55,6 +55,9 @@ export interface LoadSpec {
   auth?: { user: string; password: string };
   ehloName?: string;
   timeoutMs?: number;
+  /** Keep each phase's histogram (compressed, in its summary's hdr) as well as the whole message's, so runs can be
+   * merged afterwards (bench:smtp's rounds). */
+  phaseHdr?: boolean;
   /** Progress callback, about once a second. */
   onProgress?: (p: { elapsedS: number; sent: number; accepted: number; errors: number; rate: number }) => void;
 }
@@ -283,7 +286,7 @@ export async function runLoad(target: LoadTarget, spec: LoadSpec): Promise<LoadR
   }
   const process = sampler?.stop();
   const phases: LoadResult['phases'] = {};
-  for (const p of PHASES) if (h[p].totalCount) phases[p] = summarize(h[p], false); // the whole-message histogram is kept in full
+  for (const p of PHASES) if (h[p].totalCount) phases[p] = summarize(h[p], spec.phaseHdr === true); // the whole-message histogram is kept in full
   const { onProgress: _p, auth: _a, ...specOut } = spec;
   return {
     target: target.name,
