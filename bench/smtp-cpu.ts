@@ -7,10 +7,14 @@
 // CPU time, not msgs/s: on a shared machine it moves less. Never run by tests.
 //
 //   node dist/bench/smtp-cpu.js [--messages 2000] [--connections 20] [--size 5120] [--filters on|off] [--rounds 1]
+//                               [--trained]   (Bayes learns 20 ham and 20 spam first, so it votes and tokenises
+//                                              every message, as on an install whose users have filed some mail)
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { runLoad } from '../lab/load/generator.js';
+import { messageTemplate } from '../lab/load/message.js';
+import { closeBayesStores, learnMessages } from '../engine/spam/learn.js';
 import { startTegami } from '../lab/targets/tegami.js';
 import { LOAD_DOMAIN, startLabDns, tegamiFilterToml } from '../lab/targets/lab-dns.js';
 
@@ -24,6 +28,7 @@ const CONNS = Number(opt('connections', '20'));
 const SIZE = Number(opt('size', '5120'));
 const FILTERS = opt('filters', 'on') !== 'off';
 const ROUNDS = Number(opt('rounds', '1'));
+const TRAINED = process.argv.includes('--trained');
 const RCPT = 'alice@example.test';
 
 /** The preload: "main <tid>" / "worker <tid>" for each JavaScript thread, "v8 <tid>" for the threads before them. */
@@ -64,6 +69,16 @@ async function main(): Promise<void> {
     toml: FILTERS ? tegamiFilterToml() : '[spam]\nenabled = false\n',
     nodeArgs: ['--require', tag],
   });
+  if (TRAINED) {
+    // past [spam] bayes_min_messages (10) of each kind: the workers' Bayes stores see the new counts at their next check
+    const ham = messageTemplate(SIZE);
+    const items = Array.from({ length: 20 }, (_, i) => [
+      { raw: ham.render(`ham${i}`, `friend-${i}@${LOAD_DOMAIN}`, RCPT), kind: 'ham' as const },
+      { raw: Buffer.from(`From: <deals${i}@spam.example>\r\nSubject: cheap pills ${i}\r\n\r\nbuy now cheap pills http://x${i}.spam.example/ limited offer\r\n`), kind: 'spam' as const },
+    ]).flat();
+    learnMessages(t.dataDir, items);
+    closeBayesStores();
+  }
   try {
     const target = { name: t.name, host: t.host, port: t.port };
     // a sender per message and per run: the load generator numbers each run's messages from 0, and the connection
@@ -92,7 +107,7 @@ async function main(): Promise<void> {
       const per = (ns: number) => (ns / 1e6 / r.accepted).toFixed(3);
       const total = sums.main + sums.worker + sums.v8 + sums.other;
       console.log(
-        `${FILTERS ? 'on ' : 'off'} ${SIZE} B × ${CONNS}: ${r.accepted} accepted, ${r.msgs_per_s} msgs/s, p50 ${r.latency.p50} p99 ${r.latency.p99} ms; ` +
+        `${FILTERS ? (TRAINED ? 'on, trained' : 'on ') : 'off'} ${SIZE} B × ${CONNS}: ${r.accepted} accepted, ${r.msgs_per_s} msgs/s, p50 ${r.latency.p50} p99 ${r.latency.p99} ms; ` +
           `CPU ms/msg main ${per(sums.main)} workers ${per(sums.worker)} v8 ${per(sums.v8)} other ${per(sums.other)} total ${per(total)}; load ${load0.toFixed(1)}→${os.loadavg()[0].toFixed(1)}` +
           `${Object.keys(r.errors).length ? ` errors ${JSON.stringify(r.errors)}` : ''}`,
       );

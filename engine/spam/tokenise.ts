@@ -6,6 +6,7 @@ import { blankElements, blankSpans, blankTags, isTagStart } from './html-lexer.j
 import { isListMail, listFooterStart } from './list-footer.js';
 import type { ParsedMessage } from './message.js';
 import { hostOf } from './url.js';
+import { ASCII_RUN, forEachAsciiLetterWord, forEachAsciiWord, isAsciiText } from './ascii-words.js';
 
 const CJK_RUN = /[\p{Script=Han}\p{Script=Hiragana}\p{Script=Katakana}\p{Script=Hangul}ー々〆ヵヶ]+/gu;
 const LETTER_OR_DIGIT = /[\p{L}\p{N}]/gu;
@@ -126,12 +127,6 @@ export function* wordsOf(t: string): Generator<string> {
   }
 }
 
-/** ASCII characters in a word run: 1 = may start one (letter, digit, "$"), 2 = only inside one (' . _ @ -). */
-const ASCII_RUN = new Uint8Array(128);
-for (let c = 0; c < 128; c++) {
-  const ch = String.fromCharCode(c);
-  ASCII_RUN[c] = /[A-Za-z0-9$]/.test(ch) ? 1 : /['._@-]/.test(ch) ? 2 : 0;
-}
 const RUN_START_AT = /[\p{L}\p{N}$€¥£]/uy;
 const RUN_CHAR_AT = /[\p{L}\p{N}$€¥£'._@-]/uy;
 
@@ -200,22 +195,26 @@ function* segments(run: string): Generator<Intl.SegmentData> {
 export function words(text: string, prefix: string, out: Set<string>, pairs = prefix === ''): void {
   if (out.size >= MAX_TOKENS) return;
   const t = text.normalize('NFKC').toLowerCase();
-  // Latin and other space-separated scripts
-  const latin = HAS_CJK.test(t) ? t.replace(CJK_RUN, ' ') : t;
   let prev = '';
-  for (const w of wordsOf(latin)) {
+  /** One word of the text: its token (and pair); false once the set is full. */
+  const take = (w: string): boolean => {
     if (pairs) {
       if (prev) out.add(`bi:${prev} ${w}`);
       prev = w;
     }
-    if (w.length < 3) continue;
+    if (w.length < 3) return true;
     if (w.length > 20) {
       out.add(`${prefix}skip:${w[0]}${Math.floor(w.length / 10) * 10}`);
-      continue;
+      return true;
     }
     out.add(prefix + w);
-    if (out.size >= MAX_TOKENS) return;
-  }
+    return out.size < MAX_TOKENS;
+  };
+  // ASCII only (most of most mail): no Japanese runs, the same words by one loop (ascii-words.ts)
+  if (isAsciiText(t)) return forEachAsciiWord(t, take);
+  // Latin and other space-separated scripts
+  const latin = HAS_CJK.test(t) ? t.replace(CJK_RUN, ' ') : t;
+  for (const w of wordsOf(latin)) if (!take(w)) return;
   if (latin === t) return;
   const done = new Set<string>(); // a run seen before adds no new token (and segmenting costs)
   for (const run of t.matchAll(CJK_RUN)) {
@@ -257,6 +256,18 @@ export function capsTokens(texts: string[], out: Set<string>): void {
   let caps = 0;
   let all = 0;
   for (const t of texts) {
+    if (isAsciiText(t)) {
+      // the same matches by one loop (ascii-words.ts); a word of ASCII letters is itself after NFKC
+      forEachAsciiLetterWord(t, (start, end, upper) => {
+        all++;
+        if (upper) {
+          caps++;
+          if (caps <= 200 && end - start <= 20) out.add('caps:' + t.slice(start, end));
+        }
+        return all < 20_000;
+      });
+      continue;
+    }
     for (const m of t.matchAll(LETTERS)) {
       const w = m[0];
       all++;

@@ -7,7 +7,7 @@ import type { ParsedMessage } from '../message.js';
 import { stripMarkup } from '../tokenise.js';
 import { hostOf } from '../url.js';
 import type { RuleInput } from './checks.js';
-import { fold, viewsOf } from './normalise.js';
+import { foldedViews } from './normalise.js';
 
 function capped(s: string): string {
   return s.length > RULE_SCAN_CHARS ? s.slice(0, RULE_SCAN_CHARS) : s;
@@ -43,9 +43,9 @@ export function ruleInput(msg: ParsedMessage, html: HtmlFindings[], urls: string
     hosts: [...hosts],
     rawSubject,
     rawBody,
-    subject: viewsOf(fold(rawSubject)),
-    body: viewsOf(fold(rawBody)),
-    fromName: viewsOf(fold(capped(name))),
+    subject: foldedViews(rawSubject),
+    body: foldedViews(rawBody),
+    fromName: foldedViews(capped(name)),
     fromDomain: at >= 0 ? msg.fromAddress.slice(at + 1).replace(/[>\]]+$/, '') : '',
   };
 }
