@@ -3,6 +3,7 @@
 // the top frames and a flame graph (SVG) per thread. The raw .cpuprofile files open in Chrome DevTools.
 //
 //   node dist/bench/profile.js [--messages 3000] [--connections 20] [--filters on|off] [--out reports/sample/profiles]
+//                              [--trained]   (Bayes learns 20 ham and 20 spam first: it votes and tokenises; bench/bayes-seed.ts)
 //                              [--size BYTES]   (only messages of that size × 20 connections, --messages of them, into <out>/<name>-<size>)
 import fs from 'node:fs';
 import os from 'node:os';
@@ -11,6 +12,7 @@ import { runLoad } from '../lab/load/generator.js';
 import { startTegami, REPO_ROOT } from '../lab/targets/tegami.js';
 import { LOAD_DOMAIN, startLabDns, tegamiFilterToml } from '../lab/targets/lab-dns.js';
 import { flameSvg, topFrames, type CpuProfile } from './cpuprofile.js';
+import { seedBayes } from './bayes-seed.js';
 
 function opt(name: string, def: string): string {
   const i = process.argv.indexOf(`--${name}`);
@@ -22,13 +24,14 @@ const CONNS = Number(opt('connections', '20'));
 const FILTERS = opt('filters', 'on') !== 'off';
 /** --size: one load of that message size only (the 100 KB path: --size 102400). */
 const ONLY_SIZE = Number(opt('size', '0'));
+const TRAINED = process.argv.includes('--trained');
 const OUT = path.resolve(opt('out', path.join(REPO_ROOT, 'reports', 'sample', 'profiles')));
 const RCPT = 'alice@example.test';
 
 const ms = (v: number) => v.toFixed(0).padStart(7);
 
 async function main(): Promise<void> {
-  const name = (FILTERS ? 'default' : 'filters-off') + (ONLY_SIZE ? `-${ONLY_SIZE}` : '');
+  const name = (FILTERS ? 'default' : 'filters-off') + (ONLY_SIZE ? `-${ONLY_SIZE}` : '') + (TRAINED ? '-trained' : '');
   const raw = fs.mkdtempSync(path.join(os.tmpdir(), 'tegami-prof-'));
   const dns = await startLabDns();
   const t = await startTegami({
@@ -37,6 +40,7 @@ async function main(): Promise<void> {
     toml: FILTERS ? tegamiFilterToml() : '[spam]\nenabled = false\n',
     nodeArgs: ['--cpu-prof', `--cpu-prof-dir=${raw}`],
   });
+  if (TRAINED) seedBayes(t.dataDir, ONLY_SIZE || 5120, LOAD_DOMAIN, RCPT);
   const loadAvg = [os.loadavg()[0]];
   try {
     // senders named per run as well as per message: each run numbers its messages from 0, and a sender seen in the
@@ -58,7 +62,7 @@ async function main(): Promise<void> {
   const dir = path.join(OUT, name);
   fs.mkdirSync(dir, { recursive: true });
   const md: string[] = [
-    `# CPU profile of tegami's ${FILTERS ? 'default path (filters on)' : 'path with filters off'} — ${new Date().toISOString()}`,
+    `# CPU profile of tegami's ${FILTERS ? `default path (filters on${TRAINED ? ', Bayes trained: it tokenises every message' : ''})` : 'path with filters off'} — ${new Date().toISOString()}`,
     '',
     `Load: warm-up, then ${ONLY_SIZE ? `${ONLY_SIZE} B × ${CONNS} (${N} messages)` : `5 KB × ${CONNS} connections (${N} messages), 5 KB with a new connection per message (${Math.ceil(N / 4)}), 100 KB × ${CONNS} (${Math.ceil(N / 5)})`}, from the lab client on the same machine; load average ${loadAvg.map((x) => x.toFixed(1)).join(' → ')} on 2 cores.`,
     'One profile per thread (the main thread: SMTP, spool, queue; each piscina worker: analyse, route, Maildir). Self = time in the function itself; total = with what it calls.',

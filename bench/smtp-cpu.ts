@@ -13,8 +13,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { runLoad } from '../lab/load/generator.js';
-import { messageTemplate } from '../lab/load/message.js';
-import { closeBayesStores, learnMessages } from '../engine/spam/learn.js';
+import { seedBayes } from './bayes-seed.js';
 import { startTegami } from '../lab/targets/tegami.js';
 import { LOAD_DOMAIN, startLabDns, tegamiFilterToml } from '../lab/targets/lab-dns.js';
 
@@ -69,16 +68,7 @@ async function main(): Promise<void> {
     toml: FILTERS ? tegamiFilterToml() : '[spam]\nenabled = false\n',
     nodeArgs: ['--require', tag],
   });
-  if (TRAINED) {
-    // past [spam] bayes_min_messages (10) of each kind: the workers' Bayes stores see the new counts at their next check
-    const ham = messageTemplate(SIZE);
-    const items = Array.from({ length: 20 }, (_, i) => [
-      { raw: ham.render(`ham${i}`, `friend-${i}@${LOAD_DOMAIN}`, RCPT), kind: 'ham' as const },
-      { raw: Buffer.from(`From: <deals${i}@spam.example>\r\nSubject: cheap pills ${i}\r\n\r\nbuy now cheap pills http://x${i}.spam.example/ limited offer\r\n`), kind: 'spam' as const },
-    ]).flat();
-    learnMessages(t.dataDir, items);
-    closeBayesStores();
-  }
+  if (TRAINED) seedBayes(t.dataDir, SIZE, LOAD_DOMAIN, RCPT);
   try {
     const target = { name: t.name, host: t.host, port: t.port };
     // a sender per message and per run: the load generator numbers each run's messages from 0, and the connection

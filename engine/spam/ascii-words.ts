@@ -21,9 +21,10 @@ for (let c = 0; c < 128; c++) {
 /**
  * wordsOf (tokenise.ts) for a text of ASCII only: each run of letters, digits and ' . _ @ - $ that starts with a
  * letter, digit or "$" gives the stretch from each start (a letter, digit or "$") to the run's last letter or digit,
- * or that start alone when no letter or digit follows it. `visit` gets each word in order; false stops the scan.
+ * or that start alone when no letter or digit follows it. `visit` gets each word in order, as [start, end) of t (the
+ * caller slices only the words it keeps); false stops the scan.
  */
-export function forEachAsciiWord(t: string, visit: (w: string) => boolean): void {
+export function forEachAsciiWord(t: string, visit: (start: number, end: number) => boolean): void {
   const n = t.length;
   let i = 0;
   while (i < n) {
@@ -38,17 +39,17 @@ export function forEachAsciiWord(t: string, visit: (w: string) => boolean): void
     }
     // most runs are a plain word: a letter or digit at both ends
     if (lastAlnum === i && ALNUM[t.charCodeAt(start)] === 1) {
-      if (!visit(t.slice(start, i))) return;
+      if (!visit(start, i)) return;
       continue;
     }
     for (let p = start; p < i; ) {
       const c = t.charCodeAt(p);
       if (ALNUM[c] !== 1 && c !== 0x24) p++;
       else if (lastAlnum > p + 1) {
-        if (!visit(t.slice(p, lastAlnum))) return;
+        if (!visit(p, lastAlnum)) return;
         p = lastAlnum;
       } else {
-        if (!visit(t[p])) return;
+        if (!visit(p, p + 1)) return;
         p++;
       }
     }
@@ -73,7 +74,11 @@ export function forEachAsciiLetterWord(t: string, visit: (start: number, end: nu
     }
     const start = i;
     let lower = 0;
-    for (; i < n && isLetter(t.charCodeAt(i)); i++) if (t.charCodeAt(i) >= 0x61) lower++;
+    for (; i < n; i++) {
+      const d = t.charCodeAt(i);
+      if (d >= 0x61 && d <= 0x7a) lower++;
+      else if (d < 0x41 || d > 0x5a) break;
+    }
     // a digit on either side (a letter cannot be: the run is whole) makes it no match
     if (i - start < 3 || (start > 0 && ALNUM[t.charCodeAt(start - 1)] === 1) || (i < n && ALNUM[t.charCodeAt(i)] === 1)) continue;
     if (!visit(start, i, lower === 0)) return;

@@ -211,7 +211,8 @@ export function words(text: string, prefix: string, out: Set<string>, pairs = pr
     return out.size < MAX_TOKENS;
   };
   // ASCII only (most of most mail): no Japanese runs, the same words by one loop (ascii-words.ts)
-  if (isAsciiText(t)) return forEachAsciiWord(t, take);
+  // (without pairs a word under three characters is never sliced: it makes no token)
+  if (isAsciiText(t)) return forEachAsciiWord(t, (start, end) => (!pairs && end - start < 3) || take(t.slice(start, end)));
   // Latin and other space-separated scripts
   const latin = HAS_CJK.test(t) ? t.replace(CJK_RUN, ' ') : t;
   for (const w of wordsOf(latin)) if (!take(w)) return;

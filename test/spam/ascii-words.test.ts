@@ -43,14 +43,14 @@ test('forEachAsciiWord gives wordsOf’s words, in order', () => {
     const lower = t.toLowerCase();
     for (const s of [t, lower]) {
       const got: string[] = [];
-      forEachAsciiWord(s, (w) => (got.push(w), true));
+      forEachAsciiWord(s, (a, b) => (got.push(s.slice(a, b)), true));
       assert.deepEqual(got, [...wordsOf(s)], JSON.stringify(s));
     }
   }
   // false stops the scan at once
   const seen: string[] = [];
-  forEachAsciiWord('one two three four', (w) => (seen.push(w), seen.length < 2));
-  assert.deepEqual(seen, ['one', 'two']);
+  forEachAsciiWord('one two three four', (a, b) => (seen.push(`${a}-${b}`), seen.length < 2));
+  assert.deepEqual(seen, ['0-3', '4-7']);
 });
 
 test('forEachAsciiLetterWord finds capsTokens’ regex matches, and which have no lower-case letter', () => {
