@@ -194,7 +194,9 @@ function* segments(run: string): Generator<Intl.SegmentData> {
 
 export function words(text: string, prefix: string, out: Set<string>, pairs = prefix === ''): void {
   if (out.size >= MAX_TOKENS) return;
-  const t = text.normalize('NFKC').toLowerCase();
+  // ASCII is its own NFKC form: only text past ASCII is normalised
+  const asciiIn = isAsciiText(text);
+  const t = asciiIn ? text.toLowerCase() : text.normalize('NFKC').toLowerCase();
   let prev = '';
   /** One word of the text: its token (and pair); false once the set is full. */
   const take = (w: string): boolean => {
@@ -212,7 +214,7 @@ export function words(text: string, prefix: string, out: Set<string>, pairs = pr
   };
   // ASCII only (most of most mail): no Japanese runs, the same words by one loop (ascii-words.ts)
   // (without pairs a word under three characters is never sliced: it makes no token)
-  if (isAsciiText(t)) return forEachAsciiWord(t, (start, end) => (!pairs && end - start < 3) || take(t.slice(start, end)));
+  if (asciiIn || isAsciiText(t)) return forEachAsciiWord(t, (start, end) => (!pairs && end - start < 3) || take(t.slice(start, end)));
   // Latin and other space-separated scripts
   const latin = HAS_CJK.test(t) ? t.replace(CJK_RUN, ' ') : t;
   for (const w of wordsOf(latin)) if (!take(w)) return;
