@@ -1,10 +1,12 @@
 // The SMTP policy hooks: AUTH (the shared login flow's SASL exchange, engine/net/login.ts), MAIL FROM
 // (submission, sender ownership, queue bound, connection-level spam checks), RCPT TO (relay), DATA (spool →
-// queue). smtp-server calls these; every refusal is a Verdict turned into a reply in one place
-// (policy/verdict.ts). The login lives in smtp-server's session.user alone, which STARTTLS clears (RFC 3207 §4.2).
+// queue). The session layer (protocol/) calls these; every refusal is a Verdict turned into a reply in one place
+// (policy/verdict.ts). The login lives in session.user alone, which STARTTLS clears (RFC 3207 §4.2).
 import { HeaderLineCount, MAX_HEADER_FIELD_OCTETS, MAX_HEADER_LINES, MAX_HOPS } from '../mime/header-lines.js';
 import dns from 'node:dns';
-import type { SMTPServerDataStream, SMTPServerSession, SMTPServerAddress } from 'smtp-server';
+import type { SmtpAddress as SMTPServerAddress } from './protocol/address.js';
+import type { MessageStream as SMTPServerDataStream } from './protocol/message.js';
+import type { SaslExchange, SmtpSession as SMTPServerSession } from './protocol/types.js';
 import type { LoadedConfig } from '../config/load.js';
 import type { AccountDirectory, User } from '../accounts/directory.js';
 import { SqliteDirectory } from '../accounts/sqlite-directory.js';
@@ -52,7 +54,7 @@ interface ConnState {
   memo?: ClientMemo;
 }
 
-/** A reply of the SASL exchange smtp-server runs for us (patches/smtp-server: onSaslStart). */
+/** A reply of the SASL exchange, as the session layer sends it (protocol/commands.ts). */
 export interface SaslReply {
   code: number;
   message: string;
@@ -62,7 +64,7 @@ export interface SaslReply {
   more?: boolean;
 }
 
-/** The user the session is logged in as: smtp-server keeps it in session.user and forgets it at STARTTLS. */
+/** The user the session is logged in as: session.user, forgotten at STARTTLS. */
 export function sessionUser(session: SMTPServerSession): User | undefined {
   const u = session.user as unknown;
   return u && typeof u === 'object' && 'address' in u ? (u as User) : undefined;
@@ -124,7 +126,7 @@ export class SmtpSessionPolicy {
     return st;
   }
 
-  /** Every mechanism any session may be offered (smtp-server's authMethods; 504 for anything else). */
+  /** Every mechanism any session may be offered (504 for anything else). */
   get allMechanisms(): string[] {
     return this.deps.login.mechanisms(true);
   }
@@ -153,7 +155,7 @@ export class SmtpSessionPolicy {
     cb();
   };
 
-  /** TLS is on (implicit, or after STARTTLS, where smtp-server has already forgotten the login and the transaction). */
+  /** TLS is on (implicit, or after STARTTLS, where the session has already forgotten the login and the transaction). */
   onSecure = (session: SMTPServerSession): void => {
     const st = this.state(session);
     st.rcpt = undefined;
@@ -167,8 +169,8 @@ export class SmtpSessionPolicy {
     this.deps.logger.info('smtp', 'disconnect', { sid: session.id, ip: st.ip });
   };
 
-  /** AUTH <mechanism> [initial-response] (RFC 4954), run by the shared login flow; smtp-server only carries the lines. */
-  onSaslStart = (method: string, session: SMTPServerSession): { start(initial?: string): Promise<SaslReply>; respond(line: string): Promise<SaslReply> } => {
+  /** AUTH <mechanism> [initial-response] (RFC 4954), run by the shared login flow; the session layer only carries the lines. */
+  onSaslStart = (method: string, session: SMTPServerSession): SaslExchange => {
     const ctx: LoginContext = { protocol: 'smtp', session: session.id, ip: this.state(session).ip, local: session.localAddress };
     const x = this.deps.login.sasl(ctx, method, this.authMethodsFor(session, !!session.secure));
     if (!x) {
@@ -241,7 +243,7 @@ export class SmtpSessionPolicy {
     const check = this.deps.connectionCheck;
     const trusted = !!user && !config.spam.filter_authenticated;
     if (check && config.spam.enabled && !trusted) {
-      const r = await check.check({ ip: st.ip, helo: session.hostNameAppearsAs ?? '', mailFrom: sender, authenticated: !!user, hostname: config.hostname }, st);
+      const r = await check.check({ ip: st.ip, helo: session.hostNameAppearsAs || '', mailFrom: sender, authenticated: !!user, hostname: config.hostname }, st);
       st.connection = r as ConnState['connection'];
       if (r.reject) {
         log('reject', r.reject.text);
@@ -278,7 +280,7 @@ export class SmtpSessionPolicy {
     }
     const ok = j as Extract<typeof j, { kind: 'local' | 'remote' }>;
     const accepted = () => {
-      const dsn = (address as unknown as { dsn?: { notify?: string[]; orcpt?: string } }).dsn;
+      const dsn = address.dsn;
       (st.rcpt ??= new Map()).set(ok.address, { address: ok.address, kind: ok.kind, notify: dsn?.notify, orcpt: dsn?.orcpt });
       logger.info('smtp', 'rcpt-to', { sid: session.id, ip: st.ip, to: ok.address, kind: ok.kind, verdict: 'accept' });
       cb();
@@ -333,19 +335,19 @@ export class SmtpSessionPolicy {
     try {
       await st.ptrLookup;
       const mf = session.envelope.mailFrom;
-      const dsn = (session.envelope as unknown as { dsn?: { ret?: 'FULL' | 'HDRS'; envid?: string } }).dsn;
+      const dsn = session.envelope.dsn;
       const author = await screenHeaderFrom(stream as AsyncIterable<Buffer>, { sid: session.id, ip: st.ip, user: sessionUser(session) }, this.deps);
       const env: Envelope = {
         id: newQueueId(),
         time: Date.now(),
         mailFrom: mf ? mf.address : '',
         rcptTo: [...(st.rcpt?.values() ?? [])],
-        dsn: dsn && (dsn.ret || dsn.envid) ? { ret: dsn.ret, envid: dsn.envid } : undefined,
-        smtputf8: !!(mf && (mf.args as Record<string, unknown> | false) && (mf.args as Record<string, unknown>).SMTPUTF8),
+        dsn: dsn.ret || dsn.envid ? { ret: (dsn.ret as 'FULL' | 'HDRS' | null) ?? undefined, envid: dsn.envid ?? undefined } : undefined,
+        smtputf8: !!(mf && mf.args && mf.args.SMTPUTF8),
         client: {
           ip: st.ip,
           ptr: st.ptr,
-          helo: session.hostNameAppearsAs ?? '',
+          helo: session.hostNameAppearsAs || '',
           protocol: protocolName(session, !!sessionUser(session)),
           tls: session.secure ? tlsDescription(session) : undefined,
           user: sessionUser(session)?.address,
@@ -431,7 +433,7 @@ const MAIL_PARAMS = new Set(['SIZE', 'BODY', 'SMTPUTF8', 'RET', 'ENVID', 'AUTH']
 const RCPT_PARAMS = new Set(['NOTIFY', 'ORCPT']);
 
 function unknownParams(address: SMTPServerAddress, known: Set<string>): string | null {
-  const args = address.args as Record<string, unknown> | false;
+  const args = address.args;
   if (!args) return null;
   for (const k of Object.keys(args)) if (!known.has(k.toUpperCase())) return k.toUpperCase();
   return null;
@@ -444,6 +446,6 @@ function protocolName(session: SMTPServerSession, authed: boolean): string {
 }
 
 function tlsDescription(session: SMTPServerSession): string {
-  const t = session.tlsOptions as { name?: string; version?: string; standardName?: string } | false | undefined;
+  const t = session.tlsOptions;
   return t ? `${t.version ?? 'TLS'} with cipher ${t.standardName ?? t.name ?? 'unknown'}` : 'TLS';
 }
