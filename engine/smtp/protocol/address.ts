@@ -11,9 +11,9 @@ export interface SmtpAddress {
   dsn?: { notify?: string[]; orcpt?: string };
 }
 
-// eslint-disable-next-line no-control-regex
+ 
 const CONTROL = /[\x00-\x1F\x7F-\x9F]/;
-// eslint-disable-next-line no-control-regex
+ 
 const UNSAFE = /[\x00-\x1F\x7F-\x9F\u200B\u2060\uFEFF]/;
 const XTEXT = /\+([0-9A-F]{2})/g;
 const DOMAIN_CHARS = /^[a-zA-Z0-9\u0080-\uFFFF.-]+$/;

@@ -6,7 +6,7 @@ import type { SmtpConnection } from './connection.js';
 import { MAILBOX_SYNTAX, MAIL_OK, RCPT_OK, SENDER_SYNTAX } from './reply.js';
 import type { SaslReply, SmtpSession } from './types.js';
 
-// eslint-disable-next-line no-control-regex
+ 
 const CONTROL = /[\x00-\x1F\x7F-\x9F]/;
 const MAX_HELO = 300;
 
@@ -123,7 +123,7 @@ function auth(c: SmtpConnection, line: string): void {
       s.user = r.user;
       s.transmissionType = transmissionType(s);
     }
-    if (r.more) c.saslNext = (response) => exchange.respond(response).then(answer, failed);
+    if (r.more) c.saslNext = (response) => void exchange.respond(response).then(answer, failed);
     c.reply(r.code, r.message);
     c.resumeInput();
   };

@@ -20,7 +20,7 @@ export const SENDER_SYNTAX = '5.1.7';
 export const MAILBOX_SYNTAX = '5.1.3';
 export const TOO_MANY_RCPTS = '4.5.3';
 
-// eslint-disable-next-line no-control-regex
+ 
 const CONTROL = /[\x00-\x1F\x7F-\x9F]/g;
 const OWN_CODE = /^([245]\.\d{1,3}\.\d{1,3}) (.*)$/s;
 
