@@ -269,6 +269,7 @@ export class SmtpConnection implements WatchedConnection {
     this.reply(220, 'Ready to start TLS');
     this.flush();
     this.input = null; // whatever followed STARTTLS in plaintext is never run (RFC 3207 §5, command injection)
+    this.busy = true; // until the handshake is done (upgradeToTls resumes)
     upgradeToTls(this);
   }
 

@@ -125,16 +125,25 @@ export class DataReader {
         p = nextLineStart(buf, p);
         continue;
       }
+      const b1 = p - 1 >= start ? buf[p - 1] : this.before1;
+      const b2 = p - 2 >= start ? buf[p - 2] : p - 1 === start ? this.before1 : this.before2;
       if (p + 1 >= len || (buf[p + 1] === CR && p + 2 >= len)) {
         // a dot at a line start at the end of the chunk: the next bytes say what it is
         this.out.push(buf.subarray(emit, p));
         this.held = Buffer.from(buf.subarray(p));
-        return -1; // before1/before2 stay those before the held dot
+        this.before1 = b1; // the bytes before the held dot
+        this.before2 = b2;
+        return -1;
       }
-      const afterCrlf = (p - 2 >= start ? buf[p - 2] : p - 1 === start ? this.before1 : this.before2) === CR;
-      if (afterCrlf && buf[p + 1] === CR && buf[p + 2] === LF) {
-        this.out.push(buf.subarray(emit, p)); // the CRLF before the dot ends the message's last line
-        return shift ? from + p + 3 - shift : p + 3;
+      if (buf[p + 1] === CR && buf[p + 2] === LF) {
+        // CRLF.CRLF ends the message (the CRLF before the dot ends its last line); after a bare LF a line of
+        // one dot is content, kept as it came (RFC 5321 §4.5.2 deletes a dot only before other characters)
+        if (b2 === CR) {
+          this.out.push(buf.subarray(emit, p));
+          return shift ? from + p + 3 - shift : p + 3;
+        }
+        p = nextLineStart(buf, p);
+        continue;
       }
       // a stuffed dot: drop it, the line goes on from the next byte
       this.out.push(buf.subarray(emit, p));
