@@ -15,10 +15,8 @@ export type Enhanced = string | false | undefined;
 export const MAIL_OK = '2.1.0';
 export const RCPT_OK = '2.1.5';
 export const DATA_OK = '2.6.0';
-export const TOO_BIG = '5.3.4';
 export const SENDER_SYNTAX = '5.1.7';
 export const MAILBOX_SYNTAX = '5.1.3';
-export const TOO_MANY_RCPTS = '4.5.3';
 
  
 const CONTROL = /[\x00-\x1F\x7F-\x9F]/g;
