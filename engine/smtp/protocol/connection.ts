@@ -13,6 +13,8 @@ import type { HookError, SmtpOptions, SmtpSession, WatchedConnection } from './t
 
 /** Input buffered while a hook works, before the socket is paused. */
 const MAX_PENDING = 64 * 1024;
+/** Commands run in one go before the connection lets other work in (setImmediate). */
+const MAX_SYNC_COMMANDS = 100;
 /** How long a closing connection waits for the client to close its side. */
 const HALF_CLOSE_MS = 5000;
 const QUIET_ERRORS = new Set(['ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH']);
@@ -35,6 +37,8 @@ export class SmtpConnection implements WatchedConnection {
   closing = false;
   upgrading = false;
   private paused = false;
+  /** pump() is running: a hook that answers at once lets it go on rather than start another. */
+  private pumping = false;
   private inLine = false;
   /** The next line is a SASL response for this, not a command. */
   saslNext: ((line: string) => void) | null = null;
@@ -135,7 +139,32 @@ export class SmtpConnection implements WatchedConnection {
 
   /** Runs what the input holds, as far as it can; writes the replies when it must wait for the client. */
   pump(): void {
+    if (this.pumping) return;
+    this.pumping = true;
+    try {
+      this.run();
+    } finally {
+      this.pumping = false;
+    }
+    if (this.busy && this.input && this.input.length - this.pos > MAX_PENDING && !this.paused) {
+      this.paused = true;
+      this.socket.pause();
+    } else if (this.paused && !this.busy) {
+      this.paused = false;
+      this.socket.resume();
+    }
+    // replies wait while the server works on the next pipelined command; they go when it waits for the client
+    if (!this.busy || !this.input) this.flush();
+  }
+
+  private run(): void {
+    let ran = 0;
     while (!this.busy && !this.closing && this.input) {
+      if (++ran > MAX_SYNC_COMMANDS) {
+        this.busy = true; // a long pipelined batch: the rest after other connections had their turn
+        setImmediate(this.resumeInput);
+        break;
+      }
       const buf = this.input;
       if (this.mode === 'data') {
         const end = this.reader!.feed(buf, this.pos);
@@ -163,15 +192,6 @@ export class SmtpConnection implements WatchedConnection {
       if (this.inLine) this.lineState(false);
       this.command(line);
     }
-    if (this.busy && this.input && this.input.length - this.pos > MAX_PENDING && !this.paused) {
-      this.paused = true;
-      this.socket.pause();
-    } else if (this.paused && !this.busy) {
-      this.paused = false;
-      this.socket.resume();
-    }
-    // replies wait while the server works on the next pipelined command; they go when it waits for the client
-    if (!this.busy || !this.input) this.flush();
   }
 
   private lineState(begun: boolean): void {
@@ -188,7 +208,7 @@ export class SmtpConnection implements WatchedConnection {
   /** A hook answered: go on with the input. */
   resumeInput = (): void => {
     this.busy = false;
-    this.pump();
+    if (!this.pumping) this.pump();
   };
 
   private command(line: string): void {

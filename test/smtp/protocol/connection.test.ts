@@ -186,6 +186,17 @@ describe('the SMTP session layer', () => {
     c.close();
   });
 
+  it('thousands of pipelined commands whose hooks answer at once are all answered, in order', async () => {
+    const h = await start();
+    const c = await RawSmtp.connect(h.port);
+    await c.reply();
+    const n = 5000;
+    c.write(Array.from({ length: n }, (_, i) => `VRFY u${i}\r\n`).join('') + 'QUIT\r\n');
+    for (let i = 0; i < n; i++) assert.equal((await c.reply()).text, '252 2.1.5 maybe', `reply ${i}`);
+    assert.equal((await c.reply()).code, 221);
+    c.close();
+  });
+
   it('a client that talks before the greeting is refused', async () => {
     const h = await start({ greetingDelay: 300 });
     const c = await RawSmtp.connect(h.port);
