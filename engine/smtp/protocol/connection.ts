@@ -15,6 +15,8 @@ import type { HookError, SmtpOptions, SmtpSession, WatchedConnection } from './t
 const MAX_PENDING = 64 * 1024;
 /** Commands run in one go before the connection lets other work in (setImmediate). */
 const MAX_SYNC_COMMANDS = 100;
+/** Replies kept before they are written even mid-batch (a client that pipelines HELP a million times). */
+const MAX_OUT = 16 * 1024;
 /** How long a closing connection waits for the client to close its side. */
 const HALF_CLOSE_MS = 5000;
 const QUIET_ERRORS = new Set(['ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH']);
@@ -37,6 +39,8 @@ export class SmtpConnection implements WatchedConnection {
   closing = false;
   upgrading = false;
   private paused = false;
+  /** The client does not read its replies: no command runs until the socket has drained. */
+  private draining = false;
   /** pump() is running: a hook that answers at once lets it go on rather than start another. */
   private pumping = false;
   private inLine = false;
@@ -111,9 +115,18 @@ export class SmtpConnection implements WatchedConnection {
   flush(): void {
     if (!this.out) return;
     const s = this.socket;
-    if (!s.destroyed && s.writable) s.write(this.out);
+    if (!s.destroyed && s.writable && !s.write(this.out) && !this.draining && !this.closing) {
+      // replies the client does not read are not piled up: its next commands wait for the drain
+      this.draining = true;
+      s.once('drain', this.drained);
+    }
     this.out = '';
   }
+
+  private readonly drained = (): void => {
+    this.draining = false;
+    this.pump();
+  };
 
   /** A reply now, then the close (the deadlines' 421). */
   fail(code: number, text: string): void {
@@ -146,10 +159,11 @@ export class SmtpConnection implements WatchedConnection {
     } finally {
       this.pumping = false;
     }
-    if (this.busy && this.input && this.input.length - this.pos > MAX_PENDING && !this.paused) {
+    const waiting = this.busy || this.draining;
+    if (waiting && this.input && this.input.length - this.pos > MAX_PENDING && !this.paused) {
       this.paused = true;
       this.socket.pause();
-    } else if (this.paused && !this.busy) {
+    } else if (this.paused && !waiting) {
       this.paused = false;
       this.socket.resume();
     }
@@ -159,7 +173,7 @@ export class SmtpConnection implements WatchedConnection {
 
   private run(): void {
     let ran = 0;
-    while (!this.busy && !this.closing && this.input) {
+    while (!this.busy && !this.draining && !this.closing && this.input) {
       if (++ran > MAX_SYNC_COMMANDS) {
         this.busy = true; // a long pipelined batch: the rest after other connections had their turn
         setImmediate(this.resumeInput);
@@ -191,6 +205,7 @@ export class SmtpConnection implements WatchedConnection {
       if (this.pos >= buf.length) this.input = null;
       if (this.inLine) this.lineState(false);
       this.command(line);
+      if (this.out.length > MAX_OUT) this.flush();
     }
   }
 

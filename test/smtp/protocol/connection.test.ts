@@ -197,6 +197,28 @@ describe('the SMTP session layer', () => {
     c.close();
   });
 
+  it('a client that pipelines without reading its replies stops being read: the replies do not pile up', async () => {
+    const h = await start();
+    const c = await RawSmtp.connect(h.port);
+    await c.reply();
+    c.socket.pause(); // never reads again
+    const batch = Buffer.from('HELP\r\n'.repeat(100_000)); // 600 KB of commands, 6 MB of replies
+    const total = batch.length * 10;
+    for (let i = 0; i < 10; i++) c.write(batch);
+    const server = h.conns[0].socket;
+    // wait until the server has stopped reading: its count of bytes read stays the same for a second
+    let last = -1;
+    let same = 0;
+    for (let i = 0; i < 1200 && same < 10; i++) {
+      await new Promise((r) => setTimeout(r, 100));
+      same = server.bytesRead === last ? same + 1 : 0;
+      last = server.bytesRead;
+    }
+    assert.ok(server.bytesRead < total, `the server stopped reading (${server.bytesRead} of ${total} bytes read)`);
+    assert.ok(server.writableLength < 256 * 1024, `replies queued in the server: ${server.writableLength} bytes`);
+    c.close();
+  });
+
   it('a client that talks before the greeting is refused', async () => {
     const h = await start({ greetingDelay: 300 });
     const c = await RawSmtp.connect(h.port);
