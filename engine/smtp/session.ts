@@ -4,9 +4,9 @@
 // (policy/verdict.ts). The login lives in session.user alone, which STARTTLS clears (RFC 3207 §4.2).
 import { HeaderLineCount, MAX_HEADER_FIELD_OCTETS, MAX_HEADER_LINES, MAX_HOPS } from '../mime/header-lines.js';
 import dns from 'node:dns';
-import type { SmtpAddress as SMTPServerAddress } from './protocol/address.js';
-import type { MessageStream as SMTPServerDataStream } from './protocol/message.js';
-import type { SaslExchange, SmtpSession as SMTPServerSession } from './protocol/types.js';
+import type { SmtpAddress } from './protocol/address.js';
+import type { MessageStream } from './protocol/message.js';
+import type { SaslExchange, SaslReply, SmtpSession } from './protocol/types.js';
 import type { LoadedConfig } from '../config/load.js';
 import type { AccountDirectory, User } from '../accounts/directory.js';
 import { SqliteDirectory } from '../accounts/sqlite-directory.js';
@@ -54,18 +54,8 @@ interface ConnState {
   memo?: ClientMemo;
 }
 
-/** A reply of the SASL exchange, as the session layer sends it (protocol/commands.ts). */
-export interface SaslReply {
-  code: number;
-  message: string;
-  /** Logged in as this user. */
-  user?: User;
-  /** The exchange goes on: the client's next line is a response. */
-  more?: boolean;
-}
-
 /** The user the session is logged in as: session.user, forgotten at STARTTLS. */
-export function sessionUser(session: SMTPServerSession): User | undefined {
+export function sessionUser(session: SmtpSession): User | undefined {
   const u = session.user as unknown;
   return u && typeof u === 'object' && 'address' in u ? (u as User) : undefined;
 }
@@ -117,7 +107,7 @@ export class SmtpSessionPolicy {
     this.rcptDirectory = d instanceof SqliteDirectory ? cachedDirectory(d, this.rcptReads!) : d;
   }
 
-  private state(session: SMTPServerSession): ConnState {
+  private state(session: SmtpSession): ConnState {
     let st = this.conns.get(session.id);
     if (!st) {
       st = { ip: unmapV4(session.remoteAddress), listener: this.listener };
@@ -132,12 +122,12 @@ export class SmtpSessionPolicy {
   }
 
   /** Which AUTH mechanisms this session may use: PLAIN/LOGIN only over TLS, on loopback, or with [auth] allow_insecure_auth. */
-  authMethodsFor = (session: SMTPServerSession, secure: boolean): string[] => {
+  authMethodsFor = (session: SmtpSession, secure: boolean): string[] => {
     const ip = unmapV4(session.remoteAddress ?? '');
     return this.deps.login.mechanisms(plaintextAllowed({ secure, ip, allowInsecure: this.deps.config.auth.allow_insecure_auth }));
   };
 
-  onConnect = (session: SMTPServerSession, cb: Cb): void => {
+  onConnect = (session: SmtpSession, cb: Cb): void => {
     const st = this.state(session);
     this.deps.logger.info('smtp', 'connect', { sid: session.id, ip: st.ip, listener: this.listener });
     // reverse DNS for the Received header, without holding the greeting back
@@ -156,13 +146,13 @@ export class SmtpSessionPolicy {
   };
 
   /** TLS is on (implicit, or after STARTTLS, where the session has already forgotten the login and the transaction). */
-  onSecure = (session: SMTPServerSession): void => {
+  onSecure = (session: SmtpSession): void => {
     const st = this.state(session);
     st.rcpt = undefined;
     st.connection = undefined;
   };
 
-  onClose = (session: SMTPServerSession): void => {
+  onClose = (session: SmtpSession): void => {
     const st = this.conns.get(session.id);
     if (!st) return;
     this.conns.delete(session.id);
@@ -170,7 +160,7 @@ export class SmtpSessionPolicy {
   };
 
   /** AUTH <mechanism> [initial-response] (RFC 4954), run by the shared login flow; the session layer only carries the lines. */
-  onSaslStart = (method: string, session: SMTPServerSession): SaslExchange => {
+  onSaslStart = (method: string, session: SmtpSession): SaslExchange => {
     const ctx: LoginContext = { protocol: 'smtp', session: session.id, ip: this.state(session).ip, local: session.localAddress };
     const x = this.deps.login.sasl(ctx, method, this.authMethodsFor(session, !!session.secure));
     if (!x) {
@@ -180,14 +170,14 @@ export class SmtpSessionPolicy {
     return { start: async (initial) => saslReply(await x.start(initial)), respond: async (line) => saslReply(await x.respond(line)) };
   };
 
-  onMailFrom = (address: SMTPServerAddress, session: SMTPServerSession, cb: Cb): void => {
+  onMailFrom = (address: SmtpAddress, session: SmtpSession, cb: Cb): void => {
     void this.mailFrom(address, session).then((v) => cb(v ? toSmtpError(v) : null), (e: Error) => {
       this.deps.logger.error('smtp', 'mail-error', { sid: session.id, error: e.message });
       cb(toSmtpError(Refusals.localError()));
     });
   };
 
-  private async mailFrom(address: SMTPServerAddress, session: SMTPServerSession): Promise<Refusal | null> {
+  private async mailFrom(address: SmtpAddress, session: SmtpSession): Promise<Refusal | null> {
     const st = this.state(session);
     st.rcpt = undefined;
     st.connection = undefined;
@@ -254,7 +244,7 @@ export class SmtpSessionPolicy {
     return null;
   }
 
-  onRcptTo = (address: SMTPServerAddress, session: SMTPServerSession, cb: Cb): void => {
+  onRcptTo = (address: SmtpAddress, session: SmtpSession, cb: Cb): void => {
     const st = this.state(session);
     const { logger, config, relay } = this.deps;
     this.rcptReads?.revalidate();
@@ -312,7 +302,7 @@ export class SmtpSessionPolicy {
     }, accepted);
   };
 
-  onData = (stream: SMTPServerDataStream, session: SMTPServerSession, cb: (err?: Error | null, message?: string) => void): void => {
+  onData = (stream: MessageStream, session: SmtpSession, cb: (err?: Error | null, message?: string) => void): void => {
     void this.data(stream, session).then(
       (r) => (typeof r === 'string' ? cb(null, r) : cb(toSmtpError(r))),
       (e: Error) => {
@@ -328,7 +318,7 @@ export class SmtpSessionPolicy {
     );
   };
 
-  private async data(stream: SMTPServerDataStream, session: SMTPServerSession): Promise<string | Refusal> {
+  private async data(stream: MessageStream, session: SmtpSession): Promise<string | Refusal> {
     const st = this.state(session);
     const { queue, logger, config } = this.deps;
     const done = queue.beginReceive();
@@ -432,20 +422,20 @@ function saslReply(step: SaslStep): SaslReply {
 const MAIL_PARAMS = new Set(['SIZE', 'BODY', 'SMTPUTF8', 'RET', 'ENVID', 'AUTH']);
 const RCPT_PARAMS = new Set(['NOTIFY', 'ORCPT']);
 
-function unknownParams(address: SMTPServerAddress, known: Set<string>): string | null {
+function unknownParams(address: SmtpAddress, known: Set<string>): string | null {
   const args = address.args;
   if (!args) return null;
   for (const k of Object.keys(args)) if (!known.has(k.toUpperCase())) return k.toUpperCase();
   return null;
 }
 
-function protocolName(session: SMTPServerSession, authed: boolean): string {
+function protocolName(session: SmtpSession, authed: boolean): string {
   const esmtp = session.openingCommand !== 'HELO';
   if (!esmtp) return 'SMTP';
   return `ESMTP${session.secure ? 'S' : ''}${authed ? 'A' : ''}`;
 }
 
-function tlsDescription(session: SMTPServerSession): string {
+function tlsDescription(session: SmtpSession): string {
   const t = session.tlsOptions;
   return t ? `${t.version ?? 'TLS'} with cipher ${t.standardName ?? t.name ?? 'unknown'}` : 'TLS';
 }
