@@ -139,7 +139,7 @@ const auth = z
 
 const smtp = z
   .object({
-    /** Text after "<hostname> ESMTP" in the 220 greeting (smtp-server writes the ESMTP itself). */
+    /** Text after "<hostname> ESMTP" in the 220 greeting (the session layer writes the ESMTP itself). */
     banner: z.string().default('tegami'),
     vrfy: z.boolean().default(false),
     expn: z.boolean().default(false),

@@ -1,4 +1,4 @@
-// The one TCP listener every protocol runs on (SMTP hands the sockets to smtp-server, POP3 and IMAP to their
+// The one TCP listener every protocol runs on (SMTP, POP3 and IMAP hand the sockets to their
 // sessions): it binds, applies the protocol's connection caps before anything else, does implicit TLS (TLS 1.2
 // floor, handshake deadline) and hands over a ready socket. It never reads a command and never writes one,
 // except the protocol's one refusal line for a connection over the caps.
@@ -32,7 +32,7 @@ export interface ListenerOptions {
   /**
    * A connection within the caps, after the implicit TLS handshake when there is one. Its slot is given back when
    * the accepted socket closes; `ended` gives it back too, for a protocol library that strips the socket's
-   * listeners (smtp-server does at STARTTLS) and reports the end of the connection another way.
+   * listeners and reports the end of the connection another way.
    */
   onConnection(socket: net.Socket, secure: boolean, ended: () => void): void;
 }

@@ -13,7 +13,7 @@ export interface CertPair {
   cert: Buffer | string;
 }
 
-/** Options for a server context (also handed to smtp-server, whose own default floor is TLS 1.0). */
+/** Options for a server context (also the STARTTLS context of each SMTP listener address). */
 export function serverTlsOptions(pair: CertPair): { key: Buffer | string; cert: Buffer | string; minVersion: tls.SecureVersion } {
   return { key: pair.key, cert: pair.cert, minVersion: TLS_MIN_VERSION };
 }

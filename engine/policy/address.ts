@@ -1,6 +1,6 @@
 // Envelope address parsing for policy: split local part and domain, normalise case and
 // spot the routing tricks (percent hack, bang path, quoted "@", IP literal) that relay abusers use.
-// smtp-server has already stripped source routes (RFC 5321 §4.1.1.3) and refused gross syntax errors.
+// The SMTP session layer (engine/smtp/protocol/address.ts) has already stripped source routes (RFC 5321 §4.1.1.3) and refused gross syntax errors.
 
 export interface ParsedAddress {
   /** As given (after source-route stripping). */

@@ -49,7 +49,7 @@ export function replyText(text: string): string {
   return t.length > 400 ? `${t.slice(0, 400)}...` : t;
 }
 
-/** An Error that smtp-server turns into a reply; the text carries our enhanced code (patched smtp-server keeps it). */
+/** An Error the SMTP session layer turns into a reply; the text carries our enhanced code, which the reply keeps. */
 export function toSmtpError(v: Refusal): Error & { responseCode: number } {
   const e = new Error(`${v.status} ${replyText(v.text)}`) as Error & { responseCode: number };
   e.responseCode = v.code;

@@ -1,11 +1,10 @@
 // SMTP listeners (smtp 25, submission 587 with STARTTLS, submissions 465 implicit TLS): the shared listener
-// (engine/net: connection caps, TLS 1.2 floor, implicit TLS handshake deadline) accepts, and each connection is
-// handed to smtp-server, which speaks SMTP with our policy hooks and runs AUTH through the shared login flow.
-// A local address with a virtual host or a certificate of its own (A6) gets an smtp-server of its own: its host
-// name in the greeting and the EHLO reply, its certificate for STARTTLS (SNI still chooses first). No policy here.
+// (engine/net: connection caps, TLS 1.2 floor, implicit TLS handshake deadline) accepts, and each connection gets
+// tegami's own SMTP session layer (protocol/connection.ts) with our policy hooks; AUTH runs through the shared
+// login flow. A local address with a virtual host or a certificate of its own (A6) gets options of its own: its
+// host name in the greeting and the EHLO reply, its certificate for STARTTLS (SNI still chooses first).
 import crypto from 'node:crypto';
-import type { SecureContext } from 'node:tls';
-import { SMTPServer, type SMTPServerOptions } from 'smtp-server';
+import tls from 'node:tls';
 import { handshakeDeadline, limitsFor, startListener, type Listener } from '../net/listener.js';
 import { serverContext, serverTlsOptions, type CertPair } from '../net/tls.js';
 import { canonicalIp } from '../config/schema.js';
@@ -13,6 +12,8 @@ import { virtualHostsOf } from '../accounts/virtual-hosts.js';
 import type { CertificateSelector } from '../tls/select.js';
 import { Refusals } from '../policy/verdict.js';
 import { SmtpDeadlines } from './deadlines.js';
+import { SmtpConnection } from './protocol/connection.js';
+import type { Reply, SmtpOptions } from './protocol/types.js';
 import { SmtpSessionPolicy, type ListenerKind, type SessionDeps } from './session.js';
 
 export interface RunningListener {
@@ -27,10 +28,11 @@ const CLOSE_GRACE_MS = 30_000;
 /** How long after that 421 a client may keep its side open. */
 const GOODBYE_MS = 2000;
 
-export async function startSmtpListener(kind: ListenerKind, listen: string, tls: CertPair, deps: SessionDeps, certificates?: CertificateSelector): Promise<RunningListener> {
+/** The longest command line (RFC 5321 §4.5.3.1.4 says 512; AUTH lines and long addresses need more). */
+const MAX_LINE = 16 * 1024;
+
+export async function startSmtpListener(kind: ListenerKind, listen: string, tls_: CertPair, deps: SessionDeps, certificates?: CertificateSelector): Promise<RunningListener> {
   const policy = new SmtpSessionPolicy(deps, kind);
-  /** Session id → give the connection's slot back (smtp-server strips the accepted socket's listeners at STARTTLS). */
-  const ended = new Map<string, () => void>();
   const { config } = deps;
   const deadlines = new SmtpDeadlines({
     commandMs: config.smtp.command_timeout,
@@ -40,99 +42,74 @@ export async function startSmtpListener(kind: ListenerKind, listen: string, tls:
     listener: kind,
   });
   const vhosts = virtualHostsOf(config);
-  /** One smtp-server per local address with a name or certificate of its own, one ('*') for every other. */
-  const servers = new Map<string, SMTPServer>();
-  const serverFor = (localAddress: string | undefined): SMTPServer => {
+  const connections = new Set<SmtpConnection>();
+  let stopping = false;
+  /** One set of options per local address with a name or certificate of its own, one ('*') for every other. */
+  const optionsByAddress = new Map<string, SmtpOptions>();
+  const optionsFor = (localAddress: string | undefined): SmtpOptions => {
     const ip = localAddress ? canonicalIp(localAddress) : '';
     const own = ip !== '' && (vhosts.hostFor(ip) !== undefined || !!certificates?.boundTo(ip));
     const key = own ? ip : '*';
-    let server = servers.get(key);
-    if (!server) servers.set(key, (server = makeServer(own ? ip : undefined)));
-    return server;
+    let o = optionsByAddress.get(key);
+    if (!o) optionsByAddress.set(key, (o = makeOptions(own ? ip : undefined)));
+    return o;
   };
-  const makeServer = (ip: string | undefined): SMTPServer => {
-    const options: SMTPServerOptions & Record<string, unknown> = {
-      name: vhosts.hostnameFor(ip),
-      banner: config.smtp.banner,
-      ...serverTlsOptions(certificates?.pairFor(ip) ?? tls), // the TLS floor of every listener, also for smtp-server's own STARTTLS
-      // STARTTLS: the certificate the client names by SNI, else this address's ([[tls.domain]])
-      ...(certificates?.perDomain ? { SNICallback: (name: string, cb: (e: Error | null, c?: SecureContext) => void) => cb(null, certificates.certificateFor({ localAddress: ip, servername: name })) } : {}),
-      secure: kind === 'submissions',
-      size: config.max_message_size,
-      authMethods: policy.allMechanisms,
-      authOptional: kind === 'smtp',
-      allowInsecureAuth: true, // narrowed per session by authMethodsFor (PLAIN/LOGIN need TLS unless loopback)
-      authMethodsFor: policy.authMethodsFor,
-      onSaslStart: policy.onSaslStart,
-      disableReverseLookup: true, // done asynchronously by the policy, never before the greeting
-      greetingDelay: config.smtp.greeting_delay,
-      socketTimeout: config.smtp.socket_timeout,
-      closeTimeout: CLOSE_GRACE_MS,
-      logger: false,
-      useXClient: false,
-      useXForward: false,
-      hidePIPELINING: false,
-      hide8BITMIME: false,
-      hideSMTPUTF8: false,
-      hideENHANCEDSTATUSCODES: false,
-      hideDSN: false,
-      hideREQUIRETLS: true,
-      onConnect: (session, cb) => {
-        deadlines.watch(server, session);
-        policy.onConnect(session, cb);
-      },
-      onSecure: (socket, session, cb) => {
-        policy.onSecure(session);
-        cb(); // smtp-server pipes the TLS socket into its parser here; the deadline watch attaches after it
-        deadlines.socketChanged(session, socket);
-      },
-      onClose: (session) => {
-        deadlines.unwatch(session);
-        policy.onClose(session);
-        ended.get(session.id)?.();
-        ended.delete(session.id);
-      },
-      onMailFrom: policy.onMailFrom,
-      onRcptTo: policy.onRcptTo,
-      onData: (stream, session, cb) => {
-        deadlines.dataStarted(session, stream);
-        policy.onData(stream, session, cb);
-      },
-    };
-    type Reply = (code: number, text: string) => void;
-    if (config.smtp.vrfy) {
-      options.onVrfy = (arg: string, _s: unknown, reply: Reply) => {
-        const target = arg.replace(/^<|>$/g, '');
-        const local = target.includes('@') ? target : `${target}@${deps.directory.primaryDomain()}`;
-        const r = deps.directory.resolve(local);
-        // a disabled mailbox answers like an unknown one: outsiders never learn an account's state
-        if (r.kind === 'mailbox' && !r.user.disabled) reply(250, `2.1.5 ${r.user.fullName ? `${r.user.fullName} ` : ''}<${r.user.address}>`);
-        else if (r.kind === 'unknown' || r.kind === 'mailbox') reply(550, `5.1.1 <${target}>: no such user here`);
-        else reply(252, '2.1.5 Cannot VRFY user, but will accept message and attempt delivery');
-      };
-    } else {
-      options.onVrfy = (_arg: string, _s: unknown, reply: Reply) => reply(252, '2.1.5 Cannot VRFY user, but will accept message and attempt delivery');
-    }
-    if (config.smtp.expn) {
-      options.onExpn = (arg: string, _s: unknown, reply: Reply) => {
-        const target = arg.replace(/^<|>$/g, '');
-        const r = deps.directory.resolve(target.includes('@') ? target : `${target}@${deps.directory.primaryDomain()}`);
-        if (r.kind === 'alias') reply(250, `2.1.5 ${r.targets.map((t) => `<${t}>`).join(', ')}`);
-        else if (r.kind === 'mailbox' && !r.user.disabled) reply(250, `2.1.5 <${r.user.address}>`);
-        else reply(550, `5.1.1 <${target}>: no such list`);
-      };
-    }
-    const server = new SMTPServer(options);
-    server.on('error', (e: Error) => deps.logger.error('smtp', 'server-error', { listener: kind, error: e.message }));
-    return server;
+  const vrfy = (arg: string, _s: unknown, reply: Reply): void => {
+    if (!config.smtp.vrfy) return reply(252, '2.1.5 Cannot VRFY user, but will accept message and attempt delivery');
+    const target = arg.replace(/^<|>$/g, '');
+    const local = target.includes('@') ? target : `${target}@${deps.directory.primaryDomain()}`;
+    const r = deps.directory.resolve(local);
+    // a disabled mailbox answers like an unknown one: outsiders never learn an account's state
+    if (r.kind === 'mailbox' && !r.user.disabled) reply(250, `2.1.5 ${r.user.fullName ? `${r.user.fullName} ` : ''}<${r.user.address}>`);
+    else if (r.kind === 'unknown' || r.kind === 'mailbox') reply(550, `5.1.1 <${target}>: no such user here`);
+    else reply(252, '2.1.5 Cannot VRFY user, but will accept message and attempt delivery');
   };
-  serverFor(undefined); // the default one now: a bad TLS option fails at start
+  const expn = (arg: string, _s: unknown, reply: Reply): void => {
+    const target = arg.replace(/^<|>$/g, '');
+    const r = deps.directory.resolve(target.includes('@') ? target : `${target}@${deps.directory.primaryDomain()}`);
+    if (r.kind === 'alias') reply(250, `2.1.5 ${r.targets.map((t) => `<${t}>`).join(', ')}`);
+    else if (r.kind === 'mailbox' && !r.user.disabled) reply(250, `2.1.5 <${r.user.address}>`);
+    else reply(550, `5.1.1 <${target}>: no such list`);
+  };
+  const makeOptions = (ip: string | undefined): SmtpOptions => ({
+    name: vhosts.hostnameFor(ip),
+    banner: config.smtp.banner,
+    secure: kind === 'submissions',
+    // STARTTLS: the certificate the client names by SNI, else this address's ([[tls.domain]])
+    tls:
+      kind === 'submissions'
+        ? undefined
+        : {
+            secureContext: tls.createSecureContext(serverTlsOptions(certificates?.pairFor(ip) ?? tls_)), // the TLS floor of every listener
+            ...(certificates?.perDomain ? { SNICallback: (name: string, cb: (e: Error | null, c?: tls.SecureContext) => void) => cb(null, certificates.certificateFor({ localAddress: ip, servername: name })) } : {}),
+          },
+    size: config.max_message_size,
+    authMethods: policy.allMechanisms,
+    authOptional: kind === 'smtp',
+    authMethodsFor: policy.authMethodsFor, // PLAIN/LOGIN need TLS unless loopback
+    onSaslStart: policy.onSaslStart,
+    greetingDelay: config.smtp.greeting_delay,
+    socketTimeout: config.smtp.socket_timeout,
+    maxLineLength: MAX_LINE,
+    closing: () => stopping,
+    onConnect: policy.onConnect,
+    onSecure: (_socket, session) => policy.onSecure(session),
+    onClose: policy.onClose,
+    onMailFrom: policy.onMailFrom,
+    onRcptTo: policy.onRcptTo,
+    onData: policy.onData,
+    onVrfy: vrfy,
+    onExpn: config.smtp.expn ? expn : undefined,
+    onError: (session, e) => deps.logger.error('smtp', 'server-error', { listener: kind, sid: session.id, error: e.message }),
+    watcher: deadlines.enabled ? deadlines : undefined,
+  });
+  optionsFor(undefined); // the default one now: a bad TLS option fails at start
   const listener = await startListener({
     protocol: 'smtp',
     name: kind,
     listen,
     implicitTls: kind === 'submissions',
-    context: certificates ?? serverContext(tls),
+    context: certificates ?? serverContext(tls_),
     limits: limitsFor(config, 'smtp'),
     handshakeMs: handshakeDeadline(config.smtp.command_timeout, config.smtp.socket_timeout),
     logger: deps.logger,
@@ -140,37 +117,32 @@ export async function startSmtpListener(kind: ListenerKind, listen: string, tls:
       const v = reason === 'total' ? Refusals.tooManyClients() : Refusals.tooManyConnections();
       return `${v.code} ${v.status} ${config.hostname} ${v.text}`;
     },
-    // smtp-server's own net.Server never listens: it gets connections from here, TLS already done on 465
-    onConnection: (socket, _secure, done) => {
-      const id = crypto.randomBytes(10).toString('hex');
-      ended.set(id, done);
-      serverFor(socket.localAddress).connect(socket, { id } as never);
+    // the slot is given back when the accepted socket closes (the listener's own 'close' listener)
+    onConnection: (socket) => {
+      const c = new SmtpConnection(socket, optionsFor(socket.localAddress), crypto.randomBytes(10).toString('hex'));
+      connections.add(c);
+      socket.once('close', () => connections.delete(c));
     },
   });
   return {
     name: kind,
     host: listener.host,
     port: listener.port,
-    close: () => closeGracefully([...servers.values()], listener),
+    close: () => {
+      stopping = true;
+      return closeGracefully(connections, listener);
+    },
   };
 }
 
 /**
- * Stop: new connections are refused at once, and every new command gets "421 Server shutting down" (smtp-server
- * does that once close() was called); sessions get CLOSE_GRACE_MS to finish what is under way (a message being
- * received), then 421 and the close. smtp-server's own grace timer cannot see our connections, hence this.
+ * Stop: new connections are refused at once, and every new command gets "421 Server shutting down"; sessions
+ * get CLOSE_GRACE_MS to finish what is under way (a message being received), then 421 and the close.
  */
-async function closeGracefully(servers: SMTPServer[], listener: Listener): Promise<void> {
+async function closeGracefully(connections: Set<SmtpConnection>, listener: Listener): Promise<void> {
   const gone = listener.close().then(() => 'gone' as const);
-  for (const server of servers) server.close(() => {});
   if ((await within(gone, CLOSE_GRACE_MS)) === 'gone') return;
-  type Conn = { send(code: number, text: string): void; close(): void };
-  for (const server of servers) {
-    for (const c of server.connections as Set<unknown> as Set<Conn>) {
-      c.send(421, 'Server shutting down');
-      c.close();
-    }
-  }
+  for (const c of connections) c.fail(421, 'Server shutting down');
   // a client that does not close its side after the 421 loses the socket shortly after
   if ((await within(gone, GOODBYE_MS)) !== 'gone') listener.destroyAll();
   await gone;

@@ -1,10 +1,12 @@
 // The SMTP policy hooks: AUTH (the shared login flow's SASL exchange, engine/net/login.ts), MAIL FROM
 // (submission, sender ownership, queue bound, connection-level spam checks), RCPT TO (relay), DATA (spool →
-// queue). smtp-server calls these; every refusal is a Verdict turned into a reply in one place
-// (policy/verdict.ts). The login lives in smtp-server's session.user alone, which STARTTLS clears (RFC 3207 §4.2).
+// queue). The session layer (protocol/) calls these; every refusal is a Verdict turned into a reply in one place
+// (policy/verdict.ts). The login lives in session.user alone, which STARTTLS clears (RFC 3207 §4.2).
 import { HeaderLineCount, MAX_HEADER_FIELD_OCTETS, MAX_HEADER_LINES, MAX_HOPS } from '../mime/header-lines.js';
 import dns from 'node:dns';
-import type { SMTPServerDataStream, SMTPServerSession, SMTPServerAddress } from 'smtp-server';
+import type { SmtpAddress } from './protocol/address.js';
+import type { MessageStream } from './protocol/message.js';
+import type { SaslExchange, SaslReply, SmtpSession } from './protocol/types.js';
 import type { LoadedConfig } from '../config/load.js';
 import type { AccountDirectory, User } from '../accounts/directory.js';
 import { SqliteDirectory } from '../accounts/sqlite-directory.js';
@@ -52,18 +54,8 @@ interface ConnState {
   memo?: ClientMemo;
 }
 
-/** A reply of the SASL exchange smtp-server runs for us (patches/smtp-server: onSaslStart). */
-export interface SaslReply {
-  code: number;
-  message: string;
-  /** Logged in as this user. */
-  user?: User;
-  /** The exchange goes on: the client's next line is a response. */
-  more?: boolean;
-}
-
-/** The user the session is logged in as: smtp-server keeps it in session.user and forgets it at STARTTLS. */
-export function sessionUser(session: SMTPServerSession): User | undefined {
+/** The user the session is logged in as: session.user, forgotten at STARTTLS. */
+export function sessionUser(session: SmtpSession): User | undefined {
   const u = session.user as unknown;
   return u && typeof u === 'object' && 'address' in u ? (u as User) : undefined;
 }
@@ -115,7 +107,7 @@ export class SmtpSessionPolicy {
     this.rcptDirectory = d instanceof SqliteDirectory ? cachedDirectory(d, this.rcptReads!) : d;
   }
 
-  private state(session: SMTPServerSession): ConnState {
+  private state(session: SmtpSession): ConnState {
     let st = this.conns.get(session.id);
     if (!st) {
       st = { ip: unmapV4(session.remoteAddress), listener: this.listener };
@@ -124,18 +116,18 @@ export class SmtpSessionPolicy {
     return st;
   }
 
-  /** Every mechanism any session may be offered (smtp-server's authMethods; 504 for anything else). */
+  /** Every mechanism any session may be offered (504 for anything else). */
   get allMechanisms(): string[] {
     return this.deps.login.mechanisms(true);
   }
 
   /** Which AUTH mechanisms this session may use: PLAIN/LOGIN only over TLS, on loopback, or with [auth] allow_insecure_auth. */
-  authMethodsFor = (session: SMTPServerSession, secure: boolean): string[] => {
+  authMethodsFor = (session: SmtpSession, secure: boolean): string[] => {
     const ip = unmapV4(session.remoteAddress ?? '');
     return this.deps.login.mechanisms(plaintextAllowed({ secure, ip, allowInsecure: this.deps.config.auth.allow_insecure_auth }));
   };
 
-  onConnect = (session: SMTPServerSession, cb: Cb): void => {
+  onConnect = (session: SmtpSession, cb: Cb): void => {
     const st = this.state(session);
     this.deps.logger.info('smtp', 'connect', { sid: session.id, ip: st.ip, listener: this.listener });
     // reverse DNS for the Received header, without holding the greeting back
@@ -153,22 +145,22 @@ export class SmtpSessionPolicy {
     cb();
   };
 
-  /** TLS is on (implicit, or after STARTTLS, where smtp-server has already forgotten the login and the transaction). */
-  onSecure = (session: SMTPServerSession): void => {
+  /** TLS is on (implicit, or after STARTTLS, where the session has already forgotten the login and the transaction). */
+  onSecure = (session: SmtpSession): void => {
     const st = this.state(session);
     st.rcpt = undefined;
     st.connection = undefined;
   };
 
-  onClose = (session: SMTPServerSession): void => {
+  onClose = (session: SmtpSession): void => {
     const st = this.conns.get(session.id);
     if (!st) return;
     this.conns.delete(session.id);
     this.deps.logger.info('smtp', 'disconnect', { sid: session.id, ip: st.ip });
   };
 
-  /** AUTH <mechanism> [initial-response] (RFC 4954), run by the shared login flow; smtp-server only carries the lines. */
-  onSaslStart = (method: string, session: SMTPServerSession): { start(initial?: string): Promise<SaslReply>; respond(line: string): Promise<SaslReply> } => {
+  /** AUTH <mechanism> [initial-response] (RFC 4954), run by the shared login flow; the session layer only carries the lines. */
+  onSaslStart = (method: string, session: SmtpSession): SaslExchange => {
     const ctx: LoginContext = { protocol: 'smtp', session: session.id, ip: this.state(session).ip, local: session.localAddress };
     const x = this.deps.login.sasl(ctx, method, this.authMethodsFor(session, !!session.secure));
     if (!x) {
@@ -178,14 +170,14 @@ export class SmtpSessionPolicy {
     return { start: async (initial) => saslReply(await x.start(initial)), respond: async (line) => saslReply(await x.respond(line)) };
   };
 
-  onMailFrom = (address: SMTPServerAddress, session: SMTPServerSession, cb: Cb): void => {
+  onMailFrom = (address: SmtpAddress, session: SmtpSession, cb: Cb): void => {
     void this.mailFrom(address, session).then((v) => cb(v ? toSmtpError(v) : null), (e: Error) => {
       this.deps.logger.error('smtp', 'mail-error', { sid: session.id, error: e.message });
       cb(toSmtpError(Refusals.localError()));
     });
   };
 
-  private async mailFrom(address: SMTPServerAddress, session: SMTPServerSession): Promise<Refusal | null> {
+  private async mailFrom(address: SmtpAddress, session: SmtpSession): Promise<Refusal | null> {
     const st = this.state(session);
     st.rcpt = undefined;
     st.connection = undefined;
@@ -241,7 +233,7 @@ export class SmtpSessionPolicy {
     const check = this.deps.connectionCheck;
     const trusted = !!user && !config.spam.filter_authenticated;
     if (check && config.spam.enabled && !trusted) {
-      const r = await check.check({ ip: st.ip, helo: session.hostNameAppearsAs ?? '', mailFrom: sender, authenticated: !!user, hostname: config.hostname }, st);
+      const r = await check.check({ ip: st.ip, helo: session.hostNameAppearsAs || '', mailFrom: sender, authenticated: !!user, hostname: config.hostname }, st);
       st.connection = r as ConnState['connection'];
       if (r.reject) {
         log('reject', r.reject.text);
@@ -252,7 +244,7 @@ export class SmtpSessionPolicy {
     return null;
   }
 
-  onRcptTo = (address: SMTPServerAddress, session: SMTPServerSession, cb: Cb): void => {
+  onRcptTo = (address: SmtpAddress, session: SmtpSession, cb: Cb): void => {
     const st = this.state(session);
     const { logger, config, relay } = this.deps;
     this.rcptReads?.revalidate();
@@ -278,7 +270,7 @@ export class SmtpSessionPolicy {
     }
     const ok = j as Extract<typeof j, { kind: 'local' | 'remote' }>;
     const accepted = () => {
-      const dsn = (address as unknown as { dsn?: { notify?: string[]; orcpt?: string } }).dsn;
+      const dsn = address.dsn;
       (st.rcpt ??= new Map()).set(ok.address, { address: ok.address, kind: ok.kind, notify: dsn?.notify, orcpt: dsn?.orcpt });
       logger.info('smtp', 'rcpt-to', { sid: session.id, ip: st.ip, to: ok.address, kind: ok.kind, verdict: 'accept' });
       cb();
@@ -310,7 +302,7 @@ export class SmtpSessionPolicy {
     }, accepted);
   };
 
-  onData = (stream: SMTPServerDataStream, session: SMTPServerSession, cb: (err?: Error | null, message?: string) => void): void => {
+  onData = (stream: MessageStream, session: SmtpSession, cb: (err?: Error | null, message?: string) => void): void => {
     void this.data(stream, session).then(
       (r) => (typeof r === 'string' ? cb(null, r) : cb(toSmtpError(r))),
       (e: Error) => {
@@ -326,26 +318,26 @@ export class SmtpSessionPolicy {
     );
   };
 
-  private async data(stream: SMTPServerDataStream, session: SMTPServerSession): Promise<string | Refusal> {
+  private async data(stream: MessageStream, session: SmtpSession): Promise<string | Refusal> {
     const st = this.state(session);
     const { queue, logger, config } = this.deps;
     const done = queue.beginReceive();
     try {
       await st.ptrLookup;
       const mf = session.envelope.mailFrom;
-      const dsn = (session.envelope as unknown as { dsn?: { ret?: 'FULL' | 'HDRS'; envid?: string } }).dsn;
+      const dsn = session.envelope.dsn;
       const author = await screenHeaderFrom(stream as AsyncIterable<Buffer>, { sid: session.id, ip: st.ip, user: sessionUser(session) }, this.deps);
       const env: Envelope = {
         id: newQueueId(),
         time: Date.now(),
         mailFrom: mf ? mf.address : '',
         rcptTo: [...(st.rcpt?.values() ?? [])],
-        dsn: dsn && (dsn.ret || dsn.envid) ? { ret: dsn.ret, envid: dsn.envid } : undefined,
-        smtputf8: !!(mf && (mf.args as Record<string, unknown> | false) && (mf.args as Record<string, unknown>).SMTPUTF8),
+        dsn: dsn.ret || dsn.envid ? { ret: (dsn.ret as 'FULL' | 'HDRS' | null) ?? undefined, envid: dsn.envid ?? undefined } : undefined,
+        smtputf8: !!(mf && mf.args && mf.args.SMTPUTF8),
         client: {
           ip: st.ip,
           ptr: st.ptr,
-          helo: session.hostNameAppearsAs ?? '',
+          helo: session.hostNameAppearsAs || '',
           protocol: protocolName(session, !!sessionUser(session)),
           tls: session.secure ? tlsDescription(session) : undefined,
           user: sessionUser(session)?.address,
@@ -430,20 +422,20 @@ function saslReply(step: SaslStep): SaslReply {
 const MAIL_PARAMS = new Set(['SIZE', 'BODY', 'SMTPUTF8', 'RET', 'ENVID', 'AUTH']);
 const RCPT_PARAMS = new Set(['NOTIFY', 'ORCPT']);
 
-function unknownParams(address: SMTPServerAddress, known: Set<string>): string | null {
-  const args = address.args as Record<string, unknown> | false;
+function unknownParams(address: SmtpAddress, known: Set<string>): string | null {
+  const args = address.args;
   if (!args) return null;
   for (const k of Object.keys(args)) if (!known.has(k.toUpperCase())) return k.toUpperCase();
   return null;
 }
 
-function protocolName(session: SMTPServerSession, authed: boolean): string {
+function protocolName(session: SmtpSession, authed: boolean): string {
   const esmtp = session.openingCommand !== 'HELO';
   if (!esmtp) return 'SMTP';
   return `ESMTP${session.secure ? 'S' : ''}${authed ? 'A' : ''}`;
 }
 
-function tlsDescription(session: SMTPServerSession): string {
-  const t = session.tlsOptions as { name?: string; version?: string; standardName?: string } | false | undefined;
+function tlsDescription(session: SmtpSession): string {
+  const t = session.tlsOptions;
   return t ? `${t.version ?? 'TLS'} with cipher ${t.standardName ?? t.name ?? 'unknown'}` : 'TLS';
 }

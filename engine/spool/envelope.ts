@@ -88,7 +88,7 @@ export const MAX_HEADER = 64 * 1024 * 1024;
 export const QUEUE_ID = /^[0-9A-Za-z]{1,64}$/;
 
 /**
- * An optional field as writers really leave it: absent, undefined, or null (smtp-server gives a DSN ENVID
+ * An optional field as writers really leave it: absent, undefined, or null (the SMTP session gives a DSN ENVID
  * of null when none was sent): all read as absent.
  */
 export function maybe<T extends z.ZodType>(schema: T) {

@@ -119,7 +119,7 @@ export class CertificateSelector {
     };
   }
 
-  /** The certificate and key a handshake on `localAddress` without SNI gets (for smtp-server's own default context). */
+  /** The certificate and key a handshake on `localAddress` without SNI gets (the STARTTLS context of an SMTP listener address). */
   pairFor(localAddress: string | undefined): CertPair {
     const ip = localAddress ? canonicalIp(localAddress) : undefined;
     return (ip ? this.entries.find((e) => e.ip === ip)?.pair : undefined) ?? this.fallbackPair;
