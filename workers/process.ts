@@ -30,7 +30,7 @@ import { capForwards } from './forward-cap.js';
 import { appendCopy, foldersOf, sharedStore } from './shared-store.js';
 import { cachedDirectory, readCacheFor } from './read-cache.js';
 import { noNoticeReason } from './notice-sender.js';
-import { MAX_HOPS } from '../engine/mime/header-lines.js';
+import { HeaderLineCount, MAX_HOPS } from '../engine/mime/header-lines.js';
 
 export interface ProcessTask {
   id: string;
@@ -64,8 +64,8 @@ export interface ProcessResult {
   originated?: string[];
   /** What list handling and the rules did (lists, Sieve, vacation, redirects, SRS forwards), for the queue to log. */
   events?: WorkerEvent[];
-  /** Set when `failed` and `tempFailed` get no notice (now, or when they expire or are late), and why: the sender
-   *  may be forged (notice-sender.ts). */
+  /** Set when `failed`, `tempFailed` and `remote` get no notice (now, or when they expire, are late, fail or are
+   *  relayed at the next hop), and why: the sender may be forged (notice-sender.ts). */
   noNotice?: string;
 }
 
@@ -111,11 +111,12 @@ async function readBody(task: ProcessTask): Promise<Buffer> {
   return all.subarray(task.bodyOffset);
 }
 
-/** Count Received headers in the header block (loop detection, RFC 5321 §6.3). */
+/** Count Received headers in the header block (loop detection, RFC 5321 §6.3), exactly as the SMTP session counts
+ *  them at DATA: the header ends at its first blank line, CRLF or bare LF (a body line is never a hop). */
 function hopCount(body: Buffer): number {
-  const end = body.indexOf('\r\n\r\n');
-  const head = body.subarray(0, end < 0 ? Math.min(body.length, 65536) : end).toString('latin1');
-  return (head.match(/^Received:/gim) ?? []).length;
+  const count = new HeaderLineCount(Infinity, Infinity);
+  count.feed(body);
+  return count.received;
 }
 
 export default async function processMessage(task: ProcessTask): Promise<ProcessResult> {
@@ -123,8 +124,10 @@ export default async function processMessage(task: ProcessTask): Promise<Process
   const body = await readBody(task);
   const result = await processBody(task, body);
   // failures found after the 250 (and deferrals that may expire or warn) are told only to a sender that cannot be
-  // forged (notice-sender.ts)
-  if (result.failed.length || result.tempFailed.length) {
+  // forged (notice-sender.ts); so are those of a recipient an alias or forward sends on within this message (no
+  // SRS: its relay notice on NOTIFY=SUCCESS, delay warning, failure at the next hop; security review 9). A copy
+  // sent as a message of its own gets NEVER instead (sieve-delivery.ts copyNotify).
+  if (result.failed.length || result.tempFailed.length || result.remote.some((r) => r.address !== r.rcpt)) {
     const why = noNoticeReason(init().config, task.envelope, result.analysis?.tags ?? [], body);
     if (why) result.noNotice = why;
   }

@@ -28,6 +28,7 @@ import { addressParts } from '../engine/sieve/evaluate-tests.js';
 import { PgRedirectCounter, SqliteRedirectCounter, type RedirectCounter } from '../engine/sieve/redirect-count.js';
 import type { Srs } from '../engine/srs/srs.js';
 import { authorDomain } from '../engine/mime/address-list.js';
+import { noNoticeReason } from './notice-sender.js';
 
 import type { DeliveryResult, Mailbox, MailboxCopy, RulesInput, WorkerEvent, WriteOutcome } from './delivery-types.js';
 export type { DeliveryResult, Mailbox, MailboxCopy, RulesInput, WorkerEvent, WriteOutcome } from './delivery-types.js';
@@ -189,7 +190,7 @@ export class RulesDelivery {
     for (const [rcpt, targets] of byRcpt) {
       const srsDomain = this.i.config.srs.domain ?? domainOf(rcpt);
       const orig = env.rcptTo.find((x) => x.address.toLowerCase() === rcpt.toLowerCase());
-      const rcptTo: RecipientEntry[] = targets.map((x) => ({ address: x.address, kind: 'remote', notify: orig?.notify }));
+      const rcptTo: RecipientEntry[] = targets.map((x) => ({ address: x.address, kind: 'remote', notify: this.copyNotify(orig?.notify) }));
       const mailFrom = forwardSender(env.mailFrom, this.srs, srsDomain, isLocal);
       items.push(forwardCopy({ env, hostname: this.i.config.hostname, mailFrom, rcptTo, forRcpt: rcpt, parts: this.i.message }));
       this.event('srs-forward', 'info', { rcpt, to: targets.map((x) => x.address), from: mailFrom });
@@ -286,7 +287,7 @@ export class RulesDelivery {
       if (!p.ok) continue;
       const canonical = dir.localDomain(p.value.domain);
       if (canonical) local.push({ address: `${p.value.local.toLowerCase()}@${canonical}`, kind: 'local' });
-      else remote.push({ address: `${p.value.local}@${p.value.domain}`, kind: 'remote' });
+      else remote.push({ address: `${p.value.local}@${p.value.domain}`, kind: 'remote', notify: this.copyNotify(undefined) });
     }
     const hostname = this.i.config.hostname;
     if (local.length) this.out.push(forwardCopy({ env, hostname, mailFrom: env.mailFrom, rcptTo: local, via: m.owner, forRcpt: m.rcpt, parts }));
@@ -296,6 +297,18 @@ export class RulesDelivery {
     }
     this.event('redirect', 'info', { owner: m.owner, to: [...local, ...remote].map((r) => r.address) });
   }
+
+  /**
+   * The NOTIFY of a copy sent on to an outside address (a forward, an alias, a redirect): a message of its own, whose
+   * notices (a relay notice on NOTIFY=SUCCESS, a delay warning, a failure at the next hop) go to its envelope
+   * sender, through the SRS address back to this message's sender. Decided here, where that sender is known: one
+   * who may be forged (notice-sender.ts) gets none, NEVER (security review 9); else the recipient's own NOTIFY.
+   */
+  private copyNotify(notify: string[] | undefined): string[] | undefined {
+    this.copiesNoNotice ??= noNoticeReason(this.i.config, this.i.env, this.i.analysis?.tags ?? [], this.raw()) ?? '';
+    return this.copiesNoNotice ? ['NEVER'] : notify;
+  }
+  private copiesNoNotice?: string;
 
   /** RFC 5429 after the 250: a notice to the sender only when it cannot be forged; otherwise nothing at all. */
   private rejectLate(m: Mailbox, reason: string, result: DeliveryResult): void {

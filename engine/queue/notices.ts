@@ -63,18 +63,14 @@ export class Notifier {
   }
 
   /**
-   * sendAll for a queued message: the notices about the local recipients of a message whose sender may have none
-   * (`st.noNotice`, decided by the worker at its first run) are left out and logged; the rest go as usual.
+   * sendAll for a queued message: a message whose sender may have no notice (`st.noNotice`, decided by the worker
+   * at its first run) gets none, for any recipient — a local one deferred or expired, and a remote one, which for
+   * such a sender is always a copy sent on by a forward, an alias or a redirect (a stranger cannot relay): its
+   * relay notice (NOTIFY=SUCCESS), delay warning or failure would carry the stranger's Subject and headers to
+   * whomever he named (security review 9). Each kind left out is logged.
    */
-  async sendKept(st: Pick<QueueState, 'recipients' | 'noNotice'>, envelope: Envelope, notices: Record<DsnAction, DsnRecipient[]>): Promise<void> {
-    if (!st.noNotice) return this.sendAll(envelope, notices);
-    const local = new Set(st.recipients.filter((r) => r.kind === 'local').map((r) => r.address.toLowerCase()));
-    const kept = { failed: [], delayed: [], relayed: [] } as Record<DsnAction, DsnRecipient[]>;
-    for (const action of ['failed', 'delayed', 'relayed'] as const) {
-      for (const r of notices[action]) (local.has(r.address.toLowerCase()) ? [] : kept[action]).push(r);
-      if (kept[action].length < notices[action].length) this.o.logger.info('delivery', 'dsn-suppressed', { id: envelope.id, action, reason: st.noNotice });
-    }
-    return this.sendAll(envelope, kept);
+  async sendKept(st: Pick<QueueState, 'noNotice'>, envelope: Envelope, notices: Record<DsnAction, DsnRecipient[]>): Promise<void> {
+    return this.sendAll(envelope, notices, st.noNotice);
   }
 
   /**

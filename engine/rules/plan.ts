@@ -8,6 +8,7 @@ import fs from 'node:fs';
 import { folderPath } from '../store/maildir-users.js';
 import { isFolderEntry } from '../store/maildir-names.js';
 import type { Envelope } from '../spool/envelope.js';
+import { sameOrganisation } from '../policy/org-domain.js';
 import type { SieveResult, VacationParams } from '../sieve/index.js';
 
 export interface PlannedStore {
@@ -150,8 +151,8 @@ export function planFrom(result: SieveResult | null, root: string, fallback: str
 /**
  * May a rejection be sent to this sender after the 250 (RFC 5429 §2.1)? Only when it cannot be forged: an
  * authenticated submitter; SPF passing for the MAIL FROM domain itself; or DMARC passing for a From: domain
- * aligned with it (relaxed: one is the other or a subdomain of it). Everything else gets no notice at all:
- * never a bounce to a forged sender.
+ * aligned with it (relaxed: one organisational domain under the Public Suffix List, org-domain.ts). Everything
+ * else gets no notice at all: never a bounce to a forged sender.
  */
 export function senderVerified(env: Envelope, tags: readonly string[], headerFromDomain: string | null): boolean {
   if (!env.mailFrom) return false;
@@ -159,9 +160,8 @@ export function senderVerified(env: Envelope, tags: readonly string[], headerFro
   const domain = env.mailFrom.slice(env.mailFrom.lastIndexOf('@') + 1).toLowerCase();
   const spf = env.connection?.spf;
   if (spf?.result === 'pass' && spf.domain.toLowerCase() === domain) return true;
-  if (tags.includes('DMARC_PASS') && headerFromDomain) {
-    const h = headerFromDomain.toLowerCase();
-    if (h === domain || h.endsWith('.' + domain) || domain.endsWith('.' + h)) return true;
-  }
+  // an aligned DMARC pass: the From: domain in the MAIL FROM domain's organisation (the Public Suffix List's
+  // registered domain: never duckdns.org for evil.duckdns.org)
+  if (tags.includes('DMARC_PASS') && headerFromDomain && sameOrganisation(headerFromDomain, domain)) return true;
   return false;
 }

@@ -38,4 +38,20 @@ test('an aligned DMARC pass vouches (the From: domain, or a parent or child of t
   assert.equal(noNoticeReason(config, env('owner@shop.test'), pass, head('=?ISO-2022-JP?B?GyRCJTclZyVDJVcbKEI=?= <info@shop.test>')), null);
   assert.equal(noNoticeReason(config, env('owner@shop.test'), [], head('info@shop.test')), MAY_BE_FORGED, 'no DMARC pass: nothing vouches');
   assert.equal(noNoticeReason(config, env(''), [], head('info@shop.test')), null, 'the null sender is never sent a notice anyway');
+  assert.equal(noNoticeReason(config, env('owner@mail.shop.test'), pass, head('info@news.shop.test')), null, 'two subdomains of one organisation');
+});
+
+test('alignment is by organisational domain: a stranger with DMARC for a name under a public suffix does not vouch for the suffix', () => {
+  // anyone can register evil.duckdns.org (or a github.io site) with its own DKIM key and _dmarc record, so DMARC
+  // passes for it; the address at the suffix itself (a real mailbox of the provider) is someone else
+  const pass = ['DMARC_PASS'];
+  for (const [mailFrom, from] of [
+    ['support@duckdns.org', 'x@evil.duckdns.org'],
+    ['hostmaster@github.io', 'x@evil.github.io'],
+    ['info@co.uk', 'x@attacker.co.uk'],
+    ['x@evil.duckdns.org', 'x@duckdns.org'],
+    ['victim@victim.test', 'x@victim.test.attacker.test'],
+  ]) {
+    assert.equal(noNoticeReason(config, env(mailFrom), pass, head(from)), MAY_BE_FORGED, `${mailFrom} / ${from}`);
+  }
 });
