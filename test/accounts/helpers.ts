@@ -86,7 +86,7 @@ export function readAll(files: string[]): string[] {
 }
 
 /** Poll until `fn` gives a value (not undefined/false), or fail after `ms`. */
-export async function until<T>(what: string, fn: () => T | undefined | false | Promise<T | undefined | false>, ms = 30_000): Promise<T> {
+export async function until<T>(what: string, fn: () => T | undefined | false | Promise<T | undefined | false>, ms = 120_000): Promise<T> {
   const deadline = Date.now() + ms;
   for (;;) {
     const v = await fn();
