@@ -1,6 +1,7 @@
 // The user's vacation as a Sieve script (RFC 5230 vacation, RFC 5260 dates), generated from the JMAP
 // VacationResponse so the delivery-time Sieve run answers it: the same vacation for JMAP, the webmail and
 // ManageSieve. Pure; it never stores or runs the script.
+import { alternativeEntity } from '../mime/alternative.js';
 import type { VacationResponse } from './vacation-store.js';
 
 /** Days between two replies to one sender (Pigeonhole's default). */
@@ -41,27 +42,8 @@ export function vacationSieve(v: VacationResponse, opts: { from?: string } = {})
   if (opts.from) tags.push(`:from ${quote(opts.from)}`);
   let reason = quote(text);
   if (v.htmlBody) {
-    const boundary = 'tegami-vacation-alternative';
-    const b64 = (s: string) => (Buffer.from(s, 'utf8').toString('base64').match(/.{1,76}/g) ?? []).join('\r\n');
     tags.push(':mime');
-    reason = quote(
-      [
-        `Content-Type: multipart/alternative; boundary="${boundary}"`,
-        '',
-        `--${boundary}`,
-        'Content-Type: text/plain; charset=utf-8',
-        'Content-Transfer-Encoding: base64',
-        '',
-        b64(text),
-        `--${boundary}`,
-        'Content-Type: text/html; charset=utf-8',
-        'Content-Transfer-Encoding: base64',
-        '',
-        b64(v.htmlBody),
-        `--${boundary}--`,
-        '',
-      ].join('\r\n'),
-    );
+    reason = quote(alternativeEntity(text, v.htmlBody));
   }
   const action = `vacation ${tags.join(' ')} ${reason};`;
   const require = conds.length ? '["vacation", "date", "relational"]' : '"vacation"';
