@@ -10,7 +10,7 @@ import { Spool } from '../spool/spool.js';
 import { envelopeSchema, schemaReason, type Envelope } from '../spool/envelope.js';
 import type { MessageStage, QueueEntry, RecipientView, Selector } from './control.js';
 import { DB_NOW, PgQueueStore } from './pg-queue-store.js';
-import { inTransaction } from '../db/pg/transaction.js';
+import { inTransaction, Rollback } from '../db/pg/transaction.js';
 import path from 'node:path';
 
 /** The recipient's domain as the claim compares it with queue_holds (the part after the last @, lower case). */
@@ -197,15 +197,15 @@ export class PgQueueAdmin {
   }
 
   /**
-   * One message of `delete`, inside its transaction: null when it is gone already; else the recipients failed,
+   * One message of `delete`, inside its transaction: nothing (null, rolled back) when it is gone already; else the recipients failed,
    * whether a notice was queued, and the body's hash when the envelope was dropped (the body row goes after COMMIT).
    */
-  private async deleteOne(c: pg.PoolClient, id: string, domain: string | null, bounce: boolean, store: PgQueueStore): Promise<{ recipients: number; bounced: boolean; dropped: Buffer | null } | null> {
+  private async deleteOne(c: pg.PoolClient, id: string, domain: string | null, bounce: boolean, store: PgQueueStore): Promise<{ recipients: number; bounced: boolean; dropped: Buffer | null } | Rollback<null>> {
     const m = await c.query<{ envelope: unknown; data: Buffer; body_sha256: Buffer }>(
       'SELECT e.envelope, b.data, e.body_sha256 FROM queue_envelopes e JOIN queue_bodies b ON b.sha256 = e.body_sha256 WHERE e.id = $1 FOR UPDATE OF e',
       [id],
     );
-    if (!m.rows.length) return null;
+    if (!m.rows.length) return new Rollback(null);
     const hit = await c.query<{ address: string; notify: string[] | null; orcpt: string | null }>(
       `UPDATE queue_recipients r SET state = 'failed', last_reply = '5.0.0 deleted from the queue by the operator', last_attempt = ${DB_NOW}, owner = NULL, lease_until = NULL
         WHERE r.message_id = $1 AND ${OPEN} AND ($2::text IS NULL OR ${RCPT_DOMAIN} = $2) RETURNING r.address, r.notify, r.orcpt`,

@@ -9,6 +9,7 @@
 // snapshot and installs them with their shadow in one SQLite transaction, only if no local write came meanwhile.
 // `transaction(op)` runs op on a copy freshly loaded under an advisory lock and commits its changes in the same
 // PostgreSQL transaction: the serialised path for writes with cross-table rules (a user vs an alias).
+import { inTransaction } from './transaction.js';
 import type pg from 'pg';
 import { pgLib } from './lib.js';
 import type { Db } from '../database.js';
@@ -114,25 +115,18 @@ export class Replica {
   private async syncOnce(): Promise<boolean> {
     const dirtyAt = this.dirty();
     const changes = dirtyAt !== 0 ? this.localChanges() : [];
-    const c = await this.o.pool.connect();
-    let snap: Snapshot;
-    try {
-      if (changes.length) {
-        await c.query('BEGIN');
-        await c.query('SELECT pg_advisory_xact_lock($1)', [REPLICA_LOCK.toString()]);
-        await pushChanges(c, changes);
-        snap = await fetchAll(c, this.tables);
-      } else {
-        await c.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
-        snap = await fetchAll(c, this.tables);
-      }
-      await c.query('COMMIT');
-    } catch (e) {
-      await c.query('ROLLBACK').catch(() => undefined);
-      throw e;
-    } finally {
-      c.release();
-    }
+    // with nothing to send, a consistent read only; else the changes under the lock every node's writes take
+    const snap = await inTransaction(
+      this.o.pool,
+      async (c) => {
+        if (changes.length) {
+          await c.query('SELECT pg_advisory_xact_lock($1)', [REPLICA_LOCK.toString()]);
+          await pushChanges(c, changes);
+        }
+        return fetchAll(c, this.tables);
+      },
+      changes.length ? 'BEGIN' : 'BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY',
+    );
     return this.install(snap, dirtyAt);
   }
 
@@ -153,31 +147,30 @@ export class Replica {
    */
   transaction<T>(op: () => T | Promise<T>): Promise<T> {
     return this.serial(async () => {
-      const c = await this.o.pool.connect();
+      // no connection (the database down): nothing was loaded, so the copy and its unsent writes stay as they are
+      let began = false;
       try {
-        await c.query('BEGIN');
-        await c.query('SELECT pg_advisory_xact_lock($1)', [REPLICA_LOCK.toString()]);
-        for (let i = 0; ; i++) {
+        const { result, snap, dirtyAt } = await inTransaction(this.o.pool, async (c) => {
+          began = true;
+          await c.query('SELECT pg_advisory_xact_lock($1)', [REPLICA_LOCK.toString()]);
+          for (let i = 0; ; i++) {
+            const dirtyAt = this.dirty();
+            if (dirtyAt !== 0) await pushChanges(c, this.localChanges());
+            if (this.install(await fetchAll(c, this.tables), dirtyAt)) break;
+            if (i === 10) throw new Error('the local copy kept changing while loading it');
+          }
+          const result = await op();
           const dirtyAt = this.dirty();
-          if (dirtyAt !== 0) await pushChanges(c, this.localChanges());
-          if (this.install(await fetchAll(c, this.tables), dirtyAt)) break;
-          if (i === 10) throw new Error('the local copy kept changing while loading it');
-        }
-        const result = await op();
-        const dirtyAt = this.dirty();
-        await pushChanges(c, this.localChanges());
-        const snap = await fetchAll(c, this.tables);
-        await c.query('COMMIT');
+          await pushChanges(c, this.localChanges());
+          return { result, snap: await fetchAll(c, this.tables), dirtyAt };
+        });
         this.connected = true;
         this.install(snap, dirtyAt); // if a local write came meanwhile, the next sync sends it
         return result;
       } catch (e) {
-        await c.query('ROLLBACK').catch(() => undefined);
         if (isConnectionError(e)) this.connected = false;
-        this.restore();
+        if (began) this.restore();
         throw e;
-      } finally {
-        c.release();
       }
     });
   }
