@@ -11,7 +11,7 @@ import path from 'node:path';
 import { BuildColumns, baseEnd } from './build-columns.js';
 import { sizeFromName } from './maildir-flags.js';
 import { UNKNOWN_IDATE } from './maildir-idate.js';
-import { deliveryOrder, fitsKey, secondOf, sortedKeys, usecOf } from './maildir-order.js';
+import { deliveryOrder, fitsKey, oneOfEachBase, secondOf, sortedKeys, usecOf } from './maildir-order.js';
 import { inParallel } from '../util/in-parallel.js';
 import { readdirValid } from './maildir-names-ascii.js';
 import { linkSkipped } from './maildir-links.js';
@@ -128,18 +128,9 @@ function columnsIn(
   }
 }
 
-/** Delivery order by comparison, of two names with one base only the later one read (as maildir-sync.ts keeps). */
+/** Delivery order by comparison, of two names with one base only the later one read (oneOfEachBase, as maildir-sync.ts). */
 function uniqueBases(names: readonly string[]): number[] {
   const bases = new Array<string>(names.length);
   for (let i = 0; i < names.length; i++) bases[i] = names[i].slice(0, baseEnd(names[i]));
-  const order = deliveryOrder(bases);
-  let kept = 0;
-  for (let k = 0; k < order.length; k++) {
-    const i = order[k];
-    if (k + 1 < order.length && bases[order[k + 1]] === bases[i] && order[k + 1] > i) continue;
-    if (kept > 0 && bases[order[kept - 1]] === bases[i]) continue;
-    order[kept++] = i;
-  }
-  order.length = kept;
-  return order;
+  return oneOfEachBase(deliveryOrder(bases), bases);
 }

@@ -10,7 +10,7 @@ import { maildirName, parseMaildirName, sizeFromName } from './maildir-flags.js'
 import { StoreError } from './store-error.js';
 import { UNKNOWN_IDATE } from './maildir-idate.js';
 import { inParallel } from '../util/in-parallel.js';
-import { deliveryOrder, inDeliveryOrder } from './maildir-order.js';
+import { deliveryOrder, inDeliveryOrder, oneOfEachBase } from './maildir-order.js';
 import { readFirstBuild } from './maildir-build.js';
 import { readdirValid } from './maildir-names-ascii.js';
 import { linkSkipped } from './maildir-links.js';
@@ -138,16 +138,11 @@ export async function syncFolder(
   else for (const row of index.bases(folder)) compare(row.uid, row.base, row.file);
   const fresh = [...at.values()];
   // UIDs follow delivery order; of two names with one base (a rename caught half way), the one read last counts
-  const order = deliveryOrder(bases, fresh);
+  const order = oneOfEachBase(deliveryOrder(bases, fresh), bases);
   const sizes: (number | undefined)[] = new Array(files.length);
   const dates: number[] = new Array(files.length);
   const toStat: number[] = [];
-  let kept = 0;
-  for (let k = 0; k < order.length; k++) {
-    const i = order[k];
-    if (k + 1 < order.length && bases[order[k + 1]] === bases[i] && order[k + 1] > i) continue;
-    if (kept > 0 && bases[order[kept - 1]] === bases[i]) continue;
-    order[kept++] = i;
+  for (const i of order) {
     // Size from ",S=" and flags from ":2,", as Dovecot does for names it wrote; the date (the file's mtime) is
     // stat'ed when a command first asks for it (maildir-idate.ts). Names without a valid ",S=" (other delivery
     // agents) and entries readdir could not type as plain files (symlinks) are stat'ed here.
@@ -158,7 +153,6 @@ export async function syncFolder(
       dates[i] = UNKNOWN_IDATE;
     }
   }
-  order.length = kept;
   await inParallel(toStat, async (i) => {
     let st: fs.Stats;
     try {
