@@ -4,7 +4,8 @@
 import { parseAddressList } from '../imap/mime/envelope.js';
 import type { AddressPart, MatchSpec, Str, Test } from './ir.js';
 import { matchAny, type MatchBudget } from './match.js';
-import { CACHE_MAX_VALUE, decodedValue, htmlToText, type SieveHeader, type SieveMessage } from './message.js';
+import { CACHE_MAX_VALUE, decodedValue, type SieveHeader, type SieveMessage } from './message.js';
+import { htmlToText } from '../mime/html-text.js';
 import { expand, lookup, type VariableStore } from './variables.js';
 import { parseZone } from '../mime/date-time.js';
 import { datePart, fieldDateTime } from './date.js';
