@@ -13,7 +13,7 @@ import { inParallel } from '../util/in-parallel.js';
 import { deliveryOrder, inDeliveryOrder, oneOfEachBase } from './maildir-order.js';
 import { readFirstBuild } from './maildir-build.js';
 import { readdirValid } from './maildir-names-ascii.js';
-import { linkSkipped } from './maildir-links.js';
+import { linkSkipped, lstatMessage } from './maildir-links.js';
 
 export { compareMaildirNames } from './maildir-order.js';
 
@@ -53,14 +53,8 @@ export async function syncFolder(
   // stat and move to cur/ many at once; UIDs still follow name (delivery) order
   const moved = await inParallel(inDeliveryOrder(names, (n) => n), async (name): Promise<NewMessage | null> => {
     const { base, info } = parseMaildirName(name);
-    let st: fs.Stats;
-    try {
-      st = await fsp.lstat(path.join(newDir, name));
-    } catch {
-      return null;
-    }
-    if (st.isSymbolicLink()) linkSkipped(newDir, name);
-    if (!st.isFile()) return null;
+    const st = await lstatMessage(newDir, name);
+    if (!st) return null;
     const file = maildirName(base, info ?? '');
     try {
       await fsp.rename(path.join(newDir, name), path.join(curDir, file));
@@ -154,14 +148,8 @@ export async function syncFolder(
     }
   }
   await inParallel(toStat, async (i) => {
-    let st: fs.Stats;
-    try {
-      st = await fsp.lstat(path.join(curDir, files[i]));
-    } catch {
-      return;
-    }
-    if (st.isSymbolicLink()) linkSkipped(curDir, files[i]);
-    if (!st.isFile()) return;
+    const st = await lstatMessage(curDir, files[i]);
+    if (!st) return;
     sizes[i] = sizeFromName(bases[i]) ?? st.size;
     dates[i] = st.mtimeMs;
   }, SYNC_PARALLEL);
