@@ -8,7 +8,7 @@ import type { AppendOptions, FlagMode, FolderName, FolderStatus, LazyInfos, Mess
 import { hasDedupKey, OPEN_MESSAGE, syncDir, uniqueName, writeMaildirMessage } from './maildir.js';
 import { mailboxEvents } from './events.js';
 import type { MessageRow, MovedMessage, NewMessage } from './index-db.js';
-import { applyFlags, flagsOf, maildirName } from './maildir-flags.js';
+import { applyFlags, maildirName } from './maildir-flags.js';
 import { copyInfo, infoOf, statIdate, UNKNOWN_IDATE } from './maildir-idate.js';
 import { StoreError } from './store-error.js';
 import { allInfos, canon, listingKey, listingOf, sharedInfos, uidAt, type MaildirUsers, type UserHandle } from './maildir-users.js';
