@@ -5,7 +5,7 @@ import type { Db } from '../db/database.js';
 import { utcDate } from './args.js';
 import type { JmapObjects } from './object-store.js';
 import { SqliteRulesStore } from '../rules/sqlite-store.js';
-import { htmlToText } from './vacation-sieve.js';
+import { htmlToReadableText } from '../mime/html-text.js';
 import type { VacationResponse } from '../rules/vacation-settings.js';
 
 export type { VacationResponse };
@@ -41,7 +41,7 @@ export class VacationStore {
   async set(address: string, v: VacationResponse): Promise<void> {
     const a = address.toLowerCase();
     const old = this.rules.getVacation(a);
-    const text = v.textBody ?? (v.htmlBody !== null ? htmlToText(v.htmlBody) : '');
+    const text = v.textBody ?? (v.htmlBody !== null ? htmlToReadableText(v.htmlBody) : '');
     await this.objects.bump(a, 'VacationResponse');
     this.rules.setVacation(a, {
       enabled: v.isEnabled,

@@ -5,7 +5,6 @@
 // backed-up config over the one in use (that copy goes to <data_dir>/restored-config/ for the operator).
 // Orphaned folders of deleted accounts (data/orphans/, in backups made with --with-mail) come back as they
 // were. Every directory it makes is private (0700).
-import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { pipeline } from 'node:stream';
@@ -15,6 +14,7 @@ import { readTar, TarError, type TarHeader } from './tar.js';
 import { claimPidFile, releasePidFile } from './pid-file.js';
 import { checkManifest, MANIFEST_PATH, safeArchivePath, type Manifest } from './manifest.js';
 import { isSqlite } from './backup.js';
+import { CountingHash } from '../util/counting-hash.js';
 import { fsyncDir } from '../util/durable-file.js';
 import { databaseFile } from '../db/database.js';
 
@@ -153,14 +153,10 @@ export async function verifyBackup(file: string): Promise<{ ok: true; manifest: 
         const parts: Buffer[] = [];
         return { write: (c) => void parts.push(c), end: () => void (manifestText = Buffer.concat(parts)) };
       }
-      const hash = crypto.createHash('sha256');
-      let size = 0;
+      const counted = new CountingHash();
       return {
-        write: (c) => {
-          hash.update(c);
-          size += c.length;
-        },
-        end: () => void seen.set(h.path, { type: h.type, size, sha256: hash.digest('hex') }),
+        write: (c) => counted.update(c),
+        end: () => void seen.set(h.path, { type: h.type, size: counted.size, sha256: counted.digest().toString('hex') }),
       };
     });
   } catch (e) {
@@ -299,17 +295,15 @@ async function placeFiles(dataDir: string, file: string, manifest: Manifest): Pr
       const fd = fs.openSync(tmp, fs.constants.O_WRONLY | fs.constants.O_CREAT | fs.constants.O_TRUNC | fs.constants.O_NOFOLLOW, 0o600);
       openFd = fd;
       staged.push({ tmp, target });
-      const hash = crypto.createHash('sha256');
-      let size = 0;
+      const counted = new CountingHash();
       return {
         write: (c) => {
-          hash.update(c);
-          size += c.length;
+          counted.update(c);
           for (let off = 0; off < c.length; ) off += fs.writeSync(fd, c, off);
         },
         end: () => {
           try {
-            if (size !== e.size || hash.digest('hex') !== e.sha256) throw new Error(`checksum mismatch for ${h.path} (the file changed since it was checked)`);
+            if (counted.size !== e.size || counted.digest().toString('hex') !== e.sha256) throw new Error(`checksum mismatch for ${h.path} (the file changed since it was checked)`);
             fs.fchmodSync(fd, mode);
             if (owner) fs.fchownSync(fd, owner.uid, owner.gid);
             fs.fsyncSync(fd);
@@ -318,7 +312,7 @@ async function placeFiles(dataDir: string, file: string, manifest: Manifest): Pr
             openFd = null;
           }
           files++;
-          bytes += size;
+          bytes += counted.size;
           if (h.path.startsWith('config/')) configSavedAs = target;
         },
       };

@@ -10,6 +10,7 @@ import { Spool } from '../spool/spool.js';
 import { envelopeSchema, schemaReason, type Envelope } from '../spool/envelope.js';
 import type { MessageStage, QueueEntry, RecipientView, Selector } from './control.js';
 import { DB_NOW, PgQueueStore } from './pg-queue-store.js';
+import { inTransaction, Rollback } from '../db/pg/transaction.js';
 import path from 'node:path';
 
 /** The recipient's domain as the claim compares it with queue_holds (the part after the last @, lower case). */
@@ -184,60 +185,59 @@ export class PgQueueAdmin {
     let recipients = 0;
     let bounced = 0;
     for (const id of ids) {
-      const c = await this.pool.connect();
-      let broken = false;
-      try {
-        await c.query('BEGIN');
-        const m = await c.query<{ envelope: unknown; data: Buffer; body_sha256: Buffer }>(
-          'SELECT e.envelope, b.data, e.body_sha256 FROM queue_envelopes e JOIN queue_bodies b ON b.sha256 = e.body_sha256 WHERE e.id = $1 FOR UPDATE OF e',
-          [id],
-        );
-        if (!m.rows.length) {
-          await c.query('ROLLBACK');
-          continue;
-        }
-        const hit = await c.query<{ address: string; notify: string[] | null; orcpt: string | null }>(
-          `UPDATE queue_recipients r SET state = 'failed', last_reply = '5.0.0 deleted from the queue by the operator', last_attempt = ${DB_NOW}, owner = NULL, lease_until = NULL
-            WHERE r.message_id = $1 AND ${OPEN} AND ($2::text IS NULL OR ${RCPT_DOMAIN} = $2) RETURNING r.address, r.notify, r.orcpt`,
-          [id, domain],
-        );
-        recipients += hit.rowCount ?? 0;
-        if (bounce) {
-          const env = envelopeSchema.safeParse(m.rows[0].envelope);
-          if (!env.success) throw new Error(`queued message ${id}: bad envelope in PostgreSQL: ${schemaReason(env.error)}`);
-          const notices: DsnRecipient[] = hit.rows
-            .filter((r) => wantsNotice(r.notify ?? undefined, 'failed'))
-            .map((r) => ({ address: r.address, orcpt: r.orcpt ?? undefined, action: 'failed', status: '5.0.0', diagnostic: 'The message was deleted from the queue by the postmaster.', lastAttempt: Date.now() }));
-          const dsn = notices.length ? buildDsn({ action: 'failed', hostname: this.config.hostname, envelope: env.data, recipients: notices, original: m.rows[0].data }) : null;
-          if (dsn) {
-            const to = env.data.mailFrom;
-            if (this.isLocal(to)) {
-              dsn.envelope.rcptTo = [{ address: to, kind: 'local' }];
-              const spool = new Spool(path.join(this.config.data_dir, 'spool'));
-              const w = await spool.create(dsn.envelope);
-              w.write(dsn.raw);
-              await spool.commit(w);
-              await w.release();
-            } else {
-              dsn.envelope.rcptTo = [{ address: to, kind: 'remote' }];
-              await store.enqueue(dsn.envelope, dsn.raw, [{ address: to, rcpt: to, dest: destinationFor(recipientDomain(to), this.config).key }], c);
-            }
-            bounced++;
-          }
-        }
-        const open = await c.query(`SELECT 1 FROM queue_recipients r WHERE r.message_id = $1 AND ${OPEN} LIMIT 1`, [id]);
-        if (!open.rows.length) await c.query('DELETE FROM queue_envelopes WHERE id = $1', [id]);
-        await c.query('COMMIT');
-        if (!open.rows.length) {
-          await this.pool.query('DELETE FROM queue_bodies b WHERE sha256 = $1 AND NOT EXISTS (SELECT 1 FROM queue_envelopes e WHERE e.body_sha256 = $1)', [m.rows[0].body_sha256]).catch(() => undefined);
-        }
-      } catch (e) {
-        await c.query('ROLLBACK').catch(() => (broken = true));
-        throw e;
-      } finally {
-        c.release(broken ? true : undefined);
+      const r = await inTransaction(this.pool, (c) => this.deleteOne(c, id, domain, bounce, store));
+      if (!r) continue;
+      recipients += r.recipients;
+      if (r.bounced) bounced++;
+      if (r.dropped) {
+        await this.pool.query('DELETE FROM queue_bodies b WHERE sha256 = $1 AND NOT EXISTS (SELECT 1 FROM queue_envelopes e WHERE e.body_sha256 = $1)', [r.dropped]).catch(() => undefined);
       }
     }
     return { messages: ids.length, recipients, bounced };
+  }
+
+  /**
+   * One message of `delete`, inside its transaction: nothing (null, rolled back) when it is gone already; else the recipients failed,
+   * whether a notice was queued, and the body's hash when the envelope was dropped (the body row goes after COMMIT).
+   */
+  private async deleteOne(c: pg.PoolClient, id: string, domain: string | null, bounce: boolean, store: PgQueueStore): Promise<{ recipients: number; bounced: boolean; dropped: Buffer | null } | Rollback<null>> {
+    const m = await c.query<{ envelope: unknown; data: Buffer; body_sha256: Buffer }>(
+      'SELECT e.envelope, b.data, e.body_sha256 FROM queue_envelopes e JOIN queue_bodies b ON b.sha256 = e.body_sha256 WHERE e.id = $1 FOR UPDATE OF e',
+      [id],
+    );
+    if (!m.rows.length) return new Rollback(null);
+    const hit = await c.query<{ address: string; notify: string[] | null; orcpt: string | null }>(
+      `UPDATE queue_recipients r SET state = 'failed', last_reply = '5.0.0 deleted from the queue by the operator', last_attempt = ${DB_NOW}, owner = NULL, lease_until = NULL
+        WHERE r.message_id = $1 AND ${OPEN} AND ($2::text IS NULL OR ${RCPT_DOMAIN} = $2) RETURNING r.address, r.notify, r.orcpt`,
+      [id, domain],
+    );
+    let bounced = false;
+    if (bounce) {
+      const env = envelopeSchema.safeParse(m.rows[0].envelope);
+      if (!env.success) throw new Error(`queued message ${id}: bad envelope in PostgreSQL: ${schemaReason(env.error)}`);
+      const notices: DsnRecipient[] = hit.rows
+        .filter((r) => wantsNotice(r.notify ?? undefined, 'failed'))
+        .map((r) => ({ address: r.address, orcpt: r.orcpt ?? undefined, action: 'failed', status: '5.0.0', diagnostic: 'The message was deleted from the queue by the postmaster.', lastAttempt: Date.now() }));
+      const dsn = notices.length ? buildDsn({ action: 'failed', hostname: this.config.hostname, envelope: env.data, recipients: notices, original: m.rows[0].data }) : null;
+      if (dsn) {
+        const to = env.data.mailFrom;
+        if (this.isLocal(to)) {
+          dsn.envelope.rcptTo = [{ address: to, kind: 'local' }];
+          const spool = new Spool(path.join(this.config.data_dir, 'spool'));
+          const w = await spool.create(dsn.envelope);
+          w.write(dsn.raw);
+          await spool.commit(w);
+          await w.release();
+        } else {
+          dsn.envelope.rcptTo = [{ address: to, kind: 'remote' }];
+          await store.enqueue(dsn.envelope, dsn.raw, [{ address: to, rcpt: to, dest: destinationFor(recipientDomain(to), this.config).key }], c);
+        }
+        bounced = true;
+      }
+    }
+    const open = await c.query(`SELECT 1 FROM queue_recipients r WHERE r.message_id = $1 AND ${OPEN} LIMIT 1`, [id]);
+    if (open.rows.length) return { recipients: hit.rowCount ?? 0, bounced, dropped: null };
+    await c.query('DELETE FROM queue_envelopes WHERE id = $1', [id]);
+    return { recipients: hit.rowCount ?? 0, bounced, dropped: m.rows[0].body_sha256 };
   }
 }

@@ -1,8 +1,8 @@
 // The one vacation of a user as data: checking what the CLI, JMAP (VacationResponse/get|set, RFC 8621 §8) or the
 // webmail sets, whether it answers now (enabled, within its dates), and the Sieve vacation parameters delivery
 // hands to engine/sieve's decideVacation. It never reads the clock itself and never sends anything.
-import { createHash, randomBytes } from 'node:crypto';
 import { z } from 'zod';
+import { alternativeEntity } from '../mime/alternative.js';
 import type { VacationParams } from '../sieve/index.js';
 import { VACATION_HANDLE, type VacationInput, type VacationSettings, type VacationStore } from './store.js';
 
@@ -56,31 +56,6 @@ export function vacationParams(v: VacationSettings, periods: VacationPeriods): V
     handle: VACATION_HANDLE,
     seconds: Math.ceil(ms / 1000),
   };
-}
-
-function base64Lines(s: string): string {
-  return Buffer.from(s, 'utf8').toString('base64').replace(/(.{76})/g, '$1\r\n');
-}
-
-/** A multipart/alternative MIME entity (text and HTML, UTF-8, base64) for a :mime vacation reason. */
-export function alternativeEntity(text: string, html: string): string {
-  const boundary = `=_tegami_${createHash('sha256').update(randomBytes(8)).digest('hex').slice(0, 24)}`;
-  return [
-    `Content-Type: multipart/alternative; boundary="${boundary}"`,
-    '',
-    `--${boundary}`,
-    'Content-Type: text/plain; charset=utf-8',
-    'Content-Transfer-Encoding: base64',
-    '',
-    base64Lines(text),
-    `--${boundary}`,
-    'Content-Type: text/html; charset=utf-8',
-    'Content-Transfer-Encoding: base64',
-    '',
-    base64Lines(html),
-    `--${boundary}--`,
-    '',
-  ].join('\r\n');
 }
 
 /** "YYYY-MM-DD" → the first (`start`) or the first after the last (`end`) millisecond of that day in this process's zone. */

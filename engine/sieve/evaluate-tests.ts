@@ -4,9 +4,11 @@
 import { parseAddressList } from '../imap/mime/envelope.js';
 import type { AddressPart, MatchSpec, Str, Test } from './ir.js';
 import { matchAny, type MatchBudget } from './match.js';
-import { CACHE_MAX_VALUE, decodedValue, htmlToText, type SieveHeader, type SieveMessage } from './message.js';
+import { CACHE_MAX_VALUE, decodedValue, type SieveHeader, type SieveMessage } from './message.js';
+import { htmlToText } from '../mime/html-text.js';
 import { expand, lookup, type VariableStore } from './variables.js';
-import { datePart, parseDateTime, parseZone } from './date.js';
+import { parseZone } from '../mime/date-time.js';
+import { datePart, fieldDateTime } from './date.js';
 import type { SieveEnv } from './types.js';
 
 export interface TestContext {
@@ -170,7 +172,7 @@ export function evalTest(ctx: TestContext, t: Test): boolean {
       let when;
       if (t.t === 'date') {
         const v = headerValues(ctx, [ex(ctx, t.header)])[0];
-        when = v === undefined ? null : parseDateTime(v);
+        when = v === undefined ? null : fieldDateTime(v);
         if (!when) return false;
       } else when = { ms: ctx.now.getTime(), zone: ctx.zone };
       let zone = ctx.zone;

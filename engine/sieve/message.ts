@@ -6,7 +6,6 @@ import { decodeHeaderValue } from '../mime/charset.js';
 import { CONTENT_TRANSFER_ENCODING } from '../imap/mime/known-fields.js';
 import { findBodyStart, header, parseHeaders, parseMime, type MimeNode } from '../imap/mime/mime-tree.js';
 import { decodeCharset, decodeTransfer } from '../imap/mime/text-decode.js';
-import { decodeEntities } from '../spam/html.js';
 
 export interface SieveHeader {
   /** Field name, lower-case. */
@@ -119,29 +118,3 @@ export function decodedValue(raw: string): string {
   return v;
 }
 
-/** text/html → plain text for body :text: tags dropped, script/style content removed, entities decoded. One
- * forward scan with indexOf (no regex over the whole text), so hostile HTML costs linear time. */
-export function htmlToText(html: string): string {
-  const lower = html.toLowerCase();
-  let out = '';
-  let i = 0;
-  while (i < html.length) {
-    const lt = html.indexOf('<', i);
-    if (lt < 0) {
-      out += html.slice(i);
-      break;
-    }
-    out += html.slice(i, lt);
-    const gt = html.indexOf('>', lt);
-    if (gt < 0) break;
-    const tag = /^<\/?([a-z0-9]+)/.exec(lower.slice(lt, Math.min(gt + 1, lt + 20)))?.[1] ?? '';
-    i = gt + 1;
-    if ((tag === 'script' || tag === 'style') && lower[lt + 1] !== '/') {
-      const end = lower.indexOf(`</${tag}`, i);
-      i = end < 0 ? html.length : end;
-      continue;
-    }
-    if (tag === 'br' || tag === 'p' || tag === 'div' || tag === 'tr' || tag === 'li') out += '\n';
-  }
-  return decodeEntities(out);
-}

@@ -6,15 +6,13 @@
 // type as plain files are stat'ed, as in any sync. It only reads the directory; it never renames or writes (but for
 // names that are not valid UTF-8: maildir-names-ascii.ts).
 import type fs from 'node:fs';
-import fsp from 'node:fs/promises';
-import path from 'node:path';
 import { BuildColumns, baseEnd } from './build-columns.js';
 import { sizeFromName } from './maildir-flags.js';
 import { UNKNOWN_IDATE } from './maildir-idate.js';
-import { deliveryOrder, fitsKey, secondOf, sortedKeys, usecOf } from './maildir-order.js';
+import { deliveryOrder, fitsKey, oneOfEachBase, secondOf, sortedKeys, usecOf } from './maildir-order.js';
 import { inParallel } from '../util/in-parallel.js';
 import { readdirValid } from './maildir-names-ascii.js';
-import { linkSkipped } from './maildir-links.js';
+import { lstatMessage } from './maildir-links.js';
 
 /** File operations in flight at once while names without a size are stat'ed (the libuv pool has 32 threads). */
 const STAT_PARALLEL = 24;
@@ -37,14 +35,8 @@ export async function readFirstBuild(curDir: string): Promise<BuildColumns> {
     dates = new Float64Array(count).fill(UNKNOWN_IDATE);
     const d = dates;
     await inParallel(toStat, async (i) => {
-      let st: fs.Stats;
-      try {
-        st = await fsp.lstat(path.join(curDir, names[i]));
-      } catch {
-        return; // gone meanwhile: left out
-      }
-      if (st.isSymbolicLink()) linkSkipped(curDir, names[i]);
-      if (!st.isFile()) return;
+      const st = await lstatMessage(curDir, names[i]);
+      if (!st) return; // gone meanwhile, or a link: left out
       sizes[i] = sizeFromName(names[i], baseEnd(names[i])) ?? st.size;
       d[i] = st.mtimeMs;
     }, STAT_PARALLEL);
@@ -128,18 +120,9 @@ function columnsIn(
   }
 }
 
-/** Delivery order by comparison, of two names with one base only the later one read (as maildir-sync.ts keeps). */
+/** Delivery order by comparison, of two names with one base only the later one read (oneOfEachBase, as maildir-sync.ts). */
 function uniqueBases(names: readonly string[]): number[] {
   const bases = new Array<string>(names.length);
   for (let i = 0; i < names.length; i++) bases[i] = names[i].slice(0, baseEnd(names[i]));
-  const order = deliveryOrder(bases);
-  let kept = 0;
-  for (let k = 0; k < order.length; k++) {
-    const i = order[k];
-    if (k + 1 < order.length && bases[order[k + 1]] === bases[i] && order[k + 1] > i) continue;
-    if (kept > 0 && bases[order[kept - 1]] === bases[i]) continue;
-    order[kept++] = i;
-  }
-  order.length = kept;
-  return order;
+  return oneOfEachBase(deliveryOrder(bases), bases);
 }

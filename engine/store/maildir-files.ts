@@ -43,7 +43,7 @@ export async function appendFile(
     return users.locked(owner, folder, async () => {
       const base = uniqueName(size);
       const name = maildirName(base, letters);
-      await move(file, path.join(dir, 'cur', name));
+      await moveFile(file, path.join(dir, 'cur', name));
       await syncDir(path.join(dir, 'cur'));
       const [uid] = u.index.apply(folder, { add: [{ base, file: name, size, idate, letters, keywords }] });
       await recordChange(u.root, size, 1);
@@ -117,7 +117,7 @@ async function syncFile(file: string): Promise<number> {
 }
 
 /** Rename; across file systems (a folder mounted elsewhere) copy, fsync and remove the original. */
-async function move(from: string, to: string): Promise<void> {
+export async function moveFile(from: string, to: string): Promise<void> {
   try {
     await fsp.rename(from, to);
   } catch (e) {

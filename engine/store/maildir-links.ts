@@ -3,6 +3,9 @@
 // (docs/security-review-7.md, left open 4). Listings leave links out (lstat, never stat), message files are opened
 // with O_NOFOLLOW (OPEN_MESSAGE), and a listed file replaced by a link reads as gone: the directory is read again and
 // the message is no longer there. Each link left out is told once to the listener serve sets (a log event).
+import type fs from 'node:fs';
+import fsp from 'node:fs/promises';
+import path from 'node:path';
 
 /** An open's error that means "this name is no message of ours": gone (ENOENT) or a link O_NOFOLLOW refused (ELOOP). */
 export function notAMessage(e: unknown): boolean {
@@ -29,4 +32,16 @@ export function linkSkipped(dir: string, name: string): void {
   if (told.has(key) || told.size >= MAX_TOLD) return;
   told.add(key);
   listener?.(dir, name);
+}
+
+/** A listed name's lstat when it is a plain file: null when it is gone meanwhile or no file (a link: told once). */
+export async function lstatMessage(dir: string, name: string): Promise<fs.Stats | null> {
+  let st: fs.Stats;
+  try {
+    st = await fsp.lstat(path.join(dir, name));
+  } catch {
+    return null;
+  }
+  if (st.isSymbolicLink()) linkSkipped(dir, name);
+  return st.isFile() ? st : null;
 }

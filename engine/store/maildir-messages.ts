@@ -8,13 +8,14 @@ import type { AppendOptions, FlagMode, FolderName, FolderStatus, LazyInfos, Mess
 import { hasDedupKey, OPEN_MESSAGE, syncDir, uniqueName, writeMaildirMessage } from './maildir.js';
 import { mailboxEvents } from './events.js';
 import type { MessageRow, MovedMessage, NewMessage } from './index-db.js';
-import { applyFlags, flagsOf, maildirName } from './maildir-flags.js';
+import { applyFlags, maildirName } from './maildir-flags.js';
 import { copyInfo, infoOf, statIdate, UNKNOWN_IDATE } from './maildir-idate.js';
 import { StoreError } from './store-error.js';
 import { allInfos, canon, listingKey, listingOf, sharedInfos, uidAt, type MaildirUsers, type UserHandle } from './maildir-users.js';
 import { inParallel } from '../util/in-parallel.js';
 import { recordChange } from './maildirsize.js';
 import { notAMessage } from './maildir-links.js';
+import { moveFile } from './maildir-files.js';
 
 /** Messages up to this size are read with one blocking read (see read()). */
 const SYNC_READ_MAX = 256 * 1024;
@@ -300,23 +301,6 @@ export async function move(users: MaildirUsers, owner: Owner, from: FolderName, 
     mailboxEvents.changed(owner, to);
   }
   return result;
-}
-
-/** Rename; across file systems (a folder mounted elsewhere) copy, fsync, then remove the original. */
-async function moveFile(from: string, to: string): Promise<void> {
-  try {
-    await fsp.rename(from, to);
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code !== 'EXDEV') throw e;
-    await fsp.copyFile(from, to, fsp.constants.COPYFILE_EXCL);
-    const fh = await fsp.open(to, 'r');
-    try {
-      await fh.datasync();
-    } finally {
-      await fh.close();
-    }
-    await fsp.unlink(from);
-  }
 }
 
 /** Apply a flag change to the messages of a folder whose lock the caller holds. */

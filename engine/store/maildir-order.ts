@@ -88,6 +88,22 @@ export function deliveryOrder(names: readonly string[], which?: readonly number[
   return idx.sort((a, b) => compare(names, sec, usec, a, b));
 }
 
+/**
+ * A delivery order (of deliveryOrder) with one name per base: of two names with one base (a rename caught half
+ * way), the one read later (the higher index) is kept. Compacts `order` in place and returns it.
+ */
+export function oneOfEachBase(order: number[], bases: readonly string[]): number[] {
+  let kept = 0;
+  for (let k = 0; k < order.length; k++) {
+    const i = order[k];
+    if (k + 1 < order.length && bases[order[k + 1]] === bases[i] && order[k + 1] > i) continue;
+    if (kept > 0 && bases[order[kept - 1]] === bases[i]) continue;
+    order[kept++] = i;
+  }
+  order.length = kept;
+  return order;
+}
+
 /** Index bits of a packed key: at least 12 (so the microsecond crosses the halves' boundary), at most 23. */
 const MIN_INDEX_BITS = 12;
 const MAX_INDEX_BITS = 23;

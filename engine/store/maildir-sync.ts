@@ -10,10 +10,10 @@ import { maildirName, parseMaildirName, sizeFromName } from './maildir-flags.js'
 import { StoreError } from './store-error.js';
 import { UNKNOWN_IDATE } from './maildir-idate.js';
 import { inParallel } from '../util/in-parallel.js';
-import { deliveryOrder, inDeliveryOrder } from './maildir-order.js';
+import { deliveryOrder, inDeliveryOrder, oneOfEachBase } from './maildir-order.js';
 import { readFirstBuild } from './maildir-build.js';
 import { readdirValid } from './maildir-names-ascii.js';
-import { linkSkipped } from './maildir-links.js';
+import { linkSkipped, lstatMessage } from './maildir-links.js';
 
 export { compareMaildirNames } from './maildir-order.js';
 
@@ -53,14 +53,8 @@ export async function syncFolder(
   // stat and move to cur/ many at once; UIDs still follow name (delivery) order
   const moved = await inParallel(inDeliveryOrder(names, (n) => n), async (name): Promise<NewMessage | null> => {
     const { base, info } = parseMaildirName(name);
-    let st: fs.Stats;
-    try {
-      st = await fsp.lstat(path.join(newDir, name));
-    } catch {
-      return null;
-    }
-    if (st.isSymbolicLink()) linkSkipped(newDir, name);
-    if (!st.isFile()) return null;
+    const st = await lstatMessage(newDir, name);
+    if (!st) return null;
     const file = maildirName(base, info ?? '');
     try {
       await fsp.rename(path.join(newDir, name), path.join(curDir, file));
@@ -138,16 +132,11 @@ export async function syncFolder(
   else for (const row of index.bases(folder)) compare(row.uid, row.base, row.file);
   const fresh = [...at.values()];
   // UIDs follow delivery order; of two names with one base (a rename caught half way), the one read last counts
-  const order = deliveryOrder(bases, fresh);
+  const order = oneOfEachBase(deliveryOrder(bases, fresh), bases);
   const sizes: (number | undefined)[] = new Array(files.length);
   const dates: number[] = new Array(files.length);
   const toStat: number[] = [];
-  let kept = 0;
-  for (let k = 0; k < order.length; k++) {
-    const i = order[k];
-    if (k + 1 < order.length && bases[order[k + 1]] === bases[i] && order[k + 1] > i) continue;
-    if (kept > 0 && bases[order[kept - 1]] === bases[i]) continue;
-    order[kept++] = i;
+  for (const i of order) {
     // Size from ",S=" and flags from ":2,", as Dovecot does for names it wrote; the date (the file's mtime) is
     // stat'ed when a command first asks for it (maildir-idate.ts). Names without a valid ",S=" (other delivery
     // agents) and entries readdir could not type as plain files (symlinks) are stat'ed here.
@@ -158,16 +147,9 @@ export async function syncFolder(
       dates[i] = UNKNOWN_IDATE;
     }
   }
-  order.length = kept;
   await inParallel(toStat, async (i) => {
-    let st: fs.Stats;
-    try {
-      st = await fsp.lstat(path.join(curDir, files[i]));
-    } catch {
-      return;
-    }
-    if (st.isSymbolicLink()) linkSkipped(curDir, files[i]);
-    if (!st.isFile()) return;
+    const st = await lstatMessage(curDir, files[i]);
+    if (!st) return;
     sizes[i] = sizeFromName(bases[i]) ?? st.size;
     dates[i] = st.mtimeMs;
   }, SYNC_PARALLEL);

@@ -2,6 +2,8 @@
 // threading, the decoded subject, first From/To names for sorting, the Date: header. Pure and bounded; a
 // malformed header gives empty values, never a throw. It never reads the body.
 import { fieldText } from '../mime/address-list.js';
+import { stripComments } from '../mime/comments.js';
+import { parseDateTime } from '../mime/date-time.js';
 import { decodeHeaderValue as decodeHeader } from '../mime/charset.js';
 import { parseHeaders, findBodyStart } from '../imap/mime/mime-tree.js';
 import { parseAddressList } from '../imap/mime/envelope.js';
@@ -77,55 +79,10 @@ export function messageIds(v: string | undefined): string[] {
   return out.slice(-MAX_IDS);
 }
 
-function stripComments(s: string): string {
-  let out = '';
-  let depth = 0;
-  let inQ = false;
-  for (let i = 0; i < s.length; i++) {
-    const c = s[i];
-    if (inQ) {
-      out += c;
-      if (c === '\\' && i + 1 < s.length) out += s[++i];
-      else if (c === '"') inQ = false;
-    } else if (depth > 0) {
-      if (c === '\\') i++;
-      else if (c === '(') depth++;
-      else if (c === ')') depth--;
-    } else if (c === '(') depth = 1;
-    else {
-      if (c === '"') inQ = true;
-      out += c;
-    }
-  }
-  return out;
-}
-
-const MONTHS = ['jan', 'feb', 'mar', 'apr', 'may', 'jun', 'jul', 'aug', 'sep', 'oct', 'nov', 'dec'];
-/** Obsolete zone names (RFC 5322 §4.3) and the one Japanese mail still carries. */
-const ZONES: Record<string, number> = { ut: 0, gmt: 0, z: 0, edt: -240, est: -300, cdt: -300, cst: -360, mdt: -360, mst: -420, pdt: -420, pst: -480, jst: 540 };
-
-/** An RFC 5322 date-time (obsolete forms tolerated) → ms and zone offset; null when it does not read. */
+/** The Date: field's instant and zone, as the index keeps them ({ ms, offset }); null when absent or unreadable. */
 export function parseDate(v: string | undefined): { ms: number; offset: number } | null {
-  if (!v) return null;
-  const text = stripComments(v).replace(/\s+/g, ' ').trim().slice(0, 200);
-  const m = /^(?:[A-Za-z]{3},? ?)?(\d{1,2}) ([A-Za-z]{3})[a-z]* (\d{2,4}) (\d{1,2}):(\d{2})(?::(\d{2}))?(?: ?([+-]\d{4}|[A-Za-z]{1,5}))?/.exec(text);
-  if (!m) return null;
-  const month = MONTHS.indexOf(m[2].toLowerCase());
-  if (month < 0) return null;
-  let year = Number(m[3]);
-  if (m[3].length === 2) year += year < 50 ? 2000 : 1900;
-  else if (m[3].length === 3) year += 1900;
-  const [day, hour, minute, second] = [Number(m[1]), Number(m[4]), Number(m[5]), Number(m[6] ?? 0)];
-  if (day < 1 || day > 31 || hour > 23 || minute > 59 || second > 60) return null;
-  let offset = 0;
-  const z = m[7];
-  if (z && /^[+-]\d{4}$/.test(z)) {
-    const mins = Number(z.slice(1, 3)) * 60 + Number(z.slice(3, 5));
-    if (Number(z.slice(3, 5)) > 59) return null;
-    offset = z[0] === '-' ? -mins : mins;
-  } else if (z) offset = ZONES[z.toLowerCase()] ?? 0;
-  const ms = Date.UTC(year, month, day, hour, minute, Math.min(second, 59)) - offset * 60_000;
-  return Number.isFinite(ms) ? { ms, offset } : null;
+  const t = v ? parseDateTime(v) : null;
+  return t && { ms: t.ms, offset: t.zone };
 }
 
 /**

@@ -8,6 +8,7 @@ import type pg from 'pg';
 import type { MessageHandle } from './mailbox-store.js';
 import { mapDbError } from './pg-tx.js';
 import { StoreError } from './store-error.js';
+import { CountingHash } from '../util/counting-hash.js';
 
 /** Chunk size: a partial FETCH reads only the chunks it covers; a streamed APPEND holds one chunk in memory. */
 export const CHUNK = 256 * 1024;
@@ -23,13 +24,9 @@ export function hashOf(data: Buffer): Buffer {
 
 /** SHA-256 and size of a file, read as a stream. */
 export async function hashFile(file: string): Promise<BlobRef> {
-  const h = crypto.createHash('sha256');
-  let size = 0;
-  for await (const chunk of fs.createReadStream(file, { highWaterMark: CHUNK })) {
-    h.update(chunk as Buffer);
-    size += (chunk as Buffer).length;
-  }
-  return { hash: h.digest(), size };
+  const counted = new CountingHash();
+  for await (const chunk of fs.createReadStream(file, { highWaterMark: CHUNK })) counted.update(chunk as Buffer);
+  return { hash: counted.digest(), size: counted.size };
 }
 
 /**

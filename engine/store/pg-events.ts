@@ -3,7 +3,7 @@
 // watchers of those folders. After a gap every watcher fires, so sessions resynchronise from their MODSEQ.
 import { EventEmitter } from 'node:events';
 import type pg from 'pg';
-import { pgLib } from '../db/pg/lib.js';
+import { PgListen } from '../db/pg/listen.js';
 import { mailboxEvents } from './events.js';
 import { canon, MAILBOX_CHANNEL, ownerKey } from './pg-tx.js';
 
@@ -20,68 +20,27 @@ export interface EventsOptions {
 
 export class PgMailboxEvents {
   private readonly emitter = new EventEmitter();
-  private listener?: pg.Client;
-  private closed = false;
-  private timer?: NodeJS.Timeout;
-  private retryMs: number;
-  /** True while the LISTEN connection is up (tests, health). */
-  connected = false;
+  private readonly listen: PgListen;
 
   constructor(private readonly o: EventsOptions) {
     this.emitter.setMaxListeners(0);
-    this.retryMs = o.retryMs ?? 500;
+    // after a gap (notices may be lost) every watcher fires
+    this.listen = new PgListen(o.listen, MAILBOX_CHANNEL, { notice: (p) => this.onNotice(p), back: () => this.emitter.emit(ALL), error: (e) => o.onError?.(e) }, o.retryMs ?? 500);
+  }
+
+  /** True while the LISTEN connection is up (tests, health). */
+  get connected(): boolean {
+    return this.listen.up;
   }
 
   /** Connect and LISTEN; when the first connection fails, keep retrying in the background. */
   async start(): Promise<void> {
     try {
-      await this.connect();
+      await this.listen.start();
     } catch (e) {
       this.o.onError?.(e as Error);
-      this.retry();
+      this.listen.retryLater();
     }
-  }
-
-  private async connect(): Promise<void> {
-    const c = new (pgLib().Client)(this.o.listen);
-    c.on('notification', (n) => this.onNotice(n.payload));
-    c.on('error', (e) => this.o.onError?.(e));
-    c.on('end', () => {
-      if (this.listener !== c) return;
-      this.listener = undefined;
-      this.connected = false;
-      if (!this.closed) this.retry();
-    });
-    try {
-      await c.connect();
-      await c.query(`LISTEN ${MAILBOX_CHANNEL}`);
-    } catch (e) {
-      await c.end().catch(() => undefined);
-      throw e;
-    }
-    if (this.closed) {
-      await c.end().catch(() => undefined);
-      return;
-    }
-    this.listener = c;
-    this.connected = true;
-    this.retryMs = this.o.retryMs ?? 500;
-  }
-
-  /** The LISTEN connection is gone: reconnect with back-off, then fire every watcher (notices may be lost). */
-  private retry(): void {
-    if (this.timer || this.closed) return;
-    this.timer = setTimeout(() => {
-      this.timer = undefined;
-      this.connect()
-        .then(() => this.emitter.emit(ALL))
-        .catch((e: Error) => {
-          this.o.onError?.(e);
-          this.retryMs = Math.min(this.retryMs * 2, 30_000);
-          this.retry();
-        });
-    }, this.retryMs);
-    this.timer.unref();
   }
 
   private onNotice(payload: string | undefined): void {
@@ -134,15 +93,10 @@ export class PgMailboxEvents {
 
   /** Cut the LISTEN connection as a network fault would (tests of the reconnect). */
   async dropConnection(): Promise<void> {
-    await this.listener?.end().catch(() => undefined);
+    await this.listen.drop();
   }
 
   async close(): Promise<void> {
-    this.closed = true;
-    if (this.timer) clearTimeout(this.timer);
-    const c = this.listener;
-    this.listener = undefined;
-    this.connected = false;
-    await c?.end().catch(() => undefined);
+    await this.listen.stop();
   }
 }

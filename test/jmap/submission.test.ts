@@ -6,6 +6,7 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { parseScript, evaluate, sieveMessage } from '../../engine/sieve/index.js';
 import { vacationSieve } from '../../engine/jmap/vacation-sieve.js';
+import { parseMime } from '../../engine/imap/mime/mime-tree.js';
 import { reject } from '../../engine/policy/verdict.js';
 import type { Submit } from '../../engine/submission/submit.js';
 import { jmapFixture, USER, type JmapFixture } from './helpers.js';
@@ -184,5 +185,7 @@ test('VacationResponse: the singleton, its state, its refusals, and the Sieve sc
   const hv = withHtml.actions.find((a) => a.type === 'vacation') as { reason: string; mime: boolean };
   assert.equal(hv.mime, true);
   assert.match(hv.reason, /multipart\/alternative/);
+  const entity = parseMime(Buffer.from(hv.reason, 'utf8'));
+  assert.deepEqual([entity.type, entity.subtype, ...entity.children.map((c) => c.subtype)], ['multipart', 'alternative', 'plain', 'html'], 'the rules store\'s entity: text, then HTML');
   assert.equal(vacationSieve({ ...v, isEnabled: false }), null);
 });

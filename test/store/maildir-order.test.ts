@@ -3,7 +3,7 @@
 // usual names and for every kind it does not cover (no M<usec>, equal seconds and microseconds, no second at all).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { compareMaildirNames, deliveryOrder } from '../../engine/store/maildir-order.js';
+import { compareMaildirNames, deliveryOrder, oneOfEachBase } from '../../engine/store/maildir-order.js';
 
 function random(seed: number): () => number {
   let x = seed;
@@ -33,4 +33,13 @@ test('the fast delivery order is the order of the comparison, on usual and unusu
   }
   assert.ok(compareMaildirNames('1700000000.M9P1.a', '1700000000.M10P1.a') < 0, 'microseconds compare as numbers');
   assert.ok(compareMaildirNames('1700000001.M1P1.a', '1700000000.M9P1.a') > 0, 'the second first');
+});
+
+test('one name per base: of two with one base (a rename caught half way), the one read later is kept', () => {
+  // indexes are the order readdir gave; a base listed twice is one message seen under its old and new name
+  const bases = ['1700000002.M1P1.a', '1700000000.M1P1.a', '1700000001.M1P1.a', '1700000000.M1P1.a', '1700000002.M1P1.a'];
+  const kept = oneOfEachBase(deliveryOrder(bases), bases);
+  assert.deepEqual(kept, [3, 2, 4]);
+  assert.deepEqual(oneOfEachBase(deliveryOrder(bases, [0, 1, 2]), bases), [1, 2, 0], 'a subset with no base twice keeps all');
+  assert.deepEqual(oneOfEachBase([], []), []);
 });

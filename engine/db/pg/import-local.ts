@@ -10,6 +10,7 @@ import type { LoadedConfig } from '../../config/load.js';
 import type { Db } from '../database.js';
 import { migrate } from './migrations.js';
 import { REPLICA_LOCK } from './replica.js';
+import { inTransaction, Rollback } from './transaction.js';
 import { COPIED_TABLES, IMPORTED_ONLY_TABLES, type TableSpec } from './replica-tables.js';
 
 export interface ImportCount {
@@ -51,15 +52,12 @@ const BAYES_TABLES: { from: string; spec: TableSpec }[] = [
 /** Import `source` (an opened single-node tegami.db) and dataDir's bayes.db, if any. */
 export async function importLocal(pool: pg.Pool, source: Db, dataDir: string, opts: ImportOptions): Promise<ImportResult> {
   await migrate(pool);
-  const c = await pool.connect();
   const counts: ImportCount[] = [];
-  try {
-    await c.query('BEGIN');
+  const tables = await inTransaction(pool, async (c): Promise<ImportResult | Rollback<ImportResult>> => {
     await c.query('SELECT pg_advisory_xact_lock($1)', [REPLICA_LOCK.toString()]);
     const accounts = Number((await c.query<{ n: string }>('SELECT count(*) AS n FROM users')).rows[0].n);
     if (accounts > 0 && !opts.merge) {
-      await c.query('ROLLBACK');
-      return { ok: false, reason: `PostgreSQL already holds ${accounts} account(s): nothing imported (--merge adds what it lacks, keeping its rows)` };
+      return new Rollback({ ok: false, reason: `PostgreSQL already holds ${accounts} account(s): nothing imported (--merge adds what it lacks, keeping its rows)` });
     }
     for (const t of [...COPIED_TABLES, ...IMPORTED_ONLY_TABLES]) {
       if (!hasTable(source, t.name)) continue;
@@ -79,17 +77,10 @@ export async function importLocal(pool: pg.Pool, source: Db, dataDir: string, op
     // the workers of every node reload their settings when this moves
     await c.query('UPDATE settings_meta SET version = version + 1 WHERE id = 1');
     const missing = counts.filter((n) => n.missing > 0);
-    if (missing.length) {
-      await c.query('ROLLBACK');
-      return { ok: false, reason: `rows missing after the copy (rolled back): ${missing.map((m) => `${m.table} ${m.missing}`).join(', ')}` };
-    }
-    await c.query('COMMIT');
-  } catch (e) {
-    await c.query('ROLLBACK').catch(() => undefined);
-    throw e;
-  } finally {
-    c.release();
-  }
+    if (missing.length) return new Rollback({ ok: false, reason: `rows missing after the copy (rolled back): ${missing.map((m) => `${m.table} ${m.missing}`).join(', ')}` });
+    return { ok: true, counts };
+  });
+  if (!tables.ok) return tables;
   for (const h of IMPORT_HOOKS) {
     const got = await h.run(pool, dataDir, opts);
     counts.push(...got);

@@ -9,8 +9,9 @@
 // snapshot and installs them with their shadow in one SQLite transaction, only if no local write came meanwhile.
 // `transaction(op)` runs op on a copy freshly loaded under an advisory lock and commits its changes in the same
 // PostgreSQL transaction: the serialised path for writes with cross-table rules (a user vs an alias).
+import { inTransaction } from './transaction.js';
 import type pg from 'pg';
-import { pgLib } from './lib.js';
+import { PgListen } from './listen.js';
 import type { Db } from '../database.js';
 import { COPIED_TABLES, type TableSpec } from './replica-tables.js';
 
@@ -45,24 +46,31 @@ export interface ReplicaOptions {
 export class Replica {
   readonly tables: TableSpec[];
   private chain: Promise<unknown> = Promise.resolve();
-  private listener?: pg.Client;
+  private readonly listen: PgListen;
   private closed = false;
   private syncQueued = false;
   private timers = new Set<NodeJS.Timeout>();
-  private retryMs = 500;
   private lastDirty = 0;
   /** False while PostgreSQL cannot be reached (the copy is still served); true again after a sync. */
   connected = true;
 
   constructor(private readonly o: ReplicaOptions) {
     this.tables = o.tables ?? COPIED_TABLES;
+    // LISTEN: a notice or the connection back (changes may have been missed) syncs; while it is away (the database
+    // may be too) the copy is not "connected" until a sync succeeds
+    this.listen = new PgListen(o.listen, REPLICA_CHANNEL, {
+      notice: () => this.queueSync(),
+      back: () => this.queueSync(),
+      down: () => void (this.connected = false),
+      error: (e) => this.o.onError?.(e),
+    });
     prepareCopy(o.db, this.tables);
   }
 
   /** Load the copy (sending local writes first) and keep it current: LISTEN, periodic reload, local-write watch. */
   async start(): Promise<void> {
     await this.sync();
-    await this.listen();
+    await this.listen.start();
     const every = setInterval(() => this.queueSync(), this.o.refreshMs ?? 30_000);
     every.unref();
     this.timers.add(every);
@@ -82,7 +90,7 @@ export class Replica {
     this.closed = true;
     for (const t of this.timers) clearTimeout(t);
     await this.chain.catch(() => undefined);
-    await this.listener?.end().catch(() => undefined);
+    await this.listen.stop();
   }
 
   /** Run one sync or transaction at a time in this process. */
@@ -114,25 +122,18 @@ export class Replica {
   private async syncOnce(): Promise<boolean> {
     const dirtyAt = this.dirty();
     const changes = dirtyAt !== 0 ? this.localChanges() : [];
-    const c = await this.o.pool.connect();
-    let snap: Snapshot;
-    try {
-      if (changes.length) {
-        await c.query('BEGIN');
-        await c.query('SELECT pg_advisory_xact_lock($1)', [REPLICA_LOCK.toString()]);
-        await pushChanges(c, changes);
-        snap = await fetchAll(c, this.tables);
-      } else {
-        await c.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
-        snap = await fetchAll(c, this.tables);
-      }
-      await c.query('COMMIT');
-    } catch (e) {
-      await c.query('ROLLBACK').catch(() => undefined);
-      throw e;
-    } finally {
-      c.release();
-    }
+    // with nothing to send, a consistent read only; else the changes under the lock every node's writes take
+    const snap = await inTransaction(
+      this.o.pool,
+      async (c) => {
+        if (changes.length) {
+          await c.query('SELECT pg_advisory_xact_lock($1)', [REPLICA_LOCK.toString()]);
+          await pushChanges(c, changes);
+        }
+        return fetchAll(c, this.tables);
+      },
+      changes.length ? 'BEGIN' : 'BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY',
+    );
     return this.install(snap, dirtyAt);
   }
 
@@ -153,31 +154,30 @@ export class Replica {
    */
   transaction<T>(op: () => T | Promise<T>): Promise<T> {
     return this.serial(async () => {
-      const c = await this.o.pool.connect();
+      // no connection (the database down): nothing was loaded, so the copy and its unsent writes stay as they are
+      let began = false;
       try {
-        await c.query('BEGIN');
-        await c.query('SELECT pg_advisory_xact_lock($1)', [REPLICA_LOCK.toString()]);
-        for (let i = 0; ; i++) {
+        const { result, snap, dirtyAt } = await inTransaction(this.o.pool, async (c) => {
+          began = true;
+          await c.query('SELECT pg_advisory_xact_lock($1)', [REPLICA_LOCK.toString()]);
+          for (let i = 0; ; i++) {
+            const dirtyAt = this.dirty();
+            if (dirtyAt !== 0) await pushChanges(c, this.localChanges());
+            if (this.install(await fetchAll(c, this.tables), dirtyAt)) break;
+            if (i === 10) throw new Error('the local copy kept changing while loading it');
+          }
+          const result = await op();
           const dirtyAt = this.dirty();
-          if (dirtyAt !== 0) await pushChanges(c, this.localChanges());
-          if (this.install(await fetchAll(c, this.tables), dirtyAt)) break;
-          if (i === 10) throw new Error('the local copy kept changing while loading it');
-        }
-        const result = await op();
-        const dirtyAt = this.dirty();
-        await pushChanges(c, this.localChanges());
-        const snap = await fetchAll(c, this.tables);
-        await c.query('COMMIT');
+          await pushChanges(c, this.localChanges());
+          return { result, snap: await fetchAll(c, this.tables), dirtyAt };
+        });
         this.connected = true;
         this.install(snap, dirtyAt); // if a local write came meanwhile, the next sync sends it
         return result;
       } catch (e) {
-        await c.query('ROLLBACK').catch(() => undefined);
         if (isConnectionError(e)) this.connected = false;
-        this.restore();
+        if (began) this.restore();
         throw e;
-      } finally {
-        c.release();
       }
     });
   }
@@ -239,50 +239,6 @@ export class Replica {
       if (ch.added.length || ch.deleted.length || ch.changed.length) out.push(ch);
     }
     return out;
-  }
-
-  // ---- LISTEN ----
-
-  private async listen(): Promise<void> {
-    const c = new (pgLib().Client)(this.o.listen);
-    c.on('notification', () => this.queueSync());
-    c.on('error', (e) => this.o.onError?.(e));
-    try {
-      await c.connect();
-      await c.query(`LISTEN ${REPLICA_CHANNEL}`);
-    } catch (e) {
-      // a client that failed half way is closed here, never left holding a socket (the process could not exit)
-      await c.end().catch(() => undefined);
-      throw e;
-    }
-    if (this.closed) return void (await c.end().catch(() => undefined));
-    c.on('end', () => {
-      if (this.listener !== c) return;
-      this.listener = undefined;
-      // the database may be away: not "connected" again until a sync succeeds
-      this.connected = false;
-      if (!this.closed) this.retryListen();
-    });
-    this.listener = c;
-    this.retryMs = 500;
-  }
-
-  /** The LISTEN connection is gone: reconnect with back-off (one attempt at a time), then sync (changes may have been missed). */
-  private retryListen(): void {
-    const t = setTimeout(() => {
-      this.timers.delete(t);
-      if (this.closed) return;
-      this.listen()
-        .then(() => this.queueSync())
-        .catch((e: Error) => {
-          this.connected = false;
-          this.o.onError?.(e);
-          this.retryMs = Math.min(this.retryMs * 2, 30_000);
-          if (!this.closed) this.retryListen();
-        });
-    }, this.retryMs);
-    t.unref();
-    this.timers.add(t);
   }
 }
 

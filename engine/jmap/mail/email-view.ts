@@ -3,7 +3,7 @@
 // / attachments, bodyValues, hasAttachment and preview. Shared by Email/get and Email/parse. Pure.
 import { parseMime, parseHeaders, findBodyStart, type HeaderField } from '../../imap/mime/mime-tree.js';
 import { invalidArguments } from '../errors.js';
-import { htmlToText } from '../vacation-sieve.js';
+import { htmlToText } from '../../mime/html-text.js';
 import {
   BODY_PROPERTIES, bodyStructure, bodyValue, DEFAULT_BODY_PROPERTIES, fieldName, flatten, hasAttachment, partObject, type BodyPart, type BodyValue,
 } from './body-parts.js';

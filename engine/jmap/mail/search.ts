@@ -7,7 +7,7 @@ import { decodeBytes } from '../../mime/charset.js';
 import { CONTENT_TRANSFER_ENCODING } from '../../imap/mime/known-fields.js';
 import { parseMime, type MimeNode } from '../../imap/mime/mime-tree.js';
 import { decodeTransfer } from '../../imap/mime/text-decode.js';
-import { htmlToText } from '../vacation-sieve.js';
+import { htmlToText } from '../../mime/html-text.js';
 
 /** Words and phrases of a search string: "…" or '…' are phrases (\ escapes ' " \), the rest splits on white space. */
 export function searchTerms(q: string): string[] {

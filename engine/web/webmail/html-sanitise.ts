@@ -5,7 +5,7 @@
 // through, and never leaves a URL that fetches anything while images are blocked. HTML nested deeper than
 // MAX_NESTING is shown as its text instead: the parser's cost grows with the square of the depth (below).
 import sanitizeHtml from 'sanitize-html';
-import { htmlToText } from '../../sieve/message.js';
+import { htmlToReadableText } from '../../mime/html-text.js';
 
 export interface SanitiseOptions {
   /** Remote (http/https) images kept: the user clicked "show images" for this view. */
@@ -157,7 +157,7 @@ export function sanitiseMailHtml(input: string, o: SanitiseOptions): Sanitised {
     });
   } catch (e) {
     if (!(e instanceof TooDeep)) throw e;
-    return { html: `<pre style="white-space:pre-wrap">${escapeText(htmlToText(input).replace(/\n{3,}/g, '\n\n').trim())}</pre>`, blockedImages: 0, cidRefs: [], tooDeep: true };
+    return { html: `<pre style="white-space:pre-wrap">${escapeText(htmlToReadableText(input))}</pre>`, blockedImages: 0, cidRefs: [], tooDeep: true };
   }
   return { html: inertStyleElements(html), blockedImages, cidRefs };
 }

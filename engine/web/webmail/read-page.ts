@@ -6,7 +6,7 @@ import type { FastifyInstance } from 'fastify';
 import { html } from '../html.js';
 import { hiddenCsrf, viewOf } from '../layout.js';
 import { requireRole } from '../roles.js';
-import { htmlToText } from '../../sieve/message.js';
+import { htmlToText } from '../../mime/html-text.js';
 import type { JmapService } from '../../jmap/service.js';
 import { MailError, mailboxes, type Address } from './mail-api.js';
 import { actionBar, apiFor } from './list-page.js';
