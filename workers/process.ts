@@ -122,9 +122,9 @@ export default async function processMessage(task: ProcessTask): Promise<Process
   task = checked(processTaskCheck, task, 'the process task'); // bytes from another thread are checked first
   const body = await readBody(task);
   const result = await processBody(task, body);
-  // failures found after the 250 (and deferrals that may expire or warn) are told only to a sender that cannot be
-  // forged (notice-sender.ts)
-  if (result.failed.length || result.tempFailed.length) {
+  // failures found after the 250 (and deferrals and remote recipients, whose notices come later from the queue state)
+  // are told only to a sender that cannot be forged (notice-sender.ts)
+  if (result.failed.length || result.tempFailed.length || result.remote.length) {
     const why = noNoticeReason(init().config, task.envelope, result.analysis?.tags ?? [], body);
     if (why) result.noNotice = why;
   }

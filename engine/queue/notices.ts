@@ -63,28 +63,15 @@ export class Notifier {
   }
 
   /**
-   * sendAll for a queued message: the notices about the local recipients of a message whose sender may have none
-   * (`st.noNotice`, decided by the worker at its first run) are left out and logged; the rest go as usual.
-   */
-  async sendKept(st: Pick<QueueState, 'recipients' | 'noNotice'>, envelope: Envelope, notices: Record<DsnAction, DsnRecipient[]>): Promise<void> {
-    if (!st.noNotice) return this.sendAll(envelope, notices);
-    const local = new Set(st.recipients.filter((r) => r.kind === 'local').map((r) => r.address.toLowerCase()));
-    const kept = { failed: [], delayed: [], relayed: [] } as Record<DsnAction, DsnRecipient[]>;
-    for (const action of ['failed', 'delayed', 'relayed'] as const) {
-      for (const r of notices[action]) (local.has(r.address.toLowerCase()) ? [] : kept[action]).push(r);
-      if (kept[action].length < notices[action].length) this.o.logger.info('delivery', 'dsn-suppressed', { id: envelope.id, action, reason: st.noNotice });
-    }
-    return this.sendAll(envelope, kept);
-  }
-
-  /**
    * Send every kind that has recipients: failures, then delay warnings, then relay notices. `noNotice`: why this
-   * message's sender gets none (it may be forged: workers/notice-sender.ts); each kind left out is logged.
+   * message's sender gets none at all (it may be forged: workers/notice-sender.ts; the worker's decision, kept in the
+   * queue state so every later notice — a local retry, a remote attempt's delay warning, expiry or failure, a held
+   * message's expiry, in the file queue and in PostgreSQL — follows it); each kind left out is logged.
    */
   async sendAll(envelope: Envelope, notices: Record<DsnAction, DsnRecipient[]>, noNotice?: string): Promise<void> {
     for (const action of ['failed', 'delayed', 'relayed'] as const) {
       if (!notices[action].length) continue;
-      if (noNotice) this.o.logger.info('delivery', 'dsn-suppressed', { id: envelope.id, action, reason: noNotice });
+      if (noNotice) this.o.logger.info('delivery', 'dsn-suppressed', { id: envelope.id, action, reason: noNotice, recipients: notices[action].map((r) => r.address) });
       else await this.send(action, envelope, notices[action]);
     }
   }
