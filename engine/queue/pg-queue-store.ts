@@ -304,13 +304,13 @@ export class PgQueueStore {
 const MAX_NO_NOTICE = 200;
 
 /**
- * queue_envelopes.no_notice as read from the database (or about to be written), checked before use: null or
- * undefined (none), a string of 1–200 characters (the reason), or an Error saying what is wrong with it.
+ * queue_envelopes.no_notice as read from the database (or about to be written), checked before use: null, undefined
+ * or "" (none), a string of at most 200 characters (the reason), or an Error saying what is wrong with it.
  */
 export function keptNoNotice(v: unknown): string | undefined | Error {
-  if (v === null || v === undefined) return undefined;
+  if (v === null || v === undefined || v === '') return undefined; // ('' gives notices in the file queue too)
   if (typeof v !== 'string') return new Error(`bad no_notice: a ${typeof v}, not text`);
-  if (!v.length || v.length > MAX_NO_NOTICE) return new Error(`bad no_notice: ${v.length} characters, not 1–${MAX_NO_NOTICE}`);
+  if (v.length > MAX_NO_NOTICE) return new Error(`bad no_notice: ${v.length} characters, over ${MAX_NO_NOTICE}`);
   return v;
 }
 
