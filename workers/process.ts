@@ -123,11 +123,12 @@ export default async function processMessage(task: ProcessTask): Promise<Process
   task = checked(processTaskCheck, task, 'the process task'); // bytes from another thread are checked first
   const body = await readBody(task);
   const result = await processBody(task, body);
-  // failures found after the 250 (and deferrals that may expire or warn) are told only to a sender that cannot be
-  // forged (notice-sender.ts); so are those of a recipient an alias or forward sends on within this message (no
-  // SRS: its relay notice on NOTIFY=SUCCESS, delay warning, failure at the next hop; security review 9). A copy
-  // sent as a message of its own gets NEVER instead (sieve-delivery.ts copyNotify).
-  if (result.failed.length || result.tempFailed.length || result.remote.some((r) => r.address !== r.rcpt)) {
+  // failures found after the 250 (and deferrals and remote recipients, whose notices come later from the queue state)
+  // are told only to a sender that cannot be forged (notice-sender.ts); a remote recipient of a stranger's message is
+  // always one an alias, forward or redirect sends on (no SRS within this message: its relay notice on NOTIFY=SUCCESS,
+  // delay warning, failure at the next hop; security review 9). A copy sent as a message of its own gets NEVER
+  // instead (sieve-delivery.ts copyNotify).
+  if (result.failed.length || result.tempFailed.length || result.remote.length) {
     const why = noNoticeReason(init().config, task.envelope, result.analysis?.tags ?? [], body);
     if (why) result.noNotice = why;
   }

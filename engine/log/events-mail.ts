@@ -198,7 +198,7 @@ export const DELIVERY_EVENTS = {
   ),
   'delivery.dkim': ev('delivery', 'info', { id: 'id', domain: 'text?', selector: 'text?', error: 'text?', skipped: 'text?' }),
   'delivery.dsn': ev('delivery', 'info', { id: 'id', dsn_id: 'id', action: 'word', to: 'address', recipients: 'list' }, (f, m) => m.inc('tegami_dsn_total', { action: f.action })),
-  'delivery.dsn-suppressed': ev('delivery', 'info', { id: 'id', action: 'word', reason: 'text' }, (_f, m) => m.inc('tegami_dsn_total', { action: 'suppressed' })),
+  'delivery.dsn-suppressed': ev('delivery', 'info', { id: 'id', action: 'word', reason: 'text', recipients: 'list?' }, (_f, m) => m.inc('tegami_dsn_total', { action: 'suppressed' })),
   'delivery.mta-sts-cached': ev('delivery', 'info', sts),
   'delivery.mta-sts-fetched': ev('delivery', 'info', sts),
   'delivery.mta-sts-fetch-failed': ev('delivery', 'warn', sts),

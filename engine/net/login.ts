@@ -7,7 +7,7 @@ import crypto from 'node:crypto';
 import type { AccountDirectory, User } from '../accounts/directory.js';
 import type { LoadedConfig } from '../config/load.js';
 import type { Logger, Service } from '../log/logger.js';
-import { AuthThrottle, sleep, type ThrottleDecision } from '../policy/auth-throttle.js';
+import { AuthThrottle, sleep, type Attempt, type ThrottleDecision } from '../policy/auth-throttle.js';
 import type { SharedLoginCounts, SharedState } from './shared-throttle.js';
 import { isLoopback, unmapV4 } from '../policy/cidr.js';
 import { CramMd5Mechanism } from './sasl/cram-md5.js';
@@ -141,6 +141,9 @@ export class LoginFlow {
   }
 
   private credentials(ctx: LoginContext, mechanism: string): Credentials {
+    // a SCRAM exchange is in flight from its first message to its proof (a client that leaves half-way: its count
+    // expires, auth-throttle.ts INFLIGHT_MAX_MS)
+    let scram: Attempt | undefined;
     return {
       hostname: this.o.hostname,
       password: (login, password) =>
@@ -157,11 +160,18 @@ export class LoginFlow {
           return sameText(expected, digest) ? user.user : undefined;
         }),
       scramStart: async (login) => {
+        scram?.release();
         const gate = await this.gate(ctx, mechanism, login);
-        if (gate) return { stop: gate };
-        return { lookup: this.o.directory.scramVerifier(login, this.defaultDomain(ctx)) };
+        if ('stop' in gate) return gate;
+        scram = gate.attempt;
+        try {
+          return { lookup: this.o.directory.scramVerifier(login, this.defaultDomain(ctx)) };
+        } catch (e) {
+          scram.release();
+          throw e;
+        }
       },
-      scramFinish: async (login, user) => this.settle(ctx, mechanism, login, user),
+      scramFinish: async (login, user) => this.settle(ctx, mechanism, login, user, scram),
       sameAccount: (a, b) => a.toLowerCase() === b.toLowerCase() || this.account(ctx, a) === this.account(ctx, b),
     };
   }
@@ -169,20 +179,29 @@ export class LoginFlow {
   /** Throttle, check, count, log: the one sequence every mechanism goes through. */
   private async attempt(ctx: LoginContext, mechanism: string, login: string, check: (address: string) => Promise<User | undefined | 'busy'>): Promise<LoginResult> {
     const gate = await this.gate(ctx, mechanism, login);
-    if (gate) return gate;
-    const user = await check(this.account(ctx, login));
-    if (user === 'busy') return this.busy(ctx, mechanism, login, 'password checks queue full');
-    return this.settle(ctx, mechanism, login, user);
+    if ('stop' in gate) return gate.stop;
+    try {
+      const user = await check(this.account(ctx, login));
+      if (user === 'busy') return this.busy(ctx, mechanism, login, 'password checks queue full');
+      return await this.settle(ctx, mechanism, login, user, gate.attempt);
+    } finally {
+      gate.attempt.release(); // (settle released it already, or it failed: the hash queue full, an error)
+    }
   }
 
-  /** Before any check: a blocked client or a saturated account stops here; otherwise wait what the throttle says. */
-  private async gate(ctx: LoginContext, mechanism: string, login: string): Promise<LoginResult | null> {
+  /**
+   * Before any check: a blocked client or a saturated account stops here; otherwise wait what the throttle says.
+   * An attempt that passes is counted in flight from here (auth-throttle.ts) until it is settled or released.
+   */
+  private async gate(ctx: LoginContext, mechanism: string, login: string): Promise<{ stop: LoginResult } | { attempt: Attempt }> {
     const account = this.account(ctx, login);
     const shared = await this.sharedState(ctx, account);
     let d: ThrottleDecision =
       shared && shared.blockedUntil > Date.now()
         ? { kind: 'blocked', untilMs: shared.blockedUntil }
         : this.o.throttle.check(ctx.ip, account, shared && this.o.shared?.slot ? { ...shared, sharedSlots: true } : shared);
+    // counted at once, before any await: the next attempt of a burst already sees this one
+    const attempt = d.kind === 'allow' ? this.o.throttle.begin(ctx.ip, account) : null;
     if (d.kind === 'allow' && d.spaced) {
       // the account's turn is taken on all nodes together; the database away: this node's own turn
       const slots = this.o.shared!.slot!.bind(this.o.shared);
@@ -191,18 +210,21 @@ export class LoginFlow {
     }
     if (d.kind === 'blocked') {
       this.log(ctx, 'login-blocked', 'warn', { login: shown(login), mechanism, until: new Date(d.untilMs).toISOString() });
-      return { kind: 'blocked' };
+      return { stop: { kind: 'blocked' } };
     }
-    if (d.kind === 'busy') return this.busy(ctx, mechanism, login, 'account throttled');
+    if (d.kind === 'busy') {
+      attempt?.release();
+      return { stop: this.busy(ctx, mechanism, login, d.why ?? 'account throttled') };
+    }
     if (d.delayMs > 0) await sleep(d.delayMs);
-    return null;
+    return { attempt: attempt! };
   }
 
-  /** After the check: count a failure, or note the success; log either. */
-  private async settle(ctx: LoginContext, mechanism: string, login: string, user: User | undefined): Promise<LoginResult> {
+  /** After the check: count a failure (ending `attempt`, the one in flight), or note the success; log either. */
+  private async settle(ctx: LoginContext, mechanism: string, login: string, user: User | undefined, attempt?: Attempt): Promise<LoginResult> {
     const account = this.account(ctx, login);
     if (!user || user.disabled) {
-      let blocked = this.o.throttle.fail(ctx.ip, account);
+      let blocked = this.o.throttle.fail(ctx.ip, account, attempt);
       if (this.o.shared) {
         const key = this.o.throttle.keyOf(ctx.ip);
         blocked = (await this.o.shared.fail(key, account).catch((e: Error) => this.sharedDown(ctx, e, false))) || blocked;
@@ -210,6 +232,7 @@ export class LoginFlow {
       this.log(ctx, 'login-failed', 'warn', { login: shown(login), mechanism, failures: this.o.throttle.failures(ctx.ip), blocked: blocked || undefined });
       return { kind: 'failed' };
     }
+    attempt?.release();
     this.o.throttle.succeeded(ctx.ip, account);
     if (this.o.shared?.succeeded) await this.o.shared.succeeded(this.o.throttle.keyOf(ctx.ip), account).catch((e: Error) => this.sharedDown(ctx, e, undefined));
     this.log(ctx, 'login', 'info', { user: user.address, mechanism });

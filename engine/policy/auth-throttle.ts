@@ -4,8 +4,12 @@
 // `blockForMs`. Per account: after `accountThrottleAfter` failures in the window, attempts on that account run
 // one per `accountDelayMs` (an attempt whose turn is further away is told to come back later) instead of being
 // blocked, and a client network the owner has logged in from before skips the queue, so guessing is slowed
-// without locking the owner out. Only failures count; a success resets nothing. Memory is bounded, but an entry that
-// still blocks or spaces is never evicted (their number is bounded by how fast passwords can be checked).
+// without locking the owner out. Only failures count; a success resets nothing. An attempt in flight (past the gate,
+// not yet decided: begin() … release(), or fail()) counts against both budgets as the failure it may become, so a
+// burst fired at once gets the answers the same attempts spaced would: at most `blockAfter` checked per client, and
+// the account's spacing from its `accountThrottleAfter`-th; the rest are told to try again later (nothing counted),
+// whatever the name. Memory is bounded, but an entry that still blocks, spaces or has an attempt in flight is never
+// evicted (their number is bounded by how fast passwords can be checked).
 import { clientKey } from './cidr.js';
 
 export interface ThrottleOptions {
@@ -39,16 +43,22 @@ export type ThrottleDecision =
   | { kind: 'allow'; delayMs: number; spaced?: boolean }
   /** This client is blocked until untilMs. */
   | { kind: 'blocked'; untilMs: number }
-  /** The account is being guessed at and its queue is full for now: try again later (nothing is counted). */
-  | { kind: 'busy' };
+  /**
+   * The account is being guessed at and its queue is full for now, or (`why`) the client's attempts in flight
+   * fill its budget: try again later (nothing is counted).
+   */
+  | { kind: 'busy'; why?: string };
 
 interface ClientEntry {
   failures: number[];
   blockedUntil: number;
+  /** Attempts past the gate and not yet decided. */
+  inflight: Set<Attempt>;
 }
 
 interface AccountEntry {
   failures: number[];
+  inflight: Set<Attempt>;
   /** When the next spaced attempt may run. */
   nextSlot: number;
   /** Client keys that logged in to this account successfully (at most KNOWN_PER_ACCOUNT, newest last). */
@@ -56,6 +66,28 @@ interface AccountEntry {
 }
 
 const KNOWN_PER_ACCOUNT = 8;
+
+/**
+ * An attempt in flight stops counting after this long even if never released (a SASL exchange the client
+ * abandoned half-way): the gate's wait, the hash queue and a client's SCRAM round trip fit in it many times over.
+ */
+export const INFLIGHT_MAX_MS = 60_000;
+
+/** One attempt past the gate, counted on its client and account until released (idempotent) or failed. */
+export class Attempt {
+  private sets: Set<Attempt>[] = [];
+  constructor(readonly at: number) {}
+  /** @internal */
+  hold(set: Set<Attempt>): void {
+    set.add(this);
+    this.sets.push(set);
+  }
+  /** The attempt ended without a failure (a success, the hash queue full, an error): it no longer counts. */
+  release(): void {
+    for (const s of this.sets) s.delete(this);
+    this.sets = [];
+  }
+}
 
 export class AuthThrottle {
   private clients = new Map<string, ClientEntry>();
@@ -108,6 +140,9 @@ export class AuthThrottle {
       if (c.blockedUntil > now) return { kind: 'blocked', untilMs: c.blockedUntil };
       this.prune(c.failures, now);
       n = c.failures.length;
+      // the attempts in flight may all fail: the client's budget is what is left after them (the wait stays
+      // the failures' own, so a mail client opening several sessions at once is not slowed)
+      if (this.opts.blockAfter > 0 && n + this.live(c.inflight, now) >= this.opts.blockAfter) return { kind: 'busy', why: 'attempts in flight from this client' };
     }
     n = Math.max(n, elsewhere?.client ?? 0);
     if (this.opts.throttleAfter > 0 && n >= this.opts.throttleAfter) {
@@ -115,7 +150,7 @@ export class AuthThrottle {
       delayMs = Math.min(this.opts.maxDelayMs, 250 * 2 ** Math.min(over - 1, 10));
     }
     let a = account === undefined ? undefined : this.accounts.get(account);
-    if (account !== undefined && !a && (elsewhere?.account ?? 0) > 0) a = this.entry(this.accounts, account, () => ({ failures: [], nextSlot: 0, known: [] }));
+    if (account !== undefined && !a && (elsewhere?.account ?? 0) > 0) a = this.entry(this.accounts, account, newAccount);
     if (a && this.throttled(a, now, elsewhere?.account) && !a.known.includes(key) && !elsewhere?.known) {
       if (elsewhere?.sharedSlots) return { kind: 'allow', delayMs, spaced: true };
       const wait = this.reserve(a, now);
@@ -125,9 +160,26 @@ export class AuthThrottle {
     return { kind: 'allow', delayMs };
   }
 
+  /**
+   * Right after check() allowed it (same tick): the attempt counts on the client and the account until
+   * `release()` or `fail(…, attempt)`.
+   */
+  begin(ip: string, account?: string): Attempt {
+    const a = new Attempt(this.now());
+    a.hold(this.entry(this.clients, this.keyOf(ip), newClient).inflight);
+    if (account !== undefined) a.hold(this.entry(this.accounts, account, newAccount).inflight);
+    return a;
+  }
+
+  /** Attempts in flight counted now (expired ones dropped). */
+  private live(set: Set<Attempt>, now: number): number {
+    for (const a of set) if (now - a.at > INFLIGHT_MAX_MS) set.delete(a);
+    return set.size;
+  }
+
   /** This node's turn for a spaced account (when the shared turn cannot be taken: the database away). */
   takeSlot(account: string): number | 'busy' {
-    return this.reserve(this.entry(this.accounts, account, () => ({ failures: [], nextSlot: 0, known: [] })), this.now());
+    return this.reserve(this.entry(this.accounts, account, newAccount), this.now());
   }
 
   private reserve(a: AccountEntry, now: number): number | 'busy' {
@@ -137,15 +189,16 @@ export class AuthThrottle {
     return slot - now;
   }
 
-  /** Record a failed attempt; returns true when this failure started a block of the client. */
-  fail(ip: string, account?: string): boolean {
+  /** Record a failed attempt (`attempt`: the one in flight it ends); returns true when this failure started a block of the client. */
+  fail(ip: string, account?: string, attempt?: Attempt): boolean {
+    attempt?.release();
     const now = this.now();
     if (account !== undefined) {
-      const a = this.entry(this.accounts, account, () => ({ failures: [], nextSlot: 0, known: [] }));
+      const a = this.entry(this.accounts, account, newAccount);
       this.prune(a.failures, now);
       a.failures.push(now);
     }
-    const c = this.entry(this.clients, this.keyOf(ip), () => ({ failures: [], blockedUntil: 0 }));
+    const c = this.entry(this.clients, this.keyOf(ip), newClient);
     this.prune(c.failures, now);
     c.failures.push(now);
     if (this.opts.blockAfter > 0 && c.failures.length >= this.opts.blockAfter && c.blockedUntil <= now) {
@@ -158,7 +211,7 @@ export class AuthThrottle {
 
   /** A successful login: the client's network becomes known for the account. Failure counts stay as they are. */
   succeeded(ip: string, account: string): void {
-    const a = this.entry(this.accounts, account, () => ({ failures: [], nextSlot: 0, known: [] }));
+    const a = this.entry(this.accounts, account, newAccount);
     const key = this.keyOf(ip);
     a.known = [...a.known.filter((k) => k !== key), key].slice(-KNOWN_PER_ACCOUNT);
   }
@@ -184,7 +237,7 @@ export class AuthThrottle {
     const after = this.opts.accountThrottleAfter ?? 0;
     if (after <= 0 || this.accountDelay <= 0) return false;
     this.prune(a.failures, now);
-    return Math.max(a.failures.length, elsewhere) >= after;
+    return Math.max(a.failures.length + this.live(a.inflight, now), elsewhere) >= after;
   }
 
   private entry<E>(map: Map<string, E>, key: string, make: () => E): E {
@@ -214,6 +267,7 @@ export class AuthThrottle {
   }
 
   private active(e: ClientEntry | AccountEntry, now: number): boolean {
+    if (this.live(e.inflight, now)) return true;
     if ('blockedUntil' in e) {
       if (e.blockedUntil > now) return true;
       this.prune(e.failures, now);
@@ -229,5 +283,8 @@ export class AuthThrottle {
     if (i) failures.splice(0, i);
   }
 }
+
+const newClient = (): ClientEntry => ({ failures: [], blockedUntil: 0, inflight: new Set() });
+const newAccount = (): AccountEntry => ({ failures: [], nextSlot: 0, known: [], inflight: new Set() });
 
 export const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));

@@ -75,7 +75,7 @@ export class HoldSweep {
           if (wantsNotice(r.notify, 'failed')) notices.push(dsnRecipient(r, 'failed', '4.4.7', `The ${why}; it was never delivered.${last ? ` Last error: ${last}` : ''}`, undefined, now));
         }
         // the notice is durable before the state that caused it (as for every outcome)
-        if (notices.length) await this.o.notifier.sendKept(st, msg.envelope, { failed: notices, delayed: [], relayed: [] });
+        if (notices.length) await this.o.notifier.sendAll(msg.envelope, { failed: notices, delayed: [], relayed: [] }, st.noNotice);
         await this.o.saveOrRemove(st);
         return held.length;
       });

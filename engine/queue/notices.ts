@@ -63,24 +63,15 @@ export class Notifier {
   }
 
   /**
-   * sendAll for a queued message: a message whose sender may have no notice (`st.noNotice`, decided by the worker
-   * at its first run) gets none, for any recipient — a local one deferred or expired, and a remote one, which for
-   * such a sender is always a copy sent on by a forward, an alias or a redirect (a stranger cannot relay): its
-   * relay notice (NOTIFY=SUCCESS), delay warning or failure would carry the stranger's Subject and headers to
-   * whomever he named (security review 9). Each kind left out is logged.
-   */
-  async sendKept(st: Pick<QueueState, 'noNotice'>, envelope: Envelope, notices: Record<DsnAction, DsnRecipient[]>): Promise<void> {
-    return this.sendAll(envelope, notices, st.noNotice);
-  }
-
-  /**
    * Send every kind that has recipients: failures, then delay warnings, then relay notices. `noNotice`: why this
-   * message's sender gets none (it may be forged: workers/notice-sender.ts); each kind left out is logged.
+   * message's sender gets none at all (it may be forged: workers/notice-sender.ts; the worker's decision, kept in the
+   * queue state so every later notice — a local retry, a remote attempt's delay warning, expiry or failure, a held
+   * message's expiry, in the file queue and in PostgreSQL — follows it); each kind left out is logged.
    */
   async sendAll(envelope: Envelope, notices: Record<DsnAction, DsnRecipient[]>, noNotice?: string): Promise<void> {
     for (const action of ['failed', 'delayed', 'relayed'] as const) {
       if (!notices[action].length) continue;
-      if (noNotice) this.o.logger.info('delivery', 'dsn-suppressed', { id: envelope.id, action, reason: noNotice });
+      if (noNotice) this.o.logger.info('delivery', 'dsn-suppressed', { id: envelope.id, action, reason: noNotice, recipients: notices[action].map((r) => r.address) });
       else await this.send(action, envelope, notices[action]);
     }
   }

@@ -310,7 +310,7 @@ export class OutboundScheduler implements RemoteScheduler {
       if (!st) return; // deleted meanwhile
       const notices = recordRemote(this.outcomeContext(st, Date.now()), st, envelope, job.dest.key, result.recipients, ms);
       // notices are made durable before the state that caused them: a crash repeats a notice, never loses one
-      await this.notifier.sendKept(st, envelope, notices);
+      await this.notifier.sendAll(envelope, notices, st.noNotice);
       await this.saveOrRemove(st);
     });
   }
@@ -320,10 +320,10 @@ export class OutboundScheduler implements RemoteScheduler {
    * the state, under the message's lock. Each attempt is counted, then backed off or expired past
    * `max_queue_lifetime` exactly as a remote recipient is, and the notices that are due are sent.
    */
-  async deferLocal(st: QueueState, envelope: Envelope, failures: { address: string; reason: string }[], now = Date.now(), noNotice?: string): Promise<void> {
+  async deferLocal(st: QueueState, envelope: Envelope, failures: { address: string; reason: string }[], now = Date.now()): Promise<void> {
     const notices = recordLocalDeferrals(this.outcomeContext(st, now), st, envelope, failures);
     // notices are made durable before the state that caused them (the caller writes it after this)
-    await this.notifier.sendAll(envelope, notices, noNotice);
+    await this.notifier.sendAll(envelope, notices, st.noNotice);
   }
 
   /** Held as the outcome is recorded (by id, or its domain, perhaps since the attempt began): never expired then. */
@@ -340,8 +340,8 @@ export class OutboundScheduler implements RemoteScheduler {
   }
 
   /** Build a DSN about `recipients` of a message and inject it as new mail (never to the null sender). */
-  notify(action: DsnAction, envelope: Envelope, recipients: DsnRecipient[]): Promise<void> {
-    return this.notifier.send(action, envelope, recipients);
+  notify(envelope: Envelope, notices: Record<DsnAction, DsnRecipient[]>, noNotice?: string): Promise<void> {
+    return this.notifier.sendAll(envelope, notices, noNotice);
   }
 
   // ---------- operator actions (through engine/queue/control.ts) ----------

@@ -12,7 +12,7 @@ import { wantsNotice, type DsnRecipient } from '../outbound/dsn.js';
 import { destinationFor, recipientDomain } from '../outbound/destination.js';
 import { envelopeSchema, schemaReason, type Envelope } from '../spool/envelope.js';
 import { dsnRecipient, Notifier } from './notices.js';
-import { DB_NOW, type PgQueueStore } from './pg-queue-store.js';
+import { DB_NOW, keptNoNotice, type PgQueueStore } from './pg-queue-store.js';
 import type { RecipientState } from './state.js';
 
 export interface PgHoldSweepOptions {
@@ -102,8 +102,8 @@ export class PgHoldSweep {
     try {
       return await inTransaction(pool, async (c) => {
       // another node sweeping (or recording) this message holds its row: it is skipped, not expired twice
-      const m = await c.query<{ envelope: unknown; created: string; held: boolean; body_sha256: Buffer; data: Buffer; now: string }>(
-        `SELECT e.envelope, e.created, e.held, e.body_sha256, b.data, ${DB_NOW} AS now
+      const m = await c.query<{ envelope: unknown; created: string; held: boolean; body_sha256: Buffer; data: Buffer; now: string; no_notice: unknown }>(
+        `SELECT e.envelope, e.created, e.held, e.body_sha256, b.data, e.no_notice, ${DB_NOW} AS now
            FROM queue_envelopes e JOIN queue_bodies b ON b.sha256 = e.body_sha256 WHERE e.id = $1 FOR UPDATE OF e SKIP LOCKED`,
         [id],
       );
@@ -153,7 +153,9 @@ export class PgHoldSweep {
             await this.o.store.enqueue(dsnEnv, raw, [{ address: to.address, rcpt: to.address, dest: destinationFor(recipientDomain(to.address), config).key }], c);
           },
         });
-        await notifier.send('failed', env.data, notices);
+        // the worker's no-notice decision (checked as read: a damaged one gives no notice, never a wrong one)
+        const kept = keptNoNotice(msg.no_notice);
+        await notifier.sendAll(env.data, { failed: notices, delayed: [], relayed: [] }, kept instanceof Error ? kept.message : kept);
       }
       const open = await c.query(`SELECT 1 FROM queue_recipients r WHERE r.message_id = $1 AND ${OPEN} LIMIT 1`, [id]);
       if (!open.rows.length) {

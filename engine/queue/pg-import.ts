@@ -38,7 +38,7 @@ export async function importQueue(pool: pg.Pool, dataDir: string, config: Loaded
       const there = await c.query('SELECT 1 FROM queue_envelopes WHERE id = $1', [id]);
       if (!there.rows.length) {
         const rows = remote.map((r) => ({ address: r.address, rcpt: r.rcpt, notify: r.notify, orcpt: r.orcpt, dest: destinationFor(recipientDomain(r.address), config).key }));
-        await store.enqueue(read.msg.envelope, all.subarray(read.msg.bodyOffset), rows, c);
+        await store.enqueue(read.msg.envelope, all.subarray(read.msg.bodyOffset), rows, c, { noNotice: st.noNotice });
         for (const r of remote) {
           await c.query('UPDATE queue_recipients SET state = $3, attempts = $4, next_attempt = $5, last_attempt = $6, last_reply = $7 WHERE message_id = $1 AND address = $2', [
             id,

@@ -61,11 +61,14 @@ export class PgQueueStore {
    * any node can deliver it. Enqueuing an id again is an error (ids are unique per node and time). With
    * `handOver` (a copy from this node's spool, repeated after a crash) the id is also recorded in
    * queue_handovers, and an id recorded there before queues nothing: 'already' (its first copy may have been
-   * delivered and removed meanwhile).
+   * delivered and removed meanwhile). `noNotice`: the worker's decision that the sender gets no notice (kept in
+   * queue_envelopes.no_notice, migration 24; QueueState.noNotice in the file queue).
    */
-  async enqueue(env: Envelope, body: Buffer, rcpts: NewRecipient[], c?: Client, handOver = false): Promise<'queued' | 'already'> {
+  async enqueue(env: Envelope, body: Buffer, rcpts: NewRecipient[], c?: Client, opts: { handOver?: boolean; noNotice?: string } = {}): Promise<'queued' | 'already'> {
+    const noNotice = keptNoNotice(opts.noNotice ?? null);
+    if (noNotice instanceof Error) throw noNotice;
     const run = async (cl: Client): Promise<'queued' | 'already'> => {
-      if (handOver) {
+      if (opts.handOver) {
         const h = await cl.query(`INSERT INTO queue_handovers (id, node, at) VALUES ($1, $2, ${DB_NOW}) ON CONFLICT (id) DO NOTHING`, [env.id, this.o.owner]);
         if (!h.rowCount) return 'already';
       }
@@ -73,8 +76,8 @@ export class PgQueueStore {
       // DO UPDATE (not NOTHING) locks the row, so a collector deleting it waits and then finds it referenced
       await cl.query('INSERT INTO queue_bodies (sha256, data, size) VALUES ($1, $2, $3) ON CONFLICT (sha256) DO UPDATE SET size = EXCLUDED.size', [sha, body, body.length]);
       await cl.query(
-        `INSERT INTO queue_envelopes (id, sender, envelope, size, body_sha256, created, node) VALUES ($1, $2, $3, $4, $5, $6, $7)`,
-        [env.id, env.mailFrom, JSON.stringify(env), body.length, sha, env.time, this.o.owner],
+        `INSERT INTO queue_envelopes (id, sender, envelope, size, body_sha256, created, node, no_notice) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
+        [env.id, env.mailFrom, JSON.stringify(env), body.length, sha, env.time, this.o.owner, noNotice ?? null],
       );
       for (const r of rcpts) {
         await cl.query(
@@ -225,8 +228,8 @@ export class PgQueueStore {
 
   /** The envelope (checked against its schema: it was read from another system) and the body bytes. */
   async load(id: string): Promise<StoredMessage | { corrupt: string } | null> {
-    const r = await this.pool.query<{ envelope: unknown; data: Buffer; body_sha256: Buffer }>(
-      'SELECT e.envelope, b.data, e.body_sha256 FROM queue_envelopes e JOIN queue_bodies b ON b.sha256 = e.body_sha256 WHERE e.id = $1',
+    const r = await this.pool.query<{ envelope: unknown; data: Buffer; body_sha256: Buffer; no_notice: unknown }>(
+      'SELECT e.envelope, b.data, e.body_sha256, e.no_notice FROM queue_envelopes e JOIN queue_bodies b ON b.sha256 = e.body_sha256 WHERE e.id = $1',
       [id],
     );
     if (!r.rows.length) return null;
@@ -234,6 +237,8 @@ export class PgQueueStore {
     const env = envelopeSchema.safeParse(row.envelope);
     if (!env.success) return { corrupt: `bad envelope: ${schemaReason(env.error)}` };
     if (env.data.id !== id) return { corrupt: `the envelope names ${JSON.stringify(env.data.id)}` };
+    const noNotice = keptNoNotice(row.no_notice);
+    if (noNotice instanceof Error) return { corrupt: noNotice.message };
     if (!crypto.createHash('sha256').update(row.data).digest().equals(row.body_sha256)) return { corrupt: 'the body does not match its SHA-256' };
     return { envelope: env.data, body: row.data };
   }
@@ -257,13 +262,17 @@ export class PgQueueStore {
   async record(id: string, addresses: readonly string[], apply: (st: QueueState, ours: Set<string>, c: Client) => Promise<void>): Promise<{ written: number; removed: boolean }> {
     const job = new Set(addresses);
     const out = await inTransaction(this.pool, async (c) => {
-      const m = await c.query<{ created: string; held: boolean; delay_warned: boolean; body_sha256: Buffer }>(
-        'SELECT created, held, delay_warned, body_sha256 FROM queue_envelopes WHERE id = $1 FOR UPDATE',
+      const m = await c.query<{ created: string; held: boolean; delay_warned: boolean; body_sha256: Buffer; no_notice: unknown }>(
+        'SELECT created, held, delay_warned, body_sha256, no_notice FROM queue_envelopes WHERE id = $1 FOR UPDATE',
         [id],
       );
       if (!m.rows.length) return { written: 0, removed: false, sha: null };
       const rows = (await c.query<RecipientRow>('SELECT * FROM queue_recipients WHERE message_id = $1 ORDER BY address FOR UPDATE', [id])).rows;
       const st: QueueState = { id, created: Number(m.rows[0].created), held: m.rows[0].held, delayWarned: m.rows[0].delay_warned, recipients: rows.map(toState) };
+      // checked again (load() quarantines a bad one before the attempt); one damaged since gives no notice, never a wrong one
+      const noNotice = keptNoNotice(m.rows[0].no_notice);
+      if (noNotice instanceof Error) st.noNotice = noNotice.message;
+      else if (noNotice) st.noNotice = noNotice;
       // only this job's recipients: the same message's recipients at another destination may be in another
       // job of this node, still running, whose leases must stay
       const ours = new Set(rows.filter((r) => r.owner === this.o.owner && job.has(r.address) && (r.state === 'pending' || r.state === 'deferred')).map((r) => r.address));
@@ -289,6 +298,20 @@ export class PgQueueStore {
     if (out.sha) await this.pool.query('DELETE FROM queue_bodies b WHERE sha256 = $1 AND NOT EXISTS (SELECT 1 FROM queue_envelopes e WHERE e.body_sha256 = $1)', [out.sha]).catch(() => undefined);
     return { written: out.written, removed: out.removed };
   }
+}
+
+/** The longest no-notice reason kept (as QueueState.noNotice is checked in the file queue: state.ts). */
+const MAX_NO_NOTICE = 200;
+
+/**
+ * queue_envelopes.no_notice as read from the database (or about to be written), checked before use: null, undefined
+ * or "" (none), a string of at most 200 characters (the reason), or an Error saying what is wrong with it.
+ */
+export function keptNoNotice(v: unknown): string | undefined | Error {
+  if (v === null || v === undefined || v === '') return undefined; // ('' gives notices in the file queue too)
+  if (typeof v !== 'string') return new Error(`bad no_notice: a ${typeof v}, not text`);
+  if (v.length > MAX_NO_NOTICE) return new Error(`bad no_notice: ${v.length} characters, over ${MAX_NO_NOTICE}`);
+  return v;
 }
 
 interface RecipientRow {

@@ -111,10 +111,10 @@ export class PgQueue {
    * `alreadyQueuedIsDone`: a hand-over from this node's spool (pg-remote.ts), which a crash may repeat; an id
    * queued or handed over before counts as done and queues nothing (queue_handovers, migration 21).
    */
-  async enqueue(env: Envelope, body: Buffer, recipients: Omit<NewRecipient, 'dest'>[], opts: { alreadyQueuedIsDone?: boolean } = {}): Promise<EnqueueResult> {
+  async enqueue(env: Envelope, body: Buffer, recipients: Omit<NewRecipient, 'dest'>[], opts: { alreadyQueuedIsDone?: boolean; noNotice?: string } = {}): Promise<EnqueueResult> {
     const rows = recipients.map((r) => ({ address: r.address, rcpt: r.rcpt, notify: r.notify, orcpt: r.orcpt, dest: destinationFor(recipientDomain(r.address), this.o.config).key }));
     try {
-      await this.store.enqueue(env, body, rows, undefined, opts.alreadyQueuedIsDone);
+      await this.store.enqueue(env, body, rows, undefined, { handOver: opts.alreadyQueuedIsDone, noNotice: opts.noNotice });
       this.up = true;
       this.poke();
       return { kind: 'queued', id: env.id };
@@ -365,7 +365,7 @@ export class PgQueue {
           await this.store.enqueue(env, raw, [{ address: to.address, rcpt: to.address, dest }], tx);
         },
       });
-      await notifier.sendAll(envelope, notices);
+      await notifier.sendAll(envelope, notices, st.noNotice);
     });
   }
 

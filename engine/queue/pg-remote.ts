@@ -66,7 +66,7 @@ export class PgRemoteScheduler implements RemoteScheduler {
       const read = await this.o.queue.spool.read(id);
       if (read.kind !== 'ok') return false; // missing (deleted) or damaged: the local queue deals with it
       const all = await fsp.readFile(read.msg.file);
-      const r = await this.o.shared.enqueue(read.msg.envelope, all.subarray(read.msg.bodyOffset), remote, { alreadyQueuedIsDone: true });
+      const r = await this.o.shared.enqueue(read.msg.envelope, all.subarray(read.msg.bodyOffset), remote, { alreadyQueuedIsDone: true, noNotice: st.noNotice });
       if (r.kind !== 'queued') throw new Error(r.text);
       st.recipients = st.recipients.filter((x) => !remote.includes(x));
       if (openRecipients(st).length === 0) await this.o.queue.removeQueued(id);
@@ -79,14 +79,14 @@ export class PgRemoteScheduler implements RemoteScheduler {
     return this.locks.run(id, fn);
   }
 
-  notify(action: DsnAction, envelope: Envelope, recipients: DsnRecipient[]): Promise<void> {
-    return this.notifier.send(action, envelope, recipients);
+  notify(envelope: Envelope, notices: Record<DsnAction, DsnRecipient[]>, noNotice?: string): Promise<void> {
+    return this.notifier.sendAll(envelope, notices, noNotice);
   }
 
   /** Local deliveries that failed again: counted, backed off or expired exactly as in the file queue. */
-  async deferLocal(st: QueueState, envelope: Envelope, failures: { address: string; reason: string }[], now = Date.now(), noNotice?: string): Promise<void> {
+  async deferLocal(st: QueueState, envelope: Envelope, failures: { address: string; reason: string }[], now = Date.now()): Promise<void> {
     const notices = recordLocalDeferrals({ q: this.o.config.queue, logger: this.o.logger, now, held: () => st.held }, st, envelope, failures);
-    await this.notifier.sendAll(envelope, notices, noNotice);
+    await this.notifier.sendAll(envelope, notices, st.noNotice);
   }
 
   close(): void {

@@ -31,14 +31,14 @@ export interface RemoteScheduler {
   schedule(id: string): void;
   /** Serialise read-modify-write of one message's state file with the scheduler's own updates. */
   withLock<T>(id: string, fn: () => Promise<T>): Promise<T>;
-  /** Send a delivery status notification to the message's sender (never to the null sender). */
-  notify(action: DsnAction, envelope: Envelope, recipients: DsnRecipient[]): Promise<void>;
+  /** Send the delivery status notifications to the message's sender (never to the null sender; none with `noNotice`). */
+  notify(envelope: Envelope, notices: Record<DsnAction, DsnRecipient[]>, noNotice?: string): Promise<void>;
   /**
    * Count a failed local attempt of each of `failures` in `st` (not yet written): back off, or past
    * `max_queue_lifetime` expire it with a DSN, and send a due delay warning, as for remote recipients (none when
-   * `noNotice` says why the sender may not have one).
+   * `st.noNotice` says why the sender may not have one).
    */
-  deferLocal(st: QueueState, envelope: Envelope, failures: { address: string; reason: string }[], now?: number, noNotice?: string): Promise<void>;
+  deferLocal(st: QueueState, envelope: Envelope, failures: { address: string; reason: string }[], now?: number): Promise<void>;
 }
 
 export interface QueueOptions {
@@ -215,7 +215,7 @@ export class Queue {
 
   /** After the first run of a queued message: bounce permanent failures, then keep what is left or drop it. */
   private async settle(env: Envelope, r: ProcessResult): Promise<void> {
-    await this.bounce(env, r);
+    await this.bounce(env, r.failed, r.noNotice);
     const rest = this.leftover(env, r);
     if (rest.length === 0) {
       await this.removeQueued(env.id);
@@ -227,13 +227,8 @@ export class Queue {
    * Local permanent failures found after acceptance (alias loop, disabled mailbox): a DSN to the sender, unless the
    * worker found that the sender may be forged (workers/notice-sender.ts): then none, and the log says why.
    */
-  private async bounce(env: Envelope, r: Pick<ProcessResult, 'failed' | 'noNotice'>): Promise<void> {
-    const failed = r.failed;
+  private async bounce(env: Envelope, failed: ProcessResult['failed'], noNotice: string | undefined): Promise<void> {
     if (!failed.length || !this.remote) return;
-    if (r.noNotice) {
-      this.opts.logger.info('delivery', 'dsn-suppressed', { id: env.id, action: 'failed', reason: r.noNotice });
-      return;
-    }
     const byRcpt = new Map(env.rcptTo.map((x) => [x.address.toLowerCase(), x]));
     const recipients: DsnRecipient[] = failed
       .filter((f) => wantsNotice(byRcpt.get(f.address.toLowerCase())?.notify, 'failed'))
@@ -246,7 +241,7 @@ export class Queue {
         fromRemote: false,
         lastAttempt: Date.now(),
       }));
-    if (recipients.length) await this.remote.notify('failed', env, recipients);
+    await this.remote.notify(env, { failed: recipients, delayed: [], relayed: [] }, noNotice);
   }
 
   private lock<T>(id: string, fn: () => Promise<T>): Promise<T> {
@@ -304,9 +299,10 @@ export class Queue {
 
   /** Count failed local attempts: the scheduler backs off or expires them; without one, plain back-off. */
   private async deferLocal(st: QueueState, env: Envelope, failures: { address: string; reason: string }[], noNotice?: string): Promise<void> {
-    if (noNotice) st.noNotice = noNotice; // kept: a later remote attempt's notices leave these recipients out
+    // kept: every later notice about this message (a retry's, a remote attempt's, a held message's expiry) has none
+    if (noNotice && !st.noNotice) st.noNotice = noNotice;
     if (!failures.length) return;
-    if (this.remote) return this.remote.deferLocal(st, env, failures, undefined, noNotice);
+    if (this.remote) return this.remote.deferLocal(st, env, failures);
     const now = Date.now();
     for (const f of failures) {
       const cur = openRecipients(st).find((y) => y.kind === 'local' && y.address.toLowerCase() === f.address.toLowerCase());
@@ -392,7 +388,8 @@ export class Queue {
       return;
     }
     if (!st) return this.settle(envelope, r);
-    await this.bounce(envelope, r);
+    // a retry follows the decision kept at the first run (the sender's standing is decided once per message)
+    await this.bounce(envelope, r.failed, st.noNotice ?? r.noNotice);
     await this.lock(id, async () => {
       // merge under the scheduler's lock, on the state as it is now: local recipients delivered or failed;
       // remote ones exactly as the scheduler left them

@@ -32,9 +32,10 @@ export interface QueueState {
   /** A delay warning was sent (RFC 3464 action=delayed). */
   delayWarned?: boolean;
   /**
-   * Why the sender may have no notice about this message's local recipients (the worker's decision: the sender may
-   * be forged, workers/notice-sender.ts), kept so a later remote attempt's delay warning, expiry or bounce, or a
-   * held message's expiry, does not cover them (security review 8). Absent in older state files: notices as before.
+   * Why the sender has no notice about this message (the worker's decision at its first run: the sender may be
+   * forged, workers/notice-sender.ts), kept so no later notice — a local retry's, a remote attempt's delay warning,
+   * expiry or bounce, a held message's expiry — is sent (security review 8). On PostgreSQL it travels with the
+   * hand-over (queue_envelopes.no_notice). Absent in older state files: notices as before.
    */
   noNotice?: string;
 }

@@ -30,7 +30,7 @@ async function harness() {
   const spool = new Spool(path.join(dir, 'spool'));
   const sent: { action: DsnAction; id: string; recipients: DsnRecipient[] }[] = [];
   const removed: string[] = [];
-  // the Notifier's own methods (sendKept, sendAll: which notices go, which are left out and logged) around a send()
+  // the Notifier's own methods (sendAll: which notices go, which are left out and logged) around a send()
   // that records instead of spooling a DSN
   const notifier: Notifier = Object.assign(Object.create(Notifier.prototype) as Notifier, {
     o: { logger: new Logger({ files: false, stdout: false }) },

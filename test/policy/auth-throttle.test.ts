@@ -3,7 +3,7 @@
 // and lets the owner's known networks through.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { AuthThrottle } from '../../engine/policy/auth-throttle.js';
+import { AuthThrottle, INFLIGHT_MAX_MS } from '../../engine/policy/auth-throttle.js';
 
 const base = { throttleAfter: 0, windowMs: 600_000, maxDelayMs: 3000, blockAfter: 3, blockForMs: 900_000 };
 
@@ -45,4 +45,31 @@ test('per account: failures from anywhere count; past the threshold attempts run
   assert.deepEqual(t.check('192.0.2.11', 'taro@example.test'), { kind: 'allow', delayMs: 0 });
   now = 700_000;
   assert.deepEqual(t.check('192.0.2.12', 'taro@example.test'), { kind: 'allow', delayMs: 0 }, 'old failures age out of the window');
+});
+
+test('attempts in flight count against the client\'s and the account\'s budgets until released or failed, and expire', () => {
+  let now = 0;
+  const t = new AuthThrottle({ ...base, blockAfter: 4, accountThrottleAfter: 2, accountDelayMs: 10_000 }, () => now);
+  // one account: two in flight reach its threshold, so the third takes the spaced turn now, the fourth the next
+  const a1 = t.begin('192.0.2.1', 'taro@example.test');
+  t.begin('192.0.2.1', 'taro@example.test');
+  assert.deepEqual(t.check('192.0.2.1', 'taro@example.test'), { kind: 'allow', delayMs: 0 });
+  t.begin('192.0.2.1', 'taro@example.test');
+  assert.deepEqual(t.check('192.0.2.1', 'taro@example.test'), { kind: 'allow', delayMs: 10_000 });
+  const a4 = t.begin('192.0.2.1', 'taro@example.test');
+  // the client has four in flight (block_after): any name is told to come back later, nothing counted
+  assert.equal(t.check('192.0.2.1', 'other@example.test').kind, 'busy');
+  assert.equal(t.failures('192.0.2.1'), 0);
+  assert.equal(t.check('192.0.2.2', 'other@example.test').kind, 'allow', 'another client is not touched');
+  // one ends well (released), one fails: two in flight and one failure leave room for one more, then none
+  a4.release();
+  a4.release(); // idempotent
+  t.fail('192.0.2.1', 'taro@example.test', a1);
+  assert.equal(t.failures('192.0.2.1'), 1);
+  assert.equal(t.check('192.0.2.1', 'other@example.test').kind, 'allow');
+  t.begin('192.0.2.1', 'other@example.test');
+  assert.equal(t.check('192.0.2.1', 'other@example.test').kind, 'busy');
+  // an attempt never settled (a SASL exchange left half-way) stops counting after INFLIGHT_MAX_MS
+  now = INFLIGHT_MAX_MS + 1;
+  assert.equal(t.check('192.0.2.1', 'other@example.test').kind, 'allow');
 });

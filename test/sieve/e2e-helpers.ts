@@ -3,7 +3,7 @@
 // the delivery log read back for what the rules did, and polling with generous deadlines (never a timing assert).
 import fs from 'node:fs';
 import path from 'node:path';
-import { startTestServer, type TestServer } from '../helpers/server.js';
+import { startTestServer, type TestServer, type TestServerOptions } from '../helpers/server.js';
 import { RawSmtp } from '../helpers/smtp-client.js';
 import { startDnsServer, type DnsServer, type ZoneRecords } from '../../lab/dns/server.js';
 import { startSink, type Sink, type SinkOptions } from '../../lab/peers/sink.js';
@@ -19,12 +19,24 @@ export interface RulesLab {
 export const REMOTE_DOMAINS = ['remote.test', 'orig.test', 'friend.test'];
 
 /** A server for example.test whose remote mail (remote.test, orig.test, friend.test) all goes to one lab sink. */
-export async function startRulesLab(o: { users?: string[]; toml?: string; records?: ZoneRecords; listeners?: string[]; sink?: SinkOptions; /** more [queue] keys */ queue?: string } = {}): Promise<RulesLab> {
+export async function startRulesLab(
+  o: {
+    users?: string[];
+    toml?: string;
+    records?: ZoneRecords;
+    listeners?: string[];
+    sink?: SinkOptions;
+    /** more [queue] keys */
+    queue?: string;
+    /** How the server is started (default startTestServer; a PostgreSQL node: test/db/pg/pg-node.ts). */
+    start?: (opts: TestServerOptions) => Promise<TestServer>;
+  } = {},
+): Promise<RulesLab> {
   const sink = await startSink(o.sink ?? {});
   const records: ZoneRecords = [{ name: 'mx.lab.test', type: 'A', data: '127.0.0.1' }, ...REMOTE_DOMAINS.map((d) => ({ name: d, type: 'MX' as const, data: '10 mx.lab.test' })), ...(o.records ?? [])];
   const dns = await startDnsServer({ zones: records });
   const toml = ['[dns]', `servers = ["${dns.address}"]`, 'timeout = "2s"', '[outbound]', `port = ${sink.port}`, 'connect_timeout = "5s"', '[queue]', 'retry_schedule = ["1s", "2s"]', o.queue ?? '', /^\[spam\]/m.test(o.toml ?? '') ? '' : '[spam]\nenabled = false', o.toml ?? ''].join('\n');
-  const srv = await startTestServer({
+  const srv = await (o.start ?? startTestServer)({
     toml,
     listeners: o.listeners ?? ['smtp', 'submission'],
     users: (o.users ?? ['alice@example.test']).map((address) => ({ address, password: 'secret-pass-1' })),

@@ -102,4 +102,13 @@ export const QUEUE_MIGRATIONS: Migration[] = [
       CREATE INDEX queue_events_at ON queue_events (at);
     `,
   },
+  {
+    version: 24,
+    name: 'shared queue: the worker\'s no-notice decision kept with the message (security review 8)',
+    sql: `
+      -- why this message's sender gets no notice (the sender may be forged: workers/notice-sender.ts), decided by
+      -- the worker at the message's first run and handed over with it; NULL: notices as usual (rows queued before)
+      ALTER TABLE queue_envelopes ADD COLUMN no_notice text CHECK (no_notice IS NULL OR length(no_notice) BETWEEN 1 AND 200);
+    `,
+  },
 ];

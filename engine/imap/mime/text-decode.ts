@@ -53,6 +53,72 @@ export function decodeTransferPrefix(body: Buffer, encoding: string | undefined,
   return head;
 }
 
+/**
+ * decodeTransfer(body, encoding).length, counted without decoding (nothing the size of the part is made): base64
+ * from the number of its alphabet's characters before the first "=" (what the decoder reads: every 4 give 3
+ * octets, a last 2 or 3 give 1 or 2), quoted-printable in one pass that follows decodeQuotedPrintable's two
+ * (JMAP's `size` of a part, engine/jmap/mail/body-parts.ts; docs/security-review-8.md).
+ */
+export function decodedLength(body: Buffer, encoding: string | undefined): number {
+  const enc = (encoding ?? '').trim().toLowerCase();
+  if (enc === 'base64') {
+    let n = 0;
+    for (let i = 0; i < body.length; i++) {
+      const c = body[i];
+      if (c === 0x3d) break;
+      if (BASE64_ALPHABET[c]) n++;
+    }
+    return Math.floor((n * 3) / 4);
+  }
+  if (enc === 'quoted-printable') return quotedPrintableLength(body);
+  return body.length;
+}
+
+const BASE64_ALPHABET = new Uint8Array(256);
+for (const c of Buffer.from('ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/', 'latin1')) BASE64_ALPHABET[c] = 1;
+
+/**
+ * The length decodeQuotedPrintable gives, in one pass: soft line breaks are skipped as its first pass skips them,
+ * and what is left goes through a window of its next three octets, where "=" and two hex digits count one octet
+ * and anything else one octet each (the last two never start an escape: its `i + 2 < n`).
+ */
+function quotedPrintableLength(body: Buffer): number {
+  let count = 0;
+  // the window: up to three octets of the first pass's output not yet counted
+  let w0 = -1;
+  let w1 = -1;
+  let held = 0;
+  for (let i = 0; i < body.length; i++) {
+    const c = body[i];
+    if (c === 0x3d) {
+      if (body[i + 1] === 0x0a) {
+        i++;
+        continue;
+      }
+      if (body[i + 1] === 0x0d && body[i + 2] === 0x0a) {
+        i += 2;
+        continue;
+      }
+    }
+    if (held === 0) {
+      w0 = c;
+      held = 1;
+    } else if (held === 1) {
+      w1 = c;
+      held = 2;
+    } else {
+      // three octets: an escape counts one and empties the window; else its first counts one and it moves on
+      count++;
+      if (w0 === 0x3d && hexValue(w1) >= 0 && hexValue(c) >= 0) held = 0;
+      else {
+        w0 = w1;
+        w1 = c;
+      }
+    }
+  }
+  return count + held;
+}
+
 /** A hex digit's value, or -1. */
 function hexValue(c: number): number {
   if (c >= 0x30 && c <= 0x39) return c - 0x30;

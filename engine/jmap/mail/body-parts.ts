@@ -4,7 +4,7 @@
 // only for bodyValues (body-value.ts). Pure over a message Buffer; never throws on malformed mail.
 import { CONTENT_TRANSFER_ENCODING } from '../../imap/mime/known-fields.js';
 import { header, parseDisposition, type HeaderField, type MimeNode } from '../../imap/mime/mime-tree.js';
-import { decodeTransfer } from '../../imap/mime/text-decode.js';
+import { decodedLength, decodeTransfer } from '../../imap/mime/text-decode.js';
 import { headerPropertyValue, rawValue, type HeaderProperty } from './header-forms.js';
 import { paramValue } from './mime-params.js';
 
@@ -43,6 +43,11 @@ export function partBytes(raw: Buffer, node: MimeNode): Buffer {
   return decodeTransfer(raw.subarray(node.bodyStart, node.end), node.field(CONTENT_TRANSFER_ENCODING));
 }
 
+/** partBytes(raw, node).length, counted without decoding. */
+export function partSize(raw: Buffer, node: MimeNode): number {
+  return decodedLength(raw.subarray(node.bodyStart, node.end), node.field(CONTENT_TRANSFER_ENCODING));
+}
+
 function stripAngles(v: string): string {
   return v.trim().replace(/^<|>$/g, '').trim();
 }
@@ -65,7 +70,8 @@ export function bodyStructure(raw: Buffer, root: MimeNode, blobFor: (partId: str
     const lang = header(node.headers, 'content-language');
     const cid = header(node.headers, 'content-id');
     const loc = header(node.headers, 'content-location');
-    const size = isMultipart ? 0 : partBytes(raw, node).length;
+    // counted, not decoded: a 3 MB part costs one pass over its octets, not a copy of them (partSize)
+    const size = isMultipart ? 0 : partSize(raw, node);
     const part: BodyPart = {
       partId: isMultipart ? null : (partId ?? '1'),
       blobId: isMultipart ? null : blobFor(partId ?? '1'),

@@ -153,8 +153,13 @@ export function contentView(raw: Buffer, v: ViewRequest, blobFor: (partId: strin
             return;
           }
           const cap = Math.min(v.maxBodyValueBytes > 0 ? v.maxBodyValueBytes : Infinity, left);
+          // charged before it is decoded: the octets decoding it costs (the part's `size`, counted without decoding, at most
+          // the cap), so a part that gives little text for its size (escape sequences, NULs, blank lines) still
+          // spends what it costs; a value longer in UTF-8 than its octets is charged the rest after
+          const charge = v.budget ? Math.min(b.size, cap) : 0;
+          if (v.budget) v.budget.bodyValueBytes -= charge;
           const bv = bodyValue(raw, b, cap === Infinity ? 0 : cap);
-          if (v.budget) v.budget.bodyValueBytes -= Buffer.byteLength(bv.value, 'utf8');
+          if (v.budget) v.budget.bodyValueBytes -= Math.max(0, Buffer.byteLength(bv.value, 'utf8') - charge);
           values[b.partId] = bv;
         };
         if (v.fetchTextBodyValues) flat.textBody.forEach(want);
