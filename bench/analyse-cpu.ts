@@ -4,6 +4,9 @@
 // two builds alternately on a shared machine; add `node --cpu-prof` for a profile of the same loop.
 //
 //   node dist/bench/analyse-cpu.js [--size 5120] [--messages 3000] [--warmup 3000] [--rounds 3] [--whole-only]
+//                                  [--body lab|smtp-source]
+// --body smtp-source: the message Postfix's smtp-source sends instead of the lab client's (From, To, Date and
+// Message-Id, no Subject, a body of numbered lines of "X"): what bench:smtp's smtp-source rows analyse.
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -28,6 +31,20 @@ const WARM = Number(opt('warmup', '3000'));
 const ROUNDS = Number(opt('rounds', '3'));
 /** --whole-only: the whole analysis alone (for a profile of it without the steps' loops). */
 const WHOLE_ONLY = process.argv.includes('--whole-only');
+const BODY = opt('body', 'lab');
+
+/** A message as smtp-source -l SIZE makes it: a few headers, then numbered lines of X up to SIZE bytes. */
+function smtpSourceMessage(from: string, to: string, i: number): Buffer {
+  const head = `From: <${from}>\r\nTo: <${to}>\r\nDate: Sun,  6 Dec 2026 12:07:56 +0000 (UTC)\r\nMessage-Id: <1c8f.0003.${i}@bench.lab.example.test>\r\n\r\n`;
+  const lines: string[] = [];
+  let n = 0;
+  for (let line = 1; n < SIZE; line++) {
+    const l = String(line) + 'X'.repeat(79 - String(line).length);
+    lines.push(l);
+    n += l.length + 2;
+  }
+  return Buffer.from(head + lines.join('\r\n') + '\r\n', 'latin1');
+}
 
 /** This thread's CPU time in ns. */
 const cpu = (): number => Number(fs.readFileSync('/proc/thread-self/schedstat', 'utf8').split(' ')[0]);
@@ -41,6 +58,7 @@ const resolver = makeResolver(config.dns.servers, 1000);
 const tpl = messageTemplate(SIZE);
 const RCPT = 'alice@example.test';
 const msgs = Array.from({ length: 64 }, (_, i) => {
+  if (BODY === 'smtp-source') return smtpSourceMessage(`load@${LOAD_DOMAIN}`, RCPT, i);
   const body = tpl.render(`t${i}`, `load-${i}@${LOAD_DOMAIN}`, RCPT);
   return body.subarray(0, body.length - 3); // without the DATA terminator's ".\r\n"
 });

@@ -9,6 +9,13 @@
 //   node dist/bench/smtp-cpu.js [--messages 2000] [--connections 20] [--size 5120] [--filters on|off] [--rounds 1]
 //                               [--trained]   (Bayes learns 20 ham and 20 spam first, so it votes and tokenises
 //                                              every message, as on an install whose users have filed some mail)
+//                               [--sender message|fixed|domain] [--client lab|smtp-source]
+// --sender: a new address per message in the load's domain (bench:smtp's lab client, the default), one fixed
+// address (smtp-source's way), or a new sender domain per message (d<n>.<run>.lab.example.test, answered by
+// wildcard records like the load's domain: SPF, MX, DMARC all asked anew). Each round also prints the questions
+// the stand-in DNS saw per message, by type, and the stand-in DNS's own CPU (it shares this process).
+// --client smtp-source: Postfix's C client sends the measured rounds (bench:smtp's second column: one fixed
+// sender, a body of "X" lines), the lab client only the warm-up.
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -28,6 +35,9 @@ const SIZE = Number(opt('size', '5120'));
 const FILTERS = opt('filters', 'on') !== 'off';
 const ROUNDS = Number(opt('rounds', '1'));
 const TRAINED = process.argv.includes('--trained');
+const SENDER = opt('sender', 'message');
+const CLIENT = opt('client', 'lab');
+if (!['message', 'fixed', 'domain'].includes(SENDER)) throw new Error(`--sender: message, fixed or domain, not ${SENDER}`);
 const RCPT = 'alice@example.test';
 
 /** The preload: "main <tid>" / "worker <tid>" for each JavaScript thread, "v8 <tid>" for the threads before them. */
@@ -55,6 +65,20 @@ function threadCpu(pid: number): Map<string, number> {
   return out;
 }
 
+/** N messages by Postfix's smtp-source (one sender, CONNS connections kept open), in the shape runLoad reports. */
+async function smtpSource(host: string, port: number, from: string) {
+  const { spawn } = await import('node:child_process');
+  const started = Date.now();
+  const args = ['-s', String(CONNS), '-m', String(N), '-l', String(SIZE), '-f', from, '-t', RCPT, '-M', 'bench.lab.example.test', '-d', `${host}:${port}`];
+  const p = spawn('/usr/sbin/smtp-source', args, { stdio: ['ignore', 'ignore', 'pipe'] });
+  let err = '';
+  p.stderr.on('data', (c: Buffer) => (err += c.toString()));
+  const code = await new Promise<number | null>((resolve) => p.on('close', resolve));
+  if (code !== 0) throw new Error(`smtp-source: exit ${code}: ${err.trim()}`);
+  const s = (Date.now() - started) / 1000;
+  return { accepted: N, msgs_per_s: Math.round(N / s), latency: { p50: NaN, p99: NaN }, errors: {} as Record<string, number> };
+}
+
 async function main(): Promise<void> {
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'tegami-cpu-'));
   const tids = path.join(tmp, 'tids');
@@ -74,13 +98,33 @@ async function main(): Promise<void> {
     // a sender per message and per run: the load generator numbers each run's messages from 0, and the connection
     // checks keep a result per (client, HELO, sender) for 60 s, so runs reusing the same senders were judged from
     // that cache and measured no connection checks on the main thread (before smtpperf8)
-    const spec = (run: string) => ({ mode: 'closed' as const, connections: CONNS, from: `load-${run}-{n}@${LOAD_DOMAIN}`, to: [RCPT], durationMs: 600_000, size: SIZE });
+    const from = (run: string) =>
+      SENDER === 'fixed' ? `load-${run}@${LOAD_DOMAIN}` : SENDER === 'domain' ? `load@d{n}.${run}.${LOAD_DOMAIN}` : `load-${run}-{n}@${LOAD_DOMAIN}`;
+    const spec = (run: string) => ({ mode: 'closed' as const, connections: CONNS, from: from(run), to: [RCPT], durationMs: 600_000, size: SIZE });
+    if (SENDER === 'domain') {
+      // every d<n>.<run>.lab.example.test: the load domain's SPF, MX and A by wildcard (so no DMARC record of
+      // its own: DMARC asks _dmarc.d<n>… and then the organisational domain's, _dmarc.example.test)
+      for (const run of ['warm', ...Array.from({ length: ROUNDS }, (_, i) => `r${i + 1}`)]) {
+        dns.add([
+          { name: `*.${run}.${LOAD_DOMAIN}`, type: 'TXT', data: 'v=spf1 ip4:127.0.0.0/8 -all' },
+          { name: `*.${run}.${LOAD_DOMAIN}`, type: 'MX', data: `10 mx.${LOAD_DOMAIN}` },
+          { name: `*.${run}.${LOAD_DOMAIN}`, type: 'A', data: '127.0.0.1' },
+        ]);
+      }
+    }
     await runLoad(target, { ...spec('warm'), messages: Math.min(1000, N) });
     for (let round = 0; round < ROUNDS; round++) {
       const before = threadCpu(t.pid!);
       const load0 = os.loadavg()[0];
-      const r = await runLoad(target, { ...spec(`r${round + 1}`), messages: N });
+      const asked0 = dns.queries.length;
+      const own0 = process.cpuUsage();
+      const r = CLIENT === 'smtp-source' ? await smtpSource(t.host, t.port, `load-r${round + 1}@${LOAD_DOMAIN}`) : await runLoad(target, { ...spec(`r${round + 1}`), messages: N });
       const after = threadCpu(t.pid!);
+      // this process: the load client and the stand-in DNS (not told apart; run --filters off for the client alone)
+      const own = process.cpuUsage(own0);
+      const asked = new Map<string, number>();
+      for (const q of dns.queries.slice(asked0)) asked.set(q.type, (asked.get(q.type) ?? 0) + 1);
+      const askedText = [...asked].map(([type, n]) => `${type} ${(n / r.accepted).toFixed(3)}`).join(', ') || 'none';
       const kinds = new Map(
         fs
           .readFileSync(tids, 'utf8')
@@ -97,8 +141,9 @@ async function main(): Promise<void> {
       const per = (ns: number) => (ns / 1e6 / r.accepted).toFixed(3);
       const total = sums.main + sums.worker + sums.v8 + sums.other;
       console.log(
-        `${FILTERS ? (TRAINED ? 'on, trained' : 'on ') : 'off'} ${SIZE} B × ${CONNS}: ${r.accepted} accepted, ${r.msgs_per_s} msgs/s, p50 ${r.latency.p50} p99 ${r.latency.p99} ms; ` +
-          `CPU ms/msg main ${per(sums.main)} workers ${per(sums.worker)} v8 ${per(sums.v8)} other ${per(sums.other)} total ${per(total)}; load ${load0.toFixed(1)}→${os.loadavg()[0].toFixed(1)}` +
+        `${FILTERS ? (TRAINED ? 'on, trained' : 'on ') : 'off'} ${CLIENT === 'smtp-source' ? 'smtp-source' : SENDER} ${SIZE} B × ${CONNS}: ${r.accepted} accepted, ${r.msgs_per_s} msgs/s, p50 ${r.latency.p50} p99 ${r.latency.p99} ms; ` +
+          `CPU ms/msg main ${per(sums.main)} workers ${per(sums.worker)} v8 ${per(sums.v8)} other ${per(sums.other)} total ${per(total)}; ` +
+          `client+DNS ${per((own.user + own.system) * 1000)}; DNS questions/msg ${askedText}; load ${load0.toFixed(1)}→${os.loadavg()[0].toFixed(1)}` +
           `${Object.keys(r.errors).length ? ` errors ${JSON.stringify(r.errors)}` : ''}`,
       );
     }

@@ -24,15 +24,29 @@ async function has(p: Promise<unknown[]>): Promise<boolean | 'error'> {
   }
 }
 
+/**
+ * Whether any of the questions finds a record: true, false (every one answered "none"), or 'error' (none found
+ * and one failed) — as if all were asked at once, but the first is asked alone and the others only when it found
+ * nothing (usually it finds something: a sender domain's MX, a HELO name's address). Two questions fewer per new
+ * name; one more round trip, within each question's own time limit, only for names without the first record.
+ */
+async function anyRecord(first: () => Promise<unknown[]>, rest: (() => Promise<unknown[]>)[]): Promise<boolean | 'error'> {
+  const a = await has(first());
+  if (a === true) return true;
+  const results = [a, ...(await Promise.all(rest.map((ask) => has(ask()))))];
+  return results.includes(true) ? true : results.includes('error') ? 'error' : false;
+}
+
 /** The MAIL FROM domain has an MX, or else an A/AAAA record (RFC 5321 §5.1 implicit MX). */
 export async function checkSenderDomain(resolver: Resolver, mailFrom: string): Promise<CheckOutcome> {
   const at = mailFrom.lastIndexOf('@');
   if (!mailFrom || at < 0) return { status: 'pass' }; // null sender: bounces are legitimate
   const domain = mailFrom.slice(at + 1).toLowerCase();
   if (domain.startsWith('[')) return { status: 'fail', reason: `${domain} is an address literal` };
-  const results = await Promise.all([has(resolver.resolveMx(domain)), has(resolver.resolve4(domain)), has(resolver.resolve6(domain))]);
-  if (results.includes(true)) return { status: 'pass' };
-  if (results.includes('error')) return { status: 'unknown', reason: `lookup of ${domain} failed` };
+  // like Postfix's reject_unknown_sender_domain: the MX first, the addresses only for a domain without one
+  const found = await anyRecord(() => resolver.resolveMx(domain), [() => resolver.resolve4(domain), () => resolver.resolve6(domain)]);
+  if (found === true) return { status: 'pass' };
+  if (found === 'error') return { status: 'unknown', reason: `lookup of ${domain} failed` };
   return { status: 'fail', reason: `${domain} has no MX or A record` };
 }
 
@@ -109,9 +123,10 @@ export async function checkHelo(resolver: Resolver, input: HeloInput): Promise<H
   if (!helo.includes('.') || !/^[a-z0-9._-]+$/.test(helo)) {
     return { forged: { status: 'pass' }, resolves: { status: 'fail', reason: `HELO ${helo || '(empty)'} is not a fully qualified domain name` } };
   }
-  const results = await Promise.all([has(resolver.resolve4(helo)), has(resolver.resolve6(helo)), has(resolver.resolveMx(helo))]);
-  if (results.includes(true)) return { forged: { status: 'pass' }, resolves: { status: 'pass' } };
-  if (results.includes('error')) return { forged: { status: 'pass' }, resolves: { status: 'unknown', reason: `lookup of ${helo} failed` } };
+  // a client's name usually has an address: the AAAA and MX questions only for one without
+  const found = await anyRecord(() => resolver.resolve4(helo), [() => resolver.resolve6(helo), () => resolver.resolveMx(helo)]);
+  if (found === true) return { forged: { status: 'pass' }, resolves: { status: 'pass' } };
+  if (found === 'error') return { forged: { status: 'pass' }, resolves: { status: 'unknown', reason: `lookup of ${helo} failed` } };
   return { forged: { status: 'pass' }, resolves: { status: 'fail', reason: `HELO ${helo} does not resolve` } };
 }
 

@@ -94,12 +94,20 @@ async function serverIp(server: DnsServerAddr): Promise<string | null> {
   }
 }
 
+/** A server address as a one-address BlockList, made once per address (the servers are few; at most 16 kept). */
+const serverLists = new Map<string, net.BlockList>();
+
 /** Whether a datagram came from the server we asked: same address (IPv6 compared in canonical form) and port. */
 function fromServer(rinfo: dgram.RemoteInfo, ip: string, port: number): boolean {
   if (rinfo.port !== port) return false;
   const family = net.isIPv6(ip) ? 'ipv6' : 'ipv4';
-  const list = new net.BlockList();
-  list.addAddress(ip, family);
+  let list = serverLists.get(ip);
+  if (!list) {
+    list = new net.BlockList();
+    list.addAddress(ip, family);
+    if (serverLists.size >= 16) serverLists.clear();
+    serverLists.set(ip, list);
+  }
   return net.isIP(rinfo.address) === (family === 'ipv6' ? 6 : 4) && list.check(rinfo.address, family);
 }
 

@@ -49,14 +49,22 @@ test('three messages from one domain: each of its connection-check questions rea
     await new Promise((res) => setTimeout(res, 50));
   }
   const count = (name: string, type: string) => dns.queries.filter((q) => q.name.toLowerCase() === name && q.type === type).length;
-  // sender domain (MX, A, AAAA), SPF (TXT), HELO (A, AAAA, MX), rDNS (PTR, then A of the name)
+  // sender domain (MX; its A and AAAA only without one), SPF (TXT), HELO (A; AAAA and MX only without one), rDNS
+  // (PTR, then the A of the name, here the HELO name's)
   for (const [name, type] of [
     ['good.test', 'MX'],
     ['good.test', 'TXT'],
-    ['mx.good.test', 'MX'],
+    ['mx.good.test', 'A'],
     [reverseName('127.0.0.1'), 'PTR'],
   ]) {
     assert.equal(count(name, type), 1, `${type} ${name}: ${JSON.stringify(dns.queries)}`);
+  }
+  for (const [name, type] of [
+    ['good.test', 'A'],
+    ['good.test', 'AAAA'],
+    ['mx.good.test', 'MX'],
+  ]) {
+    assert.equal(count(name, type), 0, `${type} ${name} is not asked when the first question answers: ${JSON.stringify(dns.queries)}`);
   }
   const inbox = srv.maildir('user@example.test', 'INBOX');
   assert.equal(inbox.length, 3, 'SPF pass, forward-confirmed rDNS: nothing filed as spam');
