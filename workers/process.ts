@@ -123,12 +123,13 @@ export default async function processMessage(task: ProcessTask): Promise<Process
   task = checked(processTaskCheck, task, 'the process task'); // bytes from another thread are checked first
   const body = await readBody(task);
   const result = await processBody(task, body);
-  // failures found after the 250 (and deferrals and remote recipients, whose notices come later from the queue state)
-  // are told only to a sender that cannot be forged (notice-sender.ts); a remote recipient of a stranger's message is
-  // always one an alias, forward or redirect sends on (no SRS within this message: its relay notice on NOTIFY=SUCCESS,
-  // delay warning, failure at the next hop; security review 9). A copy sent as a message of its own gets NEVER
-  // instead (sieve-delivery.ts copyNotify).
-  if (result.failed.length || result.tempFailed.length || result.remote.length) {
+  // failures found after the 250 (and deferrals, whose notices come later from the queue state) are told only to a
+  // sender that cannot be forged (notice-sender.ts); so are those of a recipient an alias or forward sends on within
+  // this message (no SRS: its relay notice on NOTIFY=SUCCESS, delay warning, failure at the next hop; security
+  // review 9). A copy sent as a message of its own was judged when it was made (sieve-delivery.ts copyNotify: NEVER
+  // for a sender that may be forged), so its own direct remote recipients are not judged again here: its envelope
+  // sender is our SRS address, which nothing vouches for, and a vouched sender would lose his notices.
+  if (result.failed.length || result.tempFailed.length || result.remote.some((r) => r.address !== r.rcpt)) {
     const why = noNoticeReason(init().config, task.envelope, result.analysis?.tags ?? [], body);
     if (why) result.noNotice = why;
   }
