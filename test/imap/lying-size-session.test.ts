@@ -42,13 +42,13 @@ def partial(c, n, size):
     typ, data = c.fetch(str(n), '(BODY.PEEK[]<0.%d>)' % size)
     return len(data[0][1])
 out = {}
-c = imaplib.IMAP4('127.0.0.1', port, timeout=60)
+c = imaplib.IMAP4('127.0.0.1', port, timeout=120)
 c.login(user, pw)
 c.select('INBOX')
 out['listed'] = sizes(c, '1:3')
 # another client reads messages 1 and 3 whole without changing a flag (a POP3 RETR would set \Seen, and that
 # change alone brought the session a new listing): the store finds the names' sizes wrong
-o = imaplib.IMAP4('127.0.0.1', port, timeout=60)
+o = imaplib.IMAP4('127.0.0.1', port, timeout=120)
 o.login(user, pw)
 o.select('INBOX', readonly=True)
 out['other'] = [len(o.fetch(str(n), '(BODY.PEEK[])')[1][0][1]) for n in (1, 3)]

@@ -21,7 +21,7 @@ import json, os, smtplib
 n = int(os.environ['HOPS'])
 hops = ''.join(f'{"RECEIVED" if i % 2 else "Received"}: from hop{i}.remote.test by hop{i + 1}.remote.test; Mon, 1 Jan 2024 00:00:00 +0000\\r\\n' for i in range(n))
 msg = hops + 'From: <sender@remote.test>\\r\\nTo: <alice@example.test>\\r\\nSubject: ' + os.environ['SUBJECT'] + '\\r\\n\\r\\n本文です。\\r\\n'
-s = smtplib.SMTP('127.0.0.1', int(os.environ['PORT']), timeout=60)
+s = smtplib.SMTP('127.0.0.1', int(os.environ['PORT']), timeout=120)
 s.ehlo('client.remote.test')
 s.mail('sender@remote.test')
 s.rcpt('alice@example.test')

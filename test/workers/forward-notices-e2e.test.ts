@@ -45,7 +45,7 @@ async function send(from: string, to: string, raw: string, notify: string): Prom
     assert.equal(r.code, 250, r.text);
     assert.equal((await c.cmd('DATA')).code, 354);
     c.write(Buffer.from(raw.replace(/^\./gm, '..') + '.\r\n', 'latin1'));
-    const end = await c.reply(60_000);
+    const end = await c.reply(120_000);
     assert.equal(end.code, 250, end.text);
     await c.cmd('QUIT').catch(() => undefined);
     return /queued as (\w+)/.exec(end.text)![1];
@@ -91,7 +91,7 @@ test('bare-LF line ends: Received: lines quoted in the body are not hops (accept
     assert.equal((await c.cmd('RCPT TO:<alice@example.test>')).code, 250);
     assert.equal((await c.cmd('DATA')).code, 354);
     c.write(Buffer.from(raw + '\r\n.\r\n', 'latin1')); // the lines end in bare LF; only the final dot's line in CRLF
-    const end = await c.reply(60_000);
+    const end = await c.reply(120_000);
     assert.equal(end.code, 250, end.text);
     await c.cmd('QUIT').catch(() => undefined);
   } finally {
