@@ -20,16 +20,14 @@ import { PgReplyHistory, sharedHandle } from '../engine/rules/pg-reply-history.j
 import { threadPool } from '../engine/db/pg/thread-pool.js';
 import { AUTOREPLY_HANDLE, VACATION_HANDLE, type RulesStore } from '../engine/rules/store.js';
 import { ScriptCache, sieveOptions } from '../engine/rules/scripts.js';
-import { defaultFolder, folderExists, folderRoom, maildirFolderCount, planFrom, senderVerified, type Plan } from '../engine/rules/plan.js';
+import { defaultFolder, folderExists, folderRoom, maildirFolderCount, planFrom, type Plan } from '../engine/rules/plan.js';
 import { vacationActive, vacationParams } from '../engine/rules/vacation-settings.js';
 import { deliveredTo, forwardCopy, forwardSender, replyMessage } from '../engine/rules/outgoing.js';
 import { srsFor } from '../engine/srs/secret.js';
 import { addressParts } from '../engine/sieve/evaluate-tests.js';
 import { PgRedirectCounter, SqliteRedirectCounter, type RedirectCounter } from '../engine/sieve/redirect-count.js';
 import type { Srs } from '../engine/srs/srs.js';
-import { authorDomain } from '../engine/mime/address-list.js';
 import { noNoticeReason } from './notice-sender.js';
-
 import type { DeliveryResult, Mailbox, MailboxCopy, RulesInput, WorkerEvent, WriteOutcome } from './delivery-types.js';
 export type { DeliveryResult, Mailbox, MailboxCopy, RulesInput, WorkerEvent, WriteOutcome } from './delivery-types.js';
 
@@ -299,21 +297,23 @@ export class RulesDelivery {
   }
 
   /**
-   * The NOTIFY of a copy sent on to an outside address (a forward, an alias, a redirect): a message of its own, whose
-   * notices (a relay notice on NOTIFY=SUCCESS, a delay warning, a failure at the next hop) go to its envelope
-   * sender, through the SRS address back to this message's sender. Decided here, where that sender is known: one
-   * who may be forged (notice-sender.ts) gets none, NEVER (security review 9); else the recipient's own NOTIFY.
+   * The NOTIFY of a copy sent on to an outside address (forward, alias, redirect): its notices go through the SRS
+   * address back to this message's sender, so one who may be forged gets none, NEVER (security review 9).
    */
   private copyNotify(notify: string[] | undefined): string[] | undefined {
-    this.copiesNoNotice ??= noNoticeReason(this.i.config, this.i.env, this.i.analysis?.tags ?? [], this.raw()) ?? '';
-    return this.copiesNoNotice ? ['NEVER'] : notify;
+    return this.senderMayBeTold() ? notify : ['NEVER'];
   }
-  private copiesNoNotice?: string;
 
-  /** RFC 5429 after the 250: a notice to the sender only when it cannot be forged; otherwise nothing at all. */
+  /** Whether this message's sender may be told anything after the 250 (notice-sender.ts's rule, decided once). */
+  private senderMayBeTold(): boolean {
+    this.noNotice ??= noNoticeReason(this.i.config, this.i.env, this.i.analysis?.tags ?? [], this.raw()) ?? '';
+    return this.noNotice === '';
+  }
+  private noNotice?: string;
+
+  /** RFC 5429 after the 250: a notice to the sender only when it cannot be forged (notice-sender.ts); otherwise nothing at all. */
   private rejectLate(m: Mailbox, reason: string, result: DeliveryResult): void {
-    const fromHeader = authorDomain(this.raw());
-    if (senderVerified(this.i.env, this.i.analysis?.tags ?? [], fromHeader)) {
+    if (this.senderMayBeTold()) {
       result.failed.push({ address: m.rcpt, reason: `5.7.1 ${reason.replace(/[\r\n]+/g, ' ').slice(0, 900)}` });
       this.event('sieve-reject', 'info', { rcpt: m.rcpt, when: 'notice', reason: reason.slice(0, 200) });
     } else {
