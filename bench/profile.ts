@@ -5,6 +5,7 @@
 //   node dist/bench/profile.js [--messages 3000] [--connections 20] [--filters on|off] [--out reports/sample/profiles]
 //                              [--trained]   (Bayes learns 20 ham and 20 spam first: it votes and tokenises; bench/bayes-seed.ts)
 //                              [--size BYTES]   (only messages of that size × 20 connections, --messages of them, into <out>/<name>-<size>)
+//                              [--new-connection]   (with --size: every message on a connection of its own, into <out>/<name>-<size>-new)
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -25,13 +26,14 @@ const FILTERS = opt('filters', 'on') !== 'off';
 /** --size: one load of that message size only (the 100 KB path: --size 102400). */
 const ONLY_SIZE = Number(opt('size', '0'));
 const TRAINED = process.argv.includes('--trained');
+const NEW_CONN = ONLY_SIZE > 0 && process.argv.includes('--new-connection');
 const OUT = path.resolve(opt('out', path.join(REPO_ROOT, 'reports', 'sample', 'profiles')));
 const RCPT = 'alice@example.test';
 
 const ms = (v: number) => v.toFixed(0).padStart(7);
 
 async function main(): Promise<void> {
-  const name = (FILTERS ? 'default' : 'filters-off') + (ONLY_SIZE ? `-${ONLY_SIZE}` : '') + (TRAINED ? '-trained' : '');
+  const name = (FILTERS ? 'default' : 'filters-off') + (ONLY_SIZE ? `-${ONLY_SIZE}` : '') + (NEW_CONN ? '-new' : '') + (TRAINED ? '-trained' : '');
   const raw = fs.mkdtempSync(path.join(os.tmpdir(), 'tegami-prof-'));
   const dns = await startLabDns();
   const t = await startTegami({
@@ -47,7 +49,7 @@ async function main(): Promise<void> {
     // last 60 s has its connection checks from a cache (smtp-cpu.ts says more)
     const spec = (run: string) => ({ mode: 'closed' as const, connections: CONNS, from: `load-${run}-{n}@${LOAD_DOMAIN}`, to: [RCPT], durationMs: 240_000 });
     await runLoad({ name: t.name, host: t.host, port: t.port }, { ...spec('warm'), messages: Math.min(500, N), size: 5120 });
-    const loads: ReadonlyArray<readonly [number, number, boolean]> = ONLY_SIZE ? [[ONLY_SIZE, N, false]] : [[5120, N, false], [5120, Math.ceil(N / 4), true], [100 * 1024, Math.ceil(N / 5), false]];
+    const loads: ReadonlyArray<readonly [number, number, boolean]> = ONLY_SIZE ? [[ONLY_SIZE, N, NEW_CONN]] : [[5120, N, false], [5120, Math.ceil(N / 4), true], [100 * 1024, Math.ceil(N / 5), false]];
     for (const [size, n, conn] of loads) {
       const r = await runLoad({ name: t.name, host: t.host, port: t.port }, { ...spec(`${size}${conn ? 'n' : ''}`), messages: n, size, newConnectionPerMessage: conn });
       console.log(`${size} B${conn ? ' new connection' : ''}: ${r.msgs_per_s} msgs/s, p99 ${r.latency.p99} ms, errors ${JSON.stringify(r.errors)}`);
@@ -64,7 +66,7 @@ async function main(): Promise<void> {
   const md: string[] = [
     `# CPU profile of tegami's ${FILTERS ? `default path (filters on${TRAINED ? ', Bayes trained: it tokenises every message' : ''})` : 'path with filters off'} — ${new Date().toISOString()}`,
     '',
-    `Load: warm-up, then ${ONLY_SIZE ? `${ONLY_SIZE} B × ${CONNS} (${N} messages)` : `5 KB × ${CONNS} connections (${N} messages), 5 KB with a new connection per message (${Math.ceil(N / 4)}), 100 KB × ${CONNS} (${Math.ceil(N / 5)})`}, from the lab client on the same machine; load average ${loadAvg.map((x) => x.toFixed(1)).join(' → ')} on 2 cores.`,
+    `Load: warm-up, then ${ONLY_SIZE ? `${ONLY_SIZE} B × ${CONNS}${NEW_CONN ? ', a new connection per message' : ''} (${N} messages)` : `5 KB × ${CONNS} connections (${N} messages), 5 KB with a new connection per message (${Math.ceil(N / 4)}), 100 KB × ${CONNS} (${Math.ceil(N / 5)})`}, from the lab client on the same machine; load average ${loadAvg.map((x) => x.toFixed(1)).join(' → ')} on 2 cores.`,
     'One profile per thread (the main thread: SMTP, spool, queue; each piscina worker: analyse, route, Maildir). Self = time in the function itself; total = with what it calls.',
     '',
   ];

@@ -9,7 +9,9 @@
 //   node dist/bench/smtp-cpu.js [--messages 2000] [--connections 20] [--size 5120] [--filters on|off] [--rounds 1]
 //                               [--trained]   (Bayes learns 20 ham and 20 spam first, so it votes and tokenises
 //                                              every message, as on an install whose users have filed some mail)
-//                               [--sender message|fixed|domain] [--client lab|smtp-source]
+//                               [--sender message|fixed|domain] [--client lab|smtp-source] [--new-connection]
+// --perf: the server runs with --perf-basic-prof-only-functions and its pid is printed, for `perf record -p`
+// --new-connection: every message on a connection of its own (bench:smtp's second mode; smtp-source without -d)
 // --sender: a new address per message in the load's domain (bench:smtp's lab client, the default), one fixed
 // address (smtp-source's way), or a new sender domain per message (d<n>.<run>.lab.example.test, answered by
 // wildcard records like the load's domain: SPF, MX, DMARC all asked anew). Each round also prints the questions
@@ -37,6 +39,8 @@ const ROUNDS = Number(opt('rounds', '1'));
 const TRAINED = process.argv.includes('--trained');
 const SENDER = opt('sender', 'message');
 const CLIENT = opt('client', 'lab');
+const NEW_CONN = process.argv.includes('--new-connection');
+const PERF = process.argv.includes('--perf');
 if (!['message', 'fixed', 'domain'].includes(SENDER)) throw new Error(`--sender: message, fixed or domain, not ${SENDER}`);
 const RCPT = 'alice@example.test';
 
@@ -69,7 +73,7 @@ function threadCpu(pid: number): Map<string, number> {
 async function smtpSource(host: string, port: number, from: string) {
   const { spawn } = await import('node:child_process');
   const started = Date.now();
-  const args = ['-s', String(CONNS), '-m', String(N), '-l', String(SIZE), '-f', from, '-t', RCPT, '-M', 'bench.lab.example.test', '-d', `${host}:${port}`];
+  const args = ['-s', String(CONNS), '-m', String(N), '-l', String(SIZE), '-f', from, '-t', RCPT, '-M', 'bench.lab.example.test', ...(NEW_CONN ? [] : ['-d']), `${host}:${port}`];
   const p = spawn('/usr/sbin/smtp-source', args, { stdio: ['ignore', 'ignore', 'pipe'] });
   let err = '';
   p.stderr.on('data', (c: Buffer) => (err += c.toString()));
@@ -90,8 +94,9 @@ async function main(): Promise<void> {
     users: [{ address: RCPT, password: 'bench-password-1' }],
     dnsServers: [dns.address],
     toml: FILTERS ? tegamiFilterToml() : '[spam]\nenabled = false\n',
-    nodeArgs: ['--require', tag],
+    nodeArgs: ['--require', tag, ...(PERF ? ['--perf-basic-prof-only-functions'] : [])],
   });
+  if (PERF) console.log(`server pid ${t.pid}`);
   if (TRAINED) seedBayes(t.dataDir, SIZE, LOAD_DOMAIN, RCPT);
   try {
     const target = { name: t.name, host: t.host, port: t.port };
@@ -100,7 +105,7 @@ async function main(): Promise<void> {
     // that cache and measured no connection checks on the main thread (before smtpperf8)
     const from = (run: string) =>
       SENDER === 'fixed' ? `load-${run}@${LOAD_DOMAIN}` : SENDER === 'domain' ? `load@d{n}.${run}.${LOAD_DOMAIN}` : `load-${run}-{n}@${LOAD_DOMAIN}`;
-    const spec = (run: string) => ({ mode: 'closed' as const, connections: CONNS, from: from(run), to: [RCPT], durationMs: 600_000, size: SIZE });
+    const spec = (run: string) => ({ mode: 'closed' as const, connections: CONNS, from: from(run), to: [RCPT], durationMs: 600_000, size: SIZE, newConnectionPerMessage: NEW_CONN });
     if (SENDER === 'domain') {
       // every d<n>.<run>.lab.example.test: the load domain's SPF, MX and A by wildcard (so no DMARC record of
       // its own: DMARC asks _dmarc.d<n>… and then the organisational domain's, _dmarc.example.test)
@@ -141,7 +146,7 @@ async function main(): Promise<void> {
       const per = (ns: number) => (ns / 1e6 / r.accepted).toFixed(3);
       const total = sums.main + sums.worker + sums.v8 + sums.other;
       console.log(
-        `${FILTERS ? (TRAINED ? 'on, trained' : 'on ') : 'off'} ${CLIENT === 'smtp-source' ? 'smtp-source' : SENDER} ${SIZE} B × ${CONNS}: ${r.accepted} accepted, ${r.msgs_per_s} msgs/s, p50 ${r.latency.p50} p99 ${r.latency.p99} ms; ` +
+        `${FILTERS ? (TRAINED ? 'on, trained' : 'on ') : 'off'} ${CLIENT === 'smtp-source' ? 'smtp-source' : SENDER} ${SIZE} B × ${CONNS}${NEW_CONN ? ' new conn' : ''}: ${r.accepted} accepted, ${r.msgs_per_s} msgs/s, p50 ${r.latency.p50} p99 ${r.latency.p99} ms; ` +
           `CPU ms/msg main ${per(sums.main)} workers ${per(sums.worker)} v8 ${per(sums.v8)} other ${per(sums.other)} total ${per(total)}; ` +
           `client+DNS ${per((own.user + own.system) * 1000)}; DNS questions/msg ${askedText}; load ${load0.toFixed(1)}→${os.loadavg()[0].toFixed(1)}` +
           `${Object.keys(r.errors).length ? ` errors ${JSON.stringify(r.errors)}` : ''}`,

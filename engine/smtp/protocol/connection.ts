@@ -328,10 +328,15 @@ export class SmtpConnection implements WatchedConnection {
     this.closing = true;
     this.input = null;
     if (!this.upgrading && !s.destroyed) s.resume(); // read the client's FIN
-    setTimeout(() => {
+    // cleared when the socket closes: a timer left to fire would keep this connection, its session and socket
+    // alive for HALF_CLOSE_MS after every QUIT (thousands of them at a few hundred connections a second)
+    this.halfClose = setTimeout(() => {
+      this.halfClose = null;
       if (!this.socket.destroyed) this.socket.destroy();
     }, Math.min(this.o.socketTimeout, HALF_CLOSE_MS)).unref();
   }
+
+  private halfClose: NodeJS.Timeout | null = null;
 
   private socketError(e: Error & { code?: string }): void {
     if (e.code && QUIET_ERRORS.has(e.code) && !this.session.envelope.mailFrom) return void this.close();
@@ -344,6 +349,8 @@ export class SmtpConnection implements WatchedConnection {
     if (this.closedOnce) return;
     this.closedOnce = true;
     this.closing = true;
+    if (this.halfClose) clearTimeout(this.halfClose);
+    this.halfClose = null;
     const m = this.message;
     if (m && !m.writableEnded) m.destroy(new Error('Connection closed before the message was received in full'));
     this.mode = 'closed';
