@@ -3,7 +3,7 @@
 // tegami's own SMTP session layer (protocol/connection.ts) with our policy hooks; AUTH runs through the shared
 // login flow. A local address with a virtual host or a certificate of its own (A6) gets options of its own: its
 // host name in the greeting and the EHLO reply, its certificate for STARTTLS (SNI still chooses first).
-import crypto from 'node:crypto';
+import { sessionId } from '../net/session-id.js';
 import tls from 'node:tls';
 import { handshakeDeadline, limitsFor, startListener, type Listener } from '../net/listener.js';
 import { serverContext, serverTlsOptions, type CertPair } from '../net/tls.js';
@@ -119,7 +119,7 @@ export async function startSmtpListener(kind: ListenerKind, listen: string, tls_
     },
     // the slot is given back when the accepted socket closes (the listener's own 'close' listener)
     onConnection: (socket) => {
-      const c = new SmtpConnection(socket, optionsFor(socket.localAddress), crypto.randomBytes(10).toString('hex'));
+      const c = new SmtpConnection(socket, optionsFor(socket.localAddress), sessionId(10));
       connections.add(c);
       socket.once('close', () => connections.delete(c));
     },
