@@ -39,7 +39,8 @@ export class VirtualHosts {
 
   /** The virtual host on a local address (IPv4-mapped IPv6 and any IPv6 spelling match), if any. */
   hostFor(localAddress: string | undefined): VirtualHost | undefined {
-    return localAddress ? this.byIp.get(canonicalIp(localAddress)) : undefined;
+    // no virtual hosts (the usual install): nothing to look up, and no address spelled out per message
+    return localAddress && this.byIp.size > 0 ? this.byIp.get(canonicalIp(localAddress)) : undefined;
   }
 
   /** The name to greet with on this local address: its virtual host's, else the server's hostname. */

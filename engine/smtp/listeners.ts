@@ -46,7 +46,16 @@ export async function startSmtpListener(kind: ListenerKind, listen: string, tls_
   let stopping = false;
   /** One set of options per local address with a name or certificate of its own, one ('*') for every other. */
   const optionsByAddress = new Map<string, SmtpOptions>();
+  /** The same by the socket's local address as Node spells it (a few per listener), so a connection spells nothing out. */
+  const optionsByRaw = new Map<string, SmtpOptions>();
   const optionsFor = (localAddress: string | undefined): SmtpOptions => {
+    const raw = optionsByRaw.get(localAddress ?? '');
+    if (raw) return raw;
+    const o = optionsForAddress(localAddress);
+    if (optionsByRaw.size < 256) optionsByRaw.set(localAddress ?? '', o);
+    return o;
+  };
+  const optionsForAddress = (localAddress: string | undefined): SmtpOptions => {
     const ip = localAddress ? canonicalIp(localAddress) : '';
     const own = ip !== '' && (vhosts.hostFor(ip) !== undefined || !!certificates?.boundTo(ip));
     const key = own ? ip : '*';
