@@ -25,6 +25,7 @@ import { declaredSize, rcptQuotaRefusal, type UsageOf } from '../accounts/rcpt-q
 import { refuseOnVirtualHost, virtualHostsOf } from '../accounts/virtual-hosts.js';
 import type { GateSnapshot, SendGate } from '../submission/send-gate.js';
 import type { ClientMemo } from '../spam/connection.js';
+import { ReverseMemo } from '../dns/reverse-memo.js';
 
 export type ListenerKind = 'smtp' | 'submission' | 'submissions';
 
@@ -105,7 +106,12 @@ export class SmtpSessionPolicy {
     const d = deps.directory;
     this.rcptReads = d instanceof SqliteDirectory ? readCacheFor(d.database) : null;
     this.rcptDirectory = d instanceof SqliteDirectory ? cachedDirectory(d, this.rcptReads!) : d;
+    const resolver = deps.resolver;
+    this.reverse = new ReverseMemo(resolver ? (ip) => resolver.reverse(ip) : (ip) => dns.promises.reverse(ip));
   }
+
+  /** The client's name for the Received: line, kept per address for a minute (a connection per message asks once). */
+  private readonly reverse: ReverseMemo;
 
   private state(session: SmtpSession): ConnState {
     let st = this.conns.get(session.id);
@@ -131,8 +137,8 @@ export class SmtpSessionPolicy {
     const st = this.state(session);
     this.deps.logger.info('smtp', 'connect', { sid: session.id, ip: st.ip, listener: this.listener });
     // reverse DNS for the Received header, without holding the greeting back
-    const resolver = this.deps.resolver;
-    st.ptrLookup = (resolver ? resolver.reverse(st.ip) : dns.promises.reverse(st.ip))
+    st.ptrLookup = this.reverse
+      .reverse(st.ip)
       .then(
         (names) => {
           st.ptr = names[0];
