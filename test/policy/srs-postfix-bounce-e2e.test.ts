@@ -98,7 +98,7 @@ test("a harvested copy's address is bounded alone; a real Postfix bounce of anot
     return m.length ? m : null;
   }, 120_000);
   const harvested = /^Return-Path: <([^>]+)>/m.exec(copy)![1];
-  assert.match(harvested, /^SRS0=[A-Z2-7]{11}=[A-Z2-7]{2}=orig\.test=victim@example\.test$/i);
+  assert.match(harvested, /^SRS0=[A-Z2-7]+=[A-Z2-7]{2}=orig\.test=victim@example\.test$/i);
 
   // he sends null-sender junk to it until refused
   let accepted = 0;
