@@ -5,7 +5,8 @@
 // real bounce of another copy still gets through. The next hop is a real Postfix (private instance on a loopback
 // port) hosting friend.test and orig.test: it accepts the victim's forwarded copy for owner@friend.test, fails it
 // (transport error:5.2.2 Mailbox full), and sends its own DSN to the copy's SRS address through tegami (relayhost),
-// which returns it to victim@orig.test, back at the same Postfix, with the copy's Japanese Subject in its headers.
+// which returns it to victim@orig.test, back at the same Postfix, with the copy's Japanese Subject in its headers
+// (ISO-2022-JP in an encoded word; raw UTF-8).
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
@@ -23,6 +24,9 @@ let pf: Awaited<ReturnType<typeof startPostfix>> | undefined;
 /** 「配達できなかった転送メール」 as Japanese mail writes it: ISO-2022-JP in an RFC 2047 encoded word. */
 const JA = '配達できなかった転送メール';
 const JA_SUBJECT = `=?ISO-2022-JP?B?${Buffer.from(Encoding.convert(Encoding.stringToCode(JA), { to: 'JIS', from: 'UNICODE' })).toString('base64')}?=`;
+
+/** And as 8-bit mail writes it: raw UTF-8 bytes in the header. */
+const JA_UTF8 = '不達のお知らせ（UTF-8 の件名）';
 
 before(async () => {
   if (!postfixAvailable().ok) return;
@@ -114,16 +118,26 @@ test("a harvested copy's address is bounded alone; a real Postfix bounce of anot
   assert.equal(refusal.stage, 'rcpt', refusal.text);
   assert.equal(refusal.code, 450);
 
-  // the victim's own mail to alice, forwarded to her full mailbox at friend.test: Postfix takes it, then bounces it
-  const r = await smtpSend(smtp, 'victim@orig.test', ['alice@example.test'], mail({ from: 'Victim <victim@orig.test>', subject: JA_SUBJECT, id: 'real-mail-1' }));
-  assert.equal(r.code, 250, r.text);
-  // Postfix's DSN to that copy's SRS address, through tegami: sent (250), not deferred
-  const line = await until("Postfix's bounce to the copy's SRS address, sent or deferred", () => pf!.maillog().split('\n').find((l) => /to=<srs0=[^>]*=orig\.test=victim@example\.test>.*status=(sent|deferred|bounced)/i.test(l)), 120_000).catch((e) => {
+  // the victim's own mail to alice, forwarded to her full mailbox at friend.test: Postfix takes it, then bounces it;
+  // its Subject in ISO-2022-JP (an encoded word), and another with raw UTF-8 in its Subject (8-bit header)
+  for (const [subject, id] of [[JA_SUBJECT, 'real-mail-1'], [JA_UTF8, 'real-mail-2']]) {
+    const r = await smtpSend(smtp, 'victim@orig.test', ['alice@example.test'], mail({ from: 'Victim <victim@orig.test>', subject, id }));
+    assert.equal(r.code, 250, r.text);
+  }
+  // Postfix's DSNs to those copies' SRS addresses, through tegami: sent (250), not deferred
+  const bounces = () => pf!.maillog().split('\n').filter((l) => /to=<srs0=[^>]*=orig\.test=victim@example\.test>.*status=(sent|deferred|bounced)/i.test(l));
+  const lines = await until("Postfix's two bounces to the copies' SRS addresses, sent or deferred", () => (bounces().length >= 2 ? bounces() : null), 120_000).catch((e) => {
     console.error(pf!.maillog());
     throw e;
   });
-  assert.match(line, /status=sent \(250 /, line);
-  const [dsn] = await until('the DSN in the victim’s mailbox', () => {
+  for (const line of lines) assert.match(line, /status=sent \(250 /, line);
+  const [utf8] = await until('the DSN of the UTF-8 copy in the victim’s mailbox', () => {
+    const m = mailbox('victim@orig.test').filter((x) => /real-mail-2/.test(x));
+    return m.length ? m : null;
+  }, 120_000);
+  assert.ok(utf8.includes(`Subject: ${Buffer.from(JA_UTF8, 'utf8').toString('latin1')}\n`), 'the raw UTF-8 Subject, byte for byte, in the returned headers');
+  assert.match(utf8, /^Final-Recipient: rfc822; ?owner@friend\.test/m);
+  const [dsn] = await until('the DSN of the ISO-2022-JP copy in the victim’s mailbox', () => {
     const m = mailbox('victim@orig.test').filter((x) => /real-mail-1/.test(x));
     return m.length ? m : null;
   }, 120_000);
