@@ -110,8 +110,8 @@ export class Srs {
 
   /**
    * The envelope sender of one copy of mail from `sender` forwarded off-site by `srsDomain`: a new address for
-   * every call (its copy tag). The null sender stays null. An SRS0 address from another forwarder becomes SRS1 (keeping its first hop); an SRS1 address keeps
-   * its first hop and gets our hash.
+   * every call (its copy tag). The null sender stays null. An SRS0 address from another forwarder becomes SRS1
+   * (keeping its first hop); an SRS1 address keeps its first hop and gets our hash.
    */
   forward(sender: string, srsDomain: string): string {
     if (!sender) return '';
