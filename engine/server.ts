@@ -182,8 +182,10 @@ export async function startServer(opts: { configPath?: string; quiet?: boolean; 
 
   const sending = serveSendLedger(config.data_dir, ctx.pool);
   undo.push(() => sending.close());
-  // bounces through our SRS addresses per original sender and day: one count for the process, across settings changes
+  // bounces through our SRS addresses per forwarded copy (and, for addresses of the older form, per original sender)
+  // and day: one count for the process, across settings changes
   const srsCap = new SrsBounceCap(config.srs.max_bounces_per_day);
+  const srsCopyCap = new SrsBounceCap(config.srs.max_bounces_per_copy);
   const deps: SessionDeps = {
     config,
     directory: ctx.directory,
@@ -193,7 +195,7 @@ export async function startServer(opts: { configPath?: string; quiet?: boolean; 
     // switch protocols to start afresh
     // on PostgreSQL the failure counts are shared by every node (engine/net/pg-login-counts.ts)
     login: LoginFlow.fromConfig(config, ctx.directory, logger, ctx.pool ? new PgLoginCounts(ctx.pool, { windowMs: config.auth.window, blockAfter: config.auth.block_after, blockForMs: config.auth.block_for, accountDelayMs: config.auth.account_delay }) : undefined),
-    relay: new RelayPolicy(config.relay.mode, config.relay.allow_ips, srsFor(config), srsCap),
+    relay: new RelayPolicy(config.relay.mode, config.relay.allow_ips, srsFor(config), srsCap, srsCopyCap),
     connectionCheck,
     resolver: config.dns.servers ? { reverse: (ip) => resolver.reverse(ip) } : undefined,
     // PostgreSQL: an address the copy does not know is a temporary failure while the database is away
@@ -214,7 +216,8 @@ export async function startServer(opts: { configPath?: string; quiet?: boolean; 
   const settings = new LiveSettings(config, ctx.file, ctx.db);
   settings.onChange((c, keys) => {
     srsCap.limit = c.srs.max_bounces_per_day;
-    deps.relay = new RelayPolicy(c.relay.mode, c.relay.allow_ips, srsFor(c), srsCap); // keeps taking bounces to our SRS addresses (and their counts)
+    srsCopyCap.limit = c.srs.max_bounces_per_copy;
+    deps.relay = new RelayPolicy(c.relay.mode, c.relay.allow_ips, srsFor(c), srsCap, srsCopyCap); // keeps taking bounces to our SRS addresses (and their counts)
     deps.connectionCheck = new ConnectionChecker(c, resolver, logger, isLocalDomain);
     logger.info('system', 'settings-applied', { keys: keys.join(','), version: settings.version() });
     if (c.relay.mode === 'anyone') logger.emit('system.open-relay', { message: 'OPEN RELAY: relay mode "anyone": this server relays mail for anyone on the Internet' });

@@ -100,8 +100,13 @@ export const srs = z
     secret_file: z.string().optional(),
     /** How long a rewritten address stays valid for bounces (whole days count). */
     max_age: duration.prefault('21d'),
-    /** Bounces a stranger may send back through our SRS addresses per original sender and rolling day (per node); 0: no bound. */
+    /**
+     * Bounces a stranger may send back through one SRS address of the older form (made before stop 31: one per
+     * original sender and day) per original sender and rolling day (per node); 0: no bound.
+     */
     max_bounces_per_day: z.number().int().nonnegative().default(20),
+    /** Bounces a stranger may send back through the SRS address of one forwarded copy per rolling day (per node); 0: no bound. */
+    max_bounces_per_copy: z.number().int().nonnegative().default(5),
     /** The domain SRS addresses are made in; default the forwarding address's own domain. */
     domain: z.string().optional(),
   })

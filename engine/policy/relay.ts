@@ -2,7 +2,7 @@
 // local (accept if the mailbox exists), remote and allowed (authenticated or listed client), or refused.
 // Open relay only with the explicit, loud opt-in checked by the config loader. A bounce to an SRS address of ours
 // (engine/srs) is accepted for the original sender it carries, once its signature and age check out; from a
-// stranger, only a bounce (the null sender).
+// stranger, only a bounce (the null sender), and only so many for each forwarded copy (its address) a day.
 import type { AccountDirectory } from '../accounts/directory.js';
 import { parseAddress } from './address.js';
 import { IpList } from './cidr.js';
@@ -26,8 +26,10 @@ export class RelayPolicy {
     allowIps: string[],
     /** Decodes SRS addresses of our domains (null: SRS off, such addresses are unknown users). */
     readonly srs: Srs | null = null,
-    /** Bounces per original sender and day through SRS addresses ([srs] max_bounces_per_day); null: no bound. */
+    /** Bounces per original sender and day through SRS addresses of the older form ([srs] max_bounces_per_day); null: no bound. */
     readonly srsCap: SrsBounceCap | null = null,
+    /** Bounces per forwarded copy (its SRS address) and day ([srs] max_bounces_per_copy); null: no bound. */
+    readonly srsCopyCap: SrsBounceCap | null = null,
   ) {
     this.allowList = new IpList(allowIps);
   }
@@ -84,9 +86,15 @@ function srsRecipient(raw: string, address: string, client: RelayClient, directo
   // an SRS1 address gives back the first hop's SRS0 address, which may be ours too (mail forwarded here twice,
   // a loop between two forwarders): judged again with our key, never with the relay check (each step is an
   // address we signed, and each is shorter than the one before, so this ends)
-  if (directory.localDomain(back.value.domain)) return judgeRecipient(r.address, client, directory, new RelayPolicy('none', [], relay.srs, relay.srsCap));
+  if (directory.localDomain(back.value.domain)) return judgeRecipient(r.address, client, directory, new RelayPolicy('none', [], relay.srs, relay.srsCap, relay.srsCopyCap));
   const original = `${back.value.local}@${back.value.domain}`;
-  // a bounce may hold anything: a stranger's through one harvested address are bounded per original sender and day
-  if (!client.authenticated && relay.srsCap && !relay.srsCap.take(original)) return { verdict: Refusals.srsBounceCap(raw) };
+  if (!client.authenticated) {
+    // a bounce may hold anything, and whoever read a forwarded copy knows its address: a stranger's bounces are
+    // bounded per copy and day, so one harvested address uses up that copy's allowance and no other copy's
+    // (security review 9); an address of the older form (one per sender and day, made before copies had tags)
+    // keeps the bound per original sender until it expires
+    if (r.copy && relay.srsCopyCap && !relay.srsCopyCap.take(address)) return { verdict: Refusals.srsCopyBounceCap(raw) };
+    if (!r.copy && relay.srsCap && !relay.srsCap.take(original)) return { verdict: Refusals.srsBounceCap(raw) };
+  }
   return { verdict: accept, kind: 'remote', address: original };
 }

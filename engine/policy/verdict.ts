@@ -20,6 +20,7 @@ export const Refusals = {
   unknownUser: (addr: string) => reject(550, '5.1.1', `<${addr}>: Recipient address rejected: User unknown`),
   badSrs: (addr: string, why: 'invalid' | 'expired') => reject(550, '5.1.1', `<${addr}>: Recipient address rejected: ${why === 'expired' ? 'expired' : 'invalid'} SRS address`),
   srsBounceCap: (addr: string) => reject(450, '4.7.1', `<${addr}>: too many bounces for this sender today; try again later`),
+  srsCopyBounceCap: (addr: string) => reject(450, '4.7.1', `<${addr}>: too many bounces for this forwarded message today; try again later`),
   srsBouncesOnly: (addr: string) => reject(550, '5.7.1', `<${addr}>: Recipient address rejected: an SRS address takes bounces only (MAIL FROM:<>)`),
   badSyntax: (what: string) => reject(501, '5.1.3', `Bad address syntax: ${what}`),
   routingTrick: () => reject(550, '5.7.1', 'Source routing, percent hack and bang paths are not supported: relaying denied'),

@@ -1,19 +1,20 @@
-// How much mail the SRS addresses of ours may carry back to one original sender in a day ([srs]
-// max_bounces_per_day). An SRS address is valid for [srs] max_age and known to whoever read one forwarded copy;
-// a bounce (the null sender) may hold anything, so without a bound one harvested address would let a stranger send
-// that sender any number of messages through us. Counted per address carried (every SRS address of that sender,
-// whatever its day stamp, together), over a rolling 24 hours, in this process's memory: a node's own count, from
-// its start (security review 8). Bounded: past MAX_ENTRIES the address seen least recently is forgotten.
+// How much mail our SRS addresses may carry back in a day: one count per forwarded copy (its address, [srs]
+// max_bounces_per_copy), and one per original sender for addresses of the older form ([srs] max_bounces_per_day).
+// An SRS address is valid for [srs] max_age and known to whoever read the copy it was made for; a bounce (the null
+// sender) may hold anything, so without a bound one harvested address would let a stranger send that sender any
+// number of messages through us (security review 8). Counted per key (any case) over a rolling 24 hours, in this
+// process's memory: a node's own count, from its start. Bounded: past MAX_ENTRIES the key seen least recently is
+// forgotten. A new key needs an address we made (HMAC), so a stranger cannot mint keys without copies forwarded.
 
 const DAY_MS = 24 * 60 * 60 * 1000;
 const MAX_ENTRIES = 50_000;
 
 export class SrsBounceCap {
-  /** Original address (lower case) → the times of the bounces taken for it in the last 24 hours, oldest first. */
+  /** Key (an original address or a copy's SRS address, lower case) → the times of the bounces taken for it in the last 24 hours, oldest first. */
   private readonly taken = new Map<string, number[]>();
 
   constructor(
-    /** Bounces per original address and rolling day; 0: no bound. Changed in place when settings change. */
+    /** Bounces per key and rolling day; 0: no bound. Changed in place when settings change. */
     public limit: number,
     private readonly now: () => number = Date.now,
   ) {}
@@ -22,7 +23,7 @@ export class SrsBounceCap {
     return this.taken.size;
   }
 
-  /** Count one bounce to `address`; false (nothing counted) when its day's bound is reached. */
+  /** Count one bounce for `address` (the key); false (nothing counted) when its day's bound is reached. */
   take(address: string): boolean {
     if (this.limit <= 0) return true;
     const key = address.toLowerCase();

@@ -17,8 +17,16 @@ export function postfixAvailable(): { ok: true } | { ok: false; reason: string }
 
 export interface PostfixOptions {
   domain?: string;
-  /** Local mailboxes (addresses in `domain`). */
+  /** More domains hosted the same way (virtual(8) mailboxes). */
+  domains?: string[];
+  /** Local mailboxes (addresses in `domain` or `domains`). */
   users?: string[];
+  /** transport(5) entries, address → transport ("error:5.2.2 Mailbox full": accepted, then bounced with Postfix's own DSN). */
+  transport?: Record<string, string>;
+  /** Its host name (HELO, the DSNs it writes); default postfix.lab.example.test. */
+  hostname?: string;
+  /** More main.cf lines (e.g. `relayhost = [127.0.0.1]:PORT` for the bounces it sends). */
+  mainCf?: string[];
   port?: number;
   keep?: boolean;
   /** A milter every message goes through before it is queued ("inet:127.0.0.1:PORT": rspamd's proxy). */
@@ -106,7 +114,7 @@ export async function startPostfix(opts: PostfixOptions = {}): Promise<RunningTa
       'command_directory = /usr/sbin',
       'mail_owner = postfix',
       'setgid_group = postdrop',
-      'myhostname = postfix.lab.example.test',
+      `myhostname = ${opts.hostname ?? 'postfix.lab.example.test'}`,
       'mydomain = lab.example.test',
       'mydestination =',
       'inet_interfaces = 127.0.0.1',
@@ -114,7 +122,7 @@ export async function startPostfix(opts: PostfixOptions = {}): Promise<RunningTa
       // nobody is trusted by address, not even loopback: relay only where the recipient is ours
       'mynetworks = 192.0.2.1/32',
       'smtpd_relay_restrictions = reject_unauth_destination',
-      `virtual_mailbox_domains = ${domain}`,
+      `virtual_mailbox_domains = ${[domain, ...(opts.domains ?? [])].join(' ')}`,
       `virtual_mailbox_base = ${mail}`,
       `virtual_mailbox_maps = texthash:${path.join(etc, 'vmailbox')}`,
       'virtual_uid_maps = static:65534',
@@ -129,6 +137,8 @@ export async function startPostfix(opts: PostfixOptions = {}): Promise<RunningTa
       'smtpd_tls_security_level = none',
       'smtp_tls_security_level = none',
       'default_process_limit = 100',
+      ...(opts.transport ? [`transport_maps = texthash:${path.join(etc, 'transport')}`] : []),
+      ...(opts.mainCf ?? []),
       ...(opts.milter
         ? [`smtpd_milters = ${opts.milter}`, 'non_smtpd_milters =', 'milter_protocol = 6', 'milter_default_action = tempfail', 'milter_mail_macros = i {mail_addr} {client_addr} {client_name} {auth_authen}']
         : []),
@@ -136,7 +146,8 @@ export async function startPostfix(opts: PostfixOptions = {}): Promise<RunningTa
     ].join('\n'),
   );
   const users = opts.users ?? [`alice@${domain}`];
-  fs.writeFileSync(path.join(etc, 'vmailbox'), users.map((u) => `${u.toLowerCase()} ${domain}/${u.split('@')[0].toLowerCase()}/Maildir/`).join('\n') + '\n');
+  fs.writeFileSync(path.join(etc, 'vmailbox'), users.map((u) => `${u.toLowerCase()} ${u.split('@')[1].toLowerCase()}/${u.split('@')[0].toLowerCase()}/Maildir/`).join('\n') + '\n');
+  if (opts.transport) fs.writeFileSync(path.join(etc, 'transport'), Object.entries(opts.transport).map(([a, t]) => `${a.toLowerCase()} ${t}`).join('\n') + '\n');
   // Postfix cannot report a port chosen by the system: choose a free one, and should another process take it
   // before the master binds it (`postfix start` then fails: the master's -w start-up includes the bind),
   // choose again

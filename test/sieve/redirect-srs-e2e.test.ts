@@ -24,7 +24,7 @@ async function send(from: string, to: string, raw: string): Promise<string> {
   return /queued as (\w+)/.exec(r.text)![1];
 }
 
-const SRS0 = /^SRS0=[A-Z2-7]{6}=[A-Z2-7]{2}=orig\.test=sender@example\.test$/i;
+const SRS0 = /^SRS0=[A-Z2-7]{11}=[A-Z2-7]{2}=orig\.test=sender@example\.test$/i;
 
 test('redirect :copy keeps a copy and reaches the sink with an SRS envelope; a bounce to it returns to the sender', async () => {
   cliOk(lab.srv, ['sieve', 'put', 'alice@example.test', 'fwd', '-', '--activate'], 'require "copy";\nredirect :copy "friend@friend.test";\n');
