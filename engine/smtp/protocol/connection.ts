@@ -41,6 +41,8 @@ export class SmtpConnection implements WatchedConnection {
   private paused = false;
   /** The client does not read its replies: no command runs until the socket has drained. */
   private draining = false;
+  /** Ends a connection whose client has not read its replies for socketTimeout: its input resets the idle timer. */
+  private unreadTimer: NodeJS.Timeout | null = null;
   /** pump() is running: a hook that answers at once lets it go on rather than start another. */
   private pumping = false;
   private inLine = false;
@@ -119,12 +121,17 @@ export class SmtpConnection implements WatchedConnection {
       // replies the client does not read are not piled up: its next commands wait for the drain
       this.draining = true;
       s.once('drain', this.drained);
+      // a byte now and then keeps the idle timer from firing, and no command line is timed while its replies wait:
+      // not reading counts as idle however the client talks (security review 10)
+      if (this.o.socketTimeout > 0) this.unreadTimer = setTimeout(() => this.draining && this.socket.destroy(), this.o.socketTimeout);
     }
     this.out = '';
   }
 
   private readonly drained = (): void => {
     this.draining = false;
+    if (this.unreadTimer) clearTimeout(this.unreadTimer);
+    this.unreadTimer = null;
     this.pump();
   };
 
@@ -344,6 +351,7 @@ export class SmtpConnection implements WatchedConnection {
     if (this.closedOnce) return;
     this.closedOnce = true;
     this.closing = true;
+    if (this.unreadTimer) clearTimeout(this.unreadTimer);
     const m = this.message;
     if (m && !m.writableEnded) m.destroy(new Error('Connection closed before the message was received in full'));
     this.mode = 'closed';
