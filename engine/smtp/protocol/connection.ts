@@ -56,6 +56,12 @@ export class SmtpConnection implements WatchedConnection {
   /** The onData hook's answer when it came before the final dot. */
   private dataAnswer: { err?: HookError | null; text?: string } | null = null;
   private readonly onBytes = (chunk: Buffer) => this.bytes(chunk);
+  /** The client sent its FIN: what it pipelined before is still answered, then the connection closes. */
+  private ended = false;
+  private readonly onEnd = (): void => {
+    this.ended = true;
+    this.pump();
+  };
 
   constructor(
     socket: net.Socket,
@@ -98,12 +104,16 @@ export class SmtpConnection implements WatchedConnection {
   listen(socket: net.Socket): void {
     this.socket = socket;
     socket.on('data', this.onBytes);
+    // input is read ahead of the hooks, so the FIN comes while replies are owed: Node would end our side at it
+    socket.allowHalfOpen = true;
+    socket.on('end', this.onEnd);
     socket.on('error', (e: Error & { code?: string }) => this.socketError(e));
     socket.setTimeout(this.o.socketTimeout, () => this.idle());
   }
 
   unlisten(socket: net.Socket): void {
     socket.off('data', this.onBytes);
+    socket.off('end', this.onEnd);
     socket.setTimeout(0);
   }
 
@@ -176,6 +186,8 @@ export class SmtpConnection implements WatchedConnection {
     }
     // replies wait while the server works on the next pipelined command; they go when it waits for the client
     if (!this.busy || !this.input) this.flush();
+    // a client that has half-closed: once nothing it sent can run any more (a cut line or message is dropped)
+    if (this.ended && !this.busy && !this.draining && !this.closing) this.close();
   }
 
   private run(): void {

@@ -243,6 +243,35 @@ describe('the SMTP session layer', () => {
     c.close();
   });
 
+  it('a client that half-closes after a pipelined transaction gets every reply, then the close', async () => {
+    // security review 10: the FIN came while MAIL's hook worked, Node ended our side, and no reply was written —
+    // though the message was received: the client would send it again
+    const h = await start();
+    const c = await RawSmtp.connect(h.port);
+    await c.reply();
+    c.write('EHLO a.example\r\nMAIL FROM:<a@example.test>\r\nRCPT TO:<b@example.test>\r\nDATA\r\nSubject: half\r\n\r\nbody\r\n.\r\nQUIT\r\n');
+    c.socket.end();
+    const codes = [];
+    for (let i = 0; i < 6; i++) codes.push((await c.reply()).code);
+    assert.deepEqual(codes, [250, 250, 250, 354, 250, 221]);
+    assert.equal(h.messages[0].toString(), 'Subject: half\r\n\r\nbody\r\n');
+    for (let i = 0; i < 1200 && !c.closed; i++) await new Promise((r) => setTimeout(r, 100));
+    assert.ok(c.closed, 'closed after the last reply');
+  });
+
+  it('a client that half-closes inside a message or a line is closed, and the cut message is not received', async () => {
+    const h = await start();
+    for (const tail of ['DATA\r\nSubject: cut\r\n\r\nno final dot\r\n', 'NOOP\r\nRSET']) {
+      const c = await RawSmtp.connect(h.port);
+      await c.reply();
+      c.write(`EHLO a.example\r\nMAIL FROM:<a@example.test>\r\nRCPT TO:<b@example.test>\r\n${tail}`);
+      c.socket.end();
+      for (let i = 0; i < 1200 && !c.closed; i++) await new Promise((r) => setTimeout(r, 100));
+      assert.ok(c.closed, `closed (${JSON.stringify(tail)})`);
+    }
+    assert.equal(h.messages.length, 0);
+  });
+
   it('a client that talks before the greeting is refused', async () => {
     const h = await start({ greetingDelay: 300 });
     const c = await RawSmtp.connect(h.port);
