@@ -114,6 +114,9 @@ function auth(c: SmtpConnection, line: string): void {
   const method = (args.shift() ?? '').toUpperCase();
   const s = c.session;
   if (s.user) return c.reply(503, 'Error: No identity changes permitted');
+  // RFC 4954 §4: not within a transaction — its MAIL FROM was judged for a stranger (sender ownership, the
+  // sending limits), and a login now would let its RCPTs relay under that unchecked sender
+  if (s.envelope.mailFrom) return c.reply(503, 'Error: AUTH not permitted during a mail transaction');
   if (!c.o.authMethods.includes(method)) return c.reply(504, 'Error: Unrecognized authentication type');
   if (!c.o.authMethodsFor(s, s.secure).includes(method)) return c.reply(538, '5.7.11 Encryption required for requested authentication mechanism');
   if (args.length > 1) return c.reply(501, '5.5.4 Syntax: AUTH mechanism [initial-response]');

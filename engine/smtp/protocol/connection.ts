@@ -41,6 +41,8 @@ export class SmtpConnection implements WatchedConnection {
   private paused = false;
   /** The client does not read its replies: no command runs until the socket has drained. */
   private draining = false;
+  /** Ends a connection whose client has not read its replies for socketTimeout: its input resets the idle timer. */
+  private unreadTimer: NodeJS.Timeout | null = null;
   /** pump() is running: a hook that answers at once lets it go on rather than start another. */
   private pumping = false;
   private inLine = false;
@@ -54,6 +56,12 @@ export class SmtpConnection implements WatchedConnection {
   /** The onData hook's answer when it came before the final dot. */
   private dataAnswer: { err?: HookError | null; text?: string } | null = null;
   private readonly onBytes = (chunk: Buffer) => this.bytes(chunk);
+  /** The client sent its FIN: what it pipelined before is still answered, then the connection closes. */
+  private ended = false;
+  private readonly onEnd = (): void => {
+    this.ended = true;
+    this.pump();
+  };
 
   constructor(
     socket: net.Socket,
@@ -96,12 +104,16 @@ export class SmtpConnection implements WatchedConnection {
   listen(socket: net.Socket): void {
     this.socket = socket;
     socket.on('data', this.onBytes);
+    // input is read ahead of the hooks, so the FIN comes while replies are owed: Node would end our side at it
+    socket.allowHalfOpen = true;
+    socket.on('end', this.onEnd);
     socket.on('error', (e: Error & { code?: string }) => this.socketError(e));
     socket.setTimeout(this.o.socketTimeout, () => this.idle());
   }
 
   unlisten(socket: net.Socket): void {
     socket.off('data', this.onBytes);
+    socket.off('end', this.onEnd);
     socket.setTimeout(0);
   }
 
@@ -119,12 +131,17 @@ export class SmtpConnection implements WatchedConnection {
       // replies the client does not read are not piled up: its next commands wait for the drain
       this.draining = true;
       s.once('drain', this.drained);
+      // a byte now and then keeps the idle timer from firing, and no command line is timed while its replies wait:
+      // not reading counts as idle however the client talks (security review 10)
+      if (this.o.socketTimeout > 0) this.unreadTimer = setTimeout(() => this.draining && this.socket.destroy(), this.o.socketTimeout);
     }
     this.out = '';
   }
 
   private readonly drained = (): void => {
     this.draining = false;
+    if (this.unreadTimer) clearTimeout(this.unreadTimer);
+    this.unreadTimer = null;
     this.pump();
   };
 
@@ -169,6 +186,8 @@ export class SmtpConnection implements WatchedConnection {
     }
     // replies wait while the server works on the next pipelined command; they go when it waits for the client
     if (!this.busy || !this.input) this.flush();
+    // a client that has half-closed: once nothing it sent can run any more (a cut line or message is dropped)
+    if (this.ended && !this.busy && !this.draining && !this.closing) this.close();
   }
 
   private run(): void {
@@ -351,6 +370,7 @@ export class SmtpConnection implements WatchedConnection {
     this.closing = true;
     if (this.halfClose) clearTimeout(this.halfClose);
     this.halfClose = null;
+    if (this.unreadTimer) clearTimeout(this.unreadTimer);
     const m = this.message;
     if (m && !m.writableEnded) m.destroy(new Error('Connection closed before the message was received in full'));
     this.mode = 'closed';

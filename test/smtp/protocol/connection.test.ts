@@ -219,6 +219,59 @@ describe('the SMTP session layer', () => {
     c.close();
   });
 
+  it('a client that does not read its replies is closed after the idle timeout, though it drips a byte now and then', async () => {
+    // security review 10: each dripped byte restarted the idle timer, and no command line is timed while replies
+    // wait, so the connection (and the megabytes of replies in its socket) was held for as long as the drip went on
+    const h = await start({ socketTimeout: 1500 });
+    const c = await RawSmtp.connect(h.port);
+    await c.reply();
+    c.socket.pause(); // never reads again
+    const conn = h.conns[0] as unknown as { draining: boolean; paused: boolean };
+    const server = h.conns[0].socket;
+    const batch = Buffer.from('HELP\r\n'.repeat(1000)); // 60 KB of replies each
+    for (let i = 0; i < 2000 && !conn.draining; i++) {
+      c.write(batch);
+      await new Promise((r) => setTimeout(r, 5));
+    }
+    assert.ok(conn.draining, 'the server waits for the client to read');
+    assert.ok(!conn.paused, 'the server still reads the socket (its input is small): every byte it reads is activity');
+    for (let i = 0; i < 200 && !server.destroyed; i++) {
+      c.write('X');
+      await new Promise((r) => setTimeout(r, 300));
+    }
+    assert.ok(server.destroyed, 'closed while the client kept dripping (60 s, forty idle timeouts)');
+    c.close();
+  });
+
+  it('a client that half-closes after a pipelined transaction gets every reply, then the close', async () => {
+    // security review 10: the FIN came while MAIL's hook worked, Node ended our side, and no reply was written —
+    // though the message was received: the client would send it again
+    const h = await start();
+    const c = await RawSmtp.connect(h.port);
+    await c.reply();
+    c.write('EHLO a.example\r\nMAIL FROM:<a@example.test>\r\nRCPT TO:<b@example.test>\r\nDATA\r\nSubject: half\r\n\r\nbody\r\n.\r\nQUIT\r\n');
+    c.socket.end();
+    const codes = [];
+    for (let i = 0; i < 6; i++) codes.push((await c.reply()).code);
+    assert.deepEqual(codes, [250, 250, 250, 354, 250, 221]);
+    assert.equal(h.messages[0].toString(), 'Subject: half\r\n\r\nbody\r\n');
+    for (let i = 0; i < 1200 && !c.closed; i++) await new Promise((r) => setTimeout(r, 100));
+    assert.ok(c.closed, 'closed after the last reply');
+  });
+
+  it('a client that half-closes inside a message or a line is closed, and the cut message is not received', async () => {
+    const h = await start();
+    for (const tail of ['DATA\r\nSubject: cut\r\n\r\nno final dot\r\n', 'NOOP\r\nRSET']) {
+      const c = await RawSmtp.connect(h.port);
+      await c.reply();
+      c.write(`EHLO a.example\r\nMAIL FROM:<a@example.test>\r\nRCPT TO:<b@example.test>\r\n${tail}`);
+      c.socket.end();
+      for (let i = 0; i < 1200 && !c.closed; i++) await new Promise((r) => setTimeout(r, 100));
+      assert.ok(c.closed, `closed (${JSON.stringify(tail)})`);
+    }
+    assert.equal(h.messages.length, 0);
+  });
+
   it('a client that talks before the greeting is refused', async () => {
     const h = await start({ greetingDelay: 300 });
     const c = await RawSmtp.connect(h.port);
