@@ -148,6 +148,9 @@ const smtp = z
     /** Simultaneous SMTP connections from one client (IPv4 address or IPv6 /ipv6_prefix). */
     max_connections_per_ip: z.number().int().positive().default(50),
     max_recipients: z.number().int().positive().default(100),
+    /** Recipients a client may have refused in one connection (unknown, relay denied) before 421 and the close, counted
+     *  anew after each accepted message: address harvesting at wire speed (security review 10); 0 = no bound. */
+    max_rcpt_errors: z.number().int().nonnegative().default(20),
     /** Seconds to wait before the greeting; clients that talk earlier are refused (early-talker check). */
     greeting_delay: duration.prefault(0),
     socket_timeout: duration.prefault(300),

@@ -95,6 +95,8 @@ export const SMTP_EVENTS = {
     if (f.verdict === 'accept') m.inc('tegami_smtp_recipients_total', { result: 'accepted', status: '2.1.5' });
     else m.inc('tegami_smtp_recipients_total', { result: 'rejected', status: enhanced(f.reply) });
   }),
+  /** A connection past [smtp] max_rcpt_errors refused recipients: 421 and the close (address harvesting). */
+  'smtp.too-many-refusals': ev('smtp', 'warn', { ...sess, refused: 'int' }),
   'smtp.data': ev(
     'smtp',
     'info',

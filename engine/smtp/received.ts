@@ -1,5 +1,6 @@
 // The trace headers a receiving MTA adds (RFC 5321 §4.4): Return-Path at delivery, Received at each hop.
 import type { Envelope } from '../spool/envelope.js';
+import type { SmtpSession } from './protocol/types.js';
 
 export function rfc5322Date(d: Date): string {
   const days = ['Sun', 'Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat'];
@@ -30,4 +31,17 @@ export function receivedHeader(env: Envelope, hostname: string, forRcpt?: string
 
 export function returnPathHeader(mailFrom: string): string {
   return `Return-Path: <${clean(mailFrom)}>\r\n`;
+}
+
+/** The Received: line's "with" word (RFC 3848): SMTP after HELO, else ESMTP, S for TLS, A for a login. */
+export function protocolName(session: SmtpSession, authed: boolean): string {
+  const esmtp = session.openingCommand !== 'HELO';
+  if (!esmtp) return 'SMTP';
+  return `ESMTP${session.secure ? 'S' : ''}${authed ? 'A' : ''}`;
+}
+
+/** The Received: line's "(using …)" text: the TLS version and cipher of the session. */
+export function tlsDescription(session: SmtpSession): string {
+  const t = session.tlsOptions;
+  return t ? `${t.version ?? 'TLS'} with cipher ${t.standardName ?? t.name ?? 'unknown'}` : 'TLS';
 }

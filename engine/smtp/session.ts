@@ -7,6 +7,7 @@ import dns from 'node:dns';
 import type { SmtpAddress } from './protocol/address.js';
 import type { MessageStream } from './protocol/message.js';
 import type { SaslExchange, SaslReply, SmtpSession } from './protocol/types.js';
+import { protocolName, tlsDescription } from './received.js';
 import type { LoadedConfig } from '../config/load.js';
 import type { AccountDirectory, User } from '../accounts/directory.js';
 import { SqliteDirectory } from '../accounts/sqlite-directory.js';
@@ -53,6 +54,8 @@ interface ConnState {
   sending?: GateSnapshot;
   /** What the connection checks found of this client and its HELO, for its next transactions (made at the first MAIL). */
   memo?: ClientMemo;
+  /** Recipients refused since the connection's last accepted message ([smtp] max_rcpt_errors). */
+  refused?: number;
 }
 
 /** The user the session is logged in as: session.user, forgotten at STARTTLS. */
@@ -272,7 +275,7 @@ export class SmtpSessionPolicy {
     }
     if (j.verdict.kind !== 'accept') {
       logger.info('smtp', 'rcpt-to', { sid: session.id, ip: st.ip, to: address.address, verdict: 'reject', reply: `${j.verdict.code} ${j.verdict.status}` });
-      return cb(toSmtpError(j.verdict));
+      return cb(toSmtpError(this.pastRefusals(st, session) ?? j.verdict));
     }
     const ok = j as Extract<typeof j, { kind: 'local' | 'remote' }>;
     const accepted = () => {
@@ -293,7 +296,7 @@ export class SmtpSessionPolicy {
     const elsewhere = refuseOnVirtualHost(virtualHostsOf(config), session.localAddress, ok.address, (d) => directory.localDomain(d));
     if (elsewhere) {
       logger.info('smtp', 'rcpt-to', { sid: session.id, ip: st.ip, to: ok.address, verdict: 'reject', reason: 'virtual host', reply: `${elsewhere.code} ${elsewhere.status}` });
-      return cb(toSmtpError(elsewhere));
+      return cb(toSmtpError(this.pastRefusals(st, session) ?? elsewhere));
     }
     if (this.deps.storeUp?.() === false) {
       const v = tempfail(451, '4.3.0', 'Local error in processing (mailbox database unavailable), try again later');
@@ -308,9 +311,17 @@ export class SmtpSessionPolicy {
     }, accepted);
   };
 
+  /** One more refused recipient; past [smtp] max_rcpt_errors since the last accepted message, 421 and the close. */
+  private pastRefusals(st: ConnState, session: SmtpSession): Refusal | null {
+    const limit = this.deps.config.smtp.max_rcpt_errors;
+    if (limit === 0 || (st.refused = (st.refused ?? 0) + 1) <= limit) return null;
+    this.deps.logger.warn('smtp', 'too-many-refusals', { sid: session.id, ip: st.ip, refused: st.refused });
+    return tempfail(421, '4.7.0', 'Too many refused recipients, closing connection');
+  }
+
   onData = (stream: MessageStream, session: SmtpSession, cb: (err?: Error | null, message?: string) => void): void => {
     void this.data(stream, session).then(
-      (r) => (typeof r === 'string' ? cb(null, r) : cb(toSmtpError(r))),
+      (r) => (typeof r === 'string' ? ((this.state(session).refused = 0), cb(null, r)) : cb(toSmtpError(r))),
       (e: Error) => {
         if (stream.errored instanceof DeadlineExceeded) {
           // the deadline already answered 421 and closed; the partial message was discarded, never acknowledged
@@ -433,15 +444,4 @@ function unknownParams(address: SmtpAddress, known: Set<string>): string | null 
   if (!args) return null;
   for (const k of Object.keys(args)) if (!known.has(k.toUpperCase())) return k.toUpperCase();
   return null;
-}
-
-function protocolName(session: SmtpSession, authed: boolean): string {
-  const esmtp = session.openingCommand !== 'HELO';
-  if (!esmtp) return 'SMTP';
-  return `ESMTP${session.secure ? 'S' : ''}${authed ? 'A' : ''}`;
-}
-
-function tlsDescription(session: SmtpSession): string {
-  const t = session.tlsOptions;
-  return t ? `${t.version ?? 'TLS'} with cipher ${t.standardName ?? t.name ?? 'unknown'}` : 'TLS';
 }
