@@ -39,7 +39,7 @@ const msgs = Array.from({ length: 16 }, (_, i) => {
 const s = config.spam;
 const parsed = msgs.map((m) => parseMessage(m, { partScanBytes: s.part_scan_size }));
 const urls = parsed.map((p) => p.texts.flatMap((t) => extractUrls(t)));
-const inputs = parsed.map((p, i) => ruleInput(p, [], urls[i]));
+const inputs = parsed.map((p, i) => ruleInput(p, [], urls[i], a.rules.bodyWords));
 const stripped = parsed.map((p) => p.texts.map(stripMarkup).join('\n'));
 const folded = stripped.map((t) => fold(t));
 
@@ -54,7 +54,7 @@ function step(name: string, f: (i: number) => unknown): void {
 for (let r = 0; r < ROUNDS; r++) {
   step('parseMessage', (i) => parseMessage(msgs[i], { partScanBytes: s.part_scan_size }));
   step('extractUrls', (i) => parsed[i].texts.flatMap((t) => extractUrls(t)));
-  step('ruleInput', (i) => ruleInput(parsed[i], [], urls[i]));
+  step('ruleInput', (i) => ruleInput(parsed[i], [], urls[i], a.rules.bodyWords));
   step('  stripMarkup', (i) => parsed[i].texts.map(stripMarkup));
   step('  fold', (i) => fold(stripped[i]));
   step('  viewsOf', (i) => viewsOf(folded[i]));

@@ -7,6 +7,7 @@ import type { ParsedMessage } from '../message.js';
 import { addressOf } from '../message.js';
 import { extractUrls, hostOf, siteOf } from '../url.js';
 import { LiteralSet } from './aho.js';
+import { asciiBody } from './body-views.js';
 import { isAscii, isInvisible, viewsOf, type Views } from './normalise.js';
 import type { BrandBook } from './brands.js';
 import { HEADER_CHECKS } from './checks-headers.js';
@@ -192,6 +193,7 @@ export const CHECKS: Record<string, Check> = {
   },
   ad_mark_obfuscated: (inp) => {
     for (const [raw, v] of [[inp.rawSubject, inp.subject], [inp.rawBody, inp.body]] as const) {
+      if (asciiBody(v)) continue; // an ASCII body's skeleton holds no Japanese ad marker (nor is it made to say so)
       for (const m of AD_MARKS) if (v.skeleton.includes(m) && !raw.includes(m)) return 'ad marker split or disguised';
     }
     return null;
