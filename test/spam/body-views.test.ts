@@ -7,6 +7,7 @@ import assert from 'node:assert/strict';
 import iconv from 'iconv-lite';
 import { LiteralSet } from '../../engine/spam/rules/aho.js';
 import { BodyViews, bodyViews } from '../../engine/spam/rules/body-views.js';
+import { CHECKS, DRUG_STRETCH, SPACED_RUN } from '../../engine/spam/rules/checks.js';
 import { ruleInput } from '../../engine/spam/rules/input.js';
 import { foldedViews, literalView } from '../../engine/spam/rules/normalise.js';
 import { loadRuleSet } from '../../engine/spam/rules/rules.js';
@@ -103,4 +104,46 @@ test('rule hits alike with and without the fused scan, in English and in Japanes
   }
   assert.ok(fusedBodies >= 6, `the ASCII bodies take the fused scan (${fusedBodies})`);
   assert.ok(rules.evaluate(ruleInput(parseMessage(mails[mails.length - 1]), [], [], rules.bodyWords)).length > 0, 'the spam sample hits rules');
+});
+
+test('spaced_letters and pharma_obfuscated: an ASCII body they skip is one their own scans find nothing in', () => {
+  const r = rng(17);
+  const pieces = ['v', 'V', '1', 'i', 'I', '!', '|', 'a', '@', '4', 'g', 'r', 'c', 'l', 's', '$', '5', 'x', 'n', 'u', 'm', 'o', '0', 'd', 'e', '3', 't', '7', 'p', 'h'];
+  const seps = [' ', ' ', '.', '-', '_', '*', '  ', '\r\n', ',', '~', '2', '#', '&#46;'];
+  const words = ['viagra', 'v1agra', 'vi@gra', 'c.i.a.l.i.s', 'V-I-A-G-R-A', 'xanax!!', 'tramadol', 'f r e e', 'a b c d e', 'x.y.z', 'I a m', 'ph3nt3rm1n3', 'v!agra', 'c|al!s', 'v1@gr@', 'x@n@x', 'pr0p3c1a', 'the', 'fox'];
+  const texts: string[] = ['', 'v i a g r a', 'a b c', 'a b', 'ab c d e', '$$$ v|agra $$$', 'xanax', 'val1um.'];
+  for (let i = 0; i < 6000; i++) {
+    let s = '';
+    const n = Math.floor(r() * 30);
+    for (let k = 0; k < n; k++) {
+      const x = r();
+      s += x < 0.15 ? words[Math.floor(r() * words.length)] : x < 0.6 ? pieces[Math.floor(r() * pieces.length)] : seps[Math.floor(r() * seps.length)];
+    }
+    texts.push(s);
+  }
+  const set = rules.bodyWords!;
+  let skippedSpaced = 0;
+  let skippedDrug = 0;
+  let hits = 0;
+  for (const t of texts) {
+    const msg = parseMessage(rawMail({ subject: 'plain subject', contentType: 'text/plain; charset=us-ascii', body: t }));
+    const plain = ruleInput(msg, [], []);
+    const fused = ruleInput(msg, [], [], set);
+    assert.ok(fused.body instanceof BodyViews, JSON.stringify(t));
+    const f = plain.body.folded;
+    // each flag is a superset of its check's own prefilter regex, so the check's answer cannot change
+    if (SPACED_RUN.test(f)) assert.ok(fused.body.maySpaced, `spaced: ${JSON.stringify(t)}`);
+    if (DRUG_STRETCH.test(f)) assert.ok(fused.body.mayDrug, `drug: ${JSON.stringify(t)}`);
+    if (!fused.body.maySpaced) skippedSpaced++;
+    if (!fused.body.mayDrug) skippedDrug++;
+    for (const check of ['spaced_letters', 'pharma_obfuscated'] as const) {
+      const want = CHECKS[check](plain, rules.ctx, 1);
+      if (want) hits++;
+      assert.equal(CHECKS[check](fused, rules.ctx, 1), want, `${check}: ${JSON.stringify(t)}`);
+    }
+  }
+  // the flags do let texts through and keep others out: neither is always true
+  assert.ok(skippedSpaced > 500 && skippedSpaced < texts.length - 500, `spaced skipped ${skippedSpaced}`);
+  assert.ok(skippedDrug > 500 && skippedDrug < texts.length - 500, `drug skipped ${skippedDrug}`);
+  assert.ok(hits > 500, `the checks hit (${hits})`);
 });

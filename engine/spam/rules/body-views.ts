@@ -5,6 +5,7 @@
 // text that may hold Japanese). Same strings, same literals found as foldedViews and LiteralSet.search: each
 // literal is looked for in the same code units by the same table (test/spam/body-views).
 import type { LiteralSet } from './aho.js';
+import { DRUG_SET, LEET } from './drugs.js';
 import { asciiFoldedViews, decodeNumericRefs, foldDecoded, isAscii, rememberAscii, viewsOf, type Views } from './normalise.js';
 
 /** A body of ASCII only: its folded text, the words-view literals of one set found in it, the other views on demand. */
@@ -13,16 +14,25 @@ export class BodyViews implements Views {
   /** The set searched in the words view while folding, and the ids of its literals found there. */
   readonly searched: LiteralSet;
   readonly found: Set<number>;
+  /**
+   * Whether the checks' own scans could hit (checks.ts): three single letters in a row, each its own word
+   * (spaced_letters' "f r e e c a s h" has at least three between its first and last), and a word whose letters,
+   * signs read as letters and the rest dropped, spell a drug (pharma_obfuscated). False: the check cannot hit.
+   */
+  readonly maySpaced: boolean;
+  readonly mayDrug: boolean;
   /** The decoded text the views are of (numeric character references decoded; ASCII only). */
   private readonly source: string;
   private wordsView: string | null = null;
   private skeletonView: string | null = null;
 
-  constructor(source: string, folded: string, searched: LiteralSet, found: Set<number>) {
+  constructor(source: string, folded: string, searched: LiteralSet, found: Set<number>, maySpaced: boolean, mayDrug: boolean) {
     this.source = source;
     this.folded = folded;
     this.searched = searched;
     this.found = found;
+    this.maySpaced = maySpaced;
+    this.mayDrug = mayDrug;
   }
 
   get words(): string {
@@ -72,6 +82,24 @@ const WHITE = new Uint8Array(0x80).map((_, c) => (c === 0x20 || (c >= 0x09 && c 
 /** 1 for the ASCII letters and digits (normalise.ts isWordCode). */
 const WORD = new Uint8Array(0x80).map((_, c) => ((c >= 0x30 && c <= 0x39) || (c >= 0x61 && c <= 0x7a) || (c >= 0x41 && c <= 0x5a) ? 1 : 0));
 
+/**
+ * The drug names' automaton (drugs.ts) over the letters a word spells: each ASCII byte's class — a letter, or a sign
+ * LEET reads as one, as that letter; white space as class 0 (back to the start: a new word); DROPPED for the rest,
+ * which the reading skips (pharma_obfuscated's DRUG_STRETCH, without its bound on how many).
+ */
+const DROPPED = -1;
+const DRUG_SCAN = (() => {
+  const a = DRUG_SET.asciiScan()!;
+  const cls = new Int32Array(0x80);
+  for (let c = 0; c < 0x80; c++) {
+    const l = LOWER[c];
+    const ch = String.fromCharCode(l);
+    const m = LEET[ch] ?? ch;
+    cls[c] = WHITE[l] === 1 ? 0 : m >= 'a' && m <= 'z' ? a.classOf[m.charCodeAt(0)] : DROPPED;
+  }
+  return { table: a.table, cls };
+})();
+
 /** The text's bytes and its fold, kept between calls (grows to 2 × the longest body; bodies are capped before). */
 let scratch = Buffer.allocUnsafeSlow(0);
 let scratchBytes = new Uint8Array(0);
@@ -102,6 +130,16 @@ export function bodyViews(text: string, set: LiteralSet | null): Views {
   let f = n;
   let inWhite = 0;
   let inRun = 0;
+  // spaced_letters: the length of the word run so far, whether its last character is a letter, and how many runs
+  // of one letter came in a row; pharma_obfuscated: the drug automaton's row
+  let runLen = 0;
+  let letter = false;
+  let singles = 0;
+  let spaced = false;
+  const drugTable = DRUG_SCAN.table;
+  const drugCls = DRUG_SCAN.cls;
+  let drugRow = 0;
+  let drug = false;
   for (let i = 0; i < n; i++) {
     const c = LOWER[b[i]];
     const ws = WHITE[c];
@@ -117,6 +155,24 @@ export function bodyViews(text: string, set: LiteralSet | null): Views {
         row = -v - 1;
         set!.reportRow(row, found);
       }
+      if (isWord === 1) {
+        runLen++;
+        letter = c >= 0x61;
+      } else {
+        // a run ends: one letter alone extends the count, anything else starts it again
+        singles = runLen === 1 && letter ? singles + 1 : 0;
+        if (singles >= 3) spaced = true;
+        runLen = 0;
+      }
+    }
+    const dc = drugCls[c];
+    if (dc !== DROPPED) {
+      const dv = drugTable[drugRow + dc];
+      if (dv >= 0) drugRow = dv;
+      else {
+        drug = true;
+        drugRow = -dv - 1;
+      }
     }
     inRun = isWord;
   }
@@ -126,5 +182,5 @@ export function bodyViews(text: string, set: LiteralSet | null): Views {
   }
   const folded = scratch.toString('latin1', n, f);
   rememberAscii(folded);
-  return new BodyViews(d, folded, set!, found);
+  return new BodyViews(d, folded, set!, found, spaced, drug);
 }
