@@ -13,6 +13,7 @@ import { parseMessage } from '../engine/spam/message.js';
 import { extractUrls } from '../engine/spam/url.js';
 import { ruleInput } from '../engine/spam/rules/input.js';
 import { CHECKS } from '../engine/spam/rules/checks.js';
+import { bodyViews } from '../engine/spam/rules/body-views.js';
 import { fold, foldedViews, viewsOf } from '../engine/spam/rules/normalise.js';
 import { stripMarkup, tokenise } from '../engine/spam/tokenise.js';
 import { messageTemplate } from '../lab/load/message.js';
@@ -59,11 +60,12 @@ for (let r = 0; r < ROUNDS; r++) {
   step('  fold', (i) => fold(stripped[i]));
   step('  viewsOf', (i) => viewsOf(folded[i]));
   step('  foldedViews', (i) => foldedViews(stripped[i]));
+  step('  bodyViews (fold + words literals + checks\' flags)', (i) => bodyViews(stripped[i], a.rules.bodyWords));
   step('tokenise (Bayes, when trained)', (i) => tokenise(parsed[i], [], urls[i]));
   step('rules.evaluate', (i) => a.rules.evaluate(inputs[i]));
   for (const [name, check] of Object.entries(CHECKS)) step(`  check ${name}`, (i) => check(inputs[i], a.rules.ctx, 3));
 }
-for (const [k, v] of results) if (v >= 1) console.log(`${k.padEnd(34)} ${v.toFixed(1).padStart(8)} µs`);
+for (const [k, v] of results) if (v >= 1) console.log(`${k.padEnd(52)} ${v.toFixed(1).padStart(8)} µs`);
 console.log(`${SIZE} B, load ${os.loadavg()[0].toFixed(1)}`);
 await a.close();
 await dns.close();

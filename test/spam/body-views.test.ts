@@ -147,3 +147,17 @@ test('spaced_letters and pharma_obfuscated: an ASCII body they skip is one their
   assert.ok(skippedDrug > 500 && skippedDrug < texts.length - 500, `drug skipped ${skippedDrug}`);
   assert.ok(hits > 500, `the checks hit (${hits})`);
 });
+
+test('a literal, a spaced run and a drug across the scan\'s 4 KiB chunk boundaries, white space at either end', () => {
+  const set = rules.bodyWords!;
+  for (const lit of ['click here', 'act now', 'v i a g r a', 'v1@gra', 'a.b.c.d.e']) {
+    for (const at of [4090, 4093, 4095, 4096, 4097, 8191, 8192]) {
+      for (const end of ['', ' ', '\r\n', 'x']) {
+        const t = 'y'.repeat(at - 3) + ' ' + lit + ' ' + 'z '.repeat(2100) + end;
+        compare(t, set);
+        const msg = parseMessage(rawMail({ subject: 's', contentType: 'text/plain; charset=us-ascii', body: t }));
+        assert.deepEqual(rules.evaluate(ruleInput(msg, [], [], set)), rules.evaluate(ruleInput(msg, [], [])), `${lit} at ${at}`);
+      }
+    }
+  }
+});

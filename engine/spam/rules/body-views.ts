@@ -104,6 +104,11 @@ const DRUG_SCAN = (() => {
 let scratch = Buffer.allocUnsafeSlow(0);
 let scratchBytes = new Uint8Array(0);
 
+/** The scan's state between chunks (one object, reused: a scan is synchronous). */
+const st = { row: 0, f: 0, inWhite: 0, inRun: 0, runLen: 0, letter: 0, singles: 0, spaced: false, drugRow: 0, drug: false };
+/** Bytes per call of foldChunk. */
+const CHUNK = 4096;
+
 /**
  * foldedViews(text), with `set`'s literals in the words view found on the way when the text is ASCII and the set
  * is searched by its full table; otherwise foldedViews' own views (the caller searches them as before).
@@ -114,33 +119,44 @@ export function bodyViews(text: string, set: LiteralSet | null): Views {
   const scan = set === null ? null : scanOf(set);
   if (scan === null) return asciiFoldedViews(d);
   const n = d.length;
-  if (scratch.length < 2 * n) scratch = Buffer.allocUnsafeSlow(Math.max(2 * n, 4096));
-  if (scratchBytes.buffer !== scratch.buffer) scratchBytes = new Uint8Array(scratch.buffer, scratch.byteOffset, scratch.length);
+  if (scratch.length < 2 * n + 2) {
+    scratch = Buffer.allocUnsafeSlow(Math.max(2 * n + 2, 4096));
+    scratchBytes = new Uint8Array(scratch.buffer, scratch.byteOffset, scratch.length);
+  }
+  // the text at [0, n) and a space after it (the words view's last space comes from it: no step after the loop),
+  // its fold from n + 1 on
+  scratch.write(d, 0, n, 'latin1');
   const b = scratchBytes;
-  scratch.write(d, 0, n, 'latin1'); // the text at [0, n), its fold at [n, 2n)
-  const { table, wordClass } = scan;
+  b[n] = 0x20;
   const found = new Set<number>();
   set!.beginScan();
   // the words view starts with a space
-  let row = table[wordClass[0x20]];
+  let row = scan.table[scan.wordClass[0x20]];
   if (row < 0) {
     row = -row - 1;
     set!.reportRow(row, found);
   }
-  let f = n;
-  let inWhite = 0;
-  let inRun = 0;
-  // spaced_letters: the length of the word run so far, whether its last character is a letter, and how many runs
-  // of one letter came in a row; pharma_obfuscated: the drug automaton's row
-  let runLen = 0;
-  let letter = false;
-  let singles = 0;
-  let spaced = false;
+  st.row = row;
+  st.f = n + 1;
+  st.inWhite = st.inRun = st.runLen = st.letter = st.singles = st.drugRow = 0;
+  st.spaced = st.drug = false;
+  // in chunks, so that the loop's function is optimised by its calls: a long loop is compiled on stack replacement,
+  // and V8 kept entering and throwing away that code at every call once a path the warm-up never took was taken
+  // (a body cut inside a word after small ones had warmed it up: "insufficient type feedback")
+  for (let from = 0; from <= n; from += CHUNK) foldChunk(b, from, Math.min(n + 1, from + CHUNK), scan.table, scan.wordClass, set!, found);
+  // the added space is in the fold only if the text did not end in white space
+  const end = st.f - (n > 0 && WHITE[LOWER[b[n - 1]]] === 1 ? 0 : 1);
+  const folded = scratch.toString('latin1', n + 1, end);
+  rememberAscii(folded);
+  return new BodyViews(d, folded, set!, found, st.spaced, st.drug);
+}
+
+/** The scan over b[from, to): the fold into b from st.f on, the words-view literals into `found`, the checks' flags. */
+function foldChunk(b: Uint8Array, from: number, to: number, table: Int32Array, wordClass: Int32Array, set: LiteralSet, found: Set<number>): void {
+  let { row, f, inWhite, inRun, runLen, letter, singles, spaced, drugRow, drug } = st;
   const drugTable = DRUG_SCAN.table;
   const drugCls = DRUG_SCAN.cls;
-  let drugRow = 0;
-  let drug = false;
-  for (let i = 0; i < n; i++) {
+  for (let i = from; i < to; i++) {
     const c = LOWER[b[i]];
     const ws = WHITE[c];
     b[f] = ws === 1 ? 0x20 : c; // the fold: a white space run is one space (asciiFoldedViews' loop)
@@ -153,18 +169,19 @@ export function bodyViews(text: string, set: LiteralSet | null): Views {
       if (v >= 0) row = v;
       else {
         row = -v - 1;
-        set!.reportRow(row, found);
+        set.reportRow(row, found);
       }
       if (isWord === 1) {
         runLen++;
-        letter = c >= 0x61;
+        letter = c >= 0x61 ? 1 : 0;
       } else {
-        // a run ends: one letter alone extends the count, anything else starts it again
-        singles = runLen === 1 && letter ? singles + 1 : 0;
+        // a run ends (spaced_letters): one letter alone extends the count, anything else starts it again
+        singles = runLen === 1 && letter === 1 ? singles + 1 : 0;
         if (singles >= 3) spaced = true;
         runLen = 0;
       }
     }
+    // pharma_obfuscated: the drug automaton over the letters words spell
     const dc = drugCls[c];
     if (dc !== DROPPED) {
       const dv = drugTable[drugRow + dc];
@@ -176,11 +193,14 @@ export function bodyViews(text: string, set: LiteralSet | null): Views {
     }
     inRun = isWord;
   }
-  if (inRun === 1) {
-    const v = table[row + wordClass[0x20]];
-    if (v < 0) set!.reportRow(-v - 1, found);
-  }
-  const folded = scratch.toString('latin1', n, f);
-  rememberAscii(folded);
-  return new BodyViews(d, folded, set!, found, spaced, drug);
+  st.row = row;
+  st.f = f;
+  st.inWhite = inWhite;
+  st.inRun = inRun;
+  st.runLen = runLen;
+  st.letter = letter;
+  st.singles = singles;
+  st.spaced = spaced;
+  st.drugRow = drugRow;
+  st.drug = drug;
 }
