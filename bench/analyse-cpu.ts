@@ -87,7 +87,7 @@ const s = config.spam;
 const parsed = parseMessage(msgs[0], { partScanBytes: s.part_scan_size });
 const html = parsed.htmls.map((h) => checkHtml(h, s.html_max_links));
 const urls = [...parsed.texts.flatMap((t) => extractUrls(t)), ...html.flatMap((h) => h.hrefs)];
-const inp = ruleInput(parsed, html, urls);
+const inp = ruleInput(parsed, html, urls, a.rules.bodyWords);
 
 await whole(WARM);
 for (let r = 0; r < ROUNDS; r++) {
@@ -97,7 +97,7 @@ for (let r = 0; r < ROUNDS; r++) {
     continue;
   }
   const p = step(N, (raw) => parseMessage(raw, { partScanBytes: s.part_scan_size }));
-  const ri = step(N, () => ruleInput(parsed, html, urls));
+  const ri = step(N, () => ruleInput(parsed, html, urls, a.rules.bodyWords));
   const ev = step(N, () => a.rules.evaluate(inp));
   const au = await stepAsync(N, (raw) => verifyDkimDmarc(raw, resolver, { mailFrom: `load@${LOAD_DOMAIN}`, spf: conn.spf }, 1500));
   console.log(

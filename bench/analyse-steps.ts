@@ -13,6 +13,7 @@ import { parseMessage } from '../engine/spam/message.js';
 import { extractUrls } from '../engine/spam/url.js';
 import { ruleInput } from '../engine/spam/rules/input.js';
 import { CHECKS } from '../engine/spam/rules/checks.js';
+import { bodyViews } from '../engine/spam/rules/body-views.js';
 import { fold, foldedViews, viewsOf } from '../engine/spam/rules/normalise.js';
 import { stripMarkup, tokenise } from '../engine/spam/tokenise.js';
 import { messageTemplate } from '../lab/load/message.js';
@@ -39,7 +40,7 @@ const msgs = Array.from({ length: 16 }, (_, i) => {
 const s = config.spam;
 const parsed = msgs.map((m) => parseMessage(m, { partScanBytes: s.part_scan_size }));
 const urls = parsed.map((p) => p.texts.flatMap((t) => extractUrls(t)));
-const inputs = parsed.map((p, i) => ruleInput(p, [], urls[i]));
+const inputs = parsed.map((p, i) => ruleInput(p, [], urls[i], a.rules.bodyWords));
 const stripped = parsed.map((p) => p.texts.map(stripMarkup).join('\n'));
 const folded = stripped.map((t) => fold(t));
 
@@ -54,16 +55,17 @@ function step(name: string, f: (i: number) => unknown): void {
 for (let r = 0; r < ROUNDS; r++) {
   step('parseMessage', (i) => parseMessage(msgs[i], { partScanBytes: s.part_scan_size }));
   step('extractUrls', (i) => parsed[i].texts.flatMap((t) => extractUrls(t)));
-  step('ruleInput', (i) => ruleInput(parsed[i], [], urls[i]));
+  step('ruleInput', (i) => ruleInput(parsed[i], [], urls[i], a.rules.bodyWords));
   step('  stripMarkup', (i) => parsed[i].texts.map(stripMarkup));
   step('  fold', (i) => fold(stripped[i]));
   step('  viewsOf', (i) => viewsOf(folded[i]));
   step('  foldedViews', (i) => foldedViews(stripped[i]));
+  step('  bodyViews (fold + words literals + checks\' flags)', (i) => bodyViews(stripped[i], a.rules.bodyWords));
   step('tokenise (Bayes, when trained)', (i) => tokenise(parsed[i], [], urls[i]));
   step('rules.evaluate', (i) => a.rules.evaluate(inputs[i]));
   for (const [name, check] of Object.entries(CHECKS)) step(`  check ${name}`, (i) => check(inputs[i], a.rules.ctx, 3));
 }
-for (const [k, v] of results) if (v >= 1) console.log(`${k.padEnd(34)} ${v.toFixed(1).padStart(8)} µs`);
+for (const [k, v] of results) if (v >= 1) console.log(`${k.padEnd(52)} ${v.toFixed(1).padStart(8)} µs`);
 console.log(`${SIZE} B, load ${os.loadavg()[0].toFixed(1)}`);
 await a.close();
 await dns.close();

@@ -5,6 +5,11 @@
 import { isAscii } from 'node:buffer';
 import iconv from 'iconv-lite';
 
+/** The bytes as a Buffer without copying them (a view of the same memory): they are only read into a string. */
+function viewOf(buf: Uint8Array): Buffer {
+  return Buffer.isBuffer(buf) ? buf : Buffer.from(buf.buffer, buf.byteOffset, buf.byteLength);
+}
+
 export interface Decoded {
   text: string;
   /** The charset actually used. */
@@ -201,8 +206,8 @@ export function decodeIso2022jp(buf: Uint8Array): string {
 /** Bytes decoded in a charset as decodeBytes names it (its `charset`), without detection. */
 export function decodeAs(buf: Uint8Array, cs: string): string {
   if (cs === 'iso-2022-jp') return decodeIso2022jp(buf);
-  if (cs === 'us-ascii') return Buffer.from(buf).toString('latin1');
-  if (cs === 'utf-8') return Buffer.from(buf).toString('utf8');
+  if (cs === 'us-ascii') return viewOf(buf).toString('latin1');
+  if (cs === 'utf-8') return viewOf(buf).toString('utf8');
   if (iconv.encodingExists(cs)) return iconv.decode(Buffer.from(buf), cs);
   try {
     return new TextDecoder(cs).decode(buf); // labels only ICU knows
@@ -233,7 +238,7 @@ export function decodeBytes(buf: Uint8Array, declared?: string): Decoded {
   if (!label || label === 'us-ascii') {
     if (!eight) {
       if (hasJisEscape(buf)) return { text: decodeIso2022jp(buf), charset: 'iso-2022-jp', mislabelled: false };
-      return { text: Buffer.from(buf).toString('latin1'), charset: 'us-ascii', mislabelled: false };
+      return { text: viewOf(buf).toString('latin1'), charset: 'us-ascii', mislabelled: false };
     }
     const cs = detectCharset(buf);
     return { text: decodeAs(buf, cs), charset: cs, mislabelled: !!label };
@@ -244,12 +249,12 @@ export function decodeBytes(buf: Uint8Array, declared?: string): Decoded {
     return { text: decodeAs(buf, cs), charset: cs, mislabelled: true };
   }
   if (label === 'utf-8') {
-    if (!eight || validUtf8(buf)) return { text: Buffer.from(buf).toString('utf8'), charset: 'utf-8', mislabelled: false };
+    if (!eight || validUtf8(buf)) return { text: viewOf(buf).toString('utf8'), charset: 'utf-8', mislabelled: false };
     const cs = detectCharset(buf);
     return { text: decodeAs(buf, cs), charset: cs, mislabelled: cs !== 'windows-1252' };
   }
   if (label === 'cp932' || label === 'euc-jp') {
-    if (!eight) return { text: hasJisEscape(buf) ? decodeIso2022jp(buf) : Buffer.from(buf).toString('latin1'), charset: label, mislabelled: hasJisEscape(buf) };
+    if (!eight) return { text: hasJisEscape(buf) ? decodeIso2022jp(buf) : viewOf(buf).toString('latin1'), charset: label, mislabelled: hasJisEscape(buf) };
     const errs = label === 'cp932' ? sjisErrors(buf).errors : eucErrors(buf).errors;
     if (errs === 0) return { text: decodeAs(buf, label), charset: label, mislabelled: false };
     const cs = detectCharset(buf);
@@ -257,7 +262,7 @@ export function decodeBytes(buf: Uint8Array, declared?: string): Decoded {
   }
   if (LATIN.has(label) && eight) {
     // Japanese sent as Latin-1: the classic mislabel. Believe it only when the bytes read as clean Japanese.
-    if (validUtf8(buf)) return { text: Buffer.from(buf).toString('utf8'), charset: 'utf-8', mislabelled: true };
+    if (validUtf8(buf)) return { text: viewOf(buf).toString('utf8'), charset: 'utf-8', mislabelled: true };
     const s = sjisErrors(buf);
     if (s.errors === 0 && s.pairs >= 2) {
       const t = iconv.decode(Buffer.from(buf), 'cp932');

@@ -266,7 +266,10 @@ export function parseMessage(raw: Buffer | Uint8Array, opts: ParseOptions = {}):
     }
     if (textLeft <= 0) return; // the message's text budget is spent: later parts are not read
     // encoded, a part's first partCap decoded bytes take at most 2 × partCap bytes (base64 with line breaks: 1.4×)
-    const bytes = transferDecode(latin1(b, Math.min(e, b + partCap * 2)), cte);
+    // a 7bit, 8bit or binary part's bytes are read where they are (its latin1 string turned back into a Buffer
+    // was two copies of up to 2 × partCap bytes per part: the same bytes)
+    const to = Math.min(e, b + partCap * 2);
+    const bytes = cte === 'base64' || cte === 'quoted-printable' ? transferDecode(latin1(b, to), cte) : buf.subarray(b, to);
     msg.parts.push({ type: ct.type, cte, attachment: false, ascii: isAscii(bytes) });
     const d = decodeBytes(bytes.length > partCap ? cutUtf8(bytes, partCap) : bytes, ct.params.charset);
     if (d.mislabelled) msg.mislabelled = true;

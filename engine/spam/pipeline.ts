@@ -224,7 +224,7 @@ export class Analyser {
 
     if (msg.mislabelled && readsJapanese(msg)) found.add('CHARSET_MISLABELLED');
 
-    const ruleHits = this.rules.evaluate(ruleInput(msg, html, urls));
+    const ruleHits = this.rules.evaluate(ruleInput(msg, html, urls, this.rules.bodyWords));
     if (ruleHits.length) {
       for (const h of ruleHits) found.add(h.tag as Tag);
       let shown = '';

@@ -124,6 +124,41 @@ export class LiteralSet {
     } else this.rootTable = null;
   }
 
+  /** Whether every literal has a code unit past ASCII: a text of ASCII only holds none of them. */
+  get allPastAscii(): boolean {
+    return this.pastAscii;
+  }
+
+  /**
+   * What a scan fused into another loop over ASCII bytes needs (engine/spam/rules/body-views.ts): the full table, its
+   * width and each ASCII byte's class; null when this set is searched another way (one literal, no full table, or
+   * literals that ASCII text cannot hold). Such a scan starts with beginScan() and hands each negative table entry to
+   * reportRow(): the same steps and reports as search() over the same code units.
+   */
+  asciiScan(): { table: Int32Array; classes: number; classOf: Int32Array } | null {
+    if (this.table === null || this.only !== null || this.pastAscii || this.size === 0) return null;
+    const classOf = new Int32Array(0x80);
+    for (let c = 0; c < 0x80; c++) classOf[c] = this.classOf![c];
+    return { table: this.table, classes: this.classes, classOf };
+  }
+
+  /** A new search's stamp (each state's output chain is walked at most once per search). */
+  beginScan(): void {
+    if (++this.stamp === 0xffffffff) {
+      this.walked.fill(0);
+      this.stamp = 1;
+    }
+  }
+
+  /** The literals ending at the state of table row `row` (from a negative table entry: -entry - 1), into `found`. */
+  reportRow(row: number, found: Set<number>): void {
+    const stamp = this.stamp;
+    for (let o = this.outLink[row / this.classes]; o > 0 && this.walked[o] !== stamp; o = this.dictLink[o]) {
+      this.walked[o] = stamp;
+      for (const id of this.ends[o]) found.add(id);
+    }
+  }
+
   /** The state reached from s on code unit c, or -1 when s has no such transition. */
   private step(s: number, c: number): number {
     if (s === 0 && this.rootTable !== null) return this.rootTable[c] || -1;

@@ -6,7 +6,8 @@ import { shownHosts } from '../html.js';
 import type { ParsedMessage } from '../message.js';
 import { addressOf } from '../message.js';
 import { extractUrls, hostOf, siteOf } from '../url.js';
-import { LiteralSet } from './aho.js';
+import { BodyViews, asciiBody } from './body-views.js';
+import { DRUGS, DRUG_SET, LEET } from './drugs.js';
 import { isAscii, isInvisible, viewsOf, type Views } from './normalise.js';
 import type { BrandBook } from './brands.js';
 import { HEADER_CHECKS } from './checks-headers.js';
@@ -37,10 +38,6 @@ export interface CheckContext {
 export type Check = (inp: RuleInput, ctx: CheckContext, min: number) => string | null;
 
 const AD_MARKS = ['未承諾広告', '未承認広告', '末承諾広告'];
-const DRUGS = ['viagra', 'cialis', 'levitra', 'xanax', 'valium', 'vicodin', 'phentermine', 'propecia', 'tramadol'];
-const DRUG_SET = new LiteralSet(DRUGS);
-/** Signs that stand for letters in obfuscated words. */
-const LEET: Record<string, string> = { '0': 'o', '1': 'i', '3': 'e', '4': 'a', '5': 's', '7': 't', '@': 'a', '|': 'i', '!': 'i', '$': 's' };
 const SENSITIVE_INPUT = /password|passwd|card|cvv|cvc|ccnum|cc-?num|pin\b|security.?code|secret|暗証|カード|パスワード|セキュリティ|口座/;
 /** How much text the per-character checks read (the rest of a long message changes nothing they look for). */
 const SCAN_CHARS = 64 * 1024;
@@ -90,7 +87,7 @@ function pastAscii(inp: RuleInput, field: 'subject' | 'body'): boolean {
 }
 
 /** Five single lower-case letters with one separator repeated between them: what spaced_letters needs at least. */
-const SPACED_RUN = /[a-z]([ .\-_*])[a-z]\1[a-z]\1[a-z]\1[a-z]/;
+export const SPACED_RUN = /[a-z]([ .\-_*])[a-z]\1[a-z]\1[a-z]\1[a-z]/;
 
 /** A token of lower-case ASCII letters only, or one with a character past ASCII: neither can be an obfuscated drug. */
 function plainOrForeign(s: string, start: number, end: number): boolean {
@@ -146,7 +143,7 @@ function obfuscatedDrug(token: string): string | null {
  * not read as a letter; at most a token's length of them). A token that spells a drug has such a stretch, so a
  * text without one has no such token. Each gap is bounded: linear on any text.
  */
-const DRUG_STRETCH = (() => {
+export const DRUG_STRETCH = (() => {
   const esc = (c: string) => (/[\w]/.test(c) ? c : `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`);
   const dropped: string[] = [];
   const as = new Map<string, string[]>();
@@ -192,6 +189,7 @@ export const CHECKS: Record<string, Check> = {
   },
   ad_mark_obfuscated: (inp) => {
     for (const [raw, v] of [[inp.rawSubject, inp.subject], [inp.rawBody, inp.body]] as const) {
+      if (asciiBody(v)) continue; // an ASCII body's skeleton holds no Japanese ad marker (nor is it made to say so)
       for (const m of AD_MARKS) if (v.skeleton.includes(m) && !raw.includes(m)) return 'ad marker split or disguised';
     }
     return null;
@@ -314,7 +312,9 @@ export const CHECKS: Record<string, Check> = {
     // five or more single letters in a row, the same separator between each: "f r e e c a s h", "v.i.a.g.r.a"
     const isSep = (c: number) => c === 0x20 || c === 0x2e || c === 0x2d || c === 0x5f || c === 0x2a;
     const lower = (c: number) => c >= 0x61 && c <= 0x7a;
-    for (const s of [inp.subject.folded, inp.body.folded]) {
+    for (const v of [inp.subject, inp.body]) {
+      if (v instanceof BodyViews && !v.maySpaced) continue; // an ASCII body without three single letters in a row
+      const s = v.folded;
       const end = Math.min(s.length, SCAN_CHARS);
       if (!SPACED_RUN.test(s.length > end ? s.slice(0, end) : s)) continue; // no five letters spelt apart in it at all
       let i = 0;
@@ -338,7 +338,9 @@ export const CHECKS: Record<string, Check> = {
     return null;
   },
   pharma_obfuscated: (inp) => {
-    for (const s of [inp.subject.folded, inp.body.folded]) {
+    for (const v of [inp.subject, inp.body]) {
+      if (v instanceof BodyViews && !v.mayDrug) continue; // an ASCII body in which no word's letters spell a drug
+      const s = v.folded;
       const end = Math.min(s.length, SCAN_CHARS);
       if (!DRUG_STRETCH.test(s.length > end ? s.slice(0, end) : s)) continue; // no drug's letters in order at all
       let start = 0;

@@ -6,6 +6,8 @@ import { RULE_SCAN_CHARS } from '../limits.js';
 import type { ParsedMessage } from '../message.js';
 import { stripMarkup } from '../tokenise.js';
 import { hostOf } from '../url.js';
+import type { LiteralSet } from './aho.js';
+import { bodyViews } from './body-views.js';
 import type { RuleInput } from './checks.js';
 import { foldedViews } from './normalise.js';
 
@@ -13,7 +15,11 @@ function capped(s: string): string {
   return s.length > RULE_SCAN_CHARS ? s.slice(0, RULE_SCAN_CHARS) : s;
 }
 
-export function ruleInput(msg: ParsedMessage, html: HtmlFindings[], urls: string[]): RuleInput {
+/**
+ * `bodyWords`: the rule set's words-view literals of the body (RuleSet.bodyWords), found while an ASCII body is
+ * folded (body-views.ts) instead of in a second pass over a words view made for it; without it, the views alone.
+ */
+export function ruleInput(msg: ParsedMessage, html: HtmlFindings[], urls: string[], bodyWords: LiteralSet | null = null): RuleInput {
   // joined by a loop, not .map and spread: arrays made by Array builtins change map when TurboFan inlines the
   // builtin, which threw this function's optimised code away (docs/benchmarks.md, eleventh round)
   let body = '';
@@ -44,7 +50,7 @@ export function ruleInput(msg: ParsedMessage, html: HtmlFindings[], urls: string
     rawSubject,
     rawBody,
     subject: foldedViews(rawSubject),
-    body: foldedViews(rawBody),
+    body: bodyViews(rawBody, bodyWords),
     fromName: foldedViews(capped(name)),
     fromDomain: at >= 0 ? msg.fromAddress.slice(at + 1).replace(/[>\]]+$/, '') : '',
   };

@@ -29,7 +29,7 @@ export function isWordCode(c: number): boolean {
 }
 
 /** Numeric character references (&#26410; &#x672A;) as the characters they name, in one pass. */
-function decodeNumericRefs(s: string): string {
+export function decodeNumericRefs(s: string): string {
   if (s.indexOf('&#') < 0) return s;
   let out = '';
   let pos = 0;
@@ -66,7 +66,7 @@ const asciiSeen: string[] = [];
 const ASCII_SEEN_MAX = 6;
 const ASCII_SEEN_MIN_LENGTH = 256;
 
-function rememberAscii(s: string): void {
+export function rememberAscii(s: string): void {
   if (s.length < ASCII_SEEN_MIN_LENGTH) return;
   asciiSeen.push(s);
   if (asciiSeen.length > ASCII_SEEN_MAX) asciiSeen.shift();
@@ -89,7 +89,7 @@ export function fold(text: string): string {
 }
 
 /** fold of a text whose numeric character references are already decoded. */
-function foldDecoded(d: string): string {
+export function foldDecoded(d: string): string {
   // ASCII (most of most mail): NFKC changes nothing, nothing is invisible, white space is \t-\r and the space —
   // the same result as the walk below, by the engine's own case mapping and one regex replace
   if (isAscii(d)) {
@@ -207,7 +207,7 @@ export function foldedViews(text: string): Views {
   return isAscii(d) ? asciiFoldedViews(d) : viewsOf(foldDecoded(d));
 }
 
-function asciiFoldedViews(d: string): Views {
+export function asciiFoldedViews(d: string): Views {
   const n = d.length;
   if (scratch.length < 4 * n + 2) scratch = Buffer.allocUnsafeSlow(Math.max(4 * n + 2, 4096));
   if (scratchBytes.buffer !== scratch.buffer) scratchBytes = new Uint8Array(scratch.buffer, scratch.byteOffset, scratch.length);

@@ -11,6 +11,7 @@ import { LocatedError, locateKey } from '../../config/toml-locate.js';
 import { CHECK_TAGS } from '../tags.js';
 import { inDomain } from '../url.js';
 import { LiteralSet } from './aho.js';
+import { BodyViews } from './body-views.js';
 import { BrandBook } from './brands.js';
 import { CHECKS, CHECK_NAMES, type Check, type CheckContext, type RuleInput } from './checks.js';
 import { fold, foldedViews, literalView, viewsOf, type LiteralView, type Views } from './normalise.js';
@@ -231,6 +232,11 @@ export class RuleSet {
     }
   }
 
+  /** The literals looked for in the body's words view (ruleInput finds them while it folds an ASCII body). */
+  get bodyWords(): LiteralSet | null {
+    return this.fields.get('body')?.sets.get('words')?.set ?? null;
+  }
+
   /** The weight of a rule tag in a score set (undefined: not a rule tag and not in the fitted file). */
   weight(tag: string, set: ScoreSet): number | undefined {
     const w = this.weights.get(tag);
@@ -253,7 +259,15 @@ export class RuleSet {
     for (const [field, f] of this.fields) {
       const views = this.viewsFor(field, inp);
       for (const v of views) {
-        for (const [view, { set, owners }] of f.sets) for (const id of set.search(v[view])) for (const [ri, li] of owners[id]) note(ri, li);
+        for (const [view, { set, owners }] of f.sets) {
+          // a body of ASCII only had its words-view literals found while it was folded (body-views.ts), and holds
+          // none of a set whose every literal is past ASCII (its skeleton need not be made to say so)
+          let ids: Set<number>;
+          if (v instanceof BodyViews && view === 'words' && v.searched === set) ids = v.found;
+          else if (v instanceof BodyViews && view !== 'folded' && set.allPastAscii) continue;
+          else ids = set.search(v[view]);
+          for (const id of ids) for (const [ri, li] of owners[id]) note(ri, li);
+        }
       }
     }
     // a literal of an `unless_near` rule counts only where no negation stands near it ("we never ask for your PIN")
