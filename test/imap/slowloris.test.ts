@@ -2,8 +2,10 @@
 // literal dripped after "+" each get "* BYE Timeout" and a closed connection, not before [imap] command_timeout /
 // literal_timeout and long before the drip would have ended or the idle timeout (60 s) could fire; IDLE itself
 // is not cut however long it waits; the half-sent APPEND stores nothing; a slow but legitimate client (each
-// line and literal whole well within its deadline) is served. How soon after the deadline is not judged.
-import { after, before, test } from 'node:test';
+// line and literal whole well within its deadline) is served. How soon after the deadline is not judged. The
+// three cut sessions run at once (they mostly wait on the deadlines), then the log is read, then the legitimate
+// client runs alone (its APPEND would show in the others' IDLE and message count).
+import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -44,69 +46,74 @@ async function untilClosed(c: RawClient, t0: number, maxMs: number): Promise<{ l
   return { lines, at: -1 };
 }
 
-test('a dripped command line gets * BYE and a close at the deadline; another client is served meanwhile', async (t) => {
-  const c = await RawClient.connect(h.plain.port);
-  const t0 = Date.now();
-  // ~19 s of drip: the line is never whole before the deadline cuts it, however slow the server is
-  const dripping = drip(c, `a1 LOGIN ${USER} ${PASS}\r\n`, 500);
-  const p = await RawClient.connect(h.plain.port);
-  await p.login();
-  assert.match((await p.cmd('SELECT INBOX')).status, /^OK/);
-  await p.cmd('LOGOUT');
-  p.close();
-  const r = await untilClosed(c, t0, CLOSE_WAIT_MS);
-  await dripping; // it stops at the close
-  assert.ok(r.at >= COMMAND_MS - 100, `closed after ${r.at} ms: closed, and not before the deadline (${COMMAND_MS} ms)`);
-  assert.deepEqual(r.lines, ['* BYE Timeout: command line not received in time']);
-  t.diagnostic(`closed ${r.at} ms after the first byte (deadline ${COMMAND_MS} ms)`);
-});
+describe('three slow sessions at once, each on its own connections', { concurrency: true }, () => {
+  test('a dripped command line gets * BYE and a close at the deadline; another client is served meanwhile', async (t) => {
+    const c = await RawClient.connect(h.plain.port);
+    const t0 = Date.now();
+    // ~19 s of drip: the line is never whole before the deadline cuts it, however slow the server is
+    const dripping = drip(c, `a1 LOGIN ${USER} ${PASS}\r\n`, 500);
+    const p = await RawClient.connect(h.plain.port);
+    await p.login();
+    assert.match((await p.cmd('SELECT INBOX')).status, /^OK/);
+    await p.cmd('LOGOUT');
+    p.close();
+    const r = await untilClosed(c, t0, CLOSE_WAIT_MS);
+    await dripping; // it stops at the close
+    assert.ok(r.at >= COMMAND_MS - 100, `closed after ${r.at} ms: closed, and not before the deadline (${COMMAND_MS} ms)`);
+    assert.deepEqual(r.lines, ['* BYE Timeout: command line not received in time']);
+    t.diagnostic(`closed ${r.at} ms after the first byte (deadline ${COMMAND_MS} ms)`);
+  });
 
-test('IDLE is not timed while it idles, but a dripped DONE is', async () => {
-  const quiet = await RawClient.connect(h.plain.port);
-  const dripper = await RawClient.connect(h.plain.port);
-  for (const c of [quiet, dripper]) {
+  test('IDLE is not timed while it idles, but a dripped DONE is', async () => {
+    const quiet = await RawClient.connect(h.plain.port);
+    const dripper = await RawClient.connect(h.plain.port);
+    for (const c of [quiet, dripper]) {
+      await c.login();
+      await c.cmd('SELECT INBOX');
+      c.write('i1 IDLE\r\n');
+      assert.equal(await c.line(), '+ idling');
+    }
+    const t0 = Date.now();
+    const dripping = (async () => {
+      await sleep(500);
+      await drip(dripper, 'DONE\r\n', 3000); // 18 s for one short line
+    })();
+    const cut = await untilClosed(dripper, t0, CLOSE_WAIT_MS);
+    await dripping;
+    assert.ok(cut.at >= 500 + COMMAND_MS - 100, `dripped DONE: closed after ${cut.at} ms: closed, and not before the deadline`);
+    assert.deepEqual(cut.lines, ['* BYE Timeout: command line not received in time']);
+    await sleep(Math.max(0, 2 * COMMAND_MS - (Date.now() - t0)));
+    assert.ok(!quiet.closed, 'an IDLE that waits longer than the line deadline stays open');
+    quiet.write('DONE\r\n');
+    assert.match((await quiet.until('i1')).status, /^OK IDLE terminated/);
+    assert.match((await quiet.cmd('NOOP')).status, /^OK/);
+    quiet.close();
+  });
+
+  test('a literal dripped after "+" is cut at the literal deadline and nothing is appended', async () => {
+    const c = await RawClient.connect(h.plain.port);
     await c.login();
-    await c.cmd('SELECT INBOX');
-    c.write('i1 IDLE\r\n');
-    assert.equal(await c.line(), '+ idling');
-  }
-  const t0 = Date.now();
-  const dripping = (async () => {
-    await sleep(500);
-    await drip(dripper, 'DONE\r\n', 3000); // 18 s for one short line
-  })();
-  const cut = await untilClosed(dripper, t0, CLOSE_WAIT_MS);
-  await dripping;
-  assert.ok(cut.at >= 500 + COMMAND_MS - 100, `dripped DONE: closed after ${cut.at} ms: closed, and not before the deadline`);
-  assert.deepEqual(cut.lines, ['* BYE Timeout: command line not received in time']);
-  await sleep(Math.max(0, 2 * COMMAND_MS - (Date.now() - t0)));
-  assert.ok(!quiet.closed, 'an IDLE that waits longer than the line deadline stays open');
-  quiet.write('DONE\r\n');
-  assert.match((await quiet.until('i1')).status, /^OK IDLE terminated/);
-  assert.match((await quiet.cmd('NOOP')).status, /^OK/);
-  quiet.close();
+    const before = await c.cmd('STATUS INBOX (MESSAGES)');
+    const count = /MESSAGES (\d+)/.exec(before.lines.join(' '))![1];
+    const body = 'Subject: dripped\r\n\r\n' + 'x'.repeat(160) + '\r\n';
+    c.write(`a1 APPEND INBOX {${body.length}}\r\n`);
+    assert.match(await c.line(), /^\+ /);
+    const t0 = Date.now();
+    const dripping = drip(c, body, 100);
+    // 180 bytes at 100 ms: 18 s of drip, so only the literal deadline can end it within the wait
+    const r = await untilClosed(c, t0, CLOSE_WAIT_MS);
+    await dripping; // it stops at the close
+    assert.ok(r.at >= LITERAL_MS - 100, `closed after ${r.at} ms: closed, and not before the literal deadline (${LITERAL_MS} ms)`);
+    assert.deepEqual(r.lines, ['* BYE Timeout: literal not received in time']);
+    const n = await RawClient.connect(h.plain.port);
+    await n.login();
+    const after = await n.cmd('STATUS INBOX (MESSAGES)');
+    assert.equal(/MESSAGES (\d+)/.exec(after.lines.join(' '))![1], count, 'the half-sent APPEND stored nothing');
+    n.close();
+  });
 });
 
-test('a literal dripped after "+" is cut at the literal deadline and nothing is appended', async () => {
-  const c = await RawClient.connect(h.plain.port);
-  await c.login();
-  const before = await c.cmd('STATUS INBOX (MESSAGES)');
-  const count = /MESSAGES (\d+)/.exec(before.lines.join(' '))![1];
-  const body = 'Subject: dripped\r\n\r\n' + 'x'.repeat(160) + '\r\n';
-  c.write(`a1 APPEND INBOX {${body.length}}\r\n`);
-  assert.match(await c.line(), /^\+ /);
-  const t0 = Date.now();
-  const dripping = drip(c, body, 100);
-  // 180 bytes at 100 ms: 18 s of drip, so only the literal deadline can end it within the wait
-  const r = await untilClosed(c, t0, CLOSE_WAIT_MS);
-  await dripping; // it stops at the close
-  assert.ok(r.at >= LITERAL_MS - 100, `closed after ${r.at} ms: closed, and not before the literal deadline (${LITERAL_MS} ms)`);
-  assert.deepEqual(r.lines, ['* BYE Timeout: literal not received in time']);
-  const n = await RawClient.connect(h.plain.port);
-  await n.login();
-  const after = await n.cmd('STATUS INBOX (MESSAGES)');
-  assert.equal(/MESSAGES (\d+)/.exec(after.lines.join(' '))![1], count, 'the half-sent APPEND stored nothing');
-  n.close();
+test('the cuts are logged: the literal deadline and the line deadline', () => {
   const logs = path.join(h.dir, 'data', 'logs');
   const text = fs.readdirSync(logs).filter((f) => f.startsWith('imap-')).map((f) => fs.readFileSync(path.join(logs, f), 'utf8')).join('');
   assert.match(text, /WARN command-timeout .*phase=literal/);

@@ -88,7 +88,8 @@ function refused(port: number): Promise<boolean> {
   });
 }
 
-describe('graceful stop on SIGTERM', () => {
+// the two cases at once, each on its own server: the second sits out the 30 s grace period, the first need not wait for it
+describe('graceful stop on SIGTERM', { concurrency: true }, () => {
   it('finishes a message whose DATA was under way, refuses new work, exits 0 once nothing is left open', async (t) => {
     const srv = await startTestServer({ users: [{ address: USER, password: 'dave-pass-1' }], listeners: ['smtp', 'pop3', 'imap'] });
     try {
