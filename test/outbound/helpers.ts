@@ -66,7 +66,7 @@ export async function submit(port: number, from: string, rcpts: (string | { addr
     if (r.code !== 354) throw new Error(`DATA: ${r.text}`);
     const body = data.replace(/\r?\n/g, '\r\n').replace(/^\./gm, '..');
     c.write(body + (body.endsWith('\r\n') ? '' : '\r\n') + '.\r\n');
-    r = await c.reply(30_000);
+    r = await c.reply(120_000);
     await c.cmd('QUIT').catch(() => undefined);
     return { code: r.code, text: r.text };
   } finally {
@@ -74,7 +74,7 @@ export async function submit(port: number, from: string, rcpts: (string | { addr
   }
 }
 
-export async function until<T>(what: string, fn: () => T | Promise<T>, timeoutMs = 30_000, stepMs = 100): Promise<NonNullable<T>> {
+export async function until<T>(what: string, fn: () => T | Promise<T>, timeoutMs = 120_000, stepMs = 100): Promise<NonNullable<T>> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const v = await fn();
