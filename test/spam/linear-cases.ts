@@ -4,10 +4,10 @@
 // its own and stops it at a deadline. Test-only; never imported by the server.
 import { isMainThread, parentPort, workerData } from 'node:worker_threads';
 import { decodeBytes, decodeHeaderValue as decodeMimeHeader, decodeIso2022jp, detectCharset } from '../../engine/mime/charset.js';
-import { findBodyStart, parseMime, parseContentType as imapContentType, parseDisposition, parseHeaders } from '../../engine/imap/mime/mime-tree.js';
+import { findBodyStart, parseMime, parseContentType as imapContentType, parseDisposition, parseHeaders } from '../../engine/mime/mime-tree.js';
 import { parseAddressList } from '../../engine/imap/mime/envelope.js';
-import { decodedBodyText, decodedHeaders, decodeHeaderValue as imapHeaderValue, fold as imapFold } from '../../engine/imap/mime/text-decode.js';
-import { fieldValues } from '../../engine/imap/mime/header-scan.js';
+import { decodedBodyText, decodedHeaders, decodeHeaderValue as imapHeaderValue, fold as imapFold } from '../../engine/mime/text-decode.js';
+import { fieldValues } from '../../engine/mime/header-scan.js';
 import { headerMatcher } from '../../engine/imap/mime/header-match.js';
 import { Content, headerMap } from '../../engine/imap/search-query.js';
 import { parseAddress } from '../../engine/policy/address.js';

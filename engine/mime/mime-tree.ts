@@ -1,7 +1,9 @@
-// Our own MIME structure parser: byte offsets of every part's header and body in the raw message, content
-// types with parameters, nested multiparts and message/rfc822. FETCH BODY[section] and BODYSTRUCTURE read it.
-// Pure and bounded (nesting depth, part count); malformed input gives a best-effort tree, never a throw.
-import { MAX_HEADER_LINES } from '../../mime/header-lines.js';
+// tegami's one MIME structure parser: byte offsets of every part's header and body in the raw message, content
+// types with parameters, nested multiparts and message/rfc822. Every reader of a message's structure reads it:
+// IMAP (FETCH BODY[section], BODYSTRUCTURE, SEARCH), JMAP and the webmail, Sieve, the rules and the spam filter
+// (engine/spam/message.ts). Pure and bounded (nesting depth, part count, header lines: the bounds below and in
+// known-fields.ts); malformed input gives a best-effort tree, never a throw.
+import { MAX_HEADER_LINES } from './header-lines.js';
 import { lineTextEnd } from './header-scan.js';
 import { CONTENT_TYPE, FIELD_READ_OCTETS, KNOWN, MESSAGE_HEADER_LINES, scanKnown, type LineBudget } from './known-fields.js';
 
