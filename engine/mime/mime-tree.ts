@@ -65,16 +65,38 @@ export class MimeNode {
   }
 }
 
-const MAX_DEPTH = 30;
-const MAX_PARTS = 5000;
+/**
+ * How much of a message's structure one parse reads: parts nested deeper than `depth` (the message itself is at 0)
+ * are not split (a multipart there has no children, a message/rfc822 no `message`), and past `parts` parts (every
+ * node counted, in document order) no more are made. Header lines are bounded per message too (known-fields.ts
+ * MESSAGE_HEADER_LINES), and each multipart's delimiter search (splitMultipart). Real mail is a few levels and a
+ * few dozen parts deep at most.
+ */
+export interface MimeBounds {
+  depth: number;
+  parts: number;
+}
 
-export function parseMime(raw: Buffer): MimeNode {
-  const budget = { parts: 0, left: MESSAGE_HEADER_LINES };
+/** What IMAP (BODYSTRUCTURE shows every part), JMAP and the webmail, Sieve and the rules read. */
+export const MIME_BOUNDS: MimeBounds = { depth: 30, parts: 5000 };
+/**
+ * What the spam filter reads (engine/spam/message.ts): like SpamAssassin it judges the first parts of a message,
+ * not all of a hostile one; with [spam] part_scan_size bytes of each text part, its work per message is bounded.
+ */
+export const SPAM_BOUNDS: MimeBounds = { depth: 8, parts: 64 };
+
+export function parseMime(raw: Buffer, bounds: MimeBounds = MIME_BOUNDS): MimeNode {
+  const budget = { parts: 0, left: MESSAGE_HEADER_LINES, bounds };
   return parseEntity(raw, 0, raw.length, false, 0, budget);
 }
 
+interface Budget extends LineBudget {
+  parts: number;
+  bounds: MimeBounds;
+}
+
 /** A part; `inDigest`: its default type is message/rfc822 (RFC 2046 §5.1.5), else text/plain. */
-function parseEntity(raw: Buffer, start: number, end: number, inDigest: boolean, depth: number, budget: { parts: number } & LineBudget): MimeNode {
+function parseEntity(raw: Buffer, start: number, end: number, inDigest: boolean, depth: number, budget: Budget): MimeNode {
   budget.parts++;
   const ids: number[] = [];
   const values: string[] = [];
@@ -99,7 +121,8 @@ function parseEntity(raw: Buffer, start: number, end: number, inDigest: boolean,
   }
   if (ct === undefined && type === 'text') params = [['charset', 'us-ascii']];
   const node = new MimeNode(raw, start, bodyStart, end, ids, values, type, subtype, params);
-  if (depth >= MAX_DEPTH || budget.parts >= MAX_PARTS) return node;
+  const { depth: maxDepth, parts: maxParts } = budget.bounds;
+  if (depth >= maxDepth || budget.parts >= maxParts) return node;
   if (type === 'multipart') {
     let boundary: string | undefined;
     for (let i = 0; i < params.length; i++) {
@@ -110,9 +133,9 @@ function parseEntity(raw: Buffer, start: number, end: number, inDigest: boolean,
     }
     if (boundary) {
       const digest = subtype === 'digest';
-      const ranges = splitMultipart(raw, bodyStart, end, boundary);
+      const ranges = splitMultipart(raw, bodyStart, end, boundary, maxParts);
       for (let k = 0; k < ranges.length; k += 2) {
-        if (budget.parts >= MAX_PARTS) break;
+        if (budget.parts >= maxParts) break;
         node.children.push(parseEntity(raw, ranges[k], ranges[k + 1], digest, depth + 1, budget));
       }
     }
@@ -275,13 +298,13 @@ function splitParams(v: string): string[] {
 }
 
 /** Octet ranges of the body parts between boundary delimiter lines (RFC 2046 §5.1.1): start, end, start, end … */
-function splitMultipart(raw: Buffer, start: number, end: number, boundary: string): number[] {
+function splitMultipart(raw: Buffer, start: number, end: number, boundary: string, maxParts: number): number[] {
   const delim = Buffer.from('--' + boundary, 'latin1');
   // Places where the delimiter's text is found, delimiter or not, looked at in one multipart: real mail has one per
-  // part (MAX_PARTS at most); millions of "--b" lines that are not delimiters cost the main thread ~0.2 µs each at
+  // part (maxParts at most); millions of "--b" lines that are not delimiters cost the main thread ~0.2 µs each at
   // every FETCH that needs the tree, times the nesting depth (docs/security-review-7.md). Past them the rest is the
   // last part's.
-  const maxFound = 4 * MAX_PARTS;
+  const maxFound = 4 * maxParts;
   let found = 0;
   const parts: number[] = [];
   let partStart = -1;
