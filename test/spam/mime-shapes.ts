@@ -76,6 +76,21 @@ export const SHAPES: Shape[] = [
   { name: 'delimiter with transport padding, close with trailing text', raw: msg([...HEAD, 'Content-Type: multipart/mixed; boundary=tp', '', '--tp  ', '', 'padded', '--tp-- trailing', 'epilogue']) },
   { name: 'boundary that prefixes a longer line', raw: msg([...HEAD, 'Content-Type: multipart/mixed; boundary=b', '', '--b', 'Content-Type: text/plain', '', 'line one', '--bx not a delimiter', 'line three', '--b--']) },
   {
+    // the shape of 27 spam messages of the SpamAssassin corpus: the inner boundary is the outer one and "AA"
+    name: 'outer boundary a prefix of the inner one',
+    raw: msg([
+      ...HEAD, 'Content-Type: multipart/related; boundary="----=_NP_x"', '', '------=_NP_x', 'Content-Type: multipart/alternative;',
+      '\tboundary="----=_NP_xAA"', '', '', '------=_NP_xAA', 'Content-Type: text/html;', '', '<p>offer</p>', '', '------=_NP_xAA--', '------=_NP_x--', '',
+    ]),
+  },
+  {
+    // spam_2/00309 and three more: a header-less part whose text has a blank line further on
+    name: 'header-less part with a blank line in its text',
+    raw: msg([...HEAD, 'Content-Type: multipart/alternative; boundary="##"', '', '--##', '', 'See below for details.', '=====', '', 'the offer', '--##', 'Content-Type: text/html', '', '<p>offer</p>', '--##--']),
+  },
+  { name: 'Content-Type without its semicolon', raw: msg([...HEAD, 'Content-Type: text/plain charset=us-ascii', '', 'read as text']) },
+  { name: 'close delimiter with text after it', raw: msg([...HEAD, 'Content-Type: multipart/alternative; boundary=c', '', '--c', 'Content-Type: text/html', '', '<p>x</p>', '--c--</BODY></HTML>', '']) },
+  {
     name: 'message/rfc822 part',
     raw: msg([
       ...HEAD, 'Content-Type: multipart/mixed; boundary=r', '', '--r', 'Content-Type: text/plain', '', 'see attached', '--r',
