@@ -161,6 +161,9 @@ export function findBodyStart(raw: Buffer, start: number, end: number): number {
   return end;
 }
 
+/** Header sections up to this size are decoded to one string by parseHeaders (real ones are a few KB). */
+const BLOCK_TEXT_OCTETS = 64 * 1024;
+
 /**
  * The header fields of raw[start, end), read within the bounds SMTP puts on a message's header and scanKnown reads
  * a MIME part's with (known-fields.ts): at most MAX_HEADER_LINES lines (past them no field is read), a value to
@@ -173,6 +176,10 @@ export function findBodyStart(raw: Buffer, start: number, end: number): number {
  */
 export function parseHeaders(raw: Buffer, start: number, end: number): HeaderField[] {
   const out: HeaderField[] = [];
+  // a header of ordinary size is made one latin1 string and its names and values cut from it (slices of one string
+  // cost less than a Buffer decode each); a larger one is decoded piece by piece, as far as the bounds read it
+  const block = end - start <= BLOCK_TEXT_OCTETS ? raw.toString('latin1', start, end) : undefined;
+  const text = (a: number, b: number): string => (block === undefined ? raw.toString('latin1', a, b) : block.slice(a - start, b - start));
   let i = start;
   let cur: HeaderField | null = null;
   let curText = '';
@@ -189,7 +196,7 @@ export function parseHeaders(raw: Buffer, start: number, end: number): HeaderFie
     if ((b0 === 32 || b0 === 9) && cur) {
       if (curText.length <= FIELD_READ_OCTETS) {
         const stop = te - i > FIELD_READ_OCTETS ? i + FIELD_READ_OCTETS : te;
-        curText += raw.toString('latin1', i, stop);
+        curText += text(i, stop);
         cur.readEnd = stop === te ? lineEnd : stop;
       }
       cur.end = lineEnd;
@@ -204,8 +211,8 @@ export function parseHeaders(raw: Buffer, start: number, end: number): HeaderFie
         cur = null;
       } else {
         const stop = te - colon - 1 > FIELD_READ_OCTETS ? colon + 1 + FIELD_READ_OCTETS : te;
-        cur = { name: raw.toString('latin1', i, colon).trim().toLowerCase(), value: '', start: i, end: lineEnd, readEnd: stop === te ? lineEnd : stop };
-        curText = raw.toString('latin1', colon + 1, stop);
+        cur = { name: text(i, colon).trim().toLowerCase(), value: '', start: i, end: lineEnd, readEnd: stop === te ? lineEnd : stop };
+        curText = text(colon + 1, stop);
       }
     }
     i = lineEnd;

@@ -71,10 +71,11 @@ function decodeQp(s: string): Buffer {
   return out.subarray(0, n);
 }
 
-function transferDecode(body: string, cte: string): Buffer {
-  if (cte === 'base64') return Buffer.from(body.replace(/[^A-Za-z0-9+/=]/g, ''), 'base64');
-  if (cte === 'quoted-printable') return decodeQp(body);
-  return Buffer.from(body, 'latin1');
+/** The bytes of buf[from, to) after their transfer encoding: an unencoded part's bytes are a view, not a copy. */
+function transferDecode(buf: Buffer, from: number, to: number, cte: string): Buffer {
+  if (cte === 'base64') return Buffer.from(buf.toString('latin1', from, to).replace(/[^A-Za-z0-9+/=]/g, ''), 'base64');
+  if (cte === 'quoted-printable') return decodeQp(buf.toString('latin1', from, to));
+  return buf.subarray(from, to);
 }
 
 /**
@@ -201,7 +202,7 @@ export function parseMessage(raw: Buffer | Uint8Array, opts: ParseOptions = {}):
     if (textLeft <= 0) return; // the message's text budget is spent: later parts are not read
     // encoded, a part's first partCap decoded bytes take at most 2 × partCap bytes (base64 with line breaks: 1.4×)
     const b = node.bodyStart;
-    const bytes = transferDecode(buf.toString('latin1', b, Math.min(node.end, b + partCap * 2)), cte);
+    const bytes = transferDecode(buf, b, Math.min(node.end, b + partCap * 2), cte);
     msg.parts.push({ type, cte, attachment: false, ascii: isAscii(bytes) });
     // a charset only from a Content-Type the part has (the tree's default us-ascii is not a label the sender wrote)
     const charset = node.field(CONTENT_TYPE) === undefined ? undefined : param(node, 'charset');
