@@ -147,10 +147,14 @@ function filterValue(raw: Buffer, f: HeaderField): string {
   return value;
 }
 
-/** The first value of a parameter; an RFC 2231 `name*` value without its charset'language' prefix when only that is given. */
-function param(node: MimeNode, name: string): string | undefined {
+/**
+ * The first value of a parameter; with `extended`, an RFC 2231 `name*` value without its charset'language' prefix
+ * when only that is given (the tree splits a multipart on a plain `boundary` only).
+ */
+function param(node: MimeNode, name: string, extended: boolean): string | undefined {
   const ps = node.params;
   for (let i = 0; i < ps.length; i++) if (ps[i][0] === name) return ps[i][1];
+  if (!extended) return undefined;
   const star = name + '*';
   for (let i = 0; i < ps.length; i++) if (ps[i][0] === star) return ps[i][1].replace(/^[^']*'[^']*'/, '');
   return undefined;
@@ -181,7 +185,7 @@ export function parseMessage(raw: Buffer | Uint8Array, opts: ParseOptions = {}):
     if (++parts > SPAM_BOUNDS.parts) return;
     const type = node.type + '/' + node.subtype;
     msg.types.push(type);
-    if (node.type === 'multipart' && param(node, 'boundary') && depth < SPAM_BOUNDS.depth) {
+    if (node.type === 'multipart' && param(node, 'boundary', false) && depth < SPAM_BOUNDS.depth) {
       for (const child of node.children) walk(child, depth + 1);
       return;
     }
@@ -205,7 +209,7 @@ export function parseMessage(raw: Buffer | Uint8Array, opts: ParseOptions = {}):
     const bytes = transferDecode(buf, b, Math.min(node.end, b + partCap * 2), cte);
     msg.parts.push({ type, cte, attachment: false, ascii: isAscii(bytes) });
     // a charset only from a Content-Type the part has (the tree's default us-ascii is not a label the sender wrote)
-    const charset = node.field(CONTENT_TYPE) === undefined ? undefined : param(node, 'charset');
+    const charset = node.field(CONTENT_TYPE) === undefined ? undefined : param(node, 'charset', true);
     const d = decodeBytes(bytes.length > partCap ? cutUtf8(bytes, partCap) : bytes, charset);
     if (d.mislabelled) msg.mislabelled = true;
     const text = d.text.length > textLeft ? d.text.slice(0, textLeft) : d.text;
