@@ -6,7 +6,7 @@ import type { MessageInfo } from '../store/mailbox-store.js';
 import type { CachedMessage } from './message-cache.js';
 import { formatDateTime } from './command.js';
 import { writeBodyStructure, writeEnvelope } from './mime/envelope.js';
-import { findPart, type MimeNode } from './mime/mime-tree.js';
+import { findPart, type MimeNode } from '../mime/mime-tree.js';
 import { Latin1Text } from './protocol/latin1-text.js';
 import { flagList, Response, type ByteSource } from './protocol/response.js';
 import type { Token } from './protocol/tokens.js';

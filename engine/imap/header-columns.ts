@@ -6,7 +6,7 @@
 // the UIDs still there over and reads only the new messages. A message's bytes never change under a (folder,
 // UIDVALIDITY, UID), so a value once made never goes stale; the mailbox key holds UIDVALIDITY.
 import type { MailboxStore } from '../store/mailbox-store.js';
-import { KNOWN } from './mime/known-fields.js';
+import { KNOWN } from '../mime/known-fields.js';
 
 /** Separates values and messages in a column's text; a key holding it is not answered from columns. */
 const SEP = '\u0000';

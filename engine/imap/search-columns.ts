@@ -6,8 +6,8 @@
 import { ColumnCache, columnKey, columnsFor, covers, fedIndex, makeColumn, type HeaderColumn } from './header-columns.js';
 import type { MailboxView } from './mailbox-view.js';
 import { cacheFor } from './message-cache.js';
-import { fieldValues, scannableName } from './mime/header-scan.js';
-import { foldedHeaderValue } from './mime/text-decode.js';
+import { fieldValues, scannableName } from '../mime/header-scan.js';
+import { foldedHeaderValue } from '../mime/text-decode.js';
 import { Content } from './search-content.js';
 import type { SearchNode } from './search-query.js';
 

@@ -2,10 +2,10 @@
 // values with RFC 2047 words decoded and folded (per field name, only the names a key asks for), the body's text
 // parts decoded from their transfer encoding and charset. Header keys whose field needs no decoding are answered
 // from the header block's bytes (mime/header-match.ts) without making a string. Never throws on mail.
-import { findBodyStart, parseHeaders, parseMime, type HeaderField, type MimeNode } from './mime/mime-tree.js';
-import { fieldValues, scannableName } from './mime/header-scan.js';
+import { findBodyStart, parseHeaders, parseMime, type HeaderField, type MimeNode } from '../mime/mime-tree.js';
+import { fieldValues, scannableName } from '../mime/header-scan.js';
 import type { HeaderMatch } from './mime/header-match.js';
-import { decodedBodyText, decodeHeaderValue, fold } from './mime/text-decode.js';
+import { decodedBodyText, decodeHeaderValue, fold } from '../mime/text-decode.js';
 
 /** Decoded, folded header values of a message, by lower-case field name. */
 export function headerMap(root: MimeNode): Map<string, string[]> {

@@ -3,9 +3,9 @@
 // decoded from their transfer encoding and charset (ISO-2022-JP, Shift_JIS, EUC-JP...). Never throws on mail.
 import type { MessageInfo } from '../store/mailbox-store.js';
 import { parseDate } from './command.js';
-import { scannableName } from './mime/header-scan.js';
+import { scannableName } from '../mime/header-scan.js';
 import { headerMatcher } from './mime/header-match.js';
-import { fold } from './mime/text-decode.js';
+import { fold } from '../mime/text-decode.js';
 import { Content } from './search-content.js';
 import { parseSequenceSet, type SeqRange } from './protocol/sequence.js';
 import type { Token } from './protocol/tokens.js';

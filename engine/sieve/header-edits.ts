@@ -1,7 +1,7 @@
 // Applies a script's editheader changes (RFC 5293 addheader/deleteheader, as SieveResult.headerEdits lists them)
 // to the raw message before it is stored or redirected. Only the header block changes, byte for byte elsewhere;
 // added values are RFC 2047-encoded when not ASCII and can never smuggle in a line break.
-import { findBodyStart, parseHeaders } from '../imap/mime/mime-tree.js';
+import { findBodyStart, parseHeaders } from '../mime/mime-tree.js';
 import { encodeHeader } from './vacation.js';
 import type { HeaderEdit } from './types.js';
 

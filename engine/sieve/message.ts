@@ -1,11 +1,11 @@
-// What a Sieve script may look at in a message, read through the project's MIME reader (engine/imap/mime/) and
+// What a Sieve script may look at in a message, read through the project's MIME reader (engine/mime/mime-tree.ts) and
 // its one charset decoder (engine/mime/charset.ts): header fields raw and decoded to Unicode, body parts decoded
 // lazily (transfer encoding, then charset), the envelope and the size. It never rewrites the message and
 // bounds the text it hands out (parts, characters per part).
 import { decodeHeaderValue } from '../mime/charset.js';
-import { CONTENT_TRANSFER_ENCODING } from '../imap/mime/known-fields.js';
-import { findBodyStart, header, parseHeaders, parseMime, type MimeNode } from '../imap/mime/mime-tree.js';
-import { decodeCharset, decodeTransfer } from '../imap/mime/text-decode.js';
+import { CONTENT_TRANSFER_ENCODING } from '../mime/known-fields.js';
+import { findBodyStart, header, parseHeaders, parseMime, type MimeNode } from '../mime/mime-tree.js';
+import { decodeCharset, decodeTransfer } from '../mime/text-decode.js';
 
 export interface SieveHeader {
   /** Field name, lower-case. */

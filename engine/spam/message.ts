@@ -1,9 +1,14 @@
-// A lean MIME reader for the filters: header fields, and every text/plain and text/html part decoded to
-// Unicode (transfer encoding, then charset via decode.ts). It walks the message by byte offsets and turns into
-// strings only header sections and the capped prefix of each text part: an attachment is located, never copied
-// or decoded. It never rewrites the message and bounds its own work (depth, part count, bytes per part).
+// The spam filter's reading of a message: header fields, and every text/plain and text/html part decoded to
+// Unicode (transfer encoding, then charset via engine/mime/charset.ts). The message's structure — header fields,
+// part boundaries, content types, dispositions and transfer encodings — is the one MIME parser's
+// (engine/mime/mime-tree.ts, read within its SPAM_BOUNDS: depth and part count); what is the filter's own is which
+// parts are text, the capped prefix of each it decodes ([spam] part_scan_size), the charset read from those bytes
+// and the `mislabelled` flag. Only header sections and those prefixes become strings: an attachment is located,
+// never copied or decoded. It never rewrites the message.
 import { isAscii as bytesAreAscii } from 'node:buffer';
 import { decodeBytes, decodeHeaderValue } from '../mime/charset.js';
+import { CONTENT_DISPOSITION, CONTENT_TRANSFER_ENCODING, CONTENT_TYPE } from '../mime/known-fields.js';
+import { parseMime, SPAM_BOUNDS, type HeaderField, type MimeNode } from '../mime/mime-tree.js';
 import { MAX_TEXT_CHARS, PART_SCAN_DEFAULT } from './limits.js';
 
 export interface ParseOptions {
@@ -39,121 +44,12 @@ export interface PartInfo {
   ascii: boolean;
 }
 
-const MAX_DEPTH = 8;
-const MAX_PARTS = 64;
-
-/** Where the header section of raw[start, end) ends and its body starts (the first empty line, CRLF or LF). */
-function splitHead(raw: Buffer, start: number, end: number): { headEnd: number; bodyStart: number } {
-  const view = raw.subarray(start, end);
-  const crlf = view.indexOf('\r\n\r\n');
-  const lf = (crlf >= 0 ? view.subarray(0, crlf + 2) : view).indexOf('\n\n');
-  if (crlf >= 0 && (lf < 0 || crlf <= lf)) return { headEnd: start + crlf, bodyStart: start + crlf + 4 };
-  if (lf >= 0) return { headEnd: start + lf, bodyStart: start + lf + 2 };
-  return { headEnd: end, bodyStart: end };
-}
-
-export function parseHeaderBlock(head: string): Map<string, string[]> {
-  const map = new Map<string, string[]>();
-  const lines = head.split(/\r?\n/);
-  let name = '';
-  let value = '';
-  const push = () => {
-    if (!name) return;
-    const list = map.get(name);
-    if (list) list.push(value);
-    else map.set(name, [value]);
-  };
-  for (const line of lines) {
-    if (/^[ \t]/.test(line) && name) {
-      value += ' ' + line.trim();
-      continue;
-    }
-    push();
-    const c = line.indexOf(':');
-    if (c <= 0) {
-      name = '';
-      continue;
-    }
-    name = line.slice(0, c).trim().toLowerCase();
-    value = line.slice(c + 1).trim();
-  }
-  push();
-  return map;
-}
-
-/** "text/plain; charset=\"iso-2022-jp\"; format=flowed" → type and params (RFC 2231 continuations ignored). */
-export function parseContentType(v: string | undefined): { type: string; params: Record<string, string> } {
-  if (!v) return { type: 'text/plain', params: {} };
-  const semi = v.indexOf(';');
-  const type = (semi < 0 ? v : v.slice(0, semi)).trim().toLowerCase() || 'text/plain';
-  const params: Record<string, string> = {};
-  if (semi < 0) return { type, params };
-  for (const [rawKey, rawVal] of paramPairs(v.slice(semi + 1))) {
-    let val = rawVal.trim();
-    if (val.startsWith('"')) val = val.slice(1, -1).replace(/\\(.)/g, '$1');
-    const key = rawKey.toLowerCase().replace(/\*$/, '');
-    if (key.endsWith('*0') || key.endsWith('*0*')) continue;
-    if (rawKey.endsWith('*')) val = val.replace(/^[^']*'[^']*'/, '');
-    params[key] = val;
-  }
-  return { type, params };
-}
-
 /** White space as the regex class \s knows it. */
 export function isSpace(c: number): boolean {
   return (
     c === 0x20 || (c >= 0x09 && c <= 0x0d) || c === 0xa0 || c === 0x1680 || (c >= 0x2000 && c <= 0x200a) ||
     c === 0x2028 || c === 0x2029 || c === 0x202f || c === 0x205f || c === 0x3000 || c === 0xfeff
   );
-}
-
-function isLineTerminator(c: number): boolean {
-  return c === 0x0a || c === 0x0d || c === 0x2028 || c === 0x2029;
-}
-
-/**
- * name=value pairs of a parameter list, as /([^\s=;]+)\s*=\s*("(?:[^"\\]|\\.)*"|[^;]*)/g finds them, in one pass: that
- * pattern retried the run of name characters before every '=' it could not use, O(n²) on "<<<<…".
- */
-export function paramPairs(rest: string): [string, string][] {
-  const out: [string, string][] = [];
-  const isNameChar = (c: number) => c !== 0x3d && c !== 0x3b && !isSpace(c);
-  let pos = 0;
-  for (;;) {
-    const eq = rest.indexOf('=', pos);
-    if (eq < 0) break;
-    let nameEnd = eq;
-    while (nameEnd > pos && isSpace(rest.charCodeAt(nameEnd - 1))) nameEnd--;
-    let nameStart = nameEnd;
-    while (nameStart > pos && isNameChar(rest.charCodeAt(nameStart - 1))) nameStart--;
-    if (nameStart === nameEnd) {
-      pos = eq + 1;
-      continue;
-    }
-    let v = eq + 1;
-    while (v < rest.length && isSpace(rest.charCodeAt(v))) v++;
-    let end = rest.charCodeAt(v) === 0x22 ? quotedEnd(rest, v) : -1;
-    if (end < 0) {
-      end = rest.indexOf(';', v);
-      if (end < 0) end = rest.length;
-    }
-    out.push([rest.slice(nameStart, nameEnd), rest.slice(v, end)]);
-    pos = end;
-  }
-  return out;
-}
-
-/** The end (after the closing quote) of the quoted-string starting at `at`, or -1 if it is not closed. */
-function quotedEnd(s: string, at: number): number {
-  for (let j = at + 1; j < s.length; j++) {
-    const c = s.charCodeAt(j);
-    if (c === 0x22) return j + 1;
-    if (c === 0x5c) {
-      if (j + 1 >= s.length || isLineTerminator(s.charCodeAt(j + 1))) return -1;
-      j++;
-    }
-  }
-  return -1;
 }
 
 function decodeQp(s: string): Buffer {
@@ -175,11 +71,11 @@ function decodeQp(s: string): Buffer {
   return out.subarray(0, n);
 }
 
-function transferDecode(body: string, cte: string | undefined): Buffer {
-  const enc = (cte ?? '').trim().toLowerCase();
-  if (enc === 'base64') return Buffer.from(body.replace(/[^A-Za-z0-9+/=]/g, ''), 'base64');
-  if (enc === 'quoted-printable') return decodeQp(body);
-  return Buffer.from(body, 'latin1');
+/** The bytes of buf[from, to) after their transfer encoding: an unencoded part's bytes are a view, not a copy. */
+function transferDecode(buf: Buffer, from: number, to: number, cte: string): Buffer {
+  if (cte === 'base64') return Buffer.from(buf.toString('latin1', from, to).replace(/[^A-Za-z0-9+/=]/g, ''), 'base64');
+  if (cte === 'quoted-printable') return decodeQp(buf.toString('latin1', from, to));
+  return buf.subarray(from, to);
 }
 
 /**
@@ -221,12 +117,61 @@ function hasInnerAt(s: string, start: number, end: number): boolean {
   return false;
 }
 
+/**
+ * The filter's header map of a header: lower-case name → values in order, each unfolded as the rules and the
+ * tokeniser have always read it (every line trimmed, folded lines joined by one space; parseHeaders keeps the
+ * folding white space as RFC 5322 §2.2.3 unfolds it). The fields are parseHeaders' (the same lines and bounds).
+ */
+function headerMap(raw: Buffer, fields: HeaderField[]): Map<string, string[]> {
+  const map = new Map<string, string[]>();
+  for (let i = 0; i < fields.length; i++) {
+    const f = fields[i];
+    if (!f.name) continue;
+    const value = filterValue(raw, f);
+    const list = map.get(f.name);
+    if (list) list.push(value);
+    else map.set(f.name, [value]);
+  }
+  return map;
+}
+
+/** A field's value with each of its lines trimmed and folded lines joined by one space. */
+function filterValue(raw: Buffer, f: HeaderField): string {
+  const nl = raw.indexOf(10, f.start);
+  if (nl < 0 || nl + 1 >= f.readEnd) return f.value; // one line: parseHeaders' value is already trimmed
+  const lines = raw.toString('latin1', f.start, f.readEnd).split('\n');
+  const first = lines[0];
+  let value = first.slice(first.indexOf(':') + 1).trim();
+  const last = lines[lines.length - 1] === '' ? lines.length - 1 : lines.length;
+  for (let k = 1; k < last; k++) value += ' ' + lines[k].trim();
+  return value;
+}
+
+/**
+ * The first value of a parameter; with `extended`, an RFC 2231 `name*` value without its charset'language' prefix
+ * when only that is given (the tree splits a multipart on a plain `boundary` only).
+ */
+function param(node: MimeNode, name: string, extended: boolean): string | undefined {
+  const ps = node.params;
+  for (let i = 0; i < ps.length; i++) if (ps[i][0] === name) return ps[i][1];
+  if (!extended) return undefined;
+  const star = name + '*';
+  for (let i = 0; i < ps.length; i++) if (ps[i][0] === star) return ps[i][1].replace(/^[^']*'[^']*'/, '');
+  return undefined;
+}
+
+/** The first Subject: of a part's header, unfolded as headerMap does. */
+function subjectOf(raw: Buffer, node: MimeNode): string {
+  const fields = node.headers;
+  for (let i = 0; i < fields.length; i++) if (fields[i].name === 'subject') return filterValue(raw, fields[i]);
+  return '';
+}
+
 export function parseMessage(raw: Buffer | Uint8Array, opts: ParseOptions = {}): ParsedMessage {
   const buf = Buffer.isBuffer(raw) ? raw : Buffer.from(raw.buffer, raw.byteOffset, raw.byteLength);
   const partCap = Math.max(1, opts.partScanBytes ?? PART_SCAN_DEFAULT);
-  const latin1 = (from: number, to: number) => buf.toString('latin1', from, to);
-  const top = splitHead(buf, 0, buf.length);
-  const headers = parseHeaderBlock(latin1(0, top.headEnd));
+  const root = parseMime(buf, SPAM_BOUNDS);
+  const headers = headerMap(buf, root.headers);
   const msg: ParsedMessage = { headers, subject: '', from: '', fromAddress: '', texts: [], htmls: [], mislabelled: false, attachments: 0, types: [], parts: [] };
   const subj = decodeHeaderValue(headers.get('subject')?.[0] ?? '');
   const from = decodeHeaderValue(headers.get('from')?.[0] ?? '');
@@ -236,49 +181,43 @@ export function parseMessage(raw: Buffer | Uint8Array, opts: ParseOptions = {}):
   msg.fromAddress = addressOf(from.text);
   let parts = 0;
   let textLeft = MAX_TEXT_CHARS;
-  // a part is the byte range [b, e) of buf, its header fields already parsed
-  const walk = (h: Map<string, string[]>, b: number, e: number, depth: number) => {
-    if (++parts > MAX_PARTS) return;
-    const ct = parseContentType(h.get('content-type')?.[0]);
-    msg.types.push(ct.type);
-    const disposition = (h.get('content-disposition')?.[0] ?? '').toLowerCase();
-    if (ct.type.startsWith('multipart/') && ct.params.boundary && depth < MAX_DEPTH) {
-      for (const [ps, pe] of splitMultipart(buf, b, e, ct.params.boundary)) {
-        const sp = splitHead(buf, ps, pe);
-        walk(parseHeaderBlock(latin1(ps, sp.headEnd)), sp.bodyStart, pe, depth + 1);
-      }
+  const walk = (node: MimeNode, depth: number) => {
+    if (++parts > SPAM_BOUNDS.parts) return;
+    const type = node.type + '/' + node.subtype;
+    msg.types.push(type);
+    if (node.type === 'multipart' && param(node, 'boundary', false) && depth < SPAM_BOUNDS.depth) {
+      for (const child of node.children) walk(child, depth + 1);
       return;
     }
-    if (ct.type === 'message/rfc822' && depth < MAX_DEPTH) {
-      const sp = splitHead(buf, b, e);
-      const inner = parseHeaderBlock(latin1(b, sp.headEnd));
-      const sub = decodeHeaderValue(inner.get('subject')?.[0] ?? '');
+    const inner = node.message;
+    if (inner && node.subtype === 'rfc822' && depth < SPAM_BOUNDS.depth) {
+      const sub = decodeHeaderValue(subjectOf(buf, inner));
       if (sub.text) msg.texts.push(sub.text);
-      walk(inner, sp.bodyStart, e, depth + 1);
+      walk(inner, depth + 1);
       return;
     }
-    const isText = ct.type === 'text/plain' || ct.type === 'text/html' || ct.type === 'text/enriched';
-    const cte = (h.get('content-transfer-encoding')?.[0] ?? '').trim().toLowerCase();
-    if (!isText || disposition.startsWith('attachment')) {
+    const isText = type === 'text/plain' || type === 'text/html' || type === 'text/enriched';
+    const cte = (node.field(CONTENT_TRANSFER_ENCODING) ?? '').toLowerCase();
+    if (!isText || (node.field(CONTENT_DISPOSITION) ?? '').toLowerCase().startsWith('attachment')) {
       msg.attachments++;
-      if (msg.parts.length < MAX_PARTS) msg.parts.push({ type: ct.type, cte, attachment: true, ascii: false });
+      if (msg.parts.length < SPAM_BOUNDS.parts) msg.parts.push({ type, cte, attachment: true, ascii: false });
       return;
     }
     if (textLeft <= 0) return; // the message's text budget is spent: later parts are not read
     // encoded, a part's first partCap decoded bytes take at most 2 × partCap bytes (base64 with line breaks: 1.4×)
-    // a 7bit, 8bit or binary part's bytes are read where they are (its latin1 string turned back into a Buffer
-    // was two copies of up to 2 × partCap bytes per part: the same bytes)
-    const to = Math.min(e, b + partCap * 2);
-    const bytes = cte === 'base64' || cte === 'quoted-printable' ? transferDecode(latin1(b, to), cte) : buf.subarray(b, to);
-    msg.parts.push({ type: ct.type, cte, attachment: false, ascii: isAscii(bytes) });
-    const d = decodeBytes(bytes.length > partCap ? cutUtf8(bytes, partCap) : bytes, ct.params.charset);
+    const b = node.bodyStart;
+    const bytes = transferDecode(buf, b, Math.min(node.end, b + partCap * 2), cte);
+    msg.parts.push({ type, cte, attachment: false, ascii: isAscii(bytes) });
+    // a charset only from a Content-Type the part has (the tree's default us-ascii is not a label the sender wrote)
+    const charset = node.field(CONTENT_TYPE) === undefined ? undefined : param(node, 'charset', true);
+    const d = decodeBytes(bytes.length > partCap ? cutUtf8(bytes, partCap) : bytes, charset);
     if (d.mislabelled) msg.mislabelled = true;
     const text = d.text.length > textLeft ? d.text.slice(0, textLeft) : d.text;
     textLeft -= text.length;
-    if (ct.type === 'text/html') msg.htmls.push(text);
+    if (type === 'text/html') msg.htmls.push(text);
     else msg.texts.push(text);
   };
-  walk(headers, top.bodyStart, buf.length, 0);
+  walk(root, 0);
   return msg;
 }
 
@@ -304,36 +243,4 @@ function cutUtf8(b: Buffer, max: number): Buffer {
     if (need > back + 1) return b.subarray(0, end - 1);
   }
   return b.subarray(0, max);
-}
-
-/** The byte ranges [start, end) of the parts of the multipart body buf[from, to) (preamble and epilogue left out). */
-function splitMultipart(buf: Buffer, from: number, to: number, boundary: string): [number, number][] {
-  const body = buf.subarray(0, to);
-  const delim = Buffer.from('--' + boundary, 'latin1'); // header values were read as latin1: the same bytes
-  const nlDelim = Buffer.concat([Buffer.from('\n'), delim]);
-  const close = Buffer.concat([delim, Buffer.from('--')]);
-  const out: [number, number][] = [];
-  let pos = startsWithAt(body, delim, from) ? from : body.indexOf(nlDelim, from);
-  if (pos < 0) return out;
-  if (pos > from || !startsWithAt(body, delim, from)) pos += 1;
-  for (let guard = 0; guard < MAX_PARTS + 1; guard++) {
-    const lineEnd = body.indexOf(0x0a, pos);
-    if (lineEnd < 0) break;
-    if (startsWithAt(body, close, pos)) break;
-    const start = lineEnd + 1;
-    const next = body.indexOf(nlDelim, start);
-    if (next < 0) {
-      out.push([start, to]);
-      break;
-    }
-    let end = next;
-    if (end > start && body[end - 1] === 0x0d) end--;
-    out.push([start, end]);
-    pos = next + 1;
-  }
-  return out;
-}
-
-function startsWithAt(buf: Buffer, what: Buffer, at: number): boolean {
-  return at + what.length <= buf.length && buf.compare(what, 0, what.length, at, at + what.length) === 0;
 }

@@ -5,7 +5,7 @@ import { fieldText } from '../mime/address-list.js';
 import { stripComments } from '../mime/comments.js';
 import { parseDateTime } from '../mime/date-time.js';
 import { decodeHeaderValue as decodeHeader } from '../mime/charset.js';
-import { parseHeaders, findBodyStart } from '../imap/mime/mime-tree.js';
+import { parseHeaders, findBodyStart } from '../mime/mime-tree.js';
 import { parseAddressList } from '../imap/mime/envelope.js';
 
 /** Header facts of one message (what the index keeps per email). */

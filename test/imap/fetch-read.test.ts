@@ -6,7 +6,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
 import { parseFetchItems, renderFetch } from '../../engine/imap/fetch-items.js';
-import { parseMime } from '../../engine/imap/mime/mime-tree.js';
+import { parseMime } from '../../engine/mime/mime-tree.js';
 import { MaildirStore } from '../../engine/store/maildir-store.js';
 import { mail, RawClient, startHarness, USER, type Harness } from './harness.js';
 

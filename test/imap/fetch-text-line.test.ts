@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import { parseFetchItems, renderFetch, renderTextLine, type FetchItem } from '../../engine/imap/fetch-items.js';
 import { Feed, FED_FIELDS } from '../../engine/imap/header-columns.js';
 import type { CachedMessage } from '../../engine/imap/message-cache.js';
-import { parseHeaders, parseMime } from '../../engine/imap/mime/mime-tree.js';
+import { parseHeaders, parseMime } from '../../engine/mime/mime-tree.js';
 import type { MessageInfo } from '../../engine/store/mailbox-store.js';
 
 function random(seed: number): () => number {

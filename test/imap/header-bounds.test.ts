@@ -6,8 +6,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { headerMatcher } from '../../engine/imap/mime/header-match.js';
-import { fieldValues } from '../../engine/imap/mime/header-scan.js';
-import { findBodyStart, parseHeaders } from '../../engine/imap/mime/mime-tree.js';
+import { fieldValues } from '../../engine/mime/header-scan.js';
+import { findBodyStart, parseHeaders } from '../../engine/mime/mime-tree.js';
 import { FIELD_READ_OCTETS, MAX_HEADER_LINES } from '../../engine/mime/header-lines.js';
 import { rawValue, textValue } from '../../engine/jmap/mail/header-forms.js';
 import { applyHeaderEdits, runScriptText, sieveMessage } from '../../engine/sieve/index.js';

@@ -8,7 +8,7 @@ import path from 'node:path';
 import { after, before, test } from 'node:test';
 import iconv from 'iconv-lite';
 import { Feed, HeaderColumn, makeColumn } from '../../engine/imap/header-columns.js';
-import { decodeHeaderValue, fold, foldedHeaderValue } from '../../engine/imap/mime/text-decode.js';
+import { decodeHeaderValue, fold, foldedHeaderValue } from '../../engine/mime/text-decode.js';
 import { MaildirStore } from '../../engine/store/maildir-store.js';
 import { mail, RawClient, startHarness, USER, type Harness } from './harness.js';
 

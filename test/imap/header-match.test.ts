@@ -8,8 +8,8 @@ import assert from 'node:assert/strict';
 import iconv from 'iconv-lite';
 import { headerMatcher } from '../../engine/imap/mime/header-match.js';
 import { Content } from '../../engine/imap/search-content.js';
-import { findBodyStart } from '../../engine/imap/mime/mime-tree.js';
-import { fold } from '../../engine/imap/mime/text-decode.js';
+import { findBodyStart } from '../../engine/mime/mime-tree.js';
+import { fold } from '../../engine/mime/text-decode.js';
 
 function random(seed: number): () => number {
   let x = seed;

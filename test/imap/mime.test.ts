@@ -5,8 +5,8 @@ import { test } from 'node:test';
 import Encoding from 'encoding-japanese';
 import iconv from 'iconv-lite';
 import { parseAddressList } from '../../engine/imap/mime/envelope.js';
-import { findPart, parseMime } from '../../engine/imap/mime/mime-tree.js';
-import { decodeCharset, decodeHeaderValue, decodeTransfer, fold } from '../../engine/imap/mime/text-decode.js';
+import { findPart, parseMime } from '../../engine/mime/mime-tree.js';
+import { decodeCharset, decodeHeaderValue, decodeTransfer, fold } from '../../engine/mime/text-decode.js';
 
 test('multipart offsets and part numbers, including LF-only line ends and a missing closing boundary', () => {
   const raw = Buffer.from(

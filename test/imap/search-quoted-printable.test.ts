@@ -7,7 +7,7 @@
 // measured in the review, not asserted.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { decodeTransfer } from '../../engine/imap/mime/text-decode.js';
+import { decodeTransfer } from '../../engine/mime/text-decode.js';
 
 /** The definition: soft line breaks out first, then each =XX. */
 function byReplace(b: Buffer): Buffer {

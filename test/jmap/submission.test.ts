@@ -6,7 +6,7 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { parseScript, evaluate, sieveMessage } from '../../engine/sieve/index.js';
 import { vacationSieve } from '../../engine/jmap/vacation-sieve.js';
-import { parseMime } from '../../engine/imap/mime/mime-tree.js';
+import { parseMime } from '../../engine/mime/mime-tree.js';
 import { reject } from '../../engine/policy/verdict.js';
 import type { Submit } from '../../engine/submission/submit.js';
 import { jmapFixture, USER, type JmapFixture } from './helpers.js';

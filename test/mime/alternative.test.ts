@@ -4,7 +4,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { alternativeEntity } from '../../engine/mime/alternative.js';
-import { parseMime } from '../../engine/imap/mime/mime-tree.js';
+import { parseMime } from '../../engine/mime/mime-tree.js';
 
 const TEXTS = ['', 'Away until Monday.', '8月15日まで休暇をいただいております。\n"急ぎ"の方は \\ 代表へ。', 'a'.repeat(57), 'b'.repeat(57 * 3), 'c'.repeat(58), '--tegami-vacation-alternative--\r\n'];
 

@@ -7,7 +7,7 @@ import { cachedParts, contentNeeds, onlyMeta, parseFetchItems, renderFetch, rend
 import { columnsFor, type ColumnCache } from '../header-columns.js';
 import type { MailboxView } from '../mailbox-view.js';
 import { cacheFor, MessageCache, type CachedMessage } from '../message-cache.js';
-import { parseMime, type MimeNode } from '../mime/mime-tree.js';
+import { parseMime, type MimeNode } from '../../mime/mime-tree.js';
 import type { Response } from '../protocol/response.js';
 import { GATHER, ResponseWriter, StreamBroken } from '../protocol/response-writer.js';
 import type { SeqRange } from '../protocol/sequence.js';

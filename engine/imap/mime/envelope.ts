@@ -2,8 +2,8 @@
 // Header values go out as the raw header text (clients decode RFC 2047 themselves); 8-bit text becomes a literal.
 import { MAX_HEADER_FIELD_OCTETS } from '../../mime/header-lines.js';
 import { Latin1Text } from '../protocol/latin1-text.js';
-import * as K from './known-fields.js';
-import { parseDisposition, type MimeNode } from './mime-tree.js';
+import * as K from '../../mime/known-fields.js';
+import { parseDisposition, type MimeNode } from '../../mime/mime-tree.js';
 
 export interface Address {
   name: string | null;

@@ -5,7 +5,7 @@
 // UTF-8 octets, a value continued on another line) is left undecided, and the caller decodes it as before. Read
 // within the same bounds as parseHeaders. Pure, never throws.
 import { FIELD_READ_OCTETS, MAX_HEADER_LINES } from '../../mime/header-lines.js';
-import { fieldAt, lineTextEnd } from './header-scan.js';
+import { fieldAt, lineTextEnd } from '../../mime/header-scan.js';
 
 /**
  * A test of one header key: `match(raw, start, end)` over the header block raw[start, end) answers true or false

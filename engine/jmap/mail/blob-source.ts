@@ -1,7 +1,7 @@
 // Which bytes a blob id names in this account: an upload ("U…"), a stored message whole ("G…", an Email's
 // blobId) or one of its parts with the transfer encoding undone ("P…_1-2", a body part's blobId). Blobs of
 // stored mail live as long as the mail; nothing is copied to serve them. It never writes.
-import { findPart, parseMime } from '../../imap/mime/mime-tree.js';
+import { findPart, parseMime } from '../../mime/mime-tree.js';
 import type { EmailRow } from '../../store/mailbox-store.js';
 import { StoreError } from '../../store/store-error.js';
 import type { CallContext } from '../request.js';

@@ -2,9 +2,9 @@
 // sizes, file names (RFC 2231 and RFC 2047, Japanese charsets included), and the textBody / htmlBody /
 // attachments lists by the decomposition RFC 8621 suggests. Bodies are decoded (transfer encoding, then charset)
 // only for bodyValues (body-value.ts). Pure over a message Buffer; never throws on malformed mail.
-import { CONTENT_TRANSFER_ENCODING } from '../../imap/mime/known-fields.js';
-import { header, parseDisposition, type HeaderField, type MimeNode } from '../../imap/mime/mime-tree.js';
-import { decodedLength, decodeTransfer } from '../../imap/mime/text-decode.js';
+import { CONTENT_TRANSFER_ENCODING } from '../../mime/known-fields.js';
+import { header, parseDisposition, type HeaderField, type MimeNode } from '../../mime/mime-tree.js';
+import { decodedLength, decodeTransfer } from '../../mime/text-decode.js';
 import { headerPropertyValue, rawValue, type HeaderProperty } from './header-forms.js';
 import { paramValue } from './mime-params.js';
 

@@ -8,8 +8,8 @@
 // whole part's text; the charset is chosen and `isEncodingProblem` judged on the decoded start only (docs/jmap.md).
 import { decodeAs, decodeBytes, normaliseCharset } from '../../mime/charset.js';
 import { charBoundary } from '../../mime/char-boundary.js';
-import { CONTENT_TRANSFER_ENCODING } from '../../imap/mime/known-fields.js';
-import { decodeTransferPrefix } from '../../imap/mime/text-decode.js';
+import { CONTENT_TRANSFER_ENCODING } from '../../mime/known-fields.js';
+import { decodeTransferPrefix } from '../../mime/text-decode.js';
 import type { BodyPart } from './body-parts.js';
 
 export interface BodyValue {

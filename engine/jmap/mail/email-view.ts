@@ -1,7 +1,7 @@
 // An Email object's content properties (RFC 8621 §4.1.2–4.1.4) computed from the message itself: convenience
 // headers (from, subject, sentAt...), header:… properties in any allowed form, bodyStructure, textBody / htmlBody
 // / attachments, bodyValues, hasAttachment and preview. Shared by Email/get and Email/parse. Pure.
-import { parseMime, parseHeaders, findBodyStart, type HeaderField } from '../../imap/mime/mime-tree.js';
+import { parseMime, parseHeaders, findBodyStart, type HeaderField } from '../../mime/mime-tree.js';
 import { invalidArguments } from '../errors.js';
 import { htmlToText } from '../../mime/html-text.js';
 import {

@@ -4,7 +4,7 @@
 import { decodeHeaderValue } from '../../mime/charset.js';
 import { decodeDisplayName, fieldText } from '../../mime/address-list.js';
 import { parseAddressList } from '../../imap/mime/envelope.js';
-import type { HeaderField } from '../../imap/mime/mime-tree.js';
+import type { HeaderField } from '../../mime/mime-tree.js';
 import { messageIds, parseDate } from '../../store/message-meta.js';
 import { zonedDate } from '../args.js';
 

@@ -4,9 +4,9 @@
 // text for <mark> highlighting. The body text is every text part decoded through the project's charset decoder.
 // Pure; bounded by the sizes it is given.
 import { decodeBytes } from '../../mime/charset.js';
-import { CONTENT_TRANSFER_ENCODING } from '../../imap/mime/known-fields.js';
-import { parseMime, type MimeNode } from '../../imap/mime/mime-tree.js';
-import { decodeTransfer } from '../../imap/mime/text-decode.js';
+import { CONTENT_TRANSFER_ENCODING } from '../../mime/known-fields.js';
+import { parseMime, type MimeNode } from '../../mime/mime-tree.js';
+import { decodeTransfer } from '../../mime/text-decode.js';
 import { htmlToText } from '../../mime/html-text.js';
 
 /** Words and phrases of a search string: "…" or '…' are phrases (\ escapes ' " \), the rest splits on white space. */

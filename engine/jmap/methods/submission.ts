@@ -7,7 +7,7 @@ import { Args, isObject, isUtcDate, utcDate } from '../args.js';
 import { COLLATIONS, SUBMISSION } from '../capabilities.js';
 import { invalidArguments, invalidProperties, MethodError, setError, SetFailure, type SetError } from '../errors.js';
 import type { CallContext, MethodDef } from '../request.js';
-import { parseHeaders, findBodyStart } from '../../imap/mime/mime-tree.js';
+import { parseHeaders, findBodyStart } from '../../mime/mime-tree.js';
 import { HeaderLineCount, MAX_HEADER_FIELD_OCTETS, MAX_HEADER_LINES } from '../../mime/header-lines.js';
 import { Refusals } from '../../policy/verdict.js';
 import { MailAccount } from '../mail/account.js';

@@ -12,9 +12,9 @@ import { bodyValue, truncateUtf8 } from '../../../engine/jmap/mail/body-value.js
 import { charBoundary } from '../../../engine/mime/char-boundary.js';
 import { decodeAs, decodeBytes } from '../../../engine/mime/charset.js';
 import { encodeJisBody } from '../../../engine/mime/iso2022jp.js';
-import { decodeTransfer } from '../../../engine/imap/mime/text-decode.js';
-import { CONTENT_TRANSFER_ENCODING } from '../../../engine/imap/mime/known-fields.js';
-import { parseMime } from '../../../engine/imap/mime/mime-tree.js';
+import { decodeTransfer } from '../../../engine/mime/text-decode.js';
+import { CONTENT_TRANSFER_ENCODING } from '../../../engine/mime/known-fields.js';
+import { parseMime } from '../../../engine/mime/mime-tree.js';
 import { quotedPrintable } from '../../helpers/quoted-printable.js';
 
 /** The whole part decoded, then cut: what bodyValue did before. */

@@ -1,4 +1,4 @@
-// A part's `size` in JMAP's bodyStructure (engine/jmap/mail/body-parts.ts partSize, engine/imap/mime/text-decode.ts
+// A part's `size` in JMAP's bodyStructure (engine/jmap/mail/body-parts.ts partSize, engine/mime/text-decode.ts
 // decodedLength) is counted without decoding the part (docs/security-review-8.md, stop 30). The old way is the
 // definition: decodeTransfer(…).length. On random base64 (line breaks, stray characters, padding in the middle,
 // groups cut short) and quoted-printable (escapes, soft breaks of LF and CRLF, an "=" before a soft break, broken
@@ -6,8 +6,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { bodyStructure } from '../../../engine/jmap/mail/body-parts.js';
-import { decodedLength, decodeTransfer } from '../../../engine/imap/mime/text-decode.js';
-import { parseMime } from '../../../engine/imap/mime/mime-tree.js';
+import { decodedLength, decodeTransfer } from '../../../engine/mime/text-decode.js';
+import { parseMime } from '../../../engine/mime/mime-tree.js';
 import { quotedPrintable } from '../../helpers/quoted-printable.js';
 
 /** A small deterministic generator (the cases are the same at every run). */

@@ -2,7 +2,7 @@
 // blocks FETCH kept (message-cache.ts): only the lines of the field asked for become strings, where
 // parseHeaders (mime-tree.ts) makes a string and an object of every line of the block. The values are exactly those
 // parseHeaders gives for that name (same line splitting, unfolding, trimming and latin1 text, same bounds). Pure.
-import { FIELD_READ_OCTETS, MAX_HEADER_LINES } from '../../mime/header-lines.js';
+import { FIELD_READ_OCTETS, MAX_HEADER_LINES } from './header-lines.js';
 
 /** Octets String.prototype.trim removes from latin1 text: \t \n \v \f \r, space and no-break space. */
 function trimmed(b: number): boolean {

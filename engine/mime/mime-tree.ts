@@ -1,7 +1,9 @@
-// Our own MIME structure parser: byte offsets of every part's header and body in the raw message, content
-// types with parameters, nested multiparts and message/rfc822. FETCH BODY[section] and BODYSTRUCTURE read it.
-// Pure and bounded (nesting depth, part count); malformed input gives a best-effort tree, never a throw.
-import { MAX_HEADER_LINES } from '../../mime/header-lines.js';
+// tegami's one MIME structure parser: byte offsets of every part's header and body in the raw message, content
+// types with parameters, nested multiparts and message/rfc822. Every reader of a message's structure reads it:
+// IMAP (FETCH BODY[section], BODYSTRUCTURE, SEARCH), JMAP and the webmail, Sieve, the rules and the spam filter
+// (engine/spam/message.ts). Pure and bounded (nesting depth, part count, header lines: the bounds below and in
+// known-fields.ts); malformed input gives a best-effort tree, never a throw.
+import { MAX_HEADER_LINES } from './header-lines.js';
 import { lineTextEnd } from './header-scan.js';
 import { CONTENT_TYPE, FIELD_READ_OCTETS, KNOWN, MESSAGE_HEADER_LINES, scanKnown, type LineBudget } from './known-fields.js';
 
@@ -63,16 +65,38 @@ export class MimeNode {
   }
 }
 
-const MAX_DEPTH = 30;
-const MAX_PARTS = 5000;
+/**
+ * How much of a message's structure one parse reads: parts nested deeper than `depth` (the message itself is at 0)
+ * are not split (a multipart there has no children, a message/rfc822 no `message`), and past `parts` parts (every
+ * node counted, in document order) no more are made. Header lines are bounded per message too (known-fields.ts
+ * MESSAGE_HEADER_LINES), and each multipart's delimiter search (splitMultipart). Real mail is a few levels and a
+ * few dozen parts deep at most.
+ */
+export interface MimeBounds {
+  depth: number;
+  parts: number;
+}
 
-export function parseMime(raw: Buffer): MimeNode {
-  const budget = { parts: 0, left: MESSAGE_HEADER_LINES };
+/** What IMAP (BODYSTRUCTURE shows every part), JMAP and the webmail, Sieve and the rules read. */
+export const MIME_BOUNDS: MimeBounds = { depth: 30, parts: 5000 };
+/**
+ * What the spam filter reads (engine/spam/message.ts): like SpamAssassin it judges the first parts of a message,
+ * not all of a hostile one; with [spam] part_scan_size bytes of each text part, its work per message is bounded.
+ */
+export const SPAM_BOUNDS: MimeBounds = { depth: 8, parts: 64 };
+
+export function parseMime(raw: Buffer, bounds: MimeBounds = MIME_BOUNDS): MimeNode {
+  const budget = { parts: 0, left: MESSAGE_HEADER_LINES, bounds };
   return parseEntity(raw, 0, raw.length, false, 0, budget);
 }
 
+interface Budget extends LineBudget {
+  parts: number;
+  bounds: MimeBounds;
+}
+
 /** A part; `inDigest`: its default type is message/rfc822 (RFC 2046 §5.1.5), else text/plain. */
-function parseEntity(raw: Buffer, start: number, end: number, inDigest: boolean, depth: number, budget: { parts: number } & LineBudget): MimeNode {
+function parseEntity(raw: Buffer, start: number, end: number, inDigest: boolean, depth: number, budget: Budget): MimeNode {
   budget.parts++;
   const ids: number[] = [];
   const values: string[] = [];
@@ -97,7 +121,8 @@ function parseEntity(raw: Buffer, start: number, end: number, inDigest: boolean,
   }
   if (ct === undefined && type === 'text') params = [['charset', 'us-ascii']];
   const node = new MimeNode(raw, start, bodyStart, end, ids, values, type, subtype, params);
-  if (depth >= MAX_DEPTH || budget.parts >= MAX_PARTS) return node;
+  const { depth: maxDepth, parts: maxParts } = budget.bounds;
+  if (depth >= maxDepth || budget.parts >= maxParts) return node;
   if (type === 'multipart') {
     let boundary: string | undefined;
     for (let i = 0; i < params.length; i++) {
@@ -108,9 +133,9 @@ function parseEntity(raw: Buffer, start: number, end: number, inDigest: boolean,
     }
     if (boundary) {
       const digest = subtype === 'digest';
-      const ranges = splitMultipart(raw, bodyStart, end, boundary);
+      const ranges = splitMultipart(raw, bodyStart, end, boundary, maxParts);
       for (let k = 0; k < ranges.length; k += 2) {
-        if (budget.parts >= MAX_PARTS) break;
+        if (budget.parts >= maxParts) break;
         node.children.push(parseEntity(raw, ranges[k], ranges[k + 1], digest, depth + 1, budget));
       }
     }
@@ -136,6 +161,9 @@ export function findBodyStart(raw: Buffer, start: number, end: number): number {
   return end;
 }
 
+/** Header sections up to this size are decoded to one string by parseHeaders (real ones are a few KB). */
+const BLOCK_TEXT_OCTETS = 64 * 1024;
+
 /**
  * The header fields of raw[start, end), read within the bounds SMTP puts on a message's header and scanKnown reads
  * a MIME part's with (known-fields.ts): at most MAX_HEADER_LINES lines (past them no field is read), a value to
@@ -148,6 +176,10 @@ export function findBodyStart(raw: Buffer, start: number, end: number): number {
  */
 export function parseHeaders(raw: Buffer, start: number, end: number): HeaderField[] {
   const out: HeaderField[] = [];
+  // a header of ordinary size is made one latin1 string and its names and values cut from it (slices of one string
+  // cost less than a Buffer decode each); a larger one is decoded piece by piece, as far as the bounds read it
+  const block = end - start <= BLOCK_TEXT_OCTETS ? raw.toString('latin1', start, end) : undefined;
+  const text = (a: number, b: number): string => (block === undefined ? raw.toString('latin1', a, b) : block.slice(a - start, b - start));
   let i = start;
   let cur: HeaderField | null = null;
   let curText = '';
@@ -164,7 +196,7 @@ export function parseHeaders(raw: Buffer, start: number, end: number): HeaderFie
     if ((b0 === 32 || b0 === 9) && cur) {
       if (curText.length <= FIELD_READ_OCTETS) {
         const stop = te - i > FIELD_READ_OCTETS ? i + FIELD_READ_OCTETS : te;
-        curText += raw.toString('latin1', i, stop);
+        curText += text(i, stop);
         cur.readEnd = stop === te ? lineEnd : stop;
       }
       cur.end = lineEnd;
@@ -179,8 +211,8 @@ export function parseHeaders(raw: Buffer, start: number, end: number): HeaderFie
         cur = null;
       } else {
         const stop = te - colon - 1 > FIELD_READ_OCTETS ? colon + 1 + FIELD_READ_OCTETS : te;
-        cur = { name: raw.toString('latin1', i, colon).trim().toLowerCase(), value: '', start: i, end: lineEnd, readEnd: stop === te ? lineEnd : stop };
-        curText = raw.toString('latin1', colon + 1, stop);
+        cur = { name: text(i, colon).trim().toLowerCase(), value: '', start: i, end: lineEnd, readEnd: stop === te ? lineEnd : stop };
+        curText = text(colon + 1, stop);
       }
     }
     i = lineEnd;
@@ -273,13 +305,13 @@ function splitParams(v: string): string[] {
 }
 
 /** Octet ranges of the body parts between boundary delimiter lines (RFC 2046 §5.1.1): start, end, start, end … */
-function splitMultipart(raw: Buffer, start: number, end: number, boundary: string): number[] {
+function splitMultipart(raw: Buffer, start: number, end: number, boundary: string, maxParts: number): number[] {
   const delim = Buffer.from('--' + boundary, 'latin1');
   // Places where the delimiter's text is found, delimiter or not, looked at in one multipart: real mail has one per
-  // part (MAX_PARTS at most); millions of "--b" lines that are not delimiters cost the main thread ~0.2 µs each at
+  // part (maxParts at most); millions of "--b" lines that are not delimiters cost the main thread ~0.2 µs each at
   // every FETCH that needs the tree, times the nesting depth (docs/security-review-7.md). Past them the rest is the
   // last part's.
-  const maxFound = 4 * MAX_PARTS;
+  const maxFound = 4 * maxParts;
   let found = 0;
   const parts: number[] = [];
   let partStart = -1;

@@ -1,12 +1,12 @@
-// engine/imap/mime/known-fields.ts and the MimeNode that uses it: the fields ENVELOPE and BODYSTRUCTURE read, found
+// engine/mime/known-fields.ts and the MimeNode that uses it: the fields ENVELOPE and BODYSTRUCTURE read, found
 // in one pass without an object per header field, must be exactly what parseHeaders gives for those names — on
 // ordinary blocks and on every odd line it handles (folding, a first line that starts with a space, lines without a
 // colon, padding, no-break spaces and vertical tabs around names and values, CR without LF, LF alone, a field twice,
 // names one letter off, latin1 and 8-bit octets, raw ISO-2022-JP, Shift_JIS, EUC-JP and UTF-8).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { KNOWN, knownAt, scanKnown } from '../../engine/imap/mime/known-fields.js';
-import { findBodyStart, header, parseHeaders, parseMime, type MimeNode } from '../../engine/imap/mime/mime-tree.js';
+import { KNOWN, knownAt, scanKnown } from '../../engine/mime/known-fields.js';
+import { findBodyStart, header, parseHeaders, parseMime, type MimeNode } from '../../engine/mime/mime-tree.js';
 
 function random(seed: number): () => number {
   let x = seed;

@@ -1,11 +1,11 @@
-// engine/imap/mime/header-scan.ts: one field's values read from a header block's bytes must be exactly what
+// engine/mime/header-scan.ts: one field's values read from a header block's bytes must be exactly what
 // parseHeaders gives for that name, on ordinary blocks and on every odd line it handles (folding, a first line
 // that starts with a space, lines without a colon, padding and no-break spaces around the name, CR without LF,
 // no blank line, latin1 and 8-bit octets, Japanese in raw UTF-8 and encoded words).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { fieldValues, scannableName } from '../../engine/imap/mime/header-scan.js';
-import { findBodyStart, parseHeaders } from '../../engine/imap/mime/mime-tree.js';
+import { fieldValues, scannableName } from '../../engine/mime/header-scan.js';
+import { findBodyStart, parseHeaders } from '../../engine/mime/mime-tree.js';
 
 function random(seed: number): () => number {
   let x = seed;

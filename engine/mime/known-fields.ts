@@ -2,7 +2,7 @@
 // part's header block: only their values become strings (parseHeaders makes a name, a value and an object of
 // every field, and a message has dozens: Received, DKIM-Signature …). Values are exactly what parseHeaders gives
 // for those names (same line splitting, unfolding, trimming and latin1 text), in header order. Pure.
-import { FIELD_READ_OCTETS, MAX_HEADER_LINES } from '../../mime/header-lines.js';
+import { FIELD_READ_OCTETS, MAX_HEADER_LINES } from './header-lines.js';
 import { lineTextEnd } from './header-scan.js';
 
 /**
@@ -19,7 +19,7 @@ export interface LineBudget {
   left: number;
 }
 
-export { FIELD_READ_OCTETS } from '../../mime/header-lines.js';
+export { FIELD_READ_OCTETS } from './header-lines.js';
 
 const LF_LF = Buffer.from('\n\n', 'latin1');
 const LF_CRLF = Buffer.from('\n\r\n', 'latin1');

@@ -1,7 +1,7 @@
 // Decodes message text to Unicode for SEARCH: header values (RFC 2047 encoded words, raw 8-bit or ISO-2022-JP
 // header text) and quoted-printable / base64 text parts, through the one charset decoder (engine/mime/charset.ts)
 // the filters use, so SEARCH finds what the filters see. It never throws on bad input.
-import { decodeBytes, decodeHeaderValue as decodeHeader } from '../../mime/charset.js';
+import { decodeBytes, decodeHeaderValue as decodeHeader } from './charset.js';
 import { CONTENT_TRANSFER_ENCODING } from './known-fields.js';
 import { type MimeNode } from './mime-tree.js';
 
