@@ -18,7 +18,7 @@ const BUILD_ROWS_DELAY_MS = 2000;
 const BUILD_ROWS_RETRY_MS = 5000;
 
 /** Rows written per transaction when a first build's rows are written in slices (writeInSlices). */
-export const SLICE_ROWS = 2000;
+export const SLICE_ROWS = 1000;
 
 /** Message rows per INSERT statement when many are added at once (10 parameters each, far below SQLite's limit). */
 const INSERT_ROWS = 100;
