@@ -72,7 +72,7 @@ export class IndexBuild {
   /** The rows being written in slices (writeInSlices), while they are. */
   private slicing: Promise<void> | null = null;
   /** Another process's record as last decoded (its slices read it once). */
-  private decoded: { folder: string; uid0: number; crc: number; names: unknown; add: NewMessage[] } | null = null;
+  private decoded: { folder: string; uid0: number; crc: number; add: NewMessage[] } | null = null;
   private timer: NodeJS.Timeout | null = null;
 
   /** `reset`: give a folder whose record failed its checks a new UIDVALIDITY (inside the caller's transaction). */
@@ -240,9 +240,9 @@ export class IndexBuild {
       return { count: cols.length, at: (i) => cols.message(i) };
     }
     const d = this.decoded;
-    const add = d && d.folder === r.folder && d.uid0 === r.uid0 && d.crc === r.crc && d.names === r.names ? d.add : decodeBuild(r.names, r.count, r.crc);
+    const add = d && d.folder === r.folder && d.uid0 === r.uid0 && d.crc === r.crc && d.add.length === r.count ? d.add : decodeBuild(r.names, r.count, r.crc);
     if (!add) return null;
-    this.decoded = { folder: r.folder, uid0: r.uid0, crc: r.crc, names: r.names, add };
+    this.decoded = { folder: r.folder, uid0: r.uid0, crc: r.crc, add };
     return { count: add.length, at: (i) => add[i] };
   }
 
