@@ -240,6 +240,27 @@ const MAX_FED_MESSAGE = 64 * 1024;
 const MAX_COLUMNS = 64;
 const MAX_CHARS = 32 * 1024 * 1024;
 
+/**
+ * One user's share of each bound (a store serves every user of the node): past it, that user's own oldest feed or
+ * least recently used column goes, never another user's, so one user's FETCHes and SEARCHes cannot push every
+ * other user's columns out (they would each read their messages' headers again).
+ */
+export const USER_SHARE = 4;
+
+/** What one user holds in a store's cache. */
+interface Held {
+  columns: number;
+  chars: number;
+  fed: number;
+  fedChars: number;
+}
+
+/** The owner part of a mailbox key (MessageCache.box: owner NUL folder NUL UIDVALIDITY) or a column key. */
+function ownerOf(key: string): string {
+  const i = key.indexOf('\0');
+  return i < 0 ? key : key.slice(0, i);
+}
+
 export class ColumnCache {
   private columns = new Map<string, HeaderColumn>();
   private chars = 0;
@@ -247,6 +268,18 @@ export class ColumnCache {
   private feeds = new Map<string, Feed>();
   private fed = 0;
   private fedChars = 0;
+  /** Per owner, what the columns and feeds above hold. */
+  private users = new Map<string, Held>();
+
+  private held(owner: string): Held {
+    let h = this.users.get(owner);
+    if (!h) this.users.set(owner, (h = { columns: 0, chars: 0, fed: 0, fedChars: 0 }));
+    return h;
+  }
+
+  private settled(owner: string, h: Held): void {
+    if (!h.columns && !h.fed && !h.fedChars && !h.chars) this.users.delete(owner);
+  }
 
   /** Values FETCH parsed for a message of `box`: its top-level known fields (Feed.addKnown). */
   feed(box: string, uid: number, ids: readonly number[], values: readonly string[]): void {
@@ -254,13 +287,29 @@ export class ColumnCache {
     if (!f) this.feeds.set(box, (f = new Feed()));
     const before = f.chars;
     if (!f.addKnown(uid, ids, values)) return;
+    const owner = ownerOf(box);
+    const h = this.held(owner);
     this.fed++;
     this.fedChars += f.chars - before;
+    h.fed++;
+    h.fedChars += f.chars - before;
+    // this user's own oldest feeds first, then anyone's
+    while (h.fed > MAX_FED / USER_SHARE || h.fedChars > MAX_FED_CHARS / USER_SHARE) {
+      const oldest = this.firstOf(this.feeds.keys(), owner);
+      if (oldest === undefined) break;
+      this.dropFeed(oldest);
+    }
     while (this.fed > MAX_FED || this.fedChars > MAX_FED_CHARS) {
       const first = this.feeds.keys().next();
       if (first.done) break;
       this.dropFeed(first.value);
     }
+  }
+
+  /** The first key of `keys` that is `owner`'s. */
+  private firstOf(keys: Iterable<string>, owner: string): string | undefined {
+    for (const k of keys) if (ownerOf(k) === owner) return k;
+    return undefined;
   }
 
   /** The feed of a mailbox (values FETCH parsed, not yet in columns). */
@@ -274,6 +323,11 @@ export class ColumnCache {
     if (!f) return;
     this.fed -= f.uids.length;
     this.fedChars -= f.chars;
+    const owner = ownerOf(box);
+    const h = this.held(owner);
+    h.fed -= f.uids.length;
+    h.fedChars -= f.chars;
+    this.settled(owner, h);
     this.feeds.delete(box);
   }
 
@@ -293,9 +347,19 @@ export class ColumnCache {
 
   set(key: string, c: HeaderColumn): void {
     this.drop(key);
-    if (c.text.length > MAX_CHARS) return;
+    if (c.text.length > MAX_CHARS / USER_SHARE) return;
+    const owner = ownerOf(key);
+    const h = this.held(owner);
     this.columns.set(key, c);
     this.chars += c.text.length;
+    h.columns++;
+    h.chars += c.text.length;
+    // this user's own least recently used columns first (never the one just made), then anyone's
+    while (h.columns > MAX_COLUMNS / USER_SHARE || h.chars > MAX_CHARS / USER_SHARE) {
+      const oldest = this.firstOf(this.columns.keys(), owner);
+      if (oldest === undefined || oldest === key) break;
+      this.drop(oldest);
+    }
     while (this.columns.size > MAX_COLUMNS || this.chars > MAX_CHARS) {
       const first = this.columns.keys().next();
       if (first.done) break;
@@ -307,7 +371,17 @@ export class ColumnCache {
     const c = this.columns.get(key);
     if (!c) return;
     this.chars -= c.text.length;
+    const owner = ownerOf(key);
+    const h = this.held(owner);
+    h.columns--;
+    h.chars -= c.text.length;
+    this.settled(owner, h);
     this.columns.delete(key);
+  }
+
+  /** What `owner` holds now (columns and their characters, messages fed and theirs). */
+  heldBy(owner: string): Readonly<Held> {
+    return { ...(this.users.get(owner.toLowerCase()) ?? { columns: 0, chars: 0, fed: 0, fedChars: 0 }) };
   }
 }
 

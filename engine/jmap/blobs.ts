@@ -28,6 +28,8 @@ export interface Uploads {
   size(address: string, blobId: string): Promise<number | null>;
   /** The blob's file on this node for streaming a download, or null (then read() gives the bytes). */
   file(address: string, blobId: string): string | null;
+  /** Octets held at once while read() reads a blob of `size` octets (its copies on the way in); size when absent. */
+  readCost?(size: number): number;
 }
 
 export class BlobStore implements Uploads {

@@ -30,8 +30,11 @@ export class MemoryBudget {
     this.held = Math.max(0, this.held - n);
   }
 
-  /** A claim grown piece by piece (an upload as it streams in), given back whole, once, by release(). */
-  claim(): { grow(n: number): boolean; release(): void } {
+  /**
+   * A claim grown piece by piece (an upload as it streams in), cut down to what is still held (`keep`: a download's
+   * bytes once the copies made to read them are gone), given back whole, once, by release().
+   */
+  claim(): { grow(n: number): boolean; keep(n: number): void; release(): void } {
     let mine = 0;
     let done = false;
     return {
@@ -39,6 +42,11 @@ export class MemoryBudget {
         if (done || !this.take(n, mine)) return false;
         mine += n;
         return true;
+      },
+      keep: (n) => {
+        if (done || !(n >= 0) || n >= mine) return;
+        this.give(mine - n);
+        mine = n;
       },
       release: () => {
         if (done) return;

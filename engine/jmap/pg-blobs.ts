@@ -10,6 +10,18 @@ import { isUploadId, type UploadOutcome, type Uploads } from './blobs.js';
 import type { JmapLimits } from './capabilities.js';
 import { MemoryBudget } from './memory-budget.js';
 
+/**
+ * An upload's octets held at once on its way into its row, in multiples of its size: the chunks as they came, their
+ * joined copy, and the INSERT's Bind message (node-postgres writes the bytes into a buffer, then copies that behind
+ * the message's length).
+ */
+export const WRITE_COPIES = 4;
+/**
+ * ... and on its way out: a bytea value comes as hex text (two octets per octet), whole in the protocol's buffer and
+ * again as a string, then as the bytes. Charged while the row is read; the bytes alone after (MemoryBudget claims).
+ */
+export const READ_COPIES = 5;
+
 export class PgBlobStore implements Uploads {
   constructor(
     private readonly pool: Pick<pg.Pool, 'query' | 'connect'>,
@@ -37,6 +49,8 @@ export class PgBlobStore implements Uploads {
       } catch {
         return { ok: false, reason: 'aborted' };
       }
+      // the joined copy and the INSERT's message are held too, beside the chunks (WRITE_COPIES)
+      if (!held.grow(size * (WRITE_COPIES - 1))) return { ok: false, reason: 'busy' };
       return await this.store(address, type, Buffer.concat(chunks, size));
     } finally {
       held.release();
@@ -81,6 +95,11 @@ export class PgBlobStore implements Uploads {
     if (!isUploadId(blobId)) return null;
     const r = await this.pool.query<{ size: string | number }>('SELECT size FROM jmap_uploads WHERE address = $1 AND id = $2 AND created >= $3', [address, blobId, this.now() - this.limits.uploadTtlMs]);
     return r.rows[0] ? Number(r.rows[0].size) : null;
+  }
+
+  /** A row read back holds READ_COPIES times its size while the query runs. */
+  readCost(size: number): number {
+    return size * READ_COPIES;
   }
 
   /** No file on this node: the download route reads the bytes (readBlob). */

@@ -190,6 +190,8 @@ export async function registerJmap(app: FastifyInstance, svc: JmapService): Prom
         done();
         throw e;
       });
+      // the copies made to read it are gone: what stays held until the client has it is the bytes
+      if (bytes) held.keep(bytes.length);
       if (!bytes) {
         reply.removeHeader('content-disposition');
         reply.header('cache-control', 'no-store');

@@ -1,7 +1,8 @@
 // The index's write path for many new message rows (engine/store/index-db.ts calls it inside its transactions):
 // rows inserted a hundred per statement, and a folder's first build of many messages written as one record
 // (build-record.ts: UIDVALIDITY, first UID, packed names) whose rows any process writes from it later (settle:
-// before anything reads rows, or 2 s on). It opens no transaction but settle's own and never touches the files.
+// at once before anything reads rows; writeInSlices: 2 s on, or before a sync compares cur/ with them, a slice
+// per turn of the event loop). It opens no transaction but its own and never touches the files.
 import type Database from 'better-sqlite3';
 import type { BuildColumns } from './build-columns.js';
 import { decodeBuild, encodeColumns } from './build-record.js';
@@ -15,6 +16,9 @@ import type { FolderRow, NewMessage } from './index-db.js';
 const BUILD_ROWS_DELAY_MS = 2000;
 /** After a failed attempt (the index busy in another process), the rows are tried again this much later. */
 const BUILD_ROWS_RETRY_MS = 5000;
+
+/** Rows written per transaction when a first build's rows are written in slices (writeInSlices). */
+export const SLICE_ROWS = 1000;
 
 /** Message rows per INSERT statement when many are added at once (10 parameters each, far below SQLite's limit). */
 const INSERT_ROWS = 100;
@@ -56,6 +60,7 @@ export class IndexBuild {
   private readonly statements = new Map<number, Database.Statement>();
   private readonly one: Database.Statement;
   private readonly byBase: Database.Statement<[string, string], { uid: number }>;
+  private readonly byUid: Database.Statement<[string, number], { base: string }>;
   private readonly q;
   /** Records of this process whose rows are not written yet, by folder. */
   private readonly pending = new Map<string, Pending>();
@@ -64,6 +69,10 @@ export class IndexBuild {
   /** PRAGMA data_version when records were last looked for (it moves when another connection commits). */
   private seenVersion = -1;
   private settling = false;
+  /** The rows being written in slices (writeInSlices), while they are. */
+  private slicing: Promise<void> | null = null;
+  /** Another process's record as last decoded (its slices read it once). */
+  private decoded: { folder: string; uid0: number; crc: number; add: NewMessage[] } | null = null;
   private timer: NodeJS.Timeout | null = null;
 
   /** `reset`: give a folder whose record failed its checks a new UIDVALIDITY (inside the caller's transaction). */
@@ -75,13 +84,14 @@ export class IndexBuild {
       'INSERT OR IGNORE INTO messages (folder, uid, base, file, size, idate, letters, keywords, modseq, eid) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
     );
     this.byBase = db.prepare<[string, string], { uid: number }>('SELECT uid FROM messages WHERE folder = ? AND base = ?');
+    this.byUid = db.prepare<[string, number], { base: string }>('SELECT base FROM messages WHERE folder = ? AND uid = ?');
     this.q = {
       put: db.prepare('INSERT OR REPLACE INTO builds (folder, uidvalidity, uid0, modseq0, count, crc, names) VALUES (?, ?, ?, ?, ?, ?, ?)'),
       keys: db.prepare<[], { folder: string; uidvalidity: number; uid0: number }>('SELECT folder, uidvalidity, uid0 FROM builds'),
       all: db.prepare<[], RecordRow>('SELECT folder, uidvalidity, uid0, modseq0, count, crc, names FROM builds'),
       drop: db.prepare('DELETE FROM builds WHERE folder = ?'),
       folder: db.prepare<[string], FolderRow>('SELECT * FROM folders WHERE name = ?'),
-      anyRow: db.prepare<[string], { x: number }>('SELECT 1 AS x FROM messages WHERE folder = ? LIMIT 1'),
+      span: db.prepare<[string], { n: number; lo: number | null; hi: number | null }>('SELECT count(*) AS n, min(uid) AS lo, max(uid) AS hi FROM messages WHERE folder = ?'),
       dataVersion: db.prepare<[], number>('PRAGMA data_version').pluck(),
     };
   }
@@ -103,7 +113,7 @@ export class IndexBuild {
     this.settling = true;
     try {
       this.db.transaction(() => {
-        for (const name of this.expandAll()) this.reset(name);
+        for (const name of this.expandAll().refused) this.reset(name);
       }).immediate();
     } finally {
       this.settling = false;
@@ -115,12 +125,10 @@ export class IndexBuild {
     if (this.timer) return;
     this.timer = setTimeout(() => {
       this.timer = null;
-      try {
-        this.settle(true);
-      } catch {
+      this.writeInSlices().catch(() => {
         // busy in another process: the record is durable, and the next reader of rows tries again too
         this.settleLater(BUILD_ROWS_RETRY_MS);
-      }
+      });
     }, ms);
     this.timer.unref();
   }
@@ -174,42 +182,121 @@ export class IndexBuild {
   }
 
   /**
-   * Write the rows of every record (inside the caller's write transaction) and drop the records. A record is
-   * used only when it fits its folder (same UIDVALIDITY, its UIDs and MODSEQs below the folder's next ones, no
-   * row in the folder yet) and its bytes pass build-record.ts's checks; returns the folders whose record
-   * failed, which the caller must give a new UIDVALIDITY (their UIDs cannot be known again).
+   * Write the rows of every record (inside the caller's write transaction), at most `limit` rows in all, and drop
+   * the records whose rows are all written. A record is used only when it fits its folder (same UIDVALIDITY, its
+   * UIDs and MODSEQs below the folder's next ones, the folder's rows exactly the record's first ones: none, or
+   * those an earlier slice wrote) and its bytes pass build-record.ts's checks; `refused` are the folders whose
+   * record failed, which the caller must give a new UIDVALIDITY (their UIDs cannot be known again); `left`:
+   * whether rows remain to be written.
    */
-  private expandAll(): string[] {
+  private expandAll(limit = Infinity): { refused: string[]; left: boolean } {
     const refused: string[] = [];
+    let left = false;
+    let budget = limit;
     for (const r of this.q.all.all()) {
-      this.q.drop.run(r.folder);
       const f = this.q.folder.get(r.folder);
       // a record of a folder since dropped or given a new UIDVALIDITY describes nothing any more
-      if (!f || f.uidvalidity !== r.uidvalidity) continue;
-      const mine = this.pending.get(r.folder);
-      const add = mine && mine.uid0 === r.uid0 && mine.uidvalidity === r.uidvalidity && mine.cols.length === r.count ? mine.cols.messages() : decodeBuild(r.names, r.count, r.crc);
-      if (!add || !Number.isSafeInteger(r.uid0) || !Number.isSafeInteger(r.modseq0) || r.uid0 < 1 || r.modseq0 < 0 || r.uid0 + add.length > f.uidnext || r.modseq0 + add.length > f.modseq) {
+      if (!f || f.uidvalidity !== r.uidvalidity) {
+        this.finish(r.folder);
+        continue;
+      }
+      const add = this.messagesOf(r);
+      const n = add ? add.count : 0;
+      if (!add || !Number.isSafeInteger(r.uid0) || !Number.isSafeInteger(r.modseq0) || r.uid0 < 1 || r.modseq0 < 0 || r.uid0 + n > f.uidnext || r.modseq0 + n > f.modseq) {
+        this.finish(r.folder);
         refused.push(r.folder);
         continue;
       }
-      // a first build's folder had no row, and every write since wrote these rows first: a row there means the
-      // folder is not what the record says
-      if (this.q.anyRow.get(r.folder)) {
+      // a first build's folder had no row, and every write since wrote these rows first: rows there that are not
+      // the record's first ones (written by an earlier slice, in order) mean the folder is not what it says
+      const done = this.writtenOf(r.folder, r.uid0, add);
+      if (done < 0) {
+        this.finish(r.folder);
         refused.push(r.folder);
         continue;
       }
-      const eids = new Array<string>(add.length);
-      for (let i = 0; i < add.length; i++) eids[i] = emailIdOf(add[i].base);
-      this.insert(r.folder, add, eids, r.uid0, r.modseq0, [], new Set());
+      const m = Math.min(n - done, budget);
+      if (m > 0) {
+        const rows = new Array<NewMessage>(m);
+        const eids = new Array<string>(m);
+        for (let i = 0; i < m; i++) {
+          rows[i] = add.at(done + i);
+          eids[i] = emailIdOf(rows[i].base);
+        }
+        this.insert(r.folder, rows, eids, r.uid0 + done, r.modseq0 + done, [], new Set());
+        budget -= m;
+      }
+      if (done + m === n) this.finish(r.folder);
+      else left = true;
     }
-    this.pending.clear();
-    return refused;
+    return { refused, left };
+  }
+
+  /** A record's messages: this process's own columns, else its bytes decoded (once for all slices), or null. */
+  private messagesOf(r: RecordRow): { count: number; at(i: number): NewMessage } | null {
+    const mine = this.pending.get(r.folder);
+    if (mine && mine.uid0 === r.uid0 && mine.uidvalidity === r.uidvalidity && mine.cols.length === r.count) {
+      const cols = mine.cols;
+      return { count: cols.length, at: (i) => cols.message(i) };
+    }
+    const d = this.decoded;
+    const add = d && d.folder === r.folder && d.uid0 === r.uid0 && d.crc === r.crc && d.add.length === r.count ? d.add : decodeBuild(r.names, r.count, r.crc);
+    if (!add) return null;
+    this.decoded = { folder: r.folder, uid0: r.uid0, crc: r.crc, add };
+    return { count: add.length, at: (i) => add[i] };
+  }
+
+  /**
+   * How many of a record's rows the folder holds (-1 when its rows are not exactly the record's first ones, UIDs
+   * from uid0 and the last one's base name the record's).
+   */
+  private writtenOf(folder: string, uid0: number, add: { count: number; at(i: number): NewMessage }): number {
+    const have = this.q.span.get(folder)!;
+    if (!have.n) return 0;
+    if (have.lo !== uid0 || have.hi !== uid0 + have.n - 1 || have.n > add.count) return -1;
+    return this.byUid.get(folder, have.hi)?.base === add.at(have.n - 1).base ? have.n : -1;
+  }
+
+  /** A record's rows are all written, or it was dropped: forget it here and in the builds table. */
+  private finish(folder: string): void {
+    this.q.drop.run(folder);
+    this.pending.delete(folder);
+    if (this.decoded?.folder === folder) this.decoded = null;
+  }
+
+  /**
+   * Write the waiting records' rows SLICE_ROWS per transaction, giving up the event loop's turn between two
+   * (a first build of 30,000 messages wrote its rows in one step that held every session of the node for half a
+   * second, security review 9); a reader of rows meanwhile writes the rest at once (settle).
+   */
+  writeInSlices(): Promise<void> {
+    this.slicing ??= this.slices().finally(() => (this.slicing = null));
+    return this.slicing;
+  }
+
+  private async slices(): Promise<void> {
+    for (;;) {
+      if (this.settling || !this.db.open || !this.q.keys.all().length) return;
+      this.settling = true;
+      let left: boolean;
+      try {
+        left = this.db.transaction(() => {
+          const r = this.expandAll(SLICE_ROWS);
+          for (const name of r.refused) this.reset(name);
+          return r.left;
+        }).immediate();
+      } finally {
+        this.settling = false;
+      }
+      this.seenVersion = this.q.dataVersion.get()!;
+      if (!left) return;
+      await new Promise<void>((resolve) => setImmediate(resolve));
+    }
   }
 
   /** Forget this process's copy of a folder's record (the folder was dropped or reset with the record). */
   discard(folder: string): void {
-    this.pending.delete(folder);
-    this.q.drop.run(folder);
+    this.finish(folder);
   }
 
   /** INSERT OR IGNORE of `n` message rows in one statement (prepared once per size). */

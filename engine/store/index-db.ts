@@ -106,6 +106,11 @@ export class IndexDb {
     return this.db.open;
   }
 
+  /** Write waiting first-build records' rows a slice per turn of the event loop (IndexBuild.writeInSlices). */
+  writeRowsInSlices(): Promise<void> {
+    return this.build.writeInSlices();
+  }
+
   /** Before anything reads or writes rows: write waiting first-build records' rows (IndexBuild.settle). */
   private settle(rows: boolean): void {
     this.build.settle(rows);

@@ -129,7 +129,11 @@ export async function syncFolder(
   };
   // the rows as this process's current listing has them, else as the index has them
   if (known) for (let k = 0; k < known.count; k++) compare(known.uid(k), known.key(k), known.files[k]);
-  else for (const row of index.bases(folder)) compare(row.uid, row.base, row.file);
+  else {
+    // a first build's rows not written yet are written a slice per turn, not at once by bases()
+    await index.writeRowsInSlices();
+    for (const row of index.bases(folder)) compare(row.uid, row.base, row.file);
+  }
   const fresh = [...at.values()];
   // UIDs follow delivery order; of two names with one base (a rename caught half way), the one read last counts
   const order = oneOfEachBase(deliveryOrder(bases, fresh), bases);

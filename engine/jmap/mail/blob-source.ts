@@ -39,17 +39,25 @@ function partOf(raw: Buffer, path: string): Buffer | null {
 }
 
 /**
- * At most how many octets readBlob holds for this blob (the upload's or the stored message's size: a part is never
- * larger than its message as stored), without reading it; null when this account has no such blob.
+ * At most how many octets readBlob holds at once for this blob, without reading it; null when this account has no
+ * such blob. An upload: what reading it costs (Uploads.readCost: on PostgreSQL its row's copies), and for one of its
+ * parts the decoded part besides; a stored message: its size (read into one buffer); one of its parts: the message
+ * and the decoded part (never larger than the message as stored).
  */
 export async function blobSizeBound(ctx: CallContext, blobId: string): Promise<number | null> {
-  if (blobId.startsWith('U')) return ctx.svc.blobs.size(ctx.address, blobId);
+  const blobs = ctx.svc.blobs;
+  const cost = (n: number | null) => (n === null ? null : blobs.readCost ? blobs.readCost(n) : n);
+  if (blobId.startsWith('U')) return cost(await blobs.size(ctx.address, blobId));
   const upPart = /^V([0-9a-f]{40})_[0-9-]+$/.exec(blobId);
-  if (upPart) return ctx.svc.blobs.size(ctx.address, `U${upPart[1]}`);
-  const emailId = emailIdOfBlob(blobId) ?? parsePartBlobId(blobId)?.emailId;
+  if (upPart) {
+    const n = await blobs.size(ctx.address, `U${upPart[1]}`);
+    return n === null ? null : cost(n)! + n;
+  }
+  const whole = emailIdOfBlob(blobId);
+  const emailId = whole ?? parsePartBlobId(blobId)?.emailId;
   if (!emailId) return null;
   const e = await storedEmail(ctx, emailId);
-  return e ? e.size : null;
+  return e ? (whole ? e.size : 2 * e.size) : null;
 }
 
 /** The bytes of a blob, or null when this account has no such blob. */
