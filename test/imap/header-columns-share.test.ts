@@ -8,7 +8,7 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { ColumnCache, columnsFor, USER_SHARE } from '../../engine/imap/header-columns.js';
 import { MessageCache } from '../../engine/imap/message-cache.js';
-import { KNOWN } from '../../engine/imap/mime/known-fields.js';
+import { KNOWN } from '../../engine/mime/known-fields.js';
 import { RawClient, startHarness, USER, PASS, type Harness } from './harness.js';
 
 const OTHER = 'hanako@other.test';
