@@ -9,7 +9,7 @@ import { startServer, type RunningServer } from '../../engine/server.js';
 import { loadOrCreateCertificate } from '../../engine/tls/certificate.js';
 import { MaildirStore } from '../../engine/store/maildir-store.js';
 import type { JmapService } from '../../engine/jmap/index.js';
-import { BIN, freePort } from '../helpers/server.js';
+import { BIN, freePort, run } from '../helpers/server.js';
 
 export interface Live {
   dir: string;
@@ -73,4 +73,18 @@ export async function startLive(o: { users: { address: string; password: string 
       fs.rmSync(dir, { recursive: true, force: true });
     },
   };
+}
+
+/** APPENDs every file of `dir` (sorted by name) to INBOX with Python's imaplib, as a real client would. */
+export async function appendWithImaplib(live: Live, user: string, password: string, dir: string): Promise<{ code: number | null; stderr: string }> {
+  const py = [
+    'import imaplib, os, sys',
+    'c = imaplib.IMAP4("127.0.0.1", int(sys.argv[1]), timeout=120)',
+    'c.login(sys.argv[2], sys.argv[3])',
+    'for n in sorted(os.listdir(sys.argv[4])):',
+    '    typ, _ = c.append("INBOX", None, None, open(os.path.join(sys.argv[4], n), "rb").read())',
+    '    assert typ == "OK", n',
+    'c.logout()',
+  ].join('\n');
+  return run('python3', ['-c', py, String(live.ports.imap), user, password, dir], { timeoutMs: 300_000 });
 }

@@ -13,7 +13,7 @@ import iconv from 'iconv-lite';
 import { encodeJisBody } from '../../engine/mime/iso2022jp.js';
 import { requireCommand, run } from '../helpers/server.js';
 import { quotedPrintable } from '../helpers/quoted-printable.js';
-import { startLive, type Live } from './live.js';
+import { appendWithImaplib, startLive, type Live } from './live.js';
 
 const USER = 'hanako@example.test';
 const PW = 'part size budget pw';
@@ -84,16 +84,7 @@ describe('JMAP part sizes and the body-value budget', { timeout: 600_000 }, () =
 
   it('APPENDs the messages with imaplib', async (t) => {
     if (!requireCommand(t, 'python3') || !requireCommand(t, 'curl')) return;
-    const py = [
-      'import imaplib, os, sys',
-      'c = imaplib.IMAP4("127.0.0.1", int(sys.argv[1]), timeout=120)',
-      'c.login(sys.argv[2], sys.argv[3])',
-      'for n in sorted(os.listdir(sys.argv[4])):',
-      '    typ, _ = c.append("INBOX", None, None, open(os.path.join(sys.argv[4], n), "rb").read())',
-      '    assert typ == "OK", n',
-      'c.logout()',
-    ].join('\n');
-    const a = await run('python3', ['-c', py, String(live.ports.imap), USER, PW, path.join(live.dir, 'eml')], { timeoutMs: 300_000 });
+    const a = await appendWithImaplib(live, USER, PW, path.join(live.dir, 'eml'));
     assert.equal(a.code, 0, a.stderr.slice(-600));
   });
 
