@@ -17,6 +17,8 @@ const HASH_CHARS = 6;
 const TAG_CHARS = 5;
 /** Day stamps are two base32 characters: days since the epoch, modulo 1024. */
 const STAMP_MOD = 1024;
+/** A hash field or day stamp as we write it, in either case (ASCII: no character that only upper-cases to one). */
+const BASE32_FIELD = /^[A-Za-z2-7]+$/;
 
 export type SrsReverse =
   /** copy: the address names one forwarded copy (its tag); false for an address of the older form (one per sender and day). */
@@ -76,8 +78,13 @@ export class Srs {
     return this.hash('copy', tag, ...parts) + tag;
   }
 
-  /** Does a hash field check out for `parts`: the older MAC alone, or MAC + copy tag; null when it does not. */
+  /**
+   * Does a hash field check out for `parts`: the older MAC alone, or MAC + copy tag; null when it does not. Base32
+   * in ASCII only: toUpperCase() makes 'ſ' an S and 'ı' an I, so without this one copy's field had 2ⁿ spellings
+   * that all checked out, and each was a bounce count of its own (security review 11).
+   */
   private checkField(field: string, ...parts: string[]): { copy: boolean } | null {
+    if (!BASE32_FIELD.test(field)) return null;
     if (field.length === HASH_CHARS) return this.sameHash(field, this.hash(...parts)) ? { copy: false } : null;
     if (field.length !== HASH_CHARS + TAG_CHARS) return null;
     const tag = field.slice(HASH_CHARS).toUpperCase();
@@ -94,8 +101,8 @@ export class Srs {
   }
 
   private stampAge(tt: string): number | null {
+    if (tt.length !== 2 || !BASE32_FIELD.test(tt)) return null;
     const t = tt.toUpperCase();
-    if (t.length !== 2) return null;
     const hi = B32.indexOf(t[0]);
     const lo = B32.indexOf(t[1]);
     if (hi < 0 || lo < 0) return null;

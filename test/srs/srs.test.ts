@@ -98,3 +98,25 @@ test('the key file: made once, 0600, hex; an existing one is kept; a short one i
   assert.equal(fs.readFileSync(file, 'utf8'), 'abcd\n');
   assert.equal(parseSecret(Buffer.from('x'.repeat(20)))?.length, 20, 'raw bytes when not hex');
 });
+
+test('a field spelled with a letter that only upper-cases to base32 (ſ → S, ı → I) is refused: one copy, one spelling', () => {
+  // a day whose stamp holds an S ("AS"), and a copy tag of S and I (random bytes 18 and 8): each could be
+  // written as ſ or ı and still check out, so one copy had 2ⁿ addresses, each with a bounce count of its own
+  const t = (1024 * 20 + 18) * DAY;
+  const s = new Srs({ secret, maxAgeDays: 21, now: () => t, random: (n) => Buffer.from([18, 8, 18, 8, 18].slice(0, n)) });
+  const a = s.forward('sender@orig.test', 'example.test');
+  assert.match(a, /^SRS0=[A-Z2-7]{6}SISIS=AS=orig\.test=sender@example\.test$/);
+  assert.equal(s.reverse(a).ok, true);
+  const tagAt = a.indexOf('SISIS=');
+  const spell = (at: number, c: string) => a.slice(0, at) + c + a.slice(at + 1);
+  assert.deepEqual(s.reverse(spell(tagAt, '\u017f')), { ok: false, reason: 'bad-hash' }, 'ſ for the tag S');
+  assert.deepEqual(s.reverse(spell(tagAt + 1, '\u0131')), { ok: false, reason: 'bad-hash' }, 'ı for the tag I');
+  assert.deepEqual(s.reverse(spell(tagAt + 7, '\u017f')), { ok: false, reason: 'malformed' }, 'ſ for the stamp S');
+  // the older form's MAC alone: a sender whose field holds an S or an I
+  const sender = Array.from({ length: 200 }, (_, i) => `s${i}@orig.test`).find((x) => /^SRS0=[^=]*[SI]/.test(olderSrs0(secret, t, x, 'example.test')))!;
+  const older = olderSrs0(secret, t, sender, 'example.test');
+  const at = older.search(/(?<=^SRS0=[^=]*)[SI]/);
+  const other = older.slice(0, at) + (older[at] === 'S' ? '\u017f' : '\u0131') + older.slice(at + 1);
+  assert.deepEqual(s.reverse(older), { ok: true, address: sender, copy: false });
+  assert.deepEqual(s.reverse(other), { ok: false, reason: 'bad-hash' }, 'the older MAC spelled another way');
+});
