@@ -93,7 +93,9 @@ function srsRecipient(raw: string, address: string, client: RelayClient, directo
     // bounded per copy and day, so one harvested address uses up that copy's allowance and no other copy's
     // (security review 9); an address of the older form (one per sender and day, made before copies had tags)
     // keeps the bound per original sender until it expires
-    if (r.copy && relay.srsCopyCap && !relay.srsCopyCap.take(address)) return { verdict: Refusals.srsCopyBounceCap(raw) };
+    // the copy is counted by its local part alone: reverse() does not read the domain after the @ (an address made
+    // in one of our domains checks out in any other), so keyed with it a copy had a count per local domain
+    if (r.copy && relay.srsCopyCap && !relay.srsCopyCap.take(address.slice(0, address.lastIndexOf('@')))) return { verdict: Refusals.srsCopyBounceCap(raw) };
     if (!r.copy && relay.srsCap && !relay.srsCap.take(original)) return { verdict: Refusals.srsBounceCap(raw) };
   }
   return { verdict: accept, kind: 'remote', address: original };

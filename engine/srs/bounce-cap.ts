@@ -10,7 +10,7 @@ const DAY_MS = 24 * 60 * 60 * 1000;
 const MAX_ENTRIES = 50_000;
 
 export class SrsBounceCap {
-  /** Key (an original address or a copy's SRS address, lower case) → the times of the bounces taken for it in the last 24 hours, oldest first. */
+  /** Key (an original address, or a copy's SRS local part — the same copy in any of our domains —, lower case) → the times of the bounces taken for it in the last 24 hours, oldest first. */
   private readonly taken = new Map<string, number[]>();
 
   constructor(

@@ -5,6 +5,8 @@ import { IpList, isLoopback } from '../../engine/policy/cidr.js';
 import { judgeRecipient, RelayPolicy } from '../../engine/policy/relay.js';
 import { AuthThrottle } from '../../engine/policy/auth-throttle.js';
 import type { AccountDirectory, Resolution } from '../../engine/accounts/directory.js';
+import { Srs } from '../../engine/srs/srs.js';
+import { SrsBounceCap } from '../../engine/srs/bounce-cap.js';
 
 const dir = {
   localDomain: (d: string) => (['example.test', 'mx.example.test'].includes(d.toLowerCase()) ? 'example.test' : null),
@@ -51,6 +53,23 @@ describe('relay judgement', () => {
     assert.equal(judgeRecipient('x@remote.test', { ip: '10.1.2.3', authenticated: false }, dir, listed).verdict.kind, 'accept');
     assert.equal(judgeRecipient('x@remote.test', { ip: '2001:db8::5', authenticated: false }, dir, listed).verdict.kind, 'accept');
     assert.equal(judgeRecipient('x@remote.test', { ip: '10.2.0.1', authenticated: false }, dir, listed).verdict.kind, 'reject');
+  });
+});
+
+describe('SRS bounces from a stranger', () => {
+  it('are counted per forwarded copy whichever of our domains the address is given in', () => {
+    // reverse() does not read the domain after the @: a copy's address made in example.test checks out in
+    // other.test too, and keyed with the domain each local domain gave the copy a count of its own (review 11)
+    const two = { ...dir, localDomain: (d: string) => (['example.test', 'other.test', 'third.test'].includes(d.toLowerCase()) ? d.toLowerCase() : null) } as AccountDirectory;
+    const srs = new Srs({ secret: Buffer.alloc(32, 3), maxAgeDays: 21 });
+    const policy = new RelayPolicy('none', [], srs, new SrsBounceCap(20), new SrsBounceCap(2));
+    const copy = srs.forward('victim@orig.test', 'example.test');
+    const local = copy.slice(0, copy.lastIndexOf('@'));
+    const bounce = { ip: '192.0.2.9', authenticated: false, nullSender: true };
+    const kinds = [copy, copy, `${local}@other.test`, `${local}@THIRD.test`].map((a) => judgeRecipient(a, bounce, two, policy).verdict);
+    assert.deepEqual(kinds.map((v) => v.kind), ['accept', 'accept', 'reject', 'reject']);
+    assert.ok(kinds[2].kind === 'reject' && kinds[2].status === '4.7.1', JSON.stringify(kinds[2]));
+    assert.equal(judgeRecipient(srs.forward('victim@orig.test', 'other.test'), bounce, two, policy).verdict.kind, 'accept', 'another copy its own count');
   });
 });
 
