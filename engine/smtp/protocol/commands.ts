@@ -148,16 +148,19 @@ function mail(c: SmtpConnection, line: string): void {
   if (env.mailFrom) return c.reply(503, 'Error: nested MAIL command');
   const bad = mailParamsError(p, c.o.size);
   if (bad) return c.reply(bad.code, bad.text, bad.enhanced);
-  const args = p.value.args || {};
-  if (typeof args.BODY === 'string') env.bodyType = args.BODY.toLowerCase();
-  if (args.SMTPUTF8 === true) env.smtpUtf8 = true;
-  if (typeof args.RET === 'string') env.dsn.ret = args.RET.toUpperCase();
-  if (typeof args.ENVID === 'string') env.dsn.envid = args.ENVID;
   wait(c);
   c.o.onMailFrom(p.value, c.session, (err) => {
     if (err) c.reply(err.responseCode || 550, err.message);
     else {
-      c.session.envelope.mailFrom = p.value;
+      // the parameters are the transaction's only once its MAIL is accepted: a refused MAIL leaves nothing behind
+      // for the next one (its RET and ENVID were kept and became the next message's; security review 11)
+      const e = c.session.envelope;
+      const args = p.value.args || {};
+      if (typeof args.BODY === 'string') e.bodyType = args.BODY.toLowerCase();
+      if (args.SMTPUTF8 === true) e.smtpUtf8 = true;
+      if (typeof args.RET === 'string') e.dsn.ret = args.RET.toUpperCase();
+      if (typeof args.ENVID === 'string') e.dsn.envid = args.ENVID;
+      e.mailFrom = p.value;
       c.reply(250, 'Accepted', MAIL_OK);
     }
     c.resumeInput();
