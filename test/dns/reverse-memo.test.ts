@@ -1,6 +1,7 @@
 // The Received: line's client name kept per address (engine/dns/reverse-memo.ts): asked once for connections
 // within a minute, asked again after it, failures and empty answers never kept, one lookup in flight shared,
-// callers get copies, and the number of addresses kept is bounded. A counting lookup and a fake clock.
+// callers get copies, and the number of addresses kept is bounded, and so what each holds: the first name only, cut
+// to 255 characters (a stranger's reverse zone may answer hundreds of long names; security review 11). A counting lookup and a fake clock.
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { REVERSE_TTL_MS, ReverseMemo } from '../../engine/dns/reverse-memo.js';
@@ -66,5 +67,16 @@ describe('ReverseMemo', () => {
     assert.equal(asked.length, 5000);
     await memo.reverse('10.0.0.0'); // the first one: gone, asked again
     assert.equal(asked.length, 5001);
+  });
+
+  it('keeps the first name only, at most 255 characters, however large the PTR set', async () => {
+    // what one address of an attacker's reverse zone can answer: 250 names of 250 characters (62 KB over TCP)
+    const long = (i: number) => `${String(i).padStart(3, '0')}${'a'.repeat(58)}.`.repeat(4) + 'example';
+    const { memo, asked } = setup(async (ip) => (ip === '2001:db8::77' ? ['x'.repeat(4000) + '.example'] : Array.from({ length: 250 }, (_, i) => long(i))));
+    assert.deepEqual(await memo.reverse('2001:db8::66'), [long(0)]);
+    assert.deepEqual(await memo.reverse('2001:db8::66'), [long(0)], 'kept as handed out');
+    assert.equal(asked.length, 1);
+    const [name] = await memo.reverse('2001:db8::77');
+    assert.equal(name.length, 255, 'what the Received: line keeps of a name');
   });
 });
