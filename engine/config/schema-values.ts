@@ -26,11 +26,11 @@ export function parseDurationMs(v: number | string): number {
   return Math.round(n * unit);
 }
 
-const SIZE = 'expected a size: a number of bytes, or a string such as "512K", "25M", "2G"';
-export const size = z.union([z.number().int(SIZE).nonnegative(SIZE), z.string().regex(/^\d+\s*(B|K|KB|M|MB|G|GB)?$/i, SIZE)], { error: SIZE }).transform((v) => {
+const SIZE = 'expected a size: a number of bytes, or a string such as "512K", "25M", "2G", "1T"';
+export const size = z.union([z.number().int(SIZE).nonnegative(SIZE), z.string().regex(/^\d+\s*(B|K|KB|M|MB|G|GB|T|TB)?$/i, SIZE)], { error: SIZE }).transform((v) => {
   if (typeof v === 'number') return v;
-  const m = /^(\d+)\s*([KMG]?)B?$/i.exec(v)!;
-  const mult = { '': 1, K: 1024, M: 1024 ** 2, G: 1024 ** 3 }[m[2].toUpperCase() as '' | 'K' | 'M' | 'G'];
+  const m = /^(\d+)\s*([KMGT]?)B?$/i.exec(v)!;
+  const mult = { '': 1, K: 1024, M: 1024 ** 2, G: 1024 ** 3, T: 1024 ** 4 }[m[2].toUpperCase() as '' | 'K' | 'M' | 'G' | 'T'];
   return Number(m[1]) * mult;
 });
 

@@ -138,6 +138,9 @@ describe('config loading', () => {
     assert.equal(c.auth.window, 300_000);
     assert.equal(c.auth.max_delay, 2000);
     assert.deepEqual(c.queue.retry_schedule, [1000, 90_000]);
+    // docs/accounts.md: sizes are "a number of bytes or K, M, G, T (binary, as in the config)"; the CLI took T, the config did not
+    assert.equal(parseConfigText('[lists]\nmax_held_bytes = "1T"\n', '/x/t.toml').lists.max_held_bytes, 1024 ** 4);
+    assert.equal(parseConfigText('[lists]\nmax_held_bytes = "2TB"\n', '/x/t.toml').lists.max_held_bytes, 2 * 1024 ** 4);
   });
 
   it('locates dotted keys and array tables', () => {
