@@ -3,7 +3,7 @@
 import { z } from 'zod';
 import { TAGS } from '../spam/tags.js';
 import { PART_SCAN_DEFAULT } from '../spam/limits.js';
-import { duration, size } from './schema-values.js';
+import { duration, ipRange, size } from './schema-values.js';
 
 export const dnsbl = z
   .object({
@@ -29,13 +29,13 @@ export const spam = z
     url_blacklist: z.array(z.string()).default([]),
     sender_whitelist: z.array(z.string()).default([]),
     /** Skip every check, content filters too (a relay in front that has judged the mail already). */
-    trusted_ips: z.array(z.string()).default([]),
+    trusted_ips: z.array(ipRange).default([]),
     /**
      * This machine and internal networks: the connection checks (DNSBL, rDNS, HELO, SPF, sender domain, callout)
      * never judge them, content filters still run (rspamd's local_addrs). Not all of 127/8: the lab and the
      * tests use 127.0.0.2 as the RFC 5782 DNSBL-listed client.
      */
-    local_networks: z.array(z.string()).default(['127.0.0.1/32', '::1/128']),
+    local_networks: z.array(ipRange).default(['127.0.0.1/32', '::1/128']),
     filter_authenticated: z.boolean().default(false),
     move_to_spam_folder: z.boolean().default(true),
     spam_threshold: z.number().default(5),

@@ -6,7 +6,7 @@
 import net from 'node:net';
 import os from 'node:os';
 import { z } from 'zod';
-import { duration, listenAddr, parseDurationMs, size } from './schema-values.js';
+import { domainName, duration, ipRange, listenAddr, parseDurationMs, size } from './schema-values.js';
 import { alerts, health, log, monitorTarget } from './schema-operations.js';
 import { limits, lists, managesieve, sieve, srs, storage } from './schema-features.js';
 import { dnsbl, spam } from './schema-spam.js';
@@ -37,7 +37,7 @@ const listen = z
 const relay = z
   .object({
     mode: z.enum(['none', 'addresses', 'anyone']).default('none'),
-    allow_ips: z.array(z.string()).default([]),
+    allow_ips: z.array(ipRange).default([]),
     i_understand_this_is_an_open_relay: z.boolean().default(false),
   })
   .strict();
@@ -96,11 +96,11 @@ const virtualHost = z
 const domains = z
   .object({
     /** Local domains in addition to those added with `tegami domain add`. */
-    local: z.array(z.string()).default([]),
+    local: z.array(domainName).default([]),
     /** Host aliases: name → the local domain whose mailboxes it shares (mura@mail.example.jp = mura@example.jp). */
-    aliases: z.record(z.string(), z.string()).default({}),
+    aliases: z.record(domainName, domainName).default({}),
     /** The domain a bare login or a bare recipient (postmaster) belongs to; defaults to the first local domain. */
-    primary: z.string().optional(),
+    primary: domainName.optional(),
     /** Per-IP virtual hosts: listener IP → domain, so a bare login on that IP resolves in that domain (P4). */
     by_ip: z.record(z.string(), z.string()).default({}),
     /** [[domains.virtual_host]]: per-IP virtual hosts with their own host name (A6); each adds its ip → first domain to by_ip. */
@@ -250,7 +250,7 @@ const outbound = z
     /** TCP port for deliveries found by MX (25 on the Internet; tests point it at a lab sink). */
     port: z.number().int().min(1).max(65535).default(25),
     /** Name given in EHLO; defaults to `hostname`. */
-    helo_name: z.string().optional(),
+    helo_name: hostName.optional(),
     connect_timeout: duration.prefault('30s'),
     /** Inactivity limit for one SMTP command or the data transfer. */
     command_timeout: duration.prefault('5m'),
@@ -286,7 +286,7 @@ const outbound = z
 
 export const configSchema = z
   .object({
-    hostname: z.string().default(() => os.hostname() || 'localhost'),
+    hostname: hostName.default(() => os.hostname() || 'localhost'),
     data_dir: z.string().default('./data'),
     max_message_size: size.prefault(25 * 1024 * 1024),
     listen: listen.optional(),

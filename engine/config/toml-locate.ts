@@ -35,12 +35,16 @@ export function locateKey(text: string, keyPath: Array<string | number>): number
   let seen = -1;
   let headerLine: number | undefined;
   let parentLine: number | undefined;
+  // the key is itself a table ([smtpp], an unknown section): its header line
+  const self = [...table, leaf].join('.');
+  let selfLine: number | undefined;
   const parentRe = table.length ? new RegExp(`^"?${esc(table[table.length - 1])}"?\\s*=`) : undefined;
   for (let ln = 0; ln < lines.length; ln++) {
     const l = lines[ln].trim();
     const h = /^\[\[?\s*([^\]]+?)\s*\]\]?/.exec(l);
     if (h) {
       current = h[1].replace(/\s+/g, '');
+      if (selfLine === undefined && occ < 0 && current === self) selfLine = ln + 1;
       if (current === want) {
         seen++;
         if (headerLine === undefined && (occ < 0 || seen === occ)) headerLine = ln + 1;
@@ -50,7 +54,7 @@ export function locateKey(text: string, keyPath: Array<string | number>): number
     if (current === want && (occ < 0 || seen === occ) && keyRe.test(l)) return ln + 1;
     if (parentRe && parentLine === undefined && parentRe.test(l)) parentLine = ln + 1;
   }
-  return headerLine ?? parentLine;
+  return selfLine ?? headerLine ?? parentLine;
 }
 
 /** An error in a TOML file, naming the file, the line and the key: "file:12: relay.mode: reason". */

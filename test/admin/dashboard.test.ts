@@ -70,6 +70,19 @@ describe('dashboard: services, today, queue, errors', () => {
     }
   });
 
+  it('greets an account without a full name by its address once (operator run 2: "alice@x (alice@x)")', async () => {
+    const welcome = async (lang: 'en' | 'ja') => /<p class="welcome">([^<]*)<\/p>/.exec((await b[lang].get('/')).body)?.[1];
+    assert.equal(await welcome('en'), `Signed in as Ada Admin (${ROLES.system}).`);
+    const name = async (fullName: string) => assert.equal((await f.api('system', 'PATCH', `/api/v1/users/${ROLES.system}`, { fullName })).statusCode, 200);
+    await name('');
+    try {
+      assert.equal(await welcome('en'), `Signed in as ${ROLES.system}.`);
+      assert.equal(await welcome('ja'), `${ROLES.system} としてログインしています。`);
+    } finally {
+      await name('Ada Admin');
+    }
+  });
+
   it('counts today\'s traffic and verdicts from the logs, sizes the queue and lists the errors as text', async () => {
     const t = translator('ja');
     const page = (await b.ja.get('/')).body;

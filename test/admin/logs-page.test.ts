@@ -86,7 +86,10 @@ describe('logs page: services, days, search, paging', () => {
     assert.deepEqual(shown((await b.en.get('/logs?service=smtp&day=20261203')).body).lines.map((x) => /sid=(\w+)/.exec(x)![1]), ['gz']);
     const missing = await b.en.get('/logs?service=smtp&day=20200101');
     assert.equal(missing.statusCode, 200);
-    assert.ok(missing.body.includes(translator('en')('logs.none')));
+    // operator run 2: a day or a service that is not there said "There are no log files yet." among many files
+    assert.ok(missing.body.includes('The smtp log has no file for the day 20200101.'), missing.body);
+    const ja = await b.ja.get('/logs?service=smtp&day=20200101');
+    assert.ok(ja.body.includes('smtp のログに 20200101 の日のファイルはありません。'));
     assert.equal((await b.en.get('/logs?service=../../etc&day=20261205')).statusCode, 400);
   });
 
@@ -95,6 +98,9 @@ describe('logs page: services, days, search, paging', () => {
     assert.equal(api.lines.length, 1);
     assert.match(api.lines[0].text, /user=alice@example.com/);
     assert.equal(api.more, false);
-    assert.equal((await f.api('system', 'GET', '/api/v1/logs?service=pop3')).statusCode, 404);
+    const none = await f.api('system', 'GET', '/api/v1/logs?service=pop3');
+    assert.equal(none.statusCode, 404);
+    assert.match(json<{ message: string }>(none).message, /no log of the service "pop3"; the services with logs: .*smtp/);
+    assert.match(json<{ message: string }>(await f.api('system', 'GET', '/api/v1/logs?service=imap&day=20200101')).message, /The imap log has no file for the day 20200101/);
   });
 });

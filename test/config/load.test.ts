@@ -79,6 +79,46 @@ describe('config loading', () => {
     }
   });
 
+  it('names file, line and key of a bad IP range, host name or domain, so config check and serve agree (operator run 2)', () => {
+    // these passed the schema (and `tegami config check`); serve then stopped with "bad prefix length in 10.0.0.0/33"
+    // and no file, line or key, leaving its pid file behind; a host name with a space went into the SMTP greeting
+    const cases: [string, string, number, RegExp][] = [
+      ['[relay]\nmode = "addresses"\nallow_ips = ["192.0.2.0/24", "10.0.0.0/33"]\n', 'relay.allow_ips', 3, /bad prefix length in 10\.0\.0\.0\/33/],
+      ['[spam]\nlocal_networks = ["127.0.0.1/32", "nope"]\n', 'spam.local_networks', 2, /not an IP address or CIDR: nope/],
+      ['[spam]\ntrusted_ips = ["192.0.2.300"]\n', 'spam.trusted_ips', 2, /192\.0\.2\.300/],
+      ['hostname = "mx example"\n', 'hostname', 1, /expected a host name/],
+      ['[outbound]\nhelo_name = "a_b c"\n', 'outbound.helo_name', 2, /expected a host name/],
+      ['[domains]\nlocal = ["example.jp", "not a domain"]\n', 'domains.local', 2, /expected a domain name/],
+      ['[domains]\nprimary = "例え.jp"\n', 'domains.primary', 2, /ASCII form/],
+    ];
+    for (const [text, key, line, reason] of cases) {
+      const e = err(text);
+      assert.equal(e.key, key, text);
+      assert.equal(e.line, line, text);
+      assert.match(e.reason, reason, text);
+    }
+    const ok = parseConfigText('hostname = "MX1.example.jp"\n[relay]\nallow_ips = ["192.0.2.7", "2001:db8::/32"]\n[domains]\nlocal = ["xn--r8jz45g.jp", "example.jp."]\n', '/x/t.toml');
+    assert.equal(ok.hostname, 'mx1.example.jp');
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tegami-cfg-'));
+    try {
+      fs.writeFileSync(path.join(dir, 't.toml'), `data_dir = "data"\n[relay]\nallow_ips = ["10.0.0.0/33"]\n[listen]\nsmtp = "127.0.0.1:0"\n`);
+      const r = spawnSync(process.execPath, [BIN, 'serve', '--config', path.join(dir, 't.toml')], { encoding: 'utf8', timeout: 60_000 });
+      assert.equal(r.status, 1, r.stderr);
+      assert.match(r.stderr, /t\.toml:3: relay\.allow_ips: bad prefix length/);
+      assert.ok(!fs.existsSync(path.join(dir, 'data', 'run', 'tegami.pid')), 'no pid file left behind');
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('says what a duration or a size looks like, and gives the line of an unknown section', () => {
+    assert.match(err('[smtp]\nsocket_timeout = "5 minutes"\n').message, /:2: smtp\.socket_timeout: expected a duration: .*"30s"/);
+    assert.match(err('max_message_size = "25Q"\n').message, /:1: max_message_size: expected a size: .*"25M"/);
+    const e = err('hostname = "mx"\n\n[smtpp]\nvrfy = true\n');
+    assert.equal(e.key, 'smtpp');
+    assert.equal(e.line, 3);
+  });
+
   it('reports TOML syntax errors with their line', () => {
     const e = err('hostname = "mx"\n[relay\nmode = "none"\n');
     assert.equal(e.line, 2);
@@ -98,6 +138,9 @@ describe('config loading', () => {
     assert.equal(c.auth.window, 300_000);
     assert.equal(c.auth.max_delay, 2000);
     assert.deepEqual(c.queue.retry_schedule, [1000, 90_000]);
+    // docs/accounts.md: sizes are "a number of bytes or K, M, G, T (binary, as in the config)"; the CLI took T, the config did not
+    assert.equal(parseConfigText('[lists]\nmax_held_bytes = "1T"\n', '/x/t.toml').lists.max_held_bytes, 1024 ** 4);
+    assert.equal(parseConfigText('[lists]\nmax_held_bytes = "2TB"\n', '/x/t.toml').lists.max_held_bytes, 2 * 1024 ** 4);
   });
 
   it('locates dotted keys and array tables', () => {

@@ -94,7 +94,7 @@ export function registerDashboard(app: FastifyInstance, deps: WebDeps, svc: Admi
       const { t } = v;
       const uptimeTemplate = String(i18n().getResource(v.lang, 'translation', 'dashboard.uptime') ?? '');
       return html`<h1>${t('dashboard.title')}</h1>
-      <p class="welcome">${t('dashboard.welcome', { name: user.fullName || user.address, address: user.address })}</p>
+      <p class="welcome">${user.fullName ? t('dashboard.welcome', { name: user.fullName, address: user.address }) : t('dashboard.welcomeAddress', { address: user.address })}</p>
       <ul class="roles">${roleLabels(t, user, deps.roles).map((r) => html`<li>${r}</li>`)}</ul>
       <p class="tokens-link"><a href="/tokens">${t('tokens.link')}</a></p>
       <section class="status" aria-labelledby="status-h"><h2 id="status-h">${t('dashboard.status')}</h2><dl>

@@ -29,6 +29,14 @@ function pick(days: LogDay[], q: LogQuery): LogDay | null {
   return (q.day ? of.find((d) => d.day === q.day) : of[0]) ?? null;
 }
 
+/** Why nothing was found: no log at all, or none of the service or the day asked for (the API and the page say which). */
+function missing(t: (k: string, o?: Record<string, string | number>) => string, days: LogDay[], q: LogQuery): string {
+  if (!days.length) return t('logs.none');
+  const services = [...new Set(days.map((d) => d.service))];
+  if (q.service && !services.includes(q.service)) return t('logs.noService', { service: q.service, services: services.join(', ') });
+  return t('logs.noDay', { service: q.service ?? 'smtp', day: q.day ?? '' });
+}
+
 const dayLabel = (day: string, locale: string) =>
   new Intl.DateTimeFormat(locale, { dateStyle: 'medium', timeZone: 'UTC' }).format(Date.UTC(Number(day.slice(0, 4)), Number(day.slice(4, 6)) - 1, Number(day.slice(6, 8))));
 
@@ -48,7 +56,7 @@ export function registerLogs(app: FastifyInstance, _deps: WebDeps, svc: AdminSer
         <label for="l-day">${v.t('logs.day')}</label><select id="l-day" name="day">${days.filter((x) => x.service === service).map((x) => html`<option value="${x.day}"${boolAttr('selected', x.day === d?.day)}>${dayLabel(x.day, v.locale)}${x.gz ? ' (gz)' : ''}</option>`)}</select>
         <label for="l-q">${v.t('logs.search')}</label><input id="l-q" name="q" type="search" value="${search}" maxlength="200" placeholder="${v.t('logs.searchHint')}">
         <button type="submit">${v.t('logs.show')}</button></form>
-      ${!d ? html`<p class="empty">${v.t('logs.none')}</p>` : html`
+      ${!d ? html`<p class="empty">${missing(v.t, days, req.query)}</p>` : html`
         <p class="count" id="log-summary">${v.t(search ? 'logs.summarySearch' : 'logs.summary', { file: `${d.service}-${d.day}.log${d.gz ? '.gz' : ''}`, page: pageNo, search })}</p>
         ${result!.lines.length ? html`<ol class="log-lines">${result!.lines.map((l) => html`<li value="${String(l.n)}"><code>${l.text}</code>${l.cut ? html` <span class="cut">${v.t('logs.cut')}</span>` : ''}</li>`)}</ol>` : html`<p class="empty">${v.t('logs.noMatch')}</p>`}
         <nav class="pager" aria-label="${v.t('pager.label')}">${pageNo > 1 ? html`<a rel="prev" href="${link(pageNo - 1)}">${v.t('pager.prev')}</a>` : ''}${result!.more ? html`<a rel="next" href="${link(pageNo + 1)}">${v.t('pager.next')}</a>` : ''}</nav>`}`);
@@ -69,8 +77,9 @@ export function registerLogs(app: FastifyInstance, _deps: WebDeps, svc: AdminSer
       },
     },
   }, async (req, reply) => {
-    const d = pick(logDays(svc.logsDir), req.query);
-    if (!d) return reply.code(404).send({ error: 'not-found', message: req.t('logs.none') });
+    const days = logDays(svc.logsDir);
+    const d = pick(days, req.query);
+    if (!d) return reply.code(404).send({ error: 'not-found', message: missing(req.t, days, req.query) });
     const r = await readLogPage(d, (req.query.q ?? '').trim(), req.query.page ?? 1, PAGE_SIZE);
     return { service: d.service, day: d.day, ...r };
   });

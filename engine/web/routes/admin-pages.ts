@@ -38,7 +38,7 @@ export function registerAdminPages(app: FastifyInstance, deps: WebDeps): void {
     const st = serverStatus(deps);
     const uptimeTemplate = String(i18n().getResource(v.lang, 'translation', 'dashboard.uptime') ?? '');
     const main = html`<h1>${t('dashboard.title')}</h1>
-      <p class="welcome">${t('dashboard.welcome', { name: user.fullName || user.address, address: user.address })}</p>
+      <p class="welcome">${user.fullName ? t('dashboard.welcome', { name: user.fullName, address: user.address }) : t('dashboard.welcomeAddress', { address: user.address })}</p>
       <ul class="roles">${roleLabels(t, user, deps.roles).map((r) => html`<li>${r}</li>`)}</ul>
       <section class="status" aria-labelledby="status-h">
         <h2 id="status-h">${t('dashboard.status')}</h2>

@@ -11,7 +11,7 @@ export function registerWebmailPages(app: FastifyInstance, _deps: WebDeps): void
     const v = viewOf(req, reply, 'webmail');
     const user = req.caller!.user;
     const main = html`<h1>${v.t('webmail.title')}</h1>
-      <p class="welcome">${v.t('webmail.welcome', { name: user.fullName || user.address, address: user.address })}</p>`;
+      <p class="welcome">${user.fullName ? v.t('webmail.welcome', { name: user.fullName, address: user.address }) : v.t('webmail.welcomeAddress', { address: user.address })}</p>`;
     return sendPage(reply, layout(v, v.t('webmail.title'), main));
   });
 }
