@@ -18,6 +18,10 @@
 // the stand-in DNS saw per message, by type, and the stand-in DNS's own CPU (it shares this process).
 // --client smtp-source: Postfix's C client sends the measured rounds (bench:smtp's second column: one fixed
 // sender, a body of "X" lines), the lab client only the warm-up.
+// --loop: each round also prints the main thread's event-loop delay (perf_hooks monitorEventLoopDelay, 1 ms
+// resolution: p50/p99/p99.9/max) and every thread's garbage-collector pauses (PerformanceObserver 'gc': count, sum,
+// max, by kind) during the round — what a message in flight waits for besides the queue.
+// --node-args "…": Node options for the server (e.g. "--max-semi-space-size=32"), to compare heap settings.
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -41,6 +45,8 @@ const SENDER = opt('sender', 'message');
 const CLIENT = opt('client', 'lab');
 const NEW_CONN = process.argv.includes('--new-connection');
 const PERF = process.argv.includes('--perf');
+const LOOP = process.argv.includes('--loop');
+const NODE_ARGS = opt('node-args', '').split(/\s+/).filter(Boolean);
 if (!['message', 'fixed', 'domain'].includes(SENDER)) throw new Error(`--sender: message, fixed or domain, not ${SENDER}`);
 const RCPT = 'alice@example.test';
 
@@ -54,7 +60,61 @@ if (tid) {
   fs.appendFileSync(file, (isMainThread ? 'main ' : 'worker ') + tid + '\\n');
   if (isMainThread) for (const t of fs.readdirSync('/proc/self/task')) if (t !== tid) fs.appendFileSync(file, 'v8 ' + t + '\\n');
 }
+const loopFile = process.env.TEGAMI_BENCH_LOOP;
+if (loopFile) {
+  // every thread: its GC pauses as "<thread> <kind> <epoch ms> <ms>" lines, appended every 200 ms
+  const { PerformanceObserver, performance, monitorEventLoopDelay, constants: k } = require('node:perf_hooks');
+  const kinds = { [k.NODE_PERFORMANCE_GC_MINOR]: 'scavenge', [k.NODE_PERFORMANCE_GC_MAJOR]: 'mark-compact', [k.NODE_PERFORMANCE_GC_INCREMENTAL]: 'incremental', [k.NODE_PERFORMANCE_GC_WEAKCB]: 'weak' };
+  const who = isMainThread ? 'main' : 'worker' + require('node:worker_threads').threadId;
+  let lines = '';
+  new PerformanceObserver((list) => {
+    for (const e of list.getEntries()) lines += who + ' ' + (kinds[e.detail?.kind] ?? 'other') + ' ' + (performance.timeOrigin + e.startTime).toFixed(1) + ' ' + e.duration.toFixed(3) + '\\n';
+  }).observe({ entryTypes: ['gc'] });
+  setInterval(() => { if (lines) { fs.appendFileSync(loopFile + '.gc', lines); lines = ''; } }, 200).unref();
+  if (isMainThread) {
+    // SIGUSR2: the event-loop delay since the last signal (ms), then start again
+    const h = monitorEventLoopDelay({ resolution: 1 });
+    h.enable();
+    process.on('SIGUSR2', () => {
+      const ms = (n) => (n / 1e6).toFixed(2);
+      fs.writeFileSync(loopFile, [ms(h.percentile(50)), ms(h.percentile(99)), ms(h.percentile(99.9)), ms(h.max), h.count].join(' '));
+      h.reset();
+    });
+  }
+}
 `;
+
+/** The main thread's event-loop delay since the last call (SIGUSR2 to the server, answered in a file). */
+async function loopDelay(pid: number, file: string): Promise<string> {
+  fs.rmSync(file, { force: true });
+  process.kill(pid, 'SIGUSR2');
+  for (let i = 0; i < 100 && !fs.existsSync(file); i++) await new Promise((r) => setTimeout(r, 50));
+  await new Promise((r) => setTimeout(r, 50));
+  const [p50, p99, p999, max, n] = fs.readFileSync(file, 'utf8').split(' ');
+  return `loop delay p50 ${p50} p99 ${p99} p99.9 ${p999} max ${max} ms (${n} samples)`;
+}
+
+/** GC pauses of every thread between `from` and `to` (epoch ms), from the preload's lines. */
+function gcPauses(file: string, from: number, to: number): string {
+  let text = '';
+  try {
+    text = fs.readFileSync(file, 'utf8');
+  } catch {
+    return 'gc: none seen';
+  }
+  const by = new Map<string, { n: number; sum: number; max: number }>();
+  for (const l of text.split('\n')) {
+    const [who, kind, at, ms] = l.split(' ');
+    if (!ms || Number(at) < from || Number(at) > to) continue;
+    const key = `${who.startsWith('worker') ? 'workers' : who} ${kind}`;
+    const g = by.get(key) ?? { n: 0, sum: 0, max: 0 };
+    g.n++;
+    g.sum += Number(ms);
+    g.max = Math.max(g.max, Number(ms));
+    by.set(key, g);
+  }
+  return [...by].sort().map(([k, g]) => `${k} ${g.n}× sum ${g.sum.toFixed(1)} max ${g.max.toFixed(2)} ms`).join('; ') || 'gc: none';
+}
 
 /** CPU ns of every thread of `pid`, by tid. */
 function threadCpu(pid: number): Map<string, number> {
@@ -89,12 +149,14 @@ async function main(): Promise<void> {
   const tag = path.join(tmp, 'thread-tag.cjs');
   fs.writeFileSync(tag, TAG_SOURCE);
   process.env.TEGAMI_BENCH_TIDS = tids;
+  const loopFile = path.join(tmp, 'loop');
+  if (LOOP) process.env.TEGAMI_BENCH_LOOP = loopFile;
   const dns = await startLabDns();
   const t = await startTegami({
     users: [{ address: RCPT, password: 'bench-password-1' }],
     dnsServers: [dns.address],
     toml: FILTERS ? tegamiFilterToml() : '[spam]\nenabled = false\n',
-    nodeArgs: ['--require', tag, ...(PERF ? ['--perf-basic-prof-only-functions'] : [])],
+    nodeArgs: ['--require', tag, ...NODE_ARGS, ...(PERF ? ['--perf-basic-prof-only-functions'] : [])],
   });
   if (PERF) console.log(`server pid ${t.pid}`);
   if (TRAINED) seedBayes(t.dataDir, SIZE, LOAD_DOMAIN, RCPT);
@@ -123,8 +185,11 @@ async function main(): Promise<void> {
       const load0 = os.loadavg()[0];
       const asked0 = dns.queries.length;
       const own0 = process.cpuUsage();
+      if (LOOP) await loopDelay(t.pid!, loopFile);
+      const t0 = Date.now();
       const r = CLIENT === 'smtp-source' ? await smtpSource(t.host, t.port, `load-r${round + 1}@${LOAD_DOMAIN}`) : await runLoad(target, { ...spec(`r${round + 1}`), messages: N });
       const after = threadCpu(t.pid!);
+      const loop = LOOP ? `\n  ${await loopDelay(t.pid!, loopFile)}\n  ${(await new Promise((r) => setTimeout(r, 300)), gcPauses(loopFile + '.gc', t0, Date.now()))}` : '';
       // this process: the load client and the stand-in DNS (not told apart; run --filters off for the client alone)
       const own = process.cpuUsage(own0);
       const asked = new Map<string, number>();
@@ -149,7 +214,7 @@ async function main(): Promise<void> {
         `${FILTERS ? (TRAINED ? 'on, trained' : 'on ') : 'off'} ${CLIENT === 'smtp-source' ? 'smtp-source' : SENDER} ${SIZE} B × ${CONNS}${NEW_CONN ? ' new conn' : ''}: ${r.accepted} accepted, ${r.msgs_per_s} msgs/s, p50 ${r.latency.p50} p99 ${r.latency.p99} ms; ` +
           `CPU ms/msg main ${per(sums.main)} workers ${per(sums.worker)} v8 ${per(sums.v8)} other ${per(sums.other)} total ${per(total)}; ` +
           `client+DNS ${per((own.user + own.system) * 1000)}; DNS questions/msg ${askedText}; load ${load0.toFixed(1)}→${os.loadavg()[0].toFixed(1)}` +
-          `${Object.keys(r.errors).length ? ` errors ${JSON.stringify(r.errors)}` : ''}`,
+          `${Object.keys(r.errors).length ? ` errors ${JSON.stringify(r.errors)}` : ''}${loop}`,
       );
     }
   } finally {

@@ -6,6 +6,7 @@ import { spf as spfVerify } from 'mailauth/lib/spf/index.js';
 import type { Resolver } from '../dns/resolver.js';
 import { unmapV4 } from './cidr.js';
 import { reversedIp } from './dnsbl.js';
+import { SpfMemo, type SpfAnswer } from './spf-memo.js';
 
 export type CheckOutcome = { status: 'pass' } | { status: 'fail'; reason: string } | { status: 'unknown'; reason: string };
 
@@ -130,20 +131,33 @@ export async function checkHelo(resolver: Resolver, input: HeloInput): Promise<H
   return { forged: { status: 'pass' }, resolves: { status: 'fail', reason: `HELO ${helo} does not resolve` } };
 }
 
-export interface SpfOutcome {
-  result: 'pass' | 'fail' | 'softfail' | 'neutral' | 'none' | 'temperror' | 'permerror';
-  domain: string;
-  /** RFC 8601 resinfo, e.g. "spf=pass (…) smtp.mailfrom=a@b smtp.helo=h". */
-  info: string;
-  comment: string;
-}
+export type SpfOutcome = SpfAnswer;
 
-/** SPF through mailauth; every DNS query goes through our resolver (the lab's stand-in in tests). */
+/** Each resolver's SPF memo (a server has one resolver; tests make their own, and never share a memo). */
+const memos = new WeakMap<Resolver, SpfMemo>();
+
+/**
+ * SPF through mailauth; every DNS query goes through our resolver (the lab's stand-in in tests). A result is reused
+ * for the next sender of the same domain from the same client and HELO when no record read held a macro (spf-memo.ts).
+ */
 export async function checkSpf(resolver: Resolver, input: { ip: string; helo: string; mailFrom: string; hostname: string }): Promise<SpfOutcome> {
-  const lookup = (name: string, type: string) => resolver.resolve(name, type) as Promise<string[][] | string[]>;
+  let sawMacro = false;
+  const lookup = async (name: string, type: string) => {
+    const answer = (await resolver.resolve(name, type)) as string[][] | string[];
+    // a "%" anywhere in a TXT answer may be a macro (RFC 7208 §7): such a result may depend on the local part
+    if (type === 'TXT' && answer.some((r) => (Array.isArray(r) ? r.some((s) => s.includes('%')) : String(r).includes('%')))) sawMacro = true;
+    return answer;
+  };
   const helo = net.isIP(input.helo) ? `[${input.helo}]` : input.helo;
-  const r = await spfVerify({ sender: input.mailFrom || undefined, ip: unmapV4(input.ip), helo, mta: input.hostname, resolver: lookup });
+  const q = { ip: unmapV4(input.ip), helo, sender: input.mailFrom, mta: input.hostname };
+  let memo = memos.get(resolver);
+  if (!memo) memos.set(resolver, (memo = new SpfMemo()));
+  const kept = input.mailFrom ? memo.get(q) : null;
+  if (kept) return kept;
+  const r = await spfVerify({ sender: input.mailFrom || undefined, ip: q.ip, helo, mta: input.hostname, resolver: lookup });
   const raw = String(r.status.result);
   const result = (raw === 'temperr' ? 'temperror' : raw) as SpfOutcome['result'];
-  return { result, domain: r.domain, info: r.info, comment: r.status.comment ?? '' };
+  const out: SpfOutcome = { result, domain: r.domain, info: r.info, comment: r.status.comment ?? '' };
+  if (input.mailFrom) memo.offer(q, out, sawMacro);
+  return out;
 }
