@@ -62,7 +62,8 @@ export function asciiBody(v: Views): boolean {
  * that row (the automaton stays put), so that a byte the words view does not have (white space or a sign after
  * another) is a step like any other and the loop has no branch on it. Rows are state × (classes + 1); a negative
  * entry is -row - 1 of a state some literal ends at, as in the set's own table. `cls[inRun << 7 | byte]`: a letter or
- * digit's own class, any other byte the space's class right after a run and IDLE otherwise.
+ * digit's own class, any other byte the space's class right after a run and IDLE otherwise. The widened table is a
+ * copy (~440 KB for the shipped body literals), made once per rule set and dropped with it.
  */
 interface WordsScan {
   table: Int32Array;
@@ -74,7 +75,7 @@ interface WordsScan {
 
 const scans = new WeakMap<LiteralSet, WordsScan | null>();
 
-/** The table widened by an IDLE column, and the classes of its bytes (`byte`'s class in `classOf`, -1: IDLE). */
+/** A full table of `k` classes widened by the IDLE column (class `k`): entries renumbered to rows of k + 1. */
 function widened(table: Int32Array, k: number): Int32Array {
   const w = k + 1;
   const states = table.length / k;
