@@ -181,6 +181,8 @@ async function main(): Promise<void> {
     }
     await runLoad(target, { ...spec('warm'), messages: Math.min(1000, N) });
     for (let round = 0; round < ROUNDS; round++) {
+      // --perf: a line to start `perf record -p` on, so that the profile holds no start-up and no warm-up
+      if (PERF) console.log(`round ${round + 1} starts`);
       const before = threadCpu(t.pid!);
       const load0 = os.loadavg()[0];
       const asked0 = dns.queries.length;

@@ -9,7 +9,8 @@ import { LiteralSet } from '../../engine/spam/rules/aho.js';
 import { BodyViews, bodyViews } from '../../engine/spam/rules/body-views.js';
 import { CHECKS, DRUG_STRETCH, SPACED_RUN } from '../../engine/spam/rules/checks.js';
 import { ruleInput } from '../../engine/spam/rules/input.js';
-import { foldedViews, literalView } from '../../engine/spam/rules/normalise.js';
+import { DRUGS, LEET } from '../../engine/spam/rules/drugs.js';
+import { decodeNumericRefs, foldedViews, literalView } from '../../engine/spam/rules/normalise.js';
 import { loadRuleSet } from '../../engine/spam/rules/rules.js';
 import { parseMessage } from '../../engine/spam/message.js';
 import { BUSINESS_JA, SPAM_JA, encodedWord, rawMail, toIso2022jp } from './mail.js';
@@ -160,4 +161,58 @@ test('a literal, a spaced run and a drug across the scan\'s 4 KiB chunk boundari
       }
     }
   }
+});
+
+/** What the two flags say, by their definitions, from the views and the decoded text rather than by the scan. */
+function flagsByDefinition(text: string): { maySpaced: boolean; mayDrug: boolean } {
+  let singles = 0;
+  let maySpaced = false;
+  for (const w of foldedViews(text).words.split(' ')) {
+    if (w === '') continue;
+    singles = w.length === 1 && w >= 'a' && w <= 'z' ? singles + 1 : 0;
+    if (singles >= 3) maySpaced = true;
+  }
+  let mayDrug = false;
+  for (const chunk of decodeNumericRefs(text).toLowerCase().split(/[\t-\r ]/)) {
+    let letters = '';
+    for (const ch of chunk) {
+      const m = LEET[ch] ?? ch;
+      if (m >= 'a' && m <= 'z') letters += m;
+    }
+    if (DRUGS.some((d) => letters.includes(d))) mayDrug = true;
+  }
+  return { maySpaced, mayDrug };
+}
+
+test('the scan\'s flags are exactly their definitions: three one-letter words in a row, a drug spelt within a word', () => {
+  // the scan steps every byte through tables (IDLE columns, spaced_letters' small automaton: sixteenth round), so
+  // a wrong entry moves a flag either way; the superset test above only sees one direction
+  const r = rng(18);
+  const pieces = ['v', 'V', '1', 'i', '!', '|', 'a', '@', '4', 'g', 'r', 'c', 'l', 'S', '$', '5', 'x', 'n', 'o', '0', 'd', '3', 't', '7', 'p', 'h', '2', '9', 'Z'];
+  const seps = [' ', '\t', '.', '-', '_', '  ', '\r\n', ',', '\x0b', '\x0c', '#', '&#46;', '&#32;', '&#x41;', '\x00', '\x7f'];
+  const words = ['viagra', 'V1@GRA', 'c.i.a.l.i.s', 'x a n a x', 'tramadol', 'f r e e', 'a b 1 d', 'I a m', 'ph3nt3rm1n3', 'the', 'fox', 'a1 b c', '7 a b c'];
+  const texts = ['', 'a b c', 'a b', 'a b 9', '9 a b c', 'ab c d e', 'a  b\r\nc', 'v|agra', 'vi agra', 'val1um.', 'xan4x'];
+  for (let i = 0; i < 6000; i++) {
+    let s = '';
+    const n = Math.floor(r() * 30);
+    for (let k = 0; k < n; k++) {
+      const x = r();
+      s += x < 0.15 ? words[Math.floor(r() * words.length)] : x < 0.6 ? pieces[Math.floor(r() * pieces.length)] : seps[Math.floor(r() * seps.length)];
+    }
+    texts.push(s);
+  }
+  // across the 4 KiB chunks of the scan
+  for (const at of [4093, 4095, 4096, 4097, 8190]) for (const t of ['x y z', 'v1agra', 'vi@g r a', 'a b']) texts.push('w'.repeat(at) + ' ' + t + ' q'.repeat(9));
+  const set = rules.bodyWords!;
+  const seen = { spaced: [0, 0], drug: [0, 0] };
+  for (const t of texts) {
+    const got = bodyViews(t, set);
+    assert.ok(got instanceof BodyViews, JSON.stringify(t));
+    const want = flagsByDefinition(t);
+    assert.equal(got.maySpaced, want.maySpaced, `spaced: ${JSON.stringify(t)}`);
+    assert.equal(got.mayDrug, want.mayDrug, `drug: ${JSON.stringify(t)}`);
+    seen.spaced[Number(want.maySpaced)]++;
+    seen.drug[Number(want.mayDrug)]++;
+  }
+  for (const [k, [no, yes]] of Object.entries(seen)) assert.ok(no > 500 && yes > 500, `${k}: ${no} without, ${yes} with`);
 });

@@ -163,3 +163,30 @@ test('unless_header: a rule does not hit mail that has one of the named fields (
     await b.close();
   }
 });
+
+test('big_money: the same answer as its regex over the body\'s first 64 Ki characters, wherever the $ is', async () => {
+  const { HEADER_CHECKS, BIG_MONEY, MONEY_CHARS } = await import('../../engine/spam/rules/checks-headers.js');
+  const { ruleInput } = await import('../../engine/spam/rules/input.js');
+  const { parseMessage } = await import('../../engine/spam/message.js');
+  const { rawMail } = await import('./mail.js');
+  const filler = (n: number, unit: string) => unit.repeat(Math.ceil(n / unit.length)).slice(0, n);
+  const amounts = ['$25,000', '$10000', '$ 10000', '$1,000,000', '$999', '$', '$$', 'US$12345', '$12,34', '$123456789012'];
+  let hits = 0;
+  let misses = 0;
+  for (const unit of ['The quick brown fox. ', '見積書をお送りします。', 'a']) {
+    for (const at of [0, 5, MONEY_CHARS - 20, MONEY_CHARS - 7, MONEY_CHARS - 6, MONEY_CHARS - 3, MONEY_CHARS - 1, MONEY_CHARS, MONEY_CHARS + 1, MONEY_CHARS + 40]) {
+      for (const amount of amounts) {
+        for (const early of ['', 'costs $5 only. ']) {
+          const body = early + filler(at, unit) + amount + ' today ' + filler(300, unit);
+          const msg = parseMessage(rawMail({ subject: 'offer', body }), { partScanBytes: 400_000 });
+          const inp = ruleInput(msg, [], []);
+          const want = BIG_MONEY.test(inp.rawBody.slice(0, MONEY_CHARS));
+          assert.equal(HEADER_CHECKS.big_money(inp, {} as never, 1) !== null, want, `${amount} at ${at} after ${JSON.stringify(early)} in ${unit}`);
+          if (want) hits++;
+          else misses++;
+        }
+      }
+    }
+  }
+  assert.ok(hits > 50 && misses > 50, `${hits} hits, ${misses} misses`);
+});

@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { BayesStore, SERVER, classify, combine, DEFAULT_COMBINE, knownShare, scriptLearnt, SCRIPT_MIN_MESSAGES } from '../../engine/spam/bayes.js';
 import { messageTokens } from '../../engine/spam/learn.js';
 import { parseMessage } from '../../engine/spam/message.js';
-import { capsTokens, DEFAULT_TOKENISE, stripMarkup, tokenise, urlTokens, wordsOf } from '../../engine/spam/tokenise.js';
+import { capsTokens, DEFAULT_TOKENISE, MARKUP_START, stripMarkup, tokenise, urlTokens, wordsOf } from '../../engine/spam/tokenise.js';
 import iconv from 'iconv-lite';
 import { tempDir, removeTempDirs } from './helpers.js';
 import { rawMail, toIso2022jp } from './mail.js';
@@ -213,4 +213,32 @@ test('wordsOf gives the words the reference pattern matches, plain words and odd
   const rnd = () => ((seed = (Math.imul(seed, 1103515245) + 12345) >>> 0), seed / 2 ** 32);
   for (let i = 0; i < 2000; i++) table.push(Array.from({ length: 1 + Math.floor(rnd() * 12) }, () => alphabet[Math.floor(rnd() * alphabet.length)]).join(''));
   for (const t of table) assert.deepEqual([...wordsOf(t)], reference(t), JSON.stringify(t));
+});
+
+test('stripMarkup: a text without "<" comes back as it is; one with a tag start and a ">" after it loses its tags', () => {
+  // (the "<" check before MARKUP_START's regex: sixteenth round) random texts of tags, near-tags, entities and words
+  let s = 19;
+  const rnd = () => ((s = (Math.imul(s ^ (s >>> 15), 0x2c1b3c6d) + 0x9e3779b9) >>> 0) / 0x100000000);
+  const pieces = ['<p>', '</B>', '<br/>', '<font size=2>', '<', '>', '<<', 'a<b', 'x > y', '&amp;', '&nbsp;', '&#60;', 'word', ' ', '\r\n', '見積', '<xyz>', '<!-- c -->', '<pre', 'td>'];
+  let plain = 0;
+  let marked = 0;
+  for (let i = 0; i < 4000; i++) {
+    let t = '';
+    const n = Math.floor(rnd() * 20);
+    for (let k = 0; k < n; k++) t += pieces[Math.floor(rnd() * pieces.length)];
+    if (i % 4 === 0) t = t.replace(/</g, ''); // a quarter without any "<"
+    const out = stripMarkup(t);
+    const m = MARKUP_START.exec(t);
+    if (!m || t.indexOf('>', m.index) < 0) {
+      assert.equal(out, t, JSON.stringify(t));
+      plain++;
+    } else {
+      assert.ok(!/<\/?(?:p|b|br|font)\b[^>]*>/i.test(out), `tags left in ${JSON.stringify(out)} from ${JSON.stringify(t)}`);
+      marked++;
+    }
+  }
+  assert.ok(plain > 1000 && marked > 1000, `${plain} plain, ${marked} with markup`);
+  const long = 'The quick brown fox & the lazy dog; 3 > 2.\r\n'.repeat(2000);
+  assert.equal(stripMarkup(long), long);
+  assert.doesNotMatch(stripMarkup(long + '<p>end</p>'), /<p>/);
 });

@@ -8,6 +8,10 @@ import type { Check, RuleInput } from './checks.js';
 
 /** How much of one header value a check reads. */
 const FIELD_CHARS = 1000;
+/** big_money: a dollar amount of ten thousand or more written out, in the body's first MONEY_CHARS characters. */
+export const BIG_MONEY = /\$\s?(?:\d{2,3},\d{3}|\d{1,3}(?:,\d{3}){2,3}|\d{5,9})(?![\d,])/;
+export const MONEY_CHARS = 65536;
+
 /** How many Received fields a check reads (a real chain is rarely longer; a forged one gains nothing by being). */
 const MAX_RECEIVED = 30;
 
@@ -197,7 +201,12 @@ export const HEADER_CHECKS: Record<string, Check> = {
     return n < 200 ? `${n} letters of text` : null;
   },
   // a dollar amount of ten thousand or more written out: "$25,000", "$1,000,000", "US$ 10000"
-  big_money: (inp) => (/\$\s?(?:\d{2,3},\d{3}|\d{1,3}(?:,\d{3}){2,3}|\d{5,9})(?![\d,])/.test(inp.rawBody.slice(0, 65536)) ? 'a large sum of money' : null),
+  // (a text without a '$' in what is read cannot hold one: one native search instead of the regex's walk, sixteenth round)
+  big_money: (inp) => {
+    const dollar = inp.rawBody.indexOf('$');
+    if (dollar < 0 || dollar >= MONEY_CHARS) return null;
+    return BIG_MONEY.test(inp.rawBody.slice(0, MONEY_CHARS)) ? 'a large sum of money' : null;
+  },
   // not in Japanese mail: a group To (関係者各位:;) with the list in Bcc is how offices send a notice
   to_no_address: (inp) => {
     if (japanese(inp)) return null;
