@@ -140,17 +140,20 @@ function validIpEntry(e: string): boolean {
   return /^\d{1,3}$/.test(bits) && n <= (net.isIPv4(addr) ? 32 : 128);
 }
 
+/** The value refused, as the message quotes it ("Not a valid value "six""): the JSON, at most 40 characters. */
+const shown = (v: unknown): string => (JSON.stringify(v) ?? String(v)).slice(0, 40);
+
 /** Field-level checks of one value against its definition (types, ranges, list entries). */
 export function checkValue(def: SettingDef, value: unknown): SettingError[] {
   const k = def.kind;
   const err = (code: SettingErrorCode, detail?: string, key = def.key): SettingError[] => [{ key, code, detail }];
   switch (k.type) {
     case 'boolean':
-      return typeof value === 'boolean' ? [] : err('type');
+      return typeof value === 'boolean' ? [] : err('type', shown(value));
     case 'integer':
     case 'number':
       if (value === null && k.optional) return [];
-      if (typeof value !== 'number' || !Number.isFinite(value) || (k.type === 'integer' && !Number.isInteger(value))) return err('type');
+      if (typeof value !== 'number' || !Number.isFinite(value) || (k.type === 'integer' && !Number.isInteger(value))) return err('type', shown(value));
       return value < k.min || value > k.max ? err('range', `${k.min}…${k.max}`) : [];
     case 'enum':
       return typeof value === 'string' && k.values.includes(value) ? [] : err('choice', k.values.join(', '));

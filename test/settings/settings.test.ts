@@ -74,6 +74,10 @@ describe('settings override layer', () => {
       assert.ok(!r.ok, JSON.stringify(changes));
       assert.equal(r.errors[0].code, code, JSON.stringify(changes));
     }
+    // operator run 2: the API said `Not a valid value ` (the detail empty) for a value of the wrong type
+    const typed = s.set({ 'spam.spam_threshold': 'six' }, 'boss');
+    assert.ok(!typed.ok);
+    assert.deepEqual([typed.errors[0].code, typed.errors[0].detail], ['type', '"six"']);
     assert.equal(s.version(), 0);
     // the acknowledgement and the mode together are accepted
     const ok = s.set({ 'relay.mode': 'anyone', 'relay.i_understand_this_is_an_open_relay': true }, 'boss');
