@@ -89,7 +89,11 @@ export class SqliteDirectory implements AccountDirectory {
   // ---- domains ----
 
   localDomain(name: string): string | null {
-    const d = name.toLowerCase().replace(/\.$/, '');
+    // domains are kept in their ASCII form (addDomain, the config schema); an internationalised name given in
+    // Unicode — as the SMTP layer hands every recipient domain over (engine/smtp/protocol/address.ts), or typed at a
+    // login — is looked up by its ASCII form, so mail to user@例え.jp and to user@xn--r8jz45g.jp reach one mailbox
+    const lower = name.toLowerCase().replace(/\.$/, '');
+    const d = asciiDomain(lower) ?? lower;
     if (this.opts.hostAliases[d]) return this.opts.hostAliases[d].toLowerCase();
     if (this.opts.configDomains.includes(d)) return d;
     if (this.q.domain.get(d)) return d;
