@@ -23,6 +23,21 @@ function rng(seed: number): () => number {
   };
 }
 
+/** 6,000 texts of up to 30 pieces: a word (15%), a letter-like piece (45%) or a separator (40%). */
+function randomTexts(r: () => number, pieces: string[], seps: string[], words: string[]): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < 6000; i++) {
+    let s = '';
+    const n = Math.floor(r() * 30);
+    for (let k = 0; k < n; k++) {
+      const x = r();
+      s += x < 0.15 ? words[Math.floor(r() * words.length)] : x < 0.6 ? pieces[Math.floor(r() * pieces.length)] : seps[Math.floor(r() * seps.length)];
+    }
+    out.push(s);
+  }
+  return out;
+}
+
 const rules = loadRuleSet(undefined, undefined);
 
 /** The views of both paths, and the literals found by the fused scan and by search() over the general words view. */
@@ -113,15 +128,7 @@ test('spaced_letters and pharma_obfuscated: an ASCII body they skip is one their
   const seps = [' ', ' ', '.', '-', '_', '*', '  ', '\r\n', ',', '~', '2', '#', '&#46;'];
   const words = ['viagra', 'v1agra', 'vi@gra', 'c.i.a.l.i.s', 'V-I-A-G-R-A', 'xanax!!', 'tramadol', 'f r e e', 'a b c d e', 'x.y.z', 'I a m', 'ph3nt3rm1n3', 'v!agra', 'c|al!s', 'v1@gr@', 'x@n@x', 'pr0p3c1a', 'the', 'fox'];
   const texts: string[] = ['', 'v i a g r a', 'a b c', 'a b', 'ab c d e', '$$$ v|agra $$$', 'xanax', 'val1um.'];
-  for (let i = 0; i < 6000; i++) {
-    let s = '';
-    const n = Math.floor(r() * 30);
-    for (let k = 0; k < n; k++) {
-      const x = r();
-      s += x < 0.15 ? words[Math.floor(r() * words.length)] : x < 0.6 ? pieces[Math.floor(r() * pieces.length)] : seps[Math.floor(r() * seps.length)];
-    }
-    texts.push(s);
-  }
+  texts.push(...randomTexts(r, pieces, seps, words));
   const set = rules.bodyWords!;
   let skippedSpaced = 0;
   let skippedDrug = 0;
@@ -192,15 +199,7 @@ test('the scan\'s flags are exactly their definitions: three one-letter words in
   const seps = [' ', '\t', '.', '-', '_', '  ', '\r\n', ',', '\x0b', '\x0c', '#', '&#46;', '&#32;', '&#x41;', '\x00', '\x7f'];
   const words = ['viagra', 'V1@GRA', 'c.i.a.l.i.s', 'x a n a x', 'tramadol', 'f r e e', 'a b 1 d', 'I a m', 'ph3nt3rm1n3', 'the', 'fox', 'a1 b c', '7 a b c'];
   const texts = ['', 'a b c', 'a b', 'a b 9', '9 a b c', 'ab c d e', 'a  b\r\nc', 'v|agra', 'vi agra', 'val1um.', 'xan4x'];
-  for (let i = 0; i < 6000; i++) {
-    let s = '';
-    const n = Math.floor(r() * 30);
-    for (let k = 0; k < n; k++) {
-      const x = r();
-      s += x < 0.15 ? words[Math.floor(r() * words.length)] : x < 0.6 ? pieces[Math.floor(r() * pieces.length)] : seps[Math.floor(r() * seps.length)];
-    }
-    texts.push(s);
-  }
+  texts.push(...randomTexts(r, pieces, seps, words));
   // across the 4 KiB chunks of the scan
   for (const at of [4093, 4095, 4096, 4097, 8190]) for (const t of ['x y z', 'v1agra', 'vi@g r a', 'a b']) texts.push('w'.repeat(at) + ' ' + t + ' q'.repeat(9));
   const set = rules.bodyWords!;

@@ -8,38 +8,13 @@ import net from 'node:net';
 import v8 from 'node:v8';
 import vm from 'node:vm';
 import { SmtpConnection } from '../../../engine/smtp/protocol/connection.js';
-import type { SmtpOptions } from '../../../engine/smtp/protocol/types.js';
 import { RawSmtp } from '../../helpers/smtp-client.js';
+import { testOptions } from './options.js';
 
 v8.setFlagsFromString('--expose-gc');
 const gc = vm.runInNewContext('gc') as () => void;
 
-const options: SmtpOptions = {
-  name: 'mx.example.test',
-  secure: false,
-  size: 1_000_000,
-  authMethods: [],
-  authOptional: true,
-  authMethodsFor: () => [],
-  onSaslStart: () => ({ start: async () => ({ code: 535, message: '5.7.8 no' }), respond: async () => ({ code: 535, message: '5.7.8 no' }) }),
-  greetingDelay: 0,
-  socketTimeout: 600_000,
-  maxLineLength: 16 * 1024,
-  closing: () => false,
-  onConnect: (_s, done) => done(),
-  onSecure: () => {},
-  onClose: () => {},
-  onMailFrom: (_a, _s, done) => done(),
-  onRcptTo: (_a, _s, done) => done(),
-  onData: (stream, _s, done) => {
-    const read = async () => {
-      for await (const chunk of stream) void chunk;
-    };
-    read().then(() => done(null, 'Ok: queued'), (e: Error) => done(e));
-  },
-  onVrfy: (_a, _s, reply) => reply(252, 'maybe'),
-  onError: () => {},
-};
+const options = testOptions({ socketTimeout: 600_000 });
 
 const refs: WeakRef<SmtpConnection>[] = [];
 let closedOnServer = 0;

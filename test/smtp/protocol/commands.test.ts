@@ -7,9 +7,10 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import net from 'node:net';
 import { SmtpConnection } from '../../../engine/smtp/protocol/connection.js';
-import type { SmtpOptions, SmtpSession } from '../../../engine/smtp/protocol/types.js';
+import type { SmtpSession } from '../../../engine/smtp/protocol/types.js';
 import { startTestServer, type TestServer } from '../../helpers/server.js';
 import { ehlo, RawSmtp } from '../../helpers/smtp-client.js';
+import { testOptions } from './options.js';
 
 const plain = (user: string, password: string) => Buffer.from(`\0${user}\0${password}`).toString('base64');
 
@@ -51,22 +52,7 @@ describe('SMTP command state (real server)', () => {
 describe('a refused MAIL (the session layer, hooks recording)', () => {
   it('leaves no RET or ENVID for the next MAIL', async () => {
     const seen: SmtpSession['envelope']['dsn'][] = [];
-    const no = async () => ({ code: 535, message: '5.7.8 no' });
-    const o: SmtpOptions = {
-      name: 'mx.example.test',
-      secure: false,
-      size: 1_000_000,
-      authMethods: [],
-      authOptional: true,
-      authMethodsFor: () => [],
-      onSaslStart: () => ({ start: no, respond: no }),
-      greetingDelay: 0,
-      socketTimeout: 60_000,
-      maxLineLength: 16 * 1024,
-      closing: () => false,
-      onConnect: (_s, done) => done(),
-      onSecure: () => {},
-      onClose: () => {},
+    const o = testOptions({
       // the policy refuses one sender, after a turn of the event loop as the real one does
       onMailFrom: (a, _s, done) => setImmediate(() => done(a.address === 'refused@remote.test' ? Object.assign(new Error('5.7.1 Sender refused'), { responseCode: 550 }) : null)),
       onRcptTo: (_a, _s, done) => setImmediate(() => done()),
@@ -77,9 +63,7 @@ describe('a refused MAIL (the session layer, hooks recording)', () => {
         };
         drain().then(() => done(null, 'Ok: queued'), (e: Error) => done(e));
       },
-      onVrfy: (_a, _s, reply) => reply(252, 'maybe'),
-      onError: () => {},
-    };
+    });
     const server = net.createServer((socket) => new SmtpConnection(socket, o, 'refused-mail'));
     await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
     try {
