@@ -239,6 +239,7 @@ async function main(): Promise<void> {
           const got = await tegamiRun(run, mode, dns.address, work, dovecot);
           rows.push(...got.filter((r) => r.target !== 'tegami' || ONLY.includes('tegami')));
           loads.push(os.loadavg()[0]);
+          write(rows, loads); // rewritten after every server: a long run under load leaves what it measured so far
         }
       }
     }
@@ -253,8 +254,10 @@ async function main(): Promise<void> {
   }
 }
 
+const STARTED = new Date();
+
 function write(rows: Row[], loads: number[]): void {
-  const stamp = new Date();
+  const stamp = STARTED;
   fs.mkdirSync(OUT, { recursive: true });
   const base = path.join(OUT, reportBaseName('bench-sessions', stamp));
   const machine = machineInfo();
