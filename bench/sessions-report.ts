@@ -6,6 +6,8 @@ import type { Arenas } from './malloc-info.js';
 export interface Mem {
   pss_kb: number;
   rss_kb: number;
+  /** Anonymous resident memory (smaps_rollup "Anonymous"): the process's own, whoever else maps its files. */
+  anon_kb?: number;
   heap_kb?: number;
   processes: number;
   /** glibc's arenas (malloc_info through gdb), when gdb could attach. */
@@ -25,6 +27,7 @@ export interface Row {
   with: Mem;
   pss_kb_per_session: number;
   rss_kb_per_session: number;
+  anon_kb_per_session?: number;
   heap_kb_per_session?: number;
 }
 
@@ -39,6 +42,7 @@ export function makeRow(target: string, protocol: Row['protocol'], sessions: num
     with: withN,
     pss_kb_per_session: (withN.pss_kb - before.pss_kb) / sessions,
     rss_kb_per_session: (withN.rss_kb - before.rss_kb) / sessions,
+    anon_kb_per_session: per(before.anon_kb, withN.anon_kb),
     heap_kb_per_session: per(before.heap_kb, withN.heap_kb),
   };
 }
@@ -63,6 +67,7 @@ export interface Summary {
   runs: number;
   pss: Spread;
   rss: Spread;
+  anon?: Spread;
   heap?: Spread;
 }
 
@@ -80,6 +85,7 @@ export function summarize(rows: Row[]): Summary[] {
     runs: g.length,
     pss: spread(g.map((r) => r.pss_kb_per_session))!,
     rss: spread(g.map((r) => r.rss_kb_per_session))!,
+    anon: spread(g.flatMap((r) => (r.anon_kb_per_session === undefined ? [] : [r.anon_kb_per_session]))),
     heap: spread(g.flatMap((r) => (r.heap_kb_per_session === undefined ? [] : [r.heap_kb_per_session]))),
   }));
 }
@@ -107,17 +113,18 @@ export function reportMarkdown(h: ReportHead, rows: Row[]): string {
     '',
     `Machine: ${h.machine}; 1-minute load average ${h.loads.map((l) => l.toFixed(1)).join(' → ')} over the run.`,
     `${h.sessions} idle sessions per row, opened from 127.0.0.1: SMTP after the greeting and EHLO; IMAP after LOGIN and SELECT INBOX (${h.inbox} messages of 5 KB).`,
-    'PSS from /proc/PID/smaps_rollup (Dovecot: summed over its processes, one imap process per session), 3 s after a full GC',
+    'PSS, RSS and anonymous memory from /proc/PID/smaps_rollup (Dovecot: summed over its processes, one imap process per session), 3 s after a full GC',
     '(tegami: of the main thread and of every worker thread); heap = V8 heap used after that GC (main thread; Node servers only).',
     `tegami runs its default configuration (filters on), a fresh server per run and allocator mode, the modes interleaved;`,
     `each server first fills INBOX through SMTP, then warms up with one SMTP session and ${h.warmupLogins} IMAP logins (two at a time) before its baseline.`,
     `"glibc defaults": no MALLOC_* variable; "${env}": the environment docs/operations.md recommends.`,
+    "PSS also moves with other processes mapping the same files (node's own pages, shared with every node process on the machine); anonymous memory does not.",
     '',
     '## Per session: median (min … max) over the runs',
     '',
-    '| target | protocol | runs | PSS KB / session | RSS KB / session | heap KB / session |',
-    '|---|---|---:|---:|---:|---:|',
-    ...summarize(rows).map((s) => `| ${label(s)} | ${s.protocol} | ${s.runs} | ${cell(s.pss, s.runs)} | ${cell(s.rss, s.runs)} | ${cell(s.heap, s.runs)} |`),
+    '| target | protocol | runs | PSS KB / session | RSS KB / session | anonymous KB / session | heap KB / session |',
+    '|---|---|---:|---:|---:|---:|---:|',
+    ...summarize(rows).map((s) => `| ${label(s)} | ${s.protocol} | ${s.runs} | ${cell(s.pss, s.runs)} | ${cell(s.rss, s.runs)} | ${cell(s.anon, s.runs)} | ${cell(s.heap, s.runs)} |`),
     '',
     '## Every row',
     '',

@@ -92,15 +92,17 @@ async function measure(pid: number, node: boolean): Promise<Mem> {
   await new Promise((r) => setTimeout(r, 1000));
   let pss = 0;
   let rss = 0;
+  let anon = 0;
   const pids = node ? [pid] : tree(pid);
   for (const p of pids) {
     const m = smaps(p);
     pss += m.pss_kb;
     rss += m.rss_kb;
+    anon += m.anonymous_kb;
   }
   // after the PSS: gdb's calls into the process allocate a little
   const arenas = node && ARENAS ? mallocInfo(pid) : undefined;
-  return { pss_kb: pss, rss_kb: rss, heap_kb: heap, processes: pids.length, ...(arenas ? { arenas } : {}) };
+  return { pss_kb: pss, rss_kb: rss, anon_kb: anon, heap_kb: heap, processes: pids.length, ...(arenas ? { arenas } : {}) };
 }
 
 async function smtpSessions(port: number, n = SESSIONS): Promise<Conn[]> {

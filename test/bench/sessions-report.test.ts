@@ -8,6 +8,7 @@ import { makeRow, parseEnv, reportMarkdown, spread, summarize, type Mem } from '
 const mem = (pss_kb: number, heap_kb?: number, free16 = 0): Mem => ({
   pss_kb,
   rss_kb: pss_kb + 1000,
+  anon_kb: pss_kb - 500,
   heap_kb,
   processes: 1,
   arenas: { count: 12, system_kb: 30000, free_kb: 1000 + free16 * 16384, with_free_16mb: free16, mmapped: 4, mmapped_kb: 4112 },
@@ -17,11 +18,14 @@ test('makeRow: KB per session from the deltas; no heap figure unless both sides 
   const r = makeRow('tegami', 'IMAP', 1000, mem(200_000, 40_000), mem(250_000, 47_500), 2, 'default');
   assert.equal(r.pss_kb_per_session, 50);
   assert.equal(r.rss_kb_per_session, 50);
+  assert.equal(r.anon_kb_per_session, 50);
   assert.equal(r.heap_kb_per_session, 7.5);
   assert.equal(r.run, 2);
   assert.equal(r.malloc, 'default');
   const d = makeRow('dovecot', 'IMAP', 1000, mem(6000), mem(496_000));
   assert.equal(d.heap_kb_per_session, undefined);
+  const noAnon = makeRow('dovecot', 'IMAP', 1000, { pss_kb: 6000, rss_kb: 9000, processes: 3 }, mem(496_000));
+  assert.equal(noAnon.anon_kb_per_session, undefined);
   assert.equal('run' in d || 'malloc' in d, false);
 });
 
@@ -72,9 +76,9 @@ test('reportMarkdown: the spread table labels the modes by their environment; ev
   ];
   const md = reportMarkdown({ at: new Date('2026-12-06T19:00:00Z'), machine: '2 × test CPU', loads: [1, 2.5], sessions: 1000, inbox: 200, warmupLogins: 50, fixedEnv: { MALLOC_MMAP_THRESHOLD_: '4194304' } }, rows);
   assert.match(md, /^# bench:sessions — 2026-12-06T19:00:00\.000Z$/m);
-  assert.match(md, /^\| tegami \(glibc defaults\) \| IMAP \| 2 \| \*\*24\.0\*\* \(-16\.0 … 64\.0\) \| .* \| \*\*7\.0\*\* \(7\.0 … 7\.0\) \|$/m);
-  assert.match(md, /^\| tegami \(MALLOC_MMAP_THRESHOLD_=4194304\) \| IMAP \| 1 \| 9\.0 \| 9\.0 \| 7\.0 \|$/m);
-  assert.match(md, /^\| dovecot \| IMAP \| 1 \| 490\.0 \| 4991\.0 \| – \|$/m);
+  assert.match(md, /^\| tegami \(glibc defaults\) \| IMAP \| 2 \| \*\*24\.0\*\* \(-16\.0 … 64\.0\) \| .* \| \*\*24\.0\*\* \(-16\.0 … 64\.0\) \| \*\*7\.0\*\* \(7\.0 … 7\.0\) \|$/m);
+  assert.match(md, /^\| tegami \(MALLOC_MMAP_THRESHOLD_=4194304\) \| IMAP \| 1 \| 9\.0 \| 9\.0 \| 9\.0 \| 7\.0 \|$/m);
+  assert.match(md, /^\| dovecot \| IMAP \| 1 \| 490\.0 \| 4991\.0 \| – \| – \|$/m);
   assert.match(md, /^\| 1 \| tegami \(glibc defaults\) \| IMAP \| 64\.0 \| 7\.0 \| 195\.3 → 257\.8 \| 12 \/ 2 \/ 33\.0 → 12 \/ 6 \/ 97\.0 \|$/m);
   assert.match(md, /^\| – \| dovecot \| IMAP \| 490\.0 \| – \| 5\.9 → 484\.4 \| – → – \|$/m);
 });
