@@ -10,7 +10,11 @@ import path from 'node:path';
 import { BroadcastChannel, isMainThread } from 'node:worker_threads';
 
 const dir = process.env.GC_PROBE_DIR;
-const gc = (globalThis as { gc?: () => void }).gc;
+const v8gc = (globalThis as { gc?: () => void }).gc;
+// two full collections (not V8's memory-pressure "last resort" one: that also flushes the bytecode of functions not
+// run lately, so the heap would shrink from one probe to the next). V8 unmaps the pages they free later, on a
+// background thread: bench:sessions waits for the RSS to settle before it reads the PSS.
+const gc = v8gc && (() => (v8gc(), v8gc()));
 if (dir && gc) {
   const channel = new BroadcastChannel('tegami-gc-probe');
   channel.unref();
@@ -24,7 +28,6 @@ if (dir && gc) {
       workers = [];
       channel.postMessage('gc');
       gc();
-      gc();
       // the workers' answers (their heaps after their collection) come back on the channel meanwhile
       setTimeout(() => {
         const file = path.join(dir, `${process.pid}.json`);
@@ -34,7 +37,6 @@ if (dir && gc) {
     });
   } else {
     channel.onmessage = () => {
-      gc();
       gc();
       const { heapTotal, heapUsed } = process.memoryUsage();
       channel.postMessage({ heapTotal, heapUsed });

@@ -86,10 +86,27 @@ async function gcHeapKb(pid: number): Promise<number> {
   throw new Error(`no GC probe answer from ${pid}`);
 }
 
+/**
+ * Wait until the RSS of `pid` holds still: V8 gives the pages a collection freed back on a background thread, a
+ * second or many later on a busy machine (tens of MB between a baseline and its measurement otherwise).
+ */
+async function settle(pid: number): Promise<void> {
+  const rss = () => smaps(pid).rss_kb;
+  let last = rss();
+  let still = 0;
+  for (let i = 0; i < 60 && still < 4; i++) {
+    await new Promise((r) => setTimeout(r, 500));
+    const now = rss();
+    still = Math.abs(now - last) < 256 ? still + 1 : 0;
+    last = now;
+  }
+}
+
 async function measure(pid: number, node: boolean): Promise<Mem> {
   await new Promise((r) => setTimeout(r, 2000));
   const heap = node ? await gcHeapKb(pid) : undefined;
   await new Promise((r) => setTimeout(r, 1000));
+  await settle(pid);
   let pss = 0;
   let rss = 0;
   let anon = 0;
