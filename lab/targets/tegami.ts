@@ -30,6 +30,8 @@ export interface TegamiTargetOptions {
   nodeArgs?: string[];
   /** Working directory of the server (where --cpu-prof and heap snapshots land unless told otherwise). */
   cwd?: string;
+  /** Environment variables set for the server process on top of this one's (e.g. glibc's MALLOC_* for bench:sessions). */
+  env?: Record<string, string>;
 }
 
 export async function startTegami(opts: TegamiTargetOptions = {}): Promise<RunningTarget & { dataDir: string; configPath: string; output(): string }> {
@@ -60,7 +62,7 @@ export async function startTegami(opts: TegamiTargetOptions = {}): Promise<Runni
     if (r.status !== 0) throw new Error(`tegami user add ${u.address}: ${r.stderr.trim()}`);
   }
   let out = '';
-  const proc = spawn(process.execPath, [...(opts.nodeArgs ?? []), TEGAMI_BIN, 'serve', '--config', configPath], { stdio: ['ignore', 'pipe', 'pipe'], cwd: opts.cwd });
+  const proc = spawn(process.execPath, [...(opts.nodeArgs ?? []), TEGAMI_BIN, 'serve', '--config', configPath], { stdio: ['ignore', 'pipe', 'pipe'], cwd: opts.cwd, env: opts.env ? { ...process.env, ...opts.env } : undefined });
   proc.stdout!.on('data', (d) => (out = (out + d).slice(-20_000)));
   proc.stderr!.on('data', (d) => (out = (out + d).slice(-20_000)));
   const bound = await readListeners(dataDir, { timeoutMs: 60_000, alive: () => proc.exitCode === null && !proc.signalCode });
