@@ -14,6 +14,7 @@ import { PgActivity } from '../../lists/pg-activity.js';
 import type { PgPool } from '../../db/pg/pool.js';
 import { checkMemberAddress, ListError } from '../../lists/sqlite-lists.js';
 import { parseCsv } from '../csv.js';
+import { cannotRead } from '../../util/file-problem.js';
 
 type Options = NonNullable<ParseArgsConfig['options']>;
 
@@ -288,7 +289,7 @@ function memberEntries(words: string[], file: string | undefined, digest: boolea
     try {
       text = fs.readFileSync(file, 'utf8');
     } catch (e) {
-      throw new Usage(`cannot read ${file}: ${(e as Error).message}`);
+      throw new Usage(cannotRead(file, e));
     }
     for (const [i, row] of parseCsv(text).entries()) {
       const cell = (row[0] ?? '').trim();
