@@ -1,6 +1,7 @@
 // Helpers shared by CLI commands: open the context from --config, read a password from stdin.
 import fs from 'node:fs';
-import { flag, type Args } from './args.js';
+import { flag, Refusal, type Args } from './args.js';
+import { cannotRead } from '../util/file-problem.js';
 import { openStorage, type Storage } from '../db/storage.js';
 
 /**
@@ -20,9 +21,18 @@ export async function readStdin(): Promise<string> {
   return Buffer.concat(chunks).toString('utf8').replace(/\r?\n$/, '');
 }
 
-/** A text argument's content: the file named, or all of stdin for none or "-" (kept exactly, newlines and all). */
+/**
+ * A text argument's content: the file named, or all of stdin for none or "-" (kept exactly, newlines and all).
+ * A file that cannot be read is a Refusal naming it and saying why (not Node's "ENOENT: … open '…'").
+ */
 export async function readTextArg(file: string | undefined): Promise<string> {
-  if (file !== undefined && file !== '-') return fs.readFileSync(file, 'utf8');
+  if (file !== undefined && file !== '-') {
+    try {
+      return fs.readFileSync(file, 'utf8');
+    } catch (e) {
+      throw new Refusal(cannotRead(file, e));
+    }
+  }
   const chunks: Buffer[] = [];
   for await (const c of process.stdin) chunks.push(c as Buffer);
   return Buffer.concat(chunks).toString('utf8');

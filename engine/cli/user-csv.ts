@@ -6,6 +6,7 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import { UsageError } from './args.js';
 import { csvLine, parseCsv } from './csv.js';
+import { cannotRead } from '../util/file-problem.js';
 import type { User } from '../accounts/directory.js';
 import type { SettingsPatch } from '../accounts/settings.js';
 import { isPlainAddress } from '../accounts/settings.js';
@@ -144,7 +145,7 @@ export function readImport(file: string): ImportLine[] {
   try {
     text = fs.readFileSync(file, 'utf8');
   } catch (e) {
-    throw new UsageError(`cannot read ${file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+    throw new UsageError(cannotRead(file, e));
   }
   const rows = parseCsv(text.replace(/^\uFEFF/, ''));
   const header = rows.length ? headerOf(rows[0]) : null;

@@ -15,6 +15,7 @@ import { claimPidFile, releasePidFile } from './pid-file.js';
 import { checkManifest, MANIFEST_PATH, safeArchivePath, type Manifest } from './manifest.js';
 import { isSqlite } from './backup.js';
 import { CountingHash } from '../util/counting-hash.js';
+import { cannotRead } from '../util/file-problem.js';
 import { fsyncDir } from '../util/durable-file.js';
 import { databaseFile } from '../db/database.js';
 
@@ -161,7 +162,7 @@ export async function verifyBackup(file: string): Promise<{ ok: true; manifest: 
     });
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT' || code === 'EACCES') return { ok: false, reason: `cannot read ${file}: ${(e as Error).message}` };
+    if (code === 'ENOENT' || code === 'EACCES' || code === 'EPERM' || code === 'EISDIR') return { ok: false, reason: cannotRead(file, e) };
     return { ok: false, reason: `damaged backup file: ${(e as Error).message}` };
   } finally {
     src.destroy();
@@ -196,7 +197,7 @@ interface Staged {
 
 export async function restoreBackup(dataDir: string, opts: RestoreOptions): Promise<RestoreResult> {
   const file = path.resolve(opts.file);
-  if (!fs.existsSync(file)) return { ok: false, reason: `${file} does not exist` };
+  if (!fs.existsSync(file)) return { ok: false, reason: cannotRead(file, { code: 'ENOENT' }) };
   const pid = runningServer(dataDir);
   if (pid !== null) return { ok: false, reason: `a server (pid ${pid}) is running on ${dataDir}; stop it first` };
   let existing: Record<string, number> = {};

@@ -21,20 +21,30 @@ export function parseSecret(content: Buffer): Buffer | null {
 }
 
 export function loadOrCreateSecret(file: string): Buffer {
-  fs.mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 });
+  // the errors name the file and the key that places it: `tegami serve` stops with them (engine/server.ts)
+  const where = `${file} ([srs] secret_file)`;
+  let content: Buffer;
   try {
-    const fd = fs.openSync(file, 'wx', 0o600);
+    fs.mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 });
     try {
-      fs.writeSync(fd, crypto.randomBytes(32).toString('hex') + '\n');
-      fs.fsyncSync(fd);
-    } finally {
-      fs.closeSync(fd);
+      const fd = fs.openSync(file, 'wx', 0o600);
+      try {
+        fs.writeSync(fd, crypto.randomBytes(32).toString('hex') + '\n');
+        fs.fsyncSync(fd);
+      } finally {
+        fs.closeSync(fd);
+      }
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
     }
+    content = fs.readFileSync(file);
   } catch (e) {
-    if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+    const code = (e as NodeJS.ErrnoException).code;
+    const why = code === 'EISDIR' ? 'it is a directory' : code === 'EACCES' || code === 'EPERM' ? 'permission denied' : (e as Error).message;
+    throw new Error(`${where}: the SRS secret cannot be read or made: ${why}`);
   }
-  const key = parseSecret(fs.readFileSync(file));
-  if (!key) throw new Error(`${file}: the SRS secret is shorter than 16 bytes (remove it to have a new one made)`);
+  const key = parseSecret(content);
+  if (!key) throw new Error(`${where}: the SRS secret is shorter than 16 bytes (remove it to have a new one made)`);
   return key;
 }
 

@@ -14,6 +14,7 @@ import { PgActivity } from '../../lists/pg-activity.js';
 import type { PgPool } from '../../db/pg/pool.js';
 import { checkMemberAddress, ListError } from '../../lists/sqlite-lists.js';
 import { parseCsv } from '../csv.js';
+import { cannotRead } from '../../util/file-problem.js';
 
 type Options = NonNullable<ParseArgsConfig['options']>;
 
@@ -183,16 +184,24 @@ async function run(ctx: Omit<Context, 'close'> & { pool?: PgPool }, sub: string,
       const entries = memberEntries(args.slice(1), v.file as string | undefined, !!v.digest);
       if (!entries.length) throw new Usage(`give one or more addresses, or --file; usage: tegami ${usage}`);
       let changed = 0;
+      let digestAdded = 0;
       ctx.db.transaction(() => {
         for (const e of entries) {
           if (sub === 'add') {
-            if (lists.addMember(address, e.address, { digest: e.digest })) changed++;
-            else process.stderr.write(`already a member: ${e.address}\n`);
+            if (lists.addMember(address, e.address, { digest: e.digest })) {
+              changed++;
+              if (e.digest) digestAdded++;
+            } else process.stderr.write(`already a member: ${e.address}\n`);
           } else if (lists.removeMember(address, e.address)) changed++;
           else process.stderr.write(`not a member: ${e.address}\n`);
         }
       })();
       out(`${sub === 'add' ? 'added' : 'removed'} ${changed} member(s) ${sub === 'add' ? 'to' : 'from'} ${address}`);
+      // the digest preference is kept (it takes effect when the list offers a digest), but until then those members
+      // get every post as a single copy: said here, since nothing else would tell (operator run 2)
+      if (digestAdded && !existing!.digest) {
+        out(`note: ${address} offers no digest, so the ${digestAdded} member(s) added for the digest get every post as a single copy; tegami list set ${address} --digest turns the digest on (docs/lists.md "Digests")`);
+      }
       return 0;
     }
     case 'members': {
@@ -288,7 +297,7 @@ function memberEntries(words: string[], file: string | undefined, digest: boolea
     try {
       text = fs.readFileSync(file, 'utf8');
     } catch (e) {
-      throw new Usage(`cannot read ${file}: ${(e as Error).message}`);
+      throw new Usage(cannotRead(file, e));
     }
     for (const [i, row] of parseCsv(text).entries()) {
       const cell = (row[0] ?? '').trim();

@@ -5,6 +5,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { flag, UsageError, type Args } from '../args.js';
 import { out } from '../common.js';
+import { cannotRead } from '../../util/file-problem.js';
 import { loadConfig, resolveConfigPath } from '../../config/load.js';
 import { closeBayesStoresAsync, learnMessagesFor } from '../../spam/learn.js';
 
@@ -87,17 +88,24 @@ export async function spam(args: Args): Promise<number> {
   try {
     for (const p of given) {
       if (!fs.existsSync(p)) throw new Error(`no such file or directory: ${p}`);
-      for (const f of files(p, passed)) {
-        const size = fs.statSync(f).size;
-        if (size === 0 || size > MAX_FILE) {
-          skipped++;
-          continue;
+      try {
+        for (const f of files(p, passed)) {
+          const size = fs.statSync(f).size;
+          if (size === 0 || size > MAX_FILE) {
+            skipped++;
+            continue;
+          }
+          for (const msg of messagesIn(fs.readFileSync(f))) {
+            batch.push({ raw: msg, kind });
+            total++;
+            if (batch.length >= 500) await flush();
+          }
         }
-        for (const msg of messagesIn(fs.readFileSync(f))) {
-          batch.push({ raw: msg, kind });
-          total++;
-          if (batch.length >= 500) await flush();
-        }
+      } catch (e) {
+        // a file or folder under p that cannot be read (permissions): named, in words, not Node's EACCES line
+        const fsError = e as NodeJS.ErrnoException;
+        if (fsError.syscall && fsError.path) throw new Error(cannotRead(fsError.path, e));
+        throw e;
       }
     }
     await flush();
