@@ -28,7 +28,7 @@ export interface KnownRows {
   files: readonly string[];
 }
 
-/** File operations in flight at once while a folder is read (the libuv pool has UV_THREADPOOL_SIZE = 32 threads). */
+/** File operations in flight at once while a folder is read (more than libuv's pool has threads — 4 unless UV_THREADPOOL_SIZE is set — so the pool is never idle). */
 const SYNC_PARALLEL = 24;
 
 /**

@@ -63,33 +63,6 @@ describe('contrib/systemd/tegami.service', () => {
     assert.equal(d.has('MemoryDenyWriteExecute'), false, 'Node needs W+X memory for its JIT');
   });
 
-  it("its Environment= lets glibc give back each login's 16 MB scrypt block (no block stays resident)", (t) => {
-    const glibc = (process.report.getReport() as { header?: { glibcVersionRuntime?: string } }).header?.glibcVersionRuntime;
-    if (!glibc) return t.skip('not glibc: MALLOC_* means nothing to this libc');
-    const env: Record<string, string> = {};
-    for (const v of directives(fs.readFileSync(UNIT, 'utf8')).get('Environment') ?? []) {
-      for (const pair of v.split(/\s+/).filter(Boolean)) env[pair.slice(0, pair.indexOf('='))] = pair.slice(pair.indexOf('=') + 1);
-    }
-    const clean = Object.fromEntries(Object.entries(process.env).filter(([k]) => !/^MALLOC_|^GLIBC_TUNABLES$/.test(k)));
-    // the server's own hash (engine/accounts/password.ts), two at a time on libuv's pool as [auth]
-    // max_concurrent_hashes lets logins run; the first one is out of the way before the baseline (with glibc's
-    // defaults, freeing its mmapped block is what raises the mmap threshold: from then on blocks stay in arenas)
-    const script = `
-      import fs from 'node:fs';
-      const { hashPassword } = await import(${JSON.stringify(path.join(ROOT, 'dist', 'engine', 'accounts', 'password.js'))});
-      const rss = () => Number(/VmRSS:\\s+(\\d+)/.exec(fs.readFileSync('/proc/self/status', 'utf8'))[1]);
-      await hashPassword('first');
-      globalThis.gc(); const before = rss();
-      for (let i = 0; i < 6; i++) await Promise.all([hashPassword('a' + i), hashPassword('b' + i)]);
-      globalThis.gc(); console.log(rss() - before);`;
-    const r = spawnSync(process.execPath, ['--expose-gc', '--input-type=module', '-e', script], { env: { ...clean, ...env }, encoding: 'utf8', timeout: 300_000 });
-    assert.equal(r.status, 0, r.stderr);
-    const grownKb = Number(r.stdout.trim());
-    t.diagnostic(`RSS after 12 hashes under ${JSON.stringify(env)}: ${grownKb > 0 ? '+' : ''}${grownKb} KB (glibc ${glibc})`);
-    // one 16 MB block kept in an arena would be 16384 KB; V8 and the rest move by far less than half of that
-    assert.ok(grownKb < 8192, `${grownKb} KB stayed resident after the hashes: scrypt blocks kept in malloc arenas`);
-  });
-
   it('systemd-analyze verify accepts it without a warning', (t) => {
     if (!requireCommand(t, 'systemd-analyze')) return;
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tegami-unit-'));
