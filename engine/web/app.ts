@@ -66,8 +66,11 @@ export async function buildWebApp(opts: WebAppOptions): Promise<FastifyInstance>
   await app.register(fastifyFormbody, { bodyLimit: deps.bodyLimit ?? DEFAULT_BODY_LIMIT });
 
   const headers = securityHeaders(kind);
-  app.addHook('onSend', async (_req, reply, payload) => {
+  app.addHook('onSend', async (req, reply, payload) => {
     reply.headers(headers);
+    // answered before its body came in whole (a refusal: 401, 403, 413…): the connection ends with the answer, or Node
+    // would read and discard the rest, at the client's pace, until requestTimeout (security review 12)
+    if (!req.raw.complete) reply.header('connection', 'close');
     if (!reply.hasHeader('cache-control')) reply.header('cache-control', NO_STORE);
     return payload;
   });

@@ -43,6 +43,33 @@ function rawExchange(port: number, request: string): Promise<{ status: number; h
   });
 }
 
+/**
+ * Send the head of a request whose body is far from all sent; resolve with the answer's head, and whether the server
+ * then ended the connection (waited for only when the answer says it closes, so the old code fails, not hangs).
+ */
+function answerBeforeBody(port: number, head: string, sent = 'x'.repeat(1024)): Promise<{ status: number; connection: string; ended: boolean }> {
+  return new Promise((resolve, reject) => {
+    const sock = net.connect(port, '127.0.0.1', () => sock.write(head + sent));
+    let text = '';
+    let answered: { status: number; connection: string } | null = null;
+    sock.setEncoding('latin1').on('error', reject);
+    sock.on('data', (c: string) => {
+      text += c;
+      if (answered || !text.includes('\r\n\r\n')) return;
+      const [line, ...fields] = text.split('\r\n\r\n')[0].split('\r\n');
+      const connection = fields.find((f) => /^connection:/i.test(f))?.split(':')[1].trim().toLowerCase() ?? '';
+      answered = { status: Number(line.split(' ')[1]), connection };
+      if (connection !== 'close') {
+        sock.destroy();
+        resolve({ ...answered, ended: false });
+      }
+    });
+    sock.on('end', () => {
+      if (answered) resolve({ ...answered, ended: true });
+    });
+  });
+}
+
 /** No inline script, no inline style, no event-handler attribute: the pages need nothing the CSP forbids. */
 function assertNoInline(body: string, what: string): void {
   for (const m of body.matchAll(/<script\b([^>]*)>([\s\S]*?)<\/script>/gi)) {
@@ -84,6 +111,29 @@ describe('headers, limits and errors', () => {
       ['415', await admin.inject({ method: 'POST', url: '/login', payload: 'x', headers: { 'content-type': 'text/plain' } })],
     ];
     for (const [what, r] of answers) assertSecurityHeaders(r, `${what} (${r.statusCode})`);
+  });
+
+  it('a refusal sent before the body came in whole ends the connection (the rest is not read and discarded)', async () => {
+    const app = await f.app('admin');
+    await app.listen({ host: '127.0.0.1', port: 0 });
+    const port = (app.server.address() as net.AddressInfo).port;
+    try {
+      const head = (path: string, type: string, length: number) => `POST ${path} HTTP/1.1\r\nHost: x\r\nContent-Type: ${type}\r\nContent-Length: ${length}\r\n\r\n`;
+      // within the body limit (refused by the guard, by the media type) and over it (refused by the limit)
+      for (const [path, type, length, status] of [
+        ['/api/v1/tokens', 'application/json', 60_000, 401],
+        ['/login', 'text/plain', 60_000, 415],
+        ['/login', 'application/x-www-form-urlencoded', 1_000_000_000, 413],
+      ] as const) {
+        const r = await answerBeforeBody(port, head(path, type, length));
+        assert.deepEqual(r, { status, connection: 'close', ended: true }, `${path} ${type}`);
+      }
+      // a request sent whole keeps its connection
+      const whole = await answerBeforeBody(port, 'GET /login HTTP/1.1\r\nHost: x\r\n\r\n', '');
+      assert.deepEqual(whole, { status: 200, connection: 'keep-alive', ended: false });
+    } finally {
+      await app.close();
+    }
   });
 
   it('what the HTTP parser refuses before any route (bad framing, headers too large) carries them too', async () => {
