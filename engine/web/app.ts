@@ -10,7 +10,7 @@ import { mayUse } from './authenticate.js';
 import { LANG_COOKIE, sessionCookie } from './cookies.js';
 import { checkCsrf, isUnsafeMethod } from './csrf.js';
 import { installErrorHandlers, sendDenied, sendError } from './errors.js';
-import { NO_STORE, securityHeaders } from './headers.js';
+import { clientErrorHandler, NO_STORE, securityHeaders } from './headers.js';
 import { DEFAULT_LANG, isLang, negotiate, translator } from './i18n.js';
 import type { Access } from './roles.js';
 import type { Caller, WebDeps, WebKind } from './types.js';
@@ -42,6 +42,8 @@ export async function buildWebApp(opts: WebAppOptions): Promise<FastifyInstance>
     trustProxy: false,
     bodyLimit: deps.bodyLimit ?? DEFAULT_BODY_LIMIT,
     return503OnClosing: true,
+    // what the HTTP parser refuses (bad framing, headers too large, too slow) carries the security headers too
+    clientErrorHandler: clientErrorHandler(kind),
     routerOptions: { maxParamLength: 200 },
     ...(opts.serverFactory ? { serverFactory: opts.serverFactory } : {}),
   });
@@ -64,8 +66,11 @@ export async function buildWebApp(opts: WebAppOptions): Promise<FastifyInstance>
   await app.register(fastifyFormbody, { bodyLimit: deps.bodyLimit ?? DEFAULT_BODY_LIMIT });
 
   const headers = securityHeaders(kind);
-  app.addHook('onSend', async (_req, reply, payload) => {
+  app.addHook('onSend', async (req, reply, payload) => {
     reply.headers(headers);
+    // answered before its body came in whole (a refusal: 401, 403, 413…): the connection ends with the answer, or Node
+    // would read and discard the rest, at the client's pace, until requestTimeout (security review 12)
+    if (!req.raw.complete) reply.header('connection', 'close');
     if (!reply.hasHeader('cache-control')) reply.header('cache-control', NO_STORE);
     return payload;
   });

@@ -3,6 +3,7 @@
 // validation, and errors as JSON for the API and as a page for HTML.
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
+import net from 'node:net';
 import type { FastifyInstance, LightMyRequestResponse } from 'fastify';
 import { Browser, cookieHeader, csrfField, FORM, form, webFixture, type Fixture } from './helpers.js';
 
@@ -10,7 +11,7 @@ function parseCsp(h: unknown): Map<string, string> {
   return new Map(String(h).split(';').map((d) => d.trim()).filter(Boolean).map((d) => [d.split(/\s+/)[0], d.split(/\s+/).slice(1).join(' ')]));
 }
 
-function assertSecurityHeaders(r: LightMyRequestResponse, what: string): void {
+function assertSecurityHeaders(r: Pick<LightMyRequestResponse, 'headers'>, what: string): void {
   const csp = parseCsp(r.headers['content-security-policy']);
   assert.equal(csp.get('default-src'), "'none'", what);
   assert.equal(csp.get('script-src'), "'self'", what);
@@ -24,6 +25,49 @@ function assertSecurityHeaders(r: LightMyRequestResponse, what: string): void {
   assert.match(String(r.headers['strict-transport-security']), /^max-age=\d{8,}/, what);
   assert.equal(r.headers['referrer-policy'], 'same-origin', what);
   assert.equal(r.headers['x-frame-options'], 'DENY', what);
+}
+
+/** One raw request to a listening app; the whole answer until the server closes, split into status, headers, body. */
+function rawExchange(port: number, request: string): Promise<{ status: number; headers: Record<string, string>; body: string }> {
+  return new Promise((resolve, reject) => {
+    const sock = net.connect(port, '127.0.0.1', () => sock.end(request));
+    let text = '';
+    sock.setEncoding('latin1').on('data', (c: string) => (text += c));
+    sock.on('error', reject).on('close', () => {
+      const [head, ...rest] = text.split('\r\n\r\n');
+      const [line, ...fields] = head.split('\r\n');
+      const headers: Record<string, string> = {};
+      for (const f of fields) headers[f.slice(0, f.indexOf(':')).toLowerCase()] = f.slice(f.indexOf(':') + 1).trim();
+      resolve({ status: Number(line.split(' ')[1]), headers, body: rest.join('\r\n\r\n') });
+    });
+  });
+}
+
+/**
+ * Send the head of a request whose body is far from all sent; resolve with the answer's head, and whether the server
+ * then ended the connection (waited for only when the answer says it closes, so the old code fails, not hangs).
+ */
+function answerBeforeBody(port: number, head: string, sent = 'x'.repeat(1024)): Promise<{ status: number; connection: string; ended: boolean }> {
+  return new Promise((resolve, reject) => {
+    const sock = net.connect(port, '127.0.0.1', () => sock.write(head + sent));
+    let text = '';
+    let answered: { status: number; connection: string } | null = null;
+    sock.setEncoding('latin1').on('error', reject);
+    sock.on('data', (c: string) => {
+      text += c;
+      if (answered || !text.includes('\r\n\r\n')) return;
+      const [line, ...fields] = text.split('\r\n\r\n')[0].split('\r\n');
+      const connection = fields.find((f) => /^connection:/i.test(f))?.split(':')[1].trim().toLowerCase() ?? '';
+      answered = { status: Number(line.split(' ')[1]), connection };
+      if (connection !== 'close') {
+        sock.destroy();
+        resolve({ ...answered, ended: false });
+      }
+    });
+    sock.on('end', () => {
+      if (answered) resolve({ ...answered, ended: true });
+    });
+  });
 }
 
 /** No inline script, no inline style, no event-handler attribute: the pages need nothing the CSP forbids. */
@@ -67,6 +111,55 @@ describe('headers, limits and errors', () => {
       ['415', await admin.inject({ method: 'POST', url: '/login', payload: 'x', headers: { 'content-type': 'text/plain' } })],
     ];
     for (const [what, r] of answers) assertSecurityHeaders(r, `${what} (${r.statusCode})`);
+  });
+
+  it('a refusal sent before the body came in whole ends the connection (the rest is not read and discarded)', async () => {
+    const app = await f.app('admin');
+    await app.listen({ host: '127.0.0.1', port: 0 });
+    const port = (app.server.address() as net.AddressInfo).port;
+    try {
+      const head = (path: string, type: string, length: number) => `POST ${path} HTTP/1.1\r\nHost: x\r\nContent-Type: ${type}\r\nContent-Length: ${length}\r\n\r\n`;
+      // within the body limit (refused by the guard, by the media type) and over it (refused by the limit)
+      for (const [path, type, length, status] of [
+        ['/api/v1/tokens', 'application/json', 60_000, 401],
+        ['/login', 'text/plain', 60_000, 415],
+        ['/login', 'application/x-www-form-urlencoded', 1_000_000_000, 413],
+      ] as const) {
+        const r = await answerBeforeBody(port, head(path, type, length));
+        assert.deepEqual(r, { status, connection: 'close', ended: true }, `${path} ${type}`);
+      }
+      // a request sent whole keeps its connection
+      const whole = await answerBeforeBody(port, 'GET /login HTTP/1.1\r\nHost: x\r\n\r\n', '');
+      assert.deepEqual(whole, { status: 200, connection: 'keep-alive', ended: false });
+    } finally {
+      await app.close();
+    }
+  });
+
+  it('what the HTTP parser refuses before any route (bad framing, headers too large) carries them too', async () => {
+    for (const kind of ['admin', 'webmail'] as const) {
+      const app = await f.app(kind);
+      await app.listen({ host: '127.0.0.1', port: 0 });
+      const port = (app.server.address() as net.AddressInfo).port;
+      try {
+        const cases: [string, number, string][] = [
+          ['headers too large', 431, `GET /login HTTP/1.1\r\nHost: x\r\nX-Big: ${'a'.repeat(20_000)}\r\n\r\n`],
+          ['length and chunked', 400, 'POST /login HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\nTransfer-Encoding: chunked\r\n\r\n'],
+          ['not HTTP', 400, '<script>alert(1)</script>\r\n\r\n'],
+        ];
+        for (const [what, status, request] of cases) {
+          const r = await rawExchange(port, request);
+          assert.equal(r.status, status, `${kind} ${what}`);
+          assertSecurityHeaders(r, `${kind} ${what}`);
+          assert.match(r.headers['cache-control'] ?? '', /no-store/, `${kind} ${what}`);
+          assert.equal(r.headers.connection, 'close', `${kind} ${what}`);
+          assert.doesNotMatch(r.body, /script|a{100}/, `${kind} ${what}: nothing of the request is echoed`);
+          assert.equal(JSON.parse(r.body).statusCode, status, `${kind} ${what}`);
+        }
+      } finally {
+        await app.close();
+      }
+    }
   });
 
   it('pages hold no inline script, style or event handler', async () => {

@@ -18,15 +18,18 @@ export interface Unsubscribe {
 }
 
 const access = { access: { guard: 'public' as const, csrf: false as const } };
-type Found = { kind: 'member'; list: string; address: string } | { kind: 'gone'; list: string } | { kind: 'invalid' };
+type Found = { kind: 'member'; list: string; address: string } | { kind: 'gone' } | { kind: 'invalid' };
 
 function find(u: Unsubscribe, listParam: string, token: string): Found {
   const list = listParam.toLowerCase();
   const t = parseUnsubscribeToken(token);
-  if (!t || list.length > 320 || !u.lists.list(list)) return { kind: 'invalid' };
+  if (!t || list.length > 320) return { kind: 'invalid' };
   const m = u.lists.memberById(t.id);
-  if (!m) return { kind: 'gone', list };
-  if (m.list.toLowerCase() !== list || !macMatches(u.key, t.mac, 'unsubscribe', list, String(t.id), m.address)) return { kind: 'invalid' };
+  // no member with that id: unsubscribed already (a second click, the provider's POST after the user's), or a link
+  // made up. Its MAC cannot be checked (it covers the address, now unknown), so both answer alike, whether the list
+  // exists or not, and without naming it: a made-up link told strangers which lists exist (security review 12)
+  if (!m) return { kind: 'gone' };
+  if (!u.lists.list(list) || m.list.toLowerCase() !== list || !macMatches(u.key, t.mac, 'unsubscribe', list, String(t.id), m.address)) return { kind: 'invalid' };
   return { kind: 'member', list, address: m.address };
 }
 
@@ -51,7 +54,7 @@ export async function registerUnsubscribe(app: FastifyInstance, u: Unsubscribe):
       const t = req.t;
       const f = find(u, list, token);
       if (f.kind === 'invalid') return page(req, reply, 404, html`<h1>${t('unsubscribe.title')}</h1><p class="error">${t('unsubscribe.invalid')}</p>`);
-      if (f.kind === 'gone') return page(req, reply, 200, html`<h1>${t('unsubscribe.title')}</h1><p>${t('unsubscribe.notMember', { list: f.list })}</p>`);
+      if (f.kind === 'gone') return page(req, reply, 200, html`<h1>${t('unsubscribe.title')}</h1><p>${t('unsubscribe.notMember')}</p>`);
       return page(req, reply, 200, html`<h1>${t('unsubscribe.title')}</h1>
         <p>${t('unsubscribe.confirm', { address: f.address, list: f.list })}</p>
         <form method="post" action="${unsubscribePath(f.list, token)}"><input type="hidden" name="List-Unsubscribe" value="One-Click"><button type="submit">${t('unsubscribe.button')}</button></form>`);
@@ -71,7 +74,8 @@ export async function registerUnsubscribe(app: FastifyInstance, u: Unsubscribe):
         u.logger?.info('delivery', 'list-unsubscribed', { list: f.list, address: f.address, via: 'one-click' });
         req.audit = { action: 'list.unsubscribe', who: f.address, detail: { list: f.list } };
       }
-      return page(req, reply, 200, html`<h1>${t('unsubscribe.title')}</h1><p class="notice" role="status">${t('unsubscribe.done', { list: f.list })}</p>`);
+      const said = f.kind === 'member' ? t('unsubscribe.done', { list: f.list }) : t('unsubscribe.notMember');
+      return page(req, reply, 200, html`<h1>${t('unsubscribe.title')}</h1><p class="notice" role="status">${said}</p>`);
     });
   });
 }

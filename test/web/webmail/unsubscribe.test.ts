@@ -2,7 +2,8 @@
 // carries its own https link first in List-Unsubscribe and List-Unsubscribe-Post, both covered by the list
 // domain's DKIM signature (verified with mailauth against the lab DNS); on the webmail listener a GET of the link
 // changes nothing, a POST without the one-click body or with a tampered token changes nothing, and a POST
-// (form-encoded, or multipart as RFC 8058 also allows; curl as the mail provider) removes exactly that member.
+// (form-encoded, or multipart as RFC 8058 also allows; curl as the mail provider) removes exactly that member; a
+// made-up link answers alike for a list that exists and one that does not.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { requireCommand, run } from '../../helpers/server.js';
@@ -78,6 +79,17 @@ test('each copy carries its own signed one-click link; GET and bad POSTs change 
   assert.match(members(), /dave@remote\.test/, 'only that member');
   // again: still a 200, nothing more to do
   assert.equal((await curl(carol, ['-X', 'POST', '-d', 'List-Unsubscribe=One-Click'])).status, 200);
+  // a made-up link (no member has its id) answers alike whether its list exists or not, and names no list: the
+  // links tell a stranger nothing about which lists there are (security review 12; before, 200 here and 404 there)
+  const madeUp = (list: string) => `https://mail.example.test:8383/lists/unsubscribe/${encodeURIComponent(list)}/uzzzzzzzz-aaaaaaaaaaaaaaaa`;
+  const section = (body: string) => /<section class="unsubscribe">[\s\S]*?<\/section>/.exec(body)?.[0] ?? body;
+  for (const args of [[], ['-X', 'POST', '-d', 'List-Unsubscribe=One-Click']]) {
+    const known = await curl(madeUp(LIST), args);
+    const unknown = await curl(madeUp('no-such-list@example.test'), args);
+    assert.deepEqual([unknown.status, section(unknown.body)], [known.status, section(known.body)], `made-up links ${args.join(' ')}`);
+    assert.doesNotMatch(section(known.body), /news|example/, 'the list is not named');
+  }
+  assert.doesNotMatch(section((await curl(carol, [])).body), /news/, 'nor after the member left');
 
   // multipart/form-data, from the local member's copy
   const local = await until("alice's copy", () => mailOf(lab.srv, 'alice@example.test').find((m) => m.includes('one click news')) ?? null, 60_000);
