@@ -13,7 +13,8 @@ import { reportBaseName } from '../lab/report/write.js';
 import { batch, Conn, opt } from './session-conn.js';
 import { runLoad } from '../lab/load/generator.js';
 import { startTegami, REPO_ROOT } from '../lab/targets/tegami.js';
-import { LOAD_DOMAIN, startLabDns, tegamiFilterToml } from '../lab/targets/lab-dns.js';
+import { LOAD_DOMAIN, startLabDns } from '../lab/targets/lab-dns.js';
+import { idleSessionsToml } from './sessions-report.js';
 import { heapByConstructor, type HeapTotals } from './heap.js';
 
 const SESSIONS = Number(opt('sessions', '1000'));
@@ -75,17 +76,7 @@ async function main(): Promise<void> {
     listen: { imap: 0 },
     cwd: work,
     nodeArgs: HEAP ? ['--heapsnapshot-signal=SIGUSR2'] : [],
-    toml: [
-      tegamiFilterToml(),
-      '[smtp]',
-      `max_connections = ${SESSIONS + 100}`,
-      `max_connections_per_ip = ${SESSIONS + 100}`,
-      '[imap]',
-      `max_connections = ${SESSIONS + 100}`,
-      `max_connections_per_ip = ${SESSIONS + 100}`,
-      '[auth]',
-      'max_queued_hashes = 1000',
-    ].join('\n'),
+    toml: idleSessionsToml(SESSIONS),
   });
   const pid = t.pid!;
   const points: Point[] = [];

@@ -1,6 +1,7 @@
 // bench:sessions' rows and what it writes of them: per row (a target, a protocol, a run, the allocator mode of a
 // tegami server) the memory before and with N idle sessions, and per target/protocol/mode the median and the
 // spread over the runs. Pure functions (test/bench/sessions-report.test.ts); bench/sessions.ts measures.
+import { tegamiFilterToml } from '../lab/targets/lab-dns.js';
 import type { Arenas } from './malloc-info.js';
 
 export interface Mem {
@@ -146,4 +147,21 @@ export function parseEnv(spec: string): Record<string, string> {
     out[part.slice(0, eq)] = part.slice(eq + 1);
   }
   return out;
+}
+
+/** The config of a server measured with `sessions` idle sessions (bench:sessions, bench/idle): the default filters
+ * with the lab's DNSBL, room for every session from one address, and a login queue that takes them all. */
+export function idleSessionsToml(sessions: number): string {
+  const room = sessions + 100;
+  return [
+    tegamiFilterToml(),
+    '[smtp]',
+    `max_connections = ${room}`,
+    `max_connections_per_ip = ${room}`,
+    '[imap]',
+    `max_connections = ${room}`,
+    `max_connections_per_ip = ${room}`,
+    '[auth]',
+    'max_queued_hashes = 1000',
+  ].join('\n');
 }

@@ -20,10 +20,10 @@ import { reportBaseName } from '../lab/report/write.js';
 import { batch, Conn, opt } from './session-conn.js';
 import { runLoad } from '../lab/load/generator.js';
 import { startTegami, REPO_ROOT } from '../lab/targets/tegami.js';
-import { LOAD_DOMAIN, startLabDns, tegamiFilterToml } from '../lab/targets/lab-dns.js';
+import { LOAD_DOMAIN, startLabDns } from '../lab/targets/lab-dns.js';
 import { haveDovecot, startDovecot } from './dovecot.js';
 import { mallocInfo, parseRollup, type Rollup } from './malloc-info.js';
-import { makeRow, parseEnv, reportMarkdown, summarize, type MallocMode, type Mem, type Row } from './sessions-report.js';
+import { idleSessionsToml, makeRow, parseEnv, reportMarkdown, summarize, type MallocMode, type Mem, type Row } from './sessions-report.js';
 
 const SESSIONS = Number(opt('sessions', '1000'));
 const INBOX = Number(opt('inbox', '200'));
@@ -168,17 +168,7 @@ async function tegamiRun(run: number, malloc: MallocMode, dnsAddress: string, wo
     cwd: work,
     nodeArgs: NODE_ARGS,
     env: malloc === 'fixed' ? FIXED_ENV : {},
-    toml: [
-      tegamiFilterToml(),
-      '[smtp]',
-      `max_connections = ${SESSIONS + 100}`,
-      `max_connections_per_ip = ${SESSIONS + 100}`,
-      '[imap]',
-      `max_connections = ${SESSIONS + 100}`,
-      `max_connections_per_ip = ${SESSIONS + 100}`,
-      '[auth]',
-      'max_queued_hashes = 1000',
-    ].join('\n'),
+    toml: idleSessionsToml(SESSIONS),
   });
   try {
     // fill INBOX through SMTP (also warms every path up)
