@@ -40,6 +40,6 @@ it('mail to user@<hostname> (swaks) reaches the first domain\'s mailbox', async 
   if (!requireCommand(t, 'swaks')) return;
   const r = await run('swaks', ['--server', '127.0.0.1', '--port', String(srv.ports.smtp), '--from', 'someone@remote.test', '--to', `kazuko@${HOST}`, '--h-Subject', 'ホスト名宛て', '--body', 'to the host name']);
   assert.equal(r.code, 0, r.stdout + r.stderr);
-  const file = await srv.waitForMessage('kazuko@zz-first.test', 'to the host name', 30_000);
+  const file = await srv.waitForMessage('kazuko@zz-first.test', 'to the host name', 120_000);
   assert.ok(fs.existsSync(file));
 });

@@ -41,7 +41,7 @@ describe('a mailbox at its message limit', () => {
   it('answers RCPT with 452 4.2.2; POP3 STAT still works; after a DELE over POP3 it takes mail again', async (t) => {
     if (!requireCommand(t, 'swaks') || !requireCommand(t, 'python3')) return;
     for (const s of ['one', 'two']) assert.match(await swaks('full@example.test', s), /<- {1,2}250 .*queued/i);
-    await srv.waitForMail('full@example.test', 2, 30_000);
+    await srv.waitForMail('full@example.test', 2, 120_000);
     const sizes = srv.maildir('full@example.test').reduce((n, f) => n + fs.statSync(f).size, 0);
     assert.deepEqual(usage('full@example.test'), { bytes: sizes, messages: 2 });
     const refused = await swaks('full@example.test', 'three');
@@ -69,7 +69,7 @@ describe('a message that does not fit after RCPT', () => {
   it('is deferred with 4.2.2 and bounced to the sender with a DSN at the queue lifetime', async (t) => {
     if (!requireCommand(t, 'swaks')) return;
     assert.match(await swaks('small@example.test', 'fits', 3000), /<- {1,2}250 /);
-    await srv.waitForMail('small@example.test', 1, 30_000);
+    await srv.waitForMail('small@example.test', 1, 120_000);
     const accepted = await swaks('small@example.test', 'does not fit', 4000);
     assert.match(accepted, /<- {1,2}250 .*queued/i, 'accepted: the mailbox had room at RCPT time');
     const queued = await until('deferred in the queue', () => {

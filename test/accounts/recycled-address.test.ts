@@ -80,6 +80,6 @@ it('a re-created address starts with no scripts, replies, tokens, sessions or id
   // the mail itself: with the old owner's script it would be redirected away and never reach the INBOX
   const r = await run('swaks', ['--server', '127.0.0.1', '--port', String(srv.ports.smtp), '--from', 'someone@remote.test', '--to', ADDR, '--h-Subject', '新しい持ち主へ', '--body', 'for the new owner']);
   assert.equal(r.code, 0, r.stdout + r.stderr);
-  const file = await srv.waitForMessage(ADDR, 'for the new owner', 30_000);
+  const file = await srv.waitForMessage(ADDR, 'for the new owner', 120_000);
   assert.ok(fs.existsSync(file));
 });

@@ -78,10 +78,10 @@ describe('forward', () => {
     if (!requireCommand(t, 'swaks')) return;
     await swaks('fwd1@example.test', 'kept copy');
     await swaks('fwd2@example.test', 'no copy');
-    const alice = await srv.waitForMail('alice@example.test', 2, 30_000);
+    const alice = await srv.waitForMail('alice@example.test', 2, 120_000);
     const subjects = readAll(alice).map((m) => /^Subject: (.*)$/m.exec(m)?.[1]).sort();
     assert.deepEqual(subjects, ['kept copy', 'no copy']);
-    const own = await srv.waitForMail('fwd1@example.test', 1, 30_000);
+    const own = await srv.waitForMail('fwd1@example.test', 1, 120_000);
     assert.match(readAll(own)[0], /^Subject: kept copy$/m);
     assert.deepEqual(srv.maildir('fwd2@example.test'), [], 'no copy kept');
   });
@@ -97,7 +97,7 @@ describe('reply-to and full name', () => {
     };
     await send('needs reply-to', []);
     await send('has its own', ['--add-header', 'Reply-To: mine@example.test']);
-    const mail = readAll(await srv.waitForMail('alice@example.test', 4, 30_000));
+    const mail = readAll(await srv.waitForMail('alice@example.test', 4, 120_000));
     const added = mail.find((m) => /^Subject: needs reply-to$/m.test(m))!;
     assert.match(added, /^Reply-To: desk@example\.test\r?$/m);
     const own = mail.find((m) => /^Subject: has its own$/m.test(m))!;

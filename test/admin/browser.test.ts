@@ -187,12 +187,12 @@ describe('administration in Chromium', { skip, timeout: 600_000 }, () => {
       assert.equal(await page.locator('p.notice').textContent(), t('settings.saved'));
       await shot(page, 'settings-spam', lang, t('settings.spam.title'));
       await swaks(['--from', 'shop@sender.example', '--to', 'alice@example.test', '--header', `Subject: browser-${lang}-four`, '--body', '本日限定セールのお知らせです。']);
-      const spam = fs.readFileSync(await srv.waitForMessage('alice@example.test', `browser-${lang}-four`, 30_000, 'Spam'), 'utf8');
+      const spam = fs.readFileSync(await srv.waitForMessage('alice@example.test', `browser-${lang}-four`, 120_000, 'Spam'), 'utf8');
       assert.match(spam, /X-IMAIL-SPAM: score=5(\.0)? threshold=4(\.0)? verdict=spam/);
       await page.fill('[name="spam.spam_threshold"]', '6');
       await submit(page, 'form.settings button[type="submit"]');
       await swaks(['--from', 'shop@sender.example', '--to', 'alice@example.test', '--header', `Subject: browser-${lang}-six`, '--body', '本日限定セールのお知らせです。']);
-      const ham = fs.readFileSync(await srv.waitForMessage('alice@example.test', `browser-${lang}-six`, 30_000), 'utf8');
+      const ham = fs.readFileSync(await srv.waitForMessage('alice@example.test', `browser-${lang}-six`, 120_000), 'utf8');
       assert.match(ham, /threshold=6(\.0)? verdict=ham/);
 
       // relay for 127.0.0.1, then hold and release the queued message (its subject is an XSS payload)
@@ -316,7 +316,7 @@ describe('administration in Chromium', { skip, timeout: 600_000 }, () => {
     await shot(page, 'list', 'ja', t('lists.moderation'));
     await submit(page, 'table.held form[action$="/approve"] button');
     assert.equal(await page.locator('p.notice').textContent(), t('lists.done.approve'));
-    await srv.waitForMessage('alice@example.test', 'held-for-approval', 60_000);
+    await srv.waitForMessage('alice@example.test', 'held-for-approval', 120_000);
     await page.goto(`${base()}/lists`);
     await shot(page, 'lists', 'ja', 'team@example.test');
     // its own API token, made from the dashboard's link, works on the lists it administers

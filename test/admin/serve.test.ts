@@ -105,13 +105,13 @@ describe('admin server in tegami serve', { timeout: 180_000 }, () => {
     assert.equal(set.status, 200, set.raw);
     const first = await swaks(['--from', 'shop@sender.example', '--to', 'alice@example.test', '--header', 'Subject: threshold-six', '--body', '本日限定セールのお知らせです。']);
     assert.equal(first.code, 0, first.stdout);
-    const inbox = fs.readFileSync(await srv.waitForMessage('alice@example.test', 'threshold-six', 30_000), 'utf8');
+    const inbox = fs.readFileSync(await srv.waitForMessage('alice@example.test', 'threshold-six', 120_000), 'utf8');
     assert.match(inbox, /X-Tegami-Spam-Status: score=5(\.0)? threshold=6(\.0)? verdict=ham/, 'PHRASE (5) is under the threshold of 6');
     const lower = await api('PATCH', '/api/v1/settings', { changes: { 'spam.spam_threshold': 4 } });
     assert.equal(lower.status, 200, lower.raw);
     const second = await swaks(['--from', 'shop@sender.example', '--to', 'alice@example.test', '--header', 'Subject: threshold-four', '--body', '本日限定セールのお知らせです。']);
     assert.equal(second.code, 0, second.stdout);
-    const spam = fs.readFileSync(await srv.waitForMessage('alice@example.test', 'threshold-four', 30_000, 'Spam'), 'utf8');
+    const spam = fs.readFileSync(await srv.waitForMessage('alice@example.test', 'threshold-four', 120_000, 'Spam'), 'utf8');
     assert.match(spam, /X-IMAIL-SPAM: score=5(\.0)? threshold=4(\.0)? verdict=spam/);
     // the account's API view carries its mailbox usage (every folder: INBOX and Spam), as the quota counts it
     const alice = await api('GET', '/api/v1/users/alice@example.test');

@@ -68,7 +68,7 @@ describe('user del keeps the mail aside as an orphan', () => {
     const restoreDir = path.join(srv.dir, 'restored');
     try {
       for (let i = 1; i <= 4; i++) await send(srv.ports.smtp, ROBERT, `old robert ${i}`);
-      const files = await srv.waitForMail(ROBERT, 4, 30_000);
+      const files = await srv.waitForMail(ROBERT, 4, 120_000);
       const bytes = files.reduce((n, f) => n + fs.statSync(f).size, 0);
       const before = await pop(srv.ports.pop3, ROBERT, 'old-robert-1');
       assert.equal(before.count, 4);
@@ -87,7 +87,7 @@ describe('user del keeps the mail aside as an orphan', () => {
       assert.notEqual(newImap.uidvalidity, oldImap.uidvalidity, 'a fresh UIDVALIDITY: no client may reuse its cache of the old mailbox');
       // new mail reaches the new account (the delivery workers made the old folder; they make the new one)
       await send(srv.ports.smtp, ROBERT, 'for the new robert');
-      await srv.waitForMail(ROBERT, 1, 30_000);
+      await srv.waitForMail(ROBERT, 1, 120_000);
       assert.deepEqual((await pop(srv.ports.pop3, ROBERT, 'new-robert-1')).subjects, ['for the new robert']);
 
       const listed = srv.cli(['user', 'orphans', '--json']);

@@ -52,6 +52,11 @@ export interface TestServer {
   proc: ChildProcess;
   output: () => string;
   cli(args: string[], input?: string): { status: number | null; stdout: string; stderr: string };
+  /**
+   * The same command without blocking this process: a test that hosts a peer (a sink, the stand-in DNS) and polls
+   * the CLI must use this one, or the peer cannot answer while each `cli` runs (on a busy machine, seconds).
+   */
+  cliAsync(args: string[], input?: string): Promise<{ status: number | null; stdout: string; stderr: string }>;
   stop(signal?: NodeJS.Signals): Promise<number | null>;
   restart(): Promise<void>;
   /** Files in a user's Maildir folder (new + cur). */
@@ -183,6 +188,10 @@ export async function startTestServer(opts: TestServerOptions = {}): Promise<Tes
     },
     output: () => out,
     cli,
+    cliAsync: async (args, input) => {
+      const r = await run(process.execPath, [BIN, ...args, '--config', configPath], { input, timeoutMs: 120_000 });
+      return { status: r.code, stdout: r.stdout, stderr: r.stderr };
+    },
     stop: (signal = 'SIGTERM') =>
       new Promise((resolve) => {
         if (proc.exitCode !== null || proc.signalCode) return resolve(proc.exitCode);
@@ -206,7 +215,7 @@ export async function startTestServer(opts: TestServerOptions = {}): Promise<Tes
       }
       return files;
     },
-    waitForMail: async (owner, count, timeoutMs = 30_000, folder = 'INBOX') => {
+    waitForMail: async (owner, count, timeoutMs = 120_000, folder = 'INBOX') => {
       const deadline = Date.now() + timeoutMs;
       for (;;) {
         const files = server.maildir(owner, folder);
@@ -226,7 +235,7 @@ export async function startTestServer(opts: TestServerOptions = {}): Promise<Tes
         await new Promise((r) => setTimeout(r, 50));
       }
     },
-    waitForMessage: async (owner, match, timeoutMs = 30_000, folder = 'INBOX') => {
+    waitForMessage: async (owner, match, timeoutMs = 120_000, folder = 'INBOX') => {
       const deadline = Date.now() + timeoutMs;
       const hit = (f: string) => {
         try {

@@ -98,7 +98,7 @@ test('a 3 MB APPEND literal streams through the bounded reader; FETCH returns it
   a.write(`b1 APPEND Drafts {${big.length}+}\r\n`);
   for (let i = 0; i < big.length; i += 65536) a.write(big.subarray(i, i + 65536));
   a.write('\r\n');
-  assert.match((await a.until('b1', 60_000)).status, /^OK \[APPENDUID/);
+  assert.match((await a.until('b1', 120_000)).status, /^OK \[APPENDUID/);
   await a.cmd('SELECT Drafts');
   const f = await a.cmd('FETCH 1 (RFC822.SIZE BODY.PEEK[])', 60_000);
   assert.ok(f.lines[0].startsWith(`* 1 FETCH (RFC822.SIZE ${big.length} BODY[] {${big.length}}\r\n`));

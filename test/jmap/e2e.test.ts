@@ -145,7 +145,7 @@ test('a move over JMAP is seen at once by an IMAP IDLE (EXPUNGE), and keeps the 
   idle.stdout.on('data', (d) => (out += d));
   idle.stderr.on('data', (d) => (out += d));
   const done = new Promise<void>((resolve) => idle.on('close', () => resolve()));
-  await until('IDLE to start', () => out.includes('idling'), 30_000, 50);
+  await until('IDLE to start', () => out.includes('idling'), 120_000, 50);
   const [set] = await jam.api.Email.set({ accountId, update: { [id]: { mailboxIds: { [boxes.trash]: true } } } });
   assert.deepEqual(set.updated, { [id]: null });
   await done;
@@ -162,8 +162,8 @@ test('the event source pushes a StateChange (Email, EmailDelivery) when mail arr
   let out = '';
   curl.stdout.on('data', (d) => (out += d));
   const done = new Promise<void>((resolve) => curl.on('close', () => resolve()));
-  await until('the event stream to open', () => out.includes(': tegami jmap event source'), 30_000, 50);
-  await until('the baseline', () => out.includes(': ready'), 30_000, 50);
+  await until('the event stream to open', () => out.includes(': tegami jmap event source'), 120_000, 50);
+  await until('the baseline', () => out.includes(': ready'), 120_000, 50);
   const sent = await swaks(['--from', 'sender@remote.test', '--to', ALICE, '--header', 'Subject: pushed']);
   assert.match(sent, /250 2\.0\.0/);
   const timer = setTimeout(() => curl.kill(), 30_000);
@@ -200,7 +200,7 @@ test('EmailSubmission/set sends through the queue: a local user gets it, the sin
     onSuccessUpdateEmail: { '#s': { [`mailboxIds/${boxes.drafts}`]: null, [`mailboxIds/${boxes.sent}`]: true, 'keywords/$draft': null } },
   });
   assert.ok(s.created?.s, JSON.stringify(s));
-  const remote = await until('the message at the sink', () => sink.messages.find((m) => m.raw.toString().includes('JMAP') || m.to.includes('friend@remote.test')), 30_000);
+  const remote = await until('the message at the sink', () => sink.messages.find((m) => m.raw.toString().includes('JMAP') || m.to.includes('friend@remote.test')), 120_000);
   assert.deepEqual(remote.to.sort(), ['friend@remote.test', 'secret@remote.test']);
   assert.equal(remote.from, ALICE);
   const text = remote.raw.toString('latin1');
@@ -211,7 +211,7 @@ test('EmailSubmission/set sends through the queue: a local user gets it, the sin
   const v = await dkimVerify(remote.raw, { resolver: (name: string, rr: string) => resolver.resolve(name, rr) as Promise<string[][]> });
   assert.deepEqual(v.results.map((r: Json) => [r.status.result, r.signingDomain]), [['pass', 'example.test']]);
   // bob has it in his INBOX (local delivery through the same queue)
-  await until("bob's copy", () => live.store.list(BOB, 'INBOX').then((l) => l.length > 0), 30_000, 100);
+  await until("bob's copy", () => live.store.list(BOB, 'INBOX').then((l) => l.length > 0), 120_000, 100);
   const [moved] = await jam.api.Email.get({ accountId, ids: [draftId], properties: ['mailboxIds', 'keywords'] });
   assert.deepEqual(moved.list[0].mailboxIds, { [boxes.sent]: true });
   assert.deepEqual(moved.list[0].keywords, {});

@@ -50,7 +50,7 @@ test('60 seeded sessions per protocol: replies well-formed and given, the oracle
   assert.ok(r.rss && r.rss.afterKb > 0, 'RSS sampled');
   assert.equal(r.oracleMarkers.length, 60, 'every SMTP oracle mail was accepted');
   // +1: the oracle mailbox was seeded before the run
-  await srv.waitForMail(ORACLE.user, 61, 30_000);
+  await srv.waitForMail(ORACLE.user, 61, 120_000);
 });
 
 test('a broken server is caught: malformed replies, silence and a failing oracle, each with a replay seed', async () => {

@@ -26,7 +26,7 @@ test('records envelope and raw message', async () => {
   await withSink({ tls: 'none' }, async (sink) => {
     const info = await transport(sink.port).sendMail({ from: 'a@client.example.test', to: ['x@remote.test', 'y@remote.test'], subject: 'hello', text: 'body line\n' });
     assert.deepEqual(info.accepted, ['x@remote.test', 'y@remote.test']);
-    const [m] = await sink.waitFor(1, 30_000);
+    const [m] = await sink.waitFor(1, 120_000);
     assert.equal(m.from, 'a@client.example.test');
     assert.deepEqual(m.to, ['x@remote.test', 'y@remote.test']);
     assert.equal(m.helo, 'client.example.test');

@@ -43,13 +43,13 @@ test('forged member tokens are dropped unparsed; a real bounce is read and count
   for (const [token, reason] of forged) {
     const out = await swaks(lab.srv, ['--from', '<>', '--to', `news-bounces+${token}@example.test`, '--data', file]);
     assert.match(out, /<- {2}250 /, out);
-    await until(`the forgery ${token} logged`, () => new RegExp(`list-bounce-forged[^\\n]*reason="${reason}`).test(logText(lab.srv)) || undefined, 60_000);
+    await until(`the forgery ${token} logged`, () => new RegExp(`list-bounce-forged[^\\n]*reason="${reason}`).test(logText(lab.srv)) || undefined, 120_000);
   }
   assert.doesNotMatch(logText(lab.srv), /list-bounce-read/, 'no forged report was parsed');
   assert.doesNotMatch(logText(lab.srv), /list-bounce [^\n]*member=carol/, 'nothing counted for carol');
 
   // a real one: ghost's address is refused by the remote server, tegami's DSN comes back to ghost's VERP address
   await post(lab.srv, 'carol@remote.test', 'news@example.test', 'issue 1');
-  await until('the real bounce read', () => /list-bounce-read[^\n]*list=news@example\.test[^\n]*dsn=true/.test(logText(lab.srv)) || undefined, 60_000);
-  await until('and counted', () => /list-bounce [^\n]*member=ghost@remote\.test[^\n]*counted=true/.test(logText(lab.srv)) || undefined, 60_000);
+  await until('the real bounce read', () => /list-bounce-read[^\n]*list=news@example\.test[^\n]*dsn=true/.test(logText(lab.srv)) || undefined, 120_000);
+  await until('and counted', () => /list-bounce [^\n]*member=ghost@remote\.test[^\n]*counted=true/.test(logText(lab.srv)) || undefined, 120_000);
 });

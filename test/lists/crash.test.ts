@@ -45,7 +45,7 @@ test('kill -9 during expansion: after the restart every member gets the post exa
   refuse = false;
   await lab.srv.restart();
   await until(`all ${N} members served`, () => new Set(lab.sink.messages.flatMap((m) => m.to)).size >= N, 180_000, 500);
-  await until('the queue empty', () => queueList(lab.srv).length === 0, 120_000, 500);
+  await until('the queue empty', async () => (await queueList(lab.srv)).length === 0, 120_000, 500);
   const perMember = new Map<string, number>();
   for (const m of lab.sink.messages) for (const r of m.to) perMember.set(r, (perMember.get(r) ?? 0) + 1);
   assert.deepEqual([...perMember.keys()].sort(), members);

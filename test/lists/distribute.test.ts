@@ -52,7 +52,7 @@ test("a member's post reaches every member: VERP senders, list headers, DKIM of 
     assert.deepEqual(await dkimResults(lab.dns, m.raw), [{ result: 'pass', domain: 'example.test' }]);
   }
   assert.equal(senders.size, 5, 'each member has its own VERP sender');
-  const local = await until("alice's copy", () => mailOf(lab.srv, 'alice@example.test').find((x) => x.includes('hello list members')), 30_000);
+  const local = await until("alice's copy", () => mailOf(lab.srv, 'alice@example.test').find((x) => x.includes('hello list members')), 120_000);
   assert.equal(header(local, 'List-Id'), '<dev.example.test>');
   assert.match(header(local, 'Return-Path') ?? '', /^<dev-bounces\+m[0-9a-z]+-[a-z2-7]{16}@example\.test>$/);
   assert.match(logText(lab.srv), /list-distributed.*dev@example\.test/);

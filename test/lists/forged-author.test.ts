@@ -24,7 +24,7 @@ after(async () => {
 test("a stranger's From: of our own domain goes out under the list's address; the owner logged in keeps his", async (t) => {
   if (!requireCommand(t, 'swaks')) return;
   await post(lab.srv, 'boss@example.test', 'open@example.test', '至急 forged by a stranger');
-  const forged = await until('the forged post at the sink', () => atSink(lab.sink, /forged by a stranger/)[0], 60_000);
+  const forged = await until('the forged post at the sink', () => atSink(lab.sink, /forged by a stranger/)[0], 120_000);
   const raw = forged.raw.toString('latin1');
   assert.doesNotMatch(header(raw, 'From') ?? '', /<?boss@example\.test>?\s*$/, `From: ${header(raw, 'From')}`);
   assert.match(header(raw, 'From') ?? '', /open@example\.test/);
@@ -34,7 +34,7 @@ test("a stranger's From: of our own domain goes out under the list's address; th
   const out = await run('swaks', ['--server', `127.0.0.1:${lab.srv.ports.submission}`, '--tls', '--auth', 'PLAIN', '--auth-user', 'boss@example.test', '--auth-password', 'boss-secret-1',
     '--from', 'boss@example.test', '--to', 'open@example.test', '--header', 'From: boss@example.test', '--header', 'Subject: written by the boss', '--timeout', '30']);
   assert.match(out.stdout + out.stderr, /<- {2}250 /, out.stdout + out.stderr);
-  const real = await until('the real post at the sink', () => atSink(lab.sink, /written by the boss/)[0], 60_000);
+  const real = await until('the real post at the sink', () => atSink(lab.sink, /written by the boss/)[0], 120_000);
   assert.match(header(real.raw.toString('latin1'), 'From') ?? '', /boss@example\.test/);
 });
 
@@ -44,10 +44,10 @@ test('held and then approved by a moderator, the forged From: still goes out und
   cli(lab.srv, ['list', 'set', 'staff@example.test', '--post', 'members']);
   cli(lab.srv, ['list', 'add', 'staff@example.test', 'boss@example.test', 'carol@remote.test']);
   await post(lab.srv, 'boss@example.test', 'staff@example.test', 'forged member, approved');
-  const line = await until('held', () => cli(lab.srv, ['list', 'pending', 'staff@example.test']).split('\n').find((l) => l.includes('forged member, approved')), 60_000);
+  const line = await until('held', () => cli(lab.srv, ['list', 'pending', 'staff@example.test']).split('\n').find((l) => l.includes('forged member, approved')), 120_000);
   const held = JSON.parse(cli(lab.srv, ['list', 'pending', 'staff@example.test', '--json'])) as { reason: string }[];
   assert.match(held[0].reason, /the sender is of our own domains but did not log in to send; From: an address of ours its owner did not send from/);
   cli(lab.srv, ['list', 'approve', 'staff@example.test', line.split('\t')[0]]);
-  const m = await until('the approved post at the sink', () => atSink(lab.sink, /forged member, approved/)[0], 60_000);
+  const m = await until('the approved post at the sink', () => atSink(lab.sink, /forged member, approved/)[0], 120_000);
   assert.match(header(m.raw.toString('latin1'), 'From') ?? '', /staff@example\.test/);
 });

@@ -26,9 +26,9 @@ const pending = () => cli(lab.srv, ['list', 'pending', 'team@example.test']).spl
 test('over max_held a post that would be held is bounced to its sender, never kept or dropped unsaid', async (t) => {
   if (!requireCommand(t, 'swaks')) return;
   for (const s of ['held one', 'held two']) await post(lab.srv, 'stranger@remote.test', 'team@example.test', s);
-  await until('two posts held', () => (pending().length === 2 ? true : undefined), 30_000);
+  await until('two posts held', () => (pending().length === 2 ? true : undefined), 120_000);
   await post(lab.srv, 'stranger@remote.test', 'team@example.test', 'one too many');
-  const bounce = await until('the bounce to the stranger', () => atSink(lab.sink, /moderation queue is full/).find((m) => m.to.includes('stranger@remote.test')), 30_000);
+  const bounce = await until('the bounce to the stranger', () => atSink(lab.sink, /moderation queue is full/).find((m) => m.to.includes('stranger@remote.test')), 120_000);
   const text = bounce.raw.toString('latin1');
   assert.match(text, /team@example\.test/);
   assert.match(text, /one too many/, 'the bounce carries the post (or its headers) back');
@@ -40,5 +40,5 @@ test('over max_held a post that would be held is bounced to its sender, never ke
   const [id] = pending()[0].split('\t');
   cli(lab.srv, ['list', 'reject', 'team@example.test', id]);
   await post(lab.srv, 'stranger@remote.test', 'team@example.test', 'after a rejection');
-  await until('the new post held', () => (pending().some((l) => l.includes('after a rejection')) ? true : undefined), 30_000);
+  await until('the new post held', () => (pending().some((l) => l.includes('after a rejection')) ? true : undefined), 120_000);
 });

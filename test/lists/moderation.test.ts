@@ -31,7 +31,7 @@ function pending(): string[] {
 }
 
 async function noticeFor(subject: string): Promise<string> {
-  return until(`the moderation notice for "${subject}"`, () => mailOf(lab.srv, 'moder@example.test').find((m) => m.includes(subject) && /held for approval/.test(m)), 30_000);
+  return until(`the moderation notice for "${subject}"`, () => mailOf(lab.srv, 'moder@example.test').find((m) => m.includes(subject) && /held for approval/.test(m)), 120_000);
 }
 
 test("a non-member's post is held, and approved by replying to the notice with swaks", async (t) => {
@@ -54,17 +54,17 @@ test("a non-member's post is held, and approved by replying to the notice with s
   assert.match(replyTo, new RegExp(`^team-request\\+approve-${id}-[a-z2-7]{16}@example\\.test$`));
   const out = await swaks(lab.srv, ['--from', 'moder@example.test', '--to', replyTo, '--header', `Subject: Re: ${header(notice, 'Subject')}`, '--body', 'OK, approved.']);
   assert.match(out, /<- {2}250 /, out);
-  const m = await until('the approved post at the sink', () => atSink(lab.sink, /outsider question/)[0], 30_000);
+  const m = await until('the approved post at the sink', () => atSink(lab.sink, /outsider question/)[0], 120_000);
   assert.deepEqual(m.to, ['carol@remote.test']);
-  await until("alice's copy", () => mailOf(lab.srv, 'alice@example.test').find((x) => x.includes('outsider question')), 30_000);
+  await until("alice's copy", () => mailOf(lab.srv, 'alice@example.test').find((x) => x.includes('outsider question')), 120_000);
   assert.deepEqual(pending(), []);
   assert.match(logText(lab.srv), /list-moderated.*decision=approve/);
 
   // the same approval again: refused and logged, nothing sent twice
   await swaks(lab.srv, ['--from', 'moder@example.test', '--to', replyTo, '--header', 'Subject: Re: again']);
-  await until('the replay refused in the log', () => /list-token-refused.*already decided, or the token was used before/.test(logText(lab.srv)), 30_000);
+  await until('the replay refused in the log', () => /list-token-refused.*already decided, or the token was used before/.test(logText(lab.srv)), 120_000);
   await post(lab.srv, 'carol@remote.test', 'team@example.test', 'marker after replay');
-  await until('the marker', () => atSink(lab.sink, /marker after replay/)[0], 30_000);
+  await until('the marker', () => atSink(lab.sink, /marker after replay/)[0], 120_000);
   assert.equal(atSink(lab.sink, /outsider question/).length, 1, 'the replayed approval distributed nothing');
 });
 
@@ -79,13 +79,13 @@ test('a forged approval, and a reject token used as an approval, are refused and
   const rejectAddr = /team-request\+reject-([a-z2-7]{10}-[a-z2-7]{16})@example\.test/.exec(notice)![1];
   out = await swaks(lab.srv, ['--from', 'stranger@remote.test', '--to', `team-request+approve-${rejectAddr}@example.test`]);
   assert.match(out, /<- {2}250 /, out);
-  await until('both refusals in the log', () => (logText(lab.srv).match(/list-token-refused [^\n]*action=approve problem="forged or damaged token"/g) ?? []).length >= 2, 30_000);
+  await until('both refusals in the log', () => (logText(lab.srv).match(/list-token-refused [^\n]*action=approve problem="forged or damaged token"/g) ?? []).length >= 2, 120_000);
   assert.ok(pending().some((l) => l.includes('held for forgery')), 'still held');
   assert.equal(atSink(lab.sink, /held for forgery/).length, 0);
   // a reject by the CLI drops it without distributing
   const r = lab.srv.cli(['list', 'reject', 'team@example.test', id]);
   assert.equal(r.status, 0, r.stderr);
-  await until('the rejected post gone', () => !pending().some((l) => l.includes('held for forgery')), 30_000);
+  await until('the rejected post gone', () => !pending().some((l) => l.includes('held for forgery')), 120_000);
   assert.equal(atSink(lab.sink, /held for forgery/).length, 0);
 });
 
@@ -95,7 +95,7 @@ test('tegami list approve distributes a held post through the running server', a
   await noticeFor('approved by cli');
   const id = pending().find((l) => l.includes('approved by cli'))!.split('\t')[0];
   assert.match(cli(lab.srv, ['list', 'approve', 'team@example.test', id]), /approved/);
-  await until('distributed', () => atSink(lab.sink, /approved by cli/)[0], 30_000);
+  await until('distributed', () => atSink(lab.sink, /approved by cli/)[0], 120_000);
   const again = lab.srv.cli(['list', 'approve', 'team@example.test', id]);
   assert.equal(again.status, 1, 'a decided post cannot be approved again (a refusal: exit 1)');
   assert.match(again.stderr, /no held post|decided already/);
@@ -108,11 +108,11 @@ test("a stranger forging a local moderator's (or member's) From: and MAIL FROM i
   cli(lab.srv, ['list', 'add', 'news@example.test', 'alice@example.test', 'carol@remote.test']);
   // port 25, no login: the announcement list's moderator forged in the envelope and the header
   await post(lab.srv, 'moder@example.test', 'news@example.test', '緊急のお知らせ forged announcement');
-  await until('held', () => cli(lab.srv, ['list', 'pending', 'news@example.test']).includes('forged announcement') || undefined, 30_000);
+  await until('held', () => cli(lab.srv, ['list', 'pending', 'news@example.test']).includes('forged announcement') || undefined, 120_000);
   assert.match(logText(lab.srv), /list-sender-unproven[^\n]*list=news@example\.test[^\n]*claimed=moder@example\.test/);
   // a members-only list and a forged local member: held as well (team@ has alice as a member)
   await post(lab.srv, 'alice@example.test', 'team@example.test', 'forged member post');
-  await until('held', () => pending().some((l) => l.includes('forged member post')) || undefined, 30_000);
+  await until('held', () => pending().some((l) => l.includes('forged member post')) || undefined, 120_000);
   // held for what it is: a local member's address without a login, not "the sender is not a member"
   const held = JSON.parse(cli(lab.srv, ['list', 'pending', 'team@example.test', '--json'])) as { subject: string; reason: string }[];
   assert.match(held.find((h) => h.subject.includes('forged member post'))?.reason ?? '', /^the sender is of our own domains but did not log in to send(;|$)/);
@@ -120,7 +120,7 @@ test("a stranger forging a local moderator's (or member's) From: and MAIL FROM i
   const out = await run('swaks', ['--server', `127.0.0.1:${lab.srv.ports.submission}`, '--tls', '--auth', 'PLAIN', '--auth-user', 'moder@example.test', '--auth-password', 'moder-secret-1',
     '--from', 'moder@example.test', '--to', 'news@example.test', '--header', 'From: moder@example.test', '--header', 'Subject: real announcement', '--timeout', '30']);
   assert.match(out.stdout + out.stderr, /<- {2}250 /, out.stdout + out.stderr);
-  await until('the real announcement at the sink', () => atSink(lab.sink, /real announcement/)[0], 30_000);
+  await until('the real announcement at the sink', () => atSink(lab.sink, /real announcement/)[0], 120_000);
   assert.equal(atSink(lab.sink, /forged announcement|forged member post/).length, 0, 'no forged post went out');
   assert.equal(mailOf(lab.srv, 'alice@example.test').filter((m) => /forged announcement/.test(m)).length, 0);
 });

@@ -50,52 +50,52 @@ test('subscribe by mail: a confirmation first, the reply to it makes the member;
   if (!requireCommand(t, 'swaks')) return;
   const out = await swaks(lab.srv, ['--from', 'newbie@remote.test', '--to', 'news-request@example.test', '--header', 'From: newbie@remote.test', '--header', 'Subject: subscribe']);
   assert.match(out, /<- {2}250 /, out);
-  const confirmation = await until('the confirmation', to('newbie@remote.test', /Subject: Confirm subscription/), 30_000);
+  const confirmation = await until('the confirmation', to('newbie@remote.test', /Subject: Confirm subscription/), 120_000);
   assert.ok(!members('news@example.test').some((m) => m.address === 'newbie@remote.test'), 'not a member before confirming');
   const raw = confirmation.raw.toString('latin1');
   assert.match(header(raw, 'Auto-Submitted') ?? '', /^auto-replied/);
   const confirmAt = header(raw, 'Reply-To')!.replace(/^<|>$/g, '');
   assert.match(confirmAt, /^news-request\+confirm-[a-z2-7]{10}-[a-z2-7]{16}@example\.test$/);
   await swaks(lab.srv, ['--from', 'newbie@remote.test', '--to', confirmAt, '--header', `Subject: Re: ${header(raw, 'Subject')}`]);
-  await until('the welcome', to('newbie@remote.test', /Subject: Welcome to news@example\.test/), 30_000);
+  await until('the welcome', to('newbie@remote.test', /Subject: Welcome to news@example\.test/), 120_000);
   assert.ok(members('news@example.test').some((m) => m.address === 'newbie@remote.test' && !m.disabled));
   await swaks(lab.srv, ['--from', 'newbie@remote.test', '--to', confirmAt]);
-  await until('the replay refused', () => /list-token-refused[^\n]*action=confirm problem="no request/.test(logText(lab.srv)), 30_000);
+  await until('the replay refused', () => /list-token-refused[^\n]*action=confirm problem="no request/.test(logText(lab.srv)), 120_000);
   // a forged confirmation for someone else is refused too
   await swaks(lab.srv, ['--from', 'mallory@remote.test', '--to', confirmAt.replace(/-[a-z2-7]{16}@/, '-aaaaaaaaaaaaaaaa@')]);
-  await until('the forgery refused', () => /list-token-refused[^\n]*action=confirm problem="forged/.test(logText(lab.srv)), 30_000);
+  await until('the forgery refused', () => /list-token-refused[^\n]*action=confirm problem="forged/.test(logText(lab.srv)), 120_000);
   // help
   await swaks(lab.srv, ['--from', 'newbie@remote.test', '--to', 'news-request@example.test', '--header', 'Subject: help']);
-  await until('the help text', to('newbie@remote.test', /Subject: Help for news@example\.test/), 30_000);
+  await until('the help text', to('newbie@remote.test', /Subject: Help for news@example\.test/), 120_000);
 });
 
 test('a private list: the confirmed subscriber waits for the moderator, who admits by replying', async (t) => {
   if (!requireCommand(t, 'swaks')) return;
   await swaks(lab.srv, ['--from', 'joiner@remote.test', '--to', 'inner-request@example.test', '--header', 'Subject: please', '--body', 'subscribe\n-- \nJoiner']);
-  const c = await until('the confirmation', to('joiner@remote.test', /Subject: Confirm subscription to inner/), 30_000);
+  const c = await until('the confirmation', to('joiner@remote.test', /Subject: Confirm subscription to inner/), 120_000);
   await swaks(lab.srv, ['--from', 'joiner@remote.test', '--to', header(c.raw.toString('latin1'), 'Reply-To')!.replace(/^<|>$/g, '')]);
-  const ask = await until('the request to the moderator', () => mailOf(lab.srv, 'moder@example.test').find((m) => m.includes('joiner@remote.test asks to join')), 30_000);
+  const ask = await until('the request to the moderator', () => mailOf(lab.srv, 'moder@example.test').find((m) => m.includes('joiner@remote.test asks to join')), 120_000);
   assert.ok(!members('inner@example.test').length, 'not a member before the moderator admits');
   await swaks(lab.srv, ['--from', 'moder@example.test', '--to', header(ask, 'Reply-To')!.replace(/^<|>$/g, '')]);
-  await until('admitted', () => members('inner@example.test').some((m) => m.address === 'joiner@remote.test'), 30_000);
+  await until('admitted', () => members('inner@example.test').some((m) => m.address === 'joiner@remote.test'), 120_000);
 });
 
 test('repeated 5.1.1 bounces disable a member (and tell them); 5.7.1 policy refusals do not count', async (t) => {
   if (!requireCommand(t, 'swaks')) return;
   for (let i = 1; i <= 3; i++) {
     await post(lab.srv, 'carol@remote.test', 'news@example.test', `issue ${i} of the news`);
-    await until(`bounce ${i} of ghost counted`, () => (logText(lab.srv).match(/list-bounce [^\n]*member=ghost@remote\.test status=5\.1\.1 kind=hard counted=true/g) ?? []).length >= i, 60_000);
-    await until(`bounce ${i} of picky seen`, () => (logText(lab.srv).match(/list-bounce [^\n]*member=picky@policy\.test status=5\.7\.1 kind=policy counted=false/g) ?? []).length >= i, 60_000);
+    await until(`bounce ${i} of ghost counted`, () => (logText(lab.srv).match(/list-bounce [^\n]*member=ghost@remote\.test status=5\.1\.1 kind=hard counted=true/g) ?? []).length >= i, 120_000);
+    await until(`bounce ${i} of picky seen`, () => (logText(lab.srv).match(/list-bounce [^\n]*member=picky@policy\.test status=5\.7\.1 kind=policy counted=false/g) ?? []).length >= i, 120_000);
   }
-  await until('ghost disabled', () => members('news@example.test').find((m) => m.address === 'ghost@remote.test')?.disabled_reason === 'bounce', 30_000);
+  await until('ghost disabled', () => members('news@example.test').find((m) => m.address === 'ghost@remote.test')?.disabled_reason === 'bounce', 120_000);
   const picky = members('news@example.test').find((m) => m.address === 'picky@policy.test')!;
   assert.equal(picky.disabled, false, 'policy refusals never disable');
   assert.match(logText(lab.srv), /list-member-disabled[^\n]*member=ghost@remote\.test/);
   // they were told (the notice bounces too: to the plain bounce address, where it is only logged)
-  await until('the suspension notice tried', () => lab.sink.events.some((e) => e.stage === 'rcpt' && e.arg === 'ghost@remote.test') && /list-bounce-unmatched[^\n]*no token/.test(logText(lab.srv)), 60_000);
+  await until('the suspension notice tried', () => lab.sink.events.some((e) => e.stage === 'rcpt' && e.arg === 'ghost@remote.test') && /list-bounce-unmatched[^\n]*no token/.test(logText(lab.srv)), 120_000);
   // the next post goes to the others only
   await post(lab.srv, 'carol@remote.test', 'news@example.test', 'issue 4 of the news');
-  await until('issue 4 at carol', () => atSink(lab.sink, /issue 4 of the news/).find((m) => m.to.includes('carol@remote.test')), 30_000);
+  await until('issue 4 at carol', () => atSink(lab.sink, /issue 4 of the news/).find((m) => m.to.includes('carol@remote.test')), 120_000);
   const lines = logText(lab.srv).split('\n').filter((l) => /list-distributed[^\n]*list=news@example\.test/.test(l));
   const count = (l: string) => Number(/ members=(\d+) /.exec(l)![1]);
   assert.equal(count(lines[lines.length - 1]), count(lines[lines.length - 2]) - 1, 'issue 4 went to one member less: not to ghost');

@@ -17,7 +17,7 @@ const here = path.dirname(fileURLToPath(import.meta.url));
 const tmp = () => fs.mkdtempSync(path.join(os.tmpdir(), 'tegami-logger-'));
 const read = (dir: string, service: string) => fs.readFileSync(path.join(dir, `${service}-${localDay(new Date())}.log`), 'utf8');
 
-async function until<T>(what: string, fn: () => Promise<T | undefined> | T | undefined, ms = 30_000): Promise<T> {
+async function until<T>(what: string, fn: () => Promise<T | undefined> | T | undefined, ms = 120_000): Promise<T> {
   const end = Date.now() + ms;
   for (;;) {
     const v = await fn();

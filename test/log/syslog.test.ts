@@ -37,7 +37,7 @@ class Frames {
   }
 }
 
-async function until<T>(what: string, fn: () => T | undefined | false, ms = 30_000): Promise<T> {
+async function until<T>(what: string, fn: () => T | undefined | false, ms = 120_000): Promise<T> {
   const end = Date.now() + ms;
   for (;;) {
     const v = fn();
@@ -141,7 +141,7 @@ describe('syslog over TCP and TLS', () => {
     server = net.createServer((c) => c.on('data', (d) => frames.push(d)));
     await listen(server, port);
     const back = () => frames.messages.filter((m) => m.includes('orphan-state-removed'));
-    await until('the buffered lines', () => back().length >= 100 || undefined, 60_000);
+    await until('the buffered lines', () => back().length >= 100 || undefined, 120_000);
     assert.equal(back().length, 100);
     assert.match(back()[0], /id=q0$/);
     logger.emit('system.stopping', {});
@@ -213,11 +213,11 @@ describe('tegami serve with [log] syslog', () => {
     );
     const proc = spawn(process.execPath, [BIN, 'serve', '--config', config], { stdio: 'ignore' });
     try {
-      await until('listening', () => frames.messages.find((m) => m.includes('system.listening listener=smtp')), 30_000);
+      await until('listening', () => frames.messages.find((m) => m.includes('system.listening listener=smtp')), 120_000);
       proc.kill('SIGTERM');
       await new Promise((r) => proc.once('exit', r));
       // the last lines of a stop are sent before the process ends
-      await until('the drained line', () => frames.messages.some((m) => /system\.drained tasks=\d+/.test(m)) || undefined, 10_000);
+      await until('the drained line', () => frames.messages.some((m) => /system\.drained tasks=\d+/.test(m)) || undefined, 120_000);
     } finally {
       if (proc.exitCode === null) proc.kill('SIGKILL');
       server.close();

@@ -35,13 +35,13 @@ describe('metrics connection caps', { timeout: 120_000 }, () => {
         held.push(s);
       }
       // the server accepts the held connections asynchronously: a first scrape that is answered is not yet a failure
-      await until('the held connections counted', async () => ((await scrape()).stdout !== '200' ? true : undefined), 30_000);
-      await until('the refusal in the log', () => /connection-refused[^\n]*listener=metrics[^\n]*ip=127\.0\.0\.1[^\n]*from this client/.test(logText(srv, 'web')) || undefined, 30_000);
+      await until('the held connections counted', async () => ((await scrape()).stdout !== '200' ? true : undefined), 120_000);
+      await until('the refusal in the log', () => /connection-refused[^\n]*listener=metrics[^\n]*ip=127\.0\.0\.1[^\n]*from this client/.test(logText(srv, 'web')) || undefined, 120_000);
       assert.ok(held.every((s) => !s.destroyed), 'the three held connections are still open');
       const smtp = await run('swaks', ['--server', '127.0.0.1', '--port', String(srv.ports.smtp), '--quit-after', 'EHLO', '--timeout', '20']);
       assert.match(smtp.stdout, /<- {2}250 /, 'SMTP answers meanwhile');
       held.pop()!.destroy();
-      const served = await until('a scrape once a slot is free', async () => ((await scrape()).stdout === '200' ? true : undefined), 30_000);
+      const served = await until('a scrape once a slot is free', async () => ((await scrape()).stdout === '200' ? true : undefined), 120_000);
       assert.ok(served);
     } finally {
       for (const s of held) s.destroy();

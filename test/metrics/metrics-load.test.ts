@@ -81,7 +81,7 @@ describe('/metrics after a scripted load', () => {
     await Promise.all(scrapers);
     assert.equal(load.code, 0, load.stdout + load.stderr);
     assert.ok(statuses.length >= 20 && statuses.every((s) => s === 200), `scrapes: ${statuses.length}, not 200: ${statuses.filter((s) => s !== 200).length}`);
-    await srv.waitForMail(USER, N, 30_000);
+    await srv.waitForMail(USER, N, 120_000);
 
     const text = await scrapeUntil(srv.ports.metrics, (x) => sample(x, 'tegami_spam_verdicts_total', { action: 'inbox' }) === N && sample(x, 'tegami_connections_current', { service: 'smtp' }) === 0);
     assert.equal(sample(text, 'tegami_messages_total', { result: 'accepted' }), N);

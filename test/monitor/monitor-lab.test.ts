@@ -55,7 +55,7 @@ async function receiver(): Promise<{ url: string; hooks: Hook[]; requests: numbe
   };
 }
 
-async function until<T>(what: string, fn: () => T | undefined | false, ms = 30_000): Promise<T> {
+async function until<T>(what: string, fn: () => T | undefined | false, ms = 120_000): Promise<T> {
   const end = Date.now() + ms;
   for (;;) {
     const v = fn();
@@ -113,7 +113,7 @@ describe('the monitor, end to end', () => {
     assert.equal(mail.messages.length, 0, 'up at start is no alert');
 
     await peer.close();
-    await mail.waitFor(1, 30_000);
+    await mail.waitFor(1, 120_000);
     assert.match(subjects(mail)[0], /^\[tegami mx\.example\.test\] peer-mx is DOWN$/);
     const text = mail.messages[0].raw.toString('utf8');
     assert.match(text, new RegExp(`check: +smtp 127\\.0\\.0\\.1:${peerPort}`));
@@ -125,7 +125,7 @@ describe('the monitor, end to end', () => {
     assert.ok(hooks.requests >= 2, 'the first answer was 500: the alert was retried');
 
     peer = await startSink({ port: peerPort });
-    await mail.waitFor(2, 30_000);
+    await mail.waitFor(2, 120_000);
     assert.match(subjects(mail)[1], /peer-mx is UP again$/);
     const up = await until('up webhook', () => hooks!.hooks.find((h) => h.event === 'up'));
     assert.match(up.detail, /^220 /);
@@ -156,7 +156,7 @@ describe('the monitor, end to end', () => {
     assert.equal(r.code, 0, r.stderr + r.stdout);
     assert.match(r.stdout, /^mail ops@example\.test: sent$/m);
     assert.match(r.stdout, /^webhook http:\/\/127\.0\.0\.1:\d+: sent$/m);
-    await mail!.waitFor(before + 1, 30_000);
+    await mail!.waitFor(before + 1, 120_000);
     assert.match(subjects(mail!).at(-1)!, /test alert$/);
     await until('test webhook', () => hooks!.hooks.find((h) => h.event === 'test'));
 

@@ -38,10 +38,10 @@ after(async () => {
 
 test('SIGKILL while a batch is in flight: the confirmed recipient is not re-sent, the unconfirmed one is', async () => {
   await submit(s.srv.ports.smtp, 'alice@example.test', ['a@fast.test', 'b@slow.test'], message('alice@example.test', 'a@fast.test', 'crash test'));
-  await fast.waitFor(1, 30_000);
+  await fast.waitFor(1, 120_000);
   // a@fast.test recorded as sent; b@slow.test in flight (the slow sink holds its reply)
-  const m = await until('a recorded, b in flight', () => {
-    const q = queueList(s.srv)[0];
+  const m = await until('a recorded, b in flight', async () => {
+    const q = (await queueList(s.srv))[0];
     return q && q.recipients.length === 1 && q.recipients[0].address === 'b@slow.test' && q.state === 'active' ? q : null;
   });
   await dotReached;
@@ -50,15 +50,15 @@ test('SIGKILL while a batch is in flight: the confirmed recipient is not re-sent
   release();
 
   // the slow sink still takes the message it had received in full (never confirmed to us)
-  await slow.waitFor(1, 30_000);
-  const after = queueList(s.srv); // offline: on the files
+  await slow.waitFor(1, 120_000);
+  const after = await queueList(s.srv); // offline: on the files
   assert.equal(after.length, 1);
   assert.equal(after[0].id, m.id);
   assert.deepEqual(after[0].recipients.map((r) => r.address), ['b@slow.test']);
 
   await s.srv.restart();
-  await slow.waitFor(2, 30_000);
-  await until('queue empty', () => queueList(s.srv).length === 0, 30_000);
+  await slow.waitFor(2, 120_000);
+  await until('queue empty', async () => (await queueList(s.srv)).length === 0, 120_000);
   await new Promise((r) => setTimeout(r, 1500));
   assert.equal(fast.messages.length, 1, 'the confirmed recipient got exactly one copy');
   assert.deepEqual(

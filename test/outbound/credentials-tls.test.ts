@@ -64,7 +64,7 @@ after(async () => {
 test('a relay whose certificate verifies for its name gets AUTH and the mail', async () => {
   const r = await submit(s.srv.ports.smtp, 'alice@example.test', ['bob@good.test'], message('alice@example.test', 'bob@good.test', 'over verified TLS'));
   assert.equal(r.code, 250);
-  const [m] = await sinks.good.waitFor(1, 30_000);
+  const [m] = await sinks.good.waitFor(1, 120_000);
   assert.equal(m.user, 'relayuser', 'logged in');
   assert.equal(m.secure, true);
   assert.deepEqual(m.to, ['bob@good.test']);
@@ -73,7 +73,7 @@ test('a relay whose certificate verifies for its name gets AUTH and the mail', a
 test('a relay named by its IP address is checked against the IP addresses in its certificate', async () => {
   const r = await submit(s.srv.ports.smtp, 'alice@example.test', ['bob@byaddress.test'], message('alice@example.test', 'bob@byaddress.test', 'by address'));
   assert.equal(r.code, 250);
-  const [m] = await sinks.byaddress.waitFor(1, 30_000);
+  const [m] = await sinks.byaddress.waitFor(1, 120_000);
   assert.equal(m.user, 'relayuser');
   assert.equal(m.secure, true);
 });
@@ -81,7 +81,7 @@ test('a relay named by its IP address is checked against the IP addresses in its
 test("a self-signed relay whose own certificate is its ca_file is trusted (pinned)", async () => {
   const r = await submit(s.srv.ports.smtp, 'alice@example.test', ['bob@pinned.test'], message('alice@example.test', 'bob@pinned.test', 'pinned'));
   assert.equal(r.code, 250);
-  const m = await until('the pinned delivery', () => sinks.selfsigned.messages.find((x) => x.to.includes('bob@pinned.test')), 30_000);
+  const m = await until('the pinned delivery', () => sinks.selfsigned.messages.find((x) => x.to.includes('bob@pinned.test')), 120_000);
   assert.equal(m.user, 'relayuser');
   assert.equal(m.secure, true);
 });
@@ -100,7 +100,7 @@ for (const [name, why] of [
     const r = await submit(s.srv.ports.smtp, 'alice@example.test', [rcpt], message('alice@example.test', rcpt, `to ${name}`));
     assert.equal(r.code, 250);
     // two attempts (retry_schedule 1s), each refused before any credential
-    const q = await until(`${name} deferred twice`, () => queueList(s.srv).find((x) => x.recipients[0]?.address === rcpt && x.recipients[0].attempts >= 2), 30_000);
+    const q = await until(`${name} deferred twice`, async () => (await queueList(s.srv)).find((x) => x.recipients[0]?.address === rcpt && x.recipients[0].attempts >= 2), 120_000);
     const rs = q.recipients[0];
     assert.equal(rs.status, 'deferred');
     assert.match(rs.last_error ?? '', /^4\.7\.[05] /);

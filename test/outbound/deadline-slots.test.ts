@@ -80,11 +80,11 @@ test('attempts ended by their deadline halve the destination\'s slots: the messa
   // every message tried once and deferred at its deadline (retried only an hour later)
   await until(
     'every message deferred',
-    () => queueList(s.srv).filter((m) => m.recipients[0]?.address.endsWith('@drip.test') && m.state === 'deferred').length === MESSAGES,
+    async () => (await queueList(s.srv)).filter((m) => m.recipients[0]?.address.endsWith('@drip.test') && m.state === 'deferred').length === MESSAGES,
     240_000,
     200,
   );
-  await until('every session closed', () => mta.sessions.length === MESSAGES && mta.sessions.every((x) => x.closed), 60_000, 100);
+  await until('every session closed', () => mta.sessions.length === MESSAGES && mta.sessions.every((x) => x.closed), 120_000, 100);
   const seen = mta.sessions.map((x) => `${x.opened}-${x.closed}`).join(' ');
   const [fifth, sixth] = mta.sessions.slice(-2);
   assert.ok(sixth.opened > fifth.closed!, `the last two sessions overlap: the slots were not cut back (sessions ${seen})`);

@@ -38,17 +38,17 @@ test('SMTPUTF8: an internationalised recipient goes where SMTPUTF8 is offered, b
   const body = 'From: <alice@example.test>\r\nTo: <tarō@utf8.test>\r\nSubject: =?UTF-8?B?44GT44KT44Gr44Gh44Gv?=\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Transfer-Encoding: 8bit\r\n\r\nこんにちは、世界\r\n';
   const r = await submit(s.srv.ports.smtp, 'alice@example.test', ['tarō@utf8.test'], body, 'SMTPUTF8 BODY=8BITMIME');
   assert.equal(r.code, 250);
-  const [m] = await utf8.waitFor(1, 30_000);
+  const [m] = await utf8.waitFor(1, 120_000);
   assert.deepEqual(m.to, ['tarō@utf8.test']);
   assert.ok(m.raw.includes(Buffer.from('こんにちは、世界')), '8-bit body bytes arrive intact');
 
   const n = bounces().length;
   await submit(s.srv.ports.smtp, 'alice@example.test', ['hanako@ascii.test', 'tarō@ascii.test'], body.replace('utf8.test', 'ascii.test'), 'SMTPUTF8 BODY=8BITMIME');
-  await until('5.6.7 bounce', () => bounces().length > n, 30_000);
+  await until('5.6.7 bounce', () => bounces().length > n, 120_000);
   const b = bounces().find((t) => /ascii\.test/.test(t))!;
   assert.match(b, /Status: 5\.6\.7/);
   assert.match(b, /does not support SMTPUTF8/);
-  await until('queue empty', () => queueList(s.srv).length === 0);
+  await until('queue empty', async () => (await queueList(s.srv)).length === 0);
   assert.equal(ascii.messages.length, 0, 'the transaction needing SMTPUTF8 is not sent to a server without it');
 });
 
@@ -56,7 +56,7 @@ test('SIZE: a message over the next hop\'s limit bounces 5.3.4 without being sen
   const n = bounces().length;
   const big = 'From: <alice@example.test>\r\nTo: <x@small.test>\r\nSubject: big\r\n\r\n' + ('y'.repeat(76) + '\r\n').repeat(60);
   await submit(s.srv.ports.smtp, 'alice@example.test', ['x@small.test'], big);
-  await until('size bounce', () => bounces().length > n, 30_000);
+  await until('size bounce', () => bounces().length > n, 120_000);
   const b = bounces().find((t) => /x@small\.test/.test(t))!;
   assert.match(b, /Status: 5\.3\.4/);
   assert.equal(small.messages.length, 0);

@@ -104,8 +104,10 @@ export interface ListedMessage {
   recipients: { address: string; status: string; attempts: number; last_error: string | null; held: boolean }[];
 }
 
-export function queueList(srv: TestServer, extra: string[] = []): ListedMessage[] {
-  const r = srv.cli(['queue', 'list', '--json', ...extra]);
+/** `queue list --json`, run without blocking this process: the sinks and the stand-in DNS the tests poll beside
+ *  live in it, and a synchronous CLI stalled them for its whole run (a delivery attempt then outlived the queue). */
+export async function queueList(srv: TestServer, extra: string[] = []): Promise<ListedMessage[]> {
+  const r = await srv.cliAsync(['queue', 'list', '--json', ...extra]);
   if (r.status !== 0) throw new Error(`queue list failed: ${r.stderr}`);
   return (JSON.parse(r.stdout) as { queue: ListedMessage[] }).queue;
 }

@@ -36,12 +36,12 @@ after(async () => {
 test('the idle connection to a remote MTA is closed with QUIT after idle_reuse, without a new task', async () => {
   const r = await submit(s.srv.ports.smtp, 'alice@example.test', ['bob@remote.test'], message('alice@example.test', 'bob@remote.test', 'then idle'));
   assert.equal(r.code, 250);
-  await sink.waitFor(1, 30_000);
-  await until('queue empty', () => queueList(s.srv).length === 0);
+  await sink.waitFor(1, 120_000);
+  await until('queue empty', async () => (await queueList(s.srv)).length === 0);
   assert.equal(tap.connections.length, 1);
   // nothing else is sent: only the worker's idle timer can end this connection now
   const conn = tap.connections[0];
-  await until('the idle connection closed', () => !conn.open, 90_000, 200);
+  await until('the idle connection closed', () => !conn.open, 120_000, 200);
   assert.match(conn.sent, /\r\nQUIT\r\n$/, `tegami ended it with QUIT: ${JSON.stringify(conn.sent.slice(-200))}`);
   assert.equal(tap.connections.length, 1, 'no other connection');
   assert.equal(sink.messages.length, 1);

@@ -45,7 +45,7 @@ async function swaks(from: string, subject: string): Promise<ListedMessage> {
   const sent = await run('swaks', ['--server', '127.0.0.1', '--port', String(srv.ports.smtp), '--from', from, '--to', 'bobby@example.test', '--header', `Subject: ${subject}`, '--body', 'hello bob']);
   assert.equal(sent.code, 0, sent.stdout + sent.stderr);
   assert.match(sent.stdout, /<- {1,2}250 [\d.]* ?(Ok|Queued|.*queued)/i);
-  const m = await until(`${subject} deferred locally`, () => queueList(srv).find((x) => x.sender === (from === '<>' ? '' : from) && x.recipients.some((r) => r.address === 'bobby@example.test' && r.status === 'deferred')), 120_000, 50);
+  const m = await until(`${subject} deferred locally`, async () => (await queueList(srv)).find((x) => x.sender === (from === '<>' ? '' : from) && x.recipients.some((r) => r.address === 'bobby@example.test' && r.status === 'deferred')), 120_000, 50);
   return m;
 }
 
@@ -75,7 +75,7 @@ test('a locally deferred recipient is bounced (4.4.7, last error quoted) at max_
   assert.match(bounce, /Local delivery failed/, 'the last error is quoted');
   assert.match(bounce, /Subject: local expiry/, 'the original is returned');
 
-  await until('queue empty', () => queueList(srv).length === 0, 120_000);
+  await until('queue empty', async () => (await queueList(srv)).length === 0, 120_000);
   const log = logText(srv);
   for (const x of [id, nullId]) assert.match(log, new RegExp(`expired id=${x} rcpt=bobby@example\\.test.*kind=local.*status=4\\.3\\.0`), log);
   // the warning went out while the message was still retried: logged before its expiry, after a deferral

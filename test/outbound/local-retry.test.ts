@@ -34,7 +34,7 @@ test('queue retry delivers a locally deferred recipient at once, not after the b
   assert.equal(sent.code, 0, sent.stdout + sent.stderr);
   assert.match(sent.stdout, /<- {1,2}250 [\d.]* ?(Ok|Queued|.*queued)/i);
 
-  const m = await until('deferred locally', () => queueList(srv).find((x) => x.recipients.some((r) => r.address === 'bobby@example.test' && r.status === 'deferred')), 30_000);
+  const m = await until('deferred locally', async () => (await queueList(srv)).find((x) => x.recipients.some((r) => r.address === 'bobby@example.test' && r.status === 'deferred')), 120_000);
   const r0 = m.recipients[0];
   assert.equal(r0.attempts, 1);
   assert.match(r0.last_error ?? '', /4\.3\.0 Local delivery failed/);
@@ -43,7 +43,7 @@ test('queue retry delivers a locally deferred recipient at once, not after the b
   // still broken: retry runs it again now (a second attempt), and it stays deferred
   let r = srv.cli(['queue', 'retry', m.id]);
   assert.equal(r.status, 0, r.stderr);
-  await until('second attempt', () => queueList(srv).find((x) => x.id === m.id && x.recipients[0].attempts === 2), 30_000);
+  await until('second attempt', async () => (await queueList(srv)).find((x) => x.id === m.id && x.recipients[0].attempts === 2), 120_000);
   assert.equal(srv.maildir('bobby@example.test').length, 0);
 
   // fixed: retry delivers it right away and the queue is empty
@@ -52,12 +52,12 @@ test('queue retry delivers a locally deferred recipient at once, not after the b
   r = srv.cli(['queue', 'retry', m.id]);
   assert.equal(r.status, 0, r.stderr);
   assert.match(r.stdout, /1/);
-  const files = await srv.waitForMail('bobby@example.test', 1, 30_000);
+  const files = await srv.waitForMail('bobby@example.test', 1, 120_000);
   const took = Date.now() - started;
   assert.equal(files.length, 1);
   const text = fs.readFileSync(files[0], 'utf8');
   assert.match(text, /Subject: local retry/);
   assert.match(text, /hello bob/);
-  await until('queue empty', () => queueList(srv).length === 0, 30_000);
+  await until('queue empty', async () => (await queueList(srv)).length === 0, 120_000);
   t.diagnostic(`delivered ${took} ms after queue retry (back-off was 10 min)`);
 });

@@ -51,7 +51,7 @@ async function send(to: string, subject: string): Promise<void> {
 /** Carol's notices about `subject`, once both queues are empty. */
 async function noticesAfterDrain(subject: string): Promise<string[]> {
   await until(`a notice about "${subject}" for carol`, () => readMail(a.maildir('carol@a.test')).some((m) => m.includes(subject)), 120_000, 200);
-  await until('both queues empty', () => queueList(a).length === 0 && queueList(b).length === 0, 60_000, 200);
+  await until('both queues empty', async () => (await queueList(a)).length === 0 && (await queueList(b)).length === 0, 120_000, 200);
   // once nothing is queued anywhere, nothing more can arrive
   return readMail(a.maildir('carol@a.test')).filter((m) => m.includes(subject));
 }

@@ -145,8 +145,8 @@ async function send(to: string, subject: string): Promise<void> {
 
 /** Wait until `to` is deferred in the queue; returns its last error. */
 async function deferred(to: string): Promise<string> {
-  return until(`${to} deferred`, () => {
-    for (const m of queueList(s.srv)) for (const r of m.recipients) if (r.address === to && r.status === 'deferred' && r.attempts >= 1) return r.last_error ?? '(none)';
+  return until(`${to} deferred`, async () => {
+    for (const m of await queueList(s.srv)) for (const r of m.recipients) if (r.address === to && r.status === 'deferred' && r.attempts >= 1) return r.last_error ?? '(none)';
     return null;
   });
 }
@@ -159,7 +159,7 @@ function logLines(re: RegExp): string[] {
 
 test('enforce + STARTTLS with a valid certificate (wildcard SAN and wildcard mx pattern): delivered over TLS, policy cached', async () => {
   await send('bob@enforce-ok.test', 'sts ok');
-  const [m] = await good.waitFor(1, 30_000);
+  const [m] = await good.waitFor(1, 120_000);
   assert.deepEqual(m.to, ['bob@enforce-ok.test']);
   assert.equal(m.secure, true);
   await until('enforced logged', () => logLines(/mta-sts-enforced.*domain=enforce-ok\.test/).length > 0);
@@ -168,7 +168,7 @@ test('enforce + STARTTLS with a valid certificate (wildcard SAN and wildcard mx 
   assert.equal(cached.id, '20261128a');
   assert.equal(cached.policy.mode, 'enforce');
   assert.ok(cached.expiresAt > Date.now() + 86_000_000);
-  await until('queue empty', () => queueList(s.srv).length === 0);
+  await until('queue empty', async () => (await queueList(s.srv)).length === 0);
 });
 
 test('enforce + an MX without STARTTLS: deferred naming MTA-STS, nothing sent in plaintext', async () => {
@@ -194,7 +194,7 @@ test('enforce + a certificate for another name: deferred, nothing delivered', as
 test('enforce + an MX host not in the policy: never contacted, the listed one gets the mail', async () => {
   good.clear();
   await send('bob@enforce-mx.test', 'sts mx');
-  const [m] = await good.waitFor(1, 30_000);
+  const [m] = await good.waitFor(1, 120_000);
   assert.deepEqual(m.to, ['bob@enforce-mx.test']);
   assert.equal(m.secure, true);
   const v = await until('violation logged', () => logLines(/mta-sts-violation.*host=rogue\.enforce-mx\.test/)[0]);
@@ -205,7 +205,7 @@ test('enforce + an MX host not in the policy: never contacted, the listed one ge
 
 test('testing + a certificate for another name: delivered as before, the violation logged', async () => {
   await send('bob@testing.test', 'sts testing');
-  const [m] = await misnamed.waitFor(1, 30_000);
+  const [m] = await misnamed.waitFor(1, 120_000);
   assert.deepEqual(m.to, ['bob@testing.test']);
   const v = await until('violation', () => logLines(/mta-sts-violation.*domain=testing\.test.*mode=testing/)[0]);
   assert.match(v, /host=mx\.testing\.test/);
@@ -216,7 +216,7 @@ test('testing + a certificate for another name: delivered as before, the violati
 
 test('no _mta-sts record: delivered in plaintext as before, no policy fetched', async () => {
   await send('bob@nosts.test', 'no sts');
-  const [m] = await plain.waitFor(1, 30_000);
+  const [m] = await plain.waitFor(1, 120_000);
   assert.deepEqual(m.to, ['bob@nosts.test']);
   assert.equal(m.secure, false);
   assert.equal(web.hits.get('mta-sts.nosts.test') ?? 0, 0);
@@ -226,7 +226,7 @@ test('no _mta-sts record: delivered in plaintext as before, no policy fetched', 
 test('a [[route]] destination is not subject to MTA-STS: no fetch, delivered to the route host', async () => {
   plain.clear();
   await send('bob@routed.test', 'routed');
-  const [m] = await plain.waitFor(1, 30_000);
+  const [m] = await plain.waitFor(1, 120_000);
   assert.deepEqual(m.to, ['bob@routed.test']);
   assert.equal(m.secure, false);
   assert.equal(web.hits.get('mta-sts.routed.test') ?? 0, 0);
@@ -235,7 +235,7 @@ test('a [[route]] destination is not subject to MTA-STS: no fetch, delivered to 
 
 test('a new TXT id refreshes the policy: testing → enforce takes effect at once', async () => {
   await send('a@refresh.test', 'refresh 1');
-  await misnamed.waitFor(2, 30_000);
+  await misnamed.waitFor(2, 120_000);
   dns().remove('_mta-sts.refresh.test', 'TXT');
   dns().add([{ name: '_mta-sts.refresh.test', type: 'TXT', data: 'v=STSv1; id=20261128b', ttl: 0 }]);
   web.set('mta-sts.refresh.test', { body: policy('enforce', ['mx.refresh.test']) });
@@ -252,7 +252,7 @@ test('a new TXT id refreshes the policy: testing → enforce takes effect at onc
 test('cached policy: HTTPS server stopped, TXT unchanged, changed or gone → still enforced', async () => {
   good.clear();
   await send('c1@cached.test', 'cached 1');
-  await good.waitFor(1, 30_000);
+  await good.waitFor(1, 120_000);
   assert.equal(web.hits.get('mta-sts.cached.test'), 1);
   await web.close();
   // no session to the old address may carry the next message: restart (the policy cache is on disk). Waiting

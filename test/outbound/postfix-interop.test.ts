@@ -34,11 +34,11 @@ test('delivers to a real Postfix found by MX; an unknown recipient there bounces
     assert.match(got, /by mx\.example\.test \(tegami\)/);
     assert.match(got, /DKIM-Signature: /);
     // Postfix refuses the unknown recipient at RCPT (550 5.1.1 ... User unknown): bounce to alice
-    const bounce = await until('bounce', () => readMail(s.srv.maildir('alice@example.test')).find((x) => /nobody@pf\.test/.test(x)), 30_000);
+    const bounce = await until('bounce', () => readMail(s.srv.maildir('alice@example.test')).find((x) => /nobody@pf\.test/.test(x)), 120_000);
     assert.match(bounce, /Action: failed/);
     assert.match(bounce, /550 5\.1\.1 <nobody@pf\.test>: Recipient address rejected/);
     assert.match(bounce, /Remote-MTA: dns; mx\.pf\.test/);
-    await until('queue empty', () => queueList(s.srv).length === 0);
+    await until('queue empty', async () => (await queueList(s.srv)).length === 0);
   } finally {
     await s.close();
     await pf.stop();

@@ -108,13 +108,13 @@ after(async () => {
 test('a reused connection dropped at RSET gives way to a fresh one, and the message is delivered', async () => {
   const srv = s.srv;
   await submit(srv.ports.smtp, 'alice@example.test', ['grey@remote.test'], message('alice@example.test', 'grey@remote.test', 'greylisted'));
-  await until('grey@ deferred', () => queueList(srv).find((m) => m.recipients[0]?.address === 'grey@remote.test' && m.state === 'deferred'), 30_000, 100);
+  await until('grey@ deferred', async () => (await queueList(srv)).find((m) => m.recipients[0]?.address === 'grey@remote.test' && m.state === 'deferred'), 120_000, 100);
   assert.equal(mta.connections, 1);
 
   await submit(srv.ports.smtp, 'alice@example.test', ['bob@remote.test'], message('alice@example.test', 'bob@remote.test', 'after the dropped RSET'));
-  await until('bob@ delivered', () => mta.accepted.some((m) => m.to.includes('bob@remote.test')), 60_000, 100);
+  await until('bob@ delivered', () => mta.accepted.some((m) => m.to.includes('bob@remote.test')), 120_000, 100);
   assert.equal(mta.rsetDropped, 1, 'the idle session was reused, and its RSET dropped');
   assert.equal(mta.connections, 2, 'then a fresh connection carried the message');
-  await until('bob@ no longer queued', () => !queueList(srv).some((m) => m.recipients.some((r) => r.address === 'bob@remote.test')), 30_000, 100);
+  await until('bob@ no longer queued', async () => !(await queueList(srv)).some((m) => m.recipients.some((r) => r.address === 'bob@remote.test')), 120_000, 100);
   assert.doesNotMatch(logText(srv), /\bsent\b.*rcpt=grey@/);
 });

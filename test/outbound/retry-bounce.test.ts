@@ -42,7 +42,7 @@ const bounces = () => readMail(s.srv.maildir('alice@example.test')).filter((t) =
 
 test('4xx (greylisting) is deferred, shown in the queue, retried on schedule and delivered', async () => {
   await submit(s.srv.ports.smtp, 'alice@example.test', ['grey@remote.test'], message('alice@example.test', 'grey@remote.test', 'greylisted'));
-  const listed = await until('deferred entry', () => queueList(s.srv).find((m) => m.state === 'deferred' || m.recipients.some((r) => r.attempts > 0)));
+  const listed = await until('deferred entry', async () => (await queueList(s.srv)).find((m) => m.state === 'deferred' || m.recipients.some((r) => r.attempts > 0)));
   assert.equal(listed.recipients[0].address, 'grey@remote.test');
   assert.match(listed.last_error ?? '', /451 4\.3\.0 Try again later/);
   assert.ok(listed.next_attempt);
@@ -57,7 +57,7 @@ test('4xx (greylisting) is deferred, shown in the queue, retried on schedule and
     const due = /next_attempt=(\S+)/.exec(lines[i - 1])![1];
     assert.ok(Date.parse(lines[i].split(' ')[0]) >= Date.parse(due), `attempt ${i + 1} not before ${due}: ${lines[i]}`);
   }
-  await until('queue empty', () => queueList(s.srv).length === 0);
+  await until('queue empty', async () => (await queueList(s.srv)).length === 0);
 });
 
 test('5xx bounces to the local sender, quoting the remote reply, with ENVID and ORCPT; RET=HDRS returns headers only', async () => {
@@ -102,7 +102,7 @@ test('NOTIFY=NEVER and the null sender get no bounce', async () => {
   await until('null-sender DSN suppressed', () => /dsn-suppressed.*null sender/.test(logText(s.srv)));
   await new Promise((r) => setTimeout(r, 1000));
   assert.deepEqual(bounces().filter((t) => /never@remote\.test|quiet@remote\.test/.test(t)), [], 'no notice about either');
-  assert.equal(queueList(s.srv).length, 0);
+  assert.equal((await queueList(s.srv)).length, 0);
 });
 
 test('a recipient that keeps failing temporarily gets a delay warning, then expires into a bounce', async () => {
@@ -119,7 +119,7 @@ test('a recipient that keeps failing temporarily gets a delay warning, then expi
   assert.match(fail, /Status: 4\.4\.7/);
   assert.match(fail, /451 4\.3\.0 Try again later \(lab sink: temporary failure\)/);
   assert.match(logText(s.srv), /expired id=\S+ rcpt=doomed@remote\.test/);
-  assert.equal(queueList(s.srv).length, 0);
+  assert.equal((await queueList(s.srv)).length, 0);
   // retried several times before it expired, never more often than the schedule allows (a busy machine
   // only makes attempts later, so fewer): the first, then one per step until the lifetime, then the last at it
   const tries = grey.events.filter((e) => e.stage === 'rcpt' && e.arg === 'doomed@remote.test').length;

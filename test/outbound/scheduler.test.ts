@@ -22,7 +22,7 @@ const realSetTimeout = globalThis.setTimeout;
 const sleep = (ms: number) => new Promise((r) => realSetTimeout(r, ms));
 
 /** Poll (on the real clock) until `cond` holds; generous, as the machine may be busy. */
-async function until(what: string, cond: () => boolean | Promise<boolean>, timeoutMs = 30_000): Promise<void> {
+async function until(what: string, cond: () => boolean | Promise<boolean>, timeoutMs = 120_000): Promise<void> {
   const t0 = performance.now();
   while (!(await cond())) {
     if (performance.now() - t0 > timeoutMs) throw new Error(`timed out waiting for ${what}`);

@@ -70,7 +70,7 @@ test('dkim keygen writes a private key and prints the TXT record', () => {
 
 test('mail to any other domain goes through the smarthost with AUTH, DKIM-signed and verifiable', async () => {
   await submit(s.srv.ports.smtp, 'alice@example.test', ['someone@elsewhere.test'], message('alice@example.test', 'someone@elsewhere.test', 'signed via smarthost', 'Body line one.\r\nBody line two.\r\n'));
-  const [m] = await smarthost.waitFor(1, 30_000);
+  const [m] = await smarthost.waitFor(1, 120_000);
   assert.equal(m.user, 'relayuser', 'authenticated at the smarthost');
   assert.equal(m.secure, true);
   const raw = m.raw.toString();
@@ -91,10 +91,10 @@ test('mail to any other domain goes through the smarthost with AUTH, DKIM-signed
 test('a route with require_tls does not deliver in plaintext; the same host without it does', async () => {
   await submit(s.srv.ports.smtp, 'alice@example.test', ['x@secure.test'], message('alice@example.test', 'x@secure.test', 'needs TLS'));
   await submit(s.srv.ports.smtp, 'alice@example.test', ['y@open.test'], message('alice@example.test', 'y@open.test', 'plaintext is fine'));
-  const [m] = await plain.waitFor(1, 30_000);
+  const [m] = await plain.waitFor(1, 120_000);
   assert.deepEqual(m.to, ['y@open.test']);
   assert.equal(m.secure, false);
-  const q = await until('deferred for TLS', () => queueList(s.srv).find((x) => x.recipients[0]?.address === 'x@secure.test' && x.last_error));
+  const q = await until('deferred for TLS', async () => (await queueList(s.srv)).find((x) => x.recipients[0]?.address === 'x@secure.test' && x.last_error));
   assert.match(q.last_error ?? '', /TLS/);
   await new Promise((r) => setTimeout(r, 1500));
   assert.equal(plain.messages.length, 1, 'never sent without TLS');

@@ -62,23 +62,23 @@ test('mail held during its attempt is not expired by max_queue_lifetime when the
   const srv = s.srv;
   const RCPTS = ['stuck@byid.test', 'stuck@bydomain.test'];
   for (const rcpt of RCPTS) assert.equal((await submit(srv.ports.smtp, 'alice@example.test', [rcpt], message('alice@example.test', rcpt, `held during the attempt: ${rcpt}`))).code, 250);
-  await until('both first attempts waiting at RCPT', () => RCPTS.every((r) => rcptSeen.has(r)), 30_000, 50);
-  const byId = await until('queued', () => queueList(srv).find((m) => m.recipients[0]?.address === 'stuck@byid.test'), 30_000, 50);
+  await until('both first attempts waiting at RCPT', () => RCPTS.every((r) => rcptSeen.has(r)), 120_000, 50);
+  const byId = await until('queued', async () => (await queueList(srv)).find((m) => m.recipients[0]?.address === 'stuck@byid.test'), 120_000, 50);
   const held = srv.cli(['queue', 'hold', byId.id]);
   assert.equal(held.status, 0, held.stderr);
   const heldDomain = srv.cli(['queue', 'hold', '--domain', 'bydomain.test']);
   assert.equal(heldDomain.status, 0, heldDomain.stderr);
 
   // both are older than max_queue_lifetime before their attempts fail
-  const newest = Math.max(...queueList(srv).map((m) => Date.parse(m.arrival)));
-  await until('older than max_queue_lifetime', () => Date.now() > newest + LIFETIME_MS + 1000, 30_000);
+  const newest = Math.max(...(await queueList(srv)).map((m) => Date.parse(m.arrival)));
+  await until('older than max_queue_lifetime', () => Date.now() > newest + LIFETIME_MS + 1000, 120_000);
   release();
 
-  const list = await until('both deferred with the 451, still held', () => {
-    const l = queueList(srv);
+  const list = await until('both deferred with the 451, still held', async () => {
+    const l = await queueList(srv);
     const ok = RCPTS.every((rcpt) => l.some((m) => m.recipients[0]?.address === rcpt && m.state === 'hold' && /451/.test(m.recipients[0]?.last_error ?? '')));
     return ok ? l : null;
-  }, 30_000, 100);
+  }, 120_000, 100);
   for (const rcpt of RCPTS) {
     const m = list.find((x) => x.recipients[0]?.address === rcpt)!;
     assert.equal(m.recipients[0].status, 'deferred', rcpt);
@@ -89,7 +89,7 @@ test('mail held during its attempt is not expired by max_queue_lifetime when the
 
   // released by id: one attempt, and (older than max_queue_lifetime) its temporary failure bounces it
   assert.equal(srv.cli(['queue', 'release', byId.id]).status, 0);
-  const dsn = await until('bounce after the release', () => bounceFor('stuck@byid.test'), 60_000, 200);
+  const dsn = await until('bounce after the release', () => bounceFor('stuck@byid.test'), 120_000, 200);
   assert.match(dsn, /Status: 4\.4\.7/);
-  assert.ok(queueList(srv).some((m) => m.recipients[0]?.address === 'stuck@bydomain.test' && m.state === 'hold'), 'the domain-held one is still on hold');
+  assert.ok((await queueList(srv)).some((m) => m.recipients[0]?.address === 'stuck@bydomain.test' && m.state === 'hold'), 'the domain-held one is still on hold');
 });

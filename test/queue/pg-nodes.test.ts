@@ -92,7 +92,7 @@ async function stopNode(n: Node): Promise<void> {
   await gone;
 }
 
-async function until<T>(what: string, fn: () => T | Promise<T>, timeoutMs = 60_000): Promise<NonNullable<T>> {
+async function until<T>(what: string, fn: () => T | Promise<T>, timeoutMs = 120_000): Promise<NonNullable<T>> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const v = await fn();
@@ -240,7 +240,7 @@ describe('queue nodes sharing one PostgreSQL', { skip: skip ?? false, timeout: 3
       const ids = Array.from({ length: 6 }, (_, i) => `down${i}`);
       for (const [i, id] of ids.entries()) await send(q, id, `rcpt${i}@capped.test`);
       const started = await Promise.all([startNode('n1-down', url, sink), startNode('n2-down', url, sink)]);
-      await until('a delivery under way', async () => Number((await pool.query('SELECT count(*) AS n FROM queue_recipients WHERE owner IS NOT NULL')).rows[0].n) > 0, 30_000);
+      await until('a delivery under way', async () => Number((await pool.query('SELECT count(*) AS n FROM queue_recipients WHERE owner IS NOT NULL')).rows[0].n) > 0, 120_000);
 
       await admin.query(`ALTER DATABASE ${dbName} ALLOW_CONNECTIONS false`);
       await admin.query('SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1', [dbName]);
@@ -254,7 +254,7 @@ describe('queue nodes sharing one PostgreSQL', { skip: skip ?? false, timeout: 3
       ids.push('after');
       await send(q, 'after', 'after@capped.test');
       assert.equal(q.databaseUp(), true);
-      await until('the queue emptied', async () => Number((await pool.query('SELECT count(*) AS n FROM queue_envelopes')).rows[0].n) === 0, 90_000);
+      await until('the queue emptied', async () => Number((await pool.query('SELECT count(*) AS n FROM queue_envelopes')).rows[0].n) === 0, 120_000);
       await checkDelivered(pool, sink, ids);
       assert.ok(!sink.accepted.some((a) => a.testId === 'refused'), 'the refused message was never queued');
       for (const n of started) assert.ok(n.alive(), `${n.name} kept running through the outage (exit ${n.proc.exitCode}): ${n.err().slice(-2000)}`);

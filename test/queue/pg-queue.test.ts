@@ -37,7 +37,7 @@ function envelope(from: string, to: string[]): Envelope {
 }
 const BODY = Buffer.from('From: <s@origin.test>\r\nSubject: =?ISO-2022-JP?B?GyRCJUYlOSVIGyhC?=\r\n\r\nテスト本文\r\n', 'utf8');
 
-async function until<T>(what: string, fn: () => T | Promise<T>, timeoutMs = 30_000): Promise<NonNullable<T>> {
+async function until<T>(what: string, fn: () => T | Promise<T>, timeoutMs = 120_000): Promise<NonNullable<T>> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const v = await fn();
@@ -305,7 +305,7 @@ describe('shared queue on PostgreSQL (one process)', { skip: skip ?? false, time
     } finally {
       await pool.query('ALTER TABLE queue_bodies_away RENAME TO queue_bodies');
     }
-    await until('delivered once the message can be read', () => tasks.length > 0, 20_000);
+    await until('delivered once the message can be read', () => tasks.length > 0, 120_000);
     assert.equal(tasks.length, 1);
     await until('the message finished', async () => (await pool.query('SELECT 1 FROM queue_envelopes WHERE id = $1', [env.id])).rowCount === 0);
     assert.equal((await pool.query('SELECT 1 FROM queue_events WHERE message_id = $1', [env.id])).rowCount, 0, 'no lease ended without an outcome');

@@ -55,29 +55,29 @@ test('a spooler route whose host closes without a greeting is probed again, and 
   const srv = s.srv;
   const r = await submit(srv.ports.smtp, 'alice@example.test', ['boss@branch.test'], message('alice@example.test', 'boss@branch.test', 'to the branch office'));
   assert.equal(r.code, 250);
-  const m = await until('spooled, on hold', () => queueList(srv).find((x) => x.recipients[0]?.address === 'boss@branch.test' && x.state === 'hold'), 30_000, 100);
+  const m = await until('spooled, on hold', async () => (await queueList(srv)).find((x) => x.recipients[0]?.address === 'boss@branch.test' && x.state === 'hold'), 120_000, 100);
   // the probe has met the silent close at least once (probes run every second)
-  await until('a probe dropped', () => branch.dropped >= 1, 30_000, 50);
+  await until('a probe dropped', () => branch.dropped >= 1, 120_000, 50);
   assert.equal(sink.messages.length, 0);
 
   branch.mode = 'forward';
-  const [got] = await sink.waitFor(1, 60_000);
+  const [got] = await sink.waitFor(1, 120_000);
   assert.deepEqual(got.to, ['boss@branch.test']);
-  await until('queue empty', () => !queueList(srv).some((x) => x.id === m.id), 30_000, 100);
+  await until('queue empty', async () => !(await queueList(srv)).some((x) => x.id === m.id), 120_000, 100);
 });
 
 test('a spooler route back after max_queue_lifetime that greylists the first attempt: deferred to the next probe, not bounced', async () => {
   const srv = s.srv;
   const r = await submit(srv.ports.smtp, 'alice@example.test', ['office@grey.test'], message('alice@example.test', 'office@grey.test', 'after the holiday'));
   assert.equal(r.code, 250);
-  const m = await until('spooled, on hold', () => queueList(srv).find((x) => x.recipients[0]?.address === 'office@grey.test' && x.state === 'hold'), 30_000, 100);
-  await until('older than max_queue_lifetime', () => Date.now() > Date.parse(m.arrival) + LIFETIME_MS + 1000, 30_000);
+  const m = await until('spooled, on hold', async () => (await queueList(srv)).find((x) => x.recipients[0]?.address === 'office@grey.test' && x.state === 'hold'), 120_000, 100);
+  await until('older than max_queue_lifetime', () => Date.now() > Date.parse(m.arrival) + LIFETIME_MS + 1000, 120_000);
 
   grey.mode = 'forward';
-  const [got] = await greySink.waitFor(1, 60_000);
+  const [got] = await greySink.waitFor(1, 120_000);
   assert.deepEqual(got.to, ['office@grey.test']);
   assert.ok(greySink.events.some((e) => e.stage === 'rcpt' && e.code === 451), 'the first attempt was greylisted');
-  await until('queue empty', () => !queueList(srv).some((x) => x.id === m.id), 30_000, 100);
+  await until('queue empty', async () => !(await queueList(srv)).some((x) => x.id === m.id), 120_000, 100);
   assert.doesNotMatch(logText(srv), /\bexpired id=\S+ rcpt=office@grey\.test/);
   assert.equal(readMail(srv.maildir('alice@example.test')).filter((t) => /multipart\/report/.test(t) && t.includes('office@grey.test')).length, 0, 'no bounce');
 });

@@ -11,7 +11,7 @@ import { Logger } from '../../engine/log/logger.js';
 import { newQueueId, type Envelope } from '../../engine/spool/envelope.js';
 import { readState } from '../../engine/queue/state.js';
 
-async function until(what: string, ok: () => boolean, ms = 30_000): Promise<void> {
+async function until(what: string, ok: () => boolean, ms = 120_000): Promise<void> {
   const deadline = Date.now() + ms;
   while (!ok()) {
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);

@@ -27,7 +27,7 @@ test('RCPT follows account changes made with the CLI while the server runs', asy
     assert.equal((await send('info@example.test')).code, 550);
     cli(['alias', 'add', 'info@example.test', 'alice@example.test']);
     assert.equal((await send('info@example.test')).code, 250);
-    await srv.waitForMessage('alice@example.test', 'to info@example.test', 30_000);
+    await srv.waitForMessage('alice@example.test', 'to info@example.test', 120_000);
   } finally {
     await srv.stop();
   }

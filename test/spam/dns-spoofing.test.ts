@@ -149,7 +149,7 @@ describe('end to end: a server whose DNSBL answers come through the spoofing rel
     fs.writeFileSync(file, 'From: a@sender.example\r\nTo: user@example.test\r\nSubject: spoof check\r\nMessage-ID: <spoof-check@sender.example>\r\n\r\nhello\r\n');
     const r = await run('swaks', ['--server', '127.0.0.1', '--port', String(srv.ports.smtp), '--local-interface', '127.0.0.3', '--from', 'a@sender.example', '--to', 'user@example.test', '--data', file]);
     assert.equal(r.code, 0, r.stdout + r.stderr);
-    const [stored] = await srv.waitForMail('user@example.test', 1, 30_000);
+    const [stored] = await srv.waitForMail('user@example.test', 1, 120_000);
     const text = fs.readFileSync(stored, 'latin1');
     assert.ok(relay.seen.some((s) => s.name === dnsblQueryName('127.0.0.3', 'bl.test')), 'the list was asked through the relay');
     assert.doesNotMatch(text, /X-IMAIL-SPAM-DNSBL|DNSBL\(/, text.slice(0, 1500));

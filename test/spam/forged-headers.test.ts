@@ -158,7 +158,7 @@ describe('forged verdict headers from a logged-in user, and with spam checks off
   it('to a local mailbox: the stored copy has none of them', async (t) => {
     if (!requireCommand(t, 'swaks')) return;
     await submit('user@example.test');
-    const [file] = await srv.waitForMail('user@example.test', 1, 20_000);
+    const [file] = await srv.waitForMail('user@example.test', 1, 120_000);
     const stored = fs.readFileSync(file, 'latin1');
     assertClean(stored, stored);
     assert.match(stored, /\(authenticated as alice@example\.test\)/);
@@ -167,7 +167,7 @@ describe('forged verdict headers from a logged-in user, and with spam checks off
   it('to a remote recipient: the copy that leaves has none of them either', async (t) => {
     if (!requireCommand(t, 'swaks')) return;
     await submit('someone@elsewhere.test');
-    const [m] = await sink.waitFor(1, 30_000);
+    const [m] = await sink.waitFor(1, 120_000);
     assert.deepEqual(m.to, ['someone@elsewhere.test']);
     assertClean(m.raw.toString('latin1'), m.raw.toString('latin1'));
   });
@@ -178,7 +178,7 @@ describe('forged verdict headers from a logged-in user, and with spam checks off
     fs.writeFileSync(file, FORGED);
     const r = await run('swaks', ['--server', `127.0.0.1:${off.ports.smtp}`, '--helo', 'forger.test', '--from', 'boss@example.test', '--to', 'user@example.test', '--data', file]);
     assert.equal(r.code, 0, r.stdout + r.stderr);
-    const [stored] = await off.waitForMail('user@example.test', 1, 20_000);
+    const [stored] = await off.waitForMail('user@example.test', 1, 120_000);
     const text = fs.readFileSync(stored, 'latin1');
     assertClean(text, text);
     assert.ok(text.replace(/(\r\n)+$/, '\r\n').endsWith(EXPECTED_TAIL), text);

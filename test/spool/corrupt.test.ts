@@ -115,7 +115,7 @@ describe('corrupt spool and state files', () => {
 
     const srv = await startTestServer({ dataDir, users: [{ address: USER, password: 'hanako-pw-1' }], listeners: ['smtp'] });
     try {
-      const files = await srv.waitForMail(USER, s.good.length, 30_000);
+      const files = await srv.waitForMail(USER, s.good.length, 120_000);
       const subjects = files.map((f) => /^Subject: (.*)$/m.exec(fs.readFileSync(f, 'utf8'))?.[1]).sort();
       assert.deepEqual(subjects, s.good.map((g) => g.subject).sort(), 'each good message delivered once');
       const corrupt = path.join(dataDir, 'spool', 'corrupt');

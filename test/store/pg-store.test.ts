@@ -20,7 +20,7 @@ function mail(id: string, subject: string, extra: string[] = [], body = '本文�
   return Buffer.from([`From: Taro <taro@example.org>`, `To: ${OWNER}`, `Subject: ${subject}`, `Message-ID: <${id}>`, ...extra, '', body].join('\r\n'));
 }
 
-async function until(what: string, cond: () => boolean | Promise<boolean>, ms = 30_000): Promise<void> {
+async function until(what: string, cond: () => boolean | Promise<boolean>, ms = 120_000): Promise<void> {
   const end = Date.now() + ms;
   while (!(await cond())) {
     if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);

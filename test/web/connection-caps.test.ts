@@ -36,12 +36,12 @@ describe('web connection caps', { timeout: 120_000 }, () => {
       }
       const refused = await page();
       assert.notEqual(refused.stdout, '200', `a fifth connection from the same client was served: ${refused.stdout} ${refused.stderr}`);
-      await until('the refusal in the log', () => /connection-refused[^\n]*listener=webmail[^\n]*ip=127\.0\.0\.1[^\n]*from this client/.test(logText(srv, 'web')) || undefined, 30_000);
+      await until('the refusal in the log', () => /connection-refused[^\n]*listener=webmail[^\n]*ip=127\.0\.0\.1[^\n]*from this client/.test(logText(srv, 'web')) || undefined, 120_000);
       assert.ok(held.every((s) => !s.destroyed), 'the four held connections are still open');
       const smtp = await run('swaks', ['--server', '127.0.0.1', '--port', String(srv.ports.smtp), '--quit-after', 'EHLO', '--timeout', '20']);
       assert.match(smtp.stdout, /<- {2}250 /, 'SMTP answers meanwhile');
       held.pop()!.destroy();
-      const served = await until('a page once a slot is free', async () => ((await page()).stdout === '200' ? true : undefined), 30_000);
+      const served = await until('a page once a slot is free', async () => ((await page()).stdout === '200' ? true : undefined), 120_000);
       assert.ok(served);
     } finally {
       for (const s of held) s.destroy();

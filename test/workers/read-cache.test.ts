@@ -109,14 +109,14 @@ test('end to end: a script activated with the CLI while the workers hold the rec
       const r = await smtpSend(srv.ports.smtp, 'someone@remote.test', ['alice@example.test'], mail({ subject: `warm ${i}`, to: 'alice@example.test' }));
       assert.equal(r.code, 250, r.text);
     }
-    for (let i = 0; i < 6; i++) await srv.waitForMessage('alice@example.test', `warm ${i}`, 30_000);
+    for (let i = 0; i < 6; i++) await srv.waitForMessage('alice@example.test', `warm ${i}`, 120_000);
     const put = srv.cli(['sieve', 'put', 'alice@example.test', 'main', '-', '--activate'], 'require ["fileinto", "mailbox"];\nfileinto :create "Later";\n');
     assert.equal(put.status, 0, put.stderr);
     for (let i = 0; i < 4; i++) {
       const r = await smtpSend(srv.ports.smtp, 'someone@remote.test', ['alice@example.test'], mail({ subject: `after ${i}`, to: 'alice@example.test' }));
       assert.equal(r.code, 250, r.text);
     }
-    for (let i = 0; i < 4; i++) await srv.waitForMessage('alice@example.test', `after ${i}`, 30_000, 'Later');
+    for (let i = 0; i < 4; i++) await srv.waitForMessage('alice@example.test', `after ${i}`, 120_000, 'Later');
   } finally {
     await srv.stop();
   }

@@ -68,7 +68,7 @@ describe('DKIM keys sealed in PostgreSQL, used by every node', { skip: skip ?? f
   async function sendViaB(subject: string): Promise<ReceivedMessage> {
     const r = await run('swaks', ['--server', '127.0.0.1', '--port', String(b.ports.submission), '--auth', 'PLAIN', '--auth-user', 'alice@example.test', '--auth-password', ALICE_PW, '--from', 'alice@example.test', '--to', 'friend@remote.test', '--header', 'From: alice@example.test', '--header', `Subject: ${subject}`, '--body', 'こんにちは、署名つき。', '--timeout', '30']);
     assert.match(r.stdout, /<- {2}250 /, r.stdout + r.stderr);
-    return until(`"${subject}" at the sink`, () => !!sink.messages.find((m) => m.raw.toString().includes(`Subject: ${subject}`)), 30_000).then(() => sink.messages.find((m) => m.raw.toString().includes(`Subject: ${subject}`))!);
+    return until(`"${subject}" at the sink`, () => !!sink.messages.find((m) => m.raw.toString().includes(`Subject: ${subject}`)), 120_000).then(() => sink.messages.find((m) => m.raw.toString().includes(`Subject: ${subject}`))!);
   }
 
   /** Node B's local copy holds the row (the replica's notification reached it). */

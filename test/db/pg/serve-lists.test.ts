@@ -134,7 +134,7 @@ describe('lists and vacation on PostgreSQL: moderation, dedup and reply history 
 
   /** Every member has the post once: the remote ones at the sink, alice over IMAP (read on node B). */
   async function distributedOnce(subject: string): Promise<void> {
-    await until(`"${subject}" at the sink for each remote member`, () => atSink(subject).length >= REMOTE_MEMBERS.length, 60_000);
+    await until(`"${subject}" at the sink for each remote member`, () => atSink(subject).length >= REMOTE_MEMBERS.length, 120_000);
     await waitOverImap(b, 'alice@example.test', USERS[0].password, subject);
     assert.deepEqual(atSink(subject).flatMap((m) => m.to).sort(), REMOTE_MEMBERS, 'one copy per remote member');
     assert.equal(await countOverImap(b, 'alice@example.test', USERS[0].password, 'INBOX', subject), 1, "one copy in alice's INBOX");
@@ -167,7 +167,7 @@ describe('lists and vacation on PostgreSQL: moderation, dedup and reply history 
     await Promise.all([post(a, 'carol@remote.test', LIST, subject, msgid), post(b, 'carol@remote.test', LIST, subject, msgid)]);
     const key = crypto.createHash('sha256').update(`id:${msgid}`).digest('hex').slice(0, 32);
     // each node has decided: one distributed it, the other found it distributed (or lost the race to record it)
-    await until('both nodes handled the post', () => lines(new RegExp(`list-(distributed|duplicate) .*post_key=${key}`)).length >= 2, 60_000);
+    await until('both nodes handled the post', () => lines(new RegExp(`list-(distributed|duplicate) .*post_key=${key}`)).length >= 2, 120_000);
     assert.equal(lines(new RegExp(`list-distributed .*post_key=${key}`)).length, 1, `one distribution: ${lines(new RegExp(key)).join('\n')}`);
     await distributedOnce(subject);
   });
@@ -176,7 +176,7 @@ describe('lists and vacation on PostgreSQL: moderation, dedup and reply history 
     if (!requireCommand(t, 'python3')) return;
     // 1. approved by the moderator's reply, sent through node B
     await post(a, 'stranger@remote.test', LIST, 'held on A, approved by mail on B');
-    await until('the post listed by node B\'s CLI', () => cli(b, ['list', 'pending', LIST]).includes('held on A, approved by mail on B'), 30_000);
+    await until('the post listed by node B\'s CLI', () => cli(b, ['list', 'pending', LIST]).includes('held on A, approved by mail on B'), 120_000);
     assert.equal(atSink('held on A, approved by mail on B').length, 0, 'nothing distributed while held');
     let notice = '';
     await until('the moderation notice in moder\'s INBOX', async () => {
@@ -235,15 +235,15 @@ describe('lists and vacation on PostgreSQL: moderation, dedup and reply history 
         copy.close();
       }
     };
-    await until("archiving on in node A's copy", archiving(a), 30_000);
+    await until("archiving on in node A's copy", archiving(a), 120_000);
     await post(a, 'carol@remote.test', LIST, 'kept in the archive 保存', '<archived-1@remote.test>');
     await distributedOnce('kept in the archive 保存');
     // the moderator reads the archive through node B; node A distributed (and archived) the post
-    await until('the post in #lists/ on node B', async () => (await countOverImap(b, 'moder@example.test', USERS[1].password, `#lists/${LIST}`, 'kept in the archive')) === 1, 30_000);
+    await until('the post in #lists/ on node B', async () => (await countOverImap(b, 'moder@example.test', USERS[1].password, `#lists/${LIST}`, 'kept in the archive')) === 1, 120_000);
     assert.ok(!fs.existsSync(path.join(a.dataDir, 'lists', 'example.test', 'team', 'archive')), "nothing in node A's archive Maildir");
     // the same post again (same Message-ID) through node B: no second copy anywhere
     await post(b, 'carol@remote.test', LIST, 'kept in the archive 保存', '<archived-1@remote.test>');
-    await until('node B found it distributed', () => lines(/list-duplicate /).length >= 2, 30_000);
+    await until('node B found it distributed', () => lines(/list-duplicate /).length >= 2, 120_000);
     assert.equal(await countOverImap(a, 'moder@example.test', USERS[1].password, `#lists/${LIST}`, 'kept in the archive'), 1);
   });
 
@@ -255,10 +255,10 @@ describe('lists and vacation on PostgreSQL: moderation, dedup and reply history 
     const replies = () => sink.messages.filter((m) => m.to.includes('friend@example.net') && /Auto-Submitted: auto-replied/i.test(m.raw.toString('latin1')));
 
     await post(a, 'friend@example.net', 'hanako@example.test', 'first, through node A');
-    await until('the vacation answer at the sink', () => replies().length === 1, 60_000);
+    await until('the vacation answer at the sink', () => replies().length === 1, 120_000);
     await post(b, 'friend@example.net', 'hanako@example.test', 'second, through node B');
     await waitOverImap(a, 'hanako@example.test', USERS[2].password, 'second, through node B');
-    await until('node B decided on the second message', () => lines(/vacation-(sent|skipped) /).length >= 2, 30_000);
+    await until('node B decided on the second message', () => lines(/vacation-(sent|skipped) /).length >= 2, 120_000);
     assert.equal(lines(/vacation-sent /).length, 1, lines(/vacation-/).join('\n'));
     assert.equal(lines(/vacation-skipped .*already-replied/).length, 1);
     assert.equal(replies().length, 1, 'one answer for both messages');

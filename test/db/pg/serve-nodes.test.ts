@@ -93,7 +93,7 @@ describe('three tegami serve nodes on one PostgreSQL under load', { skip: skip ?
     }, 120_000).catch((e: Error) => {
       throw new Error(`${e.message}; missing ${missing().join(' ')}; seed ${SEED}`);
     });
-    await until(`${what}: the shared queue is empty`, async () => (await db.query('SELECT count(*)::int AS n FROM queue_envelopes')).rows[0].n === 0, 60_000);
+    await until(`${what}: the shared queue is empty`, async () => (await db.query('SELECT count(*)::int AS n FROM queue_envelopes')).rows[0].n === 0, 120_000);
     found = await inventory(via, USER, PASS);
     const local = new Map<string, number>();
     for (const f of found) local.set(f.id, (local.get(f.id) ?? 0) + 1);
@@ -147,7 +147,7 @@ describe('three tegami serve nodes on one PostgreSQL under load', { skip: skip ?
     };
     const idle = idleOn(onC, IDLE_USER, IDLE_PASS);
     try {
-      await until('the IDLE client is idling', () => /^idling \+/m.test(idle.out()), 30_000);
+      await until('the IDLE client is idling', () => /^idling \+/m.test(idle.out()), 120_000);
       const load = sendLoad(nodes, plans);
       await until('the moment of the kill', () => load.sent.length >= killAfter, 120_000);
       // the IDLE message goes through A while the load runs
@@ -155,7 +155,7 @@ describe('three tegami serve nodes on one PostgreSQL under load', { skip: skip ?
       assert.deepEqual([r.rcpt, r.data], [250, 250], r.msg);
       // kill it while it holds a lease mid-delivery: its next DATA at the remote is never answered
       holdVictim = true;
-      await until('the victim is mid-delivery', () => held.length > 0, 60_000);
+      await until('the victim is mid-delivery', () => held.length > 0, 120_000);
       await victim.stop('SIGKILL');
       holdVictim = false;
       for (const h of held.splice(0)) h('drop');
@@ -165,7 +165,7 @@ describe('three tegami serve nodes on one PostgreSQL under load', { skip: skip ?
       const down = Date.now();
       const back = victim.restart();
       back.catch(() => undefined); // awaited below; never unhandled if the IDLE check fails first
-      await until(`node C (${onC.host}) pushed EXISTS to the idling client`, () => /^seen \* \d+ EXISTS$/m.test(idle.out()), 30_000);
+      await until(`node C (${onC.host}) pushed EXISTS to the idling client`, () => /^seen \* \d+ EXISTS$/m.test(idle.out()), 120_000);
       assert.equal(await idle.exited, 0, idle.out());
       assert.match(idle.out(), /^done \S+ OK/m);
       await back;

@@ -121,9 +121,9 @@ describe('tegami serve on PostgreSQL: metrics, held-mail expiry, the CLI and a s
     const r = await send(b, 'held@branch.test', 'ops-held-1');
     assert.deepEqual([r.rcpt, r.data], [250, 250], r.msg);
     const id = await queuedId('held@branch.test');
-    await until('the held message expired and removed', async () => (await db.query('SELECT 1 FROM queue_envelopes WHERE id = $1', [id])).rowCount === 0, 60_000);
+    await until('the held message expired and removed', async () => (await db.query('SELECT 1 FROM queue_envelopes WHERE id = $1', [id])).rowCount === 0, 120_000);
     const dsn = async () => (await db.query("SELECT e.id FROM queue_envelopes e JOIN queue_recipients r ON r.message_id = e.id WHERE r.address = 'sender@example.net' AND e.sender = ''")).rows;
-    await until("the sender's notice in the shared queue", async () => (await dsn()).length >= 1, 30_000);
+    await until("the sender's notice in the shared queue", async () => (await dsn()).length >= 1, 120_000);
     // two more sweeps of each node (every second): nothing expires twice
     await new Promise((res) => setTimeout(res, 2500));
     assert.equal((await dsn()).length, 1, 'one notice');
@@ -165,7 +165,7 @@ describe('tegami serve on PostgreSQL: metrics, held-mail expiry, the CLI and a s
     const GONE = 'gone@example.test';
     const add = a.cli(['user', 'add', GONE, '--password-stdin'], 'gone password 1\n');
     assert.equal(add.status, 0, add.stderr);
-    await until('node B knows the new account', async () => (await send(b, GONE, 'ops-orphan-probe', 'probe')).rcpt === 250, 30_000);
+    await until('node B knows the new account', async () => (await send(b, GONE, 'ops-orphan-probe', 'probe')).rcpt === 250, 120_000);
     const r = await send(b, GONE, 'ops-orphan-1 孤児');
     assert.deepEqual([r.rcpt, r.data], [250, 250], r.msg);
     let hash: Buffer | null = null;
@@ -216,7 +216,7 @@ describe('tegami serve on PostgreSQL: metrics, held-mail expiry, the CLI and a s
       }, 60_000);
       // and long enough for node A's next sync of the connection counts (every 2 s) to meet the database away:
       // a halt shorter than that leaves A nothing to say "back" about (an idle machine resumed it in time)
-      await until("node A's log says the shared connection counts are unavailable", () => /conn-counts-shared-unavailable/.test(logsOf(a.dataDir)), 60_000);
+      await until("node A's log says the shared connection counts are unavailable", () => /conn-counts-shared-unavailable/.test(logsOf(a.dataDir)), 120_000);
     } finally {
       await cluster.resume();
     }
@@ -224,8 +224,8 @@ describe('tegami serve on PostgreSQL: metrics, held-mail expiry, the CLI and a s
     assert.match(logsOf(dataC), /storage-waiting .*attempt=1/);
     const r = await send(c, BOSS, 'ops-late-start-1');
     assert.deepEqual([r.rcpt, r.data], [250, 250], r.msg);
-    await until('mail through node C stored in the shared store', async () => (await inbox()) > had, 30_000);
-    await until("node A's log says the shared connection counts are back", () => /conn-counts-shared-available/.test(logsOf(a.dataDir)), 30_000);
+    await until('mail through node C stored in the shared store', async () => (await inbox()) > had, 120_000);
+    await until("node A's log says the shared connection counts are back", () => /conn-counts-shared-available/.test(logsOf(a.dataDir)), 120_000);
     assert.match(logsOf(a.dataDir), /conn-counts-shared-unavailable/);
   });
 });

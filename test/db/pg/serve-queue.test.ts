@@ -135,7 +135,7 @@ describe('tegami serve on PostgreSQL: the shared queue', { skip: skip ?? false }
     assert.equal(heldBy, victimName, `the lease owner ${lease.rows[0].owner} is the node at the sink`);
     await victim.stop('SIGKILL');
     answer('drop'); // the victim's session is gone; its DATA is never answered 250
-    await until('the surviving node delivers kill-1', () => delivered('kill-1').length > 0, 90_000);
+    await until('the surviving node delivers kill-1', () => delivered('kill-1').length > 0, 120_000);
     const got = delivered('kill-1');
     assert.equal(got.length, 1, JSON.stringify(sink.accepted));
     assert.notEqual(got[0].node, victimName);

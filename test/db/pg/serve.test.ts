@@ -53,7 +53,7 @@ print('imap', typ, data[0].decode())
 i.logout()
 `;
 
-async function until(what: string, check: () => Promise<boolean> | boolean, ms = 30_000): Promise<void> {
+async function until(what: string, check: () => Promise<boolean> | boolean, ms = 120_000): Promise<void> {
   const deadline = Date.now() + ms;
   while (!(await check())) {
     if (Date.now() > deadline) throw new Error(`timed out: ${what}`);

@@ -64,7 +64,7 @@ export async function send(srv: TestServer, rcpt: string, testId: string, mode: 
 }
 
 /** Poll `check` every 200 ms until it holds, for at most `ms`. */
-export async function until(what: string, check: () => Promise<boolean> | boolean, ms = 60_000): Promise<void> {
+export async function until(what: string, check: () => Promise<boolean> | boolean, ms = 120_000): Promise<void> {
   const deadline = Date.now() + ms;
   while (!(await check())) {
     if (Date.now() > deadline) throw new Error(`timed out: ${what}`);

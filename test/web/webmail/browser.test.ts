@@ -140,7 +140,7 @@ describe('webmail in Chromium', { skip, timeout: 600_000 }, () => {
     await page.screenshot({ path: path.join(SHOTS, 'compose-reply-ja.png'), fullPage: true });
     await Promise.all([page.waitForURL(/\/mail\?done=sent/), page.click('button[value="send"]')]);
     assert.ok((await page.locator('p.notice[data-done="sent"]').textContent())!.includes('送信しました'));
-    const file = await srv.waitForMessage(TARO, '<browser-jis@example.org>', 60_000);
+    const file = await srv.waitForMessage(TARO, '<browser-jis@example.org>', 120_000);
     const got = await simpleParser(fs.readFileSync(file));
     assert.equal(got.subject, `Re: ${jisSubject}`);
     assert.ok(got.text?.includes('承知しました。来週伺います。'), got.text);

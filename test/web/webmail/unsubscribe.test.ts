@@ -92,7 +92,7 @@ test('each copy carries its own signed one-click link; GET and bad POSTs change 
   assert.doesNotMatch(section((await curl(carol, [])).body), /news/, 'nor after the member left');
 
   // multipart/form-data, from the local member's copy
-  const local = await until("alice's copy", () => mailOf(lab.srv, 'alice@example.test').find((m) => m.includes('one click news')) ?? null, 60_000);
+  const local = await until("alice's copy", () => mailOf(lab.srv, 'alice@example.test').find((m) => m.includes('one click news')) ?? null, 120_000);
   const aliceLink = /<(https:[^>]+)>/.exec(header(local, 'List-Unsubscribe')!)![1];
   assert.equal((await curl(aliceLink, ['-F', 'List-Unsubscribe=One-Click'])).status, 200);
   assert.doesNotMatch(members(), /alice@example\.test/);

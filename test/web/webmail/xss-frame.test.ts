@@ -86,9 +86,9 @@ describe('reading in Chromium: the HTML frame against an XSS corpus, and the thr
       const refs = Array.from({ length: i }, (_, k) => `<conv-${k}@example.org>`).join(' ');
       const head = [`From: ${i % 2 ? 'Taro <taro@example.org>' : 'Sato <sato@example.org>'}`, `To: ${USER}`, `Subject: ${i ? 'Re: ' : ''}=?UTF-8?B?${Buffer.from('来週の打ち合わせ').toString('base64')}?=`, `Message-ID: <conv-${i}@example.org>`, ...(i ? [`In-Reply-To: <conv-${i - 1}@example.org>`, `References: ${refs}`] : []), 'MIME-Version: 1.0', 'Content-Type: text/plain; charset=UTF-8', '', `${['日程はいかがでしょうか。', '火曜日の午後でお願いします。', '承知しました。'][i]}`, ''];
       await smtp(head.join('\r\n'));
-      await srv.waitForMessage(USER, `<conv-${i}@example.org>`, 60_000);
+      await srv.waitForMessage(USER, `<conv-${i}@example.org>`, 120_000);
     }
-    for (const id of [...CORPUS.keys()].map((i) => `xss-${i}`).concat('news')) await srv.waitForMessage(USER, `<${id}@example.org>`, 60_000);
+    for (const id of [...CORPUS.keys()].map((i) => `xss-${i}`).concat('news')) await srv.waitForMessage(USER, `<${id}@example.org>`, 120_000);
   });
 
   after(async () => {
