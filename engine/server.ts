@@ -37,7 +37,6 @@ import { Metrics } from './metrics/metrics.js';
 import { startLogOutputs, startOperations, type Operations } from './metrics/operations.js';
 
 import { LiveSettings } from './settings/live.js';
-import { startAdminServer } from './web/admin/start.js';
 import { SendGate } from './submission/send-gate.js';
 import { serveSendLedger } from './submission/pg-send-ledger.js';
 
@@ -245,6 +244,8 @@ export async function startServer(opts: { configPath?: string; quiet?: boolean; 
         const r = await startManageSieve({ listen: addr, tls, directory: ctx.directory, store: ctx.rules, config, logger, login: deps.login });
         listeners.push({ name, host: listenAddress(addr).host, port: r.port, close: r.close });
       } else if (name === 'admin') {
+        // loaded only when the administration runs, as the webmail below (Fastify, every page, the list engine)
+        const { startAdminServer } = await import('./web/admin/start.js');
         const views = () => listeners.map((l) => ({ name: l.name, address: `${l.host.includes(':') ? `[${l.host}]` : l.host}:${l.port}`, up: true }));
         const w = await startAdminServer({ listen: addr, tls, ctx, pool: ctx.pool, config, logger, login: deps.login, settings, queue: webQueue, resolver, listeners: views, ...(ctx.backend === 'postgres' ? { mailUsage: (a, q) => store.usage(a, q) } : {}), metrics: () => metrics.text(), status: () => ops?.status() ?? null });
         listeners.push({ name, host: w.host, port: w.port, close: w.close });

@@ -5,7 +5,7 @@
 import path from 'node:path';
 import type { LoadedConfig } from '../config/load.js';
 import { listenAddress } from '../net/host-port.js';
-import { webLimits } from '../web/server.js';
+import { webLimits } from '../web/limits.js';
 import { databaseFile, type Db } from '../db/database.js';
 import type { Logger } from '../log/logger.js';
 import { scheduleRetention, type RetentionSchedule } from '../log/retention.js';

@@ -6,7 +6,7 @@
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import nodemailer from 'nodemailer';
-import { Agent } from 'undici';
+import type { Agent } from 'undici';
 import type { AlertsConfig } from '../config/schema.js';
 import type { Logger } from '../log/logger.js';
 import { printable, viaDispatcher } from './probes.js';
@@ -41,7 +41,8 @@ export function signature(secret: string, timestamp: string, body: string): stri
 }
 
 export class Alerter {
-  private readonly agent: Agent;
+  /** undici's dispatcher, made (and undici loaded) at the first webhook: most servers never send one. */
+  private agent?: Promise<Agent>;
   private readonly abort = new AbortController();
   private readonly pending = new Set<Promise<unknown>>();
 
@@ -49,7 +50,10 @@ export class Alerter {
     private readonly c: AlertsConfig,
     private readonly o: { hostname: string; version: string; logger: Logger },
   ) {
-    this.agent = new Agent({ connect: { timeout: c.webhook_timeout }, keepAliveTimeout: 1000 });
+  }
+
+  private dispatcher(): Promise<Agent> {
+    return (this.agent ??= import('undici').then(({ Agent }) => new Agent({ connect: { timeout: this.c.webhook_timeout }, keepAliveTimeout: 1000 })));
   }
 
   channels(): string[] {
@@ -126,7 +130,7 @@ export class Alerter {
         'x-tegami-timestamp': ts,
         'x-tegami-signature': signature(this.c.webhook_secret ?? '', ts, body),
       };
-      const res = await fetch(url, viaDispatcher({ method: 'POST', body, headers, redirect: 'manual', signal: limit.signal }, this.agent));
+      const res = await fetch(url, viaDispatcher({ method: 'POST', body, headers, redirect: 'manual', signal: limit.signal }, await this.dispatcher()));
       // the body is not needed; not awaited (a stream that never settles its cancel must not hold the alert)
       res.body?.cancel().catch(() => {});
       if (res.status >= 200 && res.status < 300) return { ok: true };
@@ -190,7 +194,7 @@ export class Alerter {
     let t: NodeJS.Timeout | undefined;
     await Promise.race([Promise.allSettled([...this.pending]), new Promise((r) => (t = setTimeout(r, ms)))]);
     clearTimeout(t);
-    await this.agent.close().catch(() => {});
+    if (this.agent) await (await this.agent).close().catch(() => {});
   }
 }
 

@@ -6,7 +6,7 @@ import fs from 'node:fs';
 import net from 'node:net';
 import tls from 'node:tls';
 import { promises as dnsp } from 'node:dns';
-import { Agent } from 'undici';
+import type { Agent } from 'undici';
 import type { MonitorConfig } from '../config/schema.js';
 import { deadline } from '../util/abort-deadline.js';
 
@@ -102,10 +102,14 @@ export function viaDispatcher(init: Omit<RequestInit, 'dispatcher'>, dispatcher:
 
 const agents = new Map<string, Agent>();
 
-function agentFor(t: MonitorConfig): Agent {
+/** A dispatcher per TLS setting; undici is loaded at the first HTTP check (most servers have none). */
+async function agentFor(t: MonitorConfig): Promise<Agent> {
   const key = `${t.verify_tls}|${t.ca_file ?? ''}|${t.timeout}`;
   let a = agents.get(key);
   if (!a) {
+    const { Agent } = await import('undici');
+    a = agents.get(key);
+    if (a) return a;
     a = new Agent({ connect: { timeout: t.timeout, rejectUnauthorized: t.verify_tls, ca: t.ca_file ? fs.readFileSync(t.ca_file) : undefined }, keepAliveTimeout: 1000 });
     agents.set(key, a);
   }
@@ -117,7 +121,7 @@ async function httpCheck(t: MonitorConfig): Promise<ProbeResult> {
   const ms = () => Date.now() - started;
   const limit = deadline(t.timeout);
   try {
-    const res = await fetch(t.target, viaDispatcher({ redirect: 'manual', signal: limit.signal }, agentFor(t)));
+    const res = await fetch(t.target, viaDispatcher({ redirect: 'manual', signal: limit.signal }, await agentFor(t)));
     const good = t.expect_status ? t.expect_status.includes(res.status) : res.status >= 200 && res.status < 400;
     let detail = `HTTP ${res.status}`;
     if (good && t.expect && res.body) {

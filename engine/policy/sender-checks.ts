@@ -2,11 +2,14 @@
 // forward-confirmed rDNS, HELO sanity, and SPF (RFC 7208, through mailauth with our resolver).
 // Each check returns a value; a lookup that fails (timeout, SERVFAIL, no resolver) yields "unknown", never a hit.
 import net from 'node:net';
-import { spf as spfVerify } from 'mailauth/lib/spf/index.js';
 import type { Resolver } from '../dns/resolver.js';
 import { unmapV4 } from './cidr.js';
 import { reversedIp } from './dnsbl.js';
 import { SpfMemo, type SpfAnswer } from './spf-memo.js';
+
+/** mailauth's SPF module (it brings Joi and libmime), loaded at the first SPF check: a server whose connection checks
+ *  are off never carries it. */
+let spfModule: Promise<typeof import('mailauth/lib/spf/index.js')> | undefined;
 
 export type CheckOutcome = { status: 'pass' } | { status: 'fail'; reason: string } | { status: 'unknown'; reason: string };
 
@@ -154,6 +157,7 @@ export async function checkSpf(resolver: Resolver, input: { ip: string; helo: st
   if (!memo) memos.set(resolver, (memo = new SpfMemo()));
   const kept = input.mailFrom ? memo.get(q) : null;
   if (kept) return kept;
+  const { spf: spfVerify } = await (spfModule ??= import('mailauth/lib/spf/index.js'));
   const r = await spfVerify({ sender: input.mailFrom || undefined, ip: q.ip, helo, mta: input.hostname, resolver: lookup });
   const raw = String(r.status.result);
   const result = (raw === 'temperr' ? 'temperror' : raw) as SpfOutcome['result'];

@@ -36,10 +36,6 @@ export interface RunningWebServer {
 
 export const TLS_HANDSHAKE_TIMEOUT_MS = 10_000;
 
-/** The connection caps of a web server from the configuration. */
-export function webLimits(config: { web: { max_connections: number; max_connections_per_ip: number }; auth: { ipv6_prefix: number } }): LimitOptions {
-  return { total: config.web.max_connections, perClient: config.web.max_connections_per_ip, ipv6Prefix: config.auth.ipv6_prefix };
-}
 export const SESSION_SWEEP_MS = 3_600_000;
 
 export async function startWebServer(o: WebServerOptions): Promise<RunningWebServer> {
