@@ -104,10 +104,18 @@ export interface ListedMessage {
   recipients: { address: string; status: string; attempts: number; last_error: string | null; held: boolean }[];
 }
 
+/** When each server's last `queue list` ended (see queueList). */
+const lastList = new WeakMap<TestServer, number>();
+const LIST_EVERY_MS = 1000;
+
 /** `queue list --json`, run without blocking this process: the sinks and the stand-in DNS the tests poll beside
- *  live in it, and a synchronous CLI stalled them for its whole run (a delivery attempt then outlived the queue). */
+ *  live in it, and a synchronous CLI stalled them for its whole run (a delivery attempt then outlived the queue).
+ *  A poll of the same server starts at least a second after the last one ended: each is a CLI process (0.3–1 s of
+ *  CPU), and `until`'s 100 ms step made a waiting test a busy core. */
 export async function queueList(srv: TestServer, extra: string[] = []): Promise<ListedMessage[]> {
-  const r = await srv.cliAsync(['queue', 'list', '--json', ...extra]);
+  const wait = (lastList.get(srv) ?? 0) + LIST_EVERY_MS - Date.now();
+  if (wait > 0) await new Promise((r) => setTimeout(r, wait));
+  const r = await srv.cliAsync(['queue', 'list', '--json', ...extra]).finally(() => lastList.set(srv, Date.now()));
   if (r.status !== 0) throw new Error(`queue list failed: ${r.stderr}`);
   return (JSON.parse(r.stdout) as { queue: ListedMessage[] }).queue;
 }
