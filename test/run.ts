@@ -3,7 +3,9 @@
 // uses node:test's run(), which keeps the order given. The order comes from test/weights.txt (seconds per file in
 // a full run); a file not listed there runs first, as it may be long. It only orders: every file given runs exactly
 // once, none is added or dropped, and any failed test makes the exit code 1, as with node --test.
+import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { PassThrough, type Readable, type Writable } from 'node:stream';
 import { run } from 'node:test';
@@ -52,6 +54,24 @@ function parseOptions(opts: string[]): Options | string {
   return o;
 }
 
+/**
+ * The suite starts python3 a few hundred times (smtplib, imaplib, poplib clients). Where `python3` is a version
+ * manager's shim (pyenv), each start first runs a dozen shell processes to pick the version: 0.3 s of CPU, five times
+ * the interpreter's own start. The test processes get a PATH whose first `python3` is the interpreter the shim
+ * resolves to now, the same one; with no shim nothing changes. Returns the directory to remove at the end.
+ */
+function pinPython(): string | undefined {
+  const r = spawnSync('python3', ['-c', 'import sys; print(sys.executable)'], { encoding: 'utf8', timeout: 60_000 });
+  const exe = r.status === 0 ? r.stdout.trim() : '';
+  if (!path.isAbsolute(exe)) return undefined;
+  const onPath = (process.env.PATH ?? '').split(path.delimiter).map((d) => path.join(d, 'python3')).find((f) => fs.existsSync(f));
+  if (onPath && fs.realpathSync(onPath) === fs.realpathSync(exe)) return undefined; // python3 is the interpreter itself
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tegami-test-python-'));
+  fs.symlinkSync(exe, path.join(dir, 'python3'));
+  process.env.PATH = `${dir}${path.delimiter}${process.env.PATH ?? ''}`;
+  return dir;
+}
+
 type Reporter = ((source: AsyncIterable<unknown>) => AsyncGenerator<unknown>) | NodeJS.ReadWriteStream;
 
 /** A built-in reporter by name, or a module's default export; a class is made into an instance (as node does). */
@@ -88,6 +108,7 @@ async function main(argv: string[]): Promise<number> {
   const postgres = process.env.TEGAMI_TEST_DIRECTORY === 'postgres';
   const weights = fs.existsSync(WEIGHTS) ? readWeights(fs.readFileSync(WEIGHTS, 'utf8'), postgres) : new Map<string, number>();
   const reporters = await Promise.all(opts.reporters.map(loadReporter));
+  const pinned = pinPython();
   let failed = false;
   const stream = run({ files: order(files, weights).map((f) => path.resolve(f)), concurrency: opts.concurrency, timeout: opts.timeout }) as unknown as Readable;
   stream.on('test:fail', (data: { todo?: unknown }) => {
@@ -104,6 +125,7 @@ async function main(argv: string[]): Promise<number> {
     });
   });
   await Promise.all(done);
+  if (pinned) fs.rmSync(pinned, { recursive: true, force: true });
   return failed ? 1 : 0;
 }
 
