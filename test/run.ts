@@ -58,18 +58,24 @@ function parseOptions(opts: string[]): Options | string {
  * The suite starts python3 a few hundred times (smtplib, imaplib, poplib clients). Where `python3` is a version
  * manager's shim (pyenv), each start first runs a dozen shell processes to pick the version: 0.3 s of CPU, five times
  * the interpreter's own start. The test processes get a PATH whose first `python3` is the interpreter the shim
- * resolves to now, the same one; with no shim nothing changes. Returns the directory to remove at the end.
+ * resolves to now, the same one; with no shim nothing changes. The directory goes at exit.
  */
-function pinPython(): string | undefined {
+function pinPython(): void {
   const r = spawnSync('python3', ['-c', 'import sys; print(sys.executable)'], { encoding: 'utf8', timeout: 60_000 });
   const exe = r.status === 0 ? r.stdout.trim() : '';
-  if (!path.isAbsolute(exe)) return undefined;
-  const onPath = (process.env.PATH ?? '').split(path.delimiter).map((d) => path.join(d, 'python3')).find((f) => fs.existsSync(f));
-  if (onPath && fs.realpathSync(onPath) === fs.realpathSync(exe)) return undefined; // python3 is the interpreter itself
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tegami-test-python-'));
-  fs.symlinkSync(exe, path.join(dir, 'python3'));
-  process.env.PATH = `${dir}${path.delimiter}${process.env.PATH ?? ''}`;
-  return dir;
+  if (!path.isAbsolute(exe)) return; // no python3: the tests that need it say so
+  try {
+    const onPath = (process.env.PATH ?? '').split(path.delimiter).map((d) => path.join(d, 'python3')).find((f) => fs.existsSync(f));
+    if (onPath && fs.realpathSync(onPath) === fs.realpathSync(exe)) return; // python3 is the interpreter itself
+    // a virtualenv's python would lose its environment through a link elsewhere (pyvenv.cfg sits beside it): the
+    // suite's Python uses the standard library only, so the base interpreter serves as well
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tegami-test-python-'));
+    fs.symlinkSync(exe, path.join(dir, 'python3'));
+    process.env.PATH = `${dir}${path.delimiter}${process.env.PATH ?? ''}`;
+    process.once('exit', () => fs.rmSync(dir, { recursive: true, force: true }));
+  } catch {
+    // a temporary directory that cannot be made: the shim, as before
+  }
 }
 
 type Reporter = ((source: AsyncIterable<unknown>) => AsyncGenerator<unknown>) | NodeJS.ReadWriteStream;
@@ -108,7 +114,7 @@ async function main(argv: string[]): Promise<number> {
   const postgres = process.env.TEGAMI_TEST_DIRECTORY === 'postgres';
   const weights = fs.existsSync(WEIGHTS) ? readWeights(fs.readFileSync(WEIGHTS, 'utf8'), postgres) : new Map<string, number>();
   const reporters = await Promise.all(opts.reporters.map(loadReporter));
-  const pinned = pinPython();
+  pinPython();
   let failed = false;
   const stream = run({ files: order(files, weights).map((f) => path.resolve(f)), concurrency: opts.concurrency, timeout: opts.timeout }) as unknown as Readable;
   stream.on('test:fail', (data: { todo?: unknown }) => {
@@ -125,7 +131,6 @@ async function main(argv: string[]): Promise<number> {
     });
   });
   await Promise.all(done);
-  if (pinned) fs.rmSync(pinned, { recursive: true, force: true });
   return failed ? 1 : 0;
 }
 

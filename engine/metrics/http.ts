@@ -22,7 +22,7 @@ export interface MetricsHttpDeps {
   metrics: Metrics;
   ready: () => Promise<Readiness>;
   logger: Logger;
-  /** The web listeners' caps (engine/web/server.ts webLimits); absent: no cap. */
+  /** The web listeners' caps (engine/web/limits.ts webLimits); absent: no cap. */
   limits?: LimitOptions;
 }
 

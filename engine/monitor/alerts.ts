@@ -52,8 +52,16 @@ export class Alerter {
   ) {
   }
 
+  /** The dispatcher, loading undici the first time (a failed load is tried again at the next webhook). */
   private dispatcher(): Promise<Agent> {
-    return (this.agent ??= import('undici').then(({ Agent }) => new Agent({ connect: { timeout: this.c.webhook_timeout }, keepAliveTimeout: 1000 })));
+    if (this.abort.signal.aborted) return Promise.reject(new Error('alerts closed'));
+    return (this.agent ??= import('undici').then(
+      ({ Agent }) => new Agent({ connect: { timeout: this.c.webhook_timeout }, keepAliveTimeout: 1000 }),
+      (err: unknown) => {
+        this.agent = undefined;
+        throw err;
+      },
+    ));
   }
 
   channels(): string[] {
@@ -121,6 +129,12 @@ export class Alerter {
 
   private async post(url: string, e: AlertEvent, body: string): Promise<{ ok: true } | { ok: false; retry: boolean; error: string; status?: number }> {
     const ts = String(Math.floor(Date.now() / 1000));
+    let dispatcher: Agent;
+    try {
+      dispatcher = await this.dispatcher(); // before the deadline starts: loading undici is not the receiver's time
+    } catch (err) {
+      return { ok: false, retry: true, error: (err as Error).message };
+    }
     const limit = deadline(this.c.webhook_timeout, this.abort.signal);
     try {
       const headers = {
@@ -130,7 +144,7 @@ export class Alerter {
         'x-tegami-timestamp': ts,
         'x-tegami-signature': signature(this.c.webhook_secret ?? '', ts, body),
       };
-      const res = await fetch(url, viaDispatcher({ method: 'POST', body, headers, redirect: 'manual', signal: limit.signal }, await this.dispatcher()));
+      const res = await fetch(url, viaDispatcher({ method: 'POST', body, headers, redirect: 'manual', signal: limit.signal }, dispatcher));
       // the body is not needed; not awaited (a stream that never settles its cancel must not hold the alert)
       res.body?.cancel().catch(() => {});
       if (res.status >= 200 && res.status < 300) return { ok: true };
@@ -194,7 +208,7 @@ export class Alerter {
     let t: NodeJS.Timeout | undefined;
     await Promise.race([Promise.allSettled([...this.pending]), new Promise((r) => (t = setTimeout(r, ms)))]);
     clearTimeout(t);
-    if (this.agent) await (await this.agent).close().catch(() => {});
+    await this.agent?.then((a) => a.close()).catch(() => {});
   }
 }
 

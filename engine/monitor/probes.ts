@@ -101,13 +101,22 @@ export function viaDispatcher(init: Omit<RequestInit, 'dispatcher'>, dispatcher:
 }
 
 const agents = new Map<string, Agent>();
+/** undici, loaded at the first HTTP check (most servers have none); a failed load is tried again at the next. */
+let undici: Promise<typeof import('undici')> | undefined;
+/** Bumped by closeProbes: a check that was loading undici meanwhile makes no agent nobody would close. */
+let generation = 0;
 
-/** A dispatcher per TLS setting; undici is loaded at the first HTTP check (most servers have none). */
+/** A dispatcher per TLS setting. */
 async function agentFor(t: MonitorConfig): Promise<Agent> {
   const key = `${t.verify_tls}|${t.ca_file ?? ''}|${t.timeout}`;
   let a = agents.get(key);
   if (!a) {
-    const { Agent } = await import('undici');
+    const gen = generation;
+    const { Agent } = await (undici ??= import('undici').catch((err: unknown) => {
+      undici = undefined;
+      throw err;
+    }));
+    if (gen !== generation) throw new Error('the monitor stopped');
     a = agents.get(key);
     if (a) return a;
     a = new Agent({ connect: { timeout: t.timeout, rejectUnauthorized: t.verify_tls, ca: t.ca_file ? fs.readFileSync(t.ca_file) : undefined }, keepAliveTimeout: 1000 });
@@ -117,11 +126,17 @@ async function agentFor(t: MonitorConfig): Promise<Agent> {
 }
 
 async function httpCheck(t: MonitorConfig): Promise<ProbeResult> {
+  let agent: Agent;
+  try {
+    agent = await agentFor(t); // before the clock starts: loading undici is not the target's time
+  } catch (e) {
+    return { ok: false, detail: printable((e as Error).message), ms: 0 }; // e.g. an unreadable ca_file, as before
+  }
   const started = Date.now();
   const ms = () => Date.now() - started;
   const limit = deadline(t.timeout);
   try {
-    const res = await fetch(t.target, viaDispatcher({ redirect: 'manual', signal: limit.signal }, await agentFor(t)));
+    const res = await fetch(t.target, viaDispatcher({ redirect: 'manual', signal: limit.signal }, agent));
     const good = t.expect_status ? t.expect_status.includes(res.status) : res.status >= 200 && res.status < 400;
     let detail = `HTTP ${res.status}`;
     if (good && t.expect && res.body) {
@@ -188,6 +203,7 @@ export async function probe(t: MonitorConfig, dnsServers?: string[]): Promise<Pr
 }
 
 export async function closeProbes(): Promise<void> {
+  generation++;
   await Promise.all([...agents.values()].map((a) => a.close().catch(() => {})));
   agents.clear();
 }

@@ -278,8 +278,11 @@ export function run(cmd: string, args: string[], opts: { input?: string; timeout
     const p = spawn(cmd, args, { env: { ...process.env, ...opts.env } });
     let stdout = '';
     let stderr = '';
-    p.stdout.on('data', (d) => (stdout += d));
-    p.stderr.on('data', (d) => (stderr += d));
+    // decoded as a stream: a character split between two reads stays whole (Japanese in a CLI's output)
+    p.stdout.setEncoding('utf8');
+    p.stderr.setEncoding('utf8');
+    p.stdout.on('data', (d: string) => (stdout += d));
+    p.stderr.on('data', (d: string) => (stderr += d));
     const t = setTimeout(() => p.kill('SIGKILL'), opts.timeoutMs ?? 30_000);
     p.on('close', (code) => {
       clearTimeout(t);

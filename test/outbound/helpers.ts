@@ -74,13 +74,21 @@ export async function submit(port: number, from: string, rcpts: (string | { addr
   }
 }
 
+/**
+ * Poll `fn` until it gives a value. Between polls it rests `stepMs`; after a synchronous poll that took longer (one
+ * that runs the CLI with spawnSync blocks this process, where the sinks and the stand-in DNS live), as long as the
+ * poll took, so they get half the time to answer the server. An asynchronous poll leaves them free while it runs.
+ */
 export async function until<T>(what: string, fn: () => T | Promise<T>, timeoutMs = 120_000, stepMs = 100): Promise<NonNullable<T>> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
-    const v = await fn();
+    const started = Date.now();
+    const got = fn();
+    const blocked = got instanceof Promise ? 0 : Date.now() - started;
+    const v = await got;
     if (v) return v as NonNullable<T>;
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, stepMs));
+    await new Promise((r) => setTimeout(r, Math.max(stepMs, blocked)));
   }
 }
 
@@ -106,11 +114,11 @@ export interface ListedMessage {
 
 /** When each server's last `queue list` ended (see queueList). */
 const lastList = new WeakMap<TestServer, number>();
-const LIST_EVERY_MS = 1000;
+const LIST_EVERY_MS = 500;
 
 /** `queue list --json`, run without blocking this process: the sinks and the stand-in DNS the tests poll beside
  *  live in it, and a synchronous CLI stalled them for its whole run (a delivery attempt then outlived the queue).
- *  A poll of the same server starts at least a second after the last one ended: each is a CLI process (0.3–1 s of
+ *  A poll of the same server starts at least half a second after the last one ended: each is a CLI process (0.3–1 s of
  *  CPU), and `until`'s 100 ms step made a waiting test a busy core. */
 export async function queueList(srv: TestServer, extra: string[] = []): Promise<ListedMessage[]> {
   const wait = (lastList.get(srv) ?? 0) + LIST_EVERY_MS - Date.now();

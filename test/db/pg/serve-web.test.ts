@@ -209,7 +209,8 @@ describe('web sessions and JMAP objects shared by every node on PostgreSQL', { s
       const [[, set]] = await jmap(a, [['Identity/set', { accountId: accountIdOf(CAROL), create: { p1: { name: 'プッシュ', email: CAROL } } }, 'p1']]);
       assert.ok(set.created?.p1, JSON.stringify(set));
       // generous, yet below push's own 60-s look: only the notification from node A's write can bring it this soon
-      await until('a StateChange for Identity on node B', () => /event: state/.test(text()), 120_000);
+      // (this bound is part of the check: at 60 s or more the backstop alone would pass it)
+      await until('a StateChange for Identity on node B', () => /event: state/.test(text()), 45_000);
       const data = JSON.parse(/data: (.*)/.exec(text().slice(text().indexOf('event: state')))![1]) as { changed: Record<string, { Identity?: string }> };
       assert.equal(data.changed[accountIdOf(CAROL)]?.Identity, set.newState, 'the state node A answered');
       await stream; // closeafter=state: the server ends the stream
