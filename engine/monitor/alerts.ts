@@ -9,7 +9,7 @@ import nodemailer from 'nodemailer';
 import type { Agent } from 'undici';
 import type { AlertsConfig } from '../config/schema.js';
 import type { Logger } from '../log/logger.js';
-import { printable, viaDispatcher } from './probes.js';
+import { loadUndici, printable, viaDispatcher } from './probes.js';
 import { deadline } from '../util/abort-deadline.js';
 
 export interface AlertEvent {
@@ -55,10 +55,10 @@ export class Alerter {
   /** The dispatcher, loading undici the first time (a failed load is tried again at the next webhook). */
   private dispatcher(): Promise<Agent> {
     if (this.abort.signal.aborted) return Promise.reject(new Error('alerts closed'));
-    return (this.agent ??= import('undici').then(
+    return (this.agent ??= loadUndici().then(
       ({ Agent }) => new Agent({ connect: { timeout: this.c.webhook_timeout }, keepAliveTimeout: 1000 }),
       (err: unknown) => {
-        this.agent = undefined;
+        this.agent = undefined; // the next webhook tries again
         throw err;
       },
     ));

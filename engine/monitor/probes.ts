@@ -101,8 +101,15 @@ export function viaDispatcher(init: Omit<RequestInit, 'dispatcher'>, dispatcher:
 }
 
 const agents = new Map<string, Agent>();
-/** undici, loaded at the first HTTP check (most servers have none); a failed load is tried again at the next. */
+/** undici, loaded at the first HTTP check or webhook (most servers have neither); a failed load is tried again at
+ *  the next. The probes' and the alerts' one loader. */
 let undici: Promise<typeof import('undici')> | undefined;
+export function loadUndici(): Promise<typeof import('undici')> {
+  return (undici ??= import('undici').catch((err: unknown) => {
+    undici = undefined;
+    throw err;
+  }));
+}
 /** Bumped by closeProbes: a check that was loading undici meanwhile makes no agent nobody would close. */
 let generation = 0;
 
@@ -112,10 +119,7 @@ async function agentFor(t: MonitorConfig): Promise<Agent> {
   let a = agents.get(key);
   if (!a) {
     const gen = generation;
-    const { Agent } = await (undici ??= import('undici').catch((err: unknown) => {
-      undici = undefined;
-      throw err;
-    }));
+    const { Agent } = await loadUndici();
     if (gen !== generation) throw new Error('the monitor stopped');
     a = agents.get(key);
     if (a) return a;

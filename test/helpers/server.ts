@@ -146,8 +146,10 @@ export async function startTestServer(opts: TestServerOptions = {}): Promise<Tes
   ].join('\n');
   fs.writeFileSync(configPath, withTestPool(withTestDeadlines(toml)) + '\n');
   if (!opts.dataDir && !/^\[tls\]/m.test(toml)) await seedCertificate(dataDir, opts.hostname ?? 'mx.example.test');
+  /** `tegami ARGS --config` of this server, for the synchronous and the asynchronous CLI alike. */
+  const cliArgv = (args: string[]) => [BIN, ...args, '--config', configPath];
   const cli = (args: string[], input?: string) => {
-    const r = spawnSync(process.execPath, [BIN, ...args, '--config', configPath], { input, encoding: 'utf8', timeout: 30_000 });
+    const r = spawnSync(process.execPath, cliArgv(args), { input, encoding: 'utf8', timeout: 30_000 });
     return { status: r.status, stdout: r.stdout, stderr: r.stderr };
   };
   for (const u of opts.users ?? []) {
@@ -189,7 +191,7 @@ export async function startTestServer(opts: TestServerOptions = {}): Promise<Tes
     output: () => out,
     cli,
     cliAsync: async (args, input) => {
-      const r = await run(process.execPath, [BIN, ...args, '--config', configPath], { input, timeoutMs: 120_000 });
+      const r = await run(process.execPath, cliArgv(args), { input, timeoutMs: 120_000 });
       return { status: r.code, stdout: r.stdout, stderr: r.stderr };
     },
     stop: (signal = 'SIGTERM') =>
